@@ -1,0 +1,14 @@
+/* aicon: a data-parallel deep-learning training runtime. One header for the whole public API. */
+#ifndef AICON_AICON_H
+#define AICON_AICON_H
+
+#include "aicon/status.h"
+#include "aicon/tensor.h"
+#include "aicon/model.h"
+#include "aicon/optim.h"
+#include "aicon/comm.h"
+#include "aicon/data.h"
+#include "aicon/checkpoint.h"
+#include "aicon/train.h"
+
+#endif

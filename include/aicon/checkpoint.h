@@ -1,0 +1,38 @@
+/* HDF5 checkpoints.
+ *
+ * Layout: attributes format_version, model_name, model_hash (hex SHA-256 of the architecture),
+ * optimizer; groups /params, /buffers, /optimizer/<slot> with one dataset per tensor named as the
+ * parameter ("conv1.weight"); scalars /state/step, /state/epoch, /state/seed. The file is written
+ * under a temporary name in the same directory, flushed and renamed, so a crash never leaves a broken
+ * file under the final name. */
+#ifndef AICON_CHECKPOINT_H
+#define AICON_CHECKPOINT_H
+
+#include <stdint.h>
+#include "aicon/model.h"
+#include "aicon/optim.h"
+#include "aicon/status.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define AIC_CHECKPOINT_FORMAT_VERSION 1
+
+typedef struct {
+    int64_t step;  /* global optimizer steps done */
+    int64_t epoch; /* epochs completed */
+    uint64_t seed; /* the run's seed: with step and epoch it is the whole RNG state */
+} aic_train_state;
+
+/* Write model parameters, buffers, optimizer state (o may be NULL) and st. */
+aic_status aic_checkpoint_save(const char *path, aic_model_t *m, aic_optim_t *o, const aic_train_state *st);
+/* Read a checkpoint into a compiled model of the same architecture: fails with AIC_ERR_MISMATCH
+ * naming the file and the difference (model hash, a missing tensor, a shape) otherwise, and with
+ * AIC_ERR_FORMAT for a file that is not an aicon checkpoint. o and st may be NULL. */
+aic_status aic_checkpoint_load(const char *path, aic_model_t *m, aic_optim_t *o, aic_train_state *st);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

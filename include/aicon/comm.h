@@ -1,0 +1,59 @@
+/* Communicators over MPI: ranks, the ring allreduce, broadcast and agreement between ranks.
+ *
+ * The caller initializes MPI (MPI_Init_thread) before creating a communicator and finalizes it
+ * after destroying the last one. All calls here are collective unless said otherwise: every rank of
+ * the communicator must make them, in the same order. */
+#ifndef AICON_COMM_H
+#define AICON_COMM_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <mpi.h>
+#include "aicon/status.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct aic_comm aic_comm_t;
+
+/* Duplicates `parent` (so aicon's traffic never matches the caller's) and finds the node-local rank
+ * with MPI_Comm_split_type(MPI_COMM_TYPE_SHARED). */
+aic_status aic_comm_create(aic_comm_t **out, MPI_Comm parent);
+void aic_comm_destroy(aic_comm_t *c);
+
+/* Local queries, not collective. */
+int aic_comm_rank(const aic_comm_t *c);
+int aic_comm_size(const aic_comm_t *c);
+int aic_comm_local_rank(const aic_comm_t *c);
+int aic_comm_local_size(const aic_comm_t *c);
+MPI_Comm aic_comm_mpi(const aic_comm_t *c);
+/* Bytes this rank sent and received through aicon's collectives since creation. */
+void aic_comm_traffic(const aic_comm_t *c, uint64_t *sent, uint64_t *received);
+
+/* In-place sum over ranks with the bandwidth-optimal ring (reduce-scatter, then all-gather, over p
+ * chunks, each pipelined in segments with sends and receives in flight together). Every element is
+ * summed in the same rank order on every run, so results are bitwise reproducible for a given world
+ * size. Any n, including 0 and n < p. */
+aic_status aic_allreduce_sum_f32(aic_comm_t *c, float *buf, size_t n);
+/* Small in-place sums for statistics, reduced in rank order (bitwise reproducible). */
+aic_status aic_allreduce_sum_f64(aic_comm_t *c, double *buf, size_t n);
+aic_status aic_allreduce_sum_i64(aic_comm_t *c, int64_t *buf, size_t n);
+
+aic_status aic_broadcast(aic_comm_t *c, void *buf, size_t bytes, int root);
+
+/* Every rank passes a 32-byte digest of the same thing (e.g. its parameters); fails with
+ * AIC_ERR_MISMATCH naming the first rank whose digest differs from rank 0's. `what` names the thing
+ * in that message. */
+aic_status aic_comm_check_same(aic_comm_t *c, const uint8_t digest[32], const char *what);
+
+/* Every rank passes its local status; returns AIC_OK on all ranks when every rank passed AIC_OK,
+ * else the failure of the lowest failing rank. A rank that did not fail gets an error message
+ * naming the failing rank; the failing rank keeps its own message. Use it after any step that can
+ * fail on some ranks only, so that no rank waits forever in the next collective. */
+aic_status aic_comm_agree(aic_comm_t *c, aic_status local);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,159 @@
+/* Models: a graph of ops built through this API, then compiled for a maximum batch size.
+ *
+ * Every tensor in the graph (an aic_value) has a leading batch dimension that is not written in
+ * shapes passed here: aic_input(m, "image", 3, (int64_t[]){1, 28, 28}, &x) makes a value of shape
+ * N x 1 x 28 x 28. Parameters, their gradients and the optimizer state live in contiguous arenas
+ * (one allocation each), so allreduce, checkpointing and zeroing work on one flat buffer.
+ * Parameter gradients accumulate (+=) across backward calls until aic_model_zero_grad().
+ *
+ * Ownership: the model owns every buffer it hands out; pointers stay valid until
+ * aic_model_destroy(). Destroying NULL is a no-op. A model is not thread-safe. */
+#ifndef AICON_MODEL_H
+#define AICON_MODEL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include "aicon/status.h"
+#include "aicon/tensor.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct aic_model aic_model_t;
+typedef int aic_value; /* handle of a tensor in a model's graph; valid handles are >= 0 */
+
+aic_status aic_model_create(aic_model_t **out, const char *name);
+void aic_model_destroy(aic_model_t *m);
+const char *aic_model_name(const aic_model_t *m);
+
+/* ---- building the graph -------------------------------------------------------------------
+ * Each builder appends one op. `name` names the op and prefixes its parameters
+ * ("conv1" -> "conv1.weight", "conv1.bias"); NULL picks "<kind><k>". Shapes are checked here, so a
+ * mistake fails at the line that made it, with the op's name in the message. */
+
+/* A float input of per-sample shape `shape` (ndim <= AIC_MAX_DIMS - 1). */
+aic_status aic_input(aic_model_t *m, const char *name, int ndim, const int64_t *shape, aic_value *out);
+/* An int32 class-label input, one label per sample. */
+aic_status aic_labels(aic_model_t *m, const char *name, aic_value *out);
+
+/* y = x W^T + b; x: N x in_features (use aic_flatten first for images); W: out x in. */
+aic_status aic_dense(aic_model_t *m, const char *name, aic_value x, int64_t out_features, bool bias,
+                     aic_value *out);
+
+typedef struct {
+    int64_t out_channels;
+    int kernel[2];   /* kh, kw */
+    int stride[2];   /* 0 means 1 */
+    int pad[2];      /* symmetric padding, ph, pw */
+    int dilation[2]; /* 0 means 1 */
+    int groups;      /* 0 means 1 */
+    bool no_bias;
+} aic_conv2d_opts;
+/* x: N x C x H x W -> N x out_channels x Ho x Wo; W: out_channels x C/groups x kh x kw. */
+aic_status aic_conv2d(aic_model_t *m, const char *name, aic_value x, const aic_conv2d_opts *o, aic_value *out);
+
+typedef struct {
+    int kernel[2];
+    int stride[2]; /* 0 means kernel */
+    int pad[2];
+    bool ceil_mode;
+    bool count_include_pad; /* average pooling only */
+} aic_pool2d_opts;
+aic_status aic_maxpool2d(aic_model_t *m, const char *name, aic_value x, const aic_pool2d_opts *o, aic_value *out);
+aic_status aic_avgpool2d(aic_model_t *m, const char *name, aic_value x, const aic_pool2d_opts *o, aic_value *out);
+/* N x C x H x W -> N x C x 1 x 1 */
+aic_status aic_global_avgpool(aic_model_t *m, const char *name, aic_value x, aic_value *out);
+
+aic_status aic_relu(aic_model_t *m, const char *name, aic_value x, aic_value *out);
+aic_status aic_sigmoid(aic_model_t *m, const char *name, aic_value x, aic_value *out);
+aic_status aic_tanh(aic_model_t *m, const char *name, aic_value x, aic_value *out);
+
+/* Batch normalization over dim 1 (channels) of N x C x ... ; in training uses batch statistics and
+ * updates running_mean/running_var as PyTorch does (unbiased variance, running = (1-momentum) *
+ * running + momentum * batch); in evaluation uses the running statistics. */
+aic_status aic_batchnorm(aic_model_t *m, const char *name, aic_value x, float momentum, float eps, aic_value *out);
+/* Inverted dropout with drop probability p in [0, 1); identity in evaluation. The mask depends on
+ * the seed, the step and the sample's position in the global batch, not on rank or thread count. */
+aic_status aic_dropout(aic_model_t *m, const char *name, aic_value x, float p, aic_value *out);
+
+/* N x d1 x ... -> N x (d1 * ...). No copy. */
+aic_status aic_flatten(aic_model_t *m, const char *name, aic_value x, aic_value *out);
+/* Same elements, new per-sample shape (one entry may be -1). No copy. */
+aic_status aic_reshape(aic_model_t *m, const char *name, aic_value x, int ndim, const int64_t *shape,
+                       aic_value *out);
+/* Elementwise a + b of equal shapes (residual connections). */
+aic_status aic_add(aic_model_t *m, const char *name, aic_value a, aic_value b, aic_value *out);
+/* Concatenate along `axis` counted with the batch dimension (axis >= 1, as in ONNX). */
+aic_status aic_concat(aic_model_t *m, const char *name, int n, const aic_value *xs, int axis, aic_value *out);
+
+/* Losses produce a scalar: the mean over the batch. A model has at most one loss. */
+/* Numerically stable log-softmax + negative log-likelihood; logits N x K, labels int32 in [0, K). */
+aic_status aic_softmax_cross_entropy(aic_model_t *m, const char *name, aic_value logits, aic_value labels,
+                                     aic_value *loss);
+/* mean over all elements of (pred - target)^2, as torch.nn.MSELoss. */
+aic_status aic_mse(aic_model_t *m, const char *name, aic_value pred, aic_value target, aic_value *loss);
+
+/* The value aic_model_predict returns (the logits). Defaults to the loss op's first input. */
+aic_status aic_model_set_output(aic_model_t *m, aic_value v);
+
+/* Allocate arenas for batches of up to max_batch samples and initialize parameters from `seed`
+ * (uniform +-1/sqrt(fan_in) for weights and biases as PyTorch's defaults; BatchNorm weight 1, bias 0).
+ * No allocation happens after this call. */
+aic_status aic_model_compile(aic_model_t *m, int max_batch, uint64_t seed);
+
+/* ---- running --------------------------------------------------------------------------------- */
+
+typedef struct {
+    int n;              /* samples in this batch, 0 <= n <= max_batch */
+    bool training;      /* batch statistics and dropout on */
+    uint64_t step;      /* global step: with row_offset it places this batch for the RNG */
+    int64_t row_offset; /* position of this rank's first row in the global batch */
+} aic_batch_info;
+
+/* Copy n rows into an input or labels value (float data for aic_input, int32 for aic_labels). */
+aic_status aic_model_set_input(aic_model_t *m, aic_value v, const void *data, int n);
+/* Run the forward pass; *loss (may be NULL) receives the mean loss over the batch (0 when n == 0). */
+aic_status aic_model_forward(aic_model_t *m, const aic_batch_info *b, float *loss);
+/* Run the backward pass of the last forward. The loss gradient is seeded with loss_scale, so
+ * loss_scale = n_local / n_global gives gradients of the global-batch mean when summed over ranks. */
+aic_status aic_model_backward(aic_model_t *m, float loss_scale);
+aic_status aic_model_zero_grad(aic_model_t *m);
+/* The output value of the last forward as a tensor view (N x ...); rows beyond n are stale. */
+aic_status aic_model_output(aic_model_t *m, aic_tensor *out);
+/* View of any value's activations (after forward) or gradient (after backward). */
+aic_status aic_model_value(aic_model_t *m, aic_value v, aic_tensor *out);
+aic_status aic_model_value_grad(aic_model_t *m, aic_value v, aic_tensor *out);
+
+/* ---- parameters ------------------------------------------------------------------------------ */
+
+/* Trainable parameters in arena order. */
+int aic_model_param_count(const aic_model_t *m);
+aic_status aic_model_param(aic_model_t *m, int i, aic_tensor *param, aic_tensor *grad);
+aic_status aic_model_find_param(aic_model_t *m, const char *name, aic_tensor *param);
+/* Non-trainable state saved with the model (BatchNorm running statistics). */
+int aic_model_buffer_count(const aic_model_t *m);
+aic_status aic_model_buffer(aic_model_t *m, int i, aic_tensor *buf);
+/* The flat arenas: params and grads have aic_model_num_params() floats, buffers
+ * aic_model_num_buffers() floats. */
+size_t aic_model_num_params(const aic_model_t *m);
+size_t aic_model_num_buffers(const aic_model_t *m);
+float *aic_model_params(aic_model_t *m);
+float *aic_model_grads(aic_model_t *m);
+float *aic_model_buffers(aic_model_t *m);
+
+/* SHA-256 of the architecture (ops, attributes, parameter names and shapes): two models with the
+ * same hash can exchange checkpoints. */
+aic_status aic_model_arch_hash(const aic_model_t *m, uint8_t out[32]);
+/* SHA-256 of the parameter and buffer arenas' bytes. */
+aic_status aic_model_params_hash(const aic_model_t *m, uint8_t out[32]);
+/* One line per op with output shapes and parameter counts, into buf (truncated to size). */
+aic_status aic_model_summary(const aic_model_t *m, char *buf, size_t size);
+/* Floating-point operations of one training sample's forward pass (multiply-add counts 2). */
+double aic_model_flops_per_sample(const aic_model_t *m);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

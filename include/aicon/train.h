@@ -1,0 +1,41 @@
+/* One data-parallel training step and evaluation, the loop body every trainer shares. */
+#ifndef AICON_TRAIN_H
+#define AICON_TRAIN_H
+
+#include "aicon/comm.h"
+#include "aicon/data.h"
+#include "aicon/model.h"
+#include "aicon/optim.h"
+#include "aicon/status.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* Where a model reads its batch: the input value and the labels value. */
+typedef struct {
+    aic_value input;
+    aic_value labels;
+} aic_io_values;
+
+/* Forward and backward of this rank's rows, gradient sum over ranks (the loss is scaled by
+ * n_local / n_global, so the sum is the gradient of the global-batch mean), optimizer step.
+ * x: slice.n_local x sample floats, y: slice.n_local labels. *loss gets the global-batch mean loss.
+ * Collective: every rank calls it for every step, also with n_local == 0. */
+aic_status aic_train_step(aic_model_t *m, aic_optim_t *o, aic_comm_t *c, aic_io_values io, const float *x,
+                          const int32_t *y, const aic_batch_slice *slice, uint64_t step, float lr, float *loss);
+
+typedef struct {
+    double loss;     /* mean cross-entropy over the set */
+    double accuracy; /* fraction of argmax(logits) == label */
+    int64_t samples;
+} aic_eval_result;
+
+/* Evaluate on a data set sharded over ranks (rank r takes samples r, r+p, ...), batch of at most
+ * the compiled batch size. Collective. */
+aic_status aic_evaluate(aic_model_t *m, aic_comm_t *c, aic_io_values io, const aic_dataset_t *d, aic_eval_result *out);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

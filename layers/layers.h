@@ -1,0 +1,113 @@
+/* CPU reference kernels, one file per op (llm.c style): plain functions over raw float buffers with
+ * the shape of every buffer in a comment. Conventions:
+ *  - forward writes its outputs (=);
+ *  - backward ACCUMULATES (+=) into every gradient it is given: activation gradients (dinp) as well as
+ *    parameter gradients, so a value read by several ops sums their contributions. The caller zeroes
+ *    them. A NULL gradient pointer means "not needed": skip that work.
+ *  - No allocation: any temporary buffer comes in as `scratch`, sized by the matching *_scratch call.
+ *  - Single-threaded apart from BLAS, with a fixed summation order: results are bitwise reproducible.
+ * A CUDA file beside each (x_cuda.cu) will have the same signature. */
+#ifndef AICON_LAYERS_H
+#define AICON_LAYERS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* ---- dense.c ---- */
+/* out: N x OC = inp (N x C) * weight^T (weight: OC x C) + bias (OC, may be NULL) */
+void aic_dense_forward(float *out, const float *inp, const float *weight, const float *bias, int N, int C, int OC);
+/* dinp: N x C += dout * weight; dweight: OC x C += dout^T * inp; dbias: OC += column sums of dout */
+void aic_dense_backward(float *dinp, float *dweight, float *dbias, const float *dout, const float *inp,
+                        const float *weight, int N, int C, int OC);
+
+/* ---- conv2d.c ---- */
+typedef struct {
+    int N, C, H, W;     /* input N x C x H x W */
+    int OC, KH, KW;     /* weight OC x (C/G) x KH x KW */
+    int SH, SW, PH, PW; /* stride, symmetric zero padding */
+    int DH, DW, G;      /* dilation, groups */
+    int OH, OW;         /* output N x OC x OH x OW, OH = (H + 2PH - DH(KH-1) - 1)/SH + 1 */
+} aic_conv2d_dims;
+/* Floats of scratch that forward and backward need (the im2col buffer of one sample). */
+size_t aic_conv2d_scratch(const aic_conv2d_dims *d);
+/* out: N x OC x OH x OW; bias: OC or NULL */
+void aic_conv2d_forward(float *out, const float *inp, const float *weight, const float *bias, float *scratch,
+                        const aic_conv2d_dims *d);
+void aic_conv2d_backward(float *dinp, float *dweight, float *dbias, const float *dout, const float *inp,
+                         const float *weight, float *scratch, const aic_conv2d_dims *d);
+
+/* ---- maxpool.c, avgpool.c ---- */
+typedef struct {
+    int N, C, H, W;
+    int KH, KW, SH, SW, PH, PW; /* padding: implicit -inf (max) or 0 (avg) */
+    int OH, OW;                 /* given by the caller (floor or ceil mode) */
+    int count_include_pad;      /* avg: divide by KH*KW instead of the in-bounds count */
+} aic_pool2d_dims;
+/* out: N x C x OH x OW; argmax: N x C x OH x OW, index into the sample's H*W plane of the maximum
+ * (the first one on ties) */
+void aic_maxpool2d_forward(float *out, int32_t *argmax, const float *inp, const aic_pool2d_dims *d);
+void aic_maxpool2d_backward(float *dinp, const float *dout, const int32_t *argmax, const aic_pool2d_dims *d);
+void aic_avgpool2d_forward(float *out, const float *inp, const aic_pool2d_dims *d);
+void aic_avgpool2d_backward(float *dinp, const float *dout, const aic_pool2d_dims *d);
+
+/* ---- global_avgpool.c ---- */
+/* inp: N x C x S (S = H*W) -> out: N x C */
+void aic_global_avgpool_forward(float *out, const float *inp, int N, int C, int S);
+void aic_global_avgpool_backward(float *dinp, const float *dout, int N, int C, int S);
+
+/* ---- activations: relu.c, sigmoid.c, tanh.c ---- */
+/* out, inp: n elements; backward reads the forward OUTPUT (all three derivatives are functions of it) */
+void aic_relu_forward(float *out, const float *inp, size_t n);
+void aic_relu_backward(float *dinp, const float *dout, const float *out, size_t n);
+void aic_sigmoid_forward(float *out, const float *inp, size_t n);
+void aic_sigmoid_backward(float *dinp, const float *dout, const float *out, size_t n);
+void aic_tanh_forward(float *out, const float *inp, size_t n);
+void aic_tanh_backward(float *dinp, const float *dout, const float *out, size_t n);
+
+/* ---- batchnorm.c ---- */
+/* inp, out: N x C x S. Training: normalize with the batch mean and biased variance; save mean and
+ * 1/sqrt(var + eps) (C each) for backward; running_mean/var (C) <- (1-momentum) * running +
+ * momentum * batch, with the unbiased variance (as PyTorch). */
+void aic_batchnorm_forward_train(float *out, float *save_mean, float *save_invstd, float *running_mean,
+                                 float *running_var, const float *inp, const float *gamma, const float *beta,
+                                 int N, int C, int S, float momentum, float eps);
+void aic_batchnorm_forward_eval(float *out, const float *inp, const float *gamma, const float *beta,
+                                const float *running_mean, const float *running_var, int N, int C, int S,
+                                float eps);
+/* Backward of the training forward. */
+void aic_batchnorm_backward(float *dinp, float *dgamma, float *dbeta, const float *dout, const float *inp,
+                            const float *gamma, const float *save_mean, const float *save_invstd, int N, int C,
+                            int S);
+
+/* ---- dropout.c ---- */
+/* inp, out: N x F. Element (i, j) is kept with probability 1 - p, from Philox under `key` at counter
+ * (row_offset + i) * F + j, and scaled by 1/(1-p): the mask needs no storage and backward recomputes it. */
+void aic_dropout_forward(float *out, const float *inp, int N, size_t F, float p, uint64_t key, int64_t row_offset);
+void aic_dropout_backward(float *dinp, const float *dout, int N, size_t F, float p, uint64_t key,
+                          int64_t row_offset);
+
+/* ---- add.c ---- */
+/* out = a + b, n elements; backward: da += dout, db += dout (either may be NULL) */
+void aic_add_forward(float *out, const float *a, const float *b, size_t n);
+void aic_add_backward(float *da, float *db, const float *dout, size_t n);
+
+/* ---- concat.c ---- */
+/* Input k viewed as outer x inner[k]; out as outer x sum(inner). */
+void aic_concat_forward(float *out, const float *const *inps, const size_t *inner, int k, size_t outer);
+void aic_concat_backward(float *const *dinps, const float *dout, const size_t *inner, int k, size_t outer);
+
+/* ---- softmax_xent.c ---- */
+/* logits: N x K, labels: N in [0, K) (the caller checks), probs: N x K saved for backward.
+ * Returns the mean over N of -log softmax(logits)[label], computed stably (max subtracted) and summed
+ * in double; 0 when N == 0. */
+float aic_softmax_xent_forward(float *probs, const float *logits, const int32_t *labels, int N, int K);
+/* dlogits: N x K += dloss / N * (probs - onehot(labels)) */
+void aic_softmax_xent_backward(float *dlogits, const float *probs, const int32_t *labels, int N, int K, float dloss);
+
+/* ---- mse.c ---- */
+/* mean over n elements of (pred - target)^2, summed in double */
+float aic_mse_forward(const float *pred, const float *target, size_t n);
+/* dpred += dloss * 2 (pred - target) / n */
+void aic_mse_backward(float *dpred, const float *pred, const float *target, size_t n, float dloss);
+
+#endif

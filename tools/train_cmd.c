@@ -1,0 +1,1 @@
+/* placeholder until the command lands in this series */

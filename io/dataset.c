@@ -1,0 +1,105 @@
+/* The in-memory data set: construction, queries and gather. */
+#define _POSIX_C_SOURCE 200809L /* strdup */
+#include "io/dataset.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/error.h"
+
+aic_status aic_io_dataset_alloc(aic_dataset_t **out, const char *source, int64_t n, int rank,
+                                const int64_t *shape) {
+    *out = NULL;
+    if (n <= 0 || rank < 1 || rank > AIC_DATASET_MAX_RANK)
+        return aic_fail(AIC_ERR_INTERNAL, "%s: data set of %lld samples of rank %d", source, (long long)n, rank);
+    int64_t numel = 1;
+    for (int i = 0; i < rank; i++) {
+        if (shape[i] <= 0 || numel > AIC_DATASET_MAX_FLOATS / shape[i])
+            return aic_fail(AIC_ERR_INTERNAL, "%s: bad sample shape", source);
+        numel *= shape[i];
+    }
+    if (numel > AIC_DATASET_MAX_FLOATS / n)
+        return aic_fail(AIC_ERR_INTERNAL, "%s: data set too large", source);
+
+    aic_dataset_t *d = calloc(1, sizeof *d);
+    if (!d)
+        return aic_fail(AIC_ERR_NOMEM, "%s: out of memory for the data set header", source);
+    d->n = n;
+    d->rank = rank;
+    memcpy(d->shape, shape, (size_t)rank * sizeof *shape);
+    d->numel = numel;
+    d->source = strdup(source);
+    d->x = malloc((size_t)(n * numel) * sizeof(float));
+    d->y = malloc((size_t)n * sizeof(int32_t));
+    if (!d->source || !d->x || !d->y) {
+        aic_dataset_destroy(d);
+        return aic_fail(AIC_ERR_NOMEM, "%s: out of memory for %lld samples of %lld floats (%.1f MiB)", source,
+                        (long long)n, (long long)numel, (double)(n * numel) * sizeof(float) / (1024.0 * 1024.0));
+    }
+    *out = d;
+    return AIC_OK;
+}
+
+aic_status aic_io_dataset_finish_labels(aic_dataset_t *d) {
+    int32_t max = 0;
+    for (int64_t i = 0; i < d->n; i++) {
+        int32_t v = d->y[i];
+        if (v < 0)
+            return aic_fail(AIC_ERR_FORMAT, "%s: label of sample %lld is %d; labels must be >= 0", d->source,
+                            (long long)i, (int)v);
+        if (v == INT32_MAX)
+            return aic_fail(AIC_ERR_FORMAT, "%s: label of sample %lld is too large (>= %d)", d->source,
+                            (long long)i, (int)INT32_MAX);
+        if (v > max)
+            max = v;
+    }
+    d->num_classes = (int)max + 1;
+    return AIC_OK;
+}
+
+void aic_dataset_destroy(aic_dataset_t *d) {
+    if (!d)
+        return;
+    free(d->x);
+    free(d->y);
+    free(d->source);
+    free(d);
+}
+
+int64_t aic_dataset_size(const aic_dataset_t *d) { return d ? d->n : 0; }
+
+int aic_dataset_sample_shape(const aic_dataset_t *d, int64_t shape[6]) {
+    if (!d)
+        return 0;
+    if (shape)
+        for (int i = 0; i < AIC_DATASET_MAX_RANK; i++)
+            shape[i] = i < d->rank ? d->shape[i] : 1;
+    return d->rank;
+}
+
+int64_t aic_dataset_sample_numel(const aic_dataset_t *d) { return d ? d->numel : 0; }
+
+int aic_dataset_num_classes(const aic_dataset_t *d) { return d ? d->num_classes : 0; }
+
+aic_status aic_dataset_gather(const aic_dataset_t *d, const int64_t *idx, int n, float *x, int32_t *y) {
+    if (!d)
+        return aic_fail(AIC_ERR_INVALID_ARG, "aic_dataset_gather: data set is NULL");
+    if (n < 0)
+        return aic_fail(AIC_ERR_INVALID_ARG, "aic_dataset_gather (%s): negative count %d", d->source, n);
+    if (n > 0 && (!idx || !x))
+        return aic_fail(AIC_ERR_INVALID_ARG, "aic_dataset_gather (%s): %s is NULL", d->source,
+                        !idx ? "idx" : "x");
+    /* Check every index before writing anything, so a failure leaves x and y untouched. */
+    for (int i = 0; i < n; i++)
+        if (idx[i] < 0 || idx[i] >= d->n)
+            return aic_fail(AIC_ERR_INVALID_ARG,
+                            "aic_dataset_gather (%s): index %lld at position %d is outside [0, %lld)", d->source,
+                            (long long)idx[i], i, (long long)d->n);
+    size_t row = (size_t)d->numel;
+    for (int i = 0; i < n; i++) {
+        memcpy(x + (size_t)i * row, d->x + (size_t)idx[i] * row, row * sizeof(float));
+        if (y)
+            y[i] = d->y[idx[i]];
+    }
+    return AIC_OK;
+}

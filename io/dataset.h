@@ -1,0 +1,32 @@
+/* Internal: the in-memory data set shared by the IDX and HDF5 readers. */
+#ifndef AICON_IO_DATASET_H
+#define AICON_IO_DATASET_H
+
+#include <stdint.h>
+#include "aicon/data.h"
+
+/* The most floats one data set may hold (16 GiB): a header declaring more is taken as corrupt, so a
+ * lying header is caught before anything that large is allocated. */
+#define AIC_DATASET_MAX_FLOATS ((int64_t)1 << 32)
+/* Sample rank limit of aic_dataset_sample_shape. */
+#define AIC_DATASET_MAX_RANK 6
+
+struct aic_dataset {
+    int64_t n;                            /* samples */
+    int rank;                             /* per-sample rank, 1..AIC_DATASET_MAX_RANK */
+    int64_t shape[AIC_DATASET_MAX_RANK];  /* per-sample shape, shape[0..rank) */
+    int64_t numel;                        /* floats per sample: product of shape */
+    float *x;                             /* n x numel */
+    int32_t *y;                           /* n */
+    int num_classes;                      /* 1 + max(y) */
+    char *source;                         /* what it was loaded from, for messages */
+};
+
+/* A data set of n samples of `shape` with x and y allocated (uninitialised). Callers have already
+ * checked n * numel against AIC_DATASET_MAX_FLOATS. */
+aic_status aic_io_dataset_alloc(aic_dataset_t **out, const char *source, int64_t n, int rank,
+                                const int64_t *shape);
+/* Check the labels (0 <= y < INT32_MAX) and set num_classes; messages name d->source. */
+aic_status aic_io_dataset_finish_labels(aic_dataset_t *d);
+
+#endif

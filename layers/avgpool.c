@@ -1,0 +1,63 @@
+#include "layers/layers.h"
+
+// The in-bounds rows [*s, *e) of output row o's window, and the extent PyTorch divides by under
+// count_include_pad: the window clipped to the padded input (ceil-mode windows can run past it).
+static void avg_span(int o, int K, int S, int P, int size, int *s, int *e, int *padded) {
+    int start = o * S - P;
+    int end = start + K < size + P ? start + K : size + P;
+    *padded = end - start;
+    *s = start < 0 ? 0 : start;
+    *e = end < size ? end : size;
+}
+
+void aic_avgpool2d_forward(float *out, const float *inp, const aic_pool2d_dims *d) {
+    // out: N x C x OH x OW; inp: N x C x H x W
+    const size_t planes = (size_t)d->N * d->C, HW = (size_t)d->H * d->W, P = (size_t)d->OH * d->OW;
+    for (size_t pl = 0; pl < planes; pl++) {
+        const float *x = inp + pl * HW; // H x W
+        float *y = out + pl * P;        // OH x OW
+        for (int oh = 0; oh < d->OH; oh++) {
+            int hs, he, hp;
+            avg_span(oh, d->KH, d->SH, d->PH, d->H, &hs, &he, &hp);
+            for (int ow = 0; ow < d->OW; ow++) {
+                int ws, we, wp;
+                avg_span(ow, d->KW, d->SW, d->PW, d->W, &ws, &we, &wp);
+                float *yo = &y[(size_t)oh * d->OW + ow];
+                if (hs >= he || ws >= we) { // no input under the window: 0, as PyTorch
+                    *yo = 0.0f;
+                    continue;
+                }
+                float sum = 0.0f;
+                for (int ih = hs; ih < he; ih++)
+                    for (int iw = ws; iw < we; iw++)
+                        sum += x[ih * d->W + iw];
+                int count = d->count_include_pad ? hp * wp : (he - hs) * (we - ws);
+                *yo = sum / (float)count;
+            }
+        }
+    }
+}
+
+void aic_avgpool2d_backward(float *dinp, const float *dout, const aic_pool2d_dims *d) {
+    // dinp: N x C x H x W; dout: N x C x OH x OW
+    const size_t planes = (size_t)d->N * d->C, HW = (size_t)d->H * d->W, P = (size_t)d->OH * d->OW;
+    for (size_t pl = 0; pl < planes; pl++) {
+        float *dx = dinp + pl * HW;      // H x W
+        const float *dy = dout + pl * P; // OH x OW
+        for (int oh = 0; oh < d->OH; oh++) {
+            int hs, he, hp;
+            avg_span(oh, d->KH, d->SH, d->PH, d->H, &hs, &he, &hp);
+            for (int ow = 0; ow < d->OW; ow++) {
+                int ws, we, wp;
+                avg_span(ow, d->KW, d->SW, d->PW, d->W, &ws, &we, &wp);
+                if (hs >= he || ws >= we)
+                    continue;
+                int count = d->count_include_pad ? hp * wp : (he - hs) * (we - ws);
+                float g = dy[(size_t)oh * d->OW + ow] / (float)count;
+                for (int ih = hs; ih < he; ih++)
+                    for (int iw = ws; iw < we; iw++)
+                        dx[ih * d->W + iw] += g;
+            }
+        }
+    }
+}

@@ -1,0 +1,33 @@
+#include "layers/layers.h"
+
+#include <cblas.h>
+
+void aic_dense_forward(float *out, const float *inp, const float *weight, const float *bias, int N, int C, int OC) {
+    // out: N x OC, inp: N x C, weight: OC x C, bias: OC
+    float beta = 0.0f;
+    if (bias) {
+        // start from the bias so the GEMM adds onto it: no second pass over out
+        for (int n = 0; n < N; n++)
+            for (int o = 0; o < OC; o++)
+                out[(size_t)n * OC + o] = bias[o];
+        beta = 1.0f;
+    }
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, N, OC, C, 1.0f, inp, C, weight, C, beta, out, OC);
+}
+
+void aic_dense_backward(float *dinp, float *dweight, float *dbias, const float *dout, const float *inp,
+                        const float *weight, int N, int C, int OC) {
+    // dinp: N x C, dweight: OC x C, dbias: OC, dout: N x OC, inp: N x C, weight: OC x C
+    if (dinp)
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, N, C, OC, 1.0f, dout, OC, weight, C, 1.0f, dinp, C);
+    if (dweight)
+        cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, OC, C, N, 1.0f, dout, OC, inp, C, 1.0f, dweight, C);
+    if (dbias) {
+        for (int o = 0; o < OC; o++) {
+            double sum = 0.0;
+            for (int n = 0; n < N; n++)
+                sum += dout[(size_t)n * OC + o];
+            dbias[o] += (float)sum;
+        }
+    }
+}

@@ -1,0 +1,24 @@
+#include "layers/layers.h"
+
+void aic_global_avgpool_forward(float *out, const float *inp, int N, int C, int S) {
+    // out: N x C; inp: N x C x S
+    const size_t planes = (size_t)N * C;
+    for (size_t pl = 0; pl < planes; pl++) {
+        const float *x = inp + pl * S; // S
+        double sum = 0.0;
+        for (int s = 0; s < S; s++)
+            sum += x[s];
+        out[pl] = (float)(sum / S);
+    }
+}
+
+void aic_global_avgpool_backward(float *dinp, const float *dout, int N, int C, int S) {
+    // dinp: N x C x S; dout: N x C
+    const size_t planes = (size_t)N * C;
+    for (size_t pl = 0; pl < planes; pl++) {
+        float *dx = dinp + pl * S; // S
+        float g = dout[pl] / (float)S;
+        for (int s = 0; s < S; s++)
+            dx[s] += g;
+    }
+}

@@ -1,0 +1,436 @@
+/* Finite-difference check of every layer's backward. For an op y = f(x) and a fixed random dout, the
+ * backward's gradient of L = sum(dout * y) is compared with the central difference
+ * (L(x + eps) - L(x - eps)) / (x + eps - (x - eps)), taken element by element. The forward runs in
+ * float; L and the differences are formed in double, so the float rounding of y sets the noise.
+ * Error per element: |analytic - numeric| / max(|analytic|, |numeric|, 1% of the largest |numeric|),
+ * so a near-zero gradient entry is judged against the tensor's scale. Non-smooth ops get inputs away
+ * from their kinks (relu away from 0, maxpool with no near-ties). */
+#include "layers/layers.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+static int n_pass, n_fail;
+
+static uint64_t rng_state = 0x9E3779B97F4A7C15ull;
+
+// xorshift64*: a fixed sequence, so every run checks the same tensors
+static double urand(void) {
+    rng_state ^= rng_state >> 12;
+    rng_state ^= rng_state << 25;
+    rng_state ^= rng_state >> 27;
+    return (double)((rng_state * 0x2545F4914F6CDD1Dull) >> 11) * (1.0 / 9007199254740992.0);
+}
+
+static float *alloc(size_t n) {
+    float *p = calloc(n ? n : 1, sizeof(float));
+    if (!p) {
+        fprintf(stderr, "out of memory\n");
+        exit(2);
+    }
+    return p;
+}
+
+static float *rand_buf(size_t n, float lo, float hi) {
+    float *p = alloc(n);
+    for (size_t i = 0; i < n; i++)
+        p[i] = lo + (hi - lo) * (float)urand();
+    return p;
+}
+
+static double dot(const float *a, const float *b, size_t n) {
+    double s = 0.0;
+    for (size_t i = 0; i < n; i++)
+        s += (double)a[i] * b[i];
+    return s;
+}
+
+typedef double (*loss_fn)(void *ctx);
+
+// Step of the central differences: inputs are O(1), and non-smooth ops keep their kinks farther away.
+static const float EPS = 1e-2f;
+
+// Compare analytic (n) with central differences of f(ctx) with respect to x (n), perturbed in place.
+static void check(const char *op, const char *grad, float *x, size_t n, const float *analytic, loss_fn f, void *ctx,
+                  double tol) {
+    double *num = malloc((n ? n : 1) * sizeof(double)); // n
+    double scale = 0.0;
+    for (size_t i = 0; i < n; i++) {
+        float save = x[i];
+        float xp = save + EPS, xm = save - EPS;
+        x[i] = xp;
+        double lp = f(ctx);
+        x[i] = xm;
+        double lm = f(ctx);
+        x[i] = save;
+        num[i] = (lp - lm) / ((double)xp - xm); // the step actually taken after rounding to float
+        if (fabs(num[i]) > scale)
+            scale = fabs(num[i]);
+    }
+    double floor_ = scale > 0.0 ? 1e-2 * scale : 1e-12, max_err = 0.0;
+    for (size_t i = 0; i < n; i++) {
+        double a = analytic[i], d = fabs(a - num[i]);
+        double den = fmax(fmax(fabs(a), fabs(num[i])), floor_);
+        if (d / den > max_err || isnan(a))
+            max_err = isnan(a) ? INFINITY : d / den;
+    }
+    free(num);
+    int ok = max_err <= tol;
+    ok ? n_pass++ : n_fail++;
+    printf("%-22s %-8s max rel err %.2e  (tol %.0e, |grad| max %.2e)  %s\n", op, grad, max_err, tol, scale,
+           ok ? "ok" : "FAIL");
+}
+
+/* ---- dense ---- */
+typedef struct {
+    int N, C, OC;
+    float *inp, *weight, *bias, *out, *dout; // N x C, OC x C, OC, N x OC, N x OC
+} dense_ctx;
+
+static double dense_loss(void *p) {
+    dense_ctx *c = p;
+    aic_dense_forward(c->out, c->inp, c->weight, c->bias, c->N, c->C, c->OC);
+    return dot(c->dout, c->out, (size_t)c->N * c->OC);
+}
+
+static void test_dense(void) {
+    dense_ctx c = {.N = 3, .C = 5, .OC = 4};
+    c.inp = rand_buf((size_t)c.N * c.C, -1, 1);
+    c.weight = rand_buf((size_t)c.OC * c.C, -1, 1);
+    c.bias = rand_buf(c.OC, -1, 1);
+    c.out = alloc((size_t)c.N * c.OC);
+    c.dout = rand_buf((size_t)c.N * c.OC, -1, 1);
+    float *dinp = alloc((size_t)c.N * c.C), *dw = alloc((size_t)c.OC * c.C), *db = alloc(c.OC);
+    aic_dense_backward(dinp, dw, db, c.dout, c.inp, c.weight, c.N, c.C, c.OC);
+    check("dense", "dinp", c.inp, (size_t)c.N * c.C, dinp, dense_loss, &c, 3e-3);
+    check("dense", "dweight", c.weight, (size_t)c.OC * c.C, dw, dense_loss, &c, 3e-3);
+    check("dense", "dbias", c.bias, c.OC, db, dense_loss, &c, 3e-3);
+    free(c.inp), free(c.weight), free(c.bias), free(c.out), free(c.dout), free(dinp), free(dw), free(db);
+}
+
+/* ---- conv2d ---- */
+typedef struct {
+    aic_conv2d_dims d;
+    float *inp, *weight, *bias, *out, *dout, *scratch;
+} conv_ctx;
+
+static double conv_loss(void *p) {
+    conv_ctx *c = p;
+    aic_conv2d_forward(c->out, c->inp, c->weight, c->bias, c->scratch, &c->d);
+    return dot(c->dout, c->out, (size_t)c->d.N * c->d.OC * c->d.OH * c->d.OW);
+}
+
+static void test_conv(const char *name, int N, int C, int H, int W, int OC, int KH, int KW, int SH, int SW, int PH,
+                      int PW, int DH, int DW, int G) {
+    conv_ctx c = {.d = {N, C, H, W, OC, KH, KW, SH, SW, PH, PW, DH, DW, G, 0, 0}};
+    c.d.OH = (H + 2 * PH - DH * (KH - 1) - 1) / SH + 1;
+    c.d.OW = (W + 2 * PW - DW * (KW - 1) - 1) / SW + 1;
+    size_t ni = (size_t)N * C * H * W, nw = (size_t)OC * (C / G) * KH * KW, no = (size_t)N * OC * c.d.OH * c.d.OW;
+    c.inp = rand_buf(ni, -1, 1);
+    c.weight = rand_buf(nw, -1, 1);
+    c.bias = rand_buf(OC, -1, 1);
+    c.out = alloc(no);
+    c.dout = rand_buf(no, -1, 1);
+    c.scratch = alloc(aic_conv2d_scratch(&c.d));
+    float *dinp = alloc(ni), *dw = alloc(nw), *db = alloc(OC);
+    aic_conv2d_backward(dinp, dw, db, c.dout, c.inp, c.weight, c.scratch, &c.d);
+    check(name, "dinp", c.inp, ni, dinp, conv_loss, &c, 3e-3);
+    check(name, "dweight", c.weight, nw, dw, conv_loss, &c, 3e-3);
+    check(name, "dbias", c.bias, OC, db, conv_loss, &c, 3e-3);
+    free(c.inp), free(c.weight), free(c.bias), free(c.out), free(c.dout), free(c.scratch);
+    free(dinp), free(dw), free(db);
+}
+
+/* ---- maxpool, avgpool ---- */
+typedef struct {
+    aic_pool2d_dims d;
+    int max; // maxpool, else avgpool
+    float *inp, *out, *dout;
+    int32_t *argmax;
+} pool_ctx;
+
+static double pool_loss(void *p) {
+    pool_ctx *c = p;
+    if (c->max)
+        aic_maxpool2d_forward(c->out, c->argmax, c->inp, &c->d);
+    else
+        aic_avgpool2d_forward(c->out, c->inp, &c->d);
+    return dot(c->dout, c->out, (size_t)c->d.N * c->d.C * c->d.OH * c->d.OW);
+}
+
+// OH, OW are passed in, so a ceil-mode shape is just a larger OH than the floor formula gives.
+static void test_pool(const char *name, int max, int count_include_pad, int N, int C, int H, int W, int KH, int KW,
+                      int SH, int SW, int PH, int PW, int OH, int OW) {
+    pool_ctx c = {.d = {N, C, H, W, KH, KW, SH, SW, PH, PW, OH, OW, count_include_pad}, .max = max};
+    size_t ni = (size_t)N * C * H * W, no = (size_t)N * C * OH * OW;
+    c.inp = rand_buf(ni, -1, 1);
+    if (max) {
+        // distinct values 0.05 apart in random order: a +-EPS step never changes which one is the max
+        for (size_t i = 0; i < ni; i++)
+            c.inp[i] = 0.05f * (float)i - 0.025f * (float)ni;
+        for (size_t i = ni; i > 1; i--) {
+            size_t j = (size_t)(urand() * (double)i);
+            float t = c.inp[i - 1];
+            c.inp[i - 1] = c.inp[j];
+            c.inp[j] = t;
+        }
+    }
+    c.out = alloc(no);
+    c.dout = rand_buf(no, -1, 1);
+    c.argmax = malloc(no * sizeof(int32_t));
+    float *dinp = alloc(ni);
+    pool_loss(&c); // argmax for the backward
+    if (max)
+        aic_maxpool2d_backward(dinp, c.dout, c.argmax, &c.d);
+    else
+        aic_avgpool2d_backward(dinp, c.dout, &c.d);
+    check(name, "dinp", c.inp, ni, dinp, pool_loss, &c, 3e-3);
+    free(c.inp), free(c.out), free(c.dout), free(c.argmax), free(dinp);
+}
+
+/* ---- global_avgpool ---- */
+typedef struct {
+    int N, C, S;
+    float *inp, *out, *dout;
+} gap_ctx;
+
+static double gap_loss(void *p) {
+    gap_ctx *c = p;
+    aic_global_avgpool_forward(c->out, c->inp, c->N, c->C, c->S);
+    return dot(c->dout, c->out, (size_t)c->N * c->C);
+}
+
+static void test_global_avgpool(void) {
+    gap_ctx c = {.N = 2, .C = 3, .S = 10};
+    size_t ni = (size_t)c.N * c.C * c.S;
+    c.inp = rand_buf(ni, -1, 1);
+    c.out = alloc((size_t)c.N * c.C);
+    c.dout = rand_buf((size_t)c.N * c.C, -1, 1);
+    float *dinp = alloc(ni);
+    aic_global_avgpool_backward(dinp, c.dout, c.N, c.C, c.S);
+    check("global_avgpool", "dinp", c.inp, ni, dinp, gap_loss, &c, 1e-3);
+    free(c.inp), free(c.out), free(c.dout), free(dinp);
+}
+
+/* ---- relu, sigmoid, tanh ---- */
+typedef struct {
+    void (*forward)(float *, const float *, size_t);
+    size_t n;
+    float *inp, *out, *dout;
+} act_ctx;
+
+static double act_loss(void *p) {
+    act_ctx *c = p;
+    c->forward(c->out, c->inp, c->n);
+    return dot(c->dout, c->out, c->n);
+}
+
+static void test_activation(const char *name, void (*forward)(float *, const float *, size_t),
+                            void (*backward)(float *, const float *, const float *, size_t), float lo, float hi,
+                            double tol) {
+    act_ctx c = {.forward = forward, .n = 40};
+    c.inp = rand_buf(c.n, lo, hi);
+    for (size_t i = 0; i < c.n; i += 2)
+        c.inp[i] = -c.inp[i];
+    c.out = alloc(c.n);
+    c.dout = rand_buf(c.n, -1, 1);
+    float *dinp = alloc(c.n);
+    act_loss(&c); // backward reads the forward output
+    backward(dinp, c.dout, c.out, c.n);
+    check(name, "dinp", c.inp, c.n, dinp, act_loss, &c, tol);
+    free(c.inp), free(c.out), free(c.dout), free(dinp);
+}
+
+/* ---- batchnorm (training) ---- */
+typedef struct {
+    int N, C, S;
+    float *inp, *gamma, *beta, *out, *dout, *mean, *invstd, *rmean, *rvar; // rmean, rvar: updated, unread
+} bn_ctx;
+
+static double bn_loss(void *p) {
+    bn_ctx *c = p;
+    aic_batchnorm_forward_train(c->out, c->mean, c->invstd, c->rmean, c->rvar, c->inp, c->gamma, c->beta, c->N,
+                                c->C, c->S, 0.1f, 1e-5f);
+    return dot(c->dout, c->out, (size_t)c->N * c->C * c->S);
+}
+
+static void test_batchnorm(void) {
+    bn_ctx c = {.N = 3, .C = 2, .S = 5};
+    size_t ni = (size_t)c.N * c.C * c.S;
+    c.inp = rand_buf(ni, -1, 2);
+    c.gamma = rand_buf(c.C, 0.5f, 1.5f);
+    c.beta = rand_buf(c.C, -1, 1);
+    c.out = alloc(ni);
+    c.dout = rand_buf(ni, -1, 1);
+    c.mean = alloc(c.C), c.invstd = alloc(c.C), c.rmean = alloc(c.C), c.rvar = alloc(c.C);
+    float *dinp = alloc(ni), *dg = alloc(c.C), *db = alloc(c.C);
+    bn_loss(&c); // save_mean, save_invstd for the backward
+    aic_batchnorm_backward(dinp, dg, db, c.dout, c.inp, c.gamma, c.mean, c.invstd, c.N, c.C, c.S);
+    check("batchnorm train", "dinp", c.inp, ni, dinp, bn_loss, &c, 1e-2);
+    check("batchnorm train", "dgamma", c.gamma, c.C, dg, bn_loss, &c, 1e-2);
+    check("batchnorm train", "dbeta", c.beta, c.C, db, bn_loss, &c, 1e-2);
+    free(c.inp), free(c.gamma), free(c.beta), free(c.out), free(c.dout);
+    free(c.mean), free(c.invstd), free(c.rmean), free(c.rvar), free(dinp), free(dg), free(db);
+}
+
+/* ---- dropout ---- */
+typedef struct {
+    int N;
+    size_t F;
+    float p;
+    float *inp, *out, *dout;
+} drop_ctx;
+
+static const uint64_t DROP_KEY = 0xD0D0CAFEull;
+static const int64_t DROP_ROW = 3; // F odd and a row offset: Philox blocks straddle rows
+
+static double drop_loss(void *p) {
+    drop_ctx *c = p;
+    aic_dropout_forward(c->out, c->inp, c->N, c->F, c->p, DROP_KEY, DROP_ROW);
+    return dot(c->dout, c->out, (size_t)c->N * c->F);
+}
+
+static void test_dropout(void) {
+    drop_ctx c = {.N = 4, .F = 7, .p = 0.3f};
+    size_t n = (size_t)c.N * c.F;
+    c.inp = rand_buf(n, -1, 1);
+    c.out = alloc(n);
+    c.dout = rand_buf(n, -1, 1);
+    float *dinp = alloc(n);
+    aic_dropout_backward(dinp, c.dout, c.N, c.F, c.p, DROP_KEY, DROP_ROW);
+    check("dropout p=0.3", "dinp", c.inp, n, dinp, drop_loss, &c, 1e-3);
+    free(c.inp), free(c.out), free(c.dout), free(dinp);
+}
+
+/* ---- add ---- */
+typedef struct {
+    size_t n;
+    float *a, *b, *out, *dout;
+} add_ctx;
+
+static double add_loss(void *p) {
+    add_ctx *c = p;
+    aic_add_forward(c->out, c->a, c->b, c->n);
+    return dot(c->dout, c->out, c->n);
+}
+
+static void test_add(void) {
+    add_ctx c = {.n = 17};
+    c.a = rand_buf(c.n, -1, 1), c.b = rand_buf(c.n, -1, 1), c.out = alloc(c.n), c.dout = rand_buf(c.n, -1, 1);
+    float *da = alloc(c.n), *db = alloc(c.n);
+    aic_add_backward(da, db, c.dout, c.n);
+    check("add", "da", c.a, c.n, da, add_loss, &c, 1e-3);
+    check("add", "db", c.b, c.n, db, add_loss, &c, 1e-3);
+    free(c.a), free(c.b), free(c.out), free(c.dout), free(da), free(db);
+}
+
+/* ---- concat ---- */
+enum { CAT_K = 3 };
+typedef struct {
+    size_t outer, inner[CAT_K], total;
+    float *inps[CAT_K], *out, *dout;
+} cat_ctx;
+
+static double cat_loss(void *p) {
+    cat_ctx *c = p;
+    aic_concat_forward(c->out, (const float *const *)c->inps, c->inner, CAT_K, c->outer);
+    return dot(c->dout, c->out, c->outer * c->total);
+}
+
+static void test_concat(void) {
+    cat_ctx c = {.outer = 3, .inner = {2, 1, 4}, .total = 7};
+    float *dinps[CAT_K];
+    for (int i = 0; i < CAT_K; i++) {
+        c.inps[i] = rand_buf(c.outer * c.inner[i], -1, 1);
+        dinps[i] = alloc(c.outer * c.inner[i]);
+    }
+    c.out = alloc(c.outer * c.total);
+    c.dout = rand_buf(c.outer * c.total, -1, 1);
+    aic_concat_backward(dinps, c.dout, c.inner, CAT_K, c.outer);
+    static const char *names[CAT_K] = {"dinp0", "dinp1", "dinp2"};
+    for (int i = 0; i < CAT_K; i++)
+        check("concat", names[i], c.inps[i], c.outer * c.inner[i], dinps[i], cat_loss, &c, 1e-3);
+    for (int i = 0; i < CAT_K; i++)
+        free(c.inps[i]), free(dinps[i]);
+    free(c.out), free(c.dout);
+}
+
+/* ---- softmax_xent ---- */
+typedef struct {
+    int N, K;
+    float dloss;
+    float *logits, *probs;
+    int32_t *labels;
+} xent_ctx;
+
+static double xent_loss(void *p) {
+    xent_ctx *c = p;
+    return (double)c->dloss * aic_softmax_xent_forward(c->probs, c->logits, c->labels, c->N, c->K);
+}
+
+static void test_softmax_xent(void) {
+    xent_ctx c = {.N = 4, .K = 6, .dloss = 0.7f};
+    size_t n = (size_t)c.N * c.K;
+    c.logits = rand_buf(n, -2, 2);
+    c.probs = alloc(n);
+    c.labels = malloc((size_t)c.N * sizeof(int32_t));
+    for (int i = 0; i < c.N; i++)
+        c.labels[i] = (int32_t)(urand() * c.K);
+    float *dl = alloc(n);
+    xent_loss(&c); // probs for the backward
+    aic_softmax_xent_backward(dl, c.probs, c.labels, c.N, c.K, c.dloss);
+    check("softmax_xent", "dlogits", c.logits, n, dl, xent_loss, &c, 1e-2);
+    free(c.logits), free(c.probs), free(c.labels), free(dl);
+}
+
+/* ---- mse ---- */
+typedef struct {
+    size_t n;
+    float dloss;
+    float *pred, *target;
+} mse_ctx;
+
+static double mse_loss(void *p) {
+    mse_ctx *c = p;
+    return (double)c->dloss * aic_mse_forward(c->pred, c->target, c->n);
+}
+
+static void test_mse(void) {
+    mse_ctx c = {.n = 13, .dloss = 1.3f};
+    c.pred = rand_buf(c.n, -1, 1), c.target = rand_buf(c.n, -1, 1);
+    float *dp = alloc(c.n);
+    aic_mse_backward(dp, c.pred, c.target, c.n, c.dloss);
+    check("mse", "dpred", c.pred, c.n, dp, mse_loss, &c, 1e-2);
+    free(c.pred), free(c.target), free(dp);
+}
+
+int main(void) {
+    test_dense();
+    //        name                 N  C  H  W OC KH KW SH SW PH PW DH DW G
+    test_conv("conv2d k3 s2 p1", 2, 3, 7, 7, 4, 3, 3, 2, 2, 1, 1, 1, 1, 1);
+    test_conv("conv2d k3x2 d2 g2", 2, 4, 8, 7, 6, 3, 2, 1, 1, 2, 1, 2, 2, 2);
+    test_conv("conv2d s2x1 p2 d2 g2", 2, 4, 9, 8, 4, 3, 3, 2, 1, 2, 1, 2, 1, 2);
+    test_conv("conv2d 1x1", 2, 4, 5, 6, 6, 1, 1, 1, 1, 0, 0, 1, 1, 1);
+    test_conv("conv2d 1x1 g2", 2, 4, 5, 6, 4, 1, 1, 1, 1, 0, 0, 1, 1, 2);
+    test_conv("conv2d 1x1 s2", 1, 4, 5, 5, 3, 1, 1, 2, 2, 0, 0, 1, 1, 1);
+    //        name                   max pad  N  C  H  W KH KW SH SW PH PW OH OW
+    test_pool("maxpool k3 s2 p1", 1, 0, 2, 2, 7, 7, 3, 3, 2, 2, 1, 1, 4, 4);
+    test_pool("maxpool k3 s2 p1 ceil", 1, 0, 2, 2, 6, 8, 3, 3, 2, 2, 1, 1, 4, 5);
+    test_pool("maxpool k2x3 s1x2", 1, 0, 1, 3, 5, 7, 2, 3, 1, 2, 0, 0, 4, 3);
+    test_pool("avgpool k3 s2 p1 ceil", 0, 0, 2, 2, 6, 8, 3, 3, 2, 2, 1, 1, 4, 5);
+    test_pool("avgpool ceil incl_pad", 0, 1, 2, 2, 6, 8, 3, 3, 2, 2, 1, 1, 4, 5);
+    test_pool("avgpool k3x2 s1x2 p1", 0, 1, 1, 3, 5, 8, 3, 2, 1, 2, 1, 1, 5, 5);
+    test_global_avgpool();
+    test_activation("relu", aic_relu_forward, aic_relu_backward, 0.1f, 1.0f, 1e-3);
+    test_activation("sigmoid", aic_sigmoid_forward, aic_sigmoid_backward, 0.0f, 3.0f, 1e-2);
+    test_activation("tanh", aic_tanh_forward, aic_tanh_backward, 0.0f, 2.0f, 1e-2);
+    test_batchnorm();
+    test_dropout();
+    test_add();
+    test_concat();
+    test_softmax_xent();
+    test_mse();
+    printf("%d passed, %d failed\n", n_pass, n_fail);
+    return n_fail ? 1 : 0;
+}

@@ -23,7 +23,10 @@ aic_status aic_fail_context(aic_status s, const char *fmt, ...) {
     vsnprintf(prefix, sizeof prefix, fmt, ap);
     va_end(ap);
     memcpy(old, last_error, sizeof old);
-    snprintf(last_error, sizeof last_error, "%s%s", prefix, old);
+    size_t n = strlen(prefix);
+    memcpy(last_error, prefix, n + 1);
+    /* Keep as much of the old message as fits; truncation is acceptable for a diagnostic. */
+    strncat(last_error, old, sizeof last_error - n - 1);
     return s;
 }
 

@@ -1,2 +1,74 @@
-/* placeholder until the command lands in this series */
-int main(void) { return 0; }
+/* The aicon command: `aicon train ...`, `aicon --version`, `aicon --help`. */
+#include <cblas.h>
+#include <hdf5.h>
+#include <hwloc.h>
+#include <mpi.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "tools/tools.h"
+
+int aicon_launcher_rank(void) {
+    static const char *const vars[] = {"OMPI_COMM_WORLD_RANK", "PMI_RANK", "PMIX_RANK", "SLURM_PROCID"};
+    for (size_t i = 0; i < sizeof vars / sizeof vars[0]; i++) {
+        const char *v = getenv(vars[i]);
+        if (v && *v)
+            return atoi(v);
+    }
+    return 0;
+}
+
+static void usage(FILE *out) {
+    fprintf(out,
+            "usage: aicon <command> [options]\n"
+            "\n"
+            "Data-parallel deep-learning training over MPI. Start one process per GPU or CPU socket:\n"
+            "  mpirun -np 2 aicon train --model lenet\n"
+            "\n"
+            "commands:\n"
+            "  train       train a model (aicon train --help)\n"
+            "\n"
+            "options:\n"
+            "  --version   print the versions of aicon and of the libraries it runs on\n"
+            "  --help      this text\n");
+}
+
+static void version(void) {
+    char mpi[MPI_MAX_LIBRARY_VERSION_STRING];
+    int len = 0;
+    MPI_Get_library_version(mpi, &len);
+    char *nl = strchr(mpi, '\n');
+    if (nl)
+        *nl = '\0';
+    unsigned maj, min, rel;
+    H5get_libversion(&maj, &min, &rel);
+    unsigned hw = hwloc_get_api_version();
+    printf("aicon %s\n", aic_version_string());
+    printf("  MPI:      %s\n", mpi);
+    printf("  HDF5:     %u.%u.%u\n", maj, min, rel);
+    printf("  BLAS:     %s\n", openblas_get_config());
+    printf("  hwloc:    %u.%u.%u\n", hw >> 16, (hw >> 8) & 0xff, hw & 0xff);
+    printf("  backends: cpu\n");
+}
+
+int main(int argc, char **argv) {
+    if (argc < 2) {
+        if (aicon_launcher_rank() == 0)
+            usage(stderr);
+        return 2;
+    }
+    if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "help") == 0) {
+        usage(stdout);
+        return 0;
+    }
+    if (strcmp(argv[1], "--version") == 0 || strcmp(argv[1], "version") == 0) {
+        version();
+        return 0;
+    }
+    if (strcmp(argv[1], "train") == 0)
+        return aicon_train_main(argc - 1, argv + 1);
+    if (aicon_launcher_rank() == 0)
+        fprintf(stderr, "aicon: unknown command '%s' (commands: train; see aicon --help)\n", argv[1]);
+    return 2;
+}

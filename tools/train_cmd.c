@@ -1,1 +1,597 @@
-/* placeholder until the command lands in this series */
+/* aicon train: data-parallel training of a built-in model under mpirun. */
+#include <cblas.h>
+#include <errno.h>
+#include <getopt.h>
+#include <hwloc.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "core/error.h"
+#include "tools/tools.h"
+
+#define DEFAULT_DATA "/usr/share/datasets/fashion-mnist"
+
+typedef struct {
+    const char *model, *data, *test_data, *checkpoint, *resume, *summary;
+    int epochs, batch, threads;
+    int64_t max_steps;
+    uint64_t seed;
+    aic_optim_config optim;
+    aic_lr_schedule lr;
+    bool scale_lr, quiet;
+} train_opts;
+
+static void train_usage(FILE *out) {
+    fprintf(out,
+            "usage: [mpirun -np N] aicon train [options]\n"
+            "\n"
+            "Trains a model data-parallel: each rank takes its share of every global batch, gradients are\n"
+            "summed with a ring allreduce, and every rank applies the same update. Rank 0 prints one line\n"
+            "per epoch and, on a terminal, a live progress line.\n"
+            "\n"
+            "model and data:\n"
+            "  --model NAME           built-in model: %s (default lenet)\n"
+            "  --data PATH            a directory of MNIST-layout IDX files (train-*, t10k-*, plain or .gz),\n"
+            "                         or an HDF5 file with datasets x (N x ...) and y (N labels)\n"
+            "                         (default " DEFAULT_DATA ")\n"
+            "  --test-data FILE.h5    test set for an HDF5 --data (an IDX directory brings its own)\n"
+            "training:\n"
+            "  --epochs N             passes over the training set (default 3)\n"
+            "  --batch N              samples per rank per step (default 64)\n"
+            "  --max-steps N          stop after N optimizer steps in all (default: no limit)\n"
+            "  --optimizer NAME       sgd, adam or adamw (default sgd)\n"
+            "  --lr X                 learning rate (default 0.01 for sgd, 0.001 for adam/adamw)\n"
+            "  --momentum X           SGD momentum (default 0.9)\n"
+            "  --nesterov             Nesterov momentum\n"
+            "  --weight-decay X       L2 penalty (decoupled for adamw) (default 0)\n"
+            "  --lr-schedule NAME     constant, step or cosine (default constant)\n"
+            "  --lr-step-size N       step schedule: steps between decays (default one epoch)\n"
+            "  --lr-gamma X           step schedule: decay factor (default 0.1)\n"
+            "  --warmup-steps N       linear warm-up over the first N steps (default 0)\n"
+            "  --scale-lr             multiply the rate by the number of ranks (large-batch rule)\n"
+            "  --seed N               seed of initialization, shuffling and dropout (default 42)\n"
+            "  --threads N            BLAS threads per rank (default: cores / ranks on the node)\n"
+            "checkpoints and reports:\n"
+            "  --checkpoint FILE.h5   write an HDF5 checkpoint after every epoch (atomically)\n"
+            "  --resume FILE.h5       continue from a checkpoint of the same model\n"
+            "  --summary FILE.json    write a JSON summary of the run (rank 0)\n"
+            "  --quiet                only errors and the final result\n"
+            "  --help                 this text\n"
+            "\n"
+            "Training is bitwise reproducible on CPU for a given seed, world size and batch size.\n",
+            aicon_builtin_model_names);
+}
+
+/* ---- flag parsing: every error names the flag and what is wrong ------------------------------- */
+
+static bool parse_i64(const char *flag, const char *text, int64_t lo, int64_t hi, int64_t *out) {
+    char *end;
+    errno = 0;
+    long long v = strtoll(text, &end, 10);
+    if (errno || end == text || *end || v < lo || v > hi) {
+        if (aicon_launcher_rank() == 0)
+            fprintf(stderr, "aicon train: %s expects a whole number in %lld..%lld, got '%s'\n", flag, (long long)lo,
+                    (long long)hi, text);
+        return false;
+    }
+    *out = v;
+    return true;
+}
+
+static bool parse_int(const char *flag, const char *text, int lo, int hi, int *out) {
+    int64_t v;
+    if (!parse_i64(flag, text, lo, hi, &v))
+        return false;
+    *out = (int)v;
+    return true;
+}
+
+static bool parse_float(const char *flag, const char *text, double lo, double hi, float *out) {
+    char *end;
+    errno = 0;
+    double v = strtod(text, &end);
+    if (errno || end == text || *end || !(v >= lo && v <= hi)) {
+        if (aicon_launcher_rank() == 0)
+            fprintf(stderr, "aicon train: %s expects a number in [%g, %g], got '%s'\n", flag, lo, hi, text);
+        return false;
+    }
+    *out = (float)v;
+    return true;
+}
+
+static bool parse_choice(const char *flag, const char *text, const char *const *names, int n, int *out) {
+    for (int i = 0; i < n; i++)
+        if (strcmp(text, names[i]) == 0) {
+            *out = i;
+            return true;
+        }
+    if (aicon_launcher_rank() == 0) {
+        fprintf(stderr, "aicon train: %s: unknown value '%s' (choose from", flag, text);
+        for (int i = 0; i < n; i++)
+            fprintf(stderr, "%s %s", i ? "," : "", names[i]);
+        fprintf(stderr, ")\n");
+    }
+    return false;
+}
+
+enum {
+    OPT_MODEL = 256, OPT_DATA, OPT_TEST_DATA, OPT_EPOCHS, OPT_BATCH, OPT_MAX_STEPS, OPT_OPTIMIZER, OPT_LR,
+    OPT_MOMENTUM, OPT_NESTEROV, OPT_WD, OPT_SCHEDULE, OPT_STEP_SIZE, OPT_GAMMA, OPT_WARMUP, OPT_SCALE_LR, OPT_SEED,
+    OPT_THREADS, OPT_CHECKPOINT, OPT_RESUME, OPT_SUMMARY, OPT_QUIET, OPT_HELP
+};
+
+/* Returns 0 to go on, 1 after --help, 2 on a usage error. */
+static int parse_args(int argc, char **argv, train_opts *o) {
+    static const struct option longopts[] = {
+        {"model", required_argument, NULL, OPT_MODEL},       {"data", required_argument, NULL, OPT_DATA},
+        {"test-data", required_argument, NULL, OPT_TEST_DATA}, {"epochs", required_argument, NULL, OPT_EPOCHS},
+        {"batch", required_argument, NULL, OPT_BATCH},       {"max-steps", required_argument, NULL, OPT_MAX_STEPS},
+        {"optimizer", required_argument, NULL, OPT_OPTIMIZER}, {"lr", required_argument, NULL, OPT_LR},
+        {"momentum", required_argument, NULL, OPT_MOMENTUM}, {"nesterov", no_argument, NULL, OPT_NESTEROV},
+        {"weight-decay", required_argument, NULL, OPT_WD},   {"lr-schedule", required_argument, NULL, OPT_SCHEDULE},
+        {"lr-step-size", required_argument, NULL, OPT_STEP_SIZE}, {"lr-gamma", required_argument, NULL, OPT_GAMMA},
+        {"warmup-steps", required_argument, NULL, OPT_WARMUP}, {"scale-lr", no_argument, NULL, OPT_SCALE_LR},
+        {"seed", required_argument, NULL, OPT_SEED},         {"threads", required_argument, NULL, OPT_THREADS},
+        {"checkpoint", required_argument, NULL, OPT_CHECKPOINT}, {"resume", required_argument, NULL, OPT_RESUME},
+        {"summary", required_argument, NULL, OPT_SUMMARY},   {"quiet", no_argument, NULL, OPT_QUIET},
+        {"help", no_argument, NULL, OPT_HELP},               {NULL, 0, NULL, 0},
+    };
+    static const char *const optimizers[] = {"sgd", "adam", "adamw"};
+    static const char *const schedules[] = {"constant", "step", "cosine"};
+    *o = (train_opts){.model = "lenet", .data = DEFAULT_DATA, .epochs = 3, .batch = 64, .seed = 42};
+    o->optim = (aic_optim_config){.kind = AIC_OPTIM_SGD, .momentum = 0.9f};
+    o->lr = (aic_lr_schedule){.kind = AIC_LR_CONSTANT, .base_lr = NAN, .gamma = 0.1f};
+    int64_t i64;
+    int choice;
+    opterr = 0;
+    optind = 1;
+    for (;;) {
+        int c = getopt_long(argc, argv, "", longopts, NULL);
+        if (c == -1)
+            break;
+        bool ok = true;
+        switch (c) {
+        case OPT_MODEL: o->model = optarg; break;
+        case OPT_DATA: o->data = optarg; break;
+        case OPT_TEST_DATA: o->test_data = optarg; break;
+        case OPT_EPOCHS: ok = parse_int("--epochs", optarg, 1, 1000000, &o->epochs); break;
+        case OPT_BATCH: ok = parse_int("--batch", optarg, 1, 1 << 20, &o->batch); break;
+        case OPT_MAX_STEPS: ok = parse_i64("--max-steps", optarg, 1, INT64_MAX, &o->max_steps); break;
+        case OPT_OPTIMIZER:
+            ok = parse_choice("--optimizer", optarg, optimizers, 3, &choice);
+            o->optim.kind = (aic_optim_kind)choice;
+            break;
+        case OPT_LR: ok = parse_float("--lr", optarg, 0.0, 1e6, &o->lr.base_lr); break;
+        case OPT_MOMENTUM: ok = parse_float("--momentum", optarg, 0.0, 1.0, &o->optim.momentum); break;
+        case OPT_NESTEROV: o->optim.nesterov = true; break;
+        case OPT_WD: ok = parse_float("--weight-decay", optarg, 0.0, 1e6, &o->optim.weight_decay); break;
+        case OPT_SCHEDULE:
+            ok = parse_choice("--lr-schedule", optarg, schedules, 3, &choice);
+            o->lr.kind = (aic_lr_kind)choice;
+            break;
+        case OPT_STEP_SIZE: ok = parse_i64("--lr-step-size", optarg, 1, INT64_MAX, &o->lr.step_size); break;
+        case OPT_GAMMA: ok = parse_float("--lr-gamma", optarg, 0.0, 1.0, &o->lr.gamma); break;
+        case OPT_WARMUP: ok = parse_i64("--warmup-steps", optarg, 0, INT64_MAX, &o->lr.warmup_steps); break;
+        case OPT_SCALE_LR: o->scale_lr = true; break;
+        case OPT_SEED:
+            ok = parse_i64("--seed", optarg, 0, INT64_MAX, &i64);
+            o->seed = (uint64_t)i64;
+            break;
+        case OPT_THREADS: ok = parse_int("--threads", optarg, 1, 4096, &o->threads); break;
+        case OPT_CHECKPOINT: o->checkpoint = optarg; break;
+        case OPT_RESUME: o->resume = optarg; break;
+        case OPT_SUMMARY: o->summary = optarg; break;
+        case OPT_QUIET: o->quiet = true; break;
+        case OPT_HELP:
+            if (aicon_launcher_rank() == 0)
+                train_usage(stdout);
+            return 1;
+        default:
+            if (aicon_launcher_rank() == 0) {
+                const char *arg = argv[optind - 1];
+                if (optopt && optopt < 256 && arg[0] == '-' && arg[1] != '-')
+                    fprintf(stderr, "aicon train: unknown flag '-%c' (see aicon train --help)\n", optopt);
+                else if (c == ':' || (optopt >= 256))
+                    fprintf(stderr, "aicon train: %s needs a value (see aicon train --help)\n", arg);
+                else
+                    fprintf(stderr, "aicon train: unknown flag '%s' (see aicon train --help)\n", arg);
+            }
+            return 2;
+        }
+        if (!ok)
+            return 2;
+    }
+    if (optind < argc) {
+        if (aicon_launcher_rank() == 0)
+            fprintf(stderr, "aicon train: unexpected argument '%s' (see aicon train --help)\n", argv[optind]);
+        return 2;
+    }
+    if (o->optim.nesterov && o->optim.momentum <= 0) {
+        if (aicon_launcher_rank() == 0)
+            fprintf(stderr, "aicon train: --nesterov needs --momentum greater than 0\n");
+        return 2;
+    }
+    if (isnan(o->lr.base_lr))
+        o->lr.base_lr = o->optim.kind == AIC_OPTIM_SGD ? 0.01f : 0.001f;
+    return 0;
+}
+
+/* ---- the run ---------------------------------------------------------------------------------- */
+
+typedef struct {
+    aic_comm_t *comm;
+    int rank, world;
+    aic_model_t *model;
+    aic_io_values io;
+    aic_optim_t *optim;
+    aic_dataset_t *train, *test;
+    aic_sampler_t *sampler;
+    int64_t *idx;
+} run_state;
+
+static double now_seconds(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+/* Report a failure agreed on by all ranks: rank 0 names it (or the rank that failed); a failing
+ * rank other than 0 adds its own detail. */
+static int report_failure(const run_state *r, aic_status agreed, aic_status local, const char *local_msg) {
+    if (local != AIC_OK && r->rank != 0)
+        fprintf(stderr, "aicon train: [rank %d] %s\n", r->rank, local_msg);
+    else if (r->rank == 0)
+        fprintf(stderr, "aicon train: %s\n", aic_last_error()[0] ? aic_last_error() : aic_status_string(agreed));
+    return 1;
+}
+
+/* Agree on a step that may fail on some ranks only; on failure every rank reports and returns 1. */
+#define AGREE_OR_FAIL(r, expr)                                                      \
+    do {                                                                            \
+        aic_status local_ = (expr);                                                 \
+        char msg_[1024];                                                            \
+        snprintf(msg_, sizeof msg_, "%s", aic_last_error());                       \
+        aic_status agreed_ = aic_comm_agree((r)->comm, local_);                     \
+        if (agreed_ != AIC_OK) {                                                    \
+            exit_code = report_failure((r), agreed_, local_, msg_);                  \
+            goto cleanup;                                                           \
+        }                                                                           \
+    } while (0)
+
+static aic_status load_data(const train_opts *o, run_state *r) {
+    struct stat sb;
+    if (stat(o->data, &sb) != 0)
+        return aic_fail(AIC_ERR_IO, "--data %s: %s%s", o->data, strerror(errno),
+                        strcmp(o->data, DEFAULT_DATA) == 0 ? " (install Debian's dataset-fashion-mnist, or pass --data)"
+                                                           : "");
+    if (S_ISDIR(sb.st_mode)) {
+        if (o->test_data)
+            return aic_fail(AIC_ERR_INVALID_ARG, "--test-data goes with an HDF5 --data; %s is a directory", o->data);
+        return aic_dataset_load_idx_dir(o->data, &r->train, &r->test);
+    }
+    AIC_TRY(aic_dataset_load_h5(&r->train, o->data));
+    if (o->test_data)
+        AIC_TRY(aic_dataset_load_h5(&r->test, o->test_data));
+    if (r->test) {
+        int64_t a[6], b[6];
+        int na = aic_dataset_sample_shape(r->train, a), nb = aic_dataset_sample_shape(r->test, b);
+        if (na != nb || memcmp(a, b, sizeof(int64_t) * (size_t)na) != 0)
+            return aic_fail(AIC_ERR_SHAPE, "--test-data %s: samples differ in shape from those of %s", o->test_data,
+                            o->data);
+    }
+    return AIC_OK;
+}
+
+static int default_threads(int local_size) {
+    hwloc_topology_t topo;
+    int cores = 1;
+    if (hwloc_topology_init(&topo) == 0) {
+        if (hwloc_topology_load(topo) == 0)
+            cores = hwloc_get_nbobjs_by_type(topo, HWLOC_OBJ_CORE);
+        hwloc_topology_destroy(topo);
+    }
+    int t = cores / (local_size > 0 ? local_size : 1);
+    return t > 0 ? t : 1;
+}
+
+/* Make every rank hold rank 0's parameters, buffers, optimizer state and train state. */
+static aic_status sync_from_root(run_state *r, aic_train_state *st) {
+    aic_model_t *m = r->model;
+    AIC_TRY(aic_broadcast(r->comm, aic_model_params(m), sizeof(float) * aic_model_num_params(m), 0));
+    AIC_TRY(aic_broadcast(r->comm, aic_model_buffers(m), sizeof(float) * aic_model_num_buffers(m), 0));
+    for (int i = 0; i < aic_optim_slot_count(r->optim); i++) {
+        float *slot;
+        AIC_TRY(aic_optim_slot(r->optim, i, NULL, &slot));
+        AIC_TRY(aic_broadcast(r->comm, slot, sizeof(float) * aic_model_num_params(m), 0));
+    }
+    int64_t osteps = aic_optim_steps(r->optim);
+    AIC_TRY(aic_broadcast(r->comm, &osteps, sizeof osteps, 0));
+    aic_optim_set_steps(r->optim, osteps);
+    AIC_TRY(aic_broadcast(r->comm, st, sizeof *st, 0));
+    uint8_t digest[32];
+    AIC_TRY(aic_model_params_hash(m, digest));
+    return aic_comm_check_same(r->comm, digest, "the model parameters");
+}
+
+static void hex32(char out[65], const uint8_t d[32]) {
+    for (int i = 0; i < 32; i++)
+        sprintf(out + 2 * i, "%02x", d[i]);
+}
+
+static void json_string(FILE *f, const char *s) {
+    fputc('"', f);
+    for (; *s; s++) {
+        if (*s == '"' || *s == '\\')
+            fprintf(f, "\\%c", *s);
+        else if ((unsigned char)*s < 0x20)
+            fprintf(f, "\\u%04x", *s);
+        else
+            fputc(*s, f);
+    }
+    fputc('"', f);
+}
+
+static void json_number(FILE *f, double v) {
+    if (isfinite(v))
+        fprintf(f, "%.9g", v);
+    else
+        fputs("null", f);
+}
+
+typedef struct {
+    int64_t steps, epochs;
+    double test_accuracy, test_loss, train_loss, samples_per_sec, seconds;
+    char params_sha256[65];
+} run_summary;
+
+static aic_status write_summary(const char *path, const train_opts *o, const run_state *r, const run_summary *s) {
+    char tmp[4096];
+    snprintf(tmp, sizeof tmp, "%s.tmp", path);
+    FILE *f = fopen(tmp, "w");
+    if (!f)
+        return aic_fail(AIC_ERR_IO, "--summary %s: %s", path, strerror(errno));
+    fprintf(f, "{\n  \"aicon_version\": ");
+    json_string(f, aic_version_string());
+    fprintf(f, ",\n  \"model\": ");
+    json_string(f, o->model);
+    fprintf(f, ",\n  \"world_size\": %d,\n  \"batch_per_rank\": %d,\n  \"epochs\": %lld,\n  \"steps\": %lld,\n",
+            r->world, o->batch, (long long)s->epochs, (long long)s->steps);
+    fprintf(f, "  \"seed\": %llu,\n  \"train_loss\": ", (unsigned long long)o->seed);
+    json_number(f, s->train_loss);
+    fprintf(f, ",\n  \"test_accuracy\": ");
+    json_number(f, s->test_accuracy);
+    fprintf(f, ",\n  \"test_loss\": ");
+    json_number(f, s->test_loss);
+    fprintf(f, ",\n  \"train_samples_per_sec\": ");
+    json_number(f, s->samples_per_sec);
+    fprintf(f, ",\n  \"train_seconds\": ");
+    json_number(f, s->seconds);
+    fprintf(f, ",\n  \"params_sha256\": \"%s\"\n}\n", s->params_sha256);
+    bool ok = !ferror(f);
+    ok = fclose(f) == 0 && ok;
+    if (!ok || rename(tmp, path) != 0) {
+        unlink(tmp);
+        return aic_fail(AIC_ERR_IO, "--summary %s: cannot write: %s", path, strerror(errno));
+    }
+    return AIC_OK;
+}
+
+/* A live progress line only for a person watching: stdout is a terminal, and under mpirun (which
+ * gives each rank a pseudo-terminal whatever its own output is) the launcher's stdout is one too. */
+static bool stdout_is_terminal(void) {
+    if (!isatty(STDOUT_FILENO))
+        return false;
+    if (!getenv("OMPI_COMM_WORLD_SIZE"))
+        return true;
+    char link[64], target[256];
+    snprintf(link, sizeof link, "/proc/%ld/fd/1", (long)getppid());
+    ssize_t n = readlink(link, target, sizeof target - 1);
+    if (n <= 0)
+        return false;
+    target[n] = '\0';
+    return strncmp(target, "/dev/pts/", 9) == 0 || strncmp(target, "/dev/tty", 8) == 0;
+}
+
+static void progress_line(int64_t epoch, int epochs, int64_t step, int64_t steps, double loss, double rate) {
+    const int width = 24;
+    int filled = (int)(width * (double)step / (double)steps);
+    char bar[32];
+    for (int i = 0; i < width; i++)
+        bar[i] = i < filled ? '#' : '.';
+    bar[width] = '\0';
+    printf("\repoch %lld/%d [%s] %lld/%lld  loss %.4f  %.0f samples/s ", (long long)epoch + 1, epochs, bar,
+           (long long)step, (long long)steps, loss, rate);
+    fflush(stdout);
+}
+
+/* Count rows whose largest logit is the label. */
+static int64_t count_correct(aic_model_t *m, const int32_t *labels, int n) {
+    aic_tensor out;
+    if (n == 0 || aic_model_output(m, &out) != AIC_OK)
+        return 0;
+    const float *logits = out.data;
+    int64_t K = out.shape[1], correct = 0;
+    for (int i = 0; i < n; i++) {
+        int64_t best = 0;
+        for (int64_t k = 1; k < K; k++)
+            if (logits[i * K + k] > logits[i * K + best])
+                best = k;
+        correct += best == labels[i];
+    }
+    return correct;
+}
+
+static int train(const train_opts *o, run_state *r) {
+    int exit_code = 0;
+    aic_train_state st = {.seed = o->seed};
+    const bool talk = r->rank == 0 && !o->quiet;
+    const bool live = talk && stdout_is_terminal();
+
+    AGREE_OR_FAIL(r, load_data(o, r));
+    int64_t shape[6];
+    int ndim = aic_dataset_sample_shape(r->train, shape);
+    int classes = aic_dataset_num_classes(r->train);
+    if (r->test && aic_dataset_num_classes(r->test) > classes)
+        classes = aic_dataset_num_classes(r->test);
+    AGREE_OR_FAIL(r, aicon_builtin_model(o->model, ndim, shape, classes, &r->model, &r->io));
+    AGREE_OR_FAIL(r, aic_model_compile(r->model, o->batch, o->seed));
+    AGREE_OR_FAIL(r, aic_optim_create(&r->optim, r->model, &o->optim));
+    if (o->resume) /* rank 0 reads; the others receive it, so only rank 0 needs the file */
+        AGREE_OR_FAIL(r, r->rank == 0 ? aic_checkpoint_load(o->resume, r->model, r->optim, &st) : AIC_OK);
+    AGREE_OR_FAIL(r, sync_from_root(r, &st));
+    AGREE_OR_FAIL(r, aic_sampler_create(&r->sampler, aic_dataset_size(r->train), o->batch, r->rank, r->world,
+                                        st.seed, true));
+    r->idx = malloc(sizeof(int64_t) * (size_t)o->batch);
+    AGREE_OR_FAIL(r, r->idx ? AIC_OK : AIC_ERR_NOMEM);
+
+    const int64_t steps_per_epoch = aic_sampler_steps_per_epoch(r->sampler);
+    aic_lr_schedule sched = o->lr;
+    if (o->scale_lr)
+        sched.base_lr = aic_lr_scale_for_world(sched.base_lr, r->world);
+    if (sched.kind == AIC_LR_STEP && sched.step_size == 0)
+        sched.step_size = steps_per_epoch;
+    if (sched.kind == AIC_LR_COSINE)
+        sched.total_steps = steps_per_epoch * o->epochs;
+    int64_t last_step = steps_per_epoch * o->epochs;
+    if (o->max_steps > 0 && o->max_steps < last_step)
+        last_step = o->max_steps;
+    if (talk) {
+        char summary[4096];
+        aic_model_summary(r->model, summary, sizeof summary);
+        printf("aicon %s: model %s, %d rank%s x batch %d, %lld samples (%lld steps/epoch), threads %d\n",
+               aic_version_string(), o->model, r->world, r->world > 1 ? "s" : "", o->batch,
+               (long long)aic_dataset_size(r->train), (long long)steps_per_epoch, o->threads);
+        if (st.step > 0)
+            printf("resuming from %s at step %lld (epoch %lld)\n", o->resume, (long long)st.step,
+                   (long long)(st.step / steps_per_epoch));
+        fflush(stdout);
+    }
+    aic_tensor xin, yin;
+    aic_model_value(r->model, r->io.input, &xin);
+    aic_model_value(r->model, r->io.labels, &yin);
+
+    const double t_start = now_seconds();
+    double train_seconds = 0, last_train_loss = NAN;
+    int64_t samples_done = 0;
+    while (st.step < last_step) {
+        const int64_t epoch = st.step / steps_per_epoch;
+        AGREE_OR_FAIL(r, aic_sampler_set_epoch(r->sampler, epoch));
+        double t_epoch = now_seconds(), t_print = 0, loss_sum = 0;
+        double stats[2] = {0, 0}; /* correct, samples */
+        int64_t epoch_samples = 0;
+        for (int64_t s = st.step % steps_per_epoch; s < steps_per_epoch && st.step < last_step; s++) {
+            aic_batch_slice slice;
+            aic_status gs = aic_sampler_batch(r->sampler, s, r->idx, &slice);
+            if (gs == AIC_OK)
+                gs = aic_dataset_gather(r->train, r->idx, slice.n_local, xin.data, yin.data);
+            if (gs != AIC_OK) { /* meet the others in the agreement inside aic_train_step */
+                AGREE_OR_FAIL(r, gs);
+            }
+            float loss;
+            aic_status ts = aic_train_step(r->model, r->optim, r->comm, r->io, xin.data, yin.data, &slice,
+                                           (uint64_t)st.step, aic_lr_at(&sched, st.step), &loss);
+            if (ts != AIC_OK) {
+                fprintf(stderr, "aicon train: [rank %d] step %lld: %s\n", r->rank, (long long)st.step,
+                        aic_last_error());
+                exit_code = 1;
+                goto cleanup;
+            }
+            stats[0] += (double)count_correct(r->model, yin.data, slice.n_local);
+            stats[1] += slice.n_local;
+            loss_sum += (double)loss * slice.n_global;
+            epoch_samples += slice.n_global;
+            st.step++;
+            if (live && (now_seconds() - t_print > 0.25 || s + 1 == steps_per_epoch)) {
+                t_print = now_seconds();
+                progress_line(epoch, o->epochs, s + 1, steps_per_epoch, loss_sum / (double)epoch_samples,
+                              (double)epoch_samples / (t_print - t_epoch));
+            }
+        }
+        const double epoch_seconds = now_seconds() - t_epoch;
+        train_seconds += epoch_seconds;
+        samples_done += epoch_samples;
+        AGREE_OR_FAIL(r, aic_allreduce_sum_f64(r->comm, stats, 2));
+        last_train_loss = loss_sum / (double)(epoch_samples ? epoch_samples : 1);
+        aic_eval_result ev = {.loss = NAN, .accuracy = NAN};
+        if (r->test)
+            AGREE_OR_FAIL(r, aic_evaluate(r->model, r->comm, r->io, r->test, &ev));
+        if (st.step % steps_per_epoch == 0)
+            st.epoch = st.step / steps_per_epoch;
+        if (o->checkpoint)
+            AGREE_OR_FAIL(r, r->rank == 0 ? aic_checkpoint_save(o->checkpoint, r->model, r->optim, &st) : AIC_OK);
+        if (talk) {
+            if (live)
+                printf("\r\033[K");
+            printf("epoch %lld/%d  train loss %.4f acc %.4f", (long long)epoch + 1, o->epochs, last_train_loss,
+                   stats[1] > 0 ? stats[0] / stats[1] : 0.0);
+            if (r->test)
+                printf("  test loss %.4f acc %.4f", ev.loss, ev.accuracy);
+            printf("  %.0f samples/s  %.1f s\n", (double)epoch_samples / epoch_seconds, now_seconds() - t_start);
+            fflush(stdout);
+        }
+    }
+
+    run_summary sum = {.steps = st.step, .epochs = st.step / steps_per_epoch, .test_accuracy = NAN,
+                       .test_loss = NAN, .train_loss = last_train_loss, .seconds = train_seconds,
+                       .samples_per_sec = train_seconds > 0 ? (double)samples_done / train_seconds : NAN};
+    if (r->test) {
+        aic_eval_result ev;
+        AGREE_OR_FAIL(r, aic_evaluate(r->model, r->comm, r->io, r->test, &ev));
+        sum.test_accuracy = ev.accuracy;
+        sum.test_loss = ev.loss;
+    }
+    uint8_t digest[32];
+    AGREE_OR_FAIL(r, aic_model_params_hash(r->model, digest));
+    hex32(sum.params_sha256, digest);
+    if (o->summary)
+        AGREE_OR_FAIL(r, r->rank == 0 ? write_summary(o->summary, o, r, &sum) : AIC_OK);
+    if (r->rank == 0) {
+        if (r->test)
+            printf("test accuracy %.4f (loss %.4f) after %lld steps on %d rank%s, %.0f samples/s\n",
+                   sum.test_accuracy, sum.test_loss, (long long)sum.steps, r->world, r->world > 1 ? "s" : "",
+                   sum.samples_per_sec);
+        else
+            printf("trained %lld steps on %d rank%s, %.0f samples/s\n", (long long)sum.steps, r->world,
+                   r->world > 1 ? "s" : "", sum.samples_per_sec);
+    }
+cleanup:
+    return exit_code;
+}
+
+int aicon_train_main(int argc, char **argv) {
+    train_opts o;
+    int rc = parse_args(argc, argv, &o);
+    if (rc)
+        return rc == 1 ? 0 : 2;
+    int provided;
+    if (MPI_Init_thread(NULL, NULL, MPI_THREAD_FUNNELED, &provided) != MPI_SUCCESS) {
+        fprintf(stderr, "aicon train: MPI_Init_thread failed\n");
+        return 1;
+    }
+    run_state r = {0};
+    int exit_code = 0;
+    if (aic_comm_create(&r.comm, MPI_COMM_WORLD) != AIC_OK) {
+        fprintf(stderr, "aicon train: %s\n", aic_last_error());
+        MPI_Abort(MPI_COMM_WORLD, 1);
+    }
+    r.rank = aic_comm_rank(r.comm);
+    r.world = aic_comm_size(r.comm);
+    if (o.threads == 0)
+        o.threads = default_threads(aic_comm_local_size(r.comm));
+    openblas_set_num_threads(o.threads);
+    exit_code = train(&o, &r);
+    free(r.idx);
+    aic_sampler_destroy(r.sampler);
+    aic_optim_destroy(r.optim);
+    aic_model_destroy(r.model);
+    aic_dataset_destroy(r.train);
+    aic_dataset_destroy(r.test);
+    aic_comm_destroy(r.comm);
+    MPI_Finalize();
+    return exit_code;
+}

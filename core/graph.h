@@ -1,0 +1,143 @@
+/* Internal model representation: values (tensors with a leading batch dimension), ops in
+ * topological order (the order they were built), and the arenas compile() lays out. */
+#ifndef AICON_CORE_GRAPH_H
+#define AICON_CORE_GRAPH_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "aicon/model.h"
+#include "core/backend.h"
+#include "layers/layers.h"
+
+#define AIC_MAX_OP_INPUTS 8
+#define AIC_NO_OFFSET ((size_t)-1)
+
+typedef enum {
+    AIC_OP_INPUT,
+    AIC_OP_LABELS,
+    AIC_OP_DENSE,
+    AIC_OP_CONV2D,
+    AIC_OP_MAXPOOL2D,
+    AIC_OP_AVGPOOL2D,
+    AIC_OP_GLOBAL_AVGPOOL,
+    AIC_OP_RELU,
+    AIC_OP_SIGMOID,
+    AIC_OP_TANH,
+    AIC_OP_BATCHNORM,
+    AIC_OP_DROPOUT,
+    AIC_OP_RESHAPE,
+    AIC_OP_ADD,
+    AIC_OP_CONCAT,
+    AIC_OP_SOFTMAX_XENT,
+    AIC_OP_MSE,
+    AIC_OP_KIND_COUNT
+} aic_op_kind;
+
+typedef struct {
+    char name[AIC_MAX_NAME];
+    aic_dtype dtype;
+    int ndim;                     /* per-sample rank; the batch dimension is implied */
+    int64_t shape[AIC_MAX_DIMS];  /* per-sample shape */
+    int64_t numel;                /* per-sample elements (1 for a scalar loss) */
+    bool scalar;                  /* a loss: one element for the whole batch */
+    bool requires_grad;           /* some parameter lies upstream */
+    int producer;                 /* op index */
+    int alias_of;                 /* value whose storage this one shares (reshape), or -1 */
+    size_t act;                   /* offset in floats into the activation arena */
+    size_t grad;                  /* offset into the activation-gradient arena, or AIC_NO_OFFSET */
+} aic_value_info;
+
+typedef enum { AIC_INIT_UNIFORM, AIC_INIT_ONES, AIC_INIT_ZEROS } aic_init_kind;
+
+typedef struct {
+    char name[AIC_MAX_NAME];
+    int ndim;
+    int64_t shape[4];
+    size_t numel;
+    size_t offset;   /* in floats, into the params/grads arena (or the buffers arena) */
+    aic_init_kind init;
+    float bound;     /* AIC_INIT_UNIFORM: U(-bound, bound) */
+} aic_param_info;
+
+typedef struct {
+    aic_op_kind kind;
+    char name[AIC_MAX_NAME];
+    int in[AIC_MAX_OP_INPUTS];
+    int n_in;
+    int out;
+    int param[2];  /* weight, bias (or gamma, beta); -1 when absent */
+    int buffer[2]; /* running mean, running var; -1 when absent */
+    union {
+        aic_conv2d_dims conv;
+        aic_pool2d_dims pool;
+        struct { float momentum, eps; } bn;
+        float drop_p;
+        int axis;
+    } attr;
+    /* per-op memory kept from forward to backward: saved_per_sample * max_batch + saved_fixed floats */
+    size_t saved_per_sample, saved_fixed, saved;
+    size_t scratch; /* floats of transient scratch (shared by all ops) */
+} aic_op;
+
+struct aic_model {
+    char name[AIC_MAX_NAME];
+    const aic_backend *backend;
+    aic_value_info *values;
+    int n_values, cap_values;
+    aic_op *ops;
+    int n_ops, cap_ops;
+    aic_param_info *params;
+    int n_params, cap_params;
+    aic_param_info *buffers;
+    int n_buffers, cap_buffers;
+    int loss_value, output_value;
+    int kind_count[AIC_OP_KIND_COUNT]; /* for default names */
+
+    bool compiled;
+    int max_batch;
+    uint64_t seed;
+    size_t n_param_floats, n_buffer_floats;
+    float *param_arena;  /* n_param_floats */
+    float *grad_arena;   /* n_param_floats + 1: the extra slot carries the scaled loss in allreduce */
+    float *buffer_arena; /* n_buffer_floats */
+    float *act_arena, *act_grad_arena, *saved_arena, *scratch_arena;
+    size_t n_act_floats, n_saved_floats, n_scratch_floats;
+
+    aic_batch_info last; /* batch of the last forward, for backward */
+    bool have_forward;
+};
+
+/* Per-kind behaviour (ggml style): adding an op means an enum entry, a row here, the kernels in
+ * layers/, a builder in core/ops.c and a gradient-check case. */
+typedef struct {
+    const char *name;
+    aic_status (*forward)(aic_model_t *m, aic_op *op, const aic_batch_info *b);
+    void (*backward)(aic_model_t *m, aic_op *op, int n); /* NULL: nothing flows back */
+} aic_op_class;
+
+extern const aic_op_class aic_op_classes[AIC_OP_KIND_COUNT];
+
+/* Helpers shared by core/model.c and core/ops.c. */
+static inline float *aic_act(aic_model_t *m, int v) { return m->act_arena + m->values[v].act; }
+static inline float *aic_act_grad(aic_model_t *m, int v) {
+    return m->values[v].grad == AIC_NO_OFFSET ? NULL : m->act_grad_arena + m->values[v].grad;
+}
+static inline float *aic_param_data(aic_model_t *m, int p) { return p < 0 ? NULL : m->param_arena + m->params[p].offset; }
+static inline float *aic_param_grad(aic_model_t *m, int p) { return p < 0 ? NULL : m->grad_arena + m->params[p].offset; }
+static inline float *aic_buffer_data(aic_model_t *m, int b) { return m->buffer_arena + m->buffers[b].offset; }
+
+/* Graph building primitives (core/model.c). */
+aic_status aic_graph_check_building(aic_model_t *m, const char *what);
+aic_status aic_graph_check_value(aic_model_t *m, aic_value v, const char *op_name, const char *role);
+aic_status aic_graph_add_op(aic_model_t *m, aic_op_kind kind, const char *name, const int *inputs, int n_in,
+                            aic_op **out);
+aic_status aic_graph_add_value(aic_model_t *m, aic_op *op, aic_dtype dtype, int ndim, const int64_t *shape,
+                               aic_value *out);
+aic_status aic_graph_add_param(aic_model_t *m, aic_op *op, const char *suffix, int ndim, const int64_t *shape,
+                               aic_init_kind init, float bound, int *out);
+aic_status aic_graph_add_buffer(aic_model_t *m, aic_op *op, const char *suffix, int64_t n, aic_init_kind init,
+                                int *out);
+
+#endif

@@ -1,0 +1,520 @@
+/* Model lifecycle: graph bookkeeping, compile (arena layout and parameter init), forward and
+ * reverse-mode backward over the op list, parameter access and hashes. */
+#include <openssl/evp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/error.h"
+#include "core/graph.h"
+#include "core/rng.h"
+
+#define ARENA_ALIGN_FLOATS 16 /* 64 bytes between buffers */
+
+static size_t align_up(size_t n) { return (n + ARENA_ALIGN_FLOATS - 1) / ARENA_ALIGN_FLOATS * ARENA_ALIGN_FLOATS; }
+
+/* Grow *arr (of *cap elements of size elem) to hold at least need elements. */
+static aic_status grow(void **arr, int *cap, int need, size_t elem) {
+    if (need <= *cap)
+        return AIC_OK;
+    int ncap = *cap ? *cap * 2 : 16;
+    while (ncap < need)
+        ncap *= 2;
+    void *p = realloc(*arr, (size_t)ncap * elem);
+    if (!p)
+        return aic_fail(AIC_ERR_NOMEM, "model graph: out of memory growing to %d entries", ncap);
+    memset((char *)p + (size_t)*cap * elem, 0, (size_t)(ncap - *cap) * elem);
+    *arr = p;
+    *cap = ncap;
+    return AIC_OK;
+}
+
+aic_status aic_model_create(aic_model_t **out, const char *name) {
+    if (!out)
+        return aic_fail(AIC_ERR_INVALID_ARG, "aic_model_create: out is NULL");
+    aic_model_t *m = calloc(1, sizeof *m);
+    if (!m)
+        return aic_fail(AIC_ERR_NOMEM, "aic_model_create: out of memory");
+    snprintf(m->name, sizeof m->name, "%s", name ? name : "model");
+    m->backend = &aic_backend_cpu;
+    m->loss_value = -1;
+    m->output_value = -1;
+    *out = m;
+    return AIC_OK;
+}
+
+void aic_model_destroy(aic_model_t *m) {
+    if (!m)
+        return;
+    const aic_backend *be = m->backend;
+    be->free(m->param_arena);
+    be->free(m->grad_arena);
+    be->free(m->buffer_arena);
+    be->free(m->act_arena);
+    be->free(m->act_grad_arena);
+    be->free(m->saved_arena);
+    be->free(m->scratch_arena);
+    free(m->values);
+    free(m->ops);
+    free(m->params);
+    free(m->buffers);
+    free(m);
+}
+
+const char *aic_model_name(const aic_model_t *m) { return m ? m->name : ""; }
+
+/* ---- graph building --------------------------------------------------------------------------- */
+
+aic_status aic_graph_check_building(aic_model_t *m, const char *what) {
+    if (!m)
+        return aic_fail(AIC_ERR_INVALID_ARG, "%s: model is NULL", what);
+    if (m->compiled)
+        return aic_fail(AIC_ERR_STATE, "%s: model '%s' is already compiled; add ops before aic_model_compile", what,
+                        m->name);
+    return AIC_OK;
+}
+
+aic_status aic_graph_check_value(aic_model_t *m, aic_value v, const char *op_name, const char *role) {
+    if (v < 0 || v >= m->n_values)
+        return aic_fail(AIC_ERR_INVALID_ARG, "op '%s': %s is not a value of model '%s' (handle %d)", op_name, role,
+                        m->name, v);
+    return AIC_OK;
+}
+
+aic_status aic_graph_add_op(aic_model_t *m, aic_op_kind kind, const char *name, const int *inputs, int n_in,
+                            aic_op **out) {
+    const char *kind_name = aic_op_classes[kind].name;
+    char auto_name[AIC_MAX_NAME];
+    if (!name || !*name) {
+        snprintf(auto_name, sizeof auto_name, "%s%d", kind_name, m->kind_count[kind] + 1);
+        name = auto_name;
+    }
+    if (strlen(name) >= AIC_MAX_NAME - 16)
+        return aic_fail(AIC_ERR_INVALID_ARG, "op name '%.40s...' is too long (at most %d characters)", name,
+                        AIC_MAX_NAME - 17);
+    for (int i = 0; i < m->n_ops; i++)
+        if (strcmp(m->ops[i].name, name) == 0)
+            return aic_fail(AIC_ERR_INVALID_ARG, "model '%s' already has an op named '%s'", m->name, name);
+    if (n_in > AIC_MAX_OP_INPUTS)
+        return aic_fail(AIC_ERR_INVALID_ARG, "op '%s': %d inputs, at most %d", name, n_in, AIC_MAX_OP_INPUTS);
+    for (int i = 0; i < n_in; i++)
+        AIC_TRY(aic_graph_check_value(m, inputs[i], name, "an input"));
+    AIC_TRY(grow((void **)&m->ops, &m->cap_ops, m->n_ops + 1, sizeof(aic_op)));
+    aic_op *op = &m->ops[m->n_ops];
+    memset(op, 0, sizeof *op);
+    op->kind = kind;
+    snprintf(op->name, sizeof op->name, "%s", name);
+    memcpy(op->in, inputs, sizeof(int) * (size_t)n_in);
+    op->n_in = n_in;
+    op->out = -1;
+    op->param[0] = op->param[1] = -1;
+    op->buffer[0] = op->buffer[1] = -1;
+    m->n_ops++;
+    m->kind_count[kind]++;
+    *out = op;
+    return AIC_OK;
+}
+
+aic_status aic_graph_add_value(aic_model_t *m, aic_op *op, aic_dtype dtype, int ndim, const int64_t *shape,
+                               aic_value *out) {
+    if (ndim < 0 || ndim > AIC_MAX_DIMS - 1)
+        return aic_fail(AIC_ERR_SHAPE, "op '%s': per-sample rank %d is outside 0..%d", op->name, ndim,
+                        AIC_MAX_DIMS - 1);
+    int64_t numel = 1;
+    for (int i = 0; i < ndim; i++) {
+        if (shape[i] <= 0)
+            return aic_fail(AIC_ERR_SHAPE, "op '%s': output dimension %d is %lld (must be positive)", op->name, i + 1,
+                            (long long)shape[i]);
+        if (numel > (INT64_C(1) << 40) / shape[i])
+            return aic_fail(AIC_ERR_SHAPE, "op '%s': output of more than 2^40 elements per sample", op->name);
+        numel *= shape[i];
+    }
+    int op_index = (int)(op - m->ops);
+    AIC_TRY(grow((void **)&m->values, &m->cap_values, m->n_values + 1, sizeof(aic_value_info)));
+    op = &m->ops[op_index];
+    aic_value_info *v = &m->values[m->n_values];
+    memset(v, 0, sizeof *v);
+    snprintf(v->name, sizeof v->name, "%s", op->name);
+    v->dtype = dtype;
+    v->ndim = ndim;
+    memcpy(v->shape, shape, sizeof(int64_t) * (size_t)ndim);
+    v->numel = numel;
+    v->producer = op_index;
+    v->alias_of = -1;
+    v->act = v->grad = AIC_NO_OFFSET;
+    op->out = m->n_values;
+    *out = m->n_values++;
+    return AIC_OK;
+}
+
+static aic_status add_tensor(aic_model_t *m, aic_param_info **arr, int *count, int *cap, aic_op *op,
+                             const char *suffix, int ndim, const int64_t *shape, aic_init_kind init, float bound,
+                             int *out) {
+    int op_index = (int)(op - m->ops);
+    AIC_TRY(grow((void **)arr, cap, *count + 1, sizeof(aic_param_info)));
+    aic_param_info *p = &(*arr)[*count];
+    memset(p, 0, sizeof *p);
+    if (snprintf(p->name, sizeof p->name, "%s.%s", m->ops[op_index].name, suffix) >= (int)sizeof p->name)
+        return aic_fail(AIC_ERR_INVALID_ARG, "op '%s': tensor name too long", m->ops[op_index].name);
+    p->ndim = ndim;
+    p->numel = 1;
+    for (int i = 0; i < ndim; i++) {
+        p->shape[i] = shape[i];
+        p->numel *= (size_t)shape[i];
+    }
+    p->init = init;
+    p->bound = bound;
+    *out = (*count)++;
+    return AIC_OK;
+}
+
+aic_status aic_graph_add_param(aic_model_t *m, aic_op *op, const char *suffix, int ndim, const int64_t *shape,
+                               aic_init_kind init, float bound, int *out) {
+    return add_tensor(m, &m->params, &m->n_params, &m->cap_params, op, suffix, ndim, shape, init, bound, out);
+}
+
+aic_status aic_graph_add_buffer(aic_model_t *m, aic_op *op, const char *suffix, int64_t n, aic_init_kind init,
+                                int *out) {
+    return add_tensor(m, &m->buffers, &m->n_buffers, &m->cap_buffers, op, suffix, 1, &n, init, 0.0f, out);
+}
+
+aic_status aic_model_set_output(aic_model_t *m, aic_value v) {
+    AIC_TRY(aic_graph_check_building(m, "aic_model_set_output"));
+    AIC_TRY(aic_graph_check_value(m, v, "set_output", "the output"));
+    m->output_value = v;
+    return AIC_OK;
+}
+
+/* ---- compile ---------------------------------------------------------------------------------- */
+
+static void init_tensors(float *arena, const aic_param_info *ps, int n, uint64_t key) {
+    for (int i = 0; i < n; i++) {
+        float *dst = arena + ps[i].offset;
+        uint64_t k = aic_mix64(key, (uint64_t)i);
+        for (size_t j = 0; j < ps[i].numel; j++) {
+            switch (ps[i].init) {
+            case AIC_INIT_ONES: dst[j] = 1.0f; break;
+            case AIC_INIT_ZEROS: dst[j] = 0.0f; break;
+            case AIC_INIT_UNIFORM: {
+                aic_philox_block r = aic_philox(k, 0, j / 4);
+                dst[j] = ps[i].bound * (2.0f * aic_u32_to_unit(r.v[j % 4]) - 1.0f);
+                break;
+            }
+            }
+        }
+    }
+}
+
+static size_t layout_tensors(aic_param_info *ps, int n) {
+    size_t off = 0;
+    for (int i = 0; i < n; i++) {
+        ps[i].offset = off;
+        off += ps[i].numel; /* packed: the arena is one flat vector for allreduce and hashing */
+    }
+    return off;
+}
+
+aic_status aic_model_compile(aic_model_t *m, int max_batch, uint64_t seed) {
+    AIC_TRY(aic_graph_check_building(m, "aic_model_compile"));
+    if (max_batch <= 0)
+        return aic_fail(AIC_ERR_INVALID_ARG, "aic_model_compile: max_batch must be positive, got %d", max_batch);
+    if (m->n_ops == 0)
+        return aic_fail(AIC_ERR_STATE, "aic_model_compile: model '%s' has no ops", m->name);
+    if (m->output_value < 0) {
+        if (m->loss_value >= 0)
+            m->output_value = m->ops[m->values[m->loss_value].producer].in[0];
+        else
+            m->output_value = m->n_values - 1;
+    }
+    const aic_backend *be = m->backend;
+    m->max_batch = max_batch;
+    m->seed = seed;
+
+    /* A value needs a gradient when a parameter lies upstream of it. */
+    for (int i = 0; i < m->n_ops; i++) {
+        aic_op *op = &m->ops[i];
+        bool rg = op->param[0] >= 0 || op->param[1] >= 0;
+        for (int k = 0; k < op->n_in; k++)
+            rg = rg || m->values[op->in[k]].requires_grad;
+        if (op->out >= 0)
+            m->values[op->out].requires_grad = rg;
+    }
+
+    size_t act = 0, saved = 0, scratch = 0;
+    for (int v = 0; v < m->n_values; v++) {
+        aic_value_info *vi = &m->values[v];
+        if (vi->alias_of >= 0) {
+            vi->act = m->values[vi->alias_of].act;
+            continue;
+        }
+        vi->act = act;
+        act += align_up(vi->scalar ? 1 : (size_t)max_batch * (size_t)vi->numel);
+    }
+    /* The gradient arena mirrors the activation arena, so a gradient sits at its value's offset. */
+    for (int v = 0; v < m->n_values; v++)
+        m->values[v].grad = m->values[v].requires_grad ? m->values[v].act : AIC_NO_OFFSET;
+    for (int i = 0; i < m->n_ops; i++) {
+        aic_op *op = &m->ops[i];
+        op->saved = saved;
+        saved += align_up(op->saved_per_sample * (size_t)max_batch + op->saved_fixed);
+        if (op->scratch > scratch)
+            scratch = op->scratch;
+    }
+    m->n_param_floats = layout_tensors(m->params, m->n_params);
+    m->n_buffer_floats = layout_tensors(m->buffers, m->n_buffers);
+    m->n_act_floats = act;
+    m->n_saved_floats = saved;
+    m->n_scratch_floats = scratch;
+
+    m->param_arena = be->alloc(sizeof(float) * m->n_param_floats);
+    m->grad_arena = be->alloc(sizeof(float) * (m->n_param_floats + 1));
+    m->buffer_arena = be->alloc(sizeof(float) * m->n_buffer_floats);
+    m->act_arena = be->alloc(sizeof(float) * act);
+    m->act_grad_arena = be->alloc(sizeof(float) * act);
+    m->saved_arena = be->alloc(sizeof(float) * saved);
+    m->scratch_arena = be->alloc(sizeof(float) * scratch);
+    if (!m->param_arena || !m->grad_arena || !m->buffer_arena || !m->act_arena || !m->act_grad_arena ||
+        !m->saved_arena || !m->scratch_arena)
+        return aic_fail(AIC_ERR_NOMEM,
+                        "model '%s': out of memory allocating arenas for batch %d (%.1f MiB of activations)", m->name,
+                        max_batch, (double)act * 8 / (1 << 20));
+    init_tensors(m->param_arena, m->params, m->n_params, seed);
+    init_tensors(m->buffer_arena, m->buffers, m->n_buffers, seed);
+    m->compiled = true;
+    return AIC_OK;
+}
+
+/* ---- running ---------------------------------------------------------------------------------- */
+
+static aic_status check_compiled(const aic_model_t *m, const char *what) {
+    if (!m)
+        return aic_fail(AIC_ERR_INVALID_ARG, "%s: model is NULL", what);
+    if (!m->compiled)
+        return aic_fail(AIC_ERR_STATE, "%s: model '%s' is not compiled (call aic_model_compile first)", what,
+                        m->name);
+    return AIC_OK;
+}
+
+aic_status aic_model_set_input(aic_model_t *m, aic_value v, const void *data, int n) {
+    AIC_TRY(check_compiled(m, "aic_model_set_input"));
+    AIC_TRY(aic_graph_check_value(m, v, "set_input", "the input"));
+    aic_op_kind kind = m->ops[m->values[v].producer].kind;
+    if (kind != AIC_OP_INPUT && kind != AIC_OP_LABELS)
+        return aic_fail(AIC_ERR_INVALID_ARG, "aic_model_set_input: '%s' is not an input of model '%s'",
+                        m->values[v].name, m->name);
+    if (n < 0 || n > m->max_batch)
+        return aic_fail(AIC_ERR_INVALID_ARG, "aic_model_set_input: %d rows for '%s', the model holds 0..%d", n,
+                        m->values[v].name, m->max_batch);
+    if (n > 0 && !data)
+        return aic_fail(AIC_ERR_INVALID_ARG, "aic_model_set_input: data for '%s' is NULL", m->values[v].name);
+    if (n > 0)
+        m->backend->copy_from_host(aic_act(m, v), data, sizeof(float) * (size_t)n * (size_t)m->values[v].numel);
+    return AIC_OK;
+}
+
+aic_status aic_model_forward(aic_model_t *m, const aic_batch_info *b, float *loss) {
+    AIC_TRY(check_compiled(m, "aic_model_forward"));
+    if (!b || b->n < 0 || b->n > m->max_batch)
+        return aic_fail(AIC_ERR_INVALID_ARG, "aic_model_forward: batch of %d rows, model '%s' holds 0..%d",
+                        b ? b->n : -1, m->name, m->max_batch);
+    m->last = *b;
+    m->have_forward = false;
+    if (loss)
+        *loss = 0.0f;
+    if (b->n > 0) {
+        for (int i = 0; i < m->n_ops; i++) {
+            aic_op *op = &m->ops[i];
+            if (aic_op_classes[op->kind].forward)
+                AIC_TRY(aic_op_classes[op->kind].forward(m, op, b));
+        }
+        if (loss && m->loss_value >= 0)
+            *loss = aic_act(m, m->loss_value)[0];
+    }
+    m->have_forward = true;
+    return AIC_OK;
+}
+
+aic_status aic_model_backward(aic_model_t *m, float loss_scale) {
+    AIC_TRY(check_compiled(m, "aic_model_backward"));
+    if (!m->have_forward)
+        return aic_fail(AIC_ERR_STATE, "aic_model_backward: model '%s' has no forward pass to differentiate",
+                        m->name);
+    if (m->loss_value < 0)
+        return aic_fail(AIC_ERR_STATE, "aic_model_backward: model '%s' has no loss op", m->name);
+    if (!m->last.training)
+        return aic_fail(AIC_ERR_STATE, "aic_model_backward: the last forward of '%s' ran in evaluation mode",
+                        m->name);
+    int n = m->last.n;
+    if (n == 0)
+        return AIC_OK;
+    /* Every backward kernel accumulates into activation gradients, so they start at zero. */
+    for (int v = 0; v < m->n_values; v++) {
+        const aic_value_info *vi = &m->values[v];
+        if (vi->grad != AIC_NO_OFFSET && vi->alias_of < 0)
+            m->backend->zero(m->act_grad_arena + vi->grad,
+                             sizeof(float) * (vi->scalar ? 1 : (size_t)n * (size_t)vi->numel));
+    }
+    aic_act_grad(m, m->loss_value)[0] = loss_scale;
+    for (int i = m->n_ops - 1; i >= 0; i--) {
+        aic_op *op = &m->ops[i];
+        if (op->out >= 0 && m->values[op->out].requires_grad && aic_op_classes[op->kind].backward)
+            aic_op_classes[op->kind].backward(m, op, n);
+    }
+    return AIC_OK;
+}
+
+aic_status aic_model_zero_grad(aic_model_t *m) {
+    AIC_TRY(check_compiled(m, "aic_model_zero_grad"));
+    m->backend->zero(m->grad_arena, sizeof(float) * (m->n_param_floats + 1));
+    return AIC_OK;
+}
+
+static aic_status value_view(aic_model_t *m, aic_value v, float *data, aic_tensor *out) {
+    const aic_value_info *vi = &m->values[v];
+    int64_t shape[AIC_MAX_DIMS] = {0};
+    if (vi->scalar)
+        return aic_tensor_view(out, AIC_F32, data, 0, shape, vi->name);
+    shape[0] = m->last.n;
+    memcpy(shape + 1, vi->shape, sizeof(int64_t) * (size_t)vi->ndim);
+    return aic_tensor_view(out, vi->dtype, data, vi->ndim + 1, shape, vi->name);
+}
+
+aic_status aic_model_value(aic_model_t *m, aic_value v, aic_tensor *out) {
+    AIC_TRY(check_compiled(m, "aic_model_value"));
+    AIC_TRY(aic_graph_check_value(m, v, "aic_model_value", "the value"));
+    return value_view(m, v, aic_act(m, v), out);
+}
+
+aic_status aic_model_value_grad(aic_model_t *m, aic_value v, aic_tensor *out) {
+    AIC_TRY(check_compiled(m, "aic_model_value_grad"));
+    AIC_TRY(aic_graph_check_value(m, v, "aic_model_value_grad", "the value"));
+    float *g = aic_act_grad(m, v);
+    if (!g)
+        return aic_fail(AIC_ERR_INVALID_ARG, "value '%s' has no gradient (no parameter lies upstream of it)",
+                        m->values[v].name);
+    return value_view(m, v, g, out);
+}
+
+aic_status aic_model_output(aic_model_t *m, aic_tensor *out) {
+    AIC_TRY(check_compiled(m, "aic_model_output"));
+    return aic_model_value(m, m->output_value, out);
+}
+
+/* ---- parameters ------------------------------------------------------------------------------- */
+
+int aic_model_param_count(const aic_model_t *m) { return m ? m->n_params : 0; }
+int aic_model_buffer_count(const aic_model_t *m) { return m ? m->n_buffers : 0; }
+size_t aic_model_num_params(const aic_model_t *m) { return m ? m->n_param_floats : 0; }
+size_t aic_model_num_buffers(const aic_model_t *m) { return m ? m->n_buffer_floats : 0; }
+float *aic_model_params(aic_model_t *m) { return m ? m->param_arena : NULL; }
+float *aic_model_grads(aic_model_t *m) { return m ? m->grad_arena : NULL; }
+float *aic_model_buffers(aic_model_t *m) { return m ? m->buffer_arena : NULL; }
+
+static aic_status tensor_of(const aic_param_info *p, float *arena, aic_tensor *out) {
+    return aic_tensor_view(out, AIC_F32, arena ? arena + p->offset : NULL, p->ndim, p->shape, p->name);
+}
+
+aic_status aic_model_param(aic_model_t *m, int i, aic_tensor *param, aic_tensor *grad) {
+    AIC_TRY(check_compiled(m, "aic_model_param"));
+    if (i < 0 || i >= m->n_params)
+        return aic_fail(AIC_ERR_INVALID_ARG, "aic_model_param: index %d outside 0..%d", i, m->n_params - 1);
+    if (param)
+        AIC_TRY(tensor_of(&m->params[i], m->param_arena, param));
+    if (grad)
+        AIC_TRY(tensor_of(&m->params[i], m->grad_arena, grad));
+    return AIC_OK;
+}
+
+aic_status aic_model_find_param(aic_model_t *m, const char *name, aic_tensor *param) {
+    AIC_TRY(check_compiled(m, "aic_model_find_param"));
+    for (int i = 0; i < m->n_params; i++)
+        if (strcmp(m->params[i].name, name) == 0)
+            return tensor_of(&m->params[i], m->param_arena, param);
+    return aic_fail(AIC_ERR_INVALID_ARG, "model '%s' has no parameter named '%s'", m->name, name);
+}
+
+aic_status aic_model_buffer(aic_model_t *m, int i, aic_tensor *buf) {
+    AIC_TRY(check_compiled(m, "aic_model_buffer"));
+    if (i < 0 || i >= m->n_buffers)
+        return aic_fail(AIC_ERR_INVALID_ARG, "aic_model_buffer: index %d outside 0..%d", i, m->n_buffers - 1);
+    return tensor_of(&m->buffers[i], m->buffer_arena, buf);
+}
+
+/* ---- hashes and summary ----------------------------------------------------------------------- */
+
+static aic_status digest_finish(EVP_MD_CTX *ctx, uint8_t out[32], const char *what) {
+    unsigned int len = 0;
+    int ok = EVP_DigestFinal_ex(ctx, out, &len);
+    EVP_MD_CTX_free(ctx);
+    return ok && len == 32 ? AIC_OK : aic_fail(AIC_ERR_INTERNAL, "%s: SHA-256 failed in libcrypto", what);
+}
+
+aic_status aic_model_arch_hash(const aic_model_t *m, uint8_t out[32]) {
+    if (!m || !out)
+        return aic_fail(AIC_ERR_INVALID_ARG, "aic_model_arch_hash: NULL argument");
+    EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+    if (!ctx || !EVP_DigestInit_ex(ctx, EVP_sha256(), NULL)) {
+        EVP_MD_CTX_free(ctx);
+        return aic_fail(AIC_ERR_NOMEM, "aic_model_arch_hash: cannot start SHA-256");
+    }
+    char line[512];
+    for (int i = 0; i < m->n_ops; i++) {
+        const aic_op *op = &m->ops[i];
+        int len = snprintf(line, sizeof line, "%s %s in", aic_op_classes[op->kind].name, op->name);
+        for (int k = 0; k < op->n_in && len < (int)sizeof line; k++)
+            len += snprintf(line + len, sizeof line - (size_t)len, " %d", op->in[k]);
+        EVP_DigestUpdate(ctx, line, strlen(line));
+        if (op->out >= 0) {
+            const aic_value_info *v = &m->values[op->out];
+            EVP_DigestUpdate(ctx, v->shape, sizeof(int64_t) * (size_t)v->ndim);
+        }
+    }
+    for (int i = 0; i < m->n_params; i++) {
+        EVP_DigestUpdate(ctx, m->params[i].name, strlen(m->params[i].name));
+        EVP_DigestUpdate(ctx, m->params[i].shape, sizeof(int64_t) * (size_t)m->params[i].ndim);
+    }
+    for (int i = 0; i < m->n_buffers; i++)
+        EVP_DigestUpdate(ctx, m->buffers[i].name, strlen(m->buffers[i].name));
+    return digest_finish(ctx, out, "aic_model_arch_hash");
+}
+
+aic_status aic_model_params_hash(const aic_model_t *m, uint8_t out[32]) {
+    AIC_TRY(check_compiled(m, "aic_model_params_hash"));
+    EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+    if (!ctx || !EVP_DigestInit_ex(ctx, EVP_sha256(), NULL)) {
+        EVP_MD_CTX_free(ctx);
+        return aic_fail(AIC_ERR_NOMEM, "aic_model_params_hash: cannot start SHA-256");
+    }
+    EVP_DigestUpdate(ctx, m->param_arena, sizeof(float) * m->n_param_floats);
+    EVP_DigestUpdate(ctx, m->buffer_arena, sizeof(float) * m->n_buffer_floats);
+    return digest_finish(ctx, out, "aic_model_params_hash");
+}
+
+static void shape_string(char *buf, size_t size, const aic_value_info *v) {
+    int len = snprintf(buf, size, v->scalar ? "scalar" : "N");
+    for (int i = 0; i < v->ndim && !v->scalar && len < (int)size; i++)
+        len += snprintf(buf + len, size - (size_t)len, "x%lld", (long long)v->shape[i]);
+}
+
+aic_status aic_model_summary(const aic_model_t *m, char *buf, size_t size) {
+    if (!m || !buf || size == 0)
+        return aic_fail(AIC_ERR_INVALID_ARG, "aic_model_summary: NULL argument");
+    size_t len = 0, total = 0;
+    buf[0] = '\0';
+    for (int i = 0; i < m->n_ops && len < size; i++) {
+        const aic_op *op = &m->ops[i];
+        char shape[128] = "-";
+        if (op->out >= 0)
+            shape_string(shape, sizeof shape, &m->values[op->out]);
+        size_t np = 0;
+        for (int k = 0; k < 2; k++)
+            if (op->param[k] >= 0)
+                np += m->params[op->param[k]].numel;
+        total += np;
+        len += (size_t)snprintf(buf + len, size - len, "%-16s %-14s %-20s %zu\n", op->name,
+                                aic_op_classes[op->kind].name, shape, np);
+    }
+    if (len < size)
+        snprintf(buf + len, size - len, "%zu parameters\n", total);
+    return AIC_OK;
+}

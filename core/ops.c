@@ -1,0 +1,618 @@
+/* The ops a model is built from: one builder each (shape checks, parameters, memory needs) and the
+ * forward/backward glue from graph values to the kernels in layers/. */
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "core/error.h"
+#include "core/graph.h"
+#include "core/rng.h"
+
+/* Begin a builder: check the model, the inputs, and append the op. */
+static aic_status begin(aic_model_t *m, aic_op_kind kind, const char *name, const int *in, int n_in, aic_op **op) {
+    AIC_TRY(aic_graph_check_building(m, aic_op_classes[kind].name));
+    return aic_graph_add_op(m, kind, name, in, n_in, op);
+}
+
+static const aic_value_info *val(const aic_model_t *m, int v) { return &m->values[v]; }
+
+static void shape_text(char *buf, size_t size, const aic_value_info *v) {
+    int len = snprintf(buf, size, "N");
+    for (int i = 0; i < v->ndim && len < (int)size; i++)
+        len += snprintf(buf + len, size - (size_t)len, "x%lld", (long long)v->shape[i]);
+}
+
+static aic_status need_rank(const aic_model_t *m, const aic_op *op, int v, int ndim, const char *what) {
+    if (val(m, v)->ndim == ndim && val(m, v)->dtype == AIC_F32 && !val(m, v)->scalar)
+        return AIC_OK;
+    char s[128];
+    shape_text(s, sizeof s, val(m, v));
+    return aic_fail(AIC_ERR_SHAPE, "op '%s' (%s): input '%s' has shape %s; %s", op->name,
+                    aic_op_classes[op->kind].name, val(m, v)->name, s, what);
+}
+
+static aic_status same_shape_output(aic_model_t *m, aic_op *op, int x, aic_value *out) {
+    const aic_value_info *v = val(m, x);
+    int64_t shape[AIC_MAX_DIMS];
+    memcpy(shape, v->shape, sizeof shape);
+    return aic_graph_add_value(m, op, AIC_F32, v->ndim, shape, out);
+}
+
+/* ---- inputs ----------------------------------------------------------------------------------- */
+
+aic_status aic_input(aic_model_t *m, const char *name, int ndim, const int64_t *shape, aic_value *out) {
+    aic_op *op;
+    AIC_TRY(begin(m, AIC_OP_INPUT, name, NULL, 0, &op));
+    return aic_graph_add_value(m, op, AIC_F32, ndim, shape, out);
+}
+
+aic_status aic_labels(aic_model_t *m, const char *name, aic_value *out) {
+    aic_op *op;
+    AIC_TRY(begin(m, AIC_OP_LABELS, name, NULL, 0, &op));
+    return aic_graph_add_value(m, op, AIC_I32, 0, NULL, out);
+}
+
+/* ---- dense ------------------------------------------------------------------------------------ */
+
+aic_status aic_dense(aic_model_t *m, const char *name, aic_value x, int64_t out_features, bool bias, aic_value *out) {
+    aic_op *op;
+    AIC_TRY(begin(m, AIC_OP_DENSE, name, &x, 1, &op));
+    AIC_TRY(need_rank(m, op, x, 1, "dense needs N x features (use aic_flatten first)"));
+    if (out_features <= 0 || out_features > INT32_MAX)
+        return aic_fail(AIC_ERR_INVALID_ARG, "op '%s': out_features %lld must be in 1..2^31-1", op->name,
+                        (long long)out_features);
+    int64_t in = val(m, x)->shape[0];
+    float bound = 1.0f / sqrtf((float)in);
+    int64_t wshape[2] = {out_features, in};
+    int op_index = (int)(op - m->ops);
+    AIC_TRY(aic_graph_add_param(m, op, "weight", 2, wshape, AIC_INIT_UNIFORM, bound, &op->param[0]));
+    if (bias)
+        AIC_TRY(aic_graph_add_param(m, op, "bias", 1, &out_features, AIC_INIT_UNIFORM, bound, &op->param[1]));
+    return aic_graph_add_value(m, &m->ops[op_index], AIC_F32, 1, &out_features, out);
+}
+
+static aic_status dense_fwd(aic_model_t *m, aic_op *op, const aic_batch_info *b) {
+    int C = (int)val(m, op->in[0])->shape[0], OC = (int)val(m, op->out)->shape[0];
+    aic_dense_forward(aic_act(m, op->out), aic_act(m, op->in[0]), aic_param_data(m, op->param[0]),
+                      aic_param_data(m, op->param[1]), b->n, C, OC);
+    return AIC_OK;
+}
+
+static void dense_bwd(aic_model_t *m, aic_op *op, int n) {
+    int C = (int)val(m, op->in[0])->shape[0], OC = (int)val(m, op->out)->shape[0];
+    aic_dense_backward(aic_act_grad(m, op->in[0]), aic_param_grad(m, op->param[0]), aic_param_grad(m, op->param[1]),
+                       aic_act_grad(m, op->out), aic_act(m, op->in[0]), aic_param_data(m, op->param[0]), n, C, OC);
+}
+
+/* ---- conv2d ----------------------------------------------------------------------------------- */
+
+static int or_one(int v) { return v ? v : 1; }
+
+aic_status aic_conv2d(aic_model_t *m, const char *name, aic_value x, const aic_conv2d_opts *o, aic_value *out) {
+    aic_op *op;
+    AIC_TRY(begin(m, AIC_OP_CONV2D, name, &x, 1, &op));
+    if (!o)
+        return aic_fail(AIC_ERR_INVALID_ARG, "op '%s': options are NULL", op->name);
+    AIC_TRY(need_rank(m, op, x, 3, "conv2d needs N x C x H x W"));
+    const aic_value_info *v = val(m, x);
+    aic_conv2d_dims d = {0};
+    d.C = (int)v->shape[0];
+    d.H = (int)v->shape[1];
+    d.W = (int)v->shape[2];
+    d.OC = (int)o->out_channels;
+    d.KH = o->kernel[0];
+    d.KW = o->kernel[1];
+    d.SH = or_one(o->stride[0]);
+    d.SW = or_one(o->stride[1]);
+    d.PH = o->pad[0];
+    d.PW = o->pad[1];
+    d.DH = or_one(o->dilation[0]);
+    d.DW = or_one(o->dilation[1]);
+    d.G = or_one(o->groups);
+    if (o->out_channels <= 0 || d.KH <= 0 || d.KW <= 0 || d.SH < 0 || d.SW < 0 || d.PH < 0 || d.PW < 0 || d.DH < 0 ||
+        d.DW < 0 || d.G < 0)
+        return aic_fail(AIC_ERR_INVALID_ARG,
+                        "op '%s': out_channels and kernel must be positive, stride/pad/dilation/groups not negative",
+                        op->name);
+    if (d.C % d.G || d.OC % d.G)
+        return aic_fail(AIC_ERR_SHAPE, "op '%s': groups %d must divide input channels %d and output channels %d",
+                        op->name, d.G, d.C, d.OC);
+    d.OH = (d.H + 2 * d.PH - d.DH * (d.KH - 1) - 1) / d.SH + 1;
+    d.OW = (d.W + 2 * d.PW - d.DW * (d.KW - 1) - 1) / d.SW + 1;
+    if (d.H + 2 * d.PH < d.DH * (d.KH - 1) + 1 || d.W + 2 * d.PW < d.DW * (d.KW - 1) + 1)
+        return aic_fail(AIC_ERR_SHAPE, "op '%s': kernel %dx%d (dilation %d,%d) is larger than the padded input %dx%d",
+                        op->name, d.KH, d.KW, d.DH, d.DW, d.H + 2 * d.PH, d.W + 2 * d.PW);
+    op->attr.conv = d;
+    op->scratch = aic_conv2d_scratch(&d);
+    int64_t wshape[4] = {d.OC, d.C / d.G, d.KH, d.KW};
+    float bound = 1.0f / sqrtf((float)(d.C / d.G * d.KH * d.KW));
+    int op_index = (int)(op - m->ops);
+    AIC_TRY(aic_graph_add_param(m, op, "weight", 4, wshape, AIC_INIT_UNIFORM, bound, &op->param[0]));
+    if (!o->no_bias)
+        AIC_TRY(aic_graph_add_param(m, op, "bias", 1, wshape, AIC_INIT_UNIFORM, bound, &op->param[1]));
+    int64_t oshape[3] = {d.OC, d.OH, d.OW};
+    return aic_graph_add_value(m, &m->ops[op_index], AIC_F32, 3, oshape, out);
+}
+
+static aic_status conv_fwd(aic_model_t *m, aic_op *op, const aic_batch_info *b) {
+    aic_conv2d_dims d = op->attr.conv;
+    d.N = b->n;
+    aic_conv2d_forward(aic_act(m, op->out), aic_act(m, op->in[0]), aic_param_data(m, op->param[0]),
+                       aic_param_data(m, op->param[1]), m->scratch_arena, &d);
+    return AIC_OK;
+}
+
+static void conv_bwd(aic_model_t *m, aic_op *op, int n) {
+    aic_conv2d_dims d = op->attr.conv;
+    d.N = n;
+    aic_conv2d_backward(aic_act_grad(m, op->in[0]), aic_param_grad(m, op->param[0]), aic_param_grad(m, op->param[1]),
+                        aic_act_grad(m, op->out), aic_act(m, op->in[0]), aic_param_data(m, op->param[0]),
+                        m->scratch_arena, &d);
+}
+
+/* ---- pooling ---------------------------------------------------------------------------------- */
+
+/* Output size as PyTorch computes it: floor or ceil, and a ceil window must start inside the input
+ * or left padding. */
+static int pool_out(int in, int k, int s, int p, bool ceil_mode) {
+    int span = in + 2 * p - k;
+    int o = (ceil_mode ? (span + s - 1) / s : span / s) + 1;
+    if (ceil_mode && (o - 1) * s >= in + p)
+        o--;
+    return o;
+}
+
+static aic_status pool_build(aic_model_t *m, aic_op_kind kind, const char *name, aic_value x,
+                             const aic_pool2d_opts *o, aic_value *out) {
+    aic_op *op;
+    AIC_TRY(begin(m, kind, name, &x, 1, &op));
+    if (!o)
+        return aic_fail(AIC_ERR_INVALID_ARG, "op '%s': options are NULL", op->name);
+    AIC_TRY(need_rank(m, op, x, 3, "pooling needs N x C x H x W"));
+    const aic_value_info *v = val(m, x);
+    aic_pool2d_dims d = {0};
+    d.C = (int)v->shape[0];
+    d.H = (int)v->shape[1];
+    d.W = (int)v->shape[2];
+    d.KH = o->kernel[0];
+    d.KW = o->kernel[1];
+    d.SH = o->stride[0] ? o->stride[0] : d.KH;
+    d.SW = o->stride[1] ? o->stride[1] : d.KW;
+    d.PH = o->pad[0];
+    d.PW = o->pad[1];
+    d.count_include_pad = o->count_include_pad;
+    if (d.KH <= 0 || d.KW <= 0 || d.SH <= 0 || d.SW <= 0 || d.PH < 0 || d.PW < 0)
+        return aic_fail(AIC_ERR_INVALID_ARG, "op '%s': kernel and stride must be positive, padding not negative",
+                        op->name);
+    if (d.PH > d.KH / 2 || d.PW > d.KW / 2)
+        return aic_fail(AIC_ERR_INVALID_ARG, "op '%s': padding %dx%d exceeds half the kernel %dx%d", op->name, d.PH,
+                        d.PW, d.KH, d.KW);
+    if (d.H + 2 * d.PH < d.KH || d.W + 2 * d.PW < d.KW)
+        return aic_fail(AIC_ERR_SHAPE, "op '%s': kernel %dx%d is larger than the padded input %dx%d", op->name, d.KH,
+                        d.KW, d.H + 2 * d.PH, d.W + 2 * d.PW);
+    d.OH = pool_out(d.H, d.KH, d.SH, d.PH, o->ceil_mode);
+    d.OW = pool_out(d.W, d.KW, d.SW, d.PW, o->ceil_mode);
+    op->attr.pool = d;
+    if (kind == AIC_OP_MAXPOOL2D)
+        op->saved_per_sample = (size_t)d.C * (size_t)d.OH * (size_t)d.OW; /* argmax, int32 */
+    int64_t oshape[3] = {d.C, d.OH, d.OW};
+    return aic_graph_add_value(m, op, AIC_F32, 3, oshape, out);
+}
+
+aic_status aic_maxpool2d(aic_model_t *m, const char *name, aic_value x, const aic_pool2d_opts *o, aic_value *out) {
+    return pool_build(m, AIC_OP_MAXPOOL2D, name, x, o, out);
+}
+
+aic_status aic_avgpool2d(aic_model_t *m, const char *name, aic_value x, const aic_pool2d_opts *o, aic_value *out) {
+    return pool_build(m, AIC_OP_AVGPOOL2D, name, x, o, out);
+}
+
+static int32_t *argmax_of(aic_model_t *m, aic_op *op) { return (int32_t *)(m->saved_arena + op->saved); }
+
+static aic_status maxpool_fwd(aic_model_t *m, aic_op *op, const aic_batch_info *b) {
+    aic_pool2d_dims d = op->attr.pool;
+    d.N = b->n;
+    aic_maxpool2d_forward(aic_act(m, op->out), argmax_of(m, op), aic_act(m, op->in[0]), &d);
+    return AIC_OK;
+}
+
+static void maxpool_bwd(aic_model_t *m, aic_op *op, int n) {
+    aic_pool2d_dims d = op->attr.pool;
+    d.N = n;
+    aic_maxpool2d_backward(aic_act_grad(m, op->in[0]), aic_act_grad(m, op->out), argmax_of(m, op), &d);
+}
+
+static aic_status avgpool_fwd(aic_model_t *m, aic_op *op, const aic_batch_info *b) {
+    aic_pool2d_dims d = op->attr.pool;
+    d.N = b->n;
+    aic_avgpool2d_forward(aic_act(m, op->out), aic_act(m, op->in[0]), &d);
+    return AIC_OK;
+}
+
+static void avgpool_bwd(aic_model_t *m, aic_op *op, int n) {
+    aic_pool2d_dims d = op->attr.pool;
+    d.N = n;
+    aic_avgpool2d_backward(aic_act_grad(m, op->in[0]), aic_act_grad(m, op->out), &d);
+}
+
+aic_status aic_global_avgpool(aic_model_t *m, const char *name, aic_value x, aic_value *out) {
+    aic_op *op;
+    AIC_TRY(begin(m, AIC_OP_GLOBAL_AVGPOOL, name, &x, 1, &op));
+    AIC_TRY(need_rank(m, op, x, 3, "global average pooling needs N x C x H x W"));
+    int64_t oshape[3] = {val(m, x)->shape[0], 1, 1};
+    return aic_graph_add_value(m, op, AIC_F32, 3, oshape, out);
+}
+
+static void gap_dims(aic_model_t *m, aic_op *op, int *C, int *S) {
+    const aic_value_info *v = val(m, op->in[0]);
+    *C = (int)v->shape[0];
+    *S = (int)(v->shape[1] * v->shape[2]);
+}
+
+static aic_status gap_fwd(aic_model_t *m, aic_op *op, const aic_batch_info *b) {
+    int C, S;
+    gap_dims(m, op, &C, &S);
+    aic_global_avgpool_forward(aic_act(m, op->out), aic_act(m, op->in[0]), b->n, C, S);
+    return AIC_OK;
+}
+
+static void gap_bwd(aic_model_t *m, aic_op *op, int n) {
+    int C, S;
+    gap_dims(m, op, &C, &S);
+    aic_global_avgpool_backward(aic_act_grad(m, op->in[0]), aic_act_grad(m, op->out), n, C, S);
+}
+
+/* ---- elementwise activations ------------------------------------------------------------------ */
+
+static aic_status unary_build(aic_model_t *m, aic_op_kind kind, const char *name, aic_value x, aic_value *out) {
+    aic_op *op;
+    AIC_TRY(begin(m, kind, name, &x, 1, &op));
+    if (val(m, x)->dtype != AIC_F32 || val(m, x)->scalar)
+        return aic_fail(AIC_ERR_SHAPE, "op '%s': input '%s' must be a float tensor", op->name, val(m, x)->name);
+    return same_shape_output(m, op, x, out);
+}
+
+aic_status aic_relu(aic_model_t *m, const char *name, aic_value x, aic_value *out) {
+    return unary_build(m, AIC_OP_RELU, name, x, out);
+}
+aic_status aic_sigmoid(aic_model_t *m, const char *name, aic_value x, aic_value *out) {
+    return unary_build(m, AIC_OP_SIGMOID, name, x, out);
+}
+aic_status aic_tanh(aic_model_t *m, const char *name, aic_value x, aic_value *out) {
+    return unary_build(m, AIC_OP_TANH, name, x, out);
+}
+
+static size_t rows_numel(aic_model_t *m, int v, int n) { return (size_t)n * (size_t)val(m, v)->numel; }
+
+#define UNARY_GLUE(fn)                                                                                      \
+    static aic_status fn##_fwd(aic_model_t *m, aic_op *op, const aic_batch_info *b) {                      \
+        aic_##fn##_forward(aic_act(m, op->out), aic_act(m, op->in[0]), rows_numel(m, op->out, b->n));       \
+        return AIC_OK;                                                                                      \
+    }                                                                                                       \
+    static void fn##_bwd(aic_model_t *m, aic_op *op, int n) {                                               \
+        aic_##fn##_backward(aic_act_grad(m, op->in[0]), aic_act_grad(m, op->out), aic_act(m, op->out),      \
+                            rows_numel(m, op->out, n));                                                     \
+    }
+UNARY_GLUE(relu)
+UNARY_GLUE(sigmoid)
+UNARY_GLUE(tanh)
+
+/* ---- batchnorm -------------------------------------------------------------------------------- */
+
+aic_status aic_batchnorm(aic_model_t *m, const char *name, aic_value x, float momentum, float eps, aic_value *out) {
+    aic_op *op;
+    AIC_TRY(begin(m, AIC_OP_BATCHNORM, name, &x, 1, &op));
+    const aic_value_info *v = val(m, x);
+    if (v->ndim < 1 || v->dtype != AIC_F32 || v->scalar)
+        return aic_fail(AIC_ERR_SHAPE, "op '%s': batch normalization needs N x C x ..., input '%s' has rank %d",
+                        op->name, v->name, v->ndim + 1);
+    if (!(momentum >= 0.0f && momentum <= 1.0f) || !(eps > 0.0f))
+        return aic_fail(AIC_ERR_INVALID_ARG, "op '%s': momentum %g must be in [0, 1] and eps %g positive", op->name,
+                        momentum, eps);
+    int64_t C = v->shape[0];
+    op->attr.bn.momentum = momentum;
+    op->attr.bn.eps = eps;
+    op->saved_fixed = 2 * (size_t)C; /* batch mean and 1/std */
+    int op_index = (int)(op - m->ops);
+    AIC_TRY(aic_graph_add_param(m, op, "weight", 1, &C, AIC_INIT_ONES, 0, &op->param[0]));
+    AIC_TRY(aic_graph_add_param(m, &m->ops[op_index], "bias", 1, &C, AIC_INIT_ZEROS, 0, &op->param[1]));
+    AIC_TRY(aic_graph_add_buffer(m, &m->ops[op_index], "running_mean", C, AIC_INIT_ZEROS, &op->buffer[0]));
+    AIC_TRY(aic_graph_add_buffer(m, &m->ops[op_index], "running_var", C, AIC_INIT_ONES, &op->buffer[1]));
+    return same_shape_output(m, &m->ops[op_index], x, out);
+}
+
+static void bn_dims(aic_model_t *m, aic_op *op, int *C, int *S) {
+    const aic_value_info *v = val(m, op->in[0]);
+    *C = (int)v->shape[0];
+    *S = (int)(v->numel / v->shape[0]);
+}
+
+static aic_status bn_fwd(aic_model_t *m, aic_op *op, const aic_batch_info *b) {
+    int C, S;
+    bn_dims(m, op, &C, &S);
+    float *saved = m->saved_arena + op->saved;
+    if (b->training)
+        aic_batchnorm_forward_train(aic_act(m, op->out), saved, saved + C, aic_buffer_data(m, op->buffer[0]),
+                                    aic_buffer_data(m, op->buffer[1]), aic_act(m, op->in[0]),
+                                    aic_param_data(m, op->param[0]), aic_param_data(m, op->param[1]), b->n, C, S,
+                                    op->attr.bn.momentum, op->attr.bn.eps);
+    else
+        aic_batchnorm_forward_eval(aic_act(m, op->out), aic_act(m, op->in[0]), aic_param_data(m, op->param[0]),
+                                   aic_param_data(m, op->param[1]), aic_buffer_data(m, op->buffer[0]),
+                                   aic_buffer_data(m, op->buffer[1]), b->n, C, S, op->attr.bn.eps);
+    return AIC_OK;
+}
+
+static void bn_bwd(aic_model_t *m, aic_op *op, int n) {
+    int C, S;
+    bn_dims(m, op, &C, &S);
+    float *saved = m->saved_arena + op->saved;
+    aic_batchnorm_backward(aic_act_grad(m, op->in[0]), aic_param_grad(m, op->param[0]),
+                           aic_param_grad(m, op->param[1]), aic_act_grad(m, op->out), aic_act(m, op->in[0]),
+                           aic_param_data(m, op->param[0]), saved, saved + C, n, C, S);
+}
+
+/* ---- dropout ---------------------------------------------------------------------------------- */
+
+aic_status aic_dropout(aic_model_t *m, const char *name, aic_value x, float p, aic_value *out) {
+    aic_op *op;
+    AIC_TRY(begin(m, AIC_OP_DROPOUT, name, &x, 1, &op));
+    if (!(p >= 0.0f && p < 1.0f))
+        return aic_fail(AIC_ERR_INVALID_ARG, "op '%s': drop probability %g must be in [0, 1)", op->name, p);
+    op->attr.drop_p = p;
+    return same_shape_output(m, op, x, out);
+}
+
+/* The mask's key: the run's seed, the global step and the op, so every rank and thread count
+ * draws the same mask for the same sample. */
+static uint64_t dropout_key(aic_model_t *m, aic_op *op) {
+    return aic_mix64(aic_mix64(m->seed, m->last.step), (uint64_t)(op - m->ops));
+}
+
+static aic_status dropout_fwd(aic_model_t *m, aic_op *op, const aic_batch_info *b) {
+    size_t F = (size_t)val(m, op->out)->numel;
+    if (b->training)
+        aic_dropout_forward(aic_act(m, op->out), aic_act(m, op->in[0]), b->n, F, op->attr.drop_p,
+                            dropout_key(m, op), b->row_offset);
+    else
+        memcpy(aic_act(m, op->out), aic_act(m, op->in[0]), sizeof(float) * F * (size_t)b->n);
+    return AIC_OK;
+}
+
+static void dropout_bwd(aic_model_t *m, aic_op *op, int n) {
+    aic_dropout_backward(aic_act_grad(m, op->in[0]), aic_act_grad(m, op->out), n, (size_t)val(m, op->out)->numel,
+                         op->attr.drop_p, dropout_key(m, op), m->last.row_offset);
+}
+
+/* ---- reshape (flatten) ------------------------------------------------------------------------ */
+
+aic_status aic_reshape(aic_model_t *m, const char *name, aic_value x, int ndim, const int64_t *shape,
+                       aic_value *out) {
+    aic_op *op;
+    AIC_TRY(begin(m, AIC_OP_RESHAPE, name, &x, 1, &op));
+    const aic_value_info *v = val(m, x);
+    if (v->scalar || ndim < 1 || ndim > AIC_MAX_DIMS - 1 || !shape)
+        return aic_fail(AIC_ERR_SHAPE, "op '%s': cannot reshape '%s' to rank %d", op->name, v->name, ndim + 1);
+    int64_t s[AIC_MAX_DIMS], known = 1;
+    int infer = -1;
+    for (int i = 0; i < ndim; i++) {
+        s[i] = shape[i];
+        if (s[i] == -1 && infer < 0)
+            infer = i;
+        else if (s[i] <= 0)
+            return aic_fail(AIC_ERR_SHAPE, "op '%s': target dimension %d is %lld", op->name, i + 1,
+                            (long long)s[i]);
+        else
+            known *= s[i];
+    }
+    if (infer >= 0)
+        s[infer] = v->numel / known;
+    if ((infer >= 0 && v->numel % known) || (infer < 0 && known != v->numel) || (infer >= 0 && s[infer] <= 0))
+        return aic_fail(AIC_ERR_SHAPE, "op '%s': cannot reshape %lld elements per sample of '%s' to the shape given",
+                        op->name, (long long)v->numel, v->name);
+    aic_dtype dtype = v->dtype;
+    int src = v->alias_of >= 0 ? v->alias_of : x;
+    AIC_TRY(aic_graph_add_value(m, op, dtype, ndim, s, out));
+    m->values[*out].alias_of = src; /* shares the input's memory and gradient: nothing to run */
+    return AIC_OK;
+}
+
+aic_status aic_flatten(aic_model_t *m, const char *name, aic_value x, aic_value *out) {
+    int64_t flat = -1;
+    return aic_reshape(m, name, x, 1, &flat, out);
+}
+
+/* ---- add, concat ------------------------------------------------------------------------------ */
+
+aic_status aic_add(aic_model_t *m, const char *name, aic_value a, aic_value b, aic_value *out) {
+    int in[2] = {a, b};
+    aic_op *op;
+    AIC_TRY(begin(m, AIC_OP_ADD, name, in, 2, &op));
+    const aic_value_info *va = val(m, a), *vb = val(m, b);
+    bool same = va->ndim == vb->ndim && va->dtype == AIC_F32 && vb->dtype == AIC_F32;
+    for (int i = 0; same && i < va->ndim; i++)
+        same = va->shape[i] == vb->shape[i];
+    if (!same) {
+        char sa[128], sb[128];
+        shape_text(sa, sizeof sa, va);
+        shape_text(sb, sizeof sb, vb);
+        return aic_fail(AIC_ERR_SHAPE, "op '%s' (add): shapes differ: '%s' is %s, '%s' is %s", op->name, va->name, sa,
+                        vb->name, sb);
+    }
+    return same_shape_output(m, op, a, out);
+}
+
+static aic_status add_fwd(aic_model_t *m, aic_op *op, const aic_batch_info *b) {
+    aic_add_forward(aic_act(m, op->out), aic_act(m, op->in[0]), aic_act(m, op->in[1]), rows_numel(m, op->out, b->n));
+    return AIC_OK;
+}
+
+static void add_bwd(aic_model_t *m, aic_op *op, int n) {
+    /* For x + x both pointers name one buffer, which then receives both contributions. */
+    aic_add_backward(aic_act_grad(m, op->in[0]), aic_act_grad(m, op->in[1]), aic_act_grad(m, op->out),
+                     rows_numel(m, op->out, n));
+}
+
+aic_status aic_concat(aic_model_t *m, const char *name, int n, const aic_value *xs, int axis, aic_value *out) {
+    aic_op *op;
+    if (n < 1 || !xs)
+        return aic_fail(AIC_ERR_INVALID_ARG, "concat '%s': needs at least one input", name ? name : "");
+    AIC_TRY(begin(m, AIC_OP_CONCAT, name, xs, n, &op));
+    const aic_value_info *v0 = val(m, xs[0]);
+    if (axis < 1 || axis > v0->ndim)
+        return aic_fail(AIC_ERR_SHAPE, "op '%s': axis %d outside 1..%d (axis 0 is the batch)", op->name, axis,
+                        v0->ndim);
+    int64_t shape[AIC_MAX_DIMS];
+    memcpy(shape, v0->shape, sizeof shape);
+    for (int k = 1; k < n; k++) {
+        const aic_value_info *vk = val(m, xs[k]);
+        bool ok = vk->ndim == v0->ndim && vk->dtype == AIC_F32;
+        for (int i = 0; ok && i < v0->ndim; i++)
+            ok = i == axis - 1 || vk->shape[i] == v0->shape[i];
+        if (!ok) {
+            char s0[128], sk[128];
+            shape_text(s0, sizeof s0, v0);
+            shape_text(sk, sizeof sk, vk);
+            return aic_fail(AIC_ERR_SHAPE, "op '%s' (concat on axis %d): '%s' is %s but '%s' is %s", op->name, axis,
+                            v0->name, s0, vk->name, sk);
+        }
+        shape[axis - 1] += vk->shape[axis - 1];
+    }
+    op->attr.axis = axis;
+    return aic_graph_add_value(m, op, AIC_F32, v0->ndim, shape, out);
+}
+
+/* Concat as outer x inner[k]: outer = N * dims before the axis, inner = the rest. */
+static size_t concat_layout(aic_model_t *m, aic_op *op, int n, size_t *inner) {
+    size_t outer = (size_t)n;
+    const aic_value_info *v0 = val(m, op->in[0]);
+    for (int i = 0; i < op->attr.axis - 1; i++)
+        outer *= (size_t)v0->shape[i];
+    for (int k = 0; k < op->n_in; k++)
+        inner[k] = (size_t)val(m, op->in[k])->numel / (outer / (size_t)n);
+    return outer;
+}
+
+static aic_status concat_fwd(aic_model_t *m, aic_op *op, const aic_batch_info *b) {
+    size_t inner[AIC_MAX_OP_INPUTS];
+    const float *inps[AIC_MAX_OP_INPUTS];
+    size_t outer = concat_layout(m, op, b->n, inner);
+    for (int k = 0; k < op->n_in; k++)
+        inps[k] = aic_act(m, op->in[k]);
+    aic_concat_forward(aic_act(m, op->out), inps, inner, op->n_in, outer);
+    return AIC_OK;
+}
+
+static void concat_bwd(aic_model_t *m, aic_op *op, int n) {
+    size_t inner[AIC_MAX_OP_INPUTS];
+    float *dinps[AIC_MAX_OP_INPUTS];
+    size_t outer = concat_layout(m, op, n, inner);
+    for (int k = 0; k < op->n_in; k++)
+        dinps[k] = aic_act_grad(m, op->in[k]);
+    aic_concat_backward(dinps, aic_act_grad(m, op->out), inner, op->n_in, outer);
+}
+
+/* ---- losses ----------------------------------------------------------------------------------- */
+
+static aic_status loss_output(aic_model_t *m, aic_op *op, aic_value *out) {
+    if (m->loss_value >= 0)
+        return aic_fail(AIC_ERR_INVALID_ARG, "op '%s': model '%s' already has a loss ('%s')", op->name, m->name,
+                        m->values[m->loss_value].name);
+    AIC_TRY(aic_graph_add_value(m, op, AIC_F32, 0, NULL, out));
+    m->values[*out].scalar = true;
+    m->loss_value = *out;
+    return AIC_OK;
+}
+
+aic_status aic_softmax_cross_entropy(aic_model_t *m, const char *name, aic_value logits, aic_value labels,
+                                     aic_value *loss) {
+    int in[2] = {logits, labels};
+    aic_op *op;
+    AIC_TRY(begin(m, AIC_OP_SOFTMAX_XENT, name, in, 2, &op));
+    AIC_TRY(need_rank(m, op, logits, 1, "cross-entropy needs N x classes logits (use aic_flatten)"));
+    if (m->ops[val(m, labels)->producer].kind != AIC_OP_LABELS)
+        return aic_fail(AIC_ERR_INVALID_ARG, "op '%s': '%s' is not a labels value (make it with aic_labels)",
+                        op->name, val(m, labels)->name);
+    op->saved_per_sample = (size_t)val(m, logits)->shape[0]; /* softmax probabilities */
+    return loss_output(m, op, loss);
+}
+
+static aic_status xent_fwd(aic_model_t *m, aic_op *op, const aic_batch_info *b) {
+    int K = (int)val(m, op->in[0])->shape[0];
+    const int32_t *labels = (const int32_t *)aic_act(m, op->in[1]);
+    for (int i = 0; i < b->n; i++)
+        if (labels[i] < 0 || labels[i] >= K)
+            return aic_fail(AIC_ERR_INVALID_ARG, "op '%s': label %d of batch row %d is outside 0..%d", op->name,
+                            labels[i], i, K - 1);
+    aic_act(m, op->out)[0] =
+        aic_softmax_xent_forward(m->saved_arena + op->saved, aic_act(m, op->in[0]), labels, b->n, K);
+    return AIC_OK;
+}
+
+static void xent_bwd(aic_model_t *m, aic_op *op, int n) {
+    float *dlogits = aic_act_grad(m, op->in[0]);
+    if (dlogits)
+        aic_softmax_xent_backward(dlogits, m->saved_arena + op->saved, (const int32_t *)aic_act(m, op->in[1]), n,
+                                  (int)val(m, op->in[0])->shape[0], aic_act_grad(m, op->out)[0]);
+}
+
+aic_status aic_mse(aic_model_t *m, const char *name, aic_value pred, aic_value target, aic_value *loss) {
+    int in[2] = {pred, target};
+    aic_op *op;
+    AIC_TRY(begin(m, AIC_OP_MSE, name, in, 2, &op));
+    const aic_value_info *vp = val(m, pred), *vt = val(m, target);
+    if (vp->numel != vt->numel || vp->dtype != AIC_F32 || vt->dtype != AIC_F32 || vp->scalar || vt->scalar)
+        return aic_fail(AIC_ERR_SHAPE, "op '%s' (mse): '%s' has %lld elements per sample, '%s' has %lld", op->name,
+                        vp->name, (long long)vp->numel, vt->name, (long long)vt->numel);
+    return loss_output(m, op, loss);
+}
+
+static aic_status mse_fwd(aic_model_t *m, aic_op *op, const aic_batch_info *b) {
+    aic_act(m, op->out)[0] =
+        aic_mse_forward(aic_act(m, op->in[0]), aic_act(m, op->in[1]), rows_numel(m, op->in[0], b->n));
+    return AIC_OK;
+}
+
+static void mse_bwd(aic_model_t *m, aic_op *op, int n) {
+    float *dpred = aic_act_grad(m, op->in[0]);
+    if (dpred)
+        aic_mse_backward(dpred, aic_act(m, op->in[0]), aic_act(m, op->in[1]), rows_numel(m, op->in[0], n),
+                         aic_act_grad(m, op->out)[0]);
+}
+
+/* ---- the op class table ----------------------------------------------------------------------- */
+
+const aic_op_class aic_op_classes[AIC_OP_KIND_COUNT] = {
+    [AIC_OP_INPUT] = {"input", NULL, NULL},
+    [AIC_OP_LABELS] = {"labels", NULL, NULL},
+    [AIC_OP_DENSE] = {"dense", dense_fwd, dense_bwd},
+    [AIC_OP_CONV2D] = {"conv2d", conv_fwd, conv_bwd},
+    [AIC_OP_MAXPOOL2D] = {"maxpool2d", maxpool_fwd, maxpool_bwd},
+    [AIC_OP_AVGPOOL2D] = {"avgpool2d", avgpool_fwd, avgpool_bwd},
+    [AIC_OP_GLOBAL_AVGPOOL] = {"global_avgpool", gap_fwd, gap_bwd},
+    [AIC_OP_RELU] = {"relu", relu_fwd, relu_bwd},
+    [AIC_OP_SIGMOID] = {"sigmoid", sigmoid_fwd, sigmoid_bwd},
+    [AIC_OP_TANH] = {"tanh", tanh_fwd, tanh_bwd},
+    [AIC_OP_BATCHNORM] = {"batchnorm", bn_fwd, bn_bwd},
+    [AIC_OP_DROPOUT] = {"dropout", dropout_fwd, dropout_bwd},
+    [AIC_OP_RESHAPE] = {"reshape", NULL, NULL},
+    [AIC_OP_ADD] = {"add", add_fwd, add_bwd},
+    [AIC_OP_CONCAT] = {"concat", concat_fwd, concat_bwd},
+    [AIC_OP_SOFTMAX_XENT] = {"softmax_xent", xent_fwd, xent_bwd},
+    [AIC_OP_MSE] = {"mse", mse_fwd, mse_bwd},
+};
+
+double aic_model_flops_per_sample(const aic_model_t *m) {
+    double flops = 0;
+    for (int i = 0; m && i < m->n_ops; i++) {
+        const aic_op *op = &m->ops[i];
+        if (op->kind == AIC_OP_DENSE)
+            flops += 2.0 * (double)m->values[op->in[0]].numel * (double)m->values[op->out].numel;
+        else if (op->kind == AIC_OP_CONV2D) {
+            const aic_conv2d_dims *d = &op->attr.conv;
+            flops += 2.0 * d->OC * d->OH * d->OW * (double)(d->C / d->G) * d->KH * d->KW;
+        } else if (op->out >= 0)
+            flops += (double)m->values[op->out].numel; /* elementwise: one per output */
+    }
+    return flops;
+}

@@ -1,0 +1,172 @@
+/* SGD (momentum, Nesterov, weight decay) and Adam/AdamW over the flat parameter arena, with the
+ * update rules of torch.optim (1.13, single-tensor path), so runs compare step by step. */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "aicon/optim.h"
+#include "core/error.h"
+#include "core/graph.h"
+
+#define MAX_SLOTS 2
+#define AIC_PI 3.14159265358979323846
+
+struct aic_optim {
+    aic_model_t *model;
+    aic_optim_config cfg;
+    int n_slots;
+    const char *slot_name[MAX_SLOTS];
+    float *slot[MAX_SLOTS]; /* each laid out like the parameter arena */
+    int64_t steps;
+};
+
+aic_status aic_optim_create(aic_optim_t **out, aic_model_t *m, const aic_optim_config *cfg) {
+    if (!out || !m || !cfg)
+        return aic_fail(AIC_ERR_INVALID_ARG, "aic_optim_create: NULL argument");
+    if (!m->compiled)
+        return aic_fail(AIC_ERR_STATE, "aic_optim_create: model '%s' is not compiled", m->name);
+    aic_optim_config c = *cfg;
+    if (c.kind != AIC_OPTIM_SGD && c.kind != AIC_OPTIM_ADAM && c.kind != AIC_OPTIM_ADAMW)
+        return aic_fail(AIC_ERR_INVALID_ARG, "aic_optim_create: unknown optimizer kind %d", (int)c.kind);
+    if (c.momentum < 0 || c.weight_decay < 0 || (c.nesterov && c.momentum <= 0))
+        return aic_fail(AIC_ERR_INVALID_ARG,
+                        "optimizer: momentum %g and weight decay %g must not be negative; Nesterov needs momentum > 0",
+                        c.momentum, c.weight_decay);
+    if (c.beta1 == 0)
+        c.beta1 = 0.9f;
+    if (c.beta2 == 0)
+        c.beta2 = 0.999f;
+    if (c.eps == 0)
+        c.eps = 1e-8f;
+    if (!(c.beta1 > 0 && c.beta1 < 1 && c.beta2 > 0 && c.beta2 < 1 && c.eps > 0))
+        return aic_fail(AIC_ERR_INVALID_ARG, "optimizer: betas (%g, %g) must lie in (0, 1) and eps %g be positive",
+                        c.beta1, c.beta2, c.eps);
+    aic_optim_t *o = calloc(1, sizeof *o);
+    if (!o)
+        return aic_fail(AIC_ERR_NOMEM, "aic_optim_create: out of memory");
+    o->model = m;
+    o->cfg = c;
+    if (c.kind == AIC_OPTIM_SGD) {
+        if (c.momentum > 0) {
+            o->n_slots = 1;
+            o->slot_name[0] = "momentum";
+        }
+    } else {
+        o->n_slots = 2;
+        o->slot_name[0] = "exp_avg";
+        o->slot_name[1] = "exp_avg_sq";
+    }
+    for (int i = 0; i < o->n_slots; i++) {
+        o->slot[i] = m->backend->alloc(sizeof(float) * m->n_param_floats);
+        if (!o->slot[i]) {
+            aic_optim_destroy(o);
+            return aic_fail(AIC_ERR_NOMEM, "optimizer: out of memory for %zu floats of state", m->n_param_floats);
+        }
+    }
+    *out = o;
+    return AIC_OK;
+}
+
+void aic_optim_destroy(aic_optim_t *o) {
+    if (!o)
+        return;
+    for (int i = 0; i < o->n_slots; i++)
+        o->model->backend->free(o->slot[i]);
+    free(o);
+}
+
+static void sgd_step(aic_optim_t *o, float lr, float *p, const float *g, size_t n) {
+    const float wd = o->cfg.weight_decay, mu = o->cfg.momentum;
+    float *buf = o->slot[0];
+    for (size_t i = 0; i < n; i++) {
+        float d = g[i];
+        if (wd != 0.0f)
+            d += wd * p[i];
+        if (mu != 0.0f) {
+            /* torch starts the buffer at the first gradient; mu * 0 + d is that, bit for bit */
+            buf[i] = mu * buf[i] + d;
+            d = o->cfg.nesterov ? d + mu * buf[i] : buf[i];
+        }
+        p[i] -= lr * d;
+    }
+}
+
+static void adam_step(aic_optim_t *o, float lr, float *p, const float *g, size_t n) {
+    const aic_optim_config *c = &o->cfg;
+    float *m1 = o->slot[0], *m2 = o->slot[1];
+    const double t = (double)o->steps;
+    const float bc1 = (float)(1.0 - pow(c->beta1, t));
+    const float bc2_sqrt = (float)sqrt(1.0 - pow(c->beta2, t));
+    const float step_size = lr / bc1;
+    const bool decoupled = c->kind == AIC_OPTIM_ADAMW;
+    for (size_t i = 0; i < n; i++) {
+        float gi = g[i];
+        if (c->weight_decay != 0.0f) {
+            if (decoupled)
+                p[i] *= 1.0f - lr * c->weight_decay;
+            else
+                gi += c->weight_decay * p[i];
+        }
+        m1[i] = m1[i] * c->beta1 + gi * (1.0f - c->beta1);
+        m2[i] = m2[i] * c->beta2 + gi * gi * (1.0f - c->beta2);
+        float denom = sqrtf(m2[i]) / bc2_sqrt + c->eps;
+        p[i] -= step_size * (m1[i] / denom);
+    }
+}
+
+aic_status aic_optim_step(aic_optim_t *o, float lr) {
+    if (!o)
+        return aic_fail(AIC_ERR_INVALID_ARG, "aic_optim_step: optimizer is NULL");
+    if (!(lr >= 0.0f) || isinf(lr))
+        return aic_fail(AIC_ERR_INVALID_ARG, "aic_optim_step: learning rate %g is not a finite non-negative number",
+                        lr);
+    aic_model_t *m = o->model;
+    o->steps++;
+    if (o->cfg.kind == AIC_OPTIM_SGD)
+        sgd_step(o, lr, m->param_arena, m->grad_arena, m->n_param_floats);
+    else
+        adam_step(o, lr, m->param_arena, m->grad_arena, m->n_param_floats);
+    return AIC_OK;
+}
+
+const aic_optim_config *aic_optim_config_of(const aic_optim_t *o) { return o ? &o->cfg : NULL; }
+int aic_optim_slot_count(const aic_optim_t *o) { return o ? o->n_slots : 0; }
+int64_t aic_optim_steps(const aic_optim_t *o) { return o ? o->steps : 0; }
+void aic_optim_set_steps(aic_optim_t *o, int64_t steps) {
+    if (o)
+        o->steps = steps;
+}
+
+aic_status aic_optim_slot(aic_optim_t *o, int i, const char **name, float **data) {
+    if (!o || i < 0 || i >= o->n_slots)
+        return aic_fail(AIC_ERR_INVALID_ARG, "aic_optim_slot: slot %d does not exist", i);
+    if (name)
+        *name = o->slot_name[i];
+    if (data)
+        *data = o->slot[i];
+    return AIC_OK;
+}
+
+/* ---- learning-rate schedules ------------------------------------------------------------------ */
+
+float aic_lr_at(const aic_lr_schedule *s, int64_t step) {
+    if (s->warmup_steps > 0 && step < s->warmup_steps)
+        return s->base_lr * (float)(step + 1) / (float)s->warmup_steps;
+    switch (s->kind) {
+    case AIC_LR_CONSTANT: break;
+    case AIC_LR_STEP:
+        if (s->step_size > 0)
+            return s->base_lr * powf(s->gamma, (float)((step - s->warmup_steps) / s->step_size));
+        break;
+    case AIC_LR_COSINE: {
+        int64_t span = s->total_steps - s->warmup_steps;
+        double t = span > 0 ? (double)(step - s->warmup_steps) / (double)span : 1.0;
+        if (t > 1.0)
+            t = 1.0;
+        return s->min_lr + (s->base_lr - s->min_lr) * (float)(0.5 * (1.0 + cos(AIC_PI * t)));
+    }
+    }
+    return s->base_lr;
+}
+
+float aic_lr_scale_for_world(float lr, int world_size) { return lr * (float)(world_size > 0 ? world_size : 1); }

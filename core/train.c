@@ -1,0 +1,87 @@
+/* The data-parallel step every trainer shares, and sharded evaluation. */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "aicon/train.h"
+#include "core/error.h"
+#include "core/graph.h"
+
+aic_status aic_train_step(aic_model_t *m, aic_optim_t *o, aic_comm_t *c, aic_io_values io, const float *x,
+                          const int32_t *y, const aic_batch_slice *slice, uint64_t step, float lr, float *loss) {
+    if (!m || !o || !c || !slice)
+        return aic_fail(AIC_ERR_INVALID_ARG, "aic_train_step: NULL argument");
+    if (slice->n_global <= 0 || slice->n_local < 0 || slice->n_local > slice->n_global)
+        return aic_fail(AIC_ERR_INVALID_ARG, "aic_train_step: %d local rows of a global batch of %d", slice->n_local,
+                        slice->n_global);
+    int n = slice->n_local;
+    float local_loss = 0.0f;
+    aic_batch_info b = {.n = n, .training = true, .step = step, .row_offset = slice->row_offset};
+    aic_status st = aic_model_set_input(m, io.input, x, n);
+    if (st == AIC_OK)
+        st = aic_model_set_input(m, io.labels, y, n);
+    if (st == AIC_OK)
+        st = aic_model_zero_grad(m);
+    if (st == AIC_OK)
+        st = aic_model_forward(m, &b, &local_loss);
+    /* Scaling by this rank's share makes the sum over ranks the gradient of the global-batch mean,
+     * also when the last batch leaves some ranks short or empty. */
+    const float share = (float)n / (float)slice->n_global;
+    if (st == AIC_OK)
+        st = aic_model_backward(m, share);
+    /* A rank that failed locally must not leave the others waiting in the allreduce. */
+    AIC_TRY(aic_comm_agree(c, st));
+    /* The slot after the gradients carries the loss through the same allreduce. */
+    m->grad_arena[m->n_param_floats] = local_loss * share;
+    AIC_TRY(aic_allreduce_sum_f32(c, m->grad_arena, m->n_param_floats + 1));
+    if (loss)
+        *loss = m->grad_arena[m->n_param_floats];
+    return aic_optim_step(o, lr);
+}
+
+aic_status aic_evaluate(aic_model_t *m, aic_comm_t *c, aic_io_values io, const aic_dataset_t *d, aic_eval_result *out) {
+    if (!m || !c || !d || !out)
+        return aic_fail(AIC_ERR_INVALID_ARG, "aic_evaluate: NULL argument");
+    if (!m->compiled)
+        return aic_fail(AIC_ERR_STATE, "aic_evaluate: model '%s' is not compiled", m->name);
+    const int rank = aic_comm_rank(c), world = aic_comm_size(c);
+    const int64_t total = aic_dataset_size(d);
+    const int K = (int)m->values[m->output_value].numel;
+    aic_status st = AIC_OK;
+    double stats[3] = {0, 0, 0}; /* loss sum, correct, samples */
+    int64_t idx[1024];
+    const int cap = m->max_batch < 1024 ? m->max_batch : 1024;
+    if (aic_dataset_sample_numel(d) != m->values[io.input].numel)
+        st = aic_fail(AIC_ERR_SHAPE, "evaluation data has %lld values per sample, model '%s' input takes %lld",
+                      (long long)aic_dataset_sample_numel(d), m->name, (long long)m->values[io.input].numel);
+    /* Rank r takes samples r, r + p, ...: no collective inside, so uneven counts cannot hang. */
+    for (int64_t first = rank; st == AIC_OK && first < total; first += (int64_t)cap * world) {
+        int n = 0;
+        for (int64_t s = first; s < total && n < cap; s += world)
+            idx[n++] = s;
+        st = aic_dataset_gather(d, idx, n, aic_act(m, io.input), (int32_t *)aic_act(m, io.labels));
+        float loss = 0.0f;
+        aic_batch_info b = {.n = n, .training = false};
+        if (st == AIC_OK)
+            st = aic_model_forward(m, &b, &loss);
+        if (st != AIC_OK)
+            break;
+        const float *logits = aic_act(m, m->output_value);
+        const int32_t *labels = (const int32_t *)aic_act(m, io.labels);
+        for (int i = 0; i < n; i++) {
+            int best = 0;
+            for (int k = 1; k < K; k++)
+                if (logits[(size_t)i * K + k] > logits[(size_t)i * K + best])
+                    best = k;
+            stats[1] += best == labels[i];
+        }
+        stats[0] += (double)loss * n;
+        stats[2] += n;
+    }
+    AIC_TRY(aic_comm_agree(c, st));
+    AIC_TRY(aic_allreduce_sum_f64(c, stats, 3));
+    out->samples = (int64_t)stats[2];
+    out->loss = stats[2] > 0 ? stats[0] / stats[2] : 0.0;
+    out->accuracy = stats[2] > 0 ? stats[1] / stats[2] : 0.0;
+    return AIC_OK;
+}

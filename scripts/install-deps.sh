@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# Installs, from Debian's packages, what aicon needs to build and run (and, with --test, what its test
+# suite needs). Only missing packages are installed. Run as root on Debian 12.
+set -euo pipefail
+
+packages=(build-essential cmake pkg-config openmpi-bin libopenmpi-dev libhdf5-dev hdf5-tools libhwloc-dev
+          libopenblas-dev zlib1g-dev libssl-dev dataset-fashion-mnist)
+if [[ "${1:-}" == "--test" ]]; then
+  # PyTorch is the numerical reference; h5py and numpy write and read test files.
+  packages+=(python3 python3-torch python3-h5py python3-numpy procps)
+fi
+
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if ((${#missing[@]})); then
+  if [[ $EUID -ne 0 ]]; then
+    echo "install-deps: missing Debian packages: ${missing[*]}; run as root (or sudo) to install them" >&2
+    exit 1
+  fi
+  echo "install-deps: installing ${missing[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi

@@ -104,7 +104,8 @@ aic_status aic_graph_add_op(aic_model_t *m, aic_op_kind kind, const char *name, 
     memset(op, 0, sizeof *op);
     op->kind = kind;
     snprintf(op->name, sizeof op->name, "%s", name);
-    memcpy(op->in, inputs, sizeof(int) * (size_t)n_in);
+    if (n_in > 0)
+        memcpy(op->in, inputs, sizeof(int) * (size_t)n_in);
     op->n_in = n_in;
     op->out = -1;
     op->param[0] = op->param[1] = -1;
@@ -137,7 +138,8 @@ aic_status aic_graph_add_value(aic_model_t *m, aic_op *op, aic_dtype dtype, int 
     snprintf(v->name, sizeof v->name, "%s", op->name);
     v->dtype = dtype;
     v->ndim = ndim;
-    memcpy(v->shape, shape, sizeof(int64_t) * (size_t)ndim);
+    if (ndim > 0)
+        memcpy(v->shape, shape, sizeof(int64_t) * (size_t)ndim);
     v->numel = numel;
     v->producer = op_index;
     v->alias_of = -1;

@@ -1,0 +1,349 @@
+/* Collectives test, run under mpirun with 1 to 5 ranks: the ring allreduce against serial sums in
+ * its own order (bitwise) and in double precision, reproducibility, traffic counts, broadcast,
+ * digest checks, agreement and the small f64/i64 sums. Prints "N passed, M failed" (summed over
+ * ranks) on rank 0 and exits non-zero on every rank if any check failed anywhere. */
+#include <math.h>
+#include <mpi.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "aicon/comm.h"
+#include "collectives/comm_internal.h" /* AIC_RING_SEGMENT, to aim lengths at segment edges */
+#include "core/error.h"                 /* aic_fail, to give a failing rank its own message */
+
+static int g_rank, g_size;
+static long g_pass, g_fail;
+
+#define CHECK(cond, ...)                                                        \
+    do {                                                                        \
+        if (cond) {                                                             \
+            g_pass++;                                                           \
+        } else {                                                                \
+            g_fail++;                                                           \
+            fprintf(stderr, "rank %d: FAIL %s:%d: ", g_rank, __FILE__, __LINE__); \
+            fprintf(stderr, __VA_ARGS__);                                       \
+            fputc('\n', stderr);                                                \
+        }                                                                       \
+    } while (0)
+
+/* ---- data ---------------------------------------------------------------------------------------- */
+
+static uint64_t mix(uint64_t x) { /* splitmix64 finalizer */
+    x += 0x9e3779b97f4a7c15ull;
+    x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ull;
+    x = (x ^ (x >> 27)) * 0x94d049bb133111ebull;
+    return x ^ (x >> 31);
+}
+
+/* Rank q's value at index i: a 24-bit signed mantissa scaled by 2^-12 .. 2^11, so sums of a few
+ * of them round, and differently in different orders. */
+static float value(int q, size_t i) {
+    uint64_t h = mix(((uint64_t)(q + 1) << 40) ^ (uint64_t)i);
+    float mant = (float)((int64_t)(h & 0xffffff) - 0x800000) / (float)0x800000;
+    int e = (int)((h >> 24) % 24) - 12;
+    return ldexpf(mant, e);
+}
+
+/* Chunk k of n over p: the first n % p chunks hold one element more. */
+static void chunk(size_t n, int p, int k, size_t *off, size_t *len) {
+    size_t base = n / (size_t)p, rem = n % (size_t)p;
+    *off = (size_t)k * base + ((size_t)k < rem ? (size_t)k : rem);
+    *len = base + ((size_t)k < rem);
+}
+
+/* The sum the ring computes. Chunk c starts at rank c (its step-0 send); rank c+1 adds its own
+ * values to it at step 0 (buf = buf + tmp), rank c+2 at step 1, ..., rank c-1 at step p-2, which
+ * then owns the full sum and all-gathers it unchanged. So the order is
+ *   x_{c-1} + (x_{c-2} + (... + (x_{c+1} + x_c))). */
+static void ring_order_sum(float *ref, size_t n, int p) {
+    for (int c = 0; c < p; c++) {
+        size_t off, len;
+        chunk(n, p, c, &off, &len);
+        for (size_t i = off; i < off + len; i++) {
+            float acc = value(c, i);
+            for (int k = 1; k < p; k++)
+                acc = value((c + k) % p, i) + acc;
+            ref[i] = acc;
+        }
+    }
+}
+
+static int same_bits(float a, float b) { return memcmp(&a, &b, sizeof a) == 0; }
+
+/* ---- ring allreduce ------------------------------------------------------------------------------ */
+
+static void test_ring_length(aic_comm_t *c, size_t n) {
+    const int p = g_size, r = g_rank;
+    float *buf = malloc((n ? n : 1) * sizeof *buf);
+    float *first = malloc((n ? n : 1) * sizeof *first);
+    float *ref = malloc((n ? n : 1) * sizeof *ref);
+    if (!buf || !first || !ref) {
+        CHECK(0, "n=%zu: out of memory in the test", n);
+        goto done;
+    }
+    for (size_t i = 0; i < n; i++)
+        buf[i] = value(r, i);
+
+    uint64_t s0, r0, s1, r1;
+    aic_comm_traffic(c, &s0, &r0);
+    aic_status st = aic_allreduce_sum_f32(c, buf, n);
+    aic_comm_traffic(c, &s1, &r1);
+    CHECK(st == AIC_OK, "n=%zu: allreduce returned %s: %s", n, aic_status_string(st),
+          aic_last_error());
+
+    /* Traffic: step t sends chunk r-t and receives chunk r-t-1, t = 0 .. 2p-3. */
+    uint64_t want_sent = 0, want_recv = 0;
+    if (p > 1) {
+        for (int t = 0; t < 2 * (p - 1); t++) {
+            size_t off, len;
+            chunk(n, p, ((r - t) % p + p) % p, &off, &len);
+            want_sent += len * sizeof(float);
+            chunk(n, p, ((r - t - 1) % p + p) % p, &off, &len);
+            want_recv += len * sizeof(float);
+        }
+    }
+    CHECK(s1 - s0 == want_sent && r1 - r0 == want_recv,
+          "n=%zu: traffic sent %llu received %llu, expected %llu and %llu", n,
+          (unsigned long long)(s1 - s0), (unsigned long long)(r1 - r0),
+          (unsigned long long)want_sent, (unsigned long long)want_recv);
+
+    /* Bitwise against the ring's own order; within 1e-6 of the double sum, relative to the sum of
+     * magnitudes (the scale of float rounding when terms cancel). */
+    ring_order_sum(ref, n, p);
+    size_t bad_bits = 0, bad_tol = 0, first_bad = 0, order_matters = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (!same_bits(buf[i], ref[i]) && bad_bits++ == 0)
+            first_bad = i;
+        double d = 0, mag = 0;
+        float naive = value(0, i);
+        for (int q = 0; q < p; q++) {
+            d += (double)value(q, i);
+            mag += fabs((double)value(q, i));
+            if (q > 0)
+                naive = naive + value(q, i);
+        }
+        if (fabs((double)buf[i] - d) > 1e-6 * mag)
+            bad_tol++;
+        if (!same_bits(naive, ref[i]))
+            order_matters++;
+    }
+    CHECK(bad_bits == 0, "n=%zu: %zu elements differ from the ring-order serial sum, first at %zu: "
+          "%.9g vs %.9g", n, bad_bits, first_bad, n ? buf[first_bad] : 0.0, n ? ref[first_bad] : 0.0);
+    CHECK(bad_tol == 0, "n=%zu: %zu elements off the double-precision sum by more than 1e-6", n,
+          bad_tol);
+    /* The data must be able to tell orders apart, else the bitwise check proves little. */
+    if (p >= 3 && n >= 1000)
+        CHECK(order_matters > 0, "n=%zu: rank-order and ring-order sums agree everywhere", n);
+
+    /* Reproducibility: the same input gives the same bits. */
+    memcpy(first, buf, n * sizeof *buf);
+    for (size_t i = 0; i < n; i++)
+        buf[i] = value(r, i);
+    st = aic_allreduce_sum_f32(c, buf, n);
+    CHECK(st == AIC_OK, "n=%zu: second allreduce returned %s: %s", n, aic_status_string(st),
+          aic_last_error());
+    CHECK(n == 0 || memcmp(first, buf, n * sizeof *buf) == 0,
+          "n=%zu: second call differs from the first", n);
+done:
+    free(buf);
+    free(first);
+    free(ref);
+}
+
+static void test_ring(aic_comm_t *c) {
+    const size_t p = (size_t)g_size, S = AIC_RING_SEGMENT;
+    const size_t lengths[] = {
+        0, 1, p - 1, p + 1, 1000,
+        ((size_t)1 << 20) + 3,     /* several segments per chunk, last one partial */
+        p * S,                     /* every chunk exactly one segment */
+        p * S + 1,                 /* one chunk has a second, 1-float segment; the others not */
+        p * S - 1,                 /* one chunk one float short of a segment */
+        3 * p * S + 12345,         /* not a multiple of the segment size */
+    };
+    for (size_t k = 0; k < sizeof lengths / sizeof lengths[0]; k++)
+        test_ring_length(c, lengths[k]);
+    CHECK(aic_allreduce_sum_f32(c, NULL, 5) == AIC_ERR_INVALID_ARG, "NULL buf with n > 0 accepted");
+    CHECK(aic_allreduce_sum_f32(c, NULL, 0) == AIC_OK, "NULL buf with n = 0 refused");
+}
+
+/* ---- broadcast ----------------------------------------------------------------------------------- */
+
+static void test_broadcast(aic_comm_t *c, int root) {
+    const size_t bytes = 100003;
+    unsigned char *b = malloc(bytes);
+    if (!b) {
+        CHECK(0, "out of memory in the test");
+        return;
+    }
+    for (size_t i = 0; i < bytes; i++)
+        b[i] = g_rank == root ? (unsigned char)(i * 31 + (size_t)root * 7 + (i >> 8)) : 0xAA;
+    aic_status st = aic_broadcast(c, b, bytes, root);
+    CHECK(st == AIC_OK, "broadcast from %d returned %s: %s", root, aic_status_string(st),
+          aic_last_error());
+    size_t bad = 0;
+    for (size_t i = 0; i < bytes; i++)
+        bad += b[i] != (unsigned char)(i * 31 + (size_t)root * 7 + (i >> 8));
+    CHECK(bad == 0, "broadcast from %d: %zu bytes wrong", root, bad);
+    free(b);
+}
+
+/* ---- check_same ---------------------------------------------------------------------------------- */
+
+static void test_check_same(aic_comm_t *c) {
+    uint8_t d[32];
+    for (int i = 0; i < 32; i++)
+        d[i] = (uint8_t)(i * 37 + 11);
+    aic_status st = aic_comm_check_same(c, d, "parameters");
+    CHECK(st == AIC_OK, "check_same with equal digests returned %s: %s", aic_status_string(st),
+          aic_last_error());
+    if (g_size < 2)
+        return;
+
+    char want[64];
+    if (g_rank == g_size - 1)
+        d[17] ^= 1;
+    st = aic_comm_check_same(c, d, "parameters");
+    snprintf(want, sizeof want, "rank %d has", g_size - 1);
+    CHECK(st == AIC_ERR_MISMATCH, "check_same with the last rank different returned %s",
+          aic_status_string(st));
+    CHECK(strstr(aic_last_error(), want) && strstr(aic_last_error(), "parameters"),
+          "check_same message does not name '%s' and 'parameters': %s", want, aic_last_error());
+
+    if (g_size >= 3) { /* rank 1 differs too: the first differing rank is named */
+        if (g_rank == 1)
+            d[0] ^= 0x80;
+        st = aic_comm_check_same(c, d, "optimizer state");
+        CHECK(st == AIC_ERR_MISMATCH && strstr(aic_last_error(), "rank 1 has") &&
+                  strstr(aic_last_error(), "optimizer state"),
+              "check_same with ranks 1 and %d different: %s: %s", g_size - 1,
+              aic_status_string(st), aic_last_error());
+    }
+}
+
+/* ---- agree --------------------------------------------------------------------------------------- */
+
+static void test_agree(aic_comm_t *c) {
+    const int last = g_size - 1;
+    aic_clear_error();
+    aic_status st = aic_comm_agree(c, AIC_OK);
+    CHECK(st == AIC_OK, "agree with all OK returned %s: %s", aic_status_string(st), aic_last_error());
+
+    /* The last rank fails. */
+    aic_status local = AIC_OK;
+    if (g_rank == last)
+        local = aic_fail(AIC_ERR_IO, "disk full on rank %d", g_rank);
+    st = aic_comm_agree(c, local);
+    CHECK(st == AIC_ERR_IO, "agree with rank %d failing returned %s", last, aic_status_string(st));
+    char want[128];
+    if (g_rank == last)
+        snprintf(want, sizeof want, "disk full on rank %d", g_rank);
+    else
+        snprintf(want, sizeof want, "rank %d failed: %s", last, aic_status_string(AIC_ERR_IO));
+    CHECK(strcmp(aic_last_error(), want) == 0, "agree message '%s', expected '%s'", aic_last_error(),
+          want);
+
+    /* Ranks 1 and last fail: everyone gets rank 1's status, though the last rank's code is lower. */
+    if (g_size >= 3) {
+        local = AIC_OK;
+        if (g_rank == 1)
+            local = aic_fail(AIC_ERR_NOMEM, "no memory on rank 1");
+        if (g_rank == last)
+            local = aic_fail(AIC_ERR_INTERNAL, "bug on rank %d", g_rank);
+        st = aic_comm_agree(c, local);
+        CHECK(st == AIC_ERR_NOMEM, "agree with ranks 1 and %d failing returned %s", last,
+              aic_status_string(st));
+        if (g_rank == 1)
+            snprintf(want, sizeof want, "no memory on rank 1");
+        else if (g_rank == last)
+            snprintf(want, sizeof want, "bug on rank %d", g_rank);
+        else
+            snprintf(want, sizeof want, "rank 1 failed: %s", aic_status_string(AIC_ERR_NOMEM));
+        CHECK(strcmp(aic_last_error(), want) == 0, "agree message '%s', expected '%s'",
+              aic_last_error(), want);
+    }
+
+    st = aic_comm_agree(c, AIC_OK); /* and the communicator still works */
+    CHECK(st == AIC_OK, "agree after a failure returned %s", aic_status_string(st));
+}
+
+/* ---- small sums ---------------------------------------------------------------------------------- */
+
+static double dval(int q, int i) { return (double)value(q, (size_t)i) * 1.1 + 1e-3 * q; }
+static int64_t kval(int q, int i) { return (int64_t)q * 1000000000000000LL + (int64_t)i * (q + 1) - 7; }
+
+static void test_small_sums(aic_comm_t *c) {
+    enum { N = 37 };
+    double d[N], dref[N];
+    int64_t k[N], kref[N];
+    for (int i = 0; i < N; i++) {
+        d[i] = dval(g_rank, i);
+        k[i] = kval(g_rank, i);
+        dref[i] = dval(0, i);
+        kref[i] = kval(0, i);
+        for (int q = 1; q < g_size; q++) { /* rank order */
+            dref[i] += dval(q, i);
+            kref[i] += kval(q, i);
+        }
+    }
+    aic_status st = aic_allreduce_sum_f64(c, d, N);
+    CHECK(st == AIC_OK, "f64 sum returned %s: %s", aic_status_string(st), aic_last_error());
+    CHECK(memcmp(d, dref, sizeof d) == 0, "f64 sum differs from the rank-order sum");
+    st = aic_allreduce_sum_i64(c, k, N);
+    CHECK(st == AIC_OK, "i64 sum returned %s: %s", aic_status_string(st), aic_last_error());
+    CHECK(memcmp(k, kref, sizeof k) == 0, "i64 sum wrong: [5] = %lld, expected %lld",
+          (long long)k[5], (long long)kref[5]);
+    CHECK(aic_allreduce_sum_f64(c, d, 0) == AIC_OK && aic_allreduce_sum_i64(c, k, 0) == AIC_OK,
+          "empty small sums failed");
+}
+
+/* ---- creation and queries ------------------------------------------------------------------------ */
+
+static void test_queries(aic_comm_t *c) {
+    CHECK(aic_comm_rank(c) == g_rank && aic_comm_size(c) == g_size, "rank %d size %d, MPI says %d %d",
+          aic_comm_rank(c), aic_comm_size(c), g_rank, g_size);
+    int lr = aic_comm_local_rank(c), ls = aic_comm_local_size(c);
+    CHECK(ls >= 1 && ls <= g_size && lr >= 0 && lr < ls, "local rank %d of %d", lr, ls);
+    int cmp = MPI_UNEQUAL;
+    MPI_Comm_compare(aic_comm_mpi(c), MPI_COMM_WORLD, &cmp);
+    CHECK(cmp == MPI_CONGRUENT, "the communicator is not a duplicate of its parent (%d)", cmp);
+    uint64_t s, r;
+    aic_comm_traffic(c, &s, &r);
+    CHECK(s == 0 && r == 0, "fresh communicator has traffic %llu/%llu", (unsigned long long)s,
+          (unsigned long long)r);
+    CHECK(aic_comm_create(NULL, MPI_COMM_WORLD) == AIC_ERR_INVALID_ARG, "create(NULL) accepted");
+    aic_comm_t *bad = (aic_comm_t *)1;
+    CHECK(aic_comm_create(&bad, MPI_COMM_NULL) == AIC_ERR_INVALID_ARG && bad == NULL,
+          "create from MPI_COMM_NULL accepted");
+    aic_comm_destroy(NULL);
+    CHECK(aic_broadcast(c, NULL, 0, g_size) == AIC_ERR_INVALID_ARG, "broadcast root out of range");
+}
+
+int main(int argc, char **argv) {
+    int provided;
+    MPI_Init_thread(&argc, &argv, MPI_THREAD_FUNNELED, &provided);
+    MPI_Comm_rank(MPI_COMM_WORLD, &g_rank);
+    MPI_Comm_size(MPI_COMM_WORLD, &g_size);
+
+    aic_comm_t *c = NULL;
+    aic_status st = aic_comm_create(&c, MPI_COMM_WORLD);
+    CHECK(st == AIC_OK, "create returned %s: %s", aic_status_string(st), aic_last_error());
+    if (st == AIC_OK) {
+        test_queries(c);
+        test_ring(c);
+        test_broadcast(c, 0);
+        test_broadcast(c, g_size - 1);
+        test_check_same(c);
+        test_agree(c);
+        test_small_sums(c);
+        aic_comm_destroy(c);
+    }
+
+    long local[2] = {g_pass, g_fail}, total[2];
+    MPI_Allreduce(local, total, 2, MPI_LONG, MPI_SUM, MPI_COMM_WORLD);
+    if (g_rank == 0)
+        printf("%ld passed, %ld failed\n", total[0], total[1]);
+    MPI_Finalize();
+    return total[1] ? 1 : 0;
+}

@@ -1,0 +1,40 @@
+# End-to-end tests of the `aicon train` command (tests/cli/): bash scripts drive the aicon binary
+# under mpirun and check its files with Debian's Python, h5py and numpy. Every test name starts with
+# cli_ and carries the label cli; multi-rank ones also mpi.
+set(AICON_CLI_DIR ${CMAKE_CURRENT_SOURCE_DIR}/cli)
+set(AICON_CLI_DATA ${CMAKE_CURRENT_BINARY_DIR}/cli-data)
+set(AICON_CLI_PYTHON /usr/bin/python3) # Debian's, with python3-h5py; never a pyenv one on PATH
+
+# Fixture: small HDF5 data sets cut from Debian's Fashion-MNIST (2048 / 512 / 200 training samples,
+# 512 test samples).
+add_test(NAME cli_data COMMAND ${AICON_CLI_PYTHON} -E -s ${AICON_CLI_DIR}/make_data.py ${AICON_CLI_DATA})
+set_tests_properties(cli_data PROPERTIES LABELS "cli" TIMEOUT 60 FIXTURES_SETUP aicon_cli_data)
+
+# aicon_cli_test(NAME SCRIPT [NO_DATA] [LABELS ...] [TIMEOUT s] [ARGS ...] [ENV ...]): runs
+# SCRIPT AICON DATA_DIR ARGS... MPIRUN..., after the cli_data fixture unless NO_DATA.
+function(aicon_cli_test name script)
+  cmake_parse_arguments(T "NO_DATA" "TIMEOUT" "LABELS;ARGS;ENV" ${ARGN})
+  if(NOT T_TIMEOUT)
+    set(T_TIMEOUT 60)
+  endif()
+  add_test(NAME ${name}
+    COMMAND bash ${AICON_CLI_DIR}/${script} $<TARGET_FILE:aicon_cli> ${AICON_CLI_DATA} ${T_ARGS} ${AICON_MPIRUN})
+  set_tests_properties(${name} PROPERTIES
+    LABELS "cli;${T_LABELS}" TIMEOUT ${T_TIMEOUT} ENVIRONMENT "${AICON_TEST_ENV};${T_ENV}")
+  if(NOT T_NO_DATA)
+    set_tests_properties(${name} PROPERTIES FIXTURES_REQUIRED aicon_cli_data)
+  endif()
+endfunction()
+
+aicon_cli_test(cli_help help.sh NO_DATA LABELS unit TIMEOUT 30)
+aicon_cli_test(cli_reproducible reproducible.sh LABELS mpi TIMEOUT 120)
+aicon_cli_test(cli_resume_mlp_np2 resume.sh LABELS mpi TIMEOUT 180 ARGS 2 mlp train.h5)
+aicon_cli_test(cli_resume_mlp_adamw_np2 resume.sh LABELS mpi TIMEOUT 180 ARGS 2 mlp train.h5
+  ENV "RESUME_FLAGS=--optimizer adamw --weight-decay 0.01 --lr-schedule step --lr-step-size 10 --warmup-steps 3")
+aicon_cli_test(cli_resume_lenet_np1 resume.sh TIMEOUT 180 ARGS 1 lenet train512.h5)
+aicon_cli_test(cli_dp_equivalence dp_equivalence.sh LABELS mpi TIMEOUT 150)
+aicon_cli_test(cli_checkpoint checkpoint.sh LABELS mpi TIMEOUT 120)
+foreach(case missing_data truncated_idx idx_header_lies wrong_model corrupt_resume truncated_resume
+             corrupt_data truncated_data unknown_flag bad_epochs bad_lr)
+  aicon_cli_test(cli_bad_${case} bad_input.sh LABELS mpi TIMEOUT 60 ARGS ${case})
+endforeach()

@@ -1,0 +1,96 @@
+# Shared by the end-to-end tests of `aicon train` (sourced, not run).
+#
+# Every test script is called as
+#   SCRIPT AICON DATA_DIR [MPIRUN ARGS...]
+# AICON is the aicon binary, DATA_DIR the directory the cli_data fixture wrote (train.h5, test.h5,
+# train512.h5, train200.h5), and the remaining arguments the mpirun command line (without -np); when
+# they are absent, $AICON_MPIRUN (split on spaces) or plain `mpirun` is used. A script that needs no
+# data sets CLI_NEEDS_DATA=0 before sourcing this file.
+#
+# Each script works in its own fresh directory $WORK, removed when it passes and kept (its path
+# printed) when it fails. Every command runs under `timeout`: a hang fails the test, never the CI.
+
+if [ $# -lt 2 ]; then
+    echo "usage: $0 AICON DATA_DIR [MPIRUN ARGS...]" >&2
+    exit 2
+fi
+AICON=$1
+DATA=$2
+shift 2
+if [ $# -gt 0 ]; then
+    MPIRUN=("$@")
+else
+    read -r -a MPIRUN <<<"${AICON_MPIRUN:-mpirun}"
+fi
+# Debian's Python with its h5py and numpy, never a pyenv or virtualenv one found on PATH; -E -s keep
+# PYTHONPATH and the user's site-packages out.
+PY=(/usr/bin/python3 -E -s)
+# Seconds one training run may take before it counts as hung (each takes 1 to 4 s; keep it well
+# below the ctest TIMEOUT so that the script, not ctest, reports the hang and ends the run).
+RUN_TIMEOUT=${AICON_CLI_RUN_TIMEOUT:-60}
+
+[ -x "$AICON" ] || { echo "FAIL: $AICON is not an executable" >&2; exit 1; }
+for f in train.h5 test.h5 train512.h5 train200.h5; do
+    [ "${CLI_NEEDS_DATA:-1}" = 1 ] || break
+    [ -f "$DATA/$f" ] || { echo "FAIL: $DATA/$f is missing (the cli_data fixture makes it)" >&2; exit 1; }
+done
+
+WORK=$(mktemp -d "${TMPDIR:-/tmp}/aicon-cli-$(basename "$0" .sh)-XXXXXX")
+# pids of processes still running whose command line names $WORK: every command of a test does.
+leftover_pids() {
+    pgrep -f -- "$WORK" || true
+}
+cleanup_work() {
+    local rc=$? pids
+    pids=$(leftover_pids)
+    if [ -n "$pids" ]; then # a hung run that timeout did not take down: end it, by pid
+        echo "killing leftover processes of this test: $(echo $pids)" >&2
+        kill -KILL $pids 2>/dev/null || true
+    fi
+    if [ $rc -eq 0 ]; then
+        rm -rf "$WORK"
+    else
+        echo "(files of the failed test kept in $WORK)" >&2
+    fi
+    return $rc
+}
+trap cleanup_work EXIT
+
+fail() {
+    echo "FAIL: $*" >&2
+    exit 1
+}
+
+# aicon_np NP LOG ARGS...: mpirun -np NP aicon ARGS..., output in $WORK/LOG.out and $WORK/LOG.err;
+# fails the test when it exits non-zero or runs past RUN_TIMEOUT.
+aicon_np() {
+    local np=$1 log=$2
+    shift 2
+    echo "+ mpirun -np $np aicon $*"
+    local rc=0
+    timeout -k 10 "$RUN_TIMEOUT" "${MPIRUN[@]}" -np "$np" "$AICON" "$@" >"$WORK/$log.out" 2>"$WORK/$log.err" || rc=$?
+    if [ $rc -ne 0 ]; then
+        echo "--- stdout:"; cat "$WORK/$log.out"
+        echo "--- stderr:"; cat "$WORK/$log.err"
+        if [ $rc -eq 124 ] || [ $rc -eq 137 ]; then
+            fail "mpirun -np $np aicon $* did not finish within $RUN_TIMEOUT s (hang?)"
+        fi
+        fail "mpirun -np $np aicon $* exited with $rc"
+    fi
+}
+
+# json_field FILE KEY: one value of a --summary file.
+json_field() {
+    "${PY[@]}" -c 'import json, sys; print(json.load(open(sys.argv[1]))[sys.argv[2]])' "$1" "$2"
+}
+
+# No process of this test may outlive it: every command line of a test names a path under $WORK.
+assert_no_leftover_processes() {
+    local pids
+    sleep 0.5
+    pids=$(leftover_pids)
+    if [ -n "$pids" ]; then
+        ps -o pid,ppid,etime,args -p "$(echo $pids | tr ' ' ',')" >&2 || true
+        fail "processes of this test still running after mpirun returned: $(echo $pids)"
+    fi
+}

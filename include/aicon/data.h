@@ -1,6 +1,7 @@
 /* Data sets held in memory and the distributed sampler.
  *
- * A data set is N samples of one float shape (images scaled to [0, 1]) and N int32 labels. */
+ * A data set is N samples of one float shape and N int32 labels. IDX images are scaled to [0, 1];
+ * HDF5 data is taken as stored (converted to float), so scale it when you write it. */
 #ifndef AICON_DATA_H
 #define AICON_DATA_H
 

@@ -182,7 +182,7 @@ aic_status aic_checkpoint_save(const char *path, aic_model_t *m, aic_optim_t *o,
     H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
     hid_t f = H5Fcreate(tmp, H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT);
     if (f < 0)
-        return aic_fail(AIC_ERR_IO, "%s: cannot create checkpoint file: %s", tmp, strerror(errno));
+        return aic_fail(AIC_ERR_IO, "%s: cannot create the checkpoint (temporary %s): %s", path, tmp, strerror(errno));
     herr_t rc = write_contents(f, m, o, st);
     int write_errno = errno;
     if (H5Fclose(f) < 0)

@@ -15,6 +15,9 @@
 #include "tools/tools.h"
 
 #define DEFAULT_DATA "/usr/share/datasets/fashion-mnist"
+/* A label past this is far likelier a corrupt file than a real class: refuse it rather than build
+ * a classifier of millions of outputs. */
+#define MAX_CLASSES 65536
 
 typedef struct {
     const char *model, *data, *test_data, *checkpoint, *resume, *summary;
@@ -277,6 +280,10 @@ static aic_status load_data(const train_opts *o, run_state *r) {
     AIC_TRY(aic_dataset_load_h5(&r->train, o->data));
     if (o->test_data)
         AIC_TRY(aic_dataset_load_h5(&r->test, o->test_data));
+    for (const aic_dataset_t *d = r->train; d; d = d == r->train ? r->test : NULL)
+        if (aic_dataset_num_classes(d) > MAX_CLASSES)
+            return aic_fail(AIC_ERR_FORMAT, "%s: the largest label is %d; labels must be class indices 0..%d",
+                            d == r->train ? o->data : o->test_data, aic_dataset_num_classes(d) - 1, MAX_CLASSES - 1);
     if (r->test) {
         int64_t a[6], b[6];
         int na = aic_dataset_sample_shape(r->train, a), nb = aic_dataset_sample_shape(r->test, b);
@@ -284,6 +291,17 @@ static aic_status load_data(const train_opts *o, run_state *r) {
             return aic_fail(AIC_ERR_SHAPE, "--test-data %s: samples differ in shape from those of %s", o->test_data,
                             o->data);
     }
+    return AIC_OK;
+}
+
+/* Fail before training, not an epoch later, when the checkpoint cannot be written where asked. */
+static aic_status check_checkpoint_dir(const char *path) {
+    char dir[4096];
+    snprintf(dir, sizeof dir, "%s", path);
+    char *slash = strrchr(dir, '/');
+    const char *d = slash ? (slash == dir ? "/" : (*slash = '\0', dir)) : ".";
+    if (access(d, W_OK) != 0)
+        return aic_fail(AIC_ERR_IO, "--checkpoint %s: directory %s is not writable: %s", path, d, strerror(errno));
     return AIC_OK;
 }
 
@@ -432,6 +450,8 @@ static int train(const train_opts *o, run_state *r) {
     const bool talk = r->rank == 0 && !o->quiet;
     const bool live = talk && stdout_is_terminal();
 
+    if (o->checkpoint)
+        AGREE_OR_FAIL(r, r->rank == 0 ? check_checkpoint_dir(o->checkpoint) : AIC_OK);
     AGREE_OR_FAIL(r, load_data(o, r));
     int64_t shape[6];
     int ndim = aic_dataset_sample_shape(r->train, shape);

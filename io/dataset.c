@@ -1,5 +1,7 @@
 /* The in-memory data set: construction, queries and gather. */
 #define _POSIX_C_SOURCE 200809L /* strdup */
+#include <math.h>
+
 #include "io/dataset.h"
 
 #include <stdlib.h>
@@ -103,3 +105,32 @@ aic_status aic_dataset_gather(const aic_dataset_t *d, const int64_t *idx, int n,
     }
     return AIC_OK;
 }
+
+aic_status aic_dataset_stats(const aic_dataset_t *d, double *mean, double *std) {
+    if (!d || !mean || !std)
+        return aic_fail(AIC_ERR_INVALID_ARG, "aic_dataset_stats: NULL argument");
+    const size_t total = (size_t)d->n * (size_t)d->numel;
+    double sum = 0.0, sq = 0.0;
+    for (size_t i = 0; i < total; i++)
+        sum += d->x[i];
+    *mean = total ? sum / (double)total : 0.0;
+    /* Two passes: the variance is not a small difference of two large sums. */
+    for (size_t i = 0; i < total; i++)
+        sq += ((double)d->x[i] - *mean) * ((double)d->x[i] - *mean);
+    *std = total ? sqrt(sq / (double)total) : 0.0;
+    return AIC_OK;
+}
+
+aic_status aic_dataset_normalize(aic_dataset_t *d, double mean, double std) {
+    if (!d)
+        return aic_fail(AIC_ERR_INVALID_ARG, "aic_dataset_normalize: data set is NULL");
+    if (!(std > 0.0) || !isfinite(mean) || !isfinite(std))
+        return aic_fail(AIC_ERR_INVALID_ARG, "%s: cannot standardize with mean %g and standard deviation %g",
+                        d->source, mean, std);
+    const size_t total = (size_t)d->n * (size_t)d->numel;
+    const float m = (float)mean, inv = (float)(1.0 / std);
+    for (size_t i = 0; i < total; i++)
+        d->x[i] = (d->x[i] - m) * inv;
+    return AIC_OK;
+}
+

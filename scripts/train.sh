@@ -7,4 +7,4 @@ bash scripts/install-deps.sh
 bash scripts/build.sh
 # Open MPI refuses to start as root unless told that this is intended.
 [[ $EUID -eq 0 ]] && export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
-mpirun --oversubscribe -np 2 build/aicon train --model lenet --epochs 3 --summary build/summary.json "$@"
+mpirun --oversubscribe -np 2 build/aicon train --model lenet --epochs 3 --lr-schedule cosine --summary build/summary.json "$@"

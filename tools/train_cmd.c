@@ -26,7 +26,7 @@ typedef struct {
     uint64_t seed;
     aic_optim_config optim;
     aic_lr_schedule lr;
-    bool scale_lr, quiet;
+    bool scale_lr, quiet, normalize;
 } train_opts;
 
 static void train_usage(FILE *out) {
@@ -43,12 +43,14 @@ static void train_usage(FILE *out) {
             "                         or an HDF5 file with datasets x (N x ...) and y (N labels)\n"
             "                         (default " DEFAULT_DATA ")\n"
             "  --test-data FILE.h5    test set for an HDF5 --data (an IDX directory brings its own)\n"
+            "  --normalize auto|none  auto: standardize inputs with the training set's mean and standard\n"
+            "                         deviation, test set included (default auto)\n"
             "training:\n"
             "  --epochs N             passes over the training set (default 3)\n"
             "  --batch N              samples per rank per step (default 64)\n"
             "  --max-steps N          stop after N optimizer steps in all (default: no limit)\n"
             "  --optimizer NAME       sgd, adam or adamw (default sgd)\n"
-            "  --lr X                 learning rate (default 0.01 for sgd, 0.001 for adam/adamw)\n"
+            "  --lr X                 learning rate (default 0.05 for sgd, 0.001 for adam/adamw)\n"
             "  --momentum X           SGD momentum (default 0.9)\n"
             "  --nesterov             Nesterov momentum\n"
             "  --weight-decay X       L2 penalty (decoupled for adamw) (default 0)\n"
@@ -125,7 +127,7 @@ static bool parse_choice(const char *flag, const char *text, const char *const *
 enum {
     OPT_MODEL = 256, OPT_DATA, OPT_TEST_DATA, OPT_EPOCHS, OPT_BATCH, OPT_MAX_STEPS, OPT_OPTIMIZER, OPT_LR,
     OPT_MOMENTUM, OPT_NESTEROV, OPT_WD, OPT_SCHEDULE, OPT_STEP_SIZE, OPT_GAMMA, OPT_WARMUP, OPT_SCALE_LR, OPT_SEED,
-    OPT_THREADS, OPT_CHECKPOINT, OPT_RESUME, OPT_SUMMARY, OPT_QUIET, OPT_HELP
+    OPT_THREADS, OPT_CHECKPOINT, OPT_RESUME, OPT_SUMMARY, OPT_QUIET, OPT_NORMALIZE, OPT_HELP
 };
 
 /* Returns 0 to go on, 1 after --help, 2 on a usage error. */
@@ -142,11 +144,13 @@ static int parse_args(int argc, char **argv, train_opts *o) {
         {"seed", required_argument, NULL, OPT_SEED},         {"threads", required_argument, NULL, OPT_THREADS},
         {"checkpoint", required_argument, NULL, OPT_CHECKPOINT}, {"resume", required_argument, NULL, OPT_RESUME},
         {"summary", required_argument, NULL, OPT_SUMMARY},   {"quiet", no_argument, NULL, OPT_QUIET},
-        {"help", no_argument, NULL, OPT_HELP},               {NULL, 0, NULL, 0},
+        {"normalize", required_argument, NULL, OPT_NORMALIZE}, {"help", no_argument, NULL, OPT_HELP},               {NULL, 0, NULL, 0},
     };
     static const char *const optimizers[] = {"sgd", "adam", "adamw"};
     static const char *const schedules[] = {"constant", "step", "cosine"};
-    *o = (train_opts){.model = "lenet", .data = DEFAULT_DATA, .epochs = 3, .batch = 64, .seed = 42};
+    static const char *const normalizations[] = {"none", "auto"};
+    *o = (train_opts){.model = "lenet", .data = DEFAULT_DATA, .epochs = 3, .batch = 64, .seed = 42,
+                     .normalize = true};
     o->optim = (aic_optim_config){.kind = AIC_OPTIM_SGD, .momentum = 0.9f};
     o->lr = (aic_lr_schedule){.kind = AIC_LR_CONSTANT, .base_lr = NAN, .gamma = 0.1f};
     int64_t i64;
@@ -190,6 +194,10 @@ static int parse_args(int argc, char **argv, train_opts *o) {
         case OPT_RESUME: o->resume = optarg; break;
         case OPT_SUMMARY: o->summary = optarg; break;
         case OPT_QUIET: o->quiet = true; break;
+        case OPT_NORMALIZE:
+            ok = parse_choice("--normalize", optarg, normalizations, 2, &choice);
+            o->normalize = choice == 1;
+            break;
         case OPT_HELP:
             if (aicon_launcher_rank() == 0)
                 train_usage(stdout);
@@ -220,7 +228,7 @@ static int parse_args(int argc, char **argv, train_opts *o) {
         return 2;
     }
     if (isnan(o->lr.base_lr))
-        o->lr.base_lr = o->optim.kind == AIC_OPTIM_SGD ? 0.01f : 0.001f;
+        o->lr.base_lr = o->optim.kind == AIC_OPTIM_SGD ? 0.05f : 0.001f;
     return 0;
 }
 
@@ -275,15 +283,23 @@ static aic_status load_data(const train_opts *o, run_state *r) {
     if (S_ISDIR(sb.st_mode)) {
         if (o->test_data)
             return aic_fail(AIC_ERR_INVALID_ARG, "--test-data goes with an HDF5 --data; %s is a directory", o->data);
-        return aic_dataset_load_idx_dir(o->data, &r->train, &r->test);
+        AIC_TRY(aic_dataset_load_idx_dir(o->data, &r->train, &r->test));
+    } else {
+        AIC_TRY(aic_dataset_load_h5(&r->train, o->data));
+        if (o->test_data)
+            AIC_TRY(aic_dataset_load_h5(&r->test, o->test_data));
     }
-    AIC_TRY(aic_dataset_load_h5(&r->train, o->data));
-    if (o->test_data)
-        AIC_TRY(aic_dataset_load_h5(&r->test, o->test_data));
     for (const aic_dataset_t *d = r->train; d; d = d == r->train ? r->test : NULL)
         if (aic_dataset_num_classes(d) > MAX_CLASSES)
             return aic_fail(AIC_ERR_FORMAT, "%s: the largest label is %d; labels must be class indices 0..%d",
                             d == r->train ? o->data : o->test_data, aic_dataset_num_classes(d) - 1, MAX_CLASSES - 1);
+    if (o->normalize) {
+        double mean, std;
+        AIC_TRY(aic_dataset_stats(r->train, &mean, &std));
+        AIC_TRY(aic_dataset_normalize(r->train, mean, std));
+        if (r->test)
+            AIC_TRY(aic_dataset_normalize(r->test, mean, std));
+    }
     if (r->test) {
         int64_t a[6], b[6];
         int na = aic_dataset_sample_shape(r->train, a), nb = aic_dataset_sample_shape(r->test, b);

@@ -33,6 +33,12 @@ int aic_dataset_sample_shape(const aic_dataset_t *d, int64_t shape[6]);
 int64_t aic_dataset_sample_numel(const aic_dataset_t *d);
 /* 1 + the largest label. */
 int aic_dataset_num_classes(const aic_dataset_t *d);
+/* Mean and (population) standard deviation over every value of every sample, summed in double in a
+ * fixed order. */
+aic_status aic_dataset_stats(const aic_dataset_t *d, double *mean, double *std);
+/* x <- (x - mean) / std for every value, in place (std > 0): standardize the test set with the
+ * training set's statistics. */
+aic_status aic_dataset_normalize(aic_dataset_t *d, double mean, double std);
 /* Copy samples idx[0..n) into x (n x sample_numel floats) and y (n labels); y may be NULL. */
 aic_status aic_dataset_gather(const aic_dataset_t *d, const int64_t *idx, int n, float *x, int32_t *y);
 

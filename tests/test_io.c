@@ -5,6 +5,7 @@
  * the system has it (/usr/share/datasets/fashion-mnist). */
 #define _XOPEN_SOURCE 700 /* mkdtemp, nftw */
 #include <ftw.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -364,7 +365,16 @@ static void test_fashion_mnist(void) {
     float x0[784];
     aic_dataset_gather(train, &zero, 1, x0, &y0);
     CHECK(y0 == 9); /* the first training image is an ankle boot */
-    printf("  loaded %s: 60000 + 10000 images of 1x28x28, 10 classes\n", dir);
+    /* The published statistics of Fashion-MNIST's training pixels: mean 0.2860, std 0.3530. */
+    double mean, std;
+    CHECK(aic_dataset_stats(train, &mean, &std) == AIC_OK);
+    CHECK(fabs(mean - 0.2860) < 5e-4 && fabs(std - 0.3530) < 5e-4);
+    CHECK(aic_dataset_normalize(train, mean, std) == AIC_OK);
+    double mean2, std2;
+    CHECK(aic_dataset_stats(train, &mean2, &std2) == AIC_OK);
+    CHECK(fabs(mean2) < 1e-5 && fabs(std2 - 1.0) < 1e-5);
+    CHECK(aic_dataset_normalize(train, 0.0, 0.0) == AIC_ERR_INVALID_ARG);
+    printf("  loaded %s: 60000 + 10000 images of 1x28x28, 10 classes, mean %.4f std %.4f\n", dir, mean, std);
     aic_dataset_destroy(train);
     aic_dataset_destroy(test);
 }

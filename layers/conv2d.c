@@ -3,6 +3,7 @@
 #include "layers/layers.h"
 
 #include <cblas.h>
+#include <string.h>
 
 // A 1x1, stride-1, unpadded convolution's columns are the input itself: no copy, no scratch.
 static int is_pointwise(const aic_conv2d_dims *d) {
@@ -15,25 +16,55 @@ size_t aic_conv2d_scratch(const aic_conv2d_dims *d) {
     return (size_t)(d->C / d->G) * d->KH * d->KW * d->OH * d->OW;
 }
 
+// Output positions o in [*lo, *hi) read input index o * s + off inside [0, len); the others read
+// padding. Computed once per kernel tap, so the copy loops below need no per-element test.
+static void tap_range(int len, int off, int s, int out_len, int *lo, int *hi) {
+    int a = off >= 0 ? 0 : (-off + s - 1) / s;
+    int b = len - off <= 0 ? 0 : (len - off + s - 1) / s;
+    *hi = b < out_len ? b : out_len;
+    *lo = a < *hi ? a : *hi;
+}
+
+// Stride 1 and output rows as wide as the input rows ("same" convolutions): output row oh of a tap
+// reads input row oh + offh shifted by offw, so the whole tap is one contiguous run of the input.
+static int is_flat(const aic_conv2d_dims *d) { return d->SH == 1 && d->SW == 1 && d->OW == d->W; }
+
 // col: (Cg*KH*KW) x (OH*OW) <- img: Cg x H x W; row (c, kh, kw) holds the input pixel under that
 // kernel tap for every output position, 0 where the tap falls in the padding.
 static void im2col(float *col, const float *img, int Cg, const aic_conv2d_dims *d) {
+    const int OH = d->OH, OW = d->OW, P = OH * OW;
+    const int flat = is_flat(d);
     for (int c = 0; c < Cg; c++) {
         const float *plane = img + (size_t)c * d->H * d->W; // H x W
         for (int kh = 0; kh < d->KH; kh++) {
-            for (int kw = 0; kw < d->KW; kw++) {
-                for (int oh = 0; oh < d->OH; oh++, col += d->OW) {
-                    int ih = oh * d->SH - d->PH + kh * d->DH;
-                    if (ih < 0 || ih >= d->H) {
-                        for (int ow = 0; ow < d->OW; ow++)
-                            col[ow] = 0.0f;
-                        continue;
+            const int offh = kh * d->DH - d->PH;
+            int oh0, oh1;
+            tap_range(d->H, offh, d->SH, OH, &oh0, &oh1);
+            for (int kw = 0; kw < d->KW; kw++, col += P) {
+                const int offw = kw * d->DW - d->PW;
+                int ow0, ow1;
+                tap_range(d->W, offw, d->SW, OW, &ow0, &ow1);
+                const int oh_end = ow0 < ow1 ? oh1 : oh0; // no column inside: the whole tap is padding
+                memset(col, 0, sizeof(float) * (size_t)oh0 * OW);
+                memset(col + (size_t)oh_end * OW, 0, sizeof(float) * (size_t)(OH - oh_end) * OW);
+                if (flat && oh0 < oh_end) {
+                    // one copy from the first inside element to the last; the row ends it wraps over
+                    // are padding, zeroed below
+                    size_t first = (size_t)oh0 * OW + ow0, last = (size_t)(oh_end - 1) * OW + ow1;
+                    memcpy(col + first, plane + (ptrdiff_t)first + (ptrdiff_t)offh * d->W + offw,
+                           sizeof(float) * (last - first));
+                }
+                for (int oh = oh0; oh < oh_end; oh++) {
+                    float *dst = col + (size_t)oh * OW; // OW
+                    for (int ow = 0; ow < ow0; ow++)
+                        dst[ow] = 0.0f;
+                    if (!flat) {
+                        const float *row = plane + (size_t)(oh * d->SH + offh) * d->W; // W
+                        for (int ow = ow0; ow < ow1; ow++)
+                            dst[ow] = row[ow * d->SW + offw];
                     }
-                    const float *row = plane + (size_t)ih * d->W; // W
-                    for (int ow = 0; ow < d->OW; ow++) {
-                        int iw = ow * d->SW - d->PW + kw * d->DW;
-                        col[ow] = (iw >= 0 && iw < d->W) ? row[iw] : 0.0f;
-                    }
+                    for (int ow = ow1; ow < OW; ow++)
+                        dst[ow] = 0.0f;
                 }
             }
         }
@@ -42,24 +73,39 @@ static void im2col(float *col, const float *img, int Cg, const aic_conv2d_dims *
 
 // img: Cg x H x W += col: (Cg*KH*KW) x (OH*OW), the adjoint of im2col; padding taps are dropped.
 static void col2im(float *img, const float *col, int Cg, const aic_conv2d_dims *d) {
+    const int OW = d->OW, P = d->OH * OW;
     for (int c = 0; c < Cg; c++) {
         float *plane = img + (size_t)c * d->H * d->W; // H x W
         for (int kh = 0; kh < d->KH; kh++) {
-            for (int kw = 0; kw < d->KW; kw++) {
-                for (int oh = 0; oh < d->OH; oh++, col += d->OW) {
-                    int ih = oh * d->SH - d->PH + kh * d->DH;
-                    if (ih < 0 || ih >= d->H)
-                        continue;
-                    float *row = plane + (size_t)ih * d->W; // W
-                    for (int ow = 0; ow < d->OW; ow++) {
-                        int iw = ow * d->SW - d->PW + kw * d->DW;
-                        if (iw >= 0 && iw < d->W)
-                            row[iw] += col[ow];
-                    }
+            const int offh = kh * d->DH - d->PH;
+            int oh0, oh1;
+            tap_range(d->H, offh, d->SH, d->OH, &oh0, &oh1);
+            for (int kw = 0; kw < d->KW; kw++, col += P) {
+                const int offw = kw * d->DW - d->PW;
+                int ow0, ow1;
+                tap_range(d->W, offw, d->SW, OW, &ow0, &ow1);
+                for (int oh = oh0; oh < oh1; oh++) {
+                    float *row = plane + (size_t)(oh * d->SH + offh) * d->W; // W
+                    const float *src = col + (size_t)oh * OW;                 // OW
+                    for (int ow = ow0; ow < ow1; ow++)
+                        row[ow * d->SW + offw] += src[ow];
                 }
             }
         }
     }
+}
+
+// Sum of x (n floats) in double, as eight interleaved partial sums added in a fixed order: eight
+// independent chains instead of one long dependent one, and the same bits every run.
+static double sum_f64(const float *x, size_t n) {
+    double part[8] = {0};
+    size_t i = 0;
+    for (; i + 8 <= n; i += 8)
+        for (int j = 0; j < 8; j++)
+            part[j] += x[i + j];
+    for (; i < n; i++)
+        part[i % 8] += x[i];
+    return ((part[0] + part[1]) + (part[2] + part[3])) + ((part[4] + part[5]) + (part[6] + part[7]));
 }
 
 void aic_conv2d_forward(float *out, const float *inp, const float *weight, const float *bias, float *scratch,
@@ -133,11 +179,8 @@ void aic_conv2d_backward(float *dinp, float *dweight, float *dbias, const float 
     if (dbias) {
         for (int oc = 0; oc < d->OC; oc++) {
             double sum = 0.0;
-            for (int n = 0; n < d->N; n++) {
-                const float *dop = dout + ((size_t)n * d->OC + oc) * P; // P
-                for (int p = 0; p < P; p++)
-                    sum += dop[p];
-            }
+            for (int n = 0; n < d->N; n++)
+                sum += sum_f64(dout + ((size_t)n * d->OC + oc) * P, (size_t)P);
             dbias[oc] += (float)sum;
         }
     }

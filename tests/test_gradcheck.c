@@ -414,6 +414,7 @@ int main(void) {
     test_conv("conv2d 1x1", 2, 4, 5, 6, 6, 1, 1, 1, 1, 0, 0, 1, 1, 1);
     test_conv("conv2d 1x1 g2", 2, 4, 5, 6, 4, 1, 1, 1, 1, 0, 0, 1, 1, 2);
     test_conv("conv2d 1x1 s2", 1, 4, 5, 5, 3, 1, 1, 2, 2, 0, 0, 1, 1, 1);
+    test_conv("conv2d k5 p2 (same size)", 2, 3, 8, 7, 4, 5, 5, 1, 1, 2, 2, 1, 1, 1);
     //        name                   max pad  N  C  H  W KH KW SH SW PH PW OH OW
     test_pool("maxpool k3 s2 p1", 1, 0, 2, 2, 7, 7, 3, 3, 2, 2, 1, 1, 4, 4);
     test_pool("maxpool k3 s2 p1 ceil", 1, 0, 2, 2, 6, 8, 3, 3, 2, 2, 1, 1, 4, 5);

@@ -455,6 +455,7 @@ int main(void) {
     test_conv_ref("1x1 s2 p1", 1, 4, 6, 6, 3, 1, 1, 2, 2, 1, 1, 1, 1, 1, 1);
     test_conv_ref("k7 s2 p3 (stem)", 2, 3, 32, 32, 16, 7, 7, 2, 2, 3, 3, 1, 1, 1, 1);
     test_conv_ref("k3 p1 C64 OC64", 1, 64, 12, 12, 64, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1);
+    test_conv_ref("k5 p2 (lenet conv2)", 2, 8, 14, 14, 16, 5, 5, 1, 1, 2, 2, 1, 1, 1, 1);
     test_dense_ref(3, 5, 4, 1);
     test_dense_ref(7, 33, 10, 0);
     test_dense_ref(64, 300, 128, 1);

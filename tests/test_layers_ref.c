@@ -329,6 +329,17 @@ static void test_pool_semantics(void) {
     // windows start at (-1,-1), (-1,1), (1,-1), (1,1): first in-bounds elements 0, 1, 4, 5
     int ok = mo[0] == -5.0f && mo[3] == -5.0f && am[0] == 0 && am[1] == 1 && am[2] == 4 && am[3] == 5;
     report("maxpool padding is -inf, ties pick the first", ok, "");
+
+    // the 2x2 stride-2 path keeps the rule: ties pick the first, the first NaN wins, -inf is a value;
+    // windows (row-major): {1,3,3,0} {nan,5,nan,9} {-inf,-inf,-inf,-inf} {2,7,-1,7}
+    const float nan = NAN, inf = INFINITY;
+    float x[16] = {1, 3, nan, 5, 3, 0, nan, 9, -inf, -inf, 2, 7, -inf, -inf, -1, 7}, y[4];
+    int32_t a[4];
+    aic_pool2d_dims k2 = {1, 1, 4, 4, 2, 2, 2, 2, 0, 0, 2, 2, 0};
+    aic_maxpool2d_forward(y, a, x, &k2);
+    ok = y[0] == 3.0f && a[0] == 1 && isnan(y[1]) && a[1] == 2 && y[2] == -inf && a[2] == 8 && y[3] == 7.0f &&
+         a[3] == 11;
+    report("maxpool 2x2: first of ties, first NaN, -inf", ok, "");
 }
 
 static void test_batchnorm_semantics(void) {

@@ -8,7 +8,8 @@ void aic_relu_forward(float *out, const float *inp, size_t n) {
 
 void aic_relu_backward(float *dinp, const float *dout, const float *out, size_t n) {
     // dinp, dout, out: n
-    for (size_t i = 0; i < n; i++)
-        if (out[i] > 0.0f)
-            dinp[i] += dout[i];
+    for (size_t i = 0; i < n; i++) {
+        const float g = dout[i]; // read unconditionally, so the compiler may use a select, not a branch
+        dinp[i] += out[i] > 0.0f ? g : -0.0f; // x + -0 is x for every x, -0 included
+    }
 }

@@ -342,6 +342,17 @@ static void test_pool_semantics(void) {
     report("maxpool 2x2: first of ties, first NaN, -inf", ok, "");
 }
 
+static void test_relu_semantics(void) {
+    // backward passes nothing where the output is not positive, whatever dout holds, and adds no +0
+    // onto a -0 gradient; forward lets a NaN through
+    float out[4] = {0.0f, -0.0f, 2.0f, 3.0f}, dout[4] = {NAN, INFINITY, 1.5f, 4.0f};
+    float dinp[4] = {-0.0f, 1.0f, -0.0f, 2.0f}, x = NAN, y;
+    aic_relu_backward(dinp, dout, out, 4);
+    int ok = dinp[0] == 0.0f && signbit(dinp[0]) && dinp[1] == 1.0f && dinp[2] == 1.5f && dinp[3] == 6.0f;
+    aic_relu_forward(&y, &x, 1);
+    report("relu: masked gradient untouched, NaN passes", ok && isnan(y), "");
+}
+
 static void test_batchnorm_semantics(void) {
     enum { N = 4, C = 3, S = 5 };
     float *x = rand_buf(N * C * S, -2, 3), gamma[C], beta[C], out[N * C * S], mean[C], invstd[C];
@@ -479,6 +490,7 @@ int main(void) {
         test_op_contract(op);
 
     test_pool_semantics();
+    test_relu_semantics();
     test_batchnorm_semantics();
     test_dropout_semantics();
     test_losses();

@@ -150,6 +150,7 @@ static herr_t write_contents(hid_t f, aic_model_t *m, aic_optim_t *o, const aic_
     if (rc >= 0 && (write_scalar(state, "step", st ? st->step : 0) < 0 ||
                     write_scalar(state, "epoch", st ? st->epoch : 0) < 0 ||
                     write_scalar(state, "seed", st ? (int64_t)st->seed : 0) < 0 ||
+                    write_scalar(state, "global_batch", st ? st->global_batch : 0) < 0 ||
                     write_scalar(state, "optimizer_steps", aic_optim_steps(o)) < 0))
         rc = -1;
     if (state >= 0)
@@ -329,8 +330,9 @@ static aic_status load_contents(hid_t f, const char *path, aic_model_t *m, aic_o
             AIC_TRY(read_tensor(f, path, group, t.name, t.ndim, t.shape, slot + ((const float *)t.data - base)));
         }
     }
-    int64_t step, epoch, seed, osteps;
+    int64_t step, epoch, seed, osteps, global_batch;
     AIC_TRY(read_scalar(f, path, "/state/step", &step));
+    AIC_TRY(read_scalar(f, path, "/state/global_batch", &global_batch));
     AIC_TRY(read_scalar(f, path, "/state/epoch", &epoch));
     AIC_TRY(read_scalar(f, path, "/state/seed", &seed));
     AIC_TRY(read_scalar(f, path, "/state/optimizer_steps", &osteps));
@@ -340,6 +342,7 @@ static aic_status load_contents(hid_t f, const char *path, aic_model_t *m, aic_o
         st->step = step;
         st->epoch = epoch;
         st->seed = (uint64_t)seed;
+        st->global_batch = global_batch;
     }
     return AIC_OK;
 }

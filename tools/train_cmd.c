@@ -480,6 +480,14 @@ static int train(const train_opts *o, run_state *r) {
     if (o->resume) /* rank 0 reads; the others receive it, so only rank 0 needs the file */
         AGREE_OR_FAIL(r, r->rank == 0 ? aic_checkpoint_load(o->resume, r->model, r->optim, &st) : AIC_OK);
     AGREE_OR_FAIL(r, sync_from_root(r, &st));
+    const int64_t global_batch = (int64_t)o->batch * r->world;
+    if (o->resume && st.global_batch != global_batch && r->rank == 0)
+        fprintf(stderr,
+                "aicon train: warning: %s was written with a global batch of %lld, this run has %lld (%d ranks x %d):"
+                " training goes on from step %lld, but not as the original run would have\n",
+                o->resume, (long long)st.global_batch, (long long)global_batch, r->world, o->batch,
+                (long long)st.step);
+    st.global_batch = global_batch;
     AGREE_OR_FAIL(r, aic_sampler_create(&r->sampler, aic_dataset_size(r->train), o->batch, r->rank, r->world,
                                         st.seed, true));
     r->idx = malloc(sizeof(int64_t) * (size_t)o->batch);

@@ -2,7 +2,7 @@
  *
  * Layout: attributes format_version, model_name, model_hash (hex SHA-256 of the architecture),
  * optimizer; groups /params, /buffers, /optimizer/<slot> with one dataset per tensor named as the
- * parameter ("conv1.weight"); scalars /state/step, /state/epoch, /state/seed. The file is written
+ * parameter ("conv1.weight"); scalars /state/step, /state/epoch, /state/seed, /state/global_batch. The file is written
  * under a temporary name in the same directory, flushed and renamed, so a crash never leaves a broken
  * file under the final name. */
 #ifndef AICON_CHECKPOINT_H
@@ -23,6 +23,7 @@ typedef struct {
     int64_t step;  /* global optimizer steps done */
     int64_t epoch; /* epochs completed */
     uint64_t seed; /* the run's seed: with step and epoch it is the whole RNG state */
+    int64_t global_batch; /* world size x batch per rank: the sample order depends on it */
 } aic_train_state;
 
 /* Write model parameters, buffers, optimizer state (o may be NULL) and st. */

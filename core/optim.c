@@ -77,6 +77,7 @@ void aic_optim_destroy(aic_optim_t *o) {
 
 static void sgd_step(aic_optim_t *o, float lr, float *p, const float *g, size_t n) {
     const float wd = o->cfg.weight_decay, mu = o->cfg.momentum;
+    const bool nesterov = o->cfg.nesterov; /* a local, so the loop has no load that a store might alias: vectorized */
     float *buf = o->slot[0];
     for (size_t i = 0; i < n; i++) {
         float d = g[i];
@@ -85,7 +86,7 @@ static void sgd_step(aic_optim_t *o, float lr, float *p, const float *g, size_t 
         if (mu != 0.0f) {
             /* torch starts the buffer at the first gradient; mu * 0 + d is that, bit for bit */
             buf[i] = mu * buf[i] + d;
-            d = o->cfg.nesterov ? d + mu * buf[i] : buf[i];
+            d = nesterov ? d + mu * buf[i] : buf[i];
         }
         p[i] -= lr * d;
     }

@@ -29,6 +29,14 @@ static void tap_range(int len, int off, int s, int out_len, int *lo, int *hi) {
 // reads input row oh + offh shifted by offw, so the whole tap is one contiguous run of the input.
 static int is_flat(const aic_conv2d_dims *d) { return d->SH == 1 && d->SW == 1 && d->OW == d->W; }
 
+// col[oh * OW + j] = v for oh in [oh0, oh1), j in [j0, j1) (j may run into the next row): the padding
+// columns of a tap, stored column by column, as GCC would turn short row loops into memset calls.
+static void fill_columns(float *col, int OW, int oh0, int oh1, int j0, int j1, float v) {
+    for (int j = j0; j < j1; j++)
+        for (int oh = oh0; oh < oh1; oh++)
+            col[(size_t)oh * OW + j] = v;
+}
+
 // col: (Cg*KH*KW) x (OH*OW) <- img: Cg x H x W; row (c, kh, kw) holds the input pixel under that
 // kernel tap for every output position, 0 where the tap falls in the padding.
 static void im2col(float *col, const float *img, int Cg, const aic_conv2d_dims *d) {
@@ -44,36 +52,42 @@ static void im2col(float *col, const float *img, int Cg, const aic_conv2d_dims *
                 const int offw = kw * d->DW - d->PW;
                 int ow0, ow1;
                 tap_range(d->W, offw, d->SW, OW, &ow0, &ow1);
-                const int oh_end = ow0 < ow1 ? oh1 : oh0; // no column inside: the whole tap is padding
+                if (oh0 == oh1 || ow0 == ow1) { // the whole tap is padding
+                    memset(col, 0, sizeof(float) * (size_t)P);
+                    continue;
+                }
+                if (flat) {
+                    // one copy from the first inside element to the last, zeros around it, and zeros
+                    // over the gaps where the copy wrapped from one row's end to the next row's start
+                    size_t first = (size_t)oh0 * OW + ow0, last = (size_t)(oh1 - 1) * OW + ow1;
+                    memset(col, 0, sizeof(float) * first);
+                    const ptrdiff_t shift = (ptrdiff_t)offh * d->W + offw; // col[i] lies over plane[i + shift]
+                    memcpy(col + first, plane + (ptrdiff_t)first + shift, sizeof(float) * (last - first));
+                    memset(col + last, 0, sizeof(float) * (P - last));
+                    fill_columns(col, OW, oh0, oh1 - 1, ow1, OW + ow0, 0.0f);
+                    continue;
+                }
                 memset(col, 0, sizeof(float) * (size_t)oh0 * OW);
-                memset(col + (size_t)oh_end * OW, 0, sizeof(float) * (size_t)(OH - oh_end) * OW);
-                if (flat && oh0 < oh_end) {
-                    // one copy from the first inside element to the last; the row ends it wraps over
-                    // are padding, zeroed below
-                    size_t first = (size_t)oh0 * OW + ow0, last = (size_t)(oh_end - 1) * OW + ow1;
-                    memcpy(col + first, plane + (ptrdiff_t)first + (ptrdiff_t)offh * d->W + offw,
-                           sizeof(float) * (last - first));
+                for (int oh = oh0; oh < oh1; oh++) {
+                    float *dst = col + (size_t)oh * OW;                            // OW
+                    const float *row = plane + (size_t)(oh * d->SH + offh) * d->W; // W
+                    for (int ow = ow0; ow < ow1; ow++)
+                        dst[ow] = row[ow * d->SW + offw];
                 }
-                for (int oh = oh0; oh < oh_end; oh++) {
-                    float *dst = col + (size_t)oh * OW; // OW
-                    for (int ow = 0; ow < ow0; ow++)
-                        dst[ow] = 0.0f;
-                    if (!flat) {
-                        const float *row = plane + (size_t)(oh * d->SH + offh) * d->W; // W
-                        for (int ow = ow0; ow < ow1; ow++)
-                            dst[ow] = row[ow * d->SW + offw];
-                    }
-                    for (int ow = ow1; ow < OW; ow++)
-                        dst[ow] = 0.0f;
-                }
+                fill_columns(col, OW, oh0, oh1, 0, ow0, 0.0f);
+                fill_columns(col, OW, oh0, oh1, ow1, OW, 0.0f);
+                memset(col + (size_t)oh1 * OW, 0, sizeof(float) * (size_t)(OH - oh1) * OW);
             }
         }
     }
 }
 
 // img: Cg x H x W += col: (Cg*KH*KW) x (OH*OW), the adjoint of im2col; padding taps are dropped.
-static void col2im(float *img, const float *col, int Cg, const aic_conv2d_dims *d) {
+// A flat tap is added as one run, after the gaps where it wraps from row to row (padding taps) are
+// set to -0 in col, which adds exactly nothing to any value: col is clobbered.
+static void col2im(float *img, float *col, int Cg, const aic_conv2d_dims *d) {
     const int OW = d->OW, P = d->OH * OW;
+    const int flat = is_flat(d);
     for (int c = 0; c < Cg; c++) {
         float *plane = img + (size_t)c * d->H * d->W; // H x W
         for (int kh = 0; kh < d->KH; kh++) {
@@ -84,6 +98,14 @@ static void col2im(float *img, const float *col, int Cg, const aic_conv2d_dims *
                 const int offw = kw * d->DW - d->PW;
                 int ow0, ow1;
                 tap_range(d->W, offw, d->SW, OW, &ow0, &ow1);
+                if (flat && oh0 < oh1 && ow0 < ow1) {
+                    size_t first = (size_t)oh0 * OW + ow0, last = (size_t)(oh1 - 1) * OW + ow1;
+                    fill_columns(col, OW, oh0, oh1 - 1, ow1, OW + ow0, -0.0f);
+                    const ptrdiff_t shift = (ptrdiff_t)offh * d->W + offw; // col[i] lies over plane[i + shift]
+                    for (size_t i = first; i < last; i++)
+                        plane[(ptrdiff_t)i + shift] += col[i];
+                    continue;
+                }
                 for (int oh = oh0; oh < oh1; oh++) {
                     float *row = plane + (size_t)(oh * d->SH + offh) * d->W; // W
                     const float *src = col + (size_t)oh * OW;                 // OW

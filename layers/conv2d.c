@@ -102,8 +102,10 @@ static void col2im(float *img, float *col, int Cg, const aic_conv2d_dims *d) {
                     size_t first = (size_t)oh0 * OW + ow0, last = (size_t)(oh1 - 1) * OW + ow1;
                     fill_columns(col, OW, oh0, oh1 - 1, ow1, OW + ow0, -0.0f);
                     const ptrdiff_t shift = (ptrdiff_t)offh * d->W + offw; // col[i] lies over plane[i + shift]
-                    for (size_t i = first; i < last; i++)
-                        plane[(ptrdiff_t)i + shift] += col[i];
+                    float *dst = plane + (ptrdiff_t)first + shift;
+                    const float *src = col + first;
+                    for (size_t i = 0; i < last - first; i++)
+                        dst[i] += src[i];
                     continue;
                 }
                 for (int oh = oh0; oh < oh1; oh++) {

@@ -2,24 +2,36 @@
 
 #include <math.h>
 
-// One plane of 2x2 windows at stride 2, all inside the input (no padding, no ceil-mode overhang):
-// the general rule below without bounds or branches, so the compiler can use selects.
+// Windows [ow0, ow1) of output row oh of a plane of 2x2 windows at stride 2: the rule of the general
+// loop below without its bounds and branches, so the compiler can vectorize it with selects.
+static inline void maxpool_2x2_row(float *y, int32_t *am, const float *x, int W, int OW, int oh, int ow0,
+                                   int ow1) {
+    // y, am: OH x OW; x: H x W
+    const float *r0 = x + (size_t)2 * oh * W, *r1 = r0 + W; // the windows' two input rows
+    for (int ow = ow0; ow < ow1; ow++) {
+        const float v[4] = {r0[2 * ow], r0[2 * ow + 1], r1[2 * ow], r1[2 * ow + 1]};
+        float best = v[0];
+        int k = 0;
+        for (int j = 1; j < 4; j++) {
+            int take = v[j] > best || (v[j] != v[j] && best == best);
+            best = take ? v[j] : best;
+            k = take ? j : k;
+        }
+        y[(size_t)oh * OW + ow] = best;
+        am[(size_t)oh * OW + ow] = (2 * oh + k / 2) * W + 2 * ow + k % 2;
+    }
+}
+
+// One plane of 2x2 windows at stride 2, all inside the input (no padding, no ceil-mode overhang).
+// Vector code needs whole groups of four windows: the last group of a row ends at OW and overlaps the
+// one before, whose windows it writes again with the same values (no slow scalar remainder).
 static void maxpool_2x2(float *y, int32_t *am, const float *x, int W, int OH, int OW) {
     // y, am: OH x OW; x: H x W
+    const int body = OW - OW % 4;
     for (int oh = 0; oh < OH; oh++) {
-        const float *r0 = x + (size_t)2 * oh * W, *r1 = r0 + W; // the window's two input rows
-        for (int ow = 0; ow < OW; ow++) {
-            const float v[4] = {r0[2 * ow], r0[2 * ow + 1], r1[2 * ow], r1[2 * ow + 1]};
-            float best = v[0];
-            int k = 0;
-            for (int j = 1; j < 4; j++) {
-                int take = v[j] > best || (v[j] != v[j] && best == best);
-                best = take ? v[j] : best;
-                k = take ? j : k;
-            }
-            y[(size_t)oh * OW + ow] = best;
-            am[(size_t)oh * OW + ow] = (2 * oh + k / 2) * W + 2 * ow + k % 2;
-        }
+        maxpool_2x2_row(y, am, x, W, OW, oh, 0, body);
+        if (body < OW)
+            maxpool_2x2_row(y, am, x, W, OW, oh, body > 0 ? OW - 4 : 0, OW);
     }
 }
 

@@ -421,6 +421,7 @@ int main(void) {
     test_pool("maxpool k2x3 s1x2", 1, 0, 1, 3, 5, 7, 2, 3, 1, 2, 0, 0, 4, 3);
     test_pool("maxpool k2 s2", 1, 0, 2, 3, 6, 8, 2, 2, 2, 2, 0, 0, 3, 4);
     test_pool("maxpool k2 s2 odd size", 1, 0, 1, 2, 7, 9, 2, 2, 2, 2, 0, 0, 3, 4);
+    test_pool("maxpool k2 s2 OW 7", 1, 0, 2, 2, 6, 14, 2, 2, 2, 2, 0, 0, 3, 7);
     test_pool("avgpool k3 s2 p1 ceil", 0, 0, 2, 2, 6, 8, 3, 3, 2, 2, 1, 1, 4, 5);
     test_pool("avgpool ceil incl_pad", 0, 1, 2, 2, 6, 8, 3, 3, 2, 2, 1, 1, 4, 5);
     test_pool("avgpool k3x2 s1x2 p1", 0, 1, 1, 3, 5, 8, 3, 2, 1, 2, 1, 1, 5, 5);

@@ -5,11 +5,19 @@ and cross-entropy, and times it the way Horovod's synthetic benchmark does: `--w
 `--iters` timed iterations of `--batches-per-iter` batches each; throughput is the mean over
 iterations, and the 95% interval is 1.96 x the standard deviation over iterations.
 
+`--world N` (N > 1) trains data-parallel as aicon does: N processes (torch.multiprocessing spawn)
+with DistributedDataParallel over gloo on 127.0.0.1, each with `--threads` threads, `--batch`
+samples per rank and its own synthetic data. Each timed iteration starts and ends with a barrier
+and is timed on rank 0; throughput is global (samples over all ranks per second). With N = 1 the
+model trains in this process without DDP, as a single-process Horovod run would.
+
 Run with Debian's PyTorch: /usr/bin/python3 benchmarks/pytorch_train.py --model lenet --batch 64
-Prints one JSON line.
+Prints one JSON line (rank 0).
 """
 import argparse
 import json
+import os
+import socket
 import sys
 import time
 
@@ -17,6 +25,9 @@ import numpy as np
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
+import torch.distributed as dist
+import torch.multiprocessing as mp
+from torch.nn.parallel import DistributedDataParallel as DDP
 
 
 def make_model(name):
@@ -36,27 +47,30 @@ def make_model(name):
     raise ValueError("unknown model %r (mlp, lenet)" % name)
 
 
-def main():
-    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--model", choices=["mlp", "lenet"], required=True)
-    ap.add_argument("--batch", type=int, default=64)
-    ap.add_argument("--threads", type=int, default=1, help="torch.set_num_threads")
-    ap.add_argument("--lr", type=float, default=0.01)
-    ap.add_argument("--warmup", type=int, default=5, help="untimed batches first")
-    ap.add_argument("--iters", type=int, default=10, help="timed iterations")
-    ap.add_argument("--batches-per-iter", type=int, default=10)
-    ap.add_argument("--data-batches", type=int, default=32,
-                    help="distinct synthetic batches, cycled (a small stand-in for an epoch)")
-    ap.add_argument("--seed", type=int, default=0)
-    args = ap.parse_args()
+def free_port():
+    """A TCP port on loopback that nothing listens on now (the usual bind-to-0 race is harmless
+    here: the port is taken again within a second)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
 
+
+def run(rank, args):
+    """Trains and times on one rank; rank 0 prints the JSON line. world 1: no process group."""
+    world = args.world
     torch.set_num_threads(args.threads)
-    torch.manual_seed(args.seed)
+    if world > 1:
+        dist.init_process_group("gloo", init_method="env://", rank=rank, world_size=world)
+    torch.manual_seed(args.seed)  # the same initial model everywhere (DDP broadcasts it anyway)
     model = make_model(args.model).float()
     model.train()
+    if world > 1:
+        model = DDP(model)
     opt = torch.optim.SGD(model.parameters(), lr=args.lr, momentum=0.9)
 
-    # Synthetic Fashion-MNIST-shaped data, held in memory as aicon holds its data set.
+    # Synthetic Fashion-MNIST-shaped data, held in memory as aicon holds its data set; each rank
+    # has its own share.
+    torch.manual_seed(args.seed + 1000 * rank)
     xs = torch.rand(args.data_batches, args.batch, 1, 28, 28)
     ys = torch.randint(0, 10, (args.data_batches, args.batch))
     state = {"k": 0}
@@ -66,32 +80,74 @@ def main():
         state["k"] += 1
         opt.zero_grad()
         loss = F.cross_entropy(model(xs[k]), ys[k])
-        loss.backward()
+        loss.backward()  # DDP: the gradient allreduce runs here
         opt.step()
         return loss
+
+    def barrier():
+        if world > 1:
+            dist.barrier()
 
     for _ in range(args.warmup):
         train_batch()
 
     rates = []
     for _ in range(args.iters):
+        barrier()
         t0 = time.perf_counter()
         for _ in range(args.batches_per_iter):
             loss = train_batch()
         loss.item()  # the work is synchronous on CPU; this keeps the same shape as a GPU timing
+        barrier()
         dt = time.perf_counter() - t0
-        rates.append(args.batch * args.batches_per_iter / dt)
+        rates.append(world * args.batch * args.batches_per_iter / dt)
 
-    rates = np.array(rates)
-    print(json.dumps({
-        "framework": "pytorch",
-        "version": str(torch.__version__),
-        "model": args.model,
-        "batch": args.batch,
-        "threads": args.threads,
-        "samples_per_sec_mean": round(float(rates.mean()), 2),
-        "samples_per_sec_ci95": round(float(1.96 * rates.std()), 2),
-    }))
+    if rank == 0:
+        rates = np.array(rates)
+        print(json.dumps({
+            "framework": "pytorch",
+            "version": str(torch.__version__),
+            "model": args.model,
+            "batch": args.batch,
+            "threads": args.threads,
+            "world": world,
+            "samples_per_sec_mean": round(float(rates.mean()), 2),
+            "samples_per_sec_ci95": round(float(1.96 * rates.std()), 2),
+        }), flush=True)
+    if world > 1:
+        dist.destroy_process_group()
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--model", choices=["mlp", "lenet"], required=True)
+    ap.add_argument("--batch", type=int, default=64, help="samples per rank per step")
+    ap.add_argument("--threads", type=int, default=1, help="torch.set_num_threads, per rank")
+    ap.add_argument("--world", type=int, default=1,
+                    help="processes, data-parallel with DDP over gloo on 127.0.0.1 (default 1)")
+    ap.add_argument("--lr", type=float, default=0.01)
+    ap.add_argument("--warmup", type=int, default=5, help="untimed batches first")
+    ap.add_argument("--iters", type=int, default=10, help="timed iterations")
+    ap.add_argument("--batches-per-iter", type=int, default=10)
+    ap.add_argument("--data-batches", type=int, default=32,
+                    help="distinct synthetic batches per rank, cycled (a small stand-in for an epoch)")
+    ap.add_argument("--seed", type=int, default=0)
+    args = ap.parse_args()
+    if args.world < 1:
+        ap.error("--world must be at least 1")
+
+    if args.world == 1:
+        run(0, args)
+        return 0
+    if not dist.is_available() or not dist.is_gloo_available():
+        print("pytorch_train.py: this PyTorch has no gloo backend; --world %d needs it" % args.world,
+              file=sys.stderr)
+        return 1
+    # Children inherit the environment: rendezvous and gloo's traffic both stay on loopback.
+    os.environ["MASTER_ADDR"] = "127.0.0.1"
+    os.environ["MASTER_PORT"] = str(free_port())
+    os.environ.setdefault("GLOO_SOCKET_IFNAME", "lo")
+    mp.spawn(run, args=(args,), nprocs=args.world, join=True)
     return 0
 
 

@@ -21,8 +21,22 @@ import socket
 import sys
 import time
 
-import numpy as np
-import torch
+
+def _threads_from_argv(argv):
+    for i, a in enumerate(argv):
+        if a == "--threads" and i + 1 < len(argv):
+            return argv[i + 1]
+        if a.startswith("--threads="):
+            return a.split("=", 1)[1]
+    return "1"
+
+
+# torch.set_num_threads does not reach Debian's OpenBLAS, which otherwise starts a worker per core
+# at import: pin it before torch loads so "one thread" means one core, as it does for aicon.
+os.environ.setdefault("OPENBLAS_NUM_THREADS", _threads_from_argv(sys.argv))
+
+import numpy as np  # noqa: E402
+import torch  # noqa: E402
 import torch.nn as nn
 import torch.nn.functional as F
 import torch.distributed as dist

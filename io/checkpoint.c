@@ -59,15 +59,21 @@ static herr_t write_attr_str(hid_t loc, const char *name, const char *value) {
     return rc;
 }
 
-static herr_t write_attr_int(hid_t loc, const char *name, int64_t value) {
-    hid_t space = H5Screate(H5S_SCALAR), attr = H5I_INVALID_HID;
+/* A scalar int64, as an attribute of loc or as a dataset in it. */
+static herr_t write_i64(hid_t loc, const char *name, int64_t value, bool attribute) {
+    hid_t space = H5Screate(H5S_SCALAR), obj = H5I_INVALID_HID;
     herr_t rc = -1;
     if (space >= 0)
-        attr = H5Acreate2(loc, name, H5T_STD_I64LE, space, H5P_DEFAULT, H5P_DEFAULT);
-    if (attr >= 0)
-        rc = H5Awrite(attr, H5T_NATIVE_INT64, &value);
-    if (attr >= 0)
-        H5Aclose(attr);
+        obj = attribute ? H5Acreate2(loc, name, H5T_STD_I64LE, space, H5P_DEFAULT, H5P_DEFAULT)
+                        : H5Dcreate2(loc, name, H5T_STD_I64LE, space, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+    if (obj >= 0) {
+        rc = attribute ? H5Awrite(obj, H5T_NATIVE_INT64, &value)
+                       : H5Dwrite(obj, H5T_NATIVE_INT64, H5S_ALL, H5S_ALL, H5P_DEFAULT, &value);
+        if (attribute)
+            H5Aclose(obj);
+        else
+            H5Dclose(obj);
+    }
     if (space >= 0)
         H5Sclose(space);
     return rc;
@@ -92,27 +98,13 @@ static herr_t write_tensor(hid_t group, const char *name, int ndim, const int64_
     return rc;
 }
 
-static herr_t write_scalar(hid_t group, const char *name, int64_t value) {
-    hid_t space = H5Screate(H5S_SCALAR), ds = H5I_INVALID_HID;
-    herr_t rc = -1;
-    if (space >= 0)
-        ds = H5Dcreate2(group, name, H5T_STD_I64LE, space, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
-    if (ds >= 0)
-        rc = H5Dwrite(ds, H5T_NATIVE_INT64, H5S_ALL, H5S_ALL, H5P_DEFAULT, &value);
-    if (ds >= 0)
-        H5Dclose(ds);
-    if (space >= 0)
-        H5Sclose(space);
-    return rc;
-}
-
 static herr_t write_contents(hid_t f, aic_model_t *m, aic_optim_t *o, const aic_train_state *st) {
     uint8_t hash[32];
     char hash_hex[65];
     if (aic_model_arch_hash(m, hash) != AIC_OK)
         return -1;
     hex(hash_hex, hash, 32);
-    if (write_attr_int(f, "format_version", AIC_CHECKPOINT_FORMAT_VERSION) < 0 ||
+    if (write_i64(f, "format_version", AIC_CHECKPOINT_FORMAT_VERSION, true) < 0 ||
         write_attr_str(f, "model_name", aic_model_name(m)) < 0 || write_attr_str(f, "model_hash", hash_hex) < 0 ||
         write_attr_str(f, "optimizer", optim_name(o)) < 0 || write_attr_str(f, "aicon_version", aic_version_string()) < 0)
         return -1;
@@ -147,11 +139,11 @@ static herr_t write_contents(hid_t f, aic_model_t *m, aic_optim_t *o, const aic_
         if (g >= 0)
             H5Gclose(g);
     }
-    if (rc >= 0 && (write_scalar(state, "step", st ? st->step : 0) < 0 ||
-                    write_scalar(state, "epoch", st ? st->epoch : 0) < 0 ||
-                    write_scalar(state, "seed", st ? (int64_t)st->seed : 0) < 0 ||
-                    write_scalar(state, "global_batch", st ? st->global_batch : 0) < 0 ||
-                    write_scalar(state, "optimizer_steps", aic_optim_steps(o)) < 0))
+    if (rc >= 0 && (write_i64(state, "step", st ? st->step : 0, false) < 0 ||
+                    write_i64(state, "epoch", st ? st->epoch : 0, false) < 0 ||
+                    write_i64(state, "seed", st ? (int64_t)st->seed : 0, false) < 0 ||
+                    write_i64(state, "global_batch", st ? st->global_batch : 0, false) < 0 ||
+                    write_i64(state, "optimizer_steps", aic_optim_steps(o), false) < 0))
         rc = -1;
     if (state >= 0)
         H5Gclose(state);

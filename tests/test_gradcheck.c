@@ -6,6 +6,7 @@
  * so a near-zero gradient entry is judged against the tensor's scale. Non-smooth ops get inputs away
  * from their kinks (relu away from 0, maxpool with no near-ties). */
 #include "layers/layers.h"
+#include "tests/test_util.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -13,32 +14,7 @@
 
 static int n_pass, n_fail;
 
-static uint64_t rng_state = 0x9E3779B97F4A7C15ull;
-
 // xorshift64*: a fixed sequence, so every run checks the same tensors
-static double urand(void) {
-    rng_state ^= rng_state >> 12;
-    rng_state ^= rng_state << 25;
-    rng_state ^= rng_state >> 27;
-    return (double)((rng_state * 0x2545F4914F6CDD1Dull) >> 11) * (1.0 / 9007199254740992.0);
-}
-
-static float *alloc(size_t n) {
-    float *p = calloc(n ? n : 1, sizeof(float));
-    if (!p) {
-        fprintf(stderr, "out of memory\n");
-        exit(2);
-    }
-    return p;
-}
-
-static float *rand_buf(size_t n, float lo, float hi) {
-    float *p = alloc(n);
-    for (size_t i = 0; i < n; i++)
-        p[i] = lo + (hi - lo) * (float)urand();
-    return p;
-}
-
 static double dot(const float *a, const float *b, size_t n) {
     double s = 0.0;
     for (size_t i = 0; i < n; i++)
@@ -96,12 +72,12 @@ static double dense_loss(void *p) {
 
 static void test_dense(void) {
     dense_ctx c = {.N = 3, .C = 5, .OC = 4};
-    c.inp = rand_buf((size_t)c.N * c.C, -1, 1);
-    c.weight = rand_buf((size_t)c.OC * c.C, -1, 1);
-    c.bias = rand_buf(c.OC, -1, 1);
-    c.out = alloc((size_t)c.N * c.OC);
-    c.dout = rand_buf((size_t)c.N * c.OC, -1, 1);
-    float *dinp = alloc((size_t)c.N * c.C), *dw = alloc((size_t)c.OC * c.C), *db = alloc(c.OC);
+    c.inp = test_rand_buf((size_t)c.N * c.C, -1, 1);
+    c.weight = test_rand_buf((size_t)c.OC * c.C, -1, 1);
+    c.bias = test_rand_buf(c.OC, -1, 1);
+    c.out = test_alloc((size_t)c.N * c.OC);
+    c.dout = test_rand_buf((size_t)c.N * c.OC, -1, 1);
+    float *dinp = test_alloc((size_t)c.N * c.C), *dw = test_alloc((size_t)c.OC * c.C), *db = test_alloc(c.OC);
     aic_dense_backward(dinp, dw, db, c.dout, c.inp, c.weight, c.N, c.C, c.OC);
     check("dense", "dinp", c.inp, (size_t)c.N * c.C, dinp, dense_loss, &c, 3e-3);
     check("dense", "dweight", c.weight, (size_t)c.OC * c.C, dw, dense_loss, &c, 3e-3);
@@ -127,13 +103,13 @@ static void test_conv(const char *name, int N, int C, int H, int W, int OC, int 
     c.d.OH = (H + 2 * PH - DH * (KH - 1) - 1) / SH + 1;
     c.d.OW = (W + 2 * PW - DW * (KW - 1) - 1) / SW + 1;
     size_t ni = (size_t)N * C * H * W, nw = (size_t)OC * (C / G) * KH * KW, no = (size_t)N * OC * c.d.OH * c.d.OW;
-    c.inp = rand_buf(ni, -1, 1);
-    c.weight = rand_buf(nw, -1, 1);
-    c.bias = rand_buf(OC, -1, 1);
-    c.out = alloc(no);
-    c.dout = rand_buf(no, -1, 1);
-    c.scratch = alloc(aic_conv2d_scratch(&c.d));
-    float *dinp = alloc(ni), *dw = alloc(nw), *db = alloc(OC);
+    c.inp = test_rand_buf(ni, -1, 1);
+    c.weight = test_rand_buf(nw, -1, 1);
+    c.bias = test_rand_buf(OC, -1, 1);
+    c.out = test_alloc(no);
+    c.dout = test_rand_buf(no, -1, 1);
+    c.scratch = test_alloc(aic_conv2d_scratch(&c.d));
+    float *dinp = test_alloc(ni), *dw = test_alloc(nw), *db = test_alloc(OC);
     aic_conv2d_backward(dinp, dw, db, c.dout, c.inp, c.weight, c.scratch, &c.d);
     check(name, "dinp", c.inp, ni, dinp, conv_loss, &c, 3e-3);
     check(name, "dweight", c.weight, nw, dw, conv_loss, &c, 3e-3);
@@ -164,22 +140,22 @@ static void test_pool(const char *name, int max, int count_include_pad, int N, i
                       int SH, int SW, int PH, int PW, int OH, int OW) {
     pool_ctx c = {.d = {N, C, H, W, KH, KW, SH, SW, PH, PW, OH, OW, count_include_pad}, .max = max};
     size_t ni = (size_t)N * C * H * W, no = (size_t)N * C * OH * OW;
-    c.inp = rand_buf(ni, -1, 1);
+    c.inp = test_rand_buf(ni, -1, 1);
     if (max) {
         // distinct values 0.05 apart in random order: a +-EPS step never changes which one is the max
         for (size_t i = 0; i < ni; i++)
             c.inp[i] = 0.05f * (float)i - 0.025f * (float)ni;
         for (size_t i = ni; i > 1; i--) {
-            size_t j = (size_t)(urand() * (double)i);
+            size_t j = (size_t)(test_urand() * (double)i);
             float t = c.inp[i - 1];
             c.inp[i - 1] = c.inp[j];
             c.inp[j] = t;
         }
     }
-    c.out = alloc(no);
-    c.dout = rand_buf(no, -1, 1);
+    c.out = test_alloc(no);
+    c.dout = test_rand_buf(no, -1, 1);
     c.argmax = malloc(no * sizeof(int32_t));
-    float *dinp = alloc(ni);
+    float *dinp = test_alloc(ni);
     pool_loss(&c); // argmax for the backward
     if (max)
         aic_maxpool2d_backward(dinp, c.dout, c.argmax, &c.d);
@@ -204,10 +180,10 @@ static double gap_loss(void *p) {
 static void test_global_avgpool(void) {
     gap_ctx c = {.N = 2, .C = 3, .S = 10};
     size_t ni = (size_t)c.N * c.C * c.S;
-    c.inp = rand_buf(ni, -1, 1);
-    c.out = alloc((size_t)c.N * c.C);
-    c.dout = rand_buf((size_t)c.N * c.C, -1, 1);
-    float *dinp = alloc(ni);
+    c.inp = test_rand_buf(ni, -1, 1);
+    c.out = test_alloc((size_t)c.N * c.C);
+    c.dout = test_rand_buf((size_t)c.N * c.C, -1, 1);
+    float *dinp = test_alloc(ni);
     aic_global_avgpool_backward(dinp, c.dout, c.N, c.C, c.S);
     check("global_avgpool", "dinp", c.inp, ni, dinp, gap_loss, &c, 1e-3);
     free(c.inp), free(c.out), free(c.dout), free(dinp);
@@ -230,12 +206,12 @@ static void test_activation(const char *name, void (*forward)(float *, const flo
                             void (*backward)(float *, const float *, const float *, size_t), float lo, float hi,
                             double tol) {
     act_ctx c = {.forward = forward, .n = 40};
-    c.inp = rand_buf(c.n, lo, hi);
+    c.inp = test_rand_buf(c.n, lo, hi);
     for (size_t i = 0; i < c.n; i += 2)
         c.inp[i] = -c.inp[i];
-    c.out = alloc(c.n);
-    c.dout = rand_buf(c.n, -1, 1);
-    float *dinp = alloc(c.n);
+    c.out = test_alloc(c.n);
+    c.dout = test_rand_buf(c.n, -1, 1);
+    float *dinp = test_alloc(c.n);
     act_loss(&c); // backward reads the forward output
     backward(dinp, c.dout, c.out, c.n);
     check(name, "dinp", c.inp, c.n, dinp, act_loss, &c, tol);
@@ -258,13 +234,13 @@ static double bn_loss(void *p) {
 static void test_batchnorm(void) {
     bn_ctx c = {.N = 3, .C = 2, .S = 5};
     size_t ni = (size_t)c.N * c.C * c.S;
-    c.inp = rand_buf(ni, -1, 2);
-    c.gamma = rand_buf(c.C, 0.5f, 1.5f);
-    c.beta = rand_buf(c.C, -1, 1);
-    c.out = alloc(ni);
-    c.dout = rand_buf(ni, -1, 1);
-    c.mean = alloc(c.C), c.invstd = alloc(c.C), c.rmean = alloc(c.C), c.rvar = alloc(c.C);
-    float *dinp = alloc(ni), *dg = alloc(c.C), *db = alloc(c.C);
+    c.inp = test_rand_buf(ni, -1, 2);
+    c.gamma = test_rand_buf(c.C, 0.5f, 1.5f);
+    c.beta = test_rand_buf(c.C, -1, 1);
+    c.out = test_alloc(ni);
+    c.dout = test_rand_buf(ni, -1, 1);
+    c.mean = test_alloc(c.C), c.invstd = test_alloc(c.C), c.rmean = test_alloc(c.C), c.rvar = test_alloc(c.C);
+    float *dinp = test_alloc(ni), *dg = test_alloc(c.C), *db = test_alloc(c.C);
     bn_loss(&c); // save_mean, save_invstd for the backward
     aic_batchnorm_backward(dinp, dg, db, c.dout, c.inp, c.gamma, c.mean, c.invstd, c.N, c.C, c.S);
     check("batchnorm train", "dinp", c.inp, ni, dinp, bn_loss, &c, 1e-2);
@@ -294,10 +270,10 @@ static double drop_loss(void *p) {
 static void test_dropout(void) {
     drop_ctx c = {.N = 4, .F = 7, .p = 0.3f};
     size_t n = (size_t)c.N * c.F;
-    c.inp = rand_buf(n, -1, 1);
-    c.out = alloc(n);
-    c.dout = rand_buf(n, -1, 1);
-    float *dinp = alloc(n);
+    c.inp = test_rand_buf(n, -1, 1);
+    c.out = test_alloc(n);
+    c.dout = test_rand_buf(n, -1, 1);
+    float *dinp = test_alloc(n);
     aic_dropout_backward(dinp, c.dout, c.N, c.F, c.p, DROP_KEY, DROP_ROW);
     check("dropout p=0.3", "dinp", c.inp, n, dinp, drop_loss, &c, 1e-3);
     free(c.inp), free(c.out), free(c.dout), free(dinp);
@@ -317,8 +293,8 @@ static double add_loss(void *p) {
 
 static void test_add(void) {
     add_ctx c = {.n = 17};
-    c.a = rand_buf(c.n, -1, 1), c.b = rand_buf(c.n, -1, 1), c.out = alloc(c.n), c.dout = rand_buf(c.n, -1, 1);
-    float *da = alloc(c.n), *db = alloc(c.n);
+    c.a = test_rand_buf(c.n, -1, 1), c.b = test_rand_buf(c.n, -1, 1), c.out = test_alloc(c.n), c.dout = test_rand_buf(c.n, -1, 1);
+    float *da = test_alloc(c.n), *db = test_alloc(c.n);
     aic_add_backward(da, db, c.dout, c.n);
     check("add", "da", c.a, c.n, da, add_loss, &c, 1e-3);
     check("add", "db", c.b, c.n, db, add_loss, &c, 1e-3);
@@ -342,11 +318,11 @@ static void test_concat(void) {
     cat_ctx c = {.outer = 3, .inner = {2, 1, 4}, .total = 7};
     float *dinps[CAT_K];
     for (int i = 0; i < CAT_K; i++) {
-        c.inps[i] = rand_buf(c.outer * c.inner[i], -1, 1);
-        dinps[i] = alloc(c.outer * c.inner[i]);
+        c.inps[i] = test_rand_buf(c.outer * c.inner[i], -1, 1);
+        dinps[i] = test_alloc(c.outer * c.inner[i]);
     }
-    c.out = alloc(c.outer * c.total);
-    c.dout = rand_buf(c.outer * c.total, -1, 1);
+    c.out = test_alloc(c.outer * c.total);
+    c.dout = test_rand_buf(c.outer * c.total, -1, 1);
     aic_concat_backward(dinps, c.dout, c.inner, CAT_K, c.outer);
     static const char *names[CAT_K] = {"dinp0", "dinp1", "dinp2"};
     for (int i = 0; i < CAT_K; i++)
@@ -372,12 +348,12 @@ static double xent_loss(void *p) {
 static void test_softmax_xent(void) {
     xent_ctx c = {.N = 4, .K = 6, .dloss = 0.7f};
     size_t n = (size_t)c.N * c.K;
-    c.logits = rand_buf(n, -2, 2);
-    c.probs = alloc(n);
+    c.logits = test_rand_buf(n, -2, 2);
+    c.probs = test_alloc(n);
     c.labels = malloc((size_t)c.N * sizeof(int32_t));
     for (int i = 0; i < c.N; i++)
-        c.labels[i] = (int32_t)(urand() * c.K);
-    float *dl = alloc(n);
+        c.labels[i] = (int32_t)(test_urand() * c.K);
+    float *dl = test_alloc(n);
     xent_loss(&c); // probs for the backward
     aic_softmax_xent_backward(dl, c.probs, c.labels, c.N, c.K, c.dloss);
     check("softmax_xent", "dlogits", c.logits, n, dl, xent_loss, &c, 1e-2);
@@ -398,8 +374,8 @@ static double mse_loss(void *p) {
 
 static void test_mse(void) {
     mse_ctx c = {.n = 13, .dloss = 1.3f};
-    c.pred = rand_buf(c.n, -1, 1), c.target = rand_buf(c.n, -1, 1);
-    float *dp = alloc(c.n);
+    c.pred = test_rand_buf(c.n, -1, 1), c.target = test_rand_buf(c.n, -1, 1);
+    float *dp = test_alloc(c.n);
     aic_mse_backward(dp, c.pred, c.target, c.n, c.dloss);
     check("mse", "dpred", c.pred, c.n, dp, mse_loss, &c, 1e-2);
     free(c.pred), free(c.target), free(dp);

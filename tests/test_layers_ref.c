@@ -6,6 +6,7 @@
  *  - semantics that a gradient check cannot see: pooling padding and ceil-mode divisors, maxpool
  *    ties, batchnorm running statistics, the dropout mask's Philox layout, softmax stability. */
 #include "layers/layers.h"
+#include "tests/test_util.h"
 
 #include "core/rng.h"
 
@@ -26,32 +27,6 @@ static void report_err(const char *what, double err, double tol) {
     char detail[64];
     snprintf(detail, sizeof detail, "max err %.2e (tol %.0e)", err, tol);
     report(what, err <= tol, detail);
-}
-
-static uint64_t rng_state = 0x2545F4914F6CDD1Dull;
-
-static float frand(float lo, float hi) {
-    rng_state ^= rng_state >> 12;
-    rng_state ^= rng_state << 25;
-    rng_state ^= rng_state >> 27;
-    double u = (double)((rng_state * 0x2545F4914F6CDD1Dull) >> 11) * (1.0 / 9007199254740992.0);
-    return lo + (hi - lo) * (float)u;
-}
-
-static float *alloc(size_t n) {
-    float *p = calloc(n ? n : 1, sizeof(float));
-    if (!p) {
-        fprintf(stderr, "out of memory\n");
-        exit(2);
-    }
-    return p;
-}
-
-static float *rand_buf(size_t n, float lo, float hi) {
-    float *p = alloc(n);
-    for (size_t i = 0; i < n; i++)
-        p[i] = lo + (hi - lo) * frand(0, 1);
-    return p;
 }
 
 // max |y - ref| / (1 + |ref|)
@@ -111,8 +86,8 @@ static void test_conv_ref(const char *name, int N, int C, int H, int W, int OC, 
     d.OH = (H + 2 * PH - DH * (KH - 1) - 1) / SH + 1;
     d.OW = (W + 2 * PW - DW * (KW - 1) - 1) / SW + 1;
     size_t ni = (size_t)N * C * H * W, nw = (size_t)OC * (C / G) * KH * KW, no = (size_t)N * OC * d.OH * d.OW;
-    float *inp = rand_buf(ni, -1, 1), *w = rand_buf(nw, -1, 1), *b = with_bias ? rand_buf(OC, -1, 1) : NULL;
-    float *out = alloc(no), *scratch = alloc(aic_conv2d_scratch(&d));
+    float *inp = test_rand_buf(ni, -1, 1), *w = test_rand_buf(nw, -1, 1), *b = with_bias ? test_rand_buf(OC, -1, 1) : NULL;
+    float *out = test_alloc(no), *scratch = test_alloc(aic_conv2d_scratch(&d));
     double *ref = malloc(no * sizeof(double)), *mag = malloc(no * sizeof(double));
     aic_conv2d_forward(out, inp, w, b, scratch, &d);
     conv_naive(ref, mag, inp, w, b, &d);
@@ -123,8 +98,8 @@ static void test_conv_ref(const char *name, int N, int C, int H, int W, int OC, 
 }
 
 static void test_dense_ref(int N, int C, int OC, int with_bias) {
-    float *inp = rand_buf((size_t)N * C, -1, 1), *w = rand_buf((size_t)OC * C, -1, 1);
-    float *b = with_bias ? rand_buf(OC, -1, 1) : NULL, *out = alloc((size_t)N * OC);
+    float *inp = test_rand_buf((size_t)N * C, -1, 1), *w = test_rand_buf((size_t)OC * C, -1, 1);
+    float *b = with_bias ? test_rand_buf(OC, -1, 1) : NULL, *out = test_alloc((size_t)N * OC);
     double *ref = malloc((size_t)N * OC * sizeof(double)), *mag = malloc((size_t)N * OC * sizeof(double));
     for (int n = 0; n < N; n++)
         for (int o = 0; o < OC; o++) {
@@ -246,7 +221,7 @@ static void backward(int op, float *const g[3], const float *out) {
 
 static void test_op_contract(int op) {
     char what[96];
-    float *out1 = alloc(BIG), *out2 = alloc(BIG);
+    float *out1 = test_alloc(BIG), *out2 = test_alloc(BIG);
     size_t no = forward(op, out1);
     forward(op, out2);
     snprintf(what, sizeof what, "%s: forward bitwise repeatable", OP_NAME[op]);
@@ -256,9 +231,9 @@ static void test_op_contract(int op) {
     grad_sizes(op, n);
     float *once[3], *twice[3], *alone[3];
     for (int i = 0; i < 3; i++) {
-        once[i] = n[i] ? alloc(n[i]) : NULL;
-        twice[i] = n[i] ? alloc(n[i]) : NULL;
-        alone[i] = n[i] ? alloc(n[i]) : NULL;
+        once[i] = n[i] ? test_alloc(n[i]) : NULL;
+        twice[i] = n[i] ? test_alloc(n[i]) : NULL;
+        alone[i] = n[i] ? test_alloc(n[i]) : NULL;
     }
     backward(op, once, out1);
     backward(op, twice, out1);
@@ -355,12 +330,12 @@ static void test_relu_semantics(void) {
 
 static void test_batchnorm_semantics(void) {
     enum { N = 4, C = 3, S = 5 };
-    float *x = rand_buf(N * C * S, -2, 3), gamma[C], beta[C], out[N * C * S], mean[C], invstd[C];
+    float *x = test_rand_buf(N * C * S, -2, 3), gamma[C], beta[C], out[N * C * S], mean[C], invstd[C];
     float rm[C], rv[C], eval_out[N * C * S];
     double ref_rm[C], ref_rv[C], ref_out[N * C * S], ref_eval[N * C * S];
     const float mom = 0.1f, eps = 1e-5f;
     for (int c = 0; c < C; c++) {
-        gamma[c] = frand(0.5f, 1.5f), beta[c] = frand(-1, 1), rm[c] = frand(-1, 1), rv[c] = frand(0.5f, 2);
+        gamma[c] = test_frand(0.5f, 1.5f), beta[c] = test_frand(-1, 1), rm[c] = test_frand(-1, 1), rv[c] = test_frand(0.5f, 2);
         double s = 0, q = 0;
         for (int n = 0; n < N; n++)
             for (int i = 0; i < S; i++)
@@ -400,7 +375,7 @@ static void test_dropout_semantics(void) {
     const float p = 0.3f;
     const uint64_t key = 0x5EEDull;
     const int64_t row0 = 7;
-    float *x = rand_buf(N * F, 0.5f, 1.5f), *out = alloc(N * F), *split = alloc(N * F);
+    float *x = test_rand_buf(N * F, 0.5f, 1.5f), *out = test_alloc(N * F), *split = test_alloc(N * F);
     aic_dropout_forward(out, x, N, F, p, key, row0);
     // the documented layout: element (i, j) reads word e % 4 of Philox block e / 4, e = (row0 + i) F + j
     int ok = 1;
@@ -432,7 +407,7 @@ static void test_dropout_semantics(void) {
 
 static void test_losses(void) {
     enum { N = 5, K = 6 };
-    float *logits = rand_buf(N * K, -3, 3), probs[N * K];
+    float *logits = test_rand_buf(N * K, -3, 3), probs[N * K];
     int32_t labels[N] = {0, 5, 2, 2, 3};
     double ref = 0.0, ref_p[N * K];
     for (int i = 0; i < N; i++) {
@@ -458,7 +433,7 @@ static void test_losses(void) {
     float pred[7], target[7];
     double ms = 0;
     for (int i = 0; i < 7; i++) {
-        pred[i] = frand(-2, 2), target[i] = frand(-2, 2);
+        pred[i] = test_frand(-2, 2), target[i] = test_frand(-2, 2);
         ms += ((double)pred[i] - target[i]) * ((double)pred[i] - target[i]) / 7;
     }
     report_err("mse vs naive", fabs(aic_mse_forward(pred, target, 7) - ms) / (1 + ms), 1e-6);
@@ -466,6 +441,7 @@ static void test_losses(void) {
 }
 
 int main(void) {
+    test_rng = 0x2545F4914F6CDD1Dull;
     //            name                        N   C   H   W  OC KH KW SH SW PH PW DH DW G bias
     test_conv_ref("k3 s1 p1", 2, 3, 8, 8, 5, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1);
     test_conv_ref("k3 s2 p1 no bias", 2, 3, 9, 7, 4, 3, 3, 2, 2, 1, 1, 1, 1, 1, 0);
@@ -482,8 +458,8 @@ int main(void) {
     test_dense_ref(7, 33, 10, 0);
     test_dense_ref(64, 300, 128, 1);
 
-    X = rand_buf(BIG, -1, 1), X2 = rand_buf(BIG, -1, 1), Wt = rand_buf(BIG, 0.5f, 1.5f);
-    Bs = rand_buf(BIG, -1, 1), DY = rand_buf(BIG, -1, 1);
+    X = test_rand_buf(BIG, -1, 1), X2 = test_rand_buf(BIG, -1, 1), Wt = test_rand_buf(BIG, 0.5f, 1.5f);
+    Bs = test_rand_buf(BIG, -1, 1), DY = test_rand_buf(BIG, -1, 1);
     for (int i = 0; i < 8; i++)
         LABELS[i] = i % XK;
     for (int op = 0; op < OP_COUNT; op++)

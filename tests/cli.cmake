@@ -35,6 +35,7 @@ aicon_cli_test(cli_resume_lenet_np1 resume.sh TIMEOUT 180 ARGS 1 lenet train512.
 aicon_cli_test(cli_dp_equivalence dp_equivalence.sh LABELS mpi TIMEOUT 150)
 aicon_cli_test(cli_checkpoint checkpoint.sh LABELS mpi TIMEOUT 120)
 foreach(case missing_data truncated_idx idx_header_lies wrong_model corrupt_resume truncated_resume
-             corrupt_data truncated_data unknown_flag bad_epochs bad_lr)
+             corrupt_data truncated_data huge_label unknown_flag bad_epochs bad_lr)
   aicon_cli_test(cli_bad_${case} bad_input.sh LABELS mpi TIMEOUT 60 ARGS ${case})
 endforeach()
+aicon_cli_test(cli_progress progress.sh LABELS unit TIMEOUT 60)

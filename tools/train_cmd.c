@@ -540,8 +540,14 @@ static int train(const train_opts *o, run_state *r) {
             aic_status ts = aic_train_step(r->model, r->optim, r->comm, r->io, xin.data, yin.data, &slice,
                                            (uint64_t)st.step, aic_lr_at(&sched, st.step), &loss);
             if (ts != AIC_OK) {
-                fprintf(stderr, "aicon train: [rank %d] step %lld: %s\n", r->rank, (long long)st.step,
-                        aic_last_error());
+                /* A failure inside a collective may have reached only some ranks: take them all down
+                 * rather than leave one waiting. Others were agreed by every rank; rank 0 and the
+                 * failing rank name them. */
+                if (r->rank == 0 || strncmp(aic_last_error(), "rank ", 5) != 0)
+                    fprintf(stderr, "aicon train: [rank %d] step %lld: %s\n", r->rank, (long long)st.step,
+                            aic_last_error());
+                if (ts == AIC_ERR_COMM)
+                    MPI_Abort(MPI_COMM_WORLD, 1);
                 exit_code = 1;
                 goto cleanup;
             }

@@ -4,7 +4,7 @@
 #
 # usage: bad_input.sh AICON DATA_DIR CASE [MPIRUN ARGS...]
 # CASE: missing_data truncated_idx idx_header_lies wrong_model corrupt_resume truncated_resume
-#       corrupt_data truncated_data unknown_flag bad_epochs bad_lr
+#       corrupt_data truncated_data huge_label unknown_flag bad_epochs bad_lr
 set -euo pipefail
 case_name=$3
 set -- "$1" "$2" "${@:4}"
@@ -78,6 +78,13 @@ corrupt_data)
     random_bytes "$WORK/junk.h5" 65536
     args=("${base[@]}" --data "$WORK/junk.h5")
     culprit=$WORK/junk.h5 problem='hdf5|corrupt|damaged' ;;
+huge_label) # one corrupt label must not make a classifier of millions of outputs
+    "${PY[@]}" -c 'import sys, h5py, numpy as np
+with h5py.File(sys.argv[1], "w") as f:
+    f["x"] = np.zeros((10, 1, 28, 28), np.float32)
+    f["y"] = np.full(10, 5000000, np.int64)' "$WORK/huge.h5"
+    args=("${base[@]}" --data "$WORK/huge.h5")
+    culprit=$WORK/huge.h5 problem='label' ;;
 unknown_flag)
     args=("${base[@]}" --data "$DATA/train200.h5" --no-such-flag 3)
     culprit=--no-such-flag problem='unknown' ;;

@@ -4,10 +4,12 @@
 set -euo pipefail
 
 packages=(build-essential cmake pkg-config openmpi-bin libopenmpi-dev libhdf5-dev hdf5-tools libhwloc-dev
-          libopenblas-dev zlib1g-dev libssl-dev dataset-fashion-mnist)
+          libopenblas-dev zlib1g-dev libssl-dev dataset-fashion-mnist
+          protobuf-c-compiler libprotobuf-c-dev libonnx-dev)
 if [[ "${1:-}" == "--test" ]]; then
-  # PyTorch is the numerical reference; h5py and numpy write and read test files.
-  packages+=(python3 python3-torch python3-h5py python3-numpy procps)
+  # PyTorch is the numerical reference; h5py and numpy write and read test files; onnx writes the
+  # broken ONNX models and libonnx-testdata holds ONNX's own operator test models.
+  packages+=(python3 python3-torch python3-h5py python3-numpy procps python3-onnx libonnx-testdata)
 fi
 
 missing=()

@@ -10,5 +10,6 @@
 #include "aicon/data.h"
 #include "aicon/checkpoint.h"
 #include "aicon/train.h"
+#include "aicon/onnx.h"
 
 #endif

@@ -1,0 +1,58 @@
+/* ONNX models: reading and validating a .onnx file (no operator mapping yet).
+ *
+ * A model is loaded whole and checked before it is handed back: the protobuf parses, there is a
+ * graph, every initializer and every tensor-valued node attribute (Constant's `value`) has
+ * non-negative dims, at most 2^31 elements and exactly as much data as its dims say, no tensor keeps
+ * its data in an external file, every node input is a graph input, an initializer or the output of
+ * some node, no name is produced twice, and the nodes (in any order) form no cycle. A failure names
+ * the file and the node or tensor at fault. Subgraphs (the bodies of If, Loop and Scan) are not yet
+ * checked. */
+#ifndef AICON_ONNX_H
+#define AICON_ONNX_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "aicon/status.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* Largest .onnx file aicon reads: protobuf's own limit for one message. */
+#define AIC_ONNX_MAX_FILE_BYTES ((int64_t)2 << 30)
+/* Largest element count of one tensor. */
+#define AIC_ONNX_MAX_TENSOR_ELEMENTS ((int64_t)1 << 31)
+
+/* A parsed and validated ONNX model (it owns the unpacked ModelProto). */
+typedef struct aic_onnx_model aic_onnx_model_t;
+
+/* Reads and validates the ONNX file at path; on success *out owns the model (free it with
+ * aic_onnx_free). Errors: AIC_ERR_IO (cannot open or read), AIC_ERR_FORMAT (not an ONNX model, or
+ * one that breaks the rules above, or a file over AIC_ONNX_MAX_FILE_BYTES), AIC_ERR_UNSUPPORTED
+ * (external tensor data), AIC_ERR_NOMEM. *out is NULL after a failure. */
+aic_status aic_onnx_load(const char *path, aic_onnx_model_t **out);
+
+/* As aic_onnx_load, from size bytes in memory (not kept: the model copies what it needs). name
+ * stands for the file in error messages; NULL means "<buffer>". */
+aic_status aic_onnx_load_buffer(const uint8_t *data, size_t size, const char *name, aic_onnx_model_t **out);
+
+/* Frees a model; NULL is a no-op. */
+void aic_onnx_free(aic_onnx_model_t *m);
+
+/* Opset version the model imports for the default domain ("" or "ai.onnx"); -1 when it imports none. */
+int64_t aic_onnx_opset_version(const aic_onnx_model_t *m);
+/* IR version the file declares (0 when absent). */
+int64_t aic_onnx_ir_version(const aic_onnx_model_t *m);
+/* Number of nodes, initializers, graph inputs and graph outputs of the main graph. */
+size_t aic_onnx_num_nodes(const aic_onnx_model_t *m);
+size_t aic_onnx_num_initializers(const aic_onnx_model_t *m);
+size_t aic_onnx_num_inputs(const aic_onnx_model_t *m);
+size_t aic_onnx_num_outputs(const aic_onnx_model_t *m);
+/* The main graph's name ("" when it has none); owned by the model. */
+const char *aic_onnx_graph_name(const aic_onnx_model_t *m);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

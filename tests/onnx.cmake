@@ -1,0 +1,15 @@
+# onnx/: reading and validating ONNX models. onnx_models writes a valid model and one broken copy per
+# rule with Debian's python3-onnx (AICON_PYTHON, see golden.cmake); onnx_load reads them all, and every
+# operator test model of libonnx-testdata.
+if(NOT DEFINED AICON_PYTHON)
+  set(AICON_PYTHON /usr/bin/python3 CACHE FILEPATH "Python with torch, h5py, numpy and onnx, for the tests")
+endif()
+
+aicon_test_exe(test_onnx_load ${CMAKE_CURRENT_SOURCE_DIR}/test_onnx_load.c)
+
+add_test(NAME onnx_models
+  COMMAND ${AICON_PYTHON} ${CMAKE_CURRENT_SOURCE_DIR}/onnx/make_bad_models.py ${CMAKE_CURRENT_BINARY_DIR}/onnx_models)
+set_tests_properties(onnx_models PROPERTIES FIXTURES_SETUP onnx_models LABELS unit)
+
+add_test(NAME onnx_load COMMAND test_onnx_load ${CMAKE_CURRENT_BINARY_DIR}/onnx_models)
+set_tests_properties(onnx_load PROPERTIES FIXTURES_REQUIRED onnx_models LABELS unit)

@@ -16,11 +16,8 @@
 #include <sys/stat.h>
 
 #include "core/error.h"
-#include "onnx/onnx.pb-c.h"
+#include "onnx/onnx_internal.h"
 
-struct aic_onnx_model {
-    Onnx__ModelProto *proto; /* unpacked by protobuf-c; freed with onnx__model_proto__free_unpacked */
-};
 
 /* ---- tensors ---------------------------------------------------------------------------------- */
 

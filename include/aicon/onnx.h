@@ -13,7 +13,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "aicon/model.h"
 #include "aicon/status.h"
+#include "aicon/tensor.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -51,6 +53,43 @@ size_t aic_onnx_num_inputs(const aic_onnx_model_t *m);
 size_t aic_onnx_num_outputs(const aic_onnx_model_t *m);
 /* The main graph's name ("" when it has none); owned by the model. */
 const char *aic_onnx_graph_name(const aic_onnx_model_t *m);
+
+/* ---- import ----------------------------------------------------------------------------------
+ * Graph inputs that are not initializers become model inputs whose dimension 0 is the batch (the
+ * rest is the per-sample shape); float initializers read by Gemm, Conv and BatchNormalization become
+ * that op's parameters and buffers, holding the initializer's values. */
+
+#define AIC_ONNX_MAX_IO 16
+
+/* Which model value each ONNX graph input and output became, in graph order. */
+typedef struct {
+    int n_inputs;
+    char input_names[AIC_ONNX_MAX_IO][AIC_MAX_NAME];
+    aic_value inputs[AIC_ONNX_MAX_IO];
+    int n_outputs;
+    char output_names[AIC_ONNX_MAX_IO][AIC_MAX_NAME];
+    aic_value outputs[AIC_ONNX_MAX_IO];
+} aic_onnx_binding;
+
+/* Build and compile (for batches up to max_batch, seed 0) an aicon model computing the ONNX graph's
+ * forward pass. Fails with AIC_ERR_UNSUPPORTED and one message listing every node aicon cannot run
+ * (name, op type, opset, and why); *out is NULL then. */
+aic_status aic_onnx_import(const aic_onnx_model_t *om, int max_batch, aic_model_t **out, aic_onnx_binding *bind);
+
+/* ---- tensor files (the backend test data: test_data_set_N/input_K.pb) ------------------------- */
+
+typedef struct {
+    char name[AIC_MAX_NAME];
+    int ndim;
+    int64_t dims[AIC_MAX_DIMS];
+    int64_t numel;
+    float *data; /* owned; numel floats */
+} aic_onnx_tensor;
+
+/* Read one serialized TensorProto of float elements. AIC_ERR_UNSUPPORTED for other element types
+ * (the message names the type), AIC_ERR_FORMAT for a malformed file. */
+aic_status aic_onnx_read_tensor(const char *path, aic_onnx_tensor *out);
+void aic_onnx_tensor_free(aic_onnx_tensor *t);
 
 #ifdef __cplusplus
 }

@@ -13,3 +13,15 @@ set_tests_properties(onnx_models PROPERTIES FIXTURES_SETUP onnx_models LABELS un
 
 add_test(NAME onnx_load COMMAND test_onnx_load ${CMAKE_CURRENT_BINARY_DIR}/onnx_models)
 set_tests_properties(onnx_load PROPERTIES FIXTURES_REQUIRED onnx_models LABELS unit)
+
+# aic_onnx_import: onnx_import_models writes small models with their inputs and numpy's outputs;
+# onnx_import runs them and checks that unsupported nodes are all named.
+aicon_test_exe(test_onnx_import ${CMAKE_CURRENT_SOURCE_DIR}/test_onnx_import.c)
+
+add_test(NAME onnx_import_models
+  COMMAND ${AICON_PYTHON} ${CMAKE_CURRENT_SOURCE_DIR}/onnx/make_import_models.py
+          ${CMAKE_CURRENT_BINARY_DIR}/onnx_import_models)
+set_tests_properties(onnx_import_models PROPERTIES FIXTURES_SETUP onnx_import_models LABELS unit)
+
+add_test(NAME onnx_import COMMAND test_onnx_import ${CMAKE_CURRENT_BINARY_DIR}/onnx_import_models)
+set_tests_properties(onnx_import PROPERTIES FIXTURES_REQUIRED onnx_import_models LABELS unit)

@@ -1,0 +1,1089 @@
+/* Importing an ONNX graph as an aicon model: a starter op set mapped onto the graph builders.
+ *
+ * The nodes are visited in topological order (Kahn's algorithm; the loader allows any order). Every
+ * ONNX tensor name maps to what it became: an activation (an aic_value), a constant (an initializer or
+ * a Constant node's `value`, read by the op that uses it as weights, a bias or a shape), or nothing
+ * aicon can run (made by an unsupported node; its users are skipped without a word). Unsupported
+ * nodes are all collected, and the import then fails once with every one of them named. Weights are
+ * copied into the model after aic_model_compile, from a list of copy jobs the builders left behind:
+ * the parameters exist only once the model is compiled.
+ *
+ * Nothing here trusts more than the loader checked: names resolve, there are no cycles and each
+ * tensor holds as much data as its dims say; arities, attribute values and shapes are checked here. */
+#include "aicon/onnx.h"
+
+#include <inttypes.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/error.h"
+#include "core/graph.h"
+#include "onnx/onnx_internal.h"
+
+#define REASON_MAX 400
+#define ATTR_LIMIT (1 << 14) /* kernel sizes, strides, pads, dilations, groups: products stay in int */
+#define DIM_LIMIT (1 << 30)  /* an input's per-sample dimensions */
+
+/* ---- the tensor-name table -------------------------------------------------------------------- */
+
+typedef enum { V_NONE, V_ACT, V_CONST, V_DEAD } value_kind;
+
+typedef struct {
+    const char *key;              /* owned by the proto */
+    long maker;                   /* node index >= 0, or MAKER_GRAPH */
+    value_kind kind;
+    aic_value v;                  /* V_ACT */
+    const Onnx__TensorProto *t;   /* V_CONST */
+} slot;
+
+enum { MAKER_GRAPH = -1 };
+
+typedef struct {
+    slot *s;
+    size_t cap; /* power of two */
+} name_table;
+
+static uint64_t name_hash(const char *s) {
+    uint64_t h = 0xcbf29ce484222325ull; /* FNV-1a */
+    for (; *s; s++)
+        h = (h ^ (unsigned char)*s) * 0x100000001b3ull;
+    return h;
+}
+
+/* The slot holding name, or the empty one where it would go. */
+static slot *table_slot(const name_table *nt, const char *name) {
+    size_t i = (size_t)name_hash(name) & (nt->cap - 1);
+    while (nt->s[i].key && strcmp(nt->s[i].key, name) != 0)
+        i = (i + 1) & (nt->cap - 1);
+    return &nt->s[i];
+}
+
+static slot *table_get(const name_table *nt, const char *name) {
+    slot *s = table_slot(nt, name);
+    return s->key ? s : NULL;
+}
+
+/* ---- the importer ----------------------------------------------------------------------------- */
+
+/* A weight to copy after compile: t (rows x cols when transposed) into the parameter or buffer `name`,
+ * each value times scale. */
+typedef struct {
+    char name[AIC_MAX_NAME];
+    bool buffer;
+    bool transpose;
+    int64_t rows, cols;
+    float scale;
+    const Onnx__TensorProto *t;
+} copy_job;
+
+typedef struct {
+    const aic_onnx_model_t *om;
+    const Onnx__GraphProto *g;
+    aic_model_t *m;
+    name_table nt;
+    copy_job *jobs;
+    size_t n_jobs, cap_jobs;
+    char (*used)[AIC_MAX_NAME]; /* op names given out */
+    size_t n_used, cap_used;
+    char *msg; /* the unsupported list, "; "-separated */
+    size_t msg_len, msg_cap;
+    int n_bad;
+    char reason[REASON_MAX];
+} importer;
+
+static aic_status nomem(void) { return aic_fail(AIC_ERR_NOMEM, "ONNX import: out of memory"); }
+
+/* Record why a node is unsupported (for the caller to add to the list) and return AIC_ERR_UNSUPPORTED. */
+static aic_status AIC_PRINTF(2, 3) unsupported(importer *im, const char *fmt, ...) {
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(im->reason, sizeof im->reason, fmt, ap);
+    va_end(ap);
+    return AIC_ERR_UNSUPPORTED;
+}
+
+/* Append one "what: why" entry to the list. */
+static aic_status note(importer *im, const char *what, const char *why) {
+    size_t need = strlen(what) + strlen(why) + 8;
+    if (im->msg_len + need > im->msg_cap) {
+        size_t cap = im->msg_cap ? im->msg_cap : 256;
+        while (cap < im->msg_len + need)
+            cap *= 2;
+        char *p = realloc(im->msg, cap);
+        if (!p)
+            return nomem();
+        im->msg = p;
+        im->msg_cap = cap;
+    }
+    im->msg_len += (size_t)sprintf(im->msg + im->msg_len, "%s%s: %s", im->n_bad ? "; " : "", what, why);
+    im->n_bad++;
+    return AIC_OK;
+}
+
+static int64_t opset_of(const importer *im, const char *domain) {
+    if (!domain || !domain[0] || strcmp(domain, "ai.onnx") == 0)
+        return aic_onnx_opset_version(im->om);
+    const Onnx__ModelProto *p = im->om->proto;
+    for (size_t i = 0; i < p->n_opset_import; i++)
+        if (p->opset_import[i]->domain && strcmp(p->opset_import[i]->domain, domain) == 0)
+            return p->opset_import[i]->has_version ? p->opset_import[i]->version : -1;
+    return -1;
+}
+
+/* A unique op name from base: characters outside printable ASCII (and quotes) become '_', long names
+ * are cut, and a repeat gets "_2", "_3", ... */
+static aic_status unique_name(importer *im, const char *base, char out[AIC_MAX_NAME]) {
+    char clean[72];
+    size_t n = 0;
+    for (; base[n] && n < sizeof clean - 1; n++) {
+        unsigned char c = (unsigned char)base[n];
+        clean[n] = (c < 0x21 || c > 0x7e || c == '\'' || c == '"') ? '_' : (char)c;
+    }
+    clean[n] = '\0';
+    if (n == 0)
+        snprintf(clean, sizeof clean, "op");
+    snprintf(out, AIC_MAX_NAME, "%s", clean);
+    for (unsigned k = 2;; k++) {
+        bool taken = false;
+        for (size_t i = 0; i < im->n_used && !taken; i++)
+            taken = strcmp(im->used[i], out) == 0;
+        if (!taken)
+            break;
+        snprintf(out, AIC_MAX_NAME, "%s_%u", clean, k);
+    }
+    if (im->n_used == im->cap_used) {
+        size_t cap = im->cap_used ? 2 * im->cap_used : 64;
+        void *p = realloc(im->used, cap * sizeof *im->used);
+        if (!p)
+            return nomem();
+        im->used = p;
+        im->cap_used = cap;
+    }
+    memcpy(im->used[im->n_used++], out, AIC_MAX_NAME);
+    return AIC_OK;
+}
+
+static aic_status add_job(importer *im, const char *op, const char *suffix, bool buffer, const Onnx__TensorProto *t,
+                          bool transpose, int64_t rows, int64_t cols, float scale) {
+    if (im->n_jobs == im->cap_jobs) {
+        size_t cap = im->cap_jobs ? 2 * im->cap_jobs : 32;
+        void *p = realloc(im->jobs, cap * sizeof *im->jobs);
+        if (!p)
+            return nomem();
+        im->jobs = p;
+        im->cap_jobs = cap;
+    }
+    copy_job *j = &im->jobs[im->n_jobs++];
+    snprintf(j->name, sizeof j->name, "%s.%s", op, suffix);
+    j->buffer = buffer;
+    j->transpose = transpose;
+    j->rows = rows;
+    j->cols = cols;
+    j->scale = scale;
+    j->t = t;
+    return AIC_OK;
+}
+
+/* ---- tensors and attributes ------------------------------------------------------------------- */
+
+static int64_t tensor_numel(const Onnx__TensorProto *t) {
+    int64_t n = 1;
+    for (size_t i = 0; i < t->n_dims; i++)
+        n *= t->dims[i]; /* the loader bounds the product by 2^31 */
+    return n;
+}
+
+static bool is_float(const Onnx__TensorProto *t) { return t->data_type == ONNX__TENSOR_PROTO__DATA_TYPE__FLOAT; }
+
+/* Element i of a float tensor (raw_data is little-endian whatever the host). */
+static float float_at(const Onnx__TensorProto *t, int64_t i) {
+    if (t->has_raw_data) {
+        const uint8_t *b = t->raw_data.data + 4 * i;
+        uint32_t u = (uint32_t)b[0] | (uint32_t)b[1] << 8 | (uint32_t)b[2] << 16 | (uint32_t)b[3] << 24;
+        float f;
+        memcpy(&f, &u, sizeof f);
+        return f;
+    }
+    return t->float_data[i];
+}
+
+static int64_t int64_at(const Onnx__TensorProto *t, int64_t i) {
+    if (t->has_raw_data) {
+        const uint8_t *b = t->raw_data.data + 8 * i;
+        uint64_t u = 0;
+        for (int k = 7; k >= 0; k--)
+            u = u << 8 | b[k];
+        return (int64_t)u;
+    }
+    return t->int64_data[i];
+}
+
+static const Onnx__AttributeProto *attr(const Onnx__NodeProto *n, const char *name) {
+    for (size_t i = 0; i < n->n_attribute; i++)
+        if (n->attribute[i]->name && strcmp(n->attribute[i]->name, name) == 0)
+            return n->attribute[i];
+    return NULL;
+}
+
+static int64_t attr_int(const Onnx__NodeProto *n, const char *name, int64_t def) {
+    const Onnx__AttributeProto *a = attr(n, name);
+    return a && a->has_i ? a->i : def;
+}
+
+static float attr_float(const Onnx__NodeProto *n, const char *name, float def) {
+    const Onnx__AttributeProto *a = attr(n, name);
+    return a && a->has_f ? a->f : def;
+}
+
+/* A string attribute as a C string in buf (def when absent). */
+static const char *attr_string(const Onnx__NodeProto *n, const char *name, const char *def, char *buf, size_t size) {
+    const Onnx__AttributeProto *a = attr(n, name);
+    if (!a || !a->has_s)
+        return def;
+    size_t len = a->s.len < size - 1 ? a->s.len : size - 1;
+    memcpy(buf, a->s.data, len);
+    buf[len] = '\0';
+    return buf;
+}
+
+/* Reports the first attribute not in the NULL-terminated list `known`. */
+static aic_status check_attrs(importer *im, const Onnx__NodeProto *n, const char *const *known) {
+    for (size_t i = 0; i < n->n_attribute; i++) {
+        const char *an = n->attribute[i]->name ? n->attribute[i]->name : "";
+        bool ok = false;
+        for (const char *const *k = known; *k && !ok; k++)
+            ok = strcmp(*k, an) == 0;
+        if (!ok)
+            return unsupported(im, "attribute '%.100s' is not understood", an);
+    }
+    return AIC_OK;
+}
+
+/* ---- node inputs and outputs ------------------------------------------------------------------ */
+
+static const char *in_name(const Onnx__NodeProto *n, size_t k) {
+    return k < n->n_input && n->input[k][0] ? n->input[k] : NULL;
+}
+
+/* Input k as an activation: its value and info. */
+static aic_status act_in(importer *im, const Onnx__NodeProto *n, size_t k, aic_value *v, const aic_value_info **vi) {
+    const char *name = in_name(n, k);
+    if (!name)
+        return unsupported(im, "input %zu is missing", k);
+    slot *s = table_get(&im->nt, name);
+    if (!s || s->kind != V_ACT)
+        return unsupported(im, "input '%.100s' is a constant; aicon runs this op on activations only", name);
+    *v = s->v;
+    *vi = &im->m->values[s->v];
+    return AIC_OK;
+}
+
+/* Input k as a float constant, or NULL with *t = NULL when optional and absent. */
+static aic_status const_in(importer *im, const Onnx__NodeProto *n, size_t k, bool optional,
+                           const Onnx__TensorProto **t) {
+    *t = NULL;
+    const char *name = in_name(n, k);
+    if (!name)
+        return optional ? AIC_OK : unsupported(im, "input %zu is missing", k);
+    slot *s = table_get(&im->nt, name);
+    if (!s || s->kind != V_CONST)
+        return unsupported(im, "input '%.100s' must be an initializer or a constant", name);
+    *t = s->t;
+    return AIC_OK;
+}
+
+static aic_status need_float(importer *im, const Onnx__TensorProto *t, const char *role) {
+    if (!is_float(t))
+        return unsupported(im, "%s '%.100s' has element type %" PRId32 "; aicon reads float weights", role,
+                           t->name ? t->name : "", t->data_type);
+    return AIC_OK;
+}
+
+/* At most `max` outputs may be named (the rest of a node's optional outputs must be left out). */
+static aic_status outputs_at_most(importer *im, const Onnx__NodeProto *n, size_t max, const char *what) {
+    for (size_t k = max; k < n->n_output; k++)
+        if (n->output[k][0])
+            return unsupported(im, "output %zu ('%.100s') is asked for: %s", k, n->output[k], what);
+    return AIC_OK;
+}
+
+static void set_act(importer *im, const Onnx__NodeProto *n, aic_value v) {
+    slot *s = table_get(&im->nt, n->output[0]);
+    s->kind = V_ACT;
+    s->v = v;
+}
+
+/* A builder's failure: out of memory stays fatal; anything else makes the node unsupported, with the
+ * builder's own message as the reason. */
+static aic_status built(importer *im, aic_status st) {
+    if (st == AIC_OK || st == AIC_ERR_NOMEM)
+        return st;
+    return unsupported(im, "%s", aic_last_error());
+}
+
+/* ---- ops -------------------------------------------------------------------------------------- */
+
+static const char *const NO_ATTRS[] = {NULL};
+
+static aic_status op_gemm(importer *im, const Onnx__NodeProto *n, const char *name) {
+    static const char *const known[] = {"alpha", "beta", "transA", "transB", "broadcast", NULL};
+    AIC_TRY(check_attrs(im, n, known));
+    AIC_TRY(outputs_at_most(im, n, 1, "Gemm has one output"));
+    aic_value a;
+    const aic_value_info *ai;
+    const Onnx__TensorProto *b, *c;
+    AIC_TRY(act_in(im, n, 0, &a, &ai));
+    AIC_TRY(const_in(im, n, 1, false, &b));
+    AIC_TRY(const_in(im, n, 2, true, &c));
+    if (attr_int(n, "transA", 0) != 0)
+        return unsupported(im, "transA=1 is not supported");
+    bool tb = attr_int(n, "transB", 0) != 0;
+    float alpha = attr_float(n, "alpha", 1.0f), beta = attr_float(n, "beta", 1.0f);
+    if (ai->ndim != 1)
+        return unsupported(im, "A must be N x K (per-sample rank 1), it has per-sample rank %d", ai->ndim);
+    AIC_TRY(need_float(im, b, "B"));
+    if (b->n_dims != 2)
+        return unsupported(im, "B must have rank 2, it has %zu", b->n_dims);
+    int64_t K = ai->shape[0];
+    int64_t bk = tb ? b->dims[1] : b->dims[0], M = tb ? b->dims[0] : b->dims[1];
+    if (bk != K || M <= 0)
+        return unsupported(im, "B is %" PRId64 "x%" PRId64 " (transB=%d) but A has %" PRId64 " features", b->dims[0],
+                           b->dims[1], tb, K);
+    if (c) {
+        AIC_TRY(need_float(im, c, "C"));
+        bool ok = (c->n_dims == 1 && c->dims[0] == M) || (c->n_dims == 2 && c->dims[0] == 1 && c->dims[1] == M);
+        if (!ok)
+            return unsupported(im, "C must have shape [%" PRId64 "] or [1, %" PRId64 "] (no other broadcasting)", M,
+                               M);
+    }
+    aic_value y;
+    AIC_TRY(built(im, aic_dense(im->m, name, a, M, c != NULL, &y)));
+    AIC_TRY(add_job(im, name, "weight", false, b, !tb, b->dims[0], b->dims[1], alpha));
+    if (c)
+        AIC_TRY(add_job(im, name, "bias", false, c, false, 1, M, beta));
+    set_act(im, n, y);
+    return AIC_OK;
+}
+
+static aic_status op_matmul(importer *im, const Onnx__NodeProto *n, const char *name) {
+    AIC_TRY(check_attrs(im, n, NO_ATTRS));
+    AIC_TRY(outputs_at_most(im, n, 1, "MatMul has one output"));
+    aic_value a;
+    const aic_value_info *ai;
+    const Onnx__TensorProto *b;
+    AIC_TRY(act_in(im, n, 0, &a, &ai));
+    AIC_TRY(const_in(im, n, 1, false, &b));
+    if (ai->ndim != 1)
+        return unsupported(im, "the left operand must be N x K (per-sample rank 1), it has per-sample rank %d",
+                           ai->ndim);
+    AIC_TRY(need_float(im, b, "the right operand"));
+    if (b->n_dims != 2 || b->dims[0] != ai->shape[0] || b->dims[1] <= 0)
+        return unsupported(im, "the right operand must be [%" PRId64 ", M]", ai->shape[0]);
+    aic_value y;
+    AIC_TRY(built(im, aic_dense(im->m, name, a, b->dims[1], false, &y)));
+    AIC_TRY(add_job(im, name, "weight", false, b, true, b->dims[0], b->dims[1], 1.0f));
+    set_act(im, n, y);
+    return AIC_OK;
+}
+
+/* An ints attribute of exactly `count` entries each in [lo, ATTR_LIMIT] (def when absent). */
+static aic_status ints_attr(importer *im, const Onnx__NodeProto *n, const char *name, size_t count, int lo,
+                            int def, int *out) {
+    const Onnx__AttributeProto *a = attr(n, name);
+    for (size_t i = 0; i < count; i++)
+        out[i] = def;
+    if (!a)
+        return AIC_OK;
+    if (a->n_ints != count)
+        return unsupported(im, "%s has %zu entries; aicon runs 2-D ops (%zu expected)", name, a->n_ints, count);
+    for (size_t i = 0; i < count; i++) {
+        if (a->ints[i] < lo || a->ints[i] > ATTR_LIMIT)
+            return unsupported(im, "%s[%zu] = %" PRId64 " is outside %d..%d", name, i, a->ints[i], lo, ATTR_LIMIT);
+        out[i] = (int)a->ints[i];
+    }
+    return AIC_OK;
+}
+
+/* Symmetric padding from pads / auto_pad for a 2-D window op over an H x W input. */
+static aic_status window_pads(importer *im, const Onnx__NodeProto *n, const int64_t hw[2], const int k[2],
+                              const int s[2], const int d[2], int pad[2]) {
+    char buf[32];
+    const char *ap = attr_string(n, "auto_pad", "NOTSET", buf, sizeof buf);
+    int p[4];
+    AIC_TRY(ints_attr(im, n, "pads", 4, 0, 0, p));
+    if (strcmp(ap, "NOTSET") == 0) {
+        if (p[0] != p[2] || p[1] != p[3])
+            return unsupported(im, "pads [%d, %d, %d, %d] are not symmetric", p[0], p[1], p[2], p[3]);
+        pad[0] = p[0];
+        pad[1] = p[1];
+    } else if (strcmp(ap, "VALID") == 0) {
+        pad[0] = pad[1] = 0;
+    } else if (strcmp(ap, "SAME_UPPER") == 0 || strcmp(ap, "SAME_LOWER") == 0) {
+        for (int i = 0; i < 2; i++) {
+            int64_t out = (hw[i] + s[i] - 1) / s[i];
+            int64_t total = (out - 1) * s[i] + (int64_t)(k[i] - 1) * d[i] + 1 - hw[i];
+            if (total < 0)
+                total = 0;
+            if (total % 2 || total / 2 > ATTR_LIMIT)
+                return unsupported(im, "auto_pad %s needs %" PRId64 " padding on axis %d, which is not symmetric", ap,
+                                   total, i + 2);
+            pad[i] = (int)(total / 2);
+        }
+    } else {
+        return unsupported(im, "auto_pad '%s' is not supported", ap);
+    }
+    return AIC_OK;
+}
+
+static aic_status op_conv(importer *im, const Onnx__NodeProto *n, const char *name) {
+    static const char *const known[] = {"auto_pad", "dilations", "group", "kernel_shape", "pads", "strides", NULL};
+    AIC_TRY(check_attrs(im, n, known));
+    AIC_TRY(outputs_at_most(im, n, 1, "Conv has one output"));
+    aic_value x;
+    const aic_value_info *xi;
+    const Onnx__TensorProto *w, *b;
+    AIC_TRY(act_in(im, n, 0, &x, &xi));
+    AIC_TRY(const_in(im, n, 1, false, &w));
+    AIC_TRY(const_in(im, n, 2, true, &b));
+    AIC_TRY(need_float(im, w, "W"));
+    if (w->n_dims != 4 || xi->ndim != 3)
+        return unsupported(im, "only 2-D convolutions are supported (W has rank %zu, X per-sample rank %d)",
+                           w->n_dims, xi->ndim);
+    int64_t g = attr_int(n, "group", 1);
+    if (g < 1 || g > ATTR_LIMIT)
+        return unsupported(im, "group %" PRId64 " is out of range", g);
+    int64_t C = xi->shape[0], OC = w->dims[0];
+    if (OC < 1 || OC > INT_MAX || w->dims[1] * g != C || OC % g)
+        return unsupported(im, "W is [%" PRId64 ", %" PRId64 ", ...] but X has %" PRId64 " channels and group is %" PRId64,
+                           w->dims[0], w->dims[1], C, g);
+    if (w->dims[2] < 1 || w->dims[2] > ATTR_LIMIT || w->dims[3] < 1 || w->dims[3] > ATTR_LIMIT)
+        return unsupported(im, "kernel %" PRId64 "x%" PRId64 " is out of range", w->dims[2], w->dims[3]);
+    int k[2] = {(int)w->dims[2], (int)w->dims[3]}, ks[2], s[2], d[2], pad[2];
+    AIC_TRY(ints_attr(im, n, "kernel_shape", 2, 1, 0, ks));
+    if (attr(n, "kernel_shape") && (ks[0] != k[0] || ks[1] != k[1]))
+        return unsupported(im, "kernel_shape %dx%d differs from W's %dx%d", ks[0], ks[1], k[0], k[1]);
+    AIC_TRY(ints_attr(im, n, "strides", 2, 1, 1, s));
+    AIC_TRY(ints_attr(im, n, "dilations", 2, 1, 1, d));
+    AIC_TRY(window_pads(im, n, &xi->shape[1], k, s, d, pad));
+    if (b) {
+        AIC_TRY(need_float(im, b, "B"));
+        if (b->n_dims != 1 || b->dims[0] != OC)
+            return unsupported(im, "B must have shape [%" PRId64 "]", OC);
+    }
+    aic_conv2d_opts o = {.out_channels = OC,
+                         .kernel = {k[0], k[1]},
+                         .stride = {s[0], s[1]},
+                         .pad = {pad[0], pad[1]},
+                         .dilation = {d[0], d[1]},
+                         .groups = (int)g,
+                         .no_bias = b == NULL};
+    aic_value y;
+    AIC_TRY(built(im, aic_conv2d(im->m, name, x, &o, &y)));
+    AIC_TRY(add_job(im, name, "weight", false, w, false, 1, tensor_numel(w), 1.0f));
+    if (b)
+        AIC_TRY(add_job(im, name, "bias", false, b, false, 1, OC, 1.0f));
+    set_act(im, n, y);
+    return AIC_OK;
+}
+
+static aic_status op_pool(importer *im, const Onnx__NodeProto *n, const char *name, bool avg) {
+    static const char *const known_max[] = {"auto_pad", "ceil_mode", "dilations", "kernel_shape", "pads",
+                                            "storage_order", "strides", NULL};
+    static const char *const known_avg[] = {"auto_pad", "ceil_mode", "count_include_pad", "dilations",
+                                            "kernel_shape", "pads", "strides", NULL};
+    AIC_TRY(check_attrs(im, n, avg ? known_avg : known_max));
+    AIC_TRY(outputs_at_most(im, n, 1, "the Indices output is not supported"));
+    aic_value x;
+    const aic_value_info *xi;
+    AIC_TRY(act_in(im, n, 0, &x, &xi));
+    if (xi->ndim != 3)
+        return unsupported(im, "only 2-D pooling is supported (X has per-sample rank %d)", xi->ndim);
+    int k[2], s[2], d[2], pad[2];
+    if (!attr(n, "kernel_shape"))
+        return unsupported(im, "kernel_shape is missing");
+    AIC_TRY(ints_attr(im, n, "kernel_shape", 2, 1, 1, k));
+    AIC_TRY(ints_attr(im, n, "strides", 2, 1, 1, s));
+    AIC_TRY(ints_attr(im, n, "dilations", 2, 1, 1, d));
+    if (d[0] != 1 || d[1] != 1)
+        return unsupported(im, "dilations %dx%d are not supported (only 1)", d[0], d[1]);
+    AIC_TRY(window_pads(im, n, &xi->shape[1], k, s, d, pad));
+    if (pad[0] > k[0] / 2 || pad[1] > k[1] / 2)
+        return unsupported(im, "padding %dx%d is more than half the kernel %dx%d", pad[0], pad[1], k[0], k[1]);
+    int64_t ceil_mode = attr_int(n, "ceil_mode", 0), cip = attr_int(n, "count_include_pad", 0);
+    aic_pool2d_opts o = {.kernel = {k[0], k[1]},
+                         .stride = {s[0], s[1]},
+                         .pad = {pad[0], pad[1]},
+                         .ceil_mode = ceil_mode != 0,
+                         .count_include_pad = cip != 0};
+    aic_value y;
+    AIC_TRY(built(im, avg ? aic_avgpool2d(im->m, name, x, &o, &y) : aic_maxpool2d(im->m, name, x, &o, &y)));
+    set_act(im, n, y);
+    return AIC_OK;
+}
+
+static aic_status op_global_avgpool(importer *im, const Onnx__NodeProto *n, const char *name) {
+    AIC_TRY(check_attrs(im, n, NO_ATTRS));
+    AIC_TRY(outputs_at_most(im, n, 1, "GlobalAveragePool has one output"));
+    aic_value x;
+    const aic_value_info *xi;
+    AIC_TRY(act_in(im, n, 0, &x, &xi));
+    if (xi->ndim != 3)
+        return unsupported(im, "only N x C x H x W inputs are supported (per-sample rank %d)", xi->ndim);
+    aic_value y;
+    AIC_TRY(built(im, aic_global_avgpool(im->m, name, x, &y)));
+    set_act(im, n, y);
+    return AIC_OK;
+}
+
+static aic_status op_batchnorm(importer *im, const Onnx__NodeProto *n, const char *name) {
+    static const char *const known[] = {"epsilon", "momentum", "spatial", "training_mode", "is_test",
+                                        "consumed_inputs", NULL};
+    AIC_TRY(check_attrs(im, n, known));
+    AIC_TRY(outputs_at_most(im, n, 1, "training outputs (running statistics) are not supported yet"));
+    if (attr_int(n, "training_mode", 0) != 0)
+        return unsupported(im, "training_mode=1 is not supported yet");
+    if (attr_int(n, "spatial", 1) != 1)
+        return unsupported(im, "spatial=0 is not supported");
+    aic_value x;
+    const aic_value_info *xi;
+    AIC_TRY(act_in(im, n, 0, &x, &xi));
+    if (xi->ndim < 1)
+        return unsupported(im, "X must be N x C x ...");
+    int64_t C = xi->shape[0];
+    const Onnx__TensorProto *t[4];
+    static const char *const roles[4] = {"scale", "B", "mean", "var"};
+    for (int i = 0; i < 4; i++) {
+        AIC_TRY(const_in(im, n, (size_t)i + 1, false, &t[i]));
+        AIC_TRY(need_float(im, t[i], roles[i]));
+        if (t[i]->n_dims != 1 || t[i]->dims[0] != C)
+            return unsupported(im, "%s must have shape [%" PRId64 "]", roles[i], C);
+    }
+    float eps = attr_float(n, "epsilon", 1e-5f), mom = 1.0f - attr_float(n, "momentum", 0.9f);
+    if (!(eps > 0.0f) || !(mom >= 0.0f && mom <= 1.0f))
+        return unsupported(im, "epsilon %g must be positive and momentum %g in [0, 1]", eps, 1.0f - mom);
+    aic_value y;
+    AIC_TRY(built(im, aic_batchnorm(im->m, name, x, mom, eps, &y)));
+    AIC_TRY(add_job(im, name, "weight", false, t[0], false, 1, C, 1.0f));
+    AIC_TRY(add_job(im, name, "bias", false, t[1], false, 1, C, 1.0f));
+    AIC_TRY(add_job(im, name, "running_mean", true, t[2], false, 1, C, 1.0f));
+    AIC_TRY(add_job(im, name, "running_var", true, t[3], false, 1, C, 1.0f));
+    set_act(im, n, y);
+    return AIC_OK;
+}
+
+typedef aic_status (*unary_fn)(aic_model_t *, const char *, aic_value, aic_value *);
+
+static aic_status op_unary(importer *im, const Onnx__NodeProto *n, const char *name, unary_fn fn) {
+    AIC_TRY(check_attrs(im, n, NO_ATTRS));
+    AIC_TRY(outputs_at_most(im, n, 1, "the op has one output"));
+    aic_value x, y;
+    const aic_value_info *xi;
+    AIC_TRY(act_in(im, n, 0, &x, &xi));
+    AIC_TRY(built(im, fn(im->m, name, x, &y)));
+    set_act(im, n, y);
+    return AIC_OK;
+}
+
+static aic_status op_dropout(importer *im, const Onnx__NodeProto *n, const char *name) {
+    static const char *const known[] = {"ratio", "seed", "is_test", NULL};
+    AIC_TRY(check_attrs(im, n, known));
+    AIC_TRY(outputs_at_most(im, n, 1, "the mask output is not supported"));
+    aic_value x, y;
+    const aic_value_info *xi;
+    AIC_TRY(act_in(im, n, 0, &x, &xi));
+    float p = attr_float(n, "ratio", 0.5f);
+    if (in_name(n, 1)) {
+        const Onnx__TensorProto *r;
+        AIC_TRY(const_in(im, n, 1, false, &r));
+        if (!is_float(r) || tensor_numel(r) != 1)
+            return unsupported(im, "ratio must be a float scalar constant");
+        p = float_at(r, 0);
+    }
+    if (in_name(n, 2)) {
+        const Onnx__TensorProto *tm;
+        AIC_TRY(const_in(im, n, 2, false, &tm));
+        bool off = tm->data_type == ONNX__TENSOR_PROTO__DATA_TYPE__BOOL && tensor_numel(tm) == 1 &&
+                   (tm->has_raw_data ? tm->raw_data.data[0] == 0 : tm->int32_data[0] == 0);
+        if (!off)
+            return unsupported(im, "training_mode must be a constant false");
+    }
+    if (!(p >= 0.0f && p < 1.0f))
+        return unsupported(im, "ratio %g is outside [0, 1)", p);
+    AIC_TRY(built(im, aic_dropout(im->m, name, x, p, &y)));
+    set_act(im, n, y);
+    return AIC_OK;
+}
+
+static aic_status op_identity(importer *im, const Onnx__NodeProto *n, const char *name) {
+    AIC_TRY(check_attrs(im, n, NO_ATTRS));
+    AIC_TRY(outputs_at_most(im, n, 1, "Identity has one output"));
+    const char *in = in_name(n, 0);
+    slot *s = in ? table_get(&im->nt, in) : NULL;
+    if (s && s->kind == V_CONST) { /* a constant stays a constant */
+        slot *o = table_get(&im->nt, n->output[0]);
+        o->kind = V_CONST;
+        o->t = s->t;
+        return AIC_OK;
+    }
+    aic_value x, y;
+    const aic_value_info *xi;
+    AIC_TRY(act_in(im, n, 0, &x, &xi));
+    if (xi->ndim < 1)
+        return unsupported(im, "the input has per-sample rank 0");
+    int64_t shape[AIC_MAX_DIMS];
+    memcpy(shape, xi->shape, sizeof shape);
+    AIC_TRY(built(im, aic_reshape(im->m, name, x, xi->ndim, shape, &y)));
+    set_act(im, n, y);
+    return AIC_OK;
+}
+
+static aic_status op_flatten(importer *im, const Onnx__NodeProto *n, const char *name) {
+    static const char *const known[] = {"axis", NULL};
+    AIC_TRY(check_attrs(im, n, known));
+    AIC_TRY(outputs_at_most(im, n, 1, "Flatten has one output"));
+    aic_value x, y;
+    const aic_value_info *xi;
+    AIC_TRY(act_in(im, n, 0, &x, &xi));
+    int64_t axis = attr_int(n, "axis", 1), rank = xi->ndim + 1;
+    if (axis < 0)
+        axis += rank;
+    if (axis != 1)
+        return unsupported(im, "axis %" PRId64 " is not supported (only 1: the batch stays, the rest is flattened)",
+                           attr_int(n, "axis", 1));
+    AIC_TRY(built(im, aic_flatten(im->m, name, x, &y)));
+    set_act(im, n, y);
+    return AIC_OK;
+}
+
+static aic_status op_reshape(importer *im, const Onnx__NodeProto *n, const char *name) {
+    static const char *const known[] = {"allowzero", NULL};
+    AIC_TRY(check_attrs(im, n, known));
+    AIC_TRY(outputs_at_most(im, n, 1, "Reshape has one output"));
+    aic_value x, y;
+    const aic_value_info *xi;
+    AIC_TRY(act_in(im, n, 0, &x, &xi));
+    if (!in_name(n, 1))
+        return unsupported(im, "the shape must be given as an input (opset 5 and later)");
+    const Onnx__TensorProto *st;
+    AIC_TRY(const_in(im, n, 1, false, &st));
+    if (st->data_type != ONNX__TENSOR_PROTO__DATA_TYPE__INT64 || st->n_dims != 1)
+        return unsupported(im, "the shape must be a 1-D int64 constant");
+    int64_t r = st->dims[0];
+    if (r < 2 || r > AIC_MAX_DIMS)
+        return unsupported(im, "target rank %" PRId64 " is outside 2..%d", r, AIC_MAX_DIMS);
+    int64_t first = int64_at(st, 0);
+    if (first != 0 && first != -1)
+        return unsupported(im, "the first target dimension is %" PRId64 "; it must be 0 or -1 (the batch)", first);
+    bool allowzero = attr_int(n, "allowzero", 0) != 0;
+    int64_t shape[AIC_MAX_DIMS];
+    int minus = first == -1;
+    for (int64_t i = 1; i < r; i++) {
+        int64_t v = int64_at(st, i);
+        if (v == 0) {
+            if (allowzero)
+                return unsupported(im, "allowzero=1 with a zero dimension is not supported");
+            if (i - 1 >= xi->ndim)
+                return unsupported(im, "target dimension %" PRId64 " is 0 but the input has rank %d", i,
+                                   xi->ndim + 1);
+            v = xi->shape[i - 1];
+        } else if (v == -1) {
+            minus++;
+        } else if (v < 0) {
+            return unsupported(im, "target dimension %" PRId64 " is %" PRId64, i, v);
+        }
+        shape[i - 1] = v;
+    }
+    if (minus > 1)
+        return unsupported(im, "more than one target dimension is -1 (the batch must stay in dimension 0)");
+    AIC_TRY(built(im, aic_reshape(im->m, name, x, (int)(r - 1), shape, &y)));
+    set_act(im, n, y);
+    return AIC_OK;
+}
+
+static aic_status op_add(importer *im, const Onnx__NodeProto *n, const char *name) {
+    AIC_TRY(check_attrs(im, n, NO_ATTRS));
+    AIC_TRY(outputs_at_most(im, n, 1, "Add has one output"));
+    aic_value a, b, y;
+    const aic_value_info *ai, *bi;
+    AIC_TRY(act_in(im, n, 0, &a, &ai));
+    AIC_TRY(act_in(im, n, 1, &b, &bi));
+    bool same = ai->ndim == bi->ndim;
+    for (int i = 0; same && i < ai->ndim; i++)
+        same = ai->shape[i] == bi->shape[i];
+    if (!same)
+        return unsupported(im, "broadcasting is not supported (the operands' shapes differ)");
+    AIC_TRY(built(im, aic_add(im->m, name, a, b, &y)));
+    set_act(im, n, y);
+    return AIC_OK;
+}
+
+static aic_status op_concat(importer *im, const Onnx__NodeProto *n, const char *name) {
+    static const char *const known[] = {"axis", NULL};
+    AIC_TRY(check_attrs(im, n, known));
+    AIC_TRY(outputs_at_most(im, n, 1, "Concat has one output"));
+    if (n->n_input < 1 || n->n_input > AIC_MAX_OP_INPUTS)
+        return unsupported(im, "%zu inputs; aicon concatenates 1..%d", n->n_input, AIC_MAX_OP_INPUTS);
+    aic_value xs[AIC_MAX_OP_INPUTS], y;
+    const aic_value_info *xi = NULL, *ki;
+    for (size_t k = 0; k < n->n_input; k++) {
+        AIC_TRY(act_in(im, n, k, &xs[k], &ki));
+        if (k == 0)
+            xi = ki;
+    }
+    int64_t axis = attr_int(n, "axis", 1), rank = xi->ndim + 1;
+    if (axis < 0)
+        axis += rank;
+    if (axis < 1 || axis >= rank)
+        return unsupported(im, "axis %" PRId64 " is not supported (1..%" PRId64 "; 0 is the batch)",
+                           attr_int(n, "axis", 1), rank - 1);
+    AIC_TRY(built(im, aic_concat(im->m, name, (int)n->n_input, xs, (int)axis, &y)));
+    set_act(im, n, y);
+    return AIC_OK;
+}
+
+static aic_status op_constant(importer *im, const Onnx__NodeProto *n) {
+    static const char *const known[] = {"value", NULL};
+    AIC_TRY(check_attrs(im, n, known));
+    const Onnx__AttributeProto *a = attr(n, "value");
+    if (!a || !a->t)
+        return unsupported(im, "only a tensor `value` is supported");
+    if (n->n_output != 1)
+        return unsupported(im, "Constant has one output");
+    slot *o = table_get(&im->nt, n->output[0]);
+    o->kind = V_CONST;
+    o->t = a->t;
+    return AIC_OK;
+}
+
+static aic_status import_node(importer *im, const Onnx__NodeProto *n, const char *name) {
+    const char *op = n->op_type ? n->op_type : "";
+    if (n->domain && n->domain[0] && strcmp(n->domain, "ai.onnx") != 0)
+        return unsupported(im, "domain '%.100s' is not supported", n->domain);
+    if (n->n_output < 1 || !n->output[0][0])
+        return unsupported(im, "the node has no first output");
+    if (strcmp(op, "Constant") == 0) return op_constant(im, n);
+    if (strcmp(op, "Gemm") == 0) return op_gemm(im, n, name);
+    if (strcmp(op, "MatMul") == 0) return op_matmul(im, n, name);
+    if (strcmp(op, "Conv") == 0) return op_conv(im, n, name);
+    if (strcmp(op, "MaxPool") == 0) return op_pool(im, n, name, false);
+    if (strcmp(op, "AveragePool") == 0) return op_pool(im, n, name, true);
+    if (strcmp(op, "GlobalAveragePool") == 0) return op_global_avgpool(im, n, name);
+    if (strcmp(op, "BatchNormalization") == 0) return op_batchnorm(im, n, name);
+    if (strcmp(op, "Relu") == 0) return op_unary(im, n, name, aic_relu);
+    if (strcmp(op, "Sigmoid") == 0) return op_unary(im, n, name, aic_sigmoid);
+    if (strcmp(op, "Tanh") == 0) return op_unary(im, n, name, aic_tanh);
+    if (strcmp(op, "Dropout") == 0) return op_dropout(im, n, name);
+    if (strcmp(op, "Identity") == 0) return op_identity(im, n, name);
+    if (strcmp(op, "Flatten") == 0) return op_flatten(im, n, name);
+    if (strcmp(op, "Reshape") == 0) return op_reshape(im, n, name);
+    if (strcmp(op, "Add") == 0) return op_add(im, n, name);
+    if (strcmp(op, "Concat") == 0) return op_concat(im, n, name);
+    return unsupported(im, "aicon has no such op yet");
+}
+
+/* ---- the graph -------------------------------------------------------------------------------- */
+
+/* Fills the name table: initializers as constants, other graph inputs (not yet bound), node outputs
+ * with their makers. */
+static aic_status index_names(importer *im) {
+    const Onnx__GraphProto *g = im->g;
+    size_t names = g->n_input + g->n_initializer;
+    for (size_t i = 0; i < g->n_node; i++)
+        names += g->node[i]->n_output;
+    size_t cap = 16;
+    while (cap < 2 * names + 1)
+        cap *= 2;
+    im->nt.s = calloc(cap, sizeof *im->nt.s);
+    if (!im->nt.s)
+        return nomem();
+    im->nt.cap = cap;
+    for (size_t i = 0; i < g->n_initializer; i++) {
+        slot *s = table_slot(&im->nt, g->initializer[i]->name);
+        s->key = g->initializer[i]->name;
+        s->maker = MAKER_GRAPH;
+        s->kind = V_CONST;
+        s->t = g->initializer[i];
+    }
+    for (size_t i = 0; i < g->n_input; i++) {
+        slot *s = table_slot(&im->nt, g->input[i]->name);
+        if (s->key)
+            continue; /* an initializer's default: a constant */
+        s->key = g->input[i]->name;
+        s->maker = MAKER_GRAPH;
+        s->kind = V_DEAD; /* until aic_input makes it */
+    }
+    for (size_t i = 0; i < g->n_node; i++)
+        for (size_t o = 0; o < g->node[i]->n_output; o++) {
+            const char *name = g->node[i]->output[o];
+            if (!name[0])
+                continue;
+            slot *s = table_slot(&im->nt, name);
+            s->key = name;
+            s->maker = (long)i;
+            s->kind = V_NONE;
+        }
+    return AIC_OK;
+}
+
+/* Kahn's algorithm: order[] receives every node, each after the nodes whose outputs it reads. */
+static aic_status topo_order(importer *im, size_t *order) {
+    const Onnx__GraphProto *g = im->g;
+    size_t nn = g->n_node, n_edges = 0;
+    aic_status st = AIC_OK;
+    size_t *indeg = calloc(nn + 1, sizeof *indeg), *start = calloc(nn + 2, sizeof *start), *edges = NULL;
+    if (!indeg || !start) {
+        st = nomem();
+        goto cleanup;
+    }
+    for (size_t i = 0; i < nn; i++)
+        for (size_t k = 0; k < g->node[i]->n_input; k++) {
+            const char *name = g->node[i]->input[k];
+            slot *s = name[0] ? table_get(&im->nt, name) : NULL;
+            if (s && s->maker >= 0) {
+                indeg[i]++;
+                start[s->maker + 1]++;
+                n_edges++;
+            }
+        }
+    for (size_t i = 0; i < nn; i++)
+        start[i + 1] += start[i]; /* edges of m: [start[m], start[m + 1]) */
+    edges = malloc((n_edges ? n_edges : 1) * sizeof *edges);
+    size_t *fill = calloc(nn + 1, sizeof *fill);
+    if (!edges || !fill) {
+        free(fill);
+        st = nomem();
+        goto cleanup;
+    }
+    for (size_t i = 0; i < nn; i++)
+        for (size_t k = 0; k < g->node[i]->n_input; k++) {
+            const char *name = g->node[i]->input[k];
+            slot *s = name[0] ? table_get(&im->nt, name) : NULL;
+            if (s && s->maker >= 0)
+                edges[start[s->maker] + fill[s->maker]++] = i;
+        }
+    free(fill);
+    size_t head = 0, tail = 0;
+    for (size_t i = 0; i < nn; i++)
+        if (indeg[i] == 0)
+            order[tail++] = i;
+    while (head < tail) {
+        size_t m = order[head++];
+        for (size_t e = start[m]; e < start[m + 1]; e++)
+            if (--indeg[edges[e]] == 0)
+                order[tail++] = edges[e];
+    }
+    if (tail != nn) /* the loader refuses cycles */
+        st = aic_fail(AIC_ERR_INTERNAL, "ONNX import: the graph has a cycle the loader did not catch");
+cleanup:
+    free(indeg);
+    free(start);
+    free(edges);
+    return st;
+}
+
+/* Per-sample shape of a graph input, or unsupported. */
+static aic_status input_shape(importer *im, const Onnx__ValueInfoProto *vi, int *ndim, int64_t *shape) {
+    const Onnx__TypeProto *tp = vi->type;
+    if (!tp || tp->value_case != ONNX__TYPE_PROTO__VALUE_TENSOR_TYPE || !tp->tensor_type)
+        return unsupported(im, "not a tensor");
+    const Onnx__TypeProto__Tensor *tt = tp->tensor_type;
+    if (!tt->has_elem_type || tt->elem_type != ONNX__TENSOR_PROTO__DATA_TYPE__FLOAT)
+        return unsupported(im, "element type %" PRId32 "; aicon inputs are float", tt->elem_type);
+    if (!tt->shape)
+        return unsupported(im, "the shape is not given");
+    size_t r = tt->shape->n_dim;
+    if (r < 2 || r > AIC_MAX_DIMS)
+        return unsupported(im, "rank %zu; aicon inputs have rank 2..%d (dimension 0 is the batch)", r, AIC_MAX_DIMS);
+    for (size_t i = 1; i < r; i++) {
+        const Onnx__TensorShapeProto__Dimension *d = tt->shape->dim[i];
+        if (d->value_case != ONNX__TENSOR_SHAPE_PROTO__DIMENSION__VALUE_DIM_VALUE || d->dim_value < 1 ||
+            d->dim_value > DIM_LIMIT)
+            return unsupported(im, "dimension %zu is not a fixed positive size", i);
+        shape[i - 1] = d->dim_value;
+    }
+    *ndim = (int)r - 1;
+    return AIC_OK;
+}
+
+/* Copies one job's weights into the compiled model. */
+static aic_status run_job(importer *im, const copy_job *j) {
+    aic_tensor t = {0};
+    if (j->buffer) {
+        bool found = false;
+        for (int i = 0; i < aic_model_buffer_count(im->m) && !found; i++) {
+            AIC_TRY(aic_model_buffer(im->m, i, &t));
+            found = t.name && strcmp(t.name, j->name) == 0;
+        }
+        if (!found)
+            return aic_fail(AIC_ERR_INTERNAL, "ONNX import: model has no buffer '%s'", j->name);
+    } else {
+        AIC_TRY(aic_model_find_param(im->m, j->name, &t));
+    }
+    int64_t numel = aic_tensor_numel(&t);
+    if (numel != j->rows * j->cols || numel != tensor_numel(j->t))
+        return aic_fail(AIC_ERR_INTERNAL, "ONNX import: '%s' holds %" PRId64 " values, tensor '%s' %" PRId64, j->name,
+                        numel, j->t->name ? j->t->name : "", tensor_numel(j->t));
+    float *dst = t.data;
+    if (j->transpose) { /* source rows x cols -> destination cols x rows */
+        for (int64_t r = 0; r < j->rows; r++)
+            for (int64_t c = 0; c < j->cols; c++)
+                dst[c * j->rows + r] = j->scale * float_at(j->t, r * j->cols + c);
+    } else {
+        for (int64_t i = 0; i < numel; i++)
+            dst[i] = j->scale * float_at(j->t, i);
+    }
+    return AIC_OK;
+}
+
+static aic_status bind_name(importer *im, char dst[AIC_MAX_NAME], const char *name, const char *what) {
+    if (strlen(name) >= AIC_MAX_NAME) {
+        char who[160];
+        snprintf(who, sizeof who, "graph %s '%.60s...'", what, name);
+        return note(im, who, "the name is longer than aicon's limit");
+    }
+    snprintf(dst, AIC_MAX_NAME, "%s", name);
+    return AIC_OK;
+}
+
+aic_status aic_onnx_import(const aic_onnx_model_t *om, int max_batch, aic_model_t **out, aic_onnx_binding *bind) {
+    if (out)
+        *out = NULL;
+    if (bind)
+        memset(bind, 0, sizeof *bind);
+    if (!om || !out)
+        return aic_fail(AIC_ERR_INVALID_ARG, "aic_onnx_import: model or out is NULL");
+    if (max_batch <= 0)
+        return aic_fail(AIC_ERR_INVALID_ARG, "aic_onnx_import: max_batch must be positive, got %d", max_batch);
+
+    importer im = {.om = om, .g = om->proto->graph};
+    const Onnx__GraphProto *g = im.g;
+    const char *gname = g->name && g->name[0] ? g->name : "onnx";
+    aic_onnx_binding local;
+    aic_onnx_binding *b = bind ? bind : &local;
+    memset(b, 0, sizeof *b);
+    size_t *order = NULL;
+    aic_status st = AIC_OK;
+    char who[600], opname[AIC_MAX_NAME];
+
+    AIC_TRY_GOTO(aic_model_create(&im.m, gname));
+    AIC_TRY_GOTO(index_names(&im));
+    order = malloc((g->n_node ? g->n_node : 1) * sizeof *order);
+    if (!order) {
+        st = nomem();
+        goto cleanup;
+    }
+    AIC_TRY_GOTO(topo_order(&im, order));
+
+    /* Graph inputs. */
+    for (size_t i = 0; i < g->n_input; i++) {
+        const Onnx__ValueInfoProto *vi = g->input[i];
+        slot *s = table_get(&im.nt, vi->name);
+        if (s->kind == V_CONST)
+            continue;
+        int ndim = 0;
+        int64_t shape[AIC_MAX_DIMS];
+        snprintf(who, sizeof who, "graph input '%.400s'", vi->name);
+        st = input_shape(&im, vi, &ndim, shape);
+        if (st == AIC_OK) {
+            AIC_TRY_GOTO(unique_name(&im, vi->name, opname));
+            st = built(&im, aic_input(im.m, opname, ndim, shape, &s->v));
+        }
+        if (st == AIC_ERR_UNSUPPORTED) {
+            AIC_TRY_GOTO(note(&im, who, im.reason));
+            st = AIC_OK;
+            continue;
+        }
+        AIC_TRY_GOTO(st);
+        s->kind = V_ACT;
+        if (b->n_inputs == AIC_ONNX_MAX_IO) {
+            AIC_TRY_GOTO(note(&im, who, "the graph has more inputs than aicon binds (16)"));
+            continue;
+        }
+        AIC_TRY_GOTO(bind_name(&im, b->input_names[b->n_inputs], vi->name, "input"));
+        b->inputs[b->n_inputs++] = s->v;
+    }
+
+    /* Nodes. */
+    for (size_t oi = 0; oi < g->n_node; oi++) {
+        size_t i = order[oi];
+        const Onnx__NodeProto *n = g->node[i];
+        const char *op = n->op_type && n->op_type[0] ? n->op_type : "?";
+        bool dead = false;
+        for (size_t k = 0; k < n->n_input && !dead; k++) {
+            slot *s = n->input[k][0] ? table_get(&im.nt, n->input[k]) : NULL;
+            dead = s && (s->kind == V_DEAD || s->kind == V_NONE);
+        }
+        if (!dead) {
+            char base[96];
+            if (n->name && n->name[0])
+                snprintf(base, sizeof base, "%s", n->name);
+            else
+                snprintf(base, sizeof base, "%.60s_%zu", op, i);
+            AIC_TRY_GOTO(unique_name(&im, base, opname));
+            st = import_node(&im, n, opname);
+            if (st == AIC_ERR_UNSUPPORTED) {
+                snprintf(who, sizeof who, "node '%.300s' (%.100s, opset %" PRId64 ")",
+                         n->name && n->name[0] ? n->name : opname, op, opset_of(&im, n->domain));
+                AIC_TRY_GOTO(note(&im, who, im.reason));
+                st = AIC_OK;
+                dead = true;
+            }
+            AIC_TRY_GOTO(st);
+        }
+        for (size_t o = 0; o < n->n_output; o++) {
+            slot *s = n->output[o][0] ? table_get(&im.nt, n->output[o]) : NULL;
+            if (s && (dead || s->kind == V_NONE))
+                s->kind = V_DEAD;
+        }
+    }
+
+    /* Graph outputs. */
+    for (size_t i = 0; i < g->n_output; i++) {
+        const char *name = g->output[i]->name;
+        slot *s = table_get(&im.nt, name);
+        snprintf(who, sizeof who, "graph output '%.400s'", name);
+        if (s->kind == V_DEAD)
+            continue; /* its maker is already listed */
+        if (s->kind != V_ACT) {
+            AIC_TRY_GOTO(note(&im, who, "a constant; aicon outputs are computed from the inputs"));
+            continue;
+        }
+        if (b->n_outputs == AIC_ONNX_MAX_IO) {
+            AIC_TRY_GOTO(note(&im, who, "the graph has more outputs than aicon binds (16)"));
+            continue;
+        }
+        AIC_TRY_GOTO(bind_name(&im, b->output_names[b->n_outputs], name, "output"));
+        b->outputs[b->n_outputs++] = s->v;
+    }
+    if (im.n_bad == 0 && b->n_outputs == 0)
+        AIC_TRY_GOTO(note(&im, "the graph", "no output is computed from a graph input"));
+
+    if (im.n_bad > 0) {
+        st = aic_fail(AIC_ERR_UNSUPPORTED, "ONNX graph '%s': %d unsupported: %s", gname, im.n_bad, im.msg);
+        goto cleanup;
+    }
+
+    AIC_TRY_GOTO(aic_model_set_output(im.m, b->outputs[0]));
+    AIC_TRY_GOTO(aic_model_compile(im.m, max_batch, 0));
+    for (size_t j = 0; j < im.n_jobs; j++)
+        AIC_TRY_GOTO(run_job(&im, &im.jobs[j]));
+
+cleanup:
+    if (st != AIC_OK) {
+        aic_model_destroy(im.m);
+        im.m = NULL;
+        if (bind)
+            memset(bind, 0, sizeof *bind);
+    }
+    *out = im.m;
+    free(order);
+    free(im.nt.s);
+    free(im.jobs);
+    free(im.used);
+    free(im.msg);
+    return st;
+}

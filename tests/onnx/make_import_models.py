@@ -1,0 +1,190 @@
+"""Writes the ONNX models test_onnx_import reads, each with a data file of its inputs and the outputs
+numpy computes for them. Run with Debian's /usr/bin/python3 (python3-onnx):
+make_import_models.py OUTDIR.
+
+NAME.data: int32 count of arrays, then per array an int32 element count and that many float32s
+(little-endian): the graph inputs in graph order, then the graph outputs in graph order."""
+import os
+import struct
+import sys
+
+import numpy as np
+import onnx
+from onnx import TensorProto, helper, numpy_helper
+
+out = sys.argv[1]
+os.makedirs(out, exist_ok=True)
+rng = np.random.default_rng(2024)
+f32 = TensorProto.FLOAT
+N = 3  # samples in each data file
+
+
+def rand(*shape, lo=-1.0, hi=1.0):
+    return rng.uniform(lo, hi, shape).astype(np.float32)
+
+
+def init(name, a):
+    return numpy_helper.from_array(np.asarray(a), name)
+
+
+def vi(name, shape):
+    return helper.make_tensor_value_info(name, f32, shape)
+
+
+def save(name, nodes, inputs, outputs, inits, arrays_in, arrays_out, check=True):
+    graph = helper.make_graph(nodes, name, inputs, outputs, initializer=inits)
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)], producer_name="aicon-tests")
+    if check:
+        onnx.checker.check_model(model)
+    with open(os.path.join(out, name + ".onnx"), "wb") as f:
+        f.write(model.SerializeToString())
+    with open(os.path.join(out, name + ".data"), "wb") as f:
+        arrays = list(arrays_in) + list(arrays_out)
+        f.write(struct.pack("<i", len(arrays)))
+        for a in arrays:
+            a = np.ascontiguousarray(a, dtype="<f4")
+            f.write(struct.pack("<i", a.size))
+            f.write(a.tobytes())
+
+
+# ---- numpy references (float64 inside, as the ONNX operator definitions read) ----
+
+def conv2d(x, w, b, stride, pad, dil=(1, 1), group=1):
+    n, c, h, wd = x.shape
+    oc, cg, kh, kw = w.shape
+    xp = np.pad(x, ((0, 0), (0, 0), (pad[0], pad[0]), (pad[1], pad[1])))
+    oh = (h + 2 * pad[0] - dil[0] * (kh - 1) - 1) // stride[0] + 1
+    ow = (wd + 2 * pad[1] - dil[1] * (kw - 1) - 1) // stride[1] + 1
+    y = np.zeros((n, oc, oh, ow))
+    ocg = oc // group
+    for o in range(oc):
+        gi = o // ocg
+        for i in range(oh):
+            for j in range(ow):
+                patch = xp[:, gi * cg:(gi + 1) * cg, i * stride[0]:i * stride[0] + dil[0] * (kh - 1) + 1:dil[0],
+                           j * stride[1]:j * stride[1] + dil[1] * (kw - 1) + 1:dil[1]]
+                y[:, o, i, j] = (patch * w[o]).sum(axis=(1, 2, 3))
+        if b is not None:
+            y[:, o] += b[o]
+    return y
+
+
+def pool2d(x, k, stride, pad, mode, count_include_pad=False):
+    n, c, h, w = x.shape
+    oh = (h + 2 * pad[0] - k[0]) // stride[0] + 1
+    ow = (w + 2 * pad[1] - k[1]) // stride[1] + 1
+    fill = -np.inf if mode == "max" else 0.0
+    xp = np.pad(x.astype(np.float64), ((0, 0), (0, 0), (pad[0], pad[0]), (pad[1], pad[1])), constant_values=fill)
+    ones = np.pad(np.ones((h, w)), ((pad[0], pad[0]), (pad[1], pad[1])))
+    y = np.zeros((n, c, oh, ow))
+    for i in range(oh):
+        for j in range(ow):
+            sl = (slice(i * stride[0], i * stride[0] + k[0]), slice(j * stride[1], j * stride[1] + k[1]))
+            win = xp[:, :, sl[0], sl[1]]
+            if mode == "max":
+                y[:, :, i, j] = win.max(axis=(2, 3))
+            else:
+                cnt = k[0] * k[1] if count_include_pad else ones[sl].sum()
+                y[:, :, i, j] = win.sum(axis=(2, 3)) / cnt
+    return y
+
+
+def sigmoid(x):
+    return 1.0 / (1.0 + np.exp(-x))
+
+
+# ---- mlp: Gemm(transB=1) + Relu + Gemm(transB=0, alpha, beta, C [1, M]), and MatMul + Sigmoid;
+# the nodes are listed out of order, so the importer has to sort them ----
+x = rand(N, 8)
+w1, b1 = rand(16, 8), rand(16)
+w2, c2 = rand(16, 5), rand(1, 5)
+w3 = rand(16, 4)
+h = np.maximum(x.astype(np.float64) @ w1.T.astype(np.float64) + b1, 0)
+y1 = 0.5 * (h @ w2) + 2.0 * c2
+y2 = sigmoid(h @ w3)
+nodes = [
+    helper.make_node("Sigmoid", ["m"], ["y2"], name="sig"),
+    helper.make_node("Gemm", ["h", "w2", "c2"], ["y1"], name="fc2", alpha=0.5, beta=2.0),
+    helper.make_node("MatMul", ["h", "w3"], ["m"], name="mm"),
+    helper.make_node("Relu", ["h0"], ["h"], name="relu"),
+    helper.make_node("Gemm", ["x", "w1", "b1"], ["h0"], name="fc1", transB=1),
+]
+save("mlp", nodes, [vi("x", ["batch", 8])], [vi("y1", ["batch", 5]), vi("y2", ["batch", 4])],
+     [init("w1", w1), init("b1", b1), init("w2", w2), helper.make_tensor("c2", f32, [1, 5], c2.ravel().tolist()), init("w3", w3)], [x], [y1, y2],
+     check=False)  # the checker wants sorted nodes
+
+# ---- cnn: Conv(pads, stride 2, group 2, unnamed) + BatchNormalization + MaxPool (strides default 1)
+# + Dropout + Flatten + Gemm ----
+x = rand(N, 4, 9, 9)
+wc, bc = rand(6, 2, 3, 3), rand(6)
+scale, bias, mean, var = rand(6, lo=0.5, hi=1.5), rand(6), rand(6), rand(6, lo=0.5, hi=2.0)
+c = conv2d(x.astype(np.float64), wc, bc, (2, 2), (1, 1), group=2)  # N x 6 x 5 x 5
+bn = (c - mean[None, :, None, None]) / np.sqrt(var[None, :, None, None] + 1e-3) * scale[None, :, None, None] \
+    + bias[None, :, None, None]
+p = pool2d(bn, (2, 2), (1, 1), (0, 0), "max")  # N x 6 x 4 x 4
+wf, bf = rand(3, 96), rand(3)
+y = p.reshape(N, -1) @ wf.T + bf
+nodes = [
+    helper.make_node("Conv", ["x", "wc", "bc"], ["c"], pads=[1, 1, 1, 1], strides=[2, 2], group=2,
+                     kernel_shape=[3, 3]),
+    helper.make_node("BatchNormalization", ["c", "scale", "bias", "mean", "var"], ["bn"], name="bn", epsilon=1e-3),
+    helper.make_node("MaxPool", ["bn"], ["p"], name="pool", kernel_shape=[2, 2]),
+    helper.make_node("Dropout", ["p", "ratio"], ["d"], name="drop"),
+    helper.make_node("Flatten", ["d"], ["f"], name="flat", axis=1),
+    helper.make_node("Gemm", ["f", "wf", "bf"], ["y"], name="fc", transB=1),
+]
+save("cnn", nodes, [vi("x", [N, 4, 9, 9])], [vi("y", [N, 3])],
+     [init("wc", wc), init("bc", bc), init("scale", scale), init("bias", bias), init("mean", mean),
+      init("var", var), init("ratio", np.array(0.3, np.float32)), init("wf", wf), init("bf", bf)], [x], [y])
+
+# ---- branch: Relu/Sigmoid + Add, Concat (axis -3), AveragePool with and without count_include_pad,
+# GlobalAveragePool + Reshape (Constant shape) + Identity, Conv with auto_pad SAME_UPPER ----
+x = rand(N, 3, 6, 6)
+x64 = x.astype(np.float64)
+a = np.maximum(x64, 0) + sigmoid(x64)
+d = np.concatenate([a, x64], axis=1)  # N x 6 x 6 x 6
+e = pool2d(d, (3, 3), (1, 1), (1, 1), "avg", count_include_pad=True)
+yg = e.mean(axis=(2, 3))  # N x 6
+y2 = pool2d(d, (3, 3), (2, 2), (1, 1), "avg", count_include_pad=False)  # N x 6 x 3 x 3
+ws = rand(2, 3, 3, 3)
+y3 = conv2d(x64, ws, None, (1, 1), (1, 1))  # SAME_UPPER with stride 1, kernel 3: pads 1
+shape = helper.make_tensor("shape", TensorProto.INT64, [2], [0, -1])
+nodes = [
+    helper.make_node("Relu", ["x"], ["r"], name="relu"),
+    helper.make_node("Sigmoid", ["x"], ["s"], name="sig"),
+    helper.make_node("Add", ["r", "s"], ["a"], name="add"),
+    helper.make_node("Concat", ["a", "x"], ["d"], name="cat", axis=-3),
+    helper.make_node("AveragePool", ["d"], ["e"], name="avg1", kernel_shape=[3, 3], pads=[1, 1, 1, 1],
+                     count_include_pad=1),
+    helper.make_node("GlobalAveragePool", ["e"], ["g"], name="gap"),
+    helper.make_node("Constant", [], ["shp"], name="shape_const", value=shape),
+    helper.make_node("Reshape", ["g", "shp"], ["gr"], name="reshape"),
+    helper.make_node("Identity", ["gr"], ["y1"], name="ident"),
+    helper.make_node("AveragePool", ["d"], ["y2"], name="avg2", kernel_shape=[3, 3], strides=[2, 2],
+                     pads=[1, 1, 1, 1]),
+    helper.make_node("Conv", ["x", "ws"], ["y3"], name="same", auto_pad="SAME_UPPER"),
+]
+save("branch", nodes, [vi("x", [N, 3, 6, 6])], [vi("y1", [N, 6]), vi("y2", [N, 6, 3, 3]), vi("y3", [N, 2, 6, 6])],
+     [init("ws", ws)], [x], [yg, y2, y3])
+
+# ---- unsupported: Softmax and LeakyRelu side by side, a Conv with asymmetric pads, a Gemm with
+# transA, a Concat of mismatched shapes (refused by the builder), an Add with a constant operand, and
+# a Relu after the Softmax (skipped without a word: its input is already missing) ----
+x = rand(N, 2, 5, 5)
+wq = rand(2, 2, 3, 3)
+nodes = [
+    helper.make_node("Softmax", ["x"], ["s"], name="sm", axis=1),
+    helper.make_node("LeakyRelu", ["x"], ["l"], name="lrelu", alpha=0.1),
+    helper.make_node("Relu", ["s"], ["after"], name="after_sm"),
+    helper.make_node("Conv", ["x", "wq"], ["q"], name="padsconv", pads=[0, 0, 1, 1]),
+    helper.make_node("Relu", ["x"], ["fine"], name="fine"),
+    helper.make_node("MaxPool", ["x"], ["mp"], name="mp", kernel_shape=[2, 2]),
+    helper.make_node("Concat", ["x", "mp"], ["cat"], name="badcat", axis=1),
+    helper.make_node("Flatten", ["x"], ["fl"], name="flat"),
+    helper.make_node("Gemm", ["wg", "fl"], ["gm"], name="gemm_ta", transA=1),
+    helper.make_node("Add", ["x", "wq"], ["ad"], name="addc"),
+]
+save("unsupported", nodes, [vi("x", [N, 2, 5, 5])],
+     [vi("after", [N, 2, 5, 5]), vi("l", [N, 2, 5, 5]), vi("q", [N, 2, 4, 4]), vi("fine", [N, 2, 5, 5]),
+      vi("cat", None), vi("gm", None), vi("ad", None)],
+     [init("wq", wq), init("wg", rand(50, 4))], [x], [], check=False)

@@ -1,0 +1,244 @@
+/* Tests for aic_onnx_import: the models tests/onnx/make_import_models.py writes are imported, run in
+ * evaluation mode on the stored inputs and compared with the outputs numpy computed (relative 1e-4);
+ * a model with unsupported nodes fails with every one of them named.
+ *
+ * Usage: test_onnx_import DIR (the directory make_import_models.py wrote). */
+#include <dirent.h>
+#include <math.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "aicon/aicon.h"
+
+static int g_pass, g_fail;
+
+#define CHECK(cond)                                                                                  \
+    do {                                                                                             \
+        if (cond) {                                                                                  \
+            g_pass++;                                                                                \
+        } else {                                                                                     \
+            g_fail++;                                                                                \
+            fprintf(stderr, "FAIL %s:%d: %s (last error: %s)\n", __FILE__, __LINE__, #cond, aic_last_error()); \
+        }                                                                                            \
+    } while (0)
+
+static const char *g_dir;
+
+/* NAME.data: int32 count, then per array an int32 element count and the float32s. */
+typedef struct {
+    int n;
+    int32_t count[32];
+    float *data[32];
+} arrays;
+
+static void arrays_free(arrays *a) {
+    for (int i = 0; i < a->n; i++)
+        free(a->data[i]);
+    a->n = 0;
+}
+
+static int read_arrays(const char *name, arrays *a) {
+    char path[4096];
+    snprintf(path, sizeof path, "%s/%s.data", g_dir, name);
+    memset(a, 0, sizeof *a);
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return 0;
+    int32_t n = 0;
+    int ok = fread(&n, 4, 1, f) == 1 && n >= 0 && n <= 32;
+    for (int i = 0; ok && i < n; i++) {
+        int32_t c = 0;
+        ok = fread(&c, 4, 1, f) == 1 && c >= 0 && c < (1 << 24);
+        float *d = ok ? malloc(sizeof(float) * (size_t)(c ? c : 1)) : NULL;
+        ok = ok && d && fread(d, sizeof(float), (size_t)c, f) == (size_t)c;
+        if (d) {
+            a->count[a->n] = c;
+            a->data[a->n++] = d;
+        }
+    }
+    fclose(f);
+    if (!ok)
+        arrays_free(a);
+    return ok;
+}
+
+static aic_onnx_model_t *load(const char *name) {
+    char path[4096];
+    snprintf(path, sizeof path, "%s/%s.onnx", g_dir, name);
+    aic_onnx_model_t *om = NULL;
+    aic_status st = aic_onnx_load(path, &om);
+    CHECK(st == AIC_OK);
+    return om;
+}
+
+/* Elements of one sample (shape[0] is the last batch's n, 0 before the first forward). */
+static int64_t per_sample(const aic_tensor *t) {
+    int64_t p = 1;
+    for (int i = 1; i < t->ndim; i++)
+        p *= t->shape[i];
+    return p;
+}
+
+/* Imports NAME.onnx, runs the stored inputs (batch of n), compares every output with numpy's. */
+static void run_model(const char *name, int n, int want_in, int want_out) {
+    aic_onnx_model_t *om = load(name);
+    if (!om)
+        return;
+    arrays a;
+    CHECK(read_arrays(name, &a));
+    aic_model_t *m = NULL;
+    aic_onnx_binding b;
+    aic_status st = aic_onnx_import(om, n + 1, &m, &b);
+    CHECK(st == AIC_OK);
+    if (st != AIC_OK) {
+        printf("%-12s -> %s: %s\n", name, aic_status_string(st), aic_last_error());
+        aic_onnx_free(om);
+        arrays_free(&a);
+        return;
+    }
+    CHECK(b.n_inputs == want_in);
+    CHECK(b.n_outputs == want_out);
+    CHECK(a.n == b.n_inputs + b.n_outputs);
+    int k = 0;
+    for (int i = 0; i < b.n_inputs && k < a.n; i++, k++) {
+        aic_tensor t;
+        CHECK(aic_model_value(m, b.inputs[i], &t) == AIC_OK);
+        int64_t per = per_sample(&t);
+        CHECK(per * n == a.count[k]);
+        if (per * n == a.count[k])
+            CHECK(aic_model_set_input(m, b.inputs[i], a.data[k], n) == AIC_OK);
+    }
+    aic_batch_info bi = {.n = n, .training = false};
+    CHECK(aic_model_forward(m, &bi, NULL) == AIC_OK);
+    double worst = 0;
+    for (int i = 0; i < b.n_outputs && k < a.n; i++, k++) {
+        aic_tensor t;
+        CHECK(aic_model_value(m, b.outputs[i], &t) == AIC_OK);
+        int64_t per = per_sample(&t);
+        CHECK(per * n == a.count[k]);
+        if (per * n != a.count[k])
+            continue;
+        const float *got = t.data;
+        int bad = 0;
+        for (int64_t j = 0; j < a.count[k]; j++) {
+            double want = a.data[k][j], err = fabs(got[j] - want) / fmax(1.0, fabs(want));
+            if (err > worst)
+                worst = err;
+            if (err > 1e-4 && bad++ < 3)
+                fprintf(stderr, "%s output '%s'[%lld]: got %.7g, want %.7g\n", name, b.output_names[i], (long long)j,
+                        got[j], want);
+        }
+        CHECK(bad == 0);
+    }
+    printf("%-12s -> ok: %d inputs, %d outputs, %d params, worst relative error %.2e\n", name, b.n_inputs,
+           b.n_outputs, aic_model_param_count(m), worst);
+    aic_model_destroy(m);
+    aic_onnx_free(om);
+    arrays_free(&a);
+}
+
+static void test_unsupported(void) {
+    aic_onnx_model_t *om = load("unsupported");
+    if (!om)
+        return;
+    aic_model_t *m = (aic_model_t *)1;
+    aic_onnx_binding b;
+    b.n_inputs = 99;
+    aic_status st = aic_onnx_import(om, 4, &m, &b);
+    const char *msg = aic_last_error();
+    printf("%-12s -> %s: %s\n", "unsupported", aic_status_string(st), msg);
+    CHECK(st == AIC_ERR_UNSUPPORTED);
+    CHECK(m == NULL);
+    CHECK(b.n_inputs == 0 && b.n_outputs == 0);
+    CHECK(strstr(msg, "node 'sm' (Softmax, opset 13): ") != NULL);
+    CHECK(strstr(msg, "node 'lrelu' (LeakyRelu, opset 13): ") != NULL);
+    CHECK(strstr(msg, "node 'padsconv' (Conv, opset 13): pads [0, 0, 1, 1] are not symmetric") != NULL);
+    CHECK(strstr(msg, "node 'badcat' (Concat, opset 13): ") != NULL);
+    CHECK(strstr(msg, "node 'gemm_ta' (Gemm, opset 13): ") != NULL);
+    CHECK(strstr(msg, "node 'addc' (Add, opset 13): ") != NULL);
+    CHECK(strstr(msg, ": 6 unsupported: ") != NULL);
+    CHECK(strstr(msg, "after_sm") == NULL); /* its input comes from an unsupported node */
+    CHECK(strstr(msg, "'fine'") == NULL);
+    CHECK(strstr(msg, "; ") != NULL);
+    aic_onnx_free(om);
+}
+
+static void test_args(void) {
+    aic_onnx_model_t *om = load("mlp");
+    if (!om)
+        return;
+    aic_model_t *m = (aic_model_t *)1;
+    CHECK(aic_onnx_import(NULL, 4, &m, NULL) == AIC_ERR_INVALID_ARG);
+    CHECK(m == NULL);
+    CHECK(aic_onnx_import(om, 0, &m, NULL) == AIC_ERR_INVALID_ARG);
+    CHECK(aic_onnx_import(om, 4, NULL, NULL) == AIC_ERR_INVALID_ARG);
+    /* A NULL binding is allowed; the model's output is the first graph output. */
+    CHECK(aic_onnx_import(om, 4, &m, NULL) == AIC_OK);
+    aic_tensor t;
+    CHECK(m && aic_model_output(m, &t) == AIC_OK && t.ndim == 2 && t.shape[1] == 5);
+    aic_model_destroy(m);
+    aic_onnx_free(om);
+}
+
+/* Every operator test model of ONNX itself (libonnx-testdata, when installed) imports or is refused as
+ * unsupported, with a message; nothing else (and no crash). Prints what imported. */
+static void test_onnx_testdata(void) {
+    const char *root = "/usr/share/libonnx-testdata/data/node";
+    DIR *d = opendir(root);
+    if (!d) {
+        printf("libonnx-testdata: %s not found, skipped\n", root);
+        return;
+    }
+    int imported = 0, refused = 0, other = 0;
+    struct dirent *e;
+    while ((e = readdir(d)) != NULL) {
+        if (e->d_name[0] == '.')
+            continue;
+        char path[4096];
+        snprintf(path, sizeof path, "%s/%s/model.onnx", root, e->d_name);
+        struct stat sb;
+        if (stat(path, &sb) != 0)
+            continue;
+        aic_onnx_model_t *om = NULL;
+        if (aic_onnx_load(path, &om) != AIC_OK)
+            continue; /* test_onnx_load reports these */
+        aic_model_t *m = NULL;
+        aic_onnx_binding b;
+        aic_status st = aic_onnx_import(om, 2, &m, &b);
+        const char *msg = aic_last_error();
+        if (st == AIC_OK && m) {
+            imported++;
+            printf("libonnx-testdata: imported %s\n", e->d_name);
+        } else if (st == AIC_ERR_UNSUPPORTED && m == NULL && msg[0]) {
+            refused++;
+        } else {
+            other++;
+            fprintf(stderr, "FAIL libonnx-testdata: %s: %s: %s\n", e->d_name, aic_status_string(st), msg);
+        }
+        aic_model_destroy(m);
+        aic_onnx_free(om);
+    }
+    closedir(d);
+    printf("libonnx-testdata: %d imported, %d refused as unsupported\n", imported, refused);
+    CHECK(imported > 0);
+    CHECK(other == 0);
+}
+
+int main(int argc, char **argv) {
+    if (argc != 2) {
+        fprintf(stderr, "usage: %s DIR\n", argv[0]);
+        return 2;
+    }
+    g_dir = argv[1];
+    run_model("mlp", 3, 1, 2);
+    run_model("cnn", 3, 1, 1);
+    run_model("branch", 3, 1, 3);
+    test_unsupported();
+    test_args();
+    test_onnx_testdata();
+    printf("%d passed, %d failed\n", g_pass, g_fail);
+    return g_fail ? 1 : 0;
+}

@@ -25,3 +25,20 @@ set_tests_properties(onnx_import_models PROPERTIES FIXTURES_SETUP onnx_import_mo
 
 add_test(NAME onnx_import COMMAND test_onnx_import ${CMAKE_CURRENT_BINARY_DIR}/onnx_import_models)
 set_tests_properties(onnx_import PROPERTIES FIXTURES_REQUIRED onnx_import_models LABELS unit)
+
+# onnx_conformance: every backend test case of libonnx-testdata (node, pytorch-converted,
+# pytorch-operator, simple) through `aicon onnx-test`, which imports each model, runs the forward pass
+# and compares with the expected outputs (rtol 1e-3, atol 1e-7). Cases the importer cannot run
+# (operators it lacks, non-float tensors) are skipped with the reason; any failure fails the test.
+set(AICON_ONNX_TESTDATA /usr/share/libonnx-testdata/data CACHE PATH "libonnx-testdata's data directory")
+add_test(NAME onnx_conformance
+  COMMAND aicon_cli onnx-test ${AICON_ONNX_TESTDATA}/node ${AICON_ONNX_TESTDATA}/pytorch-converted
+          ${AICON_ONNX_TESTDATA}/pytorch-operator ${AICON_ONNX_TESTDATA}/simple)
+set_tests_properties(onnx_conformance PROPERTIES LABELS unit TIMEOUT 600 ENVIRONMENT "${AICON_TEST_ENV}")
+
+# onnx_test_cli: onnx-test's usage errors (a directory that is no test case, a missing path) and a
+# FAIL line for a case whose expected output was altered.
+add_test(NAME onnx_test_cli
+  COMMAND bash ${CMAKE_CURRENT_SOURCE_DIR}/onnx/onnx_test_cli.sh $<TARGET_FILE:aicon_cli> ${AICON_PYTHON}
+          ${AICON_ONNX_TESTDATA})
+set_tests_properties(onnx_test_cli PROPERTIES LABELS unit TIMEOUT 120 ENVIRONMENT "${AICON_TEST_ENV}")

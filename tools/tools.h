@@ -15,5 +15,7 @@ aic_status aicon_builtin_model(const char *name, int ndim, const int64_t *shape,
 extern const char *const aicon_builtin_model_names;
 
 int aicon_train_main(int argc, char **argv);
+/* aicon onnx-test DIR...: the ONNX backend test cases under DIR against the importer. */
+int aicon_onnx_test_main(int argc, char **argv);
 
 #endif

@@ -1,0 +1,51 @@
+#!/usr/bin/env bash
+# aicon onnx-test on what is not a test case, and on a case whose expected output is wrong:
+#   onnx_test_cli.sh AICON PYTHON TESTDATA
+# A directory holding no model.onnx (nor any subdirectory with one) and a missing path are usage
+# errors (exit 2) with a message naming the path; a wrong expected output is a FAIL line naming the
+# output and the element, and exit 1; --help exits 0.
+set -euo pipefail
+AICON=$1 PY=$2 DATA=$3
+WORK=$(mktemp -d)
+trap 'rm -rf "$WORK"' EXIT
+fail() { echo "FAIL: $*" >&2; exit 1; }
+
+expect() { # WANT_RC TEXT ARGS...: aicon onnx-test ARGS exits WANT_RC and says TEXT (stdout or stderr)
+    local want=$1 text=$2 rc=0
+    shift 2
+    echo "+ aicon onnx-test $*"
+    timeout -k 5 60 "$AICON" onnx-test "$@" >"$WORK/out" 2>"$WORK/err" || rc=$?
+    cat "$WORK/out" "$WORK/err"
+    [ "$rc" -eq "$want" ] || fail "aicon onnx-test $* exited $rc, want $want"
+    grep -qF -- "$text" "$WORK/out" "$WORK/err" || fail "aicon onnx-test $* does not say '$text'"
+}
+
+mkdir -p "$WORK/empty/sub" && touch "$WORK/empty/file.txt"
+expect 2 "$WORK/empty is not an ONNX test case" "$WORK/empty"
+expect 2 "$WORK/missing: No such file or directory" "$WORK/missing"
+expect 2 "no test directory given"
+expect 2 "unknown option '--bogus'" --bogus "$WORK/empty"
+expect 0 "usage: aicon onnx-test" --help
+
+# A copy of Relu's test case whose expected output is off by 0.5 at element 7.
+cp -r "$DATA/node/test_relu" "$WORK/relu_wrong"
+"$PY" - "$WORK/relu_wrong/test_data_set_0/output_0.pb" <<'PYEOF'
+import sys
+import onnx
+from onnx import numpy_helper
+t = onnx.TensorProto()
+with open(sys.argv[1], "rb") as f:
+    t.ParseFromString(f.read())
+a = numpy_helper.to_array(t).copy()
+a.flat[7] += 0.5
+with open(sys.argv[1], "wb") as f:
+    f.write(numpy_helper.from_array(a, t.name).SerializeToString())
+PYEOF
+expect 1 "at index 7" "$WORK/relu_wrong"
+grep -qx "0 passed, 1 failed, 0 skipped" "$WORK/out" || fail "no '0 passed, 1 failed, 0 skipped' line"
+grep -q "^FAIL .*relu_wrong: output 'y' max abs err" "$WORK/out" || fail "the FAIL line does not name output 'y'"
+
+# The untouched case passes.
+expect 0 "PASS" "$DATA/node/test_relu"
+grep -qx "1 passed, 0 failed, 0 skipped" "$WORK/out" || fail "no '1 passed, 0 failed, 0 skipped' line"
+echo "PASS"

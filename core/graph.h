@@ -32,6 +32,11 @@ typedef enum {
     AIC_OP_CONCAT,
     AIC_OP_SOFTMAX_XENT,
     AIC_OP_MSE,
+    AIC_OP_SOFTMAX,
+    AIC_OP_LOG_SOFTMAX,
+    AIC_OP_LEAKY_RELU,
+    AIC_OP_CLIP,
+    AIC_OP_NLL,
     AIC_OP_KIND_COUNT
 } aic_op_kind;
 
@@ -74,7 +79,9 @@ typedef struct {
         aic_pool2d_dims pool;
         struct { float momentum, eps; } bn;
         float drop_p;
-        int axis;
+        int axis;                      /* concat, softmax, log_softmax: counted with the batch dim */
+        float alpha;                   /* leaky_relu */
+        struct { float lo, hi; } clip; /* clip */
     } attr;
     /* per-op memory kept from forward to backward: saved_per_sample * max_batch + saved_fixed floats */
     size_t saved_per_sample, saved_fixed, saved;

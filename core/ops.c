@@ -264,11 +264,16 @@ static void gap_bwd(aic_model_t *m, aic_op *op, int n) {
 
 /* ---- elementwise activations ------------------------------------------------------------------ */
 
+static aic_status unary_begin(aic_model_t *m, aic_op_kind kind, const char *name, aic_value x, aic_op **op) {
+    AIC_TRY(begin(m, kind, name, &x, 1, op));
+    if (val(m, x)->dtype != AIC_F32 || val(m, x)->scalar)
+        return aic_fail(AIC_ERR_SHAPE, "op '%s': input '%s' must be a float tensor", (*op)->name, val(m, x)->name);
+    return AIC_OK;
+}
+
 static aic_status unary_build(aic_model_t *m, aic_op_kind kind, const char *name, aic_value x, aic_value *out) {
     aic_op *op;
-    AIC_TRY(begin(m, kind, name, &x, 1, &op));
-    if (val(m, x)->dtype != AIC_F32 || val(m, x)->scalar)
-        return aic_fail(AIC_ERR_SHAPE, "op '%s': input '%s' must be a float tensor", op->name, val(m, x)->name);
+    AIC_TRY(unary_begin(m, kind, name, x, &op));
     return same_shape_output(m, op, x, out);
 }
 
@@ -296,6 +301,105 @@ static size_t rows_numel(aic_model_t *m, int v, int n) { return (size_t)n * (siz
 UNARY_GLUE(relu)
 UNARY_GLUE(sigmoid)
 UNARY_GLUE(tanh)
+
+/* ---- leaky_relu, clip: elementwise with an attribute; backward reads the forward input ---------- */
+
+aic_status aic_leaky_relu(aic_model_t *m, const char *name, aic_value x, float alpha, aic_value *out) {
+    aic_op *op;
+    AIC_TRY(unary_begin(m, AIC_OP_LEAKY_RELU, name, x, &op));
+    if (!isfinite(alpha))
+        return aic_fail(AIC_ERR_INVALID_ARG, "op '%s': alpha %g must be finite", op->name, alpha);
+    op->attr.alpha = alpha;
+    return same_shape_output(m, op, x, out);
+}
+
+static aic_status leaky_relu_fwd(aic_model_t *m, aic_op *op, const aic_batch_info *b) {
+    aic_leaky_relu_forward(aic_act(m, op->out), aic_act(m, op->in[0]), rows_numel(m, op->out, b->n), op->attr.alpha);
+    return AIC_OK;
+}
+
+static void leaky_relu_bwd(aic_model_t *m, aic_op *op, int n) {
+    float *dinp = aic_act_grad(m, op->in[0]);
+    if (dinp)
+        aic_leaky_relu_backward(dinp, aic_act_grad(m, op->out), aic_act(m, op->in[0]), rows_numel(m, op->out, n),
+                                op->attr.alpha);
+}
+
+aic_status aic_clip(aic_model_t *m, const char *name, aic_value x, float lo, float hi, aic_value *out) {
+    aic_op *op;
+    AIC_TRY(unary_begin(m, AIC_OP_CLIP, name, x, &op));
+    if (isnan(lo) || isnan(hi) || lo > hi || lo == INFINITY || hi == -INFINITY)
+        return aic_fail(AIC_ERR_INVALID_ARG, "op '%s': clip bounds [%g, %g] must satisfy lo <= hi", op->name, lo, hi);
+    op->attr.clip.lo = lo;
+    op->attr.clip.hi = hi;
+    return same_shape_output(m, op, x, out);
+}
+
+static aic_status clip_fwd(aic_model_t *m, aic_op *op, const aic_batch_info *b) {
+    aic_clip_forward(aic_act(m, op->out), aic_act(m, op->in[0]), rows_numel(m, op->out, b->n), op->attr.clip.lo,
+                     op->attr.clip.hi);
+    return AIC_OK;
+}
+
+static void clip_bwd(aic_model_t *m, aic_op *op, int n) {
+    float *dinp = aic_act_grad(m, op->in[0]);
+    if (dinp)
+        aic_clip_backward(dinp, aic_act_grad(m, op->out), aic_act(m, op->in[0]), rows_numel(m, op->out, n),
+                          op->attr.clip.lo, op->attr.clip.hi);
+}
+
+/* ---- softmax, log_softmax over one axis ---------------------------------------------------------- */
+
+static aic_status softmax_build(aic_model_t *m, aic_op_kind kind, const char *name, aic_value x, int axis,
+                                aic_value *out) {
+    aic_op *op;
+    AIC_TRY(begin(m, kind, name, &x, 1, &op));
+    const aic_value_info *v = val(m, x);
+    if (v->dtype != AIC_F32 || v->scalar || v->ndim < 1)
+        return aic_fail(AIC_ERR_SHAPE, "op '%s': input '%s' must be a float tensor N x ...", op->name, v->name);
+    if (axis < 1 || axis > v->ndim)
+        return aic_fail(AIC_ERR_SHAPE, "op '%s': axis %d outside 1..%d (axis 0 is the batch)", op->name, axis,
+                        v->ndim);
+    op->attr.axis = axis;
+    return same_shape_output(m, op, x, out);
+}
+
+aic_status aic_softmax(aic_model_t *m, const char *name, aic_value x, int axis, aic_value *out) {
+    return softmax_build(m, AIC_OP_SOFTMAX, name, x, axis, out);
+}
+aic_status aic_log_softmax(aic_model_t *m, const char *name, aic_value x, int axis, aic_value *out) {
+    return softmax_build(m, AIC_OP_LOG_SOFTMAX, name, x, axis, out);
+}
+
+/* The input as outer x K x inner: outer = n * dims before the axis, inner = dims after it. */
+static size_t softmax_layout(aic_model_t *m, aic_op *op, int n, int *K, size_t *inner) {
+    const aic_value_info *v = val(m, op->in[0]);
+    size_t outer = (size_t)n;
+    *inner = 1;
+    for (int i = 0; i < op->attr.axis - 1; i++)
+        outer *= (size_t)v->shape[i];
+    for (int i = op->attr.axis; i < v->ndim; i++)
+        *inner *= (size_t)v->shape[i];
+    *K = (int)v->shape[op->attr.axis - 1];
+    return outer;
+}
+
+#define SOFTMAX_GLUE(fn)                                                                                    \
+    static aic_status fn##_fwd(aic_model_t *m, aic_op *op, const aic_batch_info *b) {                      \
+        int K;                                                                                              \
+        size_t inner, outer = softmax_layout(m, op, b->n, &K, &inner);                                      \
+        aic_##fn##_forward(aic_act(m, op->out), aic_act(m, op->in[0]), outer, K, inner);                    \
+        return AIC_OK;                                                                                      \
+    }                                                                                                       \
+    static void fn##_bwd(aic_model_t *m, aic_op *op, int n) {                                               \
+        int K;                                                                                              \
+        size_t inner, outer = softmax_layout(m, op, n, &K, &inner);                                         \
+        float *dinp = aic_act_grad(m, op->in[0]);                                                           \
+        if (dinp)                                                                                           \
+            aic_##fn##_backward(dinp, aic_act_grad(m, op->out), aic_act(m, op->out), outer, K, inner);      \
+    }
+SOFTMAX_GLUE(softmax)
+SOFTMAX_GLUE(log_softmax)
 
 /* ---- batchnorm -------------------------------------------------------------------------------- */
 
@@ -524,26 +628,62 @@ static aic_status loss_output(aic_model_t *m, aic_op *op, aic_value *out) {
     return AIC_OK;
 }
 
-aic_status aic_softmax_cross_entropy(aic_model_t *m, const char *name, aic_value logits, aic_value labels,
-                                     aic_value *loss) {
-    int in[2] = {logits, labels};
+/* A classification loss over N x K scores and an aic_labels value (softmax_xent, nll). */
+static aic_status label_loss_build(aic_model_t *m, aic_op_kind kind, const char *name, aic_value scores,
+                                   aic_value labels, bool save_probs, const char *what, aic_value *loss) {
+    int in[2] = {scores, labels};
     aic_op *op;
-    AIC_TRY(begin(m, AIC_OP_SOFTMAX_XENT, name, in, 2, &op));
-    AIC_TRY(need_rank(m, op, logits, 1, "cross-entropy needs N x classes logits (use aic_flatten)"));
+    AIC_TRY(begin(m, kind, name, in, 2, &op));
+    AIC_TRY(need_rank(m, op, scores, 1, what));
     if (m->ops[val(m, labels)->producer].kind != AIC_OP_LABELS)
         return aic_fail(AIC_ERR_INVALID_ARG, "op '%s': '%s' is not a labels value (make it with aic_labels)",
                         op->name, val(m, labels)->name);
-    op->saved_per_sample = (size_t)val(m, logits)->shape[0]; /* softmax probabilities */
+    if (save_probs)
+        op->saved_per_sample = (size_t)val(m, scores)->shape[0]; /* softmax probabilities */
     return loss_output(m, op, loss);
+}
+
+/* The batch's labels, each checked to lie in [0, K). */
+static aic_status checked_labels(aic_model_t *m, aic_op *op, int n, int K, const int32_t **out) {
+    const int32_t *labels = (const int32_t *)aic_act(m, op->in[1]);
+    for (int i = 0; i < n; i++)
+        if (labels[i] < 0 || labels[i] >= K)
+            return aic_fail(AIC_ERR_INVALID_ARG, "op '%s': label %d of batch row %d is outside 0..%d", op->name,
+                            labels[i], i, K - 1);
+    *out = labels;
+    return AIC_OK;
+}
+
+aic_status aic_softmax_cross_entropy(aic_model_t *m, const char *name, aic_value logits, aic_value labels,
+                                     aic_value *loss) {
+    return label_loss_build(m, AIC_OP_SOFTMAX_XENT, name, logits, labels, true,
+                            "cross-entropy needs N x classes logits (use aic_flatten)", loss);
+}
+
+aic_status aic_nll_loss(aic_model_t *m, const char *name, aic_value logprobs, aic_value labels, aic_value *loss) {
+    return label_loss_build(m, AIC_OP_NLL, name, logprobs, labels, false,
+                            "NLL loss needs N x classes log-probabilities (use aic_log_softmax on axis 1)", loss);
+}
+
+static aic_status nll_fwd(aic_model_t *m, aic_op *op, const aic_batch_info *b) {
+    int K = (int)val(m, op->in[0])->shape[0];
+    const int32_t *labels = NULL;
+    AIC_TRY(checked_labels(m, op, b->n, K, &labels));
+    aic_act(m, op->out)[0] = aic_nll_forward(aic_act(m, op->in[0]), labels, b->n, K);
+    return AIC_OK;
+}
+
+static void nll_bwd(aic_model_t *m, aic_op *op, int n) {
+    float *dlp = aic_act_grad(m, op->in[0]);
+    if (dlp)
+        aic_nll_backward(dlp, (const int32_t *)aic_act(m, op->in[1]), n, (int)val(m, op->in[0])->shape[0],
+                         aic_act_grad(m, op->out)[0]);
 }
 
 static aic_status xent_fwd(aic_model_t *m, aic_op *op, const aic_batch_info *b) {
     int K = (int)val(m, op->in[0])->shape[0];
-    const int32_t *labels = (const int32_t *)aic_act(m, op->in[1]);
-    for (int i = 0; i < b->n; i++)
-        if (labels[i] < 0 || labels[i] >= K)
-            return aic_fail(AIC_ERR_INVALID_ARG, "op '%s': label %d of batch row %d is outside 0..%d", op->name,
-                            labels[i], i, K - 1);
+    const int32_t *labels = NULL;
+    AIC_TRY(checked_labels(m, op, b->n, K, &labels));
     aic_act(m, op->out)[0] =
         aic_softmax_xent_forward(m->saved_arena + op->saved, aic_act(m, op->in[0]), labels, b->n, K);
     return AIC_OK;
@@ -600,6 +740,11 @@ const aic_op_class aic_op_classes[AIC_OP_KIND_COUNT] = {
     [AIC_OP_CONCAT] = {"concat", concat_fwd, concat_bwd},
     [AIC_OP_SOFTMAX_XENT] = {"softmax_xent", xent_fwd, xent_bwd},
     [AIC_OP_MSE] = {"mse", mse_fwd, mse_bwd},
+    [AIC_OP_SOFTMAX] = {"softmax", softmax_fwd, softmax_bwd},
+    [AIC_OP_LOG_SOFTMAX] = {"log_softmax", log_softmax_fwd, log_softmax_bwd},
+    [AIC_OP_LEAKY_RELU] = {"leaky_relu", leaky_relu_fwd, leaky_relu_bwd},
+    [AIC_OP_CLIP] = {"clip", clip_fwd, clip_bwd},
+    [AIC_OP_NLL] = {"nll", nll_fwd, nll_bwd},
 };
 
 double aic_model_flops_per_sample(const aic_model_t *m) {

@@ -64,6 +64,26 @@ void aic_sigmoid_backward(float *dinp, const float *dout, const float *out, size
 void aic_tanh_forward(float *out, const float *inp, size_t n);
 void aic_tanh_backward(float *dinp, const float *dout, const float *out, size_t n);
 
+/* ---- softmax.c ---- */
+/* inp, out: outer x K x inner, softmax over K (stride inner): outer is the batch times the dims before
+ * the axis, inner the dims after it. Stable (max subtracted), sums in double. */
+void aic_softmax_forward(float *out, const float *inp, size_t outer, int K, size_t inner);
+/* dinp += y * (dy - sum_K(dy * y)); reads the forward OUTPUT y */
+void aic_softmax_backward(float *dinp, const float *dout, const float *out, size_t outer, int K, size_t inner);
+/* out = x - max - log(sum exp(x - max)) over K */
+void aic_log_softmax_forward(float *out, const float *inp, size_t outer, int K, size_t inner);
+/* dinp += dy - exp(y) * sum_K(dy); reads the forward OUTPUT y */
+void aic_log_softmax_backward(float *dinp, const float *dout, const float *out, size_t outer, int K,
+                              size_t inner);
+
+/* ---- leaky_relu.c, clip.c ---- */
+/* out, inp: n. Both backwards read the forward INPUT. leaky: y = x >= 0 ? x : alpha x; slope alpha
+ * at x == 0 (PyTorch). clip: y = min(max(x, lo), hi), gradient where lo <= x <= hi (torch.clamp). */
+void aic_leaky_relu_forward(float *out, const float *inp, size_t n, float alpha);
+void aic_leaky_relu_backward(float *dinp, const float *dout, const float *inp, size_t n, float alpha);
+void aic_clip_forward(float *out, const float *inp, size_t n, float lo, float hi);
+void aic_clip_backward(float *dinp, const float *dout, const float *inp, size_t n, float lo, float hi);
+
 /* ---- batchnorm.c ---- */
 /* inp, out: N x C x S. Training: normalize with the batch mean and biased variance; save mean and
  * 1/sqrt(var + eps) (C each) for backward; running_mean/var (C) <- (1-momentum) * running +
@@ -103,6 +123,13 @@ void aic_concat_backward(float *const *dinps, const float *dout, const size_t *i
 float aic_softmax_xent_forward(float *probs, const float *logits, const int32_t *labels, int N, int K);
 /* dlogits: N x K += dloss / N * (probs - onehot(labels)) */
 void aic_softmax_xent_backward(float *dlogits, const float *probs, const int32_t *labels, int N, int K, float dloss);
+
+/* ---- nll.c ---- */
+/* logprobs: N x K, labels: N in [0, K) (the caller checks). Mean over N of -logprobs[label], summed
+ * in double; 0 when N == 0. */
+float aic_nll_forward(const float *logprobs, const int32_t *labels, int N, int K);
+/* dlogprobs[i][label_i] -= dloss / N */
+void aic_nll_backward(float *dlogprobs, const int32_t *labels, int N, int K, float dloss);
 
 /* ---- mse.c ---- */
 /* mean over n elements of (pred - target)^2, summed in double */

@@ -381,6 +381,97 @@ static void test_mse(void) {
     free(c.pred), free(c.target), free(dp);
 }
 
+/* ---- softmax, log_softmax over outer x K x inner ---- */
+typedef struct {
+    void (*forward)(float *, const float *, size_t, int, size_t);
+    size_t outer, inner;
+    int K;
+    float *inp, *out, *dout;
+} smax_ctx;
+
+static double smax_loss(void *p) {
+    smax_ctx *c = p;
+    c->forward(c->out, c->inp, c->outer, c->K, c->inner);
+    return dot(c->dout, c->out, c->outer * (size_t)c->K * c->inner);
+}
+
+static void test_softmax(const char *name, void (*forward)(float *, const float *, size_t, int, size_t),
+                         void (*backward)(float *, const float *, const float *, size_t, int, size_t), size_t outer,
+                         int K, size_t inner) {
+    smax_ctx c = {.forward = forward, .outer = outer, .inner = inner, .K = K};
+    size_t n = outer * (size_t)K * inner;
+    c.inp = test_rand_buf(n, -2, 2);
+    c.out = test_alloc(n);
+    c.dout = test_rand_buf(n, -1, 1);
+    float *dinp = test_alloc(n);
+    smax_loss(&c); // backward reads the forward output
+    backward(dinp, c.dout, c.out, outer, K, inner);
+    check(name, "dinp", c.inp, n, dinp, smax_loss, &c, 1e-2);
+    free(c.inp), free(c.out), free(c.dout), free(dinp);
+}
+
+/* ---- leaky_relu, clip: backward reads the input; inputs kept > 2 EPS from the kinks ---- */
+typedef struct {
+    size_t n;
+    float a, b; // alpha, or lo and hi
+    int clip;
+    float *inp, *out, *dout;
+} kink_ctx;
+
+static double kink_loss(void *p) {
+    kink_ctx *c = p;
+    if (c->clip)
+        aic_clip_forward(c->out, c->inp, c->n, c->a, c->b);
+    else
+        aic_leaky_relu_forward(c->out, c->inp, c->n, c->a);
+    return dot(c->dout, c->out, c->n);
+}
+
+static void test_kink(const char *name, int clip, float a, float b) {
+    kink_ctx c = {.n = 40, .a = a, .b = b, .clip = clip};
+    c.inp = test_rand_buf(c.n, -1, 1);
+    const float kinks[2] = {clip ? a : 0.0f, clip ? b : 0.0f};
+    for (size_t i = 0; i < c.n; i++)
+        for (int k = 0; k < 2; k++)
+            if (fabsf(c.inp[i] - kinks[k]) < 3 * EPS)
+                c.inp[i] = kinks[k] + (c.inp[i] < kinks[k] ? -3 * EPS : 3 * EPS);
+    c.out = test_alloc(c.n);
+    c.dout = test_rand_buf(c.n, -1, 1);
+    float *dinp = test_alloc(c.n);
+    if (clip)
+        aic_clip_backward(dinp, c.dout, c.inp, c.n, a, b);
+    else
+        aic_leaky_relu_backward(dinp, c.dout, c.inp, c.n, a);
+    check(name, "dinp", c.inp, c.n, dinp, kink_loss, &c, 1e-3);
+    free(c.inp), free(c.out), free(c.dout), free(dinp);
+}
+
+/* ---- nll ---- */
+typedef struct {
+    int N, K;
+    float dloss;
+    float *logprobs;
+    int32_t *labels;
+} nll_ctx;
+
+static double nll_loss(void *p) {
+    nll_ctx *c = p;
+    return (double)c->dloss * aic_nll_forward(c->logprobs, c->labels, c->N, c->K);
+}
+
+static void test_nll(void) {
+    nll_ctx c = {.N = 5, .K = 4, .dloss = 0.9f};
+    size_t n = (size_t)c.N * c.K;
+    c.logprobs = test_rand_buf(n, -3, 0);
+    c.labels = malloc((size_t)c.N * sizeof(int32_t));
+    for (int i = 0; i < c.N; i++)
+        c.labels[i] = (int32_t)(test_urand() * c.K);
+    float *dl = test_alloc(n);
+    aic_nll_backward(dl, c.labels, c.N, c.K, c.dloss);
+    check("nll", "dlogprobs", c.logprobs, n, dl, nll_loss, &c, 1e-2);
+    free(c.logprobs), free(c.labels), free(dl);
+}
+
 int main(void) {
     test_dense();
     //        name                 N  C  H  W OC KH KW SH SW PH PW DH DW G
@@ -411,6 +502,16 @@ int main(void) {
     test_concat();
     test_softmax_xent();
     test_mse();
+    test_softmax("softmax last axis", aic_softmax_forward, aic_softmax_backward, 4, 6, 1);
+    test_softmax("softmax middle axis", aic_softmax_forward, aic_softmax_backward, 2, 5, 3);
+    test_softmax("log_softmax last axis", aic_log_softmax_forward, aic_log_softmax_backward, 4, 6, 1);
+    test_softmax("log_softmax mid axis", aic_log_softmax_forward, aic_log_softmax_backward, 2, 5, 3);
+    test_kink("leaky_relu a=0.1", 0, 0.1f, 0.0f);
+    test_kink("leaky_relu a=-0.5", 0, -0.5f, 0.0f);
+    test_kink("clip [-0.4, 0.5]", 1, -0.4f, 0.5f);
+    test_kink("clip [0, inf)", 1, 0.0f, INFINITY);
+    test_kink("clip (-inf, 0.3]", 1, -INFINITY, 0.3f);
+    test_nll();
     printf("%d passed, %d failed\n", n_pass, n_fail);
     return n_fail ? 1 : 0;
 }

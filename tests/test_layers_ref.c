@@ -136,12 +136,17 @@ static const int BN_N = 3, BN_C = 4, BN_S = 5; // batchnorm
 static const size_t EW = 37;                 // elementwise ops
 static const int XN = 4, XK = 7;             // softmax_xent
 static const size_t CAT_INNER[3] = {2, 1, 4}, CAT_OUTER = 3;
+static const size_t SM_OUTER = 2, SM_INNER = 3; // softmax over the middle of 2 x 5 x 3
+static const int SM_K = 5;
+#define SM_N (SM_OUTER * (size_t)SM_K * SM_INNER)
 
 enum { OP_DENSE, OP_CONV, OP_CONV1, OP_MAXPOOL, OP_AVGPOOL, OP_GAP, OP_RELU, OP_SIGMOID, OP_TANH, OP_BN,
-       OP_DROPOUT, OP_ADD, OP_CONCAT, OP_XENT, OP_MSE, OP_COUNT };
+       OP_DROPOUT, OP_ADD, OP_CONCAT, OP_XENT, OP_MSE, OP_SOFTMAX, OP_LOGSOFTMAX, OP_LEAKY, OP_CLIP, OP_NLL,
+       OP_COUNT };
 static const char *OP_NAME[OP_COUNT] = {"dense", "conv2d", "conv2d 1x1", "maxpool", "avgpool", "global_avgpool",
                                         "relu", "sigmoid", "tanh", "batchnorm", "dropout", "add", "concat",
-                                        "softmax_xent", "mse"};
+                                        "softmax_xent", "mse", "softmax", "log_softmax", "leaky_relu", "clip",
+                                        "nll"};
 
 static size_t conv_in(const aic_conv2d_dims *d) { return (size_t)d->N * d->C * d->H * d->W; }
 static size_t conv_w(const aic_conv2d_dims *d) { return (size_t)d->OC * (d->C / d->G) * d->KH * d->KW; }
@@ -162,7 +167,9 @@ static void grad_sizes(int op, size_t n[3]) {
     case OP_BN: n[0] = (size_t)BN_N * BN_C * BN_S, n[1] = n[2] = BN_C; break;
     case OP_ADD: n[0] = n[1] = EW; break;
     case OP_CONCAT: for (int i = 0; i < 3; i++) n[i] = CAT_OUTER * CAT_INNER[i]; break;
-    case OP_XENT: n[0] = (size_t)XN * XK; break;
+    case OP_XENT: case OP_NLL: n[0] = (size_t)XN * XK; break;
+    case OP_SOFTMAX: case OP_LOGSOFTMAX: n[0] = SM_N; break;
+    case OP_LEAKY: case OP_CLIP: n[0] = EW; break;
     }
 }
 
@@ -192,6 +199,11 @@ static size_t forward(int op, float *out) {
         memcpy(out + 1, PROBS, (size_t)XN * XK * sizeof(float));
         return 1 + (size_t)XN * XK;
     case OP_MSE: out[0] = aic_mse_forward(X, X2, EW); return 1;
+    case OP_SOFTMAX: aic_softmax_forward(out, X, SM_OUTER, SM_K, SM_INNER); return SM_N;
+    case OP_LOGSOFTMAX: aic_log_softmax_forward(out, X, SM_OUTER, SM_K, SM_INNER); return SM_N;
+    case OP_LEAKY: aic_leaky_relu_forward(out, X, EW, 0.2f); return EW;
+    case OP_CLIP: aic_clip_forward(out, X, EW, -0.3f, 0.4f); return EW;
+    case OP_NLL: out[0] = aic_nll_forward(X, LABELS, XN, XK); return 1;
     }
     return 0;
 }
@@ -216,6 +228,11 @@ static void backward(int op, float *const g[3], const float *out) {
     case OP_CONCAT: aic_concat_backward(g, DY, CAT_INNER, 3, CAT_OUTER); break;
     case OP_XENT: aic_softmax_xent_backward(g[0], PROBS, LABELS, XN, XK, 0.8f); break;
     case OP_MSE: aic_mse_backward(g[0], X, X2, EW, 0.8f); break;
+    case OP_SOFTMAX: aic_softmax_backward(g[0], DY, out, SM_OUTER, SM_K, SM_INNER); break;
+    case OP_LOGSOFTMAX: aic_log_softmax_backward(g[0], DY, out, SM_OUTER, SM_K, SM_INNER); break;
+    case OP_LEAKY: aic_leaky_relu_backward(g[0], DY, X, EW, 0.2f); break;
+    case OP_CLIP: aic_clip_backward(g[0], DY, X, EW, -0.3f, 0.4f); break;
+    case OP_NLL: aic_nll_backward(g[0], LABELS, XN, XK, 0.8f); break;
     }
 }
 
@@ -440,6 +457,90 @@ static void test_losses(void) {
     free(logits);
 }
 
+/* ---- softmax, log_softmax, leaky_relu, clip, nll against naive double loops ---- */
+
+static void test_new_ops(void) {
+    enum { O = 3, K = 4, I = 5, NE = O * K * I };
+    float *x = test_rand_buf(NE, -4, 4), y[NE], ly[NE];
+    double ref[NE], lref[NE];
+    for (int o = 0; o < O; o++)
+        for (int i = 0; i < I; i++) {
+            double z = 0;
+            for (int k = 0; k < K; k++)
+                z += exp(x[(o * K + k) * I + i]);
+            for (int k = 0; k < K; k++) {
+                ref[(o * K + k) * I + i] = exp(x[(o * K + k) * I + i]) / z;
+                lref[(o * K + k) * I + i] = x[(o * K + k) * I + i] - log(z);
+            }
+        }
+    aic_softmax_forward(y, x, O, K, I);
+    aic_log_softmax_forward(ly, x, O, K, I);
+    report_err("softmax (middle axis) vs naive", max_err(y, ref, NE), 1e-6);
+    report_err("log_softmax (middle axis) vs naive", max_err(ly, lref, NE), 1e-6);
+    // rows of the softmax sum to 1
+    double worst = 0;
+    for (int o = 0; o < O; o++)
+        for (int i = 0; i < I; i++) {
+            double t = 0;
+            for (int k = 0; k < K; k++)
+                t += y[(o * K + k) * I + i];
+            worst = fmax(worst, fabs(t - 1.0));
+        }
+    report_err("softmax sums to 1 along the axis", worst, 1e-6);
+
+    // huge inputs: no overflow; log_softmax stays finite where the softmax underflows to 0
+    float big[4] = {1000.0f, 0.0f, -1000.0f, 999.0f}, bs[4], bl[4];
+    aic_softmax_forward(bs, big, 1, 4, 1);
+    aic_log_softmax_forward(bl, big, 1, 4, 1);
+    double lse = 1000.0 + log(1.0 + exp(-1.0));
+    int ok = fabs(bs[0] - 1.0 / (1.0 + exp(-1.0))) < 1e-6 && bs[2] == 0.0f && isfinite(bl[2]) &&
+             fabs(bl[2] - (-1000.0 - lse)) < 1e-3 && fabs(bl[3] - (999.0 - lse)) < 1e-4;
+    report("softmax, log_softmax stable at |x| = 1000", ok, "");
+
+    // nll of log_softmax is softmax cross-entropy
+    enum { N = 4, C = 6 };
+    float *logits = test_rand_buf(N * C, -3, 3), lp[N * C], probs[N * C];
+    int32_t labels[N] = {5, 0, 3, 3};
+    aic_log_softmax_forward(lp, logits, N, C, 1);
+    double nref = 0;
+    for (int i = 0; i < N; i++)
+        nref -= (double)lp[i * C + labels[i]] / N;
+    float nll = aic_nll_forward(lp, labels, N, C);
+    report_err("nll vs naive", fabs(nll - nref) / (1 + fabs(nref)), 1e-6);
+    float xent = aic_softmax_xent_forward(probs, logits, labels, N, C);
+    report_err("nll(log_softmax) == softmax_xent", fabs(nll - xent) / (1 + fabs(xent)), 1e-6);
+    report("nll N == 0 gives 0", aic_nll_forward(lp, labels, 0, C) == 0.0f, "");
+    float dlp[N * C] = {0};
+    aic_nll_backward(dlp, labels, N, C, 2.0f);
+    ok = 1;
+    for (int i = 0; i < N * C; i++)
+        ok &= dlp[i] == (i % C == labels[i / C] ? -0.5f : 0.0f);
+    report("nll backward: -dloss/N at the label only", ok, "");
+
+    // leaky_relu: forward vs naive, slope from the input's sign (alpha at 0, as PyTorch)
+    float lx[5] = {-2.0f, -0.0f, 0.0f, 3.0f, NAN}, lo[5], ld[5] = {0}, ones[5] = {1, 1, 1, 1, 1};
+    aic_leaky_relu_forward(lo, lx, 5, 0.01f);
+    aic_leaky_relu_backward(ld, ones, lx, 5, 0.01f);
+    ok = lo[0] == -0.02f && lo[1] == 0.0f && lo[2] == 0.0f && lo[3] == 3.0f && isnan(lo[4]) && ld[0] == 0.01f &&
+         ld[2] == 0.01f && ld[3] == 1.0f;
+    report("leaky_relu: values, slope alpha at 0, NaN passes", ok, "");
+
+    // clip: torch.clamp semantics, gradient at the boundaries, NaN forward, infinite bounds
+    float cx[6] = {-1.0f, 0.0f, 3.0f, 6.0f, 7.0f, NAN}, co[6], cd[6] = {0}, c1[6] = {1, 1, 1, 1, 1, 1};
+    aic_clip_forward(co, cx, 6, 0.0f, 6.0f); // ReLU6
+    aic_clip_backward(cd, c1, cx, 6, 0.0f, 6.0f);
+    ok = co[0] == 0.0f && co[1] == 0.0f && co[2] == 3.0f && co[3] == 6.0f && co[4] == 6.0f && isnan(co[5]) &&
+         cd[0] == 0.0f && cd[1] == 1.0f && cd[2] == 1.0f && cd[3] == 1.0f && cd[4] == 0.0f && cd[5] == 0.0f;
+    report("clip [0, 6]: values, gradient 1 at lo and hi, NaN", ok, "");
+    float ix[3] = {-1e30f, 0.5f, 1e30f}, io[3];
+    aic_clip_forward(io, ix, 3, -INFINITY, 1.0f);
+    ok = io[0] == -1e30f && io[1] == 0.5f && io[2] == 1.0f;
+    aic_clip_forward(io, ix, 3, 0.0f, INFINITY);
+    ok &= io[0] == 0.0f && io[1] == 0.5f && io[2] == 1e30f;
+    report("clip with an infinite bound leaves that side open", ok, "");
+    free(x), free(logits);
+}
+
 int main(void) {
     test_rng = 0x2545F4914F6CDD1Dull;
     //            name                        N   C   H   W  OC KH KW SH SW PH PW DH DW G bias
@@ -470,6 +571,7 @@ int main(void) {
     test_batchnorm_semantics();
     test_dropout_semantics();
     test_losses();
+    test_new_ops();
     free(X), free(X2), free(Wt), free(Bs), free(DY);
     printf("%d passed, %d failed\n", n_pass, n_fail);
     return n_fail ? 1 : 0;

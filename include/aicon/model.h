@@ -69,6 +69,19 @@ aic_status aic_global_avgpool(aic_model_t *m, const char *name, aic_value x, aic
 aic_status aic_relu(aic_model_t *m, const char *name, aic_value x, aic_value *out);
 aic_status aic_sigmoid(aic_model_t *m, const char *name, aic_value x, aic_value *out);
 aic_status aic_tanh(aic_model_t *m, const char *name, aic_value x, aic_value *out);
+/* ONNX LeakyRelu: y = x for x >= 0, alpha * x below (ONNX's default alpha is 0.01; pass it). The
+ * gradient's slope is alpha at x == 0, as PyTorch. */
+aic_status aic_leaky_relu(aic_model_t *m, const char *name, aic_value x, float alpha, aic_value *out);
+/* ONNX Clip / torch.clamp: y = min(max(x, lo), hi), lo <= hi; lo may be -INFINITY, hi +INFINITY
+ * (ReLU6 is lo 0, hi 6). The gradient passes where lo <= x <= hi, boundaries included, as
+ * torch.clamp. NaN passes through. */
+aic_status aic_clip(aic_model_t *m, const char *name, aic_value x, float lo, float hi, aic_value *out);
+/* Softmax over one per-sample axis, counted with the batch dimension as ONNX does (1 <= axis <=
+ * rank - 1; the last axis is the usual choice). Numerically stable (the maximum is subtracted). */
+aic_status aic_softmax(aic_model_t *m, const char *name, aic_value x, int axis, aic_value *out);
+/* log(softmax(x)) over `axis` (as aic_softmax), computed stably as x - max - log(sum exp(x - max)).
+ * Pair with aic_nll_loss for a classifier whose graph ends in LogSoftmax. */
+aic_status aic_log_softmax(aic_model_t *m, const char *name, aic_value x, int axis, aic_value *out);
 
 /* Batch normalization over dim 1 (channels) of N x C x ... ; in training uses batch statistics and
  * updates running_mean/running_var as PyTorch does (unbiased variance, running = (1-momentum) *
@@ -92,6 +105,9 @@ aic_status aic_concat(aic_model_t *m, const char *name, int n, const aic_value *
 /* Numerically stable log-softmax + negative log-likelihood; logits N x K, labels int32 in [0, K). */
 aic_status aic_softmax_cross_entropy(aic_model_t *m, const char *name, aic_value logits, aic_value labels,
                                      aic_value *loss);
+/* Negative log-likelihood, as torch.nn.NLLLoss: mean over the batch of -logprobs[label]; logprobs
+ * N x K (e.g. from aic_log_softmax on axis 1), labels int32 in [0, K) (checked on every forward). */
+aic_status aic_nll_loss(aic_model_t *m, const char *name, aic_value logprobs, aic_value labels, aic_value *loss);
 /* mean over all elements of (pred - target)^2, as torch.nn.MSELoss. */
 aic_status aic_mse(aic_model_t *m, const char *name, aic_value pred, aic_value target, aic_value *loss);
 

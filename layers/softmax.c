@@ -1,0 +1,76 @@
+/* Softmax and log-softmax over one axis of a tensor viewed as outer x K x inner: element (o, k, i)
+ * lies at (o * K + k) * inner + i, so the K values of one softmax are `inner` floats apart. Both
+ * subtract the maximum before exp (no overflow) and sum in double in index order (reproducible). */
+#include "layers/layers.h"
+
+#include <math.h>
+
+void aic_softmax_forward(float *out, const float *inp, size_t outer, int K, size_t inner) {
+    // out, inp: outer x K x inner
+    for (size_t o = 0; o < outer; o++)
+        for (size_t i = 0; i < inner; i++) {
+            const float *x = inp + o * (size_t)K * inner + i; // K, stride inner
+            float *y = out + o * (size_t)K * inner + i;       // K, stride inner
+            float max = x[0];
+            for (int k = 1; k < K; k++)
+                if (x[(size_t)k * inner] > max)
+                    max = x[(size_t)k * inner];
+            double sum = 0.0;
+            for (int k = 0; k < K; k++) {
+                y[(size_t)k * inner] = expf(x[(size_t)k * inner] - max); // in (0, 1]
+                sum += y[(size_t)k * inner];
+            }
+            for (int k = 0; k < K; k++)
+                y[(size_t)k * inner] = (float)(y[(size_t)k * inner] / sum);
+        }
+}
+
+void aic_softmax_backward(float *dinp, const float *dout, const float *out, size_t outer, int K, size_t inner) {
+    // dinp, dout, out: outer x K x inner; dinp += y * (dy - sum_k dy * y)
+    for (size_t o = 0; o < outer; o++)
+        for (size_t i = 0; i < inner; i++) {
+            const size_t base = o * (size_t)K * inner + i;
+            double dot = 0.0;
+            for (int k = 0; k < K; k++)
+                dot += (double)dout[base + (size_t)k * inner] * out[base + (size_t)k * inner];
+            for (int k = 0; k < K; k++) {
+                const size_t e = base + (size_t)k * inner;
+                dinp[e] += (float)((double)out[e] * ((double)dout[e] - dot));
+            }
+        }
+}
+
+void aic_log_softmax_forward(float *out, const float *inp, size_t outer, int K, size_t inner) {
+    // out, inp: outer x K x inner; out = (x - max) - log(sum exp(x - max))
+    for (size_t o = 0; o < outer; o++)
+        for (size_t i = 0; i < inner; i++) {
+            const float *x = inp + o * (size_t)K * inner + i; // K, stride inner
+            float *y = out + o * (size_t)K * inner + i;       // K, stride inner
+            float max = x[0];
+            for (int k = 1; k < K; k++)
+                if (x[(size_t)k * inner] > max)
+                    max = x[(size_t)k * inner];
+            double sum = 0.0;
+            for (int k = 0; k < K; k++)
+                sum += expf(x[(size_t)k * inner] - max);
+            const double lse = log(sum); // sum >= 1: finite
+            for (int k = 0; k < K; k++)
+                y[(size_t)k * inner] = (float)((double)(x[(size_t)k * inner] - max) - lse);
+        }
+}
+
+void aic_log_softmax_backward(float *dinp, const float *dout, const float *out, size_t outer, int K,
+                              size_t inner) {
+    // dinp, dout, out: outer x K x inner; dinp += dy - exp(y) * sum_k dy
+    for (size_t o = 0; o < outer; o++)
+        for (size_t i = 0; i < inner; i++) {
+            const size_t base = o * (size_t)K * inner + i;
+            double sum = 0.0;
+            for (int k = 0; k < K; k++)
+                sum += dout[base + (size_t)k * inner];
+            for (int k = 0; k < K; k++) {
+                const size_t e = base + (size_t)k * inner;
+                dinp[e] += (float)((double)dout[e] - exp((double)out[e]) * sum);
+            }
+        }
+}

@@ -5,8 +5,8 @@
  * a Constant node's `value`, read by the op that uses it as weights, a bias or a shape), or nothing
  * aicon can run (made by an unsupported node; its users are skipped without a word). Unsupported
  * nodes are all collected, and the import then fails once with every one of them named. Weights are
- * copied into the model after aic_model_compile, from a list of copy jobs the builders left behind:
- * the parameters exist only once the model is compiled.
+ * copied into the model after aic_model_compile (aic_onnx_load_weights), from a list of copy jobs the
+ * builders left behind: the parameters exist only once the model is compiled.
  *
  * Nothing here trusts more than the loader checked: names resolve, there are no cycles and each
  * tensor holds as much data as its dims say; arities, attribute values and shapes are checked here. */
@@ -949,61 +949,49 @@ static aic_status bind_name(importer *im, char dst[AIC_MAX_NAME], const char *na
     return AIC_OK;
 }
 
-aic_status aic_onnx_import(const aic_onnx_model_t *om, int max_batch, aic_model_t **out, aic_onnx_binding *bind) {
-    if (out)
-        *out = NULL;
-    if (bind)
-        memset(bind, 0, sizeof *bind);
-    if (!om || !out)
-        return aic_fail(AIC_ERR_INVALID_ARG, "aic_onnx_import: model or out is NULL");
-    if (max_batch <= 0)
-        return aic_fail(AIC_ERR_INVALID_ARG, "aic_onnx_import: max_batch must be positive, got %d", max_batch);
-
-    importer im = {.om = om, .g = om->proto->graph};
-    const Onnx__GraphProto *g = im.g;
+/* Appends the graph to im->m and fills b (zeroed first); leaves the weight copy jobs in im. */
+static aic_status build_graph(importer *im, aic_onnx_binding *b) {
+    const Onnx__GraphProto *g = im->g;
     const char *gname = g->name && g->name[0] ? g->name : "onnx";
-    aic_onnx_binding local;
-    aic_onnx_binding *b = bind ? bind : &local;
     memset(b, 0, sizeof *b);
     size_t *order = NULL;
     aic_status st = AIC_OK;
     char who[600], opname[AIC_MAX_NAME];
 
-    AIC_TRY_GOTO(aic_model_create(&im.m, gname));
-    AIC_TRY_GOTO(index_names(&im));
+    AIC_TRY_GOTO(index_names(im));
     order = malloc((g->n_node ? g->n_node : 1) * sizeof *order);
     if (!order) {
         st = nomem();
         goto cleanup;
     }
-    AIC_TRY_GOTO(topo_order(&im, order));
+    AIC_TRY_GOTO(topo_order(im, order));
 
     /* Graph inputs. */
     for (size_t i = 0; i < g->n_input; i++) {
         const Onnx__ValueInfoProto *vi = g->input[i];
-        slot *s = table_get(&im.nt, vi->name);
+        slot *s = table_get(&im->nt, vi->name);
         if (s->kind == V_CONST)
             continue;
         int ndim = 0;
         int64_t shape[AIC_MAX_DIMS];
         snprintf(who, sizeof who, "graph input '%.400s'", vi->name);
-        st = input_shape(&im, vi, &ndim, shape);
+        st = input_shape(im, vi, &ndim, shape);
         if (st == AIC_OK) {
-            AIC_TRY_GOTO(unique_name(&im, vi->name, opname));
-            st = built(&im, aic_input(im.m, opname, ndim, shape, &s->v));
+            AIC_TRY_GOTO(unique_name(im, vi->name, opname));
+            st = built(im, aic_input(im->m, opname, ndim, shape, &s->v));
         }
         if (st == AIC_ERR_UNSUPPORTED) {
-            AIC_TRY_GOTO(note(&im, who, im.reason));
+            AIC_TRY_GOTO(note(im, who, im->reason));
             st = AIC_OK;
             continue;
         }
         AIC_TRY_GOTO(st);
         s->kind = V_ACT;
         if (b->n_inputs == AIC_ONNX_MAX_IO) {
-            AIC_TRY_GOTO(note(&im, who, "the graph has more inputs than aicon binds (16)"));
+            AIC_TRY_GOTO(note(im, who, "the graph has more inputs than aicon binds (16)"));
             continue;
         }
-        AIC_TRY_GOTO(bind_name(&im, b->input_names[b->n_inputs], vi->name, "input"));
+        AIC_TRY_GOTO(bind_name(im, b->input_names[b->n_inputs], vi->name, "input"));
         b->inputs[b->n_inputs++] = s->v;
     }
 
@@ -1014,7 +1002,7 @@ aic_status aic_onnx_import(const aic_onnx_model_t *om, int max_batch, aic_model_
         const char *op = n->op_type && n->op_type[0] ? n->op_type : "?";
         bool dead = false;
         for (size_t k = 0; k < n->n_input && !dead; k++) {
-            slot *s = n->input[k][0] ? table_get(&im.nt, n->input[k]) : NULL;
+            slot *s = n->input[k][0] ? table_get(&im->nt, n->input[k]) : NULL;
             dead = s && (s->kind == V_DEAD || s->kind == V_NONE);
         }
         if (!dead) {
@@ -1023,19 +1011,19 @@ aic_status aic_onnx_import(const aic_onnx_model_t *om, int max_batch, aic_model_
                 snprintf(base, sizeof base, "%s", n->name);
             else
                 snprintf(base, sizeof base, "%.60s_%zu", op, i);
-            AIC_TRY_GOTO(unique_name(&im, base, opname));
-            st = import_node(&im, n, opname);
+            AIC_TRY_GOTO(unique_name(im, base, opname));
+            st = import_node(im, n, opname);
             if (st == AIC_ERR_UNSUPPORTED) {
                 snprintf(who, sizeof who, "node '%.300s' (%.100s, opset %" PRId64 ")",
-                         n->name && n->name[0] ? n->name : opname, op, opset_of(&im, n->domain));
-                AIC_TRY_GOTO(note(&im, who, im.reason));
+                         n->name && n->name[0] ? n->name : opname, op, opset_of(im, n->domain));
+                AIC_TRY_GOTO(note(im, who, im->reason));
                 st = AIC_OK;
                 dead = true;
             }
             AIC_TRY_GOTO(st);
         }
         for (size_t o = 0; o < n->n_output; o++) {
-            slot *s = n->output[o][0] ? table_get(&im.nt, n->output[o]) : NULL;
+            slot *s = n->output[o][0] ? table_get(&im->nt, n->output[o]) : NULL;
             if (s && (dead || s->kind == V_NONE))
                 s->kind = V_DEAD;
         }
@@ -1044,46 +1032,112 @@ aic_status aic_onnx_import(const aic_onnx_model_t *om, int max_batch, aic_model_
     /* Graph outputs. */
     for (size_t i = 0; i < g->n_output; i++) {
         const char *name = g->output[i]->name;
-        slot *s = table_get(&im.nt, name);
+        slot *s = table_get(&im->nt, name);
         snprintf(who, sizeof who, "graph output '%.400s'", name);
         if (s->kind == V_DEAD)
             continue; /* its maker is already listed */
         if (s->kind != V_ACT) {
-            AIC_TRY_GOTO(note(&im, who, "a constant; aicon outputs are computed from the inputs"));
+            AIC_TRY_GOTO(note(im, who, "a constant; aicon outputs are computed from the inputs"));
             continue;
         }
         if (b->n_outputs == AIC_ONNX_MAX_IO) {
-            AIC_TRY_GOTO(note(&im, who, "the graph has more outputs than aicon binds (16)"));
+            AIC_TRY_GOTO(note(im, who, "the graph has more outputs than aicon binds (16)"));
             continue;
         }
-        AIC_TRY_GOTO(bind_name(&im, b->output_names[b->n_outputs], name, "output"));
+        AIC_TRY_GOTO(bind_name(im, b->output_names[b->n_outputs], name, "output"));
         b->outputs[b->n_outputs++] = s->v;
     }
-    if (im.n_bad == 0 && b->n_outputs == 0)
-        AIC_TRY_GOTO(note(&im, "the graph", "no output is computed from a graph input"));
+    if (im->n_bad == 0 && b->n_outputs == 0)
+        AIC_TRY_GOTO(note(im, "the graph", "no output is computed from a graph input"));
 
-    if (im.n_bad > 0) {
-        st = aic_fail(AIC_ERR_UNSUPPORTED, "ONNX graph '%s': %d unsupported: %s", gname, im.n_bad, im.msg);
+    if (im->n_bad > 0) {
+        st = aic_fail(AIC_ERR_UNSUPPORTED, "ONNX graph '%s': %d unsupported: %s", gname, im->n_bad, im->msg);
         goto cleanup;
     }
 
-    AIC_TRY_GOTO(aic_model_set_output(im.m, b->outputs[0]));
-    AIC_TRY_GOTO(aic_model_compile(im.m, max_batch, 0));
-    for (size_t j = 0; j < im.n_jobs; j++)
-        AIC_TRY_GOTO(run_job(&im, &im.jobs[j]));
+cleanup:
+    if (st != AIC_OK)
+        memset(b, 0, sizeof *b);
+    free(order);
+    return st;
+}
 
+static void importer_free(importer *im) {
+    free(im->nt.s);
+    free(im->jobs);
+    free(im->used);
+    free(im->msg);
+}
+
+const char *aic_onnx_output_op(const aic_onnx_model_t *om, size_t i) {
+    if (!om || i >= om->proto->graph->n_output)
+        return NULL;
+    const Onnx__GraphProto *g = om->proto->graph;
+    const char *name = g->output[i]->name;
+    for (size_t k = 0; k < g->n_node; k++)
+        for (size_t o = 0; o < g->node[k]->n_output; o++)
+            if (strcmp(g->node[k]->output[o], name) == 0)
+                return g->node[k]->op_type ? g->node[k]->op_type : "";
+    return NULL;
+}
+
+aic_status aic_onnx_build(const aic_onnx_model_t *om, aic_model_t *m, aic_onnx_binding *bind) {
+    if (bind)
+        memset(bind, 0, sizeof *bind);
+    if (!om || !m)
+        return aic_fail(AIC_ERR_INVALID_ARG, "aic_onnx_build: ONNX model or model is NULL");
+    importer im = {.om = om, .g = om->proto->graph, .m = m};
+    aic_onnx_binding local;
+    aic_status st = build_graph(&im, bind ? bind : &local);
+    importer_free(&im);
+    return st;
+}
+
+aic_status aic_onnx_load_weights(const aic_onnx_model_t *om, aic_model_t *m) {
+    if (!om || !m)
+        return aic_fail(AIC_ERR_INVALID_ARG, "aic_onnx_load_weights: ONNX model or model is NULL");
+    if (!m->compiled)
+        return aic_fail(AIC_ERR_STATE, "aic_onnx_load_weights: model '%s' is not compiled (call aic_model_compile first)", m->name);
+    /* The copy jobs come from building the graph again into a scratch model: the builders name
+     * parameters the same way every time, so the names match those aic_onnx_build gave m. */
+    importer im = {.om = om, .g = om->proto->graph};
+    aic_onnx_binding scratch_bind;
+    aic_status st = aic_model_create(&im.m, "onnx-weights");
+    if (st == AIC_OK)
+        st = build_graph(&im, &scratch_bind);
+    aic_model_destroy(im.m);
+    im.m = m;
+    for (size_t j = 0; st == AIC_OK && j < im.n_jobs; j++)
+        st = run_job(&im, &im.jobs[j]);
+    importer_free(&im);
+    return st;
+}
+
+aic_status aic_onnx_import(const aic_onnx_model_t *om, int max_batch, aic_model_t **out, aic_onnx_binding *bind) {
+    if (out)
+        *out = NULL;
+    if (bind)
+        memset(bind, 0, sizeof *bind);
+    if (!om || !out)
+        return aic_fail(AIC_ERR_INVALID_ARG, "aic_onnx_import: model or out is NULL");
+    if (max_batch <= 0)
+        return aic_fail(AIC_ERR_INVALID_ARG, "aic_onnx_import: max_batch must be positive, got %d", max_batch);
+    const Onnx__GraphProto *g = om->proto->graph;
+    aic_onnx_binding local;
+    aic_onnx_binding *b = bind ? bind : &local;
+    aic_model_t *m = NULL;
+    aic_status st = AIC_OK;
+    AIC_TRY_GOTO(aic_model_create(&m, g->name && g->name[0] ? g->name : "onnx"));
+    AIC_TRY_GOTO(aic_onnx_build(om, m, b));
+    AIC_TRY_GOTO(aic_model_set_output(m, b->outputs[0]));
+    AIC_TRY_GOTO(aic_model_compile(m, max_batch, 0));
+    AIC_TRY_GOTO(aic_onnx_load_weights(om, m));
 cleanup:
     if (st != AIC_OK) {
-        aic_model_destroy(im.m);
-        im.m = NULL;
-        if (bind)
-            memset(bind, 0, sizeof *bind);
+        aic_model_destroy(m);
+        m = NULL;
+        memset(b, 0, sizeof *b);
     }
-    *out = im.m;
-    free(order);
-    free(im.nt.s);
-    free(im.jobs);
-    free(im.used);
-    free(im.msg);
+    *out = m;
     return st;
 }

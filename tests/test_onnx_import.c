@@ -183,6 +183,38 @@ static void test_args(void) {
     aic_onnx_free(om);
 }
 
+/* aic_onnx_build appends to a model that already holds an op; aic_onnx_load_weights refuses an
+ * uncompiled model, then gives the compiled one the same weights aic_onnx_import does. */
+static void test_build_then_load_weights(void) {
+    aic_onnx_model_t *om = load("mlp");
+    if (!om)
+        return;
+    aic_model_t *ref = NULL, *m = NULL;
+    aic_onnx_binding rb, b;
+    aic_value labels;
+    CHECK(aic_onnx_import(om, 2, &ref, &rb) == AIC_OK);
+    CHECK(aic_model_create(&m, "appended") == AIC_OK);
+    CHECK(aic_labels(m, "aicon_label", &labels) == AIC_OK);
+    CHECK(aic_onnx_build(om, m, &b) == AIC_OK);
+    CHECK(b.n_inputs == rb.n_inputs && b.n_outputs == rb.n_outputs && b.n_outputs > 0);
+    CHECK(strcmp(b.input_names[0], rb.input_names[0]) == 0);
+    CHECK(aic_onnx_load_weights(om, m) == AIC_ERR_STATE);
+    CHECK(aic_model_set_output(m, b.outputs[0]) == AIC_OK);
+    CHECK(aic_model_compile(m, 2, 7) == AIC_OK);
+    CHECK(aic_onnx_load_weights(om, m) == AIC_OK);
+    size_t np = aic_model_num_params(m), nb = aic_model_num_buffers(m);
+    CHECK(np > 0 && np == aic_model_num_params(ref) && nb == aic_model_num_buffers(ref));
+    if (np > 0 && np == aic_model_num_params(ref))
+        CHECK(memcmp(aic_model_params(m), aic_model_params(ref), sizeof(float) * np) == 0);
+    if (nb > 0 && nb == aic_model_num_buffers(ref))
+        CHECK(memcmp(aic_model_buffers(m), aic_model_buffers(ref), sizeof(float) * nb) == 0);
+    CHECK(aic_onnx_build(NULL, m, &b) == AIC_ERR_INVALID_ARG && b.n_inputs == 0);
+    CHECK(aic_onnx_load_weights(om, NULL) == AIC_ERR_INVALID_ARG);
+    aic_model_destroy(m);
+    aic_model_destroy(ref);
+    aic_onnx_free(om);
+}
+
 /* Every operator test model of ONNX itself (libonnx-testdata, when installed) imports or is refused as
  * unsupported, with a message; nothing else (and no crash). Prints what imported. */
 static void test_onnx_testdata(void) {
@@ -238,6 +270,7 @@ int main(int argc, char **argv) {
     run_model("branch", 3, 1, 3);
     test_unsupported();
     test_args();
+    test_build_then_load_weights();
     test_onnx_testdata();
     printf("%d passed, %d failed\n", g_pass, g_fail);
     return g_fail ? 1 : 0;

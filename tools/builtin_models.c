@@ -1,8 +1,13 @@
-/* The built-in models, written with the public API exactly as a researcher would write their own. */
+/* The models aicon train builds: the built-in ones, written with the public API exactly as a
+ * researcher would write their own, and ONNX files. */
+#include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "aicon/aicon.h"
+#include "aicon/onnx.h"
 #include "core/error.h"
+#include "core/graph.h" /* per-sample shapes of the imported graph's values, before compile */
 #include "tools/tools.h"
 
 const char *const aicon_builtin_model_names = "mlp, lenet";
@@ -60,4 +65,121 @@ aic_status aicon_builtin_model(const char *name, int ndim, const int64_t *shape,
     io->input = x;
     *out = m;
     return AIC_OK;
+}
+
+/* ---- the model aicon train trains: a built-in one or an ONNX file ---------------------------- */
+
+bool aicon_model_is_onnx(const char *model) {
+    size_t n = strlen(model);
+    if (n > 5 && strcmp(model + n - 5, ".onnx") == 0)
+        return true;
+    struct stat sb;
+    return stat(model, &sb) == 0 && S_ISREG(sb.st_mode);
+}
+
+static void format_shape(char *buf, size_t size, int ndim, const int64_t *shape) {
+    size_t len = 0;
+    buf[0] = '\0';
+    for (int i = 0; i < ndim && len < size; i++)
+        len += (size_t)snprintf(buf + len, size - len, "%s%lld", i ? " x " : "", (long long)shape[i]);
+    if (ndim == 0)
+        snprintf(buf, size, "scalar");
+}
+
+/* Appends the ONNX graph of s->onnx to s->model, feeding the data to graph input `input_name` (NULL:
+ * the only one), with labels and a cross-entropy loss on the graph's single output. */
+static aic_status build_onnx(const char *path, const char *input_name, int ndim, const int64_t *shape, int classes,
+                             aicon_model_source *s) {
+    size_t n_out = aic_onnx_num_outputs(s->onnx);
+    if (n_out != 1)
+        return aic_fail(AIC_ERR_UNSUPPORTED,
+                        "--model %s: the graph has %zu outputs; aicon train needs exactly one (the logits)", path, n_out);
+    const char *last = aic_onnx_output_op(s->onnx, 0);
+    if (last && (strcmp(last, "Softmax") == 0 || strcmp(last, "LogSoftmax") == 0))
+        return aic_fail(AIC_ERR_UNSUPPORTED,
+                        "--model %s: the graph ends in %s; aicon train adds softmax cross-entropy itself, so export "
+                        "the model without its final %s (the graph output must be the logits)",
+                        path, last, last);
+    aic_onnx_binding b;
+    aic_status st = aic_onnx_build(s->onnx, s->model, &b);
+    if (st != AIC_OK)
+        return aic_fail_context(st, "--model %s: ", path);
+    char names[1024] = "";
+    size_t len = 0;
+    for (int i = 0; i < b.n_inputs && len < sizeof names; i++)
+        len += (size_t)snprintf(names + len, sizeof names - len, "%s'%s'", i ? ", " : "", b.input_names[i]);
+    int pick = -1;
+    if (input_name) {
+        for (int i = 0; i < b.n_inputs && pick < 0; i++)
+            if (strcmp(b.input_names[i], input_name) == 0)
+                pick = i;
+        if (pick < 0)
+            return aic_fail(AIC_ERR_INVALID_ARG, "--input %s: %s has no such graph input (its inputs: %s)", input_name,
+                            path, names);
+        if (b.n_inputs > 1)
+            return aic_fail(AIC_ERR_UNSUPPORTED,
+                            "--model %s: the graph has %d inputs (%s); aicon train feeds one, and the others would "
+                            "get no data",
+                            path, b.n_inputs, names);
+    } else if (b.n_inputs != 1) {
+        return aic_fail(AIC_ERR_INVALID_ARG, "--model %s: the graph has %d inputs (%s); pick the data's with --input NAME",
+                        path, b.n_inputs, names);
+    } else {
+        pick = 0;
+    }
+    const aic_value_info *in = &s->model->values[b.inputs[pick]];
+    if (in->ndim != ndim || memcmp(in->shape, shape, sizeof(int64_t) * (size_t)ndim) != 0) {
+        char want[128], have[128];
+        format_shape(want, sizeof want, in->ndim, in->shape);
+        format_shape(have, sizeof have, ndim, shape);
+        return aic_fail(AIC_ERR_SHAPE, "--model %s: graph input '%s' takes samples of shape %s; the data's are %s", path,
+                        b.input_names[pick], want, have);
+    }
+    const aic_value_info *out = &s->model->values[b.outputs[0]];
+    if (out->ndim != 1) {
+        char got[128];
+        format_shape(got, sizeof got, out->ndim, out->shape);
+        return aic_fail(AIC_ERR_SHAPE,
+                        "--model %s: graph output '%s' has per-sample shape %s; aicon train needs one logit per "
+                        "class (per-sample rank 1)",
+                        path, b.output_names[0], got);
+    }
+    if (out->shape[0] < classes)
+        return aic_fail(AIC_ERR_SHAPE, "--model %s: graph output '%s' has %lld logits, but the data has %d classes", path,
+                        b.output_names[0], (long long)out->shape[0], classes);
+    aic_value loss;
+    AIC_TRY(aic_labels(s->model, "aicon_label", &s->io.labels));
+    AIC_TRY(aic_softmax_cross_entropy(s->model, "aicon_loss", b.outputs[0], s->io.labels, &loss));
+    s->io.input = b.inputs[pick];
+    return AIC_OK;
+}
+
+aic_status aicon_model_build(const char *model, const char *input_name, int ndim, const int64_t *shape, int classes,
+                             aicon_model_source *out) {
+    memset(out, 0, sizeof *out);
+    if (!aicon_model_is_onnx(model)) {
+        if (input_name)
+            return aic_fail(AIC_ERR_INVALID_ARG, "--input goes with an ONNX --model; %s is a built-in model", model);
+        return aicon_builtin_model(model, ndim, shape, classes, &out->model, &out->io);
+    }
+    aic_status st = aic_onnx_load(model, &out->onnx);
+    if (st != AIC_OK)
+        return st;
+    const char *g = aic_onnx_graph_name(out->onnx);
+    st = aic_model_create(&out->model, g && g[0] ? g : "onnx");
+    if (st == AIC_OK)
+        st = build_onnx(model, input_name, ndim, shape, classes, out);
+    if (st != AIC_OK)
+        aicon_model_source_free(out);
+    return st;
+}
+
+aic_status aicon_model_load_weights(aicon_model_source *s) {
+    return s->onnx ? aic_onnx_load_weights(s->onnx, s->model) : AIC_OK;
+}
+
+void aicon_model_source_free(aicon_model_source *s) {
+    aic_model_destroy(s->model);
+    aic_onnx_free(s->onnx);
+    memset(s, 0, sizeof *s);
 }

@@ -3,7 +3,9 @@
 #define AICON_TOOLS_H
 
 #include <stdint.h>
+#include <stdbool.h>
 #include "aicon/aicon.h"
+#include "aicon/onnx.h"
 
 /* This process's rank as the launcher announces it (mpirun, srun), before MPI is initialized:
  * lets only one process print usage errors without starting MPI. */
@@ -13,6 +15,25 @@ int aicon_launcher_rank(void);
 aic_status aicon_builtin_model(const char *name, int ndim, const int64_t *shape, int classes, aic_model_t **out,
                                aic_io_values *io);
 extern const char *const aicon_builtin_model_names;
+
+/* The model aicon train trains. */
+typedef struct {
+    aic_model_t *model;     /* built, not yet compiled */
+    aic_io_values io;       /* the data input and the labels */
+    aic_onnx_model_t *onnx; /* an ONNX model: the file, whose weights aicon_model_load_weights copies in */
+} aicon_model_source;
+
+/* True when --model names an ONNX file: it ends in .onnx, or names an existing file. */
+bool aicon_model_is_onnx(const char *model);
+/* Build `model` for samples of the given shape and classes: a built-in model, or the ONNX file's
+ * graph (its data input `input_name`, NULL for the only one) with labels and softmax cross-entropy
+ * on its single output. Errors name the file. *out is empty after a failure. */
+aic_status aicon_model_build(const char *model, const char *input_name, int ndim, const int64_t *shape, int classes,
+                             aicon_model_source *out);
+/* After aic_model_compile: an ONNX model's weights from its file (a built-in model keeps its init). */
+aic_status aicon_model_load_weights(aicon_model_source *s);
+/* Destroys the model and frees the ONNX file's model; an empty source is a no-op. */
+void aicon_model_source_free(aicon_model_source *s);
 
 int aicon_train_main(int argc, char **argv);
 /* aicon onnx-test DIR...: the ONNX backend test cases under DIR against the importer. */

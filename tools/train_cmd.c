@@ -1,4 +1,4 @@
-/* aicon train: data-parallel training of a built-in model under mpirun. */
+/* aicon train: data-parallel training of a built-in or ONNX model under mpirun. */
 #include <cblas.h>
 #include <errno.h>
 #include <getopt.h>
@@ -20,7 +20,7 @@
 #define MAX_CLASSES 65536
 
 typedef struct {
-    const char *model, *data, *test_data, *checkpoint, *resume, *summary;
+    const char *model, *input, *data, *test_data, *checkpoint, *resume, *summary;
     int epochs, batch, threads;
     int64_t max_steps;
     uint64_t seed;
@@ -38,7 +38,10 @@ static void train_usage(FILE *out) {
             "per epoch and, on a terminal, a live progress line.\n"
             "\n"
             "model and data:\n"
-            "  --model NAME           built-in model: %s (default lenet)\n"
+            "  --model NAME|FILE      built-in model: %s (default lenet), or an ONNX file (a name ending\n"
+            "                         in .onnx, or an existing file): its graph, whose single output must be\n"
+            "                         the logits, trained with softmax cross-entropy from the file's weights\n"
+            "  --input NAME           the ONNX graph input the data feeds (default: the only one)\n"
             "  --data PATH            a directory of MNIST-layout IDX files (train-*, t10k-*, plain or .gz),\n"
             "                         or an HDF5 file with datasets x (N x ...) and y (N labels)\n"
             "                         (default " DEFAULT_DATA ")\n"
@@ -127,7 +130,7 @@ static bool parse_choice(const char *flag, const char *text, const char *const *
 enum {
     OPT_MODEL = 256, OPT_DATA, OPT_TEST_DATA, OPT_EPOCHS, OPT_BATCH, OPT_MAX_STEPS, OPT_OPTIMIZER, OPT_LR,
     OPT_MOMENTUM, OPT_NESTEROV, OPT_WD, OPT_SCHEDULE, OPT_STEP_SIZE, OPT_GAMMA, OPT_WARMUP, OPT_SCALE_LR, OPT_SEED,
-    OPT_THREADS, OPT_CHECKPOINT, OPT_RESUME, OPT_SUMMARY, OPT_QUIET, OPT_NORMALIZE, OPT_HELP
+    OPT_THREADS, OPT_CHECKPOINT, OPT_RESUME, OPT_SUMMARY, OPT_QUIET, OPT_NORMALIZE, OPT_HELP, OPT_INPUT
 };
 
 /* Returns 0 to go on, 1 after --help, 2 on a usage error. */
@@ -144,7 +147,8 @@ static int parse_args(int argc, char **argv, train_opts *o) {
         {"seed", required_argument, NULL, OPT_SEED},         {"threads", required_argument, NULL, OPT_THREADS},
         {"checkpoint", required_argument, NULL, OPT_CHECKPOINT}, {"resume", required_argument, NULL, OPT_RESUME},
         {"summary", required_argument, NULL, OPT_SUMMARY},   {"quiet", no_argument, NULL, OPT_QUIET},
-        {"normalize", required_argument, NULL, OPT_NORMALIZE}, {"help", no_argument, NULL, OPT_HELP},               {NULL, 0, NULL, 0},
+        {"normalize", required_argument, NULL, OPT_NORMALIZE}, {"help", no_argument, NULL, OPT_HELP},
+        {"input", required_argument, NULL, OPT_INPUT},         {NULL, 0, NULL, 0},
     };
     static const char *const optimizers[] = {"sgd", "adam", "adamw"};
     static const char *const schedules[] = {"constant", "step", "cosine"};
@@ -164,6 +168,7 @@ static int parse_args(int argc, char **argv, train_opts *o) {
         bool ok = true;
         switch (c) {
         case OPT_MODEL: o->model = optarg; break;
+        case OPT_INPUT: o->input = optarg; break;
         case OPT_DATA: o->data = optarg; break;
         case OPT_TEST_DATA: o->test_data = optarg; break;
         case OPT_EPOCHS: ok = parse_int("--epochs", optarg, 1, 1000000, &o->epochs); break;
@@ -237,6 +242,7 @@ static int parse_args(int argc, char **argv, train_opts *o) {
 typedef struct {
     aic_comm_t *comm;
     int rank, world;
+    aicon_model_source src; /* owns the model */
     aic_model_t *model;
     aic_io_values io;
     aic_optim_t *optim;
@@ -474,8 +480,11 @@ static int train(const train_opts *o, run_state *r) {
     int classes = aic_dataset_num_classes(r->train);
     if (r->test && aic_dataset_num_classes(r->test) > classes)
         classes = aic_dataset_num_classes(r->test);
-    AGREE_OR_FAIL(r, aicon_builtin_model(o->model, ndim, shape, classes, &r->model, &r->io));
+    AGREE_OR_FAIL(r, aicon_model_build(o->model, o->input, ndim, shape, classes, &r->src));
+    r->model = r->src.model;
+    r->io = r->src.io;
     AGREE_OR_FAIL(r, aic_model_compile(r->model, o->batch, o->seed));
+    AGREE_OR_FAIL(r, aicon_model_load_weights(&r->src)); /* an ONNX file's own weights, not the seed's */
     AGREE_OR_FAIL(r, aic_optim_create(&r->optim, r->model, &o->optim));
     if (o->resume) /* rank 0 reads; the others receive it, so only rank 0 needs the file */
         AGREE_OR_FAIL(r, r->rank == 0 ? aic_checkpoint_load(o->resume, r->model, r->optim, &st) : AIC_OK);
@@ -638,7 +647,7 @@ int aicon_train_main(int argc, char **argv) {
     free(r.idx);
     aic_sampler_destroy(r.sampler);
     aic_optim_destroy(r.optim);
-    aic_model_destroy(r.model);
+    aicon_model_source_free(&r.src);
     aic_dataset_destroy(r.train);
     aic_dataset_destroy(r.test);
     aic_comm_destroy(r.comm);

@@ -1,4 +1,4 @@
-/* ONNX models: reading and validating a .onnx file (no operator mapping yet).
+/* ONNX models: reading and validating a .onnx file, and importing its graph as an aicon model.
  *
  * A model is loaded whole and checked before it is handed back: the protobuf parses, there is a
  * graph, every initializer and every tensor-valued node attribute (Constant's `value`) has
@@ -71,10 +71,30 @@ typedef struct {
     aic_value outputs[AIC_ONNX_MAX_IO];
 } aic_onnx_binding;
 
-/* Build and compile (for batches up to max_batch, seed 0) an aicon model computing the ONNX graph's
- * forward pass. Fails with AIC_ERR_UNSUPPORTED and one message listing every node aicon cannot run
- * (name, op type, opset, and why); *out is NULL then. */
+/* Append the ONNX graph's forward pass to m, which must not be compiled yet (it may already hold
+ * other ops, whose names must not clash with the graph's inputs and nodes). bind (may be NULL)
+ * receives the model values of the graph's inputs and outputs. Nothing is compiled and no weight is
+ * copied: the caller may add more ops (labels, a loss), then aic_model_compile and
+ * aic_onnx_load_weights. The model output is not set (aic_model_set_output). Fails with
+ * AIC_ERR_UNSUPPORTED and one message listing every node aicon cannot run (name, op type, opset, and
+ * why); after any failure m holds part of the graph and should be destroyed, and *bind is zeroed. */
+aic_status aic_onnx_build(const aic_onnx_model_t *om, aic_model_t *m, aic_onnx_binding *bind);
+
+/* Copy the graph's initializers into the parameters and buffers of m: a model that aic_onnx_build
+ * built from the same om and that has since been compiled (its own initialization is overwritten;
+ * parameters of ops added outside the graph are left as they are). AIC_ERR_STATE when m is not
+ * compiled; an error naming the parameter when m does not hold what the graph builds. */
+aic_status aic_onnx_load_weights(const aic_onnx_model_t *om, aic_model_t *m);
+
+/* aic_model_create + aic_onnx_build + aic_model_set_output(the first graph output) +
+ * aic_model_compile (for batches up to max_batch, seed 0) + aic_onnx_load_weights: an aicon model
+ * computing the ONNX graph's forward pass, with the file's weights. Errors as aic_onnx_build's;
+ * *out is NULL (and *bind zeroed) after any failure. */
 aic_status aic_onnx_import(const aic_onnx_model_t *om, int max_batch, aic_model_t **out, aic_onnx_binding *bind);
+
+/* Op type of the node that makes graph output i (owned by the model); NULL when i is out of range
+ * or the output is a graph input or an initializer. */
+const char *aic_onnx_output_op(const aic_onnx_model_t *om, size_t i);
 
 /* ---- tensor files (the backend test data: test_data_set_N/input_K.pb) ------------------------- */
 

@@ -1,0 +1,95 @@
+#!/usr/bin/env bash
+# `aicon train --model FILE.onnx`: a PyTorch MLP exported to ONNX (Debian's python3-torch) trains
+# data-parallel to a useful accuracy, starts from the file's weights (not from aicon's own init),
+# and bad files fail with a message naming the file and the problem on every rank.
+set -euo pipefail
+. "$(dirname "$0")/common.sh"
+LIMIT=10 # seconds a bad model may take to be refused
+
+# The MLP (Flatten, Linear 784-64, ReLU, Linear 64-10) and a few broken variants.
+"${PY[@]}" - "$WORK" <<'PYEOF'
+import sys
+import warnings
+
+import torch
+
+warnings.filterwarnings("ignore")
+out = sys.argv[1]
+torch.manual_seed(0)
+
+
+def export(model, path, shape=(1, 1, 28, 28)):
+    model.eval()
+    torch.onnx.export(model, torch.zeros(*shape), path, opset_version=13, do_constant_folding=True,
+                      input_names=["image"], output_names=["logits"],
+                      dynamic_axes={"image": {0: "batch"}, "logits": {0: "batch"}})
+
+
+mlp = torch.nn.Sequential(torch.nn.Flatten(), torch.nn.Linear(784, 64), torch.nn.ReLU(), torch.nn.Linear(64, 10))
+export(mlp, f"{out}/mlp.onnx")
+export(torch.nn.Sequential(*mlp, torch.nn.LogSoftmax(dim=1)), f"{out}/logsoftmax.onnx")
+export(torch.nn.Sequential(mlp[0], mlp[1], torch.nn.LeakyReLU(), mlp[3]), f"{out}/leaky.onnx")
+export(torch.nn.Sequential(mlp[1], mlp[2], mlp[3]), f"{out}/flat.onnx", shape=(1, 784))
+PYEOF
+head -c 1000 "$WORK/mlp.onnx" >"$WORK/truncated.onnx"
+
+# 1. Two ranks, two epochs of the 2048-sample fixture: far better than chance (0.1).
+aicon_np 2 train train --model "$WORK/mlp.onnx" --data "$DATA/train.h5" --test-data "$DATA/test.h5" --epochs 2 \
+    --batch 32 --seed 5 --summary "$WORK/train.json"
+acc=$(json_field "$WORK/train.json" test_accuracy)
+echo "ONNX MLP, 2 ranks, 2 epochs: test accuracy $acc"
+"${PY[@]}" -c 'import sys; sys.exit(0 if float(sys.argv[1]) > 0.6 else 1)' "$acc" ||
+    fail "test accuracy $acc after 2 epochs is not above 0.6"
+
+# 2. Training starts from the file's weights: one step at --lr 0 leaves every parameter equal,
+# bit for bit, to its ONNX initializer.
+aicon_np 1 lr0 train --model "$WORK/mlp.onnx" --data "$DATA/train200.h5" --batch 32 --max-steps 1 --lr 0 \
+    --checkpoint "$WORK/lr0.h5"
+"${PY[@]}" - "$WORK/mlp.onnx" "$WORK/lr0.h5" <<'PYEOF'
+import sys
+
+import h5py
+import numpy as np
+import onnx
+from onnx import numpy_helper
+
+inits = {t.name: numpy_helper.to_array(t) for t in onnx.load(sys.argv[1]).graph.initializer}
+params = {}
+with h5py.File(sys.argv[2], "r") as f:
+    f["params"].visititems(lambda name, d: params.__setitem__(name, d[()]) if isinstance(d, h5py.Dataset) else None)
+print("ONNX initializers:", {k: v.shape for k, v in inits.items()})
+print("checkpoint params:", {k: v.shape for k, v in params.items()})
+assert len(inits) == 4 and len(params) == 4, "expected 4 initializers and 4 parameters"
+left = dict(params)
+for name, want in inits.items():
+    match = [k for k, v in left.items() if v.shape == want.shape and v.dtype == want.dtype
+             and v.tobytes() == want.tobytes()]
+    assert match, f"no checkpoint parameter equals ONNX initializer {name} {want.shape} bitwise"
+    print(f"ok   {name} == checkpoint {match[0]}")
+    del left[match[0]]
+PYEOF
+
+# 3. Bad models: every rank exits non-zero within LIMIT s, and stderr names the file and the problem.
+# refused NAME MODEL PATTERN [ARGS...]
+refused() {
+    local name=$1 model=$2 pattern=$3 rc=0 t0 t1
+    shift 3
+    echo "+ mpirun -np 2 aicon train --model $model $*"
+    t0=$(date +%s)
+    timeout -k 5 "$RUN_TIMEOUT" "${MPIRUN[@]}" -np 2 "$AICON" train --model "$model" --data "$DATA/train200.h5" \
+        --batch 32 --max-steps 2 "$@" >"$WORK/$name.out" 2>"$WORK/$name.err" || rc=$?
+    t1=$(date +%s)
+    cat "$WORK/$name.err"
+    [ $rc -ne 0 ] || fail "$name: aicon exited 0"
+    [ $((t1 - t0)) -le $LIMIT ] || fail "$name: took $((t1 - t0)) s to fail (limit $LIMIT s)"
+    grep -q -- "$model" "$WORK/$name.err" || fail "$name: stderr does not name $model"
+    grep -Eqi -- "$pattern" "$WORK/$name.err" || fail "$name: stderr does not match '$pattern'"
+}
+refused truncated "$WORK/truncated.onnx" 'truncat|pars|not an ONNX|malformed|invalid'
+grep -q "\[rank 1\].*truncated.onnx" "$WORK/truncated.err" || fail "truncated: rank 1 does not name the file"
+refused leaky "$WORK/leaky.onnx" 'LeakyRelu'
+refused logsoftmax "$WORK/logsoftmax.onnx" 'LogSoftmax.*logits'
+refused shape "$WORK/flat.onnx" '784.*1 x 28 x 28'
+refused input "$WORK/mlp.onnx" "no such graph input.*'image'" --input pixels
+assert_no_leftover_processes
+echo "PASS"

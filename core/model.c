@@ -466,6 +466,9 @@ aic_status aic_model_arch_hash(const aic_model_t *m, uint8_t out[32]) {
         for (int k = 0; k < op->n_in && len < (int)sizeof line; k++)
             len += snprintf(line + len, sizeof line - (size_t)len, " %d", op->in[k]);
         EVP_DigestUpdate(ctx, line, strlen(line));
+        /* Attributes (kernel, stride, slope, bounds, ...) too: ops are zeroed when made, so the
+         * union's unused bytes are zero and the digest is stable. */
+        EVP_DigestUpdate(ctx, &op->attr, sizeof op->attr);
         if (op->out >= 0) {
             const aic_value_info *v = &m->values[op->out];
             EVP_DigestUpdate(ctx, v->shape, sizeof(int64_t) * (size_t)v->ndim);

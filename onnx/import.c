@@ -588,6 +588,31 @@ static aic_status op_unary(importer *im, const Onnx__NodeProto *n, const char *n
     return AIC_OK;
 }
 
+/* LogSoftmax over one per-sample axis. Before opset 13 the op flattened the axes from `axis` on
+ * (default 1), which is the same only when `axis` is the last one. */
+static aic_status op_log_softmax(importer *im, const Onnx__NodeProto *n, const char *name) {
+    static const char *const known[] = {"axis", NULL};
+    AIC_TRY(check_attrs(im, n, known));
+    AIC_TRY(outputs_at_most(im, n, 1, "the op has one output"));
+    aic_value x, y;
+    const aic_value_info *xi;
+    AIC_TRY(act_in(im, n, 0, &x, &xi));
+    const int64_t rank = xi->ndim + 1, opset = opset_of(im, n->domain);
+    int64_t axis = attr_int(n, "axis", opset >= 13 ? -1 : 1);
+    if (axis < -rank || axis >= rank)
+        return unsupported(im, "axis %" PRId64 " is out of range for rank %" PRId64, axis, rank);
+    if (axis < 0)
+        axis += rank;
+    if (axis == 0)
+        return unsupported(im, "axis 0 is the batch; aicon normalizes over a per-sample axis");
+    if (opset < 13 && axis != rank - 1)
+        return unsupported(im, "before opset 13 LogSoftmax on axis %" PRId64 " of rank %" PRId64
+                               " flattens the axes after it; aicon runs only the last axis there", axis, rank);
+    AIC_TRY(built(im, aic_log_softmax(im->m, name, x, (int)axis, &y)));
+    set_act(im, n, y);
+    return AIC_OK;
+}
+
 static aic_status op_dropout(importer *im, const Onnx__NodeProto *n, const char *name) {
     static const char *const known[] = {"ratio", "seed", "is_test", NULL};
     AIC_TRY(check_attrs(im, n, known));
@@ -777,6 +802,7 @@ static aic_status import_node(importer *im, const Onnx__NodeProto *n, const char
     if (strcmp(op, "Sigmoid") == 0) return op_unary(im, n, name, aic_sigmoid);
     if (strcmp(op, "Tanh") == 0) return op_unary(im, n, name, aic_tanh);
     if (strcmp(op, "Dropout") == 0) return op_dropout(im, n, name);
+    if (strcmp(op, "LogSoftmax") == 0) return op_log_softmax(im, n, name);
     if (strcmp(op, "Identity") == 0) return op_identity(im, n, name);
     if (strcmp(op, "Flatten") == 0) return op_flatten(im, n, name);
     if (strcmp(op, "Reshape") == 0) return op_reshape(im, n, name);

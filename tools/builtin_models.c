@@ -87,7 +87,8 @@ static void format_shape(char *buf, size_t size, int ndim, const int64_t *shape)
 }
 
 /* Appends the ONNX graph of s->onnx to s->model, feeding the data to graph input `input_name` (NULL:
- * the only one), with labels and a cross-entropy loss on the graph's single output. */
+ * the only one), with labels and a cross-entropy loss on the graph's single output: softmax
+ * cross-entropy on logits, or the negative log-likelihood when the graph ends in LogSoftmax. */
 static aic_status build_onnx(const char *path, const char *input_name, int ndim, const int64_t *shape, int classes,
                              aicon_model_source *s) {
     size_t n_out = aic_onnx_num_outputs(s->onnx);
@@ -95,11 +96,12 @@ static aic_status build_onnx(const char *path, const char *input_name, int ndim,
         return aic_fail(AIC_ERR_UNSUPPORTED,
                         "--model %s: the graph has %zu outputs; aicon train needs exactly one (the logits)", path, n_out);
     const char *last = aic_onnx_output_op(s->onnx, 0);
-    if (last && (strcmp(last, "Softmax") == 0 || strcmp(last, "LogSoftmax") == 0))
+    const bool log_probs = last && strcmp(last, "LogSoftmax") == 0;
+    if (last && strcmp(last, "Softmax") == 0)
         return aic_fail(AIC_ERR_UNSUPPORTED,
-                        "--model %s: the graph ends in %s; aicon train adds softmax cross-entropy itself, so export "
-                        "the model without its final %s (the graph output must be the logits)",
-                        path, last, last);
+                        "--model %s: the graph ends in Softmax, whose probabilities make a poor training loss; export "
+                        "the logits (drop the final Softmax) or log-probabilities (LogSoftmax)",
+                        path);
     aic_onnx_binding b;
     aic_status st = aic_onnx_build(s->onnx, s->model, &b);
     if (st != AIC_OK)
@@ -149,7 +151,10 @@ static aic_status build_onnx(const char *path, const char *input_name, int ndim,
                         b.output_names[0], (long long)out->shape[0], classes);
     aic_value loss;
     AIC_TRY(aic_labels(s->model, "aicon_label", &s->io.labels));
-    AIC_TRY(aic_softmax_cross_entropy(s->model, "aicon_loss", b.outputs[0], s->io.labels, &loss));
+    if (log_probs) /* the graph already normalized: only the negative log-likelihood is left */
+        AIC_TRY(aic_nll_loss(s->model, "aicon_loss", b.outputs[0], s->io.labels, &loss));
+    else
+        AIC_TRY(aic_softmax_cross_entropy(s->model, "aicon_loss", b.outputs[0], s->io.labels, &loss));
     s->io.input = b.inputs[pick];
     return AIC_OK;
 }

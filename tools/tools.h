@@ -27,7 +27,8 @@ typedef struct {
 bool aicon_model_is_onnx(const char *model);
 /* Build `model` for samples of the given shape and classes: a built-in model, or the ONNX file's
  * graph (its data input `input_name`, NULL for the only one) with labels and softmax cross-entropy
- * on its single output. Errors name the file. *out is empty after a failure. */
+ * on its single output (negative log-likelihood when the graph ends in LogSoftmax; a final Softmax
+ * is refused). Errors name the file. *out is empty after a failure. */
 aic_status aicon_model_build(const char *model, const char *input_name, int ndim, const int64_t *shape, int classes,
                              aicon_model_source *out);
 /* After aic_model_compile: an ONNX model's weights from its file (a built-in model keeps its init). */

@@ -28,6 +28,7 @@ def export(model, path, shape=(1, 1, 28, 28)):
 mlp = torch.nn.Sequential(torch.nn.Flatten(), torch.nn.Linear(784, 64), torch.nn.ReLU(), torch.nn.Linear(64, 10))
 export(mlp, f"{out}/mlp.onnx")
 export(torch.nn.Sequential(*mlp, torch.nn.LogSoftmax(dim=1)), f"{out}/logsoftmax.onnx")
+export(torch.nn.Sequential(*mlp, torch.nn.Softmax(dim=1)), f"{out}/softmax.onnx")
 export(torch.nn.Sequential(mlp[0], mlp[1], torch.nn.LeakyReLU(), mlp[3]), f"{out}/leaky.onnx")
 export(torch.nn.Sequential(mlp[1], mlp[2], mlp[3]), f"{out}/flat.onnx", shape=(1, 784))
 PYEOF
@@ -69,7 +70,22 @@ for name, want in inits.items():
     del left[match[0]]
 PYEOF
 
-# 3. Bad models: every rank exits non-zero within LIMIT s, and stderr names the file and the problem.
+# 3. A graph ending in LogSoftmax trains with the negative log-likelihood: the same losses, step for
+# step, as the logits graph with softmax cross-entropy.
+for m in mlp logsoftmax; do
+    aicon_np 1 "three_$m" train --model "$WORK/$m.onnx" --data "$DATA/train200.h5" --batch 32 --max-steps 3 --seed 9 \
+        --summary "$WORK/three_$m.json"
+done
+"${PY[@]}" - "$WORK/three_mlp.json" "$WORK/three_logsoftmax.json" <<'PYEOF'
+import json
+import sys
+
+a, b = (json.load(open(p))["train_loss"] for p in sys.argv[1:3])
+print(f"train loss after 3 steps: logits + softmax cross-entropy {a}, LogSoftmax + NLL {b}")
+assert abs(a - b) <= 1e-5 * max(1.0, abs(a)), "the two losses differ"
+PYEOF
+
+# 4. Bad models: every rank exits non-zero within LIMIT s, and stderr names the file and the problem.
 # refused NAME MODEL PATTERN [ARGS...]
 refused() {
     local name=$1 model=$2 pattern=$3 rc=0 t0 t1
@@ -88,7 +104,7 @@ refused() {
 refused truncated "$WORK/truncated.onnx" 'truncat|pars|not an ONNX|malformed|invalid'
 grep -q "\[rank 1\].*truncated.onnx" "$WORK/truncated.err" || fail "truncated: rank 1 does not name the file"
 refused leaky "$WORK/leaky.onnx" 'LeakyRelu'
-refused logsoftmax "$WORK/logsoftmax.onnx" 'LogSoftmax.*logits'
+refused softmax "$WORK/softmax.onnx" 'ends in Softmax.*logits'
 refused shape "$WORK/flat.onnx" '784.*1 x 28 x 28'
 refused input "$WORK/mlp.onnx" "no such graph input.*'image'" --input pixels
 assert_no_leftover_processes

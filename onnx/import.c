@@ -14,6 +14,7 @@
 
 #include <inttypes.h>
 #include <limits.h>
+#include <math.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -588,9 +589,11 @@ static aic_status op_unary(importer *im, const Onnx__NodeProto *n, const char *n
     return AIC_OK;
 }
 
-/* LogSoftmax over one per-sample axis. Before opset 13 the op flattened the axes from `axis` on
- * (default 1), which is the same only when `axis` is the last one. */
-static aic_status op_log_softmax(importer *im, const Onnx__NodeProto *n, const char *name) {
+typedef aic_status (*axis_fn)(aic_model_t *, const char *, aic_value, int, aic_value *);
+
+/* Softmax and LogSoftmax over one per-sample axis. Before opset 13 the ops flattened the axes from
+ * `axis` on (default 1), which is the same only when `axis` is the last one. */
+static aic_status op_softmax(importer *im, const Onnx__NodeProto *n, const char *name, axis_fn fn) {
     static const char *const known[] = {"axis", NULL};
     AIC_TRY(check_attrs(im, n, known));
     AIC_TRY(outputs_at_most(im, n, 1, "the op has one output"));
@@ -606,9 +609,45 @@ static aic_status op_log_softmax(importer *im, const Onnx__NodeProto *n, const c
     if (axis == 0)
         return unsupported(im, "axis 0 is the batch; aicon normalizes over a per-sample axis");
     if (opset < 13 && axis != rank - 1)
-        return unsupported(im, "before opset 13 LogSoftmax on axis %" PRId64 " of rank %" PRId64
-                               " flattens the axes after it; aicon runs only the last axis there", axis, rank);
-    AIC_TRY(built(im, aic_log_softmax(im->m, name, x, (int)axis, &y)));
+        return unsupported(im, "before opset 13 %s on axis %" PRId64 " of rank %" PRId64
+                               " flattens the axes after it; aicon runs only the last axis there",
+                           n->op_type, axis, rank);
+    AIC_TRY(built(im, fn(im->m, name, x, (int)axis, &y)));
+    set_act(im, n, y);
+    return AIC_OK;
+}
+
+static aic_status op_leaky_relu(importer *im, const Onnx__NodeProto *n, const char *name) {
+    static const char *const known[] = {"alpha", NULL};
+    AIC_TRY(check_attrs(im, n, known));
+    AIC_TRY(outputs_at_most(im, n, 1, "the op has one output"));
+    aic_value x, y;
+    const aic_value_info *xi;
+    AIC_TRY(act_in(im, n, 0, &x, &xi));
+    AIC_TRY(built(im, aic_leaky_relu(im->m, name, x, attr_float(n, "alpha", 0.01f), &y)));
+    set_act(im, n, y);
+    return AIC_OK;
+}
+
+/* Clip: bounds are attributes before opset 11 and optional scalar constant inputs from it on. */
+static aic_status op_clip(importer *im, const Onnx__NodeProto *n, const char *name) {
+    static const char *const known[] = {"min", "max", NULL};
+    AIC_TRY(check_attrs(im, n, known));
+    AIC_TRY(outputs_at_most(im, n, 1, "the op has one output"));
+    aic_value x, y;
+    const aic_value_info *xi;
+    AIC_TRY(act_in(im, n, 0, &x, &xi));
+    float bound[2] = {attr_float(n, "min", -INFINITY), attr_float(n, "max", INFINITY)};
+    for (size_t i = 0; i < 2; i++) {
+        if (!in_name(n, i + 1))
+            continue;
+        const Onnx__TensorProto *t;
+        AIC_TRY(const_in(im, n, i + 1, false, &t));
+        if (!is_float(t) || tensor_numel(t) != 1)
+            return unsupported(im, "%s must be a float scalar constant", i ? "max" : "min");
+        bound[i] = float_at(t, 0);
+    }
+    AIC_TRY(built(im, aic_clip(im->m, name, x, bound[0], bound[1], &y)));
     set_act(im, n, y);
     return AIC_OK;
 }
@@ -802,7 +841,10 @@ static aic_status import_node(importer *im, const Onnx__NodeProto *n, const char
     if (strcmp(op, "Sigmoid") == 0) return op_unary(im, n, name, aic_sigmoid);
     if (strcmp(op, "Tanh") == 0) return op_unary(im, n, name, aic_tanh);
     if (strcmp(op, "Dropout") == 0) return op_dropout(im, n, name);
-    if (strcmp(op, "LogSoftmax") == 0) return op_log_softmax(im, n, name);
+    if (strcmp(op, "LogSoftmax") == 0) return op_softmax(im, n, name, aic_log_softmax);
+    if (strcmp(op, "Softmax") == 0) return op_softmax(im, n, name, aic_softmax);
+    if (strcmp(op, "LeakyRelu") == 0) return op_leaky_relu(im, n, name);
+    if (strcmp(op, "Clip") == 0) return op_clip(im, n, name);
     if (strcmp(op, "Identity") == 0) return op_identity(im, n, name);
     if (strcmp(op, "Flatten") == 0) return op_flatten(im, n, name);
     if (strcmp(op, "Reshape") == 0) return op_reshape(im, n, name);

@@ -167,14 +167,33 @@ nodes = [
 save("branch", nodes, [vi("x", [N, 3, 6, 6])], [vi("y1", [N, 6]), vi("y2", [N, 6, 3, 3]), vi("y3", [N, 2, 6, 6])],
      [init("ws", ws)], [x], [yg, y2, y3])
 
-# ---- unsupported: Softmax and LeakyRelu side by side, a Conv with asymmetric pads, a Gemm with
+# ---- acts: LeakyRelu, Clip with constant bounds (opset 13 inputs), Softmax on the last axis,
+# LogSoftmax on a middle one ----
+x = rand(N, 3, 4, lo=-2, hi=2)
+lo_c, hi_c = np.float32(-0.5), np.float32(0.7)
+leaky = np.where(x >= 0, x, np.float32(0.2) * x)
+clipped = np.clip(leaky, lo_c, hi_c)
+e = np.exp(clipped.astype(np.float64) - clipped.max(axis=2, keepdims=True))
+soft = (e / e.sum(axis=2, keepdims=True)).astype(np.float32)
+lse = np.log(np.exp(x.astype(np.float64)).sum(axis=1, keepdims=True))
+logsoft = (x - lse).astype(np.float32)
+nodes = [
+    helper.make_node("LeakyRelu", ["x"], ["l"], name="leaky", alpha=0.2),
+    helper.make_node("Clip", ["l", "lo", "hi"], ["c"], name="clip"),
+    helper.make_node("Softmax", ["c"], ["s"], name="soft", axis=-1),
+    helper.make_node("LogSoftmax", ["x"], ["ls"], name="logsoft", axis=1),
+]
+save("acts", nodes, [vi("x", [N, 3, 4])], [vi("s", [N, 3, 4]), vi("ls", [N, 3, 4])],
+     [init("lo", lo_c), init("hi", hi_c)], [x], [soft, logsoft])
+
+# ---- unsupported: Erf and Selu side by side, a Conv with asymmetric pads, a Gemm with
 # transA, a Concat of mismatched shapes (refused by the builder), an Add with a constant operand, and
-# a Relu after the Softmax (skipped without a word: its input is already missing) ----
+# a Relu after the Erf (skipped without a word: its input is already missing) ----
 x = rand(N, 2, 5, 5)
 wq = rand(2, 2, 3, 3)
 nodes = [
-    helper.make_node("Softmax", ["x"], ["s"], name="sm", axis=1),
-    helper.make_node("LeakyRelu", ["x"], ["l"], name="lrelu", alpha=0.1),
+    helper.make_node("Erf", ["x"], ["s"], name="erf"),
+    helper.make_node("Selu", ["x"], ["l"], name="selu"),
     helper.make_node("Relu", ["s"], ["after"], name="after_sm"),
     helper.make_node("Conv", ["x", "wq"], ["q"], name="padsconv", pads=[0, 0, 1, 1]),
     helper.make_node("Relu", ["x"], ["fine"], name="fine"),

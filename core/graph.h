@@ -37,6 +37,7 @@ typedef enum {
     AIC_OP_LEAKY_RELU,
     AIC_OP_CLIP,
     AIC_OP_NLL,
+    AIC_OP_BINARY,
     AIC_OP_KIND_COUNT
 } aic_op_kind;
 
@@ -82,6 +83,11 @@ typedef struct {
         int axis;                      /* concat, softmax, log_softmax: counted with the batch dim */
         float alpha;                   /* leaky_relu */
         struct { float lo, hi; } clip; /* clip */
+        struct {                       /* binary: kind, and for a constant operand (buffer[0]) its */
+            int kind;                  /* side and per-sample shape (right-aligned; 0 dims: none) */
+            int const_left, cndim;
+            int64_t cshape[AIC_MAX_DIMS - 1];
+        } binary;
     } attr;
     /* per-op memory kept from forward to backward: saved_per_sample * max_batch + saved_fixed floats */
     size_t saved_per_sample, saved_fixed, saved;

@@ -557,6 +557,162 @@ static void add_bwd(aic_model_t *m, aic_op *op, int n) {
                      rows_numel(m, op->out, n));
 }
 
+/* ---- binary arithmetic with broadcasting ------------------------------------------------------- */
+
+static const char *const BINOP_NAMES[] = {"add", "sub", "mul", "div"};
+
+/* Right-aligned numpy broadcast of two per-sample shapes into (*on, os). */
+static aic_status broadcast(const aic_op *op, int an, const int64_t *as, int bn, const int64_t *bs, int *on,
+                            int64_t *os) {
+    *on = an > bn ? an : bn;
+    for (int k = 0; k < *on; k++) {
+        int ja = k - (*on - an), jb = k - (*on - bn);
+        int64_t da = ja < 0 ? 1 : as[ja], db = jb < 0 ? 1 : bs[jb];
+        if (da != db && da != 1 && db != 1)
+            return aic_fail(AIC_ERR_SHAPE,
+                            "op '%s' (%s): shapes do not broadcast: per-sample dim %d is %lld on one side and %lld "
+                            "on the other",
+                            op->name, BINOP_NAMES[op->attr.binary.kind], k + 1, (long long)da, (long long)db);
+        os[k] = da == 1 ? db : da;
+    }
+    return AIC_OK;
+}
+
+static aic_status binop_check(aic_model_t *m, const aic_op *op, aic_binary_op kind, int x) {
+    if ((int)kind < 0 || kind > AIC_BINOP_DIV)
+        return aic_fail(AIC_ERR_INVALID_ARG, "op '%s': binary op kind %d is not add, sub, mul or div", op->name,
+                        (int)kind);
+    const aic_value_info *v = val(m, x);
+    if (v->dtype != AIC_F32 || v->scalar)
+        return aic_fail(AIC_ERR_SHAPE, "op '%s' (%s): input '%s' must be a float tensor N x ...", op->name,
+                        BINOP_NAMES[kind], v->name);
+    return AIC_OK;
+}
+
+aic_status aic_binary(aic_model_t *m, const char *name, aic_binary_op kind, aic_value a, aic_value b,
+                      aic_value *out) {
+    int in[2] = {a, b};
+    aic_op *op;
+    AIC_TRY(begin(m, AIC_OP_BINARY, name, in, 2, &op));
+    AIC_TRY(binop_check(m, op, kind, a));
+    AIC_TRY(binop_check(m, op, kind, b));
+    op->attr.binary.kind = (int)kind;
+    const aic_value_info *va = val(m, a), *vb = val(m, b);
+    int on;
+    int64_t os[AIC_MAX_DIMS];
+    AIC_TRY(broadcast(op, va->ndim, va->shape, vb->ndim, vb->shape, &on, os));
+    return aic_graph_add_value(m, op, AIC_F32, on, os, out);
+}
+
+aic_status aic_binary_const(aic_model_t *m, const char *name, aic_binary_op kind, aic_value x, int const_ndim,
+                            const int64_t *const_shape, bool const_on_left, aic_value *out) {
+    aic_op *op;
+    AIC_TRY(begin(m, AIC_OP_BINARY, name, &x, 1, &op));
+    AIC_TRY(binop_check(m, op, kind, x));
+    const aic_value_info *vx = val(m, x);
+    if (const_ndim < 0 || const_ndim > AIC_MAX_DIMS || (const_ndim > 0 && !const_shape))
+        return aic_fail(AIC_ERR_INVALID_ARG, "op '%s': constant rank %d outside 0..%d", op->name, const_ndim,
+                        AIC_MAX_DIMS);
+    if (const_ndim == vx->ndim + 1 && const_shape[0] == 1) { /* lines up with the batch: drop it */
+        const_shape++;
+        const_ndim--;
+    }
+    if (const_ndim > vx->ndim)
+        return aic_fail(AIC_ERR_SHAPE,
+                        "op '%s' (%s): constant of rank %d against input '%s' of per-sample rank %d (the constant "
+                        "may not reach the batch dimension)",
+                        op->name, BINOP_NAMES[kind], const_ndim, vx->name, vx->ndim);
+    int64_t numel = 1;
+    for (int k = 0; k < const_ndim; k++) {
+        if (const_shape[k] <= 0)
+            return aic_fail(AIC_ERR_SHAPE, "op '%s': constant dimension %d is %lld (must be positive)", op->name, k,
+                            (long long)const_shape[k]);
+        numel *= const_shape[k];
+    }
+    op->attr.binary.kind = (int)kind;
+    op->attr.binary.const_left = const_on_left;
+    op->attr.binary.cndim = const_ndim;
+    for (int k = 0; k < const_ndim; k++)
+        op->attr.binary.cshape[k] = const_shape[k];
+    int on;
+    int64_t os[AIC_MAX_DIMS];
+    AIC_TRY(broadcast(op, vx->ndim, vx->shape, const_ndim, const_shape, &on, os));
+    int op_index = (int)(op - m->ops);
+    aic_init_kind init = kind == AIC_BINOP_MUL || kind == AIC_BINOP_DIV ? AIC_INIT_ONES : AIC_INIT_ZEROS;
+    AIC_TRY(aic_graph_add_buffer(m, op, "constant", numel, init, &m->ops[op_index].buffer[0]));
+    return aic_graph_add_value(m, &m->ops[op_index], AIC_F32, on, os, out);
+}
+
+/* Strides of an operand of per-sample shape s (rank r, right-aligned) along the output's dims, batch
+ * dim first (batch_stride: numel for an activation, 0 for a constant). */
+static void operand_strides(int64_t *stride, int on, int r, const int64_t *s, int64_t batch_stride) {
+    int64_t st = 1;
+    for (int k = on; k >= 1; k--) {
+        int j = k - 1 - (on - r);
+        if (j < 0 || s[j] == 1)
+            stride[k] = 0;
+        else
+            stride[k] = st;
+        if (j >= 0)
+            st *= s[j];
+    }
+    stride[0] = batch_stride;
+}
+
+/* The index space and the two operands (a, b; the constant takes its side). */
+static void binary_setup(aic_model_t *m, aic_op *op, int n, aic_binary_dims *d, int *av, int *bv, float **ca,
+                         float **cb) {
+    const aic_value_info *vo = val(m, op->out);
+    d->ndim = vo->ndim + 1;
+    d->shape[0] = n;
+    for (int k = 0; k < vo->ndim; k++)
+        d->shape[k + 1] = vo->shape[k];
+    *ca = *cb = NULL;
+    *av = *bv = -1;
+    if (op->n_in == 2) {
+        const aic_value_info *va = val(m, op->in[0]), *vb = val(m, op->in[1]);
+        operand_strides(d->astride, vo->ndim, va->ndim, va->shape, va->numel);
+        operand_strides(d->bstride, vo->ndim, vb->ndim, vb->shape, vb->numel);
+        *av = op->in[0];
+        *bv = op->in[1];
+        return;
+    }
+    const aic_value_info *vx = val(m, op->in[0]);
+    float *c = aic_buffer_data(m, op->buffer[0]);
+    if (op->attr.binary.const_left) {
+        operand_strides(d->astride, vo->ndim, op->attr.binary.cndim, op->attr.binary.cshape, 0);
+        operand_strides(d->bstride, vo->ndim, vx->ndim, vx->shape, vx->numel);
+        *ca = c;
+        *bv = op->in[0];
+    } else {
+        operand_strides(d->astride, vo->ndim, vx->ndim, vx->shape, vx->numel);
+        operand_strides(d->bstride, vo->ndim, op->attr.binary.cndim, op->attr.binary.cshape, 0);
+        *av = op->in[0];
+        *cb = c;
+    }
+}
+
+static aic_status binary_fwd(aic_model_t *m, aic_op *op, const aic_batch_info *b) {
+    aic_binary_dims d;
+    int av, bv;
+    float *ca, *cb;
+    binary_setup(m, op, b->n, &d, &av, &bv, &ca, &cb);
+    aic_binary_forward(aic_act(m, op->out), av >= 0 ? aic_act(m, av) : ca, bv >= 0 ? aic_act(m, bv) : cb,
+                       (aic_binary_kind)op->attr.binary.kind, &d);
+    return AIC_OK;
+}
+
+static void binary_bwd(aic_model_t *m, aic_op *op, int n) {
+    aic_binary_dims d;
+    int av, bv;
+    float *ca, *cb;
+    binary_setup(m, op, n, &d, &av, &bv, &ca, &cb);
+    /* For x * x both gradient pointers name one buffer, which then receives both contributions. */
+    aic_binary_backward(av >= 0 ? aic_act_grad(m, av) : NULL, bv >= 0 ? aic_act_grad(m, bv) : NULL,
+                        aic_act_grad(m, op->out), av >= 0 ? aic_act(m, av) : ca, bv >= 0 ? aic_act(m, bv) : cb,
+                        (aic_binary_kind)op->attr.binary.kind, &d);
+}
+
 aic_status aic_concat(aic_model_t *m, const char *name, int n, const aic_value *xs, int axis, aic_value *out) {
     aic_op *op;
     if (n < 1 || !xs)
@@ -745,6 +901,7 @@ const aic_op_class aic_op_classes[AIC_OP_KIND_COUNT] = {
     [AIC_OP_LEAKY_RELU] = {"leaky_relu", leaky_relu_fwd, leaky_relu_bwd},
     [AIC_OP_CLIP] = {"clip", clip_fwd, clip_bwd},
     [AIC_OP_NLL] = {"nll", nll_fwd, nll_bwd},
+    [AIC_OP_BINARY] = {"binary", binary_fwd, binary_bwd},
 };
 
 double aic_model_flops_per_sample(const aic_model_t *m) {

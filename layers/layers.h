@@ -111,6 +111,26 @@ void aic_dropout_backward(float *dinp, const float *dout, int N, size_t F, float
 void aic_add_forward(float *out, const float *a, const float *b, size_t n);
 void aic_add_backward(float *da, float *db, const float *dout, size_t n);
 
+/* ---- binary.c ---- */
+/* Elementwise out = a (op) b with numpy broadcasting, over an index space of `ndim` dims (the batch
+ * dim included). astride/bstride: each operand's element stride along every output dim, 0 where it
+ * is broadcast; out is contiguous. Forward and backward visit the index space in row-major order, so
+ * the reductions over broadcast dims sum in a fixed order. */
+typedef enum { AIC_BINARY_ADD, AIC_BINARY_SUB, AIC_BINARY_MUL, AIC_BINARY_DIV, AIC_BINARY_KIND_COUNT } aic_binary_kind;
+#define AIC_BINARY_MAX_DIMS 6
+typedef struct {
+    int ndim;
+    int64_t shape[AIC_BINARY_MAX_DIMS];   /* output */
+    int64_t astride[AIC_BINARY_MAX_DIMS]; /* in elements of a; 0 on a broadcast dim */
+    int64_t bstride[AIC_BINARY_MAX_DIMS];
+} aic_binary_dims;
+void aic_binary_forward(float *out, const float *a, const float *b, aic_binary_kind kind, const aic_binary_dims *d);
+/* da += dy * d(out)/da, db += dy * d(out)/db, summed over the dims each operand is broadcast on
+ * (either may be NULL; they may name one buffer when a and b do). add: 1, 1; sub: 1, -1; mul: b, a;
+ * div: 1/b, -a/b^2. */
+void aic_binary_backward(float *da, float *db, const float *dout, const float *a, const float *b,
+                         aic_binary_kind kind, const aic_binary_dims *d);
+
 /* ---- concat.c ---- */
 /* Input k viewed as outer x inner[k]; out as outer x sum(inner). */
 void aic_concat_forward(float *out, const float *const *inps, const size_t *inner, int k, size_t outer);

@@ -768,19 +768,54 @@ static aic_status op_reshape(importer *im, const Onnx__NodeProto *n, const char 
     return AIC_OK;
 }
 
-static aic_status op_add(importer *im, const Onnx__NodeProto *n, const char *name) {
+/* Add, Sub, Mul, Div with numpy broadcasting (opset 7 on). Two activations of one shape under Add stay
+ * aic_add; other pairs of activations need equal ranks (so the batch dims line up) and become
+ * aic_binary; an activation and a float constant become aic_binary_const, the constant copied into the
+ * op's buffer after compile. */
+static aic_status op_arith(importer *im, const Onnx__NodeProto *n, const char *name, aic_binary_op kind) {
     AIC_TRY(check_attrs(im, n, NO_ATTRS));
-    AIC_TRY(outputs_at_most(im, n, 1, "Add has one output"));
-    aic_value a, b, y;
-    const aic_value_info *ai, *bi;
-    AIC_TRY(act_in(im, n, 0, &a, &ai));
-    AIC_TRY(act_in(im, n, 1, &b, &bi));
-    bool same = ai->ndim == bi->ndim;
-    for (int i = 0; same && i < ai->ndim; i++)
-        same = ai->shape[i] == bi->shape[i];
-    if (!same)
-        return unsupported(im, "broadcasting is not supported (the operands' shapes differ)");
-    AIC_TRY(built(im, aic_add(im->m, name, a, b, &y)));
+    AIC_TRY(outputs_at_most(im, n, 1, "the op has one output"));
+    if (n->n_input != 2 || !in_name(n, 0) || !in_name(n, 1))
+        return unsupported(im, "needs two inputs");
+    const slot *s0 = table_get(&im->nt, in_name(n, 0)), *s1 = table_get(&im->nt, in_name(n, 1));
+    bool act0 = s0 && s0->kind == V_ACT, act1 = s1 && s1->kind == V_ACT;
+    bool con0 = s0 && s0->kind == V_CONST, con1 = s1 && s1->kind == V_CONST;
+    aic_value y;
+    if (act0 && act1) {
+        aic_value a, b;
+        const aic_value_info *ai, *bi;
+        AIC_TRY(act_in(im, n, 0, &a, &ai));
+        AIC_TRY(act_in(im, n, 1, &b, &bi));
+        bool same = ai->ndim == bi->ndim;
+        for (int i = 0; same && i < ai->ndim; i++)
+            same = ai->shape[i] == bi->shape[i];
+        if (same && kind == AIC_BINOP_ADD) {
+            AIC_TRY(built(im, aic_add(im->m, name, a, b, &y)));
+        } else {
+            if (ai->ndim != bi->ndim)
+                return unsupported(im, "operands of ranks %d and %d: broadcasting two activations needs equal ranks "
+                                       "(the batch dimensions must line up)", ai->ndim + 1, bi->ndim + 1);
+            AIC_TRY(built(im, aic_binary(im->m, name, kind, a, b, &y)));
+        }
+    } else if ((act0 && con1) || (con0 && act1)) {
+        aic_value x;
+        const aic_value_info *xi;
+        const Onnx__TensorProto *t;
+        AIC_TRY(act_in(im, n, act0 ? 0 : 1, &x, &xi));
+        AIC_TRY(const_in(im, n, act0 ? 1 : 0, false, &t));
+        AIC_TRY(need_float(im, t, "the constant operand"));
+        if (t->n_dims > AIC_MAX_DIMS)
+            return unsupported(im, "constant of rank %zu (at most %d)", t->n_dims, AIC_MAX_DIMS);
+        int64_t shape[AIC_MAX_DIMS];
+        for (size_t i = 0; i < t->n_dims; i++)
+            shape[i] = t->dims[i];
+        AIC_TRY(built(im, aic_binary_const(im->m, name, kind, x, (int)t->n_dims, shape, con0, &y)));
+        AIC_TRY(add_job(im, name, "constant", true, t, false, 1, tensor_numel(t), 1.0f));
+    } else if (con0 && con1) {
+        return unsupported(im, "both operands are constants; constant folding is not supported yet");
+    } else {
+        return unsupported(im, "an operand is not available");
+    }
     set_act(im, n, y);
     return AIC_OK;
 }
@@ -848,7 +883,10 @@ static aic_status import_node(importer *im, const Onnx__NodeProto *n, const char
     if (strcmp(op, "Identity") == 0) return op_identity(im, n, name);
     if (strcmp(op, "Flatten") == 0) return op_flatten(im, n, name);
     if (strcmp(op, "Reshape") == 0) return op_reshape(im, n, name);
-    if (strcmp(op, "Add") == 0) return op_add(im, n, name);
+    if (strcmp(op, "Add") == 0) return op_arith(im, n, name, AIC_BINOP_ADD);
+    if (strcmp(op, "Sub") == 0) return op_arith(im, n, name, AIC_BINOP_SUB);
+    if (strcmp(op, "Mul") == 0) return op_arith(im, n, name, AIC_BINOP_MUL);
+    if (strcmp(op, "Div") == 0) return op_arith(im, n, name, AIC_BINOP_DIV);
     if (strcmp(op, "Concat") == 0) return op_concat(im, n, name);
     return unsupported(im, "aicon has no such op yet");
 }

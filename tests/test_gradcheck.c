@@ -11,6 +11,7 @@
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 static int n_pass, n_fail;
 
@@ -472,6 +473,56 @@ static void test_nll(void) {
     free(c.logprobs), free(c.labels), free(dl);
 }
 
+/* ---- binary arithmetic with broadcasting: a (3 dims) op b (3 dims), a dim of 1 stretches ---- */
+typedef struct {
+    aic_binary_kind kind;
+    aic_binary_dims d;
+    size_t n;           // output elements
+    float *a, *b, *out, *dout;
+} bin_ctx;
+
+static double bin_loss(void *p) {
+    bin_ctx *c = p;
+    aic_binary_forward(c->out, c->a, c->b, c->kind, &c->d);
+    return dot(c->dout, c->out, c->n);
+}
+
+static void bin_strides(int64_t *stride, const int64_t *s, const int64_t *out) {
+    int64_t st = 1;
+    for (int k = 2; k >= 0; k--) {
+        stride[k] = s[k] == 1 && out[k] != 1 ? 0 : st;
+        st *= s[k];
+    }
+}
+
+static void test_binary(const char *name, aic_binary_kind kind, const int64_t as[3], const int64_t bs[3]) {
+    bin_ctx c = {.kind = kind, .d.ndim = 3, .n = 1};
+    size_t na = 1, nb = 1;
+    for (int k = 0; k < 3; k++) {
+        c.d.shape[k] = as[k] > bs[k] ? as[k] : bs[k];
+        c.n *= (size_t)c.d.shape[k], na *= (size_t)as[k], nb *= (size_t)bs[k];
+    }
+    bin_strides(c.d.astride, as, c.d.shape);
+    bin_strides(c.d.bstride, bs, c.d.shape);
+    // divisors kept in [0.5, 1.5] (away from 0); the rest in [-1, 1]
+    c.a = test_rand_buf(na, -1, 1), c.b = kind == AIC_BINARY_DIV ? test_rand_buf(nb, 0.5f, 1.5f) : test_rand_buf(nb, -1, 1);
+    c.out = test_alloc(c.n), c.dout = test_rand_buf(c.n, -1, 1);
+    float *da = test_alloc(na), *db = test_alloc(nb);
+    aic_binary_backward(da, db, c.dout, c.a, c.b, kind, &c.d);
+    check(name, "da", c.a, na, da, bin_loss, &c, 1e-2);
+    check(name, "db", c.b, nb, db, bin_loss, &c, 1e-2);
+    // += semantics: a second backward doubles; NULL gradients are skipped
+    float *da2 = test_alloc(na);
+    memcpy(da2, da, na * sizeof *da2);
+    aic_binary_backward(da2, NULL, c.dout, c.a, c.b, kind, &c.d);
+    int ok = 1;
+    for (size_t i = 0; i < na; i++)
+        ok &= fabsf(da2[i] - 2.0f * da[i]) <= 1e-5f * (1.0f + fabsf(da[i]));
+    ok ? n_pass++ : n_fail++;
+    printf("%-22s %-8s accumulates, NULL db skipped  %s\n", name, "da", ok ? "ok" : "FAIL");
+    free(c.a), free(c.b), free(c.out), free(c.dout), free(da), free(db), free(da2);
+}
+
 int main(void) {
     test_dense();
     //        name                 N  C  H  W OC KH KW SH SW PH PW DH DW G
@@ -512,6 +563,19 @@ int main(void) {
     test_kink("clip [0, inf)", 1, 0.0f, INFINITY);
     test_kink("clip (-inf, 0.3]", 1, -INFINITY, 0.3f);
     test_nll();
+    static const int64_t full[3] = {2, 3, 4}, mid[3] = {2, 1, 4}, one[3] = {1, 1, 1}, row[3] = {1, 3, 1};
+    static const char *const bin_names[4] = {"add", "sub", "mul", "div"};
+    for (int k = 0; k < 4; k++) {
+        char nm[40];
+        snprintf(nm, sizeof nm, "%s bcast mid", bin_names[k]);
+        test_binary(nm, (aic_binary_kind)k, full, mid);
+        snprintf(nm, sizeof nm, "%s scalar right", bin_names[k]);
+        test_binary(nm, (aic_binary_kind)k, full, one);
+        snprintf(nm, sizeof nm, "%s scalar left", bin_names[k]);
+        test_binary(nm, (aic_binary_kind)k, one, full);
+        snprintf(nm, sizeof nm, "%s both bcast", bin_names[k]);
+        test_binary(nm, (aic_binary_kind)k, mid, row);
+    }
     printf("%d passed, %d failed\n", n_pass, n_fail);
     return n_fail ? 1 : 0;
 }

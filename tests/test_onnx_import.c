@@ -269,6 +269,7 @@ int main(int argc, char **argv) {
     run_model("cnn", 3, 1, 1);
     run_model("branch", 3, 1, 3);
     run_model("acts", 3, 1, 2);
+    run_model("arith", 3, 2, 3);
     test_unsupported();
     test_args();
     test_build_then_load_weights();

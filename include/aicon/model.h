@@ -98,6 +98,19 @@ aic_status aic_reshape(aic_model_t *m, const char *name, aic_value x, int ndim, 
                        aic_value *out);
 /* Elementwise a + b of equal shapes (residual connections). */
 aic_status aic_add(aic_model_t *m, const char *name, aic_value a, aic_value b, aic_value *out);
+/* Elementwise binary arithmetic, out = a (op) b, op one of aic_binary_op. */
+typedef enum { AIC_BINOP_ADD, AIC_BINOP_SUB, AIC_BINOP_MUL, AIC_BINOP_DIV } aic_binary_op;
+/* Two activations whose per-sample shapes broadcast as numpy does (right-aligned, a dim of 1 stretches;
+ * the batch dims always line up); the output has the broadcast shape. Gradients flow to both, summed
+ * over the dims each was stretched on. */
+aic_status aic_binary(aic_model_t *m, const char *name, aic_binary_op op, aic_value a, aic_value b, aic_value *out);
+/* x (op) c, or c (op) x when const_on_left, with c a constant that is not trained: a model buffer
+ * named "<name>.constant" of const_numel floats (set it after compile; it starts as 0 for add/sub and
+ * 1 for mul/div, the identity). const_shape broadcasts against x's per-sample shape as numpy does; a
+ * constant of rank (per-sample rank + 1) whose first dim is 1 also fits (that dim lines up with the
+ * batch and is dropped). */
+aic_status aic_binary_const(aic_model_t *m, const char *name, aic_binary_op op, aic_value x, int const_ndim,
+                            const int64_t *const_shape, bool const_on_left, aic_value *out);
 /* Concatenate along `axis` counted with the batch dimension (axis >= 1, as in ONNX). */
 aic_status aic_concat(aic_model_t *m, const char *name, int n, const aic_value *xs, int axis, aic_value *out);
 

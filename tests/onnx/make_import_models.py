@@ -186,6 +186,36 @@ nodes = [
 save("acts", nodes, [vi("x", [N, 3, 4])], [vi("s", [N, 3, 4]), vi("ls", [N, 3, 4])],
      [init("lo", lo_c), init("hi", hi_c)], [x], [soft, logsoft])
 
+# ---- arith: Sub/Div/Mul/Add with broadcast per-channel constants (a [1,C,1,1] one too, its leading 1
+# lining up with the batch), x * y of two activations broadcast over channels and width, x * x, and
+# scalar constants on either side (1 + x*x, 2 / s, 0.5 - ...) ----
+x = rand(N, 3, 4, 5, lo=-2, hi=2)
+y = rand(N, 1, 4, 1)
+mean_c = rand(3, 1, 1)
+std_c = rand(3, 1, 1, lo=0.5, hi=1.5)
+gamma_c = rand(1, 3, 1, 1)
+beta_c = rand(3, 1, 1)
+one_c, two_c, half_c = np.float32(1.0), np.float32(2.0), np.float32(0.5)
+x64 = x.astype(np.float64)
+norm = ((x64 - mean_c) / std_c * gamma_c + beta_c).astype(np.float32)
+prod = (x64 * y).astype(np.float32)
+recip = (half_c - two_c / (one_c + x64 * x64)).astype(np.float32)
+nodes = [
+    helper.make_node("Sub", ["x", "mean"], ["t1"], name="sub"),
+    helper.make_node("Div", ["t1", "std"], ["t2"], name="div"),
+    helper.make_node("Mul", ["t2", "gamma"], ["t3"], name="mul"),
+    helper.make_node("Add", ["t3", "beta"], ["norm"], name="add"),
+    helper.make_node("Mul", ["x", "y"], ["prod"], name="xy"),
+    helper.make_node("Mul", ["x", "x"], ["sq"], name="sq"),
+    helper.make_node("Add", ["one", "sq"], ["s"], name="one_plus"),
+    helper.make_node("Div", ["two", "s"], ["r"], name="two_over"),
+    helper.make_node("Sub", ["half", "r"], ["recip"], name="half_minus"),
+]
+save("arith", nodes, [vi("x", [N, 3, 4, 5]), vi("y", [N, 1, 4, 1])],
+     [vi("norm", [N, 3, 4, 5]), vi("prod", [N, 3, 4, 5]), vi("recip", [N, 3, 4, 5])],
+     [init("mean", mean_c), init("std", std_c), init("gamma", gamma_c), init("beta", beta_c), init("one", one_c),
+      init("two", two_c), init("half", half_c)], [x, y], [norm, prod, recip])
+
 # ---- unsupported: Erf and Selu side by side, a Conv with asymmetric pads, a Gemm with
 # transA, a Concat of mismatched shapes (refused by the builder), an Add with a constant operand, and
 # a Relu after the Erf (skipped without a word: its input is already missing) ----

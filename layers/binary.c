@@ -1,0 +1,68 @@
+#include "layers/layers.h"
+
+/* Advance the multi-index idx over d->shape (row-major) and the two operand offsets with it. */
+static inline void step(int64_t *idx, int64_t *ai, int64_t *bi, const aic_binary_dims *d) {
+    for (int k = d->ndim - 1; k >= 0; k--) {
+        *ai += d->astride[k];
+        *bi += d->bstride[k];
+        if (++idx[k] < d->shape[k])
+            return;
+        *ai -= d->astride[k] * d->shape[k];
+        *bi -= d->bstride[k] * d->shape[k];
+        idx[k] = 0;
+    }
+}
+
+static int64_t total(const aic_binary_dims *d) {
+    int64_t n = 1;
+    for (int k = 0; k < d->ndim; k++)
+        n *= d->shape[k];
+    return n;
+}
+
+void aic_binary_forward(float *out, const float *a, const float *b, aic_binary_kind kind, const aic_binary_dims *d) {
+    // out: prod(shape); a, b: addressed through astride/bstride
+    int64_t idx[AIC_BINARY_MAX_DIMS] = {0}, ai = 0, bi = 0, n = total(d);
+    for (int64_t o = 0; o < n; o++, step(idx, &ai, &bi, d)) {
+        float x = a[ai], y = b[bi];
+        switch (kind) {
+        case AIC_BINARY_ADD: out[o] = x + y; break;
+        case AIC_BINARY_SUB: out[o] = x - y; break;
+        case AIC_BINARY_MUL: out[o] = x * y; break;
+        default: out[o] = x / y; break;
+        }
+    }
+}
+
+void aic_binary_backward(float *da, float *db, const float *dout, const float *a, const float *b,
+                         aic_binary_kind kind, const aic_binary_dims *d) {
+    // dout: prod(shape); da like a, db like b (NULL: skipped)
+    if (!da && !db)
+        return;
+    int64_t idx[AIC_BINARY_MAX_DIMS] = {0}, ai = 0, bi = 0, n = total(d);
+    for (int64_t o = 0; o < n; o++, step(idx, &ai, &bi, d)) {
+        float g = dout[o];
+        switch (kind) {
+        case AIC_BINARY_ADD:
+            if (da) da[ai] += g;
+            if (db) db[bi] += g;
+            break;
+        case AIC_BINARY_SUB:
+            if (da) da[ai] += g;
+            if (db) db[bi] -= g;
+            break;
+        case AIC_BINARY_MUL: {
+            float x = a[ai], y = b[bi];
+            if (da) da[ai] += g * y;
+            if (db) db[bi] += g * x;
+            break;
+        }
+        default: {
+            float x = a[ai], y = b[bi];
+            if (da) da[ai] += g / y;
+            if (db) db[bi] += -g * x / (y * y);
+            break;
+        }
+        }
+    }
+}

@@ -40,3 +40,8 @@ foreach(case missing_data truncated_idx idx_header_lies wrong_model corrupt_resu
 endforeach()
 aicon_cli_test(cli_progress progress.sh LABELS unit TIMEOUT 60)
 aicon_cli_test(cli_onnx_train onnx_train.sh LABELS mpi TIMEOUT 180)
+
+# ONNX export (train --export, aicon export): the ONNX checker, a re-import against the checkpoint,
+# and onnxruntime (npm onnxruntime-node, cached under the build tree) on 256 test samples.
+aicon_cli_test(cli_onnx_export onnx_export.sh LABELS mpi TIMEOUT 400
+  ARGS $<TARGET_FILE:test_onnx_export> ${CMAKE_CURRENT_BINARY_DIR}/onnxruntime-node)

@@ -42,3 +42,8 @@ add_test(NAME onnx_test_cli
   COMMAND bash ${CMAKE_CURRENT_SOURCE_DIR}/onnx/onnx_test_cli.sh $<TARGET_FILE:aicon_cli> ${AICON_PYTHON}
           ${AICON_ONNX_TESTDATA})
 set_tests_properties(onnx_test_cli PROPERTIES LABELS unit TIMEOUT 120 ENVIRONMENT "${AICON_TEST_ENV}")
+
+# aic_onnx_export: test_onnx_export compares an exported model, imported back, with the built-in
+# model loaded from the same run's checkpoint; tests/cli/onnx_export.sh (cli_onnx_export) drives it.
+aicon_test_exe(test_onnx_export ${CMAKE_CURRENT_SOURCE_DIR}/test_onnx_export.c
+               ${PROJECT_SOURCE_DIR}/tools/builtin_models.c)

@@ -1,4 +1,5 @@
-/* The aicon command: `aicon train ...`, `aicon onnx-test ...`, `aicon --version`, `aicon --help`. */
+/* The aicon command: `aicon train ...`, `aicon export ...`, `aicon onnx-test ...`, `aicon --version`,
+ * `aicon --help`. */
 #include <cblas.h>
 #include <hdf5.h>
 #include <hwloc.h>
@@ -28,6 +29,7 @@ static void usage(FILE *out) {
             "\n"
             "commands:\n"
             "  train       train a model (aicon train --help)\n"
+            "  export      write a checkpoint's model as an ONNX file (aicon export --help)\n"
             "  onnx-test   run ONNX backend test cases through the importer (aicon onnx-test --help)\n"
             "\n"
             "options:\n"
@@ -69,9 +71,11 @@ int main(int argc, char **argv) {
     }
     if (strcmp(argv[1], "train") == 0)
         return aicon_train_main(argc - 1, argv + 1);
+    if (strcmp(argv[1], "export") == 0)
+        return aicon_export_main(argc - 1, argv + 1);
     if (strcmp(argv[1], "onnx-test") == 0)
         return aicon_onnx_test_main(argc - 1, argv + 1);
     if (aicon_launcher_rank() == 0)
-        fprintf(stderr, "aicon: unknown command '%s' (commands: train, onnx-test; see aicon --help)\n", argv[1]);
+        fprintf(stderr, "aicon: unknown command '%s' (commands: train, export, onnx-test; see aicon --help)\n", argv[1]);
     return 2;
 }

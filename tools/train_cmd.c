@@ -20,7 +20,7 @@
 #define MAX_CLASSES 65536
 
 typedef struct {
-    const char *model, *input, *data, *test_data, *checkpoint, *resume, *summary;
+    const char *model, *input, *data, *test_data, *checkpoint, *resume, *summary, *export_path;
     int epochs, batch, threads;
     int64_t max_steps;
     uint64_t seed;
@@ -69,6 +69,8 @@ static void train_usage(FILE *out) {
             "  --checkpoint FILE.h5   write an HDF5 checkpoint after every epoch (atomically)\n"
             "  --resume FILE.h5       continue from a checkpoint of the same model\n"
             "  --summary FILE.json    write a JSON summary of the run (rank 0)\n"
+            "  --export FILE.onnx     after training, write the model's forward pass (logits, no loss) as\n"
+            "                         ONNX (rank 0); with --normalize auto it takes standardized inputs\n"
             "  --quiet                only errors and the final result\n"
             "  --help                 this text\n"
             "\n"
@@ -131,7 +133,7 @@ static bool parse_choice(const char *flag, const char *text, const char *const *
 enum {
     OPT_MODEL = 256, OPT_DATA, OPT_TEST_DATA, OPT_EPOCHS, OPT_BATCH, OPT_MAX_STEPS, OPT_OPTIMIZER, OPT_LR,
     OPT_MOMENTUM, OPT_NESTEROV, OPT_WD, OPT_SCHEDULE, OPT_STEP_SIZE, OPT_GAMMA, OPT_WARMUP, OPT_SCALE_LR, OPT_SEED,
-    OPT_THREADS, OPT_CHECKPOINT, OPT_RESUME, OPT_SUMMARY, OPT_QUIET, OPT_NORMALIZE, OPT_HELP, OPT_INPUT
+    OPT_THREADS, OPT_CHECKPOINT, OPT_RESUME, OPT_SUMMARY, OPT_QUIET, OPT_NORMALIZE, OPT_HELP, OPT_INPUT, OPT_EXPORT
 };
 
 /* Returns 0 to go on, 1 after --help, 2 on a usage error. */
@@ -149,7 +151,8 @@ static int parse_args(int argc, char **argv, train_opts *o) {
         {"checkpoint", required_argument, NULL, OPT_CHECKPOINT}, {"resume", required_argument, NULL, OPT_RESUME},
         {"summary", required_argument, NULL, OPT_SUMMARY},   {"quiet", no_argument, NULL, OPT_QUIET},
         {"normalize", required_argument, NULL, OPT_NORMALIZE}, {"help", no_argument, NULL, OPT_HELP},
-        {"input", required_argument, NULL, OPT_INPUT},         {NULL, 0, NULL, 0},
+        {"input", required_argument, NULL, OPT_INPUT},         {"export", required_argument, NULL, OPT_EXPORT},
+        {NULL, 0, NULL, 0},
     };
     static const char *const optimizers[] = {"sgd", "adam", "adamw"};
     static const char *const schedules[] = {"constant", "step", "cosine"};
@@ -199,6 +202,7 @@ static int parse_args(int argc, char **argv, train_opts *o) {
         case OPT_CHECKPOINT: o->checkpoint = optarg; break;
         case OPT_RESUME: o->resume = optarg; break;
         case OPT_SUMMARY: o->summary = optarg; break;
+        case OPT_EXPORT: o->export_path = optarg; break;
         case OPT_QUIET: o->quiet = true; break;
         case OPT_NORMALIZE:
             ok = parse_choice("--normalize", optarg, normalizations, 2, &choice);
@@ -318,13 +322,13 @@ static aic_status load_data(const train_opts *o, run_state *r) {
 }
 
 /* Fail before training, not an epoch later, when the checkpoint cannot be written where asked. */
-static aic_status check_checkpoint_dir(const char *path) {
+static aic_status check_checkpoint_dir(const char *flag, const char *path) {
     char dir[4096];
     snprintf(dir, sizeof dir, "%s", path);
     char *slash = strrchr(dir, '/');
     const char *d = slash ? (slash == dir ? "/" : (*slash = '\0', dir)) : ".";
     if (access(d, W_OK) != 0)
-        return aic_fail(AIC_ERR_IO, "--checkpoint %s: directory %s is not writable: %s", path, d, strerror(errno));
+        return aic_fail(AIC_ERR_IO, "%s %s: directory %s is not writable: %s", flag, path, d, strerror(errno));
     return AIC_OK;
 }
 
@@ -474,7 +478,9 @@ static int train(const train_opts *o, run_state *r) {
     const bool live = talk && stdout_is_terminal();
 
     if (o->checkpoint)
-        AGREE_OR_FAIL(r, r->rank == 0 ? check_checkpoint_dir(o->checkpoint) : AIC_OK);
+        AGREE_OR_FAIL(r, r->rank == 0 ? check_checkpoint_dir("--checkpoint", o->checkpoint) : AIC_OK);
+    if (o->export_path)
+        AGREE_OR_FAIL(r, r->rank == 0 ? check_checkpoint_dir("--export", o->export_path) : AIC_OK);
     AGREE_OR_FAIL(r, load_data(o, r));
     int64_t shape[6];
     int ndim = aic_dataset_sample_shape(r->train, shape);
@@ -605,6 +611,8 @@ static int train(const train_opts *o, run_state *r) {
         sum.test_accuracy = ev.accuracy;
         sum.test_loss = ev.loss;
     }
+    if (o->export_path)
+        AGREE_OR_FAIL(r, r->rank == 0 ? aic_onnx_export(r->model, o->export_path) : AIC_OK);
     uint8_t digest[32];
     AGREE_OR_FAIL(r, aic_model_params_hash(r->model, digest));
     hex32(sum.params_sha256, digest);

@@ -96,6 +96,20 @@ aic_status aic_onnx_import(const aic_onnx_model_t *om, int max_batch, aic_model_
  * or the output is a graph input or an initializer. */
 const char *aic_onnx_output_op(const aic_onnx_model_t *om, size_t i);
 
+/* ---- export ----------------------------------------------------------------------------------
+ * Write the forward pass of a compiled model m (its inputs to its output, aic_model_set_output or
+ * the logits its loss reads; the loss and labels are left out) to path as an ONNX model: IR version
+ * 8, default-domain opset 17, producer "aicon". Graph inputs are the model's inputs with a symbolic
+ * batch dimension "N"; every tensor is named after the op that makes it; initializers carry the
+ * model's own parameter and buffer names and values. dense -> Gemm (transB 1), conv2d -> Conv,
+ * max/avg pool -> MaxPool/AveragePool, global_avgpool -> GlobalAveragePool (+ Reshape to N x C),
+ * batchnorm -> BatchNormalization (inference: the running statistics), dropout -> Identity,
+ * reshape -> Reshape [0, per-sample dims], add, concat, relu, sigmoid, tanh, softmax, log_softmax,
+ * leaky_relu, clip (bounds as inputs). The file is written under a temporary name and renamed.
+ * Errors: AIC_ERR_STATE (not compiled), AIC_ERR_UNSUPPORTED naming an op with no ONNX form,
+ * AIC_ERR_IO, AIC_ERR_NOMEM. */
+aic_status aic_onnx_export(aic_model_t *m, const char *path);
+
 /* ---- tensor files (the backend test data: test_data_set_N/input_K.pb) ------------------------- */
 
 typedef struct {

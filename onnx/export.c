@@ -1,0 +1,473 @@
+/* ONNX export: an aicon model's forward pass (input to output, no loss) as an ONNX ModelProto, built
+ * from protobuf-c structs and packed by onnx__model_proto__pack. Weights are the model's own
+ * parameter and buffer arrays, referenced (not copied) by the initializers while packing. */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "aicon/onnx.h"
+#include "core/error.h"
+#include "core/graph.h"
+#include "onnx/onnx_internal.h"
+
+#define EXPORT_IR_VERSION 8
+#define EXPORT_OPSET 17
+
+/* Everything the ModelProto points to is allocated here and freed in one go. */
+typedef struct {
+    aic_model_t *m;
+    void **ptrs;
+    size_t n_ptrs, cap_ptrs;
+    Onnx__GraphProto *g;
+    size_t cap_node, cap_init;
+    bool nomem;
+} exporter;
+
+static void *ex_alloc(exporter *e, size_t size) {
+    if (e->nomem)
+        return NULL;
+    if (e->n_ptrs == e->cap_ptrs) {
+        size_t cap = e->cap_ptrs ? 2 * e->cap_ptrs : 256;
+        void **p = realloc(e->ptrs, cap * sizeof *p);
+        if (!p) {
+            e->nomem = true;
+            return NULL;
+        }
+        e->ptrs = p;
+        e->cap_ptrs = cap;
+    }
+    void *p = calloc(1, size ? size : 1);
+    if (!p) {
+        e->nomem = true;
+        return NULL;
+    }
+    e->ptrs[e->n_ptrs++] = p;
+    return p;
+}
+
+static char *ex_str(exporter *e, const char *s) {
+    char *p = ex_alloc(e, strlen(s) + 1);
+    if (p)
+        strcpy(p, s);
+    return p;
+}
+
+/* Append one pointer to a protobuf repeated field (*arr, *n) of capacity *cap. */
+static void ex_push(exporter *e, void ***arr, size_t *n, size_t *cap, void *item) {
+    if (e->nomem || !item)
+        return;
+    if (*n == *cap) {
+        size_t c = *cap ? 2 * *cap : 16;
+        void **p = ex_alloc(e, c * sizeof *p);
+        if (!p)
+            return;
+        if (*n)
+            memcpy(p, *arr, *n * sizeof *p);
+        *arr = p;
+        *cap = c;
+    }
+    (*arr)[(*n)++] = item;
+}
+
+/* The ONNX name of model value v: the name of the op that made it. */
+static const char *value_name(const exporter *e, int v) { return e->m->ops[e->m->values[v].producer].name; }
+
+static Onnx__NodeProto *add_node(exporter *e, const char *op_type, const char *name, const char *const *inputs, int n_in,
+                                 const char *output) {
+    Onnx__NodeProto *n = ex_alloc(e, sizeof *n);
+    char **in = ex_alloc(e, (size_t)(n_in ? n_in : 1) * sizeof *in);
+    char **out = ex_alloc(e, sizeof *out);
+    if (!n || !in || !out)
+        return NULL;
+    onnx__node_proto__init(n);
+    n->op_type = ex_str(e, op_type);
+    n->name = ex_str(e, name);
+    for (int i = 0; i < n_in; i++)
+        in[i] = ex_str(e, inputs[i]);
+    n->input = in;
+    n->n_input = (size_t)n_in;
+    out[0] = ex_str(e, output);
+    n->output = out;
+    n->n_output = 1;
+    ex_push(e, (void ***)&e->g->node, &e->g->n_node, &e->cap_node, n);
+    return e->nomem ? NULL : n;
+}
+
+static Onnx__AttributeProto *add_attr(exporter *e, Onnx__NodeProto *n, const char *name,
+                                      Onnx__AttributeProto__AttributeType type) {
+    if (!n)
+        return NULL;
+    Onnx__AttributeProto *a = ex_alloc(e, sizeof *a);
+    if (!a)
+        return NULL;
+    onnx__attribute_proto__init(a);
+    a->name = ex_str(e, name);
+    a->has_type = 1;
+    a->type = type;
+    /* node attribute arrays stay small: grow by reallocating from the pool */
+    Onnx__AttributeProto **arr = ex_alloc(e, (n->n_attribute + 1) * sizeof *arr);
+    if (!arr)
+        return NULL;
+    if (n->n_attribute)
+        memcpy(arr, n->attribute, n->n_attribute * sizeof *arr);
+    arr[n->n_attribute++] = a;
+    n->attribute = arr;
+    return a;
+}
+
+static void attr_int(exporter *e, Onnx__NodeProto *n, const char *name, int64_t v) {
+    Onnx__AttributeProto *a = add_attr(e, n, name, ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__INT);
+    if (a) {
+        a->has_i = 1;
+        a->i = v;
+    }
+}
+
+static void attr_float(exporter *e, Onnx__NodeProto *n, const char *name, float v) {
+    Onnx__AttributeProto *a = add_attr(e, n, name, ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__FLOAT);
+    if (a) {
+        a->has_f = 1;
+        a->f = v;
+    }
+}
+
+static void attr_ints(exporter *e, Onnx__NodeProto *n, const char *name, const int64_t *v, int count) {
+    Onnx__AttributeProto *a = add_attr(e, n, name, ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__INTS);
+    int64_t *p = ex_alloc(e, (size_t)count * sizeof *p);
+    if (a && p) {
+        memcpy(p, v, (size_t)count * sizeof *p);
+        a->ints = p;
+        a->n_ints = (size_t)count;
+    }
+}
+
+/* A float initializer over data the model owns (not copied; it must outlive the pack). */
+static void add_float_init(exporter *e, const char *name, int ndim, const int64_t *dims, float *data, size_t numel) {
+    Onnx__TensorProto *t = ex_alloc(e, sizeof *t);
+    int64_t *d = ex_alloc(e, (size_t)(ndim ? ndim : 1) * sizeof *d);
+    if (!t || !d)
+        return;
+    onnx__tensor_proto__init(t);
+    t->name = ex_str(e, name);
+    t->has_data_type = 1;
+    t->data_type = ONNX__TENSOR_PROTO__DATA_TYPE__FLOAT;
+    memcpy(d, dims, (size_t)ndim * sizeof *d);
+    t->dims = d;
+    t->n_dims = (size_t)ndim;
+    t->float_data = data;
+    t->n_float_data = numel;
+    ex_push(e, (void ***)&e->g->initializer, &e->g->n_initializer, &e->cap_init, t);
+}
+
+static void add_int64_init(exporter *e, const char *name, const int64_t *v, int count) {
+    Onnx__TensorProto *t = ex_alloc(e, sizeof *t);
+    int64_t *d = ex_alloc(e, sizeof *d), *data = ex_alloc(e, (size_t)count * sizeof *data);
+    if (!t || !d || !data)
+        return;
+    onnx__tensor_proto__init(t);
+    t->name = ex_str(e, name);
+    t->has_data_type = 1;
+    t->data_type = ONNX__TENSOR_PROTO__DATA_TYPE__INT64;
+    d[0] = count;
+    t->dims = d;
+    t->n_dims = 1;
+    memcpy(data, v, (size_t)count * sizeof *data);
+    t->int64_data = data;
+    t->n_int64_data = (size_t)count;
+    ex_push(e, (void ***)&e->g->initializer, &e->g->n_initializer, &e->cap_init, t);
+}
+
+static const char *param_init(exporter *e, int p) {
+    aic_param_info *pi = &e->m->params[p];
+    add_float_init(e, pi->name, pi->ndim, pi->shape, aic_param_data(e->m, p), pi->numel);
+    return pi->name;
+}
+
+static const char *buffer_init(exporter *e, int b) {
+    aic_param_info *bi = &e->m->buffers[b];
+    int64_t n = (int64_t)bi->numel;
+    add_float_init(e, bi->name, 1, &n, aic_buffer_data(e->m, b), bi->numel);
+    return bi->name;
+}
+
+/* float tensor value info "name": N x shape */
+static Onnx__ValueInfoProto *value_info(exporter *e, const char *name, const aic_value_info *v) {
+    Onnx__ValueInfoProto *vi = ex_alloc(e, sizeof *vi);
+    Onnx__TypeProto *tp = ex_alloc(e, sizeof *tp);
+    Onnx__TypeProto__Tensor *tt = ex_alloc(e, sizeof *tt);
+    Onnx__TensorShapeProto *sp = ex_alloc(e, sizeof *sp);
+    Onnx__TensorShapeProto__Dimension **dims = ex_alloc(e, (size_t)(v->ndim + 1) * sizeof *dims);
+    if (!vi || !tp || !tt || !sp || !dims)
+        return NULL;
+    onnx__value_info_proto__init(vi);
+    onnx__type_proto__init(tp);
+    onnx__type_proto__tensor__init(tt);
+    onnx__tensor_shape_proto__init(sp);
+    for (int i = 0; i <= v->ndim; i++) {
+        Onnx__TensorShapeProto__Dimension *d = ex_alloc(e, sizeof *d);
+        if (!d)
+            return NULL;
+        onnx__tensor_shape_proto__dimension__init(d);
+        if (i == 0) {
+            d->value_case = ONNX__TENSOR_SHAPE_PROTO__DIMENSION__VALUE_DIM_PARAM;
+            d->dim_param = ex_str(e, "N");
+        } else {
+            d->value_case = ONNX__TENSOR_SHAPE_PROTO__DIMENSION__VALUE_DIM_VALUE;
+            d->dim_value = v->shape[i - 1];
+        }
+        dims[i] = d;
+    }
+    sp->dim = dims;
+    sp->n_dim = (size_t)v->ndim + 1;
+    tt->has_elem_type = 1;
+    tt->elem_type = ONNX__TENSOR_PROTO__DATA_TYPE__FLOAT;
+    tt->shape = sp;
+    tp->value_case = ONNX__TYPE_PROTO__VALUE_TENSOR_TYPE;
+    tp->tensor_type = tt;
+    vi->name = ex_str(e, name);
+    vi->type = tp;
+    return vi;
+}
+
+static int pool_floor_out(int in, int k, int s, int p) { return (in + 2 * p - k) / s + 1; }
+
+/* The nodes (and initializers) of one op. */
+static aic_status export_op(exporter *e, const aic_op *op) {
+    aic_model_t *m = e->m;
+    const char *out = op->name;
+    const char *in[4] = {0};
+    for (int i = 0; i < op->n_in && i < 4; i++)
+        in[i] = value_name(e, op->in[i]);
+    const aic_value_info *x = &m->values[op->in[0]], *y = &m->values[op->out];
+    Onnx__NodeProto *n = NULL;
+    char aux[AIC_MAX_NAME + 16];
+    switch (op->kind) {
+    case AIC_OP_DENSE: {
+        if (x->ndim != 1)
+            return aic_fail(AIC_ERR_UNSUPPORTED, "ONNX export: dense op '%s' has a rank-%d input per sample; Gemm needs 1",
+                            op->name, x->ndim);
+        const char *ins[3] = {in[0], param_init(e, op->param[0]), op->param[1] >= 0 ? param_init(e, op->param[1]) : NULL};
+        n = add_node(e, "Gemm", op->name, ins, op->param[1] >= 0 ? 3 : 2, out);
+        attr_int(e, n, "transB", 1);
+        break;
+    }
+    case AIC_OP_CONV2D: {
+        const aic_conv2d_dims *d = &op->attr.conv;
+        const char *ins[3] = {in[0], param_init(e, op->param[0]), op->param[1] >= 0 ? param_init(e, op->param[1]) : NULL};
+        n = add_node(e, "Conv", op->name, ins, op->param[1] >= 0 ? 3 : 2, out);
+        attr_ints(e, n, "kernel_shape", (int64_t[]){d->KH, d->KW}, 2);
+        attr_ints(e, n, "strides", (int64_t[]){d->SH, d->SW}, 2);
+        attr_ints(e, n, "pads", (int64_t[]){d->PH, d->PW, d->PH, d->PW}, 4);
+        attr_ints(e, n, "dilations", (int64_t[]){d->DH, d->DW}, 2);
+        attr_int(e, n, "group", d->G);
+        break;
+    }
+    case AIC_OP_MAXPOOL2D:
+    case AIC_OP_AVGPOOL2D: {
+        const aic_pool2d_dims *d = &op->attr.pool;
+        const bool is_max = op->kind == AIC_OP_MAXPOOL2D;
+        n = add_node(e, is_max ? "MaxPool" : "AveragePool", op->name, in, 1, out);
+        attr_ints(e, n, "kernel_shape", (int64_t[]){d->KH, d->KW}, 2);
+        attr_ints(e, n, "strides", (int64_t[]){d->SH, d->SW}, 2);
+        attr_ints(e, n, "pads", (int64_t[]){d->PH, d->PW, d->PH, d->PW}, 4);
+        const int fh = pool_floor_out((int)x->shape[1], d->KH, d->SH, d->PH);
+        const int fw = pool_floor_out((int)x->shape[2], d->KW, d->SW, d->PW);
+        if (y->shape[1] != fh || y->shape[2] != fw)
+            attr_int(e, n, "ceil_mode", 1);
+        if (!is_max)
+            attr_int(e, n, "count_include_pad", d->count_include_pad);
+        break;
+    }
+    case AIC_OP_GLOBAL_AVGPOOL:
+        if (y->ndim == x->ndim) {
+            n = add_node(e, "GlobalAveragePool", op->name, in, 1, out);
+        } else { /* aicon's global pool drops the 1 x 1: GlobalAveragePool, then Reshape to N x C */
+            snprintf(aux, sizeof aux, "%s.pooled", op->name);
+            n = add_node(e, "GlobalAveragePool", op->name, in, 1, aux);
+            char shape_name[AIC_MAX_NAME + 16], node_name[AIC_MAX_NAME + 16];
+            snprintf(shape_name, sizeof shape_name, "%s.shape", op->name);
+            snprintf(node_name, sizeof node_name, "%s.reshape", op->name);
+            int64_t shape[AIC_MAX_DIMS + 1] = {0};
+            for (int i = 0; i < y->ndim; i++)
+                shape[i + 1] = y->shape[i];
+            add_int64_init(e, shape_name, shape, y->ndim + 1);
+            n = add_node(e, "Reshape", node_name, (const char *[]){aux, shape_name}, 2, out);
+        }
+        break;
+    case AIC_OP_RELU: n = add_node(e, "Relu", op->name, in, 1, out); break;
+    case AIC_OP_SIGMOID: n = add_node(e, "Sigmoid", op->name, in, 1, out); break;
+    case AIC_OP_TANH: n = add_node(e, "Tanh", op->name, in, 1, out); break;
+    case AIC_OP_DROPOUT: n = add_node(e, "Identity", op->name, in, 1, out); break; /* inference */
+    case AIC_OP_BATCHNORM: {
+        const char *ins[5] = {in[0], param_init(e, op->param[0]), param_init(e, op->param[1]),
+                              buffer_init(e, op->buffer[0]), buffer_init(e, op->buffer[1])};
+        n = add_node(e, "BatchNormalization", op->name, ins, 5, out);
+        attr_float(e, n, "epsilon", op->attr.bn.eps);
+        attr_float(e, n, "momentum", 1.0f - op->attr.bn.momentum); /* ONNX weighs the running value */
+        break;
+    }
+    case AIC_OP_RESHAPE: { /* shape [0, per-sample dims]: 0 copies the batch dimension */
+        int64_t shape[AIC_MAX_DIMS + 1] = {0};
+        for (int i = 0; i < y->ndim; i++)
+            shape[i + 1] = y->shape[i];
+        snprintf(aux, sizeof aux, "%s.shape", op->name);
+        add_int64_init(e, aux, shape, y->ndim + 1);
+        n = add_node(e, "Reshape", op->name, (const char *[]){in[0], aux}, 2, out);
+        break;
+    }
+    case AIC_OP_ADD: n = add_node(e, "Add", op->name, in, 2, out); break;
+    case AIC_OP_CONCAT: {
+        const char *ins[AIC_MAX_OP_INPUTS];
+        for (int i = 0; i < op->n_in; i++)
+            ins[i] = value_name(e, op->in[i]);
+        n = add_node(e, "Concat", op->name, ins, op->n_in, out);
+        attr_int(e, n, "axis", op->attr.axis);
+        break;
+    }
+    case AIC_OP_SOFTMAX:
+    case AIC_OP_LOG_SOFTMAX:
+        n = add_node(e, op->kind == AIC_OP_SOFTMAX ? "Softmax" : "LogSoftmax", op->name, in, 1, out);
+        attr_int(e, n, "axis", op->attr.axis);
+        break;
+    case AIC_OP_LEAKY_RELU:
+        n = add_node(e, "LeakyRelu", op->name, in, 1, out);
+        attr_float(e, n, "alpha", op->attr.alpha);
+        break;
+    case AIC_OP_CLIP: { /* opset >= 11: the bounds are inputs (scalar initializers) */
+        char lo[AIC_MAX_NAME + 16], hi[AIC_MAX_NAME + 16];
+        snprintf(lo, sizeof lo, "%s.min", op->name);
+        snprintf(hi, sizeof hi, "%s.max", op->name);
+        float *b = ex_alloc(e, 2 * sizeof *b);
+        if (!b)
+            break;
+        b[0] = op->attr.clip.lo;
+        b[1] = op->attr.clip.hi;
+        add_float_init(e, lo, 0, NULL, &b[0], 1);
+        add_float_init(e, hi, 0, NULL, &b[1], 1);
+        n = add_node(e, "Clip", op->name, (const char *[]){in[0], lo, hi}, 3, out);
+        break;
+    }
+    default:
+        return aic_fail(AIC_ERR_UNSUPPORTED, "ONNX export: op '%s' of kind %s has no ONNX export", op->name,
+                        aic_op_classes[op->kind].name);
+    }
+    if (e->nomem)
+        return aic_fail(AIC_ERR_NOMEM, "ONNX export: out of memory at op '%s'", op->name);
+    (void)n;
+    return AIC_OK;
+}
+
+static aic_status write_file(const char *path, const uint8_t *buf, size_t size) {
+    char tmp[4096];
+    if (snprintf(tmp, sizeof tmp, "%s.tmp.%ld", path, (long)getpid()) >= (int)sizeof tmp)
+        return aic_fail(AIC_ERR_INVALID_ARG, "%s: path too long", path);
+    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    if (fd < 0)
+        return aic_fail(AIC_ERR_IO, "%s: cannot create (temporary %s): %s", path, tmp, strerror(errno));
+    size_t done = 0;
+    while (done < size) {
+        ssize_t w = write(fd, buf + done, size - done);
+        if (w < 0 && errno == EINTR)
+            continue;
+        if (w <= 0) {
+            int err = errno;
+            close(fd);
+            unlink(tmp);
+            return aic_fail(AIC_ERR_IO, "%s: write failed: %s", path, strerror(err));
+        }
+        done += (size_t)w;
+    }
+    if (fsync(fd) != 0 || close(fd) != 0) {
+        int err = errno;
+        unlink(tmp);
+        return aic_fail(AIC_ERR_IO, "%s: cannot flush: %s", path, strerror(err));
+    }
+    if (rename(tmp, path) != 0) {
+        int err = errno;
+        unlink(tmp);
+        return aic_fail(AIC_ERR_IO, "%s: cannot rename %s into place: %s", path, tmp, strerror(err));
+    }
+    return AIC_OK;
+}
+
+aic_status aic_onnx_export(aic_model_t *m, const char *path) {
+    if (!m || !path)
+        return aic_fail(AIC_ERR_INVALID_ARG, "aic_onnx_export: NULL model or path");
+    if (!m->compiled)
+        return aic_fail(AIC_ERR_STATE, "aic_onnx_export: model '%s' is not compiled", m->name);
+    if (m->output_value < 0)
+        return aic_fail(AIC_ERR_STATE, "aic_onnx_export: model '%s' has no output", m->name);
+    exporter e = {.m = m};
+    aic_status st = AIC_OK;
+    bool *needed = calloc((size_t)m->n_ops + 1, sizeof *needed);
+    Onnx__ModelProto model;
+    Onnx__GraphProto graph;
+    Onnx__OperatorSetIdProto opset;
+    Onnx__OperatorSetIdProto *opsets[1] = {&opset};
+    uint8_t *buf = NULL;
+    if (!needed) {
+        st = aic_fail(AIC_ERR_NOMEM, "aic_onnx_export: out of memory");
+        goto done;
+    }
+    onnx__model_proto__init(&model);
+    onnx__graph_proto__init(&graph);
+    onnx__operator_set_id_proto__init(&opset);
+    e.g = &graph;
+    opset.domain = "";
+    opset.has_version = 1;
+    opset.version = EXPORT_OPSET;
+    model.has_ir_version = 1;
+    model.ir_version = EXPORT_IR_VERSION;
+    model.opset_import = opsets;
+    model.n_opset_import = 1;
+    model.producer_name = "aicon";
+    model.producer_version = (char *)aic_version_string();
+    model.graph = &graph;
+    graph.name = m->name;
+
+    /* The ops the output depends on (ops are in topological order): the loss and labels drop out. */
+    needed[m->values[m->output_value].producer] = true;
+    for (int i = m->n_ops - 1; i >= 0; i--)
+        if (needed[i])
+            for (int k = 0; k < m->ops[i].n_in; k++)
+                needed[m->values[m->ops[i].in[k]].producer] = true;
+    size_t cap_in = 0, cap_out = 0;
+    for (int i = 0; i < m->n_ops && st == AIC_OK; i++) {
+        const aic_op *op = &m->ops[i];
+        if (!needed[i])
+            continue;
+        if (op->kind == AIC_OP_INPUT)
+            ex_push(&e, (void ***)&graph.input, &graph.n_input, &cap_in, value_info(&e, op->name, &m->values[op->out]));
+        else
+            st = export_op(&e, op);
+    }
+    if (st != AIC_OK)
+        goto done;
+    ex_push(&e, (void ***)&graph.output, &graph.n_output, &cap_out,
+            value_info(&e, value_name(&e, m->output_value), &m->values[m->output_value]));
+    if (e.nomem) {
+        st = aic_fail(AIC_ERR_NOMEM, "aic_onnx_export: out of memory");
+        goto done;
+    }
+    size_t size = onnx__model_proto__get_packed_size(&model);
+    buf = malloc(size ? size : 1);
+    if (!buf) {
+        st = aic_fail(AIC_ERR_NOMEM, "aic_onnx_export: cannot allocate %zu bytes", size);
+        goto done;
+    }
+    if (onnx__model_proto__pack(&model, buf) != size) {
+        st = aic_fail(AIC_ERR_INTERNAL, "aic_onnx_export: protobuf-c packed a size other than it announced");
+        goto done;
+    }
+    st = write_file(path, buf, size);
+done:
+    free(buf);
+    free(needed);
+    for (size_t i = 0; i < e.n_ptrs; i++)
+        free(e.ptrs[i]);
+    free(e.ptrs);
+    return st;
+}

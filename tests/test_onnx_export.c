@@ -1,0 +1,180 @@
+/* aic_onnx_export round trip: the ONNX file aicon train --export wrote, imported back with
+ * aic_onnx_import, computes the same logits as the built-in model loaded from the checkpoint of the
+ * same run (within 1e-5 of the largest logit, and the same argmax on every sample). The checkpoint
+ * model's logits go to OUT for the onnxruntime comparison in tests/cli/onnx_export.sh.
+ *
+ * Usage: test_onnx_export FILE.onnx MODEL CKPT.h5 CLASSES INPUT.f32 N C H W OUT.f32
+ * (INPUT.f32: N x C x H x W float32, raw; OUT.f32: N x CLASSES float32, raw).
+ *
+ * test_onnx_export --ops DIR: every other exportable op kind in one small model (grouped strided
+ * conv, batch norm with non-trivial running statistics, leaky ReLU, ceil-mode max and average
+ * pooling with padding, global average pooling, concat, dropout, reshape, add, clip, tanh, sigmoid,
+ * softmax), exported to DIR/ops.onnx with 8 random samples in DIR/ops_x.f32 (8 x 3 x 11 x 11) and
+ * aicon's output in DIR/ops_y.f32 (8 x 6), for the script to run through onnxruntime. */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "aicon/aicon.h"
+#include "aicon/onnx.h"
+#include "tools/tools.h"
+
+#define DIE(...)                                                                                     \
+    do {                                                                                             \
+        fprintf(stderr, "FAIL: " __VA_ARGS__);                                                       \
+        fprintf(stderr, " (last error: %s)\n", aic_last_error());                                    \
+        exit(1);                                                                                     \
+    } while (0)
+
+/* Forward n samples of x through m's input `in` in evaluation mode; the output's n x K floats. */
+static const float *run(aic_model_t *m, aic_value in, const float *x, int n, int64_t *K) {
+    aic_tensor out;
+    aic_batch_info b = {.n = n, .training = false};
+    if (aic_model_set_input(m, in, x, n) != AIC_OK || aic_model_forward(m, &b, NULL) != AIC_OK ||
+        aic_model_output(m, &out) != AIC_OK)
+        return NULL;
+    *K = out.shape[1];
+    return out.data;
+}
+
+#define TRY(call)                                                                                    \
+    do {                                                                                             \
+        if ((call) != AIC_OK)                                                                        \
+            DIE("%s", #call);                                                                        \
+    } while (0)
+
+static int ops_model(const char *dir) {
+    aic_model_t *m;
+    aic_value x, a, b, c, y;
+    TRY(aic_model_create(&m, "ops"));
+    TRY(aic_input(m, "x", 3, (int64_t[]){3, 11, 11}, &x));
+    TRY(aic_conv2d(m, "conv", x, &(aic_conv2d_opts){.out_channels = 6, .kernel = {3, 3}, .stride = {2, 1},
+                                                  .pad = {1, 2}, .dilation = {1, 2}, .groups = 3}, &a));
+    TRY(aic_batchnorm(m, "bn", a, 0.1f, 1e-3f, &a));
+    TRY(aic_leaky_relu(m, "leaky", a, 0.2f, &a));
+    TRY(aic_maxpool2d(m, "maxpool", a, &(aic_pool2d_opts){.kernel = {2, 2}, .ceil_mode = true}, &b));
+    TRY(aic_avgpool2d(m, "avgpool", a, &(aic_pool2d_opts){.kernel = {3, 3}, .stride = {2, 2}, .pad = {1, 1},
+                                                         .ceil_mode = true}, &c));
+    TRY(aic_avgpool2d(m, "avgpool_pad", c, &(aic_pool2d_opts){.kernel = {2, 2}, .stride = {1, 1}, .pad = {1, 1},
+                                                              .count_include_pad = true}, &c));
+    TRY(aic_global_avgpool(m, "gap", b, &b));
+    TRY(aic_flatten(m, "flat_b", b, &b));
+    TRY(aic_flatten(m, "flat_c", c, &c));
+    TRY(aic_concat(m, "concat", 2, (aic_value[]){b, c}, 1, &y));
+    TRY(aic_dropout(m, "dropout", y, 0.5f, &y));
+    TRY(aic_dense(m, "fc", y, 12, true, &y));
+    TRY(aic_reshape(m, "reshape", y, 2, (int64_t[]){2, 6}, &y));
+    TRY(aic_tanh(m, "tanh", y, &a));
+    TRY(aic_sigmoid(m, "sigmoid", y, &b));
+    TRY(aic_add(m, "add", a, b, &y));
+    TRY(aic_clip(m, "clip", y, -0.5f, 1.25f, &y));
+    TRY(aic_reshape(m, "unfold", y, 1, (int64_t[]){12}, &y));
+    TRY(aic_dense(m, "fc_out", y, 6, false, &y));
+    TRY(aic_softmax(m, "softmax", y, 1, &y));
+    TRY(aic_model_set_output(m, y));
+    const int n = 8;
+    TRY(aic_model_compile(m, n, 7));
+    aic_tensor buf;
+    for (int i = 0; i < 2; i++) { /* running mean in [-0.5, 0.5), running var in [0.5, 1.5) */
+        TRY(aic_model_buffer(m, i, &buf));
+        for (int64_t k = 0; k < buf.shape[0]; k++)
+            ((float *)buf.data)[k] = (float)(((k * 7 + 3) % 11) / 11.0 - 0.5 + i);
+    }
+    float xs[8 * 3 * 11 * 11];
+    uint64_t r = 12345;
+    for (size_t i = 0; i < sizeof xs / sizeof xs[0]; i++) {
+        r = r * 6364136223846793005ull + 1442695040888963407ull;
+        xs[i] = (float)((r >> 40) / (double)(1 << 24) * 4.0 - 2.0);
+    }
+    int64_t K;
+    const float *out = run(m, x, xs, n, &K);
+    if (!out || K != 6)
+        DIE("forward of the ops model");
+    char path[4096];
+    snprintf(path, sizeof path, "%s/ops_x.f32", dir);
+    FILE *f = fopen(path, "wb");
+    if (!f || fwrite(xs, sizeof xs, 1, f) != 1 || fclose(f) != 0)
+        DIE("cannot write %s", path);
+    snprintf(path, sizeof path, "%s/ops_y.f32", dir);
+    f = fopen(path, "wb");
+    if (!f || fwrite(out, sizeof *out, (size_t)n * 6, f) != (size_t)n * 6 || fclose(f) != 0)
+        DIE("cannot write %s", path);
+    snprintf(path, sizeof path, "%s/ops.onnx", dir);
+    TRY(aic_onnx_export(m, path));
+    aic_model_destroy(m);
+    printf("%s: written\n", path);
+    return 0;
+}
+
+int main(int argc, char **argv) {
+    if (argc == 3 && strcmp(argv[1], "--ops") == 0)
+        return ops_model(argv[2]);
+    if (argc != 11) {
+        fprintf(stderr, "usage: %s FILE.onnx MODEL CKPT.h5 CLASSES INPUT.f32 N C H W OUT.f32\n", argv[0]);
+        return 2;
+    }
+    const int classes = atoi(argv[4]), n = atoi(argv[6]);
+    const int64_t shape[3] = {atoll(argv[7]), atoll(argv[8]), atoll(argv[9])};
+    const size_t numel = (size_t)n * (size_t)(shape[0] * shape[1] * shape[2]);
+    float *x = malloc(numel * sizeof *x);
+    FILE *f = fopen(argv[5], "rb");
+    if (!x || !f || fread(x, sizeof *x, numel, f) != numel)
+        DIE("cannot read %zu floats from %s", numel, argv[5]);
+    fclose(f);
+
+    /* the exported file, imported back */
+    aic_onnx_model_t *om;
+    aic_model_t *mi;
+    aic_onnx_binding bind;
+    if (aic_onnx_load(argv[1], &om) != AIC_OK || aic_onnx_import(om, n, &mi, &bind) != AIC_OK)
+        DIE("cannot import %s", argv[1]);
+    if (bind.n_inputs != 1 || bind.n_outputs != 1)
+        DIE("%s: %d inputs and %d outputs, expected 1 and 1", argv[1], bind.n_inputs, bind.n_outputs);
+    int64_t Ki;
+    const float *yi = run(mi, bind.inputs[0], x, n, &Ki);
+    if (!yi)
+        DIE("forward of the imported model");
+
+    /* the built-in model from the checkpoint */
+    aic_model_t *mc;
+    aic_io_values io;
+    if (aicon_builtin_model(argv[2], 3, shape, classes, &mc, &io) != AIC_OK || aic_model_compile(mc, n, 0) != AIC_OK ||
+        aic_checkpoint_load(argv[3], mc, NULL, NULL) != AIC_OK)
+        DIE("cannot build %s from %s", argv[2], argv[3]);
+    int64_t Kc;
+    const float *yc = run(mc, io.input, x, n, &Kc);
+    if (!yc || Kc != Ki || Kc != classes)
+        DIE("checkpoint model: %lld logits, imported: %lld, classes %d", (long long)Kc, (long long)Ki, classes);
+
+    double max_abs = 0, max_diff = 0;
+    int argmax_differ = 0;
+    for (int i = 0; i < n; i++) {
+        int bi = 0, bc = 0;
+        for (int64_t k = 0; k < Kc; k++) {
+            const size_t j = (size_t)i * (size_t)Kc + (size_t)k;
+            max_abs = fmax(max_abs, fabs(yc[j]));
+            max_diff = fmax(max_diff, fabs((double)yc[j] - yi[j]));
+            if (yc[j] > yc[(size_t)i * (size_t)Kc + (size_t)bc])
+                bc = (int)k;
+            if (yi[j] > yi[(size_t)i * (size_t)Kc + (size_t)bi])
+                bi = (int)k;
+        }
+        argmax_differ += bi != bc;
+    }
+    printf("%s: re-imported vs checkpoint model on %d samples: max |diff| %.3g, max |logit| %.3g, "
+           "argmax differs on %d\n",
+           argv[1], n, max_diff, max_abs, argmax_differ);
+    f = fopen(argv[10], "wb");
+    if (!f || fwrite(yc, sizeof *yc, (size_t)n * (size_t)Kc, f) != (size_t)n * (size_t)Kc || fclose(f) != 0)
+        DIE("cannot write %s", argv[10]);
+    aic_model_destroy(mi);
+    aic_model_destroy(mc);
+    aic_onnx_free(om);
+    free(x);
+    if (max_diff > 1e-5 * max_abs || argmax_differ) {
+        fprintf(stderr, "FAIL: the exported model computes other logits than the checkpoint's\n");
+        return 1;
+    }
+    return 0;
+}

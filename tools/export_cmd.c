@@ -1,0 +1,101 @@
+/* aicon export: a trained checkpoint as an ONNX file (the model's forward pass, its logits). */
+#include <getopt.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "aicon/aicon.h"
+#include "aicon/onnx.h"
+#include "core/error.h"
+#include "tools/tools.h"
+
+#define DEFAULT_DATA "/usr/share/datasets/fashion-mnist"
+
+static void export_usage(FILE *out) {
+    fprintf(out,
+            "usage: aicon export --model NAME|FILE.onnx --checkpoint FILE.h5 --out FILE.onnx [--data PATH]\n"
+            "\n"
+            "Write the model of an aicon train checkpoint as an ONNX file (IR 8, opset 17): its forward pass\n"
+            "to the logits, without the loss, for any batch size. Parameters keep their aicon names.\n"
+            "The model takes the inputs it was trained on: after aicon train --normalize auto (the\n"
+            "default), inputs standardized with the training set's mean and standard deviation.\n"
+            "\n"
+            "options:\n"
+            "  --model NAME|FILE      the model trained: built-in %s, or the ONNX file given to train\n"
+            "  --input NAME           the ONNX graph input the data fed (as for train)\n"
+            "  --checkpoint FILE.h5   a checkpoint aicon train wrote for that model\n"
+            "  --out FILE.onnx        where to write (atomically)\n"
+            "  --data PATH            the training data (IDX directory or HDF5 file), for the sample shape\n"
+            "                         and number of classes (default " DEFAULT_DATA ")\n"
+            "  --help                 this text\n",
+            aicon_builtin_model_names);
+}
+
+static aic_status run_export(const char *model, const char *input, const char *ckpt, const char *out,
+                             const char *data) {
+    aic_dataset_t *train = NULL, *test = NULL;
+    struct stat sb;
+    aic_status st;
+    if (stat(data, &sb) == 0 && S_ISDIR(sb.st_mode))
+        st = aic_dataset_load_idx_dir(data, &train, &test);
+    else
+        st = aic_dataset_load_h5(&train, data);
+    if (st != AIC_OK)
+        return st;
+    int64_t shape[6];
+    int ndim = aic_dataset_sample_shape(train, shape);
+    int classes = aic_dataset_num_classes(train);
+    if (test && aic_dataset_num_classes(test) > classes)
+        classes = aic_dataset_num_classes(test);
+    aic_dataset_destroy(train);
+    aic_dataset_destroy(test);
+    aicon_model_source src;
+    AIC_TRY(aicon_model_build(model, input, ndim, shape, classes, &src));
+    st = aic_model_compile(src.model, 1, 0);
+    if (st == AIC_OK)
+        st = aic_checkpoint_load(ckpt, src.model, NULL, NULL);
+    if (st == AIC_OK)
+        st = aic_onnx_export(src.model, out);
+    aicon_model_source_free(&src);
+    return st;
+}
+
+int aicon_export_main(int argc, char **argv) {
+    enum { OPT_MODEL = 1, OPT_INPUT, OPT_CHECKPOINT, OPT_OUT, OPT_DATA, OPT_HELP };
+    static const struct option longopts[] = {
+        {"model", required_argument, NULL, OPT_MODEL}, {"input", required_argument, NULL, OPT_INPUT},
+        {"checkpoint", required_argument, NULL, OPT_CHECKPOINT}, {"out", required_argument, NULL, OPT_OUT},
+        {"data", required_argument, NULL, OPT_DATA}, {"help", no_argument, NULL, OPT_HELP}, {NULL, 0, NULL, 0},
+    };
+    const char *model = NULL, *input = NULL, *ckpt = NULL, *out = NULL, *data = DEFAULT_DATA;
+    opterr = 0;
+    int c;
+    while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
+        switch (c) {
+        case OPT_MODEL: model = optarg; break;
+        case OPT_INPUT: input = optarg; break;
+        case OPT_CHECKPOINT: ckpt = optarg; break;
+        case OPT_OUT: out = optarg; break;
+        case OPT_DATA: data = optarg; break;
+        case OPT_HELP: export_usage(stdout); return 0;
+        default:
+            fprintf(stderr, "aicon export: unknown or incomplete option '%s' (see aicon export --help)\n",
+                    argv[optind - 1]);
+            return 2;
+        }
+    }
+    if (optind < argc) {
+        fprintf(stderr, "aicon export: unexpected argument '%s' (see aicon export --help)\n", argv[optind]);
+        return 2;
+    }
+    if (!model || !ckpt || !out) {
+        fprintf(stderr, "aicon export: --model, --checkpoint and --out are required (see aicon export --help)\n");
+        return 2;
+    }
+    if (run_export(model, input, ckpt, out, data) != AIC_OK) {
+        fprintf(stderr, "aicon export: %s\n", aic_last_error());
+        return 1;
+    }
+    printf("wrote %s\n", out);
+    return 0;
+}

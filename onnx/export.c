@@ -350,6 +350,19 @@ static aic_status export_op(exporter *e, const aic_op *op) {
         n = add_node(e, "Clip", op->name, (const char *[]){in[0], lo, hi}, 3, out);
         break;
     }
+    case AIC_OP_BINARY: { /* ONNX broadcasts numpy-style too: a constant keeps its right-aligned shape */
+        static const char *const types[] = {"Add", "Sub", "Mul", "Div"};
+        const char *ins[2] = {in[0], in[1]};
+        if (op->buffer[0] >= 0) {
+            const aic_param_info *bi = &m->buffers[op->buffer[0]];
+            add_float_init(e, bi->name, op->attr.binary.cndim, op->attr.binary.cshape, aic_buffer_data(m, op->buffer[0]),
+                           bi->numel);
+            ins[0] = op->attr.binary.const_left ? bi->name : in[0];
+            ins[1] = op->attr.binary.const_left ? in[0] : bi->name;
+        }
+        n = add_node(e, types[op->attr.binary.kind], op->name, ins, 2, out);
+        break;
+    }
     default:
         return aic_fail(AIC_ERR_UNSUPPORTED, "ONNX export: op '%s' of kind %s has no ONNX export", op->name,
                         aic_op_classes[op->kind].name);

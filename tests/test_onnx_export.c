@@ -68,6 +68,8 @@ static int ops_model(const char *dir) {
     TRY(aic_tanh(m, "tanh", y, &a));
     TRY(aic_sigmoid(m, "sigmoid", y, &b));
     TRY(aic_add(m, "add", a, b, &y));
+    TRY(aic_binary(m, "mul", AIC_BINOP_MUL, y, a, &y));
+    TRY(aic_binary_const(m, "shift", AIC_BINOP_SUB, y, 1, (int64_t[]){6}, true, &y)); /* c - y, c: 6 */
     TRY(aic_clip(m, "clip", y, -0.5f, 1.25f, &y));
     TRY(aic_reshape(m, "unfold", y, 1, (int64_t[]){12}, &y));
     TRY(aic_dense(m, "fc_out", y, 6, false, &y));
@@ -76,10 +78,11 @@ static int ops_model(const char *dir) {
     const int n = 8;
     TRY(aic_model_compile(m, n, 7));
     aic_tensor buf;
-    for (int i = 0; i < 2; i++) { /* running mean in [-0.5, 0.5), running var in [0.5, 1.5) */
+    /* running mean in [-0.5, 0.5), running var in [0.5, 1.5), the shift's constant in [0.5, 1.5) */
+    for (int i = 0; i < 3; i++) {
         TRY(aic_model_buffer(m, i, &buf));
         for (int64_t k = 0; k < buf.shape[0]; k++)
-            ((float *)buf.data)[k] = (float)(((k * 7 + 3) % 11) / 11.0 - 0.5 + i);
+            ((float *)buf.data)[k] = (float)(((k * 7 + 3) % 11) / 11.0 - 0.5 + (i ? 1 : 0));
     }
     float xs[8 * 3 * 11 * 11];
     uint64_t r = 12345;

@@ -312,6 +312,27 @@ static aic_status outputs_at_most(importer *im, const Onnx__NodeProto *n, size_t
     return AIC_OK;
 }
 
+/* Outputs from index `from` on may be named only when no node reads them and no graph output is one:
+ * BatchNormalization's running statistics and Dropout's mask, which PyTorch's training-mode export
+ * names but nothing consumes. aicon keeps those statistics itself (as buffers of the op), so unused
+ * ones can be dropped; a consumed one is reported as unsupported, with `what`. */
+static aic_status outputs_unused(importer *im, const Onnx__NodeProto *n, size_t from, const char *what) {
+    const Onnx__GraphProto *g = im->g;
+    for (size_t k = from; k < n->n_output; k++) {
+        const char *o = n->output[k];
+        if (!o[0]) continue;
+        for (size_t i = 0; i < g->n_output; i++)
+            if (strcmp(g->output[i]->name, o) == 0)
+                return unsupported(im, "output %zu ('%.100s') is a graph output: %s", k, o, what);
+        for (size_t i = 0; i < g->n_node; i++)
+            for (size_t j = 0; j < g->node[i]->n_input; j++)
+                if (strcmp(g->node[i]->input[j], o) == 0)
+                    return unsupported(im, "output %zu ('%.100s') is read by node '%.100s': %s", k, o,
+                                       g->node[i]->name ? g->node[i]->name : "", what);
+    }
+    return AIC_OK;
+}
+
 static void set_act(importer *im, const Onnx__NodeProto *n, aic_value v) {
     slot *s = table_get(&im->nt, n->output[0]);
     s->kind = V_ACT;
@@ -544,9 +565,11 @@ static aic_status op_batchnorm(importer *im, const Onnx__NodeProto *n, const cha
     static const char *const known[] = {"epsilon", "momentum", "spatial", "training_mode", "is_test",
                                         "consumed_inputs", NULL};
     AIC_TRY(check_attrs(im, n, known));
-    AIC_TRY(outputs_at_most(im, n, 1, "training outputs (running statistics) are not supported yet"));
-    if (attr_int(n, "training_mode", 0) != 0)
-        return unsupported(im, "training_mode=1 is not supported yet");
+    /* Training mode (training_mode=1 from opset 14, or the running-statistics outputs named before
+     * it, as torch.onnx.export with TrainingMode.TRAINING writes) is what aicon does anyway: batch
+     * statistics while training, running ones in evaluation. The extra outputs (updated running mean
+     * and variance, saved batch statistics) must be unused; aicon updates its own running buffers. */
+    AIC_TRY(outputs_unused(im, n, 1, "aicon keeps BatchNormalization's running statistics internally"));
     if (attr_int(n, "spatial", 1) != 1)
         return unsupported(im, "spatial=0 is not supported");
     aic_value x;
@@ -655,7 +678,7 @@ static aic_status op_clip(importer *im, const Onnx__NodeProto *n, const char *na
 static aic_status op_dropout(importer *im, const Onnx__NodeProto *n, const char *name) {
     static const char *const known[] = {"ratio", "seed", "is_test", NULL};
     AIC_TRY(check_attrs(im, n, known));
-    AIC_TRY(outputs_at_most(im, n, 1, "the mask output is not supported"));
+    AIC_TRY(outputs_unused(im, n, 1, "the mask output is not supported"));
     aic_value x, y;
     const aic_value_info *xi;
     AIC_TRY(act_in(im, n, 0, &x, &xi));
@@ -672,8 +695,10 @@ static aic_status op_dropout(importer *im, const Onnx__NodeProto *n, const char 
         AIC_TRY(const_in(im, n, 2, false, &tm));
         bool off = tm->data_type == ONNX__TENSOR_PROTO__DATA_TYPE__BOOL && tensor_numel(tm) == 1 &&
                    (tm->has_raw_data ? tm->raw_data.data[0] == 0 : tm->int32_data[0] == 0);
-        if (!off)
-            return unsupported(im, "training_mode must be a constant false");
+        /* A constant true (a training-mode export) is accepted only with ratio 0, the identity in
+         * both modes; otherwise the exporter asked for dropout at inference, which aicon never does. */
+        if (!off && p != 0.0f)
+            return unsupported(im, "training_mode must be a constant false (or ratio 0)");
     }
     if (!(p >= 0.0f && p < 1.0f))
         return unsupported(im, "ratio %g is outside [0, 1)", p);

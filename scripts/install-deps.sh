@@ -8,8 +8,10 @@ packages=(build-essential cmake pkg-config openmpi-bin libopenmpi-dev libhdf5-de
           protobuf-c-compiler libprotobuf-c-dev libonnx-dev)
 if [[ "${1:-}" == "--test" ]]; then
   # PyTorch is the numerical reference; h5py and numpy write and read test files; onnx writes the
-  # broken ONNX models and libonnx-testdata holds ONNX's own operator test models.
-  packages+=(python3 python3-torch python3-h5py python3-numpy procps python3-onnx libonnx-testdata)
+  # broken ONNX models and libonnx-testdata holds ONNX's own operator test models; torchvision gives
+  # the ResNet-18 and MobileNetV2 of the ONNX training-parity test.
+  packages+=(python3 python3-torch python3-h5py python3-numpy procps python3-onnx libonnx-testdata
+            python3-torchvision)
 fi
 
 missing=()

@@ -47,3 +47,18 @@ set_tests_properties(onnx_test_cli PROPERTIES LABELS unit TIMEOUT 120 ENVIRONMEN
 # model loaded from the same run's checkpoint; tests/cli/onnx_export.sh (cli_onnx_export) drives it.
 aicon_test_exe(test_onnx_export ${CMAKE_CURRENT_SOURCE_DIR}/test_onnx_export.c
                ${PROJECT_SOURCE_DIR}/tools/builtin_models.c)
+
+# Training parity with PyTorch through ONNX: onnx_parity_models exports an MLP, a LeNet, ResNet-18
+# and MobileNetV2 (Debian's python3-torch and python3-torchvision) in training mode and records ten
+# SGD-with-momentum losses of each; onnx_parity imports the files and repeats the ten steps in aicon.
+aicon_test_exe(test_onnx_parity ${CMAKE_CURRENT_SOURCE_DIR}/test_onnx_parity.c)
+
+add_test(NAME onnx_parity_models
+  COMMAND ${AICON_PYTHON} ${CMAKE_CURRENT_SOURCE_DIR}/onnx/make_parity.py ${CMAKE_CURRENT_BINARY_DIR}/onnx_parity)
+set_tests_properties(onnx_parity_models PROPERTIES
+  FIXTURES_SETUP onnx_parity LABELS unit TIMEOUT 300 ENVIRONMENT "OMP_NUM_THREADS=1")
+
+add_test(NAME onnx_parity
+  COMMAND ${AICON_MPIRUN} -np 1 $<TARGET_FILE:test_onnx_parity> ${CMAKE_CURRENT_BINARY_DIR}/onnx_parity)
+set_tests_properties(onnx_parity PROPERTIES
+  FIXTURES_REQUIRED onnx_parity LABELS unit TIMEOUT 300 ENVIRONMENT "${AICON_TEST_ENV}")

@@ -1,0 +1,189 @@
+#!/usr/bin/python3
+"""Reference runs for tests/test_onnx_parity.c: export four PyTorch models with torch.onnx.export and
+train each in PyTorch for ten SGD-with-momentum steps, recording what the C test needs to repeat the
+run in aicon from the exported file and compare the losses.
+
+Usage: /usr/bin/python3 make_parity.py OUTDIR
+
+Writes, for each model M in {mlp, lenet, resnet18, mobilenet_v2}:
+  OUTDIR/M.onnx      opset 13, input "x" (N x sample shape, N dynamic), output "logits" (N x 10),
+                     exported in training mode (TrainingMode.TRAINING, no constant folding), so every
+                     BatchNormalization keeps its four parameters and computes batch statistics; its
+                     initializers are the model's initial weights.
+and OUTDIR/parity.h5 with, per model, the group /M:
+  x        STEPS x B x <sample shape> float32, the batch of each step
+  y        STEPS x B int32 labels in [0, 10)
+  loss     STEPS float64: mean cross-entropy of step k's batch BEFORE step k's update
+  loss64   STEPS float64: the same run in float64 (same initial weights, same batches): how far
+           PyTorch's own float32 run is from exact arithmetic at each step, the noise floor that
+           bounds how closely any other float32 implementation can be expected to agree
+  bn_mean  float64: the sum of every BatchNorm's running mean after step 0 (absent without
+           BatchNorm); it checks that PyTorch's momentum 0.1 (ONNX's 0.9) reaches aicon as 0.1
+  bn_var   float64: likewise for the running variances
+Attributes on /: steps, batch, lr, momentum, torch_version, torchvision_version.
+
+Training: model.train(), torch.optim.SGD(lr=0.01, momentum=0.9), nn.CrossEntropyLoss (mean), one batch
+per step, float32, one thread, deterministic algorithms.
+
+MobileNetV2's classifier Dropout(0.2) is set to p=0 before export: dropout masks come from each
+framework's own random generator, so no two implementations can agree on them; with p=0 both sides are
+the identity (PyTorch exports Dropout(ratio=0), which aicon imports as a dropout of p=0, an exact
+identity in training and in evaluation). Every other op of the four models is deterministic.
+"""
+import copy
+import os
+import sys
+import warnings
+
+import h5py
+import numpy as np
+import onnx
+import onnx.numpy_helper
+import torch
+import torch.nn as nn
+import torchvision
+
+STEPS = 10
+BATCH = 8
+LR = 0.01
+MOMENTUM = 0.9
+CLASSES = 10
+
+
+class MLP(nn.Module):
+    """1x28x28 -> flatten (784) -> fc1 (64) -> relu -> fc2 (10)"""
+
+    def __init__(self):
+        super().__init__()
+        self.fc1 = nn.Linear(784, 64)
+        self.fc2 = nn.Linear(64, CLASSES)
+
+    def forward(self, x):
+        return self.fc2(torch.relu(self.fc1(torch.flatten(x, 1))))
+
+
+class LeNet(nn.Module):
+    """aicon's lenet, narrower: 1x28x28 -> conv1 5x5 4ch pad 2 -> relu -> maxpool 2 (4x14x14)
+    -> conv2 5x5 8ch (8x10x10) -> relu -> maxpool 2 (8x5x5) -> flatten (200) -> fc1 (32) -> relu
+    -> fc2 (10)"""
+
+    def __init__(self):
+        super().__init__()
+        self.conv1 = nn.Conv2d(1, 4, 5, padding=2)
+        self.conv2 = nn.Conv2d(4, 8, 5)
+        self.fc1 = nn.Linear(200, 32)
+        self.fc2 = nn.Linear(32, CLASSES)
+
+    def forward(self, x):
+        x = torch.max_pool2d(torch.relu(self.conv1(x)), 2)
+        x = torch.max_pool2d(torch.relu(self.conv2(x)), 2)
+        x = torch.flatten(x, 1)
+        return self.fc2(torch.relu(self.fc1(x)))
+
+
+def mobilenet_v2():
+    m = torchvision.models.mobilenet_v2(num_classes=CLASSES)
+    for mod in m.modules():
+        if isinstance(mod, nn.Dropout):
+            mod.p = 0.0  # see the module docstring
+    return m
+
+
+MODELS = [
+    ("mlp", MLP, (1, 28, 28), 11),
+    ("lenet", LeNet, (1, 28, 28), 12),
+    ("resnet18", lambda: torchvision.models.resnet18(num_classes=CLASSES), (3, 32, 32), 13),
+    ("mobilenet_v2", mobilenet_v2, (3, 32, 32), 14),
+]
+
+
+def bn_sums(model):
+    mean = var = 0.0
+    for mod in model.modules():
+        if isinstance(mod, nn.modules.batchnorm._BatchNorm):
+            mean += float(mod.running_mean.double().sum())
+            var += float(mod.running_var.double().sum())
+    return mean, var
+
+
+def run(f, outdir, name, make, shape, seed):
+    torch.manual_seed(seed)
+    model = make().float()
+    model.train()
+    g = torch.Generator().manual_seed(seed + 1000)
+    x = torch.randn((STEPS, BATCH) + shape, generator=g, dtype=torch.float32)
+    y = torch.randint(0, CLASSES, (STEPS, BATCH), generator=g, dtype=torch.int64)
+
+    # Exporting traces forward passes, which in training mode move the BatchNorm running statistics
+    # before the file's initializers are taken: export a copy, then start the model trained below from
+    # exactly what the file holds (every initializer carries its state_dict name).
+    path = os.path.join(outdir, name + ".onnx")
+    torch.onnx.export(copy.deepcopy(model), x[0], path, opset_version=13,
+                      input_names=["x"], output_names=["logits"],
+                      dynamic_axes={"x": {0: "N"}, "logits": {0: "N"}},
+                      training=torch.onnx.TrainingMode.TRAINING, do_constant_folding=False)
+    state = model.state_dict()
+    loaded = 0
+    for t in onnx.load(path).graph.initializer:
+        if t.name in state:
+            state[t.name].copy_(torch.from_numpy(onnx.numpy_helper.to_array(t).copy()))
+            loaded += 1
+    n_float = sum(1 for k, v in state.items() if v.is_floating_point())
+    assert loaded == n_float, "%s: %d of %d float tensors found in the ONNX file" % (name, loaded, n_float)
+
+    grp = f.create_group(name)
+    grp.create_dataset("x", data=x.numpy().astype(np.float32))
+    grp.create_dataset("y", data=y.numpy().astype(np.int32))
+
+    model64 = copy.deepcopy(model).double()
+    losses, bn = train(model, x, y, torch.float32)
+    losses64, _ = train(model64, x, y, torch.float64)
+    grp.create_dataset("loss", data=np.array(losses, dtype=np.float64))
+    grp.create_dataset("loss64", data=np.array(losses64, dtype=np.float64))
+    if bn is not None:
+        grp.create_dataset("bn_mean", data=np.float64(bn[0]))
+        grp.create_dataset("bn_var", data=np.float64(bn[1]))
+    print(name, "float32", " ".join("%.6f" % v for v in losses))
+    print(name, "float32 vs float64",
+          " ".join("%.1e" % (abs(a - b) / abs(b)) for a, b in zip(losses, losses64)))
+
+
+def train(model, x, y, dtype):
+    """Ten steps; returns the losses and the BatchNorm sums after step 0 (None without BatchNorm)."""
+    opt = torch.optim.SGD(model.parameters(), lr=LR, momentum=MOMENTUM)
+    lossf = nn.CrossEntropyLoss()
+    losses, bn = [], None
+    for k in range(STEPS):
+        opt.zero_grad(set_to_none=False)
+        loss = lossf(model(x[k].to(dtype)), y[k])
+        losses.append(float(loss.item()))
+        loss.backward()
+        opt.step()
+        if k == 0 and any(isinstance(m, nn.modules.batchnorm._BatchNorm) for m in model.modules()):
+            bn = bn_sums(model)
+    return losses, bn
+
+
+def main():
+    if len(sys.argv) != 2:
+        sys.stderr.write("usage: %s OUTDIR\n" % sys.argv[0])
+        return 2
+    outdir = sys.argv[1]
+    os.makedirs(outdir, exist_ok=True)
+    warnings.filterwarnings("ignore")  # the exporter notes in-place ops it removes
+    torch.set_num_threads(1)
+    torch.use_deterministic_algorithms(True)
+    with h5py.File(os.path.join(outdir, "parity.h5"), "w") as f:
+        f.attrs["steps"] = STEPS
+        f.attrs["batch"] = BATCH
+        f.attrs["lr"] = LR
+        f.attrs["momentum"] = MOMENTUM
+        f.attrs["torch_version"] = str(torch.__version__)
+        f.attrs["torchvision_version"] = str(torchvision.__version__)
+        for name, make, shape, seed in MODELS:
+            run(f, outdir, name, make, shape, seed)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,314 @@
+/* Training parity with PyTorch through ONNX: tests/onnx/make_parity.py exports four PyTorch models
+ * (an MLP, a narrow LeNet, torchvision's ResNet-18 and MobileNetV2, ten classes) with
+ * torch.onnx.export in training mode and trains each for ten SGD-with-momentum steps; this program
+ * imports every file (aic_onnx_build), adds labels and a softmax cross-entropy on the single graph
+ * output, compiles for batch 8, copies the file's initial weights (aic_onnx_load_weights), repeats
+ * the ten steps through aic_train_step on the same batches and compares each step's loss (taken
+ * before that step's update) with PyTorch's.
+ *
+ * Per model it also checks the BatchNorm running statistics after step 0 (sum of all running means,
+ * sum of all running variances, within 1e-3 relative): PyTorch's momentum 0.1 is written as ONNX
+ * momentum 0.9 and must come back as aicon's 0.1; a momentum read the wrong way round moves these sums
+ * by far more than that.
+ *
+ * Usage: test_onnx_parity DIR (make_parity.py's output directory; run under mpirun -np 1). Prints one
+ * line per check, then "N passed, M failed"; exits non-zero on any failure.
+ *
+ * Loss tolerances (float32 on both sides, different summation orders):
+ *   mlp, lenet: 1e-4 relative at every step (measured: about 1e-7).
+ *   resnet18, mobilenet_v2: at step k, max(1e-4, NOISE_FACTOR x r_k), where r_k is the largest
+ *   relative difference, over steps 0..k, between PyTorch's own float32 run and the same run in
+ *   float64 (make_parity.py's loss64). The reason: with batch 8 at 32x32 these two networks train
+ *   chaotically (likely because their last stages run BatchNorm over only 8 values per channel at
+ *   1x1 spatial size, and ten steps at lr 0.01 on random labels make the loss rise, not fall): a
+ *   rounding difference of 1e-7 grows to 1e-3 within a step and to several percent after that.
+ *   PyTorch float32 and PyTorch float64 disagree by 1e-3 at step 2 of ResNet-18 and by 3e-2 at
+ *   step 1 of MobileNetV2 (and by 19% on some of MobileNetV2's step-0 gradients), so no float32
+ *   implementation with another summation order can be held to 1e-4 there. While the reference is
+ *   well conditioned (r_k below 1e-5: ResNet-18 steps 0 and 1, MobileNetV2 step 0) the bound is the
+ *   full 1e-4: the step-0 loss checks the whole forward pass, and ResNet-18's step-1 loss every
+ *   gradient and the momentum update (MobileNetV2's step-1 loss already carries PyTorch's own 3e-2
+ *   noise, so its backward pass is checked only within the noise band). After that the bound
+ *   follows the reference's own noise: aicon must stay within NOISE_FACTOR (5) times the largest
+ *   float32-vs-float64 difference PyTorch itself has shown so far (measured: aicon's difference is at
+ *   most 1.3 times that for ResNet-18 and 2.5 times for MobileNetV2). These later steps only guard
+ *   against a run that goes wrong late (NaN, a loss leaving the noise band); a wrongly computed op in
+ *   the forward pass (BatchNorm with running statistics, a dropped residual) fails step 0.
+ *   Measured with Debian's torch 1.13.1 and torchvision 0.14.1. */
+#include <math.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <hdf5.h>
+#include <mpi.h>
+
+#include "aicon/aicon.h"
+
+#define STEPS 10
+#define BATCH 8
+#define LR 0.01f
+#define BN_RTOL 1e-3
+
+static int g_passed, g_failed;
+
+#define CHECK_AIC(call)                                                                                       \
+    do {                                                                                                      \
+        aic_status s_ = (call);                                                                               \
+        if (s_ != AIC_OK) {                                                                                   \
+            fprintf(stderr, "%s:%d: %s failed: %s: %s\n", __FILE__, __LINE__, #call, aic_status_string(s_),  \
+                    aic_last_error());                                                                        \
+            goto cleanup;                                                                                     \
+        }                                                                                                     \
+    } while (0)
+
+#define CHECK(cond, ...)                                                                                      \
+    do {                                                                                                      \
+        if (!(cond)) {                                                                                        \
+            fprintf(stderr, "%s:%d: ", __FILE__, __LINE__);                                                   \
+            fprintf(stderr, __VA_ARGS__);                                                                     \
+            fputc('\n', stderr);                                                                              \
+            goto cleanup;                                                                                     \
+        }                                                                                                     \
+    } while (0)
+
+/* The models and the loss bound each is held to (see the head of this file). */
+#define LOSS_RTOL 1e-4
+#define NOISE_FACTOR 5.0
+#define WELL_CONDITIONED 1e-5
+
+typedef struct {
+    const char *name;
+    bool follow_noise; /* bound max(LOSS_RTOL, NOISE_FACTOR x reference noise) instead of LOSS_RTOL */
+} model_case;
+
+static const model_case MODELS[] = {
+    {"mlp", false},
+    {"lenet", false},
+    {"resnet18", true},
+    {"mobilenet_v2", true},
+};
+
+/* ---- HDF5 ------------------------------------------------------------------------------------ */
+
+#define H5_MAX_DIMS 8
+
+typedef struct {
+    int ndim;
+    hsize_t dims[H5_MAX_DIMS];
+    size_t numel;
+    void *data; /* malloc'd, numel elements of the requested memory type */
+} h5_array;
+
+/* Read dataset `path` of `file` whole, converted to `memtype`. Returns 0 on success. */
+static int h5_read(hid_t file, const char *path, hid_t memtype, h5_array *out) {
+    memset(out, 0, sizeof *out);
+    hid_t ds = H5I_INVALID_HID, sp = H5I_INVALID_HID;
+    int rc = -1;
+    if (H5Lexists(file, path, H5P_DEFAULT) <= 0) {
+        fprintf(stderr, "parity file has no dataset %s\n", path);
+        return -1;
+    }
+    if ((ds = H5Dopen2(file, path, H5P_DEFAULT)) < 0 || (sp = H5Dget_space(ds)) < 0) {
+        fprintf(stderr, "cannot open dataset %s\n", path);
+        goto done;
+    }
+    int nd = H5Sget_simple_extent_ndims(sp);
+    if (nd < 0 || nd > H5_MAX_DIMS) {
+        fprintf(stderr, "dataset %s: bad rank %d\n", path, nd);
+        goto done;
+    }
+    out->ndim = nd;
+    H5Sget_simple_extent_dims(sp, out->dims, NULL);
+    out->numel = 1;
+    for (int i = 0; i < nd; i++) out->numel *= (size_t)out->dims[i];
+    out->data = malloc((out->numel ? out->numel : 1) * H5Tget_size(memtype));
+    if (!out->data) {
+        fprintf(stderr, "dataset %s: out of memory\n", path);
+        goto done;
+    }
+    if (H5Dread(ds, memtype, H5S_ALL, H5S_ALL, H5P_DEFAULT, out->data) < 0) {
+        fprintf(stderr, "cannot read dataset %s\n", path);
+        goto done;
+    }
+    rc = 0;
+done:
+    if (sp >= 0) H5Sclose(sp);
+    if (ds >= 0) H5Dclose(ds);
+    if (rc != 0) {
+        free(out->data);
+        out->data = NULL;
+    }
+    return rc;
+}
+
+static void count(int ok) {
+    if (ok)
+        g_passed++;
+    else
+        g_failed++;
+}
+
+/* Sum of every buffer whose name ends in suffix (".running_mean" or ".running_var"); *n gets how many. */
+static double buffer_sum(aic_model_t *m, const char *suffix, int *n) {
+    double sum = 0;
+    size_t ls = strlen(suffix);
+    *n = 0;
+    for (int i = 0; i < aic_model_buffer_count(m); i++) {
+        aic_tensor b;
+        if (aic_model_buffer(m, i, &b) != AIC_OK || !b.name) continue;
+        size_t l = strlen(b.name);
+        if (l < ls || strcmp(b.name + l - ls, suffix) != 0) continue;
+        for (int64_t k = 0, nb = aic_tensor_numel(&b); k < nb; k++) sum += ((const float *)b.data)[k];
+        ++*n;
+    }
+    return sum;
+}
+
+/* BatchNorm running statistics after step 0 against /<model>/bn_mean and bn_var (models without
+ * BatchNorm have neither side). bn[2] receives the datasets (the caller frees them). */
+static int check_bn(hid_t file, aic_model_t *m, const char *model, h5_array bn[2]) {
+    char path[512];
+
+    static const char *const stat[2] = {"bn_mean", "bn_var"};
+    static const char *const suffix[2] = {".running_mean", ".running_var"};
+    for (int i = 0; i < 2; i++) {
+        int n = 0;
+        double ours = buffer_sum(m, suffix[i], &n);
+        snprintf(path, sizeof path, "/%s/%s", model, stat[i]);
+        if (H5Lexists(file, path, H5P_DEFAULT) <= 0) {
+            CHECK(n == 0, "%s: aicon has %d %s buffers, PyTorch none", model, n, suffix[i]);
+            continue;
+        }
+        if (h5_read(file, path, H5T_NATIVE_DOUBLE, &bn[i]) != 0) goto cleanup;
+        double want = ((const double *)bn[i].data)[0];
+        double rel = fabs(ours - want) / fabs(want);
+        int ok = n > 0 && rel <= BN_RTOL;
+        printf("%-12s %s %s sum over %d BatchNorms aicon %.6f pytorch %.6f rel %.3e %s\n", model,
+               ok ? "ok  " : "FAIL", stat[i], n, ours, want, rel, ok ? "" : "<-- exceeds tolerance");
+        count(ok);
+    }
+    return 0;
+cleanup:
+    return -1;
+}
+
+/* Import, train ten steps and compare one model. Returns 0 when it could run (pass or fail counted),
+ * -1 when something broke before the comparison. */
+static int run_model(const char *dir, hid_t file, aic_comm_t *comm, const model_case *mc) {
+    int rc = -1;
+    aic_onnx_model_t *om = NULL;
+    aic_model_t *m = NULL;
+    aic_optim_t *o = NULL;
+    h5_array x = {0}, y = {0}, loss = {0}, loss64 = {0}, bn[2] = {{0}};
+    aic_onnx_binding bind;
+    aic_value labels, lossv;
+    char path[512];
+    const char *model = mc->name;
+
+    snprintf(path, sizeof path, "/%s/x", model);
+    if (h5_read(file, path, H5T_NATIVE_FLOAT, &x) != 0) goto cleanup;
+    snprintf(path, sizeof path, "/%s/y", model);
+    if (h5_read(file, path, H5T_NATIVE_INT32, &y) != 0) goto cleanup;
+    snprintf(path, sizeof path, "/%s/loss", model);
+    if (h5_read(file, path, H5T_NATIVE_DOUBLE, &loss) != 0) goto cleanup;
+    snprintf(path, sizeof path, "/%s/loss64", model);
+    if (h5_read(file, path, H5T_NATIVE_DOUBLE, &loss64) != 0) goto cleanup;
+    CHECK(x.ndim >= 2 && x.dims[0] == STEPS && x.dims[1] == BATCH && y.ndim == 2 && y.dims[0] == STEPS &&
+              y.dims[1] == BATCH && loss.ndim == 1 && loss.dims[0] == STEPS &&
+              loss64.numel == STEPS,
+          "%s: x, y, loss are not %d steps of batch %d", model, STEPS, BATCH);
+    const size_t sample = x.numel / ((size_t)STEPS * BATCH);
+
+    snprintf(path, sizeof path, "%s/%s.onnx", dir, model);
+    CHECK_AIC(aic_onnx_load(path, &om));
+    CHECK_AIC(aic_model_create(&m, model));
+    CHECK_AIC(aic_onnx_build(om, m, &bind));
+    CHECK(bind.n_inputs == 1 && bind.n_outputs == 1, "%s: %d inputs and %d outputs, want 1 and 1", model,
+          bind.n_inputs, bind.n_outputs);
+    CHECK_AIC(aic_labels(m, "labels", &labels));
+    CHECK_AIC(aic_softmax_cross_entropy(m, "loss", bind.outputs[0], labels, &lossv));
+    CHECK_AIC(aic_model_compile(m, BATCH, 0));
+    CHECK_AIC(aic_onnx_load_weights(om, m));
+
+    aic_optim_config cfg = {.kind = AIC_OPTIM_SGD, .momentum = 0.9f};
+    CHECK_AIC(aic_optim_create(&o, m, &cfg));
+    aic_io_values io = {.input = bind.inputs[0], .labels = labels};
+    aic_batch_slice slice = {.n_local = BATCH, .n_global = BATCH, .row_offset = 0};
+    const float *xs = x.data;
+    const int32_t *ys = y.data;
+    const double *ref = loss.data, *ref64 = loss64.data;
+    double worst = 0, noise = 0;
+    for (int k = 0; k < STEPS; k++) {
+        float l = NAN;
+        CHECK_AIC(aic_train_step(m, o, comm, io, xs + (size_t)k * BATCH * sample, ys + (size_t)k * BATCH,
+                                 &slice, (uint64_t)k, LR, &l));
+        double rel = fabs((double)l - ref[k]) / fabs(ref[k]);
+        double r64 = fabs(ref[k] - ref64[k]) / fabs(ref64[k]);
+        if (r64 > noise) noise = r64;
+        double bound = LOSS_RTOL;
+        if (mc->follow_noise && noise > WELL_CONDITIONED) bound = fmax(LOSS_RTOL, NOISE_FACTOR * noise);
+        int ok = rel <= bound; /* false for NaN */
+        if (!(rel <= worst)) worst = rel;
+        printf("%-12s %s step %2d loss aicon %.7f pytorch %.7f rel %.3e bound %.1e (pytorch f32 vs f64 %.1e) %s\n",
+               model, ok ? "ok  " : "FAIL", k, (double)l, ref[k], rel, bound, r64,
+               ok ? "" : "<-- exceeds tolerance");
+        count(ok);
+        if (k == 0 && check_bn(file, m, model, bn) != 0) goto cleanup;
+    }
+    printf("%-12s max rel %.3e over %d steps\n", model, worst, STEPS);
+    rc = 0;
+cleanup:
+    aic_optim_destroy(o);
+    aic_model_destroy(m);
+    aic_onnx_free(om);
+    free(x.data);
+    free(y.data);
+    free(loss.data);
+    free(loss64.data);
+    free(bn[0].data);
+    free(bn[1].data);
+    return rc;
+}
+
+int main(int argc, char **argv) {
+    int broken = 0;
+    aic_comm_t *comm = NULL;
+    hid_t file = H5I_INVALID_HID;
+    char path[512];
+
+    MPI_Init(&argc, &argv);
+    if (argc != 2) {
+        fprintf(stderr, "usage: %s DIR (written by tests/onnx/make_parity.py)\n", argv[0]);
+        MPI_Finalize();
+        return 2;
+    }
+    H5Eset_auto2(H5E_DEFAULT, NULL, NULL); /* this program reports HDF5 failures itself */
+    snprintf(path, sizeof path, "%s/parity.h5", argv[1]);
+    file = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);
+    if (file < 0) {
+        fprintf(stderr, "cannot open %s (run tests/onnx/make_parity.py first)\n", path);
+        broken = 1;
+        goto cleanup;
+    }
+    CHECK_AIC(aic_comm_create(&comm, MPI_COMM_WORLD));
+    CHECK(aic_comm_size(comm) == 1, "run with one rank (got %d)", aic_comm_size(comm));
+
+    for (size_t i = 0; i < sizeof MODELS / sizeof MODELS[0]; i++)
+        if (run_model(argv[1], file, comm, &MODELS[i]) != 0) {
+            fprintf(stderr, "%s: could not run the comparison (see above)\n", MODELS[i].name);
+            broken = 1;
+        }
+    goto done;
+cleanup:
+    broken = 1;
+done:
+    aic_comm_destroy(comm);
+    if (file >= 0) H5Fclose(file);
+    if (broken) g_failed++;
+    printf("%d passed, %d failed\n", g_passed, g_failed);
+    MPI_Finalize();
+    return g_failed ? 1 : 0;
+}

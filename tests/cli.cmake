@@ -45,3 +45,8 @@ aicon_cli_test(cli_onnx_train onnx_train.sh LABELS mpi TIMEOUT 180)
 # and onnxruntime (npm onnxruntime-node, cached under the build tree) on 256 test samples.
 aicon_cli_test(cli_onnx_export onnx_export.sh LABELS mpi TIMEOUT 400
   ARGS $<TARGET_FILE:test_onnx_export> ${CMAKE_CURRENT_BINARY_DIR}/onnxruntime-node)
+
+# ONNX round trip: a PyTorch CNN imported, trained one full epoch of Fashion-MNIST on 2 ranks and
+# exported; the checker, aicon's re-import and onnxruntime-node on the whole 10000-image test set.
+aicon_cli_test(cli_onnx_roundtrip onnx_roundtrip.sh NO_DATA LABELS mpi TIMEOUT 400
+  ARGS $<TARGET_FILE:test_onnx_export> ${CMAKE_CURRENT_BINARY_DIR}/onnxruntime-node)

@@ -10,7 +10,11 @@
  * conv, batch norm with non-trivial running statistics, leaky ReLU, ceil-mode max and average
  * pooling with padding, global average pooling, concat, dropout, reshape, add, clip, tanh, sigmoid,
  * softmax), exported to DIR/ops.onnx with 8 random samples in DIR/ops_x.f32 (8 x 3 x 11 x 11) and
- * aicon's output in DIR/ops_y.f32 (8 x 6), for the script to run through onnxruntime. */
+ * aicon's output in DIR/ops_y.f32 (8 x 6), for the script to run through onnxruntime.
+ *
+ * test_onnx_export --logits FILE.onnx INPUT.f32 N C H W OUT.f32: any ONNX file with one input and
+ * one output, imported with aic_onnx_import, forwarded in evaluation mode over the N samples (in
+ * chunks of at most 500), its N x K outputs written raw to OUT.f32 (tests/cli/onnx_roundtrip.sh). */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -110,11 +114,56 @@ static int ops_model(const char *dir) {
     return 0;
 }
 
+/* --logits: the imported file's outputs for the raw inputs, chunk by chunk. */
+static int logits(char **argv) {
+    const int n = atoi(argv[3]);
+    const size_t sample = (size_t)(atoll(argv[4]) * atoll(argv[5]) * atoll(argv[6]));
+    if (n <= 0 || sample == 0)
+        DIE("bad N or shape");
+    const size_t numel = (size_t)n * sample;
+    float *x = malloc(numel * sizeof *x);
+    FILE *f = fopen(argv[2], "rb");
+    if (!x || !f || fread(x, sizeof *x, numel, f) != numel)
+        DIE("cannot read %zu floats from %s", numel, argv[2]);
+    fclose(f);
+    const int chunk = n < 500 ? n : 500;
+    aic_onnx_model_t *om;
+    aic_model_t *m;
+    aic_onnx_binding bind;
+    if (aic_onnx_load(argv[1], &om) != AIC_OK || aic_onnx_import(om, chunk, &m, &bind) != AIC_OK)
+        DIE("cannot import %s", argv[1]);
+    if (bind.n_inputs != 1 || bind.n_outputs != 1)
+        DIE("%s: %d inputs and %d outputs, expected 1 and 1", argv[1], bind.n_inputs, bind.n_outputs);
+    f = fopen(argv[7], "wb");
+    if (!f)
+        DIE("cannot write %s", argv[7]);
+    int64_t K = 0;
+    for (int i = 0; i < n; i += chunk) {
+        const int c = n - i < chunk ? n - i : chunk;
+        const float *y = run(m, bind.inputs[0], x + (size_t)i * sample, c, &K);
+        if (!y)
+            DIE("forward of %s on samples %d..%d", argv[1], i, i + c - 1);
+        if (fwrite(y, sizeof *y, (size_t)c * (size_t)K, f) != (size_t)c * (size_t)K)
+            DIE("cannot write %s", argv[7]);
+    }
+    if (fclose(f) != 0)
+        DIE("cannot write %s", argv[7]);
+    printf("%s: %d samples, %lld outputs each, written to %s\n", argv[1], n, (long long)K, argv[7]);
+    aic_model_destroy(m);
+    aic_onnx_free(om);
+    free(x);
+    return 0;
+}
+
 int main(int argc, char **argv) {
     if (argc == 3 && strcmp(argv[1], "--ops") == 0)
         return ops_model(argv[2]);
+    if (argc == 9 && strcmp(argv[1], "--logits") == 0)
+        return logits(argv + 1);
     if (argc != 11) {
-        fprintf(stderr, "usage: %s FILE.onnx MODEL CKPT.h5 CLASSES INPUT.f32 N C H W OUT.f32\n", argv[0]);
+        fprintf(stderr, "usage: %s FILE.onnx MODEL CKPT.h5 CLASSES INPUT.f32 N C H W OUT.f32\n"
+                        "       %s --logits FILE.onnx INPUT.f32 N C H W OUT.f32\n"
+                        "       %s --ops DIR\n", argv[0], argv[0], argv[0]);
         return 2;
     }
     const int classes = atoi(argv[4]), n = atoi(argv[6]);

@@ -2,8 +2,10 @@
  *
  * The nodes are visited in topological order (Kahn's algorithm; the loader allows any order). Every
  * ONNX tensor name maps to what it became: an activation (an aic_value), a constant (an initializer or
- * a Constant node's `value`, read by the op that uses it as weights, a bias or a shape), or nothing
- * aicon can run (made by an unsupported node; its users are skipped without a word). Unsupported
+ * a Constant node's `value`, read by the op that uses it as weights, a bias or a shape), a shape
+ * computed at import (Shape, Gather, Unsqueeze, Concat, Cast over shapes and int64 constants, with the
+ * batch size held as a marker: x.view(x.size(0), -1) as PyTorch exports it; such nodes become no op),
+ * or nothing aicon can run (made by an unsupported node; its users are skipped without a word). Unsupported
  * nodes are all collected, and the import then fails once with every one of them named. Weights are
  * copied into the model after aic_model_compile (aic_onnx_load_weights), from a list of copy jobs the
  * builders left behind: the parameters exist only once the model is compiled.
@@ -31,7 +33,13 @@
 
 /* ---- the tensor-name table -------------------------------------------------------------------- */
 
-typedef enum { V_NONE, V_ACT, V_CONST, V_DEAD } value_kind;
+/* V_SHAPE: a small int64 tensor computed at import from shapes (Shape, Gather, Unsqueeze, Concat,
+ * Cast): what PyTorch exports for x.view(x.size(0), -1). The batch size is unknown until run time; it
+ * is held as BATCH_DIM, and a Reshape target starting with it keeps the batch (0). */
+typedef enum { V_NONE, V_ACT, V_CONST, V_DEAD, V_SHAPE } value_kind;
+
+#define SHAPE_MAX 8          /* entries of a V_SHAPE */
+#define BATCH_DIM INT64_MIN  /* the batch size, inside a V_SHAPE */
 
 typedef struct {
     const char *key;              /* owned by the proto */
@@ -39,6 +47,8 @@ typedef struct {
     value_kind kind;
     aic_value v;                  /* V_ACT */
     const Onnx__TensorProto *t;   /* V_CONST */
+    int sh_rank, sh_len;          /* V_SHAPE: rank 0 (a scalar, sh_len 1) or 1 */
+    int64_t sh[SHAPE_MAX];        /* V_SHAPE: the values */
 } slot;
 
 enum { MAKER_GRAPH = -1 };
@@ -748,6 +758,160 @@ static aic_status op_flatten(importer *im, const Onnx__NodeProto *n, const char 
     return AIC_OK;
 }
 
+/* ---- shape computations, folded at import ------------------------------------------------------ */
+
+/* Whether input k is an int64 scalar or vector known at import (a V_SHAPE or an int64 constant). */
+static bool shape_like(const importer *im, const Onnx__NodeProto *n, size_t k) {
+    const char *name = in_name(n, k);
+    const slot *s = name ? table_get(&im->nt, name) : NULL;
+    if (!s)
+        return false;
+    if (s->kind == V_SHAPE)
+        return true;
+    return s->kind == V_CONST && s->t->data_type == ONNX__TENSOR_PROTO__DATA_TYPE__INT64 && s->t->n_dims <= 1 &&
+           tensor_numel(s->t) <= SHAPE_MAX;
+}
+
+/* Input k as an int64 scalar (rank 0) or vector (rank 1) known at import. */
+static aic_status shape_in(importer *im, const Onnx__NodeProto *n, size_t k, int64_t v[SHAPE_MAX], int *len,
+                           int *rank) {
+    if (!shape_like(im, n, k))
+        return unsupported(im, "input %zu must be an int64 constant or shape computation of at most %d entries", k,
+                           SHAPE_MAX);
+    const slot *s = table_get(&im->nt, in_name(n, k));
+    if (s->kind == V_SHAPE) {
+        memcpy(v, s->sh, sizeof s->sh);
+        *len = s->sh_len;
+        *rank = s->sh_rank;
+    } else {
+        *len = (int)tensor_numel(s->t);
+        *rank = (int)s->t->n_dims;
+        for (int i = 0; i < *len; i++)
+            v[i] = int64_at(s->t, i);
+    }
+    return AIC_OK;
+}
+
+static void set_shape(importer *im, const Onnx__NodeProto *n, const int64_t *v, int len, int rank) {
+    slot *s = table_get(&im->nt, n->output[0]);
+    s->kind = V_SHAPE;
+    s->sh_len = len;
+    s->sh_rank = rank;
+    memcpy(s->sh, v, (size_t)len * sizeof *v);
+}
+
+/* Shape of an activation: [batch, per-sample dims...], sliced by start and end (opset 15). */
+static aic_status op_shape(importer *im, const Onnx__NodeProto *n) {
+    static const char *const known[] = {"start", "end", NULL};
+    AIC_TRY(check_attrs(im, n, known));
+    AIC_TRY(outputs_at_most(im, n, 1, "Shape has one output"));
+    aic_value x;
+    const aic_value_info *xi;
+    AIC_TRY(act_in(im, n, 0, &x, &xi));
+    int64_t full[SHAPE_MAX], rank = xi->ndim + 1;
+    full[0] = BATCH_DIM;
+    for (int i = 0; i < xi->ndim; i++)
+        full[i + 1] = xi->shape[i];
+    int64_t start = attr_int(n, "start", 0), end = attr_int(n, "end", rank);
+    if (start < 0)
+        start += rank;
+    if (end < 0)
+        end += rank;
+    start = start < 0 ? 0 : start > rank ? rank : start;
+    end = end < 0 ? 0 : end > rank ? rank : end;
+    if (end <= start)
+        return unsupported(im, "an empty shape (start %" PRId64 ", end %" PRId64 ")", start, end);
+    set_shape(im, n, full + start, (int)(end - start), 1);
+    return AIC_OK;
+}
+
+/* Gather along axis 0 of a shape vector, at constant indices. */
+static aic_status op_gather_shape(importer *im, const Onnx__NodeProto *n) {
+    static const char *const known[] = {"axis", NULL};
+    AIC_TRY(check_attrs(im, n, known));
+    AIC_TRY(outputs_at_most(im, n, 1, "Gather has one output"));
+    if (attr_int(n, "axis", 0) != 0)
+        return unsupported(im, "axis %" PRId64 " (only 0, on a shape vector)", attr_int(n, "axis", 0));
+    int64_t d[SHAPE_MAX], idx[SHAPE_MAX], out[SHAPE_MAX];
+    int dl, dr, il, ir;
+    AIC_TRY(shape_in(im, n, 0, d, &dl, &dr));
+    AIC_TRY(shape_in(im, n, 1, idx, &il, &ir));
+    if (dr != 1)
+        return unsupported(im, "the data must be a 1-D shape vector");
+    for (int i = 0; i < il; i++) {
+        int64_t k = idx[i];
+        if (k == BATCH_DIM || k < -dl || k >= dl)
+            return unsupported(im, "index %d is outside the %d entries", i, dl);
+        out[i] = d[k < 0 ? k + dl : k];
+    }
+    set_shape(im, n, out, il, ir);
+    return AIC_OK;
+}
+
+/* Unsqueeze of a scalar into a 1-element vector (axes [0]: an attribute before opset 13, an input from 13). */
+static aic_status op_unsqueeze_shape(importer *im, const Onnx__NodeProto *n) {
+    static const char *const known[] = {"axes", NULL};
+    AIC_TRY(check_attrs(im, n, known));
+    AIC_TRY(outputs_at_most(im, n, 1, "Unsqueeze has one output"));
+    int64_t v[SHAPE_MAX], axes[SHAPE_MAX];
+    int len, rank, na = 0, ar;
+    AIC_TRY(shape_in(im, n, 0, v, &len, &rank));
+    const Onnx__AttributeProto *a = attr(n, "axes");
+    if (a) {
+        if (a->n_ints > SHAPE_MAX)
+            return unsupported(im, "too many axes");
+        na = (int)a->n_ints;
+        for (int i = 0; i < na; i++)
+            axes[i] = a->ints[i];
+    } else if (in_name(n, 1)) {
+        AIC_TRY(shape_in(im, n, 1, axes, &na, &ar));
+    }
+    if (rank != 0 || na != 1 || (axes[0] != 0 && axes[0] != -1))
+        return unsupported(im, "only a scalar shape entry unsqueezed at axis 0 is folded");
+    set_shape(im, n, v, 1, 1);
+    return AIC_OK;
+}
+
+/* Concat (axis 0) of shape vectors and int64 constants. */
+static aic_status op_concat_shape(importer *im, const Onnx__NodeProto *n) {
+    static const char *const known[] = {"axis", NULL};
+    AIC_TRY(check_attrs(im, n, known));
+    AIC_TRY(outputs_at_most(im, n, 1, "Concat has one output"));
+    int64_t axis = attr_int(n, "axis", 0);
+    if (axis != 0 && axis != -1)
+        return unsupported(im, "axis %" PRId64 " of 1-D shape vectors", axis);
+    int64_t out[SHAPE_MAX], v[SHAPE_MAX];
+    int len = 0;
+    for (size_t k = 0; k < n->n_input; k++) {
+        int l, r;
+        AIC_TRY(shape_in(im, n, k, v, &l, &r));
+        if (r != 1)
+            return unsupported(im, "input %zu is a scalar; Concat needs vectors", k);
+        if (len + l > SHAPE_MAX)
+            return unsupported(im, "more than %d entries", SHAPE_MAX);
+        memcpy(out + len, v, (size_t)l * sizeof *v);
+        len += l;
+    }
+    if (len == 0)
+        return unsupported(im, "an empty shape");
+    set_shape(im, n, out, len, 1);
+    return AIC_OK;
+}
+
+/* Cast of a shape computation to int64: nothing to do. */
+static aic_status op_cast(importer *im, const Onnx__NodeProto *n) {
+    static const char *const known[] = {"to", "saturate", NULL};
+    AIC_TRY(check_attrs(im, n, known));
+    AIC_TRY(outputs_at_most(im, n, 1, "Cast has one output"));
+    if (attr_int(n, "to", 0) != ONNX__TENSOR_PROTO__DATA_TYPE__INT64)
+        return unsupported(im, "only a Cast to int64 of a shape computation is supported");
+    int64_t v[SHAPE_MAX];
+    int len, rank;
+    AIC_TRY(shape_in(im, n, 0, v, &len, &rank));
+    set_shape(im, n, v, len, rank);
+    return AIC_OK;
+}
+
 static aic_status op_reshape(importer *im, const Onnx__NodeProto *n, const char *name) {
     static const char *const known[] = {"allowzero", NULL};
     AIC_TRY(check_attrs(im, n, known));
@@ -757,38 +921,41 @@ static aic_status op_reshape(importer *im, const Onnx__NodeProto *n, const char 
     AIC_TRY(act_in(im, n, 0, &x, &xi));
     if (!in_name(n, 1))
         return unsupported(im, "the shape must be given as an input (opset 5 and later)");
-    const Onnx__TensorProto *st;
-    AIC_TRY(const_in(im, n, 1, false, &st));
-    if (st->data_type != ONNX__TENSOR_PROTO__DATA_TYPE__INT64 || st->n_dims != 1)
-        return unsupported(im, "the shape must be a 1-D int64 constant");
-    int64_t r = st->dims[0];
+    int64_t st[SHAPE_MAX];
+    int r, srank;
+    if (!shape_like(im, n, 1))
+        return unsupported(im, "the shape must be a 1-D int64 constant or shape computation");
+    AIC_TRY(shape_in(im, n, 1, st, &r, &srank));
+    if (srank != 1)
+        return unsupported(im, "the shape must be 1-D");
     if (r < 2 || r > AIC_MAX_DIMS)
-        return unsupported(im, "target rank %" PRId64 " is outside 2..%d", r, AIC_MAX_DIMS);
-    int64_t first = int64_at(st, 0);
+        return unsupported(im, "target rank %d is outside 2..%d", r, AIC_MAX_DIMS);
+    int64_t first = st[0] == BATCH_DIM ? 0 : st[0];
     if (first != 0 && first != -1)
         return unsupported(im, "the first target dimension is %" PRId64 "; it must be 0 or -1 (the batch)", first);
     bool allowzero = attr_int(n, "allowzero", 0) != 0;
     int64_t shape[AIC_MAX_DIMS];
     int minus = first == -1;
-    for (int64_t i = 1; i < r; i++) {
-        int64_t v = int64_at(st, i);
+    for (int i = 1; i < r; i++) {
+        int64_t v = st[i];
+        if (v == BATCH_DIM)
+            return unsupported(im, "target dimension %d is the batch size; the batch must stay in dimension 0", i);
         if (v == 0) {
             if (allowzero)
                 return unsupported(im, "allowzero=1 with a zero dimension is not supported");
             if (i - 1 >= xi->ndim)
-                return unsupported(im, "target dimension %" PRId64 " is 0 but the input has rank %d", i,
-                                   xi->ndim + 1);
+                return unsupported(im, "target dimension %d is 0 but the input has rank %d", i, xi->ndim + 1);
             v = xi->shape[i - 1];
         } else if (v == -1) {
             minus++;
         } else if (v < 0) {
-            return unsupported(im, "target dimension %" PRId64 " is %" PRId64, i, v);
+            return unsupported(im, "target dimension %d is %" PRId64, i, v);
         }
         shape[i - 1] = v;
     }
     if (minus > 1)
         return unsupported(im, "more than one target dimension is -1 (the batch must stay in dimension 0)");
-    AIC_TRY(built(im, aic_reshape(im->m, name, x, (int)(r - 1), shape, &y)));
+    AIC_TRY(built(im, aic_reshape(im->m, name, x, r - 1, shape, &y)));
     set_act(im, n, y);
     return AIC_OK;
 }
@@ -912,7 +1079,16 @@ static aic_status import_node(importer *im, const Onnx__NodeProto *n, const char
     if (strcmp(op, "Sub") == 0) return op_arith(im, n, name, AIC_BINOP_SUB);
     if (strcmp(op, "Mul") == 0) return op_arith(im, n, name, AIC_BINOP_MUL);
     if (strcmp(op, "Div") == 0) return op_arith(im, n, name, AIC_BINOP_DIV);
-    if (strcmp(op, "Concat") == 0) return op_concat(im, n, name);
+    if (strcmp(op, "Concat") == 0) {
+        bool all = n->n_input > 0;
+        for (size_t k = 0; k < n->n_input && all; k++)
+            all = shape_like(im, n, k);
+        return all ? op_concat_shape(im, n) : op_concat(im, n, name);
+    }
+    if (strcmp(op, "Shape") == 0) return op_shape(im, n);
+    if (strcmp(op, "Gather") == 0) return op_gather_shape(im, n);
+    if (strcmp(op, "Unsqueeze") == 0) return op_unsqueeze_shape(im, n);
+    if (strcmp(op, "Cast") == 0) return op_cast(im, n);
     return unsupported(im, "aicon has no such op yet");
 }
 

@@ -216,6 +216,33 @@ save("arith", nodes, [vi("x", [N, 3, 4, 5]), vi("y", [N, 1, 4, 1])],
      [init("mean", mean_c), init("std", std_c), init("gamma", gamma_c), init("beta", beta_c), init("one", one_c),
       init("two", two_c), init("half", half_c)], [x, y], [norm, prod, recip])
 
+# ---- viewflat: what torch.onnx.export writes for x.view(x.size(0), -1) after a Conv (dynamic batch):
+# Shape -> Gather(0) -> Unsqueeze -> Concat with [-1] -> Reshape, plus a Cast to int64 on the way; the
+# shape nodes are folded at import and become no ops ----
+x = rand(N, 2, 5, 5)
+wv, bv = rand(3, 2, 3, 3), rand(3)
+c = conv2d(x.astype(np.float64), wv, bv, (1, 1), (0, 0))  # N x 3 x 3 x 3
+y = np.maximum(c.reshape(c.shape[0], -1), 0).astype(np.float32)
+i64 = TensorProto.INT64
+nodes = [
+    helper.make_node("Conv", ["x", "wv", "bv"], ["c"], name="conv", kernel_shape=[3, 3]),
+    helper.make_node("Shape", ["c"], ["fold_s"], name="fold_shape"),
+    helper.make_node("Constant", [], ["fold_i"], name="fold_const_i",
+                     value=helper.make_tensor("fold_iv", i64, [], [0])),
+    helper.make_node("Gather", ["fold_s", "fold_i"], ["fold_g"], name="fold_gather", axis=0),
+    helper.make_node("Constant", [], ["fold_ax"], name="fold_const_ax",
+                     value=helper.make_tensor("fold_axv", i64, [1], [0])),
+    helper.make_node("Unsqueeze", ["fold_g", "fold_ax"], ["fold_u"], name="fold_unsq"),
+    helper.make_node("Constant", [], ["fold_m1"], name="fold_const_m1",
+                     value=helper.make_tensor("fold_m1v", i64, [1], [-1])),
+    helper.make_node("Concat", ["fold_u", "fold_m1"], ["fold_t"], name="fold_cat", axis=0),
+    helper.make_node("Cast", ["fold_t"], ["fold_t64"], name="fold_cast", to=i64),
+    helper.make_node("Reshape", ["c", "fold_t64"], ["v"], name="view"),
+    helper.make_node("Relu", ["v"], ["y"], name="relu"),
+]
+save("viewflat", nodes, [vi("x", ["batch", 2, 5, 5])], [vi("y", ["batch", 27])], [init("wv", wv), init("bv", bv)],
+     [x], [y])
+
 # ---- unsupported: Erf and Selu side by side, a Conv with asymmetric pads, a Gemm with
 # transA, a Concat of mismatched shapes (refused by the builder), an Add with a constant operand, and
 # a Relu after the Erf (skipped without a word: its input is already missing) ----

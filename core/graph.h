@@ -38,6 +38,7 @@ typedef enum {
     AIC_OP_CLIP,
     AIC_OP_NLL,
     AIC_OP_BINARY,
+    AIC_OP_TRANSPOSE,
     AIC_OP_KIND_COUNT
 } aic_op_kind;
 
@@ -80,6 +81,7 @@ typedef struct {
         aic_pool2d_dims pool;
         struct { float momentum, eps; } bn;
         float drop_p;
+        int perm[AIC_MAX_DIMS];        /* transpose: counted with the batch dim (perm[0] == 0) */
         int axis;                      /* concat, softmax, log_softmax: counted with the batch dim */
         float alpha;                   /* leaky_relu */
         struct { float lo, hi; } clip; /* clip */

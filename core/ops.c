@@ -772,6 +772,55 @@ static void concat_bwd(aic_model_t *m, aic_op *op, int n) {
     aic_concat_backward(dinps, aic_act_grad(m, op->out), inner, op->n_in, outer);
 }
 
+aic_status aic_transpose(aic_model_t *m, const char *name, aic_value x, const int *perm, aic_value *out) {
+    aic_op *op;
+    int in[1] = {x};
+    AIC_TRY(begin(m, AIC_OP_TRANSPOSE, name, in, 1, &op));
+    const aic_value_info *v = val(m, x);
+    if (!perm || v->dtype != AIC_F32 || v->scalar)
+        return aic_fail(AIC_ERR_INVALID_ARG, "op '%s' (transpose): needs a float activation and a perm", op->name);
+    if (perm[0] != 0)
+        return aic_fail(AIC_ERR_SHAPE, "op '%s' (transpose): perm[0] is %d; the batch must stay axis 0", op->name,
+                        perm[0]);
+    int64_t shape[AIC_MAX_DIMS];
+    bool seen[AIC_MAX_DIMS] = {false};
+    op->attr.perm[0] = 0;
+    for (int k = 1; k <= v->ndim; k++) {
+        int p = perm[k];
+        if (p < 1 || p > v->ndim || seen[p])
+            return aic_fail(AIC_ERR_SHAPE, "op '%s' (transpose): perm is not a permutation of 0..%d", op->name,
+                            v->ndim);
+        seen[p] = true;
+        op->attr.perm[k] = p;
+        shape[k - 1] = v->shape[p - 1];
+    }
+    return aic_graph_add_value(m, op, AIC_F32, v->ndim, shape, out);
+}
+
+/* The per-sample perm, 0-based. */
+static void transpose_perm(const aic_op *op, int rank, int *p) {
+    for (int k = 0; k < rank; k++)
+        p[k] = op->attr.perm[k + 1] - 1;
+}
+
+static aic_status transpose_fwd(aic_model_t *m, aic_op *op, const aic_batch_info *b) {
+    const aic_value_info *v = val(m, op->in[0]);
+    int p[AIC_MAX_DIMS];
+    transpose_perm(op, v->ndim, p);
+    aic_transpose_forward(aic_act(m, op->out), aic_act(m, op->in[0]), v->shape, p, v->ndim, b->n);
+    return AIC_OK;
+}
+
+static void transpose_bwd(aic_model_t *m, aic_op *op, int n) {
+    const aic_value_info *v = val(m, op->in[0]);
+    float *dx = aic_act_grad(m, op->in[0]);
+    if (!dx)
+        return;
+    int p[AIC_MAX_DIMS];
+    transpose_perm(op, v->ndim, p);
+    aic_transpose_backward(dx, aic_act_grad(m, op->out), v->shape, p, v->ndim, n);
+}
+
 /* ---- losses ----------------------------------------------------------------------------------- */
 
 static aic_status loss_output(aic_model_t *m, aic_op *op, aic_value *out) {
@@ -902,6 +951,7 @@ const aic_op_class aic_op_classes[AIC_OP_KIND_COUNT] = {
     [AIC_OP_CLIP] = {"clip", clip_fwd, clip_bwd},
     [AIC_OP_NLL] = {"nll", nll_fwd, nll_bwd},
     [AIC_OP_BINARY] = {"binary", binary_fwd, binary_bwd},
+    [AIC_OP_TRANSPOSE] = {"transpose", transpose_fwd, transpose_bwd},
 };
 
 double aic_model_flops_per_sample(const aic_model_t *m) {

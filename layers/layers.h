@@ -136,6 +136,12 @@ void aic_binary_backward(float *da, float *db, const float *dout, const float *a
 void aic_concat_forward(float *out, const float *const *inps, const size_t *inner, int k, size_t outer);
 void aic_concat_backward(float *const *dinps, const float *dout, const size_t *inner, int k, size_t outer);
 
+/* ---- transpose.c ---- */
+/* x: n x (per-sample shape xshape, rank dims); out: n x (xshape permuted), out's per-sample axis k being
+ * x's axis perm[k] (perm over the per-sample axes, 0-based). Backward: dx += dout permuted back. */
+void aic_transpose_forward(float *out, const float *x, const int64_t *xshape, const int *perm, int rank, int n);
+void aic_transpose_backward(float *dx, const float *dout, const int64_t *xshape, const int *perm, int rank, int n);
+
 /* ---- softmax_xent.c ---- */
 /* logits: N x K, labels: N in [0, K) (the caller checks), probs: N x K saved for backward.
  * Returns the mean over N of -log softmax(logits)[label], computed stably (max subtracted) and summed

@@ -327,6 +327,14 @@ static aic_status export_op(exporter *e, const aic_op *op) {
         attr_int(e, n, "axis", op->attr.axis);
         break;
     }
+    case AIC_OP_TRANSPOSE: {
+        int64_t perm[AIC_MAX_DIMS];
+        for (int i = 0; i <= m->values[op->in[0]].ndim; i++)
+            perm[i] = op->attr.perm[i];
+        n = add_node(e, "Transpose", op->name, in, 1, out);
+        attr_ints(e, n, "perm", perm, m->values[op->in[0]].ndim + 1);
+        break;
+    }
     case AIC_OP_SOFTMAX:
     case AIC_OP_LOG_SOFTMAX:
         n = add_node(e, op->kind == AIC_OP_SOFTMAX ? "Softmax" : "LogSoftmax", op->name, in, 1, out);

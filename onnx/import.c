@@ -1036,6 +1036,35 @@ static aic_status op_concat(importer *im, const Onnx__NodeProto *n, const char *
     return AIC_OK;
 }
 
+/* Transpose of an activation that keeps the batch first (perm[0] == 0; no perm: reversed, refused). */
+static aic_status op_transpose(importer *im, const Onnx__NodeProto *n, const char *name) {
+    static const char *const known[] = {"perm", NULL};
+    AIC_TRY(check_attrs(im, n, known));
+    AIC_TRY(outputs_at_most(im, n, 1, "Transpose has one output"));
+    aic_value x, y;
+    const aic_value_info *xi;
+    AIC_TRY(act_in(im, n, 0, &x, &xi));
+    const Onnx__AttributeProto *a = attr(n, "perm");
+    if (!a || a->n_ints == 0)
+        return unsupported(im, "no perm: the axes are reversed, which moves the batch");
+    if (a->n_ints != (size_t)xi->ndim + 1)
+        return unsupported(im, "perm has %zu entries but the input has rank %d", a->n_ints, xi->ndim + 1);
+    int perm[AIC_MAX_DIMS];
+    for (size_t i = 0; i < a->n_ints; i++) {
+        int64_t p = a->ints[i];
+        if (p < 0)
+            p += xi->ndim + 1;
+        if (p < 0 || p > xi->ndim)
+            return unsupported(im, "perm entry %" PRId64 " is outside the rank %d", a->ints[i], xi->ndim + 1);
+        perm[i] = (int)p;
+    }
+    if (perm[0] != 0)
+        return unsupported(im, "perm[0] is %d; aicon keeps the batch as axis 0", perm[0]);
+    AIC_TRY(built(im, aic_transpose(im->m, name, x, perm, &y)));
+    set_act(im, n, y);
+    return AIC_OK;
+}
+
 static aic_status op_constant(importer *im, const Onnx__NodeProto *n) {
     static const char *const known[] = {"value", NULL};
     AIC_TRY(check_attrs(im, n, known));
@@ -1089,6 +1118,7 @@ static aic_status import_node(importer *im, const Onnx__NodeProto *n, const char
     if (strcmp(op, "Gather") == 0) return op_gather_shape(im, n);
     if (strcmp(op, "Unsqueeze") == 0) return op_unsqueeze_shape(im, n);
     if (strcmp(op, "Cast") == 0) return op_cast(im, n);
+    if (strcmp(op, "Transpose") == 0) return op_transpose(im, n, name);
     return unsupported(im, "aicon has no such op yet");
 }
 

@@ -302,6 +302,41 @@ static void test_add(void) {
     free(c.a), free(c.b), free(c.out), free(c.dout), free(da), free(db);
 }
 
+/* ---- transpose ---- */
+typedef struct {
+    int64_t xshape[3];
+    int perm[3];
+    int n;
+    size_t numel;
+    float *x, *out, *dout;
+} tr_ctx;
+
+static double tr_loss(void *p) {
+    tr_ctx *c = p;
+    aic_transpose_forward(c->out, c->x, c->xshape, c->perm, 3, c->n);
+    return dot(c->dout, c->out, (size_t)c->n * c->numel);
+}
+
+static void test_transpose(void) {
+    tr_ctx c = {.xshape = {2, 3, 4}, .perm = {2, 0, 1}, .n = 2, .numel = 24};
+    size_t total = (size_t)c.n * c.numel;
+    c.x = test_rand_buf(total, -1, 1), c.out = test_alloc(total), c.dout = test_rand_buf(total, -1, 1);
+    float *dx = test_alloc(total);
+    aic_transpose_backward(dx, c.dout, c.xshape, c.perm, 3, c.n);
+    check("transpose", "dx", c.x, total, dx, tr_loss, &c, 1e-3);
+    /* the forward itself: out[s][k][i][j] = x[s][i][j][k] for perm (2, 0, 1) */
+    aic_transpose_forward(c.out, c.x, c.xshape, c.perm, 3, c.n);
+    int bad = 0;
+    for (int s = 0; s < c.n; s++)
+        for (int i = 0; i < 2; i++)
+            for (int j = 0; j < 3; j++)
+                for (int k = 0; k < 4; k++)
+                    bad += c.out[s * 24 + k * 6 + i * 3 + j] != c.x[s * 24 + i * 12 + j * 4 + k];
+    bad == 0 ? n_pass++ : n_fail++;
+    printf("%-22s %-8s %d misplaced elements  %s\n", "transpose", "forward", bad, bad ? "FAIL" : "ok");
+    free(c.x), free(c.out), free(c.dout), free(dx);
+}
+
 /* ---- concat ---- */
 enum { CAT_K = 3 };
 typedef struct {
@@ -551,6 +586,7 @@ int main(void) {
     test_dropout();
     test_add();
     test_concat();
+    test_transpose();
     test_softmax_xent();
     test_mse();
     test_softmax("softmax last axis", aic_softmax_forward, aic_softmax_backward, 4, 6, 1);

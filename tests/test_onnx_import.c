@@ -158,6 +158,43 @@ static void test_viewflat_no_shape_ops(void) {
     aic_onnx_free(om);
 }
 
+/* The transpose model exported (aic_onnx_export) and imported again computes the same output. */
+static void test_transpose_roundtrip(void) {
+    aic_onnx_model_t *om = load("transpose"), *om2 = NULL;
+    arrays a;
+    if (!om || !read_arrays("transpose", &a)) {
+        aic_onnx_free(om);
+        return;
+    }
+    aic_model_t *m = NULL, *m2 = NULL;
+    aic_onnx_binding b, b2;
+    char path[4096];
+    snprintf(path, sizeof path, "%s/transpose_rt.onnx", g_dir);
+    CHECK(aic_onnx_import(om, 3, &m, &b) == AIC_OK);
+    if (m && aic_onnx_export(m, path) == AIC_OK && /* the import set the first graph output */
+        aic_onnx_load(path, &om2) == AIC_OK && aic_onnx_import(om2, 3, &m2, &b2) == AIC_OK) {
+        aic_batch_info bi = {.n = 3, .training = false};
+        CHECK(aic_model_set_input(m2, b2.inputs[0], a.data[0], 3) == AIC_OK);
+        CHECK(aic_model_forward(m2, &bi, NULL) == AIC_OK);
+        aic_tensor t;
+        CHECK(aic_model_value(m2, b2.outputs[0], &t) == AIC_OK);
+        CHECK(per_sample(&t) * 3 == a.count[1]);
+        int bad = 0;
+        for (int64_t j = 0; j < a.count[1] && per_sample(&t) * 3 == a.count[1]; j++)
+            bad += ((const float *)t.data)[j] != a.data[1][j];
+        CHECK(bad == 0);
+        printf("%-12s -> exported, re-imported: %d of %d outputs differ\n", "transpose_rt", bad, a.count[1]);
+    } else {
+        CHECK(false);
+        printf("transpose_rt: %s\n", aic_last_error());
+    }
+    aic_model_destroy(m);
+    aic_model_destroy(m2);
+    aic_onnx_free(om);
+    aic_onnx_free(om2);
+    arrays_free(&a);
+}
+
 static void test_unsupported(void) {
     aic_onnx_model_t *om = load("unsupported");
     if (!om)
@@ -290,6 +327,8 @@ int main(int argc, char **argv) {
     run_model("arith", 3, 2, 3);
     run_model("viewflat", 3, 1, 1);
     test_viewflat_no_shape_ops();
+    run_model("transpose", 3, 1, 1);
+    test_transpose_roundtrip();
     test_unsupported();
     test_args();
     test_build_then_load_weights();

@@ -111,6 +111,9 @@ aic_status aic_binary(aic_model_t *m, const char *name, aic_binary_op op, aic_va
  * batch and is dropped). */
 aic_status aic_binary_const(aic_model_t *m, const char *name, aic_binary_op op, aic_value x, int const_ndim,
                             const int64_t *const_shape, bool const_on_left, aic_value *out);
+/* Permute the axes as ONNX Transpose does: perm has (per-sample rank + 1) entries counted with the batch
+ * dimension, and perm[0] must be 0 (the batch stays first). */
+aic_status aic_transpose(aic_model_t *m, const char *name, aic_value x, const int *perm, aic_value *out);
 /* Concatenate along `axis` counted with the batch dimension (axis >= 1, as in ONNX). */
 aic_status aic_concat(aic_model_t *m, const char *name, int n, const aic_value *xs, int axis, aic_value *out);
 

@@ -243,6 +243,16 @@ nodes = [
 save("viewflat", nodes, [vi("x", ["batch", 2, 5, 5])], [vi("y", ["batch", 27])], [init("wv", wv), init("bv", bv)],
      [x], [y])
 
+# ---- transpose: two Transposes that keep the batch first, a Relu between ----
+x = rand(N, 2, 3, 4)
+y = np.maximum(x.transpose(0, 3, 1, 2), 0).transpose(0, 2, 1, 3)  # N x 2 x 4 x 3
+nodes = [
+    helper.make_node("Transpose", ["x"], ["t"], name="tr1", perm=[0, 3, 1, 2]),
+    helper.make_node("Relu", ["t"], ["r"], name="relu"),
+    helper.make_node("Transpose", ["r"], ["y"], name="tr2", perm=[0, 2, 1, 3]),
+]
+save("transpose", nodes, [vi("x", ["batch", 2, 3, 4])], [vi("y", ["batch", 2, 4, 3])], [], [x], [y])
+
 # ---- unsupported: Erf and Selu side by side, a Conv with asymmetric pads, a Gemm with
 # transA, a Concat of mismatched shapes (refused by the builder), an Add with a constant operand, and
 # a Relu after the Erf (skipped without a word: its input is already missing) ----

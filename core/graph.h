@@ -66,6 +66,7 @@ typedef struct {
     size_t offset;   /* in floats, into the params/grads arena (or the buffers arena) */
     aic_init_kind init;
     float bound;     /* AIC_INIT_UNIFORM: U(-bound, bound) */
+    char source[AIC_MAX_NAME]; /* the ONNX initializer it was loaded from unchanged (export keeps it), or "" */
 } aic_param_info;
 
 typedef struct {

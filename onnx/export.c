@@ -180,17 +180,41 @@ static void add_int64_init(exporter *e, const char *name, const int64_t *v, int 
     ex_push(e, (void ***)&e->g->initializer, &e->g->n_initializer, &e->cap_init, t);
 }
 
+/* The name an initializer is exported under: the ONNX name it was imported from when no other tensor of
+ * the export (a parameter, a buffer or an op's output) has or keeps that name; else its aicon name. */
+static const char *init_name(const exporter *e, const aic_param_info *self) {
+    const aic_model_t *m = e->m;
+    const char *s = self->source;
+    if (!s[0])
+        return self->name;
+    for (int k = 0; k < 2; k++) {
+        const aic_param_info *ps = k ? m->buffers : m->params;
+        int n = k ? m->n_buffers : m->n_params;
+        for (int i = 0; i < n; i++)
+            if (&ps[i] != self && (strcmp(ps[i].name, s) == 0 || strcmp(ps[i].source, s) == 0))
+                return self->name;
+    }
+    for (int i = 0; i < m->n_ops; i++) {
+        size_t len = strlen(m->ops[i].name);
+        if (strncmp(s, m->ops[i].name, len) == 0 && (s[len] == '\0' || s[len] == '.'))
+            return self->name; /* an op's output, or "<op>.shape" and the like, made from op names */
+    }
+    return s;
+}
+
 static const char *param_init(exporter *e, int p) {
     aic_param_info *pi = &e->m->params[p];
-    add_float_init(e, pi->name, pi->ndim, pi->shape, aic_param_data(e->m, p), pi->numel);
-    return pi->name;
+    const char *name = init_name(e, pi);
+    add_float_init(e, name, pi->ndim, pi->shape, aic_param_data(e->m, p), pi->numel);
+    return name;
 }
 
 static const char *buffer_init(exporter *e, int b) {
     aic_param_info *bi = &e->m->buffers[b];
     int64_t n = (int64_t)bi->numel;
-    add_float_init(e, bi->name, 1, &n, aic_buffer_data(e->m, b), bi->numel);
-    return bi->name;
+    const char *name = init_name(e, bi);
+    add_float_init(e, name, 1, &n, aic_buffer_data(e->m, b), bi->numel);
+    return name;
 }
 
 /* float tensor value info "name": N x shape */

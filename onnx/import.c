@@ -1265,6 +1265,14 @@ static aic_status run_job(importer *im, const copy_job *j) {
         return aic_fail(AIC_ERR_INTERNAL, "ONNX import: '%s' holds %" PRId64 " values, tensor '%s' %" PRId64, j->name,
                         numel, j->t->name ? j->t->name : "", tensor_numel(j->t));
     float *dst = t.data;
+    /* A weight copied unchanged remembers its ONNX name, for the export to give back. */
+    if (!j->transpose && j->scale == 1.0f && j->t->name && j->t->name[0] && strlen(j->t->name) < AIC_MAX_NAME) {
+        aic_param_info *ps = j->buffer ? im->m->buffers : im->m->params;
+        int np = j->buffer ? im->m->n_buffers : im->m->n_params;
+        for (int i = 0; i < np; i++)
+            if (strcmp(ps[i].name, j->name) == 0)
+                snprintf(ps[i].source, sizeof ps[i].source, "%s", j->t->name);
+    }
     if (j->transpose) { /* source rows x cols -> destination cols x rows */
         for (int64_t r = 0; r < j->rows; r++)
             for (int64_t c = 0; c < j->cols; c++)

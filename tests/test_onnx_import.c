@@ -195,6 +195,51 @@ static void test_transpose_roundtrip(void) {
     arrays_free(&a);
 }
 
+/* viewflat exported: its initializers keep their ONNX names (wv, bv), not aicon's (conv.weight), and
+ * the exported model, imported again, computes the same output. */
+static void test_names_kept_on_export(void) {
+    aic_onnx_model_t *om = load("viewflat"), *om2 = NULL;
+    aic_model_t *m = NULL, *m2 = NULL;
+    aic_onnx_binding b, b2;
+    char path[4096];
+    snprintf(path, sizeof path, "%s/viewflat_rt.onnx", g_dir);
+    CHECK(om && aic_onnx_import(om, 3, &m, &b) == AIC_OK && aic_onnx_export(m, path) == AIC_OK);
+    FILE *f = fopen(path, "rb");
+    char buf[1 << 16];
+    size_t len = f ? fread(buf, 1, sizeof buf, f) : 0;
+    if (f)
+        fclose(f);
+    bool has_wv = false, has_bv = false, has_aicon = false;
+    for (size_t i = 0; i + 11 <= len; i++) {
+        has_wv |= memcmp(buf + i, "\x02wv", 3) == 0; /* protobuf: length 2, then the name */
+        has_bv |= memcmp(buf + i, "\x02" "bv", 3) == 0;
+        has_aicon |= memcmp(buf + i, "conv.weight", 11) == 0 || memcmp(buf + i, "conv.bias", 9) == 0;
+    }
+    CHECK(len > 0 && has_wv && has_bv && !has_aicon);
+    arrays a;
+    if (len > 0 && read_arrays("viewflat", &a)) {
+        CHECK(aic_onnx_load(path, &om2) == AIC_OK && aic_onnx_import(om2, 3, &m2, &b2) == AIC_OK);
+        if (m2) {
+            aic_batch_info bi = {.n = 3, .training = false};
+            aic_tensor t;
+            CHECK(aic_model_set_input(m2, b2.inputs[0], a.data[0], 3) == AIC_OK);
+            CHECK(aic_model_forward(m2, &bi, NULL) == AIC_OK);
+            CHECK(aic_model_value(m2, b2.outputs[0], &t) == AIC_OK && per_sample(&t) * 3 == a.count[1]);
+            double worst = 0;
+            for (int64_t j = 0; j < a.count[1] && per_sample(&t) * 3 == a.count[1]; j++)
+                worst = fmax(worst, fabs(((const float *)t.data)[j] - a.data[1][j]) / fmax(1.0, fabs(a.data[1][j])));
+            CHECK(worst <= 1e-4);
+            printf("%-12s -> exported with names wv, bv; re-imported: worst relative error %.2e\n", "viewflat_rt",
+                   worst);
+        }
+        arrays_free(&a);
+    }
+    aic_model_destroy(m);
+    aic_model_destroy(m2);
+    aic_onnx_free(om);
+    aic_onnx_free(om2);
+}
+
 static void test_unsupported(void) {
     aic_onnx_model_t *om = load("unsupported");
     if (!om)
@@ -329,6 +374,7 @@ int main(int argc, char **argv) {
     test_viewflat_no_shape_ops();
     run_model("transpose", 3, 1, 1);
     test_transpose_roundtrip();
+    test_names_kept_on_export();
     test_unsupported();
     test_args();
     test_build_then_load_weights();

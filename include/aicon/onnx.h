@@ -101,7 +101,9 @@ const char *aic_onnx_output_op(const aic_onnx_model_t *om, size_t i);
  * the logits its loss reads; the loss and labels are left out) to path as an ONNX model: IR version
  * 8, default-domain opset 17, producer "aicon". Graph inputs are the model's inputs with a symbolic
  * batch dimension "N"; every tensor is named after the op that makes it; initializers carry the
- * model's own parameter and buffer names and values. dense -> Gemm (transB 1), conv2d -> Conv,
+ * model's own parameter and buffer values, under the ONNX initializer names they were imported from
+ * (copied unchanged: not transposed or scaled; and while no other exported name clashes), else under
+ * the model's own names. dense -> Gemm (transB 1), conv2d -> Conv,
  * max/avg pool -> MaxPool/AveragePool, global_avgpool -> GlobalAveragePool (+ Reshape to N x C),
  * batchnorm -> BatchNormalization (inference: the running statistics), dropout -> Identity,
  * reshape -> Reshape [0, per-sample dims], add, concat, relu, sigmoid, tanh, softmax, log_softmax,

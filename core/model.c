@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "core/error.h"
 #include "core/graph.h"
@@ -268,6 +269,16 @@ aic_status aic_model_compile(aic_model_t *m, int max_batch, uint64_t seed) {
     m->n_saved_floats = saved;
     m->n_scratch_floats = scratch;
 
+    /* A model that cannot fit in this machine's memory is refused before anything is touched: a
+     * few bytes of a hostile or mistaken ONNX file can declare activations of many gigabytes. */
+    const double need = 4.0 * ((double)m->n_param_floats * 2 + (double)m->n_buffer_floats + 2.0 * (double)act +
+                               (double)saved + (double)scratch);
+    const double have = (double)sysconf(_SC_PHYS_PAGES) * (double)sysconf(_SC_PAGESIZE);
+    if (have > 0 && need > have)
+        return aic_fail(AIC_ERR_NOMEM,
+                        "model '%s' needs %.1f GiB for batch %d (activations %.1f GiB), more than this machine's "
+                        "%.1f GiB of memory",
+                        m->name, need / (1 << 30), max_batch, 8.0 * (double)act / (1 << 30), have / (1 << 30));
     m->param_arena = be->alloc(sizeof(float) * m->n_param_floats);
     m->grad_arena = be->alloc(sizeof(float) * (m->n_param_floats + 1));
     m->buffer_arena = be->alloc(sizeof(float) * m->n_buffer_floats);

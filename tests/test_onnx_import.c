@@ -240,6 +240,20 @@ static void test_names_kept_on_export(void) {
     aic_onnx_free(om2);
 }
 
+/* A model whose activations cannot fit in memory is refused by name, before anything is allocated. */
+static void test_huge(void) {
+    aic_onnx_model_t *om = load("huge");
+    if (!om)
+        return;
+    aic_model_t *m = NULL;
+    aic_onnx_binding b;
+    aic_status st = aic_onnx_import(om, 64, &m, &b);
+    printf("%-12s -> %s: %s\n", "huge", aic_status_string(st), aic_last_error());
+    CHECK(st == AIC_ERR_NOMEM && m == NULL);
+    CHECK(strstr(aic_last_error(), "more than this machine") != NULL);
+    aic_onnx_free(om);
+}
+
 static void test_unsupported(void) {
     aic_onnx_model_t *om = load("unsupported");
     if (!om)
@@ -376,6 +390,7 @@ int main(int argc, char **argv) {
     test_transpose_roundtrip();
     test_names_kept_on_export();
     test_unsupported();
+    test_huge();
     test_args();
     test_build_then_load_weights();
     test_onnx_testdata();

@@ -3,8 +3,8 @@
  * pass over zero inputs. Every refusal must leave *out NULL and say why; nothing may crash, leak or
  * hit undefined behaviour (built with AICON_FUZZ=ON and clang, which adds ASan and UBSan), and a small
  * input must not make the importer allocate gigabytes (run with -rss_limit_mb=2048
- * -malloc_limit_mb=1024). tests/fuzz/repro holds such models that the importer still accepts
- * (kept out of the corpus: each one stops a run).
+ * -malloc_limit_mb=1024). tests/fuzz/repro holds such models (kept out of the corpus: one the
+ * importer accepts stops a run).
  *
  *   build-fuzz/onnx_import_fuzz -max_total_time=600 -rss_limit_mb=2048 -malloc_limit_mb=1024 \
  *       CORPUS_DIR tests/fuzz/corpus */

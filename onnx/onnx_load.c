@@ -433,25 +433,20 @@ fail:
     return st;
 }
 
-aic_status aic_onnx_load(const char *path, aic_onnx_model_t **out) {
-    if (!out)
-        return aic_fail(AIC_ERR_INVALID_ARG, "aic_onnx_load: out is NULL");
-    *out = NULL;
-    if (!path)
-        return aic_fail(AIC_ERR_INVALID_ARG, "aic_onnx_load: path is NULL");
-
+aic_status aic_onnx_read_file(const char *path, const char *what, uint8_t **data, size_t *size) {
+    *data = NULL;
+    *size = 0;
     struct stat sb;
     if (stat(path, &sb) != 0)
-        return aic_fail(AIC_ERR_IO, "%s: cannot open ONNX model: %s", path, strerror(errno));
+        return aic_fail(AIC_ERR_IO, "%s: cannot open %s: %s", path, what, strerror(errno));
     if (S_ISDIR(sb.st_mode))
-        return aic_fail(AIC_ERR_IO, "%s: is a directory, not an ONNX model", path);
+        return aic_fail(AIC_ERR_IO, "%s: is a directory, not %s", path, what);
     if ((int64_t)sb.st_size > AIC_ONNX_MAX_FILE_BYTES)
-        return aic_fail(AIC_ERR_FORMAT, "%s: file is %lld bytes, over the %" PRId64 "-byte limit of an ONNX model",
-                        path, (long long)sb.st_size, AIC_ONNX_MAX_FILE_BYTES);
-
+        return aic_fail(AIC_ERR_FORMAT, "%s: file is %lld bytes, over the %" PRId64 "-byte limit of %s", path,
+                        (long long)sb.st_size, AIC_ONNX_MAX_FILE_BYTES, what);
     FILE *f = fopen(path, "rb");
     if (!f)
-        return aic_fail(AIC_ERR_IO, "%s: cannot open ONNX model: %s", path, strerror(errno));
+        return aic_fail(AIC_ERR_IO, "%s: cannot open %s: %s", path, what, strerror(errno));
     /* Read up to the size stat gave (plus one byte, to notice a file that grew); a file that shrank
      * is simply shorter. */
     size_t cap = (size_t)sb.st_size + 1;
@@ -463,13 +458,26 @@ aic_status aic_onnx_load(const char *path, aic_onnx_model_t **out) {
     size_t got = fread(buf, 1, cap, f);
     int err = ferror(f);
     fclose(f);
-    aic_status st;
-    if (err)
-        st = aic_fail(AIC_ERR_IO, "%s: cannot read ONNX model", path);
-    else if (got == cap)
-        st = aic_fail(AIC_ERR_IO, "%s: file grew while it was being read", path);
-    else
-        st = aic_onnx_load_buffer(buf, got, path, out);
+    if (err || got == cap) {
+        free(buf);
+        return aic_fail(AIC_ERR_IO, err ? "%s: cannot read %s" : "%s: file grew while %s was being read", path,
+                        what);
+    }
+    *data = buf;
+    *size = got;
+    return AIC_OK;
+}
+
+aic_status aic_onnx_load(const char *path, aic_onnx_model_t **out) {
+    if (!out)
+        return aic_fail(AIC_ERR_INVALID_ARG, "aic_onnx_load: out is NULL");
+    *out = NULL;
+    if (!path)
+        return aic_fail(AIC_ERR_INVALID_ARG, "aic_onnx_load: path is NULL");
+    uint8_t *buf;
+    size_t size;
+    AIC_TRY(aic_onnx_read_file(path, "an ONNX model", &buf, &size));
+    aic_status st = aic_onnx_load_buffer(buf, size, path, out);
     free(buf);
     return st;
 }

@@ -131,37 +131,9 @@ aic_status aic_onnx_read_tensor(const char *path, aic_onnx_tensor *out) {
     if (!path)
         return aic_fail(AIC_ERR_INVALID_ARG, "aic_onnx_read_tensor: path is NULL");
 
-    struct stat sb;
-    if (stat(path, &sb) != 0)
-        return aic_fail(AIC_ERR_IO, "%s: cannot open tensor file: %s", path, strerror(errno));
-    if (S_ISDIR(sb.st_mode))
-        return aic_fail(AIC_ERR_IO, "%s: is a directory, not a tensor file", path);
-    if ((int64_t)sb.st_size > AIC_ONNX_MAX_FILE_BYTES)
-        return aic_fail(AIC_ERR_FORMAT, "%s: file is %lld bytes, over the %" PRId64 "-byte limit of a tensor file",
-                        path, (long long)sb.st_size, AIC_ONNX_MAX_FILE_BYTES);
-
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return aic_fail(AIC_ERR_IO, "%s: cannot open tensor file: %s", path, strerror(errno));
-    /* Up to the size stat gave plus one byte, to notice a file that grew. */
-    size_t cap = (size_t)sb.st_size + 1;
-    uint8_t *buf = malloc(cap);
-    if (!buf) {
-        fclose(f);
-        return aic_fail(AIC_ERR_NOMEM, "%s: out of memory reading %lld bytes", path, (long long)sb.st_size);
-    }
-    size_t got = fread(buf, 1, cap, f);
-    int err = ferror(f);
-    fclose(f);
-    if (err) {
-        free(buf);
-        return aic_fail(AIC_ERR_IO, "%s: cannot read tensor file", path);
-    }
-    if (got == cap) {
-        free(buf);
-        return aic_fail(AIC_ERR_IO, "%s: file grew while it was being read", path);
-    }
-
+    uint8_t *buf;
+    size_t got;
+    AIC_TRY(aic_onnx_read_file(path, "a tensor file", &buf, &got));
     Onnx__TensorProto *t = onnx__tensor_proto__unpack(NULL, got, buf);
     free(buf);
     if (!t)

@@ -65,9 +65,8 @@ static size_t typed_count(const Onnx__TensorProto *t, typed_field f) {
     }
 }
 
-/* Checks one tensor: `what` names it in messages ("tensor 'w'" or "node 'c' (Constant) attribute
- * 'value'"). */
-static aic_status check_tensor(const char *file, const char *what, const Onnx__TensorProto *t) {
+aic_status aic_onnx_check_tensor(const char *file, const char *what, const Onnx__TensorProto *t,
+                                 uint64_t *elements) {
     if ((t->has_data_location && t->data_location == ONNX__TENSOR_PROTO__DATA_LOCATION__EXTERNAL) ||
         t->n_external_data > 0)
         return aic_fail(AIC_ERR_UNSUPPORTED,
@@ -123,6 +122,8 @@ static aic_status check_tensor(const char *file, const char *what, const Onnx__T
                             what, count, e.plural, want, have);
         }
     }
+    if (elements)
+        *elements = count;
     return AIC_OK;
 }
 
@@ -204,7 +205,7 @@ static aic_status check_graph(const char *file, const Onnx__GraphProto *g) {
         if (!t->name || !t->name[0])
             return aic_fail(AIC_ERR_FORMAT, "%s: initializer #%zu has no name", file, i);
         snprintf(what, sizeof what, "tensor '%.1000s'", t->name);
-        AIC_TRY(check_tensor(file, what, t));
+        AIC_TRY(aic_onnx_check_tensor(file, what, t, NULL));
     }
     if (g->n_sparse_initializer > 0)
         return aic_fail(AIC_ERR_UNSUPPORTED, "%s: the graph has %zu sparse initializers, which aicon does not read yet",
@@ -220,11 +221,11 @@ static aic_status check_graph(const char *file, const Onnx__GraphProto *g) {
                     snprintf(what, sizeof what, "%s attribute '%.400s': tensor '%.400s'", other, an, at->t->name);
                 else
                     snprintf(what, sizeof what, "%s attribute '%.400s'", other, an);
-                AIC_TRY(check_tensor(file, what, at->t));
+                AIC_TRY(aic_onnx_check_tensor(file, what, at->t, NULL));
             }
             for (size_t k = 0; k < at->n_tensors; k++) {
                 snprintf(what, sizeof what, "%s attribute '%.400s' tensor #%zu", other, an, k);
-                AIC_TRY(check_tensor(file, what, at->tensors[k]));
+                AIC_TRY(aic_onnx_check_tensor(file, what, at->tensors[k], NULL));
             }
         }
     }

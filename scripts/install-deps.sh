@@ -5,13 +5,17 @@ set -euo pipefail
 
 packages=(build-essential cmake pkg-config openmpi-bin libopenmpi-dev libhdf5-dev hdf5-tools libhwloc-dev
           libopenblas-dev zlib1g-dev libssl-dev dataset-fashion-mnist
-          protobuf-c-compiler libprotobuf-c-dev libonnx-dev)
+          protobuf-c-compiler libprotobuf-c-dev libonnx-dev
+          libsecp256k1-dev libcurl4-openssl-dev libjson-c-dev nettle-dev)
 if [[ "${1:-}" == "--test" ]]; then
   # PyTorch is the numerical reference; h5py and numpy write and read test files; onnx writes the
   # broken ONNX models and libonnx-testdata holds ONNX's own operator test models; torchvision gives
   # the ResNet-18 and MobileNetV2 of the ONNX training-parity test.
   packages+=(python3 python3-torch python3-h5py python3-numpy procps python3-onnx libonnx-testdata
             python3-torchvision)
+  # npm fetches onnxruntime-node (runs exported models), solc and ganache (the usage-ledger contract
+  # and the local chain it is tested on); a machine that already has node keeps its own.
+  command -v npm >/dev/null || packages+=(nodejs npm)
 fi
 
 missing=()

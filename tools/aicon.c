@@ -20,6 +20,17 @@ int aicon_launcher_rank(void) {
     return 0;
 }
 
+/* One row per command; each prints its own --help. */
+static const struct {
+    const char *name;
+    int (*main)(int argc, char **argv);
+    const char *summary;
+} commands[] = {
+    {"train", aicon_train_main, "train a model (aicon train --help)"},
+    {"export", aicon_export_main, "write a checkpoint's model as an ONNX file (aicon export --help)"},
+    {"onnx-test", aicon_onnx_test_main, "run ONNX backend test cases through the importer (aicon onnx-test --help)"},
+};
+
 static void usage(FILE *out) {
     fprintf(out,
             "usage: aicon <command> [options]\n"
@@ -27,10 +38,10 @@ static void usage(FILE *out) {
             "Data-parallel deep-learning training over MPI. Start one process per GPU or CPU socket:\n"
             "  mpirun -np 2 aicon train --model lenet\n"
             "\n"
-            "commands:\n"
-            "  train       train a model (aicon train --help)\n"
-            "  export      write a checkpoint's model as an ONNX file (aicon export --help)\n"
-            "  onnx-test   run ONNX backend test cases through the importer (aicon onnx-test --help)\n"
+            "commands:\n");
+    for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
+        fprintf(out, "  %-11s %s\n", commands[i].name, commands[i].summary);
+    fprintf(out,
             "\n"
             "options:\n"
             "  --version   print the versions of aicon and of the libraries it runs on\n"
@@ -69,13 +80,14 @@ int main(int argc, char **argv) {
         version();
         return 0;
     }
-    if (strcmp(argv[1], "train") == 0)
-        return aicon_train_main(argc - 1, argv + 1);
-    if (strcmp(argv[1], "export") == 0)
-        return aicon_export_main(argc - 1, argv + 1);
-    if (strcmp(argv[1], "onnx-test") == 0)
-        return aicon_onnx_test_main(argc - 1, argv + 1);
-    if (aicon_launcher_rank() == 0)
-        fprintf(stderr, "aicon: unknown command '%s' (commands: train, export, onnx-test; see aicon --help)\n", argv[1]);
+    for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
+        if (strcmp(argv[1], commands[i].name) == 0)
+            return commands[i].main(argc - 1, argv + 1);
+    if (aicon_launcher_rank() == 0) {
+        fprintf(stderr, "aicon: unknown command '%s' (commands:", argv[1]);
+        for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
+            fprintf(stderr, "%s %s", i ? "," : "", commands[i].name);
+        fprintf(stderr, "; see aicon --help)\n");
+    }
     return 2;
 }

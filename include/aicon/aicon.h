@@ -11,5 +11,6 @@
 #include "aicon/checkpoint.h"
 #include "aicon/train.h"
 #include "aicon/onnx.h"
+#include "aicon/device.h"
 
 #endif

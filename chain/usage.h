@@ -1,0 +1,43 @@
+/* Usage records: what one rank contributed to one job, and the EIP-712 hash its key signs
+ * (chain/usage.c). The same typed data is checked by `aicon ledger verify` and by
+ * chain/contracts/UsageLedger.sol, so both must hash exactly this:
+ *
+ *   EIP712Domain(string name,string version,uint256 chainId,address verifyingContract)
+ *     name "aicon UsageLedger", version "1"; a file ledger signs with chainId 0 and the zero address.
+ *   UsageRecord(bytes32 jobId,uint32 rank,uint64 seq,address miner,uint64 steps,uint64 samples,
+ *               uint64 wallMs,uint64 deviceMs,uint64 flops,uint64 bytesSent,uint64 bytesRecv,
+ *               bytes32 modelHash,bytes32 datasetHash,bytes32 paramsHash,bytes32 detailsHash)
+ *
+ * digest = keccak256(0x19 0x01 || domainSeparator || hashStruct(record)). detailsHash is keccak256
+ * of the record's canonical JSON details (host, device, hyperparameters, times), which travel beside
+ * the signed fields; flops is in units of 1e6 (MFLOP) so a long job does not overflow. (jobId, rank,
+ * seq) identifies a record: delivering it twice must never pay twice. */
+#ifndef AICON_CHAIN_USAGE_H
+#define AICON_CHAIN_USAGE_H
+
+#include <stdint.h>
+
+#include "aicon/status.h"
+
+#define AIC_EIP712_NAME "aicon UsageLedger"
+#define AIC_EIP712_VERSION "1"
+
+typedef struct {
+    uint64_t chain_id;
+    uint8_t contract[20];
+} aic_eip712_domain;
+
+typedef struct {
+    uint8_t job_id[32];
+    uint32_t rank;
+    uint64_t seq;
+    uint8_t miner[20];
+    uint64_t steps, samples, wall_ms, device_ms, mflops, bytes_sent, bytes_recv;
+    uint8_t model_hash[32], dataset_hash[32], params_hash[32], details_hash[32];
+} aic_usage_core;
+
+void aic_eip712_domain_separator(const aic_eip712_domain *d, uint8_t out[32]);
+void aic_usage_struct_hash(const aic_usage_core *r, uint8_t out[32]);
+void aic_usage_digest(const aic_eip712_domain *d, const aic_usage_core *r, uint8_t out[32]);
+
+#endif

@@ -40,4 +40,14 @@ void aic_eip712_domain_separator(const aic_eip712_domain *d, uint8_t out[32]);
 void aic_usage_struct_hash(const aic_usage_core *r, uint8_t out[32]);
 void aic_usage_digest(const aic_eip712_domain *d, const aic_usage_core *r, uint8_t out[32]);
 
+/* The encoding machinery beneath, for other typed data (and the EIP-712 spec's own example in the
+ * tests): 32-byte words of a uint, an address and a string (its keccak256); a domain separator of
+ * any name and version; keccak256(0x19 0x01 || domainSeparator || structHash). */
+void aic_eip712_put_u64(uint8_t word[32], uint64_t v);
+void aic_eip712_put_address(uint8_t word[32], const uint8_t address[20]);
+void aic_eip712_put_string(uint8_t word[32], const char *s);
+void aic_eip712_domain_separator_named(const char *name, const char *version, const aic_eip712_domain *d,
+                                       uint8_t out[32]);
+void aic_eip712_digest(const uint8_t domain_separator[32], const uint8_t struct_hash[32], uint8_t out[32]);
+
 #endif

@@ -86,22 +86,39 @@ static void format_shape(char *buf, size_t size, int ndim, const int64_t *shape)
         snprintf(buf, size, "scalar");
 }
 
+/* The model value that a loss on graph output `out` should read, and whether it holds
+ * log-probabilities (negative log-likelihood) rather than logits (softmax cross-entropy). A final
+ * Softmax over the classes is skipped, not doubled: the cross-entropy reads its input, and the
+ * Softmax stays in the model for prediction and export. */
+static aic_status pick_loss_input(const char *path, const char *loss, aic_model_t *m, aic_value out,
+                                  aic_value *loss_in, bool *log_probs) {
+    *loss_in = out;
+    *log_probs = strcmp(loss, "nll") == 0;
+    const int producer = m->values[out].producer;
+    if (*log_probs || producer < 0) /* asked for, or the output is a graph input itself */
+        return AIC_OK;
+    const aic_op *last = &m->ops[producer];
+    if (last->kind == AIC_OP_LOG_SOFTMAX) {
+        *log_probs = true;
+    } else if (last->kind == AIC_OP_SOFTMAX) {
+        if (last->attr.axis != 1)
+            return aic_fail(AIC_ERR_UNSUPPORTED,
+                            "--model %s: the graph ends in Softmax over axis %d, not over the classes (axis 1); "
+                            "cross-entropy needs probabilities per class",
+                            path, last->attr.axis);
+        *loss_in = last->in[0];
+    }
+    return AIC_OK;
+}
+
 /* Appends the ONNX graph of s->onnx to s->model, feeding the data to graph input `input_name` (NULL:
- * the only one), with labels and a cross-entropy loss on the graph's single output: softmax
- * cross-entropy on logits, or the negative log-likelihood when the graph ends in LogSoftmax. */
-static aic_status build_onnx(const char *path, const char *input_name, int ndim, const int64_t *shape, int classes,
-                             aicon_model_source *s) {
+ * the only one), with labels and a loss on the graph's single output (see pick_loss_input). */
+static aic_status build_onnx(const char *path, const char *input_name, const char *loss_name, int ndim,
+                             const int64_t *shape, int classes, aicon_model_source *s) {
     size_t n_out = aic_onnx_num_outputs(s->onnx);
     if (n_out != 1)
         return aic_fail(AIC_ERR_UNSUPPORTED,
                         "--model %s: the graph has %zu outputs; aicon train needs exactly one (the logits)", path, n_out);
-    const char *last = aic_onnx_output_op(s->onnx, 0);
-    const bool log_probs = last && strcmp(last, "LogSoftmax") == 0;
-    if (last && strcmp(last, "Softmax") == 0)
-        return aic_fail(AIC_ERR_UNSUPPORTED,
-                        "--model %s: the graph ends in Softmax, whose probabilities make a poor training loss; export "
-                        "the logits (drop the final Softmax) or log-probabilities (LogSoftmax)",
-                        path);
     aic_onnx_binding b;
     aic_status st = aic_onnx_build(s->onnx, s->model, &b);
     if (st != AIC_OK)
@@ -149,22 +166,35 @@ static aic_status build_onnx(const char *path, const char *input_name, int ndim,
     if (out->shape[0] < classes)
         return aic_fail(AIC_ERR_SHAPE, "--model %s: graph output '%s' has %lld logits, but the data has %d classes", path,
                         b.output_names[0], (long long)out->shape[0], classes);
-    aic_value loss;
+    aic_value loss, loss_in;
+    bool log_probs;
+    AIC_TRY(pick_loss_input(path, loss_name, s->model, b.outputs[0], &loss_in, &log_probs));
     AIC_TRY(aic_labels(s->model, "aicon_label", &s->io.labels));
     if (log_probs) /* the graph already normalized: only the negative log-likelihood is left */
-        AIC_TRY(aic_nll_loss(s->model, "aicon_loss", b.outputs[0], s->io.labels, &loss));
+        AIC_TRY(aic_nll_loss(s->model, "aicon_loss", loss_in, s->io.labels, &loss));
     else
-        AIC_TRY(aic_softmax_cross_entropy(s->model, "aicon_loss", b.outputs[0], s->io.labels, &loss));
+        AIC_TRY(aic_softmax_cross_entropy(s->model, "aicon_loss", loss_in, s->io.labels, &loss));
+    /* Predictions and export read the graph's own output, also when the loss reads past a Softmax. */
+    AIC_TRY(aic_model_set_output(s->model, b.outputs[0]));
     s->io.input = b.inputs[pick];
     return AIC_OK;
 }
 
-aic_status aicon_model_build(const char *model, const char *input_name, int ndim, const int64_t *shape, int classes,
-                             aicon_model_source *out) {
+aic_status aicon_model_build(const char *model, const char *input_name, const char *loss, int ndim,
+                             const int64_t *shape, int classes, aicon_model_source *out) {
     memset(out, 0, sizeof *out);
+    if (!loss)
+        loss = "cross-entropy";
+    if (strcmp(loss, "cross-entropy") != 0 && strcmp(loss, "nll") != 0)
+        return aic_fail(AIC_ERR_INVALID_ARG, "--loss %s: unknown loss (cross-entropy or nll)", loss);
     if (!aicon_model_is_onnx(model)) {
         if (input_name)
             return aic_fail(AIC_ERR_INVALID_ARG, "--input goes with an ONNX --model; %s is a built-in model", model);
+        if (strcmp(loss, "nll") == 0)
+            return aic_fail(AIC_ERR_INVALID_ARG,
+                            "--loss nll goes with an ONNX --model that outputs log-probabilities; built-in model %s "
+                            "outputs logits",
+                            model);
         return aicon_builtin_model(model, ndim, shape, classes, &out->model, &out->io);
     }
     aic_status st = aic_onnx_load(model, &out->onnx);
@@ -173,7 +203,7 @@ aic_status aicon_model_build(const char *model, const char *input_name, int ndim
     const char *g = aic_onnx_graph_name(out->onnx);
     st = aic_model_create(&out->model, g && g[0] ? g : "onnx");
     if (st == AIC_OK)
-        st = build_onnx(model, input_name, ndim, shape, classes, out);
+        st = build_onnx(model, input_name, loss, ndim, shape, classes, out);
     if (st != AIC_OK)
         aicon_model_source_free(out);
     return st;

@@ -23,6 +23,7 @@ static void export_usage(FILE *out) {
             "options:\n"
             "  --model NAME|FILE      the model trained: built-in %s, or the ONNX file given to train\n"
             "  --input NAME           the ONNX graph input the data fed (as for train)\n"
+            "  --loss NAME            the loss it was trained with (as for train)\n"
             "  --checkpoint FILE.h5   a checkpoint aicon train wrote for that model\n"
             "  --out FILE.onnx        where to write (atomically)\n"
             "  --data PATH            the training data (IDX directory or HDF5 file), for the sample shape\n"
@@ -31,7 +32,7 @@ static void export_usage(FILE *out) {
             aicon_builtin_model_names);
 }
 
-static aic_status run_export(const char *model, const char *input, const char *ckpt, const char *out,
+static aic_status run_export(const char *model, const char *input, const char *loss, const char *ckpt, const char *out,
                              const char *data) {
     aic_dataset_t *train = NULL, *test = NULL;
     struct stat sb;
@@ -50,7 +51,7 @@ static aic_status run_export(const char *model, const char *input, const char *c
     aic_dataset_destroy(train);
     aic_dataset_destroy(test);
     aicon_model_source src;
-    AIC_TRY(aicon_model_build(model, input, ndim, shape, classes, &src));
+    AIC_TRY(aicon_model_build(model, input, loss, ndim, shape, classes, &src));
     st = aic_model_compile(src.model, 1, 0);
     if (st == AIC_OK)
         st = aic_checkpoint_load(ckpt, src.model, NULL, NULL);
@@ -61,19 +62,21 @@ static aic_status run_export(const char *model, const char *input, const char *c
 }
 
 int aicon_export_main(int argc, char **argv) {
-    enum { OPT_MODEL = 1, OPT_INPUT, OPT_CHECKPOINT, OPT_OUT, OPT_DATA, OPT_HELP };
+    enum { OPT_MODEL = 1, OPT_INPUT, OPT_LOSS, OPT_CHECKPOINT, OPT_OUT, OPT_DATA, OPT_HELP };
     static const struct option longopts[] = {
         {"model", required_argument, NULL, OPT_MODEL}, {"input", required_argument, NULL, OPT_INPUT},
+        {"loss", required_argument, NULL, OPT_LOSS},
         {"checkpoint", required_argument, NULL, OPT_CHECKPOINT}, {"out", required_argument, NULL, OPT_OUT},
         {"data", required_argument, NULL, OPT_DATA}, {"help", no_argument, NULL, OPT_HELP}, {NULL, 0, NULL, 0},
     };
-    const char *model = NULL, *input = NULL, *ckpt = NULL, *out = NULL, *data = DEFAULT_DATA;
+    const char *model = NULL, *input = NULL, *loss = NULL, *ckpt = NULL, *out = NULL, *data = DEFAULT_DATA;
     opterr = 0;
     int c;
     while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
         switch (c) {
         case OPT_MODEL: model = optarg; break;
         case OPT_INPUT: input = optarg; break;
+        case OPT_LOSS: loss = optarg; break;
         case OPT_CHECKPOINT: ckpt = optarg; break;
         case OPT_OUT: out = optarg; break;
         case OPT_DATA: data = optarg; break;
@@ -92,7 +95,7 @@ int aicon_export_main(int argc, char **argv) {
         fprintf(stderr, "aicon export: --model, --checkpoint and --out are required (see aicon export --help)\n");
         return 2;
     }
-    if (run_export(model, input, ckpt, out, data) != AIC_OK) {
+    if (run_export(model, input, loss, ckpt, out, data) != AIC_OK) {
         fprintf(stderr, "aicon export: %s\n", aic_last_error());
         return 1;
     }

@@ -26,11 +26,13 @@ typedef struct {
 /* True when --model names an ONNX file: it ends in .onnx, or names an existing file. */
 bool aicon_model_is_onnx(const char *model);
 /* Build `model` for samples of the given shape and classes: a built-in model, or the ONNX file's
- * graph (its data input `input_name`, NULL for the only one) with labels and softmax cross-entropy
- * on its single output (negative log-likelihood when the graph ends in LogSoftmax; a final Softmax
- * is refused). Errors name the file. *out is empty after a failure. */
-aic_status aicon_model_build(const char *model, const char *input_name, int ndim, const int64_t *shape, int classes,
-                             aicon_model_source *out);
+ * graph (its data input `input_name`, NULL for the only one) with labels and a loss on its single
+ * output. loss (NULL: "cross-entropy"): "cross-entropy" takes the output as logits, except that a
+ * graph ending in LogSoftmax gets the negative log-likelihood and one ending in Softmax gets the
+ * cross-entropy of the Softmax's input (never a second softmax); "nll" takes the output as
+ * log-probabilities. Errors name the file or flag. *out is empty after a failure. */
+aic_status aicon_model_build(const char *model, const char *input_name, const char *loss, int ndim,
+                             const int64_t *shape, int classes, aicon_model_source *out);
 /* After aic_model_compile: an ONNX model's weights from its file (a built-in model keeps its init). */
 aic_status aicon_model_load_weights(aicon_model_source *s);
 /* Destroys the model and frees the ONNX file's model; an empty source is a no-op. */

@@ -20,7 +20,7 @@
 #define MAX_CLASSES 65536
 
 typedef struct {
-    const char *model, *input, *data, *test_data, *checkpoint, *resume, *summary, *export_path;
+    const char *model, *input, *loss, *data, *test_data, *checkpoint, *resume, *summary, *export_path;
     int epochs, batch, threads;
     int64_t max_steps;
     uint64_t seed;
@@ -39,10 +39,12 @@ static void train_usage(FILE *out) {
             "\n"
             "model and data:\n"
             "  --model NAME|FILE      built-in model: %s (default lenet), or an ONNX file (a name ending\n"
-            "                         in .onnx, or an existing file): its graph, whose single output must be\n"
-            "                         the logits (or LogSoftmax log-probabilities), trained with\n"
-            "                         cross-entropy from the file's weights\n"
+            "                         in .onnx, or an existing file): its graph, with a single output, trained\n"
+            "                         from the file's weights\n"
             "  --input NAME           the ONNX graph input the data feeds (default: the only one)\n"
+            "  --loss NAME            cross-entropy: the output is logits; a graph ending in Softmax or\n"
+            "                         LogSoftmax is recognized and not given a second softmax (default)\n"
+            "                         nll: the output is log-probabilities, taken as they are\n"
             "  --data PATH            a directory of MNIST-layout IDX files (train-*, t10k-*, plain or .gz),\n"
             "                         or an HDF5 file with datasets x (N x ...) and y (N labels)\n"
             "                         (default " DEFAULT_DATA ")\n"
@@ -133,7 +135,8 @@ static bool parse_choice(const char *flag, const char *text, const char *const *
 enum {
     OPT_MODEL = 256, OPT_DATA, OPT_TEST_DATA, OPT_EPOCHS, OPT_BATCH, OPT_MAX_STEPS, OPT_OPTIMIZER, OPT_LR,
     OPT_MOMENTUM, OPT_NESTEROV, OPT_WD, OPT_SCHEDULE, OPT_STEP_SIZE, OPT_GAMMA, OPT_WARMUP, OPT_SCALE_LR, OPT_SEED,
-    OPT_THREADS, OPT_CHECKPOINT, OPT_RESUME, OPT_SUMMARY, OPT_QUIET, OPT_NORMALIZE, OPT_HELP, OPT_INPUT, OPT_EXPORT
+    OPT_THREADS, OPT_CHECKPOINT, OPT_RESUME, OPT_SUMMARY, OPT_QUIET, OPT_NORMALIZE, OPT_HELP, OPT_INPUT, OPT_EXPORT,
+    OPT_LOSS
 };
 
 /* Returns 0 to go on, 1 after --help, 2 on a usage error. */
@@ -152,10 +155,12 @@ static int parse_args(int argc, char **argv, train_opts *o) {
         {"summary", required_argument, NULL, OPT_SUMMARY},   {"quiet", no_argument, NULL, OPT_QUIET},
         {"normalize", required_argument, NULL, OPT_NORMALIZE}, {"help", no_argument, NULL, OPT_HELP},
         {"input", required_argument, NULL, OPT_INPUT},         {"export", required_argument, NULL, OPT_EXPORT},
+        {"loss", required_argument, NULL, OPT_LOSS},
         {NULL, 0, NULL, 0},
     };
     static const char *const optimizers[] = {"sgd", "adam", "adamw"};
     static const char *const schedules[] = {"constant", "step", "cosine"};
+    static const char *const losses[] = {"cross-entropy", "nll"};
     static const char *const normalizations[] = {"none", "auto"};
     *o = (train_opts){.model = "lenet", .data = DEFAULT_DATA, .epochs = 3, .batch = 64, .seed = 42,
                      .normalize = true};
@@ -173,6 +178,10 @@ static int parse_args(int argc, char **argv, train_opts *o) {
         switch (c) {
         case OPT_MODEL: o->model = optarg; break;
         case OPT_INPUT: o->input = optarg; break;
+        case OPT_LOSS:
+            ok = parse_choice("--loss", optarg, losses, 2, &choice);
+            o->loss = ok ? losses[choice] : NULL;
+            break;
         case OPT_DATA: o->data = optarg; break;
         case OPT_TEST_DATA: o->test_data = optarg; break;
         case OPT_EPOCHS: ok = parse_int("--epochs", optarg, 1, 1000000, &o->epochs); break;
@@ -487,7 +496,7 @@ static int train(const train_opts *o, run_state *r) {
     int classes = aic_dataset_num_classes(r->train);
     if (r->test && aic_dataset_num_classes(r->test) > classes)
         classes = aic_dataset_num_classes(r->test);
-    AGREE_OR_FAIL(r, aicon_model_build(o->model, o->input, ndim, shape, classes, &r->src));
+    AGREE_OR_FAIL(r, aicon_model_build(o->model, o->input, o->loss, ndim, shape, classes, &r->src));
     r->model = r->src.model;
     r->io = r->src.io;
     AGREE_OR_FAIL(r, aic_model_compile(r->model, o->batch, o->seed));

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # `aicon train --model FILE.onnx`: a PyTorch MLP exported to ONNX (Debian's python3-torch) trains
 # data-parallel to a useful accuracy, starts from the file's weights (not from aicon's own init),
-# and bad files fail with a message naming the file and the problem on every rank.
+# trains graphs ending in Softmax or LogSoftmax without a second softmax, and bad files fail with a
+# message naming the file and the problem on every rank.
 set -euo pipefail
 . "$(dirname "$0")/common.sh"
 LIMIT=10 # seconds a bad model may take to be refused
@@ -70,19 +71,33 @@ for name, want in inits.items():
     del left[match[0]]
 PYEOF
 
-# 3. A graph ending in LogSoftmax trains with the negative log-likelihood: the same losses, step for
-# step, as the logits graph with softmax cross-entropy.
-for m in mlp logsoftmax; do
+# 3. A graph ending in LogSoftmax trains with the negative log-likelihood, and one ending in Softmax
+# with the cross-entropy of the Softmax's input (no second softmax): the same losses, step for step,
+# as the logits graph with softmax cross-entropy. The Softmax graph's loss is computed from the very
+# same logits, so it must agree bit for bit. --loss nll on the LogSoftmax graph is the same loss.
+for m in mlp logsoftmax softmax; do
     aicon_np 1 "three_$m" train --model "$WORK/$m.onnx" --data "$DATA/train200.h5" --batch 32 --max-steps 3 --seed 9 \
-        --summary "$WORK/three_$m.json"
+        --summary "$WORK/three_$m.json" --export "$WORK/three_$m.out.onnx"
 done
-"${PY[@]}" - "$WORK/three_mlp.json" "$WORK/three_logsoftmax.json" <<'PYEOF'
+aicon_np 1 three_nll train --model "$WORK/logsoftmax.onnx" --loss nll --data "$DATA/train200.h5" --batch 32 \
+    --max-steps 3 --seed 9 --summary "$WORK/three_nll.json"
+"${PY[@]}" - "$WORK" <<'PYEOF'
 import json
 import sys
 
-a, b = (json.load(open(p))["train_loss"] for p in sys.argv[1:3])
-print(f"train loss after 3 steps: logits + softmax cross-entropy {a}, LogSoftmax + NLL {b}")
-assert abs(a - b) <= 1e-5 * max(1.0, abs(a)), "the two losses differ"
+import onnx
+
+w = sys.argv[1]
+loss = {m: json.load(open(f"{w}/three_{m}.json"))["train_loss"] for m in ("mlp", "logsoftmax", "softmax", "nll")}
+print("train loss after 3 steps:", loss)
+a = loss["mlp"]
+assert abs(loss["logsoftmax"] - a) <= 1e-5 * max(1.0, abs(a)), "LogSoftmax + NLL differs from logits + cross-entropy"
+assert loss["nll"] == loss["logsoftmax"], "--loss nll differs from the LogSoftmax graph's default loss"
+assert loss["softmax"] == a, "Softmax graph + cross-entropy of its input differs from the logits graph"
+# The trained Softmax graph is exported whole: it still ends in Softmax (probabilities out).
+last = [n.op_type for n in onnx.load(f"{w}/three_softmax.out.onnx").graph.node][-1]
+print("exported Softmax graph ends in", last)
+assert last == "Softmax", f"the exported Softmax graph ends in {last}"
 PYEOF
 
 # 4. Bad models: every rank exits non-zero within LIMIT s, and stderr names the file and the problem.
@@ -104,8 +119,13 @@ refused() {
 refused truncated "$WORK/truncated.onnx" 'truncat|pars|not an ONNX|malformed|invalid'
 grep -q "\[rank 1\].*truncated.onnx" "$WORK/truncated.err" || fail "truncated: rank 1 does not name the file"
 refused elu "$WORK/elu.onnx" 'Elu'
-refused softmax "$WORK/softmax.onnx" 'ends in Softmax.*logits'
 refused shape "$WORK/flat.onnx" '784.*1 x 28 x 28'
 refused input "$WORK/mlp.onnx" "no such graph input.*'image'" --input pixels
+# An unknown --loss is a usage error naming the flag and the choices.
+rc=0
+"$AICON" train --model "$WORK/mlp.onnx" --loss mse >"$WORK/loss.out" 2>"$WORK/loss.err" || rc=$?
+cat "$WORK/loss.err"
+[ $rc -eq 2 ] || fail "--loss mse exited $rc, want 2"
+grep -q -- "--loss.*mse.*cross-entropy.*nll" "$WORK/loss.err" || fail "--loss mse: stderr does not name the flag and the choices"
 assert_no_leftover_processes
 echo "PASS"

@@ -28,6 +28,7 @@ static const struct {
 } commands[] = {
     {"train", aicon_train_main, "train a model (aicon train --help)"},
     {"export", aicon_export_main, "write a checkpoint's model as an ONNX file (aicon export --help)"},
+    {"info", aicon_info_main, "the topology, GPUs, each rank's CPU binding and library versions (aicon info --help)"},
     {"onnx-test", aicon_onnx_test_main, "run ONNX backend test cases through the importer (aicon onnx-test --help)"},
 };
 

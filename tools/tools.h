@@ -43,5 +43,7 @@ int aicon_train_main(int argc, char **argv);
 int aicon_onnx_test_main(int argc, char **argv);
 /* aicon export --model M --checkpoint F.h5 --out F.onnx: a checkpoint as an ONNX file (no MPI). */
 int aicon_export_main(int argc, char **argv);
+/* aicon info [--bind MODE] [--json]: topology, GPUs, every rank's binding, library versions. */
+int aicon_info_main(int argc, char **argv);
 
 #endif

@@ -12,5 +12,6 @@
 #include "aicon/train.h"
 #include "aicon/onnx.h"
 #include "aicon/device.h"
+#include "aicon/placement.h"
 
 #endif

@@ -26,7 +26,8 @@ typedef struct {
     uint64_t seed;
     aic_optim_config optim;
     aic_lr_schedule lr;
-    bool scale_lr, quiet, normalize;
+    bool scale_lr, quiet, normalize, verbose;
+    aic_bind_mode bind;
 } train_opts;
 
 static void train_usage(FILE *out) {
@@ -66,7 +67,15 @@ static void train_usage(FILE *out) {
             "  --warmup-steps N       linear warm-up over the first N steps (default 0)\n"
             "  --scale-lr             multiply the rate by the number of ranks (large-batch rule)\n"
             "  --seed N               seed of initialization, shuffling and dropout (default 42)\n"
-            "  --threads N            BLAS threads per rank (default: cores / ranks on the node)\n"
+            "  --threads N            BLAS threads per rank (default: the cores the rank is bound to, at\n"
+            "                         most cores / ranks on the node)\n"
+            "  --bind MODE            where each rank runs (aicon info --help says more; default auto):\n"
+            "                         none: as launched; numa: the CPUs nearest the rank's GPU, or NUMA\n"
+            "                         node (local rank mod nodes) on CPU; core: that set split evenly\n"
+            "                         between the ranks sharing it, no core shared; auto: core, unless\n"
+            "                         the launcher's binding already lies inside it. Open MPI binds\n"
+            "                         -np 1-2 to cores (auto keeps that) and more to packages (auto\n"
+            "                         narrows it); mpirun --bind-to none leaves it all to --bind\n"
             "checkpoints and reports:\n"
             "  --checkpoint FILE.h5   write an HDF5 checkpoint after every epoch (atomically)\n"
             "  --resume FILE.h5       continue from a checkpoint of the same model\n"
@@ -74,6 +83,7 @@ static void train_usage(FILE *out) {
             "  --export FILE.onnx     after training, write the model's forward pass (logits, no loss) as\n"
             "                         ONNX (rank 0); with --normalize auto it takes standardized inputs\n"
             "  --quiet                only errors and the final result\n"
+            "  --verbose              rank 0 also prints every rank's CPU binding and GPU at start\n"
             "  --help                 this text\n"
             "\n"
             "Training is bitwise reproducible on CPU for a given seed, world size and batch size.\n",
@@ -136,7 +146,7 @@ enum {
     OPT_MODEL = 256, OPT_DATA, OPT_TEST_DATA, OPT_EPOCHS, OPT_BATCH, OPT_MAX_STEPS, OPT_OPTIMIZER, OPT_LR,
     OPT_MOMENTUM, OPT_NESTEROV, OPT_WD, OPT_SCHEDULE, OPT_STEP_SIZE, OPT_GAMMA, OPT_WARMUP, OPT_SCALE_LR, OPT_SEED,
     OPT_THREADS, OPT_CHECKPOINT, OPT_RESUME, OPT_SUMMARY, OPT_QUIET, OPT_NORMALIZE, OPT_HELP, OPT_INPUT, OPT_EXPORT,
-    OPT_LOSS
+    OPT_LOSS, OPT_BIND, OPT_VERBOSE
 };
 
 /* Returns 0 to go on, 1 after --help, 2 on a usage error. */
@@ -156,6 +166,7 @@ static int parse_args(int argc, char **argv, train_opts *o) {
         {"normalize", required_argument, NULL, OPT_NORMALIZE}, {"help", no_argument, NULL, OPT_HELP},
         {"input", required_argument, NULL, OPT_INPUT},         {"export", required_argument, NULL, OPT_EXPORT},
         {"loss", required_argument, NULL, OPT_LOSS},
+        {"bind", required_argument, NULL, OPT_BIND},           {"verbose", no_argument, NULL, OPT_VERBOSE},
         {NULL, 0, NULL, 0},
     };
     static const char *const optimizers[] = {"sgd", "adam", "adamw"};
@@ -213,6 +224,12 @@ static int parse_args(int argc, char **argv, train_opts *o) {
         case OPT_SUMMARY: o->summary = optarg; break;
         case OPT_EXPORT: o->export_path = optarg; break;
         case OPT_QUIET: o->quiet = true; break;
+        case OPT_VERBOSE: o->verbose = true; break;
+        case OPT_BIND:
+            ok = aic_bind_mode_parse(optarg, &o->bind) == AIC_OK;
+            if (!ok && aicon_launcher_rank() == 0)
+                fprintf(stderr, "aicon train: %s\n", aic_last_error());
+            break;
         case OPT_NORMALIZE:
             ok = parse_choice("--normalize", optarg, normalizations, 2, &choice);
             o->normalize = choice == 1;
@@ -339,6 +356,37 @@ static aic_status check_checkpoint_dir(const char *flag, const char *path) {
     if (access(d, W_OK) != 0)
         return aic_fail(AIC_ERR_IO, "%s %s: directory %s is not writable: %s", flag, path, d, strerror(errno));
     return AIC_OK;
+}
+
+/* Binds this rank (--bind) and, with --verbose, has rank 0 print every rank's binding. A binding
+ * the system refuses is a warning from that rank. Collective; *cores: the cores the rank may use. */
+static aic_status place(const train_opts *o, run_state *r, int *cores) {
+    aic_placement mine, *all = NULL;
+    aic_status local = aic_place_rank(r->comm, o->bind, &mine);
+    AIC_TRY(aic_comm_agree(r->comm, local));
+    if (strcmp(mine.applied, "failed") == 0)
+        fprintf(stderr, "aicon train: warning: [rank %d] %s\n", r->rank, mine.warning);
+    *cores = mine.cores;
+    if (!o->verbose)
+        return AIC_OK;
+    if (r->rank == 0 && !(all = calloc((size_t)r->world, sizeof *all)))
+        local = aic_fail(AIC_ERR_NOMEM, "out of memory for %d placements", r->world);
+    AIC_TRY(aic_comm_agree(r->comm, local));
+    aic_status st = aic_placement_gather(r->comm, &mine, all);
+    for (int i = 0; st == AIC_OK && i < r->world && r->rank == 0; i++) {
+        const aic_placement *p = &all[i];
+        printf("rank %d on %s (local %d of %d): --bind %s -> %s, CPUs %s (%d core%s), GPU ", p->rank, p->host,
+               p->local_rank, p->local_size, aic_bind_mode_name(p->mode), p->applied, p->kernel_cpus, p->cores,
+               p->cores == 1 ? "" : "s");
+        if (p->gpu >= 0)
+            printf("%d (%s)", p->gpu, p->gpu_bus_id);
+        else
+            printf("none");
+        printf("%s%s\n", p->warning[0] ? "; " : "", p->warning);
+    }
+    fflush(stdout);
+    free(all);
+    return st;
 }
 
 static int default_threads(int local_size) {
@@ -658,10 +706,19 @@ int aicon_train_main(int argc, char **argv) {
     }
     r.rank = aic_comm_rank(r.comm);
     r.world = aic_comm_size(r.comm);
-    if (o.threads == 0)
+    int bound_cores = 0;
+    if (place(&o, &r, &bound_cores) != AIC_OK) {
+        fprintf(stderr, "aicon train: [rank %d] placement: %s\n", r.rank, aic_last_error());
+        exit_code = 1;
+    }
+    if (o.threads == 0) {
         o.threads = default_threads(aic_comm_local_size(r.comm));
+        if (bound_cores > 0 && bound_cores < o.threads) /* BLAS threads stay on the rank's own cores */
+            o.threads = bound_cores;
+    }
     openblas_set_num_threads(o.threads);
-    exit_code = train(&o, &r);
+    if (exit_code == 0)
+        exit_code = train(&o, &r);
     free(r.idx);
     aic_sampler_destroy(r.sampler);
     aic_optim_destroy(r.optim);

@@ -9,6 +9,7 @@
 #include "aicon/onnx.h"
 
 #include <errno.h>
+#include <stdbool.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -515,4 +516,62 @@ size_t aic_onnx_num_outputs(const aic_onnx_model_t *m) { return m ? m->proto->gr
 
 const char *aic_onnx_graph_name(const aic_onnx_model_t *m) {
     return m && m->proto->graph->name ? m->proto->graph->name : "";
+}
+
+const char *aic_onnx_fed_input_name(const aic_onnx_model_t *m, size_t i) {
+    if (!m)
+        return NULL;
+    const Onnx__GraphProto *g = m->proto->graph;
+    for (size_t k = 0; k < g->n_input; k++) {
+        const char *name = g->input[k]->name;
+        bool initialized = false;
+        for (size_t j = 0; j < g->n_initializer && !initialized && name; j++)
+            initialized = g->initializer[j]->name && strcmp(g->initializer[j]->name, name) == 0;
+        if (!initialized && i-- == 0)
+            return name;
+    }
+    return NULL;
+}
+
+aic_status aic_onnx_bind_constant(aic_onnx_model_t *om, const char *name, const aic_onnx_tensor *t) {
+    if (!om || !name || !t || (t->numel > 0 && !t->data))
+        return aic_fail(AIC_ERR_INVALID_ARG, "aic_onnx_bind_constant: NULL argument");
+    Onnx__GraphProto *g = om->proto->graph;
+    size_t at = g->n_input;
+    for (size_t i = 0; i < g->n_input && at == g->n_input; i++)
+        if (g->input[i]->name && strcmp(g->input[i]->name, name) == 0)
+            at = i;
+    if (at == g->n_input)
+        return aic_fail(AIC_ERR_INVALID_ARG, "aic_onnx_bind_constant: graph '%s' has no input '%s'",
+                        aic_onnx_graph_name(om), name);
+
+    /* Built with malloc, as protobuf-c's default allocator would, so free_unpacked releases it. */
+    Onnx__TensorProto *tp = malloc(sizeof *tp);
+    Onnx__TensorProto **inits = realloc(g->initializer, sizeof *inits * (g->n_initializer + 1));
+    if (inits)
+        g->initializer = inits;
+    if (tp)
+        onnx__tensor_proto__init(tp);
+    if (tp) {
+        tp->name = strdup(name);
+        tp->dims = malloc(sizeof *tp->dims * (size_t)(t->ndim > 0 ? t->ndim : 1));
+        tp->float_data = malloc(sizeof *tp->float_data * (size_t)(t->numel > 0 ? t->numel : 1));
+    }
+    if (!tp || !inits || !tp->name || !tp->dims || !tp->float_data) {
+        if (tp)
+            onnx__tensor_proto__free_unpacked(tp, NULL);
+        return aic_fail(AIC_ERR_NOMEM, "aic_onnx_bind_constant: out of memory for input '%s'", name);
+    }
+    tp->has_data_type = 1;
+    tp->data_type = ONNX__TENSOR_PROTO__DATA_TYPE__FLOAT;
+    tp->n_dims = (size_t)t->ndim;
+    memcpy(tp->dims, t->dims, sizeof *tp->dims * (size_t)t->ndim);
+    tp->n_float_data = (size_t)t->numel;
+    memcpy(tp->float_data, t->data, sizeof *tp->float_data * (size_t)t->numel);
+    g->initializer[g->n_initializer++] = tp;
+
+    onnx__value_info_proto__free_unpacked(g->input[at], NULL);
+    memmove(g->input + at, g->input + at + 1, sizeof *g->input * (g->n_input - at - 1));
+    g->n_input--;
+    return AIC_OK;
 }

@@ -53,6 +53,9 @@ size_t aic_onnx_num_inputs(const aic_onnx_model_t *m);
 size_t aic_onnx_num_outputs(const aic_onnx_model_t *m);
 /* The main graph's name ("" when it has none); owned by the model. */
 const char *aic_onnx_graph_name(const aic_onnx_model_t *m);
+/* Name of the i-th graph input that no initializer gives a value (the i-th input a caller feeds,
+ * input_i.pb in a backend test case); NULL when there are not that many. Owned by the model. */
+const char *aic_onnx_fed_input_name(const aic_onnx_model_t *m, size_t i);
 
 /* ---- import ----------------------------------------------------------------------------------
  * Graph inputs that are not initializers become model inputs whose dimension 0 is the batch (the
@@ -126,6 +129,13 @@ typedef struct {
  * (the message names the type), AIC_ERR_FORMAT for a malformed file. */
 aic_status aic_onnx_read_tensor(const char *path, aic_onnx_tensor *out);
 void aic_onnx_tensor_free(aic_onnx_tensor *t);
+
+/* Turn graph input `name` into a constant: it leaves the graph's inputs and becomes an initializer
+ * holding t's dims and values (copied). The ONNX backend test cases pass weights (Gemm's B, Conv's
+ * W, BatchNormalization's statistics, Clip's bounds) as graph inputs; bound this way they import as
+ * the initializers an exported model would carry. AIC_ERR_INVALID_ARG when the graph has no such
+ * input, AIC_ERR_NOMEM; om is unchanged after a failure. */
+aic_status aic_onnx_bind_constant(aic_onnx_model_t *om, const char *name, const aic_onnx_tensor *t);
 
 #ifdef __cplusplus
 }

@@ -48,4 +48,22 @@ grep -q "^FAIL .*relu_wrong: output 'y' max abs err" "$WORK/out" || fail "the FA
 # The untouched case passes.
 expect 0 "PASS" "$DATA/node/test_relu"
 grep -qx "1 passed, 0 failed, 0 skipped" "$WORK/out" || fail "no '1 passed, 0 failed, 0 skipped' line"
+
+# A case whose weight comes as a graph input runs with that input bound as a constant, and says so;
+# with the weight's data off by 0.25 the output is wrong, and the case fails.
+expect 0 "test_gemm_default_no_bias (inputs run as constants: 'b')" "$DATA/node/test_gemm_default_no_bias"
+cp -r "$DATA/node/test_gemm_default_no_bias" "$WORK/gemm_wrong_b"
+"$PY" - "$WORK/gemm_wrong_b/test_data_set_0/input_1.pb" <<'PYEOF'
+import sys
+import onnx
+from onnx import numpy_helper
+t = onnx.TensorProto()
+with open(sys.argv[1], "rb") as f:
+    t.ParseFromString(f.read())
+a = numpy_helper.to_array(t).copy()
+a.flat[0] += 0.25
+with open(sys.argv[1], "wb") as f:
+    f.write(numpy_helper.from_array(a, t.name).SerializeToString())
+PYEOF
+expect 1 "FAIL" "$WORK/gemm_wrong_b"
 echo "PASS"

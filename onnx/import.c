@@ -30,6 +30,10 @@
 #define REASON_MAX 400
 #define ATTR_LIMIT (1 << 14) /* kernel sizes, strides, pads, dilations, groups: products stay in int */
 #define DIM_LIMIT (1 << 30)  /* an input's per-sample dimensions */
+/* Elements per sample of any tensor the graph computes: 2^28 floats (1 GiB) is far past the largest
+ * activation of real image models (ResNet-50's is 0.8 M), and refuses the tiny files that ask for
+ * gigabytes per sample (a Conv with huge pads, a 40000 x 40000 input) before compile sizes arenas. */
+#define SAMPLE_LIMIT ((int64_t)1 << 28)
 
 /* ---- the tensor-name table -------------------------------------------------------------------- */
 
@@ -355,6 +359,16 @@ static aic_status built(importer *im, aic_status st) {
     if (st == AIC_OK || st == AIC_ERR_NOMEM)
         return st;
     return unsupported(im, "%s", aic_last_error());
+}
+
+/* The values made since value `first` must stay within SAMPLE_LIMIT elements per sample. */
+static aic_status check_sizes(importer *im, int first) {
+    for (int v = first; v < im->m->n_values; v++)
+        if (im->m->values[v].numel > SAMPLE_LIMIT)
+            return unsupported(im, "'%.100s' would hold %" PRId64 " elements per sample; aicon takes at most %" PRId64
+                               " (1 GiB) from a file",
+                               im->m->values[v].name, im->m->values[v].numel, SAMPLE_LIMIT);
+    return AIC_OK;
 }
 
 /* ---- ops -------------------------------------------------------------------------------------- */
@@ -1323,7 +1337,10 @@ static aic_status build_graph(importer *im, aic_onnx_binding *b) {
         st = input_shape(im, vi, &ndim, shape);
         if (st == AIC_OK) {
             AIC_TRY_GOTO(unique_name(im, vi->name, opname));
+            const int first = im->m->n_values;
             st = built(im, aic_input(im->m, opname, ndim, shape, &s->v));
+            if (st == AIC_OK)
+                st = check_sizes(im, first);
         }
         if (st == AIC_ERR_UNSUPPORTED) {
             AIC_TRY_GOTO(note(im, who, im->reason));
@@ -1357,7 +1374,10 @@ static aic_status build_graph(importer *im, aic_onnx_binding *b) {
             else
                 snprintf(base, sizeof base, "%.60s_%zu", op, i);
             AIC_TRY_GOTO(unique_name(im, base, opname));
+            const int first = im->m->n_values;
             st = import_node(im, n, opname);
+            if (st == AIC_OK)
+                st = check_sizes(im, first);
             if (st == AIC_ERR_UNSUPPORTED) {
                 snprintf(who, sizeof who, "node '%.300s' (%.100s, opset %" PRId64 ")",
                          n->name && n->name[0] ? n->name : opname, op, opset_of(im, n->domain));

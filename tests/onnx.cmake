@@ -23,7 +23,8 @@ add_test(NAME onnx_import_models
           ${CMAKE_CURRENT_BINARY_DIR}/onnx_import_models)
 set_tests_properties(onnx_import_models PROPERTIES FIXTURES_SETUP onnx_import_models LABELS unit)
 
-add_test(NAME onnx_import COMMAND test_onnx_import ${CMAKE_CURRENT_BINARY_DIR}/onnx_import_models)
+add_test(NAME onnx_import COMMAND test_onnx_import ${CMAKE_CURRENT_BINARY_DIR}/onnx_import_models
+  ${CMAKE_CURRENT_SOURCE_DIR}/fuzz/repro)
 set_tests_properties(onnx_import PROPERTIES FIXTURES_REQUIRED onnx_import_models LABELS unit)
 
 # onnx_conformance: every backend test case of libonnx-testdata (node, pytorch-converted,

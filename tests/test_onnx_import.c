@@ -254,6 +254,29 @@ static void test_huge(void) {
     aic_onnx_free(om);
 }
 
+/* The import fuzzer's tiny files asking for gigabytes per sample (tests/fuzz/repro): refused at import,
+ * naming the tensor, before compile sizes any arena. */
+static void test_repro(const char *dir) {
+    static const char *const files[] = {"oom_conv_pads_16384.onnx", "oom_relu_input_40000x40000.onnx",
+                                         "oom_conv_64ch_pads_4000.onnx"};
+    for (size_t i = 0; i < sizeof files / sizeof files[0]; i++) {
+        char path[4096];
+        snprintf(path, sizeof path, "%s/%s", dir, files[i]);
+        aic_onnx_model_t *om = NULL;
+        aic_status st = aic_onnx_load(path, &om);
+        CHECK(st == AIC_OK);
+        if (st != AIC_OK)
+            continue;
+        aic_model_t *m = (aic_model_t *)1;
+        aic_onnx_binding b;
+        st = aic_onnx_import(om, 2, &m, &b);
+        printf("%-12s -> %s: %s\n", files[i], aic_status_string(st), aic_last_error());
+        CHECK(st == AIC_ERR_UNSUPPORTED && m == NULL);
+        CHECK(strstr(aic_last_error(), "elements per sample; aicon takes at most 268435456") != NULL);
+        aic_onnx_free(om);
+    }
+}
+
 static void test_unsupported(void) {
     aic_onnx_model_t *om = load("unsupported");
     if (!om)
@@ -374,8 +397,8 @@ static void test_onnx_testdata(void) {
 }
 
 int main(int argc, char **argv) {
-    if (argc != 2) {
-        fprintf(stderr, "usage: %s DIR\n", argv[0]);
+    if (argc != 3) {
+        fprintf(stderr, "usage: %s MODELS_DIR REPRO_DIR\n", argv[0]);
         return 2;
     }
     g_dir = argv[1];
@@ -391,6 +414,7 @@ int main(int argc, char **argv) {
     test_names_kept_on_export();
     test_unsupported();
     test_huge();
+    test_repro(argv[2]);
     test_args();
     test_build_then_load_weights();
     test_onnx_testdata();

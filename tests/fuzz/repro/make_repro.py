@@ -1,9 +1,9 @@
 """Writes the onnx_import_fuzz reproducers in this directory: tiny ONNX models (72 to 370 bytes)
-whose compiled activations for batch 2 take 8.6 GB (Conv, pads 16384 on a 2x2 input), 25.6 GB (Relu
-on a 40000x40000 input) and 62 GB (64-channel Conv, pads 4000). aic_model_compile now refuses arenas
-larger than the machine's memory, so which of them still import depends on the machine; a fixed cap
-on activation memory would refuse all three. Protobuf is encoded by hand (no onnx package needed).
-Run from this directory: python3 make_repro.py"""
+whose compiled activations for batch 2 would take 8.6 GB (Conv, pads 16384 on a 2x2 input), 25.6 GB
+(Relu on a 40000x40000 input) and 62 GB (64-channel Conv, pads 4000). The importer now refuses any
+tensor over 2^28 elements per sample, naming it, and test_onnx_import checks that each of these is
+refused so. Protobuf is encoded by hand (no onnx package needed). Run from this directory:
+python3 make_repro.py"""
 import struct
 
 

@@ -3,7 +3,8 @@
  *
  *   test_chain_eth              RLP (the RLP spec's examples), the EIP-155 example transaction
  *                               (signing hash and signed bytes as the EIP gives them), the Solidity
- *                               ABI spec's examples, an endpoint that is down
+ *                               ABI spec's examples, an endpoint that is down and one that never
+ *                               answers
  *   test_chain_eth --chain DIR  selectors as solc computes them; the contract's EIP-712 digest equals
  *                               aic_usage_digest; a job opened with two rank keys takes one record
  *                               per rank (two RecordAccepted logs, each miner credited
@@ -12,11 +13,15 @@
  *                               high-s signature, a miner field naming another address and a second
  *                               openJob are each refused (eth_call names the revert reason, the sent
  *                               transaction reverts) and pay nothing. */
+#include <arpa/inet.h>
 #include <json-c/json.h>
+#include <netinet/in.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include "chain/eth.h"
 
@@ -198,6 +203,28 @@ static void test_abi(void) {
     aic_abi_uint(&a, 1);
     CHECK(aic_abi_end(&a, "g(uint256,uint256)", &out) == AIC_ERR_INTERNAL && out.len == 0);
     aic_bytes_free(&out);
+}
+
+/* An endpoint that accepts connections and never answers: the request's timeout ends the call. */
+static void test_silent(void) {
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    socklen_t len = sizeof a;
+    if (fd < 0 || bind(fd, (struct sockaddr *)&a, sizeof a) != 0 || listen(fd, 4) != 0 ||
+        getsockname(fd, (struct sockaddr *)&a, &len) != 0) {
+        perror("test_silent: a listening socket");
+        exit(1);
+    }
+    char url[64];
+    snprintf(url, sizeof url, "http://127.0.0.1:%d", ntohs(a.sin_port));
+    aic_eth_rpc *r;
+    MUST(aic_eth_rpc_open(url, 300, &r));
+    uint64_t id;
+    aic_status st = aic_eth_chain_id(r, &id);
+    CHECK(st == AIC_ERR_COMM && strstr(aic_last_error(), url) && strstr(aic_last_error(), "eth_chainId"));
+    printf("  ok   endpoint silent -> %s\n", aic_last_error());
+    aic_eth_rpc_close(r);
+    close(fd);
 }
 
 /* An endpoint nobody listens on: a bounded failure naming the endpoint and the method. */
@@ -570,6 +597,7 @@ int main(int argc, char **argv) {
         test_eip155();
         test_abi();
         test_down();
+        test_silent();
     } else {
         fprintf(stderr, "usage: %s [--chain DIR]\n", argv[0]);
         return 2;

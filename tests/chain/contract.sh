@@ -18,7 +18,10 @@ finish() {
     return $rc
 }
 trap finish EXIT
-read -r port contract < <(bash "$HERE/ganache.sh" start "$DIR" "$NPM_DIR")
+rc=0
+bash "$HERE/ganache.sh" start "$DIR" "$NPM_DIR" >"$DIR/started" || rc=$?
+[ $rc -eq 0 ] || exit $rc # 77: npm could not install ganache or solc (the reason is on stderr)
+read -r port contract <"$DIR/started"
 echo "ganache on 127.0.0.1:$port, UsageLedger at $contract"
 timeout 240 "$TEST" --chain "$DIR"
 # The node's own view, through another client: two accepted records, each miner credited.

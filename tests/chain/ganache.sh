@@ -74,13 +74,18 @@ start)
     DIR=$(cd "$DIR" && pwd)
     echo "$NPM_DIR" >"$DIR/npm"
     command -v node >/dev/null && command -v npm >/dev/null || { echo "SKIP: node or npm is not installed" >&2; exit 77; }
-    need=0
-    for m in ganache solc js-sha3; do [ -d "$NPM_DIR/node_modules/$m" ] || need=1; done
-    if [ $need = 1 ] && ! timeout 300 npm install --no-audit --no-fund --prefix "$NPM_DIR" ganache@7 solc@0.8 js-sha3@0.8 \
-        >"$DIR/npm.log" 2>&1; then
-        echo "SKIP: npm install ganache@7 solc@0.8 js-sha3@0.8 failed: $(tail -n 3 "$DIR/npm.log" | tr '\n' ' ')" >&2
-        exit 77
+    # One install at a time into a shared NPM_DIR (tests run in parallel); the stamp marks a complete one.
+    exec 9>"$NPM_DIR/.install.lock"
+    flock 9
+    if [ ! -f "$NPM_DIR/.aicon-chain-installed" ]; then
+        if ! timeout 300 npm install --no-audit --no-fund --prefix "$NPM_DIR" ganache@7 solc@0.8 js-sha3@0.8 \
+            >"$DIR/npm.log" 2>&1; then
+            echo "SKIP: npm install ganache@7 solc@0.8 js-sha3@0.8 failed: $(tail -n 3 "$DIR/npm.log" | tr '\n' ' ')" >&2
+            exit 77
+        fi
+        touch "$NPM_DIR/.aicon-chain-installed"
     fi
+    exec 9>&-
     node "$SRC/chain/contracts/build.js" "$NPM_DIR/node_modules" "$DIR/build" >/dev/null
     trap 'stop_node' EXIT # a start that fails leaves no node behind
     rm -rf "$DIR/db"

@@ -378,8 +378,8 @@ static void expect_refused(chain *c, const char *what, const aic_key *sender, co
     if (named)
         printf("  ok   %s refused: %s\n", what, aic_last_error());
     else
-        fprintf(stderr, "FAIL %s: eth_call gave %s \"%s\", want the revert reason \"%s\"\n", what, aic_status_string(st),
-                aic_last_error(), reason);
+        fprintf(stderr, "FAIL %s: eth_call %s \"%s\", want the revert reason \"%s\"\n", what,
+                st == AIC_OK ? "succeeded" : "failed with", st == AIC_OK ? "" : aic_last_error(), reason);
     CHECK(named);
     CHECK(send_tx(c, sender, data) == 0);
     aic_bytes_free(&out);

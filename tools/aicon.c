@@ -29,6 +29,8 @@ static const struct {
     {"train", aicon_train_main, "train a model (aicon train --help)"},
     {"export", aicon_export_main, "write a checkpoint's model as an ONNX file (aicon export --help)"},
     {"info", aicon_info_main, "the topology, GPUs, each rank's CPU binding and library versions (aicon info --help)"},
+    {"keygen", aicon_keygen_main, "make a miner key for signing usage records (aicon keygen --help)"},
+    {"ledger", aicon_ledger_main, "verify, show or flush usage records (aicon ledger --help)"},
     {"onnx-test", aicon_onnx_test_main, "run ONNX backend test cases through the importer (aicon onnx-test --help)"},
 };
 

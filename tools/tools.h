@@ -45,5 +45,9 @@ int aicon_onnx_test_main(int argc, char **argv);
 int aicon_export_main(int argc, char **argv);
 /* aicon info [--bind MODE] [--json]: topology, GPUs, every rank's binding, library versions. */
 int aicon_info_main(int argc, char **argv);
+/* aicon keygen [--key PATH]: a new miner key. */
+int aicon_keygen_main(int argc, char **argv);
+/* aicon ledger verify|show|flush|append: the usage-record ledger and spool. */
+int aicon_ledger_main(int argc, char **argv);
 
 #endif

@@ -11,6 +11,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "chain/meter.h"
 #include "core/error.h"
 #include "tools/tools.h"
 
@@ -28,6 +29,7 @@ typedef struct {
     aic_lr_schedule lr;
     bool scale_lr, quiet, normalize, verbose;
     aic_bind_mode bind;
+    aic_meter_config meter; /* --usage, --key, --spool */
 } train_opts;
 
 static void train_usage(FILE *out) {
@@ -84,6 +86,16 @@ static void train_usage(FILE *out) {
             "                         ONNX (rank 0); with --normalize auto it takes standardized inputs\n"
             "  --quiet                only errors and the final result\n"
             "  --verbose              rank 0 also prints every rank's CPU binding and GPU at start\n"
+            "usage records (README: Usage records and the ledger):\n"
+            "  --usage URI            where rank 0 sends the ranks' signed usage records after training\n"
+            "                         (repeatable, up to 8): file:PATH (an append-only ledger),\n"
+            "                         http(s)://URL (a POST per record) or eth://HOST:PORT?contract=0x...\n"
+            "                         (the UsageLedger contract); default file:aicon-ledger.jsonl when a\n"
+            "                         key exists, else no records\n"
+            "  --key PATH             this rank's signing key (aicon keygen); %%r becomes the rank\n"
+            "                         (default $AICON_KEY, else ~/.aicon/key)\n"
+            "  --spool DIR            where undelivered records wait for aicon ledger flush\n"
+            "                         (default $AICON_SPOOL, else ~/.aicon/spool)\n"
             "  --help                 this text\n"
             "\n"
             "Training is bitwise reproducible on CPU for a given seed, world size and batch size.\n",
@@ -146,7 +158,7 @@ enum {
     OPT_MODEL = 256, OPT_DATA, OPT_TEST_DATA, OPT_EPOCHS, OPT_BATCH, OPT_MAX_STEPS, OPT_OPTIMIZER, OPT_LR,
     OPT_MOMENTUM, OPT_NESTEROV, OPT_WD, OPT_SCHEDULE, OPT_STEP_SIZE, OPT_GAMMA, OPT_WARMUP, OPT_SCALE_LR, OPT_SEED,
     OPT_THREADS, OPT_CHECKPOINT, OPT_RESUME, OPT_SUMMARY, OPT_QUIET, OPT_NORMALIZE, OPT_HELP, OPT_INPUT, OPT_EXPORT,
-    OPT_LOSS, OPT_BIND, OPT_VERBOSE
+    OPT_LOSS, OPT_BIND, OPT_VERBOSE, OPT_USAGE, OPT_KEY, OPT_SPOOL
 };
 
 /* Returns 0 to go on, 1 after --help, 2 on a usage error. */
@@ -167,6 +179,8 @@ static int parse_args(int argc, char **argv, train_opts *o) {
         {"input", required_argument, NULL, OPT_INPUT},         {"export", required_argument, NULL, OPT_EXPORT},
         {"loss", required_argument, NULL, OPT_LOSS},
         {"bind", required_argument, NULL, OPT_BIND},           {"verbose", no_argument, NULL, OPT_VERBOSE},
+        {"usage", required_argument, NULL, OPT_USAGE},         {"key", required_argument, NULL, OPT_KEY},
+        {"spool", required_argument, NULL, OPT_SPOOL},
         {NULL, 0, NULL, 0},
     };
     static const char *const optimizers[] = {"sgd", "adam", "adamw"};
@@ -225,6 +239,15 @@ static int parse_args(int argc, char **argv, train_opts *o) {
         case OPT_EXPORT: o->export_path = optarg; break;
         case OPT_QUIET: o->quiet = true; break;
         case OPT_VERBOSE: o->verbose = true; break;
+        case OPT_USAGE:
+            ok = o->meter.n_uris < AIC_METER_MAX_DESTS;
+            if (ok)
+                o->meter.uris[o->meter.n_uris++] = optarg;
+            else if (aicon_launcher_rank() == 0)
+                fprintf(stderr, "aicon train: at most %d --usage destinations\n", AIC_METER_MAX_DESTS);
+            break;
+        case OPT_KEY: o->meter.key = optarg; break;
+        case OPT_SPOOL: o->meter.spool = optarg; break;
         case OPT_BIND:
             ok = aic_bind_mode_parse(optarg, &o->bind) == AIC_OK;
             if (!ok && aicon_launcher_rank() == 0)
@@ -280,6 +303,8 @@ typedef struct {
     aic_dataset_t *train, *test;
     aic_sampler_t *sampler;
     int64_t *idx;
+    aic_meter *meter;  /* NULL: no usage records */
+    char device[320];  /* this rank's device, for its usage record */
 } run_state;
 
 static double now_seconds(void) {
@@ -367,6 +392,10 @@ static aic_status place(const train_opts *o, run_state *r, int *cores) {
     if (strcmp(mine.applied, "failed") == 0)
         fprintf(stderr, "aicon train: warning: [rank %d] %s\n", r->rank, mine.warning);
     *cores = mine.cores;
+    if (mine.gpu >= 0)
+        snprintf(r->device, sizeof r->device, "cuda:%d %s", mine.gpu, mine.gpu_bus_id);
+    else
+        snprintf(r->device, sizeof r->device, "cpu:%s", mine.kernel_cpus);
     if (!o->verbose)
         return AIC_OK;
     if (r->rank == 0 && !(all = calloc((size_t)r->world, sizeof *all)))
@@ -539,6 +568,8 @@ static int train(const train_opts *o, run_state *r) {
     if (o->export_path)
         AGREE_OR_FAIL(r, r->rank == 0 ? check_checkpoint_dir("--export", o->export_path) : AIC_OK);
     AGREE_OR_FAIL(r, load_data(o, r));
+    const char *data_files[] = {o->data, o->test_data, NULL};
+    AGREE_OR_FAIL(r, aic_meter_start(r->comm, &o->meter, data_files, &r->meter));
     int64_t shape[6];
     int ndim = aic_dataset_sample_shape(r->train, shape);
     int classes = aic_dataset_num_classes(r->train);
@@ -610,6 +641,7 @@ static int train(const train_opts *o, run_state *r) {
                 AGREE_OR_FAIL(r, gs);
             }
             float loss;
+            const double t_step = now_seconds();
             aic_status ts = aic_train_step(r->model, r->optim, r->comm, r->io, xin.data, yin.data, &slice,
                                            (uint64_t)st.step, aic_lr_at(&sched, st.step), &loss);
             if (ts != AIC_OK) {
@@ -624,6 +656,7 @@ static int train(const train_opts *o, run_state *r) {
                 exit_code = 1;
                 goto cleanup;
             }
+            aic_meter_step(r->meter, now_seconds() - t_step, slice.n_local);
             stats[0] += (double)count_correct(r->model, yin.data, slice.n_local);
             stats[1] += slice.n_local;
             loss_sum += (double)loss * slice.n_global;
@@ -675,6 +708,19 @@ static int train(const train_opts *o, run_state *r) {
     hex32(sum.params_sha256, digest);
     if (o->summary)
         AGREE_OR_FAIL(r, r->rank == 0 ? write_summary(o->summary, o, r, &sum) : AIC_OK);
+    if (r->meter) { /* after training: delivery never slows a step */
+        static const char *const optimizers[] = {"sgd", "adam", "adamw"};
+        char hyper[512];
+        snprintf(hyper, sizeof hyper,
+                 "{\"model\":\"%s\",\"ranks\":%d,\"batch\":%d,\"epochs\":%d,\"maxSteps\":%lld,\"optimizer\":\"%s\","
+                 "\"lr\":%g,\"momentum\":%g,\"weightDecay\":%g,\"seed\":%llu}",
+                 aic_model_name(r->model), r->world, o->batch, o->epochs, (long long)o->max_steps,
+                 optimizers[o->optim.kind], (double)o->lr.base_lr, (double)o->optim.momentum,
+                 (double)o->optim.weight_decay, (unsigned long long)o->seed);
+        aic_meter_end end = {.model = r->model, .final_step = (uint64_t)st.step, .device = r->device,
+                             .hyperparameters = hyper};
+        AGREE_OR_FAIL(r, aic_meter_finish(r->meter, r->comm, &end, stderr));
+    }
     if (r->rank == 0) {
         if (r->test)
             printf("test accuracy %.4f (loss %.4f) after %lld steps on %d rank%s, %.0f samples/s\n",
@@ -720,6 +766,7 @@ int aicon_train_main(int argc, char **argv) {
     if (exit_code == 0)
         exit_code = train(&o, &r);
     free(r.idx);
+    aic_meter_destroy(r.meter);
     aic_sampler_destroy(r.sampler);
     aic_optim_destroy(r.optim);
     aicon_model_source_free(&r.src);

@@ -1,0 +1,423 @@
+/* The file ledger: append-only JSON lines, each {"prev": keccak256 of the line before, "open"|"record": ...},
+ * appended under an exclusive flock and fsync'd; verify and show read it back. */
+#include <errno.h>
+#include <fcntl.h>
+#include <json-c/json.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "chain/adapter.h"
+#include "core/error.h"
+
+/* The whole file, NUL-terminated. */
+static aic_status read_all(int fd, const char *path, char **out, size_t *len) {
+    struct stat sb;
+    if (fstat(fd, &sb) != 0)
+        return aic_fail(AIC_ERR_IO, "ledger %s: %s", path, strerror(errno));
+    char *buf = malloc((size_t)sb.st_size + 1);
+    if (!buf)
+        return aic_fail(AIC_ERR_NOMEM, "ledger %s: %lld bytes", path, (long long)sb.st_size);
+    size_t got = 0;
+    while (got < (size_t)sb.st_size) {
+        ssize_t n = pread(fd, buf + got, (size_t)sb.st_size - got, (off_t)got);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0) {
+            free(buf);
+            return aic_fail(AIC_ERR_IO, "ledger %s: %s", path, n < 0 ? strerror(errno) : "shrank while reading");
+        }
+        got += (size_t)n;
+    }
+    buf[got] = '\0';
+    *out = buf;
+    *len = got;
+    return AIC_OK;
+}
+
+/* Calls fn on each line (without its newline) with its 1-based number; stops at fn's first failure. */
+typedef aic_status (*line_fn)(void *ctx, char *line, size_t len, long lineno);
+static aic_status for_each_line(char *buf, size_t len, line_fn fn, void *ctx) {
+    long lineno = 0;
+    for (size_t at = 0; at < len;) {
+        char *nl = memchr(buf + at, '\n', len - at);
+        size_t end = nl ? (size_t)(nl - buf) : len;
+        lineno++;
+        buf[end] = '\0';
+        AIC_TRY(fn(ctx, buf + at, end - at, lineno));
+        at = end + 1;
+    }
+    return AIC_OK;
+}
+
+/* ---- what a ledger already holds ---------------------------------------------------------------- */
+
+typedef struct {
+    uint8_t job_id[32];
+    uint32_t rank;
+    uint64_t seq;
+    long line;
+} record_key;
+
+typedef struct {
+    uint8_t job_id[32];
+    int n_ranks;
+    uint8_t (*ranks)[20];
+    long line;
+} opened_job;
+
+typedef struct {
+    const char *path;
+    bool check; /* verify: signatures and the rules; append: only the keys and the last hash */
+    uint8_t prev[32];
+    opened_job *jobs;
+    int n_jobs, cap_jobs;
+    record_key *keys;
+    size_t n_keys, cap_keys;
+    long entries;
+} ledger_state;
+
+static void state_free(ledger_state *s) {
+    for (int i = 0; i < s->n_jobs; i++)
+        free(s->jobs[i].ranks);
+    free(s->jobs);
+    free(s->keys);
+}
+
+static const opened_job *find_job(const ledger_state *s, const uint8_t job_id[32]) {
+    for (int i = 0; i < s->n_jobs; i++)
+        if (memcmp(s->jobs[i].job_id, job_id, 32) == 0)
+            return &s->jobs[i];
+    return NULL;
+}
+
+static const record_key *find_key(const ledger_state *s, const aic_usage_core *c) {
+    for (size_t i = 0; i < s->n_keys; i++)
+        if (s->keys[i].rank == c->rank && s->keys[i].seq == c->seq && memcmp(s->keys[i].job_id, c->job_id, 32) == 0)
+            return &s->keys[i];
+    return NULL;
+}
+
+static aic_status add_job(ledger_state *s, aic_usage_job *j, long line) {
+    if (s->n_jobs == s->cap_jobs) {
+        int cap = s->cap_jobs ? 2 * s->cap_jobs : 8;
+        opened_job *p = realloc(s->jobs, sizeof *p * (size_t)cap);
+        if (!p)
+            return aic_fail(AIC_ERR_NOMEM, "ledger %s: job table", s->path);
+        s->jobs = p;
+        s->cap_jobs = cap;
+    }
+    opened_job *o = &s->jobs[s->n_jobs++];
+    memcpy(o->job_id, j->job_id, 32);
+    o->n_ranks = j->n_ranks;
+    o->ranks = j->ranks; /* taken over */
+    j->ranks = NULL;
+    o->line = line;
+    return AIC_OK;
+}
+
+static aic_status add_key(ledger_state *s, const aic_usage_core *c, long line) {
+    if (s->n_keys == s->cap_keys) {
+        size_t cap = s->cap_keys ? 2 * s->cap_keys : 64;
+        record_key *p = realloc(s->keys, sizeof *p * cap);
+        if (!p)
+            return aic_fail(AIC_ERR_NOMEM, "ledger %s: record table", s->path);
+        s->keys = p;
+        s->cap_keys = cap;
+    }
+    record_key *k = &s->keys[s->n_keys++];
+    memcpy(k->job_id, c->job_id, 32);
+    k->rank = c->rank;
+    k->seq = c->seq;
+    k->line = line;
+    return AIC_OK;
+}
+
+static aic_status check_open(ledger_state *s, aic_usage_job *j, long lineno) {
+    char id[67];
+    aic_hex_encode(j->job_id, 32, id);
+    const opened_job *before = find_job(s, j->job_id);
+    if (before)
+        return aic_fail(AIC_ERR_MISMATCH, "job %s was already opened at line %ld", id, before->line);
+    if (!s->check)
+        return AIC_OK;
+    uint8_t digest[32], signer[20];
+    aic_usage_open_digest(j, digest);
+    if (aic_recover_address(digest, j->sig, signer) != AIC_OK)
+        return aic_fail_context(AIC_ERR_MISMATCH, "opening of job %s: bad signature: ", id);
+    if (memcmp(signer, j->owner, 20) != 0 || memcmp(j->owner, j->ranks[0], 20) != 0)
+        return aic_fail(AIC_ERR_MISMATCH, "opening of job %s is not signed by its owner, rank 0", id);
+    return AIC_OK;
+}
+
+static aic_status check_record(ledger_state *s, const aic_usage_record *r) {
+    const aic_usage_core *c = &r->core;
+    char id[67];
+    aic_hex_encode(c->job_id, 32, id);
+    const record_key *dup = find_key(s, c);
+    if (dup)
+        return aic_fail(AIC_ERR_MISMATCH, "record (job %s, rank %u, seq %llu) is a replay of line %ld", id,
+                        (unsigned)c->rank, (unsigned long long)c->seq, dup->line);
+    if (!s->check)
+        return AIC_OK;
+    const opened_job *j = find_job(s, c->job_id);
+    if (!j)
+        return aic_fail(AIC_ERR_MISMATCH, "record for job %s, which was never opened", id);
+    if (c->rank >= (uint32_t)j->n_ranks)
+        return aic_fail(AIC_ERR_MISMATCH, "record for rank %u of job %s, which has %d ranks", (unsigned)c->rank, id,
+                        j->n_ranks);
+    const aic_eip712_domain file_domain = {0};
+    uint8_t signer[20];
+    if (aic_usage_record_check(&file_domain, r, signer) != AIC_OK)
+        return aic_fail_context(AIC_ERR_MISMATCH, "record (job %s, rank %u, seq %llu): ", id, (unsigned)c->rank,
+                                (unsigned long long)c->seq);
+    if (memcmp(signer, j->ranks[c->rank], 20) != 0) {
+        char who[43], want[43];
+        aic_hex_encode(signer, 20, who);
+        aic_hex_encode(j->ranks[c->rank], 20, want);
+        return aic_fail(AIC_ERR_MISMATCH,
+                        "record (job %s, rank %u) is signed by %s, not by rank %u's key %s (opened at line %ld)", id,
+                        (unsigned)c->rank, who, (unsigned)c->rank, want, j->line);
+    }
+    return AIC_OK;
+}
+
+static aic_status scan_line(void *ctx, char *line, size_t len, long lineno) {
+    ledger_state *s = ctx;
+    aic_status st = AIC_OK;
+    json_object *o = json_tokener_parse(line);
+    json_object *prev, *open, *rec;
+    uint8_t prev_hash[32];
+    if (!o || !json_object_is_type(o, json_type_object)) {
+        st = aic_fail(AIC_ERR_FORMAT, "not a JSON object");
+    } else if (!json_object_object_get_ex(o, "prev", &prev) ||
+               aic_hex_decode(json_object_get_string(prev), prev_hash, 32) != AIC_OK) {
+        st = aic_fail(AIC_ERR_FORMAT, "no 'prev' hash");
+    } else if (s->check && memcmp(prev_hash, s->prev, 32) != 0) {
+        st = aic_fail(AIC_ERR_MISMATCH, "'prev' is not the hash of line %ld: the ledger was edited, reordered or cut",
+                      lineno - 1);
+    } else if (json_object_object_get_ex(o, "open", &open)) {
+        aic_usage_job j;
+        st = aic_usage_job_parse(open, &j);
+        if (st == AIC_OK)
+            st = check_open(s, &j, lineno);
+        if (st == AIC_OK)
+            st = add_job(s, &j, lineno);
+        aic_usage_job_free(&j);
+    } else if (json_object_object_get_ex(o, "record", &rec)) {
+        aic_usage_record *r = malloc(sizeof *r);
+        st = r ? aic_usage_record_parse(rec, r) : aic_fail(AIC_ERR_NOMEM, "record");
+        if (st == AIC_OK)
+            st = check_record(s, r);
+        if (st == AIC_OK)
+            st = add_key(s, &r->core, lineno);
+        free(r);
+    } else {
+        st = aic_fail(AIC_ERR_FORMAT, "neither an 'open' nor a 'record' entry");
+    }
+    json_object_put(o);
+    if (st != AIC_OK)
+        return aic_fail_context(st, "ledger %s line %ld: ", s->path, lineno);
+    aic_keccak256(line, len, s->prev);
+    s->entries++;
+    return AIC_OK;
+}
+
+/* ---- append ------------------------------------------------------------------------------------- */
+
+static aic_status write_entry(int fd, const char *path, ledger_state *s, const char *kind, json_object *body) {
+    json_object *e = json_object_new_object();
+    char prev[67];
+    aic_hex_encode(s->prev, 32, prev);
+    json_object_object_add(e, "prev", json_object_new_string(prev));
+    json_object_object_add(e, kind, json_object_get(body));
+    size_t len;
+    const char *text = json_object_to_json_string_length(e, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE, &len);
+    aic_status st = AIC_OK;
+    char *line = malloc(len + 1);
+    if (!line) {
+        st = aic_fail(AIC_ERR_NOMEM, "ledger %s: entry", path);
+    } else {
+        memcpy(line, text, len);
+        line[len] = '\n';
+        size_t done = 0;
+        while (done < len + 1 && st == AIC_OK) {
+            ssize_t n = write(fd, line + done, len + 1 - done);
+            if (n < 0 && errno == EINTR)
+                continue;
+            if (n < 0)
+                st = aic_fail(AIC_ERR_IO, "ledger %s: %s", path, strerror(errno));
+            else
+                done += (size_t)n;
+        }
+        if (st == AIC_OK)
+            aic_keccak256(line, len, s->prev);
+        free(line);
+    }
+    json_object_put(e);
+    return st;
+}
+
+/* Opens path for appending and locks it; reads what it holds into s. */
+static aic_status open_locked(const char *path, ledger_state *s, int *fd_out) {
+    int fd = open(path, O_RDWR | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+    if (fd < 0)
+        return aic_fail(AIC_ERR_IO, "ledger %s: %s", path, strerror(errno));
+    /* Concurrent jobs appending to one ledger take turns: each reads the tail hash under the lock. */
+    while (flock(fd, LOCK_EX) != 0) {
+        if (errno != EINTR) {
+            close(fd);
+            return aic_fail(AIC_ERR_IO, "ledger %s: flock: %s", path, strerror(errno));
+        }
+    }
+    char *buf;
+    size_t len;
+    aic_status st = read_all(fd, path, &buf, &len);
+    if (st == AIC_OK) {
+        if (len > 0 && buf[len - 1] != '\n')
+            st = aic_fail(AIC_ERR_FORMAT, "ledger %s: the last line is cut short (a crash while writing?); "
+                                          "move the ledger aside or repair it", path);
+        else
+            st = for_each_line(buf, len, scan_line, s);
+        free(buf);
+    }
+    if (st != AIC_OK) {
+        close(fd);
+        return st;
+    }
+    *fd_out = fd;
+    return AIC_OK;
+}
+
+static aic_status close_synced(int fd, const char *path, aic_status st) {
+    if (st == AIC_OK && fsync(fd) != 0)
+        st = aic_fail(AIC_ERR_IO, "ledger %s: fsync: %s", path, strerror(errno));
+    close(fd); /* releases the lock */
+    return st;
+}
+
+aic_status aic_ledger_append(const char *path, const aic_usage_job *job, const aic_usage_record *recs, int n) {
+    ledger_state s = {.path = path};
+    int fd;
+    AIC_TRY(open_locked(path, &s, &fd));
+    aic_status st = AIC_OK;
+    if (!find_job(&s, job->job_id)) {
+        json_object *o = aic_usage_job_json(job);
+        st = write_entry(fd, path, &s, "open", o);
+        json_object_put(o);
+    }
+    for (int i = 0; i < n && st == AIC_OK; i++) {
+        if (find_key(&s, &recs[i].core)) /* delivered before: idempotent */
+            continue;
+        json_object *o = aic_usage_record_json(&recs[i]);
+        st = write_entry(fd, path, &s, "record", o);
+        json_object_put(o);
+        if (st == AIC_OK)
+            st = add_key(&s, &recs[i].core, 0);
+    }
+    state_free(&s);
+    return close_synced(fd, path, st);
+}
+
+aic_status aic_ledger_append_entry(const char *path, json_object *entry) {
+    ledger_state s = {.path = path};
+    int fd;
+    AIC_TRY(open_locked(path, &s, &fd));
+    json_object *open, *rec;
+    aic_status st;
+    if (json_object_object_get_ex(entry, "open", &open))
+        st = write_entry(fd, path, &s, "open", open);
+    else if (json_object_object_get_ex(entry, "record", &rec))
+        st = write_entry(fd, path, &s, "record", rec);
+    else
+        st = aic_fail(AIC_ERR_FORMAT, "an entry to append holds neither 'open' nor 'record'");
+    state_free(&s);
+    return close_synced(fd, path, st);
+}
+
+aic_status aic_ledger_verify(const char *path, long *entries) {
+    ledger_state s = {.path = path, .check = true};
+    *entries = 0;
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return aic_fail(AIC_ERR_IO, "ledger %s: %s", path, strerror(errno));
+    flock(fd, LOCK_SH); /* a consistent snapshot while a job appends */
+    char *buf;
+    size_t len;
+    aic_status st = read_all(fd, path, &buf, &len);
+    close(fd);
+    if (st != AIC_OK)
+        return st;
+    const bool cut = len > 0 && buf[len - 1] != '\n'; /* for_each_line overwrites the newlines */
+    st = for_each_line(buf, len, scan_line, &s);
+    if (st == AIC_OK && cut)
+        st = aic_fail(AIC_ERR_FORMAT, "ledger %s line %ld: cut short (no newline)", path, s.entries);
+    free(buf);
+    *entries = s.entries;
+    state_free(&s);
+    return st;
+}
+
+/* ---- show --------------------------------------------------------------------------------------- */
+
+typedef struct {
+    FILE *out;
+    uint8_t last_job[32];
+    bool any;
+} show_state;
+
+static aic_status show_line(void *ctx, char *line, size_t len, long lineno) {
+    show_state *s = ctx;
+    json_object *o = json_tokener_parse(line), *rec;
+    if (!o || !json_object_object_get_ex(o, "record", &rec)) {
+        json_object_put(o);
+        return AIC_OK;
+    }
+    aic_usage_record *r = malloc(sizeof *r);
+    if (r && aic_usage_record_parse(rec, r) == AIC_OK) {
+        const aic_usage_core *c = &r->core;
+        if (!s->any || memcmp(s->last_job, c->job_id, 32) != 0) {
+            char id[67];
+            aic_hex_encode(c->job_id, 32, id);
+            json_object *d = json_tokener_parse(r->details), *name;
+            fprintf(s->out, "%sjob %s", s->any ? "\n" : "", id);
+            if (d && json_object_object_get_ex(d, "job", &name))
+                fprintf(s->out, " (%s)", json_object_get_string(name));
+            fprintf(s->out, "\n  %-4s %-42s %6s %8s %9s %9s %10s %6s %12s %12s\n", "rank", "miner", "seq", "steps",
+                    "samples", "wall s", "device s", "MFLOP", "bytes sent", "bytes recv");
+            json_object_put(d);
+            memcpy(s->last_job, c->job_id, 32);
+            s->any = true;
+        }
+        char miner[43];
+        aic_hex_encode(c->miner, 20, miner);
+        fprintf(s->out, "  %-4u %-42s %6llu %8llu %9llu %9.2f %10.2f %6llu %12llu %12llu\n", (unsigned)c->rank, miner,
+                (unsigned long long)c->seq, (unsigned long long)c->steps, (unsigned long long)c->samples,
+                (double)c->wall_ms / 1000.0, (double)c->device_ms / 1000.0, (unsigned long long)c->mflops,
+                (unsigned long long)c->bytes_sent, (unsigned long long)c->bytes_recv);
+    }
+    free(r);
+    json_object_put(o);
+    return AIC_OK;
+}
+
+aic_status aic_ledger_show(const char *path, FILE *out) {
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return aic_fail(AIC_ERR_IO, "ledger %s: %s", path, strerror(errno));
+    flock(fd, LOCK_SH);
+    char *buf;
+    size_t len;
+    aic_status st = read_all(fd, path, &buf, &len);
+    close(fd);
+    if (st != AIC_OK)
+        return st;
+    show_state s = {.out = out};
+    st = for_each_line(buf, len, show_line, &s);
+    if (!s.any)
+        fprintf(out, "%s holds no records\n", path);
+    free(buf);
+    return st;
+}

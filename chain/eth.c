@@ -154,10 +154,10 @@ static aic_status node_error(aic_eth_rpc *r, const char *method, json_object *er
     }
     const char *text = msg ? json_object_get_string(msg) : json_object_to_json_string(err);
     char *reason = data && json_object_is_type(data, json_type_string) ? revert_reason(json_object_get_string(data)) : NULL;
-    int revert = reason || (text && strstr(text, "revert"));
-    aic_status st = aic_fail(revert ? AIC_ERR_MISMATCH : AIC_ERR_COMM, "%s %s: node error %d: %s%s%s%s", r->url, method,
-                             code ? json_object_get_int(code) : 0, text, reason && !strstr(text, reason) ? " (" : "",
-                             reason && !strstr(text, reason) ? reason : "", reason && !strstr(text, reason) ? ")" : "");
+    const char *extra = reason && !strstr(text, reason) ? reason : NULL; /* ganache already quotes it */
+    aic_status st = aic_fail(reason || strstr(text, "revert") ? AIC_ERR_MISMATCH : AIC_ERR_COMM,
+                             "%s %s: node error %d: %s%s%s%s", r->url, method, code ? json_object_get_int(code) : 0, text,
+                             extra ? " (reverted: " : "", extra ? extra : "", extra ? ")" : "");
     free(reason);
     return st;
 }
@@ -188,15 +188,16 @@ aic_status aic_eth_rpc_call(aic_eth_rpc *r, const char *method, json_object *par
     long http = 0;
     curl_easy_getinfo(r->curl, CURLINFO_RESPONSE_CODE, &http);
     enum json_tokener_error jerr = json_tokener_success;
-    json_tokener *tok = json_tokener_new();
+    json_tokener *tok = r->reply.len ? json_tokener_new() : NULL;
     if (tok) {
         reply = json_tokener_parse_ex(tok, (const char *)r->reply.data, (int)r->reply.len);
         jerr = json_tokener_get_error(tok);
         json_tokener_free(tok);
     }
     if (!reply || jerr != json_tokener_success || !json_object_is_type(reply, json_type_object)) {
-        st = aic_fail(AIC_ERR_COMM, "%s %s: HTTP %ld, the reply is not a JSON-RPC object: %.200s", r->url, method, http,
-                      r->reply.len ? (const char *)r->reply.data : "(empty)");
+        int shown = r->reply.len < 200 ? (int)r->reply.len : 200;
+        st = aic_fail(AIC_ERR_COMM, "%s %s: HTTP %ld, the reply is not a JSON-RPC object: %.*s", r->url, method, http,
+                      shown ? shown : 7, shown ? (const char *)r->reply.data : "(empty)");
         goto cleanup;
     }
     json_object *err = NULL, *res = NULL;

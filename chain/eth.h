@@ -84,8 +84,10 @@ aic_status aic_eth_sign_tx(const aic_eth_tx *tx, const aic_key *k, aic_bytes *ra
 typedef struct aic_eth_rpc aic_eth_rpc;
 aic_status aic_eth_rpc_open(const char *url, int timeout_ms, aic_eth_rpc **out);
 void aic_eth_rpc_close(aic_eth_rpc *r); /* NULL: no-op */
-/* Any method: params is consumed (json_object_put); *result is the reply's "result", which the
- * caller puts. A node error becomes AIC_ERR_COMM naming the endpoint, method, code and message. */
+/* Any method: params (NULL: none) is consumed; *result is the reply's "result", which the caller
+ * puts. A node error becomes AIC_ERR_COMM naming the endpoint, method, code and message, or
+ * AIC_ERR_MISMATCH when the node says the call reverted (the reason in the message). An endpoint
+ * down or silent past the timeout is AIC_ERR_COMM. */
 aic_status aic_eth_rpc_call(aic_eth_rpc *r, const char *method, struct json_object *params,
                             struct json_object **result);
 aic_status aic_eth_chain_id(aic_eth_rpc *r, uint64_t *chain_id);

@@ -3,3 +3,14 @@
 aicon_test_exe(test_chain_crypto test_chain_crypto.c)
 add_test(NAME chain_crypto COMMAND test_chain_crypto)
 set_tests_properties(chain_crypto PROPERTIES LABELS "unit" TIMEOUT 30)
+
+# End to end through `aicon train` (tests/cli/usage_*.sh, after the cli_data fixture of cli.cmake;
+# written out here because cli.cmake's helper is defined after this file is read).
+function(aicon_usage_test name script timeout)
+  add_test(NAME ${name}
+    COMMAND bash ${CMAKE_CURRENT_SOURCE_DIR}/cli/${script} $<TARGET_FILE:aicon_cli>
+            ${CMAKE_CURRENT_BINARY_DIR}/cli-data ${ARGN} ${AICON_MPIRUN})
+  set_tests_properties(${name} PROPERTIES LABELS "cli;mpi" TIMEOUT ${timeout} ENVIRONMENT "${AICON_TEST_ENV}"
+    FIXTURES_REQUIRED aicon_cli_data)
+endfunction()
+aicon_usage_test(cli_usage_ledger usage_ledger.sh 180)

@@ -715,14 +715,13 @@ static aic_status op_dropout(importer *im, const Onnx__NodeProto *n, const char 
         p = float_at(r, 0);
     }
     if (in_name(n, 2)) {
+        /* training_mode: false in an eval export, true in a training export. Either way aicon drops
+         * out while it trains and passes values through when it evaluates, as PyTorch's module does
+         * in train() and eval(); it needs only to be a known constant. */
         const Onnx__TensorProto *tm;
         AIC_TRY(const_in(im, n, 2, false, &tm));
-        bool off = tm->data_type == ONNX__TENSOR_PROTO__DATA_TYPE__BOOL && tensor_numel(tm) == 1 &&
-                   (tm->has_raw_data ? tm->raw_data.data[0] == 0 : tm->int32_data[0] == 0);
-        /* A constant true (a training-mode export) is accepted only with ratio 0, the identity in
-         * both modes; otherwise the exporter asked for dropout at inference, which aicon never does. */
-        if (!off && p != 0.0f)
-            return unsupported(im, "training_mode must be a constant false (or ratio 0)");
+        if (tm->data_type != ONNX__TENSOR_PROTO__DATA_TYPE__BOOL || tensor_numel(tm) != 1)
+            return unsupported(im, "training_mode must be a boolean scalar constant");
     }
     if (!(p >= 0.0f && p < 1.0f))
         return unsupported(im, "ratio %g is outside [0, 1)", p);

@@ -114,7 +114,8 @@ save("mlp", nodes, [vi("x", ["batch", 8])], [vi("y1", ["batch", 5]), vi("y2", ["
      check=False)  # the checker wants sorted nodes
 
 # ---- cnn: Conv(pads, stride 2, group 2, unnamed) + BatchNormalization + MaxPool (strides default 1)
-# + Dropout + Flatten + Gemm ----
+# + Dropout (as a training-mode export writes it: training_mode true; the identity when evaluating)
+# + Flatten + Gemm ----
 x = rand(N, 4, 9, 9)
 wc, bc = rand(6, 2, 3, 3), rand(6)
 scale, bias, mean, var = rand(6, lo=0.5, hi=1.5), rand(6), rand(6), rand(6, lo=0.5, hi=2.0)
@@ -129,13 +130,14 @@ nodes = [
                      kernel_shape=[3, 3]),
     helper.make_node("BatchNormalization", ["c", "scale", "bias", "mean", "var"], ["bn"], name="bn", epsilon=1e-3),
     helper.make_node("MaxPool", ["bn"], ["p"], name="pool", kernel_shape=[2, 2]),
-    helper.make_node("Dropout", ["p", "ratio"], ["d"], name="drop"),
+    helper.make_node("Dropout", ["p", "ratio", "training_mode"], ["d"], name="drop"),
     helper.make_node("Flatten", ["d"], ["f"], name="flat", axis=1),
     helper.make_node("Gemm", ["f", "wf", "bf"], ["y"], name="fc", transB=1),
 ]
 save("cnn", nodes, [vi("x", [N, 4, 9, 9])], [vi("y", [N, 3])],
      [init("wc", wc), init("bc", bc), init("scale", scale), init("bias", bias), init("mean", mean),
-      init("var", var), init("ratio", np.array(0.3, np.float32)), init("wf", wf), init("bf", bf)], [x], [y])
+      init("var", var), init("ratio", np.array(0.3, np.float32)),
+      helper.make_tensor("training_mode", TensorProto.BOOL, [], [True]), init("wf", wf), init("bf", bf)], [x], [y])
 
 # ---- branch: Relu/Sigmoid + Add, Concat (axis -3), AveragePool with and without count_include_pad,
 # GlobalAveragePool + Reshape (Constant shape) + Identity, Conv with auto_pad SAME_UPPER ----

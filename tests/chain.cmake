@@ -14,6 +14,7 @@ function(aicon_usage_test name script timeout)
     FIXTURES_REQUIRED aicon_cli_data)
 endfunction()
 aicon_usage_test(cli_usage_ledger usage_ledger.sh 180)
+aicon_usage_test(cli_usage_http usage_http.sh 120)
 # The eth:// destination on ganache (tests/chain/ganache.sh; the npm cache chain_eth.cmake uses),
 # the chain stopped mid-job and the spool flushed. Skipped (77) only when npm cannot install ganache.
 aicon_usage_test(cli_usage_eth usage_eth.sh 420 ${CMAKE_CURRENT_BINARY_DIR}/chain-npm)

@@ -89,6 +89,7 @@ void aic_comm_destroy(aic_comm_t *c) {
     MPI_Finalized(&finalized);
     if (c->comm != MPI_COMM_NULL && !finalized)
         MPI_Comm_free(&c->comm); /* nothing to report to in a destructor */
+    aic_comm_gpu_destroy(c);
     free(c->ring_tmp);
     free(c->ring_req);
     free(c->scratch);

@@ -38,7 +38,17 @@ struct aic_comm {
     /* Gather buffer of the small f64/i64 sums and check_same, grown on demand. */
     void *scratch;
     size_t scratch_cap; /* bytes */
+
+    /* GPU collectives (collectives/gpu_allreduce_cuda.c; unused without CUDA): made at first use. */
+    int gpu_algo;             /* aic_gpu_allreduce */
+    struct aic_comm_gpu *gpu; /* NCCL communicators, stream, events, pinned staging buffer */
 };
+
+/* Frees the GPU state of c (a no-op without CUDA or when none was made). */
+void aic_comm_gpu_destroy(aic_comm_t *c);
+/* In-place sum of n floats in device memory with aicon's ring through pinned host memory, or with
+ * MPI_Allreduce on the device buffer where MPI is CUDA-aware (MPIX_Query_cuda_support). */
+aic_status aic_allreduce_sum_f32_device(aic_comm_t *c, float *buf, size_t n);
 
 /* Reports a failed MPI call: sets the last error to "rank R: CALL [with rank PEER] failed: <MPI's
  * message>" and returns AIC_ERR_COMM. peer < 0 when the call has no single peer. */

@@ -41,6 +41,9 @@
 #include <stdlib.h>
 
 #include "core/error.h"
+#ifdef AICON_HAVE_CUDA
+#include "core/cuda.h"
+#endif
 
 /* Offset and length of chunk k of n floats over p ranks. */
 static void chunk_span(size_t n, int p, int k, size_t *off, size_t *len) {
@@ -164,6 +167,10 @@ aic_status aic_allreduce_sum_f32(aic_comm_t *c, float *buf, size_t n) {
     const int p = c->size, r = c->rank;
     if (n == 0 || p == 1)
         return AIC_OK;
+#ifdef AICON_HAVE_CUDA
+    if (aic_cuda_is_device_ptr(buf)) /* the loops below read host memory */
+        return aic_allreduce_sum_f32_device(c, buf, n);
+#endif
 
     const size_t max_len = (n + (size_t)p - 1) / (size_t)p, seg = segment_for(max_len);
     if (seg > INT_MAX)

@@ -1,14 +1,16 @@
 /* The backend table: where a model's arenas live and how bytes move there. Ops dispatch per backend
- * through the op class table (core/graph.h); the CPU backend is the reference every other backend is
- * tested against. A CUDA backend will fill the same slots. */
+ * through the op class tables (core/graph.h: aic_op_classes for the CPU, aic_op_classes_cuda); the
+ * CPU backend is the reference every other backend is tested against. */
 #ifndef AICON_CORE_BACKEND_H
 #define AICON_CORE_BACKEND_H
 
 #include <stddef.h>
 
-#define AIC_BACKEND_API_VERSION 1
+#include "aicon/status.h"
 
-typedef enum { AIC_BACKEND_CPU = 0, AIC_BACKEND_COUNT } aic_backend_kind;
+#define AIC_BACKEND_API_VERSION 2
+
+typedef enum { AIC_BACKEND_CPU = 0, AIC_BACKEND_CUDA, AIC_BACKEND_COUNT } aic_backend_kind;
 
 typedef struct {
     const char *name;
@@ -16,11 +18,23 @@ typedef struct {
     aic_backend_kind kind;
     void *(*alloc)(size_t bytes); /* zero-filled, aligned for vector loads; NULL on failure */
     void (*free)(void *p);
-    void (*zero)(void *p, size_t bytes);
-    void (*copy_from_host)(void *dst, const void *src, size_t bytes);
-    void (*copy_to_host)(void *dst, const void *src, size_t bytes);
+    /* The rest return AIC_OK or a failure described through aic_fail. A device backend queues them
+     * on its stream: copy_to_host returns once the bytes are on the host, the others may return
+     * before the device has done them (the source of copy_from_host may be reused at once). */
+    aic_status (*zero)(void *p, size_t bytes);
+    aic_status (*copy_from_host)(void *dst, const void *src, size_t bytes);
+    aic_status (*copy_to_host)(void *dst, const void *src, size_t bytes);
+    aic_status (*set_f32)(float *dst, float value); /* one float, e.g. the loss gradient seed */
+    /* Wait for queued work; report the first failure of a kernel since the last call. */
+    aic_status (*sync)(void);
+    /* The first failure recorded since the last call (a kernel launch, a library call inside a void
+     * backward), without waiting for the device. */
+    aic_status (*check)(void);
 } aic_backend;
 
 extern const aic_backend aic_backend_cpu;
+#ifdef AICON_HAVE_CUDA
+extern const aic_backend aic_backend_cuda;
+#endif
 
 #endif

@@ -12,12 +12,23 @@ static void *cpu_alloc(size_t bytes) {
     return p;
 }
 
-static void cpu_zero(void *p, size_t bytes) { memset(p, 0, bytes); }
+static aic_status cpu_zero(void *p, size_t bytes) {
+    memset(p, 0, bytes);
+    return AIC_OK;
+}
 
-static void cpu_copy(void *dst, const void *src, size_t bytes) {
+static aic_status cpu_copy(void *dst, const void *src, size_t bytes) {
     if (dst != src)
         memmove(dst, src, bytes);
+    return AIC_OK;
 }
+
+static aic_status cpu_set_f32(float *dst, float value) {
+    *dst = value;
+    return AIC_OK;
+}
+
+static aic_status cpu_sync(void) { return AIC_OK; }
 
 const aic_backend aic_backend_cpu = {
     .name = "cpu",
@@ -28,4 +39,7 @@ const aic_backend aic_backend_cpu = {
     .zero = cpu_zero,
     .copy_from_host = cpu_copy,
     .copy_to_host = cpu_copy,
+    .set_f32 = cpu_set_f32,
+    .sync = cpu_sync,
+    .check = cpu_sync,
 };

@@ -97,9 +97,20 @@ typedef struct {
     size_t scratch; /* floats of transient scratch (shared by all ops) */
 } aic_op;
 
+/* The host copy of a device arena (CUDA models only; on the CPU the arenas are host memory and no
+ * copy exists). Accessors hand the copy out and the caller may write it, so from then on the host
+ * copy is the newer one (host_newer) until aic_model_to_device sends it back before the device next
+ * uses the arena; an accessor called while the device is newer first fetches it. */
+typedef struct {
+    float *host;
+    bool host_newer;
+} aic_mirror;
+
 struct aic_model {
     char name[AIC_MAX_NAME];
     const aic_backend *backend;
+    int gpu;   /* CUDA device ordinal (backend cuda) */
+    bool tf32; /* TF32 tensor cores allowed for fp32 GEMMs and convolutions (backend cuda) */
     aic_value_info *values;
     int n_values, cap_values;
     aic_op *ops;
@@ -123,6 +134,9 @@ struct aic_model {
 
     aic_batch_info last; /* batch of the last forward, for backward */
     bool have_forward;
+
+    aic_mirror params_mirror, grads_mirror, buffers_mirror; /* CUDA: host copies, see aic_mirror */
+    float *host_act; /* CUDA: host copies of the values aic_model_value hands out, laid out as act_arena */
 };
 
 /* Per-kind behaviour (ggml style): adding an op means an enum entry, a row here, the kernels in
@@ -134,6 +148,27 @@ typedef struct {
 } aic_op_class;
 
 extern const aic_op_class aic_op_classes[AIC_OP_KIND_COUNT];
+#ifdef AICON_HAVE_CUDA
+extern const aic_op_class aic_op_classes_cuda[AIC_OP_KIND_COUNT]; /* core/ops_cuda.c */
+#endif
+
+/* The op table of the model's backend. */
+static inline const aic_op_class *aic_model_ops(const aic_model_t *m) {
+#ifdef AICON_HAVE_CUDA
+    if (m->backend->kind == AIC_BACKEND_CUDA)
+        return aic_op_classes_cuda;
+#endif
+    return aic_op_classes;
+}
+
+/* Device arenas and host copies (core/model.c). aic_mirror_host returns a host view of the n floats
+ * at dev (dev itself on the CPU), fetching them first when the device holds the newer copy; the
+ * caller may write it. aic_mirror_to_device sends a newer host copy back. aic_model_to_device does
+ * that for the model's parameters, gradients and buffers: call it before device work. */
+float *aic_mirror_host(const aic_backend *be, aic_mirror *mi, float *dev, size_t n);
+aic_status aic_mirror_to_device(const aic_backend *be, aic_mirror *mi, float *dev, size_t n);
+void aic_mirror_free(aic_mirror *mi);
+aic_status aic_model_to_device(aic_model_t *m);
 
 /* Helpers shared by core/model.c and core/ops.c. */
 static inline float *aic_act(aic_model_t *m, int v) { return m->act_arena + m->values[v].act; }

@@ -9,6 +9,9 @@
 #include "core/error.h"
 #include "core/graph.h"
 #include "core/rng.h"
+#ifdef AICON_HAVE_CUDA
+#include "core/cuda.h"
+#endif
 
 #define ARENA_ALIGN_FLOATS 16 /* 64 bytes between buffers */
 
@@ -55,6 +58,10 @@ void aic_model_destroy(aic_model_t *m) {
     be->free(m->act_grad_arena);
     be->free(m->saved_arena);
     be->free(m->scratch_arena);
+    aic_mirror_free(&m->params_mirror);
+    aic_mirror_free(&m->grads_mirror);
+    aic_mirror_free(&m->buffers_mirror);
+    free(m->host_act);
     free(m->values);
     free(m->ops);
     free(m->params);
@@ -63,6 +70,74 @@ void aic_model_destroy(aic_model_t *m) {
 }
 
 const char *aic_model_name(const aic_model_t *m) { return m ? m->name : ""; }
+
+/* ---- device and host copies ------------------------------------------------------------------- */
+
+aic_status aic_model_set_device(aic_model_t *m, aic_device_kind kind, int gpu, bool tf32) {
+    AIC_TRY(aic_graph_check_building(m, "aic_model_set_device"));
+    if (kind == AIC_DEVICE_CPU) {
+        m->backend = &aic_backend_cpu;
+        return AIC_OK;
+    }
+    if (kind != AIC_DEVICE_CUDA)
+        return aic_fail(AIC_ERR_INVALID_ARG, "aic_model_set_device: unknown device kind %d", (int)kind);
+#ifdef AICON_HAVE_CUDA
+    AIC_TRY(aic_cuda_init(gpu, tf32));
+    m->backend = &aic_backend_cuda;
+    m->gpu = gpu;
+    m->tf32 = tf32;
+    return AIC_OK;
+#else
+    return aic_fail(AIC_ERR_UNSUPPORTED, "model '%s': GPU %d asked for, but this aicon was built without CUDA "
+                    "(AICON_CUDA=OFF or no CUDA toolkit found)", m->name, gpu);
+#endif
+}
+
+aic_device_kind aic_model_device(const aic_model_t *m) {
+    return m && m->backend->kind == AIC_BACKEND_CUDA ? AIC_DEVICE_CUDA : AIC_DEVICE_CPU;
+}
+
+aic_status aic_model_sync(aic_model_t *m) {
+    if (!m)
+        return aic_fail(AIC_ERR_INVALID_ARG, "aic_model_sync: model is NULL");
+    return m->backend->sync();
+}
+
+float *aic_mirror_host(const aic_backend *be, aic_mirror *mi, float *dev, size_t n) {
+    if (be->kind == AIC_BACKEND_CPU || !dev)
+        return dev;
+    if (!mi->host) {
+        mi->host = malloc(sizeof(float) * (n ? n : 1));
+        if (!mi->host) {
+            aic_fail(AIC_ERR_NOMEM, "out of memory for a %zu-float host copy of a device arena", n);
+            return NULL;
+        }
+    } else if (mi->host_newer) {
+        return mi->host; /* written since it was handed out: fetching would lose that */
+    }
+    if (be->copy_to_host(mi->host, dev, sizeof(float) * n) != AIC_OK)
+        return NULL;
+    mi->host_newer = true;
+    return mi->host;
+}
+
+aic_status aic_mirror_to_device(const aic_backend *be, aic_mirror *mi, float *dev, size_t n) {
+    if (!mi->host_newer)
+        return AIC_OK;
+    mi->host_newer = false;
+    return be->copy_from_host(dev, mi->host, sizeof(float) * n);
+}
+
+void aic_mirror_free(aic_mirror *mi) {
+    free(mi->host);
+    mi->host = NULL;
+}
+
+aic_status aic_model_to_device(aic_model_t *m) {
+    AIC_TRY(aic_mirror_to_device(m->backend, &m->params_mirror, m->param_arena, m->n_param_floats));
+    AIC_TRY(aic_mirror_to_device(m->backend, &m->grads_mirror, m->grad_arena, m->n_param_floats + 1));
+    return aic_mirror_to_device(m->backend, &m->buffers_mirror, m->buffer_arena, m->n_buffer_floats);
+}
 
 /* ---- graph building --------------------------------------------------------------------------- */
 
@@ -230,6 +305,12 @@ aic_status aic_model_compile(aic_model_t *m, int max_batch, uint64_t seed) {
             m->output_value = m->n_values - 1;
     }
     const aic_backend *be = m->backend;
+    const aic_op_class *ops = aic_model_ops(m);
+    for (int i = 0; i < m->n_ops; i++)
+        if ((aic_op_classes[m->ops[i].kind].forward && !ops[m->ops[i].kind].forward) ||
+            (aic_op_classes[m->ops[i].kind].backward && !ops[m->ops[i].kind].backward))
+            return aic_fail(AIC_ERR_UNSUPPORTED, "model '%s': op '%s' (%s) has no %s kernel", m->name,
+                            m->ops[i].name, aic_op_classes[m->ops[i].kind].name, be->name);
     m->max_batch = max_batch;
     m->seed = seed;
 
@@ -274,7 +355,7 @@ aic_status aic_model_compile(aic_model_t *m, int max_batch, uint64_t seed) {
     const double need = 4.0 * ((double)m->n_param_floats * 2 + (double)m->n_buffer_floats + 2.0 * (double)act +
                                (double)saved + (double)scratch);
     const double have = (double)sysconf(_SC_PHYS_PAGES) * (double)sysconf(_SC_PAGESIZE);
-    if (have > 0 && need > have)
+    if (be->kind == AIC_BACKEND_CPU && have > 0 && need > have)
         return aic_fail(AIC_ERR_NOMEM,
                         "model '%s' needs %.1f GiB for batch %d (activations %.1f GiB), more than this machine's "
                         "%.1f GiB of memory",
@@ -291,8 +372,13 @@ aic_status aic_model_compile(aic_model_t *m, int max_batch, uint64_t seed) {
         return aic_fail(AIC_ERR_NOMEM,
                         "model '%s': out of memory allocating arenas for batch %d (%.1f MiB of activations)", m->name,
                         max_batch, (double)act * 8 / (1 << 20));
-    init_tensors(m->param_arena, m->params, m->n_params, seed);
-    init_tensors(m->buffer_arena, m->buffers, m->n_buffers, seed);
+    /* Initialized on the host (the same values on every backend); a device gets them at first use. */
+    float *params = aic_mirror_host(be, &m->params_mirror, m->param_arena, m->n_param_floats);
+    float *buffers = aic_mirror_host(be, &m->buffers_mirror, m->buffer_arena, m->n_buffer_floats);
+    if ((!params && m->n_param_floats) || (!buffers && m->n_buffer_floats))
+        return aic_fail_context(AIC_ERR_NOMEM, "model '%s': ", m->name);
+    init_tensors(params, m->params, m->n_params, seed);
+    init_tensors(buffers, m->buffers, m->n_buffers, seed);
     m->compiled = true;
     return AIC_OK;
 }
@@ -308,6 +394,22 @@ static aic_status check_compiled(const aic_model_t *m, const char *what) {
     return AIC_OK;
 }
 
+/* A device's loss kernels cannot fail on a bad label, so the host checks them on the way in, for each
+ * op that reads them (the CPU glue checks in its forward). */
+static aic_status check_device_labels(aic_model_t *m, aic_value v, const int32_t *labels, int n) {
+    for (int i = 0; i < m->n_ops; i++) {
+        const aic_op *op = &m->ops[i];
+        if ((op->kind != AIC_OP_SOFTMAX_XENT && op->kind != AIC_OP_NLL) || op->in[1] != v)
+            continue;
+        int64_t K = m->values[op->in[0]].shape[0];
+        for (int r = 0; r < n; r++)
+            if (labels[r] < 0 || labels[r] >= K)
+                return aic_fail(AIC_ERR_INVALID_ARG, "op '%s': label %d of batch row %d is outside 0..%lld",
+                                op->name, labels[r], r, (long long)K - 1);
+    }
+    return AIC_OK;
+}
+
 aic_status aic_model_set_input(aic_model_t *m, aic_value v, const void *data, int n) {
     AIC_TRY(check_compiled(m, "aic_model_set_input"));
     AIC_TRY(aic_graph_check_value(m, v, "set_input", "the input"));
@@ -320,8 +422,11 @@ aic_status aic_model_set_input(aic_model_t *m, aic_value v, const void *data, in
                         m->values[v].name, m->max_batch);
     if (n > 0 && !data)
         return aic_fail(AIC_ERR_INVALID_ARG, "aic_model_set_input: data for '%s' is NULL", m->values[v].name);
+    if (n > 0 && kind == AIC_OP_LABELS && m->backend->kind != AIC_BACKEND_CPU)
+        AIC_TRY(check_device_labels(m, v, data, n));
     if (n > 0)
-        m->backend->copy_from_host(aic_act(m, v), data, sizeof(float) * (size_t)n * (size_t)m->values[v].numel);
+        return m->backend->copy_from_host(aic_act(m, v), data,
+                                          sizeof(float) * (size_t)n * (size_t)m->values[v].numel);
     return AIC_OK;
 }
 
@@ -330,18 +435,20 @@ aic_status aic_model_forward(aic_model_t *m, const aic_batch_info *b, float *los
     if (!b || b->n < 0 || b->n > m->max_batch)
         return aic_fail(AIC_ERR_INVALID_ARG, "aic_model_forward: batch of %d rows, model '%s' holds 0..%d",
                         b ? b->n : -1, m->name, m->max_batch);
+    AIC_TRY(aic_model_to_device(m));
     m->last = *b;
     m->have_forward = false;
     if (loss)
         *loss = 0.0f;
     if (b->n > 0) {
+        const aic_op_class *ops = aic_model_ops(m);
         for (int i = 0; i < m->n_ops; i++) {
             aic_op *op = &m->ops[i];
-            if (aic_op_classes[op->kind].forward)
-                AIC_TRY(aic_op_classes[op->kind].forward(m, op, b));
+            if (ops[op->kind].forward)
+                AIC_TRY(ops[op->kind].forward(m, op, b));
         }
         if (loss && m->loss_value >= 0)
-            *loss = aic_act(m, m->loss_value)[0];
+            AIC_TRY(m->backend->copy_to_host(loss, aic_act(m, m->loss_value), sizeof(float)));
     }
     m->have_forward = true;
     return AIC_OK;
@@ -360,30 +467,41 @@ aic_status aic_model_backward(aic_model_t *m, float loss_scale) {
     int n = m->last.n;
     if (n == 0)
         return AIC_OK;
+    AIC_TRY(aic_model_to_device(m));
     /* Every backward kernel accumulates into activation gradients, so they start at zero. */
     for (int v = 0; v < m->n_values; v++) {
         const aic_value_info *vi = &m->values[v];
         if (vi->grad != AIC_NO_OFFSET && vi->alias_of < 0)
-            m->backend->zero(m->act_grad_arena + vi->grad,
-                             sizeof(float) * (vi->scalar ? 1 : (size_t)n * (size_t)vi->numel));
+            AIC_TRY(m->backend->zero(m->act_grad_arena + vi->grad,
+                                     sizeof(float) * (vi->scalar ? 1 : (size_t)n * (size_t)vi->numel)));
     }
-    aic_act_grad(m, m->loss_value)[0] = loss_scale;
+    AIC_TRY(m->backend->set_f32(aic_act_grad(m, m->loss_value), loss_scale));
+    const aic_op_class *ops = aic_model_ops(m);
     for (int i = m->n_ops - 1; i >= 0; i--) {
         aic_op *op = &m->ops[i];
-        if (op->out >= 0 && m->values[op->out].requires_grad && aic_op_classes[op->kind].backward)
-            aic_op_classes[op->kind].backward(m, op, n);
+        if (op->out >= 0 && m->values[op->out].requires_grad && ops[op->kind].backward)
+            ops[op->kind].backward(m, op, n);
     }
-    return AIC_OK;
+    return m->backend->check();
 }
 
 aic_status aic_model_zero_grad(aic_model_t *m) {
     AIC_TRY(check_compiled(m, "aic_model_zero_grad"));
-    m->backend->zero(m->grad_arena, sizeof(float) * (m->n_param_floats + 1));
-    return AIC_OK;
+    AIC_TRY(aic_model_to_device(m));
+    return m->backend->zero(m->grad_arena, sizeof(float) * (m->n_param_floats + 1));
 }
 
 static aic_status value_view(aic_model_t *m, aic_value v, float *data, aic_tensor *out) {
     const aic_value_info *vi = &m->values[v];
+    if (m->backend->kind != AIC_BACKEND_CPU) {
+        /* A host copy of this value's rows, at the value's offset in a host image of the arena. */
+        if (!m->host_act && !(m->host_act = malloc(sizeof(float) * (m->n_act_floats ? m->n_act_floats : 1))))
+            return aic_fail(AIC_ERR_NOMEM, "model '%s': out of memory for host copies of activations", m->name);
+        float *host = m->host_act + vi->act;
+        AIC_TRY(m->backend->copy_to_host(host, data,
+                                         sizeof(float) * (vi->scalar ? 1 : (size_t)m->last.n * (size_t)vi->numel)));
+        data = host;
+    }
     int64_t shape[AIC_MAX_DIMS] = {0};
     if (vi->scalar)
         return aic_tensor_view(out, AIC_F32, data, 0, shape, vi->name);
@@ -419,9 +537,15 @@ int aic_model_param_count(const aic_model_t *m) { return m ? m->n_params : 0; }
 int aic_model_buffer_count(const aic_model_t *m) { return m ? m->n_buffers : 0; }
 size_t aic_model_num_params(const aic_model_t *m) { return m ? m->n_param_floats : 0; }
 size_t aic_model_num_buffers(const aic_model_t *m) { return m ? m->n_buffer_floats : 0; }
-float *aic_model_params(aic_model_t *m) { return m ? m->param_arena : NULL; }
-float *aic_model_grads(aic_model_t *m) { return m ? m->grad_arena : NULL; }
-float *aic_model_buffers(aic_model_t *m) { return m ? m->buffer_arena : NULL; }
+float *aic_model_params(aic_model_t *m) {
+    return m ? aic_mirror_host(m->backend, &m->params_mirror, m->param_arena, m->n_param_floats) : NULL;
+}
+float *aic_model_grads(aic_model_t *m) {
+    return m ? aic_mirror_host(m->backend, &m->grads_mirror, m->grad_arena, m->n_param_floats + 1) : NULL;
+}
+float *aic_model_buffers(aic_model_t *m) {
+    return m ? aic_mirror_host(m->backend, &m->buffers_mirror, m->buffer_arena, m->n_buffer_floats) : NULL;
+}
 
 static aic_status tensor_of(const aic_param_info *p, float *arena, aic_tensor *out) {
     return aic_tensor_view(out, AIC_F32, arena ? arena + p->offset : NULL, p->ndim, p->shape, p->name);
@@ -432,9 +556,9 @@ aic_status aic_model_param(aic_model_t *m, int i, aic_tensor *param, aic_tensor 
     if (i < 0 || i >= m->n_params)
         return aic_fail(AIC_ERR_INVALID_ARG, "aic_model_param: index %d outside 0..%d", i, m->n_params - 1);
     if (param)
-        AIC_TRY(tensor_of(&m->params[i], m->param_arena, param));
+        AIC_TRY(tensor_of(&m->params[i], aic_model_params(m), param));
     if (grad)
-        AIC_TRY(tensor_of(&m->params[i], m->grad_arena, grad));
+        AIC_TRY(tensor_of(&m->params[i], aic_model_grads(m), grad));
     return AIC_OK;
 }
 
@@ -442,7 +566,7 @@ aic_status aic_model_find_param(aic_model_t *m, const char *name, aic_tensor *pa
     AIC_TRY(check_compiled(m, "aic_model_find_param"));
     for (int i = 0; i < m->n_params; i++)
         if (strcmp(m->params[i].name, name) == 0)
-            return tensor_of(&m->params[i], m->param_arena, param);
+            return tensor_of(&m->params[i], aic_model_params(m), param);
     return aic_fail(AIC_ERR_INVALID_ARG, "model '%s' has no parameter named '%s'", m->name, name);
 }
 
@@ -450,7 +574,7 @@ aic_status aic_model_buffer(aic_model_t *m, int i, aic_tensor *buf) {
     AIC_TRY(check_compiled(m, "aic_model_buffer"));
     if (i < 0 || i >= m->n_buffers)
         return aic_fail(AIC_ERR_INVALID_ARG, "aic_model_buffer: index %d outside 0..%d", i, m->n_buffers - 1);
-    return tensor_of(&m->buffers[i], m->buffer_arena, buf);
+    return tensor_of(&m->buffers[i], aic_model_buffers(m), buf);
 }
 
 /* ---- hashes and summary ----------------------------------------------------------------------- */
@@ -501,8 +625,15 @@ aic_status aic_model_params_hash(const aic_model_t *m, uint8_t out[32]) {
         EVP_MD_CTX_free(ctx);
         return aic_fail(AIC_ERR_NOMEM, "aic_model_params_hash: cannot start SHA-256");
     }
-    EVP_DigestUpdate(ctx, m->param_arena, sizeof(float) * m->n_param_floats);
-    EVP_DigestUpdate(ctx, m->buffer_arena, sizeof(float) * m->n_buffer_floats);
+    /* The host copies of a device model: fetching them changes no value. */
+    aic_model_t *mm = (aic_model_t *)m;
+    const float *params = aic_model_params(mm), *buffers = aic_model_buffers(mm);
+    if ((!params && m->n_param_floats) || (!buffers && m->n_buffer_floats)) {
+        EVP_MD_CTX_free(ctx);
+        return aic_fail_context(AIC_ERR_INTERNAL, "aic_model_params_hash: ");
+    }
+    EVP_DigestUpdate(ctx, params, sizeof(float) * m->n_param_floats);
+    EVP_DigestUpdate(ctx, buffers, sizeof(float) * m->n_buffer_floats);
     return digest_finish(ctx, out, "aic_model_params_hash");
 }
 

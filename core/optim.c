@@ -7,6 +7,9 @@
 #include "aicon/optim.h"
 #include "core/error.h"
 #include "core/graph.h"
+#ifdef AICON_HAVE_CUDA
+#include "layers/cuda_layers.h"
+#endif
 
 #define MAX_SLOTS 2
 #define AIC_PI 3.14159265358979323846
@@ -16,7 +19,8 @@ struct aic_optim {
     aic_optim_config cfg;
     int n_slots;
     const char *slot_name[MAX_SLOTS];
-    float *slot[MAX_SLOTS]; /* each laid out like the parameter arena */
+    float *slot[MAX_SLOTS]; /* each laid out like the parameter arena, on the model's device */
+    aic_mirror slot_mirror[MAX_SLOTS]; /* host copies of a device model's slots (core/graph.h) */
     int64_t steps;
 };
 
@@ -70,8 +74,10 @@ aic_status aic_optim_create(aic_optim_t **out, aic_model_t *m, const aic_optim_c
 void aic_optim_destroy(aic_optim_t *o) {
     if (!o)
         return;
-    for (int i = 0; i < o->n_slots; i++)
+    for (int i = 0; i < o->n_slots; i++) {
         o->model->backend->free(o->slot[i]);
+        aic_mirror_free(&o->slot_mirror[i]);
+    }
     free(o);
 }
 
@@ -115,6 +121,24 @@ static void adam_step(aic_optim_t *o, float lr, float *p, const float *g, size_t
     }
 }
 
+#ifdef AICON_HAVE_CUDA
+/* The same updates as sgd_step and adam_step, as kernels over the device arenas. */
+static aic_status cuda_step(aic_optim_t *o, float lr) {
+    aic_model_t *m = o->model;
+    const aic_optim_config *c = &o->cfg;
+    AIC_TRY(aic_model_to_device(m));
+    for (int i = 0; i < o->n_slots; i++)
+        AIC_TRY(aic_mirror_to_device(m->backend, &o->slot_mirror[i], o->slot[i], m->n_param_floats));
+    if (c->kind == AIC_OPTIM_SGD)
+        return aic_cuda_sgd_step(m->param_arena, m->grad_arena, o->slot[0], m->n_param_floats, lr, c->weight_decay,
+                                 c->momentum, c->nesterov);
+    const double t = (double)o->steps;
+    return aic_cuda_adam_step(m->param_arena, m->grad_arena, o->slot[0], o->slot[1], m->n_param_floats, lr, c->beta1,
+                              c->beta2, c->eps, c->weight_decay, c->kind == AIC_OPTIM_ADAMW,
+                              (float)(1.0 - pow(c->beta1, t)), (float)sqrt(1.0 - pow(c->beta2, t)));
+}
+#endif
+
 aic_status aic_optim_step(aic_optim_t *o, float lr) {
     if (!o)
         return aic_fail(AIC_ERR_INVALID_ARG, "aic_optim_step: optimizer is NULL");
@@ -123,6 +147,10 @@ aic_status aic_optim_step(aic_optim_t *o, float lr) {
                         lr);
     aic_model_t *m = o->model;
     o->steps++;
+#ifdef AICON_HAVE_CUDA
+    if (m->backend->kind == AIC_BACKEND_CUDA)
+        return cuda_step(o, lr);
+#endif
     if (o->cfg.kind == AIC_OPTIM_SGD)
         sgd_step(o, lr, m->param_arena, m->grad_arena, m->n_param_floats);
     else
@@ -143,8 +171,12 @@ aic_status aic_optim_slot(aic_optim_t *o, int i, const char **name, float **data
         return aic_fail(AIC_ERR_INVALID_ARG, "aic_optim_slot: slot %d does not exist", i);
     if (name)
         *name = o->slot_name[i];
-    if (data)
-        *data = o->slot[i];
+    if (data) {
+        /* A device model's slot comes back as a host copy, as the model's arenas (core/model.c). */
+        *data = aic_mirror_host(o->model->backend, &o->slot_mirror[i], o->slot[i], o->model->n_param_floats);
+        if (!*data && o->model->n_param_floats)
+            return aic_fail_context(AIC_ERR_NOMEM, "aic_optim_slot '%s': ", o->slot_name[i]);
+    }
     return AIC_OK;
 }
 

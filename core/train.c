@@ -6,6 +6,26 @@
 #include "aicon/train.h"
 #include "core/error.h"
 #include "core/graph.h"
+#ifdef AICON_HAVE_CUDA
+#include "layers/cuda_layers.h"
+#endif
+
+#ifdef AICON_HAVE_CUDA
+/* The end of a GPU step, all queued on the GPU: the scaled loss into the slot after the gradients
+ * (zeroed with them; it stays 0 on a rank without rows), the GPU allreduce (NCCL by default), the
+ * optimizer; then the summed loss is read back, which waits for the step. */
+static aic_status device_step_end(aic_model_t *m, aic_optim_t *o, aic_comm_t *c, int n, float share, float lr,
+                                  float *loss) {
+    float *slot = m->grad_arena + m->n_param_floats;
+    if (n > 0 && m->loss_value >= 0)
+        AIC_TRY(aic_cuda_scale_copy(slot, aic_act(m, m->loss_value), share));
+    AIC_TRY(aic_allreduce_sum_f32_gpu(c, m->grad_arena, m->n_param_floats + 1));
+    AIC_TRY(aic_optim_step(o, lr));
+    if (loss)
+        return m->backend->copy_to_host(loss, slot, sizeof(float));
+    return m->backend->check();
+}
+#endif
 
 aic_status aic_train_step(aic_model_t *m, aic_optim_t *o, aic_comm_t *c, aic_io_values io, const float *x,
                           const int32_t *y, const aic_batch_slice *slice, uint64_t step, float lr, float *loss) {
@@ -16,6 +36,8 @@ aic_status aic_train_step(aic_model_t *m, aic_optim_t *o, aic_comm_t *c, aic_io_
                         slice->n_global);
     int n = slice->n_local;
     float local_loss = 0.0f;
+    /* On a GPU the loss stays there until the step is done: reading it now would stall the queue. */
+    const bool on_device = m->backend->kind != AIC_BACKEND_CPU;
     aic_batch_info b = {.n = n, .training = true, .step = step, .row_offset = slice->row_offset};
     aic_status st = aic_model_set_input(m, io.input, x, n);
     if (st == AIC_OK)
@@ -23,7 +45,7 @@ aic_status aic_train_step(aic_model_t *m, aic_optim_t *o, aic_comm_t *c, aic_io_
     if (st == AIC_OK)
         st = aic_model_zero_grad(m);
     if (st == AIC_OK)
-        st = aic_model_forward(m, &b, &local_loss);
+        st = aic_model_forward(m, &b, on_device ? NULL : &local_loss);
     /* Scaling by this rank's share makes the sum over ranks the gradient of the global-batch mean,
      * also when the last batch leaves some ranks short or empty. */
     const float share = (float)n / (float)slice->n_global;
@@ -31,6 +53,10 @@ aic_status aic_train_step(aic_model_t *m, aic_optim_t *o, aic_comm_t *c, aic_io_
         st = aic_model_backward(m, share);
     /* A rank that failed locally must not leave the others waiting in the allreduce. */
     AIC_TRY(aic_comm_agree(c, st));
+#ifdef AICON_HAVE_CUDA
+    if (on_device)
+        return device_step_end(m, o, c, n, share, lr, loss);
+#endif
     /* The slot after the gradients carries the loss through the same allreduce. */
     m->grad_arena[m->n_param_floats] = local_loss * share;
     AIC_TRY(aic_allreduce_sum_f32(c, m->grad_arena, m->n_param_floats + 1));
@@ -51,6 +77,13 @@ aic_status aic_evaluate(aic_model_t *m, aic_comm_t *c, aic_io_values io, const a
     double stats[3] = {0, 0, 0}; /* loss sum, correct, samples */
     int64_t idx[1024];
     const int cap = m->max_batch < 1024 ? m->max_batch : 1024;
+    /* Rows are gathered into the host views of the inputs (the arenas themselves on the CPU) and
+     * copied in by aic_model_set_input (nothing to copy on the CPU). */
+    aic_tensor xin, yin;
+    if (st == AIC_OK)
+        st = aic_model_value(m, io.input, &xin);
+    if (st == AIC_OK)
+        st = aic_model_value(m, io.labels, &yin);
     if (aic_dataset_sample_numel(d) != m->values[io.input].numel)
         st = aic_fail(AIC_ERR_SHAPE, "evaluation data has %lld values per sample, model '%s' input takes %lld",
                       (long long)aic_dataset_sample_numel(d), m->name, (long long)m->values[io.input].numel);
@@ -59,15 +92,22 @@ aic_status aic_evaluate(aic_model_t *m, aic_comm_t *c, aic_io_values io, const a
         int n = 0;
         for (int64_t s = first; s < total && n < cap; s += world)
             idx[n++] = s;
-        st = aic_dataset_gather(d, idx, n, aic_act(m, io.input), (int32_t *)aic_act(m, io.labels));
+        st = aic_dataset_gather(d, idx, n, xin.data, yin.data);
+        if (st == AIC_OK)
+            st = aic_model_set_input(m, io.input, xin.data, n);
+        if (st == AIC_OK)
+            st = aic_model_set_input(m, io.labels, yin.data, n);
         float loss = 0.0f;
         aic_batch_info b = {.n = n, .training = false};
         if (st == AIC_OK)
             st = aic_model_forward(m, &b, &loss);
+        aic_tensor logit_view;
+        if (st == AIC_OK)
+            st = aic_model_output(m, &logit_view);
         if (st != AIC_OK)
             break;
-        const float *logits = aic_act(m, m->output_value);
-        const int32_t *labels = (const int32_t *)aic_act(m, io.labels);
+        const float *logits = logit_view.data;
+        const int32_t *labels = yin.data;
         for (int i = 0; i < n; i++) {
             int best = 0;
             for (int k = 1; k < K; k++)

@@ -66,7 +66,13 @@ static void version(void) {
     printf("  HDF5:     %u.%u.%u\n", maj, min, rel);
     printf("  BLAS:     %s\n", openblas_get_config());
     printf("  hwloc:    %u.%u.%u\n", hw >> 16, (hw >> 8) & 0xff, hw & 0xff);
-    printf("  backends: cpu\n");
+    printf("  backends: %s\n", aic_cuda_built() ? "cpu cuda" : "cpu");
+    if (aic_cuda_built()) {
+        aic_gpu_versions v;
+        aic_gpu_versions_get(&v);
+        printf("  CUDA:     runtime %s, driver %s, cuBLAS %s, cuDNN %s, NCCL %s\n", v.cuda_runtime,
+               v.cuda_driver[0] ? v.cuda_driver : "none", v.cublas, v.cudnn, v.nccl);
+    }
 }
 
 int main(int argc, char **argv) {

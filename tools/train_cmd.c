@@ -30,6 +30,8 @@ typedef struct {
     bool scale_lr, quiet, normalize, verbose;
     aic_bind_mode bind;
     aic_meter_config meter; /* --usage, --key, --spool */
+    int device, gpu_allreduce; /* --device (-1: cuda when built with it and a GPU is visible), --gpu-allreduce */
+    bool tf32;                 /* --tf32 */
 } train_opts;
 
 static void train_usage(FILE *out) {
@@ -69,6 +71,11 @@ static void train_usage(FILE *out) {
             "  --warmup-steps N       linear warm-up over the first N steps (default 0)\n"
             "  --scale-lr             multiply the rate by the number of ranks (large-batch rule)\n"
             "  --seed N               seed of initialization, shuffling and dropout (default 42)\n"
+            "  --device cpu|cuda      where each rank computes; cuda uses GPU <node-local rank> (default:\n"
+            "                         cuda when this aicon has CUDA and a GPU is visible, else cpu)\n"
+            "  --tf32                 let GPU fp32 products use TF32 tensor cores (default: full fp32)\n"
+            "  --gpu-allreduce NAME   nccl, ring (MPI) or hierarchical (NCCL in a node, ring across)\n"
+            "                         (default nccl)\n"
             "  --threads N            BLAS threads per rank (default: the cores the rank is bound to, at\n"
             "                         most cores / ranks on the node)\n"
             "  --bind MODE            where each rank runs (aicon info --help says more; default auto):\n"
@@ -158,7 +165,8 @@ enum {
     OPT_MODEL = 256, OPT_DATA, OPT_TEST_DATA, OPT_EPOCHS, OPT_BATCH, OPT_MAX_STEPS, OPT_OPTIMIZER, OPT_LR,
     OPT_MOMENTUM, OPT_NESTEROV, OPT_WD, OPT_SCHEDULE, OPT_STEP_SIZE, OPT_GAMMA, OPT_WARMUP, OPT_SCALE_LR, OPT_SEED,
     OPT_THREADS, OPT_CHECKPOINT, OPT_RESUME, OPT_SUMMARY, OPT_QUIET, OPT_NORMALIZE, OPT_HELP, OPT_INPUT, OPT_EXPORT,
-    OPT_LOSS, OPT_BIND, OPT_VERBOSE, OPT_USAGE, OPT_KEY, OPT_SPOOL
+    OPT_LOSS, OPT_BIND, OPT_VERBOSE, OPT_USAGE, OPT_KEY, OPT_SPOOL,
+    OPT_DEVICE, OPT_TF32, OPT_GPU_ALLREDUCE
 };
 
 /* Returns 0 to go on, 1 after --help, 2 on a usage error. */
@@ -181,6 +189,8 @@ static int parse_args(int argc, char **argv, train_opts *o) {
         {"bind", required_argument, NULL, OPT_BIND},           {"verbose", no_argument, NULL, OPT_VERBOSE},
         {"usage", required_argument, NULL, OPT_USAGE},         {"key", required_argument, NULL, OPT_KEY},
         {"spool", required_argument, NULL, OPT_SPOOL},
+        {"device", required_argument, NULL, OPT_DEVICE},       {"tf32", no_argument, NULL, OPT_TF32},
+        {"gpu-allreduce", required_argument, NULL, OPT_GPU_ALLREDUCE},
         {NULL, 0, NULL, 0},
     };
     static const char *const optimizers[] = {"sgd", "adam", "adamw"};
@@ -191,6 +201,7 @@ static int parse_args(int argc, char **argv, train_opts *o) {
                      .normalize = true};
     o->optim = (aic_optim_config){.kind = AIC_OPTIM_SGD, .momentum = 0.9f};
     o->lr = (aic_lr_schedule){.kind = AIC_LR_CONSTANT, .base_lr = NAN, .gamma = 0.1f};
+    o->device = -1;
     int64_t i64;
     int choice;
     opterr = 0;
@@ -233,6 +244,17 @@ static int parse_args(int argc, char **argv, train_opts *o) {
             o->seed = (uint64_t)i64;
             break;
         case OPT_THREADS: ok = parse_int("--threads", optarg, 1, 4096, &o->threads); break;
+        case OPT_DEVICE: {
+            static const char *const devices[] = {"cpu", "cuda"};
+            ok = parse_choice("--device", optarg, devices, 2, &o->device);
+            break;
+        }
+        case OPT_TF32: o->tf32 = true; break;
+        case OPT_GPU_ALLREDUCE: {
+            static const char *const algos[] = {"nccl", "ring", "hierarchical"};
+            ok = parse_choice("--gpu-allreduce", optarg, algos, 3, &o->gpu_allreduce);
+            break;
+        }
         case OPT_CHECKPOINT: o->checkpoint = optarg; break;
         case OPT_RESUME: o->resume = optarg; break;
         case OPT_SUMMARY: o->summary = optarg; break;
@@ -430,6 +452,21 @@ static int default_threads(int local_size) {
     return t > 0 ? t : 1;
 }
 
+/* --device: GPU <node-local rank> (the GPU the binding code places the rank beside), or the CPU. */
+static aic_status place_model(const train_opts *o, run_state *r) {
+    int gpus = 0;
+    aic_gpu_count(&gpus);
+    int device = o->device >= 0 ? o->device : (aic_cuda_built() && gpus > 0 ? 1 : 0);
+    if (device == 0)
+        return AIC_OK;
+    int local = aic_comm_local_rank(r->comm);
+    if (local >= gpus)
+        return aic_fail(AIC_ERR_INVALID_ARG, "--device cuda: rank %d is local rank %d but this node shows %d GPU%s",
+                        r->rank, local, gpus, gpus == 1 ? "" : "s");
+    AIC_TRY(aic_model_set_device(r->model, AIC_DEVICE_CUDA, local, o->tf32));
+    return aic_comm_set_gpu_allreduce(r->comm, (aic_gpu_allreduce)o->gpu_allreduce);
+}
+
 /* Make every rank hold rank 0's parameters, buffers, optimizer state and train state. */
 static aic_status sync_from_root(run_state *r, aic_train_state *st) {
     aic_model_t *m = r->model;
@@ -578,6 +615,7 @@ static int train(const train_opts *o, run_state *r) {
     AGREE_OR_FAIL(r, aicon_model_build(o->model, o->input, o->loss, ndim, shape, classes, &r->src));
     r->model = r->src.model;
     r->io = r->src.io;
+    AGREE_OR_FAIL(r, place_model(o, r));
     AGREE_OR_FAIL(r, aic_model_compile(r->model, o->batch, o->seed));
     AGREE_OR_FAIL(r, aicon_model_load_weights(&r->src)); /* an ONNX file's own weights, not the seed's */
     AGREE_OR_FAIL(r, aic_optim_create(&r->optim, r->model, &o->optim));

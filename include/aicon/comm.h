@@ -42,6 +42,29 @@ aic_status aic_allreduce_sum_i64(aic_comm_t *c, int64_t *buf, size_t n);
 
 aic_status aic_broadcast(aic_comm_t *c, void *buf, size_t bytes, int root);
 
+/* ---- GPU collectives (a CUDA build; each rank drives one GPU, see aic_model_set_device) ----------
+ * aic_allreduce_sum_f32 also takes a buffer in device memory: with CUDA-aware MPI
+ * (MPIX_Query_cuda_support) it is MPI_Allreduce on the device buffer, otherwise the ring above on a
+ * pinned host copy (bitwise reproducible as on the CPU). Either waits for the GPU first.
+ *
+ * aic_allreduce_sum_f32_gpu sums a device buffer with the communicator's GPU algorithm, in order
+ * after the work already queued for the GPU and before any queued later, without waiting on the
+ * host (NCCL: its own stream, ordered by events). Algorithms:
+ *   AIC_GPU_ALLREDUCE_NCCL          NCCL over all ranks (the default). Rank 0 makes the unique id
+ *                                   and MPI broadcasts it at first use (collective).
+ *   AIC_GPU_ALLREDUCE_RING          aic_allreduce_sum_f32 on the device buffer, as above.
+ *   AIC_GPU_ALLREDUCE_HIERARCHICAL  NCCL inside each node, the ring between one rank per node, then
+ *                                   an NCCL broadcast inside each node.
+ * Without CUDA both calls fail with AIC_ERR_UNSUPPORTED. */
+typedef enum {
+    AIC_GPU_ALLREDUCE_NCCL = 0,
+    AIC_GPU_ALLREDUCE_RING = 1,
+    AIC_GPU_ALLREDUCE_HIERARCHICAL = 2
+} aic_gpu_allreduce;
+/* Local: every rank must choose the same algorithm before its first GPU allreduce. */
+aic_status aic_comm_set_gpu_allreduce(aic_comm_t *c, aic_gpu_allreduce algo);
+aic_status aic_allreduce_sum_f32_gpu(aic_comm_t *c, float *dev_buf, size_t n);
+
 /* Every rank passes a 32-byte digest of the same thing (e.g. its parameters); fails with
  * AIC_ERR_MISMATCH naming the first rank whose digest differs from rank 0's. `what` names the thing
  * in that message. */

@@ -14,6 +14,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include "aicon/device.h"
 #include "aicon/status.h"
 #include "aicon/tensor.h"
 
@@ -134,6 +135,26 @@ aic_status aic_model_set_output(aic_model_t *m, aic_value v);
  * (uniform +-1/sqrt(fan_in) for weights and biases as PyTorch's defaults; BatchNorm weight 1, bias 0).
  * No allocation happens after this call. */
 aic_status aic_model_compile(aic_model_t *m, int max_batch, uint64_t seed);
+
+/* ---- device -----------------------------------------------------------------------------------
+ * Where the model runs: AIC_DEVICE_CPU (the default, the reference) or AIC_DEVICE_CUDA on GPU `gpu`
+ * (a CUDA device ordinal; aicon drives one GPU per process, so every model of a process names the
+ * same one: with mpirun, the node-local rank). tf32 lets cuBLAS and cuDNN use TF32 tensor cores for
+ * fp32 products (faster, about 1e-3 relative error); off, they compute in full fp32. Call before
+ * aic_model_compile. AIC_ERR_UNSUPPORTED in a build without CUDA; the GPU not opening is reported
+ * with the CUDA call that failed.
+ *
+ * On a GPU the arenas are device memory. aic_model_params/grads/buffers, aic_model_param,
+ * aic_model_find_param, aic_model_buffer, aic_model_value, aic_model_value_grad and
+ * aic_model_output hand out HOST copies, fetched at the call: read them, or write parameters and
+ * buffers there (checkpoint loading, broadcast from rank 0), and the next forward, backward or
+ * optimizer step sends what was written back to the GPU. Fetch again after device work rather than
+ * keeping an old pointer's contents. aic_model_set_input takes host data on both devices. */
+aic_status aic_model_set_device(aic_model_t *m, aic_device_kind kind, int gpu, bool tf32);
+aic_device_kind aic_model_device(const aic_model_t *m);
+/* Wait until the device has finished the model's queued work (for timing); reports a kernel's
+ * failure. A no-op on the CPU. */
+aic_status aic_model_sync(aic_model_t *m);
 
 /* ---- running --------------------------------------------------------------------------------- */
 

@@ -1,0 +1,19 @@
+/* GPU collectives in a build without CUDA: there is no device memory to sum. */
+#include "collectives/comm_internal.h"
+#include "core/error.h"
+
+void aic_comm_gpu_destroy(aic_comm_t *c) { (void)c; }
+
+aic_status aic_allreduce_sum_f32_device(aic_comm_t *c, float *buf, size_t n) {
+    (void)c, (void)buf;
+    return aic_fail(AIC_ERR_UNSUPPORTED, "allreduce of %zu floats in device memory: aicon was built without CUDA", n);
+}
+
+aic_status aic_comm_set_gpu_allreduce(aic_comm_t *c, aic_gpu_allreduce algo) {
+    (void)c;
+    return aic_fail(AIC_ERR_UNSUPPORTED, "GPU allreduce algorithm %d: aicon was built without CUDA", (int)algo);
+}
+
+aic_status aic_allreduce_sum_f32_gpu(aic_comm_t *c, float *dev_buf, size_t n) {
+    return aic_allreduce_sum_f32_device(c, dev_buf, n);
+}

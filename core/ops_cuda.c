@@ -1,0 +1,391 @@
+/* The CUDA op class table: the forward/backward glue of core/ops.c with the kernels of
+ * layers/ *_cuda.cu. Values, parameters and saved memory sit in device arenas at the offsets
+ * aic_model_compile laid out, so the glue reads the graph exactly as the CPU glue does. Backward
+ * kernels cannot return a status (aic_op_class.backward is void): a failure is kept as the CUDA
+ * context's sticky error, which aic_model_backward reports. Label ranges are checked on the host in
+ * aic_model_set_input, before the labels are copied over. */
+#include <string.h>
+
+#include "core/cuda.h"
+#include "core/error.h"
+#include "core/graph.h"
+#include "core/rng.h"
+#include "layers/cuda_layers.h"
+
+static const aic_value_info *val(const aic_model_t *m, int v) { return &m->values[v]; }
+static size_t rows_numel(aic_model_t *m, int v, int n) { return (size_t)n * (size_t)val(m, v)->numel; }
+
+/* ---- dense, conv, pooling ---------------------------------------------------------------------- */
+
+static aic_status dense_fwd(aic_model_t *m, aic_op *op, const aic_batch_info *b) {
+    int C = (int)val(m, op->in[0])->shape[0], OC = (int)val(m, op->out)->shape[0];
+    return aic_cuda_dense_forward(aic_act(m, op->out), aic_act(m, op->in[0]), aic_param_data(m, op->param[0]),
+                                  aic_param_data(m, op->param[1]), b->n, C, OC);
+}
+
+static void dense_bwd(aic_model_t *m, aic_op *op, int n) {
+    int C = (int)val(m, op->in[0])->shape[0], OC = (int)val(m, op->out)->shape[0];
+    aic_cuda_dense_backward(aic_act_grad(m, op->in[0]), aic_param_grad(m, op->param[0]),
+                            aic_param_grad(m, op->param[1]), aic_act_grad(m, op->out), aic_act(m, op->in[0]),
+                            aic_param_data(m, op->param[0]), n, C, OC);
+}
+
+static aic_status conv_fwd(aic_model_t *m, aic_op *op, const aic_batch_info *b) {
+    aic_conv2d_dims d = op->attr.conv;
+    d.N = b->n;
+    return aic_cuda_conv2d_forward(aic_act(m, op->out), aic_act(m, op->in[0]), aic_param_data(m, op->param[0]),
+                                   aic_param_data(m, op->param[1]), &d);
+}
+
+static void conv_bwd(aic_model_t *m, aic_op *op, int n) {
+    aic_conv2d_dims d = op->attr.conv;
+    d.N = n;
+    aic_cuda_conv2d_backward(aic_act_grad(m, op->in[0]), aic_param_grad(m, op->param[0]),
+                             aic_param_grad(m, op->param[1]), aic_act_grad(m, op->out), aic_act(m, op->in[0]),
+                             aic_param_data(m, op->param[0]), &d);
+}
+
+static int32_t *argmax_of(aic_model_t *m, aic_op *op) { return (int32_t *)(m->saved_arena + op->saved); }
+
+static aic_status maxpool_fwd(aic_model_t *m, aic_op *op, const aic_batch_info *b) {
+    aic_pool2d_dims d = op->attr.pool;
+    d.N = b->n;
+    return aic_cuda_maxpool2d_forward(aic_act(m, op->out), argmax_of(m, op), aic_act(m, op->in[0]), &d);
+}
+
+static void maxpool_bwd(aic_model_t *m, aic_op *op, int n) {
+    aic_pool2d_dims d = op->attr.pool;
+    d.N = n;
+    aic_cuda_maxpool2d_backward(aic_act_grad(m, op->in[0]), aic_act_grad(m, op->out), argmax_of(m, op), &d);
+}
+
+static aic_status avgpool_fwd(aic_model_t *m, aic_op *op, const aic_batch_info *b) {
+    aic_pool2d_dims d = op->attr.pool;
+    d.N = b->n;
+    return aic_cuda_avgpool2d_forward(aic_act(m, op->out), aic_act(m, op->in[0]), &d);
+}
+
+static void avgpool_bwd(aic_model_t *m, aic_op *op, int n) {
+    aic_pool2d_dims d = op->attr.pool;
+    d.N = n;
+    aic_cuda_avgpool2d_backward(aic_act_grad(m, op->in[0]), aic_act_grad(m, op->out), &d);
+}
+
+static void gap_dims(aic_model_t *m, aic_op *op, int *C, int *S) {
+    const aic_value_info *v = val(m, op->in[0]);
+    *C = (int)v->shape[0];
+    *S = (int)(v->shape[1] * v->shape[2]);
+}
+
+static aic_status gap_fwd(aic_model_t *m, aic_op *op, const aic_batch_info *b) {
+    int C, S;
+    gap_dims(m, op, &C, &S);
+    return aic_cuda_global_avgpool_forward(aic_act(m, op->out), aic_act(m, op->in[0]), b->n, C, S);
+}
+
+static void gap_bwd(aic_model_t *m, aic_op *op, int n) {
+    int C, S;
+    gap_dims(m, op, &C, &S);
+    aic_cuda_global_avgpool_backward(aic_act_grad(m, op->in[0]), aic_act_grad(m, op->out), n, C, S);
+}
+
+/* ---- elementwise ------------------------------------------------------------------------------- */
+
+#define UNARY_GLUE(fn)                                                                                       \
+    static aic_status fn##_fwd(aic_model_t *m, aic_op *op, const aic_batch_info *b) {                       \
+        return aic_cuda_##fn##_forward(aic_act(m, op->out), aic_act(m, op->in[0]), rows_numel(m, op->out, b->n)); \
+    }                                                                                                        \
+    static void fn##_bwd(aic_model_t *m, aic_op *op, int n) {                                                \
+        aic_cuda_##fn##_backward(aic_act_grad(m, op->in[0]), aic_act_grad(m, op->out), aic_act(m, op->out),  \
+                                 rows_numel(m, op->out, n));                                                 \
+    }
+UNARY_GLUE(relu)
+UNARY_GLUE(sigmoid)
+UNARY_GLUE(tanh)
+
+static aic_status leaky_relu_fwd(aic_model_t *m, aic_op *op, const aic_batch_info *b) {
+    return aic_cuda_leaky_relu_forward(aic_act(m, op->out), aic_act(m, op->in[0]), rows_numel(m, op->out, b->n),
+                                       op->attr.alpha);
+}
+
+static void leaky_relu_bwd(aic_model_t *m, aic_op *op, int n) {
+    aic_cuda_leaky_relu_backward(aic_act_grad(m, op->in[0]), aic_act_grad(m, op->out), aic_act(m, op->in[0]),
+                                 rows_numel(m, op->out, n), op->attr.alpha);
+}
+
+static aic_status clip_fwd(aic_model_t *m, aic_op *op, const aic_batch_info *b) {
+    return aic_cuda_clip_forward(aic_act(m, op->out), aic_act(m, op->in[0]), rows_numel(m, op->out, b->n),
+                                 op->attr.clip.lo, op->attr.clip.hi);
+}
+
+static void clip_bwd(aic_model_t *m, aic_op *op, int n) {
+    aic_cuda_clip_backward(aic_act_grad(m, op->in[0]), aic_act_grad(m, op->out), aic_act(m, op->in[0]),
+                           rows_numel(m, op->out, n), op->attr.clip.lo, op->attr.clip.hi);
+}
+
+static aic_status add_fwd(aic_model_t *m, aic_op *op, const aic_batch_info *b) {
+    return aic_cuda_add_forward(aic_act(m, op->out), aic_act(m, op->in[0]), aic_act(m, op->in[1]),
+                                rows_numel(m, op->out, b->n));
+}
+
+static void add_bwd(aic_model_t *m, aic_op *op, int n) {
+    aic_cuda_add_backward(aic_act_grad(m, op->in[0]), aic_act_grad(m, op->in[1]), aic_act_grad(m, op->out),
+                          rows_numel(m, op->out, n));
+}
+
+/* ---- softmax over an axis ---------------------------------------------------------------------- */
+
+static size_t softmax_layout(aic_model_t *m, aic_op *op, int n, int *K, size_t *inner) {
+    const aic_value_info *v = val(m, op->in[0]);
+    size_t outer = (size_t)n;
+    *inner = 1;
+    for (int i = 0; i < op->attr.axis - 1; i++)
+        outer *= (size_t)v->shape[i];
+    for (int i = op->attr.axis; i < v->ndim; i++)
+        *inner *= (size_t)v->shape[i];
+    *K = (int)v->shape[op->attr.axis - 1];
+    return outer;
+}
+
+#define SOFTMAX_GLUE(fn)                                                                                     \
+    static aic_status fn##_fwd(aic_model_t *m, aic_op *op, const aic_batch_info *b) {                       \
+        int K;                                                                                               \
+        size_t inner, outer = softmax_layout(m, op, b->n, &K, &inner);                                       \
+        return aic_cuda_##fn##_forward(aic_act(m, op->out), aic_act(m, op->in[0]), outer, K, inner);         \
+    }                                                                                                        \
+    static void fn##_bwd(aic_model_t *m, aic_op *op, int n) {                                                \
+        int K;                                                                                               \
+        size_t inner, outer = softmax_layout(m, op, n, &K, &inner);                                          \
+        aic_cuda_##fn##_backward(aic_act_grad(m, op->in[0]), aic_act_grad(m, op->out), aic_act(m, op->out),  \
+                                 outer, K, inner);                                                           \
+    }
+SOFTMAX_GLUE(softmax)
+SOFTMAX_GLUE(log_softmax)
+
+/* ---- batchnorm, dropout ------------------------------------------------------------------------ */
+
+static void bn_dims(aic_model_t *m, aic_op *op, int *C, int *S) {
+    const aic_value_info *v = val(m, op->in[0]);
+    *C = (int)v->shape[0];
+    *S = (int)(v->numel / v->shape[0]);
+}
+
+static aic_status bn_fwd(aic_model_t *m, aic_op *op, const aic_batch_info *b) {
+    int C, S;
+    bn_dims(m, op, &C, &S);
+    float *saved = m->saved_arena + op->saved; /* batch mean, 1/std: C each, as on the CPU */
+    if (b->training)
+        return aic_cuda_batchnorm_forward_train(aic_act(m, op->out), saved, saved + C, aic_buffer_data(m, op->buffer[0]),
+                                                aic_buffer_data(m, op->buffer[1]), aic_act(m, op->in[0]),
+                                                aic_param_data(m, op->param[0]), aic_param_data(m, op->param[1]), b->n,
+                                                C, S, op->attr.bn.momentum, op->attr.bn.eps);
+    return aic_cuda_batchnorm_forward_eval(aic_act(m, op->out), aic_act(m, op->in[0]), aic_param_data(m, op->param[0]),
+                                           aic_param_data(m, op->param[1]), aic_buffer_data(m, op->buffer[0]),
+                                           aic_buffer_data(m, op->buffer[1]), b->n, C, S, op->attr.bn.eps);
+}
+
+static void bn_bwd(aic_model_t *m, aic_op *op, int n) {
+    int C, S;
+    bn_dims(m, op, &C, &S);
+    float *saved = m->saved_arena + op->saved;
+    aic_cuda_batchnorm_backward(aic_act_grad(m, op->in[0]), aic_param_grad(m, op->param[0]),
+                                aic_param_grad(m, op->param[1]), aic_act_grad(m, op->out), aic_act(m, op->in[0]),
+                                aic_param_data(m, op->param[0]), saved, saved + C, n, C, S, op->attr.bn.eps);
+}
+
+/* The CPU's key (core/ops.c): seed, step and op index, so both backends draw the same mask. */
+static uint64_t dropout_key(aic_model_t *m, aic_op *op) {
+    return aic_mix64(aic_mix64(m->seed, m->last.step), (uint64_t)(op - m->ops));
+}
+
+static aic_status dropout_fwd(aic_model_t *m, aic_op *op, const aic_batch_info *b) {
+    size_t F = (size_t)val(m, op->out)->numel;
+    if (b->training)
+        return aic_cuda_dropout_forward(aic_act(m, op->out), aic_act(m, op->in[0]), b->n, F, op->attr.drop_p,
+                                        dropout_key(m, op), b->row_offset);
+    return aic_cuda_copy(aic_act(m, op->out), aic_act(m, op->in[0]), F * (size_t)b->n);
+}
+
+static void dropout_bwd(aic_model_t *m, aic_op *op, int n) {
+    aic_cuda_dropout_backward(aic_act_grad(m, op->in[0]), aic_act_grad(m, op->out), n, (size_t)val(m, op->out)->numel,
+                              op->attr.drop_p, dropout_key(m, op), m->last.row_offset);
+}
+
+/* ---- binary with broadcasting, concat, transpose ----------------------------------------------- */
+
+/* Strides of an operand of per-sample shape s (rank r, right-aligned) along the output's dims, batch
+ * dim first (core/ops.c lays the CPU kernel's index space out the same way). */
+static void operand_strides(int64_t *stride, int on, int r, const int64_t *s, int64_t batch_stride) {
+    int64_t st = 1;
+    for (int k = on; k >= 1; k--) {
+        int j = k - 1 - (on - r);
+        if (j < 0 || s[j] == 1)
+            stride[k] = 0;
+        else
+            stride[k] = st;
+        if (j >= 0)
+            st *= s[j];
+    }
+    stride[0] = batch_stride;
+}
+
+static void binary_setup(aic_model_t *m, aic_op *op, int n, aic_binary_dims *d, int *av, int *bv, float **ca,
+                         float **cb) {
+    const aic_value_info *vo = val(m, op->out);
+    d->ndim = vo->ndim + 1;
+    d->shape[0] = n;
+    for (int k = 0; k < vo->ndim; k++)
+        d->shape[k + 1] = vo->shape[k];
+    *ca = *cb = NULL;
+    *av = *bv = -1;
+    if (op->n_in == 2) {
+        const aic_value_info *va = val(m, op->in[0]), *vb = val(m, op->in[1]);
+        operand_strides(d->astride, vo->ndim, va->ndim, va->shape, va->numel);
+        operand_strides(d->bstride, vo->ndim, vb->ndim, vb->shape, vb->numel);
+        *av = op->in[0];
+        *bv = op->in[1];
+        return;
+    }
+    const aic_value_info *vx = val(m, op->in[0]);
+    float *c = aic_buffer_data(m, op->buffer[0]);
+    if (op->attr.binary.const_left) {
+        operand_strides(d->astride, vo->ndim, op->attr.binary.cndim, op->attr.binary.cshape, 0);
+        operand_strides(d->bstride, vo->ndim, vx->ndim, vx->shape, vx->numel);
+        *ca = c;
+        *bv = op->in[0];
+    } else {
+        operand_strides(d->astride, vo->ndim, vx->ndim, vx->shape, vx->numel);
+        operand_strides(d->bstride, vo->ndim, op->attr.binary.cndim, op->attr.binary.cshape, 0);
+        *av = op->in[0];
+        *cb = c;
+    }
+}
+
+static aic_status binary_fwd(aic_model_t *m, aic_op *op, const aic_batch_info *b) {
+    aic_binary_dims d;
+    int av, bv;
+    float *ca, *cb;
+    binary_setup(m, op, b->n, &d, &av, &bv, &ca, &cb);
+    return aic_cuda_binary_forward(aic_act(m, op->out), av >= 0 ? aic_act(m, av) : ca, bv >= 0 ? aic_act(m, bv) : cb,
+                                   (aic_binary_kind)op->attr.binary.kind, &d);
+}
+
+static void binary_bwd(aic_model_t *m, aic_op *op, int n) {
+    aic_binary_dims d;
+    int av, bv;
+    float *ca, *cb;
+    binary_setup(m, op, n, &d, &av, &bv, &ca, &cb);
+    aic_cuda_binary_backward(av >= 0 ? aic_act_grad(m, av) : NULL, bv >= 0 ? aic_act_grad(m, bv) : NULL,
+                             aic_act_grad(m, op->out), av >= 0 ? aic_act(m, av) : ca, bv >= 0 ? aic_act(m, bv) : cb,
+                             (aic_binary_kind)op->attr.binary.kind, &d);
+}
+
+static size_t concat_layout(aic_model_t *m, aic_op *op, int n, size_t *inner) {
+    size_t outer = (size_t)n;
+    const aic_value_info *v0 = val(m, op->in[0]);
+    for (int i = 0; i < op->attr.axis - 1; i++)
+        outer *= (size_t)v0->shape[i];
+    for (int k = 0; k < op->n_in; k++)
+        inner[k] = (size_t)val(m, op->in[k])->numel / (outer / (size_t)n);
+    return outer;
+}
+
+static aic_status concat_fwd(aic_model_t *m, aic_op *op, const aic_batch_info *b) {
+    size_t inner[AIC_MAX_OP_INPUTS];
+    const float *inps[AIC_MAX_OP_INPUTS];
+    size_t outer = concat_layout(m, op, b->n, inner);
+    for (int k = 0; k < op->n_in; k++)
+        inps[k] = aic_act(m, op->in[k]);
+    return aic_cuda_concat_forward(aic_act(m, op->out), inps, inner, op->n_in, outer);
+}
+
+static void concat_bwd(aic_model_t *m, aic_op *op, int n) {
+    size_t inner[AIC_MAX_OP_INPUTS];
+    float *dinps[AIC_MAX_OP_INPUTS];
+    size_t outer = concat_layout(m, op, n, inner);
+    for (int k = 0; k < op->n_in; k++)
+        dinps[k] = aic_act_grad(m, op->in[k]);
+    aic_cuda_concat_backward(dinps, aic_act_grad(m, op->out), inner, op->n_in, outer);
+}
+
+static void transpose_perm(const aic_op *op, int rank, int *p) {
+    for (int k = 0; k < rank; k++)
+        p[k] = op->attr.perm[k + 1] - 1;
+}
+
+static aic_status transpose_fwd(aic_model_t *m, aic_op *op, const aic_batch_info *b) {
+    const aic_value_info *v = val(m, op->in[0]);
+    int p[AIC_MAX_DIMS];
+    transpose_perm(op, v->ndim, p);
+    return aic_cuda_transpose_forward(aic_act(m, op->out), aic_act(m, op->in[0]), v->shape, p, v->ndim, b->n);
+}
+
+static void transpose_bwd(aic_model_t *m, aic_op *op, int n) {
+    const aic_value_info *v = val(m, op->in[0]);
+    int p[AIC_MAX_DIMS];
+    transpose_perm(op, v->ndim, p);
+    aic_cuda_transpose_backward(aic_act_grad(m, op->in[0]), aic_act_grad(m, op->out), v->shape, p, v->ndim, n);
+}
+
+/* ---- losses: the value and its gradient stay on the device ------------------------------------- */
+
+static aic_status xent_fwd(aic_model_t *m, aic_op *op, const aic_batch_info *b) {
+    int K = (int)val(m, op->in[0])->shape[0];
+    return aic_cuda_softmax_xent_forward(aic_act(m, op->out), m->saved_arena + op->saved, aic_act(m, op->in[0]),
+                                         (const int32_t *)aic_act(m, op->in[1]), b->n, K);
+}
+
+static void xent_bwd(aic_model_t *m, aic_op *op, int n) {
+    aic_cuda_softmax_xent_backward(aic_act_grad(m, op->in[0]), m->saved_arena + op->saved,
+                                   (const int32_t *)aic_act(m, op->in[1]), n, (int)val(m, op->in[0])->shape[0],
+                                   aic_act_grad(m, op->out));
+}
+
+static aic_status nll_fwd(aic_model_t *m, aic_op *op, const aic_batch_info *b) {
+    return aic_cuda_nll_forward(aic_act(m, op->out), aic_act(m, op->in[0]), (const int32_t *)aic_act(m, op->in[1]),
+                                b->n, (int)val(m, op->in[0])->shape[0]);
+}
+
+static void nll_bwd(aic_model_t *m, aic_op *op, int n) {
+    aic_cuda_nll_backward(aic_act_grad(m, op->in[0]), (const int32_t *)aic_act(m, op->in[1]), n,
+                          (int)val(m, op->in[0])->shape[0], aic_act_grad(m, op->out));
+}
+
+static aic_status mse_fwd(aic_model_t *m, aic_op *op, const aic_batch_info *b) {
+    return aic_cuda_mse_forward(aic_act(m, op->out), aic_act(m, op->in[0]), aic_act(m, op->in[1]),
+                                rows_numel(m, op->in[0], b->n));
+}
+
+static void mse_bwd(aic_model_t *m, aic_op *op, int n) {
+    aic_cuda_mse_backward(aic_act_grad(m, op->in[0]), aic_act(m, op->in[0]), aic_act(m, op->in[1]),
+                          rows_numel(m, op->in[0], n), aic_act_grad(m, op->out));
+}
+
+/* Every kind the CPU table runs has an entry here; tests/test_cuda_ops.c checks the two tables row by
+ * row, and aic_model_compile refuses a CUDA model with an op this table lacks. */
+const aic_op_class aic_op_classes_cuda[AIC_OP_KIND_COUNT] = {
+    [AIC_OP_INPUT] = {"input", NULL, NULL},
+    [AIC_OP_LABELS] = {"labels", NULL, NULL},
+    [AIC_OP_DENSE] = {"dense", dense_fwd, dense_bwd},
+    [AIC_OP_CONV2D] = {"conv2d", conv_fwd, conv_bwd},
+    [AIC_OP_MAXPOOL2D] = {"maxpool2d", maxpool_fwd, maxpool_bwd},
+    [AIC_OP_AVGPOOL2D] = {"avgpool2d", avgpool_fwd, avgpool_bwd},
+    [AIC_OP_GLOBAL_AVGPOOL] = {"global_avgpool", gap_fwd, gap_bwd},
+    [AIC_OP_RELU] = {"relu", relu_fwd, relu_bwd},
+    [AIC_OP_SIGMOID] = {"sigmoid", sigmoid_fwd, sigmoid_bwd},
+    [AIC_OP_TANH] = {"tanh", tanh_fwd, tanh_bwd},
+    [AIC_OP_BATCHNORM] = {"batchnorm", bn_fwd, bn_bwd},
+    [AIC_OP_DROPOUT] = {"dropout", dropout_fwd, dropout_bwd},
+    [AIC_OP_RESHAPE] = {"reshape", NULL, NULL},
+    [AIC_OP_ADD] = {"add", add_fwd, add_bwd},
+    [AIC_OP_CONCAT] = {"concat", concat_fwd, concat_bwd},
+    [AIC_OP_SOFTMAX_XENT] = {"softmax_xent", xent_fwd, xent_bwd},
+    [AIC_OP_MSE] = {"mse", mse_fwd, mse_bwd},
+    [AIC_OP_SOFTMAX] = {"softmax", softmax_fwd, softmax_bwd},
+    [AIC_OP_LOG_SOFTMAX] = {"log_softmax", log_softmax_fwd, log_softmax_bwd},
+    [AIC_OP_LEAKY_RELU] = {"leaky_relu", leaky_relu_fwd, leaky_relu_bwd},
+    [AIC_OP_CLIP] = {"clip", clip_fwd, clip_bwd},
+    [AIC_OP_NLL] = {"nll", nll_fwd, nll_bwd},
+    [AIC_OP_BINARY] = {"binary", binary_fwd, binary_bwd},
+    [AIC_OP_TRANSPOSE] = {"transpose", transpose_fwd, transpose_bwd},
+};

@@ -1,0 +1,159 @@
+// Convolution on cuDNN (NCHW, fp32). Each shape (the dims with the batch, and the math mode) gets its
+// descriptors and its three algorithms once: cudnnFind* times the candidates, the fastest whose
+// workspace fits aic_cuda.workspace_limit is kept. Bias and its gradient are small kernels.
+#include <string.h>
+
+#include "layers/cuda_common.cuh"
+
+#define CONV_CACHE_MAX 512
+
+typedef struct {
+    aic_conv2d_dims d;
+    bool tf32;
+    cudnnTensorDescriptor_t x, y;
+    cudnnFilterDescriptor_t w;
+    cudnnConvolutionDescriptor_t conv;
+    cudnnConvolutionFwdAlgo_t fwd;
+    cudnnConvolutionBwdDataAlgo_t bwd_data;
+    cudnnConvolutionBwdFilterAlgo_t bwd_filter;
+    size_t fwd_ws, bwd_data_ws, bwd_filter_ws;
+} conv_plan;
+
+static conv_plan plans[CONV_CACHE_MAX];
+static int n_plans;
+
+// The fastest successful result that fits the workspace bound (results come sorted by time).
+#define PICK_ALGO(results, count, out_algo, out_ws, what)                                                      \
+    do {                                                                                                       \
+        int found_ = 0;                                                                                        \
+        for (int i_ = 0; i_ < (count) && !found_; i_++)                                                        \
+            if ((results)[i_].status == CUDNN_STATUS_SUCCESS && (results)[i_].memory <= aic_cuda.workspace_limit) { \
+                (out_algo) = (results)[i_].algo;                                                               \
+                (out_ws) = (results)[i_].memory;                                                               \
+                found_ = 1;                                                                                    \
+            }                                                                                                  \
+        if (!found_)                                                                                           \
+            return aic_fail(AIC_ERR_UNSUPPORTED,                                                               \
+                            "conv2d %dx%dx%dx%d -> %d channels, kernel %dx%d: cuDNN has no %s algorithm within the " \
+                            "%zu MiB workspace bound (AICON_CUDNN_WORKSPACE_MB)",                              \
+                            d->N, d->C, d->H, d->W, d->OC, d->KH, d->KW, what, aic_cuda.workspace_limit >> 20); \
+    } while (0)
+
+static aic_status plan_for(const aic_conv2d_dims *d, conv_plan **out) {
+    for (int i = 0; i < n_plans; i++)
+        if (plans[i].tf32 == aic_cuda.tf32 && memcmp(&plans[i].d, d, sizeof *d) == 0) {
+            *out = &plans[i];
+            return AIC_OK;
+        }
+    if (n_plans == CONV_CACHE_MAX)
+        return aic_fail(AIC_ERR_NOMEM, "conv2d: more than %d convolution shapes in one process", CONV_CACHE_MAX);
+    conv_plan *p = &plans[n_plans];
+    memset(p, 0, sizeof *p);
+    p->d = *d;
+    p->tf32 = aic_cuda.tf32;
+    AIC_TRY(AIC_CUDNN(cudnnCreateTensorDescriptor(&p->x)));
+    AIC_TRY(AIC_CUDNN(cudnnCreateTensorDescriptor(&p->y)));
+    AIC_TRY(AIC_CUDNN(cudnnCreateFilterDescriptor(&p->w)));
+    AIC_TRY(AIC_CUDNN(cudnnCreateConvolutionDescriptor(&p->conv)));
+    AIC_TRY(AIC_CUDNN(cudnnSetTensor4dDescriptor(p->x, CUDNN_TENSOR_NCHW, CUDNN_DATA_FLOAT, d->N, d->C, d->H, d->W)));
+    AIC_TRY(AIC_CUDNN(cudnnSetTensor4dDescriptor(p->y, CUDNN_TENSOR_NCHW, CUDNN_DATA_FLOAT, d->N, d->OC, d->OH, d->OW)));
+    AIC_TRY(AIC_CUDNN(
+        cudnnSetFilter4dDescriptor(p->w, CUDNN_DATA_FLOAT, CUDNN_TENSOR_NCHW, d->OC, d->C / d->G, d->KH, d->KW)));
+    // Cross-correlation, as PyTorch and conv2d.c.
+    AIC_TRY(AIC_CUDNN(cudnnSetConvolution2dDescriptor(p->conv, d->PH, d->PW, d->SH, d->SW, d->DH, d->DW,
+                                                      CUDNN_CROSS_CORRELATION, CUDNN_DATA_FLOAT)));
+    AIC_TRY(AIC_CUDNN(cudnnSetConvolutionGroupCount(p->conv, d->G)));
+    // FMA math keeps fp32 exact to the CPU's tolerance; TF32 tensor cores only when asked for.
+    AIC_TRY(AIC_CUDNN(cudnnSetConvolutionMathType(p->conv, aic_cuda.tf32 ? CUDNN_DEFAULT_MATH : CUDNN_FMA_MATH)));
+    int n, oc, oh, ow;
+    AIC_TRY(AIC_CUDNN(cudnnGetConvolution2dForwardOutputDim(p->conv, p->x, p->w, &n, &oc, &oh, &ow)));
+    if (n != d->N || oc != d->OC || oh != d->OH || ow != d->OW)
+        return aic_fail(AIC_ERR_INTERNAL, "conv2d: cuDNN computes output %dx%dx%dx%d, aicon %dx%dx%dx%d", n, oc, oh,
+                        ow, d->N, d->OC, d->OH, d->OW);
+    cudnnConvolutionFwdAlgoPerf_t fr[CUDNN_CONVOLUTION_FWD_ALGO_COUNT];
+    cudnnConvolutionBwdDataAlgoPerf_t dr[CUDNN_CONVOLUTION_BWD_DATA_ALGO_COUNT];
+    cudnnConvolutionBwdFilterAlgoPerf_t wr[CUDNN_CONVOLUTION_BWD_FILTER_ALGO_COUNT];
+    int nf = 0, nd = 0, nw = 0;
+    AIC_TRY(AIC_CUDNN(cudnnFindConvolutionForwardAlgorithm(aic_cuda.dnn, p->x, p->w, p->conv, p->y,
+                                                           CUDNN_CONVOLUTION_FWD_ALGO_COUNT, &nf, fr)));
+    AIC_TRY(AIC_CUDNN(cudnnFindConvolutionBackwardDataAlgorithm(aic_cuda.dnn, p->w, p->y, p->conv, p->x,
+                                                                CUDNN_CONVOLUTION_BWD_DATA_ALGO_COUNT, &nd, dr)));
+    AIC_TRY(AIC_CUDNN(cudnnFindConvolutionBackwardFilterAlgorithm(aic_cuda.dnn, p->x, p->y, p->conv, p->w,
+                                                                  CUDNN_CONVOLUTION_BWD_FILTER_ALGO_COUNT, &nw, wr)));
+    PICK_ALGO(fr, nf, p->fwd, p->fwd_ws, "forward");
+    PICK_ALGO(dr, nd, p->bwd_data, p->bwd_data_ws, "backward-data");
+    PICK_ALGO(wr, nw, p->bwd_filter, p->bwd_filter_ws, "backward-filter");
+    n_plans++;
+    *out = p;
+    return AIC_OK;
+}
+
+// out: N x OC x S += bias (OC) per channel
+__global__ static void add_channel_bias_k(float *out, const float *bias, size_t n, int OC, size_t S) {
+    AIC_GRID_STRIDE(i, n) out[i] += bias[(i / S) % (size_t)OC];
+}
+
+// dbias: OC += sum over N and S of dout (N x OC x S); one block per channel, a fixed tree order
+__global__ static void channel_sums_k(float *dbias, const float *dout, int N, int OC, size_t S) {
+    __shared__ float part[AIC_CUDA_THREADS];
+    const int c = blockIdx.x;
+    float s = 0.0f;
+    for (size_t k = threadIdx.x; k < (size_t)N * S; k += blockDim.x) {
+        size_t n = k / S, j = k % S;
+        s += dout[(n * OC + c) * S + j];
+    }
+    part[threadIdx.x] = s;
+    __syncthreads();
+    for (int half = blockDim.x / 2; half > 0; half /= 2) {
+        if ((int)threadIdx.x < half)
+            part[threadIdx.x] += part[threadIdx.x + half];
+        __syncthreads();
+    }
+    if (threadIdx.x == 0)
+        dbias[c] += part[0];
+}
+
+extern "C" aic_status aic_cuda_conv2d_forward(float *out, const float *inp, const float *weight, const float *bias,
+                                              const aic_conv2d_dims *d) {
+    // out: N x OC x OH x OW, inp: N x C x H x W, weight: OC x C/G x KH x KW, bias: OC or NULL
+    if (d->N == 0)
+        return AIC_OK;
+    conv_plan *p;
+    void *ws = NULL;
+    AIC_TRY(plan_for(d, &p));
+    AIC_TRY(aic_cuda_workspace(p->fwd_ws, &ws));
+    const float one = 1.0f, zero = 0.0f;
+    AIC_TRY(AIC_CUDNN(cudnnConvolutionForward(aic_cuda.dnn, &one, p->x, inp, p->w, weight, p->conv, p->fwd, ws,
+                                              p->fwd_ws, &zero, p->y, out)));
+    if (bias) {
+        size_t S = (size_t)d->OH * d->OW, n = (size_t)d->N * d->OC * S;
+        AIC_TRY(AIC_LAUNCH_N(n, add_channel_bias_k, out, bias, n, d->OC, S));
+    }
+    return AIC_OK;
+}
+
+extern "C" aic_status aic_cuda_conv2d_backward(float *dinp, float *dweight, float *dbias, const float *dout,
+                                               const float *inp, const float *weight, const aic_conv2d_dims *d) {
+    if (d->N == 0)
+        return AIC_OK;
+    conv_plan *p;
+    void *ws = NULL;
+    AIC_TRY(plan_for(d, &p));
+    const float one = 1.0f;
+    if (dinp) { // beta 1: accumulate, as every backward
+        AIC_TRY(aic_cuda_workspace(p->bwd_data_ws, &ws));
+        AIC_TRY(AIC_CUDNN(cudnnConvolutionBackwardData(aic_cuda.dnn, &one, p->w, weight, p->y, dout, p->conv,
+                                                       p->bwd_data, ws, p->bwd_data_ws, &one, p->x, dinp)));
+    }
+    if (dweight) {
+        AIC_TRY(aic_cuda_workspace(p->bwd_filter_ws, &ws));
+        AIC_TRY(AIC_CUDNN(cudnnConvolutionBackwardFilter(aic_cuda.dnn, &one, p->x, inp, p->y, dout, p->conv,
+                                                         p->bwd_filter, ws, p->bwd_filter_ws, &one, p->w, dweight)));
+    }
+    if (dbias) {
+        channel_sums_k<<<d->OC, AIC_CUDA_THREADS, 0, aic_cuda.stream>>>(dbias, dout, d->N, d->OC,
+                                                                          (size_t)d->OH * d->OW);
+        AIC_TRY(AIC_CUDA_LAUNCHED());
+    }
+    return AIC_OK;
+}

@@ -1,0 +1,112 @@
+/* CUDA kernels and library calls, one file per op family (layers/ *_cuda.cu), with the signatures of
+ * the CPU kernels in layers/layers.h plus a status: same buffers (device pointers now), same shapes,
+ * same conventions (forward writes, backward ACCUMULATES into every gradient it is given, a NULL
+ * gradient is skipped). Everything is queued on aic_cuda.stream (core/cuda.h); nothing waits for the
+ * device. Losses write their value to a device float and read the loss gradient from one. */
+#ifndef AICON_LAYERS_CUDA_LAYERS_H
+#define AICON_LAYERS_CUDA_LAYERS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "aicon/status.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+#include "layers/layers.h"
+
+/* ---- elementwise_cuda.cu: fills, activations, add, dropout ---- */
+aic_status aic_cuda_fill(float *dst, float value, size_t n);
+/* dst[0] = src[0] * scale (the scaled loss into the allreduce slot) */
+aic_status aic_cuda_scale_copy(float *dst, const float *src, float scale);
+aic_status aic_cuda_relu_forward(float *out, const float *inp, size_t n);
+aic_status aic_cuda_relu_backward(float *dinp, const float *dout, const float *out, size_t n);
+aic_status aic_cuda_sigmoid_forward(float *out, const float *inp, size_t n);
+aic_status aic_cuda_sigmoid_backward(float *dinp, const float *dout, const float *out, size_t n);
+aic_status aic_cuda_tanh_forward(float *out, const float *inp, size_t n);
+aic_status aic_cuda_tanh_backward(float *dinp, const float *dout, const float *out, size_t n);
+aic_status aic_cuda_leaky_relu_forward(float *out, const float *inp, size_t n, float alpha);
+aic_status aic_cuda_leaky_relu_backward(float *dinp, const float *dout, const float *inp, size_t n, float alpha);
+aic_status aic_cuda_clip_forward(float *out, const float *inp, size_t n, float lo, float hi);
+aic_status aic_cuda_clip_backward(float *dinp, const float *dout, const float *inp, size_t n, float lo, float hi);
+aic_status aic_cuda_add_forward(float *out, const float *a, const float *b, size_t n);
+aic_status aic_cuda_add_backward(float *da, float *db, const float *dout, size_t n);
+/* The same Philox counters as layers/dropout.c: masks agree with the CPU bit for bit. */
+aic_status aic_cuda_dropout_forward(float *out, const float *inp, int N, size_t F, float p, uint64_t key,
+                                    int64_t row_offset);
+aic_status aic_cuda_dropout_backward(float *dinp, const float *dout, int N, size_t F, float p, uint64_t key,
+                                     int64_t row_offset);
+/* dst (n) = src (n), device to device (dropout in evaluation) */
+aic_status aic_cuda_copy(float *dst, const float *src, size_t n);
+
+/* ---- dense_cuda.cu: cuBLAS SGEMM ---- */
+aic_status aic_cuda_dense_forward(float *out, const float *inp, const float *weight, const float *bias, int N, int C,
+                                  int OC);
+aic_status aic_cuda_dense_backward(float *dinp, float *dweight, float *dbias, const float *dout, const float *inp,
+                                   const float *weight, int N, int C, int OC);
+
+/* ---- conv2d_cuda.cu: cuDNN, algorithms found once per shape and cached ---- */
+aic_status aic_cuda_conv2d_forward(float *out, const float *inp, const float *weight, const float *bias,
+                                   const aic_conv2d_dims *d);
+aic_status aic_cuda_conv2d_backward(float *dinp, float *dweight, float *dbias, const float *dout, const float *inp,
+                                    const float *weight, const aic_conv2d_dims *d);
+
+/* ---- pool_cuda.cu: max, average and global average pooling ---- */
+aic_status aic_cuda_maxpool2d_forward(float *out, int32_t *argmax, const float *inp, const aic_pool2d_dims *d);
+aic_status aic_cuda_maxpool2d_backward(float *dinp, const float *dout, const int32_t *argmax, const aic_pool2d_dims *d);
+aic_status aic_cuda_avgpool2d_forward(float *out, const float *inp, const aic_pool2d_dims *d);
+aic_status aic_cuda_avgpool2d_backward(float *dinp, const float *dout, const aic_pool2d_dims *d);
+aic_status aic_cuda_global_avgpool_forward(float *out, const float *inp, int N, int C, int S);
+aic_status aic_cuda_global_avgpool_backward(float *dinp, const float *dout, int N, int C, int S);
+
+/* ---- batchnorm_cuda.cu: cuDNN spatial batch normalization (eps >= CUDNN_BN_MIN_EPSILON) ---- */
+aic_status aic_cuda_batchnorm_forward_train(float *out, float *save_mean, float *save_invstd, float *running_mean,
+                                            float *running_var, const float *inp, const float *gamma,
+                                            const float *beta, int N, int C, int S, float momentum, float eps);
+aic_status aic_cuda_batchnorm_forward_eval(float *out, const float *inp, const float *gamma, const float *beta,
+                                           const float *running_mean, const float *running_var, int N, int C, int S,
+                                           float eps);
+aic_status aic_cuda_batchnorm_backward(float *dinp, float *dgamma, float *dbeta, const float *dout, const float *inp,
+                                       const float *gamma, const float *save_mean, const float *save_invstd, int N,
+                                       int C, int S, float eps);
+
+/* ---- softmax_cuda.cu: cuDNN softmax over an axis; the losses ---- */
+aic_status aic_cuda_softmax_forward(float *out, const float *inp, size_t outer, int K, size_t inner);
+aic_status aic_cuda_softmax_backward(float *dinp, const float *dout, const float *out, size_t outer, int K,
+                                     size_t inner);
+aic_status aic_cuda_log_softmax_forward(float *out, const float *inp, size_t outer, int K, size_t inner);
+aic_status aic_cuda_log_softmax_backward(float *dinp, const float *dout, const float *out, size_t outer, int K,
+                                         size_t inner);
+/* loss (1 float) = mean over N of -log softmax(logits)[label]; probs: N x K saved */
+aic_status aic_cuda_softmax_xent_forward(float *loss, float *probs, const float *logits, const int32_t *labels, int N,
+                                         int K);
+aic_status aic_cuda_softmax_xent_backward(float *dlogits, const float *probs, const int32_t *labels, int N, int K,
+                                          const float *dloss);
+aic_status aic_cuda_nll_forward(float *loss, const float *logprobs, const int32_t *labels, int N, int K);
+aic_status aic_cuda_nll_backward(float *dlogprobs, const int32_t *labels, int N, int K, const float *dloss);
+aic_status aic_cuda_mse_forward(float *loss, const float *pred, const float *target, size_t n);
+aic_status aic_cuda_mse_backward(float *dpred, const float *pred, const float *target, size_t n, const float *dloss);
+
+/* ---- shape_cuda.cu: broadcasting binary ops, concat, transpose ---- */
+aic_status aic_cuda_binary_forward(float *out, const float *a, const float *b, aic_binary_kind kind,
+                                   const aic_binary_dims *d);
+aic_status aic_cuda_binary_backward(float *da, float *db, const float *dout, const float *a, const float *b,
+                                    aic_binary_kind kind, const aic_binary_dims *d);
+aic_status aic_cuda_concat_forward(float *out, const float *const *inps, const size_t *inner, int k, size_t outer);
+aic_status aic_cuda_concat_backward(float *const *dinps, const float *dout, const size_t *inner, int k, size_t outer);
+aic_status aic_cuda_transpose_forward(float *out, const float *x, const int64_t *xshape, const int *perm, int rank,
+                                      int n);
+aic_status aic_cuda_transpose_backward(float *dx, const float *dout, const int64_t *xshape, const int *perm, int rank,
+                                       int n);
+
+/* ---- optim_cuda.cu: the update rules of core/optim.c over the flat arenas ---- */
+aic_status aic_cuda_sgd_step(float *p, const float *g, float *buf, size_t n, float lr, float wd, float mu,
+                             int nesterov);
+aic_status aic_cuda_adam_step(float *p, const float *g, float *m1, float *m2, size_t n, float lr, float beta1,
+                              float beta2, float eps, float wd, int decoupled, float bc1, float bc2_sqrt);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,166 @@
+// Softmax and log-softmax over one axis on cuDNN (outer x K x inner is the 4-d tensor outer x K x
+// inner x 1, channel mode), and the losses: one block reduces the whole batch in double in a fixed
+// order (thread t takes rows t, t + 256, ..., then a tree), so the loss is deterministic.
+#include "layers/cuda_common.cuh"
+
+static aic_status softmax_desc(cudnnTensorDescriptor_t *t, size_t outer, int K, size_t inner) {
+    *t = NULL;
+    if (outer * (size_t)K * inner > (size_t)INT32_MAX)
+        return aic_fail(AIC_ERR_UNSUPPORTED, "softmax on CUDA: %zu x %d x %zu is more than 2^31 elements", outer, K,
+                        inner);
+    AIC_TRY(AIC_CUDNN(cudnnCreateTensorDescriptor(t)));
+    return AIC_CUDNN(
+        cudnnSetTensor4dDescriptor(*t, CUDNN_TENSOR_NCHW, CUDNN_DATA_FLOAT, (int)outer, K, (int)inner, 1));
+}
+
+static aic_status softmax_fwd(cudnnSoftmaxAlgorithm_t algo, float *out, const float *inp, size_t outer, int K,
+                              size_t inner) {
+    if (outer == 0)
+        return AIC_OK;
+    cudnnTensorDescriptor_t t;
+    aic_status s = softmax_desc(&t, outer, K, inner);
+    const float one = 1.0f, zero = 0.0f;
+    if (s == AIC_OK)
+        s = AIC_CUDNN(cudnnSoftmaxForward(aic_cuda.dnn, algo, CUDNN_SOFTMAX_MODE_CHANNEL, &one, t, inp, &zero, t, out));
+    if (t)
+        cudnnDestroyTensorDescriptor(t);
+    return s;
+}
+
+// dinp += softmax backward (beta 1); reads the forward output
+static aic_status softmax_bwd(cudnnSoftmaxAlgorithm_t algo, float *dinp, const float *dout, const float *out,
+                              size_t outer, int K, size_t inner) {
+    if (outer == 0 || !dinp)
+        return AIC_OK;
+    cudnnTensorDescriptor_t t;
+    aic_status s = softmax_desc(&t, outer, K, inner);
+    const float one = 1.0f;
+    if (s == AIC_OK)
+        s = AIC_CUDNN(cudnnSoftmaxBackward(aic_cuda.dnn, algo, CUDNN_SOFTMAX_MODE_CHANNEL, &one, t, out, t, dout, &one,
+                                           t, dinp));
+    if (t)
+        cudnnDestroyTensorDescriptor(t);
+    return s;
+}
+
+extern "C" aic_status aic_cuda_softmax_forward(float *out, const float *inp, size_t outer, int K, size_t inner) {
+    return softmax_fwd(CUDNN_SOFTMAX_ACCURATE, out, inp, outer, K, inner);
+}
+extern "C" aic_status aic_cuda_softmax_backward(float *dinp, const float *dout, const float *out, size_t outer, int K,
+                                                size_t inner) {
+    return softmax_bwd(CUDNN_SOFTMAX_ACCURATE, dinp, dout, out, outer, K, inner);
+}
+extern "C" aic_status aic_cuda_log_softmax_forward(float *out, const float *inp, size_t outer, int K, size_t inner) {
+    return softmax_fwd(CUDNN_SOFTMAX_LOG, out, inp, outer, K, inner);
+}
+extern "C" aic_status aic_cuda_log_softmax_backward(float *dinp, const float *dout, const float *out, size_t outer,
+                                                    int K, size_t inner) {
+    return softmax_bwd(CUDNN_SOFTMAX_LOG, dinp, dout, out, outer, K, inner);
+}
+
+// Sum of part[0..blockDim) into part[0], a fixed tree.
+__device__ static void block_sum(double *part) {
+    __syncthreads();
+    for (int half = blockDim.x / 2; half > 0; half /= 2) {
+        if ((int)threadIdx.x < half)
+            part[threadIdx.x] += part[threadIdx.x + half];
+        __syncthreads();
+    }
+}
+
+// loss = mean over N of log(sum exp(x - max)) - (x[label] - max); probs: N x K (softmax_xent.c)
+__global__ static void xent_fwd_k(float *loss, float *probs, const float *logits, const int32_t *labels, int N,
+                                  int K) {
+    __shared__ double part[AIC_CUDA_THREADS];
+    double acc = 0.0;
+    for (int i = threadIdx.x; i < N; i += blockDim.x) {
+        const float *x = logits + (size_t)i * K;
+        float *pr = probs + (size_t)i * K;
+        float max = x[0];
+        for (int j = 1; j < K; j++)
+            max = x[j] > max ? x[j] : max;
+        double sum = 0.0;
+        for (int j = 0; j < K; j++) {
+            pr[j] = expf(x[j] - max);
+            sum += pr[j];
+        }
+        for (int j = 0; j < K; j++)
+            pr[j] = (float)(pr[j] / sum);
+        acc += log(sum) - (double)(x[labels[i]] - max);
+    }
+    part[threadIdx.x] = acc;
+    block_sum(part);
+    if (threadIdx.x == 0)
+        *loss = N ? (float)(part[0] / N) : 0.0f;
+}
+
+// dlogits (N x K) += dloss / N * (probs - onehot(labels))
+__global__ static void xent_bwd_k(float *dlogits, const float *probs, const int32_t *labels, int N, int K,
+                                  const float *dloss) {
+    const float g = *dloss / (float)N;
+    AIC_GRID_STRIDE(e, (size_t)N * K) {
+        size_t i = e / K;
+        int j = (int)(e % K);
+        dlogits[e] += g * (probs[e] - (j == labels[i] ? 1.0f : 0.0f));
+    }
+}
+
+__global__ static void nll_fwd_k(float *loss, const float *logprobs, const int32_t *labels, int N, int K) {
+    __shared__ double part[AIC_CUDA_THREADS];
+    double acc = 0.0;
+    for (int i = threadIdx.x; i < N; i += blockDim.x)
+        acc -= logprobs[(size_t)i * K + labels[i]];
+    part[threadIdx.x] = acc;
+    block_sum(part);
+    if (threadIdx.x == 0)
+        *loss = N ? (float)(part[0] / N) : 0.0f;
+}
+
+__global__ static void nll_bwd_k(float *dlogprobs, const int32_t *labels, int N, int K, const float *dloss) {
+    const float g = *dloss / (float)N;
+    AIC_GRID_STRIDE(i, (size_t)N) dlogprobs[i * K + labels[i]] -= g;
+}
+
+__global__ static void mse_fwd_k(float *loss, const float *pred, const float *target, size_t n) {
+    __shared__ double part[AIC_CUDA_THREADS];
+    double acc = 0.0;
+    for (size_t i = threadIdx.x; i < n; i += blockDim.x) {
+        double e = (double)pred[i] - target[i];
+        acc += e * e;
+    }
+    part[threadIdx.x] = acc;
+    block_sum(part);
+    if (threadIdx.x == 0)
+        *loss = n ? (float)(part[0] / (double)n) : 0.0f;
+}
+
+__global__ static void mse_bwd_k(float *dpred, const float *pred, const float *target, size_t n, const float *dloss) {
+    const float g = 2.0f * *dloss / (float)n;
+    AIC_GRID_STRIDE(i, n) dpred[i] += g * (pred[i] - target[i]);
+}
+
+extern "C" aic_status aic_cuda_softmax_xent_forward(float *loss, float *probs, const float *logits,
+                                                    const int32_t *labels, int N, int K) {
+    xent_fwd_k<<<1, AIC_CUDA_THREADS, 0, aic_cuda.stream>>>(loss, probs, logits, labels, N, K);
+    return AIC_CUDA_LAUNCHED();
+}
+extern "C" aic_status aic_cuda_softmax_xent_backward(float *dlogits, const float *probs, const int32_t *labels, int N,
+                                                     int K, const float *dloss) {
+    return dlogits ? AIC_LAUNCH_N((size_t)N * K, xent_bwd_k, dlogits, probs, labels, N, K, dloss) : AIC_OK;
+}
+extern "C" aic_status aic_cuda_nll_forward(float *loss, const float *logprobs, const int32_t *labels, int N, int K) {
+    nll_fwd_k<<<1, AIC_CUDA_THREADS, 0, aic_cuda.stream>>>(loss, logprobs, labels, N, K);
+    return AIC_CUDA_LAUNCHED();
+}
+extern "C" aic_status aic_cuda_nll_backward(float *dlogprobs, const int32_t *labels, int N, int K,
+                                            const float *dloss) {
+    return dlogprobs ? AIC_LAUNCH_N((size_t)N, nll_bwd_k, dlogprobs, labels, N, K, dloss) : AIC_OK;
+}
+extern "C" aic_status aic_cuda_mse_forward(float *loss, const float *pred, const float *target, size_t n) {
+    mse_fwd_k<<<1, AIC_CUDA_THREADS, 0, aic_cuda.stream>>>(loss, pred, target, n);
+    return AIC_CUDA_LAUNCHED();
+}
+extern "C" aic_status aic_cuda_mse_backward(float *dpred, const float *pred, const float *target, size_t n,
+                                            const float *dloss) {
+    return dpred ? AIC_LAUNCH_N(n, mse_bwd_k, dpred, pred, target, n, dloss) : AIC_OK;
+}

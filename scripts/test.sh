@@ -3,6 +3,17 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/install-deps.sh --test
+# Where the CUDA toolkit is (nvcc, cuDNN, NCCL), the CUDA build must compile and link without
+# warnings in its own directory; its GPU tests run on a GPU machine (scripts/gpu-check.sh).
+if command -v nvcc >/dev/null || [[ -x /usr/local/cuda/bin/nvcc ]]; then
+    PATH=$PATH:/usr/local/cuda/bin cmake -S . -B build-cuda -DAICON_CUDA=ON -DCMAKE_BUILD_TYPE=Release >/dev/null
+    cmake --build build-cuda -j"$(nproc)" 2>&1 | tee build-cuda/build.log
+    if grep -q 'warning:' build-cuda/build.log; then
+        echo "scripts/test.sh: the CUDA build has warnings (build-cuda/build.log)" >&2
+        exit 1
+    fi
+fi
+# The whole suite runs on the CPU-only build.
 bash scripts/build.sh -DAICON_CUDA=OFF
 [[ $EUID -eq 0 ]] && export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
 cd build

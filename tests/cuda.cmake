@@ -7,6 +7,12 @@ add_test(NAME cuda_allreduce_np1 COMMAND ${AICON_MPIRUN} -np 1 $<TARGET_FILE:tes
 add_test(NAME cuda_allreduce_np2 COMMAND ${AICON_MPIRUN} -np 2 $<TARGET_FILE:test_cuda_allreduce>)
 set_tests_properties(cuda_ops cuda_allreduce_np1 cuda_allreduce_np2 PROPERTIES
   LABELS unit ENVIRONMENT "${AICON_TEST_ENV}" SKIP_RETURN_CODE 77 TIMEOUT 300)
+# ResNet-50-shaped training throughput (scripts/gpu-check.sh prints it beside PyTorch's); as a test it
+# checks that the loss falls.
+aicon_test_exe(test_cuda_resnet50 test_cuda_resnet50.c)
+add_test(NAME cuda_resnet50 COMMAND test_cuda_resnet50)
+set_tests_properties(cuda_resnet50 PROPERTIES
+  LABELS slow ENVIRONMENT "${AICON_TEST_ENV}" SKIP_RETURN_CODE 77 TIMEOUT 600)
 if(AICON_HAVE_CUDA)
   target_link_libraries(test_cuda_allreduce PRIVATE CUDA::cudart)
 endif()

@@ -435,6 +435,7 @@ aic_status aic_model_forward(aic_model_t *m, const aic_batch_info *b, float *los
     if (!b || b->n < 0 || b->n > m->max_batch)
         return aic_fail(AIC_ERR_INVALID_ARG, "aic_model_forward: batch of %d rows, model '%s' holds 0..%d",
                         b ? b->n : -1, m->name, m->max_batch);
+    (void)m->backend->check(); /* a failure already returned to its caller is not this pass's */
     AIC_TRY(aic_model_to_device(m));
     m->last = *b;
     m->have_forward = false;

@@ -58,13 +58,14 @@ pack() {
     pkgs=$(for l in $libs; do
                dpkg -S "$l" 2>/dev/null || dpkg -S "$(readlink -f "$l")" 2>/dev/null ||
                    dpkg -S "/usr${l#/usr}" 2>/dev/null || dpkg -S "${l#/usr}" 2>/dev/null
-           done | grep -v '^diversion' | cut -d: -f1 | tr ',' '\n' | sed 's/ //g' | sort -u)
+           done | grep -v '^diversion' | cut -d: -f1 | tr ',' '\n' | sed 's/ //g' | sort -u |
+           grep -vx -e libc6 -e libgcc-s1 -e 'libstdc++6' || true)
     pkgs="$pkgs openmpi-bin openmpi-common libopenmpi3"
     (cd "$PACK/debs"
      for p in $(echo "$pkgs" | tr ' ' '\n' | sort -u); do
          v=$(dpkg-query -W -f='${Version}' "$p" 2>/dev/null | sed 's/^[0-9]*://')
-         cached=$(ls /var/cache/apt/archives/"${p}"_"${v}"_*.deb 2>/dev/null | head -1)
-         if [[ -n "$cached" ]]; then cp "$cached" .; else apt-get download -q "$p" >/dev/null; fi
+         cached=$(ls /var/cache/apt/archives/"${p}"_"${v}"_*.deb 2>/dev/null | head -1 || true)
+         if [[ -n "$cached" ]]; then cp "$cached" .; else apt-get download -q "$p" >/dev/null 2>&1 || { echo "pack: apt-get download $p failed" >&2; exit 1; }; fi
      done)
     echo "pack: $(ls "$PACK/debs" | wc -l) packages, $(du -sh "$PACK" | cut -f1) in $PACK; carry it to the GPU machine"
 }

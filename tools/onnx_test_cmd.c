@@ -11,6 +11,7 @@
 #include <sys/stat.h>
 
 #include "aicon/onnx.h"
+#include "core/error.h"
 #include "tools/tools.h"
 
 /* The ONNX backend test runner's defaults (onnx/backend/test/runner: rtol 1e-3, atol 1e-7). */

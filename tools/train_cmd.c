@@ -529,7 +529,8 @@ static aic_status write_summary(const char *path, const train_opts *o, const run
     json_string(f, o->model);
     fprintf(f, ",\n  \"world_size\": %d,\n  \"batch_per_rank\": %d,\n  \"epochs\": %lld,\n  \"steps\": %lld,\n",
             r->world, o->batch, (long long)s->epochs, (long long)s->steps);
-    fprintf(f, "  \"seed\": %llu,\n  \"train_loss\": ", (unsigned long long)o->seed);
+    fprintf(f, "  \"seed\": %llu,\n  \"blas_threads\": %d,\n  \"train_loss\": ", (unsigned long long)o->seed,
+            o->threads);
     json_number(f, s->train_loss);
     fprintf(f, ",\n  \"test_accuracy\": ");
     json_number(f, s->test_accuracy);

@@ -76,8 +76,8 @@ static void train_usage(FILE *out) {
             "  --tf32                 let GPU fp32 products use TF32 tensor cores (default: full fp32)\n"
             "  --gpu-allreduce NAME   nccl, ring (MPI) or hierarchical (NCCL in a node, ring across)\n"
             "                         (default nccl)\n"
-            "  --threads N            BLAS threads per rank (default: the cores the rank is bound to, at\n"
-            "                         most cores / ranks on the node)\n"
+            "  --threads N            BLAS threads per rank (default: cores / ranks on the node, at most\n"
+            "                         the cores --bind gave the rank)\n"
             "  --bind MODE            where each rank runs (aicon info --help says more; default auto):\n"
             "                         none: as launched; numa: the CPUs nearest the rank's GPU, or NUMA\n"
             "                         node (local rank mod nodes) on CPU; core: that set split evenly\n"
@@ -406,14 +406,17 @@ static aic_status check_checkpoint_dir(const char *flag, const char *path) {
 }
 
 /* Binds this rank (--bind) and, with --verbose, has rank 0 print every rank's binding. A binding
- * the system refuses is a warning from that rank. Collective; *cores: the cores the rank may use. */
+ * the system refuses is a warning from that rank. Collective; *cores: the cores aicon bound it to
+ * (0 when it left the process where it was). */
 static aic_status place(const train_opts *o, run_state *r, int *cores) {
     aic_placement mine, *all = NULL;
     aic_status local = aic_place_rank(r->comm, o->bind, &mine);
     AIC_TRY(aic_comm_agree(r->comm, local));
     if (strcmp(mine.applied, "failed") == 0)
         fprintf(stderr, "aicon train: warning: [rank %d] %s\n", r->rank, mine.warning);
-    *cores = mine.cores;
+    /* Only a binding aicon made caps the BLAS threads: a launcher's (mpirun binds -np 1 to one core)
+     * keeps the default the run always had, and with it the same CPU results. */
+    *cores = strcmp(mine.applied, "core") == 0 || strcmp(mine.applied, "numa") == 0 ? mine.cores : 0;
     if (mine.gpu >= 0)
         snprintf(r->device, sizeof r->device, "cuda:%d %s", mine.gpu, mine.gpu_bus_id);
     else

@@ -168,7 +168,9 @@ aic_status aic_allreduce_sum_f32(aic_comm_t *c, float *buf, size_t n) {
     if (n == 0 || p == 1)
         return AIC_OK;
 #ifdef AICON_HAVE_CUDA
-    if (aic_cuda_is_device_ptr(buf)) /* the loops below read host memory */
+    /* The loops below read host memory. Only a process that has put a model on a GPU asks (the
+     * query would otherwise start a CUDA context for a CPU run). */
+    if (aic_cuda.ready && aic_cuda_is_device_ptr(buf))
         return aic_allreduce_sum_f32_device(c, buf, n);
 #endif
 

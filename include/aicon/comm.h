@@ -43,7 +43,8 @@ aic_status aic_allreduce_sum_i64(aic_comm_t *c, int64_t *buf, size_t n);
 aic_status aic_broadcast(aic_comm_t *c, void *buf, size_t bytes, int root);
 
 /* ---- GPU collectives (a CUDA build; each rank drives one GPU, see aic_model_set_device) ----------
- * aic_allreduce_sum_f32 also takes a buffer in device memory: with CUDA-aware MPI
+ * aic_allreduce_sum_f32 also takes a buffer in device memory (once this process has put a model on a
+ * GPU, which makes its CUDA context): with CUDA-aware MPI
  * (MPIX_Query_cuda_support) it is MPI_Allreduce on the device buffer, otherwise the ring above on a
  * pinned host copy (bitwise reproducible as on the CPU). Either waits for the GPU first.
  *

@@ -9,6 +9,7 @@
 #include "core/cuda.h"
 #include "core/error.h"
 #include "core/graph.h"
+#include "core/op_layout.h"
 #include "core/rng.h"
 #include "layers/cuda_layers.h"
 
@@ -71,21 +72,15 @@ static void avgpool_bwd(aic_model_t *m, aic_op *op, int n) {
     aic_cuda_avgpool2d_backward(aic_act_grad(m, op->in[0]), aic_act_grad(m, op->out), &d);
 }
 
-static void gap_dims(aic_model_t *m, aic_op *op, int *C, int *S) {
-    const aic_value_info *v = val(m, op->in[0]);
-    *C = (int)v->shape[0];
-    *S = (int)(v->shape[1] * v->shape[2]);
-}
-
 static aic_status gap_fwd(aic_model_t *m, aic_op *op, const aic_batch_info *b) {
     int C, S;
-    gap_dims(m, op, &C, &S);
+    aic_gap_dims(m, op, &C, &S);
     return aic_cuda_global_avgpool_forward(aic_act(m, op->out), aic_act(m, op->in[0]), b->n, C, S);
 }
 
 static void gap_bwd(aic_model_t *m, aic_op *op, int n) {
     int C, S;
-    gap_dims(m, op, &C, &S);
+    aic_gap_dims(m, op, &C, &S);
     aic_cuda_global_avgpool_backward(aic_act_grad(m, op->in[0]), aic_act_grad(m, op->out), n, C, S);
 }
 
@@ -135,27 +130,15 @@ static void add_bwd(aic_model_t *m, aic_op *op, int n) {
 
 /* ---- softmax over an axis ---------------------------------------------------------------------- */
 
-static size_t softmax_layout(aic_model_t *m, aic_op *op, int n, int *K, size_t *inner) {
-    const aic_value_info *v = val(m, op->in[0]);
-    size_t outer = (size_t)n;
-    *inner = 1;
-    for (int i = 0; i < op->attr.axis - 1; i++)
-        outer *= (size_t)v->shape[i];
-    for (int i = op->attr.axis; i < v->ndim; i++)
-        *inner *= (size_t)v->shape[i];
-    *K = (int)v->shape[op->attr.axis - 1];
-    return outer;
-}
-
 #define SOFTMAX_GLUE(fn)                                                                                     \
     static aic_status fn##_fwd(aic_model_t *m, aic_op *op, const aic_batch_info *b) {                       \
         int K;                                                                                               \
-        size_t inner, outer = softmax_layout(m, op, b->n, &K, &inner);                                       \
+        size_t inner, outer = aic_softmax_layout(m, op, b->n, &K, &inner);                                       \
         return aic_cuda_##fn##_forward(aic_act(m, op->out), aic_act(m, op->in[0]), outer, K, inner);         \
     }                                                                                                        \
     static void fn##_bwd(aic_model_t *m, aic_op *op, int n) {                                                \
         int K;                                                                                               \
-        size_t inner, outer = softmax_layout(m, op, n, &K, &inner);                                          \
+        size_t inner, outer = aic_softmax_layout(m, op, n, &K, &inner);                                          \
         aic_cuda_##fn##_backward(aic_act_grad(m, op->in[0]), aic_act_grad(m, op->out), aic_act(m, op->out),  \
                                  outer, K, inner);                                                           \
     }
@@ -164,15 +147,9 @@ SOFTMAX_GLUE(log_softmax)
 
 /* ---- batchnorm, dropout ------------------------------------------------------------------------ */
 
-static void bn_dims(aic_model_t *m, aic_op *op, int *C, int *S) {
-    const aic_value_info *v = val(m, op->in[0]);
-    *C = (int)v->shape[0];
-    *S = (int)(v->numel / v->shape[0]);
-}
-
 static aic_status bn_fwd(aic_model_t *m, aic_op *op, const aic_batch_info *b) {
     int C, S;
-    bn_dims(m, op, &C, &S);
+    aic_bn_dims(m, op, &C, &S);
     float *saved = m->saved_arena + op->saved; /* batch mean, 1/std: C each, as on the CPU */
     if (b->training)
         return aic_cuda_batchnorm_forward_train(aic_act(m, op->out), saved, saved + C, aic_buffer_data(m, op->buffer[0]),
@@ -186,86 +163,33 @@ static aic_status bn_fwd(aic_model_t *m, aic_op *op, const aic_batch_info *b) {
 
 static void bn_bwd(aic_model_t *m, aic_op *op, int n) {
     int C, S;
-    bn_dims(m, op, &C, &S);
+    aic_bn_dims(m, op, &C, &S);
     float *saved = m->saved_arena + op->saved;
     aic_cuda_batchnorm_backward(aic_act_grad(m, op->in[0]), aic_param_grad(m, op->param[0]),
                                 aic_param_grad(m, op->param[1]), aic_act_grad(m, op->out), aic_act(m, op->in[0]),
                                 aic_param_data(m, op->param[0]), saved, saved + C, n, C, S, op->attr.bn.eps);
 }
 
-/* The CPU's key (core/ops.c): seed, step and op index, so both backends draw the same mask. */
-static uint64_t dropout_key(aic_model_t *m, aic_op *op) {
-    return aic_mix64(aic_mix64(m->seed, m->last.step), (uint64_t)(op - m->ops));
-}
-
 static aic_status dropout_fwd(aic_model_t *m, aic_op *op, const aic_batch_info *b) {
     size_t F = (size_t)val(m, op->out)->numel;
     if (b->training)
         return aic_cuda_dropout_forward(aic_act(m, op->out), aic_act(m, op->in[0]), b->n, F, op->attr.drop_p,
-                                        dropout_key(m, op), b->row_offset);
+                                        aic_dropout_key(m, op), b->row_offset);
     return aic_cuda_copy(aic_act(m, op->out), aic_act(m, op->in[0]), F * (size_t)b->n);
 }
 
 static void dropout_bwd(aic_model_t *m, aic_op *op, int n) {
     aic_cuda_dropout_backward(aic_act_grad(m, op->in[0]), aic_act_grad(m, op->out), n, (size_t)val(m, op->out)->numel,
-                              op->attr.drop_p, dropout_key(m, op), m->last.row_offset);
+                              op->attr.drop_p, aic_dropout_key(m, op), m->last.row_offset);
 }
 
 /* ---- binary with broadcasting, concat, transpose ----------------------------------------------- */
-
-/* Strides of an operand of per-sample shape s (rank r, right-aligned) along the output's dims, batch
- * dim first (core/ops.c lays the CPU kernel's index space out the same way). */
-static void operand_strides(int64_t *stride, int on, int r, const int64_t *s, int64_t batch_stride) {
-    int64_t st = 1;
-    for (int k = on; k >= 1; k--) {
-        int j = k - 1 - (on - r);
-        if (j < 0 || s[j] == 1)
-            stride[k] = 0;
-        else
-            stride[k] = st;
-        if (j >= 0)
-            st *= s[j];
-    }
-    stride[0] = batch_stride;
-}
-
-static void binary_setup(aic_model_t *m, aic_op *op, int n, aic_binary_dims *d, int *av, int *bv, float **ca,
-                         float **cb) {
-    const aic_value_info *vo = val(m, op->out);
-    d->ndim = vo->ndim + 1;
-    d->shape[0] = n;
-    for (int k = 0; k < vo->ndim; k++)
-        d->shape[k + 1] = vo->shape[k];
-    *ca = *cb = NULL;
-    *av = *bv = -1;
-    if (op->n_in == 2) {
-        const aic_value_info *va = val(m, op->in[0]), *vb = val(m, op->in[1]);
-        operand_strides(d->astride, vo->ndim, va->ndim, va->shape, va->numel);
-        operand_strides(d->bstride, vo->ndim, vb->ndim, vb->shape, vb->numel);
-        *av = op->in[0];
-        *bv = op->in[1];
-        return;
-    }
-    const aic_value_info *vx = val(m, op->in[0]);
-    float *c = aic_buffer_data(m, op->buffer[0]);
-    if (op->attr.binary.const_left) {
-        operand_strides(d->astride, vo->ndim, op->attr.binary.cndim, op->attr.binary.cshape, 0);
-        operand_strides(d->bstride, vo->ndim, vx->ndim, vx->shape, vx->numel);
-        *ca = c;
-        *bv = op->in[0];
-    } else {
-        operand_strides(d->astride, vo->ndim, vx->ndim, vx->shape, vx->numel);
-        operand_strides(d->bstride, vo->ndim, op->attr.binary.cndim, op->attr.binary.cshape, 0);
-        *av = op->in[0];
-        *cb = c;
-    }
-}
 
 static aic_status binary_fwd(aic_model_t *m, aic_op *op, const aic_batch_info *b) {
     aic_binary_dims d;
     int av, bv;
     float *ca, *cb;
-    binary_setup(m, op, b->n, &d, &av, &bv, &ca, &cb);
+    aic_binary_setup(m, op, b->n, &d, &av, &bv, &ca, &cb);
     return aic_cuda_binary_forward(aic_act(m, op->out), av >= 0 ? aic_act(m, av) : ca, bv >= 0 ? aic_act(m, bv) : cb,
                                    (aic_binary_kind)op->attr.binary.kind, &d);
 }
@@ -274,7 +198,7 @@ static void binary_bwd(aic_model_t *m, aic_op *op, int n) {
     aic_binary_dims d;
     int av, bv;
     float *ca, *cb;
-    binary_setup(m, op, n, &d, &av, &bv, &ca, &cb);
+    aic_binary_setup(m, op, n, &d, &av, &bv, &ca, &cb);
     aic_cuda_binary_backward(av >= 0 ? aic_act_grad(m, av) : NULL, bv >= 0 ? aic_act_grad(m, bv) : NULL,
                              aic_act_grad(m, op->out), av >= 0 ? aic_act(m, av) : ca, bv >= 0 ? aic_act(m, bv) : cb,
                              (aic_binary_kind)op->attr.binary.kind, &d);

@@ -6,6 +6,7 @@
 #include "aicon/train.h"
 #include "core/error.h"
 #include "core/graph.h"
+#include "core/timeline.h"
 #ifdef AICON_HAVE_CUDA
 #include "layers/cuda_layers.h"
 #endif
@@ -36,6 +37,7 @@ aic_status aic_train_step(aic_model_t *m, aic_optim_t *o, aic_comm_t *c, aic_io_
                         slice->n_global);
     int n = slice->n_local;
     float local_loss = 0.0f;
+    aic_timeline_step(step);
     /* On a GPU the loss stays there until the step is done: reading it now would stall the queue. */
     const bool on_device = m->backend->kind != AIC_BACKEND_CPU;
     aic_batch_info b = {.n = n, .training = true, .step = step, .row_offset = slice->row_offset};
@@ -59,10 +61,19 @@ aic_status aic_train_step(aic_model_t *m, aic_optim_t *o, aic_comm_t *c, aic_io_
 #endif
     /* The slot after the gradients carries the loss through the same allreduce. */
     m->grad_arena[m->n_param_floats] = local_loss * share;
+    double t0 = aic_timeline_recording ? aic_timeline_now() : 0;
     AIC_TRY(aic_allreduce_sum_f32(c, m->grad_arena, m->n_param_floats + 1));
+    if (aic_timeline_recording) {
+        const double t1 = aic_timeline_now();
+        aic_timeline_add("allreduce", "allreduce gradients", AIC_TIMELINE_ALLREDUCE, t0, t1);
+        t0 = t1;
+    }
     if (loss)
         *loss = m->grad_arena[m->n_param_floats];
-    return aic_optim_step(o, lr);
+    AIC_TRY(aic_optim_step(o, lr));
+    if (aic_timeline_recording)
+        aic_timeline_add("optimizer", "optimizer step", AIC_TIMELINE_COMPUTE, t0, aic_timeline_now());
+    return AIC_OK;
 }
 
 aic_status aic_evaluate(aic_model_t *m, aic_comm_t *c, aic_io_values io, const aic_dataset_t *d, aic_eval_result *out) {

@@ -13,6 +13,7 @@
 
 #include "chain/meter.h"
 #include "core/error.h"
+#include "core/timeline.h"
 #include "tools/tools.h"
 
 #define DEFAULT_DATA "/usr/share/datasets/fashion-mnist"
@@ -22,7 +23,8 @@
 
 typedef struct {
     const char *model, *input, *loss, *data, *test_data, *checkpoint, *resume, *summary, *export_path;
-    int epochs, batch, threads;
+    const char *timeline;
+    int epochs, batch, threads, timeline_steps;
     int64_t max_steps;
     uint64_t seed;
     aic_optim_config optim;
@@ -89,6 +91,10 @@ static void train_usage(FILE *out) {
             "  --checkpoint FILE.h5   write an HDF5 checkpoint after every epoch (atomically)\n"
             "  --resume FILE.h5       continue from a checkpoint of the same model\n"
             "  --summary FILE.json    write a JSON summary of the run (rank 0)\n"
+            "  --timeline FILE.json   write a Chrome trace (chrome://tracing, Perfetto) of the first steps:\n"
+            "                         each op's forward and backward, the gradient allreduce and the\n"
+            "                         optimizer, every rank's in one file (rank 0 gathers; pid = rank)\n"
+            "  --timeline-steps N     steps --timeline traces, from the first of this run (default 10)\n"
             "  --export FILE.onnx     after training, write the model's forward pass (logits, no loss) as\n"
             "                         ONNX (rank 0); with --normalize auto it takes standardized inputs\n"
             "  --quiet                only errors and the final result\n"
@@ -166,7 +172,7 @@ enum {
     OPT_MOMENTUM, OPT_NESTEROV, OPT_WD, OPT_SCHEDULE, OPT_STEP_SIZE, OPT_GAMMA, OPT_WARMUP, OPT_SCALE_LR, OPT_SEED,
     OPT_THREADS, OPT_CHECKPOINT, OPT_RESUME, OPT_SUMMARY, OPT_QUIET, OPT_NORMALIZE, OPT_HELP, OPT_INPUT, OPT_EXPORT,
     OPT_LOSS, OPT_BIND, OPT_VERBOSE, OPT_USAGE, OPT_KEY, OPT_SPOOL,
-    OPT_DEVICE, OPT_TF32, OPT_GPU_ALLREDUCE
+    OPT_DEVICE, OPT_TF32, OPT_GPU_ALLREDUCE, OPT_TIMELINE, OPT_TIMELINE_STEPS
 };
 
 /* Returns 0 to go on, 1 after --help, 2 on a usage error. */
@@ -191,13 +197,15 @@ static int parse_args(int argc, char **argv, train_opts *o) {
         {"spool", required_argument, NULL, OPT_SPOOL},
         {"device", required_argument, NULL, OPT_DEVICE},       {"tf32", no_argument, NULL, OPT_TF32},
         {"gpu-allreduce", required_argument, NULL, OPT_GPU_ALLREDUCE},
+        {"timeline", required_argument, NULL, OPT_TIMELINE},
+        {"timeline-steps", required_argument, NULL, OPT_TIMELINE_STEPS},
         {NULL, 0, NULL, 0},
     };
     static const char *const optimizers[] = {"sgd", "adam", "adamw"};
     static const char *const schedules[] = {"constant", "step", "cosine"};
     static const char *const losses[] = {"cross-entropy", "nll"};
     static const char *const normalizations[] = {"none", "auto"};
-    *o = (train_opts){.model = "lenet", .data = DEFAULT_DATA, .epochs = 3, .batch = 64, .seed = 42,
+    *o = (train_opts){.model = "lenet", .data = DEFAULT_DATA, .epochs = 3, .batch = 64, .seed = 42, .timeline_steps = 10,
                      .normalize = true};
     o->optim = (aic_optim_config){.kind = AIC_OPTIM_SGD, .momentum = 0.9f};
     o->lr = (aic_lr_schedule){.kind = AIC_LR_CONSTANT, .base_lr = NAN, .gamma = 0.1f};
@@ -258,6 +266,8 @@ static int parse_args(int argc, char **argv, train_opts *o) {
         case OPT_CHECKPOINT: o->checkpoint = optarg; break;
         case OPT_RESUME: o->resume = optarg; break;
         case OPT_SUMMARY: o->summary = optarg; break;
+        case OPT_TIMELINE: o->timeline = optarg; break;
+        case OPT_TIMELINE_STEPS: ok = parse_int("--timeline-steps", optarg, 1, 1000000, &o->timeline_steps); break;
         case OPT_EXPORT: o->export_path = optarg; break;
         case OPT_QUIET: o->quiet = true; break;
         case OPT_VERBOSE: o->verbose = true; break;
@@ -665,6 +675,8 @@ static int train(const train_opts *o, run_state *r) {
     aic_model_value(r->model, r->io.input, &xin);
     aic_model_value(r->model, r->io.labels, &yin);
 
+    if (o->timeline)
+        AGREE_OR_FAIL(r, aic_timeline_start(r->comm, o->timeline_steps));
     const double t_start = now_seconds();
     double train_seconds = 0, last_train_loss = NAN;
     int64_t samples_done = 0;
@@ -743,6 +755,8 @@ static int train(const train_opts *o, run_state *r) {
         sum.test_accuracy = ev.accuracy;
         sum.test_loss = ev.loss;
     }
+    if (o->timeline)
+        AGREE_OR_FAIL(r, aic_timeline_write(r->comm, o->timeline));
     if (o->export_path)
         AGREE_OR_FAIL(r, r->rank == 0 ? aic_onnx_export(r->model, o->export_path) : AIC_OK);
     uint8_t digest[32];

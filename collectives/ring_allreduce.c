@@ -36,6 +36,7 @@
  *
  * Empty chunks (n < p) have no segments: no messages, consistently on both ends. */
 #include "collectives/comm_internal.h"
+#include "collectives/allreduce.h"
 
 #include <limits.h>
 #include <stdlib.h>
@@ -164,8 +165,7 @@ aic_status aic_allreduce_sum_f32(aic_comm_t *c, float *buf, size_t n) {
         return aic_fail(AIC_ERR_INVALID_ARG, "aic_allreduce_sum_f32: communicator is NULL");
     if (!buf && n)
         return aic_fail(AIC_ERR_INVALID_ARG, "aic_allreduce_sum_f32: buf is NULL with n = %zu", n);
-    const int p = c->size, r = c->rank;
-    if (n == 0 || p == 1)
+    if (n == 0 || c->size == 1)
         return AIC_OK;
 #ifdef AICON_HAVE_CUDA
     /* The loops below read host memory. Only a process that has put a model on a GPU asks (the
@@ -173,7 +173,22 @@ aic_status aic_allreduce_sum_f32(aic_comm_t *c, float *buf, size_t n) {
     if (aic_cuda.ready && aic_cuda_is_device_ptr(buf))
         return aic_allreduce_sum_f32_device(c, buf, n);
 #endif
+    /* n is the same on every rank, so every rank picks the same algorithm. */
+    if (n * sizeof(float) <= AIC_ALLREDUCE_RD_MAX)
+        return aic_allreduce_rd_f32(c, buf, n);
+    if (n * sizeof(float) <= AIC_ALLREDUCE_RABENSEIFNER_MAX)
+        return aic_allreduce_rabenseifner_f32(c, buf, n);
+    return aic_allreduce_ring_f32(c, buf, n);
+}
 
+aic_status aic_allreduce_ring_f32(aic_comm_t *c, float *buf, size_t n) {
+    if (!c)
+        return aic_fail(AIC_ERR_INVALID_ARG, "aic_allreduce_ring_f32: communicator is NULL");
+    if (!buf && n)
+        return aic_fail(AIC_ERR_INVALID_ARG, "aic_allreduce_ring_f32: buf is NULL with n = %zu", n);
+    const int p = c->size, r = c->rank;
+    if (n == 0 || p == 1)
+        return AIC_OK;
     const size_t max_len = (n + (size_t)p - 1) / (size_t)p, seg = segment_for(max_len);
     if (seg > INT_MAX)
         return aic_fail(AIC_ERR_INVALID_ARG, "aic_allreduce_sum_f32: n = %zu is too large for %d "

@@ -1,5 +1,7 @@
-/* Collectives test, run under mpirun with 1 to 5 ranks: the ring allreduce against serial sums in
- * its own order (bitwise) and in double precision, reproducibility, traffic counts, broadcast,
+/* Collectives test, run under mpirun with 1 to 5 ranks: the ring, recursive doubling and
+ * Rabenseifner allreduces against serial sums in their own orders (bitwise) and in double
+ * precision, the same bits on every rank, aic_allreduce_sum_f32's choice between them by size,
+ * reproducibility, traffic counts, broadcast,
  * digest checks, agreement and the small f64/i64 sums. Prints "N passed, M failed" (summed over
  * ranks) on rank 0 and exits non-zero on every rank if any check failed anywhere. */
 #include <math.h>
@@ -10,6 +12,7 @@
 #include <string.h>
 
 #include "aicon/comm.h"
+#include "collectives/allreduce.h"     /* the algorithms one by one, and the size thresholds */
 #include "collectives/comm_internal.h" /* AIC_RING_SEGMENT, to aim lengths at segment edges */
 #include "core/error.h"                 /* aic_fail, to give a failing rank its own message */
 
@@ -88,7 +91,7 @@ static void test_ring_length(aic_comm_t *c, size_t n) {
 
     uint64_t s0, r0, s1, r1;
     aic_comm_traffic(c, &s0, &r0);
-    aic_status st = aic_allreduce_sum_f32(c, buf, n);
+    aic_status st = aic_allreduce_ring_f32(c, buf, n);
     aic_comm_traffic(c, &s1, &r1);
     CHECK(st == AIC_OK, "n=%zu: allreduce returned %s: %s", n, aic_status_string(st),
           aic_last_error());
@@ -141,7 +144,7 @@ static void test_ring_length(aic_comm_t *c, size_t n) {
     memcpy(first, buf, n * sizeof *buf);
     for (size_t i = 0; i < n; i++)
         buf[i] = value(r, i);
-    st = aic_allreduce_sum_f32(c, buf, n);
+    st = aic_allreduce_ring_f32(c, buf, n);
     CHECK(st == AIC_OK, "n=%zu: second allreduce returned %s: %s", n, aic_status_string(st),
           aic_last_error());
     CHECK(n == 0 || memcmp(first, buf, n * sizeof *buf) == 0,
@@ -166,6 +169,151 @@ static void test_ring(aic_comm_t *c) {
         test_ring_length(c, lengths[k]);
     CHECK(aic_allreduce_sum_f32(c, NULL, 5) == AIC_ERR_INVALID_ARG, "NULL buf with n > 0 accepted");
     CHECK(aic_allreduce_sum_f32(c, NULL, 0) == AIC_OK, "NULL buf with n = 0 refused");
+    CHECK(aic_allreduce_ring_f32(c, NULL, 5) == AIC_ERR_INVALID_ARG, "ring: NULL buf accepted");
+}
+
+/* ---- recursive doubling and Rabenseifner --------------------------------------------------------- */
+
+typedef aic_status (*allreduce_fn)(aic_comm_t *c, float *buf, size_t n);
+
+/* The sum both pairwise algorithms compute, at index i: q = the largest power of two <= p virtual
+ * ranks, the first e = p - q of them starting from x_2v + x_2v+1, the others from x_v+e; then
+ * rounds k = 0, 1, ... add groups of 2^k virtual ranks pairwise, the lower group's partial first. */
+static float tree_order_sum(size_t i, int p) {
+    int q = 1;
+    while (q * 2 <= p)
+        q *= 2;
+    const int e = p - q;
+    float v[64];
+    for (int j = 0; j < q; j++)
+        v[j] = j < e ? value(2 * j, i) + value(2 * j + 1, i) : value(j + e, i);
+    for (int mask = 1; mask < q; mask *= 2)
+        for (int j = 0; j < q; j += 2 * mask)
+            v[j] = v[j] + v[j + mask];
+    return v[0];
+}
+
+/* Whether every rank holds the same n floats as rank 0, bit for bit. */
+static int same_on_all_ranks(aic_comm_t *c, const float *buf, size_t n) {
+    float *root = malloc((n ? n : 1) * sizeof *root);
+    int local = root != NULL, all;
+    if (root) {
+        memcpy(root, buf, n * sizeof *buf);
+        MPI_Bcast(root, (int)n, MPI_FLOAT, 0, MPI_COMM_WORLD);
+        local = memcmp(root, buf, n * sizeof *buf) == 0;
+    }
+    MPI_Allreduce(&local, &all, 1, MPI_INT, MPI_LAND, MPI_COMM_WORLD);
+    free(root);
+    return all;
+}
+
+static void test_pairwise_length(aic_comm_t *c, allreduce_fn fn, const char *name, size_t n) {
+    const int p = g_size, r = g_rank;
+    float *buf = malloc((n ? n : 1) * sizeof *buf), *first = malloc((n ? n : 1) * sizeof *first);
+    if (!buf || !first) {
+        CHECK(0, "%s n=%zu: out of memory in the test", name, n);
+        goto done;
+    }
+    for (size_t i = 0; i < n; i++)
+        buf[i] = value(r, i);
+    aic_status st = fn(c, buf, n);
+    CHECK(st == AIC_OK, "%s n=%zu: returned %s: %s", name, n, aic_status_string(st), aic_last_error());
+    size_t bad_bits = 0, bad_tol = 0, first_bad = 0, differs = 0;
+    float ref = 0;
+    for (size_t i = 0; i < n; i++) {
+        float t = tree_order_sum(i, p);
+        if (!same_bits(buf[i], t) && bad_bits++ == 0) {
+            first_bad = i;
+            ref = t;
+        }
+        double d = 0, mag = 0;
+        for (int q = 0; q < p; q++) {
+            d += (double)value(q, i);
+            mag += fabs((double)value(q, i));
+        }
+        bad_tol += fabs((double)buf[i] - d) > 1e-6 * mag;
+        /* With p >= 3 the data must tell the tree from another order (reverse rank order; with p = 3
+         * the tree is rank order itself). */
+        float other = value(p - 1, i);
+        for (int q = p - 2; q >= 0; q--)
+            other = other + value(q, i);
+        differs += !same_bits(other, t);
+    }
+    CHECK(bad_bits == 0, "%s n=%zu: %zu elements differ from the tree-order serial sum, first at "
+          "%zu: %.9g vs %.9g", name, n, bad_bits, first_bad, n ? buf[first_bad] : 0.0, ref);
+    CHECK(bad_tol == 0, "%s n=%zu: %zu elements off the double sum by more than 1e-6", name, n,
+          bad_tol);
+    if (p >= 3 && n >= 1000)
+        CHECK(differs > 0, "%s n=%zu: tree-order and reverse-order sums agree everywhere",
+              name, n);
+    CHECK(same_on_all_ranks(c, buf, n), "%s n=%zu: ranks hold different bits", name, n);
+
+    memcpy(first, buf, n * sizeof *buf);
+    for (size_t i = 0; i < n; i++)
+        buf[i] = value(r, i);
+    st = fn(c, buf, n);
+    CHECK(st == AIC_OK && (n == 0 || memcmp(first, buf, n * sizeof *buf) == 0),
+          "%s n=%zu: second call differs from the first (%s)", name, n, aic_status_string(st));
+done:
+    free(buf);
+    free(first);
+}
+
+static void test_pairwise(aic_comm_t *c) {
+    const size_t p = (size_t)g_size;
+    /* Empty ranges in the halving (n < p), odd splits, and the sizes the choice sends here. */
+    const size_t lengths[] = {0, 1, p - 1, p + 1, 7, 1000, 2047, AIC_ALLREDUCE_RABENSEIFNER_MAX / 4,
+                              100003};
+    for (size_t k = 0; k < sizeof lengths / sizeof lengths[0]; k++) {
+        test_pairwise_length(c, aic_allreduce_rd_f32, "recursive doubling", lengths[k]);
+        test_pairwise_length(c, aic_allreduce_rabenseifner_f32, "Rabenseifner", lengths[k]);
+    }
+    CHECK(aic_allreduce_rd_f32(c, NULL, 5) == AIC_ERR_INVALID_ARG &&
+              aic_allreduce_rabenseifner_f32(c, NULL, 5) == AIC_ERR_INVALID_ARG,
+          "pairwise: NULL buf with n > 0 accepted");
+}
+
+/* aic_allreduce_sum_f32 gives, bit for bit, the algorithm its size selects, and the traffic says
+ * which one ran (recursive doubling moves the whole vector each round). */
+static void test_choice(aic_comm_t *c) {
+    const size_t rd = AIC_ALLREDUCE_RD_MAX / sizeof(float);
+    const size_t rab = AIC_ALLREDUCE_RABENSEIFNER_MAX / sizeof(float);
+    const struct {
+        size_t n;
+        allreduce_fn want;
+        const char *name;
+    } cases[] = {
+        {1, aic_allreduce_rd_f32, "recursive doubling"},
+        {rd, aic_allreduce_rd_f32, "recursive doubling"},
+        {rd + 1, aic_allreduce_rabenseifner_f32, "Rabenseifner"},
+        {rab, aic_allreduce_rabenseifner_f32, "Rabenseifner"},
+        {rab + 1, aic_allreduce_ring_f32, "the ring"},
+    };
+    for (size_t k = 0; k < sizeof cases / sizeof cases[0]; k++) {
+        size_t n = cases[k].n;
+        float *a = malloc(n * sizeof *a), *b = malloc(n * sizeof *b);
+        if (!a || !b) {
+            CHECK(0, "choice n=%zu: out of memory in the test", n);
+            free(a);
+            free(b);
+            return;
+        }
+        for (size_t i = 0; i < n; i++)
+            a[i] = b[i] = value(g_rank, i);
+        uint64_t s0, r0, s1, r1, s2, r2;
+        aic_comm_traffic(c, &s0, &r0);
+        aic_status st = aic_allreduce_sum_f32(c, a, n);
+        aic_comm_traffic(c, &s1, &r1);
+        aic_status st2 = cases[k].want(c, b, n);
+        aic_comm_traffic(c, &s2, &r2);
+        CHECK(st == AIC_OK && st2 == AIC_OK, "choice n=%zu: %s / %s", n, aic_status_string(st),
+              aic_status_string(st2));
+        CHECK(memcmp(a, b, n * sizeof *a) == 0 && s1 - s0 == s2 - s1 && r1 - r0 == r2 - r1,
+              "choice n=%zu: aic_allreduce_sum_f32 did not run %s (traffic %llu vs %llu bytes)", n,
+              cases[k].name, (unsigned long long)(s1 - s0), (unsigned long long)(s2 - s1));
+        free(a);
+        free(b);
+    }
 }
 
 /* ---- broadcast ----------------------------------------------------------------------------------- */
@@ -332,6 +480,8 @@ int main(int argc, char **argv) {
     if (st == AIC_OK) {
         test_queries(c);
         test_ring(c);
+        test_pairwise(c);
+        test_choice(c);
         test_broadcast(c, 0);
         test_broadcast(c, g_size - 1);
         test_check_same(c);

@@ -1,0 +1,29 @@
+/* Internal to collectives/ (and the allreduce benchmark, which times each algorithm alone): the CPU
+ * float allreduce algorithms behind aic_allreduce_sum_f32 and the choice between them by size.
+ *
+ * All of them sum in place over the communicator, in host memory, and are bitwise reproducible for
+ * a given world size with the same bits on every rank. The ring sums each chunk in its own rank
+ * order (collectives/ring_allreduce.c); recursive doubling and Rabenseifner sum every element in the
+ * same pairwise tree (collectives/allreduce_small.c), so they give the same bits as each other and
+ * the choice between those two never changes a result. */
+#ifndef AICON_COLLECTIVES_ALLREDUCE_H
+#define AICON_COLLECTIVES_ALLREDUCE_H
+
+#include <stddef.h>
+#include "aicon/comm.h"
+
+/* aic_allreduce_sum_f32 takes recursive doubling up to this many bytes, Rabenseifner above it up to
+ * AIC_ALLREDUCE_RABENSEIFNER_MAX, and the ring beyond. Measured with benchmarks/allreduce on 2 to 4
+ * ranks over Open MPI's shared-memory and TCP transports (README, "Benchmarks: allreduce"). */
+#define AIC_ALLREDUCE_RD_MAX 8192
+#define AIC_ALLREDUCE_RABENSEIFNER_MAX 65536
+
+/* The ring: p chunks, 2(p-1) pipelined steps (bandwidth-optimal, latency 2(p-1) messages). */
+aic_status aic_allreduce_ring_f32(aic_comm_t *c, float *buf, size_t n);
+/* Recursive doubling: log2 p exchanges of the whole vector (latency-optimal). */
+aic_status aic_allreduce_rd_f32(aic_comm_t *c, float *buf, size_t n);
+/* Rabenseifner: recursive-halving reduce-scatter, then recursive-doubling all-gather (2 log2 p
+ * messages, each rank moving about 2n floats). */
+aic_status aic_allreduce_rabenseifner_f32(aic_comm_t *c, float *buf, size_t n);
+
+#endif

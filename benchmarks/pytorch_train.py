@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 """PyTorch peer for aicon's throughput benchmarks: trains aicon's built-in models (mlp, lenet) on
-Fashion-MNIST-shaped synthetic data (1 x 28 x 28 floats in [0, 1), 10 classes) with SGD momentum 0.9
-and cross-entropy, and times it the way Horovod's synthetic benchmark does: `--warmup` batches, then
+Fashion-MNIST-shaped synthetic data (1 x 28 x 28 floats in [0, 1), 10 classes), or torchvision's
+ResNet-18/ResNet-50 (10 classes) on 3 x 32 x 32 ones, with SGD momentum 0.9 and cross-entropy, and times it the way Horovod's synthetic benchmark does: `--warmup` batches, then
 `--iters` timed iterations of `--batches-per-iter` batches each; throughput is the mean over
 iterations, and the 95% interval is 1.96 x the standard deviation over iterations.
 
@@ -11,8 +11,13 @@ samples per rank and its own synthetic data. Each timed iteration starts and end
 and is timed on rank 0; throughput is global (samples over all ranks per second). With N = 1 the
 model trains in this process without DDP, as a single-process Horovod run would.
 
+`--export-onnx FILE` writes the model as the seed initializes it (ONNX, training mode, so
+BatchNormalization keeps its batch statistics) and exits: aicon train --model FILE then trains the
+same network (benchmarks/train.sh).
+
 Run with Debian's PyTorch: /usr/bin/python3 benchmarks/pytorch_train.py --model lenet --batch 64
-Prints one JSON line (rank 0).
+Prints one JSON line (rank 0): global samples/s (all ranks) and per rank, each a mean and a 95%
+half-width.
 """
 import argparse
 import json
@@ -58,7 +63,14 @@ def make_model(name):
             nn.Flatten(),
             nn.Linear(3136, 1024), nn.ReLU(),
             nn.Linear(1024, 10))
-    raise ValueError("unknown model %r (mlp, lenet)" % name)
+    if name in ("resnet18", "resnet50"):
+        import torchvision
+        return getattr(torchvision.models, name)(num_classes=10)
+    raise ValueError("unknown model %r (mlp, lenet, resnet18, resnet50)" % name)
+
+
+def sample_shape(name):
+    return (3, 32, 32) if name.startswith("resnet") else (1, 28, 28)
 
 
 def free_port():
@@ -85,7 +97,7 @@ def run(rank, args):
     # Synthetic Fashion-MNIST-shaped data, held in memory as aicon holds its data set; each rank
     # has its own share.
     torch.manual_seed(args.seed + 1000 * rank)
-    xs = torch.rand(args.data_batches, args.batch, 1, 28, 28)
+    xs = torch.rand((args.data_batches, args.batch) + sample_shape(args.model))
     ys = torch.randint(0, 10, (args.data_batches, args.batch))
     state = {"k": 0}
 
@@ -127,6 +139,8 @@ def run(rank, args):
             "world": world,
             "samples_per_sec_mean": round(float(rates.mean()), 2),
             "samples_per_sec_ci95": round(float(1.96 * rates.std()), 2),
+            "samples_per_sec_per_rank_mean": round(float(rates.mean()) / world, 2),
+            "samples_per_sec_per_rank_ci95": round(float(1.96 * rates.std()) / world, 2),
         }), flush=True)
     if world > 1:
         dist.destroy_process_group()
@@ -134,7 +148,7 @@ def run(rank, args):
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--model", choices=["mlp", "lenet"], required=True)
+    ap.add_argument("--model", choices=["mlp", "lenet", "resnet18", "resnet50"], required=True)
     ap.add_argument("--batch", type=int, default=64, help="samples per rank per step")
     ap.add_argument("--threads", type=int, default=1, help="torch.set_num_threads, per rank")
     ap.add_argument("--world", type=int, default=1,
@@ -146,7 +160,16 @@ def main():
     ap.add_argument("--data-batches", type=int, default=32,
                     help="distinct synthetic batches per rank, cycled (a small stand-in for an epoch)")
     ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--export-onnx", metavar="FILE", help="write the seed's model as ONNX and exit")
     args = ap.parse_args()
+    if args.export_onnx:
+        torch.manual_seed(args.seed)
+        model = make_model(args.model).float().train()
+        torch.onnx.export(model, torch.zeros((2,) + sample_shape(args.model)), args.export_onnx,
+                          opset_version=13, input_names=["x"], output_names=["logits"],
+                          dynamic_axes={"x": {0: "N"}, "logits": {0: "N"}},
+                          training=torch.onnx.TrainingMode.TRAINING, do_constant_folding=False)
+        return 0
     if args.world < 1:
         ap.error("--world must be at least 1")
 

@@ -117,11 +117,14 @@ typedef struct {
     char where[256]; /* why cpus is unknown, else "" */
 } gpu_row;
 
-static aic_status get_gpus(const aic_topology_t *t, gpu_row **out, int *n) {
+/* The GPUs into *out, or none and why into why. */
+static aic_status get_gpus(const aic_topology_t *t, gpu_row **out, int *n, char *why, size_t why_len) {
     *out = NULL;
     AIC_TRY(aic_gpu_count(n));
-    if (*n == 0)
+    if (*n == 0) {
+        snprintf(why, why_len, "%s", aic_last_error());
         return AIC_OK;
+    }
     gpu_row *g = calloc((size_t)*n, sizeof *g);
     if (!g)
         return aic_fail(AIC_ERR_NOMEM, "out of memory for %d GPUs", *n);
@@ -140,17 +143,18 @@ static aic_status get_gpus(const aic_topology_t *t, gpu_row **out, int *n) {
     return AIC_OK;
 }
 
-static const char *or_not_built(const char *v) { return v[0] ? v : "not built"; }
+static const char *or_not_built(const char *v) { return v[0] ? v : aic_cuda_built() ? "not found" : "not built"; }
 
 static void print_text(const aic_topology_counts *tc, const char *host, const gpu_row *gpus, int ngpus,
-                       const aic_placement *all, int world, aic_bind_mode bind, const versions *v) {
+                       const char *no_gpu, const aic_placement *all, int world, aic_bind_mode bind,
+                       const versions *v) {
     printf("aicon %s on %d rank%s, --bind %s\n", aic_version_string(), world, world > 1 ? "s" : "",
            aic_bind_mode_name(bind));
     printf("topology of %s: %d package%s, %d NUMA node%s, %d core%s, %d PU%s\n", host, tc->packages,
            tc->packages == 1 ? "" : "s", tc->numa_nodes, tc->numa_nodes == 1 ? "" : "s", tc->cores,
            tc->cores == 1 ? "" : "s", tc->pus, tc->pus == 1 ? "" : "s");
     if (ngpus == 0)
-        printf("GPUs: none%s\n", aic_cuda_built() ? "" : " (this aicon was built without CUDA)");
+        printf("GPUs: none%s%s%s\n", no_gpu[0] ? " (" : "", no_gpu, no_gpu[0] ? ")" : "");
     for (int i = 0; i < ngpus; i++) {
         const gpu_row *g = &gpus[i];
         printf("GPU %d: %s, PCI %s, %.1f GiB, compute %d.%d, ", g->info.index, g->info.name, g->info.pci_bus_id,
@@ -277,7 +281,8 @@ static int report(const aic_placement *all, int world, aic_bind_mode bind, bool 
         fprintf(stderr, "aicon info: warning: %s\n", aic_last_error());
     gpu_row *gpus = NULL;
     int ngpus = 0, rc = 0;
-    if (get_gpus(t, &gpus, &ngpus) != AIC_OK) {
+    char no_gpu[512] = "";
+    if (get_gpus(t, &gpus, &ngpus, no_gpu, sizeof no_gpu) != AIC_OK) {
         fprintf(stderr, "aicon info: GPUs: %s\n", aic_last_error());
         rc = 1;
     } else {
@@ -286,7 +291,7 @@ static int report(const aic_placement *all, int world, aic_bind_mode bind, bool 
         if (json)
             rc = print_json(&tc, host, gpus, ngpus, all, world, bind, &v);
         else
-            print_text(&tc, host, gpus, ngpus, all, world, bind, &v);
+            print_text(&tc, host, gpus, ngpus, no_gpu, all, world, bind, &v);
     }
     fflush(stdout);
     free(gpus);

@@ -4,7 +4,7 @@
  * over ranks.
  *
  *   mpirun -np P allreduce [--min BYTES] [--max BYTES] [--factor F] [--iters N] [--warmup W]
- *                          [--algos LIST] [--json FILE]
+ *                          [--reps R] [--algos LIST] [--json FILE]
  *
  * Algorithms (LIST, comma-separated; default all):
  *   ring          aicon's ring (aic_allreduce_ring_f32)
@@ -16,7 +16,8 @@
  *                 with the reason printed)
  *
  * Every op is in place on a float buffer. The timed loop runs `iters` calls back to back and the
- * time per call is the slowest rank's. Then the buffer is refilled and one more call is checked
+ * time per call is the slowest rank's; each size times every algorithm R times (default 3), the
+ * algorithms taking turns, and reports the median. Then the buffer is refilled and one more call is checked
  * element by element: rank r holds small integers, so the float sum is exact in any order and a
  * wrong element is a real error, not rounding. Algorithms run interleaved per size, so a noisy
  * moment hurts them alike. Exits 1 if any element was wrong anywhere. */
@@ -42,10 +43,12 @@ typedef struct {
     size_t min_bytes, max_bytes;
     int factor;
     int iters, warmup; /* 0: chosen by size */
+    int reps;          /* timings per size and algorithm, interleaved; the median is reported */
     int use[ALGO_COUNT];
     const char *json_path;
 } options;
 
+enum { MAX_REPS = 15 };
 static int g_rank, g_size;
 
 /* Rank r's value at i: an integer in -3 .. 4, so any sum of up to 2^21 ranks is exact. */
@@ -112,7 +115,7 @@ static int parse_algos(const char *list, int use[ALGO_COUNT]) {
 }
 
 static int parse_options(int argc, char **argv, options *o) {
-    *o = (options){.min_bytes = 4, .max_bytes = (size_t)256 << 20, .factor = 2};
+    *o = (options){.min_bytes = 4, .max_bytes = (size_t)256 << 20, .factor = 2, .reps = 3};
     for (int k = 0; k < ALGO_COUNT; k++)
         o->use[k] = 1;
     for (int i = 1; i < argc; i++) {
@@ -128,6 +131,8 @@ static int parse_options(int argc, char **argv, options *o) {
             bad = parse_int(v, 2, &o->factor);
         } else if (!strcmp(a, "--iters")) {
             bad = parse_int(v, 1, &o->iters);
+        } else if (!strcmp(a, "--reps")) {
+            bad = parse_int(v, 1, &o->reps) || o->reps > MAX_REPS;
         } else if (!strcmp(a, "--warmup")) {
             bad = parse_int(v, 0, &o->warmup);
         } else if (!strcmp(a, "--algos")) {
@@ -167,6 +172,19 @@ static int iters_for(const options *o, size_t bytes) {
 
 static int warmup_for(const options *o, size_t bytes) {
     return o->warmup ? o->warmup : iters_for(o, bytes) / 5 + 1;
+}
+
+/* Median of n timings (sorts them); any failed timing (< 0) makes it -1. */
+static int cmp_double(const void *a, const void *b) {
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+static double median(double *t, int n) {
+    qsort(t, (size_t)n, sizeof *t, cmp_double);
+    if (t[0] < 0)
+        return -1;
+    return n % 2 ? t[n / 2] : 0.5 * (t[n / 2 - 1] + t[n / 2]);
 }
 
 /* ---- NCCL ----------------------------------------------------------------------------------- */
@@ -271,7 +289,8 @@ static void measure(bench *b, int algo, size_t n, int iters, int warmup, double 
         failed = run_once(b, algo, n) != 0;
     double local = (MPI_Wtime() - t0) / iters;
 
-    /* The timed calls summed sums; check a fresh one. */
+    /* The timed calls summed sums (integers growing by p each call, never denormal); check a fresh
+     * one. */
     fill(b->buf, n);
     upload(b, algo, n);
     if (!failed)
@@ -339,18 +358,27 @@ int main(int argc, char **argv) {
     const double bus = g_size > 1 ? 2.0 * (g_size - 1) / g_size : 1.0;
     long total_wrong = 0;
     if (g_rank == 0)
-        printf("# %d ranks; time us per call (slowest rank), algbw and busbw GB/s, wrong elements\n"
+        printf("# %d ranks; time us per call (slowest rank, median of %d), algbw and busbw GB/s, "
+               "wrong elements\n"
                "# %12s %12s %-13s %6s %12s %9s %9s %8s\n",
-               g_size, "bytes", "floats", "algo", "iters", "time_us", "algbw", "busbw", "wrong");
+               g_size, o.reps, "bytes", "floats", "algo", "iters", "time_us", "algbw", "busbw", "wrong");
     for (size_t bytes = o.min_bytes; bytes <= o.max_bytes; bytes *= (size_t)o.factor) {
         const size_t n = bytes / sizeof(float);
         const int iters = iters_for(&o, bytes), warmup = warmup_for(&o, bytes);
+        double secs[ALGO_COUNT][MAX_REPS];
+        long wrongs[ALGO_COUNT] = {0};
+        for (int rep = 0; rep < o.reps; rep++)
+            for (int algo = 0; algo < ALGO_COUNT; algo++) {
+                long w = 0;
+                if (o.use[algo])
+                    measure(&b, algo, n, iters, warmup, &secs[algo][rep], &w);
+                wrongs[algo] += w;
+            }
         for (int algo = 0; algo < ALGO_COUNT; algo++) {
             if (!o.use[algo])
                 continue;
-            double sec;
-            long wrong;
-            measure(&b, algo, n, iters, warmup, &sec, &wrong);
+            double sec = median(secs[algo], o.reps);
+            long wrong = wrongs[algo];
             double algbw = sec > 0 ? (double)(n * sizeof(float)) / sec / 1e9 : 0;
             total_wrong += wrong;
             if (g_rank == 0) {
@@ -371,6 +399,7 @@ int main(int argc, char **argv) {
         if (o.json_path) {
             json_object *root = json_object_new_object();
             json_object_object_add(root, "ranks", json_object_new_int(g_size));
+            json_object_object_add(root, "reps", json_object_new_int(o.reps));
             json_object_object_add(root, "bus_factor", json_object_new_double(bus));
             json_object_object_add(root, "rd_max_bytes", json_object_new_int(AIC_ALLREDUCE_RD_MAX));
             json_object_object_add(root, "rabenseifner_max_bytes",

@@ -13,9 +13,12 @@
 #include "aicon/comm.h"
 
 /* aic_allreduce_sum_f32 takes recursive doubling up to this many bytes, Rabenseifner above it up to
- * AIC_ALLREDUCE_RABENSEIFNER_MAX, and the ring beyond. Measured with benchmarks/allreduce on 2 to 4
- * ranks over Open MPI's shared-memory and TCP transports (README, "Benchmarks: allreduce"). */
-#define AIC_ALLREDUCE_RD_MAX 8192
+ * AIC_ALLREDUCE_RABENSEIFNER_MAX, and the ring beyond. Measured with benchmarks/allreduce (README,
+ * "Benchmarks: allreduce"): with 2 ranks over Open MPI's shared-memory btl, recursive doubling is
+ * the fastest up to 2 KiB (1.1-1.9 us) and 10x slower at 4 KiB, where its whole-vector messages pass
+ * vader's 4 KiB eager limit and go rendezvous while Rabenseifner's halves do not; from 64 KiB the
+ * ring's pipelined segments win. */
+#define AIC_ALLREDUCE_RD_MAX 2048
 #define AIC_ALLREDUCE_RABENSEIFNER_MAX 65536
 
 /* The ring: p chunks, 2(p-1) pipelined steps (bandwidth-optimal, latency 2(p-1) messages). */

@@ -1,12 +1,17 @@
 #!/usr/bin/env bash
 # Installs, from Debian's packages, what aicon needs to build and run (and, with --test, what its test
-# suite needs). Only missing packages are installed. Run as root on Debian 12.
+# suite needs; with --bench, what benchmarks/ needs beyond the build). Only missing packages are
+# installed. Run as root on Debian 12.
 set -euo pipefail
 
 packages=(build-essential cmake pkg-config openmpi-bin libopenmpi-dev libhdf5-dev hdf5-tools libhwloc-dev
           libopenblas-dev zlib1g-dev libssl-dev dataset-fashion-mnist
           protobuf-c-compiler libprotobuf-c-dev libonnx-dev
           libsecp256k1-dev libcurl4-openssl-dev libjson-c-dev nettle-dev)
+if [[ "${1:-}" == "--bench" ]]; then
+  # benchmarks/netns_hosts.sh: ip netns and tc; benchmarks/plot_allreduce.py: matplotlib.
+  packages+=(iproute2 python3 python3-matplotlib)
+fi
 if [[ "${1:-}" == "--test" ]]; then
   # PyTorch is the numerical reference; h5py and numpy write and read test files; onnx writes the
   # broken ONNX models and libonnx-testdata holds ONNX's own operator test models; torchvision gives

@@ -31,6 +31,13 @@
  * completes its messages before returning, so tags never meet another call's. */
 #define SMALL_TAG 4001
 
+/* A long exchange travels in blocks of BLOCK floats (256 KiB) and is received into NSLOT rotating
+ * block buffers (1 MiB, which stays in cache) rather than a temporary as long as the vector: each
+ * block is added into buf while the next ones arrive, and the received data never goes through
+ * main memory on its way to the add. */
+#define BLOCK ((size_t)65536)
+#define NSLOT 4
+
 /* Largest power of two <= p. */
 static int pow2_floor(int p) {
     int q = 1;
@@ -71,11 +78,79 @@ static aic_status recv_from(aic_comm_t *c, float *buf, size_t n, int peer) {
     return AIC_OK;
 }
 
-typedef aic_status (*virtual_allreduce)(aic_comm_t *c, float *buf, float *tmp, size_t n, int v,
+/* Posts the sends of n floats to peer in BLOCK-float messages into req[]; *nreq gets their count. */
+static aic_status send_blocks(aic_comm_t *c, const float *buf, size_t n, int peer, MPI_Request *req,
+                              int *nreq) {
+    int k = 0;
+    for (size_t at = 0; at < n; at += BLOCK, k++) {
+        size_t len = n - at < BLOCK ? n - at : BLOCK;
+        AIC_MPI_TRY(c, MPI_Isend(buf + at, (int)len, MPI_FLOAT, peer, SMALL_TAG, c->comm, &req[k]),
+                    "MPI_Isend to", peer);
+        c->sent += len * sizeof(float);
+    }
+    *nreq = k;
+    return AIC_OK;
+}
+
+/* Receives n floats from peer in BLOCK-float messages (the peer's send_blocks) into the NSLOT
+ * block buffers of tmp and adds each into dst as it lands: dst = peer + dst if the peer's partial
+ * comes first (peer_first), else dst + peer. Blocks are matched in order (one tag, one source). */
+static aic_status recv_reduce_blocks(aic_comm_t *c, float *dst, size_t n, int peer, float *tmp,
+                                     int peer_first) {
+    const size_t nblk = (n + BLOCK - 1) / BLOCK;
+    MPI_Request req[NSLOT];
+    size_t blk_of[NSLOT], next = 0;
+    for (int s = 0; s < NSLOT; s++)
+        req[s] = MPI_REQUEST_NULL;
+    for (size_t done = 0; done < nblk; done++) {
+        for (int s = 0; s < NSLOT && next < nblk; s++) {
+            if (req[s] != MPI_REQUEST_NULL)
+                continue;
+            size_t at = next * BLOCK, len = n - at < BLOCK ? n - at : BLOCK;
+            AIC_MPI_TRY(c, MPI_Irecv(tmp + (size_t)s * BLOCK, (int)len, MPI_FLOAT, peer, SMALL_TAG,
+                                     c->comm, &req[s]), "MPI_Irecv from", peer);
+            c->received += len * sizeof(float);
+            blk_of[s] = next++;
+        }
+        int s;
+        AIC_MPI_TRY(c, MPI_Waitany(NSLOT, req, &s, MPI_STATUS_IGNORE), "MPI_Waitany on receives "
+                    "from", peer);
+        if (s == MPI_UNDEFINED)
+            return aic_fail(AIC_ERR_INTERNAL, "aicon allreduce: rank %d: no receive left from %d",
+                            c->rank, peer);
+        size_t at = blk_of[s] * BLOCK, len = n - at < BLOCK ? n - at : BLOCK;
+        const float *got = tmp + (size_t)s * BLOCK;
+        if (peer_first)
+            add_ordered(dst + at, got, dst + at, len);
+        else
+            add_ordered(dst + at, dst + at, got, len);
+    }
+    return AIC_OK;
+}
+
+/* Sends `send` (ns floats) to peer while receiving nr floats from it and adding them into dst. */
+static aic_status exchange_reduce(aic_comm_t *c, const float *send, size_t ns, float *dst, size_t nr,
+                                  int peer, float *tmp, MPI_Request *sreq, int peer_first) {
+    int nsend = 0;
+    AIC_TRY(send_blocks(c, send, ns, peer, sreq, &nsend));
+    AIC_TRY(recv_reduce_blocks(c, dst, nr, peer, tmp, peer_first));
+    if (nsend)
+        AIC_MPI_TRY(c, MPI_Waitall(nsend, sreq, MPI_STATUSES_IGNORE), "MPI_Waitall on sends to",
+                    peer);
+    return AIC_OK;
+}
+
+typedef struct {
+    float *tmp;        /* NSLOT blocks (Rabenseifner) or n floats (recursive doubling) */
+    MPI_Request *sreq; /* one per BLOCK of the vector (Rabenseifner) */
+} scratch;
+
+typedef aic_status (*virtual_allreduce)(aic_comm_t *c, float *buf, scratch *w, size_t n, int v,
                                         int q, int e);
 
-/* Recursive doubling among the q virtual ranks; tmp holds n floats. */
-static aic_status rd_rounds(aic_comm_t *c, float *buf, float *tmp, size_t n, int v, int q, int e) {
+/* Recursive doubling among the q virtual ranks; w->tmp holds n floats. */
+static aic_status rd_rounds(aic_comm_t *c, float *buf, scratch *w, size_t n, int v, int q, int e) {
+    float *tmp = w->tmp;
     for (int mask = 1; mask < q; mask <<= 1) {
         int pv = v ^ mask;
         AIC_TRY(exchange(c, buf, n, tmp, n, real_rank(pv, e)));
@@ -87,8 +162,8 @@ static aic_status rd_rounds(aic_comm_t *c, float *buf, float *tmp, size_t n, int
     return AIC_OK;
 }
 
-/* Rabenseifner among the q virtual ranks; tmp holds n/2 + 1 floats. */
-static aic_status rabenseifner_rounds(aic_comm_t *c, float *buf, float *tmp, size_t n, int v, int q,
+/* Rabenseifner among the q virtual ranks. */
+static aic_status rabenseifner_rounds(aic_comm_t *c, float *buf, scratch *w, size_t n, int v, int q,
                                       int e) {
     size_t lo[32], hi[32]; /* the range owned before round k; q <= 2^31 */
     size_t a = 0, b = n;
@@ -99,12 +174,10 @@ static aic_status rabenseifner_rounds(aic_comm_t *c, float *buf, float *tmp, siz
         lo[k] = a;
         hi[k] = b;
         if (v < pv) { /* keep [a, mid), give [mid, b) */
-            AIC_TRY(exchange(c, buf + mid, b - mid, tmp, mid - a, peer));
-            add_ordered(buf + a, buf + a, tmp, mid - a);
+            AIC_TRY(exchange_reduce(c, buf + mid, b - mid, buf + a, mid - a, peer, w->tmp, w->sreq, 0));
             b = mid;
         } else { /* keep [mid, b), give [a, mid) */
-            AIC_TRY(exchange(c, buf + a, mid - a, tmp, b - mid, peer));
-            add_ordered(buf + mid, tmp, buf + mid, b - mid);
+            AIC_TRY(exchange_reduce(c, buf + a, mid - a, buf + mid, b - mid, peer, w->tmp, w->sreq, 1));
             a = mid;
         }
     }
@@ -120,8 +193,9 @@ static aic_status rabenseifner_rounds(aic_comm_t *c, float *buf, float *tmp, siz
     return AIC_OK;
 }
 
-/* The pre-step (extra ranks fold in), the virtual-rank rounds, the post-step (results go back). */
-static aic_status pairwise_allreduce(aic_comm_t *c, float *buf, size_t n, size_t tmp_len,
+/* The pre-step (extra ranks fold in), the virtual-rank rounds, the post-step (results go back).
+ * tmp_len: floats of w.tmp; blocked: whether the pre-step travels in blocks (w.tmp holds NSLOT). */
+static aic_status pairwise_allreduce(aic_comm_t *c, float *buf, size_t n, size_t tmp_len, int blocked,
                                      virtual_allreduce rounds, const char *fn) {
     if (!c)
         return aic_fail(AIC_ERR_INVALID_ARG, "%s: communicator is NULL", fn);
@@ -132,35 +206,45 @@ static aic_status pairwise_allreduce(aic_comm_t *c, float *buf, size_t n, size_t
     const int p = c->size, r = c->rank;
     if (n == 0 || p == 1)
         return AIC_OK;
-    float *tmp = malloc(tmp_len * sizeof *tmp);
-    if (!tmp)
+    scratch w = {malloc(tmp_len * sizeof(float)), malloc((n / BLOCK + 1) * sizeof(MPI_Request))};
+    if (!w.tmp || !w.sreq) {
+        free(w.tmp);
+        free(w.sreq);
         return aic_fail(AIC_ERR_NOMEM, "%s: rank %d: out of memory for %zu floats", fn, r, tmp_len);
+    }
     const int q = pow2_floor(p), e = p - q;
     aic_status st = AIC_OK;
-    if (r < 2 * e && r % 2 == 0) {
-        AIC_TRY_GOTO(send_to(c, buf, n, r + 1));
+    if (r < 2 * e && r % 2 == 0) { /* fold into r+1, sit out, take the result back */
+        if (blocked)
+            AIC_TRY_GOTO(exchange_reduce(c, buf, n, NULL, 0, r + 1, w.tmp, w.sreq, 0));
+        else
+            AIC_TRY_GOTO(send_to(c, buf, n, r + 1));
         AIC_TRY_GOTO(recv_from(c, buf, n, r + 1));
         goto cleanup;
     }
-    if (r < 2 * e) {
-        AIC_TRY_GOTO(recv_from(c, tmp, n, r - 1));
-        add_ordered(buf, tmp, buf, n);
+    if (r < 2 * e) { /* x_{r-1} + x_r */
+        if (blocked) {
+            AIC_TRY_GOTO(recv_reduce_blocks(c, buf, n, r - 1, w.tmp, 1));
+        } else {
+            AIC_TRY_GOTO(recv_from(c, w.tmp, n, r - 1));
+            add_ordered(buf, w.tmp, buf, n);
+        }
     }
-    AIC_TRY_GOTO(rounds(c, buf, tmp, n, r < 2 * e ? r / 2 : r - e, q, e));
+    AIC_TRY_GOTO(rounds(c, buf, &w, n, r < 2 * e ? r / 2 : r - e, q, e));
     if (r < 2 * e)
         AIC_TRY_GOTO(send_to(c, buf, n, r - 1));
 cleanup:
-    free(tmp);
+    free(w.tmp);
+    free(w.sreq);
     return st;
 }
 
 aic_status aic_allreduce_rd_f32(aic_comm_t *c, float *buf, size_t n) {
-    return pairwise_allreduce(c, buf, n, n ? n : 1, rd_rounds, "aic_allreduce_rd_f32");
+    return pairwise_allreduce(c, buf, n, n ? n : 1, 0, rd_rounds, "aic_allreduce_rd_f32");
 }
 
 aic_status aic_allreduce_rabenseifner_f32(aic_comm_t *c, float *buf, size_t n) {
-    /* The pre-step receives a whole vector; the rounds at most half of one (rounded up). */
-    size_t need = c && c->rank < 2 * (c->size - pow2_floor(c->size)) ? n : n / 2 + 1;
-    return pairwise_allreduce(c, buf, n, need ? need : 1, rabenseifner_rounds,
+    size_t slots = n < NSLOT * BLOCK ? n : NSLOT * BLOCK;
+    return pairwise_allreduce(c, buf, n, slots ? slots : 1, 1, rabenseifner_rounds,
                               "aic_allreduce_rabenseifner_f32");
 }

@@ -261,9 +261,11 @@ done:
 
 static void test_pairwise(aic_comm_t *c) {
     const size_t p = (size_t)g_size;
-    /* Empty ranges in the halving (n < p), odd splits, and the sizes the choice sends here. */
+    /* Empty ranges in the halving (n < p), odd splits, the sizes the choice sends here. */
     const size_t lengths[] = {0, 1, p - 1, p + 1, 7, 1000, 2047, AIC_ALLREDUCE_RABENSEIFNER_MAX / 4,
-                              100003};
+                              100003,
+                              /* Rabenseifner's 64Ki-float blocks: more than its 4 block buffers */
+                              9 * 65536 + 5};
     for (size_t k = 0; k < sizeof lengths / sizeof lengths[0]; k++) {
         test_pairwise_length(c, aic_allreduce_rd_f32, "recursive doubling", lengths[k]);
         test_pairwise_length(c, aic_allreduce_rabenseifner_f32, "Rabenseifner", lengths[k]);

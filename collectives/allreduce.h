@@ -20,6 +20,11 @@
  * ring's pipelined segments win. */
 #define AIC_ALLREDUCE_RD_MAX 2048
 #define AIC_ALLREDUCE_RABENSEIFNER_MAX 65536
+/* With 2 ranks, Rabenseifner again above this many bytes: it is one exchange of each half, received
+ * in cache-sized blocks, where the ring's reduce-scatter lands in a temporary as long as the chunk
+ * and so goes through main memory twice more; measured 10-40% faster from 16 MiB up. With 2 ranks
+ * every algorithm gives the same bits (a + b = b + a), so this choice never changes a result. */
+#define AIC_ALLREDUCE_PAIR_RABENSEIFNER_MIN (16u << 20)
 
 /* The ring: p chunks, 2(p-1) pipelined steps (bandwidth-optimal, latency 2(p-1) messages). */
 aic_status aic_allreduce_ring_f32(aic_comm_t *c, float *buf, size_t n);

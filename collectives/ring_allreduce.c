@@ -176,7 +176,8 @@ aic_status aic_allreduce_sum_f32(aic_comm_t *c, float *buf, size_t n) {
     /* n is the same on every rank, so every rank picks the same algorithm. */
     if (n * sizeof(float) <= AIC_ALLREDUCE_RD_MAX)
         return aic_allreduce_rd_f32(c, buf, n);
-    if (n * sizeof(float) <= AIC_ALLREDUCE_RABENSEIFNER_MAX)
+    if (n * sizeof(float) <= AIC_ALLREDUCE_RABENSEIFNER_MAX ||
+        (c->size == 2 && n * sizeof(float) > AIC_ALLREDUCE_PAIR_RABENSEIFNER_MIN))
         return aic_allreduce_rabenseifner_f32(c, buf, n);
     return aic_allreduce_ring_f32(c, buf, n);
 }

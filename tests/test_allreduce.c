@@ -290,6 +290,10 @@ static void test_choice(aic_comm_t *c) {
         {rd + 1, aic_allreduce_rabenseifner_f32, "Rabenseifner"},
         {rab, aic_allreduce_rabenseifner_f32, "Rabenseifner"},
         {rab + 1, aic_allreduce_ring_f32, "the ring"},
+        /* With 2 ranks, Rabenseifner again for long vectors. */
+        {AIC_ALLREDUCE_PAIR_RABENSEIFNER_MIN / sizeof(float) + 1,
+         g_size == 2 ? aic_allreduce_rabenseifner_f32 : aic_allreduce_ring_f32,
+         g_size == 2 ? "Rabenseifner" : "the ring"},
     };
     for (size_t k = 0; k < sizeof cases / sizeof cases[0]; k++) {
         size_t n = cases[k].n;

@@ -32,11 +32,12 @@ MPI_Comm aic_comm_mpi(const aic_comm_t *c);
 void aic_comm_traffic(const aic_comm_t *c, uint64_t *sent, uint64_t *received);
 
 /* In-place sum over ranks. Long vectors take the bandwidth-optimal ring (reduce-scatter, then
- * all-gather, over p chunks, each pipelined in segments with sends and receives in flight together);
- * short ones recursive doubling (up to 2 KiB) or Rabenseifner (up to 64 KiB), which need log2 p
- * rather than 2(p-1) message latencies. The choice depends on n and p only, and every algorithm sums
- * each element in a fixed order, so results are bitwise reproducible for a given world size and
- * identical on every rank. Any n, including 0 and n < p. */
+ * all-gather, over p chunks, each pipelined in segments with sends and receives in flight
+ * together); short ones recursive doubling (up to 2 KiB) or Rabenseifner (up to 64 KiB), which need
+ * log2 p rather than 2(p-1) message latencies; with 2 ranks, Rabenseifner also above 16 MiB. The
+ * choice depends on n and p only, and every algorithm sums each element in a fixed order, so
+ * results are bitwise reproducible for a given world size and identical on every rank. Any n,
+ * including 0 and n < p. */
 aic_status aic_allreduce_sum_f32(aic_comm_t *c, float *buf, size_t n);
 /* Small in-place sums for statistics, reduced in rank order (bitwise reproducible). */
 aic_status aic_allreduce_sum_f64(aic_comm_t *c, double *buf, size_t n);

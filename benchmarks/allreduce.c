@@ -17,10 +17,10 @@
  *
  * Every op is in place on a float buffer. The timed loop runs `iters` calls back to back and the
  * time per call is the slowest rank's; each size times every algorithm R times (default 3), the
- * algorithms taking turns, and reports the median. Then the buffer is refilled and one more call is checked
- * element by element: rank r holds small integers, so the float sum is exact in any order and a
- * wrong element is a real error, not rounding. Algorithms run interleaved per size, so a noisy
- * moment hurts them alike. Exits 1 if any element was wrong anywhere. */
+ * algorithms taking turns so that a noisy moment hurts them alike, and reports the median (and the
+ * fastest). After each timing the buffer is refilled and one more call is checked element by
+ * element: rank r holds small integers, so the float sum is exact in any order and a wrong element
+ * is a real error, not rounding. Exits 1 if any element was wrong anywhere. */
 #include <errno.h>
 #include <json-c/json.h>
 #include <mpi.h>
@@ -411,6 +411,8 @@ int main(int argc, char **argv) {
             json_object_object_add(root, "rd_max_bytes", json_object_new_int(AIC_ALLREDUCE_RD_MAX));
             json_object_object_add(root, "rabenseifner_max_bytes",
                                    json_object_new_int(AIC_ALLREDUCE_RABENSEIFNER_MAX));
+            json_object_object_add(root, "short_max_bytes",
+                                   json_object_new_int(AIC_ALLREDUCE_SHORT_MAX));
             json_object_object_add(root, "results", json_object_get(results));
             if (json_object_to_file_ext(o.json_path, root, JSON_C_TO_STRING_PRETTY) != 0) {
                 fprintf(stderr, "allreduce: cannot write %s: %s\n", o.json_path,

@@ -12,14 +12,18 @@
 #include <stddef.h>
 #include "aicon/comm.h"
 
-/* aic_allreduce_sum_f32 takes recursive doubling up to this many bytes, Rabenseifner above it up to
- * AIC_ALLREDUCE_RABENSEIFNER_MAX, and the ring beyond. Measured with benchmarks/allreduce (README,
- * "Benchmarks: allreduce"): with 2 ranks over Open MPI's shared-memory btl, recursive doubling is
- * the fastest up to 2 KiB (1.1-1.9 us) and 10x slower at 4 KiB, where its whole-vector messages pass
- * vader's 4 KiB eager limit and go rendezvous while Rabenseifner's halves do not; from 64 KiB the
- * ring's pipelined segments win. */
+/* aic_allreduce_sum_f32 takes recursive doubling up to AIC_ALLREDUCE_RD_MAX bytes, Rabenseifner up
+ * to AIC_ALLREDUCE_RABENSEIFNER_MAX, recursive doubling again up to AIC_ALLREDUCE_SHORT_MAX, and the
+ * ring beyond. Measured with benchmarks/allreduce (README, "Benchmarks: allreduce") with 2 ranks over
+ * Open MPI's shared-memory btl, whose eager limit is 4 KiB with the header: a message over it goes
+ * rendezvous (a handshake first). Recursive doubling sends one whole-vector message per round and is
+ * the fastest up to 2 KiB and from 8 KiB to 64 KiB (1.4-1.6x Rabenseifner's and the ring's
+ * bandwidth); from 2 to 4 KiB its message just passes the limit while Rabenseifner's halves do not
+ * (2.4x faster there); from 128 KiB all are alike and the ring's pipelined segments win with more
+ * ranks. */
 #define AIC_ALLREDUCE_RD_MAX 2048
-#define AIC_ALLREDUCE_RABENSEIFNER_MAX 65536
+#define AIC_ALLREDUCE_RABENSEIFNER_MAX 4096
+#define AIC_ALLREDUCE_SHORT_MAX 65536
 /* With 2 ranks, Rabenseifner again above this many bytes: it is one exchange of each half, received
  * in cache-sized blocks, where the ring's reduce-scatter lands in a temporary as long as the chunk
  * and so goes through main memory twice more; measured 10-40% faster from 16 MiB up. With 2 ranks

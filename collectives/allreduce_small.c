@@ -174,10 +174,12 @@ static aic_status rabenseifner_rounds(aic_comm_t *c, float *buf, scratch *w, siz
         lo[k] = a;
         hi[k] = b;
         if (v < pv) { /* keep [a, mid), give [mid, b) */
-            AIC_TRY(exchange_reduce(c, buf + mid, b - mid, buf + a, mid - a, peer, w->tmp, w->sreq, 0));
+            AIC_TRY(exchange_reduce(c, buf + mid, b - mid, buf + a, mid - a, peer, w->tmp, w->sreq,
+                                    0));
             b = mid;
         } else { /* keep [mid, b), give [a, mid) */
-            AIC_TRY(exchange_reduce(c, buf + a, mid - a, buf + mid, b - mid, peer, w->tmp, w->sreq, 1));
+            AIC_TRY(exchange_reduce(c, buf + a, mid - a, buf + mid, b - mid, peer, w->tmp, w->sreq,
+                                    1));
             a = mid;
         }
     }

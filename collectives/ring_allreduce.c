@@ -174,10 +174,14 @@ aic_status aic_allreduce_sum_f32(aic_comm_t *c, float *buf, size_t n) {
         return aic_allreduce_sum_f32_device(c, buf, n);
 #endif
     /* n is the same on every rank, so every rank picks the same algorithm. */
-    if (n * sizeof(float) <= AIC_ALLREDUCE_RD_MAX)
+    const size_t bytes = n * sizeof(float);
+    if (bytes <= AIC_ALLREDUCE_RD_MAX)
         return aic_allreduce_rd_f32(c, buf, n);
-    if (n * sizeof(float) <= AIC_ALLREDUCE_RABENSEIFNER_MAX ||
-        (c->size == 2 && n * sizeof(float) > AIC_ALLREDUCE_PAIR_RABENSEIFNER_MIN))
+    if (bytes <= AIC_ALLREDUCE_RABENSEIFNER_MAX)
+        return aic_allreduce_rabenseifner_f32(c, buf, n);
+    if (bytes <= AIC_ALLREDUCE_SHORT_MAX)
+        return aic_allreduce_rd_f32(c, buf, n);
+    if (c->size == 2 && bytes > AIC_ALLREDUCE_PAIR_RABENSEIFNER_MIN)
         return aic_allreduce_rabenseifner_f32(c, buf, n);
     return aic_allreduce_ring_f32(c, buf, n);
 }

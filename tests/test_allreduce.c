@@ -262,7 +262,7 @@ done:
 static void test_pairwise(aic_comm_t *c) {
     const size_t p = (size_t)g_size;
     /* Empty ranges in the halving (n < p), odd splits, the sizes the choice sends here. */
-    const size_t lengths[] = {0, 1, p - 1, p + 1, 7, 1000, 2047, AIC_ALLREDUCE_RABENSEIFNER_MAX / 4,
+    const size_t lengths[] = {0, 1, p - 1, p + 1, 7, 1000, 2047, AIC_ALLREDUCE_SHORT_MAX / 4,
                               100003,
                               /* Rabenseifner's 64Ki-float blocks: more than its 4 block buffers */
                               9 * 65536 + 5};
@@ -280,6 +280,7 @@ static void test_pairwise(aic_comm_t *c) {
 static void test_choice(aic_comm_t *c) {
     const size_t rd = AIC_ALLREDUCE_RD_MAX / sizeof(float);
     const size_t rab = AIC_ALLREDUCE_RABENSEIFNER_MAX / sizeof(float);
+    const size_t rd2 = AIC_ALLREDUCE_SHORT_MAX / sizeof(float);
     const struct {
         size_t n;
         allreduce_fn want;
@@ -289,7 +290,9 @@ static void test_choice(aic_comm_t *c) {
         {rd, aic_allreduce_rd_f32, "recursive doubling"},
         {rd + 1, aic_allreduce_rabenseifner_f32, "Rabenseifner"},
         {rab, aic_allreduce_rabenseifner_f32, "Rabenseifner"},
-        {rab + 1, aic_allreduce_ring_f32, "the ring"},
+        {rab + 1, aic_allreduce_rd_f32, "recursive doubling"},
+        {rd2, aic_allreduce_rd_f32, "recursive doubling"},
+        {rd2 + 1, aic_allreduce_ring_f32, "the ring"},
         /* With 2 ranks, Rabenseifner again for long vectors. */
         {AIC_ALLREDUCE_PAIR_RABENSEIFNER_MIN / sizeof(float) + 1,
          g_size == 2 ? aic_allreduce_rabenseifner_f32 : aic_allreduce_ring_f32,

@@ -33,8 +33,8 @@ void aic_comm_traffic(const aic_comm_t *c, uint64_t *sent, uint64_t *received);
 
 /* In-place sum over ranks. Long vectors take the bandwidth-optimal ring (reduce-scatter, then
  * all-gather, over p chunks, each pipelined in segments with sends and receives in flight
- * together); short ones recursive doubling (up to 2 KiB) or Rabenseifner (up to 64 KiB), which need
- * log2 p rather than 2(p-1) message latencies; with 2 ranks, Rabenseifner also above 16 MiB. The
+ * together); short ones (up to 64 KiB) recursive doubling or, from 2 to 4 KiB, Rabenseifner, which
+ * need log2 p rather than 2(p-1) message latencies; with 2 ranks, Rabenseifner also above 16 MiB. The
  * choice depends on n and p only, and every algorithm sums each element in a fixed order, so
  * results are bitwise reproducible for a given world size and identical on every rank. Any n,
  * including 0 and n < p. */

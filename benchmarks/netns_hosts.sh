@@ -50,19 +50,15 @@ command -v tc >/dev/null || { echo "netns_hosts: no tc (Debian: iproute2)" >&2; 
 
 hosts=4 pre=aicon-h6a
 sw=$pre-sw
-work=$(mktemp -d /tmp/aicon-netns.XXXXXX)
+work=""
 
 cleanup() {
   for i in $(seq 1 $hosts); do ip netns del "$pre-h$i" 2>/dev/null || true; done
   ip netns del "$sw" 2>/dev/null || true
-  rm -rf "$work"
+  if [[ -n $work ]]; then rm -rf "$work"; fi
 }
 trap cleanup EXIT INT TERM
-cleanup_only_ours() { # a previous run killed with SIGKILL may have left ours behind
-  ip netns list | grep -q "^$pre-" && cleanup
-  return 0
-}
-cleanup_only_ours
+cleanup # a run killed with SIGKILL may have left its namespaces (only ours: the aicon-h6a- names)
 work=$(mktemp -d /tmp/aicon-netns.XXXXXX)
 
 shaping="netem delay $delay rate $rate"

@@ -51,3 +51,7 @@ aicon_cli_test(cli_onnx_export onnx_export.sh LABELS mpi TIMEOUT 400
 # exported; the checker, aicon's re-import and onnxruntime-node on the whole 10000-image test set.
 aicon_cli_test(cli_onnx_roundtrip onnx_roundtrip.sh NO_DATA LABELS mpi TIMEOUT 400
   ARGS $<TARGET_FILE:test_onnx_export> ${CMAKE_CURRENT_BINARY_DIR}/onnxruntime-node)
+
+# The stall watchdog: one of 3 ranks killed (kill -9), then one frozen (kill -STOP); the others stop
+# within 30 s naming it, and nothing of the run is left behind (about 10 s).
+aicon_cli_test(cli_rank_failure rank_failure.sh LABELS mpi TIMEOUT 120)

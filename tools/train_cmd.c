@@ -13,8 +13,10 @@
 
 #include "chain/meter.h"
 #include "core/error.h"
+#include "core/progress.h"
 #include "core/timeline.h"
 #include "tools/tools.h"
+#include "tools/watchdog.h"
 
 #define DEFAULT_DATA "/usr/share/datasets/fashion-mnist"
 /* A label past this is far likelier a corrupt file than a real class: refuse it rather than build
@@ -34,6 +36,7 @@ typedef struct {
     aic_meter_config meter; /* --usage, --key, --spool */
     int device, gpu_allreduce; /* --device (-1: cuda when built with it and a GPU is visible), --gpu-allreduce */
     bool tf32;                 /* --tf32 */
+    aicon_watchdog_config watchdog; /* --heartbeat-timeout, --stall-timeout */
 } train_opts;
 
 static void train_usage(FILE *out) {
@@ -99,6 +102,15 @@ static void train_usage(FILE *out) {
             "                         ONNX (rank 0); with --normalize auto it takes standardized inputs\n"
             "  --quiet                only errors and the final result\n"
             "  --verbose              rank 0 also prints every rank's CPU binding and GPU at start\n"
+            "failures (a watchdog thread per rank, over TCP to rank 0):\n"
+            "  --heartbeat-timeout S  a rank that died, or sent no heartbeat for S seconds (frozen, its node\n"
+            "                         down), stops every rank, each with a line naming it and what it was\n"
+            "                         doing (default 10; 0 turns the watchdog off)\n"
+            "  --stall-timeout S      likewise for a rank whose heartbeats come but whose training made no\n"
+            "                         progress for S seconds while another rank waits in a collective\n"
+            "                         (default 600; 0: never)\n"
+            "                         exit status: 3 a rank is gone, 4 a rank stalled, 5 SIGTERM (mpirun\n"
+            "                         ending the run) before the watchdog knew which rank failed\n"
             "usage records (README: Usage records and the ledger):\n"
             "  --usage URI            where rank 0 sends the ranks' signed usage records after training\n"
             "                         (repeatable, up to 8): file:PATH (an append-only ledger),\n"
@@ -172,7 +184,8 @@ enum {
     OPT_MOMENTUM, OPT_NESTEROV, OPT_WD, OPT_SCHEDULE, OPT_STEP_SIZE, OPT_GAMMA, OPT_WARMUP, OPT_SCALE_LR, OPT_SEED,
     OPT_THREADS, OPT_CHECKPOINT, OPT_RESUME, OPT_SUMMARY, OPT_QUIET, OPT_NORMALIZE, OPT_HELP, OPT_INPUT, OPT_EXPORT,
     OPT_LOSS, OPT_BIND, OPT_VERBOSE, OPT_USAGE, OPT_KEY, OPT_SPOOL,
-    OPT_DEVICE, OPT_TF32, OPT_GPU_ALLREDUCE, OPT_TIMELINE, OPT_TIMELINE_STEPS
+    OPT_DEVICE, OPT_TF32, OPT_GPU_ALLREDUCE, OPT_TIMELINE, OPT_TIMELINE_STEPS,
+    OPT_HEARTBEAT_TIMEOUT, OPT_STALL_TIMEOUT
 };
 
 /* Returns 0 to go on, 1 after --help, 2 on a usage error. */
@@ -199,6 +212,8 @@ static int parse_args(int argc, char **argv, train_opts *o) {
         {"gpu-allreduce", required_argument, NULL, OPT_GPU_ALLREDUCE},
         {"timeline", required_argument, NULL, OPT_TIMELINE},
         {"timeline-steps", required_argument, NULL, OPT_TIMELINE_STEPS},
+        {"heartbeat-timeout", required_argument, NULL, OPT_HEARTBEAT_TIMEOUT},
+        {"stall-timeout", required_argument, NULL, OPT_STALL_TIMEOUT},
         {NULL, 0, NULL, 0},
     };
     static const char *const optimizers[] = {"sgd", "adam", "adamw"};
@@ -210,6 +225,8 @@ static int parse_args(int argc, char **argv, train_opts *o) {
     o->optim = (aic_optim_config){.kind = AIC_OPTIM_SGD, .momentum = 0.9f};
     o->lr = (aic_lr_schedule){.kind = AIC_LR_CONSTANT, .base_lr = NAN, .gamma = 0.1f};
     o->device = -1;
+    o->watchdog = (aicon_watchdog_config){.heartbeat_timeout = 10, .stall_timeout = 600};
+    float seconds;
     int64_t i64;
     int choice;
     opterr = 0;
@@ -268,6 +285,14 @@ static int parse_args(int argc, char **argv, train_opts *o) {
         case OPT_SUMMARY: o->summary = optarg; break;
         case OPT_TIMELINE: o->timeline = optarg; break;
         case OPT_TIMELINE_STEPS: ok = parse_int("--timeline-steps", optarg, 1, 1000000, &o->timeline_steps); break;
+        case OPT_HEARTBEAT_TIMEOUT:
+            ok = parse_float("--heartbeat-timeout", optarg, 0.0, 1e6, &seconds);
+            o->watchdog.heartbeat_timeout = seconds;
+            break;
+        case OPT_STALL_TIMEOUT:
+            ok = parse_float("--stall-timeout", optarg, 0.0, 1e7, &seconds);
+            o->watchdog.stall_timeout = seconds;
+            break;
         case OPT_EXPORT: o->export_path = optarg; break;
         case OPT_QUIET: o->quiet = true; break;
         case OPT_VERBOSE: o->verbose = true; break;
@@ -361,6 +386,7 @@ static int report_failure(const run_state *r, aic_status agreed, aic_status loca
         aic_status local_ = (expr);                                                 \
         char msg_[1024];                                                            \
         snprintf(msg_, sizeof msg_, "%s", aic_last_error());                       \
+        aic_progress_phase(AIC_PHASE_COLLECTIVE);                                   \
         aic_status agreed_ = aic_comm_agree((r)->comm, local_);                     \
         if (agreed_ != AIC_OK) {                                                    \
             exit_code = report_failure((r), agreed_, local_, msg_);                  \
@@ -614,6 +640,8 @@ static int train(const train_opts *o, run_state *r) {
     const bool talk = r->rank == 0 && !o->quiet;
     const bool live = talk && stdout_is_terminal();
 
+    aic_progress_set(AIC_PHASE_START, -1);
+    AGREE_OR_FAIL(r, aicon_watchdog_start(r->comm, &o->watchdog));
     if (o->checkpoint)
         AGREE_OR_FAIL(r, r->rank == 0 ? check_checkpoint_dir("--checkpoint", o->checkpoint) : AIC_OK);
     if (o->export_path)
@@ -635,6 +663,7 @@ static int train(const train_opts *o, run_state *r) {
     AGREE_OR_FAIL(r, aic_optim_create(&r->optim, r->model, &o->optim));
     if (o->resume) /* rank 0 reads; the others receive it, so only rank 0 needs the file */
         AGREE_OR_FAIL(r, r->rank == 0 ? aic_checkpoint_load(o->resume, r->model, r->optim, &st) : AIC_OK);
+    aic_progress_phase(AIC_PHASE_COLLECTIVE);
     AGREE_OR_FAIL(r, sync_from_root(r, &st));
     const int64_t global_batch = (int64_t)o->batch * r->world;
     if (o->resume && st.global_batch != global_batch && r->rank == 0)
@@ -688,6 +717,7 @@ static int train(const train_opts *o, run_state *r) {
         int64_t epoch_samples = 0;
         for (int64_t s = st.step % steps_per_epoch; s < steps_per_epoch && st.step < last_step; s++) {
             aic_batch_slice slice;
+            aic_progress_set(AIC_PHASE_DATA, st.step);
             aic_status gs = aic_sampler_batch(r->sampler, s, r->idx, &slice);
             if (gs == AIC_OK)
                 gs = aic_dataset_gather(r->train, r->idx, slice.n_local, xin.data, yin.data);
@@ -725,13 +755,16 @@ static int train(const train_opts *o, run_state *r) {
         const double epoch_seconds = now_seconds() - t_epoch;
         train_seconds += epoch_seconds;
         samples_done += epoch_samples;
+        aic_progress_phase(AIC_PHASE_COLLECTIVE);
         AGREE_OR_FAIL(r, aic_allreduce_sum_f64(r->comm, stats, 2));
         last_train_loss = loss_sum / (double)(epoch_samples ? epoch_samples : 1);
         aic_eval_result ev = {.loss = NAN, .accuracy = NAN};
+        aic_progress_phase(AIC_PHASE_EVALUATE);
         if (r->test)
             AGREE_OR_FAIL(r, aic_evaluate(r->model, r->comm, r->io, r->test, &ev));
         if (st.step % steps_per_epoch == 0)
             st.epoch = st.step / steps_per_epoch;
+        aic_progress_phase(AIC_PHASE_CHECKPOINT); /* rank 0 writes, the others wait in the agreement */
         if (o->checkpoint)
             AGREE_OR_FAIL(r, r->rank == 0 ? aic_checkpoint_save(o->checkpoint, r->model, r->optim, &st) : AIC_OK);
         if (talk) {
@@ -751,10 +784,12 @@ static int train(const train_opts *o, run_state *r) {
                        .samples_per_sec = train_seconds > 0 ? (double)samples_done / train_seconds : NAN};
     if (r->test) {
         aic_eval_result ev;
+        aic_progress_phase(AIC_PHASE_EVALUATE);
         AGREE_OR_FAIL(r, aic_evaluate(r->model, r->comm, r->io, r->test, &ev));
         sum.test_accuracy = ev.accuracy;
         sum.test_loss = ev.loss;
     }
+    aic_progress_phase(AIC_PHASE_COLLECTIVE); /* the trace, the files rank 0 writes, the usage records */
     if (o->timeline)
         AGREE_OR_FAIL(r, aic_timeline_write(r->comm, o->timeline));
     if (o->export_path)
@@ -821,6 +856,7 @@ int aicon_train_main(int argc, char **argv) {
     openblas_set_num_threads(o.threads);
     if (exit_code == 0)
         exit_code = train(&o, &r);
+    aicon_watchdog_stop(); /* past the last collective: from here a rank that exits is done, not gone */
     free(r.idx);
     aic_meter_destroy(r.meter);
     aic_sampler_destroy(r.sampler);

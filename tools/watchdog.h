@@ -1,0 +1,43 @@
+/* The stall watchdog of aicon train: when a rank dies, freezes or stops making progress, every other
+ * rank stops within seconds with one line naming the missing rank and what it was doing, instead of
+ * waiting forever inside MPI (srun leaves the others running; mpirun kills them without a word
+ * about which rank failed in what).
+ *
+ * Each rank runs one thread that makes no MPI call (MPI is not initialized for that). Ranks talk
+ * over TCP in a star: rank k connects to rank 0 at start. Every 0.5 s each rank sends rank 0 its
+ * phase, step and progress counter (core/progress.h), and rank 0 sends its own to every rank: 2N
+ * small records a second for N ranks. A dead process is seen at once (its kernel closes the
+ * connection), a frozen one (kill -STOP, a hung node) when no record came for the heartbeat
+ * timeout, and a stalled one (records flow, progress does not) when its progress has not changed
+ * for the stall timeout while another rank waits in a collective. Rank 0 judges and tells every
+ * rank; the others judge rank 0 alone. Each rank then writes one line to stderr and _exit()s, since
+ * its main thread may be blocked in MPI for good.
+ *
+ * Exit statuses (aicon train --help lists them): */
+#ifndef AICON_TOOLS_WATCHDOG_H
+#define AICON_TOOLS_WATCHDOG_H
+
+#include "aicon/aicon.h"
+
+enum {
+    AICON_EXIT_RANK_GONE = 3,    /* a rank died or sent nothing for the heartbeat timeout */
+    AICON_EXIT_RANK_STALLED = 4, /* a rank made no progress for the stall timeout while others waited */
+    AICON_EXIT_TERMINATED = 5,   /* SIGTERM (mpirun ending the run) before the watchdog knew why */
+};
+
+typedef struct {
+    double heartbeat_timeout; /* seconds without a record before a rank counts as gone; 0: no watchdog */
+    double stall_timeout;     /* seconds without progress before a rank counts as stalled; 0: never */
+} aicon_watchdog_config;
+
+/* Collective over comm, after it exists and before training: gathers every rank's host, connects
+ * the ranks to rank 0 and starts this rank's watchdog thread. With heartbeat_timeout 0, or one rank, it does
+ * nothing. Errors (a socket, a connection that failed) name the rank and the address. Also catches
+ * SIGTERM until aicon_watchdog_stop, so that the line naming the failed rank is written even when
+ * mpirun ends this rank before the watchdog knew. One watchdog per process. */
+aic_status aicon_watchdog_start(aic_comm_t *comm, const aicon_watchdog_config *cfg);
+/* Tells the others this rank is done (not missing), joins the thread and closes the connections.
+ * Call it after the last collective and before MPI_Finalize; a no-op when none was started. */
+void aicon_watchdog_stop(void);
+
+#endif

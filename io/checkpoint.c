@@ -166,32 +166,93 @@ static aic_status fsync_path(const char *path, int flags) {
     return rc == 0 ? AIC_OK : aic_fail(AIC_ERR_IO, "%s: fsync failed: %s", path, strerror(err));
 }
 
-aic_status aic_checkpoint_save(const char *path, aic_model_t *m, aic_optim_t *o, const aic_train_state *st) {
-    if (!path || !m)
-        return aic_fail(AIC_ERR_INVALID_ARG, "aic_checkpoint_save: NULL argument");
-    char tmp[4096];
-    if (snprintf(tmp, sizeof tmp, "%s.tmp.%ld", path, (long)getpid()) >= (int)sizeof tmp)
-        return aic_fail(AIC_ERR_INVALID_ARG, "checkpoint path is too long: %.64s...", path);
+/* HDF5 prints its error stack to stderr by default; aicon reports failures itself, so the stack is
+ * silenced for the duration of a call and the caller's handler put back afterwards. */
+typedef struct {
+    H5E_auto2_t func;
+    void *data;
+} h5_quiet;
+
+static h5_quiet h5_quiet_begin(void) {
+    h5_quiet q = {NULL, NULL};
+    H5Eget_auto2(H5E_DEFAULT, &q.func, &q.data);
     H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
-    hid_t f = H5Fcreate(tmp, H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT);
-    if (f < 0)
-        return aic_fail(AIC_ERR_IO, "%s: cannot create the checkpoint (temporary %s): %s", path, tmp, strerror(errno));
-    herr_t rc = write_contents(f, m, o, st);
-    int write_errno = errno;
-    if (H5Fclose(f) < 0)
-        rc = -1;
-    if (rc < 0) {
-        unlink(tmp);
-        return aic_fail(AIC_ERR_IO, "%s: writing the checkpoint failed (%s); the previous file is untouched", path,
-                        write_errno ? strerror(write_errno) : "HDF5 error");
+    return q;
+}
+
+static void h5_quiet_end(h5_quiet q) {
+    H5Eset_auto2(H5E_DEFAULT, q.func, q.data);
+}
+
+/* write(2) all of buf, retrying short writes; false with errno set on failure. */
+static bool write_all(int fd, const unsigned char *buf, size_t n) {
+    while (n > 0) {
+        ssize_t w = write(fd, buf, n);
+        if (w < 0 && errno == EINTR)
+            continue;
+        if (w <= 0) {
+            if (w == 0)
+                errno = EIO;
+            return false;
+        }
+        buf += w;
+        n -= (size_t)w;
     }
-    aic_status s = fsync_path(tmp, O_RDONLY);
-    if (s != AIC_OK) {
+    return true;
+}
+
+/* HDF5 builds the file in memory (the core driver, no backing store) and aicon writes the image
+ * itself: a full disk or a failing device is then one failed write(2) with its errno, never an HDF5
+ * file left half-flushed (HDF5 1.10 crashes at exit closing a file whose close failed). */
+static aic_status save_quiet(const char *path, aic_model_t *m, aic_optim_t *o, const aic_train_state *st) {
+    char tmp[4096];
+    if (snprintf(tmp, sizeof tmp, "%s" AIC_CHECKPOINT_TEMP_INFIX "%ld", path, (long)getpid()) >= (int)sizeof tmp)
+        return aic_fail(AIC_ERR_INVALID_ARG, "checkpoint path is too long: %.64s...", path);
+    /* One allocation of about the final size: growing by small steps would copy the image each time. */
+    size_t floats = aic_model_num_params(m) * (size_t)(1 + aic_optim_slot_count(o)) + aic_model_num_buffers(m);
+    hid_t fapl = H5Pcreate(H5P_FILE_ACCESS);
+    if (fapl < 0 || H5Pset_fapl_core(fapl, sizeof(float) * floats + ((size_t)1 << 20), 0) < 0) {
+        if (fapl >= 0)
+            H5Pclose(fapl);
+        return aic_fail(AIC_ERR_IO, "%s: cannot set up the checkpoint (HDF5 core driver)", path);
+    }
+    hid_t f = H5Fcreate(path, H5F_ACC_TRUNC, H5P_DEFAULT, fapl);
+    H5Pclose(fapl);
+    if (f < 0)
+        return aic_fail(AIC_ERR_NOMEM, "%s: cannot create the checkpoint in memory", path);
+    ssize_t size = -1;
+    unsigned char *image = NULL;
+    /* HDF5 1.10's H5Fget_file_image leaves object headers out of the image unless flushed first. */
+    if (write_contents(f, m, o, st) >= 0 && H5Fflush(f, H5F_SCOPE_GLOBAL) >= 0 &&
+        (size = H5Fget_file_image(f, NULL, 0)) > 0 &&
+        (image = malloc((size_t)size)) && H5Fget_file_image(f, image, (size_t)size) != size)
+        size = -1;
+    H5Fclose(f);
+    if (size <= 0 || !image) {
+        free(image);
+        return aic_fail(size > 0 ? AIC_ERR_NOMEM : AIC_ERR_IO, "%s: building the checkpoint failed (%s)", path,
+                        size > 0 ? "out of memory" : "HDF5 error");
+    }
+    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    if (fd < 0) {
+        int err = errno;
+        free(image);
+        return aic_fail(AIC_ERR_IO, "%s: cannot create the temporary file %s: %s", path, tmp, strerror(err));
+    }
+    /* close(2) reports errors too (NFS); fsync makes the data durable before the rename publishes it. */
+    int err = 0;
+    if (!write_all(fd, image, (size_t)size) || fsync(fd) != 0)
+        err = errno;
+    if (close(fd) != 0 && !err)
+        err = errno;
+    free(image);
+    if (err) {
         unlink(tmp);
-        return s;
+        return aic_fail(AIC_ERR_IO, "%s: writing the checkpoint failed: %s (the temporary file is removed, "
+                        "earlier checkpoints are untouched)", path, strerror(err));
     }
     if (rename(tmp, path) != 0) {
-        int err = errno;
+        err = errno;
         unlink(tmp);
         return aic_fail(AIC_ERR_IO, "%s: cannot rename the new checkpoint into place: %s", path, strerror(err));
     }
@@ -199,6 +260,15 @@ aic_status aic_checkpoint_save(const char *path, aic_model_t *m, aic_optim_t *o,
     char dir[4096];
     snprintf(dir, sizeof dir, "%s", path);
     return fsync_path(dirname(dir), O_RDONLY | O_DIRECTORY);
+}
+
+aic_status aic_checkpoint_save(const char *path, aic_model_t *m, aic_optim_t *o, const aic_train_state *st) {
+    if (!path || !m)
+        return aic_fail(AIC_ERR_INVALID_ARG, "aic_checkpoint_save: NULL argument");
+    h5_quiet q = h5_quiet_begin();
+    aic_status s = save_quiet(path, m, o, st);
+    h5_quiet_end(q);
+    return s;
 }
 
 /* ---- reading ---------------------------------------------------------------------------------- */
@@ -344,11 +414,12 @@ aic_status aic_checkpoint_load(const char *path, aic_model_t *m, aic_optim_t *o,
         return aic_fail(AIC_ERR_INVALID_ARG, "aic_checkpoint_load: NULL argument");
     if (access(path, R_OK) != 0)
         return aic_fail(AIC_ERR_IO, "%s: cannot read checkpoint: %s", path, strerror(errno));
-    H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
+    h5_quiet q = h5_quiet_begin();
     hid_t f = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);
-    if (f < 0)
-        return aic_fail(AIC_ERR_FORMAT, "%s: not an HDF5 file, or a damaged one", path);
-    aic_status s = load_contents(f, path, m, o, st);
-    H5Fclose(f);
+    aic_status s = f < 0 ? aic_fail(AIC_ERR_FORMAT, "%s: not an HDF5 file, or a damaged one", path)
+                         : load_contents(f, path, m, o, st);
+    if (f >= 0)
+        H5Fclose(f);
+    h5_quiet_end(q);
     return s;
 }

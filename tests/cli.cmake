@@ -34,6 +34,13 @@ aicon_cli_test(cli_resume_mlp_adamw_np2 resume.sh LABELS mpi TIMEOUT 180 ARGS 2 
 aicon_cli_test(cli_resume_lenet_np1 resume.sh TIMEOUT 180 ARGS 1 lenet train512.h5)
 aicon_cli_test(cli_dp_equivalence dp_equivalence.sh LABELS mpi TIMEOUT 150)
 aicon_cli_test(cli_checkpoint checkpoint.sh LABELS mpi TIMEOUT 120)
+# --checkpoint-dir: a run killed (kill -9) after two checkpoints, resumed with --resume auto (also past
+# a truncated newest checkpoint), ends bitwise equal to an uninterrupted one (about 10 s).
+aicon_cli_test(cli_restart restart.sh LABELS mpi TIMEOUT 150)
+# A checkpoint directory on a tmpfs too small for a second checkpoint, then read-only: a clear error,
+# the first checkpoint intact (about 8 s). Mounts a tmpfs: skipped (77) without root.
+aicon_cli_test(cli_disk_full disk_full.sh LABELS mpi TIMEOUT 120)
+set_tests_properties(cli_disk_full PROPERTIES SKIP_RETURN_CODE 77)
 foreach(case missing_data truncated_idx idx_header_lies wrong_model corrupt_resume truncated_resume
              corrupt_data truncated_data huge_label unknown_flag bad_epochs bad_lr)
   aicon_cli_test(cli_bad_${case} bad_input.sh LABELS mpi TIMEOUT 60 ARGS ${case})

@@ -15,6 +15,7 @@
 #include "core/error.h"
 #include "core/progress.h"
 #include "core/timeline.h"
+#include "tools/checkpoints.h"
 #include "tools/tools.h"
 #include "tools/watchdog.h"
 
@@ -26,6 +27,10 @@
 typedef struct {
     const char *model, *input, *loss, *data, *test_data, *checkpoint, *resume, *summary, *export_path;
     const char *timeline;
+    const char *checkpoint_dir;      /* --checkpoint-dir */
+    int64_t checkpoint_every;        /* --checkpoint-every (steps; 0: at epoch ends only) */
+    int keep;                        /* --keep (0: all) */
+    bool resume_auto, ckpt_continue; /* --resume auto, --on-checkpoint-error continue */
     int epochs, batch, threads, timeline_steps;
     int64_t max_steps;
     uint64_t seed;
@@ -93,6 +98,22 @@ static void train_usage(FILE *out) {
             "checkpoints and reports:\n"
             "  --checkpoint FILE.h5   write an HDF5 checkpoint after every epoch (atomically)\n"
             "  --resume FILE.h5       continue from a checkpoint of the same model\n"
+            "  --checkpoint-dir DIR   keep checkpoints in DIR (made if missing) as DIR/ckpt-step-00001234.h5,\n"
+            "                         written atomically after every epoch, at the end of the run and\n"
+            "                         every --checkpoint-every steps; temporary files a crash left are\n"
+            "                         removed at start (a directory belongs to one run at a time)\n"
+            "  --checkpoint-every N   also write one every N steps (default: at epoch ends only)\n"
+            "  --keep K               keep the newest K checkpoints in DIR, removing older ones only after\n"
+            "                         a new one is safely in place (default 3; 0 keeps all)\n"
+            "  --resume auto          with --checkpoint-dir: continue from DIR's newest checkpoint that\n"
+            "                         loads; a damaged one (truncated, corrupt, another model) is skipped\n"
+            "                         with a warning and the next older one tried. No checkpoint in DIR:\n"
+            "                         training starts from step 0; checkpoints there but none loads: an\n"
+            "                         error (a file named auto: --resume ./auto)\n"
+            "  --on-checkpoint-error stop|continue\n"
+            "                         a checkpoint that cannot be written (disk full, not writable): stop\n"
+            "                         every rank with the error, or warn and train on, trying again at\n"
+            "                         the next one (default stop); earlier checkpoints stay intact\n"
             "  --summary FILE.json    write a JSON summary of the run (rank 0)\n"
             "  --timeline FILE.json   write a Chrome trace (chrome://tracing, Perfetto) of the first steps:\n"
             "                         each op's forward and backward, the gradient allreduce and the\n"
@@ -184,6 +205,7 @@ enum {
     OPT_MOMENTUM, OPT_NESTEROV, OPT_WD, OPT_SCHEDULE, OPT_STEP_SIZE, OPT_GAMMA, OPT_WARMUP, OPT_SCALE_LR, OPT_SEED,
     OPT_THREADS, OPT_CHECKPOINT, OPT_RESUME, OPT_SUMMARY, OPT_QUIET, OPT_NORMALIZE, OPT_HELP, OPT_INPUT, OPT_EXPORT,
     OPT_LOSS, OPT_BIND, OPT_VERBOSE, OPT_USAGE, OPT_KEY, OPT_SPOOL,
+    OPT_CKPT_DIR, OPT_CKPT_EVERY, OPT_KEEP, OPT_ON_CKPT_ERROR,
     OPT_DEVICE, OPT_TF32, OPT_GPU_ALLREDUCE, OPT_TIMELINE, OPT_TIMELINE_STEPS,
     OPT_HEARTBEAT_TIMEOUT, OPT_STALL_TIMEOUT
 };
@@ -208,6 +230,10 @@ static int parse_args(int argc, char **argv, train_opts *o) {
         {"bind", required_argument, NULL, OPT_BIND},           {"verbose", no_argument, NULL, OPT_VERBOSE},
         {"usage", required_argument, NULL, OPT_USAGE},         {"key", required_argument, NULL, OPT_KEY},
         {"spool", required_argument, NULL, OPT_SPOOL},
+        {"checkpoint-dir", required_argument, NULL, OPT_CKPT_DIR},
+        {"checkpoint-every", required_argument, NULL, OPT_CKPT_EVERY},
+        {"keep", required_argument, NULL, OPT_KEEP},
+        {"on-checkpoint-error", required_argument, NULL, OPT_ON_CKPT_ERROR},
         {"device", required_argument, NULL, OPT_DEVICE},       {"tf32", no_argument, NULL, OPT_TF32},
         {"gpu-allreduce", required_argument, NULL, OPT_GPU_ALLREDUCE},
         {"timeline", required_argument, NULL, OPT_TIMELINE},
@@ -225,6 +251,7 @@ static int parse_args(int argc, char **argv, train_opts *o) {
     o->optim = (aic_optim_config){.kind = AIC_OPTIM_SGD, .momentum = 0.9f};
     o->lr = (aic_lr_schedule){.kind = AIC_LR_CONSTANT, .base_lr = NAN, .gamma = 0.1f};
     o->device = -1;
+    o->keep = 3;
     o->watchdog = (aicon_watchdog_config){.heartbeat_timeout = 10, .stall_timeout = 600};
     float seconds;
     int64_t i64;
@@ -282,6 +309,15 @@ static int parse_args(int argc, char **argv, train_opts *o) {
         }
         case OPT_CHECKPOINT: o->checkpoint = optarg; break;
         case OPT_RESUME: o->resume = optarg; break;
+        case OPT_CKPT_DIR: o->checkpoint_dir = optarg; break;
+        case OPT_CKPT_EVERY: ok = parse_i64("--checkpoint-every", optarg, 1, INT64_MAX, &o->checkpoint_every); break;
+        case OPT_KEEP: ok = parse_int("--keep", optarg, 0, 1000000, &o->keep); break;
+        case OPT_ON_CKPT_ERROR: {
+            static const char *const actions[] = {"stop", "continue"};
+            ok = parse_choice("--on-checkpoint-error", optarg, actions, 2, &choice);
+            o->ckpt_continue = choice == 1;
+            break;
+        }
         case OPT_SUMMARY: o->summary = optarg; break;
         case OPT_TIMELINE: o->timeline = optarg; break;
         case OPT_TIMELINE_STEPS: ok = parse_int("--timeline-steps", optarg, 1, 1000000, &o->timeline_steps); break;
@@ -341,6 +377,13 @@ static int parse_args(int argc, char **argv, train_opts *o) {
     if (o->optim.nesterov && o->optim.momentum <= 0) {
         if (aicon_launcher_rank() == 0)
             fprintf(stderr, "aicon train: --nesterov needs --momentum greater than 0\n");
+        return 2;
+    }
+    o->resume_auto = o->resume && strcmp(o->resume, "auto") == 0;
+    const char *needs_dir = o->resume_auto ? "--resume auto" : o->checkpoint_every ? "--checkpoint-every" : NULL;
+    if (needs_dir && !o->checkpoint_dir) {
+        if (aicon_launcher_rank() == 0)
+            fprintf(stderr, "aicon train: %s needs --checkpoint-dir DIR\n", needs_dir);
         return 2;
     }
     if (isnan(o->lr.base_lr))
@@ -634,6 +677,31 @@ static int64_t count_correct(aic_model_t *m, const int32_t *labels, int n) {
     return correct;
 }
 
+/* Rank 0 writes file, or with file NULL --checkpoint-dir's checkpoint of this step and then drops the
+ * ones past --keep; the caller agrees on the outcome. With --on-checkpoint-error continue a failure is
+ * a warning and the next save tries again. */
+static aic_status save_checkpoint(const train_opts *o, const run_state *r, const char *file, const aic_train_state *st) {
+    if (r->rank != 0)
+        return AIC_OK;
+    char path[4096];
+    aic_status s = file ? AIC_OK : aicon_ckpt_path(o->checkpoint_dir, st->step, path, sizeof path);
+    if (s == AIC_OK)
+        s = aic_checkpoint_save(file ? file : path, r->model, r->optim, st);
+    if (s == AIC_OK && !file)
+        aicon_ckpt_prune(o->checkpoint_dir, o->keep, stderr);
+    if (s == AIC_OK)
+        return AIC_OK;
+    if (o->ckpt_continue) {
+        fprintf(stderr, "aicon train: warning: step %lld: %s; training goes on (--on-checkpoint-error continue)\n",
+                (long long)st->step, aic_last_error());
+        return AIC_OK;
+    }
+    char why[1024];
+    snprintf(why, sizeof why, "%s", aic_last_error());
+    return aic_fail(s, "step %lld: %s; stopping (--on-checkpoint-error continue would train on)", (long long)st->step,
+                    why);
+}
+
 static int train(const train_opts *o, run_state *r) {
     int exit_code = 0;
     aic_train_state st = {.seed = o->seed};
@@ -644,6 +712,13 @@ static int train(const train_opts *o, run_state *r) {
     AGREE_OR_FAIL(r, aicon_watchdog_start(r->comm, &o->watchdog));
     if (o->checkpoint)
         AGREE_OR_FAIL(r, r->rank == 0 ? check_checkpoint_dir("--checkpoint", o->checkpoint) : AIC_OK);
+    if (o->checkpoint_dir) {
+        int stale = 0;
+        AGREE_OR_FAIL(r, r->rank == 0 ? aicon_ckpt_dir_prepare(o->checkpoint_dir, &stale) : AIC_OK);
+        if (stale && talk)
+            printf("removed %d temporary file%s an interrupted save left in %s\n", stale, stale == 1 ? "" : "s",
+                   o->checkpoint_dir);
+    }
     if (o->export_path)
         AGREE_OR_FAIL(r, r->rank == 0 ? check_checkpoint_dir("--export", o->export_path) : AIC_OK);
     AGREE_OR_FAIL(r, load_data(o, r));
@@ -661,16 +736,23 @@ static int train(const train_opts *o, run_state *r) {
     AGREE_OR_FAIL(r, aic_model_compile(r->model, o->batch, o->seed));
     AGREE_OR_FAIL(r, aicon_model_load_weights(&r->src)); /* an ONNX file's own weights, not the seed's */
     AGREE_OR_FAIL(r, aic_optim_create(&r->optim, r->model, &o->optim));
-    if (o->resume) /* rank 0 reads; the others receive it, so only rank 0 needs the file */
+    /* rank 0 reads; the others receive it, so only rank 0 needs the file. resumed: the file (rank 0). */
+    char auto_path[4096] = "";
+    const char *resumed = o->resume_auto ? auto_path : o->resume;
+    if (o->resume_auto)
+        AGREE_OR_FAIL(r, r->rank == 0 ? aicon_ckpt_resume_auto(o->checkpoint_dir, r->model, r->optim, &st, auto_path,
+                                                               sizeof auto_path, stderr)
+                                      : AIC_OK);
+    else if (o->resume)
         AGREE_OR_FAIL(r, r->rank == 0 ? aic_checkpoint_load(o->resume, r->model, r->optim, &st) : AIC_OK);
     aic_progress_phase(AIC_PHASE_COLLECTIVE);
     AGREE_OR_FAIL(r, sync_from_root(r, &st));
     const int64_t global_batch = (int64_t)o->batch * r->world;
-    if (o->resume && st.global_batch != global_batch && r->rank == 0)
+    if (resumed && resumed[0] && st.global_batch != global_batch && r->rank == 0)
         fprintf(stderr,
                 "aicon train: warning: %s was written with a global batch of %lld, this run has %lld (%d ranks x %d):"
                 " training goes on from step %lld, but not as the original run would have\n",
-                o->resume, (long long)st.global_batch, (long long)global_batch, r->world, o->batch,
+                resumed, (long long)st.global_batch, (long long)global_batch, r->world, o->batch,
                 (long long)st.step);
     st.global_batch = global_batch;
     AGREE_OR_FAIL(r, aic_sampler_create(&r->sampler, aic_dataset_size(r->train), o->batch, r->rank, r->world,
@@ -696,8 +778,10 @@ static int train(const train_opts *o, run_state *r) {
                aic_version_string(), o->model, r->world, r->world > 1 ? "s" : "", o->batch,
                (long long)aic_dataset_size(r->train), (long long)steps_per_epoch, o->threads);
         if (st.step > 0)
-            printf("resuming from %s at step %lld (epoch %lld)\n", o->resume, (long long)st.step,
+            printf("resuming from %s at step %lld (epoch %lld)\n", resumed, (long long)st.step,
                    (long long)(st.step / steps_per_epoch));
+        else if (o->resume_auto && !auto_path[0])
+            printf("no checkpoint in %s: starting from step 0\n", o->checkpoint_dir);
         fflush(stdout);
     }
     aic_tensor xin, yin;
@@ -751,6 +835,10 @@ static int train(const train_opts *o, run_state *r) {
                 progress_line(epoch, o->epochs, s + 1, steps_per_epoch, loss_sum / (double)epoch_samples,
                               (double)epoch_samples / (t_print - t_epoch));
             }
+            /* Mid-epoch only: the end of an epoch (or of the run) saves below. */
+            if (o->checkpoint_every && st.step % o->checkpoint_every == 0 && s + 1 < steps_per_epoch &&
+                st.step < last_step)
+                AGREE_OR_FAIL(r, save_checkpoint(o, r, NULL, &st));
         }
         const double epoch_seconds = now_seconds() - t_epoch;
         train_seconds += epoch_seconds;
@@ -766,7 +854,9 @@ static int train(const train_opts *o, run_state *r) {
             st.epoch = st.step / steps_per_epoch;
         aic_progress_phase(AIC_PHASE_CHECKPOINT); /* rank 0 writes, the others wait in the agreement */
         if (o->checkpoint)
-            AGREE_OR_FAIL(r, r->rank == 0 ? aic_checkpoint_save(o->checkpoint, r->model, r->optim, &st) : AIC_OK);
+            AGREE_OR_FAIL(r, save_checkpoint(o, r, o->checkpoint, &st));
+        if (o->checkpoint_dir)
+            AGREE_OR_FAIL(r, save_checkpoint(o, r, NULL, &st));
         if (talk) {
             if (live)
                 printf("\r\033[K");

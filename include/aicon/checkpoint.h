@@ -3,8 +3,10 @@
  * Layout: attributes format_version, model_name, model_hash (hex SHA-256 of the architecture),
  * optimizer; groups /params, /buffers, /optimizer/<slot> with one dataset per tensor named as the
  * parameter ("conv1.weight"); scalars /state/step, /state/epoch, /state/seed, /state/global_batch. The file is written
- * under a temporary name in the same directory, flushed and renamed, so a crash never leaves a broken
- * file under the final name. */
+ * under a temporary name in the same directory (PATH AIC_CHECKPOINT_TEMP_INFIX PID), flushed and renamed, so a crash
+ * never leaves a broken file under the final name. HDF5 builds the file in memory and aicon writes it
+ * out, so saving briefly needs up to twice the file's size in memory. HDF5's own error stack stays quiet
+ * during both calls; a failure's message names the file and the OS reason ("No space left on device"). */
 #ifndef AICON_CHECKPOINT_H
 #define AICON_CHECKPOINT_H
 
@@ -18,6 +20,8 @@ extern "C" {
 #endif
 
 #define AIC_CHECKPOINT_FORMAT_VERSION 1
+/* Between the final name and the writer's pid in a temporary file's name: "x.h5.tmp.1234". */
+#define AIC_CHECKPOINT_TEMP_INFIX ".tmp."
 
 typedef struct {
     int64_t step;  /* global optimizer steps done */
@@ -26,7 +30,8 @@ typedef struct {
     int64_t global_batch; /* world size x batch per rank: the sample order depends on it */
 } aic_train_state;
 
-/* Write model parameters, buffers, optimizer state (o may be NULL) and st. */
+/* Write model parameters, buffers, optimizer state (o may be NULL) and st. On failure (AIC_ERR_IO) the
+ * temporary file is removed and whatever was at path before is untouched. */
 aic_status aic_checkpoint_save(const char *path, aic_model_t *m, aic_optim_t *o, const aic_train_state *st);
 /* Read a checkpoint into a compiled model of the same architecture: fails with AIC_ERR_MISMATCH
  * naming the file and the difference (model hash, a missing tensor, a shape) otherwise, and with

@@ -137,6 +137,9 @@ struct aic_model {
 
     aic_mirror params_mirror, grads_mirror, buffers_mirror; /* CUDA: host copies, see aic_mirror */
     float *host_act; /* CUDA: host copies of the values aic_model_value hands out, laid out as act_arena */
+
+    struct aic_overlap *overlap;      /* gradient buckets (aic_train_set_buckets), or NULL */
+    struct aic_overlap *overlap_step; /* the same while a bucketed step's backward runs, else NULL */
 };
 
 /* Per-kind behaviour (ggml style): adding an op means an enum entry, a row here, the kernels in

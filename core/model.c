@@ -9,6 +9,7 @@
 #include "core/error.h"
 #include "core/graph.h"
 #include "core/rng.h"
+#include "core/overlap.h"
 #include "core/timeline.h"
 #ifdef AICON_HAVE_CUDA
 #include "core/cuda.h"
@@ -52,6 +53,7 @@ void aic_model_destroy(aic_model_t *m) {
     if (!m)
         return;
     const aic_backend *be = m->backend;
+    aic_overlap_destroy(m->overlap); /* its thread reads the gradient arena */
     be->free(m->param_arena);
     be->free(m->grad_arena);
     be->free(m->buffer_arena);
@@ -491,6 +493,8 @@ aic_status aic_model_backward(aic_model_t *m, float loss_scale) {
             if (aic_timeline_recording)
                 aic_timeline_add("backward", op->name, AIC_TIMELINE_COMPUTE, t0, aic_timeline_now());
         }
+        if (m->overlap_step)
+            aic_overlap_op_done(m->overlap_step, i);
     }
     return m->backend->check();
 }

@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <limits.h>
 #include <mpi.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -57,14 +58,20 @@ void aic_timeline_step(uint64_t step) {
     aic_timeline_recording = tl.seen++ < tl.steps;
 }
 
+/* The gradient buckets' allreduce records from its own thread while backward records from the
+ * training thread. */
+static pthread_mutex_t tl_lock = PTHREAD_MUTEX_INITIALIZER;
+
 void aic_timeline_add(const char *cat, const char *name, int tid, double t0, double t1) {
     if (!aic_timeline_recording)
         return;
+    pthread_mutex_lock(&tl_lock);
     if (tl.n == tl.cap) {
         size_t cap = tl.cap ? 2 * tl.cap : 256;
         event *ev = realloc(tl.ev, cap * sizeof *ev);
         if (!ev) { /* a trace with a gap beats a failed run: stop recording, keep what there is */
             aic_timeline_recording = false;
+            pthread_mutex_unlock(&tl_lock);
             return;
         }
         tl.ev = ev;
@@ -77,6 +84,7 @@ void aic_timeline_add(const char *cat, const char *name, int tid, double t0, dou
     e->step = tl.step;
     e->t0 = t0;
     e->t1 = t1 < t0 ? t0 : t1;
+    pthread_mutex_unlock(&tl_lock);
 }
 
 /* Appends s to b as a JSON string body (quotes, backslashes and control bytes escaped). */

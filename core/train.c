@@ -3,9 +3,13 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <mpi.h>
+
 #include "aicon/train.h"
 #include "core/error.h"
 #include "core/graph.h"
+#include "core/overlap.h"
+#include "core/progress.h"
 #include "core/timeline.h"
 #ifdef AICON_HAVE_CUDA
 #include "layers/cuda_layers.h"
@@ -28,6 +32,47 @@ static aic_status device_step_end(aic_model_t *m, aic_optim_t *o, aic_comm_t *c,
 }
 #endif
 
+aic_status aic_train_set_buckets(aic_model_t *m, aic_comm_t *c, size_t bucket_bytes) {
+    if (!m || !c)
+        return aic_fail(AIC_ERR_INVALID_ARG, "aic_train_set_buckets: NULL argument");
+    aic_overlap_destroy(m->overlap);
+    m->overlap = NULL;
+    if (bucket_bytes == 0)
+        return AIC_OK;
+    int provided = MPI_THREAD_SINGLE;
+    MPI_Query_thread(&provided);
+    if (provided < MPI_THREAD_SERIALIZED)
+        return aic_fail(AIC_ERR_STATE, "gradient buckets need MPI_THREAD_SERIALIZED from MPI_Init_thread "
+                        "(this MPI gave level %d): their allreduce runs on a thread of its own", provided);
+    const size_t first = bucket_bytes < AIC_FIRST_BUCKET_BYTES ? bucket_bytes : AIC_FIRST_BUCKET_BYTES;
+    return aic_overlap_create(&m->overlap, m, c, bucket_bytes, first);
+}
+
+/* The CPU step with gradient buckets: their allreduce runs beside backward; the agreement on this
+ * rank's status comes after it, once no bucket is in flight. */
+static aic_status bucketed_step_end(aic_model_t *m, aic_optim_t *o, aic_comm_t *c, aic_status st, float local_loss,
+                                    float share, float lr, float *loss) {
+    m->grad_arena[m->n_param_floats] = local_loss * share;
+    aic_overlap_begin(m->overlap);
+    if (st == AIC_OK) {
+        aic_progress_phase(AIC_PHASE_BACKWARD);
+        m->overlap_step = m->overlap;
+        st = aic_model_backward(m, share);
+        m->overlap_step = NULL;
+    }
+    aic_progress_phase(AIC_PHASE_ALLREDUCE);
+    AIC_TRY(aic_overlap_end(m->overlap));
+    AIC_TRY(aic_comm_agree(c, st));
+    if (loss)
+        *loss = m->grad_arena[m->n_param_floats];
+    aic_progress_phase(AIC_PHASE_OPTIMIZER);
+    const double t0 = aic_timeline_recording ? aic_timeline_now() : 0;
+    AIC_TRY(aic_optim_step(o, lr));
+    if (aic_timeline_recording)
+        aic_timeline_add("optimizer", "optimizer step", AIC_TIMELINE_COMPUTE, t0, aic_timeline_now());
+    return AIC_OK;
+}
+
 aic_status aic_train_step(aic_model_t *m, aic_optim_t *o, aic_comm_t *c, aic_io_values io, const float *x,
                           const int32_t *y, const aic_batch_slice *slice, uint64_t step, float lr, float *loss) {
     if (!m || !o || !c || !slice)
@@ -38,6 +83,7 @@ aic_status aic_train_step(aic_model_t *m, aic_optim_t *o, aic_comm_t *c, aic_io_
     int n = slice->n_local;
     float local_loss = 0.0f;
     aic_timeline_step(step);
+    aic_progress_set(AIC_PHASE_FORWARD, (int64_t)step);
     /* On a GPU the loss stays there until the step is done: reading it now would stall the queue. */
     const bool on_device = m->backend->kind != AIC_BACKEND_CPU;
     aic_batch_info b = {.n = n, .training = true, .step = step, .row_offset = slice->row_offset};
@@ -51,9 +97,13 @@ aic_status aic_train_step(aic_model_t *m, aic_optim_t *o, aic_comm_t *c, aic_io_
     /* Scaling by this rank's share makes the sum over ranks the gradient of the global-batch mean,
      * also when the last batch leaves some ranks short or empty. */
     const float share = (float)n / (float)slice->n_global;
+    if (m->overlap && !on_device)
+        return bucketed_step_end(m, o, c, st, local_loss, share, lr, loss);
+    aic_progress_phase(AIC_PHASE_BACKWARD);
     if (st == AIC_OK)
         st = aic_model_backward(m, share);
     /* A rank that failed locally must not leave the others waiting in the allreduce. */
+    aic_progress_phase(AIC_PHASE_ALLREDUCE);
     AIC_TRY(aic_comm_agree(c, st));
 #ifdef AICON_HAVE_CUDA
     if (on_device)
@@ -70,6 +120,7 @@ aic_status aic_train_step(aic_model_t *m, aic_optim_t *o, aic_comm_t *c, aic_io_
     }
     if (loss)
         *loss = m->grad_arena[m->n_param_floats];
+    aic_progress_phase(AIC_PHASE_OPTIMIZER);
     AIC_TRY(aic_optim_step(o, lr));
     if (aic_timeline_recording)
         aic_timeline_add("optimizer", "optimizer step", AIC_TIMELINE_COMPUTE, t0, aic_timeline_now());

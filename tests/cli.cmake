@@ -47,6 +47,7 @@ foreach(case missing_data truncated_idx idx_header_lies wrong_model corrupt_resu
 endforeach()
 aicon_cli_test(cli_progress progress.sh LABELS unit TIMEOUT 60)
 aicon_cli_test(cli_timeline timeline.sh LABELS mpi TIMEOUT 120)
+aicon_cli_test(cli_buckets buckets.sh LABELS mpi TIMEOUT 150)
 aicon_cli_test(cli_onnx_train onnx_train.sh LABELS mpi TIMEOUT 180)
 
 # ONNX export (train --export, aicon export): the ONNX checker, a re-import against the checkpoint,

@@ -23,6 +23,10 @@
 /* A label past this is far likelier a corrupt file than a real class: refuse it rather than build
  * a classifier of millions of outputs. */
 #define MAX_CLASSES 65536
+/* Gradient bucket size: see the --help text and README for how it was chosen. */
+#define DEFAULT_BUCKET_KB 256
+#define STR2(x) #x
+#define STR(x) STR2(x)
 
 typedef struct {
     const char *model, *input, *loss, *data, *test_data, *checkpoint, *resume, *summary, *export_path;
@@ -31,7 +35,7 @@ typedef struct {
     int64_t checkpoint_every;        /* --checkpoint-every (steps; 0: at epoch ends only) */
     int keep;                        /* --keep (0: all) */
     bool resume_auto, ckpt_continue; /* --resume auto, --on-checkpoint-error continue */
-    int epochs, batch, threads, timeline_steps;
+    int epochs, batch, threads, timeline_steps, bucket_kb;
     int64_t max_steps;
     uint64_t seed;
     aic_optim_config optim;
@@ -86,6 +90,9 @@ static void train_usage(FILE *out) {
             "  --tf32                 let GPU fp32 products use TF32 tensor cores (default: full fp32)\n"
             "  --gpu-allreduce NAME   nccl, ring (MPI) or hierarchical (NCCL in a node, ring across)\n"
             "                         (default nccl)\n"
+            "  --bucket-kb N          sum the gradients in buckets of about N KiB while backward still runs\n"
+            "                         (CPU; the first bucket at most 64 KiB), on a thread of each rank's\n"
+            "                         own; 0: one allreduce after backward (default " STR(DEFAULT_BUCKET_KB) ")\n"
             "  --threads N            BLAS threads per rank (default: cores / ranks on the node, at most\n"
             "                         the cores --bind gave the rank)\n"
             "  --bind MODE            where each rank runs (aicon info --help says more; default auto):\n"
@@ -144,7 +151,8 @@ static void train_usage(FILE *out) {
             "                         (default $AICON_SPOOL, else ~/.aicon/spool)\n"
             "  --help                 this text\n"
             "\n"
-            "Training is bitwise reproducible on CPU for a given seed, world size and batch size.\n",
+            "Training is bitwise reproducible on CPU for a given seed, world size, batch size, --threads\n"
+            "and --bucket-kb.\n",
             aicon_builtin_model_names);
 }
 
@@ -206,7 +214,7 @@ enum {
     OPT_THREADS, OPT_CHECKPOINT, OPT_RESUME, OPT_SUMMARY, OPT_QUIET, OPT_NORMALIZE, OPT_HELP, OPT_INPUT, OPT_EXPORT,
     OPT_LOSS, OPT_BIND, OPT_VERBOSE, OPT_USAGE, OPT_KEY, OPT_SPOOL,
     OPT_CKPT_DIR, OPT_CKPT_EVERY, OPT_KEEP, OPT_ON_CKPT_ERROR,
-    OPT_DEVICE, OPT_TF32, OPT_GPU_ALLREDUCE, OPT_TIMELINE, OPT_TIMELINE_STEPS,
+    OPT_DEVICE, OPT_TF32, OPT_GPU_ALLREDUCE, OPT_TIMELINE, OPT_TIMELINE_STEPS, OPT_BUCKET_KB,
     OPT_HEARTBEAT_TIMEOUT, OPT_STALL_TIMEOUT
 };
 
@@ -238,6 +246,7 @@ static int parse_args(int argc, char **argv, train_opts *o) {
         {"gpu-allreduce", required_argument, NULL, OPT_GPU_ALLREDUCE},
         {"timeline", required_argument, NULL, OPT_TIMELINE},
         {"timeline-steps", required_argument, NULL, OPT_TIMELINE_STEPS},
+        {"bucket-kb", required_argument, NULL, OPT_BUCKET_KB},
         {"heartbeat-timeout", required_argument, NULL, OPT_HEARTBEAT_TIMEOUT},
         {"stall-timeout", required_argument, NULL, OPT_STALL_TIMEOUT},
         {NULL, 0, NULL, 0},
@@ -252,6 +261,7 @@ static int parse_args(int argc, char **argv, train_opts *o) {
     o->lr = (aic_lr_schedule){.kind = AIC_LR_CONSTANT, .base_lr = NAN, .gamma = 0.1f};
     o->device = -1;
     o->keep = 3;
+    o->bucket_kb = DEFAULT_BUCKET_KB;
     o->watchdog = (aicon_watchdog_config){.heartbeat_timeout = 10, .stall_timeout = 600};
     float seconds;
     int64_t i64;
@@ -321,6 +331,7 @@ static int parse_args(int argc, char **argv, train_opts *o) {
         case OPT_SUMMARY: o->summary = optarg; break;
         case OPT_TIMELINE: o->timeline = optarg; break;
         case OPT_TIMELINE_STEPS: ok = parse_int("--timeline-steps", optarg, 1, 1000000, &o->timeline_steps); break;
+        case OPT_BUCKET_KB: ok = parse_int("--bucket-kb", optarg, 0, 1 << 22, &o->bucket_kb); break;
         case OPT_HEARTBEAT_TIMEOUT:
             ok = parse_float("--heartbeat-timeout", optarg, 0.0, 1e6, &seconds);
             o->watchdog.heartbeat_timeout = seconds;
@@ -736,6 +747,8 @@ static int train(const train_opts *o, run_state *r) {
     AGREE_OR_FAIL(r, aic_model_compile(r->model, o->batch, o->seed));
     AGREE_OR_FAIL(r, aicon_model_load_weights(&r->src)); /* an ONNX file's own weights, not the seed's */
     AGREE_OR_FAIL(r, aic_optim_create(&r->optim, r->model, &o->optim));
+    if (aic_model_device(r->model) == AIC_DEVICE_CPU)
+        AGREE_OR_FAIL(r, aic_train_set_buckets(r->model, r->comm, (size_t)o->bucket_kb << 10));
     /* rank 0 reads; the others receive it, so only rank 0 needs the file. resumed: the file (rank 0). */
     char auto_path[4096] = "";
     const char *resumed = o->resume_auto ? auto_path : o->resume;
@@ -921,7 +934,7 @@ int aicon_train_main(int argc, char **argv) {
     if (rc)
         return rc == 1 ? 0 : 2;
     int provided;
-    if (MPI_Init_thread(NULL, NULL, MPI_THREAD_FUNNELED, &provided) != MPI_SUCCESS) {
+    if (MPI_Init_thread(NULL, NULL, MPI_THREAD_SERIALIZED, &provided) != MPI_SUCCESS) {
         fprintf(stderr, "aicon train: MPI_Init_thread failed\n");
         return 1;
     }

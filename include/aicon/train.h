@@ -25,6 +25,18 @@ typedef struct {
 aic_status aic_train_step(aic_model_t *m, aic_optim_t *o, aic_comm_t *c, aic_io_values io, const float *x,
                           const int32_t *y, const aic_batch_slice *slice, uint64_t step, float lr, float *loss);
 
+/* The first bucket of a bucketed step: small, so that summing starts early in backward. */
+#define AIC_FIRST_BUCKET_BYTES ((size_t)64 << 10)
+
+/* Sum the gradients of a compiled CPU model in buckets of about bucket_bytes (the first one at most
+ * AIC_FIRST_BUCKET_BYTES), each as soon as backward has finished it, on a thread of its own, while
+ * backward goes on with the layers below (core/overlap.h has the plan). 0: one allreduce after
+ * backward. The result depends on the bucket size (the sums are cut differently) but never on
+ * timing: training stays bitwise reproducible for a given size. MPI must have been initialized with
+ * MPI_THREAD_SERIALIZED or more, and c must not be used by another thread during a step. The plan
+ * lives with the model (aic_model_destroy stops its thread); a second call replaces it. Local. */
+aic_status aic_train_set_buckets(aic_model_t *m, aic_comm_t *c, size_t bucket_bytes);
+
 typedef struct {
     double loss;     /* mean cross-entropy over the set */
     double accuracy; /* fraction of argmax(logits) == label */

@@ -1,0 +1,216 @@
+#include "core/overlap.h"
+
+#include <limits.h>
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/error.h"
+#include "core/graph.h"
+#include "core/timeline.h"
+
+typedef struct {
+    size_t lo, hi; /* floats [lo, hi) of the gradient arena */
+    int ready_op;  /* complete once backward has gone past this op (the lowest op writing into it) */
+} bucket;
+
+struct aic_overlap {
+    aic_comm_t *comm;
+    float *grads;
+    bucket *b;
+    int n, n_ops;
+    pthread_t thread;
+    pthread_mutex_t mu;
+    pthread_cond_t work, done;
+    /* Under mu: */
+    int done_op;   /* lowest op whose backward is done: n_ops before backward, -1 after */
+    int finished;  /* buckets summed this step */
+    bool armed, quit, record;
+    aic_status status;
+    char error[512];
+    /* Training thread only: the first bucket not yet handed over. */
+    int handed;
+};
+
+static void *comm_thread(void *arg) {
+    aic_overlap *ov = arg;
+    pthread_mutex_lock(&ov->mu);
+    for (;;) {
+        while (!ov->quit && !(ov->armed && ov->finished < ov->n && ov->done_op <= ov->b[ov->finished].ready_op))
+            pthread_cond_wait(&ov->work, &ov->mu);
+        if (ov->quit)
+            break;
+        const int k = ov->finished;
+        const bool record = ov->record;
+        pthread_mutex_unlock(&ov->mu);
+
+        const bucket *bk = &ov->b[k];
+        const double t0 = record ? aic_timeline_now() : 0;
+        aic_status st = aic_allreduce_sum_f32(ov->comm, ov->grads + bk->lo, bk->hi - bk->lo);
+        if (record) {
+            char name[64];
+            snprintf(name, sizeof name, "allreduce bucket %d (%zu KiB)", k, (bk->hi - bk->lo) * sizeof(float) / 1024);
+            aic_timeline_add("allreduce", name, AIC_TIMELINE_ALLREDUCE, t0, aic_timeline_now());
+        }
+
+        pthread_mutex_lock(&ov->mu);
+        if (st != AIC_OK) {
+            /* The communicator is undefined now: no further bucket is tried. */
+            ov->status = st;
+            snprintf(ov->error, sizeof ov->error, "%s", aic_last_error());
+            ov->finished = ov->n;
+        } else {
+            ov->finished = k + 1;
+        }
+        if (ov->finished == ov->n)
+            pthread_cond_signal(&ov->done);
+    }
+    pthread_mutex_unlock(&ov->mu);
+    return NULL;
+}
+
+aic_status aic_overlap_create(aic_overlap **out, struct aic_model *m, aic_comm_t *c, size_t bucket_bytes,
+                              size_t first_bucket_bytes) {
+    if (!out || !m || !c || bucket_bytes == 0)
+        return aic_fail(AIC_ERR_INVALID_ARG, "aic_overlap_create: NULL argument or empty buckets");
+    *out = NULL;
+    if (!m->compiled)
+        return aic_fail(AIC_ERR_STATE, "aic_overlap_create: model '%s' is not compiled", m->name);
+    if (m->backend->kind != AIC_BACKEND_CPU)
+        return aic_fail(AIC_ERR_UNSUPPORTED, "gradient buckets: model '%s' is not on the CPU", m->name);
+    aic_overlap *ov = calloc(1, sizeof *ov);
+    int *first_use = malloc(sizeof(int) * (size_t)(m->n_params ? m->n_params : 1));
+    int *order = malloc(sizeof(int) * (size_t)(m->n_params ? m->n_params : 1));
+    ov = ov && first_use && order ? ov : (free(ov), NULL);
+    if (ov)
+        ov->b = malloc(sizeof(bucket) * (size_t)(m->n_params + 1));
+    if (!ov || !ov->b) {
+        if (ov)
+            free(ov->b);
+        free(ov);
+        free(first_use);
+        free(order);
+        return aic_fail(AIC_ERR_NOMEM, "gradient buckets of model '%s': out of memory", m->name);
+    }
+    /* A parameter's gradient is final once backward has passed the lowest op that uses it. */
+    for (int p = 0; p < m->n_params; p++) {
+        first_use[p] = m->n_ops; /* unused: complete from the start */
+        order[p] = p;
+    }
+    for (int i = m->n_ops - 1; i >= 0; i--)
+        for (int k = 0; k < 2; k++)
+            if (m->ops[i].param[k] >= 0)
+                first_use[m->ops[i].param[k]] = i;
+    /* Highest offset first: the order backward completes them in. */
+    for (int i = 1; i < m->n_params; i++)
+        for (int j = i; j > 0 && m->params[order[j]].offset > m->params[order[j - 1]].offset; j--) {
+            int t = order[j];
+            order[j] = order[j - 1];
+            order[j - 1] = t;
+        }
+    /* A bucket closes before a parameter that would take it past its target, so a parameter larger
+     * than the target gets a bucket of its own and never delays the small ones beside it. */
+    size_t hi = m->n_param_floats + 1, target = first_bucket_bytes ? first_bucket_bytes : bucket_bytes;
+    int ready = INT_MAX;
+    ov->n = 0;
+    for (int i = 0; i < m->n_params; i++) {
+        const aic_param_info *pi = &m->params[order[i]];
+        const size_t top = i ? m->params[order[i - 1]].offset : hi; /* this parameter's bucket so far ends here */
+        if (ready != INT_MAX && (hi - pi->offset) * sizeof(float) > target) {
+            ov->b[ov->n++] = (bucket){.lo = top, .hi = hi, .ready_op = ready};
+            hi = top;
+            ready = INT_MAX;
+            target = bucket_bytes;
+        }
+        ready = first_use[order[i]] < ready ? first_use[order[i]] : ready;
+    }
+    /* The last bucket reaches down to the arena's start. */
+    if (ready != INT_MAX || hi > 0)
+        ov->b[ov->n++] = (bucket){.lo = 0, .hi = hi, .ready_op = ready == INT_MAX ? m->n_ops : ready};
+    free(first_use);
+    free(order);
+    ov->comm = c;
+    ov->grads = m->grad_arena;
+    ov->n_ops = m->n_ops;
+    pthread_mutex_init(&ov->mu, NULL);
+    pthread_cond_init(&ov->work, NULL);
+    pthread_cond_init(&ov->done, NULL);
+    int e = pthread_create(&ov->thread, NULL, comm_thread, ov);
+    if (e) {
+        pthread_mutex_destroy(&ov->mu);
+        pthread_cond_destroy(&ov->work);
+        pthread_cond_destroy(&ov->done);
+        free(ov->b);
+        free(ov);
+        return aic_fail(AIC_ERR_INTERNAL, "gradient buckets: cannot start the allreduce thread: %s", strerror(e));
+    }
+    *out = ov;
+    return AIC_OK;
+}
+
+void aic_overlap_destroy(aic_overlap *ov) {
+    if (!ov)
+        return;
+    pthread_mutex_lock(&ov->mu);
+    ov->quit = true;
+    pthread_cond_signal(&ov->work);
+    pthread_mutex_unlock(&ov->mu);
+    pthread_join(ov->thread, NULL);
+    pthread_mutex_destroy(&ov->mu);
+    pthread_cond_destroy(&ov->work);
+    pthread_cond_destroy(&ov->done);
+    free(ov->b);
+    free(ov);
+}
+
+void aic_overlap_begin(aic_overlap *ov) {
+    pthread_mutex_lock(&ov->mu);
+    ov->done_op = ov->n_ops;
+    ov->finished = 0;
+    ov->status = AIC_OK;
+    ov->record = aic_timeline_recording;
+    ov->armed = true;
+    ov->handed = 0;
+    /* Buckets no op writes into (unused parameters, the loss slot alone) can go at once. */
+    while (ov->handed < ov->n && ov->done_op <= ov->b[ov->handed].ready_op)
+        ov->handed++;
+    if (ov->handed > 0)
+        pthread_cond_signal(&ov->work);
+    pthread_mutex_unlock(&ov->mu);
+}
+
+void aic_overlap_op_done(aic_overlap *ov, int op) {
+    /* Lock-free test first: most ops complete no bucket. */
+    if (ov->handed >= ov->n || op > ov->b[ov->handed].ready_op)
+        return;
+    pthread_mutex_lock(&ov->mu);
+    ov->done_op = op;
+    while (ov->handed < ov->n && op <= ov->b[ov->handed].ready_op)
+        ov->handed++;
+    pthread_cond_signal(&ov->work);
+    pthread_mutex_unlock(&ov->mu);
+}
+
+aic_status aic_overlap_end(aic_overlap *ov) {
+    pthread_mutex_lock(&ov->mu);
+    ov->done_op = -1;
+    ov->handed = ov->n;
+    pthread_cond_signal(&ov->work);
+    while (ov->finished < ov->n)
+        pthread_cond_wait(&ov->done, &ov->mu);
+    ov->armed = false;
+    aic_status st = ov->status;
+    pthread_mutex_unlock(&ov->mu);
+    if (st != AIC_OK)
+        return aic_fail(st, "%s", ov->error);
+    return AIC_OK;
+}
+
+int aic_overlap_buckets(const aic_overlap *ov) { return ov ? ov->n : 0; }
+
+void aic_overlap_bucket_range(const aic_overlap *ov, int k, size_t *lo, size_t *hi) {
+    *lo = ov->b[k].lo;
+    *hi = ov->b[k].hi;
+}

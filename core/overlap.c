@@ -1,15 +1,23 @@
+#define _GNU_SOURCE /* syscall(SYS_gettid): a thread's own nice value */
 #include "core/overlap.h"
 
+#include <errno.h>
 #include <limits.h>
 #include <pthread.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 
 #include "core/error.h"
 #include "core/graph.h"
 #include "core/timeline.h"
+
+/* How much nicer the bucket thread is than the training thread: see comm_thread. */
+#define COMM_THREAD_NICE 5
 
 typedef struct {
     size_t lo, hi; /* floats [lo, hi) of the gradient arena */
@@ -36,6 +44,17 @@ struct aic_overlap {
 
 static void *comm_thread(void *arg) {
     aic_overlap *ov = arg;
+    /* Where this thread shares a core with backward (one core per rank), the kernel lets it preempt
+     * backward between two ops for a whole time slice; a lower priority makes it fill the gaps
+     * instead and leaves the step's critical path to backward. Measured on lenet, 2 ranks on 2
+     * cores, 256 KiB buckets: nice +0 hid 42% of the allreduce time, +5 71%, +10 84%, at 841, 830
+     * and 815 samples/s per rank (840-845 unbucketed): past +5 summing lags so far that the last
+     * bucket waits. Where the system refuses, the thread keeps the process's priority. */
+    const id_t self = (id_t)syscall(SYS_gettid);
+    errno = 0;
+    const int base = getpriority(PRIO_PROCESS, self);
+    if (errno == 0)
+        setpriority(PRIO_PROCESS, self, base + COMM_THREAD_NICE > 19 ? 19 : base + COMM_THREAD_NICE);
     pthread_mutex_lock(&ov->mu);
     for (;;) {
         while (!ov->quit && !(ov->armed && ov->finished < ov->n && ov->done_op <= ov->b[ov->finished].ready_op))

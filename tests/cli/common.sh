@@ -79,6 +79,18 @@ aicon_np() {
     fi
 }
 
+# aicon_fails NP LOG ARGS...: like aicon_np, but the run must fail (and not hang).
+aicon_fails() {
+    local np=$1 log=$2
+    shift 2
+    echo "+ mpirun -np $np aicon $*   (must fail)"
+    local rc=0
+    timeout -k 10 "$RUN_TIMEOUT" "${MPIRUN[@]}" -np "$np" "$AICON" "$@" >"$WORK/$log.out" 2>"$WORK/$log.err" || rc=$?
+    [ $rc -ne 124 ] && [ $rc -ne 137 ] || fail "mpirun -np $np aicon $* did not finish within $RUN_TIMEOUT s (hang?)"
+    [ $rc -ne 0 ] || fail "mpirun -np $np aicon $* exited 0"
+    grep "aicon train" "$WORK/$log.err" || true
+}
+
 # json_field FILE KEY: one value of a --summary file.
 json_field() {
     "${PY[@]}" -c 'import json, sys; print(json.load(open(sys.argv[1]))[sys.argv[2]])' "$1" "$2"

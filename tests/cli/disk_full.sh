@@ -25,17 +25,6 @@ trap unmount_full EXIT
 base=(train --model mlp --data "$DATA/train200.h5" --batch 32 --epochs 3 --seed 5 --threads 1)
 common=("${base[@]}" --checkpoint-every 2 --keep 1)
 
-# aicon_fails NP LOG ARGS...: like aicon_np, but the run must fail (and not hang).
-aicon_fails() {
-    local np=$1 log=$2
-    shift 2
-    echo "+ mpirun -np $np aicon $*   (must fail)"
-    local rc=0
-    timeout -k 10 "$RUN_TIMEOUT" "${MPIRUN[@]}" -np "$np" "$AICON" "$@" >"$WORK/$log.out" 2>"$WORK/$log.err" || rc=$?
-    [ $rc -ne 124 ] && [ $rc -ne 137 ] || fail "mpirun -np $np aicon $* did not finish within $RUN_TIMEOUT s (hang?)"
-    [ $rc -ne 0 ] || fail "mpirun -np $np aicon $* exited 0"
-    grep "aicon train" "$WORK/$log.err" || true
-}
 no_hdf5_stack() {
     ! grep -q "HDF5-DIAG" "$WORK/$1.err" || fail "HDF5's error stack reached stderr of run $1"
 }

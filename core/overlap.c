@@ -99,20 +99,18 @@ aic_status aic_overlap_create(aic_overlap **out, struct aic_model *m, aic_comm_t
         return aic_fail(AIC_ERR_STATE, "aic_overlap_create: model '%s' is not compiled", m->name);
     if (m->backend->kind != AIC_BACKEND_CPU)
         return aic_fail(AIC_ERR_UNSUPPORTED, "gradient buckets: model '%s' is not on the CPU", m->name);
+    const size_t np = (size_t)m->n_params;
     aic_overlap *ov = calloc(1, sizeof *ov);
-    int *first_use = malloc(sizeof(int) * (size_t)(m->n_params ? m->n_params : 1));
-    int *order = malloc(sizeof(int) * (size_t)(m->n_params ? m->n_params : 1));
-    ov = ov && first_use && order ? ov : (free(ov), NULL);
-    if (ov)
-        ov->b = malloc(sizeof(bucket) * (size_t)(m->n_params + 1));
-    if (!ov || !ov->b) {
-        if (ov)
-            free(ov->b);
+    bucket *b = malloc(sizeof(bucket) * (np + 1));
+    int *first_use = malloc(sizeof(int) * (np + 1)), *order = malloc(sizeof(int) * (np + 1));
+    if (!ov || !b || !first_use || !order) {
         free(ov);
+        free(b);
         free(first_use);
         free(order);
         return aic_fail(AIC_ERR_NOMEM, "gradient buckets of model '%s': out of memory", m->name);
     }
+    ov->b = b;
     /* A parameter's gradient is final once backward has passed the lowest op that uses it. */
     for (int p = 0; p < m->n_params; p++) {
         first_use[p] = m->n_ops; /* unused: complete from the start */

@@ -61,34 +61,37 @@ fail() {
     exit 1
 }
 
-# aicon_np NP LOG ARGS...: mpirun -np NP aicon ARGS..., output in $WORK/LOG.out and $WORK/LOG.err;
-# fails the test when it exits non-zero or runs past RUN_TIMEOUT.
-aicon_np() {
+# run_np NP LOG ARGS...: mpirun -np NP aicon ARGS... under timeout, output in $WORK/LOG.out and
+# $WORK/LOG.err; its exit status in RC (124 or 137: it ran past RUN_TIMEOUT).
+run_np() {
     local np=$1 log=$2
     shift 2
-    echo "+ mpirun -np $np aicon $*"
-    local rc=0
-    timeout -k 10 "$RUN_TIMEOUT" "${MPIRUN[@]}" -np "$np" "$AICON" "$@" >"$WORK/$log.out" 2>"$WORK/$log.err" || rc=$?
-    if [ $rc -ne 0 ]; then
+    RC=0
+    timeout -k 10 "$RUN_TIMEOUT" "${MPIRUN[@]}" -np "$np" "$AICON" "$@" >"$WORK/$log.out" 2>"$WORK/$log.err" || RC=$?
+    if [ $RC -eq 124 ] || [ $RC -eq 137 ]; then
         echo "--- stdout:"; cat "$WORK/$log.out"
         echo "--- stderr:"; cat "$WORK/$log.err"
-        if [ $rc -eq 124 ] || [ $rc -eq 137 ]; then
-            fail "mpirun -np $np aicon $* did not finish within $RUN_TIMEOUT s (hang?)"
-        fi
-        fail "mpirun -np $np aicon $* exited with $rc"
+        fail "mpirun -np $np aicon $* did not finish within $RUN_TIMEOUT s (hang?)"
     fi
 }
 
-# aicon_fails NP LOG ARGS...: like aicon_np, but the run must fail (and not hang).
+# aicon_np NP LOG ARGS...: run_np, and the test fails when the run exits non-zero.
+aicon_np() {
+    echo "+ mpirun -np $1 aicon ${*:3}"
+    run_np "$@"
+    if [ $RC -ne 0 ]; then
+        echo "--- stdout:"; cat "$WORK/$2.out"
+        echo "--- stderr:"; cat "$WORK/$2.err"
+        fail "mpirun -np $1 aicon ${*:3} exited with $RC"
+    fi
+}
+
+# aicon_fails NP LOG ARGS...: run_np, and the run must fail (not hang); prints its error lines.
 aicon_fails() {
-    local np=$1 log=$2
-    shift 2
-    echo "+ mpirun -np $np aicon $*   (must fail)"
-    local rc=0
-    timeout -k 10 "$RUN_TIMEOUT" "${MPIRUN[@]}" -np "$np" "$AICON" "$@" >"$WORK/$log.out" 2>"$WORK/$log.err" || rc=$?
-    [ $rc -ne 124 ] && [ $rc -ne 137 ] || fail "mpirun -np $np aicon $* did not finish within $RUN_TIMEOUT s (hang?)"
-    [ $rc -ne 0 ] || fail "mpirun -np $np aicon $* exited 0"
-    grep "aicon train" "$WORK/$log.err" || true
+    echo "+ mpirun -np $1 aicon ${*:3}   (must fail)"
+    run_np "$@"
+    [ $RC -ne 0 ] || fail "mpirun -np $1 aicon ${*:3} exited 0"
+    grep "aicon train" "$WORK/$2.err" || true
 }
 
 # json_field FILE KEY: one value of a --summary file.

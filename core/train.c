@@ -48,6 +48,15 @@ aic_status aic_train_set_buckets(aic_model_t *m, aic_comm_t *c, size_t bucket_by
     return aic_overlap_create(&m->overlap, m, c, bucket_bytes, first);
 }
 
+/* The CPU optimizer step, traced from t0 (an aic_timeline_now value, when recording). */
+static aic_status cpu_optim_step(aic_optim_t *o, float lr, double t0) {
+    aic_progress_phase(AIC_PHASE_OPTIMIZER);
+    AIC_TRY(aic_optim_step(o, lr));
+    if (aic_timeline_recording)
+        aic_timeline_add("optimizer", "optimizer step", AIC_TIMELINE_COMPUTE, t0, aic_timeline_now());
+    return AIC_OK;
+}
+
 /* The CPU step with gradient buckets: their allreduce runs beside backward; the agreement on this
  * rank's status comes after it, once no bucket is in flight. */
 static aic_status bucketed_step_end(aic_model_t *m, aic_optim_t *o, aic_comm_t *c, aic_status st, float local_loss,
@@ -65,12 +74,7 @@ static aic_status bucketed_step_end(aic_model_t *m, aic_optim_t *o, aic_comm_t *
     AIC_TRY(aic_comm_agree(c, st));
     if (loss)
         *loss = m->grad_arena[m->n_param_floats];
-    aic_progress_phase(AIC_PHASE_OPTIMIZER);
-    const double t0 = aic_timeline_recording ? aic_timeline_now() : 0;
-    AIC_TRY(aic_optim_step(o, lr));
-    if (aic_timeline_recording)
-        aic_timeline_add("optimizer", "optimizer step", AIC_TIMELINE_COMPUTE, t0, aic_timeline_now());
-    return AIC_OK;
+    return cpu_optim_step(o, lr, aic_timeline_recording ? aic_timeline_now() : 0);
 }
 
 aic_status aic_train_step(aic_model_t *m, aic_optim_t *o, aic_comm_t *c, aic_io_values io, const float *x,
@@ -120,11 +124,7 @@ aic_status aic_train_step(aic_model_t *m, aic_optim_t *o, aic_comm_t *c, aic_io_
     }
     if (loss)
         *loss = m->grad_arena[m->n_param_floats];
-    aic_progress_phase(AIC_PHASE_OPTIMIZER);
-    AIC_TRY(aic_optim_step(o, lr));
-    if (aic_timeline_recording)
-        aic_timeline_add("optimizer", "optimizer step", AIC_TIMELINE_COMPUTE, t0, aic_timeline_now());
-    return AIC_OK;
+    return cpu_optim_step(o, lr, t0);
 }
 
 aic_status aic_evaluate(aic_model_t *m, aic_comm_t *c, aic_io_values io, const aic_dataset_t *d, aic_eval_result *out) {

@@ -9,6 +9,7 @@
 #include <nccl.h>
 
 #include "collectives/comm_internal.h"
+#include "collectives/gpu_internal.h"
 #include "core/cuda.h"
 #include "core/error.h"
 
@@ -125,13 +126,24 @@ aic_status aic_allreduce_sum_f32_device(aic_comm_t *c, float *buf, size_t n) {
     return ring_on_device(c, buf, n);
 }
 
-/* NCCL's allreduce on the collectives' stream, between two events on the model's stream. */
-static aic_status nccl_sum(struct aic_comm_gpu *g, ncclComm_t comm, float *buf, size_t n) {
+/* NCCL's allreduce queued on the collectives' stream after the model stream's work so far. One
+ * event serves every call: a wait takes the event's latest record at the time it is queued. */
+static aic_status nccl_enqueue(struct aic_comm_gpu *g, ncclComm_t comm, float *buf, size_t n) {
     AIC_TRY(AIC_CUDA(cudaEventRecord(g->ready, aic_cuda.stream)));
     AIC_TRY(AIC_CUDA(cudaStreamWaitEvent(g->stream, g->ready, 0)));
-    AIC_TRY(AIC_NCCL(ncclAllReduce(buf, buf, n, ncclFloat, ncclSum, comm, g->stream)));
+    return AIC_NCCL(ncclAllReduce(buf, buf, n, ncclFloat, ncclSum, comm, g->stream));
+}
+
+/* The model's stream waits for everything queued on the collectives' stream. */
+static aic_status join(struct aic_comm_gpu *g) {
     AIC_TRY(AIC_CUDA(cudaEventRecord(g->done, g->stream)));
     return AIC_CUDA(cudaStreamWaitEvent(aic_cuda.stream, g->done, 0));
+}
+
+/* NCCL's allreduce on the collectives' stream, between two events on the model's stream. */
+static aic_status nccl_sum(struct aic_comm_gpu *g, ncclComm_t comm, float *buf, size_t n) {
+    AIC_TRY(nccl_enqueue(g, comm, buf, n));
+    return join(g);
 }
 
 static aic_status hierarchical(aic_comm_t *c, struct aic_comm_gpu *g, float *buf, size_t n) {
@@ -161,8 +173,16 @@ static aic_status hierarchical(aic_comm_t *c, struct aic_comm_gpu *g, float *buf
     AIC_TRY(AIC_CUDA(cudaEventRecord(g->ready, aic_cuda.stream)));
     AIC_TRY(AIC_CUDA(cudaStreamWaitEvent(g->stream, g->ready, 0)));
     AIC_TRY(AIC_NCCL(ncclBroadcast(buf, buf, n, ncclFloat, 0, g->node, g->stream)));
-    AIC_TRY(AIC_CUDA(cudaEventRecord(g->done, g->stream)));
-    return AIC_CUDA(cudaStreamWaitEvent(aic_cuda.stream, g->done, 0));
+    return join(g);
+}
+
+/* The NCCL communicator over all ranks, made at first use (collective). */
+static aic_status world_nccl(aic_comm_t *c, struct aic_comm_gpu *g) {
+    if (!g->have_world) {
+        AIC_TRY(nccl_over(c, c->comm, &g->world));
+        g->have_world = true;
+    }
+    return AIC_OK;
 }
 
 aic_status aic_allreduce_sum_f32_gpu(aic_comm_t *c, float *dev_buf, size_t n) {
@@ -177,9 +197,27 @@ aic_status aic_allreduce_sum_f32_gpu(aic_comm_t *c, float *dev_buf, size_t n) {
     AIC_TRY(gpu_state(c, &g));
     if (c->gpu_algo == AIC_GPU_ALLREDUCE_HIERARCHICAL)
         return hierarchical(c, g, dev_buf, n);
-    if (!g->have_world) {
-        AIC_TRY(nccl_over(c, c->comm, &g->world));
-        g->have_world = true;
-    }
+    AIC_TRY(world_nccl(c, g));
     return nccl_sum(g, g->world, dev_buf, n);
+}
+
+bool aic_gpu_stream_sums(const aic_comm_t *c) { return c && c->gpu_algo == AIC_GPU_ALLREDUCE_NCCL; }
+
+aic_status aic_gpu_sum_enqueue(aic_comm_t *c, float *dev, size_t n) {
+    if (!aic_gpu_stream_sums(c))
+        return aic_fail(AIC_ERR_STATE, "aic_gpu_sum_enqueue: the communicator's GPU allreduce is not NCCL");
+    if (n == 0)
+        return AIC_OK;
+    struct aic_comm_gpu *g = NULL;
+    AIC_TRY(gpu_state(c, &g));
+    AIC_TRY(world_nccl(c, g));
+    return nccl_enqueue(g, g->world, dev, n);
+}
+
+aic_status aic_gpu_sums_join(aic_comm_t *c) {
+    if (!c)
+        return aic_fail(AIC_ERR_INVALID_ARG, "aic_gpu_sums_join: communicator is NULL");
+    struct aic_comm_gpu *g = NULL;
+    AIC_TRY(gpu_state(c, &g));
+    return join(g);
 }

@@ -12,6 +12,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include "collectives/gpu_internal.h"
 #include "core/error.h"
 #include "core/graph.h"
 #include "core/timeline.h"
@@ -26,7 +27,8 @@ typedef struct {
 
 struct aic_overlap {
     aic_comm_t *comm;
-    float *grads;
+    float *grads;  /* the gradient arena: device memory in GPU mode */
+    bool gpu;      /* GPU mode: buckets are queued on the collectives' stream, there is no thread */
     bucket *b;
     int n, n_ops;
     pthread_t thread;
@@ -38,9 +40,30 @@ struct aic_overlap {
     bool armed, quit, record;
     aic_status status;
     char error[512];
-    /* Training thread only: the first bucket not yet handed over. */
+    /* Training thread only: the first bucket not yet handed over (in GPU mode: not yet queued). */
     int handed;
 };
+
+/* GPU mode: queues the sums of the buckets complete once backward has passed op, in plan order. The
+ * host does not wait; the timeline shows when each was queued. After a failure nothing more is
+ * queued (the communicator's GPU state is undefined) and aic_overlap_end reports it. */
+static void gpu_enqueue_ready(aic_overlap *ov, int op) {
+    for (; ov->handed < ov->n && op <= ov->b[ov->handed].ready_op; ov->handed++) {
+        if (ov->status != AIC_OK)
+            continue;
+        const bucket *bk = &ov->b[ov->handed];
+        const double t0 = ov->record ? aic_timeline_now() : 0;
+        ov->status = aic_gpu_sum_enqueue(ov->comm, ov->grads + bk->lo, bk->hi - bk->lo);
+        if (ov->status != AIC_OK)
+            snprintf(ov->error, sizeof ov->error, "%s", aic_last_error());
+        else if (ov->record) {
+            char name[64];
+            snprintf(name, sizeof name, "allreduce bucket %d queued (%zu KiB)", ov->handed,
+                     (bk->hi - bk->lo) * sizeof(float) / 1024);
+            aic_timeline_add("allreduce", name, AIC_TIMELINE_ALLREDUCE, t0, aic_timeline_now());
+        }
+    }
+}
 
 static void *comm_thread(void *arg) {
     aic_overlap *ov = arg;
@@ -97,8 +120,6 @@ aic_status aic_overlap_create(aic_overlap **out, struct aic_model *m, aic_comm_t
     *out = NULL;
     if (!m->compiled)
         return aic_fail(AIC_ERR_STATE, "aic_overlap_create: model '%s' is not compiled", m->name);
-    if (m->backend->kind != AIC_BACKEND_CPU)
-        return aic_fail(AIC_ERR_UNSUPPORTED, "gradient buckets: model '%s' is not on the CPU", m->name);
     const size_t np = (size_t)m->n_params;
     aic_overlap *ov = calloc(1, sizeof *ov);
     bucket *b = malloc(sizeof(bucket) * (np + 1));
@@ -151,10 +172,11 @@ aic_status aic_overlap_create(aic_overlap **out, struct aic_model *m, aic_comm_t
     ov->comm = c;
     ov->grads = m->grad_arena;
     ov->n_ops = m->n_ops;
+    ov->gpu = m->backend->kind != AIC_BACKEND_CPU;
     pthread_mutex_init(&ov->mu, NULL);
     pthread_cond_init(&ov->work, NULL);
     pthread_cond_init(&ov->done, NULL);
-    int e = pthread_create(&ov->thread, NULL, comm_thread, ov);
+    int e = ov->gpu ? 0 : pthread_create(&ov->thread, NULL, comm_thread, ov);
     if (e) {
         pthread_mutex_destroy(&ov->mu);
         pthread_cond_destroy(&ov->work);
@@ -170,11 +192,13 @@ aic_status aic_overlap_create(aic_overlap **out, struct aic_model *m, aic_comm_t
 void aic_overlap_destroy(aic_overlap *ov) {
     if (!ov)
         return;
-    pthread_mutex_lock(&ov->mu);
-    ov->quit = true;
-    pthread_cond_signal(&ov->work);
-    pthread_mutex_unlock(&ov->mu);
-    pthread_join(ov->thread, NULL);
+    if (!ov->gpu) {
+        pthread_mutex_lock(&ov->mu);
+        ov->quit = true;
+        pthread_cond_signal(&ov->work);
+        pthread_mutex_unlock(&ov->mu);
+        pthread_join(ov->thread, NULL);
+    }
     pthread_mutex_destroy(&ov->mu);
     pthread_cond_destroy(&ov->work);
     pthread_cond_destroy(&ov->done);
@@ -183,6 +207,13 @@ void aic_overlap_destroy(aic_overlap *ov) {
 }
 
 void aic_overlap_begin(aic_overlap *ov) {
+    if (ov->gpu) {
+        ov->status = AIC_OK;
+        ov->record = aic_timeline_recording;
+        ov->handed = 0;
+        gpu_enqueue_ready(ov, ov->n_ops);
+        return;
+    }
     pthread_mutex_lock(&ov->mu);
     ov->done_op = ov->n_ops;
     ov->finished = 0;
@@ -202,6 +233,10 @@ void aic_overlap_op_done(aic_overlap *ov, int op) {
     /* Lock-free test first: most ops complete no bucket. */
     if (ov->handed >= ov->n || op > ov->b[ov->handed].ready_op)
         return;
+    if (ov->gpu) {
+        gpu_enqueue_ready(ov, op);
+        return;
+    }
     pthread_mutex_lock(&ov->mu);
     ov->done_op = op;
     while (ov->handed < ov->n && op <= ov->b[ov->handed].ready_op)
@@ -211,6 +246,12 @@ void aic_overlap_op_done(aic_overlap *ov, int op) {
 }
 
 aic_status aic_overlap_end(aic_overlap *ov) {
+    if (ov->gpu) {
+        gpu_enqueue_ready(ov, -1);
+        if (ov->status == AIC_OK)
+            return aic_gpu_sums_join(ov->comm);
+        return aic_fail(ov->status, "%s", ov->error);
+    }
     pthread_mutex_lock(&ov->mu);
     ov->done_op = -1;
     ov->handed = ov->n;

@@ -1,4 +1,5 @@
-/* The gradient allreduce overlapped with the backward pass (CPU models, MPI).
+/* The gradient allreduce overlapped with the backward pass: CPU models (MPI, on a thread) and GPU
+ * models (NCCL, on the collectives' stream).
  *
  * The gradient arena (plus the loss slot after it) is cut at start-up into buckets of whole
  * parameters, from the top of the arena down: parameters are laid out in layer order and backward
@@ -11,7 +12,13 @@
  * result depends on the plan and never on timing: training stays bitwise reproducible for a given
  * bucket size. Every rank sums every bucket of every step, also a rank whose forward failed (it
  * then contributes whatever its arena holds and the agreement after the step stops everyone), so no
- * rank is ever left waiting in a bucket. */
+ * rank is ever left waiting in a bucket.
+ *
+ * On a GPU (the mode is the model's backend at aic_overlap_create) there is no thread: backward only
+ * queues kernels, so when it has queued every op writing into bucket k, that bucket's NCCL sum is
+ * queued on the collectives' stream behind them (collectives/gpu_internal.h), and aic_overlap_end
+ * makes the model's stream wait for all of them. The host never waits; the communicator's GPU
+ * allreduce must be NCCL (aic_gpu_stream_sums). */
 #ifndef AICON_CORE_OVERLAP_H
 #define AICON_CORE_OVERLAP_H
 
@@ -23,20 +30,23 @@
 typedef struct aic_overlap aic_overlap;
 struct aic_model;
 
-/* Plans the buckets of a compiled model and starts the thread. c must outlive the plan and may
- * not be used by the caller's thread while a step's buckets are in flight (between
+/* Plans the buckets of a compiled model and, on the CPU, starts the thread. c must outlive the plan.
+ * On the CPU c may not be used by the caller's thread while a step's buckets are in flight (between
  * aic_overlap_begin and aic_overlap_end): MPI must provide MPI_THREAD_SERIALIZED. */
 aic_status aic_overlap_create(aic_overlap **out, struct aic_model *m, aic_comm_t *c, size_t bucket_bytes,
                               size_t first_bucket_bytes);
-/* Stops and joins the thread. NULL is a no-op. */
+/* Stops and joins the thread (CPU). NULL is a no-op. */
 void aic_overlap_destroy(aic_overlap *ov);
-/* Arms the thread for one step: the loss slot must already hold this rank's scaled loss. */
+/* Arms the thread for one step (GPU: queues the buckets no op writes into): the loss slot must
+ * already hold this rank's scaled loss (GPU: be queued on the model's stream). */
 void aic_overlap_begin(aic_overlap *ov);
 /* Called by backward after op `op` (every op, in decreasing order): buckets whose ops are all done
- * are handed to the thread. */
+ * are handed to the thread (GPU: queued). */
 void aic_overlap_op_done(aic_overlap *ov, int op);
-/* Hands over what is left and waits until every bucket is summed. AIC_ERR_COMM when a bucket's
- * allreduce failed (the communicator's state is then undefined), with its message. */
+/* Hands over what is left and waits until every bucket is summed (GPU: queues what is left and makes
+ * the model's stream wait for the sums). AIC_ERR_COMM when a bucket's allreduce failed (GPU: the
+ * status of the failed CUDA or NCCL call), the communicator's state then undefined, with its
+ * message. */
 aic_status aic_overlap_end(aic_overlap *ov);
 /* Buckets in the plan, and bucket k's range in floats of the gradient arena: [*lo, *hi). */
 int aic_overlap_buckets(const aic_overlap *ov);

@@ -12,6 +12,7 @@
 #include "core/progress.h"
 #include "core/timeline.h"
 #ifdef AICON_HAVE_CUDA
+#include "collectives/gpu_internal.h"
 #include "layers/cuda_layers.h"
 #endif
 
@@ -30,6 +31,32 @@ static aic_status device_step_end(aic_model_t *m, aic_optim_t *o, aic_comm_t *c,
         return m->backend->copy_to_host(loss, slot, sizeof(float));
     return m->backend->check();
 }
+
+/* The GPU step with gradient buckets (NCCL): each bucket's sum is queued on the collectives' stream
+ * as soon as backward has queued every op writing into it, and the optimizer waits for them on the
+ * model's stream; the host never waits. The scaled loss is queued into its slot before the first
+ * bucket. As on the CPU, a rank whose forward failed still queues every bucket (the others would
+ * hang in NCCL otherwise), and the agreement comes after them. */
+static aic_status device_bucketed_step_end(aic_model_t *m, aic_optim_t *o, aic_comm_t *c, aic_status st, int n,
+                                           float share, float lr, float *loss) {
+    float *slot = m->grad_arena + m->n_param_floats;
+    if (st == AIC_OK && n > 0 && m->loss_value >= 0)
+        st = aic_cuda_scale_copy(slot, aic_act(m, m->loss_value), share);
+    aic_overlap_begin(m->overlap);
+    if (st == AIC_OK) {
+        aic_progress_phase(AIC_PHASE_BACKWARD);
+        m->overlap_step = m->overlap;
+        st = aic_model_backward(m, share);
+        m->overlap_step = NULL;
+    }
+    aic_progress_phase(AIC_PHASE_ALLREDUCE);
+    AIC_TRY(aic_overlap_end(m->overlap));
+    AIC_TRY(aic_comm_agree(c, st));
+    AIC_TRY(aic_optim_step(o, lr));
+    if (loss)
+        return m->backend->copy_to_host(loss, slot, sizeof(float));
+    return m->backend->check();
+}
 #endif
 
 aic_status aic_train_set_buckets(aic_model_t *m, aic_comm_t *c, size_t bucket_bytes) {
@@ -41,7 +68,8 @@ aic_status aic_train_set_buckets(aic_model_t *m, aic_comm_t *c, size_t bucket_by
         return AIC_OK;
     int provided = MPI_THREAD_SINGLE;
     MPI_Query_thread(&provided);
-    if (provided < MPI_THREAD_SERIALIZED)
+    /* On a GPU the buckets go to NCCL from the training thread itself. */
+    if (m->backend->kind == AIC_BACKEND_CPU && provided < MPI_THREAD_SERIALIZED)
         return aic_fail(AIC_ERR_STATE, "gradient buckets need MPI_THREAD_SERIALIZED from MPI_Init_thread "
                         "(this MPI gave level %d): their allreduce runs on a thread of its own", provided);
     const size_t first = bucket_bytes < AIC_FIRST_BUCKET_BYTES ? bucket_bytes : AIC_FIRST_BUCKET_BYTES;
@@ -103,6 +131,11 @@ aic_status aic_train_step(aic_model_t *m, aic_optim_t *o, aic_comm_t *c, aic_io_
     const float share = (float)n / (float)slice->n_global;
     if (m->overlap && !on_device)
         return bucketed_step_end(m, o, c, st, local_loss, share, lr, loss);
+#ifdef AICON_HAVE_CUDA
+    /* The ring and hierarchical GPU algorithms wait on the host: one call after backward. */
+    if (m->overlap && aic_gpu_stream_sums(c))
+        return device_bucketed_step_end(m, o, c, st, n, share, lr, loss);
+#endif
     aic_progress_phase(AIC_PHASE_BACKWARD);
     if (st == AIC_OK)
         st = aic_model_backward(m, share);

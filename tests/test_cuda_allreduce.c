@@ -3,9 +3,18 @@
  * sum (values are small multiples of 1/4, so every order of summation gives the same float), for
  * lengths 0, 1, p+1 and 2^20+3. Rank r uses GPU (local rank mod GPUs). NCCL refuses two ranks on one
  * GPU, so the NCCL and hierarchical cases need a GPU per local rank and are skipped (said so)
- * otherwise; the ring case runs with any count. Exits 77 without CUDA or without a GPU. */
+ * otherwise; the ring case runs with any count.
+ *
+ * Then gradient buckets on the GPU (aic_train_set_buckets: NCCL sums queued bucket by bucket on the
+ * collectives' stream while backward is queued): a small MLP trained for a few steps with 1 KiB
+ * buckets (one or more per parameter) must end with the parameters and losses of the same training
+ * without buckets, within 1e-6 relative (with 1 or 2 ranks every sum is exact whatever the cut), and
+ * so must buckets with the ring algorithm (which keeps one sum after backward). Needs NCCL, so a GPU
+ * per local rank. Exits 77 without CUDA or without a GPU. */
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include <mpi.h>
 
@@ -58,6 +67,105 @@ static int check(aic_comm_t *c, const char *what, int algo, size_t n) {
     free(h);
     return bad;
 }
+
+enum { MLP_IN = 32, MLP_CLASSES = 10, MLP_ROWS = 8, MLP_STEPS = 5 };
+
+/* Trains a 32-64-64-10 MLP on GPU `gpu` for MLP_STEPS steps of MLP_ROWS rows per rank (rank r takes
+ * rows r * MLP_ROWS.. of each global batch, made from the step and the row) with the given GPU
+ * allreduce and bucket size. Fills losses[MLP_STEPS]; returns a malloc'd copy of the parameters
+ * (*n floats), or NULL after printing what failed. */
+static float *train_mlp(aic_comm_t *c, int gpu, int algo, size_t bucket_bytes, float *losses, size_t *n) {
+    const int rank = aic_comm_rank(c), p = aic_comm_size(c);
+    aic_model_t *m = NULL;
+    aic_optim_t *o = NULL;
+    aic_value x, y, h, logits, loss;
+    float *params = NULL;
+    aic_status st = aic_model_create(&m, "mlp");
+    if (st == AIC_OK)
+        st = aic_model_set_device(m, AIC_DEVICE_CUDA, gpu, false);
+    if (st == AIC_OK)
+        st = aic_input(m, "x", 1, (int64_t[]){MLP_IN}, &x);
+    if (st == AIC_OK)
+        st = aic_labels(m, "y", &y);
+    if (st == AIC_OK)
+        st = aic_dense(m, "fc1", x, 64, true, &h);
+    if (st == AIC_OK)
+        st = aic_relu(m, "relu1", h, &h);
+    if (st == AIC_OK)
+        st = aic_dense(m, "fc2", h, 64, true, &h);
+    if (st == AIC_OK)
+        st = aic_relu(m, "relu2", h, &h);
+    if (st == AIC_OK)
+        st = aic_dense(m, "fc3", h, MLP_CLASSES, true, &logits);
+    if (st == AIC_OK)
+        st = aic_softmax_cross_entropy(m, "loss", logits, y, &loss);
+    if (st == AIC_OK)
+        st = aic_model_compile(m, MLP_ROWS, 7);
+    if (st == AIC_OK)
+        st = aic_optim_create(&o, m, &(aic_optim_config){.kind = AIC_OPTIM_SGD, .momentum = 0.9f});
+    if (st == AIC_OK)
+        st = aic_comm_set_gpu_allreduce(c, (aic_gpu_allreduce)algo);
+    if (st == AIC_OK)
+        st = aic_train_set_buckets(m, c, bucket_bytes);
+    float xs[MLP_ROWS * MLP_IN];
+    int32_t ys[MLP_ROWS];
+    const aic_batch_slice slice = {.n_local = MLP_ROWS, .n_global = MLP_ROWS * p, .row_offset = rank * MLP_ROWS};
+    for (int step = 0; st == AIC_OK && step < MLP_STEPS; step++) {
+        for (int i = 0; i < MLP_ROWS; i++) {
+            const int row = rank * MLP_ROWS + i;
+            for (int j = 0; j < MLP_IN; j++)
+                xs[i * MLP_IN + j] = (float)((row * 31 + j * 7 + step * 13) % 17 - 8) / 8.0f;
+            ys[i] = (row * 3 + step) % MLP_CLASSES;
+        }
+        st = aic_train_step(m, o, c, (aic_io_values){.input = x, .labels = y}, xs, ys, &slice, (uint64_t)step, 0.1f,
+                            &losses[step]);
+    }
+    const float *host = st == AIC_OK ? aic_model_params(m) : NULL;
+    if (host) {
+        *n = aic_model_num_params(m);
+        params = malloc(*n * sizeof(float));
+        if (params)
+            memcpy(params, host, *n * sizeof(float));
+    }
+    if (!params)
+        printf("FAIL rank %d: training on the GPU (algorithm %d, buckets of %zu bytes): %s\n", rank, algo,
+               bucket_bytes, st != AIC_OK ? aic_last_error() : "no parameters");
+    aic_optim_destroy(o);
+    aic_model_destroy(m);
+    return params;
+}
+
+/* 0 when training with `what`'s buckets matches the unbucketed reference within 1e-6 relative. */
+static int check_buckets(aic_comm_t *c, int gpu, const char *what, int algo, const float *ref,
+                         const float *ref_loss, size_t n_ref) {
+    float losses[MLP_STEPS];
+    size_t n = 0;
+    float *got = train_mlp(c, gpu, algo, 1024, losses, &n);
+    if (!got)
+        return 1;
+    int bad = 0;
+    float scale = 0;
+    for (size_t i = 0; i < n_ref; i++)
+        scale = fabsf(ref[i]) > scale ? fabsf(ref[i]) : scale;
+    size_t wrong = 0, first = 0;
+    for (size_t i = 0; i < n && n == n_ref; i++)
+        if (fabsf(got[i] - ref[i]) > 1e-6f * scale && !wrong++)
+            first = i;
+    if (n != n_ref || wrong) {
+        printf("FAIL rank %d %s: %zu of %zu parameters differ from the unbucketed run, first at %zu (%.9g vs %.9g)\n",
+               aic_comm_rank(c), what, wrong, n, first, n == n_ref ? got[first] : 0.0, n == n_ref ? ref[first] : 0.0);
+        bad = 1;
+    }
+    for (int k = 0; k < MLP_STEPS; k++)
+        if (fabsf(losses[k] - ref_loss[k]) > 1e-6f * fabsf(ref_loss[k])) {
+            printf("FAIL rank %d %s: loss of step %d is %.9g, unbucketed %.9g\n", aic_comm_rank(c), what, k,
+                   losses[k], ref_loss[k]);
+            bad = 1;
+            break;
+        }
+    free(got);
+    return bad;
+}
 #endif
 
 int main(int argc, char **argv) {
@@ -97,13 +205,28 @@ int main(int argc, char **argv) {
             failures += check(c, "hierarchical", AIC_GPU_ALLREDUCE_HIERARCHICAL, lens[k]);
         }
     }
+    if (all_own) {
+        float ref_loss[MLP_STEPS];
+        size_t n_ref = 0;
+        float *ref = train_mlp(c, gpu, AIC_GPU_ALLREDUCE_NCCL, 0, ref_loss, &n_ref);
+        /* A rank without a reference must not leave the others alone in the bucketed runs. */
+        int have = ref != NULL, all_have = 0;
+        MPI_Allreduce(&have, &all_have, 1, MPI_INT, MPI_MIN, MPI_COMM_WORLD);
+        if (all_have) {
+            failures += check_buckets(c, gpu, "buckets (nccl)", AIC_GPU_ALLREDUCE_NCCL, ref, ref_loss, n_ref);
+            failures += check_buckets(c, gpu, "buckets (ring)", AIC_GPU_ALLREDUCE_RING, ref, ref_loss, n_ref);
+        } else {
+            failures++;
+        }
+        free(ref);
+    }
     if (!all_own && rank == 0)
-        printf("SKIP nccl and hierarchical: %d ranks on a node with %d GPU%s (NCCL needs one GPU per rank)\n",
+        printf("SKIP nccl, hierarchical and buckets: %d ranks on a node with %d GPU%s (NCCL needs one GPU per rank)\n",
                aic_comm_local_size(c), gpus, gpus == 1 ? "" : "s");
     int total = 0;
     MPI_Allreduce(&failures, &total, 1, MPI_INT, MPI_SUM, MPI_COMM_WORLD);
     if (rank == 0)
-        printf("%s: GPU allreduce on %d rank%s, %d failure%s\n", total ? "FAIL" : "PASS", p, p == 1 ? "" : "s", total,
+        printf("%s: GPU allreduce and buckets on %d rank%s, %d failure%s\n", total ? "FAIL" : "PASS", p, p == 1 ? "" : "s", total,
                total == 1 ? "" : "s");
     failures = total;
     aic_model_destroy(m);

@@ -91,8 +91,9 @@ static void train_usage(FILE *out) {
             "  --gpu-allreduce NAME   nccl, ring (MPI) or hierarchical (NCCL in a node, ring across)\n"
             "                         (default nccl)\n"
             "  --bucket-kb N          sum the gradients in buckets of about N KiB while backward still runs\n"
-            "                         (CPU; the first bucket at most 64 KiB), on a thread of each rank's\n"
-            "                         own; 0: one allreduce after backward (default " STR(DEFAULT_BUCKET_KB) ")\n"
+            "                         (the first bucket at most 64 KiB): on CPU on a thread of each rank's\n"
+            "                         own, on GPU with --gpu-allreduce nccl on NCCL's stream; 0: one\n"
+            "                         allreduce after backward (default " STR(DEFAULT_BUCKET_KB) ")\n"
             "  --threads N            BLAS threads per rank (default: cores / ranks on the node, at most\n"
             "                         the cores --bind gave the rank)\n"
             "  --bind MODE            where each rank runs (aicon info --help says more; default auto):\n"
@@ -747,8 +748,7 @@ static int train(const train_opts *o, run_state *r) {
     AGREE_OR_FAIL(r, aic_model_compile(r->model, o->batch, o->seed));
     AGREE_OR_FAIL(r, aicon_model_load_weights(&r->src)); /* an ONNX file's own weights, not the seed's */
     AGREE_OR_FAIL(r, aic_optim_create(&r->optim, r->model, &o->optim));
-    if (aic_model_device(r->model) == AIC_DEVICE_CPU)
-        AGREE_OR_FAIL(r, aic_train_set_buckets(r->model, r->comm, (size_t)o->bucket_kb << 10));
+    AGREE_OR_FAIL(r, aic_train_set_buckets(r->model, r->comm, (size_t)o->bucket_kb << 10));
     /* rank 0 reads; the others receive it, so only rank 0 needs the file. resumed: the file (rank 0). */
     char auto_path[4096] = "";
     const char *resumed = o->resume_auto ? auto_path : o->resume;

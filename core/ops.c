@@ -2,6 +2,7 @@
  * forward/backward glue from graph values to the kernels in layers/. */
 #include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "core/error.h"
@@ -135,20 +136,48 @@ aic_status aic_conv2d(aic_model_t *m, const char *name, aic_value x, const aic_c
     return aic_graph_add_value(m, &m->ops[op_index], AIC_F32, 3, oshape, out);
 }
 
+/* oneDNN's primitives unless AICON_CPU_CONV=reference asks for the im2col reference (to compare the
+ * two); a shape oneDNN cannot do also runs the reference. */
+static bool conv_use_dnnl(void) {
+    static int use = -1;
+    if (use < 0) {
+        const char *e = getenv("AICON_CPU_CONV");
+        use = !(e && strcmp(e, "reference") == 0);
+    }
+    return use;
+}
+
 static aic_status conv_fwd(aic_model_t *m, aic_op *op, const aic_batch_info *b) {
     aic_conv2d_dims d = op->attr.conv;
     d.N = b->n;
-    aic_conv2d_forward(aic_act(m, op->out), aic_act(m, op->in[0]), aic_param_data(m, op->param[0]),
-                       aic_param_data(m, op->param[1]), m->scratch_arena, &d);
+    float *out = aic_act(m, op->out), *weight = aic_param_data(m, op->param[0]), *bias = aic_param_data(m, op->param[1]);
+    const float *inp = aic_act(m, op->in[0]);
+    if (conv_use_dnnl()) {
+        aic_status st = aic_conv2d_dnnl_forward(out, inp, weight, bias, &d);
+        if (st != AIC_ERR_UNSUPPORTED)
+            return st;
+    }
+    aic_conv2d_forward(out, inp, weight, bias, m->scratch_arena, &d);
     return AIC_OK;
 }
 
+/* Backward cannot fail: a half oneDNN did not do runs on the reference. */
 static void conv_bwd(aic_model_t *m, aic_op *op, int n) {
     aic_conv2d_dims d = op->attr.conv;
     d.N = n;
-    aic_conv2d_backward(aic_act_grad(m, op->in[0]), aic_param_grad(m, op->param[0]), aic_param_grad(m, op->param[1]),
-                        aic_act_grad(m, op->out), aic_act(m, op->in[0]), aic_param_data(m, op->param[0]),
-                        m->scratch_arena, &d);
+    float *dinp = aic_act_grad(m, op->in[0]), *dweight = aic_param_grad(m, op->param[0]);
+    float *dbias = aic_param_grad(m, op->param[1]);
+    const float *dout = aic_act_grad(m, op->out), *inp = aic_act(m, op->in[0]);
+    const float *weight = aic_param_data(m, op->param[0]);
+    if (conv_use_dnnl()) {
+        const bool has_bias = op->param[1] >= 0;
+        if (dinp && aic_conv2d_dnnl_backward_data(dinp, dout, weight, &d, has_bias) == AIC_OK)
+            dinp = NULL;
+        if (dweight && aic_conv2d_dnnl_backward_weights(dweight, dbias, dout, inp, &d) == AIC_OK)
+            dweight = dbias = NULL;
+    }
+    if (dinp || dweight || dbias)
+        aic_conv2d_backward(dinp, dweight, dbias, dout, inp, weight, m->scratch_arena, &d);
 }
 
 /* ---- pooling ---------------------------------------------------------------------------------- */

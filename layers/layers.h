@@ -10,8 +10,11 @@
 #ifndef AICON_LAYERS_H
 #define AICON_LAYERS_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+
+#include "aicon/status.h"
 
 /* ---- dense.c ---- */
 /* out: N x OC = inp (N x C) * weight^T (weight: OC x C) + bias (OC, may be NULL) */
@@ -35,6 +38,17 @@ void aic_conv2d_forward(float *out, const float *inp, const float *weight, const
                         const aic_conv2d_dims *d);
 void aic_conv2d_backward(float *dinp, float *dweight, float *dbias, const float *dout, const float *inp,
                          const float *weight, float *scratch, const aic_conv2d_dims *d);
+
+/* ---- conv2d_dnnl.c: the same on oneDNN's CPU primitives (the fast CPU path). Each returns
+ * AIC_ERR_UNSUPPORTED, having done nothing, where oneDNN has no primitive for the shape; the caller
+ * then runs the reference above. The backward halves accumulate (+=) as the reference does. ---- */
+aic_status aic_conv2d_dnnl_forward(float *out, const float *inp, const float *weight, const float *bias,
+                                   const aic_conv2d_dims *d);
+/* bias: whether the op has a bias (the primitives are shared with the forward pass's) */
+aic_status aic_conv2d_dnnl_backward_data(float *dinp, const float *dout, const float *weight,
+                                         const aic_conv2d_dims *d, bool bias);
+aic_status aic_conv2d_dnnl_backward_weights(float *dweight, float *dbias, const float *dout, const float *inp,
+                                            const aic_conv2d_dims *d);
 
 /* ---- maxpool.c, avgpool.c ---- */
 typedef struct {

@@ -5,7 +5,7 @@
 set -euo pipefail
 
 packages=(build-essential cmake pkg-config openmpi-bin libopenmpi-dev libhdf5-dev hdf5-tools libhwloc-dev
-          libopenblas-dev zlib1g-dev libssl-dev dataset-fashion-mnist
+          libopenblas-dev libdnnl-dev zlib1g-dev libssl-dev dataset-fashion-mnist
           protobuf-c-compiler libprotobuf-c-dev libonnx-dev
           libsecp256k1-dev libcurl4-openssl-dev libjson-c-dev nettle-dev)
 if [[ "${1:-}" == "--bench" ]]; then

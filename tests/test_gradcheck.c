@@ -98,6 +98,58 @@ static double conv_loss(void *p) {
     return dot(c->dout, c->out, (size_t)c->d.N * c->d.OC * c->d.OH * c->d.OW);
 }
 
+// Largest |a - b| over the largest |b|: the two paths sum in different orders, so they agree to
+// float rounding relative to the tensor's scale.
+static double max_rel_diff(const float *a, const float *b, size_t n) {
+    double diff = 0.0, scale = 0.0;
+    for (size_t i = 0; i < n; i++) {
+        diff = fmax(diff, fabs((double)a[i] - b[i]));
+        scale = fmax(scale, fabs((double)b[i]));
+    }
+    return scale > 0.0 ? diff / scale : diff;
+}
+
+static void check_close(const char *op, const char *what, const float *got, const float *want, size_t n) {
+    double err = max_rel_diff(got, want, n);
+    int ok = err <= 1e-5;
+    ok ? n_pass++ : n_fail++;
+    printf("%-22s %-8s oneDNN vs reference %.2e  (tol 1e-05)  %s\n", op, what, err, ok ? "ok" : "FAIL");
+}
+
+// oneDNN's path against the reference (c->out holds the reference forward; dinp, dw, db its gradients
+// from zero). The oneDNN gradients start from a random prefill, which they must add to, not replace.
+static void check_dnnl_conv(const char *name, conv_ctx *c, const float *dinp, const float *dw, const float *db) {
+    const aic_conv2d_dims *d = &c->d;
+    size_t ni = (size_t)d->N * d->C * d->H * d->W, nw = (size_t)d->OC * (d->C / d->G) * d->KH * d->KW;
+    size_t no = (size_t)d->N * d->OC * d->OH * d->OW;
+    float *out = test_alloc(no), *g_in = test_rand_buf(ni, -1, 1), *g_w = test_rand_buf(nw, -1, 1);
+    float *g_b = test_rand_buf(d->OC, -1, 1);
+    float *pre_in = malloc(ni * sizeof(float)), *pre_w = malloc(nw * sizeof(float)), *pre_b = malloc(d->OC * sizeof(float));
+    memcpy(pre_in, g_in, ni * sizeof(float));
+    memcpy(pre_w, g_w, nw * sizeof(float));
+    memcpy(pre_b, g_b, d->OC * sizeof(float));
+    aic_status f = aic_conv2d_dnnl_forward(out, c->inp, c->weight, c->bias, d);
+    aic_status bd = aic_conv2d_dnnl_backward_data(g_in, c->dout, c->weight, d, true);
+    aic_status bw = aic_conv2d_dnnl_backward_weights(g_w, g_b, c->dout, c->inp, d);
+    int ran = f == AIC_OK && bd == AIC_OK && bw == AIC_OK;
+    ran ? n_pass++ : n_fail++;
+    printf("%-22s oneDNN primitives: forward %s, backward data %s, weights %s  %s\n", name, aic_status_string(f),
+           aic_status_string(bd), aic_status_string(bw), ran ? "ok" : "FAIL");
+    if (ran) {
+        for (size_t i = 0; i < ni; i++)
+            g_in[i] -= pre_in[i];
+        for (size_t i = 0; i < nw; i++)
+            g_w[i] -= pre_w[i];
+        for (int i = 0; i < d->OC; i++)
+            g_b[i] -= pre_b[i];
+        check_close(name, "out", out, c->out, no);
+        check_close(name, "dinp", g_in, dinp, ni);
+        check_close(name, "dweight", g_w, dw, nw);
+        check_close(name, "dbias", g_b, db, d->OC);
+    }
+    free(out), free(g_in), free(g_w), free(g_b), free(pre_in), free(pre_w), free(pre_b);
+}
+
 static void test_conv(const char *name, int N, int C, int H, int W, int OC, int KH, int KW, int SH, int SW, int PH,
                       int PW, int DH, int DW, int G) {
     conv_ctx c = {.d = {N, C, H, W, OC, KH, KW, SH, SW, PH, PW, DH, DW, G, 0, 0}};
@@ -115,6 +167,8 @@ static void test_conv(const char *name, int N, int C, int H, int W, int OC, int 
     check(name, "dinp", c.inp, ni, dinp, conv_loss, &c, 3e-3);
     check(name, "dweight", c.weight, nw, dw, conv_loss, &c, 3e-3);
     check(name, "dbias", c.bias, OC, db, conv_loss, &c, 3e-3);
+    conv_loss(&c);
+    check_dnnl_conv(name, &c, dinp, dw, db);
     free(c.inp), free(c.weight), free(c.bias), free(c.out), free(c.dout), free(c.scratch);
     free(dinp), free(dw), free(db);
 }
@@ -568,6 +622,7 @@ int main(void) {
     test_conv("conv2d 1x1 g2", 2, 4, 5, 6, 4, 1, 1, 1, 1, 0, 0, 1, 1, 2);
     test_conv("conv2d 1x1 s2", 1, 4, 5, 5, 3, 1, 1, 2, 2, 0, 0, 1, 1, 1);
     test_conv("conv2d k5 p2 (same size)", 2, 3, 8, 7, 4, 5, 5, 1, 1, 2, 2, 1, 1, 1);
+    test_conv("conv2d 16ch (blocked)", 2, 16, 7, 6, 32, 3, 3, 1, 1, 1, 1, 1, 1, 1);
     //        name                   max pad  N  C  H  W KH KW SH SW PH PW OH OW
     test_pool("maxpool k3 s2 p1", 1, 0, 2, 2, 7, 7, 3, 3, 2, 2, 1, 1, 4, 4);
     test_pool("maxpool k3 s2 p1 ceil", 1, 0, 2, 2, 6, 8, 3, 3, 2, 2, 1, 1, 4, 5);

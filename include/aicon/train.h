@@ -28,13 +28,15 @@ aic_status aic_train_step(aic_model_t *m, aic_optim_t *o, aic_comm_t *c, aic_io_
 /* The first bucket of a bucketed step: small, so that summing starts early in backward. */
 #define AIC_FIRST_BUCKET_BYTES ((size_t)64 << 10)
 
-/* Sum the gradients of a compiled CPU model in buckets of about bucket_bytes (the first one at most
- * AIC_FIRST_BUCKET_BYTES), each as soon as backward has finished it, on a thread of its own, while
- * backward goes on with the layers below (core/overlap.h has the plan). 0: one allreduce after
- * backward. The result depends on the bucket size (the sums are cut differently) but never on
- * timing: training stays bitwise reproducible for a given size. MPI must have been initialized with
- * MPI_THREAD_SERIALIZED or more, and c must not be used by another thread during a step. The plan
- * lives with the model (aic_model_destroy stops its thread); a second call replaces it. Local. */
+/* Sum the gradients of a compiled model in buckets of about bucket_bytes (the first one at most
+ * AIC_FIRST_BUCKET_BYTES), each as soon as backward has finished it, while backward goes on with the
+ * layers below (core/overlap.h has the plan). On the CPU a thread of its own sums them; MPI must then
+ * have been initialized with MPI_THREAD_SERIALIZED or more, and c must not be used by another thread
+ * during a step. On a GPU with the NCCL algorithm each bucket's NCCL sum is queued on the
+ * collectives' stream as backward is queued (the other GPU algorithms sum once after backward).
+ * 0: one allreduce after backward. The result depends on the bucket size (the sums are cut
+ * differently) but never on timing: CPU training stays bitwise reproducible for a given size. The
+ * plan lives with the model (aic_model_destroy stops its thread); a second call replaces it. Local. */
 aic_status aic_train_set_buckets(aic_model_t *m, aic_comm_t *c, size_t bucket_bytes);
 
 typedef struct {

@@ -10,6 +10,8 @@
  *   ring          aicon's ring (aic_allreduce_ring_f32)
  *   rd            aicon's recursive doubling
  *   rabenseifner  aicon's Rabenseifner
+ *   cma           aicon's single-copy allreduce (all ranks on one node; otherwise skipped with the
+ *                 reason printed)
  *   aicon         aic_allreduce_sum_f32, aicon's choice by size
  *   mpi           MPI_Allreduce(MPI_IN_PLACE, MPI_SUM) of the MPI library
  *   nccl          ncclAllReduce on one GPU per rank (a CUDA build with a GPU; otherwise skipped
@@ -35,9 +37,10 @@
 #include "aicon/comm.h"
 #include "collectives/allreduce.h"
 
-enum { ALGO_RING, ALGO_RD, ALGO_RABENSEIFNER, ALGO_AICON, ALGO_MPI, ALGO_NCCL, ALGO_COUNT };
-static const char *const algo_names[ALGO_COUNT] = {"ring", "rd", "rabenseifner", "aicon", "mpi",
-                                                   "nccl"};
+enum { ALGO_RING, ALGO_RD, ALGO_RABENSEIFNER, ALGO_CMA, ALGO_AICON, ALGO_MPI, ALGO_NCCL,
+       ALGO_COUNT };
+static const char *const algo_names[ALGO_COUNT] = {"ring", "rd", "rabenseifner", "cma", "aicon",
+                                                   "mpi", "nccl"};
 
 typedef struct {
     size_t min_bytes, max_bytes;
@@ -247,6 +250,7 @@ static int run_once(bench *b, int algo, size_t n) {
     case ALGO_RING: return aic_allreduce_ring_f32(b->c, b->buf, n) == AIC_OK ? 0 : -1;
     case ALGO_RD: return aic_allreduce_rd_f32(b->c, b->buf, n) == AIC_OK ? 0 : -1;
     case ALGO_RABENSEIFNER: return aic_allreduce_rabenseifner_f32(b->c, b->buf, n) == AIC_OK ? 0 : -1;
+    case ALGO_CMA: return aic_allreduce_cma_f32(b->c, b->buf, n) == AIC_OK ? 0 : -1;
     case ALGO_AICON: return aic_allreduce_sum_f32(b->c, b->buf, n) == AIC_OK ? 0 : -1;
     case ALGO_MPI:
         return MPI_Allreduce(MPI_IN_PLACE, b->buf, (int)n, MPI_FLOAT, MPI_SUM, MPI_COMM_WORLD) ==
@@ -358,6 +362,12 @@ int main(int argc, char **argv) {
         printf("# nccl: skipped: aicon was built without CUDA (-DAICON_CUDA=OFF or not found)\n");
     o.use[ALGO_NCCL] = 0;
 #endif
+    /* Usable or not alike on every rank (agreed at creation), so every rank skips it or none. */
+    if (o.use[ALGO_CMA] && g_size > 1 && aic_allreduce_cma_f32(b.c, b.buf, 1) != AIC_OK) {
+        if (g_rank == 0)
+            printf("# cma: skipped: %s\n", aic_last_error());
+        o.use[ALGO_CMA] = 0;
+    }
 
     json_object *results = json_object_new_array();
     const double bus = g_size > 1 ? 2.0 * (g_size - 1) / g_size : 1.0;
@@ -413,6 +423,7 @@ int main(int argc, char **argv) {
                                    json_object_new_int(AIC_ALLREDUCE_RABENSEIFNER_MAX));
             json_object_object_add(root, "short_max_bytes",
                                    json_object_new_int(AIC_ALLREDUCE_SHORT_MAX));
+            json_object_object_add(root, "cma_min_bytes", json_object_new_int(AIC_ALLREDUCE_CMA_MIN));
             json_object_object_add(root, "results", json_object_get(results));
             if (json_object_to_file_ext(o.json_path, root, JSON_C_TO_STRING_PRETTY) != 0) {
                 fprintf(stderr, "allreduce: cannot write %s: %s\n", o.json_path,

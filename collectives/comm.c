@@ -51,7 +51,7 @@ static aic_status comm_init(aic_comm_t *c, MPI_Comm parent) {
         return aic_comm_mpi_fail(c, e, "MPI_Comm_rank/size of the node-local communicator", -1);
     if (ef != MPI_SUCCESS)
         return aic_comm_mpi_fail(c, ef, "MPI_Comm_free of the node-local communicator", -1);
-    return AIC_OK;
+    return aic_comm_cma_init(c);
 }
 
 aic_status aic_comm_create(aic_comm_t **out, MPI_Comm parent) {
@@ -90,6 +90,7 @@ void aic_comm_destroy(aic_comm_t *c) {
     if (c->comm != MPI_COMM_NULL && !finalized)
         MPI_Comm_free(&c->comm); /* nothing to report to in a destructor */
     aic_comm_gpu_destroy(c);
+    aic_comm_cma_destroy(c);
     free(c->ring_tmp);
     free(c->ring_req);
     free(c->scratch);

@@ -35,6 +35,15 @@ struct aic_comm {
     MPI_Request *ring_req;    /* [4][ring_req_cap]: receives of two steps, then sends of two steps */
     size_t ring_req_cap;      /* requests per quarter = most segments in one chunk */
 
+    /* Single-copy allreduce (collectives/cma_allreduce.c), set up by comm creation. cma_ok is the
+     * same on every rank: all ranks share one node, none disabled it, and each one read every
+     * peer's memory with process_vm_readv. The arrays exist only where cma_ok. */
+    int cma_ok;
+    int *cma_pid;         /* [size] every rank's process id */
+    uint64_t *cma_addr;   /* [size] every rank's buf in the current call */
+    float *cma_scratch;   /* [size-1][cma_block] peers' blocks of one reduce-scatter step */
+    size_t cma_block;     /* floats per peer block */
+
     /* Gather buffer of the small f64/i64 sums and check_same, grown on demand. */
     void *scratch;
     size_t scratch_cap; /* bytes */
@@ -43,6 +52,12 @@ struct aic_comm {
     int gpu_algo;             /* aic_gpu_allreduce */
     struct aic_comm_gpu *gpu; /* NCCL communicators, stream, events, pinned staging buffer */
 };
+
+/* Collective, at creation: sets c->cma_ok and the single-copy allreduce's arrays (see struct
+ * aic_comm). CMA being unusable is no error; only MPI failures and out-of-memory are. */
+aic_status aic_comm_cma_init(aic_comm_t *c);
+/* Frees what aic_comm_cma_init made. */
+void aic_comm_cma_destroy(aic_comm_t *c);
 
 /* Frees the GPU state of c (a no-op without CUDA or when none was made). */
 void aic_comm_gpu_destroy(aic_comm_t *c);

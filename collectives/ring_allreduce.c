@@ -179,6 +179,9 @@ aic_status aic_allreduce_sum_f32(aic_comm_t *c, float *buf, size_t n) {
         return aic_allreduce_rd_f32(c, buf, n);
     if (bytes <= AIC_ALLREDUCE_RABENSEIFNER_MAX)
         return aic_allreduce_rabenseifner_f32(c, buf, n);
+    /* cma_ok was agreed by all ranks at creation. */
+    if (c->cma_ok && bytes > AIC_ALLREDUCE_CMA_MIN)
+        return aic_allreduce_cma_f32(c, buf, n);
     if (bytes <= AIC_ALLREDUCE_SHORT_MAX)
         return aic_allreduce_rd_f32(c, buf, n);
     if (c->size == 2 && bytes > AIC_ALLREDUCE_PAIR_RABENSEIFNER_MIN)

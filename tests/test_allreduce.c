@@ -1,15 +1,19 @@
 /* Collectives test, run under mpirun with 1 to 5 ranks: the ring, recursive doubling and
  * Rabenseifner allreduces against serial sums in their own orders (bitwise) and in double
- * precision, the same bits on every rank, aic_allreduce_sum_f32's choice between them by size,
+ * precision, the single-copy (CMA) allreduce against the ring (bitwise), the same bits on every
+ * rank, aic_allreduce_sum_f32's choice between them by size,
  * reproducibility, traffic counts, broadcast,
  * digest checks, agreement and the small f64/i64 sums. Prints "N passed, M failed" (summed over
  * ranks) on rank 0 and exits non-zero on every rank if any check failed anywhere. */
+#define _GNU_SOURCE /* process_vm_readv */
 #include <math.h>
 #include <mpi.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/uio.h> /* process_vm_readv, to check the communicator's own CMA check */
+#include <unistd.h>
 
 #include "aicon/comm.h"
 #include "collectives/allreduce.h"     /* the algorithms one by one, and the size thresholds */
@@ -275,12 +279,119 @@ static void test_pairwise(aic_comm_t *c) {
           "pairwise: NULL buf with n > 0 accepted");
 }
 
+/* ---- single copy (CMA) --------------------------------------------------------------------------- */
+
+/* Whether this run disabled the single-copy allreduce (tests/collectives.cmake runs one so). */
+static int cma_disabled(void) {
+    const char *e = getenv("AICON_ALLREDUCE_CMA");
+    return e && strcmp(e, "0") == 0;
+}
+
+/* The single-copy allreduce gives the ring's bits, the same on every rank, and counts its traffic:
+ * (p-1) |owned chunk| + (n - |owned chunk|) floats each way. */
+static void test_cma_length(aic_comm_t *c, size_t n) {
+    const int p = g_size, r = g_rank;
+    float *buf = malloc((n ? n : 1) * sizeof *buf), *ref = malloc((n ? n : 1) * sizeof *ref);
+    if (!buf || !ref) {
+        CHECK(0, "cma n=%zu: out of memory in the test", n);
+        goto done;
+    }
+    for (size_t i = 0; i < n; i++)
+        buf[i] = ref[i] = value(r, i);
+    aic_status st = aic_allreduce_ring_f32(c, ref, n);
+    CHECK(st == AIC_OK, "cma n=%zu: ring returned %s: %s", n, aic_status_string(st), aic_last_error());
+
+    uint64_t s0, r0, s1, r1;
+    aic_comm_traffic(c, &s0, &r0);
+    st = aic_allreduce_cma_f32(c, buf, n);
+    aic_comm_traffic(c, &s1, &r1);
+    CHECK(st == AIC_OK, "cma n=%zu: returned %s: %s", n, aic_status_string(st), aic_last_error());
+    size_t off, len;
+    chunk(n, p, (r + 1) % p, &off, &len);
+    const uint64_t want = ((uint64_t)(p - 1) * len + (n - len)) * sizeof(float);
+    CHECK(s1 - s0 == want && r1 - r0 == want, "cma n=%zu: traffic sent %llu received %llu, "
+          "expected %llu each", n, (unsigned long long)(s1 - s0), (unsigned long long)(r1 - r0),
+          (unsigned long long)want);
+
+    size_t bad = 0, first_bad = 0;
+    for (size_t i = 0; i < n; i++)
+        if (!same_bits(buf[i], ref[i]) && bad++ == 0)
+            first_bad = i;
+    CHECK(bad == 0, "cma n=%zu: %zu elements differ from the ring, first at %zu: %.9g vs %.9g", n,
+          bad, first_bad, n ? buf[first_bad] : 0.0, n ? ref[first_bad] : 0.0);
+    CHECK(same_on_all_ranks(c, buf, n), "cma n=%zu: ranks hold different bits", n);
+done:
+    free(buf);
+    free(ref);
+}
+
+enum { P_MAX = 64 }; /* ranks the independent CMA check handles */
+
+static void test_cma(aic_comm_t *c) {
+    const int p = g_size;
+    if (p == 1) {
+        float x = 1.5f;
+        CHECK(aic_allreduce_cma_f32(c, &x, 1) == AIC_OK && x == 1.5f, "cma with one rank");
+        return;
+    }
+    if (cma_disabled()) {
+        float x = 1.5f;
+        aic_status st = aic_allreduce_cma_f32(c, &x, 1);
+        CHECK(st == AIC_ERR_UNSUPPORTED && strstr(aic_last_error(), "AICON_ALLREDUCE_CMA=0"),
+              "cma with AICON_ALLREDUCE_CMA=0 returned %s: %s", aic_status_string(st),
+              aic_last_error());
+        return;
+    }
+    /* An independent look: can every rank read and write every other's memory? Then the
+     * communicator must have found so too (all ranks of these tests share one node). */
+    uint64_t word = 0x5eed0000u + (uint64_t)g_rank, *addr = malloc(P_MAX * sizeof *addr);
+    int pid = (int)getpid(), *pids = malloc(P_MAX * sizeof *pids), can = addr && pids && p <= P_MAX;
+    uint64_t mine = (uint64_t)(uintptr_t)&word;
+    if (can) {
+        MPI_Allgather(&pid, 1, MPI_INT, pids, 1, MPI_INT, MPI_COMM_WORLD);
+        MPI_Allgather(&mine, 1, MPI_UINT64_T, addr, 1, MPI_UINT64_T, MPI_COMM_WORLD);
+        for (int q = 0; q < p; q++) {
+            uint64_t got = 0;
+            struct iovec l = {.iov_base = &got, .iov_len = sizeof got};
+            struct iovec rm = {.iov_base = (void *)(uintptr_t)addr[q], .iov_len = sizeof got};
+            can = can && process_vm_readv(pids[q], &l, 1, &rm, 1, 0) == (ssize_t)sizeof got &&
+                  got == 0x5eed0000u + (uint64_t)q &&
+                  process_vm_writev(pids[q], &l, 1, &rm, 1, 0) == (ssize_t)sizeof got;
+        }
+    }
+    int all_can = 0;
+    MPI_Allreduce(&can, &all_can, 1, MPI_INT, MPI_LAND, MPI_COMM_WORLD); /* word lives until here */
+    free(addr);
+    free(pids);
+    CHECK(c->cma_ok == all_can, "cma: the communicator says %s, but process_vm_readv/writev %s "
+          "here", c->cma_ok ? "usable" : "unusable", all_can ? "work" : "fail");
+    if (!c->cma_ok) {
+        /* Where ptrace rules or a container forbid it: the fallback is what runs, and is tested. */
+        if (g_rank == 0)
+            printf("note: process_vm_readv refused here; single-copy checks skipped\n");
+        return;
+    }
+    const size_t P = (size_t)p, B = c->cma_block;
+    const size_t lengths[] = {
+        1, P - 1, P + 1, 1000,           /* empty chunks, uneven chunks */
+        P * B, P * B - 1, P * B + 1,     /* each chunk one block; a float short; one over */
+        3 * P * B + 12345,               /* several blocks, the last partial */
+        ((size_t)5 << 20) / 4 + 7,       /* about 5 MiB */
+    };
+    for (size_t k = 0; k < sizeof lengths / sizeof lengths[0]; k++)
+        test_cma_length(c, lengths[k]);
+    CHECK(aic_allreduce_cma_f32(c, NULL, 5) == AIC_ERR_INVALID_ARG, "cma: NULL buf accepted");
+}
+
 /* aic_allreduce_sum_f32 gives, bit for bit, the algorithm its size selects, and the traffic says
  * which one ran (recursive doubling moves the whole vector each round). */
 static void test_choice(aic_comm_t *c) {
     const size_t rd = AIC_ALLREDUCE_RD_MAX / sizeof(float);
     const size_t rab = AIC_ALLREDUCE_RABENSEIFNER_MAX / sizeof(float);
     const size_t rd2 = AIC_ALLREDUCE_SHORT_MAX / sizeof(float);
+    const size_t cmin = AIC_ALLREDUCE_CMA_MIN / sizeof(float);
+    const int cma = c->cma_ok;
+    CHECK(!cma || !cma_disabled(), "choice: AICON_ALLREDUCE_CMA=0 left CMA on");
     const struct {
         size_t n;
         allreduce_fn want;
@@ -291,12 +402,18 @@ static void test_choice(aic_comm_t *c) {
         {rd + 1, aic_allreduce_rabenseifner_f32, "Rabenseifner"},
         {rab, aic_allreduce_rabenseifner_f32, "Rabenseifner"},
         {rab + 1, aic_allreduce_rd_f32, "recursive doubling"},
-        {rd2, aic_allreduce_rd_f32, "recursive doubling"},
-        {rd2 + 1, aic_allreduce_ring_f32, "the ring"},
-        /* With 2 ranks, Rabenseifner again for long vectors. */
+        {cmin, aic_allreduce_rd_f32, "recursive doubling"},
+        /* Above 16 KiB the single copy where every rank shares this node and may use the others'
+         * memory; without it recursive doubling to 64 KiB, then the ring, and with 2 ranks
+         * Rabenseifner for long vectors. */
+        {cmin + 1, cma ? aic_allreduce_cma_f32 : aic_allreduce_rd_f32,
+         cma ? "CMA" : "recursive doubling"},
+        {rd2, cma ? aic_allreduce_cma_f32 : aic_allreduce_rd_f32, cma ? "CMA" : "recursive doubling"},
+        {rd2 + 1, cma ? aic_allreduce_cma_f32 : aic_allreduce_ring_f32, cma ? "CMA" : "the ring"},
         {AIC_ALLREDUCE_PAIR_RABENSEIFNER_MIN / sizeof(float) + 1,
-         g_size == 2 ? aic_allreduce_rabenseifner_f32 : aic_allreduce_ring_f32,
-         g_size == 2 ? "Rabenseifner" : "the ring"},
+         cma ? aic_allreduce_cma_f32 : g_size == 2 ? aic_allreduce_rabenseifner_f32
+                                                   : aic_allreduce_ring_f32,
+         cma ? "CMA" : g_size == 2 ? "Rabenseifner" : "the ring"},
     };
     for (size_t k = 0; k < sizeof cases / sizeof cases[0]; k++) {
         size_t n = cases[k].n;
@@ -490,6 +607,7 @@ int main(int argc, char **argv) {
         test_queries(c);
         test_ring(c);
         test_pairwise(c);
+        test_cma(c);
         test_choice(c);
         test_broadcast(c, 0);
         test_broadcast(c, g_size - 1);

@@ -31,13 +31,16 @@ MPI_Comm aic_comm_mpi(const aic_comm_t *c);
 /* Bytes this rank sent and received through aicon's collectives since creation. */
 void aic_comm_traffic(const aic_comm_t *c, uint64_t *sent, uint64_t *received);
 
-/* In-place sum over ranks. Long vectors take the bandwidth-optimal ring (reduce-scatter, then
- * all-gather, over p chunks, each pipelined in segments with sends and receives in flight
- * together); short ones (up to 64 KiB) recursive doubling or, from 2 to 4 KiB, Rabenseifner, which
- * need log2 p rather than 2(p-1) message latencies; with 2 ranks, Rabenseifner also above 16 MiB. The
- * choice depends on n and p only, and every algorithm sums each element in a fixed order, so
- * results are bitwise reproducible for a given world size and identical on every rank. Any n,
- * including 0 and n < p. */
+/* In-place sum over ranks. Short vectors (up to 4 KiB) take recursive doubling or, from 2 to 4 KiB,
+ * Rabenseifner, which need log2 p rather than 2(p-1) message latencies. Above 16 KiB, when every
+ * rank is on one node, the single copy: each rank sums its chunk reading the peers' buffers with
+ * Linux Cross-Memory Attach (process_vm_readv) and writes the sum into theirs (checked once at
+ * creation; AICON_ALLREDUCE_CMA=0 turns it off). Otherwise recursive doubling up to 64 KiB and
+ * beyond it the bandwidth-optimal ring (reduce-scatter, then all-gather, over p chunks, pipelined
+ * in segments), or with 2 ranks Rabenseifner above 16 MiB. The choice depends on n, p and that
+ * once-agreed check only; the single copy sums in the ring's order, and every algorithm sums each
+ * element in a fixed order, so results are bitwise reproducible for a given world size and
+ * identical on every rank. Any n, including 0 and n < p. */
 aic_status aic_allreduce_sum_f32(aic_comm_t *c, float *buf, size_t n);
 /* Small in-place sums for statistics, reduced in rank order (bitwise reproducible). */
 aic_status aic_allreduce_sum_f64(aic_comm_t *c, double *buf, size_t n);

@@ -29,7 +29,7 @@
  * 512 KiB, 1.11-1.13x at 1 MiB, 1.00-1.02x at 2 MiB, 1.05-1.10x at 4 MiB, 1.3-1.5x at 8 MiB,
  * 1.2-1.35x at 16 MiB and 2.5x at 32-64 MiB (three runs of benchmarks/allreduce --reps 7); 1.15-1.3x
  * Rabenseifner from 16 to 64 MiB; 1.3-1.9x recursive doubling from 32 to 64 KiB with 2 to 4 ranks,
- * mixed at 16 KiB. With 3 and 4 ranks (oversubscribed on 2 cores) 1.0-1.4x the ring from 128 KiB
+ * mixed at 16 KiB. With 3 and 4 ranks (oversubscribed on 2 cores) 1.0-1.6x the ring from 128 KiB
  * to 8 MiB. From 1 to 4 MiB both move each float across once (the kernel's page pinning and copy
  * dominate), so the margin there is thin. */
 #define AIC_ALLREDUCE_RD_MAX 2048

@@ -1,4 +1,4 @@
-/* Internal to collectives/: the communicator's fields, shared by comm.c and ring_allreduce.c. */
+/* Internal to collectives/: the communicator's fields, shared by comm.c and the allreduces. */
 #ifndef AICON_COLLECTIVES_COMM_INTERNAL_H
 #define AICON_COLLECTIVES_COMM_INTERNAL_H
 
@@ -36,8 +36,8 @@ struct aic_comm {
     size_t ring_req_cap;      /* requests per quarter = most segments in one chunk */
 
     /* Single-copy allreduce (collectives/cma_allreduce.c), set up by comm creation. cma_ok is the
-     * same on every rank: all ranks share one node, none disabled it, and each one read every
-     * peer's memory with process_vm_readv. The arrays exist only where cma_ok. */
+     * same on every rank: all ranks share one node, none disabled it, and each one read and wrote
+     * every peer's memory (process_vm_readv/writev). The arrays exist only where cma_ok. */
     int cma_ok;
     int *cma_pid;         /* [size] every rank's process id */
     uint64_t *cma_addr;   /* [size] every rank's buf in the current call */

@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <limits.h>
 #include <pthread.h>
+#include <sched.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -74,6 +75,13 @@ static void *comm_thread(void *arg) {
      * and 815 samples/s per rank (840-845 unbucketed): past +5 summing lags so far that the last
      * bucket waits. Where the system refuses, the thread keeps the process's priority. */
     const id_t self = (id_t)syscall(SYS_gettid);
+    /* SCHED_BATCH as well: a woken bucket thread then does not take the core from backward at once
+     * (the kernel favours a thread that has slept) but at the scheduler's next tick, so its summing
+     * interleaves with backward's ops instead of stalling backward between two of them. Measured
+     * with oneDNN convolutions and the single-copy allreduce (lenet, 2 ranks on 2 cores, 256 KiB):
+     * 92-95% of the allreduce time hidden against 63-73% at nice +5 alone, samples/s alike. */
+    const struct sched_param batch = {.sched_priority = 0};
+    pthread_setschedparam(pthread_self(), SCHED_BATCH, &batch);
     errno = 0;
     const int base = getpriority(PRIO_PROCESS, self);
     if (errno == 0)

@@ -16,6 +16,22 @@
 #include "layers/cuda_layers.h"
 #endif
 
+/* Backward with the gradient buckets summed beside it, then every bucket waited for and this rank's
+ * status agreed on. A rank whose forward failed (st) skips backward but still sums every bucket, so
+ * that no rank is left waiting in one. */
+static aic_status bucketed_backward(aic_model_t *m, aic_comm_t *c, aic_status st, float share) {
+    aic_overlap_begin(m->overlap);
+    if (st == AIC_OK) {
+        aic_progress_phase(AIC_PHASE_BACKWARD);
+        m->overlap_step = m->overlap;
+        st = aic_model_backward(m, share);
+        m->overlap_step = NULL;
+    }
+    aic_progress_phase(AIC_PHASE_ALLREDUCE);
+    AIC_TRY(aic_overlap_end(m->overlap));
+    return aic_comm_agree(c, st);
+}
+
 #ifdef AICON_HAVE_CUDA
 /* The end of a GPU step, all queued on the GPU: the scaled loss into the slot after the gradients
  * (zeroed with them; it stays 0 on a rank without rows), the GPU allreduce (NCCL by default), the
@@ -42,16 +58,7 @@ static aic_status device_bucketed_step_end(aic_model_t *m, aic_optim_t *o, aic_c
     float *slot = m->grad_arena + m->n_param_floats;
     if (st == AIC_OK && n > 0 && m->loss_value >= 0)
         st = aic_cuda_scale_copy(slot, aic_act(m, m->loss_value), share);
-    aic_overlap_begin(m->overlap);
-    if (st == AIC_OK) {
-        aic_progress_phase(AIC_PHASE_BACKWARD);
-        m->overlap_step = m->overlap;
-        st = aic_model_backward(m, share);
-        m->overlap_step = NULL;
-    }
-    aic_progress_phase(AIC_PHASE_ALLREDUCE);
-    AIC_TRY(aic_overlap_end(m->overlap));
-    AIC_TRY(aic_comm_agree(c, st));
+    AIC_TRY(bucketed_backward(m, c, st, share));
     AIC_TRY(aic_optim_step(o, lr));
     if (loss)
         return m->backend->copy_to_host(loss, slot, sizeof(float));
@@ -90,16 +97,7 @@ static aic_status cpu_optim_step(aic_optim_t *o, float lr, double t0) {
 static aic_status bucketed_step_end(aic_model_t *m, aic_optim_t *o, aic_comm_t *c, aic_status st, float local_loss,
                                     float share, float lr, float *loss) {
     m->grad_arena[m->n_param_floats] = local_loss * share;
-    aic_overlap_begin(m->overlap);
-    if (st == AIC_OK) {
-        aic_progress_phase(AIC_PHASE_BACKWARD);
-        m->overlap_step = m->overlap;
-        st = aic_model_backward(m, share);
-        m->overlap_step = NULL;
-    }
-    aic_progress_phase(AIC_PHASE_ALLREDUCE);
-    AIC_TRY(aic_overlap_end(m->overlap));
-    AIC_TRY(aic_comm_agree(c, st));
+    AIC_TRY(bucketed_backward(m, c, st, share));
     if (loss)
         *loss = m->grad_arena[m->n_param_floats];
     return cpu_optim_step(o, lr, aic_timeline_recording ? aic_timeline_now() : 0);

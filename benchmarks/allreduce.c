@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /* Allreduce benchmark in the manner of nccl-tests: for each size, each algorithm's time, algorithm
  * bandwidth (bytes / time), bus bandwidth (algbw x 2(p-1)/p, the rate each rank's link carries in a
  * bandwidth-optimal allreduce, so comparable across p) and the count of wrong elements, summed

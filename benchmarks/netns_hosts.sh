@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: Apache-2.0
 # Four hosts on one machine: the allreduce benchmark over TCP between network namespaces, each
 # host's link limited with tc, against the bandwidth bound. Needs root (ip netns, tc) and iproute2
 # (scripts/install-deps.sh --bench).

@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: Apache-2.0
 """Plots bus bandwidth against message size from benchmarks/allreduce --json output.
 
 usage: benchmarks/plot_allreduce.py RESULT.json OUT.png [--title TEXT] [--bound GBPS]

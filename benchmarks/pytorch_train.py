@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: Apache-2.0
 """PyTorch peer for aicon's throughput benchmarks: trains aicon's built-in models (mlp, lenet) on
 Fashion-MNIST-shaped synthetic data (1 x 28 x 28 floats in [0, 1), 10 classes), or torchvision's
 ResNet-18/ResNet-50 (10 classes) on 3 x 32 x 32 ones, with SGD momentum 0.9 and cross-entropy, and times it the way Horovod's synthetic benchmark does: `--warmup` batches, then

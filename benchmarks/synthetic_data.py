@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: Apache-2.0
 """Synthetic training data for benchmarks/train.sh: an HDF5 file aicon train --data reads, with x
 (N x C x H x W float32, uniform in [0, 1)) and y (N int32 labels in 0..9), both from --seed.
 

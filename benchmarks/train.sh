@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: Apache-2.0
 # Training throughput the way Horovod's synthetic benchmark measures it, aicon beside PyTorch in the
 # same run, on this machine's CPU.
 #

@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: Apache-2.0
 """Reads an `aicon train --timeline` trace the way Horovod's synthetic benchmark times: skips
 --warmup steps, then --iters iterations of --batches-per-iter steps each, timed on every rank from
 the start of an iteration's first step to the start of the next iteration's (so the trace must hold

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: Apache-2.0
 # Training throughput, aicon against PyTorch, on this machine's CPU.
 #
 # usage: benchmarks/train_vs_pytorch.sh [BUILD_DIR]     (BUILD_DIR: an aicon build, default build/)

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /* Solidity ABI encoding of the calls aicon makes: a head of 32-byte words, dynamic arguments' data in
  * the tail with their offsets (from the head's start) in the head. */
 #include <string.h>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /* --usage destinations: parsing the URI and delivering to a file ledger, an HTTP endpoint or the chain. */
 #include <curl/curl.h>
 #include <errno.h>

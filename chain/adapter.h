@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /* Delivering signed usage records (chain/record.c, chain/ledger.c, chain/adapter.c, chain/spool.c).
  *
  * A job is delivered as its opening (the ranks' addresses, signed by rank 0's key) and one signed

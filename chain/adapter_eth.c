@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /* eth:// delivery: open the job on UsageLedger with its ranks' addresses unless it is open, then
  * submit each record the contract has not accepted yet, each transaction signed by the owner's key
  * (EIP-155) and its receipt awaited. Asking the contract first (jobRanks, accepted) is what makes a

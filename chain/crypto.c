@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /* Keccak-256 on nettle's Keccak-f[1600], secp256k1 keys and recoverable signatures, hex. */
 #include "chain/crypto.h"
 

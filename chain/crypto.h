@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /* Keccak-256 and secp256k1 keys and signatures, as Ethereum uses them (chain/crypto.c).
  *
  * Keccak-256 is the original Keccak padding (0x01 ... 0x80), not SHA3-256's (0x06), built on

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /* EIP-155 transaction signing and the JSON-RPC client (libcurl, json-c) of the eth:// adapter. */
 #include <curl/curl.h>
 #include <json-c/json.h>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /* Ethereum pieces the eth:// adapter needs (chain/eth.c, chain/rlp.c, chain/abi.c): RLP, ABI
  * encoding of UsageLedger's calls, EIP-155 signed legacy transactions, and a JSON-RPC client over
  * libcurl with json-c. Every call returns aic_status with a message naming the endpoint and the

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /* The file ledger: append-only JSON lines, each {"prev": keccak256 of the line before, "open"|"record": ...},
  * appended under an exclusive flock and fsync'd; verify and show read it back. */
 #include <errno.h>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /* Metering, signing and gathering the usage records of a training run; delivery at its end. */
 #include "chain/meter.h"
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /* Metering a training run (chain/meter.c): what each rank contributed, signed by its key, gathered
  * on rank 0 and delivered to the --usage destinations after training, never inside the step loop.
  *

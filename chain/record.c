@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /* Usage records and job openings as JSON, and their signature checks. */
 #include <json-c/json.h>
 #include <stdlib.h>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /* Byte buffers and RLP, the serialization of Ethereum transactions. */
 #include <stdlib.h>
 #include <string.h>

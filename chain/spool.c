@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /* The spool: records a destination did not take yet, one file each, sent again by a later run or
  * `aicon ledger flush`. A file is {"uri", "chainId", "open", "record"}: everything delivery needs. */
 #include <dirent.h>

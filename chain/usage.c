@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /* EIP-712 hashing of usage records: the domain separator, the record's struct hash, the digest. */
 #include "chain/usage.h"
 

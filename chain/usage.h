@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /* Usage records: what one rank contributed to one job, and the EIP-712 hash its key signs
  * (chain/usage.c). The same typed data is checked by `aicon ledger verify` and by
  * chain/contracts/UsageLedger.sol, so both must hash exactly this:

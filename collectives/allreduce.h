@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /* Internal to collectives/ (and the allreduce benchmark, which times each algorithm alone): the CPU
  * float allreduce algorithms behind aic_allreduce_sum_f32 and the choice between them by size.
  *

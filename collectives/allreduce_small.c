@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /* Recursive doubling and Rabenseifner allreduce, float sum, in place: the algorithms for short
  * vectors, where the ring's 2(p-1) message latencies cost more than its bandwidth saves.
  *

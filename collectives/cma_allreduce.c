@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /* Single-copy allreduce, float sum, in place, for ranks that all share one node: each rank reads its
  * peers' buffers and writes into them directly with Linux Cross-Memory Attach (process_vm_readv,
  * process_vm_writev), so every float crosses between processes in one kernel copy, with neither

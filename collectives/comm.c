@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /* Communicators: creation, queries, broadcast, digest checks, agreement and the small rank-order
  * sums. The ring allreduce is in ring_allreduce.c.
  *

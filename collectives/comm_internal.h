@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /* Internal to collectives/: the communicator's fields, shared by comm.c and the allreduces. */
 #ifndef AICON_COLLECTIVES_COMM_INTERNAL_H
 #define AICON_COLLECTIVES_COMM_INTERNAL_H

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /* GPU collectives: NCCL allreduce on its own stream ordered by events, the ring allreduce on device
  * buffers (CUDA-aware MPI or pinned host staging), and the hierarchical combination. */
 #include <stdlib.h>

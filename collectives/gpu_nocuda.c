@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /* GPU collectives in a build without CUDA: there is no device memory to sum. */
 #include "collectives/comm_internal.h"
 #include "collectives/gpu_internal.h"

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /* Ring allreduce, float sum, in place.
  *
  * p ranks, rank r; left = r-1, right = r+1 (mod p). The buffer of n floats is split into p chunks

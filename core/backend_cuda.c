@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /* The CUDA backend table and the process's GPU context: plain cudaMalloc arenas (no managed memory),
  * one stream for the model's work, cuBLAS and cuDNN handles bound to it, and the status checks. */
 #include <stdio.h>

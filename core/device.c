@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /* GPU enumeration and versions; the CUDA build replaces the bodies below with real queries. */
 #include <string.h>
 

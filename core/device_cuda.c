@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /* GPU enumeration and versions in a CUDA build (core/device.c is the CPU-only stand-in). */
 #include <stdio.h>
 #include <string.h>

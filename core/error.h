@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /* Internal error helpers: set the thread's last-error message and return the status. */
 #ifndef AICON_CORE_ERROR_H
 #define AICON_CORE_ERROR_H

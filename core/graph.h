@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /* Internal model representation: values (tensors with a leading batch dimension), ops in
  * topological order (the order they were built), and the arenas compile() lays out. */
 #ifndef AICON_CORE_GRAPH_H

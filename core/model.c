@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /* Model lifecycle: graph bookkeeping, compile (arena layout and parameter init), forward and
  * reverse-mode backward over the op list, parameter access and hashes. */
 #include <openssl/evp.h>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /* Tensor layouts of the op glue, shared by the CPU and CUDA op tables (core/op_layout.h). */
 #include "core/op_layout.h"
 #include "core/rng.h"

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /* The ops a model is built from: one builder each (shape checks, parameters, memory needs) and the
  * forward/backward glue from graph values to the kernels in layers/. */
 #include <math.h>

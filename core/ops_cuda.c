@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /* The CUDA op class table: the forward/backward glue of core/ops.c with the kernels of
  * layers/ *_cuda.cu. Values, parameters and saved memory sit in device arenas at the offsets
  * aic_model_compile laid out, so the glue reads the graph exactly as the CPU glue does. Backward

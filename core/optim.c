@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /* SGD (momentum, Nesterov, weight decay) and Adam/AdamW over the flat parameter arena, with the
  * update rules of torch.optim (1.13, single-tensor path), so runs compare step by step. */
 #include <math.h>

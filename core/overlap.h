@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /* The gradient allreduce overlapped with the backward pass: CPU models (MPI, on a thread) and GPU
  * models (NCCL, on the collectives' stream).
  *

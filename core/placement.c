@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /* Placement with hwloc: the GPU of a rank, the CPUs nearest it, and binding the process there. */
 #define _GNU_SOURCE /* sched_getaffinity, cpu_set_t */
 #include <errno.h>

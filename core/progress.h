@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /* What this rank is doing now, for the stall watchdog (tools/watchdog.c): the training thread notes
  * each phase change (relaxed atomic stores, no lock, nothing when nobody reads), another thread reads
  * it. One per process, like the rank. */

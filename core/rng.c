@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 #include "core/rng.h"
 
 #define PHILOX_M0 0xD2511F53u

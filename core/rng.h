@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /* Counter-based random numbers (Philox4x32-10, Salmon et al., SC'11): a value is a pure function of
  * (key, counter), so results depend on the seed and the position, never on threads or ranks. */
 #ifndef AICON_CORE_RNG_H

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /* The --timeline recorder: a growing array of events, kept only for the traced steps. */
 #include "core/timeline.h"
 

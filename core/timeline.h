@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /* A Chrome trace of training (aicon train --timeline): complete ("ph":"X") events of each op's
  * forward and backward, the gradient allreduce and the optimizer step, for the first steps of a run.
  *

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /* The data-parallel step every trainer shares, and sharded evaluation. */
 #include <math.h>
 #include <stdlib.h>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /* A researcher's own model, defined and trained through aicon's public C API.
  *
  *   mpirun -np 2 build/examples/train_classifier [DATA_DIR] [MAX_STEPS]

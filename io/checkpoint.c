@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /* HDF5 checkpoints: one dataset per tensor, written under a temporary name and renamed. */
 #include <errno.h>
 #include <fcntl.h>

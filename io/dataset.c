@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /* The in-memory data set: construction, queries and gather. */
 #define _POSIX_C_SOURCE 200809L /* strdup */
 #include <math.h>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /* Internal: the in-memory data set shared by the IDX and HDF5 readers. */
 #ifndef AICON_IO_DATASET_H
 #define AICON_IO_DATASET_H

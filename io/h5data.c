@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /* HDF5 data sets as h5py writes them: dataset `x` (N x ..., any numeric type) and `y` (N integer labels).
  *
  * HDF5 converts on read: x arrives as native float, y as native int32 (out-of-range integers saturate,

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /* IDX files (the MNIST layout), plain or gzip-compressed, and the MNIST-style directory loader.
  *
  * An IDX file is a 4-byte big-endian magic 0x0000TTRR (TT: element type, 0x08 = unsigned byte;

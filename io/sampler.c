@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /* The distributed sampler.
  *
  * Epoch e's order is a Fisher-Yates permutation of 0..N-1 drawn from Philox under key

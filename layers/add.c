@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 #include "layers/layers.h"
 
 void aic_add_forward(float *out, const float *a, const float *b, size_t n) {

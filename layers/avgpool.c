@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 #include "layers/layers.h"
 
 // The in-bounds rows [*s, *e) of output row o's window, and the extent PyTorch divides by under

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /* Batch statistics are reduced in double (a channel can hold N*S = millions of values) with a
  * two-pass variance, which does not cancel catastrophically when |mean| >> std. */
 #include "layers/layers.h"

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Batch normalization on cuDNN, spatial mode: inp N x C x S is the 4-d tensor N x C x S x 1. cuDNN
 // keeps what batchnorm.c keeps: the batch mean and 1/sqrt(var + eps) (C each) for backward, and
 // running statistics updated with factor `momentum` from the unbiased variance (as PyTorch).

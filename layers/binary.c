@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 #include "layers/layers.h"
 
 /* Advance the multi-index idx over d->shape (row-major) and the two operand offsets with it. */

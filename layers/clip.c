@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 #include "layers/layers.h"
 
 void aic_clip_forward(float *out, const float *inp, size_t n, float lo, float hi) {

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /* Convolution as im2col + GEMM, one sample and one group at a time, so scratch holds one group's
  * columns: (C/G * KH * KW) x (OH * OW) floats. */
 #include "layers/layers.h"

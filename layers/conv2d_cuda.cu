@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Convolution on cuDNN (NCHW, fp32). Each shape (the dims with the batch, and the math mode) gets its
 // descriptors and its three algorithms once: cudnnFind* times the candidates, the fastest whose
 // workspace fits aic_cuda.workspace_limit is kept. Bias and its gradient are small kernels.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /* Convolution on oneDNN's CPU primitives, beside the im2col reference in conv2d.c: the same
  * arguments and the same results within float rounding (the summation order differs), and the
  * backward pass accumulates into dinp, dweight and dbias as the reference does.

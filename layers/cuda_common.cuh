@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Shared by the layers/ *_cuda.cu files: launch geometry over n elements and the launch check.
 #ifndef AICON_LAYERS_CUDA_COMMON_CUH
 #define AICON_LAYERS_CUDA_COMMON_CUH

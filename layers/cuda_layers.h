@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /* CUDA kernels and library calls, one file per op family (layers/ *_cuda.cu), with the signatures of
  * the CPU kernels in layers/layers.h plus a status: same buffers (device pointers now), same shapes,
  * same conventions (forward writes, backward ACCUMULATES into every gradient it is given, a NULL

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Dense on cuBLAS. Row-major N x C is column-major C x N with leading dimension C, so each product
 // below is the CPU's (dense.c) written for column-major storage. TF32 only when the context's math
 // mode allows it (core/backend_cuda.c: CUBLAS_DEFAULT_MATH unless --tf32).

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /* Rows are contiguous, so element k of the N x F buffer has Philox counter row_offset * F + k. One
  * Philox call gives four words, used by four consecutive counters: element e reads word e % 4 of
  * block e / 4. A sample's mask depends only on its global row, not on how the batch is split. */

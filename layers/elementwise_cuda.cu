@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Elementwise kernels: fills, activations (relu, sigmoid, tanh, leaky_relu, clip), add, dropout.
 // Same formulas as the CPU files beside them (relu.c, sigmoid.c, ...); backward accumulates.
 #include "layers/cuda_common.cuh"

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 #include "layers/layers.h"
 
 void aic_global_avgpool_forward(float *out, const float *inp, int N, int C, int S) {

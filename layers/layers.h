@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /* CPU reference kernels, one file per op (llm.c style): plain functions over raw float buffers with
  * the shape of every buffer in a comment. Conventions:
  *  - forward writes its outputs (=);

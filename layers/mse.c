@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 #include "layers/layers.h"
 
 float aic_mse_forward(const float *pred, const float *target, size_t n) {

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 #include "layers/layers.h"
 
 float aic_nll_forward(const float *logprobs, const int32_t *labels, int N, int K) {

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The optimizer updates of core/optim.c (torch.optim's single-tensor rules) over the flat arenas,
 // one thread per parameter. bc1, bc2_sqrt: Adam's bias corrections, computed on the host in double
 // as the CPU does.

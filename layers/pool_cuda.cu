@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Pooling kernels. Not cuDNN: its pooling has no ceil mode, no clipped count_include_pad windows and
 // no argmax, and aicon's pooling (maxpool.c, avgpool.c) follows PyTorch in all three; the kernels
 // below are those loops with one thread per output. Backward scatters with atomicAdd (windows may

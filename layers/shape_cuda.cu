@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Broadcasting binary arithmetic, concat and transpose: one thread per output element, indices
 // worked out from the shapes (binary.c, concat.c, transpose.c walk the same index spaces in order).
 // Gradients of broadcast operands are summed with atomicAdd.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /* Softmax and log-softmax over one axis of a tensor viewed as outer x K x inner: element (o, k, i)
  * lies at (o * K + k) * inner + i, so the K values of one softmax are `inner` floats apart. Both
  * subtract the maximum before exp (no overflow) and sum in double in index order (reproducible). */

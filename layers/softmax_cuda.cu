@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Softmax and log-softmax over one axis on cuDNN (outer x K x inner is the 4-d tensor outer x K x
 // inner x 1, channel mode), and the losses: one block reduces the whole batch in double in a fixed
 // order (thread t takes rows t, t + 256, ..., then a tree), so the loss is deterministic.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /* ONNX export: an aicon model's forward pass (input to output, no loss) as an ONNX ModelProto, built
  * from protobuf-c structs and packed by onnx__model_proto__pack. Weights are the model's own
  * parameter and buffer arrays, referenced (not copied) by the initializers while packing. */

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /* Importing an ONNX graph as an aicon model: a starter op set mapped onto the graph builders.
  *
  * The nodes are visited in topological order (Kahn's algorithm; the loader allows any order). Every

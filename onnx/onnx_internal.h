@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /* Internal: the loaded model, shared by the loader, the importer and the tensor reader. */
 #ifndef AICON_ONNX_INTERNAL_H
 #define AICON_ONNX_INTERNAL_H

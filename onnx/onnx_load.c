@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /* Reading and validating ONNX models.
  *
  * protoc-c generates the ModelProto reader from Debian's onnx.proto (see CMakeLists.txt); this file

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /* Reading one serialized TensorProto: the input_K.pb and output_K.pb files of the ONNX backend tests.
  *
  * As in onnx_load.c, nothing is allocated by a size the file declares before it is checked: the file

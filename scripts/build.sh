@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # Configures and builds aicon into build/ (extra arguments go to cmake's configure step).
 set -euo pipefail
 cd "$(dirname "$0")/.."

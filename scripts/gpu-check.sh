@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # The GPU acceptance check of aicon's CUDA backend, in one run on a machine with a GPU:
 #   1. every op's forward and backward on CUDA against the CPU path (fp32, TF32 off, 1e-5),
 #   2. NCCL allreduce correctness (and the ring on device buffers, 1 and 2 ranks), and gradient

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # Installs, from Debian's packages, what aicon needs to build and run (and, with --test, what its test
 # suite needs; with --bench, what benchmarks/ needs beyond the build). Only missing packages are
 # installed. Run as root on Debian 12.

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # Install what is missing (with the test dependencies), build, and run the whole test suite.
 set -euo pipefail
 cd "$(dirname "$0")/.."

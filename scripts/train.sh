@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # The main job: install what is missing, build, and train LeNet on Fashion-MNIST with 2 MPI ranks.
 # Extra arguments go to `aicon train` (e.g. --model mlp --epochs 5).
 set -euo pipefail

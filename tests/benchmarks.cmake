@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # Benchmarks: a smoke run of the allreduce benchmark at small sizes on 3 ranks (not a power of two),
 # which fails on any wrong element; then its JSON must list every CPU algorithm at every size.
 add_test(NAME bench_allreduce_smoke

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # chain/: RLP, ABI and EIP-155 against published vectors (chain_eth), and the UsageLedger contract on
 # a local ganache (chain_contract; npm ganache@7 and solc@0.8 cached under the build tree, skipped
 # only when npm cannot install them).

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # End-to-end tests of the `aicon train` command (tests/cli/): bash scripts drive the aicon binary
 # under mpirun and check its files with Debian's Python, h5py and numpy. Every test name starts with
 # cli_ and carries the label cli; multi-rank ones also mpi.

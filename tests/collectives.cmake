@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # Collectives: the allreduces, broadcast, digest checks and agreement, under 1 to 5 ranks.
 aicon_test_exe(test_allreduce test_allreduce.c)
 foreach(np 1 2 3 4 5)

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # The CUDA backend against the CPU path (every op forward and backward, the optimizers) and the GPU
 # allreduces. Without CUDA or without a GPU the programs exit 77 and say why: ctest shows Skipped.
 aicon_test_exe(test_cuda_ops test_cuda_ops.c)

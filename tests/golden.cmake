@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # Golden test against PyTorch: golden_make writes golden.h5 with Debian's PyTorch (not a pyenv or
 # virtualenv python, which lacks torch), golden_pytorch trains the same models in aicon and compares.
 set(AICON_PYTHON /usr/bin/python3 CACHE FILEPATH "Python with torch, h5py and numpy, for the golden tests")

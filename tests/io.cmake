@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # io/: IDX and HDF5 data set readers, the directory loader, gather and the distributed sampler.
 aicon_test_exe(test_io test_io.c)
 target_link_libraries(test_io PRIVATE ZLIB::ZLIB)

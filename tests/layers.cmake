@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # Layer kernels (layers/*.c): finite-difference gradients of every op, and references, accumulation
 # and determinism checks.
 aicon_test_exe(test_gradcheck test_gradcheck.c)

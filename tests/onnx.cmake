@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # onnx/: reading and validating ONNX models. onnx_models writes a valid model and one broken copy per
 # rule with Debian's python3-onnx (AICON_PYTHON, see golden.cmake); onnx_load reads them all, and every
 # operator test model of libonnx-testdata.

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # Placement (--bind, hwloc) and aicon info: plans on synthetic machines and PCI lookup here (unit),
 # then the bindings of real ranks as the kernel reports them (cli).
 aicon_test_exe(test_placement test_placement.c)

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # A real Slurm on this machine (tests/slurm/slurm.sh): munged, slurmctld and slurmd of its own, the
 # examples/slurm/ batch scripts submitted with sbatch, their output and checkpoints checked. It
 # installs Debian's slurm-wlm and munge when missing; exit 77 (skip) where it cannot run as root.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /* Collectives test, run under mpirun with 1 to 5 ranks: the ring, recursive doubling and
  * Rabenseifner allreduces against serial sums in their own orders (bitwise) and in double
  * precision, the single-copy (CMA) allreduce against the ring (bitwise), the same bits on every

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /* Keccak-256, secp256k1 keys and signatures, and EIP-712 hashing against published vectors. */
 #include <stdio.h>
 #include <stddef.h>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /* The Ethereum client pieces (chain/rlp.c, chain/abi.c, chain/eth.c) against published vectors, and,
  * with --chain DIR (a node started by tests/chain/ganache.sh), the UsageLedger contract itself:
  *

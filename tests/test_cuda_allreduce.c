@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /* GPU allreduces: NCCL (the default), the ring on device buffers (aic_allreduce_sum_f32 with a device
  * pointer: CUDA-aware MPI or pinned host staging) and the hierarchical one, each against the exact
  * sum (values are small multiples of 1/4, so every order of summation gives the same float), for

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /* Every op's forward and backward on CUDA against the CPU path: the same graph built twice from one
  * seed (parameters are initialized on the host, so both start from the same bits), the same batch,
  * then the op's output, the loss and every parameter gradient compared, and two optimizer steps of

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /* Training throughput of a ResNet-50-shaped model (torchvision's resnet50 layout: 7x7 stem, bottleneck
  * stages of 3, 4, 6, 3 blocks with the stride on the 3x3 convolution, BatchNorm, 1000 classes) on
  * synthetic 3 x 224 x 224 data at batch 64 on one GPU: fp32, TF32 off unless --tf32, SGD with

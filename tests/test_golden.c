@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /* Golden test against PyTorch: tests/golden/make_golden.py trains two small models in PyTorch and
  * writes their initial parameters, batches, per-step losses and final parameters to an HDF5 file;
  * this program builds the same models with the public API, loads the same initial parameters,

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /* Finite-difference check of every layer's backward. For an op y = f(x) and a fixed random dout, the
  * backward's gradient of L = sum(dout * y) is compared with the central difference
  * (L(x + eps) - L(x - eps)) / (x + eps - (x - eps)), taken element by element. The forward runs in

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /* Shared by the tests that read reference values from HDF5 files (PyTorch golden data). */
 #ifndef AICON_TEST_H5_H
 #define AICON_TEST_H5_H

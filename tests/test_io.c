@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /* Tests for io/: IDX and HDF5 data set readers (good files and every kind of broken one), the
  * MNIST-style directory loader, gather, and the distributed sampler.
  *

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /* Reference checks of the layer kernels beyond gradients:
  *  - conv2d and dense forward against naive loops in double;
  *  - every backward accumulates: a second call on top of the first doubles the gradients;

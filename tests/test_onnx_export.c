@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /* aic_onnx_export round trip: the ONNX file aicon train --export wrote, imported back with
  * aic_onnx_import, computes the same logits as the built-in model loaded from the checkpoint of the
  * same run (within 1e-5 of the largest logit, and the same argmax on every sample). The checkpoint

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /* Tests for aic_onnx_import: the models tests/onnx/make_import_models.py writes are imported, run in
  * evaluation mode on the stored inputs and compared with the outputs numpy computed (relative 1e-4);
  * a model with unsupported nodes fails with every one of them named.

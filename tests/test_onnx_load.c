@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /* Tests for onnx/: a valid model loads and reports what it holds; every broken model that
  * tests/onnx/make_bad_models.py writes is refused with a message naming the file and the fault; every
  * operator test model of ONNX itself (libonnx-testdata, when installed) loads.

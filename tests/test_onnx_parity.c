@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /* Training parity with PyTorch through ONNX: tests/onnx/make_parity.py exports four PyTorch models
  * (an MLP, a narrow LeNet, torchvision's ResNet-18 and MobileNetV2, ten classes) with
  * torch.onnx.export in training mode and trains each for ten SGD-with-momentum steps; this program

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /* Placement plans on hwloc synthetic machines (2 NUMA nodes, uneven core counts, more ranks than
  * cores), --bind parsing, and PCI bus-id lookup in this machine's real topology: a device that
  * exists, one that does not and a malformed id. Needs no MPI launcher and no GPU. */

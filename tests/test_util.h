@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /* Shared by the kernel tests: a small deterministic generator and buffer helpers. */
 #ifndef AICON_TEST_UTIL_H
 #define AICON_TEST_UTIL_H

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /* The aicon command: `aicon train ...`, `aicon export ...`, `aicon onnx-test ...`, `aicon --version`,
  * `aicon --help`. */
 #include <cblas.h>

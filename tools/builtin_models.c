@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /* The models aicon train builds: the built-in ones, written with the public API exactly as a
  * researcher would write their own, and ONNX files. */
 #include <stdio.h>

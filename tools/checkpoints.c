@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /* aicon train --checkpoint-dir: names by step, the newest K kept, --resume auto's choice. */
 #include <ctype.h>
 #include <dirent.h>

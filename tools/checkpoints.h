@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /* aicon train --checkpoint-dir: a directory of checkpoints named by step, the newest K kept, and
  * --resume auto's choice among them.
  *

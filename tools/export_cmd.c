@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /* aicon export: a trained checkpoint as an ONNX file (the model's forward pass, its logits). */
 #include <getopt.h>
 #include <stdio.h>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /* aicon info: the machine, the GPUs, where each rank runs, and the library versions in use. */
 #include <cblas.h>
 #include <getopt.h>

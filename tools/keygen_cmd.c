@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /* aicon keygen [--key PATH]: a new miner key (secp256k1), written with mode 0600, never over an old one. */
 #include <errno.h>
 #include <stdio.h>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /* aicon ledger verify|show|flush|append: the file ledger and the spool of undelivered usage records. */
 #include <json-c/json.h>
 #include <stdio.h>

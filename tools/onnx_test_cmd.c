@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /* aicon onnx-test: run ONNX backend test cases (model.onnx + test_data_set_N/{input,output}_K.pb)
  * through aicon's importer and compare the forward pass with the expected outputs. */
 #include <dirent.h>

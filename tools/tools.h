@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /* Shared by the aicon command's subcommands. Only tools/ prints usage and exits. */
 #ifndef AICON_TOOLS_H
 #define AICON_TOOLS_H

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /* aicon train: data-parallel training of a built-in or ONNX model under mpirun. */
 #include <cblas.h>
 #include <errno.h>

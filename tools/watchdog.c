@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /* The stall watchdog: see watchdog.h for what it promises. */
 #define _DEFAULT_SOURCE /* getifaddrs, NI_MAXHOST */
 #include "tools/watchdog.h"

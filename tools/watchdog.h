@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /* The stall watchdog of aicon train: when a rank dies, freezes or stops making progress, every other
  * rank stops within seconds with one line naming the missing rank and what it was doing, instead of
  * waiting forever inside MPI (srun leaves the others running; mpirun kills them without a word

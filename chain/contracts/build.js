@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Compiles UsageLedger.sol with npm solc (solcjs, standard JSON) for the tests' local chain.
 // Usage: node build.js NODE_MODULES OUT_DIR
 // Writes OUT_DIR/UsageLedger.json and OUT_DIR/UsageToken.json: {abi, bytecode, methodIdentifiers}.

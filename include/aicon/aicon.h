@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /* aicon: a data-parallel deep-learning training runtime. One header for the whole public API. */
 #ifndef AICON_AICON_H
 #define AICON_AICON_H

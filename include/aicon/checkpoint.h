@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /* HDF5 checkpoints.
  *
  * Layout: attributes format_version, model_name, model_hash (hex SHA-256 of the architecture),

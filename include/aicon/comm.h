@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /* Communicators over MPI: ranks, the ring allreduce, broadcast and agreement between ranks.
  *
  * The caller initializes MPI (MPI_Init_thread) before creating a communicator and finalizes it

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /* Data sets held in memory and the distributed sampler.
  *
  * A data set is N samples of one float shape and N int32 labels. IDX images are scaled to [0, 1];

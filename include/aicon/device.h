@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /* GPUs this process can see, and the versions of the GPU libraries aicon was built with.
  *
  * In a build without CUDA (AICON_CUDA=OFF, or no CUDA toolkit found) there are no GPUs: the count

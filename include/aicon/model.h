@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /* Models: a graph of ops built through this API, then compiled for a maximum batch size.
  *
  * Every tensor in the graph (an aic_value) has a leading batch dimension that is not written in

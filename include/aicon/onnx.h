@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /* ONNX models: reading and validating a .onnx file, and importing its graph as an aicon model.
  *
  * A model is loaded whole and checked before it is handed back: the protobuf parses, there is a

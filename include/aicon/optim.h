@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /* Optimizers over a compiled model's parameter arena, and learning-rate schedules. */
 #ifndef AICON_OPTIM_H
 #define AICON_OPTIM_H

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /* Placement: which GPU each rank uses and which CPUs it runs on (hwloc).
  *
  * A rank's GPU is its node-local rank modulo the GPU count. Its CPUs come from a "domain": for a

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /* aicon status codes and error reporting.
  *
  * Every public call returns an aic_status. AIC_OK is zero; failures are negative. After a failure,

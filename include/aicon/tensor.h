@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /* Tensor descriptors: a typed, shaped, named view of memory that aicon or the caller owns. */
 #ifndef AICON_TENSOR_H
 #define AICON_TENSOR_H

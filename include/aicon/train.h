@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /* One data-parallel training step and evaluation, the loop body every trainer shares. */
 #ifndef AICON_TRAIN_H
 #define AICON_TRAIN_H

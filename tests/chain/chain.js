@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The local chain's side of the usage-ledger tests, over plain JSON-RPC (node's fetch):
 //   node chain.js deploy URL BUILD_DIR REWARD_PER_SAMPLE   deploys UsageLedger from ganache's first
 //                                                          account; prints the contract address

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # UsageLedger on a real local chain: tests/chain/ganache.sh starts ganache 7 with the contract
 # deployed, test_chain_eth --chain runs the contract tests through aicon's C client, and the node is
 # stopped whatever happens. Exits 77 (ctest: skipped) only when npm cannot install ganache or solc.

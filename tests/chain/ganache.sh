@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # A local Ethereum chain for the usage-ledger tests: npm ganache@7 on 127.0.0.1 with UsageLedger
 # (chain/contracts/UsageLedger.sol, compiled by npm solc@0.8) deployed on it.
 #

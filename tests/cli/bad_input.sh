@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # One kind of bad input to `mpirun -np 2 aicon train`: every rank must exit, non-zero, within 10 s,
 # and stderr must name the culprit (file or flag) and the problem.
 #

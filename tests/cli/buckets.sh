@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # Gradient buckets (--bucket-kb): their allreduce, overlapped with backward on a thread of its own,
 # must sum exactly what the single allreduce sums.
 # - 2 ranks: a sum of two floats is the same whatever the cut, so buckets of 4 KiB (several per

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # What a checkpoint holds: attributes, one dataset per parameter named by layer, the train state;
 # it is written atomically (no temporary file left) and resuming from it restores the parameters.
 set -euo pipefail

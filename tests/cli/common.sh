@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # Shared by the end-to-end tests of `aicon train` (sourced, not run).
 #
 # Every test script is called as

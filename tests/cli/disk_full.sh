@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # A checkpoint directory that fills up or cannot be written. On a tmpfs sized for one checkpoint and a
 # half, the first save fits and the second does not:
 #  - --on-checkpoint-error stop (the default): every rank exits non-zero with one message naming the

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # Data parallelism changes nothing but rounding: 1 rank x batch 64 and 2 ranks x batch 32 take the
 # same global batches, so after the same steps every parameter agrees to 1e-5 relative (the two
 # runs sum gradients in another order, so they need not be bitwise equal). Then the same with 200

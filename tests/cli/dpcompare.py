@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """Compare the parameters of two aicon checkpoints to a relative tolerance.
 
 For every dataset under /params: max |a - b| / max |a| (a from the first file). Prints each figure

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """Bitwise comparison of aicon checkpoints: every dataset under /params, /buffers, /optimizer and
 /state of the first file must be in every other file with the same dtype, shape and bytes, and the
 other files may hold no dataset the first lacks.

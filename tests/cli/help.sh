@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # aicon --help, aicon train --help and aicon --version: exit 0 and say what they should. Needs no
 # MPI launcher: usage and versions work in a plain process.
 set -euo pipefail

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # aicon info and --bind: each rank's binding as the kernel sees it, from inside (sched_getaffinity,
 # reported by aicon info) and from outside (/proc/PID/task/*/status of a running aicon train, every
 # thread, BLAS pool included); --bind none keeps the launcher's binding; --json holds every rank;

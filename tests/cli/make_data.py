@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """Write small HDF5 data sets for the aicon train CLI tests from Debian's Fashion-MNIST.
 
 usage: make_data.py OUTDIR [SRC_DIR]

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # ONNX export: `aicon train --export` on 2 ranks for the built-in lenet and mlp, then
 #  (a) Debian's python3-onnx full checker accepts each file (IR 8, opset 17);
 #  (b) test_onnx_export imports the file back and matches the checkpoint model's logits on the

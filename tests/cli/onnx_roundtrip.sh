@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # ONNX round trip: a PyTorch CNN (Debian's python3-torch) exported to ONNX is imported by
 # `aicon train`, trained one full epoch on Debian's Fashion-MNIST with 2 ranks, and exported; then
 #  (a) Debian's python3-onnx full checker accepts the exported file;

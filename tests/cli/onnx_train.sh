@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # `aicon train --model FILE.onnx`: a PyTorch MLP exported to ONNX (Debian's python3-torch) trains
 # data-parallel to a useful accuracy, starts from the file's weights (not from aicon's own init),
 # trains graphs ending in Softmax or LogSoftmax without a second softmax, and bad files fail with a

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # The live progress line: drawn (carriage returns, a bar) when stdout is a terminal, absent when it
 # is a file, so logs stay one line per epoch. `script` gives the run a pseudo-terminal.
 set -euo pipefail

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: Apache-2.0
 # The stall watchdog (tools/watchdog.c): one rank of three killed (kill -9) or frozen (kill -STOP)
 # mid-training. The others must stop within 30 s with a line naming the failed rank and the phase it
 # was in, the launcher must end non-zero, and no process of the run may be left behind.

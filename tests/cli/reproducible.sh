@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # Same seed, same world size and batch: bitwise the same parameters; another seed: others.
 set -euo pipefail
 . "$(dirname "$0")/common.sh"

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # Restart after a crash: a run writing --checkpoint-every checkpoints into --checkpoint-dir is killed
 # (SIGKILL to its ranks) once two checkpoints exist; `--resume auto` continues from the newest and
 # ends bitwise where an uninterrupted run ends. A second copy of the killed run's directory has its

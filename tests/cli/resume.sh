@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # Exact resume: stopping after epoch 1 and resuming from its checkpoint ends bitwise where an
 # uninterrupted run ends, also for a resume from the middle of an epoch.
 #

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # --timeline on 2 ranks: the file parses as a Chrome trace, holds for each rank and traced step every
 # op's forward (in graph order) and backward (in reverse), the gradient buckets' allreduce (the
 # default plan for lenet: fc2 with the loss slot, fc1 alone, conv2 with conv1), none begun before

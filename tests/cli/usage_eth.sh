@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # Usage records on a real local chain (npm ganache, tests/chain/ganache.sh, the UsageLedger contract):
 #   1. a 2-rank job with --usage eth://127.0.0.1:PORT?contract=... leaves one accepted record per
 #      rank (RecordAccepted logs, read with eth_getLogs) and credits each miner samples x reward;

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # The http:// destination and the spool: with the endpoint down a job still finishes and its two
 # records wait in the spool; a flush while it is down keeps them; once a server listens, a flush
 # POSTs each record once (its JSON verifies against the file ledger's copy) and empties the spool;

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # Usage records in the file ledger: a 2-rank job signed with one key per rank (--key with %r) leaves
 # an opening and one record per rank whose facts match the run (steps, parameters hash, data set
 # hash, miners); `aicon ledger verify` passes it and rejects, naming the line, a field altered after

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # libFuzzer targets for the ONNX loader and importer (AICON_FUZZ=ON, clang only), included from the top directory
 # (the generated protobuf source is visible only there). The loader, the generated protobuf
 # reader and the error helpers are compiled into the target itself, with the fuzzer's coverage and

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /* libFuzzer target: the whole ONNX path on arbitrary bytes. aic_onnx_load_buffer, then, for every
  * model that loads, aic_onnx_import for batches of 2 and, when that succeeds, one eval-mode forward
  * pass over zero inputs. Every refusal must leave *out NULL and say why; nothing may crash, leak or

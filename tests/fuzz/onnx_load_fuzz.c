@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /* libFuzzer target: aic_onnx_load_buffer on arbitrary bytes. A model that loads must answer its
  * queries; every other input must be refused with a message, never a crash, a leak or undefined
  * behaviour (build with AICON_FUZZ=ON and clang, which adds ASan and UBSan).

@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: Apache-2.0
 """Golden values for tests/test_golden.c: train two small models in PyTorch and record everything the
 C test needs to repeat the run in aicon and compare.
 

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # The ONNX backend test cases of libonnx-testdata through `aicon onnx-test`:
 #   conformance.sh AICON TESTDATA EXPECTED
 # No case may fail, and every case named in EXPECTED (one per line, as onnx-test prints it) must

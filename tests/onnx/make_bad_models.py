@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """Writes the ONNX models test_onnx_load reads: one valid model and one broken copy per rule the
 loader enforces. Run with Debian's /usr/bin/python3 (python3-onnx): make_bad_models.py OUTDIR."""
 import os

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """Writes the ONNX models test_onnx_import reads, each with a data file of its inputs and the outputs
 numpy computes for them. Run with Debian's /usr/bin/python3 (python3-onnx):
 make_import_models.py OUTDIR.

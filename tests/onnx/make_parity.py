@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: Apache-2.0
 """Reference runs for tests/test_onnx_parity.c: export four PyTorch models with torch.onnx.export and
 train each in PyTorch for ten SGD-with-momentum steps, recording what the C test needs to repeat the
 run in aicon from the exported file and compare the losses.

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # aicon onnx-test on what is not a test case, and on a case whose expected output is wrong:
 #   onnx_test_cli.sh AICON PYTHON TESTDATA
 # A directory holding no model.onnx (nor any subdirectory with one) and a missing path are usage

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # A real Slurm on this machine: munged, slurmctld and slurmd (one node, 2 CPUs) with their own
 # configuration, keys, sockets, ports and state under a temporary directory, so that a system
 # Slurm or munge is never touched. Both scripts of examples/slurm/ are submitted with sbatch (2

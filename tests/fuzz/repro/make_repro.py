@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """Writes the onnx_import_fuzz reproducers in this directory: tiny ONNX models (72 to 370 bytes)
 whose compiled activations for batch 2 would take 8.6 GB (Conv, pads 16384 on a 2x2 input), 25.6 GB
 (Relu on a 40000x40000 input) and 62 GB (64-channel Conv, pads 4000). The importer now refuses any

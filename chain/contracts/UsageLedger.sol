@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: MIT
+// SPDX-License-Identifier: Apache-2.0
 // aicon's usage ledger: a job owner opens a job with the addresses of its ranks' keys; each rank's
 // signed usage record (EIP-712, the typed data of chain/usage.h) is accepted once and mints the
 // signing miner reward tokens in proportion to the samples it trained.

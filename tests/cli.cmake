@@ -44,7 +44,7 @@ aicon_cli_test(cli_disk_full disk_full.sh LABELS mpi TIMEOUT 120)
 set_tests_properties(cli_disk_full PROPERTIES SKIP_RETURN_CODE 77)
 foreach(case missing_data truncated_idx idx_header_lies wrong_model corrupt_resume truncated_resume
              corrupt_data truncated_data huge_label unknown_flag bad_epochs bad_lr)
-  aicon_cli_test(cli_bad_${case} bad_input.sh LABELS mpi TIMEOUT 60 ARGS ${case})
+  aicon_cli_test(cli_bad_${case} bad_input.sh LABELS mpi TIMEOUT 120 ARGS ${case})
 endforeach()
 aicon_cli_test(cli_progress progress.sh LABELS unit TIMEOUT 60)
 aicon_cli_test(cli_timeline timeline.sh LABELS mpi TIMEOUT 120)

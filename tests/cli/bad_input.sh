@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: Apache-2.0
-# One kind of bad input to `mpirun -np 2 aicon train`: every rank must exit, non-zero, within 10 s,
-# and stderr must name the culprit (file or flag) and the problem.
+# One kind of bad input to `mpirun -np 2 aicon train`: every rank must exit, non-zero, and stderr must
+# name the culprit (file or flag) and the problem. The time it took is printed; only a run still going
+# after RUN_TIMEOUT (60 s, a bound that mpirun's start-up on a loaded machine cannot reach) is a hang.
 #
 # usage: bad_input.sh AICON DATA_DIR CASE [MPIRUN ARGS...]
 # CASE: missing_data truncated_idx idx_header_lies wrong_model corrupt_resume truncated_resume
@@ -10,7 +11,6 @@ set -euo pipefail
 case_name=$3
 set -- "$1" "$2" "${@:4}"
 . "$(dirname "$0")/common.sh"
-LIMIT=10
 FMNIST=${AICON_FASHION_MNIST:-/usr/share/datasets/fashion-mnist}
 
 # random_bytes FILE N: N bytes that are no HDF5 file (fixed seed: the same bytes every run).
@@ -102,7 +102,7 @@ esac
 echo "+ mpirun -np 2 aicon ${args[*]}"
 t0=$(date +%s.%N)
 rc=0
-timeout -k 5 20 "${MPIRUN[@]}" -np 2 "$AICON" "${args[@]}" >"$WORK/out" 2>"$WORK/err" || rc=$?
+timeout -k 5 "$RUN_TIMEOUT" "${MPIRUN[@]}" -np 2 "$AICON" "${args[@]}" >"$WORK/out" 2>"$WORK/err" || rc=$?
 t1=$(date +%s.%N)
 elapsed=$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.2f", b - a }')
 echo "--- stderr:"
@@ -113,10 +113,9 @@ echo "$case_name: exit status $rc after $elapsed s"
 if [ $rc -eq 124 ] || [ $rc -eq 137 ]; then
     pids=$(leftover_pids)
     [ -z "$pids" ] || ps -o pid,ppid,etime,args -p "$(echo $pids | tr ' ' ',')" >&2 || true
-    fail "still running after 20 s (hang)"
+    fail "still running after $RUN_TIMEOUT s (hang)"
 fi
 [ $rc -ne 0 ] || fail "exited with status 0 on bad input"
-awk -v e="$elapsed" -v l="$LIMIT" 'BEGIN { exit !(e <= l) }' || fail "took $elapsed s to fail, more than $LIMIT s"
 grep -F -- "$culprit" "$WORK/err" | grep -qiE -- "$problem" ||
     fail "no line of stderr names '$culprit' together with the problem (/$problem/)"
 grep -q '^aicon' "$WORK/err" || fail "stderr has no message from aicon itself"

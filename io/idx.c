@@ -248,6 +248,7 @@ aic_status aic_dataset_load_idx(aic_dataset_t **out, const char *images_path, co
     float scale[256];
     for (int v = 0; v < 256; v++)
         scale[v] = (float)v / 255.0f;
+    d->value_scale = 1.0 / 255.0;
     int64_t count = d->n * d->numel;
     for (int64_t i = 0; i < count; i++)
         d->x[i] = scale[im.data[i]];

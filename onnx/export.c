@@ -4,6 +4,7 @@
  * parameter and buffer arrays, referenced (not copied) by the initializers while packing. */
 #include <errno.h>
 #include <fcntl.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,6 +26,10 @@ typedef struct {
     Onnx__GraphProto *g;
     size_t cap_node, cap_init;
     bool nomem;
+    /* Renamed values: the data input (its consumers read in_feed, the preprocessed input when there
+     * is preprocessing) and the output. -1: none. */
+    int in_value, out_value;
+    const char *in_name, *in_feed, *out_name;
 } exporter;
 
 static void *ex_alloc(exporter *e, size_t size) {
@@ -73,8 +78,14 @@ static void ex_push(exporter *e, void ***arr, size_t *n, size_t *cap, void *item
     (*arr)[(*n)++] = item;
 }
 
-/* The ONNX name of model value v: the name of the op that made it. */
-static const char *value_name(const exporter *e, int v) { return e->m->ops[e->m->values[v].producer].name; }
+/* The ONNX name of model value v: the name of the op that made it, unless the export renames it. */
+static const char *value_name(const exporter *e, int v) {
+    if (v == e->in_value)
+        return e->in_feed;
+    if (v == e->out_value)
+        return e->out_name;
+    return e->m->ops[e->m->values[v].producer].name;
+}
 
 static Onnx__NodeProto *add_node(exporter *e, const char *op_type, const char *name, const char *const *inputs, int n_in,
                                  const char *output) {
@@ -262,7 +273,7 @@ static int pool_floor_out(int in, int k, int s, int p) { return (in + 2 * p - k)
 /* The nodes (and initializers) of one op. */
 static aic_status export_op(exporter *e, const aic_op *op) {
     aic_model_t *m = e->m;
-    const char *out = op->name;
+    const char *out = value_name(e, op->out);
     const char *in[4] = {0};
     for (int i = 0; i < op->n_in && i < 4; i++)
         in[i] = value_name(e, op->in[i]);
@@ -439,7 +450,85 @@ static aic_status write_file(const char *path, const uint8_t *buf, size_t size) 
     return AIC_OK;
 }
 
-aic_status aic_onnx_export(aic_model_t *m, const char *path) {
+#define PREPROCESS "aicon.preprocess."
+
+/* The standardization as the graph's first nodes: x - mean, then / std, by scalar initializers. */
+static void export_preprocess(exporter *e, const aic_preprocess *p) {
+    float *c = ex_alloc(e, 2 * sizeof *c);
+    if (!c)
+        return;
+    c[0] = (float)p->mean;
+    c[1] = (float)p->std;
+    add_float_init(e, PREPROCESS "mean", 0, NULL, &c[0], 1);
+    add_float_init(e, PREPROCESS "std", 0, NULL, &c[1], 1);
+    add_node(e, "Sub", PREPROCESS "sub", (const char *[]){e->in_name, PREPROCESS "mean"}, 2,
+             PREPROCESS "centered");
+    add_node(e, "Div", PREPROCESS "div", (const char *[]){PREPROCESS "centered", PREPROCESS "std"}, 2,
+             PREPROCESS "standardized");
+    e->in_feed = PREPROCESS "standardized";
+}
+
+typedef struct {
+    Onnx__StringStringEntryProto **items;
+    size_t n, cap;
+} metadata;
+
+static void add_metadata(exporter *e, metadata *md, const char *key, const char *value) {
+    Onnx__StringStringEntryProto *kv = ex_alloc(e, sizeof *kv);
+    if (!kv)
+        return;
+    onnx__string_string_entry_proto__init(kv);
+    kv->key = ex_str(e, key);
+    kv->value = ex_str(e, value);
+    ex_push(e, (void ***)&md->items, &md->n, &md->cap, kv);
+}
+
+/* The op of m other than `self` whose name is `name` (every exported tensor is named after an op), or
+ * NULL: a renamed input or output must not take another tensor's name. */
+static const aic_op *op_named(const aic_model_t *m, const char *name, int self) {
+    for (int i = 0; i < m->n_ops; i++)
+        if (i != self && strcmp(m->ops[i].name, name) == 0)
+            return &m->ops[i];
+    return NULL;
+}
+
+/* Checks o against m and sets e's renamed values. */
+static aic_status export_names(exporter *e, const aic_onnx_export_options *o) {
+    const aic_model_t *m = e->m;
+    e->in_value = e->out_value = -1;
+    if (!o)
+        return AIC_OK;
+    const bool pre = o->preprocess.kind == AIC_PREPROCESS_STANDARDIZE;
+    if (o->input_name || pre) {
+        if (o->input < 0 || o->input >= m->n_values || m->ops[m->values[o->input].producer].kind != AIC_OP_INPUT)
+            return aic_fail(AIC_ERR_INVALID_ARG, "ONNX export of '%s': value %d is not one of the model's inputs",
+                            m->name, o->input);
+        const int op = m->values[o->input].producer;
+        e->in_value = o->input;
+        e->in_name = e->in_feed = o->input_name ? o->input_name : m->ops[op].name;
+        const aic_op *other = op_named(m, e->in_name, op);
+        if (other)
+            return aic_fail(AIC_ERR_INVALID_ARG, "ONNX export of '%s': input name '%s' is also the name of op '%s'",
+                            m->name, e->in_name, other->name);
+        if (pre && !(isfinite(o->preprocess.mean) && isfinite(o->preprocess.std) && o->preprocess.std > 0))
+            return aic_fail(AIC_ERR_INVALID_ARG, "ONNX export of '%s': cannot standardize with mean %g and std %g",
+                            m->name, o->preprocess.mean, o->preprocess.std);
+    }
+    if (o->output_name) {
+        const int op = m->values[m->output_value].producer;
+        const aic_op *other = op_named(m, o->output_name, op);
+        if (other || (e->in_name && strcmp(e->in_name, o->output_name) == 0))
+            return aic_fail(AIC_ERR_INVALID_ARG, "ONNX export of '%s': output name '%s' is also the name of %s '%s'",
+                            m->name, o->output_name, other ? "op" : "the input", other ? other->name : e->in_name);
+        e->out_value = m->output_value;
+        e->out_name = o->output_name;
+    }
+    return AIC_OK;
+}
+
+aic_status aic_onnx_export(aic_model_t *m, const char *path) { return aic_onnx_export_with(m, path, NULL); }
+
+aic_status aic_onnx_export_with(aic_model_t *m, const char *path, const aic_onnx_export_options *o) {
     if (!m || !path)
         return aic_fail(AIC_ERR_INVALID_ARG, "aic_onnx_export: NULL model or path");
     if (!m->compiled)
@@ -447,12 +536,16 @@ aic_status aic_onnx_export(aic_model_t *m, const char *path) {
     if (m->output_value < 0)
         return aic_fail(AIC_ERR_STATE, "aic_onnx_export: model '%s' has no output", m->name);
     exporter e = {.m = m};
+    AIC_TRY(export_names(&e, o));
+    const aic_preprocess pre = o ? o->preprocess : (aic_preprocess){.kind = AIC_PREPROCESS_UNKNOWN};
     aic_status st = AIC_OK;
     bool *needed = calloc((size_t)m->n_ops + 1, sizeof *needed);
     Onnx__ModelProto model;
     Onnx__GraphProto graph;
     Onnx__OperatorSetIdProto opset;
     Onnx__OperatorSetIdProto *opsets[1] = {&opset};
+    metadata md = {0};
+    char num[32];
     uint8_t *buf = NULL;
     if (!needed) {
         st = aic_fail(AIC_ERR_NOMEM, "aic_onnx_export: out of memory");
@@ -473,6 +566,16 @@ aic_status aic_onnx_export(aic_model_t *m, const char *path) {
     model.producer_version = (char *)aic_version_string();
     model.graph = &graph;
     graph.name = m->name;
+    add_metadata(&e, &md, "aicon.version", aic_version_string());
+    add_metadata(&e, &md, "aicon.preprocess", aic_preprocess_name(pre.kind));
+    if (pre.kind == AIC_PREPROCESS_STANDARDIZE) {
+        snprintf(num, sizeof num, "%.17g", pre.mean);
+        add_metadata(&e, &md, "aicon.mean", num);
+        snprintf(num, sizeof num, "%.17g", pre.std);
+        add_metadata(&e, &md, "aicon.std", num);
+    }
+    model.metadata_props = md.items;
+    model.n_metadata_props = md.n;
 
     /* The ops the output depends on (ops are in topological order): the loss and labels drop out. */
     needed[m->values[m->output_value].producer] = true;
@@ -485,10 +588,15 @@ aic_status aic_onnx_export(aic_model_t *m, const char *path) {
         const aic_op *op = &m->ops[i];
         if (!needed[i])
             continue;
-        if (op->kind == AIC_OP_INPUT)
-            ex_push(&e, (void ***)&graph.input, &graph.n_input, &cap_in, value_info(&e, op->name, &m->values[op->out]));
-        else
+        if (op->kind != AIC_OP_INPUT) {
             st = export_op(&e, op);
+            continue;
+        }
+        const bool data_input = op->out == e.in_value;
+        ex_push(&e, (void ***)&graph.input, &graph.n_input, &cap_in,
+                value_info(&e, data_input ? e.in_name : op->name, &m->values[op->out]));
+        if (data_input && pre.kind == AIC_PREPROCESS_STANDARDIZE) /* before the ops that read it */
+            export_preprocess(&e, &pre);
     }
     if (st != AIC_OK)
         goto done;

@@ -56,6 +56,12 @@ aicon_cli_test(cli_onnx_train onnx_train.sh LABELS mpi TIMEOUT 180)
 aicon_cli_test(cli_onnx_export onnx_export.sh LABELS mpi TIMEOUT 400
   ARGS $<TARGET_FILE:test_onnx_export> ${CMAKE_CURRENT_BINARY_DIR}/onnxruntime-node)
 
+# An export carries the input standardization: lenet on 2 ranks from raw IDX bytes, the checkpoint's
+# /preprocess, Sub/Div and metadata_props in the file, onnxruntime-node fed raw pixels matching the
+# run's test accuracy; an older checkpoint resumes; an ONNX-imported model keeps its names.
+aicon_cli_test(cli_onnx_preprocess onnx_preprocess.sh LABELS mpi TIMEOUT 400
+  ARGS $<TARGET_FILE:test_onnx_export> ${CMAKE_CURRENT_BINARY_DIR}/onnxruntime-node)
+
 # ONNX round trip: a PyTorch CNN imported, trained one full epoch of Fashion-MNIST on 2 ranks and
 # exported; the checker, aicon's re-import and onnxruntime-node on the whole 10000-image test set.
 aicon_cli_test(cli_onnx_roundtrip onnx_roundtrip.sh NO_DATA LABELS mpi TIMEOUT 400

@@ -178,6 +178,8 @@ static aic_status build_onnx(const char *path, const char *input_name, const cha
     /* Predictions and export read the graph's own output, also when the loss reads past a Softmax. */
     AIC_TRY(aic_model_set_output(s->model, b.outputs[0]));
     s->io.input = b.inputs[pick];
+    snprintf(s->input_name, sizeof s->input_name, "%s", b.input_names[pick]);
+    snprintf(s->output_name, sizeof s->output_name, "%s", b.output_names[0]);
     return AIC_OK;
 }
 
@@ -196,6 +198,8 @@ aic_status aicon_model_build(const char *model, const char *input_name, const ch
                             "--loss nll goes with an ONNX --model that outputs log-probabilities; built-in model %s "
                             "outputs logits",
                             model);
+        snprintf(out->input_name, sizeof out->input_name, "input");
+        snprintf(out->output_name, sizeof out->output_name, "logits");
         return aicon_builtin_model(model, ndim, shape, classes, &out->model, &out->io);
     }
     aic_status st = aic_onnx_load(model, &out->onnx);
@@ -212,6 +216,13 @@ aic_status aicon_model_build(const char *model, const char *input_name, const ch
 
 aic_status aicon_model_load_weights(aicon_model_source *s) {
     return s->onnx ? aic_onnx_load_weights(s->onnx, s->model) : AIC_OK;
+}
+
+aic_status aicon_model_export(const aicon_model_source *s, const aic_preprocess *pre, const char *path) {
+    aic_onnx_export_options o = {.input = s->io.input, .input_name = s->input_name, .output_name = s->output_name};
+    if (pre)
+        o.preprocess = *pre;
+    return aic_onnx_export_with(s->model, path, &o);
 }
 
 void aicon_model_source_free(aicon_model_source *s) {

@@ -17,9 +17,13 @@ static void export_usage(FILE *out) {
             "usage: aicon export --model NAME|FILE.onnx --checkpoint FILE.h5 --out FILE.onnx [--data PATH]\n"
             "\n"
             "Write the model of an aicon train checkpoint as an ONNX file (IR 8, opset 17): its forward pass\n"
-            "to the logits, without the loss, for any batch size. Parameters keep their aicon names.\n"
-            "The model takes the inputs it was trained on: after aicon train --normalize auto (the\n"
-            "default), inputs standardized with the training set's mean and standard deviation.\n"
+            "to the logits, without the loss, for any batch size. Parameters keep their aicon names; the\n"
+            "graph's input and output are named as in the ONNX file the model came from, or input and\n"
+            "logits for a built-in model. After aicon train --normalize auto (the default) the graph takes\n"
+            "the values the data file holds (IDX: pixels 0..255) and its first nodes standardize them with\n"
+            "the training set's mean and standard deviation from the checkpoint; metadata_props aicon.mean,\n"
+            "aicon.std and aicon.preprocess say so. A checkpoint from before aicon recorded this gives a\n"
+            "graph of the inputs as trained, with a warning.\n"
             "\n"
             "options:\n"
             "  --model NAME|FILE      the model trained: built-in %s, or the ONNX file given to train\n"
@@ -53,11 +57,17 @@ static aic_status run_export(const char *model, const char *input, const char *l
     aic_dataset_destroy(test);
     aicon_model_source src;
     AIC_TRY(aicon_model_build(model, input, loss, ndim, shape, classes, &src));
+    aic_train_state ts;
     st = aic_model_compile(src.model, 1, 0);
     if (st == AIC_OK)
-        st = aic_checkpoint_load(ckpt, src.model, NULL, NULL);
+        st = aic_checkpoint_load(ckpt, src.model, NULL, &ts);
+    if (st == AIC_OK && ts.preprocess.kind == AIC_PREPROCESS_UNKNOWN)
+        fprintf(stderr,
+                "aicon export: warning: %s does not record how inputs were prepared (written by an older aicon):"
+                " %s takes them as they were trained on, standardized or not\n",
+                ckpt, out);
     if (st == AIC_OK)
-        st = aic_onnx_export(src.model, out);
+        st = aicon_model_export(&src, &ts.preprocess, out);
     aicon_model_source_free(&src);
     return st;
 }

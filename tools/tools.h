@@ -22,6 +22,9 @@ typedef struct {
     aic_model_t *model;     /* built, not yet compiled */
     aic_io_values io;       /* the data input and the labels */
     aic_onnx_model_t *onnx; /* an ONNX model: the file, whose weights aicon_model_load_weights copies in */
+    /* What an export names the data input and the output: the ONNX file's own names, or for a built-in
+     * model "input" and "logits" (its ops keep theirs: checkpoints name parameters after them). */
+    char input_name[AIC_MAX_NAME], output_name[AIC_MAX_NAME];
 } aicon_model_source;
 
 /* True when --model names an ONNX file: it ends in .onnx, or names an existing file. */
@@ -36,6 +39,9 @@ aic_status aicon_model_build(const char *model, const char *input_name, const ch
                              const int64_t *shape, int classes, aicon_model_source *out);
 /* After aic_model_compile: an ONNX model's weights from its file (a built-in model keeps its init). */
 aic_status aicon_model_load_weights(aicon_model_source *s);
+/* Write the compiled model of s to path as ONNX under s's input and output names, the standardization
+ * in pre (may be NULL: unknown) as its first nodes (aic_onnx_export_with). */
+aic_status aicon_model_export(const aicon_model_source *s, const aic_preprocess *pre, const char *path);
 /* Destroys the model and frees the ONNX file's model; an empty source is a no-op. */
 void aicon_model_source_free(aicon_model_source *s);
 

@@ -129,7 +129,8 @@ static void train_usage(FILE *out) {
             "                         optimizer, every rank's in one file (rank 0 gathers; pid = rank)\n"
             "  --timeline-steps N     steps --timeline traces, from the first of this run (default 10)\n"
             "  --export FILE.onnx     after training, write the model's forward pass (logits, no loss) as\n"
-            "                         ONNX (rank 0); with --normalize auto it takes standardized inputs\n"
+            "                         ONNX (rank 0): with --normalize auto it takes the values the data\n"
+            "                         file holds and standardizes them in its first nodes\n"
             "  --quiet                only errors and the final result\n"
             "  --verbose              rank 0 also prints every rank's CPU binding and GPU at start\n"
             "failures (a watchdog thread per rank, over TCP to rank 0):\n"
@@ -418,6 +419,7 @@ typedef struct {
     int64_t *idx;
     aic_meter *meter;  /* NULL: no usage records */
     char device[320];  /* this rank's device, for its usage record */
+    aic_preprocess preprocess; /* what load_data did to the inputs: checkpoints and exports record it */
 } run_state;
 
 static double now_seconds(void) {
@@ -469,9 +471,13 @@ static aic_status load_data(const train_opts *o, run_state *r) {
         if (aic_dataset_num_classes(d) > MAX_CLASSES)
             return aic_fail(AIC_ERR_FORMAT, "%s: the largest label is %d; labels must be class indices 0..%d",
                             d == r->train ? o->data : o->test_data, aic_dataset_num_classes(d) - 1, MAX_CLASSES - 1);
+    r->preprocess.kind = AIC_PREPROCESS_NONE;
     if (o->normalize) {
         double mean, std;
         AIC_TRY(aic_dataset_stats(r->train, &mean, &std));
+        /* Recorded in the units of the file's values, so that an exported model takes those. */
+        const double unit = aic_dataset_value_scale(r->train);
+        r->preprocess = (aic_preprocess){.kind = AIC_PREPROCESS_STANDARDIZE, .mean = mean / unit, .std = std / unit};
         AIC_TRY(aic_dataset_normalize(r->train, mean, std));
         if (r->test)
             AIC_TRY(aic_dataset_normalize(r->test, mean, std));
@@ -635,7 +641,11 @@ static aic_status write_summary(const char *path, const train_opts *o, const run
     json_number(f, s->samples_per_sec);
     fprintf(f, ",\n  \"train_seconds\": ");
     json_number(f, s->seconds);
-    fprintf(f, ",\n  \"params_sha256\": \"%s\"\n}\n", s->params_sha256);
+    fprintf(f, ",\n  \"params_sha256\": \"%s\",\n  \"preprocess\": {\"kind\": ", s->params_sha256);
+    json_string(f, aic_preprocess_name(r->preprocess.kind));
+    if (r->preprocess.kind == AIC_PREPROCESS_STANDARDIZE) /* every digit: the checkpoint's doubles */
+        fprintf(f, ", \"mean\": %.17g, \"std\": %.17g", r->preprocess.mean, r->preprocess.std);
+    fprintf(f, "}\n}\n");
     bool ok = !ferror(f);
     ok = fclose(f) == 0 && ok;
     if (!ok || rename(tmp, path) != 0) {
@@ -769,6 +779,7 @@ static int train(const train_opts *o, run_state *r) {
                 resumed, (long long)st.global_batch, (long long)global_batch, r->world, o->batch,
                 (long long)st.step);
     st.global_batch = global_batch;
+    st.preprocess = r->preprocess; /* this run's data, whatever a resumed checkpoint had */
     AGREE_OR_FAIL(r, aic_sampler_create(&r->sampler, aic_dataset_size(r->train), o->batch, r->rank, r->world,
                                         st.seed, true));
     r->idx = malloc(sizeof(int64_t) * (size_t)o->batch);
@@ -897,7 +908,7 @@ static int train(const train_opts *o, run_state *r) {
     if (o->timeline)
         AGREE_OR_FAIL(r, aic_timeline_write(r->comm, o->timeline));
     if (o->export_path)
-        AGREE_OR_FAIL(r, r->rank == 0 ? aic_onnx_export(r->model, o->export_path) : AIC_OK);
+        AGREE_OR_FAIL(r, r->rank == 0 ? aicon_model_export(&r->src, &r->preprocess, o->export_path) : AIC_OK);
     uint8_t digest[32];
     AGREE_OR_FAIL(r, aic_model_params_hash(r->model, digest));
     hex32(sum.params_sha256, digest);

@@ -3,15 +3,20 @@
  *
  * Layout: attributes format_version, model_name, model_hash (hex SHA-256 of the architecture),
  * optimizer; groups /params, /buffers, /optimizer/<slot> with one dataset per tensor named as the
- * parameter ("conv1.weight"); scalars /state/step, /state/epoch, /state/seed, /state/global_batch. The file is written
- * under a temporary name in the same directory (PATH AIC_CHECKPOINT_TEMP_INFIX PID), flushed and renamed, so a crash
- * never leaves a broken file under the final name. HDF5 builds the file in memory and aicon writes it
- * out, so saving briefly needs up to twice the file's size in memory. HDF5's own error stack stays quiet
- * during both calls; a failure's message names the file and the OS reason ("No space left on device"). */
+ * parameter ("conv1.weight"); scalars /state/step, /state/epoch, /state/seed, /state/global_batch; a
+ * group /preprocess whose attributes say how the data input was prepared: kind ("none" or
+ * "standardize") and, for standardize, mean and std (float64, in the units of the values the data
+ * file holds; older checkpoints lack the group and load as AIC_PREPROCESS_UNKNOWN). The file is
+ * written under a temporary name in the same directory (PATH AIC_CHECKPOINT_TEMP_INFIX PID), flushed
+ * and renamed, so a crash never leaves a broken file under the final name. HDF5 builds the file in
+ * memory and aicon writes it out, so saving briefly needs up to twice the file's size in memory.
+ * HDF5's own error stack stays quiet during both calls; a failure's message names the file and the
+ * OS reason ("No space left on device"). */
 #ifndef AICON_CHECKPOINT_H
 #define AICON_CHECKPOINT_H
 
 #include <stdint.h>
+#include "aicon/data.h"
 #include "aicon/model.h"
 #include "aicon/optim.h"
 #include "aicon/status.h"
@@ -29,6 +34,7 @@ typedef struct {
     int64_t epoch; /* epochs completed */
     uint64_t seed; /* the run's seed: with step and epoch it is the whole RNG state */
     int64_t global_batch; /* world size x batch per rank: the sample order depends on it */
+    aic_preprocess preprocess; /* how the data input was prepared (kind unknown: not written) */
 } aic_train_state;
 
 /* Write model parameters, buffers, optimizer state (o may be NULL) and st. On failure (AIC_ERR_IO) the

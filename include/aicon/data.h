@@ -40,6 +40,25 @@ aic_status aic_dataset_stats(const aic_dataset_t *d, double *mean, double *std);
 /* x <- (x - mean) / std for every value, in place (std > 0): standardize the test set with the
  * training set's statistics. */
 aic_status aic_dataset_normalize(aic_dataset_t *d, double mean, double std);
+/* What one stored value becomes when read: 1/255 for IDX bytes (scaled to [0, 1]), 1 for HDF5 data
+ * (taken as stored). Stats of the data set divided by it are in the file's own units. */
+double aic_dataset_value_scale(const aic_dataset_t *d);
+
+/* How a model's data input is prepared before the first op: recorded in checkpoints, and put into
+ * exported ONNX graphs so that they take the values the data file holds. */
+typedef enum {
+    AIC_PREPROCESS_UNKNOWN,     /* not recorded (a checkpoint older than the record) */
+    AIC_PREPROCESS_NONE,        /* the values as aicon reads them (--normalize none) */
+    AIC_PREPROCESS_STANDARDIZE, /* (x - mean) / std, x a value as the data file holds it */
+} aic_preprocess_kind;
+
+typedef struct {
+    aic_preprocess_kind kind;
+    double mean, std; /* standardize only: in the units of the stored values (IDX: bytes 0..255) */
+} aic_preprocess;
+
+/* "unknown", "none" or "standardize". */
+const char *aic_preprocess_name(aic_preprocess_kind kind);
 /* Copy samples idx[0..n) into x (n x sample_numel floats) and y (n labels); y may be NULL. */
 aic_status aic_dataset_gather(const aic_dataset_t *d, const int64_t *idx, int n, float *x, int32_t *y);
 

@@ -14,6 +14,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "aicon/data.h"
 #include "aicon/model.h"
 #include "aicon/status.h"
 #include "aicon/tensor.h"
@@ -115,6 +116,23 @@ const char *aic_onnx_output_op(const aic_onnx_model_t *om, size_t i);
  * Errors: AIC_ERR_STATE (not compiled), AIC_ERR_UNSUPPORTED naming an op with no ONNX form,
  * AIC_ERR_IO, AIC_ERR_NOMEM. */
 aic_status aic_onnx_export(aic_model_t *m, const char *path);
+
+/* What an export adds to the graph of aic_onnx_export. */
+typedef struct {
+    aic_value input;           /* the model's data input, which input_name and preprocess are about */
+    const char *input_name;    /* its graph input's name; NULL: the input op's name */
+    const char *output_name;   /* the graph output's name; NULL: the name of the op that makes it */
+    aic_preprocess preprocess; /* standardize: the graph takes the values the data file holds and
+                                * first computes (x - mean) / std (Sub, Div by scalar initializers
+                                * aicon.preprocess.mean and .std); none or unknown: nothing added */
+} aic_onnx_export_options;
+
+/* aic_onnx_export with names and preprocessing as o says (NULL: as aic_onnx_export). Either way the
+ * ModelProto's metadata_props say aicon.version and aicon.preprocess ("standardize", "none" or
+ * "unknown"), and for standardize aicon.mean and aicon.std (printed with 17 digits: the doubles the
+ * float initializers were rounded from). AIC_ERR_INVALID_ARG when a name is another tensor's, or when
+ * o->input is not one of the model's inputs. */
+aic_status aic_onnx_export_with(aic_model_t *m, const char *path, const aic_onnx_export_options *o);
 
 /* ---- tensor files (the backend test data: test_data_set_N/input_K.pb) ------------------------- */
 

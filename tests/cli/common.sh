@@ -110,3 +110,46 @@ assert_no_leftover_processes() {
         fail "processes of this test still running after mpirun returned: $(echo $pids)"
     fi
 }
+
+# ort_prepare ORT_DIR: onnxruntime-node (npm), installed into ORT_DIR when missing (its CPU library
+# ships in the npm package; --ignore-scripts skips the CUDA download), and $WORK/ort.js for ort_run.
+# Sets ORT=1, or ORT=0 with the reason in ORT_WHY: a test then SKIPs its onnxruntime part, loudly.
+ort_prepare() {
+    ORT_MODULES=$1/node_modules ORT=1 ORT_WHY=
+    if [ ! -d "$ORT_MODULES/onnxruntime-node" ]; then
+        if ! command -v npm >/dev/null || ! command -v node >/dev/null; then
+            ORT=0 ORT_WHY="node or npm is not installed"
+        elif ! timeout 240 npm install --ignore-scripts --no-audit --no-fund --prefix "$1" onnxruntime-node@1 \
+            >"$WORK/npm.log" 2>&1; then
+            ORT=0 ORT_WHY="npm install onnxruntime-node@1 failed: $(tail -n 3 "$WORK/npm.log" | tr '\n' ' ')"
+            rm -rf "$ORT_MODULES/onnxruntime-node"
+        fi
+    fi
+    if [ "$ORT" = 1 ] && ! NODE_PATH="$ORT_MODULES" node -e 'require("onnxruntime-node")' 2>"$WORK/ort.err"; then
+        ORT=0 ORT_WHY="onnxruntime-node does not load here: $(head -c 300 "$WORK/ort.err")"
+    fi
+    [ "$ORT" = 1 ] || echo "SKIP (onnxruntime part only): $ORT_WHY" >&2
+    cat >"$WORK/ort.js" <<'JSEOF'
+// node ort.js MODEL.onnx X.f32 D0,D1,... OUT.f32: onnxruntime's output for the raw inputs
+const fs = require("fs");
+const ort = require("onnxruntime-node");
+(async () => {
+    const [model, xpath, shape, out] = process.argv.slice(2);
+    const buf = fs.readFileSync(xpath);
+    const x = new Float32Array(buf.buffer, buf.byteOffset, buf.length / 4);
+    const s = await ort.InferenceSession.create(model);
+    const feeds = {};
+    feeds[s.inputNames[0]] = new ort.Tensor("float32", x, shape.split(",").map(Number));
+    const r = await s.run(feeds);
+    const y = r[s.outputNames[0]].data;
+    fs.writeFileSync(out, Buffer.from(y.buffer, y.byteOffset, y.byteLength));
+})().catch((e) => { console.error(e); process.exit(1); });
+JSEOF
+}
+
+# ort_run MODEL.onnx X.f32 D0,D1,... OUT.f32: onnxruntime's first output for float32 inputs X (after
+# ort_prepare found ORT=1); the test fails when onnxruntime does.
+ort_run() {
+    NODE_PATH="$ORT_MODULES" timeout -k 5 "$RUN_TIMEOUT" node "$WORK/ort.js" "$@" ||
+        fail "onnxruntime failed on $1"
+}

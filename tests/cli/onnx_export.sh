@@ -29,37 +29,7 @@ with h5py.File(sys.argv[1], "r") as f:
     np.asarray(f["y"][:n], dtype=np.int32).tofile(f"{sys.argv[2]}/y.i32")
 PYEOF
 
-# onnxruntime-node: its CPU library ships in the npm package; --ignore-scripts skips the CUDA download.
-ORT=1 ORT_WHY=
-if [ ! -d "$ORT_DIR/node_modules/onnxruntime-node" ]; then
-    if ! command -v npm >/dev/null || ! command -v node >/dev/null; then
-        ORT=0 ORT_WHY="node or npm is not installed"
-    elif ! timeout 240 npm install --ignore-scripts --no-audit --no-fund --prefix "$ORT_DIR" onnxruntime-node@1 \
-        >"$WORK/npm.log" 2>&1; then
-        ORT=0 ORT_WHY="npm install onnxruntime-node@1 failed: $(tail -n 3 "$WORK/npm.log" | tr '\n' ' ')"
-        rm -rf "$ORT_DIR/node_modules/onnxruntime-node"
-    fi
-fi
-if [ "$ORT" = 1 ] && ! NODE_PATH="$ORT_DIR/node_modules" node -e 'require("onnxruntime-node")' 2>"$WORK/ort.err"; then
-    ORT=0 ORT_WHY="onnxruntime-node does not load here: $(head -c 300 "$WORK/ort.err")"
-fi
-[ "$ORT" = 1 ] || echo "SKIP (onnxruntime part only): $ORT_WHY" >&2
-cat >"$WORK/ort.js" <<'JSEOF'
-// node ort.js MODEL.onnx X.f32 D0,D1,... OUT.f32: onnxruntime's output for the raw inputs
-const fs = require("fs");
-const ort = require("onnxruntime-node");
-(async () => {
-    const [model, xpath, shape, out] = process.argv.slice(2);
-    const buf = fs.readFileSync(xpath);
-    const x = new Float32Array(buf.buffer, buf.byteOffset, buf.length / 4);
-    const s = await ort.InferenceSession.create(model);
-    const feeds = {};
-    feeds[s.inputNames[0]] = new ort.Tensor("float32", x, shape.split(",").map(Number));
-    const r = await s.run(feeds);
-    const y = r[s.outputNames[0]].data;
-    fs.writeFileSync(out, Buffer.from(y.buffer, y.byteOffset, y.byteLength));
-})().catch((e) => { console.error(e); process.exit(1); });
-JSEOF
+ort_prepare "$ORT_DIR"
 
 for model in lenet mlp; do
     aicon_np 2 "train_$model" train --model "$model" --data "$DATA/train512.h5" --test-data "$DATA/test.h5" \
@@ -75,7 +45,10 @@ m = onnx.load(sys.argv[1])
 onnx.checker.check_model(m, full_check=True)
 ops = {o.domain: o.version for o in m.opset_import}
 assert m.ir_version == 8 and ops.get("", ops.get("ai.onnx")) == 17, (m.ir_version, ops)
-assert [i.name for i in m.graph.input] == ["image"], [i.name for i in m.graph.input]
+names = [i.name for i in m.graph.input], [o.name for o in m.graph.output]
+assert names == (["input"], ["logits"]), names
+meta = {p.key: p.value for p in m.metadata_props}
+assert meta.get("aicon.preprocess") == "none" and m.graph.node[0].op_type != "Sub", (meta, m.graph.node[0])
 print(f"{sys.argv[1]}: checker passes; IR {m.ir_version}, opset 17, nodes",
       " ".join(n.op_type for n in m.graph.node))
 PYEOF
@@ -83,8 +56,7 @@ PYEOF
     timeout -k 5 "$RUN_TIMEOUT" "$CHECKER" "$WORK/$model.onnx" "$model" "$WORK/$model.h5" 10 "$WORK/x.f32" "$N" 1 28 28 \
         "$WORK/$model.aicon.f32" || fail "$model: the re-imported export differs from the checkpoint model"
     if [ "$ORT" = 1 ]; then
-        NODE_PATH="$ORT_DIR/node_modules" timeout -k 5 "$RUN_TIMEOUT" node "$WORK/ort.js" "$WORK/$model.onnx" \
-            "$WORK/x.f32" "$N,1,28,28" "$WORK/$model.ort.f32" || fail "$model: onnxruntime failed on the export"
+        ort_run "$WORK/$model.onnx" "$WORK/x.f32" "$N,1,28,28" "$WORK/$model.ort.f32"
         "${PY[@]}" - "$WORK" "$model" <<'PYEOF'
 import sys
 
@@ -108,7 +80,7 @@ done
 # (c) aicon export from the checkpoint: the same initializers, bit for bit.
 timeout -k 5 20 "$AICON" export --help >"$WORK/export_help.out" || fail "aicon export --help failed"
 grep -qF -- "--checkpoint" "$WORK/export_help.out" || fail "aicon export --help lacks --checkpoint"
-grep -qF -- "standardized" "$WORK/export_help.out" || fail "aicon export --help does not mention standardized inputs"
+grep -qF -- "standardize" "$WORK/export_help.out" || fail "aicon export --help does not mention standardized inputs"
 aicon_np 1 export_mlp export --model mlp --checkpoint "$WORK/mlp.h5" --out "$WORK/y.onnx" --data "$DATA/train512.h5"
 "${PY[@]}" - "$WORK/mlp.onnx" "$WORK/y.onnx" <<'PYEOF'
 import sys
@@ -128,8 +100,7 @@ timeout -k 5 "$RUN_TIMEOUT" "$CHECKER" --ops "$WORK" || fail "test_onnx_export -
 "${PY[@]}" -c 'import sys, onnx; onnx.checker.check_model(onnx.load(sys.argv[1]), full_check=True)' "$WORK/ops.onnx" ||
     fail "the ONNX checker rejects ops.onnx"
 if [ "$ORT" = 1 ]; then
-    NODE_PATH="$ORT_DIR/node_modules" timeout -k 5 "$RUN_TIMEOUT" node "$WORK/ort.js" "$WORK/ops.onnx" \
-        "$WORK/ops_x.f32" 8,3,11,11 "$WORK/ops_ort.f32" || fail "onnxruntime failed on ops.onnx"
+    ort_run "$WORK/ops.onnx" "$WORK/ops_x.f32" 8,3,11,11 "$WORK/ops_ort.f32"
     "${PY[@]}" - "$WORK" <<'PYEOF'
 import sys
 

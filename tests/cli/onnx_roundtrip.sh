@@ -71,6 +71,8 @@ import onnx
 
 m = onnx.load(sys.argv[1])
 onnx.checker.check_model(m, full_check=True)
+names = [i.name for i in m.graph.input], [o.name for o in m.graph.output]
+assert names == (["image"], ["logits"]), f"graph input and output {names}, not cnn.onnx's image and logits"
 print(f"{sys.argv[1]}: checker passes; IR {m.ir_version}, nodes", " ".join(n.op_type for n in m.graph.node))
 PYEOF
 
@@ -78,40 +80,9 @@ PYEOF
 timeout -k 5 120 "$HELPER" --logits "$WORK/trained.onnx" "$WORK/x.f32" "$N" 1 28 28 "$WORK/aicon.f32" ||
     fail "test_onnx_export --logits failed on the exported model"
 
-# onnxruntime-node: its CPU library ships in the npm package; --ignore-scripts skips the CUDA download.
-ORT=1 ORT_WHY=
-if [ ! -d "$ORT_DIR/node_modules/onnxruntime-node" ]; then
-    if ! command -v npm >/dev/null || ! command -v node >/dev/null; then
-        ORT=0 ORT_WHY="node or npm is not installed"
-    elif ! timeout 240 npm install --ignore-scripts --no-audit --no-fund --prefix "$ORT_DIR" onnxruntime-node@1 \
-        >"$WORK/npm.log" 2>&1; then
-        ORT=0 ORT_WHY="npm install onnxruntime-node@1 failed: $(tail -n 3 "$WORK/npm.log" | tr '\n' ' ')"
-        rm -rf "$ORT_DIR/node_modules/onnxruntime-node"
-    fi
-fi
-if [ "$ORT" = 1 ] && ! NODE_PATH="$ORT_DIR/node_modules" node -e 'require("onnxruntime-node")' 2>"$WORK/ort.err"; then
-    ORT=0 ORT_WHY="onnxruntime-node does not load here: $(head -c 300 "$WORK/ort.err")"
-fi
-[ "$ORT" = 1 ] || echo "SKIP (onnxruntime part only): $ORT_WHY" >&2
+ort_prepare "$ORT_DIR"
 if [ "$ORT" = 1 ]; then
-    cat >"$WORK/ort.js" <<'JSEOF'
-// node ort.js MODEL.onnx X.f32 D0,D1,... OUT.f32: onnxruntime's output for the raw inputs
-const fs = require("fs");
-const ort = require("onnxruntime-node");
-(async () => {
-    const [model, xpath, shape, out] = process.argv.slice(2);
-    const buf = fs.readFileSync(xpath);
-    const x = new Float32Array(buf.buffer, buf.byteOffset, buf.length / 4);
-    const s = await ort.InferenceSession.create(model);
-    const feeds = {};
-    feeds[s.inputNames[0]] = new ort.Tensor("float32", x, shape.split(",").map(Number));
-    const r = await s.run(feeds);
-    const y = r[s.outputNames[0]].data;
-    fs.writeFileSync(out, Buffer.from(y.buffer, y.byteOffset, y.byteLength));
-})().catch((e) => { console.error(e); process.exit(1); });
-JSEOF
-    NODE_PATH="$ORT_DIR/node_modules" timeout -k 5 120 node "$WORK/ort.js" "$WORK/trained.onnx" \
-        "$WORK/x.f32" "$N,1,28,28" "$WORK/ort.f32" || fail "onnxruntime failed on the exported model"
+    ort_run "$WORK/trained.onnx" "$WORK/x.f32" "$N,1,28,28" "$WORK/ort.f32"
 fi
 
 # (b) and (c): the figures

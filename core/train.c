@@ -94,42 +94,86 @@ static aic_status cpu_optim_step(aic_optim_t *o, float lr, double t0) {
 }
 
 /* The CPU step with gradient buckets: their allreduce runs beside backward; the agreement on this
- * rank's status comes after it, once no bucket is in flight. */
-static aic_status bucketed_step_end(aic_model_t *m, aic_optim_t *o, aic_comm_t *c, aic_status st, float local_loss,
+ * rank's status comes after it, once no bucket is in flight. With accumulation only the last
+ * micro-batch's backward hands buckets over (the earlier ones ran without m->overlap_step): a bucket
+ * is complete once that backward has passed it, and then holds every micro-batch's sum. */
+static aic_status bucketed_step_end(aic_model_t *m, aic_optim_t *o, aic_comm_t *c, aic_status st, float scaled_loss,
                                     float share, float lr, float *loss) {
-    m->grad_arena[m->n_param_floats] = local_loss * share;
+    m->grad_arena[m->n_param_floats] = scaled_loss;
     AIC_TRY(bucketed_backward(m, c, st, share));
     if (loss)
         *loss = m->grad_arena[m->n_param_floats];
     return cpu_optim_step(o, lr, aic_timeline_recording ? aic_timeline_now() : 0);
 }
 
-aic_status aic_train_step(aic_model_t *m, aic_optim_t *o, aic_comm_t *c, aic_io_values io, const float *x,
-                          const int32_t *y, const aic_batch_slice *slice, uint64_t step, float lr, float *loss) {
-    if (!m || !o || !c || !slice)
-        return aic_fail(AIC_ERR_INVALID_ARG, "aic_train_step: NULL argument");
+/* Sets this micro-batch's rows, zeroes the gradients on the step's first one and runs forward.
+ * *local_loss may be NULL (a GPU's loss stays there). */
+static aic_status micro_forward(aic_model_t *m, aic_io_values io, const float *x, const int32_t *y,
+                                const aic_batch_slice *slice, uint64_t step, bool first, float *local_loss) {
     if (slice->n_global <= 0 || slice->n_local < 0 || slice->n_local > slice->n_global)
         return aic_fail(AIC_ERR_INVALID_ARG, "aic_train_step: %d local rows of a global batch of %d", slice->n_local,
                         slice->n_global);
+    if (first)
+        aic_timeline_step(step);
+    aic_progress_set(AIC_PHASE_FORWARD, (int64_t)step);
+    const int n = slice->n_local;
+    aic_batch_info b = {.n = n, .training = true, .step = step, .row_offset = slice->row_offset};
+    AIC_TRY(aic_model_set_input(m, io.input, x, n));
+    AIC_TRY(aic_model_set_input(m, io.labels, y, n));
+    if (first)
+        AIC_TRY(aic_model_zero_grad(m));
+    return aic_model_forward(m, &b, local_loss);
+}
+
+aic_status aic_train_accumulate(aic_model_t *m, aic_io_values io, const float *x, const int32_t *y,
+                                const aic_batch_slice *slice, uint64_t step, aic_accumulation *acc) {
+    if (!m || !slice || !acc)
+        return aic_fail(AIC_ERR_INVALID_ARG, "aic_train_accumulate: NULL argument");
+    if (m->backend->kind != AIC_BACKEND_CPU)
+        return aic_fail(AIC_ERR_STATE, "gradient accumulation runs on the CPU only");
+    /* After a failure the rank only counts micro-batches: the step's end agrees on the first error. */
+    if (acc->status == AIC_OK) {
+        float local_loss = 0.0f;
+        aic_status st = micro_forward(m, io, x, y, slice, step, acc->micro_batches == 0, &local_loss);
+        const float share = (float)slice->n_local / (float)slice->n_global;
+        if (st == AIC_OK) {
+            aic_progress_phase(AIC_PHASE_BACKWARD);
+            st = aic_model_backward(m, share);
+        }
+        acc->loss += local_loss * share;
+        acc->status = st;
+    }
+    acc->micro_batches++;
+    return acc->status;
+}
+
+aic_status aic_train_step(aic_model_t *m, aic_optim_t *o, aic_comm_t *c, aic_io_values io, const float *x,
+                          const int32_t *y, const aic_batch_slice *slice, uint64_t step, float lr, float *loss) {
+    return aic_train_step_accumulated(m, o, c, io, x, y, slice, step, lr, NULL, loss);
+}
+
+aic_status aic_train_step_accumulated(aic_model_t *m, aic_optim_t *o, aic_comm_t *c, aic_io_values io,
+                                      const float *x, const int32_t *y, const aic_batch_slice *slice, uint64_t step,
+                                      float lr, const aic_accumulation *acc, float *loss) {
+    if (!m || !o || !c || !slice)
+        return aic_fail(AIC_ERR_INVALID_ARG, "aic_train_step: NULL argument");
+    const bool first = !acc || acc->micro_batches == 0;
     int n = slice->n_local;
     float local_loss = 0.0f;
-    aic_timeline_step(step);
-    aic_progress_set(AIC_PHASE_FORWARD, (int64_t)step);
     /* On a GPU the loss stays there until the step is done: reading it now would stall the queue. */
     const bool on_device = m->backend->kind != AIC_BACKEND_CPU;
-    aic_batch_info b = {.n = n, .training = true, .step = step, .row_offset = slice->row_offset};
-    aic_status st = aic_model_set_input(m, io.input, x, n);
+    aic_status st = acc ? acc->status : AIC_OK;
+    if (st == AIC_OK && !first && on_device)
+        st = aic_fail(AIC_ERR_STATE, "gradient accumulation runs on the CPU only");
     if (st == AIC_OK)
-        st = aic_model_set_input(m, io.labels, y, n);
-    if (st == AIC_OK)
-        st = aic_model_zero_grad(m);
-    if (st == AIC_OK)
-        st = aic_model_forward(m, &b, on_device ? NULL : &local_loss);
+        st = micro_forward(m, io, x, y, slice, step, first, on_device ? NULL : &local_loss);
     /* Scaling by this rank's share makes the sum over ranks the gradient of the global-batch mean,
      * also when the last batch leaves some ranks short or empty. */
     const float share = (float)n / (float)slice->n_global;
+    /* The earlier micro-batches' share of the loss rides in the same slot (none without them). */
+    const float scaled_loss = acc ? local_loss * share + acc->loss : local_loss * share;
     if (m->overlap && !on_device)
-        return bucketed_step_end(m, o, c, st, local_loss, share, lr, loss);
+        return bucketed_step_end(m, o, c, st, scaled_loss, share, lr, loss);
 #ifdef AICON_HAVE_CUDA
     /* The ring and hierarchical GPU algorithms wait on the host: one call after backward. */
     if (m->overlap && aic_gpu_stream_sums(c))
@@ -146,7 +190,7 @@ aic_status aic_train_step(aic_model_t *m, aic_optim_t *o, aic_comm_t *c, aic_io_
         return device_step_end(m, o, c, n, share, lr, loss);
 #endif
     /* The slot after the gradients carries the loss through the same allreduce. */
-    m->grad_arena[m->n_param_floats] = local_loss * share;
+    m->grad_arena[m->n_param_floats] = scaled_loss;
     double t0 = aic_timeline_recording ? aic_timeline_now() : 0;
     AIC_TRY(aic_allreduce_sum_f32(c, m->grad_arena, m->n_param_floats + 1));
     if (aic_timeline_recording) {

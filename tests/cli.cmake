@@ -35,6 +35,9 @@ aicon_cli_test(cli_resume_mlp_adamw_np2 resume.sh LABELS mpi TIMEOUT 180 ARGS 2 
 aicon_cli_test(cli_resume_lenet_np1 resume.sh TIMEOUT 180 ARGS 1 lenet train512.h5)
 aicon_cli_test(cli_dp_equivalence dp_equivalence.sh LABELS mpi TIMEOUT 150)
 aicon_cli_test(cli_checkpoint checkpoint.sh LABELS mpi TIMEOUT 120)
+# --accumulate 4 x --batch 16 against --batch 64 on 2 ranks, 20 steps of mlp and lenet: equal to 1e-5
+# relative (about 15 s).
+aicon_cli_test(cli_accumulate accumulate.sh LABELS mpi TIMEOUT 150)
 # --checkpoint-dir: a run killed (kill -9) after two checkpoints, resumed with --resume auto (also past
 # a truncated newest checkpoint), ends bitwise equal to an uninterrupted one (about 10 s).
 aicon_cli_test(cli_restart restart.sh LABELS mpi TIMEOUT 150)

@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <getopt.h>
 #include <hwloc.h>
+#include <json-c/json.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -36,7 +37,7 @@ typedef struct {
     int64_t checkpoint_every;        /* --checkpoint-every (steps; 0: at epoch ends only) */
     int keep;                        /* --keep (0: all) */
     bool resume_auto, ckpt_continue; /* --resume auto, --on-checkpoint-error continue */
-    int epochs, batch, threads, timeline_steps, bucket_kb;
+    int epochs, batch, accumulate, threads, timeline_steps, bucket_kb;
     int64_t max_steps;
     uint64_t seed;
     aic_optim_config optim;
@@ -73,7 +74,12 @@ static void train_usage(FILE *out) {
             "                         deviation, test set included (default auto)\n"
             "training:\n"
             "  --epochs N             passes over the training set (default 3)\n"
-            "  --batch N              samples per rank per step (default 64)\n"
+            "  --batch N              samples per rank per micro-batch (default 64)\n"
+            "  --accumulate N         micro-batches per rank per optimizer step: their gradients are added\n"
+            "                         up and summed over ranks once, so a step takes N x ranks x batch\n"
+            "                         samples, in the order one batch N times larger would (CPU only;\n"
+            "                         default 1). Steps, --max-steps and the schedule count optimizer\n"
+            "                         steps; a checkpoint resumes under any N x batch giving the same total\n"
             "  --max-steps N          stop after N optimizer steps in all (default: no limit)\n"
             "  --optimizer NAME       sgd, adam or adamw (default sgd)\n"
             "  --lr X                 learning rate (default 0.05 for sgd, 0.001 for adam/adamw)\n"
@@ -218,7 +224,7 @@ enum {
     OPT_LOSS, OPT_BIND, OPT_VERBOSE, OPT_USAGE, OPT_KEY, OPT_SPOOL,
     OPT_CKPT_DIR, OPT_CKPT_EVERY, OPT_KEEP, OPT_ON_CKPT_ERROR,
     OPT_DEVICE, OPT_TF32, OPT_GPU_ALLREDUCE, OPT_TIMELINE, OPT_TIMELINE_STEPS, OPT_BUCKET_KB,
-    OPT_HEARTBEAT_TIMEOUT, OPT_STALL_TIMEOUT
+    OPT_HEARTBEAT_TIMEOUT, OPT_STALL_TIMEOUT, OPT_ACCUMULATE
 };
 
 /* Returns 0 to go on, 1 after --help, 2 on a usage error. */
@@ -227,6 +233,7 @@ static int parse_args(int argc, char **argv, train_opts *o) {
         {"model", required_argument, NULL, OPT_MODEL},       {"data", required_argument, NULL, OPT_DATA},
         {"test-data", required_argument, NULL, OPT_TEST_DATA}, {"epochs", required_argument, NULL, OPT_EPOCHS},
         {"batch", required_argument, NULL, OPT_BATCH},       {"max-steps", required_argument, NULL, OPT_MAX_STEPS},
+        {"accumulate", required_argument, NULL, OPT_ACCUMULATE},
         {"optimizer", required_argument, NULL, OPT_OPTIMIZER}, {"lr", required_argument, NULL, OPT_LR},
         {"momentum", required_argument, NULL, OPT_MOMENTUM}, {"nesterov", no_argument, NULL, OPT_NESTEROV},
         {"weight-decay", required_argument, NULL, OPT_WD},   {"lr-schedule", required_argument, NULL, OPT_SCHEDULE},
@@ -258,8 +265,8 @@ static int parse_args(int argc, char **argv, train_opts *o) {
     static const char *const schedules[] = {"constant", "step", "cosine"};
     static const char *const losses[] = {"cross-entropy", "nll"};
     static const char *const normalizations[] = {"none", "auto"};
-    *o = (train_opts){.model = "lenet", .data = DEFAULT_DATA, .epochs = 3, .batch = 64, .seed = 42, .timeline_steps = 10,
-                     .normalize = true};
+    *o = (train_opts){.model = "lenet", .data = DEFAULT_DATA, .epochs = 3, .batch = 64, .accumulate = 1, .seed = 42,
+                     .timeline_steps = 10, .normalize = true};
     o->optim = (aic_optim_config){.kind = AIC_OPTIM_SGD, .momentum = 0.9f};
     o->lr = (aic_lr_schedule){.kind = AIC_LR_CONSTANT, .base_lr = NAN, .gamma = 0.1f};
     o->device = -1;
@@ -287,6 +294,7 @@ static int parse_args(int argc, char **argv, train_opts *o) {
         case OPT_TEST_DATA: o->test_data = optarg; break;
         case OPT_EPOCHS: ok = parse_int("--epochs", optarg, 1, 1000000, &o->epochs); break;
         case OPT_BATCH: ok = parse_int("--batch", optarg, 1, 1 << 20, &o->batch); break;
+        case OPT_ACCUMULATE: ok = parse_int("--accumulate", optarg, 1, 1 << 20, &o->accumulate); break;
         case OPT_MAX_STEPS: ok = parse_i64("--max-steps", optarg, 1, INT64_MAX, &o->max_steps); break;
         case OPT_OPTIMIZER:
             ok = parse_choice("--optimizer", optarg, optimizers, 3, &choice);
@@ -398,6 +406,13 @@ static int parse_args(int argc, char **argv, train_opts *o) {
     if (needs_dir && !o->checkpoint_dir) {
         if (aicon_launcher_rank() == 0)
             fprintf(stderr, "aicon train: %s needs --checkpoint-dir DIR\n", needs_dir);
+        return 2;
+    }
+    /* The sampler hands out batch x accumulate rows per rank and step in one int. */
+    if ((int64_t)o->batch * o->accumulate > (1 << 24)) {
+        if (aicon_launcher_rank() == 0)
+            fprintf(stderr, "aicon train: --batch %d x --accumulate %d is over %d samples per rank and step\n",
+                    o->batch, o->accumulate, 1 << 24);
         return 2;
     }
     if (isnan(o->lr.base_lr))
@@ -592,24 +607,9 @@ static void hex32(char out[65], const uint8_t d[32]) {
         sprintf(out + 2 * i, "%02x", d[i]);
 }
 
-static void json_string(FILE *f, const char *s) {
-    fputc('"', f);
-    for (; *s; s++) {
-        if (*s == '"' || *s == '\\')
-            fprintf(f, "\\%c", *s);
-        else if ((unsigned char)*s < 0x20)
-            fprintf(f, "\\u%04x", *s);
-        else
-            fputc(*s, f);
-    }
-    fputc('"', f);
-}
-
-static void json_number(FILE *f, double v) {
-    if (isfinite(v))
-        fprintf(f, "%.9g", v);
-    else
-        fputs("null", f);
+/* A number, or null where it is not finite (JSON has no NaN). */
+static json_object *json_finite(double v) {
+    return isfinite(v) ? json_object_new_double(v) : NULL;
 }
 
 typedef struct {
@@ -619,38 +619,37 @@ typedef struct {
 } run_summary;
 
 static aic_status write_summary(const char *path, const train_opts *o, const run_state *r, const run_summary *s) {
+    json_object *j = json_object_new_object();
+    json_object_object_add(j, "aicon_version", json_object_new_string(aic_version_string()));
+    json_object_object_add(j, "model", json_object_new_string(o->model));
+    json_object_object_add(j, "world_size", json_object_new_int(r->world));
+    json_object_object_add(j, "batch_per_rank", json_object_new_int(o->batch));
+    json_object_object_add(j, "accumulate", json_object_new_int(o->accumulate));
+    json_object_object_add(j, "epochs", json_object_new_int64(s->epochs));
+    json_object_object_add(j, "steps", json_object_new_int64(s->steps));
+    json_object_object_add(j, "seed", json_object_new_uint64(o->seed));
+    json_object_object_add(j, "blas_threads", json_object_new_int(o->threads));
+    json_object_object_add(j, "train_loss", json_finite(s->train_loss));
+    json_object_object_add(j, "test_accuracy", json_finite(s->test_accuracy));
+    json_object_object_add(j, "test_loss", json_finite(s->test_loss));
+    json_object_object_add(j, "train_samples_per_sec", json_finite(s->samples_per_sec));
+    json_object_object_add(j, "train_seconds", json_finite(s->seconds));
+    json_object_object_add(j, "params_sha256", json_object_new_string(s->params_sha256));
+    json_object *pre = json_object_new_object();
+    json_object_object_add(pre, "kind", json_object_new_string(aic_preprocess_name(r->preprocess.kind)));
+    if (r->preprocess.kind == AIC_PREPROCESS_STANDARDIZE) {
+        json_object_object_add(pre, "mean", json_object_new_double(r->preprocess.mean));
+        json_object_object_add(pre, "std", json_object_new_double(r->preprocess.std));
+    }
+    json_object_object_add(j, "preprocess", pre);
     char tmp[4096];
     snprintf(tmp, sizeof tmp, "%s.tmp", path);
-    FILE *f = fopen(tmp, "w");
-    if (!f)
-        return aic_fail(AIC_ERR_IO, "--summary %s: %s", path, strerror(errno));
-    fprintf(f, "{\n  \"aicon_version\": ");
-    json_string(f, aic_version_string());
-    fprintf(f, ",\n  \"model\": ");
-    json_string(f, o->model);
-    fprintf(f, ",\n  \"world_size\": %d,\n  \"batch_per_rank\": %d,\n  \"epochs\": %lld,\n  \"steps\": %lld,\n",
-            r->world, o->batch, (long long)s->epochs, (long long)s->steps);
-    fprintf(f, "  \"seed\": %llu,\n  \"blas_threads\": %d,\n  \"train_loss\": ", (unsigned long long)o->seed,
-            o->threads);
-    json_number(f, s->train_loss);
-    fprintf(f, ",\n  \"test_accuracy\": ");
-    json_number(f, s->test_accuracy);
-    fprintf(f, ",\n  \"test_loss\": ");
-    json_number(f, s->test_loss);
-    fprintf(f, ",\n  \"train_samples_per_sec\": ");
-    json_number(f, s->samples_per_sec);
-    fprintf(f, ",\n  \"train_seconds\": ");
-    json_number(f, s->seconds);
-    fprintf(f, ",\n  \"params_sha256\": \"%s\",\n  \"preprocess\": {\"kind\": ", s->params_sha256);
-    json_string(f, aic_preprocess_name(r->preprocess.kind));
-    if (r->preprocess.kind == AIC_PREPROCESS_STANDARDIZE) /* every digit: the checkpoint's doubles */
-        fprintf(f, ", \"mean\": %.17g, \"std\": %.17g", r->preprocess.mean, r->preprocess.std);
-    fprintf(f, "}\n}\n");
-    bool ok = !ferror(f);
-    ok = fclose(f) == 0 && ok;
+    const bool ok = json_object_to_file_ext(tmp, j, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE) == 0;
+    json_object_put(j);
     if (!ok || rename(tmp, path) != 0) {
+        const int err = errno;
         unlink(tmp);
-        return aic_fail(AIC_ERR_IO, "--summary %s: cannot write: %s", path, strerror(errno));
+        return aic_fail(AIC_ERR_IO, "--summary %s: cannot write: %s", path, strerror(err));
     }
     return AIC_OK;
 }
@@ -725,6 +724,36 @@ static aic_status save_checkpoint(const train_opts *o, const run_state *r, const
                     why);
 }
 
+/* One optimizer step on global batch s of the epoch: --accumulate micro-batches of at most --batch of
+ * this rank's rows, one sum over ranks. The sampler's local batch is batch x accumulate, so a step
+ * takes the samples one batch that many times larger would. A failure to read a batch is carried into
+ * the step's agreement. *slice: this rank's share of the whole step; *correct: rows classified right. */
+static aic_status accumulated_step(const train_opts *o, run_state *r, int64_t s, uint64_t step, float lr,
+                                   aic_batch_slice *slice, float *loss, int64_t *correct) {
+    aic_tensor xin, yin;
+    aic_model_value(r->model, r->io.input, &xin);
+    aic_model_value(r->model, r->io.labels, &yin);
+    aic_progress_set(AIC_PHASE_DATA, (int64_t)step);
+    *slice = (aic_batch_slice){0};
+    aic_accumulation acc = {.status = aic_sampler_batch(r->sampler, s, r->idx, slice)};
+    *correct = 0;
+    for (int k = 0;; k++) {
+        const int first = k * o->batch, left = slice->n_local - first;
+        const aic_batch_slice micro = {.n_local = left < 0 ? 0 : left < o->batch ? left : o->batch,
+                                       .n_global = slice->n_global, .row_offset = slice->row_offset + first};
+        if (acc.status == AIC_OK && micro.n_local > 0)
+            acc.status = aic_dataset_gather(r->train, r->idx + first, micro.n_local, xin.data, yin.data);
+        if (k + 1 == o->accumulate) {
+            AIC_TRY(aic_train_step_accumulated(r->model, r->optim, r->comm, r->io, xin.data, yin.data, &micro, step,
+                                               lr, &acc, loss));
+            *correct += count_correct(r->model, yin.data, micro.n_local);
+            return AIC_OK;
+        }
+        if (aic_train_accumulate(r->model, r->io, xin.data, yin.data, &micro, step, &acc) == AIC_OK)
+            *correct += count_correct(r->model, yin.data, micro.n_local);
+    }
+}
+
 static int train(const train_opts *o, run_state *r) {
     int exit_code = 0;
     aic_train_state st = {.seed = o->seed};
@@ -771,18 +800,20 @@ static int train(const train_opts *o, run_state *r) {
         AGREE_OR_FAIL(r, r->rank == 0 ? aic_checkpoint_load(o->resume, r->model, r->optim, &st) : AIC_OK);
     aic_progress_phase(AIC_PHASE_COLLECTIVE);
     AGREE_OR_FAIL(r, sync_from_root(r, &st));
-    const int64_t global_batch = (int64_t)o->batch * r->world;
+    /* Samples per optimizer step: the sample order depends on it alone, so a run resumed with another
+     * --accumulate x --batch of the same product goes on as the original would have (up to rounding). */
+    const int64_t global_batch = (int64_t)o->batch * o->accumulate * r->world;
     if (resumed && resumed[0] && st.global_batch != global_batch && r->rank == 0)
         fprintf(stderr,
-                "aicon train: warning: %s was written with a global batch of %lld, this run has %lld (%d ranks x %d):"
-                " training goes on from step %lld, but not as the original run would have\n",
-                resumed, (long long)st.global_batch, (long long)global_batch, r->world, o->batch,
+                "aicon train: warning: %s was written with a global batch of %lld, this run has %lld (%d ranks x %d"
+                " x --accumulate %d): training goes on from step %lld, but not as the original run would have\n",
+                resumed, (long long)st.global_batch, (long long)global_batch, r->world, o->batch, o->accumulate,
                 (long long)st.step);
     st.global_batch = global_batch;
     st.preprocess = r->preprocess; /* this run's data, whatever a resumed checkpoint had */
-    AGREE_OR_FAIL(r, aic_sampler_create(&r->sampler, aic_dataset_size(r->train), o->batch, r->rank, r->world,
-                                        st.seed, true));
-    r->idx = malloc(sizeof(int64_t) * (size_t)o->batch);
+    AGREE_OR_FAIL(r, aic_sampler_create(&r->sampler, aic_dataset_size(r->train), o->batch * o->accumulate, r->rank,
+                                        r->world, st.seed, true));
+    r->idx = malloc(sizeof(int64_t) * (size_t)o->batch * (size_t)o->accumulate);
     AGREE_OR_FAIL(r, r->idx ? AIC_OK : AIC_ERR_NOMEM);
 
     const int64_t steps_per_epoch = aic_sampler_steps_per_epoch(r->sampler);
@@ -799,8 +830,11 @@ static int train(const train_opts *o, run_state *r) {
     if (talk) {
         char summary[4096];
         aic_model_summary(r->model, summary, sizeof summary);
-        printf("aicon %s: model %s, %d rank%s x batch %d, %lld samples (%lld steps/epoch), threads %d\n",
-               aic_version_string(), o->model, r->world, r->world > 1 ? "s" : "", o->batch,
+        char accumulate[48] = "";
+        if (o->accumulate > 1)
+            snprintf(accumulate, sizeof accumulate, " x %d micro-batches", o->accumulate);
+        printf("aicon %s: model %s, %d rank%s x batch %d%s, %lld samples (%lld steps/epoch), threads %d\n",
+               aic_version_string(), o->model, r->world, r->world > 1 ? "s" : "", o->batch, accumulate,
                (long long)aic_dataset_size(r->train), (long long)steps_per_epoch, o->threads);
         if (st.step > 0)
             printf("resuming from %s at step %lld (epoch %lld)\n", resumed, (long long)st.step,
@@ -809,10 +843,6 @@ static int train(const train_opts *o, run_state *r) {
             printf("no checkpoint in %s: starting from step 0\n", o->checkpoint_dir);
         fflush(stdout);
     }
-    aic_tensor xin, yin;
-    aic_model_value(r->model, r->io.input, &xin);
-    aic_model_value(r->model, r->io.labels, &yin);
-
     if (o->timeline)
         AGREE_OR_FAIL(r, aic_timeline_start(r->comm, o->timeline_steps));
     const double t_start = now_seconds();
@@ -826,17 +856,11 @@ static int train(const train_opts *o, run_state *r) {
         int64_t epoch_samples = 0;
         for (int64_t s = st.step % steps_per_epoch; s < steps_per_epoch && st.step < last_step; s++) {
             aic_batch_slice slice;
-            aic_progress_set(AIC_PHASE_DATA, st.step);
-            aic_status gs = aic_sampler_batch(r->sampler, s, r->idx, &slice);
-            if (gs == AIC_OK)
-                gs = aic_dataset_gather(r->train, r->idx, slice.n_local, xin.data, yin.data);
-            if (gs != AIC_OK) { /* meet the others in the agreement inside aic_train_step */
-                AGREE_OR_FAIL(r, gs);
-            }
             float loss;
+            int64_t correct;
             const double t_step = now_seconds();
-            aic_status ts = aic_train_step(r->model, r->optim, r->comm, r->io, xin.data, yin.data, &slice,
-                                           (uint64_t)st.step, aic_lr_at(&sched, st.step), &loss);
+            aic_status ts = accumulated_step(o, r, s, (uint64_t)st.step, aic_lr_at(&sched, st.step), &slice, &loss,
+                                             &correct);
             if (ts != AIC_OK) {
                 /* A failure inside a collective may have reached only some ranks: take them all down
                  * rather than leave one waiting. Others were agreed by every rank; rank 0 and the
@@ -850,7 +874,7 @@ static int train(const train_opts *o, run_state *r) {
                 goto cleanup;
             }
             aic_meter_step(r->meter, now_seconds() - t_step, slice.n_local);
-            stats[0] += (double)count_correct(r->model, yin.data, slice.n_local);
+            stats[0] += (double)correct;
             stats[1] += slice.n_local;
             loss_sum += (double)loss * slice.n_global;
             epoch_samples += slice.n_global;

@@ -26,6 +26,27 @@ typedef struct {
 aic_status aic_train_step(aic_model_t *m, aic_optim_t *o, aic_comm_t *c, aic_io_values io, const float *x,
                           const int32_t *y, const aic_batch_slice *slice, uint64_t step, float lr, float *loss);
 
+/* Gradient accumulation: an optimizer step over several micro-batches per rank, summed over ranks
+ * once. Every micro-batch but the last goes through aic_train_accumulate (forward and backward, the
+ * gradient added to the earlier ones', nothing communicated); the last through
+ * aic_train_step_accumulated, which adds its own and then does what aic_train_step does (with
+ * gradient buckets, only its backward hands them over). Each slice's n_global is the whole step's
+ * global batch (all micro-batches of all ranks), so that the sum is the gradient of the step's mean
+ * and *loss its mean loss. Start every step with a zeroed aic_accumulation. CPU only. */
+typedef struct {
+    int micro_batches; /* done so far in this step */
+    float loss;        /* their mean losses, each times its share */
+    aic_status status; /* the first local failure, agreed on at the step's end */
+} aic_accumulation;
+
+/* Local; a failure is also kept in acc (later micro-batches are then skipped) for the step's end. */
+aic_status aic_train_accumulate(aic_model_t *m, aic_io_values io, const float *x, const int32_t *y,
+                                const aic_batch_slice *slice, uint64_t step, aic_accumulation *acc);
+/* aic_train_step after the micro-batches in acc (NULL: none). Collective. */
+aic_status aic_train_step_accumulated(aic_model_t *m, aic_optim_t *o, aic_comm_t *c, aic_io_values io,
+                                      const float *x, const int32_t *y, const aic_batch_slice *slice, uint64_t step,
+                                      float lr, const aic_accumulation *acc, float *loss);
+
 /* The first bucket of a bucketed step: small, so that summing starts early in backward. */
 #define AIC_FIRST_BUCKET_BYTES ((size_t)64 << 10)
 

@@ -3,7 +3,7 @@
 # a local ganache (chain_contract; npm ganache@7 and solc@0.8 cached under the build tree, skipped
 # only when npm cannot install them).
 aicon_test_exe(test_chain_eth test_chain_eth.c)
-target_link_libraries(test_chain_eth PRIVATE PkgConfig::JSONC)
+target_link_libraries(test_chain_eth PRIVATE aicon_usage PkgConfig::JSONC)
 add_test(NAME chain_eth COMMAND test_chain_eth)
 set_tests_properties(chain_eth PROPERTIES LABELS unit TIMEOUT 60)
 

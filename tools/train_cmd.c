@@ -354,6 +354,7 @@ static int parse_args(int argc, char **argv, train_opts *o) {
         case OPT_EXPORT: o->export_path = optarg; break;
         case OPT_QUIET: o->quiet = true; break;
         case OPT_VERBOSE: o->verbose = true; break;
+#if AICON_HAVE_USAGE
         case OPT_USAGE:
             ok = o->meter.n_uris < AIC_METER_MAX_DESTS;
             if (ok)
@@ -363,6 +364,16 @@ static int parse_args(int argc, char **argv, train_opts *o) {
             break;
         case OPT_KEY: o->meter.key = optarg; break;
         case OPT_SPOOL: o->meter.spool = optarg; break;
+#else
+        case OPT_USAGE:
+        case OPT_KEY:
+        case OPT_SPOOL:
+            ok = false;
+            if (aicon_launcher_rank() == 0)
+                fprintf(stderr, "aicon train: --usage, --key and --spool: this aicon was built without usage "
+                                "records (-DAICON_USAGE=OFF)\n");
+            break;
+#endif
         case OPT_BIND:
             ok = aic_bind_mode_parse(optarg, &o->bind) == AIC_OK;
             if (!ok && aicon_launcher_rank() == 0)

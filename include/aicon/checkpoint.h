@@ -19,6 +19,7 @@
 #include "aicon/data.h"
 #include "aicon/model.h"
 #include "aicon/optim.h"
+#include "aicon/export.h"
 #include "aicon/status.h"
 
 #ifdef __cplusplus
@@ -39,11 +40,11 @@ typedef struct {
 
 /* Write model parameters, buffers, optimizer state (o may be NULL) and st. On failure (AIC_ERR_IO) the
  * temporary file is removed and whatever was at path before is untouched. */
-aic_status aic_checkpoint_save(const char *path, aic_model_t *m, aic_optim_t *o, const aic_train_state *st);
+AIC_API aic_status aic_checkpoint_save(const char *path, aic_model_t *m, aic_optim_t *o, const aic_train_state *st);
 /* Read a checkpoint into a compiled model of the same architecture: fails with AIC_ERR_MISMATCH
  * naming the file and the difference (model hash, a missing tensor, a shape) otherwise, and with
  * AIC_ERR_FORMAT for a file that is not an aicon checkpoint. o and st may be NULL. */
-aic_status aic_checkpoint_load(const char *path, aic_model_t *m, aic_optim_t *o, aic_train_state *st);
+AIC_API aic_status aic_checkpoint_load(const char *path, aic_model_t *m, aic_optim_t *o, aic_train_state *st);
 
 #ifdef __cplusplus
 }

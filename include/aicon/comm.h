@@ -10,6 +10,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <mpi.h>
+#include "aicon/export.h"
 #include "aicon/status.h"
 
 #ifdef __cplusplus
@@ -20,17 +21,17 @@ typedef struct aic_comm aic_comm_t;
 
 /* Duplicates `parent` (so aicon's traffic never matches the caller's) and finds the node-local rank
  * with MPI_Comm_split_type(MPI_COMM_TYPE_SHARED). */
-aic_status aic_comm_create(aic_comm_t **out, MPI_Comm parent);
-void aic_comm_destroy(aic_comm_t *c);
+AIC_API aic_status aic_comm_create(aic_comm_t **out, MPI_Comm parent);
+AIC_API void aic_comm_destroy(aic_comm_t *c);
 
 /* Local queries, not collective. */
-int aic_comm_rank(const aic_comm_t *c);
-int aic_comm_size(const aic_comm_t *c);
-int aic_comm_local_rank(const aic_comm_t *c);
-int aic_comm_local_size(const aic_comm_t *c);
-MPI_Comm aic_comm_mpi(const aic_comm_t *c);
+AIC_API int aic_comm_rank(const aic_comm_t *c);
+AIC_API int aic_comm_size(const aic_comm_t *c);
+AIC_API int aic_comm_local_rank(const aic_comm_t *c);
+AIC_API int aic_comm_local_size(const aic_comm_t *c);
+AIC_API MPI_Comm aic_comm_mpi(const aic_comm_t *c);
 /* Bytes this rank sent and received through aicon's collectives since creation. */
-void aic_comm_traffic(const aic_comm_t *c, uint64_t *sent, uint64_t *received);
+AIC_API void aic_comm_traffic(const aic_comm_t *c, uint64_t *sent, uint64_t *received);
 
 /* In-place sum over ranks. Short vectors (up to 4 KiB) take recursive doubling or, from 2 to 4 KiB,
  * Rabenseifner, which need log2 p rather than 2(p-1) message latencies. Above 16 KiB, when every
@@ -42,12 +43,12 @@ void aic_comm_traffic(const aic_comm_t *c, uint64_t *sent, uint64_t *received);
  * once-agreed check only; the single copy sums in the ring's order, and every algorithm sums each
  * element in a fixed order, so results are bitwise reproducible for a given world size and
  * identical on every rank. Any n, including 0 and n < p. */
-aic_status aic_allreduce_sum_f32(aic_comm_t *c, float *buf, size_t n);
+AIC_API aic_status aic_allreduce_sum_f32(aic_comm_t *c, float *buf, size_t n);
 /* Small in-place sums for statistics, reduced in rank order (bitwise reproducible). */
-aic_status aic_allreduce_sum_f64(aic_comm_t *c, double *buf, size_t n);
-aic_status aic_allreduce_sum_i64(aic_comm_t *c, int64_t *buf, size_t n);
+AIC_API aic_status aic_allreduce_sum_f64(aic_comm_t *c, double *buf, size_t n);
+AIC_API aic_status aic_allreduce_sum_i64(aic_comm_t *c, int64_t *buf, size_t n);
 
-aic_status aic_broadcast(aic_comm_t *c, void *buf, size_t bytes, int root);
+AIC_API aic_status aic_broadcast(aic_comm_t *c, void *buf, size_t bytes, int root);
 
 /* ---- GPU collectives (a CUDA build; each rank drives one GPU, see aic_model_set_device) ----------
  * aic_allreduce_sum_f32 also takes a buffer in device memory (once this process has put a model on a
@@ -70,19 +71,19 @@ typedef enum {
     AIC_GPU_ALLREDUCE_HIERARCHICAL = 2
 } aic_gpu_allreduce;
 /* Local: every rank must choose the same algorithm before its first GPU allreduce. */
-aic_status aic_comm_set_gpu_allreduce(aic_comm_t *c, aic_gpu_allreduce algo);
-aic_status aic_allreduce_sum_f32_gpu(aic_comm_t *c, float *dev_buf, size_t n);
+AIC_API aic_status aic_comm_set_gpu_allreduce(aic_comm_t *c, aic_gpu_allreduce algo);
+AIC_API aic_status aic_allreduce_sum_f32_gpu(aic_comm_t *c, float *dev_buf, size_t n);
 
 /* Every rank passes a 32-byte digest of the same thing (e.g. its parameters); fails with
  * AIC_ERR_MISMATCH naming the first rank whose digest differs from rank 0's. `what` names the thing
  * in that message. */
-aic_status aic_comm_check_same(aic_comm_t *c, const uint8_t digest[32], const char *what);
+AIC_API aic_status aic_comm_check_same(aic_comm_t *c, const uint8_t digest[32], const char *what);
 
 /* Every rank passes its local status; returns AIC_OK on all ranks when every rank passed AIC_OK,
  * else the failure of the lowest failing rank. A rank that did not fail gets an error message
  * naming the failing rank; the failing rank keeps its own message. Use it after any step that can
  * fail on some ranks only, so that no rank waits forever in the next collective. */
-aic_status aic_comm_agree(aic_comm_t *c, aic_status local);
+AIC_API aic_status aic_comm_agree(aic_comm_t *c, aic_status local);
 
 #ifdef __cplusplus
 }

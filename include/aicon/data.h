@@ -8,6 +8,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include "aicon/export.h"
 #include "aicon/status.h"
 
 #ifdef __cplusplus
@@ -19,30 +20,30 @@ typedef struct aic_dataset aic_dataset_t;
 /* IDX files (the MNIST layout), plain or gzip-compressed (detected from the content, not the name).
  * Images must be unsigned bytes of rank 3 (N x H x W), labels unsigned bytes of rank 1 with the same
  * N. Headers are validated against the file's real size before anything large is allocated. */
-aic_status aic_dataset_load_idx(aic_dataset_t **out, const char *images_path, const char *labels_path);
+AIC_API aic_status aic_dataset_load_idx(aic_dataset_t **out, const char *images_path, const char *labels_path);
 /* The four Fashion-MNIST / MNIST files in `dir` (train-images-idx3-ubyte[.gz], train-labels-...,
  * t10k-images-..., t10k-labels-...). *test may be NULL to skip the test split. */
-aic_status aic_dataset_load_idx_dir(const char *dir, aic_dataset_t **train, aic_dataset_t **test);
+AIC_API aic_status aic_dataset_load_idx_dir(const char *dir, aic_dataset_t **train, aic_dataset_t **test);
 /* An HDF5 file with dataset `x` (N x ..., any numeric type, converted to float as stored) and
  * dataset `y` (N integer labels), as h5py writes them. */
-aic_status aic_dataset_load_h5(aic_dataset_t **out, const char *path);
-void aic_dataset_destroy(aic_dataset_t *d);
+AIC_API aic_status aic_dataset_load_h5(aic_dataset_t **out, const char *path);
+AIC_API void aic_dataset_destroy(aic_dataset_t *d);
 
-int64_t aic_dataset_size(const aic_dataset_t *d);
+AIC_API int64_t aic_dataset_size(const aic_dataset_t *d);
 /* Per-sample shape; returns its rank. For IDX images: 1 x H x W. */
-int aic_dataset_sample_shape(const aic_dataset_t *d, int64_t shape[6]);
-int64_t aic_dataset_sample_numel(const aic_dataset_t *d);
+AIC_API int aic_dataset_sample_shape(const aic_dataset_t *d, int64_t shape[6]);
+AIC_API int64_t aic_dataset_sample_numel(const aic_dataset_t *d);
 /* 1 + the largest label. */
-int aic_dataset_num_classes(const aic_dataset_t *d);
+AIC_API int aic_dataset_num_classes(const aic_dataset_t *d);
 /* Mean and (population) standard deviation over every value of every sample, summed in double in a
  * fixed order. */
-aic_status aic_dataset_stats(const aic_dataset_t *d, double *mean, double *std);
+AIC_API aic_status aic_dataset_stats(const aic_dataset_t *d, double *mean, double *std);
 /* x <- (x - mean) / std for every value, in place (std > 0): standardize the test set with the
  * training set's statistics. */
-aic_status aic_dataset_normalize(aic_dataset_t *d, double mean, double std);
+AIC_API aic_status aic_dataset_normalize(aic_dataset_t *d, double mean, double std);
 /* What one stored value becomes when read: 1/255 for IDX bytes (scaled to [0, 1]), 1 for HDF5 data
  * (taken as stored). Stats of the data set divided by it are in the file's own units. */
-double aic_dataset_value_scale(const aic_dataset_t *d);
+AIC_API double aic_dataset_value_scale(const aic_dataset_t *d);
 
 /* How a model's data input is prepared before the first op: recorded in checkpoints, and put into
  * exported ONNX graphs so that they take the values the data file holds. */
@@ -58,9 +59,9 @@ typedef struct {
 } aic_preprocess;
 
 /* "unknown", "none" or "standardize". */
-const char *aic_preprocess_name(aic_preprocess_kind kind);
+AIC_API const char *aic_preprocess_name(aic_preprocess_kind kind);
 /* Copy samples idx[0..n) into x (n x sample_numel floats) and y (n labels); y may be NULL. */
-aic_status aic_dataset_gather(const aic_dataset_t *d, const int64_t *idx, int n, float *x, int32_t *y);
+AIC_API aic_status aic_dataset_gather(const aic_dataset_t *d, const int64_t *idx, int n, float *x, int32_t *y);
 
 /* The distributed sampler. Each epoch the N sample indices are shuffled from (seed, epoch) alone;
  * global batch g holds permutation positions [g*G, (g+1)*G) with G = world * local_batch, and rank r
@@ -69,13 +70,13 @@ aic_status aic_dataset_gather(const aic_dataset_t *d, const int64_t *idx, int n,
  * zero) rows instead of making them wait. */
 typedef struct aic_sampler aic_sampler_t;
 
-aic_status aic_sampler_create(aic_sampler_t **out, int64_t n_samples, int local_batch, int rank, int world,
-                              uint64_t seed, bool shuffle);
-void aic_sampler_destroy(aic_sampler_t *s);
+AIC_API aic_status aic_sampler_create(aic_sampler_t **out, int64_t n_samples, int local_batch, int rank, int world,
+                                      uint64_t seed, bool shuffle);
+AIC_API void aic_sampler_destroy(aic_sampler_t *s);
 /* Batches per epoch (the last may be short). */
-int64_t aic_sampler_steps_per_epoch(const aic_sampler_t *s);
+AIC_API int64_t aic_sampler_steps_per_epoch(const aic_sampler_t *s);
 /* Reshuffle for `epoch`. */
-aic_status aic_sampler_set_epoch(aic_sampler_t *s, int64_t epoch);
+AIC_API aic_status aic_sampler_set_epoch(aic_sampler_t *s, int64_t epoch);
 
 typedef struct {
     int n_local;        /* rows for this rank, 0..local_batch */
@@ -84,7 +85,7 @@ typedef struct {
 } aic_batch_slice;
 
 /* This rank's sample indices for batch `step` of the current epoch, into idx (local_batch entries). */
-aic_status aic_sampler_batch(const aic_sampler_t *s, int64_t step, int64_t *idx, aic_batch_slice *slice);
+AIC_API aic_status aic_sampler_batch(const aic_sampler_t *s, int64_t step, int64_t *idx, aic_batch_slice *slice);
 
 #ifdef __cplusplus
 }

@@ -9,6 +9,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "aicon/export.h"
 #include "aicon/status.h"
 
 #ifdef __cplusplus
@@ -30,13 +31,13 @@ typedef struct {
 } aic_gpu_versions;
 
 /* True when this build has the CUDA backend. */
-bool aic_cuda_built(void);
+AIC_API bool aic_cuda_built(void);
 /* Number of visible GPUs into *count (0 without CUDA, without a driver or without a device; the
  * reason then goes to aic_last_error and the call still returns AIC_OK). */
-aic_status aic_gpu_count(int *count);
-aic_status aic_gpu_info_get(int index, aic_gpu_info *out);
+AIC_API aic_status aic_gpu_count(int *count);
+AIC_API aic_status aic_gpu_info_get(int index, aic_gpu_info *out);
 /* Versions this build was compiled against and, where the library says, runs with. */
-void aic_gpu_versions_get(aic_gpu_versions *out);
+AIC_API void aic_gpu_versions_get(aic_gpu_versions *out);
 
 #ifdef __cplusplus
 }

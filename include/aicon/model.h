@@ -16,6 +16,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include "aicon/device.h"
+#include "aicon/export.h"
 #include "aicon/status.h"
 #include "aicon/tensor.h"
 
@@ -26,9 +27,9 @@ extern "C" {
 typedef struct aic_model aic_model_t;
 typedef int aic_value; /* handle of a tensor in a model's graph; valid handles are >= 0 */
 
-aic_status aic_model_create(aic_model_t **out, const char *name);
-void aic_model_destroy(aic_model_t *m);
-const char *aic_model_name(const aic_model_t *m);
+AIC_API aic_status aic_model_create(aic_model_t **out, const char *name);
+AIC_API void aic_model_destroy(aic_model_t *m);
+AIC_API const char *aic_model_name(const aic_model_t *m);
 
 /* ---- building the graph -------------------------------------------------------------------
  * Each builder appends one op. `name` names the op and prefixes its parameters
@@ -36,13 +37,13 @@ const char *aic_model_name(const aic_model_t *m);
  * mistake fails at the line that made it, with the op's name in the message. */
 
 /* A float input of per-sample shape `shape` (ndim <= AIC_MAX_DIMS - 1). */
-aic_status aic_input(aic_model_t *m, const char *name, int ndim, const int64_t *shape, aic_value *out);
+AIC_API aic_status aic_input(aic_model_t *m, const char *name, int ndim, const int64_t *shape, aic_value *out);
 /* An int32 class-label input, one label per sample. */
-aic_status aic_labels(aic_model_t *m, const char *name, aic_value *out);
+AIC_API aic_status aic_labels(aic_model_t *m, const char *name, aic_value *out);
 
 /* y = x W^T + b; x: N x in_features (use aic_flatten first for images); W: out x in. */
-aic_status aic_dense(aic_model_t *m, const char *name, aic_value x, int64_t out_features, bool bias,
-                     aic_value *out);
+AIC_API aic_status aic_dense(aic_model_t *m, const char *name, aic_value x, int64_t out_features, bool bias,
+                             aic_value *out);
 
 typedef struct {
     int64_t out_channels;
@@ -54,7 +55,7 @@ typedef struct {
     bool no_bias;
 } aic_conv2d_opts;
 /* x: N x C x H x W -> N x out_channels x Ho x Wo; W: out_channels x C/groups x kh x kw. */
-aic_status aic_conv2d(aic_model_t *m, const char *name, aic_value x, const aic_conv2d_opts *o, aic_value *out);
+AIC_API aic_status aic_conv2d(aic_model_t *m, const char *name, aic_value x, const aic_conv2d_opts *o, aic_value *out);
 
 typedef struct {
     int kernel[2];
@@ -63,79 +64,84 @@ typedef struct {
     bool ceil_mode;
     bool count_include_pad; /* average pooling only */
 } aic_pool2d_opts;
-aic_status aic_maxpool2d(aic_model_t *m, const char *name, aic_value x, const aic_pool2d_opts *o, aic_value *out);
-aic_status aic_avgpool2d(aic_model_t *m, const char *name, aic_value x, const aic_pool2d_opts *o, aic_value *out);
+AIC_API aic_status aic_maxpool2d(aic_model_t *m, const char *name, aic_value x, const aic_pool2d_opts *o,
+                                 aic_value *out);
+AIC_API aic_status aic_avgpool2d(aic_model_t *m, const char *name, aic_value x, const aic_pool2d_opts *o,
+                                 aic_value *out);
 /* N x C x H x W -> N x C x 1 x 1 */
-aic_status aic_global_avgpool(aic_model_t *m, const char *name, aic_value x, aic_value *out);
+AIC_API aic_status aic_global_avgpool(aic_model_t *m, const char *name, aic_value x, aic_value *out);
 
-aic_status aic_relu(aic_model_t *m, const char *name, aic_value x, aic_value *out);
-aic_status aic_sigmoid(aic_model_t *m, const char *name, aic_value x, aic_value *out);
-aic_status aic_tanh(aic_model_t *m, const char *name, aic_value x, aic_value *out);
+AIC_API aic_status aic_relu(aic_model_t *m, const char *name, aic_value x, aic_value *out);
+AIC_API aic_status aic_sigmoid(aic_model_t *m, const char *name, aic_value x, aic_value *out);
+AIC_API aic_status aic_tanh(aic_model_t *m, const char *name, aic_value x, aic_value *out);
 /* ONNX LeakyRelu: y = x for x >= 0, alpha * x below (ONNX's default alpha is 0.01; pass it). The
  * gradient's slope is alpha at x == 0, as PyTorch. */
-aic_status aic_leaky_relu(aic_model_t *m, const char *name, aic_value x, float alpha, aic_value *out);
+AIC_API aic_status aic_leaky_relu(aic_model_t *m, const char *name, aic_value x, float alpha, aic_value *out);
 /* ONNX Clip / torch.clamp: y = min(max(x, lo), hi), lo <= hi; lo may be -INFINITY, hi +INFINITY
  * (ReLU6 is lo 0, hi 6). The gradient passes where lo <= x <= hi, boundaries included, as
  * torch.clamp. NaN passes through. */
-aic_status aic_clip(aic_model_t *m, const char *name, aic_value x, float lo, float hi, aic_value *out);
+AIC_API aic_status aic_clip(aic_model_t *m, const char *name, aic_value x, float lo, float hi, aic_value *out);
 /* Softmax over one per-sample axis, counted with the batch dimension as ONNX does (1 <= axis <=
  * rank - 1; the last axis is the usual choice). Numerically stable (the maximum is subtracted). */
-aic_status aic_softmax(aic_model_t *m, const char *name, aic_value x, int axis, aic_value *out);
+AIC_API aic_status aic_softmax(aic_model_t *m, const char *name, aic_value x, int axis, aic_value *out);
 /* log(softmax(x)) over `axis` (as aic_softmax), computed stably as x - max - log(sum exp(x - max)).
  * Pair with aic_nll_loss for a classifier whose graph ends in LogSoftmax. */
-aic_status aic_log_softmax(aic_model_t *m, const char *name, aic_value x, int axis, aic_value *out);
+AIC_API aic_status aic_log_softmax(aic_model_t *m, const char *name, aic_value x, int axis, aic_value *out);
 
 /* Batch normalization over dim 1 (channels) of N x C x ... ; in training uses batch statistics and
  * updates running_mean/running_var as PyTorch does (unbiased variance, running = (1-momentum) *
  * running + momentum * batch); in evaluation uses the running statistics. */
-aic_status aic_batchnorm(aic_model_t *m, const char *name, aic_value x, float momentum, float eps, aic_value *out);
+AIC_API aic_status aic_batchnorm(aic_model_t *m, const char *name, aic_value x, float momentum, float eps,
+                                 aic_value *out);
 /* Inverted dropout with drop probability p in [0, 1); identity in evaluation. The mask depends on
  * the seed, the step and the sample's position in the global batch, not on rank or thread count. */
-aic_status aic_dropout(aic_model_t *m, const char *name, aic_value x, float p, aic_value *out);
+AIC_API aic_status aic_dropout(aic_model_t *m, const char *name, aic_value x, float p, aic_value *out);
 
 /* N x d1 x ... -> N x (d1 * ...). No copy. */
-aic_status aic_flatten(aic_model_t *m, const char *name, aic_value x, aic_value *out);
+AIC_API aic_status aic_flatten(aic_model_t *m, const char *name, aic_value x, aic_value *out);
 /* Same elements, new per-sample shape (one entry may be -1). No copy. */
-aic_status aic_reshape(aic_model_t *m, const char *name, aic_value x, int ndim, const int64_t *shape,
-                       aic_value *out);
+AIC_API aic_status aic_reshape(aic_model_t *m, const char *name, aic_value x, int ndim, const int64_t *shape,
+                               aic_value *out);
 /* Elementwise a + b of equal shapes (residual connections). */
-aic_status aic_add(aic_model_t *m, const char *name, aic_value a, aic_value b, aic_value *out);
+AIC_API aic_status aic_add(aic_model_t *m, const char *name, aic_value a, aic_value b, aic_value *out);
 /* Elementwise binary arithmetic, out = a (op) b, op one of aic_binary_op. */
 typedef enum { AIC_BINOP_ADD, AIC_BINOP_SUB, AIC_BINOP_MUL, AIC_BINOP_DIV } aic_binary_op;
 /* Two activations whose per-sample shapes broadcast as numpy does (right-aligned, a dim of 1 stretches;
  * the batch dims always line up); the output has the broadcast shape. Gradients flow to both, summed
  * over the dims each was stretched on. */
-aic_status aic_binary(aic_model_t *m, const char *name, aic_binary_op op, aic_value a, aic_value b, aic_value *out);
+AIC_API aic_status aic_binary(aic_model_t *m, const char *name, aic_binary_op op, aic_value a, aic_value b,
+                              aic_value *out);
 /* x (op) c, or c (op) x when const_on_left, with c a constant that is not trained: a model buffer
  * named "<name>.constant" of const_numel floats (set it after compile; it starts as 0 for add/sub and
  * 1 for mul/div, the identity). const_shape broadcasts against x's per-sample shape as numpy does; a
  * constant of rank (per-sample rank + 1) whose first dim is 1 also fits (that dim lines up with the
  * batch and is dropped). */
-aic_status aic_binary_const(aic_model_t *m, const char *name, aic_binary_op op, aic_value x, int const_ndim,
-                            const int64_t *const_shape, bool const_on_left, aic_value *out);
+AIC_API aic_status aic_binary_const(aic_model_t *m, const char *name, aic_binary_op op, aic_value x, int const_ndim,
+                                    const int64_t *const_shape, bool const_on_left, aic_value *out);
 /* Permute the axes as ONNX Transpose does: perm has (per-sample rank + 1) entries counted with the batch
  * dimension, and perm[0] must be 0 (the batch stays first). */
-aic_status aic_transpose(aic_model_t *m, const char *name, aic_value x, const int *perm, aic_value *out);
+AIC_API aic_status aic_transpose(aic_model_t *m, const char *name, aic_value x, const int *perm, aic_value *out);
 /* Concatenate along `axis` counted with the batch dimension (axis >= 1, as in ONNX). */
-aic_status aic_concat(aic_model_t *m, const char *name, int n, const aic_value *xs, int axis, aic_value *out);
+AIC_API aic_status aic_concat(aic_model_t *m, const char *name, int n, const aic_value *xs, int axis, aic_value *out);
 
 /* Losses produce a scalar: the mean over the batch. A model has at most one loss. */
 /* Numerically stable log-softmax + negative log-likelihood; logits N x K, labels int32 in [0, K). */
-aic_status aic_softmax_cross_entropy(aic_model_t *m, const char *name, aic_value logits, aic_value labels,
-                                     aic_value *loss);
+AIC_API aic_status aic_softmax_cross_entropy(aic_model_t *m, const char *name, aic_value logits, aic_value labels,
+                                             aic_value *loss);
 /* Negative log-likelihood, as torch.nn.NLLLoss: mean over the batch of -logprobs[label]; logprobs
  * N x K (e.g. from aic_log_softmax on axis 1), labels int32 in [0, K) (checked on every forward). */
-aic_status aic_nll_loss(aic_model_t *m, const char *name, aic_value logprobs, aic_value labels, aic_value *loss);
+AIC_API aic_status aic_nll_loss(aic_model_t *m, const char *name, aic_value logprobs, aic_value labels,
+                                aic_value *loss);
 /* mean over all elements of (pred - target)^2, as torch.nn.MSELoss. */
-aic_status aic_mse(aic_model_t *m, const char *name, aic_value pred, aic_value target, aic_value *loss);
+AIC_API aic_status aic_mse(aic_model_t *m, const char *name, aic_value pred, aic_value target, aic_value *loss);
 
 /* The value aic_model_predict returns (the logits). Defaults to the loss op's first input. */
-aic_status aic_model_set_output(aic_model_t *m, aic_value v);
+AIC_API aic_status aic_model_set_output(aic_model_t *m, aic_value v);
 
 /* Allocate arenas for batches of up to max_batch samples and initialize parameters from `seed`
  * (uniform +-1/sqrt(fan_in) for weights and biases as PyTorch's defaults; BatchNorm weight 1, bias 0).
  * No allocation happens after this call. */
-aic_status aic_model_compile(aic_model_t *m, int max_batch, uint64_t seed);
+AIC_API aic_status aic_model_compile(aic_model_t *m, int max_batch, uint64_t seed);
 
 /* ---- device -----------------------------------------------------------------------------------
  * Where the model runs: AIC_DEVICE_CPU (the default, the reference) or AIC_DEVICE_CUDA on GPU `gpu`
@@ -151,11 +157,11 @@ aic_status aic_model_compile(aic_model_t *m, int max_batch, uint64_t seed);
  * buffers there (checkpoint loading, broadcast from rank 0), and the next forward, backward or
  * optimizer step sends what was written back to the GPU. Fetch again after device work rather than
  * keeping an old pointer's contents. aic_model_set_input takes host data on both devices. */
-aic_status aic_model_set_device(aic_model_t *m, aic_device_kind kind, int gpu, bool tf32);
-aic_device_kind aic_model_device(const aic_model_t *m);
+AIC_API aic_status aic_model_set_device(aic_model_t *m, aic_device_kind kind, int gpu, bool tf32);
+AIC_API aic_device_kind aic_model_device(const aic_model_t *m);
 /* Wait until the device has finished the model's queued work (for timing); reports a kernel's
  * failure. A no-op on the CPU. */
-aic_status aic_model_sync(aic_model_t *m);
+AIC_API aic_status aic_model_sync(aic_model_t *m);
 
 /* ---- running --------------------------------------------------------------------------------- */
 
@@ -167,45 +173,45 @@ typedef struct {
 } aic_batch_info;
 
 /* Copy n rows into an input or labels value (float data for aic_input, int32 for aic_labels). */
-aic_status aic_model_set_input(aic_model_t *m, aic_value v, const void *data, int n);
+AIC_API aic_status aic_model_set_input(aic_model_t *m, aic_value v, const void *data, int n);
 /* Run the forward pass; *loss (may be NULL) receives the mean loss over the batch (0 when n == 0). */
-aic_status aic_model_forward(aic_model_t *m, const aic_batch_info *b, float *loss);
+AIC_API aic_status aic_model_forward(aic_model_t *m, const aic_batch_info *b, float *loss);
 /* Run the backward pass of the last forward. The loss gradient is seeded with loss_scale, so
  * loss_scale = n_local / n_global gives gradients of the global-batch mean when summed over ranks. */
-aic_status aic_model_backward(aic_model_t *m, float loss_scale);
-aic_status aic_model_zero_grad(aic_model_t *m);
+AIC_API aic_status aic_model_backward(aic_model_t *m, float loss_scale);
+AIC_API aic_status aic_model_zero_grad(aic_model_t *m);
 /* The output value of the last forward as a tensor view (N x ...); rows beyond n are stale. */
-aic_status aic_model_output(aic_model_t *m, aic_tensor *out);
+AIC_API aic_status aic_model_output(aic_model_t *m, aic_tensor *out);
 /* View of any value's activations (after forward) or gradient (after backward). */
-aic_status aic_model_value(aic_model_t *m, aic_value v, aic_tensor *out);
-aic_status aic_model_value_grad(aic_model_t *m, aic_value v, aic_tensor *out);
+AIC_API aic_status aic_model_value(aic_model_t *m, aic_value v, aic_tensor *out);
+AIC_API aic_status aic_model_value_grad(aic_model_t *m, aic_value v, aic_tensor *out);
 
 /* ---- parameters ------------------------------------------------------------------------------ */
 
 /* Trainable parameters in arena order. */
-int aic_model_param_count(const aic_model_t *m);
-aic_status aic_model_param(aic_model_t *m, int i, aic_tensor *param, aic_tensor *grad);
-aic_status aic_model_find_param(aic_model_t *m, const char *name, aic_tensor *param);
+AIC_API int aic_model_param_count(const aic_model_t *m);
+AIC_API aic_status aic_model_param(aic_model_t *m, int i, aic_tensor *param, aic_tensor *grad);
+AIC_API aic_status aic_model_find_param(aic_model_t *m, const char *name, aic_tensor *param);
 /* Non-trainable state saved with the model (BatchNorm running statistics). */
-int aic_model_buffer_count(const aic_model_t *m);
-aic_status aic_model_buffer(aic_model_t *m, int i, aic_tensor *buf);
+AIC_API int aic_model_buffer_count(const aic_model_t *m);
+AIC_API aic_status aic_model_buffer(aic_model_t *m, int i, aic_tensor *buf);
 /* The flat arenas: params and grads have aic_model_num_params() floats, buffers
  * aic_model_num_buffers() floats. */
-size_t aic_model_num_params(const aic_model_t *m);
-size_t aic_model_num_buffers(const aic_model_t *m);
-float *aic_model_params(aic_model_t *m);
-float *aic_model_grads(aic_model_t *m);
-float *aic_model_buffers(aic_model_t *m);
+AIC_API size_t aic_model_num_params(const aic_model_t *m);
+AIC_API size_t aic_model_num_buffers(const aic_model_t *m);
+AIC_API float *aic_model_params(aic_model_t *m);
+AIC_API float *aic_model_grads(aic_model_t *m);
+AIC_API float *aic_model_buffers(aic_model_t *m);
 
 /* SHA-256 of the architecture (ops, attributes, parameter names and shapes): two models with the
  * same hash can exchange checkpoints. */
-aic_status aic_model_arch_hash(const aic_model_t *m, uint8_t out[32]);
+AIC_API aic_status aic_model_arch_hash(const aic_model_t *m, uint8_t out[32]);
 /* SHA-256 of the parameter and buffer arenas' bytes. */
-aic_status aic_model_params_hash(const aic_model_t *m, uint8_t out[32]);
+AIC_API aic_status aic_model_params_hash(const aic_model_t *m, uint8_t out[32]);
 /* One line per op with output shapes and parameter counts, into buf (truncated to size). */
-aic_status aic_model_summary(const aic_model_t *m, char *buf, size_t size);
+AIC_API aic_status aic_model_summary(const aic_model_t *m, char *buf, size_t size);
 /* Floating-point operations of one training sample's forward pass (multiply-add counts 2). */
-double aic_model_flops_per_sample(const aic_model_t *m);
+AIC_API double aic_model_flops_per_sample(const aic_model_t *m);
 
 #ifdef __cplusplus
 }

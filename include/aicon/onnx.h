@@ -16,6 +16,7 @@
 
 #include "aicon/data.h"
 #include "aicon/model.h"
+#include "aicon/export.h"
 #include "aicon/status.h"
 #include "aicon/tensor.h"
 
@@ -35,29 +36,29 @@ typedef struct aic_onnx_model aic_onnx_model_t;
  * aic_onnx_free). Errors: AIC_ERR_IO (cannot open or read), AIC_ERR_FORMAT (not an ONNX model, or
  * one that breaks the rules above, or a file over AIC_ONNX_MAX_FILE_BYTES), AIC_ERR_UNSUPPORTED
  * (external tensor data), AIC_ERR_NOMEM. *out is NULL after a failure. */
-aic_status aic_onnx_load(const char *path, aic_onnx_model_t **out);
+AIC_API aic_status aic_onnx_load(const char *path, aic_onnx_model_t **out);
 
 /* As aic_onnx_load, from size bytes in memory (not kept: the model copies what it needs). name
  * stands for the file in error messages; NULL means "<buffer>". */
-aic_status aic_onnx_load_buffer(const uint8_t *data, size_t size, const char *name, aic_onnx_model_t **out);
+AIC_API aic_status aic_onnx_load_buffer(const uint8_t *data, size_t size, const char *name, aic_onnx_model_t **out);
 
 /* Frees a model; NULL is a no-op. */
-void aic_onnx_free(aic_onnx_model_t *m);
+AIC_API void aic_onnx_free(aic_onnx_model_t *m);
 
 /* Opset version the model imports for the default domain ("" or "ai.onnx"); -1 when it imports none. */
-int64_t aic_onnx_opset_version(const aic_onnx_model_t *m);
+AIC_API int64_t aic_onnx_opset_version(const aic_onnx_model_t *m);
 /* IR version the file declares (0 when absent). */
-int64_t aic_onnx_ir_version(const aic_onnx_model_t *m);
+AIC_API int64_t aic_onnx_ir_version(const aic_onnx_model_t *m);
 /* Number of nodes, initializers, graph inputs and graph outputs of the main graph. */
-size_t aic_onnx_num_nodes(const aic_onnx_model_t *m);
-size_t aic_onnx_num_initializers(const aic_onnx_model_t *m);
-size_t aic_onnx_num_inputs(const aic_onnx_model_t *m);
-size_t aic_onnx_num_outputs(const aic_onnx_model_t *m);
+AIC_API size_t aic_onnx_num_nodes(const aic_onnx_model_t *m);
+AIC_API size_t aic_onnx_num_initializers(const aic_onnx_model_t *m);
+AIC_API size_t aic_onnx_num_inputs(const aic_onnx_model_t *m);
+AIC_API size_t aic_onnx_num_outputs(const aic_onnx_model_t *m);
 /* The main graph's name ("" when it has none); owned by the model. */
-const char *aic_onnx_graph_name(const aic_onnx_model_t *m);
+AIC_API const char *aic_onnx_graph_name(const aic_onnx_model_t *m);
 /* Name of the i-th graph input that no initializer gives a value (the i-th input a caller feeds,
  * input_i.pb in a backend test case); NULL when there are not that many. Owned by the model. */
-const char *aic_onnx_fed_input_name(const aic_onnx_model_t *m, size_t i);
+AIC_API const char *aic_onnx_fed_input_name(const aic_onnx_model_t *m, size_t i);
 
 /* ---- import ----------------------------------------------------------------------------------
  * Graph inputs that are not initializers become model inputs whose dimension 0 is the batch (the
@@ -83,23 +84,24 @@ typedef struct {
  * aic_onnx_load_weights. The model output is not set (aic_model_set_output). Fails with
  * AIC_ERR_UNSUPPORTED and one message listing every node aicon cannot run (name, op type, opset, and
  * why); after any failure m holds part of the graph and should be destroyed, and *bind is zeroed. */
-aic_status aic_onnx_build(const aic_onnx_model_t *om, aic_model_t *m, aic_onnx_binding *bind);
+AIC_API aic_status aic_onnx_build(const aic_onnx_model_t *om, aic_model_t *m, aic_onnx_binding *bind);
 
 /* Copy the graph's initializers into the parameters and buffers of m: a model that aic_onnx_build
  * built from the same om and that has since been compiled (its own initialization is overwritten;
  * parameters of ops added outside the graph are left as they are). AIC_ERR_STATE when m is not
  * compiled; an error naming the parameter when m does not hold what the graph builds. */
-aic_status aic_onnx_load_weights(const aic_onnx_model_t *om, aic_model_t *m);
+AIC_API aic_status aic_onnx_load_weights(const aic_onnx_model_t *om, aic_model_t *m);
 
 /* aic_model_create + aic_onnx_build + aic_model_set_output(the first graph output) +
  * aic_model_compile (for batches up to max_batch, seed 0) + aic_onnx_load_weights: an aicon model
  * computing the ONNX graph's forward pass, with the file's weights. Errors as aic_onnx_build's;
  * *out is NULL (and *bind zeroed) after any failure. */
-aic_status aic_onnx_import(const aic_onnx_model_t *om, int max_batch, aic_model_t **out, aic_onnx_binding *bind);
+AIC_API aic_status aic_onnx_import(const aic_onnx_model_t *om, int max_batch, aic_model_t **out,
+                                   aic_onnx_binding *bind);
 
 /* Op type of the node that makes graph output i (owned by the model); NULL when i is out of range
  * or the output is a graph input or an initializer. */
-const char *aic_onnx_output_op(const aic_onnx_model_t *om, size_t i);
+AIC_API const char *aic_onnx_output_op(const aic_onnx_model_t *om, size_t i);
 
 /* ---- export ----------------------------------------------------------------------------------
  * Write the forward pass of a compiled model m (its inputs to its output, aic_model_set_output or
@@ -115,7 +117,7 @@ const char *aic_onnx_output_op(const aic_onnx_model_t *om, size_t i);
  * leaky_relu, clip (bounds as inputs), transpose -> Transpose (perm with the batch axis 0). The file is written under a temporary name and renamed.
  * Errors: AIC_ERR_STATE (not compiled), AIC_ERR_UNSUPPORTED naming an op with no ONNX form,
  * AIC_ERR_IO, AIC_ERR_NOMEM. */
-aic_status aic_onnx_export(aic_model_t *m, const char *path);
+AIC_API aic_status aic_onnx_export(aic_model_t *m, const char *path);
 
 /* What an export adds to the graph of aic_onnx_export. */
 typedef struct {
@@ -132,7 +134,7 @@ typedef struct {
  * "unknown"), and for standardize aicon.mean and aicon.std (printed with 17 digits: the doubles the
  * float initializers were rounded from). AIC_ERR_INVALID_ARG when a name is another tensor's, or when
  * o->input is not one of the model's inputs. */
-aic_status aic_onnx_export_with(aic_model_t *m, const char *path, const aic_onnx_export_options *o);
+AIC_API aic_status aic_onnx_export_with(aic_model_t *m, const char *path, const aic_onnx_export_options *o);
 
 /* ---- tensor files (the backend test data: test_data_set_N/input_K.pb) ------------------------- */
 
@@ -146,15 +148,15 @@ typedef struct {
 
 /* Read one serialized TensorProto of float elements. AIC_ERR_UNSUPPORTED for other element types
  * (the message names the type), AIC_ERR_FORMAT for a malformed file. */
-aic_status aic_onnx_read_tensor(const char *path, aic_onnx_tensor *out);
-void aic_onnx_tensor_free(aic_onnx_tensor *t);
+AIC_API aic_status aic_onnx_read_tensor(const char *path, aic_onnx_tensor *out);
+AIC_API void aic_onnx_tensor_free(aic_onnx_tensor *t);
 
 /* Turn graph input `name` into a constant: it leaves the graph's inputs and becomes an initializer
  * holding t's dims and values (copied). The ONNX backend test cases pass weights (Gemm's B, Conv's
  * W, BatchNormalization's statistics, Clip's bounds) as graph inputs; bound this way they import as
  * the initializers an exported model would carry. AIC_ERR_INVALID_ARG when the graph has no such
  * input, AIC_ERR_NOMEM; om is unchanged after a failure. */
-aic_status aic_onnx_bind_constant(aic_onnx_model_t *om, const char *name, const aic_onnx_tensor *t);
+AIC_API aic_status aic_onnx_bind_constant(aic_onnx_model_t *om, const char *name, const aic_onnx_tensor *t);
 
 #ifdef __cplusplus
 }

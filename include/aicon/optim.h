@@ -7,6 +7,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include "aicon/model.h"
+#include "aicon/export.h"
 #include "aicon/status.h"
 
 #ifdef __cplusplus
@@ -26,18 +27,18 @@ typedef struct {
 typedef struct aic_optim aic_optim_t;
 
 /* Semantics follow torch.optim.SGD / Adam / AdamW. State is allocated here, once. */
-aic_status aic_optim_create(aic_optim_t **out, aic_model_t *m, const aic_optim_config *cfg);
-void aic_optim_destroy(aic_optim_t *o);
+AIC_API aic_status aic_optim_create(aic_optim_t **out, aic_model_t *m, const aic_optim_config *cfg);
+AIC_API void aic_optim_destroy(aic_optim_t *o);
 /* p -= update(grad) with learning rate lr, over the whole parameter arena. */
-aic_status aic_optim_step(aic_optim_t *o, float lr);
-const aic_optim_config *aic_optim_config_of(const aic_optim_t *o);
+AIC_API aic_status aic_optim_step(aic_optim_t *o, float lr);
+AIC_API const aic_optim_config *aic_optim_config_of(const aic_optim_t *o);
 /* State slots (SGD: "momentum"; Adam: "exp_avg", "exp_avg_sq"), each laid out like the parameter
  * arena. Returns the number of slots; *name and *data of slot i. */
-int aic_optim_slot_count(const aic_optim_t *o);
-aic_status aic_optim_slot(aic_optim_t *o, int i, const char **name, float **data);
+AIC_API int aic_optim_slot_count(const aic_optim_t *o);
+AIC_API aic_status aic_optim_slot(aic_optim_t *o, int i, const char **name, float **data);
 /* Steps taken (Adam's bias correction uses it). */
-int64_t aic_optim_steps(const aic_optim_t *o);
-void aic_optim_set_steps(aic_optim_t *o, int64_t steps);
+AIC_API int64_t aic_optim_steps(const aic_optim_t *o);
+AIC_API void aic_optim_set_steps(aic_optim_t *o, int64_t steps);
 
 typedef enum { AIC_LR_CONSTANT = 0, AIC_LR_STEP = 1, AIC_LR_COSINE = 2 } aic_lr_kind;
 
@@ -52,9 +53,9 @@ typedef struct {
 } aic_lr_schedule;
 
 /* Learning rate for 0-based `step`. */
-float aic_lr_at(const aic_lr_schedule *s, int64_t step);
+AIC_API float aic_lr_at(const aic_lr_schedule *s, int64_t step);
 /* The large-batch rule (Goyal et al.): the rate grows linearly with the world size. */
-float aic_lr_scale_for_world(float lr, int world_size);
+AIC_API float aic_lr_scale_for_world(float lr, int world_size);
 
 #ifdef __cplusplus
 }

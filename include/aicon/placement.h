@@ -20,6 +20,7 @@
 #include <stddef.h>
 
 #include "aicon/comm.h"
+#include "aicon/export.h"
 #include "aicon/status.h"
 
 #ifdef __cplusplus
@@ -29,9 +30,9 @@ extern "C" {
 typedef enum { AIC_BIND_AUTO = 0, AIC_BIND_NONE = 1, AIC_BIND_NUMA = 2, AIC_BIND_CORE = 3 } aic_bind_mode;
 
 /* "auto", "none", "numa", "core". */
-const char *aic_bind_mode_name(aic_bind_mode m);
+AIC_API const char *aic_bind_mode_name(aic_bind_mode m);
 /* Parse one of the names above; an unknown one fails with AIC_ERR_INVALID_ARG naming it. */
-aic_status aic_bind_mode_parse(const char *text, aic_bind_mode *out);
+AIC_API aic_status aic_bind_mode_parse(const char *text, aic_bind_mode *out);
 
 /* CPU lists are written as Linux writes them: "0-3,8-11". */
 #define AIC_CPULIST_LEN 256
@@ -53,10 +54,10 @@ typedef struct {
 
 /* Binds this process as `mode` says for its local rank in c and fills *out. Local, not collective.
  * Fails only on bad arguments or no memory; a refused binding is out->warning. */
-aic_status aic_place_rank(const aic_comm_t *c, aic_bind_mode mode, aic_placement *out);
+AIC_API aic_status aic_place_rank(const aic_comm_t *c, aic_bind_mode mode, aic_placement *out);
 
 /* Collective: rank 0 receives every rank's placement into all[0 .. size-1] (others may pass NULL). */
-aic_status aic_placement_gather(aic_comm_t *c, const aic_placement *mine, aic_placement *all);
+AIC_API aic_status aic_placement_gather(aic_comm_t *c, const aic_placement *mine, aic_placement *all);
 
 /* ---- the topology, for aicon info and for planning without binding ----------------------------- */
 
@@ -64,28 +65,29 @@ typedef struct aic_topology aic_topology_t;
 
 /* NULL: this machine, with its PCI devices. Otherwise an hwloc synthetic description such as
  * "package:2 numa:1 core:4 pu:2" (no PCI devices), to plan for another machine or to test. */
-aic_status aic_topology_load(const char *synthetic, aic_topology_t **out);
-void aic_topology_destroy(aic_topology_t *t);
+AIC_API aic_status aic_topology_load(const char *synthetic, aic_topology_t **out);
+AIC_API void aic_topology_destroy(aic_topology_t *t);
 
 typedef struct {
     int packages, numa_nodes, cores, pus;
 } aic_topology_counts;
-void aic_topology_count(const aic_topology_t *t, aic_topology_counts *out);
+AIC_API void aic_topology_count(const aic_topology_t *t, aic_topology_counts *out);
 
 /* Where a PCI device sits: the CPUs of its nearest non-I/O ancestor as a list, and the OS index of
  * the first NUMA node those CPUs belong to (-1 when the machine reports none). bus_id is
  * "domain:bus:device.function" in hex ("0000:65:00.0"; CUDA's 8-digit domain works too). Fails with
  * AIC_ERR_INVALID_ARG for a malformed id and AIC_ERR_MISMATCH when no such device is in the topology. */
-aic_status aic_topology_pci_locality(const aic_topology_t *t, const char *bus_id, char *cpus, size_t cpus_len,
-                                     int *numa_node);
+AIC_API aic_status aic_topology_pci_locality(const aic_topology_t *t, const char *bus_id, char *cpus, size_t cpus_len,
+                                             int *numa_node);
 
 /* The CPU list `mode` (AIC_BIND_NUMA or AIC_BIND_CORE) gives local rank `local_rank` of
  * `local_size` on this topology: with ngpus > 0, rank r uses GPU r mod ngpus and its domain is that
  * GPU's locality (gpu_bus_ids[0 .. ngpus-1]); with ngpus == 0 it is NUMA node r mod n. Core mode
  * splits a domain among the local ranks whose domain is the same set. *shared is set when ranks
  * outnumber the domain's cores and some core therefore carries two of them (may be NULL). */
-aic_status aic_topology_plan(const aic_topology_t *t, aic_bind_mode mode, int local_rank, int local_size,
-                             int ngpus, const char *const *gpu_bus_ids, char *cpus, size_t cpus_len, int *shared);
+AIC_API aic_status aic_topology_plan(const aic_topology_t *t, aic_bind_mode mode, int local_rank, int local_size,
+                                     int ngpus, const char *const *gpu_bus_ids, char *cpus, size_t cpus_len,
+                                     int *shared);
 
 #ifdef __cplusplus
 }

@@ -7,6 +7,8 @@
 #ifndef AICON_STATUS_H
 #define AICON_STATUS_H
 
+#include "aicon/export.h"
+
 #ifdef __cplusplus
 extern "C" {
 #endif
@@ -31,14 +33,14 @@ typedef enum {
 } aic_status;
 
 /* Short constant name of a status, e.g. "invalid argument". Never NULL. */
-const char *aic_status_string(aic_status s);
+AIC_API const char *aic_status_string(aic_status s);
 
 /* Detail of the last failure on this thread; "" when none. Valid until the next failing call. */
-const char *aic_last_error(void);
+AIC_API const char *aic_last_error(void);
 
 /* Library version as "MAJOR.MINOR.PATCH"; compare with AICON_VERSION_CODE to tell header from library. */
-const char *aic_version_string(void);
-int aic_version_code(void);
+AIC_API const char *aic_version_string(void);
+AIC_API int aic_version_code(void);
 
 #ifdef __cplusplus
 }

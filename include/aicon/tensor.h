@@ -4,6 +4,7 @@
 #define AICON_TENSOR_H
 
 #include <stdint.h>
+#include "aicon/export.h"
 #include "aicon/status.h"
 
 #ifdef __cplusplus
@@ -26,11 +27,11 @@ typedef struct {
 
 /* Fill *t as a contiguous row-major view of data. Fails on ndim out of [0, AIC_MAX_DIMS] or a
  * negative dimension. */
-aic_status aic_tensor_view(aic_tensor *t, aic_dtype dtype, void *data, int ndim, const int64_t *shape,
-                           const char *name);
-int64_t aic_tensor_numel(const aic_tensor *t);
+AIC_API aic_status aic_tensor_view(aic_tensor *t, aic_dtype dtype, void *data, int ndim, const int64_t *shape,
+                                   const char *name);
+AIC_API int64_t aic_tensor_numel(const aic_tensor *t);
 /* Size in bytes of one element of dtype. */
-int aic_dtype_size(aic_dtype dtype);
+AIC_API int aic_dtype_size(aic_dtype dtype);
 
 #ifdef __cplusplus
 }

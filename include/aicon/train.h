@@ -7,6 +7,7 @@
 #include "aicon/data.h"
 #include "aicon/model.h"
 #include "aicon/optim.h"
+#include "aicon/export.h"
 #include "aicon/status.h"
 
 #ifdef __cplusplus
@@ -23,8 +24,8 @@ typedef struct {
  * n_local / n_global, so the sum is the gradient of the global-batch mean), optimizer step.
  * x: slice.n_local x sample floats, y: slice.n_local labels. *loss gets the global-batch mean loss.
  * Collective: every rank calls it for every step, also with n_local == 0. */
-aic_status aic_train_step(aic_model_t *m, aic_optim_t *o, aic_comm_t *c, aic_io_values io, const float *x,
-                          const int32_t *y, const aic_batch_slice *slice, uint64_t step, float lr, float *loss);
+AIC_API aic_status aic_train_step(aic_model_t *m, aic_optim_t *o, aic_comm_t *c, aic_io_values io, const float *x,
+                                  const int32_t *y, const aic_batch_slice *slice, uint64_t step, float lr, float *loss);
 
 /* Gradient accumulation: an optimizer step over several micro-batches per rank, summed over ranks
  * once. Every micro-batch but the last goes through aic_train_accumulate (forward and backward, the
@@ -40,12 +41,12 @@ typedef struct {
 } aic_accumulation;
 
 /* Local; a failure is also kept in acc (later micro-batches are then skipped) for the step's end. */
-aic_status aic_train_accumulate(aic_model_t *m, aic_io_values io, const float *x, const int32_t *y,
-                                const aic_batch_slice *slice, uint64_t step, aic_accumulation *acc);
+AIC_API aic_status aic_train_accumulate(aic_model_t *m, aic_io_values io, const float *x, const int32_t *y,
+                                        const aic_batch_slice *slice, uint64_t step, aic_accumulation *acc);
 /* aic_train_step after the micro-batches in acc (NULL: none). Collective. */
-aic_status aic_train_step_accumulated(aic_model_t *m, aic_optim_t *o, aic_comm_t *c, aic_io_values io,
-                                      const float *x, const int32_t *y, const aic_batch_slice *slice, uint64_t step,
-                                      float lr, const aic_accumulation *acc, float *loss);
+AIC_API aic_status aic_train_step_accumulated(aic_model_t *m, aic_optim_t *o, aic_comm_t *c, aic_io_values io,
+                                              const float *x, const int32_t *y, const aic_batch_slice *slice,
+                                              uint64_t step, float lr, const aic_accumulation *acc, float *loss);
 
 /* The first bucket of a bucketed step: small, so that summing starts early in backward. */
 #define AIC_FIRST_BUCKET_BYTES ((size_t)64 << 10)
@@ -59,7 +60,7 @@ aic_status aic_train_step_accumulated(aic_model_t *m, aic_optim_t *o, aic_comm_t
  * 0: one allreduce after backward. The result depends on the bucket size (the sums are cut
  * differently) but never on timing: CPU training stays bitwise reproducible for a given size. The
  * plan lives with the model (aic_model_destroy stops its thread); a second call replaces it. Local. */
-aic_status aic_train_set_buckets(aic_model_t *m, aic_comm_t *c, size_t bucket_bytes);
+AIC_API aic_status aic_train_set_buckets(aic_model_t *m, aic_comm_t *c, size_t bucket_bytes);
 
 typedef struct {
     double loss;     /* mean cross-entropy over the set */
@@ -69,7 +70,8 @@ typedef struct {
 
 /* Evaluate on a data set sharded over ranks (rank r takes samples r, r+p, ...), batch of at most
  * the compiled batch size. Collective. */
-aic_status aic_evaluate(aic_model_t *m, aic_comm_t *c, aic_io_values io, const aic_dataset_t *d, aic_eval_result *out);
+AIC_API aic_status aic_evaluate(aic_model_t *m, aic_comm_t *c, aic_io_values io, const aic_dataset_t *d,
+                                aic_eval_result *out);
 
 #ifdef __cplusplus
 }

@@ -13,7 +13,8 @@
 #      onnx_export.sh; that part SKIPPED loudly when it cannot be installed) predict labels whose
 #      accuracy is the run's test_accuracy within 0.001;
 #  (d) a checkpoint without /preprocess (an older aicon's; removed with h5py) still resumes on 2
-#      ranks, and `aicon export` of it warns, adds no nodes and says aicon.preprocess unknown;
+#      ranks, and `aicon export` of it warns, adds no nodes and says aicon.preprocess unknown; one
+#      whose std is -1 is refused;
 #  (e) --normalize none: nothing added, aicon.preprocess none;
 #  (f) a PyTorch CNN whose ONNX graph names its input `pixels` and its output `scores` trains from
 #      an HDF5 file (values as stored) and exports under those names, standardized, with
@@ -179,6 +180,14 @@ with h5py.File(sys.argv[2], "r") as f:
     assert f["preprocess"].attrs["kind"] in (b"standardize", "standardize"), dict(f["preprocess"].attrs)
 print("a checkpoint without /preprocess resumes; its export says unknown and adds nothing")
 PYEOF
+
+# ... and one whose /preprocess is damaged is refused, naming the file and the problem.
+cp "$WORK/lenet.h5" "$WORK/bad.h5"
+"${PY[@]}" -c 'import h5py, sys; f = h5py.File(sys.argv[1], "r+"); f["preprocess"].attrs["std"] = -1.0; f.close()' \
+    "$WORK/bad.h5"
+aicon_fails 2 resume_bad train --model lenet --data "$WORK/idx" --epochs 2 --batch 32 --resume "$WORK/bad.h5" --quiet
+grep -q "bad.h5: /preprocess standardizes with mean .* and std -1 (std must be > 0)" "$WORK/resume_bad.err" ||
+    fail "a checkpoint with std -1 in /preprocess is not refused with a message naming it"
 
 # (e) --normalize none
 aicon_np 1 none train --model lenet --data "$WORK/idx" --normalize none --max-steps 2 --batch 32 \

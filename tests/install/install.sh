@@ -45,6 +45,9 @@ for exe in build-examples/train_classifier build-examples/train_classifier_stati
     fail "$exe did not train (want test accuracy >= 0.3 after 60 steps on 2 ranks)"
   echo "ok: $exe: $line"
 done
-ldd build-examples/train_classifier_static | grep -q libaicon && fail "train_classifier_static loads libaicon.so"
-ldd ./train_classifier | grep -q "libaicon.so.0 => $PREFIX" || fail "./train_classifier does not load $PREFIX's libaicon.so.0"
+# ldd's output taken whole: grep -q quitting early would break ldd's pipe, failing the pipeline.
+! grep -q libaicon <<< "$(ldd build-examples/train_classifier_static)" ||
+  fail "train_classifier_static loads libaicon.so"
+grep -q "libaicon.so.0 => $PREFIX/" <<< "$(ldd ./train_classifier)" ||
+  fail "./train_classifier does not load $PREFIX's libaicon.so.0"
 echo "ok: aicon as a library"

@@ -41,6 +41,9 @@ aicon_cli_test(cli_accumulate accumulate.sh LABELS mpi TIMEOUT 150)
 # --checkpoint-dir: a run killed (kill -9) after two checkpoints, resumed with --resume auto (also past
 # a truncated newest checkpoint), ends bitwise equal to an uninterrupted one (about 10 s).
 aicon_cli_test(cli_restart restart.sh LABELS mpi TIMEOUT 150)
+# SIGTERM to the ranks and SIGUSR1 to mpirun mid-run: a checkpoint, exit status 6, and --resume auto
+# ends bitwise equal to an uninterrupted run (about 12 s).
+aicon_cli_test(cli_stop_signal stop_signal.sh LABELS mpi TIMEOUT 150)
 # A checkpoint directory on a tmpfs too small for a second checkpoint, then read-only: a clear error,
 # the first checkpoint intact (about 8 s). Mounts a tmpfs: skipped (77) without root.
 aicon_cli_test(cli_disk_full disk_full.sh LABELS mpi TIMEOUT 120)
@@ -50,6 +53,8 @@ foreach(case missing_data truncated_idx idx_header_lies wrong_model corrupt_resu
   aicon_cli_test(cli_bad_${case} bad_input.sh LABELS mpi TIMEOUT 120 ARGS ${case})
 endforeach()
 aicon_cli_test(cli_progress progress.sh LABELS unit TIMEOUT 60)
+# --log-every and --metrics with --max-steps 23: step lines, JSONL records, the summary's epochs.
+aicon_cli_test(cli_metrics metrics.sh LABELS mpi TIMEOUT 120)
 aicon_cli_test(cli_timeline timeline.sh LABELS mpi TIMEOUT 120)
 aicon_cli_test(cli_buckets buckets.sh LABELS mpi TIMEOUT 150)
 aicon_cli_test(cli_onnx_train onnx_train.sh LABELS mpi TIMEOUT 180)

@@ -6,6 +6,7 @@
 #include <hwloc.h>
 #include <json-c/json.h>
 #include <math.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -33,6 +34,8 @@
 typedef struct {
     const char *model, *input, *loss, *data, *test_data, *checkpoint, *resume, *summary, *export_path;
     const char *timeline;
+    const char *metrics;             /* --metrics FILE.jsonl */
+    int64_t log_every;               /* --log-every (steps; 0: no step lines) */
     const char *checkpoint_dir;      /* --checkpoint-dir */
     int64_t checkpoint_every;        /* --checkpoint-every (steps; 0: at epoch ends only) */
     int keep;                        /* --keep (0: all) */
@@ -130,6 +133,11 @@ static void train_usage(FILE *out) {
             "                         every rank with the error, or warn and train on, trying again at\n"
             "                         the next one (default stop); earlier checkpoints stay intact\n"
             "  --summary FILE.json    write a JSON summary of the run (rank 0)\n"
+            "  --log-every N          every N steps rank 0 prints a line: step, loss (mean since the last\n"
+            "                         line), learning rate, samples/s, elapsed time, ETA; only where stdout\n"
+            "                         is not a terminal (a batch job's log), a terminal keeps the live line\n"
+            "  --metrics FILE.jsonl   rank 0 appends one JSON object a line: one per --log-every step\n"
+            "                         (\"type\": \"step\") and one per epoch (\"type\": \"epoch\")\n"
             "  --timeline FILE.json   write a Chrome trace (chrome://tracing, Perfetto) of the first steps:\n"
             "                         each op's forward and backward, the gradient allreduce and the\n"
             "                         optimizer, every rank's in one file (rank 0 gathers; pid = rank)\n"
@@ -148,6 +156,15 @@ static void train_usage(FILE *out) {
             "                         (default 600; 0: never)\n"
             "                         exit status: 3 a rank is gone, 4 a rank stalled, 5 SIGTERM (mpirun\n"
             "                         ending the run) before the watchdog knew which rank failed\n"
+            "stopping early (batch jobs, Slurm's --signal):\n"
+            "  SIGTERM or SIGUSR1 to any rank (mpirun and srun pass SIGUSR1 on to every rank): every rank\n"
+            "                         stops after the step under way, rank 0 writes the usual checkpoints\n"
+            "                         of that step (--checkpoint-dir, --checkpoint) and prints \"stopped by\n"
+            "                         SIGUSR1 at step N of M; checkpoint ...; resume with ...\"; the final\n"
+            "                         evaluation and --export are skipped, --summary says stopped_by.\n"
+            "                         Exit status 6. --resume auto then goes on bitwise as if never\n"
+            "                         stopped. mpirun, sent SIGTERM itself, kills its ranks within a\n"
+            "                         second: signal the ranks, or mpirun with SIGUSR1\n"
             "usage records (README: Usage records and the ledger):\n"
             "  --usage URI            where rank 0 sends the ranks' signed usage records after training\n"
             "                         (repeatable, up to 8): file:PATH (an append-only ledger),\n"
@@ -224,7 +241,7 @@ enum {
     OPT_LOSS, OPT_BIND, OPT_VERBOSE, OPT_USAGE, OPT_KEY, OPT_SPOOL,
     OPT_CKPT_DIR, OPT_CKPT_EVERY, OPT_KEEP, OPT_ON_CKPT_ERROR,
     OPT_DEVICE, OPT_TF32, OPT_GPU_ALLREDUCE, OPT_TIMELINE, OPT_TIMELINE_STEPS, OPT_BUCKET_KB,
-    OPT_HEARTBEAT_TIMEOUT, OPT_STALL_TIMEOUT, OPT_ACCUMULATE
+    OPT_HEARTBEAT_TIMEOUT, OPT_STALL_TIMEOUT, OPT_ACCUMULATE, OPT_LOG_EVERY, OPT_METRICS
 };
 
 /* Returns 0 to go on, 1 after --help, 2 on a usage error. */
@@ -234,6 +251,7 @@ static int parse_args(int argc, char **argv, train_opts *o) {
         {"test-data", required_argument, NULL, OPT_TEST_DATA}, {"epochs", required_argument, NULL, OPT_EPOCHS},
         {"batch", required_argument, NULL, OPT_BATCH},       {"max-steps", required_argument, NULL, OPT_MAX_STEPS},
         {"accumulate", required_argument, NULL, OPT_ACCUMULATE},
+        {"log-every", required_argument, NULL, OPT_LOG_EVERY}, {"metrics", required_argument, NULL, OPT_METRICS},
         {"optimizer", required_argument, NULL, OPT_OPTIMIZER}, {"lr", required_argument, NULL, OPT_LR},
         {"momentum", required_argument, NULL, OPT_MOMENTUM}, {"nesterov", no_argument, NULL, OPT_NESTEROV},
         {"weight-decay", required_argument, NULL, OPT_WD},   {"lr-schedule", required_argument, NULL, OPT_SCHEDULE},
@@ -340,6 +358,8 @@ static int parse_args(int argc, char **argv, train_opts *o) {
             break;
         }
         case OPT_SUMMARY: o->summary = optarg; break;
+        case OPT_LOG_EVERY: ok = parse_i64("--log-every", optarg, 1, INT64_MAX, &o->log_every); break;
+        case OPT_METRICS: o->metrics = optarg; break;
         case OPT_TIMELINE: o->timeline = optarg; break;
         case OPT_TIMELINE_STEPS: ok = parse_int("--timeline-steps", optarg, 1, 1000000, &o->timeline_steps); break;
         case OPT_BUCKET_KB: ok = parse_int("--bucket-kb", optarg, 0, 1 << 22, &o->bucket_kb); break;
@@ -444,6 +464,7 @@ typedef struct {
     aic_sampler_t *sampler;
     int64_t *idx;
     aic_meter *meter;  /* NULL: no usage records */
+    FILE *metrics;     /* --metrics, open on rank 0 */
     char device[320];  /* this rank's device, for its usage record */
     aic_preprocess preprocess; /* what load_data did to the inputs: checkpoints and exports record it */
 } run_state;
@@ -625,7 +646,9 @@ static json_object *json_finite(double v) {
 
 typedef struct {
     int64_t steps, epochs;
+    double epochs_exact; /* steps / steps per epoch */
     double test_accuracy, test_loss, train_loss, samples_per_sec, seconds;
+    const char *stopped_by; /* the signal that stopped the run early, NULL: it ran to its end */
     char params_sha256[65];
 } run_summary;
 
@@ -637,7 +660,10 @@ static aic_status write_summary(const char *path, const train_opts *o, const run
     json_object_object_add(j, "batch_per_rank", json_object_new_int(o->batch));
     json_object_object_add(j, "accumulate", json_object_new_int(o->accumulate));
     json_object_object_add(j, "epochs", json_object_new_int64(s->epochs));
+    json_object_object_add(j, "epochs_exact", json_object_new_double(s->epochs_exact));
     json_object_object_add(j, "steps", json_object_new_int64(s->steps));
+    json_object_object_add(j, "max_steps", o->max_steps ? json_object_new_int64(o->max_steps) : NULL);
+    json_object_object_add(j, "stopped_by", s->stopped_by ? json_object_new_string(s->stopped_by) : NULL);
     json_object_object_add(j, "seed", json_object_new_uint64(o->seed));
     json_object_object_add(j, "blas_threads", json_object_new_int(o->threads));
     json_object_object_add(j, "train_loss", json_finite(s->train_loss));
@@ -691,6 +717,85 @@ static void progress_line(int64_t epoch, int epochs, int64_t step, int64_t steps
     printf("\repoch %lld/%d [%s] %lld/%lld  loss %.4f  %.0f samples/s ", (long long)epoch + 1, epochs, bar,
            (long long)step, (long long)steps, loss, rate);
     fflush(stdout);
+}
+
+/* --log-every and --metrics (rank 0): what happened since the last step line. */
+typedef struct {
+    double t_start, t_last; /* the training loop's start, the last step line */
+    int64_t first_step;     /* where this run started (past 0 when resumed) */
+    double loss_sum;        /* loss x samples since the last step line */
+    int64_t samples;
+} step_log;
+
+/* One --metrics record a line, flushed, so that a job killed at any time leaves whole lines. A
+ * failure to write is a warning, and the records stop. */
+static void metrics_append(const train_opts *o, run_state *r, json_object *j) {
+    if (r->metrics &&
+        (fprintf(r->metrics, "%s\n", json_object_to_json_string_ext(j, JSON_C_TO_STRING_PLAIN)) < 0 ||
+         fflush(r->metrics) != 0)) {
+        fprintf(stderr, "aicon train: warning: --metrics %s: %s; no more records\n", o->metrics, strerror(errno));
+        fclose(r->metrics);
+        r->metrics = NULL;
+    }
+    json_object_put(j);
+}
+
+/* The --log-every line (print: stdout is no terminal) and record of step, the step just done. */
+static void log_step(const train_opts *o, run_state *r, step_log *lg, int64_t step, int64_t last_step,
+                     int64_t steps_per_epoch, double lr, bool print) {
+    const double now = now_seconds(), elapsed = now - lg->t_start;
+    const double loss = lg->samples ? lg->loss_sum / (double)lg->samples : NAN;
+    const double rate = now > lg->t_last ? (double)lg->samples / (now - lg->t_last) : NAN;
+    const double eta = elapsed / (double)(step - lg->first_step) * (double)(last_step - step);
+    const int64_t epoch = (step - 1) / steps_per_epoch + 1;
+    if (print) {
+        printf("step %lld/%lld  epoch %lld  loss %.4f  lr %.4g  %.0f samples/s  elapsed %.1f s  ETA %.1f s\n",
+               (long long)step, (long long)last_step, (long long)epoch, loss, lr, rate, elapsed, eta);
+        fflush(stdout);
+    }
+    if (r->metrics) {
+        json_object *j = json_object_new_object();
+        json_object_object_add(j, "type", json_object_new_string("step"));
+        json_object_object_add(j, "step", json_object_new_int64(step));
+        json_object_object_add(j, "epoch", json_object_new_int64(epoch));
+        json_object_object_add(j, "loss", json_finite(loss));
+        json_object_object_add(j, "lr", json_finite(lr));
+        json_object_object_add(j, "samples_per_sec", json_finite(rate));
+        json_object_object_add(j, "elapsed", json_finite(elapsed));
+        json_object_object_add(j, "eta", json_finite(eta));
+        metrics_append(o, r, j);
+    }
+    lg->t_last = now;
+    lg->loss_sum = 0;
+    lg->samples = 0;
+}
+
+/* Rank 0 opens --metrics to append: the records of a resumed run follow those of its first part. */
+static aic_status open_metrics(const train_opts *o, run_state *r) {
+    if (o->metrics && !(r->metrics = fopen(o->metrics, "a")))
+        return aic_fail(AIC_ERR_IO, "--metrics %s: %s", o->metrics, strerror(errno));
+    return AIC_OK;
+}
+
+/* The signal (SIGTERM, SIGUSR1) that asked this rank to stop at the end of the step; 0: none. */
+static volatile sig_atomic_t stop_signal;
+
+static const char *signal_name(int sig) {
+    return sig == SIGTERM ? "SIGTERM" : sig == SIGUSR1 ? "SIGUSR1" : "a signal to another rank";
+}
+
+static void on_stop_signal(int sig) {
+    stop_signal = sig;
+    if (sig == SIGTERM) /* mpirun's way to end a failed run, too: the watchdog tells the two apart */
+        aicon_watchdog_term();
+}
+
+/* Whether any rank got a stop signal: one sum of a number a step, so that all stop at the same one. */
+static aic_status stop_agreed(run_state *r, bool *stop) {
+    double signalled = stop_signal != 0;
+    AIC_TRY(aic_allreduce_sum_f64(r->comm, &signalled, 1));
+    *stop = signalled > 0;
+    return AIC_OK;
 }
 
 /* Count rows whose largest logit is the label. */
@@ -784,6 +889,7 @@ static int train(const train_opts *o, run_state *r) {
     }
     if (o->export_path)
         AGREE_OR_FAIL(r, r->rank == 0 ? check_checkpoint_dir("--export", o->export_path) : AIC_OK);
+    AGREE_OR_FAIL(r, r->rank == 0 ? open_metrics(o, r) : AIC_OK);
     AGREE_OR_FAIL(r, load_data(o, r));
     const char *data_files[] = {o->data, o->test_data, NULL};
     AGREE_OR_FAIL(r, aic_meter_start(r->comm, &o->meter, data_files, &r->meter));
@@ -838,6 +944,8 @@ static int train(const train_opts *o, run_state *r) {
     int64_t last_step = steps_per_epoch * o->epochs;
     if (o->max_steps > 0 && o->max_steps < last_step)
         last_step = o->max_steps;
+    /* The epochs this run reaches into: fewer than --epochs when --max-steps ends it first. */
+    const int64_t epochs = (last_step + steps_per_epoch - 1) / steps_per_epoch;
     if (talk) {
         char summary[4096];
         aic_model_summary(r->model, summary, sizeof summary);
@@ -859,13 +967,18 @@ static int train(const train_opts *o, run_state *r) {
     const double t_start = now_seconds();
     double train_seconds = 0, last_train_loss = NAN;
     int64_t samples_done = 0;
-    while (st.step < last_step) {
+    step_log lg = {.t_start = t_start, .t_last = t_start, .first_step = st.step};
+    bool stopped = false;
+    while (st.step < last_step && !stopped) {
         const int64_t epoch = st.step / steps_per_epoch;
         AGREE_OR_FAIL(r, aic_sampler_set_epoch(r->sampler, epoch));
         double t_epoch = now_seconds(), t_print = 0, loss_sum = 0;
         double stats[2] = {0, 0}; /* correct, samples */
         int64_t epoch_samples = 0;
-        for (int64_t s = st.step % steps_per_epoch; s < steps_per_epoch && st.step < last_step; s++) {
+        /* The bar's length: the steps of this epoch the run takes. */
+        const int64_t epoch_steps = last_step - epoch * steps_per_epoch < steps_per_epoch
+                                        ? last_step - epoch * steps_per_epoch : steps_per_epoch;
+        for (int64_t s = st.step % steps_per_epoch; s < epoch_steps && !stopped; s++) {
             aic_batch_slice slice;
             float loss;
             int64_t correct;
@@ -889,11 +1002,23 @@ static int train(const train_opts *o, run_state *r) {
             stats[1] += slice.n_local;
             loss_sum += (double)loss * slice.n_global;
             epoch_samples += slice.n_global;
+            lg.loss_sum += (double)loss * slice.n_global;
+            lg.samples += slice.n_global;
             st.step++;
-            if (live && (now_seconds() - t_print > 0.25 || s + 1 == steps_per_epoch)) {
+            if (live && (now_seconds() - t_print > 0.25 || s + 1 == epoch_steps)) {
                 t_print = now_seconds();
-                progress_line(epoch, o->epochs, s + 1, steps_per_epoch, loss_sum / (double)epoch_samples,
+                progress_line(epoch, epochs, s + 1, epoch_steps, loss_sum / (double)epoch_samples,
                               (double)epoch_samples / (t_print - t_epoch));
+            }
+            if (r->rank == 0 && o->log_every && st.step % o->log_every == 0)
+                log_step(o, r, &lg, st.step, last_step, steps_per_epoch, aic_lr_at(&sched, st.step - 1),
+                         talk && !live);
+            if (st.step < last_step) {
+                AGREE_OR_FAIL(r, stop_agreed(r, &stopped));
+                if (stopped) {
+                    aicon_watchdog_stopping();
+                    break; /* the checkpoint comes below */
+                }
             }
             /* Mid-epoch only: the end of an epoch (or of the run) saves below. */
             if (o->checkpoint_every && st.step % o->checkpoint_every == 0 && s + 1 < steps_per_epoch &&
@@ -903,6 +1028,8 @@ static int train(const train_opts *o, run_state *r) {
         const double epoch_seconds = now_seconds() - t_epoch;
         train_seconds += epoch_seconds;
         samples_done += epoch_samples;
+        if (stopped)
+            break;
         aic_progress_phase(AIC_PHASE_COLLECTIVE);
         AGREE_OR_FAIL(r, aic_allreduce_sum_f64(r->comm, stats, 2));
         last_train_loss = loss_sum / (double)(epoch_samples ? epoch_samples : 1);
@@ -920,19 +1047,44 @@ static int train(const train_opts *o, run_state *r) {
         if (talk) {
             if (live)
                 printf("\r\033[K");
-            printf("epoch %lld/%d  train loss %.4f acc %.4f", (long long)epoch + 1, o->epochs, last_train_loss,
-                   stats[1] > 0 ? stats[0] / stats[1] : 0.0);
+            printf("epoch %lld/%lld  train loss %.4f acc %.4f", (long long)epoch + 1, (long long)epochs,
+                   last_train_loss, stats[1] > 0 ? stats[0] / stats[1] : 0.0);
             if (r->test)
                 printf("  test loss %.4f acc %.4f", ev.loss, ev.accuracy);
             printf("  %.0f samples/s  %.1f s\n", (double)epoch_samples / epoch_seconds, now_seconds() - t_start);
             fflush(stdout);
         }
+        if (r->metrics) {
+            json_object *j = json_object_new_object();
+            json_object_object_add(j, "type", json_object_new_string("epoch"));
+            json_object_object_add(j, "epoch", json_object_new_int64(epoch + 1));
+            json_object_object_add(j, "step", json_object_new_int64(st.step));
+            json_object_object_add(j, "train_loss", json_finite(last_train_loss));
+            json_object_object_add(j, "train_accuracy", json_finite(stats[1] > 0 ? stats[0] / stats[1] : NAN));
+            json_object_object_add(j, "test_loss", json_finite(ev.loss));
+            json_object_object_add(j, "test_accuracy", json_finite(ev.accuracy));
+            json_object_object_add(j, "samples_per_sec", json_finite((double)epoch_samples / epoch_seconds));
+            json_object_object_add(j, "elapsed", json_finite(now_seconds() - t_start));
+            metrics_append(o, r, j);
+        }
+    }
+    if (stopped) { /* a signal: the usual checkpoints of this step, then the run ends as a finished one */
+        if (st.step % steps_per_epoch == 0)
+            st.epoch = st.step / steps_per_epoch;
+        aic_progress_phase(AIC_PHASE_CHECKPOINT);
+        if (o->checkpoint)
+            AGREE_OR_FAIL(r, save_checkpoint(o, r, o->checkpoint, &st));
+        if (o->checkpoint_dir)
+            AGREE_OR_FAIL(r, save_checkpoint(o, r, NULL, &st));
     }
 
-    run_summary sum = {.steps = st.step, .epochs = st.step / steps_per_epoch, .test_accuracy = NAN,
+    /* epochs: those trained in, the last one partly where --max-steps or a signal ended it */
+    run_summary sum = {.steps = st.step, .epochs = (st.step + steps_per_epoch - 1) / steps_per_epoch,
+                       .epochs_exact = (double)st.step / (double)steps_per_epoch, .test_accuracy = NAN,
                        .test_loss = NAN, .train_loss = last_train_loss, .seconds = train_seconds,
-                       .samples_per_sec = train_seconds > 0 ? (double)samples_done / train_seconds : NAN};
-    if (r->test) {
+                       .samples_per_sec = train_seconds > 0 ? (double)samples_done / train_seconds : NAN,
+                       .stopped_by = stopped ? signal_name(stop_signal) : NULL};
+    if (r->test && !stopped) { /* a stopping job has little time left */
         aic_eval_result ev;
         aic_progress_phase(AIC_PHASE_EVALUATE);
         AGREE_OR_FAIL(r, aic_evaluate(r->model, r->comm, r->io, r->test, &ev));
@@ -942,7 +1094,7 @@ static int train(const train_opts *o, run_state *r) {
     aic_progress_phase(AIC_PHASE_COLLECTIVE); /* the trace, the files rank 0 writes, the usage records */
     if (o->timeline)
         AGREE_OR_FAIL(r, aic_timeline_write(r->comm, o->timeline));
-    if (o->export_path)
+    if (o->export_path && !stopped)
         AGREE_OR_FAIL(r, r->rank == 0 ? aicon_model_export(&r->src, &r->preprocess, o->export_path) : AIC_OK);
     uint8_t digest[32];
     AGREE_OR_FAIL(r, aic_model_params_hash(r->model, digest));
@@ -962,7 +1114,19 @@ static int train(const train_opts *o, run_state *r) {
                              .hyperparameters = hyper};
         AGREE_OR_FAIL(r, aic_meter_finish(r->meter, r->comm, &end, stderr));
     }
-    if (r->rank == 0) {
+    if (r->rank == 0 && stopped) {
+        char path[4096] = "";
+        if (o->checkpoint_dir)
+            aicon_ckpt_path(o->checkpoint_dir, st.step, path, sizeof path);
+        printf("stopped by %s at step %lld of %lld; ", sum.stopped_by, (long long)st.step, (long long)last_step);
+        if (o->checkpoint_dir)
+            printf("checkpoint %s; resume with --checkpoint-dir %s --resume auto\n", path, o->checkpoint_dir);
+        else if (o->checkpoint)
+            printf("checkpoint %s; resume with --resume %s\n", o->checkpoint, o->checkpoint);
+        else
+            printf("no checkpoint (no --checkpoint-dir): the run cannot be resumed\n");
+        fflush(stdout);
+    } else if (r->rank == 0) {
         if (r->test)
             printf("test accuracy %.4f (loss %.4f) after %lld steps on %d rank%s, %.0f samples/s\n",
                    sum.test_accuracy, sum.test_loss, (long long)sum.steps, r->world, r->world > 1 ? "s" : "",
@@ -971,6 +1135,8 @@ static int train(const train_opts *o, run_state *r) {
             printf("trained %lld steps on %d rank%s, %.0f samples/s\n", (long long)sum.steps, r->world,
                    r->world > 1 ? "s" : "", sum.samples_per_sec);
     }
+    if (stopped)
+        exit_code = AICON_EXIT_STOPPED;
 cleanup:
     return exit_code;
 }
@@ -987,6 +1153,11 @@ int aicon_train_main(int argc, char **argv) {
     }
     run_state r = {0};
     int exit_code = 0;
+    /* After MPI_Init, which may install handlers of its own. */
+    struct sigaction sa = {.sa_handler = on_stop_signal, .sa_flags = SA_RESTART};
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGTERM, &sa, NULL);
+    sigaction(SIGUSR1, &sa, NULL);
     if (aic_comm_create(&r.comm, MPI_COMM_WORLD) != AIC_OK) {
         fprintf(stderr, "aicon train: %s\n", aic_last_error());
         MPI_Abort(MPI_COMM_WORLD, 1);
@@ -1009,6 +1180,8 @@ int aicon_train_main(int argc, char **argv) {
     aicon_watchdog_stop(); /* past the last collective: from here a rank that exits is done, not gone */
     free(r.idx);
     aic_meter_destroy(r.meter);
+    if (r.metrics)
+        fclose(r.metrics);
     aic_sampler_destroy(r.sampler);
     aic_optim_destroy(r.optim);
     aicon_model_source_free(&r.src);

@@ -15,6 +15,7 @@
 #include <pthread.h>
 #include <signal.h>
 #include <stdatomic.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -72,8 +73,11 @@ static struct {
     host_name *hosts;  /* every rank's host, for messages */
     int wake[2];       /* a pipe: 'S' stop, 'T' SIGTERM */
     pthread_t thread;
-    struct sigaction old_term;
 } wd = {.wake = {-1, -1}};
+/* Set while the thread runs and wd.wake is open: only then may a SIGTERM handler write to it. */
+static volatile sig_atomic_t term_armed;
+/* The ranks agreed to stop after a signal: a SIGTERM is then no sign of a failure. */
+static atomic_bool stopping;
 
 static double now_s(void) {
     struct timespec ts;
@@ -274,6 +278,7 @@ static void *watchdog_main(void *arg) {
         return NULL;
     }
     double next_beat = 0, term_at = -1, last_tick = now_s();
+    uint64_t term_changes = 0; /* this rank's progress counter when term_at was last set */
     for (;;) {
         int n = 0;
         fds[n++] = (struct pollfd){.fd = wd.wake[0], .events = POLLIN};
@@ -288,8 +293,10 @@ static void *watchdog_main(void *arg) {
                 free(fds);
                 return NULL;
             }
-            if (cmd == 'T' && term_at < 0)
+            if (cmd == 'T' && term_at < 0) {
                 term_at = now;
+                term_changes = aic_progress_get().changes;
+            }
         }
         for (int k = 0; k < npeers; k++)
             if (wd.peers[k].fd >= 0 && !wd.peers[k].closed)
@@ -328,7 +335,15 @@ static void *watchdog_main(void *arg) {
                 broadcast_stop(&verdict);
             stop_for(&verdict);
         }
-        if (term_at >= 0 && now - term_at > TERM_GRACE) {
+        /* After a SIGTERM aicon train stops at the end of the step; only a rank that waits for the
+         * others in a collective and gets nowhere is taken for one mpirun is ending after a failure. */
+        const aic_progress pr = aic_progress_get();
+        if (term_at >= 0 && (pr.changes != term_changes ||
+                             (pr.phase != AIC_PHASE_ALLREDUCE && pr.phase != AIC_PHASE_COLLECTIVE))) {
+            term_at = now;
+            term_changes = pr.changes;
+        }
+        if (term_at >= 0 && !atomic_load(&stopping) && now - term_at > TERM_GRACE) {
             char line[256];
             int len = snprintf(line, sizeof line,
                                "aicon train: [rank %d] stopping: terminated (SIGTERM) by the launcher before this "
@@ -341,14 +356,19 @@ static void *watchdog_main(void *arg) {
     }
 }
 
-/* SIGTERM: only wake the thread (write() is async-signal-safe); it waits TERM_GRACE for the
- * verdict that names the failed rank, which usually is already on its way. */
-static void on_term(int sig) {
-    (void)sig;
+/* Only wakes the thread (write() is async-signal-safe); it waits TERM_GRACE for the verdict that
+ * names the failed rank, which usually is already on its way. */
+void aicon_watchdog_term(void) {
+    if (!term_armed)
+        return;
     int saved = errno;
     if (write(wd.wake[1], "T", 1) < 0) {
     }
     errno = saved;
+}
+
+void aicon_watchdog_stopping(void) {
+    atomic_store(&stopping, true);
 }
 
 /* This host's IPv4 address as the other nodes reach it: the host name's address unless that is a
@@ -542,15 +562,12 @@ aic_status aicon_watchdog_start(aic_comm_t *comm, const aicon_watchdog_config *c
             wd.peers[k].heard = wd.peers[k].changed = now;
             wd.peers[k].last = (wd_msg){.phase = AIC_PHASE_START, .step = -1};
         }
-        struct sigaction sa = {.sa_handler = on_term, .sa_flags = SA_RESTART};
-        sigemptyset(&sa.sa_mask);
-        sigaction(SIGTERM, &sa, &wd.old_term);
         int err = pthread_create(&wd.thread, NULL, watchdog_main, NULL);
         if (err == 0) {
             wd.running = true;
+            term_armed = 1;
             return AIC_OK;
         }
-        sigaction(SIGTERM, &wd.old_term, NULL);
         /* Too late to agree without a collective every rank must reach: go on unwatched, and say so. */
         fprintf(stderr, "aicon train: [rank %d] warning: no watchdog thread: %s\n", wd.rank, strerror(err));
     }
@@ -565,7 +582,7 @@ void aicon_watchdog_stop(void) {
     if (write(wd.wake[1], "S", 1) != 1) { /* the pipe is empty but for a 'T' or two: cannot fill up */
     }
     pthread_join(wd.thread, NULL);
-    sigaction(SIGTERM, &wd.old_term, NULL);
+    term_armed = 0;
     wd.running = false;
     wd_msg done = my_beat(MSG_DONE);
     for (int k = 0; k < (wd.rank == 0 ? wd.world : 1); k++) {

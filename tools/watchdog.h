@@ -24,6 +24,7 @@ enum {
     AICON_EXIT_RANK_GONE = 3,    /* a rank died or sent nothing for the heartbeat timeout */
     AICON_EXIT_RANK_STALLED = 4, /* a rank made no progress for the stall timeout while others waited */
     AICON_EXIT_TERMINATED = 5,   /* SIGTERM (mpirun ending the run) before the watchdog knew why */
+    AICON_EXIT_STOPPED = 6,      /* stopped cleanly on SIGTERM or SIGUSR1, a checkpoint written (train_cmd.c) */
 };
 
 typedef struct {
@@ -33,10 +34,18 @@ typedef struct {
 
 /* Collective over comm, after it exists and before training: gathers every rank's host, connects
  * the ranks to rank 0 and starts this rank's watchdog thread. With heartbeat_timeout 0, or one rank, it does
- * nothing. Errors (a socket, a connection that failed) name the rank and the address. Also catches
- * SIGTERM until aicon_watchdog_stop, so that the line naming the failed rank is written even when
- * mpirun ends this rank before the watchdog knew. One watchdog per process. */
+ * nothing. Errors (a socket, a connection that failed) name the rank and the address. One watchdog
+ * per process. */
 aic_status aicon_watchdog_start(aic_comm_t *comm, const aicon_watchdog_config *cfg);
+/* For the process's SIGTERM handler (async-signal-safe; a no-op when no watchdog runs): aicon train
+ * then stops at the end of the step, but mpirun also sends SIGTERM when it ends a run after a
+ * failure, and kills a moment later. So a rank that, after a SIGTERM, waits in a collective without
+ * progress for 0.4 s writes the line that the launcher ended the run and exits with
+ * AICON_EXIT_TERMINATED (unless a verdict names the failed rank first), before
+ * aicon_watchdog_stopping is called. */
+void aicon_watchdog_term(void);
+/* Every rank agreed to stop after a signal: from now on a SIGTERM is no failure. */
+void aicon_watchdog_stopping(void);
 /* Tells the others this rank is done (not missing), joins the thread and closes the connections.
  * Call it after the last collective and before MPI_Finalize; a no-op when none was started. */
 void aicon_watchdog_stop(void);

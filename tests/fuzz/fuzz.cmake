@@ -28,5 +28,4 @@ target_compile_definitions(onnx_import_fuzz PRIVATE ${HDF5_C_DEFINITIONS})
 target_compile_options(onnx_import_fuzz PRIVATE -g -O1 -fsanitize=fuzzer,address,undefined
   -fno-sanitize-recover=undefined -fno-omit-frame-pointer)
 target_link_options(onnx_import_fuzz PRIVATE -fsanitize=fuzzer,address,undefined)
-target_link_libraries(onnx_import_fuzz PRIVATE MPI::MPI_C ${HDF5_C_LIBRARIES} ZLIB::ZLIB OpenSSL::Crypto
-  PkgConfig::HWLOC PkgConfig::OPENBLAS PkgConfig::PROTOBUFC m)
+target_link_libraries(onnx_import_fuzz PRIVATE MPI::MPI_C Threads::Threads ${AICON_PRIVATE_LIBS})

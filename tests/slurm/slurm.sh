@@ -5,7 +5,11 @@
 # Slurm or munge is never touched. Both scripts of examples/slurm/ are submitted with sbatch (2
 # tasks each: one starts its ranks with srun, the other with mpirun), and the test checks that each
 # job completed, printed its test accuracy and wrote a checkpoint that reopens with the steps it
-# trained. Everything it started is stopped on exit, and its directory removed when it passes.
+# trained. Then a requeue, with each launcher: a lenet job gets SIGUSR1 from
+# `scancel --signal=USR1 --batch` (what --signal=B:USR1@120 sends before the time limit) a few steps
+# in; aicon stops with a checkpoint, the script requeues the job, which resumes and must end with
+# parameters bitwise equal to those of the same job left alone. Everything it started is stopped on
+# exit, and its directory removed when it passes.
 #
 # usage: slurm.sh AICON DATA_DIR
 #   AICON     the aicon binary; DATA_DIR the cli_data fixture's directory (train.h5, test.h5)
@@ -158,7 +162,8 @@ SlurmUser=root
 SlurmdUser=root
 AuthType=auth/munge
 CredType=cred/munge
-AuthInfo=socket=$MUNGE_SOCKET
+# cred_expire: also how long a requeued job waits before it may start again (default 120 s)
+AuthInfo=socket=$MUNGE_SOCKET,cred_expire=10
 StateSaveLocation=$T/state
 SlurmdSpoolDir=$T/spool
 TmpFS=$T/tmp
@@ -206,7 +211,7 @@ echo "slurm up: node $NODE idle, slurmctld port $CTLD_PORT, slurmd port $SLURMD_
 export AICON AICON_DATA=$DATA/train.h5
 export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
 train_args=(--model mlp --test-data "$DATA/test.h5" --epochs "$EPOCHS" --batch 32 --seed 7)
-submit() { # submit LAUNCHER SCRIPT SBATCH_ARGS...: prints the job id
+submit() { # submit LAUNCHER SCRIPT SBATCH_ARGS...: prints the job id (train_args: aicon's flags)
     local launcher=$1 script=$2 id
     shift 2
     id=$(cd "$T/job" && AICON_LAUNCHER=$launcher sbatch --parsable --time=5 "$@" \
@@ -233,7 +238,8 @@ for _ in $(seq 1 240); do
 done
 
 check_job() { # check_job JOB LAUNCHER: the job completed, trained, and left a sound checkpoint
-    local job=$1 launcher=$2 out=$T/job/aicon-$1.out ckpt=$T/job/aicon-$1.h5 jstate line acc steps
+    local job=$1 launcher=$2 out=$T/job/aicon-$1.out jstate line acc steps ckpt
+    ckpt=$(printf '%s/job/aicon-%s.ckpt/ckpt-step-%08d.h5' "$T" "$1" "$STEPS")
     jstate=$(job_state "$job")
     echo "--- job $job output ($out):"
     cat "$out" 2>/dev/null || true
@@ -270,4 +276,59 @@ PYEOF
 }
 check_job "$job_srun" srun
 check_job "$job_mpirun" mpirun
+
+# Requeue. lenet, 2 epochs of 2048 samples at 2 x 32: 64 steps, about 5 s on 2 CPUs; a metrics
+# record every step tells when it is under way.
+train_args=(--model lenet --test-data "$DATA/test.h5" --epochs 2 --batch 32 --seed 7 --log-every 1)
+job_ref=$(submit mpirun train_one_node.sbatch)
+job_rq_mpirun=$(submit mpirun train_one_node.sbatch)
+echo "submitted job $job_ref (left alone) and $job_rq_mpirun (mpirun, to be requeued)"
+summary_field() { # summary_field JOB KEY
+    "${PY[@]}" -c 'import json, sys; print(json.load(open(sys.argv[1]))[sys.argv[2]])' "$T/job/aicon-$1.json" "$2"
+}
+wait_done() { # wait_done JOB: until it left the queue (at most 120 s)
+    for _ in $(seq 1 240); do
+        case "$(job_state "$1")" in
+        PENDING | CONFIGURING | RUNNING | COMPLETING | REQUEUED | "") sleep 0.5 ;;
+        *) return 0 ;;
+        esac
+    done
+    fail "job $1 still $(job_state "$1") after 120 s"
+}
+requeue_once() { # requeue_once JOB LAUNCHER: signal it 5 steps in, then it must requeue and finish
+    local job=$1 launcher=$2 out=$T/job/aicon-$1.out records=0 n jstate
+    for _ in $(seq 1 240); do # it starts once the jobs before it are done
+        [ -f "$T/job/aicon-$job.jsonl" ] && records=$(wc -l <"$T/job/aicon-$job.jsonl")
+        [ "$records" -ge 5 ] && break
+        sleep 0.25
+    done
+    [ "$records" -ge 5 ] || fail "job $job wrote no 5 metrics records within 60 s ($(job_state "$job"))"
+    echo "+ scancel --signal=USR1 --batch $job   ($records steps done)"
+    scancel --signal=USR1 --batch "$job"
+    wait_done "$job"
+    wait_done "$job_ref"
+    [ "$(job_state "$job_ref")" = COMPLETED ] || fail "job $job_ref, left alone, ended $(job_state "$job_ref")"
+    jstate=$(job_state "$job")
+    echo "--- job $job output ($out):"
+    cat "$out"
+    echo "---"
+    [ "$jstate" = COMPLETED ] || fail "job $job ended $jstate after its requeue, not COMPLETED"
+    scontrol show job "$job" | grep -q "Restarts=1" || fail "job $job was not requeued once: $(scontrol show job "$job")"
+    n=$(sed -nE 's/^stopped by SIGUSR1 at step ([0-9]+) of 64; checkpoint .*/\1/p' "$out")
+    [ -n "$n" ] || fail "job $job: no 'stopped by SIGUSR1 at step N of 64' line"
+    [ "$n" -lt 64 ] || fail "job $job stopped only at its last step: the test proves nothing"
+    grep -q "^job $job: aicon stopped with a checkpoint in .*: requeueing" "$out" || fail "job $job did not requeue itself"
+    grep -q "^resuming from $T/job/aicon-$job.ckpt/$(printf 'ckpt-step-%08d.h5' "$n") at step $n" "$out" ||
+        fail "job $job did not resume from its step-$n checkpoint"
+    grep -q "^job $job: 2 ranks on $NODE via $launcher:" "$out" || fail "job $job did not start its ranks with $launcher"
+    [ "$(summary_field "$job" steps)" = 64 ] || fail "job $job ended after $(summary_field "$job" steps) steps, not 64"
+    [ "$(summary_field "$job" params_sha256)" = "$(summary_field "$job_ref" params_sha256)" ] ||
+        fail "job $job, stopped at step $n and requeued, ended with other parameters than job $job_ref"
+    echo "job $job ($launcher): SIGUSR1 at step $n, requeued, resumed, 64 steps: parameters bitwise equal to job $job_ref"
+}
+requeue_once "$job_rq_mpirun" mpirun
+# Submitted only now: it would otherwise run while the first one waits to start again.
+job_rq_srun=$(submit srun train_one_node.sbatch)
+echo "submitted job $job_rq_srun (srun, to be requeued)"
+requeue_once "$job_rq_srun" srun
 echo "PASS"

@@ -1,21 +1,33 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: Apache-2.0
 # Installs, from Debian's packages, what aicon needs to build and run (and, with --test, what its test
-# suite needs; with --bench, what benchmarks/ needs beyond the build). Only missing packages are
-# installed. Run as root on Debian 12.
+# suite needs; with --bench, what benchmarks/ needs beyond the build; with --no-usage, leaves out what
+# only usage records need, for a build with -DAICON_USAGE=OFF). Only missing packages are installed.
+# Run as root on Debian 12.
 set -euo pipefail
+test=0 bench=0 usage=1
+for arg in "$@"; do
+  case $arg in
+    --test) test=1 ;;
+    --bench) bench=1 ;;
+    --no-usage) usage=0 ;;
+    *) echo "install-deps: unknown option '$arg' (--test, --bench, --no-usage)" >&2; exit 2 ;;
+  esac
+done
 
 # ocl-icd-opencl-dev: oneDNN's CMake config (dnnl-config.cmake) looks for OpenCL and fails without its
 # headers; libdnnl-dev only recommends them, and recommends are not installed here.
 packages=(build-essential cmake pkg-config openmpi-bin libopenmpi-dev libhdf5-dev hdf5-tools libhwloc-dev
           libopenblas-dev libdnnl-dev ocl-icd-opencl-dev zlib1g-dev libssl-dev dataset-fashion-mnist
-          protobuf-c-compiler libprotobuf-c-dev libonnx-dev
-          libsecp256k1-dev libcurl4-openssl-dev libjson-c-dev nettle-dev)
-if [[ "${1:-}" == "--bench" ]]; then
+          protobuf-c-compiler libprotobuf-c-dev libonnx-dev)
+# Usage records: signatures, Keccak, JSON and delivery. json-c also writes the tool's JSON output
+# (summaries, metrics, aicon info --json), which a build without it leaves out.
+((usage)) && packages+=(libsecp256k1-dev libcurl4-openssl-dev libjson-c-dev nettle-dev)
+if ((bench)); then
   # benchmarks/netns_hosts.sh: ip netns and tc; benchmarks/plot_allreduce.py: matplotlib.
   packages+=(iproute2 python3 python3-matplotlib)
 fi
-if [[ "${1:-}" == "--test" ]]; then
+if ((test)); then
   # PyTorch is the numerical reference; h5py and numpy write and read test files; onnx writes the
   # broken ONNX models and libonnx-testdata holds ONNX's own operator test models; torchvision gives
   # the ResNet-18 and MobileNetV2 of the ONNX training-parity test.

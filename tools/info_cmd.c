@@ -4,7 +4,9 @@
 #include <getopt.h>
 #include <hdf5.h>
 #include <hwloc.h>
+#if AICON_HAVE_JSONC
 #include <json-c/json.h>
+#endif
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -66,7 +68,16 @@ static int parse_args(int argc, char **argv, aic_bind_mode *bind, bool *json) {
                 return 2;
             }
             break;
-        case OPT_JSON: *json = true; break;
+        case OPT_JSON:
+#if AICON_HAVE_JSONC
+            *json = true;
+            break;
+#else
+            if (talk)
+                fprintf(stderr, "aicon info: --json: this aicon was built without json-c (-DAICON_USAGE=OFF on a "
+                                "machine without libjson-c-dev)\n");
+            return 2;
+#endif
         case OPT_HELP:
             if (talk)
                 info_usage(stdout);
@@ -195,6 +206,7 @@ static void print_text(const aic_topology_counts *tc, const char *host, const gp
     printf("  OpenBLAS:     %s\n", v->openblas);
 }
 
+#if AICON_HAVE_JSONC
 /* A version string, or null for a library this build lacks. */
 static json_object *json_version(const char *v) { return v[0] ? json_object_new_string(v) : NULL; }
 
@@ -269,6 +281,14 @@ static int print_json(const aic_topology_counts *tc, const char *host, const gpu
     json_object_put(root);
     return rc;
 }
+
+#else
+/* parse_args refuses --json without json-c. */
+static int print_json(const aic_topology_counts *tc, const char *host, const gpu_row *gpus, int ngpus,
+                      const aic_placement *all, int world, aic_bind_mode bind, const versions *v) {
+    return 1;
+}
+#endif
 
 /* Rank 0's report; every rank has placed itself and `all` holds them all. */
 static int report(const aic_placement *all, int world, aic_bind_mode bind, bool json) {

@@ -4,7 +4,9 @@
 #include <errno.h>
 #include <getopt.h>
 #include <hwloc.h>
+#if AICON_HAVE_JSONC
 #include <json-c/json.h>
+#endif
 #include <math.h>
 #include <signal.h>
 #include <stdio.h>
@@ -358,9 +360,19 @@ static int parse_args(int argc, char **argv, train_opts *o) {
             o->ckpt_continue = choice == 1;
             break;
         }
-        case OPT_SUMMARY: o->summary = optarg; break;
         case OPT_LOG_EVERY: ok = parse_i64("--log-every", optarg, 1, INT64_MAX, &o->log_every); break;
+#if AICON_HAVE_JSONC
+        case OPT_SUMMARY: o->summary = optarg; break;
         case OPT_METRICS: o->metrics = optarg; break;
+#else
+        case OPT_SUMMARY:
+        case OPT_METRICS:
+            ok = false;
+            if (aicon_launcher_rank() == 0)
+                fprintf(stderr, "aicon train: --summary and --metrics: this aicon was built without json-c "
+                                "(-DAICON_USAGE=OFF on a machine without libjson-c-dev)\n");
+            break;
+#endif
         case OPT_TIMELINE: o->timeline = optarg; break;
         case OPT_TIMELINE_STEPS: ok = parse_int("--timeline-steps", optarg, 1, 1000000, &o->timeline_steps); break;
         case OPT_BUCKET_KB: ok = parse_int("--bucket-kb", optarg, 0, 1 << 22, &o->bucket_kb); break;
@@ -640,11 +652,6 @@ static void hex32(char out[65], const uint8_t d[32]) {
         sprintf(out + 2 * i, "%02x", d[i]);
 }
 
-/* A number, or null where it is not finite (JSON has no NaN). */
-static json_object *json_finite(double v) {
-    return isfinite(v) ? json_object_new_double(v) : NULL;
-}
-
 typedef struct {
     int64_t steps, epochs;
     double epochs_exact; /* steps / steps per epoch */
@@ -652,6 +659,50 @@ typedef struct {
     const char *stopped_by; /* the signal that stopped the run early, NULL: it ran to its end */
     char params_sha256[65];
 } run_summary;
+
+/* A live progress line only for a person watching: stdout is a terminal, and under mpirun (which
+ * gives each rank a pseudo-terminal whatever its own output is) the launcher's stdout is one too. */
+static bool stdout_is_terminal(void) {
+    if (!isatty(STDOUT_FILENO))
+        return false;
+    if (!getenv("OMPI_COMM_WORLD_SIZE"))
+        return true;
+    char link[64], target[256];
+    snprintf(link, sizeof link, "/proc/%ld/fd/1", (long)getppid());
+    ssize_t n = readlink(link, target, sizeof target - 1);
+    if (n <= 0)
+        return false;
+    target[n] = '\0';
+    return strncmp(target, "/dev/pts/", 9) == 0 || strncmp(target, "/dev/tty", 8) == 0;
+}
+
+static void progress_line(int64_t epoch, int epochs, int64_t step, int64_t steps, double loss, double rate) {
+    const int width = 24;
+    int filled = (int)(width * (double)step / (double)steps);
+    char bar[32];
+    for (int i = 0; i < width; i++)
+        bar[i] = i < filled ? '#' : '.';
+    bar[width] = '\0';
+    printf("\repoch %lld/%d [%s] %lld/%lld  loss %.4f  %.0f samples/s ", (long long)epoch + 1, epochs, bar,
+           (long long)step, (long long)steps, loss, rate);
+    fflush(stdout);
+}
+
+/* --log-every and --metrics (rank 0): what happened since the last step line. */
+typedef struct {
+    double t_start, t_last; /* the training loop's start, the last step line */
+    int64_t first_step;     /* where this run started (past 0 when resumed) */
+    double loss_sum;        /* loss x samples since the last step line */
+    int64_t samples;
+} step_log;
+
+#if AICON_HAVE_JSONC
+/* The JSON aicon train writes (--summary, --metrics), with json-c. */
+
+/* A number, or null where it is not finite (JSON has no NaN). */
+static json_object *json_finite(double v) {
+    return isfinite(v) ? json_object_new_double(v) : NULL;
+}
 
 static aic_status write_summary(const char *path, const train_opts *o, const run_state *r, const run_summary *s) {
     json_object *j = json_object_new_object();
@@ -692,42 +743,6 @@ static aic_status write_summary(const char *path, const train_opts *o, const run
     return AIC_OK;
 }
 
-/* A live progress line only for a person watching: stdout is a terminal, and under mpirun (which
- * gives each rank a pseudo-terminal whatever its own output is) the launcher's stdout is one too. */
-static bool stdout_is_terminal(void) {
-    if (!isatty(STDOUT_FILENO))
-        return false;
-    if (!getenv("OMPI_COMM_WORLD_SIZE"))
-        return true;
-    char link[64], target[256];
-    snprintf(link, sizeof link, "/proc/%ld/fd/1", (long)getppid());
-    ssize_t n = readlink(link, target, sizeof target - 1);
-    if (n <= 0)
-        return false;
-    target[n] = '\0';
-    return strncmp(target, "/dev/pts/", 9) == 0 || strncmp(target, "/dev/tty", 8) == 0;
-}
-
-static void progress_line(int64_t epoch, int epochs, int64_t step, int64_t steps, double loss, double rate) {
-    const int width = 24;
-    int filled = (int)(width * (double)step / (double)steps);
-    char bar[32];
-    for (int i = 0; i < width; i++)
-        bar[i] = i < filled ? '#' : '.';
-    bar[width] = '\0';
-    printf("\repoch %lld/%d [%s] %lld/%lld  loss %.4f  %.0f samples/s ", (long long)epoch + 1, epochs, bar,
-           (long long)step, (long long)steps, loss, rate);
-    fflush(stdout);
-}
-
-/* --log-every and --metrics (rank 0): what happened since the last step line. */
-typedef struct {
-    double t_start, t_last; /* the training loop's start, the last step line */
-    int64_t first_step;     /* where this run started (past 0 when resumed) */
-    double loss_sum;        /* loss x samples since the last step line */
-    int64_t samples;
-} step_log;
-
 /* One --metrics record a line, flushed, so that a job killed at any time leaves whole lines. A
  * failure to write is a warning, and the records stop. */
 static void metrics_append(const train_opts *o, run_state *r, json_object *j) {
@@ -740,6 +755,46 @@ static void metrics_append(const train_opts *o, run_state *r, json_object *j) {
     }
     json_object_put(j);
 }
+
+static void metrics_step(const train_opts *o, run_state *r, int64_t step, int64_t epoch, double loss, double lr,
+                         double rate, double elapsed, double eta) {
+    json_object *j = json_object_new_object();
+    json_object_object_add(j, "type", json_object_new_string("step"));
+    json_object_object_add(j, "step", json_object_new_int64(step));
+    json_object_object_add(j, "epoch", json_object_new_int64(epoch));
+    json_object_object_add(j, "loss", json_finite(loss));
+    json_object_object_add(j, "lr", json_finite(lr));
+    json_object_object_add(j, "samples_per_sec", json_finite(rate));
+    json_object_object_add(j, "elapsed", json_finite(elapsed));
+    json_object_object_add(j, "eta", json_finite(eta));
+    metrics_append(o, r, j);
+}
+
+static void metrics_epoch(const train_opts *o, run_state *r, int64_t epoch, int64_t step, double train_loss,
+                          double train_accuracy, const aic_eval_result *test, double rate, double elapsed) {
+    json_object *j = json_object_new_object();
+    json_object_object_add(j, "type", json_object_new_string("epoch"));
+    json_object_object_add(j, "epoch", json_object_new_int64(epoch));
+    json_object_object_add(j, "step", json_object_new_int64(step));
+    json_object_object_add(j, "train_loss", json_finite(train_loss));
+    json_object_object_add(j, "train_accuracy", json_finite(train_accuracy));
+    json_object_object_add(j, "test_loss", json_finite(test->loss));
+    json_object_object_add(j, "test_accuracy", json_finite(test->accuracy));
+    json_object_object_add(j, "samples_per_sec", json_finite(rate));
+    json_object_object_add(j, "elapsed", json_finite(elapsed));
+    metrics_append(o, r, j);
+}
+#else
+/* Built without json-c (-DAICON_USAGE=OFF on a machine without it): parse_args refuses --summary and
+ * --metrics, so none of these is reached. */
+static aic_status write_summary(const char *path, const train_opts *o, const run_state *r, const run_summary *s) {
+    return aic_fail(AIC_ERR_UNSUPPORTED, "--summary %s: this aicon was built without json-c", path);
+}
+static void metrics_step(const train_opts *o, run_state *r, int64_t step, int64_t epoch, double loss, double lr,
+                         double rate, double elapsed, double eta) {}
+static void metrics_epoch(const train_opts *o, run_state *r, int64_t epoch, int64_t step, double train_loss,
+                          double train_accuracy, const aic_eval_result *test, double rate, double elapsed) {}
+#endif
 
 /* The --log-every line (print: stdout is no terminal) and record of step, the step just done. */
 static void log_step(const train_opts *o, run_state *r, step_log *lg, int64_t step, int64_t last_step,
@@ -754,18 +809,8 @@ static void log_step(const train_opts *o, run_state *r, step_log *lg, int64_t st
                (long long)step, (long long)last_step, (long long)epoch, loss, lr, rate, elapsed, eta);
         fflush(stdout);
     }
-    if (r->metrics) {
-        json_object *j = json_object_new_object();
-        json_object_object_add(j, "type", json_object_new_string("step"));
-        json_object_object_add(j, "step", json_object_new_int64(step));
-        json_object_object_add(j, "epoch", json_object_new_int64(epoch));
-        json_object_object_add(j, "loss", json_finite(loss));
-        json_object_object_add(j, "lr", json_finite(lr));
-        json_object_object_add(j, "samples_per_sec", json_finite(rate));
-        json_object_object_add(j, "elapsed", json_finite(elapsed));
-        json_object_object_add(j, "eta", json_finite(eta));
-        metrics_append(o, r, j);
-    }
+    if (r->metrics)
+        metrics_step(o, r, step, epoch, loss, lr, rate, elapsed, eta);
     lg->t_last = now;
     lg->loss_sum = 0;
     lg->samples = 0;
@@ -1055,19 +1100,9 @@ static int train(const train_opts *o, run_state *r) {
             printf("  %.0f samples/s  %.1f s\n", (double)epoch_samples / epoch_seconds, now_seconds() - t_start);
             fflush(stdout);
         }
-        if (r->metrics) {
-            json_object *j = json_object_new_object();
-            json_object_object_add(j, "type", json_object_new_string("epoch"));
-            json_object_object_add(j, "epoch", json_object_new_int64(epoch + 1));
-            json_object_object_add(j, "step", json_object_new_int64(st.step));
-            json_object_object_add(j, "train_loss", json_finite(last_train_loss));
-            json_object_object_add(j, "train_accuracy", json_finite(stats[1] > 0 ? stats[0] / stats[1] : NAN));
-            json_object_object_add(j, "test_loss", json_finite(ev.loss));
-            json_object_object_add(j, "test_accuracy", json_finite(ev.accuracy));
-            json_object_object_add(j, "samples_per_sec", json_finite((double)epoch_samples / epoch_seconds));
-            json_object_object_add(j, "elapsed", json_finite(now_seconds() - t_start));
-            metrics_append(o, r, j);
-        }
+        if (r->metrics)
+            metrics_epoch(o, r, epoch + 1, st.step, last_train_loss, stats[1] > 0 ? stats[0] / stats[1] : NAN,
+                          &ev, (double)epoch_samples / epoch_seconds, now_seconds() - t_start);
     }
     if (stopped) { /* a signal: the usual checkpoints of this step, then the run ends as a finished one */
         if (st.step % steps_per_epoch == 0)

@@ -531,12 +531,14 @@ static aic_status load_data(const train_opts *o, run_state *r) {
         if (aic_dataset_num_classes(d) > MAX_CLASSES)
             return aic_fail(AIC_ERR_FORMAT, "%s: the largest label is %d; labels must be class indices 0..%d",
                             d == r->train ? o->data : o->test_data, aic_dataset_num_classes(d) - 1, MAX_CLASSES - 1);
-    r->preprocess.kind = AIC_PREPROCESS_NONE;
+    /* Recorded in the units of the file's values, so that an exported model takes those: without
+     * --normalize, IDX bytes still become byte/255, which the record says as mean 0 and std 255. */
+    const double unit = aic_dataset_value_scale(r->train);
+    r->preprocess = unit == 1.0 ? (aic_preprocess){.kind = AIC_PREPROCESS_NONE}
+                                : (aic_preprocess){.kind = AIC_PREPROCESS_STANDARDIZE, .mean = 0, .std = 1 / unit};
     if (o->normalize) {
         double mean, std;
         AIC_TRY(aic_dataset_stats(r->train, &mean, &std));
-        /* Recorded in the units of the file's values, so that an exported model takes those. */
-        const double unit = aic_dataset_value_scale(r->train);
         r->preprocess = (aic_preprocess){.kind = AIC_PREPROCESS_STANDARDIZE, .mean = mean / unit, .std = std / unit};
         AIC_TRY(aic_dataset_normalize(r->train, mean, std));
         if (r->test)

@@ -15,7 +15,7 @@
 #  (d) a checkpoint without /preprocess (an older aicon's; removed with h5py) still resumes on 2
 #      ranks, and `aicon export` of it warns, adds no nodes and says aicon.preprocess unknown; one
 #      whose std is -1 is refused;
-#  (e) --normalize none: nothing added, aicon.preprocess none;
+#  (e) --normalize none: nothing added for HDF5 data, x/255 for IDX bytes (as the reader does);
 #  (f) a PyTorch CNN whose ONNX graph names its input `pixels` and its output `scores` trains from
 #      an HDF5 file (values as stored) and exports under those names, standardized, with
 #      onnxruntime's accuracy on the stored test values equal to the run's.
@@ -189,23 +189,37 @@ aicon_fails 2 resume_bad train --model lenet --data "$WORK/idx" --epochs 2 --bat
 grep -q "bad.h5: /preprocess standardizes with mean .* and std -1 (std must be > 0)" "$WORK/resume_bad.err" ||
     fail "a checkpoint with std -1 in /preprocess is not refused with a message naming it"
 
-# (e) --normalize none
-aicon_np 1 none train --model lenet --data "$WORK/idx" --normalize none --max-steps 2 --batch 32 \
+# (e) --normalize none: HDF5 values are taken as stored, so nothing is added; IDX bytes are still read
+# as byte/255, which the export does itself (mean 0, std 255).
+aicon_np 1 none train --model lenet --data "$DATA/train200.h5" --normalize none --max-steps 2 --batch 32 \
     --checkpoint "$WORK/none.h5" --export "$WORK/none.onnx" --quiet
-"${PY[@]}" - "$WORK/none.onnx" "$WORK/none.h5" <<'PYEOF'
+aicon_np 1 none_idx train --model lenet --data "$WORK/idx" --normalize none --max-steps 2 --batch 32 \
+    --checkpoint "$WORK/none_idx.h5" --export "$WORK/none_idx.onnx" --quiet
+"${PY[@]}" - "$WORK/none.onnx" "$WORK/none.h5" "$WORK/none_idx.onnx" "$WORK/none_idx.h5" <<'PYEOF'
 import sys
 
 import h5py
 import onnx
 
-m = onnx.load(sys.argv[1])
-meta = {p.key: p.value for p in m.metadata_props}
+
+def meta_attrs(onnx_path, h5_path):
+    m = onnx.load(onnx_path)
+    with h5py.File(h5_path, "r") as f:
+        attrs = {k: (v.decode() if isinstance(v, bytes) else v) for k, v in f["preprocess"].attrs.items()}
+    return m, {p.key: p.value for p in m.metadata_props}, attrs
+
+
+m, meta, attrs = meta_attrs(sys.argv[1], sys.argv[2])
 assert meta.get("aicon.preprocess") == "none" and "aicon.mean" not in meta, meta
 assert [n.op_type for n in m.graph.node][:1] == ["Conv"], [n.op_type for n in m.graph.node]
-with h5py.File(sys.argv[2], "r") as f:
-    attrs = dict(f["preprocess"].attrs)
-assert attrs["kind"] in (b"none", "none") and "mean" not in attrs, attrs
-print("--normalize none: no preprocessing nodes, aicon.preprocess none")
+assert attrs["kind"] == "none" and "mean" not in attrs, attrs
+print("--normalize none, HDF5: no preprocessing nodes, aicon.preprocess none")
+m, meta, attrs = meta_attrs(sys.argv[3], sys.argv[4])
+assert meta.get("aicon.preprocess") == "standardize", meta
+assert float(meta["aicon.mean"]) == 0 and float(meta["aicon.std"]) == 255, meta
+assert [n.op_type for n in m.graph.node][:2] == ["Sub", "Div"], [n.op_type for n in m.graph.node]
+assert attrs["kind"] == "standardize" and attrs["mean"] == 0 and attrs["std"] == 255, attrs
+print("--normalize none, IDX: the export divides the raw bytes by 255 as the reader did")
 PYEOF
 
 # (f) an ONNX-imported model keeps its file's names.

@@ -28,7 +28,7 @@
 /* A label past this is far likelier a corrupt file than a real class: refuse it rather than build
  * a classifier of millions of outputs. */
 #define MAX_CLASSES 65536
-/* Gradient bucket size: see the --help text and README for how it was chosen. */
+/* Gradient bucket size: see the --help text and docs/training.md for how it was chosen. */
 #define DEFAULT_BUCKET_KB 256
 #define STR2(x) #x
 #define STR(x) STR2(x)
@@ -168,7 +168,7 @@ static void train_usage(FILE *out) {
             "                         Exit status 6. --resume auto then goes on bitwise as if never\n"
             "                         stopped. mpirun, sent SIGTERM itself, kills its ranks within a\n"
             "                         second: signal the ranks, or mpirun with SIGUSR1\n"
-            "usage records (README: Usage records and the ledger):\n"
+            "usage records (docs/usage-records.md):\n"
             "  --usage URI            where rank 0 sends the ranks' signed usage records after training\n"
             "                         (repeatable, up to 8): file:PATH (an append-only ledger),\n"
             "                         http(s)://URL (a POST per record) or eth://HOST:PORT?contract=0x...\n"

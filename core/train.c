@@ -84,8 +84,12 @@ aic_status aic_train_set_buckets(aic_model_t *m, aic_comm_t *c, size_t bucket_by
     return aic_overlap_create(&m->overlap, m, c, bucket_bytes, first);
 }
 
-/* The CPU optimizer step, traced from t0 (an aic_timeline_now value, when recording). */
-static aic_status cpu_optim_step(aic_optim_t *o, float lr, double t0) {
+/* The CPU optimizer step, traced from t0 (an aic_timeline_now value, when recording). loss is the
+ * step's loss summed over ranks, the same on every rank: a non-finite one leaves the parameters and
+ * the optimizer state as they were on all ranks at once, with no collective of its own. */
+static aic_status cpu_optim_step(aic_optim_t *o, float lr, double t0, float loss) {
+    if (!isfinite(loss))
+        return AIC_OK;
     aic_progress_phase(AIC_PHASE_OPTIMIZER);
     AIC_TRY(aic_optim_step(o, lr));
     if (aic_timeline_recording)
@@ -103,7 +107,7 @@ static aic_status bucketed_step_end(aic_model_t *m, aic_optim_t *o, aic_comm_t *
     AIC_TRY(bucketed_backward(m, c, st, share));
     if (loss)
         *loss = m->grad_arena[m->n_param_floats];
-    return cpu_optim_step(o, lr, aic_timeline_recording ? aic_timeline_now() : 0);
+    return cpu_optim_step(o, lr, aic_timeline_recording ? aic_timeline_now() : 0, m->grad_arena[m->n_param_floats]);
 }
 
 /* Sets this micro-batch's rows, zeroes the gradients on the step's first one and runs forward.
@@ -200,7 +204,7 @@ aic_status aic_train_step_accumulated(aic_model_t *m, aic_optim_t *o, aic_comm_t
     }
     if (loss)
         *loss = m->grad_arena[m->n_param_floats];
-    return cpu_optim_step(o, lr, t0);
+    return cpu_optim_step(o, lr, t0, m->grad_arena[m->n_param_floats]);
 }
 
 aic_status aic_evaluate(aic_model_t *m, aic_comm_t *c, aic_io_values io, const aic_dataset_t *d, aic_eval_result *out) {

@@ -45,6 +45,13 @@ aic_status aic_io_dataset_alloc(aic_dataset_t **out, const char *source, int64_t
 }
 
 aic_status aic_io_dataset_finish_labels(aic_dataset_t *d) {
+    /* A NaN or Inf value would turn every loss and statistic it reaches into one (IDX bytes cannot
+     * hold one; HDF5 floats can). */
+    const size_t total = (size_t)d->n * (size_t)d->numel;
+    for (size_t i = 0; i < total; i++)
+        if (!isfinite(d->x[i]))
+            return aic_fail(AIC_ERR_FORMAT, "%s: value %zu of sample %lld (flat index %zu) is %g; the data must be finite",
+                            d->source, i % (size_t)d->numel, (long long)(i / (size_t)d->numel), i, (double)d->x[i]);
     int32_t max = 0;
     for (int64_t i = 0; i < d->n; i++) {
         int32_t v = d->y[i];

@@ -28,7 +28,8 @@ struct aic_dataset {
  * checked n * numel against AIC_DATASET_MAX_FLOATS. */
 aic_status aic_io_dataset_alloc(aic_dataset_t **out, const char *source, int64_t n, int rank,
                                 const int64_t *shape);
-/* Check the labels (0 <= y < INT32_MAX) and set num_classes; messages name d->source. */
+/* Check the values (finite) and the labels (0 <= y < INT32_MAX) and set num_classes; messages name
+ * d->source. Both readers call it once the file is read. */
 aic_status aic_io_dataset_finish_labels(aic_dataset_t *d);
 
 #endif

@@ -52,6 +52,9 @@ foreach(case missing_data truncated_idx idx_header_lies wrong_model corrupt_resu
              corrupt_data truncated_data huge_label unknown_flag bad_epochs bad_lr)
   aicon_cli_test(cli_bad_${case} bad_input.sh LABELS mpi TIMEOUT 120 ARGS ${case})
 endforeach()
+# A NaN in a data set refused at load; a non-finite loss stops the run naming step and rank, or with
+# --skip-nonfinite is skipped on every rank and counted (about 6 s).
+aicon_cli_test(cli_nonfinite nonfinite.sh LABELS mpi TIMEOUT 120)
 aicon_cli_test(cli_progress progress.sh LABELS unit TIMEOUT 60)
 # --log-every and --metrics with --max-steps 23: step lines, JSONL records, the summary's epochs.
 aicon_cli_test(cli_metrics metrics.sh LABELS mpi TIMEOUT 120)

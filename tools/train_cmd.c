@@ -18,6 +18,7 @@
 
 #include "chain/meter.h"
 #include "core/error.h"
+#include "core/graph.h"
 #include "core/progress.h"
 #include "core/timeline.h"
 #include "tools/checkpoints.h"
@@ -52,6 +53,7 @@ typedef struct {
     aic_meter_config meter; /* --usage, --key, --spool */
     int device, gpu_allreduce; /* --device (-1: cuda when built with it and a GPU is visible), --gpu-allreduce */
     bool tf32;                 /* --tf32 */
+    bool skip_nonfinite;       /* --skip-nonfinite */
     aicon_watchdog_config watchdog; /* --heartbeat-timeout, --stall-timeout */
 } train_opts;
 
@@ -87,6 +89,10 @@ static void train_usage(FILE *out) {
             "                         steps. A checkpoint resumes under any N x batch of the same product\n"
             "                         as the original run would go on (up to rounding); others warn\n"
             "  --max-steps N          stop after N optimizer steps in all (default: no limit)\n"
+            "  --skip-nonfinite       a step whose loss is NaN or Inf on any rank leaves the model as it was\n"
+            "                         on every rank and training goes on; the summary counts them\n"
+            "                         (default: such a step stops the run with an error naming the step\n"
+            "                         and the rank)\n"
             "  --optimizer NAME       sgd, adam or adamw (default sgd)\n"
             "  --lr X                 learning rate (default 0.05 for sgd, 0.001 for adam/adamw)\n"
             "  --momentum X           SGD momentum (default 0.9)\n"
@@ -244,7 +250,8 @@ enum {
     OPT_LOSS, OPT_BIND, OPT_VERBOSE, OPT_USAGE, OPT_KEY, OPT_SPOOL,
     OPT_CKPT_DIR, OPT_CKPT_EVERY, OPT_KEEP, OPT_ON_CKPT_ERROR,
     OPT_DEVICE, OPT_TF32, OPT_GPU_ALLREDUCE, OPT_TIMELINE, OPT_TIMELINE_STEPS, OPT_BUCKET_KB,
-    OPT_HEARTBEAT_TIMEOUT, OPT_STALL_TIMEOUT, OPT_ACCUMULATE, OPT_LOG_EVERY, OPT_METRICS
+    OPT_HEARTBEAT_TIMEOUT, OPT_STALL_TIMEOUT, OPT_ACCUMULATE, OPT_LOG_EVERY, OPT_METRICS,
+    OPT_SKIP_NONFINITE
 };
 
 /* Returns 0 to go on, 1 after --help, 2 on a usage error. */
@@ -255,6 +262,7 @@ static int parse_args(int argc, char **argv, train_opts *o) {
         {"batch", required_argument, NULL, OPT_BATCH},       {"max-steps", required_argument, NULL, OPT_MAX_STEPS},
         {"accumulate", required_argument, NULL, OPT_ACCUMULATE},
         {"log-every", required_argument, NULL, OPT_LOG_EVERY}, {"metrics", required_argument, NULL, OPT_METRICS},
+        {"skip-nonfinite", no_argument, NULL, OPT_SKIP_NONFINITE},
         {"optimizer", required_argument, NULL, OPT_OPTIMIZER}, {"lr", required_argument, NULL, OPT_LR},
         {"momentum", required_argument, NULL, OPT_MOMENTUM}, {"nesterov", no_argument, NULL, OPT_NESTEROV},
         {"weight-decay", required_argument, NULL, OPT_WD},   {"lr-schedule", required_argument, NULL, OPT_SCHEDULE},
@@ -386,6 +394,7 @@ static int parse_args(int argc, char **argv, train_opts *o) {
             break;
         case OPT_EXPORT: o->export_path = optarg; break;
         case OPT_QUIET: o->quiet = true; break;
+        case OPT_SKIP_NONFINITE: o->skip_nonfinite = true; break;
         case OPT_VERBOSE: o->verbose = true; break;
 #if AICON_HAVE_USAGE
         case OPT_USAGE:
@@ -659,6 +668,7 @@ typedef struct {
     double epochs_exact; /* steps / steps per epoch */
     double test_accuracy, test_loss, train_loss, samples_per_sec, seconds;
     const char *stopped_by; /* the signal that stopped the run early, NULL: it ran to its end */
+    int64_t skipped_steps;  /* steps with a non-finite loss, left out under --skip-nonfinite */
     char params_sha256[65];
 } run_summary;
 
@@ -718,6 +728,7 @@ static aic_status write_summary(const char *path, const train_opts *o, const run
     json_object_object_add(j, "steps", json_object_new_int64(s->steps));
     json_object_object_add(j, "max_steps", o->max_steps ? json_object_new_int64(o->max_steps) : NULL);
     json_object_object_add(j, "stopped_by", s->stopped_by ? json_object_new_string(s->stopped_by) : NULL);
+    json_object_object_add(j, "skipped_steps", json_object_new_int64(s->skipped_steps));
     json_object_object_add(j, "seed", json_object_new_uint64(o->seed));
     json_object_object_add(j, "blas_threads", json_object_new_int(o->threads));
     json_object_object_add(j, "train_loss", json_finite(s->train_loss));
@@ -838,11 +849,17 @@ static void on_stop_signal(int sig) {
         aicon_watchdog_term();
 }
 
-/* Whether any rank got a stop signal: one sum of a number a step, so that all stop at the same one. */
-static aic_status stop_agreed(run_state *r, bool *stop) {
-    double signalled = stop_signal != 0;
-    AIC_TRY(aic_allreduce_sum_f64(r->comm, &signalled, 1));
-    *stop = signalled > 0;
+/* What the ranks agree on after a step, in one small sum: whether any got a stop signal (so that all
+ * stop at the same step), and which saw a non-finite loss of their own (rides along for the message). */
+typedef struct {
+    bool stop;
+    int nonfinite_ranks, nonfinite_rank; /* how many saw one; the rank, when it was one */
+} step_agreement;
+
+static aic_status step_agreed(run_state *r, bool local_nonfinite, step_agreement *a) {
+    double v[3] = {stop_signal != 0, local_nonfinite, local_nonfinite ? r->rank : 0};
+    AIC_TRY(aic_allreduce_sum_f64(r->comm, v, 3));
+    *a = (step_agreement){.stop = v[0] > 0, .nonfinite_ranks = (int)v[1], .nonfinite_rank = (int)v[2]};
     return AIC_OK;
 }
 
@@ -891,9 +908,10 @@ static aic_status save_checkpoint(const train_opts *o, const run_state *r, const
 /* One optimizer step on global batch s of the epoch: --accumulate micro-batches of at most --batch of
  * this rank's rows, one sum over ranks. The sampler's local batch is batch x accumulate, so a step
  * takes the samples one batch that many times larger would. A failure to read a batch is carried into
- * the step's agreement. *slice: this rank's share of the whole step; *correct: rows classified right. */
+ * the step's agreement. *slice: this rank's share of the whole step; *correct: rows classified right;
+ * *local_nonfinite: whether this rank's own loss was NaN or Inf (*loss is the sum over ranks). */
 static aic_status accumulated_step(const train_opts *o, run_state *r, int64_t s, uint64_t step, float lr,
-                                   aic_batch_slice *slice, float *loss, int64_t *correct) {
+                                   aic_batch_slice *slice, float *loss, int64_t *correct, bool *local_nonfinite) {
     aic_tensor xin, yin;
     aic_model_value(r->model, r->io.input, &xin);
     aic_model_value(r->model, r->io.labels, &yin);
@@ -911,6 +929,11 @@ static aic_status accumulated_step(const train_opts *o, run_state *r, int64_t s,
             AIC_TRY(aic_train_step_accumulated(r->model, r->optim, r->comm, r->io, xin.data, yin.data, &micro, step,
                                                lr, &acc, loss));
             *correct += count_correct(r->model, yin.data, micro.n_local);
+            /* The loss op's output still holds the last micro-batch's mean; acc the earlier ones'. */
+            aic_tensor last;
+            *local_nonfinite = !isfinite(acc.loss) ||
+                               (micro.n_local > 0 && aic_model_value(r->model, r->model->loss_value, &last) == AIC_OK &&
+                                !isfinite(*(const float *)last.data));
             return AIC_OK;
         }
         if (aic_train_accumulate(r->model, r->io, xin.data, yin.data, &micro, step, &acc) == AIC_OK)
@@ -1017,6 +1040,7 @@ static int train(const train_opts *o, run_state *r) {
     int64_t samples_done = 0;
     step_log lg = {.t_start = t_start, .t_last = t_start, .first_step = st.step};
     bool stopped = false;
+    int64_t skipped = 0;
     while (st.step < last_step && !stopped) {
         const int64_t epoch = st.step / steps_per_epoch;
         AGREE_OR_FAIL(r, aic_sampler_set_epoch(r->sampler, epoch));
@@ -1030,9 +1054,10 @@ static int train(const train_opts *o, run_state *r) {
             aic_batch_slice slice;
             float loss;
             int64_t correct;
+            bool local_nonfinite = false;
             const double t_step = now_seconds();
             aic_status ts = accumulated_step(o, r, s, (uint64_t)st.step, aic_lr_at(&sched, st.step), &slice, &loss,
-                                             &correct);
+                                             &correct, &local_nonfinite);
             if (ts != AIC_OK) {
                 /* A failure inside a collective may have reached only some ranks: take them all down
                  * rather than leave one waiting. Others were agreed by every rank; rank 0 and the
@@ -1046,12 +1071,17 @@ static int train(const train_opts *o, run_state *r) {
                 goto cleanup;
             }
             aic_meter_step(r->meter, now_seconds() - t_step, slice.n_local);
-            stats[0] += (double)correct;
-            stats[1] += slice.n_local;
-            loss_sum += (double)loss * slice.n_global;
-            epoch_samples += slice.n_global;
-            lg.loss_sum += (double)loss * slice.n_global;
-            lg.samples += slice.n_global;
+            /* The loss summed over ranks: every rank sees the same one, and a non-finite one has left the
+             * model unchanged everywhere (aic_train_step); it is kept out of the means. */
+            const bool nonfinite = !isfinite(loss);
+            if (!nonfinite) {
+                stats[0] += (double)correct;
+                stats[1] += slice.n_local;
+                loss_sum += (double)loss * slice.n_global;
+                epoch_samples += slice.n_global;
+                lg.loss_sum += (double)loss * slice.n_global;
+                lg.samples += slice.n_global;
+            }
             st.step++;
             if (live && (now_seconds() - t_print > 0.25 || s + 1 == epoch_steps)) {
                 t_print = now_seconds();
@@ -1061,8 +1091,31 @@ static int train(const train_opts *o, run_state *r) {
             if (r->rank == 0 && o->log_every && st.step % o->log_every == 0)
                 log_step(o, r, &lg, st.step, last_step, steps_per_epoch, aic_lr_at(&sched, st.step - 1),
                          talk && !live);
-            if (st.step < last_step) {
-                AGREE_OR_FAIL(r, stop_agreed(r, &stopped));
+            if (st.step < last_step || nonfinite) {
+                step_agreement ag = {0};
+                AGREE_OR_FAIL(r, step_agreed(r, local_nonfinite, &ag));
+                if (nonfinite) {
+                    const char *what = isnan(loss) ? "NaN" : loss > 0 ? "+Inf" : "-Inf";
+                    char where[64];
+                    if (ag.nonfinite_ranks == 1)
+                        snprintf(where, sizeof where, "on rank %d", ag.nonfinite_rank);
+                    else if (ag.nonfinite_ranks > 1)
+                        snprintf(where, sizeof where, "on %d ranks", ag.nonfinite_ranks);
+                    else
+                        snprintf(where, sizeof where, "summed over the ranks");
+                    if (!o->skip_nonfinite) {
+                        if (r->rank == 0)
+                            fprintf(stderr, "aicon train: step %lld: the loss is %s %s; stopping (--skip-nonfinite "
+                                    "would skip such steps)\n", (long long)st.step, what, where);
+                        exit_code = 1;
+                        goto cleanup;
+                    }
+                    skipped++;
+                    if (r->rank == 0)
+                        fprintf(stderr, "aicon train: warning: step %lld: the loss is %s %s; the update is skipped "
+                                "on every rank (--skip-nonfinite)\n", (long long)st.step, what, where);
+                }
+                stopped = ag.stop && st.step < last_step;
                 if (stopped) {
                     aicon_watchdog_stopping();
                     break; /* the checkpoint comes below */
@@ -1121,7 +1174,7 @@ static int train(const train_opts *o, run_state *r) {
                        .epochs_exact = (double)st.step / (double)steps_per_epoch, .test_accuracy = NAN,
                        .test_loss = NAN, .train_loss = last_train_loss, .seconds = train_seconds,
                        .samples_per_sec = train_seconds > 0 ? (double)samples_done / train_seconds : NAN,
-                       .stopped_by = stopped ? signal_name(stop_signal) : NULL};
+                       .stopped_by = stopped ? signal_name(stop_signal) : NULL, .skipped_steps = skipped};
     if (r->test && !stopped) { /* a stopping job has little time left */
         aic_eval_result ev;
         aic_progress_phase(AIC_PHASE_EVALUATE);
@@ -1166,12 +1219,15 @@ static int train(const train_opts *o, run_state *r) {
         fflush(stdout);
     } else if (r->rank == 0) {
         if (r->test)
-            printf("test accuracy %.4f (loss %.4f) after %lld steps on %d rank%s, %.0f samples/s\n",
+            printf("test accuracy %.4f (loss %.4f) after %lld steps on %d rank%s, %.0f samples/s",
                    sum.test_accuracy, sum.test_loss, (long long)sum.steps, r->world, r->world > 1 ? "s" : "",
                    sum.samples_per_sec);
         else
-            printf("trained %lld steps on %d rank%s, %.0f samples/s\n", (long long)sum.steps, r->world,
+            printf("trained %lld steps on %d rank%s, %.0f samples/s", (long long)sum.steps, r->world,
                    r->world > 1 ? "s" : "", sum.samples_per_sec);
+        if (skipped)
+            printf("; %lld step%s skipped (non-finite loss)", (long long)skipped, skipped == 1 ? "" : "s");
+        printf("\n");
     }
     if (stopped)
         exit_code = AICON_EXIT_STOPPED;

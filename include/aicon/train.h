@@ -22,8 +22,9 @@ typedef struct {
 
 /* Forward and backward of this rank's rows, gradient sum over ranks (the loss is scaled by
  * n_local / n_global, so the sum is the gradient of the global-batch mean), optimizer step.
- * x: slice.n_local x sample floats, y: slice.n_local labels. *loss gets the global-batch mean loss.
- * Collective: every rank calls it for every step, also with n_local == 0. */
+ * x: slice.n_local x sample floats, y: slice.n_local labels. *loss gets the global-batch mean loss;
+ * on the CPU a non-finite one (NaN or Inf on any rank) skips the optimizer step on every rank, and the
+ * caller decides whether to go on. Collective: every rank calls it for every step, also with n_local == 0. */
 AIC_API aic_status aic_train_step(aic_model_t *m, aic_optim_t *o, aic_comm_t *c, aic_io_values io, const float *x,
                                   const int32_t *y, const aic_batch_slice *slice, uint64_t step, float lr, float *loss);
 

@@ -11,8 +11,17 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <openssl/evp.h>
+
 #include "aicon/checkpoint.h"
 #include "core/error.h"
+#include "io/h5describe.h"
+
+/* Format 2 added it to every tensor's dataset; format 1 files have none and load unverified. */
+#define CHECKSUM_ATTR "sha256"
+/* Steps, epochs and the global batch past this are a damaged file, not a run: 2^48 steps at 10^4 a
+ * second would take 900 years. */
+#define MAX_COUNT ((int64_t)1 << 48)
 
 /* HDF5 treats '/' as a path separator; '%' escapes it so any tensor name (ONNX ones too) survives. */
 static void escape_name(char *dst, size_t size, const char *name) {
@@ -29,6 +38,24 @@ static void escape_name(char *dst, size_t size, const char *name) {
 static void hex(char *dst, const uint8_t *bytes, int n) {
     for (int i = 0; i < n; i++)
         sprintf(dst + 2 * i, "%02x", bytes[i]);
+}
+
+static int64_t numel_of(int ndim, const int64_t *shape) {
+    int64_t n = 1;
+    for (int i = 0; i < ndim; i++)
+        n *= shape[i];
+    return n;
+}
+
+/* The attribute CHECKSUM_ATTR of a tensor's dataset: hex SHA-256 of its values as float32 in memory,
+ * which on the little-endian hosts aicon runs on are the bytes h5py's astype("<f4").tobytes() gives. */
+static bool tensor_sha256(const float *data, int64_t n, char out[65]) {
+    uint8_t md[32];
+    unsigned int len = 0;
+    if (!EVP_Digest(data, sizeof(float) * (size_t)n, md, &len, EVP_sha256(), NULL) || len != 32)
+        return false;
+    hex(out, md, 32);
+    return true;
 }
 
 static const char *optim_name(const aic_optim_t *o) {
@@ -119,8 +146,10 @@ static herr_t write_tensor(hid_t group, const char *name, int ndim, const int64_
     herr_t rc = -1;
     if (space >= 0)
         ds = H5Dcreate2(group, esc, H5T_IEEE_F32LE, space, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
-    if (ds >= 0)
-        rc = H5Dwrite(ds, H5T_NATIVE_FLOAT, H5S_ALL, H5S_ALL, H5P_DEFAULT, data);
+    char sum[65];
+    if (ds >= 0 && H5Dwrite(ds, H5T_NATIVE_FLOAT, H5S_ALL, H5S_ALL, H5P_DEFAULT, data) >= 0 &&
+        tensor_sha256(data, numel_of(ndim, shape), sum))
+        rc = write_attr_str(ds, CHECKSUM_ATTR, sum);
     if (ds >= 0)
         H5Dclose(ds);
     if (space >= 0)
@@ -297,25 +326,76 @@ static aic_status save_quiet(const char *path, aic_model_t *m, aic_optim_t *o, c
 aic_status aic_checkpoint_save(const char *path, aic_model_t *m, aic_optim_t *o, const aic_train_state *st) {
     if (!path || !m)
         return aic_fail(AIC_ERR_INVALID_ARG, "aic_checkpoint_save: NULL argument");
+    /* Stored as int64, and read back only when not negative. */
+    if (st && st->seed > (uint64_t)INT64_MAX)
+        return aic_fail(AIC_ERR_INVALID_ARG, "%s: seed %llu does not fit a checkpoint (at most 2^63 - 1)", path,
+                        (unsigned long long)st->seed);
     h5_quiet q = h5_quiet_begin();
     aic_status s = save_quiet(path, m, o, st);
     h5_quiet_end(q);
     return s;
 }
 
-/* ---- reading ---------------------------------------------------------------------------------- */
+/* ---- reading: every dataset and attribute is checked before it is read, since a read with H5S_ALL
+ * stores as many values as the file holds, whatever the buffer's size ---------------------------- */
 
-static aic_status read_attr_str(hid_t f, const char *path, const char *name, char *out, size_t size) {
-    hid_t attr = H5Aopen(f, name, H5P_DEFAULT);
-    if (attr < 0)
-        return aic_fail(AIC_ERR_FORMAT, "%s is not an aicon checkpoint: attribute '%s' is missing", path, name);
+/* `what` ("dataset /state/step") must hold class cls in shape (ndim, dims), ndim 0 a scalar; expected
+ * says so in words. Another class or kind of dataspace is AIC_ERR_FORMAT, another shape shape_err. */
+static aic_status check_held(const char *path, const char *what, hid_t type, hid_t space, H5T_class_t cls, int ndim,
+                             const int64_t *dims, const char *expected, aic_status shape_err) {
+    if (type < 0 || space < 0)
+        return aic_fail(AIC_ERR_FORMAT, "%s: %s cannot be read (corrupt file?)", path, what);
+    bool ok = H5Tget_class(type) == cls && H5Sget_simple_extent_type(space) == (ndim ? H5S_SIMPLE : H5S_SCALAR);
+    aic_status err = AIC_ERR_FORMAT;
+    if (ok && ndim) {
+        hsize_t got[H5S_MAX_RANK];
+        err = shape_err;
+        ok = H5Sget_simple_extent_ndims(space) == ndim && H5Sget_simple_extent_dims(space, got, NULL) == ndim;
+        for (int i = 0; ok && i < ndim; i++)
+            ok = got[i] == (hsize_t)dims[i];
+    }
+    if (ok)
+        return AIC_OK;
+    char holds[192];
+    aic_io_h5_describe(type, space, holds, sizeof holds);
+    return aic_fail(err, "%s: %s holds %s; expected %s", path, what, holds, expected);
+}
+
+/* Attribute `name` of loc (`of` names loc in messages: "" for the file), checked to be a scalar of
+ * class cls; *attr is to be closed by the caller. */
+static aic_status open_attr(hid_t loc, const char *path, const char *of, const char *name, H5T_class_t cls,
+                            const char *expected, hid_t *attr) {
+    char what[5 * AIC_MAX_NAME + 32];
+    snprintf(what, sizeof what, "attribute '%s'%s", name, of);
+    *attr = H5Aopen(loc, name, H5P_DEFAULT);
+    if (*attr < 0)
+        return aic_fail(AIC_ERR_FORMAT, "%s is not an aicon checkpoint: %s is missing", path, what);
+    hid_t type = H5Aget_type(*attr), space = H5Aget_space(*attr);
+    aic_status s = check_held(path, what, type, space, cls, 0, NULL, expected, AIC_ERR_FORMAT);
+    if (type >= 0)
+        H5Tclose(type);
+    if (space >= 0)
+        H5Sclose(space);
+    if (s != AIC_OK) {
+        H5Aclose(*attr);
+        *attr = H5I_INVALID_HID;
+    }
+    return s;
+}
+
+static aic_status read_attr_str(hid_t loc, const char *path, const char *of, const char *name, char *out,
+                                size_t size) {
+    hid_t attr;
+    AIC_TRY(open_attr(loc, path, of, name, H5T_STRING, "string scalar", &attr));
     hid_t ftype = H5Aget_type(attr), mtype = H5Tcopy(H5T_C_S1);
     aic_status s = AIC_OK;
     size_t len = ftype >= 0 ? H5Tget_size(ftype) : 0;
-    if (ftype < 0 || H5Tget_class(ftype) != H5T_STRING || H5Tis_variable_str(ftype) > 0 || len == 0 || len >= size)
-        s = aic_fail(AIC_ERR_FORMAT, "%s: attribute '%s' is not a short fixed-length string", path, name);
-    else if (H5Tset_size(mtype, len) < 0 || H5Aread(attr, mtype, out) < 0)
-        s = aic_fail(AIC_ERR_FORMAT, "%s: cannot read attribute '%s'", path, name);
+    if (ftype < 0 || H5Tis_variable_str(ftype) > 0 || len == 0 || len >= size)
+        s = aic_fail(AIC_ERR_FORMAT, "%s: attribute '%s'%s is not a short fixed-length string", path, name, of);
+    /* One byte more than the file's: a null-terminated memory type of the file's size would drop the
+     * last character of a string written without its terminator (h5py's np.bytes_). */
+    else if (H5Tset_size(mtype, len + 1) < 0 || H5Aread(attr, mtype, out) < 0)
+        s = aic_fail(AIC_ERR_FORMAT, "%s: cannot read attribute '%s'%s", path, name, of);
     else
         out[len] = '\0';
     H5Tclose(mtype);
@@ -325,57 +405,64 @@ static aic_status read_attr_str(hid_t f, const char *path, const char *name, cha
     return s;
 }
 
-/* A numeric scalar attribute, converted to mem_type (H5T_NATIVE_INT64 or H5T_NATIVE_DOUBLE). */
-static aic_status read_attr_num(hid_t f, const char *path, const char *name, hid_t mem_type, void *out) {
-    hid_t attr = H5Aopen(f, name, H5P_DEFAULT);
-    if (attr < 0)
-        return aic_fail(AIC_ERR_FORMAT, "%s is not an aicon checkpoint: attribute '%s' is missing", path, name);
+/* A numeric scalar attribute, converted to mem_type: H5T_NATIVE_INT64 from an integer, or
+ * H5T_NATIVE_DOUBLE from a float. */
+static aic_status read_attr_num(hid_t loc, const char *path, const char *of, const char *name, hid_t mem_type,
+                                void *out) {
+    bool integer = H5Tget_class(mem_type) == H5T_INTEGER;
+    hid_t attr;
+    AIC_TRY(open_attr(loc, path, of, name, integer ? H5T_INTEGER : H5T_FLOAT,
+                      integer ? "integer scalar" : "floating-point scalar", &attr));
     herr_t rc = H5Aread(attr, mem_type, out);
     H5Aclose(attr);
-    return rc < 0 ? aic_fail(AIC_ERR_FORMAT, "%s: attribute '%s' is not a number", path, name) : AIC_OK;
+    return rc < 0 ? aic_fail(AIC_ERR_FORMAT, "%s: cannot read attribute '%s'%s", path, name, of) : AIC_OK;
 }
 
-static aic_status read_attr_int(hid_t f, const char *path, const char *name, int64_t *out) {
-    return read_attr_num(f, path, name, H5T_NATIVE_INT64, out);
+/* The stored checksum of a tensor's dataset against the values read. */
+static aic_status verify_checksum(hid_t ds, const char *path, const char *what, const float *v, int64_t n) {
+    char of[4 * AIC_MAX_NAME + 8], stored[80], actual[65];
+    snprintf(of, sizeof of, " of %s", what);
+    if (H5Aexists(ds, CHECKSUM_ATTR) <= 0)
+        return aic_fail(AIC_ERR_FORMAT, "%s: %s has no '" CHECKSUM_ATTR "' checksum (format 2 writes one on every "
+                        "tensor)", path, what);
+    AIC_TRY(read_attr_str(ds, path, of, CHECKSUM_ATTR, stored, sizeof stored));
+    if (!tensor_sha256(v, n, actual))
+        return aic_fail(AIC_ERR_INTERNAL, "%s: cannot compute the SHA-256 of %s (OpenSSL)", path, what);
+    if (strcmp(stored, actual) != 0)
+        return aic_fail(AIC_ERR_FORMAT, "%s: %s fails its checksum (SHA-256 %.16s..., recorded %.16s...): the file "
+                        "is damaged", path, what, actual, stored);
+    return AIC_OK;
 }
 
-static aic_status read_attr_f64(hid_t f, const char *path, const char *name, double *out) {
-    return read_attr_num(f, path, name, H5T_NATIVE_DOUBLE, out);
-}
-
-/* Read dataset `group`/`name` of shape (ndim, shape) into dst. */
+/* Read dataset `group`/`name` of shape (ndim, shape) into dst; with checksum, verify it. */
 static aic_status read_tensor(hid_t f, const char *path, const char *group, const char *name, int ndim,
-                              const int64_t *shape, float *dst) {
-    char esc[3 * AIC_MAX_NAME + 1], full[4 * AIC_MAX_NAME];
+                              const int64_t *shape, bool checksum, float *dst) {
+    char esc[3 * AIC_MAX_NAME + 1], full[4 * AIC_MAX_NAME], what[4 * AIC_MAX_NAME], want[160];
     escape_name(esc, sizeof esc, name);
     snprintf(full, sizeof full, "/%s/%s", group, esc);
+    snprintf(what, sizeof what, "tensor '%s' in /%s", name, group);
     if (H5Lexists(f, group, H5P_DEFAULT) <= 0 || H5Lexists(f, full, H5P_DEFAULT) <= 0)
-        return aic_fail(AIC_ERR_MISMATCH, "%s has no tensor '%s' in /%s (a checkpoint of another model?)", path, name,
-                        group);
+        return aic_fail(AIC_ERR_MISMATCH, "%s has no %s (a checkpoint of another model?)", path, what);
+    int len = snprintf(want, sizeof want, ndim ? "floating-point array of shape " : "floating-point scalar");
+    for (int i = 0; i < ndim && len < (int)sizeof want; i++)
+        len += snprintf(want + len, sizeof want - (size_t)len, "%s%lld", i ? "x" : "", (long long)shape[i]);
+    if (len < (int)sizeof want)
+        snprintf(want + len, sizeof want - (size_t)len, " (the model's)");
     hid_t ds = H5Dopen2(f, full, H5P_DEFAULT);
-    hid_t space = ds >= 0 ? H5Dget_space(ds) : H5I_INVALID_HID;
-    aic_status s = AIC_OK;
-    hsize_t dims[AIC_MAX_DIMS] = {0};
-    int rank = space >= 0 ? H5Sget_simple_extent_ndims(space) : -1;
-    if (rank < 0 || rank > AIC_MAX_DIMS) {
-        s = aic_fail(AIC_ERR_FORMAT, "%s: tensor '%s' cannot be read (corrupt file?)", path, name);
-    } else {
-        H5Sget_simple_extent_dims(space, dims, NULL);
-        bool same = rank == ndim;
-        for (int i = 0; same && i < ndim; i++)
-            same = dims[i] == (hsize_t)shape[i];
-        if (!same) {
-            char want[128] = "", got[128] = "";
-            int lw = 0, lg = 0;
-            for (int i = 0; i < ndim; i++)
-                lw += snprintf(want + lw, sizeof want - (size_t)lw, "%s%lld", i ? "x" : "", (long long)shape[i]);
-            for (int i = 0; i < rank; i++)
-                lg += snprintf(got + lg, sizeof got - (size_t)lg, "%s%llu", i ? "x" : "", (unsigned long long)dims[i]);
-            s = aic_fail(AIC_ERR_MISMATCH, "%s: tensor '%s' has shape %s, the model needs %s", path, name, got, want);
-        } else if (H5Dread(ds, H5T_NATIVE_FLOAT, H5S_ALL, H5S_ALL, H5P_DEFAULT, dst) < 0) {
-            s = aic_fail(AIC_ERR_FORMAT, "%s: reading tensor '%s' failed (corrupt file?)", path, name);
-        }
-    }
+    hid_t type = ds >= 0 ? H5Dget_type(ds) : H5I_INVALID_HID, space = ds >= 0 ? H5Dget_space(ds) : H5I_INVALID_HID;
+    const int64_t n = numel_of(ndim, shape);
+    aic_status s = check_held(path, what, type, space, H5T_FLOAT, ndim, shape, want, AIC_ERR_MISMATCH);
+    if (s == AIC_OK && H5Dread(ds, H5T_NATIVE_FLOAT, H5S_ALL, H5S_ALL, H5P_DEFAULT, dst) < 0)
+        s = aic_fail(AIC_ERR_FORMAT, "%s: reading %s failed (corrupt file?)", path, what);
+    if (s == AIC_OK && checksum)
+        s = verify_checksum(ds, path, what, dst, n);
+    /* A diverged run's NaN would only resume into more NaN: refused here, where the file is named. */
+    for (int64_t i = 0; s == AIC_OK && i < n; i++)
+        if (!isfinite(dst[i]))
+            s = aic_fail(AIC_ERR_FORMAT, "%s: %s holds %g at element %lld; a checkpoint's values must be finite",
+                         path, what, (double)dst[i], (long long)i);
+    if (type >= 0)
+        H5Tclose(type);
     if (space >= 0)
         H5Sclose(space);
     if (ds >= 0)
@@ -383,13 +470,26 @@ static aic_status read_tensor(hid_t f, const char *path, const char *group, cons
     return s;
 }
 
-static aic_status read_scalar(hid_t f, const char *path, const char *name, int64_t *out) {
+/* The integer scalar dataset `name`, which must lie in [min, max]. */
+static aic_status read_count(hid_t f, const char *path, const char *name, int64_t min, int64_t max, int64_t *out) {
+    char what[64];
+    snprintf(what, sizeof what, "dataset %s", name);
     hid_t ds = H5Dopen2(f, name, H5P_DEFAULT);
     if (ds < 0)
-        return aic_fail(AIC_ERR_FORMAT, "%s: %s is missing", path, name);
-    herr_t rc = H5Dread(ds, H5T_NATIVE_INT64, H5S_ALL, H5S_ALL, H5P_DEFAULT, out);
+        return aic_fail(AIC_ERR_FORMAT, "%s: %s is missing", path, what);
+    hid_t type = H5Dget_type(ds), space = H5Dget_space(ds);
+    aic_status s = check_held(path, what, type, space, H5T_INTEGER, 0, NULL, "integer scalar", AIC_ERR_FORMAT);
+    if (s == AIC_OK && H5Dread(ds, H5T_NATIVE_INT64, H5S_ALL, H5S_ALL, H5P_DEFAULT, out) < 0)
+        s = aic_fail(AIC_ERR_FORMAT, "%s: cannot read %s", path, what);
+    if (s == AIC_OK && (*out < min || *out > max))
+        s = aic_fail(AIC_ERR_FORMAT, "%s: %s is %lld; expected %lld to %lld (a damaged file?)", path, what,
+                     (long long)*out, (long long)min, (long long)max);
+    if (type >= 0)
+        H5Tclose(type);
+    if (space >= 0)
+        H5Sclose(space);
     H5Dclose(ds);
-    return rc < 0 ? aic_fail(AIC_ERR_FORMAT, "%s: cannot read %s", path, name) : AIC_OK;
+    return s;
 }
 
 /* /preprocess, or unknown when the checkpoint predates it. */
@@ -401,14 +501,15 @@ static aic_status read_preprocess(hid_t f, const char *path, aic_preprocess *p) 
     if (g < 0)
         return aic_fail(AIC_ERR_FORMAT, "%s: /preprocess cannot be opened (corrupt file?)", path);
     char kind[32];
-    aic_status s = read_attr_str(g, path, "kind", kind, sizeof kind);
+    const char *of = " of /preprocess";
+    aic_status s = read_attr_str(g, path, of, "kind", kind, sizeof kind);
     if (s == AIC_OK && strcmp(kind, aic_preprocess_name(AIC_PREPROCESS_NONE)) == 0) {
         p->kind = AIC_PREPROCESS_NONE;
     } else if (s == AIC_OK && strcmp(kind, aic_preprocess_name(AIC_PREPROCESS_STANDARDIZE)) == 0) {
         p->kind = AIC_PREPROCESS_STANDARDIZE;
-        s = read_attr_f64(g, path, "mean", &p->mean);
+        s = read_attr_num(g, path, of, "mean", H5T_NATIVE_DOUBLE, &p->mean);
         if (s == AIC_OK)
-            s = read_attr_f64(g, path, "std", &p->std);
+            s = read_attr_num(g, path, of, "std", H5T_NATIVE_DOUBLE, &p->std);
         if (s == AIC_OK && !(isfinite(p->mean) && isfinite(p->std) && p->std > 0))
             s = aic_fail(AIC_ERR_FORMAT, "%s: /preprocess standardizes with mean %g and std %g (std must be > 0)",
                          path, p->mean, p->std);
@@ -423,13 +524,14 @@ static aic_status read_preprocess(hid_t f, const char *path, aic_preprocess *p) 
 static aic_status load_contents(hid_t f, const char *path, aic_model_t *m, aic_optim_t *o, aic_train_state *st) {
     int64_t version;
     char name[AIC_MAX_NAME + 1], hash_file[80], opt[32];
-    AIC_TRY(read_attr_int(f, path, "format_version", &version));
+    AIC_TRY(read_attr_num(f, path, "", "format_version", H5T_NATIVE_INT64, &version));
     if (version < 1 || version > AIC_CHECKPOINT_FORMAT_VERSION)
         return aic_fail(AIC_ERR_FORMAT, "%s: checkpoint format version %lld, this aicon reads 1..%d", path,
                         (long long)version, AIC_CHECKPOINT_FORMAT_VERSION);
-    AIC_TRY(read_attr_str(f, path, "model_name", name, sizeof name));
-    AIC_TRY(read_attr_str(f, path, "model_hash", hash_file, sizeof hash_file));
-    AIC_TRY(read_attr_str(f, path, "optimizer", opt, sizeof opt));
+    AIC_TRY(read_attr_str(f, path, "", "model_name", name, sizeof name));
+    AIC_TRY(read_attr_str(f, path, "", "model_hash", hash_file, sizeof hash_file));
+    AIC_TRY(read_attr_str(f, path, "", "optimizer", opt, sizeof opt));
+    const bool checksums = version >= 2;
     uint8_t hash[32];
     char hash_hex[65];
     AIC_TRY(aic_model_arch_hash(m, hash));
@@ -443,11 +545,11 @@ static aic_status load_contents(hid_t f, const char *path, aic_model_t *m, aic_o
     aic_tensor t;
     for (int i = 0; i < aic_model_param_count(m); i++) {
         AIC_TRY(aic_model_param(m, i, &t, NULL));
-        AIC_TRY(read_tensor(f, path, "params", t.name, t.ndim, t.shape, t.data));
+        AIC_TRY(read_tensor(f, path, "params", t.name, t.ndim, t.shape, checksums, t.data));
     }
     for (int i = 0; i < aic_model_buffer_count(m); i++) {
         AIC_TRY(aic_model_buffer(m, i, &t));
-        AIC_TRY(read_tensor(f, path, "buffers", t.name, t.ndim, t.shape, t.data));
+        AIC_TRY(read_tensor(f, path, "buffers", t.name, t.ndim, t.shape, checksums, t.data));
     }
     const float *base = aic_model_params(m);
     for (int s = 0; s < aic_optim_slot_count(o); s++) {
@@ -458,15 +560,15 @@ static aic_status load_contents(hid_t f, const char *path, aic_model_t *m, aic_o
         snprintf(group, sizeof group, "optimizer/%s", slot_name);
         for (int i = 0; i < aic_model_param_count(m); i++) {
             AIC_TRY(aic_model_param(m, i, &t, NULL));
-            AIC_TRY(read_tensor(f, path, group, t.name, t.ndim, t.shape, slot + ((const float *)t.data - base)));
+            AIC_TRY(read_tensor(f, path, group, t.name, t.ndim, t.shape, checksums, slot + ((const float *)t.data - base)));
         }
     }
     int64_t step, epoch, seed, osteps, global_batch;
-    AIC_TRY(read_scalar(f, path, "/state/step", &step));
-    AIC_TRY(read_scalar(f, path, "/state/global_batch", &global_batch));
-    AIC_TRY(read_scalar(f, path, "/state/epoch", &epoch));
-    AIC_TRY(read_scalar(f, path, "/state/seed", &seed));
-    AIC_TRY(read_scalar(f, path, "/state/optimizer_steps", &osteps));
+    AIC_TRY(read_count(f, path, "/state/step", 0, MAX_COUNT, &step));
+    AIC_TRY(read_count(f, path, "/state/global_batch", 0, MAX_COUNT, &global_batch));
+    AIC_TRY(read_count(f, path, "/state/epoch", 0, MAX_COUNT, &epoch));
+    AIC_TRY(read_count(f, path, "/state/seed", 0, INT64_MAX, &seed));
+    AIC_TRY(read_count(f, path, "/state/optimizer_steps", 0, MAX_COUNT, &osteps));
     aic_preprocess pre;
     AIC_TRY(read_preprocess(f, path, &pre));
     if (o)

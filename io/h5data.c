@@ -14,23 +14,7 @@
 #include <hdf5.h>
 
 #include "core/error.h"
-
-static const char *h5_class_name(H5T_class_t c) {
-    switch (c) {
-    case H5T_INTEGER: return "integer";
-    case H5T_FLOAT: return "floating-point";
-    case H5T_TIME: return "time";
-    case H5T_STRING: return "string";
-    case H5T_BITFIELD: return "bitfield";
-    case H5T_OPAQUE: return "opaque";
-    case H5T_COMPOUND: return "compound";
-    case H5T_REFERENCE: return "reference";
-    case H5T_ENUM: return "enum (e.g. bool)";
-    case H5T_VLEN: return "variable-length";
-    case H5T_ARRAY: return "array";
-    default: return "unknown";
-    }
-}
+#include "io/h5describe.h"
 
 static void close_id(hid_t *id, herr_t (*fn)(hid_t)) {
     if (*id >= 0)
@@ -161,12 +145,12 @@ aic_status aic_dataset_load_h5(aic_dataset_t **out, const char *path) {
     H5T_class_t cx = H5Tget_class(tx), cy = H5Tget_class(ty);
     if (cx != H5T_INTEGER && cx != H5T_FLOAT) {
         st = aic_fail(AIC_ERR_FORMAT, "%s: dataset 'x' holds %s elements; expected integers or floats", path,
-                      h5_class_name(cx));
+                      aic_io_h5_class_name(cx));
         goto cleanup;
     }
     if (cy != H5T_INTEGER) {
         st = aic_fail(AIC_ERR_FORMAT, "%s: dataset 'y' holds %s elements; expected integer class labels", path,
-                      h5_class_name(cy));
+                      aic_io_h5_class_name(cy));
         goto cleanup;
     }
 

@@ -55,6 +55,10 @@ endforeach()
 # A NaN in a data set refused at load; a non-finite loss stops the run naming step and rank, or with
 # --skip-nonfinite is skipped on every rank and counted (about 6 s).
 aicon_cli_test(cli_nonfinite nonfinite.sh LABELS mpi TIMEOUT 120)
+# Damaged checkpoints (a state scalar of the wrong shape or type, a flipped byte in a tensor, NaN, a
+# negative epoch, 2^62 steps, a missing checksum) refused naming file and dataset; a format-1 file
+# without checksums still resumes, bitwise equal to the same one with them (about 15 s).
+aicon_cli_test(cli_bad_checkpoint bad_checkpoint.sh LABELS mpi TIMEOUT 150)
 aicon_cli_test(cli_progress progress.sh LABELS unit TIMEOUT 60)
 # --log-every and --metrics with --max-steps 23: step lines, JSONL records, the summary's epochs.
 aicon_cli_test(cli_metrics metrics.sh LABELS mpi TIMEOUT 120)

@@ -6,7 +6,12 @@
  * parameter ("conv1.weight"); scalars /state/step, /state/epoch, /state/seed, /state/global_batch; a
  * group /preprocess whose attributes say how the data input was prepared: kind ("none" or
  * "standardize") and, for standardize, mean and std (float64, in the units of the values the data
- * file holds; older checkpoints lack the group and load as AIC_PREPROCESS_UNKNOWN). The file is
+ * file holds; older checkpoints lack the group and load as AIC_PREPROCESS_UNKNOWN). Format 2: every
+ * tensor's dataset carries attribute sha256, the hex SHA-256 of its values as little-endian float32
+ * (hashlib.sha256(a.astype("<f4").tobytes()) in Python); format 1 files have none and load unverified.
+ * Loading checks each dataset's and attribute's type class and shape before reading it, the
+ * checksums, that every value is finite, and that step, epoch, global_batch and optimizer_steps lie
+ * in 0..2^48 and the seed is not negative; any failure names the file and the dataset. The file is
  * written under a temporary name in the same directory (PATH AIC_CHECKPOINT_TEMP_INFIX PID), flushed
  * and renamed, so a crash never leaves a broken file under the final name. HDF5 builds the file in
  * memory and aicon writes it out, so saving briefly needs up to twice the file's size in memory.
@@ -26,7 +31,7 @@
 extern "C" {
 #endif
 
-#define AIC_CHECKPOINT_FORMAT_VERSION 1
+#define AIC_CHECKPOINT_FORMAT_VERSION 2
 /* Between the final name and the writer's pid in a temporary file's name: "x.h5.tmp.1234". */
 #define AIC_CHECKPOINT_TEMP_INFIX ".tmp."
 
@@ -38,12 +43,13 @@ typedef struct {
     aic_preprocess preprocess; /* how the data input was prepared (kind unknown: not written) */
 } aic_train_state;
 
-/* Write model parameters, buffers, optimizer state (o may be NULL) and st. On failure (AIC_ERR_IO) the
- * temporary file is removed and whatever was at path before is untouched. */
+/* Write model parameters, buffers, optimizer state (o may be NULL) and st (its seed at most 2^63 - 1).
+ * On failure (AIC_ERR_IO) the temporary file is removed and whatever was at path before is untouched. */
 AIC_API aic_status aic_checkpoint_save(const char *path, aic_model_t *m, aic_optim_t *o, const aic_train_state *st);
 /* Read a checkpoint into a compiled model of the same architecture: fails with AIC_ERR_MISMATCH
  * naming the file and the difference (model hash, a missing tensor, a shape) otherwise, and with
- * AIC_ERR_FORMAT for a file that is not an aicon checkpoint. o and st may be NULL. */
+ * AIC_ERR_FORMAT for a file that is not an aicon checkpoint or a damaged one (see above). o and st
+ * may be NULL. On failure the model may hold some of the file's tensors. */
 AIC_API aic_status aic_checkpoint_load(const char *path, aic_model_t *m, aic_optim_t *o, aic_train_state *st);
 
 #ifdef __cplusplus

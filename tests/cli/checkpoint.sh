@@ -15,6 +15,7 @@ left=$(find "$WORK/ck" -mindepth 1 ! -name model.h5)
 [ -z "$left" ] || fail "the checkpoint directory holds more than model.h5: $left"
 
 "${PY[@]}" - "$WORK/ck/model.h5" <<'PYEOF'
+import hashlib
 import re
 import sys
 
@@ -40,7 +41,7 @@ with h5py.File(path, "r") as f:
     for key in ("format_version", "model_name", "model_hash"):
         check(key in attrs, f"attribute {key} present")
     if "format_version" in attrs:
-        check(int(attrs["format_version"]) == 1, f"format_version {attrs['format_version']} == 1")
+        check(int(attrs["format_version"]) == 2, f"format_version {attrs['format_version']} == 2")
     if "model_name" in attrs:
         check(text(attrs["model_name"]) == "mlp", f"model_name '{text(attrs['model_name'])}' == 'mlp'")
     if "model_hash" in attrs:
@@ -60,6 +61,10 @@ with h5py.File(path, "r") as f:
             check(d.shape == shape and d.dtype == np.float32, f"/params/{name}: {d.dtype} {d.shape}, expected float32 {shape}")
             check(bool(np.all(np.isfinite(d[()]))), f"/params/{name} is finite")
             check(float(np.max(np.abs(d[()]))) > 0, f"/params/{name} is not all zero")
+            # format 2: the SHA-256 of the values as little-endian float32, in hex
+            want = hashlib.sha256(d[()].astype("<f4").tobytes()).hexdigest()
+            got = text(d.attrs.get("sha256", b""))
+            check(got == want, f"/params/{name} attribute sha256 '{got[:16]}...' is the SHA-256 of its values")
     # SGD with momentum: one momentum tensor per parameter.
     slots = list(f["optimizer"].keys()) if "optimizer" in f else []
     check(len(slots) >= 1, f"/optimizer slots {slots}")

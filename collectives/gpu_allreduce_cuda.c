@@ -42,6 +42,43 @@ static aic_status gpu_state(aic_comm_t *c, struct aic_comm_gpu **out) {
     return AIC_OK;
 }
 
+/* Ends every NCCL communicator of g at once: kernels waiting on a peer that will never come return. */
+static void abort_nccl(struct aic_comm_gpu *g) {
+    if (g->have_world)
+        ncclCommAbort(g->world);
+    if (g->have_node)
+        ncclCommAbort(g->node);
+    g->have_world = g->have_node = false;
+}
+
+/* Asked by the host's waits on the GPU (aic_cuda_stream_wait): NCCL's asynchronous error (a peer that
+ * failed mid-collective, a broken connection) aborts the communicators and becomes AIC_ERR_COMM
+ * naming this rank, which stops the job; so does the wait's deadline (give_up). */
+static aic_status nccl_watch(void *ctx, bool give_up) {
+    aic_comm_t *c = ctx;
+    struct aic_comm_gpu *g = c->gpu;
+    if (!g)
+        return AIC_OK;
+    const ncclComm_t comms[2] = {g->world, g->node};
+    const bool have[2] = {g->have_world, g->have_node};
+    for (int i = 0; i < 2; i++) {
+        ncclResult_t async = ncclSuccess;
+        if (!have[i] || (ncclCommGetAsyncError(comms[i], &async) == ncclSuccess && async == ncclSuccess))
+            continue;
+        const char *detail = ncclGetLastError(comms[i]);
+        abort_nccl(g);
+        return aic_fail(AIC_ERR_COMM, "rank %d: NCCL reports an asynchronous error: %s%s%s; its communicators are "
+                        "aborted", c->rank, ncclGetErrorString(async), detail && *detail ? ": " : "",
+                        detail ? detail : "");
+    }
+    if (give_up) {
+        abort_nccl(g);
+        return aic_fail(AIC_ERR_COMM, "rank %d: the GPU collectives did not finish in time; NCCL communicators aborted",
+                        c->rank);
+    }
+    return AIC_OK;
+}
+
 /* One NCCL communicator over the ranks of `mpi` (rank 0 of it makes the id, MPI broadcasts it). */
 static aic_status nccl_over(aic_comm_t *c, MPI_Comm mpi, ncclComm_t *out) {
     int rank, size;
@@ -54,13 +91,17 @@ static aic_status nccl_over(aic_comm_t *c, MPI_Comm mpi, ncclComm_t *out) {
     if (!all_ok)
         return st != AIC_OK ? st : aic_fail(AIC_ERR_COMM, "rank %d: rank 0 could not make an NCCL id", c->rank);
     AIC_MPI_TRY(c, MPI_Bcast(&id, (int)sizeof id, MPI_BYTE, 0, mpi), "MPI_Bcast(NCCL id)", 0);
-    return AIC_NCCL(ncclCommInitRank(out, size, id, rank));
+    AIC_TRY(AIC_NCCL(ncclCommInitRank(out, size, id, rank)));
+    aic_cuda_set_watch(nccl_watch, c);
+    return AIC_OK;
 }
 
 void aic_comm_gpu_destroy(aic_comm_t *c) {
     struct aic_comm_gpu *g = c->gpu;
     if (!g)
         return;
+    if (aic_cuda.watch_ctx == c)
+        aic_cuda_set_watch(NULL, NULL);
     if (g->have_world)
         ncclCommDestroy(g->world);
     if (g->have_node)
@@ -96,7 +137,7 @@ static bool mpi_cuda_aware(void) {
 
 /* The ring on a device buffer; whatever is queued on the model's stream has finished first. */
 static aic_status ring_on_device(aic_comm_t *c, float *buf, size_t n) {
-    AIC_TRY(AIC_CUDA(cudaStreamSynchronize(aic_cuda.stream)));
+    AIC_TRY(aic_cuda_stream_wait(aic_cuda.stream, "the gradients before the ring allreduce"));
     if (mpi_cuda_aware()) {
         if (n > (size_t)INT32_MAX)
             return aic_fail(AIC_ERR_INVALID_ARG, "rank %d: device allreduce of %zu floats exceeds MPI's int count",
@@ -118,7 +159,7 @@ static aic_status ring_on_device(aic_comm_t *c, float *buf, size_t n) {
     AIC_TRY(aic_allreduce_sum_f32(c, g->staging, n));
     AIC_TRY(AIC_CUDA(cudaMemcpyAsync(buf, g->staging, n * sizeof(float), cudaMemcpyHostToDevice, aic_cuda.stream)));
     /* The pinned copy may be reused by the next call only once this copy has run. */
-    return AIC_CUDA(cudaStreamSynchronize(aic_cuda.stream));
+    return aic_cuda_stream_wait(aic_cuda.stream, "the copy back after the ring allreduce");
 }
 
 aic_status aic_allreduce_sum_f32_device(aic_comm_t *c, float *buf, size_t n) {

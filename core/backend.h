@@ -5,11 +5,12 @@
 #ifndef AICON_CORE_BACKEND_H
 #define AICON_CORE_BACKEND_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "aicon/status.h"
 
-#define AIC_BACKEND_API_VERSION 2
+#define AIC_BACKEND_API_VERSION 3
 
 typedef enum { AIC_BACKEND_CPU = 0, AIC_BACKEND_CUDA, AIC_BACKEND_COUNT } aic_backend_kind;
 
@@ -31,6 +32,9 @@ typedef struct {
     /* The first failure recorded since the last call (a kernel launch, a library call inside a void
      * backward), without waiting for the device. */
     aic_status (*check)(void);
+    /* Optional (NULL: nothing to set): the model's math settings, applied before each of its passes,
+     * since one process may drive models that differ in them. */
+    aic_status (*use_tf32)(bool allowed);
 } aic_backend;
 
 extern const aic_backend aic_backend_cpu;

@@ -3,6 +3,7 @@
  * one stream for the model's work, cuBLAS and cuDNN handles bound to it, and the status checks. */
 #include <stdio.h>
 #include <stdlib.h>
+#include <time.h>
 
 #include <nccl.h>
 
@@ -15,6 +16,7 @@ aic_cuda_ctx aic_cuda;
 
 /* Convolution workspace bound unless AICON_CUDNN_WORKSPACE_MB says otherwise. */
 #define DEFAULT_WORKSPACE_MB 1024
+#define DEFAULT_WAIT_SECONDS 600.0 /* as --stall-timeout: a slow step is not a hang */
 
 static aic_status record(aic_status s) {
     if (aic_cuda.sticky == AIC_OK)
@@ -71,9 +73,7 @@ aic_status aic_cuda_init(int device, bool tf32) {
             return aic_fail(AIC_ERR_INVALID_ARG,
                             "GPU %d: this process already drives GPU %d (aicon runs one GPU per process)", device,
                             aic_cuda.device);
-        aic_cuda.tf32 = tf32;
-        AIC_TRY(AIC_CUBLAS(cublasSetMathMode(aic_cuda.blas, tf32 ? CUBLAS_TF32_TENSOR_OP_MATH : CUBLAS_DEFAULT_MATH)));
-        return AIC_OK;
+        return AIC_OK; /* each model applies its own TF32 setting per pass (backend use_tf32) */
     }
     int count = 0;
     AIC_TRY(AIC_CUDA(cudaGetDeviceCount(&count)));
@@ -90,6 +90,8 @@ aic_status aic_cuda_init(int device, bool tf32) {
     const char *mb = getenv("AICON_CUDNN_WORKSPACE_MB");
     long limit = mb && *mb ? strtol(mb, NULL, 10) : DEFAULT_WORKSPACE_MB;
     aic_cuda.workspace_limit = (size_t)(limit > 0 ? limit : 0) << 20;
+    const char *wait = getenv("AICON_GPU_WAIT_SECONDS");
+    aic_cuda.wait_limit = wait && *wait ? strtod(wait, NULL) : DEFAULT_WAIT_SECONDS;
     aic_cuda.device = device;
     aic_cuda.tf32 = tf32;
     aic_cuda.ready = true;
@@ -108,6 +110,42 @@ aic_status aic_cuda_workspace(size_t bytes, void **out) {
     }
     *out = aic_cuda.workspace;
     return AIC_OK;
+}
+
+void aic_cuda_set_watch(aic_status (*watch)(void *ctx, bool give_up), void *ctx) {
+    aic_cuda.watch = watch;
+    aic_cuda.watch_ctx = ctx;
+}
+
+static double seconds_now(void) {
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
+}
+
+aic_status aic_cuda_stream_wait(cudaStream_t stream, const char *what) {
+    const double start = seconds_now();
+    for (unsigned polls = 0;; polls++) {
+        cudaError_t e = cudaStreamQuery(stream);
+        if (e == cudaSuccess)
+            return AIC_OK;
+        if (e != cudaErrorNotReady)
+            return AIC_CUDA(e);
+        if (aic_cuda.watch)
+            AIC_TRY(aic_cuda.watch(aic_cuda.watch_ctx, false));
+        const double waited = seconds_now() - start;
+        if (aic_cuda.wait_limit > 0 && waited > aic_cuda.wait_limit) {
+            if (aic_cuda.watch)
+                AIC_TRY(aic_cuda.watch(aic_cuda.watch_ctx, true));
+            return aic_fail(AIC_ERR_COMM,
+                            "GPU %d: %s has not finished after %.0f s (a peer rank stopped in a collective?); "
+                            "giving up (AICON_GPU_WAIT_SECONDS)",
+                            aic_cuda.device, what, waited);
+        }
+        /* Spin briefly (most waits are short), then sleep between polls to leave the core to others. */
+        if (polls > 1000)
+            nanosleep(&(struct timespec){.tv_nsec = 50000}, NULL);
+    }
 }
 
 bool aic_cuda_is_device_ptr(const void *p) {
@@ -157,7 +195,7 @@ static aic_status cuda_copy_to_host(void *dst, const void *src, size_t bytes) {
     if (!bytes)
         return AIC_OK;
     AIC_TRY(AIC_CUDA(cudaMemcpyAsync(dst, src, bytes, cudaMemcpyDeviceToHost, aic_cuda.stream)));
-    AIC_TRY(AIC_CUDA(cudaStreamSynchronize(aic_cuda.stream)));
+    AIC_TRY(aic_cuda_stream_wait(aic_cuda.stream, "a copy to the host"));
     return aic_cuda_take_error();
 }
 
@@ -166,8 +204,15 @@ static aic_status cuda_copy_to_host(void *dst, const void *src, size_t bytes) {
 static aic_status cuda_set_f32(float *dst, float value) { return aic_cuda_fill(dst, value, 1); }
 
 static aic_status cuda_sync(void) {
-    AIC_TRY(AIC_CUDA(cudaStreamSynchronize(aic_cuda.stream)));
+    AIC_TRY(aic_cuda_stream_wait(aic_cuda.stream, "the model's queued work"));
     return aic_cuda_take_error();
+}
+
+static aic_status cuda_use_tf32(bool allowed) {
+    if (allowed == aic_cuda.tf32)
+        return AIC_OK;
+    aic_cuda.tf32 = allowed; /* convolution plans are cached per setting (layers/conv2d_cuda.cu) */
+    return AIC_CUBLAS(cublasSetMathMode(aic_cuda.blas, allowed ? CUBLAS_TF32_TENSOR_OP_MATH : CUBLAS_DEFAULT_MATH));
 }
 
 const aic_backend aic_backend_cuda = {
@@ -182,4 +227,5 @@ const aic_backend aic_backend_cuda = {
     .set_f32 = cuda_set_f32,
     .sync = cuda_sync,
     .check = aic_cuda_take_error,
+    .use_tf32 = cuda_use_tf32,
 };

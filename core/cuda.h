@@ -30,6 +30,9 @@ typedef struct {
     size_t workspace_bytes;
     size_t workspace_limit; /* most bytes a convolution algorithm may ask for */
     aic_status sticky;     /* first failure inside a void backward kernel, reported by aic_cuda_take_error */
+    double wait_limit;     /* seconds a host wait on the GPU may take before it fails (0: no limit) */
+    aic_status (*watch)(void *ctx, bool give_up); /* asked while the host waits; see aic_cuda_set_watch */
+    void *watch_ctx;
 } aic_cuda_ctx;
 
 extern aic_cuda_ctx aic_cuda;
@@ -41,6 +44,15 @@ aic_status aic_cuda_init(int device, bool tf32);
 aic_status aic_cuda_take_error(void);
 /* A workspace of at least `bytes` (grows the shared one; the old one is freed after a stream sync). */
 aic_status aic_cuda_workspace(size_t bytes, void **out);
+/* Waits until the work queued on `stream` has run. The wait polls: the watch, when set, is asked
+ * every few microseconds and its failure ends the wait (a peer's NCCL failure surfaces here instead
+ * of hanging in cudaStreamSynchronize); past wait_limit (AICON_GPU_WAIT_SECONDS, default 600) the
+ * watch is asked once more with give_up set, to abort what it owns, and the wait fails with
+ * AIC_ERR_COMM naming `what`. */
+aic_status aic_cuda_stream_wait(cudaStream_t stream, const char *what);
+/* The collectives' check of their asynchronous state (NCCL's ncclCommGetAsyncError) for the host's
+ * waits; NULL removes it. Core knows nothing of what it checks. */
+void aic_cuda_set_watch(aic_status (*watch)(void *ctx, bool give_up), void *ctx);
 /* True when p is device memory (cudaPointerGetAttributes). */
 bool aic_cuda_is_device_ptr(const void *p);
 

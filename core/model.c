@@ -441,6 +441,8 @@ aic_status aic_model_forward(aic_model_t *m, const aic_batch_info *b, float *los
                         b ? b->n : -1, m->name, m->max_batch);
     (void)m->backend->check(); /* a failure already returned to its caller is not this pass's */
     AIC_TRY(aic_model_to_device(m));
+    if (m->backend->use_tf32)
+        AIC_TRY(m->backend->use_tf32(m->tf32));
     m->last = *b;
     m->have_forward = false;
     if (loss)
@@ -477,6 +479,8 @@ aic_status aic_model_backward(aic_model_t *m, float loss_scale) {
     if (n == 0)
         return AIC_OK;
     AIC_TRY(aic_model_to_device(m));
+    if (m->backend->use_tf32)
+        AIC_TRY(m->backend->use_tf32(m->tf32));
     /* Every backward kernel accumulates into activation gradients, so they start at zero. */
     for (int v = 0; v < m->n_values; v++) {
         const aic_value_info *vi = &m->values[v];

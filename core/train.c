@@ -29,7 +29,10 @@ static aic_status bucketed_backward(aic_model_t *m, aic_comm_t *c, aic_status st
         m->overlap_step = NULL;
     }
     aic_progress_phase(AIC_PHASE_ALLREDUCE);
-    AIC_TRY(aic_overlap_end(m->overlap));
+    /* A bucket not summed here leaves the peers waiting in it: whatever the cause (an MPI failure, a
+     * CUDA error queueing it), it is a communication failure, which stops every rank. */
+    if (aic_overlap_end(m->overlap) != AIC_OK)
+        return aic_fail_context(AIC_ERR_COMM, "gradient buckets: ");
     return aic_comm_agree(c, st);
 }
 

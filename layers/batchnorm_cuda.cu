@@ -27,6 +27,15 @@ static aic_status bn_end(bn_desc *b, aic_status s) {
     return s;
 }
 
+// Running statistics from a batch of one value per channel: its mean is the value, its variance 0.
+__global__ static void bn_single_running_k(float *running_mean, float *running_var, const float *batch_mean,
+                                           float momentum, int C) {
+    AIC_GRID_STRIDE(c, (size_t)C) {
+        running_mean[c] = (1.0f - momentum) * running_mean[c] + momentum * batch_mean[c];
+        running_var[c] = (1.0f - momentum) * running_var[c];
+    }
+}
+
 extern "C" aic_status aic_cuda_batchnorm_forward_train(float *out, float *save_mean, float *save_invstd,
                                                        float *running_mean, float *running_var, const float *inp,
                                                        const float *gamma, const float *beta, int N, int C, int S,
@@ -34,14 +43,19 @@ extern "C" aic_status aic_cuda_batchnorm_forward_train(float *out, float *save_m
     // out, inp: N x C x S; save_mean, save_invstd, running_mean, running_var, gamma, beta: C
     if ((size_t)N * S == 0) // no statistics: the running ones stay, as batchnorm.c
         return AIC_OK;
+    // One value per channel has no spread: cuDNN's unbiased running variance would divide by n - 1 = 0,
+    // so the running statistics are updated here instead, as batchnorm.c does (biased variance 0).
+    const bool single = (size_t)N * S == 1;
     bn_desc b;
     aic_status s = bn_begin(&b, N, C, S, eps);
     const float one = 1.0f, zero = 0.0f;
     if (s == AIC_OK)
         s = AIC_CUDNN(cudnnBatchNormalizationForwardTraining(aic_cuda.dnn, CUDNN_BATCHNORM_SPATIAL, &one, &zero, b.x,
                                                              inp, b.x, out, b.bn, gamma, beta, (double)momentum,
-                                                             running_mean, running_var, (double)eps, save_mean,
-                                                             save_invstd));
+                                                             single ? NULL : running_mean, single ? NULL : running_var,
+                                                             (double)eps, save_mean, save_invstd));
+    if (s == AIC_OK && single)
+        s = AIC_LAUNCH_N((size_t)C, bn_single_running_k, running_mean, running_var, save_mean, momentum, C);
     return bn_end(&b, s);
 }
 

@@ -40,18 +40,9 @@ static int n_plans;
                             d->N, d->C, d->H, d->W, d->OC, d->KH, d->KW, what, aic_cuda.workspace_limit >> 20); \
     } while (0)
 
-static aic_status plan_for(const aic_conv2d_dims *d, conv_plan **out) {
-    for (int i = 0; i < n_plans; i++)
-        if (plans[i].tf32 == aic_cuda.tf32 && memcmp(&plans[i].d, d, sizeof *d) == 0) {
-            *out = &plans[i];
-            return AIC_OK;
-        }
-    if (n_plans == CONV_CACHE_MAX)
-        return aic_fail(AIC_ERR_NOMEM, "conv2d: more than %d convolution shapes in one process", CONV_CACHE_MAX);
-    conv_plan *p = &plans[n_plans];
-    memset(p, 0, sizeof *p);
-    p->d = *d;
-    p->tf32 = aic_cuda.tf32;
+// Fills p (zeroed, d and tf32 set): descriptors and the fastest algorithms within the workspace bound.
+// On failure the descriptors made so far stay in p for plan_for to destroy.
+static aic_status build_plan(conv_plan *p, const aic_conv2d_dims *d) {
     AIC_TRY(AIC_CUDNN(cudnnCreateTensorDescriptor(&p->x)));
     AIC_TRY(AIC_CUDNN(cudnnCreateTensorDescriptor(&p->y)));
     AIC_TRY(AIC_CUDNN(cudnnCreateFilterDescriptor(&p->w)));
@@ -84,6 +75,33 @@ static aic_status plan_for(const aic_conv2d_dims *d, conv_plan **out) {
     PICK_ALGO(fr, nf, p->fwd, p->fwd_ws, "forward");
     PICK_ALGO(dr, nd, p->bwd_data, p->bwd_data_ws, "backward-data");
     PICK_ALGO(wr, nw, p->bwd_filter, p->bwd_filter_ws, "backward-filter");
+    return AIC_OK;
+}
+
+static aic_status plan_for(const aic_conv2d_dims *d, conv_plan **out) {
+    for (int i = 0; i < n_plans; i++)
+        if (plans[i].tf32 == aic_cuda.tf32 && memcmp(&plans[i].d, d, sizeof *d) == 0) {
+            *out = &plans[i];
+            return AIC_OK;
+        }
+    if (n_plans == CONV_CACHE_MAX)
+        return aic_fail(AIC_ERR_NOMEM, "conv2d: more than %d convolution shapes in one process", CONV_CACHE_MAX);
+    conv_plan *p = &plans[n_plans];
+    memset(p, 0, sizeof *p);
+    p->d = *d;
+    p->tf32 = aic_cuda.tf32;
+    aic_status s = build_plan(p, d);
+    if (s != AIC_OK) { // the slot is reused by the next shape: nothing of this one may stay behind
+        if (p->x)
+            cudnnDestroyTensorDescriptor(p->x);
+        if (p->y)
+            cudnnDestroyTensorDescriptor(p->y);
+        if (p->w)
+            cudnnDestroyFilterDescriptor(p->w);
+        if (p->conv)
+            cudnnDestroyConvolutionDescriptor(p->conv);
+        return s;
+    }
     n_plans++;
     *out = p;
     return AIC_OK;

@@ -75,7 +75,8 @@ typedef struct {
     size_t row; // sum(inner)
 } concat_parts;
 
-// forward: out = parts; backward: parts += out (a NULL part is skipped)
+// forward: out = parts; backward: parts += out (a NULL part is skipped). The same tensor may be
+// several parts (concat(x, x)), so backward adds atomically: two threads may add into one element.
 __global__ static void concat_k(float *out, concat_parts c, size_t n, int backward) {
     AIC_GRID_STRIDE(e, n) {
         size_t o = e / c.row, j = e % c.row;
@@ -86,7 +87,7 @@ __global__ static void concat_k(float *out, concat_parts c, size_t n, int backwa
         if (!backward)
             out[e] = c.part[i][src];
         else if (c.part[i])
-            c.part[i][src] += out[e];
+            atomicAdd(&c.part[i][src], out[e]);
     }
 }
 

@@ -95,6 +95,12 @@ rm -rf "$ROOT" && mkdir -p "$ROOT"
 for d in "$PACK"/debs/*.deb; do dpkg -x "$d" "$ROOT" || fail "set-up: dpkg -x $d"; done
 A=$ROOT/usr/lib/x86_64-linux-gnu
 nv=$(python3 -c 'import nvidia, os; [print(os.path.join(p, d, "lib")) for p in nvidia.__path__ for d in sorted(os.listdir(p))]' 2>/dev/null | tr '\n' ':')
+# PyTorch and the python3 helpers below keep the machine's own library path: the packed libraries
+# (an older libstdc++, Debian's Open MPI) are for aicon's binaries only.
+host_ld=${LD_LIBRARY_PATH-}
+host_python() {
+    if [[ -n $host_ld ]]; then LD_LIBRARY_PATH=$host_ld python3 "$@"; else env -u LD_LIBRARY_PATH python3 "$@"; fi
+}
 export LD_LIBRARY_PATH="$A:$ROOT/lib/x86_64-linux-gnu:$A/openmpi/lib:$A/openblas-pthread:$A/hdf5/serial:${nv}/usr/local/cuda/lib64:/usr/local/cuda/lib:${LD_LIBRARY_PATH:-}"
 export PATH="$ROOT/usr/bin:$PATH" OPAL_PREFIX="$ROOT/usr"
 export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 OMPI_MCA_rmaps_base_oversubscribe=1
@@ -128,9 +134,9 @@ grep -q '^SKIP nccl' "$LOG/allreduce1.txt" && fail "allreduce: NCCL (and the GPU
 "${MPIRUN[@]}" -np 1 "$PACK/bin/aicon" train --model lenet --device cuda --epochs 3 \
     --data "$PACK/data/fashion-mnist" --summary "$LOG/lenet.json" --quiet >"$LOG/lenet.txt" 2>&1
 rc=$?
-acc=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["test_accuracy"])' "$LOG/lenet.json" 2>/dev/null)
+acc=$(host_python -c 'import json,sys; print(json.load(open(sys.argv[1]))["test_accuracy"])' "$LOG/lenet.json" 2>/dev/null)
 echo "lenet: test accuracy ${acc:-none} (exit $rc)"
-if [[ $rc -eq 0 ]] && python3 -c "import sys; sys.exit(0 if float('${acc:-0}') >= 0.90 else 1)"; then
+if [[ $rc -eq 0 ]] && host_python -c "import sys; sys.exit(0 if float('${acc:-0}') >= 0.90 else 1)"; then
     pass "lenet: test accuracy $acc >= 0.90 on the GPU"
 else fail "lenet (see $LOG/lenet.txt)"; cat "$LOG/lenet.txt"; fi
 
@@ -140,7 +146,7 @@ rc=$?
 cat "$LOG/resnet_aicon.txt"
 ours=$(awk '/^resnet50 img\/s/ {print $3}' "$LOG/resnet_aicon.txt")
 [[ $rc -eq 0 && -n "$ours" ]] || fail "resnet50 on aicon (exit $rc)"
-PYTHONUNBUFFERED=1 python3 - >"$LOG/resnet_torch.txt" 2>&1 <<'PY'
+PYTHONUNBUFFERED=1 host_python - >"$LOG/resnet_torch.txt" 2>&1 <<'PY'
 # The same model and loop in PyTorch eager: fp32, TF32 off, batch 64, SGD momentum, data on the GPU.
 import time, torch, torch.nn as nn
 torch.backends.cuda.matmul.allow_tf32 = False
@@ -176,9 +182,9 @@ PY
 cat "$LOG/resnet_torch.txt"
 theirs=$(awk '/resnet50 img\/s/ {print $NF}' "$LOG/resnet_torch.txt")
 if [[ -n "$ours" && -n "$theirs" ]]; then
-    ratio=$(python3 -c "print(f'{$ours / $theirs:.2f}')")
+    ratio=$(host_python -c "print(f'{$ours / $theirs:.2f}')")
     echo "resnet50 batch 64 fp32 (TF32 off): aicon $ours img/s, PyTorch $theirs img/s, ratio ${ratio}x"
-    if python3 -c "import sys; sys.exit(0 if $ours >= 0.9 * $theirs else 1)"; then
+    if host_python -c "import sys; sys.exit(0 if $ours >= 0.9 * $theirs else 1)"; then
         pass "resnet50: ${ratio}x PyTorch eager (target >= 0.9x)"
     else fail "resnet50: ${ratio}x PyTorch eager (target >= 0.9x)"; fi
 else

@@ -11,7 +11,12 @@
  * buckets (one or more per parameter) must end with the parameters and losses of the same training
  * without buckets, within 1e-6 relative (with 1 or 2 ranks every sum is exact whatever the cut), and
  * so must buckets with the ring algorithm (which keeps one sum after backward). Needs NCCL, so a GPU
- * per local rank. Exits 77 without CUDA or without a GPU. */
+ * per local rank.
+ *
+ * Last, the host's waits on the GPU: a wait past its deadline fails with AIC_ERR_COMM instead of
+ * hanging (a stream held by a host callback longer than the deadline), and with a GPU per rank a
+ * peer that never joins an NCCL sum makes the waiting rank fail the same way, its communicator
+ * aborted. Exits 77 without CUDA or without a GPU. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -21,7 +26,11 @@
 
 #include "aicon/aicon.h"
 #ifdef AICON_HAVE_CUDA
+#include <time.h>
+
 #include <cuda_runtime.h>
+
+#include "core/cuda.h"
 #endif
 
 #ifdef AICON_HAVE_CUDA
@@ -33,8 +42,11 @@ static int check(aic_comm_t *c, const char *what, int algo, size_t n) {
     float *h = malloc((n ? n : 1) * sizeof(float)), *d = NULL;
     for (size_t i = 0; i < n; i++)
         h[i] = value(rank, i);
+    /* From pageable memory cudaMemcpy may return before the copy has landed, and aicon's streams are
+     * non-blocking (no implicit order with the legacy stream): wait for it. */
     if (cudaMalloc((void **)&d, (n ? n : 1) * sizeof(float)) != cudaSuccess ||
-        cudaMemcpy(d, h, n * sizeof(float), cudaMemcpyHostToDevice) != cudaSuccess) {
+        cudaMemcpy(d, h, n * sizeof(float), cudaMemcpyHostToDevice) != cudaSuccess ||
+        cudaDeviceSynchronize() != cudaSuccess) {
         printf("FAIL rank %d %s n=%zu: cudaMalloc/cudaMemcpy\n", rank, what, n);
         return 1;
     }
@@ -169,6 +181,68 @@ static int check_buckets(aic_comm_t *c, int gpu, const char *what, int algo, con
 }
 #endif
 
+#ifdef AICON_HAVE_CUDA
+static double now_s(void) {
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
+}
+
+static void CUDART_CB hold_stream(void *seconds) {
+    nanosleep(&(struct timespec){.tv_sec = *(const int *)seconds}, NULL);
+}
+
+/* 0 when waiting for work that outlasts a 1 s deadline fails with AIC_ERR_COMM after 1 to 2.5 s. */
+static int check_wait_deadline(int rank) {
+    static const int hold = 3;
+    const double limit = aic_cuda.wait_limit;
+    aic_cuda.wait_limit = 1.0;
+    int bad = cudaLaunchHostFunc(aic_cuda.stream, hold_stream, (void *)&hold) != cudaSuccess;
+    const double t0 = now_s();
+    const aic_status st = bad ? AIC_OK : aic_cuda_stream_wait(aic_cuda.stream, "a 3 s host callback");
+    const double took = now_s() - t0;
+    if (!bad && (st != AIC_ERR_COMM || took < 1.0 || took > 2.5)) {
+        printf("FAIL rank %d: a wait past its 1 s deadline returned '%s' after %.2f s (want a communication "
+               "failure after 1-2.5 s): %s\n", rank, aic_status_string(st), took, aic_last_error());
+        bad = 1;
+    } else if (!bad) {
+        printf("ok   rank %d: a wait past its deadline fails after %.2f s: %s\n", rank, took, aic_last_error());
+    }
+    aic_cuda.wait_limit = limit;
+    cudaStreamSynchronize(aic_cuda.stream);
+    return bad;
+}
+
+/* Rank 0 queues an NCCL sum that the other ranks never join: its wait must fail (the deadline set
+ * to 3 s, or NCCL's own error) with the communicator aborted. The others wait on MPI meanwhile. */
+static int check_missing_peer(aic_comm_t *c) {
+    const int rank = aic_comm_rank(c);
+    int bad = 0;
+    if (rank == 0) {
+        float *d = NULL;
+        const double limit = aic_cuda.wait_limit;
+        aic_cuda.wait_limit = 3.0;
+        bad = cudaMalloc((void **)&d, 1024 * sizeof(float)) != cudaSuccess ||
+              aic_comm_set_gpu_allreduce(c, AIC_GPU_ALLREDUCE_NCCL) != AIC_OK ||
+              aic_allreduce_sum_f32_gpu(c, d, 1024) != AIC_OK;
+        const double t0 = now_s();
+        const aic_status st = bad ? AIC_OK : aic_cuda_stream_wait(aic_cuda.stream, "an NCCL sum no peer joins");
+        const double took = now_s() - t0;
+        if (bad || st != AIC_ERR_COMM || took > 20) {
+            printf("FAIL rank 0: an NCCL sum no peer joined ended the wait with '%s' after %.2f s: %s\n",
+                   aic_status_string(st), took, aic_last_error());
+            bad = 1;
+        } else {
+            printf("ok   rank 0: an NCCL sum no peer joined fails after %.2f s: %s\n", took, aic_last_error());
+        }
+        aic_cuda.wait_limit = limit;
+        cudaFree(d);
+    }
+    MPI_Barrier(MPI_COMM_WORLD);
+    return bad;
+}
+#endif
+
 int main(int argc, char **argv) {
     MPI_Init(&argc, &argv);
     int gpus = 0;
@@ -224,6 +298,11 @@ int main(int argc, char **argv) {
     if (!all_own && rank == 0)
         printf("SKIP nccl, hierarchical and buckets: %d ranks on a node with %d GPU%s (NCCL needs one GPU per rank)\n",
                aic_comm_local_size(c), gpus, gpus == 1 ? "" : "s");
+    failures += check_wait_deadline(rank);
+    /* Last: it aborts rank 0's NCCL communicator. */
+    const bool peer_case = all_own && p > 1;
+    if (peer_case)
+        failures += check_missing_peer(c);
     int total = 0;
     MPI_Allreduce(&failures, &total, 1, MPI_INT, MPI_SUM, MPI_COMM_WORLD);
     if (rank == 0)
@@ -231,7 +310,10 @@ int main(int argc, char **argv) {
                total == 1 ? "" : "s");
     failures = total;
     aic_model_destroy(m);
-    aic_comm_destroy(c);
+    /* After the missing-peer case the other ranks' NCCL communicator still counts on rank 0's, which
+     * was aborted: destroying it could wait for that peer, so process exit takes it. */
+    if (!peer_case)
+        aic_comm_destroy(c);
 #endif
     MPI_Finalize();
     return failures ? 1 : 0;

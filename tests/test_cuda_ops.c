@@ -39,6 +39,7 @@ typedef struct {
     int64_t shape[4];
     op_fn op;
     bool is_loss; /* the op is the loss itself */
+    int batch;    /* 0: N */
 } op_case;
 
 static aic_status op_dense(aic_model_t *m, aic_value h, aic_value l, aic_value *o) { return aic_dense(m, "t", h, 7, true, o); }
@@ -81,6 +82,11 @@ static aic_status op_concat(aic_model_t *m, aic_value h, aic_value l, aic_value 
     xs[0] = h, xs[1] = r, xs[2] = t;
     return aic_concat(m, "t", 3, xs, 2, o);
 }
+/* One tensor twice: backward adds both halves of the gradient into the same input. */
+static aic_status op_concat_same(aic_model_t *m, aic_value h, aic_value l, aic_value *o) {
+    aic_value xs[2] = {h, h};
+    return aic_concat(m, "t", 2, xs, 1, o);
+}
 static aic_status op_softmax(aic_model_t *m, aic_value h, aic_value l, aic_value *o) { return aic_softmax(m, "t", h, 1, o); }
 static aic_status op_softmax_inner(aic_model_t *m, aic_value h, aic_value l, aic_value *o) { return aic_softmax(m, "t", h, 2, o); }
 static aic_status op_log_softmax(aic_model_t *m, aic_value h, aic_value l, aic_value *o) { return aic_log_softmax(m, "t", h, 1, o); }
@@ -112,32 +118,34 @@ static aic_status op_nll(aic_model_t *m, aic_value h, aic_value l, aic_value *o)
 }
 
 static const op_case CASES[] = {
-    {"dense", 1, {12}, op_dense, false},
-    {"conv2d", 3, {2, 6, 5}, op_conv, false},
-    {"conv2d strided/dilated/grouped", 3, {2, 7, 6}, op_conv_strided, false},
-    {"maxpool2d ceil pad", 3, {2, 7, 6}, op_maxpool, false},
-    {"maxpool2d 2x2", 3, {2, 6, 4}, op_maxpool2, false},
-    {"avgpool2d ceil pad", 3, {2, 7, 6}, op_avgpool, false},
-    {"avgpool2d count_include_pad", 3, {2, 5, 4}, op_avgpool_pad, false},
-    {"global_avgpool", 3, {3, 4, 5}, op_gap, false},
-    {"relu", 2, {3, 5}, op_relu, false},
-    {"sigmoid", 2, {3, 5}, op_sigmoid, false},
-    {"tanh", 2, {3, 5}, op_tanh, false},
-    {"batchnorm (N x C x S)", 3, {3, 4, 5}, op_bn, false},
-    {"batchnorm (N x C)", 1, {9}, op_bn, false},
-    {"dropout", 2, {4, 9}, op_dropout, false},
-    {"add", 2, {3, 5}, op_add, false},
-    {"concat", 3, {2, 3, 4}, op_concat, false},
-    {"softmax", 1, {10}, op_softmax, false},
-    {"softmax inner axis", 3, {3, 4, 2}, op_softmax_inner, false},
-    {"log_softmax", 1, {10}, op_log_softmax, false},
-    {"leaky_relu", 2, {3, 5}, op_leaky, false},
-    {"clip", 2, {3, 5}, op_clip, false},
-    {"binary (broadcast, constant)", 3, {2, 3, 5}, op_binary, false},
-    {"binary add, constant on the left", 2, {3, 5}, op_binary_add, false},
-    {"transpose", 3, {2, 3, 4}, op_transpose, false},
-    {"softmax_xent", 1, {10}, op_xent, true},
-    {"nll", 1, {10}, op_nll, true},
+    {"dense", 1, {12}, op_dense, false, 0},
+    {"conv2d", 3, {2, 6, 5}, op_conv, false, 0},
+    {"conv2d strided/dilated/grouped", 3, {2, 7, 6}, op_conv_strided, false, 0},
+    {"maxpool2d ceil pad", 3, {2, 7, 6}, op_maxpool, false, 0},
+    {"maxpool2d 2x2", 3, {2, 6, 4}, op_maxpool2, false, 0},
+    {"avgpool2d ceil pad", 3, {2, 7, 6}, op_avgpool, false, 0},
+    {"avgpool2d count_include_pad", 3, {2, 5, 4}, op_avgpool_pad, false, 0},
+    {"global_avgpool", 3, {3, 4, 5}, op_gap, false, 0},
+    {"relu", 2, {3, 5}, op_relu, false, 0},
+    {"sigmoid", 2, {3, 5}, op_sigmoid, false, 0},
+    {"tanh", 2, {3, 5}, op_tanh, false, 0},
+    {"batchnorm (N x C x S)", 3, {3, 4, 5}, op_bn, false, 0},
+    {"batchnorm (N x C)", 1, {9}, op_bn, false, 0},
+    {"batchnorm, one value per channel", 1, {9}, op_bn, false, 1},
+    {"dropout", 2, {4, 9}, op_dropout, false, 0},
+    {"add", 2, {3, 5}, op_add, false, 0},
+    {"concat", 3, {2, 3, 4}, op_concat, false, 0},
+    {"concat of one tensor twice", 2, {3, 4}, op_concat_same, false, 0},
+    {"softmax", 1, {10}, op_softmax, false, 0},
+    {"softmax inner axis", 3, {3, 4, 2}, op_softmax_inner, false, 0},
+    {"log_softmax", 1, {10}, op_log_softmax, false, 0},
+    {"leaky_relu", 2, {3, 5}, op_leaky, false, 0},
+    {"clip", 2, {3, 5}, op_clip, false, 0},
+    {"binary (broadcast, constant)", 3, {2, 3, 5}, op_binary, false, 0},
+    {"binary add, constant on the left", 2, {3, 5}, op_binary_add, false, 0},
+    {"transpose", 3, {2, 3, 4}, op_transpose, false, 0},
+    {"softmax_xent", 1, {10}, op_xent, true, 0},
+    {"nll", 1, {10}, op_nll, true, 0},
 };
 
 /* x -> flatten -> dense(numel) -> reshape(shape) -> OP -> [flatten -> mse(target)] */
@@ -203,22 +211,23 @@ static aic_status run_case(const op_case *c) {
     aic_value target[2], opv[2];
     for (int k = 0; k < 2; k++)
         TRY(build(c, k == 1, &m[k], &io[k], &target[k], &opv[k]));
+    const int nb = c->batch ? c->batch : N;
     size_t in_numel = (size_t)m[0]->values[io[0].input].numel;
-    float *x = test_rand_buf(in_numel * N, -1.5f, 1.5f);
+    float *x = test_rand_buf(in_numel * nb, -1.5f, 1.5f);
     int32_t y[N];
     int K = c->is_loss ? (int)m[0]->values[m[0]->ops[m[0]->values[m[0]->loss_value].producer].in[0]].numel : 1;
-    for (int i = 0; i < N; i++)
+    for (int i = 0; i < nb; i++)
         y[i] = (int32_t)(test_urand() * K);
     float *t = NULL;
     if (target[0] >= 0)
-        t = test_rand_buf((size_t)m[0]->values[target[0]].numel * N, -1, 1);
+        t = test_rand_buf((size_t)m[0]->values[target[0]].numel * nb, -1, 1);
     float loss[2];
-    aic_batch_info b = {.n = N, .training = true, .step = 3, .row_offset = 5};
+    aic_batch_info b = {.n = nb, .training = true, .step = 3, .row_offset = 5};
     for (int k = 0; k < 2; k++) {
-        TRY(aic_model_set_input(m[k], io[k].input, x, N));
-        TRY(aic_model_set_input(m[k], io[k].labels, y, N));
+        TRY(aic_model_set_input(m[k], io[k].input, x, nb));
+        TRY(aic_model_set_input(m[k], io[k].labels, y, nb));
         if (t)
-            TRY(aic_model_set_input(m[k], target[k], t, N));
+            TRY(aic_model_set_input(m[k], target[k], t, nb));
         TRY(aic_model_zero_grad(m[k]));
         TRY(aic_model_forward(m[k], &b, &loss[k]));
         TRY(aic_model_backward(m[k], 1.0f));
@@ -235,7 +244,7 @@ static aic_status run_case(const op_case *c) {
     compare(c->name, "buffers (running statistics)", aic_model_buffers(m[0]), aic_model_buffers(m[1]),
             aic_model_num_buffers(m[0]));
     /* Evaluation mode too (batchnorm's running statistics, dropout off). */
-    aic_batch_info e = {.n = N, .training = false};
+    aic_batch_info e = {.n = nb, .training = false};
     for (int k = 0; k < 2; k++)
         TRY(aic_model_forward(m[k], &e, &loss[k]));
     compare(c->name, "loss in evaluation mode", &loss[0], &loss[1], 1);
@@ -247,9 +256,43 @@ static aic_status run_case(const op_case *c) {
     return AIC_OK;
 }
 
+static aic_status op_dense_wide(aic_model_t *m, aic_value h, aic_value l, aic_value *o) {
+    return aic_dense(m, "t", h, 512, true, o);
+}
+
+/* TF32 is a model's setting: a model that keeps it off computes in fp32 even after another model of
+ * the process allowed it (TF32 would miss TOL by two orders of magnitude on these 512-long sums). */
+static aic_status run_tf32_per_model(void) {
+    const op_case c = {"dense beside a model with TF32", 1, {512}, op_dense_wide, false, 0};
+    aic_model_t *m[2], *tf32_model;
+    aic_io_values io[2];
+    aic_value target[2], opv[2];
+    for (int k = 0; k < 2; k++)
+        TRY(build(&c, k == 1, &m[k], &io[k], &target[k], &opv[k]));
+    TRY(aic_model_create(&tf32_model, "tf32"));
+    TRY(aic_model_set_device(tf32_model, AIC_DEVICE_CUDA, 0, true));
+    float *x = test_rand_buf(512 * N, -1.5f, 1.5f), *t = test_rand_buf(512 * N, -1, 1);
+    aic_batch_info b = {.n = N, .training = false};
+    aic_tensor out[2];
+    for (int k = 0; k < 2; k++) {
+        TRY(aic_model_set_input(m[k], io[k].input, x, N));
+        TRY(aic_model_set_input(m[k], target[k], t, N));
+        TRY(aic_model_forward(m[k], &b, NULL));
+        TRY(aic_model_value(m[k], opv[k], &out[k]));
+    }
+    compare(c.name, "forward output", out[0].data, out[1].data, aic_tensor_numel(&out[0]));
+    printf("ok   %s\n", c.name);
+    free(x);
+    free(t);
+    aic_model_destroy(tf32_model);
+    aic_model_destroy(m[0]);
+    aic_model_destroy(m[1]);
+    return AIC_OK;
+}
+
 /* Two steps of each optimizer on a small CNN: parameters and optimizer state after them. */
 static aic_status run_optim(const aic_optim_config *cfg, const char *name) {
-    const op_case c = {"optimizer", 3, {2, 6, 5}, op_conv, false};
+    const op_case c = {"optimizer", 3, {2, 6, 5}, op_conv, false, 0};
     aic_model_t *m[2];
     aic_io_values io[2];
     aic_value target[2], opv[2];
@@ -316,6 +359,10 @@ int main(int argc, char **argv) {
             printf("FAIL %s: %s\n", CASES[i].name, aic_last_error());
             failures++;
         }
+    if (run_tf32_per_model() != AIC_OK) {
+        printf("FAIL TF32 per model: %s\n", aic_last_error());
+        failures++;
+    }
     const aic_optim_config opts[] = {
         {.kind = AIC_OPTIM_SGD, .momentum = 0.9f, .nesterov = true, .weight_decay = 1e-3f},
         {.kind = AIC_OPTIM_SGD},

@@ -21,6 +21,7 @@
 #include "chain/usage.h"
 
 #define AIC_USAGE_MAX_DETAILS 4096
+#define AIC_USAGE_MAX_RANKS 65536
 #define AIC_USAGE_DEFAULT_LEDGER "file:aicon-ledger.jsonl"
 
 /* One rank's record: the signed fields, the signature over them (for one destination's EIP-712
@@ -46,12 +47,16 @@ void aic_usage_job_free(aic_usage_job *j);
 void aic_usage_open_digest(const aic_usage_job *j, uint8_t out[32]);
 
 /* JSON objects (json-c) of records and openings, the ledger's and the spool's format. The *_parse
- * functions check every field's presence, type and size; errors name the field. */
+ * functions check every field's presence, type, size and form (hex: 0x and lowercase digits of the
+ * field's length; details without NUL bytes) and refuse fields of any other name; errors name the
+ * field. */
 struct json_object;
 struct json_object *aic_usage_record_json(const aic_usage_record *r);
 aic_status aic_usage_record_parse(struct json_object *o, aic_usage_record *r);
 struct json_object *aic_usage_job_json(const aic_usage_job *j);
 aic_status aic_usage_job_parse(struct json_object *o, aic_usage_job *j);
+/* v as n bytes in the one hex form the parsers take; errors name the field `name`. */
+aic_status aic_usage_hex_field(struct json_object *v, const char *name, uint8_t *bytes, size_t n);
 
 /* Checks a record's signature (for domain d) and details hash; names the problem. *signer gets the
  * recovered address (all zero when none). */

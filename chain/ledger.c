@@ -185,38 +185,176 @@ static aic_status check_record(ledger_state *s, const aic_usage_record *r) {
     return AIC_OK;
 }
 
+/* ---- one line, in one form only ----------------------------------------------------------------- */
+
+/* A line holds at most this: an opening of AIC_USAGE_MAX_RANKS ranks, or a record whose details
+ * are escaped six bytes to one. Longer ones are refused before json-c allocates for them. */
+#define LEDGER_MAX_LINE (4u << 20)
+/* Objects in a line: the entry and the opening or record inside it. */
+#define LEDGER_MAX_DEPTH 2
+
+/* The key whose text starts at line[at] (its opening quote) and ends at line[end] (its closing
+ * quote), unescaped by json-c; NULL when it holds a NUL byte (json-c would cut it there). */
+static json_object *decode_key(const char *line, size_t at, size_t end) {
+    json_tokener *tok = json_tokener_new();
+    json_object *k = tok ? json_tokener_parse_ex(tok, line + at, (int)(end + 1 - at)) : NULL;
+    json_tokener_free(tok);
+    if (k && (!json_object_is_type(k, json_type_string) ||
+              strlen(json_object_get_string(k)) != (size_t)json_object_get_string_len(k))) {
+        json_object_put(k);
+        k = NULL;
+    }
+    return k;
+}
+
+/* What json-c's parse hides, checked on the raw text (bounded on any text; json-c must then accept
+ * it as one object): a key given twice in one object (json-c keeps the last, another reader the
+ * first), a key holding NUL, numbers other than plain non-negative integers without leading zeros
+ * that fit 64 bits (json-c reads 1.0, 1e0, -0, 01 and 2^64 as the same or a clamped value), objects
+ * nested deeper than an entry, whitespace outside strings (json-c writes none, and skips it, even
+ * after the object, when it reads). */
+static aic_status check_text(const char *line, size_t len) {
+    json_object *seen[LEDGER_MAX_DEPTH] = {0}; /* the keys of each open object, as a set */
+    int depth = 0;
+    char field[72] = "";
+    aic_status st = AIC_OK;
+    for (size_t i = 0; i < len && st == AIC_OK; i++) {
+        const char c = line[i];
+        if (c == '"') {
+            size_t end = i + 1;
+            while (end < len && line[end] != '"')
+                end += line[end] == '\\' ? 2 : 1;
+            if (end + 1 < len && line[end + 1] == ':' && depth > 0) {
+                json_object *k = decode_key(line, i, end);
+                if (!k) {
+                    st = aic_fail(AIC_ERR_FORMAT, "a key at byte %zu holds a NUL byte", i);
+                } else {
+                    snprintf(field, sizeof field, "%s", json_object_get_string(k));
+                    if (json_object_object_get_ex(seen[depth - 1], json_object_get_string(k), NULL))
+                        st = aic_fail(AIC_ERR_FORMAT, "field '%.64s' appears twice in one object", field);
+                    else
+                        json_object_object_add(seen[depth - 1], json_object_get_string(k), NULL);
+                    json_object_put(k);
+                }
+            }
+            i = end;
+        } else if (c == ' ' || c == '\t' || c == '\r' || c == '\n') {
+            st = aic_fail(AIC_ERR_FORMAT, "whitespace at byte %zu: a ledger line has none outside its strings", i);
+        } else if (c == '{') {
+            if (depth == LEDGER_MAX_DEPTH)
+                st = aic_fail(AIC_ERR_FORMAT, "field '%.64s' holds an object; a ledger entry nests none there", field);
+            else
+                seen[depth++] = json_object_new_object();
+        } else if (c == '}' && depth > 0) {
+            json_object_put(seen[--depth]);
+            seen[depth] = NULL;
+        } else if (c == '-' || (c >= '0' && c <= '9')) {
+            size_t end = i;
+            while (end < len && line[end] != '\0' && strchr("+-.0123456789eE", line[end]))
+                end++;
+            bool plain = c != '-' && end - i <= 20 && (c != '0' || end - i == 1);
+            for (size_t k = i; k < end && plain; k++)
+                plain = line[k] >= '0' && line[k] <= '9';
+            /* 20 digits may still pass 2^64 - 1 */
+            if (plain && end - i == 20 && strncmp(line + i, "18446744073709551615", 20) > 0)
+                plain = false;
+            if (!plain)
+                st = aic_fail(AIC_ERR_FORMAT, "field '%.64s' is %.*s%s, not a plain integer of 0 to 2^64 - 1", field,
+                              (int)(end - i > 40 ? 40 : end - i), line + i, end - i > 40 ? "..." : "");
+            i = end - 1;
+        }
+    }
+    for (int d = 0; d < depth; d++)
+        json_object_put(seen[d]);
+    return st;
+}
+
+/* The line as one JSON object holding exactly "prev" and one of "open" and "record", or an error
+ * naming what is wrong; *kind is that entry's name and *body its value. */
+static aic_status parse_line(const char *line, size_t len, json_object **out, const char **kind, json_object **body) {
+    *out = NULL;
+    if (len > LEDGER_MAX_LINE)
+        return aic_fail(AIC_ERR_FORMAT, "%zu bytes, more than the %u a ledger line may hold", len, LEDGER_MAX_LINE);
+    const char *nul = memchr(line, '\0', len);
+    if (nul)
+        return aic_fail(AIC_ERR_FORMAT, "a NUL byte at byte %zu", (size_t)(nul - line));
+    /* Before json-c, which would refuse some numbers without naming their field. */
+    AIC_TRY(check_text(line, len));
+    json_tokener *tok = json_tokener_new_ex(LEDGER_MAX_DEPTH + 2);
+    if (!tok)
+        return aic_fail(AIC_ERR_NOMEM, "JSON parser");
+    /* Trailing text is let through here only to be refused below with its own message. */
+    json_tokener_set_flags(tok, JSON_TOKENER_STRICT | JSON_TOKENER_ALLOW_TRAILING_CHARS | JSON_TOKENER_VALIDATE_UTF8);
+    json_object *o = json_tokener_parse_ex(tok, line, (int)len);
+    const enum json_tokener_error err = json_tokener_get_error(tok);
+    const size_t end = json_tokener_get_parse_end(tok);
+    json_tokener_free(tok);
+    aic_status st = AIC_OK;
+    if (err != json_tokener_success || !o)
+        st = aic_fail(AIC_ERR_FORMAT, "not one JSON object (%s at byte %zu)",
+                      err == json_tokener_continue ? "it ends too soon" : json_tokener_error_desc(err), end);
+    else if (!json_object_is_type(o, json_type_object))
+        st = aic_fail(AIC_ERR_FORMAT, "a JSON %s, not an object", json_type_to_name(json_object_get_type(o)));
+    else if (end != len)
+        st = aic_fail(AIC_ERR_FORMAT, "text after the JSON object at byte %zu: a line holds one entry", end);
+    *kind = NULL;
+    if (st == AIC_OK) {
+        json_object_object_foreach(o, key, val) {
+            if (strcmp(key, "prev") == 0)
+                continue;
+            if (strcmp(key, "open") != 0 && strcmp(key, "record") != 0)
+                st = aic_fail(AIC_ERR_FORMAT, "field '%.64s' is not one of a ledger entry's (prev, open or record)", key);
+            else if (*kind)
+                st = aic_fail(AIC_ERR_FORMAT, "holds both '%s' and '%s': a line is one entry", *kind, key);
+            if (st != AIC_OK)
+                break;
+            *kind = key;
+            *body = val;
+        }
+    }
+    if (st == AIC_OK && !*kind)
+        st = aic_fail(AIC_ERR_FORMAT, "neither an 'open' nor a 'record' entry");
+    if (st != AIC_OK) {
+        json_object_put(o);
+        return st;
+    }
+    *out = o;
+    return AIC_OK;
+}
+
 static aic_status scan_line(void *ctx, char *line, size_t len, long lineno) {
     ledger_state *s = ctx;
-    aic_status st = AIC_OK;
-    json_object *o = json_tokener_parse(line);
-    json_object *prev, *open, *rec;
+    json_object *o = NULL, *body = NULL, *prev = NULL;
+    const char *kind = NULL;
     uint8_t prev_hash[32];
-    if (!o || !json_object_is_type(o, json_type_object)) {
-        st = aic_fail(AIC_ERR_FORMAT, "not a JSON object");
-    } else if (!json_object_object_get_ex(o, "prev", &prev) ||
-               aic_hex_decode(json_object_get_string(prev), prev_hash, 32) != AIC_OK) {
+    aic_status st = parse_line(line, len, &o, &kind, &body);
+    if (st == AIC_OK && !json_object_object_get_ex(o, "prev", &prev))
         st = aic_fail(AIC_ERR_FORMAT, "no 'prev' hash");
-    } else if (s->check && memcmp(prev_hash, s->prev, 32) != 0) {
+    if (st == AIC_OK)
+        st = aic_usage_hex_field(prev, "prev", prev_hash, 32);
+    if (st == AIC_OK && s->check && memcmp(prev_hash, s->prev, 32) != 0)
         st = aic_fail(AIC_ERR_MISMATCH, "'prev' is not the hash of line %ld: the ledger was edited, reordered or cut",
                       lineno - 1);
-    } else if (json_object_object_get_ex(o, "open", &open)) {
+    if (st == AIC_OK && strcmp(kind, "open") == 0) {
         aic_usage_job j;
-        st = aic_usage_job_parse(open, &j);
-        if (st == AIC_OK)
+        st = aic_usage_job_parse(body, &j);
+        if (st != AIC_OK)
+            aic_fail_context(st, "open: ");
+        else
             st = check_open(s, &j, lineno);
         if (st == AIC_OK)
             st = add_job(s, &j, lineno);
         aic_usage_job_free(&j);
-    } else if (json_object_object_get_ex(o, "record", &rec)) {
+    } else if (st == AIC_OK) {
         aic_usage_record *r = malloc(sizeof *r);
-        st = r ? aic_usage_record_parse(rec, r) : aic_fail(AIC_ERR_NOMEM, "record");
-        if (st == AIC_OK)
+        st = r ? aic_usage_record_parse(body, r) : aic_fail(AIC_ERR_NOMEM, "record");
+        if (st != AIC_OK)
+            aic_fail_context(st, "record: ");
+        else
             st = check_record(s, r);
         if (st == AIC_OK)
             st = add_key(s, &r->core, lineno);
         free(r);
-    } else {
-        st = aic_fail(AIC_ERR_FORMAT, "neither an 'open' nor a 'record' entry");
     }
     json_object_put(o);
     if (st != AIC_OK)
@@ -338,6 +476,63 @@ aic_status aic_ledger_append_entry(const char *path, json_object *entry) {
     return close_synced(fd, path, st);
 }
 
+static int by_job_seq_rank(const void *pa, const void *pb) {
+    const record_key *a = pa, *b = pb;
+    int c = memcmp(a->job_id, b->job_id, 32);
+    if (c == 0)
+        c = (a->seq > b->seq) - (a->seq < b->seq);
+    if (c == 0)
+        c = (a->rank > b->rank) - (a->rank < b->rank);
+    return c;
+}
+
+/* Every rank of a run signs a record whose seq is the run's final step, so a job's records come in
+ * sets: for each seq one rank signed, each rank of the signed opening signed one too, and an opened
+ * job has at least one set. A record deleted (the chain recomputed after it or not) or a ledger cut
+ * after a record breaks a set. A whole set taken out (every rank's record of one run) keeps the
+ * others complete: no signed field counts a job's runs. */
+static aic_status check_complete(ledger_state *s) {
+    if (s->n_keys > 1)
+        qsort(s->keys, s->n_keys, sizeof *s->keys, by_job_seq_rank);
+    bool *has_records = calloc((size_t)s->n_jobs + 1, sizeof *has_records);
+    if (!has_records)
+        return aic_fail(AIC_ERR_NOMEM, "ledger %s: job table", s->path);
+    aic_status st = AIC_OK;
+    for (size_t g = 0; g < s->n_keys && st == AIC_OK;) {
+        const record_key *first = &s->keys[g];
+        size_t n = 1;
+        while (g + n < s->n_keys && memcmp(first->job_id, s->keys[g + n].job_id, 32) == 0 &&
+               first->seq == s->keys[g + n].seq)
+            n++;
+        const opened_job *j = find_job(s, first->job_id); /* verify refused records of jobs never opened */
+        has_records[j - s->jobs] = true;
+        if (n != (size_t)j->n_ranks) {
+            uint32_t missing = 0;
+            while (missing < n && s->keys[g + missing].rank == missing)
+                missing++;
+            char id[67];
+            aic_hex_encode(first->job_id, 32, id);
+            st = aic_fail(AIC_ERR_MISMATCH,
+                          "ledger %s: job %s (opened at line %ld) is incomplete: rank %u has no record of seq %llu, "
+                          "which rank %u signed at line %ld (a record was deleted or the ledger cut)",
+                          s->path, id, j->line, (unsigned)missing, (unsigned long long)first->seq,
+                          (unsigned)first->rank, first->line);
+        }
+        g += n;
+    }
+    for (int i = 0; i < s->n_jobs && st == AIC_OK; i++) {
+        if (!has_records[i]) {
+            char id[67];
+            aic_hex_encode(s->jobs[i].job_id, 32, id);
+            st = aic_fail(AIC_ERR_MISMATCH,
+                          "ledger %s line %ld: job %s is opened but has no records (deleted, or the ledger cut)",
+                          s->path, s->jobs[i].line, id);
+        }
+    }
+    free(has_records);
+    return st;
+}
+
 aic_status aic_ledger_verify(const char *path, long *entries) {
     ledger_state s = {.path = path, .check = true};
     *entries = 0;
@@ -355,6 +550,8 @@ aic_status aic_ledger_verify(const char *path, long *entries) {
     st = for_each_line(buf, len, scan_line, &s);
     if (st == AIC_OK && cut)
         st = aic_fail(AIC_ERR_FORMAT, "ledger %s line %ld: cut short (no newline)", path, s.entries);
+    if (st == AIC_OK)
+        st = check_complete(&s);
     free(buf);
     *entries = s.entries;
     state_free(&s);
@@ -405,6 +602,8 @@ static aic_status show_line(void *ctx, char *line, size_t len, long lineno) {
 }
 
 aic_status aic_ledger_show(const char *path, FILE *out) {
+    long entries;
+    AIC_TRY(aic_ledger_verify(path, &entries)); /* a table of what verify refuses would pass on forgeries */
     int fd = open(path, O_RDONLY | O_CLOEXEC);
     if (fd < 0)
         return aic_fail(AIC_ERR_IO, "ledger %s: %s", path, strerror(errno));

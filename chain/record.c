@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 /* Usage records and job openings as JSON, and their signature checks. */
 #include <json-c/json.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -93,11 +94,36 @@ static aic_status get_field(json_object *o, const char *key, json_type type, jso
     return AIC_OK;
 }
 
+/* Hex in one form only: "0x" and exactly 2n lowercase digits, so that two texts never name the
+ * same bytes (and no NUL can hide after the digits: the length is json-c's, not strlen's). */
+aic_status aic_usage_hex_field(json_object *v, const char *name, uint8_t *bytes, size_t n) {
+    const char *s = json_object_get_string(v);
+    const size_t len = json_object_is_type(v, json_type_string) ? (size_t)json_object_get_string_len(v) : 0;
+    bool canonical = len == 2 + 2 * n && s[0] == '0' && s[1] == 'x';
+    for (size_t i = 2; i < len && canonical; i++)
+        canonical = (s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f');
+    if (!canonical || aic_hex_decode(s, bytes, n) != AIC_OK)
+        return aic_fail(AIC_ERR_FORMAT, "field '%s' is not a string of 0x and %zu lowercase hex digits", name, 2 * n);
+    return AIC_OK;
+}
+
 static aic_status get_hex(json_object *o, const char *key, uint8_t *bytes, size_t n) {
     json_object *v;
     AIC_TRY(get_field(o, key, json_type_string, &v));
-    if (aic_hex_decode(json_object_get_string(v), bytes, n) != AIC_OK)
-        return aic_fail(AIC_ERR_FORMAT, "field '%s' is not %zu bytes of hex", key, n);
+    return aic_usage_hex_field(v, key, bytes, n);
+}
+
+/* Refuses any key of o not in names: an entry holds exactly its fields, so nothing unsigned rides
+ * along (json-c already keeps one value per key; the ledger refuses repeated keys in the text). */
+static aic_status only_fields(json_object *o, const char *what, const char *const *names, size_t n) {
+    json_object_object_foreach(o, key, val) {
+        (void)val;
+        size_t i = 0;
+        while (i < n && strcmp(key, names[i]) != 0)
+            i++;
+        if (i == n)
+            return aic_fail(AIC_ERR_FORMAT, "field '%.64s' is not one of %s's", key, what);
+    }
     return AIC_OK;
 }
 
@@ -116,6 +142,10 @@ aic_status aic_usage_record_parse(json_object *o, aic_usage_record *r) {
     aic_usage_core *c = &r->core;
     if (!json_object_is_type(o, json_type_object))
         return aic_fail(AIC_ERR_FORMAT, "a record is not a JSON object");
+    static const char *const fields[] = {"jobId",     "rank",     "seq",       "miner",       "steps",     "samples",
+                                         "wallMs",    "deviceMs", "mflops",    "bytesSent",   "bytesRecv", "modelHash",
+                                         "datasetHash", "paramsHash", "detailsHash", "details", "sig"};
+    AIC_TRY(only_fields(o, "a record", fields, sizeof fields / sizeof fields[0]));
     uint64_t rank;
     AIC_TRY(get_hex(o, "jobId", c->job_id, 32));
     AIC_TRY(get_u64(o, "rank", UINT32_MAX, &rank));
@@ -135,9 +165,13 @@ aic_status aic_usage_record_parse(json_object *o, aic_usage_record *r) {
     AIC_TRY(get_hex(o, "detailsHash", c->details_hash, 32));
     json_object *d;
     AIC_TRY(get_field(o, "details", json_type_string, &d));
-    if ((size_t)json_object_get_string_len(d) >= sizeof r->details)
-        return aic_fail(AIC_ERR_FORMAT, "field 'details' is longer than %zu bytes", sizeof r->details - 1);
-    memcpy(r->details, json_object_get_string(d), (size_t)json_object_get_string_len(d) + 1);
+    const size_t dlen = (size_t)json_object_get_string_len(d);
+    if (dlen >= sizeof r->details)
+        return aic_fail(AIC_ERR_FORMAT, "field 'details' is %zu bytes, more than %zu", dlen, sizeof r->details - 1);
+    /* detailsHash covers strlen(details) bytes: a NUL would leave what follows it unsigned. */
+    if (strlen(json_object_get_string(d)) != dlen)
+        return aic_fail(AIC_ERR_FORMAT, "field 'details' holds a NUL byte");
+    memcpy(r->details, json_object_get_string(d), dlen + 1);
     return get_hex(o, "sig", r->sig, 65);
 }
 
@@ -145,22 +179,25 @@ aic_status aic_usage_job_parse(json_object *o, aic_usage_job *j) {
     memset(j, 0, sizeof *j);
     if (!json_object_is_type(o, json_type_object))
         return aic_fail(AIC_ERR_FORMAT, "a job opening is not a JSON object");
+    static const char *const fields[] = {"jobId", "ranks", "owner", "sig"};
+    AIC_TRY(only_fields(o, "a job opening", fields, sizeof fields / sizeof fields[0]));
     json_object *ranks;
     AIC_TRY(get_hex(o, "jobId", j->job_id, 32));
     AIC_TRY(get_field(o, "ranks", json_type_array, &ranks));
     size_t n = json_object_array_length(ranks);
-    if (n == 0 || n > 1 << 20)
-        return aic_fail(AIC_ERR_FORMAT, "field 'ranks' holds %zu addresses", n);
+    if (n == 0 || n > AIC_USAGE_MAX_RANKS)
+        return aic_fail(AIC_ERR_FORMAT, "field 'ranks' holds %zu addresses, not 1 to %d", n, AIC_USAGE_MAX_RANKS);
     j->ranks = calloc(n, sizeof *j->ranks);
     if (!j->ranks)
         return aic_fail(AIC_ERR_NOMEM, "%zu rank addresses", n);
     j->n_ranks = (int)n;
     for (size_t i = 0; i < n; i++) {
-        json_object *a = json_object_array_get_idx(ranks, i);
-        if (!json_object_is_type(a, json_type_string) ||
-            aic_hex_decode(json_object_get_string(a), j->ranks[i], 20) != AIC_OK) {
+        char name[32];
+        snprintf(name, sizeof name, "ranks[%zu]", i);
+        aic_status st = aic_usage_hex_field(json_object_array_get_idx(ranks, i), name, j->ranks[i], 20);
+        if (st != AIC_OK) {
             aic_usage_job_free(j);
-            return aic_fail(AIC_ERR_FORMAT, "ranks[%zu] is not an address", i);
+            return st;
         }
     }
     aic_status st = get_hex(o, "owner", j->owner, 20);

@@ -31,8 +31,9 @@ static aic_status bucketed_backward(aic_model_t *m, aic_comm_t *c, aic_status st
     aic_progress_phase(AIC_PHASE_ALLREDUCE);
     /* A bucket not summed here leaves the peers waiting in it: whatever the cause (an MPI failure, a
      * CUDA error queueing it), it is a communication failure, which stops every rank. */
-    if (aic_overlap_end(m->overlap) != AIC_OK)
-        return aic_fail_context(AIC_ERR_COMM, "gradient buckets: ");
+    const aic_status sums = aic_overlap_end(m->overlap);
+    if (sums != AIC_OK)
+        return sums == AIC_ERR_COMM ? sums : aic_fail_context(AIC_ERR_COMM, "gradient buckets: ");
     return aic_comm_agree(c, st);
 }
 

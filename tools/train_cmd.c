@@ -500,6 +500,8 @@ static double now_seconds(void) {
 /* Report a failure agreed on by all ranks: rank 0 names it (or the rank that failed); a failing
  * rank other than 0 adds its own detail. */
 static int report_failure(const run_state *r, aic_status agreed, aic_status local, const char *local_msg) {
+    if (agreed == AIC_ERR_COMM || local == AIC_ERR_COMM)
+        aicon_watchdog_settle(); /* a peer that died is the watchdog's to name (status 3) */
     if (local != AIC_OK && r->rank != 0)
         fprintf(stderr, "aicon train: [rank %d] %s\n", r->rank, local_msg);
     else if (r->rank == 0)
@@ -1061,7 +1063,9 @@ static int train(const train_opts *o, run_state *r) {
             if (ts != AIC_OK) {
                 /* A failure inside a collective may have reached only some ranks: take them all down
                  * rather than leave one waiting. Others were agreed by every rank; rank 0 and the
-                 * failing rank name them. */
+                 * failing rank name them. A peer that died is the watchdog's to name (status 3). */
+                if (ts == AIC_ERR_COMM)
+                    aicon_watchdog_settle();
                 if (r->rank == 0 || strncmp(aic_last_error(), "rank ", 5) != 0)
                     fprintf(stderr, "aicon train: [rank %d] step %lld: %s\n", r->rank, (long long)st.step,
                             aic_last_error());

@@ -367,6 +367,15 @@ void aicon_watchdog_term(void) {
     errno = saved;
 }
 
+void aicon_watchdog_settle(void) {
+    if (!wd.running)
+        return;
+    /* Four heartbeats: a verdict from rank 0 is sent the moment it has one. */
+    const double until = now_s() + 4 * BEAT_INTERVAL;
+    while (now_s() < until) /* the watchdog thread _exit()s the process when its verdict comes */
+        nanosleep(&(struct timespec){.tv_nsec = 20 * 1000 * 1000}, NULL);
+}
+
 void aicon_watchdog_stopping(void) {
     atomic_store(&stopping, true);
 }

@@ -44,6 +44,11 @@ aic_status aicon_watchdog_start(aic_comm_t *comm, const aicon_watchdog_config *c
  * AICON_EXIT_TERMINATED (unless a verdict names the failed rank first), before
  * aicon_watchdog_stopping is called. */
 void aicon_watchdog_term(void);
+/* For a rank whose collective just failed (AIC_ERR_COMM): when a peer died, that failure is the
+ * watchdog's to report (its line names the rank, status 3), and it may be a moment behind (rank 0 sees
+ * the closed connection at once, the others hear it from rank 0). Waits that moment; returns only if
+ * no verdict came, the failure being something else. A no-op when no watchdog runs. */
+void aicon_watchdog_settle(void);
 /* Every rank agreed to stop after a signal: from now on a SIGTERM is no failure. */
 void aicon_watchdog_stopping(void);
 /* Tells the others this rank is done (not missing), joins the thread and closes the connections.

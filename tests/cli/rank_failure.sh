@@ -90,4 +90,17 @@ fi
 grep -qE "^aicon train: \[rank [01]\] stopping: rank 2 \(on [^)]*\) is gone \(no heartbeat for [0-9.]+ s\); it was in ($PHASES)" \
     "$WORK/stop.err" || fail_run stop "no surviving rank named rank 2 and its phase"
 assert_no_leftover_processes
+# (c) kill -9 of rank 1 at batch 1: a step is then nearly all gradient allreduce (the single copy
+# between the ranks), so a survivor's collective fails at the same moment the watchdog learns of the
+# death. The watchdog's verdict must be what every survivor says, not the collective's error.
+run_case kill9_batch1 KILL 1 --batch 1 --lr 0.005
+echo "kill -9 rank 1 at batch 1: the launcher ended $SECONDS_TO_EXIT s later with status $LAUNCHER_RC"
+grep 'aicon train:' "$WORK/kill9_batch1.err"
+[ "$LAUNCHER_RC" -ne 0 ] || fail_run kill9_batch1 "the launcher exited 0 after a rank was killed"
+grep -qE "^aicon train: \[rank [02]\] stopping: rank 1 \(on [^)]*\) is gone" "$WORK/kill9_batch1.err" ||
+    fail_run kill9_batch1 "no surviving rank named rank 1"
+if grep '^aicon train:' "$WORK/kill9_batch1.err" | grep -v 'stopping: rank 1 '; then
+    fail_run kill9_batch1 "a survivor reported its collective's error instead of the watchdog's verdict"
+fi
+assert_no_leftover_processes
 echo "PASS"

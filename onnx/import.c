@@ -238,6 +238,26 @@ static int64_t int64_at(const Onnx__TensorProto *t, int64_t i) {
     return t->int64_data[i];
 }
 
+/* An attribute an op reads, with the one type it reads it as (check_attrs holds every node to it). */
+typedef struct {
+    const char *name;
+    Onnx__AttributeProto__AttributeType type;
+} attr_spec;
+
+#define A_FLOAT ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__FLOAT
+#define A_INT ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__INT
+#define A_STRING ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__STRING
+#define A_TENSOR ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__TENSOR
+#define A_INTS ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__INTS
+
+static const char *attr_type_name(Onnx__AttributeProto__AttributeType t) {
+    static const char *const names[] = {"UNDEFINED", "FLOAT",   "INT",     "STRING",        "TENSOR",
+                                        "GRAPH",     "FLOATS",  "INTS",    "STRINGS",       "TENSORS",
+                                        "GRAPHS",    "SPARSE_TENSOR", "SPARSE_TENSORS", "TYPE_PROTO",
+                                        "TYPE_PROTOS"}; /* by value, as onnx.proto numbers them */
+    return (unsigned)t < sizeof names / sizeof *names ? names[t] : "an unknown type";
+}
+
 static const Onnx__AttributeProto *attr(const Onnx__NodeProto *n, const char *name) {
     for (size_t i = 0; i < n->n_attribute; i++)
         if (n->attribute[i]->name && strcmp(n->attribute[i]->name, name) == 0)
@@ -266,15 +286,26 @@ static const char *attr_string(const Onnx__NodeProto *n, const char *name, const
     return buf;
 }
 
-/* Reports the first attribute not in the NULL-terminated list `known`. */
-static aic_status check_attrs(importer *im, const Onnx__NodeProto *n, const char *const *known) {
+/* Reports the first attribute not in `known` (ended by a NULL name) as unsupported, and one of
+ * another type than known says as an error: the readers above would take its value as absent
+ * (an INT alpha read as a FLOAT) and import something other than the file says. */
+static aic_status check_attrs(importer *im, const Onnx__NodeProto *n, const attr_spec *known) {
     for (size_t i = 0; i < n->n_attribute; i++) {
-        const char *an = n->attribute[i]->name ? n->attribute[i]->name : "";
-        bool ok = false;
-        for (const char *const *k = known; *k && !ok; k++)
-            ok = strcmp(*k, an) == 0;
-        if (!ok)
+        const Onnx__AttributeProto *a = n->attribute[i];
+        const char *an = a->name ? a->name : "";
+        const attr_spec *k = known;
+        while (k->name && strcmp(k->name, an) != 0)
+            k++;
+        if (!k->name)
             return unsupported(im, "attribute '%.100s' is not understood", an);
+        const Onnx__AttributeProto__AttributeType found =
+            a->has_type ? a->type : ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__UNDEFINED;
+        if (found != k->type)
+            return aic_fail(AIC_ERR_FORMAT,
+                            "ONNX graph '%.200s': node '%.200s' (%.100s): attribute '%.100s' is %s where %.100s "
+                            "takes %s",
+                            im->g->name ? im->g->name : "", n->name && n->name[0] ? n->name : "(unnamed)", n->op_type,
+                            an, attr_type_name(found), n->op_type, attr_type_name(k->type));
     }
     return AIC_OK;
 }
@@ -374,10 +405,11 @@ static aic_status check_sizes(importer *im, int first) {
 
 /* ---- ops -------------------------------------------------------------------------------------- */
 
-static const char *const NO_ATTRS[] = {NULL};
+static const attr_spec NO_ATTRS[] = {{NULL, 0}};
 
 static aic_status op_gemm(importer *im, const Onnx__NodeProto *n, const char *name) {
-    static const char *const known[] = {"alpha", "beta", "transA", "transB", "broadcast", NULL};
+    static const attr_spec known[] = {{"alpha", A_FLOAT}, {"beta", A_FLOAT}, {"transA", A_INT},
+                                       {"transB", A_INT}, {"broadcast", A_INT}, {NULL, 0}};
     AIC_TRY(check_attrs(im, n, known));
     AIC_TRY(outputs_at_most(im, n, 1, "Gemm has one output"));
     aic_value a;
@@ -487,7 +519,9 @@ static aic_status window_pads(importer *im, const Onnx__NodeProto *n, const int6
 }
 
 static aic_status op_conv(importer *im, const Onnx__NodeProto *n, const char *name) {
-    static const char *const known[] = {"auto_pad", "dilations", "group", "kernel_shape", "pads", "strides", NULL};
+    static const attr_spec known[] = {{"auto_pad", A_STRING}, {"dilations", A_INTS}, {"group", A_INT},
+                                       {"kernel_shape", A_INTS}, {"pads", A_INTS}, {"strides", A_INTS},
+                                       {NULL, 0}};
     AIC_TRY(check_attrs(im, n, known));
     AIC_TRY(outputs_at_most(im, n, 1, "Conv has one output"));
     aic_value x;
@@ -538,10 +572,12 @@ static aic_status op_conv(importer *im, const Onnx__NodeProto *n, const char *na
 }
 
 static aic_status op_pool(importer *im, const Onnx__NodeProto *n, const char *name, bool avg) {
-    static const char *const known_max[] = {"auto_pad", "ceil_mode", "dilations", "kernel_shape", "pads",
-                                            "storage_order", "strides", NULL};
-    static const char *const known_avg[] = {"auto_pad", "ceil_mode", "count_include_pad", "dilations",
-                                            "kernel_shape", "pads", "strides", NULL};
+    static const attr_spec known_max[] = {{"auto_pad", A_STRING}, {"ceil_mode", A_INT}, {"dilations", A_INTS},
+                                          {"kernel_shape", A_INTS}, {"pads", A_INTS}, {"storage_order", A_INT},
+                                          {"strides", A_INTS}, {NULL, 0}};
+    static const attr_spec known_avg[] = {{"auto_pad", A_STRING}, {"ceil_mode", A_INT}, {"count_include_pad", A_INT},
+                                          {"dilations", A_INTS}, {"kernel_shape", A_INTS}, {"pads", A_INTS},
+                                          {"strides", A_INTS}, {NULL, 0}};
     AIC_TRY(check_attrs(im, n, avg ? known_avg : known_max));
     AIC_TRY(outputs_at_most(im, n, 1, "the Indices output is not supported"));
     aic_value x;
@@ -587,8 +623,9 @@ static aic_status op_global_avgpool(importer *im, const Onnx__NodeProto *n, cons
 }
 
 static aic_status op_batchnorm(importer *im, const Onnx__NodeProto *n, const char *name) {
-    static const char *const known[] = {"epsilon", "momentum", "spatial", "training_mode", "is_test",
-                                        "consumed_inputs", NULL};
+    static const attr_spec known[] = {{"epsilon", A_FLOAT}, {"momentum", A_FLOAT}, {"spatial", A_INT},
+                                      {"training_mode", A_INT}, {"is_test", A_INT}, {"consumed_inputs", A_INTS},
+                                      {NULL, 0}};
     AIC_TRY(check_attrs(im, n, known));
     /* Training mode (training_mode=1 from opset 14, or the running-statistics outputs named before
      * it, as torch.onnx.export with TrainingMode.TRAINING writes) is what aicon does anyway: batch
@@ -642,7 +679,7 @@ typedef aic_status (*axis_fn)(aic_model_t *, const char *, aic_value, int, aic_v
 /* Softmax and LogSoftmax over one per-sample axis. Before opset 13 the ops flattened the axes from
  * `axis` on (default 1), which is the same only when `axis` is the last one. */
 static aic_status op_softmax(importer *im, const Onnx__NodeProto *n, const char *name, axis_fn fn) {
-    static const char *const known[] = {"axis", NULL};
+    static const attr_spec known[] = {{"axis", A_INT}, {NULL, 0}};
     AIC_TRY(check_attrs(im, n, known));
     AIC_TRY(outputs_at_most(im, n, 1, "the op has one output"));
     aic_value x, y;
@@ -666,7 +703,7 @@ static aic_status op_softmax(importer *im, const Onnx__NodeProto *n, const char 
 }
 
 static aic_status op_leaky_relu(importer *im, const Onnx__NodeProto *n, const char *name) {
-    static const char *const known[] = {"alpha", NULL};
+    static const attr_spec known[] = {{"alpha", A_FLOAT}, {NULL, 0}};
     AIC_TRY(check_attrs(im, n, known));
     AIC_TRY(outputs_at_most(im, n, 1, "the op has one output"));
     aic_value x, y;
@@ -679,7 +716,7 @@ static aic_status op_leaky_relu(importer *im, const Onnx__NodeProto *n, const ch
 
 /* Clip: bounds are attributes before opset 11 and optional scalar constant inputs from it on. */
 static aic_status op_clip(importer *im, const Onnx__NodeProto *n, const char *name) {
-    static const char *const known[] = {"min", "max", NULL};
+    static const attr_spec known[] = {{"min", A_FLOAT}, {"max", A_FLOAT}, {NULL, 0}};
     AIC_TRY(check_attrs(im, n, known));
     AIC_TRY(outputs_at_most(im, n, 1, "the op has one output"));
     aic_value x, y;
@@ -701,7 +738,7 @@ static aic_status op_clip(importer *im, const Onnx__NodeProto *n, const char *na
 }
 
 static aic_status op_dropout(importer *im, const Onnx__NodeProto *n, const char *name) {
-    static const char *const known[] = {"ratio", "seed", "is_test", NULL};
+    static const attr_spec known[] = {{"ratio", A_FLOAT}, {"seed", A_INT}, {"is_test", A_INT}, {NULL, 0}};
     AIC_TRY(check_attrs(im, n, known));
     AIC_TRY(outputs_unused(im, n, 1, "the mask output is not supported"));
     aic_value x, y;
@@ -755,7 +792,7 @@ static aic_status op_identity(importer *im, const Onnx__NodeProto *n, const char
 }
 
 static aic_status op_flatten(importer *im, const Onnx__NodeProto *n, const char *name) {
-    static const char *const known[] = {"axis", NULL};
+    static const attr_spec known[] = {{"axis", A_INT}, {NULL, 0}};
     AIC_TRY(check_attrs(im, n, known));
     AIC_TRY(outputs_at_most(im, n, 1, "Flatten has one output"));
     aic_value x, y;
@@ -816,7 +853,7 @@ static void set_shape(importer *im, const Onnx__NodeProto *n, const int64_t *v, 
 
 /* Shape of an activation: [batch, per-sample dims...], sliced by start and end (opset 15). */
 static aic_status op_shape(importer *im, const Onnx__NodeProto *n) {
-    static const char *const known[] = {"start", "end", NULL};
+    static const attr_spec known[] = {{"start", A_INT}, {"end", A_INT}, {NULL, 0}};
     AIC_TRY(check_attrs(im, n, known));
     AIC_TRY(outputs_at_most(im, n, 1, "Shape has one output"));
     aic_value x;
@@ -841,7 +878,7 @@ static aic_status op_shape(importer *im, const Onnx__NodeProto *n) {
 
 /* Gather along axis 0 of a shape vector, at constant indices. */
 static aic_status op_gather_shape(importer *im, const Onnx__NodeProto *n) {
-    static const char *const known[] = {"axis", NULL};
+    static const attr_spec known[] = {{"axis", A_INT}, {NULL, 0}};
     AIC_TRY(check_attrs(im, n, known));
     AIC_TRY(outputs_at_most(im, n, 1, "Gather has one output"));
     if (attr_int(n, "axis", 0) != 0)
@@ -864,7 +901,7 @@ static aic_status op_gather_shape(importer *im, const Onnx__NodeProto *n) {
 
 /* Unsqueeze of a scalar into a 1-element vector (axes [0]: an attribute before opset 13, an input from 13). */
 static aic_status op_unsqueeze_shape(importer *im, const Onnx__NodeProto *n) {
-    static const char *const known[] = {"axes", NULL};
+    static const attr_spec known[] = {{"axes", A_INTS}, {NULL, 0}};
     AIC_TRY(check_attrs(im, n, known));
     AIC_TRY(outputs_at_most(im, n, 1, "Unsqueeze has one output"));
     int64_t v[SHAPE_MAX], axes[SHAPE_MAX];
@@ -888,7 +925,7 @@ static aic_status op_unsqueeze_shape(importer *im, const Onnx__NodeProto *n) {
 
 /* Concat (axis 0) of shape vectors and int64 constants. */
 static aic_status op_concat_shape(importer *im, const Onnx__NodeProto *n) {
-    static const char *const known[] = {"axis", NULL};
+    static const attr_spec known[] = {{"axis", A_INT}, {NULL, 0}};
     AIC_TRY(check_attrs(im, n, known));
     AIC_TRY(outputs_at_most(im, n, 1, "Concat has one output"));
     int64_t axis = attr_int(n, "axis", 0);
@@ -914,7 +951,7 @@ static aic_status op_concat_shape(importer *im, const Onnx__NodeProto *n) {
 
 /* Cast of a shape computation to int64: nothing to do. */
 static aic_status op_cast(importer *im, const Onnx__NodeProto *n) {
-    static const char *const known[] = {"to", "saturate", NULL};
+    static const attr_spec known[] = {{"to", A_INT}, {"saturate", A_INT}, {NULL, 0}};
     AIC_TRY(check_attrs(im, n, known));
     AIC_TRY(outputs_at_most(im, n, 1, "Cast has one output"));
     if (attr_int(n, "to", 0) != ONNX__TENSOR_PROTO__DATA_TYPE__INT64)
@@ -927,7 +964,7 @@ static aic_status op_cast(importer *im, const Onnx__NodeProto *n) {
 }
 
 static aic_status op_reshape(importer *im, const Onnx__NodeProto *n, const char *name) {
-    static const char *const known[] = {"allowzero", NULL};
+    static const attr_spec known[] = {{"allowzero", A_INT}, {NULL, 0}};
     AIC_TRY(check_attrs(im, n, known));
     AIC_TRY(outputs_at_most(im, n, 1, "Reshape has one output"));
     aic_value x, y;
@@ -1027,7 +1064,7 @@ static aic_status op_arith(importer *im, const Onnx__NodeProto *n, const char *n
 }
 
 static aic_status op_concat(importer *im, const Onnx__NodeProto *n, const char *name) {
-    static const char *const known[] = {"axis", NULL};
+    static const attr_spec known[] = {{"axis", A_INT}, {NULL, 0}};
     AIC_TRY(check_attrs(im, n, known));
     AIC_TRY(outputs_at_most(im, n, 1, "Concat has one output"));
     if (n->n_input < 1 || n->n_input > AIC_MAX_OP_INPUTS)
@@ -1052,7 +1089,7 @@ static aic_status op_concat(importer *im, const Onnx__NodeProto *n, const char *
 
 /* Transpose of an activation that keeps the batch first (perm[0] == 0; no perm: reversed, refused). */
 static aic_status op_transpose(importer *im, const Onnx__NodeProto *n, const char *name) {
-    static const char *const known[] = {"perm", NULL};
+    static const attr_spec known[] = {{"perm", A_INTS}, {NULL, 0}};
     AIC_TRY(check_attrs(im, n, known));
     AIC_TRY(outputs_at_most(im, n, 1, "Transpose has one output"));
     aic_value x, y;
@@ -1080,7 +1117,7 @@ static aic_status op_transpose(importer *im, const Onnx__NodeProto *n, const cha
 }
 
 static aic_status op_constant(importer *im, const Onnx__NodeProto *n) {
-    static const char *const known[] = {"value", NULL};
+    static const attr_spec known[] = {{"value", A_TENSOR}, {NULL, 0}};
     AIC_TRY(check_attrs(im, n, known));
     const Onnx__AttributeProto *a = attr(n, "value");
     if (!a || !a->t)
@@ -1298,6 +1335,86 @@ static aic_status run_job(importer *im, const copy_job *j) {
     return AIC_OK;
 }
 
+/* The default domain's opsets whose ops the importer reads: from 1 (the old forms, such as Clip's
+ * min/max attributes or BatchNormalization's consumed_inputs) to 17, what aicon exports and the newest
+ * PyTorch 1.13 writes. Ops of other domains (ai.onnx.ml, com.microsoft, ...) it has none of. */
+#define OPSET_MIN 1
+#define OPSET_MAX 17
+
+static aic_status check_opsets(const importer *im, const char *gname) {
+    const Onnx__ModelProto *p = im->om->proto;
+    for (size_t i = 0; i < p->n_opset_import; i++) {
+        const char *d = p->opset_import[i]->domain ? p->opset_import[i]->domain : "";
+        if (d[0] && strcmp(d, "ai.onnx") != 0)
+            return aic_fail(AIC_ERR_UNSUPPORTED,
+                            "ONNX graph '%.200s': the model imports operator set domain '%.100s' (version %" PRId64
+                            "); aicon imports only the default domain (ai.onnx)",
+                            gname, d, p->opset_import[i]->version);
+    }
+    const int64_t v = aic_onnx_opset_version(im->om);
+    if (v < 0)
+        return aic_fail(AIC_ERR_UNSUPPORTED, "ONNX graph '%.200s': the model declares no opset of the default domain",
+                        gname);
+    if (v < OPSET_MIN || v > OPSET_MAX)
+        return aic_fail(AIC_ERR_UNSUPPORTED,
+                        "ONNX graph '%.200s': opset %" PRId64 " of the default domain is outside %d..%d, the opsets "
+                        "aicon imports", gname, v, OPSET_MIN, OPSET_MAX);
+    return AIC_OK;
+}
+
+/* A shape for messages, "[N, 3, 28, 28]": the batch as N, a symbolic dim by its name, an unknown one ?. */
+static void shape_words(char *buf, size_t size, const Onnx__TensorShapeProto *declared, const aic_value_info *vi) {
+    size_t at = (size_t)snprintf(buf, size, "[");
+    const size_t rank = declared ? declared->n_dim : (size_t)vi->ndim + 1;
+    for (size_t i = 0; i < rank && at < size; i++) {
+        const char *sep = i ? ", " : "";
+        const Onnx__TensorShapeProto__Dimension *d = declared ? declared->dim[i] : NULL;
+        if (d && d->value_case == ONNX__TENSOR_SHAPE_PROTO__DIMENSION__VALUE_DIM_VALUE)
+            at += (size_t)snprintf(buf + at, size - at, "%s%" PRId64, sep, d->dim_value);
+        else if (d && d->value_case == ONNX__TENSOR_SHAPE_PROTO__DIMENSION__VALUE_DIM_PARAM)
+            at += (size_t)snprintf(buf + at, size - at, "%s%.40s", sep, d->dim_param);
+        else if (d)
+            at += (size_t)snprintf(buf + at, size - at, "%s?", sep);
+        else
+            at += i ? (size_t)snprintf(buf + at, size - at, "%s%" PRId64, sep, vi->shape[i - 1])
+                    : (size_t)snprintf(buf + at, size - at, "N");
+    }
+    if (at < size)
+        snprintf(buf + at, size - at, "]");
+}
+
+/* A shape the file declares for a value (a graph output's, a value_info's) against the one the import
+ * computed: every static dimension but the batch (dim 0) must agree; symbolic and unknown ones match
+ * anything. Values that are not activations (constants, folded shapes, dead ones) have none to compare. */
+static aic_status check_declared_shape(importer *im, const char *gname, const Onnx__ValueInfoProto *vi,
+                                       const char *what) {
+    const slot *s = vi->name ? table_get(&im->nt, vi->name) : NULL;
+    const Onnx__TypeProto *tp = vi->type;
+    if (!s || s->kind != V_ACT || !tp || tp->value_case != ONNX__TYPE_PROTO__VALUE_TENSOR_TYPE || !tp->tensor_type ||
+        !tp->tensor_type->shape)
+        return AIC_OK;
+    const Onnx__TensorShapeProto *sh = tp->tensor_type->shape;
+    const aic_value_info *v = &im->m->values[s->v];
+    bool same = sh->n_dim == (size_t)v->ndim + 1;
+    for (size_t i = 1; same && i < sh->n_dim; i++)
+        same = sh->dim[i]->value_case != ONNX__TENSOR_SHAPE_PROTO__DIMENSION__VALUE_DIM_VALUE ||
+               sh->dim[i]->dim_value == v->shape[i - 1];
+    if (same)
+        return AIC_OK;
+    char declared[256], made[256], maker[400];
+    shape_words(declared, sizeof declared, sh, NULL);
+    shape_words(made, sizeof made, NULL, v);
+    if (s->maker >= 0) {
+        const Onnx__NodeProto *n = im->g->node[s->maker];
+        snprintf(maker, sizeof maker, "node '%.200s' (%.100s)", n->name && n->name[0] ? n->name : "(unnamed)",
+                 n->op_type);
+    } else {
+        snprintf(maker, sizeof maker, "the graph input");
+    }
+    return aic_fail(AIC_ERR_FORMAT, "ONNX graph '%.200s': %s '%.200s' is declared %s but %s makes it %s", gname,
+                    what, vi->name, declared, maker, made);
+}
+
 static aic_status bind_name(importer *im, char dst[AIC_MAX_NAME], const char *name, const char *what) {
     if (strlen(name) >= AIC_MAX_NAME) {
         char who[160];
@@ -1317,6 +1434,7 @@ static aic_status build_graph(importer *im, aic_onnx_binding *b) {
     aic_status st = AIC_OK;
     char who[600], opname[AIC_MAX_NAME];
 
+    AIC_TRY(check_opsets(im, gname));
     AIC_TRY_GOTO(index_names(im));
     order = malloc((g->n_node ? g->n_node : 1) * sizeof *order);
     if (!order) {
@@ -1419,6 +1537,10 @@ static aic_status build_graph(importer *im, aic_onnx_binding *b) {
         st = aic_fail(AIC_ERR_UNSUPPORTED, "ONNX graph '%s': %d unsupported: %s", gname, im->n_bad, im->msg);
         goto cleanup;
     }
+    for (size_t i = 0; i < g->n_output; i++)
+        AIC_TRY_GOTO(check_declared_shape(im, gname, g->output[i], "graph output"));
+    for (size_t i = 0; i < g->n_value_info; i++)
+        AIC_TRY_GOTO(check_declared_shape(im, gname, g->value_info[i], "value"));
 
 cleanup:
     if (st != AIC_OK)

@@ -397,6 +397,105 @@ cleanup:
     return st;
 }
 
+/* ---- strings with a NUL byte ------------------------------------------------------------------- */
+
+/* protobuf-c hands string fields over as C strings, so one holding a NUL byte reads cut short: op
+ * type "Conv\0x" would run as Conv, a name would match another. The unpacked model cannot tell, so
+ * the bytes protobuf-c just parsed are walked once more with the same descriptors and every string
+ * field is checked (op types, domains, names, attribute names, dim params, doc strings alike). */
+typedef struct {
+    const char *file;
+    const Onnx__GraphProto *g; /* the model's graph, to name a node */
+    long node;                 /* the graph's node being walked, or -1 */
+    char path[512];            /* where in the model, as "graph.node[3].op_type" */
+} nul_walk;
+
+static bool read_varint(const uint8_t **p, const uint8_t *end, uint64_t *v) {
+    uint64_t x = 0;
+    for (unsigned shift = 0; shift < 64 && *p < end; shift += 7) {
+        const uint8_t b = *(*p)++;
+        x |= (uint64_t)(b & 0x7f) << shift;
+        if (!(b & 0x80)) {
+            *v = x;
+            return true;
+        }
+    }
+    return false;
+}
+
+/* The string s of len bytes for a message: printable ASCII as it is, other bytes as \xNN, cut at 64. */
+static void escape_string(char *buf, size_t size, const uint8_t *s, size_t len) {
+    size_t at = 0;
+    for (size_t i = 0; i < len && i < 64 && at + 5 < size; i++)
+        at += (size_t)snprintf(buf + at, size - at, s[i] >= 0x20 && s[i] < 0x7f && s[i] != '\\' ? "%c" : "\\x%02x",
+                               s[i]);
+    snprintf(buf + at, size - at, "%s", len > 64 ? "..." : "");
+}
+
+/* The message d in p..end, whose path is w->path[0, path_len); main_graph: it is the model's graph. */
+static aic_status walk_strings(nul_walk *w, const ProtobufCMessageDescriptor *d, const uint8_t *p, const uint8_t *end,
+                               size_t path_len, bool main_graph) {
+    unsigned seen[64] = {0}; /* per field of d: how many came so far, for the index in the path */
+    while (p < end) {
+        uint64_t key, len;
+        if (!read_varint(&p, end, &key))
+            return aic_fail(AIC_ERR_FORMAT, "%s: malformed protobuf field key after %s", w->file, w->path);
+        const ProtobufCFieldDescriptor *f = protobuf_c_message_descriptor_get_field(d, (unsigned)(key >> 3));
+        switch (key & 7) {
+        case 0: /* varint */
+            if (!read_varint(&p, end, &len))
+                return aic_fail(AIC_ERR_FORMAT, "%s: malformed protobuf varint after %s", w->file, w->path);
+            continue;
+        case 1: /* 64-bit */
+        case 5: /* 32-bit */
+            len = (key & 7) == 1 ? 8 : 4;
+            break;
+        case 2: /* length-delimited: strings, bytes, messages, packed arrays */
+            if (!read_varint(&p, end, &len) || len > (uint64_t)(end - p))
+                return aic_fail(AIC_ERR_FORMAT, "%s: malformed protobuf length after %s", w->file, w->path);
+            if (f) {
+                const size_t i = (size_t)(f - d->fields);
+                const unsigned index = i < 64 ? seen[i]++ : 0;
+                size_t at = path_len + (size_t)snprintf(w->path + path_len, sizeof w->path - path_len,
+                                                        f->label == PROTOBUF_C_LABEL_REPEATED ? "%s%s[%u]" : "%s%s",
+                                                        path_len ? "." : "", f->name, index);
+                if (at >= sizeof w->path)
+                    at = sizeof w->path - 1;
+                if (f->type == PROTOBUF_C_TYPE_STRING && memchr(p, 0, (size_t)len)) {
+                    char value[300], node[600] = "";
+                    escape_string(value, sizeof value, p, (size_t)len);
+                    if (w->node >= 0 && (size_t)w->node < w->g->n_node) { /* a graph given twice: no node */
+                        describe_node(node, sizeof node - 2, w->g, (size_t)w->node);
+                        strcat(node, ": ");
+                    }
+                    return aic_fail(AIC_ERR_FORMAT,
+                                    "%s: %s%s holds a NUL byte (\"%s\"), which aicon would read cut short", w->file,
+                                    node, w->path, value);
+                }
+                if (f->type == PROTOBUF_C_TYPE_MESSAGE) {
+                    /* The model's graph's nodes, to name the one a bad string is in. */
+                    const bool graph_node = main_graph && strcmp(f->name, "node") == 0;
+                    if (graph_node)
+                        w->node = (long)index;
+                    AIC_TRY(walk_strings(w, f->descriptor, p, p + len, at,
+                                         d == &onnx__model_proto__descriptor && strcmp(f->name, "graph") == 0));
+                    if (graph_node)
+                        w->node = -1;
+                }
+                w->path[path_len] = '\0';
+            }
+            break;
+        default: /* groups, which ONNX does not use */
+            return aic_fail(AIC_ERR_FORMAT, "%s: protobuf wire type %u after %s is not one ONNX uses", w->file,
+                            (unsigned)(key & 7), w->path);
+        }
+        if (len > (uint64_t)(end - p))
+            return aic_fail(AIC_ERR_FORMAT, "%s: protobuf field after %s runs past its message", w->file, w->path);
+        p += len;
+    }
+    return AIC_OK;
+}
+
 /* ---- loading ---------------------------------------------------------------------------------- */
 
 aic_status aic_onnx_load_buffer(const uint8_t *data, size_t size, const char *name, aic_onnx_model_t **out) {
@@ -419,6 +518,8 @@ aic_status aic_onnx_load_buffer(const uint8_t *data, size_t size, const char *na
         st = aic_fail(AIC_ERR_FORMAT, "%s: the model has no graph", name);
         goto fail;
     }
+    nul_walk w = {.file = name, .g = p->graph, .node = -1};
+    AIC_TRY_GOTO(walk_strings(&w, &onnx__model_proto__descriptor, data, data + size, 0, false));
     AIC_TRY_GOTO(check_graph(name, p->graph));
 
     aic_onnx_model_t *m = malloc(sizeof *m);

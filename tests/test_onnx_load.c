@@ -92,6 +92,51 @@ static void test_broken(void) {
 }
 
 /* A sparse file over the size limit is refused from its size alone, before any read. */
+/* Loads DIR/name and imports it for 4 rows: import_want is its status (AIC_OK: it imports), with a
+ * message holding every word given. */
+static void expect_import(const char *name, aic_status import_want, const char *w1, const char *w2) {
+    char path[4096];
+    path_of(path, sizeof path, name);
+    aic_onnx_model_t *om = NULL;
+    aic_model_t *m = NULL;
+    aic_status st = aic_onnx_load(path, &om);
+    CHECK(st == AIC_OK);
+    if (st != AIC_OK)
+        return;
+    st = aic_onnx_import(om, 4, &m, NULL);
+    const char *msg = st == AIC_OK ? "" : aic_last_error();
+    printf("%-24s -> import %s: %s\n", name, aic_status_string(st), msg);
+    CHECK(st == import_want);
+    CHECK((m != NULL) == (import_want == AIC_OK));
+    CHECK(w1 == NULL || strstr(msg, w1) != NULL);
+    CHECK(w2 == NULL || strstr(msg, w2) != NULL);
+    aic_model_destroy(m);
+    aic_onnx_free(om);
+}
+
+/* What aicon must not read differently from what the file says: strings cut at a NUL byte,
+ * attributes of another type, opsets and domains it does not know, declared shapes it does not make. */
+static void test_strict(void) {
+    expect_fail("nul_op_type.onnx", AIC_ERR_FORMAT, "node 'relu' (Relu): graph.node[1].op_type holds a NUL byte",
+                "(\"Relu\\x00x\")");
+    /* The node reading it comes first in the file (GraphProto field 1; initializers are field 5). */
+    expect_fail("nul_name.onnx", AIC_ERR_FORMAT, "node 'gemm' (Gemm): graph.node[0].input[1] holds a NUL byte",
+                "\"w\\x00evil\"");
+    expect_import("strict_valid.onnx", AIC_OK, NULL, NULL);
+    expect_import("strict_symbolic.onnx", AIC_OK, NULL, NULL);
+    expect_import("int_alpha.onnx", AIC_ERR_FORMAT, "node 'gemm' (Gemm): attribute 'alpha' is INT where Gemm takes FLOAT",
+                  NULL);
+    expect_import("floats_kernel.onnx", AIC_ERR_FORMAT,
+                  "node 'conv' (Conv): attribute 'kernel_shape' is FLOATS where Conv takes INTS", NULL);
+    expect_import("opset_999.onnx", AIC_ERR_UNSUPPORTED, "opset 999 of the default domain is outside 1..17", NULL);
+    expect_import("ml_domain.onnx", AIC_ERR_UNSUPPORTED, "operator set domain 'ai.onnx.ml' (version 3)",
+                  "only the default domain");
+    expect_import("output_shape.onnx", AIC_ERR_FORMAT,
+                  "graph output 'y' is declared [N, 7] but node 'relu' (Relu) makes it [N, 10]", NULL);
+    expect_import("value_shape.onnx", AIC_ERR_FORMAT,
+                  "value 'h' is declared [N, 5] but node 'gemm' (Gemm) makes it [N, 10]", NULL);
+}
+
 static void test_size_cap(void) {
     char tmpl[] = "/tmp/aicon_onnx_XXXXXX";
     if (!mkdtemp(tmpl)) {
@@ -168,6 +213,7 @@ int main(int argc, char **argv) {
     g_dir = argv[1];
     test_valid();
     test_broken();
+    test_strict();
     test_size_cap();
     test_buffer();
     test_onnx_testdata();

@@ -104,4 +104,44 @@ save(onnx.ModelProto(ir_version=8), "no_graph.onnx", check=False)
 m = model_of([helper.make_node("Relu", ["h"], ["y"], name="relu"),
               helper.make_node("Gemm", ["x", "w", "b"], ["h"], name="gemm")], [x], [y], [w, b])
 save(m, "unordered.onnx", check=False)
+# Strings holding a NUL byte, which protobuf-c would hand over cut short: an op type "Relu\0x" (read
+# as Relu) and an initializer name "w\0evil" (read as w).
+m = model_of([helper.make_node("Gemm", ["x", "w", "b"], ["h"], name="gemm"),
+              helper.make_node("Relu\0x", ["h"], ["y"], name="relu")], [x], [y], [w, b])
+save(m, "nul_op_type.onnx", check=False)
+wn = numpy_helper.from_array(rng.standard_normal((4, 3)).astype(np.float32), "w\0evil")
+m = model_of([helper.make_node("Gemm", ["x", "w\0evil", "b"], ["h"], name="gemm"),
+              helper.make_node("Relu", ["h"], ["y"], name="relu")], [x], [y], [wn, b])
+save(m, "nul_name.onnx", check=False)
+
+# Models that load but that the importer must refuse (test_onnx_load imports them): Gemm's alpha as
+# an INT, Conv's kernel_shape as FLOATS, opset 999, an operator set of another domain, and declared
+# shapes ([N, 7] for an output and [N, 5] for a value the graph makes [N, 10]). x is [N, 4].
+xn = helper.make_tensor_value_info("x", f32, ["N", 4])
+w10 = numpy_helper.from_array(rng.standard_normal((4, 10)).astype(np.float32), "w")
+b10 = numpy_helper.from_array(rng.standard_normal((10,)).astype(np.float32), "b")
+
+
+def gemm_relu(y_shape, gemm_attrs=None, opsets=(("", 13),), value_info=()):
+    graph = helper.make_graph([helper.make_node("Gemm", ["x", "w", "b"], ["h"], name="gemm", **(gemm_attrs or {})),
+                               helper.make_node("Relu", ["h"], ["y"], name="relu")], "strict", [xn],
+                              [helper.make_tensor_value_info("y", f32, y_shape)], initializer=[w10, b10],
+                              value_info=list(value_info))
+    return helper.make_model(graph, opset_imports=[helper.make_opsetid(d, v) for d, v in opsets],
+                             producer_name="aicon-tests")
+
+
+save(gemm_relu(["N", 10]), "strict_valid.onnx")
+save(gemm_relu(["batch", "features"]), "strict_symbolic.onnx")
+save(gemm_relu(["N", 10], {"alpha": 2}), "int_alpha.onnx", check=False)
+save(gemm_relu(["N", 10], opsets=(("", 999),)), "opset_999.onnx", check=False)
+save(gemm_relu(["N", 10], opsets=(("", 13), ("ai.onnx.ml", 3))), "ml_domain.onnx", check=False)
+save(gemm_relu(["N", 7]), "output_shape.onnx", check=False)
+save(gemm_relu(["N", 10], value_info=[helper.make_tensor_value_info("h", f32, ["N", 5])]), "value_shape.onnx",
+     check=False)
+xc = helper.make_tensor_value_info("x", f32, ["N", 1, 4, 4])
+wc = numpy_helper.from_array(rng.standard_normal((2, 1, 3, 3)).astype(np.float32), "w")
+graph = helper.make_graph([helper.make_node("Conv", ["x", "w"], ["y"], name="conv", kernel_shape=[3.0, 3.0])],
+                          "strict", [xc], [helper.make_tensor_value_info("y", f32, ["N", 2, 2, 2])], initializer=[wc])
+save(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)]), "floats_kernel.onnx", check=False)
 print("wrote ONNX test models to", out)

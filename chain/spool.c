@@ -188,8 +188,9 @@ aic_status aic_spool_flush(const char *dir, const aic_key *key, int timeout_ms, 
         n++;
     }
     closedir(dh);
-    /* Name order puts a job's ranks together, rank 0 first. */
-    if (st == AIC_OK)
+    /* Name order puts a job's ranks together, rank 0 first. An empty spool has no list (names is
+     * NULL), and qsort must not be given a null pointer even for no elements. */
+    if (st == AIC_OK && n > 1)
         qsort(names, n, sizeof *names, by_name);
     aic_status first_failure = AIC_OK;
     for (size_t i = 0; i < n && st == AIC_OK; i++) {

@@ -7,7 +7,8 @@
 # numbers in other forms), and `aicon ledger verify` must refuse every one naming the line, while
 # the untouched ledger verifies and `aicon ledger show` lists no forged record.
 set -euo pipefail
-. "$(dirname "$0")/common.sh"
+HERE=$(cd "$(dirname "$0")" && pwd) # before the cd to $WORK below
+. "$HERE/common.sh"
 
 export HOME=$WORK/home AICON_SPOOL=$WORK/spool # nothing of the machine's own ~/.aicon
 unset AICON_KEY
@@ -24,7 +25,7 @@ SLURM_JOB_ID=job-f aicon_np 2 run2 "${common[@]}" --epochs 1
 "$AICON" ledger verify "$WORK/ledger.jsonl" >"$WORK/verify.out" || fail "verify of the clean ledger failed"
 grep -q "5 entries" "$WORK/verify.out" || fail "verify: $(cat "$WORK/verify.out")"
 
-"${PY[@]}" "$(dirname "$0")/ledger_forge.py" "$WORK/ledger.jsonl" "$WORK/forged"
+"${PY[@]}" "$HERE/ledger_forge.py" "$WORK/ledger.jsonl" "$WORK/forged"
 n=0
 while IFS=$'\t' read -r name line pattern; do
     if "$AICON" ledger verify "$WORK/forged/$name.jsonl" >"$WORK/forged/$name.out" 2>"$WORK/forged/$name.err"; then

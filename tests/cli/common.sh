@@ -113,7 +113,7 @@ assert_no_leftover_processes() {
 
 # ort_prepare ORT_DIR: onnxruntime-node (npm), installed into ORT_DIR when missing (its CPU library
 # ships in the npm package; --ignore-scripts skips the CUDA download), and $WORK/ort.js for ort_run.
-# Sets ORT=1, or ORT=0 with the reason in ORT_WHY: a test then SKIPs its onnxruntime part, loudly.
+# Fails the test when onnxruntime cannot be had: a check skipped for a missing tool is no pass.
 ort_prepare() {
     ORT_MODULES=$1/node_modules ORT=1 ORT_WHY=
     if [ ! -d "$ORT_MODULES/onnxruntime-node" ]; then
@@ -128,7 +128,7 @@ ort_prepare() {
     if [ "$ORT" = 1 ] && ! NODE_PATH="$ORT_MODULES" node -e 'require("onnxruntime-node")' 2>"$WORK/ort.err"; then
         ORT=0 ORT_WHY="onnxruntime-node does not load here: $(head -c 300 "$WORK/ort.err")"
     fi
-    [ "$ORT" = 1 ] || echo "SKIP (onnxruntime part only): $ORT_WHY" >&2
+    [ "$ORT" = 1 ] || fail "onnxruntime: $ORT_WHY"
     cat >"$WORK/ort.js" <<'JSEOF'
 // node ort.js MODEL.onnx X.f32 D0,D1,... OUT.f32: onnxruntime's output for the raw inputs
 const fs = require("fs");
@@ -148,7 +148,7 @@ JSEOF
 }
 
 # ort_run MODEL.onnx X.f32 D0,D1,... OUT.f32: onnxruntime's first output for float32 inputs X (after
-# ort_prepare found ORT=1); the test fails when onnxruntime does.
+# ort_prepare); the test fails when onnxruntime does.
 ort_run() {
     NODE_PATH="$ORT_MODULES" timeout -k 5 "$RUN_TIMEOUT" node "$WORK/ort.js" "$@" ||
         fail "onnxruntime failed on $1"

@@ -115,21 +115,19 @@ print(f"{path}: {want_in} -> Sub {mean:.6g} -> Div {std:.6g} -> ... -> {want_out
 PYEOF
 }
 
-# check_accuracy NAME ONNX X.f32 ACC: (c) aicon's importer, and onnxruntime when it is here, fed X.
+# check_accuracy NAME ONNX X.f32 ACC: (c) aicon's importer and onnxruntime, fed X.
 check_accuracy() {
     timeout -k 5 "$RUN_TIMEOUT" "$HELPER" --logits "$2" "$3" "$N" 1 28 28 "$WORK/$1.aicon.f32" ||
         fail "$1: test_onnx_export --logits failed on $2"
-    if [ "$ORT" = 1 ]; then
-        ort_run "$2" "$3" "$N,1,28,28" "$WORK/$1.ort.f32"
-    fi
-    "${PY[@]}" - "$WORK" "$1" "$4" "$ORT" <<'PYEOF'
+    ort_run "$2" "$3" "$N,1,28,28" "$WORK/$1.ort.f32"
+    "${PY[@]}" - "$WORK" "$1" "$4" <<'PYEOF'
 import sys
 
 import numpy as np
 
-w, name, acc, ort = sys.argv[1], sys.argv[2], float(sys.argv[3]), sys.argv[4] == "1"
+w, name, acc = sys.argv[1], sys.argv[2], float(sys.argv[3])
 y = np.fromfile(f"{w}/y.i32", dtype=np.int32)
-for who in ("aicon", "ort") if ort else ("aicon",):
+for who in ("aicon", "ort"):
     out = np.fromfile(f"{w}/{name}.{who}.f32", dtype=np.float32).reshape(len(y), -1)
     got = float((out.argmax(1) == y).mean())
     print(f"{name}: {who} on the raw test values: accuracy {got:.4f}, the run's test_accuracy {acc:.4f}")
@@ -228,5 +226,4 @@ aicon_np 2 cnn train --model "$WORK/cnn.onnx" --data "$DATA/train512.h5" --test-
 check_export "$WORK/cnn_out.onnx" "$WORK/cnn.h5" "$WORK/cnn.json" pixels scores
 check_accuracy cnn "$WORK/cnn_out.onnx" "$WORK/stored.f32" "$(json_field "$WORK/cnn.json" test_accuracy)"
 assert_no_leftover_processes
-[ "$ORT" = 1 ] || echo "SKIP (onnxruntime part only): $ORT_WHY" >&2
 echo "PASS"

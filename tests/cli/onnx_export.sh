@@ -4,7 +4,7 @@
 #  (a) Debian's python3-onnx full checker accepts each file (IR 8, opset 17);
 #  (b) test_onnx_export imports the file back and matches the checkpoint model's logits on the
 #      first 256 test samples, and onnxruntime (npm onnxruntime-node, installed into ORT_DIR when
-#      missing; SKIPPED loudly when it cannot be installed) matches them within 1e-5 of the largest
+#      missing; the test fails when it cannot be installed) matches them within 1e-5 of the largest
 #      logit, with the same test accuracy;
 #  (c) `aicon export --checkpoint` writes the same initializers, bit for bit, as train --export;
 #  (d) a small model with every other exportable op (test_onnx_export --ops) passes the checker, and

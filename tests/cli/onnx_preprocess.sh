@@ -10,7 +10,7 @@
 #      say aicon.preprocess standardize, aicon.mean, aicon.std (the checkpoint's doubles exactly) and
 #      aicon.version; `aicon export --checkpoint` writes the same file, byte for byte;
 #  (c) fed the RAW test pixels (0..255), aicon's importer and onnxruntime (npm onnxruntime-node, as in
-#      onnx_export.sh; that part SKIPPED loudly when it cannot be installed) predict labels whose
+#      onnx_export.sh; the test fails when it cannot be installed) predict labels whose
 #      accuracy is the run's test_accuracy within 0.001;
 #  (d) a checkpoint without /preprocess (an older aicon's; removed with h5py) still resumes on 2
 #      ranks, and `aicon export` of it warns, adds no nodes and says aicon.preprocess unknown; one

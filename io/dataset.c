@@ -10,8 +10,8 @@
 
 #include "core/error.h"
 
-aic_status aic_io_dataset_alloc(aic_dataset_t **out, const char *source, int64_t n, int rank,
-                                const int64_t *shape) {
+aic_status aic_io_dataset_alloc(aic_dataset_t **out, const char *source, const char *label_source, int64_t n,
+                                int rank, const int64_t *shape) {
     *out = NULL;
     if (n <= 0 || rank < 1 || rank > AIC_DATASET_MAX_RANK)
         return aic_fail(AIC_ERR_INTERNAL, "%s: data set of %lld samples of rank %d", source, (long long)n, rank);
@@ -33,9 +33,10 @@ aic_status aic_io_dataset_alloc(aic_dataset_t **out, const char *source, int64_t
     d->numel = numel;
     d->value_scale = 1.0;
     d->source = strdup(source);
+    d->label_source = strdup(label_source);
     d->x = malloc((size_t)(n * numel) * sizeof(float));
     d->y = malloc((size_t)n * sizeof(int32_t));
-    if (!d->source || !d->x || !d->y) {
+    if (!d->source || !d->label_source || !d->x || !d->y) {
         aic_dataset_destroy(d);
         return aic_fail(AIC_ERR_NOMEM, "%s: out of memory for %lld samples of %lld floats (%.1f MiB)", source,
                         (long long)n, (long long)numel, (double)(n * numel) * sizeof(float) / (1024.0 * 1024.0));
@@ -56,10 +57,10 @@ aic_status aic_io_dataset_finish_labels(aic_dataset_t *d) {
     for (int64_t i = 0; i < d->n; i++) {
         int32_t v = d->y[i];
         if (v < 0)
-            return aic_fail(AIC_ERR_FORMAT, "%s: label of sample %lld is %d; labels must be >= 0", d->source,
+            return aic_fail(AIC_ERR_FORMAT, "%s: label of sample %lld is %d; labels must be >= 0", d->label_source,
                             (long long)i, (int)v);
         if (v == INT32_MAX)
-            return aic_fail(AIC_ERR_FORMAT, "%s: label of sample %lld is too large (>= %d)", d->source,
+            return aic_fail(AIC_ERR_FORMAT, "%s: label of sample %lld is too large (>= %d)", d->label_source,
                             (long long)i, (int)INT32_MAX);
         if (v > max)
             max = v;
@@ -74,6 +75,7 @@ void aic_dataset_destroy(aic_dataset_t *d) {
     free(d->x);
     free(d->y);
     free(d->source);
+    free(d->label_source);
     free(d);
 }
 
@@ -91,6 +93,18 @@ int aic_dataset_sample_shape(const aic_dataset_t *d, int64_t shape[6]) {
 int64_t aic_dataset_sample_numel(const aic_dataset_t *d) { return d ? d->numel : 0; }
 
 int aic_dataset_num_classes(const aic_dataset_t *d) { return d ? d->num_classes : 0; }
+
+const char *aic_dataset_source(const aic_dataset_t *d) { return d ? d->source : ""; }
+
+aic_status aic_dataset_check_labels(const aic_dataset_t *d, int classes) {
+    if (!d)
+        return aic_fail(AIC_ERR_INVALID_ARG, "aic_dataset_check_labels: data set is NULL");
+    for (int64_t i = 0; d->num_classes > classes && i < d->n; i++)
+        if (d->y[i] >= classes)
+            return aic_fail(AIC_ERR_FORMAT, "%s: label of sample %lld is %d, outside the %d classes 0..%d",
+                            d->label_source, (long long)i, (int)d->y[i], classes, classes - 1);
+    return AIC_OK;
+}
 
 aic_status aic_dataset_gather(const aic_dataset_t *d, const int64_t *idx, int n, float *x, int32_t *y) {
     if (!d)

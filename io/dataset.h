@@ -21,15 +21,17 @@ struct aic_dataset {
     int32_t *y;                           /* n */
     int num_classes;                      /* 1 + max(y) */
     char *source;                         /* what it was loaded from, for messages */
+    char *label_source;                   /* the file of the labels (IDX: its own), for messages */
     double value_scale;                   /* a stored value v is read as v * value_scale */
 };
 
-/* A data set of n samples of `shape` with x and y allocated (uninitialised). Callers have already
- * checked n * numel against AIC_DATASET_MAX_FLOATS. */
-aic_status aic_io_dataset_alloc(aic_dataset_t **out, const char *source, int64_t n, int rank,
-                                const int64_t *shape);
+/* A data set of n samples of `shape` with x and y allocated (uninitialised), its samples read from
+ * source and its labels from label_source. Callers have already checked n * numel against
+ * AIC_DATASET_MAX_FLOATS. */
+aic_status aic_io_dataset_alloc(aic_dataset_t **out, const char *source, const char *label_source, int64_t n,
+                                int rank, const int64_t *shape);
 /* Check the values (finite) and the labels (0 <= y < INT32_MAX) and set num_classes; messages name
- * d->source. Both readers call it once the file is read. */
+ * d->source or d->label_source. Both readers call it once the file is read. */
 aic_status aic_io_dataset_finish_labels(aic_dataset_t *d);
 
 #endif

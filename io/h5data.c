@@ -197,7 +197,7 @@ aic_status aic_dataset_load_h5(aic_dataset_t **out, const char *path) {
     AIC_TRY_GOTO(check_storage(dx, path, "x", (hsize_t)total, (int64_t)sb.st_size));
     AIC_TRY_GOTO(check_storage(dy, path, "y", yd[0], (int64_t)sb.st_size));
 
-    AIC_TRY_GOTO(aic_io_dataset_alloc(&d, path, (int64_t)xd[0], xr - 1, shape));
+    AIC_TRY_GOTO(aic_io_dataset_alloc(&d, path, path, (int64_t)xd[0], xr - 1, shape));
     if (H5Dread(dx, H5T_NATIVE_FLOAT, H5S_ALL, H5S_ALL, H5P_DEFAULT, d->x) < 0) {
         st = aic_fail(AIC_ERR_FORMAT, "%s: cannot read dataset 'x' as float (corrupt or truncated file?)", path);
         goto cleanup;

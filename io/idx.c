@@ -244,7 +244,7 @@ aic_status aic_dataset_load_idx(aic_dataset_t **out, const char *images_path, co
     }
 
     int64_t shape[3] = {1, im.dims[1], im.dims[2]};
-    AIC_TRY_GOTO(aic_io_dataset_alloc(&d, images_path, im.dims[0], 3, shape));
+    AIC_TRY_GOTO(aic_io_dataset_alloc(&d, images_path, labels_path, im.dims[0], 3, shape));
     float scale[256];
     for (int v = 0; v < 256; v++)
         scale[v] = (float)v / 255.0f;

@@ -59,6 +59,10 @@ aicon_cli_test(cli_nonfinite nonfinite.sh LABELS mpi TIMEOUT 120)
 # negative epoch, 2^62 steps, a missing checksum) refused naming file and dataset; a format-1 file
 # without checksums still resumes, bitwise equal to the same one with them (about 15 s).
 aicon_cli_test(cli_bad_checkpoint bad_checkpoint.sh LABELS mpi TIMEOUT 150)
+# Labels 200 and 255 in 10-class HDF5 sets (built-in models) and 10 for an ONNX model of 10 logits
+# refused naming the file, the sample and the label; --classes 201 trains; an IDX test set of another
+# shape named by its file (about 15 s).
+aicon_cli_test(cli_bad_labels bad_labels.sh LABELS mpi TIMEOUT 150)
 aicon_cli_test(cli_progress progress.sh LABELS unit TIMEOUT 60)
 # --log-every and --metrics with --max-steps 23: step lines, JSONL records, the summary's epochs.
 aicon_cli_test(cli_metrics metrics.sh LABELS mpi TIMEOUT 120)

@@ -115,7 +115,7 @@ static aic_status pick_loss_input(const char *path, const char *loss, aic_model_
 /* Appends the ONNX graph of s->onnx to s->model, feeding the data to graph input `input_name` (NULL:
  * the only one), with labels and a loss on the graph's single output (see pick_loss_input). */
 static aic_status build_onnx(const char *path, const char *input_name, const char *loss_name, int ndim,
-                             const int64_t *shape, int classes, aicon_model_source *s) {
+                             const int64_t *shape, aicon_model_source *s) {
     size_t n_out = aic_onnx_num_outputs(s->onnx);
     if (n_out != 1)
         return aic_fail(AIC_ERR_UNSUPPORTED,
@@ -164,9 +164,10 @@ static aic_status build_onnx(const char *path, const char *input_name, const cha
                         "class (per-sample rank 1)",
                         path, b.output_names[0], got);
     }
-    if (out->shape[0] < classes)
-        return aic_fail(AIC_ERR_SHAPE, "--model %s: graph output '%s' has %lld logits, but the data has %d classes", path,
-                        b.output_names[0], (long long)out->shape[0], classes);
+    if (out->shape[0] > INT32_MAX) /* the class count is an int */
+        return aic_fail(AIC_ERR_SHAPE, "--model %s: graph output '%s' has %lld logits; at most %d classes", path,
+                        b.output_names[0], (long long)out->shape[0], INT32_MAX);
+    s->classes = (int)out->shape[0];
     aic_value loss, loss_in;
     bool log_probs;
     AIC_TRY(pick_loss_input(path, loss_name, s->model, b.outputs[0], &loss_in, &log_probs));
@@ -200,15 +201,19 @@ aic_status aicon_model_build(const char *model, const char *input_name, const ch
                             model);
         snprintf(out->input_name, sizeof out->input_name, "input");
         snprintf(out->output_name, sizeof out->output_name, "logits");
-        return aicon_builtin_model(model, ndim, shape, classes, &out->model, &out->io);
+        out->classes = classes ? classes : AICON_DEFAULT_CLASSES;
+        return aicon_builtin_model(model, ndim, shape, out->classes, &out->model, &out->io);
     }
+    if (classes)
+        return aic_fail(AIC_ERR_INVALID_ARG, "--classes goes with a built-in --model; %s has as many classes as "
+                        "its output has logits", model);
     aic_status st = aic_onnx_load(model, &out->onnx);
     if (st != AIC_OK)
         return st;
     const char *g = aic_onnx_graph_name(out->onnx);
     st = aic_model_create(&out->model, g && g[0] ? g : "onnx");
     if (st == AIC_OK)
-        st = build_onnx(model, input_name, loss, ndim, shape, classes, out);
+        st = build_onnx(model, input_name, loss, ndim, shape, out);
     if (st != AIC_OK)
         aicon_model_source_free(out);
     return st;

@@ -69,7 +69,8 @@ static aic_status list_steps(const char *dir, int64_t **steps, int *n) {
         *n = 0;
         return s;
     }
-    qsort(*steps, (size_t)*n, sizeof(int64_t), newest_first);
+    if (*n > 1) /* qsort of a NULL array is undefined even for no elements (an empty directory) */
+        qsort(*steps, (size_t)*n, sizeof(int64_t), newest_first);
     return AIC_OK;
 }
 

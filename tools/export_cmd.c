@@ -1,7 +1,9 @@
 // SPDX-License-Identifier: Apache-2.0
 /* aicon export: a trained checkpoint as an ONNX file (the model's forward pass, its logits). */
+#include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 
@@ -31,30 +33,27 @@ static void export_usage(FILE *out) {
             "  --loss NAME            the loss it was trained with (as for train)\n"
             "  --checkpoint FILE.h5   a checkpoint aicon train wrote for that model\n"
             "  --out FILE.onnx        where to write (atomically)\n"
+            "  --classes N            a built-in model's outputs, as given to train (default %d)\n"
             "  --data PATH            the training data (IDX directory or HDF5 file), for the sample shape\n"
-            "                         and number of classes (default " DEFAULT_DATA ")\n"
+            "                         (default " DEFAULT_DATA ")\n"
             "  --help                 this text\n",
-            aicon_builtin_model_names);
+            aicon_builtin_model_names, AICON_DEFAULT_CLASSES);
 }
 
-static aic_status run_export(const char *model, const char *input, const char *loss, const char *ckpt, const char *out,
-                             const char *data) {
-    aic_dataset_t *train = NULL, *test = NULL;
+static aic_status run_export(const char *model, const char *input, const char *loss, int classes, const char *ckpt,
+                             const char *out, const char *data) {
+    aic_dataset_t *train = NULL;
     struct stat sb;
     aic_status st;
     if (stat(data, &sb) == 0 && S_ISDIR(sb.st_mode))
-        st = aic_dataset_load_idx_dir(data, &train, &test);
+        st = aic_dataset_load_idx_dir(data, &train, NULL);
     else
         st = aic_dataset_load_h5(&train, data);
     if (st != AIC_OK)
         return st;
     int64_t shape[6];
     int ndim = aic_dataset_sample_shape(train, shape);
-    int classes = aic_dataset_num_classes(train);
-    if (test && aic_dataset_num_classes(test) > classes)
-        classes = aic_dataset_num_classes(test);
     aic_dataset_destroy(train);
-    aic_dataset_destroy(test);
     aicon_model_source src;
     AIC_TRY(aicon_model_build(model, input, loss, ndim, shape, classes, &src));
     aic_train_state ts;
@@ -73,14 +72,16 @@ static aic_status run_export(const char *model, const char *input, const char *l
 }
 
 int aicon_export_main(int argc, char **argv) {
-    enum { OPT_MODEL = 1, OPT_INPUT, OPT_LOSS, OPT_CHECKPOINT, OPT_OUT, OPT_DATA, OPT_HELP };
+    enum { OPT_MODEL = 1, OPT_INPUT, OPT_LOSS, OPT_CHECKPOINT, OPT_OUT, OPT_DATA, OPT_CLASSES, OPT_HELP };
     static const struct option longopts[] = {
         {"model", required_argument, NULL, OPT_MODEL}, {"input", required_argument, NULL, OPT_INPUT},
         {"loss", required_argument, NULL, OPT_LOSS},
         {"checkpoint", required_argument, NULL, OPT_CHECKPOINT}, {"out", required_argument, NULL, OPT_OUT},
-        {"data", required_argument, NULL, OPT_DATA}, {"help", no_argument, NULL, OPT_HELP}, {NULL, 0, NULL, 0},
+        {"data", required_argument, NULL, OPT_DATA}, {"classes", required_argument, NULL, OPT_CLASSES},
+        {"help", no_argument, NULL, OPT_HELP}, {NULL, 0, NULL, 0},
     };
     const char *model = NULL, *input = NULL, *loss = NULL, *ckpt = NULL, *out = NULL, *data = DEFAULT_DATA;
+    int classes = 0;
     opterr = 0;
     int c;
     while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
@@ -91,6 +92,18 @@ int aicon_export_main(int argc, char **argv) {
         case OPT_CHECKPOINT: ckpt = optarg; break;
         case OPT_OUT: out = optarg; break;
         case OPT_DATA: data = optarg; break;
+        case OPT_CLASSES: {
+            char *end;
+            errno = 0;
+            long v = strtol(optarg, &end, 10);
+            if (errno || end == optarg || *end || v < 1 || v > AICON_MAX_CLASSES) {
+                fprintf(stderr, "aicon export: --classes %s: expected a whole number from 1 to %d\n", optarg,
+                        AICON_MAX_CLASSES);
+                return 2;
+            }
+            classes = (int)v;
+            break;
+        }
         case OPT_HELP: export_usage(stdout); return 0;
         default:
             fprintf(stderr, "aicon export: unknown or incomplete option '%s' (see aicon export --help)\n",
@@ -106,7 +119,7 @@ int aicon_export_main(int argc, char **argv) {
         fprintf(stderr, "aicon export: --model, --checkpoint and --out are required (see aicon export --help)\n");
         return 2;
     }
-    if (run_export(model, input, loss, ckpt, out, data) != AIC_OK) {
+    if (run_export(model, input, loss, classes, ckpt, out, data) != AIC_OK) {
         fprintf(stderr, "aicon export: %s\n", aic_last_error());
         return 1;
     }

@@ -16,6 +16,11 @@ int aicon_launcher_rank(void);
 aic_status aicon_builtin_model(const char *name, int ndim, const int64_t *shape, int classes, aic_model_t **out,
                                aic_io_values *io);
 extern const char *const aicon_builtin_model_names;
+/* Outputs of a built-in model when --classes is not given: Fashion-MNIST's and MNIST's 10. */
+#define AICON_DEFAULT_CLASSES 10
+/* The most --classes, and the largest label + 1 aicon train reads: past it a corrupt file is far
+ * likelier than a real class. */
+#define AICON_MAX_CLASSES 65536
 
 /* The model aicon train trains. */
 typedef struct {
@@ -25,16 +30,18 @@ typedef struct {
     /* What an export names the data input and the output: the ONNX file's own names, or for a built-in
      * model "input" and "logits" (its ops keep theirs: checkpoints name parameters after them). */
     char input_name[AIC_MAX_NAME], output_name[AIC_MAX_NAME];
+    int classes; /* the model's outputs: labels must lie below */
 } aicon_model_source;
 
 /* True when --model names an ONNX file: it ends in .onnx, or names an existing file. */
 bool aicon_model_is_onnx(const char *model);
-/* Build `model` for samples of the given shape and classes: a built-in model, or the ONNX file's
- * graph (its data input `input_name`, NULL for the only one) with labels and a loss on its single
- * output. loss (NULL: "cross-entropy"): "cross-entropy" takes the output as logits, except that a
- * graph ending in LogSoftmax gets the negative log-likelihood and one ending in Softmax gets the
- * cross-entropy of the Softmax's input (never a second softmax); "nll" takes the output as
- * log-probabilities. Errors name the file or flag. *out is empty after a failure. */
+/* Build `model` for samples of the given shape: a built-in model with `classes` outputs (0:
+ * AICON_DEFAULT_CLASSES), or the ONNX file's graph (its data input `input_name`, NULL for the only one;
+ * its output's width is its class count, and `classes` must be 0) with labels and a loss on its single
+ * output; out->classes is the outputs built. loss (NULL: "cross-entropy"): "cross-entropy" takes the
+ * output as logits, except that a graph ending in LogSoftmax gets the negative log-likelihood and one
+ * ending in Softmax gets the cross-entropy of the Softmax's input (never a second softmax); "nll"
+ * takes the output as log-probabilities. Errors name the file or flag. *out is empty after a failure. */
 aic_status aicon_model_build(const char *model, const char *input_name, const char *loss, int ndim,
                              const int64_t *shape, int classes, aicon_model_source *out);
 /* After aic_model_compile: an ONNX model's weights from its file (a built-in model keeps its init). */

@@ -26,9 +26,6 @@
 #include "tools/watchdog.h"
 
 #define DEFAULT_DATA "/usr/share/datasets/fashion-mnist"
-/* A label past this is far likelier a corrupt file than a real class: refuse it rather than build
- * a classifier of millions of outputs. */
-#define MAX_CLASSES 65536
 /* Gradient bucket size: see the --help text and docs/training.md for how it was chosen. */
 #define DEFAULT_BUCKET_KB 256
 #define STR2(x) #x
@@ -46,6 +43,7 @@ typedef struct {
     int epochs, batch, accumulate, threads, timeline_steps, bucket_kb;
     int64_t max_steps;
     uint64_t seed;
+    int classes; /* --classes (0: a built-in model's default) */
     aic_optim_config optim;
     aic_lr_schedule lr;
     bool scale_lr, quiet, normalize, verbose;
@@ -73,6 +71,8 @@ static void train_usage(FILE *out) {
             "  --loss NAME            cross-entropy: the output is logits; a graph ending in Softmax or\n"
             "                         LogSoftmax is recognized and not given a second softmax (default)\n"
             "                         nll: the output is log-probabilities, taken as they are\n"
+            "  --classes N            a built-in model's outputs; every label must lie in 0..N-1 (default\n"
+            "                         " STR(AICON_DEFAULT_CLASSES) "; an ONNX model's are its output's width)\n"
             "  --data PATH            a directory of MNIST-layout IDX files (train-*, t10k-*, plain or .gz),\n"
             "                         or an HDF5 file with datasets x (N x ...) and y (N labels)\n"
             "                         (default " DEFAULT_DATA ")\n"
@@ -251,7 +251,7 @@ enum {
     OPT_CKPT_DIR, OPT_CKPT_EVERY, OPT_KEEP, OPT_ON_CKPT_ERROR,
     OPT_DEVICE, OPT_TF32, OPT_GPU_ALLREDUCE, OPT_TIMELINE, OPT_TIMELINE_STEPS, OPT_BUCKET_KB,
     OPT_HEARTBEAT_TIMEOUT, OPT_STALL_TIMEOUT, OPT_ACCUMULATE, OPT_LOG_EVERY, OPT_METRICS,
-    OPT_SKIP_NONFINITE
+    OPT_SKIP_NONFINITE, OPT_CLASSES
 };
 
 /* Returns 0 to go on, 1 after --help, 2 on a usage error. */
@@ -262,7 +262,7 @@ static int parse_args(int argc, char **argv, train_opts *o) {
         {"batch", required_argument, NULL, OPT_BATCH},       {"max-steps", required_argument, NULL, OPT_MAX_STEPS},
         {"accumulate", required_argument, NULL, OPT_ACCUMULATE},
         {"log-every", required_argument, NULL, OPT_LOG_EVERY}, {"metrics", required_argument, NULL, OPT_METRICS},
-        {"skip-nonfinite", no_argument, NULL, OPT_SKIP_NONFINITE},
+        {"skip-nonfinite", no_argument, NULL, OPT_SKIP_NONFINITE}, {"classes", required_argument, NULL, OPT_CLASSES},
         {"optimizer", required_argument, NULL, OPT_OPTIMIZER}, {"lr", required_argument, NULL, OPT_LR},
         {"momentum", required_argument, NULL, OPT_MOMENTUM}, {"nesterov", no_argument, NULL, OPT_NESTEROV},
         {"weight-decay", required_argument, NULL, OPT_WD},   {"lr-schedule", required_argument, NULL, OPT_SCHEDULE},
@@ -321,6 +321,7 @@ static int parse_args(int argc, char **argv, train_opts *o) {
             break;
         case OPT_DATA: o->data = optarg; break;
         case OPT_TEST_DATA: o->test_data = optarg; break;
+        case OPT_CLASSES: ok = parse_int("--classes", optarg, 1, AICON_MAX_CLASSES, &o->classes); break;
         case OPT_EPOCHS: ok = parse_int("--epochs", optarg, 1, 1000000, &o->epochs); break;
         case OPT_BATCH: ok = parse_int("--batch", optarg, 1, 1 << 20, &o->batch); break;
         case OPT_ACCUMULATE: ok = parse_int("--accumulate", optarg, 1, 1 << 20, &o->accumulate); break;
@@ -538,10 +539,10 @@ static aic_status load_data(const train_opts *o, run_state *r) {
         if (o->test_data)
             AIC_TRY(aic_dataset_load_h5(&r->test, o->test_data));
     }
-    for (const aic_dataset_t *d = r->train; d; d = d == r->train ? r->test : NULL)
-        if (aic_dataset_num_classes(d) > MAX_CLASSES)
-            return aic_fail(AIC_ERR_FORMAT, "%s: the largest label is %d; labels must be class indices 0..%d",
-                            d == r->train ? o->data : o->test_data, aic_dataset_num_classes(d) - 1, MAX_CLASSES - 1);
+    /* No model has more classes: a label past them is a damaged file, told before anything else. */
+    AIC_TRY(aic_dataset_check_labels(r->train, AICON_MAX_CLASSES));
+    if (r->test)
+        AIC_TRY(aic_dataset_check_labels(r->test, AICON_MAX_CLASSES));
     /* Recorded in the units of the file's values, so that an exported model takes those: without
      * --normalize, IDX bytes still become byte/255, which the record says as mean 0 and std 255. */
     const double unit = aic_dataset_value_scale(r->train);
@@ -559,8 +560,8 @@ static aic_status load_data(const train_opts *o, run_state *r) {
         int64_t a[6], b[6];
         int na = aic_dataset_sample_shape(r->train, a), nb = aic_dataset_sample_shape(r->test, b);
         if (na != nb || memcmp(a, b, sizeof(int64_t) * (size_t)na) != 0)
-            return aic_fail(AIC_ERR_SHAPE, "--test-data %s: samples differ in shape from those of %s", o->test_data,
-                            o->data);
+            return aic_fail(AIC_ERR_SHAPE, "%s: test samples differ in shape from the training samples of %s",
+                            aic_dataset_source(r->test), aic_dataset_source(r->train));
     }
     return AIC_OK;
 }
@@ -968,10 +969,11 @@ static int train(const train_opts *o, run_state *r) {
     AGREE_OR_FAIL(r, aic_meter_start(r->comm, &o->meter, data_files, &r->meter));
     int64_t shape[6];
     int ndim = aic_dataset_sample_shape(r->train, shape);
-    int classes = aic_dataset_num_classes(r->train);
-    if (r->test && aic_dataset_num_classes(r->test) > classes)
-        classes = aic_dataset_num_classes(r->test);
-    AGREE_OR_FAIL(r, aicon_model_build(o->model, o->input, o->loss, ndim, shape, classes, &r->src));
+    AGREE_OR_FAIL(r, aicon_model_build(o->model, o->input, o->loss, ndim, shape, o->classes, &r->src));
+    /* A label past the model's outputs would index past its logits: refused before any step. */
+    AGREE_OR_FAIL(r, aic_dataset_check_labels(r->train, r->src.classes));
+    if (r->test)
+        AGREE_OR_FAIL(r, aic_dataset_check_labels(r->test, r->src.classes));
     r->model = r->src.model;
     r->io = r->src.io;
     AGREE_OR_FAIL(r, place_model(o, r));

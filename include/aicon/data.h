@@ -33,8 +33,13 @@ AIC_API int64_t aic_dataset_size(const aic_dataset_t *d);
 /* Per-sample shape; returns its rank. For IDX images: 1 x H x W. */
 AIC_API int aic_dataset_sample_shape(const aic_dataset_t *d, int64_t shape[6]);
 AIC_API int64_t aic_dataset_sample_numel(const aic_dataset_t *d);
-/* 1 + the largest label. */
+/* 1 + the largest label: the labels lie in 0..aic_dataset_num_classes(d) - 1. */
 AIC_API int aic_dataset_num_classes(const aic_dataset_t *d);
+/* AIC_OK when every label is below classes (a model's outputs); else AIC_ERR_FORMAT naming the labels'
+ * file, the first sample whose label is not, and that label. */
+AIC_API aic_status aic_dataset_check_labels(const aic_dataset_t *d, int classes);
+/* The file the samples were read from (IDX: the images file), for messages. */
+AIC_API const char *aic_dataset_source(const aic_dataset_t *d);
 /* Mean and (population) standard deviation over every value of every sample, summed in double in a
  * fixed order. */
 AIC_API aic_status aic_dataset_stats(const aic_dataset_t *d, double *mean, double *std);

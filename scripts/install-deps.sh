@@ -2,16 +2,18 @@
 # SPDX-License-Identifier: Apache-2.0
 # Installs, from Debian's packages, what aicon needs to build and run (and, with --test, what its test
 # suite needs; with --bench, what benchmarks/ needs beyond the build; with --no-usage, leaves out what
-# only usage records need, for a build with -DAICON_USAGE=OFF). Only missing packages are installed.
+# only usage records need, for a build with -DAICON_USAGE=OFF; with --fuzz, clang and libFuzzer for
+# -DAICON_FUZZ=ON and scripts/fuzz.sh). Only missing packages are installed.
 # Run as root on Debian 12.
 set -euo pipefail
-test=0 bench=0 usage=1
+test=0 bench=0 usage=1 fuzz=0
 for arg in "$@"; do
   case $arg in
     --test) test=1 ;;
     --bench) bench=1 ;;
     --no-usage) usage=0 ;;
-    *) echo "install-deps: unknown option '$arg' (--test, --bench, --no-usage)" >&2; exit 2 ;;
+    --fuzz) fuzz=1 ;;
+    *) echo "install-deps: unknown option '$arg' (--test, --bench, --no-usage, --fuzz)" >&2; exit 2 ;;
   esac
 done
 
@@ -27,6 +29,8 @@ if ((bench)); then
   # benchmarks/netns_hosts.sh: ip netns and tc; benchmarks/plot_allreduce.py: matplotlib.
   packages+=(iproute2 python3 python3-matplotlib)
 fi
+# libFuzzer ships in compiler-rt (libclang_rt.fuzzer), which clang itself does not pull in.
+((fuzz)) && packages+=(clang libclang-rt-14-dev)
 if ((test)); then
   # PyTorch is the numerical reference; h5py and numpy write and read test files; onnx writes the
   # broken ONNX models and libonnx-testdata holds ONNX's own operator test models; torchvision gives

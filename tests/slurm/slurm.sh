@@ -151,10 +151,18 @@ PYEOF
 )
 NODE=$(hostname -s)
 export SLURM_CONF=$T/slurm.conf
+# Job ids start at a random number, not at 1: under srun --mpi=pmix Open MPI takes its job id from
+# the PMIx namespace, slurm.pmix.<job id>.<step>, and names its shared-memory files after it
+# (/dev/shm/vader_segment.<host>.<its job id>.<local rank>, taken over if it exists) and its session
+# directory too. Two copies of this test at once on one machine (ctest in two build directories)
+# would both run jobs 1, 2, ...: the ranks of one job then map the other's live segments, and a rank
+# crashes in mca_btl_vader_poll_handle_frag.
+FIRST_JOB_ID=$(((RANDOM * 32768 + RANDOM) % 60000000 + 1000))
 # No cgroups (this may be a container or a VM without a delegated cgroup tree): processes are
 # tracked through /proc and tasks are not bound by Slurm, so no cgroup.conf is read.
 cat >"$SLURM_CONF" <<EOF
 ClusterName=aicontest
+FirstJobId=$FIRST_JOB_ID
 SlurmctldHost=$NODE(127.0.0.1)
 SlurmctldPort=$CTLD_PORT
 SlurmdPort=$SLURMD_PORT

@@ -276,6 +276,35 @@ static void test_idx(void) {
     CHECK(d == NULL);
 }
 
+/* The label range: 0..num_classes-1, and a label past a model's classes named with its file (the
+ * labels file, not the images file), the first such sample and its value. */
+static void test_label_range(void) {
+    printf("label range\n");
+    aic_dataset_t *d = NULL;
+    write_images(tmp_path("img_lab"), TN, sizeof g_pix, false);
+    write_labels(tmp_path("lab_ok"), TN, false);
+    CHECK(aic_dataset_load_idx(&d, tmp_path("img_lab"), tmp_path("lab_ok")) == AIC_OK);
+    CHECK(aic_dataset_check_labels(d, 5) == AIC_OK);
+    expect_fail("labels 0..4 with 4 classes", aic_dataset_check_labels(d, 4), AIC_ERR_FORMAT,
+                "label of sample 4 is 4, outside the 4 classes 0..3");
+    CHECK(strcmp(aic_dataset_source(d), tmp_path("img_lab")) == 0);
+    aic_dataset_destroy(d);
+    const uint8_t saved[2] = {g_lab[7], g_lab[9]};
+    g_lab[7] = 200;
+    g_lab[9] = 255;
+    write_labels(tmp_path("lab_200"), TN, false);
+    g_lab[7] = saved[0];
+    g_lab[9] = saved[1];
+    CHECK(aic_dataset_load_idx(&d, tmp_path("img_lab"), tmp_path("lab_200")) == AIC_OK);
+    CHECK(aic_dataset_num_classes(d) == 256);
+    expect_fail("label 200 with 10 classes (file)", aic_dataset_check_labels(d, 10), AIC_ERR_FORMAT,
+                tmp_path("lab_200"));
+    expect_fail("label 200 with 10 classes (sample)", aic_dataset_check_labels(d, 10), AIC_ERR_FORMAT,
+                "label of sample 7 is 200, outside the 10 classes 0..9");
+    CHECK(aic_dataset_check_labels(d, 256) == AIC_OK);
+    aic_dataset_destroy(d);
+}
+
 static void test_idx_dir(void) {
     printf("IDX directory loader\n");
     char dir[1024], missing[1024];
@@ -798,6 +827,7 @@ int main(void) {
         return 2;
     }
     test_idx();
+    test_label_range();
     test_idx_dir();
     test_h5();
     test_sampler();

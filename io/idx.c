@@ -157,14 +157,14 @@ static aic_status idx_read(const char *path, int want_rank, idx_array *a) {
                           i, what);
             goto cleanup;
         }
-        /* Each factor is < 2^32 and the running product stays <= the cap, so this cannot overflow. */
-        total *= a->dims[i];
-        if (total > AIC_DATASET_MAX_FLOATS) {
+        /* Checked before multiplying: two dimensions near 2^32 overflow int64 (UBSan, found by idx_fuzz). */
+        if (a->dims[i] > AIC_DATASET_MAX_FLOATS / total) {
             st = aic_fail(AIC_ERR_FORMAT, "%s: IDX header declares more than %lld values (%s); the header is "
                           "corrupt or the file is too large for aicon", path, (long long)AIC_DATASET_MAX_FLOATS,
                           what);
             goto cleanup;
         }
+        total *= a->dims[i];
     }
     char claim[128];
     describe_claim(claim, sizeof claim, a, total);

@@ -85,6 +85,10 @@ static void state_free(ledger_state *s) {
         free(s->jobs[i].ranks);
     free(s->jobs);
     free(s->keys);
+    s->jobs = NULL;
+    s->keys = NULL;
+    s->n_jobs = s->cap_jobs = 0;
+    s->n_keys = s->cap_keys = 0;
 }
 
 static const opened_job *find_job(const ledger_state *s, const uint8_t job_id[32]) {
@@ -424,6 +428,7 @@ static aic_status open_locked(const char *path, ledger_state *s, int *fd_out) {
     }
     if (st != AIC_OK) {
         close(fd);
+        state_free(s); /* the jobs and keys read before the bad line */
         return st;
     }
     *fd_out = fd;

@@ -8,7 +8,7 @@
  * importer accepts stops a run).
  *
  *   build-fuzz/onnx_import_fuzz -max_total_time=600 -rss_limit_mb=2048 -malloc_limit_mb=1024 \
- *       CORPUS_DIR tests/fuzz/corpus */
+ *       CORPUS_DIR tests/fuzz/corpus/onnx */
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>

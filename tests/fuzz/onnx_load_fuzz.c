@@ -3,7 +3,7 @@
  * queries; every other input must be refused with a message, never a crash, a leak or undefined
  * behaviour (build with AICON_FUZZ=ON and clang, which adds ASan and UBSan).
  *
- *   build-fuzz/tests/fuzz/onnx_load_fuzz -max_total_time=120 CORPUS_DIR tests/fuzz/corpus */
+ *   build-fuzz/tests/fuzz/onnx_load_fuzz -max_total_time=120 CORPUS_DIR tests/fuzz/corpus/onnx */
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>

@@ -166,7 +166,8 @@ static void add_float_init(exporter *e, const char *name, int ndim, const int64_
     t->name = ex_str(e, name);
     t->has_data_type = 1;
     t->data_type = ONNX__TENSOR_PROTO__DATA_TYPE__FLOAT;
-    memcpy(d, dims, (size_t)ndim * sizeof *d);
+    if (ndim > 0) /* a scalar's dims may be NULL: memcpy takes no NULL even for 0 bytes (UBSan) */
+        memcpy(d, dims, (size_t)ndim * sizeof *d);
     t->dims = d;
     t->n_dims = (size_t)ndim;
     t->float_data = data;

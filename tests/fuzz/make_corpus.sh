@@ -78,6 +78,8 @@ seed("swapped", lb, im)
 seed("zero_dim", images(0, 4, 4), labels([]))
 seed("float_type", images(3, 4, 4, typ=0x0D), lb)
 seed("label_255", im, labels([255, 0, 7]))
+# idx_fuzz's first find: dimensions 0xffffffff overflowed int64 before the size cap was checked.
+seed("regress_dims_overflow", images(0xffffffff, 0xffffffff, 0xffffffff)[:16], lb)
 PYEOF
 
 # ---- HDF5 data sets as h5py writes them ----------------------------------------------------------
@@ -102,6 +104,9 @@ seed("count_mismatch.h5", x=x, y=np.array([0, 1], dtype=np.int64))
 seed("negative_label.h5", x=x, y=np.array([0, -1, 2, 1], dtype=np.int64))
 seed("scalar_x.h5", x=np.float32(1), y=np.array([0], dtype=np.int64))
 seed("no_y.h5", x=x)
+with h5py.File(os.path.join(d, "regress_unwritten_chunks.h5"), "w") as f:  # 5 GB declared, nothing stored
+    f.create_dataset("x", shape=(1 << 28, 4), dtype="f4", chunks=(1024, 4))
+    f.create_dataset("y", shape=(1 << 28,), dtype="i1", chunks=(4096,))
 PYEOF
 
 # ---- the ledger of a real 2-rank run, and its lines as records --------------------------------------

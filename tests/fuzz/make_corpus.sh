@@ -79,7 +79,7 @@ seed("zero_dim", images(0, 4, 4), labels([]))
 seed("float_type", images(3, 4, 4, typ=0x0D), lb)
 seed("label_255", im, labels([255, 0, 7]))
 # idx_fuzz's first find: dimensions 0xffffffff overflowed int64 before the size cap was checked.
-seed("regress_dims_overflow", images(0xffffffff, 0xffffffff, 0xffffffff)[:16], lb)
+seed("regress_dims_overflow", struct.pack(">4I", 8 << 8 | 3, 0xffffffff, 0xffffffff, 0xffffffff), lb)
 PYEOF
 
 # ---- HDF5 data sets as h5py writes them ----------------------------------------------------------

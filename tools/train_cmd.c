@@ -254,6 +254,15 @@ enum {
     OPT_SKIP_NONFINITE, OPT_CLASSES
 };
 
+#if !AICON_HAVE_JSONC || !AICON_HAVE_USAGE
+/* Flags of a part this build lacks: rank 0 says so, and parsing fails. */
+static bool not_built(const char *flags, const char *lacking) {
+    if (aicon_launcher_rank() == 0)
+        fprintf(stderr, "aicon train: %s: this aicon was built without %s\n", flags, lacking);
+    return false;
+}
+#endif
+
 /* Returns 0 to go on, 1 after --help, 2 on a usage error. */
 static int parse_args(int argc, char **argv, train_opts *o) {
     static const struct option longopts[] = {
@@ -376,10 +385,7 @@ static int parse_args(int argc, char **argv, train_opts *o) {
 #else
         case OPT_SUMMARY:
         case OPT_METRICS:
-            ok = false;
-            if (aicon_launcher_rank() == 0)
-                fprintf(stderr, "aicon train: --summary and --metrics: this aicon was built without json-c "
-                                "(-DAICON_USAGE=OFF on a machine without libjson-c-dev)\n");
+            ok = not_built("--summary and --metrics", "json-c (-DAICON_USAGE=OFF on a machine without libjson-c-dev)");
             break;
 #endif
         case OPT_TIMELINE: o->timeline = optarg; break;
@@ -411,10 +417,7 @@ static int parse_args(int argc, char **argv, train_opts *o) {
         case OPT_USAGE:
         case OPT_KEY:
         case OPT_SPOOL:
-            ok = false;
-            if (aicon_launcher_rank() == 0)
-                fprintf(stderr, "aicon train: --usage, --key and --spool: this aicon was built without usage "
-                                "records (-DAICON_USAGE=OFF)\n");
+            ok = not_built("--usage, --key and --spool", "usage records (-DAICON_USAGE=OFF)");
             break;
 #endif
         case OPT_BIND:

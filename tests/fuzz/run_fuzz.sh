@@ -59,8 +59,8 @@ while :; do
         cp "$artifact" "$keep/"
         echo "KNOWN THIRD-PARTY CRASH ($tolerate, not aicon): $(grep -m1 -oE 'ERROR: (AddressSanitizer|libFuzzer): [a-zA-Z -]*' "$work/log")" \
             "at$frame; input kept as $keep/$(basename "$artifact")"
-        ((tolerated < 50)) && continue
-        echo "FAIL: $name: 50 crashes in $tolerate, giving up" >&2
+        ((tolerated < 1000)) && continue
+        echo "FAIL: $name: 1000 crashes in $tolerate, giving up" >&2
     fi
     echo "FAIL: $name exited with $rc; log, inputs and crashing input kept in $work" >&2
     grep -E 'ERROR|SUMMARY|runtime error|^ +#[0-9]+ |Test unit written|left open' "$work/log" | grep -v 'fuzzer::' | head -60 >&2

@@ -43,7 +43,7 @@ for t in "${targets[@]}"; do
         bash tests/fuzz/run_fuzz.sh "${tolerate[@]}" "$build/$t" "$seeds" "$seconds" 2>&1 | tee "$log"
     rc=${PIPESTATUS[0]}
     inited=$(grep -m1 -E '^#[0-9]+[[:space:]]+INITED' "$log" | grep -oE 'cov: [0-9]+ ft: [0-9]+')
-    done_line=$(grep -E '^#[0-9]+[[:space:]]+DONE' "$log" | tail -1)
+    done_line=$(grep -E '^#[0-9]+[[:space:]]+(INITED|NEW|REDUCE|pulse|DONE)' "$log" | tail -1) # a run ended by a libhdf5 crash has no DONE
     execs=$(grep -E '^stat::number_of_executed_units' "$log" | awk '{s += $2} END {print s + 0}')
     tol=$(grep -c 'KNOWN THIRD-PARTY CRASH' "$log")
     verdict=ok

@@ -68,4 +68,23 @@ static inline void fuzz_note(const char *message) {
         fprintf(stderr, "refused: %s\n", message);
 }
 
+/* A data-set reader refused the input: it must have said why and left *out NULL. */
+static inline void fuzz_dataset_refused(const void *out, const char *message) {
+    fuzz_note(message);
+    if (out != NULL || message[0] == '\0')
+        abort();
+}
+
+#ifdef H5_VERS_MAJOR
+/* Every HDF5 object the reader opened must be closed again: an open identifier is no leak to
+ * LeakSanitizer (HDF5's tables still point to it), so it is counted here. */
+static inline void fuzz_check_hdf5_closed(void) {
+    ssize_t open_ids = H5Fget_obj_count(H5F_OBJ_ALL, H5F_OBJ_ALL);
+    if (open_ids != 0) {
+        fprintf(stderr, "%zd HDF5 objects left open\n", open_ids);
+        abort();
+    }
+}
+#endif
+
 #endif

@@ -37,9 +37,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     aic_dataset_t *d = (aic_dataset_t *)1; /* must be overwritten */
     aic_status st = aic_dataset_load_idx(&d, images.path, labels.path);
     if (st != AIC_OK) {
-        fuzz_note(aic_last_error());
-        if (d != NULL || aic_last_error()[0] == '\0')
-            abort();
+        fuzz_dataset_refused(d, aic_last_error());
         return 0;
     }
     int64_t shape[6];

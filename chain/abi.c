@@ -108,14 +108,15 @@ aic_status aic_abi_end(aic_abi *a, const char *signature, aic_bytes *out) {
 /* ---- UsageLedger ---------------------------------------------------------------------------- */
 
 #define RECORD_TUPLE \
-    "(bytes32,uint32,uint64,address,uint64,uint64,uint64,uint64,uint64,uint64,uint64,bytes32,bytes32,bytes32,bytes32)"
-#define RECORD_WORDS 15
+    "(bytes32,uint32,uint64,uint64,address,uint64,uint64,uint64,uint64,uint64,uint64,uint64,bytes32,bytes32,bytes32,bytes32)"
+#define RECORD_WORDS 16
 
 /* The record as the static tuple of its fields: inline in the head, in usage.h's order. */
 static void abi_record(aic_abi *a, const aic_usage_core *r) {
     aic_abi_word(a, r->job_id);
     aic_abi_uint(a, r->rank);
     aic_abi_uint(a, r->seq);
+    aic_abi_uint(a, r->prev_seq);
     aic_abi_address(a, r->miner);
     aic_abi_uint(a, r->steps);
     aic_abi_uint(a, r->samples);

@@ -58,7 +58,7 @@ static aic_status for_each_line(char *buf, size_t len, line_fn fn, void *ctx) {
 typedef struct {
     uint8_t job_id[32];
     uint32_t rank;
-    uint64_t seq;
+    uint64_t seq, prev_seq;
     long line;
 } record_key;
 
@@ -136,6 +136,7 @@ static aic_status add_key(ledger_state *s, const aic_usage_core *c, long line) {
     memcpy(k->job_id, c->job_id, 32);
     k->rank = c->rank;
     k->seq = c->seq;
+    k->prev_seq = c->prev_seq;
     k->line = line;
     return AIC_OK;
 }
@@ -167,6 +168,9 @@ static aic_status check_record(ledger_state *s, const aic_usage_record *r) {
                         (unsigned)c->rank, (unsigned long long)c->seq, dup->line);
     if (!s->check)
         return AIC_OK;
+    if (c->prev_seq > c->seq)
+        return aic_fail(AIC_ERR_MISMATCH, "record (job %s, rank %u, seq %llu) follows seq %llu, a later one", id,
+                        (unsigned)c->rank, (unsigned long long)c->seq, (unsigned long long)c->prev_seq);
     const opened_job *j = find_job(s, c->job_id);
     if (!j)
         return aic_fail(AIC_ERR_MISMATCH, "record for job %s, which was never opened", id);
@@ -494,8 +498,9 @@ static int by_job_seq_rank(const void *pa, const void *pb) {
 /* Every rank of a run signs a record whose seq is the run's final step, so a job's records come in
  * sets: for each seq one rank signed, each rank of the signed opening signed one too, and an opened
  * job has at least one set. A record deleted (the chain recomputed after it or not) or a ledger cut
- * after a record breaks a set. A whole set taken out (every rank's record of one run) keeps the
- * others complete: no signed field counts a job's runs. */
+ * after a record breaks a set. Each record also names the seq of the rank's record of the run it
+ * resumed from (prevSeq), so a whole set taken out of the middle of a job leaves a record naming a
+ * seq the ledger lacks; only the newest set of a job can go unnoticed, as a run not yet delivered. */
 static aic_status check_complete(ledger_state *s) {
     if (s->n_keys > 1)
         qsort(s->keys, s->n_keys, sizeof *s->keys, by_job_seq_rank);
@@ -524,6 +529,20 @@ static aic_status check_complete(ledger_state *s) {
                           (unsigned)first->rank, first->line);
         }
         g += n;
+    }
+    for (size_t i = 0; i < s->n_keys && st == AIC_OK; i++) {
+        const record_key *k = &s->keys[i];
+        record_key want = {.rank = k->rank, .seq = k->prev_seq};
+        memcpy(want.job_id, k->job_id, 32);
+        if (k->prev_seq == 0 || bsearch(&want, s->keys, s->n_keys, sizeof *s->keys, by_job_seq_rank))
+            continue;
+        char id[67];
+        aic_hex_encode(k->job_id, 32, id);
+        st = aic_fail(AIC_ERR_MISMATCH,
+                      "ledger %s line %ld: rank %u's record of seq %llu (job %s) resumed from its record of seq %llu, "
+                      "which the ledger lacks (a record was deleted)",
+                      s->path, k->line, (unsigned)k->rank, (unsigned long long)k->seq, id,
+                      (unsigned long long)k->prev_seq);
     }
     for (int i = 0; i < s->n_jobs && st == AIC_OK; i++) {
         if (!has_records[i]) {

@@ -269,6 +269,7 @@ static aic_status make_record(aic_meter *m, aic_comm_t *c, const aic_meter_end *
     memcpy(k->job_id, m->job_id, 32);
     k->rank = (uint32_t)aic_comm_rank(c);
     k->seq = end->final_step;
+    k->prev_seq = end->prev_seq;
     memcpy(k->miner, m->key.address, 20);
     k->steps = m->steps;
     k->samples = m->samples;
@@ -374,6 +375,8 @@ aic_status aic_meter_finish(aic_meter *m, aic_comm_t *c, const aic_meter_end *en
     free(all);
     return st;
 }
+
+void aic_meter_job_id(const aic_meter *m, uint8_t out[32]) { memcpy(out, m->job_id, 32); }
 
 void aic_meter_destroy(aic_meter *m) {
     if (!m)

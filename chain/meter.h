@@ -44,6 +44,7 @@ void aic_meter_step(aic_meter *m, double busy_seconds, int64_t samples);
 typedef struct {
     const aic_model_t *model;   /* compiled: its architecture, FLOPs and final parameters are hashed */
     uint64_t final_step;        /* the record's seq */
+    uint64_t prev_seq;          /* its prevSeq: the seq of this job's record the resumed state follows, 0: none */
     const char *device;         /* "cpu:0-7" or "cuda:0 0000:65:00.0 NVIDIA H100" */
     const char *hyperparameters; /* a JSON object */
 } aic_meter_end;
@@ -53,6 +54,10 @@ typedef struct {
  * what earlier runs left spooled. Delivery failures are warnings on `log` (rank 0), not errors: the
  * records wait in the spool. Fails only when a record cannot be made or spooled. */
 aic_status aic_meter_finish(aic_meter *m, aic_comm_t *c, const aic_meter_end *end, FILE *log);
+
+/* The job id the ranks agreed on: a checkpoint keeps it beside the seq of the job's last record, so a
+ * run resuming it in the same job names that record as its prevSeq. */
+void aic_meter_job_id(const aic_meter *m, uint8_t out[32]);
 
 void aic_meter_destroy(aic_meter *m);
 

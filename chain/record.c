@@ -49,6 +49,7 @@ json_object *aic_usage_record_json(const aic_usage_record *r) {
     put_hex(o, "jobId", c->job_id, 32);
     put_u64(o, "rank", c->rank);
     put_u64(o, "seq", c->seq);
+    put_u64(o, "prevSeq", c->prev_seq);
     put_hex(o, "miner", c->miner, 20);
     put_u64(o, "steps", c->steps);
     put_u64(o, "samples", c->samples);
@@ -142,15 +143,16 @@ aic_status aic_usage_record_parse(json_object *o, aic_usage_record *r) {
     aic_usage_core *c = &r->core;
     if (!json_object_is_type(o, json_type_object))
         return aic_fail(AIC_ERR_FORMAT, "a record is not a JSON object");
-    static const char *const fields[] = {"jobId",     "rank",     "seq",       "miner",       "steps",     "samples",
-                                         "wallMs",    "deviceMs", "mflops",    "bytesSent",   "bytesRecv", "modelHash",
-                                         "datasetHash", "paramsHash", "detailsHash", "details", "sig"};
+    static const char *const fields[] = {"jobId",       "rank",        "seq",       "prevSeq",     "miner",    "steps",
+                                         "samples",     "wallMs",      "deviceMs",  "mflops",      "bytesSent", "bytesRecv",
+                                         "modelHash",   "datasetHash", "paramsHash", "detailsHash", "details",  "sig"};
     AIC_TRY(only_fields(o, "a record", fields, sizeof fields / sizeof fields[0]));
     uint64_t rank;
     AIC_TRY(get_hex(o, "jobId", c->job_id, 32));
     AIC_TRY(get_u64(o, "rank", UINT32_MAX, &rank));
     c->rank = (uint32_t)rank;
     AIC_TRY(get_u64(o, "seq", UINT64_MAX, &c->seq));
+    AIC_TRY(get_u64(o, "prevSeq", UINT64_MAX, &c->prev_seq));
     AIC_TRY(get_hex(o, "miner", c->miner, 20));
     AIC_TRY(get_u64(o, "steps", UINT64_MAX, &c->steps));
     AIC_TRY(get_u64(o, "samples", UINT64_MAX, &c->samples));

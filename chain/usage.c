@@ -8,7 +8,7 @@
 
 static const char domain_type[] = "EIP712Domain(string name,string version,uint256 chainId,address verifyingContract)";
 static const char record_type[] =
-    "UsageRecord(bytes32 jobId,uint32 rank,uint64 seq,address miner,uint64 steps,uint64 samples,"
+    "UsageRecord(bytes32 jobId,uint32 rank,uint64 seq,uint64 prevSeq,address miner,uint64 steps,uint64 samples,"
     "uint64 wallMs,uint64 deviceMs,uint64 flops,uint64 bytesSent,uint64 bytesRecv,"
     "bytes32 modelHash,bytes32 datasetHash,bytes32 paramsHash,bytes32 detailsHash)";
 
@@ -41,12 +41,13 @@ void aic_eip712_domain_separator(const aic_eip712_domain *d, uint8_t out[32]) {
 }
 
 void aic_usage_struct_hash(const aic_usage_core *r, uint8_t out[32]) {
-    uint8_t enc[16 * 32];
+    uint8_t enc[17 * 32];
     uint8_t *w = enc;
     aic_eip712_put_string(w, record_type);
     memcpy(w += 32, r->job_id, 32);
     aic_eip712_put_u64(w += 32, r->rank);
     aic_eip712_put_u64(w += 32, r->seq);
+    aic_eip712_put_u64(w += 32, r->prev_seq);
     aic_eip712_put_address(w += 32, r->miner);
     const uint64_t counts[] = {r->steps, r->samples, r->wall_ms, r->device_ms, r->mflops, r->bytes_sent,
                                r->bytes_recv};

@@ -5,14 +5,16 @@
  *
  *   EIP712Domain(string name,string version,uint256 chainId,address verifyingContract)
  *     name "aicon UsageLedger", version "1"; a file ledger signs with chainId 0 and the zero address.
- *   UsageRecord(bytes32 jobId,uint32 rank,uint64 seq,address miner,uint64 steps,uint64 samples,
- *               uint64 wallMs,uint64 deviceMs,uint64 flops,uint64 bytesSent,uint64 bytesRecv,
+ *   UsageRecord(bytes32 jobId,uint32 rank,uint64 seq,uint64 prevSeq,address miner,uint64 steps,
+ *               uint64 samples,uint64 wallMs,uint64 deviceMs,uint64 flops,uint64 bytesSent,uint64 bytesRecv,
  *               bytes32 modelHash,bytes32 datasetHash,bytes32 paramsHash,bytes32 detailsHash)
  *
  * digest = keccak256(0x19 0x01 || domainSeparator || hashStruct(record)). detailsHash is keccak256
  * of the record's canonical JSON details (host, device, hyperparameters, times), which travel beside
  * the signed fields; flops is in units of 1e6 (MFLOP) so a long job does not overflow. (jobId, rank,
- * seq) identifies a record: delivering it twice must never pay twice. */
+ * seq) identifies a record: delivering it twice must never pay twice. prevSeq is the seq of the same
+ * rank's record of the run this one resumed from (0: the rank's first of the job), so a ledger that
+ * lost a record in the middle of a job shows a record whose prevSeq names nothing. */
 #ifndef AICON_CHAIN_USAGE_H
 #define AICON_CHAIN_USAGE_H
 
@@ -32,6 +34,7 @@ typedef struct {
     uint8_t job_id[32];
     uint32_t rank;
     uint64_t seq;
+    uint64_t prev_seq;
     uint8_t miner[20];
     uint64_t steps, samples, wall_ms, device_ms, mflops, bytes_sent, bytes_recv;
     uint8_t model_hash[32], dataset_hash[32], params_hash[32], details_hash[32];

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 /* HDF5 checkpoints: one dataset per tensor, written under a temporary name and renamed. */
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <hdf5.h>
@@ -204,6 +205,13 @@ static herr_t write_contents(hid_t f, aic_model_t *m, aic_optim_t *o, const aic_
                     write_i64(state, "global_batch", st ? st->global_batch : 0, false) < 0 ||
                     write_i64(state, "optimizer_steps", aic_optim_steps(o), false) < 0))
         rc = -1;
+    if (rc >= 0 && st && st->usage_seq) {
+        char job_hex[65];
+        hex(job_hex, st->usage_job, 32);
+        if (write_i64(state, "usage_seq", (int64_t)st->usage_seq, false) < 0 ||
+            write_attr_str(state, "usage_job", job_hex) < 0)
+            rc = -1;
+    }
     if (rc >= 0 && st && write_preprocess(f, &st->preprocess) < 0)
         rc = -1;
     if (state >= 0)
@@ -492,6 +500,31 @@ static aic_status read_count(hid_t f, const char *path, const char *name, int64_
     return s;
 }
 
+/* /state/usage_seq and the usage_job attribute of /state, or none (seq 0) when they are absent. */
+static aic_status read_usage(hid_t f, const char *path, uint8_t job[32], uint64_t *seq) {
+    memset(job, 0, 32);
+    *seq = 0;
+    if (H5Lexists(f, "/state/usage_seq", H5P_DEFAULT) <= 0)
+        return AIC_OK;
+    int64_t n;
+    AIC_TRY(read_count(f, path, "/state/usage_seq", 1, MAX_COUNT, &n));
+    hid_t g = H5Gopen2(f, "state", H5P_DEFAULT);
+    if (g < 0)
+        return aic_fail(AIC_ERR_FORMAT, "%s: /state cannot be opened (corrupt file?)", path);
+    char text[80];
+    aic_status s = read_attr_str(g, path, " of /state", "usage_job", text, sizeof text);
+    H5Gclose(g);
+    AIC_TRY(s);
+    bool ok = strlen(text) == 64;
+    for (int i = 0; ok && i < 32; i++)
+        ok = isxdigit((unsigned char)text[2 * i]) && isxdigit((unsigned char)text[2 * i + 1]) &&
+             sscanf(text + 2 * i, "%2hhx", &job[i]) == 1;
+    if (!ok)
+        return aic_fail(AIC_ERR_FORMAT, "%s: attribute usage_job of /state is '%.70s', not 64 hex digits", path, text);
+    *seq = (uint64_t)n;
+    return AIC_OK;
+}
+
 /* /preprocess, or unknown when the checkpoint predates it. */
 static aic_status read_preprocess(hid_t f, const char *path, aic_preprocess *p) {
     *p = (aic_preprocess){.kind = AIC_PREPROCESS_UNKNOWN};
@@ -571,6 +604,9 @@ static aic_status load_contents(hid_t f, const char *path, aic_model_t *m, aic_o
     AIC_TRY(read_count(f, path, "/state/optimizer_steps", 0, MAX_COUNT, &osteps));
     aic_preprocess pre;
     AIC_TRY(read_preprocess(f, path, &pre));
+    uint8_t usage_job[32];
+    uint64_t usage_seq;
+    AIC_TRY(read_usage(f, path, usage_job, &usage_seq));
     if (o)
         aic_optim_set_steps(o, osteps);
     if (st) {
@@ -579,6 +615,8 @@ static aic_status load_contents(hid_t f, const char *path, aic_model_t *m, aic_o
         st->seed = (uint64_t)seed;
         st->global_batch = global_batch;
         st->preprocess = pre;
+        memcpy(st->usage_job, usage_job, 32);
+        st->usage_seq = usage_seq;
     }
     return AIC_OK;
 }

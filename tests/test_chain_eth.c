@@ -395,7 +395,7 @@ static void test_selectors(const aic_usage_core *r, const uint8_t sig[65]) {
         fprintf(stderr, "FAIL: %s has no methodIdentifiers\n", path);
         exit(1);
     }
-    const char *tuple = "(bytes32,uint32,uint64,address,uint64,uint64,uint64,uint64,uint64,uint64,uint64,bytes32,bytes32,"
+    const char *tuple = "(bytes32,uint32,uint64,uint64,address,uint64,uint64,uint64,uint64,uint64,uint64,uint64,bytes32,bytes32,"
                         "bytes32,bytes32)";
     char submit[256], digest[256];
     snprintf(submit, sizeof submit, "submit(%s,bytes)", tuple);
@@ -419,9 +419,9 @@ static void test_selectors(const aic_usage_core *r, const uint8_t sig[65]) {
             printf("  ok   selector %s %s\n", got, names[i]);
         aic_bytes_free(&b[i]);
     }
-    /* submit: 4 + 15 record words + the offset word + length + 65 bytes padded to 96 */
+    /* submit: 4 + 16 record words + the offset word + length + 65 bytes padded to 96 */
     MUST(aic_abi_submit(r, sig, &b[0]));
-    CHECK(b[0].len == 4 + 16 * 32 + 32 + 96 && word_u64(b[0].data + 4 + 15 * 32) == 16 * 32);
+    CHECK(b[0].len == 4 + 17 * 32 + 32 + 96 && word_u64(b[0].data + 4 + 16 * 32) == 17 * 32);
     aic_bytes_free(&b[0]);
     json_object_put(j);
 }

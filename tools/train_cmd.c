@@ -664,6 +664,15 @@ static aic_status sync_from_root(run_state *r, aic_train_state *st) {
     return aic_comm_check_same(r->comm, digest, "the model parameters");
 }
 
+/* A checkpoint that ends a run carries the usage record the run is about to sign: the next run of the
+ * job names it as its record's prevSeq (chain/usage.h), so a record taken out of the ledger shows. */
+static void claim_usage_record(const run_state *r, aic_train_state *st) {
+    if (!r->meter)
+        return;
+    aic_meter_job_id(r->meter, st->usage_job);
+    st->usage_seq = (uint64_t)st->step;
+}
+
 static void hex32(char out[65], const uint8_t d[32]) {
     for (int i = 0; i < 32; i++)
         sprintf(out + 2 * i, "%02x", d[i]);
@@ -1006,6 +1015,12 @@ static int train(const train_opts *o, run_state *r) {
                 (long long)st.step);
     st.global_batch = global_batch;
     st.preprocess = r->preprocess; /* this run's data, whatever a resumed checkpoint had */
+    uint64_t usage_prev_seq = 0; /* the record a resumed state of this job ends with */
+    if (r->meter) {
+        uint8_t job[32];
+        aic_meter_job_id(r->meter, job);
+        usage_prev_seq = memcmp(job, st.usage_job, 32) == 0 ? st.usage_seq : 0;
+    }
     AGREE_OR_FAIL(r, aic_sampler_create(&r->sampler, aic_dataset_size(r->train), o->batch * o->accumulate, r->rank,
                                         r->world, st.seed, true));
     r->idx = malloc(sizeof(int64_t) * (size_t)o->batch * (size_t)o->accumulate);
@@ -1149,6 +1164,8 @@ static int train(const train_opts *o, run_state *r) {
             AGREE_OR_FAIL(r, aic_evaluate(r->model, r->comm, r->io, r->test, &ev));
         if (st.step % steps_per_epoch == 0)
             st.epoch = st.step / steps_per_epoch;
+        if (st.step >= last_step)
+            claim_usage_record(r, &st);
         aic_progress_phase(AIC_PHASE_CHECKPOINT); /* rank 0 writes, the others wait in the agreement */
         if (o->checkpoint)
             AGREE_OR_FAIL(r, save_checkpoint(o, r, o->checkpoint, &st));
@@ -1171,6 +1188,7 @@ static int train(const train_opts *o, run_state *r) {
     if (stopped) { /* a signal: the usual checkpoints of this step, then the run ends as a finished one */
         if (st.step % steps_per_epoch == 0)
             st.epoch = st.step / steps_per_epoch;
+        claim_usage_record(r, &st);
         aic_progress_phase(AIC_PHASE_CHECKPOINT);
         if (o->checkpoint)
             AGREE_OR_FAIL(r, save_checkpoint(o, r, o->checkpoint, &st));
@@ -1210,8 +1228,8 @@ static int train(const train_opts *o, run_state *r) {
                  aic_model_name(r->model), r->world, o->batch, o->epochs, (long long)o->max_steps,
                  optimizers[o->optim.kind], (double)o->lr.base_lr, (double)o->optim.momentum,
                  (double)o->optim.weight_decay, (unsigned long long)o->seed);
-        aic_meter_end end = {.model = r->model, .final_step = (uint64_t)st.step, .device = r->device,
-                             .hyperparameters = hyper};
+        aic_meter_end end = {.model = r->model, .final_step = (uint64_t)st.step, .prev_seq = usage_prev_seq,
+                             .device = r->device, .hyperparameters = hyper};
         AGREE_OR_FAIL(r, aic_meter_finish(r->meter, r->comm, &end, stderr));
     }
     if (r->rank == 0 && stopped) {

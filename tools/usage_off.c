@@ -25,4 +25,6 @@ void aic_meter_step(aic_meter *m, double busy_seconds, int64_t samples) {}
 
 aic_status aic_meter_finish(aic_meter *m, aic_comm_t *c, const aic_meter_end *end, FILE *log) { return AIC_OK; }
 
+void aic_meter_job_id(const aic_meter *m, uint8_t out[32]) {}
+
 void aic_meter_destroy(aic_meter *m) {}

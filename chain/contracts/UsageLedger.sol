@@ -62,6 +62,7 @@ contract UsageLedger {
         bytes32 jobId;
         uint32 rank;
         uint64 seq;
+        uint64 prevSeq;
         address miner;
         uint64 steps;
         uint64 samples;
@@ -79,7 +80,7 @@ contract UsageLedger {
     bytes32 private constant DOMAIN_TYPEHASH =
         keccak256("EIP712Domain(string name,string version,uint256 chainId,address verifyingContract)");
     bytes32 private constant RECORD_TYPEHASH = keccak256(
-        "UsageRecord(bytes32 jobId,uint32 rank,uint64 seq,address miner,uint64 steps,uint64 samples,"
+        "UsageRecord(bytes32 jobId,uint32 rank,uint64 seq,uint64 prevSeq,address miner,uint64 steps,uint64 samples,"
         "uint64 wallMs,uint64 deviceMs,uint64 flops,uint64 bytesSent,uint64 bytesRecv,"
         "bytes32 modelHash,bytes32 datasetHash,bytes32 paramsHash,bytes32 detailsHash)");
     // Half the order of secp256k1: a signature with a larger s is the malleated twin of a low-s one.

@@ -41,6 +41,10 @@ typedef struct {
     uint64_t seed; /* the run's seed: with step and epoch it is the whole RNG state */
     int64_t global_batch; /* world size x batch per rank: the sample order depends on it */
     aic_preprocess preprocess; /* how the data input was prepared (kind unknown: not written) */
+    /* The usage record signed at the end of the latest run this state continues: its job id and seq
+     * (0: none, and nothing written). A later run of that job names the seq as its record's prevSeq. */
+    uint8_t usage_job[32];
+    uint64_t usage_seq;
 } aic_train_state;
 
 /* Write model parameters, buffers, optimizer state (o may be NULL) and st (its seed at most 2^63 - 1).

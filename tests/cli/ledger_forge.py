@@ -119,6 +119,8 @@ def main():
     assert rechain(lines) == lines, "the Python Keccak-256 chain is the ledger's"
     rec = [None] + [e["record"] for e in entries[1:]]
     assert [r["rank"] for r in rec[1:]] == [0, 1, 0, 1] and rec[1]["seq"] == rec[2]["seq"] != rec[3]["seq"]
+    assert rec[1]["prevSeq"] == 0 and rec[3]["prevSeq"] == rec[1]["seq"], "the second run resumed the first"
+
 
     def with_entry(i, e):
         out = list(lines)
@@ -153,6 +155,8 @@ def main():
         ("deleted_rank0_rechained", lines[:3] + lines[4:], 4, "rank 0 has no record of seq"),
         ("cut_last_line", lines[:4], 4, "rank 1 has no record of seq"),
         ("cut_after_opening", lines[:1], 1, "opened but has no records"),
+        ("deleted_first_run_rechained", lines[:1] + lines[3:], 2,
+         "rank 0's record of seq %d .* resumed from its record of seq %d, which the ledger lacks" % (rec[3]["seq"], s2)),
         ("nul_after_details", with_entry(2, record(2, details=details2 + '\u0000,"samples":1000000000')), 2,
          "field 'details' holds a NUL byte"),
         ("nul_after_hex", with_entry(3, record(3, jobId=rec[2]["jobId"] + "\u0000")), 3, "field 'jobId' is not"),

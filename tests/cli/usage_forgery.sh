@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: Apache-2.0
-# Forged usage ledgers (issue 13): a 2-rank job run twice under one job id writes a real ledger (an
-# opening and two sets of one record per rank); tests/cli/ledger_forge.py makes 27 forgeries of it,
-# each with its hash chain recomputed (an opening carrying an unsigned record, records deleted or
-# cut, NUL bytes, repeated keys, a second object on a line, unknown fields, a 10 MB field, hex and
+# Forged usage ledgers (issue 13): a 2-rank job run twice under one job id, the second run resuming
+# the first, writes a real ledger (an opening and two sets of one record per rank);
+# tests/cli/ledger_forge.py makes 28 forgeries of it, each with its hash chain recomputed (an opening
+# carrying an unsigned record, records deleted or cut, the first run's whole set deleted, NUL bytes, repeated keys, a second object on a line, unknown fields, a 10 MB field, hex and
 # numbers in other forms), and `aicon ledger verify` must refuse every one naming the line, while
 # the untouched ledger verifies and `aicon ledger show` lists no forged record.
 set -euo pipefail
@@ -17,9 +17,10 @@ cd "$WORK"
 "$AICON" keygen --key "$WORK/keys/rank0.key" >/dev/null 2>&1
 "$AICON" keygen --key "$WORK/keys/rank1.key" >/dev/null 2>&1
 
-# Two runs of one job (a job resumed): each leaves a record per rank, the seq its final step.
+# Two runs of one job (a job resumed): each leaves a record per rank, the seq its final step, the
+# second's prevSeq the first's seq.
 common=(train --model mlp --data "$DATA/train200.h5" --batch 32 --seed 5 --usage "file:$WORK/ledger.jsonl"
-        --key "$WORK/keys/rank%r.key")
+        --key "$WORK/keys/rank%r.key" --checkpoint-dir "$WORK/ckpt" --resume auto)
 SLURM_JOB_ID=job-f aicon_np 2 run1 "${common[@]}" --epochs 1 --max-steps 2
 SLURM_JOB_ID=job-f aicon_np 2 run2 "${common[@]}" --epochs 1
 "$AICON" ledger verify "$WORK/ledger.jsonl" >"$WORK/verify.out" || fail "verify of the clean ledger failed"
@@ -37,7 +38,7 @@ while IFS=$'\t' read -r name line pattern; do
     echo "ok   $name rejected: $err"
     n=$((n + 1))
 done <"$WORK/forged/list"
-[ "$n" = 27 ] || fail "$n forgeries checked, not 27"
+[ "$n" = 28 ] || fail "$n forgeries checked, not 28"
 
 # show lists what verify passes, and refuses a ledger verify refuses (the forged record is not listed).
 "$AICON" ledger show "$WORK/ledger.jsonl" >"$WORK/show.out" || fail "show of the clean ledger failed"

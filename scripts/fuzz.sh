@@ -8,12 +8,15 @@
 # them), crashes of libhdf5 itself in build-fuzz/fuzz-tolerated/<target>. Exits non-zero when any
 # target crashed, leaked or hit undefined behaviour in aicon.
 #
+#
 #   bash scripts/fuzz.sh [SECONDS] [TARGET...]      e.g. bash scripts/fuzz.sh 120 idx_fuzz ledger_fuzz
+#   bash scripts/fuzz.sh --ctest                    builds them and runs `ctest -L fuzz` (CI: each
+#                                                   target over its seeds, then a few seconds more)
 set -uo pipefail
 cd "$(dirname "$0")/.."
 seconds=${1:-600}
 shift || true
-[[ $seconds =~ ^[0-9]+$ ]] || { echo "usage: $0 [SECONDS] [TARGET...]" >&2; exit 2; }
+[[ $seconds =~ ^([0-9]+|--ctest)$ ]] || { echo "usage: $0 [SECONDS] [TARGET...] | --ctest" >&2; exit 2; }
 build=${AICON_FUZZ_BUILD:-build-fuzz}
 jobs=${AICON_BUILD_JOBS:-$(nproc)}
 
@@ -23,6 +26,9 @@ mv "$build.configure.log" "$build/configure.log"
 cmake --build "$build" -j"$jobs" --target fuzz_targets >"$build/fuzz-build.log" 2>&1 ||
     { tail -40 "$build/fuzz-build.log" >&2; exit 1; }
 
+if [[ $seconds == --ctest ]]; then
+    exec ctest --test-dir "$build" -L fuzz --output-on-failure
+fi
 targets=("$@")
 if ((${#targets[@]} == 0)); then
     targets=(onnx_load_fuzz onnx_import_fuzz checkpoint_fuzz idx_fuzz h5data_fuzz ledger_fuzz record_fuzz)

@@ -149,6 +149,9 @@ typedef struct {
     const char *name;
     aic_status (*forward)(aic_model_t *m, aic_op *op, const aic_batch_info *b);
     void (*backward)(aic_model_t *m, aic_op *op, int n); /* NULL: nothing flows back */
+    /* The op's attributes as canonical text ("kernel=3x3 stride=1x1 ..."; NULL: it has none), what
+     * the architecture hash digests. Set in aic_op_classes only: the CUDA table shares the ops. */
+    void (*attr_text)(const aic_op *op, char *buf, size_t size);
 } aic_op_class;
 
 extern const aic_op_class aic_op_classes[AIC_OP_KIND_COUNT];
@@ -164,6 +167,10 @@ static inline const aic_op_class *aic_model_ops(const aic_model_t *m) {
 #endif
     return aic_op_classes;
 }
+
+/* Formats 1 and 2 of checkpoints hold this architecture hash: the attribute union's bytes instead
+ * of its canonical text (core/model.c). */
+aic_status aic_model_arch_hash_v1(const aic_model_t *m, uint8_t out[32]);
 
 /* Device arenas and host copies (core/model.c). aic_mirror_host returns a host view of the n floats
  * at dev (dev itself on the CPU), fetching them first when the device holds the newer copy; the

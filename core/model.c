@@ -605,45 +605,128 @@ static aic_status digest_finish(EVP_MD_CTX *ctx, uint8_t out[32], const char *wh
     return ok && len == 32 ? AIC_OK : aic_fail(AIC_ERR_INTERNAL, "%s: SHA-256 failed in libcrypto", what);
 }
 
-aic_status aic_model_arch_hash(const aic_model_t *m, uint8_t out[32]) {
-    if (!m || !out)
-        return aic_fail(AIC_ERR_INVALID_ARG, "aic_model_arch_hash: NULL argument");
-    EVP_MD_CTX *ctx = EVP_MD_CTX_new();
-    if (!ctx || !EVP_DigestInit_ex(ctx, EVP_sha256(), NULL)) {
-        EVP_MD_CTX_free(ctx);
-        return aic_fail(AIC_ERR_NOMEM, "aic_model_arch_hash: cannot start SHA-256");
-    }
-    char line[512];
-    for (int i = 0; i < m->n_ops; i++) {
-        const aic_op *op = &m->ops[i];
-        int len = snprintf(line, sizeof line, "%s %s in", aic_op_classes[op->kind].name, op->name);
-        for (int k = 0; k < op->n_in && len < (int)sizeof line; k++)
-            len += snprintf(line + len, sizeof line - (size_t)len, " %d", op->in[k]);
-        EVP_DigestUpdate(ctx, line, strlen(line));
-        /* Attributes (kernel, stride, slope, bounds, ...) too: ops are zeroed when made, so the
-         * union's unused bytes are zero and the digest is stable. */
-        EVP_DigestUpdate(ctx, &op->attr, sizeof op->attr);
-        if (op->out >= 0) {
-            const aic_value_info *v = &m->values[op->out];
-            EVP_DigestUpdate(ctx, v->shape, sizeof(int64_t) * (size_t)v->ndim);
-        }
-    }
+static aic_status digest_start(EVP_MD_CTX **ctx, const char *what) {
+    *ctx = EVP_MD_CTX_new();
+    if (*ctx && EVP_DigestInit_ex(*ctx, EVP_sha256(), NULL))
+        return AIC_OK;
+    EVP_MD_CTX_free(*ctx);
+    return aic_fail(AIC_ERR_NOMEM, "%s: cannot start SHA-256", what);
+}
+
+/* Parameter names and shapes, buffer names: the part both versions of the hash share. */
+static void digest_arrays(EVP_MD_CTX *ctx, const aic_model_t *m) {
     for (int i = 0; i < m->n_params; i++) {
         EVP_DigestUpdate(ctx, m->params[i].name, strlen(m->params[i].name));
         EVP_DigestUpdate(ctx, m->params[i].shape, sizeof(int64_t) * (size_t)m->params[i].ndim);
     }
     for (int i = 0; i < m->n_buffers; i++)
         EVP_DigestUpdate(ctx, m->buffers[i].name, strlen(m->buffers[i].name));
+}
+
+/* Each op as one line of text: kind, name, inputs, its canonical attributes, its output shape. An
+ * op's attributes reach the digest only through its own attr_text, so a field added to one op
+ * cannot change another op's hash. */
+aic_status aic_model_arch_hash(const aic_model_t *m, uint8_t out[32]) {
+    if (!m || !out)
+        return aic_fail(AIC_ERR_INVALID_ARG, "aic_model_arch_hash: NULL argument");
+    EVP_MD_CTX *ctx;
+    AIC_TRY(digest_start(&ctx, "aic_model_arch_hash"));
+    EVP_DigestUpdate(ctx, "aicon-arch-2\n", 13);
+    char line[1024], attrs[512];
+    for (int i = 0; i < m->n_ops; i++) {
+        const aic_op *op = &m->ops[i];
+        const aic_op_class *c = &aic_op_classes[op->kind];
+        attrs[0] = '\0';
+        if (c->attr_text)
+            c->attr_text(op, attrs, sizeof attrs);
+        int len = snprintf(line, sizeof line, "%s %s in", c->name, op->name);
+        for (int k = 0; k < op->n_in && len < (int)sizeof line; k++)
+            len += snprintf(line + len, sizeof line - (size_t)len, " %d", op->in[k]);
+        if (len < (int)sizeof line)
+            len += snprintf(line + len, sizeof line - (size_t)len, " attrs %s out", attrs);
+        const aic_value_info *v = op->out >= 0 ? &m->values[op->out] : NULL;
+        for (int k = 0; v && k < v->ndim && len < (int)sizeof line; k++)
+            len += snprintf(line + len, sizeof line - (size_t)len, " %lld", (long long)v->shape[k]);
+        if (len < (int)sizeof line)
+            snprintf(line + len, sizeof line - (size_t)len, "\n");
+        EVP_DigestUpdate(ctx, line, strlen(line));
+    }
+    digest_arrays(ctx, m);
     return digest_finish(ctx, out, "aic_model_arch_hash");
+}
+
+/* The attribute union as checkpoint formats 1 and 2 hashed it: 64 bytes, each op's member at the
+ * start in its field order, the rest zero. Written field by field, so that later changes to the
+ * attribute structs cannot change what old checkpoints are checked against. */
+#define V1_ATTR_BYTES 64
+static void v1_attr_bytes(const aic_op *op, uint8_t b[V1_ATTR_BYTES]) {
+    memset(b, 0, V1_ATTR_BYTES);
+    switch (op->kind) {
+    case AIC_OP_CONV2D: {
+        const aic_conv2d_dims *d = &op->attr.conv;
+        const int v[16] = {d->N, d->C, d->H, d->W, d->OC, d->KH, d->KW, d->SH, d->SW, d->PH, d->PW, d->DH, d->DW, d->G, d->OH, d->OW};
+        memcpy(b, v, sizeof v);
+        break;
+    }
+    case AIC_OP_MAXPOOL2D:
+    case AIC_OP_AVGPOOL2D: {
+        const aic_pool2d_dims *d = &op->attr.pool;
+        const int v[13] = {d->N, d->C, d->H, d->W, d->KH, d->KW, d->SH, d->SW, d->PH, d->PW, d->OH, d->OW, d->count_include_pad};
+        memcpy(b, v, sizeof v);
+        break;
+    }
+    case AIC_OP_BATCHNORM: {
+        const float v[2] = {op->attr.bn.momentum, op->attr.bn.eps};
+        memcpy(b, v, sizeof v);
+        break;
+    }
+    case AIC_OP_DROPOUT: memcpy(b, &op->attr.drop_p, sizeof(float)); break;
+    case AIC_OP_TRANSPOSE: memcpy(b, op->attr.perm, 6 * sizeof(int)); break;
+    case AIC_OP_CONCAT:
+    case AIC_OP_SOFTMAX:
+    case AIC_OP_LOG_SOFTMAX: memcpy(b, &op->attr.axis, sizeof(int)); break;
+    case AIC_OP_LEAKY_RELU: memcpy(b, &op->attr.alpha, sizeof(float)); break;
+    case AIC_OP_CLIP: {
+        const float v[2] = {op->attr.clip.lo, op->attr.clip.hi};
+        memcpy(b, v, sizeof v);
+        break;
+    }
+    case AIC_OP_BINARY: {
+        const int v[3] = {op->attr.binary.kind, op->attr.binary.const_left, op->attr.binary.cndim};
+        memcpy(b, v, sizeof v);
+        memcpy(b + 16, op->attr.binary.cshape, 5 * sizeof(int64_t));
+        break;
+    }
+    default: break;
+    }
+}
+
+aic_status aic_model_arch_hash_v1(const aic_model_t *m, uint8_t out[32]) {
+    EVP_MD_CTX *ctx;
+    AIC_TRY(digest_start(&ctx, "aic_model_arch_hash_v1"));
+    char line[512];
+    uint8_t attr[V1_ATTR_BYTES];
+    for (int i = 0; i < m->n_ops; i++) {
+        const aic_op *op = &m->ops[i];
+        int len = snprintf(line, sizeof line, "%s %s in", aic_op_classes[op->kind].name, op->name);
+        for (int k = 0; k < op->n_in && len < (int)sizeof line; k++)
+            len += snprintf(line + len, sizeof line - (size_t)len, " %d", op->in[k]);
+        EVP_DigestUpdate(ctx, line, strlen(line));
+        v1_attr_bytes(op, attr);
+        EVP_DigestUpdate(ctx, attr, sizeof attr);
+        if (op->out >= 0) {
+            const aic_value_info *v = &m->values[op->out];
+            EVP_DigestUpdate(ctx, v->shape, sizeof(int64_t) * (size_t)v->ndim);
+        }
+    }
+    digest_arrays(ctx, m);
+    return digest_finish(ctx, out, "aic_model_arch_hash_v1");
 }
 
 aic_status aic_model_params_hash(const aic_model_t *m, uint8_t out[32]) {
     AIC_TRY(check_compiled(m, "aic_model_params_hash"));
-    EVP_MD_CTX *ctx = EVP_MD_CTX_new();
-    if (!ctx || !EVP_DigestInit_ex(ctx, EVP_sha256(), NULL)) {
-        EVP_MD_CTX_free(ctx);
-        return aic_fail(AIC_ERR_NOMEM, "aic_model_params_hash: cannot start SHA-256");
-    }
+    EVP_MD_CTX *ctx;
+    AIC_TRY(digest_start(&ctx, "aic_model_params_hash"));
     /* The host copies of a device model: fetching them changes no value. */
     aic_model_t *mm = (aic_model_t *)m;
     const float *params = aic_model_params(mm), *buffers = aic_model_buffers(mm);

@@ -878,31 +878,78 @@ static void mse_bwd(aic_model_t *m, aic_op *op, int n) {
 
 /* ---- the op class table ----------------------------------------------------------------------- */
 
+/* ---- canonical attribute text (the architecture hash's digest of each op) -------------------- */
+
+/* Floats as %.9g: enough digits that the text tells every float apart. */
+static void conv_attrs(const aic_op *op, char *buf, size_t size) {
+    const aic_conv2d_dims *d = &op->attr.conv;
+    snprintf(buf, size, "out_channels=%d kernel=%dx%d stride=%dx%d pad=%dx%d dilation=%dx%d groups=%d", d->OC, d->KH,
+             d->KW, d->SH, d->SW, d->PH, d->PW, d->DH, d->DW, d->G);
+}
+
+static void pool_attrs(const aic_op *op, char *buf, size_t size) {
+    const aic_pool2d_dims *d = &op->attr.pool;
+    snprintf(buf, size, "kernel=%dx%d stride=%dx%d pad=%dx%d out=%dx%d count_include_pad=%d", d->KH, d->KW, d->SH,
+             d->SW, d->PH, d->PW, d->OH, d->OW, d->count_include_pad);
+}
+
+static void bn_attrs(const aic_op *op, char *buf, size_t size) {
+    snprintf(buf, size, "momentum=%.9g eps=%.9g", (double)op->attr.bn.momentum, (double)op->attr.bn.eps);
+}
+
+static void dropout_attrs(const aic_op *op, char *buf, size_t size) {
+    snprintf(buf, size, "p=%.9g", (double)op->attr.drop_p);
+}
+
+static void axis_attrs(const aic_op *op, char *buf, size_t size) { snprintf(buf, size, "axis=%d", op->attr.axis); }
+
+static void leaky_relu_attrs(const aic_op *op, char *buf, size_t size) {
+    snprintf(buf, size, "alpha=%.9g", (double)op->attr.alpha);
+}
+
+static void clip_attrs(const aic_op *op, char *buf, size_t size) {
+    snprintf(buf, size, "lo=%.9g hi=%.9g", (double)op->attr.clip.lo, (double)op->attr.clip.hi);
+}
+
+static void transpose_attrs(const aic_op *op, char *buf, size_t size) {
+    int len = snprintf(buf, size, "perm=");
+    for (int i = 0; i < AIC_MAX_DIMS && len < (int)size; i++) /* unused entries are zero */
+        len += snprintf(buf + len, size - (size_t)len, i ? ",%d" : "%d", op->attr.perm[i]);
+}
+
+static void binary_attrs(const aic_op *op, char *buf, size_t size) {
+    const int c = op->attr.binary.cndim;
+    int len = snprintf(buf, size, "op=%s constant=%s shape=", BINOP_NAMES[op->attr.binary.kind],
+                       c == 0 ? "none" : op->attr.binary.const_left ? "left" : "right");
+    for (int i = 0; i < c && len < (int)size; i++)
+        len += snprintf(buf + len, size - (size_t)len, i ? "x%lld" : "%lld", (long long)op->attr.binary.cshape[i]);
+}
+
 const aic_op_class aic_op_classes[AIC_OP_KIND_COUNT] = {
     [AIC_OP_INPUT] = {"input", NULL, NULL},
     [AIC_OP_LABELS] = {"labels", NULL, NULL},
     [AIC_OP_DENSE] = {"dense", dense_fwd, dense_bwd},
-    [AIC_OP_CONV2D] = {"conv2d", conv_fwd, conv_bwd},
-    [AIC_OP_MAXPOOL2D] = {"maxpool2d", maxpool_fwd, maxpool_bwd},
-    [AIC_OP_AVGPOOL2D] = {"avgpool2d", avgpool_fwd, avgpool_bwd},
+    [AIC_OP_CONV2D] = {"conv2d", conv_fwd, conv_bwd, conv_attrs},
+    [AIC_OP_MAXPOOL2D] = {"maxpool2d", maxpool_fwd, maxpool_bwd, pool_attrs},
+    [AIC_OP_AVGPOOL2D] = {"avgpool2d", avgpool_fwd, avgpool_bwd, pool_attrs},
     [AIC_OP_GLOBAL_AVGPOOL] = {"global_avgpool", gap_fwd, gap_bwd},
     [AIC_OP_RELU] = {"relu", relu_fwd, relu_bwd},
     [AIC_OP_SIGMOID] = {"sigmoid", sigmoid_fwd, sigmoid_bwd},
     [AIC_OP_TANH] = {"tanh", tanh_fwd, tanh_bwd},
-    [AIC_OP_BATCHNORM] = {"batchnorm", bn_fwd, bn_bwd},
-    [AIC_OP_DROPOUT] = {"dropout", dropout_fwd, dropout_bwd},
+    [AIC_OP_BATCHNORM] = {"batchnorm", bn_fwd, bn_bwd, bn_attrs},
+    [AIC_OP_DROPOUT] = {"dropout", dropout_fwd, dropout_bwd, dropout_attrs},
     [AIC_OP_RESHAPE] = {"reshape", NULL, NULL},
     [AIC_OP_ADD] = {"add", add_fwd, add_bwd},
-    [AIC_OP_CONCAT] = {"concat", concat_fwd, concat_bwd},
+    [AIC_OP_CONCAT] = {"concat", concat_fwd, concat_bwd, axis_attrs},
     [AIC_OP_SOFTMAX_XENT] = {"softmax_xent", xent_fwd, xent_bwd},
     [AIC_OP_MSE] = {"mse", mse_fwd, mse_bwd},
-    [AIC_OP_SOFTMAX] = {"softmax", softmax_fwd, softmax_bwd},
-    [AIC_OP_LOG_SOFTMAX] = {"log_softmax", log_softmax_fwd, log_softmax_bwd},
-    [AIC_OP_LEAKY_RELU] = {"leaky_relu", leaky_relu_fwd, leaky_relu_bwd},
-    [AIC_OP_CLIP] = {"clip", clip_fwd, clip_bwd},
+    [AIC_OP_SOFTMAX] = {"softmax", softmax_fwd, softmax_bwd, axis_attrs},
+    [AIC_OP_LOG_SOFTMAX] = {"log_softmax", log_softmax_fwd, log_softmax_bwd, axis_attrs},
+    [AIC_OP_LEAKY_RELU] = {"leaky_relu", leaky_relu_fwd, leaky_relu_bwd, leaky_relu_attrs},
+    [AIC_OP_CLIP] = {"clip", clip_fwd, clip_bwd, clip_attrs},
     [AIC_OP_NLL] = {"nll", nll_fwd, nll_bwd},
-    [AIC_OP_BINARY] = {"binary", binary_fwd, binary_bwd},
-    [AIC_OP_TRANSPOSE] = {"transpose", transpose_fwd, transpose_bwd},
+    [AIC_OP_BINARY] = {"binary", binary_fwd, binary_bwd, binary_attrs},
+    [AIC_OP_TRANSPOSE] = {"transpose", transpose_fwd, transpose_bwd, transpose_attrs},
 };
 
 double aic_model_flops_per_sample(const aic_model_t *m) {

@@ -16,6 +16,7 @@
 
 #include "aicon/checkpoint.h"
 #include "core/error.h"
+#include "core/graph.h"
 #include "io/h5describe.h"
 
 /* Format 2 added it to every tensor's dataset; format 1 files have none and load unverified. */
@@ -567,7 +568,7 @@ static aic_status load_contents(hid_t f, const char *path, aic_model_t *m, aic_o
     const bool checksums = version >= 2;
     uint8_t hash[32];
     char hash_hex[65];
-    AIC_TRY(aic_model_arch_hash(m, hash));
+    AIC_TRY(version >= 3 ? aic_model_arch_hash(m, hash) : aic_model_arch_hash_v1(m, hash));
     hex(hash_hex, hash, 32);
     if (strcmp(hash_hex, hash_file) != 0)
         return aic_fail(AIC_ERR_MISMATCH,

@@ -9,6 +9,8 @@
  * file holds; older checkpoints lack the group and load as AIC_PREPROCESS_UNKNOWN). Format 2: every
  * tensor's dataset carries attribute sha256, the hex SHA-256 of its values as little-endian float32
  * (hashlib.sha256(a.astype("<f4").tobytes()) in Python); format 1 files have none and load unverified.
+ * Format 3: model_hash digests each op's canonical attribute text (aic_model_arch_hash); formats 1
+ * and 2 hold the older hash over the attributes' bytes, which loading still checks them against.
  * Loading checks each dataset's and attribute's type class and shape before reading it, the
  * checksums, that every value is finite, and that step, epoch, global_batch and optimizer_steps lie
  * in 0..2^48 and the seed is not negative; any failure names the file and the dataset. The file is
@@ -31,7 +33,7 @@
 extern "C" {
 #endif
 
-#define AIC_CHECKPOINT_FORMAT_VERSION 2
+#define AIC_CHECKPOINT_FORMAT_VERSION 3
 /* Between the final name and the writer's pid in a temporary file's name: "x.h5.tmp.1234". */
 #define AIC_CHECKPOINT_TEMP_INFIX ".tmp."
 

@@ -4,17 +4,18 @@
 # h5py: a state scalar of the wrong shape or type, a flipped byte in one tensor, a NaN parameter, a
 # negative epoch, 2^62 steps, a tensor without its checksum, an array for format_version. Every run
 # must fail (not crash, not hang) with a line naming the file, the dataset or tensor and the
-# problem, and write no summary. A good checkpoint, and the same one rewritten as format 1 (no
-# checksums), both resume and end bitwise equal.
+# problem, and write no summary. A good checkpoint resumes; a format-2 checkpoint of an earlier aicon
+# (tests/fixtures/checkpoints/lenet.h5.gz) and the same one rewritten as format 1 (no checksums)
+# both resume and end bitwise equal.
 set -euo pipefail
 . "$(dirname "$0")/common.sh"
 
 common=(train --model mlp --data "$DATA/train200.h5" --seed 5 --batch 16 --quiet)
 aicon_np 2 good "${common[@]}" --max-steps 2 --checkpoint "$WORK/good.h5"
 
-# damage CASE OUT.h5: a copy of good.h5 with one thing wrong.
+# damage CASE OUT.h5 [FROM.h5]: a copy of FROM.h5 (good.h5) with one thing wrong.
 damage() {
-    "${PY[@]}" - "$WORK/good.h5" "$2" "$1" <<'PYEOF'
+    "${PY[@]}" - "${3:-$WORK/good.h5}" "$2" "$1" <<'PYEOF'
 import hashlib, shutil, sys
 import h5py, numpy as np
 good, out, case = sys.argv[1:]
@@ -78,10 +79,14 @@ for c in "${cases[@]}"; do
     [ ! -e "$WORK/$name.json" ] || fail "$name: the failed run wrote its --summary"
 done
 
-# A good checkpoint resumes, and so does the same one without checksums (format 1), to the same end.
-damage format1 "$WORK/format1.h5"
-aicon_np 2 resume_good "${common[@]}" --max-steps 4 --resume "$WORK/good.h5" --checkpoint "$WORK/end_good.h5"
-aicon_np 2 resume_format1 "${common[@]}" --max-steps 4 --resume "$WORK/format1.h5" --checkpoint "$WORK/end_format1.h5"
-"${PY[@]}" "$(dirname "$0")/h5compare.py" "$WORK/end_good.h5" "$WORK/end_format1.h5"
+aicon_np 2 resume_good "${common[@]}" --max-steps 4 --resume "$WORK/good.h5"
+# Format 1 files came before checksums and before the architecture hash of format 3: one made from
+# an earlier aicon's format-2 file resumes as that file does, to the same end.
+zcat "$(dirname "$0")/../fixtures/checkpoints/lenet.h5.gz" >"$WORK/format2.h5"
+damage format1 "$WORK/format1.h5" "$WORK/format2.h5"
+old=(train --model lenet --data "$DATA/train200.h5" --batch 8 --quiet --max-steps 5)
+aicon_np 2 resume_format2 "${old[@]}" --resume "$WORK/format2.h5" --checkpoint "$WORK/end_format2.h5"
+aicon_np 2 resume_format1 "${old[@]}" --resume "$WORK/format1.h5" --checkpoint "$WORK/end_format1.h5"
+"${PY[@]}" "$(dirname "$0")/h5compare.py" "$WORK/end_format2.h5" "$WORK/end_format1.h5"
 assert_no_leftover_processes
 echo "PASS"

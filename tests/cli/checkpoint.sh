@@ -41,7 +41,7 @@ with h5py.File(path, "r") as f:
     for key in ("format_version", "model_name", "model_hash"):
         check(key in attrs, f"attribute {key} present")
     if "format_version" in attrs:
-        check(int(attrs["format_version"]) == 2, f"format_version {attrs['format_version']} == 2")
+        check(int(attrs["format_version"]) == 3, f"format_version {attrs['format_version']} == 3")
     if "model_name" in attrs:
         check(text(attrs["model_name"]) == "mlp", f"model_name '{text(attrs['model_name'])}' == 'mlp'")
     if "model_hash" in attrs:

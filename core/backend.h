@@ -10,7 +10,7 @@
 
 #include "aicon/status.h"
 
-#define AIC_BACKEND_API_VERSION 3
+#define AIC_BACKEND_API_VERSION 4
 
 typedef enum { AIC_BACKEND_CPU = 0, AIC_BACKEND_CUDA, AIC_BACKEND_COUNT } aic_backend_kind;
 
@@ -27,11 +27,8 @@ typedef struct {
     aic_status (*copy_from_host)(void *dst, const void *src, size_t bytes);
     aic_status (*copy_to_host)(void *dst, const void *src, size_t bytes);
     aic_status (*set_f32)(float *dst, float value); /* one float, e.g. the loss gradient seed */
-    /* Wait for queued work; report the first failure of a kernel since the last call. */
+    /* Wait for queued work; report a failure of a kernel that ran since the last wait. */
     aic_status (*sync)(void);
-    /* The first failure recorded since the last call (a kernel launch, a library call inside a void
-     * backward), without waiting for the device. */
-    aic_status (*check)(void);
     /* Optional (NULL: nothing to set): the model's math settings, applied before each of its passes,
      * since one process may drive models that differ in them. */
     aic_status (*use_tf32)(bool allowed);

@@ -42,5 +42,4 @@ const aic_backend aic_backend_cpu = {
     .copy_to_host = cpu_copy,
     .set_f32 = cpu_set_f32,
     .sync = cpu_sync,
-    .check = cpu_sync,
 };

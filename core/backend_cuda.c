@@ -18,28 +18,22 @@ aic_cuda_ctx aic_cuda;
 #define DEFAULT_WORKSPACE_MB 1024
 #define DEFAULT_WAIT_SECONDS 600.0 /* as --stall-timeout: a slow step is not a hang */
 
-static aic_status record(aic_status s) {
-    if (aic_cuda.sticky == AIC_OK)
-        aic_cuda.sticky = s;
-    return s;
-}
-
 aic_status aic_cuda_check_rt(int err, const char *call, const char *file, int line) {
     if (err == cudaSuccess)
         return AIC_OK;
     cudaError_t e = (cudaError_t)err;
-    return record(aic_fail(e == cudaErrorMemoryAllocation ? AIC_ERR_NOMEM : AIC_ERR_INTERNAL,
-                           "%s failed at %s:%d: CUDA error %d (%s): %s", call, file, line, err, cudaGetErrorName(e),
-                           cudaGetErrorString(e)));
+    return aic_fail(e == cudaErrorMemoryAllocation ? AIC_ERR_NOMEM : AIC_ERR_INTERNAL,
+                    "%s failed at %s:%d: CUDA error %d (%s): %s", call, file, line, err, cudaGetErrorName(e),
+                    cudaGetErrorString(e));
 }
 
 aic_status aic_cuda_check_blas(int err, const char *call, const char *file, int line) {
     if (err == CUBLAS_STATUS_SUCCESS)
         return AIC_OK;
     cublasStatus_t e = (cublasStatus_t)err;
-    return record(aic_fail(e == CUBLAS_STATUS_ALLOC_FAILED ? AIC_ERR_NOMEM : AIC_ERR_INTERNAL,
-                           "%s failed at %s:%d: cuBLAS status %d (%s): %s", call, file, line, err,
-                           cublasGetStatusName(e), cublasGetStatusString(e)));
+    return aic_fail(e == CUBLAS_STATUS_ALLOC_FAILED ? AIC_ERR_NOMEM : AIC_ERR_INTERNAL,
+                    "%s failed at %s:%d: cuBLAS status %d (%s): %s", call, file, line, err,
+                    cublasGetStatusName(e), cublasGetStatusString(e));
 }
 
 aic_status aic_cuda_check_dnn(int err, const char *call, const char *file, int line) {
@@ -47,24 +41,18 @@ aic_status aic_cuda_check_dnn(int err, const char *call, const char *file, int l
         return AIC_OK;
     char detail[256] = "";
     cudnnGetLastErrorString(detail, sizeof detail);
-    return record(aic_fail(err == CUDNN_STATUS_ALLOC_FAILED ? AIC_ERR_NOMEM : AIC_ERR_INTERNAL,
-                           "%s failed at %s:%d: cuDNN status %d (%s)%s%s", call, file, line, err,
-                           cudnnGetErrorString((cudnnStatus_t)err), detail[0] ? ": " : "", detail));
+    return aic_fail(err == CUDNN_STATUS_ALLOC_FAILED ? AIC_ERR_NOMEM : AIC_ERR_INTERNAL,
+                    "%s failed at %s:%d: cuDNN status %d (%s)%s%s", call, file, line, err,
+                    cudnnGetErrorString((cudnnStatus_t)err), detail[0] ? ": " : "", detail);
 }
 
 aic_status aic_cuda_check_nccl(int err, const char *call, const char *file, int line) {
     if (err == ncclSuccess)
         return AIC_OK;
     const char *detail = ncclGetLastError(NULL);
-    return record(aic_fail(AIC_ERR_COMM, "%s failed at %s:%d: NCCL error %d (%s)%s%s", call, file, line, err,
-                           ncclGetErrorString((ncclResult_t)err), detail && *detail ? ": " : "",
-                           detail ? detail : ""));
-}
-
-aic_status aic_cuda_take_error(void) {
-    aic_status s = aic_cuda.sticky;
-    aic_cuda.sticky = AIC_OK;
-    return s;
+    return aic_fail(AIC_ERR_COMM, "%s failed at %s:%d: NCCL error %d (%s)%s%s", call, file, line, err,
+                    ncclGetErrorString((ncclResult_t)err), detail && *detail ? ": " : "",
+                    detail ? detail : "");
 }
 
 aic_status aic_cuda_init(int device, bool tf32) {
@@ -195,18 +183,14 @@ static aic_status cuda_copy_to_host(void *dst, const void *src, size_t bytes) {
     if (!bytes)
         return AIC_OK;
     AIC_TRY(AIC_CUDA(cudaMemcpyAsync(dst, src, bytes, cudaMemcpyDeviceToHost, aic_cuda.stream)));
-    AIC_TRY(aic_cuda_stream_wait(aic_cuda.stream, "a copy to the host"));
-    return aic_cuda_take_error();
+    return aic_cuda_stream_wait(aic_cuda.stream, "a copy to the host");
 }
 
 
 
 static aic_status cuda_set_f32(float *dst, float value) { return aic_cuda_fill(dst, value, 1); }
 
-static aic_status cuda_sync(void) {
-    AIC_TRY(aic_cuda_stream_wait(aic_cuda.stream, "the model's queued work"));
-    return aic_cuda_take_error();
-}
+static aic_status cuda_sync(void) { return aic_cuda_stream_wait(aic_cuda.stream, "the model's queued work"); }
 
 static aic_status cuda_use_tf32(bool allowed) {
     if (allowed == aic_cuda.tf32)
@@ -226,6 +210,5 @@ const aic_backend aic_backend_cuda = {
     .copy_to_host = cuda_copy_to_host,
     .set_f32 = cuda_set_f32,
     .sync = cuda_sync,
-    .check = aic_cuda_take_error,
     .use_tf32 = cuda_use_tf32,
 };

@@ -29,7 +29,6 @@ typedef struct {
     void *workspace;       /* cuDNN workspace and dummy gradients, grown on demand */
     size_t workspace_bytes;
     size_t workspace_limit; /* most bytes a convolution algorithm may ask for */
-    aic_status sticky;     /* first failure inside a void backward kernel, reported by aic_cuda_take_error */
     double wait_limit;     /* seconds a host wait on the GPU may take before it fails (0: no limit) */
     aic_status (*watch)(void *ctx, bool give_up); /* asked while the host waits; see aic_cuda_set_watch */
     void *watch_ctx;
@@ -40,8 +39,6 @@ extern aic_cuda_ctx aic_cuda;
 /* Make the context for GPU `device` (idempotent for the same device; another device fails: one GPU
  * per process). */
 aic_status aic_cuda_init(int device, bool tf32);
-/* The first failure recorded since the last call (and clears it), or AIC_OK. */
-aic_status aic_cuda_take_error(void);
 /* A workspace of at least `bytes` (grows the shared one; the old one is freed after a stream sync). */
 aic_status aic_cuda_workspace(size_t bytes, void **out);
 /* Waits until the work queued on `stream` has run. The wait polls: the watch, when set, is asked
@@ -56,8 +53,8 @@ void aic_cuda_set_watch(aic_status (*watch)(void *ctx, bool give_up), void *ctx)
 /* True when p is device memory (cudaPointerGetAttributes). */
 bool aic_cuda_is_device_ptr(const void *p);
 
-/* Report a failed call as "CALL failed at FILE:LINE: message" through aic_fail, remember it as the
- * sticky error, and return AIC_ERR_INTERNAL (AIC_ERR_NOMEM for out-of-memory). AIC_OK on success. */
+/* Report a failed call as "CALL failed at FILE:LINE: message" through aic_fail and return
+ * AIC_ERR_INTERNAL (AIC_ERR_NOMEM for out-of-memory, AIC_ERR_COMM for NCCL). AIC_OK on success. */
 aic_status aic_cuda_check_rt(int err, const char *call, const char *file, int line);
 aic_status aic_cuda_check_blas(int err, const char *call, const char *file, int line);
 aic_status aic_cuda_check_dnn(int err, const char *call, const char *file, int line);

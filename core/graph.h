@@ -148,7 +148,7 @@ struct aic_model {
 typedef struct {
     const char *name;
     aic_status (*forward)(aic_model_t *m, aic_op *op, const aic_batch_info *b);
-    void (*backward)(aic_model_t *m, aic_op *op, int n); /* NULL: nothing flows back */
+    aic_status (*backward)(aic_model_t *m, aic_op *op, int n); /* NULL: nothing flows back */
     /* The op's attributes as canonical text ("kernel=3x3 stride=1x1 ..."; NULL: it has none), what
      * the architecture hash digests. Set in aic_op_classes only: the CUDA table shares the ops. */
     void (*attr_text)(const aic_op *op, char *buf, size_t size);

@@ -439,7 +439,6 @@ aic_status aic_model_forward(aic_model_t *m, const aic_batch_info *b, float *los
     if (!b || b->n < 0 || b->n > m->max_batch)
         return aic_fail(AIC_ERR_INVALID_ARG, "aic_model_forward: batch of %d rows, model '%s' holds 0..%d",
                         b ? b->n : -1, m->name, m->max_batch);
-    (void)m->backend->check(); /* a failure already returned to its caller is not this pass's */
     AIC_TRY(aic_model_to_device(m));
     if (m->backend->use_tf32)
         AIC_TRY(m->backend->use_tf32(m->tf32));
@@ -494,14 +493,14 @@ aic_status aic_model_backward(aic_model_t *m, float loss_scale) {
         aic_op *op = &m->ops[i];
         if (op->out >= 0 && m->values[op->out].requires_grad && ops[op->kind].backward) {
             const double t0 = aic_timeline_recording ? aic_timeline_now() : 0;
-            ops[op->kind].backward(m, op, n);
+            AIC_TRY(ops[op->kind].backward(m, op, n));
             if (aic_timeline_recording)
                 aic_timeline_add("backward", op->name, AIC_TIMELINE_COMPUTE, t0, aic_timeline_now());
         }
         if (m->overlap_step)
             aic_overlap_op_done(m->overlap_step, i);
     }
-    return m->backend->check();
+    return AIC_OK;
 }
 
 aic_status aic_model_zero_grad(aic_model_t *m) {

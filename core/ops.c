@@ -81,10 +81,11 @@ static aic_status dense_fwd(aic_model_t *m, aic_op *op, const aic_batch_info *b)
     return AIC_OK;
 }
 
-static void dense_bwd(aic_model_t *m, aic_op *op, int n) {
+static aic_status dense_bwd(aic_model_t *m, aic_op *op, int n) {
     int C = (int)val(m, op->in[0])->shape[0], OC = (int)val(m, op->out)->shape[0];
     aic_dense_backward(aic_act_grad(m, op->in[0]), aic_param_grad(m, op->param[0]), aic_param_grad(m, op->param[1]),
                        aic_act_grad(m, op->out), aic_act(m, op->in[0]), aic_param_data(m, op->param[0]), n, C, OC);
+    return AIC_OK;
 }
 
 /* ---- conv2d ----------------------------------------------------------------------------------- */
@@ -163,7 +164,7 @@ static aic_status conv_fwd(aic_model_t *m, aic_op *op, const aic_batch_info *b) 
 }
 
 /* Backward cannot fail: a half oneDNN did not do runs on the reference. */
-static void conv_bwd(aic_model_t *m, aic_op *op, int n) {
+static aic_status conv_bwd(aic_model_t *m, aic_op *op, int n) {
     aic_conv2d_dims d = op->attr.conv;
     d.N = n;
     float *dinp = aic_act_grad(m, op->in[0]), *dweight = aic_param_grad(m, op->param[0]);
@@ -179,6 +180,7 @@ static void conv_bwd(aic_model_t *m, aic_op *op, int n) {
     }
     if (dinp || dweight || dbias)
         aic_conv2d_backward(dinp, dweight, dbias, dout, inp, weight, m->scratch_arena, &d);
+    return AIC_OK;
 }
 
 /* ---- pooling ---------------------------------------------------------------------------------- */
@@ -247,10 +249,11 @@ static aic_status maxpool_fwd(aic_model_t *m, aic_op *op, const aic_batch_info *
     return AIC_OK;
 }
 
-static void maxpool_bwd(aic_model_t *m, aic_op *op, int n) {
+static aic_status maxpool_bwd(aic_model_t *m, aic_op *op, int n) {
     aic_pool2d_dims d = op->attr.pool;
     d.N = n;
     aic_maxpool2d_backward(aic_act_grad(m, op->in[0]), aic_act_grad(m, op->out), argmax_of(m, op), &d);
+    return AIC_OK;
 }
 
 static aic_status avgpool_fwd(aic_model_t *m, aic_op *op, const aic_batch_info *b) {
@@ -260,10 +263,11 @@ static aic_status avgpool_fwd(aic_model_t *m, aic_op *op, const aic_batch_info *
     return AIC_OK;
 }
 
-static void avgpool_bwd(aic_model_t *m, aic_op *op, int n) {
+static aic_status avgpool_bwd(aic_model_t *m, aic_op *op, int n) {
     aic_pool2d_dims d = op->attr.pool;
     d.N = n;
     aic_avgpool2d_backward(aic_act_grad(m, op->in[0]), aic_act_grad(m, op->out), &d);
+    return AIC_OK;
 }
 
 aic_status aic_global_avgpool(aic_model_t *m, const char *name, aic_value x, aic_value *out) {
@@ -281,10 +285,11 @@ static aic_status gap_fwd(aic_model_t *m, aic_op *op, const aic_batch_info *b) {
     return AIC_OK;
 }
 
-static void gap_bwd(aic_model_t *m, aic_op *op, int n) {
+static aic_status gap_bwd(aic_model_t *m, aic_op *op, int n) {
     int C, S;
     aic_gap_dims(m, op, &C, &S);
     aic_global_avgpool_backward(aic_act_grad(m, op->in[0]), aic_act_grad(m, op->out), n, C, S);
+    return AIC_OK;
 }
 
 /* ---- elementwise activations ------------------------------------------------------------------ */
@@ -319,9 +324,10 @@ static size_t rows_numel(aic_model_t *m, int v, int n) { return (size_t)n * (siz
         aic_##fn##_forward(aic_act(m, op->out), aic_act(m, op->in[0]), rows_numel(m, op->out, b->n));       \
         return AIC_OK;                                                                                      \
     }                                                                                                       \
-    static void fn##_bwd(aic_model_t *m, aic_op *op, int n) {                                               \
+    static aic_status fn##_bwd(aic_model_t *m, aic_op *op, int n) {                                         \
         aic_##fn##_backward(aic_act_grad(m, op->in[0]), aic_act_grad(m, op->out), aic_act(m, op->out),      \
                             rows_numel(m, op->out, n));                                                     \
+        return AIC_OK;                                                                                      \
     }
 UNARY_GLUE(relu)
 UNARY_GLUE(sigmoid)
@@ -343,11 +349,12 @@ static aic_status leaky_relu_fwd(aic_model_t *m, aic_op *op, const aic_batch_inf
     return AIC_OK;
 }
 
-static void leaky_relu_bwd(aic_model_t *m, aic_op *op, int n) {
+static aic_status leaky_relu_bwd(aic_model_t *m, aic_op *op, int n) {
     float *dinp = aic_act_grad(m, op->in[0]);
     if (dinp)
         aic_leaky_relu_backward(dinp, aic_act_grad(m, op->out), aic_act(m, op->in[0]), rows_numel(m, op->out, n),
                                 op->attr.alpha);
+    return AIC_OK;
 }
 
 aic_status aic_clip(aic_model_t *m, const char *name, aic_value x, float lo, float hi, aic_value *out) {
@@ -366,11 +373,12 @@ static aic_status clip_fwd(aic_model_t *m, aic_op *op, const aic_batch_info *b) 
     return AIC_OK;
 }
 
-static void clip_bwd(aic_model_t *m, aic_op *op, int n) {
+static aic_status clip_bwd(aic_model_t *m, aic_op *op, int n) {
     float *dinp = aic_act_grad(m, op->in[0]);
     if (dinp)
         aic_clip_backward(dinp, aic_act_grad(m, op->out), aic_act(m, op->in[0]), rows_numel(m, op->out, n),
                           op->attr.clip.lo, op->attr.clip.hi);
+    return AIC_OK;
 }
 
 /* ---- softmax, log_softmax over one axis ---------------------------------------------------------- */
@@ -403,12 +411,13 @@ aic_status aic_log_softmax(aic_model_t *m, const char *name, aic_value x, int ax
         aic_##fn##_forward(aic_act(m, op->out), aic_act(m, op->in[0]), outer, K, inner);                    \
         return AIC_OK;                                                                                      \
     }                                                                                                       \
-    static void fn##_bwd(aic_model_t *m, aic_op *op, int n) {                                               \
+    static aic_status fn##_bwd(aic_model_t *m, aic_op *op, int n) {                                         \
         int K;                                                                                              \
-        size_t inner, outer = aic_softmax_layout(m, op, n, &K, &inner);                                         \
+        size_t inner, outer = aic_softmax_layout(m, op, n, &K, &inner);                                     \
         float *dinp = aic_act_grad(m, op->in[0]);                                                           \
         if (dinp)                                                                                           \
             aic_##fn##_backward(dinp, aic_act_grad(m, op->out), aic_act(m, op->out), outer, K, inner);      \
+        return AIC_OK;                                                                                      \
     }
 SOFTMAX_GLUE(softmax)
 SOFTMAX_GLUE(log_softmax)
@@ -453,13 +462,14 @@ static aic_status bn_fwd(aic_model_t *m, aic_op *op, const aic_batch_info *b) {
     return AIC_OK;
 }
 
-static void bn_bwd(aic_model_t *m, aic_op *op, int n) {
+static aic_status bn_bwd(aic_model_t *m, aic_op *op, int n) {
     int C, S;
     aic_bn_dims(m, op, &C, &S);
     float *saved = m->saved_arena + op->saved;
     aic_batchnorm_backward(aic_act_grad(m, op->in[0]), aic_param_grad(m, op->param[0]),
                            aic_param_grad(m, op->param[1]), aic_act_grad(m, op->out), aic_act(m, op->in[0]),
                            aic_param_data(m, op->param[0]), saved, saved + C, n, C, S);
+    return AIC_OK;
 }
 
 /* ---- dropout ---------------------------------------------------------------------------------- */
@@ -483,9 +493,10 @@ static aic_status dropout_fwd(aic_model_t *m, aic_op *op, const aic_batch_info *
     return AIC_OK;
 }
 
-static void dropout_bwd(aic_model_t *m, aic_op *op, int n) {
+static aic_status dropout_bwd(aic_model_t *m, aic_op *op, int n) {
     aic_dropout_backward(aic_act_grad(m, op->in[0]), aic_act_grad(m, op->out), n, (size_t)val(m, op->out)->numel,
                          op->attr.drop_p, aic_dropout_key(m, op), m->last.row_offset);
+    return AIC_OK;
 }
 
 /* ---- reshape (flatten) ------------------------------------------------------------------------ */
@@ -551,10 +562,11 @@ static aic_status add_fwd(aic_model_t *m, aic_op *op, const aic_batch_info *b) {
     return AIC_OK;
 }
 
-static void add_bwd(aic_model_t *m, aic_op *op, int n) {
+static aic_status add_bwd(aic_model_t *m, aic_op *op, int n) {
     /* For x + x both pointers name one buffer, which then receives both contributions. */
     aic_add_backward(aic_act_grad(m, op->in[0]), aic_act_grad(m, op->in[1]), aic_act_grad(m, op->out),
                      rows_numel(m, op->out, n));
+    return AIC_OK;
 }
 
 /* ---- binary arithmetic with broadcasting ------------------------------------------------------- */
@@ -653,7 +665,7 @@ static aic_status binary_fwd(aic_model_t *m, aic_op *op, const aic_batch_info *b
     return AIC_OK;
 }
 
-static void binary_bwd(aic_model_t *m, aic_op *op, int n) {
+static aic_status binary_bwd(aic_model_t *m, aic_op *op, int n) {
     aic_binary_dims d;
     int av, bv;
     float *ca, *cb;
@@ -662,6 +674,7 @@ static void binary_bwd(aic_model_t *m, aic_op *op, int n) {
     aic_binary_backward(av >= 0 ? aic_act_grad(m, av) : NULL, bv >= 0 ? aic_act_grad(m, bv) : NULL,
                         aic_act_grad(m, op->out), av >= 0 ? aic_act(m, av) : ca, bv >= 0 ? aic_act(m, bv) : cb,
                         (aic_binary_kind)op->attr.binary.kind, &d);
+    return AIC_OK;
 }
 
 aic_status aic_concat(aic_model_t *m, const char *name, int n, const aic_value *xs, int axis, aic_value *out) {
@@ -714,13 +727,14 @@ static aic_status concat_fwd(aic_model_t *m, aic_op *op, const aic_batch_info *b
     return AIC_OK;
 }
 
-static void concat_bwd(aic_model_t *m, aic_op *op, int n) {
+static aic_status concat_bwd(aic_model_t *m, aic_op *op, int n) {
     size_t inner[AIC_MAX_OP_INPUTS];
     float *dinps[AIC_MAX_OP_INPUTS];
     size_t outer = concat_layout(m, op, n, inner);
     for (int k = 0; k < op->n_in; k++)
         dinps[k] = aic_act_grad(m, op->in[k]);
     aic_concat_backward(dinps, aic_act_grad(m, op->out), inner, op->n_in, outer);
+    return AIC_OK;
 }
 
 aic_status aic_transpose(aic_model_t *m, const char *name, aic_value x, const int *perm, aic_value *out) {
@@ -762,14 +776,15 @@ static aic_status transpose_fwd(aic_model_t *m, aic_op *op, const aic_batch_info
     return AIC_OK;
 }
 
-static void transpose_bwd(aic_model_t *m, aic_op *op, int n) {
+static aic_status transpose_bwd(aic_model_t *m, aic_op *op, int n) {
     const aic_value_info *v = val(m, op->in[0]);
     float *dx = aic_act_grad(m, op->in[0]);
     if (!dx)
-        return;
+        return AIC_OK;
     int p[AIC_MAX_DIMS];
     transpose_perm(op, v->ndim, p);
     aic_transpose_backward(dx, aic_act_grad(m, op->out), v->shape, p, v->ndim, n);
+    return AIC_OK;
 }
 
 /* ---- losses ----------------------------------------------------------------------------------- */
@@ -829,11 +844,12 @@ static aic_status nll_fwd(aic_model_t *m, aic_op *op, const aic_batch_info *b) {
     return AIC_OK;
 }
 
-static void nll_bwd(aic_model_t *m, aic_op *op, int n) {
+static aic_status nll_bwd(aic_model_t *m, aic_op *op, int n) {
     float *dlp = aic_act_grad(m, op->in[0]);
     if (dlp)
         aic_nll_backward(dlp, (const int32_t *)aic_act(m, op->in[1]), n, (int)val(m, op->in[0])->shape[0],
                          aic_act_grad(m, op->out)[0]);
+    return AIC_OK;
 }
 
 static aic_status xent_fwd(aic_model_t *m, aic_op *op, const aic_batch_info *b) {
@@ -845,11 +861,12 @@ static aic_status xent_fwd(aic_model_t *m, aic_op *op, const aic_batch_info *b) 
     return AIC_OK;
 }
 
-static void xent_bwd(aic_model_t *m, aic_op *op, int n) {
+static aic_status xent_bwd(aic_model_t *m, aic_op *op, int n) {
     float *dlogits = aic_act_grad(m, op->in[0]);
     if (dlogits)
         aic_softmax_xent_backward(dlogits, m->saved_arena + op->saved, (const int32_t *)aic_act(m, op->in[1]), n,
                                   (int)val(m, op->in[0])->shape[0], aic_act_grad(m, op->out)[0]);
+    return AIC_OK;
 }
 
 aic_status aic_mse(aic_model_t *m, const char *name, aic_value pred, aic_value target, aic_value *loss) {
@@ -869,11 +886,12 @@ static aic_status mse_fwd(aic_model_t *m, aic_op *op, const aic_batch_info *b) {
     return AIC_OK;
 }
 
-static void mse_bwd(aic_model_t *m, aic_op *op, int n) {
+static aic_status mse_bwd(aic_model_t *m, aic_op *op, int n) {
     float *dpred = aic_act_grad(m, op->in[0]);
     if (dpred)
         aic_mse_backward(dpred, aic_act(m, op->in[0]), aic_act(m, op->in[1]), rows_numel(m, op->in[0], n),
                          aic_act_grad(m, op->out)[0]);
+    return AIC_OK;
 }
 
 /* ---- the op class table ----------------------------------------------------------------------- */

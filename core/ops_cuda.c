@@ -1,10 +1,10 @@
 // SPDX-License-Identifier: Apache-2.0
 /* The CUDA op class table: the forward/backward glue of core/ops.c with the kernels of
  * layers/ *_cuda.cu. Values, parameters and saved memory sit in device arenas at the offsets
- * aic_model_compile laid out, so the glue reads the graph exactly as the CPU glue does. Backward
- * kernels cannot return a status (aic_op_class.backward is void): a failure is kept as the CUDA
- * context's sticky error, which aic_model_backward reports. Label ranges are checked on the host in
- * aic_model_set_input, before the labels are copied over. */
+ * aic_model_compile laid out, so the glue reads the graph exactly as the CPU glue does. Every glue
+ * function returns its kernel's status; a kernel that fails while running is reported by the next
+ * wait on the stream. Label ranges are checked on the host in aic_model_set_input, before the labels
+ * are copied over. */
 #include <string.h>
 
 #include "core/cuda.h"
@@ -25,11 +25,11 @@ static aic_status dense_fwd(aic_model_t *m, aic_op *op, const aic_batch_info *b)
                                   aic_param_data(m, op->param[1]), b->n, C, OC);
 }
 
-static void dense_bwd(aic_model_t *m, aic_op *op, int n) {
+static aic_status dense_bwd(aic_model_t *m, aic_op *op, int n) {
     int C = (int)val(m, op->in[0])->shape[0], OC = (int)val(m, op->out)->shape[0];
-    aic_cuda_dense_backward(aic_act_grad(m, op->in[0]), aic_param_grad(m, op->param[0]),
-                            aic_param_grad(m, op->param[1]), aic_act_grad(m, op->out), aic_act(m, op->in[0]),
-                            aic_param_data(m, op->param[0]), n, C, OC);
+    return aic_cuda_dense_backward(aic_act_grad(m, op->in[0]), aic_param_grad(m, op->param[0]),
+                                   aic_param_grad(m, op->param[1]), aic_act_grad(m, op->out), aic_act(m, op->in[0]),
+                                   aic_param_data(m, op->param[0]), n, C, OC);
 }
 
 static aic_status conv_fwd(aic_model_t *m, aic_op *op, const aic_batch_info *b) {
@@ -39,12 +39,12 @@ static aic_status conv_fwd(aic_model_t *m, aic_op *op, const aic_batch_info *b) 
                                    aic_param_data(m, op->param[1]), &d);
 }
 
-static void conv_bwd(aic_model_t *m, aic_op *op, int n) {
+static aic_status conv_bwd(aic_model_t *m, aic_op *op, int n) {
     aic_conv2d_dims d = op->attr.conv;
     d.N = n;
-    aic_cuda_conv2d_backward(aic_act_grad(m, op->in[0]), aic_param_grad(m, op->param[0]),
-                             aic_param_grad(m, op->param[1]), aic_act_grad(m, op->out), aic_act(m, op->in[0]),
-                             aic_param_data(m, op->param[0]), &d);
+    return aic_cuda_conv2d_backward(aic_act_grad(m, op->in[0]), aic_param_grad(m, op->param[0]),
+                                    aic_param_grad(m, op->param[1]), aic_act_grad(m, op->out), aic_act(m, op->in[0]),
+                                    aic_param_data(m, op->param[0]), &d);
 }
 
 static int32_t *argmax_of(aic_model_t *m, aic_op *op) { return (int32_t *)(m->saved_arena + op->saved); }
@@ -55,10 +55,10 @@ static aic_status maxpool_fwd(aic_model_t *m, aic_op *op, const aic_batch_info *
     return aic_cuda_maxpool2d_forward(aic_act(m, op->out), argmax_of(m, op), aic_act(m, op->in[0]), &d);
 }
 
-static void maxpool_bwd(aic_model_t *m, aic_op *op, int n) {
+static aic_status maxpool_bwd(aic_model_t *m, aic_op *op, int n) {
     aic_pool2d_dims d = op->attr.pool;
     d.N = n;
-    aic_cuda_maxpool2d_backward(aic_act_grad(m, op->in[0]), aic_act_grad(m, op->out), argmax_of(m, op), &d);
+    return aic_cuda_maxpool2d_backward(aic_act_grad(m, op->in[0]), aic_act_grad(m, op->out), argmax_of(m, op), &d);
 }
 
 static aic_status avgpool_fwd(aic_model_t *m, aic_op *op, const aic_batch_info *b) {
@@ -67,10 +67,10 @@ static aic_status avgpool_fwd(aic_model_t *m, aic_op *op, const aic_batch_info *
     return aic_cuda_avgpool2d_forward(aic_act(m, op->out), aic_act(m, op->in[0]), &d);
 }
 
-static void avgpool_bwd(aic_model_t *m, aic_op *op, int n) {
+static aic_status avgpool_bwd(aic_model_t *m, aic_op *op, int n) {
     aic_pool2d_dims d = op->attr.pool;
     d.N = n;
-    aic_cuda_avgpool2d_backward(aic_act_grad(m, op->in[0]), aic_act_grad(m, op->out), &d);
+    return aic_cuda_avgpool2d_backward(aic_act_grad(m, op->in[0]), aic_act_grad(m, op->out), &d);
 }
 
 static aic_status gap_fwd(aic_model_t *m, aic_op *op, const aic_batch_info *b) {
@@ -79,10 +79,10 @@ static aic_status gap_fwd(aic_model_t *m, aic_op *op, const aic_batch_info *b) {
     return aic_cuda_global_avgpool_forward(aic_act(m, op->out), aic_act(m, op->in[0]), b->n, C, S);
 }
 
-static void gap_bwd(aic_model_t *m, aic_op *op, int n) {
+static aic_status gap_bwd(aic_model_t *m, aic_op *op, int n) {
     int C, S;
     aic_gap_dims(m, op, &C, &S);
-    aic_cuda_global_avgpool_backward(aic_act_grad(m, op->in[0]), aic_act_grad(m, op->out), n, C, S);
+    return aic_cuda_global_avgpool_backward(aic_act_grad(m, op->in[0]), aic_act_grad(m, op->out), n, C, S);
 }
 
 /* ---- elementwise ------------------------------------------------------------------------------- */
@@ -91,9 +91,9 @@ static void gap_bwd(aic_model_t *m, aic_op *op, int n) {
     static aic_status fn##_fwd(aic_model_t *m, aic_op *op, const aic_batch_info *b) {                       \
         return aic_cuda_##fn##_forward(aic_act(m, op->out), aic_act(m, op->in[0]), rows_numel(m, op->out, b->n)); \
     }                                                                                                        \
-    static void fn##_bwd(aic_model_t *m, aic_op *op, int n) {                                                \
-        aic_cuda_##fn##_backward(aic_act_grad(m, op->in[0]), aic_act_grad(m, op->out), aic_act(m, op->out),  \
-                                 rows_numel(m, op->out, n));                                                 \
+    static aic_status fn##_bwd(aic_model_t *m, aic_op *op, int n) {                                          \
+        return aic_cuda_##fn##_backward(aic_act_grad(m, op->in[0]), aic_act_grad(m, op->out),                \
+                                        aic_act(m, op->out), rows_numel(m, op->out, n));                     \
     }
 UNARY_GLUE(relu)
 UNARY_GLUE(sigmoid)
@@ -104,9 +104,9 @@ static aic_status leaky_relu_fwd(aic_model_t *m, aic_op *op, const aic_batch_inf
                                        op->attr.alpha);
 }
 
-static void leaky_relu_bwd(aic_model_t *m, aic_op *op, int n) {
-    aic_cuda_leaky_relu_backward(aic_act_grad(m, op->in[0]), aic_act_grad(m, op->out), aic_act(m, op->in[0]),
-                                 rows_numel(m, op->out, n), op->attr.alpha);
+static aic_status leaky_relu_bwd(aic_model_t *m, aic_op *op, int n) {
+    return aic_cuda_leaky_relu_backward(aic_act_grad(m, op->in[0]), aic_act_grad(m, op->out), aic_act(m, op->in[0]),
+                                        rows_numel(m, op->out, n), op->attr.alpha);
 }
 
 static aic_status clip_fwd(aic_model_t *m, aic_op *op, const aic_batch_info *b) {
@@ -114,9 +114,9 @@ static aic_status clip_fwd(aic_model_t *m, aic_op *op, const aic_batch_info *b) 
                                  op->attr.clip.lo, op->attr.clip.hi);
 }
 
-static void clip_bwd(aic_model_t *m, aic_op *op, int n) {
-    aic_cuda_clip_backward(aic_act_grad(m, op->in[0]), aic_act_grad(m, op->out), aic_act(m, op->in[0]),
-                           rows_numel(m, op->out, n), op->attr.clip.lo, op->attr.clip.hi);
+static aic_status clip_bwd(aic_model_t *m, aic_op *op, int n) {
+    return aic_cuda_clip_backward(aic_act_grad(m, op->in[0]), aic_act_grad(m, op->out), aic_act(m, op->in[0]),
+                                  rows_numel(m, op->out, n), op->attr.clip.lo, op->attr.clip.hi);
 }
 
 static aic_status add_fwd(aic_model_t *m, aic_op *op, const aic_batch_info *b) {
@@ -124,9 +124,9 @@ static aic_status add_fwd(aic_model_t *m, aic_op *op, const aic_batch_info *b) {
                                 rows_numel(m, op->out, b->n));
 }
 
-static void add_bwd(aic_model_t *m, aic_op *op, int n) {
-    aic_cuda_add_backward(aic_act_grad(m, op->in[0]), aic_act_grad(m, op->in[1]), aic_act_grad(m, op->out),
-                          rows_numel(m, op->out, n));
+static aic_status add_bwd(aic_model_t *m, aic_op *op, int n) {
+    return aic_cuda_add_backward(aic_act_grad(m, op->in[0]), aic_act_grad(m, op->in[1]), aic_act_grad(m, op->out),
+                                 rows_numel(m, op->out, n));
 }
 
 /* ---- softmax over an axis ---------------------------------------------------------------------- */
@@ -137,11 +137,11 @@ static void add_bwd(aic_model_t *m, aic_op *op, int n) {
         size_t inner, outer = aic_softmax_layout(m, op, b->n, &K, &inner);                                       \
         return aic_cuda_##fn##_forward(aic_act(m, op->out), aic_act(m, op->in[0]), outer, K, inner);         \
     }                                                                                                        \
-    static void fn##_bwd(aic_model_t *m, aic_op *op, int n) {                                                \
+    static aic_status fn##_bwd(aic_model_t *m, aic_op *op, int n) {                                          \
         int K;                                                                                               \
-        size_t inner, outer = aic_softmax_layout(m, op, n, &K, &inner);                                          \
-        aic_cuda_##fn##_backward(aic_act_grad(m, op->in[0]), aic_act_grad(m, op->out), aic_act(m, op->out),  \
-                                 outer, K, inner);                                                           \
+        size_t inner, outer = aic_softmax_layout(m, op, n, &K, &inner);                                      \
+        return aic_cuda_##fn##_backward(aic_act_grad(m, op->in[0]), aic_act_grad(m, op->out),                \
+                                        aic_act(m, op->out), outer, K, inner);                               \
     }
 SOFTMAX_GLUE(softmax)
 SOFTMAX_GLUE(log_softmax)
@@ -162,13 +162,13 @@ static aic_status bn_fwd(aic_model_t *m, aic_op *op, const aic_batch_info *b) {
                                            aic_buffer_data(m, op->buffer[1]), b->n, C, S, op->attr.bn.eps);
 }
 
-static void bn_bwd(aic_model_t *m, aic_op *op, int n) {
+static aic_status bn_bwd(aic_model_t *m, aic_op *op, int n) {
     int C, S;
     aic_bn_dims(m, op, &C, &S);
     float *saved = m->saved_arena + op->saved;
-    aic_cuda_batchnorm_backward(aic_act_grad(m, op->in[0]), aic_param_grad(m, op->param[0]),
-                                aic_param_grad(m, op->param[1]), aic_act_grad(m, op->out), aic_act(m, op->in[0]),
-                                aic_param_data(m, op->param[0]), saved, saved + C, n, C, S, op->attr.bn.eps);
+    return aic_cuda_batchnorm_backward(aic_act_grad(m, op->in[0]), aic_param_grad(m, op->param[0]),
+                                       aic_param_grad(m, op->param[1]), aic_act_grad(m, op->out), aic_act(m, op->in[0]),
+                                       aic_param_data(m, op->param[0]), saved, saved + C, n, C, S, op->attr.bn.eps);
 }
 
 static aic_status dropout_fwd(aic_model_t *m, aic_op *op, const aic_batch_info *b) {
@@ -179,9 +179,10 @@ static aic_status dropout_fwd(aic_model_t *m, aic_op *op, const aic_batch_info *
     return aic_cuda_copy(aic_act(m, op->out), aic_act(m, op->in[0]), F * (size_t)b->n);
 }
 
-static void dropout_bwd(aic_model_t *m, aic_op *op, int n) {
-    aic_cuda_dropout_backward(aic_act_grad(m, op->in[0]), aic_act_grad(m, op->out), n, (size_t)val(m, op->out)->numel,
-                              op->attr.drop_p, aic_dropout_key(m, op), m->last.row_offset);
+static aic_status dropout_bwd(aic_model_t *m, aic_op *op, int n) {
+    return aic_cuda_dropout_backward(aic_act_grad(m, op->in[0]), aic_act_grad(m, op->out), n,
+                                     (size_t)val(m, op->out)->numel, op->attr.drop_p, aic_dropout_key(m, op),
+                                     m->last.row_offset);
 }
 
 /* ---- binary with broadcasting, concat, transpose ----------------------------------------------- */
@@ -195,14 +196,14 @@ static aic_status binary_fwd(aic_model_t *m, aic_op *op, const aic_batch_info *b
                                    (aic_binary_kind)op->attr.binary.kind, &d);
 }
 
-static void binary_bwd(aic_model_t *m, aic_op *op, int n) {
+static aic_status binary_bwd(aic_model_t *m, aic_op *op, int n) {
     aic_binary_dims d;
     int av, bv;
     float *ca, *cb;
     aic_binary_setup(m, op, n, &d, &av, &bv, &ca, &cb);
-    aic_cuda_binary_backward(av >= 0 ? aic_act_grad(m, av) : NULL, bv >= 0 ? aic_act_grad(m, bv) : NULL,
-                             aic_act_grad(m, op->out), av >= 0 ? aic_act(m, av) : ca, bv >= 0 ? aic_act(m, bv) : cb,
-                             (aic_binary_kind)op->attr.binary.kind, &d);
+    return aic_cuda_binary_backward(av >= 0 ? aic_act_grad(m, av) : NULL, bv >= 0 ? aic_act_grad(m, bv) : NULL,
+                                    aic_act_grad(m, op->out), av >= 0 ? aic_act(m, av) : ca,
+                                    bv >= 0 ? aic_act(m, bv) : cb, (aic_binary_kind)op->attr.binary.kind, &d);
 }
 
 static size_t concat_layout(aic_model_t *m, aic_op *op, int n, size_t *inner) {
@@ -224,13 +225,13 @@ static aic_status concat_fwd(aic_model_t *m, aic_op *op, const aic_batch_info *b
     return aic_cuda_concat_forward(aic_act(m, op->out), inps, inner, op->n_in, outer);
 }
 
-static void concat_bwd(aic_model_t *m, aic_op *op, int n) {
+static aic_status concat_bwd(aic_model_t *m, aic_op *op, int n) {
     size_t inner[AIC_MAX_OP_INPUTS];
     float *dinps[AIC_MAX_OP_INPUTS];
     size_t outer = concat_layout(m, op, n, inner);
     for (int k = 0; k < op->n_in; k++)
         dinps[k] = aic_act_grad(m, op->in[k]);
-    aic_cuda_concat_backward(dinps, aic_act_grad(m, op->out), inner, op->n_in, outer);
+    return aic_cuda_concat_backward(dinps, aic_act_grad(m, op->out), inner, op->n_in, outer);
 }
 
 static void transpose_perm(const aic_op *op, int rank, int *p) {
@@ -245,11 +246,11 @@ static aic_status transpose_fwd(aic_model_t *m, aic_op *op, const aic_batch_info
     return aic_cuda_transpose_forward(aic_act(m, op->out), aic_act(m, op->in[0]), v->shape, p, v->ndim, b->n);
 }
 
-static void transpose_bwd(aic_model_t *m, aic_op *op, int n) {
+static aic_status transpose_bwd(aic_model_t *m, aic_op *op, int n) {
     const aic_value_info *v = val(m, op->in[0]);
     int p[AIC_MAX_DIMS];
     transpose_perm(op, v->ndim, p);
-    aic_cuda_transpose_backward(aic_act_grad(m, op->in[0]), aic_act_grad(m, op->out), v->shape, p, v->ndim, n);
+    return aic_cuda_transpose_backward(aic_act_grad(m, op->in[0]), aic_act_grad(m, op->out), v->shape, p, v->ndim, n);
 }
 
 /* ---- losses: the value and its gradient stay on the device ------------------------------------- */
@@ -260,10 +261,10 @@ static aic_status xent_fwd(aic_model_t *m, aic_op *op, const aic_batch_info *b) 
                                          (const int32_t *)aic_act(m, op->in[1]), b->n, K);
 }
 
-static void xent_bwd(aic_model_t *m, aic_op *op, int n) {
-    aic_cuda_softmax_xent_backward(aic_act_grad(m, op->in[0]), m->saved_arena + op->saved,
-                                   (const int32_t *)aic_act(m, op->in[1]), n, (int)val(m, op->in[0])->shape[0],
-                                   aic_act_grad(m, op->out));
+static aic_status xent_bwd(aic_model_t *m, aic_op *op, int n) {
+    return aic_cuda_softmax_xent_backward(aic_act_grad(m, op->in[0]), m->saved_arena + op->saved,
+                                          (const int32_t *)aic_act(m, op->in[1]), n, (int)val(m, op->in[0])->shape[0],
+                                          aic_act_grad(m, op->out));
 }
 
 static aic_status nll_fwd(aic_model_t *m, aic_op *op, const aic_batch_info *b) {
@@ -271,9 +272,9 @@ static aic_status nll_fwd(aic_model_t *m, aic_op *op, const aic_batch_info *b) {
                                 b->n, (int)val(m, op->in[0])->shape[0]);
 }
 
-static void nll_bwd(aic_model_t *m, aic_op *op, int n) {
-    aic_cuda_nll_backward(aic_act_grad(m, op->in[0]), (const int32_t *)aic_act(m, op->in[1]), n,
-                          (int)val(m, op->in[0])->shape[0], aic_act_grad(m, op->out));
+static aic_status nll_bwd(aic_model_t *m, aic_op *op, int n) {
+    return aic_cuda_nll_backward(aic_act_grad(m, op->in[0]), (const int32_t *)aic_act(m, op->in[1]), n,
+                                 (int)val(m, op->in[0])->shape[0], aic_act_grad(m, op->out));
 }
 
 static aic_status mse_fwd(aic_model_t *m, aic_op *op, const aic_batch_info *b) {
@@ -281,9 +282,9 @@ static aic_status mse_fwd(aic_model_t *m, aic_op *op, const aic_batch_info *b) {
                                 rows_numel(m, op->in[0], b->n));
 }
 
-static void mse_bwd(aic_model_t *m, aic_op *op, int n) {
-    aic_cuda_mse_backward(aic_act_grad(m, op->in[0]), aic_act(m, op->in[0]), aic_act(m, op->in[1]),
-                          rows_numel(m, op->in[0], n), aic_act_grad(m, op->out));
+static aic_status mse_bwd(aic_model_t *m, aic_op *op, int n) {
+    return aic_cuda_mse_backward(aic_act_grad(m, op->in[0]), aic_act(m, op->in[0]), aic_act(m, op->in[1]),
+                                 rows_numel(m, op->in[0], n), aic_act_grad(m, op->out));
 }
 
 /* Every kind the CPU table runs has an entry here; tests/test_cuda_ops.c checks the two tables row by

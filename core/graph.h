@@ -107,6 +107,9 @@ typedef struct {
     bool host_newer;
 } aic_mirror;
 
+/* Called after op `op`'s backward (see aic_model_set_backward_hook). */
+typedef aic_status (*aic_backward_hook)(void *ctx, int op);
+
 struct aic_model {
     char name[AIC_MAX_NAME];
     const aic_backend *backend;
@@ -139,8 +142,12 @@ struct aic_model {
     aic_mirror params_mirror, grads_mirror, buffers_mirror; /* CUDA: host copies, see aic_mirror */
     float *host_act; /* CUDA: host copies of the values aic_model_value hands out, laid out as act_arena */
 
-    struct aic_overlap *overlap;      /* gradient buckets (aic_train_set_buckets), or NULL */
-    struct aic_overlap *overlap_step; /* the same while a bucketed step's backward runs, else NULL */
+    /* Set by what is built above core/ (train/: the gradient buckets), which core/ knows nothing of:
+     * see aic_model_set_backward_hook and aic_model_attach. */
+    aic_backward_hook backward_hook;
+    void *backward_hook_ctx;
+    void *attached;
+    void (*attached_destroy)(void *state);
 };
 
 /* Per-kind behaviour (ggml style): adding an op means an enum entry, a row here, the kernels in
@@ -180,6 +187,16 @@ float *aic_mirror_host(const aic_backend *be, aic_mirror *mi, float *dev, size_t
 aic_status aic_mirror_to_device(const aic_backend *be, aic_mirror *mi, float *dev, size_t n);
 void aic_mirror_free(aic_mirror *mi);
 aic_status aic_model_to_device(aic_model_t *m);
+
+/* Hooks for what is built above core/ (core/model.c). aic_model_set_backward_hook: aic_model_backward
+ * calls hook(ctx, i) after op i, for every op in decreasing order (also one with nothing to
+ * differentiate), until the hook is set again; NULL removes it. A failing hook stops backward with its
+ * status. aic_model_attach keeps state with the model that must go before the arenas do (a thread
+ * reading them): aic_model_destroy calls destroy(state) first; attaching again destroys the state
+ * attached before (NULL state: none). aic_model_attached returns it, or NULL. */
+void aic_model_set_backward_hook(aic_model_t *m, aic_backward_hook hook, void *ctx);
+void aic_model_attach(aic_model_t *m, void *state, void (*destroy)(void *state));
+void *aic_model_attached(const aic_model_t *m);
 
 /* Helpers shared by core/model.c and core/ops.c. */
 static inline float *aic_act(aic_model_t *m, int v) { return m->act_arena + m->values[v].act; }

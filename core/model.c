@@ -10,7 +10,6 @@
 #include "core/error.h"
 #include "core/graph.h"
 #include "core/rng.h"
-#include "core/overlap.h"
 #include "core/timeline.h"
 #ifdef AICON_HAVE_CUDA
 #include "core/cuda.h"
@@ -54,7 +53,7 @@ void aic_model_destroy(aic_model_t *m) {
     if (!m)
         return;
     const aic_backend *be = m->backend;
-    aic_overlap_destroy(m->overlap); /* its thread reads the gradient arena */
+    aic_model_attach(m, NULL, NULL); /* it may use the arenas */
     be->free(m->param_arena);
     be->free(m->grad_arena);
     be->free(m->buffer_arena);
@@ -74,6 +73,20 @@ void aic_model_destroy(aic_model_t *m) {
 }
 
 const char *aic_model_name(const aic_model_t *m) { return m ? m->name : ""; }
+
+void aic_model_set_backward_hook(aic_model_t *m, aic_backward_hook hook, void *ctx) {
+    m->backward_hook = hook;
+    m->backward_hook_ctx = ctx;
+}
+
+void aic_model_attach(aic_model_t *m, void *state, void (*destroy)(void *state)) {
+    if (m->attached_destroy)
+        m->attached_destroy(m->attached);
+    m->attached = state;
+    m->attached_destroy = state ? destroy : NULL;
+}
+
+void *aic_model_attached(const aic_model_t *m) { return m->attached; }
 
 /* ---- device and host copies ------------------------------------------------------------------- */
 
@@ -497,8 +510,8 @@ aic_status aic_model_backward(aic_model_t *m, float loss_scale) {
             if (aic_timeline_recording)
                 aic_timeline_add("backward", op->name, AIC_TIMELINE_COMPUTE, t0, aic_timeline_now());
         }
-        if (m->overlap_step)
-            aic_overlap_op_done(m->overlap_step, i);
+        if (m->backward_hook)
+            AIC_TRY(m->backward_hook(m->backward_hook_ctx, i));
     }
     return AIC_OK;
 }

@@ -28,6 +28,7 @@ typedef struct {
 } bucket;
 
 struct aic_overlap {
+    aic_model_t *model;
     aic_comm_t *comm;
     float *grads;  /* the gradient arena: device memory in GPU mode */
     bool gpu;      /* GPU mode: buckets are queued on the collectives' stream, there is no thread */
@@ -178,6 +179,7 @@ aic_status aic_overlap_create(aic_overlap **out, struct aic_model *m, aic_comm_t
         ov->b[ov->n++] = (bucket){.lo = 0, .hi = hi, .ready_op = ready == INT_MAX ? m->n_ops : ready};
     free(first_use);
     free(order);
+    ov->model = m;
     ov->comm = c;
     ov->grads = m->grad_arena;
     ov->n_ops = m->n_ops;
@@ -215,7 +217,28 @@ void aic_overlap_destroy(aic_overlap *ov) {
     free(ov);
 }
 
+/* The model's backward hook during a bucketed step: buckets whose ops are all done are handed to the
+ * thread (GPU: queued). Never fails: a bucket's failure is reported by aic_overlap_end. */
+static aic_status op_done(void *ctx, int op) {
+    aic_overlap *ov = ctx;
+    /* Lock-free test first: most ops complete no bucket. */
+    if (ov->handed >= ov->n || op > ov->b[ov->handed].ready_op)
+        return AIC_OK;
+    if (ov->gpu) {
+        gpu_enqueue_ready(ov, op);
+        return AIC_OK;
+    }
+    pthread_mutex_lock(&ov->mu);
+    ov->done_op = op;
+    while (ov->handed < ov->n && op <= ov->b[ov->handed].ready_op)
+        ov->handed++;
+    pthread_cond_signal(&ov->work);
+    pthread_mutex_unlock(&ov->mu);
+    return AIC_OK;
+}
+
 void aic_overlap_begin(aic_overlap *ov) {
+    aic_model_set_backward_hook(ov->model, op_done, ov);
     if (ov->gpu) {
         ov->status = AIC_OK;
         ov->record = aic_timeline_recording;
@@ -238,23 +261,8 @@ void aic_overlap_begin(aic_overlap *ov) {
     pthread_mutex_unlock(&ov->mu);
 }
 
-void aic_overlap_op_done(aic_overlap *ov, int op) {
-    /* Lock-free test first: most ops complete no bucket. */
-    if (ov->handed >= ov->n || op > ov->b[ov->handed].ready_op)
-        return;
-    if (ov->gpu) {
-        gpu_enqueue_ready(ov, op);
-        return;
-    }
-    pthread_mutex_lock(&ov->mu);
-    ov->done_op = op;
-    while (ov->handed < ov->n && op <= ov->b[ov->handed].ready_op)
-        ov->handed++;
-    pthread_cond_signal(&ov->work);
-    pthread_mutex_unlock(&ov->mu);
-}
-
 aic_status aic_overlap_end(aic_overlap *ov) {
+    aic_model_set_backward_hook(ov->model, NULL, NULL);
     if (ov->gpu) {
         gpu_enqueue_ready(ov, -1);
         if (ov->status == AIC_OK)

@@ -38,16 +38,15 @@ aic_status aic_overlap_create(aic_overlap **out, struct aic_model *m, aic_comm_t
                               size_t first_bucket_bytes);
 /* Stops and joins the thread (CPU). NULL is a no-op. */
 void aic_overlap_destroy(aic_overlap *ov);
-/* Arms the thread for one step (GPU: queues the buckets no op writes into): the loss slot must
- * already hold this rank's scaled loss (GPU: be queued on the model's stream). */
+/* Arms the thread for one step (GPU: queues the buckets no op writes into) and sets the model's
+ * backward hook, which hands each bucket to the thread (GPU: queues it) once backward has passed
+ * every op writing into it: the loss slot must already hold this rank's scaled loss (GPU: be queued
+ * on the model's stream). */
 void aic_overlap_begin(aic_overlap *ov);
-/* Called by backward after op `op` (every op, in decreasing order): buckets whose ops are all done
- * are handed to the thread (GPU: queued). */
-void aic_overlap_op_done(aic_overlap *ov, int op);
-/* Hands over what is left and waits until every bucket is summed (GPU: queues what is left and makes
- * the model's stream wait for the sums). AIC_ERR_COMM when a bucket's allreduce failed (GPU: the
- * status of the failed CUDA or NCCL call), the communicator's state then undefined, with its
- * message. */
+/* Removes the hook, hands over what is left and waits until every bucket is summed (GPU: queues what
+ * is left and makes the model's stream wait for the sums). AIC_ERR_COMM when a bucket's allreduce
+ * failed (GPU: the status of the failed CUDA or NCCL call), the communicator's state then undefined,
+ * with its message. */
 aic_status aic_overlap_end(aic_overlap *ov);
 /* Buckets in the plan, and bucket k's range in floats of the gradient arena: [*lo, *hi). */
 int aic_overlap_buckets(const aic_overlap *ov);

@@ -21,17 +21,16 @@
  * status agreed on. A rank whose forward failed (st) skips backward but still sums every bucket, so
  * that no rank is left waiting in one. */
 static aic_status bucketed_backward(aic_model_t *m, aic_comm_t *c, aic_status st, float share) {
-    aic_overlap_begin(m->overlap);
+    aic_overlap *ov = aic_model_attached(m);
+    aic_overlap_begin(ov);
     if (st == AIC_OK) {
         aic_progress_phase(AIC_PHASE_BACKWARD);
-        m->overlap_step = m->overlap;
         st = aic_model_backward(m, share);
-        m->overlap_step = NULL;
     }
     aic_progress_phase(AIC_PHASE_ALLREDUCE);
     /* A bucket not summed here leaves the peers waiting in it: whatever the cause (an MPI failure, a
      * CUDA error queueing it), it is a communication failure, which stops every rank. */
-    const aic_status sums = aic_overlap_end(m->overlap);
+    const aic_status sums = aic_overlap_end(ov);
     if (sums != AIC_OK)
         return sums == AIC_ERR_COMM ? sums : aic_fail_context(AIC_ERR_COMM, "gradient buckets: ");
     return aic_comm_agree(c, st);
@@ -71,11 +70,14 @@ static aic_status device_bucketed_step_end(aic_model_t *m, aic_optim_t *o, aic_c
 }
 #endif
 
+/* The plan is the model's attached state (nothing else attaches any): aic_model_destroy stops its
+ * thread before the gradient arena it reads goes. */
+static void destroy_plan(void *ov) { aic_overlap_destroy(ov); }
+
 aic_status aic_train_set_buckets(aic_model_t *m, aic_comm_t *c, size_t bucket_bytes) {
     if (!m || !c)
         return aic_fail(AIC_ERR_INVALID_ARG, "aic_train_set_buckets: NULL argument");
-    aic_overlap_destroy(m->overlap);
-    m->overlap = NULL;
+    aic_model_attach(m, NULL, NULL);
     if (bucket_bytes == 0)
         return AIC_OK;
     int provided = MPI_THREAD_SINGLE;
@@ -85,7 +87,10 @@ aic_status aic_train_set_buckets(aic_model_t *m, aic_comm_t *c, size_t bucket_by
         return aic_fail(AIC_ERR_STATE, "gradient buckets need MPI_THREAD_SERIALIZED from MPI_Init_thread "
                         "(this MPI gave level %d): their allreduce runs on a thread of its own", provided);
     const size_t first = bucket_bytes < AIC_FIRST_BUCKET_BYTES ? bucket_bytes : AIC_FIRST_BUCKET_BYTES;
-    return aic_overlap_create(&m->overlap, m, c, bucket_bytes, first);
+    aic_overlap *ov;
+    AIC_TRY(aic_overlap_create(&ov, m, c, bucket_bytes, first));
+    aic_model_attach(m, ov, destroy_plan);
+    return AIC_OK;
 }
 
 /* The CPU optimizer step, traced from t0 (an aic_timeline_now value, when recording). loss is the
@@ -103,7 +108,7 @@ static aic_status cpu_optim_step(aic_optim_t *o, float lr, double t0, float loss
 
 /* The CPU step with gradient buckets: their allreduce runs beside backward; the agreement on this
  * rank's status comes after it, once no bucket is in flight. With accumulation only the last
- * micro-batch's backward hands buckets over (the earlier ones ran without m->overlap_step): a bucket
+ * micro-batch's backward hands buckets over (the earlier ones ran without its hook): a bucket
  * is complete once that backward has passed it, and then holds every micro-batch's sum. */
 static aic_status bucketed_step_end(aic_model_t *m, aic_optim_t *o, aic_comm_t *c, aic_status st, float scaled_loss,
                                     float share, float lr, float *loss) {
@@ -180,11 +185,12 @@ aic_status aic_train_step_accumulated(aic_model_t *m, aic_optim_t *o, aic_comm_t
     const float share = (float)n / (float)slice->n_global;
     /* The earlier micro-batches' share of the loss rides in the same slot (none without them). */
     const float scaled_loss = acc ? local_loss * share + acc->loss : local_loss * share;
-    if (m->overlap && !on_device)
+    const bool bucketed = aic_model_attached(m) != NULL;
+    if (bucketed && !on_device)
         return bucketed_step_end(m, o, c, st, scaled_loss, share, lr, loss);
 #ifdef AICON_HAVE_CUDA
     /* The ring and hierarchical GPU algorithms wait on the host: one call after backward. */
-    if (m->overlap && aic_gpu_stream_sums(c))
+    if (bucketed && aic_gpu_stream_sums(c))
         return device_bucketed_step_end(m, o, c, st, n, share, lr, loss);
 #endif
     aic_progress_phase(AIC_PHASE_BACKWARD);

@@ -979,6 +979,9 @@ double aic_model_flops_per_sample(const aic_model_t *m) {
         else if (op->kind == AIC_OP_CONV2D) {
             const aic_conv2d_dims *d = &op->attr.conv;
             flops += 2.0 * d->OC * d->OH * d->OW * (double)(d->C / d->G) * d->KH * d->KW;
+        } else if (op->kind == AIC_OP_MAXPOOL2D || op->kind == AIC_OP_AVGPOOL2D) {
+            const aic_pool2d_dims *d = &op->attr.pool; /* one compare or add per window element */
+            flops += (double)m->values[op->out].numel * d->KH * d->KW;
         } else if (op->out >= 0)
             flops += (double)m->values[op->out].numel; /* elementwise: one per output */
     }

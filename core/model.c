@@ -10,7 +10,7 @@
 #include "core/error.h"
 #include "core/graph.h"
 #include "core/rng.h"
-#include "core/timeline.h"
+#include "core/trace.h"
 #ifdef AICON_HAVE_CUDA
 #include "core/cuda.h"
 #endif
@@ -465,10 +465,10 @@ aic_status aic_model_forward(aic_model_t *m, const aic_batch_info *b, float *los
             aic_op *op = &m->ops[i];
             if (!ops[op->kind].forward)
                 continue;
-            const double t0 = aic_timeline_recording ? aic_timeline_now() : 0;
+            const double t0 = aic_trace_recording ? aic_trace_now() : 0;
             AIC_TRY(ops[op->kind].forward(m, op, b));
-            if (aic_timeline_recording && b->training)
-                aic_timeline_add("forward", op->name, AIC_TIMELINE_COMPUTE, t0, aic_timeline_now());
+            if (aic_trace_recording && b->training)
+                aic_trace_add("forward", op->name, AIC_TRACE_COMPUTE, t0, aic_trace_now());
         }
         if (loss && m->loss_value >= 0)
             AIC_TRY(m->backend->copy_to_host(loss, aic_act(m, m->loss_value), sizeof(float)));
@@ -505,10 +505,10 @@ aic_status aic_model_backward(aic_model_t *m, float loss_scale) {
     for (int i = m->n_ops - 1; i >= 0; i--) {
         aic_op *op = &m->ops[i];
         if (op->out >= 0 && m->values[op->out].requires_grad && ops[op->kind].backward) {
-            const double t0 = aic_timeline_recording ? aic_timeline_now() : 0;
+            const double t0 = aic_trace_recording ? aic_trace_now() : 0;
             AIC_TRY(ops[op->kind].backward(m, op, n));
-            if (aic_timeline_recording)
-                aic_timeline_add("backward", op->name, AIC_TIMELINE_COMPUTE, t0, aic_timeline_now());
+            if (aic_trace_recording)
+                aic_trace_add("backward", op->name, AIC_TRACE_COMPUTE, t0, aic_trace_now());
         }
         if (m->backward_hook)
             AIC_TRY(m->backward_hook(m->backward_hook_ctx, i));

@@ -17,7 +17,7 @@
 #include "collectives/gpu_internal.h"
 #include "core/error.h"
 #include "core/graph.h"
-#include "core/timeline.h"
+#include "core/trace.h"
 
 /* How much nicer the bucket thread is than the training thread: see comm_thread. */
 #define COMM_THREAD_NICE 5
@@ -55,7 +55,7 @@ static void gpu_enqueue_ready(aic_overlap *ov, int op) {
         if (ov->status != AIC_OK)
             continue;
         const bucket *bk = &ov->b[ov->handed];
-        const double t0 = ov->record ? aic_timeline_now() : 0;
+        const double t0 = ov->record ? aic_trace_now() : 0;
         ov->status = aic_gpu_sum_enqueue(ov->comm, ov->grads + bk->lo, bk->hi - bk->lo);
         if (ov->status != AIC_OK)
             snprintf(ov->error, sizeof ov->error, "%s", aic_last_error());
@@ -63,7 +63,7 @@ static void gpu_enqueue_ready(aic_overlap *ov, int op) {
             char name[64];
             snprintf(name, sizeof name, "allreduce bucket %d queued (%zu KiB)", ov->handed,
                      (bk->hi - bk->lo) * sizeof(float) / 1024);
-            aic_timeline_add("allreduce", name, AIC_TIMELINE_ALLREDUCE, t0, aic_timeline_now());
+            aic_trace_add("allreduce", name, AIC_TRACE_ALLREDUCE, t0, aic_trace_now());
         }
     }
 }
@@ -99,12 +99,12 @@ static void *comm_thread(void *arg) {
         pthread_mutex_unlock(&ov->mu);
 
         const bucket *bk = &ov->b[k];
-        const double t0 = record ? aic_timeline_now() : 0;
+        const double t0 = record ? aic_trace_now() : 0;
         aic_status st = aic_allreduce_sum_f32(ov->comm, ov->grads + bk->lo, bk->hi - bk->lo);
         if (record) {
             char name[64];
             snprintf(name, sizeof name, "allreduce bucket %d (%zu KiB)", k, (bk->hi - bk->lo) * sizeof(float) / 1024);
-            aic_timeline_add("allreduce", name, AIC_TIMELINE_ALLREDUCE, t0, aic_timeline_now());
+            aic_trace_add("allreduce", name, AIC_TRACE_ALLREDUCE, t0, aic_trace_now());
         }
 
         pthread_mutex_lock(&ov->mu);
@@ -241,7 +241,7 @@ void aic_overlap_begin(aic_overlap *ov) {
     aic_model_set_backward_hook(ov->model, op_done, ov);
     if (ov->gpu) {
         ov->status = AIC_OK;
-        ov->record = aic_timeline_recording;
+        ov->record = aic_trace_recording;
         ov->handed = 0;
         gpu_enqueue_ready(ov, ov->n_ops);
         return;
@@ -250,7 +250,7 @@ void aic_overlap_begin(aic_overlap *ov) {
     ov->done_op = ov->n_ops;
     ov->finished = 0;
     ov->status = AIC_OK;
-    ov->record = aic_timeline_recording;
+    ov->record = aic_trace_recording;
     ov->armed = true;
     ov->handed = 0;
     /* Buckets no op writes into (unused parameters, the loss slot alone) can go at once. */

@@ -1,91 +1,26 @@
 // SPDX-License-Identifier: Apache-2.0
-/* The --timeline recorder: a growing array of events, kept only for the traced steps. */
+/* --timeline over the ranks: a shared origin, and rank 0 gathering every rank's events as JSON. */
 #include "core/timeline.h"
 
 #include <errno.h>
 #include <limits.h>
 #include <mpi.h>
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "core/error.h"
-
-typedef struct {
-    char cat[12];
-    char name[64];
-    int tid;
-    uint64_t step;
-    double t0, t1; /* microseconds since the origin */
-} event;
-
-bool aic_timeline_recording = false;
-
-static struct {
-    event *ev;
-    size_t n, cap;
-    int steps;           /* steps to trace */
-    int seen;            /* steps begun since the start */
-    uint64_t step;       /* the step events now belong to */
-    struct timespec origin;
-} tl;
-
-double aic_timeline_now(void) {
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return (double)(t.tv_sec - tl.origin.tv_sec) * 1e6 + (double)(t.tv_nsec - tl.origin.tv_nsec) * 1e-3;
-}
+#include "core/trace.h"
 
 aic_status aic_timeline_start(aic_comm_t *c, int steps) {
     if (!c || steps < 1 || steps > 1000000)
         return aic_fail(AIC_ERR_INVALID_ARG, "aic_timeline_start: %d steps to trace (1..1000000)", steps);
-    free(tl.ev);
-    memset(&tl, 0, sizeof tl);
-    tl.steps = steps;
     /* Ranks leave a barrier within a few microseconds of one another: a shared origin lines their
      * rows up in the viewer (one host's clock, or hosts whose clocks agree). */
     if (MPI_Barrier(aic_comm_mpi(c)) != MPI_SUCCESS)
         return aic_fail(AIC_ERR_COMM, "--timeline: barrier before the trace failed");
-    clock_gettime(CLOCK_MONOTONIC, &tl.origin);
+    aic_trace_start(steps);
     return AIC_OK;
-}
-
-void aic_timeline_step(uint64_t step) {
-    if (tl.steps == 0)
-        return;
-    tl.step = step;
-    aic_timeline_recording = tl.seen++ < tl.steps;
-}
-
-/* The gradient buckets' allreduce records from its own thread while backward records from the
- * training thread. */
-static pthread_mutex_t tl_lock = PTHREAD_MUTEX_INITIALIZER;
-
-void aic_timeline_add(const char *cat, const char *name, int tid, double t0, double t1) {
-    if (!aic_timeline_recording)
-        return;
-    pthread_mutex_lock(&tl_lock);
-    if (tl.n == tl.cap) {
-        size_t cap = tl.cap ? 2 * tl.cap : 256;
-        event *ev = realloc(tl.ev, cap * sizeof *ev);
-        if (!ev) { /* a trace with a gap beats a failed run: stop recording, keep what there is */
-            aic_timeline_recording = false;
-            pthread_mutex_unlock(&tl_lock);
-            return;
-        }
-        tl.ev = ev;
-        tl.cap = cap;
-    }
-    event *e = &tl.ev[tl.n++];
-    snprintf(e->cat, sizeof e->cat, "%s", cat);
-    snprintf(e->name, sizeof e->name, "%s", name);
-    e->tid = tid;
-    e->step = tl.step;
-    e->t0 = t0;
-    e->t1 = t1 < t0 ? t0 : t1;
-    pthread_mutex_unlock(&tl_lock);
 }
 
 /* Appends s to b as a JSON string body (quotes, backslashes and control bytes escaped). */
@@ -104,11 +39,11 @@ static size_t put_escaped(char *b, const char *s) {
     return k;
 }
 
-/* This rank's events as JSON objects, each followed by ",\n"; NULL when out of memory. */
-static char *serialize(int rank, size_t *len) {
+/* This rank's events (ev[0 .. n-1]) as JSON objects, each followed by ",\n"; NULL when out of memory. */
+static char *serialize(int rank, const aic_trace_event *ev, size_t n, size_t *len) {
     /* 6 bytes per escaped name byte, plus the fixed fields, bound each event. */
-    const size_t per_event = 6 * (sizeof tl.ev[0].name + sizeof tl.ev[0].cat) + 256;
-    char *buf = malloc((tl.n + 4) * per_event);
+    const size_t per_event = 6 * (sizeof ev[0].name + sizeof ev[0].cat) + 256;
+    char *buf = malloc((n + 4) * per_event);
     if (!buf)
         return NULL;
     size_t k = 0;
@@ -118,8 +53,8 @@ static char *serialize(int rank, size_t *len) {
     for (int t = 0; t < 2; t++)
         k += (size_t)sprintf(buf + k, "{\"ph\":\"M\",\"name\":\"thread_name\",\"pid\":%d,\"tid\":%d,"
                                       "\"args\":{\"name\":\"%s\"}},\n", rank, t, threads[t]);
-    for (size_t i = 0; i < tl.n; i++) {
-        const event *e = &tl.ev[i];
+    for (size_t i = 0; i < n; i++) {
+        const aic_trace_event *e = &ev[i];
         k += (size_t)sprintf(buf + k, "{\"ph\":\"X\",\"name\":\"");
         k += put_escaped(buf + k, e->name);
         k += (size_t)sprintf(buf + k, "\",\"cat\":\"");
@@ -134,15 +69,16 @@ static char *serialize(int rank, size_t *len) {
 aic_status aic_timeline_write(aic_comm_t *c, const char *path) {
     if (!c || !path)
         return aic_fail(AIC_ERR_INVALID_ARG, "aic_timeline_write: NULL argument");
-    aic_timeline_recording = false;
+    size_t n_events = 0;
+    const aic_trace_event *ev = aic_trace_finish(&n_events);
     const int rank = aic_comm_rank(c), world = aic_comm_size(c);
     MPI_Comm mc = aic_comm_mpi(c);
     size_t len = 0;
-    char *mine = serialize(rank, &len), *all = NULL;
+    char *mine = serialize(rank, ev, n_events, &len), *all = NULL;
     int *counts = NULL, *displs = NULL;
     aic_status st = AIC_OK;
     if (!mine)
-        st = aic_fail(AIC_ERR_NOMEM, "--timeline: rank %d: no memory for %zu events", rank, tl.n);
+        st = aic_fail(AIC_ERR_NOMEM, "--timeline: rank %d: no memory for %zu events", rank, n_events);
     else if (len > INT_MAX)
         st = aic_fail(AIC_ERR_INVALID_ARG, "--timeline: rank %d: %zu bytes of events (trace fewer steps)", rank, len);
     if (rank == 0 && st == AIC_OK) {
@@ -202,7 +138,6 @@ cleanup:
     free(all);
     free(counts);
     free(displs);
-    free(tl.ev);
-    memset(&tl, 0, sizeof tl);
+    aic_trace_clear();
     return st;
 }

@@ -11,7 +11,7 @@
 #include "core/graph.h"
 #include "core/overlap.h"
 #include "core/progress.h"
-#include "core/timeline.h"
+#include "core/trace.h"
 #ifdef AICON_HAVE_CUDA
 #include "collectives/gpu_internal.h"
 #include "layers/cuda_layers.h"
@@ -93,7 +93,7 @@ aic_status aic_train_set_buckets(aic_model_t *m, aic_comm_t *c, size_t bucket_by
     return AIC_OK;
 }
 
-/* The CPU optimizer step, traced from t0 (an aic_timeline_now value, when recording). loss is the
+/* The CPU optimizer step, traced from t0 (an aic_trace_now value, when recording). loss is the
  * step's loss summed over ranks, the same on every rank: a non-finite one leaves the parameters and
  * the optimizer state as they were on all ranks at once, with no collective of its own. */
 static aic_status cpu_optim_step(aic_optim_t *o, float lr, double t0, float loss) {
@@ -101,8 +101,8 @@ static aic_status cpu_optim_step(aic_optim_t *o, float lr, double t0, float loss
         return AIC_OK;
     aic_progress_phase(AIC_PHASE_OPTIMIZER);
     AIC_TRY(aic_optim_step(o, lr));
-    if (aic_timeline_recording)
-        aic_timeline_add("optimizer", "optimizer step", AIC_TIMELINE_COMPUTE, t0, aic_timeline_now());
+    if (aic_trace_recording)
+        aic_trace_add("optimizer", "optimizer step", AIC_TRACE_COMPUTE, t0, aic_trace_now());
     return AIC_OK;
 }
 
@@ -116,7 +116,7 @@ static aic_status bucketed_step_end(aic_model_t *m, aic_optim_t *o, aic_comm_t *
     AIC_TRY(bucketed_backward(m, c, st, share));
     if (loss)
         *loss = m->grad_arena[m->n_param_floats];
-    return cpu_optim_step(o, lr, aic_timeline_recording ? aic_timeline_now() : 0, m->grad_arena[m->n_param_floats]);
+    return cpu_optim_step(o, lr, aic_trace_recording ? aic_trace_now() : 0, m->grad_arena[m->n_param_floats]);
 }
 
 /* Sets this micro-batch's rows, zeroes the gradients on the step's first one and runs forward.
@@ -127,7 +127,7 @@ static aic_status micro_forward(aic_model_t *m, aic_io_values io, const float *x
         return aic_fail(AIC_ERR_INVALID_ARG, "aic_train_step: %d local rows of a global batch of %d", slice->n_local,
                         slice->n_global);
     if (first)
-        aic_timeline_step(step);
+        aic_trace_step(step);
     aic_progress_set(AIC_PHASE_FORWARD, (int64_t)step);
     const int n = slice->n_local;
     aic_batch_info b = {.n = n, .training = true, .step = step, .row_offset = slice->row_offset};
@@ -205,11 +205,11 @@ aic_status aic_train_step_accumulated(aic_model_t *m, aic_optim_t *o, aic_comm_t
 #endif
     /* The slot after the gradients carries the loss through the same allreduce. */
     m->grad_arena[m->n_param_floats] = scaled_loss;
-    double t0 = aic_timeline_recording ? aic_timeline_now() : 0;
+    double t0 = aic_trace_recording ? aic_trace_now() : 0;
     AIC_TRY(aic_allreduce_sum_f32(c, m->grad_arena, m->n_param_floats + 1));
-    if (aic_timeline_recording) {
-        const double t1 = aic_timeline_now();
-        aic_timeline_add("allreduce", "allreduce gradients", AIC_TIMELINE_ALLREDUCE, t0, t1);
+    if (aic_trace_recording) {
+        const double t1 = aic_trace_now();
+        aic_trace_add("allreduce", "allreduce gradients", AIC_TRACE_ALLREDUCE, t0, t1);
         t0 = t1;
     }
     if (loss)

@@ -177,12 +177,25 @@ void aic_comm_cma_destroy(aic_comm_t *c) {
 /* ---- the allreduce ----------------------------------------------------------------------------- */
 
 /* acc[i] = x[i] + acc[i]: one more rank's values added to the accumulator, the ring's way. The
- * build targets baseline x86-64 (SSE2); an AVX2 clone, picked at load time where the CPU has it,
- * measured 6% more bus bandwidth at 2 MiB with 2 ranks. Element-wise, so the bits are the same. */
+ * build targets baseline x86-64 (SSE2); an AVX2 copy, taken where the CPU has it, measured 6% more
+ * bus bandwidth at 2 MiB with 2 ranks. Element-wise, so the bits are the same. Chosen by hand, not
+ * with target_clones: clang 14 gives a static function's ifunc resolver global default visibility,
+ * so libaicon.so exported "add_into.resolver". */
 #if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
-__attribute__((target_clones("avx2", "default")))
+#define AIC_ADD_INTO_AVX2 1
+__attribute__((target("avx2"))) static void add_into_avx2(float *restrict acc, const float *restrict x,
+                                                           size_t n) {
+    for (size_t i = 0; i < n; i++)
+        acc[i] = x[i] + acc[i];
+}
 #endif
 static void add_into(float *restrict acc, const float *restrict x, size_t n) {
+#ifdef AIC_ADD_INTO_AVX2
+    if (__builtin_cpu_supports("avx2")) {
+        add_into_avx2(acc, x, n);
+        return;
+    }
+#endif
     for (size_t i = 0; i < n; i++)
         acc[i] = x[i] + acc[i];
 }

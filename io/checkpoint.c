@@ -1,11 +1,9 @@
 // SPDX-License-Identifier: Apache-2.0
-/* HDF5 checkpoints: one dataset per tensor, written under a temporary name and renamed. */
+/* HDF5 checkpoints: one dataset per tensor, written by aic_atomic_write. */
 #include <ctype.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <hdf5.h>
 #include <stdbool.h>
-#include <libgen.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,6 +13,7 @@
 #include <openssl/evp.h>
 
 #include "aicon/checkpoint.h"
+#include "core/atomic_file.h"
 #include "core/error.h"
 #include "core/graph.h"
 #include "io/h5describe.h"
@@ -226,16 +225,6 @@ static herr_t write_contents(hid_t f, aic_model_t *m, aic_optim_t *o, const aic_
     return rc;
 }
 
-static aic_status fsync_path(const char *path, int flags) {
-    int fd = open(path, flags);
-    if (fd < 0)
-        return aic_fail(AIC_ERR_IO, "%s: cannot open to flush: %s", path, strerror(errno));
-    int rc = fsync(fd);
-    int err = errno;
-    close(fd);
-    return rc == 0 ? AIC_OK : aic_fail(AIC_ERR_IO, "%s: fsync failed: %s", path, strerror(err));
-}
-
 /* HDF5 prints its error stack to stderr by default; aicon reports failures itself, so the stack is
  * silenced for the duration of a call and the caller's handler put back afterwards. */
 typedef struct {
@@ -254,30 +243,10 @@ static void h5_quiet_end(h5_quiet q) {
     H5Eset_auto2(H5E_DEFAULT, q.func, q.data);
 }
 
-/* write(2) all of buf, retrying short writes; false with errno set on failure. */
-static bool write_all(int fd, const unsigned char *buf, size_t n) {
-    while (n > 0) {
-        ssize_t w = write(fd, buf, n);
-        if (w < 0 && errno == EINTR)
-            continue;
-        if (w <= 0) {
-            if (w == 0)
-                errno = EIO;
-            return false;
-        }
-        buf += w;
-        n -= (size_t)w;
-    }
-    return true;
-}
-
 /* HDF5 builds the file in memory (the core driver, no backing store) and aicon writes the image
  * itself: a full disk or a failing device is then one failed write(2) with its errno, never an HDF5
  * file left half-flushed (HDF5 1.10 crashes at exit closing a file whose close failed). */
 static aic_status save_quiet(const char *path, aic_model_t *m, aic_optim_t *o, const aic_train_state *st) {
-    char tmp[4096];
-    if (snprintf(tmp, sizeof tmp, "%s" AIC_CHECKPOINT_TEMP_INFIX "%ld", path, (long)getpid()) >= (int)sizeof tmp)
-        return aic_fail(AIC_ERR_INVALID_ARG, "checkpoint path is too long: %.64s...", path);
     /* One allocation of about the final size: growing by small steps would copy the image each time. */
     size_t floats = aic_model_num_params(m) * (size_t)(1 + aic_optim_slot_count(o)) + aic_model_num_buffers(m);
     hid_t fapl = H5Pcreate(H5P_FILE_ACCESS);
@@ -303,33 +272,9 @@ static aic_status save_quiet(const char *path, aic_model_t *m, aic_optim_t *o, c
         return aic_fail(size > 0 ? AIC_ERR_NOMEM : AIC_ERR_IO, "%s: building the checkpoint failed (%s)", path,
                         size > 0 ? "out of memory" : "HDF5 error");
     }
-    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-    if (fd < 0) {
-        int err = errno;
-        free(image);
-        return aic_fail(AIC_ERR_IO, "%s: cannot create the temporary file %s: %s", path, tmp, strerror(err));
-    }
-    /* close(2) reports errors too (NFS); fsync makes the data durable before the rename publishes it. */
-    int err = 0;
-    if (!write_all(fd, image, (size_t)size) || fsync(fd) != 0)
-        err = errno;
-    if (close(fd) != 0 && !err)
-        err = errno;
+    aic_status s = aic_atomic_write(path, image, (size_t)size, 0644, "the checkpoint");
     free(image);
-    if (err) {
-        unlink(tmp);
-        return aic_fail(AIC_ERR_IO, "%s: writing the checkpoint failed: %s (the temporary file is removed, "
-                        "earlier checkpoints are untouched)", path, strerror(err));
-    }
-    if (rename(tmp, path) != 0) {
-        err = errno;
-        unlink(tmp);
-        return aic_fail(AIC_ERR_IO, "%s: cannot rename the new checkpoint into place: %s", path, strerror(err));
-    }
-    /* The rename itself is durable only once the directory is flushed. */
-    char dir[4096];
-    snprintf(dir, sizeof dir, "%s", path);
-    return fsync_path(dirname(dir), O_RDONLY | O_DIRECTORY);
+    return s;
 }
 
 aic_status aic_checkpoint_save(const char *path, aic_model_t *m, aic_optim_t *o, const aic_train_state *st) {

@@ -86,7 +86,7 @@ aic_status aicon_ckpt_dir_prepare(const char *dir, int *removed) {
     DIR *d = opendir(dir);
     if (!d)
         return aic_fail(AIC_ERR_IO, "--checkpoint-dir %s: %s", dir, strerror(errno));
-    /* A writer killed between create and rename leaves NAME.h5.tmp.PID: never a checkpoint, only space. */
+    /* A writer killed between create and rename leaves NAME.h5.tmp.PID.N: never a checkpoint, only space. */
     char path[4096];
     for (struct dirent *e; (e = readdir(d));)
         if (strncmp(e->d_name, PREFIX, strlen(PREFIX)) == 0 &&

@@ -3,7 +3,7 @@
  * --resume auto's choice among them.
  *
  * Names: DIR/ckpt-step-00001234.h5 (the step zero-padded to 8 digits, so they also sort by name);
- * a file is written as NAME.tmp.PID and renamed (aic_checkpoint_save), and only names of exactly the
+ * a file is written as NAME.tmp.PID.N and renamed (aic_checkpoint_save), and only names of exactly the
  * first form count as checkpoints. A directory belongs to one run at a time. */
 #ifndef AICON_TOOLS_CHECKPOINTS_H
 #define AICON_TOOLS_CHECKPOINTS_H

@@ -14,8 +14,9 @@
  * Loading checks each dataset's and attribute's type class and shape before reading it, the
  * checksums, that every value is finite, and that step, epoch, global_batch and optimizer_steps lie
  * in 0..2^48 and the seed is not negative; any failure names the file and the dataset. The file is
- * written under a temporary name in the same directory (PATH AIC_CHECKPOINT_TEMP_INFIX PID), flushed
- * and renamed, so a crash never leaves a broken file under the final name. HDF5 builds the file in
+ * written under a temporary name in the same directory (PATH AIC_CHECKPOINT_TEMP_INFIX PID.N), flushed,
+ * renamed and the directory flushed, so a crash never leaves a broken file under the final name and a
+ * save that returned survives a power loss. HDF5 builds the file in
  * memory and aicon writes it out, so saving briefly needs up to twice the file's size in memory.
  * HDF5's own error stack stays quiet during both calls; a failure's message names the file and the
  * OS reason ("No space left on device"). */
@@ -34,7 +35,7 @@ extern "C" {
 #endif
 
 #define AIC_CHECKPOINT_FORMAT_VERSION 3
-/* Between the final name and the writer's pid in a temporary file's name: "x.h5.tmp.1234". */
+/* Between the final name and the writer's pid and count in a temporary file's name: "x.h5.tmp.1234.0". */
 #define AIC_CHECKPOINT_TEMP_INFIX ".tmp."
 
 typedef struct {

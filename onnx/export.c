@@ -2,15 +2,13 @@
 /* ONNX export: an aicon model's forward pass (input to output, no loss) as an ONNX ModelProto, built
  * from protobuf-c structs and packed by onnx__model_proto__pack. Weights are the model's own
  * parameter and buffer arrays, referenced (not copied) by the initializers while packing. */
-#include <errno.h>
-#include <fcntl.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "aicon/onnx.h"
+#include "core/atomic_file.h"
 #include "core/error.h"
 #include "core/graph.h"
 #include "onnx/onnx_internal.h"
@@ -418,39 +416,6 @@ static aic_status export_op(exporter *e, const aic_op *op) {
     return AIC_OK;
 }
 
-static aic_status write_file(const char *path, const uint8_t *buf, size_t size) {
-    char tmp[4096];
-    if (snprintf(tmp, sizeof tmp, "%s.tmp.%ld", path, (long)getpid()) >= (int)sizeof tmp)
-        return aic_fail(AIC_ERR_INVALID_ARG, "%s: path too long", path);
-    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-    if (fd < 0)
-        return aic_fail(AIC_ERR_IO, "%s: cannot create (temporary %s): %s", path, tmp, strerror(errno));
-    size_t done = 0;
-    while (done < size) {
-        ssize_t w = write(fd, buf + done, size - done);
-        if (w < 0 && errno == EINTR)
-            continue;
-        if (w <= 0) {
-            int err = errno;
-            close(fd);
-            unlink(tmp);
-            return aic_fail(AIC_ERR_IO, "%s: write failed: %s", path, strerror(err));
-        }
-        done += (size_t)w;
-    }
-    if (fsync(fd) != 0 || close(fd) != 0) {
-        int err = errno;
-        unlink(tmp);
-        return aic_fail(AIC_ERR_IO, "%s: cannot flush: %s", path, strerror(err));
-    }
-    if (rename(tmp, path) != 0) {
-        int err = errno;
-        unlink(tmp);
-        return aic_fail(AIC_ERR_IO, "%s: cannot rename %s into place: %s", path, tmp, strerror(err));
-    }
-    return AIC_OK;
-}
-
 #define PREPROCESS "aicon.preprocess."
 
 /* The standardization as the graph's first nodes: x - mean, then / std, by scalar initializers. */
@@ -617,7 +582,7 @@ aic_status aic_onnx_export_with(aic_model_t *m, const char *path, const aic_onnx
         st = aic_fail(AIC_ERR_INTERNAL, "aic_onnx_export: protobuf-c packed a size other than it announced");
         goto done;
     }
-    st = write_file(path, buf, size);
+    st = aic_atomic_write(path, buf, size, 0644, "the ONNX model");
 done:
     free(buf);
     free(needed);

@@ -114,7 +114,8 @@ AIC_API const char *aic_onnx_output_op(const aic_onnx_model_t *om, size_t i);
  * max/avg pool -> MaxPool/AveragePool, global_avgpool -> GlobalAveragePool (+ Reshape to N x C),
  * batchnorm -> BatchNormalization (inference: the running statistics), dropout -> Identity,
  * reshape -> Reshape [0, per-sample dims], add, concat, relu, sigmoid, tanh, softmax, log_softmax,
- * leaky_relu, clip (bounds as inputs), transpose -> Transpose (perm with the batch axis 0). The file is written under a temporary name and renamed.
+ * leaky_relu, clip (bounds as inputs), transpose -> Transpose (perm with the batch axis 0). The file is
+ * written under a temporary name, flushed and renamed: a crash leaves the old file or the whole new one.
  * Errors: AIC_ERR_STATE (not compiled), AIC_ERR_UNSUPPORTED naming an op with no ONNX form,
  * AIC_ERR_IO, AIC_ERR_NOMEM. */
 AIC_API aic_status aic_onnx_export(aic_model_t *m, const char *path);

@@ -3,7 +3,6 @@
  * `aicon ledger flush`. A file is {"uri", "chainId", "open", "record"}: everything delivery needs. */
 #include <dirent.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <inttypes.h>
 #include <json-c/json.h>
 #include <stdlib.h>
@@ -12,6 +11,7 @@
 #include <unistd.h>
 
 #include "chain/adapter.h"
+#include "core/atomic_file.h"
 #include "core/error.h"
 
 aic_status aic_spool_dir(const char *flag, char *out, size_t size) {
@@ -58,39 +58,6 @@ static void spool_name(const char *dir, const aic_usage_dest *d, const aic_usage
     snprintf(out, size, "%s/%s-r%" PRIu32 "-s%" PRIu64 "-%s.json", dir, job + 2, c->rank, c->seq, dest + 2);
 }
 
-static aic_status write_atomic(const char *dir, const char *path, const char *text) {
-    char tmp[1200];
-    snprintf(tmp, sizeof tmp, "%s.tmp.%ld", path, (long)getpid());
-    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-    if (fd < 0)
-        return aic_fail(AIC_ERR_IO, "spool %s: %s", tmp, strerror(errno));
-    size_t len = strlen(text), done = 0;
-    aic_status st = AIC_OK;
-    while (done < len && st == AIC_OK) {
-        ssize_t n = write(fd, text + done, len - done);
-        if (n < 0 && errno != EINTR)
-            st = aic_fail(AIC_ERR_IO, "spool %s: %s", tmp, strerror(errno));
-        else if (n > 0)
-            done += (size_t)n;
-    }
-    if (st == AIC_OK && fsync(fd) != 0)
-        st = aic_fail(AIC_ERR_IO, "spool %s: fsync: %s", tmp, strerror(errno));
-    close(fd);
-    if (st == AIC_OK && rename(tmp, path) != 0)
-        st = aic_fail(AIC_ERR_IO, "spool %s: rename: %s", path, strerror(errno));
-    if (st != AIC_OK) {
-        unlink(tmp);
-        return st;
-    }
-    /* The rename itself survives a crash only once the directory is on disk. */
-    int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (dfd >= 0) {
-        fsync(dfd);
-        close(dfd);
-    }
-    return AIC_OK;
-}
-
 aic_status aic_spool_put(const char *dir, const aic_usage_dest *d, const aic_usage_job *job,
                          const aic_usage_record *recs, int n) {
     AIC_TRY(make_dirs(dir));
@@ -102,7 +69,9 @@ aic_status aic_spool_put(const char *dir, const aic_usage_dest *d, const aic_usa
         json_object_object_add(o, "record", aic_usage_record_json(&recs[i]));
         char path[1100];
         spool_name(dir, d, &recs[i].core, path, sizeof path);
-        aic_status st = write_atomic(dir, path, json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN));
+        const char *text = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN);
+        /* 0600, like the directory: records name hosts and miners. */
+        aic_status st = aic_atomic_write(path, text, strlen(text), 0600, "the spooled usage record");
         json_object_put(o);
         AIC_TRY(st);
     }

@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "chain/meter.h"
+#include "core/atomic_file.h"
 #include "core/error.h"
 #include "core/graph.h"
 #include "core/progress.h"
@@ -759,16 +760,10 @@ static aic_status write_summary(const char *path, const train_opts *o, const run
         json_object_object_add(pre, "std", json_object_new_double(r->preprocess.std));
     }
     json_object_object_add(j, "preprocess", pre);
-    char tmp[4096];
-    snprintf(tmp, sizeof tmp, "%s.tmp", path);
-    const bool ok = json_object_to_file_ext(tmp, j, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE) == 0;
+    const char *text = json_object_to_json_string_ext(j, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE);
+    aic_status st = aic_atomic_write(path, text, strlen(text), 0644, "the run summary");
     json_object_put(j);
-    if (!ok || rename(tmp, path) != 0) {
-        const int err = errno;
-        unlink(tmp);
-        return aic_fail(AIC_ERR_IO, "--summary %s: cannot write: %s", path, strerror(err));
-    }
-    return AIC_OK;
+    return st == AIC_OK ? AIC_OK : aic_fail_context(st, "--summary ");
 }
 
 /* One --metrics record a line, flushed, so that a job killed at any time leaves whole lines. A

@@ -1240,13 +1240,14 @@ static int train(const train_opts *o, run_state *r) {
             printf("no checkpoint (no --checkpoint-dir): the run cannot be resumed\n");
         fflush(stdout);
     } else if (r->rank == 0) {
+        char speed[48] = ", no step left to train"; /* resumed at its last step */
+        if (!isnan(sum.samples_per_sec))
+            snprintf(speed, sizeof speed, ", %.0f samples/s", sum.samples_per_sec);
         if (r->test)
-            printf("test accuracy %.4f (loss %.4f) after %lld steps on %d rank%s, %.0f samples/s",
-                   sum.test_accuracy, sum.test_loss, (long long)sum.steps, r->world, r->world > 1 ? "s" : "",
-                   sum.samples_per_sec);
+            printf("test accuracy %.4f (loss %.4f) after %lld steps on %d rank%s%s", sum.test_accuracy, sum.test_loss,
+                   (long long)sum.steps, r->world, r->world > 1 ? "s" : "", speed);
         else
-            printf("trained %lld steps on %d rank%s, %.0f samples/s", (long long)sum.steps, r->world,
-                   r->world > 1 ? "s" : "", sum.samples_per_sec);
+            printf("trained %lld steps on %d rank%s%s", (long long)sum.steps, r->world, r->world > 1 ? "s" : "", speed);
         if (skipped)
             printf("; %lld step%s skipped (non-finite loss)", (long long)skipped, skipped == 1 ? "" : "s");
         printf("\n");

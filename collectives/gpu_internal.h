@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
-/* Internal to aicon: the GPU gradient buckets' sums (core/overlap.c, core/train.c), queued with NCCL
+/* Internal to aicon: the GPU gradient buckets' sums (train/overlap.c, train/train.c), queued with NCCL
  * on the collectives' own stream and ordered against the model's stream (aic_cuda.stream) by events,
  * so that the host never waits. Without CUDA every call fails with AIC_ERR_UNSUPPORTED. */
 #ifndef AICON_COLLECTIVES_GPU_INTERNAL_H

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
-/* The event recorder behind aicon train --timeline (core/timeline.h starts it on every rank at once
+/* The event recorder behind aicon train --timeline (train/timeline.h starts it on every rank at once
  * and writes the trace): complete events of each op's forward and backward, the gradient allreduce
  * and the optimizer step, for the first steps of a run.
  *

@@ -24,7 +24,7 @@
 #include <unistd.h>
 
 #include "core/error.h"
-#include "core/progress.h"
+#include "train/progress.h"
 
 #define BEAT_INTERVAL 0.5  /* seconds between heartbeats */
 #define TICK_MS 100        /* the thread's poll timeout: how late a verdict may come */

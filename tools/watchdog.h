@@ -6,7 +6,7 @@
  *
  * Each rank runs one thread that makes no MPI call (MPI is not initialized for that). Ranks talk
  * over TCP in a star: rank k connects to rank 0 at start. Every 0.5 s each rank sends rank 0 its
- * phase, step and progress counter (core/progress.h), and rank 0 sends its own to every rank: 2N
+ * phase, step and progress counter (train/progress.h), and rank 0 sends its own to every rank: 2N
  * small records a second for N ranks. A dead process is seen at once (its kernel closes the
  * connection), a frozen one (kill -STOP, a hung node) when no record came for the heartbeat
  * timeout, and a stalled one (records flow, progress does not) when its progress has not changed

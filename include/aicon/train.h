@@ -54,7 +54,7 @@ AIC_API aic_status aic_train_step_accumulated(aic_model_t *m, aic_optim_t *o, ai
 
 /* Sum the gradients of a compiled model in buckets of about bucket_bytes (the first one at most
  * AIC_FIRST_BUCKET_BYTES), each as soon as backward has finished it, while backward goes on with the
- * layers below (core/overlap.h has the plan). On the CPU a thread of its own sums them; MPI must then
+ * layers below (train/overlap.h has the plan). On the CPU a thread of its own sums them; MPI must then
  * have been initialized with MPI_THREAD_SERIALIZED or more, and c must not be used by another thread
  * during a step. On a GPU with the NCCL algorithm each bucket's NCCL sum is queued on the
  * collectives' stream as backward is queued (the other GPU algorithms sum once after backward).

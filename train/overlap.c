@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 #define _GNU_SOURCE /* syscall(SYS_gettid): a thread's own nice value */
-#include "core/overlap.h"
+#include "train/overlap.h"
 
 #include <errno.h>
 #include <limits.h>

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 /* --timeline over the ranks: a shared origin, and rank 0 gathering every rank's events as JSON. */
-#include "core/timeline.h"
+#include "train/timeline.h"
 
 #include <errno.h>
 #include <limits.h>

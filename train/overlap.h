@@ -20,8 +20,8 @@
  * queued on the collectives' stream behind them (collectives/gpu_internal.h), and aic_overlap_end
  * makes the model's stream wait for all of them. The host never waits; the communicator's GPU
  * allreduce must be NCCL (aic_gpu_stream_sums). */
-#ifndef AICON_CORE_OVERLAP_H
-#define AICON_CORE_OVERLAP_H
+#ifndef AICON_TRAIN_OVERLAP_H
+#define AICON_TRAIN_OVERLAP_H
 
 #include <stddef.h>
 

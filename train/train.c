@@ -9,9 +9,9 @@
 #include "aicon/train.h"
 #include "core/error.h"
 #include "core/graph.h"
-#include "core/overlap.h"
-#include "core/progress.h"
 #include "core/trace.h"
+#include "train/overlap.h"
+#include "train/progress.h"
 #ifdef AICON_HAVE_CUDA
 #include "collectives/gpu_internal.h"
 #include "layers/cuda_layers.h"

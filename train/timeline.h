@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 /* A Chrome trace of training (aicon train --timeline) over every rank: the recorder of core/trace.h
  * started on all ranks with one time origin, and its events gathered into one file. */
-#ifndef AICON_CORE_TIMELINE_H
-#define AICON_CORE_TIMELINE_H
+#ifndef AICON_TRAIN_TIMELINE_H
+#define AICON_TRAIN_TIMELINE_H
 
 #include "aicon/comm.h"
 #include "aicon/status.h"

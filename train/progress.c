@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
-#include "core/progress.h"
+#include "train/progress.h"
 
 #include <stdatomic.h>
 

@@ -2,8 +2,8 @@
 /* What this rank is doing now, for the stall watchdog (tools/watchdog.c): the training thread notes
  * each phase change (relaxed atomic stores, no lock, nothing when nobody reads), another thread reads
  * it. One per process, like the rank. */
-#ifndef AICON_CORE_PROGRESS_H
-#define AICON_CORE_PROGRESS_H
+#ifndef AICON_TRAIN_PROGRESS_H
+#define AICON_TRAIN_PROGRESS_H
 
 #include <stdint.h>
 

@@ -28,6 +28,9 @@ else()
   list(TRANSFORM MPI_C_INCLUDE_DIRS PREPEND "-I" OUTPUT_VARIABLE AICON_PC_CFLAGS)
   set(AICON_PC_LIBS ${MPI_C_LIBRARIES})
 endif()
+if(AICON_SANITIZE) # as aicon::aicon's INTERFACE_LINK_OPTIONS: the program links the runtime
+  list(APPEND AICON_PC_LIBS -fsanitize=address,undefined)
+endif()
 # libaicon.a's own dependencies, for pkg-config --static.
 set(AICON_PC_LIBS_PRIVATE ${AICON_HDF5_LIBS} -ldnnl ${OpenMP_C_FLAGS} -lm -pthread)
 if(AICON_HAVE_CUDA)

@@ -7,4 +7,5 @@ add_test(NAME install_library
           ${CMAKE_INSTALL_LIBDIR} ${CMAKE_CURRENT_BINARY_DIR}/install-test /usr/share/datasets/fashion-mnist
           ${AICON_MPIRUN})
 set_tests_properties(install_library PROPERTIES
-  LABELS "install;mpi" ENVIRONMENT "${AICON_TEST_ENV}" TIMEOUT 600 RESOURCE_LOCK install-test)
+  LABELS "install;mpi" ENVIRONMENT "${AICON_TEST_ENV};CC=${CMAKE_C_COMPILER}" TIMEOUT 600
+  RESOURCE_LOCK install-test)

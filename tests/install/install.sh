@@ -5,6 +5,8 @@
 # examples/ built out of tree with find_package(aicon) (shared and static) and
 # examples/train_classifier.c with cc and pkg-config; each program trains 60 steps on 2 ranks.
 # usage: install.sh BUILD_DIR SOURCE_DIR LIBDIR WORK_DIR DATA_DIR MPIRUN...
+# CC: the compiler aicon was built with (tests/install.cmake): a sanitizer build's library needs that
+# compiler's sanitizer runtime in the programs, and CMake's examples build takes CC too.
 set -euo pipefail
 build=$1 src=$2 libdir=$3 work=$4 data=$5
 shift 5
@@ -35,7 +37,7 @@ cmake -S "$src/examples" -B build-examples -DCMAKE_PREFIX_PATH="$PREFIX"
 cmake --build build-examples
 
 export PKG_CONFIG_PATH=$PREFIX/$libdir/pkgconfig
-cc -o train_classifier "$src/examples/train_classifier.c" $(pkg-config --cflags --libs aicon) \
+"${CC:-cc}" -o train_classifier "$src/examples/train_classifier.c" $(pkg-config --cflags --libs aicon) \
   -Wl,-rpath,"$(pkg-config --variable=libdir aicon)"
 
 for exe in build-examples/train_classifier build-examples/train_classifier_static ./train_classifier; do

@@ -20,21 +20,9 @@
 #include "collectives/allreduce.h"     /* the algorithms one by one, and the size thresholds */
 #include "collectives/comm_internal.h" /* AIC_RING_SEGMENT, to aim lengths at segment edges */
 #include "core/error.h"                 /* aic_fail, to give a failing rank its own message */
+#include "tests/test_util.h"
 
-static int g_rank, g_size;
-static long g_pass, g_fail;
-
-#define CHECK(cond, ...)                                                        \
-    do {                                                                        \
-        if (cond) {                                                             \
-            g_pass++;                                                           \
-        } else {                                                                \
-            g_fail++;                                                           \
-            fprintf(stderr, "rank %d: FAIL %s:%d: ", g_rank, __FILE__, __LINE__); \
-            fprintf(stderr, __VA_ARGS__);                                       \
-            fputc('\n', stderr);                                                \
-        }                                                                       \
-    } while (0)
+static int g_size;
 
 /* ---- data ---------------------------------------------------------------------------------------- */
 
@@ -83,14 +71,12 @@ static int same_bits(float a, float b) { return memcmp(&a, &b, sizeof a) == 0; }
 /* ---- ring allreduce ------------------------------------------------------------------------------ */
 
 static void test_ring_length(aic_comm_t *c, size_t n) {
-    const int p = g_size, r = g_rank;
+    const int p = g_size, r = test_rank;
     float *buf = malloc((n ? n : 1) * sizeof *buf);
     float *first = malloc((n ? n : 1) * sizeof *first);
     float *ref = malloc((n ? n : 1) * sizeof *ref);
-    if (!buf || !first || !ref) {
-        CHECK(0, "n=%zu: out of memory in the test", n);
+    if (!CHECK_MSG(buf && first && ref, "n=%zu: out of memory in the test", n))
         goto done;
-    }
     for (size_t i = 0; i < n; i++)
         buf[i] = value(r, i);
 
@@ -98,8 +84,7 @@ static void test_ring_length(aic_comm_t *c, size_t n) {
     aic_comm_traffic(c, &s0, &r0);
     aic_status st = aic_allreduce_ring_f32(c, buf, n);
     aic_comm_traffic(c, &s1, &r1);
-    CHECK(st == AIC_OK, "n=%zu: allreduce returned %s: %s", n, aic_status_string(st),
-          aic_last_error());
+    CHECK_MSG(st == AIC_OK, "n=%zu: allreduce returned %s", n, aic_status_string(st));
 
     /* Traffic: step t sends chunk r-t and receives chunk r-t-1, t = 0 .. 2p-3. */
     uint64_t want_sent = 0, want_recv = 0;
@@ -112,10 +97,10 @@ static void test_ring_length(aic_comm_t *c, size_t n) {
             want_recv += len * sizeof(float);
         }
     }
-    CHECK(s1 - s0 == want_sent && r1 - r0 == want_recv,
-          "n=%zu: traffic sent %llu received %llu, expected %llu and %llu", n,
-          (unsigned long long)(s1 - s0), (unsigned long long)(r1 - r0),
-          (unsigned long long)want_sent, (unsigned long long)want_recv);
+    CHECK_MSG(s1 - s0 == want_sent && r1 - r0 == want_recv,
+              "n=%zu: traffic sent %llu received %llu, expected %llu and %llu", n,
+              (unsigned long long)(s1 - s0), (unsigned long long)(r1 - r0),
+              (unsigned long long)want_sent, (unsigned long long)want_recv);
 
     /* Bitwise against the ring's own order; within 1e-6 of the double sum, relative to the sum of
      * magnitudes (the scale of float rounding when terms cancel). */
@@ -137,23 +122,23 @@ static void test_ring_length(aic_comm_t *c, size_t n) {
         if (!same_bits(naive, ref[i]))
             order_matters++;
     }
-    CHECK(bad_bits == 0, "n=%zu: %zu elements differ from the ring-order serial sum, first at %zu: "
-          "%.9g vs %.9g", n, bad_bits, first_bad, n ? buf[first_bad] : 0.0, n ? ref[first_bad] : 0.0);
-    CHECK(bad_tol == 0, "n=%zu: %zu elements off the double-precision sum by more than 1e-6", n,
-          bad_tol);
+    CHECK_MSG(bad_bits == 0, "n=%zu: %zu elements differ from the ring-order serial sum, first at "
+              "%zu: %.9g vs %.9g", n, bad_bits, first_bad, n ? buf[first_bad] : 0.0,
+              n ? ref[first_bad] : 0.0);
+    CHECK_MSG(bad_tol == 0, "n=%zu: %zu elements off the double-precision sum by more than 1e-6", n,
+              bad_tol);
     /* The data must be able to tell orders apart, else the bitwise check proves little. */
     if (p >= 3 && n >= 1000)
-        CHECK(order_matters > 0, "n=%zu: rank-order and ring-order sums agree everywhere", n);
+        CHECK_MSG(order_matters > 0, "n=%zu: rank-order and ring-order sums agree everywhere", n);
 
     /* Reproducibility: the same input gives the same bits. */
     memcpy(first, buf, n * sizeof *buf);
     for (size_t i = 0; i < n; i++)
         buf[i] = value(r, i);
     st = aic_allreduce_ring_f32(c, buf, n);
-    CHECK(st == AIC_OK, "n=%zu: second allreduce returned %s: %s", n, aic_status_string(st),
-          aic_last_error());
-    CHECK(n == 0 || memcmp(first, buf, n * sizeof *buf) == 0,
-          "n=%zu: second call differs from the first", n);
+    CHECK_MSG(st == AIC_OK, "n=%zu: second allreduce returned %s", n, aic_status_string(st));
+    CHECK_MSG(n == 0 || memcmp(first, buf, n * sizeof *buf) == 0,
+              "n=%zu: second call differs from the first", n);
 done:
     free(buf);
     free(first);
@@ -172,9 +157,9 @@ static void test_ring(aic_comm_t *c) {
     };
     for (size_t k = 0; k < sizeof lengths / sizeof lengths[0]; k++)
         test_ring_length(c, lengths[k]);
-    CHECK(aic_allreduce_sum_f32(c, NULL, 5) == AIC_ERR_INVALID_ARG, "NULL buf with n > 0 accepted");
-    CHECK(aic_allreduce_sum_f32(c, NULL, 0) == AIC_OK, "NULL buf with n = 0 refused");
-    CHECK(aic_allreduce_ring_f32(c, NULL, 5) == AIC_ERR_INVALID_ARG, "ring: NULL buf accepted");
+    CHECK_MSG(aic_allreduce_sum_f32(c, NULL, 5) == AIC_ERR_INVALID_ARG, "NULL buf with n > 0 accepted");
+    CHECK_MSG(aic_allreduce_sum_f32(c, NULL, 0) == AIC_OK, "NULL buf with n = 0 refused");
+    CHECK_MSG(aic_allreduce_ring_f32(c, NULL, 5) == AIC_ERR_INVALID_ARG, "ring: NULL buf accepted");
 }
 
 /* ---- recursive doubling and Rabenseifner --------------------------------------------------------- */
@@ -213,16 +198,14 @@ static int same_on_all_ranks(aic_comm_t *c, const float *buf, size_t n) {
 }
 
 static void test_pairwise_length(aic_comm_t *c, allreduce_fn fn, const char *name, size_t n) {
-    const int p = g_size, r = g_rank;
+    const int p = g_size, r = test_rank;
     float *buf = malloc((n ? n : 1) * sizeof *buf), *first = malloc((n ? n : 1) * sizeof *first);
-    if (!buf || !first) {
-        CHECK(0, "%s n=%zu: out of memory in the test", name, n);
+    if (!CHECK_MSG(buf && first, "%s n=%zu: out of memory in the test", name, n))
         goto done;
-    }
     for (size_t i = 0; i < n; i++)
         buf[i] = value(r, i);
     aic_status st = fn(c, buf, n);
-    CHECK(st == AIC_OK, "%s n=%zu: returned %s: %s", name, n, aic_status_string(st), aic_last_error());
+    CHECK_MSG(st == AIC_OK, "%s n=%zu: returned %s", name, n, aic_status_string(st));
     size_t bad_bits = 0, bad_tol = 0, first_bad = 0, differs = 0;
     float ref = 0;
     for (size_t i = 0; i < n; i++) {
@@ -244,21 +227,21 @@ static void test_pairwise_length(aic_comm_t *c, allreduce_fn fn, const char *nam
             other = other + value(q, i);
         differs += !same_bits(other, t);
     }
-    CHECK(bad_bits == 0, "%s n=%zu: %zu elements differ from the tree-order serial sum, first at "
-          "%zu: %.9g vs %.9g", name, n, bad_bits, first_bad, n ? buf[first_bad] : 0.0, ref);
-    CHECK(bad_tol == 0, "%s n=%zu: %zu elements off the double sum by more than 1e-6", name, n,
-          bad_tol);
+    CHECK_MSG(bad_bits == 0, "%s n=%zu: %zu elements differ from the tree-order serial sum, first at "
+              "%zu: %.9g vs %.9g", name, n, bad_bits, first_bad, n ? buf[first_bad] : 0.0, ref);
+    CHECK_MSG(bad_tol == 0, "%s n=%zu: %zu elements off the double sum by more than 1e-6", name, n,
+              bad_tol);
     if (p >= 3 && n >= 1000)
-        CHECK(differs > 0, "%s n=%zu: tree-order and reverse-order sums agree everywhere",
-              name, n);
-    CHECK(same_on_all_ranks(c, buf, n), "%s n=%zu: ranks hold different bits", name, n);
+        CHECK_MSG(differs > 0, "%s n=%zu: tree-order and reverse-order sums agree everywhere",
+                  name, n);
+    CHECK_MSG(same_on_all_ranks(c, buf, n), "%s n=%zu: ranks hold different bits", name, n);
 
     memcpy(first, buf, n * sizeof *buf);
     for (size_t i = 0; i < n; i++)
         buf[i] = value(r, i);
     st = fn(c, buf, n);
-    CHECK(st == AIC_OK && (n == 0 || memcmp(first, buf, n * sizeof *buf) == 0),
-          "%s n=%zu: second call differs from the first (%s)", name, n, aic_status_string(st));
+    CHECK_MSG(st == AIC_OK && (n == 0 || memcmp(first, buf, n * sizeof *buf) == 0),
+              "%s n=%zu: second call differs from the first (%s)", name, n, aic_status_string(st));
 done:
     free(buf);
     free(first);
@@ -275,9 +258,9 @@ static void test_pairwise(aic_comm_t *c) {
         test_pairwise_length(c, aic_allreduce_rd_f32, "recursive doubling", lengths[k]);
         test_pairwise_length(c, aic_allreduce_rabenseifner_f32, "Rabenseifner", lengths[k]);
     }
-    CHECK(aic_allreduce_rd_f32(c, NULL, 5) == AIC_ERR_INVALID_ARG &&
-              aic_allreduce_rabenseifner_f32(c, NULL, 5) == AIC_ERR_INVALID_ARG,
-          "pairwise: NULL buf with n > 0 accepted");
+    CHECK_MSG(aic_allreduce_rd_f32(c, NULL, 5) == AIC_ERR_INVALID_ARG &&
+                  aic_allreduce_rabenseifner_f32(c, NULL, 5) == AIC_ERR_INVALID_ARG,
+              "pairwise: NULL buf with n > 0 accepted");
 }
 
 /* ---- single copy (CMA) --------------------------------------------------------------------------- */
@@ -291,36 +274,34 @@ static int cma_disabled(void) {
 /* The single-copy allreduce gives the ring's bits, the same on every rank, and counts its traffic:
  * (p-1) |owned chunk| + (n - |owned chunk|) floats each way. */
 static void test_cma_length(aic_comm_t *c, size_t n) {
-    const int p = g_size, r = g_rank;
+    const int p = g_size, r = test_rank;
     float *buf = malloc((n ? n : 1) * sizeof *buf), *ref = malloc((n ? n : 1) * sizeof *ref);
-    if (!buf || !ref) {
-        CHECK(0, "cma n=%zu: out of memory in the test", n);
+    if (!CHECK_MSG(buf && ref, "cma n=%zu: out of memory in the test", n))
         goto done;
-    }
     for (size_t i = 0; i < n; i++)
         buf[i] = ref[i] = value(r, i);
     aic_status st = aic_allreduce_ring_f32(c, ref, n);
-    CHECK(st == AIC_OK, "cma n=%zu: ring returned %s: %s", n, aic_status_string(st), aic_last_error());
+    CHECK_MSG(st == AIC_OK, "cma n=%zu: ring returned %s", n, aic_status_string(st));
 
     uint64_t s0, r0, s1, r1;
     aic_comm_traffic(c, &s0, &r0);
     st = aic_allreduce_cma_f32(c, buf, n);
     aic_comm_traffic(c, &s1, &r1);
-    CHECK(st == AIC_OK, "cma n=%zu: returned %s: %s", n, aic_status_string(st), aic_last_error());
+    CHECK_MSG(st == AIC_OK, "cma n=%zu: returned %s", n, aic_status_string(st));
     size_t off, len;
     chunk(n, p, (r + 1) % p, &off, &len);
     const uint64_t want = ((uint64_t)(p - 1) * len + (n - len)) * sizeof(float);
-    CHECK(s1 - s0 == want && r1 - r0 == want, "cma n=%zu: traffic sent %llu received %llu, "
-          "expected %llu each", n, (unsigned long long)(s1 - s0), (unsigned long long)(r1 - r0),
-          (unsigned long long)want);
+    CHECK_MSG(s1 - s0 == want && r1 - r0 == want, "cma n=%zu: traffic sent %llu received %llu, "
+              "expected %llu each", n, (unsigned long long)(s1 - s0), (unsigned long long)(r1 - r0),
+              (unsigned long long)want);
 
     size_t bad = 0, first_bad = 0;
     for (size_t i = 0; i < n; i++)
         if (!same_bits(buf[i], ref[i]) && bad++ == 0)
             first_bad = i;
-    CHECK(bad == 0, "cma n=%zu: %zu elements differ from the ring, first at %zu: %.9g vs %.9g", n,
-          bad, first_bad, n ? buf[first_bad] : 0.0, n ? ref[first_bad] : 0.0);
-    CHECK(same_on_all_ranks(c, buf, n), "cma n=%zu: ranks hold different bits", n);
+    CHECK_MSG(bad == 0, "cma n=%zu: %zu elements differ from the ring, first at %zu: %.9g vs %.9g", n,
+              bad, first_bad, n ? buf[first_bad] : 0.0, n ? ref[first_bad] : 0.0);
+    CHECK_MSG(same_on_all_ranks(c, buf, n), "cma n=%zu: ranks hold different bits", n);
 done:
     free(buf);
     free(ref);
@@ -332,20 +313,19 @@ static void test_cma(aic_comm_t *c) {
     const int p = g_size;
     if (p == 1) {
         float x = 1.5f;
-        CHECK(aic_allreduce_cma_f32(c, &x, 1) == AIC_OK && x == 1.5f, "cma with one rank");
+        CHECK_MSG(aic_allreduce_cma_f32(c, &x, 1) == AIC_OK && x == 1.5f, "cma with one rank");
         return;
     }
     if (cma_disabled()) {
         float x = 1.5f;
         aic_status st = aic_allreduce_cma_f32(c, &x, 1);
-        CHECK(st == AIC_ERR_UNSUPPORTED && strstr(aic_last_error(), "AICON_ALLREDUCE_CMA=0"),
-              "cma with AICON_ALLREDUCE_CMA=0 returned %s: %s", aic_status_string(st),
-              aic_last_error());
+        CHECK_MSG(st == AIC_ERR_UNSUPPORTED && strstr(aic_last_error(), "AICON_ALLREDUCE_CMA=0"),
+                  "cma with AICON_ALLREDUCE_CMA=0 returned %s", aic_status_string(st));
         return;
     }
     /* An independent look: can every rank read and write every other's memory? Then the
      * communicator must have found so too (all ranks of these tests share one node). */
-    uint64_t word = 0x5eed0000u + (uint64_t)g_rank, *addr = malloc(P_MAX * sizeof *addr);
+    uint64_t word = 0x5eed0000u + (uint64_t)test_rank, *addr = malloc(P_MAX * sizeof *addr);
     int pid = (int)getpid(), *pids = malloc(P_MAX * sizeof *pids), can = addr && pids && p <= P_MAX;
     uint64_t mine = (uint64_t)(uintptr_t)&word;
     if (can) {
@@ -364,11 +344,11 @@ static void test_cma(aic_comm_t *c) {
     MPI_Allreduce(&can, &all_can, 1, MPI_INT, MPI_LAND, MPI_COMM_WORLD); /* word lives until here */
     free(addr);
     free(pids);
-    CHECK(c->cma_ok == all_can, "cma: the communicator says %s, but process_vm_readv/writev %s "
-          "here", c->cma_ok ? "usable" : "unusable", all_can ? "work" : "fail");
+    CHECK_MSG(c->cma_ok == all_can, "cma: the communicator says %s, but process_vm_readv/writev %s "
+              "here", c->cma_ok ? "usable" : "unusable", all_can ? "work" : "fail");
     if (!c->cma_ok) {
         /* Where ptrace rules or a container forbid it: the fallback is what runs, and is tested. */
-        if (g_rank == 0)
+        if (test_rank == 0)
             printf("note: process_vm_readv refused here; single-copy checks skipped\n");
         return;
     }
@@ -381,7 +361,7 @@ static void test_cma(aic_comm_t *c) {
     };
     for (size_t k = 0; k < sizeof lengths / sizeof lengths[0]; k++)
         test_cma_length(c, lengths[k]);
-    CHECK(aic_allreduce_cma_f32(c, NULL, 5) == AIC_ERR_INVALID_ARG, "cma: NULL buf accepted");
+    CHECK_MSG(aic_allreduce_cma_f32(c, NULL, 5) == AIC_ERR_INVALID_ARG, "cma: NULL buf accepted");
 }
 
 /* aic_allreduce_sum_f32 gives, bit for bit, the algorithm its size selects, and the traffic says
@@ -392,7 +372,7 @@ static void test_choice(aic_comm_t *c) {
     const size_t rd2 = AIC_ALLREDUCE_SHORT_MAX / sizeof(float);
     const size_t cmin = AIC_ALLREDUCE_CMA_MIN / sizeof(float);
     const int cma = c->cma_ok;
-    CHECK(!cma || !cma_disabled(), "choice: AICON_ALLREDUCE_CMA=0 left CMA on");
+    CHECK_MSG(!cma || !cma_disabled(), "choice: AICON_ALLREDUCE_CMA=0 left CMA on");
     const struct {
         size_t n;
         allreduce_fn want;
@@ -419,25 +399,24 @@ static void test_choice(aic_comm_t *c) {
     for (size_t k = 0; k < sizeof cases / sizeof cases[0]; k++) {
         size_t n = cases[k].n;
         float *a = malloc(n * sizeof *a), *b = malloc(n * sizeof *b);
-        if (!a || !b) {
-            CHECK(0, "choice n=%zu: out of memory in the test", n);
+        if (!CHECK_MSG(a && b, "choice n=%zu: out of memory in the test", n)) {
             free(a);
             free(b);
             return;
         }
         for (size_t i = 0; i < n; i++)
-            a[i] = b[i] = value(g_rank, i);
+            a[i] = b[i] = value(test_rank, i);
         uint64_t s0, r0, s1, r1, s2, r2;
         aic_comm_traffic(c, &s0, &r0);
         aic_status st = aic_allreduce_sum_f32(c, a, n);
         aic_comm_traffic(c, &s1, &r1);
         aic_status st2 = cases[k].want(c, b, n);
         aic_comm_traffic(c, &s2, &r2);
-        CHECK(st == AIC_OK && st2 == AIC_OK, "choice n=%zu: %s / %s", n, aic_status_string(st),
-              aic_status_string(st2));
-        CHECK(memcmp(a, b, n * sizeof *a) == 0 && s1 - s0 == s2 - s1 && r1 - r0 == r2 - r1,
-              "choice n=%zu: aic_allreduce_sum_f32 did not run %s (traffic %llu vs %llu bytes)", n,
-              cases[k].name, (unsigned long long)(s1 - s0), (unsigned long long)(s2 - s1));
+        CHECK_MSG(st == AIC_OK && st2 == AIC_OK, "choice n=%zu: %s / %s", n, aic_status_string(st),
+                  aic_status_string(st2));
+        CHECK_MSG(memcmp(a, b, n * sizeof *a) == 0 && s1 - s0 == s2 - s1 && r1 - r0 == r2 - r1,
+                  "choice n=%zu: aic_allreduce_sum_f32 did not run %s (traffic %llu vs %llu bytes)", n,
+                  cases[k].name, (unsigned long long)(s1 - s0), (unsigned long long)(s2 - s1));
         free(a);
         free(b);
     }
@@ -448,19 +427,16 @@ static void test_choice(aic_comm_t *c) {
 static void test_broadcast(aic_comm_t *c, int root) {
     const size_t bytes = 100003;
     unsigned char *b = malloc(bytes);
-    if (!b) {
-        CHECK(0, "out of memory in the test");
+    if (!CHECK_MSG(b, "out of memory in the test"))
         return;
-    }
     for (size_t i = 0; i < bytes; i++)
-        b[i] = g_rank == root ? (unsigned char)(i * 31 + (size_t)root * 7 + (i >> 8)) : 0xAA;
+        b[i] = test_rank == root ? (unsigned char)(i * 31 + (size_t)root * 7 + (i >> 8)) : 0xAA;
     aic_status st = aic_broadcast(c, b, bytes, root);
-    CHECK(st == AIC_OK, "broadcast from %d returned %s: %s", root, aic_status_string(st),
-          aic_last_error());
+    CHECK_MSG(st == AIC_OK, "broadcast from %d returned %s", root, aic_status_string(st));
     size_t bad = 0;
     for (size_t i = 0; i < bytes; i++)
         bad += b[i] != (unsigned char)(i * 31 + (size_t)root * 7 + (i >> 8));
-    CHECK(bad == 0, "broadcast from %d: %zu bytes wrong", root, bad);
+    CHECK_MSG(bad == 0, "broadcast from %d: %zu bytes wrong", root, bad);
     free(b);
 }
 
@@ -471,29 +447,28 @@ static void test_check_same(aic_comm_t *c) {
     for (int i = 0; i < 32; i++)
         d[i] = (uint8_t)(i * 37 + 11);
     aic_status st = aic_comm_check_same(c, d, "parameters");
-    CHECK(st == AIC_OK, "check_same with equal digests returned %s: %s", aic_status_string(st),
-          aic_last_error());
+    CHECK_MSG(st == AIC_OK, "check_same with equal digests returned %s", aic_status_string(st));
     if (g_size < 2)
         return;
 
     char want[64];
-    if (g_rank == g_size - 1)
+    if (test_rank == g_size - 1)
         d[17] ^= 1;
     st = aic_comm_check_same(c, d, "parameters");
     snprintf(want, sizeof want, "rank %d has", g_size - 1);
-    CHECK(st == AIC_ERR_MISMATCH, "check_same with the last rank different returned %s",
-          aic_status_string(st));
-    CHECK(strstr(aic_last_error(), want) && strstr(aic_last_error(), "parameters"),
-          "check_same message does not name '%s' and 'parameters': %s", want, aic_last_error());
+    CHECK_MSG(st == AIC_ERR_MISMATCH, "check_same with the last rank different returned %s",
+              aic_status_string(st));
+    CHECK_MSG(strstr(aic_last_error(), want) && strstr(aic_last_error(), "parameters"),
+              "check_same message does not name '%s' and 'parameters'", want);
 
     if (g_size >= 3) { /* rank 1 differs too: the first differing rank is named */
-        if (g_rank == 1)
+        if (test_rank == 1)
             d[0] ^= 0x80;
         st = aic_comm_check_same(c, d, "optimizer state");
-        CHECK(st == AIC_ERR_MISMATCH && strstr(aic_last_error(), "rank 1 has") &&
-                  strstr(aic_last_error(), "optimizer state"),
-              "check_same with ranks 1 and %d different: %s: %s", g_size - 1,
-              aic_status_string(st), aic_last_error());
+        CHECK_MSG(st == AIC_ERR_MISMATCH && strstr(aic_last_error(), "rank 1 has") &&
+                      strstr(aic_last_error(), "optimizer state"),
+                  "check_same with ranks 1 and %d different: %s", g_size - 1,
+                  aic_status_string(st));
     }
 }
 
@@ -503,44 +478,44 @@ static void test_agree(aic_comm_t *c) {
     const int last = g_size - 1;
     aic_clear_error();
     aic_status st = aic_comm_agree(c, AIC_OK);
-    CHECK(st == AIC_OK, "agree with all OK returned %s: %s", aic_status_string(st), aic_last_error());
+    CHECK_MSG(st == AIC_OK, "agree with all OK returned %s", aic_status_string(st));
 
     /* The last rank fails. */
     aic_status local = AIC_OK;
-    if (g_rank == last)
-        local = aic_fail(AIC_ERR_IO, "disk full on rank %d", g_rank);
+    if (test_rank == last)
+        local = aic_fail(AIC_ERR_IO, "disk full on rank %d", test_rank);
     st = aic_comm_agree(c, local);
-    CHECK(st == AIC_ERR_IO, "agree with rank %d failing returned %s", last, aic_status_string(st));
+    CHECK_MSG(st == AIC_ERR_IO, "agree with rank %d failing returned %s", last, aic_status_string(st));
     char want[128];
-    if (g_rank == last)
-        snprintf(want, sizeof want, "disk full on rank %d", g_rank);
+    if (test_rank == last)
+        snprintf(want, sizeof want, "disk full on rank %d", test_rank);
     else
         snprintf(want, sizeof want, "rank %d failed: %s", last, aic_status_string(AIC_ERR_IO));
-    CHECK(strcmp(aic_last_error(), want) == 0, "agree message '%s', expected '%s'", aic_last_error(),
-          want);
+    CHECK_MSG(strcmp(aic_last_error(), want) == 0, "agree message '%s', expected '%s'",
+              aic_last_error(), want);
 
     /* Ranks 1 and last fail: everyone gets rank 1's status, though the last rank's code is lower. */
     if (g_size >= 3) {
         local = AIC_OK;
-        if (g_rank == 1)
+        if (test_rank == 1)
             local = aic_fail(AIC_ERR_NOMEM, "no memory on rank 1");
-        if (g_rank == last)
-            local = aic_fail(AIC_ERR_INTERNAL, "bug on rank %d", g_rank);
+        if (test_rank == last)
+            local = aic_fail(AIC_ERR_INTERNAL, "bug on rank %d", test_rank);
         st = aic_comm_agree(c, local);
-        CHECK(st == AIC_ERR_NOMEM, "agree with ranks 1 and %d failing returned %s", last,
-              aic_status_string(st));
-        if (g_rank == 1)
+        CHECK_MSG(st == AIC_ERR_NOMEM, "agree with ranks 1 and %d failing returned %s", last,
+                  aic_status_string(st));
+        if (test_rank == 1)
             snprintf(want, sizeof want, "no memory on rank 1");
-        else if (g_rank == last)
-            snprintf(want, sizeof want, "bug on rank %d", g_rank);
+        else if (test_rank == last)
+            snprintf(want, sizeof want, "bug on rank %d", test_rank);
         else
             snprintf(want, sizeof want, "rank 1 failed: %s", aic_status_string(AIC_ERR_NOMEM));
-        CHECK(strcmp(aic_last_error(), want) == 0, "agree message '%s', expected '%s'",
-              aic_last_error(), want);
+        CHECK_MSG(strcmp(aic_last_error(), want) == 0, "agree message '%s', expected '%s'",
+                  aic_last_error(), want);
     }
 
     st = aic_comm_agree(c, AIC_OK); /* and the communicator still works */
-    CHECK(st == AIC_OK, "agree after a failure returned %s", aic_status_string(st));
+    CHECK_MSG(st == AIC_OK, "agree after a failure returned %s", aic_status_string(st));
 }
 
 /* ---- small sums ---------------------------------------------------------------------------------- */
@@ -553,8 +528,8 @@ static void test_small_sums(aic_comm_t *c) {
     double d[N], dref[N];
     int64_t k[N], kref[N];
     for (int i = 0; i < N; i++) {
-        d[i] = dval(g_rank, i);
-        k[i] = kval(g_rank, i);
+        d[i] = dval(test_rank, i);
+        k[i] = kval(test_rank, i);
         dref[i] = dval(0, i);
         kref[i] = kval(0, i);
         for (int q = 1; q < g_size; q++) { /* rank order */
@@ -563,47 +538,47 @@ static void test_small_sums(aic_comm_t *c) {
         }
     }
     aic_status st = aic_allreduce_sum_f64(c, d, N);
-    CHECK(st == AIC_OK, "f64 sum returned %s: %s", aic_status_string(st), aic_last_error());
-    CHECK(memcmp(d, dref, sizeof d) == 0, "f64 sum differs from the rank-order sum");
+    CHECK_MSG(st == AIC_OK, "f64 sum returned %s", aic_status_string(st));
+    CHECK_MSG(memcmp(d, dref, sizeof d) == 0, "f64 sum differs from the rank-order sum");
     st = aic_allreduce_sum_i64(c, k, N);
-    CHECK(st == AIC_OK, "i64 sum returned %s: %s", aic_status_string(st), aic_last_error());
-    CHECK(memcmp(k, kref, sizeof k) == 0, "i64 sum wrong: [5] = %lld, expected %lld",
-          (long long)k[5], (long long)kref[5]);
-    CHECK(aic_allreduce_sum_f64(c, d, 0) == AIC_OK && aic_allreduce_sum_i64(c, k, 0) == AIC_OK,
-          "empty small sums failed");
+    CHECK_MSG(st == AIC_OK, "i64 sum returned %s", aic_status_string(st));
+    CHECK_MSG(memcmp(k, kref, sizeof k) == 0, "i64 sum wrong: [5] = %lld, expected %lld",
+              (long long)k[5], (long long)kref[5]);
+    CHECK_MSG(aic_allreduce_sum_f64(c, d, 0) == AIC_OK && aic_allreduce_sum_i64(c, k, 0) == AIC_OK,
+              "empty small sums failed");
 }
 
 /* ---- creation and queries ------------------------------------------------------------------------ */
 
 static void test_queries(aic_comm_t *c) {
-    CHECK(aic_comm_rank(c) == g_rank && aic_comm_size(c) == g_size, "rank %d size %d, MPI says %d %d",
-          aic_comm_rank(c), aic_comm_size(c), g_rank, g_size);
+    CHECK_MSG(aic_comm_rank(c) == test_rank && aic_comm_size(c) == g_size,
+              "rank %d size %d, MPI says %d %d", aic_comm_rank(c), aic_comm_size(c), test_rank, g_size);
     int lr = aic_comm_local_rank(c), ls = aic_comm_local_size(c);
-    CHECK(ls >= 1 && ls <= g_size && lr >= 0 && lr < ls, "local rank %d of %d", lr, ls);
+    CHECK_MSG(ls >= 1 && ls <= g_size && lr >= 0 && lr < ls, "local rank %d of %d", lr, ls);
     int cmp = MPI_UNEQUAL;
     MPI_Comm_compare(aic_comm_mpi(c), MPI_COMM_WORLD, &cmp);
-    CHECK(cmp == MPI_CONGRUENT, "the communicator is not a duplicate of its parent (%d)", cmp);
+    CHECK_MSG(cmp == MPI_CONGRUENT, "the communicator is not a duplicate of its parent (%d)", cmp);
     uint64_t s, r;
     aic_comm_traffic(c, &s, &r);
-    CHECK(s == 0 && r == 0, "fresh communicator has traffic %llu/%llu", (unsigned long long)s,
-          (unsigned long long)r);
-    CHECK(aic_comm_create(NULL, MPI_COMM_WORLD) == AIC_ERR_INVALID_ARG, "create(NULL) accepted");
+    CHECK_MSG(s == 0 && r == 0, "fresh communicator has traffic %llu/%llu", (unsigned long long)s,
+              (unsigned long long)r);
+    CHECK_MSG(aic_comm_create(NULL, MPI_COMM_WORLD) == AIC_ERR_INVALID_ARG, "create(NULL) accepted");
     aic_comm_t *bad = (aic_comm_t *)1;
-    CHECK(aic_comm_create(&bad, MPI_COMM_NULL) == AIC_ERR_INVALID_ARG && bad == NULL,
-          "create from MPI_COMM_NULL accepted");
+    CHECK_MSG(aic_comm_create(&bad, MPI_COMM_NULL) == AIC_ERR_INVALID_ARG && bad == NULL,
+              "create from MPI_COMM_NULL accepted");
     aic_comm_destroy(NULL);
-    CHECK(aic_broadcast(c, NULL, 0, g_size) == AIC_ERR_INVALID_ARG, "broadcast root out of range");
+    CHECK_MSG(aic_broadcast(c, NULL, 0, g_size) == AIC_ERR_INVALID_ARG, "broadcast root out of range");
 }
 
 int main(int argc, char **argv) {
     int provided;
     MPI_Init_thread(&argc, &argv, MPI_THREAD_FUNNELED, &provided);
-    MPI_Comm_rank(MPI_COMM_WORLD, &g_rank);
+    MPI_Comm_rank(MPI_COMM_WORLD, &test_rank);
     MPI_Comm_size(MPI_COMM_WORLD, &g_size);
 
     aic_comm_t *c = NULL;
     aic_status st = aic_comm_create(&c, MPI_COMM_WORLD);
-    CHECK(st == AIC_OK, "create returned %s: %s", aic_status_string(st), aic_last_error());
+    CHECK_MSG(st == AIC_OK, "create returned %s", aic_status_string(st));
     if (st == AIC_OK) {
         test_queries(c);
         test_ring(c);
@@ -618,9 +593,9 @@ int main(int argc, char **argv) {
         aic_comm_destroy(c);
     }
 
-    long local[2] = {g_pass, g_fail}, total[2];
+    long local[2] = {test_pass, test_fail}, total[2];
     MPI_Allreduce(local, total, 2, MPI_LONG, MPI_SUM, MPI_COMM_WORLD);
-    if (g_rank == 0)
+    if (test_rank == 0)
         printf("%ld passed, %ld failed\n", total[0], total[1]);
     MPI_Finalize();
     return total[1] ? 1 : 0;

@@ -21,18 +21,7 @@
 
 #include "aicon/checkpoint.h"
 #include "core/atomic_file.h"
-
-static int g_pass, g_fail;
-
-#define CHECK(cond)                                                                                  \
-    do {                                                                                             \
-        if (cond) {                                                                                  \
-            g_pass++;                                                                                \
-        } else {                                                                                     \
-            g_fail++;                                                                                \
-            fprintf(stderr, "FAIL %s:%d: %s (last error: %s)\n", __FILE__, __LINE__, #cond, aic_last_error()); \
-        }                                                                                            \
-    } while (0)
+#include "tests/test_util.h"
 
 static char g_tmp[512];
 
@@ -99,7 +88,7 @@ static void test_stale_temporaries(void) {
 static void test_new_and_replace(void) {
     const char *path = tmp_path("new.bin");
     const unsigned char bytes[] = {0, 1, 2, 0xff, 0, '\n'}; /* NULs and all: a byte buffer, not a string */
-    CHECK(aic_atomic_write(path, bytes, sizeof bytes, 0644, "the test file") == AIC_OK);
+    CHECK_OK(aic_atomic_write(path, bytes, sizeof bytes, 0644, "the test file"));
     struct stat sb;
     CHECK(stat(path, &sb) == 0 && sb.st_size == (off_t)sizeof bytes && (sb.st_mode & 0777) == 0644);
     FILE *f = fopen(path, "rb");
@@ -130,7 +119,7 @@ static void test_new_and_replace(void) {
 
     /* An empty file is a file too. */
     const char *empty = tmp_path("empty");
-    CHECK(aic_atomic_write(empty, "", 0, 0644, "the test file") == AIC_OK);
+    CHECK_OK(aic_atomic_write(empty, "", 0, 0644, "the test file"));
     CHECK(stat(empty, &sb) == 0 && sb.st_size == 0);
     CHECK(temporaries(g_tmp) == 0);
 }
@@ -235,6 +224,5 @@ int main(void) {
     test_directory_in_the_way();
     test_read_only_directory();
     nftw(g_tmp, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
-    printf("%d passed, %d failed\n", g_pass, g_fail);
-    return g_fail ? 1 : 0;
+    return test_report("atomic_file");
 }

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 /* Keccak-256, secp256k1 keys and signatures, and EIP-712 hashing against published vectors. */
+#include <errno.h>
 #include <stdio.h>
 #include <stddef.h>
 #include <stdlib.h>
@@ -9,23 +10,12 @@
 
 #include "chain/crypto.h"
 #include "chain/usage.h"
-
-static int failures;
+#include "tests/test_util.h"
 
 static void expect_hex(const char *what, const uint8_t *got, size_t n, const char *want) {
     char hex[2 + 2 * 64 + 1];
     aic_hex_encode(got, n, hex);
-    if (strcmp(hex + 2, want) != 0) {
-        fprintf(stderr, "FAIL %s:\n  got  %s\n  want 0x%s\n", what, hex, want);
-        failures++;
-    }
-}
-
-static void expect(const char *what, int ok) {
-    if (!ok) {
-        fprintf(stderr, "FAIL %s: %s\n", what, aic_last_error());
-        failures++;
-    }
+    CHECK_MSG(strcmp(hex + 2, want) == 0, "%s:\n  got  %s\n  want 0x%s", what, hex, want);
 }
 
 static void keccak_vectors(void) {
@@ -50,60 +40,60 @@ static void keccak_vectors(void) {
 
 static void key_vectors(void) {
     aic_key k;
-    expect("key 1", aic_key_from_hex("0x0000000000000000000000000000000000000000000000000000000000000001", &k) == AIC_OK);
+    CHECK_OK(aic_key_from_hex("0x0000000000000000000000000000000000000000000000000000000000000001", &k));
     expect_hex("address of key 1", k.address, 20, "7e5f4552091a69125d5dfcb7b8c2659029395bdf");
-    expect("key 0 refused", aic_key_from_hex("0000000000000000000000000000000000000000000000000000000000000000", &k) != AIC_OK);
-    expect("short key refused", aic_key_from_hex("01", &k) != AIC_OK);
-    expect("non-hex key refused",
-           aic_key_from_hex("zz00000000000000000000000000000000000000000000000000000000000001", &k) != AIC_OK);
+    CHECK_MSG(aic_key_from_hex("0000000000000000000000000000000000000000000000000000000000000000", &k) != AIC_OK,
+              "key 0 refused");
+    CHECK_MSG(aic_key_from_hex("01", &k) != AIC_OK, "short key refused");
+    CHECK_MSG(aic_key_from_hex("zz00000000000000000000000000000000000000000000000000000000000001", &k) != AIC_OK,
+              "non-hex key refused");
 
     /* Round trip with a fresh key, and a tampered digest or signature recovers someone else. */
     aic_key g;
-    expect("generate", aic_key_generate(&g) == AIC_OK);
+    CHECK_OK(aic_key_generate(&g));
     uint8_t digest[32], sig[65], who[20];
     aic_keccak256("record", 6, digest);
-    expect("sign", aic_sign_digest(&g, digest, sig) == AIC_OK);
-    expect("recover", aic_recover_address(digest, sig, who) == AIC_OK);
-    expect("recovered address is the signer's", memcmp(who, g.address, 20) == 0);
+    CHECK_OK(aic_sign_digest(&g, digest, sig));
+    CHECK_OK(aic_recover_address(digest, sig, who));
+    CHECK_MSG(memcmp(who, g.address, 20) == 0, "recovered address is the signer's");
     digest[0] ^= 1;
-    expect("altered digest recovers another address",
-           aic_recover_address(digest, sig, who) != AIC_OK || memcmp(who, g.address, 20) != 0);
+    CHECK_MSG(aic_recover_address(digest, sig, who) != AIC_OK || memcmp(who, g.address, 20) != 0,
+              "altered digest recovers another address");
     digest[0] ^= 1;
     sig[64] = 29;
-    expect("v 29 refused", aic_recover_address(digest, sig, who) != AIC_OK);
+    CHECK_MSG(aic_recover_address(digest, sig, who) != AIC_OK, "v 29 refused");
 }
 
 static void key_files(void) {
     char dir[] = "/tmp/aicon-keytest-XXXXXX";
-    if (!mkdtemp(dir)) {
-        perror("mkdtemp");
-        failures++;
+    if (!CHECK_MSG(mkdtemp(dir), "mkdtemp: %s", strerror(errno)))
         return;
-    }
     char path[256];
     snprintf(path, sizeof path, "%s/key", dir);
     aic_key k, back;
-    expect("generate", aic_key_generate(&k) == AIC_OK);
-    expect("save", aic_key_save(path, &k) == AIC_OK);
+    CHECK_OK(aic_key_generate(&k));
+    CHECK_OK(aic_key_save(path, &k));
     struct stat sb;
-    expect("saved with mode 0600", stat(path, &sb) == 0 && (sb.st_mode & 0777) == 0600);
-    expect("load", aic_key_load(path, &back) == AIC_OK);
-    expect("loaded key is the saved one", memcmp(back.secret, k.secret, 32) == 0 &&
-                                              memcmp(back.address, k.address, 20) == 0);
-    expect("never overwrites", aic_key_save(path, &k) == AIC_ERR_IO && strstr(aic_last_error(), "never overwritten"));
+    CHECK_MSG(stat(path, &sb) == 0 && (sb.st_mode & 0777) == 0600, "saved with mode 0600");
+    CHECK_OK(aic_key_load(path, &back));
+    CHECK_MSG(memcmp(back.secret, k.secret, 32) == 0 && memcmp(back.address, k.address, 20) == 0,
+              "loaded key is the saved one");
+    CHECK_MSG(aic_key_save(path, &k) == AIC_ERR_IO && strstr(aic_last_error(), "never overwritten"),
+              "never overwrites");
     chmod(path, 0644);
-    expect("group-readable key refused", aic_key_load(path, &back) == AIC_ERR_INVALID_ARG &&
-                                             strstr(aic_last_error(), path) && strstr(aic_last_error(), "0644"));
+    CHECK_MSG(aic_key_load(path, &back) == AIC_ERR_INVALID_ARG && strstr(aic_last_error(), path) &&
+                  strstr(aic_last_error(), "0644"),
+              "group-readable key refused");
     char p2[300];
     snprintf(p2, sizeof p2, "%s/missing", dir);
-    expect("missing key names keygen", aic_key_load(p2, &back) == AIC_ERR_IO && strstr(aic_last_error(), "keygen"));
+    CHECK_MSG(aic_key_load(p2, &back) == AIC_ERR_IO && strstr(aic_last_error(), "keygen"), "missing key names keygen");
     char out[512];
-    expect("flag wins", aic_key_path("/x/k", out, sizeof out) == AIC_OK && strcmp(out, "/x/k") == 0);
+    CHECK_MSG(aic_key_path("/x/k", out, sizeof out) == AIC_OK && strcmp(out, "/x/k") == 0, "flag wins");
     setenv(AIC_KEY_ENV, "/y/k", 1);
-    expect("env next", aic_key_path(NULL, out, sizeof out) == AIC_OK && strcmp(out, "/y/k") == 0);
+    CHECK_MSG(aic_key_path(NULL, out, sizeof out) == AIC_OK && strcmp(out, "/y/k") == 0, "env next");
     unsetenv(AIC_KEY_ENV);
     setenv("HOME", "/home/m", 1);
-    expect("home last", aic_key_path(NULL, out, sizeof out) == AIC_OK && strcmp(out, "/home/m/.aicon/key") == 0);
+    CHECK_MSG(aic_key_path(NULL, out, sizeof out) == AIC_OK && strcmp(out, "/home/m/.aicon/key") == 0, "home last");
     unlink(path);
     rmdir(dir);
 }
@@ -139,13 +129,13 @@ static void eip712_mail(void) {
     aic_keccak256("cow", 3, cow.secret);
     char hex[67];
     aic_hex_encode(cow.secret, 32, hex);
-    expect("cow key", aic_key_from_hex(hex, &cow) == AIC_OK);
+    CHECK_OK(aic_key_from_hex(hex, &cow));
     expect_hex("cow address", cow.address, 20, "cd2a3d9f938e13cd947ec05abc7fe734df8dd826");
     uint8_t sig[65];
-    expect("sign Mail", aic_sign_digest(&cow, digest, sig) == AIC_OK);
+    CHECK_OK(aic_sign_digest(&cow, digest, sig));
     expect_hex("Mail signature r", sig, 32, "4355c47d63924e8a72e509b65029052eb6c299d53a04e167c5775fd466751c9d");
     expect_hex("Mail signature s", sig + 32, 32, "07299936d304c153f6443dfa05f40ff007d72911b6f72307f996231605b91562");
-    expect("Mail signature v is 28", sig[64] == 28);
+    CHECK_MSG(sig[64] == 28, "Mail signature v is 28");
 }
 
 /* A usage record: every field is covered by the digest, and the domain separates chains. */
@@ -157,18 +147,18 @@ static void usage_digest(void) {
     uint8_t d0[32], d1[32], d2[32];
     aic_usage_digest(&file_domain, &r, d0);
     aic_usage_digest(&chain, &r, d1);
-    expect("chain id changes the digest", memcmp(d0, d1, 32) != 0);
+    CHECK_MSG(memcmp(d0, d1, 32) != 0, "chain id changes the digest");
     uint8_t *bytes = (uint8_t *)&r;
     for (size_t i = 0; i < 3; i++) {
         static const size_t offsets[] = {offsetof(aic_usage_core, samples), offsetof(aic_usage_core, miner),
                                          offsetof(aic_usage_core, details_hash)};
         bytes[offsets[i]] ^= 4;
         aic_usage_digest(&file_domain, &r, d2);
-        expect("a changed field changes the digest", memcmp(d0, d2, 32) != 0);
+        CHECK_MSG(memcmp(d0, d2, 32) != 0, "a changed field changes the digest");
         bytes[offsets[i]] ^= 4;
     }
     aic_usage_digest(&file_domain, &r, d2);
-    expect("digest is a function of the record", memcmp(d0, d2, 32) == 0);
+    CHECK_MSG(memcmp(d0, d2, 32) == 0, "digest is a function of the record");
 }
 
 int main(void) {
@@ -177,10 +167,5 @@ int main(void) {
     key_files();
     eip712_mail();
     usage_digest();
-    if (failures) {
-        fprintf(stderr, "%d failure(s)\n", failures);
-        return 1;
-    }
-    printf("chain crypto: all vectors match\n");
-    return 0;
+    return test_report("chain_crypto");
 }

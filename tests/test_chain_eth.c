@@ -25,34 +25,14 @@
 #include <unistd.h>
 
 #include "chain/eth.h"
-
-static int g_pass, g_fail;
-
-#define CHECK(cond)                                                                                  \
-    do {                                                                                             \
-        if (cond) {                                                                                  \
-            g_pass++;                                                                                \
-        } else {                                                                                     \
-            g_fail++;                                                                                \
-            fprintf(stderr, "FAIL %s:%d: %s (last error: %s)\n", __FILE__, __LINE__, #cond, aic_last_error()); \
-        }                                                                                            \
-    } while (0)
-
-/* A call that must succeed; the test cannot go on without it. */
-#define MUST(expr)                                                                                   \
-    do {                                                                                             \
-        if ((expr) != AIC_OK) {                                                                      \
-            fprintf(stderr, "FAIL %s:%d: %s: %s\n", __FILE__, __LINE__, #expr, aic_last_error());    \
-            exit(1);                                                                                 \
-        }                                                                                            \
-    } while (0)
+#include "tests/test_util.h"
 
 static void unhex(const char *hex, aic_bytes *out) {
     size_t n = strlen(hex) - (strncmp(hex, "0x", 2) == 0 ? 2 : 0);
     uint8_t *b = malloc(n / 2 + 1);
-    MUST(aic_hex_decode(hex, b, n / 2));
+    REQUIRE_OK(aic_hex_decode(hex, b, n / 2));
     out->len = 0;
-    MUST(aic_bytes_append(out, b, n / 2));
+    REQUIRE_OK(aic_bytes_append(out, b, n / 2));
     free(b);
 }
 
@@ -60,17 +40,12 @@ static void unhex(const char *hex, aic_bytes *out) {
 static void expect_hex(const char *what, const aic_bytes *got, const char *want) {
     aic_bytes w = {0};
     unhex(want, &w);
-    bool ok = got->len == w.len && memcmp(got->data, w.data, w.len) == 0;
-    if (ok) {
-        g_pass++;
+    char *h = malloc(2 * got->len + 3);
+    aic_hex_encode(got->data, got->len, h);
+    if (CHECK_MSG(got->len == w.len && memcmp(got->data, w.data, w.len) == 0, "%s:\n  got  %s\n  want %s", what, h,
+                  want))
         printf("  ok   %s\n", what);
-    } else {
-        g_fail++;
-        char *h = malloc(2 * got->len + 3);
-        aic_hex_encode(got->data, got->len, h);
-        fprintf(stderr, "FAIL %s:\n  got  %s\n  want %s\n", what, h, want);
-        free(h);
-    }
+    free(h);
     aic_bytes_free(&w);
 }
 
@@ -78,47 +53,47 @@ static void expect_hex(const char *what, const aic_bytes *got, const char *want)
 
 static void test_rlp(void) {
     aic_bytes b = {0}, items = {0}, inner = {0}, tmp = {0};
-    MUST(aic_rlp_string(&b, (const uint8_t *)"dog", 3));
+    REQUIRE_OK(aic_rlp_string(&b, (const uint8_t *)"dog", 3));
     expect_hex("rlp \"dog\"", &b, "83646f67");
     b.len = 0;
-    MUST(aic_rlp_string(&items, (const uint8_t *)"cat", 3));
-    MUST(aic_rlp_string(&items, (const uint8_t *)"dog", 3));
-    MUST(aic_rlp_list(&b, &items));
+    REQUIRE_OK(aic_rlp_string(&items, (const uint8_t *)"cat", 3));
+    REQUIRE_OK(aic_rlp_string(&items, (const uint8_t *)"dog", 3));
+    REQUIRE_OK(aic_rlp_list(&b, &items));
     expect_hex("rlp [\"cat\", \"dog\"]", &b, "c88363617483646f67");
     b.len = items.len = 0;
-    MUST(aic_rlp_string(&b, NULL, 0));
+    REQUIRE_OK(aic_rlp_string(&b, NULL, 0));
     expect_hex("rlp \"\"", &b, "80");
     b.len = 0;
-    MUST(aic_rlp_list(&b, &items));
+    REQUIRE_OK(aic_rlp_list(&b, &items));
     expect_hex("rlp []", &b, "c0");
     b.len = 0;
-    MUST(aic_rlp_uint(&b, 0));
+    REQUIRE_OK(aic_rlp_uint(&b, 0));
     expect_hex("rlp 0", &b, "80");
     b.len = 0;
-    MUST(aic_rlp_string(&b, (const uint8_t *)"\x00", 1));
+    REQUIRE_OK(aic_rlp_string(&b, (const uint8_t *)"\x00", 1));
     expect_hex("rlp \"\\x00\"", &b, "00");
     b.len = 0;
-    MUST(aic_rlp_uint(&b, 15));
+    REQUIRE_OK(aic_rlp_uint(&b, 15));
     expect_hex("rlp 15", &b, "0f");
     b.len = 0;
-    MUST(aic_rlp_uint(&b, 1024));
+    REQUIRE_OK(aic_rlp_uint(&b, 1024));
     expect_hex("rlp 1024", &b, "820400");
     /* [ [], [[]], [ [], [[]] ] ]: e = [], ee = [[]] */
     aic_bytes e = {0}, ee = {0};
-    MUST(aic_rlp_list(&e, &tmp));
-    MUST(aic_rlp_list(&ee, &e));
-    MUST(aic_bytes_append(&inner, e.data, e.len));
-    MUST(aic_bytes_append(&inner, ee.data, ee.len));
+    REQUIRE_OK(aic_rlp_list(&e, &tmp));
+    REQUIRE_OK(aic_rlp_list(&ee, &e));
+    REQUIRE_OK(aic_bytes_append(&inner, e.data, e.len));
+    REQUIRE_OK(aic_bytes_append(&inner, ee.data, ee.len));
     items.len = 0;
-    MUST(aic_bytes_append(&items, e.data, e.len));
-    MUST(aic_bytes_append(&items, ee.data, ee.len));
-    MUST(aic_rlp_list(&items, &inner));
+    REQUIRE_OK(aic_bytes_append(&items, e.data, e.len));
+    REQUIRE_OK(aic_bytes_append(&items, ee.data, ee.len));
+    REQUIRE_OK(aic_rlp_list(&items, &inner));
     b.len = 0;
-    MUST(aic_rlp_list(&b, &items));
+    REQUIRE_OK(aic_rlp_list(&b, &items));
     expect_hex("rlp [ [], [[]], [ [], [[]] ] ]", &b, "c7c0c1c0c3c0c1c0");
     const char *lorem = "Lorem ipsum dolor sit amet, consectetur adipisicing elit"; /* 56 bytes: long form */
     b.len = 0;
-    MUST(aic_rlp_string(&b, (const uint8_t *)lorem, strlen(lorem)));
+    REQUIRE_OK(aic_rlp_string(&b, (const uint8_t *)lorem, strlen(lorem)));
     CHECK(b.len == 58 && b.data[0] == 0xb8 && b.data[1] == 0x38 && memcmp(b.data + 2, lorem, 56) == 0);
     aic_bytes_free(&b);
     aic_bytes_free(&items);
@@ -131,16 +106,16 @@ static void test_rlp(void) {
 
 static void test_eip155(void) {
     aic_key k;
-    MUST(aic_key_from_hex("4646464646464646464646464646464646464646464646464646464646464646", &k));
+    REQUIRE_OK(aic_key_from_hex("4646464646464646464646464646464646464646464646464646464646464646", &k));
     aic_eth_tx tx = {.nonce = 9, .gas_price = 20000000000ull, .gas_limit = 21000, .chain_id = 1,
                      .value = 1000000000000000000ull};
     memset(tx.to, 0x35, 20);
     uint8_t h[32];
-    MUST(aic_eth_tx_signing_hash(&tx, h));
+    REQUIRE_OK(aic_eth_tx_signing_hash(&tx, h));
     aic_bytes got = {.data = h, .len = 32, .cap = 32};
     expect_hex("EIP-155 signing hash", &got, "daf5a779ae972f972197303d7b574746c7ef83eadac0f2791ad23db92e4c8e53");
     aic_bytes raw = {0};
-    MUST(aic_eth_sign_tx(&tx, &k, &raw));
+    REQUIRE_OK(aic_eth_sign_tx(&tx, &k, &raw));
     expect_hex("EIP-155 signed transaction", &raw,
                "f86c098504a817c800825208943535353535353535353535353535353535353535880de0b6b3a76400008025a028ef61340bd939bc"
                "2195fe537567866003e1a15d3c71ff63e1590620aa636276a067cbe9d8997f761aecb703304b3800ccf555c9f3dc64214b297fb19"
@@ -156,7 +131,7 @@ static void test_abi(void) {
     aic_abi_begin(&a, 2);
     aic_abi_uint(&a, 69);
     aic_abi_uint(&a, 1);
-    MUST(aic_abi_end(&a, "baz(uint32,bool)", &out));
+    REQUIRE_OK(aic_abi_end(&a, "baz(uint32,bool)", &out));
     expect_hex("abi baz(69, true)", &out,
                "cdcd77c0"
                "0000000000000000000000000000000000000000000000000000000000000045"
@@ -167,7 +142,7 @@ static void test_abi(void) {
     aic_abi_bytes(&a, "dave", 4);
     aic_abi_uint(&a, 1);
     aic_abi_uint_array(&a, v123, 3);
-    MUST(aic_abi_end(&a, "sam(bytes,bool,uint256[])", &out));
+    REQUIRE_OK(aic_abi_end(&a, "sam(bytes,bool,uint256[])", &out));
     expect_hex("abi sam(\"dave\", true, [1,2,3])", &out,
                "a5643bf2"
                "0000000000000000000000000000000000000000000000000000000000000060"
@@ -186,7 +161,7 @@ static void test_abi(void) {
     aic_abi_uint_array(&a, v2, 2);
     aic_abi_fixed_bytes(&a, "1234567890", 10);
     aic_abi_bytes(&a, "Hello, world!", 13);
-    MUST(aic_abi_end(&a, "f(uint256,uint32[],bytes10,bytes)", &out));
+    REQUIRE_OK(aic_abi_end(&a, "f(uint256,uint32[],bytes10,bytes)", &out));
     expect_hex("abi f(0x123, [0x456, 0x789], \"1234567890\", \"Hello, world!\")", &out,
                "8be65246"
                "0000000000000000000000000000000000000000000000000000000000000123"
@@ -219,7 +194,7 @@ static void test_silent(void) {
     char url[64];
     snprintf(url, sizeof url, "http://127.0.0.1:%d", ntohs(a.sin_port));
     aic_eth_rpc *r;
-    MUST(aic_eth_rpc_open(url, 300, &r));
+    REQUIRE_OK(aic_eth_rpc_open(url, 300, &r));
     uint64_t id;
     aic_status st = aic_eth_chain_id(r, &id);
     CHECK(st == AIC_ERR_COMM && strstr(aic_last_error(), url) && strstr(aic_last_error(), "eth_chainId"));
@@ -231,7 +206,7 @@ static void test_silent(void) {
 /* An endpoint nobody listens on: a bounded failure naming the endpoint and the method. */
 static void test_down(void) {
     aic_eth_rpc *r;
-    MUST(aic_eth_rpc_open("http://127.0.0.1:9", 2000, &r));
+    REQUIRE_OK(aic_eth_rpc_open("http://127.0.0.1:9", 2000, &r));
     uint64_t id;
     aic_status st = aic_eth_chain_id(r, &id);
     CHECK(st == AIC_ERR_COMM && strstr(aic_last_error(), "http://127.0.0.1:9 eth_chainId"));
@@ -248,10 +223,7 @@ static char *read_text(const char *name) {
     char path[1024];
     snprintf(path, sizeof path, "%s/%s", g_dir, name);
     FILE *f = fopen(path, "r");
-    if (!f) {
-        fprintf(stderr, "FAIL: cannot open %s (does ganache.sh start write it?)\n", path);
-        exit(1);
-    }
+    REQUIRE_MSG(f, "cannot open %s (does ganache.sh start write it?)", path);
     static char bufs[4][4096];
     static int next;
     char *b = bufs[next++ % 4];
@@ -273,12 +245,12 @@ static int send_tx(chain *c, const aic_key *k, const aic_bytes *data) {
     aic_eth_tx tx = {.gas_price = c->gas_price, .gas_limit = 1000000, .chain_id = c->chain_id,
                      .data = data->data, .data_len = data->len};
     memcpy(tx.to, c->contract, 20);
-    MUST(aic_eth_nonce(c->rpc, k->address, &tx.nonce));
+    REQUIRE_OK(aic_eth_nonce(c->rpc, k->address, &tx.nonce));
     aic_bytes raw = {0};
-    MUST(aic_eth_sign_tx(&tx, k, &raw));
+    REQUIRE_OK(aic_eth_sign_tx(&tx, k, &raw));
     uint8_t hash[32];
     int status = -1;
-    MUST(aic_eth_send_and_wait(c->rpc, &raw, 20000, hash, &status));
+    REQUIRE_OK(aic_eth_send_and_wait(c->rpc, &raw, 20000, hash, &status));
     aic_bytes_free(&raw);
     return status;
 }
@@ -297,12 +269,9 @@ static void call_view(chain *c, const uint8_t to[20], const char *sig, const uin
     aic_abi_begin(&a, arg ? 1 : 0);
     if (arg)
         aic_abi_address(&a, arg);
-    MUST(aic_abi_end(&a, sig, &data));
-    MUST(aic_eth_call(c->rpc, to, data.data, data.len, &out));
-    if (out.len != 32) {
-        fprintf(stderr, "FAIL: %s returned %zu bytes, not one word\n", sig, out.len);
-        exit(1);
-    }
+    REQUIRE_OK(aic_abi_end(&a, sig, &data));
+    REQUIRE_OK(aic_eth_call(c->rpc, to, data.data, data.len, &out));
+    REQUIRE_MSG(out.len == 32, "%s returned %zu bytes, not one word", sig, out.len);
     memcpy(word, out.data, 32);
     aic_bytes_free(&data);
     aic_bytes_free(&out);
@@ -312,10 +281,7 @@ static uint64_t balance(chain *c, const uint8_t token[20], const uint8_t who[20]
     uint8_t w[32];
     call_view(c, token, "balanceOf(address)", who, w);
     for (int i = 0; i < 24; i++)
-        if (w[i]) {
-            fprintf(stderr, "FAIL: a balance above 2^64 token units\n");
-            exit(1);
-        }
+        REQUIRE_MSG(!w[i], "a balance above 2^64 token units");
     return word_u64(w);
 }
 
@@ -335,7 +301,7 @@ static int accepted_logs(chain *c, const aic_usage_core *recs, int nrec, uint64_
     json_object_object_add(filter, "topics", topics);
     json_object_array_add(params, filter);
     json_object *logs;
-    MUST(aic_eth_rpc_call(c->rpc, "eth_getLogs", params, &logs));
+    REQUIRE_OK(aic_eth_rpc_call(c->rpc, "eth_getLogs", params, &logs));
     int n = (int)json_object_array_length(logs);
     for (int i = 0; i < n; i++) {
         json_object *l = json_object_array_get_idx(logs, i), *t, *d;
@@ -344,8 +310,8 @@ static int accepted_logs(chain *c, const aic_usage_core *recs, int nrec, uint64_
         uint8_t tp[4][32], data[4 * 32];
         CHECK(json_object_array_length(t) == 4);
         for (int j = 0; j < 4 && j < (int)json_object_array_length(t); j++)
-            MUST(aic_hex_decode(json_object_get_string(json_object_array_get_idx(t, j)), tp[j], 32));
-        MUST(aic_hex_decode(json_object_get_string(d), data, sizeof data));
+            REQUIRE_OK(aic_hex_decode(json_object_get_string(json_object_array_get_idx(t, j)), tp[j], 32));
+        REQUIRE_OK(aic_hex_decode(json_object_get_string(d), data, sizeof data));
         const aic_usage_core *r = NULL;
         for (int k = 0; k < nrec; k++)
             if (memcmp(recs[k].job_id, tp[1], 32) == 0 && recs[k].rank == word_u64(tp[2]) && recs[k].seq == word_u64(data))
@@ -368,7 +334,7 @@ static void sign_record(chain *c, const aic_key *k, const aic_usage_core *r, uin
     memcpy(d.contract, c->contract, 20);
     uint8_t digest[32];
     aic_usage_digest(&d, r, digest);
-    MUST(aic_sign_digest(k, digest, sig));
+    REQUIRE_OK(aic_sign_digest(k, digest, sig));
 }
 
 /* A refused submission: eth_call names `reason`, the transaction reverts. */
@@ -376,12 +342,9 @@ static void expect_refused(chain *c, const char *what, const aic_key *sender, co
     aic_bytes out = {0};
     aic_status st = aic_eth_call(c->rpc, c->contract, data->data, data->len, &out);
     bool named = st == AIC_ERR_MISMATCH && strstr(aic_last_error(), reason);
-    if (named)
+    if (CHECK_MSG(named, "%s: eth_call %s \"%s\", want the revert reason \"%s\"", what,
+                  st == AIC_OK ? "succeeded" : "failed with", st == AIC_OK ? "" : aic_last_error(), reason))
         printf("  ok   %s refused: %s\n", what, aic_last_error());
-    else
-        fprintf(stderr, "FAIL %s: eth_call %s \"%s\", want the revert reason \"%s\"\n", what,
-                st == AIC_OK ? "succeeded" : "failed with", st == AIC_OK ? "" : aic_last_error(), reason);
-    CHECK(named);
     CHECK(send_tx(c, sender, data) == 0);
     aic_bytes_free(&out);
 }
@@ -391,10 +354,7 @@ static void test_selectors(const aic_usage_core *r, const uint8_t sig[65]) {
     char path[1024];
     snprintf(path, sizeof path, "%s/build/UsageLedger.json", g_dir);
     json_object *j = json_object_from_file(path), *ids = NULL;
-    if (!j || !json_object_object_get_ex(j, "methodIdentifiers", &ids)) {
-        fprintf(stderr, "FAIL: %s has no methodIdentifiers\n", path);
-        exit(1);
-    }
+    REQUIRE_MSG(j && json_object_object_get_ex(j, "methodIdentifiers", &ids), "%s has no methodIdentifiers", path);
     const char *tuple = "(bytes32,uint32,uint64,uint64,address,uint64,uint64,uint64,uint64,uint64,uint64,uint64,bytes32,bytes32,"
                         "bytes32,bytes32)";
     char submit[256], digest[256];
@@ -402,11 +362,11 @@ static void test_selectors(const aic_usage_core *r, const uint8_t sig[65]) {
     snprintf(digest, sizeof digest, "recordDigest(%s)", tuple);
     uint8_t ranks[1][20] = {{1}};
     aic_bytes b[5] = {{0}};
-    MUST(aic_abi_submit(r, sig, &b[0]));
-    MUST(aic_abi_open_job(r->job_id, ranks, 1, &b[1]));
-    MUST(aic_abi_accepted(r->job_id, 0, 0, &b[2]));
-    MUST(aic_abi_record_digest(r, &b[3]));
-    MUST(aic_abi_job_owner(r->job_id, &b[4]));
+    REQUIRE_OK(aic_abi_submit(r, sig, &b[0]));
+    REQUIRE_OK(aic_abi_open_job(r->job_id, ranks, 1, &b[1]));
+    REQUIRE_OK(aic_abi_accepted(r->job_id, 0, 0, &b[2]));
+    REQUIRE_OK(aic_abi_record_digest(r, &b[3]));
+    REQUIRE_OK(aic_abi_job_owner(r->job_id, &b[4]));
     const char *names[5] = {submit, "openJob(bytes32,address[])", "accepted(bytes32,uint32,uint64)", digest,
                             "jobOwner(bytes32)"};
     for (int i = 0; i < 5; i++) {
@@ -420,7 +380,7 @@ static void test_selectors(const aic_usage_core *r, const uint8_t sig[65]) {
         aic_bytes_free(&b[i]);
     }
     /* submit: 4 + 16 record words + the offset word + length + 65 bytes padded to 96 */
-    MUST(aic_abi_submit(r, sig, &b[0]));
+    REQUIRE_OK(aic_abi_submit(r, sig, &b[0]));
     CHECK(b[0].len == 4 + 17 * 32 + 32 + 96 && word_u64(b[0].data + 4 + 16 * 32) == 17 * 32);
     aic_bytes_free(&b[0]);
     json_object_put(j);
@@ -428,11 +388,11 @@ static void test_selectors(const aic_usage_core *r, const uint8_t sig[65]) {
 
 static void test_contract(void) {
     chain c = {0};
-    MUST(aic_eth_rpc_open(read_text("url"), 20000, &c.rpc));
-    MUST(aic_hex_decode(read_text("contract"), c.contract, 20));
-    MUST(aic_eth_chain_id(c.rpc, &c.chain_id));
+    REQUIRE_OK(aic_eth_rpc_open(read_text("url"), 20000, &c.rpc));
+    REQUIRE_OK(aic_hex_decode(read_text("contract"), c.contract, 20));
+    REQUIRE_OK(aic_eth_chain_id(c.rpc, &c.chain_id));
     CHECK(c.chain_id == strtoull(read_text("chain_id"), NULL, 10));
-    MUST(aic_eth_gas_price(c.rpc, &c.gas_price));
+    REQUIRE_OK(aic_eth_gas_price(c.rpc, &c.gas_price));
     /* keys: the deployer, then funded accounts: two ranks and an outsider */
     aic_key k[4];
     char path[1024];
@@ -440,12 +400,9 @@ static void test_contract(void) {
     FILE *f = fopen(path, "r");
     char line[256];
     for (int i = 0; i < 4; i++) {
-        if (!f || !fgets(line, sizeof line, f)) {
-            fprintf(stderr, "FAIL: %s holds fewer than 4 keys\n", path);
-            exit(1);
-        }
+        REQUIRE_MSG(f && fgets(line, sizeof line, f), "%s holds fewer than 4 keys", path);
         line[strcspn(line, "\n")] = '\0';
-        MUST(aic_key_from_hex(line, &k[i]));
+        REQUIRE_OK(aic_key_from_hex(line, &k[i]));
     }
     fclose(f);
     const aic_key *owner = &k[0], *rank_key[2] = {&k[1], &k[2]}, *outsider = &k[3];
@@ -483,8 +440,8 @@ static void test_contract(void) {
 
     /* The contract decodes the record as the C encoder wrote it and hashes it as usage.c does. */
     aic_bytes data = {0}, out = {0};
-    MUST(aic_abi_record_digest(&rec[1], &data));
-    MUST(aic_eth_call(c.rpc, c.contract, data.data, data.len, &out));
+    REQUIRE_OK(aic_abi_record_digest(&rec[1], &data));
+    REQUIRE_OK(aic_eth_call(c.rpc, c.contract, data.data, data.len, &out));
     aic_eip712_domain dom = {.chain_id = c.chain_id};
     memcpy(dom.contract, c.contract, 20);
     uint8_t digest[32];
@@ -497,23 +454,23 @@ static void test_contract(void) {
     memcpy(ranks[0], rank_key[0]->address, 20);
     memcpy(ranks[1], rank_key[1]->address, 20);
     data.len = 0;
-    MUST(aic_abi_open_job(rec[0].job_id, ranks, 2, &data));
+    REQUIRE_OK(aic_abi_open_job(rec[0].job_id, ranks, 2, &data));
     CHECK(send_tx(&c, owner, &data) == 1);
     data.len = out.len = 0;
-    MUST(aic_abi_job_owner(rec[0].job_id, &data));
-    MUST(aic_eth_call(c.rpc, c.contract, data.data, data.len, &out));
+    REQUIRE_OK(aic_abi_job_owner(rec[0].job_id, &data));
+    REQUIRE_OK(aic_eth_call(c.rpc, c.contract, data.data, data.len, &out));
     CHECK(out.len == 32 && memcmp(out.data + 12, owner->address, 20) == 0);
     data.len = 0;
-    MUST(aic_abi_open_job(rec[0].job_id, ranks, 2, &data));
+    REQUIRE_OK(aic_abi_open_job(rec[0].job_id, ranks, 2, &data));
     expect_refused(&c, "a second openJob of the same job", outsider, &data, "job already open");
 
     for (int i = 0; i < 2; i++) {
         data.len = 0;
-        MUST(aic_abi_submit(&rec[i], sig[i], &data));
+        REQUIRE_OK(aic_abi_submit(&rec[i], sig[i], &data));
         CHECK(send_tx(&c, rank_key[i], &data) == 1);
         data.len = out.len = 0;
-        MUST(aic_abi_accepted(rec[i].job_id, rec[i].rank, rec[i].seq, &data));
-        MUST(aic_eth_call(c.rpc, c.contract, data.data, data.len, &out));
+        REQUIRE_OK(aic_abi_accepted(rec[i].job_id, rec[i].rank, rec[i].seq, &data));
+        REQUIRE_OK(aic_eth_call(c.rpc, c.contract, data.data, data.len, &out));
         CHECK(out.len == 32 && word_u64(out.data) == 1);
     }
     CHECK(accepted_logs(&c, rec, 2, rate) == 2);
@@ -531,7 +488,7 @@ static void test_contract(void) {
     r.seq = 1;
     sign_record(&c, outsider, &r, s);
     data.len = 0;
-    MUST(aic_abi_submit(&r, s, &data));
+    REQUIRE_OK(aic_abi_submit(&r, s, &data));
     expect_refused(&c, "a record signed with the wrong key", outsider, &data, "signature is not from this rank's key");
 
     r = rec[0];
@@ -539,11 +496,11 @@ static void test_contract(void) {
     sign_record(&c, rank_key[0], &r, s);
     r.samples *= 10;
     data.len = 0;
-    MUST(aic_abi_submit(&r, s, &data));
+    REQUIRE_OK(aic_abi_submit(&r, s, &data));
     expect_refused(&c, "a record altered after signing", rank_key[0], &data, "signature is not from this rank's key");
 
     data.len = 0;
-    MUST(aic_abi_submit(&rec[0], sig[0], &data));
+    REQUIRE_OK(aic_abi_submit(&rec[0], sig[0], &data));
     expect_refused(&c, "a replayed record", rank_key[0], &data, "record already accepted (replay)");
 
     r = rec[0];
@@ -551,7 +508,7 @@ static void test_contract(void) {
     aic_keccak256(stray, strlen(stray), r.job_id);
     sign_record(&c, rank_key[0], &r, s);
     data.len = 0;
-    MUST(aic_abi_submit(&r, s, &data));
+    REQUIRE_OK(aic_abi_submit(&r, s, &data));
     expect_refused(&c, "a record for a job never opened", rank_key[0], &data, "job not open");
 
     /* (r, n - s, v ^ 1) is the same signature's malleated twin: valid for ecrecover, refused here. */
@@ -569,7 +526,7 @@ static void test_contract(void) {
     }
     s[64] ^= 1;
     data.len = 0;
-    MUST(aic_abi_submit(&r, s, &data));
+    REQUIRE_OK(aic_abi_submit(&r, s, &data));
     expect_refused(&c, "a high-s signature", rank_key[1], &data, "high-s signature");
 
     r = rec[1];
@@ -577,7 +534,7 @@ static void test_contract(void) {
     memcpy(r.miner, outsider->address, 20);
     sign_record(&c, rank_key[1], &r, s);
     data.len = 0;
-    MUST(aic_abi_submit(&r, s, &data));
+    REQUIRE_OK(aic_abi_submit(&r, s, &data));
     expect_refused(&c, "a record paying another address", rank_key[1], &data, "miner is not the signing key's address");
 
     CHECK(accepted_logs(&c, rec, 2, rate) == 2);
@@ -603,6 +560,5 @@ int main(int argc, char **argv) {
         fprintf(stderr, "usage: %s [--chain DIR]\n", argv[0]);
         return 2;
     }
-    printf("%d passed, %d failed\n", g_pass, g_fail);
-    return g_fail ? 1 : 0;
+    return test_report("chain_eth");
 }

@@ -19,17 +19,6 @@
 #define TOL 1e-5
 #define N 6 /* batch */
 
-static int failures;
-
-#define TRY(expr)                                                                                \
-    do {                                                                                         \
-        aic_status s_ = (expr);                                                                  \
-        if (s_ != AIC_OK) {                                                                      \
-            fprintf(stderr, "%s:%d: %s: %s\n", __FILE__, __LINE__, #expr, aic_last_error());      \
-            return s_;                                                                           \
-        }                                                                                        \
-    } while (0)
-
 /* The op under test, applied to h (per-sample shape given to the case); *out its result. */
 typedef aic_status (*op_fn)(aic_model_t *m, aic_value h, aic_value labels, aic_value *out);
 
@@ -72,13 +61,13 @@ static aic_status op_bn(aic_model_t *m, aic_value h, aic_value l, aic_value *o) 
 static aic_status op_dropout(aic_model_t *m, aic_value h, aic_value l, aic_value *o) { return aic_dropout(m, "t", h, 0.3f, o); }
 static aic_status op_add(aic_model_t *m, aic_value h, aic_value l, aic_value *o) {
     aic_value r;
-    TRY(aic_relu(m, "r", h, &r));
+    AIC_TRY(aic_relu(m, "r", h, &r));
     return aic_add(m, "t", h, r, o);
 }
 static aic_status op_concat(aic_model_t *m, aic_value h, aic_value l, aic_value *o) {
     aic_value r, t, xs[3];
-    TRY(aic_relu(m, "r", h, &r));
-    TRY(aic_tanh(m, "th", h, &t));
+    AIC_TRY(aic_relu(m, "r", h, &r));
+    AIC_TRY(aic_tanh(m, "th", h, &t));
     xs[0] = h, xs[1] = r, xs[2] = t;
     return aic_concat(m, "t", 3, xs, 2, o);
 }
@@ -94,15 +83,15 @@ static aic_status op_leaky(aic_model_t *m, aic_value h, aic_value l, aic_value *
 static aic_status op_clip(aic_model_t *m, aic_value h, aic_value l, aic_value *o) { return aic_clip(m, "t", h, -0.2f, 0.3f, o); }
 static aic_status op_binary(aic_model_t *m, aic_value h, aic_value l, aic_value *o) {
     aic_value g, q;
-    TRY(aic_global_avgpool(m, "g", h, &g));          /* N x C x 1 x 1: broadcasts against h */
-    TRY(aic_binary(m, "mul", AIC_BINOP_MUL, h, g, &q));
-    TRY(aic_binary(m, "sub", AIC_BINOP_SUB, q, h, &q));
+    AIC_TRY(aic_global_avgpool(m, "g", h, &g));      /* N x C x 1 x 1: broadcasts against h */
+    AIC_TRY(aic_binary(m, "mul", AIC_BINOP_MUL, h, g, &q));
+    AIC_TRY(aic_binary(m, "sub", AIC_BINOP_SUB, q, h, &q));
     return aic_binary_const(m, "t", AIC_BINOP_DIV, q, 3, (int64_t[]){1, 1, 5}, false, o);
 }
 static aic_status op_binary_add(aic_model_t *m, aic_value h, aic_value l, aic_value *o) {
     aic_value s;
-    TRY(aic_sigmoid(m, "s", h, &s));
-    TRY(aic_binary(m, "add", AIC_BINOP_ADD, h, s, &s));
+    AIC_TRY(aic_sigmoid(m, "s", h, &s));
+    AIC_TRY(aic_binary(m, "add", AIC_BINOP_ADD, h, s, &s));
     return aic_binary_const(m, "t", AIC_BINOP_SUB, s, 1, (int64_t[]){5}, true, o);
 }
 static aic_status op_transpose(aic_model_t *m, aic_value h, aic_value l, aic_value *o) {
@@ -113,7 +102,7 @@ static aic_status op_xent(aic_model_t *m, aic_value h, aic_value l, aic_value *o
 }
 static aic_status op_nll(aic_model_t *m, aic_value h, aic_value l, aic_value *o) {
     aic_value lp;
-    TRY(aic_log_softmax(m, "lsm", h, 1, &lp));
+    AIC_TRY(aic_log_softmax(m, "lsm", h, 1, &lp));
     return aic_nll_loss(m, "t", lp, l, o);
 }
 
@@ -152,30 +141,30 @@ static const op_case CASES[] = {
 static aic_status build(const op_case *c, bool cuda, aic_model_t **out, aic_io_values *io, aic_value *target,
                         aic_value *opv) {
     aic_model_t *m;
-    TRY(aic_model_create(&m, c->name));
+    AIC_TRY(aic_model_create(&m, c->name));
     *out = m;
     if (cuda)
-        TRY(aic_model_set_device(m, AIC_DEVICE_CUDA, 0, false));
+        AIC_TRY(aic_model_set_device(m, AIC_DEVICE_CUDA, 0, false));
     int64_t numel = 1;
     for (int i = 0; i < c->ndim; i++)
         numel *= c->shape[i];
     aic_value x, h;
-    TRY(aic_input(m, "x", c->ndim, c->shape, &x));
-    TRY(aic_labels(m, "y", &io->labels));
+    AIC_TRY(aic_input(m, "x", c->ndim, c->shape, &x));
+    AIC_TRY(aic_labels(m, "y", &io->labels));
     io->input = x;
-    TRY(aic_flatten(m, "flat0", x, &h));
-    TRY(aic_dense(m, "lead", h, numel, true, &h));
-    TRY(aic_reshape(m, "shape0", h, c->ndim, c->shape, &h));
+    AIC_TRY(aic_flatten(m, "flat0", x, &h));
+    AIC_TRY(aic_dense(m, "lead", h, numel, true, &h));
+    AIC_TRY(aic_reshape(m, "shape0", h, c->ndim, c->shape, &h));
     aic_value o, loss;
-    TRY(c->op(m, h, io->labels, &o));
+    AIC_TRY(c->op(m, h, io->labels, &o));
     *opv = o;
     *target = -1;
     if (!c->is_loss) {
         aic_value f;
-        TRY(aic_flatten(m, "flat1", o, &f));
+        AIC_TRY(aic_flatten(m, "flat1", o, &f));
         int64_t fn = m->values[f].numel;
-        TRY(aic_input(m, "target", 1, &fn, target));
-        TRY(aic_mse(m, "loss", f, *target, &loss));
+        AIC_TRY(aic_input(m, "target", 1, &fn, target));
+        AIC_TRY(aic_mse(m, "loss", f, *target, &loss));
         *opv = o;
     }
     return aic_model_compile(m, N, 7);
@@ -198,11 +187,9 @@ static void compare(const char *cname, const char *what, const float *cpu, const
             at = i;
         }
     }
-    if (!(worst <= TOL * (scale > 0 ? scale : 1e-30))) {
-        failures++;
-        printf("FAIL %s: %s: max |cuda - cpu| %.3g at %zu (cpu %.8g, cuda %.8g), scale %.3g\n", cname, what, worst, at,
-               cpu[at], gpu[at], scale);
-    }
+    CHECK_MSG(worst <= TOL * (scale > 0 ? scale : 1e-30),
+              "%s: %s: max |cuda - cpu| %.3g at %zu (cpu %.8g, cuda %.8g), scale %.3g", cname, what, worst, at, cpu[at],
+              gpu[at], scale);
 }
 
 static aic_status run_case(const op_case *c) {
@@ -210,7 +197,7 @@ static aic_status run_case(const op_case *c) {
     aic_io_values io[2];
     aic_value target[2], opv[2];
     for (int k = 0; k < 2; k++)
-        TRY(build(c, k == 1, &m[k], &io[k], &target[k], &opv[k]));
+        AIC_TRY(build(c, k == 1, &m[k], &io[k], &target[k], &opv[k]));
     const int nb = c->batch ? c->batch : N;
     size_t in_numel = (size_t)m[0]->values[io[0].input].numel;
     float *x = test_rand_buf(in_numel * nb, -1.5f, 1.5f);
@@ -224,19 +211,19 @@ static aic_status run_case(const op_case *c) {
     float loss[2];
     aic_batch_info b = {.n = nb, .training = true, .step = 3, .row_offset = 5};
     for (int k = 0; k < 2; k++) {
-        TRY(aic_model_set_input(m[k], io[k].input, x, nb));
-        TRY(aic_model_set_input(m[k], io[k].labels, y, nb));
+        AIC_TRY(aic_model_set_input(m[k], io[k].input, x, nb));
+        AIC_TRY(aic_model_set_input(m[k], io[k].labels, y, nb));
         if (t)
-            TRY(aic_model_set_input(m[k], target[k], t, nb));
-        TRY(aic_model_zero_grad(m[k]));
-        TRY(aic_model_forward(m[k], &b, &loss[k]));
-        TRY(aic_model_backward(m[k], 1.0f));
+            AIC_TRY(aic_model_set_input(m[k], target[k], t, nb));
+        AIC_TRY(aic_model_zero_grad(m[k]));
+        AIC_TRY(aic_model_forward(m[k], &b, &loss[k]));
+        AIC_TRY(aic_model_backward(m[k], 1.0f));
     }
     compare(c->name, "loss", &loss[0], &loss[1], 1);
     if (!c->is_loss) {
         aic_tensor o0, o1;
-        TRY(aic_model_value(m[0], opv[0], &o0));
-        TRY(aic_model_value(m[1], opv[1], &o1));
+        AIC_TRY(aic_model_value(m[0], opv[0], &o0));
+        AIC_TRY(aic_model_value(m[1], opv[1], &o1));
         compare(c->name, "forward output", o0.data, o1.data, aic_tensor_numel(&o0));
     }
     size_t np = aic_model_num_params(m[0]);
@@ -246,7 +233,7 @@ static aic_status run_case(const op_case *c) {
     /* Evaluation mode too (batchnorm's running statistics, dropout off). */
     aic_batch_info e = {.n = nb, .training = false};
     for (int k = 0; k < 2; k++)
-        TRY(aic_model_forward(m[k], &e, &loss[k]));
+        AIC_TRY(aic_model_forward(m[k], &e, &loss[k]));
     compare(c->name, "loss in evaluation mode", &loss[0], &loss[1], 1);
     printf("ok   %s\n", c->name);
     free(x);
@@ -268,17 +255,17 @@ static aic_status run_tf32_per_model(void) {
     aic_io_values io[2];
     aic_value target[2], opv[2];
     for (int k = 0; k < 2; k++)
-        TRY(build(&c, k == 1, &m[k], &io[k], &target[k], &opv[k]));
-    TRY(aic_model_create(&tf32_model, "tf32"));
-    TRY(aic_model_set_device(tf32_model, AIC_DEVICE_CUDA, 0, true));
+        AIC_TRY(build(&c, k == 1, &m[k], &io[k], &target[k], &opv[k]));
+    AIC_TRY(aic_model_create(&tf32_model, "tf32"));
+    AIC_TRY(aic_model_set_device(tf32_model, AIC_DEVICE_CUDA, 0, true));
     float *x = test_rand_buf(512 * N, -1.5f, 1.5f), *t = test_rand_buf(512 * N, -1, 1);
     aic_batch_info b = {.n = N, .training = false};
     aic_tensor out[2];
     for (int k = 0; k < 2; k++) {
-        TRY(aic_model_set_input(m[k], io[k].input, x, N));
-        TRY(aic_model_set_input(m[k], target[k], t, N));
-        TRY(aic_model_forward(m[k], &b, NULL));
-        TRY(aic_model_value(m[k], opv[k], &out[k]));
+        AIC_TRY(aic_model_set_input(m[k], io[k].input, x, N));
+        AIC_TRY(aic_model_set_input(m[k], target[k], t, N));
+        AIC_TRY(aic_model_forward(m[k], &b, NULL));
+        AIC_TRY(aic_model_value(m[k], opv[k], &out[k]));
     }
     compare(c.name, "forward output", out[0].data, out[1].data, aic_tensor_numel(&out[0]));
     printf("ok   %s\n", c.name);
@@ -298,26 +285,26 @@ static aic_status run_optim(const aic_optim_config *cfg, const char *name) {
     aic_value target[2], opv[2];
     aic_optim_t *o[2];
     for (int k = 0; k < 2; k++) {
-        TRY(build(&c, k == 1, &m[k], &io[k], &target[k], &opv[k]));
-        TRY(aic_optim_create(&o[k], m[k], cfg));
+        AIC_TRY(build(&c, k == 1, &m[k], &io[k], &target[k], &opv[k]));
+        AIC_TRY(aic_optim_create(&o[k], m[k], cfg));
     }
     float *x = test_rand_buf(60 * N, -1, 1), *t = test_rand_buf((size_t)m[0]->values[target[0]].numel * N, -1, 1);
     for (int step = 0; step < 2; step++)
         for (int k = 0; k < 2; k++) {
             aic_batch_info b = {.n = N, .training = true, .step = (uint64_t)step};
-            TRY(aic_model_set_input(m[k], io[k].input, x, N));
-            TRY(aic_model_set_input(m[k], target[k], t, N));
-            TRY(aic_model_zero_grad(m[k]));
-            TRY(aic_model_forward(m[k], &b, NULL));
-            TRY(aic_model_backward(m[k], 1.0f));
-            TRY(aic_optim_step(o[k], 0.05f));
+            AIC_TRY(aic_model_set_input(m[k], io[k].input, x, N));
+            AIC_TRY(aic_model_set_input(m[k], target[k], t, N));
+            AIC_TRY(aic_model_zero_grad(m[k]));
+            AIC_TRY(aic_model_forward(m[k], &b, NULL));
+            AIC_TRY(aic_model_backward(m[k], 1.0f));
+            AIC_TRY(aic_optim_step(o[k], 0.05f));
         }
     size_t np = aic_model_num_params(m[0]);
     compare(name, "parameters after 2 steps", aic_model_params(m[0]), aic_model_params(m[1]), np);
     for (int s = 0; s < aic_optim_slot_count(o[0]); s++) {
         float *s0, *s1;
-        TRY(aic_optim_slot(o[0], s, NULL, &s0));
-        TRY(aic_optim_slot(o[1], s, NULL, &s1));
+        AIC_TRY(aic_optim_slot(o[0], s, NULL, &s0));
+        AIC_TRY(aic_optim_slot(o[1], s, NULL, &s1));
         compare(name, "optimizer state after 2 steps", s0, s1, np);
     }
     printf("ok   %s\n", name);
@@ -347,22 +334,14 @@ int main(int argc, char **argv) {
 #ifdef AICON_HAVE_CUDA
     /* Every kind the CPU runs has CUDA kernels (a forgotten row would fail every model using it). */
     for (int k = 0; k < AIC_OP_KIND_COUNT; k++)
-        if ((aic_op_classes[k].forward && !aic_op_classes_cuda[k].forward) ||
-            (aic_op_classes[k].backward && !aic_op_classes_cuda[k].backward)) {
-            printf("FAIL op kind %s has no CUDA kernel\n", aic_op_classes[k].name);
-            failures++;
-        }
+        CHECK_MSG((!aic_op_classes[k].forward || aic_op_classes_cuda[k].forward) &&
+                      (!aic_op_classes[k].backward || aic_op_classes_cuda[k].backward),
+                  "op kind %s has no CUDA kernel", aic_op_classes[k].name);
 #endif
     test_rng = 0x1234567ull;
     for (size_t i = 0; i < sizeof CASES / sizeof CASES[0]; i++)
-        if (run_case(&CASES[i]) != AIC_OK) {
-            printf("FAIL %s: %s\n", CASES[i].name, aic_last_error());
-            failures++;
-        }
-    if (run_tf32_per_model() != AIC_OK) {
-        printf("FAIL TF32 per model: %s\n", aic_last_error());
-        failures++;
-    }
+        CHECK_MSG(run_case(&CASES[i]) == AIC_OK, "%s", CASES[i].name);
+    CHECK_MSG(run_tf32_per_model() == AIC_OK, "TF32 per model");
     const aic_optim_config opts[] = {
         {.kind = AIC_OPTIM_SGD, .momentum = 0.9f, .nesterov = true, .weight_decay = 1e-3f},
         {.kind = AIC_OPTIM_SGD},
@@ -371,12 +350,10 @@ int main(int argc, char **argv) {
     };
     const char *names[] = {"sgd nesterov", "sgd plain", "adam", "adamw"};
     for (int i = 0; i < 4; i++)
-        if (run_optim(&opts[i], names[i]) != AIC_OK) {
-            printf("FAIL %s: %s\n", names[i], aic_last_error());
-            failures++;
-        }
-    printf("%s: %d failure%s (tolerance %.0e of each tensor's largest magnitude, fp32, TF32 off)\n",
-           failures ? "FAIL" : "PASS", failures, failures == 1 ? "" : "s", TOL);
+        CHECK_MSG(run_optim(&opts[i], names[i]) == AIC_OK, "%s", names[i]);
+    /* scripts/gpu-check.sh looks for this line's PASS. */
+    printf("%s: %ld failure%s (tolerance %.0e of each tensor's largest magnitude, fp32, TF32 off)\n",
+           test_fail ? "FAIL" : "PASS", test_fail, test_fail == 1 ? "" : "s", TOL);
     MPI_Finalize();
-    return failures ? 1 : 0;
+    return test_fail ? 1 : 0;
 }

@@ -16,14 +16,6 @@
 #include "core/error.h"
 #include "tests/test_util.h"
 
-#define CHECK(expr)                                                                              \
-    do {                                                                                         \
-        if ((expr) != AIC_OK) {                                                                  \
-            fprintf(stderr, "FAIL %s:%d: %s: %s\n", __FILE__, __LINE__, #expr, aic_last_error()); \
-            return 1;                                                                            \
-        }                                                                                        \
-    } while (0)
-
 static int blk;
 
 static aic_status conv_bn(aic_model_t *m, aic_value x, int64_t oc, int k, int stride, bool relu, aic_value *out) {
@@ -75,62 +67,63 @@ int main(int argc, char **argv) {
     const int batch = 64, warmup = 5, steps = 20;
     aic_model_t *m;
     aic_value x, y, h, loss;
-    CHECK(aic_model_create(&m, "resnet50"));
-    CHECK(aic_model_set_device(m, AIC_DEVICE_CUDA, 0, tf32));
-    CHECK(aic_input(m, "image", 3, (int64_t[]){3, 224, 224}, &x));
-    CHECK(aic_labels(m, "label", &y));
-    CHECK(conv_bn(m, x, 64, 7, 2, true, &h));
-    CHECK(aic_maxpool2d(m, "pool", h, &(aic_pool2d_opts){.kernel = {3, 3}, .stride = {2, 2}, .pad = {1, 1}}, &h));
+    REQUIRE_OK(aic_model_create(&m, "resnet50"));
+    REQUIRE_OK(aic_model_set_device(m, AIC_DEVICE_CUDA, 0, tf32));
+    REQUIRE_OK(aic_input(m, "image", 3, (int64_t[]){3, 224, 224}, &x));
+    REQUIRE_OK(aic_labels(m, "label", &y));
+    REQUIRE_OK(conv_bn(m, x, 64, 7, 2, true, &h));
+    REQUIRE_OK(
+        aic_maxpool2d(m, "pool", h, &(aic_pool2d_opts){.kernel = {3, 3}, .stride = {2, 2}, .pad = {1, 1}}, &h));
     const int blocks[4] = {3, 4, 6, 3};
     int64_t in = 64;
     for (int s = 0; s < 4; s++)
         for (int b = 0; b < blocks[s]; b++) {
             int64_t mid = 64 << s;
-            CHECK(bottleneck(m, h, in, mid, b == 0 && s > 0 ? 2 : 1, &h));
+            REQUIRE_OK(bottleneck(m, h, in, mid, b == 0 && s > 0 ? 2 : 1, &h));
             in = mid * 4;
         }
-    CHECK(aic_global_avgpool(m, "gap", h, &h));
-    CHECK(aic_flatten(m, "flat", h, &h));
-    CHECK(aic_dense(m, "fc", h, 1000, true, &h));
-    CHECK(aic_softmax_cross_entropy(m, "loss", h, y, &loss));
-    CHECK(aic_model_compile(m, batch, 1));
+    REQUIRE_OK(aic_global_avgpool(m, "gap", h, &h));
+    REQUIRE_OK(aic_flatten(m, "flat", h, &h));
+    REQUIRE_OK(aic_dense(m, "fc", h, 1000, true, &h));
+    REQUIRE_OK(aic_softmax_cross_entropy(m, "loss", h, y, &loss));
+    REQUIRE_OK(aic_model_compile(m, batch, 1));
     aic_optim_t *o;
-    CHECK(aic_optim_create(&o, m, &(aic_optim_config){.kind = AIC_OPTIM_SGD, .momentum = 0.9f}));
+    REQUIRE_OK(aic_optim_create(&o, m, &(aic_optim_config){.kind = AIC_OPTIM_SGD, .momentum = 0.9f}));
 
     float *img = test_rand_buf((size_t)batch * 3 * 224 * 224, -1, 1);
     int32_t labels[64];
     for (int i = 0; i < batch; i++)
         labels[i] = (int32_t)(test_urand() * 1000);
-    CHECK(aic_model_set_input(m, x, img, batch));
-    CHECK(aic_model_set_input(m, y, labels, batch));
+    REQUIRE_OK(aic_model_set_input(m, x, img, batch));
+    REQUIRE_OK(aic_model_set_input(m, y, labels, batch));
     aic_batch_info bi = {.n = batch, .training = true};
     float first = NAN, last = NAN;
     double t0 = 0;
     for (int step = 0; step < warmup + steps; step++) {
         if (step == warmup) {
-            CHECK(aic_model_sync(m));
+            REQUIRE_OK(aic_model_sync(m));
             t0 = now();
         }
         bi.step = (uint64_t)step;
-        CHECK(aic_model_zero_grad(m));
+        REQUIRE_OK(aic_model_zero_grad(m));
         /* The loss is read only at the ends of the timed run: a read waits for the GPU. */
-        CHECK(aic_model_forward(m, &bi, step == warmup || step == warmup + steps - 1 ? &last : NULL));
+        REQUIRE_OK(aic_model_forward(m, &bi, step == warmup || step == warmup + steps - 1 ? &last : NULL));
         if (step == warmup)
             first = last;
-        CHECK(aic_model_backward(m, 1.0f));
-        CHECK(aic_optim_step(o, 0.01f));
+        REQUIRE_OK(aic_model_backward(m, 1.0f));
+        REQUIRE_OK(aic_optim_step(o, 0.01f));
     }
-    CHECK(aic_model_sync(m));
+    REQUIRE_OK(aic_model_sync(m));
     double secs = now() - t0;
     printf("resnet50 batch %d, %d timed steps, TF32 %s: %.3f s, loss %.4f -> %.4f\n", batch, steps, tf32 ? "on" : "off",
            secs, first, last);
     printf("resnet50 img/s %.1f\n", batch * steps / secs);
-    int ok = isfinite(first) && isfinite(last) && last < first;
-    if (!ok)
-        printf("FAIL: the loss on the repeated batch went from %g to %g (should fall)\n", first, last);
+    CHECK_MSG(isfinite(first) && isfinite(last) && last < first,
+              "the loss on the repeated batch went from %g to %g (should fall)", first, last);
     free(img);
     aic_optim_destroy(o);
     aic_model_destroy(m);
+    int rc = test_report("cuda_resnet50");
     MPI_Finalize();
-    return ok ? 0 : 1;
+    return rc;
 }

@@ -12,7 +12,7 @@
  *   final  every parameter after the ten updates.
  *
  * Usage: test_golden golden.h5 (run under mpirun -np 1). Prints one line per check, then
- * "N passed, M failed"; exits non-zero on any failure.
+ * "golden: N passed, M failed"; exits non-zero on any failure.
  *
  * Tolerances (float32 throughout, different summation orders): each step's loss within 1e-4
  * relative of PyTorch's; each tensor within 1e-4 measured as max|a - b| / max|b| over the tensor. */
@@ -28,33 +28,11 @@
 
 #include "aicon/aicon.h"
 #include "tests/test_h5.h"
+#include "tests/test_util.h"
 
 #define LOSS_RTOL 1e-4
 #define TENSOR_RTOL 1e-4
 #define NUM_CLASSES 10
-
-static int g_passed, g_failed;
-
-/* Report an aicon failure with the call's text and location; jump to cleanup. */
-#define CHECK_AIC(call)                                                                                       \
-    do {                                                                                                      \
-        aic_status s_ = (call);                                                                               \
-        if (s_ != AIC_OK) {                                                                                   \
-            fprintf(stderr, "%s:%d: %s failed: %s: %s\n", __FILE__, __LINE__, #call, aic_status_string(s_),  \
-                    aic_last_error());                                                                        \
-            goto cleanup;                                                                                     \
-        }                                                                                                     \
-    } while (0)
-
-#define CHECK(cond, ...)                                                                                      \
-    do {                                                                                                      \
-        if (!(cond)) {                                                                                        \
-            fprintf(stderr, "%s:%d: ", __FILE__, __LINE__);                                                   \
-            fprintf(stderr, __VA_ARGS__);                                                                     \
-            fputc('\n', stderr);                                                                              \
-            goto cleanup;                                                                                     \
-        }                                                                                                     \
-    } while (0)
 
 /* ---- HDF5 ------------------------------------------------------------------------------------ */
 
@@ -162,14 +140,10 @@ static void compare_floats(const char *model, const char *what, const char *name
         if (fabs(ref[k]) > maxref) maxref = fabs(ref[k]);
     }
     double rel = maxdiff / (maxref > 0 ? maxref : 1.0);
-    int ok = rel <= TENSOR_RTOL; /* false for NaN */
+    int ok = test_count(rel <= TENSOR_RTOL); /* false for NaN */
     printf("%-4s %s %-6s %-14s max|diff| %.3e at [%zu] (aicon %.8f pytorch %.8f) rel %.3e %s\n", model,
            ok ? "ok  " : "FAIL", what, name, maxdiff, worst, n ? (double)ours[worst] : 0.0,
            n ? (double)ref[worst] : 0.0, rel, ok ? "" : "<-- exceeds tolerance");
-    if (ok)
-        g_passed++;
-    else
-        g_failed++;
 }
 
 /* Compare every parameter (or, with grads, its gradient) with /<model>/<group>/<name>. */
@@ -208,30 +182,31 @@ static int check_step0(hid_t file, const char *model, aic_model_t *m, aic_io_val
     aic_tensor out;
     aic_batch_info b = {.n = batch, .training = true, .step = 0, .row_offset = 0};
 
-    CHECK_AIC(aic_model_set_input(m, io.input, x, batch));
-    CHECK_AIC(aic_model_set_input(m, io.labels, y, batch));
-    CHECK_AIC(aic_model_zero_grad(m));
-    CHECK_AIC(aic_model_forward(m, &b, &l));
-    CHECK_AIC(aic_model_output(m, &out));
+    if (!CHECK_OK(aic_model_set_input(m, io.input, x, batch))) goto cleanup;
+    if (!CHECK_OK(aic_model_set_input(m, io.labels, y, batch))) goto cleanup;
+    if (!CHECK_OK(aic_model_zero_grad(m))) goto cleanup;
+    if (!CHECK_OK(aic_model_forward(m, &b, &l))) goto cleanup;
+    if (!CHECK_OK(aic_model_output(m, &out))) goto cleanup;
     snprintf(path, sizeof path, "/%s/logits0", model);
     if (h5_read(file, path, H5T_NATIVE_FLOAT, &ref) != 0) goto cleanup;
-    CHECK(out.dtype == AIC_F32 && out.ndim == 2 && ref.ndim == 2 && out.shape[0] >= batch &&
-              (hsize_t)out.shape[1] == ref.dims[1] && ref.dims[0] == (hsize_t)batch,
-          "%s: output shape differs from the logits' (%d dims)", model, out.ndim);
+    if (!CHECK_MSG(out.dtype == AIC_F32 && out.ndim == 2 && ref.ndim == 2 && out.shape[0] >= batch &&
+                       (hsize_t)out.shape[1] == ref.dims[1] && ref.dims[0] == (hsize_t)batch,
+                   "%s: output shape differs from the logits' (%d dims)", model, out.ndim))
+        goto cleanup;
     {
         /* rows beyond n are stale: compare n rows, following the view's row stride */
         const int64_t K = out.shape[1];
         float *rows = malloc((size_t)batch * (size_t)K * sizeof(float));
-        CHECK(rows, "out of memory");
+        if (!CHECK_MSG(rows, "out of memory")) goto cleanup;
         for (int r = 0; r < batch; r++)
             for (int64_t k = 0; k < K; k++)
                 rows[r * K + k] = ((const float *)out.data)[r * out.strides[0] + k * out.strides[1]];
         compare_floats(model, "fwd0", "logits", rows, ref.data, ref.numel);
         free(rows);
     }
-    CHECK_AIC(aic_model_backward(m, 1.0f));
+    if (!CHECK_OK(aic_model_backward(m, 1.0f))) goto cleanup;
     if (compare_params(file, model, "grads0", 1, m) != 0) goto cleanup;
-    CHECK_AIC(aic_model_zero_grad(m));
+    if (!CHECK_OK(aic_model_zero_grad(m))) goto cleanup;
     rc = 0;
 cleanup:
     free(ref.data);
@@ -255,20 +230,22 @@ static int run_model(hid_t file, aic_comm_t *comm, const char *model,
     if (h5_read(file, path, H5T_NATIVE_INT32, &y) != 0) goto cleanup;
     snprintf(path, sizeof path, "/%s/loss", model);
     if (h5_read(file, path, H5T_NATIVE_DOUBLE, &loss) != 0) goto cleanup;
-    CHECK(x.ndim >= 2 && y.ndim == 2 && loss.ndim == 1, "%s: x, y, loss ranks %d, %d, %d", model, x.ndim,
-          y.ndim, loss.ndim);
+    if (!CHECK_MSG(x.ndim >= 2 && y.ndim == 2 && loss.ndim == 1, "%s: x, y, loss ranks %d, %d, %d", model, x.ndim,
+                   y.ndim, loss.ndim))
+        goto cleanup;
     const int steps = (int)loss.dims[0], batch = (int)x.dims[1];
-    CHECK(x.dims[0] == (hsize_t)steps && y.dims[0] == (hsize_t)steps && y.dims[1] == (hsize_t)batch,
-          "%s: x, y and loss disagree on steps or batch", model);
+    if (!CHECK_MSG(x.dims[0] == (hsize_t)steps && y.dims[0] == (hsize_t)steps && y.dims[1] == (hsize_t)batch,
+                   "%s: x, y and loss disagree on steps or batch", model))
+        goto cleanup;
     const size_t sample = x.numel / ((size_t)steps * (size_t)batch);
 
-    CHECK_AIC(aic_model_create(&m, model));
-    CHECK_AIC(build(m, &io));
-    CHECK_AIC(aic_model_compile(m, batch, 0));
+    if (!CHECK_OK(aic_model_create(&m, model))) goto cleanup;
+    if (!CHECK_OK(build(m, &io))) goto cleanup;
+    if (!CHECK_OK(aic_model_compile(m, batch, 0))) goto cleanup;
     if (load_params(file, model, "params", m) != 0) goto cleanup;
 
     aic_optim_config cfg = {.kind = AIC_OPTIM_SGD, .momentum = 0.9f};
-    CHECK_AIC(aic_optim_create(&o, m, &cfg));
+    if (!CHECK_OK(aic_optim_create(&o, m, &cfg))) goto cleanup;
 
     const float *xs = x.data;
     const int32_t *ys = y.data;
@@ -277,16 +254,13 @@ static int run_model(hid_t file, aic_comm_t *comm, const char *model,
     aic_batch_slice slice = {.n_local = batch, .n_global = batch, .row_offset = 0};
     for (int k = 0; k < steps; k++) {
         float l = NAN;
-        CHECK_AIC(aic_train_step(m, o, comm, io, xs + (size_t)k * batch * sample, ys + (size_t)k * batch, &slice,
-                                 (uint64_t)k, 0.05f, &l));
+        if (!CHECK_OK(aic_train_step(m, o, comm, io, xs + (size_t)k * batch * sample, ys + (size_t)k * batch, &slice,
+                                     (uint64_t)k, 0.05f, &l)))
+            goto cleanup;
         double rel = fabs((double)l - ref[k]) / fabs(ref[k]);
-        int ok = rel <= LOSS_RTOL; /* false for NaN */
+        int ok = test_count(rel <= LOSS_RTOL); /* false for NaN */
         printf("%-4s %s step %2d loss aicon %.7f pytorch %.7f rel %.3e %s\n", model, ok ? "ok  " : "FAIL", k,
                (double)l, ref[k], rel, ok ? "" : "<-- exceeds tolerance");
-        if (ok)
-            g_passed++;
-        else
-            g_failed++;
     }
     if (compare_params(file, model, "final", 0, m) != 0) goto cleanup;
     rc = 0;
@@ -317,8 +291,8 @@ int main(int argc, char **argv) {
         broken = 1;
         goto cleanup;
     }
-    CHECK_AIC(aic_comm_create(&comm, MPI_COMM_WORLD));
-    CHECK(aic_comm_size(comm) == 1, "run with one rank (got %d)", aic_comm_size(comm));
+    if (!CHECK_OK(aic_comm_create(&comm, MPI_COMM_WORLD))) goto cleanup;
+    if (!CHECK_MSG(aic_comm_size(comm) == 1, "run with one rank (got %d)", aic_comm_size(comm))) goto cleanup;
 
     int ok_mlp = run_model(file, comm, "mlp", build_mlp) == 0;
     int ok_cnn = run_model(file, comm, "cnn", build_cnn) == 0;
@@ -327,11 +301,8 @@ int main(int argc, char **argv) {
 cleanup:
     aic_comm_destroy(comm);
     if (file >= 0) H5Fclose(file);
-    if (broken) {
-        fprintf(stderr, "test_golden: could not run every comparison (see above)\n");
-        g_failed++;
-    }
-    printf("%d passed, %d failed\n", g_passed, g_failed);
+    CHECK_MSG(!broken, "could not run every comparison (see above)");
+    int rc = test_report("golden");
     MPI_Finalize();
-    return g_failed ? 1 : 0;
+    return rc;
 }

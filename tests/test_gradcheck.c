@@ -14,8 +14,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-static int n_pass, n_fail;
-
 // xorshift64*: a fixed sequence, so every run checks the same tensors
 static double dot(const float *a, const float *b, size_t n) {
     double s = 0.0;
@@ -54,8 +52,7 @@ static void check(const char *op, const char *grad, float *x, size_t n, const fl
             max_err = isnan(a) ? INFINITY : d / den;
     }
     free(num);
-    int ok = max_err <= tol;
-    ok ? n_pass++ : n_fail++;
+    int ok = test_count(max_err <= tol);
     printf("%-22s %-8s max rel err %.2e  (tol %.0e, |grad| max %.2e)  %s\n", op, grad, max_err, tol, scale,
            ok ? "ok" : "FAIL");
 }
@@ -112,8 +109,7 @@ static double max_rel_diff(const float *a, const float *b, size_t n) {
 
 static void check_close(const char *op, const char *what, const float *got, const float *want, size_t n) {
     double err = max_rel_diff(got, want, n);
-    int ok = err <= 1e-5;
-    ok ? n_pass++ : n_fail++;
+    int ok = test_count(err <= 1e-5);
     printf("%-22s %-8s oneDNN vs reference %.2e  (tol 1e-05)  %s\n", op, what, err, ok ? "ok" : "FAIL");
 }
 
@@ -132,8 +128,7 @@ static void check_dnnl_conv(const char *name, conv_ctx *c, const float *dinp, co
     aic_status f = aic_conv2d_dnnl_forward(out, c->inp, c->weight, c->bias, d);
     aic_status bd = aic_conv2d_dnnl_backward_data(g_in, c->dout, c->weight, d, true);
     aic_status bw = aic_conv2d_dnnl_backward_weights(g_w, g_b, c->dout, c->inp, d);
-    int ran = f == AIC_OK && bd == AIC_OK && bw == AIC_OK;
-    ran ? n_pass++ : n_fail++;
+    int ran = test_count(f == AIC_OK && bd == AIC_OK && bw == AIC_OK);
     printf("%-22s oneDNN primitives: forward %s, backward data %s, weights %s  %s\n", name, aic_status_string(f),
            aic_status_string(bd), aic_status_string(bw), ran ? "ok" : "FAIL");
     if (ran) {
@@ -387,7 +382,7 @@ static void test_transpose(void) {
             for (int j = 0; j < 3; j++)
                 for (int k = 0; k < 4; k++)
                     bad += c.out[s * 24 + k * 6 + i * 3 + j] != c.x[s * 24 + i * 12 + j * 4 + k];
-    bad == 0 ? n_pass++ : n_fail++;
+    test_count(bad == 0);
     printf("%-22s %-8s %d misplaced elements  %s\n", "transpose", "forward", bad, bad ? "FAIL" : "ok");
     free(c.x), free(c.out), free(c.dout), free(dx);
 }
@@ -608,7 +603,7 @@ static void test_binary(const char *name, aic_binary_kind kind, const int64_t as
     int ok = 1;
     for (size_t i = 0; i < na; i++)
         ok &= fabsf(da2[i] - 2.0f * da[i]) <= 1e-5f * (1.0f + fabsf(da[i]));
-    ok ? n_pass++ : n_fail++;
+    test_count(ok);
     printf("%-22s %-8s accumulates, NULL db skipped  %s\n", name, "da", ok ? "ok" : "FAIL");
     free(c.a), free(c.b), free(c.out), free(c.dout), free(da), free(db), free(da2);
 }
@@ -668,6 +663,5 @@ int main(void) {
         snprintf(nm, sizeof nm, "%s both bcast", bin_names[k]);
         test_binary(nm, (aic_binary_kind)k, mid, row);
     }
-    printf("%d passed, %d failed\n", n_pass, n_fail);
-    return n_fail ? 1 : 0;
+    return test_report("layers_gradcheck");
 }

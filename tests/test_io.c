@@ -17,18 +17,7 @@
 #include <zlib.h>
 
 #include "aicon/data.h"
-
-static int g_pass, g_fail;
-
-#define CHECK(cond)                                                                                  \
-    do {                                                                                             \
-        if (cond) {                                                                                  \
-            g_pass++;                                                                                \
-        } else {                                                                                     \
-            g_fail++;                                                                                \
-            fprintf(stderr, "FAIL %s:%d: %s (last error: %s)\n", __FILE__, __LINE__, #cond, aic_last_error()); \
-        }                                                                                            \
-    } while (0)
+#include "tests/test_util.h"
 
 static char g_tmp[512];
 
@@ -44,14 +33,9 @@ static const char *tmp_path(const char *name) {
 static void expect_fail(const char *what, aic_status got, aic_status want, const char *needle) {
     const char *msg = aic_last_error();
     bool ok_status = got == want, ok_msg = needle && strstr(msg, needle) != NULL;
-    if (ok_status && ok_msg) {
-        g_pass++;
+    if (CHECK_MSG(ok_status && ok_msg, "%s: got status %s (want %s), message \"%s\" %s \"%s\"", what,
+                  aic_status_string(got), aic_status_string(want), msg, ok_msg ? "names" : "does not name", needle))
         printf("  ok   %-34s -> %s: %s\n", what, aic_status_string(got), msg);
-    } else {
-        g_fail++;
-        fprintf(stderr, "FAIL %s: got status %s (want %s), message \"%s\" %s \"%s\"\n", what,
-                aic_status_string(got), aic_status_string(want), msg, ok_msg ? "names" : "does not name", needle);
-    }
 }
 
 /* ---------------------------------------------------------------- IDX writers */
@@ -131,7 +115,7 @@ static void check_good_dataset(const aic_dataset_t *d, const char *what) {
         idx[i] = TN - 1 - i;
     float x[TN * TH * TW];
     int32_t y[TN];
-    CHECK(aic_dataset_gather(d, idx, TN, x, y) == AIC_OK);
+    CHECK_OK(aic_dataset_gather(d, idx, TN, x, y));
     int bad = 0;
     for (int i = 0; i < TN; i++) {
         int s = TN - 1 - i;
@@ -143,7 +127,7 @@ static void check_good_dataset(const aic_dataset_t *d, const char *what) {
     }
     CHECK(bad == 0);
     int64_t first[2] = {0, 0};
-    CHECK(aic_dataset_gather(d, first, 2, x, NULL) == AIC_OK);
+    CHECK_OK(aic_dataset_gather(d, first, 2, x, NULL));
     CHECK(x[0] == 0.0f && x[1] == 1.0f);
 }
 
@@ -160,13 +144,13 @@ static void test_idx(void) {
     write_labels(tmp_path("lab_gz.bin"), TN, true);
     write_images(tmp_path("img_plain_named.gz"), TN, sizeof g_pix, false);
 
-    CHECK(aic_dataset_load_idx(&d, tmp_path("img_plain"), tmp_path("lab_plain")) == AIC_OK);
+    CHECK_OK(aic_dataset_load_idx(&d, tmp_path("img_plain"), tmp_path("lab_plain")));
     check_good_dataset(d, "plain IDX");
     aic_dataset_destroy(d);
-    CHECK(aic_dataset_load_idx(&d, tmp_path("img_gz.bin"), tmp_path("lab_gz.bin")) == AIC_OK);
+    CHECK_OK(aic_dataset_load_idx(&d, tmp_path("img_gz.bin"), tmp_path("lab_gz.bin")));
     check_good_dataset(d, "gzip IDX not named .gz");
     aic_dataset_destroy(d);
-    CHECK(aic_dataset_load_idx(&d, tmp_path("img_plain_named.gz"), tmp_path("lab_gz.bin")) == AIC_OK);
+    CHECK_OK(aic_dataset_load_idx(&d, tmp_path("img_plain_named.gz"), tmp_path("lab_gz.bin")));
     check_good_dataset(d, "plain IDX named .gz");
 
     /* Gather bounds. */
@@ -176,7 +160,7 @@ static void test_idx(void) {
         expect_fail("gather index == N", aic_dataset_gather(d, idx, 2, x, NULL), AIC_ERR_INVALID_ARG, "index 12");
         idx[1] = -1;
         expect_fail("gather index -1", aic_dataset_gather(d, idx, 2, x, NULL), AIC_ERR_INVALID_ARG, "index -1");
-        CHECK(aic_dataset_gather(d, idx, 0, x, NULL) == AIC_OK);
+        CHECK_OK(aic_dataset_gather(d, idx, 0, x, NULL));
     }
     aic_dataset_destroy(d);
     aic_dataset_destroy(NULL);
@@ -283,8 +267,8 @@ static void test_label_range(void) {
     aic_dataset_t *d = NULL;
     write_images(tmp_path("img_lab"), TN, sizeof g_pix, false);
     write_labels(tmp_path("lab_ok"), TN, false);
-    CHECK(aic_dataset_load_idx(&d, tmp_path("img_lab"), tmp_path("lab_ok")) == AIC_OK);
-    CHECK(aic_dataset_check_labels(d, 5) == AIC_OK);
+    CHECK_OK(aic_dataset_load_idx(&d, tmp_path("img_lab"), tmp_path("lab_ok")));
+    CHECK_OK(aic_dataset_check_labels(d, 5));
     expect_fail("labels 0..4 with 4 classes", aic_dataset_check_labels(d, 4), AIC_ERR_FORMAT,
                 "label of sample 4 is 4, outside the 4 classes 0..3");
     CHECK(strcmp(aic_dataset_source(d), tmp_path("img_lab")) == 0);
@@ -295,13 +279,13 @@ static void test_label_range(void) {
     write_labels(tmp_path("lab_200"), TN, false);
     g_lab[7] = saved[0];
     g_lab[9] = saved[1];
-    CHECK(aic_dataset_load_idx(&d, tmp_path("img_lab"), tmp_path("lab_200")) == AIC_OK);
+    CHECK_OK(aic_dataset_load_idx(&d, tmp_path("img_lab"), tmp_path("lab_200")));
     CHECK(aic_dataset_num_classes(d) == 256);
     expect_fail("label 200 with 10 classes (file)", aic_dataset_check_labels(d, 10), AIC_ERR_FORMAT,
                 tmp_path("lab_200"));
     expect_fail("label 200 with 10 classes (sample)", aic_dataset_check_labels(d, 10), AIC_ERR_FORMAT,
                 "label of sample 7 is 200, outside the 10 classes 0..9");
-    CHECK(aic_dataset_check_labels(d, 256) == AIC_OK);
+    CHECK_OK(aic_dataset_check_labels(d, 256));
     aic_dataset_destroy(d);
 }
 
@@ -330,13 +314,13 @@ static void test_idx_dir(void) {
 
     snprintf(p, sizeof p, "%s/t10k-labels-idx1-ubyte", dir);
     write_labels(p, TN, false);
-    CHECK(aic_dataset_load_idx_dir(dir, &train, &test) == AIC_OK);
+    CHECK_OK(aic_dataset_load_idx_dir(dir, &train, &test));
     check_good_dataset(train, "dir train split (gzip)");
     check_good_dataset(test, "dir test split (plain)");
     aic_dataset_destroy(train);
     aic_dataset_destroy(test);
     train = NULL;
-    CHECK(aic_dataset_load_idx_dir(dir, &train, NULL) == AIC_OK);
+    CHECK_OK(aic_dataset_load_idx_dir(dir, &train, NULL));
     check_good_dataset(train, "dir train split only");
     aic_dataset_destroy(train);
 
@@ -358,7 +342,7 @@ static void test_fashion_mnist(void) {
     }
     aic_dataset_t *train = NULL, *test = NULL;
     aic_status st = aic_dataset_load_idx_dir(dir, &train, &test);
-    CHECK(st == AIC_OK);
+    CHECK_OK(st);
     if (st != AIC_OK)
         return;
     int64_t shape[6];
@@ -397,11 +381,11 @@ static void test_fashion_mnist(void) {
     CHECK(y0 == 9); /* the first training image is an ankle boot */
     /* The published statistics of Fashion-MNIST's training pixels: mean 0.2860, std 0.3530. */
     double mean, std;
-    CHECK(aic_dataset_stats(train, &mean, &std) == AIC_OK);
+    CHECK_OK(aic_dataset_stats(train, &mean, &std));
     CHECK(fabs(mean - 0.2860) < 5e-4 && fabs(std - 0.3530) < 5e-4);
-    CHECK(aic_dataset_normalize(train, mean, std) == AIC_OK);
+    CHECK_OK(aic_dataset_normalize(train, mean, std));
     double mean2, std2;
-    CHECK(aic_dataset_stats(train, &mean2, &std2) == AIC_OK);
+    CHECK_OK(aic_dataset_stats(train, &mean2, &std2));
     CHECK(fabs(mean2) < 1e-5 && fabs(std2 - 1.0) < 1e-5);
     CHECK(aic_dataset_normalize(train, 0.0, 0.0) == AIC_ERR_INVALID_ARG);
     printf("  loaded %s: 60000 + 10000 images of 1x28x28, 10 classes, mean %.4f std %.4f\n", dir, mean, std);
@@ -456,7 +440,7 @@ static void test_h5(void) {
 
     /* uint8 x of N x 1 x 4 x 4, int64 y: converted to float as stored (no scaling), labels to int32. */
     write_h5_u8(tmp_path("u8.h5"), true, true, NULL, HN);
-    CHECK(aic_dataset_load_h5(&d, tmp_path("u8.h5")) == AIC_OK);
+    CHECK_OK(aic_dataset_load_h5(&d, tmp_path("u8.h5")));
     if (d) {
         int64_t shape[6];
         CHECK(aic_dataset_size(d) == HN);
@@ -466,7 +450,7 @@ static void test_h5(void) {
         int64_t idx[HN] = {0, 1, 2, 3, 4, 5};
         float x[HN * 16];
         int32_t y[HN];
-        CHECK(aic_dataset_gather(d, idx, HN, x, y) == AIC_OK);
+        CHECK_OK(aic_dataset_gather(d, idx, HN, x, y));
         int bad = 0;
         for (int i = 0; i < HN * 16; i++)
             bad += x[i] != (float)(i * 7 % 256);
@@ -501,7 +485,7 @@ static void test_h5(void) {
         }
         for (int k = 0; k < 2 && files[k]; k++) {
             printf("  checking %s\n", files[k]);
-            CHECK(aic_dataset_load_h5(&d, tmp_path(files[k])) == AIC_OK);
+            CHECK_OK(aic_dataset_load_h5(&d, tmp_path(files[k])));
             if (!d)
                 continue;
             int64_t shape[6];
@@ -510,7 +494,7 @@ static void test_h5(void) {
             int64_t idx[2] = {5, 0};
             float got[10];
             int32_t gy[2];
-            CHECK(aic_dataset_gather(d, idx, 2, got, gy) == AIC_OK);
+            CHECK_OK(aic_dataset_gather(d, idx, 2, got, gy));
             CHECK(got[0] == (float)x[25] && got[4] == (float)x[29] && got[5] == (float)x[0]);
             CHECK(gy[0] == 1 && gy[1] == 1);
             aic_dataset_destroy(d);
@@ -595,7 +579,7 @@ static void test_h5(void) {
         H5Fclose(f);
         free(x);
         free(y);
-        CHECK(aic_dataset_load_h5(&d, tmp_path("big.h5")) == AIC_OK);
+        CHECK_OK(aic_dataset_load_h5(&d, tmp_path("big.h5")));
         CHECK(aic_dataset_size(d) == BN && aic_dataset_num_classes(d) == 10);
         aic_dataset_destroy(d);
 
@@ -718,7 +702,7 @@ static void test_sampler(void) {
     CHECK(memcmp(a, b, sizeof a) != 0);
     {
         aic_sampler_t *s = NULL;
-        CHECK(aic_sampler_create(&s, n, (int)n, 0, 1, 7, true) == AIC_OK);
+        CHECK_OK(aic_sampler_create(&s, n, (int)n, 0, 1, 7, true));
         aic_batch_slice sl;
         CHECK(aic_sampler_set_epoch(s, 5) == AIC_OK && aic_sampler_set_epoch(s, 0) == AIC_OK);
         CHECK(aic_sampler_batch(s, 0, b, &sl) == AIC_OK && sl.n_local == n && sl.n_global == n);
@@ -732,7 +716,7 @@ static void test_sampler(void) {
         aic_sampler_t *s[4];
         int64_t idx[8];
         for (int r = 0; r < 4; r++)
-            CHECK(aic_sampler_create(&s[r], 100, 8, r, 4, 1, true) == AIC_OK);
+            CHECK_OK(aic_sampler_create(&s[r], 100, 8, r, 4, 1, true));
         CHECK(aic_sampler_steps_per_epoch(s[0]) == 4);
         aic_batch_slice sl;
         CHECK(aic_sampler_batch(s[0], 3, idx, &sl) == AIC_OK && sl.n_local == 4 && sl.n_global == 4 &&
@@ -750,7 +734,7 @@ static void test_sampler(void) {
         int counts[4];
         for (int r = 0; r < 4; r++) {
             aic_sampler_t *t;
-            CHECK(aic_sampler_create(&t, 21, 3, r, 4, 1, true) == AIC_OK);
+            CHECK_OK(aic_sampler_create(&t, 21, 3, r, 4, 1, true));
             CHECK(aic_sampler_batch(t, 1, idx, &sl) == AIC_OK && sl.n_global == 9);
             counts[r] = sl.n_local;
             aic_sampler_destroy(t);
@@ -774,7 +758,7 @@ static void test_sampler(void) {
      * fails this). Deterministic for a fixed seed. */
     {
         aic_sampler_t *s = NULL;
-        CHECK(aic_sampler_create(&s, 4, 4, 0, 1, 2024, true) == AIC_OK);
+        CHECK_OK(aic_sampler_create(&s, 4, 4, 0, 1, 2024, true));
         int pv[4][4] = {{0}}, perm_count[256] = {0};
         aic_batch_slice sl;
         int64_t idx[4];
@@ -833,6 +817,5 @@ int main(void) {
     test_sampler();
     test_fashion_mnist();
     nftw(g_tmp, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
-    printf("%d passed, %d failed\n", g_pass, g_fail);
-    return g_fail ? 1 : 0;
+    return test_report("io");
 }

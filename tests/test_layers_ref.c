@@ -16,10 +16,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-static int n_pass, n_fail;
-
 static void report(const char *what, int ok, const char *detail) {
-    ok ? n_pass++ : n_fail++;
+    test_count(ok);
     printf("%-54s %-32s %s\n", what, detail, ok ? "ok" : "FAIL");
 }
 
@@ -574,6 +572,5 @@ int main(void) {
     test_losses();
     test_new_ops();
     free(X), free(X2), free(Wt), free(Bs), free(DY);
-    printf("%d passed, %d failed\n", n_pass, n_fail);
-    return n_fail ? 1 : 0;
+    return test_report("layers_ref");
 }

@@ -23,14 +23,8 @@
 
 #include "aicon/aicon.h"
 #include "aicon/onnx.h"
+#include "tests/test_util.h"
 #include "tools/tools.h"
-
-#define DIE(...)                                                                                     \
-    do {                                                                                             \
-        fprintf(stderr, "FAIL: " __VA_ARGS__);                                                       \
-        fprintf(stderr, " (last error: %s)\n", aic_last_error());                                    \
-        exit(1);                                                                                     \
-    } while (0)
 
 /* Forward n samples of x through m's input `in` in evaluation mode; the output's n x K floats. */
 static const float *run(aic_model_t *m, aic_value in, const float *x, int n, int64_t *K) {
@@ -43,49 +37,45 @@ static const float *run(aic_model_t *m, aic_value in, const float *x, int n, int
     return out.data;
 }
 
-#define TRY(call)                                                                                    \
-    do {                                                                                             \
-        if ((call) != AIC_OK)                                                                        \
-            DIE("%s", #call);                                                                        \
-    } while (0)
-
 static int ops_model(const char *dir) {
     aic_model_t *m;
     aic_value x, a, b, c, y;
-    TRY(aic_model_create(&m, "ops"));
-    TRY(aic_input(m, "x", 3, (int64_t[]){3, 11, 11}, &x));
-    TRY(aic_conv2d(m, "conv", x, &(aic_conv2d_opts){.out_channels = 6, .kernel = {3, 3}, .stride = {2, 1},
-                                                  .pad = {1, 2}, .dilation = {1, 2}, .groups = 3}, &a));
-    TRY(aic_batchnorm(m, "bn", a, 0.1f, 1e-3f, &a));
-    TRY(aic_leaky_relu(m, "leaky", a, 0.2f, &a));
-    TRY(aic_maxpool2d(m, "maxpool", a, &(aic_pool2d_opts){.kernel = {2, 2}, .ceil_mode = true}, &b));
-    TRY(aic_avgpool2d(m, "avgpool", a, &(aic_pool2d_opts){.kernel = {3, 3}, .stride = {2, 2}, .pad = {1, 1},
-                                                         .ceil_mode = true}, &c));
-    TRY(aic_avgpool2d(m, "avgpool_pad", c, &(aic_pool2d_opts){.kernel = {2, 2}, .stride = {1, 1}, .pad = {1, 1},
-                                                              .count_include_pad = true}, &c));
-    TRY(aic_global_avgpool(m, "gap", b, &b));
-    TRY(aic_flatten(m, "flat_b", b, &b));
-    TRY(aic_flatten(m, "flat_c", c, &c));
-    TRY(aic_concat(m, "concat", 2, (aic_value[]){b, c}, 1, &y));
-    TRY(aic_dropout(m, "dropout", y, 0.5f, &y));
-    TRY(aic_dense(m, "fc", y, 12, true, &y));
-    TRY(aic_reshape(m, "reshape", y, 2, (int64_t[]){2, 6}, &y));
-    TRY(aic_tanh(m, "tanh", y, &a));
-    TRY(aic_sigmoid(m, "sigmoid", y, &b));
-    TRY(aic_add(m, "add", a, b, &y));
-    TRY(aic_binary(m, "mul", AIC_BINOP_MUL, y, a, &y));
-    TRY(aic_binary_const(m, "shift", AIC_BINOP_SUB, y, 1, (int64_t[]){6}, true, &y)); /* c - y, c: 6 */
-    TRY(aic_clip(m, "clip", y, -0.5f, 1.25f, &y));
-    TRY(aic_reshape(m, "unfold", y, 1, (int64_t[]){12}, &y));
-    TRY(aic_dense(m, "fc_out", y, 6, false, &y));
-    TRY(aic_softmax(m, "softmax", y, 1, &y));
-    TRY(aic_model_set_output(m, y));
+    REQUIRE_OK(aic_model_create(&m, "ops"));
+    REQUIRE_OK(aic_input(m, "x", 3, (int64_t[]){3, 11, 11}, &x));
+    REQUIRE_OK(aic_conv2d(m, "conv", x, &(aic_conv2d_opts){.out_channels = 6, .kernel = {3, 3}, .stride = {2, 1},
+                                                         .pad = {1, 2}, .dilation = {1, 2}, .groups = 3}, &a));
+    REQUIRE_OK(aic_batchnorm(m, "bn", a, 0.1f, 1e-3f, &a));
+    REQUIRE_OK(aic_leaky_relu(m, "leaky", a, 0.2f, &a));
+    REQUIRE_OK(aic_maxpool2d(m, "maxpool", a, &(aic_pool2d_opts){.kernel = {2, 2}, .ceil_mode = true}, &b));
+    REQUIRE_OK(aic_avgpool2d(m, "avgpool", a, &(aic_pool2d_opts){.kernel = {3, 3}, .stride = {2, 2}, .pad = {1, 1},
+                                                                .ceil_mode = true}, &c));
+    REQUIRE_OK(aic_avgpool2d(m, "avgpool_pad", c,
+                             &(aic_pool2d_opts){.kernel = {2, 2}, .stride = {1, 1}, .pad = {1, 1},
+                                                .count_include_pad = true},
+                             &c));
+    REQUIRE_OK(aic_global_avgpool(m, "gap", b, &b));
+    REQUIRE_OK(aic_flatten(m, "flat_b", b, &b));
+    REQUIRE_OK(aic_flatten(m, "flat_c", c, &c));
+    REQUIRE_OK(aic_concat(m, "concat", 2, (aic_value[]){b, c}, 1, &y));
+    REQUIRE_OK(aic_dropout(m, "dropout", y, 0.5f, &y));
+    REQUIRE_OK(aic_dense(m, "fc", y, 12, true, &y));
+    REQUIRE_OK(aic_reshape(m, "reshape", y, 2, (int64_t[]){2, 6}, &y));
+    REQUIRE_OK(aic_tanh(m, "tanh", y, &a));
+    REQUIRE_OK(aic_sigmoid(m, "sigmoid", y, &b));
+    REQUIRE_OK(aic_add(m, "add", a, b, &y));
+    REQUIRE_OK(aic_binary(m, "mul", AIC_BINOP_MUL, y, a, &y));
+    REQUIRE_OK(aic_binary_const(m, "shift", AIC_BINOP_SUB, y, 1, (int64_t[]){6}, true, &y)); /* c - y, c: 6 */
+    REQUIRE_OK(aic_clip(m, "clip", y, -0.5f, 1.25f, &y));
+    REQUIRE_OK(aic_reshape(m, "unfold", y, 1, (int64_t[]){12}, &y));
+    REQUIRE_OK(aic_dense(m, "fc_out", y, 6, false, &y));
+    REQUIRE_OK(aic_softmax(m, "softmax", y, 1, &y));
+    REQUIRE_OK(aic_model_set_output(m, y));
     const int n = 8;
-    TRY(aic_model_compile(m, n, 7));
+    REQUIRE_OK(aic_model_compile(m, n, 7));
     aic_tensor buf;
     /* running mean in [-0.5, 0.5), running var in [0.5, 1.5), the shift's constant in [0.5, 1.5) */
     for (int i = 0; i < 3; i++) {
-        TRY(aic_model_buffer(m, i, &buf));
+        REQUIRE_OK(aic_model_buffer(m, i, &buf));
         for (int64_t k = 0; k < buf.shape[0]; k++)
             ((float *)buf.data)[k] = (float)(((k * 7 + 3) % 11) / 11.0 - 0.5 + (i ? 1 : 0));
     }
@@ -97,19 +87,17 @@ static int ops_model(const char *dir) {
     }
     int64_t K;
     const float *out = run(m, x, xs, n, &K);
-    if (!out || K != 6)
-        DIE("forward of the ops model");
+    REQUIRE_MSG(out && K == 6, "forward of the ops model");
     char path[4096];
     snprintf(path, sizeof path, "%s/ops_x.f32", dir);
     FILE *f = fopen(path, "wb");
-    if (!f || fwrite(xs, sizeof xs, 1, f) != 1 || fclose(f) != 0)
-        DIE("cannot write %s", path);
+    REQUIRE_MSG(f && fwrite(xs, sizeof xs, 1, f) == 1 && fclose(f) == 0, "cannot write %s", path);
     snprintf(path, sizeof path, "%s/ops_y.f32", dir);
     f = fopen(path, "wb");
-    if (!f || fwrite(out, sizeof *out, (size_t)n * 6, f) != (size_t)n * 6 || fclose(f) != 0)
-        DIE("cannot write %s", path);
+    REQUIRE_MSG(f && fwrite(out, sizeof *out, (size_t)n * 6, f) == (size_t)n * 6 && fclose(f) == 0, "cannot write %s",
+                path);
     snprintf(path, sizeof path, "%s/ops.onnx", dir);
-    TRY(aic_onnx_export(m, path));
+    REQUIRE_OK(aic_onnx_export(m, path));
     aic_model_destroy(m);
     printf("%s: written\n", path);
     return 0;
@@ -119,36 +107,31 @@ static int ops_model(const char *dir) {
 static int logits(char **argv) {
     const int n = atoi(argv[3]);
     const size_t sample = (size_t)(atoll(argv[4]) * atoll(argv[5]) * atoll(argv[6]));
-    if (n <= 0 || sample == 0)
-        DIE("bad N or shape");
+    REQUIRE_MSG(n > 0 && sample != 0, "bad N or shape");
     const size_t numel = (size_t)n * sample;
     float *x = malloc(numel * sizeof *x);
     FILE *f = fopen(argv[2], "rb");
-    if (!x || !f || fread(x, sizeof *x, numel, f) != numel)
-        DIE("cannot read %zu floats from %s", numel, argv[2]);
+    REQUIRE_MSG(x && f && fread(x, sizeof *x, numel, f) == numel, "cannot read %zu floats from %s", numel, argv[2]);
     fclose(f);
     const int chunk = n < 500 ? n : 500;
     aic_onnx_model_t *om;
     aic_model_t *m;
     aic_onnx_binding bind;
-    if (aic_onnx_load(argv[1], &om) != AIC_OK || aic_onnx_import(om, chunk, &m, &bind) != AIC_OK)
-        DIE("cannot import %s", argv[1]);
-    if (bind.n_inputs != 1 || bind.n_outputs != 1)
-        DIE("%s: %d inputs and %d outputs, expected 1 and 1", argv[1], bind.n_inputs, bind.n_outputs);
+    REQUIRE_MSG(aic_onnx_load(argv[1], &om) == AIC_OK && aic_onnx_import(om, chunk, &m, &bind) == AIC_OK,
+                "cannot import %s", argv[1]);
+    REQUIRE_MSG(bind.n_inputs == 1 && bind.n_outputs == 1, "%s: %d inputs and %d outputs, expected 1 and 1", argv[1],
+                bind.n_inputs, bind.n_outputs);
     f = fopen(argv[7], "wb");
-    if (!f)
-        DIE("cannot write %s", argv[7]);
+    REQUIRE_MSG(f, "cannot write %s", argv[7]);
     int64_t K = 0;
     for (int i = 0; i < n; i += chunk) {
         const int c = n - i < chunk ? n - i : chunk;
         const float *y = run(m, bind.inputs[0], x + (size_t)i * sample, c, &K);
-        if (!y)
-            DIE("forward of %s on samples %d..%d", argv[1], i, i + c - 1);
-        if (fwrite(y, sizeof *y, (size_t)c * (size_t)K, f) != (size_t)c * (size_t)K)
-            DIE("cannot write %s", argv[7]);
+        REQUIRE_MSG(y, "forward of %s on samples %d..%d", argv[1], i, i + c - 1);
+        REQUIRE_MSG(fwrite(y, sizeof *y, (size_t)c * (size_t)K, f) == (size_t)c * (size_t)K, "cannot write %s",
+                    argv[7]);
     }
-    if (fclose(f) != 0)
-        DIE("cannot write %s", argv[7]);
+    REQUIRE_MSG(fclose(f) == 0, "cannot write %s", argv[7]);
     printf("%s: %d samples, %lld outputs each, written to %s\n", argv[1], n, (long long)K, argv[7]);
     aic_model_destroy(m);
     aic_onnx_free(om);
@@ -172,33 +155,31 @@ int main(int argc, char **argv) {
     const size_t numel = (size_t)n * (size_t)(shape[0] * shape[1] * shape[2]);
     float *x = malloc(numel * sizeof *x);
     FILE *f = fopen(argv[5], "rb");
-    if (!x || !f || fread(x, sizeof *x, numel, f) != numel)
-        DIE("cannot read %zu floats from %s", numel, argv[5]);
+    REQUIRE_MSG(x && f && fread(x, sizeof *x, numel, f) == numel, "cannot read %zu floats from %s", numel, argv[5]);
     fclose(f);
 
     /* the exported file, imported back */
     aic_onnx_model_t *om;
     aic_model_t *mi;
     aic_onnx_binding bind;
-    if (aic_onnx_load(argv[1], &om) != AIC_OK || aic_onnx_import(om, n, &mi, &bind) != AIC_OK)
-        DIE("cannot import %s", argv[1]);
-    if (bind.n_inputs != 1 || bind.n_outputs != 1)
-        DIE("%s: %d inputs and %d outputs, expected 1 and 1", argv[1], bind.n_inputs, bind.n_outputs);
+    REQUIRE_MSG(aic_onnx_load(argv[1], &om) == AIC_OK && aic_onnx_import(om, n, &mi, &bind) == AIC_OK,
+                "cannot import %s", argv[1]);
+    REQUIRE_MSG(bind.n_inputs == 1 && bind.n_outputs == 1, "%s: %d inputs and %d outputs, expected 1 and 1", argv[1],
+                bind.n_inputs, bind.n_outputs);
     int64_t Ki;
     const float *yi = run(mi, bind.inputs[0], x, n, &Ki);
-    if (!yi)
-        DIE("forward of the imported model");
+    REQUIRE_MSG(yi, "forward of the imported model");
 
     /* the built-in model from the checkpoint */
     aic_model_t *mc;
     aic_io_values io;
-    if (aicon_builtin_model(argv[2], 3, shape, classes, &mc, &io) != AIC_OK || aic_model_compile(mc, n, 0) != AIC_OK ||
-        aic_checkpoint_load(argv[3], mc, NULL, NULL) != AIC_OK)
-        DIE("cannot build %s from %s", argv[2], argv[3]);
+    REQUIRE_MSG(aicon_builtin_model(argv[2], 3, shape, classes, &mc, &io) == AIC_OK &&
+                    aic_model_compile(mc, n, 0) == AIC_OK && aic_checkpoint_load(argv[3], mc, NULL, NULL) == AIC_OK,
+                "cannot build %s from %s", argv[2], argv[3]);
     int64_t Kc;
     const float *yc = run(mc, io.input, x, n, &Kc);
-    if (!yc || Kc != Ki || Kc != classes)
-        DIE("checkpoint model: %lld logits, imported: %lld, classes %d", (long long)Kc, (long long)Ki, classes);
+    REQUIRE_MSG(yc && Kc == Ki && Kc == classes, "checkpoint model: %lld logits, imported: %lld, classes %d",
+                (long long)Kc, (long long)Ki, classes);
 
     double max_abs = 0, max_diff = 0;
     int argmax_differ = 0;
@@ -219,15 +200,13 @@ int main(int argc, char **argv) {
            "argmax differs on %d\n",
            argv[1], n, max_diff, max_abs, argmax_differ);
     f = fopen(argv[10], "wb");
-    if (!f || fwrite(yc, sizeof *yc, (size_t)n * (size_t)Kc, f) != (size_t)n * (size_t)Kc || fclose(f) != 0)
-        DIE("cannot write %s", argv[10]);
+    REQUIRE_MSG(f && fwrite(yc, sizeof *yc, (size_t)n * (size_t)Kc, f) == (size_t)n * (size_t)Kc && fclose(f) == 0,
+                "cannot write %s", argv[10]);
     aic_model_destroy(mi);
     aic_model_destroy(mc);
     aic_onnx_free(om);
     free(x);
-    if (max_diff > 1e-5 * max_abs || argmax_differ) {
-        fprintf(stderr, "FAIL: the exported model computes other logits than the checkpoint's\n");
-        return 1;
-    }
+    REQUIRE_MSG(max_diff <= 1e-5 * max_abs && !argmax_differ,
+                "the exported model computes other logits than the checkpoint's");
     return 0;
 }

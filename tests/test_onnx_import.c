@@ -13,18 +13,7 @@
 #include <sys/stat.h>
 
 #include "aicon/aicon.h"
-
-static int g_pass, g_fail;
-
-#define CHECK(cond)                                                                                  \
-    do {                                                                                             \
-        if (cond) {                                                                                  \
-            g_pass++;                                                                                \
-        } else {                                                                                     \
-            g_fail++;                                                                                \
-            fprintf(stderr, "FAIL %s:%d: %s (last error: %s)\n", __FILE__, __LINE__, #cond, aic_last_error()); \
-        }                                                                                            \
-    } while (0)
+#include "tests/test_util.h"
 
 static const char *g_dir;
 
@@ -71,7 +60,7 @@ static aic_onnx_model_t *load(const char *name) {
     snprintf(path, sizeof path, "%s/%s.onnx", g_dir, name);
     aic_onnx_model_t *om = NULL;
     aic_status st = aic_onnx_load(path, &om);
-    CHECK(st == AIC_OK);
+    CHECK_OK(st);
     return om;
 }
 
@@ -93,7 +82,7 @@ static void run_model(const char *name, int n, int want_in, int want_out) {
     aic_model_t *m = NULL;
     aic_onnx_binding b;
     aic_status st = aic_onnx_import(om, n + 1, &m, &b);
-    CHECK(st == AIC_OK);
+    CHECK_OK(st);
     if (st != AIC_OK) {
         printf("%-12s -> %s: %s\n", name, aic_status_string(st), aic_last_error());
         aic_onnx_free(om);
@@ -106,18 +95,18 @@ static void run_model(const char *name, int n, int want_in, int want_out) {
     int k = 0;
     for (int i = 0; i < b.n_inputs && k < a.n; i++, k++) {
         aic_tensor t;
-        CHECK(aic_model_value(m, b.inputs[i], &t) == AIC_OK);
+        CHECK_OK(aic_model_value(m, b.inputs[i], &t));
         int64_t per = per_sample(&t);
         CHECK(per * n == a.count[k]);
         if (per * n == a.count[k])
-            CHECK(aic_model_set_input(m, b.inputs[i], a.data[k], n) == AIC_OK);
+            CHECK_OK(aic_model_set_input(m, b.inputs[i], a.data[k], n));
     }
     aic_batch_info bi = {.n = n, .training = false};
-    CHECK(aic_model_forward(m, &bi, NULL) == AIC_OK);
+    CHECK_OK(aic_model_forward(m, &bi, NULL));
     double worst = 0;
     for (int i = 0; i < b.n_outputs && k < a.n; i++, k++) {
         aic_tensor t;
-        CHECK(aic_model_value(m, b.outputs[i], &t) == AIC_OK);
+        CHECK_OK(aic_model_value(m, b.outputs[i], &t));
         int64_t per = per_sample(&t);
         CHECK(per * n == a.count[k]);
         if (per * n != a.count[k])
@@ -148,10 +137,10 @@ static void test_viewflat_no_shape_ops(void) {
         return;
     aic_model_t *m = NULL;
     aic_onnx_binding b;
-    CHECK(aic_onnx_import(om, 4, &m, &b) == AIC_OK);
+    CHECK_OK(aic_onnx_import(om, 4, &m, &b));
     if (m) {
         char sum[8192];
-        CHECK(aic_model_summary(m, sum, sizeof sum) == AIC_OK);
+        CHECK_OK(aic_model_summary(m, sum, sizeof sum));
         CHECK(strstr(sum, "conv") != NULL && strstr(sum, "view") != NULL);
         CHECK(strstr(sum, "fold_") == NULL);
         aic_model_destroy(m);
@@ -171,14 +160,14 @@ static void test_transpose_roundtrip(void) {
     aic_onnx_binding b, b2;
     char path[4096];
     snprintf(path, sizeof path, "%s/transpose_rt.onnx", g_dir);
-    CHECK(aic_onnx_import(om, 3, &m, &b) == AIC_OK);
+    CHECK_OK(aic_onnx_import(om, 3, &m, &b));
     if (m && aic_onnx_export(m, path) == AIC_OK && /* the import set the first graph output */
         aic_onnx_load(path, &om2) == AIC_OK && aic_onnx_import(om2, 3, &m2, &b2) == AIC_OK) {
         aic_batch_info bi = {.n = 3, .training = false};
-        CHECK(aic_model_set_input(m2, b2.inputs[0], a.data[0], 3) == AIC_OK);
-        CHECK(aic_model_forward(m2, &bi, NULL) == AIC_OK);
+        CHECK_OK(aic_model_set_input(m2, b2.inputs[0], a.data[0], 3));
+        CHECK_OK(aic_model_forward(m2, &bi, NULL));
         aic_tensor t;
-        CHECK(aic_model_value(m2, b2.outputs[0], &t) == AIC_OK);
+        CHECK_OK(aic_model_value(m2, b2.outputs[0], &t));
         CHECK(per_sample(&t) * 3 == a.count[1]);
         int bad = 0;
         for (int64_t j = 0; j < a.count[1] && per_sample(&t) * 3 == a.count[1]; j++)
@@ -223,8 +212,8 @@ static void test_names_kept_on_export(void) {
         if (m2) {
             aic_batch_info bi = {.n = 3, .training = false};
             aic_tensor t;
-            CHECK(aic_model_set_input(m2, b2.inputs[0], a.data[0], 3) == AIC_OK);
-            CHECK(aic_model_forward(m2, &bi, NULL) == AIC_OK);
+            CHECK_OK(aic_model_set_input(m2, b2.inputs[0], a.data[0], 3));
+            CHECK_OK(aic_model_forward(m2, &bi, NULL));
             CHECK(aic_model_value(m2, b2.outputs[0], &t) == AIC_OK && per_sample(&t) * 3 == a.count[1]);
             double worst = 0;
             for (int64_t j = 0; j < a.count[1] && per_sample(&t) * 3 == a.count[1]; j++)
@@ -265,7 +254,7 @@ static void test_repro(const char *dir) {
         snprintf(path, sizeof path, "%s/%s", dir, files[i]);
         aic_onnx_model_t *om = NULL;
         aic_status st = aic_onnx_load(path, &om);
-        CHECK(st == AIC_OK);
+        CHECK_OK(st);
         if (st != AIC_OK)
             continue;
         aic_model_t *m = (aic_model_t *)1;
@@ -314,7 +303,7 @@ static void test_args(void) {
     CHECK(aic_onnx_import(om, 0, &m, NULL) == AIC_ERR_INVALID_ARG);
     CHECK(aic_onnx_import(om, 4, NULL, NULL) == AIC_ERR_INVALID_ARG);
     /* A NULL binding is allowed; the model's output is the first graph output. */
-    CHECK(aic_onnx_import(om, 4, &m, NULL) == AIC_OK);
+    CHECK_OK(aic_onnx_import(om, 4, &m, NULL));
     aic_tensor t;
     CHECK(m && aic_model_output(m, &t) == AIC_OK && t.ndim == 2 && t.shape[1] == 5);
     aic_model_destroy(m);
@@ -330,16 +319,16 @@ static void test_build_then_load_weights(void) {
     aic_model_t *ref = NULL, *m = NULL;
     aic_onnx_binding rb, b;
     aic_value labels;
-    CHECK(aic_onnx_import(om, 2, &ref, &rb) == AIC_OK);
-    CHECK(aic_model_create(&m, "appended") == AIC_OK);
-    CHECK(aic_labels(m, "aicon_label", &labels) == AIC_OK);
-    CHECK(aic_onnx_build(om, m, &b) == AIC_OK);
+    CHECK_OK(aic_onnx_import(om, 2, &ref, &rb));
+    CHECK_OK(aic_model_create(&m, "appended"));
+    CHECK_OK(aic_labels(m, "aicon_label", &labels));
+    CHECK_OK(aic_onnx_build(om, m, &b));
     CHECK(b.n_inputs == rb.n_inputs && b.n_outputs == rb.n_outputs && b.n_outputs > 0);
     CHECK(strcmp(b.input_names[0], rb.input_names[0]) == 0);
     CHECK(aic_onnx_load_weights(om, m) == AIC_ERR_STATE);
-    CHECK(aic_model_set_output(m, b.outputs[0]) == AIC_OK);
-    CHECK(aic_model_compile(m, 2, 7) == AIC_OK);
-    CHECK(aic_onnx_load_weights(om, m) == AIC_OK);
+    CHECK_OK(aic_model_set_output(m, b.outputs[0]));
+    CHECK_OK(aic_model_compile(m, 2, 7));
+    CHECK_OK(aic_onnx_load_weights(om, m));
     size_t np = aic_model_num_params(m), nb = aic_model_num_buffers(m);
     CHECK(np > 0 && np == aic_model_num_params(ref) && nb == aic_model_num_buffers(ref));
     if (np > 0 && np == aic_model_num_params(ref))
@@ -419,6 +408,5 @@ int main(int argc, char **argv) {
     test_args();
     test_build_then_load_weights();
     test_onnx_testdata();
-    printf("%d passed, %d failed\n", g_pass, g_fail);
-    return g_fail ? 1 : 0;
+    return test_report("onnx_import");
 }

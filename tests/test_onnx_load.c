@@ -13,18 +13,7 @@
 #include <unistd.h>
 
 #include "aicon/aicon.h"
-
-static int g_pass, g_fail;
-
-#define CHECK(cond)                                                                                  \
-    do {                                                                                             \
-        if (cond) {                                                                                  \
-            g_pass++;                                                                                \
-        } else {                                                                                     \
-            g_fail++;                                                                                \
-            fprintf(stderr, "FAIL %s:%d: %s (last error: %s)\n", __FILE__, __LINE__, #cond, aic_last_error()); \
-        }                                                                                            \
-    } while (0)
+#include "tests/test_util.h"
 
 static const char *g_dir;
 
@@ -53,7 +42,7 @@ static void test_valid(void) {
         path_of(path, sizeof path, names[k]);
         aic_onnx_model_t *m = NULL;
         aic_status st = aic_onnx_load(path, &m);
-        CHECK(st == AIC_OK);
+        CHECK_OK(st);
         if (st != AIC_OK)
             continue;
         printf("%-24s -> ok: graph '%s', %zu nodes, %zu initializers, %zu inputs, %zu outputs, opset %lld, ir %lld\n",
@@ -100,7 +89,7 @@ static void expect_import(const char *name, aic_status import_want, const char *
     aic_onnx_model_t *om = NULL;
     aic_model_t *m = NULL;
     aic_status st = aic_onnx_load(path, &om);
-    CHECK(st == AIC_OK);
+    CHECK_OK(st);
     if (st != AIC_OK)
         return;
     st = aic_onnx_import(om, 4, &m, NULL);
@@ -217,6 +206,5 @@ int main(int argc, char **argv) {
     test_size_cap();
     test_buffer();
     test_onnx_testdata();
-    printf("%d passed, %d failed\n", g_pass, g_fail);
-    return g_fail ? 1 : 0;
+    return test_report("onnx_load");
 }

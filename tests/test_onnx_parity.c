@@ -13,7 +13,7 @@
  * by far more than that.
  *
  * Usage: test_onnx_parity DIR (make_parity.py's output directory; run under mpirun -np 1). Prints one
- * line per check, then "N passed, M failed"; exits non-zero on any failure.
+ * line per check, then "onnx_parity: N passed, M failed"; exits non-zero on any failure.
  *
  * Loss tolerances (float32 on both sides, different summation orders):
  *   mlp, lenet: 1e-4 relative at every step (measured: about 1e-7).
@@ -48,33 +48,12 @@
 
 #include "aicon/aicon.h"
 #include "tests/test_h5.h"
+#include "tests/test_util.h"
 
 #define STEPS 10
 #define BATCH 8
 #define LR 0.01f
 #define BN_RTOL 1e-3
-
-static int g_passed, g_failed;
-
-#define CHECK_AIC(call)                                                                                       \
-    do {                                                                                                      \
-        aic_status s_ = (call);                                                                               \
-        if (s_ != AIC_OK) {                                                                                   \
-            fprintf(stderr, "%s:%d: %s failed: %s: %s\n", __FILE__, __LINE__, #call, aic_status_string(s_),  \
-                    aic_last_error());                                                                        \
-            goto cleanup;                                                                                     \
-        }                                                                                                     \
-    } while (0)
-
-#define CHECK(cond, ...)                                                                                      \
-    do {                                                                                                      \
-        if (!(cond)) {                                                                                        \
-            fprintf(stderr, "%s:%d: ", __FILE__, __LINE__);                                                   \
-            fprintf(stderr, __VA_ARGS__);                                                                     \
-            fputc('\n', stderr);                                                                              \
-            goto cleanup;                                                                                     \
-        }                                                                                                     \
-    } while (0)
 
 /* The models and the loss bound each is held to (see the head of this file). */
 #define LOSS_RTOL 1e-4
@@ -94,13 +73,6 @@ static const model_case MODELS[] = {
 };
 
 /* ---- HDF5 ------------------------------------------------------------------------------------ */
-
-static void count(int ok) {
-    if (ok)
-        g_passed++;
-    else
-        g_failed++;
-}
 
 /* Sum of every buffer whose name ends in suffix (".running_mean" or ".running_var"); *n gets how many. */
 static double buffer_sum(aic_model_t *m, const char *suffix, int *n) {
@@ -130,16 +102,15 @@ static int check_bn(hid_t file, aic_model_t *m, const char *model, h5_array bn[2
         double ours = buffer_sum(m, suffix[i], &n);
         snprintf(path, sizeof path, "/%s/%s", model, stat[i]);
         if (H5Lexists(file, path, H5P_DEFAULT) <= 0) {
-            CHECK(n == 0, "%s: aicon has %d %s buffers, PyTorch none", model, n, suffix[i]);
+            if (!CHECK_MSG(n == 0, "%s: aicon has %d %s buffers, PyTorch none", model, n, suffix[i])) goto cleanup;
             continue;
         }
         if (h5_read(file, path, H5T_NATIVE_DOUBLE, &bn[i]) != 0) goto cleanup;
         double want = ((const double *)bn[i].data)[0];
         double rel = fabs(ours - want) / fabs(want);
-        int ok = n > 0 && rel <= BN_RTOL;
+        int ok = test_count(n > 0 && rel <= BN_RTOL);
         printf("%-12s %s %s sum over %d BatchNorms aicon %.6f pytorch %.6f rel %.3e %s\n", model,
                ok ? "ok  " : "FAIL", stat[i], n, ours, want, rel, ok ? "" : "<-- exceeds tolerance");
-        count(ok);
     }
     return 0;
 cleanup:
@@ -167,25 +138,27 @@ static int run_model(const char *dir, hid_t file, aic_comm_t *comm, const model_
     if (h5_read(file, path, H5T_NATIVE_DOUBLE, &loss) != 0) goto cleanup;
     snprintf(path, sizeof path, "/%s/loss64", model);
     if (h5_read(file, path, H5T_NATIVE_DOUBLE, &loss64) != 0) goto cleanup;
-    CHECK(x.ndim >= 2 && x.dims[0] == STEPS && x.dims[1] == BATCH && y.ndim == 2 && y.dims[0] == STEPS &&
-              y.dims[1] == BATCH && loss.ndim == 1 && loss.dims[0] == STEPS &&
-              loss64.numel == STEPS,
-          "%s: x, y, loss are not %d steps of batch %d", model, STEPS, BATCH);
+    if (!CHECK_MSG(x.ndim >= 2 && x.dims[0] == STEPS && x.dims[1] == BATCH && y.ndim == 2 && y.dims[0] == STEPS &&
+                       y.dims[1] == BATCH && loss.ndim == 1 && loss.dims[0] == STEPS &&
+                       loss64.numel == STEPS,
+                   "%s: x, y, loss are not %d steps of batch %d", model, STEPS, BATCH))
+        goto cleanup;
     const size_t sample = x.numel / ((size_t)STEPS * BATCH);
 
     snprintf(path, sizeof path, "%s/%s.onnx", dir, model);
-    CHECK_AIC(aic_onnx_load(path, &om));
-    CHECK_AIC(aic_model_create(&m, model));
-    CHECK_AIC(aic_onnx_build(om, m, &bind));
-    CHECK(bind.n_inputs == 1 && bind.n_outputs == 1, "%s: %d inputs and %d outputs, want 1 and 1", model,
-          bind.n_inputs, bind.n_outputs);
-    CHECK_AIC(aic_labels(m, "labels", &labels));
-    CHECK_AIC(aic_softmax_cross_entropy(m, "loss", bind.outputs[0], labels, &lossv));
-    CHECK_AIC(aic_model_compile(m, BATCH, 0));
-    CHECK_AIC(aic_onnx_load_weights(om, m));
+    if (!CHECK_OK(aic_onnx_load(path, &om))) goto cleanup;
+    if (!CHECK_OK(aic_model_create(&m, model))) goto cleanup;
+    if (!CHECK_OK(aic_onnx_build(om, m, &bind))) goto cleanup;
+    if (!CHECK_MSG(bind.n_inputs == 1 && bind.n_outputs == 1, "%s: %d inputs and %d outputs, want 1 and 1", model,
+                   bind.n_inputs, bind.n_outputs))
+        goto cleanup;
+    if (!CHECK_OK(aic_labels(m, "labels", &labels))) goto cleanup;
+    if (!CHECK_OK(aic_softmax_cross_entropy(m, "loss", bind.outputs[0], labels, &lossv))) goto cleanup;
+    if (!CHECK_OK(aic_model_compile(m, BATCH, 0))) goto cleanup;
+    if (!CHECK_OK(aic_onnx_load_weights(om, m))) goto cleanup;
 
     aic_optim_config cfg = {.kind = AIC_OPTIM_SGD, .momentum = 0.9f};
-    CHECK_AIC(aic_optim_create(&o, m, &cfg));
+    if (!CHECK_OK(aic_optim_create(&o, m, &cfg))) goto cleanup;
     aic_io_values io = {.input = bind.inputs[0], .labels = labels};
     aic_batch_slice slice = {.n_local = BATCH, .n_global = BATCH, .row_offset = 0};
     const float *xs = x.data;
@@ -194,19 +167,19 @@ static int run_model(const char *dir, hid_t file, aic_comm_t *comm, const model_
     double worst = 0, noise = 0;
     for (int k = 0; k < STEPS; k++) {
         float l = NAN;
-        CHECK_AIC(aic_train_step(m, o, comm, io, xs + (size_t)k * BATCH * sample, ys + (size_t)k * BATCH,
-                                 &slice, (uint64_t)k, LR, &l));
+        if (!CHECK_OK(aic_train_step(m, o, comm, io, xs + (size_t)k * BATCH * sample, ys + (size_t)k * BATCH,
+                                     &slice, (uint64_t)k, LR, &l)))
+            goto cleanup;
         double rel = fabs((double)l - ref[k]) / fabs(ref[k]);
         double r64 = fabs(ref[k] - ref64[k]) / fabs(ref64[k]);
         if (r64 > noise) noise = r64;
         double bound = LOSS_RTOL;
         if (mc->follow_noise && noise > WELL_CONDITIONED) bound = fmax(LOSS_RTOL, NOISE_FACTOR * noise);
-        int ok = rel <= bound; /* false for NaN */
+        int ok = test_count(rel <= bound); /* false for NaN */
         if (!(rel <= worst)) worst = rel;
         printf("%-12s %s step %2d loss aicon %.7f pytorch %.7f rel %.3e bound %.1e (pytorch f32 vs f64 %.1e) %s\n",
                model, ok ? "ok  " : "FAIL", k, (double)l, ref[k], rel, bound, r64,
                ok ? "" : "<-- exceeds tolerance");
-        count(ok);
         if (k == 0 && check_bn(file, m, model, bn) != 0) goto cleanup;
     }
     printf("%-12s max rel %.3e over %d steps\n", model, worst, STEPS);
@@ -244,8 +217,8 @@ int main(int argc, char **argv) {
         broken = 1;
         goto cleanup;
     }
-    CHECK_AIC(aic_comm_create(&comm, MPI_COMM_WORLD));
-    CHECK(aic_comm_size(comm) == 1, "run with one rank (got %d)", aic_comm_size(comm));
+    if (!CHECK_OK(aic_comm_create(&comm, MPI_COMM_WORLD))) goto cleanup;
+    if (!CHECK_MSG(aic_comm_size(comm) == 1, "run with one rank (got %d)", aic_comm_size(comm))) goto cleanup;
 
     for (size_t i = 0; i < sizeof MODELS / sizeof MODELS[0]; i++)
         if (run_model(argv[1], file, comm, &MODELS[i]) != 0) {
@@ -258,8 +231,8 @@ cleanup:
 done:
     aic_comm_destroy(comm);
     if (file >= 0) H5Fclose(file);
-    if (broken) g_failed++;
-    printf("%d passed, %d failed\n", g_passed, g_failed);
+    CHECK_MSG(!broken, "could not run every comparison (see above)");
+    int rc = test_report("onnx_parity");
     MPI_Finalize();
-    return g_failed ? 1 : 0;
+    return rc;
 }

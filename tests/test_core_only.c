@@ -4,11 +4,10 @@
  * the CPU, forward and backward against values worked out by hand, and the model's hooks for what is
  * built above core/ (the backward hook after every op, attached state destroyed with the model). */
 #include <math.h>
-#include <stdio.h>
 
 #include "aicon/model.h"
-#include "core/error.h"
 #include "core/graph.h"
+#include "tests/test_util.h"
 
 /* The backward hook's record: the ops it was called after, in order. */
 typedef struct {
@@ -27,82 +26,72 @@ static aic_status record_op(void *ctx, int op) {
 static int destroyed;
 static void count_destroy(void *state) { destroyed += *(int *)state; }
 
-static aic_status expect(const char *what, float got, float want) {
-    if (fabsf(got - want) > 1e-5f)
-        return aic_fail(AIC_ERR_MISMATCH, "%s is %.7g, expected %.7g", what, got, want);
-    return AIC_OK;
-}
+#define CHECK_NEAR(what, got, want) \
+    CHECK_MSG(fabsf((got) - (want)) <= 1e-5f, "%s is %.7g, expected %.7g", what, (double)(got), (double)(want))
 
-/* pred = x W^T + b with W = [0.5, -0.25], b = 0.1, on x = [1, 2] and [3, 4] against targets 1 and 2:
- * pred = 0.1 and 0.6, errors -0.9 and -1.4, loss (0.81 + 1.96) / 2 = 1.385; the gradient of the mean
- * is the error per row: dW = -0.9 [1, 2] - 1.4 [3, 4] = [-5.1, -7.4], db = -2.3. */
-static aic_status run(aic_model_t *m) {
+/* x -> dense(1) -> pred, mse(pred, target); W = [0.5, -0.25], b = 0.1. */
+static aic_status build(aic_model_t *m, aic_value *x, aic_value *target) {
     const int64_t two = 2, one = 1;
-    aic_value x, target, pred, loss;
-    AIC_TRY(aic_input(m, "x", 1, &two, &x));
-    AIC_TRY(aic_input(m, "target", 1, &one, &target));
-    AIC_TRY(aic_dense(m, "fc", x, 1, true, &pred));
-    AIC_TRY(aic_mse(m, "loss", pred, target, &loss));
+    aic_value pred, loss;
+    AIC_TRY(aic_input(m, "x", 1, &two, x));
+    AIC_TRY(aic_input(m, "target", 1, &one, target));
+    AIC_TRY(aic_dense(m, "fc", *x, 1, true, &pred));
+    AIC_TRY(aic_mse(m, "loss", pred, *target, &loss));
     AIC_TRY(aic_model_compile(m, 2, 1));
-    aic_tensor w, b, dw, db;
-    AIC_TRY(aic_model_param(m, 0, &w, &dw));
-    AIC_TRY(aic_model_param(m, 1, &b, &db));
+    aic_tensor w, b;
+    AIC_TRY(aic_model_param(m, 0, &w, NULL));
+    AIC_TRY(aic_model_param(m, 1, &b, NULL));
     ((float *)w.data)[0] = 0.5f;
     ((float *)w.data)[1] = -0.25f;
     ((float *)b.data)[0] = 0.1f;
-    const float xs[4] = {1, 2, 3, 4}, ys[2] = {1, 2};
-    AIC_TRY(aic_model_set_input(m, x, xs, 2));
-    AIC_TRY(aic_model_set_input(m, target, ys, 2));
-    AIC_TRY(aic_model_zero_grad(m));
-    const aic_batch_info batch = {.n = 2, .training = true};
-    float l = 0;
-    AIC_TRY(aic_model_forward(m, &batch, &l));
-    AIC_TRY(expect("the loss", l, 1.385f));
-
-    hook_calls h = {.n = 0};
-    aic_model_set_backward_hook(m, record_op, &h);
-    AIC_TRY(aic_model_backward(m, 1.0f));
-    aic_model_set_backward_hook(m, NULL, NULL);
-    AIC_TRY(aic_model_param(m, 0, NULL, &dw));
-    AIC_TRY(aic_model_param(m, 1, NULL, &db));
-    AIC_TRY(expect("dW[0]", ((float *)dw.data)[0], -5.1f));
-    AIC_TRY(expect("dW[1]", ((float *)dw.data)[1], -7.4f));
-    AIC_TRY(expect("db", ((float *)db.data)[0], -2.3f));
-    /* Every op, also the inputs with nothing to differentiate, from the last one down. */
-    if (h.n != m->n_ops)
-        return aic_fail(AIC_ERR_MISMATCH, "backward hook: %d calls for %d ops", h.n, m->n_ops);
-    for (int i = 0; i < h.n; i++)
-        if (h.ops[i] != m->n_ops - 1 - i)
-            return aic_fail(AIC_ERR_MISMATCH, "backward hook: call %d was after op %d, expected %d", i, h.ops[i],
-                            m->n_ops - 1 - i);
-    /* Removed: a second backward calls nothing. */
-    AIC_TRY(aic_model_backward(m, 1.0f));
-    if (h.n != m->n_ops)
-        return aic_fail(AIC_ERR_MISMATCH, "backward hook: called after it was removed");
     return AIC_OK;
 }
 
 int main(void) {
     aic_model_t *m = NULL;
-    aic_status st = aic_model_create(&m, "core_only");
-    if (st == AIC_OK)
-        st = run(m);
-    /* Attached state: replacing it destroys the old one, destroying the model the current one. */
+    aic_value x, target;
+    REQUIRE_OK(aic_model_create(&m, "core_only"));
+    REQUIRE_OK(build(m, &x, &target));
+
+    /* On x = [1, 2] and [3, 4] against targets 1 and 2: pred = 0.1 and 0.6, errors -0.9 and -1.4,
+     * loss (0.81 + 1.96) / 2 = 1.385; the gradient of the mean is the error per row:
+     * dW = -0.9 [1, 2] - 1.4 [3, 4] = [-5.1, -7.4], db = -2.3. */
+    const float xs[4] = {1, 2, 3, 4}, ys[2] = {1, 2};
+    const aic_batch_info batch = {.n = 2, .training = true};
+    float loss = 0;
+    REQUIRE_OK(aic_model_set_input(m, x, xs, 2));
+    REQUIRE_OK(aic_model_set_input(m, target, ys, 2));
+    REQUIRE_OK(aic_model_zero_grad(m));
+    REQUIRE_OK(aic_model_forward(m, &batch, &loss));
+    CHECK_NEAR("the loss", loss, 1.385f);
+
+    hook_calls h = {.n = 0};
+    aic_model_set_backward_hook(m, record_op, &h);
+    CHECK_OK(aic_model_backward(m, 1.0f));
+    aic_model_set_backward_hook(m, NULL, NULL);
+    aic_tensor dw, db;
+    REQUIRE_OK(aic_model_param(m, 0, NULL, &dw));
+    REQUIRE_OK(aic_model_param(m, 1, NULL, &db));
+    CHECK_NEAR("dW[0]", ((float *)dw.data)[0], -5.1f);
+    CHECK_NEAR("dW[1]", ((float *)dw.data)[1], -7.4f);
+    CHECK_NEAR("db", ((float *)db.data)[0], -2.3f);
+    /* After every op, also the inputs with nothing to differentiate, from the last one down. */
+    CHECK_MSG(h.n == m->n_ops, "backward hook: %d calls for %d ops", h.n, m->n_ops);
+    for (int i = 0; i < h.n; i++)
+        CHECK_MSG(h.ops[i] == m->n_ops - 1 - i, "backward hook: call %d was after op %d, expected %d", i, h.ops[i],
+                  m->n_ops - 1 - i);
+    /* Removed: another backward calls nothing. */
+    CHECK_OK(aic_model_backward(m, 1.0f));
+    CHECK_MSG(h.n == m->n_ops, "backward hook: called after it was removed");
+
+    /* Attached state: attaching again destroys the old one, destroying the model the current one. */
     static int first = 1, second = 10;
-    if (m) {
-        aic_model_attach(m, &first, count_destroy);
-        aic_model_attach(m, &second, count_destroy);
-        if (st == AIC_OK && destroyed != 1)
-            st = aic_fail(AIC_ERR_MISMATCH, "attaching again destroyed %d, expected the first state (1)", destroyed);
-    }
+    aic_model_attach(m, &first, count_destroy);
+    aic_model_attach(m, &second, count_destroy);
+    CHECK_MSG(destroyed == 1 && aic_model_attached(m) == &second,
+              "attaching again: destroyed %d (expected the first state, 1), attached %p", destroyed,
+              aic_model_attached(m));
     aic_model_destroy(m);
-    if (st == AIC_OK && destroyed != 11)
-        st = aic_fail(AIC_ERR_MISMATCH, "aic_model_destroy left the attached state (destroyed %d, expected 11)",
-                      destroyed);
-    if (st != AIC_OK) {
-        fprintf(stderr, "FAIL core_only: %s\n", aic_last_error());
-        return 1;
-    }
-    printf("core_only: forward, backward, backward hook and attached state as expected\n");
-    return 0;
+    CHECK_MSG(destroyed == 11, "aic_model_destroy: destroyed %d, expected both states (11)", destroyed);
+    return test_report("core_only");
 }

@@ -11,6 +11,7 @@
 #include "aicon/model.h"
 #include "core/backend.h"
 #include "layers/layers.h"
+#include "layers/unary.h"
 
 #define AIC_MAX_OP_INPUTS 8
 #define AIC_NO_OFFSET ((size_t)-1)
@@ -23,9 +24,6 @@ typedef enum {
     AIC_OP_MAXPOOL2D,
     AIC_OP_AVGPOOL2D,
     AIC_OP_GLOBAL_AVGPOOL,
-    AIC_OP_RELU,
-    AIC_OP_SIGMOID,
-    AIC_OP_TANH,
     AIC_OP_BATCHNORM,
     AIC_OP_DROPOUT,
     AIC_OP_RESHAPE,
@@ -35,11 +33,16 @@ typedef enum {
     AIC_OP_MSE,
     AIC_OP_SOFTMAX,
     AIC_OP_LOG_SOFTMAX,
-    AIC_OP_LEAKY_RELU,
     AIC_OP_CLIP,
     AIC_OP_NLL,
     AIC_OP_BINARY,
     AIC_OP_TRANSPOSE,
+    /* The unary ops, in layers/unary_ops.def's order: AIC_OP_UNARY_FIRST is the first of them. */
+    AIC_OP_UNARY_FIRST,
+    AIC_OP_UNARY_BEFORE_ = AIC_OP_UNARY_FIRST - 1,
+#define AIC_UNARY(E, name, onnx, since, a0, d0, a1, d1) AIC_OP_##E,
+#include "layers/unary_ops.def"
+#undef AIC_UNARY
     AIC_OP_KIND_COUNT
 } aic_op_kind;
 
@@ -85,7 +88,7 @@ typedef struct {
         float drop_p;
         int perm[AIC_MAX_DIMS];        /* transpose: counted with the batch dim (perm[0] == 0) */
         int axis;                      /* concat, softmax, log_softmax: counted with the batch dim */
-        float alpha;                   /* leaky_relu */
+        float unary[AIC_UNARY_MAX_ATTRS]; /* a unary op's attributes (layers/unary_ops.def) */
         struct { float lo, hi; } clip; /* clip */
         struct {                       /* binary: kind, and for a constant operand (buffer[0]) its */
             int kind;                  /* side and per-sample shape (right-aligned; 0 dims: none) */
@@ -165,6 +168,12 @@ extern const aic_op_class aic_op_classes[AIC_OP_KIND_COUNT];
 #ifdef AICON_HAVE_CUDA
 extern const aic_op_class aic_op_classes_cuda[AIC_OP_KIND_COUNT]; /* core/ops_cuda.c */
 #endif
+
+/* A unary op's kind in layers/unary.h's terms, and whether an op kind is one. */
+static inline bool aic_op_is_unary(aic_op_kind k) {
+    return k >= AIC_OP_UNARY_FIRST && k < AIC_OP_UNARY_FIRST + AIC_UNARY_COUNT;
+}
+static inline aic_unary_kind aic_op_unary(aic_op_kind k) { return (aic_unary_kind)(k - AIC_OP_UNARY_FIRST); }
 
 /* The op table of the model's backend. */
 static inline const aic_op_class *aic_model_ops(const aic_model_t *m) {

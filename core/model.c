@@ -697,7 +697,7 @@ static void v1_attr_bytes(const aic_op *op, uint8_t b[V1_ATTR_BYTES]) {
     case AIC_OP_CONCAT:
     case AIC_OP_SOFTMAX:
     case AIC_OP_LOG_SOFTMAX: memcpy(b, &op->attr.axis, sizeof(int)); break;
-    case AIC_OP_LEAKY_RELU: memcpy(b, &op->attr.alpha, sizeof(float)); break;
+    case AIC_OP_LEAKY_RELU: memcpy(b, &op->attr.unary[0], sizeof(float)); break; /* alpha */
     case AIC_OP_CLIP: {
         const float v[2] = {op->attr.clip.lo, op->attr.clip.hi};
         memcpy(b, v, sizeof v);

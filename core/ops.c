@@ -301,61 +301,64 @@ static aic_status unary_begin(aic_model_t *m, aic_op_kind kind, const char *name
     return AIC_OK;
 }
 
-static aic_status unary_build(aic_model_t *m, aic_op_kind kind, const char *name, aic_value x, aic_value *out) {
+/* Each unary op's attribute names and defaults (layers/unary_ops.def). */
+static const struct {
+    const char *attr[AIC_UNARY_MAX_ATTRS];
+    float def[AIC_UNARY_MAX_ATTRS];
+} unary_info[AIC_UNARY_COUNT] = {
+#define AIC_UNARY(E, name, onnx, since, a0, d0, a1, d1) [AIC_UNARY_##E] = {{a0, a1}, {d0, d1}},
+#include "layers/unary_ops.def"
+#undef AIC_UNARY
+};
+
+static aic_status unary_kind_build(aic_model_t *m, aic_op_kind kind, const char *name, aic_value x, const float *attrs,
+                                   aic_value *out) {
     aic_op *op;
     AIC_TRY(unary_begin(m, kind, name, x, &op));
+    const aic_unary_kind u = aic_op_unary(kind);
+    for (int i = 0; i < AIC_UNARY_MAX_ATTRS && unary_info[u].attr[i]; i++) {
+        const float v = attrs ? attrs[i] : unary_info[u].def[i];
+        if (!isfinite(v))
+            return aic_fail(AIC_ERR_INVALID_ARG, "op '%s': %s %g must be finite", op->name, unary_info[u].attr[i], v);
+        op->attr.unary[i] = v;
+    }
     return same_shape_output(m, op, x, out);
 }
 
+aic_status aic_unary(aic_model_t *m, const char *op, const char *name, aic_value x, const float *attrs,
+                     aic_value *out) {
+    for (int k = AIC_OP_UNARY_FIRST; op && k < AIC_OP_UNARY_FIRST + AIC_UNARY_COUNT; k++)
+        if (strcmp(aic_op_classes[k].name, op) == 0)
+            return unary_kind_build(m, (aic_op_kind)k, name, x, attrs, out);
+    return aic_fail(AIC_ERR_INVALID_ARG, "aic_unary: '%s' is not a unary op (layers/unary_ops.def)", op ? op : "(null)");
+}
+
 aic_status aic_relu(aic_model_t *m, const char *name, aic_value x, aic_value *out) {
-    return unary_build(m, AIC_OP_RELU, name, x, out);
+    return unary_kind_build(m, AIC_OP_RELU, name, x, NULL, out);
 }
 aic_status aic_sigmoid(aic_model_t *m, const char *name, aic_value x, aic_value *out) {
-    return unary_build(m, AIC_OP_SIGMOID, name, x, out);
+    return unary_kind_build(m, AIC_OP_SIGMOID, name, x, NULL, out);
 }
 aic_status aic_tanh(aic_model_t *m, const char *name, aic_value x, aic_value *out) {
-    return unary_build(m, AIC_OP_TANH, name, x, out);
+    return unary_kind_build(m, AIC_OP_TANH, name, x, NULL, out);
+}
+aic_status aic_leaky_relu(aic_model_t *m, const char *name, aic_value x, float alpha, aic_value *out) {
+    return unary_kind_build(m, AIC_OP_LEAKY_RELU, name, x, &alpha, out);
 }
 
 static size_t rows_numel(aic_model_t *m, int v, int n) { return (size_t)n * (size_t)val(m, v)->numel; }
 
-#define UNARY_GLUE(fn)                                                                                      \
-    static aic_status fn##_fwd(aic_model_t *m, aic_op *op, const aic_batch_info *b) {                      \
-        aic_##fn##_forward(aic_act(m, op->out), aic_act(m, op->in[0]), rows_numel(m, op->out, b->n));       \
-        return AIC_OK;                                                                                      \
-    }                                                                                                       \
-    static aic_status fn##_bwd(aic_model_t *m, aic_op *op, int n) {                                         \
-        aic_##fn##_backward(aic_act_grad(m, op->in[0]), aic_act_grad(m, op->out), aic_act(m, op->out),      \
-                            rows_numel(m, op->out, n));                                                     \
-        return AIC_OK;                                                                                      \
-    }
-UNARY_GLUE(relu)
-UNARY_GLUE(sigmoid)
-UNARY_GLUE(tanh)
-
-/* ---- leaky_relu, clip: elementwise with an attribute; backward reads the forward input ---------- */
-
-aic_status aic_leaky_relu(aic_model_t *m, const char *name, aic_value x, float alpha, aic_value *out) {
-    aic_op *op;
-    AIC_TRY(unary_begin(m, AIC_OP_LEAKY_RELU, name, x, &op));
-    if (!isfinite(alpha))
-        return aic_fail(AIC_ERR_INVALID_ARG, "op '%s': alpha %g must be finite", op->name, alpha);
-    op->attr.alpha = alpha;
-    return same_shape_output(m, op, x, out);
+static aic_status unary_fwd(aic_model_t *m, aic_op *op, const aic_batch_info *b) {
+    return aic_unary_forward(aic_op_unary(op->kind), aic_act(m, op->out), aic_act(m, op->in[0]),
+                             rows_numel(m, op->out, b->n), op->attr.unary);
 }
 
-static aic_status leaky_relu_fwd(aic_model_t *m, aic_op *op, const aic_batch_info *b) {
-    aic_leaky_relu_forward(aic_act(m, op->out), aic_act(m, op->in[0]), rows_numel(m, op->out, b->n), op->attr.alpha);
-    return AIC_OK;
+static aic_status unary_bwd(aic_model_t *m, aic_op *op, int n) {
+    return aic_unary_backward(aic_op_unary(op->kind), aic_act_grad(m, op->in[0]), aic_act_grad(m, op->out),
+                              aic_act(m, op->in[0]), aic_act(m, op->out), rows_numel(m, op->out, n), op->attr.unary);
 }
 
-static aic_status leaky_relu_bwd(aic_model_t *m, aic_op *op, int n) {
-    float *dinp = aic_act_grad(m, op->in[0]);
-    if (dinp)
-        aic_leaky_relu_backward(dinp, aic_act_grad(m, op->out), aic_act(m, op->in[0]), rows_numel(m, op->out, n),
-                                op->attr.alpha);
-    return AIC_OK;
-}
+/* ---- clip: elementwise with bounds; backward reads the forward input ------------------------------ */
 
 aic_status aic_clip(aic_model_t *m, const char *name, aic_value x, float lo, float hi, aic_value *out) {
     aic_op *op;
@@ -921,8 +924,14 @@ static void dropout_attrs(const aic_op *op, char *buf, size_t size) {
 
 static void axis_attrs(const aic_op *op, char *buf, size_t size) { snprintf(buf, size, "axis=%d", op->attr.axis); }
 
-static void leaky_relu_attrs(const aic_op *op, char *buf, size_t size) {
-    snprintf(buf, size, "alpha=%.9g", (double)op->attr.alpha);
+/* name=value for each attribute the op has: "alpha=0.01"; nothing when it has none. */
+static void unary_attrs(const aic_op *op, char *buf, size_t size) {
+    const aic_unary_kind u = aic_op_unary(op->kind);
+    int len = 0;
+    buf[0] = '\0';
+    for (int i = 0; i < AIC_UNARY_MAX_ATTRS && unary_info[u].attr[i] && len < (int)size; i++)
+        len += snprintf(buf + len, size - (size_t)len, i ? " %s=%.9g" : "%s=%.9g", unary_info[u].attr[i],
+                        (double)op->attr.unary[i]);
 }
 
 static void clip_attrs(const aic_op *op, char *buf, size_t size) {
@@ -951,9 +960,6 @@ const aic_op_class aic_op_classes[AIC_OP_KIND_COUNT] = {
     [AIC_OP_MAXPOOL2D] = {"maxpool2d", maxpool_fwd, maxpool_bwd, pool_attrs},
     [AIC_OP_AVGPOOL2D] = {"avgpool2d", avgpool_fwd, avgpool_bwd, pool_attrs},
     [AIC_OP_GLOBAL_AVGPOOL] = {"global_avgpool", gap_fwd, gap_bwd},
-    [AIC_OP_RELU] = {"relu", relu_fwd, relu_bwd},
-    [AIC_OP_SIGMOID] = {"sigmoid", sigmoid_fwd, sigmoid_bwd},
-    [AIC_OP_TANH] = {"tanh", tanh_fwd, tanh_bwd},
     [AIC_OP_BATCHNORM] = {"batchnorm", bn_fwd, bn_bwd, bn_attrs},
     [AIC_OP_DROPOUT] = {"dropout", dropout_fwd, dropout_bwd, dropout_attrs},
     [AIC_OP_RESHAPE] = {"reshape", NULL, NULL},
@@ -963,11 +969,13 @@ const aic_op_class aic_op_classes[AIC_OP_KIND_COUNT] = {
     [AIC_OP_MSE] = {"mse", mse_fwd, mse_bwd},
     [AIC_OP_SOFTMAX] = {"softmax", softmax_fwd, softmax_bwd, axis_attrs},
     [AIC_OP_LOG_SOFTMAX] = {"log_softmax", log_softmax_fwd, log_softmax_bwd, axis_attrs},
-    [AIC_OP_LEAKY_RELU] = {"leaky_relu", leaky_relu_fwd, leaky_relu_bwd, leaky_relu_attrs},
     [AIC_OP_CLIP] = {"clip", clip_fwd, clip_bwd, clip_attrs},
     [AIC_OP_NLL] = {"nll", nll_fwd, nll_bwd},
     [AIC_OP_BINARY] = {"binary", binary_fwd, binary_bwd, binary_attrs},
     [AIC_OP_TRANSPOSE] = {"transpose", transpose_fwd, transpose_bwd, transpose_attrs},
+#define AIC_UNARY(E, name, onnx, since, a0, d0, a1, d1) [AIC_OP_##E] = {#name, unary_fwd, unary_bwd, unary_attrs},
+#include "layers/unary_ops.def"
+#undef AIC_UNARY
 };
 
 double aic_model_flops_per_sample(const aic_model_t *m) {

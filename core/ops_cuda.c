@@ -87,26 +87,15 @@ static aic_status gap_bwd(aic_model_t *m, aic_op *op, int n) {
 
 /* ---- elementwise ------------------------------------------------------------------------------- */
 
-#define UNARY_GLUE(fn)                                                                                       \
-    static aic_status fn##_fwd(aic_model_t *m, aic_op *op, const aic_batch_info *b) {                       \
-        return aic_cuda_##fn##_forward(aic_act(m, op->out), aic_act(m, op->in[0]), rows_numel(m, op->out, b->n)); \
-    }                                                                                                        \
-    static aic_status fn##_bwd(aic_model_t *m, aic_op *op, int n) {                                          \
-        return aic_cuda_##fn##_backward(aic_act_grad(m, op->in[0]), aic_act_grad(m, op->out),                \
-                                        aic_act(m, op->out), rows_numel(m, op->out, n));                     \
-    }
-UNARY_GLUE(relu)
-UNARY_GLUE(sigmoid)
-UNARY_GLUE(tanh)
-
-static aic_status leaky_relu_fwd(aic_model_t *m, aic_op *op, const aic_batch_info *b) {
-    return aic_cuda_leaky_relu_forward(aic_act(m, op->out), aic_act(m, op->in[0]), rows_numel(m, op->out, b->n),
-                                       op->attr.alpha);
+static aic_status unary_fwd(aic_model_t *m, aic_op *op, const aic_batch_info *b) {
+    return aic_cuda_unary_forward(aic_op_unary(op->kind), aic_act(m, op->out), aic_act(m, op->in[0]),
+                                  rows_numel(m, op->out, b->n), op->attr.unary);
 }
 
-static aic_status leaky_relu_bwd(aic_model_t *m, aic_op *op, int n) {
-    return aic_cuda_leaky_relu_backward(aic_act_grad(m, op->in[0]), aic_act_grad(m, op->out), aic_act(m, op->in[0]),
-                                        rows_numel(m, op->out, n), op->attr.alpha);
+static aic_status unary_bwd(aic_model_t *m, aic_op *op, int n) {
+    return aic_cuda_unary_backward(aic_op_unary(op->kind), aic_act_grad(m, op->in[0]), aic_act_grad(m, op->out),
+                                   aic_act(m, op->in[0]), aic_act(m, op->out), rows_numel(m, op->out, n),
+                                   op->attr.unary);
 }
 
 static aic_status clip_fwd(aic_model_t *m, aic_op *op, const aic_batch_info *b) {
@@ -297,9 +286,6 @@ const aic_op_class aic_op_classes_cuda[AIC_OP_KIND_COUNT] = {
     [AIC_OP_MAXPOOL2D] = {"maxpool2d", maxpool_fwd, maxpool_bwd},
     [AIC_OP_AVGPOOL2D] = {"avgpool2d", avgpool_fwd, avgpool_bwd},
     [AIC_OP_GLOBAL_AVGPOOL] = {"global_avgpool", gap_fwd, gap_bwd},
-    [AIC_OP_RELU] = {"relu", relu_fwd, relu_bwd},
-    [AIC_OP_SIGMOID] = {"sigmoid", sigmoid_fwd, sigmoid_bwd},
-    [AIC_OP_TANH] = {"tanh", tanh_fwd, tanh_bwd},
     [AIC_OP_BATCHNORM] = {"batchnorm", bn_fwd, bn_bwd},
     [AIC_OP_DROPOUT] = {"dropout", dropout_fwd, dropout_bwd},
     [AIC_OP_RESHAPE] = {"reshape", NULL, NULL},
@@ -309,9 +295,11 @@ const aic_op_class aic_op_classes_cuda[AIC_OP_KIND_COUNT] = {
     [AIC_OP_MSE] = {"mse", mse_fwd, mse_bwd},
     [AIC_OP_SOFTMAX] = {"softmax", softmax_fwd, softmax_bwd},
     [AIC_OP_LOG_SOFTMAX] = {"log_softmax", log_softmax_fwd, log_softmax_bwd},
-    [AIC_OP_LEAKY_RELU] = {"leaky_relu", leaky_relu_fwd, leaky_relu_bwd},
     [AIC_OP_CLIP] = {"clip", clip_fwd, clip_bwd},
     [AIC_OP_NLL] = {"nll", nll_fwd, nll_bwd},
     [AIC_OP_BINARY] = {"binary", binary_fwd, binary_bwd},
     [AIC_OP_TRANSPOSE] = {"transpose", transpose_fwd, transpose_bwd},
+#define AIC_UNARY(E, name, onnx, since, a0, d0, a1, d1) [AIC_OP_##E] = {#name, unary_fwd, unary_bwd},
+#include "layers/unary_ops.def"
+#undef AIC_UNARY
 };

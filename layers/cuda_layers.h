@@ -17,18 +17,10 @@ extern "C" {
 #endif
 #include "layers/layers.h"
 
-/* ---- elementwise_cuda.cu: fills, activations, add, dropout ---- */
+/* ---- elementwise_cuda.cu: fills, clip, add, dropout (unary ops: layers/unary.h) ---- */
 aic_status aic_cuda_fill(float *dst, float value, size_t n);
 /* dst[0] = src[0] * scale (the scaled loss into the allreduce slot) */
 aic_status aic_cuda_scale_copy(float *dst, const float *src, float scale);
-aic_status aic_cuda_relu_forward(float *out, const float *inp, size_t n);
-aic_status aic_cuda_relu_backward(float *dinp, const float *dout, const float *out, size_t n);
-aic_status aic_cuda_sigmoid_forward(float *out, const float *inp, size_t n);
-aic_status aic_cuda_sigmoid_backward(float *dinp, const float *dout, const float *out, size_t n);
-aic_status aic_cuda_tanh_forward(float *out, const float *inp, size_t n);
-aic_status aic_cuda_tanh_backward(float *dinp, const float *dout, const float *out, size_t n);
-aic_status aic_cuda_leaky_relu_forward(float *out, const float *inp, size_t n, float alpha);
-aic_status aic_cuda_leaky_relu_backward(float *dinp, const float *dout, const float *inp, size_t n, float alpha);
 aic_status aic_cuda_clip_forward(float *out, const float *inp, size_t n, float lo, float hi);
 aic_status aic_cuda_clip_backward(float *dinp, const float *dout, const float *inp, size_t n, float lo, float hi);
 aic_status aic_cuda_add_forward(float *out, const float *a, const float *b, size_t n);

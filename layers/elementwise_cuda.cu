@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
-// Elementwise kernels: fills, activations (relu, sigmoid, tanh, leaky_relu, clip), add, dropout.
-// Same formulas as the CPU files beside them (relu.c, sigmoid.c, ...); backward accumulates.
+// Elementwise kernels: fills, clip, add, dropout (the unary ops are in unary_cuda.cu).
+// Same formulas as the CPU files beside them (clip.c, add.c, ...); backward accumulates.
 #include "layers/cuda_common.cuh"
 
 __global__ static void fill_k(float *dst, float v, size_t n) {
@@ -20,38 +20,6 @@ extern "C" aic_status aic_cuda_copy(float *dst, const float *src, size_t n) {
 }
 
 // out, inp: n
-__global__ static void relu_fwd_k(float *out, const float *inp, size_t n) {
-    AIC_GRID_STRIDE(i, n) out[i] = inp[i] < 0.0f ? 0.0f : inp[i]; // NaN passes, as relu.c
-}
-__global__ static void relu_bwd_k(float *dinp, const float *dout, const float *out, size_t n) {
-    AIC_GRID_STRIDE(i, n) if (out[i] > 0.0f) dinp[i] += dout[i];
-}
-__global__ static void sigmoid_fwd_k(float *out, const float *inp, size_t n) {
-    AIC_GRID_STRIDE(i, n) {
-        float x = inp[i];
-        if (x >= 0.0f) {
-            out[i] = 1.0f / (1.0f + expf(-x));
-        } else {
-            float e = expf(x); // exp of a non-positive argument only, as sigmoid.c
-            out[i] = e / (1.0f + e);
-        }
-    }
-}
-__global__ static void sigmoid_bwd_k(float *dinp, const float *dout, const float *out, size_t n) {
-    AIC_GRID_STRIDE(i, n) dinp[i] += dout[i] * out[i] * (1.0f - out[i]);
-}
-__global__ static void tanh_fwd_k(float *out, const float *inp, size_t n) {
-    AIC_GRID_STRIDE(i, n) out[i] = tanhf(inp[i]);
-}
-__global__ static void tanh_bwd_k(float *dinp, const float *dout, const float *out, size_t n) {
-    AIC_GRID_STRIDE(i, n) dinp[i] += dout[i] * (1.0f - out[i] * out[i]);
-}
-__global__ static void leaky_fwd_k(float *out, const float *inp, size_t n, float alpha) {
-    AIC_GRID_STRIDE(i, n) out[i] = inp[i] >= 0.0f ? inp[i] : alpha * inp[i];
-}
-__global__ static void leaky_bwd_k(float *dinp, const float *dout, const float *inp, size_t n, float alpha) {
-    AIC_GRID_STRIDE(i, n) dinp[i] += inp[i] > 0.0f ? dout[i] : alpha * dout[i];
-}
 __global__ static void clip_fwd_k(float *out, const float *inp, size_t n, float lo, float hi) {
     AIC_GRID_STRIDE(i, n) {
         float x = inp[i];
@@ -74,31 +42,6 @@ __global__ static void add_bwd_k(float *da, float *db, const float *dout, size_t
     }
 }
 
-extern "C" aic_status aic_cuda_relu_forward(float *out, const float *inp, size_t n) {
-    return AIC_LAUNCH_N(n, relu_fwd_k, out, inp, n);
-}
-extern "C" aic_status aic_cuda_relu_backward(float *dinp, const float *dout, const float *out, size_t n) {
-    return dinp ? AIC_LAUNCH_N(n, relu_bwd_k, dinp, dout, out, n) : AIC_OK;
-}
-extern "C" aic_status aic_cuda_sigmoid_forward(float *out, const float *inp, size_t n) {
-    return AIC_LAUNCH_N(n, sigmoid_fwd_k, out, inp, n);
-}
-extern "C" aic_status aic_cuda_sigmoid_backward(float *dinp, const float *dout, const float *out, size_t n) {
-    return dinp ? AIC_LAUNCH_N(n, sigmoid_bwd_k, dinp, dout, out, n) : AIC_OK;
-}
-extern "C" aic_status aic_cuda_tanh_forward(float *out, const float *inp, size_t n) {
-    return AIC_LAUNCH_N(n, tanh_fwd_k, out, inp, n);
-}
-extern "C" aic_status aic_cuda_tanh_backward(float *dinp, const float *dout, const float *out, size_t n) {
-    return dinp ? AIC_LAUNCH_N(n, tanh_bwd_k, dinp, dout, out, n) : AIC_OK;
-}
-extern "C" aic_status aic_cuda_leaky_relu_forward(float *out, const float *inp, size_t n, float alpha) {
-    return AIC_LAUNCH_N(n, leaky_fwd_k, out, inp, n, alpha);
-}
-extern "C" aic_status aic_cuda_leaky_relu_backward(float *dinp, const float *dout, const float *inp, size_t n,
-                                                   float alpha) {
-    return dinp ? AIC_LAUNCH_N(n, leaky_bwd_k, dinp, dout, inp, n, alpha) : AIC_OK;
-}
 extern "C" aic_status aic_cuda_clip_forward(float *out, const float *inp, size_t n, float lo, float hi) {
     return AIC_LAUNCH_N(n, clip_fwd_k, out, inp, n, lo, hi);
 }

@@ -70,14 +70,7 @@ void aic_avgpool2d_backward(float *dinp, const float *dout, const aic_pool2d_dim
 void aic_global_avgpool_forward(float *out, const float *inp, int N, int C, int S);
 void aic_global_avgpool_backward(float *dinp, const float *dout, int N, int C, int S);
 
-/* ---- activations: relu.c, sigmoid.c, tanh.c ---- */
-/* out, inp: n elements; backward reads the forward OUTPUT (all three derivatives are functions of it) */
-void aic_relu_forward(float *out, const float *inp, size_t n);
-void aic_relu_backward(float *dinp, const float *dout, const float *out, size_t n);
-void aic_sigmoid_forward(float *out, const float *inp, size_t n);
-void aic_sigmoid_backward(float *dinp, const float *dout, const float *out, size_t n);
-void aic_tanh_forward(float *out, const float *inp, size_t n);
-void aic_tanh_backward(float *dinp, const float *dout, const float *out, size_t n);
+/* ---- unary.c: relu, sigmoid, tanh, leaky_relu, ... (layers/unary.h) ---- */
 
 /* ---- softmax.c ---- */
 /* inp, out: outer x K x inner, softmax over K (stride inner): outer is the batch times the dims before
@@ -91,11 +84,9 @@ void aic_log_softmax_forward(float *out, const float *inp, size_t outer, int K, 
 void aic_log_softmax_backward(float *dinp, const float *dout, const float *out, size_t outer, int K,
                               size_t inner);
 
-/* ---- leaky_relu.c, clip.c ---- */
-/* out, inp: n. Both backwards read the forward INPUT. leaky: y = x >= 0 ? x : alpha x; slope alpha
- * at x == 0 (PyTorch). clip: y = min(max(x, lo), hi), gradient where lo <= x <= hi (torch.clamp). */
-void aic_leaky_relu_forward(float *out, const float *inp, size_t n, float alpha);
-void aic_leaky_relu_backward(float *dinp, const float *dout, const float *inp, size_t n, float alpha);
+/* ---- clip.c ---- */
+/* out, inp: n. Backward reads the forward INPUT. y = min(max(x, lo), hi), gradient where
+ * lo <= x <= hi (torch.clamp). */
 void aic_clip_forward(float *out, const float *inp, size_t n, float lo, float hi);
 void aic_clip_backward(float *dinp, const float *dout, const float *inp, size_t n, float lo, float hi);
 

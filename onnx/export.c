@@ -269,6 +269,23 @@ static Onnx__ValueInfoProto *value_info(exporter *e, const char *name, const aic
 
 static int pool_floor_out(int in, int k, int s, int p) { return (in + 2 * p - k) / s + 1; }
 
+/* The unary ops of layers/unary_ops.def: ONNX type and float attributes. */
+static const struct {
+    const char *type;
+    const char *attr[AIC_UNARY_MAX_ATTRS];
+} unary_ops[AIC_UNARY_COUNT] = {
+#define AIC_UNARY(E, name, onnx, since, a0, d0, a1, d1) [AIC_UNARY_##E] = {onnx, {a0, a1}},
+#include "layers/unary_ops.def"
+#undef AIC_UNARY
+};
+
+static void export_unary(exporter *e, const aic_op *op, const char *in, const char *out) {
+    const aic_unary_kind u = aic_op_unary(op->kind);
+    Onnx__NodeProto *n = add_node(e, unary_ops[u].type, op->name, &in, 1, out);
+    for (int i = 0; n && i < AIC_UNARY_MAX_ATTRS && unary_ops[u].attr[i]; i++)
+        attr_float(e, n, unary_ops[u].attr[i], op->attr.unary[i]);
+}
+
 /* The nodes (and initializers) of one op. */
 static aic_status export_op(exporter *e, const aic_op *op) {
     aic_model_t *m = e->m;
@@ -279,7 +296,9 @@ static aic_status export_op(exporter *e, const aic_op *op) {
     const aic_value_info *x = &m->values[op->in[0]], *y = &m->values[op->out];
     Onnx__NodeProto *n = NULL;
     char aux[AIC_MAX_NAME + 16];
-    switch (op->kind) {
+    if (aic_op_is_unary(op->kind))
+        export_unary(e, op, in[0], out);
+    else switch (op->kind) {
     case AIC_OP_DENSE: {
         if (x->ndim != 1)
             return aic_fail(AIC_ERR_UNSUPPORTED, "ONNX export: dense op '%s' has a rank-%d input per sample; Gemm needs 1",
@@ -332,9 +351,6 @@ static aic_status export_op(exporter *e, const aic_op *op) {
             n = add_node(e, "Reshape", node_name, (const char *[]){aux, shape_name}, 2, out);
         }
         break;
-    case AIC_OP_RELU: n = add_node(e, "Relu", op->name, in, 1, out); break;
-    case AIC_OP_SIGMOID: n = add_node(e, "Sigmoid", op->name, in, 1, out); break;
-    case AIC_OP_TANH: n = add_node(e, "Tanh", op->name, in, 1, out); break;
     case AIC_OP_DROPOUT: n = add_node(e, "Identity", op->name, in, 1, out); break; /* inference */
     case AIC_OP_BATCHNORM: {
         const char *ins[5] = {in[0], param_init(e, op->param[0]), param_init(e, op->param[1]),
@@ -374,10 +390,6 @@ static aic_status export_op(exporter *e, const aic_op *op) {
     case AIC_OP_LOG_SOFTMAX:
         n = add_node(e, op->kind == AIC_OP_SOFTMAX ? "Softmax" : "LogSoftmax", op->name, in, 1, out);
         attr_int(e, n, "axis", op->attr.axis);
-        break;
-    case AIC_OP_LEAKY_RELU:
-        n = add_node(e, "LeakyRelu", op->name, in, 1, out);
-        attr_float(e, n, "alpha", op->attr.alpha);
         break;
     case AIC_OP_CLIP: { /* opset >= 11: the bounds are inputs (scalar initializers) */
         char lo[AIC_MAX_NAME + 16], hi[AIC_MAX_NAME + 16];

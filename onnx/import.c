@@ -661,15 +661,36 @@ static aic_status op_batchnorm(importer *im, const Onnx__NodeProto *n, const cha
     return AIC_OK;
 }
 
-typedef aic_status (*unary_fn)(aic_model_t *, const char *, aic_value, aic_value *);
+/* The unary ops of layers/unary_ops.def: ONNX type, first opset, aicon's name, float attributes. */
+static const struct {
+    const char *type, *op;
+    int since;
+    const char *attr[AIC_UNARY_MAX_ATTRS];
+    float def[AIC_UNARY_MAX_ATTRS];
+} unary_ops[] = {
+#define AIC_UNARY(E, name, onnx, since, a0, d0, a1, d1) {onnx, #name, since, {a0, a1}, {d0, d1}},
+#include "layers/unary_ops.def"
+#undef AIC_UNARY
+};
 
-static aic_status op_unary(importer *im, const Onnx__NodeProto *n, const char *name, unary_fn fn) {
-    AIC_TRY(check_attrs(im, n, NO_ATTRS));
+static aic_status op_unary(importer *im, const Onnx__NodeProto *n, const char *name) {
+    size_t u = 0;
+    while (strcmp(unary_ops[u].type, n->op_type) != 0) /* import_node found it there */
+        u++;
+    if (opset_of(im, n->domain) < unary_ops[u].since)
+        return unsupported(im, "aicon reads %s from opset %d", n->op_type, unary_ops[u].since);
+    attr_spec known[AIC_UNARY_MAX_ATTRS + 1] = {{NULL, 0}};
+    float attrs[AIC_UNARY_MAX_ATTRS];
+    for (int i = 0; i < AIC_UNARY_MAX_ATTRS && unary_ops[u].attr[i]; i++) {
+        known[i] = (attr_spec){unary_ops[u].attr[i], A_FLOAT};
+        attrs[i] = attr_float(n, unary_ops[u].attr[i], unary_ops[u].def[i]);
+    }
+    AIC_TRY(check_attrs(im, n, known));
     AIC_TRY(outputs_at_most(im, n, 1, "the op has one output"));
     aic_value x, y;
     const aic_value_info *xi;
     AIC_TRY(act_in(im, n, 0, &x, &xi));
-    AIC_TRY(built(im, fn(im->m, name, x, &y)));
+    AIC_TRY(built(im, aic_unary(im->m, unary_ops[u].op, name, x, attrs, &y)));
     set_act(im, n, y);
     return AIC_OK;
 }
@@ -698,18 +719,6 @@ static aic_status op_softmax(importer *im, const Onnx__NodeProto *n, const char 
                                " flattens the axes after it; aicon runs only the last axis there",
                            n->op_type, axis, rank);
     AIC_TRY(built(im, fn(im->m, name, x, (int)axis, &y)));
-    set_act(im, n, y);
-    return AIC_OK;
-}
-
-static aic_status op_leaky_relu(importer *im, const Onnx__NodeProto *n, const char *name) {
-    static const attr_spec known[] = {{"alpha", A_FLOAT}, {NULL, 0}};
-    AIC_TRY(check_attrs(im, n, known));
-    AIC_TRY(outputs_at_most(im, n, 1, "the op has one output"));
-    aic_value x, y;
-    const aic_value_info *xi;
-    AIC_TRY(act_in(im, n, 0, &x, &xi));
-    AIC_TRY(built(im, aic_leaky_relu(im->m, name, x, attr_float(n, "alpha", 0.01f), &y)));
     set_act(im, n, y);
     return AIC_OK;
 }
@@ -852,7 +861,7 @@ static void set_shape(importer *im, const Onnx__NodeProto *n, const int64_t *v, 
 }
 
 /* Shape of an activation: [batch, per-sample dims...], sliced by start and end (opset 15). */
-static aic_status op_shape(importer *im, const Onnx__NodeProto *n) {
+static aic_status op_shape(importer *im, const Onnx__NodeProto *n, const char *name) {
     static const attr_spec known[] = {{"start", A_INT}, {"end", A_INT}, {NULL, 0}};
     AIC_TRY(check_attrs(im, n, known));
     AIC_TRY(outputs_at_most(im, n, 1, "Shape has one output"));
@@ -877,7 +886,7 @@ static aic_status op_shape(importer *im, const Onnx__NodeProto *n) {
 }
 
 /* Gather along axis 0 of a shape vector, at constant indices. */
-static aic_status op_gather_shape(importer *im, const Onnx__NodeProto *n) {
+static aic_status op_gather_shape(importer *im, const Onnx__NodeProto *n, const char *name) {
     static const attr_spec known[] = {{"axis", A_INT}, {NULL, 0}};
     AIC_TRY(check_attrs(im, n, known));
     AIC_TRY(outputs_at_most(im, n, 1, "Gather has one output"));
@@ -900,7 +909,7 @@ static aic_status op_gather_shape(importer *im, const Onnx__NodeProto *n) {
 }
 
 /* Unsqueeze of a scalar into a 1-element vector (axes [0]: an attribute before opset 13, an input from 13). */
-static aic_status op_unsqueeze_shape(importer *im, const Onnx__NodeProto *n) {
+static aic_status op_unsqueeze_shape(importer *im, const Onnx__NodeProto *n, const char *name) {
     static const attr_spec known[] = {{"axes", A_INTS}, {NULL, 0}};
     AIC_TRY(check_attrs(im, n, known));
     AIC_TRY(outputs_at_most(im, n, 1, "Unsqueeze has one output"));
@@ -924,7 +933,7 @@ static aic_status op_unsqueeze_shape(importer *im, const Onnx__NodeProto *n) {
 }
 
 /* Concat (axis 0) of shape vectors and int64 constants. */
-static aic_status op_concat_shape(importer *im, const Onnx__NodeProto *n) {
+static aic_status op_concat_shape(importer *im, const Onnx__NodeProto *n, const char *name) {
     static const attr_spec known[] = {{"axis", A_INT}, {NULL, 0}};
     AIC_TRY(check_attrs(im, n, known));
     AIC_TRY(outputs_at_most(im, n, 1, "Concat has one output"));
@@ -950,7 +959,7 @@ static aic_status op_concat_shape(importer *im, const Onnx__NodeProto *n) {
 }
 
 /* Cast of a shape computation to int64: nothing to do. */
-static aic_status op_cast(importer *im, const Onnx__NodeProto *n) {
+static aic_status op_cast(importer *im, const Onnx__NodeProto *n, const char *name) {
     static const attr_spec known[] = {{"to", A_INT}, {"saturate", A_INT}, {NULL, 0}};
     AIC_TRY(check_attrs(im, n, known));
     AIC_TRY(outputs_at_most(im, n, 1, "Cast has one output"));
@@ -1025,8 +1034,8 @@ static aic_status op_arith(importer *im, const Onnx__NodeProto *n, const char *n
     bool con0 = s0 && s0->kind == V_CONST, con1 = s1 && s1->kind == V_CONST;
     aic_value y;
     if (act0 && act1) {
-        aic_value a, b;
-        const aic_value_info *ai, *bi;
+        aic_value a = 0, b = 0; /* set by act_in; GCC cannot tell once the op is inlined */
+        const aic_value_info *ai = NULL, *bi = NULL;
         AIC_TRY(act_in(im, n, 0, &a, &ai));
         AIC_TRY(act_in(im, n, 1, &b, &bi));
         bool same = ai->ndim == bi->ndim;
@@ -1041,7 +1050,7 @@ static aic_status op_arith(importer *im, const Onnx__NodeProto *n, const char *n
             AIC_TRY(built(im, aic_binary(im->m, name, kind, a, b, &y)));
         }
     } else if ((act0 && con1) || (con0 && act1)) {
-        aic_value x;
+        aic_value x = 0;
         const aic_value_info *xi;
         const Onnx__TensorProto *t;
         AIC_TRY(act_in(im, n, act0 ? 0 : 1, &x, &xi));
@@ -1070,7 +1079,7 @@ static aic_status op_concat(importer *im, const Onnx__NodeProto *n, const char *
     if (n->n_input < 1 || n->n_input > AIC_MAX_OP_INPUTS)
         return unsupported(im, "%zu inputs; aicon concatenates 1..%d", n->n_input, AIC_MAX_OP_INPUTS);
     aic_value xs[AIC_MAX_OP_INPUTS], y;
-    const aic_value_info *xi = NULL, *ki;
+    const aic_value_info *xi = NULL, *ki = NULL;
     for (size_t k = 0; k < n->n_input; k++) {
         AIC_TRY(act_in(im, n, k, &xs[k], &ki));
         if (k == 0)
@@ -1116,7 +1125,7 @@ static aic_status op_transpose(importer *im, const Onnx__NodeProto *n, const cha
     return AIC_OK;
 }
 
-static aic_status op_constant(importer *im, const Onnx__NodeProto *n) {
+static aic_status op_constant(importer *im, const Onnx__NodeProto *n, const char *name) {
     static const attr_spec known[] = {{"value", A_TENSOR}, {NULL, 0}};
     AIC_TRY(check_attrs(im, n, known));
     const Onnx__AttributeProto *a = attr(n, "value");
@@ -1130,46 +1139,71 @@ static aic_status op_constant(importer *im, const Onnx__NodeProto *n) {
     return AIC_OK;
 }
 
+/* The ops that differ in one argument, as node importers. */
+#define VARIANT(fn, base, arg) \
+    static aic_status fn(importer *im, const Onnx__NodeProto *n, const char *name) { return base(im, n, name, arg); }
+VARIANT(op_maxpool, op_pool, false)
+VARIANT(op_avgpool, op_pool, true)
+VARIANT(op_softmax_last, op_softmax, aic_softmax)
+VARIANT(op_log_softmax, op_softmax, aic_log_softmax)
+VARIANT(op_add, op_arith, AIC_BINOP_ADD)
+VARIANT(op_sub, op_arith, AIC_BINOP_SUB)
+VARIANT(op_mul, op_arith, AIC_BINOP_MUL)
+VARIANT(op_div, op_arith, AIC_BINOP_DIV)
+#undef VARIANT
+
+/* Concat of shapes is computed at import; of activations, an op. */
+static aic_status op_concat_any(importer *im, const Onnx__NodeProto *n, const char *name) {
+    bool all = n->n_input > 0;
+    for (size_t k = 0; k < n->n_input && all; k++)
+        all = shape_like(im, n, k);
+    return all ? op_concat_shape(im, n, name) : op_concat(im, n, name);
+}
+
+/* Every ONNX op type aicon reads (default domain), and its importer. */
+static const struct {
+    const char *type;
+    aic_status (*import)(importer *im, const Onnx__NodeProto *n, const char *name);
+} node_importers[] = {
+    {"Constant", op_constant},
+    {"Gemm", op_gemm},
+    {"MatMul", op_matmul},
+    {"Conv", op_conv},
+    {"MaxPool", op_maxpool},
+    {"AveragePool", op_avgpool},
+    {"GlobalAveragePool", op_global_avgpool},
+    {"BatchNormalization", op_batchnorm},
+    {"Dropout", op_dropout},
+    {"LogSoftmax", op_log_softmax},
+    {"Softmax", op_softmax_last},
+    {"Clip", op_clip},
+    {"Identity", op_identity},
+    {"Flatten", op_flatten},
+    {"Reshape", op_reshape},
+    {"Add", op_add},
+    {"Sub", op_sub},
+    {"Mul", op_mul},
+    {"Div", op_div},
+    {"Concat", op_concat_any},
+    {"Shape", op_shape},
+    {"Gather", op_gather_shape},
+    {"Unsqueeze", op_unsqueeze_shape},
+    {"Cast", op_cast},
+    {"Transpose", op_transpose},
+#define AIC_UNARY(E, name, onnx, since, a0, d0, a1, d1) {onnx, op_unary},
+#include "layers/unary_ops.def"
+#undef AIC_UNARY
+};
+
 static aic_status import_node(importer *im, const Onnx__NodeProto *n, const char *name) {
     const char *op = n->op_type ? n->op_type : "";
     if (n->domain && n->domain[0] && strcmp(n->domain, "ai.onnx") != 0)
         return unsupported(im, "domain '%.100s' is not supported", n->domain);
     if (n->n_output < 1 || !n->output[0][0])
         return unsupported(im, "the node has no first output");
-    if (strcmp(op, "Constant") == 0) return op_constant(im, n);
-    if (strcmp(op, "Gemm") == 0) return op_gemm(im, n, name);
-    if (strcmp(op, "MatMul") == 0) return op_matmul(im, n, name);
-    if (strcmp(op, "Conv") == 0) return op_conv(im, n, name);
-    if (strcmp(op, "MaxPool") == 0) return op_pool(im, n, name, false);
-    if (strcmp(op, "AveragePool") == 0) return op_pool(im, n, name, true);
-    if (strcmp(op, "GlobalAveragePool") == 0) return op_global_avgpool(im, n, name);
-    if (strcmp(op, "BatchNormalization") == 0) return op_batchnorm(im, n, name);
-    if (strcmp(op, "Relu") == 0) return op_unary(im, n, name, aic_relu);
-    if (strcmp(op, "Sigmoid") == 0) return op_unary(im, n, name, aic_sigmoid);
-    if (strcmp(op, "Tanh") == 0) return op_unary(im, n, name, aic_tanh);
-    if (strcmp(op, "Dropout") == 0) return op_dropout(im, n, name);
-    if (strcmp(op, "LogSoftmax") == 0) return op_softmax(im, n, name, aic_log_softmax);
-    if (strcmp(op, "Softmax") == 0) return op_softmax(im, n, name, aic_softmax);
-    if (strcmp(op, "LeakyRelu") == 0) return op_leaky_relu(im, n, name);
-    if (strcmp(op, "Clip") == 0) return op_clip(im, n, name);
-    if (strcmp(op, "Identity") == 0) return op_identity(im, n, name);
-    if (strcmp(op, "Flatten") == 0) return op_flatten(im, n, name);
-    if (strcmp(op, "Reshape") == 0) return op_reshape(im, n, name);
-    if (strcmp(op, "Add") == 0) return op_arith(im, n, name, AIC_BINOP_ADD);
-    if (strcmp(op, "Sub") == 0) return op_arith(im, n, name, AIC_BINOP_SUB);
-    if (strcmp(op, "Mul") == 0) return op_arith(im, n, name, AIC_BINOP_MUL);
-    if (strcmp(op, "Div") == 0) return op_arith(im, n, name, AIC_BINOP_DIV);
-    if (strcmp(op, "Concat") == 0) {
-        bool all = n->n_input > 0;
-        for (size_t k = 0; k < n->n_input && all; k++)
-            all = shape_like(im, n, k);
-        return all ? op_concat_shape(im, n) : op_concat(im, n, name);
-    }
-    if (strcmp(op, "Shape") == 0) return op_shape(im, n);
-    if (strcmp(op, "Gather") == 0) return op_gather_shape(im, n);
-    if (strcmp(op, "Unsqueeze") == 0) return op_unsqueeze_shape(im, n);
-    if (strcmp(op, "Cast") == 0) return op_cast(im, n);
-    if (strcmp(op, "Transpose") == 0) return op_transpose(im, n, name);
+    for (size_t i = 0; i < sizeof node_importers / sizeof *node_importers; i++)
+        if (strcmp(op, node_importers[i].type) == 0)
+            return node_importers[i].import(im, n, name);
     return unsupported(im, "aicon has no such op yet");
 }
 

@@ -7,6 +7,7 @@
  * so a near-zero gradient entry is judged against the tensor's scale. Non-smooth ops get inputs away
  * from their kinks (relu away from 0, maxpool with no near-ties). */
 #include "layers/layers.h"
+#include "layers/unary.h"
 #include "tests/test_util.h"
 
 #include <math.h>
@@ -240,23 +241,21 @@ static void test_global_avgpool(void) {
     free(c.inp), free(c.out), free(c.dout), free(dinp);
 }
 
-/* ---- relu, sigmoid, tanh ---- */
+/* ---- relu, sigmoid, tanh (layers/unary.h) ---- */
 typedef struct {
-    void (*forward)(float *, const float *, size_t);
+    aic_unary_kind kind;
     size_t n;
     float *inp, *out, *dout;
 } act_ctx;
 
 static double act_loss(void *p) {
     act_ctx *c = p;
-    c->forward(c->out, c->inp, c->n);
+    aic_unary_forward(c->kind, c->out, c->inp, c->n, NULL);
     return dot(c->dout, c->out, c->n);
 }
 
-static void test_activation(const char *name, void (*forward)(float *, const float *, size_t),
-                            void (*backward)(float *, const float *, const float *, size_t), float lo, float hi,
-                            double tol) {
-    act_ctx c = {.forward = forward, .n = 40};
+static void test_activation(const char *name, aic_unary_kind kind, float lo, float hi, double tol) {
+    act_ctx c = {.kind = kind, .n = 40};
     c.inp = test_rand_buf(c.n, lo, hi);
     for (size_t i = 0; i < c.n; i += 2)
         c.inp[i] = -c.inp[i];
@@ -264,7 +263,7 @@ static void test_activation(const char *name, void (*forward)(float *, const flo
     c.dout = test_rand_buf(c.n, -1, 1);
     float *dinp = test_alloc(c.n);
     act_loss(&c); // backward reads the forward output
-    backward(dinp, c.dout, c.out, c.n);
+    aic_unary_backward(kind, dinp, c.dout, c.inp, c.out, c.n, NULL);
     check(name, "dinp", c.inp, c.n, dinp, act_loss, &c, tol);
     free(c.inp), free(c.out), free(c.dout), free(dinp);
 }
@@ -509,7 +508,7 @@ static double kink_loss(void *p) {
     if (c->clip)
         aic_clip_forward(c->out, c->inp, c->n, c->a, c->b);
     else
-        aic_leaky_relu_forward(c->out, c->inp, c->n, c->a);
+        aic_unary_forward(AIC_UNARY_LEAKY_RELU, c->out, c->inp, c->n, &c->a);
     return dot(c->dout, c->out, c->n);
 }
 
@@ -524,10 +523,12 @@ static void test_kink(const char *name, int clip, float a, float b) {
     c.out = test_alloc(c.n);
     c.dout = test_rand_buf(c.n, -1, 1);
     float *dinp = test_alloc(c.n);
-    if (clip)
+    if (clip) {
         aic_clip_backward(dinp, c.dout, c.inp, c.n, a, b);
-    else
-        aic_leaky_relu_backward(dinp, c.dout, c.inp, c.n, a);
+    } else {
+        kink_loss(&c); // the gradient reads the forward output too
+        aic_unary_backward(AIC_UNARY_LEAKY_RELU, dinp, c.dout, c.inp, c.out, c.n, &a);
+    }
     check(name, "dinp", c.inp, c.n, dinp, kink_loss, &c, 1e-3);
     free(c.inp), free(c.out), free(c.dout), free(dinp);
 }
@@ -630,9 +631,9 @@ int main(void) {
     test_pool("avgpool ceil incl_pad", 0, 1, 2, 2, 6, 8, 3, 3, 2, 2, 1, 1, 4, 5);
     test_pool("avgpool k3x2 s1x2 p1", 0, 1, 1, 3, 5, 8, 3, 2, 1, 2, 1, 1, 5, 5);
     test_global_avgpool();
-    test_activation("relu", aic_relu_forward, aic_relu_backward, 0.1f, 1.0f, 1e-3);
-    test_activation("sigmoid", aic_sigmoid_forward, aic_sigmoid_backward, 0.0f, 3.0f, 1e-2);
-    test_activation("tanh", aic_tanh_forward, aic_tanh_backward, 0.0f, 2.0f, 1e-2);
+    test_activation("relu", AIC_UNARY_RELU, 0.1f, 1.0f, 1e-3);
+    test_activation("sigmoid", AIC_UNARY_SIGMOID, 0.0f, 3.0f, 1e-2);
+    test_activation("tanh", AIC_UNARY_TANH, 0.0f, 2.0f, 1e-2);
     test_batchnorm();
     test_dropout();
     test_add();

@@ -7,6 +7,7 @@
  *  - semantics that a gradient check cannot see: pooling padding and ceil-mode divisors, maxpool
  *    ties, batchnorm running statistics, the dropout mask's Philox layout, softmax stability. */
 #include "layers/layers.h"
+#include "layers/unary.h"
 #include "tests/test_util.h"
 
 #include "core/rng.h"
@@ -183,9 +184,9 @@ static size_t forward(int op, float *out) {
     case OP_MAXPOOL: aic_maxpool2d_forward(out, ARGMAX, X, &POOL); return pool_out();
     case OP_AVGPOOL: aic_avgpool2d_forward(out, X, &POOL); return pool_out();
     case OP_GAP: aic_global_avgpool_forward(out, X, BN_N, BN_C, BN_S); return (size_t)BN_N * BN_C;
-    case OP_RELU: aic_relu_forward(out, X, EW); return EW;
-    case OP_SIGMOID: aic_sigmoid_forward(out, X, EW); return EW;
-    case OP_TANH: aic_tanh_forward(out, X, EW); return EW;
+    case OP_RELU: aic_unary_forward(AIC_UNARY_RELU, out, X, EW, NULL); return EW;
+    case OP_SIGMOID: aic_unary_forward(AIC_UNARY_SIGMOID, out, X, EW, NULL); return EW;
+    case OP_TANH: aic_unary_forward(AIC_UNARY_TANH, out, X, EW, NULL); return EW;
     case OP_BN:
         aic_batchnorm_forward_train(out, SAVE_MEAN, SAVE_INVSTD, RUN_MEAN, RUN_VAR, X, Wt, Bs, BN_N, BN_C, BN_S,
                                     0.1f, 1e-5f);
@@ -200,7 +201,7 @@ static size_t forward(int op, float *out) {
     case OP_MSE: out[0] = aic_mse_forward(X, X2, EW); return 1;
     case OP_SOFTMAX: aic_softmax_forward(out, X, SM_OUTER, SM_K, SM_INNER); return SM_N;
     case OP_LOGSOFTMAX: aic_log_softmax_forward(out, X, SM_OUTER, SM_K, SM_INNER); return SM_N;
-    case OP_LEAKY: aic_leaky_relu_forward(out, X, EW, 0.2f); return EW;
+    case OP_LEAKY: aic_unary_forward(AIC_UNARY_LEAKY_RELU, out, X, EW, (const float[]){0.2f}); return EW;
     case OP_CLIP: aic_clip_forward(out, X, EW, -0.3f, 0.4f); return EW;
     case OP_NLL: out[0] = aic_nll_forward(X, LABELS, XN, XK); return 1;
     }
@@ -216,9 +217,9 @@ static void backward(int op, float *const g[3], const float *out) {
     case OP_MAXPOOL: aic_maxpool2d_backward(g[0], DY, ARGMAX, &POOL); break;
     case OP_AVGPOOL: aic_avgpool2d_backward(g[0], DY, &POOL); break;
     case OP_GAP: aic_global_avgpool_backward(g[0], DY, BN_N, BN_C, BN_S); break;
-    case OP_RELU: aic_relu_backward(g[0], DY, out, EW); break;
-    case OP_SIGMOID: aic_sigmoid_backward(g[0], DY, out, EW); break;
-    case OP_TANH: aic_tanh_backward(g[0], DY, out, EW); break;
+    case OP_RELU: aic_unary_backward(AIC_UNARY_RELU, g[0], DY, X, out, EW, NULL); break;
+    case OP_SIGMOID: aic_unary_backward(AIC_UNARY_SIGMOID, g[0], DY, X, out, EW, NULL); break;
+    case OP_TANH: aic_unary_backward(AIC_UNARY_TANH, g[0], DY, X, out, EW, NULL); break;
     case OP_BN:
         aic_batchnorm_backward(g[0], g[1], g[2], DY, X, Wt, SAVE_MEAN, SAVE_INVSTD, BN_N, BN_C, BN_S);
         break;
@@ -229,7 +230,7 @@ static void backward(int op, float *const g[3], const float *out) {
     case OP_MSE: aic_mse_backward(g[0], X, X2, EW, 0.8f); break;
     case OP_SOFTMAX: aic_softmax_backward(g[0], DY, out, SM_OUTER, SM_K, SM_INNER); break;
     case OP_LOGSOFTMAX: aic_log_softmax_backward(g[0], DY, out, SM_OUTER, SM_K, SM_INNER); break;
-    case OP_LEAKY: aic_leaky_relu_backward(g[0], DY, X, EW, 0.2f); break;
+    case OP_LEAKY: aic_unary_backward(AIC_UNARY_LEAKY_RELU, g[0], DY, X, out, EW, (const float[]){0.2f}); break;
     case OP_CLIP: aic_clip_backward(g[0], DY, X, EW, -0.3f, 0.4f); break;
     case OP_NLL: aic_nll_backward(g[0], LABELS, XN, XK, 0.8f); break;
     }
@@ -338,9 +339,9 @@ static void test_relu_semantics(void) {
     // onto a -0 gradient; forward lets a NaN through
     float out[4] = {0.0f, -0.0f, 2.0f, 3.0f}, dout[4] = {NAN, INFINITY, 1.5f, 4.0f};
     float dinp[4] = {-0.0f, 1.0f, -0.0f, 2.0f}, x = NAN, y;
-    aic_relu_backward(dinp, dout, out, 4);
+    aic_unary_backward(AIC_UNARY_RELU, dinp, dout, out, out, 4, NULL); // relu's gradient reads y only
     int ok = dinp[0] == 0.0f && signbit(dinp[0]) && dinp[1] == 1.0f && dinp[2] == 1.5f && dinp[3] == 6.0f;
-    aic_relu_forward(&y, &x, 1);
+    aic_unary_forward(AIC_UNARY_RELU, &y, &x, 1, NULL);
     report("relu: masked gradient untouched, NaN passes", ok && isnan(y), "");
 }
 
@@ -518,8 +519,9 @@ static void test_new_ops(void) {
 
     // leaky_relu: forward vs naive, slope from the input's sign (alpha at 0, as PyTorch)
     float lx[5] = {-2.0f, -0.0f, 0.0f, 3.0f, NAN}, lo[5], ld[5] = {0}, ones[5] = {1, 1, 1, 1, 1};
-    aic_leaky_relu_forward(lo, lx, 5, 0.01f);
-    aic_leaky_relu_backward(ld, ones, lx, 5, 0.01f);
+    const float alpha = 0.01f;
+    aic_unary_forward(AIC_UNARY_LEAKY_RELU, lo, lx, 5, &alpha);
+    aic_unary_backward(AIC_UNARY_LEAKY_RELU, ld, ones, lx, lo, 5, &alpha);
     ok = lo[0] == -0.02f && lo[1] == 0.0f && lo[2] == 0.0f && lo[3] == 3.0f && isnan(lo[4]) && ld[0] == 0.01f &&
          ld[2] == 0.01f && ld[3] == 1.0f;
     report("leaky_relu: values, slope alpha at 0, NaN passes", ok, "");

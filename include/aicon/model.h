@@ -77,6 +77,11 @@ AIC_API aic_status aic_tanh(aic_model_t *m, const char *name, aic_value x, aic_v
 /* ONNX LeakyRelu: y = x for x >= 0, alpha * x below (ONNX's default alpha is 0.01; pass it). The
  * gradient's slope is alpha at x == 0, as PyTorch. */
 AIC_API aic_status aic_leaky_relu(aic_model_t *m, const char *name, aic_value x, float alpha, aic_value *out);
+/* Any elementwise unary op by its name ("relu", "leaky_relu", ...: the list and each op's float
+ * attributes are in layers/unary_ops.def, the formulas in layers/unary.h). attrs: the op's attributes
+ * in that order, or NULL for the defaults (ONNX's). */
+AIC_API aic_status aic_unary(aic_model_t *m, const char *op, const char *name, aic_value x, const float *attrs,
+                             aic_value *out);
 /* ONNX Clip / torch.clamp: y = min(max(x, lo), hi), lo <= hi; lo may be -INFINITY, hi +INFINITY
  * (ReLU6 is lo 0, hi 6). The gradient passes where lo <= x <= hi, boundaries included, as
  * torch.clamp. NaN passes through. */

@@ -1,0 +1,60 @@
+// SPDX-License-Identifier: Apache-2.0
+/* Elementwise unary ops (layers/unary_ops.def): for each, the forward formula f(x) and the gradient
+ * it adds to dL/dx given dL/dy = g, the input x and the output y = f(x); a[] holds the op's float
+ * attributes. The C kernels (layers/unary.c) and the CUDA ones (layers/unary_cuda.cu) compile these
+ * same functions, so both backends compute one formula. Backward accumulates (dx += grad). */
+#ifndef AICON_LAYERS_UNARY_H
+#define AICON_LAYERS_UNARY_H
+
+#include <math.h>
+#include <stddef.h>
+
+#include "aicon/status.h"
+
+#ifdef __CUDACC__
+#define AIC_HD static inline __host__ __device__
+#else
+#define AIC_HD static inline
+#endif
+
+typedef enum {
+#define AIC_UNARY(E, name, onnx, since, a0, d0, a1, d1) AIC_UNARY_##E,
+#include "layers/unary_ops.def"
+#undef AIC_UNARY
+    AIC_UNARY_COUNT
+} aic_unary_kind;
+
+#define AIC_UNARY_MAX_ATTRS 2
+
+/* A NaN passes through, as in PyTorch. The gradient selects g or -0 (x + -0 is x for every x), so
+ * an infinite g never turns into a NaN. */
+AIC_HD float aic_relu_f(float x, const float *a) { return x < 0.0f ? 0.0f : x; }
+AIC_HD float aic_relu_grad(float g, float x, float y, const float *a) { return y > 0.0f ? g : -0.0f; }
+
+/* exp of a non-positive argument only: no overflow for large |x|. */
+AIC_HD float aic_sigmoid_f(float x, const float *a) {
+    if (x >= 0.0f)
+        return 1.0f / (1.0f + expf(-x));
+    const float e = expf(x);
+    return e / (1.0f + e);
+}
+AIC_HD float aic_sigmoid_grad(float g, float x, float y, const float *a) { return g * y * (1.0f - y); }
+
+AIC_HD float aic_tanh_f(float x, const float *a) { return tanhf(x); }
+AIC_HD float aic_tanh_grad(float g, float x, float y, const float *a) { return g * (1.0f - y * y); }
+
+/* a[0] = alpha. The slope follows the input's sign; at x == 0 it is alpha, as PyTorch's
+ * leaky_relu_backward (self > 0 ? grad : grad * negval). NaN: alpha * NaN passes through. */
+AIC_HD float aic_leaky_relu_f(float x, const float *a) { return x >= 0.0f ? x : a[0] * x; }
+AIC_HD float aic_leaky_relu_grad(float g, float x, float y, const float *a) { return x > 0.0f ? g : a[0] * g; }
+
+/* y[i] = f(x[i]) and dx[i] += grad(dy[i], x[i], y[i]) over n elements (layers/unary.c). */
+aic_status aic_unary_forward(aic_unary_kind k, float *y, const float *x, size_t n, const float *a);
+aic_status aic_unary_backward(aic_unary_kind k, float *dx, const float *dy, const float *x, const float *y, size_t n,
+                              const float *a);
+/* The same on the GPU, queued on the model's stream (layers/unary_cuda.cu; dx NULL: nothing). */
+aic_status aic_cuda_unary_forward(aic_unary_kind k, float *y, const float *x, size_t n, const float *a);
+aic_status aic_cuda_unary_backward(aic_unary_kind k, float *dx, const float *dy, const float *x, const float *y,
+                                   size_t n, const float *a);
+
+#endif

@@ -279,152 +279,202 @@ static const struct {
 #undef AIC_UNARY
 };
 
-static void export_unary(exporter *e, const aic_op *op, const char *in, const char *out) {
+static aic_status export_unary(exporter *e, const aic_op *op, const char *const *in, const char *out) {
     const aic_unary_kind u = aic_op_unary(op->kind);
-    Onnx__NodeProto *n = add_node(e, unary_ops[u].type, op->name, &in, 1, out);
+    Onnx__NodeProto *n = add_node(e, unary_ops[u].type, op->name, in, 1, out);
     for (int i = 0; n && i < AIC_UNARY_MAX_ATTRS && unary_ops[u].attr[i]; i++)
         attr_float(e, n, unary_ops[u].attr[i], op->attr.unary[i]);
+    return AIC_OK;
 }
+
+/* One function per op kind writes its nodes (and initializers): in[] are the names of the op's
+ * inputs, out the name of its output. A kind without one (inputs, losses) has no ONNX form. */
+typedef aic_status (*op_exporter)(exporter *e, const aic_op *op, const char *const *in, const char *out);
+
+static const aic_value_info *in_info(const exporter *e, const aic_op *op) { return &e->m->values[op->in[0]]; }
+static const aic_value_info *out_info(const exporter *e, const aic_op *op) { return &e->m->values[op->out]; }
+
+/* Weight and optional bias: the inputs after the activation of Gemm and Conv. */
+static int with_params(exporter *e, const aic_op *op, const char *in, const char *ins[3]) {
+    ins[0] = in;
+    ins[1] = param_init(e, op->param[0]);
+    ins[2] = op->param[1] >= 0 ? param_init(e, op->param[1]) : NULL;
+    return op->param[1] >= 0 ? 3 : 2;
+}
+
+static aic_status ex_dense(exporter *e, const aic_op *op, const char *const *in, const char *out) {
+    if (in_info(e, op)->ndim != 1)
+        return aic_fail(AIC_ERR_UNSUPPORTED, "ONNX export: dense op '%s' has a rank-%d input per sample; Gemm needs 1",
+                        op->name, in_info(e, op)->ndim);
+    const char *ins[3];
+    const int n_in = with_params(e, op, in[0], ins);
+    attr_int(e, add_node(e, "Gemm", op->name, ins, n_in, out), "transB", 1);
+    return AIC_OK;
+}
+
+static aic_status ex_conv(exporter *e, const aic_op *op, const char *const *in, const char *out) {
+    const aic_conv2d_dims *d = &op->attr.conv;
+    const char *ins[3];
+    const int n_in = with_params(e, op, in[0], ins);
+    Onnx__NodeProto *n = add_node(e, "Conv", op->name, ins, n_in, out);
+    attr_ints(e, n, "kernel_shape", (int64_t[]){d->KH, d->KW}, 2);
+    attr_ints(e, n, "strides", (int64_t[]){d->SH, d->SW}, 2);
+    attr_ints(e, n, "pads", (int64_t[]){d->PH, d->PW, d->PH, d->PW}, 4);
+    attr_ints(e, n, "dilations", (int64_t[]){d->DH, d->DW}, 2);
+    attr_int(e, n, "group", d->G);
+    return AIC_OK;
+}
+
+static aic_status ex_pool(exporter *e, const aic_op *op, const char *const *in, const char *out) {
+    const aic_pool2d_dims *d = &op->attr.pool;
+    const aic_value_info *x = in_info(e, op), *y = out_info(e, op);
+    const bool is_max = op->kind == AIC_OP_MAXPOOL2D;
+    Onnx__NodeProto *n = add_node(e, is_max ? "MaxPool" : "AveragePool", op->name, in, 1, out);
+    attr_ints(e, n, "kernel_shape", (int64_t[]){d->KH, d->KW}, 2);
+    attr_ints(e, n, "strides", (int64_t[]){d->SH, d->SW}, 2);
+    attr_ints(e, n, "pads", (int64_t[]){d->PH, d->PW, d->PH, d->PW}, 4);
+    const int fh = pool_floor_out((int)x->shape[1], d->KH, d->SH, d->PH);
+    const int fw = pool_floor_out((int)x->shape[2], d->KW, d->SW, d->PW);
+    if (y->shape[1] != fh || y->shape[2] != fw)
+        attr_int(e, n, "ceil_mode", 1);
+    if (!is_max)
+        attr_int(e, n, "count_include_pad", d->count_include_pad);
+    return AIC_OK;
+}
+
+/* Reshape `from` to the op's output shape with the batch kept (a leading 0 copies it). */
+static void reshape_to_out(exporter *e, const aic_op *op, const char *node, const char *from, const char *out) {
+    const aic_value_info *y = out_info(e, op);
+    char shape_name[AIC_MAX_NAME + 16];
+    snprintf(shape_name, sizeof shape_name, "%s.shape", op->name);
+    int64_t shape[AIC_MAX_DIMS + 1] = {0};
+    for (int i = 0; i < y->ndim; i++)
+        shape[i + 1] = y->shape[i];
+    add_int64_init(e, shape_name, shape, y->ndim + 1);
+    add_node(e, "Reshape", node, (const char *[]){from, shape_name}, 2, out);
+}
+
+static aic_status ex_global_avgpool(exporter *e, const aic_op *op, const char *const *in, const char *out) {
+    if (out_info(e, op)->ndim == in_info(e, op)->ndim) {
+        add_node(e, "GlobalAveragePool", op->name, in, 1, out);
+        return AIC_OK;
+    }
+    /* aicon's global pool drops the 1 x 1: GlobalAveragePool, then Reshape to N x C */
+    char pooled[AIC_MAX_NAME + 16], node[AIC_MAX_NAME + 16];
+    snprintf(pooled, sizeof pooled, "%s.pooled", op->name);
+    snprintf(node, sizeof node, "%s.reshape", op->name);
+    add_node(e, "GlobalAveragePool", op->name, in, 1, pooled);
+    reshape_to_out(e, op, node, pooled, out);
+    return AIC_OK;
+}
+
+static aic_status ex_dropout(exporter *e, const aic_op *op, const char *const *in, const char *out) {
+    add_node(e, "Identity", op->name, in, 1, out); /* inference */
+    return AIC_OK;
+}
+
+static aic_status ex_batchnorm(exporter *e, const aic_op *op, const char *const *in, const char *out) {
+    const char *ins[5] = {in[0], param_init(e, op->param[0]), param_init(e, op->param[1]),
+                          buffer_init(e, op->buffer[0]), buffer_init(e, op->buffer[1])};
+    Onnx__NodeProto *n = add_node(e, "BatchNormalization", op->name, ins, 5, out);
+    attr_float(e, n, "epsilon", op->attr.bn.eps);
+    attr_float(e, n, "momentum", 1.0f - op->attr.bn.momentum); /* ONNX weighs the running value */
+    return AIC_OK;
+}
+
+static aic_status ex_reshape(exporter *e, const aic_op *op, const char *const *in, const char *out) {
+    reshape_to_out(e, op, op->name, in[0], out);
+    return AIC_OK;
+}
+
+static aic_status ex_add(exporter *e, const aic_op *op, const char *const *in, const char *out) {
+    add_node(e, "Add", op->name, in, 2, out);
+    return AIC_OK;
+}
+
+static aic_status ex_concat(exporter *e, const aic_op *op, const char *const *in, const char *out) {
+    attr_int(e, add_node(e, "Concat", op->name, in, op->n_in, out), "axis", op->attr.axis);
+    return AIC_OK;
+}
+
+static aic_status ex_transpose(exporter *e, const aic_op *op, const char *const *in, const char *out) {
+    const int rank = in_info(e, op)->ndim + 1;
+    int64_t perm[AIC_MAX_DIMS];
+    for (int i = 0; i < rank; i++)
+        perm[i] = op->attr.perm[i];
+    attr_ints(e, add_node(e, "Transpose", op->name, in, 1, out), "perm", perm, rank);
+    return AIC_OK;
+}
+
+static aic_status ex_softmax(exporter *e, const aic_op *op, const char *const *in, const char *out) {
+    const char *type = op->kind == AIC_OP_SOFTMAX ? "Softmax" : "LogSoftmax";
+    attr_int(e, add_node(e, type, op->name, in, 1, out), "axis", op->attr.axis);
+    return AIC_OK;
+}
+
+static aic_status ex_clip(exporter *e, const aic_op *op, const char *const *in, const char *out) {
+    /* opset >= 11: the bounds are inputs (scalar initializers) */
+    char lo[AIC_MAX_NAME + 16], hi[AIC_MAX_NAME + 16];
+    snprintf(lo, sizeof lo, "%s.min", op->name);
+    snprintf(hi, sizeof hi, "%s.max", op->name);
+    float *b = ex_alloc(e, 2 * sizeof *b);
+    if (!b)
+        return AIC_OK;
+    b[0] = op->attr.clip.lo;
+    b[1] = op->attr.clip.hi;
+    add_float_init(e, lo, 0, NULL, &b[0], 1);
+    add_float_init(e, hi, 0, NULL, &b[1], 1);
+    add_node(e, "Clip", op->name, (const char *[]){in[0], lo, hi}, 3, out);
+    return AIC_OK;
+}
+
+static aic_status ex_binary(exporter *e, const aic_op *op, const char *const *in, const char *out) {
+    /* ONNX broadcasts numpy-style too: a constant keeps its right-aligned shape */
+    static const char *const types[] = {"Add", "Sub", "Mul", "Div"};
+    const char *ins[2] = {in[0], in[1]};
+    if (op->buffer[0] >= 0) {
+        const aic_param_info *bi = &e->m->buffers[op->buffer[0]];
+        add_float_init(e, bi->name, op->attr.binary.cndim, op->attr.binary.cshape,
+                       aic_buffer_data(e->m, op->buffer[0]), bi->numel);
+        ins[0] = op->attr.binary.const_left ? bi->name : in[0];
+        ins[1] = op->attr.binary.const_left ? in[0] : bi->name;
+    }
+    add_node(e, types[op->attr.binary.kind], op->name, ins, 2, out);
+    return AIC_OK;
+}
+
+static const op_exporter exporters[AIC_OP_KIND_COUNT] = {
+    [AIC_OP_DENSE] = ex_dense,
+    [AIC_OP_CONV2D] = ex_conv,
+    [AIC_OP_MAXPOOL2D] = ex_pool,
+    [AIC_OP_AVGPOOL2D] = ex_pool,
+    [AIC_OP_GLOBAL_AVGPOOL] = ex_global_avgpool,
+    [AIC_OP_BATCHNORM] = ex_batchnorm,
+    [AIC_OP_DROPOUT] = ex_dropout,
+    [AIC_OP_RESHAPE] = ex_reshape,
+    [AIC_OP_ADD] = ex_add,
+    [AIC_OP_CONCAT] = ex_concat,
+    [AIC_OP_SOFTMAX] = ex_softmax,
+    [AIC_OP_LOG_SOFTMAX] = ex_softmax,
+    [AIC_OP_CLIP] = ex_clip,
+    [AIC_OP_BINARY] = ex_binary,
+    [AIC_OP_TRANSPOSE] = ex_transpose,
+#define AIC_UNARY(E, name, onnx, since, a0, d0, a1, d1) [AIC_OP_##E] = export_unary,
+#include "layers/unary_ops.def"
+#undef AIC_UNARY
+};
 
 /* The nodes (and initializers) of one op. */
 static aic_status export_op(exporter *e, const aic_op *op) {
-    aic_model_t *m = e->m;
-    const char *out = value_name(e, op->out);
-    const char *in[4] = {0};
-    for (int i = 0; i < op->n_in && i < 4; i++)
-        in[i] = value_name(e, op->in[i]);
-    const aic_value_info *x = &m->values[op->in[0]], *y = &m->values[op->out];
-    Onnx__NodeProto *n = NULL;
-    char aux[AIC_MAX_NAME + 16];
-    if (aic_op_is_unary(op->kind))
-        export_unary(e, op, in[0], out);
-    else switch (op->kind) {
-    case AIC_OP_DENSE: {
-        if (x->ndim != 1)
-            return aic_fail(AIC_ERR_UNSUPPORTED, "ONNX export: dense op '%s' has a rank-%d input per sample; Gemm needs 1",
-                            op->name, x->ndim);
-        const char *ins[3] = {in[0], param_init(e, op->param[0]), op->param[1] >= 0 ? param_init(e, op->param[1]) : NULL};
-        n = add_node(e, "Gemm", op->name, ins, op->param[1] >= 0 ? 3 : 2, out);
-        attr_int(e, n, "transB", 1);
-        break;
-    }
-    case AIC_OP_CONV2D: {
-        const aic_conv2d_dims *d = &op->attr.conv;
-        const char *ins[3] = {in[0], param_init(e, op->param[0]), op->param[1] >= 0 ? param_init(e, op->param[1]) : NULL};
-        n = add_node(e, "Conv", op->name, ins, op->param[1] >= 0 ? 3 : 2, out);
-        attr_ints(e, n, "kernel_shape", (int64_t[]){d->KH, d->KW}, 2);
-        attr_ints(e, n, "strides", (int64_t[]){d->SH, d->SW}, 2);
-        attr_ints(e, n, "pads", (int64_t[]){d->PH, d->PW, d->PH, d->PW}, 4);
-        attr_ints(e, n, "dilations", (int64_t[]){d->DH, d->DW}, 2);
-        attr_int(e, n, "group", d->G);
-        break;
-    }
-    case AIC_OP_MAXPOOL2D:
-    case AIC_OP_AVGPOOL2D: {
-        const aic_pool2d_dims *d = &op->attr.pool;
-        const bool is_max = op->kind == AIC_OP_MAXPOOL2D;
-        n = add_node(e, is_max ? "MaxPool" : "AveragePool", op->name, in, 1, out);
-        attr_ints(e, n, "kernel_shape", (int64_t[]){d->KH, d->KW}, 2);
-        attr_ints(e, n, "strides", (int64_t[]){d->SH, d->SW}, 2);
-        attr_ints(e, n, "pads", (int64_t[]){d->PH, d->PW, d->PH, d->PW}, 4);
-        const int fh = pool_floor_out((int)x->shape[1], d->KH, d->SH, d->PH);
-        const int fw = pool_floor_out((int)x->shape[2], d->KW, d->SW, d->PW);
-        if (y->shape[1] != fh || y->shape[2] != fw)
-            attr_int(e, n, "ceil_mode", 1);
-        if (!is_max)
-            attr_int(e, n, "count_include_pad", d->count_include_pad);
-        break;
-    }
-    case AIC_OP_GLOBAL_AVGPOOL:
-        if (y->ndim == x->ndim) {
-            n = add_node(e, "GlobalAveragePool", op->name, in, 1, out);
-        } else { /* aicon's global pool drops the 1 x 1: GlobalAveragePool, then Reshape to N x C */
-            snprintf(aux, sizeof aux, "%s.pooled", op->name);
-            n = add_node(e, "GlobalAveragePool", op->name, in, 1, aux);
-            char shape_name[AIC_MAX_NAME + 16], node_name[AIC_MAX_NAME + 16];
-            snprintf(shape_name, sizeof shape_name, "%s.shape", op->name);
-            snprintf(node_name, sizeof node_name, "%s.reshape", op->name);
-            int64_t shape[AIC_MAX_DIMS + 1] = {0};
-            for (int i = 0; i < y->ndim; i++)
-                shape[i + 1] = y->shape[i];
-            add_int64_init(e, shape_name, shape, y->ndim + 1);
-            n = add_node(e, "Reshape", node_name, (const char *[]){aux, shape_name}, 2, out);
-        }
-        break;
-    case AIC_OP_DROPOUT: n = add_node(e, "Identity", op->name, in, 1, out); break; /* inference */
-    case AIC_OP_BATCHNORM: {
-        const char *ins[5] = {in[0], param_init(e, op->param[0]), param_init(e, op->param[1]),
-                              buffer_init(e, op->buffer[0]), buffer_init(e, op->buffer[1])};
-        n = add_node(e, "BatchNormalization", op->name, ins, 5, out);
-        attr_float(e, n, "epsilon", op->attr.bn.eps);
-        attr_float(e, n, "momentum", 1.0f - op->attr.bn.momentum); /* ONNX weighs the running value */
-        break;
-    }
-    case AIC_OP_RESHAPE: { /* shape [0, per-sample dims]: 0 copies the batch dimension */
-        int64_t shape[AIC_MAX_DIMS + 1] = {0};
-        for (int i = 0; i < y->ndim; i++)
-            shape[i + 1] = y->shape[i];
-        snprintf(aux, sizeof aux, "%s.shape", op->name);
-        add_int64_init(e, aux, shape, y->ndim + 1);
-        n = add_node(e, "Reshape", op->name, (const char *[]){in[0], aux}, 2, out);
-        break;
-    }
-    case AIC_OP_ADD: n = add_node(e, "Add", op->name, in, 2, out); break;
-    case AIC_OP_CONCAT: {
-        const char *ins[AIC_MAX_OP_INPUTS];
-        for (int i = 0; i < op->n_in; i++)
-            ins[i] = value_name(e, op->in[i]);
-        n = add_node(e, "Concat", op->name, ins, op->n_in, out);
-        attr_int(e, n, "axis", op->attr.axis);
-        break;
-    }
-    case AIC_OP_TRANSPOSE: {
-        int64_t perm[AIC_MAX_DIMS];
-        for (int i = 0; i <= m->values[op->in[0]].ndim; i++)
-            perm[i] = op->attr.perm[i];
-        n = add_node(e, "Transpose", op->name, in, 1, out);
-        attr_ints(e, n, "perm", perm, m->values[op->in[0]].ndim + 1);
-        break;
-    }
-    case AIC_OP_SOFTMAX:
-    case AIC_OP_LOG_SOFTMAX:
-        n = add_node(e, op->kind == AIC_OP_SOFTMAX ? "Softmax" : "LogSoftmax", op->name, in, 1, out);
-        attr_int(e, n, "axis", op->attr.axis);
-        break;
-    case AIC_OP_CLIP: { /* opset >= 11: the bounds are inputs (scalar initializers) */
-        char lo[AIC_MAX_NAME + 16], hi[AIC_MAX_NAME + 16];
-        snprintf(lo, sizeof lo, "%s.min", op->name);
-        snprintf(hi, sizeof hi, "%s.max", op->name);
-        float *b = ex_alloc(e, 2 * sizeof *b);
-        if (!b)
-            break;
-        b[0] = op->attr.clip.lo;
-        b[1] = op->attr.clip.hi;
-        add_float_init(e, lo, 0, NULL, &b[0], 1);
-        add_float_init(e, hi, 0, NULL, &b[1], 1);
-        n = add_node(e, "Clip", op->name, (const char *[]){in[0], lo, hi}, 3, out);
-        break;
-    }
-    case AIC_OP_BINARY: { /* ONNX broadcasts numpy-style too: a constant keeps its right-aligned shape */
-        static const char *const types[] = {"Add", "Sub", "Mul", "Div"};
-        const char *ins[2] = {in[0], in[1]};
-        if (op->buffer[0] >= 0) {
-            const aic_param_info *bi = &m->buffers[op->buffer[0]];
-            add_float_init(e, bi->name, op->attr.binary.cndim, op->attr.binary.cshape, aic_buffer_data(m, op->buffer[0]),
-                           bi->numel);
-            ins[0] = op->attr.binary.const_left ? bi->name : in[0];
-            ins[1] = op->attr.binary.const_left ? in[0] : bi->name;
-        }
-        n = add_node(e, types[op->attr.binary.kind], op->name, ins, 2, out);
-        break;
-    }
-    default:
+    if (!exporters[op->kind])
         return aic_fail(AIC_ERR_UNSUPPORTED, "ONNX export: op '%s' of kind %s has no ONNX export", op->name,
                         aic_op_classes[op->kind].name);
-    }
+    const char *in[AIC_MAX_OP_INPUTS] = {0};
+    for (int i = 0; i < op->n_in; i++)
+        in[i] = value_name(e, op->in[i]);
+    AIC_TRY(exporters[op->kind](e, op, in, value_name(e, op->out)));
     if (e->nomem)
         return aic_fail(AIC_ERR_NOMEM, "ONNX export: out of memory at op '%s'", op->name);
-    (void)n;
     return AIC_OK;
 }
 

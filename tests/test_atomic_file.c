@@ -21,17 +21,8 @@
 
 #include "aicon/checkpoint.h"
 #include "core/atomic_file.h"
+#include "tests/test_tmpdir.h"
 #include "tests/test_util.h"
-
-static char g_tmp[512];
-
-static const char *tmp_path(const char *name) {
-    static char bufs[8][1024];
-    static int next;
-    char *b = bufs[next++ % 8];
-    snprintf(b, sizeof bufs[0], "%s/%s", g_tmp, name);
-    return b;
-}
 
 /* Whether path holds exactly text. */
 static int holds(const char *path, const char *text) {
@@ -70,7 +61,7 @@ static void expect_io_error(aic_status got, const char *path, int err) {
 /* Runs first: the process's first temporary names are PATH.tmp.PID.0 and .1, here left by a "killed
  * writer"; the write must go past them and leave them as they are. */
 static void test_stale_temporaries(void) {
-    const char *path = tmp_path("stale.txt");
+    const char *path = test_tmp_path("stale.txt");
     char stale[2][1100];
     for (int i = 0; i < 2; i++) {
         snprintf(stale[i], sizeof stale[i], "%s" AIC_ATOMIC_TEMP_INFIX "%ld.%d", path, (long)getpid(), i);
@@ -80,13 +71,13 @@ static void test_stale_temporaries(void) {
     CHECK(put(path, "fresh", 0644));
     CHECK(holds(path, "fresh"));
     CHECK(holds(stale[0], "stale") && holds(stale[1], "stale"));
-    CHECK(temporaries(g_tmp) == 2);
+    CHECK(temporaries(test_tmp) == 2);
     unlink(stale[0]);
     unlink(stale[1]);
 }
 
 static void test_new_and_replace(void) {
-    const char *path = tmp_path("new.bin");
+    const char *path = test_tmp_path("new.bin");
     const unsigned char bytes[] = {0, 1, 2, 0xff, 0, '\n'}; /* NULs and all: a byte buffer, not a string */
     CHECK_OK(aic_atomic_write(path, bytes, sizeof bytes, 0644, "the test file"));
     struct stat sb;
@@ -98,13 +89,13 @@ static void test_new_and_replace(void) {
         fclose(f);
 
     /* Private files keep their mode (spooled usage records are 0600). */
-    const char *secret = tmp_path("secret.json");
+    const char *secret = test_tmp_path("secret.json");
     CHECK(put(secret, "{}", 0600));
     CHECK(stat(secret, &sb) == 0 && (sb.st_mode & 0777) == 0600);
 
     /* A replacement is a new inode renamed over the old one: a reader holding the old file open, or
      * a crash mid-write, never sees a mix. */
-    const char *rep = tmp_path("replace.txt");
+    const char *rep = test_tmp_path("replace.txt");
     CHECK(put(rep, "old contents, longer than the new", 0644));
     struct stat before, after;
     CHECK(stat(rep, &before) == 0);
@@ -118,17 +109,17 @@ static void test_new_and_replace(void) {
         fclose(reader);
 
     /* An empty file is a file too. */
-    const char *empty = tmp_path("empty");
+    const char *empty = test_tmp_path("empty");
     CHECK_OK(aic_atomic_write(empty, "", 0, 0644, "the test file"));
     CHECK(stat(empty, &sb) == 0 && sb.st_size == 0);
-    CHECK(temporaries(g_tmp) == 0);
+    CHECK(temporaries(test_tmp) == 0);
 }
 
 /* A bare file name: the temporary and the directory flush are in the working directory. */
 static void test_relative_path(void) {
     char cwd[1024];
     CHECK(getcwd(cwd, sizeof cwd) != NULL);
-    CHECK(chdir(g_tmp) == 0);
+    CHECK(chdir(test_tmp) == 0);
     CHECK(put("relative.txt", "here", 0644));
     CHECK(holds("relative.txt", "here"));
     CHECK(temporaries(".") == 0);
@@ -138,7 +129,7 @@ static void test_relative_path(void) {
 /* write(2) fails part way (a file size limit: EFBIG, as a full disk gives ENOSPC): the old file is
  * untouched, a new one never appears, and no temporary is left. */
 static void test_failed_write(void) {
-    const char *path = tmp_path("limited.txt"), *fresh = tmp_path("never.txt");
+    const char *path = test_tmp_path("limited.txt"), *fresh = test_tmp_path("never.txt");
     CHECK(put(path, "old", 0644));
     struct rlimit saved, small;
     CHECK(getrlimit(RLIMIT_FSIZE, &saved) == 0);
@@ -157,31 +148,31 @@ static void test_failed_write(void) {
     signal(SIGXFSZ, xfsz);
     CHECK(holds(path, "old"));
     CHECK(access(fresh, F_OK) != 0 && errno == ENOENT);
-    CHECK(temporaries(g_tmp) == 0);
+    CHECK(temporaries(test_tmp) == 0);
 }
 
 static void test_missing_directory(void) {
-    const char *path = tmp_path("no/such/dir/x.h5");
+    const char *path = test_tmp_path("no/such/dir/x.h5");
     expect_io_error(aic_atomic_write(path, "x", 1, 0644, "the test file"), path, ENOENT);
 }
 
 /* A directory in the way of the rename: the error names it, the directory stays, no temporary. */
 static void test_directory_in_the_way(void) {
-    const char *path = tmp_path("a_dir");
+    const char *path = test_tmp_path("a_dir");
     CHECK(mkdir(path, 0755) == 0);
     expect_io_error(aic_atomic_write(path, "x", 1, 0644, "the test file"), path, EISDIR);
     struct stat sb;
     CHECK(stat(path, &sb) == 0 && S_ISDIR(sb.st_mode));
-    CHECK(temporaries(g_tmp) == 0);
+    CHECK(temporaries(test_tmp) == 0);
     rmdir(path);
 }
 
 /* A read-only directory: EACCES. Root writes anywhere, so the check runs in a child that drops to
  * nobody when it is root. */
 static void test_read_only_directory(void) {
-    const char *dir = tmp_path("ro"), *path = tmp_path("ro/x.onnx");
+    const char *dir = test_tmp_path("ro"), *path = test_tmp_path("ro/x.onnx");
     CHECK(mkdir(dir, 0755) == 0 && put(path, "old", 0644) && chmod(dir, 0555) == 0);
-    CHECK(chmod(g_tmp, 0755) == 0); /* mkdtemp's 0700 would stop nobody before the directory itself */
+    CHECK(chmod(test_tmp, 0755) == 0); /* mkdtemp's 0700 would stop nobody before the directory itself */
     fflush(NULL);
     pid_t pid = fork();
     if (pid == 0) {
@@ -202,19 +193,11 @@ static void test_read_only_directory(void) {
     chmod(dir, 0755);
 }
 
-static int rm_entry(const char *p, const struct stat *sb, int flag, struct FTW *ftw) {
-    return remove(p);
-}
-
 int main(void) {
     /* The writer's temporary names are those the checkpoint directory cleans up. */
     CHECK(strcmp(AIC_ATOMIC_TEMP_INFIX, AIC_CHECKPOINT_TEMP_INFIX) == 0);
-    const char *tmpdir = getenv("TMPDIR");
-    snprintf(g_tmp, sizeof g_tmp, "%s/aicon_test_atomic_XXXXXX", tmpdir && *tmpdir ? tmpdir : "/tmp");
-    if (!mkdtemp(g_tmp)) {
-        perror("mkdtemp");
+    if (test_tmp_make("aicon_test_atomic") != 0)
         return 2;
-    }
     umask(022);
     test_stale_temporaries();
     test_new_and_replace();
@@ -223,6 +206,6 @@ int main(void) {
     test_missing_directory();
     test_directory_in_the_way();
     test_read_only_directory();
-    nftw(g_tmp, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+    test_tmp_remove();
     return test_report("atomic_file");
 }

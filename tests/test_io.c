@@ -17,17 +17,8 @@
 #include <zlib.h>
 
 #include "aicon/data.h"
+#include "tests/test_tmpdir.h"
 #include "tests/test_util.h"
-
-static char g_tmp[512];
-
-static const char *tmp_path(const char *name) {
-    static char bufs[8][1024];
-    static int next;
-    char *b = bufs[next++ % 8];
-    snprintf(b, sizeof bufs[0], "%s/%s", g_tmp, name);
-    return b;
-}
 
 /* A failing call must return `want` and a message naming `needle` (the file). */
 static void expect_fail(const char *what, aic_status got, aic_status want, const char *needle) {
@@ -138,19 +129,19 @@ static void test_idx(void) {
     aic_status st;
 
     /* Plain and gzip, whatever the names say. */
-    write_images(tmp_path("img_plain"), TN, sizeof g_pix, false);
-    write_labels(tmp_path("lab_plain"), TN, false);
-    write_images(tmp_path("img_gz.bin"), TN, sizeof g_pix, true);
-    write_labels(tmp_path("lab_gz.bin"), TN, true);
-    write_images(tmp_path("img_plain_named.gz"), TN, sizeof g_pix, false);
+    write_images(test_tmp_path("img_plain"), TN, sizeof g_pix, false);
+    write_labels(test_tmp_path("lab_plain"), TN, false);
+    write_images(test_tmp_path("img_gz.bin"), TN, sizeof g_pix, true);
+    write_labels(test_tmp_path("lab_gz.bin"), TN, true);
+    write_images(test_tmp_path("img_plain_named.gz"), TN, sizeof g_pix, false);
 
-    CHECK_OK(aic_dataset_load_idx(&d, tmp_path("img_plain"), tmp_path("lab_plain")));
+    CHECK_OK(aic_dataset_load_idx(&d, test_tmp_path("img_plain"), test_tmp_path("lab_plain")));
     check_good_dataset(d, "plain IDX");
     aic_dataset_destroy(d);
-    CHECK_OK(aic_dataset_load_idx(&d, tmp_path("img_gz.bin"), tmp_path("lab_gz.bin")));
+    CHECK_OK(aic_dataset_load_idx(&d, test_tmp_path("img_gz.bin"), test_tmp_path("lab_gz.bin")));
     check_good_dataset(d, "gzip IDX not named .gz");
     aic_dataset_destroy(d);
-    CHECK_OK(aic_dataset_load_idx(&d, tmp_path("img_plain_named.gz"), tmp_path("lab_gz.bin")));
+    CHECK_OK(aic_dataset_load_idx(&d, test_tmp_path("img_plain_named.gz"), test_tmp_path("lab_gz.bin")));
     check_good_dataset(d, "plain IDX named .gz");
 
     /* Gather bounds. */
@@ -166,27 +157,27 @@ static void test_idx(void) {
     aic_dataset_destroy(NULL);
 
     /* Truncated plain images file: 10 bytes of data short. */
-    write_images(tmp_path("img_truncated"), TN, sizeof g_pix - 10, false);
+    write_images(test_tmp_path("img_truncated"), TN, sizeof g_pix - 10, false);
     d = (aic_dataset_t *)&d; /* must be reset to NULL on failure */
-    st = aic_dataset_load_idx(&d, tmp_path("img_truncated"), tmp_path("lab_plain"));
+    st = aic_dataset_load_idx(&d, test_tmp_path("img_truncated"), test_tmp_path("lab_plain"));
     expect_fail("truncated plain images", st, AIC_ERR_FORMAT, "img_truncated");
     CHECK(d == NULL);
     CHECK(strstr(aic_last_error(), "holds only 134 bytes") != NULL);
 
     /* Lying header: declares 60000 images, holds 12. Plain and gzip. */
-    write_images(tmp_path("img_lying"), 60000, sizeof g_pix, false);
-    st = aic_dataset_load_idx(&d, tmp_path("img_lying"), tmp_path("lab_plain"));
+    write_images(test_tmp_path("img_lying"), 60000, sizeof g_pix, false);
+    st = aic_dataset_load_idx(&d, test_tmp_path("img_lying"), test_tmp_path("lab_plain"));
     expect_fail("lying header (plain)", st, AIC_ERR_FORMAT, "img_lying");
     CHECK(strstr(aic_last_error(), "60000 images of 3x4 (720000 bytes)") != NULL);
-    write_images(tmp_path("img_lying.gz"), 60000, sizeof g_pix, true);
-    st = aic_dataset_load_idx(&d, tmp_path("img_lying.gz"), tmp_path("lab_plain"));
+    write_images(test_tmp_path("img_lying.gz"), 60000, sizeof g_pix, true);
+    st = aic_dataset_load_idx(&d, test_tmp_path("img_lying.gz"), test_tmp_path("lab_plain"));
     expect_fail("lying header (gzip)", st, AIC_ERR_FORMAT, "img_lying.gz");
     CHECK(strstr(aic_last_error(), "decompressed data holds only 144 bytes") != NULL);
     /* A header at the cap's edge: 4e9 x 255 x 255 must be rejected without trying to allocate. */
     {
         uint32_t dims[3] = {4000000000u, 255, 255};
-        write_idx(tmp_path("img_huge"), 0x803, dims, 3, g_pix, sizeof g_pix, true);
-        st = aic_dataset_load_idx(&d, tmp_path("img_huge"), tmp_path("lab_plain"));
+        write_idx(test_tmp_path("img_huge"), 0x803, dims, 3, g_pix, sizeof g_pix, true);
+        st = aic_dataset_load_idx(&d, test_tmp_path("img_huge"), test_tmp_path("lab_plain"));
         expect_fail("absurd header", st, AIC_ERR_FORMAT, "img_huge");
     }
 
@@ -200,63 +191,63 @@ static void test_idx(void) {
             pix[i] = (uint8_t)(r >> 16);
         }
         uint32_t dims[3] = {BN, BH, BW};
-        write_idx(tmp_path("img_big.gz"), 0x803, dims, 3, pix, BN * BH * BW, true);
+        write_idx(test_tmp_path("img_big.gz"), 0x803, dims, 3, pix, BN * BH * BW, true);
         free(pix);
-        FILE *f = fopen(tmp_path("img_big.gz"), "rb");
+        FILE *f = fopen(test_tmp_path("img_big.gz"), "rb");
         static uint8_t whole[1 << 17];
         size_t len = fread(whole, 1, sizeof whole, f);
         fclose(f);
-        write_bytes(tmp_path("img_cut.gz"), whole, len / 2, false);
-        st = aic_dataset_load_idx(&d, tmp_path("img_cut.gz"), tmp_path("lab_plain"));
+        write_bytes(test_tmp_path("img_cut.gz"), whole, len / 2, false);
+        st = aic_dataset_load_idx(&d, test_tmp_path("img_cut.gz"), test_tmp_path("lab_plain"));
         expect_fail("truncated gzip stream", st, AIC_ERR_FORMAT, "img_cut.gz");
     }
 
     /* Wrong magic: a labels file given as images, and images as labels, and garbage. */
-    st = aic_dataset_load_idx(&d, tmp_path("lab_plain"), tmp_path("lab_plain"));
+    st = aic_dataset_load_idx(&d, test_tmp_path("lab_plain"), test_tmp_path("lab_plain"));
     expect_fail("labels file as images", st, AIC_ERR_FORMAT, "lab_plain");
     CHECK(strstr(aic_last_error(), "bad magic 0x00000801 (expected 0x00000803") != NULL);
-    st = aic_dataset_load_idx(&d, tmp_path("img_plain"), tmp_path("img_plain"));
+    st = aic_dataset_load_idx(&d, test_tmp_path("img_plain"), test_tmp_path("img_plain"));
     expect_fail("images file as labels", st, AIC_ERR_FORMAT, "img_plain");
     CHECK(strstr(aic_last_error(), "expected 0x00000801") != NULL);
     {
         uint32_t dims[3] = {TN, TH, TW};
-        write_idx(tmp_path("img_float"), 0x0D03, dims, 3, g_pix, sizeof g_pix, false);
-        st = aic_dataset_load_idx(&d, tmp_path("img_float"), tmp_path("lab_plain"));
+        write_idx(test_tmp_path("img_float"), 0x0D03, dims, 3, g_pix, sizeof g_pix, false);
+        st = aic_dataset_load_idx(&d, test_tmp_path("img_float"), test_tmp_path("lab_plain"));
         expect_fail("float32 IDX images", st, AIC_ERR_FORMAT, "img_float");
-        write_bytes(tmp_path("img_text"), "hello, world, this is not IDX", 29, false);
-        st = aic_dataset_load_idx(&d, tmp_path("img_text"), tmp_path("lab_plain"));
+        write_bytes(test_tmp_path("img_text"), "hello, world, this is not IDX", 29, false);
+        st = aic_dataset_load_idx(&d, test_tmp_path("img_text"), test_tmp_path("lab_plain"));
         expect_fail("text file as images", st, AIC_ERR_FORMAT, "img_text");
     }
 
     /* Count mismatch between the two files. */
-    write_labels(tmp_path("lab_11"), TN - 1, false);
-    st = aic_dataset_load_idx(&d, tmp_path("img_plain"), tmp_path("lab_11"));
+    write_labels(test_tmp_path("lab_11"), TN - 1, false);
+    st = aic_dataset_load_idx(&d, test_tmp_path("img_plain"), test_tmp_path("lab_11"));
     expect_fail("label/image count mismatch", st, AIC_ERR_MISMATCH, "lab_11");
     CHECK(strstr(aic_last_error(), "11 labels") && strstr(aic_last_error(), "12 images"));
 
     /* Missing, empty, short header, zero dimension. */
-    st = aic_dataset_load_idx(&d, tmp_path("no_such_images"), tmp_path("lab_plain"));
+    st = aic_dataset_load_idx(&d, test_tmp_path("no_such_images"), test_tmp_path("lab_plain"));
     expect_fail("missing images file", st, AIC_ERR_IO, "no_such_images");
     CHECK(strstr(aic_last_error(), "No such file") != NULL);
-    st = aic_dataset_load_idx(&d, tmp_path("img_plain"), tmp_path("no_such_labels"));
+    st = aic_dataset_load_idx(&d, test_tmp_path("img_plain"), test_tmp_path("no_such_labels"));
     expect_fail("missing labels file", st, AIC_ERR_IO, "no_such_labels");
-    write_bytes(tmp_path("img_empty"), "", 0, false);
-    st = aic_dataset_load_idx(&d, tmp_path("img_empty"), tmp_path("lab_plain"));
+    write_bytes(test_tmp_path("img_empty"), "", 0, false);
+    st = aic_dataset_load_idx(&d, test_tmp_path("img_empty"), test_tmp_path("lab_plain"));
     expect_fail("empty file", st, AIC_ERR_FORMAT, "img_empty");
-    write_bytes(tmp_path("img_empty.gz"), "", 0, true);
-    st = aic_dataset_load_idx(&d, tmp_path("img_empty.gz"), tmp_path("lab_plain"));
+    write_bytes(test_tmp_path("img_empty.gz"), "", 0, true);
+    st = aic_dataset_load_idx(&d, test_tmp_path("img_empty.gz"), test_tmp_path("lab_plain"));
     expect_fail("empty gzip file", st, AIC_ERR_FORMAT, "img_empty.gz");
-    write_bytes(tmp_path("img_short"), "\0\0\x08\x03\0\0", 6, false);
-    st = aic_dataset_load_idx(&d, tmp_path("img_short"), tmp_path("lab_plain"));
+    write_bytes(test_tmp_path("img_short"), "\0\0\x08\x03\0\0", 6, false);
+    st = aic_dataset_load_idx(&d, test_tmp_path("img_short"), test_tmp_path("lab_plain"));
     expect_fail("header cut short", st, AIC_ERR_FORMAT, "img_short");
     {
         uint32_t dims[3] = {TN, 0, TW};
-        write_idx(tmp_path("img_zero"), 0x803, dims, 3, g_pix, sizeof g_pix, false);
-        st = aic_dataset_load_idx(&d, tmp_path("img_zero"), tmp_path("lab_plain"));
+        write_idx(test_tmp_path("img_zero"), 0x803, dims, 3, g_pix, sizeof g_pix, false);
+        st = aic_dataset_load_idx(&d, test_tmp_path("img_zero"), test_tmp_path("lab_plain"));
         expect_fail("zero dimension", st, AIC_ERR_FORMAT, "img_zero");
     }
-    st = aic_dataset_load_idx(&d, g_tmp, tmp_path("lab_plain"));
-    expect_fail("directory as images", st, AIC_ERR_IO, g_tmp);
+    st = aic_dataset_load_idx(&d, test_tmp, test_tmp_path("lab_plain"));
+    expect_fail("directory as images", st, AIC_ERR_IO, test_tmp);
     CHECK(d == NULL);
 }
 
@@ -265,24 +256,24 @@ static void test_idx(void) {
 static void test_label_range(void) {
     printf("label range\n");
     aic_dataset_t *d = NULL;
-    write_images(tmp_path("img_lab"), TN, sizeof g_pix, false);
-    write_labels(tmp_path("lab_ok"), TN, false);
-    CHECK_OK(aic_dataset_load_idx(&d, tmp_path("img_lab"), tmp_path("lab_ok")));
+    write_images(test_tmp_path("img_lab"), TN, sizeof g_pix, false);
+    write_labels(test_tmp_path("lab_ok"), TN, false);
+    CHECK_OK(aic_dataset_load_idx(&d, test_tmp_path("img_lab"), test_tmp_path("lab_ok")));
     CHECK_OK(aic_dataset_check_labels(d, 5));
     expect_fail("labels 0..4 with 4 classes", aic_dataset_check_labels(d, 4), AIC_ERR_FORMAT,
                 "label of sample 4 is 4, outside the 4 classes 0..3");
-    CHECK(strcmp(aic_dataset_source(d), tmp_path("img_lab")) == 0);
+    CHECK(strcmp(aic_dataset_source(d), test_tmp_path("img_lab")) == 0);
     aic_dataset_destroy(d);
     const uint8_t saved[2] = {g_lab[7], g_lab[9]};
     g_lab[7] = 200;
     g_lab[9] = 255;
-    write_labels(tmp_path("lab_200"), TN, false);
+    write_labels(test_tmp_path("lab_200"), TN, false);
     g_lab[7] = saved[0];
     g_lab[9] = saved[1];
-    CHECK_OK(aic_dataset_load_idx(&d, tmp_path("img_lab"), tmp_path("lab_200")));
+    CHECK_OK(aic_dataset_load_idx(&d, test_tmp_path("img_lab"), test_tmp_path("lab_200")));
     CHECK(aic_dataset_num_classes(d) == 256);
     expect_fail("label 200 with 10 classes (file)", aic_dataset_check_labels(d, 10), AIC_ERR_FORMAT,
-                tmp_path("lab_200"));
+                test_tmp_path("lab_200"));
     expect_fail("label 200 with 10 classes (sample)", aic_dataset_check_labels(d, 10), AIC_ERR_FORMAT,
                 "label of sample 7 is 200, outside the 10 classes 0..9");
     CHECK_OK(aic_dataset_check_labels(d, 256));
@@ -292,8 +283,8 @@ static void test_label_range(void) {
 static void test_idx_dir(void) {
     printf("IDX directory loader\n");
     char dir[1024], missing[1024];
-    snprintf(dir, sizeof dir, "%s/mnistdir", g_tmp);
-    snprintf(missing, sizeof missing, "%s/no_such_dir", g_tmp);
+    snprintf(dir, sizeof dir, "%s/mnistdir", test_tmp);
+    snprintf(missing, sizeof missing, "%s/no_such_dir", test_tmp);
     mkdir(dir, 0700);
     char p[1200];
     snprintf(p, sizeof p, "%s/train-images-idx3-ubyte.gz", dir);
@@ -439,8 +430,8 @@ static void test_h5(void) {
     H5Eget_auto2(H5E_DEFAULT, &func_before, &data_before);
 
     /* uint8 x of N x 1 x 4 x 4, int64 y: converted to float as stored (no scaling), labels to int32. */
-    write_h5_u8(tmp_path("u8.h5"), true, true, NULL, HN);
-    CHECK_OK(aic_dataset_load_h5(&d, tmp_path("u8.h5")));
+    write_h5_u8(test_tmp_path("u8.h5"), true, true, NULL, HN);
+    CHECK_OK(aic_dataset_load_h5(&d, test_tmp_path("u8.h5")));
     if (d) {
         int64_t shape[6];
         CHECK(aic_dataset_size(d) == HN);
@@ -469,13 +460,13 @@ static void test_h5(void) {
             xf[i] = (float)x[i];
         }
         hsize_t xd[2] = {HN, 5}, yd[2] = {HN, 1};
-        hid_t f = H5Fcreate(tmp_path("f64.h5"), H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT);
+        hid_t f = H5Fcreate(test_tmp_path("f64.h5"), H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT);
         h5_write(f, "x", H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, 2, xd, x, false);
         h5_write(f, "y", H5T_STD_I32LE, H5T_NATIVE_INT32, 2, yd, y, false);
         H5Fclose(f);
         const char *files[2] = {"f64.h5", "deflate.h5"};
         if (H5Zfilter_avail(H5Z_FILTER_DEFLATE) > 0) {
-            f = H5Fcreate(tmp_path("deflate.h5"), H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT);
+            f = H5Fcreate(test_tmp_path("deflate.h5"), H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT);
             h5_write(f, "x", H5T_IEEE_F32LE, H5T_NATIVE_FLOAT, 2, xd, xf, true);
             h5_write(f, "y", H5T_STD_U8LE, H5T_NATIVE_INT32, 2, yd, y, true);
             H5Fclose(f);
@@ -485,7 +476,7 @@ static void test_h5(void) {
         }
         for (int k = 0; k < 2 && files[k]; k++) {
             printf("  checking %s\n", files[k]);
-            CHECK_OK(aic_dataset_load_h5(&d, tmp_path(files[k])));
+            CHECK_OK(aic_dataset_load_h5(&d, test_tmp_path(files[k])));
             if (!d)
                 continue;
             int64_t shape[6];
@@ -502,51 +493,51 @@ static void test_h5(void) {
     }
 
     /* Missing datasets, mismatched counts, bad labels, bad ranks and types. */
-    write_h5_u8(tmp_path("no_y.h5"), true, false, NULL, HN);
-    st = aic_dataset_load_h5(&d, tmp_path("no_y.h5"));
+    write_h5_u8(test_tmp_path("no_y.h5"), true, false, NULL, HN);
+    st = aic_dataset_load_h5(&d, test_tmp_path("no_y.h5"));
     expect_fail("HDF5 without y", st, AIC_ERR_FORMAT, "no_y.h5");
     CHECK(strstr(aic_last_error(), "'y'") != NULL);
     CHECK(d == NULL);
-    write_h5_u8(tmp_path("no_x.h5"), false, true, NULL, HN);
-    st = aic_dataset_load_h5(&d, tmp_path("no_x.h5"));
+    write_h5_u8(test_tmp_path("no_x.h5"), false, true, NULL, HN);
+    st = aic_dataset_load_h5(&d, test_tmp_path("no_x.h5"));
     expect_fail("HDF5 without x", st, AIC_ERR_FORMAT, "no_x.h5");
     CHECK(strstr(aic_last_error(), "'x'") != NULL);
     {
         int64_t five[5] = {0, 1, 2, 3, 4};
-        write_h5_u8(tmp_path("count.h5"), true, true, five, 5);
-        st = aic_dataset_load_h5(&d, tmp_path("count.h5"));
+        write_h5_u8(test_tmp_path("count.h5"), true, true, five, 5);
+        st = aic_dataset_load_h5(&d, test_tmp_path("count.h5"));
         expect_fail("HDF5 x/y count mismatch", st, AIC_ERR_FORMAT, "count.h5");
         int64_t neg[HN] = {0, 1, -2, 3, 4, 5};
-        write_h5_u8(tmp_path("neg.h5"), true, true, neg, HN);
-        st = aic_dataset_load_h5(&d, tmp_path("neg.h5"));
+        write_h5_u8(test_tmp_path("neg.h5"), true, true, neg, HN);
+        st = aic_dataset_load_h5(&d, test_tmp_path("neg.h5"));
         expect_fail("HDF5 negative label", st, AIC_ERR_FORMAT, "neg.h5");
         int64_t huge[HN] = {0, 1, 2, (int64_t)1 << 40, 4, 5};
-        write_h5_u8(tmp_path("huge.h5"), true, true, huge, HN);
-        st = aic_dataset_load_h5(&d, tmp_path("huge.h5"));
+        write_h5_u8(test_tmp_path("huge.h5"), true, true, huge, HN);
+        st = aic_dataset_load_h5(&d, test_tmp_path("huge.h5"));
         expect_fail("HDF5 label beyond int32", st, AIC_ERR_FORMAT, "huge.h5");
     }
     {
         float x1[HN] = {0}, yf[HN] = {0};
         hsize_t d1[1] = {HN};
-        hid_t f = H5Fcreate(tmp_path("rank1.h5"), H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT);
+        hid_t f = H5Fcreate(test_tmp_path("rank1.h5"), H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT);
         h5_write(f, "x", H5T_IEEE_F32LE, H5T_NATIVE_FLOAT, 1, d1, x1, false);
         h5_write(f, "y", H5T_STD_I32LE, H5T_NATIVE_INT32, 1, d1, (int32_t[HN]){0}, false);
         H5Fclose(f);
-        st = aic_dataset_load_h5(&d, tmp_path("rank1.h5"));
+        st = aic_dataset_load_h5(&d, test_tmp_path("rank1.h5"));
         expect_fail("HDF5 x of rank 1", st, AIC_ERR_FORMAT, "rank1.h5");
         hsize_t d2[2] = {HN, 3};
         float x2[HN * 3] = {0};
-        f = H5Fcreate(tmp_path("ffloat.h5"), H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT);
+        f = H5Fcreate(test_tmp_path("ffloat.h5"), H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT);
         h5_write(f, "x", H5T_IEEE_F32LE, H5T_NATIVE_FLOAT, 2, d2, x2, false);
         h5_write(f, "y", H5T_IEEE_F32LE, H5T_NATIVE_FLOAT, 1, d1, yf, false);
         H5Fclose(f);
-        st = aic_dataset_load_h5(&d, tmp_path("ffloat.h5"));
+        st = aic_dataset_load_h5(&d, test_tmp_path("ffloat.h5"));
         expect_fail("HDF5 float labels", st, AIC_ERR_FORMAT, "ffloat.h5");
-        f = H5Fcreate(tmp_path("group.h5"), H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT);
+        f = H5Fcreate(test_tmp_path("group.h5"), H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT);
         H5Gclose(H5Gcreate2(f, "x", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT));
         h5_write(f, "y", H5T_STD_I32LE, H5T_NATIVE_INT32, 1, d1, (int32_t[HN]){0}, false);
         H5Fclose(f);
-        st = aic_dataset_load_h5(&d, tmp_path("group.h5"));
+        st = aic_dataset_load_h5(&d, test_tmp_path("group.h5"));
         expect_fail("HDF5 x is a group", st, AIC_ERR_FORMAT, "group.h5");
     }
 
@@ -558,11 +549,11 @@ static void test_h5(void) {
             r = r * 1103515245u + 12345u;
             junk[i] = (uint8_t)(r >> 16);
         }
-        write_bytes(tmp_path("random.h5"), junk, sizeof junk, false);
-        st = aic_dataset_load_h5(&d, tmp_path("random.h5"));
+        write_bytes(test_tmp_path("random.h5"), junk, sizeof junk, false);
+        st = aic_dataset_load_h5(&d, test_tmp_path("random.h5"));
         expect_fail("random bytes as HDF5", st, AIC_ERR_FORMAT, "random.h5");
-        write_bytes(tmp_path("empty.h5"), "", 0, false);
-        st = aic_dataset_load_h5(&d, tmp_path("empty.h5"));
+        write_bytes(test_tmp_path("empty.h5"), "", 0, false);
+        st = aic_dataset_load_h5(&d, test_tmp_path("empty.h5"));
         expect_fail("empty file as HDF5", st, AIC_ERR_FORMAT, "empty.h5");
 
         enum { BN = 2000, BD = 16 };
@@ -573,32 +564,32 @@ static void test_h5(void) {
         for (int i = 0; i < BN; i++)
             y[i] = i % 10;
         hsize_t xd[2] = {BN, BD}, yd[1] = {BN};
-        hid_t f = H5Fcreate(tmp_path("big.h5"), H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT);
+        hid_t f = H5Fcreate(test_tmp_path("big.h5"), H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT);
         h5_write(f, "x", H5T_IEEE_F32LE, H5T_NATIVE_FLOAT, 2, xd, x, false);
         h5_write(f, "y", H5T_STD_I32LE, H5T_NATIVE_INT32, 1, yd, y, false);
         H5Fclose(f);
         free(x);
         free(y);
-        CHECK_OK(aic_dataset_load_h5(&d, tmp_path("big.h5")));
+        CHECK_OK(aic_dataset_load_h5(&d, test_tmp_path("big.h5")));
         CHECK(aic_dataset_size(d) == BN && aic_dataset_num_classes(d) == 10);
         aic_dataset_destroy(d);
 
-        FILE *fp = fopen(tmp_path("big.h5"), "rb");
+        FILE *fp = fopen(test_tmp_path("big.h5"), "rb");
         static uint8_t whole[1 << 18];
         size_t len = fread(whole, 1, sizeof whole, fp);
         fclose(fp);
         CHECK(len > BN * BD * 4 && len < sizeof whole);
-        write_bytes(tmp_path("cut_half.h5"), whole, len / 2, false);
-        st = aic_dataset_load_h5(&d, tmp_path("cut_half.h5"));
+        write_bytes(test_tmp_path("cut_half.h5"), whole, len / 2, false);
+        st = aic_dataset_load_h5(&d, test_tmp_path("cut_half.h5"));
         expect_fail("HDF5 cut in half", st, AIC_ERR_FORMAT, "cut_half.h5");
-        write_bytes(tmp_path("cut_1k.h5"), whole, 1024, false);
-        st = aic_dataset_load_h5(&d, tmp_path("cut_1k.h5"));
+        write_bytes(test_tmp_path("cut_1k.h5"), whole, 1024, false);
+        st = aic_dataset_load_h5(&d, test_tmp_path("cut_1k.h5"));
         expect_fail("HDF5 cut to 1 KiB", st, AIC_ERR_FORMAT, "cut_1k.h5");
-        write_bytes(tmp_path("cut_sig.h5"), whole, 8, false);
-        st = aic_dataset_load_h5(&d, tmp_path("cut_sig.h5"));
+        write_bytes(test_tmp_path("cut_sig.h5"), whole, 8, false);
+        st = aic_dataset_load_h5(&d, test_tmp_path("cut_sig.h5"));
         expect_fail("HDF5 signature only", st, AIC_ERR_FORMAT, "cut_sig.h5");
     }
-    st = aic_dataset_load_h5(&d, tmp_path("no_such.h5"));
+    st = aic_dataset_load_h5(&d, test_tmp_path("no_such.h5"));
     expect_fail("missing HDF5 file", st, AIC_ERR_IO, "no_such.h5");
     CHECK(d == NULL);
 
@@ -799,23 +790,15 @@ static void test_sampler(void) {
     aic_sampler_destroy(NULL);
 }
 
-static int rm_entry(const char *path, const struct stat *sb, int flag, struct FTW *ftw) {
-    return remove(path);
-}
-
 int main(void) {
-    const char *tmpdir = getenv("TMPDIR");
-    snprintf(g_tmp, sizeof g_tmp, "%s/aicon_test_io_XXXXXX", tmpdir && *tmpdir ? tmpdir : "/tmp");
-    if (!mkdtemp(g_tmp)) {
-        perror("mkdtemp");
+    if (test_tmp_make("aicon_test_io") != 0)
         return 2;
-    }
     test_idx();
     test_label_range();
     test_idx_dir();
     test_h5();
     test_sampler();
     test_fashion_mnist();
-    nftw(g_tmp, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+    test_tmp_remove();
     return test_report("io");
 }

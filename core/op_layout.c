@@ -29,6 +29,23 @@ size_t aic_softmax_layout(const aic_model_t *m, const aic_op *op, int n, int *K,
     return outer;
 }
 
+size_t aic_concat_layout(aic_model_t *m, const aic_op *op, int n, bool grads, size_t *inner, float **parts) {
+    size_t outer = (size_t)n;
+    const aic_value_info *v0 = val(m, op->in[0]);
+    for (int i = 0; i < op->attr.axis - 1; i++)
+        outer *= (size_t)v0->shape[i];
+    for (int k = 0; k < op->n_in; k++) {
+        inner[k] = (size_t)val(m, op->in[k])->numel / (outer / (size_t)n);
+        parts[k] = grads ? aic_act_grad(m, op->in[k]) : aic_act(m, op->in[k]);
+    }
+    return outer;
+}
+
+void aic_transpose_perm(const aic_op *op, int rank, int *p) {
+    for (int k = 0; k < rank; k++)
+        p[k] = op->attr.perm[k + 1] - 1;
+}
+
 uint64_t aic_dropout_key(const aic_model_t *m, const aic_op *op) {
     return aic_mix64(aic_mix64(m->seed, m->last.step), (uint64_t)(op - m->ops));
 }

@@ -709,34 +709,19 @@ aic_status aic_concat(aic_model_t *m, const char *name, int n, const aic_value *
     return aic_graph_add_value(m, op, AIC_F32, v0->ndim, shape, out);
 }
 
-/* Concat as outer x inner[k]: outer = N * dims before the axis, inner = the rest. */
-static size_t concat_layout(aic_model_t *m, aic_op *op, int n, size_t *inner) {
-    size_t outer = (size_t)n;
-    const aic_value_info *v0 = val(m, op->in[0]);
-    for (int i = 0; i < op->attr.axis - 1; i++)
-        outer *= (size_t)v0->shape[i];
-    for (int k = 0; k < op->n_in; k++)
-        inner[k] = (size_t)val(m, op->in[k])->numel / (outer / (size_t)n);
-    return outer;
-}
-
 static aic_status concat_fwd(aic_model_t *m, aic_op *op, const aic_batch_info *b) {
     size_t inner[AIC_MAX_OP_INPUTS];
-    const float *inps[AIC_MAX_OP_INPUTS];
-    size_t outer = concat_layout(m, op, b->n, inner);
-    for (int k = 0; k < op->n_in; k++)
-        inps[k] = aic_act(m, op->in[k]);
-    aic_concat_forward(aic_act(m, op->out), inps, inner, op->n_in, outer);
+    float *parts[AIC_MAX_OP_INPUTS];
+    size_t outer = aic_concat_layout(m, op, b->n, false, inner, parts);
+    aic_concat_forward(aic_act(m, op->out), (const float *const *)parts, inner, op->n_in, outer);
     return AIC_OK;
 }
 
 static aic_status concat_bwd(aic_model_t *m, aic_op *op, int n) {
     size_t inner[AIC_MAX_OP_INPUTS];
-    float *dinps[AIC_MAX_OP_INPUTS];
-    size_t outer = concat_layout(m, op, n, inner);
-    for (int k = 0; k < op->n_in; k++)
-        dinps[k] = aic_act_grad(m, op->in[k]);
-    aic_concat_backward(dinps, aic_act_grad(m, op->out), inner, op->n_in, outer);
+    float *parts[AIC_MAX_OP_INPUTS];
+    size_t outer = aic_concat_layout(m, op, n, true, inner, parts);
+    aic_concat_backward(parts, aic_act_grad(m, op->out), inner, op->n_in, outer);
     return AIC_OK;
 }
 
@@ -765,16 +750,10 @@ aic_status aic_transpose(aic_model_t *m, const char *name, aic_value x, const in
     return aic_graph_add_value(m, op, AIC_F32, v->ndim, shape, out);
 }
 
-/* The per-sample perm, 0-based. */
-static void transpose_perm(const aic_op *op, int rank, int *p) {
-    for (int k = 0; k < rank; k++)
-        p[k] = op->attr.perm[k + 1] - 1;
-}
-
 static aic_status transpose_fwd(aic_model_t *m, aic_op *op, const aic_batch_info *b) {
     const aic_value_info *v = val(m, op->in[0]);
     int p[AIC_MAX_DIMS];
-    transpose_perm(op, v->ndim, p);
+    aic_transpose_perm(op, v->ndim, p);
     aic_transpose_forward(aic_act(m, op->out), aic_act(m, op->in[0]), v->shape, p, v->ndim, b->n);
     return AIC_OK;
 }
@@ -785,7 +764,7 @@ static aic_status transpose_bwd(aic_model_t *m, aic_op *op, int n) {
     if (!dx)
         return AIC_OK;
     int p[AIC_MAX_DIMS];
-    transpose_perm(op, v->ndim, p);
+    aic_transpose_perm(op, v->ndim, p);
     aic_transpose_backward(dx, aic_act_grad(m, op->out), v->shape, p, v->ndim, n);
     return AIC_OK;
 }

@@ -195,50 +195,31 @@ static aic_status binary_bwd(aic_model_t *m, aic_op *op, int n) {
                                     bv >= 0 ? aic_act(m, bv) : cb, (aic_binary_kind)op->attr.binary.kind, &d);
 }
 
-static size_t concat_layout(aic_model_t *m, aic_op *op, int n, size_t *inner) {
-    size_t outer = (size_t)n;
-    const aic_value_info *v0 = val(m, op->in[0]);
-    for (int i = 0; i < op->attr.axis - 1; i++)
-        outer *= (size_t)v0->shape[i];
-    for (int k = 0; k < op->n_in; k++)
-        inner[k] = (size_t)val(m, op->in[k])->numel / (outer / (size_t)n);
-    return outer;
-}
-
 static aic_status concat_fwd(aic_model_t *m, aic_op *op, const aic_batch_info *b) {
     size_t inner[AIC_MAX_OP_INPUTS];
-    const float *inps[AIC_MAX_OP_INPUTS];
-    size_t outer = concat_layout(m, op, b->n, inner);
-    for (int k = 0; k < op->n_in; k++)
-        inps[k] = aic_act(m, op->in[k]);
-    return aic_cuda_concat_forward(aic_act(m, op->out), inps, inner, op->n_in, outer);
+    float *parts[AIC_MAX_OP_INPUTS];
+    size_t outer = aic_concat_layout(m, op, b->n, false, inner, parts);
+    return aic_cuda_concat_forward(aic_act(m, op->out), (const float *const *)parts, inner, op->n_in, outer);
 }
 
 static aic_status concat_bwd(aic_model_t *m, aic_op *op, int n) {
     size_t inner[AIC_MAX_OP_INPUTS];
-    float *dinps[AIC_MAX_OP_INPUTS];
-    size_t outer = concat_layout(m, op, n, inner);
-    for (int k = 0; k < op->n_in; k++)
-        dinps[k] = aic_act_grad(m, op->in[k]);
-    return aic_cuda_concat_backward(dinps, aic_act_grad(m, op->out), inner, op->n_in, outer);
-}
-
-static void transpose_perm(const aic_op *op, int rank, int *p) {
-    for (int k = 0; k < rank; k++)
-        p[k] = op->attr.perm[k + 1] - 1;
+    float *parts[AIC_MAX_OP_INPUTS];
+    size_t outer = aic_concat_layout(m, op, n, true, inner, parts);
+    return aic_cuda_concat_backward(parts, aic_act_grad(m, op->out), inner, op->n_in, outer);
 }
 
 static aic_status transpose_fwd(aic_model_t *m, aic_op *op, const aic_batch_info *b) {
     const aic_value_info *v = val(m, op->in[0]);
     int p[AIC_MAX_DIMS];
-    transpose_perm(op, v->ndim, p);
+    aic_transpose_perm(op, v->ndim, p);
     return aic_cuda_transpose_forward(aic_act(m, op->out), aic_act(m, op->in[0]), v->shape, p, v->ndim, b->n);
 }
 
 static aic_status transpose_bwd(aic_model_t *m, aic_op *op, int n) {
     const aic_value_info *v = val(m, op->in[0]);
     int p[AIC_MAX_DIMS];
-    transpose_perm(op, v->ndim, p);
+    aic_transpose_perm(op, v->ndim, p);
     return aic_cuda_transpose_backward(aic_act_grad(m, op->in[0]), aic_act_grad(m, op->out), v->shape, p, v->ndim, n);
 }
 

@@ -111,24 +111,10 @@ assert_no_leftover_processes() {
     fi
 }
 
-# ort_prepare ORT_DIR: onnxruntime-node (npm), installed into ORT_DIR when missing (its CPU library
-# ships in the npm package; --ignore-scripts skips the CUDA download), and $WORK/ort.js for ort_run.
-# Fails the test when onnxruntime cannot be had: a check skipped for a missing tool is no pass.
+# ort_prepare ORT_DIR: onnxruntime-node (ort_install, tests/cli/ort.sh) and $WORK/ort.js for ort_run.
+. "$(dirname "${BASH_SOURCE[0]}")/ort.sh"
 ort_prepare() {
-    ORT_MODULES=$1/node_modules ORT=1 ORT_WHY=
-    if [ ! -d "$ORT_MODULES/onnxruntime-node" ]; then
-        if ! command -v npm >/dev/null || ! command -v node >/dev/null; then
-            ORT=0 ORT_WHY="node or npm is not installed"
-        elif ! timeout 240 npm install --ignore-scripts --no-audit --no-fund --prefix "$1" onnxruntime-node@1 \
-            >"$WORK/npm.log" 2>&1; then
-            ORT=0 ORT_WHY="npm install onnxruntime-node@1 failed: $(tail -n 3 "$WORK/npm.log" | tr '\n' ' ')"
-            rm -rf "$ORT_MODULES/onnxruntime-node"
-        fi
-    fi
-    if [ "$ORT" = 1 ] && ! NODE_PATH="$ORT_MODULES" node -e 'require("onnxruntime-node")' 2>"$WORK/ort.err"; then
-        ORT=0 ORT_WHY="onnxruntime-node does not load here: $(head -c 300 "$WORK/ort.err")"
-    fi
-    [ "$ORT" = 1 ] || fail "onnxruntime: $ORT_WHY"
+    ort_install "$1"
     cat >"$WORK/ort.js" <<'JSEOF'
 // node ort.js MODEL.onnx X.f32 D0,D1,... OUT.f32: onnxruntime's output for the raw inputs
 const fs = require("fs");

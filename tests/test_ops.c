@@ -1,0 +1,1117 @@
+// SPDX-License-Identifier: Apache-2.0
+/* One harness for every op (ggml's test-backend-ops): each op kind contributes cases (shapes,
+ * attributes, edge cases) to CASES below, and every case goes through the same checks, all on one-op
+ * models built with the public builders.
+ *
+ * The test model of a case: each float input x_k goes through an identity "lead-in" (flatten, dense
+ * with W = I, reshape: h_k == x_k bit for bit, and h_k gets a gradient, which an input does not),
+ * then the op y = op(h_0, ...). A loss op ends the model there. Any other op's output is flattened and
+ * concatenated with the flattened h_k into a sink s, and the loss is mse(s, target): h_k then receives
+ * the sink's share of its gradient before the op's backward runs, so an op that overwrote its input
+ * gradient instead of adding to it fails (a), which takes that share, known exactly, out of both sides
+ * before comparing.
+ *
+ *  (a) Finite differences (CPU): the probe P = sum(g * s), g the gradient backward gave s (for a loss
+ *      op P = the loss), is summed in double; its central differences (step EPS) on every input and
+ *      every parameter of the op (at most MAX_FD elements of each, evenly spaced) against backward's
+ *      gradients, error |a - n| / max(|a|, |n|, 1% of the largest |n|) within the case's tolerance.
+ *      Input elements at a kink (relu at 0, clip at its bounds) are left out of the differences:
+ *      cases place values exactly there for the other checks, and push the rest 3 EPS away. Also: a
+ *      second forward is bitwise the first, a second backward without zeroing doubles the parameter
+ *      gradients (1e-6), and the same op fed straight from the inputs (its input gradient NULL) gives
+ *      bitwise the same parameter gradients.
+ *  (b) Alternative CPU paths (ALT_PATHS: conv2d on oneDNN or on the im2col reference): core/ops.c
+ *      reads the switch once per process, so a child process runs the cases with the switch flipped;
+ *      outputs, loss, running statistics and gradients agree within 1e-5 of each tensor's largest
+ *      magnitude, and the fast path is checked to accept the case's shape.
+ *  (c) CUDA (builds with AICON_HAVE_CUDA and a visible GPU): the same model on the GPU, TF32 off,
+ *      against the CPU, training step and evaluation, within 1e-5 of each tensor's largest magnitude.
+ *      Without a GPU the run prints "skipped: no GPU (reason)" once and goes on.
+ *  (d) ONNX: the op alone (inputs -> op, evaluation mode) exported with aic_onnx_export, imported with
+ *      aic_onnx_import and run on the same inputs: outputs equal within 1e-6 of their largest
+ *      magnitude (bitwise, in practice). Losses have no ONNX form and say so.
+ *  (e) For onnxruntime: each exported model, its inputs and aicon's output go to DIR, listed in
+ *      DIR/manifest.tsv, which tests/ops/onnxruntime.sh runs through onnxruntime-node.
+ * Every op kind but input and labels must have a case: a kind without one fails the run.
+ *
+ * Usage: test_ops DIR
+ *        test_ops --alt-path K OUT   (the child of (b): ALT_PATHS[K]'s cases, results to OUT) */
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "aicon/aicon.h"
+#include "aicon/onnx.h"
+#include "core/graph.h"
+#include "layers/layers.h"
+#include "tests/test_util.h"
+
+enum { MAX_IN = 3, MAX_BATCH = 8, MAX_FD = 200 };
+static const int BATCH = 3;
+/* Central-difference step: inputs are O(1), and non-smooth ops keep their kinks farther away. */
+static const float EPS = 1e-2f;
+static const double TOL_BACKENDS = 1e-5; /* (b), (c): of each tensor's largest magnitude */
+static const double TOL_ONNX = 1e-6;     /* (d) */
+/* Finite-difference tolerances: piecewise-linear ops, and ops whose curvature the step feels. */
+#define LINEAR .tol = 3e-3
+#define CURVED .tol = 1e-2
+
+/* ---- cases ------------------------------------------------------------------------------------ */
+
+typedef struct {
+    int ndim;
+    int64_t shape[AIC_MAX_DIMS - 1]; /* per sample */
+    float lo, hi;                    /* uniform values in [lo, hi); both 0: [-1, 1) */
+    bool distinct;                   /* values 0.05 apart in random order: no near-ties (maxpool) */
+    bool no_grad;                    /* fed to the op without a lead-in: its gradient is NULL */
+} input_spec;
+
+typedef struct op_case op_case;
+/* Builds the op under test, named "op", from the values it reads; *out its output (a loss's value). */
+typedef aic_status (*build_fn)(aic_model_t *m, const op_case *c, const aic_value *x, aic_value labels, aic_value *out);
+
+struct op_case {
+    aic_op_kind kind;
+    const char *name;
+    build_fn build;
+    int n_in;
+    input_spec in[MAX_IN];
+    double tol; /* (a) */
+    int batch;  /* 0: BATCH */
+    /* attributes (each builder reads its own) */
+    int64_t units;          /* dense */
+    bool no_bias;           /* dense */
+    aic_conv2d_opts conv;   /* conv2d */
+    aic_pool2d_opts pool;   /* maxpool2d, avgpool2d */
+    float a, b;             /* a unary op's attributes; clip lo, hi; batchnorm momentum, eps; dropout p */
+    int axis;               /* concat, softmax, log_softmax */
+    int perm[AIC_MAX_DIMS]; /* transpose */
+    aic_binary_op binop;
+    bool constant, const_left; /* binary: x (op) c or c (op) x, c of shape `shape` */
+    int sndim;
+    int64_t shape[AIC_MAX_DIMS - 1]; /* reshape target; binary constant */
+    bool twice;                      /* add, concat, binary: the one input on both sides */
+    bool labels;                     /* a classification loss: labels in [0, per-sample size of input 0) */
+    int n_kinks;
+    float kink[2];      /* input 0's values where the op is not differentiable */
+    bool at_kinks;      /* every 5th element of input 0 exactly on a kink */
+    const char *no_export; /* why the op has no ONNX form, or NULL */
+};
+
+static aic_status b_dense(aic_model_t *m, const op_case *c, const aic_value *x, aic_value l, aic_value *o) {
+    return aic_dense(m, "op", x[0], c->units, !c->no_bias, o);
+}
+static aic_status b_conv(aic_model_t *m, const op_case *c, const aic_value *x, aic_value l, aic_value *o) {
+    return aic_conv2d(m, "op", x[0], &c->conv, o);
+}
+static aic_status b_maxpool(aic_model_t *m, const op_case *c, const aic_value *x, aic_value l, aic_value *o) {
+    return aic_maxpool2d(m, "op", x[0], &c->pool, o);
+}
+static aic_status b_avgpool(aic_model_t *m, const op_case *c, const aic_value *x, aic_value l, aic_value *o) {
+    return aic_avgpool2d(m, "op", x[0], &c->pool, o);
+}
+static aic_status b_gap(aic_model_t *m, const op_case *c, const aic_value *x, aic_value l, aic_value *o) {
+    return aic_global_avgpool(m, "op", x[0], o);
+}
+/* Every unary op (layers/unary_ops.def) by its kind's name; its attributes are a, b. */
+static aic_status b_unary(aic_model_t *m, const op_case *c, const aic_value *x, aic_value l, aic_value *o) {
+    return aic_unary(m, aic_op_classes[c->kind].name, "op", x[0], (const float[]){c->a, c->b}, o);
+}
+static aic_status b_clip(aic_model_t *m, const op_case *c, const aic_value *x, aic_value l, aic_value *o) {
+    return aic_clip(m, "op", x[0], c->a, c->b, o);
+}
+static aic_status b_bn(aic_model_t *m, const op_case *c, const aic_value *x, aic_value l, aic_value *o) {
+    return aic_batchnorm(m, "op", x[0], c->a, c->b, o);
+}
+static aic_status b_dropout(aic_model_t *m, const op_case *c, const aic_value *x, aic_value l, aic_value *o) {
+    return aic_dropout(m, "op", x[0], c->a, o);
+}
+static aic_status b_flatten(aic_model_t *m, const op_case *c, const aic_value *x, aic_value l, aic_value *o) {
+    return aic_flatten(m, "op", x[0], o);
+}
+static aic_status b_reshape(aic_model_t *m, const op_case *c, const aic_value *x, aic_value l, aic_value *o) {
+    return aic_reshape(m, "op", x[0], c->sndim, c->shape, o);
+}
+static aic_status b_add(aic_model_t *m, const op_case *c, const aic_value *x, aic_value l, aic_value *o) {
+    return aic_add(m, "op", x[0], x[c->twice ? 0 : 1], o);
+}
+static aic_status b_concat(aic_model_t *m, const op_case *c, const aic_value *x, aic_value l, aic_value *o) {
+    const aic_value twice[2] = {x[0], x[0]};
+    return c->twice ? aic_concat(m, "op", 2, twice, c->axis, o) : aic_concat(m, "op", c->n_in, x, c->axis, o);
+}
+static aic_status b_xent(aic_model_t *m, const op_case *c, const aic_value *x, aic_value l, aic_value *o) {
+    return aic_softmax_cross_entropy(m, "op", x[0], l, o);
+}
+static aic_status b_nll(aic_model_t *m, const op_case *c, const aic_value *x, aic_value l, aic_value *o) {
+    return aic_nll_loss(m, "op", x[0], l, o);
+}
+static aic_status b_mse(aic_model_t *m, const op_case *c, const aic_value *x, aic_value l, aic_value *o) {
+    return aic_mse(m, "op", x[0], x[1], o);
+}
+static aic_status b_softmax(aic_model_t *m, const op_case *c, const aic_value *x, aic_value l, aic_value *o) {
+    return aic_softmax(m, "op", x[0], c->axis, o);
+}
+static aic_status b_log_softmax(aic_model_t *m, const op_case *c, const aic_value *x, aic_value l, aic_value *o) {
+    return aic_log_softmax(m, "op", x[0], c->axis, o);
+}
+static aic_status b_binary(aic_model_t *m, const op_case *c, const aic_value *x, aic_value l, aic_value *o) {
+    if (c->constant)
+        return aic_binary_const(m, "op", c->binop, x[0], c->sndim, c->shape, c->const_left, o);
+    return aic_binary(m, "op", c->binop, x[0], x[c->twice ? 0 : 1], o);
+}
+static aic_status b_transpose(aic_model_t *m, const op_case *c, const aic_value *x, aic_value l, aic_value *o) {
+    return aic_transpose(m, "op", x[0], c->perm, o);
+}
+
+#define SHAPE(...) .ndim = (int)(sizeof((int64_t[]){__VA_ARGS__}) / sizeof(int64_t)), .shape = {__VA_ARGS__}
+#define IN(...) {SHAPE(__VA_ARGS__)}
+#define IN_RANGE(lo_, hi_, ...) {SHAPE(__VA_ARGS__), .lo = lo_, .hi = hi_}
+#define IN_DISTINCT(...) {SHAPE(__VA_ARGS__), .distinct = true}
+#define ATTR_SHAPE(...) .sndim = (int)(sizeof((int64_t[]){__VA_ARGS__}) / sizeof(int64_t)), .shape = {__VA_ARGS__}
+#define CONV(...) .conv = {__VA_ARGS__}
+#define POOL(...) .pool = {__VA_ARGS__}
+#define NO_LOSS_EXPORT .no_export = "a loss has no ONNX form (aic_onnx_export writes the forward pass only)"
+
+/* The six broadcasting cases of one binary op; d_lo, d_hi: the range of a divisor (away from 0 for
+ * div). A constant starts as the identity; the harness fills every buffer with values in [0.5, 1.5). */
+#define BINARY_CASES(op, opname, d_lo, d_hi)                                                                \
+    {AIC_OP_BINARY, opname " broadcast middle dim", b_binary, 2, {IN(2, 3, 4), IN_RANGE(d_lo, d_hi, 2, 1, 4)}, \
+     CURVED, .binop = op},                                                                                  \
+    {AIC_OP_BINARY, opname " scalar right", b_binary, 2, {IN(2, 3, 4), IN_RANGE(d_lo, d_hi, 1, 1, 1)}, CURVED, \
+     .binop = op},                                                                                          \
+    {AIC_OP_BINARY, opname " scalar left", b_binary, 2, {IN(1, 1, 1), IN_RANGE(d_lo, d_hi, 2, 3, 4)}, CURVED,  \
+     .binop = op},                                                                                          \
+    {AIC_OP_BINARY, opname " both sides broadcast", b_binary, 2,                                            \
+     {IN(2, 1, 4), IN_RANGE(d_lo, d_hi, 1, 3, 1)}, CURVED, .binop = op},                                    \
+    {AIC_OP_BINARY, opname " constant right 3 x 1", b_binary, 1, {IN(2, 3, 4)}, CURVED, .binop = op,           \
+     .constant = true, ATTR_SHAPE(3, 1)},                                                                   \
+    {AIC_OP_BINARY, opname " constant left 4", b_binary, 1, {IN_RANGE(d_lo, d_hi, 2, 3, 4)}, CURVED,          \
+     .binop = op, .constant = true, .const_left = true, ATTR_SHAPE(4)}
+
+static const op_case CASES[] = {
+    {AIC_OP_DENSE, "5 -> 4", b_dense, 1, {IN(5)}, LINEAR, .units = 4},
+    {AIC_OP_DENSE, "7 -> 3 no bias", b_dense, 1, {IN(7)}, LINEAR, .units = 3, .no_bias = true},
+
+    {AIC_OP_CONV2D, "k3 s2 p1", b_conv, 1, {IN(3, 7, 7)}, LINEAR,
+     CONV(.out_channels = 4, .kernel = {3, 3}, .stride = {2, 2}, .pad = {1, 1})},
+    {AIC_OP_CONV2D, "k3x2 p2x1 d2 g2", b_conv, 1, {IN(4, 8, 7)}, LINEAR,
+     CONV(.out_channels = 6, .kernel = {3, 2}, .pad = {2, 1}, .dilation = {2, 2}, .groups = 2)},
+    {AIC_OP_CONV2D, "k3 s2x1 p2x1 d2x1 g2", b_conv, 1, {IN(4, 9, 8)}, LINEAR,
+     CONV(.out_channels = 4, .kernel = {3, 3}, .stride = {2, 1}, .pad = {2, 1}, .dilation = {2, 1}, .groups = 2)},
+    {AIC_OP_CONV2D, "k5 d3 p6 g4", b_conv, 1, {IN(8, 11, 10)}, LINEAR,
+     CONV(.out_channels = 8, .kernel = {5, 5}, .pad = {6, 6}, .dilation = {3, 3}, .groups = 4)},
+    {AIC_OP_CONV2D, "depthwise k3 s2 p1", b_conv, 1, {IN(6, 10, 10)}, LINEAR,
+     CONV(.out_channels = 6, .kernel = {3, 3}, .stride = {2, 2}, .pad = {1, 1}, .groups = 6)},
+    {AIC_OP_CONV2D, "1x1", b_conv, 1, {IN(4, 5, 6)}, LINEAR, CONV(.out_channels = 6, .kernel = {1, 1})},
+    {AIC_OP_CONV2D, "1x1 g2 no bias", b_conv, 1, {IN(4, 5, 6)}, LINEAR,
+     CONV(.out_channels = 4, .kernel = {1, 1}, .groups = 2, .no_bias = true)},
+    {AIC_OP_CONV2D, "1x1 s2", b_conv, 1, {IN(4, 5, 5)}, LINEAR,
+     CONV(.out_channels = 3, .kernel = {1, 1}, .stride = {2, 2})},
+    {AIC_OP_CONV2D, "1x1 s2 p1", b_conv, 1, {IN(4, 6, 6)}, LINEAR,
+     CONV(.out_channels = 3, .kernel = {1, 1}, .stride = {2, 2}, .pad = {1, 1})},
+    {AIC_OP_CONV2D, "k5 p2 (same size)", b_conv, 1, {IN(3, 8, 7)}, LINEAR,
+     CONV(.out_channels = 4, .kernel = {5, 5}, .pad = {2, 2})},
+    {AIC_OP_CONV2D, "k3 p1 16 -> 32 channels (oneDNN's blocked layouts)", b_conv, 1, {IN(16, 7, 6)}, LINEAR,
+     CONV(.out_channels = 32, .kernel = {3, 3}, .pad = {1, 1})},
+    /* a lead-in for 3 x 32 x 32 would hold 3072^2 weights: the input gradient is left to the others */
+    {AIC_OP_CONV2D, "k7 s2 p3 (ResNet stem), input without a gradient", b_conv, 1,
+     {{SHAPE(3, 32, 32), .no_grad = true}}, LINEAR,
+     CONV(.out_channels = 16, .kernel = {7, 7}, .stride = {2, 2}, .pad = {3, 3})},
+
+    {AIC_OP_MAXPOOL2D, "k3 s2 p1", b_maxpool, 1, {IN_DISTINCT(2, 7, 7)}, LINEAR,
+     POOL(.kernel = {3, 3}, .stride = {2, 2}, .pad = {1, 1})},
+    {AIC_OP_MAXPOOL2D, "k3 s2 p1 ceil", b_maxpool, 1, {IN_DISTINCT(2, 6, 8)}, LINEAR,
+     POOL(.kernel = {3, 3}, .stride = {2, 2}, .pad = {1, 1}, .ceil_mode = true)},
+    {AIC_OP_MAXPOOL2D, "k2x3 s1x2", b_maxpool, 1, {IN_DISTINCT(3, 5, 7)}, LINEAR,
+     POOL(.kernel = {2, 3}, .stride = {1, 2})},
+    {AIC_OP_MAXPOOL2D, "k2 s2", b_maxpool, 1, {IN_DISTINCT(3, 6, 8)}, LINEAR, POOL(.kernel = {2, 2})},
+    {AIC_OP_MAXPOOL2D, "k2 s2 odd size", b_maxpool, 1, {IN_DISTINCT(2, 7, 9)}, LINEAR, POOL(.kernel = {2, 2})},
+    {AIC_OP_MAXPOOL2D, "k2 s2 ceil odd size", b_maxpool, 1, {IN_DISTINCT(2, 7, 9)}, LINEAR,
+     POOL(.kernel = {2, 2}, .ceil_mode = true)},
+    {AIC_OP_MAXPOOL2D, "k2 s2 output width 7", b_maxpool, 1, {IN_DISTINCT(2, 6, 14)}, LINEAR,
+     POOL(.kernel = {2, 2})},
+
+    {AIC_OP_AVGPOOL2D, "k3 s2 p1 ceil", b_avgpool, 1, {IN(2, 6, 8)}, LINEAR,
+     POOL(.kernel = {3, 3}, .stride = {2, 2}, .pad = {1, 1}, .ceil_mode = true)},
+    {AIC_OP_AVGPOOL2D, "k3 s2 p1 ceil count_include_pad", b_avgpool, 1, {IN(2, 6, 8)}, LINEAR,
+     POOL(.kernel = {3, 3}, .stride = {2, 2}, .pad = {1, 1}, .ceil_mode = true, .count_include_pad = true)},
+    {AIC_OP_AVGPOOL2D, "k3x2 s1x2 p1 count_include_pad", b_avgpool, 1, {IN(3, 5, 8)}, LINEAR,
+     POOL(.kernel = {3, 2}, .stride = {1, 2}, .pad = {1, 1}, .count_include_pad = true)},
+    {AIC_OP_AVGPOOL2D, "k2 s2", b_avgpool, 1, {IN(2, 6, 8)}, LINEAR, POOL(.kernel = {2, 2})},
+
+    {AIC_OP_GLOBAL_AVGPOOL, "3 x 4 x 5", b_gap, 1, {IN(3, 4, 5)}, LINEAR},
+
+    {AIC_OP_RELU, "values at 0", b_unary, 1, {IN(3, 5)}, LINEAR, .n_kinks = 1, .kink = {0}, .at_kinks = true},
+    {AIC_OP_SIGMOID, "3 x 5", b_unary, 1, {IN_RANGE(-3, 3, 3, 5)}, CURVED},
+    {AIC_OP_TANH, "3 x 5", b_unary, 1, {IN_RANGE(-2, 2, 3, 5)}, CURVED},
+    {AIC_OP_LEAKY_RELU, "alpha 0.1, values at 0", b_unary, 1, {IN(3, 5)}, LINEAR, .a = 0.1f, .n_kinks = 1,
+     .kink = {0}, .at_kinks = true},
+    {AIC_OP_LEAKY_RELU, "alpha -0.5", b_unary, 1, {IN(3, 5)}, LINEAR, .a = -0.5f, .n_kinks = 1, .kink = {0}},
+    {AIC_OP_LEAKY_RELU, "alpha 0.01, N x C x H x W", b_unary, 1, {IN(2, 3, 4)}, LINEAR, .a = 0.01f, .n_kinks = 1,
+     .kink = {0}},
+    {AIC_OP_CLIP, "[-0.4, 0.5], values at the bounds", b_clip, 1, {IN(3, 5)}, LINEAR, .a = -0.4f, .b = 0.5f,
+     .n_kinks = 2, .kink = {-0.4f, 0.5f}, .at_kinks = true},
+    {AIC_OP_CLIP, "[0, 6] (ReLU6)", b_clip, 1, {IN_RANGE(-2, 8, 3, 5)}, LINEAR, .a = 0, .b = 6, .n_kinks = 2,
+     .kink = {0, 6}, .at_kinks = true},
+    {AIC_OP_CLIP, "[0, inf)", b_clip, 1, {IN(3, 5)}, LINEAR, .a = 0, .b = INFINITY, .n_kinks = 1, .kink = {0}},
+    {AIC_OP_CLIP, "(-inf, 0.3]", b_clip, 1, {IN(3, 5)}, LINEAR, .a = -INFINITY, .b = 0.3f, .n_kinks = 1,
+     .kink = {0.3f}},
+
+    {AIC_OP_BATCHNORM, "N x C x S", b_bn, 1, {IN_RANGE(-1, 2, 4, 3, 5)}, CURVED, .a = 0.1f, .b = 1e-5f},
+    /* 8 values per channel: with 3, one value's step of EPS moves the statistics far enough that the
+     * differences' truncation error nears 1e-2 */
+    {AIC_OP_BATCHNORM, "N x C, momentum 0.3, eps 1e-3", b_bn, 1, {IN_RANGE(-1, 2, 6)}, CURVED, .batch = 8,
+     .a = 0.3f, .b = 1e-3f},
+    {AIC_OP_BATCHNORM, "N x C, batch 1 (one value per channel)", b_bn, 1, {IN(6)}, CURVED, .batch = 1, .a = 0.1f,
+     .b = 1e-5f},
+
+    /* 35 values per sample: the dropout mask's four-value Philox blocks straddle samples */
+    {AIC_OP_DROPOUT, "p 0.3", b_dropout, 1, {IN(5, 7)}, LINEAR, .a = 0.3f},
+    {AIC_OP_DROPOUT, "p 0 (identity)", b_dropout, 1, {IN(5, 7)}, LINEAR, .a = 0},
+
+    {AIC_OP_RESHAPE, "flatten 2 x 3 x 4", b_flatten, 1, {IN(2, 3, 4)}, LINEAR},
+    {AIC_OP_RESHAPE, "2 x 3 x 4 -> 6 x -1", b_reshape, 1, {IN(2, 3, 4)}, LINEAR, ATTR_SHAPE(6, -1)},
+
+    {AIC_OP_ADD, "3 x 5 + 3 x 5", b_add, 2, {IN(3, 5), IN(3, 5)}, LINEAR},
+    {AIC_OP_ADD, "x + x", b_add, 1, {IN(3, 5)}, LINEAR, .twice = true},
+
+    {AIC_OP_CONCAT, "three inputs, middle axis", b_concat, 3, {IN(2, 3, 4), IN(2, 1, 4), IN(2, 2, 4)}, LINEAR,
+     .axis = 2},
+    {AIC_OP_CONCAT, "last axis", b_concat, 2, {IN(2, 3), IN(2, 5)}, LINEAR, .axis = 2},
+    {AIC_OP_CONCAT, "one tensor twice", b_concat, 1, {IN(3, 4)}, LINEAR, .axis = 1, .twice = true},
+
+    {AIC_OP_SOFTMAX_XENT, "6 classes", b_xent, 1, {IN_RANGE(-2, 2, 6)}, CURVED, .labels = true, NO_LOSS_EXPORT},
+    {AIC_OP_NLL, "5 classes", b_nll, 1, {IN_RANGE(-3, 0, 5)}, CURVED, .labels = true, NO_LOSS_EXPORT},
+    {AIC_OP_MSE, "7 values", b_mse, 2, {IN(7), {SHAPE(7), .no_grad = true}}, CURVED, NO_LOSS_EXPORT},
+
+    {AIC_OP_SOFTMAX, "last axis", b_softmax, 1, {IN_RANGE(-2, 2, 10)}, CURVED, .axis = 1},
+    {AIC_OP_SOFTMAX, "middle axis", b_softmax, 1, {IN_RANGE(-2, 2, 3, 4, 2)}, CURVED, .axis = 2},
+    {AIC_OP_SOFTMAX, "first axis", b_softmax, 1, {IN_RANGE(-2, 2, 3, 4, 2)}, CURVED, .axis = 1},
+    {AIC_OP_LOG_SOFTMAX, "last axis", b_log_softmax, 1, {IN_RANGE(-2, 2, 10)}, CURVED, .axis = 1},
+    {AIC_OP_LOG_SOFTMAX, "middle axis", b_log_softmax, 1, {IN_RANGE(-2, 2, 3, 4, 2)}, CURVED, .axis = 2},
+
+    BINARY_CASES(AIC_BINOP_ADD, "add", -1, 1),
+    BINARY_CASES(AIC_BINOP_SUB, "sub", -1, 1),
+    BINARY_CASES(AIC_BINOP_MUL, "mul", -1, 1),
+    BINARY_CASES(AIC_BINOP_DIV, "div", 0.5f, 1.5f),
+    {AIC_OP_BINARY, "mul x * x", b_binary, 1, {IN(2, 3, 4)}, CURVED, .binop = AIC_BINOP_MUL, .twice = true},
+    {AIC_OP_BINARY, "div, divisor without a gradient", b_binary, 2, {IN(2, 3, 4), {SHAPE(1, 3, 1), .lo = 0.5f,
+     .hi = 1.5f, .no_grad = true}}, CURVED, .binop = AIC_BINOP_DIV},
+    {AIC_OP_BINARY, "add, per-sample ranks 3 and 1", b_binary, 2, {IN(2, 3, 4), IN(4)}, CURVED,
+     .binop = AIC_BINOP_ADD,
+     .no_export = "export bug: onnx/export.c writes Add of two activations of unequal rank as is, so ONNX's "
+                  "right-aligned broadcast would pair the batch with a per-sample dim; aicon's import refuses it"},
+
+    {AIC_OP_TRANSPOSE, "perm 0 3 1 2", b_transpose, 1, {IN(2, 3, 4)}, LINEAR, .perm = {0, 3, 1, 2}},
+    {AIC_OP_TRANSPOSE, "perm 0 1 3 2", b_transpose, 1, {IN(2, 3, 4)}, LINEAR, .perm = {0, 1, 3, 2}},
+    {AIC_OP_TRANSPOSE, "perm 0 2 1", b_transpose, 1, {IN(3, 5)}, LINEAR, .perm = {0, 2, 1}},
+};
+enum { N_CASES = sizeof CASES / sizeof CASES[0] };
+
+static const char *kind_name(aic_op_kind k) { return aic_op_classes[k].name; }
+
+/* ---- the test model --------------------------------------------------------------------------- */
+
+typedef struct {
+    aic_model_t *m;
+    int n;                 /* batch */
+    aic_value x[MAX_IN];   /* the inputs fed */
+    aic_value h[MAX_IN];   /* what the op reads: x, or x after its lead-in */
+    bool lead[MAX_IN];     /* h has a lead-in, hence a gradient */
+    aic_value labels, target;
+    aic_value y;           /* the op's output (a loss op: the loss) */
+    aic_value sink;        /* the concatenation the mse reads (a loss op: -1) */
+    int op;                /* index of the op under test */
+} model;
+
+static void model_free(model *t) {
+    aic_model_destroy(t->m);
+    t->m = NULL;
+}
+
+static int64_t numel_of(const input_spec *s) {
+    int64_t n = 1;
+    for (int i = 0; i < s->ndim; i++)
+        n *= s->shape[i];
+    return n;
+}
+
+/* leads: identity lead-ins (the test model); without, the op reads the inputs (NULL input gradients,
+ * and the form that is exported). */
+static aic_status build(const op_case *c, bool leads, bool cuda, model *t) {
+    memset(t, 0, sizeof *t);
+    t->labels = t->target = t->sink = -1;
+    t->n = c->batch ? c->batch : BATCH;
+    AIC_TRY(aic_model_create(&t->m, c->name));
+    aic_model_t *m = t->m;
+    if (cuda)
+        AIC_TRY(aic_model_set_device(m, AIC_DEVICE_CUDA, 0, false));
+    for (int k = 0; k < c->n_in; k++) {
+        const input_spec *s = &c->in[k];
+        char name[32];
+        snprintf(name, sizeof name, "x%d", k);
+        AIC_TRY(aic_input(m, name, s->ndim, s->shape, &t->x[k]));
+        t->h[k] = t->x[k];
+        t->lead[k] = leads && !s->no_grad;
+        if (t->lead[k]) {
+            aic_value f;
+            snprintf(name, sizeof name, "lead%d", k);
+            AIC_TRY(aic_flatten(m, NULL, t->x[k], &f));
+            AIC_TRY(aic_dense(m, name, f, numel_of(s), false, &f));
+            AIC_TRY(aic_reshape(m, NULL, f, s->ndim, s->shape, &t->h[k]));
+        }
+    }
+    if (c->labels)
+        AIC_TRY(aic_labels(m, "labels", &t->labels));
+    AIC_TRY(c->build(m, c, t->h, t->labels, &t->y));
+    t->op = m->values[t->y].producer;
+    if (!m->values[t->y].scalar) {
+        aic_value parts[1 + MAX_IN];
+        AIC_TRY(aic_flatten(m, NULL, t->y, &parts[0]));
+        for (int k = 0; k < c->n_in; k++)
+            AIC_TRY(aic_flatten(m, NULL, t->h[k], &parts[1 + k]));
+        AIC_TRY(aic_concat(m, "sink", 1 + c->n_in, parts, 1, &t->sink));
+        const int64_t sn = m->values[t->sink].numel;
+        aic_value loss;
+        AIC_TRY(aic_input(m, "target", 1, &sn, &t->target));
+        AIC_TRY(aic_mse(m, "loss", t->sink, t->target, &loss));
+        AIC_TRY(aic_model_set_output(m, t->y));
+    }
+    return aic_model_compile(m, t->n, 7);
+}
+
+/* Inputs, labels, target, and the op's parameters and buffers: drawn once per case from a seed of its
+ * own, so every model of the case, in this process or the child of (b), gets the same values. */
+typedef struct {
+    float *x[MAX_IN];
+    int32_t labels[MAX_BATCH];
+    float *target;
+    float *params, *buffers;
+} case_data;
+
+static void data_free(case_data *d) {
+    for (int k = 0; k < MAX_IN; k++)
+        free(d->x[k]);
+    free(d->target);
+    free(d->params);
+    free(d->buffers);
+    memset(d, 0, sizeof *d);
+}
+
+static bool is_op_param(const char *name) { return strncmp(name, "op.", 3) == 0; }
+
+static size_t op_param_floats(aic_model_t *m) {
+    size_t n = 0;
+    for (int i = 0; i < aic_model_param_count(m); i++) {
+        aic_tensor p;
+        if (aic_model_param(m, i, &p, NULL) == AIC_OK && is_op_param(p.name))
+            n += (size_t)aic_tensor_numel(&p);
+    }
+    return n;
+}
+
+static bool near_kink(const op_case *c, float v, float dist) {
+    for (int i = 0; i < c->n_kinks; i++)
+        if (fabsf(v - c->kink[i]) < dist)
+            return true;
+    return false;
+}
+
+static void make_data(const op_case *c, int case_index, const model *t, case_data *d) {
+    memset(d, 0, sizeof *d);
+    test_rng = 0x9E3779B97F4A7C15ull ^ (0x2545F4914F6CDD1Dull * (uint64_t)(case_index + 1));
+    for (int k = 0; k < c->n_in; k++) {
+        const input_spec *s = &c->in[k];
+        const size_t n = (size_t)t->n * (size_t)numel_of(s);
+        const bool range = s->lo != 0 || s->hi != 0;
+        d->x[k] = test_rand_buf(n, range ? s->lo : -1, range ? s->hi : 1);
+        if (s->distinct) { /* a +-EPS step never changes which value is the largest */
+            for (size_t i = 0; i < n; i++)
+                d->x[k][i] = 0.05f * (float)i - 0.025f * (float)n;
+            for (size_t i = n; i > 1; i--) {
+                const size_t j = (size_t)(test_urand() * (double)i);
+                const float v = d->x[k][i - 1];
+                d->x[k][i - 1] = d->x[k][j];
+                d->x[k][j] = v;
+            }
+        }
+        for (size_t i = 0; k == 0 && i < n; i++) {
+            for (int q = 0; q < c->n_kinks; q++)
+                if (fabsf(d->x[k][i] - c->kink[q]) < 3 * EPS)
+                    d->x[k][i] = c->kink[q] + (d->x[k][i] < c->kink[q] ? -3 * EPS : 3 * EPS);
+            if (c->at_kinks && i % 5 == 0)
+                d->x[k][i] = c->kink[(i / 5) % (size_t)c->n_kinks];
+        }
+    }
+    const int classes = (int)numel_of(&c->in[0]);
+    for (int i = 0; i < t->n; i++)
+        d->labels[i] = (int32_t)(test_urand() * classes);
+    if (t->target >= 0)
+        d->target = test_rand_buf((size_t)t->n * (size_t)t->m->values[t->target].numel, -1, 1);
+    d->params = test_rand_buf(op_param_floats(t->m), -1, 1);
+    d->buffers = test_rand_buf(aic_model_num_buffers(t->m), 0.5f, 1.5f);
+}
+
+/* Lead-ins to the identity, the op's parameters and buffers (all buffers are the op's) from d. */
+static aic_status init_model(const op_case *c, model *t, const case_data *d) {
+    aic_model_t *m = t->m;
+    size_t at = 0;
+    for (int i = 0; i < aic_model_param_count(m); i++) {
+        aic_tensor p;
+        AIC_TRY(aic_model_param(m, i, &p, NULL));
+        float *v = p.data;
+        const size_t n = (size_t)aic_tensor_numel(&p);
+        if (is_op_param(p.name)) {
+            memcpy(v, d->params + at, n * sizeof *v);
+            at += n;
+        } else { /* a lead-in's square weight */
+            const int64_t f = p.shape[0];
+            for (int64_t r = 0; r < f; r++)
+                for (int64_t q = 0; q < f; q++)
+                    v[r * f + q] = r == q ? 1.0f : 0.0f;
+        }
+    }
+    memcpy(aic_model_buffers(m), d->buffers, aic_model_num_buffers(m) * sizeof(float));
+    for (int k = 0; k < c->n_in; k++)
+        AIC_TRY(aic_model_set_input(m, t->x[k], d->x[k], t->n));
+    if (t->labels >= 0)
+        AIC_TRY(aic_model_set_input(m, t->labels, d->labels, t->n));
+    if (t->target >= 0)
+        AIC_TRY(aic_model_set_input(m, t->target, d->target, t->n));
+    return AIC_OK;
+}
+
+/* ---- results: named copies of what a run computed ---------------------------------------------- */
+
+enum { MAX_RESULTS = 16 };
+typedef struct {
+    char name[48];
+    float *v;
+    size_t n;
+} copy;
+typedef struct {
+    copy t[MAX_RESULTS];
+    int n;
+} results;
+
+static void results_add(results *r, const char *name, const float *v, size_t n) {
+    REQUIRE_MSG(r->n < MAX_RESULTS, "more than %d results", MAX_RESULTS);
+    copy *c = &r->t[r->n++];
+    snprintf(c->name, sizeof c->name, "%s", name);
+    c->v = test_alloc(n);
+    c->n = n;
+    memcpy(c->v, v, n * sizeof *v);
+}
+
+static void results_free(results *r) {
+    for (int i = 0; i < r->n; i++)
+        free(r->t[i].v);
+    r->n = 0;
+}
+
+static const copy *results_find(const results *r, const char *name) {
+    for (int i = 0; i < r->n; i++)
+        if (strcmp(r->t[i].name, name) == 0)
+            return &r->t[i];
+    return NULL;
+}
+
+static aic_status add_value(results *r, aic_model_t *m, const char *name, aic_value v, bool grad) {
+    aic_tensor t;
+    AIC_TRY(grad ? aic_model_value_grad(m, v, &t) : aic_model_value(m, v, &t));
+    results_add(r, name, t.data, (size_t)aic_tensor_numel(&t));
+    return AIC_OK;
+}
+
+static const aic_batch_info TRAIN = {.training = true, .step = 3, .row_offset = 5};
+
+/* One training step from zero gradients (the op's output, the loss, the gradients of its inputs and
+ * parameters, its buffers after the step), then the op's output in evaluation mode. */
+static aic_status run_step(const op_case *c, model *t, results *r) {
+    aic_model_t *m = t->m;
+    aic_batch_info b = TRAIN;
+    b.n = t->n;
+    float loss;
+    AIC_TRY(aic_model_zero_grad(m));
+    AIC_TRY(aic_model_forward(m, &b, &loss));
+    AIC_TRY(aic_model_backward(m, 1.0f));
+    AIC_TRY(add_value(r, m, "output", t->y, false));
+    results_add(r, "loss", &loss, 1);
+    for (int k = 0; k < c->n_in; k++) {
+        char name[32];
+        snprintf(name, sizeof name, "dx%d", k);
+        if (t->lead[k])
+            AIC_TRY(add_value(r, m, name, t->h[k], true));
+    }
+    for (int i = 0; i < aic_model_param_count(m); i++) {
+        aic_tensor p, g;
+        char name[48];
+        AIC_TRY(aic_model_param(m, i, &p, &g));
+        snprintf(name, sizeof name, "d%s", p.name);
+        if (is_op_param(p.name))
+            results_add(r, name, g.data, (size_t)aic_tensor_numel(&g));
+    }
+    for (int i = 0; i < aic_model_buffer_count(m); i++) {
+        aic_tensor buf;
+        AIC_TRY(aic_model_buffer(m, i, &buf));
+        results_add(r, buf.name, buf.data, (size_t)aic_tensor_numel(&buf));
+    }
+    const aic_batch_info e = {.n = t->n};
+    AIC_TRY(aic_model_forward(m, &e, NULL));
+    return add_value(r, m, "output (evaluation)", t->y, false);
+}
+
+/* The case's test model on one device, initialized and run. */
+static aic_status build_and_step(const op_case *c, int index, bool cuda, model *t, case_data *d, bool make,
+                                 results *r) {
+    AIC_TRY(build(c, true, cuda, t));
+    if (make)
+        make_data(c, index, t, d);
+    AIC_TRY(init_model(c, t, d));
+    return run_step(c, t, r);
+}
+
+/* ---- comparisons ------------------------------------------------------------------------------- */
+
+/* Largest |got - want| over the largest |want| (NaN: infinite). */
+static double rel_diff(const float *got, const float *want, size_t n, size_t *at) {
+    double worst = 0, scale = 0;
+    *at = 0;
+    for (size_t i = 0; i < n; i++) {
+        const double dlt = fabs((double)got[i] - want[i]);
+        if (!(dlt <= worst)) {
+            worst = isnan(dlt) ? INFINITY : dlt;
+            *at = i;
+        }
+        scale = fmax(scale, fabs(want[i]));
+    }
+    return scale > 0 ? worst / scale : worst;
+}
+
+/* Every result of want against got within tol; returns the worst relative difference. */
+static double compare_all(const op_case *c, const char *what, const results *want, const results *got, double tol) {
+    double worst = 0;
+    for (int i = 0; i < want->n; i++) {
+        const copy *w = &want->t[i], *g = results_find(got, w->name);
+        if (!CHECK_MSG(g && g->n == w->n, "%s [%s]: %s: '%s' missing or of another size", kind_name(c->kind),
+                       c->name, what, w->name))
+            continue;
+        size_t at;
+        const double e = rel_diff(g->v, w->v, w->n, &at);
+        CHECK_MSG(e <= tol, "%s [%s]: %s: %s differs by %.3g of its largest magnitude (tol %.0e) at %zu: %.8g vs %.8g",
+                  kind_name(c->kind), c->name, what, w->name, e, tol, at, g->v[at], w->v[at]);
+        worst = fmax(worst, e);
+    }
+    return worst;
+}
+
+/* ---- (a) finite differences ---------------------------------------------------------------------- */
+
+/* The probe: the loss, or sum(g * sink) in double. */
+static aic_status probe(model *t, const float *g, double *out) {
+    aic_batch_info b = TRAIN;
+    b.n = t->n;
+    float loss;
+    AIC_TRY(aic_model_forward(t->m, &b, &loss));
+    if (t->sink < 0) {
+        *out = loss;
+        return AIC_OK;
+    }
+    aic_tensor s;
+    AIC_TRY(aic_model_value(t->m, t->sink, &s));
+    const float *v = s.data;
+    double p = 0;
+    for (int64_t i = 0; i < aic_tensor_numel(&s); i++)
+        p += (double)g[i] * v[i];
+    *out = p;
+    return AIC_OK;
+}
+
+/* Central differences of the probe against analytic for the n values at v: an input's (fed again
+ * after each change: input >= 0) or a parameter's (in place: input -1). share (NULL: none): the part of
+ * both that the sink adds straight to an input's gradient, left out of the comparison so that it does
+ * not dilute the op's own part. *err: the worst error. */
+static aic_status fd_tensor(const op_case *c, model *t, const float *g, float *v, size_t n, int input,
+                            const float *analytic, const float *share, const char *what, double *err) {
+    const size_t step = n > MAX_FD ? (n + MAX_FD - 1) / MAX_FD : 1;
+    double *num = calloc(n ? n : 1, sizeof *num), scale = 0;
+    bool *used = calloc(n ? n : 1, sizeof *used);
+    REQUIRE_MSG(num && used, "out of memory");
+    aic_status st = AIC_OK;
+    for (size_t i = 0; i < n && st == AIC_OK; i += step) {
+        if (input == 0 && near_kink(c, v[i], 1.5f * EPS))
+            continue; /* on a kink: no derivative to approximate */
+        const float save = v[i], vp = save + EPS, vm = save - EPS;
+        double pp, pm;
+        v[i] = vp;
+        if (input >= 0)
+            st = aic_model_set_input(t->m, t->x[input], v, t->n);
+        if (st == AIC_OK)
+            st = probe(t, g, &pp);
+        v[i] = vm;
+        if (st == AIC_OK && input >= 0)
+            st = aic_model_set_input(t->m, t->x[input], v, t->n);
+        if (st == AIC_OK)
+            st = probe(t, g, &pm);
+        v[i] = save;
+        num[i] = (pp - pm) / ((double)vp - vm) - (share ? share[i] : 0); /* the step taken, in float */
+        used[i] = true;
+        scale = fmax(scale, fabs(num[i]));
+    }
+    if (input >= 0 && st == AIC_OK)
+        st = aic_model_set_input(t->m, t->x[input], v, t->n);
+    const double floor_ = scale > 0 ? 1e-2 * scale : 1e-12;
+    double worst = 0;
+    size_t at = 0;
+    for (size_t i = 0; i < n && st == AIC_OK; i++) {
+        if (!used[i])
+            continue;
+        const double a = (double)analytic[i] - (share ? share[i] : 0);
+        const double e = fabs(a - num[i]) / fmax(fmax(fabs(a), fabs(num[i])), floor_);
+        if (!(e <= worst)) {
+            worst = isnan(e) ? INFINITY : e;
+            at = i;
+        }
+    }
+    if (st == AIC_OK)
+        CHECK_MSG(worst <= c->tol,
+                  "%s [%s]: %s: finite differences: max rel err %.3g (tol %.0e) at %zu: backward %.8g, numeric %.8g",
+                  kind_name(c->kind), c->name, what, worst, c->tol, at, analytic[at] - (share ? share[at] : 0),
+                  num[at]);
+    *err = fmax(*err, worst);
+    free(num);
+    free(used);
+    return st;
+}
+
+/* ref: the CPU step of this model (run_step). The model is left with its parameters and inputs. */
+static aic_status check_fd(const op_case *c, model *t, case_data *d, const results *ref, double *err) {
+    aic_model_t *m = t->m;
+    float *g = NULL;
+    if (t->sink >= 0) { /* the gradient backward gave the sink: after run_step, still in place */
+        aic_tensor s;
+        AIC_TRY(aic_model_value_grad(m, t->sink, &s));
+        g = test_alloc((size_t)aic_tensor_numel(&s));
+        memcpy(g, s.data, sizeof(float) * (size_t)aic_tensor_numel(&s));
+    }
+    aic_status st = AIC_OK;
+    /* per sample, the sink holds y, then h_0, h_1, ...: h_k's slice of g is what the sink adds to dx_k */
+    size_t at = t->sink >= 0 ? (size_t)m->values[t->y].numel : 0;
+    for (int k = 0; k < c->n_in && st == AIC_OK; k++) {
+        char name[32];
+        snprintf(name, sizeof name, "dx%d", k);
+        const copy *a = results_find(ref, name);
+        const size_t per = (size_t)numel_of(&c->in[k]);
+        float *share = NULL;
+        if (a && g) {
+            const size_t sink = (size_t)m->values[t->sink].numel;
+            share = test_alloc(a->n);
+            for (int s = 0; s < t->n; s++)
+                memcpy(share + (size_t)s * per, g + (size_t)s * sink + at, per * sizeof *share);
+        }
+        if (a)
+            st = fd_tensor(c, t, g, d->x[k], a->n, k, a->v, share, name, err);
+        free(share);
+        at += per;
+    }
+    for (int i = 0; i < aic_model_param_count(m) && st == AIC_OK; i++) {
+        aic_tensor p;
+        char name[48];
+        st = aic_model_param(m, i, &p, NULL);
+        snprintf(name, sizeof name, "d%s", p.name);
+        const copy *a = results_find(ref, name);
+        if (st == AIC_OK && a)
+            st = fd_tensor(c, t, g, p.data, a->n, -1, a->v, NULL, name, err);
+    }
+    free(g);
+    return st;
+}
+
+/* A second forward is bitwise the first; a second backward on top doubles the parameter gradients
+ * (gradients accumulate until zeroed) and leaves the input gradients as they were (zeroed per step). */
+static aic_status check_repeat(const op_case *c, model *t, const results *ref) {
+    aic_model_t *m = t->m;
+    aic_batch_info b = TRAIN;
+    b.n = t->n;
+    AIC_TRY(aic_model_zero_grad(m));
+    for (int pass = 0; pass < 2; pass++) {
+        AIC_TRY(aic_model_forward(m, &b, NULL));
+        AIC_TRY(aic_model_backward(m, 1.0f));
+    }
+    results r = {0};
+    AIC_TRY(add_value(&r, m, "output", t->y, false));
+    for (int k = 0; k < c->n_in; k++) {
+        char name[32];
+        snprintf(name, sizeof name, "dx%d", k);
+        if (t->lead[k])
+            AIC_TRY(add_value(&r, m, name, t->h[k], true));
+    }
+    for (int i = 0; i < r.n; i++) {
+        const copy *want = results_find(ref, r.t[i].name);
+        CHECK_MSG(want && memcmp(want->v, r.t[i].v, want->n * sizeof(float)) == 0,
+                  "%s [%s]: %s of a second step is not bitwise the first's", kind_name(c->kind), c->name, r.t[i].name);
+    }
+    for (int i = 0; i < aic_model_param_count(m); i++) {
+        aic_tensor p, g;
+        char name[48];
+        AIC_TRY(aic_model_param(m, i, &p, &g));
+        snprintf(name, sizeof name, "d%s", p.name);
+        const copy *once = results_find(ref, name);
+        if (!once)
+            continue;
+        const float *twice = g.data;
+        double worst = 0, scale = 1e-30;
+        for (size_t j = 0; j < once->n; j++) {
+            scale = fmax(scale, fabs(once->v[j]));
+            worst = fmax(worst, fabs(twice[j] - 2.0 * once->v[j]));
+        }
+        CHECK_MSG(worst / scale <= 1e-6, "%s [%s]: %s after two backward passes is not twice one's (%.3g)",
+                  kind_name(c->kind), c->name, name, worst / scale);
+    }
+    results_free(&r);
+    return AIC_OK;
+}
+
+/* The op fed straight from the inputs (input gradients NULL): bitwise the same parameter gradients. */
+static aic_status check_null_grads(const op_case *c, model *plain, const results *ref) {
+    results r = {0};
+    AIC_TRY(run_step(c, plain, &r));
+    for (int i = 0; i < r.n; i++) {
+        const copy *want = results_find(ref, r.t[i].name);
+        if (strncmp(r.t[i].name, "dop.", 4) == 0)
+            CHECK_MSG(want && memcmp(want->v, r.t[i].v, want->n * sizeof(float)) == 0,
+                      "%s [%s]: %s differs when the op's input gradient is NULL", kind_name(c->kind), c->name,
+                      r.t[i].name);
+    }
+    results_free(&r);
+    return AIC_OK;
+}
+
+/* ---- (b) alternative CPU paths ------------------------------------------------------------------- */
+
+/* oneDNN's primitives take the case's convolution (else both runs take the reference). */
+static bool dnnl_takes_conv(const model *t) {
+    aic_conv2d_dims d = t->m->ops[t->op].attr.conv;
+    d.N = t->n;
+    const size_t ni = (size_t)d.N * d.C * d.H * d.W, nw = (size_t)d.OC * (d.C / d.G) * d.KH * d.KW;
+    const size_t no = (size_t)d.N * d.OC * d.OH * d.OW;
+    float *x = test_alloc(ni), *dx = test_alloc(ni), *w = test_alloc(nw), *dw = test_alloc(nw);
+    float *b = test_alloc(d.OC), *db = test_alloc(d.OC), *y = test_alloc(no);
+    const bool bias = t->m->ops[t->op].param[1] >= 0;
+    const bool ok = aic_conv2d_dnnl_forward(y, x, w, bias ? b : NULL, &d) == AIC_OK &&
+                    aic_conv2d_dnnl_backward_data(dx, y, w, &d, bias) == AIC_OK &&
+                    aic_conv2d_dnnl_backward_weights(dw, bias ? db : NULL, y, x, &d) == AIC_OK;
+    free(x), free(dx), free(w), free(dw), free(b), free(db), free(y);
+    return ok;
+}
+
+/* CPU kernels with a second implementation: the environment switch core/ops.c reads, the value that
+ * picks the second one, and a check that the default path really runs the case's shape. */
+static const struct {
+    aic_op_kind kind;
+    const char *env, *value, *what;
+    bool (*default_takes)(const model *t);
+} ALT_PATHS[] = {
+    {AIC_OP_CONV2D, "AICON_CPU_CONV", "reference", "oneDNN vs the im2col reference", dnnl_takes_conv},
+};
+enum { N_ALT = sizeof ALT_PATHS / sizeof ALT_PATHS[0] };
+
+/* The child: every case of ALT_PATHS[k]'s kind, its run_step results appended to out. */
+static int alt_child(int k, const char *out) {
+    FILE *f = fopen(out, "wb");
+    REQUIRE_MSG(f, "cannot write %s", out);
+    for (int i = 0; i < N_CASES; i++) {
+        if (CASES[i].kind != ALT_PATHS[k].kind)
+            continue;
+        model t;
+        case_data d;
+        results r = {0};
+        REQUIRE_OK(build_and_step(&CASES[i], i, false, &t, &d, true, &r));
+        const int32_t n = r.n;
+        REQUIRE_MSG(fwrite(&n, sizeof n, 1, f) == 1, "cannot write %s", out);
+        for (int j = 0; j < r.n; j++) {
+            const uint64_t cnt = r.t[j].n;
+            REQUIRE_MSG(fwrite(r.t[j].name, sizeof r.t[j].name, 1, f) == 1 && fwrite(&cnt, sizeof cnt, 1, f) == 1 &&
+                            fwrite(r.t[j].v, sizeof(float), r.t[j].n, f) == r.t[j].n,
+                        "cannot write %s", out);
+        }
+        results_free(&r);
+        data_free(&d);
+        model_free(&t);
+    }
+    REQUIRE_MSG(fclose(f) == 0, "cannot write %s", out);
+    return 0;
+}
+
+/* Runs the child for ALT_PATHS[k] with the switch flipped from this process's; its results file. */
+static FILE *alt_spawn(const char *self, int k, const char *dir) {
+    char out[4096], arg[16];
+    snprintf(out, sizeof out, "%s/alt%d.bin", dir, k);
+    snprintf(arg, sizeof arg, "%d", k);
+    fflush(NULL);
+    const pid_t pid = fork();
+    if (pid == 0) {
+        const char *cur = getenv(ALT_PATHS[k].env);
+        if (cur && strcmp(cur, ALT_PATHS[k].value) == 0)
+            unsetenv(ALT_PATHS[k].env);
+        else
+            setenv(ALT_PATHS[k].env, ALT_PATHS[k].value, 1);
+        execl("/proc/self/exe", self, "--alt-path", arg, out, (char *)NULL);
+        _exit(127);
+    }
+    int status = 0;
+    const bool ok = pid > 0 && waitpid(pid, &status, 0) == pid && WIFEXITED(status) && WEXITSTATUS(status) == 0;
+    CHECK_MSG(ok, "%s: the child process with %s flipped failed (status %d)", ALT_PATHS[k].what, ALT_PATHS[k].env,
+              status);
+    return ok ? fopen(out, "rb") : NULL;
+}
+
+static bool alt_read(FILE *f, results *r) {
+    int32_t n;
+    if (!f || fread(&n, sizeof n, 1, f) != 1 || n < 0 || n > MAX_RESULTS)
+        return false;
+    for (int j = 0; j < n; j++) {
+        copy *c = &r->t[r->n];
+        uint64_t cnt;
+        if (fread(c->name, sizeof c->name, 1, f) != 1 || fread(&cnt, sizeof cnt, 1, f) != 1 || cnt > (1u << 26))
+            return false;
+        c->name[sizeof c->name - 1] = '\0';
+        c->n = cnt;
+        c->v = test_alloc(cnt);
+        r->n++;
+        if (fread(c->v, sizeof(float), cnt, f) != cnt)
+            return false;
+    }
+    return true;
+}
+
+/* ---- (c) CUDA ------------------------------------------------------------------------------------ */
+
+/* NULL when a GPU is there to test on, else why not. */
+static const char *no_gpu_reason(void) {
+#ifdef AICON_HAVE_CUDA
+    static char why[512];
+    int gpus = 0;
+    if (aic_gpu_count(&gpus) != AIC_OK || gpus == 0) {
+        snprintf(why, sizeof why, "%s", aic_last_error()[0] ? aic_last_error() : "no CUDA device visible");
+        return why;
+    }
+    return NULL;
+#else
+    return "this aicon was built without CUDA";
+#endif
+}
+
+#ifdef AICON_HAVE_CUDA
+static aic_status check_cuda(const op_case *c, int index, case_data *d, const results *cpu, double *err) {
+    model t;
+    results r = {0};
+    aic_status st = build_and_step(c, index, true, &t, d, false, &r);
+    if (st == AIC_OK)
+        *err = compare_all(c, "CUDA vs CPU", cpu, &r, TOL_BACKENDS);
+    results_free(&r);
+    model_free(&t);
+    return st;
+}
+#endif
+
+/* ---- (d) ONNX, (e) files for onnxruntime -------------------------------------------------------- */
+
+static bool write_file(const char *path, const void *data, size_t bytes) {
+    FILE *f = fopen(path, "wb");
+    bool ok = f && fwrite(data, 1, bytes, f) == bytes;
+    if (f)
+        ok = fclose(f) == 0 && ok;
+    return CHECK_MSG(ok, "cannot write %s", path);
+}
+
+/* plain: the op fed from its inputs, initialized, not yet run. Exports it, imports it back and
+ * compares the outputs of evaluation mode; writes the files (e) reads and its manifest line. */
+static aic_status check_onnx(const op_case *c, int index, model *plain, const case_data *d, const char *dir,
+                             FILE *manifest, bool *bitwise) {
+    const aic_batch_info e = {.n = plain->n};
+    aic_tensor y;
+    AIC_TRY(aic_model_forward(plain->m, &e, NULL));
+    AIC_TRY(aic_model_value(plain->m, plain->y, &y));
+    char path[4096];
+    snprintf(path, sizeof path, "%s/%03d.onnx", dir, index);
+    AIC_TRY(aic_onnx_export(plain->m, path));
+
+    aic_onnx_model_t *om = NULL;
+    aic_model_t *mi = NULL;
+    aic_onnx_binding bind;
+    aic_status st = aic_onnx_load(path, &om);
+    if (st == AIC_OK)
+        st = aic_onnx_import(om, plain->n, &mi, &bind);
+    if (st == AIC_OK && !CHECK_MSG(bind.n_inputs == c->n_in && bind.n_outputs == 1,
+                                   "%s [%s]: the exported model has %d inputs and %d outputs", kind_name(c->kind),
+                                   c->name, bind.n_inputs, bind.n_outputs))
+        st = AIC_ERR_FORMAT;
+    for (int i = 0; st == AIC_OK && i < bind.n_inputs; i++) {
+        const int k = atoi(bind.input_names[i] + 1); /* "x<k>" */
+        st = aic_model_set_input(mi, bind.inputs[i], d->x[k], plain->n);
+    }
+    aic_tensor yi;
+    if (st == AIC_OK)
+        st = aic_model_forward(mi, &e, NULL);
+    if (st == AIC_OK)
+        st = aic_model_value(mi, bind.outputs[0], &yi);
+    if (st == AIC_OK && CHECK_MSG(aic_tensor_numel(&yi) == aic_tensor_numel(&y),
+                                  "%s [%s]: the re-imported model has %lld outputs, the op %lld", kind_name(c->kind),
+                                  c->name, (long long)aic_tensor_numel(&yi), (long long)aic_tensor_numel(&y))) {
+        const size_t n = (size_t)aic_tensor_numel(&y);
+        size_t at;
+        const double diff = rel_diff(yi.data, y.data, n, &at);
+        *bitwise = memcmp(yi.data, y.data, n * sizeof(float)) == 0;
+        CHECK_MSG(diff <= TOL_ONNX, "%s [%s]: exported and re-imported: output differs by %.3g of its largest (tol %.0e)",
+                  kind_name(c->kind), c->name, diff, TOL_ONNX);
+    }
+    aic_model_destroy(mi);
+    aic_onnx_free(om);
+    AIC_TRY(st);
+
+    /* (e): NNN.x<k>.f32 each input, NNN.y.f32 the output; the manifest line: id, label, then
+     * name=dims per input and output=dims, dims with the batch first */
+    fprintf(manifest, "%03d\t%s [%s]", index, kind_name(c->kind), c->name);
+    for (int k = 0; k < c->n_in; k++) {
+        const input_spec *s = &c->in[k];
+        snprintf(path, sizeof path, "%s/%03d.x%d.f32", dir, index, k);
+        write_file(path, d->x[k], sizeof(float) * (size_t)plain->n * (size_t)numel_of(s));
+        fprintf(manifest, "\tx%d=%d", k, plain->n);
+        for (int i = 0; i < s->ndim; i++)
+            fprintf(manifest, ",%lld", (long long)s->shape[i]);
+    }
+    fprintf(manifest, "\toutput=%lld", (long long)y.shape[0]);
+    for (int i = 1; i < y.ndim; i++)
+        fprintf(manifest, ",%lld", (long long)y.shape[i]);
+    fputc('\n', manifest);
+    snprintf(path, sizeof path, "%s/%03d.y.f32", dir, index);
+    write_file(path, y.data, sizeof(float) * (size_t)aic_tensor_numel(&y));
+    return AIC_OK;
+}
+
+/* ---- one case ------------------------------------------------------------------------------------ */
+
+static void run_case(int index, FILE *alt[N_ALT], const char *dir, FILE *manifest, const char *no_gpu) {
+    const op_case *c = &CASES[index];
+    const char *kn = kind_name(c->kind);
+    char line[512];
+    int len = snprintf(line, sizeof line, "%-14s %-44s", kn, c->name);
+    model t = {0}, plain = {0};
+    case_data d = {0};
+    results ref = {0};
+    if (!CHECK_MSG(build_and_step(c, index, false, &t, &d, true, &ref) == AIC_OK, "%s [%s]: the CPU step failed", kn,
+                   c->name))
+        goto done;
+    if (!CHECK_MSG(t.m->ops[t.op].kind == c->kind, "%s [%s]: the builder made a %s op", kn, c->name,
+                   kind_name(t.m->ops[t.op].kind)))
+        goto done;
+
+    /* (a) */
+    double fd = 0;
+    CHECK_MSG(check_repeat(c, &t, &ref) == AIC_OK, "%s [%s]: the repeated step failed", kn, c->name);
+    CHECK_MSG(check_fd(c, &t, &d, &ref, &fd) == AIC_OK, "%s [%s]: finite differences failed", kn, c->name);
+    len += snprintf(line + len, sizeof line - (size_t)len, "  fd %.1e", fd);
+
+    /* (b) */
+    for (int k = 0; k < N_ALT; k++) {
+        if (ALT_PATHS[k].kind != c->kind)
+            continue;
+        results r = {0};
+        CHECK_MSG(ALT_PATHS[k].default_takes(&t), "%s [%s]: %s: the default path does not take this case", kn,
+                  c->name, ALT_PATHS[k].what);
+        if (CHECK_MSG(alt_read(alt[k], &r), "%s [%s]: no results from the %s child", kn, c->name, ALT_PATHS[k].env))
+            len += snprintf(line + len, sizeof line - (size_t)len, "  %s=%s %.1e", ALT_PATHS[k].env,
+                            ALT_PATHS[k].value, compare_all(c, ALT_PATHS[k].what, &r, &ref, TOL_BACKENDS));
+        results_free(&r);
+    }
+
+    /* (c) */
+    if (no_gpu) {
+        len += snprintf(line + len, sizeof line - (size_t)len, "  cuda skipped");
+    } else {
+#ifdef AICON_HAVE_CUDA
+        double e = 0;
+        CHECK_MSG(check_cuda(c, index, &d, &ref, &e) == AIC_OK, "%s [%s]: the CUDA step failed", kn, c->name);
+        len += snprintf(line + len, sizeof line - (size_t)len, "  cuda %.1e", e);
+#endif
+    }
+
+    /* (d), (e), then the rest of (a), on the op fed straight from the inputs: exported with fresh
+     * buffers, before a training step moves the running statistics */
+    if (!CHECK_MSG(build(c, false, false, &plain) == AIC_OK && init_model(c, &plain, &d) == AIC_OK,
+                   "%s [%s]: the model without lead-ins failed", kn, c->name))
+        goto done;
+    if (c->no_export) {
+        len += snprintf(line + len, sizeof line - (size_t)len, "  onnx: not exported (%s)", c->no_export);
+    } else {
+        bool bitwise = false;
+        if (CHECK_MSG(check_onnx(c, index, &plain, &d, dir, manifest, &bitwise) == AIC_OK,
+                      "%s [%s]: ONNX export and re-import failed", kn, c->name))
+            len += snprintf(line + len, sizeof line - (size_t)len, "  onnx %s", bitwise ? "bitwise" : "close");
+    }
+    if (op_param_floats(t.m) > 0)
+        CHECK_MSG(check_null_grads(c, &plain, &ref) == AIC_OK, "%s [%s]: the step without lead-ins failed", kn,
+                  c->name);
+done:
+    printf("%s\n", line);
+    results_free(&ref);
+    data_free(&d);
+    model_free(&plain);
+    model_free(&t);
+}
+
+int main(int argc, char **argv) {
+    if (argc == 4 && strcmp(argv[1], "--alt-path") == 0) {
+        const int k = atoi(argv[2]);
+        REQUIRE_MSG(k >= 0 && k < N_ALT, "no alternative path %d", k);
+        return alt_child(k, argv[3]);
+    }
+    if (argc != 2) {
+        fprintf(stderr, "usage: %s DIR\n", argv[0]);
+        return 2;
+    }
+    const char *dir = argv[1];
+    REQUIRE_MSG(mkdir(dir, 0755) == 0 || errno == EEXIST, "cannot make %s: %s", dir, strerror(errno));
+
+    /* Every op kind with math has a case. */
+    bool covered[AIC_OP_KIND_COUNT] = {false};
+    for (int i = 0; i < N_CASES; i++)
+        covered[CASES[i].kind] = true;
+    for (int k = 0; k < AIC_OP_KIND_COUNT; k++)
+        CHECK_MSG(k == AIC_OP_INPUT || k == AIC_OP_LABELS || covered[k], "op kind %s has no case in tests/test_ops.c",
+                  kind_name((aic_op_kind)k));
+#ifdef AICON_HAVE_CUDA
+    for (int k = 0; k < AIC_OP_KIND_COUNT; k++)
+        CHECK_MSG((!aic_op_classes[k].forward || aic_op_classes_cuda[k].forward) &&
+                      (!aic_op_classes[k].backward || aic_op_classes_cuda[k].backward),
+                  "op kind %s has no CUDA kernel", kind_name((aic_op_kind)k));
+#endif
+
+    const char *no_gpu = no_gpu_reason();
+    if (no_gpu)
+        printf("cuda: skipped: no GPU (%s)\n", no_gpu);
+    FILE *alt[N_ALT];
+    for (int k = 0; k < N_ALT; k++) {
+        alt[k] = alt_spawn(argv[0], k, dir);
+        printf("%s: %s (%s=%s in a child process)\n", kind_name(ALT_PATHS[k].kind), ALT_PATHS[k].what,
+               ALT_PATHS[k].env, ALT_PATHS[k].value);
+    }
+    char path[4096];
+    snprintf(path, sizeof path, "%s/manifest.tsv", dir);
+    FILE *manifest = fopen(path, "w");
+    REQUIRE_MSG(manifest, "cannot write %s", path);
+    for (int i = 0; i < N_CASES; i++)
+        run_case(i, alt, dir, manifest, no_gpu);
+    CHECK_MSG(fclose(manifest) == 0, "cannot write %s", path);
+    for (int k = 0; k < N_ALT; k++)
+        if (alt[k])
+            fclose(alt[k]);
+    printf("%d cases\n", N_CASES);
+    return test_report("ops");
+}

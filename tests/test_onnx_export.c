@@ -7,12 +7,6 @@
  * Usage: test_onnx_export FILE.onnx MODEL CKPT.h5 CLASSES INPUT.f32 N C H W OUT.f32
  * (INPUT.f32: N x C x H x W float32, raw; OUT.f32: N x CLASSES float32, raw).
  *
- * test_onnx_export --ops DIR: every other exportable op kind in one small model (grouped strided
- * conv, batch norm with non-trivial running statistics, leaky ReLU, ceil-mode max and average
- * pooling with padding, global average pooling, concat, dropout, reshape, add, clip, tanh, sigmoid,
- * softmax), exported to DIR/ops.onnx with 8 random samples in DIR/ops_x.f32 (8 x 3 x 11 x 11) and
- * aicon's output in DIR/ops_y.f32 (8 x 6), for the script to run through onnxruntime.
- *
  * test_onnx_export --logits FILE.onnx INPUT.f32 N C H W OUT.f32: any ONNX file with one input and
  * one output, imported with aic_onnx_import, forwarded in evaluation mode over the N samples (in
  * chunks of at most 500), its N x K outputs written raw to OUT.f32 (tests/cli/onnx_roundtrip.sh). */
@@ -35,72 +29,6 @@ static const float *run(aic_model_t *m, aic_value in, const float *x, int n, int
         return NULL;
     *K = out.shape[1];
     return out.data;
-}
-
-static int ops_model(const char *dir) {
-    aic_model_t *m;
-    aic_value x, a, b, c, y;
-    REQUIRE_OK(aic_model_create(&m, "ops"));
-    REQUIRE_OK(aic_input(m, "x", 3, (int64_t[]){3, 11, 11}, &x));
-    REQUIRE_OK(aic_conv2d(m, "conv", x, &(aic_conv2d_opts){.out_channels = 6, .kernel = {3, 3}, .stride = {2, 1},
-                                                         .pad = {1, 2}, .dilation = {1, 2}, .groups = 3}, &a));
-    REQUIRE_OK(aic_batchnorm(m, "bn", a, 0.1f, 1e-3f, &a));
-    REQUIRE_OK(aic_leaky_relu(m, "leaky", a, 0.2f, &a));
-    REQUIRE_OK(aic_maxpool2d(m, "maxpool", a, &(aic_pool2d_opts){.kernel = {2, 2}, .ceil_mode = true}, &b));
-    REQUIRE_OK(aic_avgpool2d(m, "avgpool", a, &(aic_pool2d_opts){.kernel = {3, 3}, .stride = {2, 2}, .pad = {1, 1},
-                                                                .ceil_mode = true}, &c));
-    REQUIRE_OK(aic_avgpool2d(m, "avgpool_pad", c,
-                             &(aic_pool2d_opts){.kernel = {2, 2}, .stride = {1, 1}, .pad = {1, 1},
-                                                .count_include_pad = true},
-                             &c));
-    REQUIRE_OK(aic_global_avgpool(m, "gap", b, &b));
-    REQUIRE_OK(aic_flatten(m, "flat_b", b, &b));
-    REQUIRE_OK(aic_flatten(m, "flat_c", c, &c));
-    REQUIRE_OK(aic_concat(m, "concat", 2, (aic_value[]){b, c}, 1, &y));
-    REQUIRE_OK(aic_dropout(m, "dropout", y, 0.5f, &y));
-    REQUIRE_OK(aic_dense(m, "fc", y, 12, true, &y));
-    REQUIRE_OK(aic_reshape(m, "reshape", y, 2, (int64_t[]){2, 6}, &y));
-    REQUIRE_OK(aic_tanh(m, "tanh", y, &a));
-    REQUIRE_OK(aic_sigmoid(m, "sigmoid", y, &b));
-    REQUIRE_OK(aic_add(m, "add", a, b, &y));
-    REQUIRE_OK(aic_binary(m, "mul", AIC_BINOP_MUL, y, a, &y));
-    REQUIRE_OK(aic_binary_const(m, "shift", AIC_BINOP_SUB, y, 1, (int64_t[]){6}, true, &y)); /* c - y, c: 6 */
-    REQUIRE_OK(aic_clip(m, "clip", y, -0.5f, 1.25f, &y));
-    REQUIRE_OK(aic_reshape(m, "unfold", y, 1, (int64_t[]){12}, &y));
-    REQUIRE_OK(aic_dense(m, "fc_out", y, 6, false, &y));
-    REQUIRE_OK(aic_softmax(m, "softmax", y, 1, &y));
-    REQUIRE_OK(aic_model_set_output(m, y));
-    const int n = 8;
-    REQUIRE_OK(aic_model_compile(m, n, 7));
-    aic_tensor buf;
-    /* running mean in [-0.5, 0.5), running var in [0.5, 1.5), the shift's constant in [0.5, 1.5) */
-    for (int i = 0; i < 3; i++) {
-        REQUIRE_OK(aic_model_buffer(m, i, &buf));
-        for (int64_t k = 0; k < buf.shape[0]; k++)
-            ((float *)buf.data)[k] = (float)(((k * 7 + 3) % 11) / 11.0 - 0.5 + (i ? 1 : 0));
-    }
-    float xs[8 * 3 * 11 * 11];
-    uint64_t r = 12345;
-    for (size_t i = 0; i < sizeof xs / sizeof xs[0]; i++) {
-        r = r * 6364136223846793005ull + 1442695040888963407ull;
-        xs[i] = (float)((r >> 40) / (double)(1 << 24) * 4.0 - 2.0);
-    }
-    int64_t K;
-    const float *out = run(m, x, xs, n, &K);
-    REQUIRE_MSG(out && K == 6, "forward of the ops model");
-    char path[4096];
-    snprintf(path, sizeof path, "%s/ops_x.f32", dir);
-    FILE *f = fopen(path, "wb");
-    REQUIRE_MSG(f && fwrite(xs, sizeof xs, 1, f) == 1 && fclose(f) == 0, "cannot write %s", path);
-    snprintf(path, sizeof path, "%s/ops_y.f32", dir);
-    f = fopen(path, "wb");
-    REQUIRE_MSG(f && fwrite(out, sizeof *out, (size_t)n * 6, f) == (size_t)n * 6 && fclose(f) == 0, "cannot write %s",
-                path);
-    snprintf(path, sizeof path, "%s/ops.onnx", dir);
-    REQUIRE_OK(aic_onnx_export(m, path));
-    aic_model_destroy(m);
-    printf("%s: written\n", path);
-    return 0;
 }
 
 /* --logits: the imported file's outputs for the raw inputs, chunk by chunk. */
@@ -140,14 +68,11 @@ static int logits(char **argv) {
 }
 
 int main(int argc, char **argv) {
-    if (argc == 3 && strcmp(argv[1], "--ops") == 0)
-        return ops_model(argv[2]);
     if (argc == 9 && strcmp(argv[1], "--logits") == 0)
         return logits(argv + 1);
     if (argc != 11) {
         fprintf(stderr, "usage: %s FILE.onnx MODEL CKPT.h5 CLASSES INPUT.f32 N C H W OUT.f32\n"
-                        "       %s --logits FILE.onnx INPUT.f32 N C H W OUT.f32\n"
-                        "       %s --ops DIR\n", argv[0], argv[0], argv[0]);
+                        "       %s --logits FILE.onnx INPUT.f32 N C H W OUT.f32\n", argv[0], argv[0]);
         return 2;
     }
     const int classes = atoi(argv[4]), n = atoi(argv[6]);

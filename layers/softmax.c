@@ -3,27 +3,15 @@
  * lies at (o * K + k) * inner + i, so the K values of one softmax are `inner` floats apart. Both
  * subtract the maximum before exp (no overflow) and sum in double in index order (reproducible). */
 #include "layers/layers.h"
+#include "layers/softmax_row.h"
 
 #include <math.h>
 
 void aic_softmax_forward(float *out, const float *inp, size_t outer, int K, size_t inner) {
     // out, inp: outer x K x inner
     for (size_t o = 0; o < outer; o++)
-        for (size_t i = 0; i < inner; i++) {
-            const float *x = inp + o * (size_t)K * inner + i; // K, stride inner
-            float *y = out + o * (size_t)K * inner + i;       // K, stride inner
-            float max = x[0];
-            for (int k = 1; k < K; k++)
-                if (x[(size_t)k * inner] > max)
-                    max = x[(size_t)k * inner];
-            double sum = 0.0;
-            for (int k = 0; k < K; k++) {
-                y[(size_t)k * inner] = expf(x[(size_t)k * inner] - max); // in (0, 1]
-                sum += y[(size_t)k * inner];
-            }
-            for (int k = 0; k < K; k++)
-                y[(size_t)k * inner] = (float)(y[(size_t)k * inner] / sum);
-        }
+        for (size_t i = 0; i < inner; i++)
+            aic_softmax_row(out + o * (size_t)K * inner + i, inp + o * (size_t)K * inner + i, K, inner, NULL);
 }
 
 void aic_softmax_backward(float *dinp, const float *dout, const float *out, size_t outer, int K, size_t inner) {
@@ -47,10 +35,7 @@ void aic_log_softmax_forward(float *out, const float *inp, size_t outer, int K, 
         for (size_t i = 0; i < inner; i++) {
             const float *x = inp + o * (size_t)K * inner + i; // K, stride inner
             float *y = out + o * (size_t)K * inner + i;       // K, stride inner
-            float max = x[0];
-            for (int k = 1; k < K; k++)
-                if (x[(size_t)k * inner] > max)
-                    max = x[(size_t)k * inner];
+            const float max = aic_row_max(x, K, inner);
             double sum = 0.0;
             for (int k = 0; k < K; k++)
                 sum += expf(x[(size_t)k * inner] - max);

@@ -3,6 +3,7 @@
 // inner x 1, channel mode), and the losses: one block reduces the whole batch in double in a fixed
 // order (thread t takes rows t, t + 256, ..., then a tree), so the loss is deterministic.
 #include "layers/cuda_common.cuh"
+#include "layers/softmax_row.h"
 
 static aic_status softmax_desc(cudnnTensorDescriptor_t *t, size_t outer, int K, size_t inner) {
     *t = NULL;
@@ -76,17 +77,8 @@ __global__ static void xent_fwd_k(float *loss, float *probs, const float *logits
     double acc = 0.0;
     for (int i = threadIdx.x; i < N; i += blockDim.x) {
         const float *x = logits + (size_t)i * K;
-        float *pr = probs + (size_t)i * K;
-        float max = x[0];
-        for (int j = 1; j < K; j++)
-            max = x[j] > max ? x[j] : max;
-        double sum = 0.0;
-        for (int j = 0; j < K; j++) {
-            pr[j] = expf(x[j] - max);
-            sum += pr[j];
-        }
-        for (int j = 0; j < K; j++)
-            pr[j] = (float)(pr[j] / sum);
+        float max;
+        const double sum = aic_softmax_row(probs + (size_t)i * K, x, K, 1, &max);
         acc += log(sum) - (double)(x[labels[i]] - max);
     }
     part[threadIdx.x] = acc;

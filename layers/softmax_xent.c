@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "layers/layers.h"
+#include "layers/softmax_row.h"
 
 #include <math.h>
 
@@ -10,19 +11,8 @@ float aic_softmax_xent_forward(float *probs, const float *logits, const int32_t 
     double loss = 0.0;
     for (int i = 0; i < N; i++) {
         const float *x = logits + (size_t)i * K; // K
-        float *pr = probs + (size_t)i * K;       // K
-        // subtracting the row max keeps every exp in (0, 1]: no overflow
-        float max = x[0];
-        for (int j = 1; j < K; j++)
-            if (x[j] > max)
-                max = x[j];
-        double sum = 0.0;
-        for (int j = 0; j < K; j++) {
-            pr[j] = expf(x[j] - max);
-            sum += pr[j];
-        }
-        for (int j = 0; j < K; j++)
-            pr[j] = (float)(pr[j] / sum);
+        float max;
+        const double sum = aic_softmax_row(probs + (size_t)i * K, x, K, 1, &max);
         // -log softmax = log(sum) - (x - max): finite even where the probability underflows to 0
         loss += log(sum) - (double)(x[labels[i]] - max);
     }

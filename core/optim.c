@@ -8,6 +8,7 @@
 #include "aicon/optim.h"
 #include "core/error.h"
 #include "core/graph.h"
+#include "layers/optim_rules.h"
 #ifdef AICON_HAVE_CUDA
 #include "layers/cuda_layers.h"
 #endif
@@ -86,17 +87,8 @@ static void sgd_step(aic_optim_t *o, float lr, float *p, const float *g, size_t 
     const float wd = o->cfg.weight_decay, mu = o->cfg.momentum;
     const bool nesterov = o->cfg.nesterov; /* a local, so the loop has no load that a store might alias: vectorized */
     float *buf = o->slot[0];
-    for (size_t i = 0; i < n; i++) {
-        float d = g[i];
-        if (wd != 0.0f)
-            d += wd * p[i];
-        if (mu != 0.0f) {
-            /* torch starts the buffer at the first gradient; mu * 0 + d is that, bit for bit */
-            buf[i] = mu * buf[i] + d;
-            d = nesterov ? d + mu * buf[i] : buf[i];
-        }
-        p[i] -= lr * d;
-    }
+    for (size_t i = 0; i < n; i++)
+        aic_sgd_update(&p[i], g[i], &buf[i], lr, wd, mu, nesterov);
 }
 
 static void adam_step(aic_optim_t *o, float lr, float *p, const float *g, size_t n) {
@@ -107,19 +99,9 @@ static void adam_step(aic_optim_t *o, float lr, float *p, const float *g, size_t
     const float bc2_sqrt = (float)sqrt(1.0 - pow(c->beta2, t));
     const float step_size = lr / bc1;
     const bool decoupled = c->kind == AIC_OPTIM_ADAMW;
-    for (size_t i = 0; i < n; i++) {
-        float gi = g[i];
-        if (c->weight_decay != 0.0f) {
-            if (decoupled)
-                p[i] *= 1.0f - lr * c->weight_decay;
-            else
-                gi += c->weight_decay * p[i];
-        }
-        m1[i] = m1[i] * c->beta1 + gi * (1.0f - c->beta1);
-        m2[i] = m2[i] * c->beta2 + gi * gi * (1.0f - c->beta2);
-        float denom = sqrtf(m2[i]) / bc2_sqrt + c->eps;
-        p[i] -= step_size * (m1[i] / denom);
-    }
+    for (size_t i = 0; i < n; i++)
+        aic_adam_update(&p[i], g[i], &m1[i], &m2[i], lr, c->beta1, c->beta2, c->eps, c->weight_decay, decoupled,
+                        step_size, bc2_sqrt);
 }
 
 #ifdef AICON_HAVE_CUDA

@@ -3,20 +3,12 @@
 // one thread per parameter. bc1, bc2_sqrt: Adam's bias corrections, computed on the host in double
 // as the CPU does.
 #include "layers/cuda_common.cuh"
+#include "layers/optim_rules.h"
 
 // p, g, buf: n
 __global__ static void sgd_k(float *p, const float *g, float *buf, size_t n, float lr, float wd, float mu,
                              int nesterov) {
-    AIC_GRID_STRIDE(i, n) {
-        float d = g[i];
-        if (wd != 0.0f)
-            d += wd * p[i];
-        if (mu != 0.0f) {
-            buf[i] = mu * buf[i] + d;
-            d = nesterov ? d + mu * buf[i] : buf[i];
-        }
-        p[i] -= lr * d;
-    }
+    AIC_GRID_STRIDE(i, n) aic_sgd_update(&p[i], g[i], &buf[i], lr, wd, mu, nesterov);
 }
 
 // p, g, m1, m2: n
@@ -24,17 +16,7 @@ __global__ static void adam_k(float *p, const float *g, float *m1, float *m2, si
                               float beta2, float eps, float wd, int decoupled, float bc1, float bc2_sqrt) {
     const float step_size = lr / bc1;
     AIC_GRID_STRIDE(i, n) {
-        float gi = g[i];
-        if (wd != 0.0f) {
-            if (decoupled)
-                p[i] *= 1.0f - lr * wd;
-            else
-                gi += wd * p[i];
-        }
-        m1[i] = m1[i] * beta1 + gi * (1.0f - beta1);
-        m2[i] = m2[i] * beta2 + gi * gi * (1.0f - beta2);
-        float denom = sqrtf(m2[i]) / bc2_sqrt + eps;
-        p[i] -= step_size * (m1[i] / denom);
+        aic_adam_update(&p[i], g[i], &m1[i], &m2[i], lr, beta1, beta2, eps, wd, decoupled, step_size, bc2_sqrt);
     }
 }
 

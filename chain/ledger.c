@@ -38,6 +38,17 @@ static aic_status read_all(int fd, const char *path, char **out, size_t *len) {
     return AIC_OK;
 }
 
+/* The whole ledger under a shared lock: a consistent snapshot while a job appends. */
+static aic_status read_snapshot(const char *path, char **out, size_t *len) {
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return aic_fail(AIC_ERR_IO, "ledger %s: %s", path, strerror(errno));
+    flock(fd, LOCK_SH);
+    aic_status st = read_all(fd, path, out, len);
+    close(fd);
+    return st;
+}
+
 /* Calls fn on each line (without its newline) with its 1-based number; stops at fn's first failure. */
 typedef aic_status (*line_fn)(void *ctx, char *line, size_t len, long lineno);
 static aic_status for_each_line(char *buf, size_t len, line_fn fn, void *ctx) {
@@ -74,14 +85,14 @@ typedef struct {
     bool check; /* verify: signatures and the rules; append: only the keys and the last hash */
     uint8_t prev[32];
     opened_job *jobs;
-    int n_jobs, cap_jobs;
+    size_t n_jobs, cap_jobs;
     record_key *keys;
     size_t n_keys, cap_keys;
     long entries;
 } ledger_state;
 
 static void state_free(ledger_state *s) {
-    for (int i = 0; i < s->n_jobs; i++)
+    for (size_t i = 0; i < s->n_jobs; i++)
         free(s->jobs[i].ranks);
     free(s->jobs);
     free(s->keys);
@@ -92,7 +103,7 @@ static void state_free(ledger_state *s) {
 }
 
 static const opened_job *find_job(const ledger_state *s, const uint8_t job_id[32]) {
-    for (int i = 0; i < s->n_jobs; i++)
+    for (size_t i = 0; i < s->n_jobs; i++)
         if (memcmp(s->jobs[i].job_id, job_id, 32) == 0)
             return &s->jobs[i];
     return NULL;
@@ -105,15 +116,22 @@ static const record_key *find_key(const ledger_state *s, const aic_usage_core *c
     return NULL;
 }
 
+/* Room in *arr (n of *cap entries of elem bytes in use) for one more: the capacity doubles from first. */
+static aic_status room_for_one(const ledger_state *s, void **arr, size_t n, size_t *cap, size_t elem, size_t first,
+                               const char *what) {
+    if (n < *cap)
+        return AIC_OK;
+    size_t c = *cap ? 2 * *cap : first;
+    void *p = realloc(*arr, elem * c);
+    if (!p)
+        return aic_fail(AIC_ERR_NOMEM, "ledger %s: %s", s->path, what);
+    *arr = p;
+    *cap = c;
+    return AIC_OK;
+}
+
 static aic_status add_job(ledger_state *s, aic_usage_job *j, long line) {
-    if (s->n_jobs == s->cap_jobs) {
-        int cap = s->cap_jobs ? 2 * s->cap_jobs : 8;
-        opened_job *p = realloc(s->jobs, sizeof *p * (size_t)cap);
-        if (!p)
-            return aic_fail(AIC_ERR_NOMEM, "ledger %s: job table", s->path);
-        s->jobs = p;
-        s->cap_jobs = cap;
-    }
+    AIC_TRY(room_for_one(s, (void **)&s->jobs, s->n_jobs, &s->cap_jobs, sizeof *s->jobs, 8, "job table"));
     opened_job *o = &s->jobs[s->n_jobs++];
     memcpy(o->job_id, j->job_id, 32);
     o->n_ranks = j->n_ranks;
@@ -124,14 +142,7 @@ static aic_status add_job(ledger_state *s, aic_usage_job *j, long line) {
 }
 
 static aic_status add_key(ledger_state *s, const aic_usage_core *c, long line) {
-    if (s->n_keys == s->cap_keys) {
-        size_t cap = s->cap_keys ? 2 * s->cap_keys : 64;
-        record_key *p = realloc(s->keys, sizeof *p * cap);
-        if (!p)
-            return aic_fail(AIC_ERR_NOMEM, "ledger %s: record table", s->path);
-        s->keys = p;
-        s->cap_keys = cap;
-    }
+    AIC_TRY(room_for_one(s, (void **)&s->keys, s->n_keys, &s->cap_keys, sizeof *s->keys, 64, "record table"));
     record_key *k = &s->keys[s->n_keys++];
     memcpy(k->job_id, c->job_id, 32);
     k->rank = c->rank;
@@ -504,7 +515,7 @@ static int by_job_seq_rank(const void *pa, const void *pb) {
 static aic_status check_complete(ledger_state *s) {
     if (s->n_keys > 1)
         qsort(s->keys, s->n_keys, sizeof *s->keys, by_job_seq_rank);
-    bool *has_records = calloc((size_t)s->n_jobs + 1, sizeof *has_records);
+    bool *has_records = calloc(s->n_jobs + 1, sizeof *has_records);
     if (!has_records)
         return aic_fail(AIC_ERR_NOMEM, "ledger %s: job table", s->path);
     aic_status st = AIC_OK;
@@ -544,7 +555,7 @@ static aic_status check_complete(ledger_state *s) {
                       s->path, k->line, (unsigned)k->rank, (unsigned long long)k->seq, id,
                       (unsigned long long)k->prev_seq);
     }
-    for (int i = 0; i < s->n_jobs && st == AIC_OK; i++) {
+    for (size_t i = 0; i < s->n_jobs && st == AIC_OK; i++) {
         if (!has_records[i]) {
             char id[67];
             aic_hex_encode(s->jobs[i].job_id, 32, id);
@@ -560,18 +571,11 @@ static aic_status check_complete(ledger_state *s) {
 aic_status aic_ledger_verify(const char *path, long *entries) {
     ledger_state s = {.path = path, .check = true};
     *entries = 0;
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
-        return aic_fail(AIC_ERR_IO, "ledger %s: %s", path, strerror(errno));
-    flock(fd, LOCK_SH); /* a consistent snapshot while a job appends */
     char *buf;
     size_t len;
-    aic_status st = read_all(fd, path, &buf, &len);
-    close(fd);
-    if (st != AIC_OK)
-        return st;
+    AIC_TRY(read_snapshot(path, &buf, &len));
     const bool cut = len > 0 && buf[len - 1] != '\n'; /* for_each_line overwrites the newlines */
-    st = for_each_line(buf, len, scan_line, &s);
+    aic_status st = for_each_line(buf, len, scan_line, &s);
     if (st == AIC_OK && cut)
         st = aic_fail(AIC_ERR_FORMAT, "ledger %s line %ld: cut short (no newline)", path, s.entries);
     if (st == AIC_OK)
@@ -628,18 +632,11 @@ static aic_status show_line(void *ctx, char *line, size_t len, long lineno) {
 aic_status aic_ledger_show(const char *path, FILE *out) {
     long entries;
     AIC_TRY(aic_ledger_verify(path, &entries)); /* a table of what verify refuses would pass on forgeries */
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
-        return aic_fail(AIC_ERR_IO, "ledger %s: %s", path, strerror(errno));
-    flock(fd, LOCK_SH);
     char *buf;
     size_t len;
-    aic_status st = read_all(fd, path, &buf, &len);
-    close(fd);
-    if (st != AIC_OK)
-        return st;
+    AIC_TRY(read_snapshot(path, &buf, &len));
     show_state s = {.out = out};
-    st = for_each_line(buf, len, show_line, &s);
+    aic_status st = for_each_line(buf, len, show_line, &s);
     if (!s.any)
         fprintf(out, "%s holds no records\n", path);
     free(buf);

@@ -11,31 +11,34 @@ static void avg_span(int o, int K, int S, int P, int size, int *s, int *e, int *
     *e = end < size ? end : size;
 }
 
+// The in-bounds window [*hs, *he) x [*ws, *we) of output (oh, ow), and what its sum is divided by: the
+// in-bounds count, or under count_include_pad the window clipped to the padded input. 0: no input
+// lies under the window (its output is 0, as in PyTorch).
+static int avg_window(const aic_pool2d_dims *d, int oh, int ow, int *hs, int *he, int *ws, int *we) {
+    int hp, wp;
+    avg_span(oh, d->KH, d->SH, d->PH, d->H, hs, he, &hp);
+    avg_span(ow, d->KW, d->SW, d->PW, d->W, ws, we, &wp);
+    if (*hs >= *he || *ws >= *we)
+        return 0;
+    return d->count_include_pad ? hp * wp : (*he - *hs) * (*we - *ws);
+}
+
 void aic_avgpool2d_forward(float *out, const float *inp, const aic_pool2d_dims *d) {
     // out: N x C x OH x OW; inp: N x C x H x W
     const size_t planes = (size_t)d->N * d->C, HW = (size_t)d->H * d->W, P = (size_t)d->OH * d->OW;
     for (size_t pl = 0; pl < planes; pl++) {
         const float *x = inp + pl * HW; // H x W
         float *y = out + pl * P;        // OH x OW
-        for (int oh = 0; oh < d->OH; oh++) {
-            int hs, he, hp;
-            avg_span(oh, d->KH, d->SH, d->PH, d->H, &hs, &he, &hp);
+        for (int oh = 0; oh < d->OH; oh++)
             for (int ow = 0; ow < d->OW; ow++) {
-                int ws, we, wp;
-                avg_span(ow, d->KW, d->SW, d->PW, d->W, &ws, &we, &wp);
-                float *yo = &y[(size_t)oh * d->OW + ow];
-                if (hs >= he || ws >= we) { // no input under the window: 0, as PyTorch
-                    *yo = 0.0f;
-                    continue;
-                }
+                int hs, he, ws, we;
+                const int count = avg_window(d, oh, ow, &hs, &he, &ws, &we);
                 float sum = 0.0f;
                 for (int ih = hs; ih < he; ih++)
                     for (int iw = ws; iw < we; iw++)
                         sum += x[ih * d->W + iw];
-                int count = d->count_include_pad ? hp * wp : (he - hs) * (we - ws);
-                *yo = sum / (float)count;
+                y[(size_t)oh * d->OW + ow] = count ? sum / (float)count : 0.0f;
             }
-        }
     }
 }
 
@@ -45,20 +48,16 @@ void aic_avgpool2d_backward(float *dinp, const float *dout, const aic_pool2d_dim
     for (size_t pl = 0; pl < planes; pl++) {
         float *dx = dinp + pl * HW;      // H x W
         const float *dy = dout + pl * P; // OH x OW
-        for (int oh = 0; oh < d->OH; oh++) {
-            int hs, he, hp;
-            avg_span(oh, d->KH, d->SH, d->PH, d->H, &hs, &he, &hp);
+        for (int oh = 0; oh < d->OH; oh++)
             for (int ow = 0; ow < d->OW; ow++) {
-                int ws, we, wp;
-                avg_span(ow, d->KW, d->SW, d->PW, d->W, &ws, &we, &wp);
-                if (hs >= he || ws >= we)
+                int hs, he, ws, we;
+                const int count = avg_window(d, oh, ow, &hs, &he, &ws, &we);
+                if (!count)
                     continue;
-                int count = d->count_include_pad ? hp * wp : (he - hs) * (we - ws);
                 float g = dy[(size_t)oh * d->OW + ow] / (float)count;
                 for (int ih = hs; ih < he; ih++)
                     for (int iw = ws; iw < we; iw++)
                         dx[ih * d->W + iw] += g;
             }
-        }
     }
 }

@@ -48,6 +48,18 @@ AIC_HD float aic_tanh_grad(float g, float x, float y, const float *a) { return g
 AIC_HD float aic_leaky_relu_f(float x, const float *a) { return x >= 0.0f ? x : a[0] * x; }
 AIC_HD float aic_leaky_relu_grad(float g, float x, float y, const float *a) { return x > 0.0f ? g : a[0] * g; }
 
+/* a[0] = alpha, a[1] = beta: y = max(0, min(1, alpha x + beta)) (ONNX HardSigmoid; PyTorch's
+ * hardsigmoid is alpha 1/6). The gradient is alpha where 0 < alpha x + beta < 1, as torch's
+ * hardsigmoid_backward (-3 < x < 3), and 0 at and past the bends. */
+AIC_HD float aic_hard_sigmoid_f(float x, const float *a) {
+    const float t = a[0] * x + a[1];
+    return t < 0.0f ? 0.0f : t > 1.0f ? 1.0f : t; /* NaN passes through */
+}
+AIC_HD float aic_hard_sigmoid_grad(float g, float x, float y, const float *a) {
+    const float t = a[0] * x + a[1];
+    return t > 0.0f && t < 1.0f ? a[0] * g : -0.0f;
+}
+
 /* y[i] = f(x[i]) and dx[i] += grad(dy[i], x[i], y[i]) over n elements (layers/unary.c). */
 aic_status aic_unary_forward(aic_unary_kind k, float *y, const float *x, size_t n, const float *a);
 aic_status aic_unary_backward(aic_unary_kind k, float *dx, const float *dy, const float *x, const float *y, size_t n,

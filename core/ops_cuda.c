@@ -257,7 +257,7 @@ static aic_status mse_bwd(aic_model_t *m, aic_op *op, int n) {
                                  rows_numel(m, op->in[0], n), aic_act_grad(m, op->out));
 }
 
-/* Every kind the CPU table runs has an entry here; tests/test_cuda_ops.c checks the two tables row by
+/* Every kind the CPU table runs has an entry here; tests/test_ops.c checks the two tables row by
  * row, and aic_model_compile refuses a CUDA model with an op this table lacks. */
 const aic_op_class aic_op_classes_cuda[AIC_OP_KIND_COUNT] = {
     [AIC_OP_INPUT] = {"input", NULL, NULL},

@@ -17,7 +17,7 @@
 #   bash scripts/gpu-check.sh pack
 #     here (Debian 12, the CUDA toolkit, cuDNN and NCCL under /usr/local/cuda, no GPU): builds
 #     build-cuda (-DAICON_CUDA=ON) and fills .gpucheck/ (git-ignored via .git/info/exclude) with
-#       bin/   aicon, test_cuda_ops, test_cuda_allreduce, test_cuda_resnet50;
+#       bin/   aicon, test_ops, test_cuda_ops, test_cuda_allreduce, test_cuda_resnet50;
 #       debs/  the Debian packages of every runtime library they need that is not CUDA's: those ldd
 #              names for the binaries, for Open MPI's orterun/orted and for its plugins, mapped to
 #              packages with dpkg -S (Open MPI, PMIx, libevent, hwloc, HDF5, OpenBLAS, libcurl, ...),
@@ -40,14 +40,14 @@ PACK=.gpucheck
 pack() {
     set -e
     cmake -S . -B build-cuda -DAICON_CUDA=ON -DCMAKE_BUILD_TYPE=Release >/dev/null
-    cmake --build build-cuda -j"$(nproc)" --target aicon_cli test_cuda_ops test_cuda_allreduce test_cuda_resnet50
+    cmake --build build-cuda -j"$(nproc)" --target aicon_cli test_ops test_cuda_ops test_cuda_allreduce test_cuda_resnet50
     rm -rf "$PACK"
     mkdir -p "$PACK/bin" "$PACK/debs" "$PACK/data"
     local exclude
     exclude=$(git rev-parse --git-path info/exclude)
     mkdir -p "$(dirname "$exclude")"
     grep -qx "/$PACK/" "$exclude" 2>/dev/null || echo "/$PACK/" >>"$exclude"
-    cp build-cuda/aicon build-cuda/tests/test_cuda_ops build-cuda/tests/test_cuda_allreduce \
+    cp build-cuda/aicon build-cuda/tests/test_ops build-cuda/tests/test_cuda_ops build-cuda/tests/test_cuda_allreduce \
         build-cuda/tests/test_cuda_resnet50 "$PACK/bin/"
     cp /usr/share/datasets/fashion-mnist/*-ubyte.gz "$PACK/data/" 2>/dev/null || {
         echo "pack: /usr/share/datasets/fashion-mnist is missing: apt-get install dataset-fashion-mnist" >&2
@@ -115,11 +115,19 @@ nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv,noheader ||
 "${MPIRUN[@]}" -np 1 true >/dev/null 2>"$LOG/mpirun.txt" || { fail "set-up: orterun does not start (see $LOG/mpirun.txt)"; cat "$LOG/mpirun.txt"; }
 
 # ---- 1. op agreement --------------------------------------------------------------------------
-"${MPIRUN[@]}" -np 1 "$PACK/bin/test_cuda_ops" >"$LOG/ops.txt" 2>&1
+# tests/test_ops.c: every case of every op on CUDA against the CPU (here the CUDA column must run);
+# tests/test_cuda_ops.c: TF32 per model and the optimizer steps.
+OMP_NUM_THREADS=1 "${MPIRUN[@]}" -np 1 "$PACK/bin/test_ops" "$LOG/ops-models" >"$LOG/ops.txt" 2>&1
 rc=$?
-grep -E '^(FAIL|PASS|SKIP)' "$LOG/ops.txt"
-if [[ $rc -eq 0 ]] && grep -q '^PASS' "$LOG/ops.txt"; then pass "ops: every op forward and backward on CUDA agrees with the CPU"
+grep -E 'FAIL|cuda' "$LOG/ops.txt" | head -20
+if [[ $rc -eq 0 ]] && ! grep -q 'cuda skipped\|cuda: skipped' "$LOG/ops.txt"; then
+    pass "ops: every harness case forward and backward on CUDA agrees with the CPU"
 else fail "ops (exit $rc, $LOG/ops.txt)"; fi
+"${MPIRUN[@]}" -np 1 "$PACK/bin/test_cuda_ops" >"$LOG/cuda-ops.txt" 2>&1
+rc=$?
+grep -E '^(FAIL|PASS|SKIP)' "$LOG/cuda-ops.txt"
+if [[ $rc -eq 0 ]] && grep -q '^PASS' "$LOG/cuda-ops.txt"; then pass "cuda ops: TF32 per model, optimizer steps"
+else fail "cuda ops (exit $rc, $LOG/cuda-ops.txt)"; fi
 
 # ---- 2. allreduce -----------------------------------------------------------------------------
 for np in 1 2; do

@@ -39,6 +39,7 @@
 #include "collectives/allreduce.h"
 
 #include <errno.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/types.h>
@@ -68,41 +69,23 @@ static void chunk_span(size_t n, int p, int k, size_t *off, size_t *len) {
     *len = base + (uk < rem ? 1 : 0);
 }
 
-/* Reads `bytes` bytes at address `src` of rank `peer` into dst; process_vm_readv may stop short. */
-static aic_status cma_read(aic_comm_t *c, int peer, void *dst, uint64_t src, size_t bytes) {
-    unsigned char *d = dst;
+/* Copies `bytes` bytes between local and address `remote` of rank `peer`: into local with
+ * process_vm_readv, or out of it with process_vm_writev when to_peer. Either may stop short. */
+static aic_status cma_copy(aic_comm_t *c, int peer, void *local, uint64_t remote, size_t bytes, bool to_peer) {
+    unsigned char *at = local;
+    const pid_t pid = (pid_t)c->cma_pid[peer];
     while (bytes > 0) {
-        struct iovec local = {.iov_base = d, .iov_len = bytes};
-        struct iovec remote = {.iov_base = (void *)(uintptr_t)src, .iov_len = bytes};
-        ssize_t got = process_vm_readv((pid_t)c->cma_pid[peer], &local, 1, &remote, 1, 0);
+        struct iovec l = {.iov_base = at, .iov_len = bytes};
+        struct iovec r = {.iov_base = (void *)(uintptr_t)remote, .iov_len = bytes};
+        ssize_t got = to_peer ? process_vm_writev(pid, &l, 1, &r, 1, 0) : process_vm_readv(pid, &l, 1, &r, 1, 0);
         if (got < 0 && errno == EINTR)
             continue;
         if (got <= 0)
-            return aic_fail(AIC_ERR_COMM, "rank %d: process_vm_readv of %zu bytes from rank %d (pid "
-                            "%d) failed: %s", c->rank, bytes, peer, c->cma_pid[peer],
-                            got < 0 ? strerror(errno) : "nothing read");
-        d += got;
-        src += (uint64_t)got;
-        bytes -= (size_t)got;
-    }
-    return AIC_OK;
-}
-
-/* Writes `bytes` bytes from src at address `dst` of rank `peer`; may stop short likewise. */
-static aic_status cma_write(aic_comm_t *c, int peer, uint64_t dst, const void *src, size_t bytes) {
-    const unsigned char *from = src;
-    while (bytes > 0) {
-        struct iovec local = {.iov_base = (void *)from, .iov_len = bytes};
-        struct iovec remote = {.iov_base = (void *)(uintptr_t)dst, .iov_len = bytes};
-        ssize_t got = process_vm_writev((pid_t)c->cma_pid[peer], &local, 1, &remote, 1, 0);
-        if (got < 0 && errno == EINTR)
-            continue;
-        if (got <= 0)
-            return aic_fail(AIC_ERR_COMM, "rank %d: process_vm_writev of %zu bytes to rank %d (pid "
-                            "%d) failed: %s", c->rank, bytes, peer, c->cma_pid[peer],
-                            got < 0 ? strerror(errno) : "nothing written");
-        from += got;
-        dst += (uint64_t)got;
+            return aic_fail(AIC_ERR_COMM, "rank %d: %s of %zu bytes %s rank %d (pid %d) failed: %s", c->rank,
+                            to_peer ? "process_vm_writev" : "process_vm_readv", bytes, to_peer ? "to" : "from", peer,
+                            c->cma_pid[peer], got < 0 ? strerror(errno) : to_peer ? "nothing written" : "nothing read");
+        at += got;
+        remote += (uint64_t)got;
         bytes -= (size_t)got;
     }
     return AIC_OK;
@@ -212,15 +195,14 @@ static aic_status reduce_owned(aic_comm_t *c, float *buf, size_t off, size_t len
         const uint64_t at_bytes = at * sizeof(float), bytes = m * sizeof(float);
         for (int k = 0; k < p - 1; k++) {
             int q = mod(own + k, p);
-            AIC_TRY(cma_read(c, q, c->cma_scratch + (size_t)k * block, c->cma_addr[q] + at_bytes,
-                             bytes));
+            AIC_TRY(cma_copy(c, q, c->cma_scratch + (size_t)k * block, c->cma_addr[q] + at_bytes, bytes, false));
         }
         for (int k = 1; k < p - 1; k++)
             add_into(acc, c->cma_scratch + (size_t)k * block, m);
         add_into(buf + at, acc, m);
         for (int k = 0; k < p - 1; k++) {
             int q = mod(own + k, p);
-            AIC_TRY(cma_write(c, q, c->cma_addr[q] + at_bytes, buf + at, bytes));
+            AIC_TRY(cma_copy(c, q, buf + at, c->cma_addr[q] + at_bytes, bytes, true));
         }
     }
     return AIC_OK;

@@ -200,10 +200,7 @@ static aic_status rabenseifner_rounds(aic_comm_t *c, float *buf, scratch *w, siz
  * tmp_len: floats of w.tmp; blocked: whether the pre-step travels in blocks (w.tmp holds NSLOT). */
 static aic_status pairwise_allreduce(aic_comm_t *c, float *buf, size_t n, size_t tmp_len, int blocked,
                                      virtual_allreduce rounds, const char *fn) {
-    if (!c)
-        return aic_fail(AIC_ERR_INVALID_ARG, "%s: communicator is NULL", fn);
-    if (!buf && n)
-        return aic_fail(AIC_ERR_INVALID_ARG, "%s: buf is NULL with n = %zu", fn, n);
+    AIC_TRY(aic_sum_args(c, buf, n, fn));
     if (n > INT_MAX)
         return aic_fail(AIC_ERR_INVALID_ARG, "%s: n = %zu exceeds MPI's int count", fn, n);
     const int p = c->size, r = c->rank;

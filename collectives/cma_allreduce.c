@@ -209,10 +209,7 @@ static aic_status reduce_owned(aic_comm_t *c, float *buf, size_t off, size_t len
 }
 
 aic_status aic_allreduce_cma_f32(aic_comm_t *c, float *buf, size_t n) {
-    if (!c)
-        return aic_fail(AIC_ERR_INVALID_ARG, "aic_allreduce_cma_f32: communicator is NULL");
-    if (!buf && n)
-        return aic_fail(AIC_ERR_INVALID_ARG, "aic_allreduce_cma_f32: buf is NULL with n = %zu", n);
+    AIC_TRY(aic_sum_args(c, buf, n, "aic_allreduce_cma_f32"));
     const int p = c->size, r = c->rank;
     if (n == 0 || p == 1)
         return AIC_OK;

@@ -125,6 +125,14 @@ static aic_status scratch_reserve(aic_comm_t *c, size_t bytes, const char *fn) {
     return AIC_OK;
 }
 
+aic_status aic_sum_args(const aic_comm_t *c, const void *buf, size_t n, const char *fn) {
+    if (!c)
+        return aic_fail(AIC_ERR_INVALID_ARG, "%s: communicator is NULL", fn);
+    if (!buf && n)
+        return aic_fail(AIC_ERR_INVALID_ARG, "%s: buf is NULL with n = %zu", fn, n);
+    return AIC_OK;
+}
+
 /* ---- broadcast --------------------------------------------------------------------------------- */
 
 /* MPI counts are int: larger buffers go in pieces of this many bytes. */
@@ -185,43 +193,51 @@ static aic_status bcast_from_rank0(aic_comm_t *c, void *buf, size_t n, MPI_Datat
     return AIC_OK;
 }
 
-aic_status aic_allreduce_sum_f64(aic_comm_t *c, double *buf, size_t n) {
-    if (!c || (!buf && n))
-        return aic_fail(AIC_ERR_INVALID_ARG, "aic_allreduce_sum_f64: %s is NULL",
-                        c ? "buf" : "communicator");
+/* Rank 0 adds the gathered [size][n] values in rank order into buf. */
+typedef void (*rank_sum_fn)(void *buf, const void *gathered, size_t n, int size);
+
+static void sum_f64(void *buf, const void *gathered, size_t n, int size) {
+    const double *g = gathered;
+    double *out = buf;
+    for (size_t i = 0; i < n; i++) {
+        double acc = g[i];
+        for (int q = 1; q < size; q++)
+            acc += g[(size_t)q * n + i];
+        out[i] = acc;
+    }
+}
+
+/* Wrap-around (unsigned) arithmetic: overflow is the caller's, but never undefined. */
+static void sum_i64(void *buf, const void *gathered, size_t n, int size) {
+    const int64_t *g = gathered;
+    int64_t *out = buf;
+    for (size_t i = 0; i < n; i++) {
+        uint64_t acc = (uint64_t)g[i];
+        for (int q = 1; q < size; q++)
+            acc += (uint64_t)g[(size_t)q * n + i];
+        out[i] = (int64_t)acc;
+    }
+}
+
+/* The small sums: gathered on rank 0, added there in rank order (the same bits whatever the timing),
+ * broadcast back. */
+static aic_status rank_order_sum(aic_comm_t *c, void *buf, size_t n, MPI_Datatype type, size_t elem, rank_sum_fn add,
+                                 const char *fn) {
+    AIC_TRY(aic_sum_args(c, buf, n, fn));
     if (n == 0 || c->size == 1)
         return AIC_OK;
-    AIC_TRY(gather_to_rank0(c, buf, n, MPI_DOUBLE, sizeof(double), "aic_allreduce_sum_f64"));
-    if (c->rank == 0) {
-        const double *g = c->scratch; /* [size][n] */
-        for (size_t i = 0; i < n; i++) {
-            double acc = g[i];
-            for (int q = 1; q < c->size; q++)
-                acc += g[(size_t)q * n + i];
-            buf[i] = acc;
-        }
-    }
-    return bcast_from_rank0(c, buf, n, MPI_DOUBLE, sizeof(double));
+    AIC_TRY(gather_to_rank0(c, buf, n, type, elem, fn));
+    if (c->rank == 0)
+        add(buf, c->scratch, n, c->size);
+    return bcast_from_rank0(c, buf, n, type, elem);
+}
+
+aic_status aic_allreduce_sum_f64(aic_comm_t *c, double *buf, size_t n) {
+    return rank_order_sum(c, buf, n, MPI_DOUBLE, sizeof(double), sum_f64, "aic_allreduce_sum_f64");
 }
 
 aic_status aic_allreduce_sum_i64(aic_comm_t *c, int64_t *buf, size_t n) {
-    if (!c || (!buf && n))
-        return aic_fail(AIC_ERR_INVALID_ARG, "aic_allreduce_sum_i64: %s is NULL",
-                        c ? "buf" : "communicator");
-    if (n == 0 || c->size == 1)
-        return AIC_OK;
-    AIC_TRY(gather_to_rank0(c, buf, n, MPI_INT64_T, sizeof(int64_t), "aic_allreduce_sum_i64"));
-    if (c->rank == 0) {
-        const int64_t *g = c->scratch; /* [size][n] */
-        for (size_t i = 0; i < n; i++) {
-            /* Wrap-around (unsigned) arithmetic: overflow is the caller's, but never undefined. */
-            uint64_t acc = (uint64_t)g[i];
-            for (int q = 1; q < c->size; q++)
-                acc += (uint64_t)g[(size_t)q * n + i];
-            buf[i] = (int64_t)acc;
-        }
-    }
-    return bcast_from_rank0(c, buf, n, MPI_INT64_T, sizeof(int64_t));
+    return rank_order_sum(c, buf, n, MPI_INT64_T, sizeof(int64_t), sum_i64, "aic_allreduce_sum_i64");
 }
 
 /* ---- digest check and agreement ---------------------------------------------------------------- */

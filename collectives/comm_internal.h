@@ -66,6 +66,10 @@ void aic_comm_gpu_destroy(aic_comm_t *c);
  * MPI_Allreduce on the device buffer where MPI is CUDA-aware (MPIX_Query_cuda_support). */
 aic_status aic_allreduce_sum_f32_device(aic_comm_t *c, float *buf, size_t n);
 
+/* The arguments every in-place sum over buf[0..n) checks, fn naming the call in messages: a
+ * communicator, and a buf unless n is 0. */
+aic_status aic_sum_args(const aic_comm_t *c, const void *buf, size_t n, const char *fn);
+
 /* Reports a failed MPI call: sets the last error to "rank R: CALL [with rank PEER] failed: <MPI's
  * message>" and returns AIC_ERR_COMM. peer < 0 when the call has no single peer. */
 aic_status aic_comm_mpi_fail(const aic_comm_t *c, int err, const char *call, int peer);

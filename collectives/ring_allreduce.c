@@ -162,10 +162,7 @@ static aic_status wait_sends(ring *g, int t) {
 }
 
 aic_status aic_allreduce_sum_f32(aic_comm_t *c, float *buf, size_t n) {
-    if (!c)
-        return aic_fail(AIC_ERR_INVALID_ARG, "aic_allreduce_sum_f32: communicator is NULL");
-    if (!buf && n)
-        return aic_fail(AIC_ERR_INVALID_ARG, "aic_allreduce_sum_f32: buf is NULL with n = %zu", n);
+    AIC_TRY(aic_sum_args(c, buf, n, "aic_allreduce_sum_f32"));
     if (n == 0 || c->size == 1)
         return AIC_OK;
 #ifdef AICON_HAVE_CUDA
@@ -191,10 +188,7 @@ aic_status aic_allreduce_sum_f32(aic_comm_t *c, float *buf, size_t n) {
 }
 
 aic_status aic_allreduce_ring_f32(aic_comm_t *c, float *buf, size_t n) {
-    if (!c)
-        return aic_fail(AIC_ERR_INVALID_ARG, "aic_allreduce_ring_f32: communicator is NULL");
-    if (!buf && n)
-        return aic_fail(AIC_ERR_INVALID_ARG, "aic_allreduce_ring_f32: buf is NULL with n = %zu", n);
+    AIC_TRY(aic_sum_args(c, buf, n, "aic_allreduce_ring_f32"));
     const int p = c->size, r = c->rank;
     if (n == 0 || p == 1)
         return AIC_OK;

@@ -432,6 +432,23 @@ static aic_status ex_binary(exporter *e, const aic_op *op, const char *const *in
     /* ONNX broadcasts numpy-style too: a constant keeps its right-aligned shape */
     static const char *const types[] = {"Add", "Sub", "Mul", "Div"};
     const char *ins[2] = {in[0], in[1]};
+    char lifted[AIC_MAX_NAME + 16];
+    if (op->buffer[0] < 0 && e->m->values[op->in[0]].ndim != e->m->values[op->in[1]].ndim) {
+        /* Two activations of unequal per-sample rank: aicon aligns them after the batch, ONNX from the
+         * left, so the lower one gets 1s between its batch and its own dimensions. */
+        const int low = e->m->values[op->in[0]].ndim < e->m->values[op->in[1]].ndim ? 0 : 1;
+        const aic_value_info *lo = &e->m->values[op->in[low]], *hi = &e->m->values[op->in[1 - low]];
+        char shape_name[AIC_MAX_NAME + 16], node[AIC_MAX_NAME + 16];
+        snprintf(lifted, sizeof lifted, "%s.in%d", op->name, low);
+        snprintf(shape_name, sizeof shape_name, "%s.in%d.shape", op->name, low);
+        snprintf(node, sizeof node, "%s.reshape%d", op->name, low);
+        int64_t shape[AIC_MAX_DIMS + 1] = {0}; /* 0: the batch, copied */
+        for (int i = 0; i < hi->ndim; i++)
+            shape[i + 1] = i < hi->ndim - lo->ndim ? 1 : lo->shape[i - (hi->ndim - lo->ndim)];
+        add_int64_init(e, shape_name, shape, hi->ndim + 1);
+        add_node(e, "Reshape", node, (const char *[]){in[low], shape_name}, 2, lifted);
+        ins[low] = lifted;
+    }
     if (op->buffer[0] >= 0) {
         const aic_param_info *bi = &e->m->buffers[op->buffer[0]];
         add_float_init(e, bi->name, op->attr.binary.cndim, op->attr.binary.cshape,

@@ -307,9 +307,7 @@ static const op_case CASES[] = {
     {AIC_OP_BINARY, "div, divisor without a gradient", b_binary, 2, {IN(2, 3, 4), {SHAPE(1, 3, 1), .lo = 0.5f,
      .hi = 1.5f, .no_grad = true}}, CURVED, .binop = AIC_BINOP_DIV},
     {AIC_OP_BINARY, "add, per-sample ranks 3 and 1", b_binary, 2, {IN(2, 3, 4), IN(4)}, CURVED,
-     .binop = AIC_BINOP_ADD,
-     .no_export = "export bug: onnx/export.c writes Add of two activations of unequal rank as is, so ONNX's "
-                  "right-aligned broadcast would pair the batch with a per-sample dim; aicon's import refuses it"},
+     .binop = AIC_BINOP_ADD},
 
     {AIC_OP_TRANSPOSE, "perm 0 3 1 2", b_transpose, 1, {IN(2, 3, 4)}, LINEAR, .perm = {0, 3, 1, 2}},
     {AIC_OP_TRANSPOSE, "perm 0 1 3 2", b_transpose, 1, {IN(2, 3, 4)}, LINEAR, .perm = {0, 1, 3, 2}},

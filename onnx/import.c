@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 /* Importing an ONNX graph as an aicon model: a starter op set mapped onto the graph builders.
  *
- * The nodes are visited in topological order (Kahn's algorithm; the loader allows any order). Every
- * ONNX tensor name maps to what it became: an activation (an aic_value), a constant (an initializer or
+ * The nodes are visited in the topological order the loader found (a file may list them in any
+ * order). Every ONNX tensor name maps to what it became: an activation (an aic_value), a constant (an initializer or
  * a Constant node's `value`, read by the op that uses it as weights, a bias or a shape), a shape
  * computed at import (Shape, Gather, Unsqueeze, Concat, Cast over shapes and int64 constants, with the
  * batch size held as a marker: x.view(x.size(0), -1) as PyTorch exports it; such nodes become no op),
@@ -47,7 +47,6 @@ typedef enum { V_NONE, V_ACT, V_CONST, V_DEAD, V_SHAPE } value_kind;
 #define BATCH_DIM INT64_MIN  /* the batch size, inside a V_SHAPE */
 
 typedef struct {
-    const char *key;              /* owned by the proto */
     long maker;                   /* node index >= 0, or MAKER_GRAPH */
     value_kind kind;
     aic_value v;                  /* V_ACT */
@@ -59,28 +58,21 @@ typedef struct {
 enum { MAKER_GRAPH = -1 };
 
 typedef struct {
-    slot *s;
-    size_t cap; /* power of two */
+    aic_onnx_names names;
+    slot *s; /* indexed like names.keys */
 } name_table;
 
-static uint64_t name_hash(const char *s) {
-    uint64_t h = 0xcbf29ce484222325ull; /* FNV-1a */
-    for (; *s; s++)
-        h = (h ^ (unsigned char)*s) * 0x100000001b3ull;
-    return h;
-}
-
-/* The slot holding name, or the empty one where it would go. */
-static slot *table_slot(const name_table *nt, const char *name) {
-    size_t i = (size_t)name_hash(name) & (nt->cap - 1);
-    while (nt->s[i].key && strcmp(nt->s[i].key, name) != 0)
-        i = (i + 1) & (nt->cap - 1);
-    return &nt->s[i];
-}
-
 static slot *table_get(const name_table *nt, const char *name) {
-    slot *s = table_slot(nt, name);
-    return s->key ? s : NULL;
+    size_t i = aic_onnx_names_slot(&nt->names, name);
+    return nt->names.keys[i] ? &nt->s[i] : NULL;
+}
+
+/* Enters name, made by maker; returns its slot. */
+static slot *table_add(name_table *nt, const char *name, long maker) {
+    size_t i = aic_onnx_names_slot(&nt->names, name);
+    nt->names.keys[i] = name;
+    nt->s[i].maker = maker;
+    return &nt->s[i];
 }
 
 /* ---- the importer ----------------------------------------------------------------------------- */
@@ -316,8 +308,10 @@ static const char *in_name(const Onnx__NodeProto *n, size_t k) {
     return k < n->n_input && n->input[k][0] ? n->input[k] : NULL;
 }
 
-/* Input k as an activation: its value and info. */
+/* Input k as an activation: its value and info (0 and NULL when it is not one). */
 static aic_status act_in(importer *im, const Onnx__NodeProto *n, size_t k, aic_value *v, const aic_value_info **vi) {
+    *v = 0;
+    *vi = NULL;
     const char *name = in_name(n, k);
     if (!name)
         return unsupported(im, "input %zu is missing", k);
@@ -1034,8 +1028,8 @@ static aic_status op_arith(importer *im, const Onnx__NodeProto *n, const char *n
     bool con0 = s0 && s0->kind == V_CONST, con1 = s1 && s1->kind == V_CONST;
     aic_value y;
     if (act0 && act1) {
-        aic_value a = 0, b = 0; /* set by act_in; GCC cannot tell once the op is inlined */
-        const aic_value_info *ai = NULL, *bi = NULL;
+        aic_value a, b;
+        const aic_value_info *ai, *bi;
         AIC_TRY(act_in(im, n, 0, &a, &ai));
         AIC_TRY(act_in(im, n, 1, &b, &bi));
         bool same = ai->ndim == bi->ndim;
@@ -1050,7 +1044,7 @@ static aic_status op_arith(importer *im, const Onnx__NodeProto *n, const char *n
             AIC_TRY(built(im, aic_binary(im->m, name, kind, a, b, &y)));
         }
     } else if ((act0 && con1) || (con0 && act1)) {
-        aic_value x = 0;
+        aic_value x;
         const aic_value_info *xi;
         const Onnx__TensorProto *t;
         AIC_TRY(act_in(im, n, act0 ? 0 : 1, &x, &xi));
@@ -1213,98 +1207,23 @@ static aic_status import_node(importer *im, const Onnx__NodeProto *n, const char
  * with their makers. */
 static aic_status index_names(importer *im) {
     const Onnx__GraphProto *g = im->g;
-    size_t names = g->n_input + g->n_initializer;
-    for (size_t i = 0; i < g->n_node; i++)
-        names += g->node[i]->n_output;
-    size_t cap = 16;
-    while (cap < 2 * names + 1)
-        cap *= 2;
-    im->nt.s = calloc(cap, sizeof *im->nt.s);
+    AIC_TRY(aic_onnx_names_init(&im->nt.names, g));
+    im->nt.s = calloc(im->nt.names.cap, sizeof *im->nt.s);
     if (!im->nt.s)
         return nomem();
-    im->nt.cap = cap;
     for (size_t i = 0; i < g->n_initializer; i++) {
-        slot *s = table_slot(&im->nt, g->initializer[i]->name);
-        s->key = g->initializer[i]->name;
-        s->maker = MAKER_GRAPH;
+        slot *s = table_add(&im->nt, g->initializer[i]->name, MAKER_GRAPH);
         s->kind = V_CONST;
         s->t = g->initializer[i];
     }
-    for (size_t i = 0; i < g->n_input; i++) {
-        slot *s = table_slot(&im->nt, g->input[i]->name);
-        if (s->key)
-            continue; /* an initializer's default: a constant */
-        s->key = g->input[i]->name;
-        s->maker = MAKER_GRAPH;
-        s->kind = V_DEAD; /* until aic_input makes it */
-    }
+    for (size_t i = 0; i < g->n_input; i++)
+        if (!table_get(&im->nt, g->input[i]->name)) /* else an initializer's default: a constant */
+            table_add(&im->nt, g->input[i]->name, MAKER_GRAPH)->kind = V_DEAD; /* until aic_input makes it */
     for (size_t i = 0; i < g->n_node; i++)
-        for (size_t o = 0; o < g->node[i]->n_output; o++) {
-            const char *name = g->node[i]->output[o];
-            if (!name[0])
-                continue;
-            slot *s = table_slot(&im->nt, name);
-            s->key = name;
-            s->maker = (long)i;
-            s->kind = V_NONE;
-        }
+        for (size_t o = 0; o < g->node[i]->n_output; o++)
+            if (g->node[i]->output[o][0])
+                table_add(&im->nt, g->node[i]->output[o], (long)i)->kind = V_NONE;
     return AIC_OK;
-}
-
-/* Kahn's algorithm: order[] receives every node, each after the nodes whose outputs it reads. */
-static aic_status topo_order(importer *im, size_t *order) {
-    const Onnx__GraphProto *g = im->g;
-    size_t nn = g->n_node, n_edges = 0;
-    aic_status st = AIC_OK;
-    size_t *indeg = calloc(nn + 1, sizeof *indeg), *start = calloc(nn + 2, sizeof *start), *edges = NULL;
-    if (!indeg || !start) {
-        st = nomem();
-        goto cleanup;
-    }
-    for (size_t i = 0; i < nn; i++)
-        for (size_t k = 0; k < g->node[i]->n_input; k++) {
-            const char *name = g->node[i]->input[k];
-            slot *s = name[0] ? table_get(&im->nt, name) : NULL;
-            if (s && s->maker >= 0) {
-                indeg[i]++;
-                start[s->maker + 1]++;
-                n_edges++;
-            }
-        }
-    for (size_t i = 0; i < nn; i++)
-        start[i + 1] += start[i]; /* edges of m: [start[m], start[m + 1]) */
-    edges = malloc((n_edges ? n_edges : 1) * sizeof *edges);
-    size_t *fill = calloc(nn + 1, sizeof *fill);
-    if (!edges || !fill) {
-        free(fill);
-        st = nomem();
-        goto cleanup;
-    }
-    for (size_t i = 0; i < nn; i++)
-        for (size_t k = 0; k < g->node[i]->n_input; k++) {
-            const char *name = g->node[i]->input[k];
-            slot *s = name[0] ? table_get(&im->nt, name) : NULL;
-            if (s && s->maker >= 0)
-                edges[start[s->maker] + fill[s->maker]++] = i;
-        }
-    free(fill);
-    size_t head = 0, tail = 0;
-    for (size_t i = 0; i < nn; i++)
-        if (indeg[i] == 0)
-            order[tail++] = i;
-    while (head < tail) {
-        size_t m = order[head++];
-        for (size_t e = start[m]; e < start[m + 1]; e++)
-            if (--indeg[edges[e]] == 0)
-                order[tail++] = edges[e];
-    }
-    if (tail != nn) /* the loader refuses cycles */
-        st = aic_fail(AIC_ERR_INTERNAL, "ONNX import: the graph has a cycle the loader did not catch");
-cleanup:
-    free(indeg);
-    free(start);
-    free(edges);
-    return st;
 }
 
 /* Per-sample shape of a graph input, or unsupported. */
@@ -1464,18 +1383,12 @@ static aic_status build_graph(importer *im, aic_onnx_binding *b) {
     const Onnx__GraphProto *g = im->g;
     const char *gname = g->name && g->name[0] ? g->name : "onnx";
     memset(b, 0, sizeof *b);
-    size_t *order = NULL;
+    const size_t *order = im->om->order; /* the loader's */
     aic_status st = AIC_OK;
     char who[600], opname[AIC_MAX_NAME];
 
     AIC_TRY(check_opsets(im, gname));
     AIC_TRY_GOTO(index_names(im));
-    order = malloc((g->n_node ? g->n_node : 1) * sizeof *order);
-    if (!order) {
-        st = nomem();
-        goto cleanup;
-    }
-    AIC_TRY_GOTO(topo_order(im, order));
 
     /* Graph inputs. */
     for (size_t i = 0; i < g->n_input; i++) {
@@ -1579,11 +1492,11 @@ static aic_status build_graph(importer *im, aic_onnx_binding *b) {
 cleanup:
     if (st != AIC_OK)
         memset(b, 0, sizeof *b);
-    free(order);
     return st;
 }
 
 static void importer_free(importer *im) {
+    aic_onnx_names_free(&im->nt.names);
     free(im->nt.s);
     free(im->jobs);
     free(im->used);

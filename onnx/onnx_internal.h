@@ -8,7 +8,22 @@
 
 struct aic_onnx_model {
     Onnx__ModelProto *proto; /* unpacked by protobuf-c; freed with onnx__model_proto__free_unpacked */
+    size_t *order;           /* the graph's nodes, each after the nodes whose outputs it reads */
 };
+
+/* An open-addressing table of a graph's value names, for the loader's checks and the importer: keys[i]
+ * is a name (the proto's string) or NULL; what a user maps a name to lies in its own array, indexed
+ * like keys. */
+typedef struct {
+    const char **keys;
+    size_t cap; /* a power of two, over twice the names */
+} aic_onnx_names;
+
+/* An empty table with room for every name g defines: its inputs, initializers and node outputs. */
+aic_status aic_onnx_names_init(aic_onnx_names *t, const Onnx__GraphProto *g);
+void aic_onnx_names_free(aic_onnx_names *t);
+/* The slot of name: the one holding it, or the empty one where it would go. */
+size_t aic_onnx_names_slot(const aic_onnx_names *t, const char *name);
 
 /* Checks one tensor as the loader does (no external data or segments, a known element type,
  * non-negative dims, at most AIC_ONNX_MAX_TENSOR_ELEMENTS elements, exactly as much data as the dims

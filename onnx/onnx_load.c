@@ -131,16 +131,6 @@ aic_status aic_onnx_check_tensor(const char *file, const char *what, const Onnx_
 
 /* ---- names ------------------------------------------------------------------------------------ */
 
-/* Open-addressing table from a value name to who makes it: a node index >= 0, or one of the kinds
- * below. Sized by the number of names already unpacked. */
-enum { MADE_BY_INPUT = -1, MADE_BY_INITIALIZER = -2 };
-
-typedef struct {
-    const char **keys;
-    long *maker;
-    size_t cap; /* power of two */
-} name_table;
-
 static uint64_t name_hash(const char *s) {
     uint64_t h = 0xcbf29ce484222325ull; /* FNV-1a */
     for (; *s; s++)
@@ -148,35 +138,57 @@ static uint64_t name_hash(const char *s) {
     return h;
 }
 
-static aic_status table_init(name_table *nt, size_t names) {
+aic_status aic_onnx_names_init(aic_onnx_names *t, const Onnx__GraphProto *g) {
+    size_t names = g->n_input + g->n_initializer;
+    for (size_t i = 0; i < g->n_node; i++)
+        names += g->node[i]->n_output;
     size_t cap = 16;
     while (cap < 2 * names + 1)
         cap *= 2;
-    nt->keys = calloc(cap, sizeof *nt->keys);
-    nt->maker = calloc(cap, sizeof *nt->maker);
-    nt->cap = cap;
-    if (!nt->keys || !nt->maker)
+    t->keys = calloc(cap, sizeof *t->keys);
+    t->cap = cap;
+    if (!t->keys)
         return aic_fail(AIC_ERR_NOMEM, "out of memory indexing the names of an ONNX graph (%zu names)", names);
     return AIC_OK;
 }
 
-static void table_free(name_table *nt) {
-    free(nt->keys);
-    free(nt->maker);
+void aic_onnx_names_free(aic_onnx_names *t) {
+    free(t->keys);
+    t->keys = NULL;
 }
 
-/* Slot of name: the one holding it, or the empty one where it would go. */
-static size_t table_slot(const name_table *nt, const char *name) {
-    size_t i = (size_t)name_hash(name) & (nt->cap - 1);
-    while (nt->keys[i] && strcmp(nt->keys[i], name) != 0)
-        i = (i + 1) & (nt->cap - 1);
+size_t aic_onnx_names_slot(const aic_onnx_names *t, const char *name) {
+    size_t i = (size_t)name_hash(name) & (t->cap - 1);
+    while (t->keys[i] && strcmp(t->keys[i], name) != 0)
+        i = (i + 1) & (t->cap - 1);
     return i;
+}
+
+/* The loader's table: who makes each name, a node index >= 0 or one of the kinds below. */
+enum { MADE_BY_INPUT = -1, MADE_BY_INITIALIZER = -2 };
+
+typedef struct {
+    aic_onnx_names names;
+    long *maker; /* indexed like names.keys */
+} name_table;
+
+static aic_status table_init(name_table *nt, const Onnx__GraphProto *g) {
+    AIC_TRY(aic_onnx_names_init(&nt->names, g));
+    nt->maker = calloc(nt->names.cap, sizeof *nt->maker);
+    if (!nt->maker)
+        return aic_fail(AIC_ERR_NOMEM, "out of memory indexing the names of an ONNX graph");
+    return AIC_OK;
+}
+
+static void table_free(name_table *nt) {
+    aic_onnx_names_free(&nt->names);
+    free(nt->maker);
 }
 
 /* Who makes name, or 0 with *found = 0. */
 static long table_get(const name_table *nt, const char *name, int *found) {
-    size_t i = table_slot(nt, name);
-    *found = nt->keys[i] != NULL;
+    size_t i = aic_onnx_names_slot(&nt->names, name);
+    *found = nt->names.keys[i] != NULL;
     return *found ? nt->maker[i] : 0;
 }
 
@@ -195,7 +207,8 @@ static const char *maker_words(long m) {
     return m == MADE_BY_INPUT ? "a graph input" : m == MADE_BY_INITIALIZER ? "an initializer" : "a node output";
 }
 
-static aic_status check_graph(const char *file, const Onnx__GraphProto *g) {
+/* Checks the graph; *order gets its nodes in a topological order (malloc'd, the caller frees). */
+static aic_status check_graph(const char *file, const Onnx__GraphProto *g, size_t **order) {
     aic_status st = AIC_OK;
     name_table nt = {0};
     size_t *indeg = NULL, *edge_start = NULL, *edges = NULL, *queue = NULL;
@@ -234,33 +247,30 @@ static aic_status check_graph(const char *file, const Onnx__GraphProto *g) {
 
     /* Who makes each name. An initializer may share its name with a graph input (it is then the input's
      * default); any other name made twice is an error. */
-    size_t names = g->n_input + g->n_initializer;
-    for (size_t i = 0; i < g->n_node; i++)
-        names += g->node[i]->n_output;
-    AIC_TRY_GOTO(table_init(&nt, names));
+    AIC_TRY_GOTO(table_init(&nt, g));
     for (size_t i = 0; i < g->n_input; i++) {
         const char *name = g->input[i]->name ? g->input[i]->name : "";
         if (!name[0]) {
             st = aic_fail(AIC_ERR_FORMAT, "%s: graph input #%zu has no name", file, i);
             goto cleanup;
         }
-        size_t s = table_slot(&nt, name);
-        if (nt.keys[s]) {
+        size_t s = aic_onnx_names_slot(&nt.names, name);
+        if (nt.names.keys[s]) {
             st = aic_fail(AIC_ERR_FORMAT, "%s: graph input '%s' is listed twice", file, name);
             goto cleanup;
         }
-        nt.keys[s] = name;
+        nt.names.keys[s] = name;
         nt.maker[s] = MADE_BY_INPUT;
     }
     for (size_t i = 0; i < g->n_initializer; i++) {
         const char *name = g->initializer[i]->name;
-        size_t s = table_slot(&nt, name);
-        if (nt.keys[s] && nt.maker[s] == MADE_BY_INITIALIZER) {
+        size_t s = aic_onnx_names_slot(&nt.names, name);
+        if (nt.names.keys[s] && nt.maker[s] == MADE_BY_INITIALIZER) {
             st = aic_fail(AIC_ERR_FORMAT, "%s: two initializers are named '%s'", file, name);
             goto cleanup;
         }
-        if (!nt.keys[s]) {
-            nt.keys[s] = name;
+        if (!nt.names.keys[s]) {
+            nt.names.keys[s] = name;
             nt.maker[s] = MADE_BY_INITIALIZER;
         }
     }
@@ -270,8 +280,8 @@ static aic_status check_graph(const char *file, const Onnx__GraphProto *g) {
             const char *name = n->output[o];
             if (!name[0])
                 continue; /* an optional output left out */
-            size_t s = table_slot(&nt, name);
-            if (nt.keys[s]) {
+            size_t s = aic_onnx_names_slot(&nt.names, name);
+            if (nt.names.keys[s]) {
                 describe_node(what, sizeof what, g, i);
                 if (nt.maker[s] >= 0)
                     describe_node(other, sizeof other, g, (size_t)nt.maker[s]);
@@ -281,7 +291,7 @@ static aic_status check_graph(const char *file, const Onnx__GraphProto *g) {
                               other);
                 goto cleanup;
             }
-            nt.keys[s] = name;
+            nt.names.keys[s] = name;
             nt.maker[s] = (long)i;
         }
     }
@@ -387,6 +397,8 @@ static aic_status check_graph(const char *file, const Onnx__GraphProto *g) {
         st = aic_fail(AIC_ERR_FORMAT, "%s: graph has a cycle through %s", file, what);
         goto cleanup;
     }
+    *order = queue;
+    queue = NULL;
 
 cleanup:
     table_free(&nt);
@@ -514,13 +526,14 @@ aic_status aic_onnx_load_buffer(const uint8_t *data, size_t size, const char *na
     if (!p)
         return aic_fail(AIC_ERR_FORMAT, "%s: not an ONNX model (protobuf parse failed)", name);
     aic_status st = AIC_OK;
+    size_t *order = NULL;
     if (!p->graph) {
         st = aic_fail(AIC_ERR_FORMAT, "%s: the model has no graph", name);
         goto fail;
     }
     nul_walk w = {.file = name, .g = p->graph, .node = -1};
     AIC_TRY_GOTO(walk_strings(&w, &onnx__model_proto__descriptor, data, data + size, 0, false));
-    AIC_TRY_GOTO(check_graph(name, p->graph));
+    AIC_TRY_GOTO(check_graph(name, p->graph, &order));
 
     aic_onnx_model_t *m = malloc(sizeof *m);
     if (!m) {
@@ -528,11 +541,13 @@ aic_status aic_onnx_load_buffer(const uint8_t *data, size_t size, const char *na
         goto fail;
     }
     m->proto = p;
+    m->order = order;
     *out = m;
     return AIC_OK;
 
 cleanup:
 fail:
+    free(order);
     onnx__model_proto__free_unpacked(p, NULL);
     return st;
 }
@@ -590,6 +605,7 @@ void aic_onnx_free(aic_onnx_model_t *m) {
     if (!m)
         return;
     onnx__model_proto__free_unpacked(m->proto, NULL);
+    free(m->order);
     free(m);
 }
 

@@ -567,11 +567,52 @@ static aic_status load_contents(hid_t f, const char *path, aic_model_t *m, aic_o
     return AIC_OK;
 }
 
+/* The paths load_contents looks up, for the probe of libhdf5 on the file (io/h5probe.c). */
+static aic_status probe(const char *path, aic_model_t *m, aic_optim_t *o) {
+    static const char *const fixed[] = {"/params", "/buffers", "/optimizer", "/state", "/state/step",
+                                        "/state/epoch", "/state/seed", "/state/global_batch",
+                                        "/state/optimizer_steps", "/state/usage_seq", "/preprocess"};
+    const size_t n_fixed = sizeof fixed / sizeof *fixed, n_params = (size_t)aic_model_param_count(m);
+    const size_t n_slots = (size_t)aic_optim_slot_count(o), n_buffers = (size_t)aic_model_buffer_count(m);
+    const size_t n = n_fixed + n_params * (1 + n_slots) + n_buffers;
+    const char **names = calloc(n, sizeof *names);
+    char (*paths)[4 * AIC_MAX_NAME] = calloc(n - n_fixed + 1, sizeof *paths);
+    aic_status st = names && paths ? AIC_OK : aic_fail(AIC_ERR_NOMEM, "%s: the names to check", path);
+    size_t k = 0, j = 0;
+    for (size_t i = 0; st == AIC_OK && i < n_fixed; i++)
+        names[k++] = fixed[i];
+    aic_tensor t;
+    char esc[3 * AIC_MAX_NAME + 1];
+    for (size_t i = 0; st == AIC_OK && i < n_buffers && (st = aic_model_buffer(m, (int)i, &t)) == AIC_OK; i++) {
+        escape_name(esc, sizeof esc, t.name);
+        snprintf(paths[j], sizeof paths[j], "/buffers/%s", esc);
+        names[k++] = paths[j++];
+    }
+    for (size_t i = 0; st == AIC_OK && i < n_params && (st = aic_model_param(m, (int)i, &t, NULL)) == AIC_OK; i++) {
+        escape_name(esc, sizeof esc, t.name);
+        snprintf(paths[j], sizeof paths[j], "/params/%s", esc);
+        names[k++] = paths[j++];
+        for (size_t s = 0; s < n_slots; s++) {
+            const char *slot;
+            float *unused;
+            aic_optim_slot(o, (int)s, &slot, &unused);
+            snprintf(paths[j], sizeof paths[j], "/optimizer/%s/%s", slot, esc);
+            names[k++] = paths[j++];
+        }
+    }
+    if (st == AIC_OK)
+        st = aic_io_h5_probe(path, "the checkpoint", names, k);
+    free(names);
+    free(paths);
+    return st;
+}
+
 aic_status aic_checkpoint_load(const char *path, aic_model_t *m, aic_optim_t *o, aic_train_state *st) {
     if (!path || !m)
         return aic_fail(AIC_ERR_INVALID_ARG, "aic_checkpoint_load: NULL argument");
     if (access(path, R_OK) != 0)
         return aic_fail(AIC_ERR_IO, "%s: cannot read checkpoint: %s", path, strerror(errno));
+    AIC_TRY(probe(path, m, o));
     h5_quiet q = h5_quiet_begin();
     hid_t f = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);
     aic_status s = f < 0 ? aic_fail(AIC_ERR_FORMAT, "%s: not an HDF5 file, or a damaged one", path)

@@ -143,6 +143,7 @@ aic_status aic_dataset_load_h5(aic_dataset_t **out, const char *path) {
         st = aic_fail(AIC_ERR_FORMAT, "%s: cannot read as HDF5 (unreadable or corrupt file)", path);
         goto cleanup;
     }
+    AIC_TRY_GOTO(aic_io_h5_probe(path, "the data set", (const char *const[]){"x", "y"}, 2));
     file = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);
     if (file < 0) {
         st = aic_fail(AIC_ERR_FORMAT, "%s: cannot open as HDF5: the file is corrupt or truncated", path);

@@ -1,14 +1,23 @@
 // SPDX-License-Identifier: Apache-2.0
-/* Internal: HDF5 types and dataspaces in words, for the messages of the HDF5 readers. */
+/* Internal to the HDF5 readers: types and dataspaces in words for their messages, and the check in a
+ * child process that libhdf5 survives a file before they open it. */
 #ifndef AICON_IO_H5DESCRIBE_H
 #define AICON_IO_H5DESCRIBE_H
 
 #include <stddef.h>
 #include <hdf5.h>
 
+#include "aicon/status.h"
+
 /* "integer", "floating-point", "string", ... */
 const char *aic_io_h5_class_name(H5T_class_t c);
 /* What a dataset or attribute holds, as "int64 array of shape 2" or "float64 scalar". */
 void aic_io_h5_describe(hid_t type, hid_t space, char *buf, size_t size);
+
+/* In a child process (io/h5probe.c), looks up `names` (the paths the reader will open, "/params/fc1.weight")
+ * in the HDF5 file at path and reads every object in it: AIC_ERR_FORMAT naming the file and `what`
+ * ("the checkpoint") when libhdf5 crashes on it, AIC_OK otherwise (an error libhdf5 reports cleanly
+ * is left for the reader to name). */
+aic_status aic_io_h5_probe(const char *path, const char *what, const char *const *names, size_t n_names);
 
 #endif

@@ -61,6 +61,8 @@ aicon_cli_test(cli_nonfinite nonfinite.sh LABELS mpi TIMEOUT 120)
 aicon_cli_test(cli_bad_checkpoint bad_checkpoint.sh LABELS mpi TIMEOUT 150)
 # Checkpoints of an earlier aicon (tests/fixtures/checkpoints) resume: the architecture hash is stable.
 aicon_cli_test(cli_old_checkpoints old_checkpoints.sh LABELS mpi TIMEOUT 120)
+# A checkpoint and a data set on which libhdf5 itself dies of SIGSEGV: refused naming the file.
+aicon_cli_test(cli_hdf5_crash hdf5_crash.sh LABELS mpi TIMEOUT 60)
 # Labels 200 and 255 in 10-class HDF5 sets (built-in models) and 10 for an ONNX model of 10 logits
 # refused naming the file, the sample and the label; --classes 201 trains; an IDX test set of another
 # shape named by its file (about 15 s).

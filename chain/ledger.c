@@ -12,6 +12,7 @@
 
 #include "chain/adapter.h"
 #include "core/error.h"
+#include "core/grow.h"
 
 /* The whole file, NUL-terminated. */
 static aic_status read_all(int fd, const char *path, char **out, size_t *len) {
@@ -116,22 +117,9 @@ static const record_key *find_key(const ledger_state *s, const aic_usage_core *c
     return NULL;
 }
 
-/* Room in *arr (n of *cap entries of elem bytes in use) for one more: the capacity doubles from first. */
-static aic_status room_for_one(const ledger_state *s, void **arr, size_t n, size_t *cap, size_t elem, size_t first,
-                               const char *what) {
-    if (n < *cap)
-        return AIC_OK;
-    size_t c = *cap ? 2 * *cap : first;
-    void *p = realloc(*arr, elem * c);
-    if (!p)
-        return aic_fail(AIC_ERR_NOMEM, "ledger %s: %s", s->path, what);
-    *arr = p;
-    *cap = c;
-    return AIC_OK;
-}
-
 static aic_status add_job(ledger_state *s, aic_usage_job *j, long line) {
-    AIC_TRY(room_for_one(s, (void **)&s->jobs, s->n_jobs, &s->cap_jobs, sizeof *s->jobs, 8, "job table"));
+    if (!aic_grow((void **)&s->jobs, &s->cap_jobs, s->n_jobs + 1, sizeof *s->jobs, 8))
+        return aic_fail(AIC_ERR_NOMEM, "ledger %s: job table", s->path);
     opened_job *o = &s->jobs[s->n_jobs++];
     memcpy(o->job_id, j->job_id, 32);
     o->n_ranks = j->n_ranks;
@@ -142,7 +130,8 @@ static aic_status add_job(ledger_state *s, aic_usage_job *j, long line) {
 }
 
 static aic_status add_key(ledger_state *s, const aic_usage_core *c, long line) {
-    AIC_TRY(room_for_one(s, (void **)&s->keys, s->n_keys, &s->cap_keys, sizeof *s->keys, 64, "record table"));
+    if (!aic_grow((void **)&s->keys, &s->cap_keys, s->n_keys + 1, sizeof *s->keys, 64))
+        return aic_fail(AIC_ERR_NOMEM, "ledger %s: record table", s->path);
     record_key *k = &s->keys[s->n_keys++];
     memcpy(k->job_id, c->job_id, 32);
     k->rank = c->rank;

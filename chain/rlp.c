@@ -5,6 +5,7 @@
 
 #include "chain/eth.h"
 #include "core/error.h"
+#include "core/grow.h"
 
 void aic_bytes_free(aic_bytes *b) {
     free(b->data);
@@ -13,16 +14,8 @@ void aic_bytes_free(aic_bytes *b) {
 }
 
 aic_status aic_bytes_append(aic_bytes *b, const void *data, size_t n) {
-    if (b->len + n > b->cap) {
-        size_t cap = b->cap ? b->cap : 64;
-        while (cap < b->len + n)
-            cap *= 2;
-        uint8_t *p = realloc(b->data, cap);
-        if (!p)
-            return aic_fail(AIC_ERR_NOMEM, "out of memory growing a byte buffer to %zu bytes", cap);
-        b->data = p;
-        b->cap = cap;
-    }
+    if (!aic_grow((void **)&b->data, &b->cap, b->len + n, 1, 64))
+        return aic_fail(AIC_ERR_NOMEM, "out of memory growing a byte buffer of %zu bytes by %zu", b->len, n);
     if (n)
         memcpy(b->data + b->len, data, n);
     b->len += n;

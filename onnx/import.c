@@ -26,6 +26,7 @@
 
 #include "core/error.h"
 #include "core/graph.h"
+#include "core/grow.h"
 #include "onnx/onnx_internal.h"
 
 #define REASON_MAX 400
@@ -116,17 +117,9 @@ static aic_status AIC_PRINTF(2, 3) unsupported(importer *im, const char *fmt, ..
 
 /* Append one "what: why" entry to the list. */
 static aic_status note(importer *im, const char *what, const char *why) {
-    size_t need = strlen(what) + strlen(why) + 8;
-    if (im->msg_len + need > im->msg_cap) {
-        size_t cap = im->msg_cap ? im->msg_cap : 256;
-        while (cap < im->msg_len + need)
-            cap *= 2;
-        char *p = realloc(im->msg, cap);
-        if (!p)
-            return nomem();
-        im->msg = p;
-        im->msg_cap = cap;
-    }
+    const size_t need = strlen(what) + strlen(why) + 8;
+    if (!aic_grow((void **)&im->msg, &im->msg_cap, im->msg_len + need, 1, 256))
+        return nomem();
     im->msg_len += (size_t)sprintf(im->msg + im->msg_len, "%s%s: %s", im->n_bad ? "; " : "", what, why);
     im->n_bad++;
     return AIC_OK;
@@ -163,28 +156,16 @@ static aic_status unique_name(importer *im, const char *base, char out[AIC_MAX_N
             break;
         snprintf(out, AIC_MAX_NAME, "%s_%u", clean, k);
     }
-    if (im->n_used == im->cap_used) {
-        size_t cap = im->cap_used ? 2 * im->cap_used : 64;
-        void *p = realloc(im->used, cap * sizeof *im->used);
-        if (!p)
-            return nomem();
-        im->used = p;
-        im->cap_used = cap;
-    }
+    if (!aic_grow((void **)&im->used, &im->cap_used, im->n_used + 1, sizeof *im->used, 64))
+        return nomem();
     memcpy(im->used[im->n_used++], out, AIC_MAX_NAME);
     return AIC_OK;
 }
 
 static aic_status add_job(importer *im, const char *op, const char *suffix, bool buffer, const Onnx__TensorProto *t,
                           bool transpose, int64_t rows, int64_t cols, float scale) {
-    if (im->n_jobs == im->cap_jobs) {
-        size_t cap = im->cap_jobs ? 2 * im->cap_jobs : 32;
-        void *p = realloc(im->jobs, cap * sizeof *im->jobs);
-        if (!p)
-            return nomem();
-        im->jobs = p;
-        im->cap_jobs = cap;
-    }
+    if (!aic_grow((void **)&im->jobs, &im->cap_jobs, im->n_jobs + 1, sizeof *im->jobs, 32))
+        return nomem();
     copy_job *j = &im->jobs[im->n_jobs++];
     snprintf(j->name, sizeof j->name, "%s.%s", op, suffix);
     j->buffer = buffer;

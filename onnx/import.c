@@ -380,29 +380,34 @@ static aic_status check_sizes(importer *im, int first) {
 
 /* ---- ops -------------------------------------------------------------------------------------- */
 
-static const attr_spec NO_ATTRS[] = {{NULL, 0}};
+/* An importer either takes the whole node (node_fn) or, as most do, maps activation input 0 (x, with
+ * its info xi) to the activation y that import_node binds to output 0 (act_fn). import_node checks
+ * first what its row in node_importers says: the opset, the attributes and the outputs. */
+typedef aic_status (*node_fn)(importer *im, const Onnx__NodeProto *n, const char *name);
+typedef aic_status (*act_fn)(importer *im, const Onnx__NodeProto *n, const char *name, aic_value x,
+                             const aic_value_info *xi, aic_value *y);
 
-static aic_status op_gemm(importer *im, const Onnx__NodeProto *n, const char *name) {
-    static const attr_spec known[] = {{"alpha", A_FLOAT}, {"beta", A_FLOAT}, {"transA", A_INT},
+static const attr_spec NO_ATTRS[] = {{NULL, 0}};
+static const attr_spec AXIS_ATTRS[] = {{"axis", A_INT}, {NULL, 0}};
+
+static const attr_spec gemm_attrs[] = {{"alpha", A_FLOAT}, {"beta", A_FLOAT}, {"transA", A_INT},
                                        {"transB", A_INT}, {"broadcast", A_INT}, {NULL, 0}};
-    AIC_TRY(check_attrs(im, n, known));
-    AIC_TRY(outputs_at_most(im, n, 1, "Gemm has one output"));
-    aic_value a;
-    const aic_value_info *ai;
+
+static aic_status op_gemm(importer *im, const Onnx__NodeProto *n, const char *name, aic_value x,
+                          const aic_value_info *xi, aic_value *y) {
     const Onnx__TensorProto *b, *c;
-    AIC_TRY(act_in(im, n, 0, &a, &ai));
     AIC_TRY(const_in(im, n, 1, false, &b));
     AIC_TRY(const_in(im, n, 2, true, &c));
     if (attr_int(n, "transA", 0) != 0)
         return unsupported(im, "transA=1 is not supported");
     bool tb = attr_int(n, "transB", 0) != 0;
     float alpha = attr_float(n, "alpha", 1.0f), beta = attr_float(n, "beta", 1.0f);
-    if (ai->ndim != 1)
-        return unsupported(im, "A must be N x K (per-sample rank 1), it has per-sample rank %d", ai->ndim);
+    if (xi->ndim != 1)
+        return unsupported(im, "A must be N x K (per-sample rank 1), it has per-sample rank %d", xi->ndim);
     AIC_TRY(need_float(im, b, "B"));
     if (b->n_dims != 2)
         return unsupported(im, "B must have rank 2, it has %zu", b->n_dims);
-    int64_t K = ai->shape[0];
+    int64_t K = xi->shape[0];
     int64_t bk = tb ? b->dims[1] : b->dims[0], M = tb ? b->dims[0] : b->dims[1];
     if (bk != K || M <= 0)
         return unsupported(im, "B is %" PRId64 "x%" PRId64 " (transB=%d) but A has %" PRId64 " features", b->dims[0],
@@ -414,34 +419,23 @@ static aic_status op_gemm(importer *im, const Onnx__NodeProto *n, const char *na
             return unsupported(im, "C must have shape [%" PRId64 "] or [1, %" PRId64 "] (no other broadcasting)", M,
                                M);
     }
-    aic_value y;
-    AIC_TRY(built(im, aic_dense(im->m, name, a, M, c != NULL, &y)));
+    AIC_TRY(built(im, aic_dense(im->m, name, x, M, c != NULL, y)));
     AIC_TRY(add_job(im, name, "weight", false, b, !tb, b->dims[0], b->dims[1], alpha));
-    if (c)
-        AIC_TRY(add_job(im, name, "bias", false, c, false, 1, M, beta));
-    set_act(im, n, y);
-    return AIC_OK;
+    return c ? add_job(im, name, "bias", false, c, false, 1, M, beta) : AIC_OK;
 }
 
-static aic_status op_matmul(importer *im, const Onnx__NodeProto *n, const char *name) {
-    AIC_TRY(check_attrs(im, n, NO_ATTRS));
-    AIC_TRY(outputs_at_most(im, n, 1, "MatMul has one output"));
-    aic_value a;
-    const aic_value_info *ai;
+static aic_status op_matmul(importer *im, const Onnx__NodeProto *n, const char *name, aic_value x,
+                            const aic_value_info *xi, aic_value *y) {
     const Onnx__TensorProto *b;
-    AIC_TRY(act_in(im, n, 0, &a, &ai));
     AIC_TRY(const_in(im, n, 1, false, &b));
-    if (ai->ndim != 1)
+    if (xi->ndim != 1)
         return unsupported(im, "the left operand must be N x K (per-sample rank 1), it has per-sample rank %d",
-                           ai->ndim);
+                           xi->ndim);
     AIC_TRY(need_float(im, b, "the right operand"));
-    if (b->n_dims != 2 || b->dims[0] != ai->shape[0] || b->dims[1] <= 0)
-        return unsupported(im, "the right operand must be [%" PRId64 ", M]", ai->shape[0]);
-    aic_value y;
-    AIC_TRY(built(im, aic_dense(im->m, name, a, b->dims[1], false, &y)));
-    AIC_TRY(add_job(im, name, "weight", false, b, true, b->dims[0], b->dims[1], 1.0f));
-    set_act(im, n, y);
-    return AIC_OK;
+    if (b->n_dims != 2 || b->dims[0] != xi->shape[0] || b->dims[1] <= 0)
+        return unsupported(im, "the right operand must be [%" PRId64 ", M]", xi->shape[0]);
+    AIC_TRY(built(im, aic_dense(im->m, name, x, b->dims[1], false, y)));
+    return add_job(im, name, "weight", false, b, true, b->dims[0], b->dims[1], 1.0f);
 }
 
 /* An ints attribute of exactly `count` entries each in [lo, ATTR_LIMIT] (def when absent). */
@@ -493,16 +487,13 @@ static aic_status window_pads(importer *im, const Onnx__NodeProto *n, const int6
     return AIC_OK;
 }
 
-static aic_status op_conv(importer *im, const Onnx__NodeProto *n, const char *name) {
-    static const attr_spec known[] = {{"auto_pad", A_STRING}, {"dilations", A_INTS}, {"group", A_INT},
+static const attr_spec conv_attrs[] = {{"auto_pad", A_STRING}, {"dilations", A_INTS}, {"group", A_INT},
                                        {"kernel_shape", A_INTS}, {"pads", A_INTS}, {"strides", A_INTS},
                                        {NULL, 0}};
-    AIC_TRY(check_attrs(im, n, known));
-    AIC_TRY(outputs_at_most(im, n, 1, "Conv has one output"));
-    aic_value x;
-    const aic_value_info *xi;
+
+static aic_status op_conv(importer *im, const Onnx__NodeProto *n, const char *name, aic_value x,
+                          const aic_value_info *xi, aic_value *y) {
     const Onnx__TensorProto *w, *b;
-    AIC_TRY(act_in(im, n, 0, &x, &xi));
     AIC_TRY(const_in(im, n, 1, false, &w));
     AIC_TRY(const_in(im, n, 2, true, &b));
     AIC_TRY(need_float(im, w, "W"));
@@ -537,27 +528,22 @@ static aic_status op_conv(importer *im, const Onnx__NodeProto *n, const char *na
                          .dilation = {d[0], d[1]},
                          .groups = (int)g,
                          .no_bias = b == NULL};
-    aic_value y;
-    AIC_TRY(built(im, aic_conv2d(im->m, name, x, &o, &y)));
+    AIC_TRY(built(im, aic_conv2d(im->m, name, x, &o, y)));
     AIC_TRY(add_job(im, name, "weight", false, w, false, 1, tensor_numel(w), 1.0f));
-    if (b)
-        AIC_TRY(add_job(im, name, "bias", false, b, false, 1, OC, 1.0f));
-    set_act(im, n, y);
-    return AIC_OK;
+    return b ? add_job(im, name, "bias", false, b, false, 1, OC, 1.0f) : AIC_OK;
 }
 
-static aic_status op_pool(importer *im, const Onnx__NodeProto *n, const char *name, bool avg) {
-    static const attr_spec known_max[] = {{"auto_pad", A_STRING}, {"ceil_mode", A_INT}, {"dilations", A_INTS},
+static const attr_spec maxpool_attrs[] = {{"auto_pad", A_STRING}, {"ceil_mode", A_INT}, {"dilations", A_INTS},
                                           {"kernel_shape", A_INTS}, {"pads", A_INTS}, {"storage_order", A_INT},
                                           {"strides", A_INTS}, {NULL, 0}};
-    static const attr_spec known_avg[] = {{"auto_pad", A_STRING}, {"ceil_mode", A_INT}, {"count_include_pad", A_INT},
+static const attr_spec avgpool_attrs[] = {{"auto_pad", A_STRING}, {"ceil_mode", A_INT}, {"count_include_pad", A_INT},
                                           {"dilations", A_INTS}, {"kernel_shape", A_INTS}, {"pads", A_INTS},
                                           {"strides", A_INTS}, {NULL, 0}};
-    AIC_TRY(check_attrs(im, n, avg ? known_avg : known_max));
-    AIC_TRY(outputs_at_most(im, n, 1, "the Indices output is not supported"));
-    aic_value x;
-    const aic_value_info *xi;
-    AIC_TRY(act_in(im, n, 0, &x, &xi));
+
+/* MaxPool and AveragePool. */
+static aic_status op_pool(importer *im, const Onnx__NodeProto *n, const char *name, aic_value x,
+                          const aic_value_info *xi, aic_value *y) {
+    const bool avg = strcmp(n->op_type, "AveragePool") == 0;
     if (xi->ndim != 3)
         return unsupported(im, "only 2-D pooling is supported (X has per-sample rank %d)", xi->ndim);
     int k[2], s[2], d[2], pad[2];
@@ -577,41 +563,28 @@ static aic_status op_pool(importer *im, const Onnx__NodeProto *n, const char *na
                          .pad = {pad[0], pad[1]},
                          .ceil_mode = ceil_mode != 0,
                          .count_include_pad = cip != 0};
-    aic_value y;
-    AIC_TRY(built(im, avg ? aic_avgpool2d(im->m, name, x, &o, &y) : aic_maxpool2d(im->m, name, x, &o, &y)));
-    set_act(im, n, y);
-    return AIC_OK;
+    return built(im, avg ? aic_avgpool2d(im->m, name, x, &o, y) : aic_maxpool2d(im->m, name, x, &o, y));
 }
 
-static aic_status op_global_avgpool(importer *im, const Onnx__NodeProto *n, const char *name) {
-    AIC_TRY(check_attrs(im, n, NO_ATTRS));
-    AIC_TRY(outputs_at_most(im, n, 1, "GlobalAveragePool has one output"));
-    aic_value x;
-    const aic_value_info *xi;
-    AIC_TRY(act_in(im, n, 0, &x, &xi));
+static aic_status op_global_avgpool(importer *im, const Onnx__NodeProto *n, const char *name, aic_value x,
+                                    const aic_value_info *xi, aic_value *y) {
     if (xi->ndim != 3)
         return unsupported(im, "only N x C x H x W inputs are supported (per-sample rank %d)", xi->ndim);
-    aic_value y;
-    AIC_TRY(built(im, aic_global_avgpool(im->m, name, x, &y)));
-    set_act(im, n, y);
-    return AIC_OK;
+    return built(im, aic_global_avgpool(im->m, name, x, y));
 }
 
-static aic_status op_batchnorm(importer *im, const Onnx__NodeProto *n, const char *name) {
-    static const attr_spec known[] = {{"epsilon", A_FLOAT}, {"momentum", A_FLOAT}, {"spatial", A_INT},
-                                      {"training_mode", A_INT}, {"is_test", A_INT}, {"consumed_inputs", A_INTS},
-                                      {NULL, 0}};
-    AIC_TRY(check_attrs(im, n, known));
-    /* Training mode (training_mode=1 from opset 14, or the running-statistics outputs named before
-     * it, as torch.onnx.export with TrainingMode.TRAINING writes) is what aicon does anyway: batch
-     * statistics while training, running ones in evaluation. The extra outputs (updated running mean
-     * and variance, saved batch statistics) must be unused; aicon updates its own running buffers. */
-    AIC_TRY(outputs_unused(im, n, 1, "aicon keeps BatchNormalization's running statistics internally"));
+static const attr_spec batchnorm_attrs[] = {{"epsilon", A_FLOAT}, {"momentum", A_FLOAT}, {"spatial", A_INT},
+                                            {"training_mode", A_INT}, {"is_test", A_INT}, {"consumed_inputs", A_INTS},
+                                            {NULL, 0}};
+
+/* Training mode (training_mode=1 from opset 14, or the running-statistics outputs named before it,
+ * as torch.onnx.export with TrainingMode.TRAINING writes) is what aicon does anyway: batch statistics
+ * while training, running ones in evaluation. The extra outputs (updated running mean and variance,
+ * saved batch statistics) must be unused (node_importers); aicon updates its own running buffers. */
+static aic_status op_batchnorm(importer *im, const Onnx__NodeProto *n, const char *name, aic_value x,
+                               const aic_value_info *xi, aic_value *y) {
     if (attr_int(n, "spatial", 1) != 1)
         return unsupported(im, "spatial=0 is not supported");
-    aic_value x;
-    const aic_value_info *xi;
-    AIC_TRY(act_in(im, n, 0, &x, &xi));
     if (xi->ndim < 1)
         return unsupported(im, "X must be N x C x ...");
     int64_t C = xi->shape[0];
@@ -626,61 +599,40 @@ static aic_status op_batchnorm(importer *im, const Onnx__NodeProto *n, const cha
     float eps = attr_float(n, "epsilon", 1e-5f), mom = 1.0f - attr_float(n, "momentum", 0.9f);
     if (!(eps > 0.0f) || !(mom >= 0.0f && mom <= 1.0f))
         return unsupported(im, "epsilon %g must be positive and momentum %g in [0, 1]", eps, 1.0f - mom);
-    aic_value y;
-    AIC_TRY(built(im, aic_batchnorm(im->m, name, x, mom, eps, &y)));
+    AIC_TRY(built(im, aic_batchnorm(im->m, name, x, mom, eps, y)));
     AIC_TRY(add_job(im, name, "weight", false, t[0], false, 1, C, 1.0f));
     AIC_TRY(add_job(im, name, "bias", false, t[1], false, 1, C, 1.0f));
     AIC_TRY(add_job(im, name, "running_mean", true, t[2], false, 1, C, 1.0f));
-    AIC_TRY(add_job(im, name, "running_var", true, t[3], false, 1, C, 1.0f));
-    set_act(im, n, y);
-    return AIC_OK;
+    return add_job(im, name, "running_var", true, t[3], false, 1, C, 1.0f);
 }
 
-/* The unary ops of layers/unary_ops.def: ONNX type, first opset, aicon's name, float attributes. */
+/* The unary ops of layers/unary_ops.def: ONNX type, aicon's name, float attributes and their defaults
+ * (the first opset and the attributes known are in node_importers). */
 static const struct {
     const char *type, *op;
-    int since;
     const char *attr[AIC_UNARY_MAX_ATTRS];
     float def[AIC_UNARY_MAX_ATTRS];
 } unary_ops[] = {
-#define AIC_UNARY(E, name, onnx, since, a0, d0, a1, d1) {onnx, #name, since, {a0, a1}, {d0, d1}},
+#define AIC_UNARY(E, name, onnx, since, a0, d0, a1, d1) {onnx, #name, {a0, a1}, {d0, d1}},
 #include "layers/unary_ops.def"
 #undef AIC_UNARY
 };
 
-static aic_status op_unary(importer *im, const Onnx__NodeProto *n, const char *name) {
+static aic_status op_unary(importer *im, const Onnx__NodeProto *n, const char *name, aic_value x,
+                           const aic_value_info *xi, aic_value *y) {
     size_t u = 0;
     while (strcmp(unary_ops[u].type, n->op_type) != 0) /* import_node found it there */
         u++;
-    if (opset_of(im, n->domain) < unary_ops[u].since)
-        return unsupported(im, "aicon reads %s from opset %d", n->op_type, unary_ops[u].since);
-    attr_spec known[AIC_UNARY_MAX_ATTRS + 1] = {{NULL, 0}};
     float attrs[AIC_UNARY_MAX_ATTRS];
-    for (int i = 0; i < AIC_UNARY_MAX_ATTRS && unary_ops[u].attr[i]; i++) {
-        known[i] = (attr_spec){unary_ops[u].attr[i], A_FLOAT};
+    for (int i = 0; i < AIC_UNARY_MAX_ATTRS && unary_ops[u].attr[i]; i++)
         attrs[i] = attr_float(n, unary_ops[u].attr[i], unary_ops[u].def[i]);
-    }
-    AIC_TRY(check_attrs(im, n, known));
-    AIC_TRY(outputs_at_most(im, n, 1, "the op has one output"));
-    aic_value x, y;
-    const aic_value_info *xi;
-    AIC_TRY(act_in(im, n, 0, &x, &xi));
-    AIC_TRY(built(im, aic_unary(im->m, unary_ops[u].op, name, x, attrs, &y)));
-    set_act(im, n, y);
-    return AIC_OK;
+    return built(im, aic_unary(im->m, unary_ops[u].op, name, x, attrs, y));
 }
-
-typedef aic_status (*axis_fn)(aic_model_t *, const char *, aic_value, int, aic_value *);
 
 /* Softmax and LogSoftmax over one per-sample axis. Before opset 13 the ops flattened the axes from
  * `axis` on (default 1), which is the same only when `axis` is the last one. */
-static aic_status op_softmax(importer *im, const Onnx__NodeProto *n, const char *name, axis_fn fn) {
-    static const attr_spec known[] = {{"axis", A_INT}, {NULL, 0}};
-    AIC_TRY(check_attrs(im, n, known));
-    AIC_TRY(outputs_at_most(im, n, 1, "the op has one output"));
-    aic_value x, y;
-    const aic_value_info *xi;
-    AIC_TRY(act_in(im, n, 0, &x, &xi));
+static aic_status op_softmax(importer *im, const Onnx__NodeProto *n, const char *name, aic_value x,
+                             const aic_value_info *xi, aic_value *y) {
     const int64_t rank = xi->ndim + 1, opset = opset_of(im, n->domain);
     int64_t axis = attr_int(n, "axis", opset >= 13 ? -1 : 1);
     if (axis < -rank || axis >= rank)
@@ -693,19 +645,15 @@ static aic_status op_softmax(importer *im, const Onnx__NodeProto *n, const char 
         return unsupported(im, "before opset 13 %s on axis %" PRId64 " of rank %" PRId64
                                " flattens the axes after it; aicon runs only the last axis there",
                            n->op_type, axis, rank);
-    AIC_TRY(built(im, fn(im->m, name, x, (int)axis, &y)));
-    set_act(im, n, y);
-    return AIC_OK;
+    const bool log = strcmp(n->op_type, "LogSoftmax") == 0;
+    return built(im, (log ? aic_log_softmax : aic_softmax)(im->m, name, x, (int)axis, y));
 }
 
+static const attr_spec clip_attrs[] = {{"min", A_FLOAT}, {"max", A_FLOAT}, {NULL, 0}};
+
 /* Clip: bounds are attributes before opset 11 and optional scalar constant inputs from it on. */
-static aic_status op_clip(importer *im, const Onnx__NodeProto *n, const char *name) {
-    static const attr_spec known[] = {{"min", A_FLOAT}, {"max", A_FLOAT}, {NULL, 0}};
-    AIC_TRY(check_attrs(im, n, known));
-    AIC_TRY(outputs_at_most(im, n, 1, "the op has one output"));
-    aic_value x, y;
-    const aic_value_info *xi;
-    AIC_TRY(act_in(im, n, 0, &x, &xi));
+static aic_status op_clip(importer *im, const Onnx__NodeProto *n, const char *name, aic_value x,
+                          const aic_value_info *xi, aic_value *y) {
     float bound[2] = {attr_float(n, "min", -INFINITY), attr_float(n, "max", INFINITY)};
     for (size_t i = 0; i < 2; i++) {
         if (!in_name(n, i + 1))
@@ -716,18 +664,13 @@ static aic_status op_clip(importer *im, const Onnx__NodeProto *n, const char *na
             return unsupported(im, "%s must be a float scalar constant", i ? "max" : "min");
         bound[i] = float_at(t, 0);
     }
-    AIC_TRY(built(im, aic_clip(im->m, name, x, bound[0], bound[1], &y)));
-    set_act(im, n, y);
-    return AIC_OK;
+    return built(im, aic_clip(im->m, name, x, bound[0], bound[1], y));
 }
 
-static aic_status op_dropout(importer *im, const Onnx__NodeProto *n, const char *name) {
-    static const attr_spec known[] = {{"ratio", A_FLOAT}, {"seed", A_INT}, {"is_test", A_INT}, {NULL, 0}};
-    AIC_TRY(check_attrs(im, n, known));
-    AIC_TRY(outputs_unused(im, n, 1, "the mask output is not supported"));
-    aic_value x, y;
-    const aic_value_info *xi;
-    AIC_TRY(act_in(im, n, 0, &x, &xi));
+static const attr_spec dropout_attrs[] = {{"ratio", A_FLOAT}, {"seed", A_INT}, {"is_test", A_INT}, {NULL, 0}};
+
+static aic_status op_dropout(importer *im, const Onnx__NodeProto *n, const char *name, aic_value x,
+                             const aic_value_info *xi, aic_value *y) {
     float p = attr_float(n, "ratio", 0.5f);
     if (in_name(n, 1)) {
         const Onnx__TensorProto *r;
@@ -747,14 +690,10 @@ static aic_status op_dropout(importer *im, const Onnx__NodeProto *n, const char 
     }
     if (!(p >= 0.0f && p < 1.0f))
         return unsupported(im, "ratio %g is outside [0, 1)", p);
-    AIC_TRY(built(im, aic_dropout(im->m, name, x, p, &y)));
-    set_act(im, n, y);
-    return AIC_OK;
+    return built(im, aic_dropout(im->m, name, x, p, y));
 }
 
 static aic_status op_identity(importer *im, const Onnx__NodeProto *n, const char *name) {
-    AIC_TRY(check_attrs(im, n, NO_ATTRS));
-    AIC_TRY(outputs_at_most(im, n, 1, "Identity has one output"));
     const char *in = in_name(n, 0);
     slot *s = in ? table_get(&im->nt, in) : NULL;
     if (s && s->kind == V_CONST) { /* a constant stays a constant */
@@ -775,22 +714,15 @@ static aic_status op_identity(importer *im, const Onnx__NodeProto *n, const char
     return AIC_OK;
 }
 
-static aic_status op_flatten(importer *im, const Onnx__NodeProto *n, const char *name) {
-    static const attr_spec known[] = {{"axis", A_INT}, {NULL, 0}};
-    AIC_TRY(check_attrs(im, n, known));
-    AIC_TRY(outputs_at_most(im, n, 1, "Flatten has one output"));
-    aic_value x, y;
-    const aic_value_info *xi;
-    AIC_TRY(act_in(im, n, 0, &x, &xi));
+static aic_status op_flatten(importer *im, const Onnx__NodeProto *n, const char *name, aic_value x,
+                             const aic_value_info *xi, aic_value *y) {
     int64_t axis = attr_int(n, "axis", 1), rank = xi->ndim + 1;
     if (axis < 0)
         axis += rank;
     if (axis != 1)
         return unsupported(im, "axis %" PRId64 " is not supported (only 1: the batch stays, the rest is flattened)",
                            attr_int(n, "axis", 1));
-    AIC_TRY(built(im, aic_flatten(im->m, name, x, &y)));
-    set_act(im, n, y);
-    return AIC_OK;
+    return built(im, aic_flatten(im->m, name, x, y));
 }
 
 /* ---- shape computations, folded at import ------------------------------------------------------ */
@@ -835,11 +767,10 @@ static void set_shape(importer *im, const Onnx__NodeProto *n, const int64_t *v, 
     memcpy(s->sh, v, (size_t)len * sizeof *v);
 }
 
+static const attr_spec shape_attrs[] = {{"start", A_INT}, {"end", A_INT}, {NULL, 0}};
+
 /* Shape of an activation: [batch, per-sample dims...], sliced by start and end (opset 15). */
 static aic_status op_shape(importer *im, const Onnx__NodeProto *n, const char *name) {
-    static const attr_spec known[] = {{"start", A_INT}, {"end", A_INT}, {NULL, 0}};
-    AIC_TRY(check_attrs(im, n, known));
-    AIC_TRY(outputs_at_most(im, n, 1, "Shape has one output"));
     aic_value x;
     const aic_value_info *xi;
     AIC_TRY(act_in(im, n, 0, &x, &xi));
@@ -862,9 +793,6 @@ static aic_status op_shape(importer *im, const Onnx__NodeProto *n, const char *n
 
 /* Gather along axis 0 of a shape vector, at constant indices. */
 static aic_status op_gather_shape(importer *im, const Onnx__NodeProto *n, const char *name) {
-    static const attr_spec known[] = {{"axis", A_INT}, {NULL, 0}};
-    AIC_TRY(check_attrs(im, n, known));
-    AIC_TRY(outputs_at_most(im, n, 1, "Gather has one output"));
     if (attr_int(n, "axis", 0) != 0)
         return unsupported(im, "axis %" PRId64 " (only 0, on a shape vector)", attr_int(n, "axis", 0));
     int64_t d[SHAPE_MAX], idx[SHAPE_MAX], out[SHAPE_MAX];
@@ -883,11 +811,10 @@ static aic_status op_gather_shape(importer *im, const Onnx__NodeProto *n, const 
     return AIC_OK;
 }
 
+static const attr_spec unsqueeze_attrs[] = {{"axes", A_INTS}, {NULL, 0}};
+
 /* Unsqueeze of a scalar into a 1-element vector (axes [0]: an attribute before opset 13, an input from 13). */
 static aic_status op_unsqueeze_shape(importer *im, const Onnx__NodeProto *n, const char *name) {
-    static const attr_spec known[] = {{"axes", A_INTS}, {NULL, 0}};
-    AIC_TRY(check_attrs(im, n, known));
-    AIC_TRY(outputs_at_most(im, n, 1, "Unsqueeze has one output"));
     int64_t v[SHAPE_MAX], axes[SHAPE_MAX];
     int len, rank, na = 0, ar;
     AIC_TRY(shape_in(im, n, 0, v, &len, &rank));
@@ -909,9 +836,6 @@ static aic_status op_unsqueeze_shape(importer *im, const Onnx__NodeProto *n, con
 
 /* Concat (axis 0) of shape vectors and int64 constants. */
 static aic_status op_concat_shape(importer *im, const Onnx__NodeProto *n, const char *name) {
-    static const attr_spec known[] = {{"axis", A_INT}, {NULL, 0}};
-    AIC_TRY(check_attrs(im, n, known));
-    AIC_TRY(outputs_at_most(im, n, 1, "Concat has one output"));
     int64_t axis = attr_int(n, "axis", 0);
     if (axis != 0 && axis != -1)
         return unsupported(im, "axis %" PRId64 " of 1-D shape vectors", axis);
@@ -933,11 +857,10 @@ static aic_status op_concat_shape(importer *im, const Onnx__NodeProto *n, const 
     return AIC_OK;
 }
 
+static const attr_spec cast_attrs[] = {{"to", A_INT}, {"saturate", A_INT}, {NULL, 0}};
+
 /* Cast of a shape computation to int64: nothing to do. */
 static aic_status op_cast(importer *im, const Onnx__NodeProto *n, const char *name) {
-    static const attr_spec known[] = {{"to", A_INT}, {"saturate", A_INT}, {NULL, 0}};
-    AIC_TRY(check_attrs(im, n, known));
-    AIC_TRY(outputs_at_most(im, n, 1, "Cast has one output"));
     if (attr_int(n, "to", 0) != ONNX__TENSOR_PROTO__DATA_TYPE__INT64)
         return unsupported(im, "only a Cast to int64 of a shape computation is supported");
     int64_t v[SHAPE_MAX];
@@ -947,13 +870,10 @@ static aic_status op_cast(importer *im, const Onnx__NodeProto *n, const char *na
     return AIC_OK;
 }
 
-static aic_status op_reshape(importer *im, const Onnx__NodeProto *n, const char *name) {
-    static const attr_spec known[] = {{"allowzero", A_INT}, {NULL, 0}};
-    AIC_TRY(check_attrs(im, n, known));
-    AIC_TRY(outputs_at_most(im, n, 1, "Reshape has one output"));
-    aic_value x, y;
-    const aic_value_info *xi;
-    AIC_TRY(act_in(im, n, 0, &x, &xi));
+static const attr_spec reshape_attrs[] = {{"allowzero", A_INT}, {NULL, 0}};
+
+static aic_status op_reshape(importer *im, const Onnx__NodeProto *n, const char *name, aic_value x,
+                             const aic_value_info *xi, aic_value *y) {
     if (!in_name(n, 1))
         return unsupported(im, "the shape must be given as an input (opset 5 and later)");
     int64_t st[SHAPE_MAX];
@@ -990,9 +910,7 @@ static aic_status op_reshape(importer *im, const Onnx__NodeProto *n, const char 
     }
     if (minus > 1)
         return unsupported(im, "more than one target dimension is -1 (the batch must stay in dimension 0)");
-    AIC_TRY(built(im, aic_reshape(im->m, name, x, r - 1, shape, &y)));
-    set_act(im, n, y);
-    return AIC_OK;
+    return built(im, aic_reshape(im->m, name, x, r - 1, shape, y));
 }
 
 /* Add, Sub, Mul, Div with numpy broadcasting (opset 7 on). Two activations of one shape under Add stay
@@ -1000,8 +918,6 @@ static aic_status op_reshape(importer *im, const Onnx__NodeProto *n, const char 
  * aic_binary; an activation and a float constant become aic_binary_const, the constant copied into the
  * op's buffer after compile. */
 static aic_status op_arith(importer *im, const Onnx__NodeProto *n, const char *name, aic_binary_op kind) {
-    AIC_TRY(check_attrs(im, n, NO_ATTRS));
-    AIC_TRY(outputs_at_most(im, n, 1, "the op has one output"));
     if (n->n_input != 2 || !in_name(n, 0) || !in_name(n, 1))
         return unsupported(im, "needs two inputs");
     const slot *s0 = table_get(&im->nt, in_name(n, 0)), *s1 = table_get(&im->nt, in_name(n, 1));
@@ -1048,9 +964,6 @@ static aic_status op_arith(importer *im, const Onnx__NodeProto *n, const char *n
 }
 
 static aic_status op_concat(importer *im, const Onnx__NodeProto *n, const char *name) {
-    static const attr_spec known[] = {{"axis", A_INT}, {NULL, 0}};
-    AIC_TRY(check_attrs(im, n, known));
-    AIC_TRY(outputs_at_most(im, n, 1, "Concat has one output"));
     if (n->n_input < 1 || n->n_input > AIC_MAX_OP_INPUTS)
         return unsupported(im, "%zu inputs; aicon concatenates 1..%d", n->n_input, AIC_MAX_OP_INPUTS);
     aic_value xs[AIC_MAX_OP_INPUTS], y;
@@ -1071,14 +984,11 @@ static aic_status op_concat(importer *im, const Onnx__NodeProto *n, const char *
     return AIC_OK;
 }
 
+static const attr_spec transpose_attrs[] = {{"perm", A_INTS}, {NULL, 0}};
+
 /* Transpose of an activation that keeps the batch first (perm[0] == 0; no perm: reversed, refused). */
-static aic_status op_transpose(importer *im, const Onnx__NodeProto *n, const char *name) {
-    static const attr_spec known[] = {{"perm", A_INTS}, {NULL, 0}};
-    AIC_TRY(check_attrs(im, n, known));
-    AIC_TRY(outputs_at_most(im, n, 1, "Transpose has one output"));
-    aic_value x, y;
-    const aic_value_info *xi;
-    AIC_TRY(act_in(im, n, 0, &x, &xi));
+static aic_status op_transpose(importer *im, const Onnx__NodeProto *n, const char *name, aic_value x,
+                               const aic_value_info *xi, aic_value *y) {
     const Onnx__AttributeProto *a = attr(n, "perm");
     if (!a || a->n_ints == 0)
         return unsupported(im, "no perm: the axes are reversed, which moves the batch");
@@ -1095,9 +1005,7 @@ static aic_status op_transpose(importer *im, const Onnx__NodeProto *n, const cha
     }
     if (perm[0] != 0)
         return unsupported(im, "perm[0] is %d; aicon keeps the batch as axis 0", perm[0]);
-    AIC_TRY(built(im, aic_transpose(im->m, name, x, perm, &y)));
-    set_act(im, n, y);
-    return AIC_OK;
+    return built(im, aic_transpose(im->m, name, x, perm, y));
 }
 
 static aic_status op_constant(importer *im, const Onnx__NodeProto *n, const char *name) {
@@ -1117,10 +1025,6 @@ static aic_status op_constant(importer *im, const Onnx__NodeProto *n, const char
 /* The ops that differ in one argument, as node importers. */
 #define VARIANT(fn, base, arg) \
     static aic_status fn(importer *im, const Onnx__NodeProto *n, const char *name) { return base(im, n, name, arg); }
-VARIANT(op_maxpool, op_pool, false)
-VARIANT(op_avgpool, op_pool, true)
-VARIANT(op_softmax_last, op_softmax, aic_softmax)
-VARIANT(op_log_softmax, op_softmax, aic_log_softmax)
 VARIANT(op_add, op_arith, AIC_BINOP_ADD)
 VARIANT(op_sub, op_arith, AIC_BINOP_SUB)
 VARIANT(op_mul, op_arith, AIC_BINOP_MUL)
@@ -1135,37 +1039,46 @@ static aic_status op_concat_any(importer *im, const Onnx__NodeProto *n, const ch
     return all ? op_concat_shape(im, n, name) : op_concat(im, n, name);
 }
 
-/* Every ONNX op type aicon reads (default domain), and its importer. */
+/* Every ONNX op type aicon reads (default domain) and its importer. Before the importer runs,
+ * import_node checks the opset and, where the row lists the attributes known, the attributes and the
+ * outputs: only the first may be named, or with `unused` (why the others are refused) others too
+ * where nothing reads them. A row without `known` checks its node itself. */
 static const struct {
     const char *type;
-    aic_status (*import)(importer *im, const Onnx__NodeProto *n, const char *name);
+    int since; /* the first opset aicon reads it from (0: any) */
+    const attr_spec *known;
+    const char *unused;
+    node_fn node; /* or */
+    act_fn act;
 } node_importers[] = {
-    {"Constant", op_constant},
-    {"Gemm", op_gemm},
-    {"MatMul", op_matmul},
-    {"Conv", op_conv},
-    {"MaxPool", op_maxpool},
-    {"AveragePool", op_avgpool},
-    {"GlobalAveragePool", op_global_avgpool},
-    {"BatchNormalization", op_batchnorm},
-    {"Dropout", op_dropout},
-    {"LogSoftmax", op_log_softmax},
-    {"Softmax", op_softmax_last},
-    {"Clip", op_clip},
-    {"Identity", op_identity},
-    {"Flatten", op_flatten},
-    {"Reshape", op_reshape},
-    {"Add", op_add},
-    {"Sub", op_sub},
-    {"Mul", op_mul},
-    {"Div", op_div},
-    {"Concat", op_concat_any},
-    {"Shape", op_shape},
-    {"Gather", op_gather_shape},
-    {"Unsqueeze", op_unsqueeze_shape},
-    {"Cast", op_cast},
-    {"Transpose", op_transpose},
-#define AIC_UNARY(E, name, onnx, since, a0, d0, a1, d1) {onnx, op_unary},
+    {"Constant", .node = op_constant},
+    {"Gemm", .known = gemm_attrs, .act = op_gemm},
+    {"MatMul", .known = NO_ATTRS, .act = op_matmul},
+    {"Conv", .known = conv_attrs, .act = op_conv},
+    {"MaxPool", .known = maxpool_attrs, .act = op_pool},
+    {"AveragePool", .known = avgpool_attrs, .act = op_pool},
+    {"GlobalAveragePool", .known = NO_ATTRS, .act = op_global_avgpool},
+    {"BatchNormalization", .known = batchnorm_attrs,
+     .unused = "aicon keeps BatchNormalization's running statistics internally", .act = op_batchnorm},
+    {"Dropout", .known = dropout_attrs, .unused = "the mask output is not supported", .act = op_dropout},
+    {"LogSoftmax", .known = AXIS_ATTRS, .act = op_softmax},
+    {"Softmax", .known = AXIS_ATTRS, .act = op_softmax},
+    {"Clip", .known = clip_attrs, .act = op_clip},
+    {"Identity", .known = NO_ATTRS, .node = op_identity},
+    {"Flatten", .known = AXIS_ATTRS, .act = op_flatten},
+    {"Reshape", .known = reshape_attrs, .act = op_reshape},
+    {"Add", .known = NO_ATTRS, .node = op_add},
+    {"Sub", .known = NO_ATTRS, .node = op_sub},
+    {"Mul", .known = NO_ATTRS, .node = op_mul},
+    {"Div", .known = NO_ATTRS, .node = op_div},
+    {"Concat", .known = AXIS_ATTRS, .node = op_concat_any},
+    {"Shape", .known = shape_attrs, .node = op_shape},
+    {"Gather", .known = AXIS_ATTRS, .node = op_gather_shape},
+    {"Unsqueeze", .known = unsqueeze_attrs, .node = op_unsqueeze_shape},
+    {"Cast", .known = cast_attrs, .node = op_cast},
+    {"Transpose", .known = transpose_attrs, .act = op_transpose},
+#define AIC_UNARY(E, name, onnx, since, a0, d0, a1, d1) \
+    {onnx, since, (const attr_spec[]){{a0, A_FLOAT}, {a1, A_FLOAT}, {NULL, 0}}, .act = op_unary},
 #include "layers/unary_ops.def"
 #undef AIC_UNARY
 };
@@ -1176,10 +1089,26 @@ static aic_status import_node(importer *im, const Onnx__NodeProto *n, const char
         return unsupported(im, "domain '%.100s' is not supported", n->domain);
     if (n->n_output < 1 || !n->output[0][0])
         return unsupported(im, "the node has no first output");
-    for (size_t i = 0; i < sizeof node_importers / sizeof *node_importers; i++)
-        if (strcmp(op, node_importers[i].type) == 0)
-            return node_importers[i].import(im, n, name);
-    return unsupported(im, "aicon has no such op yet");
+    size_t i = 0;
+    while (i < sizeof node_importers / sizeof *node_importers && strcmp(op, node_importers[i].type) != 0)
+        i++;
+    if (i == sizeof node_importers / sizeof *node_importers)
+        return unsupported(im, "aicon has no such op yet");
+    if (opset_of(im, n->domain) < node_importers[i].since)
+        return unsupported(im, "aicon reads %s from opset %d", op, node_importers[i].since);
+    if (node_importers[i].known) {
+        AIC_TRY(check_attrs(im, n, node_importers[i].known));
+        const char *unused = node_importers[i].unused;
+        AIC_TRY(unused ? outputs_unused(im, n, 1, unused) : outputs_at_most(im, n, 1, "aicon computes only the first"));
+    }
+    if (node_importers[i].node)
+        return node_importers[i].node(im, n, name);
+    aic_value x, y;
+    const aic_value_info *xi;
+    AIC_TRY(act_in(im, n, 0, &x, &xi));
+    AIC_TRY(node_importers[i].act(im, n, name, x, xi, &y));
+    set_act(im, n, y);
+    return AIC_OK;
 }
 
 /* ---- the graph -------------------------------------------------------------------------------- */

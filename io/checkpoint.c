@@ -80,12 +80,7 @@ static herr_t write_attr_str(hid_t loc, const char *name, const char *value) {
         if (attr >= 0)
             rc = H5Awrite(attr, type, value);
     }
-    if (attr >= 0)
-        H5Aclose(attr);
-    if (space >= 0)
-        H5Sclose(space);
-    if (type >= 0)
-        H5Tclose(type);
+    AIC_H5_CLOSE(attr, space, type);
     return rc;
 }
 
@@ -96,16 +91,10 @@ static herr_t write_i64(hid_t loc, const char *name, int64_t value, bool attribu
     if (space >= 0)
         obj = attribute ? H5Acreate2(loc, name, H5T_STD_I64LE, space, H5P_DEFAULT, H5P_DEFAULT)
                         : H5Dcreate2(loc, name, H5T_STD_I64LE, space, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
-    if (obj >= 0) {
+    if (obj >= 0)
         rc = attribute ? H5Awrite(obj, H5T_NATIVE_INT64, &value)
                        : H5Dwrite(obj, H5T_NATIVE_INT64, H5S_ALL, H5S_ALL, H5P_DEFAULT, &value);
-        if (attribute)
-            H5Aclose(obj);
-        else
-            H5Dclose(obj);
-    }
-    if (space >= 0)
-        H5Sclose(space);
+    AIC_H5_CLOSE(obj, space);
     return rc;
 }
 
@@ -114,12 +103,9 @@ static herr_t write_attr_f64(hid_t loc, const char *name, double value) {
     herr_t rc = -1;
     if (space >= 0)
         attr = H5Acreate2(loc, name, H5T_IEEE_F64LE, space, H5P_DEFAULT, H5P_DEFAULT);
-    if (attr >= 0) {
+    if (attr >= 0)
         rc = H5Awrite(attr, H5T_NATIVE_DOUBLE, &value);
-        H5Aclose(attr);
-    }
-    if (space >= 0)
-        H5Sclose(space);
+    AIC_H5_CLOSE(attr, space);
     return rc;
 }
 
@@ -151,10 +137,7 @@ static herr_t write_tensor(hid_t group, const char *name, int ndim, const int64_
     if (ds >= 0 && H5Dwrite(ds, H5T_NATIVE_FLOAT, H5S_ALL, H5S_ALL, H5P_DEFAULT, data) >= 0 &&
         tensor_sha256(data, numel_of(ndim, shape), sum))
         rc = write_attr_str(ds, CHECKSUM_ATTR, sum);
-    if (ds >= 0)
-        H5Dclose(ds);
-    if (space >= 0)
-        H5Sclose(space);
+    AIC_H5_CLOSE(ds, space);
     return rc;
 }
 
@@ -214,14 +197,7 @@ static herr_t write_contents(hid_t f, aic_model_t *m, aic_optim_t *o, const aic_
     }
     if (rc >= 0 && st && write_preprocess(f, &st->preprocess) < 0)
         rc = -1;
-    if (state >= 0)
-        H5Gclose(state);
-    if (optim >= 0)
-        H5Gclose(optim);
-    if (buffers >= 0)
-        H5Gclose(buffers);
-    if (params >= 0)
-        H5Gclose(params);
+    AIC_H5_CLOSE(state, optim, buffers, params);
     return rc;
 }
 
@@ -326,10 +302,7 @@ static aic_status open_attr(hid_t loc, const char *path, const char *of, const c
         return aic_fail(AIC_ERR_FORMAT, "%s is not an aicon checkpoint: %s is missing", path, what);
     hid_t type = H5Aget_type(*attr), space = H5Aget_space(*attr);
     aic_status s = check_held(path, what, type, space, cls, 0, NULL, expected, AIC_ERR_FORMAT);
-    if (type >= 0)
-        H5Tclose(type);
-    if (space >= 0)
-        H5Sclose(space);
+    AIC_H5_CLOSE(type, space);
     if (s != AIC_OK) {
         H5Aclose(*attr);
         *attr = H5I_INVALID_HID;
@@ -352,10 +325,7 @@ static aic_status read_attr_str(hid_t loc, const char *path, const char *of, con
         s = aic_fail(AIC_ERR_FORMAT, "%s: cannot read attribute '%s'%s", path, name, of);
     else
         out[len] = '\0';
-    H5Tclose(mtype);
-    if (ftype >= 0)
-        H5Tclose(ftype);
-    H5Aclose(attr);
+    AIC_H5_CLOSE(mtype, ftype, attr);
     return s;
 }
 
@@ -415,12 +385,7 @@ static aic_status read_tensor(hid_t f, const char *path, const char *group, cons
         if (!isfinite(dst[i]))
             s = aic_fail(AIC_ERR_FORMAT, "%s: %s holds %g at element %lld; a checkpoint's values must be finite",
                          path, what, (double)dst[i], (long long)i);
-    if (type >= 0)
-        H5Tclose(type);
-    if (space >= 0)
-        H5Sclose(space);
-    if (ds >= 0)
-        H5Dclose(ds);
+    AIC_H5_CLOSE(type, space, ds);
     return s;
 }
 
@@ -438,11 +403,7 @@ static aic_status read_count(hid_t f, const char *path, const char *name, int64_
     if (s == AIC_OK && (*out < min || *out > max))
         s = aic_fail(AIC_ERR_FORMAT, "%s: %s is %lld; expected %lld to %lld (a damaged file?)", path, what,
                      (long long)*out, (long long)min, (long long)max);
-    if (type >= 0)
-        H5Tclose(type);
-    if (space >= 0)
-        H5Sclose(space);
-    H5Dclose(ds);
+    AIC_H5_CLOSE(type, space, ds);
     return s;
 }
 

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
-/* HDF5 types and dataspaces in words (see io/h5describe.h). */
+/* HDF5 types and dataspaces in words, and closing ids (see io/h5describe.h). */
 #include "io/h5describe.h"
 
 #include <stdio.h>
@@ -42,5 +42,21 @@ void aic_io_h5_describe(hid_t type, hid_t space, char *buf, size_t size) {
         size_t len = (size_t)snprintf(buf, size, "%s array of shape ", elem);
         for (int i = 0; i < rank && len < size; i++)
             len += (size_t)snprintf(buf + len, size - len, "%s%llu", i ? "x" : "", (unsigned long long)dims[i]);
+    }
+}
+
+void aic_io_h5_close(const hid_t *ids, size_t n) {
+    for (size_t i = 0; i < n; i++) {
+        if (ids[i] < 0)
+            continue;
+        switch (H5Iget_type(ids[i])) {
+        case H5I_FILE: H5Fclose(ids[i]); break;
+        case H5I_GROUP: H5Gclose(ids[i]); break;
+        case H5I_DATATYPE: H5Tclose(ids[i]); break;
+        case H5I_DATASPACE: H5Sclose(ids[i]); break;
+        case H5I_DATASET: H5Dclose(ids[i]); break;
+        case H5I_ATTR: H5Aclose(ids[i]); break;
+        default: H5Idec_ref(ids[i]); break;
+        }
     }
 }

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
-/* Internal to the HDF5 readers: types and dataspaces in words for their messages, and the check in a
- * child process that libhdf5 survives a file before they open it. */
+/* Internal to the HDF5 readers and writers: types and dataspaces in words for their messages, one
+ * close for every kind of id, and the check in a child process that libhdf5 survives a file before
+ * they open it. */
 #ifndef AICON_IO_H5DESCRIBE_H
 #define AICON_IO_H5DESCRIBE_H
 
@@ -13,6 +14,12 @@
 const char *aic_io_h5_class_name(H5T_class_t c);
 /* What a dataset or attribute holds, as "int64 array of shape 2" or "float64 scalar". */
 void aic_io_h5_describe(hid_t type, hid_t space, char *buf, size_t size);
+
+/* Closes, in order, each of the n ids that is valid (>= 0) with the close of its kind (file, group,
+ * datatype, dataspace, dataset, attribute; any other by dropping its reference). */
+void aic_io_h5_close(const hid_t *ids, size_t n);
+#define AIC_H5_CLOSE(...) \
+    aic_io_h5_close((const hid_t[]){__VA_ARGS__}, sizeof((const hid_t[]){__VA_ARGS__}) / sizeof(hid_t))
 
 /* In a child process (io/h5probe.c), looks up `names` (the paths the reader will open, "/params/fc1.weight")
  * in the HDF5 file at path and reads every object in it: AIC_ERR_FORMAT naming the file and `what`

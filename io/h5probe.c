@@ -55,18 +55,10 @@ static bool read_dataset(hid_t ds) {
         hid_t fs = H5Scopy(space), ms = H5Screate_simple(rank, count, NULL);
         ok = fs >= 0 && ms >= 0 && H5Sselect_hyperslab(fs, H5S_SELECT_SET, start, NULL, count, NULL) >= 0 &&
              H5Dread(ds, mem, ms, fs, H5P_DEFAULT, buf) >= 0;
-        if (fs >= 0)
-            H5Sclose(fs);
-        if (ms >= 0)
-            H5Sclose(ms);
+        AIC_H5_CLOSE(fs, ms);
     }
     free(buf);
-    if (mem >= 0)
-        H5Tclose(mem);
-    if (type >= 0)
-        H5Tclose(type);
-    if (space >= 0)
-        H5Sclose(space);
+    AIC_H5_CLOSE(mem, type, space);
     return ok;
 }
 
@@ -81,12 +73,7 @@ static herr_t read_attribute(hid_t loc, const char *name, const H5A_info_t *info
     if (ok && H5Tget_class(type) == H5T_STRING && H5Tis_variable_str(type) > 0)
         H5Dvlen_reclaim(type, space, H5P_DEFAULT, buf);
     free(buf);
-    if (type >= 0)
-        H5Tclose(type);
-    if (space >= 0)
-        H5Sclose(space);
-    if (a >= 0)
-        H5Aclose(a);
+    AIC_H5_CLOSE(type, space, a);
     return 0; /* on to the next one: the probe is to touch everything the readers might */
 }
 

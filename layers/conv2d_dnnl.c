@@ -31,16 +31,27 @@ typedef struct {
 
 enum { IN_PORT, OUT_PORT, ACCUMULATE_PORT };
 
+/* One primitive and the ports of its arguments, in the order the caller's buffers come: inputs are
+ * reordered in before it runs, outputs back after. */
+enum { PASS_PORTS = 4 };
+typedef struct {
+    dnnl_primitive_t prim;
+    port ports[PASS_PORTS];
+    int arg[PASS_PORTS]; /* DNNL_ARG_* */
+    bool out[PASS_PORTS];
+    int n_ports;
+    size_t scratch; /* bytes of the shared scratch it uses */
+} pass;
+
+enum { PASS_FWD, PASS_DATA, PASS_WEIGHTS, PASSES };
+static const char *const pass_names[PASSES] = {"forward", "backward (data)", "backward (weights)"};
+
 typedef struct {
     aic_conv2d_dims d;
     int threads;
     bool bias;
     bool ok; /* false: oneDNN has no primitive for this shape */
-    dnnl_primitive_t fwd, bwd_data, bwd_weights;
-    port f_src, f_wei, f_bias, f_dst;           /* forward */
-    port d_wei, d_ddst, d_dsrc;                 /* backward data */
-    port w_src, w_ddst, w_dwei, w_dbias;        /* backward weights */
-    size_t scratch_fwd, scratch_data, scratch_weights; /* bytes of shared scratch each pass uses */
+    pass passes[PASSES];
 } conv_plan;
 
 enum { PLAN_MAX = 128 };
@@ -94,6 +105,15 @@ done:
     return s;
 }
 
+/* Appends to ps the port of its argument arg. */
+static dnnl_status_t add_port(pass *ps, int arg, const dnnl_memory_desc_t *plain, const dnnl_memory_desc_t *want,
+                              int kind) {
+    const int i = ps->n_ports++;
+    ps->arg[i] = arg;
+    ps->out[i] = kind != IN_PORT;
+    return port_init(&ps->ports[i], plain, want, kind, &ps->scratch);
+}
+
 static const dnnl_memory_desc_t *md_of(const_dnnl_primitive_desc_t pd, dnnl_query_t what, int index) {
     return dnnl_primitive_desc_query_md(pd, what, index);
 }
@@ -138,42 +158,40 @@ static void plan_build(conv_plan *p) {
         return;
     dnnl_convolution_desc_t fd, bdd, bwd;
     dnnl_primitive_desc_t fpd = NULL, dpd = NULL, wpd = NULL;
+    pass *f = &p->passes[PASS_FWD], *b = &p->passes[PASS_DATA], *w = &p->passes[PASS_WEIGHTS];
     const dnnl_memory_desc_t *bias_md = p->bias ? &abias : NULL;
     bool ok = dnnl_dilated_convolution_forward_desc_init(&fd, dnnl_forward_training, dnnl_convolution_direct, &asrc,
                                                          &awei, bias_md, &adst, strides, dil, pad_l, pad_r) ==
                   dnnl_success &&
-              make_primitive(&p->fwd, &fd, NULL, &fpd) == dnnl_success &&
+              make_primitive(&f->prim, &fd, NULL, &fpd) == dnnl_success &&
               dnnl_dilated_convolution_backward_data_desc_init(&bdd, dnnl_convolution_direct, &asrc, &awei, &adst,
                                                                strides, dil, pad_l, pad_r) == dnnl_success &&
-              make_primitive(&p->bwd_data, &bdd, fpd, &dpd) == dnnl_success &&
+              make_primitive(&b->prim, &bdd, fpd, &dpd) == dnnl_success &&
               dnnl_dilated_convolution_backward_weights_desc_init(&bwd, dnnl_convolution_direct, &asrc, &awei,
                                                                   bias_md, &adst, strides, dil, pad_l, pad_r) ==
                   dnnl_success &&
-              make_primitive(&p->bwd_weights, &bwd, fpd, &wpd) == dnnl_success;
-    size_t f = 0, b = 0, w = 0;
-    ok = ok && port_init(&p->f_src, &src, md_of(fpd, dnnl_query_src_md, 0), IN_PORT, &f) == dnnl_success &&
-         port_init(&p->f_wei, &wei, md_of(fpd, dnnl_query_weights_md, 0), IN_PORT, &f) == dnnl_success &&
-         port_init(&p->f_dst, &dst, md_of(fpd, dnnl_query_dst_md, 0), OUT_PORT, &f) == dnnl_success &&
+              make_primitive(&w->prim, &bwd, fpd, &wpd) == dnnl_success;
+    ok = ok && add_port(f, DNNL_ARG_SRC, &src, md_of(fpd, dnnl_query_src_md, 0), IN_PORT) == dnnl_success &&
+         add_port(f, DNNL_ARG_WEIGHTS, &wei, md_of(fpd, dnnl_query_weights_md, 0), IN_PORT) == dnnl_success &&
+         add_port(f, DNNL_ARG_DST, &dst, md_of(fpd, dnnl_query_dst_md, 0), OUT_PORT) == dnnl_success &&
          (!p->bias ||
-          port_init(&p->f_bias, &bias, md_of(fpd, dnnl_query_weights_md, 1), IN_PORT, &f) == dnnl_success) &&
-         port_init(&p->d_wei, &wei, md_of(dpd, dnnl_query_weights_md, 0), IN_PORT, &b) == dnnl_success &&
-         port_init(&p->d_ddst, &dst, md_of(dpd, dnnl_query_diff_dst_md, 0), IN_PORT, &b) == dnnl_success &&
-         port_init(&p->d_dsrc, &src, md_of(dpd, dnnl_query_diff_src_md, 0), ACCUMULATE_PORT, &b) == dnnl_success &&
-         port_init(&p->w_src, &src, md_of(wpd, dnnl_query_src_md, 0), IN_PORT, &w) == dnnl_success &&
-         port_init(&p->w_ddst, &dst, md_of(wpd, dnnl_query_diff_dst_md, 0), IN_PORT, &w) == dnnl_success &&
-         port_init(&p->w_dwei, &wei, md_of(wpd, dnnl_query_diff_weights_md, 0), ACCUMULATE_PORT, &w) ==
+          add_port(f, DNNL_ARG_BIAS, &bias, md_of(fpd, dnnl_query_weights_md, 1), IN_PORT) == dnnl_success) &&
+         add_port(b, DNNL_ARG_WEIGHTS, &wei, md_of(dpd, dnnl_query_weights_md, 0), IN_PORT) == dnnl_success &&
+         add_port(b, DNNL_ARG_DIFF_DST, &dst, md_of(dpd, dnnl_query_diff_dst_md, 0), IN_PORT) == dnnl_success &&
+         add_port(b, DNNL_ARG_DIFF_SRC, &src, md_of(dpd, dnnl_query_diff_src_md, 0), ACCUMULATE_PORT) ==
              dnnl_success &&
-         (!p->bias || port_init(&p->w_dbias, &bias, md_of(wpd, dnnl_query_diff_weights_md, 1), ACCUMULATE_PORT,
-                                &w) == dnnl_success);
+         add_port(w, DNNL_ARG_SRC, &src, md_of(wpd, dnnl_query_src_md, 0), IN_PORT) == dnnl_success &&
+         add_port(w, DNNL_ARG_DIFF_DST, &dst, md_of(wpd, dnnl_query_diff_dst_md, 0), IN_PORT) == dnnl_success &&
+         add_port(w, DNNL_ARG_DIFF_WEIGHTS, &wei, md_of(wpd, dnnl_query_diff_weights_md, 0), ACCUMULATE_PORT) ==
+             dnnl_success &&
+         (!p->bias || add_port(w, DNNL_ARG_DIFF_BIAS, &bias, md_of(wpd, dnnl_query_diff_weights_md, 1),
+                               ACCUMULATE_PORT) == dnnl_success);
     if (fpd)
         dnnl_primitive_desc_destroy(fpd);
     if (dpd)
         dnnl_primitive_desc_destroy(dpd);
     if (wpd)
         dnnl_primitive_desc_destroy(wpd);
-    p->scratch_fwd = f;
-    p->scratch_data = b;
-    p->scratch_weights = w;
     p->ok = ok;
 }
 
@@ -235,103 +253,49 @@ static dnnl_status_t run_reorder_back(port *p) {
     return dnnl_primitive_execute(p->reorder, stream, 2, args);
 }
 
-static aic_status dnnl_failed(dnnl_status_t s, const char *what, const aic_conv2d_dims *d) {
-    return aic_fail(AIC_ERR_INTERNAL, "conv2d %dx%dx%dx%d -> %d channels: oneDNN %s failed (status %d)", d->N, d->C,
-                    d->H, d->W, d->OC, what, (int)s);
+/* Runs pass `which` of d's plan over the caller's buffers, given in the order of its ports. */
+static aic_status run_pass(const aic_conv2d_dims *d, bool bias, int which, const void *const *bufs) {
+    conv_plan *p = plan_for(d, bias);
+    if (!p || !p->ok)
+        return aic_fail(AIC_ERR_UNSUPPORTED, "conv2d: no oneDNN primitive for this shape");
+    pass *ps = &p->passes[which];
+    if (!reserve_scratch(ps->scratch))
+        return aic_fail(AIC_ERR_NOMEM, "conv2d: out of memory for %zu bytes of oneDNN layouts", ps->scratch);
+    dnnl_exec_arg_t args[PASS_PORTS];
+    dnnl_status_t s = dnnl_success;
+    for (int i = 0; i < ps->n_ports && s == dnnl_success; i++) {
+        s = port_bind(&ps->ports[i], bufs[i]);
+        if (s == dnnl_success && !ps->out[i])
+            s = run_reorder(&ps->ports[i]);
+        args[i] = (dnnl_exec_arg_t){ps->arg[i], ps->ports[i].inner};
+    }
+    if (s == dnnl_success)
+        s = dnnl_primitive_execute(ps->prim, stream, ps->n_ports, args);
+    for (int i = 0; i < ps->n_ports && s == dnnl_success; i++)
+        if (ps->out[i])
+            s = run_reorder_back(&ps->ports[i]);
+    if (s == dnnl_success)
+        s = dnnl_stream_wait(stream);
+    if (s != dnnl_success)
+        return aic_fail(AIC_ERR_INTERNAL, "conv2d %dx%dx%dx%d -> %d channels: oneDNN %s failed (status %d)", d->N,
+                        d->C, d->H, d->W, d->OC, pass_names[which], (int)s);
+    return AIC_OK;
 }
 
 aic_status aic_conv2d_dnnl_forward(float *out, const float *inp, const float *weight, const float *bias,
                                    const aic_conv2d_dims *d) {
     // out: N x OC x OH x OW, inp: N x C x H x W, weight: OC x C/G x KH x KW, bias: OC or NULL
-    conv_plan *p = plan_for(d, bias != NULL);
-    if (!p || !p->ok)
-        return aic_fail(AIC_ERR_UNSUPPORTED, "conv2d: no oneDNN primitive for this shape");
-    if (!reserve_scratch(p->scratch_fwd))
-        return aic_fail(AIC_ERR_NOMEM, "conv2d: out of memory for %zu bytes of oneDNN layouts", p->scratch_fwd);
-    dnnl_status_t s = port_bind(&p->f_src, inp);
-    if (s == dnnl_success)
-        s = port_bind(&p->f_wei, weight);
-    if (s == dnnl_success && bias)
-        s = port_bind(&p->f_bias, bias);
-    if (s == dnnl_success)
-        s = port_bind(&p->f_dst, out);
-    if (s == dnnl_success)
-        s = run_reorder(&p->f_src);
-    if (s == dnnl_success)
-        s = run_reorder(&p->f_wei);
-    if (s == dnnl_success && bias)
-        s = run_reorder(&p->f_bias);
-    if (s == dnnl_success) {
-        dnnl_exec_arg_t args[4] = {{DNNL_ARG_SRC, p->f_src.inner}, {DNNL_ARG_WEIGHTS, p->f_wei.inner},
-                                   {DNNL_ARG_DST, p->f_dst.inner}, {DNNL_ARG_BIAS, bias ? p->f_bias.inner : NULL}};
-        s = dnnl_primitive_execute(p->fwd, stream, bias ? 4 : 3, args);
-    }
-    if (s == dnnl_success)
-        s = run_reorder_back(&p->f_dst);
-    if (s == dnnl_success)
-        s = dnnl_stream_wait(stream);
-    return s == dnnl_success ? AIC_OK : dnnl_failed(s, "forward", d);
+    return run_pass(d, bias != NULL, PASS_FWD, (const void *const[]){inp, weight, out, bias});
 }
 
 aic_status aic_conv2d_dnnl_backward_data(float *dinp, const float *dout, const float *weight,
                                          const aic_conv2d_dims *d, bool bias) {
     // dinp: N x C x H x W (+=), dout: N x OC x OH x OW, weight: OC x C/G x KH x KW
-    conv_plan *p = plan_for(d, bias);
-    if (!p || !p->ok)
-        return aic_fail(AIC_ERR_UNSUPPORTED, "conv2d: no oneDNN primitive for this shape");
-    if (!reserve_scratch(p->scratch_data))
-        return aic_fail(AIC_ERR_NOMEM, "conv2d: out of memory for %zu bytes of oneDNN layouts", p->scratch_data);
-    dnnl_status_t s = port_bind(&p->d_wei, weight);
-    if (s == dnnl_success)
-        s = port_bind(&p->d_ddst, dout);
-    if (s == dnnl_success)
-        s = port_bind(&p->d_dsrc, dinp);
-    if (s == dnnl_success)
-        s = run_reorder(&p->d_wei);
-    if (s == dnnl_success)
-        s = run_reorder(&p->d_ddst);
-    if (s == dnnl_success) {
-        dnnl_exec_arg_t args[3] = {{DNNL_ARG_DIFF_DST, p->d_ddst.inner}, {DNNL_ARG_WEIGHTS, p->d_wei.inner},
-                                   {DNNL_ARG_DIFF_SRC, p->d_dsrc.inner}};
-        s = dnnl_primitive_execute(p->bwd_data, stream, 3, args);
-    }
-    if (s == dnnl_success)
-        s = run_reorder_back(&p->d_dsrc);
-    if (s == dnnl_success)
-        s = dnnl_stream_wait(stream);
-    return s == dnnl_success ? AIC_OK : dnnl_failed(s, "backward (data)", d);
+    return run_pass(d, bias, PASS_DATA, (const void *const[]){weight, dout, dinp});
 }
 
 aic_status aic_conv2d_dnnl_backward_weights(float *dweight, float *dbias, const float *dout, const float *inp,
                                             const aic_conv2d_dims *d) {
     // dweight: OC x C/G x KH x KW (+=), dbias: OC (+=) or NULL, dout: N x OC x OH x OW, inp: N x C x H x W
-    conv_plan *p = plan_for(d, dbias != NULL);
-    if (!p || !p->ok)
-        return aic_fail(AIC_ERR_UNSUPPORTED, "conv2d: no oneDNN primitive for this shape");
-    if (!reserve_scratch(p->scratch_weights))
-        return aic_fail(AIC_ERR_NOMEM, "conv2d: out of memory for %zu bytes of oneDNN layouts", p->scratch_weights);
-    dnnl_status_t s = port_bind(&p->w_src, inp);
-    if (s == dnnl_success)
-        s = port_bind(&p->w_ddst, dout);
-    if (s == dnnl_success)
-        s = port_bind(&p->w_dwei, dweight);
-    if (s == dnnl_success && dbias)
-        s = port_bind(&p->w_dbias, dbias);
-    if (s == dnnl_success)
-        s = run_reorder(&p->w_src);
-    if (s == dnnl_success)
-        s = run_reorder(&p->w_ddst);
-    if (s == dnnl_success) {
-        dnnl_exec_arg_t args[4] = {{DNNL_ARG_SRC, p->w_src.inner}, {DNNL_ARG_DIFF_DST, p->w_ddst.inner},
-                                   {DNNL_ARG_DIFF_WEIGHTS, p->w_dwei.inner},
-                                   {DNNL_ARG_DIFF_BIAS, dbias ? p->w_dbias.inner : NULL}};
-        s = dnnl_primitive_execute(p->bwd_weights, stream, dbias ? 4 : 3, args);
-    }
-    if (s == dnnl_success)
-        s = run_reorder_back(&p->w_dwei);
-    if (s == dnnl_success && dbias)
-        s = run_reorder_back(&p->w_dbias);
-    if (s == dnnl_success)
-        s = dnnl_stream_wait(stream);
-    return s == dnnl_success ? AIC_OK : dnnl_failed(s, "backward (weights)", d);
+    return run_pass(d, dbias != NULL, PASS_WEIGHTS, (const void *const[]){inp, dout, dweight, dbias});
 }

@@ -10,12 +10,7 @@
 #include <stddef.h>
 
 #include "aicon/status.h"
-
-#ifdef __CUDACC__
-#define AIC_HD static inline __host__ __device__
-#else
-#define AIC_HD static inline
-#endif
+#include "layers/host_device.h"
 
 typedef enum {
 #define AIC_UNARY(E, name, onnx, since, a0, d0, a1, d1) AIC_UNARY_##E,

@@ -29,8 +29,9 @@ if ((bench)); then
   # benchmarks/netns_hosts.sh: ip netns and tc; benchmarks/plot_allreduce.py: matplotlib.
   packages+=(iproute2 python3 python3-matplotlib)
 fi
-# libFuzzer ships in compiler-rt (libclang_rt.fuzzer), which clang itself does not pull in.
-((fuzz)) && packages+=(clang libclang-rt-14-dev)
+# libFuzzer ships in compiler-rt (libclang_rt.fuzzer), which clang itself does not pull in; clang's
+# OpenMP (oneDNN's CPU runtime, the kernels' threads) is LLVM's libomp, not GCC's libgomp.
+((fuzz)) && packages+=(clang libclang-rt-14-dev libomp-14-dev)
 if ((test)); then
   # PyTorch is the numerical reference; h5py and numpy write and read test files; onnx writes the
   # broken ONNX models and libonnx-testdata holds ONNX's own operator test models; torchvision gives

@@ -383,8 +383,8 @@ static aic_status check_sizes(importer *im, int first) {
 /* An importer either takes the whole node (node_fn) or, as most do, maps activation input 0 (x, with
  * its info xi) to the activation y that import_node binds to output 0 (act_fn). import_node checks
  * first what its row in node_importers says: the opset, the attributes and the outputs. */
-typedef aic_status (*node_fn)(importer *im, const Onnx__NodeProto *n, const char *name);
-typedef aic_status (*act_fn)(importer *im, const Onnx__NodeProto *n, const char *name, aic_value x,
+typedef aic_status (*node_fn)(importer *im, const Onnx__NodeProto *n, const char *name, int variant);
+typedef aic_status (*act_fn)(importer *im, const Onnx__NodeProto *n, const char *name, int variant, aic_value x,
                              const aic_value_info *xi, aic_value *y);
 
 static const attr_spec NO_ATTRS[] = {{NULL, 0}};
@@ -393,7 +393,7 @@ static const attr_spec AXIS_ATTRS[] = {{"axis", A_INT}, {NULL, 0}};
 static const attr_spec gemm_attrs[] = {{"alpha", A_FLOAT}, {"beta", A_FLOAT}, {"transA", A_INT},
                                        {"transB", A_INT}, {"broadcast", A_INT}, {NULL, 0}};
 
-static aic_status op_gemm(importer *im, const Onnx__NodeProto *n, const char *name, aic_value x,
+static aic_status op_gemm(importer *im, const Onnx__NodeProto *n, const char *name, int variant, aic_value x,
                           const aic_value_info *xi, aic_value *y) {
     const Onnx__TensorProto *b, *c;
     AIC_TRY(const_in(im, n, 1, false, &b));
@@ -424,7 +424,7 @@ static aic_status op_gemm(importer *im, const Onnx__NodeProto *n, const char *na
     return c ? add_job(im, name, "bias", false, c, false, 1, M, beta) : AIC_OK;
 }
 
-static aic_status op_matmul(importer *im, const Onnx__NodeProto *n, const char *name, aic_value x,
+static aic_status op_matmul(importer *im, const Onnx__NodeProto *n, const char *name, int variant, aic_value x,
                             const aic_value_info *xi, aic_value *y) {
     const Onnx__TensorProto *b;
     AIC_TRY(const_in(im, n, 1, false, &b));
@@ -491,7 +491,7 @@ static const attr_spec conv_attrs[] = {{"auto_pad", A_STRING}, {"dilations", A_I
                                        {"kernel_shape", A_INTS}, {"pads", A_INTS}, {"strides", A_INTS},
                                        {NULL, 0}};
 
-static aic_status op_conv(importer *im, const Onnx__NodeProto *n, const char *name, aic_value x,
+static aic_status op_conv(importer *im, const Onnx__NodeProto *n, const char *name, int variant, aic_value x,
                           const aic_value_info *xi, aic_value *y) {
     const Onnx__TensorProto *w, *b;
     AIC_TRY(const_in(im, n, 1, false, &w));
@@ -541,9 +541,9 @@ static const attr_spec avgpool_attrs[] = {{"auto_pad", A_STRING}, {"ceil_mode", 
                                           {"strides", A_INTS}, {NULL, 0}};
 
 /* MaxPool and AveragePool. */
-static aic_status op_pool(importer *im, const Onnx__NodeProto *n, const char *name, aic_value x,
+static aic_status op_pool(importer *im, const Onnx__NodeProto *n, const char *name, int variant, aic_value x,
                           const aic_value_info *xi, aic_value *y) {
-    const bool avg = strcmp(n->op_type, "AveragePool") == 0;
+    const bool avg = variant == AIC_OP_AVGPOOL2D;
     if (xi->ndim != 3)
         return unsupported(im, "only 2-D pooling is supported (X has per-sample rank %d)", xi->ndim);
     int k[2], s[2], d[2], pad[2];
@@ -566,7 +566,7 @@ static aic_status op_pool(importer *im, const Onnx__NodeProto *n, const char *na
     return built(im, avg ? aic_avgpool2d(im->m, name, x, &o, y) : aic_maxpool2d(im->m, name, x, &o, y));
 }
 
-static aic_status op_global_avgpool(importer *im, const Onnx__NodeProto *n, const char *name, aic_value x,
+static aic_status op_global_avgpool(importer *im, const Onnx__NodeProto *n, const char *name, int variant, aic_value x,
                                     const aic_value_info *xi, aic_value *y) {
     if (xi->ndim != 3)
         return unsupported(im, "only N x C x H x W inputs are supported (per-sample rank %d)", xi->ndim);
@@ -581,7 +581,7 @@ static const attr_spec batchnorm_attrs[] = {{"epsilon", A_FLOAT}, {"momentum", A
  * as torch.onnx.export with TrainingMode.TRAINING writes) is what aicon does anyway: batch statistics
  * while training, running ones in evaluation. The extra outputs (updated running mean and variance,
  * saved batch statistics) must be unused (node_importers); aicon updates its own running buffers. */
-static aic_status op_batchnorm(importer *im, const Onnx__NodeProto *n, const char *name, aic_value x,
+static aic_status op_batchnorm(importer *im, const Onnx__NodeProto *n, const char *name, int variant, aic_value x,
                                const aic_value_info *xi, aic_value *y) {
     if (attr_int(n, "spatial", 1) != 1)
         return unsupported(im, "spatial=0 is not supported");
@@ -606,23 +606,21 @@ static aic_status op_batchnorm(importer *im, const Onnx__NodeProto *n, const cha
     return add_job(im, name, "running_var", true, t[3], false, 1, C, 1.0f);
 }
 
-/* The unary ops of layers/unary_ops.def: ONNX type, aicon's name, float attributes and their defaults
- * (the first opset and the attributes known are in node_importers). */
+/* The unary ops of layers/unary_ops.def by aic_unary_kind: aicon's name, float attributes and their
+ * defaults (the ONNX type, the first opset and the attributes known are in node_importers). */
 static const struct {
-    const char *type, *op;
+    const char *op;
     const char *attr[AIC_UNARY_MAX_ATTRS];
     float def[AIC_UNARY_MAX_ATTRS];
 } unary_ops[] = {
-#define AIC_UNARY(E, name, onnx, since, a0, d0, a1, d1) {onnx, #name, {a0, a1}, {d0, d1}},
+#define AIC_UNARY(E, name, onnx, since, a0, d0, a1, d1) {#name, {a0, a1}, {d0, d1}},
 #include "layers/unary_ops.def"
 #undef AIC_UNARY
 };
 
-static aic_status op_unary(importer *im, const Onnx__NodeProto *n, const char *name, aic_value x,
+static aic_status op_unary(importer *im, const Onnx__NodeProto *n, const char *name, int variant, aic_value x,
                            const aic_value_info *xi, aic_value *y) {
-    size_t u = 0;
-    while (strcmp(unary_ops[u].type, n->op_type) != 0) /* import_node found it there */
-        u++;
+    const int u = variant; /* its aic_unary_kind */
     float attrs[AIC_UNARY_MAX_ATTRS];
     for (int i = 0; i < AIC_UNARY_MAX_ATTRS && unary_ops[u].attr[i]; i++)
         attrs[i] = attr_float(n, unary_ops[u].attr[i], unary_ops[u].def[i]);
@@ -631,7 +629,7 @@ static aic_status op_unary(importer *im, const Onnx__NodeProto *n, const char *n
 
 /* Softmax and LogSoftmax over one per-sample axis. Before opset 13 the ops flattened the axes from
  * `axis` on (default 1), which is the same only when `axis` is the last one. */
-static aic_status op_softmax(importer *im, const Onnx__NodeProto *n, const char *name, aic_value x,
+static aic_status op_softmax(importer *im, const Onnx__NodeProto *n, const char *name, int variant, aic_value x,
                              const aic_value_info *xi, aic_value *y) {
     const int64_t rank = xi->ndim + 1, opset = opset_of(im, n->domain);
     int64_t axis = attr_int(n, "axis", opset >= 13 ? -1 : 1);
@@ -645,14 +643,14 @@ static aic_status op_softmax(importer *im, const Onnx__NodeProto *n, const char 
         return unsupported(im, "before opset 13 %s on axis %" PRId64 " of rank %" PRId64
                                " flattens the axes after it; aicon runs only the last axis there",
                            n->op_type, axis, rank);
-    const bool log = strcmp(n->op_type, "LogSoftmax") == 0;
+    const bool log = variant == AIC_OP_LOG_SOFTMAX;
     return built(im, (log ? aic_log_softmax : aic_softmax)(im->m, name, x, (int)axis, y));
 }
 
 static const attr_spec clip_attrs[] = {{"min", A_FLOAT}, {"max", A_FLOAT}, {NULL, 0}};
 
 /* Clip: bounds are attributes before opset 11 and optional scalar constant inputs from it on. */
-static aic_status op_clip(importer *im, const Onnx__NodeProto *n, const char *name, aic_value x,
+static aic_status op_clip(importer *im, const Onnx__NodeProto *n, const char *name, int variant, aic_value x,
                           const aic_value_info *xi, aic_value *y) {
     float bound[2] = {attr_float(n, "min", -INFINITY), attr_float(n, "max", INFINITY)};
     for (size_t i = 0; i < 2; i++) {
@@ -669,7 +667,7 @@ static aic_status op_clip(importer *im, const Onnx__NodeProto *n, const char *na
 
 static const attr_spec dropout_attrs[] = {{"ratio", A_FLOAT}, {"seed", A_INT}, {"is_test", A_INT}, {NULL, 0}};
 
-static aic_status op_dropout(importer *im, const Onnx__NodeProto *n, const char *name, aic_value x,
+static aic_status op_dropout(importer *im, const Onnx__NodeProto *n, const char *name, int variant, aic_value x,
                              const aic_value_info *xi, aic_value *y) {
     float p = attr_float(n, "ratio", 0.5f);
     if (in_name(n, 1)) {
@@ -693,7 +691,7 @@ static aic_status op_dropout(importer *im, const Onnx__NodeProto *n, const char 
     return built(im, aic_dropout(im->m, name, x, p, y));
 }
 
-static aic_status op_identity(importer *im, const Onnx__NodeProto *n, const char *name) {
+static aic_status op_identity(importer *im, const Onnx__NodeProto *n, const char *name, int variant) {
     const char *in = in_name(n, 0);
     slot *s = in ? table_get(&im->nt, in) : NULL;
     if (s && s->kind == V_CONST) { /* a constant stays a constant */
@@ -714,7 +712,7 @@ static aic_status op_identity(importer *im, const Onnx__NodeProto *n, const char
     return AIC_OK;
 }
 
-static aic_status op_flatten(importer *im, const Onnx__NodeProto *n, const char *name, aic_value x,
+static aic_status op_flatten(importer *im, const Onnx__NodeProto *n, const char *name, int variant, aic_value x,
                              const aic_value_info *xi, aic_value *y) {
     int64_t axis = attr_int(n, "axis", 1), rank = xi->ndim + 1;
     if (axis < 0)
@@ -770,7 +768,7 @@ static void set_shape(importer *im, const Onnx__NodeProto *n, const int64_t *v, 
 static const attr_spec shape_attrs[] = {{"start", A_INT}, {"end", A_INT}, {NULL, 0}};
 
 /* Shape of an activation: [batch, per-sample dims...], sliced by start and end (opset 15). */
-static aic_status op_shape(importer *im, const Onnx__NodeProto *n, const char *name) {
+static aic_status op_shape(importer *im, const Onnx__NodeProto *n, const char *name, int variant) {
     aic_value x;
     const aic_value_info *xi;
     AIC_TRY(act_in(im, n, 0, &x, &xi));
@@ -792,7 +790,7 @@ static aic_status op_shape(importer *im, const Onnx__NodeProto *n, const char *n
 }
 
 /* Gather along axis 0 of a shape vector, at constant indices. */
-static aic_status op_gather_shape(importer *im, const Onnx__NodeProto *n, const char *name) {
+static aic_status op_gather_shape(importer *im, const Onnx__NodeProto *n, const char *name, int variant) {
     if (attr_int(n, "axis", 0) != 0)
         return unsupported(im, "axis %" PRId64 " (only 0, on a shape vector)", attr_int(n, "axis", 0));
     int64_t d[SHAPE_MAX], idx[SHAPE_MAX], out[SHAPE_MAX];
@@ -814,7 +812,7 @@ static aic_status op_gather_shape(importer *im, const Onnx__NodeProto *n, const 
 static const attr_spec unsqueeze_attrs[] = {{"axes", A_INTS}, {NULL, 0}};
 
 /* Unsqueeze of a scalar into a 1-element vector (axes [0]: an attribute before opset 13, an input from 13). */
-static aic_status op_unsqueeze_shape(importer *im, const Onnx__NodeProto *n, const char *name) {
+static aic_status op_unsqueeze_shape(importer *im, const Onnx__NodeProto *n, const char *name, int variant) {
     int64_t v[SHAPE_MAX], axes[SHAPE_MAX];
     int len, rank, na = 0, ar;
     AIC_TRY(shape_in(im, n, 0, v, &len, &rank));
@@ -835,7 +833,7 @@ static aic_status op_unsqueeze_shape(importer *im, const Onnx__NodeProto *n, con
 }
 
 /* Concat (axis 0) of shape vectors and int64 constants. */
-static aic_status op_concat_shape(importer *im, const Onnx__NodeProto *n, const char *name) {
+static aic_status op_concat_shape(importer *im, const Onnx__NodeProto *n, const char *name, int variant) {
     int64_t axis = attr_int(n, "axis", 0);
     if (axis != 0 && axis != -1)
         return unsupported(im, "axis %" PRId64 " of 1-D shape vectors", axis);
@@ -860,7 +858,7 @@ static aic_status op_concat_shape(importer *im, const Onnx__NodeProto *n, const 
 static const attr_spec cast_attrs[] = {{"to", A_INT}, {"saturate", A_INT}, {NULL, 0}};
 
 /* Cast of a shape computation to int64: nothing to do. */
-static aic_status op_cast(importer *im, const Onnx__NodeProto *n, const char *name) {
+static aic_status op_cast(importer *im, const Onnx__NodeProto *n, const char *name, int variant) {
     if (attr_int(n, "to", 0) != ONNX__TENSOR_PROTO__DATA_TYPE__INT64)
         return unsupported(im, "only a Cast to int64 of a shape computation is supported");
     int64_t v[SHAPE_MAX];
@@ -872,7 +870,7 @@ static aic_status op_cast(importer *im, const Onnx__NodeProto *n, const char *na
 
 static const attr_spec reshape_attrs[] = {{"allowzero", A_INT}, {NULL, 0}};
 
-static aic_status op_reshape(importer *im, const Onnx__NodeProto *n, const char *name, aic_value x,
+static aic_status op_reshape(importer *im, const Onnx__NodeProto *n, const char *name, int variant, aic_value x,
                              const aic_value_info *xi, aic_value *y) {
     if (!in_name(n, 1))
         return unsupported(im, "the shape must be given as an input (opset 5 and later)");
@@ -917,7 +915,8 @@ static aic_status op_reshape(importer *im, const Onnx__NodeProto *n, const char 
  * aic_add; other pairs of activations need equal ranks (so the batch dims line up) and become
  * aic_binary; an activation and a float constant become aic_binary_const, the constant copied into the
  * op's buffer after compile. */
-static aic_status op_arith(importer *im, const Onnx__NodeProto *n, const char *name, aic_binary_op kind) {
+static aic_status op_arith(importer *im, const Onnx__NodeProto *n, const char *name, int variant) {
+    const aic_binary_op kind = (aic_binary_op)variant;
     if (n->n_input != 2 || !in_name(n, 0) || !in_name(n, 1))
         return unsupported(im, "needs two inputs");
     const slot *s0 = table_get(&im->nt, in_name(n, 0)), *s1 = table_get(&im->nt, in_name(n, 1));
@@ -963,7 +962,7 @@ static aic_status op_arith(importer *im, const Onnx__NodeProto *n, const char *n
     return AIC_OK;
 }
 
-static aic_status op_concat(importer *im, const Onnx__NodeProto *n, const char *name) {
+static aic_status op_concat(importer *im, const Onnx__NodeProto *n, const char *name, int variant) {
     if (n->n_input < 1 || n->n_input > AIC_MAX_OP_INPUTS)
         return unsupported(im, "%zu inputs; aicon concatenates 1..%d", n->n_input, AIC_MAX_OP_INPUTS);
     aic_value xs[AIC_MAX_OP_INPUTS], y;
@@ -987,7 +986,7 @@ static aic_status op_concat(importer *im, const Onnx__NodeProto *n, const char *
 static const attr_spec transpose_attrs[] = {{"perm", A_INTS}, {NULL, 0}};
 
 /* Transpose of an activation that keeps the batch first (perm[0] == 0; no perm: reversed, refused). */
-static aic_status op_transpose(importer *im, const Onnx__NodeProto *n, const char *name, aic_value x,
+static aic_status op_transpose(importer *im, const Onnx__NodeProto *n, const char *name, int variant, aic_value x,
                                const aic_value_info *xi, aic_value *y) {
     const Onnx__AttributeProto *a = attr(n, "perm");
     if (!a || a->n_ints == 0)
@@ -1008,7 +1007,7 @@ static aic_status op_transpose(importer *im, const Onnx__NodeProto *n, const cha
     return built(im, aic_transpose(im->m, name, x, perm, y));
 }
 
-static aic_status op_constant(importer *im, const Onnx__NodeProto *n, const char *name) {
+static aic_status op_constant(importer *im, const Onnx__NodeProto *n, const char *name, int variant) {
     static const attr_spec known[] = {{"value", A_TENSOR}, {NULL, 0}};
     AIC_TRY(check_attrs(im, n, known));
     const Onnx__AttributeProto *a = attr(n, "value");
@@ -1022,21 +1021,12 @@ static aic_status op_constant(importer *im, const Onnx__NodeProto *n, const char
     return AIC_OK;
 }
 
-/* The ops that differ in one argument, as node importers. */
-#define VARIANT(fn, base, arg) \
-    static aic_status fn(importer *im, const Onnx__NodeProto *n, const char *name) { return base(im, n, name, arg); }
-VARIANT(op_add, op_arith, AIC_BINOP_ADD)
-VARIANT(op_sub, op_arith, AIC_BINOP_SUB)
-VARIANT(op_mul, op_arith, AIC_BINOP_MUL)
-VARIANT(op_div, op_arith, AIC_BINOP_DIV)
-#undef VARIANT
-
 /* Concat of shapes is computed at import; of activations, an op. */
-static aic_status op_concat_any(importer *im, const Onnx__NodeProto *n, const char *name) {
+static aic_status op_concat_any(importer *im, const Onnx__NodeProto *n, const char *name, int variant) {
     bool all = n->n_input > 0;
     for (size_t k = 0; k < n->n_input && all; k++)
         all = shape_like(im, n, k);
-    return all ? op_concat_shape(im, n, name) : op_concat(im, n, name);
+    return all ? op_concat_shape(im, n, name, variant) : op_concat(im, n, name, variant);
 }
 
 /* Every ONNX op type aicon reads (default domain) and its importer. Before the importer runs,
@@ -1050,27 +1040,28 @@ static const struct {
     const char *unused;
     node_fn node; /* or */
     act_fn act;
+    int variant; /* handed to the importer: the op it builds where one importer builds several */
 } node_importers[] = {
     {"Constant", .node = op_constant},
     {"Gemm", .known = gemm_attrs, .act = op_gemm},
     {"MatMul", .known = NO_ATTRS, .act = op_matmul},
     {"Conv", .known = conv_attrs, .act = op_conv},
-    {"MaxPool", .known = maxpool_attrs, .act = op_pool},
-    {"AveragePool", .known = avgpool_attrs, .act = op_pool},
+    {"MaxPool", .known = maxpool_attrs, .act = op_pool, .variant = AIC_OP_MAXPOOL2D},
+    {"AveragePool", .known = avgpool_attrs, .act = op_pool, .variant = AIC_OP_AVGPOOL2D},
     {"GlobalAveragePool", .known = NO_ATTRS, .act = op_global_avgpool},
     {"BatchNormalization", .known = batchnorm_attrs,
      .unused = "aicon keeps BatchNormalization's running statistics internally", .act = op_batchnorm},
     {"Dropout", .known = dropout_attrs, .unused = "the mask output is not supported", .act = op_dropout},
-    {"LogSoftmax", .known = AXIS_ATTRS, .act = op_softmax},
-    {"Softmax", .known = AXIS_ATTRS, .act = op_softmax},
+    {"LogSoftmax", .known = AXIS_ATTRS, .act = op_softmax, .variant = AIC_OP_LOG_SOFTMAX},
+    {"Softmax", .known = AXIS_ATTRS, .act = op_softmax, .variant = AIC_OP_SOFTMAX},
     {"Clip", .known = clip_attrs, .act = op_clip},
     {"Identity", .known = NO_ATTRS, .node = op_identity},
     {"Flatten", .known = AXIS_ATTRS, .act = op_flatten},
     {"Reshape", .known = reshape_attrs, .act = op_reshape},
-    {"Add", .known = NO_ATTRS, .node = op_add},
-    {"Sub", .known = NO_ATTRS, .node = op_sub},
-    {"Mul", .known = NO_ATTRS, .node = op_mul},
-    {"Div", .known = NO_ATTRS, .node = op_div},
+    {"Add", .known = NO_ATTRS, .node = op_arith, .variant = AIC_BINOP_ADD},
+    {"Sub", .known = NO_ATTRS, .node = op_arith, .variant = AIC_BINOP_SUB},
+    {"Mul", .known = NO_ATTRS, .node = op_arith, .variant = AIC_BINOP_MUL},
+    {"Div", .known = NO_ATTRS, .node = op_arith, .variant = AIC_BINOP_DIV},
     {"Concat", .known = AXIS_ATTRS, .node = op_concat_any},
     {"Shape", .known = shape_attrs, .node = op_shape},
     {"Gather", .known = AXIS_ATTRS, .node = op_gather_shape},
@@ -1078,7 +1069,8 @@ static const struct {
     {"Cast", .known = cast_attrs, .node = op_cast},
     {"Transpose", .known = transpose_attrs, .act = op_transpose},
 #define AIC_UNARY(E, name, onnx, since, a0, d0, a1, d1) \
-    {onnx, since, (const attr_spec[]){{a0, A_FLOAT}, {a1, A_FLOAT}, {NULL, 0}}, .act = op_unary},
+    {onnx, since, (const attr_spec[]){{a0, A_FLOAT}, {a1, A_FLOAT}, {NULL, 0}}, .act = op_unary, \
+     .variant = AIC_UNARY_##E},
 #include "layers/unary_ops.def"
 #undef AIC_UNARY
 };
@@ -1102,11 +1094,11 @@ static aic_status import_node(importer *im, const Onnx__NodeProto *n, const char
         AIC_TRY(unused ? outputs_unused(im, n, 1, unused) : outputs_at_most(im, n, 1, "aicon computes only the first"));
     }
     if (node_importers[i].node)
-        return node_importers[i].node(im, n, name);
+        return node_importers[i].node(im, n, name, node_importers[i].variant);
     aic_value x, y;
     const aic_value_info *xi;
     AIC_TRY(act_in(im, n, 0, &x, &xi));
-    AIC_TRY(node_importers[i].act(im, n, name, x, xi, &y));
+    AIC_TRY(node_importers[i].act(im, n, name, node_importers[i].variant, x, xi, &y));
     set_act(im, n, y);
     return AIC_OK;
 }

@@ -76,16 +76,15 @@ aic_status aic_dense(aic_model_t *m, const char *name, aic_value x, int64_t out_
 
 static aic_status dense_fwd(aic_model_t *m, aic_op *op, const aic_batch_info *b) {
     int C = (int)val(m, op->in[0])->shape[0], OC = (int)val(m, op->out)->shape[0];
-    aic_dense_forward(aic_act(m, op->out), aic_act(m, op->in[0]), aic_param_data(m, op->param[0]),
-                      aic_param_data(m, op->param[1]), b->n, C, OC);
-    return AIC_OK;
+    return aic_dense_forward(aic_act(m, op->out), aic_act(m, op->in[0]), aic_param_data(m, op->param[0]),
+                             aic_param_data(m, op->param[1]), b->n, C, OC);
 }
 
 static aic_status dense_bwd(aic_model_t *m, aic_op *op, int n) {
     int C = (int)val(m, op->in[0])->shape[0], OC = (int)val(m, op->out)->shape[0];
-    aic_dense_backward(aic_act_grad(m, op->in[0]), aic_param_grad(m, op->param[0]), aic_param_grad(m, op->param[1]),
-                       aic_act_grad(m, op->out), aic_act(m, op->in[0]), aic_param_data(m, op->param[0]), n, C, OC);
-    return AIC_OK;
+    return aic_dense_backward(aic_act_grad(m, op->in[0]), aic_param_grad(m, op->param[0]),
+                              aic_param_grad(m, op->param[1]), aic_act_grad(m, op->out), aic_act(m, op->in[0]),
+                              aic_param_data(m, op->param[0]), n, C, OC);
 }
 
 /* ---- conv2d ----------------------------------------------------------------------------------- */
@@ -159,11 +158,10 @@ static aic_status conv_fwd(aic_model_t *m, aic_op *op, const aic_batch_info *b) 
         if (st != AIC_ERR_UNSUPPORTED)
             return st;
     }
-    aic_conv2d_forward(out, inp, weight, bias, m->scratch_arena, &d);
-    return AIC_OK;
+    return aic_conv2d_forward(out, inp, weight, bias, m->scratch_arena, &d);
 }
 
-/* Backward cannot fail: a half oneDNN did not do runs on the reference. */
+/* A half oneDNN has no primitive for runs on the reference; any other oneDNN failure is returned. */
 static aic_status conv_bwd(aic_model_t *m, aic_op *op, int n) {
     aic_conv2d_dims d = op->attr.conv;
     d.N = n;
@@ -173,13 +171,18 @@ static aic_status conv_bwd(aic_model_t *m, aic_op *op, int n) {
     const float *weight = aic_param_data(m, op->param[0]);
     if (conv_use_dnnl()) {
         const bool has_bias = op->param[1] >= 0;
-        if (dinp && aic_conv2d_dnnl_backward_data(dinp, dout, weight, &d, has_bias) == AIC_OK)
+        aic_status st;
+        if (dinp && (st = aic_conv2d_dnnl_backward_data(dinp, dout, weight, &d, has_bias)) != AIC_ERR_UNSUPPORTED) {
+            AIC_TRY(st);
             dinp = NULL;
-        if (dweight && aic_conv2d_dnnl_backward_weights(dweight, dbias, dout, inp, &d) == AIC_OK)
+        }
+        if (dweight && (st = aic_conv2d_dnnl_backward_weights(dweight, dbias, dout, inp, &d)) != AIC_ERR_UNSUPPORTED) {
+            AIC_TRY(st);
             dweight = dbias = NULL;
+        }
     }
     if (dinp || dweight || dbias)
-        aic_conv2d_backward(dinp, dweight, dbias, dout, inp, weight, m->scratch_arena, &d);
+        return aic_conv2d_backward(dinp, dweight, dbias, dout, inp, weight, m->scratch_arena, &d);
     return AIC_OK;
 }
 
@@ -245,29 +248,25 @@ static int32_t *argmax_of(aic_model_t *m, aic_op *op) { return (int32_t *)(m->sa
 static aic_status maxpool_fwd(aic_model_t *m, aic_op *op, const aic_batch_info *b) {
     aic_pool2d_dims d = op->attr.pool;
     d.N = b->n;
-    aic_maxpool2d_forward(aic_act(m, op->out), argmax_of(m, op), aic_act(m, op->in[0]), &d);
-    return AIC_OK;
+    return aic_maxpool2d_forward(aic_act(m, op->out), argmax_of(m, op), aic_act(m, op->in[0]), &d);
 }
 
 static aic_status maxpool_bwd(aic_model_t *m, aic_op *op, int n) {
     aic_pool2d_dims d = op->attr.pool;
     d.N = n;
-    aic_maxpool2d_backward(aic_act_grad(m, op->in[0]), aic_act_grad(m, op->out), argmax_of(m, op), &d);
-    return AIC_OK;
+    return aic_maxpool2d_backward(aic_act_grad(m, op->in[0]), aic_act_grad(m, op->out), argmax_of(m, op), &d);
 }
 
 static aic_status avgpool_fwd(aic_model_t *m, aic_op *op, const aic_batch_info *b) {
     aic_pool2d_dims d = op->attr.pool;
     d.N = b->n;
-    aic_avgpool2d_forward(aic_act(m, op->out), aic_act(m, op->in[0]), &d);
-    return AIC_OK;
+    return aic_avgpool2d_forward(aic_act(m, op->out), aic_act(m, op->in[0]), &d);
 }
 
 static aic_status avgpool_bwd(aic_model_t *m, aic_op *op, int n) {
     aic_pool2d_dims d = op->attr.pool;
     d.N = n;
-    aic_avgpool2d_backward(aic_act_grad(m, op->in[0]), aic_act_grad(m, op->out), &d);
-    return AIC_OK;
+    return aic_avgpool2d_backward(aic_act_grad(m, op->in[0]), aic_act_grad(m, op->out), &d);
 }
 
 aic_status aic_global_avgpool(aic_model_t *m, const char *name, aic_value x, aic_value *out) {
@@ -281,15 +280,13 @@ aic_status aic_global_avgpool(aic_model_t *m, const char *name, aic_value x, aic
 static aic_status gap_fwd(aic_model_t *m, aic_op *op, const aic_batch_info *b) {
     int C, S;
     aic_gap_dims(m, op, &C, &S);
-    aic_global_avgpool_forward(aic_act(m, op->out), aic_act(m, op->in[0]), b->n, C, S);
-    return AIC_OK;
+    return aic_global_avgpool_forward(aic_act(m, op->out), aic_act(m, op->in[0]), b->n, C, S);
 }
 
 static aic_status gap_bwd(aic_model_t *m, aic_op *op, int n) {
     int C, S;
     aic_gap_dims(m, op, &C, &S);
-    aic_global_avgpool_backward(aic_act_grad(m, op->in[0]), aic_act_grad(m, op->out), n, C, S);
-    return AIC_OK;
+    return aic_global_avgpool_backward(aic_act_grad(m, op->in[0]), aic_act_grad(m, op->out), n, C, S);
 }
 
 /* ---- elementwise activations ------------------------------------------------------------------ */
@@ -371,17 +368,13 @@ aic_status aic_clip(aic_model_t *m, const char *name, aic_value x, float lo, flo
 }
 
 static aic_status clip_fwd(aic_model_t *m, aic_op *op, const aic_batch_info *b) {
-    aic_clip_forward(aic_act(m, op->out), aic_act(m, op->in[0]), rows_numel(m, op->out, b->n), op->attr.clip.lo,
-                     op->attr.clip.hi);
-    return AIC_OK;
+    return aic_clip_forward(aic_act(m, op->out), aic_act(m, op->in[0]), rows_numel(m, op->out, b->n),
+                            op->attr.clip.lo, op->attr.clip.hi);
 }
 
 static aic_status clip_bwd(aic_model_t *m, aic_op *op, int n) {
-    float *dinp = aic_act_grad(m, op->in[0]);
-    if (dinp)
-        aic_clip_backward(dinp, aic_act_grad(m, op->out), aic_act(m, op->in[0]), rows_numel(m, op->out, n),
-                          op->attr.clip.lo, op->attr.clip.hi);
-    return AIC_OK;
+    return aic_clip_backward(aic_act_grad(m, op->in[0]), aic_act_grad(m, op->out), aic_act(m, op->in[0]),
+                             rows_numel(m, op->out, n), op->attr.clip.lo, op->attr.clip.hi);
 }
 
 /* ---- softmax, log_softmax over one axis ---------------------------------------------------------- */
@@ -411,16 +404,13 @@ aic_status aic_log_softmax(aic_model_t *m, const char *name, aic_value x, int ax
     static aic_status fn##_fwd(aic_model_t *m, aic_op *op, const aic_batch_info *b) {                      \
         int K;                                                                                              \
         size_t inner, outer = aic_softmax_layout(m, op, b->n, &K, &inner);                                      \
-        aic_##fn##_forward(aic_act(m, op->out), aic_act(m, op->in[0]), outer, K, inner);                    \
-        return AIC_OK;                                                                                      \
+        return aic_##fn##_forward(aic_act(m, op->out), aic_act(m, op->in[0]), outer, K, inner);             \
     }                                                                                                       \
     static aic_status fn##_bwd(aic_model_t *m, aic_op *op, int n) {                                         \
         int K;                                                                                              \
         size_t inner, outer = aic_softmax_layout(m, op, n, &K, &inner);                                     \
-        float *dinp = aic_act_grad(m, op->in[0]);                                                           \
-        if (dinp)                                                                                           \
-            aic_##fn##_backward(dinp, aic_act_grad(m, op->out), aic_act(m, op->out), outer, K, inner);      \
-        return AIC_OK;                                                                                      \
+        return aic_##fn##_backward(aic_act_grad(m, op->in[0]), aic_act_grad(m, op->out), aic_act(m, op->out), \
+                                   outer, K, inner);                                                        \
     }
 SOFTMAX_GLUE(softmax)
 SOFTMAX_GLUE(log_softmax)
@@ -454,25 +444,22 @@ static aic_status bn_fwd(aic_model_t *m, aic_op *op, const aic_batch_info *b) {
     aic_bn_dims(m, op, &C, &S);
     float *saved = m->saved_arena + op->saved;
     if (b->training)
-        aic_batchnorm_forward_train(aic_act(m, op->out), saved, saved + C, aic_buffer_data(m, op->buffer[0]),
-                                    aic_buffer_data(m, op->buffer[1]), aic_act(m, op->in[0]),
-                                    aic_param_data(m, op->param[0]), aic_param_data(m, op->param[1]), b->n, C, S,
-                                    op->attr.bn.momentum, op->attr.bn.eps);
-    else
-        aic_batchnorm_forward_eval(aic_act(m, op->out), aic_act(m, op->in[0]), aic_param_data(m, op->param[0]),
-                                   aic_param_data(m, op->param[1]), aic_buffer_data(m, op->buffer[0]),
-                                   aic_buffer_data(m, op->buffer[1]), b->n, C, S, op->attr.bn.eps);
-    return AIC_OK;
+        return aic_batchnorm_forward_train(aic_act(m, op->out), saved, saved + C, aic_buffer_data(m, op->buffer[0]),
+                                           aic_buffer_data(m, op->buffer[1]), aic_act(m, op->in[0]),
+                                           aic_param_data(m, op->param[0]), aic_param_data(m, op->param[1]), b->n, C,
+                                           S, op->attr.bn.momentum, op->attr.bn.eps);
+    return aic_batchnorm_forward_eval(aic_act(m, op->out), aic_act(m, op->in[0]), aic_param_data(m, op->param[0]),
+                                      aic_param_data(m, op->param[1]), aic_buffer_data(m, op->buffer[0]),
+                                      aic_buffer_data(m, op->buffer[1]), b->n, C, S, op->attr.bn.eps);
 }
 
 static aic_status bn_bwd(aic_model_t *m, aic_op *op, int n) {
     int C, S;
     aic_bn_dims(m, op, &C, &S);
     float *saved = m->saved_arena + op->saved;
-    aic_batchnorm_backward(aic_act_grad(m, op->in[0]), aic_param_grad(m, op->param[0]),
-                           aic_param_grad(m, op->param[1]), aic_act_grad(m, op->out), aic_act(m, op->in[0]),
-                           aic_param_data(m, op->param[0]), saved, saved + C, n, C, S);
-    return AIC_OK;
+    return aic_batchnorm_backward(aic_act_grad(m, op->in[0]), aic_param_grad(m, op->param[0]),
+                                  aic_param_grad(m, op->param[1]), aic_act_grad(m, op->out), aic_act(m, op->in[0]),
+                                  aic_param_data(m, op->param[0]), saved, saved + C, n, C, S);
 }
 
 /* ---- dropout ---------------------------------------------------------------------------------- */
@@ -489,17 +476,16 @@ aic_status aic_dropout(aic_model_t *m, const char *name, aic_value x, float p, a
 static aic_status dropout_fwd(aic_model_t *m, aic_op *op, const aic_batch_info *b) {
     size_t F = (size_t)val(m, op->out)->numel;
     if (b->training)
-        aic_dropout_forward(aic_act(m, op->out), aic_act(m, op->in[0]), b->n, F, op->attr.drop_p,
-                            aic_dropout_key(m, op), b->row_offset);
-    else
-        memcpy(aic_act(m, op->out), aic_act(m, op->in[0]), sizeof(float) * F * (size_t)b->n);
+        return aic_dropout_forward(aic_act(m, op->out), aic_act(m, op->in[0]), b->n, F, op->attr.drop_p,
+                                   aic_dropout_key(m, op), b->row_offset);
+    memcpy(aic_act(m, op->out), aic_act(m, op->in[0]), sizeof(float) * F * (size_t)b->n);
     return AIC_OK;
 }
 
 static aic_status dropout_bwd(aic_model_t *m, aic_op *op, int n) {
-    aic_dropout_backward(aic_act_grad(m, op->in[0]), aic_act_grad(m, op->out), n, (size_t)val(m, op->out)->numel,
-                         op->attr.drop_p, aic_dropout_key(m, op), m->last.row_offset);
-    return AIC_OK;
+    return aic_dropout_backward(aic_act_grad(m, op->in[0]), aic_act_grad(m, op->out), n,
+                                (size_t)val(m, op->out)->numel, op->attr.drop_p, aic_dropout_key(m, op),
+                                m->last.row_offset);
 }
 
 /* ---- reshape (flatten) ------------------------------------------------------------------------ */
@@ -561,15 +547,14 @@ aic_status aic_add(aic_model_t *m, const char *name, aic_value a, aic_value b, a
 }
 
 static aic_status add_fwd(aic_model_t *m, aic_op *op, const aic_batch_info *b) {
-    aic_add_forward(aic_act(m, op->out), aic_act(m, op->in[0]), aic_act(m, op->in[1]), rows_numel(m, op->out, b->n));
-    return AIC_OK;
+    return aic_add_forward(aic_act(m, op->out), aic_act(m, op->in[0]), aic_act(m, op->in[1]),
+                           rows_numel(m, op->out, b->n));
 }
 
 static aic_status add_bwd(aic_model_t *m, aic_op *op, int n) {
     /* For x + x both pointers name one buffer, which then receives both contributions. */
-    aic_add_backward(aic_act_grad(m, op->in[0]), aic_act_grad(m, op->in[1]), aic_act_grad(m, op->out),
-                     rows_numel(m, op->out, n));
-    return AIC_OK;
+    return aic_add_backward(aic_act_grad(m, op->in[0]), aic_act_grad(m, op->in[1]), aic_act_grad(m, op->out),
+                            rows_numel(m, op->out, n));
 }
 
 /* ---- binary arithmetic with broadcasting ------------------------------------------------------- */
@@ -663,9 +648,8 @@ static aic_status binary_fwd(aic_model_t *m, aic_op *op, const aic_batch_info *b
     int av, bv;
     float *ca, *cb;
     aic_binary_setup(m, op, b->n, &d, &av, &bv, &ca, &cb);
-    aic_binary_forward(aic_act(m, op->out), av >= 0 ? aic_act(m, av) : ca, bv >= 0 ? aic_act(m, bv) : cb,
-                       (aic_binary_kind)op->attr.binary.kind, &d);
-    return AIC_OK;
+    return aic_binary_forward(aic_act(m, op->out), av >= 0 ? aic_act(m, av) : ca, bv >= 0 ? aic_act(m, bv) : cb,
+                              (aic_binary_kind)op->attr.binary.kind, &d);
 }
 
 static aic_status binary_bwd(aic_model_t *m, aic_op *op, int n) {
@@ -674,10 +658,9 @@ static aic_status binary_bwd(aic_model_t *m, aic_op *op, int n) {
     float *ca, *cb;
     aic_binary_setup(m, op, n, &d, &av, &bv, &ca, &cb);
     /* For x * x both gradient pointers name one buffer, which then receives both contributions. */
-    aic_binary_backward(av >= 0 ? aic_act_grad(m, av) : NULL, bv >= 0 ? aic_act_grad(m, bv) : NULL,
-                        aic_act_grad(m, op->out), av >= 0 ? aic_act(m, av) : ca, bv >= 0 ? aic_act(m, bv) : cb,
-                        (aic_binary_kind)op->attr.binary.kind, &d);
-    return AIC_OK;
+    return aic_binary_backward(av >= 0 ? aic_act_grad(m, av) : NULL, bv >= 0 ? aic_act_grad(m, bv) : NULL,
+                               aic_act_grad(m, op->out), av >= 0 ? aic_act(m, av) : ca, bv >= 0 ? aic_act(m, bv) : cb,
+                               (aic_binary_kind)op->attr.binary.kind, &d);
 }
 
 aic_status aic_concat(aic_model_t *m, const char *name, int n, const aic_value *xs, int axis, aic_value *out) {
@@ -713,16 +696,14 @@ static aic_status concat_fwd(aic_model_t *m, aic_op *op, const aic_batch_info *b
     size_t inner[AIC_MAX_OP_INPUTS];
     float *parts[AIC_MAX_OP_INPUTS];
     size_t outer = aic_concat_layout(m, op, b->n, false, inner, parts);
-    aic_concat_forward(aic_act(m, op->out), (const float *const *)parts, inner, op->n_in, outer);
-    return AIC_OK;
+    return aic_concat_forward(aic_act(m, op->out), (const float *const *)parts, inner, op->n_in, outer);
 }
 
 static aic_status concat_bwd(aic_model_t *m, aic_op *op, int n) {
     size_t inner[AIC_MAX_OP_INPUTS];
     float *parts[AIC_MAX_OP_INPUTS];
     size_t outer = aic_concat_layout(m, op, n, true, inner, parts);
-    aic_concat_backward(parts, aic_act_grad(m, op->out), inner, op->n_in, outer);
-    return AIC_OK;
+    return aic_concat_backward(parts, aic_act_grad(m, op->out), inner, op->n_in, outer);
 }
 
 aic_status aic_transpose(aic_model_t *m, const char *name, aic_value x, const int *perm, aic_value *out) {
@@ -754,8 +735,7 @@ static aic_status transpose_fwd(aic_model_t *m, aic_op *op, const aic_batch_info
     const aic_value_info *v = val(m, op->in[0]);
     int p[AIC_MAX_DIMS];
     aic_transpose_perm(op, v->ndim, p);
-    aic_transpose_forward(aic_act(m, op->out), aic_act(m, op->in[0]), v->shape, p, v->ndim, b->n);
-    return AIC_OK;
+    return aic_transpose_forward(aic_act(m, op->out), aic_act(m, op->in[0]), v->shape, p, v->ndim, b->n);
 }
 
 static aic_status transpose_bwd(aic_model_t *m, aic_op *op, int n) {
@@ -765,8 +745,7 @@ static aic_status transpose_bwd(aic_model_t *m, aic_op *op, int n) {
         return AIC_OK;
     int p[AIC_MAX_DIMS];
     aic_transpose_perm(op, v->ndim, p);
-    aic_transpose_backward(dx, aic_act_grad(m, op->out), v->shape, p, v->ndim, n);
-    return AIC_OK;
+    return aic_transpose_backward(dx, aic_act_grad(m, op->out), v->shape, p, v->ndim, n);
 }
 
 /* ---- losses ----------------------------------------------------------------------------------- */
@@ -822,33 +801,26 @@ static aic_status nll_fwd(aic_model_t *m, aic_op *op, const aic_batch_info *b) {
     int K = (int)val(m, op->in[0])->shape[0];
     const int32_t *labels = NULL;
     AIC_TRY(checked_labels(m, op, b->n, K, &labels));
-    aic_act(m, op->out)[0] = aic_nll_forward(aic_act(m, op->in[0]), labels, b->n, K);
-    return AIC_OK;
+    return aic_nll_forward(aic_act(m, op->out), aic_act(m, op->in[0]), labels, b->n, K);
 }
 
 static aic_status nll_bwd(aic_model_t *m, aic_op *op, int n) {
-    float *dlp = aic_act_grad(m, op->in[0]);
-    if (dlp)
-        aic_nll_backward(dlp, (const int32_t *)aic_act(m, op->in[1]), n, (int)val(m, op->in[0])->shape[0],
-                         aic_act_grad(m, op->out)[0]);
-    return AIC_OK;
+    return aic_nll_backward(aic_act_grad(m, op->in[0]), (const int32_t *)aic_act(m, op->in[1]), n,
+                            (int)val(m, op->in[0])->shape[0], aic_act_grad(m, op->out)[0]);
 }
 
 static aic_status xent_fwd(aic_model_t *m, aic_op *op, const aic_batch_info *b) {
     int K = (int)val(m, op->in[0])->shape[0];
     const int32_t *labels = NULL;
     AIC_TRY(checked_labels(m, op, b->n, K, &labels));
-    aic_act(m, op->out)[0] =
-        aic_softmax_xent_forward(m->saved_arena + op->saved, aic_act(m, op->in[0]), labels, b->n, K);
-    return AIC_OK;
+    return aic_softmax_xent_forward(aic_act(m, op->out), m->saved_arena + op->saved, aic_act(m, op->in[0]), labels,
+                                    b->n, K);
 }
 
 static aic_status xent_bwd(aic_model_t *m, aic_op *op, int n) {
-    float *dlogits = aic_act_grad(m, op->in[0]);
-    if (dlogits)
-        aic_softmax_xent_backward(dlogits, m->saved_arena + op->saved, (const int32_t *)aic_act(m, op->in[1]), n,
-                                  (int)val(m, op->in[0])->shape[0], aic_act_grad(m, op->out)[0]);
-    return AIC_OK;
+    return aic_softmax_xent_backward(aic_act_grad(m, op->in[0]), m->saved_arena + op->saved,
+                                     (const int32_t *)aic_act(m, op->in[1]), n, (int)val(m, op->in[0])->shape[0],
+                                     aic_act_grad(m, op->out)[0]);
 }
 
 aic_status aic_mse(aic_model_t *m, const char *name, aic_value pred, aic_value target, aic_value *loss) {
@@ -863,17 +835,13 @@ aic_status aic_mse(aic_model_t *m, const char *name, aic_value pred, aic_value t
 }
 
 static aic_status mse_fwd(aic_model_t *m, aic_op *op, const aic_batch_info *b) {
-    aic_act(m, op->out)[0] =
-        aic_mse_forward(aic_act(m, op->in[0]), aic_act(m, op->in[1]), rows_numel(m, op->in[0], b->n));
-    return AIC_OK;
+    return aic_mse_forward(aic_act(m, op->out), aic_act(m, op->in[0]), aic_act(m, op->in[1]),
+                           rows_numel(m, op->in[0], b->n));
 }
 
 static aic_status mse_bwd(aic_model_t *m, aic_op *op, int n) {
-    float *dpred = aic_act_grad(m, op->in[0]);
-    if (dpred)
-        aic_mse_backward(dpred, aic_act(m, op->in[0]), aic_act(m, op->in[1]), rows_numel(m, op->in[0], n),
-                         aic_act_grad(m, op->out)[0]);
-    return AIC_OK;
+    return aic_mse_backward(aic_act_grad(m, op->in[0]), aic_act(m, op->in[0]), aic_act(m, op->in[1]),
+                            rows_numel(m, op->in[0], n), aic_act_grad(m, op->out)[0]);
 }
 
 /* ---- the op class table ----------------------------------------------------------------------- */

@@ -83,17 +83,24 @@ void aic_optim_destroy(aic_optim_t *o) {
     free(o);
 }
 
-static void sgd_step(aic_optim_t *o, float lr, float *p, const float *g, size_t n) {
+/* The CPU kernels of the two rules over n floats of p (parameters) and g (gradients): the loops of
+ * layers/optim_rules.h. A NULL arena or state slot they need fails rather than crashes. */
+static aic_status sgd_step(aic_optim_t *o, float lr, float *p, const float *g, size_t n) {
     const float wd = o->cfg.weight_decay, mu = o->cfg.momentum;
     const bool nesterov = o->cfg.nesterov; /* a local, so the loop has no load that a store might alias: vectorized */
-    float *buf = o->slot[0];
+    float *buf = o->slot[0]; /* n; read only when mu != 0 */
+    if (n > 0 && (!p || !g || (mu != 0.0f && !buf)))
+        return aic_fail(AIC_ERR_INVALID_ARG, "sgd_step: the parameters, gradients or momentum buffer are NULL");
     for (size_t i = 0; i < n; i++)
         aic_sgd_update(&p[i], g[i], &buf[i], lr, wd, mu, nesterov);
+    return AIC_OK;
 }
 
-static void adam_step(aic_optim_t *o, float lr, float *p, const float *g, size_t n) {
+static aic_status adam_step(aic_optim_t *o, float lr, float *p, const float *g, size_t n) {
     const aic_optim_config *c = &o->cfg;
-    float *m1 = o->slot[0], *m2 = o->slot[1];
+    float *m1 = o->slot[0], *m2 = o->slot[1]; /* n each */
+    if (n > 0 && (!p || !g || !m1 || !m2))
+        return aic_fail(AIC_ERR_INVALID_ARG, "adam_step: the parameters, gradients or moments are NULL");
     const double t = (double)o->steps;
     const float bc1 = (float)(1.0 - pow(c->beta1, t));
     const float bc2_sqrt = (float)sqrt(1.0 - pow(c->beta2, t));
@@ -102,6 +109,7 @@ static void adam_step(aic_optim_t *o, float lr, float *p, const float *g, size_t
     for (size_t i = 0; i < n; i++)
         aic_adam_update(&p[i], g[i], &m1[i], &m2[i], lr, c->beta1, c->beta2, c->eps, c->weight_decay, decoupled,
                         step_size, bc2_sqrt);
+    return AIC_OK;
 }
 
 #ifdef AICON_HAVE_CUDA
@@ -135,10 +143,8 @@ aic_status aic_optim_step(aic_optim_t *o, float lr) {
         return cuda_step(o, lr);
 #endif
     if (o->cfg.kind == AIC_OPTIM_SGD)
-        sgd_step(o, lr, m->param_arena, m->grad_arena, m->n_param_floats);
-    else
-        adam_step(o, lr, m->param_arena, m->grad_arena, m->n_param_floats);
-    return AIC_OK;
+        return sgd_step(o, lr, m->param_arena, m->grad_arena, m->n_param_floats);
+    return adam_step(o, lr, m->param_arena, m->grad_arena, m->n_param_floats);
 }
 
 const aic_optim_config *aic_optim_config_of(const aic_optim_t *o) { return o ? &o->cfg : NULL; }

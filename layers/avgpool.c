@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "layers/layers.h"
+#include "layers/kernel_check.h"
 
 // The in-bounds rows [*s, *e) of output row o's window, and the extent PyTorch divides by under
 // count_include_pad: the window clipped to the padded input (ceil-mode windows can run past it).
@@ -23,8 +24,10 @@ static int avg_window(const aic_pool2d_dims *d, int oh, int ow, int *hs, int *he
     return d->count_include_pad ? hp * wp : (*he - *hs) * (*we - *ws);
 }
 
-void aic_avgpool2d_forward(float *out, const float *inp, const aic_pool2d_dims *d) {
+aic_status aic_avgpool2d_forward(float *out, const float *inp, const aic_pool2d_dims *d) {
     // out: N x C x OH x OW; inp: N x C x H x W
+    AIC_TRY(aic_pool2d_check(__func__, d));
+    AIC_KERNEL_ARG(out && inp, "out or inp is NULL");
     const size_t planes = (size_t)d->N * d->C, HW = (size_t)d->H * d->W, P = (size_t)d->OH * d->OW;
     for (size_t pl = 0; pl < planes; pl++) {
         const float *x = inp + pl * HW; // H x W
@@ -40,10 +43,15 @@ void aic_avgpool2d_forward(float *out, const float *inp, const aic_pool2d_dims *
                 y[(size_t)oh * d->OW + ow] = count ? sum / (float)count : 0.0f;
             }
     }
+    return AIC_OK;
 }
 
-void aic_avgpool2d_backward(float *dinp, const float *dout, const aic_pool2d_dims *d) {
+aic_status aic_avgpool2d_backward(float *dinp, const float *dout, const aic_pool2d_dims *d) {
     // dinp: N x C x H x W; dout: N x C x OH x OW
+    AIC_TRY(aic_pool2d_check(__func__, d));
+    if (!dinp)
+        return AIC_OK;
+    AIC_KERNEL_ARG(dout, "dout is NULL");
     const size_t planes = (size_t)d->N * d->C, HW = (size_t)d->H * d->W, P = (size_t)d->OH * d->OW;
     for (size_t pl = 0; pl < planes; pl++) {
         float *dx = dinp + pl * HW;      // H x W
@@ -60,4 +68,5 @@ void aic_avgpool2d_backward(float *dinp, const float *dout, const aic_pool2d_dim
                         dx[ih * d->W + iw] += g;
             }
     }
+    return AIC_OK;
 }

@@ -2,16 +2,25 @@
 /* Batch statistics are reduced in double (a channel can hold N*S = millions of values) with a
  * two-pass variance, which does not cancel catastrophically when |mean| >> std. */
 #include "layers/layers.h"
+#include "layers/kernel_check.h"
 
 #include <math.h>
 
-void aic_batchnorm_forward_train(float *out, float *save_mean, float *save_invstd, float *running_mean,
-                                 float *running_var, const float *inp, const float *gamma, const float *beta,
-                                 int N, int C, int S, float momentum, float eps) {
+// N may be 0 (an empty batch); a channel holds at least one value per sample.
+#define CHECK_DIMS(N, C, S)                                                                                 \
+    AIC_KERNEL_ARG((N) >= 0 && (C) > 0 && (S) > 0, "N %d must not be negative, C %d and S %d must be positive", \
+                   (N), (C), (S))
+
+aic_status aic_batchnorm_forward_train(float *out, float *save_mean, float *save_invstd, float *running_mean,
+                                       float *running_var, const float *inp, const float *gamma, const float *beta,
+                                       int N, int C, int S, float momentum, float eps) {
     // out, inp: N x C x S; save_mean, save_invstd, running_mean, running_var, gamma, beta: C
+    CHECK_DIMS(N, C, S);
+    AIC_KERNEL_ARG(out && save_mean && save_invstd && running_mean && running_var && inp && gamma && beta,
+                   "a buffer (out, save_mean, save_invstd, running_mean, running_var, inp, gamma, beta) is NULL");
     const size_t M = (size_t)N * S; // values per channel
     if (M == 0) // no statistics: leave the running ones as they are rather than make them NaN
-        return;
+        return AIC_OK;
     for (int c = 0; c < C; c++) {
         double sum = 0.0;
         for (int n = 0; n < N; n++) {
@@ -44,12 +53,16 @@ void aic_batchnorm_forward_train(float *out, float *save_mean, float *save_invst
         running_mean[c] = (1.0f - momentum) * running_mean[c] + momentum * (float)mean;
         running_var[c] = (1.0f - momentum) * running_var[c] + momentum * (float)unbiased;
     }
+    return AIC_OK;
 }
 
-void aic_batchnorm_forward_eval(float *out, const float *inp, const float *gamma, const float *beta,
-                                const float *running_mean, const float *running_var, int N, int C, int S,
-                                float eps) {
+aic_status aic_batchnorm_forward_eval(float *out, const float *inp, const float *gamma, const float *beta,
+                                      const float *running_mean, const float *running_var, int N, int C, int S,
+                                      float eps) {
     // out, inp: N x C x S; gamma, beta, running_mean, running_var: C
+    CHECK_DIMS(N, C, S);
+    AIC_KERNEL_ARG(out && inp && gamma && beta && running_mean && running_var,
+                   "a buffer (out, inp, gamma, beta, running_mean, running_var) is NULL");
     for (int c = 0; c < C; c++) {
         // one affine map per channel: y = x * scale + shift
         float scale = gamma[c] / sqrtf(running_var[c] + eps);
@@ -61,12 +74,16 @@ void aic_batchnorm_forward_eval(float *out, const float *inp, const float *gamma
                 y[s] = x[s] * scale + shift;
         }
     }
+    return AIC_OK;
 }
 
-void aic_batchnorm_backward(float *dinp, float *dgamma, float *dbeta, const float *dout, const float *inp,
-                            const float *gamma, const float *save_mean, const float *save_invstd, int N, int C,
-                            int S) {
+aic_status aic_batchnorm_backward(float *dinp, float *dgamma, float *dbeta, const float *dout, const float *inp,
+                                  const float *gamma, const float *save_mean, const float *save_invstd, int N, int C,
+                                  int S) {
     // dinp, dout, inp: N x C x S; dgamma, dbeta, gamma, save_mean, save_invstd: C
+    CHECK_DIMS(N, C, S);
+    AIC_KERNEL_ARG(dout && inp && save_mean && save_invstd && (!dinp || gamma),
+                   "a buffer (dout, inp, save_mean, save_invstd, or gamma for dinp) is NULL");
     const size_t M = (size_t)N * S;
     for (int c = 0; c < C; c++) {
         const float m = save_mean[c], invstd = save_invstd[c];
@@ -99,4 +116,5 @@ void aic_batchnorm_backward(float *dinp, float *dgamma, float *dbeta, const floa
             }
         }
     }
+    return AIC_OK;
 }

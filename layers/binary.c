@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "layers/layers.h"
+#include "layers/kernel_check.h"
 
 /* Advance the multi-index idx over d->shape (row-major) and the two operand offsets with it. */
 static inline void step(int64_t *idx, int64_t *ai, int64_t *bi, const aic_binary_dims *d) {
@@ -21,8 +22,25 @@ static int64_t total(const aic_binary_dims *d) {
     return n;
 }
 
-void aic_binary_forward(float *out, const float *a, const float *b, aic_binary_kind kind, const aic_binary_dims *d) {
+// The index space: at most AIC_BINARY_MAX_DIMS dims, none negative; a known kind.
+static aic_status check_dims(const char *kernel, aic_binary_kind kind, const aic_binary_dims *d) {
+    if ((unsigned)kind >= AIC_BINARY_KIND_COUNT)
+        return aic_kernel_fail(AIC_ERR_INVALID_ARG, kernel, "kind %d is not add, sub, mul or div", (int)kind);
+    if (!d)
+        return aic_kernel_fail(AIC_ERR_INVALID_ARG, kernel, "dims are NULL");
+    if (d->ndim < 0 || d->ndim > AIC_BINARY_MAX_DIMS)
+        return aic_kernel_fail(AIC_ERR_INVALID_ARG, kernel, "%d dims, at most %d", d->ndim, AIC_BINARY_MAX_DIMS);
+    for (int k = 0; k < d->ndim; k++)
+        if (d->shape[k] < 0)
+            return aic_kernel_fail(AIC_ERR_INVALID_ARG, kernel, "dim %d is %lld", k, (long long)d->shape[k]);
+    return AIC_OK;
+}
+
+aic_status aic_binary_forward(float *out, const float *a, const float *b, aic_binary_kind kind,
+                              const aic_binary_dims *d) {
     // out: prod(shape); a, b: addressed through astride/bstride
+    AIC_TRY(check_dims(__func__, kind, d));
+    AIC_KERNEL_ARG(out && a && b, "out, a or b is NULL");
     int64_t idx[AIC_BINARY_MAX_DIMS] = {0}, ai = 0, bi = 0, n = total(d);
     for (int64_t o = 0; o < n; o++, step(idx, &ai, &bi, d)) {
         float x = a[ai], y = b[bi];
@@ -33,13 +51,17 @@ void aic_binary_forward(float *out, const float *a, const float *b, aic_binary_k
         default: out[o] = x / y; break;
         }
     }
+    return AIC_OK;
 }
 
-void aic_binary_backward(float *da, float *db, const float *dout, const float *a, const float *b,
-                         aic_binary_kind kind, const aic_binary_dims *d) {
+aic_status aic_binary_backward(float *da, float *db, const float *dout, const float *a, const float *b,
+                               aic_binary_kind kind, const aic_binary_dims *d) {
     // dout: prod(shape); da like a, db like b (NULL: skipped)
+    AIC_TRY(check_dims(__func__, kind, d));
     if (!da && !db)
-        return;
+        return AIC_OK;
+    // mul and div read both operands; add and sub neither
+    AIC_KERNEL_ARG(dout && ((kind != AIC_BINARY_MUL && kind != AIC_BINARY_DIV) || (a && b)), "dout, a or b is NULL");
     int64_t idx[AIC_BINARY_MAX_DIMS] = {0}, ai = 0, bi = 0, n = total(d);
     for (int64_t o = 0; o < n; o++, step(idx, &ai, &bi, d)) {
         float g = dout[o];
@@ -66,4 +88,5 @@ void aic_binary_backward(float *da, float *db, const float *dout, const float *a
         }
         }
     }
+    return AIC_OK;
 }

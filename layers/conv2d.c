@@ -2,6 +2,7 @@
 /* Convolution as im2col + GEMM, one sample and one group at a time, so scratch holds one group's
  * columns: (C/G * KH * KW) x (OH * OW) floats. */
 #include "layers/layers.h"
+#include "layers/kernel_check.h"
 
 #include <cblas.h>
 #include <string.h>
@@ -133,10 +134,39 @@ static double sum_f64(const float *x, size_t n) {
     return ((part[0] + part[1]) + (part[2] + part[3])) + ((part[4] + part[5]) + (part[6] + part[7]));
 }
 
-void aic_conv2d_forward(float *out, const float *inp, const float *weight, const float *bias, float *scratch,
-                        const aic_conv2d_dims *d) {
+// What both passes need of the dims: positive sizes, channels that split into the groups, and the
+// output size the formula gives (a wrong OH or OW would read and write outside the buffers).
+static aic_status check_dims(const char *kernel, const aic_conv2d_dims *d, const float *scratch) {
+    if (!d)
+        return aic_kernel_fail(AIC_ERR_INVALID_ARG, kernel, "dims are NULL");
+    if (d->N < 0 || d->C <= 0 || d->H <= 0 || d->W <= 0 || d->OC <= 0 || d->KH <= 0 || d->KW <= 0 || d->SH <= 0 ||
+        d->SW <= 0 || d->PH < 0 || d->PW < 0 || d->DH <= 0 || d->DW <= 0 || d->G <= 0)
+        return aic_kernel_fail(AIC_ERR_INVALID_ARG, kernel,
+                               "N %d must not be negative, C %d, H %d, W %d, OC %d, kernel %dx%d, stride %dx%d, "
+                               "dilation %dx%d and groups %d positive, padding %dx%d not negative",
+                               d->N, d->C, d->H, d->W, d->OC, d->KH, d->KW, d->SH, d->SW, d->DH, d->DW, d->G, d->PH,
+                               d->PW);
+    if (d->C % d->G || d->OC % d->G)
+        return aic_kernel_fail(AIC_ERR_SHAPE, kernel, "%d input and %d output channels do not split into %d groups",
+                               d->C, d->OC, d->G);
+    const int span_h = d->H + 2 * d->PH - d->DH * (d->KH - 1) - 1, span_w = d->W + 2 * d->PW - d->DW * (d->KW - 1) - 1;
+    if (span_h < 0 || span_w < 0 || d->OH != span_h / d->SH + 1 || d->OW != span_w / d->SW + 1)
+        return aic_kernel_fail(AIC_ERR_SHAPE, kernel,
+                               "output %dx%d does not follow from the input %dx%d, kernel %dx%d, stride %dx%d, padding "
+                               "%dx%d and dilation %dx%d",
+                               d->OH, d->OW, d->H, d->W, d->KH, d->KW, d->SH, d->SW, d->PH, d->PW, d->DH, d->DW);
+    if (!scratch && aic_conv2d_scratch(d) > 0)
+        return aic_kernel_fail(AIC_ERR_INVALID_ARG, kernel, "scratch is NULL (%zu floats needed)",
+                               aic_conv2d_scratch(d));
+    return AIC_OK;
+}
+
+aic_status aic_conv2d_forward(float *out, const float *inp, const float *weight, const float *bias, float *scratch,
+                              const aic_conv2d_dims *d) {
     // out: N x OC x OH x OW, inp: N x C x H x W, weight: OC x Cg x KH x KW, bias: OC,
     // scratch: aic_conv2d_scratch(d)
+    AIC_TRY(check_dims(__func__, d, scratch));
+    AIC_KERNEL_ARG(out && inp && weight, "out, inp or weight is NULL");
     const int Cg = d->C / d->G, OCg = d->OC / d->G;
     const int K = Cg * d->KH * d->KW;   // GEMM inner dimension
     const int P = d->OH * d->OW;        // output positions per channel
@@ -162,12 +192,15 @@ void aic_conv2d_forward(float *out, const float *inp, const float *weight, const
             }
         }
     }
+    return AIC_OK;
 }
 
-void aic_conv2d_backward(float *dinp, float *dweight, float *dbias, const float *dout, const float *inp,
-                         const float *weight, float *scratch, const aic_conv2d_dims *d) {
+aic_status aic_conv2d_backward(float *dinp, float *dweight, float *dbias, const float *dout, const float *inp,
+                               const float *weight, float *scratch, const aic_conv2d_dims *d) {
     // dinp, inp: N x C x H x W; dweight, weight: OC x Cg x KH x KW; dbias: OC; dout: N x OC x OH x OW;
     // scratch: aic_conv2d_scratch(d)
+    AIC_TRY(check_dims(__func__, d, scratch));
+    AIC_KERNEL_ARG(dout && (!dinp || weight) && (!dweight || inp), "dout, or the weight or input it needs, is NULL");
     const int Cg = d->C / d->G, OCg = d->OC / d->G;
     const int K = Cg * d->KH * d->KW;
     const int P = d->OH * d->OW;
@@ -209,4 +242,5 @@ void aic_conv2d_backward(float *dinp, float *dweight, float *dbias, const float 
             dbias[oc] += (float)sum;
         }
     }
+    return AIC_OK;
 }

@@ -19,6 +19,7 @@
 #include <string.h>
 
 #include "core/error.h"
+#include "layers/kernel_check.h"
 
 /* A tensor crossing between aicon's plain layout (`user`, its handle set per call) and the layout a
  * primitive wants (`inner`: the user memory itself when they agree, else a region of the shared
@@ -285,17 +286,20 @@ static aic_status run_pass(const aic_conv2d_dims *d, bool bias, int which, const
 aic_status aic_conv2d_dnnl_forward(float *out, const float *inp, const float *weight, const float *bias,
                                    const aic_conv2d_dims *d) {
     // out: N x OC x OH x OW, inp: N x C x H x W, weight: OC x C/G x KH x KW, bias: OC or NULL
+    AIC_KERNEL_ARG(d && out && inp && weight, "dims, out, inp or weight is NULL");
     return run_pass(d, bias != NULL, PASS_FWD, (const void *const[]){inp, weight, out, bias});
 }
 
 aic_status aic_conv2d_dnnl_backward_data(float *dinp, const float *dout, const float *weight,
                                          const aic_conv2d_dims *d, bool bias) {
     // dinp: N x C x H x W (+=), dout: N x OC x OH x OW, weight: OC x C/G x KH x KW
+    AIC_KERNEL_ARG(d && dinp && dout && weight, "dims, dinp, dout or weight is NULL");
     return run_pass(d, bias, PASS_DATA, (const void *const[]){weight, dout, dinp});
 }
 
 aic_status aic_conv2d_dnnl_backward_weights(float *dweight, float *dbias, const float *dout, const float *inp,
                                             const aic_conv2d_dims *d) {
     // dweight: OC x C/G x KH x KW (+=), dbias: OC (+=) or NULL, dout: N x OC x OH x OW, inp: N x C x H x W
+    AIC_KERNEL_ARG(d && dweight && dout && inp, "dims, dweight, dout or inp is NULL");
     return run_pass(d, dbias != NULL, PASS_WEIGHTS, (const void *const[]){inp, dout, dweight, dbias});
 }

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 /* CUDA kernels and library calls, one file per op family (layers/ *_cuda.cu), with the signatures of
- * the CPU kernels in layers/layers.h plus a status: same buffers (device pointers now), same shapes,
+ * the CPU kernels in layers/layers.h, status included: same buffers (device pointers now), same shapes,
  * same conventions (forward writes, backward ACCUMULATES into every gradient it is given, a NULL
  * gradient is skipped). Everything is queued on aic_cuda.stream (core/cuda.h); nothing waits for the
  * device. Losses write their value to a device float and read the loss gradient from one. */

@@ -1,10 +1,14 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "layers/layers.h"
+#include "layers/kernel_check.h"
 
 #include <cblas.h>
 
-void aic_dense_forward(float *out, const float *inp, const float *weight, const float *bias, int N, int C, int OC) {
+aic_status aic_dense_forward(float *out, const float *inp, const float *weight, const float *bias, int N, int C,
+                             int OC) {
     // out: N x OC, inp: N x C, weight: OC x C, bias: OC
+    AIC_KERNEL_ARG(N >= 0 && C > 0 && OC > 0, "N %d must not be negative, C %d and OC %d must be positive", N, C, OC);
+    AIC_KERNEL_ARG(out && inp && weight, "out, inp or weight is NULL");
     float beta = 0.0f;
     if (bias) {
         // start from the bias so the GEMM adds onto it: no second pass over out
@@ -14,11 +18,14 @@ void aic_dense_forward(float *out, const float *inp, const float *weight, const 
         beta = 1.0f;
     }
     cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, N, OC, C, 1.0f, inp, C, weight, C, beta, out, OC);
+    return AIC_OK;
 }
 
-void aic_dense_backward(float *dinp, float *dweight, float *dbias, const float *dout, const float *inp,
-                        const float *weight, int N, int C, int OC) {
+aic_status aic_dense_backward(float *dinp, float *dweight, float *dbias, const float *dout, const float *inp,
+                              const float *weight, int N, int C, int OC) {
     // dinp: N x C, dweight: OC x C, dbias: OC, dout: N x OC, inp: N x C, weight: OC x C
+    AIC_KERNEL_ARG(N >= 0 && C > 0 && OC > 0, "N %d must not be negative, C %d and OC %d must be positive", N, C, OC);
+    AIC_KERNEL_ARG(dout && (!dinp || weight) && (!dweight || inp), "dout, or the weight or input it needs, is NULL");
     if (dinp)
         cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, N, C, OC, 1.0f, dout, OC, weight, C, 1.0f, dinp, C);
     if (dweight)
@@ -41,4 +48,5 @@ void aic_dense_backward(float *dinp, float *dweight, float *dbias, const float *
                 dbias[o0 + j] += (float)sum[j];
         }
     }
+    return AIC_OK;
 }

@@ -3,6 +3,7 @@
  * Philox call gives four words, used by four consecutive counters: element e reads word e % 4 of
  * block e / 4. A sample's mask depends only on its global row, not on how the batch is split. */
 #include "layers/layers.h"
+#include "layers/kernel_check.h"
 
 #include "core/rng.h"
 
@@ -27,11 +28,27 @@ static void dropout_apply(float *dst, const float *src, int accumulate, int N, s
     }
 }
 
-void aic_dropout_forward(float *out, const float *inp, int N, size_t F, float p, uint64_t key, int64_t row_offset) {
+// p = 1 is allowed (everything dropped); a NaN p is not.
+#define CHECK_ARGS(N, p)                                                                                    \
+    AIC_KERNEL_ARG((N) >= 0 && (p) >= 0.0f && (p) <= 1.0f, "N %d must not be negative, p %g must be in [0, 1]", \
+                   (N), (p))
+
+aic_status aic_dropout_forward(float *out, const float *inp, int N, size_t F, float p, uint64_t key,
+                               int64_t row_offset) {
+    // out, inp: N x F
+    CHECK_ARGS(N, p);
+    AIC_KERNEL_ARG(out && inp, "out or inp is NULL");
     dropout_apply(out, inp, 0, N, F, p, key, row_offset);
+    return AIC_OK;
 }
 
-void aic_dropout_backward(float *dinp, const float *dout, int N, size_t F, float p, uint64_t key,
-                          int64_t row_offset) {
+aic_status aic_dropout_backward(float *dinp, const float *dout, int N, size_t F, float p, uint64_t key,
+                                int64_t row_offset) {
+    // dinp, dout: N x F
+    CHECK_ARGS(N, p);
+    if (!dinp)
+        return AIC_OK;
+    AIC_KERNEL_ARG(dout, "dout is NULL");
     dropout_apply(dinp, dout, 1, N, F, p, key, row_offset);
+    return AIC_OK;
 }

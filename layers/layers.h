@@ -1,13 +1,17 @@
 // SPDX-License-Identifier: Apache-2.0
 /* CPU reference kernels, one file per op (llm.c style): plain functions over raw float buffers with
  * the shape of every buffer in a comment. Conventions:
- *  - forward writes its outputs (=);
+ *  - every kernel returns an aic_status: AIC_OK, or, having written nothing, a failure whose last error
+ *    names the kernel and what is wrong with its arguments (a NULL buffer it needs, a negative size, a
+ *    zero feature or class count, a label outside [0, K): layers/kernel_check.h). A batch of N = 0
+ *    rows is valid;
+ *  - forward writes its outputs (=); a loss writes its value through `float *loss`;
  *  - backward ACCUMULATES (+=) into every gradient it is given: activation gradients (dinp) as well as
  *    parameter gradients, so a value read by several ops sums their contributions. The caller zeroes
  *    them. A NULL gradient pointer means "not needed": skip that work.
  *  - No allocation: any temporary buffer comes in as `scratch`, sized by the matching *_scratch call.
  *  - Single-threaded apart from BLAS, with a fixed summation order: results are bitwise reproducible.
- * A CUDA file beside each (x_cuda.cu) will have the same signature. */
+ * The CUDA kernels (layers/cuda_layers.h) mirror these over device pointers. */
 #ifndef AICON_LAYERS_H
 #define AICON_LAYERS_H
 
@@ -19,10 +23,11 @@
 
 /* ---- dense.c ---- */
 /* out: N x OC = inp (N x C) * weight^T (weight: OC x C) + bias (OC, may be NULL) */
-void aic_dense_forward(float *out, const float *inp, const float *weight, const float *bias, int N, int C, int OC);
+aic_status aic_dense_forward(float *out, const float *inp, const float *weight, const float *bias, int N, int C,
+                             int OC);
 /* dinp: N x C += dout * weight; dweight: OC x C += dout^T * inp; dbias: OC += column sums of dout */
-void aic_dense_backward(float *dinp, float *dweight, float *dbias, const float *dout, const float *inp,
-                        const float *weight, int N, int C, int OC);
+aic_status aic_dense_backward(float *dinp, float *dweight, float *dbias, const float *dout, const float *inp,
+                              const float *weight, int N, int C, int OC);
 
 /* ---- conv2d.c ---- */
 typedef struct {
@@ -34,11 +39,13 @@ typedef struct {
 } aic_conv2d_dims;
 /* Floats of scratch that forward and backward need (the im2col buffer of one sample). */
 size_t aic_conv2d_scratch(const aic_conv2d_dims *d);
-/* out: N x OC x OH x OW; bias: OC or NULL */
-void aic_conv2d_forward(float *out, const float *inp, const float *weight, const float *bias, float *scratch,
-                        const aic_conv2d_dims *d);
-void aic_conv2d_backward(float *dinp, float *dweight, float *dbias, const float *dout, const float *inp,
-                         const float *weight, float *scratch, const aic_conv2d_dims *d);
+/* out: N x OC x OH x OW; inp: N x C x H x W; weight: OC x C/G x KH x KW; bias: OC or NULL; scratch:
+ * aic_conv2d_scratch(d) floats (NULL where that is 0). d's OH and OW must be the formula's. */
+aic_status aic_conv2d_forward(float *out, const float *inp, const float *weight, const float *bias, float *scratch,
+                              const aic_conv2d_dims *d);
+/* dinp: N x C x H x W; dweight: OC x C/G x KH x KW; dbias: OC; dout: N x OC x OH x OW */
+aic_status aic_conv2d_backward(float *dinp, float *dweight, float *dbias, const float *dout, const float *inp,
+                               const float *weight, float *scratch, const aic_conv2d_dims *d);
 
 /* ---- conv2d_dnnl.c: the same on oneDNN's CPU primitives (the fast CPU path). Each returns
  * AIC_ERR_UNSUPPORTED, having done nothing, where oneDNN has no primitive for the shape; the caller
@@ -59,63 +66,70 @@ typedef struct {
     int count_include_pad;      /* avg: divide by KH*KW instead of the in-bounds count */
 } aic_pool2d_dims;
 /* out: N x C x OH x OW; argmax: N x C x OH x OW, index into the sample's H*W plane of the maximum
- * (the first one on ties) */
-void aic_maxpool2d_forward(float *out, int32_t *argmax, const float *inp, const aic_pool2d_dims *d);
-void aic_maxpool2d_backward(float *dinp, const float *dout, const int32_t *argmax, const aic_pool2d_dims *d);
-void aic_avgpool2d_forward(float *out, const float *inp, const aic_pool2d_dims *d);
-void aic_avgpool2d_backward(float *dinp, const float *dout, const aic_pool2d_dims *d);
+ * (the first one on ties; -1 for a window wholly in the padding); inp: N x C x H x W */
+aic_status aic_maxpool2d_forward(float *out, int32_t *argmax, const float *inp, const aic_pool2d_dims *d);
+/* dinp: N x C x H x W += dout (N x C x OH x OW) routed through argmax */
+aic_status aic_maxpool2d_backward(float *dinp, const float *dout, const int32_t *argmax, const aic_pool2d_dims *d);
+/* out: N x C x OH x OW; inp: N x C x H x W */
+aic_status aic_avgpool2d_forward(float *out, const float *inp, const aic_pool2d_dims *d);
+aic_status aic_avgpool2d_backward(float *dinp, const float *dout, const aic_pool2d_dims *d);
 
 /* ---- global_avgpool.c ---- */
 /* inp: N x C x S (S = H*W) -> out: N x C */
-void aic_global_avgpool_forward(float *out, const float *inp, int N, int C, int S);
-void aic_global_avgpool_backward(float *dinp, const float *dout, int N, int C, int S);
+aic_status aic_global_avgpool_forward(float *out, const float *inp, int N, int C, int S);
+/* dinp: N x C x S += dout (N x C) / S */
+aic_status aic_global_avgpool_backward(float *dinp, const float *dout, int N, int C, int S);
 
 /* ---- unary.c: relu, sigmoid, tanh, leaky_relu, ... (layers/unary.h) ---- */
 
 /* ---- softmax.c ---- */
 /* inp, out: outer x K x inner, softmax over K (stride inner): outer is the batch times the dims before
  * the axis, inner the dims after it. Stable (max subtracted), sums in double. */
-void aic_softmax_forward(float *out, const float *inp, size_t outer, int K, size_t inner);
+aic_status aic_softmax_forward(float *out, const float *inp, size_t outer, int K, size_t inner);
 /* dinp += y * (dy - sum_K(dy * y)); reads the forward OUTPUT y */
-void aic_softmax_backward(float *dinp, const float *dout, const float *out, size_t outer, int K, size_t inner);
+aic_status aic_softmax_backward(float *dinp, const float *dout, const float *out, size_t outer, int K,
+                                size_t inner);
 /* out = x - max - log(sum exp(x - max)) over K */
-void aic_log_softmax_forward(float *out, const float *inp, size_t outer, int K, size_t inner);
+aic_status aic_log_softmax_forward(float *out, const float *inp, size_t outer, int K, size_t inner);
 /* dinp += dy - exp(y) * sum_K(dy); reads the forward OUTPUT y */
-void aic_log_softmax_backward(float *dinp, const float *dout, const float *out, size_t outer, int K,
-                              size_t inner);
+aic_status aic_log_softmax_backward(float *dinp, const float *dout, const float *out, size_t outer, int K,
+                                    size_t inner);
 
 /* ---- clip.c ---- */
 /* out, inp: n. Backward reads the forward INPUT. y = min(max(x, lo), hi), gradient where
- * lo <= x <= hi (torch.clamp). */
-void aic_clip_forward(float *out, const float *inp, size_t n, float lo, float hi);
-void aic_clip_backward(float *dinp, const float *dout, const float *inp, size_t n, float lo, float hi);
+ * lo <= x <= hi (torch.clamp); lo > hi or a NaN bound fails. */
+aic_status aic_clip_forward(float *out, const float *inp, size_t n, float lo, float hi);
+aic_status aic_clip_backward(float *dinp, const float *dout, const float *inp, size_t n, float lo, float hi);
 
 /* ---- batchnorm.c ---- */
 /* inp, out: N x C x S. Training: normalize with the batch mean and biased variance; save mean and
  * 1/sqrt(var + eps) (C each) for backward; running_mean/var (C) <- (1-momentum) * running +
  * momentum * batch, with the unbiased variance (as PyTorch). */
-void aic_batchnorm_forward_train(float *out, float *save_mean, float *save_invstd, float *running_mean,
-                                 float *running_var, const float *inp, const float *gamma, const float *beta,
-                                 int N, int C, int S, float momentum, float eps);
-void aic_batchnorm_forward_eval(float *out, const float *inp, const float *gamma, const float *beta,
-                                const float *running_mean, const float *running_var, int N, int C, int S,
-                                float eps);
-/* Backward of the training forward. */
-void aic_batchnorm_backward(float *dinp, float *dgamma, float *dbeta, const float *dout, const float *inp,
-                            const float *gamma, const float *save_mean, const float *save_invstd, int N, int C,
-                            int S);
+aic_status aic_batchnorm_forward_train(float *out, float *save_mean, float *save_invstd, float *running_mean,
+                                       float *running_var, const float *inp, const float *gamma, const float *beta,
+                                       int N, int C, int S, float momentum, float eps);
+aic_status aic_batchnorm_forward_eval(float *out, const float *inp, const float *gamma, const float *beta,
+                                      const float *running_mean, const float *running_var, int N, int C, int S,
+                                      float eps);
+/* Backward of the training forward. dinp, dout, inp: N x C x S; dgamma, dbeta, gamma, save_*: C */
+aic_status aic_batchnorm_backward(float *dinp, float *dgamma, float *dbeta, const float *dout, const float *inp,
+                                  const float *gamma, const float *save_mean, const float *save_invstd, int N, int C,
+                                  int S);
 
 /* ---- dropout.c ---- */
-/* inp, out: N x F. Element (i, j) is kept with probability 1 - p, from Philox under `key` at counter
- * (row_offset + i) * F + j, and scaled by 1/(1-p): the mask needs no storage and backward recomputes it. */
-void aic_dropout_forward(float *out, const float *inp, int N, size_t F, float p, uint64_t key, int64_t row_offset);
-void aic_dropout_backward(float *dinp, const float *dout, int N, size_t F, float p, uint64_t key,
-                          int64_t row_offset);
+/* inp, out: N x F. Element (i, j) is kept with probability 1 - p (p in [0, 1]), from Philox under `key`
+ * at counter (row_offset + i) * F + j, and scaled by 1/(1-p): the mask needs no storage and backward
+ * recomputes it. */
+aic_status aic_dropout_forward(float *out, const float *inp, int N, size_t F, float p, uint64_t key,
+                               int64_t row_offset);
+/* dinp: N x F += dout (N x F) under the same mask and scale */
+aic_status aic_dropout_backward(float *dinp, const float *dout, int N, size_t F, float p, uint64_t key,
+                                int64_t row_offset);
 
 /* ---- add.c ---- */
 /* out = a + b, n elements; backward: da += dout, db += dout (either may be NULL) */
-void aic_add_forward(float *out, const float *a, const float *b, size_t n);
-void aic_add_backward(float *da, float *db, const float *dout, size_t n);
+aic_status aic_add_forward(float *out, const float *a, const float *b, size_t n);
+aic_status aic_add_backward(float *da, float *db, const float *dout, size_t n);
 
 /* ---- binary.c ---- */
 /* Elementwise out = a (op) b with numpy broadcasting, over an index space of `ndim` dims (the batch
@@ -130,43 +144,52 @@ typedef struct {
     int64_t astride[AIC_BINARY_MAX_DIMS]; /* in elements of a; 0 on a broadcast dim */
     int64_t bstride[AIC_BINARY_MAX_DIMS];
 } aic_binary_dims;
-void aic_binary_forward(float *out, const float *a, const float *b, aic_binary_kind kind, const aic_binary_dims *d);
+/* out: prod(shape); a, b: read through astride, bstride */
+aic_status aic_binary_forward(float *out, const float *a, const float *b, aic_binary_kind kind,
+                              const aic_binary_dims *d);
 /* da += dy * d(out)/da, db += dy * d(out)/db, summed over the dims each operand is broadcast on
  * (either may be NULL; they may name one buffer when a and b do). add: 1, 1; sub: 1, -1; mul: b, a;
- * div: 1/b, -a/b^2. */
-void aic_binary_backward(float *da, float *db, const float *dout, const float *a, const float *b,
-                         aic_binary_kind kind, const aic_binary_dims *d);
+ * div: 1/b, -a/b^2. a and b are read by mul and div only (add and sub may pass NULL). */
+aic_status aic_binary_backward(float *da, float *db, const float *dout, const float *a, const float *b,
+                               aic_binary_kind kind, const aic_binary_dims *d);
 
 /* ---- concat.c ---- */
-/* Input k viewed as outer x inner[k]; out as outer x sum(inner). */
-void aic_concat_forward(float *out, const float *const *inps, const size_t *inner, int k, size_t outer);
-void aic_concat_backward(float *const *dinps, const float *dout, const size_t *inner, int k, size_t outer);
+/* Input i of k (k >= 1) viewed as outer x inner[i]; out as outer x sum(inner). Backward: dinps[i]
+ * (outer x inner[i]; NULL: skipped) += its columns of dout. */
+aic_status aic_concat_forward(float *out, const float *const *inps, const size_t *inner, int k, size_t outer);
+aic_status aic_concat_backward(float *const *dinps, const float *dout, const size_t *inner, int k, size_t outer);
 
 /* ---- transpose.c ---- */
-/* x: n x (per-sample shape xshape, rank dims); out: n x (xshape permuted), out's per-sample axis k being
- * x's axis perm[k] (perm over the per-sample axes, 0-based). Backward: dx += dout permuted back. */
-void aic_transpose_forward(float *out, const float *x, const int64_t *xshape, const int *perm, int rank, int n);
-void aic_transpose_backward(float *dx, const float *dout, const int64_t *xshape, const int *perm, int rank, int n);
+/* x: n x (per-sample shape xshape, rank dims, rank <= 8); out: n x (xshape permuted), out's per-sample
+ * axis k being x's axis perm[k] (perm over the per-sample axes, 0-based). Backward: dx += dout permuted
+ * back. */
+aic_status aic_transpose_forward(float *out, const float *x, const int64_t *xshape, const int *perm, int rank,
+                                 int n);
+aic_status aic_transpose_backward(float *dx, const float *dout, const int64_t *xshape, const int *perm, int rank,
+                                  int n);
 
 /* ---- softmax_xent.c ---- */
-/* logits: N x K, labels: N in [0, K) (the caller checks), probs: N x K saved for backward.
- * Returns the mean over N of -log softmax(logits)[label], computed stably (max subtracted) and summed
- * in double; 0 when N == 0. */
-float aic_softmax_xent_forward(float *probs, const float *logits, const int32_t *labels, int N, int K);
+/* logits: N x K, labels: N in [0, K) (a label outside fails), probs: N x K saved for backward.
+ * loss (1 float) = the mean over N of -log softmax(logits)[label], computed stably (max subtracted)
+ * and summed in double; 0 when N == 0. */
+aic_status aic_softmax_xent_forward(float *loss, float *probs, const float *logits, const int32_t *labels, int N,
+                                    int K);
 /* dlogits: N x K += dloss / N * (probs - onehot(labels)) */
-void aic_softmax_xent_backward(float *dlogits, const float *probs, const int32_t *labels, int N, int K, float dloss);
+aic_status aic_softmax_xent_backward(float *dlogits, const float *probs, const int32_t *labels, int N, int K,
+                                     float dloss);
 
 /* ---- nll.c ---- */
-/* logprobs: N x K, labels: N in [0, K) (the caller checks). Mean over N of -logprobs[label], summed
- * in double; 0 when N == 0. */
-float aic_nll_forward(const float *logprobs, const int32_t *labels, int N, int K);
-/* dlogprobs[i][label_i] -= dloss / N */
-void aic_nll_backward(float *dlogprobs, const int32_t *labels, int N, int K, float dloss);
+/* logprobs: N x K, labels: N in [0, K) (a label outside fails). loss (1 float) = the mean over N of
+ * -logprobs[label], summed in double; 0 when N == 0. */
+aic_status aic_nll_forward(float *loss, const float *logprobs, const int32_t *labels, int N, int K);
+/* dlogprobs: N x K; dlogprobs[i][label_i] -= dloss / N */
+aic_status aic_nll_backward(float *dlogprobs, const int32_t *labels, int N, int K, float dloss);
 
 /* ---- mse.c ---- */
-/* mean over n elements of (pred - target)^2, summed in double */
-float aic_mse_forward(const float *pred, const float *target, size_t n);
-/* dpred += dloss * 2 (pred - target) / n */
-void aic_mse_backward(float *dpred, const float *pred, const float *target, size_t n, float dloss);
+/* pred, target: n. loss (1 float) = the mean over n elements of (pred - target)^2, summed in double;
+ * 0 when n == 0. */
+aic_status aic_mse_forward(float *loss, const float *pred, const float *target, size_t n);
+/* dpred: n += dloss * 2 (pred - target) / n */
+aic_status aic_mse_backward(float *dpred, const float *pred, const float *target, size_t n, float dloss);
 
 #endif

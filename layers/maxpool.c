@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "layers/layers.h"
+#include "layers/kernel_check.h"
 
 #include <math.h>
 
@@ -36,8 +37,10 @@ static void maxpool_2x2(float *y, int32_t *am, const float *x, int W, int OH, in
     }
 }
 
-void aic_maxpool2d_forward(float *out, int32_t *argmax, const float *inp, const aic_pool2d_dims *d) {
+aic_status aic_maxpool2d_forward(float *out, int32_t *argmax, const float *inp, const aic_pool2d_dims *d) {
     // out, argmax: N x C x OH x OW; inp: N x C x H x W
+    AIC_TRY(aic_pool2d_check(__func__, d));
+    AIC_KERNEL_ARG(out && argmax && inp, "out, argmax or inp is NULL");
     const size_t planes = (size_t)d->N * d->C, HW = (size_t)d->H * d->W, P = (size_t)d->OH * d->OW;
     const int fast = d->KH == 2 && d->KW == 2 && d->SH == 2 && d->SW == 2 && d->PH == 0 && d->PW == 0 &&
                      2 * d->OH <= d->H && 2 * d->OW <= d->W;
@@ -74,10 +77,15 @@ void aic_maxpool2d_forward(float *out, int32_t *argmax, const float *inp, const 
             }
         }
     }
+    return AIC_OK;
 }
 
-void aic_maxpool2d_backward(float *dinp, const float *dout, const int32_t *argmax, const aic_pool2d_dims *d) {
+aic_status aic_maxpool2d_backward(float *dinp, const float *dout, const int32_t *argmax, const aic_pool2d_dims *d) {
     // dinp: N x C x H x W; dout, argmax: N x C x OH x OW
+    AIC_TRY(aic_pool2d_check(__func__, d));
+    if (!dinp)
+        return AIC_OK;
+    AIC_KERNEL_ARG(dout && argmax, "dout or argmax is NULL");
     const size_t planes = (size_t)d->N * d->C, HW = (size_t)d->H * d->W, P = (size_t)d->OH * d->OW;
     for (size_t pl = 0; pl < planes; pl++) {
         float *dx = dinp + pl * HW;
@@ -88,4 +96,5 @@ void aic_maxpool2d_backward(float *dinp, const float *dout, const int32_t *argma
                 dx[am[p]] += dy[p];
         }
     }
+    return AIC_OK;
 }

@@ -1,19 +1,29 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "layers/layers.h"
+#include "layers/kernel_check.h"
 
-float aic_nll_forward(const float *logprobs, const int32_t *labels, int N, int K) {
-    // logprobs: N x K; labels: N
-    if (N == 0)
-        return 0.0f;
-    double loss = 0.0;
+aic_status aic_nll_forward(float *loss, const float *logprobs, const int32_t *labels, int N, int K) {
+    // loss: 1; logprobs: N x K; labels: N
+    AIC_TRY(aic_labels_check(__func__, labels, N, K));
+    AIC_KERNEL_ARG(loss && (N == 0 || logprobs), "loss or logprobs is NULL");
+    if (N == 0) {
+        *loss = 0.0f;
+        return AIC_OK;
+    }
+    double sum = 0.0;
     for (int i = 0; i < N; i++)
-        loss -= logprobs[(size_t)i * K + labels[i]];
-    return (float)(loss / N);
+        sum -= logprobs[(size_t)i * K + labels[i]];
+    *loss = (float)(sum / N);
+    return AIC_OK;
 }
 
-void aic_nll_backward(float *dlogprobs, const int32_t *labels, int N, int K, float dloss) {
+aic_status aic_nll_backward(float *dlogprobs, const int32_t *labels, int N, int K, float dloss) {
     // dlogprobs: N x K; labels: N
+    AIC_TRY(aic_labels_check(__func__, labels, N, K));
+    if (!dlogprobs)
+        return AIC_OK;
     const float g = dloss / (float)N;
     for (int i = 0; i < N; i++)
         dlogprobs[(size_t)i * K + labels[i]] -= g;
+    return AIC_OK;
 }

@@ -3,19 +3,30 @@
  * lies at (o * K + k) * inner + i, so the K values of one softmax are `inner` floats apart. Both
  * subtract the maximum before exp (no overflow) and sum in double in index order (reproducible). */
 #include "layers/layers.h"
+#include "layers/kernel_check.h"
 #include "layers/softmax_row.h"
 
 #include <math.h>
 
-void aic_softmax_forward(float *out, const float *inp, size_t outer, int K, size_t inner) {
+// K > 0: every softmax has a maximum; outer or inner 0 is an empty tensor.
+#define CHECK_K(K) AIC_KERNEL_ARG((K) > 0, "K %d must be positive", (K))
+
+aic_status aic_softmax_forward(float *out, const float *inp, size_t outer, int K, size_t inner) {
     // out, inp: outer x K x inner
+    CHECK_K(K);
+    AIC_KERNEL_ARG(out && inp, "out or inp is NULL");
     for (size_t o = 0; o < outer; o++)
         for (size_t i = 0; i < inner; i++)
             aic_softmax_row(out + o * (size_t)K * inner + i, inp + o * (size_t)K * inner + i, K, inner, NULL);
+    return AIC_OK;
 }
 
-void aic_softmax_backward(float *dinp, const float *dout, const float *out, size_t outer, int K, size_t inner) {
+aic_status aic_softmax_backward(float *dinp, const float *dout, const float *out, size_t outer, int K, size_t inner) {
     // dinp, dout, out: outer x K x inner; dinp += y * (dy - sum_k dy * y)
+    CHECK_K(K);
+    if (!dinp)
+        return AIC_OK;
+    AIC_KERNEL_ARG(dout && out, "dout or out is NULL");
     for (size_t o = 0; o < outer; o++)
         for (size_t i = 0; i < inner; i++) {
             const size_t base = o * (size_t)K * inner + i;
@@ -27,10 +38,13 @@ void aic_softmax_backward(float *dinp, const float *dout, const float *out, size
                 dinp[e] += (float)((double)out[e] * ((double)dout[e] - dot));
             }
         }
+    return AIC_OK;
 }
 
-void aic_log_softmax_forward(float *out, const float *inp, size_t outer, int K, size_t inner) {
+aic_status aic_log_softmax_forward(float *out, const float *inp, size_t outer, int K, size_t inner) {
     // out, inp: outer x K x inner; out = (x - max) - log(sum exp(x - max))
+    CHECK_K(K);
+    AIC_KERNEL_ARG(out && inp, "out or inp is NULL");
     for (size_t o = 0; o < outer; o++)
         for (size_t i = 0; i < inner; i++) {
             const float *x = inp + o * (size_t)K * inner + i; // K, stride inner
@@ -43,11 +57,16 @@ void aic_log_softmax_forward(float *out, const float *inp, size_t outer, int K, 
             for (int k = 0; k < K; k++)
                 y[(size_t)k * inner] = (float)((double)(x[(size_t)k * inner] - max) - lse);
         }
+    return AIC_OK;
 }
 
-void aic_log_softmax_backward(float *dinp, const float *dout, const float *out, size_t outer, int K,
-                              size_t inner) {
+aic_status aic_log_softmax_backward(float *dinp, const float *dout, const float *out, size_t outer, int K,
+                                    size_t inner) {
     // dinp, dout, out: outer x K x inner; dinp += dy - exp(y) * sum_k dy
+    CHECK_K(K);
+    if (!dinp)
+        return AIC_OK;
+    AIC_KERNEL_ARG(dout && out, "dout or out is NULL");
     for (size_t o = 0; o < outer; o++)
         for (size_t i = 0; i < inner; i++) {
             const size_t base = o * (size_t)K * inner + i;
@@ -59,4 +78,5 @@ void aic_log_softmax_backward(float *dinp, const float *dout, const float *out, 
                 dinp[e] += (float)((double)dout[e] - exp((double)out[e]) * sum);
             }
         }
+    return AIC_OK;
 }

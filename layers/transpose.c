@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "layers/layers.h"
+#include "layers/kernel_check.h"
 
+#include <stdbool.h>
 #include <stddef.h>
 
 /* Visits one sample's output elements in order; for each, the offset of its source element in x. */
@@ -39,10 +41,40 @@ static void transpose_walk(float *a, const float *b, const int64_t *xshape, cons
     }
 }
 
-void aic_transpose_forward(float *out, const float *x, const int64_t *xshape, const int *perm, int rank, int n) {
-    transpose_walk(out, x, xshape, perm, rank, n, 0);
+/* At most 8 axes (the walk's arrays), none negative, and perm a permutation of 0..rank-1. */
+static aic_status check_args(const char *kernel, const int64_t *xshape, const int *perm, int rank, int n) {
+    if (rank < 0 || rank > 8 || n < 0)
+        return aic_kernel_fail(AIC_ERR_INVALID_ARG, kernel, "rank %d must be in 0..8, n %d not negative", rank, n);
+    if (rank > 0 && (!xshape || !perm))
+        return aic_kernel_fail(AIC_ERR_INVALID_ARG, kernel, "xshape or perm is NULL");
+    bool seen[8] = {false};
+    for (int k = 0; k < rank; k++) {
+        if (xshape[k] < 0)
+            return aic_kernel_fail(AIC_ERR_INVALID_ARG, kernel, "axis %d has size %lld", k, (long long)xshape[k]);
+        if (perm[k] < 0 || perm[k] >= rank || seen[perm[k]])
+            return aic_kernel_fail(AIC_ERR_INVALID_ARG, kernel, "perm is not a permutation of 0..%d (perm[%d] = %d)",
+                                   rank - 1, k, perm[k]);
+        seen[perm[k]] = true;
+    }
+    return AIC_OK;
 }
 
-void aic_transpose_backward(float *dx, const float *dout, const int64_t *xshape, const int *perm, int rank, int n) {
+aic_status aic_transpose_forward(float *out, const float *x, const int64_t *xshape, const int *perm, int rank,
+                                 int n) {
+    // x: n x xshape; out: n x (xshape permuted by perm)
+    AIC_TRY(check_args(__func__, xshape, perm, rank, n));
+    AIC_KERNEL_ARG(out && x, "out or x is NULL");
+    transpose_walk(out, x, xshape, perm, rank, n, 0);
+    return AIC_OK;
+}
+
+aic_status aic_transpose_backward(float *dx, const float *dout, const int64_t *xshape, const int *perm, int rank,
+                                  int n) {
+    // dx: n x xshape; dout: n x (xshape permuted by perm)
+    AIC_TRY(check_args(__func__, xshape, perm, rank, n));
+    if (!dx)
+        return AIC_OK;
+    AIC_KERNEL_ARG(dout, "dout is NULL");
     transpose_walk(dx, dout, xshape, perm, rank, n, 1);
+    return AIC_OK;
 }

@@ -3,7 +3,8 @@
  * accumulation, repeatability, NULL gradients, oneDNN, CUDA, onnxruntime):
  *  - conv2d and dense forward against naive loops in double;
  *  - semantics that a gradient check cannot see: pooling padding and ceil-mode divisors, maxpool
- *    ties, batchnorm running statistics, the dropout mask's Philox layout, softmax stability. */
+ *    ties, batchnorm running statistics, the dropout mask's Philox layout, softmax stability;
+ *  - bad arguments: a status and a last error naming the kernel, nothing written, no crash. */
 #include "layers/layers.h"
 #include "layers/unary.h"
 #include "tests/test_util.h"
@@ -87,7 +88,7 @@ static void test_conv_ref(const char *name, int N, int C, int H, int W, int OC, 
     float *inp = test_rand_buf(ni, -1, 1), *w = test_rand_buf(nw, -1, 1), *b = with_bias ? test_rand_buf(OC, -1, 1) : NULL;
     float *out = test_alloc(no), *scratch = test_alloc(aic_conv2d_scratch(&d));
     double *ref = malloc(no * sizeof(double)), *mag = malloc(no * sizeof(double));
-    aic_conv2d_forward(out, inp, w, b, scratch, &d);
+    CHECK_OK(aic_conv2d_forward(out, inp, w, b, scratch, &d));
     conv_naive(ref, mag, inp, w, b, &d);
     char what[96];
     snprintf(what, sizeof what, "conv2d forward vs naive: %s", name);
@@ -108,7 +109,7 @@ static void test_dense_ref(int N, int C, int OC, int with_bias) {
             }
             ref[(size_t)n * OC + o] = s, mag[(size_t)n * OC + o] = m;
         }
-    aic_dense_forward(out, inp, w, b, N, C, OC);
+    CHECK_OK(aic_dense_forward(out, inp, w, b, N, C, OC));
     char what[96];
     snprintf(what, sizeof what, "dense forward vs naive: %dx%d -> %d%s", N, C, OC, b ? "" : " no bias");
     report_err(what, dot_err(out, ref, mag, (size_t)N * OC), 1e-6);
@@ -128,10 +129,10 @@ static void test_pool_semantics(void) {
     double ref[9], ref_ex[9];
     for (int i = 0; i < 9; i++)
         ref[i] = f[i / 3] * f[i % 3], ref_ex[i] = 1.0;
-    aic_avgpool2d_forward(out, ones, &d);
+    CHECK_OK(aic_avgpool2d_forward(out, ones, &d));
     report_err("avgpool ceil count_include_pad as PyTorch", max_err(out, ref, 9), 1e-7);
     d.count_include_pad = 0;
-    aic_avgpool2d_forward(out, ones, &d);
+    CHECK_OK(aic_avgpool2d_forward(out, ones, &d));
     report_err("avgpool ceil exclude pad: all ones", max_err(out, ref_ex, 9), 1e-7);
 
     // maxpool: padding is -inf (a negative input still wins at the border); ties pick the first
@@ -140,7 +141,7 @@ static void test_pool_semantics(void) {
     int32_t am[4];
     for (int i = 0; i < 16; i++)
         neg[i] = -5.0f;
-    aic_maxpool2d_forward(mo, am, neg, &m);
+    CHECK_OK(aic_maxpool2d_forward(mo, am, neg, &m));
     // windows start at (-1,-1), (-1,1), (1,-1), (1,1): first in-bounds elements 0, 1, 4, 5
     int ok = mo[0] == -5.0f && mo[3] == -5.0f && am[0] == 0 && am[1] == 1 && am[2] == 4 && am[3] == 5;
     report("maxpool padding is -inf, ties pick the first", ok, "");
@@ -151,7 +152,7 @@ static void test_pool_semantics(void) {
     float x[16] = {1, 3, nan, 5, 3, 0, nan, 9, -inf, -inf, 2, 7, -inf, -inf, -1, 7}, y[4];
     int32_t a[4];
     aic_pool2d_dims k2 = {1, 1, 4, 4, 2, 2, 2, 2, 0, 0, 2, 2, 0};
-    aic_maxpool2d_forward(y, a, x, &k2);
+    CHECK_OK(aic_maxpool2d_forward(y, a, x, &k2));
     ok = y[0] == 3.0f && a[0] == 1 && isnan(y[1]) && a[1] == 2 && y[2] == -inf && a[2] == 8 && y[3] == 7.0f &&
          a[3] == 11;
     report("maxpool 2x2: first of ties, first NaN, -inf", ok, "");
@@ -162,9 +163,9 @@ static void test_relu_semantics(void) {
     // onto a -0 gradient; forward lets a NaN through
     float out[4] = {0.0f, -0.0f, 2.0f, 3.0f}, dout[4] = {NAN, INFINITY, 1.5f, 4.0f};
     float dinp[4] = {-0.0f, 1.0f, -0.0f, 2.0f}, x = NAN, y;
-    aic_unary_backward(AIC_UNARY_RELU, dinp, dout, out, out, 4, NULL); // relu's gradient reads y only
+    CHECK_OK(aic_unary_backward(AIC_UNARY_RELU, dinp, dout, out, out, 4, NULL)); // relu's gradient reads y only
     int ok = dinp[0] == 0.0f && signbit(dinp[0]) && dinp[1] == 1.0f && dinp[2] == 1.5f && dinp[3] == 6.0f;
-    aic_unary_forward(AIC_UNARY_RELU, &y, &x, 1, NULL);
+    CHECK_OK(aic_unary_forward(AIC_UNARY_RELU, &y, &x, 1, NULL));
     report("relu: masked gradient untouched, NaN passes", ok && isnan(y), "");
 }
 
@@ -190,7 +191,7 @@ static void test_batchnorm_semantics(void) {
         ref_rm[c] = (1 - mom) * rm[c] + mom * mu;
         ref_rv[c] = (1 - mom) * rv[c] + mom * q / (N * S - 1);
     }
-    aic_batchnorm_forward_train(out, mean, invstd, rm, rv, x, gamma, beta, N, C, S, mom, eps);
+    CHECK_OK(aic_batchnorm_forward_train(out, mean, invstd, rm, rv, x, gamma, beta, N, C, S, mom, eps));
     report_err("batchnorm train output (biased var)", max_err(out, ref_out, N * C * S), 1e-5);
     report_err("batchnorm running mean", max_err(rm, ref_rm, C), 1e-6);
     report_err("batchnorm running var (unbiased)", max_err(rv, ref_rv, C), 1e-6);
@@ -199,12 +200,12 @@ static void test_batchnorm_semantics(void) {
             int k = (i / S * C + c) * S + i % S;
             ref_eval[k] = (x[k] - rm[c]) / sqrt((double)rv[c] + eps) * gamma[c] + beta[c];
         }
-    aic_batchnorm_forward_eval(eval_out, x, gamma, beta, rm, rv, N, C, S, eps);
+    CHECK_OK(aic_batchnorm_forward_eval(eval_out, x, gamma, beta, rm, rv, N, C, S, eps));
     report_err("batchnorm eval vs naive", max_err(eval_out, ref_eval, N * C * S), 1e-5);
 
     // one value per channel: output beta, running var decays toward 0 without a 0/0
     float x1 = 3.0f, o1, m1, is1, rm1 = 0.5f, rv1 = 2.0f, g1 = 1.5f, b1 = 0.25f;
-    aic_batchnorm_forward_train(&o1, &m1, &is1, &rm1, &rv1, &x1, &g1, &b1, 1, 1, 1, mom, eps);
+    CHECK_OK(aic_batchnorm_forward_train(&o1, &m1, &is1, &rm1, &rv1, &x1, &g1, &b1, 1, 1, 1, mom, eps));
     int ok = o1 == b1 && fabsf(rm1 - (0.9f * 0.5f + 0.1f * 3.0f)) < 1e-6f && fabsf(rv1 - 0.9f * 2.0f) < 1e-6f;
     report("batchnorm N*S == 1: finite running var", ok, "");
     free(x);
@@ -216,7 +217,7 @@ static void test_dropout_semantics(void) {
     const uint64_t key = 0x5EEDull;
     const int64_t row0 = 7;
     float *x = test_rand_buf(N * F, 0.5f, 1.5f), *out = test_alloc(N * F), *split = test_alloc(N * F);
-    aic_dropout_forward(out, x, N, F, p, key, row0);
+    CHECK_OK(aic_dropout_forward(out, x, N, F, p, key, row0));
     // the documented layout: element (i, j) reads word e % 4 of Philox block e / 4, e = (row0 + i) F + j
     int ok = 1;
     size_t kept = 0;
@@ -232,12 +233,12 @@ static void test_dropout_semantics(void) {
     snprintf(detail, sizeof detail, "kept %.3f (expect 0.70 +- 0.03)", rate);
     report("dropout keep rate", fabs(rate - 0.7) < 0.03, detail);
     // the same rows computed as two shards (ranks) give the same bits
-    aic_dropout_forward(split, x, 20, F, p, key, row0);
-    aic_dropout_forward(split + 20 * F, x + 20 * F, N - 20, F, p, key, row0 + 20);
+    CHECK_OK(aic_dropout_forward(split, x, 20, F, p, key, row0));
+    CHECK_OK(aic_dropout_forward(split + 20 * F, x + 20 * F, N - 20, F, p, key, row0 + 20));
     report("dropout mask independent of the batch split", memcmp(out, split, sizeof(float) * N * F) == 0, "");
-    aic_dropout_forward(out, x, N, F, 0.0f, key, row0);
+    CHECK_OK(aic_dropout_forward(out, x, N, F, 0.0f, key, row0));
     report("dropout p = 0 is the identity", memcmp(out, x, sizeof(float) * N * F) == 0, "");
-    aic_dropout_forward(out, x, N, F, 1.0f, key, row0);
+    CHECK_OK(aic_dropout_forward(out, x, N, F, 1.0f, key, row0));
     ok = 1;
     for (size_t k = 0; k < (size_t)N * F; k++)
         ok &= out[k] == 0.0f;
@@ -258,17 +259,20 @@ static void test_losses(void) {
             ref_p[i * K + j] = exp(logits[i * K + j]) / z;
         ref -= log(ref_p[i * K + labels[i]]) / N;
     }
-    float loss = aic_softmax_xent_forward(probs, logits, labels, N, K);
+    float loss = NAN;
+    CHECK_OK(aic_softmax_xent_forward(&loss, probs, logits, labels, N, K));
     report_err("softmax_xent loss vs naive", fabs(loss - ref) / (1 + fabs(ref)), 1e-6);
     report_err("softmax_xent probs vs naive", max_err(probs, ref_p, N * K), 1e-6);
     // huge logits: exp would overflow without the max subtracted; loss = log(1 + e^-1000...) etc.
     float big[4] = {1000.0f, 0.0f, -1000.0f, 999.0f}, bp[4];
     int32_t bl[1] = {2};
-    loss = aic_softmax_xent_forward(bp, big, bl, 1, 4);
+    CHECK_OK(aic_softmax_xent_forward(&loss, bp, big, bl, 1, 4));
     double want = 2000.0 + log(1.0 + exp(-1.0));
     int ok = isfinite(loss) && fabs(loss - want) < 1e-3 && isfinite(bp[0]) && bp[2] == 0.0f;
     report("softmax_xent stable at |logit| = 1000", ok, "");
-    report("softmax_xent N == 0 gives 0", aic_softmax_xent_forward(bp, big, bl, 0, 4) == 0.0f, "");
+    loss = NAN;
+    CHECK_OK(aic_softmax_xent_forward(&loss, bp, big, bl, 0, 4));
+    report("softmax_xent N == 0 gives 0", loss == 0.0f, "");
 
     float pred[7], target[7];
     double ms = 0;
@@ -276,7 +280,9 @@ static void test_losses(void) {
         pred[i] = test_frand(-2, 2), target[i] = test_frand(-2, 2);
         ms += ((double)pred[i] - target[i]) * ((double)pred[i] - target[i]) / 7;
     }
-    report_err("mse vs naive", fabs(aic_mse_forward(pred, target, 7) - ms) / (1 + ms), 1e-6);
+    float mse = NAN;
+    CHECK_OK(aic_mse_forward(&mse, pred, target, 7));
+    report_err("mse vs naive", fabs(mse - ms) / (1 + ms), 1e-6);
     free(logits);
 }
 
@@ -296,8 +302,8 @@ static void test_new_ops(void) {
                 lref[(o * K + k) * I + i] = x[(o * K + k) * I + i] - log(z);
             }
         }
-    aic_softmax_forward(y, x, O, K, I);
-    aic_log_softmax_forward(ly, x, O, K, I);
+    CHECK_OK(aic_softmax_forward(y, x, O, K, I));
+    CHECK_OK(aic_log_softmax_forward(ly, x, O, K, I));
     report_err("softmax (middle axis) vs naive", max_err(y, ref, NE), 1e-6);
     report_err("log_softmax (middle axis) vs naive", max_err(ly, lref, NE), 1e-6);
     // rows of the softmax sum to 1
@@ -313,8 +319,8 @@ static void test_new_ops(void) {
 
     // huge inputs: no overflow; log_softmax stays finite where the softmax underflows to 0
     float big[4] = {1000.0f, 0.0f, -1000.0f, 999.0f}, bs[4], bl[4];
-    aic_softmax_forward(bs, big, 1, 4, 1);
-    aic_log_softmax_forward(bl, big, 1, 4, 1);
+    CHECK_OK(aic_softmax_forward(bs, big, 1, 4, 1));
+    CHECK_OK(aic_log_softmax_forward(bl, big, 1, 4, 1));
     double lse = 1000.0 + log(1.0 + exp(-1.0));
     int ok = fabs(bs[0] - 1.0 / (1.0 + exp(-1.0))) < 1e-6 && bs[2] == 0.0f && isfinite(bl[2]) &&
              fabs(bl[2] - (-1000.0 - lse)) < 1e-3 && fabs(bl[3] - (999.0 - lse)) < 1e-4;
@@ -324,17 +330,19 @@ static void test_new_ops(void) {
     enum { N = 4, C = 6 };
     float *logits = test_rand_buf(N * C, -3, 3), lp[N * C], probs[N * C];
     int32_t labels[N] = {5, 0, 3, 3};
-    aic_log_softmax_forward(lp, logits, N, C, 1);
+    CHECK_OK(aic_log_softmax_forward(lp, logits, N, C, 1));
     double nref = 0;
     for (int i = 0; i < N; i++)
         nref -= (double)lp[i * C + labels[i]] / N;
-    float nll = aic_nll_forward(lp, labels, N, C);
+    float nll = NAN, xent = NAN, nll0 = NAN;
+    CHECK_OK(aic_nll_forward(&nll, lp, labels, N, C));
     report_err("nll vs naive", fabs(nll - nref) / (1 + fabs(nref)), 1e-6);
-    float xent = aic_softmax_xent_forward(probs, logits, labels, N, C);
+    CHECK_OK(aic_softmax_xent_forward(&xent, probs, logits, labels, N, C));
     report_err("nll(log_softmax) == softmax_xent", fabs(nll - xent) / (1 + fabs(xent)), 1e-6);
-    report("nll N == 0 gives 0", aic_nll_forward(lp, labels, 0, C) == 0.0f, "");
+    CHECK_OK(aic_nll_forward(&nll0, lp, labels, 0, C));
+    report("nll N == 0 gives 0", nll0 == 0.0f, "");
     float dlp[N * C] = {0};
-    aic_nll_backward(dlp, labels, N, C, 2.0f);
+    CHECK_OK(aic_nll_backward(dlp, labels, N, C, 2.0f));
     ok = 1;
     for (int i = 0; i < N * C; i++)
         ok &= dlp[i] == (i % C == labels[i / C] ? -0.5f : 0.0f);
@@ -343,26 +351,134 @@ static void test_new_ops(void) {
     // leaky_relu: forward vs naive, slope from the input's sign (alpha at 0, as PyTorch)
     float lx[5] = {-2.0f, -0.0f, 0.0f, 3.0f, NAN}, lo[5], ld[5] = {0}, ones[5] = {1, 1, 1, 1, 1};
     const float alpha = 0.01f;
-    aic_unary_forward(AIC_UNARY_LEAKY_RELU, lo, lx, 5, &alpha);
-    aic_unary_backward(AIC_UNARY_LEAKY_RELU, ld, ones, lx, lo, 5, &alpha);
+    CHECK_OK(aic_unary_forward(AIC_UNARY_LEAKY_RELU, lo, lx, 5, &alpha));
+    CHECK_OK(aic_unary_backward(AIC_UNARY_LEAKY_RELU, ld, ones, lx, lo, 5, &alpha));
     ok = lo[0] == -0.02f && lo[1] == 0.0f && lo[2] == 0.0f && lo[3] == 3.0f && isnan(lo[4]) && ld[0] == 0.01f &&
          ld[2] == 0.01f && ld[3] == 1.0f;
     report("leaky_relu: values, slope alpha at 0, NaN passes", ok, "");
 
     // clip: torch.clamp semantics, gradient at the boundaries, NaN forward, infinite bounds
     float cx[6] = {-1.0f, 0.0f, 3.0f, 6.0f, 7.0f, NAN}, co[6], cd[6] = {0}, c1[6] = {1, 1, 1, 1, 1, 1};
-    aic_clip_forward(co, cx, 6, 0.0f, 6.0f); // ReLU6
-    aic_clip_backward(cd, c1, cx, 6, 0.0f, 6.0f);
+    CHECK_OK(aic_clip_forward(co, cx, 6, 0.0f, 6.0f)); // ReLU6
+    CHECK_OK(aic_clip_backward(cd, c1, cx, 6, 0.0f, 6.0f));
     ok = co[0] == 0.0f && co[1] == 0.0f && co[2] == 3.0f && co[3] == 6.0f && co[4] == 6.0f && isnan(co[5]) &&
          cd[0] == 0.0f && cd[1] == 1.0f && cd[2] == 1.0f && cd[3] == 1.0f && cd[4] == 0.0f && cd[5] == 0.0f;
     report("clip [0, 6]: values, gradient 1 at lo and hi, NaN", ok, "");
     float ix[3] = {-1e30f, 0.5f, 1e30f}, io[3];
-    aic_clip_forward(io, ix, 3, -INFINITY, 1.0f);
+    CHECK_OK(aic_clip_forward(io, ix, 3, -INFINITY, 1.0f));
     ok = io[0] == -1e30f && io[1] == 0.5f && io[2] == 1.0f;
-    aic_clip_forward(io, ix, 3, 0.0f, INFINITY);
+    CHECK_OK(aic_clip_forward(io, ix, 3, 0.0f, INFINITY));
     ok &= io[0] == 0.0f && io[1] == 0.5f && io[2] == 1e30f;
     report("clip with an infinite bound leaves that side open", ok, "");
     free(x), free(logits);
+}
+
+/* ---- bad arguments: every kernel returns a status ---- */
+
+// st is the failure `want` and the last error names `kernel`.
+static void expect_fail(const char *what, aic_status st, aic_status want, const char *kernel) {
+    char detail[64];
+    snprintf(detail, sizeof detail, "%s", aic_status_string(st));
+    const bool ok = st == want && strstr(aic_last_error(), kernel) == aic_last_error();
+    report(what, ok, detail);
+    if (!ok)
+        printf("    last error: %s\n", aic_last_error());
+}
+
+static void test_bad_arguments(void) {
+    float x[8] = {1, 2, 3, 4, 5, 6, 7, 8}, y[8], w[8] = {0}, sentinel = -7.0f, loss = sentinel;
+    for (int i = 0; i < 8; i++)
+        y[i] = sentinel;
+    expect_fail("dense: NULL out", aic_dense_forward(NULL, x, w, NULL, 2, 2, 2), AIC_ERR_INVALID_ARG,
+                "aic_dense_forward:");
+    expect_fail("dense: C = 0", aic_dense_forward(y, x, w, NULL, 2, 0, 2), AIC_ERR_INVALID_ARG,
+                "aic_dense_forward:");
+    expect_fail("dense backward: N < 0", aic_dense_backward(y, NULL, NULL, x, x, w, -1, 2, 2),
+                AIC_ERR_INVALID_ARG, "aic_dense_backward:");
+
+    aic_conv2d_dims cd = {1, 2, 3, 3, 2, 3, 3, 1, 1, 1, 1, 1, 1, 1, 3, 3};
+    float scratch[2 * 9 * 9];
+    cd.OH = 4; // the formula gives 3
+    expect_fail("conv2d: output size off the formula", aic_conv2d_forward(y, x, w, NULL, scratch, &cd),
+                AIC_ERR_SHAPE, "aic_conv2d_forward:");
+    cd.OH = 3, cd.G = 3;
+    expect_fail("conv2d: groups do not divide channels", aic_conv2d_backward(y, w, NULL, x, x, w, scratch, &cd),
+                AIC_ERR_SHAPE, "aic_conv2d_backward:");
+    cd.G = 1;
+    expect_fail("conv2d: scratch NULL where needed", aic_conv2d_forward(y, x, w, NULL, NULL, &cd),
+                AIC_ERR_INVALID_ARG, "aic_conv2d_forward:");
+    expect_fail("conv2d: dims NULL", aic_conv2d_forward(y, x, w, NULL, scratch, NULL), AIC_ERR_INVALID_ARG,
+                "aic_conv2d_forward:");
+
+    aic_pool2d_dims pd = {1, 1, 2, 2, 2, 2, 0, 2, 0, 0, 1, 1, 0}; // stride 0
+    int32_t am[8];
+    expect_fail("maxpool: stride 0", aic_maxpool2d_forward(y, am, x, &pd), AIC_ERR_INVALID_ARG,
+                "aic_maxpool2d_forward:");
+    expect_fail("avgpool backward: dims NULL", aic_avgpool2d_backward(y, x, NULL), AIC_ERR_INVALID_ARG,
+                "aic_avgpool2d_backward:");
+    pd.SH = 2;
+    report("maxpool backward: NULL dinp is skipped", aic_maxpool2d_backward(NULL, x, NULL, &pd) == AIC_OK, "");
+    expect_fail("global_avgpool: S = 0", aic_global_avgpool_forward(y, x, 1, 2, 0), AIC_ERR_INVALID_ARG,
+                "aic_global_avgpool_forward:");
+
+    expect_fail("softmax: K = 0", aic_softmax_forward(y, x, 2, 0, 1), AIC_ERR_INVALID_ARG, "aic_softmax_forward:");
+    expect_fail("log_softmax backward: NULL dout", aic_log_softmax_backward(y, NULL, x, 2, 4, 1),
+                AIC_ERR_INVALID_ARG, "aic_log_softmax_backward:");
+    expect_fail("clip: lo > hi", aic_clip_forward(y, x, 8, 1.0f, 0.0f), AIC_ERR_INVALID_ARG, "aic_clip_forward:");
+    expect_fail("clip: NaN bound", aic_clip_backward(y, x, x, 8, NAN, 1.0f), AIC_ERR_INVALID_ARG,
+                "aic_clip_backward:");
+
+    float g[2] = {1, 1}, b[2] = {0, 0};
+    expect_fail("batchnorm: C = 0", aic_batchnorm_forward_eval(y, x, g, b, b, g, 2, 0, 2, 1e-5f), AIC_ERR_INVALID_ARG,
+                "aic_batchnorm_forward_eval:");
+    expect_fail("batchnorm train: NULL running_var",
+                aic_batchnorm_forward_train(y, w, w, w, NULL, x, g, b, 2, 2, 2, 0.1f, 1e-5f), AIC_ERR_INVALID_ARG,
+                "aic_batchnorm_forward_train:");
+    expect_fail("dropout: p NaN", aic_dropout_forward(y, x, 2, 4, NAN, 1, 0), AIC_ERR_INVALID_ARG,
+                "aic_dropout_forward:");
+    expect_fail("dropout backward: p 1.5", aic_dropout_backward(y, x, 2, 4, 1.5f, 1, 0), AIC_ERR_INVALID_ARG,
+                "aic_dropout_backward:");
+    expect_fail("add: NULL b", aic_add_forward(y, x, NULL, 8), AIC_ERR_INVALID_ARG, "aic_add_forward:");
+
+    aic_binary_dims bd = {1, {8}, {1}, {1}};
+    expect_fail("binary: kind out of range", aic_binary_forward(y, x, x, AIC_BINARY_KIND_COUNT, &bd),
+                AIC_ERR_INVALID_ARG, "aic_binary_forward:");
+    bd.ndim = AIC_BINARY_MAX_DIMS + 1;
+    expect_fail("binary backward: too many dims", aic_binary_backward(y, y, x, x, x, AIC_BINARY_MUL, &bd),
+                AIC_ERR_INVALID_ARG, "aic_binary_backward:");
+
+    size_t inner[2] = {2, 2};
+    const float *parts[2] = {x, NULL};
+    expect_fail("concat: no inputs", aic_concat_forward(y, parts, inner, 0, 2), AIC_ERR_INVALID_ARG,
+                "aic_concat_forward:");
+    expect_fail("concat: NULL input", aic_concat_forward(y, parts, inner, 2, 2), AIC_ERR_INVALID_ARG,
+                "aic_concat_forward:");
+
+    int64_t xshape[9] = {2, 2, 1, 1, 1, 1, 1, 1, 1};
+    int perm[9] = {0, 0};
+    expect_fail("transpose: perm not a permutation", aic_transpose_forward(y, x, xshape, perm, 2, 1),
+                AIC_ERR_INVALID_ARG, "aic_transpose_forward:");
+    expect_fail("transpose backward: rank 9", aic_transpose_backward(y, x, xshape, perm, 9, 1), AIC_ERR_INVALID_ARG,
+                "aic_transpose_backward:");
+
+    expect_fail("leaky_relu: NULL attributes", aic_unary_forward(AIC_UNARY_LEAKY_RELU, y, x, 8, NULL),
+                AIC_ERR_INVALID_ARG, "aic_unary_forward:");
+
+    int32_t labels[2] = {1, 4}; // 4 is outside 0..3
+    float probs[8];
+    expect_fail("softmax_xent: label outside 0..K-1", aic_softmax_xent_forward(&loss, probs, x, labels, 2, 4),
+                AIC_ERR_INVALID_ARG, "aic_softmax_xent_forward:");
+    expect_fail("nll backward: label outside 0..K-1", aic_nll_backward(y, labels, 2, 4, 1.0f), AIC_ERR_INVALID_ARG,
+                "aic_nll_backward:");
+    labels[1] = 2;
+    expect_fail("nll: NULL loss", aic_nll_forward(NULL, x, labels, 2, 4), AIC_ERR_INVALID_ARG, "aic_nll_forward:");
+    expect_fail("mse: NULL target", aic_mse_forward(&loss, x, NULL, 8), AIC_ERR_INVALID_ARG, "aic_mse_forward:");
+
+    // a failing kernel writes nothing
+    bool untouched = loss == sentinel;
+    for (int i = 0; i < 8; i++)
+        untouched &= y[i] == sentinel;
+    report("a failing kernel writes nothing", untouched, "");
 }
 
 int main(void) {
@@ -389,5 +505,6 @@ int main(void) {
     test_dropout_semantics();
     test_losses();
     test_new_ops();
+    test_bad_arguments();
     return test_report("layers_ref");
 }

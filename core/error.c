@@ -48,6 +48,7 @@ const char *aic_status_string(aic_status s) {
     case AIC_ERR_UNSUPPORTED: return "unsupported";
     case AIC_ERR_STATE: return "wrong call order";
     case AIC_ERR_INTERNAL: return "internal error";
+    case AIC_ERR_NONFINITE: return "non-finite value";
     }
     return "unknown status";
 }

@@ -30,6 +30,7 @@ typedef enum {
     AIC_ERR_UNSUPPORTED = -8, /* a feature this build or backend does not have */
     AIC_ERR_STATE = -9,       /* a call made in the wrong order (e.g. run before compile) */
     AIC_ERR_INTERNAL = -10,   /* a bug in aicon */
+    AIC_ERR_NONFINITE = -11,  /* a loss or value came out NaN or infinite */
 } aic_status;
 
 /* Short constant name of a status, e.g. "invalid argument". Never NULL. */

@@ -11,7 +11,7 @@
 #include "aicon/status.h"
 
 /* Between the final name and the writer's tag in a temporary file's name: "x.h5.tmp.1234.0" (pid,
- * then a count). A writer killed before the rename leaves such a file; aicon_ckpt_dir_prepare
+ * then a count). A writer killed before the rename leaves such a file; aic_ckpt_dir_prepare
  * recognizes it by this text, the same as the public AIC_CHECKPOINT_TEMP_INFIX. */
 #define AIC_ATOMIC_TEMP_INFIX ".tmp."
 

@@ -11,6 +11,7 @@
 #include "aicon/data.h"
 #include "aicon/checkpoint.h"
 #include "aicon/train.h"
+#include "aicon/trainer.h"
 #include "aicon/onnx.h"
 #include "aicon/device.h"
 #include "aicon/placement.h"

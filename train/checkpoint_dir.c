@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
-/* aicon train --checkpoint-dir: names by step, the newest K kept, --resume auto's choice. */
+/* The trainer's checkpoint directory: names by step, the newest K kept, --resume auto's choice. */
 #include <ctype.h>
+#include <stdio.h>
 #include <dirent.h>
 #include <errno.h>
 #include <stdlib.h>
@@ -9,12 +10,12 @@
 #include <unistd.h>
 
 #include "core/error.h"
-#include "tools/checkpoints.h"
+#include "train/checkpoint_dir.h"
 
 #define PREFIX "ckpt-step-"
 #define SUFFIX ".h5"
 
-aic_status aicon_ckpt_path(const char *dir, int64_t step, char *out, size_t size) {
+aic_status aic_ckpt_path(const char *dir, int64_t step, char *out, size_t size) {
     int n = snprintf(out, size, "%s/" PREFIX "%08lld" SUFFIX, dir, (long long)step);
     return n > 0 && (size_t)n < size ? AIC_OK : aic_fail(AIC_ERR_INVALID_ARG, "--checkpoint-dir %.64s...: path too long", dir);
 }
@@ -74,7 +75,7 @@ static aic_status list_steps(const char *dir, int64_t **steps, int *n) {
     return AIC_OK;
 }
 
-aic_status aicon_ckpt_dir_prepare(const char *dir, int *removed) {
+aic_status aic_ckpt_dir_prepare(const char *dir, int *removed) {
     *removed = 0;
     struct stat sb;
     if (stat(dir, &sb) != 0 && (errno != ENOENT || mkdir(dir, 0777) != 0))
@@ -97,31 +98,35 @@ aic_status aicon_ckpt_dir_prepare(const char *dir, int *removed) {
     return AIC_OK;
 }
 
-void aicon_ckpt_prune(const char *dir, int keep, FILE *warn) {
+void aic_ckpt_prune(const char *dir, int keep, aic_ckpt_warn_fn warn, void *ctx) {
     int64_t *steps;
     int n;
     if (keep <= 0)
         return;
     if (list_steps(dir, &steps, &n) != AIC_OK) {
-        fprintf(warn, "aicon train: warning: old checkpoints not removed: %s\n", aic_last_error());
+        char text[1200];
+        snprintf(text, sizeof text, "old checkpoints not removed: %s", aic_last_error());
+        warn(ctx, text);
         return;
     }
-    char path[4096];
+    char path[4096], text[4400];
     for (int i = keep; i < n; i++)
-        if (aicon_ckpt_path(dir, steps[i], path, sizeof path) == AIC_OK && unlink(path) != 0)
-            fprintf(warn, "aicon train: warning: cannot remove the old checkpoint %s: %s\n", path, strerror(errno));
+        if (aic_ckpt_path(dir, steps[i], path, sizeof path) == AIC_OK && unlink(path) != 0) {
+            snprintf(text, sizeof text, "cannot remove the old checkpoint %s: %s", path, strerror(errno));
+            warn(ctx, text);
+        }
     free(steps);
 }
 
-aic_status aicon_ckpt_resume_auto(const char *dir, aic_model_t *m, aic_optim_t *o, aic_train_state *st,
-                                  char *path_out, size_t size, FILE *warn) {
+aic_status aic_ckpt_resume_auto(const char *dir, aic_model_t *m, aic_optim_t *o, aic_train_state *st,
+                                char *path_out, size_t size, aic_ckpt_warn_fn warn, void *ctx) {
     path_out[0] = '\0';
     int64_t *steps;
     int n;
     AIC_TRY(list_steps(dir, &steps, &n));
     aic_status s = AIC_OK;
     for (int i = 0; i < n; i++) {
-        if (aicon_ckpt_path(dir, steps[i], path_out, size) != AIC_OK) {
+        if (aic_ckpt_path(dir, steps[i], path_out, size) != AIC_OK) {
             free(steps);
             return AIC_ERR_INVALID_ARG;
         }
@@ -133,7 +138,9 @@ aic_status aicon_ckpt_resume_auto(const char *dir, aic_model_t *m, aic_optim_t *
         size_t lp = strlen(path_out);
         if (strncmp(why, path_out, lp) == 0 && why[lp] == ':' && why[lp + 1] == ' ')
             why += lp + 2;
-        fprintf(warn, "aicon train: warning: skipping %s: %s\n", path_out, why);
+        char text[5200];
+        snprintf(text, sizeof text, "skipping %s: %s", path_out, why);
+        warn(ctx, text);
         path_out[0] = '\0';
     }
     free(steps);

@@ -1,0 +1,227 @@
+// SPDX-License-Identifier: Apache-2.0
+/* aicon train after its flags: this rank's binding and BLAS threads, the stop signals, the data, the
+ * model and its device, and the trainer's run with the watchdog and usage records around it. */
+#include <cblas.h>
+#include <errno.h>
+#include <hwloc.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "core/error.h"
+#include "train/progress.h"
+#include "tools/train_cmd.h"
+
+#define DEFAULT_DATA AICON_DEFAULT_DATA
+
+/* --data and --test-data, standardized as --normalize says (*pre: what was done, for checkpoints and
+ * exports). */
+static aic_status load_data(const train_opts *o, train_run *r, aic_preprocess *pre) {
+    struct stat sb;
+    if (stat(o->data, &sb) != 0)
+        return aic_fail(AIC_ERR_IO, "--data %s: %s%s", o->data, strerror(errno),
+                        strcmp(o->data, DEFAULT_DATA) == 0 ? " (install Debian's dataset-fashion-mnist, or pass --data)"
+                                                           : "");
+    if (S_ISDIR(sb.st_mode)) {
+        if (o->test_data)
+            return aic_fail(AIC_ERR_INVALID_ARG, "--test-data goes with an HDF5 --data; %s is a directory", o->data);
+        AIC_TRY(aic_dataset_load_idx_dir(o->data, &r->train, &r->test));
+    } else {
+        AIC_TRY(aic_dataset_load_h5(&r->train, o->data));
+        if (o->test_data)
+            AIC_TRY(aic_dataset_load_h5(&r->test, o->test_data));
+    }
+    /* No model has more classes: a label past them is a damaged file, told before anything else. */
+    AIC_TRY(aic_dataset_check_labels(r->train, AICON_MAX_CLASSES));
+    if (r->test)
+        AIC_TRY(aic_dataset_check_labels(r->test, AICON_MAX_CLASSES));
+    /* Recorded in the units of the file's values, so that an exported model takes those: without
+     * --normalize, IDX bytes still become byte/255, which the record says as mean 0 and std 255. */
+    const double unit = aic_dataset_value_scale(r->train);
+    *pre = unit == 1.0 ? (aic_preprocess){.kind = AIC_PREPROCESS_NONE}
+                       : (aic_preprocess){.kind = AIC_PREPROCESS_STANDARDIZE, .mean = 0, .std = 1 / unit};
+    if (o->normalize) {
+        double mean, std;
+        AIC_TRY(aic_dataset_stats(r->train, &mean, &std));
+        *pre = (aic_preprocess){.kind = AIC_PREPROCESS_STANDARDIZE, .mean = mean / unit, .std = std / unit};
+        AIC_TRY(aic_dataset_normalize(r->train, mean, std));
+        if (r->test)
+            AIC_TRY(aic_dataset_normalize(r->test, mean, std));
+    }
+    if (r->test) {
+        int64_t a[6], b[6];
+        int na = aic_dataset_sample_shape(r->train, a), nb = aic_dataset_sample_shape(r->test, b);
+        if (na != nb || memcmp(a, b, sizeof(int64_t) * (size_t)na) != 0)
+            return aic_fail(AIC_ERR_SHAPE, "%s: test samples differ in shape from the training samples of %s",
+                            aic_dataset_source(r->test), aic_dataset_source(r->train));
+    }
+    return AIC_OK;
+}
+
+/* Binds this rank (--bind) and, with --verbose, has rank 0 print every rank's binding. A binding
+ * the system refuses is a warning from that rank. Collective; *cores: the cores aicon bound it to
+ * (0 when it left the process where it was). */
+static aic_status place(const train_opts *o, train_run *r, int *cores) {
+    aic_placement mine, *all = NULL;
+    aic_status local = aic_place_rank(r->comm, o->bind, &mine);
+    AIC_TRY(aic_comm_agree(r->comm, local));
+    if (strcmp(mine.applied, "failed") == 0)
+        fprintf(stderr, "aicon train: warning: [rank %d] %s\n", r->rank, mine.warning);
+    /* Only a binding aicon made caps the BLAS threads: a launcher's (mpirun binds -np 1 to one core)
+     * keeps the default the run always had, and with it the same CPU results. */
+    *cores = strcmp(mine.applied, "core") == 0 || strcmp(mine.applied, "numa") == 0 ? mine.cores : 0;
+    if (mine.gpu >= 0)
+        snprintf(r->device, sizeof r->device, "cuda:%d %s", mine.gpu, mine.gpu_bus_id);
+    else
+        snprintf(r->device, sizeof r->device, "cpu:%s", mine.kernel_cpus);
+    if (!o->verbose)
+        return AIC_OK;
+    if (r->rank == 0 && !(all = calloc((size_t)r->world, sizeof *all)))
+        local = aic_fail(AIC_ERR_NOMEM, "out of memory for %d placements", r->world);
+    AIC_TRY(aic_comm_agree(r->comm, local));
+    aic_status st = aic_placement_gather(r->comm, &mine, all);
+    for (int i = 0; st == AIC_OK && i < r->world && r->rank == 0; i++) {
+        const aic_placement *p = &all[i];
+        printf("rank %d on %s (local %d of %d): --bind %s -> %s, CPUs %s (%d core%s), GPU ", p->rank, p->host,
+               p->local_rank, p->local_size, aic_bind_mode_name(p->mode), p->applied, p->kernel_cpus, p->cores,
+               p->cores == 1 ? "" : "s");
+        if (p->gpu >= 0)
+            printf("%d (%s)", p->gpu, p->gpu_bus_id);
+        else
+            printf("none");
+        printf("%s%s\n", p->warning[0] ? "; " : "", p->warning);
+    }
+    fflush(stdout);
+    free(all);
+    return st;
+}
+
+static int default_threads(int local_size) {
+    hwloc_topology_t topo;
+    int cores = 1;
+    if (hwloc_topology_init(&topo) == 0) {
+        if (hwloc_topology_load(topo) == 0)
+            cores = hwloc_get_nbobjs_by_type(topo, HWLOC_OBJ_CORE);
+        hwloc_topology_destroy(topo);
+    }
+    int t = cores / (local_size > 0 ? local_size : 1);
+    return t > 0 ? t : 1;
+}
+
+/* --device: GPU <node-local rank> (the GPU the binding code places the rank beside), or the CPU. */
+static aic_status place_model(const train_opts *o, train_run *r) {
+    int gpus = 0;
+    aic_gpu_count(&gpus);
+    int device = o->device >= 0 ? o->device : (aic_cuda_built() && gpus > 0 ? 1 : 0);
+    if (device == 0)
+        return AIC_OK;
+    int local = aic_comm_local_rank(r->comm);
+    if (local >= gpus)
+        return aic_fail(AIC_ERR_INVALID_ARG, "--device cuda: rank %d is local rank %d but this node shows %d GPU%s",
+                        r->rank, local, gpus, gpus == 1 ? "" : "s");
+    AIC_TRY(aic_model_set_device(r->src.model, AIC_DEVICE_CUDA, local, o->tf32));
+    return aic_comm_set_gpu_allreduce(r->comm, (aic_gpu_allreduce)o->gpu_allreduce);
+}
+
+aic_status aicon_train_place(train_opts *o, train_run *r) {
+    int bound_cores = 0;
+    aic_status s = place(o, r, &bound_cores);
+    if (o->threads == 0) {
+        o->threads = default_threads(aic_comm_local_size(r->comm));
+        if (bound_cores > 0 && bound_cores < o->threads) /* BLAS threads stay on the rank's own cores */
+            o->threads = bound_cores;
+    }
+    openblas_set_num_threads(o->threads);
+    return s;
+}
+
+/* The signal (SIGTERM, SIGUSR1) that asked this rank to stop at the end of the step; 0: none. */
+static volatile sig_atomic_t stop_signal;
+
+static void on_stop_signal(int sig) {
+    stop_signal = sig;
+    if (sig == SIGTERM) /* mpirun's way to end a failed run, too: the watchdog tells the two apart */
+        aicon_watchdog_term();
+}
+
+static bool should_stop(void *ctx) {
+    return stop_signal != 0;
+}
+
+static void on_stop(void *ctx, int64_t step) {
+    aicon_watchdog_stopping();
+}
+
+void aicon_train_signals(void) {
+    struct sigaction sa = {.sa_handler = on_stop_signal, .sa_flags = SA_RESTART};
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGTERM, &sa, NULL);
+    sigaction(SIGUSR1, &sa, NULL);
+}
+
+static const char *signal_name(int sig) {
+    return sig == SIGTERM ? "SIGTERM" : sig == SIGUSR1 ? "SIGUSR1" : "a signal to another rank";
+}
+
+/* After an agreed failure (or one of this rank's own: unagreed) the ranks that should tell it do;
+ * returns the exit status. */
+static int failed(aic_status agreed, aic_status local, bool report) {
+    if (agreed == AIC_ERR_COMM || local == AIC_ERR_COMM)
+        aicon_watchdog_settle(); /* a peer that died is the watchdog's to name (status 3) */
+    if (report)
+        fprintf(stderr, "aicon train: %s\n", aic_last_error());
+    return 1;
+}
+
+/* Agree on a set-up step that may fail on some ranks only; on failure every rank reports and returns 1. */
+#define AGREE_OR_FAIL(r, expr)                                                 \
+    do {                                                                       \
+        const aic_status local_ = (expr);                                      \
+        bool report_;                                                          \
+        const aic_status agreed_ = aic_trainer_agree((r)->comm, local_, &report_); \
+        if (agreed_ != AIC_OK)                                                 \
+            return failed(agreed_, local_, report_);                           \
+    } while (0)
+
+int aicon_train_run(train_opts *o, train_run *r, train_report *rep) {
+    aic_progress_set(AIC_PHASE_START, -1);
+    AGREE_OR_FAIL(r, aicon_watchdog_start(r->comm, &o->watchdog));
+    aic_trainer_callbacks cb;
+    AGREE_OR_FAIL(r, aicon_train_report_start(rep, o, r, &cb));
+    cb.should_stop = should_stop;
+    cb.on_stop = on_stop;
+    AGREE_OR_FAIL(r, load_data(o, r, &o->train.preprocess));
+    const char *data_files[] = {o->data, o->test_data, NULL};
+    AGREE_OR_FAIL(r, aic_meter_start(r->comm, &o->meter, data_files, &r->meter));
+    int64_t shape[6];
+    int ndim = aic_dataset_sample_shape(r->train, shape);
+    AGREE_OR_FAIL(r, aicon_model_build(o->model, o->input, o->loss, ndim, shape, o->classes, &r->src));
+    /* A label past the model's outputs would index past its logits: refused before any step. */
+    AGREE_OR_FAIL(r, aic_dataset_check_labels(r->train, r->src.classes));
+    if (r->test)
+        AGREE_OR_FAIL(r, aic_dataset_check_labels(r->test, r->src.classes));
+    AGREE_OR_FAIL(r, place_model(o, r));
+    AGREE_OR_FAIL(r, aic_model_compile(r->src.model, o->train.batch, o->train.seed));
+    AGREE_OR_FAIL(r, aicon_model_load_weights(&r->src)); /* an ONNX file's own weights, not the seed's */
+    aic_trainer_t *t = NULL;
+    AGREE_OR_FAIL(r, aic_trainer_create(&t, r->src.model, NULL, r->comm, r->src.io, r->train, r->test, &o->train, &cb));
+    aic_train_summary sum;
+    const aic_status st = aic_trainer_run(t, &sum);
+    aic_trainer_destroy(t);
+    if (st != AIC_OK) {
+        const int code = failed(st, sum.local_status, sum.report);
+        /* A failure inside a collective may have reached only some ranks: take them all down rather
+         * than leave one waiting. */
+        if (sum.unagreed)
+            MPI_Abort(MPI_COMM_WORLD, 1);
+        return code;
+    }
+    const char *stopped_by = sum.stopped ? signal_name(stop_signal) : NULL;
+    aic_progress_phase(AIC_PHASE_COLLECTIVE); /* the files rank 0 writes, the usage records */
+    AGREE_OR_FAIL(r, aicon_train_report_summary(rep, &sum, stopped_by));
+    AGREE_OR_FAIL(r, aicon_train_report_usage(rep, &sum));
+    aicon_train_report_final(rep, &sum, stopped_by);
+    return sum.stopped ? AICON_EXIT_STOPPED : 0;
+}

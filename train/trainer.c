@@ -1,0 +1,547 @@
+// SPDX-License-Identifier: Apache-2.0
+/* The training loop (include/aicon/trainer.h): epochs, resume, checkpoint cadence, evaluation, trace
+ * and export around aic_train_step. */
+#include <errno.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "aicon/onnx.h"
+#include "aicon/trainer.h"
+#include "core/error.h"
+#include "core/graph.h"
+#include "train/checkpoint_dir.h"
+#include "train/progress.h"
+#include "train/timeline.h"
+
+struct aic_trainer {
+    aic_model_t *model;
+    aic_optim_t *optim;
+    bool own_optim;
+    aic_comm_t *comm;
+    int rank, world;
+    aic_io_values io;
+    const aic_dataset_t *train, *test;
+    aic_trainer_config cfg;
+    aic_trainer_callbacks cb;
+    aic_sampler_t *sampler;
+    int64_t *idx; /* this rank's sample indices of a step: batch x accumulate */
+    aic_train_state st;
+    aic_lr_schedule sched;
+    int64_t steps_per_epoch, last_step, epochs;
+    bool ran;
+};
+
+static double now_seconds(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+/* Rank 0's notes and warnings, through on_message. */
+static void say(const aic_trainer_t *t, aic_trainer_message_kind kind, const char *fmt, ...) AIC_PRINTF(3, 4);
+static void say(const aic_trainer_t *t, aic_trainer_message_kind kind, const char *fmt, ...) {
+    if (t->rank != 0)
+        return;
+    char text[8192];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(text, sizeof text, fmt, ap);
+    va_end(ap);
+    if (t->cb.on_message)
+        t->cb.on_message(t->cb.ctx, kind, text);
+    else if (kind == AIC_TRAINER_WARNING)
+        fprintf(stderr, "aicon: warning: %s\n", text);
+}
+
+static void warn_text(void *ctx, const char *text) {
+    say(ctx, AIC_TRAINER_WARNING, "%s", text);
+}
+
+aic_status aic_trainer_agree(aic_comm_t *c, aic_status local, bool *report) {
+    char mine[2048];
+    snprintf(mine, sizeof mine, "%s", aic_last_error());
+    aic_progress_phase(AIC_PHASE_COLLECTIVE);
+    const aic_status agreed = aic_comm_agree(c, local);
+    const int rank = aic_comm_rank(c);
+    if (report)
+        *report = agreed != AIC_OK && (rank == 0 || local != AIC_OK);
+    if (agreed == AIC_OK)
+        return AIC_OK;
+    if (local != AIC_OK && rank != 0)
+        return aic_fail(agreed, "[rank %d] %s", rank, mine);
+    if (!aic_last_error()[0])
+        return aic_fail(agreed, "%s", aic_status_string(agreed));
+    return agreed;
+}
+
+/* Agree on a step that may fail on some ranks only; on failure return it, with *out saying who tells. */
+#define AGREE(t, out, expr)                                                      \
+    do {                                                                         \
+        const aic_status local_ = (expr);                                        \
+        const aic_status agreed_ = aic_trainer_agree((t)->comm, local_, &(out)->report); \
+        if (agreed_ != AIC_OK) {                                                 \
+            (out)->local_status = local_;                                        \
+            return agreed_;                                                      \
+        }                                                                        \
+    } while (0)
+
+aic_status aic_trainer_config_check(const aic_trainer_config *k) {
+    if (k->epochs < 0 || k->batch < 0 || k->accumulate < 0 || k->max_steps < 0 || k->checkpoint_every < 0 ||
+        k->keep < 0 || k->timeline_steps < 0)
+        return aic_fail(AIC_ERR_INVALID_ARG, "aic_trainer_config: a negative count");
+    if (k->optim.nesterov && k->optim.momentum <= 0)
+        return aic_fail(AIC_ERR_INVALID_ARG, "--nesterov needs --momentum greater than 0");
+    const char *needs_dir = k->resume_auto ? "--resume auto" : k->checkpoint_every ? "--checkpoint-every" : NULL;
+    if (needs_dir && !k->checkpoint_dir)
+        return aic_fail(AIC_ERR_INVALID_ARG, "%s needs --checkpoint-dir DIR", needs_dir);
+    /* The sampler hands out batch x accumulate rows per rank and step in one int. */
+    if ((int64_t)k->batch * (k->accumulate ? k->accumulate : 1) > (1 << 24))
+        return aic_fail(AIC_ERR_INVALID_ARG, "--batch %d x --accumulate %d is over %d samples per rank and step",
+                        k->batch, k->accumulate ? k->accumulate : 1, 1 << 24);
+    return AIC_OK;
+}
+
+aic_status aic_trainer_create(aic_trainer_t **out, aic_model_t *m, aic_optim_t *o, aic_comm_t *c, aic_io_values io,
+                              const aic_dataset_t *train, const aic_dataset_t *test, const aic_trainer_config *cfg,
+                              const aic_trainer_callbacks *cb) {
+    *out = NULL;
+    if (!m || !c || !train || !cfg)
+        return aic_fail(AIC_ERR_INVALID_ARG, "aic_trainer_create: model, communicator, training set and config are "
+                                             "required");
+    if (!m->compiled)
+        return aic_fail(AIC_ERR_STATE, "aic_trainer_create: compile the model first");
+    AIC_TRY(aic_trainer_config_check(cfg));
+    aic_trainer_config k = *cfg;
+    k.epochs = k.epochs ? k.epochs : 1;
+    k.batch = k.batch ? k.batch : m->max_batch;
+    k.accumulate = k.accumulate ? k.accumulate : 1;
+    k.timeline_steps = k.timeline_steps ? k.timeline_steps : 10;
+    if (k.batch > m->max_batch)
+        return aic_fail(AIC_ERR_INVALID_ARG, "--batch %d is over the model's compiled batch %d", k.batch, m->max_batch);
+    aic_trainer_t *t = calloc(1, sizeof *t);
+    if (!t)
+        return aic_fail(AIC_ERR_NOMEM, "aic_trainer_create: out of memory");
+    *t = (aic_trainer_t){.model = m, .optim = o, .comm = c, .rank = aic_comm_rank(c), .world = aic_comm_size(c),
+                         .io = io, .train = train, .test = test, .cfg = k};
+    if (cb)
+        t->cb = *cb;
+    *out = t;
+    return AIC_OK;
+}
+
+void aic_trainer_destroy(aic_trainer_t *t) {
+    if (!t)
+        return;
+    aic_sampler_destroy(t->sampler);
+    free(t->idx);
+    if (t->own_optim)
+        aic_optim_destroy(t->optim);
+    free(t);
+}
+
+/* Fail before training, not an epoch later, when a file cannot be written where asked. */
+static aic_status check_writable_dir(const char *flag, const char *path) {
+    char dir[4096];
+    snprintf(dir, sizeof dir, "%s", path);
+    char *slash = strrchr(dir, '/');
+    const char *d = slash ? (slash == dir ? "/" : (*slash = '\0', dir)) : ".";
+    if (access(d, W_OK) != 0)
+        return aic_fail(AIC_ERR_IO, "%s %s: directory %s is not writable: %s", flag, path, d, strerror(errno));
+    return AIC_OK;
+}
+
+/* Rank 0: checkpoint_dir's stale temporary files go, and the files asked for can be written. */
+static aic_status prepare_paths(aic_trainer_t *t) {
+    const aic_trainer_config *k = &t->cfg;
+    if (k->checkpoint)
+        AIC_TRY(check_writable_dir("--checkpoint", k->checkpoint));
+    if (k->checkpoint_dir) {
+        int stale = 0;
+        AIC_TRY(aic_ckpt_dir_prepare(k->checkpoint_dir, &stale));
+        if (stale)
+            say(t, AIC_TRAINER_NOTE, "removed %d temporary file%s an interrupted save left in %s", stale,
+                stale == 1 ? "" : "s", k->checkpoint_dir);
+    }
+    if (k->export_path)
+        AIC_TRY(check_writable_dir("--export", k->export_path));
+    return AIC_OK;
+}
+
+/* Make every rank hold rank 0's parameters, buffers, optimizer state and train state. */
+static aic_status sync_from_root(aic_trainer_t *t) {
+    aic_model_t *m = t->model;
+    AIC_TRY(aic_broadcast(t->comm, aic_model_params(m), sizeof(float) * aic_model_num_params(m), 0));
+    AIC_TRY(aic_broadcast(t->comm, aic_model_buffers(m), sizeof(float) * aic_model_num_buffers(m), 0));
+    for (int i = 0; i < aic_optim_slot_count(t->optim); i++) {
+        float *slot;
+        AIC_TRY(aic_optim_slot(t->optim, i, NULL, &slot));
+        AIC_TRY(aic_broadcast(t->comm, slot, sizeof(float) * aic_model_num_params(m), 0));
+    }
+    int64_t osteps = aic_optim_steps(t->optim);
+    AIC_TRY(aic_broadcast(t->comm, &osteps, sizeof osteps, 0));
+    aic_optim_set_steps(t->optim, osteps);
+    AIC_TRY(aic_broadcast(t->comm, &t->st, sizeof t->st, 0));
+    uint8_t digest[32];
+    AIC_TRY(aic_model_params_hash(m, digest));
+    return aic_comm_check_same(t->comm, digest, "the model parameters");
+}
+
+/* Rank 0 writes file, or with file NULL checkpoint_dir's checkpoint of this step and then drops the ones
+ * past keep; the caller agrees on the outcome. With checkpoint_continue a failure is a warning and the
+ * next save tries again. */
+static aic_status save_checkpoint(aic_trainer_t *t, const char *file) {
+    if (t->rank != 0)
+        return AIC_OK;
+    const aic_trainer_config *k = &t->cfg;
+    char path[4096];
+    aic_status s = file ? AIC_OK : aic_ckpt_path(k->checkpoint_dir, t->st.step, path, sizeof path);
+    if (s == AIC_OK)
+        s = aic_checkpoint_save(file ? file : path, t->model, t->optim, &t->st);
+    if (s == AIC_OK && !file)
+        aic_ckpt_prune(k->checkpoint_dir, k->keep, warn_text, t);
+    if (s == AIC_OK) {
+        if (t->cb.on_checkpoint)
+            t->cb.on_checkpoint(t->cb.ctx, file ? file : path, t->st.step);
+        return AIC_OK;
+    }
+    if (k->checkpoint_continue) {
+        say(t, AIC_TRAINER_WARNING, "step %lld: %s; training goes on (--on-checkpoint-error continue)",
+            (long long)t->st.step, aic_last_error());
+        return AIC_OK;
+    }
+    char why[1024];
+    snprintf(why, sizeof why, "%s", aic_last_error());
+    return aic_fail(s, "step %lld: %s; stopping (--on-checkpoint-error continue would train on)",
+                    (long long)t->st.step, why);
+}
+
+/* The checkpoints of this step: the file (at epoch ends and the run's end, every: true) and the
+ * directory's. Collective. */
+static aic_status save_step(aic_trainer_t *t, bool every, bool final, aic_train_summary *out) {
+    if (t->cb.before_checkpoint)
+        t->cb.before_checkpoint(t->cb.ctx, &t->st, final);
+    aic_progress_phase(AIC_PHASE_CHECKPOINT); /* rank 0 writes, the others wait in the agreement */
+    if (every && t->cfg.checkpoint)
+        AGREE(t, out, save_checkpoint(t, t->cfg.checkpoint));
+    if (t->cfg.checkpoint_dir)
+        AGREE(t, out, save_checkpoint(t, NULL));
+    return AIC_OK;
+}
+
+/* Count rows whose largest logit is the label. */
+static int64_t count_correct(aic_model_t *m, const int32_t *labels, int n) {
+    aic_tensor out;
+    if (n == 0 || aic_model_output(m, &out) != AIC_OK)
+        return 0;
+    const float *logits = out.data;
+    int64_t K = out.shape[1], correct = 0;
+    for (int i = 0; i < n; i++) {
+        int64_t best = 0;
+        for (int64_t k = 1; k < K; k++)
+            if (logits[i * K + k] > logits[i * K + best])
+                best = k;
+        correct += best == labels[i];
+    }
+    return correct;
+}
+
+/* One optimizer step on global batch s of the epoch: accumulate micro-batches of at most batch of this
+ * rank's rows, one sum over ranks. The sampler's local batch is batch x accumulate, so a step takes the
+ * samples one batch that many times larger would. A failure to read a batch is carried into the step's
+ * agreement. *slice: this rank's share of the whole step; *correct: rows classified right;
+ * *local_nonfinite: whether this rank's own loss was NaN or Inf (*loss is the sum over ranks). */
+static aic_status accumulated_step(aic_trainer_t *t, int64_t s, float lr, aic_batch_slice *slice, float *loss,
+                                   int64_t *correct, bool *local_nonfinite) {
+    const int batch = t->cfg.batch;
+    const uint64_t step = (uint64_t)t->st.step;
+    aic_tensor xin, yin;
+    aic_model_value(t->model, t->io.input, &xin);
+    aic_model_value(t->model, t->io.labels, &yin);
+    aic_progress_set(AIC_PHASE_DATA, (int64_t)step);
+    *slice = (aic_batch_slice){0};
+    aic_accumulation acc = {.status = aic_sampler_batch(t->sampler, s, t->idx, slice)};
+    *correct = 0;
+    for (int k = 0;; k++) {
+        const int first = k * batch, left = slice->n_local - first;
+        const aic_batch_slice micro = {.n_local = left < 0 ? 0 : left < batch ? left : batch,
+                                       .n_global = slice->n_global, .row_offset = slice->row_offset + first};
+        if (acc.status == AIC_OK && micro.n_local > 0)
+            acc.status = aic_dataset_gather(t->train, t->idx + first, micro.n_local, xin.data, yin.data);
+        if (k + 1 == t->cfg.accumulate) {
+            AIC_TRY(aic_train_step_accumulated(t->model, t->optim, t->comm, t->io, xin.data, yin.data, &micro, step,
+                                               lr, &acc, loss));
+            *correct += count_correct(t->model, yin.data, micro.n_local);
+            /* The loss op's output still holds the last micro-batch's mean; acc the earlier ones'. */
+            aic_tensor last;
+            *local_nonfinite = !isfinite(acc.loss) ||
+                               (micro.n_local > 0 && aic_model_value(t->model, t->model->loss_value, &last) == AIC_OK &&
+                                !isfinite(*(const float *)last.data));
+            return AIC_OK;
+        }
+        if (aic_train_accumulate(t->model, t->io, xin.data, yin.data, &micro, step, &acc) == AIC_OK)
+            *correct += count_correct(t->model, yin.data, micro.n_local);
+    }
+}
+
+/* What the ranks agree on after a step, in one small sum: whether any asked to stop (so that all stop
+ * at the same step), and which saw a non-finite loss of their own (rides along for the message). */
+typedef struct {
+    bool stop;
+    int nonfinite_ranks, nonfinite_rank; /* how many saw one; the rank, when it was one */
+} step_agreement;
+
+static aic_status step_agreed(aic_trainer_t *t, bool local_nonfinite, step_agreement *a) {
+    const bool stop = t->cb.should_stop && t->cb.should_stop(t->cb.ctx);
+    double v[3] = {stop, local_nonfinite, local_nonfinite ? t->rank : 0};
+    AIC_TRY(aic_allreduce_sum_f64(t->comm, v, 3));
+    *a = (step_agreement){.stop = v[0] > 0, .nonfinite_ranks = (int)v[1], .nonfinite_rank = (int)v[2]};
+    return AIC_OK;
+}
+
+/* After a step whose summed loss is not finite: a warning and on (skip_nonfinite), or the run's end. */
+static aic_status nonfinite_step(aic_trainer_t *t, float loss, const step_agreement *ag) {
+    const char *what = isnan(loss) ? "NaN" : loss > 0 ? "+Inf" : "-Inf";
+    char where[64];
+    if (ag->nonfinite_ranks == 1)
+        snprintf(where, sizeof where, "on rank %d", ag->nonfinite_rank);
+    else if (ag->nonfinite_ranks > 1)
+        snprintf(where, sizeof where, "on %d ranks", ag->nonfinite_ranks);
+    else
+        snprintf(where, sizeof where, "summed over the ranks");
+    if (!t->cfg.skip_nonfinite)
+        return aic_fail(AIC_ERR_NONFINITE, "step %lld: the loss is %s %s; stopping (--skip-nonfinite would skip "
+                        "such steps)", (long long)t->st.step, what, where);
+    say(t, AIC_TRAINER_WARNING, "step %lld: the loss is %s %s; the update is skipped on every rank (--skip-nonfinite)",
+        (long long)t->st.step, what, where);
+    return AIC_OK;
+}
+
+/* Optimizer, buckets, resume, the broadcast from rank 0, sampler and schedule. */
+static aic_status prepare(aic_trainer_t *t, char *resumed, size_t size, aic_train_summary *out) {
+    const aic_trainer_config *k = &t->cfg;
+    AGREE(t, out, t->rank == 0 ? prepare_paths(t) : AIC_OK);
+    if (!t->optim) {
+        AGREE(t, out, aic_optim_create(&t->optim, t->model, &k->optim));
+        t->own_optim = true;
+    }
+    AGREE(t, out, aic_train_set_buckets(t->model, t->comm, k->bucket_bytes));
+    /* rank 0 reads; the others receive it, so only rank 0 needs the file. */
+    t->st = (aic_train_state){.seed = k->seed};
+    resumed[0] = '\0';
+    if (k->resume_auto)
+        AGREE(t, out, t->rank == 0 ? aic_ckpt_resume_auto(k->checkpoint_dir, t->model, t->optim, &t->st, resumed,
+                                                          size, warn_text, t)
+                                   : AIC_OK);
+    else if (k->resume) {
+        AGREE(t, out, t->rank == 0 ? aic_checkpoint_load(k->resume, t->model, t->optim, &t->st) : AIC_OK);
+        snprintf(resumed, size, "%s", k->resume);
+    }
+    aic_progress_phase(AIC_PHASE_COLLECTIVE);
+    AGREE(t, out, sync_from_root(t));
+    /* Samples per optimizer step: the sample order depends on it alone, so a run resumed with another
+     * accumulate x batch of the same product goes on as the original would have (up to rounding). */
+    const int64_t global_batch = (int64_t)k->batch * k->accumulate * t->world;
+    if (resumed[0] && t->st.global_batch != global_batch && t->rank == 0)
+        say(t, AIC_TRAINER_WARNING,
+            "%s was written with a global batch of %lld, this run has %lld (%d ranks x %d x --accumulate %d): "
+            "training goes on from step %lld, but not as the original run would have",
+            resumed, (long long)t->st.global_batch, (long long)global_batch, t->world, k->batch, k->accumulate,
+            (long long)t->st.step);
+    t->st.global_batch = global_batch;
+    t->st.preprocess = k->preprocess; /* this run's data, whatever a resumed checkpoint had */
+    AGREE(t, out, aic_sampler_create(&t->sampler, aic_dataset_size(t->train), k->batch * k->accumulate, t->rank,
+                                     t->world, t->st.seed, true));
+    t->idx = malloc(sizeof(int64_t) * (size_t)k->batch * (size_t)k->accumulate);
+    AGREE(t, out, t->idx ? AIC_OK : aic_fail(AIC_ERR_NOMEM, "out of memory for the sample indices"));
+
+    const int64_t spe = t->steps_per_epoch = aic_sampler_steps_per_epoch(t->sampler);
+    t->sched = k->lr;
+    if (k->scale_lr)
+        t->sched.base_lr = aic_lr_scale_for_world(t->sched.base_lr, t->world);
+    if (t->sched.kind == AIC_LR_STEP && t->sched.step_size == 0)
+        t->sched.step_size = spe;
+    if (t->sched.kind == AIC_LR_COSINE && t->sched.total_steps == 0)
+        t->sched.total_steps = spe * k->epochs;
+    t->last_step = spe * k->epochs;
+    if (k->max_steps > 0 && k->max_steps < t->last_step)
+        t->last_step = k->max_steps;
+    /* The epochs this run reaches into: fewer than epochs when max_steps ends it first. */
+    t->epochs = (t->last_step + spe - 1) / spe;
+    if (t->cb.on_start) {
+        const aic_trainer_start start = {
+            .rank = t->rank, .world = t->world, .train_samples = aic_dataset_size(t->train), .steps_per_epoch = spe,
+            .last_step = t->last_step, .epochs = t->epochs, .global_batch = global_batch, .state = &t->st,
+            .resumed_from = t->rank == 0 && resumed[0] ? resumed : NULL};
+        t->cb.on_start(t->cb.ctx, &start);
+    }
+    return AIC_OK;
+}
+
+/* A step that failed inside its collectives: only some ranks may know. */
+static aic_status step_failed(aic_trainer_t *t, aic_status s, aic_train_summary *out) {
+    char why[2048];
+    snprintf(why, sizeof why, "%s", aic_last_error());
+    out->local_status = s;
+    out->unagreed = s == AIC_ERR_COMM;
+    /* A failure the step agreed on names the rank that failed: that rank tells it, and rank 0. */
+    out->report = t->rank == 0 || strncmp(why, "rank ", 5) != 0;
+    return aic_fail(s, "[rank %d] step %lld: %s", t->rank, (long long)t->st.step, why);
+}
+
+static aic_status run(aic_trainer_t *t, aic_train_summary *out) {
+    const aic_trainer_config *k = &t->cfg;
+    char resumed[4096];
+    AIC_TRY(prepare(t, resumed, sizeof resumed, out));
+    aic_train_state *st = &t->st;
+    const int64_t spe = t->steps_per_epoch, last_step = t->last_step;
+    if (k->timeline)
+        AGREE(t, out, aic_timeline_start(t->comm, k->timeline_steps));
+    const double t_start = now_seconds();
+    double train_seconds = 0;
+    int64_t samples_done = 0;
+    bool stopped = false;
+    while (st->step < last_step && !stopped) {
+        const int64_t epoch = st->step / spe;
+        AGREE(t, out, aic_sampler_set_epoch(t->sampler, epoch));
+        const double t_epoch = now_seconds();
+        double loss_sum = 0;
+        double stats[2] = {0, 0}; /* correct, samples */
+        int64_t epoch_samples = 0;
+        /* The steps of this epoch the run takes. */
+        const int64_t epoch_steps = last_step - epoch * spe < spe ? last_step - epoch * spe : spe;
+        for (int64_t s = st->step % spe; s < epoch_steps && !stopped; s++) {
+            aic_batch_slice slice;
+            float loss;
+            int64_t correct;
+            bool local_nonfinite = false;
+            const float lr = aic_lr_at(&t->sched, st->step);
+            const double t_step = now_seconds();
+            aic_status ts = accumulated_step(t, s, lr, &slice, &loss, &correct, &local_nonfinite);
+            if (ts != AIC_OK)
+                return step_failed(t, ts, out);
+            const double step_seconds = now_seconds() - t_step;
+            /* The loss summed over ranks: every rank sees the same one, and a non-finite one has left the
+             * model unchanged everywhere (aic_train_step); it is kept out of the means. */
+            const bool nonfinite = !isfinite(loss);
+            if (!nonfinite) {
+                stats[0] += (double)correct;
+                stats[1] += slice.n_local;
+                loss_sum += (double)loss * slice.n_global;
+                epoch_samples += slice.n_global;
+            }
+            st->step++;
+            if (t->cb.on_step) {
+                const aic_trainer_step info = {
+                    .step = st->step, .epoch = epoch, .epoch_step = s + 1, .epoch_steps = epoch_steps,
+                    .steps_per_epoch = spe, .last_step = last_step, .loss = loss, .lr = lr,
+                    .samples = slice.n_global, .local_samples = slice.n_local, .seconds = step_seconds,
+                    .epoch_loss = loss_sum / (double)epoch_samples, .epoch_samples = epoch_samples,
+                    .epoch_seconds = now_seconds() - t_epoch};
+                t->cb.on_step(t->cb.ctx, &info);
+            }
+            if (st->step < last_step || nonfinite) {
+                step_agreement ag = {0};
+                AGREE(t, out, step_agreed(t, local_nonfinite, &ag));
+                if (nonfinite) {
+                    const aic_status ns = nonfinite_step(t, loss, &ag);
+                    if (ns != AIC_OK) { /* every rank reached it: rank 0 tells */
+                        out->local_status = ns;
+                        out->report = t->rank == 0;
+                        return ns;
+                    }
+                    out->skipped_steps++;
+                }
+                stopped = ag.stop && st->step < last_step;
+                if (stopped) {
+                    if (t->cb.on_stop)
+                        t->cb.on_stop(t->cb.ctx, st->step);
+                    break; /* the checkpoint comes below */
+                }
+            }
+            /* Mid-epoch only: the end of an epoch (or of the run) saves below. */
+            if (k->checkpoint_every && st->step % k->checkpoint_every == 0 && s + 1 < spe && st->step < last_step)
+                AIC_TRY(save_step(t, false, false, out));
+        }
+        const double epoch_seconds = now_seconds() - t_epoch;
+        train_seconds += epoch_seconds;
+        samples_done += epoch_samples;
+        if (stopped)
+            break;
+        aic_progress_phase(AIC_PHASE_COLLECTIVE);
+        AGREE(t, out, aic_allreduce_sum_f64(t->comm, stats, 2));
+        out->train_loss = loss_sum / (double)(epoch_samples ? epoch_samples : 1);
+        aic_eval_result ev = {.loss = NAN, .accuracy = NAN};
+        aic_progress_phase(AIC_PHASE_EVALUATE);
+        if (t->test)
+            AGREE(t, out, aic_evaluate(t->model, t->comm, t->io, t->test, &ev));
+        if (st->step % spe == 0)
+            st->epoch = st->step / spe;
+        AIC_TRY(save_step(t, true, st->step >= last_step, out));
+        if (t->cb.on_epoch) {
+            const aic_trainer_epoch info = {
+                .epoch = epoch + 1, .epochs = t->epochs, .step = st->step, .train_loss = out->train_loss,
+                .train_accuracy = stats[1] > 0 ? stats[0] / stats[1] : NAN, .test_loss = ev.loss,
+                .test_accuracy = ev.accuracy, .samples_per_sec = (double)epoch_samples / epoch_seconds,
+                .elapsed = now_seconds() - t_start};
+            t->cb.on_epoch(t->cb.ctx, &info);
+        }
+    }
+    if (stopped) { /* the usual checkpoints of this step, then the run ends as a finished one */
+        if (st->step % spe == 0)
+            st->epoch = st->step / spe;
+        AIC_TRY(save_step(t, true, true, out));
+    }
+    /* epochs: those trained in, the last one partly where max_steps or a stop ended it */
+    out->steps = st->step;
+    out->last_step = last_step;
+    out->epochs = (st->step + spe - 1) / spe;
+    out->epochs_exact = (double)st->step / (double)spe;
+    out->seconds = train_seconds;
+    out->samples_per_sec = train_seconds > 0 ? (double)samples_done / train_seconds : NAN;
+    out->stopped = stopped;
+    if (k->checkpoint_dir)
+        aic_ckpt_path(k->checkpoint_dir, st->step, out->checkpoint, sizeof out->checkpoint);
+    else if (k->checkpoint)
+        snprintf(out->checkpoint, sizeof out->checkpoint, "%s", k->checkpoint);
+    if (t->test && !stopped) { /* a stopping job has little time left */
+        aic_eval_result ev;
+        aic_progress_phase(AIC_PHASE_EVALUATE);
+        AGREE(t, out, aic_evaluate(t->model, t->comm, t->io, t->test, &ev));
+        out->test_accuracy = ev.accuracy;
+        out->test_loss = ev.loss;
+    }
+    aic_progress_phase(AIC_PHASE_COLLECTIVE); /* the trace and the files rank 0 writes */
+    if (k->timeline)
+        AGREE(t, out, aic_timeline_write(t->comm, k->timeline));
+    if (k->export_path && !stopped) {
+        aic_status es = AIC_OK;
+        if (t->rank == 0 && t->cb.export_model)
+            es = t->cb.export_model(t->cb.ctx, t->model, &k->preprocess, k->export_path);
+        else if (t->rank == 0)
+            es = aic_onnx_export_with(t->model, k->export_path,
+                                      &(aic_onnx_export_options){.input = t->io.input, .preprocess = k->preprocess});
+        AGREE(t, out, es);
+    }
+    uint8_t digest[32];
+    AGREE(t, out, aic_model_params_hash(t->model, digest));
+    for (int i = 0; i < 32; i++)
+        snprintf(out->params_sha256 + 2 * i, 3, "%02x", digest[i]);
+    return AIC_OK;
+}
+
+aic_status aic_trainer_run(aic_trainer_t *t, aic_train_summary *out) {
+    *out = (aic_train_summary){.train_loss = NAN, .test_loss = NAN, .test_accuracy = NAN, .samples_per_sec = NAN};
+    if (!t)
+        return aic_fail(AIC_ERR_INVALID_ARG, "aic_trainer_run: trainer is NULL");
+    if (t->ran) {
+        out->report = true;
+        return aic_fail(AIC_ERR_STATE, "aic_trainer_run: a trainer runs once");
+    }
+    t->ran = true;
+    return run(t, out);
+}

@@ -1,10 +1,11 @@
 // SPDX-License-Identifier: Apache-2.0
-/* A researcher's own model, defined and trained through aicon's public C API.
+/* A researcher's own model, defined through aicon's public C API and trained by its trainer.
  *
  *   mpirun -np 2 build/examples/train_classifier [DATA_DIR] [MAX_STEPS]
  *
  * A small CNN with batch normalization, a residual block and dropout, trained with AdamW and a
  * cosine schedule on Fashion-MNIST; each rank takes its slice of every global batch. */
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 
@@ -42,6 +43,12 @@ static void build(aic_model_t *m, aic_io_values *io, int classes) {
     CHECK(aic_softmax_cross_entropy(m, "loss", logits, io->labels, &loss));
 }
 
+/* Rank 0 prints the loss every 100 steps. */
+static void on_step(void *ctx, const aic_trainer_step *s) {
+    if (*(const int *)ctx == 0 && s->step % 100 == 0)
+        printf("step %lld  loss %.4f\n", (long long)s->step, s->loss);
+}
+
 int main(int argc, char **argv) {
     const char *dir = argc > 1 ? argv[1] : "/usr/share/datasets/fashion-mnist";
     const int64_t max_steps = argc > 2 ? atoll(argv[2]) : 400;
@@ -51,7 +58,7 @@ int main(int argc, char **argv) {
     MPI_Init(&argc, &argv);
     aic_comm_t *comm;
     CHECK(aic_comm_create(&comm, MPI_COMM_WORLD));
-    const int rank = aic_comm_rank(comm), world = aic_comm_size(comm);
+    int rank = aic_comm_rank(comm);
 
     aic_dataset_t *train, *test;
     CHECK(aic_dataset_load_idx_dir(dir, &train, &test));
@@ -62,40 +69,27 @@ int main(int argc, char **argv) {
     build(model, &io, aic_dataset_num_classes(train));
     CHECK(aic_model_compile(model, batch, seed));
 
-    aic_optim_t *optim;
-    CHECK(aic_optim_create(&optim, model, &(aic_optim_config){.kind = AIC_OPTIM_ADAMW, .weight_decay = 0.01f}));
-    const aic_lr_schedule lr = {.kind = AIC_LR_COSINE, .base_lr = 3e-3f, .warmup_steps = 20, .total_steps = max_steps};
-
-    /* Every rank starts from rank 0's parameters (here they are equal anyway: same seed). */
-    CHECK(aic_broadcast(comm, aic_model_params(model), sizeof(float) * aic_model_num_params(model), 0));
-
-    aic_sampler_t *sampler;
-    CHECK(aic_sampler_create(&sampler, aic_dataset_size(train), batch, rank, world, seed, true));
-    int64_t idx[64];
-    float *x = malloc(sizeof(float) * batch * 28 * 28);
-    int32_t y[64];
-    int64_t step = 0;
-    for (int64_t epoch = 0; step < max_steps; epoch++) {
-        CHECK(aic_sampler_set_epoch(sampler, epoch));
-        for (int64_t s = 0; s < aic_sampler_steps_per_epoch(sampler) && step < max_steps; s++, step++) {
-            aic_batch_slice slice;
-            float loss;
-            CHECK(aic_sampler_batch(sampler, s, idx, &slice));
-            CHECK(aic_dataset_gather(train, idx, slice.n_local, x, y));
-            CHECK(aic_train_step(model, optim, comm, io, x, y, &slice, (uint64_t)step, aic_lr_at(&lr, step), &loss));
-            if (rank == 0 && step % 100 == 0)
-                printf("step %lld  loss %.4f\n", (long long)step, loss);
-        }
+    /* The trainer broadcasts rank 0's parameters, shuffles, steps, and evaluates on the test set. */
+    const aic_trainer_config cfg = {
+        .epochs = 100, .max_steps = max_steps, .batch = batch, .seed = seed,
+        .optim = {.kind = AIC_OPTIM_ADAMW, .weight_decay = 0.01f},
+        .lr = {.kind = AIC_LR_COSINE, .base_lr = 3e-3f, .warmup_steps = 20, .total_steps = max_steps},
+    };
+    aic_trainer_t *trainer;
+    CHECK(aic_trainer_create(&trainer, model, NULL, comm, io, train, test, &cfg,
+                             &(aic_trainer_callbacks){.ctx = &rank, .on_step = on_step}));
+    aic_train_summary sum;
+    aic_status s = aic_trainer_run(trainer, &sum);
+    if (s != AIC_OK) {
+        if (sum.report)
+            fprintf(stderr, "train_classifier: %s\n", aic_last_error());
+        MPI_Abort(MPI_COMM_WORLD, 1);
     }
-    aic_eval_result ev;
-    CHECK(aic_evaluate(model, comm, io, test, &ev));
     if (rank == 0)
-        printf("test accuracy %.4f (loss %.4f) after %lld steps on %d ranks\n", ev.accuracy, ev.loss,
-               (long long)step, world);
+        printf("test accuracy %.4f (loss %.4f) after %lld steps on %d ranks\n", sum.test_accuracy, sum.test_loss,
+               (long long)sum.steps, aic_comm_size(comm));
 
-    free(x);
-    aic_sampler_destroy(sampler);
-    aic_optim_destroy(optim);
+    aic_trainer_destroy(trainer);
     aic_model_destroy(model);
     aic_dataset_destroy(train);
     aic_dataset_destroy(test);

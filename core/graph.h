@@ -17,26 +17,9 @@
 #define AIC_NO_OFFSET ((size_t)-1)
 
 typedef enum {
-    AIC_OP_INPUT,
-    AIC_OP_LABELS,
-    AIC_OP_DENSE,
-    AIC_OP_CONV2D,
-    AIC_OP_MAXPOOL2D,
-    AIC_OP_AVGPOOL2D,
-    AIC_OP_GLOBAL_AVGPOOL,
-    AIC_OP_BATCHNORM,
-    AIC_OP_DROPOUT,
-    AIC_OP_RESHAPE,
-    AIC_OP_ADD,
-    AIC_OP_CONCAT,
-    AIC_OP_SOFTMAX_XENT,
-    AIC_OP_MSE,
-    AIC_OP_SOFTMAX,
-    AIC_OP_LOG_SOFTMAX,
-    AIC_OP_CLIP,
-    AIC_OP_NLL,
-    AIC_OP_BINARY,
-    AIC_OP_TRANSPOSE,
+#define AIC_OP(E, desc) AIC_OP_##E,
+#include "core/ops.def"
+#undef AIC_OP
     /* The unary ops, in layers/unary_ops.def's order: AIC_OP_UNARY_FIRST is the first of them. */
     AIC_OP_UNARY_FIRST,
     AIC_OP_UNARY_BEFORE_ = AIC_OP_UNARY_FIRST - 1,
@@ -153,21 +136,36 @@ struct aic_model {
     void (*attached_destroy)(void *state);
 };
 
-/* Per-kind behaviour (ggml style): adding an op means an enum entry, a row here, the kernels in
- * layers/, a builder in core/ops.c and a gradient-check case. */
+/* An op's kernels on one backend: forward, and backward (NULL: nothing flows back). Every kernel
+ * returns a status; a failure stops the pass with it. */
+typedef struct {
+    aic_status (*forward)(aic_model_t *m, aic_op *op, const aic_batch_info *b);
+    aic_status (*backward)(aic_model_t *m, aic_op *op, int n);
+} aic_op_kernels;
+
+/* One per op kind (ggml style), defined in the op's file core/op_<op>.c beside its builder and listed
+ * in core/ops.def: adding an op means that file, a line there, its CUDA kernels (core/ops_cuda.c's
+ * table) and its cases in tests/test_ops.c; ONNX import and export find it by kind in onnx/'s tables. */
 typedef struct {
     const char *name;
-    aic_status (*forward)(aic_model_t *m, aic_op *op, const aic_batch_info *b);
-    aic_status (*backward)(aic_model_t *m, aic_op *op, int n); /* NULL: nothing flows back */
+    aic_op_kernels cpu;
     /* The op's attributes as canonical text ("kernel=3x3 stride=1x1 ..."; NULL: it has none), what
-     * the architecture hash digests. Set in aic_op_classes only: the CUDA table shares the ops. */
+     * the architecture hash digests. */
     void (*attr_text)(const aic_op *op, char *buf, size_t size);
-} aic_op_class;
+    /* Floating-point operations per sample (NULL: one per output element). */
+    double (*flops)(const aic_model_t *m, const aic_op *op);
+} aic_op_desc;
 
-extern const aic_op_class aic_op_classes[AIC_OP_KIND_COUNT];
+#define AIC_OP(E, desc) extern const aic_op_desc desc;
+#include "core/ops.def"
+#undef AIC_OP
+extern const aic_op_desc aic_op_unary_descs[]; /* by aic_unary_kind (core/op_unary.c) */
+extern const aic_op_desc *const aic_op_descs[]; /* by kind, AIC_OP_KIND_COUNT of them (core/ops.c) */
 #ifdef AICON_HAVE_CUDA
-extern const aic_op_class aic_op_classes_cuda[AIC_OP_KIND_COUNT]; /* core/ops_cuda.c */
+extern const aic_op_kernels aic_op_kernels_cuda[AIC_OP_KIND_COUNT]; /* core/ops_cuda.c */
 #endif
+
+static inline const char *aic_op_name(aic_op_kind k) { return aic_op_descs[k]->name; }
 
 /* A unary op's kind in layers/unary.h's terms, and whether an op kind is one. */
 static inline bool aic_op_is_unary(aic_op_kind k) {
@@ -175,13 +173,13 @@ static inline bool aic_op_is_unary(aic_op_kind k) {
 }
 static inline aic_unary_kind aic_op_unary(aic_op_kind k) { return (aic_unary_kind)(k - AIC_OP_UNARY_FIRST); }
 
-/* The op table of the model's backend. */
-static inline const aic_op_class *aic_model_ops(const aic_model_t *m) {
+/* The kernels of op kind k on the model's backend. */
+static inline const aic_op_kernels *aic_model_kernels(const aic_model_t *m, aic_op_kind k) {
 #ifdef AICON_HAVE_CUDA
     if (m->backend->kind == AIC_BACKEND_CUDA)
-        return aic_op_classes_cuda;
+        return &aic_op_kernels_cuda[k];
 #endif
-    return aic_op_classes;
+    return &aic_op_descs[k]->cpu;
 }
 
 /* Formats 1 and 2 of checkpoints hold this architecture hash: the attribute union's bytes instead
@@ -207,7 +205,7 @@ void aic_model_set_backward_hook(aic_model_t *m, aic_backward_hook hook, void *c
 void aic_model_attach(aic_model_t *m, void *state, void (*destroy)(void *state));
 void *aic_model_attached(const aic_model_t *m);
 
-/* Helpers shared by core/model.c and core/ops.c. */
+/* Helpers shared by core/model.c and the op files. */
 static inline float *aic_act(aic_model_t *m, int v) { return m->act_arena + m->values[v].act; }
 static inline float *aic_act_grad(aic_model_t *m, int v) {
     return m->values[v].grad == AIC_NO_OFFSET ? NULL : m->act_grad_arena + m->values[v].grad;

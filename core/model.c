@@ -176,7 +176,7 @@ aic_status aic_graph_check_value(aic_model_t *m, aic_value v, const char *op_nam
 
 aic_status aic_graph_add_op(aic_model_t *m, aic_op_kind kind, const char *name, const int *inputs, int n_in,
                             aic_op **out) {
-    const char *kind_name = aic_op_classes[kind].name;
+    const char *kind_name = aic_op_name(kind);
     char auto_name[AIC_MAX_NAME];
     if (!name || !*name) {
         snprintf(auto_name, sizeof auto_name, "%s%d", kind_name, m->kind_count[kind] + 1);
@@ -322,12 +322,13 @@ aic_status aic_model_compile(aic_model_t *m, int max_batch, uint64_t seed) {
             m->output_value = m->n_values - 1;
     }
     const aic_backend *be = m->backend;
-    const aic_op_class *ops = aic_model_ops(m);
-    for (int i = 0; i < m->n_ops; i++)
-        if ((aic_op_classes[m->ops[i].kind].forward && !ops[m->ops[i].kind].forward) ||
-            (aic_op_classes[m->ops[i].kind].backward && !ops[m->ops[i].kind].backward))
+    for (int i = 0; i < m->n_ops; i++) {
+        const aic_op_kind k = m->ops[i].kind;
+        const aic_op_kernels *cpu = &aic_op_descs[k]->cpu, *here = aic_model_kernels(m, k);
+        if ((cpu->forward && !here->forward) || (cpu->backward && !here->backward))
             return aic_fail(AIC_ERR_UNSUPPORTED, "model '%s': op '%s' (%s) has no %s kernel", m->name,
-                            m->ops[i].name, aic_op_classes[m->ops[i].kind].name, be->name);
+                            m->ops[i].name, aic_op_name(k), be->name);
+    }
     m->max_batch = max_batch;
     m->seed = seed;
 
@@ -460,13 +461,13 @@ aic_status aic_model_forward(aic_model_t *m, const aic_batch_info *b, float *los
     if (loss)
         *loss = 0.0f;
     if (b->n > 0) {
-        const aic_op_class *ops = aic_model_ops(m);
         for (int i = 0; i < m->n_ops; i++) {
             aic_op *op = &m->ops[i];
-            if (!ops[op->kind].forward)
+            const aic_op_kernels *k = aic_model_kernels(m, op->kind);
+            if (!k->forward)
                 continue;
             const double t0 = aic_trace_recording ? aic_trace_now() : 0;
-            AIC_TRY(ops[op->kind].forward(m, op, b));
+            AIC_TRY(k->forward(m, op, b));
             if (aic_trace_recording && b->training)
                 aic_trace_add("forward", op->name, AIC_TRACE_COMPUTE, t0, aic_trace_now());
         }
@@ -501,12 +502,12 @@ aic_status aic_model_backward(aic_model_t *m, float loss_scale) {
                                      sizeof(float) * (vi->scalar ? 1 : (size_t)n * (size_t)vi->numel)));
     }
     AIC_TRY(m->backend->set_f32(aic_act_grad(m, m->loss_value), loss_scale));
-    const aic_op_class *ops = aic_model_ops(m);
     for (int i = m->n_ops - 1; i >= 0; i--) {
         aic_op *op = &m->ops[i];
-        if (op->out >= 0 && m->values[op->out].requires_grad && ops[op->kind].backward) {
+        const aic_op_kernels *k = aic_model_kernels(m, op->kind);
+        if (op->out >= 0 && m->values[op->out].requires_grad && k->backward) {
             const double t0 = aic_trace_recording ? aic_trace_now() : 0;
-            AIC_TRY(ops[op->kind].backward(m, op, n));
+            AIC_TRY(k->backward(m, op, n));
             if (aic_trace_recording)
                 aic_trace_add("backward", op->name, AIC_TRACE_COMPUTE, t0, aic_trace_now());
         }
@@ -647,7 +648,7 @@ aic_status aic_model_arch_hash(const aic_model_t *m, uint8_t out[32]) {
     char line[1024], attrs[512];
     for (int i = 0; i < m->n_ops; i++) {
         const aic_op *op = &m->ops[i];
-        const aic_op_class *c = &aic_op_classes[op->kind];
+        const aic_op_desc *c = aic_op_descs[op->kind];
         attrs[0] = '\0';
         if (c->attr_text)
             c->attr_text(op, attrs, sizeof attrs);
@@ -720,7 +721,7 @@ aic_status aic_model_arch_hash_v1(const aic_model_t *m, uint8_t out[32]) {
     uint8_t attr[V1_ATTR_BYTES];
     for (int i = 0; i < m->n_ops; i++) {
         const aic_op *op = &m->ops[i];
-        int len = snprintf(line, sizeof line, "%s %s in", aic_op_classes[op->kind].name, op->name);
+        int len = snprintf(line, sizeof line, "%s %s in", aic_op_name(op->kind), op->name);
         for (int k = 0; k < op->n_in && len < (int)sizeof line; k++)
             len += snprintf(line + len, sizeof line - (size_t)len, " %d", op->in[k]);
         EVP_DigestUpdate(ctx, line, strlen(line));
@@ -773,7 +774,7 @@ aic_status aic_model_summary(const aic_model_t *m, char *buf, size_t size) {
                 np += m->params[op->param[k]].numel;
         total += np;
         len += (size_t)snprintf(buf + len, size - len, "%-16s %-14s %-20s %zu\n", op->name,
-                                aic_op_classes[op->kind].name, shape, np);
+                                aic_op_name(op->kind), shape, np);
     }
     if (len < size)
         snprintf(buf + len, size - len, "%zu parameters\n", total);

@@ -485,7 +485,7 @@ static const op_exporter exporters[AIC_OP_KIND_COUNT] = {
 static aic_status export_op(exporter *e, const aic_op *op) {
     if (!exporters[op->kind])
         return aic_fail(AIC_ERR_UNSUPPORTED, "ONNX export: op '%s' of kind %s has no ONNX export", op->name,
-                        aic_op_classes[op->kind].name);
+                        aic_op_name(op->kind));
     const char *in[AIC_MAX_OP_INPUTS] = {0};
     for (int i = 0; i < op->n_in; i++)
         in[i] = value_name(e, op->in[i]);

@@ -20,7 +20,7 @@
  *      second forward is bitwise the first, a second backward without zeroing doubles the parameter
  *      gradients (1e-6), and the same op fed straight from the inputs (its input gradient NULL) gives
  *      bitwise the same parameter gradients.
- *  (b) Alternative CPU paths (ALT_PATHS: conv2d on oneDNN or on the im2col reference): core/ops.c
+ *  (b) Alternative CPU paths (ALT_PATHS: conv2d on oneDNN or on the im2col reference): core/op_conv2d.c
  *      reads the switch once per process, so a child process runs the cases with the switch flipped;
  *      outputs, loss, running statistics and gradients agree within 1e-5 of each tensor's largest
  *      magnitude, and the fast path is checked to accept the case's shape.
@@ -120,7 +120,7 @@ static aic_status b_gap(aic_model_t *m, const op_case *c, const aic_value *x, ai
 }
 /* Every unary op (layers/unary_ops.def) by its kind's name; its attributes are a, b. */
 static aic_status b_unary(aic_model_t *m, const op_case *c, const aic_value *x, aic_value l, aic_value *o) {
-    return aic_unary(m, aic_op_classes[c->kind].name, "op", x[0], (const float[]){c->a, c->b}, o);
+    return aic_unary(m, aic_op_name(c->kind), "op", x[0], (const float[]){c->a, c->b}, o);
 }
 static aic_status b_clip(aic_model_t *m, const op_case *c, const aic_value *x, aic_value l, aic_value *o) {
     return aic_clip(m, "op", x[0], c->a, c->b, o);
@@ -315,7 +315,7 @@ static const op_case CASES[] = {
 };
 enum { N_CASES = sizeof CASES / sizeof CASES[0] };
 
-static const char *kind_name(aic_op_kind k) { return aic_op_classes[k].name; }
+static const char *kind_name(aic_op_kind k) { return aic_op_name(k); }
 
 /* ---- the test model --------------------------------------------------------------------------- */
 
@@ -1092,8 +1092,8 @@ int main(int argc, char **argv) {
                   kind_name((aic_op_kind)k));
 #ifdef AICON_HAVE_CUDA
     for (int k = 0; k < AIC_OP_KIND_COUNT; k++)
-        CHECK_MSG((!aic_op_classes[k].forward || aic_op_classes_cuda[k].forward) &&
-                      (!aic_op_classes[k].backward || aic_op_classes_cuda[k].backward),
+        CHECK_MSG((!aic_op_descs[k]->cpu.forward || aic_op_kernels_cuda[k].forward) &&
+                      (!aic_op_descs[k]->cpu.backward || aic_op_kernels_cuda[k].backward),
                   "op kind %s has no CUDA kernel", kind_name((aic_op_kind)k));
 #endif
 

@@ -1,0 +1,30 @@
+// SPDX-License-Identifier: Apache-2.0
+/* What the op files (core/op_*.c) share: starting a builder, checking an input, shape text. */
+#ifndef AICON_CORE_OP_BUILD_H
+#define AICON_CORE_OP_BUILD_H
+
+#include "core/error.h"
+#include "core/graph.h"
+#include "core/op_layout.h"
+
+static inline const aic_value_info *aic_val(const aic_model_t *m, int v) { return &m->values[v]; }
+
+/* The elements of value v over n rows of the batch. */
+static inline size_t aic_rows_numel(const aic_model_t *m, int v, int n) {
+    return (size_t)n * (size_t)m->values[v].numel;
+}
+
+/* Begin a builder: check the model and the inputs, and append the op. */
+aic_status aic_op_begin(aic_model_t *m, aic_op_kind kind, const char *name, const int *in, int n_in, aic_op **op);
+/* aic_op_begin with one input, which must be a float activation (not a loss). */
+aic_status aic_op_begin_float(aic_model_t *m, aic_op_kind kind, const char *name, aic_value x, aic_op **op);
+/* Fails naming the op and the shape unless value v is a float activation of per-sample rank ndim. */
+aic_status aic_op_need_rank(const aic_model_t *m, const aic_op *op, int v, int ndim, const char *what);
+/* Adds the op's output with x's shape. */
+aic_status aic_op_same_shape(aic_model_t *m, aic_op *op, int x, aic_value *out);
+/* "Nx3x32x32". */
+void aic_op_shape_text(char *buf, size_t size, const aic_value_info *v);
+/* "axis=2": the canonical text of an op whose one attribute is attr.axis. */
+void aic_op_axis_text(const aic_op *op, char *buf, size_t size);
+
+#endif

@@ -1,0 +1,121 @@
+// SPDX-License-Identifier: Apache-2.0
+/* Pooling: maxpool2d and avgpool2d over windows, global_avgpool over all of H x W. */
+#include <stdio.h>
+
+#include "core/op_build.h"
+
+/* Output size as PyTorch computes it: floor or ceil, and a ceil window must start inside the input
+ * or left padding. */
+static int pool_out(int in, int k, int s, int p, bool ceil_mode) {
+    int span = in + 2 * p - k;
+    int o = (ceil_mode ? (span + s - 1) / s : span / s) + 1;
+    if (ceil_mode && (o - 1) * s >= in + p)
+        o--;
+    return o;
+}
+
+static aic_status pool_build(aic_model_t *m, aic_op_kind kind, const char *name, aic_value x,
+                             const aic_pool2d_opts *o, aic_value *out) {
+    aic_op *op;
+    AIC_TRY(aic_op_begin(m, kind, name, &x, 1, &op));
+    if (!o)
+        return aic_fail(AIC_ERR_INVALID_ARG, "op '%s': options are NULL", op->name);
+    AIC_TRY(aic_op_need_rank(m, op, x, 3, "pooling needs N x C x H x W"));
+    const aic_value_info *v = aic_val(m, x);
+    aic_pool2d_dims d = {0};
+    d.C = (int)v->shape[0];
+    d.H = (int)v->shape[1];
+    d.W = (int)v->shape[2];
+    d.KH = o->kernel[0];
+    d.KW = o->kernel[1];
+    d.SH = o->stride[0] ? o->stride[0] : d.KH;
+    d.SW = o->stride[1] ? o->stride[1] : d.KW;
+    d.PH = o->pad[0];
+    d.PW = o->pad[1];
+    d.count_include_pad = o->count_include_pad;
+    if (d.KH <= 0 || d.KW <= 0 || d.SH <= 0 || d.SW <= 0 || d.PH < 0 || d.PW < 0)
+        return aic_fail(AIC_ERR_INVALID_ARG, "op '%s': kernel and stride must be positive, padding not negative",
+                        op->name);
+    if (d.PH > d.KH / 2 || d.PW > d.KW / 2)
+        return aic_fail(AIC_ERR_INVALID_ARG, "op '%s': padding %dx%d exceeds half the kernel %dx%d", op->name, d.PH,
+                        d.PW, d.KH, d.KW);
+    if (d.H + 2 * d.PH < d.KH || d.W + 2 * d.PW < d.KW)
+        return aic_fail(AIC_ERR_SHAPE, "op '%s': kernel %dx%d is larger than the padded input %dx%d", op->name, d.KH,
+                        d.KW, d.H + 2 * d.PH, d.W + 2 * d.PW);
+    d.OH = pool_out(d.H, d.KH, d.SH, d.PH, o->ceil_mode);
+    d.OW = pool_out(d.W, d.KW, d.SW, d.PW, o->ceil_mode);
+    op->attr.pool = d;
+    if (kind == AIC_OP_MAXPOOL2D)
+        op->saved_per_sample = (size_t)d.C * (size_t)d.OH * (size_t)d.OW; /* argmax, int32 */
+    int64_t oshape[3] = {d.C, d.OH, d.OW};
+    return aic_graph_add_value(m, op, AIC_F32, 3, oshape, out);
+}
+
+aic_status aic_maxpool2d(aic_model_t *m, const char *name, aic_value x, const aic_pool2d_opts *o, aic_value *out) {
+    return pool_build(m, AIC_OP_MAXPOOL2D, name, x, o, out);
+}
+
+aic_status aic_avgpool2d(aic_model_t *m, const char *name, aic_value x, const aic_pool2d_opts *o, aic_value *out) {
+    return pool_build(m, AIC_OP_AVGPOOL2D, name, x, o, out);
+}
+
+static int32_t *argmax_of(aic_model_t *m, aic_op *op) { return (int32_t *)(m->saved_arena + op->saved); }
+
+static aic_status maxpool_fwd(aic_model_t *m, aic_op *op, const aic_batch_info *b) {
+    aic_pool2d_dims d = op->attr.pool;
+    d.N = b->n;
+    return aic_maxpool2d_forward(aic_act(m, op->out), argmax_of(m, op), aic_act(m, op->in[0]), &d);
+}
+
+static aic_status maxpool_bwd(aic_model_t *m, aic_op *op, int n) {
+    aic_pool2d_dims d = op->attr.pool;
+    d.N = n;
+    return aic_maxpool2d_backward(aic_act_grad(m, op->in[0]), aic_act_grad(m, op->out), argmax_of(m, op), &d);
+}
+
+static aic_status avgpool_fwd(aic_model_t *m, aic_op *op, const aic_batch_info *b) {
+    aic_pool2d_dims d = op->attr.pool;
+    d.N = b->n;
+    return aic_avgpool2d_forward(aic_act(m, op->out), aic_act(m, op->in[0]), &d);
+}
+
+static aic_status avgpool_bwd(aic_model_t *m, aic_op *op, int n) {
+    aic_pool2d_dims d = op->attr.pool;
+    d.N = n;
+    return aic_avgpool2d_backward(aic_act_grad(m, op->in[0]), aic_act_grad(m, op->out), &d);
+}
+
+aic_status aic_global_avgpool(aic_model_t *m, const char *name, aic_value x, aic_value *out) {
+    aic_op *op;
+    AIC_TRY(aic_op_begin(m, AIC_OP_GLOBAL_AVGPOOL, name, &x, 1, &op));
+    AIC_TRY(aic_op_need_rank(m, op, x, 3, "global average pooling needs N x C x H x W"));
+    int64_t oshape[3] = {aic_val(m, x)->shape[0], 1, 1};
+    return aic_graph_add_value(m, op, AIC_F32, 3, oshape, out);
+}
+
+static aic_status gap_fwd(aic_model_t *m, aic_op *op, const aic_batch_info *b) {
+    int C, S;
+    aic_gap_dims(m, op, &C, &S);
+    return aic_global_avgpool_forward(aic_act(m, op->out), aic_act(m, op->in[0]), b->n, C, S);
+}
+
+static aic_status gap_bwd(aic_model_t *m, aic_op *op, int n) {
+    int C, S;
+    aic_gap_dims(m, op, &C, &S);
+    return aic_global_avgpool_backward(aic_act_grad(m, op->in[0]), aic_act_grad(m, op->out), n, C, S);
+}
+
+static void pool_attrs(const aic_op *op, char *buf, size_t size) {
+    const aic_pool2d_dims *d = &op->attr.pool;
+    snprintf(buf, size, "kernel=%dx%d stride=%dx%d pad=%dx%d out=%dx%d count_include_pad=%d", d->KH, d->KW, d->SH,
+             d->SW, d->PH, d->PW, d->OH, d->OW, d->count_include_pad);
+}
+
+/* One compare or add per window element. */
+static double pool_flops(const aic_model_t *m, const aic_op *op) {
+    return (double)m->values[op->out].numel * op->attr.pool.KH * op->attr.pool.KW;
+}
+
+const aic_op_desc aic_op_maxpool2d = {"maxpool2d", {maxpool_fwd, maxpool_bwd}, pool_attrs, pool_flops};
+const aic_op_desc aic_op_avgpool2d = {"avgpool2d", {avgpool_fwd, avgpool_bwd}, pool_attrs, pool_flops};
+const aic_op_desc aic_op_global_avgpool = {"global_avgpool", {gap_fwd, gap_bwd}, NULL, NULL};

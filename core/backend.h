@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 /* The backend table: where a model's arenas live and how bytes move there. Ops dispatch per backend
- * through their kernel tables (core/graph.h: each aic_op_desc's cpu kernels, aic_op_kernels_cuda); the
+ * through their kernel tables (core/graph.h: each aic_op_desc's cpu and cuda kernels); the
  * CPU backend is the reference every other backend is tested against. */
 #ifndef AICON_CORE_BACKEND_H
 #define AICON_CORE_BACKEND_H

@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 /* Internal to the CUDA backend: the process's GPU context and the status checks every CUDA, cuBLAS,
  * cuDNN and NCCL call goes through. One process drives one GPU (one rank per GPU), so the context is
- * a single global, made by aic_cuda_init and used by the backend table, the op table in
- * core/ops_cuda.c, the kernels in layers/ *_cuda.cu and the collectives. */
+ * a single global, made by aic_cuda_init and used by the backend table, the op glue
+ * (core/op_*.c), the kernels in layers/ *_cuda.cu and the collectives. */
 #ifndef AICON_CORE_CUDA_H
 #define AICON_CORE_CUDA_H
 

@@ -144,11 +144,13 @@ typedef struct {
 } aic_op_kernels;
 
 /* One per op kind (ggml style), defined in the op's file core/op_<op>.c beside its builder and listed
- * in core/ops.def: adding an op means that file, a line there, its CUDA kernels (core/ops_cuda.c's
- * table) and its cases in tests/test_ops.c; ONNX import and export find it by kind in onnx/'s tables. */
+ * in core/ops.def (docs/ops.md: adding an op); ONNX import and export find it by kind in onnx/'s
+ * tables. The kernels read the graph's values at the offsets aic_model_compile laid out in the
+ * backend's arenas, so one glue function serves both backends where the kernels agree. */
 typedef struct {
     const char *name;
     aic_op_kernels cpu;
+    aic_op_kernels cuda; /* none in a build without CUDA; aic_model_compile refuses an op lacking them */
     /* The op's attributes as canonical text ("kernel=3x3 stride=1x1 ..."; NULL: it has none), what
      * the architecture hash digests. */
     void (*attr_text)(const aic_op *op, char *buf, size_t size);
@@ -161,9 +163,6 @@ typedef struct {
 #undef AIC_OP
 extern const aic_op_desc aic_op_unary_descs[]; /* by aic_unary_kind (core/op_unary.c) */
 extern const aic_op_desc *const aic_op_descs[]; /* by kind, AIC_OP_KIND_COUNT of them (core/ops.c) */
-#ifdef AICON_HAVE_CUDA
-extern const aic_op_kernels aic_op_kernels_cuda[AIC_OP_KIND_COUNT]; /* core/ops_cuda.c */
-#endif
 
 static inline const char *aic_op_name(aic_op_kind k) { return aic_op_descs[k]->name; }
 
@@ -175,11 +174,7 @@ static inline aic_unary_kind aic_op_unary(aic_op_kind k) { return (aic_unary_kin
 
 /* The kernels of op kind k on the model's backend. */
 static inline const aic_op_kernels *aic_model_kernels(const aic_model_t *m, aic_op_kind k) {
-#ifdef AICON_HAVE_CUDA
-    if (m->backend->kind == AIC_BACKEND_CUDA)
-        return &aic_op_kernels_cuda[k];
-#endif
-    return &aic_op_descs[k]->cpu;
+    return m->backend->kind == AIC_BACKEND_CUDA ? &aic_op_descs[k]->cuda : &aic_op_descs[k]->cpu;
 }
 
 /* Formats 1 and 2 of checkpoints hold this architecture hash: the attribute union's bytes instead
@@ -210,9 +205,15 @@ static inline float *aic_act(aic_model_t *m, int v) { return m->act_arena + m->v
 static inline float *aic_act_grad(aic_model_t *m, int v) {
     return m->values[v].grad == AIC_NO_OFFSET ? NULL : m->act_grad_arena + m->values[v].grad;
 }
-static inline float *aic_param_data(aic_model_t *m, int p) { return p < 0 ? NULL : m->param_arena + m->params[p].offset; }
-static inline float *aic_param_grad(aic_model_t *m, int p) { return p < 0 ? NULL : m->grad_arena + m->params[p].offset; }
-static inline float *aic_buffer_data(aic_model_t *m, int b) { return m->buffer_arena + m->buffers[b].offset; }
+static inline float *aic_param_data(aic_model_t *m, int p) {
+    return p < 0 ? NULL : m->param_arena + m->params[p].offset;
+}
+static inline float *aic_param_grad(aic_model_t *m, int p) {
+    return p < 0 ? NULL : m->grad_arena + m->params[p].offset;
+}
+static inline float *aic_buffer_data(aic_model_t *m, int b) {
+    return m->buffer_arena + m->buffers[b].offset;
+}
 
 /* Graph building primitives (core/model.c). */
 aic_status aic_graph_check_building(aic_model_t *m, const char *what);

@@ -23,14 +23,14 @@ aic_status aic_add(aic_model_t *m, const char *name, aic_value a, aic_value b, a
 }
 
 static aic_status add_fwd(aic_model_t *m, aic_op *op, const aic_batch_info *b) {
-    return aic_add_forward(aic_act(m, op->out), aic_act(m, op->in[0]), aic_act(m, op->in[1]),
+    return AIC_KERNEL(m, add_forward)(aic_act(m, op->out), aic_act(m, op->in[0]), aic_act(m, op->in[1]),
                            aic_rows_numel(m, op->out, b->n));
 }
 
 static aic_status add_bwd(aic_model_t *m, aic_op *op, int n) {
     /* For x + x both pointers name one buffer, which then receives both contributions. */
-    return aic_add_backward(aic_act_grad(m, op->in[0]), aic_act_grad(m, op->in[1]), aic_act_grad(m, op->out),
+    return AIC_KERNEL(m, add_backward)(aic_act_grad(m, op->in[0]), aic_act_grad(m, op->in[1]), aic_act_grad(m, op->out),
                             aic_rows_numel(m, op->out, n));
 }
 
-const aic_op_desc aic_op_add = {"add", {add_fwd, add_bwd}, NULL, NULL};
+const aic_op_desc aic_op_add = {"add", {add_fwd, add_bwd}, AIC_CUDA_KERNELS(add_fwd, add_bwd), NULL, NULL};

@@ -31,13 +31,13 @@ static aic_status bn_fwd(aic_model_t *m, aic_op *op, const aic_batch_info *b) {
     aic_bn_dims(m, op, &C, &S);
     float *saved = m->saved_arena + op->saved;
     if (b->training)
-        return aic_batchnorm_forward_train(aic_act(m, op->out), saved, saved + C, aic_buffer_data(m, op->buffer[0]),
-                                           aic_buffer_data(m, op->buffer[1]), aic_act(m, op->in[0]),
-                                           aic_param_data(m, op->param[0]), aic_param_data(m, op->param[1]), b->n, C,
-                                           S, op->attr.bn.momentum, op->attr.bn.eps);
-    return aic_batchnorm_forward_eval(aic_act(m, op->out), aic_act(m, op->in[0]), aic_param_data(m, op->param[0]),
-                                      aic_param_data(m, op->param[1]), aic_buffer_data(m, op->buffer[0]),
-                                      aic_buffer_data(m, op->buffer[1]), b->n, C, S, op->attr.bn.eps);
+        return AIC_KERNEL(m, batchnorm_forward_train)(
+            aic_act(m, op->out), saved, saved + C, aic_buffer_data(m, op->buffer[0]), aic_buffer_data(m, op->buffer[1]),
+            aic_act(m, op->in[0]), aic_param_data(m, op->param[0]), aic_param_data(m, op->param[1]), b->n, C, S,
+            op->attr.bn.momentum, op->attr.bn.eps);
+    return AIC_KERNEL(m, batchnorm_forward_eval)(
+        aic_act(m, op->out), aic_act(m, op->in[0]), aic_param_data(m, op->param[0]), aic_param_data(m, op->param[1]),
+        aic_buffer_data(m, op->buffer[0]), aic_buffer_data(m, op->buffer[1]), b->n, C, S, op->attr.bn.eps);
 }
 
 static aic_status bn_bwd(aic_model_t *m, aic_op *op, int n) {
@@ -53,4 +53,17 @@ static void bn_attrs(const aic_op *op, char *buf, size_t size) {
     snprintf(buf, size, "momentum=%.9g eps=%.9g", (double)op->attr.bn.momentum, (double)op->attr.bn.eps);
 }
 
-const aic_op_desc aic_op_batchnorm = {"batchnorm", {bn_fwd, bn_bwd}, bn_attrs, NULL};
+#ifdef AICON_HAVE_CUDA
+/* On the GPU: cuDNN's backward takes eps. */
+static aic_status bn_bwd_cuda(aic_model_t *m, aic_op *op, int n) {
+    int C, S;
+    aic_bn_dims(m, op, &C, &S);
+    float *saved = m->saved_arena + op->saved;
+    return aic_cuda_batchnorm_backward(aic_act_grad(m, op->in[0]), aic_param_grad(m, op->param[0]),
+                                       aic_param_grad(m, op->param[1]), aic_act_grad(m, op->out), aic_act(m, op->in[0]),
+                                       aic_param_data(m, op->param[0]), saved, saved + C, n, C, S, op->attr.bn.eps);
+}
+#endif
+
+const aic_op_desc aic_op_batchnorm = {"batchnorm", {bn_fwd, bn_bwd},
+                                      AIC_CUDA_KERNELS(bn_fwd, bn_bwd_cuda), bn_attrs, NULL};

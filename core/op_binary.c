@@ -94,8 +94,8 @@ static aic_status binary_fwd(aic_model_t *m, aic_op *op, const aic_batch_info *b
     int av, bv;
     float *ca, *cb;
     aic_binary_setup(m, op, b->n, &d, &av, &bv, &ca, &cb);
-    return aic_binary_forward(aic_act(m, op->out), av >= 0 ? aic_act(m, av) : ca, bv >= 0 ? aic_act(m, bv) : cb,
-                              (aic_binary_kind)op->attr.binary.kind, &d);
+    return AIC_KERNEL(m, binary_forward)(aic_act(m, op->out), av >= 0 ? aic_act(m, av) : ca,
+                                         bv >= 0 ? aic_act(m, bv) : cb, (aic_binary_kind)op->attr.binary.kind, &d);
 }
 
 static aic_status binary_bwd(aic_model_t *m, aic_op *op, int n) {
@@ -104,7 +104,7 @@ static aic_status binary_bwd(aic_model_t *m, aic_op *op, int n) {
     float *ca, *cb;
     aic_binary_setup(m, op, n, &d, &av, &bv, &ca, &cb);
     /* For x * x both gradient pointers name one buffer, which then receives both contributions. */
-    return aic_binary_backward(av >= 0 ? aic_act_grad(m, av) : NULL, bv >= 0 ? aic_act_grad(m, bv) : NULL,
+    return AIC_KERNEL(m, binary_backward)(av >= 0 ? aic_act_grad(m, av) : NULL, bv >= 0 ? aic_act_grad(m, bv) : NULL,
                                aic_act_grad(m, op->out), av >= 0 ? aic_act(m, av) : ca, bv >= 0 ? aic_act(m, bv) : cb,
                                (aic_binary_kind)op->attr.binary.kind, &d);
 }
@@ -117,4 +117,5 @@ static void binary_attrs(const aic_op *op, char *buf, size_t size) {
         len += snprintf(buf + len, size - (size_t)len, i ? "x%lld" : "%lld", (long long)op->attr.binary.cshape[i]);
 }
 
-const aic_op_desc aic_op_binary = {"binary", {binary_fwd, binary_bwd}, binary_attrs, NULL};
+const aic_op_desc aic_op_binary = {"binary", {binary_fwd, binary_bwd},
+                                   AIC_CUDA_KERNELS(binary_fwd, binary_bwd), binary_attrs, NULL};

@@ -6,6 +6,20 @@
 #include "core/error.h"
 #include "core/graph.h"
 #include "core/op_layout.h"
+#ifdef AICON_HAVE_CUDA
+#include "layers/cuda_layers.h"
+#endif
+
+/* AIC_KERNEL(m, name): the kernel of the model's backend where the CPU one (aic_<name>) and the CUDA
+ * one (aic_cuda_<name>) take the same arguments, so that one glue function serves both.
+ * AIC_CUDA_KERNELS(fwd, bwd): a descriptor's CUDA kernels, none in a build without CUDA. */
+#ifdef AICON_HAVE_CUDA
+#define AIC_KERNEL(m, name) ((m)->backend->kind == AIC_BACKEND_CUDA ? aic_cuda_##name : aic_##name)
+#define AIC_CUDA_KERNELS(fwd, bwd) {fwd, bwd}
+#else
+#define AIC_KERNEL(m, name) aic_##name
+#define AIC_CUDA_KERNELS(fwd, bwd) {NULL, NULL}
+#endif
 
 static inline const aic_value_info *aic_val(const aic_model_t *m, int v) { return &m->values[v]; }
 

@@ -16,12 +16,12 @@ aic_status aic_clip(aic_model_t *m, const char *name, aic_value x, float lo, flo
 }
 
 static aic_status clip_fwd(aic_model_t *m, aic_op *op, const aic_batch_info *b) {
-    return aic_clip_forward(aic_act(m, op->out), aic_act(m, op->in[0]), aic_rows_numel(m, op->out, b->n),
+    return AIC_KERNEL(m, clip_forward)(aic_act(m, op->out), aic_act(m, op->in[0]), aic_rows_numel(m, op->out, b->n),
                             op->attr.clip.lo, op->attr.clip.hi);
 }
 
 static aic_status clip_bwd(aic_model_t *m, aic_op *op, int n) {
-    return aic_clip_backward(aic_act_grad(m, op->in[0]), aic_act_grad(m, op->out), aic_act(m, op->in[0]),
+    return AIC_KERNEL(m, clip_backward)(aic_act_grad(m, op->in[0]), aic_act_grad(m, op->out), aic_act(m, op->in[0]),
                              aic_rows_numel(m, op->out, n), op->attr.clip.lo, op->attr.clip.hi);
 }
 
@@ -29,4 +29,4 @@ static void clip_attrs(const aic_op *op, char *buf, size_t size) {
     snprintf(buf, size, "lo=%.9g hi=%.9g", (double)op->attr.clip.lo, (double)op->attr.clip.hi);
 }
 
-const aic_op_desc aic_op_clip = {"clip", {clip_fwd, clip_bwd}, clip_attrs, NULL};
+const aic_op_desc aic_op_clip = {"clip", {clip_fwd, clip_bwd}, AIC_CUDA_KERNELS(clip_fwd, clip_bwd), clip_attrs, NULL};

@@ -38,14 +38,15 @@ static aic_status concat_fwd(aic_model_t *m, aic_op *op, const aic_batch_info *b
     size_t inner[AIC_MAX_OP_INPUTS];
     float *parts[AIC_MAX_OP_INPUTS];
     size_t outer = aic_concat_layout(m, op, b->n, false, inner, parts);
-    return aic_concat_forward(aic_act(m, op->out), (const float *const *)parts, inner, op->n_in, outer);
+    return AIC_KERNEL(m, concat_forward)(aic_act(m, op->out), (const float *const *)parts, inner, op->n_in, outer);
 }
 
 static aic_status concat_bwd(aic_model_t *m, aic_op *op, int n) {
     size_t inner[AIC_MAX_OP_INPUTS];
     float *parts[AIC_MAX_OP_INPUTS];
     size_t outer = aic_concat_layout(m, op, n, true, inner, parts);
-    return aic_concat_backward(parts, aic_act_grad(m, op->out), inner, op->n_in, outer);
+    return AIC_KERNEL(m, concat_backward)(parts, aic_act_grad(m, op->out), inner, op->n_in, outer);
 }
 
-const aic_op_desc aic_op_concat = {"concat", {concat_fwd, concat_bwd}, aic_op_axis_text, NULL};
+const aic_op_desc aic_op_concat = {"concat", {concat_fwd, concat_bwd},
+                                   AIC_CUDA_KERNELS(concat_fwd, concat_bwd), aic_op_axis_text, NULL};

@@ -69,7 +69,8 @@ static bool conv_use_dnnl(void) {
 static aic_status conv_fwd(aic_model_t *m, aic_op *op, const aic_batch_info *b) {
     aic_conv2d_dims d = op->attr.conv;
     d.N = b->n;
-    float *out = aic_act(m, op->out), *weight = aic_param_data(m, op->param[0]), *bias = aic_param_data(m, op->param[1]);
+    float *out = aic_act(m, op->out), *weight = aic_param_data(m, op->param[0]),
+          *bias = aic_param_data(m, op->param[1]);
     const float *inp = aic_act(m, op->in[0]);
     if (conv_use_dnnl()) {
         aic_status st = aic_conv2d_dnnl_forward(out, inp, weight, bias, &d);
@@ -115,4 +116,23 @@ static double conv_flops(const aic_model_t *m, const aic_op *op) {
     return 2.0 * d->OC * d->OH * d->OW * (double)(d->C / d->G) * d->KH * d->KW;
 }
 
-const aic_op_desc aic_op_conv2d = {"conv2d", {conv_fwd, conv_bwd}, conv_attrs, conv_flops};
+#ifdef AICON_HAVE_CUDA
+/* On the GPU: cuDNN. */
+static aic_status conv_fwd_cuda(aic_model_t *m, aic_op *op, const aic_batch_info *b) {
+    aic_conv2d_dims d = op->attr.conv;
+    d.N = b->n;
+    return aic_cuda_conv2d_forward(aic_act(m, op->out), aic_act(m, op->in[0]), aic_param_data(m, op->param[0]),
+                                   aic_param_data(m, op->param[1]), &d);
+}
+
+static aic_status conv_bwd_cuda(aic_model_t *m, aic_op *op, int n) {
+    aic_conv2d_dims d = op->attr.conv;
+    d.N = n;
+    return aic_cuda_conv2d_backward(aic_act_grad(m, op->in[0]), aic_param_grad(m, op->param[0]),
+                                    aic_param_grad(m, op->param[1]), aic_act_grad(m, op->out), aic_act(m, op->in[0]),
+                                    aic_param_data(m, op->param[0]), &d);
+}
+#endif
+
+const aic_op_desc aic_op_conv2d = {"conv2d", {conv_fwd, conv_bwd},
+                                   AIC_CUDA_KERNELS(conv_fwd_cuda, conv_bwd_cuda), conv_attrs, conv_flops};

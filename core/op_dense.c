@@ -23,13 +23,13 @@ aic_status aic_dense(aic_model_t *m, const char *name, aic_value x, int64_t out_
 
 static aic_status dense_fwd(aic_model_t *m, aic_op *op, const aic_batch_info *b) {
     int C = (int)aic_val(m, op->in[0])->shape[0], OC = (int)aic_val(m, op->out)->shape[0];
-    return aic_dense_forward(aic_act(m, op->out), aic_act(m, op->in[0]), aic_param_data(m, op->param[0]),
+    return AIC_KERNEL(m, dense_forward)(aic_act(m, op->out), aic_act(m, op->in[0]), aic_param_data(m, op->param[0]),
                              aic_param_data(m, op->param[1]), b->n, C, OC);
 }
 
 static aic_status dense_bwd(aic_model_t *m, aic_op *op, int n) {
     int C = (int)aic_val(m, op->in[0])->shape[0], OC = (int)aic_val(m, op->out)->shape[0];
-    return aic_dense_backward(aic_act_grad(m, op->in[0]), aic_param_grad(m, op->param[0]),
+    return AIC_KERNEL(m, dense_backward)(aic_act_grad(m, op->in[0]), aic_param_grad(m, op->param[0]),
                               aic_param_grad(m, op->param[1]), aic_act_grad(m, op->out), aic_act(m, op->in[0]),
                               aic_param_data(m, op->param[0]), n, C, OC);
 }
@@ -39,4 +39,5 @@ static double dense_flops(const aic_model_t *m, const aic_op *op) {
     return 2.0 * (double)m->values[op->in[0]].numel * (double)m->values[op->out].numel;
 }
 
-const aic_op_desc aic_op_dense = {"dense", {dense_fwd, dense_bwd}, NULL, dense_flops};
+const aic_op_desc aic_op_dense = {"dense", {dense_fwd, dense_bwd},
+                                  AIC_CUDA_KERNELS(dense_fwd, dense_bwd), NULL, dense_flops};

@@ -24,7 +24,7 @@ static aic_status dropout_fwd(aic_model_t *m, aic_op *op, const aic_batch_info *
 }
 
 static aic_status dropout_bwd(aic_model_t *m, aic_op *op, int n) {
-    return aic_dropout_backward(aic_act_grad(m, op->in[0]), aic_act_grad(m, op->out), n,
+    return AIC_KERNEL(m, dropout_backward)(aic_act_grad(m, op->in[0]), aic_act_grad(m, op->out), n,
                                 (size_t)aic_val(m, op->out)->numel, op->attr.drop_p, aic_dropout_key(m, op),
                                 m->last.row_offset);
 }
@@ -33,4 +33,16 @@ static void dropout_attrs(const aic_op *op, char *buf, size_t size) {
     snprintf(buf, size, "p=%.9g", (double)op->attr.drop_p);
 }
 
-const aic_op_desc aic_op_dropout = {"dropout", {dropout_fwd, dropout_bwd}, dropout_attrs, NULL};
+#ifdef AICON_HAVE_CUDA
+/* On the GPU: evaluation copies on the device. */
+static aic_status dropout_fwd_cuda(aic_model_t *m, aic_op *op, const aic_batch_info *b) {
+    size_t F = (size_t)aic_val(m, op->out)->numel;
+    if (b->training)
+        return aic_cuda_dropout_forward(aic_act(m, op->out), aic_act(m, op->in[0]), b->n, F, op->attr.drop_p,
+                                        aic_dropout_key(m, op), b->row_offset);
+    return aic_cuda_copy(aic_act(m, op->out), aic_act(m, op->in[0]), F * (size_t)b->n);
+}
+#endif
+
+const aic_op_desc aic_op_dropout = {"dropout", {dropout_fwd, dropout_bwd},
+                                    AIC_CUDA_KERNELS(dropout_fwd_cuda, dropout_bwd), dropout_attrs, NULL};

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
-/* How the op glue lays an op's tensors out for its kernels: shared by the CPU op table (core/ops.c)
- * and the CUDA one (core/ops_cuda.c), so both backends index the graph the same way. */
+/* How the op glue (core/op_*.c) lays an op's tensors out for its kernels, the same for the CPU and
+ * the CUDA kernels, so both backends index the graph the same way. */
 #ifndef AICON_CORE_OP_LAYOUT_H
 #define AICON_CORE_OP_LAYOUT_H
 

@@ -97,6 +97,42 @@ static aic_status mse_bwd(aic_model_t *m, aic_op *op, int n) {
                             aic_rows_numel(m, op->in[0], n), aic_act_grad(m, op->out)[0]);
 }
 
-const aic_op_desc aic_op_softmax_xent = {"softmax_xent", {xent_fwd, xent_bwd}, NULL, NULL};
-const aic_op_desc aic_op_nll = {"nll", {nll_fwd, nll_bwd}, NULL, NULL};
-const aic_op_desc aic_op_mse = {"mse", {mse_fwd, mse_bwd}, NULL, NULL};
+#ifdef AICON_HAVE_CUDA
+/* On the GPU: the loss and its gradient stay on the device (labels are checked on the host in aic_model_set_input). */
+static aic_status xent_fwd_cuda(aic_model_t *m, aic_op *op, const aic_batch_info *b) {
+    int K = (int)aic_val(m, op->in[0])->shape[0];
+    return aic_cuda_softmax_xent_forward(aic_act(m, op->out), m->saved_arena + op->saved, aic_act(m, op->in[0]),
+                                         (const int32_t *)aic_act(m, op->in[1]), b->n, K);
+}
+
+static aic_status xent_bwd_cuda(aic_model_t *m, aic_op *op, int n) {
+    return aic_cuda_softmax_xent_backward(aic_act_grad(m, op->in[0]), m->saved_arena + op->saved,
+                                          (const int32_t *)aic_act(m, op->in[1]), n,
+                                          (int)aic_val(m, op->in[0])->shape[0], aic_act_grad(m, op->out));
+}
+
+static aic_status nll_fwd_cuda(aic_model_t *m, aic_op *op, const aic_batch_info *b) {
+    return aic_cuda_nll_forward(aic_act(m, op->out), aic_act(m, op->in[0]), (const int32_t *)aic_act(m, op->in[1]),
+                                b->n, (int)aic_val(m, op->in[0])->shape[0]);
+}
+
+static aic_status nll_bwd_cuda(aic_model_t *m, aic_op *op, int n) {
+    return aic_cuda_nll_backward(aic_act_grad(m, op->in[0]), (const int32_t *)aic_act(m, op->in[1]), n,
+                                 (int)aic_val(m, op->in[0])->shape[0], aic_act_grad(m, op->out));
+}
+
+static aic_status mse_fwd_cuda(aic_model_t *m, aic_op *op, const aic_batch_info *b) {
+    return aic_cuda_mse_forward(aic_act(m, op->out), aic_act(m, op->in[0]), aic_act(m, op->in[1]),
+                                aic_rows_numel(m, op->in[0], b->n));
+}
+
+static aic_status mse_bwd_cuda(aic_model_t *m, aic_op *op, int n) {
+    return aic_cuda_mse_backward(aic_act_grad(m, op->in[0]), aic_act(m, op->in[0]), aic_act(m, op->in[1]),
+                                 aic_rows_numel(m, op->in[0], n), aic_act_grad(m, op->out));
+}
+#endif
+
+const aic_op_desc aic_op_softmax_xent = {"softmax_xent", {xent_fwd, xent_bwd},
+                                         AIC_CUDA_KERNELS(xent_fwd_cuda, xent_bwd_cuda), NULL, NULL};
+const aic_op_desc aic_op_nll = {"nll", {nll_fwd, nll_bwd}, AIC_CUDA_KERNELS(nll_fwd_cuda, nll_bwd_cuda), NULL, NULL};
+const aic_op_desc aic_op_mse = {"mse", {mse_fwd, mse_bwd}, AIC_CUDA_KERNELS(mse_fwd_cuda, mse_bwd_cuda), NULL, NULL};

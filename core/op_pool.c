@@ -64,25 +64,26 @@ static int32_t *argmax_of(aic_model_t *m, aic_op *op) { return (int32_t *)(m->sa
 static aic_status maxpool_fwd(aic_model_t *m, aic_op *op, const aic_batch_info *b) {
     aic_pool2d_dims d = op->attr.pool;
     d.N = b->n;
-    return aic_maxpool2d_forward(aic_act(m, op->out), argmax_of(m, op), aic_act(m, op->in[0]), &d);
+    return AIC_KERNEL(m, maxpool2d_forward)(aic_act(m, op->out), argmax_of(m, op), aic_act(m, op->in[0]), &d);
 }
 
 static aic_status maxpool_bwd(aic_model_t *m, aic_op *op, int n) {
     aic_pool2d_dims d = op->attr.pool;
     d.N = n;
-    return aic_maxpool2d_backward(aic_act_grad(m, op->in[0]), aic_act_grad(m, op->out), argmax_of(m, op), &d);
+    return AIC_KERNEL(m, maxpool2d_backward)(aic_act_grad(m, op->in[0]), aic_act_grad(m, op->out), argmax_of(m, op),
+                                             &d);
 }
 
 static aic_status avgpool_fwd(aic_model_t *m, aic_op *op, const aic_batch_info *b) {
     aic_pool2d_dims d = op->attr.pool;
     d.N = b->n;
-    return aic_avgpool2d_forward(aic_act(m, op->out), aic_act(m, op->in[0]), &d);
+    return AIC_KERNEL(m, avgpool2d_forward)(aic_act(m, op->out), aic_act(m, op->in[0]), &d);
 }
 
 static aic_status avgpool_bwd(aic_model_t *m, aic_op *op, int n) {
     aic_pool2d_dims d = op->attr.pool;
     d.N = n;
-    return aic_avgpool2d_backward(aic_act_grad(m, op->in[0]), aic_act_grad(m, op->out), &d);
+    return AIC_KERNEL(m, avgpool2d_backward)(aic_act_grad(m, op->in[0]), aic_act_grad(m, op->out), &d);
 }
 
 aic_status aic_global_avgpool(aic_model_t *m, const char *name, aic_value x, aic_value *out) {
@@ -96,13 +97,13 @@ aic_status aic_global_avgpool(aic_model_t *m, const char *name, aic_value x, aic
 static aic_status gap_fwd(aic_model_t *m, aic_op *op, const aic_batch_info *b) {
     int C, S;
     aic_gap_dims(m, op, &C, &S);
-    return aic_global_avgpool_forward(aic_act(m, op->out), aic_act(m, op->in[0]), b->n, C, S);
+    return AIC_KERNEL(m, global_avgpool_forward)(aic_act(m, op->out), aic_act(m, op->in[0]), b->n, C, S);
 }
 
 static aic_status gap_bwd(aic_model_t *m, aic_op *op, int n) {
     int C, S;
     aic_gap_dims(m, op, &C, &S);
-    return aic_global_avgpool_backward(aic_act_grad(m, op->in[0]), aic_act_grad(m, op->out), n, C, S);
+    return AIC_KERNEL(m, global_avgpool_backward)(aic_act_grad(m, op->in[0]), aic_act_grad(m, op->out), n, C, S);
 }
 
 static void pool_attrs(const aic_op *op, char *buf, size_t size) {
@@ -116,6 +117,9 @@ static double pool_flops(const aic_model_t *m, const aic_op *op) {
     return (double)m->values[op->out].numel * op->attr.pool.KH * op->attr.pool.KW;
 }
 
-const aic_op_desc aic_op_maxpool2d = {"maxpool2d", {maxpool_fwd, maxpool_bwd}, pool_attrs, pool_flops};
-const aic_op_desc aic_op_avgpool2d = {"avgpool2d", {avgpool_fwd, avgpool_bwd}, pool_attrs, pool_flops};
-const aic_op_desc aic_op_global_avgpool = {"global_avgpool", {gap_fwd, gap_bwd}, NULL, NULL};
+const aic_op_desc aic_op_maxpool2d = {"maxpool2d", {maxpool_fwd, maxpool_bwd},
+                                      AIC_CUDA_KERNELS(maxpool_fwd, maxpool_bwd), pool_attrs, pool_flops};
+const aic_op_desc aic_op_avgpool2d = {"avgpool2d", {avgpool_fwd, avgpool_bwd},
+                                      AIC_CUDA_KERNELS(avgpool_fwd, avgpool_bwd), pool_attrs, pool_flops};
+const aic_op_desc aic_op_global_avgpool = {"global_avgpool", {gap_fwd, gap_bwd},
+                                           AIC_CUDA_KERNELS(gap_fwd, gap_bwd), NULL, NULL};

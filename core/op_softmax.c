@@ -28,16 +28,18 @@ aic_status aic_log_softmax(aic_model_t *m, const char *name, aic_value x, int ax
     static aic_status fn##_fwd(aic_model_t *m, aic_op *op, const aic_batch_info *b) {                      \
         int K;                                                                                              \
         size_t inner, outer = aic_softmax_layout(m, op, b->n, &K, &inner);                                      \
-        return aic_##fn##_forward(aic_act(m, op->out), aic_act(m, op->in[0]), outer, K, inner);             \
+        return AIC_KERNEL(m, fn##_forward)(aic_act(m, op->out), aic_act(m, op->in[0]), outer, K, inner);             \
     }                                                                                                       \
     static aic_status fn##_bwd(aic_model_t *m, aic_op *op, int n) {                                         \
         int K;                                                                                              \
         size_t inner, outer = aic_softmax_layout(m, op, n, &K, &inner);                                     \
-        return aic_##fn##_backward(aic_act_grad(m, op->in[0]), aic_act_grad(m, op->out), aic_act(m, op->out), \
+        return AIC_KERNEL(m, fn##_backward)(aic_act_grad(m, op->in[0]), aic_act_grad(m, op->out), aic_act(m, op->out), \
                                    outer, K, inner);                                                        \
     }
 SOFTMAX_GLUE(softmax)
 SOFTMAX_GLUE(log_softmax)
 
-const aic_op_desc aic_op_softmax = {"softmax", {softmax_fwd, softmax_bwd}, aic_op_axis_text, NULL};
-const aic_op_desc aic_op_log_softmax = {"log_softmax", {log_softmax_fwd, log_softmax_bwd}, aic_op_axis_text, NULL};
+const aic_op_desc aic_op_softmax = {"softmax", {softmax_fwd, softmax_bwd},
+                                    AIC_CUDA_KERNELS(softmax_fwd, softmax_bwd), aic_op_axis_text, NULL};
+const aic_op_desc aic_op_log_softmax = {"log_softmax", {log_softmax_fwd, log_softmax_bwd},
+                                        AIC_CUDA_KERNELS(log_softmax_fwd, log_softmax_bwd), aic_op_axis_text, NULL};

@@ -33,7 +33,7 @@ static aic_status transpose_fwd(aic_model_t *m, aic_op *op, const aic_batch_info
     const aic_value_info *v = aic_val(m, op->in[0]);
     int p[AIC_MAX_DIMS];
     aic_transpose_perm(op, v->ndim, p);
-    return aic_transpose_forward(aic_act(m, op->out), aic_act(m, op->in[0]), v->shape, p, v->ndim, b->n);
+    return AIC_KERNEL(m, transpose_forward)(aic_act(m, op->out), aic_act(m, op->in[0]), v->shape, p, v->ndim, b->n);
 }
 
 static aic_status transpose_bwd(aic_model_t *m, aic_op *op, int n) {
@@ -43,7 +43,7 @@ static aic_status transpose_bwd(aic_model_t *m, aic_op *op, int n) {
         return AIC_OK;
     int p[AIC_MAX_DIMS];
     aic_transpose_perm(op, v->ndim, p);
-    return aic_transpose_backward(dx, aic_act_grad(m, op->out), v->shape, p, v->ndim, n);
+    return AIC_KERNEL(m, transpose_backward)(dx, aic_act_grad(m, op->out), v->shape, p, v->ndim, n);
 }
 
 static void transpose_attrs(const aic_op *op, char *buf, size_t size) {
@@ -52,4 +52,5 @@ static void transpose_attrs(const aic_op *op, char *buf, size_t size) {
         len += snprintf(buf + len, size - (size_t)len, i ? ",%d" : "%d", op->attr.perm[i]);
 }
 
-const aic_op_desc aic_op_transpose = {"transpose", {transpose_fwd, transpose_bwd}, transpose_attrs, NULL};
+const aic_op_desc aic_op_transpose = {"transpose", {transpose_fwd, transpose_bwd},
+                                      AIC_CUDA_KERNELS(transpose_fwd, transpose_bwd), transpose_attrs, NULL};

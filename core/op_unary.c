@@ -35,7 +35,8 @@ aic_status aic_unary(aic_model_t *m, const char *op, const char *name, aic_value
     for (int k = AIC_OP_UNARY_FIRST; op && k < AIC_OP_UNARY_FIRST + AIC_UNARY_COUNT; k++)
         if (strcmp(aic_op_name((aic_op_kind)k), op) == 0)
             return unary_kind_build(m, (aic_op_kind)k, name, x, attrs, out);
-    return aic_fail(AIC_ERR_INVALID_ARG, "aic_unary: '%s' is not a unary op (layers/unary_ops.def)", op ? op : "(null)");
+    return aic_fail(AIC_ERR_INVALID_ARG, "aic_unary: '%s' is not a unary op (layers/unary_ops.def)",
+                    op ? op : "(null)");
 }
 
 aic_status aic_relu(aic_model_t *m, const char *name, aic_value x, aic_value *out) {
@@ -52,13 +53,14 @@ aic_status aic_leaky_relu(aic_model_t *m, const char *name, aic_value x, float a
 }
 
 static aic_status unary_fwd(aic_model_t *m, aic_op *op, const aic_batch_info *b) {
-    return aic_unary_forward(aic_op_unary(op->kind), aic_act(m, op->out), aic_act(m, op->in[0]),
+    return AIC_KERNEL(m, unary_forward)(aic_op_unary(op->kind), aic_act(m, op->out), aic_act(m, op->in[0]),
                              aic_rows_numel(m, op->out, b->n), op->attr.unary);
 }
 
 static aic_status unary_bwd(aic_model_t *m, aic_op *op, int n) {
-    return aic_unary_backward(aic_op_unary(op->kind), aic_act_grad(m, op->in[0]), aic_act_grad(m, op->out),
-                              aic_act(m, op->in[0]), aic_act(m, op->out), aic_rows_numel(m, op->out, n), op->attr.unary);
+    return AIC_KERNEL(m, unary_backward)(aic_op_unary(op->kind), aic_act_grad(m, op->in[0]), aic_act_grad(m, op->out),
+                                         aic_act(m, op->in[0]), aic_act(m, op->out), aic_rows_numel(m, op->out, n),
+                                         op->attr.unary);
 }
 
 /* name=value for each attribute the op has: "alpha=0.01"; nothing when it has none. */
@@ -72,7 +74,8 @@ static void unary_attrs(const aic_op *op, char *buf, size_t size) {
 }
 
 const aic_op_desc aic_op_unary_descs[AIC_UNARY_COUNT] = {
-#define AIC_UNARY(E, name, onnx, since, a0, d0, a1, d1) [AIC_UNARY_##E] = {#name, {unary_fwd, unary_bwd}, unary_attrs, NULL},
+#define AIC_UNARY(E, name, onnx, since, a0, d0, a1, d1) \
+    [AIC_UNARY_##E] = {#name, {unary_fwd, unary_bwd}, AIC_CUDA_KERNELS(unary_fwd, unary_bwd), unary_attrs, NULL},
 #include "layers/unary_ops.def"
 #undef AIC_UNARY
 };

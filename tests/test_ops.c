@@ -1092,8 +1092,8 @@ int main(int argc, char **argv) {
                   kind_name((aic_op_kind)k));
 #ifdef AICON_HAVE_CUDA
     for (int k = 0; k < AIC_OP_KIND_COUNT; k++)
-        CHECK_MSG((!aic_op_descs[k]->cpu.forward || aic_op_kernels_cuda[k].forward) &&
-                      (!aic_op_descs[k]->cpu.backward || aic_op_kernels_cuda[k].backward),
+        CHECK_MSG((!aic_op_descs[k]->cpu.forward || aic_op_descs[k]->cuda.forward) &&
+                      (!aic_op_descs[k]->cpu.backward || aic_op_descs[k]->cuda.backward),
                   "op kind %s has no CUDA kernel", kind_name((aic_op_kind)k));
 #endif
 

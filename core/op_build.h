@@ -32,6 +32,10 @@ static inline size_t aic_rows_numel(const aic_model_t *m, int v, int n) {
 aic_status aic_op_begin(aic_model_t *m, aic_op_kind kind, const char *name, const int *in, int n_in, aic_op **op);
 /* aic_op_begin with one input, which must be a float activation (not a loss). */
 aic_status aic_op_begin_float(aic_model_t *m, aic_op_kind kind, const char *name, aic_value x, aic_op **op);
+/* aic_op_begin for an op on images: one input x of shape N x C x H x W (else the error says `what`),
+ * whose C, H, W it returns in chw, and options opts that must not be NULL. */
+aic_status aic_op_begin_image(aic_model_t *m, aic_op_kind kind, const char *name, aic_value x, const void *opts,
+                              const char *what, aic_op **op, int chw[3]);
 /* Fails naming the op and the shape unless value v is a float activation of per-sample rank ndim. */
 aic_status aic_op_need_rank(const aic_model_t *m, const aic_op *op, int v, int ndim, const char *what);
 /* Adds the op's output with x's shape. */

@@ -11,15 +11,9 @@ static int or_one(int v) { return v ? v : 1; }
 
 aic_status aic_conv2d(aic_model_t *m, const char *name, aic_value x, const aic_conv2d_opts *o, aic_value *out) {
     aic_op *op;
-    AIC_TRY(aic_op_begin(m, AIC_OP_CONV2D, name, &x, 1, &op));
-    if (!o)
-        return aic_fail(AIC_ERR_INVALID_ARG, "op '%s': options are NULL", op->name);
-    AIC_TRY(aic_op_need_rank(m, op, x, 3, "conv2d needs N x C x H x W"));
-    const aic_value_info *v = aic_val(m, x);
-    aic_conv2d_dims d = {0};
-    d.C = (int)v->shape[0];
-    d.H = (int)v->shape[1];
-    d.W = (int)v->shape[2];
+    int chw[3];
+    AIC_TRY(aic_op_begin_image(m, AIC_OP_CONV2D, name, x, o, "conv2d needs N x C x H x W", &op, chw));
+    aic_conv2d_dims d = {.C = chw[0], .H = chw[1], .W = chw[2]};
     d.OC = (int)o->out_channels;
     d.KH = o->kernel[0];
     d.KW = o->kernel[1];

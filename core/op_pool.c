@@ -17,15 +17,9 @@ static int pool_out(int in, int k, int s, int p, bool ceil_mode) {
 static aic_status pool_build(aic_model_t *m, aic_op_kind kind, const char *name, aic_value x,
                              const aic_pool2d_opts *o, aic_value *out) {
     aic_op *op;
-    AIC_TRY(aic_op_begin(m, kind, name, &x, 1, &op));
-    if (!o)
-        return aic_fail(AIC_ERR_INVALID_ARG, "op '%s': options are NULL", op->name);
-    AIC_TRY(aic_op_need_rank(m, op, x, 3, "pooling needs N x C x H x W"));
-    const aic_value_info *v = aic_val(m, x);
-    aic_pool2d_dims d = {0};
-    d.C = (int)v->shape[0];
-    d.H = (int)v->shape[1];
-    d.W = (int)v->shape[2];
+    int chw[3];
+    AIC_TRY(aic_op_begin_image(m, kind, name, x, o, "pooling needs N x C x H x W", &op, chw));
+    aic_pool2d_dims d = {.C = chw[0], .H = chw[1], .W = chw[2]};
     d.KH = o->kernel[0];
     d.KW = o->kernel[1];
     d.SH = o->stride[0] ? o->stride[0] : d.KH;

@@ -29,6 +29,17 @@ aic_status aic_op_begin_float(aic_model_t *m, aic_op_kind kind, const char *name
     return AIC_OK;
 }
 
+aic_status aic_op_begin_image(aic_model_t *m, aic_op_kind kind, const char *name, aic_value x, const void *opts,
+                              const char *what, aic_op **op, int chw[3]) {
+    AIC_TRY(aic_op_begin(m, kind, name, &x, 1, op));
+    if (!opts)
+        return aic_fail(AIC_ERR_INVALID_ARG, "op '%s': options are NULL", (*op)->name);
+    AIC_TRY(aic_op_need_rank(m, *op, x, 3, what));
+    for (int i = 0; i < 3; i++)
+        chw[i] = (int)aic_val(m, x)->shape[i];
+    return AIC_OK;
+}
+
 void aic_op_shape_text(char *buf, size_t size, const aic_value_info *v) {
     int len = snprintf(buf, size, "N");
     for (int i = 0; i < v->ndim && len < (int)size; i++)

@@ -7,6 +7,7 @@
 #include "layers/softmax_row.h"
 
 #include <math.h>
+#include <stdbool.h>
 
 // K > 0: every softmax has a maximum; outer or inner 0 is an empty tensor.
 #define CHECK_K(K) AIC_KERNEL_ARG((K) > 0, "K %d must be positive", (K))
@@ -21,24 +22,35 @@ aic_status aic_softmax_forward(float *out, const float *inp, size_t outer, int K
     return AIC_OK;
 }
 
-aic_status aic_softmax_backward(float *dinp, const float *dout, const float *out, size_t outer, int K, size_t inner) {
-    // dinp, dout, out: outer x K x inner; dinp += y * (dy - sum_k dy * y)
-    CHECK_K(K);
+/* Both backward passes: each K-vector reduces dy (weighted by y for softmax) to one sum first. */
+static aic_status backward(const char *kernel, float *dinp, const float *dout, const float *out, size_t outer, int K,
+                           size_t inner, bool log_softmax) {
+    if (K <= 0)
+        return aic_kernel_fail(AIC_ERR_INVALID_ARG, kernel, "K %d must be positive", K);
     if (!dinp)
         return AIC_OK;
-    AIC_KERNEL_ARG(dout && out, "dout or out is NULL");
+    if (!dout || !out)
+        return aic_kernel_fail(AIC_ERR_INVALID_ARG, kernel, "dout or out is NULL");
     for (size_t o = 0; o < outer; o++)
         for (size_t i = 0; i < inner; i++) {
             const size_t base = o * (size_t)K * inner + i;
-            double dot = 0.0;
-            for (int k = 0; k < K; k++)
-                dot += (double)dout[base + (size_t)k * inner] * out[base + (size_t)k * inner];
+            double sum = 0.0;
             for (int k = 0; k < K; k++) {
                 const size_t e = base + (size_t)k * inner;
-                dinp[e] += (float)((double)out[e] * ((double)dout[e] - dot));
+                sum += log_softmax ? (double)dout[e] : (double)dout[e] * out[e];
+            }
+            for (int k = 0; k < K; k++) {
+                const size_t e = base + (size_t)k * inner;
+                dinp[e] += log_softmax ? (float)((double)dout[e] - exp((double)out[e]) * sum)
+                                       : (float)((double)out[e] * ((double)dout[e] - sum));
             }
         }
     return AIC_OK;
+}
+
+aic_status aic_softmax_backward(float *dinp, const float *dout, const float *out, size_t outer, int K, size_t inner) {
+    // dinp, dout, out: outer x K x inner; dinp += y * (dy - sum_k dy * y)
+    return backward(__func__, dinp, dout, out, outer, K, inner, false);
 }
 
 aic_status aic_log_softmax_forward(float *out, const float *inp, size_t outer, int K, size_t inner) {
@@ -63,20 +75,5 @@ aic_status aic_log_softmax_forward(float *out, const float *inp, size_t outer, i
 aic_status aic_log_softmax_backward(float *dinp, const float *dout, const float *out, size_t outer, int K,
                                     size_t inner) {
     // dinp, dout, out: outer x K x inner; dinp += dy - exp(y) * sum_k dy
-    CHECK_K(K);
-    if (!dinp)
-        return AIC_OK;
-    AIC_KERNEL_ARG(dout && out, "dout or out is NULL");
-    for (size_t o = 0; o < outer; o++)
-        for (size_t i = 0; i < inner; i++) {
-            const size_t base = o * (size_t)K * inner + i;
-            double sum = 0.0;
-            for (int k = 0; k < K; k++)
-                sum += dout[base + (size_t)k * inner];
-            for (int k = 0; k < K; k++) {
-                const size_t e = base + (size_t)k * inner;
-                dinp[e] += (float)((double)dout[e] - exp((double)out[e]) * sum);
-            }
-        }
-    return AIC_OK;
+    return backward(__func__, dinp, dout, out, outer, K, inner, true);
 }

@@ -536,11 +536,10 @@ static aic_status run(aic_trainer_t *t, aic_train_summary *out) {
 
 aic_status aic_trainer_run(aic_trainer_t *t, aic_train_summary *out) {
     *out = (aic_train_summary){.train_loss = NAN, .test_loss = NAN, .test_accuracy = NAN, .samples_per_sec = NAN};
-    if (!t)
-        return aic_fail(AIC_ERR_INVALID_ARG, "aic_trainer_run: trainer is NULL");
-    if (t->ran) {
+    if (!t || t->ran) { /* every rank's own mistake: each tells it */
         out->report = true;
-        return aic_fail(AIC_ERR_STATE, "aic_trainer_run: a trainer runs once");
+        return t ? aic_fail(AIC_ERR_STATE, "aic_trainer_run: a trainer runs once")
+                 : aic_fail(AIC_ERR_INVALID_ARG, "aic_trainer_run: trainer is NULL");
     }
     t->ran = true;
     return run(t, out);

@@ -43,27 +43,21 @@ static aic_status bn_fwd(aic_model_t *m, aic_op *op, const aic_batch_info *b) {
 static aic_status bn_bwd(aic_model_t *m, aic_op *op, int n) {
     int C, S;
     aic_bn_dims(m, op, &C, &S);
-    float *saved = m->saved_arena + op->saved;
-    return aic_batchnorm_backward(aic_act_grad(m, op->in[0]), aic_param_grad(m, op->param[0]),
-                                  aic_param_grad(m, op->param[1]), aic_act_grad(m, op->out), aic_act(m, op->in[0]),
-                                  aic_param_data(m, op->param[0]), saved, saved + C, n, C, S);
+    const float *saved = m->saved_arena + op->saved, *inp = aic_act(m, op->in[0]), *dout = aic_act_grad(m, op->out);
+    const float *gamma = aic_param_data(m, op->param[0]);
+    float *dinp = aic_act_grad(m, op->in[0]), *dgamma = aic_param_grad(m, op->param[0]);
+    float *dbeta = aic_param_grad(m, op->param[1]);
+#ifdef AICON_HAVE_CUDA
+    if (m->backend->kind == AIC_BACKEND_CUDA) /* cuDNN's backward takes eps */
+        return aic_cuda_batchnorm_backward(dinp, dgamma, dbeta, dout, inp, gamma, saved, saved + C, n, C, S,
+                                           op->attr.bn.eps);
+#endif
+    return aic_batchnorm_backward(dinp, dgamma, dbeta, dout, inp, gamma, saved, saved + C, n, C, S);
 }
 
 static void bn_attrs(const aic_op *op, char *buf, size_t size) {
     snprintf(buf, size, "momentum=%.9g eps=%.9g", (double)op->attr.bn.momentum, (double)op->attr.bn.eps);
 }
 
-#ifdef AICON_HAVE_CUDA
-/* On the GPU: cuDNN's backward takes eps. */
-static aic_status bn_bwd_cuda(aic_model_t *m, aic_op *op, int n) {
-    int C, S;
-    aic_bn_dims(m, op, &C, &S);
-    float *saved = m->saved_arena + op->saved;
-    return aic_cuda_batchnorm_backward(aic_act_grad(m, op->in[0]), aic_param_grad(m, op->param[0]),
-                                       aic_param_grad(m, op->param[1]), aic_act_grad(m, op->out), aic_act(m, op->in[0]),
-                                       aic_param_data(m, op->param[0]), saved, saved + C, n, C, S, op->attr.bn.eps);
-}
-#endif
-
 const aic_op_desc aic_op_batchnorm = {"batchnorm", {bn_fwd, bn_bwd},
-                                      AIC_CUDA_KERNELS(bn_fwd, bn_bwd_cuda), bn_attrs, NULL};
+                                      AIC_CUDA_KERNELS(bn_fwd, bn_bwd), bn_attrs, NULL};

@@ -21,6 +21,19 @@ int aicon_launcher_rank(void) {
     return 0;
 }
 
+bool aicon_mpi_start(const char *cmd, int thread_level, aic_comm_t **comm) {
+    int provided;
+    if (MPI_Init_thread(NULL, NULL, thread_level, &provided) != MPI_SUCCESS) {
+        fprintf(stderr, "%s: MPI_Init_thread failed\n", cmd);
+        return false;
+    }
+    if (aic_comm_create(comm, MPI_COMM_WORLD) != AIC_OK) {
+        fprintf(stderr, "%s: %s\n", cmd, aic_last_error());
+        MPI_Abort(MPI_COMM_WORLD, 1);
+    }
+    return true;
+}
+
 /* One row per command; each prints its own --help. */
 static const struct {
     const char *name;

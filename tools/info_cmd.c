@@ -326,16 +326,9 @@ int aicon_info_main(int argc, char **argv) {
     int rc = parse_args(argc, argv, &bind, &json);
     if (rc)
         return rc == 1 ? 0 : 2;
-    int provided;
-    if (MPI_Init_thread(NULL, NULL, MPI_THREAD_FUNNELED, &provided) != MPI_SUCCESS) {
-        fprintf(stderr, "aicon info: MPI_Init_thread failed\n");
-        return 1;
-    }
     aic_comm_t *comm = NULL;
-    if (aic_comm_create(&comm, MPI_COMM_WORLD) != AIC_OK) {
-        fprintf(stderr, "aicon info: %s\n", aic_last_error());
-        MPI_Abort(MPI_COMM_WORLD, 1);
-    }
+    if (!aicon_mpi_start("aicon info", MPI_THREAD_FUNNELED, &comm))
+        return 1;
     const int rank = aic_comm_rank(comm), world = aic_comm_size(comm);
     aic_placement mine;
     aic_status local = aic_place_rank(comm, bind, &mine);

@@ -11,6 +11,10 @@
 /* This process's rank as the launcher announces it (mpirun, srun), before MPI is initialized:
  * lets only one process print usage errors without starting MPI. */
 int aicon_launcher_rank(void);
+/* MPI_Init_thread at thread_level, then a communicator over MPI_COMM_WORLD; a failure is told on
+ * stderr after cmd ("aicon train"): false when MPI did not start, MPI_Abort when the communicator
+ * could not be made. */
+bool aicon_mpi_start(const char *cmd, int thread_level, aic_comm_t **comm);
 
 /* Build the built-in model `name` ("mlp", "lenet") for samples of the given shape and classes. */
 aic_status aicon_builtin_model(const char *name, int ndim, const int64_t *shape, int classes, aic_model_t **out,

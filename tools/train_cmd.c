@@ -279,19 +279,12 @@ int aicon_train_main(int argc, char **argv) {
     int rc = parse_args(argc, argv, &o);
     if (rc)
         return rc == 1 ? 0 : 2;
-    int provided;
-    if (MPI_Init_thread(NULL, NULL, MPI_THREAD_SERIALIZED, &provided) != MPI_SUCCESS) {
-        fprintf(stderr, "aicon train: MPI_Init_thread failed\n");
-        return 1;
-    }
     train_run r = {0};
+    if (!aicon_mpi_start("aicon train", MPI_THREAD_SERIALIZED, &r.comm))
+        return 1;
     train_report rep = {0};
     int exit_code = 0;
     aicon_train_signals(); /* after MPI_Init, which may install handlers of its own */
-    if (aic_comm_create(&r.comm, MPI_COMM_WORLD) != AIC_OK) {
-        fprintf(stderr, "aicon train: %s\n", aic_last_error());
-        MPI_Abort(MPI_COMM_WORLD, 1);
-    }
     r.rank = aic_comm_rank(r.comm);
     r.world = aic_comm_size(r.comm);
     if (aicon_train_place(&o, &r) != AIC_OK) {

@@ -34,7 +34,8 @@ endif()
 # libaicon.a's own dependencies, for pkg-config --static.
 set(AICON_PC_LIBS_PRIVATE ${AICON_HDF5_LIBS} -ldnnl ${OpenMP_C_FLAGS} -lm -pthread)
 if(AICON_HAVE_CUDA)
-  list(APPEND AICON_PC_LIBS_PRIVATE -L${CUDAToolkit_LIBRARY_DIR} -lcudart -lcublas ${AICON_CUDNN_LIB} ${AICON_NCCL_LIB})
+  list(APPEND AICON_PC_LIBS_PRIVATE -L${CUDAToolkit_LIBRARY_DIR} -lcudart -lcublas ${AICON_CUDNN_LIB} ${AICON_NCCL_LIB}
+    -lstdc++)
 endif()
 foreach(v AICON_PC_CFLAGS AICON_PC_LIBS AICON_PC_LIBS_PRIVATE)
   list(JOIN ${v} " " ${v})

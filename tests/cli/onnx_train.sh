@@ -30,7 +30,7 @@ mlp = torch.nn.Sequential(torch.nn.Flatten(), torch.nn.Linear(784, 64), torch.nn
 export(mlp, f"{out}/mlp.onnx")
 export(torch.nn.Sequential(*mlp, torch.nn.LogSoftmax(dim=1)), f"{out}/logsoftmax.onnx")
 export(torch.nn.Sequential(*mlp, torch.nn.Softmax(dim=1)), f"{out}/softmax.onnx")
-export(torch.nn.Sequential(mlp[0], mlp[1], torch.nn.ELU(), mlp[3]), f"{out}/elu.onnx")
+export(torch.nn.Sequential(mlp[0], mlp[1], torch.nn.CELU(), mlp[3]), f"{out}/celu.onnx")
 export(torch.nn.Sequential(mlp[1], mlp[2], mlp[3]), f"{out}/flat.onnx", shape=(1, 784))
 PYEOF
 head -c 1000 "$WORK/mlp.onnx" >"$WORK/truncated.onnx"
@@ -120,7 +120,7 @@ refused() {
 }
 refused truncated "$WORK/truncated.onnx" 'truncat|pars|not an ONNX|malformed|invalid'
 grep -q "\[rank 1\].*truncated.onnx" "$WORK/truncated.err" || fail "truncated: rank 1 does not name the file"
-refused elu "$WORK/elu.onnx" 'Elu'
+refused celu "$WORK/celu.onnx" 'Celu'
 refused shape "$WORK/flat.onnx" '784.*1 x 28 x 28'
 refused input "$WORK/mlp.onnx" "no such graph input.*'image'" --input pixels
 # An unknown --loss is a usage error naming the flag and the choices.

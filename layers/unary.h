@@ -63,6 +63,9 @@ AIC_HD float aic_exp_grad(float g, float x, float y, const float *a) { return g 
 AIC_HD float aic_log_f(float x, const float *a) { return logf(x); }
 AIC_HD float aic_log_grad(float g, float x, float y, const float *a) { return g / x; }
 
+AIC_HD float aic_neg_f(float x, const float *a) { return -x; }
+AIC_HD float aic_neg_grad(float g, float x, float y, const float *a) { return -g; }
+
 /* y[i] = f(x[i]) and dx[i] += grad(dy[i], x[i], y[i]) over n elements (layers/unary.c). */
 aic_status aic_unary_forward(aic_unary_kind k, float *y, const float *x, size_t n, const float *a);
 aic_status aic_unary_backward(aic_unary_kind k, float *dx, const float *dy, const float *x, const float *y, size_t n,

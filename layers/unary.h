@@ -66,6 +66,10 @@ AIC_HD float aic_log_grad(float g, float x, float y, const float *a) { return g 
 AIC_HD float aic_neg_f(float x, const float *a) { return -x; }
 AIC_HD float aic_neg_grad(float g, float x, float y, const float *a) { return -g; }
 
+/* g / (2 sqrt(x)) from y, as PyTorch: +-inf at +-0 (y keeps the zero's sign), NaN below 0. */
+AIC_HD float aic_sqrt_f(float x, const float *a) { return sqrtf(x); }
+AIC_HD float aic_sqrt_grad(float g, float x, float y, const float *a) { return g / (2.0f * y); }
+
 /* y[i] = f(x[i]) and dx[i] += grad(dy[i], x[i], y[i]) over n elements (layers/unary.c). */
 aic_status aic_unary_forward(aic_unary_kind k, float *y, const float *x, size_t n, const float *a);
 aic_status aic_unary_backward(aic_unary_kind k, float *dx, const float *dy, const float *x, const float *y, size_t n,

@@ -91,9 +91,19 @@ aic_status aic_trainer_agree(aic_comm_t *c, aic_status local, bool *report) {
     } while (0)
 
 aic_status aic_trainer_config_check(const aic_trainer_config *k) {
-    if (k->epochs < 0 || k->batch < 0 || k->accumulate < 0 || k->max_steps < 0 || k->checkpoint_every < 0 ||
-        k->keep < 0 || k->timeline_steps < 0)
-        return aic_fail(AIC_ERR_INVALID_ARG, "aic_trainer_config: a negative count");
+    const struct {
+        const char *flag;
+        int64_t value;
+    } counts[] = {{"--epochs", k->epochs},
+                  {"--batch", k->batch},
+                  {"--accumulate", k->accumulate},
+                  {"--max-steps", k->max_steps},
+                  {"--checkpoint-every", k->checkpoint_every},
+                  {"--keep", k->keep},
+                  {"--timeline-steps", k->timeline_steps}};
+    for (size_t i = 0; i < sizeof counts / sizeof *counts; i++)
+        if (counts[i].value < 0)
+            return aic_fail(AIC_ERR_INVALID_ARG, "%s %lld is negative", counts[i].flag, (long long)counts[i].value);
     if (k->optim.nesterov && k->optim.momentum <= 0)
         return aic_fail(AIC_ERR_INVALID_ARG, "--nesterov needs --momentum greater than 0");
     const char *needs_dir = k->resume_auto ? "--resume auto" : k->checkpoint_every ? "--checkpoint-every" : NULL;

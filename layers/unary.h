@@ -70,6 +70,10 @@ AIC_HD float aic_neg_grad(float g, float x, float y, const float *a) { return -g
 AIC_HD float aic_sqrt_f(float x, const float *a) { return sqrtf(x); }
 AIC_HD float aic_sqrt_grad(float g, float x, float y, const float *a) { return g / (2.0f * y); }
 
+/* -g / x^2 as -g y^2, as PyTorch: -inf at +-0. */
+AIC_HD float aic_reciprocal_f(float x, const float *a) { return 1.0f / x; }
+AIC_HD float aic_reciprocal_grad(float g, float x, float y, const float *a) { return -g * (y * y); }
+
 /* y[i] = f(x[i]) and dx[i] += grad(dy[i], x[i], y[i]) over n elements (layers/unary.c). */
 aic_status aic_unary_forward(aic_unary_kind k, float *y, const float *x, size_t n, const float *a);
 aic_status aic_unary_backward(aic_unary_kind k, float *dx, const float *dy, const float *x, const float *y, size_t n,

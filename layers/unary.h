@@ -74,6 +74,11 @@ AIC_HD float aic_sqrt_grad(float g, float x, float y, const float *a) { return g
 AIC_HD float aic_reciprocal_f(float x, const float *a) { return 1.0f / x; }
 AIC_HD float aic_reciprocal_grad(float g, float x, float y, const float *a) { return -g * (y * y); }
 
+/* The gradient is g sign(x), 0 at x == 0 and at NaN as PyTorch's sgn (torch.abs's subgradient at 0
+ * is 0); a select, as relu's, so an infinite g at 0 gives 0 where PyTorch's g * 0 gives NaN. */
+AIC_HD float aic_abs_f(float x, const float *a) { return fabsf(x); }
+AIC_HD float aic_abs_grad(float g, float x, float y, const float *a) { return x > 0.0f ? g : x < 0.0f ? -g : -0.0f; }
+
 /* y[i] = f(x[i]) and dx[i] += grad(dy[i], x[i], y[i]) over n elements (layers/unary.c). */
 aic_status aic_unary_forward(aic_unary_kind k, float *y, const float *x, size_t n, const float *a);
 aic_status aic_unary_backward(aic_unary_kind k, float *dx, const float *dy, const float *x, const float *y, size_t n,

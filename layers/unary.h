@@ -79,6 +79,12 @@ AIC_HD float aic_reciprocal_grad(float g, float x, float y, const float *a) { re
 AIC_HD float aic_abs_f(float x, const float *a) { return fabsf(x); }
 AIC_HD float aic_abs_grad(float g, float x, float y, const float *a) { return x > 0.0f ? g : x < 0.0f ? -g : -0.0f; }
 
+/* d/dx erf(x) = 2/sqrt(pi) exp(-x^2). */
+AIC_HD float aic_erf_f(float x, const float *a) { return erff(x); }
+AIC_HD float aic_erf_grad(float g, float x, float y, const float *a) {
+    return g * 1.12837916709551257390f * expf(-x * x);
+}
+
 /* y[i] = f(x[i]) and dx[i] += grad(dy[i], x[i], y[i]) over n elements (layers/unary.c). */
 aic_status aic_unary_forward(aic_unary_kind k, float *y, const float *x, size_t n, const float *a);
 aic_status aic_unary_backward(aic_unary_kind k, float *dx, const float *dy, const float *x, const float *y, size_t n,

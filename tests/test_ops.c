@@ -265,6 +265,7 @@ static const op_case CASES[] = {
     {AIC_OP_RECIPROCAL, "positive inputs", b_unary, 1, {IN_RANGE(0.5f, 2, 3, 5)}, CURVED},
     {AIC_OP_RECIPROCAL, "negative inputs", b_unary, 1, {IN_RANGE(-2, -0.5f, 2, 3, 4)}, CURVED},
     {AIC_OP_ABS, "values at 0", b_unary, 1, {IN(3, 5)}, LINEAR, .n_kinks = 1, .kink = {0}, .at_kinks = true},
+    {AIC_OP_ERF, "3 x 5", b_unary, 1, {IN_RANGE(-2, 2, 3, 5)}, CURVED},
     {AIC_OP_CLIP, "[-0.4, 0.5], values at the bounds", b_clip, 1, {IN(3, 5)}, LINEAR, .a = -0.4f, .b = 0.5f,
      .n_kinks = 2, .kink = {-0.4f, 0.5f}, .at_kinks = true},
     {AIC_OP_CLIP, "[0, 6] (ReLU6)", b_clip, 1, {IN_RANGE(-2, 8, 3, 5)}, LINEAR, .a = 0, .b = 6, .n_kinks = 2,

@@ -85,6 +85,13 @@ AIC_HD float aic_erf_grad(float g, float x, float y, const float *a) {
     return g * 1.12837916709551257390f * expf(-x * x);
 }
 
+/* a[0] = alpha: y = x for x > 0, alpha (exp(x) - 1) below, by expm1 (no cancellation near 0). The
+ * gradient is alpha exp(x) for x <= 0 (alpha at 0, as PyTorch's elu_backward) and 1 above; it is
+ * computed from x, not as y + alpha, which loses every digit where exp(x) is below float's epsilon.
+ * As PyTorch, a NaN x takes the x > 0 side in backward: the gradient is g (the output is NaN). */
+AIC_HD float aic_elu_f(float x, const float *a) { return x > 0.0f ? x : a[0] * expm1f(x); }
+AIC_HD float aic_elu_grad(float g, float x, float y, const float *a) { return x <= 0.0f ? g * a[0] * expf(x) : g; }
+
 /* y[i] = f(x[i]) and dx[i] += grad(dy[i], x[i], y[i]) over n elements (layers/unary.c). */
 aic_status aic_unary_forward(aic_unary_kind k, float *y, const float *x, size_t n, const float *a);
 aic_status aic_unary_backward(aic_unary_kind k, float *dx, const float *dy, const float *x, const float *y, size_t n,

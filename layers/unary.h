@@ -92,6 +92,13 @@ AIC_HD float aic_erf_grad(float g, float x, float y, const float *a) {
 AIC_HD float aic_elu_f(float x, const float *a) { return x > 0.0f ? x : a[0] * expm1f(x); }
 AIC_HD float aic_elu_grad(float g, float x, float y, const float *a) { return x <= 0.0f ? g * a[0] * expf(x) : g; }
 
+/* a[0] = alpha, a[1] = gamma: gamma elu(x, alpha), with PyTorch's selu's constants as the defaults
+ * (ONNX's, which are those rounded to float) and its choices at 0 and NaN, as elu's. */
+AIC_HD float aic_selu_f(float x, const float *a) { return x > 0.0f ? a[1] * x : a[0] * a[1] * expm1f(x); }
+AIC_HD float aic_selu_grad(float g, float x, float y, const float *a) {
+    return x <= 0.0f ? g * (a[0] * a[1]) * expf(x) : g * a[1];
+}
+
 /* y[i] = f(x[i]) and dx[i] += grad(dy[i], x[i], y[i]) over n elements (layers/unary.c). */
 aic_status aic_unary_forward(aic_unary_kind k, float *y, const float *x, size_t n, const float *a);
 aic_status aic_unary_backward(aic_unary_kind k, float *dx, const float *dy, const float *x, const float *y, size_t n,

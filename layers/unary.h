@@ -99,6 +99,13 @@ AIC_HD float aic_selu_grad(float g, float x, float y, const float *a) {
     return x <= 0.0f ? g * (a[0] * a[1]) * expf(x) : g * a[1];
 }
 
+/* log(1 + exp(x)) as log1p(exp(-|x|)) + max(x, 0): no overflow, and no underflow to 0 for x < 0.
+ * PyTorch's softplus (beta 1, threshold 20) returns x past 20, where log1p(exp(-x)) < 2.1e-9 is
+ * below half an ulp of x: the same floats. The gradient is sigmoid(x) (1 past 20 in float, as
+ * PyTorch's threshold); NaN passes through both. */
+AIC_HD float aic_softplus_f(float x, const float *a) { return log1pf(expf(-fabsf(x))) + (x > 0.0f ? x : 0.0f); }
+AIC_HD float aic_softplus_grad(float g, float x, float y, const float *a) { return g * aic_sigmoid_f(x, a); }
+
 /* y[i] = f(x[i]) and dx[i] += grad(dy[i], x[i], y[i]) over n elements (layers/unary.c). */
 aic_status aic_unary_forward(aic_unary_kind k, float *y, const float *x, size_t n, const float *a);
 aic_status aic_unary_backward(aic_unary_kind k, float *dx, const float *dy, const float *x, const float *y, size_t n,

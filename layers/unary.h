@@ -106,6 +106,17 @@ AIC_HD float aic_selu_grad(float g, float x, float y, const float *a) {
 AIC_HD float aic_softplus_f(float x, const float *a) { return log1pf(expf(-fabsf(x))) + (x > 0.0f ? x : 0.0f); }
 AIC_HD float aic_softplus_grad(float g, float x, float y, const float *a) { return g * aic_sigmoid_f(x, a); }
 
+/* x relu6(x + 3) / 6, as PyTorch's hardswish (ONNX's x max(0, min(1, x/6 + 1/2)) up to rounding).
+ * The gradient is PyTorch's hardswish_backward: 0 below -3, x/3 + 1/2 on [-3, 3] (-1/2 at -3, 3/2
+ * at 3), 1 above, and g at NaN. */
+AIC_HD float aic_hard_swish_f(float x, const float *a) {
+    const float t = x + 3.0f;
+    return x * (t < 0.0f ? 0.0f : t > 6.0f ? 6.0f : t) / 6.0f; /* NaN passes through */
+}
+AIC_HD float aic_hard_swish_grad(float g, float x, float y, const float *a) {
+    return x < -3.0f ? -0.0f : x <= 3.0f ? g * (x / 3.0f + 0.5f) : g;
+}
+
 /* y[i] = f(x[i]) and dx[i] += grad(dy[i], x[i], y[i]) over n elements (layers/unary.c). */
 aic_status aic_unary_forward(aic_unary_kind k, float *y, const float *x, size_t n, const float *a);
 aic_status aic_unary_backward(aic_unary_kind k, float *dx, const float *dy, const float *x, const float *y, size_t n,

@@ -68,6 +68,7 @@ typedef struct {
         aic_conv2d_dims conv;
         aic_pool2d_dims pool;
         struct { float momentum, eps; } bn;
+        struct { int axis; float eps; bool affine; } ln; /* layernorm: axis counted with the batch dim */
         float drop_p;
         int perm[AIC_MAX_DIMS];        /* transpose: counted with the batch dim (perm[0] == 0) */
         int axis;                      /* concat, softmax, log_softmax: counted with the batch dim */

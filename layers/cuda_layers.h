@@ -64,6 +64,12 @@ aic_status aic_cuda_batchnorm_backward(float *dinp, float *dgamma, float *dbeta,
                                        const float *gamma, const float *save_mean, const float *save_invstd, int N,
                                        int C, int S, float eps);
 
+/* ---- layernorm_cuda.cu: one block per row; parameter gradients one thread per column, rows in order ---- */
+aic_status aic_cuda_layernorm_forward(float *out, float *mean, float *rstd, const float *inp, const float *weight,
+                                      const float *bias, int rows, int cols, float eps);
+aic_status aic_cuda_layernorm_backward(float *dinp, float *dweight, float *dbias, const float *dout, const float *inp,
+                                       const float *weight, const float *mean, const float *rstd, int rows, int cols);
+
 /* ---- softmax_cuda.cu: cuDNN softmax over an axis; the losses ---- */
 aic_status aic_cuda_softmax_forward(float *out, const float *inp, size_t outer, int K, size_t inner);
 aic_status aic_cuda_softmax_backward(float *dinp, const float *dout, const float *out, size_t outer, int K,

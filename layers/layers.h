@@ -116,6 +116,17 @@ aic_status aic_batchnorm_backward(float *dinp, float *dgamma, float *dbeta, cons
                                   const float *gamma, const float *save_mean, const float *save_invstd, int N, int C,
                                   int S);
 
+/* ---- layernorm.c ---- */
+/* inp, out: rows x cols, each row normalized over its cols values: y = (x - mean) * rstd * weight +
+ * bias, rstd = 1/sqrt(biased variance + eps), the statistics summed in double; mean and rstd (rows
+ * each) saved for backward. weight, bias: cols, or NULL (1 and 0: no affine part). */
+aic_status aic_layernorm_forward(float *out, float *mean, float *rstd, const float *inp, const float *weight,
+                                 const float *bias, int rows, int cols, float eps);
+/* dinp: rows x cols += the gradient through the row statistics; dweight: cols += column sums of
+ * dout * xhat; dbias: cols += column sums of dout (each may be NULL: skipped). weight NULL: 1. */
+aic_status aic_layernorm_backward(float *dinp, float *dweight, float *dbias, const float *dout, const float *inp,
+                                  const float *weight, const float *mean, const float *rstd, int rows, int cols);
+
 /* ---- dropout.c ---- */
 /* inp, out: N x F. Element (i, j) is kept with probability 1 - p (p in [0, 1]), from Philox under `key`
  * at counter (row_offset + i) * F + j, and scaled by 1/(1-p): the mask needs no storage and backward

@@ -382,6 +382,36 @@ static aic_status ex_batchnorm(exporter *e, const aic_op *op, const char *const 
     return AIC_OK;
 }
 
+/* LayerNormalization (opset 17) with Scale and B; without the affine part, Scale is ones and B absent. */
+static aic_status ex_layernorm(exporter *e, const aic_op *op, const char *const *in, const char *out) {
+    const char *ins[3] = {in[0], NULL, NULL};
+    int n_in = 3;
+    if (op->param[0] >= 0) {
+        ins[1] = param_init(e, op->param[0]);
+        ins[2] = param_init(e, op->param[1]);
+    } else {
+        const aic_value_info *x = in_info(e, op);
+        const int axis = op->attr.ln.axis, nd = x->ndim - (axis - 1);
+        size_t cols = 1;
+        for (int i = axis - 1; i < x->ndim; i++)
+            cols *= (size_t)x->shape[i];
+        float *ones = ex_alloc(e, cols * sizeof *ones);
+        if (!ones)
+            return AIC_OK; /* the exporter reports its out-of-memory */
+        for (size_t i = 0; i < cols; i++)
+            ones[i] = 1.0f;
+        char scale[AIC_MAX_NAME + 16];
+        snprintf(scale, sizeof scale, "%s.scale", op->name);
+        add_float_init(e, scale, nd, x->shape + (axis - 1), ones, cols);
+        ins[1] = scale;
+        n_in = 2;
+    }
+    Onnx__NodeProto *n = add_node(e, "LayerNormalization", op->name, ins, n_in, out);
+    attr_int(e, n, "axis", op->attr.ln.axis);
+    attr_float(e, n, "epsilon", op->attr.ln.eps);
+    return AIC_OK;
+}
+
 static aic_status ex_reshape(exporter *e, const aic_op *op, const char *const *in, const char *out) {
     reshape_to_out(e, op, op->name, in[0], out);
     return AIC_OK;
@@ -476,6 +506,7 @@ static const op_exporter exporters[AIC_OP_KIND_COUNT] = {
     [AIC_OP_CLIP] = ex_clip,
     [AIC_OP_BINARY] = ex_binary,
     [AIC_OP_TRANSPOSE] = ex_transpose,
+    [AIC_OP_LAYERNORM] = ex_layernorm,
 #define AIC_UNARY(E, name, onnx, since, a0, d0, a1, d1) [AIC_OP_##E] = export_unary,
 #include "layers/unary_ops.def"
 #undef AIC_UNARY

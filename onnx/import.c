@@ -606,6 +606,54 @@ static aic_status op_batchnorm(importer *im, const Onnx__NodeProto *n, const cha
     return add_job(im, name, "running_var", true, t[3], false, 1, C, 1.0f);
 }
 
+static const attr_spec layernorm_attrs[] = {{"axis", A_INT}, {"epsilon", A_FLOAT}, {"stash_type", A_INT},
+                                            {NULL, 0}};
+
+/* LayerNormalization (opset 17): over the axes from `axis` (default -1) to the last; Scale and the
+ * optional B are float constants of the normalized shape (leading 1s aside), copied into the op's
+ * weight and bias (no B: the bias stays 0). The statistics are summed in double whatever stash_type
+ * says (float or double: at least its precision); the Mean and InvStdDev outputs must be unused
+ * (node_importers). */
+static aic_status op_layernorm(importer *im, const Onnx__NodeProto *n, const char *name, int variant, aic_value x,
+                               const aic_value_info *xi, aic_value *y) {
+    const int64_t rank = xi->ndim + 1, stash = attr_int(n, "stash_type", 1);
+    int64_t axis = attr_int(n, "axis", -1);
+    if (axis < -rank || axis >= rank)
+        return unsupported(im, "axis %" PRId64 " is out of range for rank %" PRId64, axis, rank);
+    if (axis < 0)
+        axis += rank;
+    if (axis == 0)
+        return unsupported(im, "axis 0 normalizes over the batch; aicon normalizes each sample");
+    if (stash != ONNX__TENSOR_PROTO__DATA_TYPE__FLOAT && stash != ONNX__TENSOR_PROTO__DATA_TYPE__DOUBLE)
+        return unsupported(im, "stash_type %" PRId64 " is not float or double", stash);
+    const float eps = attr_float(n, "epsilon", 1e-5f);
+    if (!(eps >= 0.0f))
+        return unsupported(im, "epsilon %g is negative", eps);
+    int64_t cols = 1;
+    for (int64_t i = axis; i < rank; i++)
+        cols *= xi->shape[i - 1];
+    const Onnx__TensorProto *t[2];
+    static const char *const roles[2] = {"Scale", "B"};
+    for (int i = 0; i < 2; i++) {
+        AIC_TRY(const_in(im, n, (size_t)i + 1, i == 1, &t[i]));
+        if (!t[i])
+            continue;
+        AIC_TRY(need_float(im, t[i], roles[i]));
+        size_t lead = 0; /* leading 1s */
+        while (lead < t[i]->n_dims && t[i]->dims[lead] == 1 && (int64_t)(t[i]->n_dims - lead) > rank - axis)
+            lead++;
+        bool ok = tensor_numel(t[i]) == cols && (int64_t)(t[i]->n_dims - lead) <= rank - axis;
+        for (size_t k = lead; ok && k < t[i]->n_dims; k++)
+            ok = t[i]->dims[k] == xi->shape[rank - 1 - (int64_t)(t[i]->n_dims - k)];
+        if (!ok)
+            return unsupported(im, "%s must have X's shape from axis %" PRId64 " on (%" PRId64 " values)", roles[i],
+                               axis, cols);
+    }
+    AIC_TRY(built(im, aic_layernorm(im->m, name, x, (int)axis, eps, true, y)));
+    AIC_TRY(add_job(im, name, "weight", false, t[0], false, 1, cols, 1.0f));
+    return t[1] ? add_job(im, name, "bias", false, t[1], false, 1, cols, 1.0f) : AIC_OK;
+}
+
 /* The unary ops of layers/unary_ops.def by aic_unary_kind: aicon's name, float attributes and their
  * defaults (the ONNX type, the first opset and the attributes known are in node_importers). */
 static const struct {
@@ -1051,6 +1099,8 @@ static const struct {
     {"GlobalAveragePool", .known = NO_ATTRS, .act = op_global_avgpool},
     {"BatchNormalization", .known = batchnorm_attrs,
      .unused = "aicon keeps BatchNormalization's running statistics internally", .act = op_batchnorm},
+    {"LayerNormalization", 17, .known = layernorm_attrs,
+     .unused = "aicon keeps LayerNormalization's statistics internally", .act = op_layernorm},
     {"Dropout", .known = dropout_attrs, .unused = "the mask output is not supported", .act = op_dropout},
     {"LogSoftmax", .known = AXIS_ATTRS, .act = op_softmax, .variant = AIC_OP_LOG_SOFTMAX},
     {"Softmax", .known = AXIS_ATTRS, .act = op_softmax, .variant = AIC_OP_SOFTMAX},

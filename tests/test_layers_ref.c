@@ -3,7 +3,8 @@
  * accumulation, repeatability, NULL gradients, oneDNN, CUDA, onnxruntime):
  *  - conv2d and dense forward against naive loops in double;
  *  - semantics that a gradient check cannot see: pooling padding and ceil-mode divisors, maxpool
- *    ties, batchnorm running statistics, the dropout mask's Philox layout, softmax stability;
+ *    ties, batchnorm running statistics, layernorm far from zero, the dropout mask's Philox layout,
+ *    softmax stability;
  *  - bad arguments: a status and a last error naming the kernel, nothing written, no crash. */
 #include "layers/layers.h"
 #include "layers/unary.h"
@@ -209,6 +210,40 @@ static void test_batchnorm_semantics(void) {
     int ok = o1 == b1 && fabsf(rm1 - (0.9f * 0.5f + 0.1f * 3.0f)) < 1e-6f && fabsf(rv1 - 0.9f * 2.0f) < 1e-6f;
     report("batchnorm N*S == 1: finite running var", ok, "");
     free(x);
+}
+
+// layernorm against naive double loops, also far from zero (|mean| >> std: the two-pass variance keeps
+// the statistics), and without the affine part
+static void test_layernorm_semantics(void) {
+    enum { R = 5, K = 7 };
+    float x[R * K], w[K], b[K], out[R * K], mean[R], rstd[R];
+    double ref[R * K], ref_plain[R * K];
+    const float eps = 1e-5f;
+    for (int c = 0; c < K; c++)
+        w[c] = test_frand(0.5f, 1.5f), b[c] = test_frand(-1, 1);
+    for (int r = 0; r < R; r++) {
+        const float offset = r == R - 1 ? 1000.0f : 0.0f; // the last row far from zero
+        for (int c = 0; c < K; c++)
+            x[r * K + c] = offset + test_frand(-2, 3);
+        double s = 0, q = 0;
+        for (int c = 0; c < K; c++)
+            s += x[r * K + c];
+        const double mu = s / K;
+        for (int c = 0; c < K; c++)
+            q += (x[r * K + c] - mu) * (x[r * K + c] - mu);
+        for (int c = 0; c < K; c++) {
+            ref_plain[r * K + c] = (x[r * K + c] - mu) / sqrt(q / K + eps);
+            ref[r * K + c] = ref_plain[r * K + c] * w[c] + b[c];
+        }
+    }
+    CHECK_OK(aic_layernorm_forward(out, mean, rstd, x, w, b, R, K, eps));
+    report_err("layernorm output (one row at 1000 + U(-2, 3))", max_err(out, ref, R * K), 1e-5);
+    CHECK_OK(aic_layernorm_forward(out, mean, rstd, x, NULL, NULL, R, K, eps));
+    report_err("layernorm without weight and bias", max_err(out, ref_plain, R * K), 1e-5);
+    // a constant row: variance 0, output bias (eps keeps 1/std finite)
+    float c1[3] = {2, 2, 2}, o1[3], m1, s1;
+    CHECK_OK(aic_layernorm_forward(o1, &m1, &s1, c1, w, b, 1, 3, eps));
+    report("layernorm constant row: output bias", o1[0] == b[0] && o1[1] == b[1] && o1[2] == b[2] && m1 == 2.0f, "");
 }
 
 static void test_dropout_semantics(void) {
@@ -434,6 +469,12 @@ static void test_bad_arguments(void) {
     expect_fail("batchnorm train: NULL running_var",
                 aic_batchnorm_forward_train(y, w, w, w, NULL, x, g, b, 2, 2, 2, 0.1f, 1e-5f), AIC_ERR_INVALID_ARG,
                 "aic_batchnorm_forward_train:");
+    expect_fail("layernorm: cols = 0", aic_layernorm_forward(y, w, w, x, g, b, 2, 0, 1e-5f), AIC_ERR_INVALID_ARG,
+                "aic_layernorm_forward:");
+    expect_fail("layernorm: eps negative", aic_layernorm_forward(y, w, w, x, g, b, 2, 2, -1.0f), AIC_ERR_INVALID_ARG,
+                "aic_layernorm_forward:");
+    expect_fail("layernorm backward: NULL rstd", aic_layernorm_backward(y, g, b, x, x, g, w, NULL, 2, 2),
+                AIC_ERR_INVALID_ARG, "aic_layernorm_backward:");
     expect_fail("dropout: p NaN", aic_dropout_forward(y, x, 2, 4, NAN, 1, 0), AIC_ERR_INVALID_ARG,
                 "aic_dropout_forward:");
     expect_fail("dropout backward: p 1.5", aic_dropout_backward(y, x, 2, 4, 1.5f, 1, 0), AIC_ERR_INVALID_ARG,
@@ -502,6 +543,7 @@ int main(void) {
     test_pool_semantics();
     test_relu_semantics();
     test_batchnorm_semantics();
+    test_layernorm_semantics();
     test_dropout_semantics();
     test_losses();
     test_new_ops();

@@ -363,6 +363,7 @@ int main(int argc, char **argv) {
     run_model("viewflat", 3, 1, 1);
     test_viewflat_no_shape_ops();
     run_model("transpose", 3, 1, 1);
+    run_model("layernorm", 3, 1, 2);
     test_names_kept_on_export();
     test_unsupported();
     test_huge();

@@ -85,11 +85,11 @@ struct op_case {
     int batch;  /* 0: BATCH */
     /* attributes (each builder reads its own) */
     int64_t units;          /* dense */
-    bool no_bias;           /* dense */
+    bool no_bias;           /* dense; layernorm: no affine part */
     aic_conv2d_opts conv;   /* conv2d */
     aic_pool2d_opts pool;   /* maxpool2d, avgpool2d */
-    float a, b;             /* a unary op's attributes; clip lo, hi; batchnorm momentum, eps; dropout p */
-    int axis;               /* concat, softmax, log_softmax */
+    float a, b;             /* unary op attributes; clip lo, hi; batchnorm momentum, eps; dropout p; layernorm b: eps */
+    int axis;               /* concat, softmax, log_softmax, layernorm */
     int perm[AIC_MAX_DIMS]; /* transpose */
     aic_binary_op binop;
     bool constant, const_left; /* binary: x (op) c or c (op) x, c of shape `shape` */
@@ -127,6 +127,9 @@ static aic_status b_clip(aic_model_t *m, const op_case *c, const aic_value *x, a
 }
 static aic_status b_bn(aic_model_t *m, const op_case *c, const aic_value *x, aic_value l, aic_value *o) {
     return aic_batchnorm(m, "op", x[0], c->a, c->b, o);
+}
+static aic_status b_ln(aic_model_t *m, const op_case *c, const aic_value *x, aic_value l, aic_value *o) {
+    return aic_layernorm(m, "op", x[0], c->axis, c->b, !c->no_bias, o);
 }
 static aic_status b_dropout(aic_model_t *m, const op_case *c, const aic_value *x, aic_value l, aic_value *o) {
     return aic_dropout(m, "op", x[0], c->a, o);
@@ -295,6 +298,16 @@ static const op_case CASES[] = {
      .a = 0.3f, .b = 1e-3f},
     {AIC_OP_BATCHNORM, "N x C, batch 1 (one value per channel)", b_bn, 1, {IN(6)}, CURVED, .batch = 1, .a = 0.1f,
      .b = 1e-5f},
+
+    /* b: eps; no_bias: no affine part (no weight, no bias) */
+    {AIC_OP_LAYERNORM, "N x 6, last axis", b_ln, 1, {IN_RANGE(-1, 2, 6)}, CURVED, .axis = 1, .b = 1e-5f},
+    {AIC_OP_LAYERNORM, "N x 4 x 5, last axis, eps 1e-3", b_ln, 1, {IN(4, 5)}, CURVED, .axis = 2, .b = 1e-3f},
+    {AIC_OP_LAYERNORM, "N x 3 x 4, over both axes", b_ln, 1, {IN_RANGE(-2, 1, 3, 4)}, CURVED, .axis = 1,
+     .b = 1e-5f},
+    {AIC_OP_LAYERNORM, "N x 2 x 3 x 4, last two axes, no affine", b_ln, 1, {IN(2, 3, 4)}, CURVED, .axis = 2,
+     .b = 1e-5f, .no_bias = true},
+    {AIC_OP_LAYERNORM, "N x 8, no affine, eps 0.1", b_ln, 1, {IN(8)}, CURVED, .axis = 1, .b = 0.1f,
+     .no_bias = true},
 
     /* 35 values per sample: the dropout mask's four-value Philox blocks straddle samples */
     {AIC_OP_DROPOUT, "p 0.3", b_dropout, 1, {IN(5, 7)}, LINEAR, .a = 0.3f},

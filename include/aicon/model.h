@@ -98,6 +98,14 @@ AIC_API aic_status aic_log_softmax(aic_model_t *m, const char *name, aic_value x
  * running + momentum * batch); in evaluation uses the running statistics. */
 AIC_API aic_status aic_batchnorm(aic_model_t *m, const char *name, aic_value x, float momentum, float eps,
                                  aic_value *out);
+/* Layer normalization (torch.nn.LayerNorm, ONNX LayerNormalization): each sample is normalized over
+ * its axes from `axis` to the last, axis counted with the batch dimension as ONNX does (1 <= axis <=
+ * rank - 1; rank - 1 normalizes the last axis only): y = (x - mean) / sqrt(var + eps) * weight + bias,
+ * the biased variance, eps >= 0. With affine, parameters "<name>.weight" (ones) and "<name>.bias"
+ * (zeros) of the normalized shape (at most 4 axes); without, y is the normalized x. The same in
+ * training and evaluation. */
+AIC_API aic_status aic_layernorm(aic_model_t *m, const char *name, aic_value x, int axis, float eps, bool affine,
+                                 aic_value *out);
 /* Inverted dropout with drop probability p in [0, 1); identity in evaluation. The mask depends on
  * the seed, the step and the sample's position in the global batch, not on rank or thread count. */
 AIC_API aic_status aic_dropout(aic_model_t *m, const char *name, aic_value x, float p, aic_value *out);

@@ -32,9 +32,9 @@ def vi(name, shape):
     return helper.make_tensor_value_info(name, f32, shape)
 
 
-def save(name, nodes, inputs, outputs, inits, arrays_in, arrays_out, check=True):
+def save(name, nodes, inputs, outputs, inits, arrays_in, arrays_out, check=True, opset=13):
     graph = helper.make_graph(nodes, name, inputs, outputs, initializer=inits)
-    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)], producer_name="aicon-tests")
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", opset)], producer_name="aicon-tests")
     if check:
         onnx.checker.check_model(model)
     with open(os.path.join(out, name + ".onnx"), "wb") as f:
@@ -255,6 +255,26 @@ nodes = [
     helper.make_node("Transpose", ["r"], ["y"], name="tr2", perm=[0, 2, 1, 3]),
 ]
 save("transpose", nodes, [vi("x", ["batch", 2, 3, 4])], [vi("y", ["batch", 2, 4, 3])], [], [x], [y])
+
+# ---- layernorm (opset 17): LayerNormalization on the last axis with Scale and B, then over both
+# per-sample axes (axis 1) with Scale only, epsilon 1e-3, and its Mean output named but unused ----
+def layernorm(x, axis, scale, bias, eps):
+    axes = tuple(range(axis, x.ndim))
+    mu = x.mean(axis=axes, keepdims=True)
+    var = ((x - mu) ** 2).mean(axis=axes, keepdims=True)
+    return (x - mu) / np.sqrt(var + eps) * scale + (0 if bias is None else bias)
+
+
+x = rand(N, 3, 4, lo=-1.0, hi=2.0)
+s1, b1, s2 = rand(4, lo=0.5, hi=1.5), rand(4), rand(3, 4, lo=0.5, hi=1.5)
+y1 = layernorm(x.astype(np.float64), 2, s1, b1, 1e-5)
+y2 = layernorm(y1, 1, s2, None, 1e-3)
+nodes = [
+    helper.make_node("LayerNormalization", ["x", "s1", "b1"], ["y1"], name="ln1", axis=-1),
+    helper.make_node("LayerNormalization", ["y1", "s2"], ["y2", "ln2_mean"], name="ln2", axis=1, epsilon=1e-3),
+]
+save("layernorm", nodes, [vi("x", ["batch", 3, 4])], [vi("y1", ["batch", 3, 4]), vi("y2", ["batch", 3, 4])],
+     [init("s1", s1), init("b1", b1), init("s2", s2)], [x], [y1, y2], opset=17)
 
 # ---- huge: a few bytes declaring 16000 x 16000 activations per sample (1 GB a sample, just under the
 # importer's per-sample cap; 64 GB for the batch of 64 the test asks for): compile must refuse it

@@ -1,13 +1,13 @@
 #!/usr/bin/python3
 # SPDX-License-Identifier: Apache-2.0
-"""Reference runs for tests/test_onnx_parity.c: export four PyTorch models with torch.onnx.export and
+"""Reference runs for tests/test_onnx_parity.c: export five PyTorch models with torch.onnx.export and
 train each in PyTorch for ten SGD-with-momentum steps, recording what the C test needs to repeat the
 run in aicon from the exported file and compare the losses.
 
 Usage: /usr/bin/python3 make_parity.py OUTDIR
 
-Writes, for each model M in {mlp, lenet, resnet18, mobilenet_v2}:
-  OUTDIR/M.onnx      opset 13, input "x" (N x sample shape, N dynamic), output "logits" (N x 10),
+Writes, for each model M in {mlp, lenet, resnet18, mobilenet_v2, mlp_layernorm}:
+  OUTDIR/M.onnx      opset 13 (mlp_layernorm: 17, where LayerNormalization is an op), input "x" (N x sample shape, N dynamic), output "logits" (N x 10),
                      exported in training mode (TrainingMode.TRAINING, no constant folding), so every
                      BatchNormalization keeps its four parameters and computes batch statistics; its
                      initializers are the model's initial weights.
@@ -82,6 +82,27 @@ class LeNet(nn.Module):
         return self.fc2(torch.relu(self.fc1(x)))
 
 
+class MLPLayerNorm(nn.Module):
+    """1x28x28 -> ln0 LayerNorm([28, 28]) (ONNX axis -2) -> flatten (784) -> fc1 (64) -> ln1 LayerNorm(64)
+    (axis -1) -> relu -> fc2 (10). The LayerNorm weights start away from PyTorch's ones and zeros so
+    that step 0 already checks the affine part."""
+
+    def __init__(self):
+        super().__init__()
+        self.ln0 = nn.LayerNorm([28, 28])
+        self.fc1 = nn.Linear(784, 64)
+        self.ln1 = nn.LayerNorm(64)
+        self.fc2 = nn.Linear(64, CLASSES)
+        with torch.no_grad():
+            for ln in (self.ln0, self.ln1):
+                ln.weight.uniform_(0.5, 1.5)
+                ln.bias.uniform_(-0.5, 0.5)
+
+    def forward(self, x):
+        x = torch.flatten(self.ln0(x), 1)
+        return self.fc2(torch.relu(self.ln1(self.fc1(x))))
+
+
 def mobilenet_v2():
     m = torchvision.models.mobilenet_v2(num_classes=CLASSES)
     for mod in m.modules():
@@ -90,11 +111,12 @@ def mobilenet_v2():
     return m
 
 
-MODELS = [
-    ("mlp", MLP, (1, 28, 28), 11),
-    ("lenet", LeNet, (1, 28, 28), 12),
-    ("resnet18", lambda: torchvision.models.resnet18(num_classes=CLASSES), (3, 32, 32), 13),
-    ("mobilenet_v2", mobilenet_v2, (3, 32, 32), 14),
+MODELS = [  # name, constructor, sample shape, seed, opset
+    ("mlp", MLP, (1, 28, 28), 11, 13),
+    ("lenet", LeNet, (1, 28, 28), 12, 13),
+    ("resnet18", lambda: torchvision.models.resnet18(num_classes=CLASSES), (3, 32, 32), 13, 13),
+    ("mobilenet_v2", mobilenet_v2, (3, 32, 32), 14, 13),
+    ("mlp_layernorm", MLPLayerNorm, (1, 28, 28), 15, 17),
 ]
 
 
@@ -107,7 +129,7 @@ def bn_sums(model):
     return mean, var
 
 
-def run(f, outdir, name, make, shape, seed):
+def run(f, outdir, name, make, shape, seed, opset):
     torch.manual_seed(seed)
     model = make().float()
     model.train()
@@ -119,7 +141,7 @@ def run(f, outdir, name, make, shape, seed):
     # before the file's initializers are taken: export a copy, then start the model trained below from
     # exactly what the file holds (every initializer carries its state_dict name).
     path = os.path.join(outdir, name + ".onnx")
-    torch.onnx.export(copy.deepcopy(model), x[0], path, opset_version=13,
+    torch.onnx.export(copy.deepcopy(model), x[0], path, opset_version=opset,
                       input_names=["x"], output_names=["logits"],
                       dynamic_axes={"x": {0: "N"}, "logits": {0: "N"}},
                       training=torch.onnx.TrainingMode.TRAINING, do_constant_folding=False)
@@ -181,8 +203,8 @@ def main():
         f.attrs["momentum"] = MOMENTUM
         f.attrs["torch_version"] = str(torch.__version__)
         f.attrs["torchvision_version"] = str(torchvision.__version__)
-        for name, make, shape, seed in MODELS:
-            run(f, outdir, name, make, shape, seed)
+        for name, make, shape, seed, opset in MODELS:
+            run(f, outdir, name, make, shape, seed, opset)
     return 0
 
 

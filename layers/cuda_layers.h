@@ -39,6 +39,11 @@ aic_status aic_cuda_dense_forward(float *out, const float *inp, const float *wei
 aic_status aic_cuda_dense_backward(float *dinp, float *dweight, float *dbias, const float *dout, const float *inp,
                                    const float *weight, int N, int C, int OC);
 
+/* ---- matmul_cuda.cu: cuBLAS strided-batched SGEMM over the last leading dim, a host loop over the rest ---- */
+aic_status aic_cuda_matmul_forward(float *out, const float *a, const float *b, const aic_matmul_dims *d);
+aic_status aic_cuda_matmul_backward(float *da, float *db, const float *dout, const float *a, const float *b,
+                                    const aic_matmul_dims *d);
+
 /* ---- conv2d_cuda.cu: cuDNN, algorithms found once per shape and cached ---- */
 aic_status aic_cuda_conv2d_forward(float *out, const float *inp, const float *weight, const float *bias,
                                    const aic_conv2d_dims *d);

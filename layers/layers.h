@@ -29,6 +29,27 @@ aic_status aic_dense_forward(float *out, const float *inp, const float *weight, 
 aic_status aic_dense_backward(float *dinp, float *dweight, float *dbias, const float *dout, const float *inp,
                               const float *weight, int N, int C, int OC);
 
+/* ---- matmul.c ---- */
+/* A stack of matrix products out[i] = a[i] b[i] (a: M x K, b: K x N, out: M x N, each row-major) over
+ * an index space of `ndim` leading dims (the batch dim included; out holds prod(shape) matrices, in
+ * row-major order). astride/bstride: each operand's stride along every leading dim in whole matrices
+ * (M*K floats of a, K*N of b), 0 on a dim where it is broadcast. */
+#define AIC_MATMUL_MAX_DIMS 6
+typedef struct {
+    int M, K, N;
+    int ndim;
+    int64_t shape[AIC_MATMUL_MAX_DIMS];   /* out's leading dims */
+    int64_t astride[AIC_MATMUL_MAX_DIMS]; /* in matrices of a; 0 on a broadcast dim */
+    int64_t bstride[AIC_MATMUL_MAX_DIMS];
+} aic_matmul_dims;
+/* out: prod(shape) x M x N = a (read through astride) x b (through bstride) */
+aic_status aic_matmul_forward(float *out, const float *a, const float *b, const aic_matmul_dims *d);
+/* da += dout b^T, db += a^T dout, each summed over the dims its operand is broadcast on, the output
+ * matrices visited in row-major order (a fixed order). Either may be NULL; they may name one buffer
+ * when a and b do. */
+aic_status aic_matmul_backward(float *da, float *db, const float *dout, const float *a, const float *b,
+                               const aic_matmul_dims *d);
+
 /* ---- conv2d.c ---- */
 typedef struct {
     int N, C, H, W;     /* input N x C x H x W */

@@ -458,27 +458,32 @@ static aic_status ex_clip(exporter *e, const aic_op *op, const char *const *in, 
     return AIC_OK;
 }
 
+/* Two activations of unequal per-sample rank (binary, matmul): aicon aligns them after the batch, ONNX
+ * from the left, so the lower one gets 1s between its batch and its own dimensions: a Reshape into
+ * lifted, which then replaces its name in ins. */
+static void lift_lower_rank(exporter *e, const aic_op *op, const char *const *in, const char *ins[2],
+                            char lifted[AIC_MAX_NAME + 16]) {
+    const int low = e->m->values[op->in[0]].ndim < e->m->values[op->in[1]].ndim ? 0 : 1;
+    const aic_value_info *lo = &e->m->values[op->in[low]], *hi = &e->m->values[op->in[1 - low]];
+    char shape_name[AIC_MAX_NAME + 16], node[AIC_MAX_NAME + 16];
+    snprintf(lifted, AIC_MAX_NAME + 16, "%s.in%d", op->name, low);
+    snprintf(shape_name, sizeof shape_name, "%s.in%d.shape", op->name, low);
+    snprintf(node, sizeof node, "%s.reshape%d", op->name, low);
+    int64_t shape[AIC_MAX_DIMS + 1] = {0}; /* 0: the batch, copied */
+    for (int i = 0; i < hi->ndim; i++)
+        shape[i + 1] = i < hi->ndim - lo->ndim ? 1 : lo->shape[i - (hi->ndim - lo->ndim)];
+    add_int64_init(e, shape_name, shape, hi->ndim + 1);
+    add_node(e, "Reshape", node, (const char *[]){in[low], shape_name}, 2, lifted);
+    ins[low] = lifted;
+}
+
 static aic_status ex_binary(exporter *e, const aic_op *op, const char *const *in, const char *out) {
     /* ONNX broadcasts numpy-style too: a constant keeps its right-aligned shape */
     static const char *const types[] = {"Add", "Sub", "Mul", "Div"};
     const char *ins[2] = {in[0], in[1]};
     char lifted[AIC_MAX_NAME + 16];
-    if (op->buffer[0] < 0 && e->m->values[op->in[0]].ndim != e->m->values[op->in[1]].ndim) {
-        /* Two activations of unequal per-sample rank: aicon aligns them after the batch, ONNX from the
-         * left, so the lower one gets 1s between its batch and its own dimensions. */
-        const int low = e->m->values[op->in[0]].ndim < e->m->values[op->in[1]].ndim ? 0 : 1;
-        const aic_value_info *lo = &e->m->values[op->in[low]], *hi = &e->m->values[op->in[1 - low]];
-        char shape_name[AIC_MAX_NAME + 16], node[AIC_MAX_NAME + 16];
-        snprintf(lifted, sizeof lifted, "%s.in%d", op->name, low);
-        snprintf(shape_name, sizeof shape_name, "%s.in%d.shape", op->name, low);
-        snprintf(node, sizeof node, "%s.reshape%d", op->name, low);
-        int64_t shape[AIC_MAX_DIMS + 1] = {0}; /* 0: the batch, copied */
-        for (int i = 0; i < hi->ndim; i++)
-            shape[i + 1] = i < hi->ndim - lo->ndim ? 1 : lo->shape[i - (hi->ndim - lo->ndim)];
-        add_int64_init(e, shape_name, shape, hi->ndim + 1);
-        add_node(e, "Reshape", node, (const char *[]){in[low], shape_name}, 2, lifted);
-        ins[low] = lifted;
-    }
+    if (op->buffer[0] < 0 && e->m->values[op->in[0]].ndim != e->m->values[op->in[1]].ndim)
+        lift_lower_rank(e, op, in, ins, lifted);
     if (op->buffer[0] >= 0) {
         const aic_param_info *bi = &e->m->buffers[op->buffer[0]];
         add_float_init(e, bi->name, op->attr.binary.cndim, op->attr.binary.cshape,
@@ -487,6 +492,16 @@ static aic_status ex_binary(exporter *e, const aic_op *op, const char *const *in
         ins[1] = op->attr.binary.const_left ? in[0] : bi->name;
     }
     add_node(e, types[op->attr.binary.kind], op->name, ins, 2, out);
+    return AIC_OK;
+}
+
+/* MatMul broadcasts the leading dims as aic_matmul does once the ranks agree. */
+static aic_status ex_matmul(exporter *e, const aic_op *op, const char *const *in, const char *out) {
+    const char *ins[2] = {in[0], in[1]};
+    char lifted[AIC_MAX_NAME + 16];
+    if (e->m->values[op->in[0]].ndim != e->m->values[op->in[1]].ndim)
+        lift_lower_rank(e, op, in, ins, lifted);
+    add_node(e, "MatMul", op->name, ins, 2, out);
     return AIC_OK;
 }
 
@@ -507,6 +522,7 @@ static const op_exporter exporters[AIC_OP_KIND_COUNT] = {
     [AIC_OP_BINARY] = ex_binary,
     [AIC_OP_TRANSPOSE] = ex_transpose,
     [AIC_OP_LAYERNORM] = ex_layernorm,
+    [AIC_OP_MATMUL] = ex_matmul,
 #define AIC_UNARY(E, name, onnx, since, a0, d0, a1, d1) [AIC_OP_##E] = export_unary,
 #include "layers/unary_ops.def"
 #undef AIC_UNARY

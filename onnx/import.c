@@ -424,8 +424,22 @@ static aic_status op_gemm(importer *im, const Onnx__NodeProto *n, const char *na
     return c ? add_job(im, name, "bias", false, c, false, 1, M, beta) : AIC_OK;
 }
 
+/* MatMul: of an activation N x K and a constant K x M, a dense op without bias; of two activations,
+ * aic_matmul, which needs equal ranks (so that the batch dims, dimension 0 of both, line up) of at
+ * least 3 (a matrix per sample). */
 static aic_status op_matmul(importer *im, const Onnx__NodeProto *n, const char *name, int variant, aic_value x,
                             const aic_value_info *xi, aic_value *y) {
+    const slot *s1 = in_name(n, 1) ? table_get(&im->nt, in_name(n, 1)) : NULL;
+    if (s1 && s1->kind == V_ACT) {
+        const aic_value_info *bi = &im->m->values[s1->v];
+        if (xi->ndim != bi->ndim)
+            return unsupported(im, "operands of ranks %d and %d: a product of two activations needs equal ranks (the "
+                                   "batch dimensions must line up)", xi->ndim + 1, bi->ndim + 1);
+        if (xi->ndim < 2)
+            return unsupported(im, "operands of rank %d: a product of two activations needs rank 3 or more (the "
+                                   "batch, then a matrix)", xi->ndim + 1);
+        return built(im, aic_matmul(im->m, name, x, s1->v, y));
+    }
     const Onnx__TensorProto *b;
     AIC_TRY(const_in(im, n, 1, false, &b));
     if (xi->ndim != 1)

@@ -246,6 +246,49 @@ static void test_layernorm_semantics(void) {
     report("layernorm constant row: output bias", o1[0] == b[0] && o1[1] == b[1] && o1[2] == b[2] && m1 == 2.0f, "");
 }
 
+/* matmul against naive loops in double: batch 2 x heads 3, a [2, 1, M, K] broadcast over the heads,
+ * b [2, 3, K, N]; backward's da sums the three heads' dy b^T, and calling it twice doubles it (+=). */
+static void test_matmul_semantics(void) {
+    enum { B = 2, H = 3, M = 4, K = 5, N = 3 };
+    float a[B * M * K], b[B * H * K * N], out[B * H * M * N], dy[B * H * M * N], da[B * M * K], db[B * H * K * N];
+    double ref[B * H * M * N], mag[B * H * M * N], rda[B * M * K], rdb[B * H * K * N];
+    for (size_t i = 0; i < sizeof a / sizeof *a; i++)
+        a[i] = test_frand(-1, 1);
+    for (size_t i = 0; i < sizeof b / sizeof *b; i++)
+        b[i] = test_frand(-1, 1);
+    for (size_t i = 0; i < sizeof dy / sizeof *dy; i++)
+        dy[i] = test_frand(-1, 1);
+    memset(rda, 0, sizeof rda);
+    memset(rdb, 0, sizeof rdb);
+    for (int n = 0; n < B; n++)
+        for (int h = 0; h < H; h++)
+            for (int i = 0; i < M; i++)
+                for (int j = 0; j < N; j++) {
+                    const size_t o = (((size_t)n * H + h) * M + i) * N + j;
+                    double s = 0, m = 0;
+                    for (int k = 0; k < K; k++) {
+                        const double x = a[(n * M + i) * K + k], w = b[((n * H + h) * K + k) * N + j];
+                        s += x * w, m += fabs(x * w);
+                        rda[(n * M + i) * K + k] += dy[o] * w;
+                        rdb[((n * H + h) * K + k) * N + j] += dy[o] * x;
+                    }
+                    ref[o] = s, mag[o] = m;
+                }
+    const aic_matmul_dims d = {M, K, N, 2, {B, H}, {1, 0}, {H, 1}};
+    CHECK_OK(aic_matmul_forward(out, a, b, &d));
+    report_err("matmul [1, M, K] x [3, K, N] (a broadcast over the heads)", dot_err(out, ref, mag, B * H * M * N),
+               1e-6);
+    memset(da, 0, sizeof da);
+    memset(db, 0, sizeof db);
+    CHECK_OK(aic_matmul_backward(da, db, dy, a, b, &d));
+    report_err("matmul backward da (summed over the heads)", max_err(da, rda, B * M * K), 1e-5);
+    report_err("matmul backward db", max_err(db, rdb, B * H * K * N), 1e-5);
+    for (size_t i = 0; i < B * M * K; i++)
+        rda[i] *= 2;
+    CHECK_OK(aic_matmul_backward(da, NULL, dy, a, b, &d));
+    report_err("matmul backward accumulates (+=)", max_err(da, rda, B * M * K), 1e-5);
+}
+
 static void test_dropout_semantics(void) {
     enum { N = 50, F = 101 }; // F odd: four-element Philox blocks straddle rows
     const float p = 0.3f;
@@ -502,6 +545,15 @@ static void test_bad_arguments(void) {
     expect_fail("transpose backward: rank 9", aic_transpose_backward(y, x, xshape, perm, 9, 1), AIC_ERR_INVALID_ARG,
                 "aic_transpose_backward:");
 
+    aic_matmul_dims md = {2, 2, 2, 1, {1}, {0}, {0}};
+    expect_fail("matmul: NULL b", aic_matmul_forward(y, x, NULL, &md), AIC_ERR_INVALID_ARG, "aic_matmul_forward:");
+    md.K = 0;
+    expect_fail("matmul backward: K = 0", aic_matmul_backward(y, y, x, x, x, &md), AIC_ERR_INVALID_ARG,
+                "aic_matmul_backward:");
+    md.K = 2, md.ndim = AIC_MATMUL_MAX_DIMS + 1;
+    expect_fail("matmul: too many dims", aic_matmul_forward(y, x, x, &md), AIC_ERR_INVALID_ARG,
+                "aic_matmul_forward:");
+
     expect_fail("leaky_relu: NULL attributes", aic_unary_forward(AIC_UNARY_LEAKY_RELU, y, x, 8, NULL),
                 AIC_ERR_INVALID_ARG, "aic_unary_forward:");
 
@@ -544,6 +596,7 @@ int main(void) {
     test_relu_semantics();
     test_batchnorm_semantics();
     test_layernorm_semantics();
+    test_matmul_semantics();
     test_dropout_semantics();
     test_losses();
     test_new_ops();

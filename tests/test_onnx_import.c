@@ -249,7 +249,8 @@ static void test_unsupported(void) {
     CHECK(strstr(msg, "node 'badcat' (Concat, opset 13): ") != NULL);
     CHECK(strstr(msg, "node 'gemm_ta' (Gemm, opset 13): ") != NULL);
     CHECK(strstr(msg, "node 'addc' (Add, opset 13): ") != NULL);
-    CHECK(strstr(msg, ": 6 unsupported: ") != NULL);
+    CHECK(strstr(msg, "node 'mm_ranks' (MatMul, opset 13): operands of ranks 4 and 2") != NULL);
+    CHECK(strstr(msg, ": 7 unsupported: ") != NULL);
     CHECK(strstr(msg, "after_sm") == NULL); /* its input comes from an unsupported node */
     CHECK(strstr(msg, "'fine'") == NULL);
     CHECK(strstr(msg, "; ") != NULL);
@@ -364,6 +365,7 @@ int main(int argc, char **argv) {
     test_viewflat_no_shape_ops();
     run_model("transpose", 3, 1, 1);
     run_model("layernorm", 3, 1, 2);
+    run_model("attention", 3, 3, 2);
     test_names_kept_on_export();
     test_unsupported();
     test_huge();

@@ -170,6 +170,13 @@ static aic_status b_binary(aic_model_t *m, const op_case *c, const aic_value *x,
 static aic_status b_transpose(aic_model_t *m, const op_case *c, const aic_value *x, aic_value l, aic_value *o) {
     return aic_transpose(m, "op", x[0], c->perm, o);
 }
+/* a @ b, b = x[1] (twice: x[0]); with a perm, b goes through aic_transpose first (Q K^T). */
+static aic_status b_matmul(aic_model_t *m, const op_case *c, const aic_value *x, aic_value l, aic_value *o) {
+    aic_value b = x[c->twice ? 0 : 1];
+    if (c->perm[1] != 0)
+        AIC_TRY(aic_transpose(m, "transposed", b, c->perm, &b));
+    return aic_matmul(m, "op", x[0], b, o);
+}
 
 #define SHAPE(...) .ndim = (int)(sizeof((int64_t[]){__VA_ARGS__}) / sizeof(int64_t)), .shape = {__VA_ARGS__}
 #define IN(...) {SHAPE(__VA_ARGS__)}
@@ -347,6 +354,22 @@ static const op_case CASES[] = {
     {AIC_OP_TRANSPOSE, "perm 0 3 1 2", b_transpose, 1, {IN(2, 3, 4)}, LINEAR, .perm = {0, 3, 1, 2}},
     {AIC_OP_TRANSPOSE, "perm 0 1 3 2", b_transpose, 1, {IN(2, 3, 4)}, LINEAR, .perm = {0, 1, 3, 2}},
     {AIC_OP_TRANSPOSE, "perm 0 2 1", b_transpose, 1, {IN(3, 5)}, LINEAR, .perm = {0, 2, 1}},
+
+    /* perm: b transposed first; twice: x[0] on both sides (both gradients into one buffer) */
+    {AIC_OP_MATMUL, "3 x 4 @ 4 x 5", b_matmul, 2, {IN(3, 4), IN(4, 5)}, LINEAR},
+    {AIC_OP_MATMUL, "2 x 3 x 4 @ 2 x 4 x 5", b_matmul, 2, {IN(2, 3, 4), IN(2, 4, 5)}, LINEAR},
+    {AIC_OP_MATMUL, "broadcast a: 3 x 4 @ 2 x 4 x 5", b_matmul, 2, {IN(3, 4), IN(2, 4, 5)}, LINEAR},
+    {AIC_OP_MATMUL, "broadcast b: 2 x 3 x 4 @ 4 x 2", b_matmul, 2, {IN(2, 3, 4), IN(4, 2)}, LINEAR},
+    {AIC_OP_MATMUL, "both broadcast: 2 x 1 x 3 x 4 @ 1 x 3 x 4 x 2", b_matmul, 2, {IN(2, 1, 3, 4), IN(1, 3, 4, 2)},
+     LINEAR},
+    {AIC_OP_MATMUL, "Q K^T: 2 x 3 x 4 @ (2 x 5 x 4)^T", b_matmul, 2, {IN(2, 3, 4), IN(2, 5, 4)}, LINEAR,
+     .perm = {0, 1, 3, 2}},
+    {AIC_OP_MATMUL, "attention V, batch 1: 2 x 3 x 5 @ 2 x 5 x 4", b_matmul, 2, {IN(2, 3, 5), IN(2, 5, 4)},
+     LINEAR, .batch = 1},
+    {AIC_OP_MATMUL, "x @ x^T: 2 x 3 x 4", b_matmul, 1, {IN(2, 3, 4)}, LINEAR, .perm = {0, 1, 3, 2}, .twice = true},
+    {AIC_OP_MATMUL, "a @ a: 2 x 3 x 3", b_matmul, 1, {IN(2, 3, 3)}, LINEAR, .twice = true},
+    {AIC_OP_MATMUL, "b without a gradient: 3 x 2 x 4 @ 3 x 4 x 2", b_matmul, 2,
+     {IN(3, 2, 4), {SHAPE(3, 4, 2), .no_grad = true}}, LINEAR},
 };
 enum { N_CASES = sizeof CASES / sizeof CASES[0] };
 

@@ -134,6 +134,13 @@ AIC_API aic_status aic_binary_const(aic_model_t *m, const char *name, aic_binary
 /* Permute the axes as ONNX Transpose does: perm has (per-sample rank + 1) entries counted with the batch
  * dimension, and perm[0] must be 0 (the batch stays first). */
 AIC_API aic_status aic_transpose(aic_model_t *m, const char *name, aic_value x, const int *perm, aic_value *out);
+/* Batched matrix product of two activations (numpy's matmul, ONNX MatMul): a of per-sample shape
+ * [..., M, K] times b of [..., K, N] gives [..., M, N]; the per-sample ranks are at least 2, and the
+ * leading per-sample dims broadcast as numpy does (right-aligned, a dim of 1 stretches): [H, T, D] x
+ * [H, D, S] and [T, D] x [H, D, S] both give [H, T, S]. Sample i of a multiplies sample i of b (the
+ * batch dims pair up). Attention's Q K^T is aic_transpose of K, then aic_matmul; a and b may be one
+ * value. Gradients flow to both, summed over the dims each was stretched on. */
+AIC_API aic_status aic_matmul(aic_model_t *m, const char *name, aic_value a, aic_value b, aic_value *out);
 /* Concatenate along `axis` counted with the batch dimension (axis >= 1, as in ONNX). */
 AIC_API aic_status aic_concat(aic_model_t *m, const char *name, int n, const aic_value *xs, int axis, aic_value *out);
 

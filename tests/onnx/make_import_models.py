@@ -276,6 +276,21 @@ nodes = [
 save("layernorm", nodes, [vi("x", ["batch", 3, 4])], [vi("y1", ["batch", 3, 4]), vi("y2", ["batch", 3, 4])],
      [init("s1", s1), init("b1", b1), init("s2", s2)], [x], [y1, y2], opset=17)
 
+# ---- attention: MatMul of two activations, Q K^T (K through a Transpose) and softmax(Q K^T) V with V
+# broadcast over the heads (its head dim is 1) ----
+q, k, v = rand(N, 2, 3, 4), rand(N, 2, 5, 4), rand(N, 1, 5, 4)
+s = q.astype(np.float64) @ k.astype(np.float64).transpose(0, 1, 3, 2)  # N x 2 x 3 x 5
+e = np.exp(s - s.max(axis=-1, keepdims=True))
+y = (e / e.sum(axis=-1, keepdims=True)) @ v  # N x 2 x 3 x 4
+nodes = [
+    helper.make_node("Transpose", ["k"], ["kt"], name="kt", perm=[0, 1, 3, 2]),
+    helper.make_node("MatMul", ["q", "kt"], ["s"], name="qk"),
+    helper.make_node("Softmax", ["s"], ["p"], name="softmax", axis=-1),
+    helper.make_node("MatMul", ["p", "v"], ["y"], name="pv"),
+]
+save("attention", nodes, [vi("q", ["batch", 2, 3, 4]), vi("k", ["batch", 2, 5, 4]), vi("v", ["batch", 1, 5, 4])],
+     [vi("s", ["batch", 2, 3, 5]), vi("y", ["batch", 2, 3, 4])], [], [q, k, v], [s, y])
+
 # ---- huge: a few bytes declaring 16000 x 16000 activations per sample (1 GB a sample, just under the
 # importer's per-sample cap; 64 GB for the batch of 64 the test asks for): compile must refuse it
 # before allocating anything ----
@@ -284,8 +299,9 @@ save("huge", [helper.make_node("Relu", ["x"], ["y"], name="relu")], [vi("x", [N,
 
 # ---- unsupported: Round and Sign side by side (ops without a gradient, which a training runtime
 # has no reason to add), a Conv with asymmetric pads, a Gemm with transA, a Concat of mismatched
-# shapes (refused by the builder), an Add with a constant operand, and a Relu after the Round
-# (skipped without a word: its input is already missing) ----
+# shapes (refused by the builder), an Add with a constant operand, a MatMul of two activations of
+# unequal ranks (their batch dims would not line up), and a Relu after the Round (skipped without a
+# word: its input is already missing) ----
 x = rand(N, 2, 5, 5)
 wq = rand(2, 2, 3, 3)
 nodes = [
@@ -299,8 +315,9 @@ nodes = [
     helper.make_node("Flatten", ["x"], ["fl"], name="flat"),
     helper.make_node("Gemm", ["wg", "fl"], ["gm"], name="gemm_ta", transA=1),
     helper.make_node("Add", ["x", "wq"], ["ad"], name="addc"),
+    helper.make_node("MatMul", ["x", "fl"], ["mm"], name="mm_ranks"),
 ]
 save("unsupported", nodes, [vi("x", [N, 2, 5, 5])],
      [vi("after", [N, 2, 5, 5]), vi("l", [N, 2, 5, 5]), vi("q", [N, 2, 4, 4]), vi("fine", [N, 2, 5, 5]),
-      vi("cat", None), vi("gm", None), vi("ad", None)],
+      vi("cat", None), vi("gm", None), vi("ad", None), vi("mm", None)],
      [init("wq", wq), init("wg", rand(50, 4))], [x], [], check=False)

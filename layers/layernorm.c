@@ -6,6 +6,7 @@
  * row order, in double: the same order layers/layernorm_cuda.cu uses. */
 #include "layers/layers.h"
 #include "layers/kernel_check.h"
+#include "layers/layernorm_column.h"
 
 #include <math.h>
 
@@ -69,19 +70,8 @@ aic_status aic_layernorm_backward(float *dinp, float *dweight, float *dbias, con
         }
     }
     if (dweight || dbias) {
-        for (int c = 0; c < cols; c++) {
-            double sw = 0.0, sb = 0.0;
-            for (int r = 0; r < rows; r++) {
-                const size_t i = (size_t)r * cols + c;
-                const float xhat = (inp[i] - mean[r]) * rstd[r];
-                sw += (double)dout[i] * xhat;
-                sb += dout[i];
-            }
-            if (dweight)
-                dweight[c] += (float)sw;
-            if (dbias)
-                dbias[c] += (float)sb;
-        }
+        for (int c = 0; c < cols; c++)
+            aic_layernorm_param_grads_column(dweight, dbias, dout, inp, mean, rstd, rows, cols, c);
     }
     return AIC_OK;
 }

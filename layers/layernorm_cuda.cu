@@ -4,6 +4,7 @@
 // thread per column summing over the rows in row order. No atomics: every run sums in the same order,
 // so results are bitwise reproducible on one GPU.
 #include "layers/cuda_common.cuh"
+#include "layers/layernorm_column.h"
 
 #define LN_THREADS 256 // a power of two: block_sum halves it
 #define LN_MAX_BLOCKS (65535u * 8u)
@@ -78,19 +79,8 @@ __global__ static void __launch_bounds__(LN_THREADS)
 // dweight[c] += sum over rows of dout * xhat, dbias[c] += sum of dout: one thread per column
 __global__ static void ln_bwd_params_k(float *dweight, float *dbias, const float *dout, const float *inp,
                                        const float *mean, const float *rstd, int rows, int cols) {
-    AIC_GRID_STRIDE(c, (size_t)cols) {
-        double sw = 0.0, sb = 0.0;
-        for (int r = 0; r < rows; r++) {
-            const size_t i = (size_t)r * cols + c;
-            const float xhat = (inp[i] - mean[r]) * rstd[r];
-            sw += (double)dout[i] * xhat;
-            sb += dout[i];
-        }
-        if (dweight)
-            dweight[c] += (float)sw;
-        if (dbias)
-            dbias[c] += (float)sb;
-    }
+    AIC_GRID_STRIDE(c, (size_t)cols)
+        aic_layernorm_param_grads_column(dweight, dbias, dout, inp, mean, rstd, rows, cols, (int)c);
 }
 
 static unsigned row_blocks(int rows) { return (unsigned)rows < LN_MAX_BLOCKS ? (unsigned)rows : LN_MAX_BLOCKS; }

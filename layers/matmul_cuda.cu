@@ -19,7 +19,7 @@ struct matmul_plan {
     int64_t idx[AIC_MATMUL_MAX_DIMS];
 };
 
-aic_status plan_start(const char *kernel, const aic_matmul_dims *d, matmul_plan *p) {
+static aic_status plan_start(const char *kernel, const aic_matmul_dims *d, matmul_plan *p) {
     if (!d || d->M <= 0 || d->K <= 0 || d->N <= 0 || d->ndim < 0 || d->ndim > AIC_MATMUL_MAX_DIMS)
         return aic_fail(AIC_ERR_INVALID_ARG, "%s: bad dims (M, K, N positive, 0..%d leading dims)", kernel,
                         AIC_MATMUL_MAX_DIMS);
@@ -40,7 +40,7 @@ aic_status plan_start(const char *kernel, const aic_matmul_dims *d, matmul_plan 
 
 // The first matrices of a and b (in matrices) for outer index o; advances the multi-index over the
 // outer dims (row-major) for the next call.
-void plan_outer(const aic_matmul_dims *d, matmul_plan *p, int64_t *ai, int64_t *bi) {
+static void plan_outer(const aic_matmul_dims *d, matmul_plan *p, int64_t *ai, int64_t *bi) {
     *ai = *bi = 0;
     for (int k = 0; k + 1 < d->ndim; k++) {
         *ai += p->idx[k] * d->astride[k];
@@ -74,33 +74,19 @@ extern "C" aic_status aic_cuda_matmul_forward(float *out, const float *a, const 
     return AIC_OK;
 }
 
-// da[ai + i*sa] (M x K) += dy[i] (M x N) * b[bi + i*sb]^T, i over the inner dim: da^T (K x M) += b (K x N, the
-// column-major N x K matrix transposed) * dy^T (N x M).
-static aic_status grad_a(float *da, const float *dy, const float *b, const aic_matmul_dims *d, const matmul_plan *p) {
-    const int M = d->M, K = d->K, N = d->N;
+// A gradient, column-major: c[i*sc] (m x n) += op_x(x[i*sx]) (m x k) * op_y(y[i*sy]) (k x n), i over the
+// inner dim. Where c is broadcast along it (sc == 0), the batched GEMM's matrices would write one c at
+// once: one GEMM after another instead.
+static aic_status grad_acc(cublasOperation_t opx, cublasOperation_t opy, int m, int n, int k, const float *x, int ldx,
+                           long long sx, const float *y, int ldy, long long sy, float *c, int ldc, long long sc,
+                           int64_t inner) {
     const float one = 1.0f;
-    if (p->sa != 0 || p->inner == 1)
-        return AIC_CUBLAS(cublasSgemmStridedBatched(aic_cuda.blas, CUBLAS_OP_T, CUBLAS_OP_N, K, M, N, &one, b, N,
-                                                    p->sb, dy, N, (long long)M * N, &one, da, K, p->sa,
-                                                    (int)p->inner));
-    for (int64_t i = 0; i < p->inner; i++) // broadcast along the inner dim: one GEMM after another
-        AIC_TRY(AIC_CUBLAS(cublasSgemm(aic_cuda.blas, CUBLAS_OP_T, CUBLAS_OP_N, K, M, N, &one, b + (size_t)i * p->sb,
-                                       N, dy + (size_t)i * M * N, N, &one, da, K)));
-    return AIC_OK;
-}
-
-// db[bi + i*sb] (K x N) += a[ai + i*sa]^T (K x M) * dy[i] (M x N): db^T (N x K) += dy^T (N x M) * a (M x K, the
-// column-major K x M matrix transposed).
-static aic_status grad_b(float *db, const float *dy, const float *a, const aic_matmul_dims *d, const matmul_plan *p) {
-    const int M = d->M, K = d->K, N = d->N;
-    const float one = 1.0f;
-    if (p->sb != 0 || p->inner == 1)
-        return AIC_CUBLAS(cublasSgemmStridedBatched(aic_cuda.blas, CUBLAS_OP_N, CUBLAS_OP_T, N, K, M, &one, dy, N,
-                                                    (long long)M * N, a, K, p->sa, &one, db, N, p->sb,
-                                                    (int)p->inner));
-    for (int64_t i = 0; i < p->inner; i++)
-        AIC_TRY(AIC_CUBLAS(cublasSgemm(aic_cuda.blas, CUBLAS_OP_N, CUBLAS_OP_T, N, K, M, &one,
-                                       dy + (size_t)i * M * N, N, a + (size_t)i * p->sa, K, &one, db, N)));
+    if (sc != 0 || inner == 1)
+        return AIC_CUBLAS(cublasSgemmStridedBatched(aic_cuda.blas, opx, opy, m, n, k, &one, x, ldx, sx, y, ldy, sy,
+                                                    &one, c, ldc, sc, (int)inner));
+    for (int64_t i = 0; i < inner; i++)
+        AIC_TRY(AIC_CUBLAS(cublasSgemm(aic_cuda.blas, opx, opy, m, n, k, &one, x + (size_t)i * sx, ldx,
+                                       y + (size_t)i * sy, ldy, &one, c, ldc)));
     return AIC_OK;
 }
 
@@ -114,10 +100,15 @@ extern "C" aic_status aic_cuda_matmul_backward(float *da, float *db, const float
         int64_t ai, bi;
         plan_outer(d, &p, &ai, &bi);
         const float *dy = dout + (size_t)(o * p.inner) * MN;
+        const int M = d->M, K = d->K, N = d->N;
+        // da (M x K) += dy (M x N) b^T: da^T (K x M) += b (K x N, the column-major N x K transposed) dy^T (N x M)
         if (da)
-            AIC_TRY(grad_a(da + (size_t)ai * MK, dy, b + (size_t)bi * KN, d, &p));
+            AIC_TRY(grad_acc(CUBLAS_OP_T, CUBLAS_OP_N, K, M, N, b + (size_t)bi * KN, N, p.sb, dy, N, (long long)MN,
+                             da + (size_t)ai * MK, K, p.sa, p.inner));
+        // db (K x N) += a^T dy: db^T (N x K) += dy^T (N x M) a (M x K, the column-major K x M transposed)
         if (db)
-            AIC_TRY(grad_b(db + (size_t)bi * KN, dy, a + (size_t)ai * MK, d, &p));
+            AIC_TRY(grad_acc(CUBLAS_OP_N, CUBLAS_OP_T, N, K, M, dy, N, (long long)MN, a + (size_t)ai * MK, K, p.sa,
+                             db + (size_t)bi * KN, N, p.sb, p.inner));
     }
     return AIC_OK;
 }

@@ -623,6 +623,20 @@ static aic_status op_batchnorm(importer *im, const Onnx__NodeProto *n, const cha
 static const attr_spec layernorm_attrs[] = {{"axis", A_INT}, {"epsilon", A_FLOAT}, {"stash_type", A_INT},
                                             {NULL, 0}};
 
+/* The attribute `axis` (default def) of a node on input x, counted with the batch and made
+ * non-negative: out of range or the batch (0) is refused, since aicon's ops work within a sample. */
+static aic_status sample_axis(importer *im, const Onnx__NodeProto *n, const aic_value_info *xi, int64_t def,
+                              int64_t *out) {
+    const int64_t rank = xi->ndim + 1;
+    int64_t axis = attr_int(n, "axis", def);
+    if (axis < -rank || axis >= rank)
+        return unsupported(im, "axis %" PRId64 " is out of range for rank %" PRId64, axis, rank);
+    if (axis == 0 || axis == -rank)
+        return unsupported(im, "axis 0 is the batch; aicon's %s works within each sample", n->op_type);
+    *out = axis < 0 ? axis + rank : axis;
+    return AIC_OK;
+}
+
 /* LayerNormalization (opset 17): over the axes from `axis` (default -1) to the last; Scale and the
  * optional B are float constants of the normalized shape (leading 1s aside), copied into the op's
  * weight and bias (no B: the bias stays 0). The statistics are summed in double whatever stash_type
@@ -631,13 +645,8 @@ static const attr_spec layernorm_attrs[] = {{"axis", A_INT}, {"epsilon", A_FLOAT
 static aic_status op_layernorm(importer *im, const Onnx__NodeProto *n, const char *name, int variant, aic_value x,
                                const aic_value_info *xi, aic_value *y) {
     const int64_t rank = xi->ndim + 1, stash = attr_int(n, "stash_type", 1);
-    int64_t axis = attr_int(n, "axis", -1);
-    if (axis < -rank || axis >= rank)
-        return unsupported(im, "axis %" PRId64 " is out of range for rank %" PRId64, axis, rank);
-    if (axis < 0)
-        axis += rank;
-    if (axis == 0)
-        return unsupported(im, "axis 0 normalizes over the batch; aicon normalizes each sample");
+    int64_t axis = 0;
+    AIC_TRY(sample_axis(im, n, xi, -1, &axis));
     if (stash != ONNX__TENSOR_PROTO__DATA_TYPE__FLOAT && stash != ONNX__TENSOR_PROTO__DATA_TYPE__DOUBLE)
         return unsupported(im, "stash_type %" PRId64 " is not float or double", stash);
     const float eps = attr_float(n, "epsilon", 1e-5f);
@@ -694,13 +703,8 @@ static aic_status op_unary(importer *im, const Onnx__NodeProto *n, const char *n
 static aic_status op_softmax(importer *im, const Onnx__NodeProto *n, const char *name, int variant, aic_value x,
                              const aic_value_info *xi, aic_value *y) {
     const int64_t rank = xi->ndim + 1, opset = opset_of(im, n->domain);
-    int64_t axis = attr_int(n, "axis", opset >= 13 ? -1 : 1);
-    if (axis < -rank || axis >= rank)
-        return unsupported(im, "axis %" PRId64 " is out of range for rank %" PRId64, axis, rank);
-    if (axis < 0)
-        axis += rank;
-    if (axis == 0)
-        return unsupported(im, "axis 0 is the batch; aicon normalizes over a per-sample axis");
+    int64_t axis = 0;
+    AIC_TRY(sample_axis(im, n, xi, opset >= 13 ? -1 : 1, &axis));
     if (opset < 13 && axis != rank - 1)
         return unsupported(im, "before opset 13 %s on axis %" PRId64 " of rank %" PRId64
                                " flattens the axes after it; aicon runs only the last axis there",

@@ -11,6 +11,7 @@
 #include "aicon/model.h"
 #include "core/backend.h"
 #include "layers/layers.h"
+#include "layers/reduce.h"
 #include "layers/unary.h"
 
 #define AIC_MAX_OP_INPUTS 8
@@ -69,6 +70,7 @@ typedef struct {
         aic_pool2d_dims pool;
         struct { float momentum, eps; } bn;
         struct { int axis; float eps; bool affine; } ln; /* layernorm: axis counted with the batch dim */
+        struct { int kind; unsigned mask; bool keepdims; } reduce; /* aic_reduce_kind; bit a: axis a reduced */
         float drop_p;
         int perm[AIC_MAX_DIMS];        /* transpose: counted with the batch dim (perm[0] == 0) */
         int axis;                      /* concat, softmax, log_softmax: counted with the batch dim */

@@ -117,6 +117,20 @@ AIC_HD float aic_hard_swish_grad(float g, float x, float y, const float *a) {
     return x < -3.0f ? -0.0f : x <= 3.0f ? g * (x / 3.0f + 0.5f) : g;
 }
 
+/* a[0] = exponent: x^exponent as torch.pow with a scalar exponent: x*x for 2, x*x*x for 3, sqrt for
+ * 0.5, 1/x for -1, 1/(x*x) for -2, powf otherwise (a negative x with an integer exponent is defined:
+ * pow(-2, 2) = 4; with another exponent NaN). The gradient is torch's pow_backward: 0 for exponent 0,
+ * else g exponent x^(exponent - 1) by the same rules. */
+AIC_HD float aic_pow_f(float x, const float *a) {
+    const float e = a[0];
+    return e == 2.0f ? x * x : e == 3.0f ? x * x * x : e == 0.5f ? sqrtf(x) : e == -1.0f ? 1.0f / x
+         : e == -2.0f ? 1.0f / (x * x) : e == 1.0f ? x : powf(x, e);
+}
+AIC_HD float aic_pow_grad(float g, float x, float y, const float *a) {
+    const float e1 = a[0] - 1.0f;
+    return a[0] == 0.0f ? 0.0f : g * (a[0] * aic_pow_f(x, &e1));
+}
+
 /* y[i] = f(x[i]) and dx[i] += grad(dy[i], x[i], y[i]) over n elements (layers/unary.c). */
 aic_status aic_unary_forward(aic_unary_kind k, float *y, const float *x, size_t n, const float *a);
 aic_status aic_unary_backward(aic_unary_kind k, float *dx, const float *dy, const float *x, const float *y, size_t n,

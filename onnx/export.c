@@ -279,8 +279,20 @@ static const struct {
 #undef AIC_UNARY
 };
 
+/* Each op's attributes as node attributes; Pow's exponent as its second input, a scalar initializer. */
 static aic_status export_unary(exporter *e, const aic_op *op, const char *const *in, const char *out) {
     const aic_unary_kind u = aic_op_unary(op->kind);
+    if (u == AIC_UNARY_POW) {
+        char ex[AIC_MAX_NAME + 16];
+        snprintf(ex, sizeof ex, "%s.exponent", op->name);
+        float *v = ex_alloc(e, sizeof *v);
+        if (!v)
+            return AIC_OK; /* the exporter reports its out-of-memory */
+        *v = op->attr.unary[0];
+        add_float_init(e, ex, 0, NULL, v, 1);
+        add_node(e, "Pow", op->name, (const char *[]){in[0], ex}, 2, out);
+        return AIC_OK;
+    }
     Onnx__NodeProto *n = add_node(e, unary_ops[u].type, op->name, in, 1, out);
     for (int i = 0; n && i < AIC_UNARY_MAX_ATTRS && unary_ops[u].attr[i]; i++)
         attr_float(e, n, unary_ops[u].attr[i], op->attr.unary[i]);
@@ -412,6 +424,33 @@ static aic_status ex_layernorm(exporter *e, const aic_op *op, const char *const 
     return AIC_OK;
 }
 
+/* Reduce*: the axes an attribute (opset 17), ReduceSum's an int64 input (opset 13 on). */
+static aic_status ex_reduce(exporter *e, const aic_op *op, const char *const *in, const char *out) {
+    static const char *const types[AIC_REDUCE_COUNT] = {
+#define AIC_REDUCE(E, name, onnx) [AIC_REDUCE_##E] = onnx,
+#include "layers/reduce_ops.def"
+#undef AIC_REDUCE
+    };
+    int64_t axes[AIC_MAX_DIMS];
+    int n_axes = 0;
+    for (int a = 1; a < AIC_MAX_DIMS; a++)
+        if (op->attr.reduce.mask & 1u << a)
+            axes[n_axes++] = a;
+    const char *type = types[op->attr.reduce.kind];
+    Onnx__NodeProto *n;
+    if (op->attr.reduce.kind == AIC_REDUCE_SUM) {
+        char name[AIC_MAX_NAME + 16];
+        snprintf(name, sizeof name, "%s.axes", op->name);
+        add_int64_init(e, name, axes, n_axes);
+        n = add_node(e, type, op->name, (const char *[]){in[0], name}, 2, out);
+    } else {
+        n = add_node(e, type, op->name, in, 1, out);
+        attr_ints(e, n, "axes", axes, n_axes);
+    }
+    attr_int(e, n, "keepdims", op->attr.reduce.keepdims ? 1 : 0);
+    return AIC_OK;
+}
+
 static aic_status ex_reshape(exporter *e, const aic_op *op, const char *const *in, const char *out) {
     reshape_to_out(e, op, op->name, in[0], out);
     return AIC_OK;
@@ -522,6 +561,7 @@ static const op_exporter exporters[AIC_OP_KIND_COUNT] = {
     [AIC_OP_BINARY] = ex_binary,
     [AIC_OP_TRANSPOSE] = ex_transpose,
     [AIC_OP_LAYERNORM] = ex_layernorm,
+    [AIC_OP_REDUCE] = ex_reduce,
     [AIC_OP_MATMUL] = ex_matmul,
 #define AIC_UNARY(E, name, onnx, since, a0, d0, a1, d1) [AIC_OP_##E] = export_unary,
 #include "layers/unary_ops.def"

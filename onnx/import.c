@@ -689,13 +689,93 @@ static const struct {
 #undef AIC_UNARY
 };
 
+/* Pow(X, Y) with Y a scalar constant (float, double or integer: torch exports x.pow(2) with a float
+ * one) on an activation X: the unary op pow with attribute exponent = Y. */
+static aic_status op_pow(importer *im, const Onnx__NodeProto *n, const char *name, aic_value x, aic_value *y) {
+    if (attr(n, "exponent"))
+        return unsupported(im, "Pow has no attribute 'exponent'; the exponent is input Y");
+    const Onnx__TensorProto *t;
+    AIC_TRY(const_in(im, n, 1, false, &t));
+    if (tensor_numel(t) != 1)
+        return unsupported(im, "the exponent Y must be a scalar constant (it has %" PRId64 " values)",
+                           tensor_numel(t));
+    float e;
+    switch (t->data_type) {
+    case ONNX__TENSOR_PROTO__DATA_TYPE__FLOAT: e = float_at(t, 0); break;
+    case ONNX__TENSOR_PROTO__DATA_TYPE__INT64: e = (float)int64_at(t, 0); break;
+    case ONNX__TENSOR_PROTO__DATA_TYPE__DOUBLE:
+        if (t->has_raw_data) {
+            const int64_t bits = int64_at(t, 0); /* the 8 little-endian bytes, whatever the host */
+            double d;
+            memcpy(&d, &bits, sizeof d);
+            e = (float)d;
+        } else {
+            e = (float)t->double_data[0];
+        }
+        break;
+    default: return unsupported(im, "the exponent Y has element type %" PRId32 "; aicon reads float, double or "
+                                    "int64", t->data_type);
+    }
+    return built(im, aic_unary(im->m, "pow", name, x, &e, y));
+}
+
 static aic_status op_unary(importer *im, const Onnx__NodeProto *n, const char *name, int variant, aic_value x,
                            const aic_value_info *xi, aic_value *y) {
     const int u = variant; /* its aic_unary_kind */
     float attrs[AIC_UNARY_MAX_ATTRS];
+    if (u == AIC_UNARY_POW) /* the exponent is input Y, not an attribute */
+        return op_pow(im, n, name, x, y);
     for (int i = 0; i < AIC_UNARY_MAX_ATTRS && unary_ops[u].attr[i]; i++)
         attrs[i] = attr_float(n, unary_ops[u].attr[i], unary_ops[u].def[i]);
     return built(im, aic_unary(im->m, unary_ops[u].op, name, x, attrs, y));
+}
+
+static const attr_spec reduce_attrs[] = {{"axes", A_INTS}, {"keepdims", A_INT}, {"noop_with_empty_axes", A_INT},
+                                         {NULL, 0}};
+
+/* Reduce* (layers/reduce_ops.def): the axes an attribute, or an int64 constant input (ReduceSum from
+ * opset 13, the others from 18); keepdims (default 1). No axes means every axis, the batch among them,
+ * which is refused as any axis over the batch is; with noop_with_empty_axes, the input unchanged. */
+static aic_status op_reduce(importer *im, const Onnx__NodeProto *n, const char *name, int variant, aic_value x,
+                            const aic_value_info *xi, aic_value *y) {
+    static const char *const names[AIC_REDUCE_COUNT] = {
+#define AIC_REDUCE(E, rname, onnx) [AIC_REDUCE_##E] = #rname,
+#include "layers/reduce_ops.def"
+#undef AIC_REDUCE
+    };
+    const int64_t rank = xi->ndim + 1;
+    int axes[AIC_MAX_DIMS];
+    size_t n_axes = 0;
+    const Onnx__AttributeProto *a = attr(n, "axes");
+    const Onnx__TensorProto *t = NULL;
+    if (in_name(n, 1)) {
+        AIC_TRY(const_in(im, n, 1, false, &t));
+        if (t->data_type != ONNX__TENSOR_PROTO__DATA_TYPE__INT64 || t->n_dims > 1)
+            return unsupported(im, "axes must be an int64 constant of rank 0 or 1");
+        if (a)
+            return unsupported(im, "axes is both an attribute and an input");
+    }
+    const size_t count = t ? (size_t)tensor_numel(t) : a ? a->n_ints : 0;
+    if (count > (size_t)rank)
+        return unsupported(im, "%zu axes for rank %" PRId64, count, rank);
+    for (; n_axes < count; n_axes++) {
+        const int64_t v = t ? int64_at(t, (int64_t)n_axes) : a->ints[n_axes];
+        if (v < -rank || v >= rank)
+            return unsupported(im, "axis %" PRId64 " is out of range for rank %" PRId64, v, rank);
+        if (v == 0 || v == -rank)
+            return unsupported(im, "axis %" PRId64 " reduces over the batch; aicon reduces within each sample", v);
+        axes[n_axes] = (int)v;
+    }
+    if (n_axes == 0 && attr_int(n, "noop_with_empty_axes", 0)) { /* the identity */
+        int64_t shape[AIC_MAX_DIMS];
+        memcpy(shape, xi->shape, sizeof shape);
+        return built(im, aic_reshape(im->m, name, x, xi->ndim, shape, y));
+    }
+    if (n_axes == 0)
+        return unsupported(im, "no axes: ONNX reduces over every axis, the batch included; aicon reduces within "
+                               "each sample");
+    return built(im, aic_reduce(im->m, names[variant], name, x, (int)n_axes, axes, attr_int(n, "keepdims", 1) != 0,
+                                y));
 }
 
 /* Softmax and LogSoftmax over one per-sample axis. Before opset 13 the ops flattened the axes from
@@ -1136,6 +1216,9 @@ static const struct {
     {"Unsqueeze", .known = unsqueeze_attrs, .node = op_unsqueeze_shape},
     {"Cast", .known = cast_attrs, .node = op_cast},
     {"Transpose", .known = transpose_attrs, .act = op_transpose},
+#define AIC_REDUCE(E, name, onnx) {onnx, .known = reduce_attrs, .act = op_reduce, .variant = AIC_REDUCE_##E},
+#include "layers/reduce_ops.def"
+#undef AIC_REDUCE
 #define AIC_UNARY(E, name, onnx, since, a0, d0, a1, d1) \
     {onnx, since, (const attr_spec[]){{a0, A_FLOAT}, {a1, A_FLOAT}, {NULL, 0}}, .act = op_unary, \
      .variant = AIC_UNARY_##E},

@@ -3,10 +3,12 @@
  * accumulation, repeatability, NULL gradients, oneDNN, CUDA, onnxruntime):
  *  - conv2d and dense forward against naive loops in double;
  *  - semantics that a gradient check cannot see: pooling padding and ceil-mode divisors, maxpool
- *    ties, batchnorm running statistics, layernorm far from zero, the dropout mask's Philox layout,
+ *    ties, reduce max/min ties and log_sum_exp past float's exp range, pow on negative values,
+ *    batchnorm running statistics, layernorm far from zero, the dropout mask's Philox layout,
  *    softmax stability;
  *  - bad arguments: a status and a last error naming the kernel, nothing written, no crash. */
 #include "layers/layers.h"
+#include "layers/reduce.h"
 #include "layers/unary.h"
 #include "tests/test_util.h"
 
@@ -157,6 +159,44 @@ static void test_pool_semantics(void) {
     ok = y[0] == 3.0f && a[0] == 1 && isnan(y[1]) && a[1] == 2 && y[2] == -inf && a[2] == 8 && y[3] == 7.0f &&
          a[3] == 11;
     report("maxpool 2x2: first of ties, first NaN, -inf", ok, "");
+}
+
+// A plan over a contiguous rows x cols input reducing cols (a row per output element).
+static aic_reduce_plan row_plan(int64_t rows, int64_t cols) {
+    return (aic_reduce_plan){.n_keep = 1, .keep_dim = {rows}, .keep_stride = {cols}, .n_red = 1, .red_dim = {cols},
+                             .red_stride = {1}, .n_out = rows, .count = cols};
+}
+
+// max and min send the gradient to the first extreme element of a tie; log_sum_exp of values where
+// exp overflows (and underflows) float; a NaN wins max
+static void test_reduce_semantics(void) {
+    const aic_reduce_plan p = row_plan(1, 5);
+    const float x[5] = {1, 3, -2, 3, -2}, g = 1.5f;
+    float y, dx[5] = {0};
+    CHECK_OK(aic_reduce_forward(AIC_REDUCE_MAX, &y, x, &p));
+    CHECK_OK(aic_reduce_backward(AIC_REDUCE_MAX, dx, &g, x, &y, &p));
+    report("reduce max tie: all to the first maximum", y == 3 && dx[1] == g && dx[3] == 0 && dx[0] == 0, "");
+    memset(dx, 0, sizeof dx);
+    CHECK_OK(aic_reduce_forward(AIC_REDUCE_MIN, &y, x, &p));
+    CHECK_OK(aic_reduce_backward(AIC_REDUCE_MIN, dx, &g, x, &y, &p));
+    report("reduce min tie: all to the first minimum", y == -2 && dx[2] == g && dx[4] == 0, "");
+    const float big[5] = {100, 101, 99, 100.5f, 50}, tiny[5] = {-300, -299, -301, -299.5f, -350};
+    double s = 0;
+    for (int i = 0; i < 5; i++)
+        s += exp((double)big[i] - 101.0);
+    CHECK_OK(aic_reduce_forward(AIC_REDUCE_LOG_SUM_EXP, &y, big, &p));
+    report("log_sum_exp of values near 100 (exp overflows)", fabs(y - (101.0 + log(s))) < 1e-6 * 101, ""); // float: 1e-6 relative
+    CHECK_OK(aic_reduce_forward(AIC_REDUCE_LOG_SUM_EXP, &y, tiny, &p));
+    report("log_sum_exp of values near -300 (exp underflows)", fabs(y - (-299.0 + log(s))) < 1e-6 * 299, "");
+    const float nan_in[3] = {1, NAN, 2};
+    const aic_reduce_plan p3 = row_plan(1, 3);
+    CHECK_OK(aic_reduce_forward(AIC_REDUCE_MAX, &y, nan_in, &p3));
+    report("reduce max with a NaN: NaN", isnan(y), "");
+    // pow: torch.pow's integer exponents on negative values
+    const float e2 = 2, e3 = 3, eh = 0.5f;
+    report("pow(-3, 2) = 9, pow(-2, 3) = -8, pow(-1, 0.5) NaN",
+           aic_pow_f(-3, &e2) == 9 && aic_pow_f(-2, &e3) == -8 && isnan(aic_pow_f(-1, &eh)), "");
+    report("pow grad at -3, exponent 2: -6", aic_pow_grad(1, -3, 9, &e2) == -6, "");
 }
 
 static void test_relu_semantics(void) {
@@ -518,6 +558,14 @@ static void test_bad_arguments(void) {
                 "aic_layernorm_forward:");
     expect_fail("layernorm backward: NULL rstd", aic_layernorm_backward(y, g, b, x, x, g, w, NULL, 2, 2),
                 AIC_ERR_INVALID_ARG, "aic_layernorm_backward:");
+    const aic_reduce_plan rp = row_plan(2, 2), bad = {.n_keep = 1, .keep_dim = {2}, .keep_stride = {2}, .n_red = 1,
+                                                      .red_dim = {2}, .red_stride = {1}, .n_out = 3, .count = 2};
+    expect_fail("reduce: kind 99", aic_reduce_forward((aic_reduce_kind)99, y, x, &rp), AIC_ERR_INVALID_ARG,
+                "aic_reduce_forward:");
+    expect_fail("reduce: plan counts disagree", aic_reduce_forward(AIC_REDUCE_SUM, y, x, &bad), AIC_ERR_INVALID_ARG,
+                "aic_reduce_forward:");
+    expect_fail("reduce backward: NULL out", aic_reduce_backward(AIC_REDUCE_MAX, y, g, x, NULL, &rp),
+                AIC_ERR_INVALID_ARG, "aic_reduce_backward:");
     expect_fail("dropout: p NaN", aic_dropout_forward(y, x, 2, 4, NAN, 1, 0), AIC_ERR_INVALID_ARG,
                 "aic_dropout_forward:");
     expect_fail("dropout backward: p 1.5", aic_dropout_backward(y, x, 2, 4, 1.5f, 1, 0), AIC_ERR_INVALID_ARG,
@@ -598,6 +646,7 @@ int main(void) {
     test_layernorm_semantics();
     test_matmul_semantics();
     test_dropout_semantics();
+    test_reduce_semantics();
     test_losses();
     test_new_ops();
     test_bad_arguments();

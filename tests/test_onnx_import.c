@@ -365,6 +365,7 @@ int main(int argc, char **argv) {
     test_viewflat_no_shape_ops();
     run_model("transpose", 3, 1, 1);
     run_model("layernorm", 3, 1, 2);
+    run_model("reduce_pow", 3, 1, 4);
     run_model("attention", 3, 3, 2);
     test_names_kept_on_export();
     test_unsupported();

@@ -97,6 +97,10 @@ struct op_case {
     int64_t shape[AIC_MAX_DIMS - 1]; /* reshape target; binary constant */
     bool twice;                      /* add, concat, binary: the one input on both sides */
     bool labels;                     /* a classification loss: labels in [0, per-sample size of input 0) */
+    const char *reduce;        /* reduce: the reduction's name */
+    int n_axes;                /* reduce: axes[] (0: every per-sample axis) */
+    int axes[AIC_MAX_DIMS];
+    bool keepdims;
     int n_kinks;
     float kink[2];      /* input 0's values where the op is not differentiable */
     bool at_kinks;      /* every 5th element of input 0 exactly on a kink */
@@ -130,6 +134,9 @@ static aic_status b_bn(aic_model_t *m, const op_case *c, const aic_value *x, aic
 }
 static aic_status b_ln(aic_model_t *m, const op_case *c, const aic_value *x, aic_value l, aic_value *o) {
     return aic_layernorm(m, "op", x[0], c->axis, c->b, !c->no_bias, o);
+}
+static aic_status b_reduce(aic_model_t *m, const op_case *c, const aic_value *x, aic_value l, aic_value *o) {
+    return aic_reduce(m, c->reduce, "op", x[0], c->n_axes, c->axes, c->keepdims, o);
 }
 static aic_status b_dropout(aic_model_t *m, const op_case *c, const aic_value *x, aic_value l, aic_value *o) {
     return aic_dropout(m, "op", x[0], c->a, o);
@@ -274,6 +281,13 @@ static const op_case CASES[] = {
     {AIC_OP_SQRT, "positive inputs", b_unary, 1, {IN_RANGE(0.25f, 4, 3, 5)}, CURVED},
     {AIC_OP_RECIPROCAL, "positive inputs", b_unary, 1, {IN_RANGE(0.5f, 2, 3, 5)}, CURVED},
     {AIC_OP_RECIPROCAL, "negative inputs", b_unary, 1, {IN_RANGE(-2, -0.5f, 2, 3, 4)}, CURVED},
+    /* a: the exponent; 2 and 3 on negative values too, as torch.pow */
+    {AIC_OP_POW, "exponent 2", b_unary, 1, {IN_RANGE(-2, 2, 3, 5)}, CURVED, .a = 2.0f},
+    {AIC_OP_POW, "exponent 3", b_unary, 1, {IN_RANGE(-2, 2, 2, 3, 4)}, CURVED, .a = 3.0f},
+    {AIC_OP_POW, "exponent 0.5", b_unary, 1, {IN_RANGE(0.5f, 2, 3, 5)}, CURVED, .a = 0.5f},
+    {AIC_OP_POW, "exponent -1", b_unary, 1, {IN_RANGE(0.5f, 2, 3, 5)}, CURVED, .a = -1.0f},
+    {AIC_OP_POW, "exponent -1, negative values", b_unary, 1, {IN_RANGE(-2, -0.5f, 3, 5)}, CURVED, .a = -1.0f},
+    {AIC_OP_POW, "exponent 1.5", b_unary, 1, {IN_RANGE(0.5f, 2, 3, 5)}, CURVED, .a = 1.5f},
     {AIC_OP_ABS, "values at 0", b_unary, 1, {IN(3, 5)}, LINEAR, .n_kinks = 1, .kink = {0}, .at_kinks = true},
     {AIC_OP_ERF, "3 x 5", b_unary, 1, {IN_RANGE(-2, 2, 3, 5)}, CURVED},
     {AIC_OP_ELU, "alpha 1, values at 0", b_unary, 1, {IN_RANGE(-3, 3, 3, 5)}, CURVED, .a = 1.0f, .n_kinks = 1,
@@ -315,6 +329,40 @@ static const op_case CASES[] = {
      .b = 1e-5f, .no_bias = true},
     {AIC_OP_LAYERNORM, "N x 8, no affine, eps 0.1", b_ln, 1, {IN(8)}, CURVED, .axis = 1, .b = 0.1f,
      .no_bias = true},
+
+#define AXES(...) .n_axes = sizeof((int[]){__VA_ARGS__}) / sizeof(int), .axes = {__VA_ARGS__}
+    /* axes counted with the batch; max and min on values 0.05 apart (no near-ties), or with every 5th
+     * value on one extreme (ties: the first takes the gradient; the tied values, at the "kink", are
+     * left out of the differences) */
+    {AIC_OP_REDUCE, "sum, last axis, keepdims", b_reduce, 1, {IN(3, 4)}, LINEAR, .reduce = "sum", AXES(2),
+     .keepdims = true},
+    {AIC_OP_REDUCE, "sum, axes 1 and 3", b_reduce, 1, {IN(2, 3, 4)}, LINEAR, .reduce = "sum", AXES(1, 3)},
+    {AIC_OP_REDUCE, "sum, all axes (empty list) to a scalar", b_reduce, 1, {IN(3, 4)}, LINEAR, .reduce = "sum"},
+    {AIC_OP_REDUCE, "mean, axis -1, keepdims (LayerNorm's)", b_reduce, 1, {IN(4, 5)}, LINEAR, .reduce = "mean",
+     AXES(-1), .keepdims = true},
+    {AIC_OP_REDUCE, "mean, axes 1 and 2 of 3", b_reduce, 1, {IN(2, 3, 4)}, LINEAR, .reduce = "mean", AXES(1, 2)},
+    {AIC_OP_REDUCE, "max, last axis", b_reduce, 1, {IN_DISTINCT(3, 4)}, LINEAR, .reduce = "max", AXES(2)},
+    {AIC_OP_REDUCE, "max, axes 3 and 1, keepdims", b_reduce, 1, {IN_DISTINCT(2, 3, 4)}, LINEAR, .reduce = "max",
+     AXES(3, 1), .keepdims = true},
+    {AIC_OP_REDUCE, "max with ties", b_reduce, 1, {IN_DISTINCT(2, 10)}, LINEAR, .reduce = "max", AXES(2),
+     .n_kinks = 1, .kink = {2.0f}, .at_kinks = true},
+    {AIC_OP_REDUCE, "min, axis 2 of 3, keepdims", b_reduce, 1, {IN_DISTINCT(2, 3, 4)}, LINEAR, .reduce = "min",
+     AXES(2), .keepdims = true},
+    {AIC_OP_REDUCE, "min with ties, first axis", b_reduce, 1, {IN_DISTINCT(10, 2)}, LINEAR, .reduce = "min",
+     AXES(1), .n_kinks = 1, .kink = {-2.0f}, .at_kinks = true},
+    {AIC_OP_REDUCE, "l2, last axis", b_reduce, 1, {IN(3, 4)}, CURVED, .reduce = "l2", AXES(2)},
+    {AIC_OP_REDUCE, "l2, all axes, keepdims", b_reduce, 1, {IN(2, 3, 4)}, CURVED, .reduce = "l2", .keepdims = true},
+    {AIC_OP_REDUCE, "sum_square, axes 2 and 3", b_reduce, 1, {IN(2, 3, 4)}, CURVED, .reduce = "sum_square",
+     AXES(2, 3)},
+    {AIC_OP_REDUCE, "log_sum_exp, last axis, keepdims", b_reduce, 1, {IN_RANGE(-3, 3, 3, 5)}, CURVED,
+     .reduce = "log_sum_exp", AXES(2), .keepdims = true},
+    {AIC_OP_REDUCE, "log_sum_exp, axes 1 and 3", b_reduce, 1, {IN(2, 3, 4)}, CURVED, .reduce = "log_sum_exp",
+     AXES(1, 3)},
+    /* outputs near 90 carry 8e-6 of rounding, which central differences over 2 EPS amplify: a wider
+     * tolerance there; the point of the case is that nothing overflows */
+    {AIC_OP_REDUCE, "log_sum_exp of values 80..90 (exp overflows float)", b_reduce, 1, {IN_RANGE(80, 90, 6)},
+     .tol = 5e-2, .reduce = "log_sum_exp", AXES(1)},
+#undef AXES
 
     /* 35 values per sample: the dropout mask's four-value Philox blocks straddle samples */
     {AIC_OP_DROPOUT, "p 0.3", b_dropout, 1, {IN(5, 7)}, LINEAR, .a = 0.3f},

@@ -106,6 +106,15 @@ AIC_API aic_status aic_batchnorm(aic_model_t *m, const char *name, aic_value x, 
  * training and evaluation. */
 AIC_API aic_status aic_layernorm(aic_model_t *m, const char *name, aic_value x, int axis, float eps, bool affine,
                                  aic_value *out);
+/* A reduction of x over the per-sample axes `axes` (n_axes of them, counted with the batch as ONNX
+ * does: 1..rank-1, or negative from the end; axis 0, the batch, is refused; n_axes 0: every per-sample
+ * axis), the reduced axes kept as 1s with keepdims, else dropped (all of them: a per-sample scalar).
+ * op names the reduction (ONNX Reduce*): "sum", "mean", "max", "min", "l2" (sqrt of the sum of
+ * squares), "sum_square", "log_sum_exp" (the maximum subtracted first). Sums are in double, in index
+ * order. max and min send each output's gradient to its first extreme element in index order (torch.amax
+ * splits it evenly among ties). */
+AIC_API aic_status aic_reduce(aic_model_t *m, const char *op, const char *name, aic_value x, int n_axes,
+                              const int *axes, bool keepdims, aic_value *out);
 /* Inverted dropout with drop probability p in [0, 1); identity in evaluation. The mask depends on
  * the seed, the step and the sample's position in the global batch, not on rank or thread count. */
 AIC_API aic_status aic_dropout(aic_model_t *m, const char *name, aic_value x, float p, aic_value *out);

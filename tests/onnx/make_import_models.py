@@ -291,6 +291,32 @@ nodes = [
 save("attention", nodes, [vi("q", ["batch", 2, 3, 4]), vi("k", ["batch", 2, 5, 4]), vi("v", ["batch", 1, 5, 4])],
      [vi("s", ["batch", 2, 3, 5]), vi("y", ["batch", 2, 3, 4])], [], [q, k, v], [s, y])
 
+# ---- reduce_pow: ReduceSum with its axes an input (opset 13), ReduceMax over two axes without keepdims,
+# ReduceSum with no axes and noop_with_empty_axes (the identity), and Pow with an int64 and a float
+# exponent, the int64 one on negative values ----
+x = rand(N, 3, 4, lo=-2.0, hi=2.0)
+xd = x.astype(np.float64)
+s = xd.sum(axis=2, keepdims=True)
+mx = xd.max(axis=(1, 2))
+p2 = xd ** 2
+shift = np.array([-x.min() + 0.5], dtype=np.float32)
+p3 = (x + shift).astype(np.float64) ** 1.5
+nodes = [
+    helper.make_node("ReduceSum", ["x", "axes"], ["s"], name="sum"),
+    helper.make_node("ReduceMax", ["x"], ["mx"], name="max", axes=[-1, 1], keepdims=0),
+    helper.make_node("ReduceSum", ["x"], ["same"], name="noop", noop_with_empty_axes=1),
+    helper.make_node("Pow", ["same", "two"], ["p2"], name="pow2"),
+    helper.make_node("Add", ["x", "shift"], ["xs"], name="shift"),
+    helper.make_node("Pow", ["xs", "e15"], ["p3"], name="pow15"),
+]
+save("reduce_pow", nodes, [vi("x", ["batch", 3, 4])],
+     [vi("s", ["batch", 3, 1]), vi("mx", ["batch"]), vi("p2", ["batch", 3, 4]), vi("p3", ["batch", 3, 4])],
+     [numpy_helper.from_array(np.array([-1], dtype=np.int64), "axes"),
+      numpy_helper.from_array(np.array(2, dtype=np.int64), "two"),
+      init("shift", shift),
+      numpy_helper.from_array(np.array(1.5, dtype=np.float32), "e15")],
+     [x], [s, mx, p2, p3])
+
 # ---- huge: a few bytes declaring 16000 x 16000 activations per sample (1 GB a sample, just under the
 # importer's per-sample cap; 64 GB for the batch of 64 the test asks for): compile must refuse it
 # before allocating anything ----

@@ -1,13 +1,17 @@
 #!/usr/bin/python3
 # SPDX-License-Identifier: Apache-2.0
-"""Reference runs for tests/test_onnx_parity.c: export five PyTorch models with torch.onnx.export and
+"""Reference runs for tests/test_onnx_parity.c: export six PyTorch models with torch.onnx.export and
 train each in PyTorch for ten SGD-with-momentum steps, recording what the C test needs to repeat the
 run in aicon from the exported file and compare the losses.
 
 Usage: /usr/bin/python3 make_parity.py OUTDIR
 
-Writes, for each model M in {mlp, lenet, resnet18, mobilenet_v2, mlp_layernorm}:
-  OUTDIR/M.onnx      opset 13 (mlp_layernorm: 17, where LayerNormalization is an op), input "x" (N x sample shape, N dynamic), output "logits" (N x 10),
+Writes, for each model M in {mlp, lenet, resnet18, mobilenet_v2, mlp_layernorm, mlp_layernorm14}:
+  OUTDIR/M.onnx      opset 13 (mlp_layernorm: 17, where LayerNormalization is an op; mlp_layernorm14: the
+                     same network at opset 14, PyTorch's default, where each LayerNorm is exported as
+                     ReduceMean, Sub, Pow, ReduceMean, Add, Sqrt, Div, Mul, Add; its LayerNorm weights
+                     and biases frozen, as aicon imports them: constants of Mul and Add), input "x" (N x sample
+                     shape, N dynamic), output "logits" (N x 10),
                      exported in training mode (TrainingMode.TRAINING, no constant folding), so every
                      BatchNormalization keeps its four parameters and computes batch statistics; its
                      initializers are the model's initial weights.
@@ -87,7 +91,7 @@ class MLPLayerNorm(nn.Module):
     (axis -1) -> relu -> fc2 (10). The LayerNorm weights start away from PyTorch's ones and zeros so
     that step 0 already checks the affine part."""
 
-    def __init__(self):
+    def __init__(self, freeze_affine=False):
         super().__init__()
         self.ln0 = nn.LayerNorm([28, 28])
         self.fc1 = nn.Linear(784, 64)
@@ -97,6 +101,10 @@ class MLPLayerNorm(nn.Module):
             for ln in (self.ln0, self.ln1):
                 ln.weight.uniform_(0.5, 1.5)
                 ln.bias.uniform_(-0.5, 0.5)
+                # Below opset 17 the weight and bias reach ONNX as the constant operands of Mul and Add,
+                # which aicon imports as fixed buffers, not parameters: frozen here to match.
+                ln.weight.requires_grad_(not freeze_affine)
+                ln.bias.requires_grad_(not freeze_affine)
 
     def forward(self, x):
         x = torch.flatten(self.ln0(x), 1)
@@ -117,6 +125,7 @@ MODELS = [  # name, constructor, sample shape, seed, opset
     ("resnet18", lambda: torchvision.models.resnet18(num_classes=CLASSES), (3, 32, 32), 13, 13),
     ("mobilenet_v2", mobilenet_v2, (3, 32, 32), 14, 13),
     ("mlp_layernorm", MLPLayerNorm, (1, 28, 28), 15, 17),
+    ("mlp_layernorm14", lambda: MLPLayerNorm(freeze_affine=True), (1, 28, 28), 16, 14),
 ]
 
 

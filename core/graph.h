@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
-/* Internal model representation: values (tensors with a leading batch dimension), ops in
- * topological order (the order they were built), and the arenas compile() lays out. */
+/* Internal model representation: values (tensors whose shape holds the batch size once, linearly),
+ * ops in topological order (the order they were built), and the arenas compile() lays out. */
 #ifndef AICON_CORE_GRAPH_H
 #define AICON_CORE_GRAPH_H
 
@@ -30,12 +30,20 @@ typedef enum {
     AIC_OP_KIND_COUNT
 } aic_op_kind;
 
+/* A value's full shape is its per-sample shape with the batch axis inserted at batch_axis, that axis
+ * holding fold x N for a batch of N: inputs have it first with fold 1 (N x 3 x 28 x 28); a reshape can
+ * fold per-sample elements into it (N x H x T x D -> (H N) x T x D, fold H) and a transpose can move
+ * it (T x N x E, batch_axis 1). Every shape is thus linear in N, and a model compiled for a largest
+ * batch runs any smaller one. The elements of one sample's batch-axis slot form the value's rows:
+ * for batch_axis 0 there are fold of them per sample, each of the per-sample shape. */
 typedef struct {
     char name[AIC_MAX_NAME];
     aic_dtype dtype;
-    int ndim;                     /* per-sample rank; the batch dimension is implied */
+    int ndim;                     /* per-sample rank: the full rank without the batch axis */
     int64_t shape[AIC_MAX_DIMS];  /* per-sample shape */
-    int64_t numel;                /* per-sample elements (1 for a scalar loss) */
+    int64_t numel;                /* elements of the per-sample shape (1 for a scalar loss) */
+    int batch_axis;               /* where the batch axis sits in the full shape, 0..ndim */
+    int64_t fold;                 /* the batch axis holds fold x N */
     bool scalar;                  /* a loss: one element for the whole batch */
     bool requires_grad;           /* some parameter lies upstream */
     int producer;                 /* op index */
@@ -72,7 +80,7 @@ typedef struct {
         struct { int axis; float eps; bool affine; } ln; /* layernorm: axis counted with the batch dim */
         struct { int kind; unsigned mask; bool keepdims; } reduce; /* aic_reduce_kind; bit a: axis a reduced */
         float drop_p;
-        int perm[AIC_MAX_DIMS];        /* transpose: counted with the batch dim (perm[0] == 0) */
+        int perm[AIC_MAX_DIMS];        /* transpose: over the full shape, the batch axis's among them */
         int axis;                      /* concat, softmax, log_softmax: counted with the batch dim */
         float unary[AIC_UNARY_MAX_ATTRS]; /* a unary op's attributes (layers/unary_ops.def) */
         struct { float lo, hi; } clip; /* clip */
@@ -139,8 +147,26 @@ struct aic_model {
     void (*attached_destroy)(void *state);
 };
 
+/* The elements of value v for a batch of n samples. */
+static inline size_t aic_value_elems(const aic_value_info *v, int n) {
+    return v->scalar ? 1 : (size_t)n * (size_t)v->fold * (size_t)v->numel;
+}
+/* A value's full shape for a batch of n (per-sample rank + 1 entries), and as text: "Nx3x28x28",
+ * "8x4Nx64" (a batch axis holding 4 x N second). */
+void aic_value_full_shape(const aic_value_info *v, int n, int64_t *full);
+void aic_value_shape_text(char *buf, size_t size, const aic_value_info *v);
+/* Rows per sample of a value seen as rows x (its per-sample axes from batch_axis on): fold times the
+ * per-sample axes in front of the batch axis. */
+static inline int64_t aic_value_lead(const aic_value_info *v) {
+    int64_t lead = v->fold;
+    for (int i = 0; i < v->batch_axis; i++)
+        lead *= v->shape[i];
+    return lead;
+}
+
 /* An op's kernels on one backend: forward, and backward (NULL: nothing flows back). Every kernel
- * returns a status; a failure stops the pass with it. */
+ * returns a status; a failure stops the pass with it. The kernels get the batch as rows (see
+ * aic_op_desc.batch). */
 typedef struct {
     aic_status (*forward)(aic_model_t *m, aic_op *op, const aic_batch_info *b);
     aic_status (*backward)(aic_model_t *m, aic_op *op, int n);
@@ -159,6 +185,11 @@ typedef struct {
     void (*attr_text)(const aic_op *op, char *buf, size_t size);
     /* Floating-point operations per sample (NULL: one per output element). */
     double (*flops)(const aic_model_t *m, const aic_op *op);
+    /* How the op takes its inputs' batch (aic_value_info): AIC_BATCH_FIRST ops need it on axis 0 and
+     * see fold x n rows of the per-sample shape; AIC_BATCH_ROWS ops take it on any axis and see
+     * lead x n rows (aic_value_lead) of the per-sample axes from batch_axis on; AIC_BATCH_WHOLE ops
+     * (which move the batch axis) see n itself. */
+    enum { AIC_BATCH_FIRST, AIC_BATCH_ROWS, AIC_BATCH_WHOLE } batch;
 } aic_op_desc;
 
 #define AIC_OP(E, desc) extern const aic_op_desc desc;

@@ -234,6 +234,16 @@ aic_status aic_graph_add_value(aic_model_t *m, aic_op *op, aic_dtype dtype, int 
     if (ndim > 0)
         memcpy(v->shape, shape, sizeof(int64_t) * (size_t)ndim);
     v->numel = numel;
+    v->fold = 1;
+    /* The batch where the op's first batched input holds it; an op that moves it says so after. */
+    for (int k = 0; k < op->n_in; k++) {
+        const aic_value_info *in = &m->values[op->in[k]];
+        if (!in->scalar) {
+            v->batch_axis = in->batch_axis <= ndim ? in->batch_axis : 0;
+            v->fold = in->fold;
+            break;
+        }
+    }
     v->producer = op_index;
     v->alias_of = -1;
     v->act = v->grad = AIC_NO_OFFSET;
@@ -345,12 +355,15 @@ aic_status aic_model_compile(aic_model_t *m, int max_batch, uint64_t seed) {
     size_t act = 0, saved = 0, scratch = 0;
     for (int v = 0; v < m->n_values; v++) {
         aic_value_info *vi = &m->values[v];
+        if (!vi->scalar && (double)max_batch * (double)aic_value_lead(vi) > 0x7fffffff)
+            return aic_fail(AIC_ERR_SHAPE, "model '%s': value '%s' has %lld rows per sample, too many for batch %d",
+                            m->name, vi->name, (long long)aic_value_lead(vi), max_batch);
         if (vi->alias_of >= 0) {
             vi->act = m->values[vi->alias_of].act;
             continue;
         }
         vi->act = act;
-        act += align_up(vi->scalar ? 1 : (size_t)max_batch * (size_t)vi->numel);
+        act += align_up(aic_value_elems(vi, max_batch));
     }
     /* The gradient arena mirrors the activation arena, so a gradient sits at its value's offset. */
     for (int v = 0; v < m->n_values; v++)
@@ -443,9 +456,15 @@ aic_status aic_model_set_input(aic_model_t *m, aic_value v, const void *data, in
     if (n > 0 && kind == AIC_OP_LABELS && m->backend->kind != AIC_BACKEND_CPU)
         AIC_TRY(check_device_labels(m, v, data, n));
     if (n > 0)
-        return m->backend->copy_from_host(aic_act(m, v), data,
-                                          sizeof(float) * (size_t)n * (size_t)m->values[v].numel);
+        return m->backend->copy_from_host(aic_act(m, v), data, sizeof(float) * aic_value_elems(&m->values[v], n));
     return AIC_OK;
+}
+
+/* The rows per sample op's kernels see (aic_op_desc.batch). */
+static int64_t op_lead(const aic_model_t *m, const aic_op *op) {
+    if (aic_op_descs[op->kind]->batch == AIC_BATCH_WHOLE)
+        return 1;
+    return aic_value_lead(&m->values[op->n_in > 0 ? op->in[0] : op->out]);
 }
 
 aic_status aic_model_forward(aic_model_t *m, const aic_batch_info *b, float *loss) {
@@ -467,7 +486,11 @@ aic_status aic_model_forward(aic_model_t *m, const aic_batch_info *b, float *los
             if (!k->forward)
                 continue;
             const double t0 = aic_trace_recording ? aic_trace_now() : 0;
-            AIC_TRY(k->forward(m, op, b));
+            const int64_t lead = op_lead(m, op);
+            aic_batch_info rows = *b;
+            rows.n = b->n * (int)lead;
+            rows.row_offset = b->row_offset * lead;
+            AIC_TRY(k->forward(m, op, &rows));
             if (aic_trace_recording && b->training)
                 aic_trace_add("forward", op->name, AIC_TRACE_COMPUTE, t0, aic_trace_now());
         }
@@ -498,8 +521,7 @@ aic_status aic_model_backward(aic_model_t *m, float loss_scale) {
     for (int v = 0; v < m->n_values; v++) {
         const aic_value_info *vi = &m->values[v];
         if (vi->grad != AIC_NO_OFFSET && vi->alias_of < 0)
-            AIC_TRY(m->backend->zero(m->act_grad_arena + vi->grad,
-                                     sizeof(float) * (vi->scalar ? 1 : (size_t)n * (size_t)vi->numel)));
+            AIC_TRY(m->backend->zero(m->act_grad_arena + vi->grad, sizeof(float) * aic_value_elems(vi, n)));
     }
     AIC_TRY(m->backend->set_f32(aic_act_grad(m, m->loss_value), loss_scale));
     for (int i = m->n_ops - 1; i >= 0; i--) {
@@ -507,7 +529,7 @@ aic_status aic_model_backward(aic_model_t *m, float loss_scale) {
         const aic_op_kernels *k = aic_model_kernels(m, op->kind);
         if (op->out >= 0 && m->values[op->out].requires_grad && k->backward) {
             const double t0 = aic_trace_recording ? aic_trace_now() : 0;
-            AIC_TRY(k->backward(m, op, n));
+            AIC_TRY(k->backward(m, op, n * (int)op_lead(m, op)));
             if (aic_trace_recording)
                 aic_trace_add("backward", op->name, AIC_TRACE_COMPUTE, t0, aic_trace_now());
         }
@@ -530,15 +552,13 @@ static aic_status value_view(aic_model_t *m, aic_value v, float *data, aic_tenso
         if (!m->host_act && !(m->host_act = malloc(sizeof(float) * (m->n_act_floats ? m->n_act_floats : 1))))
             return aic_fail(AIC_ERR_NOMEM, "model '%s': out of memory for host copies of activations", m->name);
         float *host = m->host_act + vi->act;
-        AIC_TRY(m->backend->copy_to_host(host, data,
-                                         sizeof(float) * (vi->scalar ? 1 : (size_t)m->last.n * (size_t)vi->numel)));
+        AIC_TRY(m->backend->copy_to_host(host, data, sizeof(float) * aic_value_elems(vi, m->last.n)));
         data = host;
     }
     int64_t shape[AIC_MAX_DIMS] = {0};
     if (vi->scalar)
         return aic_tensor_view(out, AIC_F32, data, 0, shape, vi->name);
-    shape[0] = m->last.n;
-    memcpy(shape + 1, vi->shape, sizeof(int64_t) * (size_t)vi->ndim);
+    aic_value_full_shape(vi, m->last.n, shape);
     return aic_tensor_view(out, vi->dtype, data, vi->ndim + 1, shape, vi->name);
 }
 
@@ -660,6 +680,9 @@ aic_status aic_model_arch_hash(const aic_model_t *m, uint8_t out[32]) {
         const aic_value_info *v = op->out >= 0 ? &m->values[op->out] : NULL;
         for (int k = 0; v && k < v->ndim && len < (int)sizeof line; k++)
             len += snprintf(line + len, sizeof line - (size_t)len, " %lld", (long long)v->shape[k]);
+        if (v && (v->batch_axis != 0 || v->fold != 1) && len < (int)sizeof line) /* older models: never */
+            len += snprintf(line + len, sizeof line - (size_t)len, " batch %d x%lld", v->batch_axis,
+                            (long long)v->fold);
         if (len < (int)sizeof line)
             snprintf(line + len, sizeof line - (size_t)len, "\n");
         EVP_DigestUpdate(ctx, line, strlen(line));
@@ -752,10 +775,27 @@ aic_status aic_model_params_hash(const aic_model_t *m, uint8_t out[32]) {
     return digest_finish(ctx, out, "aic_model_params_hash");
 }
 
-static void shape_string(char *buf, size_t size, const aic_value_info *v) {
-    int len = snprintf(buf, size, v->scalar ? "scalar" : "N");
-    for (int i = 0; i < v->ndim && !v->scalar && len < (int)size; i++)
-        len += snprintf(buf + len, size - (size_t)len, "x%lld", (long long)v->shape[i]);
+void aic_value_full_shape(const aic_value_info *v, int n, int64_t *full) {
+    for (int i = 0, j = 0; i <= v->ndim; i++)
+        full[i] = i == v->batch_axis ? (int64_t)n * v->fold : v->shape[j++];
+}
+
+void aic_value_shape_text(char *buf, size_t size, const aic_value_info *v) {
+    if (v->scalar) {
+        snprintf(buf, size, "scalar");
+        return;
+    }
+    int len = 0;
+    buf[0] = '\0';
+    for (int i = 0, j = 0; i <= v->ndim && len < (int)size; i++) {
+        const char *x = i ? "x" : "";
+        if (i != v->batch_axis)
+            len += snprintf(buf + len, size - (size_t)len, "%s%lld", x, (long long)v->shape[j++]);
+        else if (v->fold != 1)
+            len += snprintf(buf + len, size - (size_t)len, "%s%lldN", x, (long long)v->fold);
+        else
+            len += snprintf(buf + len, size - (size_t)len, "%sN", x);
+    }
 }
 
 aic_status aic_model_summary(const aic_model_t *m, char *buf, size_t size) {
@@ -767,7 +807,7 @@ aic_status aic_model_summary(const aic_model_t *m, char *buf, size_t size) {
         const aic_op *op = &m->ops[i];
         char shape[128] = "-";
         if (op->out >= 0)
-            shape_string(shape, sizeof shape, &m->values[op->out]);
+            aic_value_shape_text(shape, sizeof shape, &m->values[op->out]);
         size_t np = 0;
         for (int k = 0; k < 2; k++)
             if (op->param[k] >= 0)

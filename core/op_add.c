@@ -14,8 +14,8 @@ aic_status aic_add(aic_model_t *m, const char *name, aic_value a, aic_value b, a
         same = va->shape[i] == vb->shape[i];
     if (!same) {
         char sa[128], sb[128];
-        aic_op_shape_text(sa, sizeof sa, va);
-        aic_op_shape_text(sb, sizeof sb, vb);
+        aic_value_shape_text(sa, sizeof sa, va);
+        aic_value_shape_text(sb, sizeof sb, vb);
         return aic_fail(AIC_ERR_SHAPE, "op '%s' (add): shapes differ: '%s' is %s, '%s' is %s", op->name, va->name, sa,
                         vb->name, sb);
     }
@@ -33,4 +33,4 @@ static aic_status add_bwd(aic_model_t *m, aic_op *op, int n) {
                             aic_rows_numel(m, op->out, n));
 }
 
-const aic_op_desc aic_op_add = {"add", {add_fwd, add_bwd}, AIC_CUDA_KERNELS(add_fwd, add_bwd), NULL, NULL};
+const aic_op_desc aic_op_add = {"add", {add_fwd, add_bwd}, AIC_CUDA_KERNELS(add_fwd, add_bwd), NULL, NULL, AIC_BATCH_ROWS};

@@ -60,4 +60,4 @@ static void bn_attrs(const aic_op *op, char *buf, size_t size) {
 }
 
 const aic_op_desc aic_op_batchnorm = {"batchnorm", {bn_fwd, bn_bwd},
-                                      AIC_CUDA_KERNELS(bn_fwd, bn_bwd), bn_attrs, NULL};
+                                      AIC_CUDA_KERNELS(bn_fwd, bn_bwd), bn_attrs, NULL, AIC_BATCH_FIRST};

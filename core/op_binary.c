@@ -118,4 +118,4 @@ static void binary_attrs(const aic_op *op, char *buf, size_t size) {
 }
 
 const aic_op_desc aic_op_binary = {"binary", {binary_fwd, binary_bwd},
-                                   AIC_CUDA_KERNELS(binary_fwd, binary_bwd), binary_attrs, NULL};
+                                   AIC_CUDA_KERNELS(binary_fwd, binary_bwd), binary_attrs, NULL, AIC_BATCH_FIRST};

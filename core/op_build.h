@@ -23,9 +23,18 @@
 
 static inline const aic_value_info *aic_val(const aic_model_t *m, int v) { return &m->values[v]; }
 
-/* The elements of value v over n rows of the batch. */
-static inline size_t aic_rows_numel(const aic_model_t *m, int v, int n) {
-    return (size_t)n * (size_t)m->values[v].numel;
+/* The elements of value v over `rows` rows as its op's kernels see them (aic_op_desc.batch): each row
+ * holds the per-sample axes from the batch axis on. */
+static inline size_t aic_rows_numel(const aic_model_t *m, int v, int rows) {
+    const aic_value_info *vi = &m->values[v];
+    return (size_t)rows * (size_t)(vi->numel / (aic_value_lead(vi) / vi->fold));
+}
+/* The per-sample axes a row of value v holds (aic_op_desc.batch: AIC_BATCH_ROWS), and how many. */
+static inline const int64_t *aic_row_shape(const aic_model_t *m, int v) {
+    return m->values[v].shape + m->values[v].batch_axis;
+}
+static inline int aic_row_ndim(const aic_model_t *m, int v) {
+    return m->values[v].ndim - m->values[v].batch_axis;
 }
 
 /* Begin a builder: check the model and the inputs, and append the op. */
@@ -40,8 +49,6 @@ aic_status aic_op_begin_image(aic_model_t *m, aic_op_kind kind, const char *name
 aic_status aic_op_need_rank(const aic_model_t *m, const aic_op *op, int v, int ndim, const char *what);
 /* Adds the op's output with x's shape. */
 aic_status aic_op_same_shape(aic_model_t *m, aic_op *op, int x, aic_value *out);
-/* "Nx3x32x32". */
-void aic_op_shape_text(char *buf, size_t size, const aic_value_info *v);
 /* "axis=2": the canonical text of an op whose one attribute is attr.axis. */
 void aic_op_axis_text(const aic_op *op, char *buf, size_t size);
 

@@ -29,4 +29,4 @@ static void clip_attrs(const aic_op *op, char *buf, size_t size) {
     snprintf(buf, size, "lo=%.9g hi=%.9g", (double)op->attr.clip.lo, (double)op->attr.clip.hi);
 }
 
-const aic_op_desc aic_op_clip = {"clip", {clip_fwd, clip_bwd}, AIC_CUDA_KERNELS(clip_fwd, clip_bwd), clip_attrs, NULL};
+const aic_op_desc aic_op_clip = {"clip", {clip_fwd, clip_bwd}, AIC_CUDA_KERNELS(clip_fwd, clip_bwd), clip_attrs, NULL, AIC_BATCH_ROWS};

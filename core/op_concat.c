@@ -23,8 +23,8 @@ aic_status aic_concat(aic_model_t *m, const char *name, int n, const aic_value *
             ok = i == axis - 1 || vk->shape[i] == v0->shape[i];
         if (!ok) {
             char s0[128], sk[128];
-            aic_op_shape_text(s0, sizeof s0, v0);
-            aic_op_shape_text(sk, sizeof sk, vk);
+            aic_value_shape_text(s0, sizeof s0, v0);
+            aic_value_shape_text(sk, sizeof sk, vk);
             return aic_fail(AIC_ERR_SHAPE, "op '%s' (concat on axis %d): '%s' is %s but '%s' is %s", op->name, axis,
                             v0->name, s0, vk->name, sk);
         }
@@ -49,4 +49,4 @@ static aic_status concat_bwd(aic_model_t *m, aic_op *op, int n) {
 }
 
 const aic_op_desc aic_op_concat = {"concat", {concat_fwd, concat_bwd},
-                                   AIC_CUDA_KERNELS(concat_fwd, concat_bwd), aic_op_axis_text, NULL};
+                                   AIC_CUDA_KERNELS(concat_fwd, concat_bwd), aic_op_axis_text, NULL, AIC_BATCH_FIRST};

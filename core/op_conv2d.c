@@ -129,4 +129,4 @@ static aic_status conv_bwd_cuda(aic_model_t *m, aic_op *op, int n) {
 #endif
 
 const aic_op_desc aic_op_conv2d = {"conv2d", {conv_fwd, conv_bwd},
-                                   AIC_CUDA_KERNELS(conv_fwd_cuda, conv_bwd_cuda), conv_attrs, conv_flops};
+                                   AIC_CUDA_KERNELS(conv_fwd_cuda, conv_bwd_cuda), conv_attrs, conv_flops, AIC_BATCH_FIRST};

@@ -40,4 +40,4 @@ static double dense_flops(const aic_model_t *m, const aic_op *op) {
 }
 
 const aic_op_desc aic_op_dense = {"dense", {dense_fwd, dense_bwd},
-                                  AIC_CUDA_KERNELS(dense_fwd, dense_bwd), NULL, dense_flops};
+                                  AIC_CUDA_KERNELS(dense_fwd, dense_bwd), NULL, dense_flops, AIC_BATCH_FIRST};

@@ -26,7 +26,7 @@ static aic_status dropout_fwd(aic_model_t *m, aic_op *op, const aic_batch_info *
 static aic_status dropout_bwd(aic_model_t *m, aic_op *op, int n) {
     return AIC_KERNEL(m, dropout_backward)(aic_act_grad(m, op->in[0]), aic_act_grad(m, op->out), n,
                                 (size_t)aic_val(m, op->out)->numel, op->attr.drop_p, aic_dropout_key(m, op),
-                                m->last.row_offset);
+                                m->last.row_offset * aic_val(m, op->in[0])->fold);
 }
 
 static void dropout_attrs(const aic_op *op, char *buf, size_t size) {
@@ -45,4 +45,4 @@ static aic_status dropout_fwd_cuda(aic_model_t *m, aic_op *op, const aic_batch_i
 #endif
 
 const aic_op_desc aic_op_dropout = {"dropout", {dropout_fwd, dropout_bwd},
-                                    AIC_CUDA_KERNELS(dropout_fwd_cuda, dropout_bwd), dropout_attrs, NULL};
+                                    AIC_CUDA_KERNELS(dropout_fwd_cuda, dropout_bwd), dropout_attrs, NULL, AIC_BATCH_FIRST};

@@ -26,7 +26,7 @@ aic_status aic_layernorm(aic_model_t *m, const char *name, aic_value x, int axis
     AIC_TRY(aic_op_begin(m, AIC_OP_LAYERNORM, name, &x, 1, &op));
     const aic_value_info *v = aic_val(m, x);
     char shape[96];
-    aic_op_shape_text(shape, sizeof shape, v);
+    aic_value_shape_text(shape, sizeof shape, v);
     if (v->dtype != AIC_F32 || v->scalar || v->ndim < 1)
         return aic_fail(AIC_ERR_SHAPE, "op '%s': layer normalization needs a float tensor N x ..., input '%s' is %s",
                         op->name, v->name, shape);
@@ -94,4 +94,4 @@ static double ln_flops(const aic_model_t *m, const aic_op *op) {
 }
 
 const aic_op_desc aic_op_layernorm = {"layernorm", {ln_fwd, ln_bwd}, AIC_CUDA_KERNELS(ln_fwd, ln_bwd), ln_attrs,
-                                      ln_flops};
+                                      ln_flops, AIC_BATCH_FIRST};

@@ -41,11 +41,6 @@ size_t aic_concat_layout(aic_model_t *m, const aic_op *op, int n, bool grads, si
     return outer;
 }
 
-void aic_transpose_perm(const aic_op *op, int rank, int *p) {
-    for (int k = 0; k < rank; k++)
-        p[k] = op->attr.perm[k + 1] - 1;
-}
-
 uint64_t aic_dropout_key(const aic_model_t *m, const aic_op *op) {
     return aic_mix64(aic_mix64(m->seed, m->last.step), (uint64_t)(op - m->ops));
 }

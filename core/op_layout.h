@@ -21,8 +21,6 @@ size_t aic_softmax_layout(const aic_model_t *m, const aic_op *op, int n, int *K,
 /* concat as outer x inner[k]: outer = n * dims before the axis, inner[k] = the rest of input k;
  * parts[k] is input k's activation, or its gradient when grads. Returns outer. */
 size_t aic_concat_layout(aic_model_t *m, const aic_op *op, int n, bool grads, size_t *inner, float **parts);
-/* transpose: the per-sample perm of rank entries, 0-based. */
-void aic_transpose_perm(const aic_op *op, int rank, int *p);
 /* The dropout mask's key: the run's seed, the global step and the op, so every rank, thread count
  * and backend draws the same mask for the same sample. */
 uint64_t aic_dropout_key(const aic_model_t *m, const aic_op *op);

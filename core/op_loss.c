@@ -133,6 +133,6 @@ static aic_status mse_bwd_cuda(aic_model_t *m, aic_op *op, int n) {
 #endif
 
 const aic_op_desc aic_op_softmax_xent = {"softmax_xent", {xent_fwd, xent_bwd},
-                                         AIC_CUDA_KERNELS(xent_fwd_cuda, xent_bwd_cuda), NULL, NULL};
-const aic_op_desc aic_op_nll = {"nll", {nll_fwd, nll_bwd}, AIC_CUDA_KERNELS(nll_fwd_cuda, nll_bwd_cuda), NULL, NULL};
-const aic_op_desc aic_op_mse = {"mse", {mse_fwd, mse_bwd}, AIC_CUDA_KERNELS(mse_fwd_cuda, mse_bwd_cuda), NULL, NULL};
+                                         AIC_CUDA_KERNELS(xent_fwd_cuda, xent_bwd_cuda), NULL, NULL, AIC_BATCH_FIRST};
+const aic_op_desc aic_op_nll = {"nll", {nll_fwd, nll_bwd}, AIC_CUDA_KERNELS(nll_fwd_cuda, nll_bwd_cuda), NULL, NULL, AIC_BATCH_FIRST};
+const aic_op_desc aic_op_mse = {"mse", {mse_fwd, mse_bwd}, AIC_CUDA_KERNELS(mse_fwd_cuda, mse_bwd_cuda), NULL, NULL, AIC_BATCH_FIRST};

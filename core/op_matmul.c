@@ -8,8 +8,8 @@
 
 static aic_status matmul_fail(const aic_model_t *m, const aic_op *op, int a, int b, const char *why) {
     char sa[128], sb[128];
-    aic_op_shape_text(sa, sizeof sa, aic_val(m, a));
-    aic_op_shape_text(sb, sizeof sb, aic_val(m, b));
+    aic_value_shape_text(sa, sizeof sa, aic_val(m, a));
+    aic_value_shape_text(sb, sizeof sb, aic_val(m, b));
     return aic_fail(AIC_ERR_SHAPE, "op '%s' (matmul): a '%s' is %s and b '%s' is %s: %s", op->name, aic_val(m, a)->name,
                     sa, aic_val(m, b)->name, sb, why);
 }
@@ -125,4 +125,4 @@ static double matmul_flops(const aic_model_t *m, const aic_op *op) {
 /* No attributes: what the op computes follows from its inputs' shapes, which the architecture hash
  * already holds (the ops that made them). */
 const aic_op_desc aic_op_matmul = {"matmul", {matmul_fwd, matmul_bwd},
-                                   AIC_CUDA_KERNELS(matmul_fwd, matmul_bwd), NULL, matmul_flops};
+                                   AIC_CUDA_KERNELS(matmul_fwd, matmul_bwd), NULL, matmul_flops, AIC_BATCH_FIRST};

@@ -112,8 +112,8 @@ static double pool_flops(const aic_model_t *m, const aic_op *op) {
 }
 
 const aic_op_desc aic_op_maxpool2d = {"maxpool2d", {maxpool_fwd, maxpool_bwd},
-                                      AIC_CUDA_KERNELS(maxpool_fwd, maxpool_bwd), pool_attrs, pool_flops};
+                                      AIC_CUDA_KERNELS(maxpool_fwd, maxpool_bwd), pool_attrs, pool_flops, AIC_BATCH_FIRST};
 const aic_op_desc aic_op_avgpool2d = {"avgpool2d", {avgpool_fwd, avgpool_bwd},
-                                      AIC_CUDA_KERNELS(avgpool_fwd, avgpool_bwd), pool_attrs, pool_flops};
+                                      AIC_CUDA_KERNELS(avgpool_fwd, avgpool_bwd), pool_attrs, pool_flops, AIC_BATCH_FIRST};
 const aic_op_desc aic_op_global_avgpool = {"global_avgpool", {gap_fwd, gap_bwd},
-                                           AIC_CUDA_KERNELS(gap_fwd, gap_bwd), NULL, NULL};
+                                           AIC_CUDA_KERNELS(gap_fwd, gap_bwd), NULL, NULL, AIC_BATCH_FIRST};

@@ -25,7 +25,7 @@ aic_status aic_reduce(aic_model_t *m, const char *opname, const char *name, aic_
     const aic_value_info *v = aic_val(m, x);
     const int rank = v->ndim + 1;
     char shape[96];
-    aic_op_shape_text(shape, sizeof shape, v);
+    aic_value_shape_text(shape, sizeof shape, v);
     if (n_axes < 0 || (n_axes > 0 && !axes))
         return aic_fail(AIC_ERR_INVALID_ARG, "op '%s': %d axes%s", op->name, n_axes, n_axes < 0 ? "" : " but axes NULL");
     unsigned mask = 0;
@@ -120,4 +120,4 @@ static double reduce_flops(const aic_model_t *m, const aic_op *op) {
 }
 
 const aic_op_desc aic_op_reduce = {"reduce", {reduce_fwd, reduce_bwd}, AIC_CUDA_KERNELS(reduce_fwd, reduce_bwd),
-                                   reduce_attrs, reduce_flops};
+                                   reduce_attrs, reduce_flops, AIC_BATCH_FIRST};

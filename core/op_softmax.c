@@ -40,6 +40,6 @@ SOFTMAX_GLUE(softmax)
 SOFTMAX_GLUE(log_softmax)
 
 const aic_op_desc aic_op_softmax = {"softmax", {softmax_fwd, softmax_bwd},
-                                    AIC_CUDA_KERNELS(softmax_fwd, softmax_bwd), aic_op_axis_text, NULL};
+                                    AIC_CUDA_KERNELS(softmax_fwd, softmax_bwd), aic_op_axis_text, NULL, AIC_BATCH_FIRST};
 const aic_op_desc aic_op_log_softmax = {"log_softmax", {log_softmax_fwd, log_softmax_bwd},
-                                        AIC_CUDA_KERNELS(log_softmax_fwd, log_softmax_bwd), aic_op_axis_text, NULL};
+                                        AIC_CUDA_KERNELS(log_softmax_fwd, log_softmax_bwd), aic_op_axis_text, NULL, AIC_BATCH_FIRST};

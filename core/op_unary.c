@@ -75,7 +75,8 @@ static void unary_attrs(const aic_op *op, char *buf, size_t size) {
 
 const aic_op_desc aic_op_unary_descs[AIC_UNARY_COUNT] = {
 #define AIC_UNARY(E, name, onnx, since, a0, d0, a1, d1) \
-    [AIC_UNARY_##E] = {#name, {unary_fwd, unary_bwd}, AIC_CUDA_KERNELS(unary_fwd, unary_bwd), unary_attrs, NULL},
+    [AIC_UNARY_##E] = {#name, {unary_fwd, unary_bwd}, AIC_CUDA_KERNELS(unary_fwd, unary_bwd), unary_attrs, NULL, \
+                       AIC_BATCH_ROWS},
 #include "layers/unary_ops.def"
 #undef AIC_UNARY
 };

@@ -17,9 +17,41 @@ const aic_op_desc *const aic_op_descs[] = {
 _Static_assert(sizeof aic_op_descs / sizeof *aic_op_descs == AIC_OP_KIND_COUNT,
                "core/ops.def and layers/unary_ops.def: an op kind without a descriptor");
 
+/* The op's batched inputs must hold the batch alike (the kernels pair their rows), and where the
+ * op needs it first (aic_op_desc.batch), first. */
+static aic_status check_batch_layout(const aic_model_t *m, const aic_op *op) {
+    const aic_value_info *first = NULL;
+    for (int k = 0; k < op->n_in; k++) {
+        const aic_value_info *v = &m->values[op->in[k]];
+        if (v->scalar)
+            continue;
+        char s[128];
+        aic_value_shape_text(s, sizeof s, v);
+        if (aic_op_descs[op->kind]->batch == AIC_BATCH_FIRST && v->batch_axis != 0)
+            return aic_fail(AIC_ERR_SHAPE, "op '%s' (%s): input '%s' has shape %s; %s needs the batch first "
+                            "(transpose it there)", op->name, aic_op_name(op->kind), v->name, s,
+                            aic_op_name(op->kind));
+        if (!first) {
+            first = v;
+            continue;
+        }
+        bool alike = v->batch_axis == first->batch_axis && v->fold == first->fold;
+        for (int i = 0; alike && i < v->batch_axis; i++)
+            alike = v->shape[i] == first->shape[i];
+        if (!alike) {
+            char s0[128];
+            aic_value_shape_text(s0, sizeof s0, first);
+            return aic_fail(AIC_ERR_SHAPE, "op '%s' (%s): inputs '%s' (%s) and '%s' (%s) hold the batch differently",
+                            op->name, aic_op_name(op->kind), first->name, s0, v->name, s);
+        }
+    }
+    return AIC_OK;
+}
+
 aic_status aic_op_begin(aic_model_t *m, aic_op_kind kind, const char *name, const int *in, int n_in, aic_op **op) {
     AIC_TRY(aic_graph_check_building(m, aic_op_name(kind)));
-    return aic_graph_add_op(m, kind, name, in, n_in, op);
+    AIC_TRY(aic_graph_add_op(m, kind, name, in, n_in, op));
+    return check_batch_layout(m, *op);
 }
 
 aic_status aic_op_begin_float(aic_model_t *m, aic_op_kind kind, const char *name, aic_value x, aic_op **op) {
@@ -40,17 +72,11 @@ aic_status aic_op_begin_image(aic_model_t *m, aic_op_kind kind, const char *name
     return AIC_OK;
 }
 
-void aic_op_shape_text(char *buf, size_t size, const aic_value_info *v) {
-    int len = snprintf(buf, size, "N");
-    for (int i = 0; i < v->ndim && len < (int)size; i++)
-        len += snprintf(buf + len, size - (size_t)len, "x%lld", (long long)v->shape[i]);
-}
-
 aic_status aic_op_need_rank(const aic_model_t *m, const aic_op *op, int v, int ndim, const char *what) {
     if (aic_val(m, v)->ndim == ndim && aic_val(m, v)->dtype == AIC_F32 && !aic_val(m, v)->scalar)
         return AIC_OK;
     char s[128];
-    aic_op_shape_text(s, sizeof s, aic_val(m, v));
+    aic_value_shape_text(s, sizeof s, aic_val(m, v));
     return aic_fail(AIC_ERR_SHAPE, "op '%s' (%s): input '%s' has shape %s; %s", op->name, aic_op_name(op->kind),
                     aic_val(m, v)->name, s, what);
 }

@@ -121,9 +121,19 @@ AIC_API aic_status aic_dropout(aic_model_t *m, const char *name, aic_value x, fl
 
 /* N x d1 x ... -> N x (d1 * ...). No copy. */
 AIC_API aic_status aic_flatten(aic_model_t *m, const char *name, aic_value x, aic_value *out);
-/* Same elements, new per-sample shape (one entry may be -1). No copy. */
+/* Same elements, new per-sample shape (one entry may be -1). No copy. For a value whose batch is not
+ * its first axis (see aic_reshape_full), the axes behind the batch axis are the ones reshaped. */
 AIC_API aic_status aic_reshape(aic_model_t *m, const char *name, aic_value x, int ndim, const int64_t *shape,
                                aic_value *out);
+/* A reshape of the full shape (ndim entries, the batch axis's among them), which may fold per-sample
+ * axes into the batch axis, unfold them, or move it: the entry AIC_DIM_BATCH marks the axis that holds
+ * the batch, times the sample's elements the other entries leave over. A sample must stay whole: the
+ * entries in front of it multiply to what is in front of x's batch axis. With x of shape N x 4 x 8 x
+ * 16, {AIC_DIM_BATCH, 8, 16} gives (4 N) x 8 x 16 (heads folded into the batch), and from there
+ * {AIC_DIM_BATCH, 4, 8, 16} unfolds them again. No copy. */
+#define AIC_DIM_BATCH INT64_C(-2)
+AIC_API aic_status aic_reshape_full(aic_model_t *m, const char *name, aic_value x, int ndim, const int64_t *shape,
+                                    aic_value *out);
 /* Elementwise a + b of equal shapes (residual connections). */
 AIC_API aic_status aic_add(aic_model_t *m, const char *name, aic_value a, aic_value b, aic_value *out);
 /* Elementwise binary arithmetic, out = a (op) b, op one of aic_binary_op. */
@@ -140,8 +150,9 @@ AIC_API aic_status aic_binary(aic_model_t *m, const char *name, aic_binary_op op
  * batch and is dropped). */
 AIC_API aic_status aic_binary_const(aic_model_t *m, const char *name, aic_binary_op op, aic_value x, int const_ndim,
                                     const int64_t *const_shape, bool const_on_left, aic_value *out);
-/* Permute the axes as ONNX Transpose does: perm has (per-sample rank + 1) entries counted with the batch
- * dimension, and perm[0] must be 0 (the batch stays first). */
+/* Permute the axes as ONNX Transpose does: perm has (per-sample rank + 1) entries over the full shape,
+ * and may move the batch axis (N x T x E with perm {1, 0, 2} gives T x N x E). Most ops need the batch
+ * first; elementwise ops, softmax, layernorm and dense also take it elsewhere (on the axes behind it). */
 AIC_API aic_status aic_transpose(aic_model_t *m, const char *name, aic_value x, const int *perm, aic_value *out);
 /* Batched matrix product of two activations (numpy's matmul, ONNX MatMul): a of per-sample shape
  * [..., M, K] times b of [..., K, N] gives [..., M, N]; the per-sample ranks are at least 2, and the

@@ -31,11 +31,12 @@ typedef enum {
 } aic_op_kind;
 
 /* A value's full shape is its per-sample shape with the batch axis inserted at batch_axis, that axis
- * holding fold x N for a batch of N: inputs have it first with fold 1 (N x 3 x 28 x 28); a reshape can
- * fold per-sample elements into it (N x H x T x D -> (H N) x T x D, fold H) and a transpose can move
- * it (T x N x E, batch_axis 1). Every shape is thus linear in N, and a model compiled for a largest
- * batch runs any smaller one. The elements of one sample's batch-axis slot form the value's rows:
- * for batch_axis 0 there are fold of them per sample, each of the per-sample shape. */
+ * holding outer x N x fold for a batch of N (in that order, outer slowest): inputs have it first with
+ * outer and fold 1 (N x 3 x 28 x 28); a reshape can merge per-sample axes into it (N x H x T x D ->
+ * (N H) x T x D: fold H; T x N x E -> (T N) x E: outer T) and split them out again, and a transpose
+ * can move it (T x N x E, batch_axis 1). In memory a value is thus (elements in front of the batch) x
+ * N x (elements behind it) whatever its shape, every shape is linear in N, and a model compiled for a
+ * largest batch runs any smaller one. */
 typedef struct {
     char name[AIC_MAX_NAME];
     aic_dtype dtype;
@@ -43,7 +44,7 @@ typedef struct {
     int64_t shape[AIC_MAX_DIMS];  /* per-sample shape */
     int64_t numel;                /* elements of the per-sample shape (1 for a scalar loss) */
     int batch_axis;               /* where the batch axis sits in the full shape, 0..ndim */
-    int64_t fold;                 /* the batch axis holds fold x N */
+    int64_t outer, fold;          /* the batch axis holds outer x N x fold */
     bool scalar;                  /* a loss: one element for the whole batch */
     bool requires_grad;           /* some parameter lies upstream */
     int producer;                 /* op index */
@@ -77,11 +78,11 @@ typedef struct {
         aic_conv2d_dims conv;
         aic_pool2d_dims pool;
         struct { float momentum, eps; } bn;
-        struct { int axis; float eps; bool affine; } ln; /* layernorm: axis counted with the batch dim */
+        struct { int axis; float eps; bool affine; } ln; /* layernorm: axis counted on the rows (aic_op_row_axis) */
         struct { int kind; unsigned mask; bool keepdims; } reduce; /* aic_reduce_kind; bit a: axis a reduced */
         float drop_p;
         int perm[AIC_MAX_DIMS];        /* transpose: over the full shape, the batch axis's among them */
-        int axis;                      /* concat, softmax, log_softmax: counted with the batch dim */
+        int axis;                      /* concat: counted with the batch dim; softmax, log_softmax: on the rows */
         float unary[AIC_UNARY_MAX_ATTRS]; /* a unary op's attributes (layers/unary_ops.def) */
         struct { float lo, hi; } clip; /* clip */
         struct {                       /* binary: kind, and for a constant operand (buffer[0]) its */
@@ -149,16 +150,23 @@ struct aic_model {
 
 /* The elements of value v for a batch of n samples. */
 static inline size_t aic_value_elems(const aic_value_info *v, int n) {
-    return v->scalar ? 1 : (size_t)n * (size_t)v->fold * (size_t)v->numel;
+    return v->scalar ? 1 : (size_t)n * (size_t)(v->outer * v->fold) * (size_t)v->numel;
+}
+/* Elements of the per-sample axes behind the batch axis (a row of aic_value_lead). */
+static inline int64_t aic_value_behind(const aic_value_info *v) {
+    int64_t e = 1;
+    for (int i = v->batch_axis; i < v->ndim; i++)
+        e *= v->shape[i];
+    return e;
 }
 /* A value's full shape for a batch of n (per-sample rank + 1 entries), and as text: "Nx3x28x28",
- * "8x4Nx64" (a batch axis holding 4 x N second). */
+ * "8xN*4x64" (a batch axis holding N x 4 second). */
 void aic_value_full_shape(const aic_value_info *v, int n, int64_t *full);
 void aic_value_shape_text(char *buf, size_t size, const aic_value_info *v);
-/* Rows per sample of a value seen as rows x (its per-sample axes from batch_axis on): fold times the
- * per-sample axes in front of the batch axis. */
+/* Rows per sample of a value seen as rows x (its per-sample axes behind the batch axis): the batch
+ * axis's outer x fold times the per-sample axes in front of it. */
 static inline int64_t aic_value_lead(const aic_value_info *v) {
-    int64_t lead = v->fold;
+    int64_t lead = v->outer * v->fold;
     for (int i = 0; i < v->batch_axis; i++)
         lead *= v->shape[i];
     return lead;
@@ -186,7 +194,7 @@ typedef struct {
     /* Floating-point operations per sample (NULL: one per output element). */
     double (*flops)(const aic_model_t *m, const aic_op *op);
     /* How the op takes its inputs' batch (aic_value_info): AIC_BATCH_FIRST ops need it on axis 0 and
-     * see fold x n rows of the per-sample shape; AIC_BATCH_ROWS ops take it on any axis and see
+     * see outer x fold x n rows of the per-sample shape; AIC_BATCH_ROWS ops take it on any axis and see
      * lead x n rows (aic_value_lead) of the per-sample axes from batch_axis on; AIC_BATCH_WHOLE ops
      * (which move the batch axis) see n itself. */
     enum { AIC_BATCH_FIRST, AIC_BATCH_ROWS, AIC_BATCH_WHOLE } batch;

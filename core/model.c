@@ -234,12 +234,13 @@ aic_status aic_graph_add_value(aic_model_t *m, aic_op *op, aic_dtype dtype, int 
     if (ndim > 0)
         memcpy(v->shape, shape, sizeof(int64_t) * (size_t)ndim);
     v->numel = numel;
-    v->fold = 1;
+    v->outer = v->fold = 1;
     /* The batch where the op's first batched input holds it; an op that moves it says so after. */
     for (int k = 0; k < op->n_in; k++) {
         const aic_value_info *in = &m->values[op->in[k]];
         if (!in->scalar) {
             v->batch_axis = in->batch_axis <= ndim ? in->batch_axis : 0;
+            v->outer = in->outer;
             v->fold = in->fold;
             break;
         }
@@ -319,6 +320,13 @@ static size_t layout_tensors(aic_param_info *ps, int n) {
     return off;
 }
 
+/* The rows per sample op's kernels see (aic_op_desc.batch). */
+static int64_t op_lead(const aic_model_t *m, const aic_op *op) {
+    if (aic_op_descs[op->kind]->batch == AIC_BATCH_WHOLE)
+        return 1;
+    return aic_value_lead(&m->values[op->n_in > 0 ? op->in[0] : op->out]);
+}
+
 aic_status aic_model_compile(aic_model_t *m, int max_batch, uint64_t seed) {
     AIC_TRY(aic_graph_check_building(m, "aic_model_compile"));
     if (max_batch <= 0)
@@ -371,7 +379,7 @@ aic_status aic_model_compile(aic_model_t *m, int max_batch, uint64_t seed) {
     for (int i = 0; i < m->n_ops; i++) {
         aic_op *op = &m->ops[i];
         op->saved = saved;
-        saved += align_up(op->saved_per_sample * (size_t)max_batch + op->saved_fixed);
+        saved += align_up(op->saved_per_sample * (size_t)max_batch * (size_t)op_lead(m, op) + op->saved_fixed);
         if (op->scratch > scratch)
             scratch = op->scratch;
     }
@@ -458,13 +466,6 @@ aic_status aic_model_set_input(aic_model_t *m, aic_value v, const void *data, in
     if (n > 0)
         return m->backend->copy_from_host(aic_act(m, v), data, sizeof(float) * aic_value_elems(&m->values[v], n));
     return AIC_OK;
-}
-
-/* The rows per sample op's kernels see (aic_op_desc.batch). */
-static int64_t op_lead(const aic_model_t *m, const aic_op *op) {
-    if (aic_op_descs[op->kind]->batch == AIC_BATCH_WHOLE)
-        return 1;
-    return aic_value_lead(&m->values[op->n_in > 0 ? op->in[0] : op->out]);
 }
 
 aic_status aic_model_forward(aic_model_t *m, const aic_batch_info *b, float *loss) {
@@ -680,9 +681,9 @@ aic_status aic_model_arch_hash(const aic_model_t *m, uint8_t out[32]) {
         const aic_value_info *v = op->out >= 0 ? &m->values[op->out] : NULL;
         for (int k = 0; v && k < v->ndim && len < (int)sizeof line; k++)
             len += snprintf(line + len, sizeof line - (size_t)len, " %lld", (long long)v->shape[k]);
-        if (v && (v->batch_axis != 0 || v->fold != 1) && len < (int)sizeof line) /* older models: never */
-            len += snprintf(line + len, sizeof line - (size_t)len, " batch %d x%lld", v->batch_axis,
-                            (long long)v->fold);
+        if (v && (v->batch_axis != 0 || v->outer != 1 || v->fold != 1) && len < (int)sizeof line) /* older: never */
+            len += snprintf(line + len, sizeof line - (size_t)len, " batch %d %lldx%lld", v->batch_axis,
+                            (long long)v->outer, (long long)v->fold);
         if (len < (int)sizeof line)
             snprintf(line + len, sizeof line - (size_t)len, "\n");
         EVP_DigestUpdate(ctx, line, strlen(line));
@@ -777,7 +778,7 @@ aic_status aic_model_params_hash(const aic_model_t *m, uint8_t out[32]) {
 
 void aic_value_full_shape(const aic_value_info *v, int n, int64_t *full) {
     for (int i = 0, j = 0; i <= v->ndim; i++)
-        full[i] = i == v->batch_axis ? (int64_t)n * v->fold : v->shape[j++];
+        full[i] = i == v->batch_axis ? v->outer * (int64_t)n * v->fold : v->shape[j++];
 }
 
 void aic_value_shape_text(char *buf, size_t size, const aic_value_info *v) {
@@ -791,10 +792,14 @@ void aic_value_shape_text(char *buf, size_t size, const aic_value_info *v) {
         const char *x = i ? "x" : "";
         if (i != v->batch_axis)
             len += snprintf(buf + len, size - (size_t)len, "%s%lld", x, (long long)v->shape[j++]);
-        else if (v->fold != 1)
-            len += snprintf(buf + len, size - (size_t)len, "%s%lldN", x, (long long)v->fold);
-        else
-            len += snprintf(buf + len, size - (size_t)len, "%sN", x);
+        else {
+            char o[24] = "", f[24] = ""; /* "3*N*2": outer 3, fold 2 */
+            if (v->outer > 1)
+                snprintf(o, sizeof o, "%lld*", (long long)v->outer);
+            if (v->fold > 1)
+                snprintf(f, sizeof f, "*%lld", (long long)v->fold);
+            len += snprintf(buf + len, size - (size_t)len, "%s%sN%s", x, o, f);
+        }
     }
 }
 

@@ -26,8 +26,7 @@ static inline const aic_value_info *aic_val(const aic_model_t *m, int v) { retur
 /* The elements of value v over `rows` rows as its op's kernels see them (aic_op_desc.batch): each row
  * holds the per-sample axes from the batch axis on. */
 static inline size_t aic_rows_numel(const aic_model_t *m, int v, int rows) {
-    const aic_value_info *vi = &m->values[v];
-    return (size_t)rows * (size_t)(vi->numel / (aic_value_lead(vi) / vi->fold));
+    return (size_t)rows * (size_t)aic_value_behind(&m->values[v]);
 }
 /* The per-sample axes a row of value v holds (aic_op_desc.batch: AIC_BATCH_ROWS), and how many. */
 static inline const int64_t *aic_row_shape(const aic_model_t *m, int v) {
@@ -47,6 +46,10 @@ aic_status aic_op_begin_image(aic_model_t *m, aic_op_kind kind, const char *name
                               const char *what, aic_op **op, int chw[3]);
 /* Fails naming the op and the shape unless value v is a float activation of per-sample rank ndim. */
 aic_status aic_op_need_rank(const aic_model_t *m, const aic_op *op, int v, int ndim, const char *what);
+/* For an AIC_BATCH_ROWS op over x's axes from `axis` (counted on the full shape, as ONNX counts): the
+ * axis counted on x's rows as its kernels see them (0: the rows; 1: the first axis behind the batch
+ * axis). Fails naming the op when axis is not behind the batch axis. */
+aic_status aic_op_row_axis(const aic_model_t *m, const aic_op *op, int x, int axis, int *row_axis);
 /* Adds the op's output with x's shape. */
 aic_status aic_op_same_shape(aic_model_t *m, aic_op *op, int x, aic_value *out);
 /* "axis=2": the canonical text of an op whose one attribute is attr.axis. */

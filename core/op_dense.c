@@ -1,43 +1,62 @@
 // SPDX-License-Identifier: Apache-2.0
-/* dense: y = x W^T + b, over features. */
+/* dense: y = x W^T + b over the last axis, every other index a row. */
 #include <math.h>
+#include <string.h>
 
 #include "core/op_build.h"
 
 aic_status aic_dense(aic_model_t *m, const char *name, aic_value x, int64_t out_features, bool bias, aic_value *out) {
     aic_op *op;
     AIC_TRY(aic_op_begin(m, AIC_OP_DENSE, name, &x, 1, &op));
-    AIC_TRY(aic_op_need_rank(m, op, x, 1, "dense needs N x features (use aic_flatten first)"));
+    const aic_value_info *v = aic_val(m, x);
+    if (v->dtype != AIC_F32 || v->scalar || aic_row_ndim(m, x) < 1) {
+        char s[128];
+        aic_value_shape_text(s, sizeof s, v);
+        return aic_fail(AIC_ERR_SHAPE, "op '%s' (dense): input '%s' has shape %s; dense needs float features on an "
+                        "axis behind the batch axis", op->name, v->name, s);
+    }
     if (out_features <= 0 || out_features > INT32_MAX)
         return aic_fail(AIC_ERR_INVALID_ARG, "op '%s': out_features %lld must be in 1..2^31-1", op->name,
                         (long long)out_features);
-    int64_t in = aic_val(m, x)->shape[0];
+    int64_t in = v->shape[v->ndim - 1], oshape[AIC_MAX_DIMS];
+    memcpy(oshape, v->shape, sizeof oshape);
+    oshape[v->ndim - 1] = out_features;
+    const int ndim = v->ndim;
     float bound = 1.0f / sqrtf((float)in);
     int64_t wshape[2] = {out_features, in};
     int op_index = (int)(op - m->ops);
     AIC_TRY(aic_graph_add_param(m, op, "weight", 2, wshape, AIC_INIT_UNIFORM, bound, &op->param[0]));
     if (bias)
         AIC_TRY(aic_graph_add_param(m, op, "bias", 1, &out_features, AIC_INIT_UNIFORM, bound, &op->param[1]));
-    return aic_graph_add_value(m, &m->ops[op_index], AIC_F32, 1, &out_features, out);
+    return aic_graph_add_value(m, &m->ops[op_index], AIC_F32, ndim, oshape, out);
+}
+
+/* The kernels' rows: every index of x but the features. */
+static int dense_rows(const aic_model_t *m, const aic_op *op, int rows, int *C, int *OC) {
+    const aic_value_info *v = aic_val(m, op->in[0]);
+    *C = (int)v->shape[v->ndim - 1];
+    *OC = (int)aic_val(m, op->out)->shape[v->ndim - 1];
+    return (int)(aic_rows_numel(m, op->in[0], rows) / (size_t)*C);
 }
 
 static aic_status dense_fwd(aic_model_t *m, aic_op *op, const aic_batch_info *b) {
-    int C = (int)aic_val(m, op->in[0])->shape[0], OC = (int)aic_val(m, op->out)->shape[0];
+    int C, OC, rows = dense_rows(m, op, b->n, &C, &OC);
     return AIC_KERNEL(m, dense_forward)(aic_act(m, op->out), aic_act(m, op->in[0]), aic_param_data(m, op->param[0]),
-                             aic_param_data(m, op->param[1]), b->n, C, OC);
+                             aic_param_data(m, op->param[1]), rows, C, OC);
 }
 
 static aic_status dense_bwd(aic_model_t *m, aic_op *op, int n) {
-    int C = (int)aic_val(m, op->in[0])->shape[0], OC = (int)aic_val(m, op->out)->shape[0];
+    int C, OC, rows = dense_rows(m, op, n, &C, &OC);
     return AIC_KERNEL(m, dense_backward)(aic_act_grad(m, op->in[0]), aic_param_grad(m, op->param[0]),
                               aic_param_grad(m, op->param[1]), aic_act_grad(m, op->out), aic_act(m, op->in[0]),
-                              aic_param_data(m, op->param[0]), n, C, OC);
+                              aic_param_data(m, op->param[0]), rows, C, OC);
 }
 
-/* A multiply and an add per weight. */
+/* A multiply and an add per weight and row. */
 static double dense_flops(const aic_model_t *m, const aic_op *op) {
-    return 2.0 * (double)m->values[op->in[0]].numel * (double)m->values[op->out].numel;
+    const aic_value_info *v = aic_val(m, op->in[0]);
+    return 2.0 * (double)v->shape[v->ndim - 1] * (double)aic_value_elems(aic_val(m, op->out), 1);
 }
 
 const aic_op_desc aic_op_dense = {"dense", {dense_fwd, dense_bwd},
-                                  AIC_CUDA_KERNELS(dense_fwd, dense_bwd), NULL, dense_flops, AIC_BATCH_FIRST};
+                                  AIC_CUDA_KERNELS(dense_fwd, dense_bwd), NULL, dense_flops, AIC_BATCH_ROWS};

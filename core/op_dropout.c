@@ -10,6 +10,9 @@ aic_status aic_dropout(aic_model_t *m, const char *name, aic_value x, float p, a
     AIC_TRY(aic_op_begin(m, AIC_OP_DROPOUT, name, &x, 1, &op));
     if (!(p >= 0.0f && p < 1.0f))
         return aic_fail(AIC_ERR_INVALID_ARG, "op '%s': drop probability %g must be in [0, 1)", op->name, p);
+    if (aic_val(m, x)->outer != 1) /* the mask is drawn per row, and rows must be samples' */
+        return aic_fail(AIC_ERR_SHAPE, "op '%s': input '%s' has axes merged in front of the batch; dropout needs "
+                        "the batch outermost", op->name, aic_val(m, x)->name);
     op->attr.drop_p = p;
     return aic_op_same_shape(m, op, x, out);
 }

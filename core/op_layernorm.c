@@ -1,20 +1,20 @@
 // SPDX-License-Identifier: Apache-2.0
-/* layernorm: normalization over the per-sample axes from `axis` to the last (ONNX
+/* layernorm: normalization over the axes from `axis` to the last (ONNX
  * LayerNormalization, torch.nn.LayerNorm), with a weight and bias of the normalized shape. */
 #include <math.h>
 #include <stdio.h>
 
 #include "core/op_build.h"
 
-/* The input over n samples viewed as *rows x *cols: cols the normalized values of a row. */
+/* The input's n rows (aic_op_desc.batch) viewed as *rows x *cols: cols the normalized values. */
 static aic_status ln_dims(const aic_model_t *m, const aic_op *op, int n, int *rows, int *cols) {
-    const aic_value_info *v = aic_val(m, op->in[0]);
+    const int64_t *s = aic_row_shape(m, op->in[0]);
     int64_t r = n, c = 1;
-    for (int i = 0; i < v->ndim; i++)
-        *(i < op->attr.ln.axis - 1 ? &r : &c) *= v->shape[i];
+    for (int i = 0; i < aic_row_ndim(m, op->in[0]); i++)
+        *(i < op->attr.ln.axis - 1 ? &r : &c) *= s[i];
     if (r > INT32_MAX)
-        return aic_fail(AIC_ERR_SHAPE, "op '%s': %d samples of '%s' hold %lld rows, more than the kernels take",
-                        op->name, n, v->name, (long long)r);
+        return aic_fail(AIC_ERR_SHAPE, "op '%s': %d rows of '%s' hold %lld normalized rows, more than the kernels "
+                        "take", op->name, n, aic_val(m, op->in[0])->name, (long long)r);
     *rows = (int)r;
     *cols = (int)c;
     return AIC_OK;
@@ -30,28 +30,27 @@ aic_status aic_layernorm(aic_model_t *m, const char *name, aic_value x, int axis
     if (v->dtype != AIC_F32 || v->scalar || v->ndim < 1)
         return aic_fail(AIC_ERR_SHAPE, "op '%s': layer normalization needs a float tensor N x ..., input '%s' is %s",
                         op->name, v->name, shape);
-    if (axis < 1 || axis > v->ndim)
-        return aic_fail(AIC_ERR_SHAPE,
-                        "op '%s': axis %d outside 1..%d for input '%s' of shape %s (axis 0 is the batch)", op->name,
-                        axis, v->ndim, v->name, shape);
+    int row_axis;
+    AIC_TRY(aic_op_row_axis(m, op, x, axis, &row_axis));
     if (!(eps >= 0.0f) || !isfinite(eps))
         return aic_fail(AIC_ERR_INVALID_ARG, "op '%s': eps %g must be finite and not negative", op->name, (double)eps);
     const int nd = v->ndim - (axis - 1); /* normalized axes */
+    const int64_t *rs = aic_row_shape(m, x);
     if (affine && nd > 4)
         return aic_fail(AIC_ERR_SHAPE, "op '%s': a weight over %d axes (input '%s' of shape %s from axis %d) exceeds "
                         "the 4 a parameter may have",
                         op->name, nd, v->name, shape, axis);
     int64_t pshape[AIC_MAX_DIMS], cols = 1, rows = 1;
-    for (int i = 0; i < v->ndim; i++) {
-        if (i < axis - 1)
-            rows *= v->shape[i];
+    for (int i = 0; i < aic_row_ndim(m, x); i++) {
+        if (i < row_axis - 1)
+            rows *= rs[i];
         else
-            cols *= (pshape[i - (axis - 1)] = v->shape[i]);
+            cols *= (pshape[i - (row_axis - 1)] = rs[i]);
     }
     if (cols > INT32_MAX || rows > INT32_MAX)
         return aic_fail(AIC_ERR_SHAPE, "op '%s': input '%s' of shape %s is too large for the kernels' int sizes",
                         op->name, v->name, shape);
-    op->attr.ln.axis = axis;
+    op->attr.ln.axis = row_axis;
     op->attr.ln.eps = eps;
     op->attr.ln.affine = affine;
     op->saved_per_sample = 2 * (size_t)rows; /* mean and 1/std of each row */
@@ -94,4 +93,4 @@ static double ln_flops(const aic_model_t *m, const aic_op *op) {
 }
 
 const aic_op_desc aic_op_layernorm = {"layernorm", {ln_fwd, ln_bwd}, AIC_CUDA_KERNELS(ln_fwd, ln_bwd), ln_attrs,
-                                      ln_flops, AIC_BATCH_FIRST};
+                                      ln_flops, AIC_BATCH_ROWS};

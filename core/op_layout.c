@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 /* Tensor layouts of the op glue, shared by the CPU and CUDA op tables (core/op_layout.h). */
-#include "core/op_layout.h"
+#include "core/op_build.h"
 #include "core/rng.h"
 
 static const aic_value_info *val(const aic_model_t *m, int v) { return &m->values[v]; }
@@ -17,15 +17,16 @@ void aic_bn_dims(const aic_model_t *m, const aic_op *op, int *C, int *S) {
     *S = (int)(v->numel / v->shape[0]);
 }
 
-size_t aic_softmax_layout(const aic_model_t *m, const aic_op *op, int n, int *K, size_t *inner) {
-    const aic_value_info *v = val(m, op->in[0]);
-    size_t outer = (size_t)n;
+size_t aic_softmax_layout(const aic_model_t *m, const aic_op *op, int rows, int *K, size_t *inner) {
+    const int64_t *s = aic_row_shape(m, op->in[0]);
+    const int nd = aic_row_ndim(m, op->in[0]);
+    size_t outer = (size_t)rows;
     *inner = 1;
     for (int i = 0; i < op->attr.axis - 1; i++)
-        outer *= (size_t)v->shape[i];
-    for (int i = op->attr.axis; i < v->ndim; i++)
-        *inner *= (size_t)v->shape[i];
-    *K = (int)v->shape[op->attr.axis - 1];
+        outer *= (size_t)s[i];
+    for (int i = op->attr.axis; i < nd; i++)
+        *inner *= (size_t)s[i];
+    *K = (int)s[op->attr.axis - 1];
     return outer;
 }
 

@@ -6,14 +6,15 @@
 #include "core/op_build.h"
 
 /* The output of reshape op `op` of x: an alias of x's memory (and gradient) with the batch at
- * batch_axis holding fold x N and the per-sample shape given. */
-static aic_status add_alias(aic_model_t *m, aic_op *op, aic_value x, int batch_axis, int64_t fold, int ndim,
-                            const int64_t *shape, aic_value *out) {
+ * batch_axis holding outer x N x fold and the per-sample shape given. */
+static aic_status add_alias(aic_model_t *m, aic_op *op, aic_value x, int batch_axis, int64_t outer, int64_t fold,
+                            int ndim, const int64_t *shape, aic_value *out) {
     const aic_value_info *v = aic_val(m, x);
     int src = v->alias_of >= 0 ? v->alias_of : x;
     AIC_TRY(aic_graph_add_value(m, op, v->dtype, ndim, shape, out));
     m->values[*out].alias_of = src; /* nothing to run */
     m->values[*out].batch_axis = batch_axis;
+    m->values[*out].outer = outer;
     m->values[*out].fold = fold;
     return AIC_OK;
 }
@@ -45,7 +46,7 @@ aic_status aic_reshape(aic_model_t *m, const char *name, aic_value x, int ndim, 
             known *= s[i];
     }
     /* The rows (the batch axis and what is in front of it) stay; the per-row shape changes. */
-    const int64_t per_row = v->numel / (aic_value_lead(v) / v->fold);
+    const int64_t per_row = aic_value_behind(v);
     if (infer >= 0)
         s[infer] = per_row / known;
     if ((infer >= 0 && per_row % known) || (infer < 0 && known != per_row) || (infer >= 0 && s[infer] <= 0))
@@ -57,7 +58,7 @@ aic_status aic_reshape(aic_model_t *m, const char *name, aic_value x, int ndim, 
         return aic_fail(AIC_ERR_SHAPE, "op '%s': rank %d is more than %d", op->name, v->batch_axis + ndim + 1,
                         AIC_MAX_DIMS);
     memcpy(full + v->batch_axis, s, sizeof(int64_t) * (size_t)ndim);
-    return add_alias(m, op, x, v->batch_axis, v->fold, v->batch_axis + ndim, full, out);
+    return add_alias(m, op, x, v->batch_axis, v->outer, v->fold, v->batch_axis + ndim, full, out);
 }
 
 aic_status aic_reshape_full(aic_model_t *m, const char *name, aic_value x, int ndim, const int64_t *shape,
@@ -78,18 +79,16 @@ aic_status aic_reshape_full(aic_model_t *m, const char *name, aic_value x, int n
         *(b < 0 ? &before : &after) *= shape[i];
         s[j++] = shape[i];
     }
-    /* Samples stay whole: what is in front of the batch axis must not change, and what is behind it
-     * must divide the sample's elements there (the rest fold into the batch axis). */
-    int64_t in_before = 1;
-    for (int i = 0; i < v->batch_axis; i++)
-        in_before *= v->shape[i];
-    const int64_t in_after = v->fold * v->numel / in_before;
+    /* In memory x is (elements in front of its batch) x N x (elements behind it), and so must the
+     * result be: the entries in front of the batch axis must divide the first, those behind the second;
+     * what they leave over is merged into the batch axis. */
+    const int64_t in_front = aic_value_lead(v) / v->fold, in_behind = v->fold * aic_value_behind(v);
     char sx[128];
     aic_value_shape_text(sx, sizeof sx, v);
-    if (b < 0 || before != in_before || in_after % after)
+    if (b < 0 || in_front % before || in_behind % after)
         return aic_fail(AIC_ERR_SHAPE, "op '%s': cannot reshape '%s' (%s) to the shape given: %s", op->name, v->name,
-                        sx, b < 0 ? "no dimension is AIC_DIM_BATCH" : "the samples would not stay whole");
-    return add_alias(m, op, x, b, in_after / after, ndim - 1, s, out);
+                        sx, b < 0 ? "no dimension is AIC_DIM_BATCH" : "the batch would not stay one axis");
+    return add_alias(m, op, x, b, in_front / before, in_behind / after, ndim - 1, s, out);
 }
 
 aic_status aic_flatten(aic_model_t *m, const char *name, aic_value x, aic_value *out) {
@@ -97,4 +96,4 @@ aic_status aic_flatten(aic_model_t *m, const char *name, aic_value x, aic_value 
     return aic_reshape(m, name, x, 1, &flat, out);
 }
 
-const aic_op_desc aic_op_reshape = {.name = "reshape"};
+const aic_op_desc aic_op_reshape = {.name = "reshape", .batch = AIC_BATCH_WHOLE}; /* takes the batch anywhere */

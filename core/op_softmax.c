@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
-/* softmax and log_softmax over one per-sample axis. */
+/* softmax and log_softmax over one axis behind the batch axis. */
 
 #include "core/op_build.h"
 
@@ -10,10 +10,7 @@ static aic_status softmax_build(aic_model_t *m, aic_op_kind kind, const char *na
     const aic_value_info *v = aic_val(m, x);
     if (v->dtype != AIC_F32 || v->scalar || v->ndim < 1)
         return aic_fail(AIC_ERR_SHAPE, "op '%s': input '%s' must be a float tensor N x ...", op->name, v->name);
-    if (axis < 1 || axis > v->ndim)
-        return aic_fail(AIC_ERR_SHAPE, "op '%s': axis %d outside 1..%d (axis 0 is the batch)", op->name, axis,
-                        v->ndim);
-    op->attr.axis = axis;
+    AIC_TRY(aic_op_row_axis(m, op, x, axis, &op->attr.axis));
     return aic_op_same_shape(m, op, x, out);
 }
 
@@ -40,6 +37,6 @@ SOFTMAX_GLUE(softmax)
 SOFTMAX_GLUE(log_softmax)
 
 const aic_op_desc aic_op_softmax = {"softmax", {softmax_fwd, softmax_bwd},
-                                    AIC_CUDA_KERNELS(softmax_fwd, softmax_bwd), aic_op_axis_text, NULL, AIC_BATCH_FIRST};
+                                    AIC_CUDA_KERNELS(softmax_fwd, softmax_bwd), aic_op_axis_text, NULL, AIC_BATCH_ROWS};
 const aic_op_desc aic_op_log_softmax = {"log_softmax", {log_softmax_fwd, log_softmax_bwd},
-                                        AIC_CUDA_KERNELS(log_softmax_fwd, log_softmax_bwd), aic_op_axis_text, NULL, AIC_BATCH_FIRST};
+                                        AIC_CUDA_KERNELS(log_softmax_fwd, log_softmax_bwd), aic_op_axis_text, NULL, AIC_BATCH_ROWS};

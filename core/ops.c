@@ -35,7 +35,7 @@ static aic_status check_batch_layout(const aic_model_t *m, const aic_op *op) {
             first = v;
             continue;
         }
-        bool alike = v->batch_axis == first->batch_axis && v->fold == first->fold;
+        bool alike = v->batch_axis == first->batch_axis && v->outer == first->outer && v->fold == first->fold;
         for (int i = 0; alike && i < v->batch_axis; i++)
             alike = v->shape[i] == first->shape[i];
         if (!alike) {
@@ -81,6 +81,19 @@ aic_status aic_op_need_rank(const aic_model_t *m, const aic_op *op, int v, int n
                     aic_val(m, v)->name, s, what);
 }
 
+aic_status aic_op_row_axis(const aic_model_t *m, const aic_op *op, int x, int axis, int *row_axis) {
+    const aic_value_info *v = aic_val(m, x);
+    if (axis > v->batch_axis && axis <= v->ndim) {
+        *row_axis = axis - v->batch_axis;
+        return AIC_OK;
+    }
+    char s[128];
+    aic_value_shape_text(s, sizeof s, v);
+    return aic_fail(AIC_ERR_SHAPE, "op '%s' (%s): axis %d of input '%s' (shape %s) is not one of %d..%d, the axes "
+                    "behind the batch axis", op->name, aic_op_name(op->kind), axis, v->name, s, v->batch_axis + 1,
+                    v->ndim);
+}
+
 aic_status aic_op_same_shape(aic_model_t *m, aic_op *op, int x, aic_value *out) {
     const aic_value_info *v = aic_val(m, x);
     int64_t shape[AIC_MAX_DIMS];
@@ -99,7 +112,7 @@ double aic_model_flops_per_sample(const aic_model_t *m) {
         if (d->flops)
             flops += d->flops(m, op);
         else if (op->out >= 0)
-            flops += (double)m->values[op->out].numel; /* elementwise: one per output */
+            flops += (double)aic_value_elems(&m->values[op->out], 1); /* elementwise: one per output */
     }
     return flops;
 }

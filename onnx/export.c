@@ -228,7 +228,8 @@ static const char *buffer_init(exporter *e, int b) {
     return name;
 }
 
-/* float tensor value info "name": N x shape */
+/* float tensor value info "name" of v's full shape, the batch axis "N" (unknown where it holds a
+ * multiple of it) */
 static Onnx__ValueInfoProto *value_info(exporter *e, const char *name, const aic_value_info *v) {
     Onnx__ValueInfoProto *vi = ex_alloc(e, sizeof *vi);
     Onnx__TypeProto *tp = ex_alloc(e, sizeof *tp);
@@ -241,17 +242,19 @@ static Onnx__ValueInfoProto *value_info(exporter *e, const char *name, const aic
     onnx__type_proto__init(tp);
     onnx__type_proto__tensor__init(tt);
     onnx__tensor_shape_proto__init(sp);
+    int64_t full[AIC_MAX_DIMS];
+    aic_value_full_shape(v, 1, full);
     for (int i = 0; i <= v->ndim; i++) {
         Onnx__TensorShapeProto__Dimension *d = ex_alloc(e, sizeof *d);
         if (!d)
             return NULL;
         onnx__tensor_shape_proto__dimension__init(d);
-        if (i == 0) {
+        if (i == v->batch_axis && v->outer == 1 && v->fold == 1) {
             d->value_case = ONNX__TENSOR_SHAPE_PROTO__DIMENSION__VALUE_DIM_PARAM;
             d->dim_param = ex_str(e, "N");
-        } else {
+        } else if (i != v->batch_axis) {
             d->value_case = ONNX__TENSOR_SHAPE_PROTO__DIMENSION__VALUE_DIM_VALUE;
-            d->dim_value = v->shape[i - 1];
+            d->dim_value = full[i];
         }
         dims[i] = d;
     }
@@ -314,13 +317,48 @@ static int with_params(exporter *e, const aic_op *op, const char *in, const char
     return op->param[1] >= 0 ? 3 : 2;
 }
 
+/* Reshape `from`, laid out as value src (-1: as rows of the features), to the op's output shape: the
+ * batch axis 0 (copied) where both hold it first alike, else -1 (what the other axes leave over). */
+static void reshape_to_out(exporter *e, const aic_op *op, const char *node, int src, const char *from,
+                           const char *out) {
+    const aic_value_info *y = out_info(e, op), *x = src >= 0 ? &e->m->values[src] : NULL;
+    char shape_name[AIC_MAX_NAME + 16];
+    snprintf(shape_name, sizeof shape_name, "%s.shape", op->name);
+    int64_t shape[AIC_MAX_DIMS];
+    aic_value_full_shape(y, 1, shape);
+    shape[y->batch_axis] = x && y->batch_axis == 0 && x->batch_axis == 0 && x->outer == 1 && y->outer == 1 && x->fold == y->fold ? 0 : -1;
+    add_int64_init(e, shape_name, shape, y->ndim + 1);
+    add_node(e, "Reshape", node, (const char *[]){from, shape_name}, 2, out);
+}
+
+/* Gemm on N x K; on any other input, MatMul with the weight transposed, then Add of the bias, as
+ * torch exports nn.Linear (the importer makes the pair one dense op again). */
 static aic_status ex_dense(exporter *e, const aic_op *op, const char *const *in, const char *out) {
-    if (in_info(e, op)->ndim != 1)
-        return aic_fail(AIC_ERR_UNSUPPORTED, "ONNX export: dense op '%s' has a rank-%d input per sample; Gemm needs 1",
-                        op->name, in_info(e, op)->ndim);
+    const aic_value_info *x = in_info(e, op);
     const char *ins[3];
-    const int n_in = with_params(e, op, in[0], ins);
-    attr_int(e, add_node(e, "Gemm", op->name, ins, n_in, out), "transB", 1);
+    if (x->ndim == 1 && x->batch_axis == 0 && x->outer == 1 && x->fold == 1) {
+        const int n_in = with_params(e, op, in[0], ins);
+        attr_int(e, add_node(e, "Gemm", op->name, ins, n_in, out), "transB", 1);
+        return AIC_OK;
+    }
+    const aic_param_info *w = &e->m->params[op->param[0]];
+    const int64_t OC = w->shape[0], C = w->shape[1];
+    float *wt = ex_alloc(e, (size_t)(OC * C) * sizeof *wt);
+    if (!wt)
+        return AIC_OK; /* the exporter reports its out-of-memory */
+    const float *wd = aic_param_data(e->m, op->param[0]);
+    for (int64_t o = 0; o < OC; o++)
+        for (int64_t c = 0; c < C; c++)
+            wt[c * OC + o] = wd[o * C + c];
+    char wt_name[AIC_MAX_NAME + 16], product[AIC_MAX_NAME + 16], node[AIC_MAX_NAME + 16];
+    snprintf(wt_name, sizeof wt_name, "%s.weight_t", op->name);
+    snprintf(product, sizeof product, "%s.product", op->name);
+    snprintf(node, sizeof node, "%s.bias", op->name);
+    add_float_init(e, wt_name, 2, (const int64_t[]){C, OC}, wt, (size_t)(OC * C));
+    const bool bias = op->param[1] >= 0;
+    add_node(e, "MatMul", op->name, (const char *[]){in[0], wt_name}, 2, bias ? product : out);
+    if (bias)
+        add_node(e, "Add", node, (const char *[]){product, param_init(e, op->param[1])}, 2, out);
     return AIC_OK;
 }
 
@@ -354,18 +392,6 @@ static aic_status ex_pool(exporter *e, const aic_op *op, const char *const *in, 
     return AIC_OK;
 }
 
-/* Reshape `from` to the op's output shape with the batch kept (a leading 0 copies it). */
-static void reshape_to_out(exporter *e, const aic_op *op, const char *node, const char *from, const char *out) {
-    const aic_value_info *y = out_info(e, op);
-    char shape_name[AIC_MAX_NAME + 16];
-    snprintf(shape_name, sizeof shape_name, "%s.shape", op->name);
-    int64_t shape[AIC_MAX_DIMS + 1] = {0};
-    for (int i = 0; i < y->ndim; i++)
-        shape[i + 1] = y->shape[i];
-    add_int64_init(e, shape_name, shape, y->ndim + 1);
-    add_node(e, "Reshape", node, (const char *[]){from, shape_name}, 2, out);
-}
-
 static aic_status ex_global_avgpool(exporter *e, const aic_op *op, const char *const *in, const char *out) {
     if (out_info(e, op)->ndim == in_info(e, op)->ndim) {
         add_node(e, "GlobalAveragePool", op->name, in, 1, out);
@@ -376,7 +402,7 @@ static aic_status ex_global_avgpool(exporter *e, const aic_op *op, const char *c
     snprintf(pooled, sizeof pooled, "%s.pooled", op->name);
     snprintf(node, sizeof node, "%s.reshape", op->name);
     add_node(e, "GlobalAveragePool", op->name, in, 1, pooled);
-    reshape_to_out(e, op, node, pooled, out);
+    reshape_to_out(e, op, node, op->in[0], pooled, out);
     return AIC_OK;
 }
 
@@ -403,10 +429,11 @@ static aic_status ex_layernorm(exporter *e, const aic_op *op, const char *const 
         ins[2] = param_init(e, op->param[1]);
     } else {
         const aic_value_info *x = in_info(e, op);
-        const int axis = op->attr.ln.axis, nd = x->ndim - (axis - 1);
+        const int64_t *rs = x->shape + x->batch_axis;
+        const int axis = op->attr.ln.axis, nd = x->ndim - x->batch_axis - (axis - 1);
         size_t cols = 1;
-        for (int i = axis - 1; i < x->ndim; i++)
-            cols *= (size_t)x->shape[i];
+        for (int i = axis - 1; i < x->ndim - x->batch_axis; i++)
+            cols *= (size_t)rs[i];
         float *ones = ex_alloc(e, cols * sizeof *ones);
         if (!ones)
             return AIC_OK; /* the exporter reports its out-of-memory */
@@ -414,12 +441,12 @@ static aic_status ex_layernorm(exporter *e, const aic_op *op, const char *const 
             ones[i] = 1.0f;
         char scale[AIC_MAX_NAME + 16];
         snprintf(scale, sizeof scale, "%s.scale", op->name);
-        add_float_init(e, scale, nd, x->shape + (axis - 1), ones, cols);
+        add_float_init(e, scale, nd, rs + (axis - 1), ones, cols);
         ins[1] = scale;
         n_in = 2;
     }
     Onnx__NodeProto *n = add_node(e, "LayerNormalization", op->name, ins, n_in, out);
-    attr_int(e, n, "axis", op->attr.ln.axis);
+    attr_int(e, n, "axis", op->attr.ln.axis + in_info(e, op)->batch_axis); /* on the rows: see aic_op_row_axis */
     attr_float(e, n, "epsilon", op->attr.ln.eps);
     return AIC_OK;
 }
@@ -452,7 +479,7 @@ static aic_status ex_reduce(exporter *e, const aic_op *op, const char *const *in
 }
 
 static aic_status ex_reshape(exporter *e, const aic_op *op, const char *const *in, const char *out) {
-    reshape_to_out(e, op, op->name, in[0], out);
+    reshape_to_out(e, op, op->name, op->in[0], in[0], out);
     return AIC_OK;
 }
 
@@ -477,7 +504,7 @@ static aic_status ex_transpose(exporter *e, const aic_op *op, const char *const 
 
 static aic_status ex_softmax(exporter *e, const aic_op *op, const char *const *in, const char *out) {
     const char *type = op->kind == AIC_OP_SOFTMAX ? "Softmax" : "LogSoftmax";
-    attr_int(e, add_node(e, type, op->name, in, 1, out), "axis", op->attr.axis);
+    attr_int(e, add_node(e, type, op->name, in, 1, out), "axis", op->attr.axis + in_info(e, op)->batch_axis);
     return AIC_OK;
 }
 

@@ -4,8 +4,9 @@
  * The nodes are visited in the topological order the loader found (a file may list them in any
  * order). Every ONNX tensor name maps to what it became: an activation (an aic_value), a constant (an initializer or
  * a Constant node's `value`, read by the op that uses it as weights, a bias or a shape), a shape
- * computed at import (Shape, Gather, Unsqueeze, Concat, Cast over shapes and int64 constants, with the
- * batch size held as a marker: x.view(x.size(0), -1) as PyTorch exports it; such nodes become no op),
+ * computed at import (Shape, Gather, Unsqueeze, Concat, Cast, Mul, Div, Add, Sub over shapes and int64
+ * constants, with multiples of the batch size held as markers: x.view(x.size(0) * heads, -1) as PyTorch
+ * exports it; such nodes become no op),
  * or nothing aicon can run (made by an unsupported node; its users are skipped without a word). Unsupported
  * nodes are all collected, and the import then fails once with every one of them named. Weights are
  * copied into the model after aic_model_compile (aic_onnx_load_weights), from a list of copy jobs the
@@ -40,12 +41,15 @@
 /* ---- the tensor-name table -------------------------------------------------------------------- */
 
 /* V_SHAPE: a small int64 tensor computed at import from shapes (Shape, Gather, Unsqueeze, Concat,
- * Cast): what PyTorch exports for x.view(x.size(0), -1). The batch size is unknown until run time; it
- * is held as BATCH_DIM, and a Reshape target starting with it keeps the batch (0). */
+ * Cast, integer arithmetic): what PyTorch exports for x.view(x.size(0), -1). The batch size is unknown
+ * until run time; an entry k times it is held as BATCH_TIMES(k), and a Reshape target puts the batch
+ * axis where such an entry is. */
 typedef enum { V_NONE, V_ACT, V_CONST, V_DEAD, V_SHAPE } value_kind;
 
-#define SHAPE_MAX 8          /* entries of a V_SHAPE */
-#define BATCH_DIM INT64_MIN  /* the batch size, inside a V_SHAPE */
+#define SHAPE_MAX 8 /* entries of a V_SHAPE */
+#define BATCH_TIMES(k) (INT64_MIN + (k))
+#define IS_BATCH_TIMES(v) ((v) <= INT64_MIN + SAMPLE_LIMIT)
+#define BATCH_FACTOR(v) ((v) - INT64_MIN)
 
 typedef struct {
     long maker;                   /* node index >= 0, or MAKER_GRAPH */
@@ -102,7 +106,16 @@ typedef struct {
     size_t msg_len, msg_cap;
     int n_bad;
     char reason[REASON_MAX];
+    int64_t export_batch; /* the batch size the file's graph inputs were written with, 0: symbolic */
+    bool *fused;          /* by node index: imported with the node before it (MatMul + Add: dense) */
 } importer;
+
+/* x's full shape, its batch axis as BATCH_TIMES(outer x fold). */
+static int sym_shape(const aic_value_info *xi, int64_t *full) {
+    aic_value_full_shape(xi, 1, full);
+    full[xi->batch_axis] = BATCH_TIMES(xi->outer * xi->fold);
+    return xi->ndim + 1;
+}
 
 static aic_status nomem(void) { return aic_fail(AIC_ERR_NOMEM, "ONNX import: out of memory"); }
 
@@ -424,7 +437,38 @@ static aic_status op_gemm(importer *im, const Onnx__NodeProto *n, const char *na
     return c ? add_job(im, name, "bias", false, c, false, 1, M, beta) : AIC_OK;
 }
 
-/* MatMul: of an activation N x K and a constant K x M, a dense op without bias; of two activations,
+/* The node that adds a bias to the output of MatMul node n (M columns): the only reader of that
+ * output, an Add of it and a float constant of M values along the last axis ([M], [1, M], ...), which
+ * *bias receives; -1 where there is none (nn.Linear exports MatMul then Add for inputs of rank 3 and
+ * more: together they are one dense op, the bias trained). */
+static long bias_add(importer *im, const Onnx__NodeProto *n, int64_t M, const Onnx__TensorProto **bias) {
+    const Onnx__GraphProto *g = im->g;
+    const char *o = n->output[0];
+    long found = -1;
+    for (size_t i = 0; i < g->n_output; i++)
+        if (strcmp(g->output[i]->name, o) == 0)
+            return -1;
+    for (size_t i = 0; i < g->n_node; i++)
+        for (size_t j = 0; j < g->node[i]->n_input; j++)
+            if (strcmp(g->node[i]->input[j], o) == 0) {
+                if (found >= 0 || g->node[i]->n_input != 2)
+                    return -1;
+                found = (long)i;
+            }
+    if (found < 0 || strcmp(g->node[found]->op_type, "Add") != 0 || g->node[found]->n_output != 1 ||
+        (g->node[found]->domain && g->node[found]->domain[0]))
+        return -1;
+    const Onnx__NodeProto *a = g->node[found];
+    const slot *s = table_get(&im->nt, a->input[strcmp(a->input[0], o) == 0 ? 1 : 0]);
+    if (!s || s->kind != V_CONST || !is_float(s->t) || tensor_numel(s->t) != M || s->t->n_dims < 1 ||
+        s->t->dims[s->t->n_dims - 1] != M)
+        return -1;
+    *bias = s->t;
+    return found;
+}
+
+/* MatMul: of an activation [..., K] and a constant K x M, a dense op (with the bias of an Add that
+ * follows: bias_add); of two activations,
  * aic_matmul, which needs equal ranks (so that the batch dims, dimension 0 of both, line up) of at
  * least 3 (a matrix per sample). */
 static aic_status op_matmul(importer *im, const Onnx__NodeProto *n, const char *name, int variant, aic_value x,
@@ -442,14 +486,24 @@ static aic_status op_matmul(importer *im, const Onnx__NodeProto *n, const char *
     }
     const Onnx__TensorProto *b;
     AIC_TRY(const_in(im, n, 1, false, &b));
-    if (xi->ndim != 1)
-        return unsupported(im, "the left operand must be N x K (per-sample rank 1), it has per-sample rank %d",
-                           xi->ndim);
+    if (xi->ndim < 1 || xi->batch_axis == xi->ndim)
+        return unsupported(im, "the left operand's last axis holds the batch; it must hold the K features");
+    const int64_t K = xi->shape[xi->ndim - 1];
     AIC_TRY(need_float(im, b, "the right operand"));
-    if (b->n_dims != 2 || b->dims[0] != xi->shape[0] || b->dims[1] <= 0)
-        return unsupported(im, "the right operand must be [%" PRId64 ", M]", xi->shape[0]);
-    AIC_TRY(built(im, aic_dense(im->m, name, x, b->dims[1], false, y)));
-    return add_job(im, name, "weight", false, b, true, b->dims[0], b->dims[1], 1.0f);
+    if (b->n_dims != 2 || b->dims[0] != K || b->dims[1] <= 0)
+        return unsupported(im, "the right operand must be [%" PRId64 ", M]", K);
+    const int64_t M = b->dims[1];
+    const Onnx__TensorProto *c = NULL;
+    const long add = bias_add(im, n, M, &c);
+    AIC_TRY(built(im, aic_dense(im->m, name, x, M, c != NULL, y)));
+    AIC_TRY(add_job(im, name, "weight", false, b, true, K, M, 1.0f));
+    if (!c)
+        return AIC_OK;
+    im->fused[add] = true; /* its output is this dense op's */
+    slot *s = table_get(&im->nt, im->g->node[add]->output[0]);
+    s->kind = V_ACT;
+    s->v = *y;
+    return add_job(im, name, "bias", false, c, false, 1, M, 1.0f);
 }
 
 /* An ints attribute of exactly `count` entries each in [lo, ATTR_LIMIT] (def when absent). */
@@ -623,17 +677,18 @@ static aic_status op_batchnorm(importer *im, const Onnx__NodeProto *n, const cha
 static const attr_spec layernorm_attrs[] = {{"axis", A_INT}, {"epsilon", A_FLOAT}, {"stash_type", A_INT},
                                             {NULL, 0}};
 
-/* The attribute `axis` (default def) of a node on input x, counted with the batch and made
- * non-negative: out of range or the batch (0) is refused, since aicon's ops work within a sample. */
+/* The attribute `axis` (default def) of a node on input x, counted on the full shape and made
+ * non-negative: out of range or the batch axis is refused, since aicon's ops work within a sample. */
 static aic_status sample_axis(importer *im, const Onnx__NodeProto *n, const aic_value_info *xi, int64_t def,
                               int64_t *out) {
     const int64_t rank = xi->ndim + 1;
     int64_t axis = attr_int(n, "axis", def);
     if (axis < -rank || axis >= rank)
         return unsupported(im, "axis %" PRId64 " is out of range for rank %" PRId64, axis, rank);
-    if (axis == 0 || axis == -rank)
-        return unsupported(im, "axis 0 is the batch; aicon's %s works within each sample", n->op_type);
     *out = axis < 0 ? axis + rank : axis;
+    if (*out == xi->batch_axis)
+        return unsupported(im, "axis %" PRId64 " holds the batch; aicon's %s works within each sample", axis,
+                           n->op_type);
     return AIC_OK;
 }
 
@@ -644,17 +699,21 @@ static aic_status sample_axis(importer *im, const Onnx__NodeProto *n, const aic_
  * (node_importers). */
 static aic_status op_layernorm(importer *im, const Onnx__NodeProto *n, const char *name, int variant, aic_value x,
                                const aic_value_info *xi, aic_value *y) {
-    const int64_t rank = xi->ndim + 1, stash = attr_int(n, "stash_type", 1);
-    int64_t axis = 0;
+    const int64_t stash = attr_int(n, "stash_type", 1);
+    int64_t axis = 0, full[AIC_MAX_DIMS];
+    const int64_t rank = sym_shape(xi, full);
     AIC_TRY(sample_axis(im, n, xi, -1, &axis));
     if (stash != ONNX__TENSOR_PROTO__DATA_TYPE__FLOAT && stash != ONNX__TENSOR_PROTO__DATA_TYPE__DOUBLE)
         return unsupported(im, "stash_type %" PRId64 " is not float or double", stash);
     const float eps = attr_float(n, "epsilon", 1e-5f);
     if (!(eps >= 0.0f))
         return unsupported(im, "epsilon %g is negative", eps);
+    if (axis < xi->batch_axis)
+        return unsupported(im, "the normalized axes from %" PRId64 " on include the batch axis %d", axis,
+                           xi->batch_axis);
     int64_t cols = 1;
     for (int64_t i = axis; i < rank; i++)
-        cols *= xi->shape[i - 1];
+        cols *= full[i];
     const Onnx__TensorProto *t[2];
     static const char *const roles[2] = {"Scale", "B"};
     for (int i = 0; i < 2; i++) {
@@ -667,7 +726,7 @@ static aic_status op_layernorm(importer *im, const Onnx__NodeProto *n, const cha
             lead++;
         bool ok = tensor_numel(t[i]) == cols && (int64_t)(t[i]->n_dims - lead) <= rank - axis;
         for (size_t k = lead; ok && k < t[i]->n_dims; k++)
-            ok = t[i]->dims[k] == xi->shape[rank - 1 - (int64_t)(t[i]->n_dims - k)];
+            ok = t[i]->dims[k] == full[rank - (int64_t)(t[i]->n_dims - k)];
         if (!ok)
             return unsupported(im, "%s must have X's shape from axis %" PRId64 " on (%" PRId64 " values)", roles[i],
                                axis, cols);
@@ -913,15 +972,13 @@ static void set_shape(importer *im, const Onnx__NodeProto *n, const int64_t *v, 
 
 static const attr_spec shape_attrs[] = {{"start", A_INT}, {"end", A_INT}, {NULL, 0}};
 
-/* Shape of an activation: [batch, per-sample dims...], sliced by start and end (opset 15). */
+/* Shape of an activation: its full shape, the batch axis marked, sliced by start and end (opset 15). */
 static aic_status op_shape(importer *im, const Onnx__NodeProto *n, const char *name, int variant) {
     aic_value x;
     const aic_value_info *xi;
     AIC_TRY(act_in(im, n, 0, &x, &xi));
-    int64_t full[SHAPE_MAX], rank = xi->ndim + 1;
-    full[0] = BATCH_DIM;
-    for (int i = 0; i < xi->ndim; i++)
-        full[i + 1] = xi->shape[i];
+    int64_t full[SHAPE_MAX];
+    const int64_t rank = sym_shape(xi, full);
     int64_t start = attr_int(n, "start", 0), end = attr_int(n, "end", rank);
     if (start < 0)
         start += rank;
@@ -947,7 +1004,7 @@ static aic_status op_gather_shape(importer *im, const Onnx__NodeProto *n, const 
         return unsupported(im, "the data must be a 1-D shape vector");
     for (int i = 0; i < il; i++) {
         int64_t k = idx[i];
-        if (k == BATCH_DIM || k < -dl || k >= dl)
+        if (IS_BATCH_TIMES(k) || k < -dl || k >= dl)
             return unsupported(im, "index %d is outside the %d entries", i, dl);
         out[i] = d[k < 0 ? k + dl : k];
     }
@@ -1016,55 +1073,140 @@ static aic_status op_cast(importer *im, const Onnx__NodeProto *n, const char *na
 
 static const attr_spec reshape_attrs[] = {{"allowzero", A_INT}, {NULL, 0}};
 
+/* Reshape of an activation. aicon must know which target axis holds the batch: the one a shape
+ * computation marks (x.size(0) * heads), else the -1 of a graph written with a symbolic batch, else,
+ * for a graph written with a fixed batch B, the axis that can hold B with the rest of the elements
+ * in front of and behind x's batch around it (x's own batch axis preferred; aic_reshape_full says
+ * what fits). Where no axis can, a batch size other than B cannot be derived: refused. */
 static aic_status op_reshape(importer *im, const Onnx__NodeProto *n, const char *name, int variant, aic_value x,
                              const aic_value_info *xi, aic_value *y) {
     if (!in_name(n, 1))
         return unsupported(im, "the shape must be given as an input (opset 5 and later)");
-    int64_t st[SHAPE_MAX];
+    int64_t st[SHAPE_MAX], full[AIC_MAX_DIMS];
     int r, srank;
     if (!shape_like(im, n, 1))
         return unsupported(im, "the shape must be a 1-D int64 constant or shape computation");
     AIC_TRY(shape_in(im, n, 1, st, &r, &srank));
     if (srank != 1)
         return unsupported(im, "the shape must be 1-D");
-    if (r < 2 || r > AIC_MAX_DIMS)
-        return unsupported(im, "target rank %d is outside 2..%d", r, AIC_MAX_DIMS);
-    int64_t first = st[0] == BATCH_DIM ? 0 : st[0];
-    if (first != 0 && first != -1)
-        return unsupported(im, "the first target dimension is %" PRId64 "; it must be 0 or -1 (the batch)", first);
-    bool allowzero = attr_int(n, "allowzero", 0) != 0;
-    int64_t shape[AIC_MAX_DIMS];
-    int minus = first == -1;
-    for (int i = 1; i < r; i++) {
-        int64_t v = st[i];
-        if (v == BATCH_DIM)
-            return unsupported(im, "target dimension %d is the batch size; the batch must stay in dimension 0", i);
-        if (v == 0) {
-            if (allowzero)
-                return unsupported(im, "allowzero=1 with a zero dimension is not supported");
-            if (i - 1 >= xi->ndim)
-                return unsupported(im, "target dimension %d is 0 but the input has rank %d", i, xi->ndim + 1);
-            v = xi->shape[i - 1];
-        } else if (v == -1) {
-            minus++;
-        } else if (v < 0) {
-            return unsupported(im, "target dimension %d is %" PRId64, i, v);
+    if (r < 1 || r > AIC_MAX_DIMS)
+        return unsupported(im, "target rank %d is outside 1..%d", r, AIC_MAX_DIMS);
+    const int rank = sym_shape(xi, full);
+    const int64_t front = aic_value_lead(xi) / xi->fold, behind = xi->fold * aic_value_behind(xi);
+    const bool allowzero = attr_int(n, "allowzero", 0) != 0;
+    int b = -1, minus = -1;
+    int64_t known = 1; /* the product of the fixed sizes */
+    for (int i = 0; i < r; i++) {
+        if (st[i] == 0 && !allowzero) {
+            if (i >= rank)
+                return unsupported(im, "target dimension %d is 0 (copy) but the input has rank %d", i, rank);
+            st[i] = full[i];
         }
-        shape[i - 1] = v;
+        if (IS_BATCH_TIMES(st[i])) {
+            if (b >= 0)
+                return unsupported(im, "target dimensions %d and %d both hold the batch size", b, i);
+            b = i;
+        } else if (st[i] == -1 && minus < 0) {
+            minus = i;
+        } else if (st[i] <= 0) {
+            return unsupported(im, "target dimension %d is %" PRId64, i, st[i]);
+        } else {
+            known *= st[i];
+        }
     }
-    if (minus > 1)
-        return unsupported(im, "more than one target dimension is -1 (the batch must stay in dimension 0)");
-    return built(im, aic_reshape(im->m, name, x, r - 1, shape, y));
+    const int64_t B = im->export_batch;
+    int64_t times = b >= 0 ? BATCH_FACTOR(st[b]) : 0; /* the batch axis holds times x N; 0: what is left */
+    if (b < 0 && minus >= 0 && !B) {
+        b = minus; /* the batch is symbolic: only -1 can hold it */
+        minus = -1;
+    } else if (b < 0) {
+        if (!B)
+            return unsupported(im, "no target dimension holds the batch size (the graph's batch is symbolic and "
+                                   "the target is all fixed sizes)");
+        if (minus >= 0) {
+            if ((front * behind * B) % known)
+                return unsupported(im, "the target does not divide the input's elements");
+            st[minus] = front * behind * B / known;
+            known *= st[minus];
+            minus = -1;
+        }
+        if (known != front * behind * B)
+            return unsupported(im, "the target holds %" PRId64 " elements, the input %" PRId64, known,
+                               front * behind * B);
+        int64_t in_front = 1;
+        for (int i = 0; i < r; i++) {
+            const int64_t in_behind = known / in_front / st[i];
+            const bool fits = front % in_front == 0 && behind % in_behind == 0 &&
+                              st[i] == front / in_front * B * (behind / in_behind);
+            if (fits && (b < 0 || i == xi->batch_axis))
+                b = i;
+            in_front *= st[i];
+        }
+        if (b < 0)
+            return unsupported(im, "the export's batch size %" PRId64 " is folded into the target's axes so that "
+                                   "another batch size cannot be derived; export with a dynamic batch axis "
+                                   "(torch.onnx.export(..., dynamic_axes=...))", B);
+        times = st[b] / B;
+    }
+    if (minus >= 0) {
+        if (front * behind % (known * times))
+            return unsupported(im, "the target does not divide the input's elements");
+        st[minus] = front * behind / (known * times);
+    }
+    st[b] = AIC_DIM_BATCH;
+    AIC_TRY(built(im, aic_reshape_full(im->m, name, x, r, st, y)));
+    const aic_value_info *yi = &im->m->values[*y];
+    if (times && yi->outer * yi->fold != times)
+        return unsupported(im, "the target's batch axis holds %" PRId64 " x the batch, the input's elements %" PRId64
+                               " x", times, yi->outer * yi->fold);
+    return AIC_OK;
 }
 
-/* Add, Sub, Mul, Div with numpy broadcasting (opset 7 on). Two activations of one shape under Add stay
- * aic_add; other pairs of activations need equal ranks (so the batch dims line up) and become
- * aic_binary; an activation and a float constant become aic_binary_const, the constant copied into the
- * op's buffer after compile. */
+/* One entry of integer arithmetic on shapes: multiples of the batch size may be multiplied or divided
+ * by sizes (x.size(0) * heads) and divided by each other; other arithmetic on them is refused. */
+static aic_status shape_arith(importer *im, aic_binary_op kind, int64_t a, int64_t b, int64_t *out) {
+    const bool sa = IS_BATCH_TIMES(a), sb = IS_BATCH_TIMES(b);
+    if (!sa && !sb) {
+        if (kind == AIC_BINOP_DIV && b == 0)
+            return unsupported(im, "an integer division by 0");
+        const int64_t r[] = {[AIC_BINOP_ADD] = a + b, [AIC_BINOP_SUB] = a - b, [AIC_BINOP_MUL] = a * b,
+                             [AIC_BINOP_DIV] = b ? a / b : 0};
+        *out = r[kind];
+        return AIC_OK;
+    }
+    const int64_t fa = sa ? BATCH_FACTOR(a) : a, fb = sb ? BATCH_FACTOR(b) : b;
+    if (kind == AIC_BINOP_MUL && !(sa && sb) && fa > 0 && fb > 0 && fa <= SAMPLE_LIMIT / fb) {
+        *out = BATCH_TIMES(fa * fb);
+        return AIC_OK;
+    }
+    if (kind == AIC_BINOP_DIV && sa && fb > 0 && fa % fb == 0) {
+        *out = sb ? fa / fb : BATCH_TIMES(fa / fb);
+        return AIC_OK;
+    }
+    return unsupported(im, "integer arithmetic on the batch size that aicon cannot follow");
+}
+
+/* Add, Sub, Mul, Div of two shape computations or int64 constants (a scalar broadcasts). */
+static aic_status op_arith_shape(importer *im, const Onnx__NodeProto *n, aic_binary_op kind) {
+    int64_t a[SHAPE_MAX], b[SHAPE_MAX], out[SHAPE_MAX];
+    int la, ra, lb, rb;
+    AIC_TRY(shape_in(im, n, 0, a, &la, &ra));
+    AIC_TRY(shape_in(im, n, 1, b, &lb, &rb));
+    if (la != lb && la != 1 && lb != 1)
+        return unsupported(im, "shape vectors of %d and %d entries", la, lb);
+    const int len = la > lb ? la : lb;
+    for (int i = 0; i < len; i++)
+        AIC_TRY(shape_arith(im, kind, a[la == 1 ? 0 : i], b[lb == 1 ? 0 : i], &out[i]));
+    set_shape(im, n, out, len, ra > rb ? ra : rb);
+    return AIC_OK;
+}
+
 static aic_status op_arith(importer *im, const Onnx__NodeProto *n, const char *name, int variant) {
     const aic_binary_op kind = (aic_binary_op)variant;
     if (n->n_input != 2 || !in_name(n, 0) || !in_name(n, 1))
         return unsupported(im, "needs two inputs");
+    if (shape_like(im, n, 0) && shape_like(im, n, 1))
+        return op_arith_shape(im, n, kind);
     const slot *s0 = table_get(&im->nt, in_name(n, 0)), *s1 = table_get(&im->nt, in_name(n, 1));
     bool act0 = s0 && s0->kind == V_ACT, act1 = s1 && s1->kind == V_ACT;
     bool con0 = s0 && s0->kind == V_CONST, con1 = s1 && s1->kind == V_CONST;
@@ -1131,25 +1273,22 @@ static aic_status op_concat(importer *im, const Onnx__NodeProto *n, const char *
 
 static const attr_spec transpose_attrs[] = {{"perm", A_INTS}, {NULL, 0}};
 
-/* Transpose of an activation that keeps the batch first (perm[0] == 0; no perm: reversed, refused). */
+/* Transpose of an activation (no perm: the axes reversed). */
 static aic_status op_transpose(importer *im, const Onnx__NodeProto *n, const char *name, int variant, aic_value x,
                                const aic_value_info *xi, aic_value *y) {
     const Onnx__AttributeProto *a = attr(n, "perm");
-    if (!a || a->n_ints == 0)
-        return unsupported(im, "no perm: the axes are reversed, which moves the batch");
-    if (a->n_ints != (size_t)xi->ndim + 1)
-        return unsupported(im, "perm has %zu entries but the input has rank %d", a->n_ints, xi->ndim + 1);
+    const int rank = xi->ndim + 1;
+    if (a && a->n_ints != (size_t)rank)
+        return unsupported(im, "perm has %zu entries but the input has rank %d", a->n_ints, rank);
     int perm[AIC_MAX_DIMS];
-    for (size_t i = 0; i < a->n_ints; i++) {
-        int64_t p = a->ints[i];
+    for (int i = 0; i < rank; i++) {
+        int64_t p = a ? a->ints[i] : rank - 1 - i;
         if (p < 0)
-            p += xi->ndim + 1;
-        if (p < 0 || p > xi->ndim)
-            return unsupported(im, "perm entry %" PRId64 " is outside the rank %d", a->ints[i], xi->ndim + 1);
+            p += rank;
+        if (p < 0 || p >= rank)
+            return unsupported(im, "perm entry %" PRId64 " is outside the rank %d", a->ints[i], rank);
         perm[i] = (int)p;
     }
-    if (perm[0] != 0)
-        return unsupported(im, "perm[0] is %d; aicon keeps the batch as axis 0", perm[0]);
     return built(im, aic_transpose(im->m, name, x, perm, y));
 }
 
@@ -1300,6 +1439,11 @@ static aic_status input_shape(importer *im, const Onnx__ValueInfoProto *vi, int 
         shape[i - 1] = d->dim_value;
     }
     *ndim = (int)r - 1;
+    /* The batch size the graph was written with, where it was written as a number (then Reshape targets
+     * may hold it), else symbolic (0). */
+    const Onnx__TensorShapeProto__Dimension *d0 = tt->shape->dim[0];
+    im->export_batch = d0->value_case == ONNX__TENSOR_SHAPE_PROTO__DIMENSION__VALUE_DIM_VALUE && d0->dim_value > 0
+                           ? d0->dim_value : 0;
     return AIC_OK;
 }
 
@@ -1381,16 +1525,19 @@ static void shape_words(char *buf, size_t size, const Onnx__TensorShapeProto *de
             at += (size_t)snprintf(buf + at, size - at, "%s%.40s", sep, d->dim_param);
         else if (d)
             at += (size_t)snprintf(buf + at, size - at, "%s?", sep);
+        else if (i != (size_t)vi->batch_axis)
+            at += (size_t)snprintf(buf + at, size - at, "%s%" PRId64, sep, vi->shape[i - (i > (size_t)vi->batch_axis)]);
+        else if (vi->outer * vi->fold != 1)
+            at += (size_t)snprintf(buf + at, size - at, "%s%" PRId64 "N", sep, vi->outer * vi->fold);
         else
-            at += i ? (size_t)snprintf(buf + at, size - at, "%s%" PRId64, sep, vi->shape[i - 1])
-                    : (size_t)snprintf(buf + at, size - at, "N");
+            at += (size_t)snprintf(buf + at, size - at, "%sN", sep);
     }
     if (at < size)
         snprintf(buf + at, size - at, "]");
 }
 
 /* A shape the file declares for a value (a graph output's, a value_info's) against the one the import
- * computed: every static dimension but the batch (dim 0) must agree; symbolic and unknown ones match
+ * computed: every static dimension but the batch axis must agree; symbolic and unknown ones match
  * anything. Values that are not activations (constants, folded shapes, dead ones) have none to compare. */
 static aic_status check_declared_shape(importer *im, const char *gname, const Onnx__ValueInfoProto *vi,
                                        const char *what) {
@@ -1402,9 +1549,12 @@ static aic_status check_declared_shape(importer *im, const char *gname, const On
     const Onnx__TensorShapeProto *sh = tp->tensor_type->shape;
     const aic_value_info *v = &im->m->values[s->v];
     bool same = sh->n_dim == (size_t)v->ndim + 1;
-    for (size_t i = 1; same && i < sh->n_dim; i++)
-        same = sh->dim[i]->value_case != ONNX__TENSOR_SHAPE_PROTO__DIMENSION__VALUE_DIM_VALUE ||
-               sh->dim[i]->dim_value == v->shape[i - 1];
+    int64_t full[AIC_MAX_DIMS];
+    aic_value_full_shape(v, 1, full);
+    for (size_t i = 0; same && i < sh->n_dim; i++)
+        same = i == (size_t)v->batch_axis ||
+               sh->dim[i]->value_case != ONNX__TENSOR_SHAPE_PROTO__DIMENSION__VALUE_DIM_VALUE ||
+               sh->dim[i]->dim_value == full[i];
     if (same)
         return AIC_OK;
     char declared[256], made[256], maker[400];
@@ -1476,9 +1626,14 @@ static aic_status build_graph(importer *im, aic_onnx_binding *b) {
     }
 
     /* Nodes. */
+    im->fused = calloc(g->n_node ? g->n_node : 1, sizeof *im->fused);
+    if (!im->fused)
+        AIC_TRY_GOTO(nomem());
     for (size_t oi = 0; oi < g->n_node; oi++) {
         size_t i = order[oi];
         const Onnx__NodeProto *n = g->node[i];
+        if (im->fused[i])
+            continue;
         const char *op = n->op_type && n->op_type[0] ? n->op_type : "?";
         bool dead = false;
         for (size_t k = 0; k < n->n_input && !dead; k++) {
@@ -1551,6 +1706,7 @@ cleanup:
 static void importer_free(importer *im) {
     aic_onnx_names_free(&im->nt.names);
     free(im->nt.s);
+    free(im->fused);
     free(im->jobs);
     free(im->used);
     free(im->msg);

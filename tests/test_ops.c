@@ -105,6 +105,11 @@ struct op_case {
     float kink[2];      /* input 0's values where the op is not differentiable */
     bool at_kinks;      /* every 5th element of input 0 exactly on a kink */
     const char *no_export; /* why the op has no ONNX form, or NULL */
+    /* Where the op's inputs hold the batch: moved by a transpose with pre_perm (pre_perm[1] != 0), or
+     * with their first per-sample axis folded into it (pre_fold: N x H x ... -> (H N) x ...). An
+     * all-zero pre_perm is none. */
+    int pre_perm[AIC_MAX_DIMS];
+    bool pre_fold;
 };
 
 static aic_status b_dense(aic_model_t *m, const op_case *c, const aic_value *x, aic_value l, aic_value *o) {
@@ -146,6 +151,15 @@ static aic_status b_flatten(aic_model_t *m, const op_case *c, const aic_value *x
 }
 static aic_status b_reshape(aic_model_t *m, const op_case *c, const aic_value *x, aic_value l, aic_value *o) {
     return aic_reshape(m, "op", x[0], c->sndim, c->shape, o);
+}
+static aic_status b_reshape_full(aic_model_t *m, const op_case *c, const aic_value *x, aic_value l, aic_value *o) {
+    return aic_reshape_full(m, "op", x[0], c->sndim, c->shape, o);
+}
+/* dense on x reshaped (c->shape: a full target), as PyTorch's attention merges T x N x E to (T N) x E */
+static aic_status b_dense_reshaped(aic_model_t *m, const op_case *c, const aic_value *x, aic_value l, aic_value *o) {
+    aic_value r;
+    AIC_TRY(aic_reshape_full(m, "merged", x[0], c->sndim, c->shape, &r));
+    return aic_dense(m, "op", r, c->units, !c->no_bias, o);
 }
 static aic_status b_add(aic_model_t *m, const op_case *c, const aic_value *x, aic_value l, aic_value *o) {
     return aic_add(m, "op", x[0], x[c->twice ? 0 : 1], o);
@@ -418,6 +432,34 @@ static const op_case CASES[] = {
     {AIC_OP_MATMUL, "a @ a: 2 x 3 x 3", b_matmul, 1, {IN(2, 3, 3)}, LINEAR, .twice = true},
     {AIC_OP_MATMUL, "b without a gradient: 3 x 2 x 4 @ 3 x 4 x 2", b_matmul, 2,
      {IN(3, 2, 4), {SHAPE(3, 4, 2), .no_grad = true}}, LINEAR},
+
+    /* The batch elsewhere than first: moved by a transpose (sequence-first attention), or heads folded
+     * into it (N x H x T x D -> (H N) x T x D); the sink moves and unfolds it back. */
+    {AIC_OP_TRANSPOSE, "batch moved: perm 1 0 2", b_transpose, 1, {IN(3, 4)}, LINEAR, .perm = {1, 0, 2}},
+    {AIC_OP_TRANSPOSE, "batch last: perm 1 2 0", b_transpose, 1, {IN(3, 4)}, LINEAR, .perm = {1, 2, 0}},
+    {AIC_OP_TRANSPOSE, "folded batch moved: (2N) x 3 x 4, perm 1 0 2", b_transpose, 1, {IN(2, 3, 4)}, LINEAR,
+     .perm = {1, 0, 2}, .pre_fold = true},
+    {AIC_OP_RESHAPE, "fold: N x 2 x 3 x 4 to (6N) x 4", b_reshape_full, 1, {IN(2, 3, 4)}, LINEAR,
+     ATTR_SHAPE(AIC_DIM_BATCH, 4)},
+    {AIC_OP_RESHAPE, "fold behind a moved batch: 3 x N x 4 to 3 x (2N) x 2", b_reshape_full,
+     1, {IN(3, 4)}, LINEAR, .pre_perm = {1, 0, 2}, ATTR_SHAPE(3, AIC_DIM_BATCH, 2)},
+    {AIC_OP_DENSE, "batch second: 3 x N x 4 -> 3 x N x 5", b_dense, 1, {IN(3, 4)}, LINEAR, .units = 5,
+     .pre_perm = {1, 0, 2}},
+    {AIC_OP_DENSE, "N x 3 x 4 -> N x 3 x 2, no bias", b_dense, 1, {IN(3, 4)}, LINEAR, .units = 2, .no_bias = true},
+    {AIC_OP_DENSE, "merged in front: 3 x N x 4 -> (3 N) x 4 -> (3 N) x 5", b_dense_reshaped, 1, {IN(3, 4)}, LINEAR,
+     .units = 5, .pre_perm = {1, 0, 2}, ATTR_SHAPE(AIC_DIM_BATCH, 4)},
+    {AIC_OP_DENSE, "merged both sides: 2 x N x 3 x 4 -> (2 N 3) x 4", b_dense_reshaped, 1, {IN(2, 3, 4)}, LINEAR,
+     .units = 2, .pre_perm = {1, 0, 2, 3}, ATTR_SHAPE(AIC_DIM_BATCH, 4)},
+    {AIC_OP_SOFTMAX, "batch second: 3 x N x 4, axis 2", b_softmax, 1, {IN(3, 4)}, CURVED, .axis = 2,
+     .pre_perm = {1, 0, 2}},
+    {AIC_OP_SOFTMAX, "folded: (2N) x 3 x 3 attention scores, axis 2", b_softmax, 1, {IN(2, 3, 3)}, CURVED,
+     .axis = 2, .pre_fold = true},
+    {AIC_OP_LAYERNORM, "batch second: 3 x N x 4, last axis", b_ln, 1, {IN(3, 4)}, CURVED, .axis = 2, .b = 1e-5f,
+     .pre_perm = {1, 0, 2}},
+    {AIC_OP_TANH, "batch second: 3 x N x 4", b_unary, 1, {IN(3, 4)}, CURVED, .pre_perm = {1, 0, 2}},
+    {AIC_OP_ADD, "folded: (2N) x 3", b_add, 2, {IN(2, 3), IN(2, 3)}, LINEAR, .pre_fold = true},
+    {AIC_OP_MATMUL, "heads folded: (2N) x 3 x 4 @ (2N) x 4 x 5", b_matmul, 2, {IN(2, 3, 4), IN(2, 4, 5)}, LINEAR,
+     .pre_fold = true},
 };
 enum { N_CASES = sizeof CASES / sizeof CASES[0] };
 
@@ -449,6 +491,32 @@ static int64_t numel_of(const input_spec *s) {
     return n;
 }
 
+/* v with its batch moved first and the axes merged into it split out (N x everything else), for the
+ * sink's concat. */
+static aic_status batch_first(aic_model_t *m, aic_value *v) {
+    const aic_value_info *vi = &m->values[*v];
+    int64_t full[AIC_MAX_DIMS];
+    int a = vi->batch_axis, rank = vi->ndim + 1;
+    if (vi->outer != 1) { /* (outer N fold) -> outer x (N fold) */
+        aic_value_full_shape(vi, 1, full);
+        memmove(full + a + 1, full + a, sizeof(int64_t) * (size_t)(rank - a));
+        full[a] = vi->outer;
+        full[a + 1] = AIC_DIM_BATCH;
+        AIC_TRY(aic_reshape_full(m, NULL, *v, ++rank, full, v));
+        a++;
+    }
+    if (a != 0) {
+        int perm[AIC_MAX_DIMS];
+        perm[0] = a;
+        for (int i = 1; i < rank; i++)
+            perm[i] = i - (i <= a);
+        AIC_TRY(aic_transpose(m, NULL, *v, perm, v));
+    }
+    vi = &m->values[*v];
+    const int64_t target[2] = {AIC_DIM_BATCH, vi->fold * vi->numel};
+    return vi->fold == 1 ? AIC_OK : aic_reshape_full(m, NULL, *v, 2, target, v);
+}
+
 /* leads: identity lead-ins (the test model); without, the op reads the inputs (NULL input gradients,
  * and the form that is exported). */
 static aic_status build(const op_case *c, bool leads, bool cuda, model *t) {
@@ -476,11 +544,24 @@ static aic_status build(const op_case *c, bool leads, bool cuda, model *t) {
     }
     if (c->labels)
         AIC_TRY(aic_labels(m, "labels", &t->labels));
-    AIC_TRY(c->build(m, c, t->h, t->labels, &t->y));
+    aic_value in[MAX_IN];
+    for (int k = 0; k < c->n_in; k++) {
+        in[k] = t->h[k];
+        if (c->pre_perm[0] || c->pre_perm[1])
+            AIC_TRY(aic_transpose(m, NULL, in[k], c->pre_perm, &in[k]));
+        if (c->pre_fold) {
+            const input_spec *s = &c->in[k];
+            int64_t target[AIC_MAX_DIMS] = {AIC_DIM_BATCH};
+            memcpy(target + 1, s->shape + 1, sizeof(int64_t) * (size_t)(s->ndim - 1));
+            AIC_TRY(aic_reshape_full(m, NULL, in[k], s->ndim, target, &in[k]));
+        }
+    }
+    AIC_TRY(c->build(m, c, in, t->labels, &t->y));
     t->op = m->values[t->y].producer;
     if (!m->values[t->y].scalar) {
-        aic_value parts[1 + MAX_IN];
-        AIC_TRY(aic_flatten(m, NULL, t->y, &parts[0]));
+        aic_value parts[1 + MAX_IN], y = t->y;
+        AIC_TRY(batch_first(m, &y));
+        AIC_TRY(aic_flatten(m, NULL, y, &parts[0]));
         for (int k = 0; k < c->n_in; k++)
             AIC_TRY(aic_flatten(m, NULL, t->h[k], &parts[1 + k]));
         AIC_TRY(aic_concat(m, "sink", 1 + c->n_in, parts, 1, &t->sink));

@@ -125,12 +125,13 @@ AIC_API aic_status aic_flatten(aic_model_t *m, const char *name, aic_value x, ai
  * its first axis (see aic_reshape_full), the axes behind the batch axis are the ones reshaped. */
 AIC_API aic_status aic_reshape(aic_model_t *m, const char *name, aic_value x, int ndim, const int64_t *shape,
                                aic_value *out);
-/* A reshape of the full shape (ndim entries, the batch axis's among them), which may fold per-sample
- * axes into the batch axis, unfold them, or move it: the entry AIC_DIM_BATCH marks the axis that holds
- * the batch, times the sample's elements the other entries leave over. A sample must stay whole: the
- * entries in front of it multiply to what is in front of x's batch axis. With x of shape N x 4 x 8 x
- * 16, {AIC_DIM_BATCH, 8, 16} gives (4 N) x 8 x 16 (heads folded into the batch), and from there
- * {AIC_DIM_BATCH, 4, 8, 16} unfolds them again. No copy. */
+/* A reshape of the full shape (ndim entries, the batch axis's among them), which may merge axes into
+ * the batch axis, split them out again, or move it: the entry AIC_DIM_BATCH marks the axis that holds
+ * the batch, with what the other entries leave over merged into it. In memory x is (the elements in
+ * front of its batch) x N x (the elements behind it): the entries in front of the batch axis must
+ * divide the first, those behind it the second. With x of shape N x 4 x 8 x 16, {AIC_DIM_BATCH, 8, 16}
+ * gives (N 4) x 8 x 16 (heads merged into the batch), and from there {AIC_DIM_BATCH, 4, 8, 16} splits
+ * them out again; with x of shape 8 x N x 16, {AIC_DIM_BATCH, 16} gives (8 N) x 16. No copy. */
 #define AIC_DIM_BATCH INT64_C(-2)
 AIC_API aic_status aic_reshape_full(aic_model_t *m, const char *name, aic_value x, int ndim, const int64_t *shape,
                                     aic_value *out);

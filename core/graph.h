@@ -85,6 +85,15 @@ typedef struct {
         int axis;                      /* concat: counted with the batch dim; softmax, log_softmax: on the rows */
         float unary[AIC_UNARY_MAX_ATTRS]; /* a unary op's attributes (layers/unary_ops.def) */
         struct { float lo, hi; } clip; /* clip */
+        struct {                       /* slice: per per-sample axis, positions start, start + step, ... */
+            int ndim;                  /* before end, all three normalized (0 <= start < size, end >= -1) */
+            int64_t start[AIC_MAX_DIMS - 1], end[AIC_MAX_DIMS - 1], step[AIC_MAX_DIMS - 1];
+        } slice;
+        struct {                       /* pad: per per-sample axis, positions added before and after */
+            int ndim, mode;            /* (negative: cropped); mode an aic_pad_mode */
+            int64_t begin[AIC_MAX_DIMS - 1], end[AIC_MAX_DIMS - 1];
+            float value;               /* constant mode's fill, else 0 */
+        } pad;
         struct {                       /* binary: kind, and for a constant operand (buffer[0]) its */
             int kind;                  /* side and per-sample shape (right-aligned; 0 dims: none) */
             int const_left, cndim;

@@ -11,6 +11,7 @@
 #include "core/atomic_file.h"
 #include "core/error.h"
 #include "core/graph.h"
+#include "layers/slice.h"
 #include "onnx/onnx_internal.h"
 
 #define EXPORT_IR_VERSION 8
@@ -151,6 +152,16 @@ static void attr_ints(exporter *e, Onnx__NodeProto *n, const char *name, const i
         memcpy(p, v, (size_t)count * sizeof *p);
         a->ints = p;
         a->n_ints = (size_t)count;
+    }
+}
+
+static void attr_string(exporter *e, Onnx__NodeProto *n, const char *name, const char *v) {
+    Onnx__AttributeProto *a = add_attr(e, n, name, ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__STRING);
+    char *p = ex_str(e, v);
+    if (a && p) {
+        a->has_s = 1;
+        a->s.data = (uint8_t *)p;
+        a->s.len = strlen(p);
     }
 }
 
@@ -571,6 +582,53 @@ static aic_status ex_matmul(exporter *e, const aic_op *op, const char *const *in
     return AIC_OK;
 }
 
+/* An int64 initializer "<op>.<what>" for an input of a node. */
+static const char *ints_init(exporter *e, const aic_op *op, const char *what, const int64_t *v, int count) {
+    char name[AIC_MAX_NAME + 16];
+    snprintf(name, sizeof name, "%s.%s", op->name, what);
+    add_int64_init(e, name, v, count);
+    return ex_str(e, name);
+}
+
+/* Slice (opset 13): starts, ends, axes and steps as inputs over every per-sample axis. An end of -1
+ * (a backward walk down to position 0) would count from the axis's end: INT64_MIN says it. */
+static aic_status ex_slice(exporter *e, const aic_op *op, const char *const *in, const char *out) {
+    const int nd = op->attr.slice.ndim;
+    int64_t ends[AIC_MAX_DIMS], axes[AIC_MAX_DIMS];
+    for (int a = 0; a < nd; a++) {
+        ends[a] = op->attr.slice.end[a] < 0 ? INT64_MIN : op->attr.slice.end[a];
+        axes[a] = a + 1;
+    }
+    const char *ins[5] = {in[0], ints_init(e, op, "starts", op->attr.slice.start, nd), ints_init(e, op, "ends", ends, nd),
+                          ints_init(e, op, "axes", axes, nd), ints_init(e, op, "steps", op->attr.slice.step, nd)};
+    add_node(e, "Slice", op->name, ins, 5, out);
+    return AIC_OK;
+}
+
+/* Pad (opset 11): pads as an input over the full shape (begins, then ends; the batch's 0), the
+ * constant mode's value as a scalar input. */
+static aic_status ex_pad(exporter *e, const aic_op *op, const char *const *in, const char *out) {
+    const int nd = op->attr.pad.ndim;
+    int64_t pads[2 * AIC_MAX_DIMS] = {0};
+    for (int a = 0; a < nd; a++) {
+        pads[1 + a] = op->attr.pad.begin[a];
+        pads[nd + 2 + a] = op->attr.pad.end[a];
+    }
+    const char *ins[3] = {in[0], ints_init(e, op, "pads", pads, 2 * (nd + 1)), NULL};
+    if (op->attr.pad.mode == AIC_PAD_CONSTANT) {
+        char value[AIC_MAX_NAME + 16];
+        snprintf(value, sizeof value, "%s.value", op->name);
+        float *v = ex_alloc(e, sizeof *v);
+        if (!v)
+            return AIC_OK; /* the exporter reports its out-of-memory */
+        *v = op->attr.pad.value;
+        add_float_init(e, value, 0, NULL, v, 1);
+        ins[2] = ex_str(e, value);
+    }
+    attr_string(e, add_node(e, "Pad", op->name, ins, ins[2] ? 3 : 2, out), "mode", aic_pad_mode_name(op->attr.pad.mode));
+    return AIC_OK;
+}
+
 static const op_exporter exporters[AIC_OP_KIND_COUNT] = {
     [AIC_OP_DENSE] = ex_dense,
     [AIC_OP_CONV2D] = ex_conv,
@@ -590,6 +648,8 @@ static const op_exporter exporters[AIC_OP_KIND_COUNT] = {
     [AIC_OP_LAYERNORM] = ex_layernorm,
     [AIC_OP_REDUCE] = ex_reduce,
     [AIC_OP_MATMUL] = ex_matmul,
+    [AIC_OP_SLICE] = ex_slice,
+    [AIC_OP_PAD] = ex_pad,
 #define AIC_UNARY(E, name, onnx, since, a0, d0, a1, d1) [AIC_OP_##E] = export_unary,
 #include "layers/unary_ops.def"
 #undef AIC_UNARY

@@ -28,6 +28,7 @@
 #include "core/error.h"
 #include "core/graph.h"
 #include "core/grow.h"
+#include "layers/slice.h"
 #include "onnx/onnx_internal.h"
 
 #define REASON_MAX 400
@@ -1314,6 +1315,255 @@ static aic_status op_concat_any(importer *im, const Onnx__NodeProto *n, const ch
     return all ? op_concat_shape(im, n, name, variant) : op_concat(im, n, name, variant);
 }
 
+/* ---- slicing: Slice, Pad, Split, Squeeze, Unsqueeze ----------------------------------------------- */
+
+#define SPLIT_MAX 64 /* outputs of one Split */
+
+/* Input k as at most max integers: an int64 or int32 constant of rank 0 or 1 (Slice's starts and
+ * ends, Pad's pads, Split's sizes, Squeeze's axes). */
+static aic_status ints_in(importer *im, const Onnx__NodeProto *n, size_t k, const char *what, int max, int64_t *v,
+                          int *len) {
+    const Onnx__TensorProto *t;
+    AIC_TRY(const_in(im, n, k, false, &t));
+    const bool i32 = t->data_type == ONNX__TENSOR_PROTO__DATA_TYPE__INT32;
+    if ((!i32 && t->data_type != ONNX__TENSOR_PROTO__DATA_TYPE__INT64) || t->n_dims > 1)
+        return unsupported(im, "%s must be an int64 or int32 constant of rank 0 or 1", what);
+    const int64_t count = tensor_numel(t);
+    if (count > max)
+        return unsupported(im, "%s has %" PRId64 " entries, at most %d", what, count, max);
+    for (int64_t i = 0; i < count; i++) {
+        if (!i32) {
+            v[i] = int64_at(t, i);
+        } else if (t->has_raw_data) { /* little-endian whatever the host */
+            const uint8_t *b = t->raw_data.data + 4 * i;
+            v[i] = (int32_t)((uint32_t)b[0] | (uint32_t)b[1] << 8 | (uint32_t)b[2] << 16 | (uint32_t)b[3] << 24);
+        } else {
+            v[i] = t->int32_data[i];
+        }
+    }
+    *len = (int)count;
+    return AIC_OK;
+}
+
+/* An ints attribute of at most max entries into v, *len its count (-1 when absent). */
+static aic_status ints_attr_list(importer *im, const Onnx__NodeProto *n, const char *name, int max, int64_t *v,
+                                 int *len) {
+    const Onnx__AttributeProto *a = attr(n, name);
+    *len = -1;
+    if (!a)
+        return AIC_OK;
+    if (a->n_ints > (size_t)max)
+        return unsupported(im, "attribute '%s' has %zu entries, at most %d", name, a->n_ints, max);
+    for (size_t i = 0; i < a->n_ints; i++)
+        v[i] = a->ints[i];
+    *len = (int)a->n_ints;
+    return AIC_OK;
+}
+
+static const attr_spec slice_attrs[] = {{"starts", A_INTS}, {"ends", A_INTS}, {"axes", A_INTS}, {NULL, 0}};
+
+/* Slice: starts, ends and axes attributes before opset 10; from 10 on int constant inputs, and steps.
+ * No axes: the first len(starts) axes, the batch's among them. An entry on the batch axis that keeps
+ * it whole (start 0, end past any batch, step 1: x[:, 1:3] as exported) is dropped; any other there is
+ * refused by aic_slice. */
+static aic_status op_slice(importer *im, const Onnx__NodeProto *n, const char *name, int variant, aic_value x,
+                           const aic_value_info *xi, aic_value *y) {
+    static const char *const what[4] = {"starts", "ends", "axes", "steps"};
+    const int64_t rank = xi->ndim + 1;
+    int64_t v[4][AIC_MAX_DIMS];
+    int len[4] = {-1, -1, -1, -1};
+    const bool inputs = opset_of(im, n->domain) >= 10;
+    for (int i = 0; i < 4; i++) {
+        if (inputs && attr(n, what[i]))
+            return unsupported(im, "attribute '%s': from opset 10 on it is an input", what[i]);
+        if (inputs && (i < 2 || in_name(n, (size_t)i + 1)))
+            AIC_TRY(ints_in(im, n, (size_t)i + 1, what[i], AIC_MAX_DIMS, v[i], &len[i]));
+        else if (!inputs && i < 3)
+            AIC_TRY(ints_attr_list(im, n, what[i], AIC_MAX_DIMS, v[i], &len[i]));
+    }
+    if (len[0] < 0 || len[1] != len[0] || (len[2] >= 0 && len[2] != len[0]) || (len[3] >= 0 && len[3] != len[0]))
+        return unsupported(im, "starts and ends must be given, and starts, ends, axes and steps of one length");
+    int axes[AIC_MAX_DIMS], k = 0;
+    int64_t starts[AIC_MAX_DIMS], ends[AIC_MAX_DIMS], steps[AIC_MAX_DIMS];
+    for (int i = 0; i < len[0]; i++) {
+        const int64_t a = len[2] >= 0 ? v[2][i] : i, step = len[3] >= 0 ? v[3][i] : 1;
+        if (a < -rank || a >= rank)
+            return unsupported(im, "axis %" PRId64 " is out of range for rank %" PRId64, a, rank);
+        if ((a == 0 || a == -rank) && v[0][i] == 0 && v[1][i] >= INT32_MAX && step == 1)
+            continue;
+        axes[k] = (int)a;
+        starts[k] = v[0][i];
+        ends[k] = v[1][i];
+        steps[k++] = step;
+    }
+    return built(im, aic_slice(im->m, name, x, k, axes, starts, ends, steps, y));
+}
+
+static const attr_spec pad_attrs[] = {{"mode", A_STRING}, {"pads", A_INTS}, {"value", A_FLOAT}, {NULL, 0}};
+
+/* Pad: pads and value attributes before opset 11; from 11 on pads an int constant input and
+ * constant_value an optional float scalar constant, and from 18 axes, the axes the pads are for. */
+static aic_status op_pad(importer *im, const Onnx__NodeProto *n, const char *name, int variant, aic_value x,
+                         const aic_value_info *xi, aic_value *y) {
+    const int64_t rank = xi->ndim + 1;
+    char buf[32];
+    const char *ms = attr_string(n, "mode", "constant", buf, sizeof buf);
+    int mode = 0;
+    while (aic_pad_mode_name(mode) && strcmp(ms, aic_pad_mode_name(mode)) != 0)
+        mode++;
+    if (!aic_pad_mode_name(mode))
+        return unsupported(im, "mode '%s' (aicon pads constant, reflect and edge)", ms);
+    int64_t pads[2 * AIC_MAX_DIMS], axes[AIC_MAX_DIMS];
+    int np = -1, na = -1;
+    float value = attr_float(n, "value", 0.0f);
+    if (opset_of(im, n->domain) < 11) {
+        AIC_TRY(ints_attr_list(im, n, "pads", 2 * AIC_MAX_DIMS, pads, &np));
+    } else {
+        if (attr(n, "pads") || attr(n, "value"))
+            return unsupported(im, "attributes 'pads' and 'value': from opset 11 on they are inputs");
+        AIC_TRY(ints_in(im, n, 1, "pads", 2 * AIC_MAX_DIMS, pads, &np));
+        if (in_name(n, 2)) {
+            const Onnx__TensorProto *t;
+            AIC_TRY(const_in(im, n, 2, false, &t));
+            if (!is_float(t) || tensor_numel(t) != 1)
+                return unsupported(im, "constant_value must be a float scalar constant");
+            value = float_at(t, 0);
+        }
+        if (in_name(n, 3))
+            AIC_TRY(ints_in(im, n, 3, "axes", AIC_MAX_DIMS, axes, &na));
+    }
+    const int count = na >= 0 ? na : (int)rank;
+    if (np != 2 * count)
+        return unsupported(im, "%d pads for %d axes (begins, then ends)", np, count);
+    int64_t begin[AIC_MAX_DIMS] = {0}, end[AIC_MAX_DIMS] = {0};
+    for (int i = 0; i < count; i++) {
+        int64_t a = na >= 0 ? axes[i] : i;
+        if (a < -rank || a >= rank)
+            return unsupported(im, "axis %" PRId64 " is out of range for rank %" PRId64, a, rank);
+        a += a < 0 ? rank : 0;
+        begin[a] = pads[i];
+        end[a] = pads[count + i];
+    }
+    return built(im, aic_pad(im->m, name, x, begin, end, (aic_pad_mode)mode, value, y));
+}
+
+static const attr_spec split_attrs[] = {{"axis", A_INT}, {"split", A_INTS}, {"num_outputs", A_INT}, {NULL, 0}};
+
+/* Split: one aic_slice per output along a per-sample axis. The sizes come from `split` (an attribute
+ * before opset 13, an int constant input from it on), else equal parts, one per output (num_outputs
+ * from opset 18, the last part then smaller where they do not come out even). */
+static aic_status op_split(importer *im, const Onnx__NodeProto *n, const char *name, int variant) {
+    AIC_TRY(check_attrs(im, n, split_attrs));
+    aic_value x;
+    const aic_value_info *xi;
+    AIC_TRY(act_in(im, n, 0, &x, &xi));
+    const int64_t rank = xi->ndim + 1, outs = (int64_t)n->n_output;
+    int64_t axis = attr_int(n, "axis", 0), size[SPLIT_MAX];
+    if (axis < -rank || axis >= rank)
+        return unsupported(im, "axis %" PRId64 " is out of range for rank %" PRId64, axis, rank);
+    axis += axis < 0 ? rank : 0;
+    if (axis == 0)
+        return unsupported(im, "axis 0 is the batch; aicon splits within each sample");
+    if (outs > SPLIT_MAX)
+        return unsupported(im, "%" PRId64 " outputs, at most %d", outs, SPLIT_MAX);
+    const int64_t dim = xi->shape[axis - 1];
+    int ns = -1;
+    if (in_name(n, 1))
+        AIC_TRY(ints_in(im, n, 1, "split", SPLIT_MAX, size, &ns));
+    else
+        AIC_TRY(ints_attr_list(im, n, "split", SPLIT_MAX, size, &ns));
+    if (ns < 0) {
+        const int64_t parts = attr_int(n, "num_outputs", outs), chunk = (dim + outs - 1) / outs;
+        if (parts != outs)
+            return unsupported(im, "num_outputs is %" PRId64 " but the node has %" PRId64 " outputs", parts, outs);
+        for (int64_t k = 0; k < outs; k++)
+            size[k] = k < outs - 1 ? chunk : dim - chunk * (outs - 1);
+        ns = (int)outs;
+    }
+    int64_t total = 0;
+    for (int k = 0; k < ns; k++)
+        total += size[k] > 0 ? size[k] : 0;
+    if (ns != outs || total != dim)
+        return unsupported(im, "sizes of %d parts adding up to %" PRId64 " for %" PRId64 " outputs of axis %" PRId64
+                               " of size %" PRId64, ns, total, outs, axis, dim);
+    int64_t start = 0;
+    for (int64_t k = 0; k < outs; k++) {
+        const int64_t end = start + size[k];
+        const int ax = (int)axis;
+        if (n->output[k][0]) {
+            char base[AIC_MAX_NAME + 24], oname[AIC_MAX_NAME];
+            snprintf(base, sizeof base, "%s_%" PRId64, name, k);
+            if (k > 0)
+                AIC_TRY(unique_name(im, base, oname));
+            slot *s = table_get(&im->nt, n->output[k]);
+            AIC_TRY(built(im, aic_slice(im->m, k > 0 ? oname : name, x, 1, &ax, &start, &end, NULL, &s->v)));
+            s->kind = V_ACT;
+        }
+        start = end;
+    }
+    return AIC_OK;
+}
+
+/* Squeeze and (variant 1) Unsqueeze of an activation: a reshape of its full shape, no copy. The axes
+ * are an attribute before opset 13 and an int constant input from it on. A squeezed axis must have
+ * size 1 and not hold the batch; an axis inserted at 0 would put a 1 in front of the batch, which
+ * aicon keeps first for now. */
+static aic_status op_squeeze(importer *im, const Onnx__NodeProto *n, const char *name, int variant, aic_value x,
+                             const aic_value_info *xi, aic_value *y) {
+    const bool un = variant == 1;
+    int64_t axes[AIC_MAX_DIMS], full[AIC_MAX_DIMS], shape[AIC_MAX_DIMS];
+    int na = -1;
+    if (in_name(n, 1))
+        AIC_TRY(ints_in(im, n, 1, "axes", AIC_MAX_DIMS, axes, &na));
+    else
+        AIC_TRY(ints_attr_list(im, n, "axes", AIC_MAX_DIMS, axes, &na));
+    if (na < 0 && un)
+        return unsupported(im, "no axes");
+    if (na < 0)
+        return unsupported(im, "no axes: ONNX then squeezes every axis of size 1, the batch too when it is 1; "
+                               "aicon needs the axes");
+    const int rank = xi->ndim + 1, out_rank = un ? rank + na : rank - na;
+    if (out_rank < 1 || out_rank > AIC_MAX_DIMS)
+        return unsupported(im, "rank %d out, aicon has 1..%d", out_rank, AIC_MAX_DIMS);
+    aic_value_full_shape(xi, 1, full);
+    full[xi->batch_axis] = AIC_DIM_BATCH;
+    bool listed[AIC_MAX_DIMS] = {false};
+    for (int i = 0; i < na; i++) {
+        const int r = un ? out_rank : rank;
+        const int64_t a = axes[i] < 0 ? axes[i] + r : axes[i];
+        if (a < 0 || a >= r)
+            return unsupported(im, "axis %" PRId64 " is out of range for rank %d", axes[i], r);
+        if (listed[a])
+            return unsupported(im, "axis %" PRId64 " is listed twice", a);
+        listed[a] = true;
+        if (!un && a == xi->batch_axis)
+            return unsupported(im, "axis %" PRId64 " holds the batch; aicon squeezes within each sample", a);
+        if (!un && full[a] != 1)
+            return unsupported(im, "axis %" PRId64 " has size %" PRId64 ", not 1", a, full[a]);
+        if (un && a == 0)
+            return unsupported(im, "a new axis 0 would stand in front of the batch; aicon keeps the batch first");
+    }
+    int r = 0;
+    for (int i = 0, j = 0; i < (un ? out_rank : rank); i++)
+        if (un)
+            shape[r++] = listed[i] ? 1 : full[j++];
+        else if (!listed[i])
+            shape[r++] = full[i];
+    return built(im, aic_reshape_full(im->m, name, x, r, shape, y));
+}
+
+/* Unsqueeze of a shape computation is folded at import; of an activation, a reshape. */
+static aic_status op_unsqueeze_any(importer *im, const Onnx__NodeProto *n, const char *name, int variant) {
+    if (shape_like(im, n, 0))
+        return op_unsqueeze_shape(im, n, name, variant);
+    aic_value x, y;
+    const aic_value_info *xi;
+    AIC_TRY(act_in(im, n, 0, &x, &xi));
+    AIC_TRY(op_squeeze(im, n, name, 1, x, xi, &y));
+    set_act(im, n, y);
+    return AIC_OK;
+}
+
 /* Every ONNX op type aicon reads (default domain) and its importer. Before the importer runs,
  * import_node checks the opset and, where the row lists the attributes known, the attributes and the
  * outputs: only the first may be named, or with `unused` (why the others are refused) others too
@@ -1352,9 +1602,13 @@ static const struct {
     {"Concat", .known = AXIS_ATTRS, .node = op_concat_any},
     {"Shape", .known = shape_attrs, .node = op_shape},
     {"Gather", .known = AXIS_ATTRS, .node = op_gather_shape},
-    {"Unsqueeze", .known = unsqueeze_attrs, .node = op_unsqueeze_shape},
+    {"Unsqueeze", .known = unsqueeze_attrs, .node = op_unsqueeze_any},
     {"Cast", .known = cast_attrs, .node = op_cast},
     {"Transpose", .known = transpose_attrs, .act = op_transpose},
+    {"Slice", .known = slice_attrs, .act = op_slice},
+    {"Pad", 2, .known = pad_attrs, .act = op_pad},
+    {"Split", .node = op_split},
+    {"Squeeze", .known = unsqueeze_attrs, .act = op_squeeze},
 #define AIC_REDUCE(E, name, onnx) {onnx, .known = reduce_attrs, .act = op_reduce, .variant = AIC_REDUCE_##E},
 #include "layers/reduce_ops.def"
 #undef AIC_REDUCE

@@ -9,6 +9,7 @@
  *  - bad arguments: a status and a last error naming the kernel, nothing written, no crash. */
 #include "layers/layers.h"
 #include "layers/reduce.h"
+#include "layers/slice.h"
 #include "layers/unary.h"
 #include "tests/test_util.h"
 
@@ -165,6 +166,66 @@ static void test_pool_semantics(void) {
 static aic_reduce_plan row_plan(int64_t rows, int64_t cols) {
     return (aic_reduce_plan){.n_keep = 1, .keep_dim = {rows}, .keep_stride = {cols}, .n_red = 1, .red_dim = {cols},
                              .red_stride = {1}, .n_out = rows, .count = cols};
+}
+
+// One axis of n positions copied to out: from position start on with step, the rest by mode.
+static aic_slice_plan line_plan(int64_t n, int64_t out, int64_t start, int64_t step, aic_pad_mode mode) {
+    return (aic_slice_plan){.ndim = 1, .rows = 1, .xdim = {n}, .odim = {out}, .start = {start}, .step = {step},
+                            .mode = mode, .value = 0.5f, .x_numel = n, .o_numel = out};
+}
+
+// Slice and pad: numpy's values where a reflection passes more than one mirror image (which the
+// harness's pads stay short of), the edges' gradients, and backward's gather (each input position
+// finds the outputs that read it) against a plain scatter over the outputs, for every mode.
+static void test_slice_semantics(void) {
+    const float x3[3] = {1, 2, 3}, x1[1] = {7}, g[13] = {1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024, 2048, 4096};
+    float y[13], dx[10] = {0};
+    aic_slice_plan p = line_plan(3, 13, -5, 1, AIC_PAD_REFLECT);
+    const float reflect[13] = {2, 1, 2, 3, 2, 1, 2, 3, 2, 1, 2, 3, 2}; /* np.pad([1, 2, 3], 5, 'reflect') */
+    CHECK_OK(aic_slice_forward(y, x3, &p));
+    report("pad reflect past one mirror image (numpy)", memcmp(y, reflect, sizeof reflect) == 0, "");
+    CHECK_OK(aic_slice_backward(dx, g, &p));
+    report("pad reflect backward: 13 copies of 3 values", dx[0] == 2 + 32 + 512 && dx[2] == 8 + 128 + 2048, "");
+    p = line_plan(3, 8, -2, 1, AIC_PAD_EDGE);
+    memset(dx, 0, sizeof dx);
+    CHECK_OK(aic_slice_backward(dx, g, &p));
+    report("pad edge backward: each edge collects its copies", dx[0] == 7 && dx[1] == 8 && dx[2] == 240, "");
+    p = line_plan(1, 4, -2, 1, AIC_PAD_REFLECT);
+    memset(dx, 0, sizeof dx);
+    CHECK_OK(aic_slice_forward(y, x1, &p));
+    CHECK_OK(aic_slice_backward(dx, g, &p));
+    report("pad reflect of one position: its copies", y[0] == 7 && y[3] == 7 && dx[0] == 15, "");
+    p = line_plan(3, 5, -1, 1, AIC_PAD_CONSTANT);
+    CHECK_OK(aic_slice_forward(y, x3, &p));
+    report("pad constant: the value around x", y[0] == 0.5f && y[1] == 1 && y[3] == 3 && y[4] == 0.5f, "");
+
+    /* 2 rows of 2-D inputs: reflect far out, edge of a 1-wide axis, a backward slice with steps, and a
+     * crop with padding on the other side */
+    const aic_slice_plan plans[4] = {
+        {2, 2, {3, 4}, {12, 9}, {-5, -2}, {1, 1}, AIC_PAD_REFLECT, 0, 12, 108},
+        {2, 2, {1, 5}, {4, 9}, {-2, -3}, {1, 1}, AIC_PAD_EDGE, 0, 5, 36},
+        {2, 2, {7, 6}, {3, 2}, {6, 1}, {-3, 4}, AIC_PAD_CONSTANT, 0, 42, 6},
+        {2, 2, {5, 4}, {4, 7}, {2, -2}, {1, 1}, AIC_PAD_CONSTANT, 0.25f, 20, 28},
+    };
+    for (int k = 0; k < 4; k++) {
+        const aic_slice_plan *q = &plans[k];
+        float gs[216], got[84] = {0};
+        double want[84] = {0};
+        for (int64_t o = 0; o < q->rows * q->o_numel; o++)
+            gs[o] = test_frand(-1, 1);
+        for (int64_t o = 0; o < q->rows * q->o_numel; o++) {
+            const int64_t a = aic_slice_src(q, 0, o % q->o_numel / q->odim[1]), b = aic_slice_src(q, 1, o % q->odim[1]);
+            if (a >= 0 && b >= 0)
+                want[o / q->o_numel * q->x_numel + a * q->xdim[1] + b] += gs[o];
+        }
+        CHECK_OK(aic_slice_backward(got, gs, q));
+        double err = 0;
+        for (int64_t i = 0; i < q->rows * q->x_numel; i++)
+            err = fmax(err, fabs(got[i] - want[i]));
+        char what[64];
+        snprintf(what, sizeof what, "slice backward: gather = scatter, %s plan %d", aic_pad_mode_name(q->mode), k);
+        report_err(what, err, 1e-6);
+    }
 }
 
 // max and min send the gradient to the first extreme element of a tie; log_sum_exp of values where
@@ -595,6 +656,20 @@ static void test_bad_arguments(void) {
 
     aic_matmul_dims md = {2, 2, 2, 1, {1}, {0}, {0}};
     expect_fail("matmul: NULL b", aic_matmul_forward(y, x, NULL, &md), AIC_ERR_INVALID_ARG, "aic_matmul_forward:");
+
+    aic_slice_plan sp = line_plan(8, 4, 0, 0, AIC_PAD_CONSTANT);
+    expect_fail("slice: step 0", aic_slice_forward(y, x, &sp), AIC_ERR_INVALID_ARG, "aic_slice_forward:");
+    sp = line_plan(8, 4, 0, 2, AIC_PAD_REFLECT);
+    expect_fail("pad reflect: step 2", aic_slice_backward(y, x, &sp), AIC_ERR_INVALID_ARG, "aic_slice_backward:");
+    sp = line_plan(8, 4, 0, 1, (aic_pad_mode)7);
+    expect_fail("pad: mode 7", aic_slice_forward(y, x, &sp), AIC_ERR_INVALID_ARG, "aic_slice_forward:");
+    sp = line_plan(8, 4, 0, 1, AIC_PAD_EDGE);
+    sp.o_numel = 5;
+    expect_fail("slice: numel disagrees with the axes", aic_slice_forward(y, x, &sp), AIC_ERR_INVALID_ARG,
+                "aic_slice_forward:");
+    sp.o_numel = 4;
+    expect_fail("slice backward: NULL dout", aic_slice_backward(y, NULL, &sp), AIC_ERR_INVALID_ARG,
+                "aic_slice_backward:");
     md.K = 0;
     expect_fail("matmul backward: K = 0", aic_matmul_backward(y, y, x, x, x, &md), AIC_ERR_INVALID_ARG,
                 "aic_matmul_backward:");
@@ -647,6 +722,7 @@ int main(void) {
     test_matmul_semantics();
     test_dropout_semantics();
     test_reduce_semantics();
+    test_slice_semantics();
     test_losses();
     test_new_ops();
     test_bad_arguments();

@@ -367,6 +367,8 @@ int main(int argc, char **argv) {
     run_model("layernorm", 3, 1, 2);
     run_model("reduce_pow", 3, 1, 4);
     run_model("attention", 3, 3, 2);
+    run_model("slicing9", 3, 1, 4);
+    run_model("slicing", 3, 1, 4);
     test_names_kept_on_export();
     test_unsupported();
     test_huge();

@@ -101,6 +101,9 @@ struct op_case {
     int n_axes;                /* reduce: axes[] (0: every per-sample axis) */
     int axes[AIC_MAX_DIMS];
     bool keepdims;
+    int64_t starts[AIC_MAX_DIMS], ends[AIC_MAX_DIMS], steps[AIC_MAX_DIMS]; /* slice, on axes[] (steps[0] 0: NULL) */
+    int64_t pads_begin[AIC_MAX_DIMS], pads_end[AIC_MAX_DIMS];              /* pad, with a: the value */
+    aic_pad_mode pad_mode;
     int n_kinks;
     float kink[2];      /* input 0's values where the op is not differentiable */
     bool at_kinks;      /* every 5th element of input 0 exactly on a kink */
@@ -142,6 +145,12 @@ static aic_status b_ln(aic_model_t *m, const op_case *c, const aic_value *x, aic
 }
 static aic_status b_reduce(aic_model_t *m, const op_case *c, const aic_value *x, aic_value l, aic_value *o) {
     return aic_reduce(m, c->reduce, "op", x[0], c->n_axes, c->axes, c->keepdims, o);
+}
+static aic_status b_slice(aic_model_t *m, const op_case *c, const aic_value *x, aic_value l, aic_value *o) {
+    return aic_slice(m, "op", x[0], c->n_axes, c->axes, c->starts, c->ends, c->steps[0] ? c->steps : NULL, o);
+}
+static aic_status b_pad(aic_model_t *m, const op_case *c, const aic_value *x, aic_value l, aic_value *o) {
+    return aic_pad(m, "op", x[0], c->pads_begin, c->pads_end, c->pad_mode, c->a, o);
 }
 static aic_status b_dropout(aic_model_t *m, const op_case *c, const aic_value *x, aic_value l, aic_value *o) {
     return aic_dropout(m, "op", x[0], c->a, o);
@@ -376,6 +385,28 @@ static const op_case CASES[] = {
      * tolerance there; the point of the case is that nothing overflows */
     {AIC_OP_REDUCE, "log_sum_exp of values 80..90 (exp overflows float)", b_reduce, 1, {IN_RANGE(80, 90, 6)},
      .tol = 5e-2, .reduce = "log_sum_exp", AXES(1)},
+
+    /* slice: positions past the axis clamp, negative ones count from its end; pad: reflect and edge
+     * send several output gradients to one input position, in order */
+    {AIC_OP_SLICE, "axis 2, 1:4", b_slice, 1, {IN(2, 5, 4)}, LINEAR, AXES(2), .starts = {1}, .ends = {4}},
+    {AIC_OP_SLICE, "step 2, end past the axis", b_slice, 1, {IN(7, 3)}, LINEAR, AXES(1), .starts = {1},
+     .ends = {1000}, .steps = {2}},
+    {AIC_OP_SLICE, "negative steps on two axes (reversed, every other)", b_slice, 1, {IN(3, 6)}, LINEAR, AXES(1, 2),
+     .starts = {-1, 5}, .ends = {INT64_MIN, 0}, .steps = {-1, -2}},
+    {AIC_OP_SLICE, "negative axes and bounds", b_slice, 1, {IN(2, 3, 5)}, LINEAR, AXES(-1, -3), .starts = {-3, 1},
+     .ends = {-1, 2}},
+    {AIC_OP_SLICE, "step 3 backwards, batch 1", b_slice, 1, {IN(8, 2)}, LINEAR, .batch = 1, AXES(1),
+     .starts = {6}, .ends = {-100}, .steps = {-3}},
+    {AIC_OP_PAD, "constant 0.5", b_pad, 1, {IN(3, 4)}, LINEAR, .pads_begin = {0, 1, 2}, .pads_end = {0, 2, 1},
+     .pad_mode = AIC_PAD_CONSTANT, .a = 0.5f},
+    {AIC_OP_PAD, "constant, negative pads crop", b_pad, 1, {IN(4, 5)}, LINEAR, .pads_begin = {0, -1, 2},
+     .pads_end = {0, 1, -2}, .pad_mode = AIC_PAD_CONSTANT},
+    {AIC_OP_PAD, "reflect", b_pad, 1, {IN(2, 4, 5)}, LINEAR, .pads_begin = {0, 0, 2, 1}, .pads_end = {0, 1, 3, 4},
+     .pad_mode = AIC_PAD_REFLECT},
+    {AIC_OP_PAD, "edge", b_pad, 1, {IN(3, 4)}, LINEAR, .pads_begin = {0, 2, 3}, .pads_end = {0, 1, 4},
+     .pad_mode = AIC_PAD_EDGE},
+    {AIC_OP_PAD, "reflect 1-D, one side cropped", b_pad, 1, {IN(6)}, LINEAR, .pads_begin = {0, -1},
+     .pads_end = {0, 3}, .pad_mode = AIC_PAD_REFLECT},
 #undef AXES
 
     /* 35 values per sample: the dropout mask's four-value Philox blocks straddle samples */

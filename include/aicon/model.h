@@ -164,6 +164,23 @@ AIC_API aic_status aic_transpose(aic_model_t *m, const char *name, aic_value x, 
 AIC_API aic_status aic_matmul(aic_model_t *m, const char *name, aic_value a, aic_value b, aic_value *out);
 /* Concatenate along `axis` counted with the batch dimension (axis >= 1, as in ONNX). */
 AIC_API aic_status aic_concat(aic_model_t *m, const char *name, int n, const aic_value *xs, int axis, aic_value *out);
+/* A strided slice of x as numpy's x[..., start:end:step, ...] and ONNX Slice: on each of the n_axes
+ * per-sample axes (counted with the batch as ONNX does: 1..rank-1, or negative from the end; axis 0,
+ * the batch, is refused) keep positions start, start + step, ... before end. Negative starts and ends
+ * count from the end of the axis, both are then clamped to it, and a negative step walks backwards
+ * (end -1 - size or lower: down to position 0); steps NULL: all 1, no step 0. An empty result is
+ * refused. The gradient goes back to the positions read. */
+AIC_API aic_status aic_slice(aic_model_t *m, const char *name, aic_value x, int n_axes, const int *axes,
+                             const int64_t *starts, const int64_t *ends, const int64_t *steps, aic_value *out);
+/* Padding as ONNX Pad (numpy.pad): constant fills with value, reflect mirrors about the edges without
+ * repeating them ([1 2 3] -> 3 2 | 1 2 3 | 2 1), edge repeats the edge. */
+typedef enum { AIC_PAD_CONSTANT, AIC_PAD_REFLECT, AIC_PAD_EDGE } aic_pad_mode;
+/* x padded by pads_begin[a] positions before and pads_end[a] after axis a, for every axis a of the
+ * full shape (per-sample rank + 1 entries each; the batch's, entry 0, must be 0). A negative pad
+ * crops. Reflect and edge read the padded positions from x: its gradient there collects the
+ * gradients of every position that copied it. */
+AIC_API aic_status aic_pad(aic_model_t *m, const char *name, aic_value x, const int64_t *pads_begin,
+                           const int64_t *pads_end, aic_pad_mode mode, float value, aic_value *out);
 
 /* Losses produce a scalar: the mean over the batch. A model has at most one loss. */
 /* Numerically stable log-softmax + negative log-likelihood; logits N x K, labels int32 in [0, K). */

@@ -317,6 +317,46 @@ save("reduce_pow", nodes, [vi("x", ["batch", 3, 4])],
       numpy_helper.from_array(np.array(1.5, dtype=np.float32), "e15")],
      [x], [s, mx, p2, p3])
 
+# ---- slicing9: Slice, Pad, Split, Squeeze, Unsqueeze with their attributes (opset 9): a Slice entry
+# on the batch axis that keeps it whole (dropped), reflect and edge pads, a constant pad that crops one
+# side, unequal split sizes ----
+x = rand(N, 4, 6)
+s = x[:, 1:3, 1:6]
+i64max = np.iinfo(np.int64).max
+nodes = [
+    helper.make_node("Slice", ["x"], ["s"], name="slice", starts=[0, 1, -5], ends=[i64max, 3, 100], axes=[0, 1, 2]),
+    helper.make_node("Pad", ["s"], ["refl"], name="reflect", mode="reflect", pads=[0, 1, 2, 0, 1, 3]),
+    helper.make_node("Split", ["x"], ["a", "b"], name="split", axis=2, split=[2, 4]),
+    helper.make_node("Unsqueeze", ["a"], ["ua"], name="unsq", axes=[1]),
+    helper.make_node("Squeeze", ["ua"], ["sq"], name="sq", axes=[1]),
+    helper.make_node("Pad", ["b"], ["edge"], name="edge", mode="edge", pads=[0, 0, 1, 0, 0, 2]),
+    helper.make_node("Pad", ["x"], ["crop"], name="crop", pads=[0, -1, 1, 0, 0, 1], value=0.5),
+]
+save("slicing9", nodes, [vi("x", ["batch", 4, 6])],
+     [vi("refl", ["batch", 4, 10]), vi("sq", ["batch", 4, 2]), vi("edge", ["batch", 4, 7]),
+      vi("crop", ["batch", 3, 8])], [], [x],
+     [np.pad(s, ((0, 0), (1, 1), (2, 3)), mode="reflect"), x[:, :, :2],
+      np.pad(x[:, :, 2:], ((0, 0), (0, 0), (1, 2)), mode="edge"),
+      np.pad(x[:, 1:, :], ((0, 0), (0, 0), (1, 1)), constant_values=0.5)], opset=9)
+
+# ---- slicing: the same ops with their inputs (opset 13): int32 bounds and a negative step on Slice,
+# Pad's constant_value, Split's sizes, Squeeze's and Unsqueeze's axes (negative among them) ----
+nodes = [
+    helper.make_node("Slice", ["x", "st", "en", "ax", "sp"], ["sl"], name="slice"),
+    helper.make_node("Pad", ["x", "pads", "cv"], ["pd"], name="pad"),
+    helper.make_node("Split", ["x", "sizes"], ["c", "d"], name="split", axis=1),
+    helper.make_node("Squeeze", ["c", "ax1"], ["sq"], name="sq"),
+    helper.make_node("Unsqueeze", ["d", "ax2"], ["un"], name="unsq"),
+]
+i32 = lambda name, v: numpy_helper.from_array(np.array(v, dtype=np.int32), name)
+i64 = lambda name, v: numpy_helper.from_array(np.array(v, dtype=np.int64), name)
+save("slicing", nodes, [vi("x", ["batch", 4, 6])],
+     [vi("sl", ["batch", 4, 2]), vi("pd", ["batch", 4, 8]), vi("sq", ["batch", 6]), vi("un", ["batch", 3, 1, 6, 1])],
+     [i32("st", [3]), i32("en", [-100]), i32("ax", [2]), i32("sp", [-2]), i64("pads", [0, 0, 1, 0, 0, 1]),
+      init("cv", np.array(1.5, dtype=np.float32)), i64("sizes", [1, 3]), i64("ax1", [1]), i64("ax2", [-1, 2])],
+     [x], [x[:, :, 3::-2], np.pad(x, ((0, 0), (0, 0), (1, 1)), constant_values=1.5), x[:, 0, :],
+           x[:, 1:, None, :, None]])
+
 # ---- huge: a few bytes declaring 16000 x 16000 activations per sample (1 GB a sample, just under the
 # importer's per-sample cap; 64 GB for the batch of 64 the test asks for): compile must refuse it
 # before allocating anything ----

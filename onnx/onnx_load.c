@@ -651,31 +651,43 @@ const char *aic_onnx_fed_input_name(const aic_onnx_model_t *m, size_t i) {
     return NULL;
 }
 
-aic_status aic_onnx_bind_constant(aic_onnx_model_t *om, const char *name, const aic_onnx_tensor *t) {
-    if (!om || !name || !t || (t->numel > 0 && !t->data))
-        return aic_fail(AIC_ERR_INVALID_ARG, "aic_onnx_bind_constant: NULL argument");
+/* Graph input `name` of om becomes tp, an initializer allocated as protobuf-c's default allocator
+ * does (so free_unpacked releases it), taken over: freed on failure. fn names the caller. */
+static aic_status bind_proto(aic_onnx_model_t *om, const char *name, Onnx__TensorProto *tp, const char *fn) {
     Onnx__GraphProto *g = om->proto->graph;
     size_t at = g->n_input;
     for (size_t i = 0; i < g->n_input && at == g->n_input; i++)
         if (g->input[i]->name && strcmp(g->input[i]->name, name) == 0)
             at = i;
-    if (at == g->n_input)
-        return aic_fail(AIC_ERR_INVALID_ARG, "aic_onnx_bind_constant: graph '%s' has no input '%s'",
-                        aic_onnx_graph_name(om), name);
-
-    /* Built with malloc, as protobuf-c's default allocator would, so free_unpacked releases it. */
-    Onnx__TensorProto *tp = malloc(sizeof *tp);
-    Onnx__TensorProto **inits = realloc(g->initializer, sizeof *inits * (g->n_initializer + 1));
+    Onnx__TensorProto **inits = at < g->n_input ? realloc(g->initializer, sizeof *inits * (g->n_initializer + 1))
+                                                : NULL;
     if (inits)
         g->initializer = inits;
-    if (tp)
-        onnx__tensor_proto__init(tp);
+    free(tp->name);
+    tp->name = strdup(name);
+    if (at == g->n_input || !inits || !tp->name) {
+        onnx__tensor_proto__free_unpacked(tp, NULL);
+        if (at == g->n_input)
+            return aic_fail(AIC_ERR_INVALID_ARG, "%s: graph '%s' has no input '%s'", fn, aic_onnx_graph_name(om), name);
+        return aic_fail(AIC_ERR_NOMEM, "%s: out of memory for input '%s'", fn, name);
+    }
+    g->initializer[g->n_initializer++] = tp;
+    onnx__value_info_proto__free_unpacked(g->input[at], NULL);
+    memmove(g->input + at, g->input + at + 1, sizeof *g->input * (g->n_input - at - 1));
+    g->n_input--;
+    return AIC_OK;
+}
+
+aic_status aic_onnx_bind_constant(aic_onnx_model_t *om, const char *name, const aic_onnx_tensor *t) {
+    if (!om || !name || !t || (t->numel > 0 && !t->data))
+        return aic_fail(AIC_ERR_INVALID_ARG, "aic_onnx_bind_constant: NULL argument");
+    Onnx__TensorProto *tp = malloc(sizeof *tp);
     if (tp) {
-        tp->name = strdup(name);
+        onnx__tensor_proto__init(tp);
         tp->dims = malloc(sizeof *tp->dims * (size_t)(t->ndim > 0 ? t->ndim : 1));
         tp->float_data = malloc(sizeof *tp->float_data * (size_t)(t->numel > 0 ? t->numel : 1));
     }
-    if (!tp || !inits || !tp->name || !tp->dims || !tp->float_data) {
+    if (!tp || !tp->dims || !tp->float_data) {
         if (tp)
             onnx__tensor_proto__free_unpacked(tp, NULL);
         return aic_fail(AIC_ERR_NOMEM, "aic_onnx_bind_constant: out of memory for input '%s'", name);
@@ -686,10 +698,25 @@ aic_status aic_onnx_bind_constant(aic_onnx_model_t *om, const char *name, const 
     memcpy(tp->dims, t->dims, sizeof *tp->dims * (size_t)t->ndim);
     tp->n_float_data = (size_t)t->numel;
     memcpy(tp->float_data, t->data, sizeof *tp->float_data * (size_t)t->numel);
-    g->initializer[g->n_initializer++] = tp;
+    return bind_proto(om, name, tp, "aic_onnx_bind_constant");
+}
 
-    onnx__value_info_proto__free_unpacked(g->input[at], NULL);
-    memmove(g->input + at, g->input + at + 1, sizeof *g->input * (g->n_input - at - 1));
-    g->n_input--;
-    return AIC_OK;
+aic_status aic_onnx_bind_constant_file(aic_onnx_model_t *om, const char *name, const char *path) {
+    if (!om || !name || !path)
+        return aic_fail(AIC_ERR_INVALID_ARG, "aic_onnx_bind_constant_file: NULL argument");
+    uint8_t *buf;
+    size_t got;
+    AIC_TRY(aic_onnx_read_file(path, "a tensor file", &buf, &got));
+    Onnx__TensorProto *tp = onnx__tensor_proto__unpack(NULL, got, buf);
+    free(buf);
+    if (!tp)
+        return aic_fail(AIC_ERR_FORMAT, "%s: not an ONNX tensor (protobuf parse failed)", path);
+    char what[AIC_MAX_NAME + 32];
+    snprintf(what, sizeof what, "the tensor for input '%s'", name);
+    const aic_status st = aic_onnx_check_tensor(path, what, tp, NULL);
+    if (st != AIC_OK) {
+        onnx__tensor_proto__free_unpacked(tp, NULL);
+        return st;
+    }
+    return bind_proto(om, name, tp, "aic_onnx_bind_constant_file");
 }

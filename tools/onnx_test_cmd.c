@@ -32,11 +32,11 @@ static void onnx_test_usage(FILE *out) {
             "\n"
             "Every data set of a case is run in evaluation mode; each output must have the expected shape\n"
             "and every element must satisfy |got - want| <= 1e-7 + 1e-3 * |want| (NaN matches NaN).\n"
-            "Cases with non-float inputs or outputs, scalar inputs, or operators aicon does not import are\n"
-            "skipped with the reason. aicon's inputs carry the batch: when a graph as given is refused and\n"
-            "takes more than one input, the inputs after the first (weights, biases, bounds, statistics)\n"
-            "are bound as constants holding the data set's values and the case is tried again; its PASS\n"
-            "line then names them.\n"
+            "Cases with a non-float first input or outputs, scalar inputs, or operators aicon does not\n"
+            "import are skipped with the reason. aicon's inputs carry the batch: when a graph as given is\n"
+            "refused and takes more than one input, the inputs after the first (weights, biases, bounds,\n"
+            "statistics, int64 starts, pads and axes) are bound as constants holding the data set's values\n"
+            "and the case is tried again; its PASS line then names them.\n"
             "\n"
             "Prints one line per case (PASS name, FAIL name: why, SKIP name: why), then\n"
             "'N passed, M failed, K skipped'. Exits 1 if any case failed, 0 otherwise, 2 on a usage error.\n"
@@ -151,18 +151,24 @@ static bool type_from_message(const char *msg, char *out, size_t size) {
 typedef struct {
     int n_inputs, n_outputs;
     aic_onnx_tensor inputs[MAX_TENSORS], outputs[MAX_TENSORS];
+    char *input_file[MAX_TENSORS]; /* an integer input after the first: its file, bound as it is */
 } data_set;
 
 static void data_set_free(data_set *ds) {
-    for (int i = 0; i < ds->n_inputs; i++)
+    for (int i = 0; i < ds->n_inputs; i++) {
         aic_onnx_tensor_free(&ds->inputs[i]);
+        free(ds->input_file[i]);
+        ds->input_file[i] = NULL;
+    }
     for (int i = 0; i < ds->n_outputs; i++)
         aic_onnx_tensor_free(&ds->outputs[i]);
     ds->n_inputs = ds->n_outputs = 0;
 }
 
-/* Reads kind_0.pb, kind_1.pb, ... ("input" or "output") until one is missing. */
-static case_result read_tensors(const char *dir, const char *kind, aic_onnx_tensor *ts, int *n, case_outcome *o) {
+/* Reads kind_0.pb, kind_1.pb, ... ("input" or "output") until one is missing. With files, an int64 or
+ * int32 tensor after the first (starts, pads, axes) is not read: files[k] names its file. */
+static case_result read_tensors(const char *dir, const char *kind, aic_onnx_tensor *ts, char **files, int *n,
+                                case_outcome *o) {
     char path[4096];
     for (int k = 0;; k++) {
         snprintf(path, sizeof path, "%s/%s_%d.pb", dir, kind, k);
@@ -171,8 +177,14 @@ static case_result read_tensors(const char *dir, const char *kind, aic_onnx_tens
         if (k == MAX_TENSORS)
             return outcome(o, CASE_SKIP, "more than %d %ss", MAX_TENSORS, kind);
         aic_status st = aic_onnx_read_tensor(path, &ts[k]);
+        char type[64];
+        if (st == AIC_ERR_UNSUPPORTED && files && k > 0 && type_from_message(aic_last_error(), type, sizeof type) &&
+            (strcmp(type, "int64") == 0 || strcmp(type, "int32") == 0)) {
+            if (!(files[k] = strdup(path)))
+                return outcome(o, CASE_FAIL, "out of memory");
+            st = AIC_OK;
+        }
         if (st == AIC_ERR_UNSUPPORTED) {
-            char type[64];
             if (type_from_message(aic_last_error(), type, sizeof type))
                 return outcome(o, CASE_SKIP, "not fp32: %s", type);
             return outcome(o, CASE_SKIP, "unsupported: %s", aic_last_error());
@@ -185,9 +197,9 @@ static case_result read_tensors(const char *dir, const char *kind, aic_onnx_tens
 }
 
 static case_result read_data_set(const char *dir, data_set *ds, case_outcome *o) {
-    case_result r = read_tensors(dir, "input", ds->inputs, &ds->n_inputs, o);
+    case_result r = read_tensors(dir, "input", ds->inputs, ds->input_file, &ds->n_inputs, o);
     if (r == CASE_PASS)
-        r = read_tensors(dir, "output", ds->outputs, &ds->n_outputs, o);
+        r = read_tensors(dir, "output", ds->outputs, NULL, &ds->n_outputs, o);
     if (r == CASE_PASS && ds->n_outputs == 0)
         r = outcome(o, CASE_FAIL, "%s holds no output_0.pb", dir);
     return r;
@@ -328,7 +340,8 @@ static aic_status import_case(const char *dir, const data_set *ds, bool bind, in
         }
         if (bound_names && at < names_size)
             at += (size_t)snprintf(bound_names + at, names_size - at, "%s'%s'", k > 1 ? ", " : "", name);
-        st = aic_onnx_bind_constant(*om, name, &ds->inputs[k]);
+        st = ds->input_file[k] ? aic_onnx_bind_constant_file(*om, name, ds->input_file[k])
+                               : aic_onnx_bind_constant(*om, name, &ds->inputs[k]);
     }
     if (st == AIC_OK)
         st = aic_onnx_import(*om, max_batch, model, b);

@@ -158,6 +158,9 @@ AIC_API void aic_onnx_tensor_free(aic_onnx_tensor *t);
  * the initializers an exported model would carry. AIC_ERR_INVALID_ARG when the graph has no such
  * input, AIC_ERR_NOMEM; om is unchanged after a failure. */
 AIC_API aic_status aic_onnx_bind_constant(aic_onnx_model_t *om, const char *name, const aic_onnx_tensor *t);
+/* aic_onnx_bind_constant with the serialized TensorProto in file `path`, of any element type, as it
+ * is (the backend cases' int64 starts, pads and axes); AIC_ERR_FORMAT for a malformed file. */
+AIC_API aic_status aic_onnx_bind_constant_file(aic_onnx_model_t *om, const char *name, const char *path);
 
 #ifdef __cplusplus
 }

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 /* slice and pad: strided copies over the per-sample axes (layers/slice.h), the batch rows untouched. */
 #include <stdio.h>
+#include <string.h>
 
 #include "core/op_build.h"
 #include "layers/slice.h"
@@ -20,12 +21,15 @@ aic_status aic_slice(aic_model_t *m, const char *name, aic_value x, int n_axes, 
     if (n_axes < 0 || n_axes > rank || (n_axes > 0 && (!axes || !starts || !ends)))
         return aic_fail(AIC_ERR_INVALID_ARG, "op '%s' (slice): %d axes for rank %d, or axes, starts or ends NULL",
                         op->name, n_axes, rank);
+    /* The attributes are over the axes behind the batch (the rows' axes, aic_op_desc.batch). */
+    const int ba = v->batch_axis;
     int64_t oshape[AIC_MAX_DIMS];
-    op->attr.slice.ndim = v->ndim;
-    for (int a = 0; a < v->ndim; a++) {
-        op->attr.slice.start[a] = 0;
-        op->attr.slice.end[a] = oshape[a] = v->shape[a];
-        op->attr.slice.step[a] = 1;
+    memcpy(oshape, v->shape, sizeof oshape);
+    op->attr.slice.ndim = v->ndim - ba;
+    for (int r = 0; r < v->ndim - ba; r++) {
+        op->attr.slice.start[r] = 0;
+        op->attr.slice.end[r] = v->shape[ba + r];
+        op->attr.slice.step[r] = 1;
     }
     unsigned seen = 0;
     for (int k = 0; k < n_axes; k++) {
@@ -33,9 +37,10 @@ aic_status aic_slice(aic_model_t *m, const char *name, aic_value x, int n_axes, 
         if (a < 0 || a >= rank)
             return aic_fail(AIC_ERR_SHAPE, "op '%s' (slice): axis %d is outside -%d..%d for input '%s' of shape %s",
                             op->name, axes[k], rank, rank - 1, v->name, shape);
-        if (a == 0)
-            return aic_fail(AIC_ERR_SHAPE, "op '%s' (slice): axis %d is the batch; aicon slices within each sample "
-                            "(axes 1..%d of input '%s' of shape %s)", op->name, axes[k], rank - 1, v->name, shape);
+        if (a <= ba)
+            return aic_fail(AIC_ERR_SHAPE, "op '%s' (slice): axis %d is the batch axis or in front of it; aicon "
+                            "slices the axes behind it (%d..%d of input '%s' of shape %s)", op->name, axes[k], ba + 1,
+                            rank - 1, v->name, shape);
         if (seen & 1u << a)
             return aic_fail(AIC_ERR_SHAPE, "op '%s' (slice): axis %d is listed twice", op->name, a);
         seen |= 1u << a;
@@ -57,9 +62,9 @@ aic_status aic_slice(aic_model_t *m, const char *name, aic_value x, int n_axes, 
                             (long long)starts[k], (long long)ends[k], (long long)step);
         /* one position: step 1, the same slice, and no huge step in the index arithmetic */
         const int64_t st = count == 1 ? 1 : step;
-        op->attr.slice.start[a - 1] = start;
-        op->attr.slice.step[a - 1] = st;
-        op->attr.slice.end[a - 1] = start + (count - 1) * st + (st > 0 ? 1 : -1); /* just past the last */
+        op->attr.slice.start[a - 1 - ba] = start;
+        op->attr.slice.step[a - 1 - ba] = st;
+        op->attr.slice.end[a - 1 - ba] = start + (count - 1) * st + (st > 0 ? 1 : -1); /* just past the last */
         oshape[a - 1] = count;
     }
     return aic_graph_add_value(m, op, AIC_F32, v->ndim, oshape, out);
@@ -99,19 +104,21 @@ aic_status aic_pad(aic_model_t *m, const char *name, aic_value x, const int64_t 
     return aic_graph_add_value(m, op, AIC_F32, v->ndim, oshape, out);
 }
 
-/* Both as the kernels' strided copy over `rows` rows: a pad reads from position -begin on, step 1. */
+/* Both as the kernels' strided copy over `rows` rows of the axes behind the batch (pad: every axis
+ * but the first, the batch): a pad reads from position -begin on, step 1. */
 static aic_slice_plan copy_plan(const aic_model_t *m, const aic_op *op, int rows) {
     const aic_value_info *x = aic_val(m, op->in[0]), *y = aic_val(m, op->out);
     const bool pad = op->kind == AIC_OP_PAD;
-    aic_slice_plan p = {.ndim = x->ndim,
+    const int ba = x->batch_axis;
+    aic_slice_plan p = {.ndim = x->ndim - ba,
                         .rows = rows,
                         .mode = pad ? (aic_pad_mode)op->attr.pad.mode : AIC_PAD_CONSTANT,
                         .value = pad ? op->attr.pad.value : 0.0f,
-                        .x_numel = x->numel,
-                        .o_numel = y->numel};
-    for (int a = 0; a < x->ndim; a++) {
-        p.xdim[a] = x->shape[a];
-        p.odim[a] = y->shape[a];
+                        .x_numel = aic_value_behind(x),
+                        .o_numel = aic_value_behind(y)};
+    for (int a = 0; a < x->ndim - ba; a++) {
+        p.xdim[a] = x->shape[ba + a];
+        p.odim[a] = y->shape[ba + a];
         p.start[a] = pad ? -op->attr.pad.begin[a] : op->attr.slice.start[a];
         p.step[a] = pad ? 1 : op->attr.slice.step[a];
     }
@@ -160,6 +167,6 @@ static void pad_attrs(const aic_op *op, char *buf, size_t size) {
 static double copy_flops(const aic_model_t *m, const aic_op *op) { return 0.0; }
 
 const aic_op_desc aic_op_slice = {"slice", {copy_fwd, copy_bwd}, AIC_CUDA_KERNELS(copy_fwd, copy_bwd), slice_attrs,
-                                  copy_flops, AIC_BATCH_FIRST};
+                                  copy_flops, AIC_BATCH_ROWS};
 const aic_op_desc aic_op_pad = {"pad", {copy_fwd, copy_bwd}, AIC_CUDA_KERNELS(copy_fwd, copy_bwd), pad_attrs,
                                 copy_flops, AIC_BATCH_FIRST};

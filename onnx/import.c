@@ -45,7 +45,9 @@
  * Cast, integer arithmetic): what PyTorch exports for x.view(x.size(0), -1). The batch size is unknown
  * until run time; an entry k times it is held as BATCH_TIMES(k), and a Reshape target puts the batch
  * axis where such an entry is. */
-typedef enum { V_NONE, V_ACT, V_CONST, V_DEAD, V_SHAPE } value_kind;
+/* V_CONST_T: a 2-D float constant transposed (torch exports nn.Linear on rank 3 as MatMul by
+ * Transpose(weight)): only MatMul reads it, as the weight of a dense op. */
+typedef enum { V_NONE, V_ACT, V_CONST, V_DEAD, V_SHAPE, V_CONST_T } value_kind;
 
 #define SHAPE_MAX 8 /* entries of a V_SHAPE */
 #define BATCH_TIMES(k) (INT64_MIN + (k))
@@ -56,7 +58,7 @@ typedef struct {
     long maker;                   /* node index >= 0, or MAKER_GRAPH */
     value_kind kind;
     aic_value v;                  /* V_ACT */
-    const Onnx__TensorProto *t;   /* V_CONST */
+    const Onnx__TensorProto *t;   /* V_CONST, V_CONST_T */
     int sh_rank, sh_len;          /* V_SHAPE: rank 0 (a scalar, sh_len 1) or 1 */
     int64_t sh[SHAPE_MAX];        /* V_SHAPE: the values */
 } slot;
@@ -109,6 +111,9 @@ typedef struct {
     char reason[REASON_MAX];
     int64_t export_batch; /* the batch size the file's graph inputs were written with, 0: symbolic */
     bool *fused;          /* by node index: imported with the node before it (MatMul + Add: dense) */
+    bool training_mode;   /* a BatchNormalization computes batch statistics (aic_onnx_binding) */
+    Onnx__TensorProto **owned; /* constants computed at import (fold_node) */
+    size_t n_owned, cap_owned;
 } importer;
 
 /* x's full shape, its batch axis as BATCH_TIMES(outer x fold). */
@@ -438,34 +443,51 @@ static aic_status op_gemm(importer *im, const Onnx__NodeProto *n, const char *na
     return c ? add_job(im, name, "bias", false, c, false, 1, M, beta) : AIC_OK;
 }
 
+static bool graph_output(const importer *im, const char *name) {
+    for (size_t i = 0; i < im->g->n_output; i++)
+        if (strcmp(im->g->output[i]->name, name) == 0)
+            return true;
+    return false;
+}
+
+/* The node that is the only reader of tensor `name`, or -1 (none, several, or a graph output). */
+static long sole_reader(const importer *im, const char *name) {
+    const Onnx__GraphProto *g = im->g;
+    long found = -1;
+    if (graph_output(im, name))
+        return -1;
+    for (size_t i = 0; i < g->n_node; i++)
+        for (size_t j = 0; j < g->node[i]->n_input; j++)
+            if (strcmp(g->node[i]->input[j], name) == 0) {
+                if (found >= 0)
+                    return -1;
+                found = (long)i;
+            }
+    return found;
+}
+
+/* Node k if it is a default-domain node of type `type` with two inputs, one of them tensor `in`:
+ * the other input's name; else NULL. */
+static const char *binary_with(const importer *im, long k, const char *type, const char *in) {
+    const Onnx__NodeProto *n = k >= 0 ? im->g->node[k] : NULL;
+    if (!n || strcmp(n->op_type, type) != 0 || n->n_input != 2 || n->n_output < 1 || (n->domain && n->domain[0]))
+        return NULL;
+    return strcmp(n->input[0], in) == 0 ? n->input[1] : strcmp(n->input[1], in) == 0 ? n->input[0] : NULL;
+}
+
 /* The node that adds a bias to the output of MatMul node n (M columns): the only reader of that
  * output, an Add of it and a float constant of M values along the last axis ([M], [1, M], ...), which
  * *bias receives; -1 where there is none (nn.Linear exports MatMul then Add for inputs of rank 3 and
  * more: together they are one dense op, the bias trained). */
 static long bias_add(importer *im, const Onnx__NodeProto *n, int64_t M, const Onnx__TensorProto **bias) {
-    const Onnx__GraphProto *g = im->g;
-    const char *o = n->output[0];
-    long found = -1;
-    for (size_t i = 0; i < g->n_output; i++)
-        if (strcmp(g->output[i]->name, o) == 0)
-            return -1;
-    for (size_t i = 0; i < g->n_node; i++)
-        for (size_t j = 0; j < g->node[i]->n_input; j++)
-            if (strcmp(g->node[i]->input[j], o) == 0) {
-                if (found >= 0 || g->node[i]->n_input != 2)
-                    return -1;
-                found = (long)i;
-            }
-    if (found < 0 || strcmp(g->node[found]->op_type, "Add") != 0 || g->node[found]->n_output != 1 ||
-        (g->node[found]->domain && g->node[found]->domain[0]))
-        return -1;
-    const Onnx__NodeProto *a = g->node[found];
-    const slot *s = table_get(&im->nt, a->input[strcmp(a->input[0], o) == 0 ? 1 : 0]);
+    const long add = sole_reader(im, n->output[0]);
+    const char *other = binary_with(im, add, "Add", n->output[0]);
+    const slot *s = other ? table_get(&im->nt, other) : NULL;
     if (!s || s->kind != V_CONST || !is_float(s->t) || tensor_numel(s->t) != M || s->t->n_dims < 1 ||
         s->t->dims[s->t->n_dims - 1] != M)
         return -1;
     *bias = s->t;
-    return found;
+    return add;
 }
 
 /* MatMul: of an activation [..., K] and a constant K x M, a dense op (with the bias of an Add that
@@ -486,18 +508,22 @@ static aic_status op_matmul(importer *im, const Onnx__NodeProto *n, const char *
         return built(im, aic_matmul(im->m, name, x, s1->v, y));
     }
     const Onnx__TensorProto *b;
-    AIC_TRY(const_in(im, n, 1, false, &b));
+    const bool bt = s1 && s1->kind == V_CONST_T; /* b is the weight as dense holds it, M x K */
+    if (bt)
+        b = s1->t;
+    else
+        AIC_TRY(const_in(im, n, 1, false, &b));
     if (xi->ndim < 1 || xi->batch_axis == xi->ndim)
         return unsupported(im, "the left operand's last axis holds the batch; it must hold the K features");
     const int64_t K = xi->shape[xi->ndim - 1];
     AIC_TRY(need_float(im, b, "the right operand"));
-    if (b->n_dims != 2 || b->dims[0] != K || b->dims[1] <= 0)
+    if (b->n_dims != 2 || b->dims[bt ? 1 : 0] != K || b->dims[bt ? 0 : 1] <= 0)
         return unsupported(im, "the right operand must be [%" PRId64 ", M]", K);
-    const int64_t M = b->dims[1];
+    const int64_t M = b->dims[bt ? 0 : 1];
     const Onnx__TensorProto *c = NULL;
     const long add = bias_add(im, n, M, &c);
     AIC_TRY(built(im, aic_dense(im->m, name, x, M, c != NULL, y)));
-    AIC_TRY(add_job(im, name, "weight", false, b, true, K, M, 1.0f));
+    AIC_TRY(add_job(im, name, "weight", false, b, !bt, bt ? M : K, bt ? K : M, 1.0f));
     if (!c)
         return AIC_OK;
     im->fused[add] = true; /* its output is this dense op's */
@@ -665,6 +691,8 @@ static aic_status op_batchnorm(importer *im, const Onnx__NodeProto *n, const cha
         if (t[i]->n_dims != 1 || t[i]->dims[0] != C)
             return unsupported(im, "%s must have shape [%" PRId64 "]", roles[i], C);
     }
+    im->training_mode = im->training_mode || attr_int(n, "training_mode", 0) != 0 ||
+                        (n->n_output > 1 && n->output[1][0] && opset_of(im, n->domain) < 14);
     float eps = attr_float(n, "epsilon", 1e-5f), mom = 1.0f - attr_float(n, "momentum", 0.9f);
     if (!(eps > 0.0f) || !(mom >= 0.0f && mom <= 1.0f))
         return unsupported(im, "epsilon %g must be positive and momentum %g in [0, 1]", eps, 1.0f - mom);
@@ -698,6 +726,20 @@ static aic_status sample_axis(importer *im, const Onnx__NodeProto *n, const aic_
  * weight and bias (no B: the bias stays 0). The statistics are summed in double whatever stash_type
  * says (float or double: at least its precision); the Mean and InvStdDev outputs must be unused
  * (node_importers). */
+/* Whether constant t has the shape of full's axes from `axis` on (leading 1s aside). */
+static bool normalized_shape(const Onnx__TensorProto *t, const int64_t *full, int64_t rank, int64_t axis) {
+    size_t lead = 0; /* leading 1s */
+    while (lead < t->n_dims && t->dims[lead] == 1 && (int64_t)(t->n_dims - lead) > rank - axis)
+        lead++;
+    int64_t cols = 1;
+    for (int64_t i = axis; i < rank; i++)
+        cols *= full[i];
+    bool ok = tensor_numel(t) == cols && (int64_t)(t->n_dims - lead) <= rank - axis;
+    for (size_t k = lead; ok && k < t->n_dims; k++)
+        ok = t->dims[k] == full[rank - (int64_t)(t->n_dims - k)];
+    return ok;
+}
+
 static aic_status op_layernorm(importer *im, const Onnx__NodeProto *n, const char *name, int variant, aic_value x,
                                const aic_value_info *xi, aic_value *y) {
     const int64_t stash = attr_int(n, "stash_type", 1);
@@ -722,19 +764,127 @@ static aic_status op_layernorm(importer *im, const Onnx__NodeProto *n, const cha
         if (!t[i])
             continue;
         AIC_TRY(need_float(im, t[i], roles[i]));
-        size_t lead = 0; /* leading 1s */
-        while (lead < t[i]->n_dims && t[i]->dims[lead] == 1 && (int64_t)(t[i]->n_dims - lead) > rank - axis)
-            lead++;
-        bool ok = tensor_numel(t[i]) == cols && (int64_t)(t[i]->n_dims - lead) <= rank - axis;
-        for (size_t k = lead; ok && k < t[i]->n_dims; k++)
-            ok = t[i]->dims[k] == full[rank - (int64_t)(t[i]->n_dims - k)];
-        if (!ok)
+        if (!normalized_shape(t[i], full, rank, axis))
             return unsupported(im, "%s must have X's shape from axis %" PRId64 " on (%" PRId64 " values)", roles[i],
                                axis, cols);
     }
     AIC_TRY(built(im, aic_layernorm(im->m, name, x, (int)axis, eps, true, y)));
     AIC_TRY(add_job(im, name, "weight", false, t[0], false, 1, cols, 1.0f));
     return t[1] ? add_job(im, name, "bias", false, t[1], false, 1, cols, 1.0f) : AIC_OK;
+}
+
+/* Tensor `name` as a float constant of n values (a scalar: n 1), or NULL; also the value of a
+ * Constant node not imported yet (a fusion looks ahead of the import order). */
+static const Onnx__TensorProto *float_const(const importer *im, const char *name, int64_t n) {
+    const slot *s = name ? table_get(&im->nt, name) : NULL;
+    const Onnx__TensorProto *t = s && s->kind == V_CONST ? s->t : NULL;
+    if (s && s->kind == V_NONE && s->maker >= 0 && strcmp(im->g->node[s->maker]->op_type, "Constant") == 0) {
+        const Onnx__AttributeProto *a = attr(im->g->node[s->maker], "value");
+        t = a ? a->t : NULL;
+    }
+    return t && is_float(t) && tensor_numel(t) == n ? t : NULL;
+}
+
+/* Node k if it has type `type`, reads tensor `in` as input `pos` and has `n_in` inputs; else NULL. */
+static const Onnx__NodeProto *node_of(const importer *im, long k, const char *type, const char *in, size_t pos,
+                                      size_t n_in) {
+    const Onnx__NodeProto *n = k >= 0 ? im->g->node[k] : NULL;
+    if (!n || strcmp(n->op_type, type) != 0 || n->n_input != n_in || strcmp(n->input[pos], in) != 0 ||
+        n->n_output < 1 || (n->domain && n->domain[0]))
+        return NULL;
+    return n;
+}
+
+/* Whether ReduceMean node r reduces exactly the axes from `axis` to the last of a rank-`rank` input,
+ * keeping them (its axes an attribute, as below opset 18). */
+static bool mean_over_tail(const Onnx__NodeProto *r, int64_t rank, int64_t *axis) {
+    const Onnx__AttributeProto *a = attr(r, "axes");
+    if (!a || a->n_ints < 1 || a->n_ints >= (size_t)rank || r->n_input != 1 || attr_int(r, "keepdims", 1) != 1)
+        return false;
+    unsigned seen = 0;
+    for (size_t i = 0; i < a->n_ints; i++) {
+        const int64_t v = a->ints[i] < 0 ? a->ints[i] + rank : a->ints[i];
+        if (v < 0 || v >= rank)
+            return false;
+        seen |= 1u << v;
+    }
+    *axis = rank - (int64_t)a->n_ints;
+    return seen == ((1u << rank) - 1) - ((1u << *axis) - 1);
+}
+
+/* PyTorch below opset 17 writes nn.LayerNorm as ReduceMean, Sub, Pow(2), ReduceMean, Add(eps), Sqrt,
+ * Div, then Mul(weight) and Add(bias). From its first ReduceMean (node n) that chain is imported as one
+ * aic_layernorm, the weight and bias trained as the file's LayerNormalization's would be; the other
+ * nodes are marked fused (their intermediate values must have no other reader). *matched stays false
+ * where n does not start the chain, and n is imported as itself. */
+static aic_status fuse_layernorm(importer *im, const Onnx__NodeProto *n, const char *name, bool *matched) {
+    *matched = false;
+    const slot *xs = in_name(n, 0) ? table_get(&im->nt, in_name(n, 0)) : NULL;
+    if (!xs || xs->kind != V_ACT)
+        return AIC_OK;
+    const aic_value_info *xi = &im->m->values[xs->v];
+    int64_t full[AIC_MAX_DIMS], axis, axis2;
+    const int64_t rank = sym_shape(xi, full);
+    if (!mean_over_tail(n, rank, &axis) || axis <= xi->batch_axis)
+        return AIC_OK;
+    const char *x = n->input[0];
+    long k[8]; /* Sub, Pow, ReduceMean, Add, Sqrt, Div, Mul, Add */
+    const Onnx__NodeProto *sub = node_of(im, k[0] = sole_reader(im, n->output[0]), "Sub", n->output[0], 1, 2);
+    if (!sub || strcmp(sub->input[0], x) != 0)
+        return AIC_OK;
+    const char *d = sub->output[0];
+    const Onnx__GraphProto *g = im->g;
+    k[1] = k[5] = -1; /* d's two readers: Pow(d, 2) and Div(d, .) */
+    int readers = 0;
+    for (size_t i = 0; i < g->n_node; i++)
+        for (size_t j = 0; j < g->node[i]->n_input; j++)
+            if (strcmp(g->node[i]->input[j], d) == 0) {
+                readers++;
+                *(strcmp(g->node[i]->op_type, "Pow") == 0 ? &k[1] : &k[5]) = (long)i;
+            }
+    const Onnx__NodeProto *pow = node_of(im, k[1], "Pow", d, 0, 2), *div = node_of(im, k[5], "Div", d, 0, 2);
+    const Onnx__TensorProto *two = pow ? float_const(im, pow->input[1], 1) : NULL;
+    if (readers != 2 || !div || !two || float_at(two, 0) != 2.0f || graph_output(im, d))
+        return AIC_OK;
+    const Onnx__NodeProto *var = node_of(im, k[2] = sole_reader(im, pow->output[0]), "ReduceMean", pow->output[0],
+                                         0, 1);
+    if (!var || !mean_over_tail(var, rank, &axis2) || axis2 != axis)
+        return AIC_OK;
+    const Onnx__NodeProto *add = node_of(im, k[3] = sole_reader(im, var->output[0]), "Add", var->output[0], 0, 2);
+    const Onnx__TensorProto *eps = add ? float_const(im, add->input[1], 1) : NULL;
+    const Onnx__NodeProto *sq = add ? node_of(im, k[4] = sole_reader(im, add->output[0]), "Sqrt", add->output[0], 0, 1)
+                                    : NULL;
+    if (!eps || !(float_at(eps, 0) >= 0.0f) || !sq || sole_reader(im, sq->output[0]) != k[5] ||
+        strcmp(div->input[1], sq->output[0]) != 0)
+        return AIC_OK;
+    int64_t cols = 1;
+    for (int64_t i = axis; i < rank; i++)
+        cols *= full[i];
+    const char *wname = binary_with(im, k[6] = sole_reader(im, div->output[0]), "Mul", div->output[0]);
+    const Onnx__TensorProto *w = float_const(im, wname, cols), *b = NULL;
+    if (w && normalized_shape(w, full, rank, axis)) {
+        const char *bname = binary_with(im, k[7] = sole_reader(im, g->node[k[6]]->output[0]), "Add",
+                                        g->node[k[6]]->output[0]);
+        b = float_const(im, bname, cols);
+        if (!b || !normalized_shape(b, full, rank, axis))
+            w = b = NULL;
+    } else {
+        w = NULL;
+    }
+    aic_value y;
+    AIC_TRY(built(im, aic_layernorm(im->m, name, xs->v, (int)axis, float_at(eps, 0), w != NULL, &y)));
+    if (w) {
+        AIC_TRY(add_job(im, name, "weight", false, w, false, 1, cols, 1.0f));
+        AIC_TRY(add_job(im, name, "bias", false, b, false, 1, cols, 1.0f));
+    }
+    const int last = w ? 7 : 5;
+    for (int i = 0; i <= last; i++)
+        im->fused[k[i]] = true;
+    slot *o = table_get(&im->nt, g->node[k[last]]->output[0]);
+    o->kind = V_ACT;
+    o->v = y;
+    *matched = true;
+    return AIC_OK;
 }
 
 /* The unary ops of layers/unary_ops.def by aic_unary_kind: aicon's name, float attributes and their
@@ -1072,6 +1222,350 @@ static aic_status op_cast(importer *im, const Onnx__NodeProto *n, const char *na
     return AIC_OK;
 }
 
+/* ---- constants computed at import ------------------------------------------------------------- */
+
+#define T_FLOAT ONNX__TENSOR_PROTO__DATA_TYPE__FLOAT
+#define T_INT64 ONNX__TENSOR_PROTO__DATA_TYPE__INT64
+#define T_BOOL ONNX__TENSOR_PROTO__DATA_TYPE__BOOL
+
+/* Element i of a constant: floating types as float32 reads them, integers, bool. */
+static double elem_at(const Onnx__TensorProto *t, int64_t i) {
+    switch (t->data_type) {
+    case ONNX__TENSOR_PROTO__DATA_TYPE__BOOL:
+    case ONNX__TENSOR_PROTO__DATA_TYPE__UINT8:
+        return t->has_raw_data ? t->raw_data.data[i] : t->int32_data[i];
+    case ONNX__TENSOR_PROTO__DATA_TYPE__INT32:
+    case ONNX__TENSOR_PROTO__DATA_TYPE__INT64:
+        return (double)int64_at(t, i);
+    default:
+        return float_at(t, i);
+    }
+}
+
+/* The type a folded constant holds for one of t's type: float, int64 or bool (0: none of these). */
+static int32_t fold_type(const Onnx__TensorProto *t) {
+    if (is_float(t))
+        return T_FLOAT;
+    switch (t->data_type) {
+    case ONNX__TENSOR_PROTO__DATA_TYPE__INT32:
+    case ONNX__TENSOR_PROTO__DATA_TYPE__INT64: return T_INT64;
+    case ONNX__TENSOR_PROTO__DATA_TYPE__BOOL:
+    case ONNX__TENSOR_PROTO__DATA_TYPE__UINT8: return T_BOOL;
+    default: return 0;
+    }
+}
+
+/* A constant computed at import, owned by the importer: type T_FLOAT (float_data), T_INT64
+ * (int64_data) or T_BOOL (int32_data), its values 0. */
+static aic_status new_const(importer *im, int32_t type, int ndim, const int64_t *dims, Onnx__TensorProto **out) {
+    int64_t n = 1;
+    for (int i = 0; i < ndim; i++) {
+        if (dims[i] < 0 || (dims[i] && n > SAMPLE_LIMIT / dims[i]))
+            return unsupported(im, "a constant computed at import would hold more than %" PRId64 " values",
+                               (int64_t)SAMPLE_LIMIT);
+        n *= dims[i];
+    }
+    if (!aic_grow((void **)&im->owned, &im->cap_owned, im->n_owned + 1, sizeof *im->owned, 16))
+        return nomem();
+    Onnx__TensorProto *t = calloc(1, sizeof *t);
+    if (!t)
+        return nomem();
+    im->owned[im->n_owned++] = t;
+    onnx__tensor_proto__init(t);
+    t->data_type = type;
+    t->dims = malloc(sizeof *t->dims * (size_t)(ndim ? ndim : 1));
+    const size_t count = (size_t)(n ? n : 1);
+    if (type == T_FLOAT)
+        t->float_data = calloc(count, sizeof *t->float_data);
+    else if (type == T_INT64)
+        t->int64_data = calloc(count, sizeof *t->int64_data);
+    else
+        t->int32_data = calloc(count, sizeof *t->int32_data);
+    if (!t->dims || (!t->float_data && !t->int64_data && !t->int32_data))
+        return nomem();
+    t->n_dims = (size_t)ndim;
+    if (ndim)
+        memcpy(t->dims, dims, sizeof *dims * (size_t)ndim);
+    t->n_float_data = type == T_FLOAT ? (size_t)n : 0;
+    t->n_int64_data = type == T_INT64 ? (size_t)n : 0;
+    t->n_int32_data = type == T_BOOL ? (size_t)n : 0;
+    *out = t;
+    return AIC_OK;
+}
+
+static void set_at(Onnx__TensorProto *t, int64_t i, double v) {
+    if (t->data_type == T_FLOAT)
+        t->float_data[i] = (float)v;
+    else if (t->data_type == T_INT64)
+        t->int64_data[i] = (int64_t)v;
+    else
+        t->int32_data[i] = v != 0;
+}
+
+/* numpy broadcasting of k constants: the output's rank and dims, or unsupported. */
+static aic_status broadcast_dims(importer *im, const Onnx__TensorProto *const *in, int k, int *ndim, int64_t *dims) {
+    *ndim = 0;
+    for (int j = 0; j < k; j++)
+        *ndim = (int)in[j]->n_dims > *ndim ? (int)in[j]->n_dims : *ndim;
+    if (*ndim > AIC_MAX_DIMS)
+        return unsupported(im, "constants of rank %d (at most %d)", *ndim, AIC_MAX_DIMS);
+    for (int d = 0; d < *ndim; d++) {
+        dims[d] = 1;
+        for (int j = 0; j < k; j++) {
+            const int off = *ndim - (int)in[j]->n_dims;
+            const int64_t v = d < off ? 1 : in[j]->dims[d - off];
+            if (v != 1 && dims[d] != 1 && v != dims[d])
+                return unsupported(im, "constants of shapes that do not broadcast");
+            if (v != 1)
+                dims[d] = v;
+        }
+    }
+    return AIC_OK;
+}
+
+/* Offset in t of the output element at multi-index idx (broadcast: t's dims of 1 stay at 0). */
+static int64_t broadcast_offset(const Onnx__TensorProto *t, int ndim, const int64_t *idx) {
+    int64_t off = 0;
+    const int lead = ndim - (int)t->n_dims;
+    for (int d = lead; d < ndim; d++)
+        off = off * t->dims[d - lead] + (t->dims[d - lead] == 1 ? 0 : idx[d]);
+    return off;
+}
+
+/* Elementwise ops over constants (numpy broadcasting): comparisons and logic give bool, Cast the
+ * type asked, arithmetic the inputs' type (integer division truncates, as ONNX's). */
+static aic_status fold_elementwise(importer *im, const Onnx__NodeProto *n, const Onnx__TensorProto *const *in,
+                                   int k, Onnx__TensorProto **out) {
+    const char *op = n->op_type;
+    const bool logic = !strcmp(op, "Equal") || !strcmp(op, "Less") || !strcmp(op, "Greater") ||
+                       !strcmp(op, "Not") || !strcmp(op, "And") || !strcmp(op, "Or");
+    int32_t type = fold_type(in[!strcmp(op, "Where") ? 1 : 0]);
+    if (logic)
+        type = T_BOOL;
+    if (!strcmp(op, "Cast")) {
+        const int64_t to = attr_int(n, "to", 0);
+        const Onnx__TensorProto probe = {.data_type = (int32_t)to};
+        type = fold_type(&probe);
+    }
+    for (int j = 0; j < k; j++)
+        if (!fold_type(in[j]))
+            return unsupported(im, "a constant of element type %" PRId32 " aicon cannot compute with",
+                               in[j]->data_type);
+    if (!type)
+        return unsupported(im, "a Cast to element type %" PRId64, attr_int(n, "to", 0));
+    int ndim;
+    int64_t dims[AIC_MAX_DIMS], idx[AIC_MAX_DIMS] = {0};
+    AIC_TRY(broadcast_dims(im, in, k, &ndim, dims));
+    AIC_TRY(new_const(im, type, ndim, dims, out));
+    const int64_t total = tensor_numel(*out);
+    for (int64_t o = 0; o < total; o++) {
+        double v[3] = {0};
+        for (int j = 0; j < k; j++)
+            v[j] = elem_at(in[j], broadcast_offset(in[j], ndim, idx));
+        double r;
+        if (!strcmp(op, "Equal")) r = v[0] == v[1];
+        else if (!strcmp(op, "Less")) r = v[0] < v[1];
+        else if (!strcmp(op, "Greater")) r = v[0] > v[1];
+        else if (!strcmp(op, "Not")) r = v[0] == 0;
+        else if (!strcmp(op, "And")) r = v[0] != 0 && v[1] != 0;
+        else if (!strcmp(op, "Or")) r = v[0] != 0 || v[1] != 0;
+        else if (!strcmp(op, "Where")) r = v[0] != 0 ? v[1] : v[2];
+        else if (!strcmp(op, "Add")) r = v[0] + v[1];
+        else if (!strcmp(op, "Sub")) r = v[0] - v[1];
+        else if (!strcmp(op, "Mul")) r = v[0] * v[1];
+        else if (!strcmp(op, "Div")) r = type == T_INT64 ? (v[1] ? trunc(v[0] / v[1]) : 0) : v[0] / v[1];
+        else if (!strcmp(op, "Pow")) r = type == T_FLOAT ? powf((float)v[0], (float)v[1]) : pow(v[0], v[1]);
+        else if (!strcmp(op, "Reciprocal")) r = 1.0f / (float)v[0];
+        else if (!strcmp(op, "Sqrt")) r = sqrtf((float)v[0]);
+        else if (!strcmp(op, "Neg")) r = -v[0];
+        else r = v[0]; /* Cast */
+        if (!strcmp(op, "Div") && type == T_INT64 && v[1] == 0)
+            return unsupported(im, "an integer division by 0");
+        set_at(*out, o, r);
+        for (int d = ndim - 1; d >= 0 && ++idx[d] == dims[d]; d--)
+            idx[d] = 0;
+    }
+    return AIC_OK;
+}
+
+/* Slice of a constant (starts, ends, axes, steps constant or shape computations without the batch). */
+static aic_status fold_slice(importer *im, const Onnx__NodeProto *n, const Onnx__TensorProto *x,
+                             Onnx__TensorProto **out) {
+    int64_t v[4][SHAPE_MAX];
+    int len[4] = {0, 0, -1, -1}, r;
+    for (int i = 0; i < 4; i++)
+        if (in_name(n, (size_t)i + 1))
+            AIC_TRY(shape_in(im, n, (size_t)i + 1, v[i], &len[i], &r));
+    const int ndim = (int)x->n_dims;
+    if (opset_of(im, n->domain) < 10 || len[0] != len[1] || (len[2] >= 0 && len[2] != len[0]) ||
+        (len[3] >= 0 && len[3] != len[0]) || ndim > AIC_MAX_DIMS)
+        return unsupported(im, "a Slice of a constant needs starts, ends (and axes, steps) of one length as inputs");
+    int64_t start[AIC_MAX_DIMS], step[AIC_MAX_DIMS], dims[AIC_MAX_DIMS];
+    for (int d = 0; d < ndim; d++) {
+        start[d] = 0;
+        step[d] = 1;
+        dims[d] = x->dims[d];
+    }
+    for (int i = 0; i < len[0]; i++) {
+        int64_t a = len[2] >= 0 ? v[2][i] : i, st = len[3] >= 0 ? v[3][i] : 1, b = v[0][i], e = v[1][i];
+        if (a < 0)
+            a += ndim;
+        if (a < 0 || a >= ndim || st <= 0 || IS_BATCH_TIMES(b) || IS_BATCH_TIMES(e))
+            return unsupported(im, "a Slice of a constant on axis %" PRId64 " with step %" PRId64 " (positive steps "
+                                   "within the constant's rank, no batch size)", a, st);
+        const int64_t size = x->dims[a];
+        b = b < 0 ? b + size : b;
+        e = e < 0 ? e + size : e;
+        b = b < 0 ? 0 : b > size ? size : b;
+        e = e < 0 ? 0 : e > size ? size : e;
+        start[a] = b;
+        step[a] = st;
+        dims[a] = e > b ? (e - b + st - 1) / st : 0;
+    }
+    AIC_TRY(new_const(im, fold_type(x), ndim, dims, out));
+    int64_t idx[AIC_MAX_DIMS] = {0};
+    for (int64_t o = 0; o < tensor_numel(*out); o++) {
+        int64_t src = 0;
+        for (int d = 0; d < ndim; d++)
+            src = src * x->dims[d] + start[d] + idx[d] * step[d];
+        set_at(*out, o, elem_at(x, src));
+        for (int d = ndim - 1; d >= 0 && ++idx[d] == dims[d]; d--)
+            idx[d] = 0;
+    }
+    return AIC_OK;
+}
+
+/* Trilu of a constant (the last two axes; k from the optional input). */
+static aic_status fold_trilu(importer *im, const Onnx__NodeProto *n, const Onnx__TensorProto *x,
+                             Onnx__TensorProto **out) {
+    int64_t k = 0, kv[SHAPE_MAX];
+    int len, r;
+    if (in_name(n, 1)) {
+        AIC_TRY(shape_in(im, n, 1, kv, &len, &r));
+        k = kv[0];
+    }
+    if (x->n_dims < 2)
+        return unsupported(im, "Trilu needs a constant of rank 2 or more");
+    const bool upper = attr_int(n, "upper", 1) != 0;
+    const int64_t rows = x->dims[x->n_dims - 2], cols = x->dims[x->n_dims - 1];
+    AIC_TRY(new_const(im, fold_type(x), (int)x->n_dims, x->dims, out));
+    for (int64_t o = 0; o < tensor_numel(x); o++) {
+        const int64_t i = o / cols % rows, j = o % cols;
+        set_at(*out, o, (upper ? j - i >= k : j - i <= k) ? elem_at(x, o) : 0);
+    }
+    return AIC_OK;
+}
+
+/* A node all of whose inputs are constants, computed at import where it is one of the ops below:
+ * what PyTorch exports for masks (tril, masked_fill's condition) and small arithmetic. *done false:
+ * not one of them, or an input is not a constant. */
+static aic_status fold_node(importer *im, const Onnx__NodeProto *n, bool *done) {
+    static const char *const ops[] = {"Equal", "Less", "Greater", "Not", "And", "Or", "Where", "Cast", "Add", "Sub",
+                                      "Mul", "Div", "Pow", "Reciprocal", "Sqrt", "Neg", "Slice", "Trilu",
+                                      "ConstantOfShape"};
+    *done = false;
+    size_t o = 0;
+    while (o < sizeof ops / sizeof *ops && strcmp(n->op_type, ops[o]) != 0)
+        o++;
+    if (o == sizeof ops / sizeof *ops || n->n_input > 3 + 2 * !strcmp(n->op_type, "Slice") || n->n_output != 1)
+        return AIC_OK;
+    const bool cos = !strcmp(n->op_type, "ConstantOfShape"), index_inputs = cos || !strcmp(n->op_type, "Slice") ||
+                                                                            !strcmp(n->op_type, "Trilu");
+    if (!strcmp(n->op_type, "Cast") && shape_like(im, n, 0) && attr_int(n, "to", 0) == T_INT64)
+        return AIC_OK; /* a shape computation's Cast (op_cast) */
+    const Onnx__TensorProto *in[5] = {NULL};
+    for (size_t k = 0; k < n->n_input; k++) {
+        const slot *s = in_name(n, k) ? table_get(&im->nt, in_name(n, k)) : NULL;
+        if (index_inputs && (k > 0 || cos))
+            continue; /* read by shape_in */
+        if (s && s->kind == V_CONST) {
+            in[k] = s->t;
+            continue;
+        }
+        if (!s || s->kind != V_SHAPE) /* an activation: imported as such */
+            return AIC_OK;
+        int64_t v[SHAPE_MAX]; /* a shape computation without the batch size is a constant too */
+        int len, rank;
+        AIC_TRY(shape_in(im, n, k, v, &len, &rank));
+        for (int i = 0; i < len; i++)
+            if (IS_BATCH_TIMES(v[i]))
+                return AIC_OK; /* the batch size: op_arith_shape and the like follow it */
+        Onnx__TensorProto *t;
+        AIC_TRY(new_const(im, T_INT64, rank, (int64_t[]){len}, &t));
+        memcpy(t->int64_data, v, sizeof *v * (size_t)len);
+        in[k] = t;
+    }
+    for (size_t k = 0; index_inputs && k < n->n_input; k++)
+        if ((k > 0 || cos) && in_name(n, k) && !shape_like(im, n, k))
+            return AIC_OK;
+    Onnx__TensorProto *t;
+    if (cos) {
+        int64_t dims[SHAPE_MAX];
+        int len, r;
+        AIC_TRY(shape_in(im, n, 0, dims, &len, &r));
+        for (int i = 0; i < len; i++)
+            if (IS_BATCH_TIMES(dims[i]))
+                return unsupported(im, "a constant as large as the batch (aicon makes no batch-sized constants)");
+        const Onnx__AttributeProto *a = attr(n, "value");
+        const Onnx__TensorProto *value = a ? a->t : NULL;
+        if (value && (tensor_numel(value) != 1 || !fold_type(value)))
+            return unsupported(im, "value must be a one-element tensor");
+        AIC_TRY(new_const(im, value ? fold_type(value) : T_FLOAT, len, dims, &t));
+        for (int64_t i = 0; value && i < tensor_numel(t); i++)
+            set_at(t, i, elem_at(value, 0));
+    } else if (!strcmp(n->op_type, "Slice")) {
+        AIC_TRY(fold_slice(im, n, in[0], &t));
+    } else if (!strcmp(n->op_type, "Trilu")) {
+        AIC_TRY(fold_trilu(im, n, in[0], &t));
+    } else {
+        AIC_TRY(fold_elementwise(im, n, in, (int)n->n_input, &t));
+    }
+    slot *s = table_get(&im->nt, n->output[0]);
+    s->kind = V_CONST;
+    s->t = t;
+    *done = true;
+    return AIC_OK;
+}
+
+/* Ops aicon computes only at import, on constants (fold_node). */
+static aic_status op_constant_only(importer *im, const Onnx__NodeProto *n, const char *name, int variant) {
+    return unsupported(im, "aicon computes %s only on constants, at import; an input is an activation", n->op_type);
+}
+
+static const attr_spec trilu_attrs[] = {{"upper", A_INT}, {NULL, 0}};
+static const attr_spec constant_of_shape_attrs[] = {{"value", A_TENSOR}, {NULL, 0}};
+
+/* Where(condition, X, Y) of a constant condition, a constant -inf on one side and an activation on the
+ * other, read only by a Softmax (masked_fill(mask, -inf) before softmax, as causal attention writes
+ * it): the activation plus a constant of 0 and -inf (aic_binary_const), equal to Where for every finite
+ * activation, and in the gradient too, since softmax sends none back from where its output is 0. */
+static aic_status op_where(importer *im, const Onnx__NodeProto *n, const char *name, int variant) {
+    if (n->n_input != 3)
+        return unsupported(im, "Where has three inputs");
+    const slot *c = table_get(&im->nt, in_name(n, 0)), *sx = table_get(&im->nt, in_name(n, 1)),
+               *sy = table_get(&im->nt, in_name(n, 2));
+    const bool act_y = sy && sy->kind == V_ACT;
+    const slot *fill = act_y ? sx : sy;
+    const long reader = sole_reader(im, n->output[0]);
+    if (!c || c->kind != V_CONST || !fill || fill->kind != V_CONST || !is_float(fill->t) ||
+        tensor_numel(fill->t) != 1 || !(isinf(float_at(fill->t, 0)) && float_at(fill->t, 0) < 0) ||
+        reader < 0 || strcmp(im->g->node[reader]->op_type, "Softmax") != 0)
+        return unsupported(im, "only a constant condition choosing between an activation and -inf, read by a "
+                               "Softmax (an attention mask), is supported");
+    aic_value x, y;
+    const aic_value_info *xi;
+    AIC_TRY(act_in(im, n, act_y ? 2 : 1, &x, &xi));
+    Onnx__TensorProto *mask;
+    const Onnx__TensorProto *cond = c->t;
+    AIC_TRY(new_const(im, T_FLOAT, (int)cond->n_dims, cond->dims, &mask));
+    for (int64_t i = 0; i < tensor_numel(cond); i++) /* -inf where the fill is chosen */
+        mask->float_data[i] = (elem_at(cond, i) != 0) == act_y ? -INFINITY : 0.0f;
+    AIC_TRY(built(im, aic_binary_const(im->m, name, AIC_BINOP_ADD, x, (int)cond->n_dims, cond->dims, false, &y)));
+    AIC_TRY(add_job(im, name, "constant", true, mask, false, 1, tensor_numel(mask), 1.0f));
+    set_act(im, n, y);
+    return AIC_OK;
+}
+
 static const attr_spec reshape_attrs[] = {{"allowzero", A_INT}, {NULL, 0}};
 
 /* Reshape of an activation. aicon must know which target axis holds the batch: the one a shape
@@ -1274,10 +1768,20 @@ static aic_status op_concat(importer *im, const Onnx__NodeProto *n, const char *
 
 static const attr_spec transpose_attrs[] = {{"perm", A_INTS}, {NULL, 0}};
 
-/* Transpose of an activation (no perm: the axes reversed). */
-static aic_status op_transpose(importer *im, const Onnx__NodeProto *n, const char *name, int variant, aic_value x,
-                               const aic_value_info *xi, aic_value *y) {
+/* Transpose of an activation (no perm: the axes reversed), or of a 2-D float constant (V_CONST_T). */
+static aic_status op_transpose(importer *im, const Onnx__NodeProto *n, const char *name, int variant) {
     const Onnx__AttributeProto *a = attr(n, "perm");
+    const slot *s = in_name(n, 0) ? table_get(&im->nt, in_name(n, 0)) : NULL;
+    if (s && s->kind == V_CONST && is_float(s->t) && s->t->n_dims == 2 &&
+        (!a || (a->n_ints == 2 && a->ints[0] == 1 && a->ints[1] == 0))) {
+        slot *o = table_get(&im->nt, n->output[0]);
+        o->kind = V_CONST_T;
+        o->t = s->t;
+        return AIC_OK;
+    }
+    aic_value x, yv;
+    const aic_value_info *xi;
+    AIC_TRY(act_in(im, n, 0, &x, &xi));
     const int rank = xi->ndim + 1;
     if (a && a->n_ints != (size_t)rank)
         return unsupported(im, "perm has %zu entries but the input has rank %d", a->n_ints, rank);
@@ -1290,7 +1794,9 @@ static aic_status op_transpose(importer *im, const Onnx__NodeProto *n, const cha
             return unsupported(im, "perm entry %" PRId64 " is outside the rank %d", a->ints[i], rank);
         perm[i] = (int)p;
     }
-    return built(im, aic_transpose(im->m, name, x, perm, y));
+    AIC_TRY(built(im, aic_transpose(im->m, name, x, perm, &yv)));
+    set_act(im, n, yv);
+    return AIC_OK;
 }
 
 static aic_status op_constant(importer *im, const Onnx__NodeProto *n, const char *name, int variant) {
@@ -1389,7 +1895,7 @@ static aic_status op_slice(importer *im, const Onnx__NodeProto *n, const char *n
         const int64_t a = len[2] >= 0 ? v[2][i] : i, step = len[3] >= 0 ? v[3][i] : 1;
         if (a < -rank || a >= rank)
             return unsupported(im, "axis %" PRId64 " is out of range for rank %" PRId64, a, rank);
-        if ((a == 0 || a == -rank) && v[0][i] == 0 && v[1][i] >= INT32_MAX && step == 1)
+        if ((a < 0 ? a + rank : a) == xi->batch_axis && v[0][i] == 0 && v[1][i] >= INT32_MAX && step == 1)
             continue;
         axes[k] = (int)a;
         starts[k] = v[0][i];
@@ -1600,11 +2106,20 @@ static const struct {
     {"Mul", .known = NO_ATTRS, .node = op_arith, .variant = AIC_BINOP_MUL},
     {"Div", .known = NO_ATTRS, .node = op_arith, .variant = AIC_BINOP_DIV},
     {"Concat", .known = AXIS_ATTRS, .node = op_concat_any},
+    {"Where", 9, .known = NO_ATTRS, .node = op_where},
+    {"Equal", .known = NO_ATTRS, .node = op_constant_only},
+    {"Less", .known = NO_ATTRS, .node = op_constant_only},
+    {"Greater", .known = NO_ATTRS, .node = op_constant_only},
+    {"Not", .known = NO_ATTRS, .node = op_constant_only},
+    {"And", .known = NO_ATTRS, .node = op_constant_only},
+    {"Or", .known = NO_ATTRS, .node = op_constant_only},
+    {"Trilu", 14, .known = trilu_attrs, .node = op_constant_only},
+    {"ConstantOfShape", 9, .known = constant_of_shape_attrs, .node = op_constant_only},
     {"Shape", .known = shape_attrs, .node = op_shape},
     {"Gather", .known = AXIS_ATTRS, .node = op_gather_shape},
     {"Unsqueeze", .known = unsqueeze_attrs, .node = op_unsqueeze_any},
     {"Cast", .known = cast_attrs, .node = op_cast},
-    {"Transpose", .known = transpose_attrs, .act = op_transpose},
+    {"Transpose", .known = transpose_attrs, .node = op_transpose},
     {"Slice", .known = slice_attrs, .act = op_slice},
     {"Pad", 2, .known = pad_attrs, .act = op_pad},
     {"Split", .node = op_split},
@@ -1636,6 +2151,16 @@ static aic_status import_node(importer *im, const Onnx__NodeProto *n, const char
         AIC_TRY(check_attrs(im, n, node_importers[i].known));
         const char *unused = node_importers[i].unused;
         AIC_TRY(unused ? outputs_unused(im, n, 1, unused) : outputs_at_most(im, n, 1, "aicon computes only the first"));
+    }
+    bool folded;
+    AIC_TRY(fold_node(im, n, &folded));
+    if (folded)
+        return AIC_OK;
+    if (strcmp(op, "ReduceMean") == 0) {
+        bool fused;
+        AIC_TRY(fuse_layernorm(im, n, name, &fused));
+        if (fused)
+            return AIC_OK;
     }
     if (node_importers[i].node)
         return node_importers[i].node(im, n, name, node_importers[i].variant);
@@ -1941,6 +2466,7 @@ static aic_status build_graph(importer *im, aic_onnx_binding *b) {
     }
     if (im->n_bad == 0 && b->n_outputs == 0)
         AIC_TRY_GOTO(note(im, "the graph", "no output is computed from a graph input"));
+    b->training_mode = im->training_mode;
 
     if (im->n_bad > 0) {
         st = aic_fail(AIC_ERR_UNSUPPORTED, "ONNX graph '%s': %d unsupported: %s", gname, im->n_bad, im->msg);
@@ -1961,6 +2487,13 @@ static void importer_free(importer *im) {
     aic_onnx_names_free(&im->nt.names);
     free(im->nt.s);
     free(im->fused);
+    for (size_t i = 0; i < im->n_owned; i++) {
+        free(im->owned[i]->dims);
+        free(im->owned[i]->float_data);
+        free(im->owned[i]->int64_data);
+        free(im->owned[i]);
+    }
+    free(im->owned);
     free(im->jobs);
     free(im->used);
     free(im->msg);

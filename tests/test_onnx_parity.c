@@ -1,8 +1,10 @@
 // SPDX-License-Identifier: Apache-2.0
-/* Training parity with PyTorch through ONNX: tests/onnx/make_parity.py exports six PyTorch models
+/* Training parity with PyTorch through ONNX: tests/onnx/make_parity.py exports nine PyTorch models
  * (an MLP, a narrow LeNet, torchvision's ResNet-18 and MobileNetV2, an MLP with two LayerNorms at
  * opset 17 and the same at opset 14, where each LayerNorm is exported as its decomposition into
- * ReduceMean, Pow and elementwise ops, ten classes) with
+ * ReduceMean, Pow and elementwise ops that aicon fuses back into one, and a transformer encoder layer
+ * whose attention moves, merges and splits the batch axis, at opsets 17 and 13, and a GPT-2 block with
+ * causal attention written out as nanoGPT does; ten classes) with
  * torch.onnx.export in training mode and trains each for ten SGD-with-momentum steps; this program
  * imports every file (aic_onnx_build), adds labels and a softmax cross-entropy on the single graph
  * output, compiles for batch 8, copies the file's initial weights (aic_onnx_load_weights), repeats
@@ -18,7 +20,8 @@
  * line per check, then "onnx_parity: N passed, M failed"; exits non-zero on any failure.
  *
  * Loss tolerances (float32 on both sides, different summation orders):
- *   mlp, lenet, mlp_layernorm, mlp_layernorm14: 1e-4 relative at every step (measured: about 1e-7).
+ *   mlp, lenet, mlp_layernorm, mlp_layernorm14, transformer, transformer13, gpt_block: 1e-4 relative at
+ *   every step (measured: about 1e-7).
  *   resnet18, mobilenet_v2: at step k, max(1e-4, NOISE_FACTOR x r_k), where r_k is the largest
  *   relative difference, over steps 0..k, between PyTorch's own float32 run and the same run in
  *   float64 (make_parity.py's loss64). The reason: with batch 8 at 32x32 these two networks train
@@ -74,6 +77,9 @@ static const model_case MODELS[] = {
     {"mobilenet_v2", true},
     {"mlp_layernorm", false},
     {"mlp_layernorm14", false},
+    {"transformer", false},
+    {"transformer13", false},
+    {"gpt_block", false},
 };
 
 /* ---- HDF5 ------------------------------------------------------------------------------------ */

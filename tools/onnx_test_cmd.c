@@ -255,7 +255,7 @@ static case_result run_data_set(aic_model_t *model, const aic_onnx_binding *bind
         if (aic_model_set_input(model, bind->inputs[k], in->data, rows) != AIC_OK)
             return outcome(o, CASE_FAIL, "input '%s': %s", name, aic_last_error());
     }
-    aic_batch_info b = {.n = rows, .training = false};
+    aic_batch_info b = {.n = rows, .training = bind->training_mode}; /* batch statistics, as onnxruntime */
     if (aic_model_forward(model, &b, NULL) != AIC_OK)
         return outcome(o, CASE_FAIL, "forward: %s%s", aic_last_error(), set_name);
 

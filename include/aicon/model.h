@@ -165,8 +165,8 @@ AIC_API aic_status aic_matmul(aic_model_t *m, const char *name, aic_value a, aic
 /* Concatenate along `axis` counted with the batch dimension (axis >= 1, as in ONNX). */
 AIC_API aic_status aic_concat(aic_model_t *m, const char *name, int n, const aic_value *xs, int axis, aic_value *out);
 /* A strided slice of x as numpy's x[..., start:end:step, ...] and ONNX Slice: on each of the n_axes
- * per-sample axes (counted with the batch as ONNX does: 1..rank-1, or negative from the end; axis 0,
- * the batch, is refused) keep positions start, start + step, ... before end. Negative starts and ends
+ * axes (counted on the full shape as ONNX does, or negative from the end; only axes behind the batch
+ * axis: 1..rank-1 where the batch is first) keep positions start, start + step, ... before end. Negative starts and ends
  * count from the end of the axis, both are then clamped to it, and a negative step walks backwards
  * (end -1 - size or lower: down to position 0); steps NULL: all 1, no step 0. An empty result is
  * refused. The gradient goes back to the positions read. */

@@ -75,6 +75,10 @@ typedef struct {
     int n_outputs;
     char output_names[AIC_ONNX_MAX_IO][AIC_MAX_NAME];
     aic_value outputs[AIC_ONNX_MAX_IO];
+    /* The file was exported for training (a BatchNormalization with training_mode=1, or before opset
+     * 14 with its running statistics as outputs): as onnxruntime does, its forward pass uses batch
+     * statistics (aic_batch_info.training), which aicon onnx-test follows. */
+    bool training_mode;
 } aic_onnx_binding;
 
 /* Append the ONNX graph's forward pass to m, which must not be compiled yet (it may already hold

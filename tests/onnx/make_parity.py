@@ -1,17 +1,19 @@
 #!/usr/bin/python3
 # SPDX-License-Identifier: Apache-2.0
-"""Reference runs for tests/test_onnx_parity.c: export six PyTorch models with torch.onnx.export and
+"""Reference runs for tests/test_onnx_parity.c: export nine PyTorch models with torch.onnx.export and
 train each in PyTorch for ten SGD-with-momentum steps, recording what the C test needs to repeat the
 run in aicon from the exported file and compare the losses.
 
 Usage: /usr/bin/python3 make_parity.py OUTDIR
 
-Writes, for each model M in {mlp, lenet, resnet18, mobilenet_v2, mlp_layernorm, mlp_layernorm14}:
+Writes, for each model M in {mlp, lenet, resnet18, mobilenet_v2, mlp_layernorm, mlp_layernorm14,
+transformer, transformer13, gpt_block}:
   OUTDIR/M.onnx      opset 13 (mlp_layernorm: 17, where LayerNormalization is an op; mlp_layernorm14: the
                      same network at opset 14, PyTorch's default, where each LayerNorm is exported as
-                     ReduceMean, Sub, Pow, ReduceMean, Add, Sqrt, Div, Mul, Add; its LayerNorm weights
-                     and biases frozen, as aicon imports them: constants of Mul and Add), input "x" (N x sample
-                     shape, N dynamic), output "logits" (N x 10),
+                     ReduceMean, Sub, Pow, ReduceMean, Add, Sqrt, Div, Mul, Add, which aicon fuses back
+                     into one LayerNorm with its weight and bias trained; transformer: 17; transformer13:
+                     the same network at opset 13, its LayerNorms decomposed likewise; gpt_block: 17),
+                     input "x" (N x sample shape, N dynamic), output "logits" (N x 10),
                      exported in training mode (TrainingMode.TRAINING, no constant folding), so every
                      BatchNormalization keeps its four parameters and computes batch statistics; its
                      initializers are the model's initial weights.
@@ -91,7 +93,7 @@ class MLPLayerNorm(nn.Module):
     (axis -1) -> relu -> fc2 (10). The LayerNorm weights start away from PyTorch's ones and zeros so
     that step 0 already checks the affine part."""
 
-    def __init__(self, freeze_affine=False):
+    def __init__(self):
         super().__init__()
         self.ln0 = nn.LayerNorm([28, 28])
         self.fc1 = nn.Linear(784, 64)
@@ -101,14 +103,59 @@ class MLPLayerNorm(nn.Module):
             for ln in (self.ln0, self.ln1):
                 ln.weight.uniform_(0.5, 1.5)
                 ln.bias.uniform_(-0.5, 0.5)
-                # Below opset 17 the weight and bias reach ONNX as the constant operands of Mul and Add,
-                # which aicon imports as fixed buffers, not parameters: frozen here to match.
-                ln.weight.requires_grad_(not freeze_affine)
-                ln.bias.requires_grad_(not freeze_affine)
 
     def forward(self, x):
         x = torch.flatten(self.ln0(x), 1)
         return self.fc2(torch.relu(self.ln1(self.fc1(x))))
+
+
+class Transformer(nn.Module):
+    """8 tokens x 16 -> nn.TransformerEncoderLayer(16, 2 heads, feed-forward 32, no dropout, batch first)
+    -> mean over the tokens -> fc (10). Inside, PyTorch's multi-head attention runs sequence-first (a
+    Transpose moves the batch to axis 1), merges the heads into the batch axis (Reshape to T x (N H) x
+    D, then Transpose to (N H) x T x D for the two batched MatMuls) and the tokens in front of it
+    (Reshape to (T N) x E for the output projection's Gemm), with every target computed from Shape
+    nodes: the reshapes aicon's batch-linear shapes follow."""
+
+    def __init__(self):
+        super().__init__()
+        self.enc = nn.TransformerEncoderLayer(16, 2, 32, dropout=0.0, batch_first=True)
+        self.fc = nn.Linear(16, CLASSES)
+
+    def forward(self, x):
+        return self.fc(self.enc(x).mean(dim=1))
+
+
+class GPTBlock(nn.Module):
+    """8 tokens x 16 -> a pre-LayerNorm GPT-2 block written out as nanoGPT does (one Linear for Q, K and V
+    split three ways, heads by view and transpose, causal attention masked with masked_fill(-inf) from
+    a tril buffer, a GELU MLP) -> final LayerNorm -> mean over the tokens -> fc (10). The mask is
+    sliced to the sequence length from Shape nodes and compared with 0 in the graph: constants aicon
+    computes at import."""
+
+    def __init__(self, T=8, E=16, H=2):
+        super().__init__()
+        self.H = H
+        self.ln1, self.ln2, self.ln_f = nn.LayerNorm(E), nn.LayerNorm(E), nn.LayerNorm(E)
+        self.qkv = nn.Linear(E, 3 * E)
+        self.proj = nn.Linear(E, E)
+        self.fc1, self.fc2 = nn.Linear(E, 4 * E), nn.Linear(4 * E, E)
+        self.head = nn.Linear(E, CLASSES)
+        self.register_buffer("mask", torch.tril(torch.ones(T, T)).view(1, 1, T, T))
+
+    def attention(self, x):
+        B, T, E = x.size()
+        q, k, v = self.qkv(x).split(E, dim=2)
+        q, k, v = (t.view(B, T, self.H, E // self.H).transpose(1, 2) for t in (q, k, v))
+        att = (q @ k.transpose(-2, -1)) * (1.0 / (E // self.H) ** 0.5)
+        att = att.masked_fill(self.mask[:, :, :T, :T] == 0, float("-inf"))
+        y = torch.softmax(att, dim=-1) @ v
+        return self.proj(y.transpose(1, 2).contiguous().view(B, T, E))
+
+    def forward(self, x):
+        x = x + self.attention(self.ln1(x))
+        x = x + self.fc2(nn.functional.gelu(self.fc1(self.ln2(x))))
+        return self.head(self.ln_f(x).mean(dim=1))
 
 
 def mobilenet_v2():
@@ -125,7 +172,10 @@ MODELS = [  # name, constructor, sample shape, seed, opset
     ("resnet18", lambda: torchvision.models.resnet18(num_classes=CLASSES), (3, 32, 32), 13, 13),
     ("mobilenet_v2", mobilenet_v2, (3, 32, 32), 14, 13),
     ("mlp_layernorm", MLPLayerNorm, (1, 28, 28), 15, 17),
-    ("mlp_layernorm14", lambda: MLPLayerNorm(freeze_affine=True), (1, 28, 28), 16, 14),
+    ("mlp_layernorm14", MLPLayerNorm, (1, 28, 28), 16, 14),
+    ("transformer", Transformer, (8, 16), 17, 17),
+    ("transformer13", Transformer, (8, 16), 18, 13),
+    ("gpt_block", GPTBlock, (8, 16), 19, 17),
 ]
 
 

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: Apache-2.0
-# aicon onnx-test on what is not a test case, and on a case whose expected output is wrong:
+# aicon onnx-test on what is not a test case, on a case whose expected output is wrong, and on a
+# PyTorch export in training mode (BatchNormalization with batch statistics, as onnxruntime runs it):
 #   onnx_test_cli.sh AICON PYTHON TESTDATA
 # A directory holding no model.onnx (nor any subdirectory with one) and a missing path are usage
 # errors (exit 2) with a message naming the path; a wrong expected output is a FAIL line naming the
@@ -67,4 +68,29 @@ with open(sys.argv[1], "wb") as f:
     f.write(numpy_helper.from_array(a, t.name).SerializeToString())
 PYEOF
 expect 1 "FAIL" "$WORK/gemm_wrong_b"
+
+# A Conv + BatchNorm exported by PyTorch in training mode, its expected output PyTorch's in training
+# mode: the batch's statistics, not the running ones (which would be off by far more than 1e-4).
+"$PY" - "$WORK/bn_training" <<'PYEOF'
+import os, sys
+import torch
+from onnx import numpy_helper
+d = sys.argv[1]
+os.makedirs(os.path.join(d, "test_data_set_0"))
+torch.manual_seed(3)
+m = torch.nn.Sequential(torch.nn.Conv2d(2, 3, 3), torch.nn.BatchNorm2d(3)).train()
+with torch.no_grad():
+    m[1].running_mean.fill_(5.0)  # far from the batch's statistics
+x = torch.randn(4, 2, 6, 6)
+torch.onnx.export(m, x, os.path.join(d, "model.onnx"), opset_version=14, input_names=["x"], output_names=["y"],
+                  training=torch.onnx.TrainingMode.TRAINING, do_constant_folding=False)
+m[1].running_mean.fill_(5.0)
+with torch.no_grad():
+    y = m(x)
+for name, a in (("input_0", x), ("output_0", y)):
+    with open(os.path.join(d, "test_data_set_0", name + ".pb"), "wb") as f:
+        f.write(numpy_helper.from_array(a.numpy(), name[:1] if name != "output_0" else "y").SerializeToString())
+PYEOF
+expect 0 "PASS" "$WORK/bn_training"
+grep -qx "1 passed, 0 failed, 0 skipped" "$WORK/out" || fail "the training-mode export does not pass"
 echo "PASS"

@@ -53,7 +53,7 @@ typedef struct {
     size_t grad;                  /* offset into the activation-gradient arena, or AIC_NO_OFFSET */
 } aic_value_info;
 
-typedef enum { AIC_INIT_UNIFORM, AIC_INIT_ONES, AIC_INIT_ZEROS } aic_init_kind;
+typedef enum { AIC_INIT_UNIFORM, AIC_INIT_ONES, AIC_INIT_ZEROS, AIC_INIT_NORMAL } aic_init_kind;
 
 typedef struct {
     char name[AIC_MAX_NAME];
@@ -62,7 +62,7 @@ typedef struct {
     size_t numel;
     size_t offset;   /* in floats, into the params/grads arena (or the buffers arena) */
     aic_init_kind init;
-    float bound;     /* AIC_INIT_UNIFORM: U(-bound, bound) */
+    float bound;     /* AIC_INIT_UNIFORM: U(-bound, bound); AIC_INIT_NORMAL: N(0, bound^2) */
     char source[AIC_MAX_NAME]; /* the ONNX initializer it was loaded from unchanged (export keeps it), or "" */
 } aic_param_info;
 
@@ -99,6 +99,12 @@ typedef struct {
             int const_left, cndim;
             int64_t cshape[AIC_MAX_DIMS - 1];
         } binary;
+        struct { int axis, ignore_index; bool has_ignore; } loss; /* softmax_xent, nll: class axis 1..ndim */
+        struct {                       /* gather: axis 1..ndim (with the batch), indices in 0..size-1; */
+            int axis, n;               /* scalar: one index, its axis dropped */
+            bool scalar;
+            int32_t idx[AIC_GATHER_MAX_INDICES];
+        } gather;
     } attr;
     /* per-op memory kept from forward to backward: saved_per_sample * max_batch + saved_fixed floats */
     size_t saved_per_sample, saved_fixed, saved;
@@ -265,6 +271,13 @@ static inline float *aic_param_grad(aic_model_t *m, int p) {
 static inline float *aic_buffer_data(aic_model_t *m, int b) {
     return m->buffer_arena + m->buffers[b].offset;
 }
+
+/* The int32 data (host memory) of n samples of an op's labels or ids, checked as the op reads them:
+ * every label in range or ignored (softmax_xent, nll; core/op_loss.c), every id in the vocabulary
+ * (embedding; core/op_gather.c); a failure names the op, the value and its position. The CPU glue
+ * checks in its forward; for a device model, whose kernels cannot fail, aic_model_set_input does. */
+aic_status aic_loss_check_labels(const aic_model_t *m, const aic_op *op, const int32_t *labels, int n);
+aic_status aic_embedding_check_ids(const aic_model_t *m, const aic_op *op, const int32_t *ids, int n);
 
 /* Graph building primitives (core/model.c). */
 aic_status aic_graph_check_building(aic_model_t *m, const char *what);

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 /* Model lifecycle: graph bookkeeping, compile (arena layout and parameter init), forward and
  * reverse-mode backward over the op list, parameter access and hashes. */
+#include <math.h>
 #include <openssl/evp.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -306,6 +307,13 @@ static void init_tensors(float *arena, const aic_param_info *ps, int n, uint64_t
                 dst[j] = ps[i].bound * (2.0f * aic_u32_to_unit(r.v[j % 4]) - 1.0f);
                 break;
             }
+            case AIC_INIT_NORMAL: { /* Box-Muller on two of a block's four draws, u1 in (0, 1] */
+                aic_philox_block r = aic_philox(k, 1, j / 2);
+                const double u1 = 1.0 - aic_u32_to_unit(r.v[2 * (j % 2)]);
+                const double u2 = aic_u32_to_unit(r.v[2 * (j % 2) + 1]);
+                dst[j] = (float)(ps[i].bound * sqrt(-2.0 * log(u1)) * cos(6.283185307179586 * u2));
+                break;
+            }
             }
         }
     }
@@ -433,18 +441,15 @@ static aic_status check_compiled(const aic_model_t *m, const char *what) {
     return AIC_OK;
 }
 
-/* A device's loss kernels cannot fail on a bad label, so the host checks them on the way in, for each
- * op that reads them (the CPU glue checks in its forward). */
-static aic_status check_device_labels(aic_model_t *m, aic_value v, const int32_t *labels, int n) {
+/* A device's kernels cannot fail on a bad label or id, so the host checks int data on the way in, for
+ * each op that reads it (the CPU glue checks in its forward). */
+static aic_status check_device_ints(aic_model_t *m, aic_value v, const int32_t *data, int n) {
     for (int i = 0; i < m->n_ops; i++) {
         const aic_op *op = &m->ops[i];
-        if ((op->kind != AIC_OP_SOFTMAX_XENT && op->kind != AIC_OP_NLL) || op->in[1] != v)
-            continue;
-        int64_t K = m->values[op->in[0]].shape[0];
-        for (int r = 0; r < n; r++)
-            if (labels[r] < 0 || labels[r] >= K)
-                return aic_fail(AIC_ERR_INVALID_ARG, "op '%s': label %d of batch row %d is outside 0..%lld",
-                                op->name, labels[r], r, (long long)K - 1);
+        if ((op->kind == AIC_OP_SOFTMAX_XENT || op->kind == AIC_OP_NLL) && op->in[1] == v)
+            AIC_TRY(aic_loss_check_labels(m, op, data, n));
+        if (op->kind == AIC_OP_EMBEDDING && op->in[0] == v)
+            AIC_TRY(aic_embedding_check_ids(m, op, data, n));
     }
     return AIC_OK;
 }
@@ -462,7 +467,7 @@ aic_status aic_model_set_input(aic_model_t *m, aic_value v, const void *data, in
     if (n > 0 && !data)
         return aic_fail(AIC_ERR_INVALID_ARG, "aic_model_set_input: data for '%s' is NULL", m->values[v].name);
     if (n > 0 && kind == AIC_OP_LABELS && m->backend->kind != AIC_BACKEND_CPU)
-        AIC_TRY(check_device_labels(m, v, data, n));
+        AIC_TRY(check_device_ints(m, v, data, n));
     if (n > 0)
         return m->backend->copy_from_host(aic_act(m, v), data, sizeof(float) * aic_value_elems(&m->values[v], n));
     return AIC_OK;

@@ -82,13 +82,17 @@ aic_status aic_cuda_softmax_backward(float *dinp, const float *dout, const float
 aic_status aic_cuda_log_softmax_forward(float *out, const float *inp, size_t outer, int K, size_t inner);
 aic_status aic_cuda_log_softmax_backward(float *dinp, const float *dout, const float *out, size_t outer, int K,
                                          size_t inner);
-/* loss (1 float) = mean over N of -log softmax(logits)[label]; probs: N x K saved */
-aic_status aic_cuda_softmax_xent_forward(float *loss, float *probs, const float *logits, const int32_t *labels, int N,
-                                         int K);
-aic_status aic_cuda_softmax_xent_backward(float *dlogits, const float *probs, const int32_t *labels, int N, int K,
-                                          const float *dloss);
-aic_status aic_cuda_nll_forward(float *loss, const float *logprobs, const int32_t *labels, int N, int K);
-aic_status aic_cuda_nll_backward(float *dlogprobs, const int32_t *labels, int N, int K, const float *dloss);
+/* The classification losses (aic_xent_dims). The forward passes also write count (1 int: the
+ * positions counted), which backward reads; part: outer x inner doubles for each position's loss. The
+ * labels are not checked on the device: aic_model_set_input checks them on the host. */
+aic_status aic_cuda_softmax_xent_forward(float *loss, int32_t *count, double *part, float *probs, const float *logits,
+                                         const int32_t *labels, const aic_xent_dims *d);
+aic_status aic_cuda_softmax_xent_backward(float *dlogits, const float *probs, const int32_t *labels,
+                                          const int32_t *count, const aic_xent_dims *d, const float *dloss);
+aic_status aic_cuda_nll_forward(float *loss, int32_t *count, const float *logprobs, const int32_t *labels,
+                                const aic_xent_dims *d);
+aic_status aic_cuda_nll_backward(float *dlogprobs, const int32_t *labels, const int32_t *count,
+                                 const aic_xent_dims *d, const float *dloss);
 aic_status aic_cuda_mse_forward(float *loss, const float *pred, const float *target, size_t n);
 aic_status aic_cuda_mse_backward(float *dpred, const float *pred, const float *target, size_t n, const float *dloss);
 
@@ -103,6 +107,16 @@ aic_status aic_cuda_transpose_forward(float *out, const float *x, const int64_t 
                                       int n);
 aic_status aic_cuda_transpose_backward(float *dx, const float *dout, const int64_t *xshape, const int *perm, int rank,
                                        int n);
+
+/* ---- gather_cuda.cu: embedding and gather, deterministic (no atomics): the backward passes sum
+ * repeated ids and indices in the CPU kernels' order, one thread per column. Ids are checked on the
+ * host by aic_model_set_input. ---- */
+aic_status aic_cuda_embedding_forward(float *out, const float *table, const int32_t *ids, size_t n, int vocab,
+                                      int dim);
+aic_status aic_cuda_embedding_backward(float *dtable, const float *dout, const int32_t *ids, size_t n, int vocab,
+                                       int dim);
+aic_status aic_cuda_gather_forward(float *out, const float *x, const aic_gather_dims *d);
+aic_status aic_cuda_gather_backward(float *dx, const float *dout, const aic_gather_dims *d);
 
 /* ---- optim_cuda.cu: the update rules of core/optim.c over the flat arenas ---- */
 aic_status aic_cuda_sgd_step(float *p, const float *g, float *buf, size_t n, float lr, float wd, float mu,

@@ -46,17 +46,34 @@ static inline aic_status aic_pool2d_check(const char *kernel, const aic_pool2d_d
     return AIC_OK;
 }
 
-/* The classification losses' labels (softmax_xent.c, nll.c): N >= 0 rows, K > 0 classes, every
- * label in [0, K). One pass over N ints, against the kernel's N x K. */
-static inline aic_status aic_labels_check(const char *kernel, const int32_t *labels, int N, int K) {
-    if (N < 0 || K <= 0)
-        return aic_kernel_fail(AIC_ERR_INVALID_ARG, kernel, "N %d must not be negative, K %d must be positive", N, K);
-    if (N > 0 && !labels)
-        return aic_kernel_fail(AIC_ERR_INVALID_ARG, kernel, "labels are NULL");
-    for (int i = 0; i < N; i++)
-        if (labels[i] < 0 || labels[i] >= K)
-            return aic_kernel_fail(AIC_ERR_INVALID_ARG, kernel, "label %d of row %d is outside 0..%d", labels[i], i,
+/* The classification losses' labels and the embedding's ids (softmax_xent.c, nll.c, gather.c): n
+ * values, K > 0 classes, every value in [0, K) unless it is *ignore (ignore NULL: none is skipped).
+ * One pass over n ints; `what` names a value in messages ("label", "id"). */
+static inline aic_status aic_labels_check(const char *kernel, const char *what, const int32_t *labels, size_t n,
+                                          int K, const int32_t *ignore) {
+    if (K <= 0)
+        return aic_kernel_fail(AIC_ERR_INVALID_ARG, kernel, "K %d must be positive", K);
+    if (n > 0 && !labels)
+        return aic_kernel_fail(AIC_ERR_INVALID_ARG, kernel, "the %s array is NULL", what);
+    for (size_t i = 0; i < n; i++)
+        if ((labels[i] < 0 || labels[i] >= K) && !(ignore && labels[i] == *ignore))
+            return aic_kernel_fail(AIC_ERR_INVALID_ARG, kernel, "%s %d at %zu is outside 0..%d", what, labels[i], i,
                                    K - 1);
+    return AIC_OK;
+}
+
+/* The classification losses' dims and labels (aic_xent_dims); *count: the positions counted. */
+static inline aic_status aic_xent_check(const char *kernel, const int32_t *labels, const aic_xent_dims *d,
+                                        size_t *count) {
+    if (!d)
+        return aic_kernel_fail(AIC_ERR_INVALID_ARG, kernel, "dims are NULL");
+    if (d->inner == 0)
+        return aic_kernel_fail(AIC_ERR_INVALID_ARG, kernel, "inner must be positive");
+    const size_t n = d->outer * d->inner;
+    AIC_TRY(aic_labels_check(kernel, "label", labels, n, d->C, d->has_ignore ? &d->ignore_index : NULL));
+    *count = 0;
+    for (size_t p = 0; p < n; p++)
+        *count += !d->has_ignore || labels[p] != d->ignore_index;
     return AIC_OK;
 }
 

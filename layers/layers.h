@@ -200,22 +200,48 @@ aic_status aic_transpose_forward(float *out, const float *x, const int64_t *xsha
 aic_status aic_transpose_backward(float *dx, const float *dout, const int64_t *xshape, const int *perm, int rank,
                                   int n);
 
-/* ---- softmax_xent.c ---- */
-/* logits: N x K, labels: N in [0, K) (a label outside fails), probs: N x K saved for backward.
- * loss (1 float) = the mean over N of -log softmax(logits)[label], computed stably (max subtracted)
- * and summed in double; 0 when N == 0. */
-aic_status aic_softmax_xent_forward(float *loss, float *probs, const float *logits, const int32_t *labels, int N,
-                                    int K);
-/* dlogits: N x K += dloss / N * (probs - onehot(labels)) */
-aic_status aic_softmax_xent_backward(float *dlogits, const float *probs, const int32_t *labels, int N, int K,
-                                     float dloss);
+/* ---- softmax_xent.c, nll.c: classification losses over any shape ----
+ * Scores outer x C x inner, the C classes on the middle axis (PyTorch's [N, C, d1, ...]: outer N,
+ * inner d1 x ...; classes last, [N, T, V]: outer N x T, inner 1), labels outer x inner. A label equal
+ * to ignore_index (with has_ignore) counts for nothing: no loss, no gradient, not in the mean; every
+ * other label must lie in [0, C) (else the kernel fails). The loss is the mean over the counted
+ * positions, summed in double in position order; 0 when none is counted (PyTorch gives NaN). */
+typedef struct {
+    size_t outer, inner;
+    int C;
+    bool has_ignore;
+    int32_t ignore_index;
+} aic_xent_dims;
+/* loss (1 float) = the mean of -log softmax(logits)[label], computed stably (max subtracted); probs
+ * (laid out as logits) saved for backward at the counted positions. */
+aic_status aic_softmax_xent_forward(float *loss, float *probs, const float *logits, const int32_t *labels,
+                                    const aic_xent_dims *d);
+/* dlogits += dloss / count * (probs - onehot(label)) at the counted positions */
+aic_status aic_softmax_xent_backward(float *dlogits, const float *probs, const int32_t *labels,
+                                     const aic_xent_dims *d, float dloss);
+/* loss (1 float) = the mean of -logprobs[label] */
+aic_status aic_nll_forward(float *loss, const float *logprobs, const int32_t *labels, const aic_xent_dims *d);
+/* dlogprobs[label] -= dloss / count at the counted positions */
+aic_status aic_nll_backward(float *dlogprobs, const int32_t *labels, const aic_xent_dims *d, float dloss);
 
-/* ---- nll.c ---- */
-/* logprobs: N x K, labels: N in [0, K) (a label outside fails). loss (1 float) = the mean over N of
- * -logprobs[label], summed in double; 0 when N == 0. */
-aic_status aic_nll_forward(float *loss, const float *logprobs, const int32_t *labels, int N, int K);
-/* dlogprobs: N x K; dlogprobs[i][label_i] -= dloss / N */
-aic_status aic_nll_backward(float *dlogprobs, const int32_t *labels, int N, int K, float dloss);
+/* ---- gather.c: embedding lookup, and gather at constant indices ---- */
+/* out: n x dim, row i = table[ids[i]]; table: vocab x dim; ids: n, each in [0, vocab) (else the kernel
+ * fails). */
+aic_status aic_embedding_forward(float *out, const float *table, const int32_t *ids, size_t n, int vocab, int dim);
+/* dtable: vocab x dim += row i of dout (n x dim) into row ids[i], i in order: repeated ids sum in a
+ * fixed order. */
+aic_status aic_embedding_backward(float *dtable, const float *dout, const int32_t *ids, size_t n, int vocab,
+                                  int dim);
+#define AIC_GATHER_MAX_INDICES 32
+typedef struct {
+    size_t outer, inner; /* x: outer x D x inner; out: outer x n x inner */
+    int D, n;
+    int32_t idx[AIC_GATHER_MAX_INDICES]; /* n indices (1..AIC_GATHER_MAX_INDICES), each in [0, D) */
+} aic_gather_dims;
+/* out[o][k][i] = x[o][idx[k]][i] */
+aic_status aic_gather_forward(float *out, const float *x, const aic_gather_dims *d);
+/* dx[o][idx[k]][i] += dout[o][k][i], k in order (repeated indices sum in a fixed order) */
+aic_status aic_gather_backward(float *dx, const float *dout, const aic_gather_dims *d);
 
 /* ---- mse.c ---- */
 /* pred, target: n. loss (1 float) = the mean over n elements of (pred - target)^2, summed in double;

@@ -1,9 +1,10 @@
 // SPDX-License-Identifier: Apache-2.0
 // Softmax and log-softmax over one axis on cuDNN (outer x K x inner is the 4-d tensor outer x K x
 // inner x 1, channel mode), and the losses: one block reduces the whole batch in double in a fixed
-// order (thread t takes rows t, t + 256, ..., then a tree), so the loss is deterministic.
+// order (thread t takes positions t, t + 256, ..., then a tree), so the loss is deterministic.
 #include "layers/cuda_common.cuh"
 #include "layers/softmax_row.h"
+#include "layers/xent.h"
 
 static aic_status softmax_desc(cudnnTensorDescriptor_t *t, size_t outer, int K, size_t inner) {
     *t = NULL;
@@ -70,48 +71,68 @@ __device__ static void block_sum(double *part) {
     }
 }
 
-// loss = mean over N of log(sum exp(x - max)) - (x[label] - max); probs: N x K (softmax_xent.c)
-__global__ static void xent_fwd_k(float *loss, float *probs, const float *logits, const int32_t *labels, int N,
-                                  int K) {
-    __shared__ double part[AIC_CUDA_THREADS];
-    double acc = 0.0;
-    for (int i = threadIdx.x; i < N; i += blockDim.x) {
-        const float *x = logits + (size_t)i * K;
-        float max;
-        const double sum = aic_softmax_row(probs + (size_t)i * K, x, K, 1, &max);
-        acc += log(sum) - (double)(x[labels[i]] - max);
-    }
-    part[threadIdx.x] = acc;
-    block_sum(part);
-    if (threadIdx.x == 0)
-        *loss = N ? (float)(part[0] / N) : 0.0f;
-}
-
-// dlogits (N x K) += dloss / N * (probs - onehot(labels))
-__global__ static void xent_bwd_k(float *dlogits, const float *probs, const int32_t *labels, int N, int K,
-                                  const float *dloss) {
-    const float g = *dloss / (float)N;
-    AIC_GRID_STRIDE(e, (size_t)N * K) {
-        size_t i = e / K;
-        int j = (int)(e % K);
-        dlogits[e] += g * (probs[e] - (j == labels[i] ? 1.0f : 0.0f));
+// The mean of one block's terms: thread t's acc and c (the positions it counted) summed in a fixed
+// tree; *loss = sum / count (0 when none counted), *count for backward.
+__device__ static void block_mean(float *loss, int32_t *count, double acc, double c) {
+    __shared__ double sum[AIC_CUDA_THREADS], cnt[AIC_CUDA_THREADS];
+    sum[threadIdx.x] = acc;
+    cnt[threadIdx.x] = c;
+    block_sum(sum);
+    block_sum(cnt);
+    if (threadIdx.x == 0) {
+        *count = (int32_t)cnt[0];
+        *loss = cnt[0] > 0 ? (float)(sum[0] / cnt[0]) : 0.0f;
     }
 }
 
-__global__ static void nll_fwd_k(float *loss, const float *logprobs, const int32_t *labels, int N, int K) {
-    __shared__ double part[AIC_CUDA_THREADS];
-    double acc = 0.0;
-    for (int i = threadIdx.x; i < N; i += blockDim.x)
-        acc -= logprobs[(size_t)i * K + labels[i]];
-    part[threadIdx.x] = acc;
-    block_sum(part);
-    if (threadIdx.x == 0)
-        *loss = N ? (float)(part[0] / N) : 0.0f;
+// Each position's -log softmax at its label (0 where it is ignored) into part; its softmax into probs.
+__global__ static void xent_position_k(double *part, float *probs, const float *logits, const int32_t *labels,
+                                       aic_xent_dims d) {
+    AIC_GRID_STRIDE(p, d.outer * d.inner)
+    part[p] = aic_xent_counts(&d, labels[p]) ? aic_xent_position(probs, logits, &d, p, labels[p]) : 0.0;
 }
 
-__global__ static void nll_bwd_k(float *dlogprobs, const int32_t *labels, int N, int K, const float *dloss) {
-    const float g = *dloss / (float)N;
-    AIC_GRID_STRIDE(i, (size_t)N) dlogprobs[i * K + labels[i]] -= g;
+// loss = the mean of part over the counted positions (softmax_xent.c)
+__global__ static void xent_mean_k(float *loss, int32_t *count, const double *part, const int32_t *labels,
+                                   aic_xent_dims d) {
+    double acc = 0.0, c = 0.0;
+    for (size_t p = threadIdx.x; p < d.outer * d.inner; p += blockDim.x)
+        if (aic_xent_counts(&d, labels[p])) {
+            acc += part[p];
+            c += 1.0;
+        }
+    block_mean(loss, count, acc, c);
+}
+
+// dlogits += dloss / count * (probs - onehot(label)) at the counted positions
+__global__ static void xent_bwd_k(float *dlogits, const float *probs, const int32_t *labels, const int32_t *count,
+                                  aic_xent_dims d, const float *dloss) {
+    const float g = *dloss / (float)*count;
+    AIC_GRID_STRIDE(e, d.outer * (size_t)d.C * d.inner) {
+        const size_t p = e / ((size_t)d.C * d.inner) * d.inner + e % d.inner;
+        const int c = (int)(e / d.inner % (size_t)d.C);
+        if (aic_xent_counts(&d, labels[p]))
+            dlogits[e] += g * (probs[e] - (c == labels[p] ? 1.0f : 0.0f));
+    }
+}
+
+__global__ static void nll_fwd_k(float *loss, int32_t *count, const float *logprobs, const int32_t *labels,
+                                 aic_xent_dims d) {
+    double acc = 0.0, c = 0.0;
+    for (size_t p = threadIdx.x; p < d.outer * d.inner; p += blockDim.x)
+        if (aic_xent_counts(&d, labels[p])) {
+            acc -= logprobs[aic_xent_at(&d, p, labels[p])];
+            c += 1.0;
+        }
+    block_mean(loss, count, acc, c);
+}
+
+__global__ static void nll_bwd_k(float *dlogprobs, const int32_t *labels, const int32_t *count, aic_xent_dims d,
+                                 const float *dloss) {
+    const float g = *dloss / (float)*count;
+    AIC_GRID_STRIDE(p, d.outer * d.inner)
+    if (aic_xent_counts(&d, labels[p]))
+        dlogprobs[aic_xent_at(&d, p, labels[p])] -= g;
 }
 
 __global__ static void mse_fwd_k(float *loss, const float *pred, const float *target, size_t n) {
@@ -132,22 +153,28 @@ __global__ static void mse_bwd_k(float *dpred, const float *pred, const float *t
     AIC_GRID_STRIDE(i, n) dpred[i] += g * (pred[i] - target[i]);
 }
 
-extern "C" aic_status aic_cuda_softmax_xent_forward(float *loss, float *probs, const float *logits,
-                                                    const int32_t *labels, int N, int K) {
-    xent_fwd_k<<<1, AIC_CUDA_THREADS, 0, aic_cuda.stream>>>(loss, probs, logits, labels, N, K);
+extern "C" aic_status aic_cuda_softmax_xent_forward(float *loss, int32_t *count, double *part, float *probs,
+                                                    const float *logits, const int32_t *labels,
+                                                    const aic_xent_dims *d) {
+    AIC_TRY(AIC_LAUNCH_N(d->outer * d->inner, xent_position_k, part, probs, logits, labels, *d));
+    xent_mean_k<<<1, AIC_CUDA_THREADS, 0, aic_cuda.stream>>>(loss, count, part, labels, *d);
     return AIC_CUDA_LAUNCHED();
 }
-extern "C" aic_status aic_cuda_softmax_xent_backward(float *dlogits, const float *probs, const int32_t *labels, int N,
-                                                     int K, const float *dloss) {
-    return dlogits ? AIC_LAUNCH_N((size_t)N * K, xent_bwd_k, dlogits, probs, labels, N, K, dloss) : AIC_OK;
+extern "C" aic_status aic_cuda_softmax_xent_backward(float *dlogits, const float *probs, const int32_t *labels,
+                                                     const int32_t *count, const aic_xent_dims *d,
+                                                     const float *dloss) {
+    return dlogits ? AIC_LAUNCH_N(d->outer * (size_t)d->C * d->inner, xent_bwd_k, dlogits, probs, labels, count, *d,
+                                  dloss)
+                   : AIC_OK;
 }
-extern "C" aic_status aic_cuda_nll_forward(float *loss, const float *logprobs, const int32_t *labels, int N, int K) {
-    nll_fwd_k<<<1, AIC_CUDA_THREADS, 0, aic_cuda.stream>>>(loss, logprobs, labels, N, K);
+extern "C" aic_status aic_cuda_nll_forward(float *loss, int32_t *count, const float *logprobs, const int32_t *labels,
+                                           const aic_xent_dims *d) {
+    nll_fwd_k<<<1, AIC_CUDA_THREADS, 0, aic_cuda.stream>>>(loss, count, logprobs, labels, *d);
     return AIC_CUDA_LAUNCHED();
 }
-extern "C" aic_status aic_cuda_nll_backward(float *dlogprobs, const int32_t *labels, int N, int K,
-                                            const float *dloss) {
-    return dlogprobs ? AIC_LAUNCH_N((size_t)N, nll_bwd_k, dlogprobs, labels, N, K, dloss) : AIC_OK;
+extern "C" aic_status aic_cuda_nll_backward(float *dlogprobs, const int32_t *labels, const int32_t *count,
+                                            const aic_xent_dims *d, const float *dloss) {
+    return dlogprobs ? AIC_LAUNCH_N(d->outer * d->inner, nll_bwd_k, dlogprobs, labels, count, *d, dloss) : AIC_OK;
 }
 extern "C" aic_status aic_cuda_mse_forward(float *loss, const float *pred, const float *target, size_t n) {
     mse_fwd_k<<<1, AIC_CUDA_THREADS, 0, aic_cuda.stream>>>(loss, pred, target, n);

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
-/* ONNX export: an aicon model's forward pass (input to output, no loss) as an ONNX ModelProto, built
- * from protobuf-c structs and packed by onnx__model_proto__pack. Weights are the model's own
- * parameter and buffer arrays, referenced (not copied) by the initializers while packing. */
+/* ONNX export: an aicon model's forward pass (inputs to output; a loss only where it is the output)
+ * as an ONNX ModelProto, built from protobuf-c structs and packed by onnx__model_proto__pack. Weights
+ * are the model's own parameter and buffer arrays, referenced (not copied) by the initializers while
+ * packing. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -239,8 +240,8 @@ static const char *buffer_init(exporter *e, int b) {
     return name;
 }
 
-/* float tensor value info "name" of v's full shape, the batch axis "N" (unknown where it holds a
- * multiple of it) */
+/* float (int32 for an int input) tensor value info "name" of v's full shape, the batch axis "N"
+ * (unknown where it holds a multiple of it); a loss's scalar has rank 0 */
 static Onnx__ValueInfoProto *value_info(exporter *e, const char *name, const aic_value_info *v) {
     Onnx__ValueInfoProto *vi = ex_alloc(e, sizeof *vi);
     Onnx__TypeProto *tp = ex_alloc(e, sizeof *tp);
@@ -270,9 +271,9 @@ static Onnx__ValueInfoProto *value_info(exporter *e, const char *name, const aic
         dims[i] = d;
     }
     sp->dim = dims;
-    sp->n_dim = (size_t)v->ndim + 1;
+    sp->n_dim = v->scalar ? 0 : (size_t)v->ndim + 1; /* a loss: one value for the batch */
     tt->has_elem_type = 1;
-    tt->elem_type = ONNX__TENSOR_PROTO__DATA_TYPE__FLOAT;
+    tt->elem_type = v->dtype == AIC_I32 ? ONNX__TENSOR_PROTO__DATA_TYPE__INT32 : ONNX__TENSOR_PROTO__DATA_TYPE__FLOAT;
     tt->shape = sp;
     tp->value_case = ONNX__TYPE_PROTO__VALUE_TENSOR_TYPE;
     tp->tensor_type = tt;
@@ -314,7 +315,7 @@ static aic_status export_unary(exporter *e, const aic_op *op, const char *const 
 }
 
 /* One function per op kind writes its nodes (and initializers): in[] are the names of the op's
- * inputs, out the name of its output. A kind without one (inputs, losses) has no ONNX form. */
+ * inputs, out the name of its output. A kind without one (inputs, mse) has no ONNX form. */
 typedef aic_status (*op_exporter)(exporter *e, const aic_op *op, const char *const *in, const char *out);
 
 static const aic_value_info *in_info(const exporter *e, const aic_op *op) { return &e->m->values[op->in[0]]; }
@@ -629,6 +630,51 @@ static aic_status ex_pad(exporter *e, const aic_op *op, const char *const *in, c
     return AIC_OK;
 }
 
+/* embedding: Gather of its table, an initializer, at the ids (axis 0). */
+static aic_status ex_embedding(exporter *e, const aic_op *op, const char *const *in, const char *out) {
+    add_node(e, "Gather", op->name, (const char *[]){param_init(e, op->param[0]), in[0]}, 2, out);
+    return AIC_OK;
+}
+
+/* gather: Gather at an int64 initializer of the indices, a scalar where the axis is dropped. */
+static aic_status ex_gather(exporter *e, const aic_op *op, const char *const *in, const char *out) {
+    char name[AIC_MAX_NAME + 16];
+    int64_t idx[AIC_GATHER_MAX_INDICES];
+    snprintf(name, sizeof name, "%s.indices", op->name);
+    for (int k = 0; k < op->attr.gather.n; k++)
+        idx[k] = op->attr.gather.idx[k];
+    add_int64_init(e, name, idx, op->attr.gather.n);
+    if (op->attr.gather.scalar && !e->nomem)
+        e->g->initializer[e->g->n_initializer - 1]->n_dims = 0; /* the one index as a scalar */
+    attr_int(e, add_node(e, "Gather", op->name, (const char *[]){in[0], name}, 2, out), "axis",
+             op->attr.gather.axis);
+    return AIC_OK;
+}
+
+/* softmax_xent, nll: SoftmaxCrossEntropyLoss, NegativeLogLikelihoodLoss (reduction mean, ignore_index
+ * when set). ONNX has the classes on axis 1: scores with them elsewhere are transposed there first. */
+static aic_status ex_class_loss(exporter *e, const aic_op *op, const char *const *in, const char *out) {
+    const int axis = op->attr.loss.axis, rank = in_info(e, op)->ndim + 1;
+    const char *ins[2] = {in[0], in[1]};
+    char moved[AIC_MAX_NAME + 16], node[AIC_MAX_NAME + 16];
+    if (axis != 1) {
+        int64_t perm[AIC_MAX_DIMS] = {0, axis};
+        for (int i = 1, k = 2; i < rank; i++)
+            if (i != axis)
+                perm[k++] = i;
+        snprintf(moved, sizeof moved, "%s.classes_first", op->name);
+        snprintf(node, sizeof node, "%s.transpose", op->name);
+        attr_ints(e, add_node(e, "Transpose", node, in, 1, moved), "perm", perm, rank);
+        ins[0] = moved;
+    }
+    const char *type = op->kind == AIC_OP_NLL ? "NegativeLogLikelihoodLoss" : "SoftmaxCrossEntropyLoss";
+    Onnx__NodeProto *n = add_node(e, type, op->name, ins, 2, out);
+    attr_string(e, n, "reduction", "mean");
+    if (op->attr.loss.has_ignore)
+        attr_int(e, n, "ignore_index", op->attr.loss.ignore_index);
+    return AIC_OK;
+}
+
 static const op_exporter exporters[AIC_OP_KIND_COUNT] = {
     [AIC_OP_DENSE] = ex_dense,
     [AIC_OP_CONV2D] = ex_conv,
@@ -650,6 +696,10 @@ static const op_exporter exporters[AIC_OP_KIND_COUNT] = {
     [AIC_OP_MATMUL] = ex_matmul,
     [AIC_OP_SLICE] = ex_slice,
     [AIC_OP_PAD] = ex_pad,
+    [AIC_OP_SOFTMAX_XENT] = ex_class_loss,
+    [AIC_OP_NLL] = ex_class_loss,
+    [AIC_OP_EMBEDDING] = ex_embedding,
+    [AIC_OP_GATHER] = ex_gather,
 #define AIC_UNARY(E, name, onnx, since, a0, d0, a1, d1) [AIC_OP_##E] = export_unary,
 #include "layers/unary_ops.def"
 #undef AIC_UNARY
@@ -807,7 +857,7 @@ aic_status aic_onnx_export_with(aic_model_t *m, const char *path, const aic_onnx
         const aic_op *op = &m->ops[i];
         if (!needed[i])
             continue;
-        if (op->kind != AIC_OP_INPUT) {
+        if (op->kind != AIC_OP_INPUT && op->kind != AIC_OP_LABELS) {
             st = export_op(&e, op);
             continue;
         }

@@ -205,30 +205,11 @@ static int64_t tensor_numel(const Onnx__TensorProto *t) {
     return n;
 }
 
-static bool is_float(const Onnx__TensorProto *t) { return t->data_type == ONNX__TENSOR_PROTO__DATA_TYPE__FLOAT; }
+/* Float tensors: float32, and float16, bfloat16 and double read as float32 (onnx/tensor.c). */
+static bool is_float(const Onnx__TensorProto *t) { return aic_onnx_is_floating(t); }
+static float float_at(const Onnx__TensorProto *t, int64_t i) { return aic_onnx_float_at(t, i); }
 
-/* Element i of a float tensor (raw_data is little-endian whatever the host). */
-static float float_at(const Onnx__TensorProto *t, int64_t i) {
-    if (t->has_raw_data) {
-        const uint8_t *b = t->raw_data.data + 4 * i;
-        uint32_t u = (uint32_t)b[0] | (uint32_t)b[1] << 8 | (uint32_t)b[2] << 16 | (uint32_t)b[3] << 24;
-        float f;
-        memcpy(&f, &u, sizeof f);
-        return f;
-    }
-    return t->float_data[i];
-}
-
-static int64_t int64_at(const Onnx__TensorProto *t, int64_t i) {
-    if (t->has_raw_data) {
-        const uint8_t *b = t->raw_data.data + 8 * i;
-        uint64_t u = 0;
-        for (int k = 7; k >= 0; k--)
-            u = u << 8 | b[k];
-        return (int64_t)u;
-    }
-    return t->int64_data[i];
-}
+static int64_t int64_at(const Onnx__TensorProto *t, int64_t i) { return aic_onnx_int_at(t, i); }
 
 /* An attribute an op reads, with the one type it reads it as (check_attrs holds every node to it). */
 typedef struct {
@@ -899,7 +880,7 @@ static const struct {
 #undef AIC_UNARY
 };
 
-/* Pow(X, Y) with Y a scalar constant (float, double or integer: torch exports x.pow(2) with a float
+/* Pow(X, Y) with Y a scalar constant (floating or integer: torch exports x.pow(2) with a float
  * one) on an activation X: the unary op pow with attribute exponent = Y. */
 static aic_status op_pow(importer *im, const Onnx__NodeProto *n, const char *name, aic_value x, aic_value *y) {
     if (attr(n, "exponent"))
@@ -910,22 +891,13 @@ static aic_status op_pow(importer *im, const Onnx__NodeProto *n, const char *nam
         return unsupported(im, "the exponent Y must be a scalar constant (it has %" PRId64 " values)",
                            tensor_numel(t));
     float e;
-    switch (t->data_type) {
-    case ONNX__TENSOR_PROTO__DATA_TYPE__FLOAT: e = float_at(t, 0); break;
-    case ONNX__TENSOR_PROTO__DATA_TYPE__INT64: e = (float)int64_at(t, 0); break;
-    case ONNX__TENSOR_PROTO__DATA_TYPE__DOUBLE:
-        if (t->has_raw_data) {
-            const int64_t bits = int64_at(t, 0); /* the 8 little-endian bytes, whatever the host */
-            double d;
-            memcpy(&d, &bits, sizeof d);
-            e = (float)d;
-        } else {
-            e = (float)t->double_data[0];
-        }
-        break;
-    default: return unsupported(im, "the exponent Y has element type %" PRId32 "; aicon reads float, double or "
-                                    "int64", t->data_type);
-    }
+    if (is_float(t))
+        e = float_at(t, 0);
+    else if (t->data_type == ONNX__TENSOR_PROTO__DATA_TYPE__INT64)
+        e = (float)int64_at(t, 0);
+    else
+        return unsupported(im, "the exponent Y has element type %" PRId32 "; aicon reads a floating type or int64",
+                           t->data_type);
     return built(im, aic_unary(im->m, "pow", name, x, &e, y));
 }
 
@@ -1161,6 +1133,110 @@ static aic_status op_gather_shape(importer *im, const Onnx__NodeProto *n, const 
     }
     set_shape(im, n, out, il, ir);
     return AIC_OK;
+}
+
+/* Gather of a float initializer [vocab, dim] (axis 0) at int ids, an activation: an embedding op whose
+ * table is the initializer (ONNX's negative ids are refused at run time, as torch.nn.Embedding does). */
+static aic_status op_embedding(importer *im, const Onnx__NodeProto *n, const char *name, const Onnx__TensorProto *t) {
+    if (attr_int(n, "axis", 0) != 0)
+        return unsupported(im, "axis %" PRId64 ": a Gather of an initializer at activation indices is an embedding "
+                           "lookup, along axis 0", attr_int(n, "axis", 0));
+    if (t->n_dims != 2)
+        return unsupported(im, "the table '%.100s' has rank %zu; an embedding table is [vocab, dim]",
+                           t->name ? t->name : "", t->n_dims);
+    aic_value ids, y;
+    const aic_value_info *ii;
+    AIC_TRY(act_in(im, n, 1, &ids, &ii));
+    if (ii->dtype != AIC_I32)
+        return unsupported(im, "the indices '%.100s' are not integers", in_name(n, 1));
+    AIC_TRY(built(im, aic_embedding(im->m, name, ids, t->dims[0], t->dims[1], &y)));
+    AIC_TRY(add_job(im, name, "weight", false, t, false, 1, tensor_numel(t), 1.0f));
+    set_act(im, n, y);
+    return AIC_OK;
+}
+
+/* Gather of a float activation along a per-sample axis at constant int indices: aic_gather, the axis
+ * dropped for a scalar index; indices of rank 2 or more gather their flat list, then a Reshape gives
+ * the axis their shape. */
+static aic_status op_gather_act(importer *im, const Onnx__NodeProto *n, const char *name) {
+    aic_value x, y;
+    const aic_value_info *xi;
+    const Onnx__TensorProto *t;
+    int64_t axis = 0;
+    AIC_TRY(act_in(im, n, 0, &x, &xi));
+    if (xi->dtype != AIC_F32)
+        return unsupported(im, "the data '%.100s' are integers; aicon gathers float activations", in_name(n, 0));
+    AIC_TRY(sample_axis(im, n, xi, 0, &axis));
+    AIC_TRY(const_in(im, n, 1, false, &t));
+    if (t->data_type != ONNX__TENSOR_PROTO__DATA_TYPE__INT64 && t->data_type != ONNX__TENSOR_PROTO__DATA_TYPE__INT32)
+        return unsupported(im, "the indices have element type %" PRId32 "; ONNX's are int32 or int64", t->data_type);
+    const int64_t count = tensor_numel(t);
+    if (count < 1 || count > AIC_GATHER_MAX_INDICES)
+        return unsupported(im, "%" PRId64 " indices; aicon gathers 1..%d at constant indices", count,
+                           AIC_GATHER_MAX_INDICES);
+    if (xi->ndim - 1 + (int)t->n_dims > AIC_MAX_DIMS - 1)
+        return unsupported(im, "indices of rank %zu on data of rank %d give more than %d dimensions", t->n_dims,
+                           xi->ndim + 1, AIC_MAX_DIMS);
+    int64_t idx[AIC_GATHER_MAX_INDICES];
+    for (int64_t k = 0; k < count; k++)
+        idx[k] = aic_onnx_int_at(t, k);
+    if (t->n_dims <= 1)
+        AIC_TRY(built(im, aic_gather(im->m, name, x, (int)axis, (int)count, idx, t->n_dims == 0, &y)));
+    else {
+        char flat[AIC_MAX_NAME];
+        int64_t shape[AIC_MAX_DIMS];
+        int nd = 0;
+        aic_value g;
+        AIC_TRY(unique_name(im, name, flat));
+        AIC_TRY(built(im, aic_gather(im->m, flat, x, (int)axis, (int)count, idx, false, &g)));
+        for (int i = 0; i < xi->ndim; i++) {
+            if (i != axis - 1)
+                shape[nd++] = xi->shape[i];
+            for (size_t k = 0; i == axis - 1 && k < t->n_dims; k++)
+                shape[nd++] = t->dims[k];
+        }
+        AIC_TRY(built(im, aic_reshape(im->m, name, g, nd, shape, &y)));
+    }
+    set_act(im, n, y);
+    return AIC_OK;
+}
+
+/* Gather: an embedding lookup, a gather of an activation, or a shape computation folded at import. */
+static aic_status op_gather_any(importer *im, const Onnx__NodeProto *n, const char *name, int variant) {
+    const slot *data = in_name(n, 0) ? table_get(&im->nt, in_name(n, 0)) : NULL;
+    const slot *ids = in_name(n, 1) ? table_get(&im->nt, in_name(n, 1)) : NULL;
+    if (data && ids && data->kind == V_CONST && aic_onnx_is_floating(data->t) && ids->kind == V_ACT)
+        return op_embedding(im, n, name, data->t);
+    if (data && data->kind == V_ACT)
+        return op_gather_act(im, n, name);
+    return op_gather_shape(im, n, name, variant);
+}
+
+static const attr_spec class_loss_attrs[] = {{"ignore_index", A_INT}, {"reduction", A_STRING}, {NULL, 0}};
+
+/* SoftmaxCrossEntropyLoss and NegativeLogLikelihoodLoss (opset 12 on): scores N x C x d1 x ... and int
+ * labels N x d1 x ..., reduction 'mean' (the default), an optional ignore_index; no class weights.
+ * SoftmaxCrossEntropyLoss's log_prob output must be unused (node_importers). */
+static aic_status op_class_loss(importer *im, const Onnx__NodeProto *n, const char *name, int variant, aic_value x,
+                                const aic_value_info *xi, aic_value *y) {
+    char buf[16];
+    const char *reduction = attr_string(n, "reduction", "mean", buf, sizeof buf);
+    if (strcmp(reduction, "mean") != 0)
+        return unsupported(im, "reduction '%s'; aicon's losses are the mean ('mean')", reduction);
+    if (in_name(n, 2))
+        return unsupported(im, "class weights (input 2, '%.100s') are not supported; aicon weighs every class alike",
+                           in_name(n, 2));
+    aic_value labels;
+    const aic_value_info *li;
+    AIC_TRY(act_in(im, n, 1, &labels, &li));
+    if (li->dtype != AIC_I32)
+        return unsupported(im, "the labels '%.100s' are not integers (an int32 or int64 graph input)", in_name(n, 1));
+    const int64_t ignore = attr_int(n, "ignore_index", 0);
+    if (ignore < INT32_MIN || ignore > INT32_MAX)
+        return unsupported(im, "ignore_index %" PRId64 " is outside int32, which aicon's labels are", ignore);
+    const aic_xent_opts o = {.class_axis = 1, .has_ignore = attr(n, "ignore_index") != NULL,
+                             .ignore_index = (int)ignore};
+    return built(im, (variant == AIC_OP_NLL ? aic_nll : aic_cross_entropy)(im->m, name, x, labels, &o, y));
 }
 
 static const attr_spec unsqueeze_attrs[] = {{"axes", A_INTS}, {NULL, 0}};
@@ -2116,7 +2192,7 @@ static const struct {
     {"Trilu", 14, .known = trilu_attrs, .node = op_constant_only},
     {"ConstantOfShape", 9, .known = constant_of_shape_attrs, .node = op_constant_only},
     {"Shape", .known = shape_attrs, .node = op_shape},
-    {"Gather", .known = AXIS_ATTRS, .node = op_gather_shape},
+    {"Gather", .known = AXIS_ATTRS, .node = op_gather_any},
     {"Unsqueeze", .known = unsqueeze_attrs, .node = op_unsqueeze_any},
     {"Cast", .known = cast_attrs, .node = op_cast},
     {"Transpose", .known = transpose_attrs, .node = op_transpose},
@@ -2124,6 +2200,9 @@ static const struct {
     {"Pad", 2, .known = pad_attrs, .act = op_pad},
     {"Split", .node = op_split},
     {"Squeeze", .known = unsqueeze_attrs, .act = op_squeeze},
+    {"SoftmaxCrossEntropyLoss", 12, .known = class_loss_attrs, .unused = "the log_prob output is not supported",
+     .act = op_class_loss, .variant = AIC_OP_SOFTMAX_XENT},
+    {"NegativeLogLikelihoodLoss", 12, .known = class_loss_attrs, .act = op_class_loss, .variant = AIC_OP_NLL},
 #define AIC_REDUCE(E, name, onnx) {onnx, .known = reduce_attrs, .act = op_reduce, .variant = AIC_REDUCE_##E},
 #include "layers/reduce_ops.def"
 #undef AIC_REDUCE
@@ -2198,18 +2277,24 @@ static aic_status index_names(importer *im) {
 }
 
 /* Per-sample shape of a graph input, or unsupported. */
-static aic_status input_shape(importer *im, const Onnx__ValueInfoProto *vi, int *ndim, int64_t *shape) {
+static aic_status input_shape(importer *im, const Onnx__ValueInfoProto *vi, aic_dtype *dtype, int *ndim,
+                              int64_t *shape) {
     const Onnx__TypeProto *tp = vi->type;
     if (!tp || tp->value_case != ONNX__TYPE_PROTO__VALUE_TENSOR_TYPE || !tp->tensor_type)
         return unsupported(im, "not a tensor");
     const Onnx__TypeProto__Tensor *tt = tp->tensor_type;
-    if (!tt->has_elem_type || tt->elem_type != ONNX__TENSOR_PROTO__DATA_TYPE__FLOAT)
-        return unsupported(im, "element type %" PRId32 "; aicon inputs are float", tt->elem_type);
+    const int32_t et = tt->has_elem_type ? tt->elem_type : ONNX__TENSOR_PROTO__DATA_TYPE__UNDEFINED;
+    if (et != ONNX__TENSOR_PROTO__DATA_TYPE__FLOAT && et != ONNX__TENSOR_PROTO__DATA_TYPE__INT64 &&
+        et != ONNX__TENSOR_PROTO__DATA_TYPE__INT32)
+        return unsupported(im, "element type %" PRId32 "; aicon inputs are float, or int32 and int64 (held as int32)",
+                           et);
+    *dtype = et == ONNX__TENSOR_PROTO__DATA_TYPE__FLOAT ? AIC_F32 : AIC_I32;
     if (!tt->shape)
         return unsupported(im, "the shape is not given");
     size_t r = tt->shape->n_dim;
-    if (r < 2 || r > AIC_MAX_DIMS)
-        return unsupported(im, "rank %zu; aicon inputs have rank 2..%d (dimension 0 is the batch)", r, AIC_MAX_DIMS);
+    if (r < 1 || r > AIC_MAX_DIMS) /* [N]: one value per sample */
+        return unsupported(im, "rank %zu; aicon's inputs have rank 1..%d (dimension 0 is the batch)", r,
+                           AIC_MAX_DIMS);
     for (size_t i = 1; i < r; i++) {
         const Onnx__TensorShapeProto__Dimension *d = tt->shape->dim[i];
         if (d->value_case != ONNX__TENSOR_SHAPE_PROTO__DIMENSION__VALUE_DIM_VALUE || d->dim_value < 1 ||
@@ -2294,7 +2379,7 @@ static aic_status check_opsets(const importer *im, const char *gname) {
 /* A shape for messages, "[N, 3, 28, 28]": the batch as N, a symbolic dim by its name, an unknown one ?. */
 static void shape_words(char *buf, size_t size, const Onnx__TensorShapeProto *declared, const aic_value_info *vi) {
     size_t at = (size_t)snprintf(buf, size, "[");
-    const size_t rank = declared ? declared->n_dim : (size_t)vi->ndim + 1;
+    const size_t rank = declared ? declared->n_dim : vi->scalar ? 0 : (size_t)vi->ndim + 1;
     for (size_t i = 0; i < rank && at < size; i++) {
         const char *sep = i ? ", " : "";
         const Onnx__TensorShapeProto__Dimension *d = declared ? declared->dim[i] : NULL;
@@ -2327,7 +2412,7 @@ static aic_status check_declared_shape(importer *im, const char *gname, const On
         return AIC_OK;
     const Onnx__TensorShapeProto *sh = tp->tensor_type->shape;
     const aic_value_info *v = &im->m->values[s->v];
-    bool same = sh->n_dim == (size_t)v->ndim + 1;
+    bool same = sh->n_dim == (v->scalar ? 0 : (size_t)v->ndim + 1); /* a loss is a scalar */
     int64_t full[AIC_MAX_DIMS];
     aic_value_full_shape(v, 1, full);
     for (size_t i = 0; same && i < sh->n_dim; i++)
@@ -2380,12 +2465,13 @@ static aic_status build_graph(importer *im, aic_onnx_binding *b) {
             continue;
         int ndim = 0;
         int64_t shape[AIC_MAX_DIMS];
+        aic_dtype dtype = AIC_F32;
         snprintf(who, sizeof who, "graph input '%.400s'", vi->name);
-        st = input_shape(im, vi, &ndim, shape);
+        st = input_shape(im, vi, &dtype, &ndim, shape);
         if (st == AIC_OK) {
             AIC_TRY_GOTO(unique_name(im, vi->name, opname));
             const int first = im->m->n_values;
-            st = built(im, aic_input(im->m, opname, ndim, shape, &s->v));
+            st = built(im, (dtype == AIC_I32 ? aic_int_input : aic_input)(im->m, opname, ndim, shape, &s->v));
             if (st == AIC_OK)
                 st = check_sizes(im, first);
         }

@@ -3,6 +3,8 @@
 #ifndef AICON_ONNX_INTERNAL_H
 #define AICON_ONNX_INTERNAL_H
 
+#include <stdbool.h>
+
 #include "aicon/onnx.h"
 #include "onnx/onnx.pb-c.h"
 
@@ -30,6 +32,14 @@ size_t aic_onnx_names_slot(const aic_onnx_names *t, const char *name);
  * say); `what` names it in messages ("tensor 'w'"). *elements (may be NULL) gets the count. */
 aic_status aic_onnx_check_tensor(const char *file, const char *what, const Onnx__TensorProto *t,
                                  uint64_t *elements);
+
+/* Elements of checked tensors (onnx/tensor.c; raw_data is little-endian whatever the host).
+ * aic_onnx_is_floating: float, float16, bfloat16 or double, which aic_onnx_float_at reads as float32
+ * (the import converts such initializers and Constant values on reading). aic_onnx_int_at: element i
+ * of an int32 or int64 tensor. */
+bool aic_onnx_is_floating(const Onnx__TensorProto *t);
+float aic_onnx_float_at(const Onnx__TensorProto *t, int64_t i);
+int64_t aic_onnx_int_at(const Onnx__TensorProto *t, int64_t i);
 
 /* The whole of a file of at most AIC_ONNX_MAX_FILE_BYTES into *data (malloc'd, the caller frees);
  * `what` names the kind of file in messages ("an ONNX model"). */

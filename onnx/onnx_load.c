@@ -681,23 +681,37 @@ static aic_status bind_proto(aic_onnx_model_t *om, const char *name, Onnx__Tenso
 aic_status aic_onnx_bind_constant(aic_onnx_model_t *om, const char *name, const aic_onnx_tensor *t) {
     if (!om || !name || !t || (t->numel > 0 && !t->data))
         return aic_fail(AIC_ERR_INVALID_ARG, "aic_onnx_bind_constant: NULL argument");
+    const bool ints = t->dtype == AIC_I32;
+    const size_t n = (size_t)(t->numel > 0 ? t->numel : 1);
     Onnx__TensorProto *tp = malloc(sizeof *tp);
     if (tp) {
         onnx__tensor_proto__init(tp);
         tp->dims = malloc(sizeof *tp->dims * (size_t)(t->ndim > 0 ? t->ndim : 1));
-        tp->float_data = malloc(sizeof *tp->float_data * (size_t)(t->numel > 0 ? t->numel : 1));
+        if (ints)
+            tp->int64_data = malloc(sizeof *tp->int64_data * n);
+        else
+            tp->float_data = malloc(sizeof *tp->float_data * n);
     }
-    if (!tp || !tp->dims || !tp->float_data) {
+    if (!tp || !tp->dims || (ints ? !tp->int64_data : !tp->float_data)) {
         if (tp)
             onnx__tensor_proto__free_unpacked(tp, NULL);
         return aic_fail(AIC_ERR_NOMEM, "aic_onnx_bind_constant: out of memory for input '%s'", name);
     }
     tp->has_data_type = 1;
-    tp->data_type = ONNX__TENSOR_PROTO__DATA_TYPE__FLOAT;
+    tp->data_type = ints ? ONNX__TENSOR_PROTO__DATA_TYPE__INT64 : ONNX__TENSOR_PROTO__DATA_TYPE__FLOAT;
     tp->n_dims = (size_t)t->ndim;
     memcpy(tp->dims, t->dims, sizeof *tp->dims * (size_t)t->ndim);
-    tp->n_float_data = (size_t)t->numel;
-    memcpy(tp->float_data, t->data, sizeof *tp->float_data * (size_t)t->numel);
+    if (ints) {
+        tp->n_int64_data = (size_t)t->numel;
+        for (int64_t i = 0; i < t->numel; i++) {
+            int32_t v;
+            memcpy(&v, (const char *)t->data + 4 * i, sizeof v);
+            tp->int64_data[i] = v;
+        }
+    } else {
+        tp->n_float_data = (size_t)t->numel;
+        memcpy(tp->float_data, t->data, sizeof *tp->float_data * (size_t)t->numel);
+    }
     return bind_proto(om, name, tp, "aic_onnx_bind_constant");
 }
 

@@ -425,6 +425,9 @@ static void test_dropout_semantics(void) {
     free(x), free(out), free(split);
 }
 
+/* The classification losses' dims for N x K scores, one label per row. */
+#define XENT(N, K) (&(aic_xent_dims){.outer = (N), .inner = 1, .C = (K)})
+
 static void test_losses(void) {
     enum { N = 5, K = 6 };
     float *logits = test_rand_buf(N * K, -3, 3), probs[N * K];
@@ -439,18 +442,18 @@ static void test_losses(void) {
         ref -= log(ref_p[i * K + labels[i]]) / N;
     }
     float loss = NAN;
-    CHECK_OK(aic_softmax_xent_forward(&loss, probs, logits, labels, N, K));
+    CHECK_OK(aic_softmax_xent_forward(&loss, probs, logits, labels, XENT(N, K)));
     report_err("softmax_xent loss vs naive", fabs(loss - ref) / (1 + fabs(ref)), 1e-6);
     report_err("softmax_xent probs vs naive", max_err(probs, ref_p, N * K), 1e-6);
     // huge logits: exp would overflow without the max subtracted; loss = log(1 + e^-1000...) etc.
     float big[4] = {1000.0f, 0.0f, -1000.0f, 999.0f}, bp[4];
     int32_t bl[1] = {2};
-    CHECK_OK(aic_softmax_xent_forward(&loss, bp, big, bl, 1, 4));
+    CHECK_OK(aic_softmax_xent_forward(&loss, bp, big, bl, XENT(1, 4)));
     double want = 2000.0 + log(1.0 + exp(-1.0));
     int ok = isfinite(loss) && fabs(loss - want) < 1e-3 && isfinite(bp[0]) && bp[2] == 0.0f;
     report("softmax_xent stable at |logit| = 1000", ok, "");
     loss = NAN;
-    CHECK_OK(aic_softmax_xent_forward(&loss, bp, big, bl, 0, 4));
+    CHECK_OK(aic_softmax_xent_forward(&loss, bp, big, bl, XENT(0, 4)));
     report("softmax_xent N == 0 gives 0", loss == 0.0f, "");
 
     float pred[7], target[7];
@@ -514,14 +517,14 @@ static void test_new_ops(void) {
     for (int i = 0; i < N; i++)
         nref -= (double)lp[i * C + labels[i]] / N;
     float nll = NAN, xent = NAN, nll0 = NAN;
-    CHECK_OK(aic_nll_forward(&nll, lp, labels, N, C));
+    CHECK_OK(aic_nll_forward(&nll, lp, labels, XENT(N, C)));
     report_err("nll vs naive", fabs(nll - nref) / (1 + fabs(nref)), 1e-6);
-    CHECK_OK(aic_softmax_xent_forward(&xent, probs, logits, labels, N, C));
+    CHECK_OK(aic_softmax_xent_forward(&xent, probs, logits, labels, XENT(N, C)));
     report_err("nll(log_softmax) == softmax_xent", fabs(nll - xent) / (1 + fabs(xent)), 1e-6);
-    CHECK_OK(aic_nll_forward(&nll0, lp, labels, 0, C));
+    CHECK_OK(aic_nll_forward(&nll0, lp, labels, XENT(0, C)));
     report("nll N == 0 gives 0", nll0 == 0.0f, "");
     float dlp[N * C] = {0};
-    CHECK_OK(aic_nll_backward(dlp, labels, N, C, 2.0f));
+    CHECK_OK(aic_nll_backward(dlp, labels, XENT(N, C), 2.0f));
     ok = 1;
     for (int i = 0; i < N * C; i++)
         ok &= dlp[i] == (i % C == labels[i / C] ? -0.5f : 0.0f);
@@ -682,12 +685,22 @@ static void test_bad_arguments(void) {
 
     int32_t labels[2] = {1, 4}; // 4 is outside 0..3
     float probs[8];
-    expect_fail("softmax_xent: label outside 0..K-1", aic_softmax_xent_forward(&loss, probs, x, labels, 2, 4),
+    expect_fail("softmax_xent: label outside 0..K-1", aic_softmax_xent_forward(&loss, probs, x, labels, XENT(2, 4)),
                 AIC_ERR_INVALID_ARG, "aic_softmax_xent_forward:");
-    expect_fail("nll backward: label outside 0..K-1", aic_nll_backward(y, labels, 2, 4, 1.0f), AIC_ERR_INVALID_ARG,
+    expect_fail("nll backward: label outside 0..K-1", aic_nll_backward(y, labels, XENT(2, 4), 1.0f), AIC_ERR_INVALID_ARG,
                 "aic_nll_backward:");
     labels[1] = 2;
-    expect_fail("nll: NULL loss", aic_nll_forward(NULL, x, labels, 2, 4), AIC_ERR_INVALID_ARG, "aic_nll_forward:");
+    expect_fail("nll: NULL loss", aic_nll_forward(NULL, x, labels, XENT(2, 4)), AIC_ERR_INVALID_ARG, "aic_nll_forward:");
+    expect_fail("softmax_xent: NULL dims", aic_softmax_xent_forward(&loss, probs, x, labels, NULL), AIC_ERR_INVALID_ARG,
+                "aic_softmax_xent_forward:");
+    const int32_t ids[2] = {3, 5}; // 5 is outside 0..4
+    expect_fail("embedding: id outside the vocabulary", aic_embedding_forward(y, x, ids, 2, 5, 1), AIC_ERR_INVALID_ARG,
+                "aic_embedding_forward:");
+    expect_fail("embedding backward: id outside the vocabulary", aic_embedding_backward(y, x, ids, 2, 5, 1),
+                AIC_ERR_INVALID_ARG, "aic_embedding_backward:");
+    const aic_gather_dims gd = {.outer = 2, .inner = 1, .D = 4, .n = 1, .idx = {4}}; // 4 is outside 0..3
+    expect_fail("gather: index outside the axis", aic_gather_forward(y, x, &gd), AIC_ERR_INVALID_ARG,
+                "aic_gather_forward:");
     expect_fail("mse: NULL target", aic_mse_forward(&loss, x, NULL, 8), AIC_ERR_INVALID_ARG, "aic_mse_forward:");
 
     // a failing kernel writes nothing
@@ -695,6 +708,91 @@ static void test_bad_arguments(void) {
     for (int i = 0; i < 8; i++)
         untouched &= y[i] == sentinel;
     report("a failing kernel writes nothing", untouched, "");
+}
+
+/* ---- the losses over any shape with ignore_index, and the embedding's backward, against PyTorch 1.13 ----
+ * The inputs and expected values (float32) as PyTorch printed them:
+ *   g = torch.Generator().manual_seed(7)
+ *   x = (torch.rand(2, 3, 4, generator=g) * 6 - 3).requires_grad_()
+ *   F.cross_entropy(x, y, ignore_index=-100).backward()                 # classes on axis 1
+ *   lp = torch.log_softmax(torch.rand(3, 2, 4, generator=g) * 4 - 2, dim=2).requires_grad_()
+ *   F.nll_loss(lp.permute(0, 2, 1), t, ignore_index=1).backward()        # classes last; 1 is a class
+ *   W = (torch.rand(5, 3, generator=g) * 2 - 1).requires_grad_()
+ *   F.embedding(ids, W).backward(torch.rand(2, 4, 3, generator=g) * 2 - 1) # ids repeat
+ * with y, t and ids the labels and ids below. */
+
+// max |got - want| / (1 + |want|)
+static double ref_err(const float *got, const float *want, size_t n) {
+    double e = 0.0;
+    for (size_t i = 0; i < n; i++) {
+        const double d = fabs((double)got[i] - want[i]) / (1.0 + fabs(want[i]));
+        if (!(d <= e))
+            e = isnan(d) ? INFINITY : d;
+    }
+    return e;
+}
+
+static void test_pytorch_refs(void) {
+    static const float xent_logits[24] = {0.209535122f, -1.80718088f, 0.95527029f, 0.941341639f, -1.60343063f,
+        -0.449631691f, -1.75748384f, 0.778418064f, -0.808103085f, 2.10761023f, 2.1296587f, 0.305611134f, -1.27896595f,
+        -1.76208365f, -0.329458952f, -0.844284296f, 1.32228279f, -2.56168842f, 2.81951761f, -2.35328078f, 2.29726553f,
+        -0.520963669f, 1.54316664f, 1.16908503f};
+    static const int32_t xent_labels[8] = {0, -100, 2, 1, 2, 2, -100, 0};
+    static const float xent_dlogits[24] = {-0.0573496036f, 0.0f, 0.0387370177f, 0.0700514242f, 0.0178372115f, 0.0f,
+        0.00257034786f, -0.107147053f, 0.0395123921f, 0.0f, -0.0413073599f, 0.0370956287f, 0.00331878569f,
+        0.0339512974f, 0.0f, -0.147530779f, 0.0447390936f, 0.0152613334f, 0.0f, 0.00423155352f, -0.0480578952f,
+        -0.0492126346f, 0.0f, 0.143299222f};
+    static const float nll_logprobs[24] = {-2.08860588f, -1.79940128f, -0.653509319f, -1.65796971f, -1.16304779f,
+        -3.77126026f, -0.800370991f, -1.53580427f, -1.97041464f, -2.20072627f, -1.50208592f, -0.640150547f,
+        -1.07049441f, -1.73967648f, -1.128654f, -1.84442973f, -1.22949266f, -3.18006897f, -3.25898671f, -0.465933532f,
+        -0.364091992f, -1.96421611f, -2.54056978f, -2.45241404f};
+    static const int32_t nll_labels[6] = {1, 3, 0, 1, 2, 1};
+    static const float nll_dlogprobs[24] = {0.0f, 0.0f, 0.0f, 0.0f, 0.0f, 0.0f, 0.0f, -0.333333343f, -0.333333343f,
+        0.0f, 0.0f, 0.0f, 0.0f, 0.0f, 0.0f, 0.0f, 0.0f, 0.0f, -0.333333343f, 0.0f, 0.0f, 0.0f, 0.0f, 0.0f};
+    static const float emb_table[15] = {0.473724842f, -0.933779001f, -0.817244411f, 0.798807979f, 0.987240195f,
+        -0.0594249964f, -0.79015255f, 0.0273231268f, -0.465219498f, -0.00192248821f, 0.489463806f, 0.442674637f,
+        -0.117264986f, 0.110095859f, 0.272136331f};
+    static const int32_t emb_ids[8] = {1, 3, 1, 0, 3, 3, 4, 1};
+    static const float emb_dout[24] = {-0.78382349f, -0.339039326f, 0.0391535759f, -0.570609212f, -0.436734319f,
+        0.335877657f, 0.575528264f, 0.0140117407f, -0.38898468f, 0.547523141f, -0.548171163f, -0.23472321f,
+        0.943370342f, 0.184172511f, 0.0704612732f, 0.33711493f, -0.243854046f, 0.855579734f, -0.815616488f,
+        -0.275077462f, -0.172867417f, -0.411472917f, -0.247501254f, 0.619753242f};
+    static const float emb_dtable[15] = {0.547523141f, -0.548171163f, -0.23472321f, -0.619768143f, -0.572528839f,
+        0.269922137f, 0.0f, 0.0f, 0.0f, 0.70987606f, -0.496415854f, 1.26191866f, -0.815616488f, -0.275077462f,
+        -0.172867417f};
+    float probs[24], d[24] = {0}, loss = NAN;
+    aic_xent_dims xd = {.outer = 2, .inner = 4, .C = 3, .has_ignore = true, .ignore_index = -100};
+    CHECK_OK(aic_softmax_xent_forward(&loss, probs, xent_logits, xent_labels, &xd));
+    CHECK_OK(aic_softmax_xent_backward(d, probs, xent_labels, &xd, 1.0f));
+    report_err("cross-entropy N x C x d1, ignore_index -100: loss", fabs(loss - 0.765131474) / 1.765131474, 1e-6);
+    report_err("cross-entropy N x C x d1, ignore_index -100: dlogits", ref_err(d, xent_dlogits, 24), 1e-6);
+
+    aic_xent_dims nd = {.outer = 6, .inner = 1, .C = 4, .has_ignore = true, .ignore_index = 1};
+    memset(d, 0, sizeof d);
+    loss = NAN;
+    CHECK_OK(aic_nll_forward(&loss, nll_logprobs, nll_labels, &nd));
+    CHECK_OK(aic_nll_backward(d, nll_labels, &nd, 1.0f));
+    report_err("nll N x T x V classes last, ignore_index 1: loss", fabs(loss - 2.25506854) / 3.25506854, 1e-6);
+    report_err("nll N x T x V classes last, ignore_index 1: dlogprobs", ref_err(d, nll_dlogprobs, 24), 1e-6);
+
+    // every label ignored: loss 0 and no gradient (PyTorch: NaN)
+    const int32_t none[8] = {-100, -100, -100, -100, -100, -100, -100, -100};
+    memset(d, 0, sizeof d);
+    CHECK_OK(aic_softmax_xent_forward(&loss, probs, xent_logits, none, &xd));
+    CHECK_OK(aic_softmax_xent_backward(d, probs, none, &xd, 1.0f));
+    bool zero = loss == 0.0f;
+    for (int i = 0; i < 24; i++)
+        zero = zero && d[i] == 0.0f;
+    report("cross-entropy with every label ignored: 0, no gradient", zero, "");
+
+    float out[24], dtable[15] = {0};
+    CHECK_OK(aic_embedding_forward(out, emb_table, emb_ids, 8, 5, 3));
+    bool rows = true;
+    for (int i = 0; i < 8; i++)
+        rows = rows && memcmp(out + 3 * i, emb_table + 3 * emb_ids[i], 3 * sizeof(float)) == 0;
+    report("embedding: row i is table[ids[i]]", rows, "");
+    CHECK_OK(aic_embedding_backward(dtable, emb_dout, emb_ids, 8, 5, 3));
+    report_err("embedding backward, repeated ids: dtable", ref_err(dtable, emb_dtable, 15), 1e-6);
 }
 
 int main(void) {
@@ -725,6 +823,7 @@ int main(void) {
     test_slice_semantics();
     test_losses();
     test_new_ops();
+    test_pytorch_refs();
     test_bad_arguments();
     return test_report("layers_ref");
 }

@@ -369,6 +369,7 @@ int main(int argc, char **argv) {
     run_model("attention", 3, 3, 2);
     run_model("slicing9", 3, 1, 4);
     run_model("slicing", 3, 1, 4);
+    run_model("floating", 3, 1, 1);
     test_names_kept_on_export();
     test_unsupported();
     test_huge();

@@ -29,7 +29,8 @@
  *      Without a GPU the run prints "skipped: no GPU (reason)" once and goes on.
  *  (d) ONNX: the op alone (inputs -> op, evaluation mode) exported with aic_onnx_export, imported with
  *      aic_onnx_import and run on the same inputs: outputs equal within 1e-6 of their largest
- *      magnitude (bitwise, in practice). Losses have no ONNX form and say so.
+ *      magnitude (bitwise, in practice); a loss op's output is its loss. mse has no ONNX form and says
+ *      so. An int input (a loss's labels, an embedding's ids) is the input "labels".
  *  (e) For onnxruntime: each exported model, its inputs and aicon's output go to DIR, listed in
  *      DIR/manifest.tsv, which tests/ops/onnxruntime.sh runs through onnxruntime-node.
  * Every op kind but input and labels must have a case: a kind without one fails the run.
@@ -89,14 +90,22 @@ struct op_case {
     aic_conv2d_opts conv;   /* conv2d */
     aic_pool2d_opts pool;   /* maxpool2d, avgpool2d */
     float a, b;             /* unary op attributes; clip lo, hi; batchnorm momentum, eps; dropout p; layernorm b: eps */
-    int axis;               /* concat, softmax, log_softmax, layernorm */
+    int axis;               /* concat, softmax, log_softmax, layernorm, gather; losses: the class axis */
     int perm[AIC_MAX_DIMS]; /* transpose */
     aic_binary_op binop;
     bool constant, const_left; /* binary: x (op) c or c (op) x, c of shape `shape` */
     int sndim;
     int64_t shape[AIC_MAX_DIMS - 1]; /* reshape target; binary constant */
     bool twice;                      /* add, concat, binary: the one input on both sides */
-    bool labels;                     /* a classification loss: labels in [0, per-sample size of input 0) */
+    bool labels;                     /* an int input "labels": a loss's labels, an embedding's ids */
+    int lndim;                       /* its per-sample shape (0 dims: one per sample) */
+    int64_t lshape[AIC_MAX_DIMS - 1];
+    int classes;                     /* its values in [0, classes) (0: the size of input 0's class axis) */
+    bool has_ignore;                 /* every 4th label is ignore_index instead */
+    int ignore_index;
+    int n_idx;                       /* gather: idx[], one as a scalar with scalar_index */
+    int64_t idx[AIC_GATHER_MAX_INDICES];
+    bool scalar_index;
     const char *reduce;        /* reduce: the reduction's name */
     int n_axes;                /* reduce: axes[] (0: every per-sample axis) */
     int axes[AIC_MAX_DIMS];
@@ -177,11 +186,25 @@ static aic_status b_concat(aic_model_t *m, const op_case *c, const aic_value *x,
     const aic_value twice[2] = {x[0], x[0]};
     return c->twice ? aic_concat(m, "op", 2, twice, c->axis, o) : aic_concat(m, "op", c->n_in, x, c->axis, o);
 }
+/* The losses through the builders of the default options where the case has those. */
 static aic_status b_xent(aic_model_t *m, const op_case *c, const aic_value *x, aic_value l, aic_value *o) {
-    return aic_softmax_cross_entropy(m, "op", x[0], l, o);
+    const aic_xent_opts opts = {.class_axis = c->axis, .has_ignore = c->has_ignore, .ignore_index = c->ignore_index};
+    if (c->axis == 0 && !c->has_ignore)
+        return aic_softmax_cross_entropy(m, "op", x[0], l, o);
+    return aic_cross_entropy(m, "op", x[0], l, &opts, o);
 }
 static aic_status b_nll(aic_model_t *m, const op_case *c, const aic_value *x, aic_value l, aic_value *o) {
-    return aic_nll_loss(m, "op", x[0], l, o);
+    const aic_xent_opts opts = {.class_axis = c->axis, .has_ignore = c->has_ignore, .ignore_index = c->ignore_index};
+    if (c->axis == 0 && !c->has_ignore)
+        return aic_nll_loss(m, "op", x[0], l, o);
+    return aic_nll(m, "op", x[0], l, &opts, o);
+}
+/* units: the embedding's dim, classes its vocabulary */
+static aic_status b_embedding(aic_model_t *m, const op_case *c, const aic_value *x, aic_value l, aic_value *o) {
+    return aic_embedding(m, "op", l, c->classes, c->units, o);
+}
+static aic_status b_gather(aic_model_t *m, const op_case *c, const aic_value *x, aic_value l, aic_value *o) {
+    return aic_gather(m, "op", x[0], c->axis, c->n_idx, c->idx, c->scalar_index, o);
 }
 static aic_status b_mse(aic_model_t *m, const op_case *c, const aic_value *x, aic_value l, aic_value *o) {
     return aic_mse(m, "op", x[0], x[1], o);
@@ -215,7 +238,9 @@ static aic_status b_matmul(aic_model_t *m, const op_case *c, const aic_value *x,
 #define ATTR_SHAPE(...) .sndim = (int)(sizeof((int64_t[]){__VA_ARGS__}) / sizeof(int64_t)), .shape = {__VA_ARGS__}
 #define CONV(...) .conv = {__VA_ARGS__}
 #define POOL(...) .pool = {__VA_ARGS__}
-#define NO_LOSS_EXPORT .no_export = "a loss has no ONNX form (aic_onnx_export writes the forward pass only)"
+#define NO_LOSS_EXPORT .no_export = "ONNX has no mean squared error op"
+#define LABELS(...) .labels = true, .lndim = (int)(sizeof((int64_t[]){__VA_ARGS__}) / sizeof(int64_t)), \
+                    .lshape = {__VA_ARGS__}
 
 /* The six broadcasting cases of one binary op; d_lo, d_hi: the range of a divisor (away from 0 for
  * div). A constant starts as the identity; the harness fills every buffer with values in [0.5, 1.5). */
@@ -424,8 +449,19 @@ static const op_case CASES[] = {
     {AIC_OP_CONCAT, "last axis", b_concat, 2, {IN(2, 3), IN(2, 5)}, LINEAR, .axis = 2},
     {AIC_OP_CONCAT, "one tensor twice", b_concat, 1, {IN(3, 4)}, LINEAR, .axis = 1, .twice = true},
 
-    {AIC_OP_SOFTMAX_XENT, "6 classes", b_xent, 1, {IN_RANGE(-2, 2, 6)}, CURVED, .labels = true, NO_LOSS_EXPORT},
-    {AIC_OP_NLL, "5 classes", b_nll, 1, {IN_RANGE(-3, 0, 5)}, CURVED, .labels = true, NO_LOSS_EXPORT},
+    /* axis: the class axis (0: 1); with has_ignore every 4th label is ignore_index, which may be a class;
+     * classes last is exported as a Transpose before ONNX's loss */
+    {AIC_OP_SOFTMAX_XENT, "6 classes", b_xent, 1, {IN_RANGE(-2, 2, 6)}, CURVED, .labels = true},
+    {AIC_OP_SOFTMAX_XENT, "N x C x d1 x d2, ignore_index -100", b_xent, 1, {IN_RANGE(-2, 2, 4, 3, 2)}, CURVED,
+     LABELS(3, 2), .has_ignore = true, .ignore_index = -100},
+    {AIC_OP_SOFTMAX_XENT, "N x T x V, classes last", b_xent, 1, {IN_RANGE(-2, 2, 3, 5)}, CURVED, LABELS(3),
+     .axis = -1},
+    {AIC_OP_SOFTMAX_XENT, "classes on axis 2 of 3, ignore_index 2 (a class)", b_xent, 1,
+     {IN_RANGE(-2, 2, 2, 5, 2)}, CURVED, LABELS(2, 2), .axis = 2, .has_ignore = true, .ignore_index = 2},
+    {AIC_OP_NLL, "5 classes", b_nll, 1, {IN_RANGE(-3, 0, 5)}, CURVED, .labels = true},
+    {AIC_OP_NLL, "N x C x d1, ignore_index -1", b_nll, 1, {IN_RANGE(-3, 0, 4, 3)}, CURVED, LABELS(3),
+     .has_ignore = true, .ignore_index = -1},
+    {AIC_OP_NLL, "N x T x V, classes last", b_nll, 1, {IN_RANGE(-3, 0, 3, 4)}, CURVED, LABELS(3), .axis = -1},
     {AIC_OP_MSE, "7 values", b_mse, 2, {IN(7), {SHAPE(7), .no_grad = true}}, CURVED, NO_LOSS_EXPORT},
 
     {AIC_OP_SOFTMAX, "last axis", b_softmax, 1, {IN_RANGE(-2, 2, 10)}, CURVED, .axis = 1},
@@ -463,6 +499,24 @@ static const op_case CASES[] = {
     {AIC_OP_MATMUL, "a @ a: 2 x 3 x 3", b_matmul, 1, {IN(2, 3, 3)}, LINEAR, .twice = true},
     {AIC_OP_MATMUL, "b without a gradient: 3 x 2 x 4 @ 3 x 4 x 2", b_matmul, 2,
      {IN(3, 2, 4), {SHAPE(3, 4, 2), .no_grad = true}}, LINEAR},
+
+    /* embedding: the ids are the labels input (values in [0, classes), the vocabulary; units: dim), more
+     * of them than the vocabulary so that ids repeat and their gradients add up; gather: axis counted
+     * with the batch, indices that repeat and count from the end */
+    {AIC_OP_EMBEDDING, "vocab 5 x dim 3, ids N x 4 (repeats)", b_embedding, 0, {{0}}, LINEAR, LABELS(4),
+     .classes = 5, .units = 3},
+    {AIC_OP_EMBEDDING, "vocab 7 x dim 2, ids N x 2 x 3", b_embedding, 0, {{0}}, LINEAR, LABELS(2, 3), .classes = 7,
+     .units = 2},
+    {AIC_OP_EMBEDDING, "one id per sample, vocab 2", b_embedding, 0, {{0}}, LINEAR, .labels = true, .classes = 2,
+     .units = 4},
+    {AIC_OP_GATHER, "x[:, 0] (ViT's class token): the axis dropped", b_gather, 1, {IN(4, 3)}, LINEAR, .axis = 1,
+     .n_idx = 1, .idx = {0}, .scalar_index = true},
+    {AIC_OP_GATHER, "axis 2, indices 2 0 2 -1", b_gather, 1, {IN(2, 4, 3)}, LINEAR, .axis = 2, .n_idx = 4,
+     .idx = {2, 0, 2, -1}},
+    {AIC_OP_GATHER, "axis -1, scalar index -2", b_gather, 1, {IN(2, 3, 5)}, LINEAR, .axis = -1, .n_idx = 1,
+     .idx = {-2}, .scalar_index = true},
+    {AIC_OP_GATHER, "axis 1 of rank 1, one index kept", b_gather, 1, {IN(5)}, LINEAR, .axis = 1, .n_idx = 1,
+     .idx = {3}},
 
     /* The batch elsewhere than first: moved by a transpose (sequence-first attention), or heads folded
      * into it (N x H x T x D -> (H N) x T x D); the sink moves and unfolds it back. */
@@ -513,6 +567,14 @@ typedef struct {
 static void model_free(model *t) {
     aic_model_destroy(t->m);
     t->m = NULL;
+}
+
+/* The labels of one sample (c->labels). */
+static int64_t labels_per_sample(const op_case *c) {
+    int64_t n = 1;
+    for (int i = 0; i < c->lndim; i++)
+        n *= c->lshape[i];
+    return n;
 }
 
 static int64_t numel_of(const input_spec *s) {
@@ -574,7 +636,7 @@ static aic_status build(const op_case *c, bool leads, bool cuda, model *t) {
         }
     }
     if (c->labels)
-        AIC_TRY(aic_labels(m, "labels", &t->labels));
+        AIC_TRY(aic_int_input(m, "labels", c->lndim, c->lshape, &t->labels));
     aic_value in[MAX_IN];
     for (int k = 0; k < c->n_in; k++) {
         in[k] = t->h[k];
@@ -600,8 +662,8 @@ static aic_status build(const op_case *c, bool leads, bool cuda, model *t) {
         aic_value loss;
         AIC_TRY(aic_input(m, "target", 1, &sn, &t->target));
         AIC_TRY(aic_mse(m, "loss", t->sink, t->target, &loss));
-        AIC_TRY(aic_model_set_output(m, t->y));
     }
+    AIC_TRY(aic_model_set_output(m, t->y)); /* a loss op's output is its loss: what (d) exports */
     return aic_model_compile(m, t->n, 7);
 }
 
@@ -609,7 +671,7 @@ static aic_status build(const op_case *c, bool leads, bool cuda, model *t) {
  * own, so every model of the case, in this process or the child of (b), gets the same values. */
 typedef struct {
     float *x[MAX_IN];
-    int32_t labels[MAX_BATCH];
+    int32_t *labels;
     float *target;
     float *params, *buffers;
 } case_data;
@@ -617,6 +679,7 @@ typedef struct {
 static void data_free(case_data *d) {
     for (int k = 0; k < MAX_IN; k++)
         free(d->x[k]);
+    free(d->labels);
     free(d->target);
     free(d->params);
     free(d->buffers);
@@ -668,9 +731,15 @@ static void make_data(const op_case *c, int case_index, const model *t, case_dat
                 d->x[k][i] = c->kink[(i / 5) % (size_t)c->n_kinks];
         }
     }
-    const int classes = (int)numel_of(&c->in[0]);
-    for (int i = 0; i < t->n; i++)
-        d->labels[i] = (int32_t)(test_urand() * classes);
+    /* labels in [0, classes): of the class axis of input 0 (axis 0 means 1, negative from the end) */
+    const input_spec *scores = &c->in[0];
+    const int class_axis = c->axis == 0 ? 1 : c->axis < 0 ? c->axis + scores->ndim + 1 : c->axis;
+    const int classes = c->classes ? c->classes : (int)scores->shape[class_axis - 1];
+    const size_t n_labels = (size_t)t->n * (size_t)labels_per_sample(c);
+    d->labels = malloc(sizeof *d->labels * n_labels);
+    REQUIRE_MSG(d->labels, "out of memory");
+    for (size_t i = 0; i < n_labels; i++)
+        d->labels[i] = c->has_ignore && i % 4 == 1 ? c->ignore_index : (int32_t)(test_urand() * classes);
     if (t->target >= 0)
         d->target = test_rand_buf((size_t)t->n * (size_t)t->m->values[t->target].numel, -1, 1);
     d->params = test_rand_buf(op_param_floats(t->m), -1, 1);
@@ -1170,13 +1239,14 @@ static aic_status check_onnx(const op_case *c, int index, model *plain, const ca
     aic_status st = aic_onnx_load(path, &om);
     if (st == AIC_OK)
         st = aic_onnx_import(om, plain->n, &mi, &bind);
-    if (st == AIC_OK && !CHECK_MSG(bind.n_inputs == c->n_in && bind.n_outputs == 1,
+    if (st == AIC_OK && !CHECK_MSG(bind.n_inputs == c->n_in + c->labels && bind.n_outputs == 1,
                                    "%s [%s]: the exported model has %d inputs and %d outputs", kind_name(c->kind),
                                    c->name, bind.n_inputs, bind.n_outputs))
         st = AIC_ERR_FORMAT;
     for (int i = 0; st == AIC_OK && i < bind.n_inputs; i++) {
-        const int k = atoi(bind.input_names[i] + 1); /* "x<k>" */
-        st = aic_model_set_input(mi, bind.inputs[i], d->x[k], plain->n);
+        const bool labels = strcmp(bind.input_names[i], "labels") == 0;
+        const int k = labels ? 0 : atoi(bind.input_names[i] + 1); /* "x<k>" */
+        st = aic_model_set_input(mi, bind.inputs[i], labels ? (const void *)d->labels : d->x[k], plain->n);
     }
     aic_tensor yi;
     if (st == AIC_OK)
@@ -1197,8 +1267,9 @@ static aic_status check_onnx(const op_case *c, int index, model *plain, const ca
     aic_onnx_free(om);
     AIC_TRY(st);
 
-    /* (e): NNN.x<k>.f32 each input, NNN.y.f32 the output; the manifest line: id, label, then
-     * name=dims per input and output=dims, dims with the batch first */
+    /* (e): NNN.x<k>.f32 each input, NNN.labels.i32 the int input, NNN.y.f32 the output; the manifest
+     * line: id, label, then name=dims per input and output=dims, dims with the batch first (a loss's
+     * scalar: none) */
     fprintf(manifest, "%03d\t%s [%s]", index, kind_name(c->kind), c->name);
     for (int k = 0; k < c->n_in; k++) {
         const input_spec *s = &c->in[k];
@@ -1208,9 +1279,16 @@ static aic_status check_onnx(const op_case *c, int index, model *plain, const ca
         for (int i = 0; i < s->ndim; i++)
             fprintf(manifest, ",%lld", (long long)s->shape[i]);
     }
-    fprintf(manifest, "\toutput=%lld", (long long)y.shape[0]);
-    for (int i = 1; i < y.ndim; i++)
-        fprintf(manifest, ",%lld", (long long)y.shape[i]);
+    if (c->labels) {
+        snprintf(path, sizeof path, "%s/%03d.labels.i32", dir, index);
+        write_file(path, d->labels, sizeof(int32_t) * (size_t)plain->n * (size_t)labels_per_sample(c));
+        fprintf(manifest, "\tlabels=%d", plain->n);
+        for (int i = 0; i < c->lndim; i++)
+            fprintf(manifest, ",%lld", (long long)c->lshape[i]);
+    }
+    fprintf(manifest, "\toutput=");
+    for (int i = 0; i < y.ndim; i++)
+        fprintf(manifest, "%s%lld", i ? "," : "", (long long)y.shape[i]);
     fputc('\n', manifest);
     snprintf(path, sizeof path, "%s/%03d.y.f32", dir, index);
     write_file(path, y.data, sizeof(float) * (size_t)aic_tensor_numel(&y));
@@ -1288,6 +1366,68 @@ done:
     model_free(&t);
 }
 
+/* ---- int inputs: bad values --------------------------------------------------------------------- */
+
+/* The model's forward fails, its message holding want. */
+static void expect_forward_fails(aic_model_t *m, int n, const char *what, const char *want) {
+    const aic_batch_info b = {.n = n};
+    const aic_status st = aic_model_forward(m, &b, NULL);
+    CHECK_MSG(st == AIC_ERR_INVALID_ARG && strstr(aic_last_error(), want), "%s: status %d, '%s' (want '%s')", what,
+              (int)st, aic_last_error(), want);
+}
+
+/* Ids outside the vocabulary and labels outside the classes (not ignored) fail the forward pass naming
+ * the op, the value, its batch row and its position; labels of the wrong shape fail the builder. */
+static void check_bad_ints(void) {
+    aic_model_t *m = NULL;
+    aic_value ids, emb, x, labels, loss;
+    const int64_t three = 3, scores[2] = {4, 3}, two = 2;
+    const int32_t bad_ids[6] = {0, 1, 2, 4, 5, 0}, bad_labels[6] = {0, 1, -100, 2, 9, 3};
+    const aic_xent_opts ignore = {.has_ignore = true, .ignore_index = -100};
+    REQUIRE_OK(aic_model_create(&m, "bad ids"));
+    REQUIRE_OK(aic_int_input(m, "ids", 1, &three, &ids));
+    REQUIRE_OK(aic_embedding(m, "emb", ids, 5, 2, &emb));
+    REQUIRE_OK(aic_model_compile(m, 2, 1));
+    REQUIRE_OK(aic_model_set_input(m, ids, bad_ids, 2));
+    expect_forward_fails(m, 2, "embedding", "op 'emb': id 5 of batch row 1 at position 1 is outside 0..4");
+    aic_model_destroy(m);
+
+    REQUIRE_OK(aic_model_create(&m, "bad labels"));
+    REQUIRE_OK(aic_input(m, "x", 2, scores, &x));
+    REQUIRE_OK(aic_int_input(m, "labels", 1, &three, &labels));
+    REQUIRE_OK(aic_cross_entropy(m, "loss", x, labels, &ignore, &loss));
+    REQUIRE_OK(aic_model_compile(m, 2, 1));
+    REQUIRE_OK(aic_model_set_input(m, labels, bad_labels, 2));
+    expect_forward_fails(m, 2, "cross-entropy",
+                         "op 'loss': label 9 of batch row 1 at position 1 is outside 0..3 and is not ignore_index -100");
+    aic_model_destroy(m);
+
+    REQUIRE_OK(aic_model_create(&m, "labels of another shape"));
+    REQUIRE_OK(aic_input(m, "x", 2, scores, &x));
+    REQUIRE_OK(aic_int_input(m, "labels", 1, &two, &labels));
+    const aic_status st = aic_cross_entropy(m, "loss", x, labels, NULL, &loss);
+    CHECK_MSG(st == AIC_ERR_SHAPE && strstr(aic_last_error(), "need labels of their shape without that axis"),
+              "labels of another shape: status %d, '%s'", (int)st, aic_last_error());
+    aic_model_destroy(m);
+    printf("int inputs: bad ids and labels fail naming the op, the value and its position\n");
+
+    /* the embedding's table starts N(0, 1), as torch.nn.Embedding's */
+    aic_tensor w;
+    double sum = 0, sq = 0;
+    REQUIRE_OK(aic_model_create(&m, "embedding init"));
+    REQUIRE_OK(aic_int_input(m, "ids", 1, &three, &ids));
+    REQUIRE_OK(aic_embedding(m, "emb", ids, 1000, 100, &emb));
+    REQUIRE_OK(aic_model_compile(m, 1, 3));
+    REQUIRE_OK(aic_model_find_param(m, "emb.weight", &w));
+    const float *v = w.data;
+    for (int64_t i = 0; i < aic_tensor_numel(&w); i++)
+        sum += v[i], sq += (double)v[i] * v[i];
+    const double mean = sum / 1e5, sd = sqrt(sq / 1e5 - mean * mean);
+    CHECK_MSG(fabs(mean) < 0.01 && fabs(sd - 1) < 0.01, "embedding init: mean %.4f, std %.4f of N(0, 1)", mean, sd);
+    printf("embedding init: 100000 values, mean %.4f, std %.4f\n", mean, sd);
+    aic_model_destroy(m);
+}
+
 int main(int argc, char **argv) {
     if (argc == 4 && strcmp(argv[1], "--alt-path") == 0) {
         const int k = atoi(argv[2]);
@@ -1334,6 +1474,7 @@ int main(int argc, char **argv) {
     for (int k = 0; k < N_ALT; k++)
         if (alt[k])
             fclose(alt[k]);
+    check_bad_ints();
     printf("%d cases\n", N_CASES);
     return test_report("ops");
 }

@@ -32,8 +32,9 @@ static void onnx_test_usage(FILE *out) {
             "\n"
             "Every data set of a case is run in evaluation mode; each output must have the expected shape\n"
             "and every element must satisfy |got - want| <= 1e-7 + 1e-3 * |want| (NaN matches NaN).\n"
-            "Cases with a non-float first input or outputs, scalar inputs, or operators aicon does not\n"
-            "import are skipped with the reason. aicon's inputs carry the batch: when a graph as given is\n"
+            "Integer inputs (int32, int64) are fed as int32 (ids and labels must fit). Cases with inputs\n"
+            "or outputs of other types, scalar inputs, or operators aicon does not import are skipped\n"
+            "with the reason. aicon's inputs carry the batch: when a graph as given is\n"
             "refused and takes more than one input, the inputs after the first (weights, biases, bounds,\n"
             "statistics, int64 starts, pads and axes) are bound as constants holding the data set's values\n"
             "and the case is tried again; its PASS line then names them.\n"
@@ -135,11 +136,11 @@ static void free_names(char **names, int n) {
     free(names);
 }
 
-/* The element type named in the tensor reader's "holds int64 elements; aicon reads only float"
- * message into out; false for any other message. */
+/* The element type named in the tensor reader's "holds float16 elements; aicon reads ..." and "holds
+ * int64 elements outside int32's range" messages into out; false for any other message. */
 static bool type_from_message(const char *msg, char *out, size_t size) {
     const char *p = strstr(msg, " holds ");
-    const char *q = p ? strstr(p + 7, " elements; aicon reads only float") : NULL;
+    const char *q = p ? strstr(p + 7, " elements") : NULL;
     if (!p || !q || q == p + 7 || (size_t)(q - (p + 7)) >= size)
         return false;
     snprintf(out, size, "%.*s", (int)(q - (p + 7)), p + 7);
@@ -242,7 +243,7 @@ static case_result run_data_set(aic_model_t *model, const aic_onnx_binding *bind
         aic_tensor v;
         if (aic_model_value(model, bind->inputs[k], &v) != AIC_OK)
             return outcome(o, CASE_FAIL, "input '%s': %s", name, aic_last_error());
-        bool same = v.ndim == in->ndim && v.dtype == AIC_F32;
+        bool same = v.ndim == in->ndim && v.dtype == in->dtype;
         for (int d = 1; same && d < in->ndim; d++)
             same = v.shape[d] == in->dims[d];
         if (!same) {

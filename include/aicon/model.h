@@ -38,8 +38,28 @@ AIC_API const char *aic_model_name(const aic_model_t *m);
 
 /* A float input of per-sample shape `shape` (ndim <= AIC_MAX_DIMS - 1). */
 AIC_API aic_status aic_input(aic_model_t *m, const char *name, int ndim, const int64_t *shape, aic_value *out);
-/* An int32 class-label input, one label per sample. */
+/* An int32 class-label input, one label per sample: aic_int_input of rank 0. */
 AIC_API aic_status aic_labels(aic_model_t *m, const char *name, aic_value *out);
+/* An int32 input of per-sample shape `shape` (ndim <= AIC_MAX_DIMS - 1; 0: one value per sample):
+ * token ids N x T for aic_embedding, per-pixel labels N x H x W for aic_cross_entropy. The ops that
+ * read it check its values: on the CPU at each forward, on a GPU in aic_model_set_input. Integer
+ * tensors get no gradient. */
+AIC_API aic_status aic_int_input(aic_model_t *m, const char *name, int ndim, const int64_t *shape, aic_value *out);
+
+/* torch.nn.Embedding: out[..., :] = table[ids[...], :], a trained table "<name>.weight" of vocab x dim
+ * initialized N(0, 1) from the seed (as PyTorch). ids: an int32 value (aic_int_input) of any per-sample
+ * shape, each id in [0, vocab) (checked; a bad id fails naming the op, the id and its position); out has
+ * ids' shape with dim appended. Backward sums into the table's gradient in a fixed order (repeated ids
+ * add up deterministically, on the GPU too). */
+AIC_API aic_status aic_embedding(aic_model_t *m, const char *name, aic_value ids, int64_t vocab, int64_t dim,
+                                 aic_value *out);
+/* ONNX Gather of an activation at constant indices along `axis` (counted with the batch as ONNX does,
+ * 1..rank-1 or negative from the end; the batch axis 0 is refused): n_idx indices (1..32; negative ones
+ * count from the end of the axis) select slices of x in order, repeats allowed. With scalar_index (one
+ * index, as x[:, 0] in a ViT) the axis is dropped; else it keeps n_idx entries. The gradient is
+ * scattered back, repeated indices summed in a fixed order. */
+AIC_API aic_status aic_gather(aic_model_t *m, const char *name, aic_value x, int axis, int n_idx, const int64_t *idx,
+                              bool scalar_index, aic_value *out);
 
 /* y = x W^T + b; x: N x in_features (use aic_flatten first for images); W: out x in. */
 AIC_API aic_status aic_dense(aic_model_t *m, const char *name, aic_value x, int64_t out_features, bool bias,
@@ -183,11 +203,38 @@ AIC_API aic_status aic_pad(aic_model_t *m, const char *name, aic_value x, const 
                            const int64_t *pads_end, aic_pad_mode mode, float value, aic_value *out);
 
 /* Losses produce a scalar: the mean over the batch. A model has at most one loss. */
-/* Numerically stable log-softmax + negative log-likelihood; logits N x K, labels int32 in [0, K). */
+/* The classification losses' options (zeroed: the defaults). */
+typedef struct {
+    /* The axis of the classes, counted with the batch: 1 (0 means 1) for PyTorch's and ONNX's scores
+     * N x C x d1 x ... with labels N x d1 x ...; -1 (the last) for a language model's N x T x V with
+     * labels N x T, no transpose needed. */
+    int class_axis;
+    /* With has_ignore, a label equal to ignore_index (PyTorch's default is -100) adds neither loss nor
+     * gradient, and the mean is over the labels counted, as PyTorch's reduction='mean'. A batch with
+     * none counted has loss 0 and no gradient (PyTorch: NaN). */
+    bool has_ignore;
+    int ignore_index;
+} aic_xent_opts;
+/* Softmax cross-entropy, as torch.nn.functional.cross_entropy and ONNX SoftmaxCrossEntropyLoss with
+ * reduction 'mean' and no class weights: the mean over the labels counted of -log softmax(logits)[label]
+ * along the class axis, computed stably (the maximum subtracted; sums in double). labels: an int32
+ * value (aic_labels, aic_int_input) of the logits' shape without the class axis, each in [0, C) or the
+ * ignored one (checked; a bad label fails naming the op, the label and its position). o: NULL for the
+ * defaults.
+ * Over ranks: aic_model_backward's loss_scale n_local / n_global weighs each rank's mean by its rows,
+ * so the summed gradients are those of the global mean when every rank counts as many labels per
+ * row; with ignored labels the ranks' counts differ, and the result is the row-weighted mean of the
+ * ranks' means (on one rank, PyTorch's mean exactly). */
+AIC_API aic_status aic_cross_entropy(aic_model_t *m, const char *name, aic_value logits, aic_value labels,
+                                     const aic_xent_opts *o, aic_value *loss);
+/* Negative log-likelihood, as torch.nn.NLLLoss and ONNX NegativeLogLikelihoodLoss (reduction 'mean',
+ * no weights): the mean over the labels counted of -logprobs[label] along the class axis; logprobs
+ * e.g. from aic_log_softmax on that axis. Labels and options as aic_cross_entropy's. */
+AIC_API aic_status aic_nll(aic_model_t *m, const char *name, aic_value logprobs, aic_value labels,
+                           const aic_xent_opts *o, aic_value *loss);
+/* aic_cross_entropy and aic_nll with the default options: scores N x K, one label per sample. */
 AIC_API aic_status aic_softmax_cross_entropy(aic_model_t *m, const char *name, aic_value logits, aic_value labels,
                                              aic_value *loss);
-/* Negative log-likelihood, as torch.nn.NLLLoss: mean over the batch of -logprobs[label]; logprobs
- * N x K (e.g. from aic_log_softmax on axis 1), labels int32 in [0, K) (checked on every forward). */
 AIC_API aic_status aic_nll_loss(aic_model_t *m, const char *name, aic_value logprobs, aic_value labels,
                                 aic_value *loss);
 /* mean over all elements of (pred - target)^2, as torch.nn.MSELoss. */
@@ -230,7 +277,8 @@ typedef struct {
     int64_t row_offset; /* position of this rank's first row in the global batch */
 } aic_batch_info;
 
-/* Copy n rows into an input or labels value (float data for aic_input, int32 for aic_labels). */
+/* Copy n rows into an input (float data for aic_input, int32 for aic_labels and aic_int_input: on a GPU
+ * model the int values are checked here by the ops that read them, on the CPU at each forward). */
 AIC_API aic_status aic_model_set_input(aic_model_t *m, aic_value v, const void *data, int n);
 /* Run the forward pass; *loss (may be NULL) receives the mean loss over the batch (0 when n == 0). */
 AIC_API aic_status aic_model_forward(aic_model_t *m, const aic_batch_info *b, float *loss);

@@ -62,8 +62,10 @@ AIC_API const char *aic_onnx_fed_input_name(const aic_onnx_model_t *m, size_t i)
 
 /* ---- import ----------------------------------------------------------------------------------
  * Graph inputs that are not initializers become model inputs whose dimension 0 is the batch (the
- * rest is the per-sample shape); float initializers read by Gemm, Conv and BatchNormalization become
- * that op's parameters and buffers, holding the initializer's values. */
+ * rest is the per-sample shape): float ones aic_input, int32 and int64 ones aic_int_input (aicon holds
+ * int32: ids and labels must fit); float initializers read by Gemm, Conv and BatchNormalization become
+ * that op's parameters and buffers, holding the initializer's values. Initializers and Constant
+ * values of float16, bfloat16 and double are read as float32. */
 
 #define AIC_ONNX_MAX_IO 16
 
@@ -109,7 +111,9 @@ AIC_API const char *aic_onnx_output_op(const aic_onnx_model_t *om, size_t i);
 
 /* ---- export ----------------------------------------------------------------------------------
  * Write the forward pass of a compiled model m (its inputs to its output, aic_model_set_output or
- * the logits its loss reads; the loss and labels are left out) to path as an ONNX model: IR version
+ * the logits its loss reads; the loss and labels are left out unless the output is the loss: then
+ * SoftmaxCrossEntropyLoss or NegativeLogLikelihoodLoss, with the labels an int32 graph input;
+ * embedding and gather -> Gather) to path as an ONNX model: IR version
  * 8, default-domain opset 17, producer "aicon". Graph inputs are the model's inputs with a symbolic
  * batch dimension "N"; every tensor is named after the op that makes it; initializers carry the
  * model's own parameter and buffer values, under the ONNX initializer names they were imported from
@@ -148,18 +152,22 @@ typedef struct {
     int ndim;
     int64_t dims[AIC_MAX_DIMS];
     int64_t numel;
-    float *data; /* owned; numel floats */
+    float *data; /* owned; numel floats, or numel int32 values where dtype is AIC_I32 */
+    aic_dtype dtype;
 } aic_onnx_tensor;
 
-/* Read one serialized TensorProto of float elements. AIC_ERR_UNSUPPORTED for other element types
- * (the message names the type), AIC_ERR_FORMAT for a malformed file. */
+/* Read one serialized TensorProto of float elements, or of int32 or int64 ones as int32 (dtype
+ * AIC_I32: what aic_model_set_input takes for an int input; ids and labels must fit).
+ * AIC_ERR_UNSUPPORTED for other element types and for an int64 outside int32's range (the message
+ * names the type: "holds int64 elements"), AIC_ERR_FORMAT for a malformed file. */
 AIC_API aic_status aic_onnx_read_tensor(const char *path, aic_onnx_tensor *out);
 AIC_API void aic_onnx_tensor_free(aic_onnx_tensor *t);
 
 /* Turn graph input `name` into a constant: it leaves the graph's inputs and becomes an initializer
- * holding t's dims and values (copied). The ONNX backend test cases pass weights (Gemm's B, Conv's
- * W, BatchNormalization's statistics, Clip's bounds) as graph inputs; bound this way they import as
- * the initializers an exported model would carry. AIC_ERR_INVALID_ARG when the graph has no such
+ * holding t's dims and values (copied; an AIC_I32 tensor's as int64, ONNX's type for indices and
+ * shapes). The ONNX backend test cases pass weights (Gemm's B, Conv's W, BatchNormalization's
+ * statistics, Clip's bounds) as graph inputs; bound this way they import as the initializers an
+ * exported model would carry. AIC_ERR_INVALID_ARG when the graph has no such
  * input, AIC_ERR_NOMEM; om is unchanged after a failure. */
 AIC_API aic_status aic_onnx_bind_constant(aic_onnx_model_t *om, const char *name, const aic_onnx_tensor *t);
 /* aic_onnx_bind_constant with the serialized TensorProto in file `path`, of any element type, as it

@@ -387,3 +387,20 @@ save("unsupported", nodes, [vi("x", [N, 2, 5, 5])],
      [vi("after", [N, 2, 5, 5]), vi("l", [N, 2, 5, 5]), vi("q", [N, 2, 4, 4]), vi("fine", [N, 2, 5, 5]),
       vi("cat", None), vi("gm", None), vi("ad", None), vi("mm", None)],
      [init("wq", wq), init("wg", rand(50, 4))], [x], [], check=False)
+
+# ---- floating: weights of the other floating types, read as float32: Gemm's B float16 (raw_data), its
+# C double (double_data), and a Constant of bfloat16 (int32_data) added after; every value exact in its
+# type, so the numpy reference is exact ----
+x = rand(N, 4)
+b16 = (np.round(rand(4, 3) * 64) / 64).astype(np.float16)
+c64 = np.array([0.1, -0.25, 0.3])
+bf = np.array([0.5, -1.25, 3.0], dtype=np.float32)  # exact in bfloat16: 8 bits of mantissa
+nodes = [
+    helper.make_node("Gemm", ["x", "b16", "c64"], ["g"], name="gemm_half"),
+    helper.make_node("Constant", [], ["cbf"], name="const_bf16",
+                     value=helper.make_tensor("cbf", TensorProto.BFLOAT16, [3], bf.tolist())),
+    helper.make_node("Add", ["g", "cbf"], ["y"], name="add_bf16"),
+]
+y = x.astype(np.float64) @ b16.astype(np.float64) + c64.astype(np.float32) + bf
+save("floating", nodes, [vi("x", ["batch", 4])], [vi("y", ["batch", 3])],
+     [init("b16", b16), helper.make_tensor("c64", TensorProto.DOUBLE, [3], c64.tolist())], [x], [y], check=False)

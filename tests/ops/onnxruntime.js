@@ -14,10 +14,20 @@ function readF32(file) {
     return new Float32Array(b.buffer, b.byteOffset, b.length / 4);
 }
 
-// "name=d0,d1,..." -> [name, [d0, d1, ...]]
+// An input's tensor: NNN.name.f32, or NNN.name.i32 for an int input (labels, ids).
+function input(dir, id, name, dims) {
+    const ints = path.join(dir, `${id}.${name}.i32`);
+    if (fs.existsSync(ints)) {
+        const b = fs.readFileSync(ints);
+        return new ort.Tensor("int32", new Int32Array(b.buffer, b.byteOffset, b.length / 4), dims);
+    }
+    return new ort.Tensor("float32", readF32(path.join(dir, `${id}.${name}.f32`)), dims);
+}
+
+// "name=d0,d1,..." -> [name, [d0, d1, ...]]; "name=" (a scalar) -> [name, []]
 function field(f) {
     const [name, dims] = f.split("=");
-    return [name, dims.split(",").map(Number)];
+    return [name, dims ? dims.split(",").map(Number) : []];
 }
 
 // One manifest line: id, label, name=dims per input, output=dims. Returns the failure, or "".
@@ -28,7 +38,7 @@ async function check(dir, line) {
     const feeds = {};
     for (const f of rest) {
         const [name, dims] = field(f);
-        feeds[name] = new ort.Tensor("float32", readF32(path.join(dir, `${id}.${name}.f32`)), dims);
+        feeds[name] = input(dir, id, name, dims);
     }
     const y = (await session.run(feeds))[session.outputNames[0]];
     const want = readF32(path.join(dir, `${id}.y.f32`));

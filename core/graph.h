@@ -12,6 +12,7 @@
 #include "core/backend.h"
 #include "layers/layers.h"
 #include "layers/reduce.h"
+#include "layers/resize.h"
 #include "layers/unary.h"
 
 #define AIC_MAX_OP_INPUTS 8
@@ -76,6 +77,11 @@ typedef struct {
     int buffer[2]; /* running mean, running var; -1 when absent */
     union {
         aic_conv2d_dims conv;
+        struct {                       /* conv_transpose2d: the kernels' dims, and for the text and */
+            aic_conv_transpose2d_dims d; /* the export the padding cut from the end beyond d's PH, PW, */
+            int pad_end[2], out_pad[2];  /* and the output padding */
+        } convt;
+        aic_resize2d_dims resize;
         aic_pool2d_dims pool;
         struct { float momentum, eps; } bn;
         struct { int axis; float eps; bool affine; } ln; /* layernorm: axis counted on the rows (aic_op_row_axis) */

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 /* Convolution as im2col + GEMM, one sample and one group at a time, so scratch holds one group's
- * columns: (C/G * KH * KW) x (OH * OW) floats. */
+ * columns: (C/G * KH * KW) x (OH * OW) floats. The transposed convolution is the same pair run the
+ * other way: GEMM + col2im forward, im2col + GEMM backward. */
 #include "layers/layers.h"
 #include "layers/kernel_check.h"
 
@@ -134,6 +135,23 @@ static double sum_f64(const float *x, size_t n) {
     return ((part[0] + part[1]) + (part[2] + part[3])) + ((part[4] + part[5]) + (part[6] + part[7]));
 }
 
+// out: C x P += bias (C) per channel
+static void add_bias(float *out, const float *bias, int C, size_t P) {
+    for (int c = 0; c < C; c++)
+        for (size_t p = 0; p < P; p++)
+            out[(size_t)c * P + p] += bias[c];
+}
+
+// dbias: C += the sums of dout (N x C x P) over N and P, in double, samples in order
+static void channel_sums(float *dbias, const float *dout, int N, int C, size_t P) {
+    for (int c = 0; c < C; c++) {
+        double sum = 0.0;
+        for (int n = 0; n < N; n++)
+            sum += sum_f64(dout + ((size_t)n * C + c) * P, P);
+        dbias[c] += (float)sum;
+    }
+}
+
 // What both passes need of the dims: positive sizes, channels that split into the groups, and the
 // output size the formula gives (a wrong OH or OW would read and write outside the buffers).
 static aic_status check_dims(const char *kernel, const aic_conv2d_dims *d, const float *scratch) {
@@ -183,13 +201,8 @@ aic_status aic_conv2d_forward(float *out, const float *inp, const float *weight,
                 col = scratch;
             }
             cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, OCg, P, K, 1.0f, wg, K, col, P, 0.0f, og, P);
-            if (bias) {
-                for (int oc = 0; oc < OCg; oc++) {
-                    float b = bias[g * OCg + oc];
-                    for (int p = 0; p < P; p++)
-                        og[(size_t)oc * P + p] += b;
-                }
-            }
+            if (bias)
+                add_bias(og, bias + g * OCg, OCg, (size_t)P);
         }
     }
     return AIC_OK;
@@ -234,13 +247,110 @@ aic_status aic_conv2d_backward(float *dinp, float *dweight, float *dbias, const 
             }
         }
     }
-    if (dbias) {
-        for (int oc = 0; oc < d->OC; oc++) {
-            double sum = 0.0;
-            for (int n = 0; n < d->N; n++)
-                sum += sum_f64(dout + ((size_t)n * d->OC + oc) * P, (size_t)P);
-            dbias[oc] += (float)sum;
+    if (dbias)
+        channel_sums(dbias, dout, d->N, d->OC, (size_t)P);
+    return AIC_OK;
+}
+
+/* ---- transposed convolution ---------------------------------------------------------------------- */
+
+// The convolution whose input gradient this transposed convolution is: its input is the transposed
+// one's output (OC channels of OH x OW), its output the transposed one's input (C channels of H x W),
+// and the weight C x OC/G x KH x KW is its own layout (C filters of OC/G channels). im2col and col2im
+// place every tap by the start padding and the two sizes alone, so padding cut from the end, or
+// positions added there (output padding), need nothing more.
+static aic_conv2d_dims adjoint(const aic_conv_transpose2d_dims *t) {
+    return (aic_conv2d_dims){.N = t->N, .C = t->OC, .H = t->OH, .W = t->OW, .OC = t->C, .KH = t->KH, .KW = t->KW,
+                             .SH = t->SH, .SW = t->SW, .PH = t->PH, .PW = t->PW, .DH = t->DH, .DW = t->DW,
+                             .G = t->G, .OH = t->H, .OW = t->W};
+}
+
+size_t aic_conv_transpose2d_scratch(const aic_conv_transpose2d_dims *d) {
+    if (aic_conv_transpose2d_pointwise(d))
+        return 0;
+    return (size_t)(d->OC / d->G) * d->KH * d->KW * d->H * d->W;
+}
+
+static aic_status check_transposed(const char *kernel, const aic_conv_transpose2d_dims *d, const float *scratch) {
+    if (!d)
+        return aic_kernel_fail(AIC_ERR_INVALID_ARG, kernel, "dims are NULL");
+    if (d->N < 0 || d->C <= 0 || d->H <= 0 || d->W <= 0 || d->OC <= 0 || d->KH <= 0 || d->KW <= 0 || d->SH <= 0 ||
+        d->SW <= 0 || d->PH < 0 || d->PW < 0 || d->DH <= 0 || d->DW <= 0 || d->G <= 0 || d->OH <= 0 || d->OW <= 0)
+        return aic_kernel_fail(AIC_ERR_INVALID_ARG, kernel,
+                               "N %d must not be negative, C %d, H %d, W %d, OC %d, kernel %dx%d, stride %dx%d, "
+                               "dilation %dx%d, groups %d and output %dx%d positive, padding %dx%d not negative",
+                               d->N, d->C, d->H, d->W, d->OC, d->KH, d->KW, d->SH, d->SW, d->DH, d->DW, d->G, d->OH,
+                               d->OW, d->PH, d->PW);
+    if (d->C % d->G || d->OC % d->G)
+        return aic_kernel_fail(AIC_ERR_SHAPE, kernel, "%d input and %d output channels do not split into %d groups",
+                               d->C, d->OC, d->G);
+    if (!scratch && aic_conv_transpose2d_scratch(d) > 0)
+        return aic_kernel_fail(AIC_ERR_INVALID_ARG, kernel, "scratch is NULL (%zu floats needed)",
+                               aic_conv_transpose2d_scratch(d));
+    return AIC_OK;
+}
+
+aic_status aic_conv_transpose2d_forward(float *out, const float *inp, const float *weight, const float *bias,
+                                        float *scratch, const aic_conv_transpose2d_dims *d) {
+    // out: N x OC x OH x OW, inp: N x C x H x W, weight: C x OCg x KH x KW, bias: OC
+    AIC_TRY(check_transposed(__func__, d, scratch));
+    AIC_KERNEL_ARG(out && inp && weight, "out, inp or weight is NULL");
+    const aic_conv2d_dims a = adjoint(d);
+    const int Cg = d->C / d->G, OCg = d->OC / d->G;
+    const int K = OCg * d->KH * d->KW; // columns' rows
+    const int P = d->H * d->W;         // input positions
+    const size_t OP = (size_t)d->OH * d->OW;
+    const int pointwise = aic_conv_transpose2d_pointwise(d);
+    for (int n = 0; n < d->N; n++) {
+        float *on = out + (size_t)n * d->OC * OP; // OC x OH x OW
+        if (!pointwise)
+            memset(on, 0, sizeof(float) * (size_t)d->OC * OP);
+        for (int g = 0; g < d->G; g++) {
+            const float *xg = inp + ((size_t)n * d->C + (size_t)g * Cg) * P; // Cg x P
+            const float *wg = weight + (size_t)g * Cg * K;                   // Cg x K
+            float *og = on + (size_t)g * OCg * OP;                           // OCg x OH x OW
+            // columns (K x P) = wg^T (K x Cg) * xg (Cg x P), then each column adds into the pixels its taps reach
+            cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, K, P, Cg, 1.0f, wg, K, xg, P, 0.0f,
+                        pointwise ? og : scratch, P);
+            if (!pointwise)
+                col2im(og, scratch, OCg, &a);
+        }
+        if (bias)
+            add_bias(on, bias, d->OC, OP);
+    }
+    return AIC_OK;
+}
+
+aic_status aic_conv_transpose2d_backward(float *dinp, float *dweight, float *dbias, const float *dout,
+                                         const float *inp, const float *weight, float *scratch,
+                                         const aic_conv_transpose2d_dims *d) {
+    // dinp, inp: N x C x H x W; dweight, weight: C x OCg x KH x KW; dbias: OC; dout: N x OC x OH x OW
+    AIC_TRY(check_transposed(__func__, d, scratch));
+    AIC_KERNEL_ARG(dout && (!dinp || weight) && (!dweight || inp), "dout, or the weight or input it needs, is NULL");
+    const aic_conv2d_dims a = adjoint(d);
+    const int Cg = d->C / d->G, OCg = d->OC / d->G;
+    const int K = OCg * d->KH * d->KW;
+    const int P = d->H * d->W;
+    const size_t OP = (size_t)d->OH * d->OW;
+    const int pointwise = aic_conv_transpose2d_pointwise(d);
+    for (int n = 0; n < d->N && (dinp || dweight); n++) {
+        for (int g = 0; g < d->G; g++) {
+            const size_t in_off = ((size_t)n * d->C + (size_t)g * Cg) * P;
+            const float *dog = dout + ((size_t)n * d->OC + (size_t)g * OCg) * OP; // OCg x OH x OW
+            const float *col = dog;                                               // K x P
+            if (!pointwise) {
+                im2col(scratch, dog, OCg, &a);
+                col = scratch;
+            }
+            if (dinp) // dinp_g (Cg x P) += weight_g (Cg x K) * col (K x P)
+                cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Cg, P, K, 1.0f, weight + (size_t)g * Cg * K,
+                            K, col, P, 1.0f, dinp + in_off, P);
+            if (dweight) // dweight_g (Cg x K) += inp_g (Cg x P) * col^T (P x K)
+                cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Cg, K, P, 1.0f, inp + in_off, P, col, P, 1.0f,
+                            dweight + (size_t)g * Cg * K, K);
         }
     }
+    if (dbias)
+        channel_sums(dbias, dout, d->N, d->OC, OP);
     return AIC_OK;
 }

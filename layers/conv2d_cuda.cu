@@ -176,3 +176,100 @@ extern "C" aic_status aic_cuda_conv2d_backward(float *dinp, float *dweight, floa
     }
     return AIC_OK;
 }
+
+// ---- Transposed convolution: per sample and group, a cuBLAS GEMM between the input and the columns,
+// and the columns gathered to or from the output pixels (the transposed convolution's output side is
+// the image of conv2d.c's im2col and col2im). Row-major matrices are column-major transposes, as in
+// dense_cuda.cu. Each output pixel sums its own taps: no atomics, the same bits every run.
+
+// col: (OCg*KH*KW) x (H*W) <- img: OCg x OH x OW; row (c, kh, kw) holds, for every input position, the
+// output pixel that tap reaches, 0 where it falls outside.
+__global__ static void transposed_im2col_k(float *col, const float *img, aic_conv_transpose2d_dims d, int OCg) {
+    const size_t P = (size_t)d.H * d.W, n = (size_t)OCg * d.KH * d.KW * P;
+    AIC_GRID_STRIDE(i, n) {
+        const size_t r = i / P, p = i % P;
+        const int w = (int)(p % d.W), h = (int)(p / d.W);
+        const int kw = (int)(r % d.KW), kh = (int)(r / d.KW % d.KH), c = (int)(r / ((size_t)d.KW * d.KH));
+        const int y = h * d.SH - d.PH + kh * d.DH, x = w * d.SW - d.PW + kw * d.DW;
+        col[i] = y >= 0 && y < d.OH && x >= 0 && x < d.OW ? img[((size_t)c * d.OH + y) * d.OW + x] : 0.0f;
+    }
+}
+
+// img: OCg x OH x OW = the columns' taps that reach each pixel, summed in (kh, kw) order.
+__global__ static void transposed_col2im_k(float *img, const float *col, aic_conv_transpose2d_dims d, int OCg) {
+    const size_t P = (size_t)d.H * d.W, n = (size_t)OCg * d.OH * d.OW;
+    AIC_GRID_STRIDE(i, n) {
+        const int x = (int)(i % d.OW), y = (int)(i / d.OW % d.OH), c = (int)(i / ((size_t)d.OW * d.OH));
+        float s = 0.0f;
+        for (int kh = 0; kh < d.KH; kh++) {
+            const int hs = y + d.PH - kh * d.DH; // h * SH for the input row h this tap reads
+            if (hs < 0 || hs % d.SH || hs / d.SH >= d.H)
+                continue;
+            for (int kw = 0; kw < d.KW; kw++) {
+                const int ws = x + d.PW - kw * d.DW;
+                if (ws < 0 || ws % d.SW || ws / d.SW >= d.W)
+                    continue;
+                s += col[(((size_t)c * d.KH + kh) * d.KW + kw) * P + (size_t)(hs / d.SH) * d.W + ws / d.SW];
+            }
+        }
+        img[i] = s;
+    }
+}
+
+extern "C" aic_status aic_cuda_conv_transpose2d_forward(float *out, const float *inp, const float *weight,
+                                                        const float *bias, float *scratch,
+                                                        const aic_conv_transpose2d_dims *d) {
+    // out: N x OC x OH x OW, inp: N x C x H x W, weight: C x OCg x KH x KW, bias: OC or NULL
+    const int Cg = d->C / d->G, OCg = d->OC / d->G, K = OCg * d->KH * d->KW, P = d->H * d->W;
+    const size_t OP = (size_t)d->OH * d->OW;
+    const bool pointwise = aic_conv_transpose2d_pointwise(d);
+    const float one = 1.0f, zero = 0.0f;
+    for (int n = 0; n < d->N; n++) {
+        for (int g = 0; g < d->G; g++) {
+            const float *xg = inp + ((size_t)n * d->C + (size_t)g * Cg) * P;  // Cg x P
+            const float *wg = weight + (size_t)g * Cg * K;                    // Cg x K
+            float *og = out + ((size_t)n * d->OC + (size_t)g * OCg) * OP;     // OCg x OH x OW
+            // columns (K x P) = wg^T xg: column-major P x K = xg^T (P x Cg) * wg (Cg x K)
+            AIC_TRY(AIC_CUBLAS(cublasSgemm(aic_cuda.blas, CUBLAS_OP_N, CUBLAS_OP_T, P, K, Cg, &one, xg, P, wg, K,
+                                           &zero, pointwise ? og : scratch, P)));
+            if (!pointwise)
+                AIC_TRY(AIC_LAUNCH_N((size_t)OCg * OP, transposed_col2im_k, og, scratch, *d, OCg));
+        }
+    }
+    if (bias && d->N > 0) {
+        const size_t n = (size_t)d->N * d->OC * OP;
+        AIC_TRY(AIC_LAUNCH_N(n, add_channel_bias_k, out, bias, n, d->OC, OP));
+    }
+    return AIC_OK;
+}
+
+extern "C" aic_status aic_cuda_conv_transpose2d_backward(float *dinp, float *dweight, float *dbias,
+                                                         const float *dout, const float *inp, const float *weight,
+                                                         float *scratch, const aic_conv_transpose2d_dims *d) {
+    const int Cg = d->C / d->G, OCg = d->OC / d->G, K = OCg * d->KH * d->KW, P = d->H * d->W;
+    const size_t OP = (size_t)d->OH * d->OW;
+    const bool pointwise = aic_conv_transpose2d_pointwise(d);
+    const float one = 1.0f;
+    for (int n = 0; n < d->N && (dinp || dweight); n++) {
+        for (int g = 0; g < d->G; g++) {
+            const size_t in_off = ((size_t)n * d->C + (size_t)g * Cg) * P;
+            const float *dog = dout + ((size_t)n * d->OC + (size_t)g * OCg) * OP; // OCg x OH x OW
+            const float *col = dog;                                               // K x P
+            if (!pointwise) {
+                AIC_TRY(AIC_LAUNCH_N((size_t)K * P, transposed_im2col_k, scratch, dog, *d, OCg));
+                col = scratch;
+            }
+            if (dinp) // dinp_g (Cg x P) += weight_g (Cg x K) col: column-major P x Cg += col^T (P x K) weight_g^T
+                AIC_TRY(AIC_CUBLAS(cublasSgemm(aic_cuda.blas, CUBLAS_OP_N, CUBLAS_OP_N, P, Cg, K, &one, col, P,
+                                               weight + (size_t)g * Cg * K, K, &one, dinp + in_off, P)));
+            if (dweight) // dweight_g (Cg x K) += inp_g col^T: column-major K x Cg += col (K x P) inp_g^T (P x Cg)
+                AIC_TRY(AIC_CUBLAS(cublasSgemm(aic_cuda.blas, CUBLAS_OP_T, CUBLAS_OP_N, K, Cg, P, &one, col, P,
+                                               inp + in_off, P, &one, dweight + (size_t)g * Cg * K, K)));
+        }
+    }
+    if (dbias && d->N > 0) {
+        channel_sums_k<<<d->OC, AIC_CUDA_THREADS, 0, aic_cuda.stream>>>(dbias, dout, d->N, d->OC, OP);
+        AIC_TRY(AIC_CUDA_LAUNCHED());
+    }
+    return AIC_OK;
+}

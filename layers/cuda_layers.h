@@ -49,6 +49,12 @@ aic_status aic_cuda_conv2d_forward(float *out, const float *inp, const float *we
                                    const aic_conv2d_dims *d);
 aic_status aic_cuda_conv2d_backward(float *dinp, float *dweight, float *dbias, const float *dout, const float *inp,
                                     const float *weight, const aic_conv2d_dims *d);
+/* Transposed convolution: cuBLAS GEMMs with im2col and col2im kernels, no atomics */
+aic_status aic_cuda_conv_transpose2d_forward(float *out, const float *inp, const float *weight, const float *bias,
+                                             float *scratch, const aic_conv_transpose2d_dims *d);
+aic_status aic_cuda_conv_transpose2d_backward(float *dinp, float *dweight, float *dbias, const float *dout,
+                                              const float *inp, const float *weight, float *scratch,
+                                              const aic_conv_transpose2d_dims *d);
 
 /* ---- pool_cuda.cu: max, average and global average pooling ---- */
 aic_status aic_cuda_maxpool2d_forward(float *out, int32_t *argmax, const float *inp, const aic_pool2d_dims *d);

@@ -79,6 +79,32 @@ aic_status aic_conv2d_dnnl_backward_data(float *dinp, const float *dout, const f
 aic_status aic_conv2d_dnnl_backward_weights(float *dweight, float *dbias, const float *dout, const float *inp,
                                             const aic_conv2d_dims *d);
 
+/* ---- conv2d.c: transposed convolution (the input gradient of a convolution as an op) ---- */
+typedef struct {
+    int N, C, H, W;     /* input N x C x H x W */
+    int OC, KH, KW;     /* weight C x OC/G x KH x KW (PyTorch's and ONNX's ConvTranspose layout) */
+    int SH, SW, PH, PW; /* stride; padding cut from the start of each axis */
+    int DH, DW, G;      /* dilation, groups */
+    int OH, OW;         /* output N x OC x OH x OW: input pixel (h, w) reaches (h SH - PH + kh DH, w SW - PW +
+                         * kw DW); positions past OH, OW are cut, and any not reached are 0 (plus bias) */
+} aic_conv_transpose2d_dims;
+/* Whether input pixel (h, w) lands on output pixel (h, w) alone: then the columns are the output
+ * itself, and the kernels need no scratch. */
+static inline bool aic_conv_transpose2d_pointwise(const aic_conv_transpose2d_dims *d) {
+    return d->KH == 1 && d->KW == 1 && d->SH == 1 && d->SW == 1 && d->PH == 0 && d->PW == 0 && d->OH == d->H &&
+           d->OW == d->W;
+}
+/* Floats of scratch that forward and backward need (one sample's columns of one group). */
+size_t aic_conv_transpose2d_scratch(const aic_conv_transpose2d_dims *d);
+/* out: N x OC x OH x OW; inp: N x C x H x W; weight: C x OC/G x KH x KW; bias: OC or NULL; scratch:
+ * aic_conv_transpose2d_scratch(d) floats (NULL where that is 0) */
+aic_status aic_conv_transpose2d_forward(float *out, const float *inp, const float *weight, const float *bias,
+                                        float *scratch, const aic_conv_transpose2d_dims *d);
+/* dinp: N x C x H x W; dweight: C x OC/G x KH x KW; dbias: OC; dout: N x OC x OH x OW */
+aic_status aic_conv_transpose2d_backward(float *dinp, float *dweight, float *dbias, const float *dout,
+                                         const float *inp, const float *weight, float *scratch,
+                                         const aic_conv_transpose2d_dims *d);
+
 /* ---- maxpool.c, avgpool.c ---- */
 typedef struct {
     int N, C, H, W;

@@ -387,6 +387,65 @@ static aic_status ex_conv(exporter *e, const aic_op *op, const char *const *in, 
     return AIC_OK;
 }
 
+/* The end's padding less output padding is what shapes the output: onnxruntime takes output padding
+ * below the stride only, so as little of it as the end's padding leaves. */
+static aic_status ex_conv_transpose(exporter *e, const aic_op *op, const char *const *in, const char *out) {
+    const aic_conv_transpose2d_dims *d = &op->attr.convt.d;
+    int64_t end[2], opad[2];
+    for (int i = 0; i < 2; i++) {
+        const int64_t cut = (int64_t)(i ? d->PW : d->PH) + op->attr.convt.pad_end[i] - op->attr.convt.out_pad[i];
+        end[i] = cut > 0 ? cut : 0;
+        opad[i] = cut < 0 ? -cut : 0;
+    }
+    const char *ins[3];
+    const int n_in = with_params(e, op, in[0], ins);
+    Onnx__NodeProto *n = add_node(e, "ConvTranspose", op->name, ins, n_in, out);
+    attr_ints(e, n, "kernel_shape", (int64_t[]){d->KH, d->KW}, 2);
+    attr_ints(e, n, "strides", (int64_t[]){d->SH, d->SW}, 2);
+    attr_ints(e, n, "pads", (int64_t[]){d->PH, d->PW, end[0], end[1]}, 4);
+    attr_ints(e, n, "output_padding", opad, 2);
+    attr_ints(e, n, "dilations", (int64_t[]){d->DH, d->DW}, 2);
+    attr_int(e, n, "group", d->G);
+    return AIC_OK;
+}
+
+/* Resize (opset 13 on: roi and scales may be left out). By scales where onnxruntime's output size from
+ * them (the float product, truncated) is the op's, and the op's coordinates then use the same scale;
+ * else by sizes, the input's N and C (Shape) followed by OH and OW. */
+static aic_status ex_resize(exporter *e, const aic_op *op, const char *const *in, const char *out) {
+    const aic_resize2d_dims *d = &op->attr.resize;
+    char scales[AIC_MAX_NAME + 16], nc[AIC_MAX_NAME + 16], hw[AIC_MAX_NAME + 16], sizes[AIC_MAX_NAME + 16];
+    snprintf(scales, sizeof scales, "%s.scales", op->name);
+    snprintf(nc, sizeof nc, "%s.nc", op->name);
+    snprintf(hw, sizeof hw, "%s.hw", op->name);
+    snprintf(sizes, sizeof sizes, "%s.sizes", op->name);
+    const char *ins[4] = {in[0], "", scales, sizes};
+    int n_in = 3;
+    if ((int)(d->scale_h * (float)d->H) == d->OH && (int)(d->scale_w * (float)d->W) == d->OW) {
+        float *s = ex_alloc(e, 4 * sizeof *s);
+        if (!s)
+            return AIC_OK; /* the exporter reports its out-of-memory */
+        s[0] = s[1] = 1.0f;
+        s[2] = d->scale_h;
+        s[3] = d->scale_w;
+        add_float_init(e, scales, 1, (int64_t[]){4}, s, 4);
+    } else {
+        Onnx__NodeProto *shape = add_node(e, "Shape", nc, in, 1, nc);
+        attr_int(e, shape, "start", 0);
+        attr_int(e, shape, "end", 2);
+        add_int64_init(e, hw, (int64_t[]){d->OH, d->OW}, 2);
+        attr_int(e, add_node(e, "Concat", sizes, (const char *[]){nc, hw}, 2, sizes), "axis", 0);
+        ins[2] = "";
+        n_in = 4;
+    }
+    Onnx__NodeProto *n = add_node(e, "Resize", op->name, ins, n_in, out);
+    attr_string(e, n, "mode", aic_resize_mode_name(d->mode));
+    attr_string(e, n, "coordinate_transformation_mode", aic_resize_coord_name(d->coord));
+    if (d->mode == AIC_RESIZE_NEAREST)
+        attr_string(e, n, "nearest_mode", aic_resize_nearest_name(d->nearest));
+    return AIC_OK;
+}
+
 static aic_status ex_pool(exporter *e, const aic_op *op, const char *const *in, const char *out) {
     const aic_pool2d_dims *d = &op->attr.pool;
     const aic_value_info *x = in_info(e, op), *y = out_info(e, op);
@@ -700,6 +759,8 @@ static const op_exporter exporters[AIC_OP_KIND_COUNT] = {
     [AIC_OP_NLL] = ex_class_loss,
     [AIC_OP_EMBEDDING] = ex_embedding,
     [AIC_OP_GATHER] = ex_gather,
+    [AIC_OP_CONV_TRANSPOSE2D] = ex_conv_transpose,
+    [AIC_OP_RESIZE2D] = ex_resize,
 #define AIC_UNARY(E, name, onnx, since, a0, d0, a1, d1) [AIC_OP_##E] = export_unary,
 #include "layers/unary_ops.def"
 #undef AIC_UNARY

@@ -222,6 +222,7 @@ typedef struct {
 #define A_STRING ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__STRING
 #define A_TENSOR ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__TENSOR
 #define A_INTS ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__INTS
+#define A_FLOATS ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__FLOATS
 
 static const char *attr_type_name(Onnx__AttributeProto__AttributeType t) {
     static const char *const names[] = {"UNDEFINED", "FLOAT",   "INT",     "STRING",        "TENSOR",
@@ -567,36 +568,53 @@ static const attr_spec conv_attrs[] = {{"auto_pad", A_STRING}, {"dilations", A_I
                                        {"kernel_shape", A_INTS}, {"pads", A_INTS}, {"strides", A_INTS},
                                        {NULL, 0}};
 
-static aic_status op_conv(importer *im, const Onnx__NodeProto *n, const char *name, int variant, aic_value x,
-                          const aic_value_info *xi, aic_value *y) {
-    const Onnx__TensorProto *w, *b;
-    AIC_TRY(const_in(im, n, 1, false, &w));
-    AIC_TRY(const_in(im, n, 2, true, &b));
-    AIC_TRY(need_float(im, w, "W"));
-    if (w->n_dims != 4 || xi->ndim != 3)
+/* What Conv and ConvTranspose read alike: W, a float constant of rank 4 over an X of per-sample rank
+ * 3, [out, in / group, kh, kw] for Conv and [in, out / group, kh, kw] for ConvTranspose; kernel_shape,
+ * which must repeat W's kernel; group, strides, dilations; and B, if any, of the *OC output channels. */
+static aic_status conv_common(importer *im, const Onnx__NodeProto *n, const aic_value_info *xi, bool transposed,
+                              const Onnx__TensorProto **w, const Onnx__TensorProto **b, int64_t *g, int64_t *OC,
+                              int k[2], int s[2], int d[2]) {
+    AIC_TRY(const_in(im, n, 1, false, w));
+    AIC_TRY(const_in(im, n, 2, true, b));
+    AIC_TRY(need_float(im, *w, "W"));
+    const int64_t *wd = (*w)->dims;
+    if ((*w)->n_dims != 4 || xi->ndim != 3)
         return unsupported(im, "only 2-D convolutions are supported (W has rank %zu, X per-sample rank %d)",
-                           w->n_dims, xi->ndim);
-    int64_t g = attr_int(n, "group", 1);
-    if (g < 1 || g > ATTR_LIMIT)
-        return unsupported(im, "group %" PRId64 " is out of range", g);
-    int64_t C = xi->shape[0], OC = w->dims[0];
-    if (OC < 1 || OC > INT_MAX || w->dims[1] * g != C || OC % g)
+                           (*w)->n_dims, xi->ndim);
+    *g = attr_int(n, "group", 1);
+    if (*g < 1 || *g > ATTR_LIMIT)
+        return unsupported(im, "group %" PRId64 " is out of range", *g);
+    const int64_t C = xi->shape[0];
+    *OC = transposed ? wd[1] * *g : wd[0];
+    const bool fits = transposed ? wd[0] == C && C % *g == 0 : wd[1] * *g == C && *OC % *g == 0;
+    if (*OC < 1 || *OC > INT_MAX || !fits)
         return unsupported(im, "W is [%" PRId64 ", %" PRId64 ", ...] but X has %" PRId64 " channels and group is %" PRId64,
-                           w->dims[0], w->dims[1], C, g);
-    if (w->dims[2] < 1 || w->dims[2] > ATTR_LIMIT || w->dims[3] < 1 || w->dims[3] > ATTR_LIMIT)
-        return unsupported(im, "kernel %" PRId64 "x%" PRId64 " is out of range", w->dims[2], w->dims[3]);
-    int k[2] = {(int)w->dims[2], (int)w->dims[3]}, ks[2], s[2], d[2], pad[2];
+                           wd[0], wd[1], C, *g);
+    if (wd[2] < 1 || wd[2] > ATTR_LIMIT || wd[3] < 1 || wd[3] > ATTR_LIMIT)
+        return unsupported(im, "kernel %" PRId64 "x%" PRId64 " is out of range", wd[2], wd[3]);
+    k[0] = (int)wd[2];
+    k[1] = (int)wd[3];
+    int ks[2];
     AIC_TRY(ints_attr(im, n, "kernel_shape", 2, 1, 0, ks));
     if (attr(n, "kernel_shape") && (ks[0] != k[0] || ks[1] != k[1]))
         return unsupported(im, "kernel_shape %dx%d differs from W's %dx%d", ks[0], ks[1], k[0], k[1]);
     AIC_TRY(ints_attr(im, n, "strides", 2, 1, 1, s));
     AIC_TRY(ints_attr(im, n, "dilations", 2, 1, 1, d));
-    AIC_TRY(window_pads(im, n, &xi->shape[1], k, s, d, pad));
-    if (b) {
-        AIC_TRY(need_float(im, b, "B"));
-        if (b->n_dims != 1 || b->dims[0] != OC)
-            return unsupported(im, "B must have shape [%" PRId64 "]", OC);
+    if (*b) {
+        AIC_TRY(need_float(im, *b, "B"));
+        if ((*b)->n_dims != 1 || (*b)->dims[0] != *OC)
+            return unsupported(im, "B must have shape [%" PRId64 "]", *OC);
     }
+    return AIC_OK;
+}
+
+static aic_status op_conv(importer *im, const Onnx__NodeProto *n, const char *name, int variant, aic_value x,
+                          const aic_value_info *xi, aic_value *y) {
+    const Onnx__TensorProto *w, *b;
+    int64_t g, OC;
+    int k[2], s[2], d[2], pad[2];
+    AIC_TRY(conv_common(im, n, xi, false, &w, &b, &g, &OC, k, s, d));
+    AIC_TRY(window_pads(im, n, &xi->shape[1], k, s, d, pad));
     aic_conv2d_opts o = {.out_channels = OC,
                          .kernel = {k[0], k[1]},
                          .stride = {s[0], s[1]},
@@ -605,6 +623,59 @@ static aic_status op_conv(importer *im, const Onnx__NodeProto *n, const char *na
                          .groups = (int)g,
                          .no_bias = b == NULL};
     AIC_TRY(built(im, aic_conv2d(im->m, name, x, &o, y)));
+    AIC_TRY(add_job(im, name, "weight", false, w, false, 1, tensor_numel(w), 1.0f));
+    return b ? add_job(im, name, "bias", false, b, false, 1, OC, 1.0f) : AIC_OK;
+}
+
+static const attr_spec convt_attrs[] = {{"auto_pad", A_STRING}, {"dilations", A_INTS}, {"group", A_INT},
+                                        {"kernel_shape", A_INTS}, {"output_padding", A_INTS},
+                                        {"output_shape", A_INTS}, {"pads", A_INTS}, {"strides", A_INTS},
+                                        {NULL, 0}};
+
+/* ConvTranspose (2-D). The padding at each axis's start becomes aicon's pad; more at the end is its
+ * pad_end, less moves into output_padding. output_shape (auto_pad VALID aside) and auto_pad SAME_*
+ * give the total padding, stride (in - 1) + output_padding + (k - 1) dilation + 1 - out, as ONNX says:
+ * an odd one's extra at the end for SAME_UPPER, at the start otherwise; a negative total adds the
+ * positions at the end (onnxruntime's reading, and the backend tests'). */
+static aic_status op_conv_transpose(importer *im, const Onnx__NodeProto *n, const char *name, int variant,
+                                    aic_value x, const aic_value_info *xi, aic_value *y) {
+    const Onnx__TensorProto *w, *b;
+    int64_t g, OC;
+    int k[2], s[2], d[2], opad[2], p[4], shape[2];
+    AIC_TRY(conv_common(im, n, xi, true, &w, &b, &g, &OC, k, s, d));
+    AIC_TRY(ints_attr(im, n, "output_padding", 2, 0, 0, opad));
+    AIC_TRY(ints_attr(im, n, "pads", 4, 0, 0, p));
+    AIC_TRY(ints_attr(im, n, "output_shape", 2, 1, 0, shape));
+    char buf[32];
+    const char *ap = attr_string(n, "auto_pad", "NOTSET", buf, sizeof buf);
+    const bool upper = strcmp(ap, "SAME_UPPER") == 0, same = upper || strcmp(ap, "SAME_LOWER") == 0;
+    if (!same && strcmp(ap, "NOTSET") != 0 && strcmp(ap, "VALID") != 0)
+        return unsupported(im, "auto_pad '%s' is not supported", ap);
+    if (strcmp(ap, "VALID") == 0)
+        p[0] = p[1] = p[2] = p[3] = 0;
+    const bool given = attr(n, "output_shape") != NULL;
+    aic_conv_transpose2d_opts o = {.out_channels = OC, .groups = (int)g, .no_bias = b == NULL};
+    for (int i = 0; i < 2; i++) {
+        o.kernel[i] = k[i];
+        o.stride[i] = s[i];
+        o.dilation[i] = d[i];
+        const int64_t in = xi->shape[1 + i];
+        const int64_t natural = (in - 1) * s[i] + opad[i] + (int64_t)(k[i] - 1) * d[i] + 1;
+        if (given || same) {
+            const int64_t total = natural - (given ? shape[i] : in * s[i]);
+            if (total > 2 * (int64_t)ATTR_LIMIT)
+                return unsupported(im, "the output on axis %d would need %" PRId64 " padding", i + 2, total);
+            const int64_t more = total > 0 ? total - total / 2 : 0, less = total > 0 ? total / 2 : 0;
+            p[i] = (int)(upper ? less : more);
+            p[i + 2] = (int)(upper ? more : less);
+            if (total < 0)
+                opad[i] += (int)-total;
+        }
+        o.pad[i] = p[i];
+        o.pad_end[i] = p[i + 2] > p[i] ? p[i + 2] - p[i] : 0;
+        o.output_padding[i] = opad[i] + (p[i + 2] < p[i] ? p[i] - p[i + 2] : 0);
+    }
+    AIC_TRY(built(im, aic_conv_transpose2d(im->m, name, x, &o, y)));
     AIC_TRY(add_job(im, name, "weight", false, w, false, 1, tensor_numel(w), 1.0f));
     return b ? add_job(im, name, "bias", false, b, false, 1, OC, 1.0f) : AIC_OK;
 }
@@ -2146,6 +2217,128 @@ static aic_status op_unsqueeze_any(importer *im, const Onnx__NodeProto *n, const
     return AIC_OK;
 }
 
+static const attr_spec resize_attrs[] = {{"antialias", A_INT}, {"axes", A_INTS},
+                                         {"coordinate_transformation_mode", A_STRING}, {"cubic_coeff_a", A_FLOAT},
+                                         {"exclude_outside", A_INT}, {"extrapolation_value", A_FLOAT},
+                                         {"keep_aspect_ratio_policy", A_STRING}, {"mode", A_STRING},
+                                         {"nearest_mode", A_STRING}, {NULL, 0}};
+static const attr_spec upsample_attrs[] = {{"mode", A_STRING}, {"scales", A_FLOATS}, {NULL, 0}};
+
+/* A string attribute as the value i whose names(i) it is (def when absent), or unsupported. */
+static aic_status attr_choice(importer *im, const Onnx__NodeProto *n, const char *name, const char *(*names)(int),
+                              int def, int *out) {
+    char buf[64];
+    const char *v = attr_string(n, name, NULL, buf, sizeof buf);
+    *out = def;
+    for (int i = 0; v && names(i); i++)
+        if (strcmp(v, names(i)) == 0) {
+            *out = i;
+            return AIC_OK;
+        }
+    return v ? unsupported(im, "%s '%s' is not supported", name, v) : AIC_OK;
+}
+
+/* Resize (variant 0; opset 10: X and scales; 11 on: X, roi, scales, sizes and the coordinate and
+ * nearest modes; 18: axes) and Upsample (variant 1; opset 7: a scales attribute, 9: X and scales) of
+ * N x C x H x W, nearest or linear over H and W: scales on N and C are 1, sizes keep C (its batch
+ * entry is the exporter's batch, which aicon does not fix). Before opset 11 coordinates are asymmetric
+ * and nearest takes the floor upsampling and the ceiling downsampling, as onnxruntime reads it. */
+static aic_status op_resize(importer *im, const Onnx__NodeProto *n, const char *name, int variant, aic_value x,
+                            const aic_value_info *xi, aic_value *y) {
+    const bool modern = variant == 0 && opset_of(im, n->domain) >= 11;
+    if (xi->ndim != 3)
+        return unsupported(im, "only N x C x H x W inputs are resized (X has rank %d)", xi->ndim + 1);
+    int mode, coord = AIC_RESIZE_ASYMMETRIC, nearest = AIC_RESIZE_FLOOR;
+    AIC_TRY(attr_choice(im, n, "mode", aic_resize_mode_name, AIC_RESIZE_NEAREST, &mode));
+    if (modern) {
+        AIC_TRY(attr_choice(im, n, "coordinate_transformation_mode", aic_resize_coord_name, AIC_RESIZE_HALF_PIXEL,
+                            &coord));
+        AIC_TRY(attr_choice(im, n, "nearest_mode", aic_resize_nearest_name, AIC_RESIZE_ROUND_PREFER_FLOOR, &nearest));
+    }
+    char buf[32];
+    if (attr_int(n, "antialias", 0) != 0 || attr_int(n, "exclude_outside", 0) != 0)
+        return unsupported(im, "antialias and exclude_outside are not supported");
+    if (strcmp(attr_string(n, "keep_aspect_ratio_policy", "stretch", buf, sizeof buf), "stretch") != 0)
+        return unsupported(im, "keep_aspect_ratio_policy '%s' is not supported (only stretch)", buf);
+    int axes[4] = {0, 1, 2, 3}, n_axes = 4; /* the axes scales or sizes give */
+    const Onnx__AttributeProto *aa = attr(n, "axes");
+    if (aa) {
+        if (aa->n_ints < 1 || aa->n_ints > 4)
+            return unsupported(im, "axes has %zu entries for rank 4", aa->n_ints);
+        n_axes = (int)aa->n_ints;
+        for (int i = 0; i < n_axes; i++) {
+            const int64_t v = aa->ints[i] < 0 ? aa->ints[i] + 4 : aa->ints[i];
+            if (v < 0 || v > 3)
+                return unsupported(im, "axis %" PRId64 " is out of range for rank 4", aa->ints[i]);
+            axes[i] = (int)v;
+        }
+    }
+    float scale[4] = {1, 1, 1, 1};
+    int64_t size[4] = {BATCH_TIMES(1), xi->shape[0], xi->shape[1], xi->shape[2]};
+    bool sized = false;
+    const Onnx__AttributeProto *sa = variant == 1 ? attr(n, "scales") : NULL;
+    const Onnx__TensorProto *t = NULL;
+    if (!sa && in_name(n, modern ? 2 : 1))
+        AIC_TRY(const_in(im, n, modern ? 2 : 1, false, &t));
+    if (t && tensor_numel(t) == 0)
+        t = NULL; /* opset 11 asks for an empty scales beside sizes */
+    if (sa || t) {
+        if (t && !is_float(t))
+            return unsupported(im, "scales has element type %" PRId32 "; it is float", t->data_type);
+        const int64_t count = sa ? (int64_t)sa->n_floats : tensor_numel(t);
+        if (count != n_axes)
+            return unsupported(im, "%" PRId64 " scales for %d axes", count, n_axes);
+        for (int i = 0; i < n_axes; i++)
+            scale[axes[i]] = sa ? sa->floats[i] : float_at(t, i);
+    }
+    if (modern && in_name(n, 3)) {
+        if (t)
+            return unsupported(im, "both scales and sizes are given");
+        int64_t v[SHAPE_MAX];
+        int len, rank;
+        AIC_TRY(shape_in(im, n, 3, v, &len, &rank));
+        if (rank != 1 || len != n_axes)
+            return unsupported(im, "sizes must be 1-D with an entry for each of %d axes", n_axes);
+        for (int i = 0; i < n_axes; i++)
+            size[axes[i]] = v[i];
+        sized = true;
+    } else if (!sa && !t) {
+        return unsupported(im, "neither scales nor sizes is given");
+    }
+    aic_resize2d_opts o = {.mode = (aic_resize_mode)mode, .coord = (aic_resize_coord)coord};
+    if (sized) {
+        if (size[1] != xi->shape[0])
+            return unsupported(im, "sizes resizes the channels (%" PRId64 " to %" PRId64 "); aicon resizes H and W",
+                               xi->shape[0], size[1]);
+        if (size[2] < 1 || size[2] > DIM_LIMIT || size[3] < 1 || size[3] > DIM_LIMIT)
+            return unsupported(im, "sizes %" PRId64 "x%" PRId64 " is out of range", size[2], size[3]);
+        o.size[0] = (int)size[2];
+        o.size[1] = (int)size[3];
+    } else {
+        if (scale[0] != 1.0f || scale[1] != 1.0f)
+            return unsupported(im, "scales on N and C must be 1 (they are %g and %g)", scale[0], scale[1]);
+        for (int i = 2; i < 4; i++) {
+            /* align_corners divides by the resized length less 1, pytorch_half_pixel tests it for 1:
+             * onnxruntime and PyTorch take the output size, ONNX's reference in x scale unrounded */
+            const float len = scale[i] * (float)xi->shape[i - 1];
+            if ((coord == AIC_RESIZE_ALIGN_CORNERS || (coord == AIC_RESIZE_PYTORCH_HALF_PIXEL && len < 2.0f)) &&
+                len != floorf(len))
+                return unsupported(im, "%s with a scale that makes %g of %" PRId64 " positions: onnxruntime and "
+                                   "PyTorch map by the %d output positions, ONNX's reference by %g",
+                                   aic_resize_coord_name(coord), len, xi->shape[i - 1], (int)len, len);
+        }
+        o.scale[0] = scale[2];
+        o.scale[1] = scale[3];
+    }
+    if (!modern && mode == AIC_RESIZE_NEAREST) { /* one rounding for both axes */
+        if ((scale[2] < 1.0f && scale[3] > 1.0f) || (scale[2] > 1.0f && scale[3] < 1.0f))
+            return unsupported(im, "nearest before opset 11 upsampling one axis and downsampling the other");
+        nearest = scale[2] < 1.0f || scale[3] < 1.0f ? AIC_RESIZE_CEIL : AIC_RESIZE_FLOOR;
+    }
+    o.nearest = (aic_resize_nearest)nearest;
+    return built(im, aic_resize2d(im->m, name, x, &o, y));
+}
+
 /* Every ONNX op type aicon reads (default domain) and its importer. Before the importer runs,
  * import_node checks the opset and, where the row lists the attributes known, the attributes and the
  * outputs: only the first may be named, or with `unused` (why the others are refused) others too
@@ -2203,6 +2396,9 @@ static const struct {
     {"SoftmaxCrossEntropyLoss", 12, .known = class_loss_attrs, .unused = "the log_prob output is not supported",
      .act = op_class_loss, .variant = AIC_OP_SOFTMAX_XENT},
     {"NegativeLogLikelihoodLoss", 12, .known = class_loss_attrs, .act = op_class_loss, .variant = AIC_OP_NLL},
+    {"ConvTranspose", .known = convt_attrs, .act = op_conv_transpose},
+    {"Resize", 10, .known = resize_attrs, .act = op_resize},
+    {"Upsample", 7, .known = upsample_attrs, .act = op_resize, .variant = 1},
 #define AIC_REDUCE(E, name, onnx) {onnx, .known = reduce_attrs, .act = op_reduce, .variant = AIC_REDUCE_##E},
 #include "layers/reduce_ops.def"
 #undef AIC_REDUCE

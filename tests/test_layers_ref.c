@@ -9,6 +9,7 @@
  *  - bad arguments: a status and a last error naming the kernel, nothing written, no crash. */
 #include "layers/layers.h"
 #include "layers/reduce.h"
+#include "layers/resize.h"
 #include "layers/slice.h"
 #include "layers/unary.h"
 #include "tests/test_util.h"
@@ -591,6 +592,31 @@ static void test_bad_arguments(void) {
                 AIC_ERR_INVALID_ARG, "aic_conv2d_forward:");
     expect_fail("conv2d: dims NULL", aic_conv2d_forward(y, x, w, NULL, scratch, NULL), AIC_ERR_INVALID_ARG,
                 "aic_conv2d_forward:");
+
+    aic_conv_transpose2d_dims td = {1, 2, 2, 2, 2, 2, 2, 2, 2, 0, 0, 1, 1, 1, 4, 4};
+    td.OW = 0;
+    expect_fail("conv_transpose2d: output width 0", aic_conv_transpose2d_forward(y, x, w, NULL, scratch, &td),
+                AIC_ERR_INVALID_ARG, "aic_conv_transpose2d_forward:");
+    td.OW = 4, td.G = 3;
+    expect_fail("conv_transpose2d: groups do not divide channels",
+                aic_conv_transpose2d_backward(y, w, NULL, x, x, w, scratch, &td), AIC_ERR_SHAPE,
+                "aic_conv_transpose2d_backward:");
+    td.G = 1;
+    expect_fail("conv_transpose2d: scratch NULL where needed",
+                aic_conv_transpose2d_forward(y, x, w, NULL, NULL, &td), AIC_ERR_INVALID_ARG,
+                "aic_conv_transpose2d_forward:");
+    expect_fail("conv_transpose2d backward: NULL weight for dinp",
+                aic_conv_transpose2d_backward(y, NULL, NULL, x, x, NULL, scratch, &td), AIC_ERR_INVALID_ARG,
+                "aic_conv_transpose2d_backward:");
+
+    aic_resize2d_dims rd = {1, 1, 2, 2, 4, 4, AIC_RESIZE_LINEAR, AIC_RESIZE_HALF_PIXEL, 0, 2.0f, 0.0f};
+    expect_fail("resize2d: scale 0", aic_resize2d_forward(y, x, &rd), AIC_ERR_INVALID_ARG, "aic_resize2d_forward:");
+    rd.scale_w = 2.0f, rd.coord = 9;
+    expect_fail("resize2d: coordinate mode 9", aic_resize2d_forward(y, x, &rd), AIC_ERR_INVALID_ARG,
+                "aic_resize2d_forward:");
+    rd.coord = AIC_RESIZE_HALF_PIXEL;
+    expect_fail("resize2d backward: NULL dout", aic_resize2d_backward(y, NULL, &rd), AIC_ERR_INVALID_ARG,
+                "aic_resize2d_backward:");
 
     aic_pool2d_dims pd = {1, 1, 2, 2, 2, 2, 0, 2, 0, 0, 1, 1, 0}; // stride 0
     int32_t am[8];

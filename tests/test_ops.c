@@ -88,6 +88,8 @@ struct op_case {
     int64_t units;          /* dense */
     bool no_bias;           /* dense; layernorm: no affine part */
     aic_conv2d_opts conv;   /* conv2d */
+    aic_conv_transpose2d_opts convt; /* conv_transpose2d */
+    aic_resize2d_opts resize;        /* resize2d */
     aic_pool2d_opts pool;   /* maxpool2d, avgpool2d */
     float a, b;             /* unary op attributes; clip lo, hi; batchnorm momentum, eps; dropout p; layernorm b: eps */
     int axis;               /* concat, softmax, log_softmax, layernorm, gather; losses: the class axis */
@@ -129,6 +131,12 @@ static aic_status b_dense(aic_model_t *m, const op_case *c, const aic_value *x, 
 }
 static aic_status b_conv(aic_model_t *m, const op_case *c, const aic_value *x, aic_value l, aic_value *o) {
     return aic_conv2d(m, "op", x[0], &c->conv, o);
+}
+static aic_status b_convt(aic_model_t *m, const op_case *c, const aic_value *x, aic_value l, aic_value *o) {
+    return aic_conv_transpose2d(m, "op", x[0], &c->convt, o);
+}
+static aic_status b_resize(aic_model_t *m, const op_case *c, const aic_value *x, aic_value l, aic_value *o) {
+    return aic_resize2d(m, "op", x[0], &c->resize, o);
 }
 static aic_status b_maxpool(aic_model_t *m, const op_case *c, const aic_value *x, aic_value l, aic_value *o) {
     return aic_maxpool2d(m, "op", x[0], &c->pool, o);
@@ -545,6 +553,59 @@ static const op_case CASES[] = {
     {AIC_OP_ADD, "folded: (2N) x 3", b_add, 2, {IN(2, 3), IN(2, 3)}, LINEAR, .pre_fold = true},
     {AIC_OP_MATMUL, "heads folded: (2N) x 3 x 4 @ (2N) x 4 x 5", b_matmul, 2, {IN(2, 3, 4), IN(2, 4, 5)}, LINEAR,
      .pre_fold = true},
+
+    /* conv_transpose2d and resize2d (a U-Net's upsampling) */
+#define CONVT(...) .convt = {__VA_ARGS__}
+    {AIC_OP_CONV_TRANSPOSE2D, "k2 s2 (U-Net's up-convolution)", b_convt, 1, {IN(4, 3, 3)}, LINEAR,
+     CONVT(.out_channels = 2, .kernel = {2, 2}, .stride = {2, 2})},
+    {AIC_OP_CONV_TRANSPOSE2D, "k3 s2 p1 output_padding 1 (2x upsampling)", b_convt, 1, {IN(3, 3, 4)}, LINEAR,
+     CONVT(.out_channels = 4, .kernel = {3, 3}, .stride = {2, 2}, .pad = {1, 1}, .output_padding = {1, 1})},
+    {AIC_OP_CONV_TRANSPOSE2D, "k3x2 s2x1 p1x0 d2 g2", b_convt, 1, {IN(4, 3, 4)}, LINEAR,
+     CONVT(.out_channels = 6, .kernel = {3, 2}, .stride = {2, 1}, .pad = {1, 0}, .dilation = {2, 2},
+           .groups = 2)},
+    {AIC_OP_CONV_TRANSPOSE2D, "k3 s2 pad_end 1 (ONNX's SAME_UPPER)", b_convt, 1, {IN(2, 3, 4)}, LINEAR,
+     CONVT(.out_channels = 3, .kernel = {3, 3}, .stride = {2, 2}, .pad_end = {1, 1})},
+    {AIC_OP_CONV_TRANSPOSE2D, "k3 s1 p1 (same size, stride 1)", b_convt, 1, {IN(3, 4, 5)}, LINEAR,
+     CONVT(.out_channels = 2, .kernel = {3, 3}, .pad = {1, 1})},
+    {AIC_OP_CONV_TRANSPOSE2D, "k3 s2 d3 output_padding 2x0 (past the stride), pad 2x1 pad_end 0x2", b_convt, 1,
+     {IN(2, 3, 3)}, LINEAR,
+     CONVT(.out_channels = 2, .kernel = {3, 3}, .stride = {2, 2}, .dilation = {3, 3}, .pad = {2, 1},
+           .pad_end = {0, 2}, .output_padding = {2, 0})},
+    {AIC_OP_CONV_TRANSPOSE2D, "1x1 (the columns are the output) no bias", b_convt, 1, {IN(4, 3, 5)}, LINEAR,
+     CONVT(.out_channels = 3, .kernel = {1, 1}, .no_bias = true)},
+    {AIC_OP_CONV_TRANSPOSE2D, "1x1 s2 g2", b_convt, 1, {IN(4, 3, 3)}, LINEAR,
+     CONVT(.out_channels = 2, .kernel = {1, 1}, .stride = {2, 2}, .groups = 2)},
+    {AIC_OP_CONV_TRANSPOSE2D, "depthwise k3 s2 p1", b_convt, 1, {IN(4, 3, 3)}, LINEAR,
+     CONVT(.out_channels = 4, .kernel = {3, 3}, .stride = {2, 2}, .pad = {1, 1}, .groups = 4)},
+    {AIC_OP_CONV_TRANSPOSE2D, "k4 s2 p1 16 -> 8 channels, input without a gradient", b_convt, 1,
+     {{SHAPE(16, 5, 6), .no_grad = true}}, LINEAR,
+     CONVT(.out_channels = 8, .kernel = {4, 4}, .stride = {2, 2}, .pad = {1, 1})},
+#undef CONVT
+
+    /* F.interpolate's nearest is asymmetric + floor, its bilinear linear + half_pixel (or align_corners);
+     * 3 -> 7 has no float scale whose product with 3 truncates to 7: the export gives sizes */
+#define RESIZE(...) .resize = {__VA_ARGS__}
+    {AIC_OP_RESIZE2D, "nearest x2 (F.interpolate)", b_resize, 1, {IN(2, 3, 4)}, LINEAR,
+     RESIZE(.coord = AIC_RESIZE_ASYMMETRIC, .nearest = AIC_RESIZE_FLOOR, .scale = {2, 2})},
+    {AIC_OP_RESIZE2D, "nearest half_pixel round_prefer_floor 3x4 -> 5x7", b_resize, 1, {IN(2, 3, 4)}, LINEAR,
+     RESIZE(.size = {5, 7})},
+    {AIC_OP_RESIZE2D, "nearest asymmetric round_prefer_ceil, scale 0.5x1.5", b_resize, 1, {IN(2, 6, 4)}, LINEAR,
+     RESIZE(.coord = AIC_RESIZE_ASYMMETRIC, .nearest = AIC_RESIZE_ROUND_PREFER_CEIL, .scale = {0.5f, 1.5f})},
+    {AIC_OP_RESIZE2D, "nearest align_corners ceil 4x3 -> 7x2", b_resize, 1, {IN(2, 4, 3)}, LINEAR,
+     RESIZE(.coord = AIC_RESIZE_ALIGN_CORNERS, .nearest = AIC_RESIZE_CEIL, .size = {7, 2})},
+    {AIC_OP_RESIZE2D, "nearest tf_half_pixel_for_nn 4x4 -> 3x2", b_resize, 1, {IN(2, 4, 4)}, LINEAR,
+     RESIZE(.coord = AIC_RESIZE_TF_HALF_PIXEL_FOR_NN, .size = {3, 2})},
+    {AIC_OP_RESIZE2D, "bilinear x2 (F.interpolate, align_corners False)", b_resize, 1, {IN(2, 3, 4)}, LINEAR,
+     RESIZE(.mode = AIC_RESIZE_LINEAR, .scale = {2, 2})},
+    {AIC_OP_RESIZE2D, "bilinear align_corners 3x4 -> 5x7", b_resize, 1, {IN(2, 3, 4)}, LINEAR,
+     RESIZE(.mode = AIC_RESIZE_LINEAR, .coord = AIC_RESIZE_ALIGN_CORNERS, .size = {5, 7})},
+    {AIC_OP_RESIZE2D, "bilinear 3x3 -> 7x7 (exported with sizes)", b_resize, 1, {IN(2, 3, 3)}, LINEAR,
+     RESIZE(.mode = AIC_RESIZE_LINEAR, .size = {7, 7})},
+    {AIC_OP_RESIZE2D, "linear pytorch_half_pixel 6x5 -> 3x1 (downsampling)", b_resize, 1, {IN(2, 6, 5)}, LINEAR,
+     RESIZE(.mode = AIC_RESIZE_LINEAR, .coord = AIC_RESIZE_PYTORCH_HALF_PIXEL, .size = {3, 1})},
+    {AIC_OP_RESIZE2D, "linear asymmetric, scale 1.5x0.75", b_resize, 1, {IN(2, 4, 4)}, LINEAR,
+     RESIZE(.mode = AIC_RESIZE_LINEAR, .coord = AIC_RESIZE_ASYMMETRIC, .scale = {1.5f, 0.75f})},
+#undef RESIZE
 };
 enum { N_CASES = sizeof CASES / sizeof CASES[0] };
 

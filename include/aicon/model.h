@@ -91,6 +91,56 @@ AIC_API aic_status aic_avgpool2d(aic_model_t *m, const char *name, aic_value x, 
 /* N x C x H x W -> N x C x 1 x 1 */
 AIC_API aic_status aic_global_avgpool(aic_model_t *m, const char *name, aic_value x, aic_value *out);
 
+/* Transposed 2-D convolution (torch.nn.ConvTranspose2d, ONNX ConvTranspose): input pixel (h, w)
+ * adds weight[c][oc] times itself into output pixels (h*stride - pad + kh*dilation, ...), so the
+ * output is (H-1)*stride + dilation*(kernel-1) + 1 - 2*pad - pad_end + output_padding high (likewise
+ * wide). Parameters "<name>.weight" (C x out_channels/groups x kh x kw, PyTorch's layout) and
+ * "<name>.bias" (out_channels) start uniform in +-1/sqrt(out_channels/groups * kh * kw), as PyTorch's. */
+typedef struct {
+    int64_t out_channels;
+    int kernel[2];         /* kh, kw */
+    int stride[2];         /* 0 means 1 */
+    int pad[2];            /* cut from both ends of each axis (PyTorch's padding) */
+    int pad_end[2];        /* cut from the end on top of pad (ONNX's asymmetric pads: end = pad + pad_end) */
+    int output_padding[2]; /* added at the end (positions no input reaches get the bias alone) */
+    int dilation[2];       /* 0 means 1 */
+    int groups;            /* 0 means 1 */
+    bool no_bias;
+} aic_conv_transpose2d_opts;
+AIC_API aic_status aic_conv_transpose2d(aic_model_t *m, const char *name, aic_value x,
+                                        const aic_conv_transpose2d_opts *o, aic_value *out);
+
+/* Resize of N x C x H x W to N x C x OH x OW (ONNX Resize on H and W; F.interpolate). The zero of each
+ * enum is ONNX's default. Coordinates (output position o on an axis of in -> out positions, scale =
+ * out / in): half_pixel (o + 0.5) / scale - 0.5, asymmetric o / scale, pytorch_half_pixel as
+ * half_pixel but 0 when out is 1, align_corners o * (in - 1) / (out - 1), tf_half_pixel_for_nn
+ * (o + 0.5) / scale. F.interpolate's modes: nearest is asymmetric + floor; bilinear is linear +
+ * half_pixel, or align_corners with it set. */
+typedef enum { AIC_RESIZE_NEAREST, AIC_RESIZE_LINEAR } aic_resize_mode;
+typedef enum {
+    AIC_RESIZE_HALF_PIXEL,
+    AIC_RESIZE_ASYMMETRIC,
+    AIC_RESIZE_PYTORCH_HALF_PIXEL,
+    AIC_RESIZE_ALIGN_CORNERS,
+    AIC_RESIZE_TF_HALF_PIXEL_FOR_NN
+} aic_resize_coord;
+/* How nearest rounds a coordinate: to the nearest position, halves down or up, or down or up. */
+typedef enum {
+    AIC_RESIZE_ROUND_PREFER_FLOOR,
+    AIC_RESIZE_ROUND_PREFER_CEIL,
+    AIC_RESIZE_FLOOR,
+    AIC_RESIZE_CEIL
+} aic_resize_nearest;
+typedef struct {
+    aic_resize_mode mode;       /* nearest, or linear (bilinear: the coordinate clamped to the input) */
+    aic_resize_coord coord;     /* ONNX's coordinate_transformation_mode */
+    aic_resize_nearest nearest; /* ONNX's nearest_mode (mode nearest) */
+    int size[2];                /* output OH, OW; or 0, 0 and scale: */
+    float scale[2];             /* OH = floor(H * scale[0]) (in float), OW likewise; the coordinates use scale */
+} aic_resize2d_opts;
+AIC_API aic_status aic_resize2d(aic_model_t *m, const char *name, aic_value x, const aic_resize2d_opts *o,
+                                aic_value *out);
+
 AIC_API aic_status aic_relu(aic_model_t *m, const char *name, aic_value x, aic_value *out);
 AIC_API aic_status aic_sigmoid(aic_model_t *m, const char *name, aic_value x, aic_value *out);
 AIC_API aic_status aic_tanh(aic_model_t *m, const char *name, aic_value x, aic_value *out);

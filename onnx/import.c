@@ -534,12 +534,29 @@ static aic_status ints_attr(importer *im, const Onnx__NodeProto *n, const char *
 }
 
 /* Symmetric padding from pads / auto_pad for a 2-D window op over an H x W input. */
-static aic_status window_pads(importer *im, const Onnx__NodeProto *n, const int64_t hw[2], const int k[2],
+/* An ints attribute of a 1-D or 2-D window op (rank entries, each in [lo, ATTR_LIMIT], def when
+ * absent) as the 2-D one aicon runs: a 1-D window is 1 x k, so its height entry is 1. */
+static aic_status window_attr(importer *im, const Onnx__NodeProto *n, const char *name, int rank, int lo, int def,
+                              int out[2]) {
+    if (rank == 2)
+        return ints_attr(im, n, name, 2, lo, def, out);
+    out[0] = 1;
+    return ints_attr(im, n, name, 1, lo, def, out + 1);
+}
+
+static aic_status window_pads(importer *im, const Onnx__NodeProto *n, int rank, const int64_t hw[2], const int k[2],
                               const int s[2], const int d[2], int pad[2]) {
     char buf[32];
     const char *ap = attr_string(n, "auto_pad", "NOTSET", buf, sizeof buf);
-    int p[4];
-    AIC_TRY(ints_attr(im, n, "pads", 4, 0, 0, p));
+    int p[4] = {0};
+    if (rank == 1) { /* a 1-D window runs as 1 x k: no padding on the height */
+        int p1[2];
+        AIC_TRY(ints_attr(im, n, "pads", 2, 0, 0, p1));
+        p[1] = p1[0];
+        p[3] = p1[1];
+    } else {
+        AIC_TRY(ints_attr(im, n, "pads", 4, 0, 0, p));
+    }
     if (strcmp(ap, "NOTSET") == 0) {
         if (p[0] != p[2] || p[1] != p[3])
             return unsupported(im, "pads [%d, %d, %d, %d] are not symmetric", p[0], p[1], p[2], p[3]);
@@ -577,10 +594,11 @@ static aic_status conv_common(importer *im, const Onnx__NodeProto *n, const aic_
     AIC_TRY(const_in(im, n, 1, false, w));
     AIC_TRY(const_in(im, n, 2, true, b));
     AIC_TRY(need_float(im, *w, "W"));
-    const int64_t *wd = (*w)->dims;
-    if ((*w)->n_dims != 4 || xi->ndim != 3)
-        return unsupported(im, "only 2-D convolutions are supported (W has rank %zu, X per-sample rank %d)",
-                           (*w)->n_dims, xi->ndim);
+    const int rank = xi->ndim - 1; /* spatial axes */
+    if ((*w)->n_dims != (size_t)rank + 2 || (rank != 2 && (rank != 1 || transposed)))
+        return unsupported(im, "only 2-D convolutions and 1-D ones are supported (W has rank %zu, X per-sample rank "
+                           "%d)", (*w)->n_dims, xi->ndim);
+    const int64_t wd[4] = {(*w)->dims[0], (*w)->dims[1], rank == 2 ? (*w)->dims[2] : 1, (*w)->dims[rank + 1]};
     *g = attr_int(n, "group", 1);
     if (*g < 1 || *g > ATTR_LIMIT)
         return unsupported(im, "group %" PRId64 " is out of range", *g);
@@ -595,11 +613,11 @@ static aic_status conv_common(importer *im, const Onnx__NodeProto *n, const aic_
     k[0] = (int)wd[2];
     k[1] = (int)wd[3];
     int ks[2];
-    AIC_TRY(ints_attr(im, n, "kernel_shape", 2, 1, 0, ks));
+    AIC_TRY(window_attr(im, n, "kernel_shape", rank, 1, 0, ks));
     if (attr(n, "kernel_shape") && (ks[0] != k[0] || ks[1] != k[1]))
         return unsupported(im, "kernel_shape %dx%d differs from W's %dx%d", ks[0], ks[1], k[0], k[1]);
-    AIC_TRY(ints_attr(im, n, "strides", 2, 1, 1, s));
-    AIC_TRY(ints_attr(im, n, "dilations", 2, 1, 1, d));
+    AIC_TRY(window_attr(im, n, "strides", rank, 1, 1, s));
+    AIC_TRY(window_attr(im, n, "dilations", rank, 1, 1, d));
     if (*b) {
         AIC_TRY(need_float(im, *b, "B"));
         if ((*b)->n_dims != 1 || (*b)->dims[0] != *OC)
@@ -608,13 +626,43 @@ static aic_status conv_common(importer *im, const Onnx__NodeProto *n, const aic_
     return AIC_OK;
 }
 
+/* A 1-D window op (X per-sample C x L) runs as the 2-D one on C x 1 x L: *x2 is x so reshaped (named
+ * "<name>.2d"), hw its H and W. A 2-D one's x as it is. */
+static aic_status window_input(importer *im, const char *name, aic_value x, const aic_value_info *xi, aic_value *x2,
+                               int64_t hw[2]) {
+    *x2 = x;
+    if (xi->ndim != 2) {
+        hw[0] = xi->ndim == 3 ? xi->shape[1] : 0;
+        hw[1] = xi->ndim == 3 ? xi->shape[2] : 0;
+        return AIC_OK;
+    }
+    char n2[AIC_MAX_NAME];
+    snprintf(n2, sizeof n2, "%.*s.2d", AIC_MAX_NAME - 8, name);
+    hw[0] = 1;
+    hw[1] = xi->shape[1];
+    return built(im, aic_reshape(im->m, n2, x, 3, (int64_t[]){xi->shape[0], 1, xi->shape[1]}, x2));
+}
+
+/* The output y2 of a window op on window_input's x2, back to 1-D (C x 1 x L' -> C x L') where x was. */
+static aic_status window_output(importer *im, const char *name, const aic_value_info *xi, aic_value y2, aic_value *y) {
+    *y = y2;
+    if (xi->ndim != 2)
+        return AIC_OK;
+    const aic_value_info *v = &im->m->values[y2];
+    char n1[AIC_MAX_NAME];
+    snprintf(n1, sizeof n1, "%.*s.1d", AIC_MAX_NAME - 8, name);
+    return built(im, aic_reshape(im->m, n1, y2, 2, (int64_t[]){v->shape[0], v->shape[2]}, y));
+}
+
 static aic_status op_conv(importer *im, const Onnx__NodeProto *n, const char *name, int variant, aic_value x,
                           const aic_value_info *xi, aic_value *y) {
     const Onnx__TensorProto *w, *b;
-    int64_t g, OC;
+    int64_t g, OC, hw[2];
     int k[2], s[2], d[2], pad[2];
     AIC_TRY(conv_common(im, n, xi, false, &w, &b, &g, &OC, k, s, d));
-    AIC_TRY(window_pads(im, n, &xi->shape[1], k, s, d, pad));
+    aic_value x2, y2;
+    AIC_TRY(window_input(im, name, x, xi, &x2, hw));
+    AIC_TRY(window_pads(im, n, xi->ndim - 1, hw, k, s, d, pad));
     aic_conv2d_opts o = {.out_channels = OC,
                          .kernel = {k[0], k[1]},
                          .stride = {s[0], s[1]},
@@ -622,7 +670,8 @@ static aic_status op_conv(importer *im, const Onnx__NodeProto *n, const char *na
                          .dilation = {d[0], d[1]},
                          .groups = (int)g,
                          .no_bias = b == NULL};
-    AIC_TRY(built(im, aic_conv2d(im->m, name, x, &o, y)));
+    AIC_TRY(built(im, aic_conv2d(im->m, name, x2, &o, &y2)));
+    AIC_TRY(window_output(im, name, xi, y2, y));
     AIC_TRY(add_job(im, name, "weight", false, w, false, 1, tensor_numel(w), 1.0f));
     return b ? add_job(im, name, "bias", false, b, false, 1, OC, 1.0f) : AIC_OK;
 }
@@ -691,17 +740,21 @@ static const attr_spec avgpool_attrs[] = {{"auto_pad", A_STRING}, {"ceil_mode", 
 static aic_status op_pool(importer *im, const Onnx__NodeProto *n, const char *name, int variant, aic_value x,
                           const aic_value_info *xi, aic_value *y) {
     const bool avg = variant == AIC_OP_AVGPOOL2D;
-    if (xi->ndim != 3)
-        return unsupported(im, "only 2-D pooling is supported (X has per-sample rank %d)", xi->ndim);
+    if (xi->ndim != 3 && xi->ndim != 2)
+        return unsupported(im, "only 2-D and 1-D pooling are supported (X has per-sample rank %d)", xi->ndim);
+    const int rank = xi->ndim - 1;
     int k[2], s[2], d[2], pad[2];
     if (!attr(n, "kernel_shape"))
         return unsupported(im, "kernel_shape is missing");
-    AIC_TRY(ints_attr(im, n, "kernel_shape", 2, 1, 1, k));
-    AIC_TRY(ints_attr(im, n, "strides", 2, 1, 1, s));
-    AIC_TRY(ints_attr(im, n, "dilations", 2, 1, 1, d));
+    AIC_TRY(window_attr(im, n, "kernel_shape", rank, 1, 1, k));
+    AIC_TRY(window_attr(im, n, "strides", rank, 1, 1, s));
+    AIC_TRY(window_attr(im, n, "dilations", rank, 1, 1, d));
     if (d[0] != 1 || d[1] != 1)
         return unsupported(im, "dilations %dx%d are not supported (only 1)", d[0], d[1]);
-    AIC_TRY(window_pads(im, n, &xi->shape[1], k, s, d, pad));
+    aic_value x2, y2;
+    int64_t hw[2];
+    AIC_TRY(window_input(im, name, x, xi, &x2, hw));
+    AIC_TRY(window_pads(im, n, rank, hw, k, s, d, pad));
     if (pad[0] > k[0] / 2 || pad[1] > k[1] / 2)
         return unsupported(im, "padding %dx%d is more than half the kernel %dx%d", pad[0], pad[1], k[0], k[1]);
     int64_t ceil_mode = attr_int(n, "ceil_mode", 0), cip = attr_int(n, "count_include_pad", 0);
@@ -710,7 +763,8 @@ static aic_status op_pool(importer *im, const Onnx__NodeProto *n, const char *na
                          .pad = {pad[0], pad[1]},
                          .ceil_mode = ceil_mode != 0,
                          .count_include_pad = cip != 0};
-    return built(im, avg ? aic_avgpool2d(im->m, name, x, &o, y) : aic_maxpool2d(im->m, name, x, &o, y));
+    AIC_TRY(built(im, avg ? aic_avgpool2d(im->m, name, x2, &o, &y2) : aic_maxpool2d(im->m, name, x2, &o, &y2)));
+    return window_output(im, name, xi, y2, y);
 }
 
 static aic_status op_global_avgpool(importer *im, const Onnx__NodeProto *n, const char *name, int variant, aic_value x,
@@ -1603,6 +1657,30 @@ static aic_status fold_trilu(importer *im, const Onnx__NodeProto *n, const Onnx_
     return AIC_OK;
 }
 
+/* Slice of a shape computation (x.shape[:1]): its entries, the batch size's markers kept. */
+static aic_status fold_shape_slice(importer *im, const Onnx__NodeProto *n) {
+    int64_t x[SHAPE_MAX], v[4][SHAPE_MAX], out[SHAPE_MAX];
+    int len[4] = {0, 0, -1, -1}, xl, xr, r, k = 0;
+    AIC_TRY(shape_in(im, n, 0, x, &xl, &xr));
+    for (int i = 0; i < 4; i++)
+        if (in_name(n, (size_t)i + 1))
+            AIC_TRY(shape_in(im, n, (size_t)i + 1, v[i], &len[i], &r));
+    if (xr != 1 || len[0] != 1 || len[1] != 1 || (len[2] >= 0 && (len[2] != 1 || (v[2][0] != 0 && v[2][0] != -1))))
+        return unsupported(im, "a Slice of a shape vector needs one start and end (axis 0)");
+    const int64_t step = len[3] > 0 ? v[3][0] : 1;
+    int64_t b = v[0][0] < 0 ? v[0][0] + xl : v[0][0], e = v[1][0] < 0 ? v[1][0] + xl : v[1][0];
+    if (step != 1 || IS_BATCH_TIMES(b) || IS_BATCH_TIMES(e))
+        return unsupported(im, "a Slice of a shape vector with step %" PRId64 " (only 1)", step);
+    b = b < 0 ? 0 : b > xl ? xl : b;
+    e = e < 0 ? 0 : e > xl ? xl : e;
+    for (int64_t i = b; i < e; i++)
+        out[k++] = x[i];
+    if (k == 0)
+        return unsupported(im, "an empty shape");
+    set_shape(im, n, out, k, 1);
+    return AIC_OK;
+}
+
 /* A node all of whose inputs are constants, computed at import where it is one of the ops below:
  * what PyTorch exports for masks (tril, masked_fill's condition) and small arithmetic. *done false:
  * not one of them, or an input is not a constant. */
@@ -1620,6 +1698,12 @@ static aic_status fold_node(importer *im, const Onnx__NodeProto *n, bool *done) 
                                                                             !strcmp(n->op_type, "Trilu");
     if (!strcmp(n->op_type, "Cast") && shape_like(im, n, 0) && attr_int(n, "to", 0) == T_INT64)
         return AIC_OK; /* a shape computation's Cast (op_cast) */
+    const slot *s0 = in_name(n, 0) ? table_get(&im->nt, in_name(n, 0)) : NULL;
+    if (!strcmp(n->op_type, "Slice") && s0 && s0->kind == V_SHAPE) {
+        AIC_TRY(fold_shape_slice(im, n));
+        *done = true;
+        return AIC_OK;
+    }
     const Onnx__TensorProto *in[5] = {NULL};
     for (size_t k = 0; k < n->n_input; k++) {
         const slot *s = in_name(n, k) ? table_get(&im->nt, in_name(n, k)) : NULL;

@@ -1,0 +1,87 @@
+#!/usr/bin/python3
+# SPDX-License-Identifier: Apache-2.0
+"""The model families researchers bring, exported by Debian's PyTorch as ONNX backend test cases for
+`aicon onnx-test` (model.onnx and test_data_set_0/ with PyTorch's own output, evaluation mode,
+random weights, dynamic batch of 2), at opsets 13 and 17:
+
+  audio         a 1-D conv net (Conv1d, BatchNorm1d, MaxPool1d, a mean over time, Linear)
+  encoder       nn.TransformerEncoder of two nn.TransformerEncoderLayer (batch first): inside,
+                sequence-first attention with the heads merged into the batch axis
+  mobilenet_v3  torchvision's mobilenet_v3_small (HardSwish, HardSigmoid, squeeze-excitation)
+  unet          a small U-Net (ConvTranspose2d and nearest Upsample concatenated with the skip)
+
+Usage: /usr/bin/python3 model_families.py OUTDIR
+"""
+import os
+import sys
+import warnings
+
+import torch
+import torch.nn as nn
+import torchvision
+from onnx import numpy_helper
+
+
+class Audio(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.c1, self.bn, self.pool = nn.Conv1d(1, 8, 5, stride=2), nn.BatchNorm1d(8), nn.MaxPool1d(2)
+        self.c2, self.fc = nn.Conv1d(8, 8, 3, padding=1), nn.Linear(8, 10)
+
+    def forward(self, x):
+        x = self.pool(torch.relu(self.bn(self.c1(x))))
+        return self.fc(torch.relu(self.c2(x)).mean(dim=2))
+
+
+class UNet(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.down, self.pool = nn.Conv2d(3, 8, 3, padding=1), nn.MaxPool2d(2)
+        self.up_conv, self.up = nn.ConvTranspose2d(8, 8, 2, 2), nn.Upsample(scale_factor=2, mode="nearest")
+        self.out = nn.Conv2d(24, 2, 1)
+
+    def forward(self, x):
+        a = torch.relu(self.down(x))
+        b = self.pool(a)
+        return self.out(torch.cat([a, self.up_conv(b), self.up(b)], 1))
+
+
+def encoder():
+    layer = nn.TransformerEncoderLayer(16, 2, 32, dropout=0.0, batch_first=True)
+    return nn.TransformerEncoder(layer, 2, enable_nested_tensor=False)
+
+
+FAMILIES = [  # name, constructor, input shape (batch first)
+    ("audio", Audio, (2, 1, 64)),
+    ("encoder", encoder, (2, 6, 16)),
+    ("mobilenet_v3", lambda: torchvision.models.mobilenet_v3_small(num_classes=10), (2, 3, 32, 32)),
+    ("unet", UNet, (2, 3, 8, 8)),
+]
+
+
+def write_case(outdir, name, model, x, opset):
+    d = os.path.join(outdir, "%s_%d" % (name, opset))
+    os.makedirs(os.path.join(d, "test_data_set_0"), exist_ok=True)
+    torch.onnx.export(model, x, os.path.join(d, "model.onnx"), opset_version=opset, input_names=["x"],
+                      output_names=["y"], dynamic_axes={"x": {0: "N"}, "y": {0: "N"}})
+    with torch.no_grad():
+        y = model(x)
+    for file, tensor, tname in (("input_0", x, "x"), ("output_0", y, "y")):
+        with open(os.path.join(d, "test_data_set_0", file + ".pb"), "wb") as f:
+            f.write(numpy_helper.from_array(tensor.numpy(), tname).SerializeToString())
+
+
+def main():
+    if len(sys.argv) != 2:
+        sys.exit("usage: model_families.py OUTDIR")
+    warnings.filterwarnings("ignore")
+    torch.set_num_threads(1)
+    for seed, (name, make, shape) in enumerate(FAMILIES):
+        for opset in (13, 17):
+            torch.manual_seed(seed)
+            model = make().eval()
+            write_case(sys.argv[1], name, model, torch.randn(shape), opset)
+
+
+if __name__ == "__main__":
+    main()

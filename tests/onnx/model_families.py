@@ -9,6 +9,8 @@ random weights, dynamic batch of 2), at opsets 13 and 17:
                 sequence-first attention with the heads merged into the batch axis
   mobilenet_v3  torchvision's mobilenet_v3_small (HardSwish, HardSigmoid, squeeze-excitation)
   unet          a small U-Net (ConvTranspose2d and nearest Upsample concatenated with the skip)
+  lenet_batch1  a LeNet exported with a fixed batch of 1 (no dynamic_axes: its Reshape target holds the
+                literal 1), run on a batch of 3: the importer traces the batch axis through it
 
 Usage: /usr/bin/python3 model_families.py OUTDIR
 """
@@ -46,6 +48,18 @@ class UNet(nn.Module):
         return self.out(torch.cat([a, self.up_conv(b), self.up(b)], 1))
 
 
+class LeNet(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.c1, self.c2 = nn.Conv2d(1, 6, 5), nn.Conv2d(6, 16, 5)
+        self.fc1, self.fc2 = nn.Linear(16 * 4 * 4, 32), nn.Linear(32, 10)
+
+    def forward(self, x):
+        x = torch.max_pool2d(torch.relu(self.c1(x)), 2)
+        x = torch.max_pool2d(torch.relu(self.c2(x)), 2)
+        return self.fc2(torch.relu(self.fc1(x.view(1, -1))))  # the export batch, written as a number
+
+
 def encoder():
     layer = nn.TransformerEncoderLayer(16, 2, 32, dropout=0.0, batch_first=True)
     return nn.TransformerEncoder(layer, 2, enable_nested_tensor=False)
@@ -59,13 +73,17 @@ FAMILIES = [  # name, constructor, input shape (batch first)
 ]
 
 
-def write_case(outdir, name, model, x, opset):
+def write_case(outdir, name, model, x, opset, run_x=None):
+    """run_x: the test data's input where it differs from the one exported (then without dynamic_axes)."""
     d = os.path.join(outdir, "%s_%d" % (name, opset))
     os.makedirs(os.path.join(d, "test_data_set_0"), exist_ok=True)
+    dynamic = None if run_x is not None else {"x": {0: "N"}, "y": {0: "N"}}
     torch.onnx.export(model, x, os.path.join(d, "model.onnx"), opset_version=opset, input_names=["x"],
-                      output_names=["y"], dynamic_axes={"x": {0: "N"}, "y": {0: "N"}})
+                      output_names=["y"], dynamic_axes=dynamic)
+    if run_x is not None:
+        x = run_x
     with torch.no_grad():
-        y = model(x)
+        y = torch.cat([model(x[i:i + 1]) for i in range(len(x))]) if run_x is not None else model(x)
     for file, tensor, tname in (("input_0", x, "x"), ("output_0", y, "y")):
         with open(os.path.join(d, "test_data_set_0", file + ".pb"), "wb") as f:
             f.write(numpy_helper.from_array(tensor.numpy(), tname).SerializeToString())
@@ -81,6 +99,9 @@ def main():
             torch.manual_seed(seed)
             model = make().eval()
             write_case(sys.argv[1], name, model, torch.randn(shape), opset)
+    torch.manual_seed(len(FAMILIES))
+    model = LeNet().eval()
+    write_case(sys.argv[1], "lenet_batch1", model, torch.randn(1, 1, 28, 28), 17, run_x=torch.randn(3, 1, 28, 28))
 
 
 if __name__ == "__main__":

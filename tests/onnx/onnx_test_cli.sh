@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: Apache-2.0
-# aicon onnx-test on what is not a test case, on a case whose expected output is wrong, and on a
-# PyTorch export in training mode (BatchNormalization with batch statistics, as onnxruntime runs it):
+# aicon onnx-test on what is not a test case, on a case whose expected output is wrong, on a
+# PyTorch export in training mode (BatchNormalization with batch statistics, as onnxruntime runs it)
+# and on a fixed-batch graph whose batch cannot be followed:
 #   onnx_test_cli.sh AICON PYTHON TESTDATA
 # A directory holding no model.onnx (nor any subdirectory with one) and a missing path are usage
 # errors (exit 2) with a message naming the path; a wrong expected output is a FAIL line naming the
@@ -93,4 +94,26 @@ for name, a in (("input_0", x), ("output_0", y)):
 PYEOF
 expect 0 "PASS" "$WORK/bn_training"
 grep -qx "1 passed, 0 failed, 0 skipped" "$WORK/out" || fail "the training-mode export does not pass"
+
+# A graph written with a fixed batch of 2 whose Reshape spreads the samples over the target's axes
+# ([2, 3] to [3, 2]): no other batch size can be derived, and the skip says how to export instead.
+"$PY" - "$WORK/batch_folded" <<'PYEOF'
+import os, sys
+import numpy as np
+import onnx
+from onnx import helper, numpy_helper, TensorProto
+d = sys.argv[1]
+os.makedirs(os.path.join(d, "test_data_set_0"))
+shape = numpy_helper.from_array(np.array([3, 2], dtype=np.int64), "shape")
+g = helper.make_graph([helper.make_node("Reshape", ["x", "shape"], ["y"])], "folded",
+                      [helper.make_tensor_value_info("x", TensorProto.FLOAT, [2, 3])],
+                      [helper.make_tensor_value_info("y", TensorProto.FLOAT, [3, 2])], [shape])
+onnx.save(helper.make_model(g, opset_imports=[helper.make_opsetid("", 13)]), os.path.join(d, "model.onnx"))
+x = np.arange(6, dtype=np.float32).reshape(2, 3)
+for name, a, t in (("input_0", x, "x"), ("output_0", x.reshape(3, 2), "y")):
+    with open(os.path.join(d, "test_data_set_0", name + ".pb"), "wb") as f:
+        f.write(numpy_helper.from_array(a, t).SerializeToString())
+PYEOF
+expect 0 "export with a dynamic batch axis" "$WORK/batch_folded"
+grep -qx "0 passed, 0 failed, 1 skipped" "$WORK/out" || fail "the folded batch is not refused"
 echo "PASS"

@@ -47,9 +47,7 @@
  * axis where such an entry is. */
 /* V_CONST_T: a 2-D float constant transposed (torch exports nn.Linear on rank 3 as MatMul by
  * Transpose(weight)): only MatMul reads it, as the weight of a dense op. */
-/* V_ZEROS: zeros of a shape that holds the batch size (ConstantOfShape): aicon makes no batch-sized
- * constants, but LSTM and GRU take one as their initial state, which is zeros anyway (op_rnn). */
-typedef enum { V_NONE, V_ACT, V_CONST, V_DEAD, V_SHAPE, V_CONST_T, V_ZEROS } value_kind;
+typedef enum { V_NONE, V_ACT, V_CONST, V_DEAD, V_SHAPE, V_CONST_T } value_kind;
 
 #define SHAPE_MAX 8 /* entries of a V_SHAPE */
 #define BATCH_TIMES(k) (INT64_MIN + (k))
@@ -300,9 +298,6 @@ static aic_status act_in(importer *im, const Onnx__NodeProto *n, size_t k, aic_v
     if (!name)
         return unsupported(im, "input %zu is missing", k);
     slot *s = table_get(&im->nt, name);
-    if (s && s->kind == V_ZEROS)
-        return unsupported(im, "input '%.100s' is zeros as large as the batch (ConstantOfShape); aicon takes those "
-                           "only as LSTM's and GRU's initial states", name);
     if (!s || s->kind != V_ACT)
         return unsupported(im, "input '%.100s' is a constant; aicon runs this op on activations only", name);
     *v = s->v;
@@ -318,9 +313,6 @@ static aic_status const_in(importer *im, const Onnx__NodeProto *n, size_t k, boo
     if (!name)
         return optional ? AIC_OK : unsupported(im, "input %zu is missing", k);
     slot *s = table_get(&im->nt, name);
-    if (s && s->kind == V_ZEROS)
-        return unsupported(im, "input '%.100s' is zeros as large as the batch (ConstantOfShape); aicon takes those "
-                           "only as LSTM's and GRU's initial states", name);
     if (!s || s->kind != V_CONST)
         return unsupported(im, "input '%.100s' must be an initializer or a constant", name);
     *t = s->t;
@@ -1152,6 +1144,14 @@ static aic_status op_dropout(importer *im, const Onnx__NodeProto *n, const char 
     return built(im, aic_dropout(im->m, name, x, p, y));
 }
 
+/* A new value (op `name`) holding x's elements in x's shape: a reshape to the same shape, no copy. */
+static aic_status same_value(importer *im, const char *name, aic_value x, aic_value *y) {
+    const aic_value_info *xi = &im->m->values[x];
+    int64_t shape[AIC_MAX_DIMS];
+    memcpy(shape, xi->shape + xi->batch_axis, sizeof(int64_t) * (size_t)(xi->ndim - xi->batch_axis));
+    return built(im, aic_reshape(im->m, name, x, xi->ndim - xi->batch_axis, shape, y));
+}
+
 static aic_status op_identity(importer *im, const Onnx__NodeProto *n, const char *name, int variant) {
     const char *in = in_name(n, 0);
     slot *s = in ? table_get(&im->nt, in) : NULL;
@@ -1164,11 +1164,7 @@ static aic_status op_identity(importer *im, const Onnx__NodeProto *n, const char
     aic_value x, y;
     const aic_value_info *xi;
     AIC_TRY(act_in(im, n, 0, &x, &xi));
-    if (xi->ndim < 1)
-        return unsupported(im, "the input has per-sample rank 0");
-    int64_t shape[AIC_MAX_DIMS];
-    memcpy(shape, xi->shape, sizeof shape);
-    AIC_TRY(built(im, aic_reshape(im->m, name, x, xi->ndim, shape, &y)));
+    AIC_TRY(same_value(im, name, x, &y));
     set_act(im, n, y);
     return AIC_OK;
 }
@@ -1422,8 +1418,19 @@ static const attr_spec cast_attrs[] = {{"to", A_INT}, {"saturate", A_INT}, {NULL
 
 /* Cast of a shape computation to int64: nothing to do. */
 static aic_status op_cast(importer *im, const Onnx__NodeProto *n, const char *name, int variant) {
-    if (attr_int(n, "to", 0) != ONNX__TENSOR_PROTO__DATA_TYPE__INT64)
-        return unsupported(im, "only a Cast to int64 of a shape computation is supported");
+    const int64_t to = attr_int(n, "to", 0);
+    const slot *s = in_name(n, 0) ? table_get(&im->nt, in_name(n, 0)) : NULL;
+    if (s && s->kind == V_ACT && im->m->values[s->v].dtype == AIC_F32 &&
+        (to == ONNX__TENSOR_PROTO__DATA_TYPE__FLOAT || to == ONNX__TENSOR_PROTO__DATA_TYPE__DOUBLE)) {
+        /* aicon computes in float32 whatever the file's floating type: a Cast between them is the identity */
+        aic_value y;
+        AIC_TRY(same_value(im, name, s->v, &y));
+        set_act(im, n, y);
+        return AIC_OK;
+    }
+    if (to != ONNX__TENSOR_PROTO__DATA_TYPE__INT64)
+        return unsupported(im, "only a Cast between float and double of an activation, or to int64 of a shape "
+                               "computation, is supported");
     int64_t v[SHAPE_MAX];
     int len, rank;
     AIC_TRY(shape_in(im, n, 0, v, &len, &rank));
@@ -1742,20 +1749,13 @@ static aic_status fold_node(importer *im, const Onnx__NodeProto *n, bool *done) 
         int64_t dims[SHAPE_MAX];
         int len, r;
         AIC_TRY(shape_in(im, n, 0, dims, &len, &r));
+        for (int i = 0; i < len; i++)
+            if (IS_BATCH_TIMES(dims[i]))
+                return unsupported(im, "a constant as large as the batch (aicon makes no batch-sized constants)");
         const Onnx__AttributeProto *a = attr(n, "value");
         const Onnx__TensorProto *value = a ? a->t : NULL;
         if (value && (tensor_numel(value) != 1 || !fold_type(value)))
             return unsupported(im, "value must be a one-element tensor");
-        for (int i = 0; i < len; i++) {
-            if (!IS_BATCH_TIMES(dims[i]))
-                continue;
-            if (value && elem_at(value, 0) != 0.0)
-                return unsupported(im, "a constant as large as the batch (aicon makes no batch-sized constants; "
-                                   "zeros only as LSTM's and GRU's initial states)");
-            table_get(&im->nt, n->output[0])->kind = V_ZEROS;
-            *done = true;
-            return AIC_OK;
-        }
         AIC_TRY(new_const(im, value ? fold_type(value) : T_FLOAT, len, dims, &t));
         for (int64_t i = 0; value && i < tensor_numel(t); i++)
             set_at(t, i, elem_at(value, 0));
@@ -2438,136 +2438,6 @@ static aic_status op_resize(importer *im, const Onnx__NodeProto *n, const char *
     return built(im, aic_resize2d(im->m, name, x, &o, y));
 }
 
-/* LSTM and GRU (opset 7 on; layout from 14): X sequence first (layout 0, T x N x I, the batch moved to
- * the front for aicon's op) or batch first (layout 1); W, R and B constants; no sequence_lens; initial
- * states absent or zeros (a constant, or PyTorch's ConstantOfShape of the batch-sized shape: V_ZEROS).
- * Y and Y_h are rebuilt from the op's N x T x (dirs H) output; Y_c must be unused. */
-static const attr_spec rnn_attrs[] = {{"activation_alpha", A_FLOATS}, {"activation_beta", A_FLOATS},
-                                      {"activations", ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__STRINGS},
-                                      {"clip", A_FLOAT}, {"direction", A_STRING}, {"hidden_size", A_INT},
-                                      {"input_forget", A_INT}, {"layout", A_INT}, {"linear_before_reset", A_INT},
-                                      {NULL, 0}};
-
-/* Optional input k is absent or zeros (an initial state, LSTM's peepholes). */
-static aic_status rnn_zero_in(importer *im, const Onnx__NodeProto *n, size_t k, const char *what) {
-    const slot *s = in_name(n, k) ? table_get(&im->nt, in_name(n, k)) : NULL;
-    if (!in_name(n, k) || (s && s->kind == V_ZEROS))
-        return AIC_OK;
-    const Onnx__TensorProto *t;
-    AIC_TRY(const_in(im, n, k, false, &t));
-    for (int64_t i = 0; i < tensor_numel(t); i++)
-        if (elem_at(t, i) != 0.0)
-            return unsupported(im, "%s '%.100s' is not zeros; aicon's %s starts from zeros", what, in_name(n, k),
-                               n->op_type);
-    return AIC_OK;
-}
-
-/* Binds output k of n to the value made from y, when the graph names it. */
-static void set_output(importer *im, const Onnx__NodeProto *n, size_t k, aic_value y) {
-    slot *s = k < n->n_output && n->output[k][0] ? table_get(&im->nt, n->output[k]) : NULL;
-    if (s) {
-        s->kind = V_ACT;
-        s->v = y;
-    }
-}
-
-static aic_status op_rnn(importer *im, const Onnx__NodeProto *n, const char *name, int variant) {
-    const bool lstm = variant == AIC_OP_LSTM;
-    AIC_TRY(check_attrs(im, n, rnn_attrs));
-    if (lstm ? attr(n, "linear_before_reset") != NULL : attr(n, "input_forget") != NULL)
-        return unsupported(im, "attribute '%s' is not one of %s's", lstm ? "linear_before_reset" : "input_forget",
-                           n->op_type);
-    if (attr(n, "activations") || attr(n, "activation_alpha") || attr(n, "activation_beta") || attr(n, "clip") ||
-        attr_int(n, "input_forget", 0) != 0)
-        return unsupported(im, "activations, clip and input_forget other than the defaults are not supported");
-    AIC_TRY(outputs_at_most(im, n, lstm ? 3 : 2, "there are no more"));
-    if (lstm)
-        AIC_TRY(outputs_unused(im, n, 2, "aicon computes no Y_c (the last cell state)"));
-    char dir_buf[32];
-    const char *dir = attr_string(n, "direction", "forward", dir_buf, sizeof dir_buf);
-    const int64_t layout = attr_int(n, "layout", 0), H = attr_int(n, "hidden_size", 0), G = lstm ? 4 : 3;
-    if (strcmp(dir, "forward") != 0 && strcmp(dir, "bidirectional") != 0)
-        return unsupported(im, "direction '%.20s'; aicon runs forward or bidirectional", dir);
-    const int64_t D = strcmp(dir, "bidirectional") == 0 ? 2 : 1;
-    if (layout != 0 && layout != 1)
-        return unsupported(im, "layout %" PRId64 " is not 0 or 1", layout);
-    if (layout == 1 && opset_of(im, n->domain) < 14)
-        return unsupported(im, "layout is an attribute from opset 14");
-    if (in_name(n, 4))
-        return unsupported(im, "sequence_lens is not supported: every sequence runs its full length");
-    AIC_TRY(rnn_zero_in(im, n, 5, "initial_h"));
-    if (lstm) {
-        AIC_TRY(rnn_zero_in(im, n, 6, "initial_c"));
-        AIC_TRY(rnn_zero_in(im, n, 7, "the peepholes P"));
-    }
-    aic_value x, xb, y;
-    const aic_value_info *xi;
-    AIC_TRY(act_in(im, n, 0, &x, &xi));
-    if (xi->ndim != 2 || xi->batch_axis != 1 - layout || xi->outer != 1 || xi->fold != 1)
-        return unsupported(im, "X must be %s with the batch on axis %d", layout ? "N x T x I" : "T x N x I",
-                           (int)(1 - layout));
-    const int64_t T = xi->shape[0], I = xi->shape[1];
-    const Onnx__TensorProto *w, *r, *b;
-    AIC_TRY(const_in(im, n, 1, false, &w));
-    AIC_TRY(const_in(im, n, 2, false, &r));
-    AIC_TRY(const_in(im, n, 3, true, &b));
-    AIC_TRY(need_float(im, w, "W"));
-    AIC_TRY(need_float(im, r, "R"));
-    if (b)
-        AIC_TRY(need_float(im, b, "B"));
-    else
-        AIC_TRY(new_const(im, T_FLOAT, 2, (int64_t[]){D, 2 * G * H}, (Onnx__TensorProto **)&b));
-    if (H <= 0 || w->n_dims != 3 || w->dims[0] != D || w->dims[1] != G * H || w->dims[2] != I || r->n_dims != 3 ||
-        r->dims[0] != D || r->dims[1] != G * H || r->dims[2] != H || b->n_dims != 2 || b->dims[0] != D ||
-        b->dims[1] != 2 * G * H)
-        return unsupported(im, "W, R and B must be [%" PRId64 ", %" PRId64 ", %" PRId64 "], [%" PRId64 ", %" PRId64
-                           ", %" PRId64 "] and [%" PRId64 ", %" PRId64 "] for hidden_size %" PRId64,
-                           D, G * H, I, D, G * H, H, D, 2 * G * H, H);
-    char aux[AIC_MAX_NAME];
-    xb = x;
-    if (layout == 0) {
-        AIC_TRY(unique_name(im, name, aux));
-        AIC_TRY(built(im, aic_transpose(im->m, aux, x, (const int[]){1, 0, 2}, &xb)));
-    }
-    const aic_rnn_opts o = {.hidden = H, .bidirectional = D == 2,
-                            .linear_before_reset = !lstm && attr_int(n, "linear_before_reset", 0) != 0};
-    AIC_TRY(built(im, (lstm ? aic_lstm : aic_gru)(im->m, name, xb, &o, &y)));
-    AIC_TRY(add_job(im, name, "W", false, w, false, 1, tensor_numel(w), 1.0f));
-    AIC_TRY(add_job(im, name, "R", false, r, false, 1, tensor_numel(r), 1.0f));
-    AIC_TRY(add_job(im, name, "B", false, b, false, 1, tensor_numel(b), 1.0f));
-    if (n->n_output > 0 && n->output[0][0]) { /* Y: N x T x D x H, layout 0 T x D x N x H */
-        aic_value y4, yo;
-        AIC_TRY(unique_name(im, name, aux));
-        AIC_TRY(built(im, aic_reshape_full(im->m, aux, y, 4, (int64_t[]){AIC_DIM_BATCH, T, D, H}, &y4)));
-        yo = y4;
-        if (layout == 0) {
-            AIC_TRY(unique_name(im, name, aux));
-            AIC_TRY(built(im, aic_transpose(im->m, aux, y4, (const int[]){1, 2, 0, 3}, &yo)));
-        }
-        set_output(im, n, 0, yo);
-    }
-    if (n->n_output > 1 && n->output[1][0]) { /* Y_h: the forward direction's last step, the reverse's first */
-        aic_value last[2], hn, ho;
-        for (int64_t d = 0; d < D; d++) {
-            AIC_TRY(unique_name(im, name, aux));
-            AIC_TRY(built(im, aic_slice(im->m, aux, y, 2, (const int[]){1, 2}, (int64_t[]){d ? 0 : T - 1, d * H},
-                                        (int64_t[]){d ? 1 : T, (d + 1) * H}, NULL, &last[d])));
-        }
-        hn = last[0];
-        if (D == 2) {
-            AIC_TRY(unique_name(im, name, aux));
-            AIC_TRY(built(im, aic_concat(im->m, aux, 2, last, 1, &hn)));
-        }
-        ho = hn;
-        if (layout == 0) {
-            AIC_TRY(unique_name(im, name, aux));
-            AIC_TRY(built(im, aic_transpose(im->m, aux, hn, (const int[]){1, 0, 2}, &ho)));
-        }
-        set_output(im, n, 1, ho);
-    }
-    return AIC_OK;
-}
-
 /* Every ONNX op type aicon reads (default domain) and its importer. Before the importer runs,
  * import_node checks the opset and, where the row lists the attributes known, the attributes and the
  * outputs: only the first may be named, or with `unused` (why the others are refused) others too
@@ -2625,8 +2495,6 @@ static const struct {
     {"SoftmaxCrossEntropyLoss", 12, .known = class_loss_attrs, .unused = "the log_prob output is not supported",
      .act = op_class_loss, .variant = AIC_OP_SOFTMAX_XENT},
     {"NegativeLogLikelihoodLoss", 12, .known = class_loss_attrs, .act = op_class_loss, .variant = AIC_OP_NLL},
-    {"LSTM", 7, .node = op_rnn, .variant = AIC_OP_LSTM},
-    {"GRU", 7, .node = op_rnn, .variant = AIC_OP_GRU},
     {"ConvTranspose", .known = convt_attrs, .act = op_conv_transpose},
     {"Resize", 10, .known = resize_attrs, .act = op_resize},
     {"Upsample", 7, .known = upsample_attrs, .act = op_resize, .variant = 1},
@@ -2711,11 +2579,12 @@ static aic_status input_shape(importer *im, const Onnx__ValueInfoProto *vi, aic_
         return unsupported(im, "not a tensor");
     const Onnx__TypeProto__Tensor *tt = tp->tensor_type;
     const int32_t et = tt->has_elem_type ? tt->elem_type : ONNX__TENSOR_PROTO__DATA_TYPE__UNDEFINED;
-    if (et != ONNX__TENSOR_PROTO__DATA_TYPE__FLOAT && et != ONNX__TENSOR_PROTO__DATA_TYPE__INT64 &&
-        et != ONNX__TENSOR_PROTO__DATA_TYPE__INT32)
-        return unsupported(im, "element type %" PRId32 "; aicon inputs are float, or int32 and int64 (held as int32)",
-                           et);
-    *dtype = et == ONNX__TENSOR_PROTO__DATA_TYPE__FLOAT ? AIC_F32 : AIC_I32;
+    const Onnx__TensorProto probe = {.data_type = et};
+    const bool floating = aic_onnx_is_floating(&probe);
+    if (!floating && et != ONNX__TENSOR_PROTO__DATA_TYPE__INT64 && et != ONNX__TENSOR_PROTO__DATA_TYPE__INT32)
+        return unsupported(im, "element type %" PRId32 "; aicon inputs are floating (float16, bfloat16 and double "
+                           "held as float), or int32 and int64 (held as int32)", et);
+    *dtype = floating ? AIC_F32 : AIC_I32;
     if (!tt->shape)
         return unsupported(im, "the shape is not given");
     size_t r = tt->shape->n_dim;

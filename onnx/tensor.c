@@ -108,21 +108,22 @@ int64_t aic_onnx_int_at(const Onnx__TensorProto *t, int64_t i) {
     return t->has_raw_data ? (int64_t)raw_le(t, i, 8) : t->int64_data[i];
 }
 
-/* Fills *out from an unpacked tensor: float elements as they are, int32 and int64 ones as int32 (an
- * int64 outside int32's range fails). file names it in messages. */
+/* Fills *out from an unpacked tensor: floating elements as float (float16, bfloat16 and double
+ * converted), int32 and int64 ones as int32 (an int64 outside int32's range fails). file names it in
+ * messages. */
 static aic_status tensor_from_proto(const char *file, const Onnx__TensorProto *t, aic_onnx_tensor *out) {
     const char *tname = t->name ? t->name : "";
     char what[AIC_MAX_NAME + 16];
     snprintf(what, sizeof what, "tensor '%s'", tname);
     const bool ints = t->data_type == ONNX__TENSOR_PROTO__DATA_TYPE__INT32 ||
                       t->data_type == ONNX__TENSOR_PROTO__DATA_TYPE__INT64;
-    if (t->data_type != ONNX__TENSOR_PROTO__DATA_TYPE__FLOAT && !ints) {
+    if (!aic_onnx_is_floating(t) && !ints) {
         const char *ty = elem_type_name(t->data_type);
         if (!ty)
             return aic_fail(AIC_ERR_FORMAT, "%s: tensor '%s' has unknown element type %" PRId32, file, tname,
                             t->data_type);
-        return aic_fail(AIC_ERR_UNSUPPORTED, "%s: tensor '%s' holds %s elements; aicon reads float, and int32 and "
-                        "int64 as int32", file, tname, ty);
+        return aic_fail(AIC_ERR_UNSUPPORTED, "%s: tensor '%s' holds %s elements; aicon reads floating types as "
+                        "float, and int32 and int64 as int32", file, tname, ty);
     }
     if (t->n_dims > AIC_MAX_DIMS)
         return aic_fail(AIC_ERR_UNSUPPORTED, "%s: tensor '%s' has %zu dimensions; aicon handles at most %d", file,

@@ -156,7 +156,8 @@ typedef struct {
     aic_dtype dtype;
 } aic_onnx_tensor;
 
-/* Read one serialized TensorProto of float elements, or of int32 or int64 ones as int32 (dtype
+/* Read one serialized TensorProto of floating elements as float (float16, bfloat16 and double
+ * converted), or of int32 or int64 ones as int32 (dtype
  * AIC_I32: what aic_model_set_input takes for an int input; ids and labels must fit).
  * AIC_ERR_UNSUPPORTED for other element types and for an int64 outside int32's range (the message
  * names the type: "holds int64 elements"), AIC_ERR_FORMAT for a malformed file. */

@@ -16,6 +16,7 @@
 #include "layers/unary.h"
 
 #define AIC_MAX_OP_INPUTS 8
+#define AIC_MAX_OP_PARAMS 3
 #define AIC_NO_OFFSET ((size_t)-1)
 
 typedef enum {
@@ -73,7 +74,7 @@ typedef struct {
     int in[AIC_MAX_OP_INPUTS];
     int n_in;
     int out;
-    int param[2];  /* weight, bias (or gamma, beta); -1 when absent */
+    int param[AIC_MAX_OP_PARAMS]; /* weight, bias (or gamma, beta; lstm, gru: W, R, B); -1 when absent */
     int buffer[2]; /* running mean, running var; -1 when absent */
     union {
         aic_conv2d_dims conv;
@@ -111,6 +112,7 @@ typedef struct {
             bool scalar;
             int32_t idx[AIC_GATHER_MAX_INDICES];
         } gather;
+        struct { int hidden, dirs; bool linear_before_reset; } rnn; /* lstm, gru */
     } attr;
     /* per-op memory kept from forward to backward: saved_per_sample * max_batch + saved_fixed floats */
     size_t saved_per_sample, saved_fixed, saved;

@@ -202,7 +202,8 @@ aic_status aic_graph_add_op(aic_model_t *m, aic_op_kind kind, const char *name, 
         memcpy(op->in, inputs, sizeof(int) * (size_t)n_in);
     op->n_in = n_in;
     op->out = -1;
-    op->param[0] = op->param[1] = -1;
+    for (int k = 0; k < AIC_MAX_OP_PARAMS; k++)
+        op->param[k] = -1;
     op->buffer[0] = op->buffer[1] = -1;
     m->n_ops++;
     m->kind_count[kind]++;
@@ -819,7 +820,7 @@ aic_status aic_model_summary(const aic_model_t *m, char *buf, size_t size) {
         if (op->out >= 0)
             aic_value_shape_text(shape, sizeof shape, &m->values[op->out]);
         size_t np = 0;
-        for (int k = 0; k < 2; k++)
+        for (int k = 0; k < AIC_MAX_OP_PARAMS; k++)
             if (op->param[k] >= 0)
                 np += m->params[op->param[k]].numel;
         total += np;

@@ -124,6 +124,13 @@ aic_status aic_cuda_embedding_backward(float *dtable, const float *dout, const i
 aic_status aic_cuda_gather_forward(float *out, const float *x, const aic_gather_dims *d);
 aic_status aic_cuda_gather_backward(float *dx, const float *dout, const aic_gather_dims *d);
 
+/* ---- rnn_cuda.cu: LSTM and GRU, cuBLAS per step and elementwise gate kernels (rnn.c's layout) ---- */
+aic_status aic_cuda_rnn_forward(const aic_rnn_dims *d, float *y, float *work, const float *x, const float *W,
+                                const float *R, const float *B);
+aic_status aic_cuda_rnn_backward(const aic_rnn_dims *d, float *dx, float *dW, float *dR, float *dB,
+                                 const float *dy, const float *x, const float *y, const float *W, const float *R,
+                                 float *work);
+
 /* ---- optim_cuda.cu: the update rules of core/optim.c over the flat arenas ---- */
 aic_status aic_cuda_sgd_step(float *p, const float *g, float *buf, size_t n, float lr, float wd, float mu,
                              int nesterov);

@@ -276,4 +276,24 @@ aic_status aic_mse_forward(float *loss, const float *pred, const float *target, 
 /* dpred: n += dloss * 2 (pred - target) / n */
 aic_status aic_mse_backward(float *dpred, const float *pred, const float *target, size_t n, float dloss);
 
+/* ---- rnn.c: LSTM and GRU over time (ONNX's equations, zero initial states) ---- */
+typedef struct {
+    int N, T, C, H, dirs; /* x: N x T x C; y: N x T x dirs x H, the reverse direction second */
+    int gates;            /* 4: LSTM (i, o, f, c), 3: GRU (z, r, h) */
+    bool linear_before_reset; /* GRU: h's pre-activation has r * (R_h h + Rb_h), else R_h (r * h) + Rb_h */
+} aic_rnn_dims;
+/* Floats of a forward's and backward's work memory per sample: the gates and states backward reads
+ * (gates + 1 values of H per step and direction), then room for the gradients of every step's gates. */
+static inline size_t aic_rnn_work_per_sample(const aic_rnn_dims *d) {
+    const size_t GH = (size_t)d->gates * (size_t)d->H;
+    return (size_t)d->dirs * (size_t)d->T * (GH + (size_t)d->H) + 2 * (size_t)d->T * GH + 3 * (size_t)d->H;
+}
+/* y from x; W: dirs x GH x C, R: dirs x GH x H, B: dirs x 2GH (W's biases, R's); work: N x
+ * aic_rnn_work_per_sample floats, kept for backward. */
+aic_status aic_rnn_forward(const aic_rnn_dims *d, float *y, float *work, const float *x, const float *W,
+                           const float *R, const float *B);
+/* Backward through time: dx (or NULL), dW, dR, dB += the gradients of dy, from forward's y and work. */
+aic_status aic_rnn_backward(const aic_rnn_dims *d, float *dx, float *dW, float *dR, float *dB, const float *dy,
+                            const float *x, const float *y, const float *W, const float *R, float *work);
+
 #endif

@@ -734,6 +734,32 @@ static aic_status ex_class_loss(exporter *e, const aic_op *op, const char *const
     return AIC_OK;
 }
 
+/* LSTM, GRU in ONNX's layout 0 (sequence first, as onnxruntime takes them): x transposed to T x N x I,
+ * Y (T x dirs x N x H) transposed to N x T x dirs x H and reshaped to the op's N x T x (dirs H). */
+static aic_status ex_rnn(exporter *e, const aic_op *op, const char *const *in, const char *out) {
+    char x_t[AIC_MAX_NAME + 16], y[AIC_MAX_NAME + 16], y_t[AIC_MAX_NAME + 16], node[AIC_MAX_NAME + 16];
+    snprintf(x_t, sizeof x_t, "%s.x_tni", op->name);
+    snprintf(y, sizeof y, "%s.y_tdnh", op->name);
+    snprintf(y_t, sizeof y_t, "%s.y_ntdh", op->name);
+    snprintf(node, sizeof node, "%s.in", op->name);
+    attr_ints(e, add_node(e, "Transpose", node, in, 1, x_t), "perm", (const int64_t[]){1, 0, 2}, 3);
+    const bool lstm = op->kind == AIC_OP_LSTM;
+    const char *ins[4] = {x_t, param_init(e, op->param[0]), param_init(e, op->param[1]),
+                          param_init(e, op->param[2])};
+    Onnx__NodeProto *n = add_node(e, lstm ? "LSTM" : "GRU", op->name, ins, 4, y);
+    attr_int(e, n, "hidden_size", op->attr.rnn.hidden);
+    if (op->attr.rnn.dirs == 2)
+        attr_string(e, n, "direction", "bidirectional");
+    if (!lstm)
+        attr_int(e, n, "linear_before_reset", op->attr.rnn.linear_before_reset ? 1 : 0);
+    snprintf(node, sizeof node, "%s.out", op->name);
+    attr_ints(e, add_node(e, "Transpose", node, (const char *[]){y}, 1, y_t), "perm", (const int64_t[]){2, 0, 1, 3},
+              4);
+    snprintf(node, sizeof node, "%s.reshape", op->name);
+    reshape_to_out(e, op, node, op->in[0], y_t, out);
+    return AIC_OK;
+}
+
 static const op_exporter exporters[AIC_OP_KIND_COUNT] = {
     [AIC_OP_DENSE] = ex_dense,
     [AIC_OP_CONV2D] = ex_conv,
@@ -759,6 +785,8 @@ static const op_exporter exporters[AIC_OP_KIND_COUNT] = {
     [AIC_OP_NLL] = ex_class_loss,
     [AIC_OP_EMBEDDING] = ex_embedding,
     [AIC_OP_GATHER] = ex_gather,
+    [AIC_OP_LSTM] = ex_rnn,
+    [AIC_OP_GRU] = ex_rnn,
     [AIC_OP_CONV_TRANSPOSE2D] = ex_conv_transpose,
     [AIC_OP_RESIZE2D] = ex_resize,
 #define AIC_UNARY(E, name, onnx, since, a0, d0, a1, d1) [AIC_OP_##E] = export_unary,

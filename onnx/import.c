@@ -47,7 +47,9 @@
  * axis where such an entry is. */
 /* V_CONST_T: a 2-D float constant transposed (torch exports nn.Linear on rank 3 as MatMul by
  * Transpose(weight)): only MatMul reads it, as the weight of a dense op. */
-typedef enum { V_NONE, V_ACT, V_CONST, V_DEAD, V_SHAPE, V_CONST_T } value_kind;
+/* V_ZEROS: zeros of a shape that holds the batch size (ConstantOfShape): aicon makes no batch-sized
+ * constants, but LSTM and GRU take one as their initial state, which is zeros anyway (op_rnn). */
+typedef enum { V_NONE, V_ACT, V_CONST, V_DEAD, V_SHAPE, V_CONST_T, V_ZEROS } value_kind;
 
 #define SHAPE_MAX 8 /* entries of a V_SHAPE */
 #define BATCH_TIMES(k) (INT64_MIN + (k))
@@ -298,6 +300,9 @@ static aic_status act_in(importer *im, const Onnx__NodeProto *n, size_t k, aic_v
     if (!name)
         return unsupported(im, "input %zu is missing", k);
     slot *s = table_get(&im->nt, name);
+    if (s && s->kind == V_ZEROS)
+        return unsupported(im, "input '%.100s' is zeros as large as the batch (ConstantOfShape); aicon takes those "
+                           "only as LSTM's and GRU's initial states", name);
     if (!s || s->kind != V_ACT)
         return unsupported(im, "input '%.100s' is a constant; aicon runs this op on activations only", name);
     *v = s->v;
@@ -313,6 +318,9 @@ static aic_status const_in(importer *im, const Onnx__NodeProto *n, size_t k, boo
     if (!name)
         return optional ? AIC_OK : unsupported(im, "input %zu is missing", k);
     slot *s = table_get(&im->nt, name);
+    if (s && s->kind == V_ZEROS)
+        return unsupported(im, "input '%.100s' is zeros as large as the batch (ConstantOfShape); aicon takes those "
+                           "only as LSTM's and GRU's initial states", name);
     if (!s || s->kind != V_CONST)
         return unsupported(im, "input '%.100s' must be an initializer or a constant", name);
     *t = s->t;
@@ -1287,6 +1295,29 @@ static aic_status op_embedding(importer *im, const Onnx__NodeProto *n, const cha
 /* Gather of a float activation along a per-sample axis at constant int indices: aic_gather, the axis
  * dropped for a scalar index; indices of rank 2 or more gather their flat list, then a Reshape gives
  * the axis their shape. */
+/* Gather from x whose batch is not its first axis (aicon's gather needs it there): the batch moved to
+ * the front, the gather, and the batch moved back to where ONNX's output has it. */
+static aic_status gather_batch_moved(importer *im, const Onnx__NodeProto *n, const char *name, aic_value x,
+                                     const aic_value_info *xi, int axis, int count, const int64_t *idx, bool scalar) {
+    const int rank = xi->ndim + 1, ba = xi->batch_axis, at = axis < ba ? ba - scalar : ba;
+    int perm[AIC_MAX_DIMS], k = 0;
+    perm[k++] = ba;
+    for (int i = 0; i < rank; i++)
+        if (i != ba)
+            perm[k++] = i;
+    char aux[AIC_MAX_NAME];
+    aic_value xt, g, y;
+    AIC_TRY(unique_name(im, name, aux));
+    AIC_TRY(built(im, aic_transpose(im->m, aux, x, perm, &xt)));
+    AIC_TRY(unique_name(im, name, aux));
+    AIC_TRY(built(im, aic_gather(im->m, aux, xt, axis < ba ? axis + 1 : axis, count, idx, scalar, &g)));
+    for (int j = 0; j < rank - scalar; j++) /* g: the batch, then the other axes in order */
+        perm[j] = j == at ? 0 : j < at ? j + 1 : j;
+    AIC_TRY(built(im, aic_transpose(im->m, name, g, perm, &y)));
+    set_act(im, n, y);
+    return AIC_OK;
+}
+
 static aic_status op_gather_act(importer *im, const Onnx__NodeProto *n, const char *name) {
     aic_value x, y;
     const aic_value_info *xi;
@@ -1309,6 +1340,8 @@ static aic_status op_gather_act(importer *im, const Onnx__NodeProto *n, const ch
     int64_t idx[AIC_GATHER_MAX_INDICES];
     for (int64_t k = 0; k < count; k++)
         idx[k] = aic_onnx_int_at(t, k);
+    if (xi->batch_axis != 0 && t->n_dims <= 1) /* LSTM's Y_h[-1]: dirs x N x H */
+        return gather_batch_moved(im, n, name, x, xi, (int)axis, (int)count, idx, t->n_dims == 0);
     if (t->n_dims <= 1)
         AIC_TRY(built(im, aic_gather(im->m, name, x, (int)axis, (int)count, idx, t->n_dims == 0, &y)));
     else {
@@ -1749,13 +1782,20 @@ static aic_status fold_node(importer *im, const Onnx__NodeProto *n, bool *done) 
         int64_t dims[SHAPE_MAX];
         int len, r;
         AIC_TRY(shape_in(im, n, 0, dims, &len, &r));
-        for (int i = 0; i < len; i++)
-            if (IS_BATCH_TIMES(dims[i]))
-                return unsupported(im, "a constant as large as the batch (aicon makes no batch-sized constants)");
         const Onnx__AttributeProto *a = attr(n, "value");
         const Onnx__TensorProto *value = a ? a->t : NULL;
         if (value && (tensor_numel(value) != 1 || !fold_type(value)))
             return unsupported(im, "value must be a one-element tensor");
+        for (int i = 0; i < len; i++) {
+            if (!IS_BATCH_TIMES(dims[i]))
+                continue;
+            if (value && elem_at(value, 0) != 0.0)
+                return unsupported(im, "a constant as large as the batch (aicon makes no batch-sized constants; "
+                                   "zeros only as LSTM's and GRU's initial states)");
+            table_get(&im->nt, n->output[0])->kind = V_ZEROS;
+            *done = true;
+            return AIC_OK;
+        }
         AIC_TRY(new_const(im, value ? fold_type(value) : T_FLOAT, len, dims, &t));
         for (int64_t i = 0; value && i < tensor_numel(t); i++)
             set_at(t, i, elem_at(value, 0));
@@ -2438,6 +2478,137 @@ static aic_status op_resize(importer *im, const Onnx__NodeProto *n, const char *
     return built(im, aic_resize2d(im->m, name, x, &o, y));
 }
 
+/* LSTM and GRU (opset 7 on; layout from 14): X sequence first (layout 0, T x N x I, the batch moved to
+ * the front for aicon's op) or batch first (layout 1); W, R and B constants; no sequence_lens; initial
+ * states absent or zeros (a constant, or PyTorch's ConstantOfShape of the batch-sized shape: V_ZEROS).
+ * Y and Y_h are rebuilt from the op's N x T x (dirs H) output; Y_c must be unused. */
+static const attr_spec rnn_attrs[] = {{"activation_alpha", A_FLOATS}, {"activation_beta", A_FLOATS},
+                                      {"activations", ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__STRINGS},
+                                      {"clip", A_FLOAT}, {"direction", A_STRING}, {"hidden_size", A_INT},
+                                      {"input_forget", A_INT}, {"layout", A_INT}, {"linear_before_reset", A_INT},
+                                      {NULL, 0}};
+
+/* Optional input k is absent or zeros (an initial state, LSTM's peepholes). */
+static aic_status rnn_zero_in(importer *im, const Onnx__NodeProto *n, size_t k, const char *what) {
+    const slot *s = in_name(n, k) ? table_get(&im->nt, in_name(n, k)) : NULL;
+    if (!in_name(n, k) || (s && s->kind == V_ZEROS))
+        return AIC_OK;
+    const Onnx__TensorProto *t;
+    AIC_TRY(const_in(im, n, k, false, &t));
+    for (int64_t i = 0; i < tensor_numel(t); i++)
+        if (elem_at(t, i) != 0.0)
+            return unsupported(im, "%s '%.100s' is not zeros; aicon's %s starts from zeros", what, in_name(n, k),
+                               n->op_type);
+    return AIC_OK;
+}
+
+/* Binds output k of n to the value made from y, when the graph names it. */
+static void set_output(importer *im, const Onnx__NodeProto *n, size_t k, aic_value y) {
+    slot *s = k < n->n_output && n->output[k][0] ? table_get(&im->nt, n->output[k]) : NULL;
+    if (s) {
+        s->kind = V_ACT;
+        s->v = y;
+    }
+}
+
+static aic_status op_rnn(importer *im, const Onnx__NodeProto *n, const char *name, int variant) {
+    const bool lstm = variant == AIC_OP_LSTM;
+    AIC_TRY(check_attrs(im, n, rnn_attrs));
+    if (lstm ? attr(n, "linear_before_reset") != NULL : attr(n, "input_forget") != NULL)
+        return unsupported(im, "attribute '%s' is not one of %s's", lstm ? "linear_before_reset" : "input_forget",
+                           n->op_type);
+    if (attr(n, "activations") || attr(n, "activation_alpha") || attr(n, "activation_beta") || attr(n, "clip") ||
+        attr_int(n, "input_forget", 0) != 0)
+        return unsupported(im, "activations, clip and input_forget other than the defaults are not supported");
+    AIC_TRY(outputs_at_most(im, n, lstm ? 3 : 2, "there are no more"));
+    if (lstm)
+        AIC_TRY(outputs_unused(im, n, 2, "aicon computes no Y_c (the last cell state)"));
+    char dir_buf[32];
+    const char *dir = attr_string(n, "direction", "forward", dir_buf, sizeof dir_buf);
+    const int64_t layout = attr_int(n, "layout", 0), H = attr_int(n, "hidden_size", 0), G = lstm ? 4 : 3;
+    if (strcmp(dir, "forward") != 0 && strcmp(dir, "bidirectional") != 0)
+        return unsupported(im, "direction '%.20s'; aicon runs forward or bidirectional", dir);
+    const int64_t D = strcmp(dir, "bidirectional") == 0 ? 2 : 1;
+    if (layout != 0 && layout != 1)
+        return unsupported(im, "layout %" PRId64 " is not 0 or 1", layout);
+    if (layout == 1 && opset_of(im, n->domain) < 14)
+        return unsupported(im, "layout is an attribute from opset 14");
+    if (in_name(n, 4))
+        return unsupported(im, "sequence_lens is not supported: every sequence runs its full length");
+    AIC_TRY(rnn_zero_in(im, n, 5, "initial_h"));
+    if (lstm) {
+        AIC_TRY(rnn_zero_in(im, n, 6, "initial_c"));
+        AIC_TRY(rnn_zero_in(im, n, 7, "the peepholes P"));
+    }
+    aic_value x, xb, y;
+    const aic_value_info *xi;
+    AIC_TRY(act_in(im, n, 0, &x, &xi));
+    if (xi->ndim != 2 || xi->batch_axis != 1 - layout || xi->outer != 1 || xi->fold != 1)
+        return unsupported(im, "X must be %s with aicon's batch on axis %d (the recurrence runs along axis %d, "
+                           "which cannot be the batch of a graph input or of the ops before)",
+                           layout ? "N x T x I" : "T x N x I", (int)(1 - layout), (int)layout);
+    const int64_t T = xi->shape[0], I = xi->shape[1];
+    const Onnx__TensorProto *w, *r, *b;
+    AIC_TRY(const_in(im, n, 1, false, &w));
+    AIC_TRY(const_in(im, n, 2, false, &r));
+    AIC_TRY(const_in(im, n, 3, true, &b));
+    AIC_TRY(need_float(im, w, "W"));
+    AIC_TRY(need_float(im, r, "R"));
+    if (b)
+        AIC_TRY(need_float(im, b, "B"));
+    else
+        AIC_TRY(new_const(im, T_FLOAT, 2, (int64_t[]){D, 2 * G * H}, (Onnx__TensorProto **)&b));
+    if (H <= 0 || w->n_dims != 3 || w->dims[0] != D || w->dims[1] != G * H || w->dims[2] != I || r->n_dims != 3 ||
+        r->dims[0] != D || r->dims[1] != G * H || r->dims[2] != H || b->n_dims != 2 || b->dims[0] != D ||
+        b->dims[1] != 2 * G * H)
+        return unsupported(im, "W, R and B must be [%" PRId64 ", %" PRId64 ", %" PRId64 "], [%" PRId64 ", %" PRId64
+                           ", %" PRId64 "] and [%" PRId64 ", %" PRId64 "] for hidden_size %" PRId64,
+                           D, G * H, I, D, G * H, H, D, 2 * G * H, H);
+    char aux[AIC_MAX_NAME];
+    xb = x;
+    if (layout == 0) {
+        AIC_TRY(unique_name(im, name, aux));
+        AIC_TRY(built(im, aic_transpose(im->m, aux, x, (const int[]){1, 0, 2}, &xb)));
+    }
+    const aic_rnn_opts o = {.hidden = H, .bidirectional = D == 2,
+                            .linear_before_reset = !lstm && attr_int(n, "linear_before_reset", 0) != 0};
+    AIC_TRY(built(im, (lstm ? aic_lstm : aic_gru)(im->m, name, xb, &o, &y)));
+    AIC_TRY(add_job(im, name, "W", false, w, false, 1, tensor_numel(w), 1.0f));
+    AIC_TRY(add_job(im, name, "R", false, r, false, 1, tensor_numel(r), 1.0f));
+    AIC_TRY(add_job(im, name, "B", false, b, false, 1, tensor_numel(b), 1.0f));
+    if (n->n_output > 0 && n->output[0][0]) { /* Y: N x T x D x H, layout 0 T x D x N x H */
+        aic_value y4, yo;
+        AIC_TRY(unique_name(im, name, aux));
+        AIC_TRY(built(im, aic_reshape_full(im->m, aux, y, 4, (int64_t[]){AIC_DIM_BATCH, T, D, H}, &y4)));
+        yo = y4;
+        if (layout == 0) {
+            AIC_TRY(unique_name(im, name, aux));
+            AIC_TRY(built(im, aic_transpose(im->m, aux, y4, (const int[]){1, 2, 0, 3}, &yo)));
+        }
+        set_output(im, n, 0, yo);
+    }
+    if (n->n_output > 1 && n->output[1][0]) { /* Y_h: the forward direction's last step, the reverse's first */
+        aic_value last[2], hn, ho;
+        for (int64_t d = 0; d < D; d++) {
+            AIC_TRY(unique_name(im, name, aux));
+            AIC_TRY(built(im, aic_slice(im->m, aux, y, 2, (const int[]){1, 2}, (int64_t[]){d ? 0 : T - 1, d * H},
+                                        (int64_t[]){d ? 1 : T, (d + 1) * H}, NULL, &last[d])));
+        }
+        hn = last[0];
+        if (D == 2) {
+            AIC_TRY(unique_name(im, name, aux));
+            AIC_TRY(built(im, aic_concat(im->m, aux, 2, last, 1, &hn)));
+        }
+        ho = hn;
+        if (layout == 0) {
+            AIC_TRY(unique_name(im, name, aux));
+            AIC_TRY(built(im, aic_transpose(im->m, aux, hn, (const int[]){1, 0, 2}, &ho)));
+        }
+        set_output(im, n, 1, ho);
+    }
+    return AIC_OK;
+}
+
 /* Every ONNX op type aicon reads (default domain) and its importer. Before the importer runs,
  * import_node checks the opset and, where the row lists the attributes known, the attributes and the
  * outputs: only the first may be named, or with `unused` (why the others are refused) others too
@@ -2495,6 +2666,8 @@ static const struct {
     {"SoftmaxCrossEntropyLoss", 12, .known = class_loss_attrs, .unused = "the log_prob output is not supported",
      .act = op_class_loss, .variant = AIC_OP_SOFTMAX_XENT},
     {"NegativeLogLikelihoodLoss", 12, .known = class_loss_attrs, .act = op_class_loss, .variant = AIC_OP_NLL},
+    {"LSTM", 7, .node = op_rnn, .variant = AIC_OP_LSTM},
+    {"GRU", 7, .node = op_rnn, .variant = AIC_OP_GRU},
     {"ConvTranspose", .known = convt_attrs, .act = op_conv_transpose},
     {"Resize", 10, .known = resize_attrs, .act = op_resize},
     {"Upsample", 7, .known = upsample_attrs, .act = op_resize, .variant = 1},
@@ -2512,7 +2685,8 @@ static aic_status import_node(importer *im, const Onnx__NodeProto *n, const char
     const char *op = n->op_type ? n->op_type : "";
     if (n->domain && n->domain[0] && strcmp(n->domain, "ai.onnx") != 0)
         return unsupported(im, "domain '%.100s' is not supported", n->domain);
-    if (n->n_output < 1 || !n->output[0][0])
+    const bool rnn = strcmp(op, "LSTM") == 0 || strcmp(op, "GRU") == 0; /* may name Y_h alone */
+    if (n->n_output < 1 || (!n->output[0][0] && !rnn))
         return unsupported(im, "the node has no first output");
     size_t i = 0;
     while (i < sizeof node_importers / sizeof *node_importers && strcmp(op, node_importers[i].type) != 0)

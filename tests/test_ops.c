@@ -90,6 +90,7 @@ struct op_case {
     aic_conv2d_opts conv;   /* conv2d */
     aic_conv_transpose2d_opts convt; /* conv_transpose2d */
     aic_resize2d_opts resize;        /* resize2d */
+    aic_rnn_opts rnn;                /* lstm, gru */
     aic_pool2d_opts pool;   /* maxpool2d, avgpool2d */
     float a, b;             /* unary op attributes; clip lo, hi; batchnorm momentum, eps; dropout p; layernorm b: eps */
     int axis;               /* concat, softmax, log_softmax, layernorm, gather; losses: the class axis */
@@ -137,6 +138,9 @@ static aic_status b_convt(aic_model_t *m, const op_case *c, const aic_value *x, 
 }
 static aic_status b_resize(aic_model_t *m, const op_case *c, const aic_value *x, aic_value l, aic_value *o) {
     return aic_resize2d(m, "op", x[0], &c->resize, o);
+}
+static aic_status b_rnn(aic_model_t *m, const op_case *c, const aic_value *x, aic_value l, aic_value *o) {
+    return (c->kind == AIC_OP_LSTM ? aic_lstm : aic_gru)(m, "op", x[0], &c->rnn, o);
 }
 static aic_status b_maxpool(aic_model_t *m, const op_case *c, const aic_value *x, aic_value l, aic_value *o) {
     return aic_maxpool2d(m, "op", x[0], &c->pool, o);
@@ -606,6 +610,19 @@ static const op_case CASES[] = {
     {AIC_OP_RESIZE2D, "linear asymmetric, scale 1.5x0.75", b_resize, 1, {IN(2, 4, 4)}, LINEAR,
      RESIZE(.mode = AIC_RESIZE_LINEAR, .coord = AIC_RESIZE_ASYMMETRIC, .scale = {1.5f, 0.75f})},
 #undef RESIZE
+
+    /* lstm and gru: N x T x I, three steps; both directions; GRU with and without linear_before_reset */
+#define RNN(...) .rnn = {__VA_ARGS__}
+    {AIC_OP_LSTM, "T 3, I 4, hidden 5", b_rnn, 1, {IN(3, 4)}, CURVED, RNN(.hidden = 5)},
+    {AIC_OP_LSTM, "bidirectional T 3, I 2, hidden 3", b_rnn, 1, {IN(3, 2)}, CURVED,
+     RNN(.hidden = 3, .bidirectional = true)},
+    {AIC_OP_GRU, "T 3, I 4, hidden 5, linear_before_reset (PyTorch)", b_rnn, 1, {IN(3, 4)}, CURVED,
+     RNN(.hidden = 5, .linear_before_reset = true)},
+    {AIC_OP_GRU, "bidirectional T 3, I 2, hidden 3, linear_before_reset", b_rnn, 1, {IN(3, 2)}, CURVED,
+     RNN(.hidden = 3, .bidirectional = true, .linear_before_reset = true)},
+    {AIC_OP_GRU, "bidirectional T 3, I 3, hidden 4 (ONNX's default)", b_rnn, 1, {IN(3, 3)}, CURVED,
+     RNN(.hidden = 4, .bidirectional = true)},
+#undef RNN
 };
 enum { N_CASES = sizeof CASES / sizeof CASES[0] };
 

@@ -148,7 +148,7 @@ aic_status aic_overlap_create(aic_overlap **out, struct aic_model *m, aic_comm_t
         order[p] = p;
     }
     for (int i = m->n_ops - 1; i >= 0; i--)
-        for (int k = 0; k < 2; k++)
+        for (int k = 0; k < AIC_MAX_OP_PARAMS; k++)
             if (m->ops[i].param[k] >= 0)
                 first_use[m->ops[i].param[k]] = i;
     /* Highest offset first: the order backward completes them in. */

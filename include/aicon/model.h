@@ -141,6 +141,19 @@ typedef struct {
 AIC_API aic_status aic_resize2d(aic_model_t *m, const char *name, aic_value x, const aic_resize2d_opts *o,
                                 aic_value *out);
 
+/* Recurrent layers over x of N x T x I (batch first), zero initial states: out is N x T x (dirs x
+ * hidden), every step's hidden state, the reverse direction's behind the forward one's. Parameters as
+ * ONNX's LSTM and GRU lay them out: W [dirs, G x hidden, I], R [dirs, G x hidden, hidden], B [dirs,
+ * 2 x G x hidden] (W's biases, then R's), G gates in ONNX's order (LSTM: i, o, f, c; GRU: z, r, h),
+ * initialized U(-1/sqrt(hidden), 1/sqrt(hidden)) as PyTorch. */
+typedef struct {
+    int64_t hidden;
+    bool bidirectional;
+    bool linear_before_reset; /* GRU: r scales (R h + Rb), as PyTorch (ONNX's default is false) */
+} aic_rnn_opts;
+AIC_API aic_status aic_lstm(aic_model_t *m, const char *name, aic_value x, const aic_rnn_opts *o, aic_value *out);
+AIC_API aic_status aic_gru(aic_model_t *m, const char *name, aic_value x, const aic_rnn_opts *o, aic_value *out);
+
 AIC_API aic_status aic_relu(aic_model_t *m, const char *name, aic_value x, aic_value *out);
 AIC_API aic_status aic_sigmoid(aic_model_t *m, const char *name, aic_value x, aic_value *out);
 AIC_API aic_status aic_tanh(aic_model_t *m, const char *name, aic_value x, aic_value *out);

@@ -11,6 +11,9 @@ random weights, dynamic batch of 2), at opsets 13 and 17:
   unet          a small U-Net (ConvTranspose2d and nearest Upsample concatenated with the skip)
   lenet_batch1  a LeNet exported with a fixed batch of 1 (no dynamic_axes: its Reshape target holds the
                 literal 1), run on a batch of 3: the importer traces the batch axis through it
+  lstm          nn.LSTM(4, 8, batch_first=True) and a Linear on the last hidden state h[-1] (PyTorch's
+                zero initial states: ConstantOfShape of the batch-sized shape)
+  gru           the same with a bidirectional nn.GRU (linear_before_reset, h[-1] the reverse direction's)
 
 Usage: /usr/bin/python3 model_families.py OUTDIR
 """
@@ -60,6 +63,16 @@ class LeNet(nn.Module):
         return self.fc2(torch.relu(self.fc1(x.view(1, -1))))  # the export batch, written as a number
 
 
+class RNNHead(nn.Module):
+    def __init__(self, cell, bidirectional):
+        super().__init__()
+        self.rnn, self.fc = cell(4, 8, batch_first=True, bidirectional=bidirectional), nn.Linear(8, 3)
+
+    def forward(self, x):
+        h = self.rnn(x)[1]
+        return self.fc((h[0] if isinstance(h, tuple) else h)[-1])
+
+
 def encoder():
     layer = nn.TransformerEncoderLayer(16, 2, 32, dropout=0.0, batch_first=True)
     return nn.TransformerEncoder(layer, 2, enable_nested_tensor=False)
@@ -70,6 +83,8 @@ FAMILIES = [  # name, constructor, input shape (batch first)
     ("encoder", encoder, (2, 6, 16)),
     ("mobilenet_v3", lambda: torchvision.models.mobilenet_v3_small(num_classes=10), (2, 3, 32, 32)),
     ("unet", UNet, (2, 3, 8, 8)),
+    ("lstm", lambda: RNNHead(nn.LSTM, False), (2, 5, 4)),
+    ("gru", lambda: RNNHead(nn.GRU, True), (2, 5, 4)),
 ]
 
 

@@ -115,7 +115,9 @@ static void reduce_attrs(const aic_op *op, char *buf, size_t size) {
 /* Per input value: one add; a square or an exp and a subtraction besides for l2, sum_square, log_sum_exp. */
 static double reduce_flops(const aic_model_t *m, const aic_op *op) {
     const int k = op->attr.reduce.kind;
-    const double per = k == AIC_REDUCE_L2 || k == AIC_REDUCE_SUM_SQUARE ? 2.0 : k == AIC_REDUCE_LOG_SUM_EXP ? 3.0 : 1.0;
+    const double per = k == AIC_REDUCE_L2 || k == AIC_REDUCE_SUM_SQUARE || k == AIC_REDUCE_L1 ? 2.0
+                       : k == AIC_REDUCE_LOG_SUM_EXP                                     ? 3.0
+                                                                                         : 1.0;
     return per * (double)m->values[op->in[0]].numel;
 }
 

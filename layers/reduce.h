@@ -75,7 +75,7 @@ AIC_HD int64_t aic_reduce_argext(aic_reduce_kind k, const float *x, const aic_re
 }
 
 /* Output element o. log_sum_exp subtracts the maximum first (an infinite or NaN maximum is the
- * result: all -inf gives -inf, as torch.logsumexp). */
+ * result: all -inf gives -inf, as torch.logsumexp); prod multiplies in double. */
 AIC_HD float aic_reduce_one(aic_reduce_kind k, const float *x, const aic_reduce_plan *p, int64_t o) {
     const float *b = x + aic_reduce_base(p, o);
     if (k == AIC_REDUCE_MAX || k == AIC_REDUCE_MIN)
@@ -84,21 +84,42 @@ AIC_HD float aic_reduce_one(aic_reduce_kind k, const float *x, const aic_reduce_
                                                 : 0.0f;
     if (k == AIC_REDUCE_LOG_SUM_EXP && !isfinite(m))
         return m;
-    double s = 0.0;
+    double s = k == AIC_REDUCE_PROD ? 1.0 : 0.0;
     for (int64_t j = 0; j < p->count; j++) {
         const double v = b[aic_reduce_offset(p, j)];
-        s += k == AIC_REDUCE_LOG_SUM_EXP ? exp(v - m) : k == AIC_REDUCE_L2 || k == AIC_REDUCE_SUM_SQUARE ? v * v : v;
+        switch (k) {
+        case AIC_REDUCE_LOG_SUM_EXP: s += exp(v - m); break;
+        case AIC_REDUCE_L2:
+        case AIC_REDUCE_SUM_SQUARE: s += v * v; break;
+        case AIC_REDUCE_L1: s += fabs(v); break;
+        case AIC_REDUCE_PROD: s *= v; break;
+        default: s += v; break;
+        }
     }
     switch (k) {
     case AIC_REDUCE_MEAN: return (float)(s / (double)p->count);
     case AIC_REDUCE_L2: return (float)sqrt(s);
     case AIC_REDUCE_LOG_SUM_EXP: return (float)((double)m + log(s));
+    case AIC_REDUCE_LOG_SUM: return (float)log(s);
     default: return (float)s;
     }
 }
 
+/* The product of output o's reduced elements but its j-th, in double (prod's gradient where that
+ * element is 0, which y / x cannot give). */
+AIC_HD double aic_reduce_prod_but(const float *x, const aic_reduce_plan *p, int64_t o, int64_t skip) {
+    const float *b = x + aic_reduce_base(p, o);
+    double s = 1.0;
+    for (int64_t j = 0; j < p->count; j++)
+        if (j != skip)
+            s *= b[aic_reduce_offset(p, j)];
+    return s;
+}
+
 /* dx += the gradient output o (value y, gradient g) sends to each of its inputs: sum 1, mean 1/count,
- * sum_square 2x, l2 x/y (0 where y is 0, as torch.linalg.vector_norm), log_sum_exp exp(x - y), max
+ * sum_square 2x, l2 x/y (0 where y is 0, as torch.linalg.vector_norm), log_sum_exp exp(x - y), l1
+ * sign(x) (0 at 0, as torch.sign), log_sum 1/exp(y) (the sum's reciprocal), prod y/x (the product of
+ * the others where x is 0), max
  * and min all of g to the first extreme element (torch.amax splits g evenly among ties; one element
  * taking all keeps the gradient a subgradient and matches ReduceMax's argmax). */
 AIC_HD void aic_reduce_back_one(aic_reduce_kind k, float *dx, const float *x, float y, float g,
@@ -115,6 +136,11 @@ AIC_HD void aic_reduce_back_one(aic_reduce_kind k, float *dx, const float *x, fl
         case AIC_REDUCE_SUM_SQUARE: dx[i] += 2.0f * x[i] * g; break;
         case AIC_REDUCE_L2: dx[i] += y == 0.0f ? 0.0f : g * (x[i] / y); break;
         case AIC_REDUCE_LOG_SUM_EXP: dx[i] += g * expf(x[i] - y); break;
+        case AIC_REDUCE_L1: dx[i] += x[i] > 0.0f ? g : x[i] < 0.0f ? -g : 0.0f; break;
+        case AIC_REDUCE_LOG_SUM: dx[i] += (float)((double)g / exp((double)y)); break;
+        case AIC_REDUCE_PROD:
+            dx[i] += x[i] != 0.0f ? g * (y / x[i]) : (float)((double)g * aic_reduce_prod_but(x, p, o, j));
+            break;
         default: dx[i] += g; break;
         }
     }

@@ -1179,13 +1179,21 @@ static aic_status op_identity(importer *im, const Onnx__NodeProto *n, const char
 
 static aic_status op_flatten(importer *im, const Onnx__NodeProto *n, const char *name, int variant, aic_value x,
                              const aic_value_info *xi, aic_value *y) {
-    int64_t axis = attr_int(n, "axis", 1), rank = xi->ndim + 1;
+    int64_t axis = attr_int(n, "axis", 1), rank = xi->ndim + 1, full[AIC_MAX_DIMS];
     if (axis < 0)
         axis += rank;
-    if (axis != 1)
-        return unsupported(im, "axis %" PRId64 " is not supported (only 1: the batch stays, the rest is flattened)",
-                           attr_int(n, "axis", 1));
-    return built(im, aic_flatten(im->m, name, x, y));
+    if (axis < 0 || axis > rank)
+        return unsupported(im, "axis %" PRId64 " is out of range for rank %" PRId64, attr_int(n, "axis", 1), rank);
+    if (axis == 1 && xi->batch_axis == 0)
+        return built(im, aic_flatten(im->m, name, x, y));
+    /* two axes, the batch in the one that holds the batch axis with what else it merges */
+    aic_value_full_shape(xi, 1, full);
+    int64_t side[2] = {1, 1};
+    for (int64_t i = 0; i < rank; i++)
+        if (i != xi->batch_axis)
+            side[i >= axis] *= full[i];
+    side[xi->batch_axis >= axis] = AIC_DIM_BATCH;
+    return built(im, aic_reshape_full(im->m, name, x, 2, side, y));
 }
 
 /* ---- shape computations, folded at import ------------------------------------------------------ */

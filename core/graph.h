@@ -113,6 +113,7 @@ typedef struct {
             int32_t idx[AIC_GATHER_MAX_INDICES];
         } gather;
         struct { int hidden, dirs; bool linear_before_reset; } rnn; /* lstm, gru */
+        struct { bool causal; float scale; } attn; /* attention: the scale resolved (never 0) */
     } attr;
     /* per-op memory kept from forward to backward: saved_per_sample * max_batch + saved_fixed floats */
     size_t saved_per_sample, saved_fixed, saved;

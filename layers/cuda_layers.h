@@ -137,6 +137,14 @@ aic_status aic_cuda_sgd_step(float *p, const float *g, float *buf, size_t n, flo
 aic_status aic_cuda_adam_step(float *p, const float *g, float *m1, float *m2, size_t n, float lr, float beta1,
                               float beta2, float eps, float wd, int decoupled, float bc1, float bc2_sqrt);
 
+/* ---- attention_cuda.cu: fused attention, a thread per query row (or key row in backward) over
+ * shared-memory tiles; scratch unused ---- */
+aic_status aic_cuda_attention_forward(float *out, float *lse, const float *q, const float *k, const float *v,
+                                      float *scratch, const aic_attention_dims *d);
+aic_status aic_cuda_attention_backward(float *dq, float *dk, float *dv, float *delta, const float *dout,
+                                       const float *q, const float *k, const float *v, const float *out,
+                                       const float *lse, float *scratch, const aic_attention_dims *d);
+
 #ifdef __cplusplus
 }
 #endif

@@ -296,4 +296,25 @@ aic_status aic_rnn_forward(const aic_rnn_dims *d, float *y, float *work, const f
 aic_status aic_rnn_backward(const aic_rnn_dims *d, float *dx, float *dW, float *dR, float *dB, const float *dy,
                             const float *x, const float *y, const float *W, const float *R, float *work);
 
+/* ---- attention.c: fused scaled-dot-product attention ---- */
+/* B stacked problems of q: T x D, k and v: S x D, out: T x D = softmax(q k^T * scale + mask) v, the
+ * mask (causal) refusing key j to query i when j > i + S - T (bottom-right aligned; j > i for T == S;
+ * needs S >= T). */
+typedef struct {
+    int64_t B;
+    int T, S, D;
+    bool causal;
+    float scale;
+} aic_attention_dims;
+/* Floats of the CPU kernels' scratch (independent of the sizes: score blocks). */
+size_t aic_attention_scratch(void);
+/* out: B x T x D; lse: B x T, each query row's log-sum-exp of its scaled scores, kept for backward. */
+aic_status aic_attention_forward(float *out, float *lse, const float *q, const float *k, const float *v,
+                                 float *scratch, const aic_attention_dims *d);
+/* dq, dk, dv (each may be NULL; they may name one buffer) += the gradients of dout, the probabilities
+ * recomputed from q, k and lse; delta: B x T floats of work (each row's dout . out). */
+aic_status aic_attention_backward(float *dq, float *dk, float *dv, float *delta, const float *dout, const float *q,
+                                  const float *k, const float *v, const float *out, const float *lse, float *scratch,
+                                  const aic_attention_dims *d);
+
 #endif

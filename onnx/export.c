@@ -642,6 +642,53 @@ static aic_status ex_matmul(exporter *e, const aic_op *op, const char *const *in
     return AIC_OK;
 }
 
+/* ONNX has no attention op below opset 23: its decomposition, as PyTorch exports a GPT block's, with
+ * the causal mask a T x S initializer of 0 and -inf added before the Softmax (the importer makes the
+ * pieces matmul, scale, mask and softmax again; they agree with the fused op to rounding). */
+static aic_status ex_attention(exporter *e, const aic_op *op, const char *const *in, const char *out) {
+    const aic_value_info *q = in_info(e, op);
+    const int rank = q->ndim + 1;
+    const int64_t T = q->shape[q->ndim - 2], S = e->m->values[op->in[1]].shape[q->ndim - 2];
+    char kt[AIC_MAX_NAME + 16], scores[AIC_MAX_NAME + 16], scaled[AIC_MAX_NAME + 16], masked[AIC_MAX_NAME + 16],
+        probs[AIC_MAX_NAME + 16], scale[AIC_MAX_NAME + 16], mask[AIC_MAX_NAME + 16], node[AIC_MAX_NAME + 16];
+    snprintf(kt, sizeof kt, "%s.k_t", op->name);
+    snprintf(scores, sizeof scores, "%s.scores", op->name);
+    snprintf(scaled, sizeof scaled, "%s.scaled", op->name);
+    snprintf(masked, sizeof masked, "%s.masked", op->name);
+    snprintf(probs, sizeof probs, "%s.probs", op->name);
+    snprintf(scale, sizeof scale, "%s.scale", op->name);
+    snprintf(mask, sizeof mask, "%s.mask", op->name);
+    int64_t perm[AIC_MAX_DIMS];
+    for (int i = 0; i < rank; i++)
+        perm[i] = i;
+    perm[rank - 2] = rank - 1;
+    perm[rank - 1] = rank - 2;
+    snprintf(node, sizeof node, "%s.transpose", op->name);
+    attr_ints(e, add_node(e, "Transpose", node, &in[1], 1, kt), "perm", perm, rank);
+    snprintf(node, sizeof node, "%s.qk", op->name);
+    add_node(e, "MatMul", node, (const char *[]){in[0], kt}, 2, scores);
+    float *c = ex_alloc(e, (1 + (op->attr.attn.causal ? (size_t)(T * S) : 0)) * sizeof *c);
+    if (!c)
+        return AIC_OK; /* the exporter reports its out-of-memory */
+    c[0] = op->attr.attn.scale;
+    add_float_init(e, scale, 0, NULL, c, 1);
+    snprintf(node, sizeof node, "%s.mul", op->name);
+    add_node(e, "Mul", node, (const char *[]){scores, scale}, 2, scaled);
+    if (op->attr.attn.causal) {
+        for (int64_t i = 0; i < T; i++)
+            for (int64_t j = 0; j < S; j++)
+                c[1 + i * S + j] = j > i + S - T ? -INFINITY : 0.0f;
+        add_float_init(e, mask, 2, (const int64_t[]){T, S}, c + 1, (size_t)(T * S));
+        snprintf(node, sizeof node, "%s.add", op->name);
+        add_node(e, "Add", node, (const char *[]){scaled, mask}, 2, masked);
+    }
+    snprintf(node, sizeof node, "%s.softmax", op->name);
+    attr_int(e, add_node(e, "Softmax", node, (const char *[]){op->attr.attn.causal ? masked : scaled}, 1, probs),
+             "axis", rank - 1);
+    add_node(e, "MatMul", op->name, (const char *[]){probs, in[2]}, 2, out);
+    return AIC_OK;
+}
+
 /* An int64 initializer "<op>.<what>" for an input of a node. */
 static const char *ints_init(exporter *e, const aic_op *op, const char *what, const int64_t *v, int count) {
     char name[AIC_MAX_NAME + 16];
@@ -779,6 +826,7 @@ static const op_exporter exporters[AIC_OP_KIND_COUNT] = {
     [AIC_OP_LAYERNORM] = ex_layernorm,
     [AIC_OP_REDUCE] = ex_reduce,
     [AIC_OP_MATMUL] = ex_matmul,
+    [AIC_OP_ATTENTION] = ex_attention,
     [AIC_OP_SLICE] = ex_slice,
     [AIC_OP_PAD] = ex_pad,
     [AIC_OP_SOFTMAX_XENT] = ex_class_loss,

@@ -402,6 +402,61 @@ static void test_matmul_semantics(void) {
     report_err("matmul backward accumulates (+=)", max_err(da, rda, B * M * K), 1e-5);
 }
 
+// max |got - want| over the largest |want|
+static double rel_to_max(const float *got, const float *want, size_t n) {
+    double e = 0.0, big = 0.0;
+    for (size_t i = 0; i < n; i++) {
+        const double d = fabs((double)got[i] - want[i]);
+        e = d > e || isnan(d) ? (isnan(d) ? INFINITY : d) : e;
+        big = fabs(want[i]) > big ? fabs(want[i]) : big;
+    }
+    return e / (big > 0 ? big : 1.0);
+}
+
+/* The fused attention kernels against the unfused path (the matmul and softmax kernels, the scores
+ * held whole), forward and backward, for shapes that span several blocks of queries and keys. */
+static void test_attention_ref(const char *name, int B, int T, int S, int D, bool causal) {
+    const aic_attention_dims d = {B, T, S, D, causal, 1.0f / sqrtf((float)D)};
+    const size_t nq = (size_t)B * T * D, nk = (size_t)B * S * D, ns = (size_t)B * T * S;
+    float *q = test_rand_buf(nq, -2, 2), *k = test_rand_buf(nk, -2, 2), *v = test_rand_buf(nk, -1, 1);
+    float *dout = test_rand_buf(nq, -1, 1), *kt = test_alloc(nk), *dkt = test_alloc(nk), *p = test_alloc(ns);
+    float *dp = test_alloc(ns), *dsc = test_alloc(ns), *out = test_alloc(nq), *ref = test_alloc(nq);
+    float *dq = test_alloc(nq), *dk = test_alloc(nk), *dv = test_alloc(nk), *rdq = test_alloc(nq);
+    float *rdk = test_alloc(nk), *rdv = test_alloc(nk), *lse = test_alloc(2 * (size_t)B * T);
+    float *scratch = test_alloc(aic_attention_scratch());
+    for (int b = 0; b < B; b++)
+        for (int j = 0; j < S; j++)
+            for (int e = 0; e < D; e++)
+                kt[((size_t)b * D + e) * S + j] = k[((size_t)b * S + j) * D + e];
+    const aic_matmul_dims qk = {T, D, S, 1, {B}, {1}, {1}}, pv = {T, S, D, 1, {B}, {1}, {1}};
+    CHECK_OK(aic_matmul_forward(p, q, kt, &qk));
+    for (size_t r = 0; r < (size_t)B * T; r++)
+        for (int j = 0; j < S; j++)
+            p[r * S + j] = causal && j > (int)(r % T) + S - T ? -INFINITY : p[r * S + j] * d.scale;
+    CHECK_OK(aic_softmax_forward(p, p, (size_t)B * T, S, 1));
+    CHECK_OK(aic_matmul_forward(ref, p, v, &pv));
+    CHECK_OK(aic_matmul_backward(dp, rdv, dout, p, v, &pv));
+    CHECK_OK(aic_softmax_backward(dsc, dp, p, (size_t)B * T, S, 1));
+    for (size_t i = 0; i < ns; i++)
+        dsc[i] *= d.scale;
+    CHECK_OK(aic_matmul_backward(rdq, dkt, dsc, q, kt, &qk));
+    for (int b = 0; b < B; b++)
+        for (int j = 0; j < S; j++)
+            for (int e = 0; e < D; e++)
+                rdk[((size_t)b * S + j) * D + e] = dkt[((size_t)b * D + e) * S + j];
+
+    CHECK_OK(aic_attention_forward(out, lse, q, k, v, scratch, &d));
+    CHECK_OK(aic_attention_backward(dq, dk, dv, lse + (size_t)B * T, dout, q, k, v, out, lse, scratch, &d));
+    const double e = fmax(fmax(rel_to_max(out, ref, nq), rel_to_max(dq, rdq, nq)),
+                          fmax(rel_to_max(dk, rdk, nk), rel_to_max(dv, rdv, nk)));
+    char what[96];
+    snprintf(what, sizeof what, "attention %s: fused = unfused, out, dq, dk, dv", name);
+    report_err(what, e, 1e-5);
+    float *bufs[] = {q, k, v, dout, kt, dkt, p, dp, dsc, out, ref, dq, dk, dv, rdq, rdk, rdv, lse, scratch};
+    for (size_t i = 0; i < sizeof bufs / sizeof *bufs; i++)
+        free(bufs[i]);
+}
+
 static void test_dropout_semantics(void) {
     enum { N = 50, F = 101 }; // F odd: four-element Philox blocks straddle rows
     const float p = 0.3f;
@@ -855,6 +910,11 @@ int main(void) {
     test_batchnorm_semantics();
     test_layernorm_semantics();
     test_matmul_semantics();
+    test_attention_ref("T 64, D 64", 3, 64, 64, 64, false);
+    test_attention_ref("T 64, D 64, causal", 3, 64, 64, 64, true);
+    test_attention_ref("T 300, D 16, causal (5 x 3 blocks)", 2, 300, 300, 16, true);
+    test_attention_ref("T 100, S 333, D 24", 2, 100, 333, 24, false);
+    test_attention_ref("T 100, S 333, D 24, causal", 2, 100, 333, 24, true);
     test_dropout_semantics();
     test_reduce_semantics();
     test_slice_semantics();

@@ -100,6 +100,7 @@ struct op_case {
     int sndim;
     int64_t shape[AIC_MAX_DIMS - 1]; /* reshape target; binary constant */
     bool twice;                      /* add, concat, binary: the one input on both sides */
+    bool causal;                     /* attention */
     bool labels;                     /* an int input "labels": a loss's labels, an embedding's ids */
     int lndim;                       /* its per-sample shape (0 dims: one per sample) */
     int64_t lshape[AIC_MAX_DIMS - 1];
@@ -241,6 +242,11 @@ static aic_status b_matmul(aic_model_t *m, const op_case *c, const aic_value *x,
     if (c->perm[1] != 0)
         AIC_TRY(aic_transpose(m, "transposed", b, c->perm, &b));
     return aic_matmul(m, "op", x[0], b, o);
+}
+/* q, k, v = x[0..2] (twice: x[0] for all three) */
+static aic_status b_attention(aic_model_t *m, const op_case *c, const aic_value *x, aic_value l, aic_value *o) {
+    return c->twice ? aic_attention(m, "op", x[0], x[0], x[0], c->causal, c->a, o)
+                    : aic_attention(m, "op", x[0], x[1], x[2], c->causal, c->a, o);
 }
 
 #define SHAPE(...) .ndim = (int)(sizeof((int64_t[]){__VA_ARGS__}) / sizeof(int64_t)), .shape = {__VA_ARGS__}
@@ -523,6 +529,18 @@ static const op_case CASES[] = {
     {AIC_OP_MATMUL, "a @ a: 2 x 3 x 3", b_matmul, 1, {IN(2, 3, 3)}, LINEAR, .twice = true},
     {AIC_OP_MATMUL, "b without a gradient: 3 x 2 x 4 @ 3 x 4 x 2", b_matmul, 2,
      {IN(3, 2, 4), {SHAPE(3, 4, 2), .no_grad = true}}, LINEAR},
+
+    /* attention: q T x D, k and v S x D (a: the scale, 0: 1/sqrt(D)); causal masks j > i + S - T */
+    {AIC_OP_ATTENTION, "T 5, D 8, causal", b_attention, 3, {IN(5, 8), IN(5, 8), IN(5, 8)}, CURVED, .causal = true},
+    {AIC_OP_ATTENTION, "T 5, D 8", b_attention, 3, {IN(5, 8), IN(5, 8), IN(5, 8)}, CURVED},
+    {AIC_OP_ATTENTION, "T 3, S 6, D 8, scale 0.5", b_attention, 3, {IN(3, 8), IN(6, 8), IN(6, 8)}, CURVED, .a = 0.5f},
+    {AIC_OP_ATTENTION, "T 3, S 5, D 8, causal bottom-right", b_attention, 3, {IN(3, 8), IN(5, 8), IN(5, 8)}, CURVED,
+     .causal = true},
+    {AIC_OP_ATTENTION, "heads per sample: 2 x 4 x 8, causal", b_attention, 3,
+     {IN(2, 4, 8), IN(2, 4, 8), IN(2, 4, 8)}, CURVED, .causal = true},
+    {AIC_OP_ATTENTION, "heads folded: (2N) x 4 x 8, causal", b_attention, 3,
+     {IN(2, 4, 8), IN(2, 4, 8), IN(2, 4, 8)}, CURVED, .causal = true, .pre_fold = true},
+    {AIC_OP_ATTENTION, "self-attention, q = k = v: 4 x 8", b_attention, 1, {IN(4, 8)}, CURVED, .twice = true},
 
     /* embedding: the ids are the labels input (values in [0, classes), the vocabulary; units: dim), more
      * of them than the vocabulary so that ids repeat and their gradients add up; gather: axis counted

@@ -246,6 +246,14 @@ AIC_API aic_status aic_transpose(aic_model_t *m, const char *name, aic_value x, 
  * batch dims pair up). Attention's Q K^T is aic_transpose of K, then aic_matmul; a and b may be one
  * value. Gradients flow to both, summed over the dims each was stretched on. */
 AIC_API aic_status aic_matmul(aic_model_t *m, const char *name, aic_value a, aic_value b, aic_value *out);
+/* Fused scaled-dot-product attention: out = softmax(q k^T * scale + mask) v, q of per-sample shape
+ * [..., T, D], k and v [..., S, D] with the same leading dims (heads folded into the batch, (N H) x T x
+ * D, or kept per sample, N x H x T x D), out like q. scale 0 means 1/sqrt(D). causal masks key j from
+ * query i when j > i + S - T (bottom-right aligned; for T == S the usual j > i, as the -inf upper
+ * triangle of GPT models; needs S >= T). The T x S scores are never held whole: blocks of them with an
+ * online softmax (FlashAttention), and backward recomputes them from each query's saved log-sum-exp. */
+AIC_API aic_status aic_attention(aic_model_t *m, const char *name, aic_value q, aic_value k, aic_value v, bool causal,
+                                 float scale, aic_value *out);
 /* Concatenate along `axis` counted with the batch dimension (axis >= 1, as in ONNX). */
 AIC_API aic_status aic_concat(aic_model_t *m, const char *name, int n, const aic_value *xs, int axis, aic_value *out);
 /* A strided slice of x as numpy's x[..., start:end:step, ...] and ONNX Slice: on each of the n_axes

@@ -13,3 +13,13 @@ sys.exit(\"missing or wrong: %s\" % sorted(want-got) if want-got else 0)' bench_
   set_tests_properties(bench_allreduce_smoke PROPERTIES LABELS mpi ENVIRONMENT "${AICON_TEST_ENV}"
     TIMEOUT 120)
 endif()
+
+# The attention benchmark at a small shape against PyTorch: it runs and prints its table (no timing is
+# judged).
+if(TARGET bench_attention)
+  add_test(NAME bench_attention_smoke
+    COMMAND env BATCH=2 SEQ=16 HEADS=2 DIM=8 ITERS=1 REPS=1 ${PROJECT_SOURCE_DIR}/benchmarks/attention.sh
+      ${PROJECT_BINARY_DIR})
+  set_tests_properties(bench_attention_smoke PROPERTIES ENVIRONMENT "${AICON_TEST_ENV}" TIMEOUT 120
+    PASS_REGULAR_EXPRESSION "backward .*\nboth ")
+endif()

@@ -1,0 +1,53 @@
+# SPDX-License-Identifier: Apache-2.0
+"""PyTorch's side of benchmarks/attention.sh: the model benchmarks/attention.c times, in PyTorch 1.13
+(which has no fused attention): q, k and v three embeddings of the ids 0..H*T-1, softmax(q k^T / sqrt(D)
++ causal mask) v by matmul, softmax and matmul, mse against a target. Prints the best forward and
+backward times (ms) over the iterations as "pytorch forward MS" and "pytorch backward MS" lines."""
+import argparse
+import math
+import time
+
+import torch
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--batch", type=int, default=8)
+    ap.add_argument("--seq", type=int, default=256)
+    ap.add_argument("--heads", type=int, default=12)
+    ap.add_argument("--dim", type=int, default=64)
+    ap.add_argument("--causal", type=int, default=1)
+    ap.add_argument("--iters", type=int, default=5)
+    ap.add_argument("--threads", type=int, default=1)
+    a = ap.parse_args()
+    torch.set_num_threads(a.threads)
+    torch.manual_seed(0)
+    B, T, H, D = a.batch, a.seq, a.heads, a.dim
+    embs = [torch.nn.Embedding(H * T, D) for _ in range(3)]
+    ids = torch.arange(H * T).view(1, H, T).expand(B, H, T).contiguous()
+    target = torch.rand(B, H, T, D) - 0.5
+    mask = torch.full((T, T), float("-inf")).triu(1) if a.causal else None
+    scale = 1.0 / math.sqrt(D)
+    best_f = best_b = float("inf")
+    for it in range(a.iters + 1):
+        for e in embs:
+            e.zero_grad(set_to_none=False)
+        t0 = time.perf_counter()
+        q, k, v = (e(ids) for e in embs)
+        s = torch.matmul(q, k.transpose(-2, -1)) * scale
+        if mask is not None:
+            s = s + mask
+        o = torch.matmul(torch.softmax(s, dim=-1), v)
+        loss = torch.nn.functional.mse_loss(o, target)
+        t1 = time.perf_counter()
+        loss.backward()
+        t2 = time.perf_counter()
+        if it > 0:
+            best_f = min(best_f, (t1 - t0) * 1e3)
+            best_b = min(best_b, (t2 - t1) * 1e3)
+    print("pytorch forward %.3f" % best_f)
+    print("pytorch backward %.3f" % best_b)
+
+
+if __name__ == "__main__":
+    main()

@@ -1536,6 +1536,35 @@ static void check_bad_ints(void) {
     aic_model_destroy(m);
 }
 
+/* aic_attention refuses what it cannot compute, naming the op and why. */
+static void check_bad_attention(void) {
+    static const struct {
+        int64_t q[2], k[2], v[2];
+        bool causal;
+        float scale;
+        const char *want;
+    } bad[] = {
+        {{4, 8}, {3, 8}, {3, 8}, true, 0, "a causal mask needs S >= T"},
+        {{4, 8}, {4, 6}, {4, 6}, false, 0, "k and v must both be S x D with q's D"},
+        {{4, 8}, {5, 8}, {4, 8}, false, 0, "k and v must both be S x D with q's D"},
+        {{4, 8}, {4, 8}, {4, 8}, false, -1, "scale must be finite and not negative"},
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+        aic_model_t *m = NULL;
+        aic_value q, k, v, o;
+        REQUIRE_OK(aic_model_create(&m, "bad attention"));
+        REQUIRE_OK(aic_input(m, "q", 2, bad[i].q, &q));
+        REQUIRE_OK(aic_input(m, "k", 2, bad[i].k, &k));
+        REQUIRE_OK(aic_input(m, "v", 2, bad[i].v, &v));
+        const aic_status st = aic_attention(m, "attn", q, k, v, bad[i].causal, bad[i].scale, &o);
+        CHECK_MSG(st == AIC_ERR_SHAPE && strstr(aic_last_error(), "op 'attn' (attention)") &&
+                      strstr(aic_last_error(), bad[i].want),
+                  "bad attention %zu: status %d, '%s' (want '%s')", i, (int)st, aic_last_error(), bad[i].want);
+        aic_model_destroy(m);
+    }
+    printf("attention: %zu bad shapes and scales refused naming the op\n", sizeof bad / sizeof *bad);
+}
+
 int main(int argc, char **argv) {
     if (argc == 4 && strcmp(argv[1], "--alt-path") == 0) {
         const int k = atoi(argv[2]);
@@ -1583,6 +1612,7 @@ int main(int argc, char **argv) {
         if (alt[k])
             fclose(alt[k]);
     check_bad_ints();
+    check_bad_attention();
     printf("%d cases\n", N_CASES);
     return test_report("ops");
 }

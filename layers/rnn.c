@@ -9,29 +9,6 @@
 #include <cblas.h>
 #include <string.h>
 
-/* The work memory (aic_rnn_work_per_sample) of n samples, and the strides of one direction. */
-typedef struct {
-    int N, T, H, G, DH; /* DH: y's values per step */
-    size_t GH, S;       /* gates' values per step; saved row per step (GH + H) */
-    float *state;       /* dirs x N x T x S: the saved rows */
-    float *da, *dar;    /* N x T x GH: pre-activation gradients as W and as R see them (the same for LSTM) */
-    float *dh, *dc, *dq; /* N x H each: what reaches the previous step's h, C, and R_h's input */
-} rnn_work;
-
-static rnn_work work_of(const aic_rnn_dims *d, float *work) {
-    rnn_work w = {d->N, d->T, d->H, d->gates, d->dirs * d->H, (size_t)d->gates * (size_t)d->H, 0, NULL, NULL,
-                  NULL, NULL, NULL, NULL};
-    const size_t NT = (size_t)d->N * (size_t)d->T;
-    w.S = w.GH + (size_t)d->H;
-    w.state = work;
-    w.da = work + (size_t)d->dirs * NT * w.S;
-    w.dar = d->gates == 4 ? w.da : w.da + NT * w.GH;
-    w.dh = w.da + 2 * NT * w.GH;
-    w.dc = w.dh + (size_t)d->N * (size_t)d->H;
-    w.dq = w.dc + (size_t)d->N * (size_t)d->H;
-    return w;
-}
-
 /* The time of step s of direction dir. */
 static int step_time(const aic_rnn_dims *d, int dir, int s) { return dir ? d->T - 1 - s : s; }
 
@@ -50,7 +27,7 @@ aic_status aic_rnn_forward(const aic_rnn_dims *d, float *y, float *work, const f
                            const float *R, const float *B) {
     AIC_TRY(rnn_check(__func__, d));
     AIC_KERNEL_ARG(y && work && x && W && R && B, "y, work, x, W, R or B is NULL");
-    const rnn_work w = work_of(d, work);
+    const aic_rnn_work w = aic_rnn_work_of(d, work);
     const int N = w.N, T = w.T, H = w.H, C = d->C, GH = (int)w.GH, S = (int)w.S;
     const bool lstm = w.G == 4, lbr = d->linear_before_reset;
     /* GRU without linear_before_reset multiplies R_h by r * h, after r: the first GEMM stops at 2H */
@@ -119,7 +96,7 @@ aic_status aic_rnn_backward(const aic_rnn_dims *d, float *dx, float *dW, float *
                             const float *x, const float *y, const float *W, const float *R, float *work) {
     AIC_TRY(rnn_check(__func__, d));
     AIC_KERNEL_ARG(dW && dR && dB && dy && x && y && W && R && work, "dW, dR, dB, dy, x, y, W, R or work is NULL");
-    const rnn_work w = work_of(d, work);
+    const aic_rnn_work w = aic_rnn_work_of(d, work);
     const int N = w.N, T = w.T, H = w.H, C = d->C, GH = (int)w.GH, S = (int)w.S;
     const bool lstm = w.G == 4, lbr = d->linear_before_reset;
     const int K1 = lstm || lbr ? GH : 2 * H;

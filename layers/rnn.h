@@ -11,6 +11,7 @@
 #include <stdbool.h>
 
 #include "layers/host_device.h"
+#include "layers/layers.h"
 
 AIC_HD float aic_rnn_sigmoid(float v) { return 1.0f / (1.0f + expf(-v)); }
 
@@ -77,6 +78,35 @@ AIC_HD float aic_gru_cell_back_r(const float *g, float hp, float dq, float *da, 
     const float r = g[H + j];
     da[H + j] = dar[H + j] = dq * hp * r * (1.0f - r);
     return dq * r;
+}
+
+/* The work memory (aic_rnn_work_per_sample) of n samples, and the strides of one direction: where
+ * the C and the CUDA kernels keep what forward saves and backward needs. */
+typedef struct {
+    int N, T, H, G, DH; /* DH: y's values per step */
+    size_t GH, S;       /* gates' values per step; saved row per step (GH + H) */
+    float *state;       /* dirs x N x T x S: the saved rows */
+    float *da, *dar;    /* N x T x GH: pre-activation gradients as W and as R see them (the same for LSTM) */
+    float *dh, *dc, *dq; /* N x H each: what reaches the previous step's h, C, and R_h's input */
+} aic_rnn_work;
+
+static inline aic_rnn_work aic_rnn_work_of(const aic_rnn_dims *d, float *work) {
+    aic_rnn_work w;
+    const size_t NT = (size_t)d->N * (size_t)d->T;
+    w.N = d->N;
+    w.T = d->T;
+    w.H = d->H;
+    w.G = d->gates;
+    w.DH = d->dirs * d->H;
+    w.GH = (size_t)d->gates * (size_t)d->H;
+    w.S = w.GH + (size_t)d->H;
+    w.state = work;
+    w.da = work + (size_t)d->dirs * NT * w.S;
+    w.dar = d->gates == 4 ? w.da : w.da + NT * w.GH;
+    w.dh = w.da + 2 * NT * w.GH;
+    w.dc = w.dh + (size_t)d->N * (size_t)d->H;
+    w.dq = w.dc + (size_t)d->N * (size_t)d->H;
+    return w;
 }
 
 #endif

@@ -7,31 +7,6 @@
 
 namespace {
 
-struct rnn_work {
-    int N, T, H, G, DH;
-    size_t GH, S;
-    float *state, *da, *dar, *dh, *dc, *dq;
-};
-
-rnn_work work_of(const aic_rnn_dims *d, float *work) {
-    rnn_work w;
-    const size_t NT = (size_t)d->N * (size_t)d->T;
-    w.N = d->N;
-    w.T = d->T;
-    w.H = d->H;
-    w.G = d->gates;
-    w.DH = d->dirs * d->H;
-    w.GH = (size_t)d->gates * (size_t)d->H;
-    w.S = w.GH + (size_t)d->H;
-    w.state = work;
-    w.da = work + (size_t)d->dirs * NT * w.S;
-    w.dar = d->gates == 4 ? w.da : w.da + NT * w.GH;
-    w.dh = w.da + 2 * NT * w.GH;
-    w.dc = w.dh + (size_t)d->N * (size_t)d->H;
-    w.dq = w.dc + (size_t)d->N * (size_t)d->H;
-    return w;
-}
-
 int step_time(const aic_rnn_dims *d, int dir, int s) { return dir ? d->T - 1 - s : s; }
 
 // Row-major C (M x N) = A (M x K, or its transpose) B (K x N, or its transpose) + beta C.
@@ -137,7 +112,7 @@ extern "C" aic_status aic_cuda_rnn_forward(const aic_rnn_dims *d, float *y, floa
                                            const float *W, const float *R, const float *B) {
     if (d->N == 0)
         return AIC_OK;
-    const rnn_work w = work_of(d, work);
+    const aic_rnn_work w = aic_rnn_work_of(d, work);
     const int N = w.N, T = w.T, H = w.H, C = d->C, GH = (int)w.GH, S = (int)w.S;
     const bool lstm = w.G == 4, lbr = d->linear_before_reset;
     const int K1 = lstm || lbr ? GH : 2 * H;
@@ -175,7 +150,7 @@ extern "C" aic_status aic_cuda_rnn_backward(const aic_rnn_dims *d, float *dx, fl
                                             const float *R, float *work) {
     if (d->N == 0)
         return AIC_OK;
-    const rnn_work w = work_of(d, work);
+    const aic_rnn_work w = aic_rnn_work_of(d, work);
     const int N = w.N, T = w.T, H = w.H, C = d->C, GH = (int)w.GH, S = (int)w.S;
     const bool lstm = w.G == 4, lbr = d->linear_before_reset;
     const int K1 = lstm || lbr ? GH : 2 * H;

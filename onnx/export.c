@@ -294,18 +294,26 @@ static const struct {
 #undef AIC_UNARY
 };
 
+/* A float scalar initializer "<op>.<what>" holding v, and its name (NULL when out of memory, which the
+ * exporter reports). */
+static const char *scalar_init(exporter *e, const aic_op *op, const char *what, float v) {
+    char name[AIC_MAX_NAME + 16];
+    snprintf(name, sizeof name, "%s.%s", op->name, what);
+    float *p = ex_alloc(e, sizeof *p);
+    if (!p)
+        return NULL;
+    *p = v;
+    add_float_init(e, name, 0, NULL, p, 1);
+    return ex_str(e, name);
+}
+
 /* Each op's attributes as node attributes; Pow's exponent as its second input, a scalar initializer. */
 static aic_status export_unary(exporter *e, const aic_op *op, const char *const *in, const char *out) {
     const aic_unary_kind u = aic_op_unary(op->kind);
     if (u == AIC_UNARY_POW) {
-        char ex[AIC_MAX_NAME + 16];
-        snprintf(ex, sizeof ex, "%s.exponent", op->name);
-        float *v = ex_alloc(e, sizeof *v);
-        if (!v)
-            return AIC_OK; /* the exporter reports its out-of-memory */
-        *v = op->attr.unary[0];
-        add_float_init(e, ex, 0, NULL, v, 1);
-        add_node(e, "Pow", op->name, (const char *[]){in[0], ex}, 2, out);
+        const char *ex = scalar_init(e, op, "exponent", op->attr.unary[0]);
+        if (ex)
+            add_node(e, "Pow", op->name, (const char *[]){in[0], ex}, 2, out);
         return AIC_OK;
     }
     Onnx__NodeProto *n = add_node(e, unary_ops[u].type, op->name, in, 1, out);
@@ -581,17 +589,9 @@ static aic_status ex_softmax(exporter *e, const aic_op *op, const char *const *i
 
 static aic_status ex_clip(exporter *e, const aic_op *op, const char *const *in, const char *out) {
     /* opset >= 11: the bounds are inputs (scalar initializers) */
-    char lo[AIC_MAX_NAME + 16], hi[AIC_MAX_NAME + 16];
-    snprintf(lo, sizeof lo, "%s.min", op->name);
-    snprintf(hi, sizeof hi, "%s.max", op->name);
-    float *b = ex_alloc(e, 2 * sizeof *b);
-    if (!b)
-        return AIC_OK;
-    b[0] = op->attr.clip.lo;
-    b[1] = op->attr.clip.hi;
-    add_float_init(e, lo, 0, NULL, &b[0], 1);
-    add_float_init(e, hi, 0, NULL, &b[1], 1);
-    add_node(e, "Clip", op->name, (const char *[]){in[0], lo, hi}, 3, out);
+    const char *lo = scalar_init(e, op, "min", op->attr.clip.lo), *hi = scalar_init(e, op, "max", op->attr.clip.hi);
+    if (lo && hi)
+        add_node(e, "Clip", op->name, (const char *[]){in[0], lo, hi}, 3, out);
     return AIC_OK;
 }
 
@@ -697,14 +697,14 @@ static const char *ints_init(exporter *e, const aic_op *op, const char *what, co
     return ex_str(e, name);
 }
 
-/* Slice (opset 13): starts, ends, axes and steps as inputs over every per-sample axis. An end of -1
+/* Slice (opset 13): starts, ends, axes and steps as inputs over every axis behind the batch axis. An end of -1
  * (a backward walk down to position 0) would count from the axis's end: INT64_MIN says it. */
 static aic_status ex_slice(exporter *e, const aic_op *op, const char *const *in, const char *out) {
     const int nd = op->attr.slice.ndim;
     int64_t ends[AIC_MAX_DIMS], axes[AIC_MAX_DIMS];
     for (int a = 0; a < nd; a++) {
         ends[a] = op->attr.slice.end[a] < 0 ? INT64_MIN : op->attr.slice.end[a];
-        axes[a] = a + 1;
+        axes[a] = a + 1 + in_info(e, op)->batch_axis; /* the attributes are over the axes behind the batch */
     }
     const char *ins[5] = {in[0], ints_init(e, op, "starts", op->attr.slice.start, nd), ints_init(e, op, "ends", ends, nd),
                           ints_init(e, op, "axes", axes, nd), ints_init(e, op, "steps", op->attr.slice.step, nd)};
@@ -722,16 +722,8 @@ static aic_status ex_pad(exporter *e, const aic_op *op, const char *const *in, c
         pads[nd + 2 + a] = op->attr.pad.end[a];
     }
     const char *ins[3] = {in[0], ints_init(e, op, "pads", pads, 2 * (nd + 1)), NULL};
-    if (op->attr.pad.mode == AIC_PAD_CONSTANT) {
-        char value[AIC_MAX_NAME + 16];
-        snprintf(value, sizeof value, "%s.value", op->name);
-        float *v = ex_alloc(e, sizeof *v);
-        if (!v)
-            return AIC_OK; /* the exporter reports its out-of-memory */
-        *v = op->attr.pad.value;
-        add_float_init(e, value, 0, NULL, v, 1);
-        ins[2] = ex_str(e, value);
-    }
+    if (op->attr.pad.mode == AIC_PAD_CONSTANT && !(ins[2] = scalar_init(e, op, "value", op->attr.pad.value)))
+        return AIC_OK; /* the exporter reports its out-of-memory */
     attr_string(e, add_node(e, "Pad", op->name, ins, ins[2] ? 3 : 2, out), "mode", aic_pad_mode_name(op->attr.pad.mode));
     return AIC_OK;
 }

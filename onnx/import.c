@@ -292,6 +292,14 @@ static const char *in_name(const Onnx__NodeProto *n, size_t k) {
     return k < n->n_input && n->input[k][0] ? n->input[k] : NULL;
 }
 
+/* Batch-sized zeros (V_ZEROS) are refused as any input but LSTM's and GRU's initial states. */
+static aic_status not_zeros(importer *im, const slot *s, const char *name) {
+    if (s && s->kind == V_ZEROS)
+        return unsupported(im, "input '%.100s' is zeros as large as the batch (ConstantOfShape); aicon takes those "
+                           "only as LSTM's and GRU's initial states", name);
+    return AIC_OK;
+}
+
 /* Input k as an activation: its value and info (0 and NULL when it is not one). */
 static aic_status act_in(importer *im, const Onnx__NodeProto *n, size_t k, aic_value *v, const aic_value_info **vi) {
     *v = 0;
@@ -300,9 +308,7 @@ static aic_status act_in(importer *im, const Onnx__NodeProto *n, size_t k, aic_v
     if (!name)
         return unsupported(im, "input %zu is missing", k);
     slot *s = table_get(&im->nt, name);
-    if (s && s->kind == V_ZEROS)
-        return unsupported(im, "input '%.100s' is zeros as large as the batch (ConstantOfShape); aicon takes those "
-                           "only as LSTM's and GRU's initial states", name);
+    AIC_TRY(not_zeros(im, s, name));
     if (!s || s->kind != V_ACT)
         return unsupported(im, "input '%.100s' is a constant; aicon runs this op on activations only", name);
     *v = s->v;
@@ -318,9 +324,7 @@ static aic_status const_in(importer *im, const Onnx__NodeProto *n, size_t k, boo
     if (!name)
         return optional ? AIC_OK : unsupported(im, "input %zu is missing", k);
     slot *s = table_get(&im->nt, name);
-    if (s && s->kind == V_ZEROS)
-        return unsupported(im, "input '%.100s' is zeros as large as the batch (ConstantOfShape); aicon takes those "
-                           "only as LSTM's and GRU's initial states", name);
+    AIC_TRY(not_zeros(im, s, name));
     if (!s || s->kind != V_CONST)
         return unsupported(im, "input '%.100s' must be an initializer or a constant", name);
     *t = s->t;

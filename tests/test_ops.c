@@ -444,6 +444,8 @@ static const op_case CASES[] = {
     /* slice: positions past the axis clamp, negative ones count from its end; pad: reflect and edge
      * send several output gradients to one input position, in order */
     {AIC_OP_SLICE, "axis 2, 1:4", b_slice, 1, {IN(2, 5, 4)}, LINEAR, AXES(2), .starts = {1}, .ends = {4}},
+    {AIC_OP_SLICE, "batch second: 3 x N x 6, axis 2, 1:5 (attention's q of qkv)", b_slice, 1, {IN(3, 6)}, LINEAR,
+     AXES(2), .starts = {1}, .ends = {5}, .pre_perm = {1, 0, 2}},
     {AIC_OP_SLICE, "step 2, end past the axis", b_slice, 1, {IN(7, 3)}, LINEAR, AXES(1), .starts = {1},
      .ends = {1000}, .steps = {2}},
     {AIC_OP_SLICE, "negative steps on two axes (reversed, every other)", b_slice, 1, {IN(3, 6)}, LINEAR, AXES(1, 2),

@@ -117,6 +117,29 @@ AIC_HD float aic_hard_swish_grad(float g, float x, float y, const float *a) {
     return x < -3.0f ? -0.0f : x <= 3.0f ? g * (x / 3.0f + 0.5f) : g;
 }
 
+/* GELU, exact: x (erf(x / sqrt 2) + 1) / 2, each float operation in the order of PyTorch's ONNX
+ * export below opset 20 (Div, Erf, Add, Mul, Mul), so that the export (onnx/export.c writes the same
+ * nodes) and this kernel agree bitwise. The gradient is (erf(x / sqrt 2) + 1) / 2 + x phi(x). */
+#define AIC_SQRT2_F 1.41421356237309504880f
+AIC_HD float aic_gelu_f(float x, const float *a) { return (x * (erff(x / AIC_SQRT2_F) + 1.0f)) * 0.5f; }
+AIC_HD float aic_gelu_grad(float g, float x, float y, const float *a) {
+    return g * (0.5f * (erff(x / AIC_SQRT2_F) + 1.0f) + x * 0.39894228040143267794f * expf(-0.5f * x * x));
+}
+
+/* GELU, tanh form (PyTorch's approximate='tanh', GPT-2's): (x (tanh(beta (x + kappa x (x x))) + 1))
+ * / 2 with beta = sqrt(2 / pi), kappa = 0.044715, in the order of PyTorch's export (Mul, Mul, Mul, Add,
+ * Mul, Tanh, Add, Mul, Mul). */
+#define AIC_GELU_BETA_F 0.79788456080286535588f
+#define AIC_GELU_KAPPA_F 0.044715f
+AIC_HD float aic_gelu_tanh_f(float x, const float *a) {
+    const float inner = AIC_GELU_BETA_F * (x + AIC_GELU_KAPPA_F * (x * (x * x)));
+    return 0.5f * (x * (1.0f + tanhf(inner)));
+}
+AIC_HD float aic_gelu_tanh_grad(float g, float x, float y, const float *a) {
+    const float t = tanhf(AIC_GELU_BETA_F * (x + AIC_GELU_KAPPA_F * (x * (x * x))));
+    return g * (0.5f * (1.0f + t) + 0.5f * x * (1.0f - t * t) * AIC_GELU_BETA_F * (1.0f + 3.0f * AIC_GELU_KAPPA_F * x * x));
+}
+
 /* a[0] = exponent: x^exponent as torch.pow with a scalar exponent: x*x for 2, x*x*x for 3, sqrt for
  * 0.5, 1/x for -1, 1/(x*x) for -2, powf otherwise (a negative x with an integer exponent is defined:
  * pow(-2, 2) = 4; with another exponent NaN). The gradient is torch's pow_backward: 0 for exponent 0,

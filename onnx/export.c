@@ -307,9 +307,42 @@ static const char *scalar_init(exporter *e, const aic_op *op, const char *what, 
     return ex_str(e, name);
 }
 
+/* GELU (no ONNX op before opset 20) as the nodes PyTorch writes for it, which compute the floats
+ * layers/unary.h computes, in its order: exact Div, Erf, Add, Mul, Mul; tanh form Mul, Mul, Mul, Add,
+ * Mul, Tanh, Add, Mul, Mul. Each step: node type, its two inputs (an earlier step's output by number
+ * 0..8, the input x as -1, or a scalar initializer), and the last one's output is the op's. */
+static void export_gelu(exporter *e, const aic_op *op, const char *x, const char *out) {
+    const bool exact = aic_op_unary(op->kind) == AIC_UNARY_GELU;
+    const char *sqrt2 = exact ? scalar_init(e, op, "sqrt2", AIC_SQRT2_F) : NULL;
+    const char *beta = exact ? NULL : scalar_init(e, op, "beta", AIC_GELU_BETA_F);
+    const char *kappa = exact ? NULL : scalar_init(e, op, "kappa", AIC_GELU_KAPPA_F);
+    const char *one = scalar_init(e, op, "one", 1.0f), *half = scalar_init(e, op, "half", 0.5f);
+    typedef struct { const char *type; int a, b; const char *ca, *cb; } step;
+    const step exact_steps[] = {{"Div", -1, 0, NULL, sqrt2}, {"Erf", 0, 0, NULL, NULL}, {"Add", 1, 0, NULL, one},
+                                {"Mul", -1, 2, NULL, NULL},  {"Mul", 3, 0, NULL, half}};
+    const step tanh_steps[] = {{"Mul", -1, -1, NULL, NULL}, {"Mul", -1, 0, NULL, NULL},  {"Mul", 0, 1, kappa, NULL},
+                               {"Add", -1, 2, NULL, NULL},  {"Mul", 0, 3, beta, NULL},   {"Tanh", 4, 0, NULL, NULL},
+                               {"Add", 0, 5, one, NULL},    {"Mul", -1, 6, NULL, NULL},  {"Mul", 0, 7, half, NULL}};
+    const step *s = exact ? exact_steps : tanh_steps;
+    const int n = exact ? 5 : 9;
+    char names[9][AIC_MAX_NAME + 16], node[AIC_MAX_NAME + 16];
+    for (int i = 0; i < n; i++) {
+        snprintf(names[i], sizeof names[i], "%s.gelu%d", op->name, i);
+        snprintf(node, sizeof node, "%s%s", op->name, i == n - 1 ? "" : names[i] + strlen(op->name));
+        const char *a = s[i].ca ? s[i].ca : s[i].a < 0 ? x : names[s[i].a];
+        const char *b = s[i].cb ? s[i].cb : s[i].b < 0 ? x : names[s[i].b];
+        const bool unary = strcmp(s[i].type, "Erf") == 0 || strcmp(s[i].type, "Tanh") == 0;
+        add_node(e, s[i].type, node, (const char *[]){a, b}, unary ? 1 : 2, i == n - 1 ? out : names[i]);
+    }
+}
+
 /* Each op's attributes as node attributes; Pow's exponent as its second input, a scalar initializer. */
 static aic_status export_unary(exporter *e, const aic_op *op, const char *const *in, const char *out) {
     const aic_unary_kind u = aic_op_unary(op->kind);
+    if (u == AIC_UNARY_GELU || u == AIC_UNARY_GELU_TANH) {
+        export_gelu(e, op, in[0], out);
+        return AIC_OK;
+    }
     if (u == AIC_UNARY_POW) {
         const char *ex = scalar_init(e, op, "exponent", op->attr.unary[0]);
         if (ex)

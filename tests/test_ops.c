@@ -368,6 +368,8 @@ static const op_case CASES[] = {
     {AIC_OP_SOFTPLUS, "3 x 5", b_unary, 1, {IN_RANGE(-4, 4, 3, 5)}, CURVED},
     {AIC_OP_SOFTPLUS, "|x| up to 40 (past PyTorch's threshold 20)", b_unary, 1, {IN_RANGE(-40, 40, 2, 3, 4)},
      CURVED},
+    {AIC_OP_GELU, "3 x 5 over [-4, 4]", b_unary, 1, {IN_RANGE(-4, 4, 3, 5)}, CURVED},
+    {AIC_OP_GELU_TANH, "3 x 5 over [-4, 4]", b_unary, 1, {IN_RANGE(-4, 4, 3, 5)}, CURVED},
     {AIC_OP_HARD_SWISH, "values at the bends", b_unary, 1, {IN_RANGE(-5, 5, 3, 5)}, CURVED, .n_kinks = 2,
      .kink = {-3.0f, 3.0f}, .at_kinks = true},
     {AIC_OP_CLIP, "[-0.4, 0.5], values at the bounds", b_clip, 1, {IN(3, 5)}, LINEAR, .a = -0.4f, .b = 0.5f,

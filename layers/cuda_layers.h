@@ -113,6 +113,8 @@ aic_status aic_cuda_transpose_forward(float *out, const float *x, const int64_t 
                                       int n);
 aic_status aic_cuda_transpose_backward(float *dx, const float *dout, const int64_t *xshape, const int *perm, int rank,
                                        int n);
+aic_status aic_cuda_expand_forward(float *out, const float *p, int rows, size_t numel);
+aic_status aic_cuda_expand_backward(float *dp, const float *dout, int rows, size_t numel);
 
 /* ---- gather_cuda.cu: embedding and gather, deterministic (no atomics): the backward passes sum
  * repeated ids and indices in the CPU kernels' order, one thread per column. Ids are checked on the

@@ -217,6 +217,11 @@ aic_status aic_binary_backward(float *da, float *db, const float *dout, const fl
 aic_status aic_concat_forward(float *out, const float *const *inps, const size_t *inner, int k, size_t outer);
 aic_status aic_concat_backward(float *const *dinps, const float *dout, const size_t *inner, int k, size_t outer);
 
+/* ---- expand.c ---- */
+/* out: rows x numel, each row p; dp (numel) += the column sums of dout (rows x numel). */
+aic_status aic_expand_forward(float *out, const float *p, int rows, size_t numel);
+aic_status aic_expand_backward(float *dp, const float *dout, int rows, size_t numel);
+
 /* ---- transpose.c ---- */
 /* x: n x (per-sample shape xshape, rank dims, rank <= 8); out: n x (xshape permuted), out's per-sample
  * axis k being x's axis perm[k] (perm over the per-sample axes, 0-based). Backward: dx += dout permuted

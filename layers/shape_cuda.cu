@@ -173,3 +173,27 @@ extern "C" aic_status aic_cuda_transpose_backward(float *dx, const float *dout, 
                                                   const int *perm, int rank, int n) {
     return dx ? transpose_run(dx, dout, xshape, perm, rank, n, 1) : AIC_OK;
 }
+
+// ---- expand: a sample's values to every row; back, one thread per value summing the rows in order ----
+
+__global__ static void expand_k(float *out, const float *p, size_t numel, size_t total) {
+    AIC_GRID_STRIDE(e, total) { out[e] = p[e % numel]; }
+}
+
+__global__ static void expand_back_k(float *dp, const float *dout, int rows, size_t numel) {
+    AIC_GRID_STRIDE(i, numel) {
+        double s = 0.0;
+        for (int r = 0; r < rows; r++)
+            s += dout[(size_t)r * numel + i];
+        dp[i] += (float)s;
+    }
+}
+
+extern "C" aic_status aic_cuda_expand_forward(float *out, const float *p, int rows, size_t numel) {
+    const size_t total = (size_t)rows * numel;
+    return total ? AIC_LAUNCH_N(total, expand_k, out, p, numel, total) : AIC_OK;
+}
+
+extern "C" aic_status aic_cuda_expand_backward(float *dp, const float *dout, int rows, size_t numel) {
+    return numel && rows ? AIC_LAUNCH_N(numel, expand_back_k, dp, dout, rows, numel) : AIC_OK;
+}

@@ -768,6 +768,33 @@ static aic_status ex_embedding(exporter *e, const aic_op *op, const char *const 
 }
 
 /* gather: Gather at an int64 initializer of the indices, a scalar where the axis is dropped. */
+/* The model's first float input, whose first axis is the batch, or -1. */
+static int first_input(const aic_model_t *m) {
+    for (int v = 0; v < m->n_values; v++)
+        if (m->ops[m->values[v].producer].kind == AIC_OP_INPUT && m->values[v].dtype == AIC_F32)
+            return v;
+    return -1;
+}
+
+/* Expand of the parameter to [N, its shape], N from the first input's Shape. */
+static aic_status ex_expand(exporter *e, const aic_op *op, const char *const *in, const char *out) {
+    const int x = first_input(e->m);
+    if (x < 0)
+        return aic_fail(AIC_ERR_UNSUPPORTED, "ONNX export: expand op '%s' needs a float input to take the batch size "
+                        "from", op->name);
+    const aic_value_info *y = out_info(e, op);
+    char batch[AIC_MAX_NAME + 16], shape[AIC_MAX_NAME + 16];
+    snprintf(batch, sizeof batch, "%s.batch", op->name);
+    snprintf(shape, sizeof shape, "%s.shape", op->name);
+    Onnx__NodeProto *n = add_node(e, "Shape", batch, (const char *[]){value_name(e, x)}, 1, batch);
+    attr_int(e, n, "start", 0);
+    attr_int(e, n, "end", 1);
+    const char *dims = ints_init(e, op, "dims", y->shape, y->ndim);
+    attr_int(e, add_node(e, "Concat", shape, (const char *[]){batch, dims}, 2, shape), "axis", 0);
+    add_node(e, "Expand", op->name, (const char *[]){param_init(e, op->param[0]), shape}, 2, out);
+    return AIC_OK;
+}
+
 static aic_status ex_gather(exporter *e, const aic_op *op, const char *const *in, const char *out) {
     char name[AIC_MAX_NAME + 16];
     int64_t idx[AIC_GATHER_MAX_INDICES];
@@ -852,6 +879,7 @@ static const op_exporter exporters[AIC_OP_KIND_COUNT] = {
     [AIC_OP_REDUCE] = ex_reduce,
     [AIC_OP_MATMUL] = ex_matmul,
     [AIC_OP_ATTENTION] = ex_attention,
+    [AIC_OP_EXPAND] = ex_expand,
     [AIC_OP_SLICE] = ex_slice,
     [AIC_OP_PAD] = ex_pad,
     [AIC_OP_SOFTMAX_XENT] = ex_class_loss,
@@ -1008,12 +1036,16 @@ aic_status aic_onnx_export_with(aic_model_t *m, const char *path, const aic_onnx
     model.metadata_props = md.items;
     model.n_metadata_props = md.n;
 
-    /* The ops the output depends on (ops are in topological order): the loss and labels drop out. */
+    /* The ops the output depends on (ops are in topological order): the loss and labels drop out. An
+     * expand reads the batch size from the first input (ex_expand). */
     needed[m->values[m->output_value].producer] = true;
     for (int i = m->n_ops - 1; i >= 0; i--)
-        if (needed[i])
+        if (needed[i]) {
             for (int k = 0; k < m->ops[i].n_in; k++)
                 needed[m->values[m->ops[i].in[k]].producer] = true;
+            if (m->ops[i].kind == AIC_OP_EXPAND && first_input(m) >= 0)
+                needed[m->values[first_input(m)].producer] = true;
+        }
     size_t cap_in = 0, cap_out = 0;
     for (int i = 0; i < m->n_ops && st == AIC_OK; i++) {
         const aic_op *op = &m->ops[i];

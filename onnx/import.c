@@ -1741,6 +1741,68 @@ static aic_status fold_shape_slice(importer *im, const Onnx__NodeProto *n) {
     return AIC_OK;
 }
 
+/* Whether input k is a shape computation that holds the batch size. */
+static bool holds_batch(const importer *im, const Onnx__NodeProto *n, size_t k) {
+    const slot *s = in_name(n, k) ? table_get(&im->nt, in_name(n, k)) : NULL;
+    for (int i = 0; s && s->kind == V_SHAPE && i < s->sh_len; i++)
+        if (IS_BATCH_TIMES(s->sh[i]))
+            return true;
+    return false;
+}
+
+/* Ops on shape vectors that hold the batch size, as torch exports x.expand(x.size(0), -1, -1): Shape
+ * of one (its length), Reshape of one to 1-D (itself), Equal (the batch size is never 0 or negative,
+ * so it equals no such number; equal to a positive one it may be: refused) and Where, entry by entry
+ * (a one-entry operand broadcasts). *done false: not one of these. */
+static aic_status fold_batch_shape(importer *im, const Onnx__NodeProto *n, bool *done) {
+    const char *op = n->op_type;
+    const bool eq = !strcmp(op, "Equal"), where = !strcmp(op, "Where");
+    *done = false;
+    bool any = false; /* Shape and Reshape: of such a vector; Equal and Where: any operand one */
+    for (size_t k = 0; k < (eq || where ? n->n_input : 1); k++)
+        any = any || holds_batch(im, n, k);
+    if (!any || (!eq && !where && strcmp(op, "Shape") != 0 && strcmp(op, "Reshape") != 0))
+        return AIC_OK;
+    int64_t v[3][SHAPE_MAX], out[SHAPE_MAX];
+    int len[3] = {1, 1, 1}, rank[3] = {0, 0, 0}, n_len = 1;
+    for (size_t k = 0; k < n->n_input && k < 3; k++) {
+        AIC_TRY(shape_in(im, n, k, v[k], &len[k], &rank[k]));
+        if (len[k] > n_len)
+            n_len = len[k];
+    }
+    *done = true;
+    if (!strcmp(op, "Shape")) {
+        set_shape(im, n, (int64_t[]){len[0]}, 1, 1);
+        return AIC_OK;
+    }
+    if (!strcmp(op, "Reshape")) {
+        if (len[1] != 1 || (v[1][0] != -1 && v[1][0] != len[0]))
+            return unsupported(im, "a Reshape of a shape vector to other than 1-D");
+        set_shape(im, n, v[0], len[0], 1);
+        return AIC_OK;
+    }
+    for (int i = 0; i < n_len; i++) {
+        const int64_t a = v[0][len[0] == 1 ? 0 : i], b = v[1][len[1] == 1 ? 0 : i];
+        if (where) {
+            if (IS_BATCH_TIMES(a))
+                return unsupported(im, "a Where whose condition is the batch size");
+            out[i] = a ? b : v[2][len[2] == 1 ? 0 : i];
+        } else if (IS_BATCH_TIMES(a) && IS_BATCH_TIMES(b)) {
+            out[i] = a == b;
+        } else if (IS_BATCH_TIMES(a) || IS_BATCH_TIMES(b)) {
+            const int64_t other = IS_BATCH_TIMES(a) ? b : a;
+            if (other > 0)
+                return unsupported(im, "an Equal of the batch size and %" PRId64 " (true for one batch size only)",
+                                   other);
+            out[i] = 0;
+        } else {
+            out[i] = a == b;
+        }
+    }
+    set_shape(im, n, out, n_len, 1);
+    return AIC_OK;
+}
+
 /* A node all of whose inputs are constants, computed at import where it is one of the ops below:
  * what PyTorch exports for masks (tril, masked_fill's condition) and small arithmetic. *done false:
  * not one of them, or an input is not a constant. */
@@ -1748,7 +1810,9 @@ static aic_status fold_node(importer *im, const Onnx__NodeProto *n, bool *done) 
     static const char *const ops[] = {"Equal", "Less", "Greater", "Not", "And", "Or", "Where", "Cast", "Add", "Sub",
                                       "Mul", "Div", "Pow", "Reciprocal", "Sqrt", "Neg", "Slice", "Trilu",
                                       "ConstantOfShape"};
-    *done = false;
+    AIC_TRY(fold_batch_shape(im, n, done));
+    if (*done)
+        return AIC_OK;
     size_t o = 0;
     while (o < sizeof ops / sizeof *ops && strcmp(n->op_type, ops[o]) != 0)
         o++;
@@ -1822,6 +1886,31 @@ static aic_status fold_node(importer *im, const Onnx__NodeProto *n, bool *done) 
     s->kind = V_CONST;
     s->t = t;
     *done = true;
+    return AIC_OK;
+}
+
+/* Expand of a float initializer [1, ...] to [N, ...] (the batch first, the rest its own dims, which
+ * Expand may write as 1s): a parameter repeated for every sample (aic_expand_param), as a ViT's
+ * cls_token.expand(N, -1, -1) exports; trained, as PyTorch trains it. */
+static aic_status op_expand(importer *im, const Onnx__NodeProto *n, const char *name, int variant) {
+    const Onnx__TensorProto *t;
+    AIC_TRY(const_in(im, n, 0, false, &t));
+    AIC_TRY(need_float(im, t, "the input"));
+    int64_t s[SHAPE_MAX];
+    int len, rank;
+    AIC_TRY(shape_in(im, n, 1, s, &len, &rank));
+    /* the initializer right-aligned against the target: [1, dims] or [dims] */
+    const int lead = (int)t->n_dims == len && t->n_dims >= 1 && t->dims[0] == 1 ? 1 : 0;
+    const int nd = (int)t->n_dims - lead;
+    bool ok = rank == 1 && nd == len - 1 && nd >= 1 && nd <= 4 && s[0] == BATCH_TIMES(1);
+    for (int i = 0; ok && i < nd; i++)
+        ok = s[i + 1] == t->dims[lead + i] || s[i + 1] == 1;
+    if (!ok)
+        return unsupported(im, "only an initializer [1, ...] expanded to the batch, [N, its own dims], is supported");
+    aic_value y;
+    AIC_TRY(built(im, aic_expand_param(im->m, name, nd, t->dims + lead, &y)));
+    AIC_TRY(add_job(im, name, "weight", false, t, false, 1, tensor_numel(t), 1.0f));
+    set_act(im, n, y);
     return AIC_OK;
 }
 
@@ -2658,6 +2747,7 @@ static const struct {
     {"Div", .known = NO_ATTRS, .node = op_arith, .variant = AIC_BINOP_DIV},
     {"Concat", .known = AXIS_ATTRS, .node = op_concat_any},
     {"Where", 9, .known = NO_ATTRS, .node = op_where},
+    {"Expand", 8, .known = NO_ATTRS, .node = op_expand},
     {"Equal", .known = NO_ATTRS, .node = op_constant_only},
     {"Less", .known = NO_ATTRS, .node = op_constant_only},
     {"Greater", .known = NO_ATTRS, .node = op_constant_only},

@@ -183,6 +183,10 @@ static aic_status b_flatten(aic_model_t *m, const op_case *c, const aic_value *x
 static aic_status b_reshape(aic_model_t *m, const op_case *c, const aic_value *x, aic_value l, aic_value *o) {
     return aic_reshape(m, "op", x[0], c->sndim, c->shape, o);
 }
+/* a parameter of shape c->shape for every sample; x goes unread (the harness needs an input) */
+static aic_status b_expand(aic_model_t *m, const op_case *c, const aic_value *x, aic_value l, aic_value *o) {
+    return aic_expand_param(m, "op", c->sndim, c->shape, o);
+}
 static aic_status b_reshape_full(aic_model_t *m, const op_case *c, const aic_value *x, aic_value l, aic_value *o) {
     return aic_reshape_full(m, "op", x[0], c->sndim, c->shape, o);
 }
@@ -657,6 +661,8 @@ static const op_case CASES[] = {
     {AIC_OP_GRU, "bidirectional T 3, I 3, hidden 4 (ONNX's default)", b_rnn, 1, {IN(3, 3)}, CURVED,
      RNN(.hidden = 4, .bidirectional = true)},
 #undef RNN
+    /* appended: a case's random data follows from its place in this list */
+    {AIC_OP_EXPAND, "a 1 x 4 class token for every sample", b_expand, 1, {IN(2)}, LINEAR, ATTR_SHAPE(1, 4)},
 };
 enum { N_CASES = sizeof CASES / sizeof CASES[0] };
 

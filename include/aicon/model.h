@@ -256,6 +256,10 @@ AIC_API aic_status aic_attention(aic_model_t *m, const char *name, aic_value q, 
                                  float scale, aic_value *out);
 /* Concatenate along `axis` counted with the batch dimension (axis >= 1, as in ONNX). */
 AIC_API aic_status aic_concat(aic_model_t *m, const char *name, int n, const aic_value *xs, int axis, aic_value *out);
+/* A trained parameter "<name>.weight" of per-sample shape `shape` (rank 1..4, zeros at first) as a
+ * value that holds it for every sample of the batch: a ViT's class token, concatenated in front of
+ * the patches. Its gradient is the sum over the batch. */
+AIC_API aic_status aic_expand_param(aic_model_t *m, const char *name, int ndim, const int64_t *shape, aic_value *out);
 /* A strided slice of x as numpy's x[..., start:end:step, ...] and ONNX Slice: on each of the n_axes
  * axes (counted on the full shape as ONNX does, or negative from the end; only axes behind the batch
  * axis: 1..rank-1 where the batch is first) keep positions start, start + step, ... before end. Negative starts and ends

@@ -9,6 +9,8 @@ random weights, dynamic batch of 2), at opsets 13 and 17:
                 sequence-first attention with the heads merged into the batch axis
   mobilenet_v3  torchvision's mobilenet_v3_small (HardSwish, HardSigmoid, squeeze-excitation)
   unet          a small U-Net (ConvTranspose2d and nearest Upsample concatenated with the skip)
+  vit           a small ViT: patches by a strided Conv2d, a class token expanded to the batch and
+                concatenated in front, position embeddings, nn.TransformerEncoder, the head on x[:, 0]
   lenet_batch1  a LeNet exported with a fixed batch of 1 (no dynamic_axes: its Reshape target holds the
                 literal 1), run on a batch of 3: the importer traces the batch axis through it
   lstm          nn.LSTM(4, 8, batch_first=True) and a Linear on the last hidden state h[-1] (PyTorch's
@@ -73,6 +75,22 @@ class RNNHead(nn.Module):
         return self.fc((h[0] if isinstance(h, tuple) else h)[-1])
 
 
+class ViT(nn.Module):
+    def __init__(self, E=16):
+        super().__init__()
+        self.patch = nn.Conv2d(3, E, 4, 4)
+        self.cls = nn.Parameter(torch.randn(1, 1, E))
+        self.pos = nn.Parameter(torch.randn(1, 17, E))
+        layer = nn.TransformerEncoderLayer(E, 2, 32, dropout=0.0, batch_first=True)
+        self.enc = nn.TransformerEncoder(layer, 1, enable_nested_tensor=False)
+        self.head = nn.Linear(E, 10)
+
+    def forward(self, x):
+        x = self.patch(x).flatten(2).transpose(1, 2)
+        x = torch.cat([self.cls.expand(x.shape[0], -1, -1), x], dim=1) + self.pos
+        return self.head(self.enc(x)[:, 0])
+
+
 def encoder():
     layer = nn.TransformerEncoderLayer(16, 2, 32, dropout=0.0, batch_first=True)
     return nn.TransformerEncoder(layer, 2, enable_nested_tensor=False)
@@ -83,6 +101,7 @@ FAMILIES = [  # name, constructor, input shape (batch first)
     ("encoder", encoder, (2, 6, 16)),
     ("mobilenet_v3", lambda: torchvision.models.mobilenet_v3_small(num_classes=10), (2, 3, 32, 32)),
     ("unet", UNet, (2, 3, 8, 8)),
+    ("vit", ViT, (2, 3, 16, 16)),
     ("lstm", lambda: RNNHead(nn.LSTM, False), (2, 5, 4)),
     ("gru", lambda: RNNHead(nn.GRU, True), (2, 5, 4)),
 ]

@@ -1914,6 +1914,63 @@ static aic_status op_expand(importer *im, const Onnx__NodeProto *n, const char *
     return AIC_OK;
 }
 
+/* LayerNormalization's optional outputs Mean and InvStdDev, where a node reads them: computed beside
+ * the op, as ReduceMean of x, and 1 / sqrt(ReduceMean((x - mean)^2) + epsilon), over its axes with
+ * the dims kept (the op keeps its own statistics in its saved memory). */
+static aic_status layernorm_stats(importer *im, const Onnx__NodeProto *n, const char *name, aic_value x,
+                                  const aic_value_info *xi, int64_t axis) {
+    const bool want_mean = n->n_output > 1 && n->output[1][0], want_inv = n->n_output > 2 && n->output[2][0];
+    if (!want_mean && !want_inv)
+        return AIC_OK;
+    int axes[AIC_MAX_DIMS], n_axes = 0;
+    for (int64_t a = axis; a <= xi->ndim; a++)
+        axes[n_axes++] = (int)a;
+    char nm[AIC_MAX_NAME - 16]; /* room for add_job's ".constant" */
+    aic_value mean, d, sq, var, ve, inv;
+    snprintf(nm, sizeof nm, "%.*s.mean", AIC_MAX_NAME - 32, name);
+    AIC_TRY(built(im, aic_reduce(im->m, "mean", nm, x, n_axes, axes, true, &mean)));
+    if (want_mean) {
+        slot *s = table_get(&im->nt, n->output[1]);
+        s->kind = V_ACT;
+        s->v = mean;
+    }
+    if (!want_inv)
+        return AIC_OK;
+    const float eps = attr_float(n, "epsilon", 1e-5f);
+    snprintf(nm, sizeof nm, "%.*s.centered", AIC_MAX_NAME - 32, name);
+    AIC_TRY(built(im, aic_binary(im->m, nm, AIC_BINOP_SUB, x, mean, &d)));
+    snprintf(nm, sizeof nm, "%.*s.squared", AIC_MAX_NAME - 32, name);
+    AIC_TRY(built(im, aic_unary(im->m, "pow", nm, d, (const float[]){2.0f}, &sq)));
+    snprintf(nm, sizeof nm, "%.*s.var", AIC_MAX_NAME - 32, name);
+    AIC_TRY(built(im, aic_reduce(im->m, "mean", nm, sq, n_axes, axes, true, &var)));
+    snprintf(nm, sizeof nm, "%.*s.var_eps", AIC_MAX_NAME - 32, name);
+    AIC_TRY(built(im, aic_binary_const(im->m, nm, AIC_BINOP_ADD, var, 0, NULL, false, &ve)));
+    Onnx__TensorProto *e = NULL;
+    AIC_TRY(new_const(im, T_FLOAT, 0, NULL, &e));
+    e->float_data[0] = eps;
+    AIC_TRY(add_job(im, nm, "constant", true, e, false, 1, 1, 1.0f));
+    snprintf(nm, sizeof nm, "%.*s.inv_std", AIC_MAX_NAME - 32, name);
+    AIC_TRY(built(im, aic_unary(im->m, "pow", nm, ve, (const float[]){-0.5f}, &inv)));
+    slot *s = table_get(&im->nt, n->output[2]);
+    s->kind = V_ACT;
+    s->v = inv;
+    return AIC_OK;
+}
+
+static aic_status op_layernorm_node(importer *im, const Onnx__NodeProto *n, const char *name, int variant) {
+    AIC_TRY(check_attrs(im, n, layernorm_attrs));
+    if (n->n_output > 3)
+        return unsupported(im, "LayerNormalization has at most three outputs");
+    aic_value x, y;
+    const aic_value_info *xi;
+    AIC_TRY(act_in(im, n, 0, &x, &xi));
+    AIC_TRY(op_layernorm(im, n, name, variant, x, xi, &y));
+    set_act(im, n, y);
+    int64_t axis;
+    AIC_TRY(sample_axis(im, n, &im->m->values[x], -1, &axis));
+    return layernorm_stats(im, n, name, x, &im->m->values[x], axis);
+}
+
 /* Ops aicon computes only at import, on constants (fold_node). */
 static aic_status op_constant_only(importer *im, const Onnx__NodeProto *n, const char *name, int variant) {
     return unsupported(im, "aicon computes %s only on constants, at import; an input is an activation", n->op_type);
@@ -2732,8 +2789,7 @@ static const struct {
     {"GlobalAveragePool", .known = NO_ATTRS, .act = op_global_avgpool},
     {"BatchNormalization", .known = batchnorm_attrs,
      .unused = "aicon keeps BatchNormalization's running statistics internally", .act = op_batchnorm},
-    {"LayerNormalization", 17, .known = layernorm_attrs,
-     .unused = "aicon keeps LayerNormalization's statistics internally", .act = op_layernorm},
+    {"LayerNormalization", 17, .node = op_layernorm_node},
     {"Dropout", .known = dropout_attrs, .unused = "the mask output is not supported", .act = op_dropout},
     {"LogSoftmax", .known = AXIS_ATTRS, .act = op_softmax, .variant = AIC_OP_LOG_SOFTMAX},
     {"Softmax", .known = AXIS_ATTRS, .act = op_softmax, .variant = AIC_OP_SOFTMAX},

@@ -1,11 +1,13 @@
 // SPDX-License-Identifier: Apache-2.0
-/* binary: add, sub, mul, div with numpy broadcasting, of two activations or one and a constant. */
+/* binary: add, sub, mul, div, pow, max, min with numpy broadcasting, of two activations or one and a
+ * constant. */
 #include <stdio.h>
 #include <string.h>
 
 #include "core/op_build.h"
 
-static const char *const BINOP_NAMES[] = {"add", "sub", "mul", "div"};
+static const char *const BINOP_NAMES[] = {"add", "sub", "mul", "div", "pow", "max", "min"};
+_Static_assert(sizeof BINOP_NAMES / sizeof *BINOP_NAMES == AIC_BINARY_KIND_COUNT, "a binary kind without a name");
 
 /* Right-aligned numpy broadcast of two per-sample shapes into (*on, os). */
 static aic_status broadcast(const aic_op *op, int an, const int64_t *as, int bn, const int64_t *bs, int *on,
@@ -25,9 +27,9 @@ static aic_status broadcast(const aic_op *op, int an, const int64_t *as, int bn,
 }
 
 static aic_status binop_check(aic_model_t *m, const aic_op *op, aic_binary_op kind, int x) {
-    if ((int)kind < 0 || kind > AIC_BINOP_DIV)
-        return aic_fail(AIC_ERR_INVALID_ARG, "op '%s': binary op kind %d is not add, sub, mul or div", op->name,
-                        (int)kind);
+    if ((int)kind < 0 || kind > AIC_BINOP_MIN)
+        return aic_fail(AIC_ERR_INVALID_ARG, "op '%s': binary op kind %d is not add, sub, mul, div, pow, max or min",
+                        op->name, (int)kind);
     const aic_value_info *v = aic_val(m, x);
     if (v->dtype != AIC_F32 || v->scalar)
         return aic_fail(AIC_ERR_SHAPE, "op '%s' (%s): input '%s' must be a float tensor N x ...", op->name,
@@ -84,7 +86,8 @@ aic_status aic_binary_const(aic_model_t *m, const char *name, aic_binary_op kind
     int64_t os[AIC_MAX_DIMS];
     AIC_TRY(broadcast(op, vx->ndim, vx->shape, const_ndim, const_shape, &on, os));
     int op_index = (int)(op - m->ops);
-    aic_init_kind init = kind == AIC_BINOP_MUL || kind == AIC_BINOP_DIV ? AIC_INIT_ONES : AIC_INIT_ZEROS;
+    aic_init_kind init = kind == AIC_BINOP_MUL || kind == AIC_BINOP_DIV || kind == AIC_BINOP_POW ? AIC_INIT_ONES
+                                                                                                : AIC_INIT_ZEROS;
     AIC_TRY(aic_graph_add_buffer(m, op, "constant", numel, init, &m->ops[op_index].buffer[0]));
     return aic_graph_add_value(m, &m->ops[op_index], AIC_F32, on, os, out);
 }

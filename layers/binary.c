@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "layers/layers.h"
 #include "layers/kernel_check.h"
+#include "layers/binary_formula.h"
 
 /* Advance the multi-index idx over d->shape (row-major) and the two operand offsets with it. */
 static inline void step(int64_t *idx, int64_t *ai, int64_t *bi, const aic_binary_dims *d) {
@@ -25,7 +26,7 @@ static int64_t total(const aic_binary_dims *d) {
 // The index space: at most AIC_BINARY_MAX_DIMS dims, none negative; a known kind.
 static aic_status check_dims(const char *kernel, aic_binary_kind kind, const aic_binary_dims *d) {
     if ((unsigned)kind >= AIC_BINARY_KIND_COUNT)
-        return aic_kernel_fail(AIC_ERR_INVALID_ARG, kernel, "kind %d is not add, sub, mul or div", (int)kind);
+        return aic_kernel_fail(AIC_ERR_INVALID_ARG, kernel, "kind %d is not a binary op (layers/binary_formula.h)", (int)kind);
     if (!d)
         return aic_kernel_fail(AIC_ERR_INVALID_ARG, kernel, "dims are NULL");
     if (d->ndim < 0 || d->ndim > AIC_BINARY_MAX_DIMS)
@@ -42,15 +43,8 @@ aic_status aic_binary_forward(float *out, const float *a, const float *b, aic_bi
     AIC_TRY(check_dims(__func__, kind, d));
     AIC_KERNEL_ARG(out && a && b, "out, a or b is NULL");
     int64_t idx[AIC_BINARY_MAX_DIMS] = {0}, ai = 0, bi = 0, n = total(d);
-    for (int64_t o = 0; o < n; o++, step(idx, &ai, &bi, d)) {
-        float x = a[ai], y = b[bi];
-        switch (kind) {
-        case AIC_BINARY_ADD: out[o] = x + y; break;
-        case AIC_BINARY_SUB: out[o] = x - y; break;
-        case AIC_BINARY_MUL: out[o] = x * y; break;
-        default: out[o] = x / y; break;
-        }
-    }
+    for (int64_t o = 0; o < n; o++, step(idx, &ai, &bi, d))
+        out[o] = aic_binary_f(kind, a[ai], b[bi]);
     return AIC_OK;
 }
 
@@ -60,33 +54,16 @@ aic_status aic_binary_backward(float *da, float *db, const float *dout, const fl
     AIC_TRY(check_dims(__func__, kind, d));
     if (!da && !db)
         return AIC_OK;
-    // mul and div read both operands; add and sub neither
-    AIC_KERNEL_ARG(dout && ((kind != AIC_BINARY_MUL && kind != AIC_BINARY_DIV) || (a && b)), "dout, a or b is NULL");
+    // all but add and sub read both operands
+    AIC_KERNEL_ARG(dout && ((kind == AIC_BINARY_ADD || kind == AIC_BINARY_SUB) || (a && b)), "dout, a or b is NULL");
     int64_t idx[AIC_BINARY_MAX_DIMS] = {0}, ai = 0, bi = 0, n = total(d);
     for (int64_t o = 0; o < n; o++, step(idx, &ai, &bi, d)) {
-        float g = dout[o];
-        switch (kind) {
-        case AIC_BINARY_ADD:
-            if (da) da[ai] += g;
-            if (db) db[bi] += g;
-            break;
-        case AIC_BINARY_SUB:
-            if (da) da[ai] += g;
-            if (db) db[bi] -= g;
-            break;
-        case AIC_BINARY_MUL: {
-            float x = a[ai], y = b[bi];
-            if (da) da[ai] += g * y;
-            if (db) db[bi] += g * x;
-            break;
-        }
-        default: {
-            float x = a[ai], y = b[bi];
-            if (da) da[ai] += g / y;
-            if (db) db[bi] += -g * x / (y * y);
-            break;
-        }
-        }
+        float ga, gb;
+        aic_binary_grads(kind, dout[o], a ? a[ai] : 0.0f, b ? b[bi] : 0.0f, &ga, &gb);
+        if (da)
+            da[ai] += ga;
+        if (db)
+            db[bi] += gb;
     }
     return AIC_OK;
 }

@@ -194,7 +194,16 @@ aic_status aic_add_backward(float *da, float *db, const float *dout, size_t n);
  * dim included). astride/bstride: each operand's element stride along every output dim, 0 where it
  * is broadcast; out is contiguous. Forward and backward visit the index space in row-major order, so
  * the reductions over broadcast dims sum in a fixed order. */
-typedef enum { AIC_BINARY_ADD, AIC_BINARY_SUB, AIC_BINARY_MUL, AIC_BINARY_DIV, AIC_BINARY_KIND_COUNT } aic_binary_kind;
+typedef enum {
+    AIC_BINARY_ADD,
+    AIC_BINARY_SUB,
+    AIC_BINARY_MUL,
+    AIC_BINARY_DIV,
+    AIC_BINARY_POW,
+    AIC_BINARY_MAX,
+    AIC_BINARY_MIN,
+    AIC_BINARY_KIND_COUNT
+} aic_binary_kind; /* the formulas: layers/binary_formula.h */
 #define AIC_BINARY_MAX_DIMS 6
 typedef struct {
     int ndim;

@@ -3,6 +3,7 @@
 // worked out from the shapes (binary.c, concat.c, transpose.c walk the same index spaces in order).
 // Gradients of broadcast operands are summed with atomicAdd.
 #include "layers/cuda_common.cuh"
+#include "layers/binary_formula.h"
 
 #define MAX_PARTS 8 // AIC_MAX_OP_INPUTS
 
@@ -22,8 +23,7 @@ __global__ static void binary_fwd_k(float *out, const float *a, const float *b, 
     AIC_GRID_STRIDE(o, n) {
         int64_t ai, bi;
         binary_offsets(d, o, &ai, &bi);
-        float x = a[ai], y = b[bi];
-        out[o] = kind == AIC_BINARY_ADD ? x + y : kind == AIC_BINARY_SUB ? x - y : kind == AIC_BINARY_MUL ? x * y : x / y;
+        out[o] = aic_binary_f((aic_binary_kind)kind, a[ai], b[bi]);
     }
 }
 
@@ -32,13 +32,8 @@ __global__ static void binary_bwd_k(float *da, float *db, const float *dout, con
     AIC_GRID_STRIDE(o, n) {
         int64_t ai, bi;
         binary_offsets(d, o, &ai, &bi);
-        float g = dout[o], ga, gb;
-        switch (kind) {
-        case AIC_BINARY_ADD: ga = g; gb = g; break;
-        case AIC_BINARY_SUB: ga = g; gb = -g; break;
-        case AIC_BINARY_MUL: ga = g * b[bi]; gb = g * a[ai]; break;
-        default: ga = g / b[bi]; gb = -g * a[ai] / (b[bi] * b[bi]); break;
-        }
+        float ga, gb;
+        aic_binary_grads((aic_binary_kind)kind, dout[o], a ? a[ai] : 0.0f, b ? b[bi] : 0.0f, &ga, &gb);
         if (da)
             atomicAdd(da + ai, ga);
         if (db)

@@ -649,7 +649,7 @@ static void lift_lower_rank(exporter *e, const aic_op *op, const char *const *in
 
 static aic_status ex_binary(exporter *e, const aic_op *op, const char *const *in, const char *out) {
     /* ONNX broadcasts numpy-style too: a constant keeps its right-aligned shape */
-    static const char *const types[] = {"Add", "Sub", "Mul", "Div"};
+    static const char *const types[] = {"Add", "Sub", "Mul", "Div", "Pow", "Max", "Min"};
     const char *ins[2] = {in[0], in[1]};
     char lifted[AIC_MAX_NAME + 16];
     if (op->buffer[0] < 0 && e->m->values[op->in[0]].ndim != e->m->values[op->in[1]].ndim)

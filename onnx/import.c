@@ -1018,12 +1018,20 @@ static const struct {
 };
 
 /* Pow(X, Y) with Y a scalar constant (floating or integer: torch exports x.pow(2) with a float
- * one) on an activation X: the unary op pow with attribute exponent = Y. */
+ * one) on an activation X: the unary op pow with attribute exponent = Y; with Y an activation or a
+ * constant of more values, the binary op pow. */
 static aic_status op_pow(importer *im, const Onnx__NodeProto *n, const char *name, aic_value x, aic_value *y) {
     if (attr(n, "exponent"))
         return unsupported(im, "Pow has no attribute 'exponent'; the exponent is input Y");
+    const slot *s1 = in_name(n, 1) ? table_get(&im->nt, in_name(n, 1)) : NULL;
+    if (s1 && s1->kind == V_ACT)
+        return built(im, aic_binary(im->m, name, AIC_BINOP_POW, x, s1->v, y));
     const Onnx__TensorProto *t;
     AIC_TRY(const_in(im, n, 1, false, &t));
+    if (tensor_numel(t) != 1 && is_float(t) && t->n_dims <= AIC_MAX_DIMS) {
+        AIC_TRY(built(im, aic_binary_const(im->m, name, AIC_BINOP_POW, x, (int)t->n_dims, t->dims, false, y)));
+        return add_job(im, name, "constant", true, t, false, 1, tensor_numel(t), 1.0f);
+    }
     if (tensor_numel(t) != 1)
         return unsupported(im, "the exponent Y must be a scalar constant (it has %" PRId64 " values)",
                            tensor_numel(t));
@@ -1971,6 +1979,57 @@ static aic_status op_layernorm_node(importer *im, const Onnx__NodeProto *n, cons
     return layernorm_stats(im, n, name, x, &im->m->values[x], axis);
 }
 
+/* Sum, Mean, Max and Min of one or more inputs (numpy broadcasting), a chain of binary ops from the
+ * first activation on, constants joining as the ops' constant operands; Mean divides the sum by the
+ * count. */
+static aic_status op_variadic(importer *im, const Onnx__NodeProto *n, const char *name, int variant) {
+    const bool mean = variant < 0;
+    const aic_binary_op kind = mean ? AIC_BINOP_ADD : (aic_binary_op)variant;
+    int first = -1;
+    for (size_t k = 0; k < n->n_input && first < 0; k++) {
+        const slot *s = in_name(n, k) ? table_get(&im->nt, in_name(n, k)) : NULL;
+        if (s && s->kind == V_ACT)
+            first = (int)k;
+    }
+    if (first < 0)
+        return unsupported(im, "no input is an activation");
+    aic_value acc = table_get(&im->nt, in_name(n, (size_t)first))->v;
+    char nm[AIC_MAX_NAME - 16]; /* room for add_job's ".constant" */
+    for (size_t k = 0; k < n->n_input; k++) {
+        if ((int)k == first)
+            continue;
+        const bool last = k + 1 == n->n_input || (k + 2 == n->n_input && (int)k + 1 == first);
+        if (last && !mean) /* the op the output is named after */
+            snprintf(nm, sizeof nm, "%.*s", AIC_MAX_NAME - 32, name);
+        else
+            snprintf(nm, sizeof nm, "%.*s.%d", AIC_MAX_NAME - 40, name, (int)(k % 1000));
+        const slot *s = in_name(n, k) ? table_get(&im->nt, in_name(n, k)) : NULL;
+        if (s && s->kind == V_ACT) {
+            AIC_TRY(built(im, aic_binary(im->m, nm, kind, acc, s->v, &acc)));
+            continue;
+        }
+        const Onnx__TensorProto *t;
+        AIC_TRY(const_in(im, n, k, false, &t));
+        AIC_TRY(need_float(im, t, "a constant input"));
+        if (t->n_dims > AIC_MAX_DIMS)
+            return unsupported(im, "a constant of rank %zu", t->n_dims);
+        AIC_TRY(built(im, aic_binary_const(im->m, nm, kind, acc, (int)t->n_dims, t->dims, (int)k < first, &acc)));
+        AIC_TRY(add_job(im, nm, "constant", true, t, false, 1, tensor_numel(t), 1.0f));
+    }
+    if (mean) {
+        Onnx__TensorProto *c = NULL;
+        AIC_TRY(new_const(im, T_FLOAT, 0, NULL, &c));
+        c->float_data[0] = (float)n->n_input;
+        snprintf(nm, sizeof nm, "%.*s", AIC_MAX_NAME - 32, name);
+        AIC_TRY(built(im, aic_binary_const(im->m, nm, AIC_BINOP_DIV, acc, 0, NULL, false, &acc)));
+        AIC_TRY(add_job(im, nm, "constant", true, c, false, 1, 1, 1.0f));
+    } else if (n->n_input == 1) {
+        AIC_TRY(same_value(im, name, acc, &acc));
+    }
+    set_act(im, n, acc);
+    return AIC_OK;
+}
+
 /* Ops aicon computes only at import, on constants (fold_node). */
 static aic_status op_constant_only(importer *im, const Onnx__NodeProto *n, const char *name, int variant) {
     return unsupported(im, "aicon computes %s only on constants, at import; an input is an activation", n->op_type);
@@ -2804,6 +2863,10 @@ static const struct {
     {"Concat", .known = AXIS_ATTRS, .node = op_concat_any},
     {"Where", 9, .known = NO_ATTRS, .node = op_where},
     {"Expand", 8, .known = NO_ATTRS, .node = op_expand},
+    {"Sum", 8, .known = NO_ATTRS, .node = op_variadic, .variant = AIC_BINOP_ADD},
+    {"Mean", 8, .known = NO_ATTRS, .node = op_variadic, .variant = -1},
+    {"Max", 8, .known = NO_ATTRS, .node = op_variadic, .variant = AIC_BINOP_MAX},
+    {"Min", 8, .known = NO_ATTRS, .node = op_variadic, .variant = AIC_BINOP_MIN},
     {"Equal", .known = NO_ATTRS, .node = op_constant_only},
     {"Less", .known = NO_ATTRS, .node = op_constant_only},
     {"Greater", .known = NO_ATTRS, .node = op_constant_only},

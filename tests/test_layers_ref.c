@@ -254,6 +254,14 @@ static void test_reduce_semantics(void) {
     const aic_reduce_plan p3 = row_plan(1, 3);
     CHECK_OK(aic_reduce_forward(AIC_REDUCE_MAX, &y, nan_in, &p3));
     report("reduce max with a NaN: NaN", isnan(y), "");
+    // max: a NaN operand wins; a tie sends half the gradient to each side (torch.maximum)
+    const aic_binary_dims bd = {.ndim = 1, .shape = {2}, .astride = {1}, .bstride = {1}};
+    const float ma[2] = {2, NAN}, mb[2] = {2, 1}, mg[2] = {1, 1};
+    float mo[2], dma[2] = {0}, dmb[2] = {0};
+    CHECK_OK(aic_binary_forward(mo, ma, mb, AIC_BINARY_MAX, &bd));
+    CHECK_OK(aic_binary_backward(dma, dmb, mg, ma, mb, AIC_BINARY_MAX, &bd));
+    report("binary max: tie halves the gradient, NaN wins", mo[0] == 2 && isnan(mo[1]) && dma[0] == 0.5f &&
+           dmb[0] == 0.5f && dma[1] == 1 && dmb[1] == 0, "");
     // prod's gradient at a zero is the others' product, not y / x; l1's is the sign
     const float z[3] = {2, 0, 3};
     float dz[3] = {0};

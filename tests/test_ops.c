@@ -663,6 +663,13 @@ static const op_case CASES[] = {
 #undef RNN
     /* appended: a case's random data follows from its place in this list */
     {AIC_OP_EXPAND, "a 1 x 4 class token for every sample", b_expand, 1, {IN(2)}, LINEAR, ATTR_SHAPE(1, 4)},
+    {AIC_OP_BINARY, "pow of two activations, base in [0.5, 2)", b_binary, 2,
+     {IN_RANGE(0.5f, 2.0f, 2, 3), IN_RANGE(-1.5f, 1.5f, 2, 3)}, CURVED, .binop = AIC_BINOP_POW},
+    /* 72 and 9 values on 0.05 grids a half step apart (the harness centres each): no near-ties */
+    {AIC_OP_BINARY, "max, broadcast", b_binary, 2, {IN_DISTINCT(2, 3, 4), IN_DISTINCT(1, 3, 1)}, LINEAR,
+     .binop = AIC_BINOP_MAX},
+    {AIC_OP_BINARY, "min, constant right", b_binary, 1, {IN_DISTINCT(2, 3, 4)}, LINEAR, .binop = AIC_BINOP_MIN,
+     .constant = true, ATTR_SHAPE(3, 1)},
 };
 enum { N_CASES = sizeof CASES / sizeof CASES[0] };
 

@@ -232,14 +232,14 @@ static case_result run_data_set(aic_model_t *model, const aic_onnx_binding *bind
         const char *name = bind->input_names[k];
         if (in->ndim == 0)
             return outcome(o, CASE_SKIP, "input '%s' is a scalar (rank 0), which has no batch dimension", name);
-        if (in->dims[0] > max_batch)
-            return outcome(o, CASE_FAIL, "input '%s' has %lld rows, more than the %d the model was built for%s",
-                           name, (long long)in->dims[0], max_batch, set_name);
         if (rows < 0)
             rows = (int)in->dims[0];
         else if (in->dims[0] != rows) /* not a batch: aicon's inputs share theirs */
             return outcome(o, CASE_SKIP, "input '%s' has %lld rows but input '%s' has %d%s", name,
                            (long long)in->dims[0], bind->input_names[0], rows, set_name);
+        if (in->dims[0] > max_batch)
+            return outcome(o, CASE_FAIL, "input '%s' has %lld rows, more than the %d the model was built for%s",
+                           name, (long long)in->dims[0], max_batch, set_name);
         aic_tensor v;
         if (aic_model_value(model, bind->inputs[k], &v) != AIC_OK)
             return outcome(o, CASE_FAIL, "input '%s': %s", name, aic_last_error());

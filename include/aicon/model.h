@@ -222,7 +222,15 @@ AIC_API aic_status aic_reshape_full(aic_model_t *m, const char *name, aic_value 
 /* Elementwise a + b of equal shapes (residual connections). */
 AIC_API aic_status aic_add(aic_model_t *m, const char *name, aic_value a, aic_value b, aic_value *out);
 /* Elementwise binary arithmetic, out = a (op) b, op one of aic_binary_op. */
-typedef enum { AIC_BINOP_ADD, AIC_BINOP_SUB, AIC_BINOP_MUL, AIC_BINOP_DIV } aic_binary_op;
+typedef enum {
+    AIC_BINOP_ADD,
+    AIC_BINOP_SUB,
+    AIC_BINOP_MUL,
+    AIC_BINOP_DIV,
+    AIC_BINOP_POW, /* a^b (powf; the gradient to b is a^b log a, 0 where a is 0) */
+    AIC_BINOP_MAX, /* a NaN operand is the result; the gradient to the one chosen, half each on a tie */
+    AIC_BINOP_MIN
+} aic_binary_op;
 /* Two activations whose per-sample shapes broadcast as numpy does (right-aligned, a dim of 1 stretches;
  * the batch dims always line up); the output has the broadcast shape. Gradients flow to both, summed
  * over the dims each was stretched on. */
@@ -230,7 +238,7 @@ AIC_API aic_status aic_binary(aic_model_t *m, const char *name, aic_binary_op op
                               aic_value *out);
 /* x (op) c, or c (op) x when const_on_left, with c a constant that is not trained: a model buffer
  * named "<name>.constant" of const_numel floats (set it after compile; it starts as 0 for add/sub and
- * 1 for mul/div, the identity). const_shape broadcasts against x's per-sample shape as numpy does; a
+ * 1 for mul/div/pow, the identity; 0 for max/min). const_shape broadcasts against x's per-sample shape as numpy does; a
  * constant of rank (per-sample rank + 1) whose first dim is 1 also fits (that dim lines up with the
  * batch and is dropped). */
 AIC_API aic_status aic_binary_const(aic_model_t *m, const char *name, aic_binary_op op, aic_value x, int const_ndim,

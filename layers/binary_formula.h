@@ -1,0 +1,47 @@
+// SPDX-License-Identifier: Apache-2.0
+/* The binary ops' formulas (aic_binary_kind, layers/layers.h), written once for the C kernels
+ * (layers/binary.c) and the CUDA ones (layers/shape_cuda.cu). */
+#ifndef AICON_LAYERS_BINARY_FORMULA_H
+#define AICON_LAYERS_BINARY_FORMULA_H
+
+#include <math.h>
+
+#include "layers/host_device.h"
+#include "layers/layers.h"
+
+/* max and min: a NaN operand is the result (numpy's maximum, ONNX Max); pow: powf. */
+AIC_HD float aic_binary_f(aic_binary_kind k, float x, float y) {
+    switch (k) {
+    case AIC_BINARY_ADD: return x + y;
+    case AIC_BINARY_SUB: return x - y;
+    case AIC_BINARY_MUL: return x * y;
+    case AIC_BINARY_DIV: return x / y;
+    case AIC_BINARY_POW: return powf(x, y);
+    case AIC_BINARY_MAX: return x != x || x > y ? x : y;
+    default: return x != x || x < y ? x : y; /* AIC_BINARY_MIN */
+    }
+}
+
+/* The gradients g sends to x (*gx) and y (*gy) through out = f(x, y). pow: y x^(y-1), and out log x
+ * (0 where x is 0 and y not negative, as torch.pow); max and min: all to the operand chosen, half to
+ * each on a tie (torch.maximum). */
+AIC_HD void aic_binary_grads(aic_binary_kind k, float g, float x, float y, float *gx, float *gy) {
+    switch (k) {
+    case AIC_BINARY_ADD: *gx = g; *gy = g; break;
+    case AIC_BINARY_SUB: *gx = g; *gy = -g; break;
+    case AIC_BINARY_MUL: *gx = g * y; *gy = g * x; break;
+    case AIC_BINARY_DIV: *gx = g / y; *gy = -g * x / (y * y); break;
+    case AIC_BINARY_POW:
+        *gx = g * y * powf(x, y - 1.0f);
+        *gy = x == 0.0f && y >= 0.0f ? 0.0f : g * powf(x, y) * logf(x);
+        break;
+    default: { /* max, min */
+        const float out = aic_binary_f(k, x, y);
+        *gx = x == y ? 0.5f * g : out == x || out != out ? g : 0.0f;
+        *gy = x == y ? 0.5f * g : out == x || out != out ? 0.0f : g;
+        break;
+    }
+    }
+}
+
+#endif

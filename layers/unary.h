@@ -140,6 +140,60 @@ AIC_HD float aic_gelu_tanh_grad(float g, float x, float y, const float *a) {
     return g * (0.5f * (1.0f + t) + 0.5f * x * (1.0f - t * t) * AIC_GELU_BETA_F * (1.0f + 3.0f * AIC_GELU_KAPPA_F * x * x));
 }
 
+/* The trigonometric and hyperbolic functions and their inverses, with their derivatives. */
+AIC_HD float aic_sin_f(float x, const float *a) { return sinf(x); }
+AIC_HD float aic_sin_grad(float g, float x, float y, const float *a) { return g * cosf(x); }
+AIC_HD float aic_cos_f(float x, const float *a) { return cosf(x); }
+AIC_HD float aic_cos_grad(float g, float x, float y, const float *a) { return -g * sinf(x); }
+AIC_HD float aic_tan_f(float x, const float *a) { return tanf(x); }
+AIC_HD float aic_tan_grad(float g, float x, float y, const float *a) { return g * (1.0f + y * y); }
+AIC_HD float aic_asin_f(float x, const float *a) { return asinf(x); }
+AIC_HD float aic_asin_grad(float g, float x, float y, const float *a) { return g / sqrtf(1.0f - x * x); }
+AIC_HD float aic_acos_f(float x, const float *a) { return acosf(x); }
+AIC_HD float aic_acos_grad(float g, float x, float y, const float *a) { return -g / sqrtf(1.0f - x * x); }
+AIC_HD float aic_atan_f(float x, const float *a) { return atanf(x); }
+AIC_HD float aic_atan_grad(float g, float x, float y, const float *a) { return g / (1.0f + x * x); }
+AIC_HD float aic_sinh_f(float x, const float *a) { return sinhf(x); }
+AIC_HD float aic_sinh_grad(float g, float x, float y, const float *a) { return g * coshf(x); }
+AIC_HD float aic_cosh_f(float x, const float *a) { return coshf(x); }
+AIC_HD float aic_cosh_grad(float g, float x, float y, const float *a) { return g * sinhf(x); }
+AIC_HD float aic_asinh_f(float x, const float *a) { return asinhf(x); }
+AIC_HD float aic_asinh_grad(float g, float x, float y, const float *a) { return g / sqrtf(x * x + 1.0f); }
+AIC_HD float aic_acosh_f(float x, const float *a) { return acoshf(x); }
+AIC_HD float aic_acosh_grad(float g, float x, float y, const float *a) { return g / sqrtf(x * x - 1.0f); }
+AIC_HD float aic_atanh_f(float x, const float *a) { return atanhf(x); }
+AIC_HD float aic_atanh_grad(float g, float x, float y, const float *a) { return g / (1.0f - x * x); }
+
+/* x / (1 + |x|); the gradient 1 / (1 + |x|)^2. */
+AIC_HD float aic_softsign_f(float x, const float *a) { return x / (1.0f + fabsf(x)); }
+AIC_HD float aic_softsign_grad(float g, float x, float y, const float *a) {
+    const float d = 1.0f + fabsf(x);
+    return g / (d * d);
+}
+
+/* a[0] = alpha: x where x > alpha, else 0 (ONNX ThresholdedRelu). */
+AIC_HD float aic_thresholded_relu_f(float x, const float *a) { return x > a[0] ? x : 0.0f; }
+AIC_HD float aic_thresholded_relu_grad(float g, float x, float y, const float *a) { return x > a[0] ? g : -0.0f; }
+
+/* a[0] = alpha: max(0, x) + min(0, alpha (exp(x / alpha) - 1)), as torch.celu. */
+AIC_HD float aic_celu_f(float x, const float *a) { return x > 0.0f ? x : a[0] * expm1f(x / a[0]); }
+AIC_HD float aic_celu_grad(float g, float x, float y, const float *a) { return x > 0.0f ? g : g * expf(x / a[0]); }
+
+/* a[0] = lambd, a[1] = bias: x + bias below -lambd, x - bias above lambd, 0 between (ONNX Shrink). */
+AIC_HD float aic_shrink_f(float x, const float *a) { return x < -a[0] ? x + a[1] : x > a[0] ? x - a[1] : 0.0f; }
+AIC_HD float aic_shrink_grad(float g, float x, float y, const float *a) { return x < -a[0] || x > a[0] ? g : -0.0f; }
+
+/* Piecewise constant: no gradient (0, as torch's floor, ceil, round and sign). round is to the
+ * nearest, ties to even (ONNX Round, numpy's round), as rintf in the default rounding mode. */
+AIC_HD float aic_floor_f(float x, const float *a) { return floorf(x); }
+AIC_HD float aic_floor_grad(float g, float x, float y, const float *a) { return 0.0f; }
+AIC_HD float aic_ceil_f(float x, const float *a) { return ceilf(x); }
+AIC_HD float aic_ceil_grad(float g, float x, float y, const float *a) { return 0.0f; }
+AIC_HD float aic_round_f(float x, const float *a) { return rintf(x); }
+AIC_HD float aic_round_grad(float g, float x, float y, const float *a) { return 0.0f; }
+AIC_HD float aic_sign_f(float x, const float *a) { return x > 0.0f ? 1.0f : x < 0.0f ? -1.0f : x; }
+AIC_HD float aic_sign_grad(float g, float x, float y, const float *a) { return 0.0f; }
+
 /* a[0] = exponent: x^exponent as torch.pow with a scalar exponent: x*x for 2, x*x*x for 3, sqrt for
  * 0.5, 1/x for -1, 1/(x*x) for -2, powf otherwise (a negative x with an integer exponent is defined:
  * pow(-2, 2) = 4; with another exponent NaN). The gradient is torch's pow_backward: 0 for exponent 0,

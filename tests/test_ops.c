@@ -670,6 +670,28 @@ static const op_case CASES[] = {
      .binop = AIC_BINOP_MAX},
     {AIC_OP_BINARY, "min, constant right", b_binary, 1, {IN_DISTINCT(2, 3, 4)}, LINEAR, .binop = AIC_BINOP_MIN,
      .constant = true, ATTR_SHAPE(3, 1)},
+    /* the trigonometric family inside their domains; floor, ceil, round and sign away from their jumps */
+    {AIC_OP_SIN, "3 x 5", b_unary, 1, {IN_RANGE(-3, 3, 3, 5)}, CURVED},
+    {AIC_OP_COS, "3 x 5", b_unary, 1, {IN_RANGE(-3, 3, 3, 5)}, CURVED},
+    {AIC_OP_TAN, "3 x 5 in (-1, 1)", b_unary, 1, {IN_RANGE(-1, 1, 3, 5)}, CURVED},
+    {AIC_OP_ASIN, "3 x 5 in (-0.8, 0.8)", b_unary, 1, {IN_RANGE(-0.8f, 0.8f, 3, 5)}, CURVED},
+    {AIC_OP_ACOS, "3 x 5 in (-0.8, 0.8)", b_unary, 1, {IN_RANGE(-0.8f, 0.8f, 3, 5)}, CURVED},
+    {AIC_OP_ATAN, "3 x 5", b_unary, 1, {IN_RANGE(-3, 3, 3, 5)}, CURVED},
+    {AIC_OP_SINH, "3 x 5", b_unary, 1, {IN_RANGE(-2, 2, 3, 5)}, CURVED},
+    {AIC_OP_COSH, "3 x 5", b_unary, 1, {IN_RANGE(-2, 2, 3, 5)}, CURVED},
+    {AIC_OP_ASINH, "3 x 5", b_unary, 1, {IN_RANGE(-3, 3, 3, 5)}, CURVED},
+    {AIC_OP_ACOSH, "3 x 5 in (1.2, 3)", b_unary, 1, {IN_RANGE(1.2f, 3, 3, 5)}, CURVED},
+    {AIC_OP_ATANH, "3 x 5 in (-0.8, 0.8)", b_unary, 1, {IN_RANGE(-0.8f, 0.8f, 3, 5)}, CURVED},
+    {AIC_OP_SOFTSIGN, "3 x 5", b_unary, 1, {IN_RANGE(-3, 3, 3, 5)}, CURVED, .n_kinks = 1, .kink = {0}},
+    {AIC_OP_THRESHOLDED_RELU, "alpha 0.5", b_unary, 1, {IN_RANGE(-2, 2, 3, 5)}, LINEAR, .a = 0.5f, .n_kinks = 1,
+     .kink = {0.5f}},
+    {AIC_OP_CELU, "alpha 2", b_unary, 1, {IN_RANGE(-3, 3, 3, 5)}, CURVED, .a = 2.0f, .n_kinks = 1, .kink = {0}},
+    {AIC_OP_SHRINK, "lambd 0.5, bias 0.2", b_unary, 1, {IN_RANGE(-2, 2, 3, 5)}, LINEAR, .a = 0.5f, .b = 0.2f,
+     .n_kinks = 2, .kink = {-0.5f, 0.5f}},
+    {AIC_OP_FLOOR, "values in (0.1, 0.9)", b_unary, 1, {IN_RANGE(0.1f, 0.9f, 3, 5)}, LINEAR},
+    {AIC_OP_CEIL, "values in (1.1, 1.9)", b_unary, 1, {IN_RANGE(1.1f, 1.9f, 3, 5)}, LINEAR},
+    {AIC_OP_ROUND, "values in (0.1, 0.4)", b_unary, 1, {IN_RANGE(0.1f, 0.4f, 3, 5)}, LINEAR},
+    {AIC_OP_SIGN, "values in (0.1, 1)", b_unary, 1, {IN_RANGE(0.1f, 1.0f, 3, 5)}, LINEAR},
 };
 enum { N_CASES = sizeof CASES / sizeof CASES[0] };
 

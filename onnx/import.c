@@ -2030,6 +2030,173 @@ static aic_status op_variadic(importer *im, const Onnx__NodeProto *n, const char
     return AIC_OK;
 }
 
+/* ---- ops imported as compositions of aicon's ---------------------------------------------------- */
+
+/* GlobalMaxPool of N x C x H x W: max pooling with an H x W window (N x C x 1 x 1). */
+static aic_status op_global_maxpool(importer *im, const Onnx__NodeProto *n, const char *name, int variant, aic_value x,
+                                    const aic_value_info *xi, aic_value *y) {
+    if (xi->ndim != 3)
+        return unsupported(im, "only N x C x H x W inputs are supported (per-sample rank %d)", xi->ndim);
+    const aic_pool2d_opts o = {.kernel = {(int)xi->shape[1], (int)xi->shape[2]}};
+    return built(im, aic_maxpool2d(im->m, name, x, &o, y));
+}
+
+/* A float constant of the given values and dims, owned by the importer. */
+static aic_status float_tensor(importer *im, int ndim, const int64_t *dims, const float *v, Onnx__TensorProto **t) {
+    AIC_TRY(new_const(im, T_FLOAT, ndim, dims, t));
+    for (int64_t i = 0; i < tensor_numel(*t); i++)
+        (*t)->float_data[i] = v ? v[i] : 0.0f;
+    return AIC_OK;
+}
+
+/* x (op) c for a constant tensor t: the op named name (a buffer copied from t after compile). */
+static aic_status with_constant(importer *im, const char *name, aic_binary_op op, aic_value x,
+                                const Onnx__TensorProto *t, aic_value *y) {
+    AIC_TRY(built(im, aic_binary_const(im->m, name, op, x, (int)t->n_dims, t->dims, false, y)));
+    return add_job(im, name, "constant", true, t, false, 1, tensor_numel(t), 1.0f);
+}
+
+/* InstanceNormalization of N x C x ...: each sample's channel normalized over its other axes (a
+ * layer normalization of the axes behind C), then scale and B per channel as constants [C, 1, ...]. */
+static aic_status op_instancenorm(importer *im, const Onnx__NodeProto *n, const char *name, int variant, aic_value x,
+                                  const aic_value_info *xi, aic_value *y) {
+    if (xi->ndim < 2 || xi->batch_axis != 0)
+        return unsupported(im, "X must be N x C x D1 x ...");
+    const int64_t C = xi->shape[0];
+    const Onnx__TensorProto *t[2];
+    for (int i = 0; i < 2; i++) {
+        AIC_TRY(const_in(im, n, (size_t)i + 1, false, &t[i]));
+        AIC_TRY(need_float(im, t[i], i ? "B" : "scale"));
+        if (tensor_numel(t[i]) != C)
+            return unsupported(im, "%s must hold %" PRId64 " values", i ? "B" : "scale", C);
+    }
+    int64_t dims[AIC_MAX_DIMS] = {C};
+    for (int i = 1; i < xi->ndim; i++)
+        dims[i] = 1;
+    char nm[AIC_MAX_NAME - 16];
+    aic_value norm, scaled;
+    snprintf(nm, sizeof nm, "%.*s.norm", AIC_MAX_NAME - 32, name);
+    AIC_TRY(built(im, aic_layernorm(im->m, nm, x, 2, attr_float(n, "epsilon", 1e-5f), false, &norm)));
+    Onnx__TensorProto *s, *b;
+    float *sv = malloc(sizeof(float) * (size_t)C), *bv = malloc(sizeof(float) * (size_t)C);
+    if (!sv || !bv) {
+        free(sv);
+        free(bv);
+        return nomem();
+    }
+    for (int64_t c = 0; c < C; c++) {
+        sv[c] = float_at(t[0], c);
+        bv[c] = float_at(t[1], c);
+    }
+    aic_status st = float_tensor(im, xi->ndim, dims, sv, &s);
+    if (st == AIC_OK)
+        st = float_tensor(im, xi->ndim, dims, bv, &b);
+    free(sv);
+    free(bv);
+    AIC_TRY(st);
+    snprintf(nm, sizeof nm, "%.*s.scale", AIC_MAX_NAME - 32, name);
+    AIC_TRY(with_constant(im, nm, AIC_BINOP_MUL, norm, s, &scaled));
+    snprintf(nm, sizeof nm, "%.*s", AIC_MAX_NAME - 32, name);
+    return with_constant(im, nm, AIC_BINOP_ADD, scaled, b, y);
+}
+
+/* PRelu: relu(x) + slope min(x, 0) (exact: one side is 0), slope a constant broadcast as ONNX says. */
+static aic_status op_prelu(importer *im, const Onnx__NodeProto *n, const char *name, int variant, aic_value x,
+                           const aic_value_info *xi, aic_value *y) {
+    const Onnx__TensorProto *slope;
+    AIC_TRY(const_in(im, n, 1, false, &slope));
+    AIC_TRY(need_float(im, slope, "slope"));
+    if (slope->n_dims > AIC_MAX_DIMS)
+        return unsupported(im, "slope of rank %zu", slope->n_dims);
+    char nm[AIC_MAX_NAME - 16];
+    aic_value pos, neg, scaled;
+    snprintf(nm, sizeof nm, "%.*s.relu", AIC_MAX_NAME - 32, name);
+    AIC_TRY(built(im, aic_relu(im->m, nm, x, &pos)));
+    snprintf(nm, sizeof nm, "%.*s.negative", AIC_MAX_NAME - 32, name);
+    AIC_TRY(built(im, aic_binary_const(im->m, nm, AIC_BINOP_MIN, x, 0, NULL, false, &neg))); /* min(x, 0) */
+    snprintf(nm, sizeof nm, "%.*s.slope", AIC_MAX_NAME - 32, name);
+    AIC_TRY(with_constant(im, nm, AIC_BINOP_MUL, neg, slope, &scaled));
+    return built(im, aic_binary(im->m, name, AIC_BINOP_ADD, pos, scaled, y));
+}
+
+/* DepthToSpace (DCR or CRD) and SpaceToDepth of N x C x H x W with block b: a reshape to rank 6, a
+ * transpose and a reshape back, as the ONNX spec writes them. */
+static aic_status op_depth_space(importer *im, const Onnx__NodeProto *n, const char *name, int variant, aic_value x,
+                                 const aic_value_info *xi, aic_value *y) {
+    const int64_t b = attr_int(n, "blocksize", 0);
+    if (xi->ndim != 3 || xi->batch_axis != 0 || xi->fold != 1 || xi->outer != 1 || b < 1 || b > ATTR_LIMIT)
+        return unsupported(im, "needs N x C x H x W and a positive blocksize");
+    const int64_t C = xi->shape[0], H = xi->shape[1], W = xi->shape[2];
+    char mode[8];
+    const bool crd = variant == 0 && strcmp(attr_string(n, "mode", "DCR", mode, sizeof mode), "CRD") == 0;
+    int64_t s1[5], s2[3];
+    int perm[6];
+    if (variant == 0) { /* depth to space */
+        if (C % (b * b))
+            return unsupported(im, "C %" PRId64 " is not a multiple of blocksize^2", C);
+        const int64_t c = C / (b * b);
+        const int64_t dcr[5] = {b, b, c, H, W}, crd_s[5] = {c, b, b, H, W};
+        const int p_dcr[6] = {0, 3, 4, 1, 5, 2}, p_crd[6] = {0, 1, 4, 2, 5, 3};
+        memcpy(s1, crd ? crd_s : dcr, sizeof s1);
+        memcpy(perm, crd ? p_crd : p_dcr, sizeof perm);
+        s2[0] = c, s2[1] = H * b, s2[2] = W * b;
+    } else { /* space to depth */
+        if (H % b || W % b)
+            return unsupported(im, "H and W must be multiples of blocksize");
+        const int64_t v[5] = {C, H / b, b, W / b, b};
+        const int p[6] = {0, 3, 5, 1, 2, 4};
+        memcpy(s1, v, sizeof s1);
+        memcpy(perm, p, sizeof perm);
+        s2[0] = C * b * b, s2[1] = H / b, s2[2] = W / b;
+    }
+    char nm[AIC_MAX_NAME];
+    aic_value r, t;
+    snprintf(nm, sizeof nm, "%.*s.split", AIC_MAX_NAME - 16, name);
+    AIC_TRY(built(im, aic_reshape(im->m, nm, x, 5, s1, &r)));
+    snprintf(nm, sizeof nm, "%.*s.permute", AIC_MAX_NAME - 16, name);
+    AIC_TRY(built(im, aic_transpose(im->m, nm, r, perm, &t)));
+    return built(im, aic_reshape(im->m, name, t, 3, s2, y));
+}
+
+/* Tile: each axis behind the batch repeated as concatenated copies (the batch axis's repeat must be 1). */
+static aic_status op_tile(importer *im, const Onnx__NodeProto *n, const char *name, int variant, aic_value x,
+                          const aic_value_info *xi, aic_value *y) {
+    int64_t rep[SHAPE_MAX];
+    int len, rank;
+    AIC_TRY(shape_in(im, n, 1, rep, &len, &rank));
+    if (len != xi->ndim + 1 || xi->batch_axis != 0 || rep[0] != 1)
+        return unsupported(im, "repeats must have one entry per axis, 1 for the batch");
+    aic_value cur = x;
+    char nm[AIC_MAX_NAME];
+    for (int a = 1; a <= xi->ndim; a++) {
+        if (rep[a] < 1 || rep[a] > AIC_MAX_OP_INPUTS)
+            return unsupported(im, "repeat %" PRId64 " on axis %d (aicon concatenates 1..%d copies)", rep[a], a,
+                               AIC_MAX_OP_INPUTS);
+        if (rep[a] == 1)
+            continue;
+        aic_value copies[AIC_MAX_OP_INPUTS];
+        for (int k = 0; k < rep[a]; k++)
+            copies[k] = cur;
+        snprintf(nm, sizeof nm, "%.*s.%d", AIC_MAX_NAME - 16, name, a);
+        AIC_TRY(built(im, aic_concat(im->m, nm, (int)rep[a], copies, a, &cur)));
+    }
+    return same_value(im, name, cur, y);
+}
+
+/* Size: the element count, a multiple of the batch size for an activation (a shape computation). */
+static aic_status op_size(importer *im, const Onnx__NodeProto *n, const char *name, int variant) {
+    const slot *s = in_name(n, 0) ? table_get(&im->nt, in_name(n, 0)) : NULL;
+    if (s && s->kind == V_SHAPE) {
+        set_shape(im, n, (int64_t[]){s->sh_len}, 1, 0);
+        return AIC_OK;
+    }
+    aic_value x;
+    const aic_value_info *xi;
+    AIC_TRY(act_in(im, n, 0, &x, &xi));
+    set_shape(im, n, (int64_t[]){BATCH_TIMES(xi->outer * xi->fold * xi->numel)}, 1, 0);
+    return AIC_OK;
+}
+
 /* Ops aicon computes only at import, on constants (fold_node). */
 static aic_status op_constant_only(importer *im, const Onnx__NodeProto *n, const char *name, int variant) {
     return unsupported(im, "aicon computes %s only on constants, at import; an input is an activation", n->op_type);
@@ -2864,6 +3031,15 @@ static const struct {
     {"Where", 9, .known = NO_ATTRS, .node = op_where},
     {"Expand", 8, .known = NO_ATTRS, .node = op_expand},
     {"Sum", 8, .known = NO_ATTRS, .node = op_variadic, .variant = AIC_BINOP_ADD},
+    {"GlobalMaxPool", .known = NO_ATTRS, .act = op_global_maxpool},
+    {"InstanceNormalization", 6, .known = (const attr_spec[]){{"epsilon", A_FLOAT}, {NULL, 0}}, .act = op_instancenorm},
+    {"PRelu", 9, .known = NO_ATTRS, .act = op_prelu},
+    {"DepthToSpace", .known = (const attr_spec[]){{"blocksize", A_INT}, {"mode", A_STRING}, {NULL, 0}},
+     .act = op_depth_space, .variant = 0},
+    {"SpaceToDepth", .known = (const attr_spec[]){{"blocksize", A_INT}, {NULL, 0}}, .act = op_depth_space,
+     .variant = 1},
+    {"Tile", 6, .known = NO_ATTRS, .act = op_tile},
+    {"Size", .known = NO_ATTRS, .node = op_size},
     {"Mean", 8, .known = NO_ATTRS, .node = op_variadic, .variant = -1},
     {"Max", 8, .known = NO_ATTRS, .node = op_variadic, .variant = AIC_BINOP_MAX},
     {"Min", 8, .known = NO_ATTRS, .node = op_variadic, .variant = AIC_BINOP_MIN},

@@ -6,7 +6,9 @@
 
 #include "core/op_build.h"
 
-static const char *const BINOP_NAMES[] = {"add", "sub", "mul", "div", "pow", "max", "min"};
+static const char *const BINOP_NAMES[] = {"add",  "sub",           "mul",   "div",         "pow",
+                                          "max",  "min",           "equal", "less",        "greater",
+                                          "less_equal", "greater_equal", "and",   "or", "xor"};
 _Static_assert(sizeof BINOP_NAMES / sizeof *BINOP_NAMES == AIC_BINARY_KIND_COUNT, "a binary kind without a name");
 
 /* Right-aligned numpy broadcast of two per-sample shapes into (*on, os). */
@@ -27,9 +29,9 @@ static aic_status broadcast(const aic_op *op, int an, const int64_t *as, int bn,
 }
 
 static aic_status binop_check(aic_model_t *m, const aic_op *op, aic_binary_op kind, int x) {
-    if ((int)kind < 0 || kind > AIC_BINOP_MIN)
-        return aic_fail(AIC_ERR_INVALID_ARG, "op '%s': binary op kind %d is not add, sub, mul, div, pow, max or min",
-                        op->name, (int)kind);
+    if ((int)kind < 0 || (int)kind >= (int)AIC_BINARY_KIND_COUNT)
+        return aic_fail(AIC_ERR_INVALID_ARG, "op '%s': binary op kind %d is not one of aic_binary_op", op->name,
+                        (int)kind);
     const aic_value_info *v = aic_val(m, x);
     if (v->dtype != AIC_F32 || v->scalar)
         return aic_fail(AIC_ERR_SHAPE, "op '%s' (%s): input '%s' must be a float tensor N x ...", op->name,

@@ -9,9 +9,19 @@
 #include "layers/host_device.h"
 #include "layers/layers.h"
 
-/* max and min: a NaN operand is the result (numpy's maximum, ONNX Max); pow: powf. */
+/* max and min: a NaN operand is the result (numpy's maximum, ONNX Max); pow: powf. The comparisons
+ * and the logic ops give 1 or 0 (aicon holds ONNX's bool tensors as floats 0 and 1; the logic ops read
+ * any nonzero as true). */
 AIC_HD float aic_binary_f(aic_binary_kind k, float x, float y) {
     switch (k) {
+    case AIC_BINARY_EQUAL: return x == y ? 1.0f : 0.0f;
+    case AIC_BINARY_LESS: return x < y ? 1.0f : 0.0f;
+    case AIC_BINARY_GREATER: return x > y ? 1.0f : 0.0f;
+    case AIC_BINARY_LESS_EQUAL: return x <= y ? 1.0f : 0.0f;
+    case AIC_BINARY_GREATER_EQUAL: return x >= y ? 1.0f : 0.0f;
+    case AIC_BINARY_AND: return x != 0.0f && y != 0.0f ? 1.0f : 0.0f;
+    case AIC_BINARY_OR: return x != 0.0f || y != 0.0f ? 1.0f : 0.0f;
+    case AIC_BINARY_XOR: return (x != 0.0f) != (y != 0.0f) ? 1.0f : 0.0f;
     case AIC_BINARY_ADD: return x + y;
     case AIC_BINARY_SUB: return x - y;
     case AIC_BINARY_MUL: return x * y;
@@ -24,8 +34,12 @@ AIC_HD float aic_binary_f(aic_binary_kind k, float x, float y) {
 
 /* The gradients g sends to x (*gx) and y (*gy) through out = f(x, y). pow: y x^(y-1), and out log x
  * (0 where x is 0 and y not negative, as torch.pow); max and min: all to the operand chosen, half to
- * each on a tie (torch.maximum). */
+ * each on a tie (torch.maximum); the comparisons and logic ops: none. */
 AIC_HD void aic_binary_grads(aic_binary_kind k, float g, float x, float y, float *gx, float *gy) {
+    if (k >= AIC_BINARY_EQUAL) {
+        *gx = *gy = 0.0f;
+        return;
+    }
     switch (k) {
     case AIC_BINARY_ADD: *gx = g; *gy = g; break;
     case AIC_BINARY_SUB: *gx = g; *gy = -g; break;

@@ -202,6 +202,14 @@ typedef enum {
     AIC_BINARY_POW,
     AIC_BINARY_MAX,
     AIC_BINARY_MIN,
+    AIC_BINARY_EQUAL,
+    AIC_BINARY_LESS,
+    AIC_BINARY_GREATER,
+    AIC_BINARY_LESS_EQUAL,
+    AIC_BINARY_GREATER_EQUAL,
+    AIC_BINARY_AND,
+    AIC_BINARY_OR,
+    AIC_BINARY_XOR,
     AIC_BINARY_KIND_COUNT
 } aic_binary_kind; /* the formulas: layers/binary_formula.h */
 #define AIC_BINARY_MAX_DIMS 6

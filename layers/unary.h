@@ -194,6 +194,10 @@ AIC_HD float aic_round_grad(float g, float x, float y, const float *a) { return 
 AIC_HD float aic_sign_f(float x, const float *a) { return x > 0.0f ? 1.0f : x < 0.0f ? -1.0f : x; }
 AIC_HD float aic_sign_grad(float g, float x, float y, const float *a) { return 0.0f; }
 
+/* ONNX Not of a bool tensor held as floats: 1 where x is 0, else 0; no gradient. */
+AIC_HD float aic_not_f(float x, const float *a) { return x == 0.0f ? 1.0f : 0.0f; }
+AIC_HD float aic_not_grad(float g, float x, float y, const float *a) { return 0.0f; }
+
 /* a[0] = exponent: x^exponent as torch.pow with a scalar exponent: x*x for 2, x*x*x for 3, sqrt for
  * 0.5, 1/x for -1, 1/(x*x) for -2, powf otherwise (a negative x with an integer exponent is defined:
  * pow(-2, 2) = 4; with another exponent NaN). The gradient is torch's pow_backward: 0 for exponent 0,

@@ -343,6 +343,16 @@ static aic_status export_unary(exporter *e, const aic_op *op, const char *const 
         export_gelu(e, op, in[0], out);
         return AIC_OK;
     }
+    if (u == AIC_UNARY_NOT) { /* over bools, which aicon holds as floats */
+        char b[AIC_MAX_NAME + 16], r[AIC_MAX_NAME + 16];
+        snprintf(b, sizeof b, "%s.bool", op->name);
+        snprintf(r, sizeof r, "%s.not", op->name);
+        attr_int(e, add_node(e, "Cast", b, in, 1, b), "to", ONNX__TENSOR_PROTO__DATA_TYPE__BOOL);
+        add_node(e, "Not", r, (const char *[]){b}, 1, r);
+        attr_int(e, add_node(e, "Cast", op->name, (const char *[]){r}, 1, out), "to",
+                 ONNX__TENSOR_PROTO__DATA_TYPE__FLOAT);
+        return AIC_OK;
+    }
     if (u == AIC_UNARY_POW) {
         const char *ex = scalar_init(e, op, "exponent", op->attr.unary[0]);
         if (ex)
@@ -649,7 +659,9 @@ static void lift_lower_rank(exporter *e, const aic_op *op, const char *const *in
 
 static aic_status ex_binary(exporter *e, const aic_op *op, const char *const *in, const char *out) {
     /* ONNX broadcasts numpy-style too: a constant keeps its right-aligned shape */
-    static const char *const types[] = {"Add", "Sub", "Mul", "Div", "Pow", "Max", "Min"};
+    static const char *const types[] = {"Add",  "Sub",     "Mul",         "Div",            "Pow",
+                                        "Max",  "Min",     "Equal",       "Less",           "Greater",
+                                        "LessOrEqual", "GreaterOrEqual", "And", "Or", "Xor"};
     const char *ins[2] = {in[0], in[1]};
     char lifted[AIC_MAX_NAME + 16];
     if (op->buffer[0] < 0 && e->m->values[op->in[0]].ndim != e->m->values[op->in[1]].ndim)
@@ -661,7 +673,23 @@ static aic_status ex_binary(exporter *e, const aic_op *op, const char *const *in
         ins[0] = op->attr.binary.const_left ? bi->name : in[0];
         ins[1] = op->attr.binary.const_left ? in[0] : bi->name;
     }
-    add_node(e, types[op->attr.binary.kind], op->name, ins, 2, out);
+    const int k = op->attr.binary.kind;
+    if (k < AIC_BINOP_EQUAL) {
+        add_node(e, types[k], op->name, ins, 2, out);
+        return AIC_OK;
+    }
+    /* aicon holds bools as floats 0 and 1: the logic ops' inputs cast to bool first, every result back */
+    char cast_in[2][AIC_MAX_NAME + 16], result[AIC_MAX_NAME + 16];
+    for (int i = 0; i < 2 && k >= AIC_BINOP_AND; i++) {
+        snprintf(cast_in[i], sizeof cast_in[i], "%s.bool%d", op->name, i);
+        attr_int(e, add_node(e, "Cast", cast_in[i], (const char *[]){ins[i]}, 1, cast_in[i]), "to",
+                 ONNX__TENSOR_PROTO__DATA_TYPE__BOOL);
+        ins[i] = cast_in[i];
+    }
+    snprintf(result, sizeof result, "%s.bool", op->name);
+    add_node(e, types[k], result, ins, 2, result);
+    attr_int(e, add_node(e, "Cast", op->name, (const char *[]){result}, 1, out), "to",
+             ONNX__TENSOR_PROTO__DATA_TYPE__FLOAT);
     return AIC_OK;
 }
 

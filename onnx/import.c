@@ -1473,6 +1473,13 @@ static const attr_spec cast_attrs[] = {{"to", A_INT}, {"saturate", A_INT}, {NULL
 static aic_status op_cast(importer *im, const Onnx__NodeProto *n, const char *name, int variant) {
     const int64_t to = attr_int(n, "to", 0);
     const slot *s = in_name(n, 0) ? table_get(&im->nt, in_name(n, 0)) : NULL;
+    if (s && s->kind == V_ACT && im->m->values[s->v].dtype == AIC_F32 && to == ONNX__TENSOR_PROTO__DATA_TYPE__BOOL) {
+        /* bools are floats 0 and 1: x != 0 is x or 0 */
+        aic_value y;
+        AIC_TRY(built(im, aic_binary_const(im->m, name, AIC_BINOP_OR, s->v, 0, NULL, false, &y)));
+        set_act(im, n, y);
+        return AIC_OK;
+    }
     if (s && s->kind == V_ACT && im->m->values[s->v].dtype == AIC_F32 &&
         (to == ONNX__TENSOR_PROTO__DATA_TYPE__FLOAT || to == ONNX__TENSOR_PROTO__DATA_TYPE__DOUBLE)) {
         /* aicon computes in float32 whatever the file's floating type: a Cast between them is the identity */
@@ -1607,7 +1614,8 @@ static aic_status fold_elementwise(importer *im, const Onnx__NodeProto *n, const
                                    int k, Onnx__TensorProto **out) {
     const char *op = n->op_type;
     const bool logic = !strcmp(op, "Equal") || !strcmp(op, "Less") || !strcmp(op, "Greater") ||
-                       !strcmp(op, "Not") || !strcmp(op, "And") || !strcmp(op, "Or");
+                       !strcmp(op, "Not") || !strcmp(op, "And") || !strcmp(op, "Or") || !strcmp(op, "Xor") ||
+                       !strcmp(op, "LessOrEqual") || !strcmp(op, "GreaterOrEqual");
     int32_t type = fold_type(in[!strcmp(op, "Where") ? 1 : 0]);
     if (logic)
         type = T_BOOL;
@@ -1615,6 +1623,8 @@ static aic_status fold_elementwise(importer *im, const Onnx__NodeProto *n, const
         const int64_t to = attr_int(n, "to", 0);
         const Onnx__TensorProto probe = {.data_type = (int32_t)to};
         type = fold_type(&probe);
+        if (type == T_BOOL) /* a float constant of 0 and 1, as aicon's bool activations, usable as weights */
+            type = T_FLOAT;
     }
     for (int j = 0; j < k; j++)
         if (!fold_type(in[j]))
@@ -1636,6 +1646,9 @@ static aic_status fold_elementwise(importer *im, const Onnx__NodeProto *n, const
         else if (!strcmp(op, "Less")) r = v[0] < v[1];
         else if (!strcmp(op, "Greater")) r = v[0] > v[1];
         else if (!strcmp(op, "Not")) r = v[0] == 0;
+        else if (!strcmp(op, "Xor")) r = (v[0] != 0) != (v[1] != 0);
+        else if (!strcmp(op, "LessOrEqual")) r = v[0] <= v[1];
+        else if (!strcmp(op, "GreaterOrEqual")) r = v[0] >= v[1];
         else if (!strcmp(op, "And")) r = v[0] != 0 && v[1] != 0;
         else if (!strcmp(op, "Or")) r = v[0] != 0 || v[1] != 0;
         else if (!strcmp(op, "Where")) r = v[0] != 0 ? v[1] : v[2];
@@ -1647,7 +1660,7 @@ static aic_status fold_elementwise(importer *im, const Onnx__NodeProto *n, const
         else if (!strcmp(op, "Reciprocal")) r = 1.0f / (float)v[0];
         else if (!strcmp(op, "Sqrt")) r = sqrtf((float)v[0]);
         else if (!strcmp(op, "Neg")) r = -v[0];
-        else r = v[0]; /* Cast */
+        else r = !strcmp(op, "Cast") && attr_int(n, "to", 0) == T_BOOL ? v[0] != 0 : v[0]; /* Cast */
         if (!strcmp(op, "Div") && type == T_INT64 && v[1] == 0)
             return unsupported(im, "an integer division by 0");
         set_at(*out, o, r);
@@ -1815,7 +1828,8 @@ static aic_status fold_batch_shape(importer *im, const Onnx__NodeProto *n, bool 
  * what PyTorch exports for masks (tril, masked_fill's condition) and small arithmetic. *done false:
  * not one of them, or an input is not a constant. */
 static aic_status fold_node(importer *im, const Onnx__NodeProto *n, bool *done) {
-    static const char *const ops[] = {"Equal", "Less", "Greater", "Not", "And", "Or", "Where", "Cast", "Add", "Sub",
+    static const char *const ops[] = {"Equal", "Less", "Greater", "LessOrEqual", "GreaterOrEqual", "Not", "And", "Or",
+                                      "Xor", "Where", "Cast", "Add", "Sub",
                                       "Mul", "Div", "Pow", "Reciprocal", "Sqrt", "Neg", "Slice", "Trilu",
                                       "ConstantOfShape"};
     AIC_TRY(fold_batch_shape(im, n, done));
@@ -3043,12 +3057,14 @@ static const struct {
     {"Mean", 8, .known = NO_ATTRS, .node = op_variadic, .variant = -1},
     {"Max", 8, .known = NO_ATTRS, .node = op_variadic, .variant = AIC_BINOP_MAX},
     {"Min", 8, .known = NO_ATTRS, .node = op_variadic, .variant = AIC_BINOP_MIN},
-    {"Equal", .known = NO_ATTRS, .node = op_constant_only},
-    {"Less", .known = NO_ATTRS, .node = op_constant_only},
-    {"Greater", .known = NO_ATTRS, .node = op_constant_only},
-    {"Not", .known = NO_ATTRS, .node = op_constant_only},
-    {"And", .known = NO_ATTRS, .node = op_constant_only},
-    {"Or", .known = NO_ATTRS, .node = op_constant_only},
+    {"Equal", .known = NO_ATTRS, .node = op_arith, .variant = AIC_BINOP_EQUAL},
+    {"Less", .known = NO_ATTRS, .node = op_arith, .variant = AIC_BINOP_LESS},
+    {"Greater", .known = NO_ATTRS, .node = op_arith, .variant = AIC_BINOP_GREATER},
+    {"LessOrEqual", 12, .known = NO_ATTRS, .node = op_arith, .variant = AIC_BINOP_LESS_EQUAL},
+    {"GreaterOrEqual", 12, .known = NO_ATTRS, .node = op_arith, .variant = AIC_BINOP_GREATER_EQUAL},
+    {"And", .known = NO_ATTRS, .node = op_arith, .variant = AIC_BINOP_AND},
+    {"Or", .known = NO_ATTRS, .node = op_arith, .variant = AIC_BINOP_OR},
+    {"Xor", .known = NO_ATTRS, .node = op_arith, .variant = AIC_BINOP_XOR},
     {"Trilu", 14, .known = trilu_attrs, .node = op_constant_only},
     {"ConstantOfShape", 9, .known = constant_of_shape_attrs, .node = op_constant_only},
     {"Shape", .known = shape_attrs, .node = op_shape},
@@ -3151,7 +3167,7 @@ static aic_status input_shape(importer *im, const Onnx__ValueInfoProto *vi, aic_
     const Onnx__TypeProto__Tensor *tt = tp->tensor_type;
     const int32_t et = tt->has_elem_type ? tt->elem_type : ONNX__TENSOR_PROTO__DATA_TYPE__UNDEFINED;
     const Onnx__TensorProto probe = {.data_type = et};
-    const bool floating = aic_onnx_is_floating(&probe);
+    const bool floating = aic_onnx_is_floating(&probe) || et == ONNX__TENSOR_PROTO__DATA_TYPE__BOOL; /* as 0, 1 */
     if (!floating && et != ONNX__TENSOR_PROTO__DATA_TYPE__INT64 && et != ONNX__TENSOR_PROTO__DATA_TYPE__INT32)
         return unsupported(im, "element type %" PRId32 "; aicon inputs are floating (float16, bfloat16 and double "
                            "held as float), or int32 and int64 (held as int32)", et);

@@ -109,15 +109,16 @@ int64_t aic_onnx_int_at(const Onnx__TensorProto *t, int64_t i) {
 }
 
 /* Fills *out from an unpacked tensor: floating elements as float (float16, bfloat16 and double
- * converted), int32 and int64 ones as int32 (an int64 outside int32's range fails). file names it in
- * messages. */
+ * converted), bools as floats 0 and 1, int32 and int64 ones as int32 (an int64 outside int32's range
+ * fails). file names it in messages. */
 static aic_status tensor_from_proto(const char *file, const Onnx__TensorProto *t, aic_onnx_tensor *out) {
     const char *tname = t->name ? t->name : "";
     char what[AIC_MAX_NAME + 16];
     snprintf(what, sizeof what, "tensor '%s'", tname);
     const bool ints = t->data_type == ONNX__TENSOR_PROTO__DATA_TYPE__INT32 ||
                       t->data_type == ONNX__TENSOR_PROTO__DATA_TYPE__INT64;
-    if (!aic_onnx_is_floating(t) && !ints) {
+    const bool bools = t->data_type == ONNX__TENSOR_PROTO__DATA_TYPE__BOOL; /* aicon's bools: floats 0, 1 */
+    if (!aic_onnx_is_floating(t) && !ints && !bools) {
         const char *ty = elem_type_name(t->data_type);
         if (!ty)
             return aic_fail(AIC_ERR_FORMAT, "%s: tensor '%s' has unknown element type %" PRId32, file, tname,
@@ -146,7 +147,9 @@ static aic_status tensor_from_proto(const char *file, const Onnx__TensorProto *t
         const int32_t v32 = (int32_t)v;
         memcpy(data + i, &v32, sizeof v32); /* int32 in float storage, as aicon's arenas hold labels */
     }
-    for (uint64_t i = 0; i < count && !ints; i++)
+    for (uint64_t i = 0; i < count && bools; i++)
+        data[i] = (t->has_raw_data ? t->raw_data.data[i] : t->int32_data[i]) != 0 ? 1.0f : 0.0f;
+    for (uint64_t i = 0; i < count && !ints && !bools; i++)
         data[i] = aic_onnx_float_at(t, (int64_t)i);
 
     memset(out, 0, sizeof *out);

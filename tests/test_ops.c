@@ -692,6 +692,16 @@ static const op_case CASES[] = {
     {AIC_OP_CEIL, "values in (1.1, 1.9)", b_unary, 1, {IN_RANGE(1.1f, 1.9f, 3, 5)}, LINEAR},
     {AIC_OP_ROUND, "values in (0.1, 0.4)", b_unary, 1, {IN_RANGE(0.1f, 0.4f, 3, 5)}, LINEAR},
     {AIC_OP_SIGN, "values in (0.1, 1)", b_unary, 1, {IN_RANGE(0.1f, 1.0f, 3, 5)}, LINEAR},
+    /* comparisons and logic: floats 1 and 0, no gradient (grids a half step apart: no near-ties) */
+    {AIC_OP_BINARY, "equal, broadcast", b_binary, 2, {IN_DISTINCT(2, 3, 4), IN_DISTINCT(1, 3, 1)}, LINEAR,
+     .binop = AIC_BINOP_EQUAL},
+    {AIC_OP_BINARY, "less_equal, broadcast", b_binary, 2, {IN_DISTINCT(2, 3, 4), IN_DISTINCT(1, 3, 1)}, LINEAR,
+     .binop = AIC_BINOP_LESS_EQUAL},
+    {AIC_OP_BINARY, "and of nonzero values", b_binary, 2, {IN_RANGE(0.5f, 1.5f, 3, 4), IN_RANGE(-1.5f, -0.5f, 3, 4)},
+     LINEAR, .binop = AIC_BINOP_AND},
+    {AIC_OP_BINARY, "xor with a constant", b_binary, 1, {IN_RANGE(0.5f, 1.5f, 3, 4)}, LINEAR, .binop = AIC_BINOP_XOR,
+     .constant = true, ATTR_SHAPE(4)},
+    {AIC_OP_NOT, "of nonzero values", b_unary, 1, {IN_RANGE(0.5f, 1.5f, 3, 4)}, LINEAR},
 };
 enum { N_CASES = sizeof CASES / sizeof CASES[0] };
 

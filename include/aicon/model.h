@@ -229,7 +229,17 @@ typedef enum {
     AIC_BINOP_DIV,
     AIC_BINOP_POW, /* a^b (powf; the gradient to b is a^b log a, 0 where a is 0) */
     AIC_BINOP_MAX, /* a NaN operand is the result; the gradient to the one chosen, half each on a tie */
-    AIC_BINOP_MIN
+    AIC_BINOP_MIN,
+    /* comparisons and logic (ONNX's bool tensors held as floats 1 and 0; nonzero reads as true): no
+     * gradient */
+    AIC_BINOP_EQUAL,
+    AIC_BINOP_LESS,
+    AIC_BINOP_GREATER,
+    AIC_BINOP_LESS_EQUAL,
+    AIC_BINOP_GREATER_EQUAL,
+    AIC_BINOP_AND,
+    AIC_BINOP_OR,
+    AIC_BINOP_XOR
 } aic_binary_op;
 /* Two activations whose per-sample shapes broadcast as numpy does (right-aligned, a dim of 1 stretches;
  * the batch dims always line up); the output has the broadcast shape. Gradients flow to both, summed

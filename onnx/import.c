@@ -1827,12 +1827,127 @@ static aic_status fold_batch_shape(importer *im, const Onnx__NodeProto *n, bool 
 /* A node all of whose inputs are constants, computed at import where it is one of the ops below:
  * what PyTorch exports for masks (tril, masked_fill's condition) and small arithmetic. *done false:
  * not one of them, or an input is not a constant. */
+/* A copy of constant x with new dims (the same number of values). */
+static aic_status reshaped_const(importer *im, const Onnx__TensorProto *x, int ndim, const int64_t *dims,
+                                 Onnx__TensorProto **out) {
+    AIC_TRY(new_const(im, fold_type(x), ndim, dims, out));
+    if (tensor_numel(*out) != tensor_numel(x))
+        return unsupported(im, "a reshape of a constant of %" PRId64 " values to %" PRId64, tensor_numel(x),
+                           tensor_numel(*out));
+    for (int64_t i = 0; i < tensor_numel(x); i++)
+        set_at(*out, i, elem_at(x, i));
+    return AIC_OK;
+}
+
+/* Flatten, Reshape, Squeeze, Unsqueeze and Concat of constants (not of shape computations, which
+ * their own importers follow): computed at import. *done false: not one of these. */
+static aic_status fold_layout(importer *im, const Onnx__NodeProto *n, bool *done) {
+    const char *op = n->op_type;
+    *done = false;
+    const bool concat = !strcmp(op, "Concat");
+    if (!concat && strcmp(op, "Flatten") && strcmp(op, "Reshape") && strcmp(op, "Squeeze") && strcmp(op, "Unsqueeze"))
+        return AIC_OK;
+    const Onnx__TensorProto *x[AIC_MAX_OP_INPUTS];
+    const size_t n_data = concat ? n->n_input : 1;
+    if (n_data < 1 || n_data > AIC_MAX_OP_INPUTS)
+        return AIC_OK;
+    bool all_shapes = true;
+    for (size_t k = 0; k < n_data; k++) {
+        const slot *s = in_name(n, k) ? table_get(&im->nt, in_name(n, k)) : NULL;
+        if (!s || s->kind != V_CONST || !fold_type(s->t))
+            return AIC_OK;
+        x[k] = s->t;
+        all_shapes = all_shapes && shape_like(im, n, k);
+    }
+    if (all_shapes && (concat || !strcmp(op, "Unsqueeze")))
+        return AIC_OK; /* shape vectors: op_concat_shape, op_unsqueeze_shape */
+    const int r = (int)x[0]->n_dims;
+    int64_t dims[AIC_MAX_DIMS], v[SHAPE_MAX];
+    int nd = 0, len = 0, vr;
+    if (!strcmp(op, "Flatten")) {
+        int64_t axis = attr_int(n, "axis", 1), a = 1, b = 1;
+        axis = axis < 0 ? axis + r : axis;
+        for (int i = 0; i < r; i++)
+            *(i < axis ? &a : &b) *= x[0]->dims[i];
+        dims[0] = a, dims[1] = b, nd = 2;
+    } else if (!strcmp(op, "Reshape")) {
+        AIC_TRY(shape_in(im, n, 1, v, &len, &vr));
+        int64_t known = 1;
+        int minus = -1;
+        for (int i = 0; i < len && i < AIC_MAX_DIMS; i++) {
+            dims[i] = v[i] == 0 && i < r ? x[0]->dims[i] : v[i];
+            if (dims[i] == -1)
+                minus = i;
+            else
+                known *= dims[i];
+        }
+        if (minus >= 0)
+            dims[minus] = known ? tensor_numel(x[0]) / known : 0;
+        nd = len;
+    } else if (!concat) { /* Squeeze, Unsqueeze: axes from the attribute or input 1 */
+        const Onnx__AttributeProto *a = attr(n, "axes");
+        if (a) {
+            len = (int)(a->n_ints < SHAPE_MAX ? a->n_ints : SHAPE_MAX);
+            for (int i = 0; i < len; i++)
+                v[i] = a->ints[i];
+        } else if (in_name(n, 1)) {
+            AIC_TRY(shape_in(im, n, 1, v, &len, &vr));
+        }
+        const bool unsq = !strcmp(op, "Unsqueeze");
+        const int out_r = unsq ? r + len : r;
+        unsigned mark = 0;
+        for (int i = 0; i < len; i++)
+            mark |= 1u << (v[i] < 0 ? v[i] + (unsq ? out_r : r) : v[i]);
+        for (int i = 0, j = 0; i < out_r && nd < AIC_MAX_DIMS; i++) {
+            if (unsq)
+                dims[nd++] = mark & 1u << i ? 1 : x[0]->dims[j++];
+            else if (!(len ? mark & 1u << i : x[0]->dims[i] == 1))
+                dims[nd++] = x[0]->dims[i];
+        }
+    }
+    Onnx__TensorProto *t;
+    if (concat) {
+        int64_t axis = attr_int(n, "axis", 0), inner = 1, outer = 1, total = 0;
+        axis = axis < 0 ? axis + r : axis;
+        if (axis < 0 || axis >= r || r > AIC_MAX_DIMS)
+            return unsupported(im, "Concat axis %" PRId64 " of constants of rank %d", attr_int(n, "axis", 0), r);
+        for (int i = 0; i < r; i++) {
+            dims[i] = x[0]->dims[i];
+            if (i > axis)
+                inner *= dims[i];
+            if (i < axis)
+                outer *= dims[i];
+        }
+        for (size_t k = 0; k < n_data; k++)
+            total += x[k]->n_dims == (size_t)r ? x[k]->dims[axis] : 0;
+        dims[axis] = total;
+        AIC_TRY(new_const(im, fold_type(x[0]), r, dims, &t));
+        int64_t o = 0;
+        for (int64_t q = 0; q < outer; q++)
+            for (size_t k = 0; k < n_data; k++) {
+                const int64_t run = x[k]->dims[axis] * inner;
+                for (int64_t i = 0; i < run; i++)
+                    set_at(t, o++, elem_at(x[k], q * run + i));
+            }
+    } else {
+        AIC_TRY(reshaped_const(im, x[0], nd, dims, &t));
+    }
+    slot *s = table_get(&im->nt, n->output[0]);
+    s->kind = V_CONST;
+    s->t = t;
+    *done = true;
+    return AIC_OK;
+}
+
 static aic_status fold_node(importer *im, const Onnx__NodeProto *n, bool *done) {
     static const char *const ops[] = {"Equal", "Less", "Greater", "LessOrEqual", "GreaterOrEqual", "Not", "And", "Or",
                                       "Xor", "Where", "Cast", "Add", "Sub",
                                       "Mul", "Div", "Pow", "Reciprocal", "Sqrt", "Neg", "Slice", "Trilu",
                                       "ConstantOfShape"};
     AIC_TRY(fold_batch_shape(im, n, done));
+    if (*done)
+        return AIC_OK;
+    AIC_TRY(fold_layout(im, n, done));
     if (*done)
         return AIC_OK;
     size_t o = 0;

@@ -363,16 +363,15 @@ save("slicing", nodes, [vi("x", ["batch", 4, 6])],
 save("huge", [helper.make_node("Relu", ["x"], ["y"], name="relu")], [vi("x", [N, 16000, 16000])],
      [vi("y", [N, 16000, 16000])], [], [], [])
 
-# ---- unsupported: Round and Sign side by side (ops without a gradient, which a training runtime
-# has no reason to add), a Conv with asymmetric pads, a Gemm with transA, a Concat of mismatched
-# shapes (refused by the builder), an Add with a constant operand, a MatMul of two activations of
-# unequal ranks (their batch dims would not line up), and a Relu after the Round (skipped without a
-# word: its input is already missing) ----
+# ---- unsupported: Hardmax and LpNormalization side by side (ops aicon does not have), a Conv with
+# asymmetric pads, a Gemm with transA, a Concat of mismatched shapes (refused by the builder), an Add
+# with a constant operand, a MatMul of two activations of unequal ranks (their batch dims would not
+# line up), and a Relu after the Hardmax (skipped without a word: its input is already missing) ----
 x = rand(N, 2, 5, 5)
 wq = rand(2, 2, 3, 3)
 nodes = [
-    helper.make_node("Round", ["x"], ["s"], name="round"),
-    helper.make_node("Sign", ["x"], ["l"], name="sign"),
+    helper.make_node("Hardmax", ["x"], ["s"], name="hardmax"),
+    helper.make_node("LpNormalization", ["x"], ["l"], name="lpnorm"),
     helper.make_node("Relu", ["s"], ["after"], name="after_sm"),
     helper.make_node("Conv", ["x", "wq"], ["q"], name="padsconv", pads=[0, 0, 1, 1]),
     helper.make_node("Relu", ["x"], ["fine"], name="fine"),

@@ -118,6 +118,8 @@ typedef struct {
     size_t n_owned, cap_owned;
 } importer;
 
+static aic_status new_const(importer *im, int32_t type, int ndim, const int64_t *dims, Onnx__TensorProto **out);
+
 /* x's full shape, its batch axis as BATCH_TIMES(outer x fold). */
 static int sym_shape(const aic_value_info *xi, int64_t *full) {
     aic_value_full_shape(xi, 1, full);
@@ -428,9 +430,16 @@ static aic_status op_gemm(importer *im, const Onnx__NodeProto *n, const char *na
     if (c) {
         AIC_TRY(need_float(im, c, "C"));
         bool ok = (c->n_dims == 1 && c->dims[0] == M) || (c->n_dims == 2 && c->dims[0] == 1 && c->dims[1] == M);
+        if (!ok && tensor_numel(c) == 1) { /* one value for every column: the bias it broadcasts to */
+            Onnx__TensorProto *full = NULL;
+            AIC_TRY(new_const(im, ONNX__TENSOR_PROTO__DATA_TYPE__FLOAT, 1, &M, &full));
+            for (int64_t i = 0; i < M; i++)
+                full->float_data[i] = float_at(c, 0);
+            c = full;
+            ok = true;
+        }
         if (!ok)
-            return unsupported(im, "C must have shape [%" PRId64 "] or [1, %" PRId64 "] (no other broadcasting)", M,
-                               M);
+            return unsupported(im, "C must have shape [%" PRId64 "], [1, %" PRId64 "] or one value", M, M);
     }
     AIC_TRY(built(im, aic_dense(im->m, name, x, M, c != NULL, y)));
     AIC_TRY(add_job(im, name, "weight", false, b, !tb, b->dims[0], b->dims[1], alpha));
@@ -2326,6 +2335,34 @@ static aic_status op_size(importer *im, const Onnx__NodeProto *n, const char *na
     return AIC_OK;
 }
 
+/* Trilu of an activation whose last two axes are behind the batch: times a constant 0/1 mask of
+ * those two axes (a constant's Trilu folds at import). */
+static aic_status op_trilu(importer *im, const Onnx__NodeProto *n, const char *name, int variant) {
+    aic_value x;
+    const aic_value_info *xi;
+    AIC_TRY(act_in(im, n, 0, &x, &xi));
+    if (xi->ndim < 2 || xi->batch_axis > xi->ndim - 2)
+        return unsupported(im, "the two matrix axes must be behind the batch axis (X has per-sample rank %d)",
+                           xi->ndim);
+    int64_t k = 0, kv[SHAPE_MAX];
+    int len, r;
+    if (in_name(n, 1)) {
+        AIC_TRY(shape_in(im, n, 1, kv, &len, &r));
+        k = kv[0];
+    }
+    const bool upper = attr_int(n, "upper", 1) != 0;
+    const int64_t dims[2] = {xi->shape[xi->ndim - 2], xi->shape[xi->ndim - 1]};
+    Onnx__TensorProto *mask = NULL;
+    AIC_TRY(new_const(im, T_FLOAT, 2, dims, &mask));
+    for (int64_t i = 0; i < dims[0]; i++)
+        for (int64_t j = 0; j < dims[1]; j++)
+            mask->float_data[i * dims[1] + j] = (upper ? j - i >= k : j - i <= k) ? 1.0f : 0.0f;
+    aic_value y;
+    AIC_TRY(with_constant(im, name, AIC_BINOP_MUL, x, mask, &y));
+    set_act(im, n, y);
+    return AIC_OK;
+}
+
 /* Ops aicon computes only at import, on constants (fold_node). */
 static aic_status op_constant_only(importer *im, const Onnx__NodeProto *n, const char *name, int variant) {
     return unsupported(im, "aicon computes %s only on constants, at import; an input is an activation", n->op_type);
@@ -3180,7 +3217,7 @@ static const struct {
     {"And", .known = NO_ATTRS, .node = op_arith, .variant = AIC_BINOP_AND},
     {"Or", .known = NO_ATTRS, .node = op_arith, .variant = AIC_BINOP_OR},
     {"Xor", .known = NO_ATTRS, .node = op_arith, .variant = AIC_BINOP_XOR},
-    {"Trilu", 14, .known = trilu_attrs, .node = op_constant_only},
+    {"Trilu", 14, .known = trilu_attrs, .node = op_trilu},
     {"ConstantOfShape", 9, .known = constant_of_shape_attrs, .node = op_constant_only},
     {"Shape", .known = shape_attrs, .node = op_shape},
     {"Gather", .known = AXIS_ATTRS, .node = op_gather_any},

@@ -16,6 +16,7 @@
  * tensor holds as much data as its dims say; arities, attribute values and shapes are checked here. */
 #include "aicon/onnx.h"
 
+#include <float.h>
 #include <inttypes.h>
 #include <limits.h>
 #include <math.h>
@@ -448,7 +449,7 @@ static aic_status op_gemm(importer *im, const Onnx__NodeProto *n, const char *na
 
 static bool graph_output(const importer *im, const char *name) {
     for (size_t i = 0; i < im->g->n_output; i++)
-        if (strcmp(im->g->output[i]->name, name) == 0)
+        if (im->g->output[i]->name && strcmp(im->g->output[i]->name, name) == 0)
             return true;
     return false;
 }
@@ -469,11 +470,14 @@ static long sole_reader(const importer *im, const char *name) {
     return found;
 }
 
+/* Whether node n is one of type `type` (a file's node may lack its op_type). */
+static bool is_op(const Onnx__NodeProto *n, const char *type) { return n && n->op_type && !strcmp(n->op_type, type); }
+
 /* Node k if it is a default-domain node of type `type` with two inputs, one of them tensor `in`:
  * the other input's name; else NULL. */
 static const char *binary_with(const importer *im, long k, const char *type, const char *in) {
     const Onnx__NodeProto *n = k >= 0 ? im->g->node[k] : NULL;
-    if (!n || strcmp(n->op_type, type) != 0 || n->n_input != 2 || n->n_output < 1 || (n->domain && n->domain[0]))
+    if (!is_op(n, type) || n->n_input != 2 || n->n_output < 1 || (n->domain && n->domain[0]))
         return NULL;
     return strcmp(n->input[0], in) == 0 ? n->input[1] : strcmp(n->input[1], in) == 0 ? n->input[0] : NULL;
 }
@@ -905,7 +909,7 @@ static aic_status op_layernorm(importer *im, const Onnx__NodeProto *n, const cha
 static const Onnx__TensorProto *float_const(const importer *im, const char *name, int64_t n) {
     const slot *s = name ? table_get(&im->nt, name) : NULL;
     const Onnx__TensorProto *t = s && s->kind == V_CONST ? s->t : NULL;
-    if (s && s->kind == V_NONE && s->maker >= 0 && strcmp(im->g->node[s->maker]->op_type, "Constant") == 0) {
+    if (s && s->kind == V_NONE && s->maker >= 0 && is_op(im->g->node[s->maker], "Constant")) {
         const Onnx__AttributeProto *a = attr(im->g->node[s->maker], "value");
         t = a ? a->t : NULL;
     }
@@ -916,7 +920,7 @@ static const Onnx__TensorProto *float_const(const importer *im, const char *name
 static const Onnx__NodeProto *node_of(const importer *im, long k, const char *type, const char *in, size_t pos,
                                       size_t n_in) {
     const Onnx__NodeProto *n = k >= 0 ? im->g->node[k] : NULL;
-    if (!n || strcmp(n->op_type, type) != 0 || n->n_input != n_in || strcmp(n->input[pos], in) != 0 ||
+    if (!is_op(n, type) || n->n_input != n_in || strcmp(n->input[pos], in) != 0 ||
         n->n_output < 1 || (n->domain && n->domain[0]))
         return NULL;
     return n;
@@ -967,7 +971,7 @@ static aic_status fuse_layernorm(importer *im, const Onnx__NodeProto *n, const c
         for (size_t j = 0; j < g->node[i]->n_input; j++)
             if (strcmp(g->node[i]->input[j], d) == 0) {
                 readers++;
-                *(strcmp(g->node[i]->op_type, "Pow") == 0 ? &k[1] : &k[5]) = (long)i;
+                *(is_op(g->node[i], "Pow") ? &k[1] : &k[5]) = (long)i;
             }
     const Onnx__NodeProto *pow = node_of(im, k[1], "Pow", d, 0, 2), *div = node_of(im, k[5], "Div", d, 0, 2);
     const Onnx__TensorProto *two = pow ? float_const(im, pow->input[1], 1) : NULL;
@@ -1578,11 +1582,12 @@ static aic_status new_const(importer *im, int32_t type, int ndim, const int64_t 
     return AIC_OK;
 }
 
+/* Element i of a folded constant; values past the type's range saturate (no undefined conversion). */
 static void set_at(Onnx__TensorProto *t, int64_t i, double v) {
     if (t->data_type == T_FLOAT)
-        t->float_data[i] = (float)v;
+        t->float_data[i] = v != v || fabs(v) <= FLT_MAX ? (float)v : v > 0 ? INFINITY : -INFINITY;
     else if (t->data_type == T_INT64)
-        t->int64_data[i] = (int64_t)v;
+        t->int64_data[i] = v >= 9.2e18 ? INT64_MAX : v <= -9.2e18 ? INT64_MIN : v != v ? 0 : (int64_t)v;
     else
         t->int32_data[i] = v != 0;
 }
@@ -1672,6 +1677,8 @@ static aic_status fold_elementwise(importer *im, const Onnx__NodeProto *n, const
         else r = !strcmp(op, "Cast") && attr_int(n, "to", 0) == T_BOOL ? v[0] != 0 : v[0]; /* Cast */
         if (!strcmp(op, "Div") && type == T_INT64 && v[1] == 0)
             return unsupported(im, "an integer division by 0");
+        if (type == T_INT64 && !(fabs(r) < 9.0e18))
+            return unsupported(im, "an integer constant out of range");
         set_at(*out, o, r);
         for (int d = ndim - 1; d >= 0 && ++idx[d] == dims[d]; d--)
             idx[d] = 0;
@@ -1711,7 +1718,7 @@ static aic_status fold_slice(importer *im, const Onnx__NodeProto *n, const Onnx_
         e = e < 0 ? 0 : e > size ? size : e;
         start[a] = b;
         step[a] = st;
-        dims[a] = e > b ? (e - b + st - 1) / st : 0;
+        dims[a] = e > b ? (e - b - 1) / st + 1 : 0;
     }
     AIC_TRY(new_const(im, fold_type(x), ndim, dims, out));
     int64_t idx[AIC_MAX_DIMS] = {0};
@@ -1887,6 +1894,8 @@ static aic_status fold_layout(importer *im, const Onnx__NodeProto *n, bool *done
             dims[i] = v[i] == 0 && i < r ? x[0]->dims[i] : v[i];
             if (dims[i] == -1)
                 minus = i;
+            else if (dims[i] < 0 || (dims[i] && known > SAMPLE_LIMIT / dims[i]))
+                return unsupported(im, "a Reshape of a constant to dimension %" PRId64, dims[i]);
             else
                 known *= dims[i];
         }
@@ -2385,7 +2394,7 @@ static aic_status op_where(importer *im, const Onnx__NodeProto *n, const char *n
     const long reader = sole_reader(im, n->output[0]);
     if (!c || c->kind != V_CONST || !fill || fill->kind != V_CONST || !is_float(fill->t) ||
         tensor_numel(fill->t) != 1 || !(isinf(float_at(fill->t, 0)) && float_at(fill->t, 0) < 0) ||
-        reader < 0 || strcmp(im->g->node[reader]->op_type, "Softmax") != 0)
+        reader < 0 || !is_op(im->g->node[reader], "Softmax"))
         return unsupported(im, "only a constant condition choosing between an activation and -inf, read by a "
                                "Softmax (an attention mask), is supported");
     aic_value x, y;
@@ -2441,6 +2450,8 @@ static aic_status op_reshape(importer *im, const Onnx__NodeProto *n, const char 
             minus = i;
         } else if (st[i] <= 0) {
             return unsupported(im, "target dimension %d is %" PRId64, i, st[i]);
+        } else if (known > SAMPLE_LIMIT * (int64_t)DIM_LIMIT / st[i]) {
+            return unsupported(im, "the target holds more elements than any input can");
         } else {
             known *= st[i];
         }
@@ -2480,7 +2491,7 @@ static aic_status op_reshape(importer *im, const Onnx__NodeProto *n, const char 
         times = st[b] / B;
     }
     if (minus >= 0) {
-        if (front * behind % (known * times))
+        if (times > SAMPLE_LIMIT || known > SAMPLE_LIMIT || front * behind % (known * times))
             return unsupported(im, "the target does not divide the input's elements");
         st[minus] = front * behind / (known * times);
     }
@@ -2498,12 +2509,21 @@ static aic_status op_reshape(importer *im, const Onnx__NodeProto *n, const char 
 static aic_status shape_arith(importer *im, aic_binary_op kind, int64_t a, int64_t b, int64_t *out) {
     const bool sa = IS_BATCH_TIMES(a), sb = IS_BATCH_TIMES(b);
     if (!sa && !sb) {
-        if (kind == AIC_BINOP_DIV && b == 0)
-            return unsupported(im, "an integer division by 0");
-        const int64_t r[] = {[AIC_BINOP_ADD] = a + b, [AIC_BINOP_SUB] = a - b, [AIC_BINOP_MUL] = a * b,
-                             [AIC_BINOP_DIV] = b ? a / b : 0};
-        *out = r[kind];
-        return AIC_OK;
+        bool overflow;
+        switch (kind) {
+        case AIC_BINOP_ADD: overflow = __builtin_add_overflow(a, b, out); break;
+        case AIC_BINOP_SUB: overflow = __builtin_sub_overflow(a, b, out); break;
+        case AIC_BINOP_MUL: overflow = __builtin_mul_overflow(a, b, out); break;
+        case AIC_BINOP_DIV:
+            if (b == 0 || (a == INT64_MIN && b == -1))
+                return unsupported(im, "an integer division by %" PRId64 " of %" PRId64, b, a);
+            *out = a / b;
+            overflow = false;
+            break;
+        default: return unsupported(im, "integer arithmetic aicon does not fold on shapes");
+        }
+        return overflow || IS_BATCH_TIMES(*out) ? unsupported(im, "an integer overflow in a shape computation")
+                                                : AIC_OK;
     }
     const int64_t fa = sa ? BATCH_FACTOR(a) : a, fb = sb ? BATCH_FACTOR(b) : b;
     if (kind == AIC_BINOP_MUL && !(sa && sb) && fa > 0 && fb > 0 && fa <= SAMPLE_LIMIT / fb) {
@@ -3341,7 +3361,8 @@ static aic_status input_shape(importer *im, const Onnx__ValueInfoProto *vi, aic_
     /* The batch size the graph was written with, where it was written as a number (then Reshape targets
      * may hold it), else symbolic (0). */
     const Onnx__TensorShapeProto__Dimension *d0 = tt->shape->dim[0];
-    im->export_batch = d0->value_case == ONNX__TENSOR_SHAPE_PROTO__DIMENSION__VALUE_DIM_VALUE && d0->dim_value > 0
+    im->export_batch = d0->value_case == ONNX__TENSOR_SHAPE_PROTO__DIMENSION__VALUE_DIM_VALUE && d0->dim_value > 0 &&
+                               d0->dim_value <= DIM_LIMIT
                            ? d0->dim_value : 0;
     return AIC_OK;
 }

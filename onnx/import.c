@@ -1630,6 +1630,15 @@ static aic_status fold_elementwise(importer *im, const Onnx__NodeProto *n, const
     const bool logic = !strcmp(op, "Equal") || !strcmp(op, "Less") || !strcmp(op, "Greater") ||
                        !strcmp(op, "Not") || !strcmp(op, "And") || !strcmp(op, "Or") || !strcmp(op, "Xor") ||
                        !strcmp(op, "LessOrEqual") || !strcmp(op, "GreaterOrEqual");
+    const int want = !strcmp(op, "Where") ? 3 : !strcmp(op, "Not") || !strcmp(op, "Cast") || !strcmp(op, "Neg") ||
+                                                    !strcmp(op, "Sqrt") || !strcmp(op, "Reciprocal")
+                                                    ? 1
+                                                    : 2;
+    if (k != want)
+        return unsupported(im, "%d inputs; %s takes %d", k, op, want);
+    for (int j = 0; j < k; j++)
+        if (!in[j])
+            return unsupported(im, "input %d is missing", j);
     int32_t type = fold_type(in[!strcmp(op, "Where") ? 1 : 0]);
     if (logic)
         type = T_BOOL;
@@ -1888,6 +1897,8 @@ static aic_status fold_layout(importer *im, const Onnx__NodeProto *n, bool *done
         dims[0] = a, dims[1] = b, nd = 2;
     } else if (!strcmp(op, "Reshape")) {
         AIC_TRY(shape_in(im, n, 1, v, &len, &vr));
+        if (len > AIC_MAX_DIMS)
+            return unsupported(im, "a Reshape of a constant to rank %d", len);
         int64_t known = 1;
         int minus = -1;
         for (int i = 0; i < len && i < AIC_MAX_DIMS; i++) {
@@ -1914,8 +1925,12 @@ static aic_status fold_layout(importer *im, const Onnx__NodeProto *n, bool *done
         const bool unsq = !strcmp(op, "Unsqueeze");
         const int out_r = unsq ? r + len : r;
         unsigned mark = 0;
-        for (int i = 0; i < len; i++)
-            mark |= 1u << (v[i] < 0 ? v[i] + (unsq ? out_r : r) : v[i]);
+        for (int i = 0; i < len; i++) {
+            const int64_t ax = v[i] < 0 ? v[i] + out_r : v[i];
+            if (ax < 0 || ax >= out_r || out_r > AIC_MAX_DIMS || (mark & 1u << ax))
+                return unsupported(im, "axis %" PRId64 " of a %s of a constant of rank %d", v[i], op, r);
+            mark |= 1u << ax;
+        }
         for (int i = 0, j = 0; i < out_r && nd < AIC_MAX_DIMS; i++) {
             if (unsq)
                 dims[nd++] = mark & 1u << i ? 1 : x[0]->dims[j++];
@@ -1936,8 +1951,14 @@ static aic_status fold_layout(importer *im, const Onnx__NodeProto *n, bool *done
             if (i < axis)
                 outer *= dims[i];
         }
-        for (size_t k = 0; k < n_data; k++)
-            total += x[k]->n_dims == (size_t)r ? x[k]->dims[axis] : 0;
+        for (size_t k = 0; k < n_data; k++) {
+            bool fits = x[k]->n_dims == (size_t)r;
+            for (int i = 0; fits && i < r; i++)
+                fits = i == axis || x[k]->dims[i] == dims[i];
+            if (!fits)
+                return unsupported(im, "a Concat of constants whose shapes differ off axis %" PRId64, axis);
+            total += x[k]->dims[axis];
+        }
         dims[axis] = total;
         AIC_TRY(new_const(im, fold_type(x[0]), r, dims, &t));
         int64_t o = 0;

@@ -2573,6 +2573,34 @@ static aic_status op_arith_shape(importer *im, const Onnx__NodeProto *n, aic_bin
     return AIC_OK;
 }
 
+/* Whether t, an operand of an elementwise op on x, is trained: one of the graph's initializers (a
+ * Constant node's value or a tensor computed at import is a constant) of x's full rank whose first
+ * dim, 1, lines up with the batch. That is how torch.onnx writes an nn.Parameter of one value per
+ * position of a sample, a ViT's position embedding torch.zeros(1, T, E), which PyTorch trains. The
+ * shape keeps aicon's own exports constant (their constants are per-sample shaped, or scalars); a
+ * PyTorch buffer of that shape is written the same way and trains too. */
+static bool trained_operand(const importer *im, const Onnx__TensorProto *t, const aic_value_info *xi) {
+    if ((int)t->n_dims != xi->ndim + 1 || t->dims[0] != 1 || xi->ndim > 4)
+        return false;
+    for (size_t i = 0; i < im->g->n_initializer; i++)
+        if (im->g->initializer[i] == t)
+            return true;
+    return false;
+}
+
+/* x (op) t, or t (op) x when param_left, t a trained operand (trained_operand): a parameter of t's
+ * dims without the leading 1, repeated for every sample (aic_expand_param, its gradient summed over
+ * the batch), and an op of two activations. */
+static aic_status arith_param(importer *im, const char *name, aic_binary_op kind, aic_value x,
+                              const Onnx__TensorProto *t, bool param_left, aic_value *y) {
+    char aux[AIC_MAX_NAME];
+    aic_value p;
+    AIC_TRY(unique_name(im, name, aux));
+    AIC_TRY(built(im, aic_expand_param(im->m, aux, (int)t->n_dims - 1, t->dims + 1, &p)));
+    AIC_TRY(add_job(im, aux, "weight", false, t, false, 1, tensor_numel(t), 1.0f));
+    return built(im, aic_binary(im->m, name, kind, param_left ? p : x, param_left ? x : p, y));
+}
+
 static aic_status op_arith(importer *im, const Onnx__NodeProto *n, const char *name, int variant) {
     const aic_binary_op kind = (aic_binary_op)variant;
     if (n->n_input != 2 || !in_name(n, 0) || !in_name(n, 1))
@@ -2611,8 +2639,12 @@ static aic_status op_arith(importer *im, const Onnx__NodeProto *n, const char *n
         int64_t shape[AIC_MAX_DIMS];
         for (size_t i = 0; i < t->n_dims; i++)
             shape[i] = t->dims[i];
-        AIC_TRY(built(im, aic_binary_const(im->m, name, kind, x, (int)t->n_dims, shape, con0, &y)));
-        AIC_TRY(add_job(im, name, "constant", true, t, false, 1, tensor_numel(t), 1.0f));
+        if (kind <= AIC_BINOP_DIV && trained_operand(im, t, xi)) {
+            AIC_TRY(arith_param(im, name, kind, x, t, con0, &y));
+        } else {
+            AIC_TRY(built(im, aic_binary_const(im->m, name, kind, x, (int)t->n_dims, shape, con0, &y)));
+            AIC_TRY(add_job(im, name, "constant", true, t, false, 1, tensor_numel(t), 1.0f));
+        }
     } else if (con0 && con1) {
         return unsupported(im, "both operands are constants; constant folding is not supported yet");
     } else {

@@ -1,25 +1,32 @@
 #!/usr/bin/python3
 # SPDX-License-Identifier: Apache-2.0
-"""Reference runs for tests/test_onnx_parity.c: export nine PyTorch models with torch.onnx.export and
-train each in PyTorch for ten SGD-with-momentum steps, recording what the C test needs to repeat the
-run in aicon from the exported file and compare the losses.
+"""Reference runs for tests/test_onnx_parity.c: export nineteen PyTorch models with torch.onnx.export
+and train each in PyTorch for twenty SGD-with-momentum steps, recording what the C test needs to repeat
+the run in aicon from the exported file and compare the losses.
 
 Usage: /usr/bin/python3 make_parity.py OUTDIR
 
-Writes, for each model M in {mlp, lenet, resnet18, mobilenet_v2, mlp_layernorm, mlp_layernorm14,
-transformer, transformer13, gpt_block}:
-  OUTDIR/M.onnx      opset 13 (mlp_layernorm: 17, where LayerNormalization is an op; mlp_layernorm14: the
-                     same network at opset 14, PyTorch's default, where each LayerNorm is exported as
-                     ReduceMean, Sub, Pow, ReduceMean, Add, Sqrt, Div, Mul, Add, which aicon fuses back
-                     into one LayerNorm with its weight and bias trained; transformer: 17; transformer13:
-                     the same network at opset 13, its LayerNorms decomposed likewise; gpt_block: 17),
-                     input "x" (N x sample shape, N dynamic), output "logits" (N x 10),
-                     exported in training mode (TrainingMode.TRAINING, no constant folding), so every
-                     BatchNormalization keeps its four parameters and computes batch statistics; its
-                     initializers are the model's initial weights.
+Writes, for each model M of MODELS:
+  OUTDIR/M.onnx      at the opset MODELS gives, 13 or 17; the transformer-ish models, MobileNetV3 and
+                     the RNNs at both (the opset-13 one named with a 13 suffix). At 13 each LayerNorm
+                     is exported as ReduceMean, Sub, Pow, ReduceMean, Add, Sqrt, Div, Mul, Add, which
+                     aicon fuses back into one LayerNorm with its weight and bias trained, and HardSwish
+                     as HardSigmoid times x (mlp_layernorm14: opset 14, PyTorch's default, its LayerNorms
+                     decomposed likewise); torch 1.13 writes the RNNs node for node alike at both.
+                     Input "x" (N x sample shape, N dynamic), output "logits" (N x classes, or N x
+                     classes x H x W for the U-Net), exported in training mode (TrainingMode.TRAINING,
+                     no constant folding), so every BatchNormalization keeps its four parameters and
+                     computes batch statistics; its initializers are the model's initial weights.
+  The models: mlp, lenet, resnet18, mobilenet_v2, mlp_layernorm (two LayerNorms), transformer (a
+  nn.TransformerEncoderLayer whose attention moves, merges and splits the batch axis), gpt_block
+  (nanoGPT's causal block), and the families of model_families.py (their classes imported from it):
+  audio (1-D conv), vit (a class token expanded to the batch and a position embedding added: both
+  nn.Parameters that torch.onnx writes as initializers, which aicon must train), mobilenet_v3
+  (torchvision's small, HardSwish and squeeze-excitation), unet (per-pixel classes: logits N x 2 x 8 x 8,
+  labels N x 8 x 8), lstm and gru (bidirectional; 3 classes).
 and OUTDIR/parity.h5 with, per model, the group /M:
   x        STEPS x B x <sample shape> float32, the batch of each step
-  y        STEPS x B int32 labels in [0, 10)
+  y        STEPS x B x <label shape> int32 labels in [0, classes) (label shape: none, or H x W)
   loss     STEPS float64: mean cross-entropy of step k's batch BEFORE step k's update
   loss64   STEPS float64: the same run in float64 (same initial weights, same batches): how far
            PyTorch's own float32 run is from exact arithmetic at each step, the noise floor that
@@ -27,15 +34,16 @@ and OUTDIR/parity.h5 with, per model, the group /M:
   bn_mean  float64: the sum of every BatchNorm's running mean after step 0 (absent without
            BatchNorm); it checks that PyTorch's momentum 0.1 (ONNX's 0.9) reaches aicon as 0.1
   bn_var   float64: likewise for the running variances
+  attribute params: the elements of the model's nn.Parameters, which aicon must all train
 Attributes on /: steps, batch, lr, momentum, torch_version, torchvision_version.
 
-Training: model.train(), torch.optim.SGD(lr=0.01, momentum=0.9), nn.CrossEntropyLoss (mean), one batch
-per step, float32, one thread, deterministic algorithms.
+Training: model.train(), torch.optim.SGD(lr=0.01, momentum=0.9), nn.CrossEntropyLoss (mean, over the
+pixels too for the U-Net), one batch per step, float32, one thread, deterministic algorithms.
 
-MobileNetV2's classifier Dropout(0.2) is set to p=0 before export: dropout masks come from each
+The MobileNets' classifier Dropout(0.2) is set to p=0 before export: dropout masks come from each
 framework's own random generator, so no two implementations can agree on them; with p=0 both sides are
 the identity (PyTorch exports Dropout(ratio=0), which aicon imports as a dropout of p=0, an exact
-identity in training and in evaluation). Every other op of the four models is deterministic.
+identity in training and in evaluation). Every other op of the models is deterministic.
 """
 import copy
 import os
@@ -50,7 +58,10 @@ import torch
 import torch.nn as nn
 import torchvision
 
-STEPS = 10
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import model_families  # noqa: E402 (the families' model classes, shared with onnx_model_families)
+
+STEPS = 20
 BATCH = 8
 LR = 0.01
 MOMENTUM = 0.9
@@ -158,24 +169,37 @@ class GPTBlock(nn.Module):
         return self.head(self.ln_f(x).mean(dim=1))
 
 
-def mobilenet_v2():
-    m = torchvision.models.mobilenet_v2(num_classes=CLASSES)
+def no_dropout(m):
     for mod in m.modules():
         if isinstance(mod, nn.Dropout):
             mod.p = 0.0  # see the module docstring
     return m
 
 
-MODELS = [  # name, constructor, sample shape, seed, opset
-    ("mlp", MLP, (1, 28, 28), 11, 13),
-    ("lenet", LeNet, (1, 28, 28), 12, 13),
-    ("resnet18", lambda: torchvision.models.resnet18(num_classes=CLASSES), (3, 32, 32), 13, 13),
-    ("mobilenet_v2", mobilenet_v2, (3, 32, 32), 14, 13),
-    ("mlp_layernorm", MLPLayerNorm, (1, 28, 28), 15, 17),
-    ("mlp_layernorm14", MLPLayerNorm, (1, 28, 28), 16, 14),
-    ("transformer", Transformer, (8, 16), 17, 17),
-    ("transformer13", Transformer, (8, 16), 18, 13),
-    ("gpt_block", GPTBlock, (8, 16), 19, 17),
+MF = model_families
+MODELS = [  # name, constructor, sample shape, label shape per sample, classes, seed, opset
+    ("mlp", MLP, (1, 28, 28), (), CLASSES, 11, 13),
+    ("lenet", LeNet, (1, 28, 28), (), CLASSES, 12, 13),
+    ("resnet18", lambda: torchvision.models.resnet18(num_classes=CLASSES), (3, 32, 32), (), CLASSES, 13, 13),
+    ("mobilenet_v2", lambda: no_dropout(torchvision.models.mobilenet_v2(num_classes=CLASSES)), (3, 32, 32), (),
+     CLASSES, 14, 13),
+    ("mlp_layernorm", MLPLayerNorm, (1, 28, 28), (), CLASSES, 15, 17),
+    ("mlp_layernorm14", MLPLayerNorm, (1, 28, 28), (), CLASSES, 16, 14),
+    ("transformer", Transformer, (8, 16), (), CLASSES, 17, 17),
+    ("transformer13", Transformer, (8, 16), (), CLASSES, 18, 13),
+    ("gpt_block", GPTBlock, (8, 16), (), CLASSES, 19, 17),
+    ("audio", MF.Audio, (1, 64), (), CLASSES, 20, 13),
+    ("vit", MF.ViT, (3, 16, 16), (), CLASSES, 21, 17),
+    ("vit13", MF.ViT, (3, 16, 16), (), CLASSES, 22, 13),
+    ("mobilenet_v3", lambda: no_dropout(torchvision.models.mobilenet_v3_small(num_classes=CLASSES)), (3, 32, 32),
+     (), CLASSES, 23, 17),
+    ("mobilenet_v3_13", lambda: no_dropout(torchvision.models.mobilenet_v3_small(num_classes=CLASSES)),
+     (3, 32, 32), (), CLASSES, 24, 13),
+    ("unet", MF.UNet, (3, 8, 8), (8, 8), 2, 25, 17),
+    ("lstm", lambda: MF.RNNHead(nn.LSTM, False), (5, 4), (), 3, 26, 17),
+    ("lstm13", lambda: MF.RNNHead(nn.LSTM, False), (5, 4), (), 3, 27, 13),
+    ("gru", lambda: MF.RNNHead(nn.GRU, True), (5, 4), (), 3, 28, 17),
+    ("gru13", lambda: MF.RNNHead(nn.GRU, True), (5, 4), (), 3, 29, 13),
 ]
 
 
@@ -188,13 +212,13 @@ def bn_sums(model):
     return mean, var
 
 
-def run(f, outdir, name, make, shape, seed, opset):
+def run(f, outdir, name, make, shape, label_shape, classes, seed, opset):
     torch.manual_seed(seed)
     model = make().float()
     model.train()
     g = torch.Generator().manual_seed(seed + 1000)
     x = torch.randn((STEPS, BATCH) + shape, generator=g, dtype=torch.float32)
-    y = torch.randint(0, CLASSES, (STEPS, BATCH), generator=g, dtype=torch.int64)
+    y = torch.randint(0, classes, (STEPS, BATCH) + label_shape, generator=g, dtype=torch.int64)
 
     # Exporting traces forward passes, which in training mode move the BatchNorm running statistics
     # before the file's initializers are taken: export a copy, then start the model trained below from
@@ -214,6 +238,7 @@ def run(f, outdir, name, make, shape, seed, opset):
     assert loaded == n_float, "%s: %d of %d float tensors found in the ONNX file" % (name, loaded, n_float)
 
     grp = f.create_group(name)
+    grp.attrs["params"] = sum(p.numel() for p in model.parameters())
     grp.create_dataset("x", data=x.numpy().astype(np.float32))
     grp.create_dataset("y", data=y.numpy().astype(np.int32))
 
@@ -231,7 +256,7 @@ def run(f, outdir, name, make, shape, seed, opset):
 
 
 def train(model, x, y, dtype):
-    """Ten steps; returns the losses and the BatchNorm sums after step 0 (None without BatchNorm)."""
+    """STEPS steps; returns the losses and the BatchNorm sums after step 0 (None without BatchNorm)."""
     opt = torch.optim.SGD(model.parameters(), lr=LR, momentum=MOMENTUM)
     lossf = nn.CrossEntropyLoss()
     losses, bn = [], None
@@ -262,8 +287,8 @@ def main():
         f.attrs["momentum"] = MOMENTUM
         f.attrs["torch_version"] = str(torch.__version__)
         f.attrs["torchvision_version"] = str(torchvision.__version__)
-        for name, make, shape, seed, opset in MODELS:
-            run(f, outdir, name, make, shape, seed, opset)
+        for m in MODELS:
+            run(f, outdir, *m)
     return 0
 
 

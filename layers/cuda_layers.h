@@ -102,10 +102,6 @@ aic_status aic_cuda_nll_backward(float *dlogprobs, const int32_t *labels, const 
 aic_status aic_cuda_mse_forward(float *loss, const float *pred, const float *target, size_t n);
 aic_status aic_cuda_mse_backward(float *dpred, const float *pred, const float *target, size_t n, const float *dloss);
 
-/* ---- cumsum_cuda.cu: a thread per line, as layers/cumsum_line.h sums it ---- */
-aic_status aic_cuda_cumsum_forward(float *y, const float *x, const aic_cumsum_dims *d);
-aic_status aic_cuda_cumsum_backward(float *dx, const float *dy, const aic_cumsum_dims *d);
-
 /* ---- shape_cuda.cu: broadcasting binary ops, concat, transpose ---- */
 aic_status aic_cuda_binary_forward(float *out, const float *a, const float *b, aic_binary_kind kind,
                                    const aic_binary_dims *d);
@@ -129,6 +125,9 @@ aic_status aic_cuda_embedding_backward(float *dtable, const float *dout, const i
                                        int dim);
 aic_status aic_cuda_gather_forward(float *out, const float *x, const aic_gather_dims *d);
 aic_status aic_cuda_gather_backward(float *dx, const float *dout, const aic_gather_dims *d);
+
+/* ---- argmax_cuda.cu: argmax, argmin, hardmax, a thread per position (layers/argmax.c's formula) ---- */
+aic_status aic_cuda_argmax_forward(int32_t *idx, float *onehot, const float *x, const aic_argmax_dims *d);
 
 /* ---- rnn_cuda.cu: LSTM and GRU, cuBLAS per step and elementwise gate kernels (rnn.c's layout) ---- */
 aic_status aic_cuda_rnn_forward(const aic_rnn_dims *d, float *y, float *work, const float *x, const float *W,

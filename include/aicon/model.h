@@ -175,6 +175,16 @@ AIC_API aic_status aic_softmax(aic_model_t *m, const char *name, aic_value x, in
 /* log(softmax(x)) over `axis` (as aic_softmax), computed stably as x - max - log(sum exp(x - max)).
  * Pair with aic_nll_loss for a classifier whose graph ends in LogSoftmax. */
 AIC_API aic_status aic_log_softmax(aic_model_t *m, const char *name, aic_value x, int axis, aic_value *out);
+/* ONNX ArgMax (ArgMin with min): the position of the largest (smallest) element of x along `axis`,
+ * counted with the batch as ONNX does (or negative from the end; the batch axis, and an axis in front
+ * of it, are refused), the first of equal ones or the last with select_last; a NaN counts as the
+ * extreme (numpy's argmax and argmin). out is an int32 value of x's shape with the axis dropped, or
+ * kept as 1 with keepdims. No gradient flows back through it: integer values get none. */
+AIC_API aic_status aic_argmax(aic_model_t *m, const char *name, aic_value x, int axis, bool min, bool select_last,
+                              bool keepdims, aic_value *out);
+/* ONNX Hardmax (opset 13): 1 at the first largest element of x along `axis` (as aic_argmax's), 0
+ * elsewhere; a float value of x's shape. Its gradient is zero: nothing flows back through it. */
+AIC_API aic_status aic_hardmax(aic_model_t *m, const char *name, aic_value x, int axis, aic_value *out);
 
 /* Batch normalization over dim 1 (channels) of N x C x ... ; in training uses batch statistics and
  * updates running_mean/running_var as PyTorch does (unbiased variance, running = (1-momentum) *
@@ -239,11 +249,7 @@ typedef enum {
     AIC_BINOP_GREATER_EQUAL,
     AIC_BINOP_AND,
     AIC_BINOP_OR,
-    AIC_BINOP_XOR,
-    /* remainders: MOD with the divisor's sign (Python's %), FMOD with the dividend's (C's fmod); the
-     * gradient 1 to a, -trunc(a / b) (FMOD) or -floor(a / b) (MOD) to b */
-    AIC_BINOP_MOD,
-    AIC_BINOP_FMOD
+    AIC_BINOP_XOR
 } aic_binary_op;
 /* Two activations whose per-sample shapes broadcast as numpy does (right-aligned, a dim of 1 stretches;
  * the batch dims always line up); the output has the broadcast shape. Gradients flow to both, summed
@@ -252,7 +258,7 @@ AIC_API aic_status aic_binary(aic_model_t *m, const char *name, aic_binary_op op
                               aic_value *out);
 /* x (op) c, or c (op) x when const_on_left, with c a constant that is not trained: a model buffer
  * named "<name>.constant" of const_numel floats (set it after compile; it starts as 0 for add/sub and
- * 1 for mul/div/pow, the identity; 0 for max/min; 1 for mod/fmod, no division by 0). const_shape broadcasts against x's per-sample shape as numpy does; a
+ * 1 for mul/div/pow, the identity; 0 for max/min). const_shape broadcasts against x's per-sample shape as numpy does; a
  * constant of rank (per-sample rank + 1) whose first dim is 1 also fits (that dim lines up with the
  * batch and is dropped). */
 AIC_API aic_status aic_binary_const(aic_model_t *m, const char *name, aic_binary_op op, aic_value x, int const_ndim,
@@ -278,12 +284,6 @@ AIC_API aic_status aic_attention(aic_model_t *m, const char *name, aic_value q, 
                                  float scale, aic_value *out);
 /* Concatenate along `axis` counted with the batch dimension (axis >= 1, as in ONNX). */
 AIC_API aic_status aic_concat(aic_model_t *m, const char *name, int n, const aic_value *xs, int axis, aic_value *out);
-/* Running sums of x along `axis`, counted with the batch dimension (1..rank-1, or negative from the
- * end; not the batch) as ONNX CumSum: y[k] = x[0] + ... + x[k]; exclusive leaves x[k] out (y[0] = 0),
- * reverse sums from the end. Each line is summed in order in double. The gradient is the running sum
- * of dy the other way. */
-AIC_API aic_status aic_cumsum(aic_model_t *m, const char *name, aic_value x, int axis, bool exclusive, bool reverse,
-                              aic_value *out);
 /* A trained parameter "<name>.weight" of per-sample shape `shape` (rank 1..4, zeros at first) as a
  * value that holds it for every sample of the batch: a ViT's class token, concatenated in front of
  * the patches. Its gradient is the sum over the batch. */
@@ -392,7 +392,9 @@ AIC_API aic_status aic_model_backward(aic_model_t *m, float loss_scale);
 AIC_API aic_status aic_model_zero_grad(aic_model_t *m);
 /* The output value of the last forward as a tensor view (N x ...); rows beyond n are stale. */
 AIC_API aic_status aic_model_output(aic_model_t *m, aic_tensor *out);
-/* View of any value's activations (after forward) or gradient (after backward). */
+/* View of any value's activations (after forward) or gradient (after backward). The view's dtype is
+ * the value's: AIC_I32 for an int value (an input of aic_int_input, aic_argmax's output), whose data
+ * then holds int32. An int value has no gradient: aic_model_value_grad refuses it saying so. */
 AIC_API aic_status aic_model_value(aic_model_t *m, aic_value v, aic_tensor *out);
 AIC_API aic_status aic_model_value_grad(aic_model_t *m, aic_value v, aic_tensor *out);
 

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
-/* binary: add, sub, mul, div, pow, max, min with numpy broadcasting, of two activations or one and a
- * constant. */
+/* binary: add, sub, mul, div, pow, max, min, the comparisons and logic ops, mod and fmod with numpy
+ * broadcasting, of two activations or one and a constant. */
 #include <stdio.h>
 #include <string.h>
 
@@ -8,7 +8,8 @@
 
 static const char *const BINOP_NAMES[] = {"add",  "sub",           "mul",   "div",         "pow",
                                           "max",  "min",           "equal", "less",        "greater",
-                                          "less_equal", "greater_equal", "and",   "or", "xor"};
+                                          "less_equal", "greater_equal", "and",   "or", "xor",
+                                          "mod",  "fmod"};
 _Static_assert(sizeof BINOP_NAMES / sizeof *BINOP_NAMES == AIC_BINARY_KIND_COUNT, "a binary kind without a name");
 
 /* Right-aligned numpy broadcast of two per-sample shapes into (*on, os). */
@@ -88,8 +89,9 @@ aic_status aic_binary_const(aic_model_t *m, const char *name, aic_binary_op kind
     int64_t os[AIC_MAX_DIMS];
     AIC_TRY(broadcast(op, vx->ndim, vx->shape, const_ndim, const_shape, &on, os));
     int op_index = (int)(op - m->ops);
-    aic_init_kind init = kind == AIC_BINOP_MUL || kind == AIC_BINOP_DIV || kind == AIC_BINOP_POW ? AIC_INIT_ONES
-                                                                                                : AIC_INIT_ZEROS;
+    const bool ones = kind == AIC_BINOP_MUL || kind == AIC_BINOP_DIV || kind == AIC_BINOP_POW ||
+                      kind == AIC_BINOP_MOD || kind == AIC_BINOP_FMOD; /* the identity, or no division by 0 */
+    const aic_init_kind init = ones ? AIC_INIT_ONES : AIC_INIT_ZEROS;
     AIC_TRY(aic_graph_add_buffer(m, op, "constant", numel, init, &m->ops[op_index].buffer[0]));
     return aic_graph_add_value(m, &m->ops[op_index], AIC_F32, on, os, out);
 }

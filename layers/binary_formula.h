@@ -28,15 +28,21 @@ AIC_HD float aic_binary_f(aic_binary_kind k, float x, float y) {
     case AIC_BINARY_DIV: return x / y;
     case AIC_BINARY_POW: return powf(x, y);
     case AIC_BINARY_MAX: return x != x || x > y ? x : y;
+    case AIC_BINARY_FMOD: return fmodf(x, y);
+    case AIC_BINARY_MOD: { /* fmod moved to the divisor's sign, a zero too (numpy's mod) */
+        const float r = fmodf(x, y);
+        return r == 0.0f ? copysignf(0.0f, y) : (r < 0.0f) != (y < 0.0f) ? r + y : r;
+    }
     default: return x != x || x < y ? x : y; /* AIC_BINARY_MIN */
     }
 }
 
 /* The gradients g sends to x (*gx) and y (*gy) through out = f(x, y). pow: y x^(y-1), and out log x
  * (0 where x is 0 and y not negative, as torch.pow); max and min: all to the operand chosen, half to
- * each on a tie (torch.maximum); the comparisons and logic ops: none. */
+ * each on a tie (torch.maximum); fmod and mod: 1 and -trunc(x / y) or -floor(x / y) (torch.fmod,
+ * torch.remainder); the comparisons and logic ops: none. */
 AIC_HD void aic_binary_grads(aic_binary_kind k, float g, float x, float y, float *gx, float *gy) {
-    if (k >= AIC_BINARY_EQUAL) {
+    if (k >= AIC_BINARY_EQUAL && k <= AIC_BINARY_XOR) {
         *gx = *gy = 0.0f;
         return;
     }
@@ -49,6 +55,8 @@ AIC_HD void aic_binary_grads(aic_binary_kind k, float g, float x, float y, float
         *gx = g * y * powf(x, y - 1.0f);
         *gy = x == 0.0f && y >= 0.0f ? 0.0f : g * powf(x, y) * logf(x);
         break;
+    case AIC_BINARY_FMOD: *gx = g; *gy = -g * truncf(x / y); break;
+    case AIC_BINARY_MOD: *gx = g; *gy = -g * floorf(x / y); break;
     default: { /* max, min */
         const float out = aic_binary_f(k, x, y);
         *gx = x == y ? 0.5f * g : out == x || out != out ? g : 0.0f;

@@ -102,6 +102,10 @@ aic_status aic_cuda_nll_backward(float *dlogprobs, const int32_t *labels, const 
 aic_status aic_cuda_mse_forward(float *loss, const float *pred, const float *target, size_t n);
 aic_status aic_cuda_mse_backward(float *dpred, const float *pred, const float *target, size_t n, const float *dloss);
 
+/* ---- cumsum_cuda.cu: a thread per line, as layers/cumsum_line.h sums it ---- */
+aic_status aic_cuda_cumsum_forward(float *y, const float *x, const aic_cumsum_dims *d);
+aic_status aic_cuda_cumsum_backward(float *dx, const float *dy, const aic_cumsum_dims *d);
+
 /* ---- shape_cuda.cu: broadcasting binary ops, concat, transpose ---- */
 aic_status aic_cuda_binary_forward(float *out, const float *a, const float *b, aic_binary_kind kind,
                                    const aic_binary_dims *d);

@@ -210,6 +210,8 @@ typedef enum {
     AIC_BINARY_AND,
     AIC_BINARY_OR,
     AIC_BINARY_XOR,
+    AIC_BINARY_MOD,  /* the remainder with the divisor's sign (Python's %, ONNX Mod fmod=0) */
+    AIC_BINARY_FMOD, /* the remainder with the dividend's sign (C's fmod, ONNX Mod fmod=1) */
     AIC_BINARY_KIND_COUNT
 } aic_binary_kind; /* the formulas: layers/binary_formula.h */
 #define AIC_BINARY_MAX_DIMS 6
@@ -227,6 +229,17 @@ aic_status aic_binary_forward(float *out, const float *a, const float *b, aic_bi
  * div: 1/b, -a/b^2. a and b are read by mul and div only (add and sub may pass NULL). */
 aic_status aic_binary_backward(float *da, float *db, const float *dout, const float *a, const float *b,
                                aic_binary_kind kind, const aic_binary_dims *d);
+
+/* ---- cumsum.c: running sums along one axis (ONNX CumSum) ---- */
+typedef struct {
+    size_t outer, len, inner; /* x: outer x len x inner, summed along len */
+    bool exclusive;           /* each sum leaves its own element out (the first is 0) */
+    bool reverse;             /* summed from the end of the axis */
+} aic_cumsum_dims;
+/* y = the running sums of x, each line summed in order in double (layers/cumsum_line.h) */
+aic_status aic_cumsum_forward(float *y, const float *x, const aic_cumsum_dims *d);
+/* dx += the running sums of dy the other way (dx NULL: nothing) */
+aic_status aic_cumsum_backward(float *dx, const float *dy, const aic_cumsum_dims *d);
 
 /* ---- concat.c ---- */
 /* Input i of k (k >= 1) viewed as outer x inner[i]; out as outer x sum(inner). Backward: dinps[i]

@@ -198,6 +198,15 @@ AIC_HD float aic_sign_grad(float g, float x, float y, const float *a) { return 0
 AIC_HD float aic_not_f(float x, const float *a) { return x == 0.0f ? 1.0f : 0.0f; }
 AIC_HD float aic_not_grad(float g, float x, float y, const float *a) { return 0.0f; }
 
+/* ONNX IsInf (a[0] = detect_positive, a[1] = detect_negative, nonzero: detected) and IsNaN, their
+ * bools as floats 1 and 0; no gradient. */
+AIC_HD float aic_is_inf_f(float x, const float *a) {
+    return isinf(x) && (x > 0.0f ? a[0] : a[1]) != 0.0f ? 1.0f : 0.0f;
+}
+AIC_HD float aic_is_inf_grad(float g, float x, float y, const float *a) { return 0.0f; }
+AIC_HD float aic_is_nan_f(float x, const float *a) { return x != x ? 1.0f : 0.0f; }
+AIC_HD float aic_is_nan_grad(float g, float x, float y, const float *a) { return 0.0f; }
+
 /* a[0] = exponent: x^exponent as torch.pow with a scalar exponent: x*x for 2, x*x*x for 3, sqrt for
  * 0.5, 1/x for -1, 1/(x*x) for -2, powf otherwise (a negative x with an integer exponent is defined:
  * pow(-2, 2) = 4; with another exponent NaN). The gradient is torch's pow_backward: 0 for exponent 0,

@@ -353,6 +353,16 @@ static aic_status export_unary(exporter *e, const aic_op *op, const char *const 
                  ONNX__TENSOR_PROTO__DATA_TYPE__FLOAT);
         return AIC_OK;
     }
+    if (u == AIC_UNARY_IS_INF || u == AIC_UNARY_IS_NAN) { /* a bool result, cast to the floats aicon holds */
+        char r[AIC_MAX_NAME + 16];
+        snprintf(r, sizeof r, "%s.bool", op->name);
+        Onnx__NodeProto *n = add_node(e, unary_ops[u].type, r, in, 1, r);
+        for (int i = 0; n && i < AIC_UNARY_MAX_ATTRS && unary_ops[u].attr[i]; i++)
+            attr_int(e, n, unary_ops[u].attr[i], op->attr.unary[i] != 0.0f);
+        attr_int(e, add_node(e, "Cast", op->name, (const char *[]){r}, 1, out), "to",
+                 ONNX__TENSOR_PROTO__DATA_TYPE__FLOAT);
+        return AIC_OK;
+    }
     if (u == AIC_UNARY_POW) {
         const char *ex = scalar_init(e, op, "exponent", op->attr.unary[0]);
         if (ex)
@@ -676,6 +686,32 @@ static void lift_lower_rank(exporter *e, const aic_op *op, const char *const *in
     ins[low] = lifted;
 }
 
+/* Mod of a by b with fmod 1, and for Python's % (fmod 0, which ONNX reserves for integers: onnxruntime
+ * refuses it on floats) that moved to b's sign: r + b [sign(r) b < 0], the kernel's floats (a zero's
+ * sign and an infinite b aside). */
+static void export_mod(exporter *e, const aic_op *op, const char *const ins[2], const char *out) {
+    const bool fmod = op->attr.binary.kind == AIC_BINOP_FMOD;
+    char r[AIC_MAX_NAME + 16], sr[AIC_MAX_NAME + 16], srb[AIC_MAX_NAME + 16], neg[AIC_MAX_NAME + 16],
+        negf[AIC_MAX_NAME + 16], shift[AIC_MAX_NAME + 16];
+    snprintf(r, sizeof r, "%s.fmod", op->name);
+    attr_int(e, add_node(e, "Mod", fmod ? op->name : r, ins, 2, fmod ? out : r), "fmod", 1);
+    if (fmod)
+        return;
+    const char *zero = scalar_init(e, op, "zero", 0.0f);
+    snprintf(sr, sizeof sr, "%s.sign", op->name);
+    snprintf(srb, sizeof srb, "%s.sign_b", op->name);
+    snprintf(neg, sizeof neg, "%s.flip", op->name);
+    snprintf(negf, sizeof negf, "%s.flip_f", op->name);
+    snprintf(shift, sizeof shift, "%s.shift", op->name);
+    add_node(e, "Sign", sr, (const char *[]){r}, 1, sr);
+    add_node(e, "Mul", srb, (const char *[]){sr, ins[1]}, 2, srb);
+    if (zero)
+        add_node(e, "Less", neg, (const char *[]){srb, zero}, 2, neg);
+    attr_int(e, add_node(e, "Cast", negf, (const char *[]){neg}, 1, negf), "to", ONNX__TENSOR_PROTO__DATA_TYPE__FLOAT);
+    add_node(e, "Mul", shift, (const char *[]){ins[1], negf}, 2, shift);
+    add_node(e, "Add", op->name, (const char *[]){r, shift}, 2, out);
+}
+
 static aic_status ex_binary(exporter *e, const aic_op *op, const char *const *in, const char *out) {
     /* ONNX broadcasts numpy-style too: a constant keeps its right-aligned shape */
     static const char *const types[] = {"Add",  "Sub",     "Mul",         "Div",            "Pow",
@@ -693,6 +729,10 @@ static aic_status ex_binary(exporter *e, const aic_op *op, const char *const *in
         ins[1] = op->attr.binary.const_left ? in[0] : bi->name;
     }
     const int k = op->attr.binary.kind;
+    if (k == AIC_BINOP_MOD || k == AIC_BINOP_FMOD) {
+        export_mod(e, op, ins, out);
+        return AIC_OK;
+    }
     if (k < AIC_BINOP_EQUAL) {
         add_node(e, types[k], op->name, ins, 2, out);
         return AIC_OK;
@@ -823,6 +863,17 @@ static int first_input(const aic_model_t *m) {
     return -1;
 }
 
+/* CumSum (opset 11), the axis an int64 initializer counted with the batch. */
+static aic_status ex_cumsum(exporter *e, const aic_op *op, const char *const *in, const char *out) {
+    char axis[AIC_MAX_NAME + 16];
+    snprintf(axis, sizeof axis, "%s.axis", op->name);
+    add_int64_init(e, axis, (const int64_t[]){op->attr.cumsum.axis}, 1);
+    Onnx__NodeProto *n = add_node(e, "CumSum", op->name, (const char *[]){in[0], axis}, 2, out);
+    attr_int(e, n, "exclusive", op->attr.cumsum.exclusive);
+    attr_int(e, n, "reverse", op->attr.cumsum.reverse);
+    return AIC_OK;
+}
+
 /* Expand of the parameter to [N, its shape], N from the first input's Shape. */
 static aic_status ex_expand(exporter *e, const aic_op *op, const char *const *in, const char *out) {
     const int x = first_input(e->m);
@@ -940,6 +991,7 @@ static const op_exporter exporters[AIC_OP_KIND_COUNT] = {
 #define AIC_UNARY(E, name, onnx, since, a0, d0, a1, d1) [AIC_OP_##E] = export_unary,
 #include "layers/unary_ops.def"
 #undef AIC_UNARY
+    [AIC_OP_CUMSUM] = ex_cumsum,
     [AIC_OP_ARGMAX] = ex_argmax,
     [AIC_OP_HARDMAX] = ex_argmax,
 };

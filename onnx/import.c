@@ -1065,8 +1065,11 @@ static aic_status op_unary(importer *im, const Onnx__NodeProto *n, const char *n
     float attrs[AIC_UNARY_MAX_ATTRS];
     if (u == AIC_UNARY_POW) /* the exponent is input Y, not an attribute */
         return op_pow(im, n, name, x, y);
-    for (int i = 0; i < AIC_UNARY_MAX_ATTRS && unary_ops[u].attr[i]; i++)
-        attrs[i] = attr_float(n, unary_ops[u].attr[i], unary_ops[u].def[i]);
+    for (int i = 0; i < AIC_UNARY_MAX_ATTRS && unary_ops[u].attr[i]; i++) {
+        const Onnx__AttributeProto *a = attr(n, unary_ops[u].attr[i]);
+        /* IsInf's detect_positive and detect_negative are ints (its row in node_importers) */
+        attrs[i] = a && a->has_i ? (float)(a->i != 0) : attr_float(n, unary_ops[u].attr[i], unary_ops[u].def[i]);
+    }
     return built(im, aic_unary(im->m, unary_ops[u].op, name, x, attrs, y));
 }
 
@@ -1496,9 +1499,10 @@ static aic_status op_concat_shape(importer *im, const Onnx__NodeProto *n, const 
 
 static const attr_spec cast_attrs[] = {{"to", A_INT}, {"saturate", A_INT}, {NULL, 0}};
 
-/* Cast of a shape computation to int64: nothing to do. */
-static aic_status op_cast(importer *im, const Onnx__NodeProto *n, const char *name, int variant) {
-    const int64_t to = attr_int(n, "to", 0);
+/* Input 0 cast to element type `to`: a float activation to bool (x != 0) or to any floating type (the
+ * identity: aicon computes in float32, as it reads every floating input), a shape computation to int64
+ * (nothing to do). */
+static aic_status cast_to(importer *im, const Onnx__NodeProto *n, const char *name, int64_t to) {
     const slot *s = in_name(n, 0) ? table_get(&im->nt, in_name(n, 0)) : NULL;
     if (s && s->kind == V_ACT && im->m->values[s->v].dtype == AIC_F32 && to == ONNX__TENSOR_PROTO__DATA_TYPE__BOOL) {
         /* bools are floats 0 and 1: x != 0 is x or 0 */
@@ -1508,7 +1512,7 @@ static aic_status op_cast(importer *im, const Onnx__NodeProto *n, const char *na
         return AIC_OK;
     }
     if (s && s->kind == V_ACT && im->m->values[s->v].dtype == AIC_F32 &&
-        (to == ONNX__TENSOR_PROTO__DATA_TYPE__FLOAT || to == ONNX__TENSOR_PROTO__DATA_TYPE__DOUBLE)) {
+        aic_onnx_is_floating(&(const Onnx__TensorProto){.data_type = (int32_t)to})) {
         /* aicon computes in float32 whatever the file's floating type: a Cast between them is the identity */
         aic_value y;
         AIC_TRY(same_value(im, name, s->v, &y));
@@ -1531,6 +1535,45 @@ static aic_status op_cast(importer *im, const Onnx__NodeProto *n, const char *na
     AIC_TRY(shape_in(im, n, 0, v, &len, &rank));
     set_shape(im, n, v, len, rank);
     return AIC_OK;
+}
+
+static aic_status op_cast(importer *im, const Onnx__NodeProto *n, const char *name, int variant) {
+    return cast_to(im, n, name, attr_int(n, "to", 0));
+}
+
+static const attr_spec castlike_attrs[] = {{"saturate", A_INT}, {NULL, 0}};
+
+/* The element type the graph declares for value `name` (a graph input or output, a value_info), or 0. */
+static int32_t declared_type(const Onnx__GraphProto *g, const char *name) {
+    const struct { Onnx__ValueInfoProto **v; size_t n; } lists[] = {
+        {g->input, g->n_input}, {g->value_info, g->n_value_info}, {g->output, g->n_output}};
+    for (size_t l = 0; l < sizeof lists / sizeof *lists; l++)
+        for (size_t i = 0; i < lists[l].n; i++) {
+            const Onnx__TypeProto *tp = lists[l].v[i]->type;
+            if (lists[l].v[i]->name && strcmp(lists[l].v[i]->name, name) == 0 && tp &&
+                tp->value_case == ONNX__TYPE_PROTO__VALUE_TENSOR_TYPE && tp->tensor_type &&
+                tp->tensor_type->has_elem_type)
+                return tp->tensor_type->elem_type;
+        }
+    return 0;
+}
+
+/* CastLike (opset 15): Cast to the element type of input 1, a constant's, else the one the graph declares
+ * for it, else the one aicon holds it as. */
+static aic_status op_castlike(importer *im, const Onnx__NodeProto *n, const char *name, int variant) {
+    const char *like = in_name(n, 1);
+    const slot *s = like ? table_get(&im->nt, like) : NULL;
+    if (!s)
+        return unsupported(im, "input 1 (like) is missing");
+    int32_t to = s->kind == V_CONST ? s->t->data_type : declared_type(im->g, like);
+    if (!to && s->kind == V_ACT)
+        to = im->m->values[s->v].dtype == AIC_F32 ? ONNX__TENSOR_PROTO__DATA_TYPE__FLOAT
+                                                  : ONNX__TENSOR_PROTO__DATA_TYPE__INT32;
+    if (!to && s->kind == V_SHAPE)
+        to = ONNX__TENSOR_PROTO__DATA_TYPE__INT64;
+    if (!to)
+        return unsupported(im, "the element type of input 'like' ('%.100s') is not known", like);
+    return cast_to(im, n, name, to);
 }
 
 /* ---- constants computed at import ------------------------------------------------------------- */
@@ -2676,6 +2719,35 @@ static aic_status op_arith(importer *im, const Onnx__NodeProto *n, const char *n
     return AIC_OK;
 }
 
+static const attr_spec mod_attrs[] = {{"fmod", A_INT}, {NULL, 0}};
+
+/* Mod of floats: fmod 1 C's fmod, fmod 0 Python's % (which ONNX reserves for integers; numpy's mod). */
+static aic_status op_mod(importer *im, const Onnx__NodeProto *n, const char *name, int variant) {
+    for (size_t k = 0; k < 2; k++) {
+        const slot *s = in_name(n, k) ? table_get(&im->nt, in_name(n, k)) : NULL;
+        if (s && ((s->kind == V_ACT && im->m->values[s->v].dtype != AIC_F32) || (s->kind == V_CONST && !is_float(s->t))))
+            return unsupported(im, "Mod of integers: aicon's integer tensors are ids and labels, without arithmetic");
+    }
+    return op_arith(im, n, name, attr_int(n, "fmod", 0) ? AIC_BINOP_FMOD : AIC_BINOP_MOD);
+}
+
+static const attr_spec cumsum_attrs[] = {{"exclusive", A_INT}, {"reverse", A_INT}, {NULL, 0}};
+
+/* CumSum along a constant axis (input 1: one int32 or int64 value); aic_cumsum refuses the batch. */
+static aic_status op_cumsum(importer *im, const Onnx__NodeProto *n, const char *name, int variant, aic_value x,
+                            const aic_value_info *xi, aic_value *y) {
+    const Onnx__TensorProto *t;
+    AIC_TRY(const_in(im, n, 1, false, &t));
+    if ((t->data_type != ONNX__TENSOR_PROTO__DATA_TYPE__INT32 && t->data_type != ONNX__TENSOR_PROTO__DATA_TYPE__INT64) ||
+        tensor_numel(t) != 1)
+        return unsupported(im, "the axis must be one int32 or int64 value");
+    const int64_t axis = int64_at(t, 0), rank = xi->ndim + 1;
+    if (axis < -rank || axis >= rank)
+        return unsupported(im, "axis %" PRId64 " is outside -%" PRId64 "..%" PRId64, axis, rank, rank - 1);
+    return built(im, aic_cumsum(im->m, name, x, (int)axis, attr_int(n, "exclusive", 0) != 0,
+                                attr_int(n, "reverse", 0) != 0, y));
+}
+
 static aic_status op_concat(importer *im, const Onnx__NodeProto *n, const char *name, int variant) {
     if (n->n_input < 1 || n->n_input > AIC_MAX_OP_INPUTS)
         return unsupported(im, "%zu inputs; aicon concatenates 1..%d", n->n_input, AIC_MAX_OP_INPUTS);
@@ -3334,11 +3406,17 @@ static const struct {
 #define AIC_REDUCE(E, name, onnx) {onnx, .known = reduce_attrs, .act = op_reduce, .variant = AIC_REDUCE_##E},
 #include "layers/reduce_ops.def"
 #undef AIC_REDUCE
+    /* found before its unary_ops.def row, which would take its attributes as floats */
+    {"IsInf", 10, .known = (const attr_spec[]){{"detect_positive", A_INT}, {"detect_negative", A_INT}, {NULL, 0}},
+     .act = op_unary, .variant = AIC_UNARY_IS_INF},
 #define AIC_UNARY(E, name, onnx, since, a0, d0, a1, d1) \
     {onnx, since, (const attr_spec[]){{a0, A_FLOAT}, {a1, A_FLOAT}, {NULL, 0}}, .act = op_unary, \
      .variant = AIC_UNARY_##E},
 #include "layers/unary_ops.def"
 #undef AIC_UNARY
+    {"Mod", 10, .known = mod_attrs, .node = op_mod},
+    {"CumSum", 11, .known = cumsum_attrs, .act = op_cumsum},
+    {"CastLike", 15, .known = castlike_attrs, .node = op_castlike},
     {"ArgMax", 11, .known = argmax_attrs, .act = op_argmax, .variant = 0},
     {"ArgMin", 11, .known = argmax_attrs, .act = op_argmax, .variant = 1},
     {"Hardmax", .known = AXIS_ATTRS, .act = op_softmax, .variant = AIC_OP_HARDMAX},

@@ -116,6 +116,7 @@ struct op_case {
     int n_axes;                /* reduce: axes[] (0: every per-sample axis) */
     int axes[AIC_MAX_DIMS];
     bool keepdims;
+    bool exclusive, reverse;   /* cumsum (on axis) */
     int64_t starts[AIC_MAX_DIMS], ends[AIC_MAX_DIMS], steps[AIC_MAX_DIMS]; /* slice, on axes[] (steps[0] 0: NULL) */
     int64_t pads_begin[AIC_MAX_DIMS], pads_end[AIC_MAX_DIMS];              /* pad, with a: the value */
     aic_pad_mode pad_mode;
@@ -257,6 +258,9 @@ static aic_status b_matmul(aic_model_t *m, const op_case *c, const aic_value *x,
 static aic_status b_attention(aic_model_t *m, const op_case *c, const aic_value *x, aic_value l, aic_value *o) {
     return c->twice ? aic_attention(m, "op", x[0], x[0], x[0], c->causal, c->a, o)
                     : aic_attention(m, "op", x[0], x[1], x[2], c->causal, c->a, o);
+}
+static aic_status b_cumsum(aic_model_t *m, const op_case *c, const aic_value *x, aic_value l, aic_value *o) {
+    return aic_cumsum(m, "op", x[0], c->axis, c->exclusive, c->reverse, o);
 }
 static aic_status b_argmax(aic_model_t *m, const op_case *c, const aic_value *x, aic_value l, aic_value *o) {
     return aic_argmax(m, "op", x[0], c->axis, c->arg_min, c->select_last, c->keepdims, o);
@@ -740,6 +744,29 @@ static const op_case CASES[] = {
     {AIC_OP_BINARY, "xor with a constant", b_binary, 1, {IN_RANGE(0.5f, 1.5f, 3, 4)}, LINEAR, .binop = AIC_BINOP_XOR,
      .constant = true, ATTR_SHAPE(4)},
     {AIC_OP_NOT, "of nonzero values", b_unary, 1, {IN_RANGE(0.5f, 1.5f, 3, 4)}, LINEAR},
+    /* cumsum along a per-sample axis (counted with the batch), each way */
+    {AIC_OP_CUMSUM, "axis 1 of N x 5", b_cumsum, 1, {IN(5)}, LINEAR, .axis = 1},
+    {AIC_OP_CUMSUM, "axis 2 of N x 3 x 4, exclusive", b_cumsum, 1, {IN(3, 4)}, LINEAR, .axis = 2, .exclusive = true},
+    {AIC_OP_CUMSUM, "axis -2 of N x 2 x 3 x 4, reverse", b_cumsum, 1, {IN(2, 3, 4)}, LINEAR, .axis = -2,
+     .reverse = true},
+    {AIC_OP_CUMSUM, "axis 1 of N x 4 x 3, reverse exclusive", b_cumsum, 1, {IN(4, 3)}, LINEAR, .axis = 1,
+     .exclusive = true, .reverse = true},
+    /* mod and fmod with a / b off the integers, where both jump: b gets -trunc(a / b) (fmod) or
+     * -floor(a / b) (mod); mod's sign fix at a = 0 is a kink; a constant holds values in [0.5, 1.5) */
+    {AIC_OP_BINARY, "fmod, a / b in (1.1, 1.9), b broadcast", b_binary, 2,
+     {IN_RANGE(2.2f, 2.8f, 2, 3, 4), IN_RANGE(1.5f, 2.0f, 1, 3, 1)}, LINEAR, .binop = AIC_BINOP_FMOD},
+    {AIC_OP_BINARY, "fmod, a / b in (-1.9, -1.1)", b_binary, 2,
+     {IN_RANGE(-2.8f, -2.2f, 3, 4), IN_RANGE(1.5f, 2.0f, 3, 4)}, LINEAR, .binop = AIC_BINOP_FMOD},
+    {AIC_OP_BINARY, "mod, a / b in (-1.9, -1.1): the divisor's sign", b_binary, 2,
+     {IN_RANGE(-2.8f, -2.2f, 2, 3, 4), IN_RANGE(1.5f, 2.0f, 1, 3, 1)}, LINEAR, .binop = AIC_BINOP_MOD},
+    {AIC_OP_BINARY, "mod of both signs by a constant right 3 x 1", b_binary, 1, {IN_RANGE(-0.45f, 0.45f, 2, 3, 4)},
+     LINEAR, .binop = AIC_BINOP_MOD, .constant = true, ATTR_SHAPE(3, 1), .n_kinks = 1, .kink = {0}},
+    {AIC_OP_BINARY, "mod of a constant left 4 by negative divisors", b_binary, 1, {IN_RANGE(-2.0f, -1.6f, 2, 3, 4)},
+     LINEAR, .binop = AIC_BINOP_MOD, .constant = true, .const_left = true, ATTR_SHAPE(4)},
+    /* finite values: all 0 (the ONNX conformance cases hold the infinities and NaNs) */
+    {AIC_OP_IS_INF, "of finite values", b_unary, 1, {IN(3, 5)}, LINEAR, .a = 1.0f, .b = 1.0f},
+    {AIC_OP_IS_INF, "detect_negative 0", b_unary, 1, {IN(2, 3)}, LINEAR, .a = 1.0f, .b = 0.0f},
+    {AIC_OP_IS_NAN, "of finite values", b_unary, 1, {IN(3, 5)}, LINEAR},
     /* argmax and hardmax: no gradient (the harness checks that none flows), outputs exact against
      * ref_argmax. Ties: every 5th value sits on the range's end, so the columns of 3 x 5 and 2 x 5
      * starting at a multiple of 5 hold equal extremes (first vs last). hardmax's output reaches the

@@ -359,6 +359,15 @@ static aic_status import_case(const char *dir, const data_set *ds, bool bind, in
     return st;
 }
 
+/* Whether every input has the first one's leading size, which aicon's inputs share as their batch (a
+ * scalar has none, nor an int64 input left in its file). */
+static bool shared_batch(const data_set *ds) {
+    for (int k = 1; k < ds->n_inputs; k++)
+        if (ds->inputs[k].ndim == 0 || ds->inputs[k].dims[0] != ds->inputs[0].dims[0])
+            return false;
+    return true;
+}
+
 static case_result run_case(const char *dir, case_outcome *o) {
     char path[4096];
     aic_onnx_model_t *om = NULL;
@@ -401,7 +410,9 @@ static case_result run_case(const char *dir, case_outcome *o) {
         goto done;
     }
     int max_batch = (int)ds.inputs[0].dims[0];
-    aic_status st = import_case(dir, &ds, false, max_batch, &om, &model, &bind, NULL, 0);
+    /* inputs without a shared batch cannot all be aicon inputs: then the graph as given is not tried */
+    aic_status st = shared_batch(&ds) ? import_case(dir, &ds, false, max_batch, &om, &model, &bind, NULL, 0)
+                                      : aic_fail(AIC_ERR_UNSUPPORTED, "the inputs' leading sizes differ (no batch)");
     if (st == AIC_ERR_UNSUPPORTED && ds.n_inputs > 1) {
         char why[1024];
         snprintf(why, sizeof why, "%s", aic_last_error());

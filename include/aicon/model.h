@@ -249,7 +249,11 @@ typedef enum {
     AIC_BINOP_GREATER_EQUAL,
     AIC_BINOP_AND,
     AIC_BINOP_OR,
-    AIC_BINOP_XOR
+    AIC_BINOP_XOR,
+    /* remainders: MOD with the divisor's sign (Python's %), FMOD with the dividend's (C's fmod); the
+     * gradient 1 to a, -trunc(a / b) (FMOD) or -floor(a / b) (MOD) to b */
+    AIC_BINOP_MOD,
+    AIC_BINOP_FMOD
 } aic_binary_op;
 /* Two activations whose per-sample shapes broadcast as numpy does (right-aligned, a dim of 1 stretches;
  * the batch dims always line up); the output has the broadcast shape. Gradients flow to both, summed
@@ -258,7 +262,7 @@ AIC_API aic_status aic_binary(aic_model_t *m, const char *name, aic_binary_op op
                               aic_value *out);
 /* x (op) c, or c (op) x when const_on_left, with c a constant that is not trained: a model buffer
  * named "<name>.constant" of const_numel floats (set it after compile; it starts as 0 for add/sub and
- * 1 for mul/div/pow, the identity; 0 for max/min). const_shape broadcasts against x's per-sample shape as numpy does; a
+ * 1 for mul/div/pow, the identity; 0 for max/min; 1 for mod/fmod, no division by 0). const_shape broadcasts against x's per-sample shape as numpy does; a
  * constant of rank (per-sample rank + 1) whose first dim is 1 also fits (that dim lines up with the
  * batch and is dropped). */
 AIC_API aic_status aic_binary_const(aic_model_t *m, const char *name, aic_binary_op op, aic_value x, int const_ndim,
@@ -284,6 +288,12 @@ AIC_API aic_status aic_attention(aic_model_t *m, const char *name, aic_value q, 
                                  float scale, aic_value *out);
 /* Concatenate along `axis` counted with the batch dimension (axis >= 1, as in ONNX). */
 AIC_API aic_status aic_concat(aic_model_t *m, const char *name, int n, const aic_value *xs, int axis, aic_value *out);
+/* Running sums of x along `axis`, counted with the batch dimension (1..rank-1, or negative from the
+ * end; not the batch) as ONNX CumSum: y[k] = x[0] + ... + x[k]; exclusive leaves x[k] out (y[0] = 0),
+ * reverse sums from the end. Each line is summed in order in double. The gradient is the running sum
+ * of dy the other way. */
+AIC_API aic_status aic_cumsum(aic_model_t *m, const char *name, aic_value x, int axis, bool exclusive, bool reverse,
+                              aic_value *out);
 /* A trained parameter "<name>.weight" of per-sample shape `shape` (rank 1..4, zeros at first) as a
  * value that holds it for every sample of the batch: a ViT's class token, concatenated in front of
  * the patches. Its gradient is the sum over the batch. */

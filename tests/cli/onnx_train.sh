@@ -30,12 +30,12 @@ mlp = torch.nn.Sequential(torch.nn.Flatten(), torch.nn.Linear(784, 64), torch.nn
 export(mlp, f"{out}/mlp.onnx")
 export(torch.nn.Sequential(*mlp, torch.nn.LogSoftmax(dim=1)), f"{out}/logsoftmax.onnx")
 export(torch.nn.Sequential(*mlp, torch.nn.Softmax(dim=1)), f"{out}/softmax.onnx")
-class CumSum(torch.nn.Module):  # an op aicon does not have
+class Det(torch.nn.Module):  # an op aicon does not have
     def forward(self, x):
-        return torch.cumsum(x, 1)
+        return x * torch.det(x.view(-1, 8, 8)).unsqueeze(1)
 
 
-export(torch.nn.Sequential(mlp[0], mlp[1], CumSum(), mlp[3]), f"{out}/cumsum.onnx")
+export(torch.nn.Sequential(mlp[0], mlp[1], Det(), mlp[3]), f"{out}/det.onnx")
 export(torch.nn.Sequential(mlp[1], mlp[2], mlp[3]), f"{out}/flat.onnx", shape=(1, 784))
 PYEOF
 head -c 1000 "$WORK/mlp.onnx" >"$WORK/truncated.onnx"
@@ -125,7 +125,7 @@ refused() {
 }
 refused truncated "$WORK/truncated.onnx" 'truncat|pars|not an ONNX|malformed|invalid'
 grep -q "\[rank 1\].*truncated.onnx" "$WORK/truncated.err" || fail "truncated: rank 1 does not name the file"
-refused cumsum "$WORK/cumsum.onnx" 'CumSum'
+refused det "$WORK/det.onnx" '\(Det, opset [0-9]+\): aicon has no such op'
 refused shape "$WORK/flat.onnx" '784.*1 x 28 x 28'
 refused input "$WORK/mlp.onnx" "no such graph input.*'image'" --input pixels
 # An unknown --loss is a usage error naming the flag and the choices.

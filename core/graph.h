@@ -106,7 +106,11 @@ typedef struct {
             int const_left, cndim;
             int64_t cshape[AIC_MAX_DIMS - 1];
         } binary;
-        struct { int axis, ignore_index; bool has_ignore; } loss; /* softmax_xent, nll: class axis 1..ndim */
+        struct {                       /* softmax_xent, nll: class axis 1..ndim; class weights: */
+            int axis, ignore_index;    /* buffer[0] (-1: none) */
+            bool has_ignore;
+            aic_loss_reduction reduction;
+        } loss;
         struct {                       /* gather: axis 1..ndim (with the batch), indices in 0..size-1; */
             int axis, n;               /* scalar: one index, its axis dropped */
             bool scalar;
@@ -115,7 +119,6 @@ typedef struct {
         struct { int hidden, dirs; bool linear_before_reset; } rnn; /* lstm, gru */
         struct { bool causal; float scale; } attn; /* attention: the scale resolved (never 0) */
         struct { int axis; bool exclusive, reverse; } cumsum; /* axis 1..ndim (with the batch) */
-        struct { int axis; bool min, last, keepdims; } argmax; /* argmax, hardmax: axis on the rows (aic_op_row_axis) */
     } attr;
     /* per-op memory kept from forward to backward: saved_per_sample * max_batch + saved_fixed floats */
     size_t saved_per_sample, saved_fixed, saved;

@@ -1,7 +1,9 @@
 // SPDX-License-Identifier: Apache-2.0
 /* The losses: softmax cross-entropy and negative log-likelihood over scores of any shape with int32
- * labels (an ignored label counts for nothing), and mean squared error; each a scalar over the batch. */
+ * labels (an ignored label counts for nothing, class weights optional), their mean or sum a scalar over
+ * the batch or, reduction 'none', each position's loss as an activation; and mean squared error. */
 #include <stdio.h>
+#include <string.h>
 
 #include "core/op_build.h"
 
@@ -15,11 +17,17 @@ static aic_status loss_output(aic_model_t *m, aic_op *op, aic_value *out) {
     return AIC_OK;
 }
 
+_Static_assert((int)AIC_LOSS_MEAN == (int)AIC_XENT_MEAN && (int)AIC_LOSS_SUM == (int)AIC_XENT_SUM &&
+                   (int)AIC_LOSS_NONE == (int)AIC_XENT_NONE,
+               "aic_loss_reduction and aic_xent_reduction differ");
+
 /* The op's scores over n samples as the kernels see them: outer x C x inner around the class axis. */
 static aic_xent_dims loss_dims(const aic_model_t *m, const aic_op *op, int n) {
     const aic_value_info *s = aic_val(m, op->in[0]);
     aic_xent_dims d = {.outer = (size_t)n, .inner = 1, .C = (int)s->shape[op->attr.loss.axis - 1],
-                       .has_ignore = op->attr.loss.has_ignore, .ignore_index = op->attr.loss.ignore_index};
+                       .has_ignore = op->attr.loss.has_ignore, .ignore_index = op->attr.loss.ignore_index,
+                       .reduction = (aic_xent_reduction)op->attr.loss.reduction,
+                       .weight = op->buffer[0] >= 0 ? m->buffer_arena + m->buffers[op->buffer[0]].offset : NULL};
     for (int i = 0; i < s->ndim; i++) {
         if (i < op->attr.loss.axis - 1)
             d.outer *= (size_t)s->shape[i];
@@ -29,25 +37,19 @@ static aic_xent_dims loss_dims(const aic_model_t *m, const aic_op *op, int n) {
     return d;
 }
 
-/* Saved from forward to backward: on CUDA each position's loss (doubles, first: the arena's alignment
- * is theirs), the softmax probabilities (softmax_xent), and the count of positions the mean is over. */
+/* Saved from forward to backward: on CUDA each position's loss and the sum of the counted weights the
+ * mean is over (doubles, first: the arena's alignment is theirs), and the softmax probabilities
+ * (softmax_xent, both backends). */
 typedef struct {
-    double *part;
+    double *part, *weights;
     float *probs;
-    int32_t *count;
 } loss_saved;
 
 static loss_saved saved_of(aic_model_t *m, const aic_op *op) {
-    const size_t positions = aic_val(m, op->in[1])->numel * (size_t)m->max_batch;
-    float *at = m->saved_arena + op->saved;
-    loss_saved s = {NULL, NULL, NULL};
-    if (op->kind == AIC_OP_SOFTMAX_XENT) {
-        s.part = (double *)at;
-        s.probs = at + 2 * positions;
-        at = s.probs + (size_t)aic_val(m, op->in[0])->numel * (size_t)m->max_batch;
-    }
-    s.count = (int32_t *)at;
-    return s;
+    const size_t rows = (size_t)m->max_batch * (size_t)aic_value_lead(aic_val(m, op->in[0]));
+    double *part = (double *)(m->saved_arena + op->saved);
+    double *weights = part + (size_t)aic_val(m, op->in[1])->numel * rows;
+    return (loss_saved){part, weights, (float *)(weights + 1)};
 }
 
 aic_status aic_loss_check_labels(const aic_model_t *m, const aic_op *op, const int32_t *labels, int n) {
@@ -101,13 +103,23 @@ static aic_status label_loss_build(aic_model_t *m, aic_op_kind kind, const char 
     if (s->shape[axis - 1] > INT32_MAX)
         return aic_fail(AIC_ERR_SHAPE, "op '%s': %lld classes, more than the kernels take", op->name,
                         (long long)s->shape[axis - 1]);
+    const aic_loss_reduction reduction = o ? o->reduction : AIC_LOSS_MEAN;
+    if (!aic_xent_reduction_name((int)reduction))
+        return aic_fail(AIC_ERR_INVALID_ARG, "op '%s' (%s): reduction %d is not AIC_LOSS_MEAN, AIC_LOSS_SUM or "
+                        "AIC_LOSS_NONE", op->name, aic_op_name(kind), (int)reduction);
     op->attr.loss.axis = axis;
     op->attr.loss.has_ignore = o && o->has_ignore;
     op->attr.loss.ignore_index = o && o->has_ignore ? o->ignore_index : 0;
-    if (kind == AIC_OP_SOFTMAX_XENT)
-        op->saved_per_sample = 2 * (size_t)l->numel + (size_t)s->numel; /* loss_saved */
-    op->saved_fixed = 1;
-    return loss_output(m, op, loss);
+    op->attr.loss.reduction = reduction;
+    op->saved_per_sample = 2 * (size_t)l->numel + (kind == AIC_OP_SOFTMAX_XENT ? (size_t)s->numel : 0); /* loss_saved */
+    op->saved_fixed = 2;
+    if (o && o->class_weights)
+        AIC_TRY(aic_graph_add_buffer(m, op, "weight", s->shape[axis - 1], AIC_INIT_ONES, &op->buffer[0]));
+    if (reduction != AIC_LOSS_NONE)
+        return loss_output(m, op, loss);
+    int64_t shape[AIC_MAX_DIMS]; /* copied: adding the value may move l */
+    memcpy(shape, l->shape, sizeof shape);
+    return aic_graph_add_value(m, op, AIC_F32, l->ndim, shape, loss);
 }
 
 aic_status aic_cross_entropy(aic_model_t *m, const char *name, aic_value logits, aic_value labels,
@@ -129,15 +141,21 @@ aic_status aic_nll_loss(aic_model_t *m, const char *name, aic_value logprobs, ai
     return aic_nll(m, name, logprobs, labels, NULL, loss);
 }
 
-/* Empty for the defaults (the classes on axis 1, nothing ignored): what every model had before the
- * attributes existed, so their architecture hashes stay. */
+/* Empty for the defaults (the classes on axis 1, nothing ignored, the mean, no weights): what every
+ * model had before the attributes existed, so their architecture hashes stay. */
 static void loss_attrs(const aic_op *op, char *buf, size_t size) {
-    int len = 0;
+    size_t len = 0;
     buf[0] = '\0';
     if (op->attr.loss.axis != 1)
-        len = snprintf(buf, size, "class_axis=%d", op->attr.loss.axis);
-    if (op->attr.loss.has_ignore && len >= 0 && (size_t)len < size)
-        snprintf(buf + len, size - (size_t)len, "%signore_index=%d", len ? " " : "", op->attr.loss.ignore_index);
+        len += (size_t)snprintf(buf, size, "class_axis=%d", op->attr.loss.axis);
+    if (op->attr.loss.has_ignore && len < size)
+        len += (size_t)snprintf(buf + len, size - len, "%signore_index=%d", len ? " " : "",
+                                op->attr.loss.ignore_index);
+    if (op->attr.loss.reduction != AIC_LOSS_MEAN && len < size)
+        len += (size_t)snprintf(buf + len, size - len, "%sreduction=%s", len ? " " : "",
+                                aic_xent_reduction_name((int)op->attr.loss.reduction));
+    if (op->buffer[0] >= 0 && len < size)
+        snprintf(buf + len, size - len, "%sclass_weights", len ? " " : "");
 }
 
 static const int32_t *labels_of(aic_model_t *m, const aic_op *op) { return (const int32_t *)aic_act(m, op->in[1]); }
@@ -150,7 +168,7 @@ static aic_status nll_fwd(aic_model_t *m, aic_op *op, const aic_batch_info *b) {
 
 static aic_status nll_bwd(aic_model_t *m, aic_op *op, int n) {
     const aic_xent_dims d = loss_dims(m, op, n);
-    return aic_nll_backward(aic_act_grad(m, op->in[0]), labels_of(m, op), &d, aic_act_grad(m, op->out)[0]);
+    return aic_nll_backward(aic_act_grad(m, op->in[0]), labels_of(m, op), &d, aic_act_grad(m, op->out));
 }
 
 static aic_status xent_fwd(aic_model_t *m, aic_op *op, const aic_batch_info *b) {
@@ -163,7 +181,7 @@ static aic_status xent_fwd(aic_model_t *m, aic_op *op, const aic_batch_info *b) 
 static aic_status xent_bwd(aic_model_t *m, aic_op *op, int n) {
     const aic_xent_dims d = loss_dims(m, op, n);
     return aic_softmax_xent_backward(aic_act_grad(m, op->in[0]), saved_of(m, op).probs, labels_of(m, op), &d,
-                                     aic_act_grad(m, op->out)[0]);
+                                     aic_act_grad(m, op->out));
 }
 
 aic_status aic_mse(aic_model_t *m, const char *name, aic_value pred, aic_value target, aic_value *loss) {
@@ -193,26 +211,26 @@ static aic_status mse_bwd(aic_model_t *m, aic_op *op, int n) {
 static aic_status xent_fwd_cuda(aic_model_t *m, aic_op *op, const aic_batch_info *b) {
     const aic_xent_dims d = loss_dims(m, op, b->n);
     const loss_saved s = saved_of(m, op);
-    return aic_cuda_softmax_xent_forward(aic_act(m, op->out), s.count, s.part, s.probs, aic_act(m, op->in[0]),
+    return aic_cuda_softmax_xent_forward(aic_act(m, op->out), s.weights, s.part, s.probs, aic_act(m, op->in[0]),
                                          labels_of(m, op), &d);
 }
 
 static aic_status xent_bwd_cuda(aic_model_t *m, aic_op *op, int n) {
     const aic_xent_dims d = loss_dims(m, op, n);
     const loss_saved s = saved_of(m, op);
-    return aic_cuda_softmax_xent_backward(aic_act_grad(m, op->in[0]), s.probs, labels_of(m, op), s.count, &d,
+    return aic_cuda_softmax_xent_backward(aic_act_grad(m, op->in[0]), s.probs, labels_of(m, op), s.weights, &d,
                                           aic_act_grad(m, op->out));
 }
 
 static aic_status nll_fwd_cuda(aic_model_t *m, aic_op *op, const aic_batch_info *b) {
     const aic_xent_dims d = loss_dims(m, op, b->n);
-    return aic_cuda_nll_forward(aic_act(m, op->out), saved_of(m, op).count, aic_act(m, op->in[0]), labels_of(m, op),
-                                &d);
+    const loss_saved s = saved_of(m, op);
+    return aic_cuda_nll_forward(aic_act(m, op->out), s.weights, s.part, aic_act(m, op->in[0]), labels_of(m, op), &d);
 }
 
 static aic_status nll_bwd_cuda(aic_model_t *m, aic_op *op, int n) {
     const aic_xent_dims d = loss_dims(m, op, n);
-    return aic_cuda_nll_backward(aic_act_grad(m, op->in[0]), labels_of(m, op), saved_of(m, op).count, &d,
+    return aic_cuda_nll_backward(aic_act_grad(m, op->in[0]), labels_of(m, op), saved_of(m, op).weights, &d,
                                  aic_act_grad(m, op->out));
 }
 

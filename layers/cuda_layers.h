@@ -88,16 +88,17 @@ aic_status aic_cuda_softmax_backward(float *dinp, const float *dout, const float
 aic_status aic_cuda_log_softmax_forward(float *out, const float *inp, size_t outer, int K, size_t inner);
 aic_status aic_cuda_log_softmax_backward(float *dinp, const float *dout, const float *out, size_t outer, int K,
                                          size_t inner);
-/* The classification losses (aic_xent_dims). The forward passes also write count (1 int: the
- * positions counted), which backward reads; part: outer x inner doubles for each position's loss. The
- * labels are not checked on the device: aic_model_set_input checks them on the host. */
-aic_status aic_cuda_softmax_xent_forward(float *loss, int32_t *count, double *part, float *probs, const float *logits,
+/* The classification losses (aic_xent_dims). The forward passes also write weights (1 double: the
+ * counted positions' weights, the mean's denominator), which backward reads; part: outer x inner
+ * doubles for each position's loss. The labels are not checked on the device: aic_model_set_input
+ * checks them on the host. */
+aic_status aic_cuda_softmax_xent_forward(float *loss, double *weights, double *part, float *probs, const float *logits,
                                          const int32_t *labels, const aic_xent_dims *d);
 aic_status aic_cuda_softmax_xent_backward(float *dlogits, const float *probs, const int32_t *labels,
-                                          const int32_t *count, const aic_xent_dims *d, const float *dloss);
-aic_status aic_cuda_nll_forward(float *loss, int32_t *count, const float *logprobs, const int32_t *labels,
-                                const aic_xent_dims *d);
-aic_status aic_cuda_nll_backward(float *dlogprobs, const int32_t *labels, const int32_t *count,
+                                          const double *weights, const aic_xent_dims *d, const float *dloss);
+aic_status aic_cuda_nll_forward(float *loss, double *weights, double *part, const float *logprobs,
+                                const int32_t *labels, const aic_xent_dims *d);
+aic_status aic_cuda_nll_backward(float *dlogprobs, const int32_t *labels, const double *weights,
                                  const aic_xent_dims *d, const float *dloss);
 aic_status aic_cuda_mse_forward(float *loss, const float *pred, const float *target, size_t n);
 aic_status aic_cuda_mse_backward(float *dpred, const float *pred, const float *target, size_t n, const float *dloss);
@@ -129,9 +130,6 @@ aic_status aic_cuda_embedding_backward(float *dtable, const float *dout, const i
                                        int dim);
 aic_status aic_cuda_gather_forward(float *out, const float *x, const aic_gather_dims *d);
 aic_status aic_cuda_gather_backward(float *dx, const float *dout, const aic_gather_dims *d);
-
-/* ---- argmax_cuda.cu: argmax, argmin, hardmax, a thread per position (layers/argmax.c's formula) ---- */
-aic_status aic_cuda_argmax_forward(int32_t *idx, float *onehot, const float *x, const aic_argmax_dims *d);
 
 /* ---- rnn_cuda.cu: LSTM and GRU, cuBLAS per step and elementwise gate kernels (rnn.c's layout) ---- */
 aic_status aic_cuda_rnn_forward(const aic_rnn_dims *d, float *y, float *work, const float *x, const float *W,

@@ -62,19 +62,17 @@ static inline aic_status aic_labels_check(const char *kernel, const char *what, 
     return AIC_OK;
 }
 
-/* The classification losses' dims and labels (aic_xent_dims); *count: the positions counted. */
-static inline aic_status aic_xent_check(const char *kernel, const int32_t *labels, const aic_xent_dims *d,
-                                        size_t *count) {
+/* The classification losses' dims and labels (aic_xent_dims). */
+static inline aic_status aic_xent_check(const char *kernel, const int32_t *labels, const aic_xent_dims *d) {
     if (!d)
         return aic_kernel_fail(AIC_ERR_INVALID_ARG, kernel, "dims are NULL");
     if (d->inner == 0)
         return aic_kernel_fail(AIC_ERR_INVALID_ARG, kernel, "inner must be positive");
-    const size_t n = d->outer * d->inner;
-    AIC_TRY(aic_labels_check(kernel, "label", labels, n, d->C, d->has_ignore ? &d->ignore_index : NULL));
-    *count = 0;
-    for (size_t p = 0; p < n; p++)
-        *count += !d->has_ignore || labels[p] != d->ignore_index;
-    return AIC_OK;
+    if (!aic_xent_reduction_name((int)d->reduction))
+        return aic_kernel_fail(AIC_ERR_INVALID_ARG, kernel, "reduction %d is not mean, sum or none",
+                               (int)d->reduction);
+    return aic_labels_check(kernel, "label", labels, d->outer * d->inner, d->C,
+                            d->has_ignore ? &d->ignore_index : NULL);
 }
 
 #endif

@@ -265,25 +265,37 @@ aic_status aic_transpose_backward(float *dx, const float *dout, const int64_t *x
  * Scores outer x C x inner, the C classes on the middle axis (PyTorch's [N, C, d1, ...]: outer N,
  * inner d1 x ...; classes last, [N, T, V]: outer N x T, inner 1), labels outer x inner. A label equal
  * to ignore_index (with has_ignore) counts for nothing: no loss, no gradient, not in the mean; every
- * other label must lie in [0, C) (else the kernel fails). The loss is the mean over the counted
- * positions, summed in double in position order; 0 when none is counted (PyTorch gives NaN). */
+ * other label must lie in [0, C) (else the kernel fails). Each counted position's loss l is weighed by
+ * its label's class weight w (1 without weights), as ONNX and PyTorch weigh it. The reduction: 'mean'
+ * sum(w l) / sum(w) over the counted positions (0 when that sum is 0; PyTorch gives NaN), 'sum' sum(w l),
+ * both summed in double in position order into one float; 'none' w l at each position (outer x inner
+ * floats, 0 where ignored). */
+typedef enum { AIC_XENT_MEAN, AIC_XENT_SUM, AIC_XENT_NONE } aic_xent_reduction;
+/* A reduction's name as ONNX spells it ("mean", "sum", "none"); NULL for a value outside the enum. */
+static inline const char *aic_xent_reduction_name(int r) {
+    static const char *const names[] = {"mean", "sum", "none"};
+    return r >= 0 && r < 3 ? names[r] : NULL;
+}
 typedef struct {
     size_t outer, inner;
     int C;
     bool has_ignore;
     int32_t ignore_index;
+    aic_xent_reduction reduction;
+    const float *weight; /* C class weights (NULL: 1 each), where the kernels' other buffers are */
 } aic_xent_dims;
-/* loss (1 float) = the mean of -log softmax(logits)[label], computed stably (max subtracted); probs
- * (laid out as logits) saved for backward at the counted positions. */
+/* loss = the reduction of -log softmax(logits)[label], computed stably (max subtracted); probs (laid
+ * out as logits) saved for backward at the counted positions. */
 aic_status aic_softmax_xent_forward(float *loss, float *probs, const float *logits, const int32_t *labels,
                                     const aic_xent_dims *d);
-/* dlogits += dloss / count * (probs - onehot(label)) at the counted positions */
+/* dlogits += g * (probs - onehot(label)) at the counted positions, g the position's share of dloss (1
+ * float, or outer x inner for 'none'): aic_xent_grad_scale (layers/xent.h) */
 aic_status aic_softmax_xent_backward(float *dlogits, const float *probs, const int32_t *labels,
-                                     const aic_xent_dims *d, float dloss);
-/* loss (1 float) = the mean of -logprobs[label] */
+                                     const aic_xent_dims *d, const float *dloss);
+/* loss = the reduction of -logprobs[label] */
 aic_status aic_nll_forward(float *loss, const float *logprobs, const int32_t *labels, const aic_xent_dims *d);
-/* dlogprobs[label] -= dloss / count at the counted positions */
-aic_status aic_nll_backward(float *dlogprobs, const int32_t *labels, const aic_xent_dims *d, float dloss);
+/* dlogprobs[label] -= g at the counted positions (g as in aic_softmax_xent_backward) */
+aic_status aic_nll_backward(float *dlogprobs, const int32_t *labels, const aic_xent_dims *d, const float *dloss);
 
 /* ---- gather.c: embedding lookup, and gather at constant indices ---- */
 /* out: n x dim, row i = table[ids[i]]; table: vocab x dim; ids: n, each in [0, vocab) (else the kernel
@@ -303,17 +315,6 @@ typedef struct {
 aic_status aic_gather_forward(float *out, const float *x, const aic_gather_dims *d);
 /* dx[o][idx[k]][i] += dout[o][k][i], k in order (repeated indices sum in a fixed order) */
 aic_status aic_gather_backward(float *dx, const float *dout, const aic_gather_dims *d);
-
-/* ---- argmax.c: the position of the extreme along one axis (ONNX ArgMax, ArgMin, Hardmax) ---- */
-typedef struct {
-    size_t outer, inner; /* x: outer x K x inner */
-    int K;
-    bool min;  /* the smallest value instead of the largest */
-    bool last; /* the last of equal extremes instead of the first */
-} aic_argmax_dims;
-/* idx (outer x inner, or NULL) = the extreme's position along K; onehot (outer x K x inner, or NULL) =
- * 1 there, 0 elsewhere. A NaN is the extreme (numpy's argmax and argmin). No backward. */
-aic_status aic_argmax_forward(int32_t *idx, float *onehot, const float *x, const aic_argmax_dims *d);
 
 /* ---- mse.c ---- */
 /* pred, target: n. loss (1 float) = the mean over n elements of (pred - target)^2, summed in double;

@@ -71,68 +71,74 @@ __device__ static void block_sum(double *part) {
     }
 }
 
-// The mean of one block's terms: thread t's acc and c (the positions it counted) summed in a fixed
-// tree; *loss = sum / count (0 when none counted), *count for backward.
-__device__ static void block_mean(float *loss, int32_t *count, double acc, double c) {
-    __shared__ double sum[AIC_CUDA_THREADS], cnt[AIC_CUDA_THREADS];
-    sum[threadIdx.x] = acc;
-    cnt[threadIdx.x] = c;
-    block_sum(sum);
-    block_sum(cnt);
-    if (threadIdx.x == 0) {
-        *count = (int32_t)cnt[0];
-        *loss = cnt[0] > 0 ? (float)(sum[0] / cnt[0]) : 0.0f;
+// Position p's weighted loss l (0 where ignored): loss's own element for 'none', else part's for
+// xent_reduce_k.
+__device__ static void xent_put(float *loss, double *part, const aic_xent_dims &d, size_t p, double l) {
+    if (d.reduction == AIC_XENT_NONE)
+        loss[p] = (float)l;
+    else
+        part[p] = l;
+}
+
+// Each position's w * -log softmax at its label; its softmax into probs.
+__global__ static void xent_position_k(float *loss, double *part, float *probs, const float *logits,
+                                       const int32_t *labels, aic_xent_dims d) {
+    AIC_GRID_STRIDE(p, d.outer * d.inner) {
+        const int32_t y = labels[p];
+        xent_put(loss, part, d, p,
+                 aic_xent_counts(&d, y) ? aic_xent_weight(&d, y) * aic_xent_position(probs, logits, &d, p, y) : 0.0);
     }
 }
 
-// Each position's -log softmax at its label (0 where it is ignored) into part; its softmax into probs.
-__global__ static void xent_position_k(double *part, float *probs, const float *logits, const int32_t *labels,
-                                       aic_xent_dims d) {
-    AIC_GRID_STRIDE(p, d.outer * d.inner)
-    part[p] = aic_xent_counts(&d, labels[p]) ? aic_xent_position(probs, logits, &d, p, labels[p]) : 0.0;
+// Each position's w * -logprobs at its label.
+__global__ static void nll_position_k(float *loss, double *part, const float *logprobs, const int32_t *labels,
+                                      aic_xent_dims d) {
+    AIC_GRID_STRIDE(p, d.outer * d.inner) {
+        const int32_t y = labels[p];
+        xent_put(loss, part, d, p,
+                 aic_xent_counts(&d, y) ? -(double)aic_xent_weight(&d, y) * logprobs[aic_xent_at(&d, p, y)] : 0.0);
+    }
 }
 
-// loss = the mean of part over the counted positions (softmax_xent.c)
-__global__ static void xent_mean_k(float *loss, int32_t *count, const double *part, const int32_t *labels,
-                                   aic_xent_dims d) {
-    double acc = 0.0, c = 0.0;
-    for (size_t p = threadIdx.x; p < d.outer * d.inner; p += blockDim.x)
-        if (aic_xent_counts(&d, labels[p])) {
-            acc += part[p];
-            c += 1.0;
-        }
-    block_mean(loss, count, acc, c);
+// loss = part reduced as softmax_xent.c reduces it; *weights: the counted weights, for backward. One
+// block: thread t takes positions t, t + 256, ..., then a fixed tree.
+__global__ static void xent_reduce_k(float *loss, double *weights, const double *part, const int32_t *labels,
+                                     aic_xent_dims d) {
+    __shared__ double sum[AIC_CUDA_THREADS], wsum[AIC_CUDA_THREADS];
+    double acc = 0.0, w = 0.0;
+    for (size_t p = threadIdx.x; p < d.outer * d.inner; p += blockDim.x) {
+        acc += part[p];
+        if (aic_xent_counts(&d, labels[p]))
+            w += aic_xent_weight(&d, labels[p]);
+    }
+    sum[threadIdx.x] = acc;
+    wsum[threadIdx.x] = w;
+    block_sum(sum);
+    block_sum(wsum);
+    if (threadIdx.x == 0) {
+        *weights = wsum[0];
+        *loss = aic_xent_reduced(&d, sum[0], wsum[0]);
+    }
 }
 
-// dlogits += dloss / count * (probs - onehot(label)) at the counted positions
-__global__ static void xent_bwd_k(float *dlogits, const float *probs, const int32_t *labels, const int32_t *count,
+// dlogits += g * (probs - onehot(label)) at the counted positions (aic_xent_grad_scale)
+__global__ static void xent_bwd_k(float *dlogits, const float *probs, const int32_t *labels, const double *weights,
                                   aic_xent_dims d, const float *dloss) {
-    const float g = *dloss / (float)*count;
+    const double w = d.reduction == AIC_XENT_MEAN ? *weights : 0.0;
     AIC_GRID_STRIDE(e, d.outer * (size_t)d.C * d.inner) {
         const size_t p = e / ((size_t)d.C * d.inner) * d.inner + e % d.inner;
         const int c = (int)(e / d.inner % (size_t)d.C);
         if (aic_xent_counts(&d, labels[p]))
-            dlogits[e] += g * (probs[e] - (c == labels[p] ? 1.0f : 0.0f));
+            dlogits[e] += aic_xent_grad_scale(&d, dloss, w, p, labels[p]) * (probs[e] - (c == labels[p] ? 1.0f : 0.0f));
     }
 }
 
-__global__ static void nll_fwd_k(float *loss, int32_t *count, const float *logprobs, const int32_t *labels,
-                                 aic_xent_dims d) {
-    double acc = 0.0, c = 0.0;
-    for (size_t p = threadIdx.x; p < d.outer * d.inner; p += blockDim.x)
-        if (aic_xent_counts(&d, labels[p])) {
-            acc -= logprobs[aic_xent_at(&d, p, labels[p])];
-            c += 1.0;
-        }
-    block_mean(loss, count, acc, c);
-}
-
-__global__ static void nll_bwd_k(float *dlogprobs, const int32_t *labels, const int32_t *count, aic_xent_dims d,
+__global__ static void nll_bwd_k(float *dlogprobs, const int32_t *labels, const double *weights, aic_xent_dims d,
                                  const float *dloss) {
-    const float g = *dloss / (float)*count;
+    const double w = d.reduction == AIC_XENT_MEAN ? *weights : 0.0;
     AIC_GRID_STRIDE(p, d.outer * d.inner)
     if (aic_xent_counts(&d, labels[p]))
-        dlogprobs[aic_xent_at(&d, p, labels[p])] -= g;
+        dlogprobs[aic_xent_at(&d, p, labels[p])] -= aic_xent_grad_scale(&d, dloss, w, p, labels[p]);
 }
 
 __global__ static void mse_fwd_k(float *loss, const float *pred, const float *target, size_t n) {
@@ -153,28 +159,36 @@ __global__ static void mse_bwd_k(float *dpred, const float *pred, const float *t
     AIC_GRID_STRIDE(i, n) dpred[i] += g * (pred[i] - target[i]);
 }
 
-extern "C" aic_status aic_cuda_softmax_xent_forward(float *loss, int32_t *count, double *part, float *probs,
+// The reduction after the position kernels: none for 'none', whose losses are already in place.
+static aic_status xent_reduce(float *loss, double *weights, const double *part, const int32_t *labels,
+                              const aic_xent_dims *d) {
+    if (d->reduction == AIC_XENT_NONE)
+        return AIC_OK;
+    xent_reduce_k<<<1, AIC_CUDA_THREADS, 0, aic_cuda.stream>>>(loss, weights, part, labels, *d);
+    return AIC_CUDA_LAUNCHED();
+}
+
+extern "C" aic_status aic_cuda_softmax_xent_forward(float *loss, double *weights, double *part, float *probs,
                                                     const float *logits, const int32_t *labels,
                                                     const aic_xent_dims *d) {
-    AIC_TRY(AIC_LAUNCH_N(d->outer * d->inner, xent_position_k, part, probs, logits, labels, *d));
-    xent_mean_k<<<1, AIC_CUDA_THREADS, 0, aic_cuda.stream>>>(loss, count, part, labels, *d);
-    return AIC_CUDA_LAUNCHED();
+    AIC_TRY(AIC_LAUNCH_N(d->outer * d->inner, xent_position_k, loss, part, probs, logits, labels, *d));
+    return xent_reduce(loss, weights, part, labels, d);
 }
 extern "C" aic_status aic_cuda_softmax_xent_backward(float *dlogits, const float *probs, const int32_t *labels,
-                                                     const int32_t *count, const aic_xent_dims *d,
+                                                     const double *weights, const aic_xent_dims *d,
                                                      const float *dloss) {
-    return dlogits ? AIC_LAUNCH_N(d->outer * (size_t)d->C * d->inner, xent_bwd_k, dlogits, probs, labels, count, *d,
-                                  dloss)
+    return dlogits ? AIC_LAUNCH_N(d->outer * (size_t)d->C * d->inner, xent_bwd_k, dlogits, probs, labels, weights,
+                                  *d, dloss)
                    : AIC_OK;
 }
-extern "C" aic_status aic_cuda_nll_forward(float *loss, int32_t *count, const float *logprobs, const int32_t *labels,
-                                           const aic_xent_dims *d) {
-    nll_fwd_k<<<1, AIC_CUDA_THREADS, 0, aic_cuda.stream>>>(loss, count, logprobs, labels, *d);
-    return AIC_CUDA_LAUNCHED();
+extern "C" aic_status aic_cuda_nll_forward(float *loss, double *weights, double *part, const float *logprobs,
+                                           const int32_t *labels, const aic_xent_dims *d) {
+    AIC_TRY(AIC_LAUNCH_N(d->outer * d->inner, nll_position_k, loss, part, logprobs, labels, *d));
+    return xent_reduce(loss, weights, part, labels, d);
 }
-extern "C" aic_status aic_cuda_nll_backward(float *dlogprobs, const int32_t *labels, const int32_t *count,
+extern "C" aic_status aic_cuda_nll_backward(float *dlogprobs, const int32_t *labels, const double *weights,
                                             const aic_xent_dims *d, const float *dloss) {
-    return dlogprobs ? AIC_LAUNCH_N(d->outer * d->inner, nll_bwd_k, dlogprobs, labels, count, *d, dloss) : AIC_OK;
+    return dlogprobs ? AIC_LAUNCH_N(d->outer * d->inner, nll_bwd_k, dlogprobs, labels, weights, *d, dloss) : AIC_OK;
 }
 extern "C" aic_status aic_cuda_mse_forward(float *loss, const float *pred, const float *target, size_t n) {
     mse_fwd_k<<<1, AIC_CUDA_THREADS, 0, aic_cuda.stream>>>(loss, pred, target, n);

@@ -640,25 +640,6 @@ static aic_status ex_softmax(exporter *e, const aic_op *op, const char *const *i
     return AIC_OK;
 }
 
-/* Hardmax; ArgMax or ArgMin, whose int64 indices a Cast turns into int32, the type of every int value
- * aicon exports (its int inputs among them). */
-static aic_status ex_argmax(exporter *e, const aic_op *op, const char *const *in, const char *out) {
-    const int axis = op->attr.argmax.axis + in_info(e, op)->batch_axis;
-    if (op->kind == AIC_OP_HARDMAX) {
-        attr_int(e, add_node(e, "Hardmax", op->name, in, 1, out), "axis", axis);
-        return AIC_OK;
-    }
-    char i64[AIC_MAX_NAME + 16], cast[AIC_MAX_NAME + 16];
-    snprintf(i64, sizeof i64, "%s.int64", op->name);
-    snprintf(cast, sizeof cast, "%s.cast", op->name);
-    Onnx__NodeProto *n = add_node(e, op->attr.argmax.min ? "ArgMin" : "ArgMax", op->name, in, 1, i64);
-    attr_int(e, n, "axis", axis);
-    attr_int(e, n, "keepdims", op->attr.argmax.keepdims);
-    attr_int(e, n, "select_last_index", op->attr.argmax.last);
-    attr_int(e, add_node(e, "Cast", cast, (const char *[]){i64}, 1, out), "to", ONNX__TENSOR_PROTO__DATA_TYPE__INT32);
-    return AIC_OK;
-}
-
 static aic_status ex_clip(exporter *e, const aic_op *op, const char *const *in, const char *out) {
     /* opset >= 11: the bounds are inputs (scalar initializers) */
     const char *lo = scalar_init(e, op, "min", op->attr.clip.lo), *hi = scalar_init(e, op, "max", op->attr.clip.hi);
@@ -907,11 +888,12 @@ static aic_status ex_gather(exporter *e, const aic_op *op, const char *const *in
     return AIC_OK;
 }
 
-/* softmax_xent, nll: SoftmaxCrossEntropyLoss, NegativeLogLikelihoodLoss (reduction mean, ignore_index
- * when set). ONNX has the classes on axis 1: scores with them elsewhere are transposed there first. */
+/* softmax_xent, nll: SoftmaxCrossEntropyLoss, NegativeLogLikelihoodLoss (the reduction, ignore_index
+ * when set, the class weights as an initializer). ONNX has the classes on axis 1: scores with them
+ * elsewhere are transposed there first. */
 static aic_status ex_class_loss(exporter *e, const aic_op *op, const char *const *in, const char *out) {
     const int axis = op->attr.loss.axis, rank = in_info(e, op)->ndim + 1;
-    const char *ins[2] = {in[0], in[1]};
+    const char *ins[3] = {in[0], in[1], op->buffer[0] >= 0 ? buffer_init(e, op->buffer[0]) : NULL};
     char moved[AIC_MAX_NAME + 16], node[AIC_MAX_NAME + 16];
     if (axis != 1) {
         int64_t perm[AIC_MAX_DIMS] = {0, axis};
@@ -924,8 +906,8 @@ static aic_status ex_class_loss(exporter *e, const aic_op *op, const char *const
         ins[0] = moved;
     }
     const char *type = op->kind == AIC_OP_NLL ? "NegativeLogLikelihoodLoss" : "SoftmaxCrossEntropyLoss";
-    Onnx__NodeProto *n = add_node(e, type, op->name, ins, 2, out);
-    attr_string(e, n, "reduction", "mean");
+    Onnx__NodeProto *n = add_node(e, type, op->name, ins, ins[2] ? 3 : 2, out);
+    attr_string(e, n, "reduction", aic_xent_reduction_name((int)op->attr.loss.reduction));
     if (op->attr.loss.has_ignore)
         attr_int(e, n, "ignore_index", op->attr.loss.ignore_index);
     return AIC_OK;
@@ -992,8 +974,6 @@ static const op_exporter exporters[AIC_OP_KIND_COUNT] = {
 #include "layers/unary_ops.def"
 #undef AIC_UNARY
     [AIC_OP_CUMSUM] = ex_cumsum,
-    [AIC_OP_ARGMAX] = ex_argmax,
-    [AIC_OP_HARDMAX] = ex_argmax,
 };
 
 /* The nodes (and initializers) of one op. */

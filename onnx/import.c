@@ -376,6 +376,15 @@ static void set_act(importer *im, const Onnx__NodeProto *n, aic_value v) {
     s->v = v;
 }
 
+/* Binds output k of n to the value made from y, when the graph names it. */
+static void set_output(importer *im, const Onnx__NodeProto *n, size_t k, aic_value y) {
+    slot *s = k < n->n_output && n->output[k][0] ? table_get(&im->nt, n->output[k]) : NULL;
+    if (s) {
+        s->kind = V_ACT;
+        s->v = y;
+    }
+}
+
 /* A builder's failure: out of memory stays fatal; anything else makes the node unsupported, with the
  * builder's own message as the reason. */
 static aic_status built(importer *im, aic_status st) {
@@ -1121,8 +1130,8 @@ static aic_status op_reduce(importer *im, const Onnx__NodeProto *n, const char *
                                 y));
 }
 
-/* Softmax, LogSoftmax and Hardmax over one per-sample axis. Before opset 13 the ops flattened the axes
- * from `axis` on (default 1), which is the same only when `axis` is the last one. */
+/* Softmax and LogSoftmax over one per-sample axis. Before opset 13 the ops flattened the axes from
+ * `axis` on (default 1), which is the same only when `axis` is the last one. */
 static aic_status op_softmax(importer *im, const Onnx__NodeProto *n, const char *name, int variant, aic_value x,
                              const aic_value_info *xi, aic_value *y) {
     const int64_t rank = xi->ndim + 1, opset = opset_of(im, n->domain);
@@ -1132,22 +1141,8 @@ static aic_status op_softmax(importer *im, const Onnx__NodeProto *n, const char 
         return unsupported(im, "before opset 13 %s on axis %" PRId64 " of rank %" PRId64
                                " flattens the axes after it; aicon runs only the last axis there",
                            n->op_type, axis, rank);
-    aic_status (*build)(aic_model_t *, const char *, aic_value, int, aic_value *) =
-        variant == AIC_OP_LOG_SOFTMAX ? aic_log_softmax : variant == AIC_OP_HARDMAX ? aic_hardmax : aic_softmax;
-    return built(im, build(im->m, name, x, (int)axis, y));
-}
-
-static const attr_spec argmax_attrs[] = {{"axis", A_INT}, {"keepdims", A_INT}, {"select_last_index", A_INT},
-                                         {NULL, 0}};
-
-/* ArgMax, and ArgMin (variant 1): int64 in ONNX, int32 in aicon. The default axis 0 is the batch,
- * refused as any axis over the batch is. */
-static aic_status op_argmax(importer *im, const Onnx__NodeProto *n, const char *name, int variant, aic_value x,
-                            const aic_value_info *xi, aic_value *y) {
-    int64_t axis = 0;
-    AIC_TRY(sample_axis(im, n, xi, 0, &axis));
-    return built(im, aic_argmax(im->m, name, x, (int)axis, variant == 1, attr_int(n, "select_last_index", 0) != 0,
-                                attr_int(n, "keepdims", 1) != 0, y));
+    const bool log = variant == AIC_OP_LOG_SOFTMAX;
+    return built(im, (log ? aic_log_softmax : aic_softmax)(im->m, name, x, (int)axis, y));
 }
 
 static const attr_spec clip_attrs[] = {{"min", A_FLOAT}, {"max", A_FLOAT}, {NULL, 0}};
@@ -1427,17 +1422,30 @@ static aic_status op_gather_any(importer *im, const Onnx__NodeProto *n, const ch
 static const attr_spec class_loss_attrs[] = {{"ignore_index", A_INT}, {"reduction", A_STRING}, {NULL, 0}};
 
 /* SoftmaxCrossEntropyLoss and NegativeLogLikelihoodLoss (opset 12 on): scores N x C x d1 x ... and int
- * labels N x d1 x ..., reduction 'mean' (the default), an optional ignore_index; no class weights.
- * SoftmaxCrossEntropyLoss's log_prob output must be unused (node_importers). */
+ * labels N x d1 x ..., reduction 'mean' (the default), 'sum' or 'none', an optional ignore_index, and
+ * optional class weights: a float constant of C values, copied into the op's buffer. Where
+ * SoftmaxCrossEntropyLoss's log_prob output is named, it is log_softmax over the classes, which nll
+ * then reads: both outputs made, the loss as the fused op computes it. */
 static aic_status op_class_loss(importer *im, const Onnx__NodeProto *n, const char *name, int variant, aic_value x,
                                 const aic_value_info *xi, aic_value *y) {
+    AIC_TRY(check_attrs(im, n, class_loss_attrs));
+    const bool log_prob = variant == AIC_OP_SOFTMAX_XENT && n->n_output > 1 && n->output[1][0];
+    AIC_TRY(outputs_at_most(im, n, variant == AIC_OP_SOFTMAX_XENT ? 2 : 1, "the op has no more"));
     char buf[16];
     const char *reduction = attr_string(n, "reduction", "mean", buf, sizeof buf);
-    if (strcmp(reduction, "mean") != 0)
-        return unsupported(im, "reduction '%s'; aicon's losses are the mean ('mean')", reduction);
-    if (in_name(n, 2))
-        return unsupported(im, "class weights (input 2, '%.100s') are not supported; aicon weighs every class alike",
-                           in_name(n, 2));
+    int r = 0;
+    while (aic_xent_reduction_name(r) && strcmp(reduction, aic_xent_reduction_name(r)) != 0)
+        r++;
+    if (!aic_xent_reduction_name(r))
+        return unsupported(im, "reduction '%s' is not 'mean', 'sum' or 'none'", reduction);
+    const Onnx__TensorProto *w;
+    AIC_TRY(const_in(im, n, 2, true, &w));
+    if (w) {
+        AIC_TRY(need_float(im, w, "the class weights"));
+        if (w->n_dims != 1 || xi->ndim < 1 || w->dims[0] != xi->shape[0])
+            return unsupported(im, "the class weights '%.100s' are not a vector of the %" PRId64 " classes",
+                               in_name(n, 2), xi->shape[0]);
+    }
     aic_value labels;
     const aic_value_info *li;
     AIC_TRY(act_in(im, n, 1, &labels, &li));
@@ -1447,8 +1455,18 @@ static aic_status op_class_loss(importer *im, const Onnx__NodeProto *n, const ch
     if (ignore < INT32_MIN || ignore > INT32_MAX)
         return unsupported(im, "ignore_index %" PRId64 " is outside int32, which aicon's labels are", ignore);
     const aic_xent_opts o = {.class_axis = 1, .has_ignore = attr(n, "ignore_index") != NULL,
-                             .ignore_index = (int)ignore};
-    return built(im, (variant == AIC_OP_NLL ? aic_nll : aic_cross_entropy)(im->m, name, x, labels, &o, y));
+                             .ignore_index = (int)ignore, .reduction = (aic_loss_reduction)r,
+                             .class_weights = w != NULL};
+    if (log_prob) {
+        char lsm[AIC_MAX_NAME];
+        AIC_TRY(unique_name(im, n->output[1], lsm));
+        AIC_TRY(built(im, aic_log_softmax(im->m, lsm, x, 1, &x)));
+        set_output(im, n, 1, x);
+    }
+    aic_status (*build)(aic_model_t *, const char *, aic_value, aic_value, const aic_xent_opts *, aic_value *) =
+        variant == AIC_OP_NLL || log_prob ? aic_nll : aic_cross_entropy;
+    AIC_TRY(built(im, build(im->m, name, x, labels, &o, y)));
+    return w ? add_job(im, name, "weight", true, w, false, 1, xi->shape[0], 1.0f) : AIC_OK;
 }
 
 static const attr_spec unsqueeze_attrs[] = {{"axes", A_INTS}, {NULL, 0}};
@@ -1519,17 +1537,9 @@ static aic_status cast_to(importer *im, const Onnx__NodeProto *n, const char *na
         set_act(im, n, y);
         return AIC_OK;
     }
-    if (s && s->kind == V_ACT && im->m->values[s->v].dtype == AIC_I32 &&
-        (to == ONNX__TENSOR_PROTO__DATA_TYPE__INT32 || to == ONNX__TENSOR_PROTO__DATA_TYPE__INT64)) {
-        /* aicon holds int64 indices as int32 (ArgMax's; its export casts them to int32) */
-        aic_value y;
-        AIC_TRY(same_value(im, name, s->v, &y));
-        set_act(im, n, y);
-        return AIC_OK;
-    }
     if (to != ONNX__TENSOR_PROTO__DATA_TYPE__INT64)
-        return unsupported(im, "only a Cast between float and double of an activation, to int32 or int64 of an "
-                               "int activation, or to int64 of a shape computation, is supported");
+        return unsupported(im, "only a Cast between float and double of an activation, or to int64 of a shape "
+                               "computation, is supported");
     int64_t v[SHAPE_MAX];
     int len, rank;
     AIC_TRY(shape_in(im, n, 0, v, &len, &rank));
@@ -3219,15 +3229,6 @@ static aic_status rnn_zero_in(importer *im, const Onnx__NodeProto *n, size_t k, 
     return AIC_OK;
 }
 
-/* Binds output k of n to the value made from y, when the graph names it. */
-static void set_output(importer *im, const Onnx__NodeProto *n, size_t k, aic_value y) {
-    slot *s = k < n->n_output && n->output[k][0] ? table_get(&im->nt, n->output[k]) : NULL;
-    if (s) {
-        s->kind = V_ACT;
-        s->v = y;
-    }
-}
-
 static aic_status op_rnn(importer *im, const Onnx__NodeProto *n, const char *name, int variant) {
     const bool lstm = variant == AIC_OP_LSTM;
     AIC_TRY(check_attrs(im, n, rnn_attrs));
@@ -3395,9 +3396,8 @@ static const struct {
     {"Pad", 2, .known = pad_attrs, .act = op_pad},
     {"Split", .node = op_split},
     {"Squeeze", .known = unsqueeze_attrs, .act = op_squeeze},
-    {"SoftmaxCrossEntropyLoss", 12, .known = class_loss_attrs, .unused = "the log_prob output is not supported",
-     .act = op_class_loss, .variant = AIC_OP_SOFTMAX_XENT},
-    {"NegativeLogLikelihoodLoss", 12, .known = class_loss_attrs, .act = op_class_loss, .variant = AIC_OP_NLL},
+    {"SoftmaxCrossEntropyLoss", 12, .act = op_class_loss, .variant = AIC_OP_SOFTMAX_XENT},
+    {"NegativeLogLikelihoodLoss", 12, .act = op_class_loss, .variant = AIC_OP_NLL},
     {"LSTM", 7, .node = op_rnn, .variant = AIC_OP_LSTM},
     {"GRU", 7, .node = op_rnn, .variant = AIC_OP_GRU},
     {"ConvTranspose", .known = convt_attrs, .act = op_conv_transpose},
@@ -3417,9 +3417,6 @@ static const struct {
     {"Mod", 10, .known = mod_attrs, .node = op_mod},
     {"CumSum", 11, .known = cumsum_attrs, .act = op_cumsum},
     {"CastLike", 15, .known = castlike_attrs, .node = op_castlike},
-    {"ArgMax", 11, .known = argmax_attrs, .act = op_argmax, .variant = 0},
-    {"ArgMin", 11, .known = argmax_attrs, .act = op_argmax, .variant = 1},
-    {"Hardmax", .known = AXIS_ATTRS, .act = op_softmax, .variant = AIC_OP_HARDMAX},
 };
 
 static aic_status import_node(importer *im, const Onnx__NodeProto *n, const char *name) {

@@ -599,7 +599,7 @@ static void test_new_ops(void) {
     CHECK_OK(aic_nll_forward(&nll0, lp, labels, XENT(0, C)));
     report("nll N == 0 gives 0", nll0 == 0.0f, "");
     float dlp[N * C] = {0};
-    CHECK_OK(aic_nll_backward(dlp, labels, XENT(N, C), 2.0f));
+    CHECK_OK(aic_nll_backward(dlp, labels, XENT(N, C), &(const float){2.0f}));
     ok = 1;
     for (int i = 0; i < N * C; i++)
         ok &= dlp[i] == (i % C == labels[i / C] ? -0.5f : 0.0f);
@@ -787,8 +787,8 @@ static void test_bad_arguments(void) {
     float probs[8];
     expect_fail("softmax_xent: label outside 0..K-1", aic_softmax_xent_forward(&loss, probs, x, labels, XENT(2, 4)),
                 AIC_ERR_INVALID_ARG, "aic_softmax_xent_forward:");
-    expect_fail("nll backward: label outside 0..K-1", aic_nll_backward(y, labels, XENT(2, 4), 1.0f), AIC_ERR_INVALID_ARG,
-                "aic_nll_backward:");
+    expect_fail("nll backward: label outside 0..K-1", aic_nll_backward(y, labels, XENT(2, 4), &(const float){1.0f}),
+                AIC_ERR_INVALID_ARG, "aic_nll_backward:");
     labels[1] = 2;
     expect_fail("nll: NULL loss", aic_nll_forward(NULL, x, labels, XENT(2, 4)), AIC_ERR_INVALID_ARG, "aic_nll_forward:");
     expect_fail("softmax_xent: NULL dims", aic_softmax_xent_forward(&loss, probs, x, labels, NULL), AIC_ERR_INVALID_ARG,
@@ -863,7 +863,7 @@ static void test_pytorch_refs(void) {
     float probs[24], d[24] = {0}, loss = NAN;
     aic_xent_dims xd = {.outer = 2, .inner = 4, .C = 3, .has_ignore = true, .ignore_index = -100};
     CHECK_OK(aic_softmax_xent_forward(&loss, probs, xent_logits, xent_labels, &xd));
-    CHECK_OK(aic_softmax_xent_backward(d, probs, xent_labels, &xd, 1.0f));
+    CHECK_OK(aic_softmax_xent_backward(d, probs, xent_labels, &xd, &(const float){1.0f}));
     report_err("cross-entropy N x C x d1, ignore_index -100: loss", fabs(loss - 0.765131474) / 1.765131474, 1e-6);
     report_err("cross-entropy N x C x d1, ignore_index -100: dlogits", ref_err(d, xent_dlogits, 24), 1e-6);
 
@@ -871,7 +871,7 @@ static void test_pytorch_refs(void) {
     memset(d, 0, sizeof d);
     loss = NAN;
     CHECK_OK(aic_nll_forward(&loss, nll_logprobs, nll_labels, &nd));
-    CHECK_OK(aic_nll_backward(d, nll_labels, &nd, 1.0f));
+    CHECK_OK(aic_nll_backward(d, nll_labels, &nd, &(const float){1.0f}));
     report_err("nll N x T x V classes last, ignore_index 1: loss", fabs(loss - 2.25506854) / 3.25506854, 1e-6);
     report_err("nll N x T x V classes last, ignore_index 1: dlogprobs", ref_err(d, nll_dlogprobs, 24), 1e-6);
 
@@ -879,7 +879,7 @@ static void test_pytorch_refs(void) {
     const int32_t none[8] = {-100, -100, -100, -100, -100, -100, -100, -100};
     memset(d, 0, sizeof d);
     CHECK_OK(aic_softmax_xent_forward(&loss, probs, xent_logits, none, &xd));
-    CHECK_OK(aic_softmax_xent_backward(d, probs, none, &xd, 1.0f));
+    CHECK_OK(aic_softmax_xent_backward(d, probs, none, &xd, &(const float){1.0f}));
     bool zero = loss == 0.0f;
     for (int i = 0; i < 24; i++)
         zero = zero && d[i] == 0.0f;

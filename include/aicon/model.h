@@ -175,16 +175,6 @@ AIC_API aic_status aic_softmax(aic_model_t *m, const char *name, aic_value x, in
 /* log(softmax(x)) over `axis` (as aic_softmax), computed stably as x - max - log(sum exp(x - max)).
  * Pair with aic_nll_loss for a classifier whose graph ends in LogSoftmax. */
 AIC_API aic_status aic_log_softmax(aic_model_t *m, const char *name, aic_value x, int axis, aic_value *out);
-/* ONNX ArgMax (ArgMin with min): the position of the largest (smallest) element of x along `axis`,
- * counted with the batch as ONNX does (or negative from the end; the batch axis, and an axis in front
- * of it, are refused), the first of equal ones or the last with select_last; a NaN counts as the
- * extreme (numpy's argmax and argmin). out is an int32 value of x's shape with the axis dropped, or
- * kept as 1 with keepdims. No gradient flows back through it: integer values get none. */
-AIC_API aic_status aic_argmax(aic_model_t *m, const char *name, aic_value x, int axis, bool min, bool select_last,
-                              bool keepdims, aic_value *out);
-/* ONNX Hardmax (opset 13): 1 at the first largest element of x along `axis` (as aic_argmax's), 0
- * elsewhere; a float value of x's shape. Its gradient is zero: nothing flows back through it. */
-AIC_API aic_status aic_hardmax(aic_model_t *m, const char *name, aic_value x, int axis, aic_value *out);
 
 /* Batch normalization over dim 1 (channels) of N x C x ... ; in training uses batch statistics and
  * updates running_mean/running_var as PyTorch does (unbiased variance, running = (1-momentum) *
@@ -316,7 +306,11 @@ typedef enum { AIC_PAD_CONSTANT, AIC_PAD_REFLECT, AIC_PAD_EDGE } aic_pad_mode;
 AIC_API aic_status aic_pad(aic_model_t *m, const char *name, aic_value x, const int64_t *pads_begin,
                            const int64_t *pads_end, aic_pad_mode mode, float value, aic_value *out);
 
-/* Losses produce a scalar: the mean over the batch. A model has at most one loss. */
+/* Losses produce a scalar: the mean over the batch (or the sum). A model has at most one loss. */
+/* How a classification loss reduces its positions' losses: the mean (the default) and the sum are the
+ * model's loss; 'none' is instead an activation of the labels' shape, each position's loss (0 where
+ * ignored), for later ops to read (ONNX's reduction 'none'). */
+typedef enum { AIC_LOSS_MEAN, AIC_LOSS_SUM, AIC_LOSS_NONE } aic_loss_reduction;
 /* The classification losses' options (zeroed: the defaults). */
 typedef struct {
     /* The axis of the classes, counted with the batch: 1 (0 means 1) for PyTorch's and ONNX's scores
@@ -328,10 +322,17 @@ typedef struct {
      * none counted has loss 0 and no gradient (PyTorch: NaN). */
     bool has_ignore;
     int ignore_index;
+    aic_loss_reduction reduction;
+    /* With class_weights, each counted position's loss l is weighed by its label's class weight w,
+     * and the mean is sum(w l) / sum(w) over the counted positions (0 when that is 0), as PyTorch's
+     * and ONNX's weight. The weights are the op's buffer '<name>.weight' of C floats, ones until set
+     * (aic_model_buffer after aic_model_compile): never trained, kept in checkpoints. */
+    bool class_weights;
 } aic_xent_opts;
-/* Softmax cross-entropy, as torch.nn.functional.cross_entropy and ONNX SoftmaxCrossEntropyLoss with
- * reduction 'mean' and no class weights: the mean over the labels counted of -log softmax(logits)[label]
- * along the class axis, computed stably (the maximum subtracted; sums in double). labels: an int32
+/* Softmax cross-entropy, as torch.nn.functional.cross_entropy and ONNX SoftmaxCrossEntropyLoss: by
+ * default the mean over the labels counted of -log softmax(logits)[label] along the class axis,
+ * computed stably (the maximum subtracted; sums in double), else as o's reduction and class weights
+ * say; *loss is the model's loss, or with AIC_LOSS_NONE an activation of the labels' shape. labels: an int32
  * value (aic_labels, aic_int_input) of the logits' shape without the class axis, each in [0, C) or the
  * ignored one (checked; a bad label fails naming the op, the label and its position). o: NULL for the
  * defaults.
@@ -341,8 +342,8 @@ typedef struct {
  * ranks' means (on one rank, PyTorch's mean exactly). */
 AIC_API aic_status aic_cross_entropy(aic_model_t *m, const char *name, aic_value logits, aic_value labels,
                                      const aic_xent_opts *o, aic_value *loss);
-/* Negative log-likelihood, as torch.nn.NLLLoss and ONNX NegativeLogLikelihoodLoss (reduction 'mean',
- * no weights): the mean over the labels counted of -logprobs[label] along the class axis; logprobs
+/* Negative log-likelihood, as torch.nn.NLLLoss and ONNX NegativeLogLikelihoodLoss: by default the
+ * mean over the labels counted of -logprobs[label] along the class axis; logprobs
  * e.g. from aic_log_softmax on that axis. Labels and options as aic_cross_entropy's. */
 AIC_API aic_status aic_nll(aic_model_t *m, const char *name, aic_value logprobs, aic_value labels,
                            const aic_xent_opts *o, aic_value *loss);
@@ -402,9 +403,7 @@ AIC_API aic_status aic_model_backward(aic_model_t *m, float loss_scale);
 AIC_API aic_status aic_model_zero_grad(aic_model_t *m);
 /* The output value of the last forward as a tensor view (N x ...); rows beyond n are stale. */
 AIC_API aic_status aic_model_output(aic_model_t *m, aic_tensor *out);
-/* View of any value's activations (after forward) or gradient (after backward). The view's dtype is
- * the value's: AIC_I32 for an int value (an input of aic_int_input, aic_argmax's output), whose data
- * then holds int32. An int value has no gradient: aic_model_value_grad refuses it saying so. */
+/* View of any value's activations (after forward) or gradient (after backward). */
 AIC_API aic_status aic_model_value(aic_model_t *m, aic_value v, aic_tensor *out);
 AIC_API aic_status aic_model_value_grad(aic_model_t *m, aic_value v, aic_tensor *out);
 

@@ -10,8 +10,9 @@
 # benchmarks/pytorch_attention.py, REPS times each, interleaved, with OMP_NUM_THREADS=1,
 # OPENBLAS_NUM_THREADS=1 and torch.set_num_threads(1). Every run reports each pass's best time over
 # ITERS iterations; the table gives the best over the runs and the ratio aicon/PyTorch (below 1:
-# aicon faster). The 1-minute load average before each run is printed: other work on the machine
-# slows whichever run it meets, so compare figures taken at a low load.
+# aicon faster). Both sides time the process's CPU time, not the wall clock, so that other work on
+# the machine does not count against whichever run it meets; it still shares the caches and memory
+# bandwidth, so the 1-minute load average before each run is printed: prefer figures at a low load.
 #
 # Environment: BATCH=8 SEQ=256 HEADS=12 DIM=64 CAUSAL=1 ITERS=5 REPS=3
 # A benchmark, not a test: nothing fails on a slow number.

@@ -119,6 +119,7 @@ typedef struct {
         struct { int hidden, dirs; bool linear_before_reset; } rnn; /* lstm, gru */
         struct { bool causal; float scale; } attn; /* attention: the scale resolved (never 0) */
         struct { int axis; bool exclusive, reverse; } cumsum; /* axis 1..ndim (with the batch) */
+        struct { int axis; bool min, last, keepdims; } argmax; /* argmax, hardmax: axis on the rows (aic_op_row_axis) */
     } attr;
     /* per-op memory kept from forward to backward: saved_per_sample * max_batch + saved_fixed floats */
     size_t saved_per_sample, saved_fixed, saved;

@@ -359,14 +359,14 @@ aic_status aic_model_compile(aic_model_t *m, int max_batch, uint64_t seed) {
     m->max_batch = max_batch;
     m->seed = seed;
 
-    /* A value needs a gradient when a parameter lies upstream of it. */
+    /* A value needs a gradient when a parameter lies upstream of it, unless it holds integers. */
     for (int i = 0; i < m->n_ops; i++) {
         aic_op *op = &m->ops[i];
         bool rg = op->param[0] >= 0 || op->param[1] >= 0;
         for (int k = 0; k < op->n_in; k++)
             rg = rg || m->values[op->in[k]].requires_grad;
         if (op->out >= 0)
-            m->values[op->out].requires_grad = rg;
+            m->values[op->out].requires_grad = rg && m->values[op->out].dtype == AIC_F32;
     }
 
     size_t act = 0, saved = 0, scratch = 0;
@@ -579,6 +579,8 @@ aic_status aic_model_value_grad(aic_model_t *m, aic_value v, aic_tensor *out) {
     AIC_TRY(check_compiled(m, "aic_model_value_grad"));
     AIC_TRY(aic_graph_check_value(m, v, "aic_model_value_grad", "the value"));
     float *g = aic_act_grad(m, v);
+    if (m->values[v].dtype != AIC_F32)
+        return aic_fail(AIC_ERR_INVALID_ARG, "value '%s' holds int32 values, which get no gradient", m->values[v].name);
     if (!g)
         return aic_fail(AIC_ERR_INVALID_ARG, "value '%s' has no gradient (no parameter lies upstream of it)",
                         m->values[v].name);

@@ -17,16 +17,16 @@ void aic_bn_dims(const aic_model_t *m, const aic_op *op, int *C, int *S) {
     *S = (int)(v->numel / v->shape[0]);
 }
 
-size_t aic_softmax_layout(const aic_model_t *m, const aic_op *op, int rows, int *K, size_t *inner) {
-    const int64_t *s = aic_row_shape(m, op->in[0]);
-    const int nd = aic_row_ndim(m, op->in[0]);
+size_t aic_axis_layout(const aic_model_t *m, int x, int axis, int rows, int *K, size_t *inner) {
+    const int64_t *s = aic_row_shape(m, x);
+    const int nd = aic_row_ndim(m, x);
     size_t outer = (size_t)rows;
     *inner = 1;
-    for (int i = 0; i < op->attr.axis - 1; i++)
+    for (int i = 0; i < axis - 1; i++)
         outer *= (size_t)s[i];
-    for (int i = op->attr.axis; i < nd; i++)
+    for (int i = axis; i < nd; i++)
         *inner *= (size_t)s[i];
-    *K = (int)s[op->attr.axis - 1];
+    *K = (int)s[axis - 1];
     return outer;
 }
 

@@ -15,9 +15,10 @@
 void aic_gap_dims(const aic_model_t *m, const aic_op *op, int *C, int *S);
 /* batchnorm: C channels (dim 0 per sample) of S = the rest. */
 void aic_bn_dims(const aic_model_t *m, const aic_op *op, int *C, int *S);
-/* softmax / log_softmax input as outer x K x inner: outer = rows * the row's dims before the axis,
- * inner = dims after it; returns outer. */
-size_t aic_softmax_layout(const aic_model_t *m, const aic_op *op, int rows, int *K, size_t *inner);
+/* Value x over `rows` rows as outer x K x inner around its row axis `axis` (aic_op_row_axis; softmax,
+ * log_softmax, argmax, hardmax): outer = rows * the row's dims before the axis, inner = dims after
+ * it; returns outer. */
+size_t aic_axis_layout(const aic_model_t *m, int x, int axis, int rows, int *K, size_t *inner);
 /* concat as outer x inner[k]: outer = n * dims before the axis, inner[k] = the rest of input k;
  * parts[k] is input k's activation, or its gradient when grads. Returns outer. */
 size_t aic_concat_layout(aic_model_t *m, const aic_op *op, int n, bool grads, size_t *inner, float **parts);

@@ -24,12 +24,12 @@ aic_status aic_log_softmax(aic_model_t *m, const char *name, aic_value x, int ax
 #define SOFTMAX_GLUE(fn)                                                                                    \
     static aic_status fn##_fwd(aic_model_t *m, aic_op *op, const aic_batch_info *b) {                      \
         int K;                                                                                              \
-        size_t inner, outer = aic_softmax_layout(m, op, b->n, &K, &inner);                                      \
+        size_t inner, outer = aic_axis_layout(m, op->in[0], op->attr.axis, b->n, &K, &inner);               \
         return AIC_KERNEL(m, fn##_forward)(aic_act(m, op->out), aic_act(m, op->in[0]), outer, K, inner);             \
     }                                                                                                       \
     static aic_status fn##_bwd(aic_model_t *m, aic_op *op, int n) {                                         \
         int K;                                                                                              \
-        size_t inner, outer = aic_softmax_layout(m, op, n, &K, &inner);                                     \
+        size_t inner, outer = aic_axis_layout(m, op->in[0], op->attr.axis, n, &K, &inner);                  \
         return AIC_KERNEL(m, fn##_backward)(aic_act_grad(m, op->in[0]), aic_act_grad(m, op->out), aic_act(m, op->out), \
                                    outer, K, inner);                                                        \
     }

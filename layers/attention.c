@@ -7,6 +7,8 @@
 
 #include "layers/layers.h"
 #include "layers/kernel_check.h"
+#include "layers/softmax_row.h"
+#include "layers/cpu_clones.h"
 
 #include <cblas.h>
 
@@ -32,6 +34,7 @@ static aic_status check_args(const char *kernel, const aic_attention_dims *d) {
 /* Keys query i sees: 0..limit(i)-1 (bottom-right aligned causal mask: j <= i + S - T). */
 static inline int key_limit(const aic_attention_dims *d, int i) { return d->causal ? i + 1 + d->S - d->T : d->S; }
 
+AIC_CPU_CLONES
 aic_status aic_attention_forward(float *out, float *lse, const float *q, const float *k, const float *v,
                                  float *scratch, const aic_attention_dims *d) {
     AIC_TRY(check_args(__func__, d));
@@ -64,17 +67,15 @@ aic_status aic_attention_forward(float *out, float *lse, const float *q, const f
                     float m = mx[r];
                     for (int c = 0; c < lim; c++)
                         m = s[c] > m ? s[c] : m;
-                    double part = 0.0;
-                    for (int c = 0; c < lim; c++) {
-                        s[c] = expf(s[c] - m);
-                        part += s[c];
-                    }
+                    for (int c = 0; c < lim; c++)
+                        s[c] = aic_expf(s[c] - m);
+                    const double part = aic_row_dot(s, NULL, lim, 1);
                     for (int c = lim; c < bk; c++)
                         s[c] = 0.0f;
                     if (lim == 0)
                         continue;
                     if (m > mx[r] && mx[r] > -INFINITY) { /* a new maximum: rescale what was summed so far */
-                        const float corr = expf(mx[r] - m);
+                        const float corr = aic_expf(mx[r] - m);
                         sum[r] *= corr;
                         for (int e = 0; e < D; e++)
                             o[(size_t)r * D + e] *= corr;
@@ -96,6 +97,7 @@ aic_status aic_attention_forward(float *out, float *lse, const float *q, const f
     return AIC_OK;
 }
 
+AIC_CPU_CLONES
 aic_status aic_attention_backward(float *dq, float *dk, float *dv, float *delta, const float *dout, const float *q,
                                   const float *k, const float *v, const float *out, const float *lse, float *scratch,
                                   const aic_attention_dims *d) {
@@ -111,12 +113,8 @@ aic_status aic_attention_backward(float *dq, float *dk, float *dv, float *delta,
         const float *qb = q + qo, *kb = k + ko, *vb = v + ko, *gb = dout + qo, *lb = lse + (size_t)b * T;
         float *db = delta + (size_t)b * T;
         /* delta_i = sum_e dout_ie out_ie = sum_j p_ij dp_ij: the softmax backward's row term */
-        for (int i = 0; i < T; i++) {
-            double s = 0.0;
-            for (int e = 0; e < D; e++)
-                s += (double)gb[(size_t)i * D + e] * out[qo + (size_t)i * D + e];
-            db[i] = (float)s;
-        }
+        for (int i = 0; i < T; i++)
+            db[i] = (float)aic_row_dot(gb + (size_t)i * D, out + qo + (size_t)i * D, D, 1);
         /* query blocks in order, key blocks in order within each: a fixed order for every sum */
         for (int i0 = 0; i0 < T; i0 += BQ) {
             const int bq = T - i0 < BQ ? T - i0 : BQ;
@@ -134,7 +132,7 @@ aic_status aic_attention_backward(float *dq, float *dk, float *dv, float *delta,
                     lim = lim < 0 ? 0 : lim > bk ? bk : lim;
                     const float l = lb[i0 + r], dl = db[i0 + r];
                     for (int c = 0; c < lim; c++) {
-                        pr[c] = expf(pr[c] - l);
+                        pr[c] = aic_expf(pr[c] - l);
                         dr[c] = pr[c] * (dr[c] - dl) * d->scale; /* d(scores before the scale) */
                     }
                     for (int c = lim; c < bk; c++)

@@ -2,6 +2,7 @@
 #include "layers/layers.h"
 #include "layers/kernel_check.h"
 #include "layers/binary_formula.h"
+#include "layers/cpu_clones.h"
 
 /* Advance the multi-index idx over d->shape (row-major) and the two operand offsets with it. */
 static inline void step(int64_t *idx, int64_t *ai, int64_t *bi, const aic_binary_dims *d) {
@@ -37,14 +38,78 @@ static aic_status check_dims(const char *kernel, aic_binary_kind kind, const aic
     return AIC_OK;
 }
 
+/* The innermost dim is one row: a run of `len` outputs with each operand at a fixed stride (1, or 0 where
+ * broadcast). The kind is dispatched once per row, not per element: with a constant kind the formula
+ * inlines and the loop vectorizes (GCC versions it for unit strides). */
+static inline void forward_row_of(aic_binary_kind kind, float *out, const float *a, int64_t sa, const float *b,
+                                  int64_t sb, int64_t len) {
+    for (int64_t i = 0; i < len; i++)
+        out[i] = aic_binary_f(kind, a[i * sa], b[i * sb]);
+}
+
+AIC_CPU_CLONES
+static void forward_row(aic_binary_kind kind, float *out, const float *a, int64_t sa, const float *b, int64_t sb,
+                        int64_t len) {
+    switch (kind) {
+    case AIC_BINARY_ADD: forward_row_of(AIC_BINARY_ADD, out, a, sa, b, sb, len); break;
+    case AIC_BINARY_SUB: forward_row_of(AIC_BINARY_SUB, out, a, sa, b, sb, len); break;
+    case AIC_BINARY_MUL: forward_row_of(AIC_BINARY_MUL, out, a, sa, b, sb, len); break;
+    case AIC_BINARY_DIV: forward_row_of(AIC_BINARY_DIV, out, a, sa, b, sb, len); break;
+    default: forward_row_of(kind, out, a, sa, b, sb, len); break;
+    }
+}
+
+/* In the same element order as one flat loop, so a broadcast operand's gradient sums in row-major order. */
+static inline void backward_row_of(aic_binary_kind kind, float *da, float *db, const float *dout, const float *a,
+                                   int64_t sa, const float *b, int64_t sb, int64_t len) {
+    for (int64_t i = 0; i < len; i++) {
+        float ga, gb;
+        aic_binary_grads(kind, dout[i], a ? a[i * sa] : 0.0f, b ? b[i * sb] : 0.0f, &ga, &gb);
+        if (da)
+            da[i * sa] += ga;
+        if (db)
+            db[i * sb] += gb;
+    }
+}
+
+AIC_CPU_CLONES
+static void backward_row(aic_binary_kind kind, float *da, float *db, const float *dout, const float *a, int64_t sa,
+                         const float *b, int64_t sb, int64_t len) {
+    switch (kind) {
+    case AIC_BINARY_ADD: backward_row_of(AIC_BINARY_ADD, da, db, dout, a, sa, b, sb, len); break;
+    case AIC_BINARY_SUB: backward_row_of(AIC_BINARY_SUB, da, db, dout, a, sa, b, sb, len); break;
+    case AIC_BINARY_MUL: backward_row_of(AIC_BINARY_MUL, da, db, dout, a, sa, b, sb, len); break;
+    case AIC_BINARY_DIV: backward_row_of(AIC_BINARY_DIV, da, db, dout, a, sa, b, sb, len); break;
+    default: backward_row_of(kind, da, db, dout, a, sa, b, sb, len); break;
+    }
+}
+
+/* The index space as rows: *rows dims (all but the innermost) stepped by step(), each row `len` long. */
+static void split_rows(const aic_binary_dims *d, aic_binary_dims *rows, int64_t *len, int64_t *sa, int64_t *sb) {
+    *rows = *d;
+    *len = 1;
+    *sa = *sb = 0;
+    if (d->ndim > 0) {
+        rows->ndim = d->ndim - 1;
+        *len = d->shape[d->ndim - 1];
+        *sa = d->astride[d->ndim - 1];
+        *sb = d->bstride[d->ndim - 1];
+    }
+}
+
 aic_status aic_binary_forward(float *out, const float *a, const float *b, aic_binary_kind kind,
                               const aic_binary_dims *d) {
     // out: prod(shape); a, b: addressed through astride/bstride
     AIC_TRY(check_dims(__func__, kind, d));
     AIC_KERNEL_ARG(out && a && b, "out, a or b is NULL");
-    int64_t idx[AIC_BINARY_MAX_DIMS] = {0}, ai = 0, bi = 0, n = total(d);
-    for (int64_t o = 0; o < n; o++, step(idx, &ai, &bi, d))
-        out[o] = aic_binary_f(kind, a[ai], b[bi]);
+    aic_binary_dims rd;
+    int64_t len, sa, sb;
+    split_rows(d, &rd, &len, &sa, &sb);
+    if (len == 0)
+        return AIC_OK;
+    int64_t idx[AIC_BINARY_MAX_DIMS] = {0}, ai = 0, bi = 0, n = total(&rd);
+    for (int64_t r = 0; r < n; r++, step(idx, &ai, &bi, &rd))
+        forward_row(kind, out + r * len, a + ai, sa, b + bi, sb, len);
     return AIC_OK;
 }
 
@@ -56,14 +121,14 @@ aic_status aic_binary_backward(float *da, float *db, const float *dout, const fl
         return AIC_OK;
     // all but add and sub read both operands
     AIC_KERNEL_ARG(dout && ((kind == AIC_BINARY_ADD || kind == AIC_BINARY_SUB) || (a && b)), "dout, a or b is NULL");
-    int64_t idx[AIC_BINARY_MAX_DIMS] = {0}, ai = 0, bi = 0, n = total(d);
-    for (int64_t o = 0; o < n; o++, step(idx, &ai, &bi, d)) {
-        float ga, gb;
-        aic_binary_grads(kind, dout[o], a ? a[ai] : 0.0f, b ? b[bi] : 0.0f, &ga, &gb);
-        if (da)
-            da[ai] += ga;
-        if (db)
-            db[bi] += gb;
-    }
+    aic_binary_dims rd;
+    int64_t len, sa, sb;
+    split_rows(d, &rd, &len, &sa, &sb);
+    if (len == 0)
+        return AIC_OK;
+    int64_t idx[AIC_BINARY_MAX_DIMS] = {0}, ai = 0, bi = 0, n = total(&rd);
+    for (int64_t r = 0; r < n; r++, step(idx, &ai, &bi, &rd))
+        backward_row(kind, da ? da + ai : NULL, db ? db + bi : NULL, dout + r * len, a ? a + ai : NULL, sa,
+                     b ? b + bi : NULL, sb, len);
     return AIC_OK;
 }

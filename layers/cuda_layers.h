@@ -131,6 +131,9 @@ aic_status aic_cuda_embedding_backward(float *dtable, const float *dout, const i
 aic_status aic_cuda_gather_forward(float *out, const float *x, const aic_gather_dims *d);
 aic_status aic_cuda_gather_backward(float *dx, const float *dout, const aic_gather_dims *d);
 
+/* ---- argmax_cuda.cu: argmax, argmin, hardmax, a thread per position (layers/argmax.c's formula) ---- */
+aic_status aic_cuda_argmax_forward(int32_t *idx, float *onehot, const float *x, const aic_argmax_dims *d);
+
 /* ---- rnn_cuda.cu: LSTM and GRU, cuBLAS per step and elementwise gate kernels (rnn.c's layout) ---- */
 aic_status aic_cuda_rnn_forward(const aic_rnn_dims *d, float *y, float *work, const float *x, const float *W,
                                 const float *R, const float *B);

@@ -316,6 +316,17 @@ aic_status aic_gather_forward(float *out, const float *x, const aic_gather_dims 
 /* dx[o][idx[k]][i] += dout[o][k][i], k in order (repeated indices sum in a fixed order) */
 aic_status aic_gather_backward(float *dx, const float *dout, const aic_gather_dims *d);
 
+/* ---- argmax.c: the position of the extreme along one axis (ONNX ArgMax, ArgMin, Hardmax) ---- */
+typedef struct {
+    size_t outer, inner; /* x: outer x K x inner */
+    int K;
+    bool min;  /* the smallest value instead of the largest */
+    bool last; /* the last of equal extremes instead of the first */
+} aic_argmax_dims;
+/* idx (outer x inner, or NULL) = the extreme's position along K; onehot (outer x K x inner, or NULL) =
+ * 1 there, 0 elsewhere. A NaN is the extreme (numpy's argmax and argmin). No backward. */
+aic_status aic_argmax_forward(int32_t *idx, float *onehot, const float *x, const aic_argmax_dims *d);
+
 /* ---- mse.c ---- */
 /* pred, target: n. loss (1 float) = the mean over n elements of (pred - target)^2, summed in double;
  * 0 when n == 0. */

@@ -1,10 +1,11 @@
 // SPDX-License-Identifier: Apache-2.0
 /* Softmax and log-softmax over one axis of a tensor viewed as outer x K x inner: element (o, k, i)
  * lies at (o * K + k) * inner + i, so the K values of one softmax are `inner` floats apart. Both
- * subtract the maximum before exp (no overflow) and sum in double in index order (reproducible). */
+ * subtract the maximum before exp (no overflow) and sum in double in a fixed order (reproducible). */
 #include "layers/layers.h"
 #include "layers/kernel_check.h"
 #include "layers/softmax_row.h"
+#include "layers/cpu_clones.h"
 
 #include <math.h>
 #include <stdbool.h>
@@ -12,17 +13,38 @@
 // K > 0: every softmax has a maximum; outer or inner 0 is an empty tensor.
 #define CHECK_K(K) AIC_KERNEL_ARG((K) > 0, "K %d must be positive", (K))
 
+/* Each kernel calls its row function twice, with a constant stride 1 where rows are contiguous
+ * (inner 1): inlined there, the row's loops vectorize, which a variable stride prevents. */
+AIC_CPU_CLONES
 aic_status aic_softmax_forward(float *out, const float *inp, size_t outer, int K, size_t inner) {
     // out, inp: outer x K x inner
     CHECK_K(K);
     AIC_KERNEL_ARG(out && inp, "out or inp is NULL");
     for (size_t o = 0; o < outer; o++)
-        for (size_t i = 0; i < inner; i++)
-            aic_softmax_row(out + o * (size_t)K * inner + i, inp + o * (size_t)K * inner + i, K, inner, NULL);
+        for (size_t i = 0; i < inner; i++) {
+            const size_t base = o * (size_t)K * inner + i;
+            if (inner == 1)
+                aic_softmax_row(out + base, inp + base, K, 1, NULL);
+            else
+                aic_softmax_row(out + base, inp + base, K, inner, NULL);
+        }
     return AIC_OK;
 }
 
-/* Both backward passes: each K-vector reduces dy (weighted by y for softmax) to one sum first. */
+/* One K-vector of both backward passes: dy reduces (weighted by y for softmax) to one sum first. */
+static inline void backward_row(float *dx, const float *dy, const float *y, int K, size_t stride, bool log_softmax) {
+    if (log_softmax) {
+        const double sum = aic_row_dot(dy, NULL, K, stride);
+        for (int k = 0; k < K; k++)
+            dx[(size_t)k * stride] += (float)(dy[(size_t)k * stride] - aic_expf(y[(size_t)k * stride]) * sum);
+    } else {
+        const double sum = aic_row_dot(dy, y, K, stride);
+        for (int k = 0; k < K; k++)
+            dx[(size_t)k * stride] += (float)(y[(size_t)k * stride] * (dy[(size_t)k * stride] - sum));
+    }
+}
+
+AIC_CPU_CLONES
 static aic_status backward(const char *kernel, float *dinp, const float *dout, const float *out, size_t outer, int K,
                            size_t inner, bool log_softmax) {
     if (K <= 0)
@@ -34,16 +56,10 @@ static aic_status backward(const char *kernel, float *dinp, const float *dout, c
     for (size_t o = 0; o < outer; o++)
         for (size_t i = 0; i < inner; i++) {
             const size_t base = o * (size_t)K * inner + i;
-            double sum = 0.0;
-            for (int k = 0; k < K; k++) {
-                const size_t e = base + (size_t)k * inner;
-                sum += log_softmax ? (double)dout[e] : (double)dout[e] * out[e];
-            }
-            for (int k = 0; k < K; k++) {
-                const size_t e = base + (size_t)k * inner;
-                dinp[e] += log_softmax ? (float)((double)dout[e] - exp((double)out[e]) * sum)
-                                       : (float)((double)out[e] * ((double)dout[e] - sum));
-            }
+            if (inner == 1)
+                backward_row(dinp + base, dout + base, out + base, K, 1, log_softmax);
+            else
+                backward_row(dinp + base, dout + base, out + base, K, inner, log_softmax);
         }
     return AIC_OK;
 }
@@ -53,21 +69,28 @@ aic_status aic_softmax_backward(float *dinp, const float *dout, const float *out
     return backward(__func__, dinp, dout, out, outer, K, inner, false);
 }
 
+/* y = (x - max) - log(sum exp(x - max)), the exps held in y for a moment. */
+static inline void log_softmax_row(float *y, const float *x, int K, size_t stride) {
+    const float max = aic_row_max(x, K, stride);
+    for (int k = 0; k < K; k++)
+        y[(size_t)k * stride] = aic_expf(x[(size_t)k * stride] - max);
+    const double lse = log(aic_row_dot(y, NULL, K, stride)); // the sum >= 1: finite
+    for (int k = 0; k < K; k++)
+        y[(size_t)k * stride] = (float)((double)(x[(size_t)k * stride] - max) - lse);
+}
+
+AIC_CPU_CLONES
 aic_status aic_log_softmax_forward(float *out, const float *inp, size_t outer, int K, size_t inner) {
-    // out, inp: outer x K x inner; out = (x - max) - log(sum exp(x - max))
+    // out, inp: outer x K x inner
     CHECK_K(K);
     AIC_KERNEL_ARG(out && inp, "out or inp is NULL");
     for (size_t o = 0; o < outer; o++)
         for (size_t i = 0; i < inner; i++) {
-            const float *x = inp + o * (size_t)K * inner + i; // K, stride inner
-            float *y = out + o * (size_t)K * inner + i;       // K, stride inner
-            const float max = aic_row_max(x, K, inner);
-            double sum = 0.0;
-            for (int k = 0; k < K; k++)
-                sum += expf(x[(size_t)k * inner] - max);
-            const double lse = log(sum); // sum >= 1: finite
-            for (int k = 0; k < K; k++)
-                y[(size_t)k * inner] = (float)((double)(x[(size_t)k * inner] - max) - lse);
+            const size_t base = o * (size_t)K * inner + i;
+            if (inner == 1)
+                log_softmax_row(out + base, inp + base, K, 1);
+            else
+                log_softmax_row(out + base, inp + base, K, inner);
         }
     return AIC_OK;
 }

@@ -640,6 +640,25 @@ static aic_status ex_softmax(exporter *e, const aic_op *op, const char *const *i
     return AIC_OK;
 }
 
+/* Hardmax; ArgMax or ArgMin, whose int64 indices a Cast turns into int32, the type of every int value
+ * aicon exports (its int inputs among them). */
+static aic_status ex_argmax(exporter *e, const aic_op *op, const char *const *in, const char *out) {
+    const int axis = op->attr.argmax.axis + in_info(e, op)->batch_axis;
+    if (op->kind == AIC_OP_HARDMAX) {
+        attr_int(e, add_node(e, "Hardmax", op->name, in, 1, out), "axis", axis);
+        return AIC_OK;
+    }
+    char i64[AIC_MAX_NAME + 16], cast[AIC_MAX_NAME + 16];
+    snprintf(i64, sizeof i64, "%s.int64", op->name);
+    snprintf(cast, sizeof cast, "%s.cast", op->name);
+    Onnx__NodeProto *n = add_node(e, op->attr.argmax.min ? "ArgMin" : "ArgMax", op->name, in, 1, i64);
+    attr_int(e, n, "axis", axis);
+    attr_int(e, n, "keepdims", op->attr.argmax.keepdims);
+    attr_int(e, n, "select_last_index", op->attr.argmax.last);
+    attr_int(e, add_node(e, "Cast", cast, (const char *[]){i64}, 1, out), "to", ONNX__TENSOR_PROTO__DATA_TYPE__INT32);
+    return AIC_OK;
+}
+
 static aic_status ex_clip(exporter *e, const aic_op *op, const char *const *in, const char *out) {
     /* opset >= 11: the bounds are inputs (scalar initializers) */
     const char *lo = scalar_init(e, op, "min", op->attr.clip.lo), *hi = scalar_init(e, op, "max", op->attr.clip.hi);
@@ -974,6 +993,8 @@ static const op_exporter exporters[AIC_OP_KIND_COUNT] = {
 #include "layers/unary_ops.def"
 #undef AIC_UNARY
     [AIC_OP_CUMSUM] = ex_cumsum,
+    [AIC_OP_ARGMAX] = ex_argmax,
+    [AIC_OP_HARDMAX] = ex_argmax,
 };
 
 /* The nodes (and initializers) of one op. */

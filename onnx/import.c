@@ -1130,8 +1130,8 @@ static aic_status op_reduce(importer *im, const Onnx__NodeProto *n, const char *
                                 y));
 }
 
-/* Softmax and LogSoftmax over one per-sample axis. Before opset 13 the ops flattened the axes from
- * `axis` on (default 1), which is the same only when `axis` is the last one. */
+/* Softmax, LogSoftmax and Hardmax over one per-sample axis. Before opset 13 the ops flattened the axes
+ * from `axis` on (default 1), which is the same only when `axis` is the last one. */
 static aic_status op_softmax(importer *im, const Onnx__NodeProto *n, const char *name, int variant, aic_value x,
                              const aic_value_info *xi, aic_value *y) {
     const int64_t rank = xi->ndim + 1, opset = opset_of(im, n->domain);
@@ -1141,8 +1141,22 @@ static aic_status op_softmax(importer *im, const Onnx__NodeProto *n, const char 
         return unsupported(im, "before opset 13 %s on axis %" PRId64 " of rank %" PRId64
                                " flattens the axes after it; aicon runs only the last axis there",
                            n->op_type, axis, rank);
-    const bool log = variant == AIC_OP_LOG_SOFTMAX;
-    return built(im, (log ? aic_log_softmax : aic_softmax)(im->m, name, x, (int)axis, y));
+    aic_status (*build)(aic_model_t *, const char *, aic_value, int, aic_value *) =
+        variant == AIC_OP_LOG_SOFTMAX ? aic_log_softmax : variant == AIC_OP_HARDMAX ? aic_hardmax : aic_softmax;
+    return built(im, build(im->m, name, x, (int)axis, y));
+}
+
+static const attr_spec argmax_attrs[] = {{"axis", A_INT}, {"keepdims", A_INT}, {"select_last_index", A_INT},
+                                         {NULL, 0}};
+
+/* ArgMax, and ArgMin (variant 1): int64 in ONNX, int32 in aicon. The default axis 0 is the batch,
+ * refused as any axis over the batch is. */
+static aic_status op_argmax(importer *im, const Onnx__NodeProto *n, const char *name, int variant, aic_value x,
+                            const aic_value_info *xi, aic_value *y) {
+    int64_t axis = 0;
+    AIC_TRY(sample_axis(im, n, xi, 0, &axis));
+    return built(im, aic_argmax(im->m, name, x, (int)axis, variant == 1, attr_int(n, "select_last_index", 0) != 0,
+                                attr_int(n, "keepdims", 1) != 0, y));
 }
 
 static const attr_spec clip_attrs[] = {{"min", A_FLOAT}, {"max", A_FLOAT}, {NULL, 0}};
@@ -1537,9 +1551,17 @@ static aic_status cast_to(importer *im, const Onnx__NodeProto *n, const char *na
         set_act(im, n, y);
         return AIC_OK;
     }
+    if (s && s->kind == V_ACT && im->m->values[s->v].dtype == AIC_I32 &&
+        (to == ONNX__TENSOR_PROTO__DATA_TYPE__INT32 || to == ONNX__TENSOR_PROTO__DATA_TYPE__INT64)) {
+        /* aicon holds int64 indices as int32 (ArgMax's; its export casts them to int32) */
+        aic_value y;
+        AIC_TRY(same_value(im, name, s->v, &y));
+        set_act(im, n, y);
+        return AIC_OK;
+    }
     if (to != ONNX__TENSOR_PROTO__DATA_TYPE__INT64)
-        return unsupported(im, "only a Cast between float and double of an activation, or to int64 of a shape "
-                               "computation, is supported");
+        return unsupported(im, "only a Cast between float and double of an activation, to int32 or int64 of an "
+                               "int activation, or to int64 of a shape computation, is supported");
     int64_t v[SHAPE_MAX];
     int len, rank;
     AIC_TRY(shape_in(im, n, 0, v, &len, &rank));
@@ -3417,6 +3439,9 @@ static const struct {
     {"Mod", 10, .known = mod_attrs, .node = op_mod},
     {"CumSum", 11, .known = cumsum_attrs, .act = op_cumsum},
     {"CastLike", 15, .known = castlike_attrs, .node = op_castlike},
+    {"ArgMax", 11, .known = argmax_attrs, .act = op_argmax, .variant = 0},
+    {"ArgMin", 11, .known = argmax_attrs, .act = op_argmax, .variant = 1},
+    {"Hardmax", .known = AXIS_ATTRS, .act = op_softmax, .variant = AIC_OP_HARDMAX},
 };
 
 static aic_status import_node(importer *im, const Onnx__NodeProto *n, const char *name) {

@@ -9,7 +9,9 @@
  * concatenated with the flattened h_k into a sink s, and the loss is mse(s, target): h_k then receives
  * the sink's share of its gradient before the op's backward runs, so an op that overwrote its input
  * gradient instead of adding to it fails (a), which takes that share, known exactly, out of both sides
- * before comparing.
+ * before comparing. An int output (argmax's) stays out of the sink, which then holds the h_k alone.
+ * A case with a reference (ref) must match it bit for bit; an op without a backward (argmax, hardmax)
+ * must leave each dx_k exactly the sink's share, and an int output must refuse a gradient.
  *
  *  (a) Finite differences (CPU): the probe P = sum(g * s), g the gradient backward gave s (for a loss
  *      op P = the loss), is summed in double; its central differences (step EPS) on every input and
@@ -129,6 +131,10 @@ struct op_case {
      * all-zero pre_perm is none. */
     int pre_perm[AIC_MAX_DIMS];
     bool pre_fold;
+    bool arg_min, select_last; /* argmax: ArgMin, the last of equal extremes */
+    /* An exact reference of the output (as floats) from the op's input x as the model holds it (its
+     * full shape), or NULL; it must agree bit for bit. */
+    void (*ref)(const op_case *c, const aic_tensor *x, float *out);
 };
 
 static aic_status b_dense(aic_model_t *m, const op_case *c, const aic_value *x, aic_value l, aic_value *o) {
@@ -264,6 +270,38 @@ static aic_status b_attention(aic_model_t *m, const op_case *c, const aic_value 
 }
 static aic_status b_cumsum(aic_model_t *m, const op_case *c, const aic_value *x, aic_value l, aic_value *o) {
     return aic_cumsum(m, "op", x[0], c->axis, c->exclusive, c->reverse, o);
+}
+static aic_status b_argmax(aic_model_t *m, const op_case *c, const aic_value *x, aic_value l, aic_value *o) {
+    return aic_argmax(m, "op", x[0], c->axis, c->arg_min, c->select_last, c->keepdims, o);
+}
+static aic_status b_hardmax(aic_model_t *m, const op_case *c, const aic_value *x, aic_value l, aic_value *o) {
+    return aic_hardmax(m, "op", x[0], c->axis, o);
+}
+/* argmax's index or hardmax's one-hot along c->axis of x's full shape, in index order */
+static void ref_argmax(const op_case *c, const aic_tensor *x, float *out) {
+    const int axis = c->axis < 0 ? c->axis + x->ndim : c->axis;
+    const int64_t K = x->shape[axis];
+    int64_t outer = 1, inner = 1;
+    for (int i = 0; i < x->ndim; i++)
+        if (i < axis)
+            outer *= x->shape[i];
+        else if (i > axis)
+            inner *= x->shape[i];
+    const float *v = x->data;
+    for (int64_t o = 0; o < outer; o++)
+        for (int64_t i = 0; i < inner; i++) {
+            int64_t best = 0;
+            for (int64_t k = 1; k < K; k++) {
+                const float a = v[(o * K + k) * inner + i], b = v[(o * K + best) * inner + i];
+                if ((c->arg_min ? a < b : a > b) || (a == b && c->select_last))
+                    best = k;
+            }
+            if (c->kind == AIC_OP_ARGMAX)
+                out[o * inner + i] = (float)best;
+            else
+                for (int64_t k = 0; k < K; k++)
+                    out[(o * K + k) * inner + i] = k == best ? 1.0f : 0.0f;
+        }
 }
 
 #define SHAPE(...) .ndim = (int)(sizeof((int64_t[]){__VA_ARGS__}) / sizeof(int64_t)), .shape = {__VA_ARGS__}
@@ -738,6 +776,28 @@ static const op_case CASES[] = {
     {AIC_OP_IS_INF, "of finite values", b_unary, 1, {IN(3, 5)}, LINEAR, .a = 1.0f, .b = 1.0f},
     {AIC_OP_IS_INF, "detect_negative 0", b_unary, 1, {IN(2, 3)}, LINEAR, .a = 1.0f, .b = 0.0f},
     {AIC_OP_IS_NAN, "of finite values", b_unary, 1, {IN(3, 5)}, LINEAR},
+    /* argmax and hardmax: no gradient (the harness checks that none flows), outputs exact against
+     * ref_argmax. Ties: every 5th value sits on the range's end, so the columns of 3 x 5 and 2 x 5
+     * starting at a multiple of 5 hold equal extremes (first vs last). hardmax's output reaches the
+     * loss: distinct values, which an EPS step never reorders. */
+    {AIC_OP_ARGMAX, "axis 1 of N x 3 x 5, keepdims, ties take the first", b_argmax, 1, {IN_RANGE(-1, 0.5f, 3, 5)},
+     LINEAR, .axis = 1, .keepdims = true, .n_kinks = 1, .kink = {0.5f}, .at_kinks = true, .ref = ref_argmax},
+    {AIC_OP_ARGMAX, "axis 1 of N x 3 x 5, select_last_index", b_argmax, 1, {IN_RANGE(-1, 0.5f, 3, 5)}, LINEAR,
+     .axis = 1, .select_last = true, .n_kinks = 1, .kink = {0.5f}, .at_kinks = true, .ref = ref_argmax},
+    {AIC_OP_ARGMAX, "argmin axis 1 of N x 2 x 5, keepdims, select_last_index", b_argmax, 1,
+     {IN_RANGE(-0.5f, 1, 2, 5)}, LINEAR, .axis = 1, .arg_min = true, .select_last = true, .keepdims = true,
+     .n_kinks = 1, .kink = {-0.5f}, .at_kinks = true, .ref = ref_argmax},
+    {AIC_OP_ARGMAX, "argmin axis -1 of N x 2 x 3 x 4", b_argmax, 1, {IN(2, 3, 4)}, LINEAR, .axis = -1,
+     .arg_min = true, .ref = ref_argmax},
+    {AIC_OP_ARGMAX, "axis 1 of N x 6: one index per sample", b_argmax, 1, {IN(6)}, LINEAR, .axis = 1,
+     .ref = ref_argmax},
+    {AIC_OP_ARGMAX, "batch second: 3 x N x 4, axis 2", b_argmax, 1, {IN(3, 4)}, LINEAR, .axis = 2,
+     .pre_perm = {1, 0, 2}, .ref = ref_argmax},
+    {AIC_OP_HARDMAX, "axis -1 of N x 3 x 4", b_hardmax, 1, {IN_DISTINCT(3, 4)}, LINEAR, .axis = -1,
+     .ref = ref_argmax},
+    {AIC_OP_HARDMAX, "axis 1 of N x 4 x 3", b_hardmax, 1, {IN_DISTINCT(4, 3)}, LINEAR, .axis = 1, .ref = ref_argmax},
+    {AIC_OP_HARDMAX, "batch second: 3 x N x 4, axis 2", b_hardmax, 1, {IN_DISTINCT(3, 4)}, LINEAR, .axis = 2,
+     .pre_perm = {1, 0, 2}, .ref = ref_argmax},
     /* the losses' class weights (the buffer holds values in [0.5, 1.5)) and reductions: 'none' is an
      * activation of the labels' shape, which the sink takes */
     {AIC_OP_SOFTMAX_XENT, "class weights, N x C x d1, ignore_index -1", b_xent, 1, {IN_RANGE(-2, 2, 4, 3)}, CURVED,
@@ -771,6 +831,9 @@ typedef struct {
     aic_value sink;        /* the concatenation the mse reads (a loss op: -1) */
     int op;                /* index of the op under test */
 } model;
+
+/* An int output (argmax's) cannot reach the loss: the sink then holds the h_k alone. */
+static bool y_in_sink(const model *t) { return t->m->values[t->y].dtype == AIC_F32; }
 
 static void model_free(model *t) {
     aic_model_destroy(t->m);
@@ -861,11 +924,14 @@ static aic_status build(const op_case *c, bool leads, bool cuda, model *t) {
     t->op = m->values[t->y].producer;
     if (!m->values[t->y].scalar) {
         aic_value parts[1 + MAX_IN], y = t->y;
-        AIC_TRY(batch_first(m, &y));
-        AIC_TRY(aic_flatten(m, NULL, y, &parts[0]));
+        int n_parts = 0;
+        if (y_in_sink(t)) {
+            AIC_TRY(batch_first(m, &y));
+            AIC_TRY(aic_flatten(m, NULL, y, &parts[n_parts++]));
+        }
         for (int k = 0; k < c->n_in; k++)
-            AIC_TRY(aic_flatten(m, NULL, t->h[k], &parts[1 + k]));
-        AIC_TRY(aic_concat(m, "sink", 1 + c->n_in, parts, 1, &t->sink));
+            AIC_TRY(aic_flatten(m, NULL, t->h[k], &parts[n_parts++]));
+        AIC_TRY(aic_concat(m, "sink", n_parts, parts, 1, &t->sink));
         const int64_t sn = m->values[t->sink].numel;
         aic_value loss;
         AIC_TRY(aic_input(m, "target", 1, &sn, &t->target));
@@ -1018,10 +1084,21 @@ static const copy *results_find(const results *r, const char *name) {
     return NULL;
 }
 
+/* A copy of t's values as floats: an int value's converted (exactly, for indices). */
+static float *floats_of(const aic_tensor *t) {
+    const size_t n = (size_t)aic_tensor_numel(t);
+    float *f = test_alloc(n);
+    for (size_t i = 0; i < n; i++)
+        f[i] = t->dtype == AIC_I32 ? (float)((const int32_t *)t->data)[i] : ((const float *)t->data)[i];
+    return f;
+}
+
 static aic_status add_value(results *r, aic_model_t *m, const char *name, aic_value v, bool grad) {
     aic_tensor t;
     AIC_TRY(grad ? aic_model_value_grad(m, v, &t) : aic_model_value(m, v, &t));
-    results_add(r, name, t.data, (size_t)aic_tensor_numel(&t));
+    float *f = floats_of(&t);
+    results_add(r, name, f, (size_t)aic_tensor_numel(&t));
+    free(f);
     return AIC_OK;
 }
 
@@ -1188,6 +1265,19 @@ static aic_status fd_tensor(const op_case *c, model *t, const float *g, float *v
     return st;
 }
 
+/* What the sink adds straight to dx_k: per sample, the sink holds y (where y_in_sink), then h_0, h_1,
+ * ...; h_k's slice of the sink's gradient g. */
+static float *sink_share(const op_case *c, const model *t, const float *g, int k) {
+    size_t at = y_in_sink(t) ? (size_t)t->m->values[t->y].numel : 0;
+    for (int j = 0; j < k; j++)
+        at += (size_t)numel_of(&c->in[j]);
+    const size_t per = (size_t)numel_of(&c->in[k]), sink = (size_t)t->m->values[t->sink].numel;
+    float *share = test_alloc((size_t)t->n * per);
+    for (int s = 0; s < t->n; s++)
+        memcpy(share + (size_t)s * per, g + (size_t)s * sink + at, per * sizeof *share);
+    return share;
+}
+
 /* ref: the CPU step of this model (run_step). The model is left with its parameters and inputs. */
 static aic_status check_fd(const op_case *c, model *t, case_data *d, const results *ref, double *err) {
     aic_model_t *m = t->m;
@@ -1199,24 +1289,14 @@ static aic_status check_fd(const op_case *c, model *t, case_data *d, const resul
         memcpy(g, s.data, sizeof(float) * (size_t)aic_tensor_numel(&s));
     }
     aic_status st = AIC_OK;
-    /* per sample, the sink holds y, then h_0, h_1, ...: h_k's slice of g is what the sink adds to dx_k */
-    size_t at = t->sink >= 0 ? (size_t)m->values[t->y].numel : 0;
     for (int k = 0; k < c->n_in && st == AIC_OK; k++) {
         char name[32];
         snprintf(name, sizeof name, "dx%d", k);
         const copy *a = results_find(ref, name);
-        const size_t per = (size_t)numel_of(&c->in[k]);
-        float *share = NULL;
-        if (a && g) {
-            const size_t sink = (size_t)m->values[t->sink].numel;
-            share = test_alloc(a->n);
-            for (int s = 0; s < t->n; s++)
-                memcpy(share + (size_t)s * per, g + (size_t)s * sink + at, per * sizeof *share);
-        }
+        float *share = a && g ? sink_share(c, t, g, k) : NULL;
         if (a)
             st = fd_tensor(c, t, g, d->x[k], a->n, k, a->v, share, name, err);
         free(share);
-        at += per;
     }
     for (int i = 0; i < aic_model_param_count(m) && st == AIC_OK; i++) {
         aic_tensor p;
@@ -1288,6 +1368,56 @@ static aic_status check_null_grads(const op_case *c, model *plain, const results
                       r.t[i].name);
     }
     results_free(&r);
+    return AIC_OK;
+}
+
+/* The first i where a and b differ (as values: -0 == 0), or n. */
+static size_t first_difference(const float *a, const float *b, size_t n) {
+    size_t i = 0;
+    while (i < n && a[i] == b[i])
+        i++;
+    return i;
+}
+
+/* The outputs of the step and of evaluation (ref, run_step's) are c->ref's of the op's input, bit for
+ * bit; false (a failure counted) where not. */
+static bool check_ref(const op_case *c, model *t, const results *ref) {
+    aic_tensor x;
+    const copy *y = results_find(ref, "output"), *ye = results_find(ref, "output (evaluation)");
+    if (!CHECK_MSG(y && ye && aic_model_value(t->m, t->m->ops[t->op].in[0], &x) == AIC_OK,
+                   "%s [%s]: no input or output to check against the reference", kind_name(c->kind), c->name))
+        return false;
+    float *want = test_alloc(y->n);
+    c->ref(c, &x, want);
+    const size_t at = first_difference(y->v, want, y->n), at_e = first_difference(ye->v, want, y->n);
+    const size_t i = at < at_e ? at : at_e;
+    const bool exact = CHECK_MSG(i == y->n, "%s [%s]: output %zu is %g (evaluation %g), the reference's %g",
+                                 kind_name(c->kind), c->name, i, y->v[i], ye->v[i], want[i]);
+    free(want);
+    return exact;
+}
+
+/* An op without a backward passes nothing back: each input's gradient (ref's) is the sink's share
+ * alone, and an int output has no gradient to ask for. */
+static aic_status check_no_grad(const op_case *c, model *t, const results *ref) {
+    aic_tensor s, gy;
+    AIC_TRY(aic_model_value_grad(t->m, t->sink, &s));
+    for (int k = 0; k < c->n_in; k++) {
+        char name[32];
+        snprintf(name, sizeof name, "dx%d", k);
+        const copy *dx = results_find(ref, name);
+        if (!dx)
+            continue;
+        float *share = sink_share(c, t, s.data, k);
+        const size_t i = first_difference(dx->v, share, dx->n);
+        CHECK_MSG(i == dx->n, "%s [%s]: %s[%zu] is %g, the sink's share %g: a gradient flowed through the op",
+                  kind_name(c->kind), c->name, name, i, dx->v[i], share[i]);
+        free(share);
+    }
+    if (!y_in_sink(t))
+        CHECK_MSG(aic_model_value_grad(t->m, t->y, &gy) == AIC_ERR_INVALID_ARG &&
+                      strstr(aic_last_error(), "holds int32 values, which get no gradient"),
+                  "%s [%s]: the int output has a gradient", kind_name(c->kind), c->name);
     return AIC_OK;
 }
 
@@ -1465,9 +1595,12 @@ static aic_status check_onnx(const op_case *c, int index, model *plain, const ca
                                   "%s [%s]: the re-imported model has %lld outputs, the op %lld", kind_name(c->kind),
                                   c->name, (long long)aic_tensor_numel(&yi), (long long)aic_tensor_numel(&y))) {
         const size_t n = (size_t)aic_tensor_numel(&y);
+        float *got = floats_of(&yi), *want = floats_of(&y);
         size_t at;
-        const double diff = rel_diff(yi.data, y.data, n, &at);
-        *bitwise = memcmp(yi.data, y.data, n * sizeof(float)) == 0;
+        const double diff = rel_diff(got, want, n, &at);
+        *bitwise = yi.dtype == y.dtype && memcmp(got, want, n * sizeof(float)) == 0;
+        free(got);
+        free(want);
         CHECK_MSG(diff <= TOL_ONNX, "%s [%s]: exported and re-imported: output differs by %.3g of its largest (tol %.0e)",
                   kind_name(c->kind), c->name, diff, TOL_ONNX);
     }
@@ -1499,7 +1632,9 @@ static aic_status check_onnx(const op_case *c, int index, model *plain, const ca
         fprintf(manifest, "%s%lld", i ? "," : "", (long long)y.shape[i]);
     fputc('\n', manifest);
     snprintf(path, sizeof path, "%s/%03d.y.f32", dir, index);
-    write_file(path, y.data, sizeof(float) * (size_t)aic_tensor_numel(&y));
+    float *yf = floats_of(&y); /* an int output as floats: onnxruntime.js compares numbers */
+    write_file(path, yf, sizeof(float) * (size_t)aic_tensor_numel(&y));
+    free(yf);
     return AIC_OK;
 }
 
@@ -1519,6 +1654,11 @@ static void run_case(int index, FILE *alt[N_ALT], const char *dir, FILE *manifes
     if (!CHECK_MSG(t.m->ops[t.op].kind == c->kind, "%s [%s]: the builder made a %s op", kn, c->name,
                    kind_name(t.m->ops[t.op].kind)))
         goto done;
+
+    if (c->ref && check_ref(c, &t, &ref))
+        len += snprintf(line + len, sizeof line - (size_t)len, "  ref exact");
+    if (!aic_op_descs[c->kind]->cpu.backward && t.m->values[t.y].alias_of < 0) /* a reshape's gradient is x's */
+        CHECK_MSG(check_no_grad(c, &t, &ref) == AIC_OK, "%s [%s]: the gradient check failed", kn, c->name);
 
     /* (a) */
     double fd = 0;
@@ -1748,6 +1888,38 @@ static void check_bad_attention(void) {
     printf("attention: %zu bad shapes and scales refused naming the op\n", sizeof bad / sizeof *bad);
 }
 
+/* aic_argmax and aic_hardmax refuse an axis over or in front of the batch, one out of range, and an
+ * int input, naming the op. */
+static void check_bad_argmax(void) {
+    static const struct {
+        bool moved, ints, hardmax; /* the batch second (3 x N x 4); an int input */
+        int axis;
+        const char *want;
+    } bad[] = {
+        {false, false, false, 0, "op 'am' (argmax): axis 0 is the batch axis of input 'x' (shape Nx3x4)"},
+        {false, false, true, -3, "op 'am' (hardmax): axis -3 is the batch axis of input 'x' (shape Nx3x4)"},
+        {false, false, false, 3, "op 'am' (argmax): axis 3 is outside -3..2"},
+        {true, false, false, 1, "op 'am' (argmax): axis 1 is the batch axis"},
+        {true, false, false, 0, "op 'am' (argmax): axis 0 of input 't' (shape 3xNx4) is not one of 2..2"},
+        {false, true, false, 1, "op 'am': input 'x' must be a float tensor"},
+    };
+    const int64_t shape[2] = {3, 4};
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+        aic_model_t *m = NULL;
+        aic_value x, y;
+        REQUIRE_OK(aic_model_create(&m, "bad argmax"));
+        REQUIRE_OK((bad[i].ints ? aic_int_input : aic_input)(m, "x", 2, shape, &x));
+        if (bad[i].moved)
+            REQUIRE_OK(aic_transpose(m, "t", x, (const int[]){1, 0, 2}, &x));
+        const aic_status st = bad[i].hardmax ? aic_hardmax(m, "am", x, bad[i].axis, &y)
+                                             : aic_argmax(m, "am", x, bad[i].axis, false, false, false, &y);
+        CHECK_MSG(st == AIC_ERR_SHAPE && strstr(aic_last_error(), bad[i].want), "bad argmax %zu: status %d, '%s' "
+                  "(want '%s')", i, (int)st, aic_last_error(), bad[i].want);
+        aic_model_destroy(m);
+    }
+    printf("argmax, hardmax: %zu bad axes and inputs refused naming the op\n", sizeof bad / sizeof *bad);
+}
+
 int main(int argc, char **argv) {
     if (argc == 4 && strcmp(argv[1], "--alt-path") == 0) {
         const int k = atoi(argv[2]);
@@ -1797,6 +1969,7 @@ int main(int argc, char **argv) {
     check_bad_ints();
     check_bad_attention();
     check_log_prob_path();
+    check_bad_argmax();
     printf("%d cases\n", N_CASES);
     return test_report("ops");
 }

@@ -31,7 +31,8 @@ static void onnx_test_usage(FILE *out) {
             "such as /usr/share/libonnx-testdata/data/node.\n"
             "\n"
             "Every data set of a case is run in evaluation mode; each output must have the expected shape\n"
-            "and every element must satisfy |got - want| <= 1e-7 + 1e-3 * |want| (NaN matches NaN).\n"
+            "and element type, every float element must satisfy |got - want| <= 1e-7 + 1e-3 * |want| (NaN\n"
+            "matches NaN), and every integer one (int32, int64: ArgMax's indices) must be equal.\n"
             "Integer inputs (int32, int64) are fed as int32 (ids and labels must fit). Cases with inputs\n"
             "or outputs of other types, scalar inputs, or operators aicon does not import are skipped\n"
             "with the reason. aicon's inputs carry the batch: when a graph as given is\n"
@@ -267,8 +268,11 @@ static case_result run_data_set(aic_model_t *model, const aic_onnx_binding *bind
         aic_tensor got;
         if (aic_model_value(model, bind->outputs[k], &got) != AIC_OK)
             return outcome(o, CASE_FAIL, "output '%s': %s", name, aic_last_error());
-        if (got.dtype != AIC_F32)
-            return outcome(o, CASE_FAIL, "output '%s' is not float in the model%s", name, set_name);
+        if (got.dtype != want->dtype)
+            return outcome(o, CASE_FAIL, "output '%s' holds %s values in the model but %s ones in the data%s", name,
+                           got.dtype == AIC_I32 ? "integer" : "float", want->dtype == AIC_I32 ? "integer" : "float",
+                           set_name);
+        const bool ints = got.dtype == AIC_I32;
         bool same = got.ndim == want->ndim;
         for (int d = 0; same && d < want->ndim; d++)
             same = got.shape[d] == want->dims[d];
@@ -278,26 +282,28 @@ static case_result run_data_set(aic_model_t *model, const aic_onnx_binding *bind
             return outcome(o, CASE_FAIL, "output '%s' has shape %s, want %s%s", name, got_s, want_s, set_name);
         }
         /* Walk the view by its strides (row-major order, the order of the expected data). */
-        const float *g = got.data;
         int64_t idx[AIC_MAX_DIMS] = {0};
         int64_t bad = -1;
         double bad_err = -1.0;
-        float bad_got = 0, bad_want = 0;
+        double bad_got = 0, bad_want = 0;
         for (int64_t i = 0; i < want->numel; i++) {
             int64_t off = 0;
             for (int d = 0; d < got.ndim; d++)
                 off += idx[d] * got.strides[d];
-            float a = g[off], w = want->data[i];
-            double err = fabs((double)a - (double)w);
+            const double a = ints ? ((const int32_t *)got.data)[off] : ((const float *)got.data)[off];
+            const double w = ints ? ((const int32_t *)want->data)[i] : want->data[i];
+            double err = fabs(a - w);
             bool ok;
-            if (isnan(a) || isnan(w)) {
+            if (ints) { /* indices: exactly */
+                ok = a == w;
+            } else if (isnan(a) || isnan(w)) {
                 ok = isnan(a) && isnan(w);
                 err = ok ? 0.0 : INFINITY;
             } else if (a == w) { /* infinities included */
                 ok = true;
                 err = 0.0;
             } else {
-                ok = err <= ATOL + RTOL * fabs((double)w);
+                ok = err <= ATOL + RTOL * fabs(w);
             }
             if (err > *max_err)
                 *max_err = err;

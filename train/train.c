@@ -222,6 +222,9 @@ aic_status aic_evaluate(aic_model_t *m, aic_comm_t *c, aic_io_values io, const a
         return aic_fail(AIC_ERR_INVALID_ARG, "aic_evaluate: NULL argument");
     if (!m->compiled)
         return aic_fail(AIC_ERR_STATE, "aic_evaluate: model '%s' is not compiled", m->name);
+    if (m->values[m->output_value].dtype != AIC_F32)
+        return aic_fail(AIC_ERR_INVALID_ARG, "aic_evaluate: model '%s' outputs '%s', int32 values; accuracy takes "
+                        "each row's largest of float scores", m->name, m->values[m->output_value].name);
     const int rank = aic_comm_rank(c), world = aic_comm_size(c);
     const int64_t total = aic_dataset_size(d);
     const int K = (int)m->values[m->output_value].numel;

@@ -243,10 +243,10 @@ static aic_status save_step(aic_trainer_t *t, bool every, bool final, aic_train_
     return AIC_OK;
 }
 
-/* Count rows whose largest logit is the label. */
+/* Count rows whose largest logit is the label (none where the output holds int32 values, not scores). */
 static int64_t count_correct(aic_model_t *m, const int32_t *labels, int n) {
     aic_tensor out;
-    if (n == 0 || aic_model_output(m, &out) != AIC_OK)
+    if (n == 0 || aic_model_output(m, &out) != AIC_OK || out.dtype != AIC_F32)
         return 0;
     const float *logits = out.data;
     int64_t K = out.shape[1], correct = 0;

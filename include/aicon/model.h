@@ -175,6 +175,16 @@ AIC_API aic_status aic_softmax(aic_model_t *m, const char *name, aic_value x, in
 /* log(softmax(x)) over `axis` (as aic_softmax), computed stably as x - max - log(sum exp(x - max)).
  * Pair with aic_nll_loss for a classifier whose graph ends in LogSoftmax. */
 AIC_API aic_status aic_log_softmax(aic_model_t *m, const char *name, aic_value x, int axis, aic_value *out);
+/* ONNX ArgMax (ArgMin with min): the position of the largest (smallest) element of x along `axis`,
+ * counted with the batch as ONNX does (or negative from the end; the batch axis, and an axis in front
+ * of it, are refused), the first of equal ones or the last with select_last; a NaN counts as the
+ * extreme (numpy's argmax and argmin). out is an int32 value of x's shape with the axis dropped, or
+ * kept as 1 with keepdims. No gradient flows back through it: integer values get none. */
+AIC_API aic_status aic_argmax(aic_model_t *m, const char *name, aic_value x, int axis, bool min, bool select_last,
+                              bool keepdims, aic_value *out);
+/* ONNX Hardmax (opset 13): 1 at the first largest element of x along `axis` (as aic_argmax's), 0
+ * elsewhere; a float value of x's shape. Its gradient is zero: nothing flows back through it. */
+AIC_API aic_status aic_hardmax(aic_model_t *m, const char *name, aic_value x, int axis, aic_value *out);
 
 /* Batch normalization over dim 1 (channels) of N x C x ... ; in training uses batch statistics and
  * updates running_mean/running_var as PyTorch does (unbiased variance, running = (1-momentum) *
@@ -403,7 +413,9 @@ AIC_API aic_status aic_model_backward(aic_model_t *m, float loss_scale);
 AIC_API aic_status aic_model_zero_grad(aic_model_t *m);
 /* The output value of the last forward as a tensor view (N x ...); rows beyond n are stale. */
 AIC_API aic_status aic_model_output(aic_model_t *m, aic_tensor *out);
-/* View of any value's activations (after forward) or gradient (after backward). */
+/* View of any value's activations (after forward) or gradient (after backward). The view's dtype is
+ * the value's: AIC_I32 for an int value (an input of aic_int_input, aic_argmax's output), whose data
+ * then holds int32. An int value has no gradient: aic_model_value_grad refuses it saying so. */
 AIC_API aic_status aic_model_value(aic_model_t *m, aic_value v, aic_tensor *out);
 AIC_API aic_status aic_model_value_grad(aic_model_t *m, aic_value v, aic_tensor *out);
 

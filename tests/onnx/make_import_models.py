@@ -363,14 +363,14 @@ save("slicing", nodes, [vi("x", ["batch", 4, 6])],
 save("huge", [helper.make_node("Relu", ["x"], ["y"], name="relu")], [vi("x", [N, 16000, 16000])],
      [vi("y", [N, 16000, 16000])], [], [], [])
 
-# ---- unsupported: Hardmax and LpNormalization side by side (ops aicon does not have), a Conv with
+# ---- unsupported: Det and LpNormalization side by side (ops aicon does not have), a Conv with
 # asymmetric pads, a Gemm with transA, a Concat of mismatched shapes (refused by the builder), an Add
 # with a constant operand, a MatMul of two activations of unequal ranks (their batch dims would not
-# line up), and a Relu after the Hardmax (skipped without a word: its input is already missing) ----
+# line up), and a Relu after the Det (skipped without a word: its input is already missing) ----
 x = rand(N, 2, 5, 5)
 wq = rand(2, 2, 3, 3)
 nodes = [
-    helper.make_node("Hardmax", ["x"], ["s"], name="hardmax"),
+    helper.make_node("Det", ["x"], ["s"], name="det"),
     helper.make_node("LpNormalization", ["x"], ["l"], name="lpnorm"),
     helper.make_node("Relu", ["s"], ["after"], name="after_sm"),
     helper.make_node("Conv", ["x", "wq"], ["q"], name="padsconv", pads=[0, 0, 1, 1]),
@@ -383,7 +383,7 @@ nodes = [
     helper.make_node("MatMul", ["x", "fl"], ["mm"], name="mm_ranks"),
 ]
 save("unsupported", nodes, [vi("x", [N, 2, 5, 5])],
-     [vi("after", [N, 2, 5, 5]), vi("l", [N, 2, 5, 5]), vi("q", [N, 2, 4, 4]), vi("fine", [N, 2, 5, 5]),
+     [vi("after", [N, 2]), vi("l", [N, 2, 5, 5]), vi("q", [N, 2, 4, 4]), vi("fine", [N, 2, 5, 5]),
       vi("cat", None), vi("gm", None), vi("ad", None), vi("mm", None)],
      [init("wq", wq), init("wg", rand(50, 4))], [x], [], check=False)
 

@@ -120,6 +120,9 @@ typedef struct {
         struct { bool causal; float scale; } attn; /* attention: the scale resolved (never 0) */
         struct { int axis; bool exclusive, reverse; } cumsum; /* axis 1..ndim (with the batch) */
         struct { int axis; bool min, last, keepdims; } argmax; /* argmax, hardmax: axis on the rows (aic_op_row_axis) */
+        struct { int axis, reduction; } elements; /* gather_elements, scatter_elements: axis 1..ndim (with the
+                                                    * batch), reduction an aic_scatter_kind */
+        struct { int axis; int64_t depth; float off, on; } one_hot; /* axis 1..ndim of the output */
     } attr;
     /* per-op memory kept from forward to backward: saved_per_sample * max_batch + saved_fixed floats */
     size_t saved_per_sample, saved_fixed, saved;
@@ -293,6 +296,9 @@ static inline float *aic_buffer_data(aic_model_t *m, int b) {
  * checks in its forward; for a device model, whose kernels cannot fail, aic_model_set_input does. */
 aic_status aic_loss_check_labels(const aic_model_t *m, const aic_op *op, const int32_t *labels, int n);
 aic_status aic_embedding_check_ids(const aic_model_t *m, const aic_op *op, const int32_t *ids, int n);
+/* gather_elements, scatter_elements: every index within the axis (core/op_elements.c). */
+aic_status aic_elements_check_indices(const aic_model_t *m, const aic_op *op, const int32_t *idx, int n);
+extern const char *const aic_scatter_names[AIC_SCATTER_KIND_COUNT]; /* "none", "add", "mul" (ONNX's) */
 
 /* Graph building primitives (core/model.c). */
 aic_status aic_graph_check_building(aic_model_t *m, const char *what);

@@ -451,6 +451,10 @@ static aic_status check_device_ints(aic_model_t *m, aic_value v, const int32_t *
             AIC_TRY(aic_loss_check_labels(m, op, data, n));
         if (op->kind == AIC_OP_EMBEDDING && op->in[0] == v)
             AIC_TRY(aic_embedding_check_ids(m, op, data, n));
+        /* the indices may be v reshaped (an alias of its memory) */
+        const int idx = op->kind == AIC_OP_GATHER_ELEMENTS || op->kind == AIC_OP_SCATTER_ELEMENTS ? op->in[1] : -1;
+        if (idx >= 0 && (idx == v || m->values[idx].alias_of == v))
+            AIC_TRY(aic_elements_check_indices(m, op, data, n));
     }
     return AIC_OK;
 }

@@ -155,6 +155,19 @@ aic_status aic_cuda_attention_backward(float *dq, float *dk, float *dv, float *d
                                        const float *q, const float *k, const float *v, const float *out,
                                        const float *lse, float *scratch, const aic_attention_dims *d);
 
+/* ---- elements_cuda.cu: elements.c's kernels, a thread per position over layers/elements.h's formulas
+ * (no atomics: repeated indices add up in index order); indices outside their axis read and write
+ * nothing (the host checks them, aic_model_set_input) ---- */
+aic_status aic_cuda_gather_elements_forward(float *out, const float *x, const int32_t *idx,
+                                            const aic_elements_dims *d);
+aic_status aic_cuda_gather_elements_backward(float *dx, const float *dout, const int32_t *idx,
+                                             const aic_elements_dims *d);
+aic_status aic_cuda_scatter_elements_forward(float *out, const float *x, const int32_t *idx, const float *upd,
+                                             const aic_elements_dims *d);
+aic_status aic_cuda_scatter_elements_backward(float *dx, float *dupd, const float *dout, const float *x,
+                                              const int32_t *idx, const float *upd, const aic_elements_dims *d);
+aic_status aic_cuda_one_hot_forward(float *out, const int32_t *idx, const float *fidx, const aic_one_hot_dims *d);
+
 #ifdef __cplusplus
 }
 #endif

@@ -375,4 +375,32 @@ aic_status aic_attention_backward(float *dq, float *dk, float *dv, float *delta,
                                   const float *k, const float *v, const float *out, const float *lse, float *scratch,
                                   const aic_attention_dims *d);
 
+/* ---- elements.c: GatherElements, ScatterElements (int32 indices along one axis), OneHot ---- */
+/* data (gather's input, scatter's input and output) and idx (the indices, gather's output, scatter's
+ * updates) have ndim axes, the rows first; idx no larger than data but on the axis. An index v names
+ * position v, or v + size for v < 0, of the axis. */
+#define AIC_ELEMENTS_MAX_DIMS 6
+typedef enum { AIC_SCATTER_NONE, AIC_SCATTER_ADD, AIC_SCATTER_MUL, AIC_SCATTER_KIND_COUNT } aic_scatter_kind;
+typedef struct {
+    int ndim, axis; /* axis 1..ndim-1 */
+    int64_t data[AIC_ELEMENTS_MAX_DIMS], idx[AIC_ELEMENTS_MAX_DIMS];
+    int reduction; /* scatter: aic_scatter_kind (none: the last update to a position wins) */
+} aic_elements_dims;
+aic_status aic_gather_elements_forward(float *out, const float *x, const int32_t *idx, const aic_elements_dims *d);
+/* dx += dout scattered back, the updates of each position summed in index order. */
+aic_status aic_gather_elements_backward(float *dx, const float *dout, const int32_t *idx, const aic_elements_dims *d);
+aic_status aic_scatter_elements_forward(float *out, const float *x, const int32_t *idx, const float *upd,
+                                        const aic_elements_dims *d);
+/* dx, dupd (either may be NULL) += the gradients of dout. */
+aic_status aic_scatter_elements_backward(float *dx, float *dupd, const float *dout, const float *x, const int32_t *idx,
+                                         const float *upd, const aic_elements_dims *d);
+/* out: outer x depth x inner, on where the index (int32, or a float one holding an integer; one of
+ * them NULL) of idx: outer x inner names the class (v, or v + depth for v < 0), off elsewhere. */
+typedef struct {
+    size_t outer, inner;
+    int64_t depth;
+    float off, on;
+} aic_one_hot_dims;
+aic_status aic_one_hot_forward(float *out, const int32_t *idx, const float *fidx, const aic_one_hot_dims *d);
+
 #endif

@@ -958,6 +958,33 @@ static aic_status ex_rnn(exporter *e, const aic_op *op, const char *const *in, c
     return AIC_OK;
 }
 
+/* gather_elements, scatter_elements: GatherElements, ScatterElements (its reduction from opset 16). */
+static aic_status ex_elements(exporter *e, const aic_op *op, const char *const *in, const char *out) {
+    const bool scatter = op->kind == AIC_OP_SCATTER_ELEMENTS;
+    Onnx__NodeProto *n = add_node(e, scatter ? "ScatterElements" : "GatherElements", op->name, in, scatter ? 3 : 2,
+                                  out);
+    attr_int(e, n, "axis", op->attr.elements.axis);
+    if (scatter && op->attr.elements.reduction != AIC_SCATTER_NONE)
+        attr_string(e, n, "reduction", aic_scatter_names[op->attr.elements.reduction]);
+    return AIC_OK;
+}
+
+/* one_hot: OneHot with a float depth (onnxruntime takes int32 and float indices with it) and values
+ * [off, on]. */
+static aic_status ex_one_hot(exporter *e, const aic_op *op, const char *const *in, const char *out) {
+    char values[AIC_MAX_NAME + 16];
+    snprintf(values, sizeof values, "%s.values", op->name);
+    float *v = ex_alloc(e, 2 * sizeof *v);
+    if (!v)
+        return AIC_OK; /* the exporter reports it */
+    v[0] = op->attr.one_hot.off;
+    v[1] = op->attr.one_hot.on;
+    add_float_init(e, values, 1, (const int64_t[]){2}, v, 2);
+    const char *ins[3] = {in[0], scalar_init(e, op, "depth", (float)op->attr.one_hot.depth), ex_str(e, values)};
+    attr_int(e, add_node(e, "OneHot", op->name, ins, 3, out), "axis", op->attr.one_hot.axis);
+    return AIC_OK;
+}
+
 static const op_exporter exporters[AIC_OP_KIND_COUNT] = {
     [AIC_OP_DENSE] = ex_dense,
     [AIC_OP_CONV2D] = ex_conv,
@@ -995,6 +1022,9 @@ static const op_exporter exporters[AIC_OP_KIND_COUNT] = {
     [AIC_OP_CUMSUM] = ex_cumsum,
     [AIC_OP_ARGMAX] = ex_argmax,
     [AIC_OP_HARDMAX] = ex_argmax,
+    [AIC_OP_GATHER_ELEMENTS] = ex_elements,
+    [AIC_OP_SCATTER_ELEMENTS] = ex_elements,
+    [AIC_OP_ONE_HOT] = ex_one_hot,
 };
 
 /* The nodes (and initializers) of one op. */

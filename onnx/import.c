@@ -2490,6 +2490,98 @@ static aic_status op_trilu(importer *im, const Onnx__NodeProto *n, const char *n
     return AIC_OK;
 }
 
+/* Input k as an int activation (indices): an int32 or int64 graph input, or an int op's output. */
+static aic_status int_act_in(importer *im, const Onnx__NodeProto *n, size_t k, aic_value *v) {
+    const aic_value_info *vi;
+    AIC_TRY(act_in(im, n, k, v, &vi));
+    if (vi->dtype != AIC_I32)
+        return unsupported(im, "the indices '%.100s' are not integers (an int32 or int64 input or computation)",
+                           in_name(n, k));
+    return AIC_OK;
+}
+
+static const attr_spec scatter_attrs[] = {{"axis", A_INT}, {"reduction", A_STRING}, {NULL, 0}};
+
+/* GatherElements (variant 0), ScatterElements and Scatter (1) of a float activation at int indices
+ * along an axis behind the batch; the updates an activation too; reductions none, add and mul. */
+static aic_status op_elements(importer *im, const Onnx__NodeProto *n, const char *name, int variant) {
+    aic_value x, idx, upd, y;
+    const aic_value_info *xi, *ui;
+    int64_t axis;
+    AIC_TRY(act_in(im, n, 0, &x, &xi));
+    AIC_TRY(sample_axis(im, n, xi, 0, &axis));
+    AIC_TRY(int_act_in(im, n, 1, &idx));
+    if (variant == 0) {
+        AIC_TRY(built(im, aic_gather_elements(im->m, name, x, idx, (int)axis, &y)));
+    } else {
+        char buf[16];
+        const char *reduction = attr_string(n, "reduction", "none", buf, sizeof buf);
+        if (strcmp(reduction, "none") != 0 && strcmp(reduction, "add") != 0 && strcmp(reduction, "mul") != 0)
+            return unsupported(im, "reduction '%s'; aicon scatters with none, add and mul", reduction);
+        AIC_TRY(act_in(im, n, 2, &upd, &ui));
+        AIC_TRY(built(im, aic_scatter_elements(im->m, name, x, idx, upd, (int)axis, reduction, &y)));
+    }
+    set_act(im, n, y);
+    return AIC_OK;
+}
+
+/* OneHot of int or float indices (an activation) with a constant depth and constant float values
+ * [off, on]; the new axis behind the batch. */
+static aic_status op_one_hot(importer *im, const Onnx__NodeProto *n, const char *name, int variant) {
+    aic_value x, y;
+    const aic_value_info *xi;
+    const Onnx__TensorProto *depth, *values;
+    AIC_TRY(act_in(im, n, 0, &x, &xi));
+    AIC_TRY(const_in(im, n, 1, false, &depth));
+    AIC_TRY(const_in(im, n, 2, false, &values));
+    const double dv = tensor_numel(depth) == 1 && fold_type(depth) ? elem_at(depth, 0) : 0;
+    if (!(dv >= 1 && dv <= INT32_MAX))
+        return unsupported(im, "depth must be one number in 1..2^31-1");
+    if (tensor_numel(values) != 2 || !is_float(values))
+        return unsupported(im, "values must be two floats [off, on]; aicon's one-hot output is float");
+    const int64_t rank = xi->ndim + 2, axis = attr_int(n, "axis", -1); /* of the output */
+    if (axis < -rank || axis >= rank)
+        return unsupported(im, "axis %" PRId64 " is out of range for an output of rank %" PRId64, axis, rank);
+    if ((axis < 0 ? axis + rank : axis) == 0)
+        return unsupported(im, "axis %" PRId64 " would hold the batch; aicon's OneHot adds an axis behind it", axis);
+    AIC_TRY(built(im, aic_one_hot(im->m, name, x, (int)axis, (int64_t)dv, float_at(values, 0), float_at(values, 1),
+                                  &y)));
+    set_act(im, n, y);
+    return AIC_OK;
+}
+
+/* Compress of an activation along an axis behind the batch by a constant condition: a gather of the
+ * positions it selects (the condition may be shorter than the axis). */
+static aic_status op_compress(importer *im, const Onnx__NodeProto *n, const char *name, int variant) {
+    aic_value x, y;
+    const aic_value_info *xi;
+    const Onnx__TensorProto *cond;
+    int64_t axis, idx[AIC_GATHER_MAX_INDICES];
+    AIC_TRY(act_in(im, n, 0, &x, &xi));
+    if (!attr(n, "axis"))
+        return unsupported(im, "without an axis Compress flattens the input, batch included");
+    AIC_TRY(sample_axis(im, n, xi, 0, &axis));
+    AIC_TRY(const_in(im, n, 1, false, &cond));
+    if (cond->n_dims != 1 || !fold_type(cond))
+        return unsupported(im, "the condition must be a 1-D constant");
+    int64_t full[AIC_MAX_DIMS], count = 0;
+    aic_value_full_shape(xi, 1, full);
+    for (int64_t k = 0; k < tensor_numel(cond) && k < full[axis]; k++)
+        if (elem_at(cond, k) != 0) {
+            if (count == AIC_GATHER_MAX_INDICES)
+                return unsupported(im, "more than %d positions selected; aicon gathers at most that many",
+                                   AIC_GATHER_MAX_INDICES);
+            idx[count++] = k;
+        }
+    if (count == 0)
+        return unsupported(im, "the condition selects nothing (an empty output)");
+    if (xi->batch_axis != 0)
+        return gather_batch_moved(im, n, name, x, xi, (int)axis, (int)count, idx, false);
+    AIC_TRY(built(im, aic_gather(im->m, name, x, (int)axis, (int)count, idx, false, &y)));
+    set_act(im, n, y);
+    return AIC_OK;
+}
+
 /* Ops aicon computes only at import, on constants (fold_node). */
 static aic_status op_constant_only(importer *im, const Onnx__NodeProto *n, const char *name, int variant) {
     return unsupported(im, "aicon computes %s only on constants, at import; an input is an activation", n->op_type);
@@ -3442,6 +3534,11 @@ static const struct {
     {"ArgMax", 11, .known = argmax_attrs, .act = op_argmax, .variant = 0},
     {"ArgMin", 11, .known = argmax_attrs, .act = op_argmax, .variant = 1},
     {"Hardmax", .known = AXIS_ATTRS, .act = op_softmax, .variant = AIC_OP_HARDMAX},
+    {"GatherElements", 11, .known = AXIS_ATTRS, .node = op_elements, .variant = 0},
+    {"ScatterElements", 11, .known = scatter_attrs, .node = op_elements, .variant = 1},
+    {"Scatter", 9, .known = AXIS_ATTRS, .node = op_elements, .variant = 1},
+    {"OneHot", 9, .known = AXIS_ATTRS, .node = op_one_hot},
+    {"Compress", 9, .known = AXIS_ATTRS, .node = op_compress},
 };
 
 static aic_status import_node(importer *im, const Onnx__NodeProto *n, const char *name) {

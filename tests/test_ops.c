@@ -239,6 +239,20 @@ static aic_status b_embedding(aic_model_t *m, const op_case *c, const aic_value 
 static aic_status b_gather(aic_model_t *m, const op_case *c, const aic_value *x, aic_value l, aic_value *o) {
     return aic_gather(m, "op", x[0], c->axis, c->n_idx, c->idx, c->scalar_index, o);
 }
+/* the indices are the labels input (values in [0, the axis's size)); scatter: x[1] the updates, reduce
+ * the reduction (NULL: none) */
+static aic_status b_gather_elements(aic_model_t *m, const op_case *c, const aic_value *x, aic_value l, aic_value *o) {
+    return aic_gather_elements(m, "op", x[0], l, c->axis, o);
+}
+static aic_status b_scatter_elements(aic_model_t *m, const op_case *c, const aic_value *x, aic_value l,
+                                     aic_value *o) {
+    return aic_scatter_elements(m, "op", x[0], l, x[1], c->axis, c->reduce, o);
+}
+/* float indices x[0] (the harness needs a float path to the loss: int ones go through the ONNX
+ * conformance cases); units: the depth, a and b: off and on */
+static aic_status b_one_hot(aic_model_t *m, const op_case *c, const aic_value *x, aic_value l, aic_value *o) {
+    return aic_one_hot(m, "op", x[0], c->axis, c->units, c->a, c->b, o);
+}
 static aic_status b_mse(aic_model_t *m, const op_case *c, const aic_value *x, aic_value l, aic_value *o) {
     return aic_mse(m, "op", x[0], x[1], o);
 }
@@ -813,6 +827,30 @@ static const op_case CASES[] = {
     {AIC_OP_NLL, "sum, 5 classes", b_nll, 1, {IN_RANGE(-3, 0, 5)}, CURVED, .labels = true, .reduction = AIC_LOSS_SUM},
     {AIC_OP_NLL, "none, class weights, classes last", b_nll, 1, {IN_RANGE(-3, 0, 3, 4)}, CURVED, LABELS(3),
      .axis = -1, .reduction = AIC_LOSS_NONE, .class_weights = true},
+    /* gather_elements, scatter_elements: int indices (the labels) repeat, so gradients add up in index
+     * order and a later update replaces an earlier one; indices may be longer than data on the axis
+     * and shorter on the others */
+    {AIC_OP_GATHER_ELEMENTS, "axis 1, indices longer than the axis", b_gather_elements, 1, {IN(4, 3)}, LINEAR,
+     LABELS(6, 3), .axis = 1},
+    {AIC_OP_GATHER_ELEMENTS, "axis -1, indices shorter on the other axis", b_gather_elements, 1, {IN(3, 5)}, LINEAR,
+     LABELS(2, 4), .axis = -1},
+    {AIC_OP_GATHER_ELEMENTS, "axis 2 of rank 3", b_gather_elements, 1, {IN(2, 3, 4)}, LINEAR, LABELS(2, 2, 4),
+     .axis = 2},
+    {AIC_OP_SCATTER_ELEMENTS, "none, axis 1 (the last update wins)", b_scatter_elements, 2, {IN(5, 3), IN(4, 3)},
+     LINEAR, LABELS(4, 3), .axis = 1},
+    {AIC_OP_SCATTER_ELEMENTS, "add, axis -1, more updates than the axis", b_scatter_elements, 2,
+     {IN(3, 4), IN(3, 6)}, LINEAR, LABELS(3, 6), .axis = -1, .reduce = "add"},
+    {AIC_OP_SCATTER_ELEMENTS, "mul, axis 2 of rank 3, indices smaller", b_scatter_elements, 2,
+     {IN(2, 3, 4), IN_RANGE(0.5f, 1.5f, 2, 2, 3)}, CURVED, LABELS(2, 2, 3), .axis = 2, .reduce = "mul"},
+    /* one_hot: every 5th index on an integer (the kinks), the others not, which give all off, as do
+     * those past the depth */
+    {AIC_OP_ONE_HOT, "indices -2 and 1, depth 5 at the last axis", b_one_hot, 1, {IN_RANGE(-3, 3, 3)}, LINEAR,
+     .units = 5, .axis = -1, .a = 0.0f, .b = 1.0f, .n_kinks = 2, .kink = {-2.0f, 1.0f}, .at_kinks = true},
+    {AIC_OP_ONE_HOT, "N x 2 x 3, indices 3 and -4, depth 4 at axis 1, off -1 on 2", b_one_hot, 1,
+     {IN_RANGE(-5, 5, 2, 3)}, LINEAR, .units = 4, .axis = 1, .a = -1.0f, .b = 2.0f, .n_kinks = 2,
+     .kink = {3.0f, -4.0f}, .at_kinks = true},
+    {AIC_OP_ONE_HOT, "indices 7 and -6 past the depth 5", b_one_hot, 1, {IN_RANGE(-8, 8, 4)}, LINEAR, .units = 5,
+     .axis = 2, .a = 0.0f, .b = 1.0f, .n_kinks = 2, .kink = {7.0f, -6.0f}, .at_kinks = true},
 };
 enum { N_CASES = sizeof CASES / sizeof CASES[0] };
 

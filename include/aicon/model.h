@@ -60,6 +60,25 @@ AIC_API aic_status aic_embedding(aic_model_t *m, const char *name, aic_value ids
  * scattered back, repeated indices summed in a fixed order. */
 AIC_API aic_status aic_gather(aic_model_t *m, const char *name, aic_value x, int axis, int n_idx, const int64_t *idx,
                               bool scalar_index, aic_value *out);
+/* ONNX GatherElements (torch.gather): out[.., k, ..] = x[.., indices[.., k, ..], ..] along `axis` (counted
+ * with the batch, 1..rank-1 or negative from the end; the batch axis is refused). indices: an int32 value
+ * (aic_int_input) of x's rank, no larger than x but on the axis, each in -size..size-1 of the axis
+ * (negative ones count from its end); out has its shape. The gradient goes back to x, repeated indices
+ * summed in index order. */
+AIC_API aic_status aic_gather_elements(aic_model_t *m, const char *name, aic_value x, aic_value indices, int axis,
+                                       aic_value *out);
+/* ONNX ScatterElements (Tensor.scatter_): x with updates (a float value of indices' shape) written at
+ * the positions indices name along `axis` (as aic_gather_elements), in index order; reduction NULL or
+ * "none" (replace: the last update to a position wins), "add" or "mul". Gradients go to x (where not
+ * replaced) and to the updates. */
+AIC_API aic_status aic_scatter_elements(aic_model_t *m, const char *name, aic_value x, aic_value indices,
+                                        aic_value updates, int axis, const char *reduction, aic_value *out);
+/* ONNX OneHot: indices (an int32 value, or a float one) to floats with a new axis of `depth` at `axis`
+ * of the output (counted with the batch, 1..rank or negative from the end): `on` at the index's
+ * position (v, or v + depth for v < 0), `off` elsewhere and for indices outside -depth..depth-1 (and
+ * float ones that are not integers, as onnxruntime and ONNX's reference compute it). No gradient. */
+AIC_API aic_status aic_one_hot(aic_model_t *m, const char *name, aic_value indices, int axis, int64_t depth, float off,
+                               float on, aic_value *out);
 
 /* y = x W^T + b; x: N x in_features (use aic_flatten first for images); W: out x in. */
 AIC_API aic_status aic_dense(aic_model_t *m, const char *name, aic_value x, int64_t out_features, bool bias,

@@ -53,6 +53,7 @@ typedef struct {
     int alias_of;                 /* value whose storage this one shares (reshape), or -1 */
     size_t act;                   /* offset in floats into the activation arena */
     size_t grad;                  /* offset into the activation-gradient arena, or AIC_NO_OFFSET */
+    bool grad_written;            /* the first backward to reach the gradient writes it (aic_op.grad_write) */
 } aic_value_info;
 
 typedef enum { AIC_INIT_UNIFORM, AIC_INIT_ONES, AIC_INIT_ZEROS, AIC_INIT_NORMAL } aic_init_kind;
@@ -126,6 +127,11 @@ typedef struct {
     } attr;
     /* per-op memory kept from forward to backward: saved_per_sample * max_batch + saved_fixed floats */
     size_t saved_per_sample, saved_fixed, saved;
+    /* Bit j of grad_writable (set by the builder): backward can write input j's gradient outright,
+     * each element of it getting exactly one value from this op (softmax; matmul and binary for an
+     * operand not broadcast). Bit j of grad_write (set by aic_model_compile): it does, being the
+     * first backward to reach that gradient, which is then not zeroed beforehand. */
+    unsigned grad_writable, grad_write;
     size_t scratch; /* floats of transient scratch (shared by all ops) */
 } aic_op;
 

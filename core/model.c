@@ -336,6 +336,46 @@ static int64_t op_lead(const aic_model_t *m, const aic_op *op) {
     return aic_value_lead(&m->values[op->n_in > 0 ? op->in[0] : op->out]);
 }
 
+/* Which backward kernels write an input's gradient rather than add to it: in backward order, the first
+ * op to reach a value's gradient, where it can (aic_op.grad_writable), it reads the value
+ * once and no other value shares the gradient's storage (a reshape's alias). Every other gradient is
+ * zeroed before backward, as the accumulating kernels need; a written one saves that pass over memory
+ * and the kernel's read of the zeros. */
+static aic_status plan_grad_writes(aic_model_t *m) {
+    enum { REACHED = 1, SHARED = 2 };
+    unsigned char *state = calloc((size_t)m->n_values, 1);
+    if (!state)
+        return aic_fail(AIC_ERR_NOMEM, "aic_model_compile: out of memory planning gradient writes");
+    for (int v = 0; v < m->n_values; v++) {
+        m->values[v].grad_written = false;
+        if (m->values[v].alias_of >= 0) {
+            state[v] |= SHARED;
+            state[m->values[v].alias_of] |= SHARED;
+        }
+    }
+    for (int i = m->n_ops - 1; i >= 0; i--) {
+        aic_op *op = &m->ops[i];
+        op->grad_write = 0;
+        if (op->out < 0 || !m->values[op->out].requires_grad || !aic_model_kernels(m, op->kind)->backward)
+            continue;
+        for (int j = 0; j < op->n_in; j++) {
+            const int v = op->in[j];
+            if (!m->values[v].requires_grad || (state[v] & REACHED))
+                continue;
+            state[v] |= REACHED;
+            int reads = 0;
+            for (int k = 0; k < op->n_in; k++)
+                reads += op->in[k] == v;
+            if (reads == 1 && !(state[v] & SHARED) && (op->grad_writable >> j & 1u)) {
+                op->grad_write |= 1u << j;
+                m->values[v].grad_written = true;
+            }
+        }
+    }
+    free(state);
+    return AIC_OK;
+}
+
 aic_status aic_model_compile(aic_model_t *m, int max_batch, uint64_t seed) {
     AIC_TRY(aic_graph_check_building(m, "aic_model_compile"));
     if (max_batch <= 0)
@@ -368,6 +408,7 @@ aic_status aic_model_compile(aic_model_t *m, int max_batch, uint64_t seed) {
         if (op->out >= 0)
             m->values[op->out].requires_grad = rg && m->values[op->out].dtype == AIC_F32;
     }
+    AIC_TRY(plan_grad_writes(m));
 
     size_t act = 0, saved = 0, scratch = 0;
     for (int v = 0; v < m->n_values; v++) {
@@ -528,13 +569,17 @@ aic_status aic_model_backward(aic_model_t *m, float loss_scale) {
     AIC_TRY(aic_model_to_device(m));
     if (m->backend->use_tf32)
         AIC_TRY(m->backend->use_tf32(m->tf32));
-    /* Every backward kernel accumulates into activation gradients, so they start at zero. */
+    /* Backward kernels accumulate into activation gradients, which start at zero, but for those the
+     * first kernel to reach writes outright (plan_grad_writes). */
     for (int v = 0; v < m->n_values; v++) {
         const aic_value_info *vi = &m->values[v];
-        if (vi->grad != AIC_NO_OFFSET && vi->alias_of < 0)
+        if (vi->grad != AIC_NO_OFFSET && vi->alias_of < 0 && !vi->grad_written)
             AIC_TRY(m->backend->zero(m->act_grad_arena + vi->grad, sizeof(float) * aic_value_elems(vi, n)));
     }
-    AIC_TRY(m->backend->set_f32(aic_act_grad(m, m->loss_value), loss_scale));
+    float *dloss = aic_act_grad(m, m->loss_value);
+    if (!dloss) /* no parameter lies upstream of the loss: nothing to flow back */
+        return AIC_OK;
+    AIC_TRY(m->backend->set_f32(dloss, loss_scale));
     for (int i = m->n_ops - 1; i >= 0; i--) {
         aic_op *op = &m->ops[i];
         const aic_op_kernels *k = aic_model_kernels(m, op->kind);

@@ -40,6 +40,13 @@ static aic_status binop_check(aic_model_t *m, const aic_op *op, aic_binary_op ki
     return AIC_OK;
 }
 
+static int64_t shape_numel(int ndim, const int64_t *shape) {
+    int64_t n = 1;
+    for (int k = 0; k < ndim; k++)
+        n *= shape[k];
+    return n;
+}
+
 aic_status aic_binary(aic_model_t *m, const char *name, aic_binary_op kind, aic_value a, aic_value b,
                       aic_value *out) {
     int in[2] = {a, b};
@@ -52,6 +59,8 @@ aic_status aic_binary(aic_model_t *m, const char *name, aic_binary_op kind, aic_
     int on;
     int64_t os[AIC_MAX_DIMS];
     AIC_TRY(broadcast(op, va->ndim, va->shape, vb->ndim, vb->shape, &on, os));
+    const int64_t numel = shape_numel(on, os);
+    op->grad_writable = (va->numel == numel ? 1u : 0u) | (vb->numel == numel ? 2u : 0u); /* not broadcast */
     return aic_graph_add_value(m, op, AIC_F32, on, os, out);
 }
 
@@ -88,6 +97,7 @@ aic_status aic_binary_const(aic_model_t *m, const char *name, aic_binary_op kind
     int on;
     int64_t os[AIC_MAX_DIMS];
     AIC_TRY(broadcast(op, vx->ndim, vx->shape, const_ndim, const_shape, &on, os));
+    op->grad_writable = vx->numel == shape_numel(on, os); /* x not broadcast */
     int op_index = (int)(op - m->ops);
     const bool ones = kind == AIC_BINOP_MUL || kind == AIC_BINOP_DIV || kind == AIC_BINOP_POW ||
                       kind == AIC_BINOP_MOD || kind == AIC_BINOP_FMOD; /* the identity, or no division by 0 */
@@ -110,11 +120,16 @@ static aic_status binary_bwd(aic_model_t *m, aic_op *op, int n) {
     int av, bv;
     float *ca, *cb;
     aic_binary_setup(m, op, n, &d, &av, &bv, &ca, &cb);
+    /* op->grad_write counts the inputs, the kernel's bits the operands: a constant on the left makes
+     * input 0 operand b. */
+    const bool b_first = op->n_in == 1 && op->attr.binary.const_left;
+    const unsigned write = b_first ? (op->grad_write & 1 ? AIC_GRAD_WRITE_B : 0) : op->grad_write;
     /* For x * x both gradient pointers name one buffer, which then receives both contributions. */
     return AIC_KERNEL(m, binary_backward)(av >= 0 ? aic_act_grad(m, av) : NULL, bv >= 0 ? aic_act_grad(m, bv) : NULL,
                                aic_act_grad(m, op->out), av >= 0 ? aic_act(m, av) : ca, bv >= 0 ? aic_act(m, bv) : cb,
-                               (aic_binary_kind)op->attr.binary.kind, &d);
+                               (aic_binary_kind)op->attr.binary.kind, &d, write);
 }
+
 
 static void binary_attrs(const aic_op *op, char *buf, size_t size) {
     const int c = op->attr.binary.cndim;

@@ -47,6 +47,14 @@ aic_status aic_matmul(aic_model_t *m, const char *name, aic_value a, aic_value b
     }
     shape[lo] = M;
     shape[lo + 1] = N;
+    /* an operand with the output's leading dims is not broadcast: backward may write its gradient */
+    for (int j = 0; j < 2; j++) {
+        const aic_value_info *v = j ? vb : va;
+        bool whole = v->ndim == lo + 2;
+        for (int k = 0; whole && k < lo; k++)
+            whole = v->shape[k] == shape[k];
+        op->grad_writable |= whole ? 1u << j : 0u;
+    }
     return aic_graph_add_value(m, op, AIC_F32, lo + 2, shape, out);
 }
 
@@ -113,7 +121,7 @@ static aic_status matmul_bwd(aic_model_t *m, aic_op *op, int n) {
     matmul_dims(m, op, n, &d);
     /* For x @ x both gradient pointers name one buffer, which then receives both contributions. */
     return AIC_KERNEL(m, matmul_backward)(da, db, aic_act_grad(m, op->out), aic_act(m, op->in[0]),
-                                          aic_act(m, op->in[1]), &d);
+                                          aic_act(m, op->in[1]), &d, op->grad_write);
 }
 
 /* A multiply and an add per term: 2 K per output element. */

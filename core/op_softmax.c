@@ -11,6 +11,7 @@ static aic_status softmax_build(aic_model_t *m, aic_op_kind kind, const char *na
     if (v->dtype != AIC_F32 || v->scalar || v->ndim < 1)
         return aic_fail(AIC_ERR_SHAPE, "op '%s': input '%s' must be a float tensor N x ...", op->name, v->name);
     AIC_TRY(aic_op_row_axis(m, op, x, axis, &op->attr.axis));
+    op->grad_writable = 1;
     return aic_op_same_shape(m, op, x, out);
 }
 
@@ -31,7 +32,7 @@ aic_status aic_log_softmax(aic_model_t *m, const char *name, aic_value x, int ax
         int K;                                                                                              \
         size_t inner, outer = aic_axis_layout(m, op->in[0], op->attr.axis, n, &K, &inner);                  \
         return AIC_KERNEL(m, fn##_backward)(aic_act_grad(m, op->in[0]), aic_act_grad(m, op->out), aic_act(m, op->out), \
-                                   outer, K, inner);                                                        \
+                                   outer, K, inner, op->grad_write & 1);                                    \
     }
 SOFTMAX_GLUE(softmax)
 SOFTMAX_GLUE(log_softmax)

@@ -59,28 +59,31 @@ static void forward_row(aic_binary_kind kind, float *out, const float *a, int64_
     }
 }
 
-/* In the same element order as one flat loop, so a broadcast operand's gradient sums in row-major order. */
+/* In the same element order as one flat loop, so a broadcast operand's gradient sums in row-major order.
+ * write: the AIC_GRAD_WRITE_* bits, for operands that are not broadcast; a written gradient is
+ * 0 + g, a select rather than a branch, so that the loop vectorizes and what it held is not read in. */
 static inline void backward_row_of(aic_binary_kind kind, float *da, float *db, const float *dout, const float *a,
-                                   int64_t sa, const float *b, int64_t sb, int64_t len) {
+                                   int64_t sa, const float *b, int64_t sb, int64_t len, unsigned write) {
+    const bool wa = write & AIC_GRAD_WRITE_A, wb = write & AIC_GRAD_WRITE_B;
     for (int64_t i = 0; i < len; i++) {
         float ga, gb;
         aic_binary_grads(kind, dout[i], a ? a[i * sa] : 0.0f, b ? b[i * sb] : 0.0f, &ga, &gb);
         if (da)
-            da[i * sa] += ga;
+            da[i * sa] = (wa ? 0.0f : da[i * sa]) + ga;
         if (db)
-            db[i * sb] += gb;
+            db[i * sb] = (wb ? 0.0f : db[i * sb]) + gb;
     }
 }
 
 AIC_CPU_CLONES
 static void backward_row(aic_binary_kind kind, float *da, float *db, const float *dout, const float *a, int64_t sa,
-                         const float *b, int64_t sb, int64_t len) {
+                         const float *b, int64_t sb, int64_t len, unsigned write) {
     switch (kind) {
-    case AIC_BINARY_ADD: backward_row_of(AIC_BINARY_ADD, da, db, dout, a, sa, b, sb, len); break;
-    case AIC_BINARY_SUB: backward_row_of(AIC_BINARY_SUB, da, db, dout, a, sa, b, sb, len); break;
-    case AIC_BINARY_MUL: backward_row_of(AIC_BINARY_MUL, da, db, dout, a, sa, b, sb, len); break;
-    case AIC_BINARY_DIV: backward_row_of(AIC_BINARY_DIV, da, db, dout, a, sa, b, sb, len); break;
-    default: backward_row_of(kind, da, db, dout, a, sa, b, sb, len); break;
+    case AIC_BINARY_ADD: backward_row_of(AIC_BINARY_ADD, da, db, dout, a, sa, b, sb, len, write); break;
+    case AIC_BINARY_SUB: backward_row_of(AIC_BINARY_SUB, da, db, dout, a, sa, b, sb, len, write); break;
+    case AIC_BINARY_MUL: backward_row_of(AIC_BINARY_MUL, da, db, dout, a, sa, b, sb, len, write); break;
+    case AIC_BINARY_DIV: backward_row_of(AIC_BINARY_DIV, da, db, dout, a, sa, b, sb, len, write); break;
+    default: backward_row_of(kind, da, db, dout, a, sa, b, sb, len, write); break;
     }
 }
 
@@ -114,7 +117,7 @@ aic_status aic_binary_forward(float *out, const float *a, const float *b, aic_bi
 }
 
 aic_status aic_binary_backward(float *da, float *db, const float *dout, const float *a, const float *b,
-                               aic_binary_kind kind, const aic_binary_dims *d) {
+                               aic_binary_kind kind, const aic_binary_dims *d, unsigned write) {
     // dout: prod(shape); da like a, db like b (NULL: skipped)
     AIC_TRY(check_dims(__func__, kind, d));
     if (!da && !db)
@@ -129,6 +132,6 @@ aic_status aic_binary_backward(float *da, float *db, const float *dout, const fl
     int64_t idx[AIC_BINARY_MAX_DIMS] = {0}, ai = 0, bi = 0, n = total(&rd);
     for (int64_t r = 0; r < n; r++, step(idx, &ai, &bi, &rd))
         backward_row(kind, da ? da + ai : NULL, db ? db + bi : NULL, dout + r * len, a ? a + ai : NULL, sa,
-                     b ? b + bi : NULL, sb, len);
+                     b ? b + bi : NULL, sb, len, write);
     return AIC_OK;
 }

@@ -42,7 +42,7 @@ aic_status aic_cuda_dense_backward(float *dinp, float *dweight, float *dbias, co
 /* ---- matmul_cuda.cu: cuBLAS strided-batched SGEMM over the last leading dim, a host loop over the rest ---- */
 aic_status aic_cuda_matmul_forward(float *out, const float *a, const float *b, const aic_matmul_dims *d);
 aic_status aic_cuda_matmul_backward(float *da, float *db, const float *dout, const float *a, const float *b,
-                                    const aic_matmul_dims *d);
+                                    const aic_matmul_dims *d, unsigned write);
 
 /* ---- conv2d_cuda.cu: cuDNN, algorithms found once per shape and cached ---- */
 aic_status aic_cuda_conv2d_forward(float *out, const float *inp, const float *weight, const float *bias,
@@ -84,10 +84,10 @@ aic_status aic_cuda_layernorm_backward(float *dinp, float *dweight, float *dbias
 /* ---- softmax_cuda.cu: cuDNN softmax over an axis; the losses ---- */
 aic_status aic_cuda_softmax_forward(float *out, const float *inp, size_t outer, int K, size_t inner);
 aic_status aic_cuda_softmax_backward(float *dinp, const float *dout, const float *out, size_t outer, int K,
-                                     size_t inner);
+                                     size_t inner, bool write);
 aic_status aic_cuda_log_softmax_forward(float *out, const float *inp, size_t outer, int K, size_t inner);
 aic_status aic_cuda_log_softmax_backward(float *dinp, const float *dout, const float *out, size_t outer, int K,
-                                         size_t inner);
+                                         size_t inner, bool write);
 /* The classification losses (aic_xent_dims). The forward passes also write weights (1 double: the
  * counted positions' weights, the mean's denominator), which backward reads; part: outer x inner
  * doubles for each position's loss. The labels are not checked on the device: aic_model_set_input
@@ -111,7 +111,7 @@ aic_status aic_cuda_cumsum_backward(float *dx, const float *dy, const aic_cumsum
 aic_status aic_cuda_binary_forward(float *out, const float *a, const float *b, aic_binary_kind kind,
                                    const aic_binary_dims *d);
 aic_status aic_cuda_binary_backward(float *da, float *db, const float *dout, const float *a, const float *b,
-                                    aic_binary_kind kind, const aic_binary_dims *d);
+                                    aic_binary_kind kind, const aic_binary_dims *d, unsigned write);
 aic_status aic_cuda_concat_forward(float *out, const float *const *inps, const size_t *inner, int k, size_t outer);
 aic_status aic_cuda_concat_backward(float *const *dinps, const float *dout, const size_t *inner, int k, size_t outer);
 aic_status aic_cuda_transpose_forward(float *out, const float *x, const int64_t *xshape, const int *perm, int rank,

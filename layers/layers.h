@@ -8,7 +8,9 @@
  *  - forward writes its outputs (=); a loss writes its value through `float *loss`;
  *  - backward ACCUMULATES (+=) into every gradient it is given: activation gradients (dinp) as well as
  *    parameter gradients, so a value read by several ops sums their contributions. The caller zeroes
- *    them. A NULL gradient pointer means "not needed": skip that work.
+ *    them. A NULL gradient pointer means "not needed": skip that work. The kernels that take a
+ *    `write` argument write (=) the gradients it names instead: the first op to reach a gradient
+ *    spares it the zeroing (aic_model_compile decides);
  *  - No allocation: any temporary buffer comes in as `scratch`, sized by the matching *_scratch call.
  *  - Single-threaded apart from BLAS, with a fixed summation order: results are bitwise reproducible.
  * The CUDA kernels (layers/cuda_layers.h) mirror these over device pointers. */
@@ -20,6 +22,9 @@
 #include <stdint.h>
 
 #include "aicon/status.h"
+
+/* The bits of a backward kernel's `write` argument: the gradient of input a (b) is written, not added to. */
+enum { AIC_GRAD_WRITE_A = 1, AIC_GRAD_WRITE_B = 2 };
 
 /* ---- dense.c ---- */
 /* out: N x OC = inp (N x C) * weight^T (weight: OC x C) + bias (OC, may be NULL) */
@@ -46,9 +51,10 @@ typedef struct {
 aic_status aic_matmul_forward(float *out, const float *a, const float *b, const aic_matmul_dims *d);
 /* da += dout b^T, db += a^T dout, each summed over the dims its operand is broadcast on, the output
  * matrices visited in row-major order (a fixed order). Either may be NULL; they may name one buffer
- * when a and b do. */
+ * when a and b do. write: AIC_GRAD_WRITE_A, _B: that gradient is written (=), not added to (for an
+ * operand not broadcast). */
 aic_status aic_matmul_backward(float *da, float *db, const float *dout, const float *a, const float *b,
-                               const aic_matmul_dims *d);
+                               const aic_matmul_dims *d, unsigned write);
 
 /* ---- conv2d.c ---- */
 typedef struct {
@@ -133,14 +139,14 @@ aic_status aic_global_avgpool_backward(float *dinp, const float *dout, int N, in
 /* inp, out: outer x K x inner, softmax over K (stride inner): outer is the batch times the dims before
  * the axis, inner the dims after it. Stable (max subtracted), sums in double. */
 aic_status aic_softmax_forward(float *out, const float *inp, size_t outer, int K, size_t inner);
-/* dinp += y * (dy - sum_K(dy * y)); reads the forward OUTPUT y */
+/* dinp += y * (dy - sum_K(dy * y)) (write: = instead of +=); reads the forward OUTPUT y */
 aic_status aic_softmax_backward(float *dinp, const float *dout, const float *out, size_t outer, int K,
-                                size_t inner);
+                                size_t inner, bool write);
 /* out = x - max - log(sum exp(x - max)) over K */
 aic_status aic_log_softmax_forward(float *out, const float *inp, size_t outer, int K, size_t inner);
-/* dinp += dy - exp(y) * sum_K(dy); reads the forward OUTPUT y */
+/* dinp += dy - exp(y) * sum_K(dy) (write: = instead of +=); reads the forward OUTPUT y */
 aic_status aic_log_softmax_backward(float *dinp, const float *dout, const float *out, size_t outer, int K,
-                                    size_t inner);
+                                    size_t inner, bool write);
 
 /* ---- clip.c ---- */
 /* out, inp: n. Backward reads the forward INPUT. y = min(max(x, lo), hi), gradient where
@@ -226,9 +232,10 @@ aic_status aic_binary_forward(float *out, const float *a, const float *b, aic_bi
                               const aic_binary_dims *d);
 /* da += dy * d(out)/da, db += dy * d(out)/db, summed over the dims each operand is broadcast on
  * (either may be NULL; they may name one buffer when a and b do). add: 1, 1; sub: 1, -1; mul: b, a;
- * div: 1/b, -a/b^2. a and b are read by mul and div only (add and sub may pass NULL). */
+ * div: 1/b, -a/b^2. a and b are read by mul and div only (add and sub may pass NULL). write:
+ * AIC_GRAD_WRITE_A, _B: that gradient is written (=), not added to (for an operand not broadcast). */
 aic_status aic_binary_backward(float *da, float *db, const float *dout, const float *a, const float *b,
-                               aic_binary_kind kind, const aic_binary_dims *d);
+                               aic_binary_kind kind, const aic_binary_dims *d, unsigned write);
 
 /* ---- cumsum.c: running sums along one axis (ONNX CumSum) ---- */
 typedef struct {

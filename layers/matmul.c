@@ -50,7 +50,7 @@ aic_status aic_matmul_forward(float *out, const float *a, const float *b, const 
 }
 
 aic_status aic_matmul_backward(float *da, float *db, const float *dout, const float *a, const float *b,
-                               const aic_matmul_dims *d) {
+                               const aic_matmul_dims *d, unsigned write) {
     // dout: count x M x N; da like a, db like b (NULL: skipped)
     int64_t count;
     AIC_TRY(check_dims(__func__, d, &count));
@@ -58,15 +58,16 @@ aic_status aic_matmul_backward(float *da, float *db, const float *dout, const fl
     const int M = d->M, K = d->K, N = d->N;
     int64_t idx[AIC_MATMUL_MAX_DIMS] = {0}, ai = 0, bi = 0;
     // One output matrix at a time, in order: a matrix of a or b that several outputs read (broadcast)
-    // sums their contributions in that order, GEMM after GEMM with beta = 1.
+    // sums their contributions in that order, GEMM after GEMM with beta = 1; a written one has beta 0.
+    const float beta_a = write & AIC_GRAD_WRITE_A ? 0.0f : 1.0f, beta_b = write & AIC_GRAD_WRITE_B ? 0.0f : 1.0f;
     for (int64_t o = 0; o < count; o++, step(idx, &ai, &bi, d)) {
         const float *dy = dout + (size_t)o * M * N; // M x N
         if (da) // da[ai] (M x K) += dy (M x N) * b[bi]^T (N x K)
             cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, M, K, N, 1.0f, dy, N, b + (size_t)bi * K * N, N,
-                        1.0f, da + (size_t)ai * M * K, K);
+                        beta_a, da + (size_t)ai * M * K, K);
         if (db) // db[bi] (K x N) += a[ai]^T (K x M) * dy (M x N)
             cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, K, N, M, 1.0f, a + (size_t)ai * M * K, K, dy, N,
-                        1.0f, db + (size_t)bi * K * N, N);
+                        beta_b, db + (size_t)bi * K * N, N);
     }
     return AIC_OK;
 }

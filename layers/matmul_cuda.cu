@@ -79,11 +79,11 @@ extern "C" aic_status aic_cuda_matmul_forward(float *out, const float *a, const 
 // once: one GEMM after another instead.
 static aic_status grad_acc(cublasOperation_t opx, cublasOperation_t opy, int m, int n, int k, const float *x, int ldx,
                            long long sx, const float *y, int ldy, long long sy, float *c, int ldc, long long sc,
-                           int64_t inner) {
-    const float one = 1.0f;
+                           int64_t inner, bool write) {
+    const float one = 1.0f, beta = write ? 0.0f : 1.0f; /* written: never broadcast, so sc != 0 or inner 1 */
     if (sc != 0 || inner == 1)
         return AIC_CUBLAS(cublasSgemmStridedBatched(aic_cuda.blas, opx, opy, m, n, k, &one, x, ldx, sx, y, ldy, sy,
-                                                    &one, c, ldc, sc, (int)inner));
+                                                    &beta, c, ldc, sc, (int)inner));
     for (int64_t i = 0; i < inner; i++)
         AIC_TRY(AIC_CUBLAS(cublasSgemm(aic_cuda.blas, opx, opy, m, n, k, &one, x + (size_t)i * sx, ldx,
                                        y + (size_t)i * sy, ldy, &one, c, ldc)));
@@ -91,7 +91,7 @@ static aic_status grad_acc(cublasOperation_t opx, cublasOperation_t opy, int m, 
 }
 
 extern "C" aic_status aic_cuda_matmul_backward(float *da, float *db, const float *dout, const float *a,
-                                               const float *b, const aic_matmul_dims *d) {
+                                               const float *b, const aic_matmul_dims *d, unsigned write) {
     // dout: count x M x N; da like a, db like b (NULL: skipped)
     matmul_plan p;
     AIC_TRY(plan_start(__func__, d, &p));
@@ -104,11 +104,11 @@ extern "C" aic_status aic_cuda_matmul_backward(float *da, float *db, const float
         // da (M x K) += dy (M x N) b^T: da^T (K x M) += b (K x N, the column-major N x K transposed) dy^T (N x M)
         if (da)
             AIC_TRY(grad_acc(CUBLAS_OP_T, CUBLAS_OP_N, K, M, N, b + (size_t)bi * KN, N, p.sb, dy, N, (long long)MN,
-                             da + (size_t)ai * MK, K, p.sa, p.inner));
+                             da + (size_t)ai * MK, K, p.sa, p.inner, write & AIC_GRAD_WRITE_A));
         // db (K x N) += a^T dy: db^T (N x K) += dy^T (N x M) a (M x K, the column-major K x M transposed)
         if (db)
             AIC_TRY(grad_acc(CUBLAS_OP_N, CUBLAS_OP_T, N, K, M, dy, N, (long long)MN, a + (size_t)ai * MK, K, p.sa,
-                             db + (size_t)bi * KN, N, p.sb, p.inner));
+                             db + (size_t)bi * KN, N, p.sb, p.inner, write & AIC_GRAD_WRITE_B));
     }
     return AIC_OK;
 }

@@ -27,17 +27,26 @@ __global__ static void binary_fwd_k(float *out, const float *a, const float *b, 
     }
 }
 
+// write: the AIC_GRAD_WRITE_* bits, for an operand not broadcast (one thread per element of it)
 __global__ static void binary_bwd_k(float *da, float *db, const float *dout, const float *a, const float *b, int kind,
-                                    aic_binary_dims d, size_t n) {
+                                    aic_binary_dims d, size_t n, unsigned write) {
     AIC_GRID_STRIDE(o, n) {
         int64_t ai, bi;
         binary_offsets(d, o, &ai, &bi);
         float ga, gb;
         aic_binary_grads((aic_binary_kind)kind, dout[o], a ? a[ai] : 0.0f, b ? b[bi] : 0.0f, &ga, &gb);
-        if (da)
-            atomicAdd(da + ai, ga);
-        if (db)
-            atomicAdd(db + bi, gb);
+        if (da) {
+            if (write & AIC_GRAD_WRITE_A)
+                da[ai] = ga;
+            else
+                atomicAdd(da + ai, ga);
+        }
+        if (db) {
+            if (write & AIC_GRAD_WRITE_B)
+                db[bi] = gb;
+            else
+                atomicAdd(db + bi, gb);
+        }
     }
 }
 
@@ -55,9 +64,9 @@ extern "C" aic_status aic_cuda_binary_forward(float *out, const float *a, const 
 }
 
 extern "C" aic_status aic_cuda_binary_backward(float *da, float *db, const float *dout, const float *a, const float *b,
-                                               aic_binary_kind kind, const aic_binary_dims *d) {
+                                               aic_binary_kind kind, const aic_binary_dims *d, unsigned write) {
     size_t n = binary_total(d);
-    return da || db ? AIC_LAUNCH_N(n, binary_bwd_k, da, db, dout, a, b, (int)kind, *d, n) : AIC_OK;
+    return da || db ? AIC_LAUNCH_N(n, binary_bwd_k, da, db, dout, a, b, (int)kind, *d, n, write) : AIC_OK;
 }
 
 // ---- concat: input i viewed as outer x inner[i], out as outer x sum(inner) ---------------------

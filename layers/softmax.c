@@ -32,21 +32,28 @@ aic_status aic_softmax_forward(float *out, const float *inp, size_t outer, int K
 }
 
 /* One K-vector of both backward passes: dy reduces (weighted by y for softmax) to one sum first. */
-static inline void backward_row(float *dx, const float *dy, const float *y, int K, size_t stride, bool log_softmax) {
+static inline void backward_row(float *dx, const float *dy, const float *y, int K, size_t stride, bool log_softmax,
+                                bool write) {
+    /* (write ? 0 : dx) + g, a select rather than a branch: the loop vectorizes (and whatever dx held,
+     * a NaN of a diverged step included, is not read into the result) */
     if (log_softmax) {
         const double sum = aic_row_dot(dy, NULL, K, stride);
-        for (int k = 0; k < K; k++)
-            dx[(size_t)k * stride] += (float)(dy[(size_t)k * stride] - aic_expf(y[(size_t)k * stride]) * sum);
+        for (int k = 0; k < K; k++) {
+            const size_t e = (size_t)k * stride;
+            dx[e] = (write ? 0.0f : dx[e]) + (float)(dy[e] - aic_expf(y[e]) * sum);
+        }
     } else {
         const double sum = aic_row_dot(dy, y, K, stride);
-        for (int k = 0; k < K; k++)
-            dx[(size_t)k * stride] += (float)(y[(size_t)k * stride] * (dy[(size_t)k * stride] - sum));
+        for (int k = 0; k < K; k++) {
+            const size_t e = (size_t)k * stride;
+            dx[e] = (write ? 0.0f : dx[e]) + (float)(y[e] * (dy[e] - sum));
+        }
     }
 }
 
 AIC_CPU_CLONES
 static aic_status backward(const char *kernel, float *dinp, const float *dout, const float *out, size_t outer, int K,
-                           size_t inner, bool log_softmax) {
+                           size_t inner, bool log_softmax, bool write) {
     if (K <= 0)
         return aic_kernel_fail(AIC_ERR_INVALID_ARG, kernel, "K %d must be positive", K);
     if (!dinp)
@@ -57,16 +64,17 @@ static aic_status backward(const char *kernel, float *dinp, const float *dout, c
         for (size_t i = 0; i < inner; i++) {
             const size_t base = o * (size_t)K * inner + i;
             if (inner == 1)
-                backward_row(dinp + base, dout + base, out + base, K, 1, log_softmax);
+                backward_row(dinp + base, dout + base, out + base, K, 1, log_softmax, write);
             else
-                backward_row(dinp + base, dout + base, out + base, K, inner, log_softmax);
+                backward_row(dinp + base, dout + base, out + base, K, inner, log_softmax, write);
         }
     return AIC_OK;
 }
 
-aic_status aic_softmax_backward(float *dinp, const float *dout, const float *out, size_t outer, int K, size_t inner) {
+aic_status aic_softmax_backward(float *dinp, const float *dout, const float *out, size_t outer, int K, size_t inner,
+                                bool write) {
     // dinp, dout, out: outer x K x inner; dinp += y * (dy - sum_k dy * y)
-    return backward(__func__, dinp, dout, out, outer, K, inner, false);
+    return backward(__func__, dinp, dout, out, outer, K, inner, false, write);
 }
 
 /* y = (x - max) - log(sum exp(x - max)), the exps held in y for a moment. */
@@ -96,7 +104,7 @@ aic_status aic_log_softmax_forward(float *out, const float *inp, size_t outer, i
 }
 
 aic_status aic_log_softmax_backward(float *dinp, const float *dout, const float *out, size_t outer, int K,
-                                    size_t inner) {
+                                    size_t inner, bool write) {
     // dinp, dout, out: outer x K x inner; dinp += dy - exp(y) * sum_k dy
-    return backward(__func__, dinp, dout, out, outer, K, inner, true);
+    return backward(__func__, dinp, dout, out, outer, K, inner, true, write);
 }

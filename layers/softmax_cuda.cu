@@ -30,16 +30,16 @@ static aic_status softmax_fwd(cudnnSoftmaxAlgorithm_t algo, float *out, const fl
     return s;
 }
 
-// dinp += softmax backward (beta 1); reads the forward output
+// dinp += softmax backward (beta 1; written: beta 0); reads the forward output
 static aic_status softmax_bwd(cudnnSoftmaxAlgorithm_t algo, float *dinp, const float *dout, const float *out,
-                              size_t outer, int K, size_t inner) {
+                              size_t outer, int K, size_t inner, bool write) {
     if (outer == 0 || !dinp)
         return AIC_OK;
     cudnnTensorDescriptor_t t;
     aic_status s = softmax_desc(&t, outer, K, inner);
-    const float one = 1.0f;
+    const float one = 1.0f, beta = write ? 0.0f : 1.0f;
     if (s == AIC_OK)
-        s = AIC_CUDNN(cudnnSoftmaxBackward(aic_cuda.dnn, algo, CUDNN_SOFTMAX_MODE_CHANNEL, &one, t, out, t, dout, &one,
+        s = AIC_CUDNN(cudnnSoftmaxBackward(aic_cuda.dnn, algo, CUDNN_SOFTMAX_MODE_CHANNEL, &one, t, out, t, dout, &beta,
                                            t, dinp));
     if (t)
         cudnnDestroyTensorDescriptor(t);
@@ -50,15 +50,15 @@ extern "C" aic_status aic_cuda_softmax_forward(float *out, const float *inp, siz
     return softmax_fwd(CUDNN_SOFTMAX_ACCURATE, out, inp, outer, K, inner);
 }
 extern "C" aic_status aic_cuda_softmax_backward(float *dinp, const float *dout, const float *out, size_t outer, int K,
-                                                size_t inner) {
-    return softmax_bwd(CUDNN_SOFTMAX_ACCURATE, dinp, dout, out, outer, K, inner);
+                                                size_t inner, bool write) {
+    return softmax_bwd(CUDNN_SOFTMAX_ACCURATE, dinp, dout, out, outer, K, inner, write);
 }
 extern "C" aic_status aic_cuda_log_softmax_forward(float *out, const float *inp, size_t outer, int K, size_t inner) {
     return softmax_fwd(CUDNN_SOFTMAX_LOG, out, inp, outer, K, inner);
 }
 extern "C" aic_status aic_cuda_log_softmax_backward(float *dinp, const float *dout, const float *out, size_t outer,
-                                                    int K, size_t inner) {
-    return softmax_bwd(CUDNN_SOFTMAX_LOG, dinp, dout, out, outer, K, inner);
+                                                    int K, size_t inner, bool write) {
+    return softmax_bwd(CUDNN_SOFTMAX_LOG, dinp, dout, out, outer, K, inner, write);
 }
 
 // Sum of part[0..blockDim) into part[0], a fixed tree.

@@ -259,7 +259,7 @@ static void test_reduce_semantics(void) {
     const float ma[2] = {2, NAN}, mb[2] = {2, 1}, mg[2] = {1, 1};
     float mo[2], dma[2] = {0}, dmb[2] = {0};
     CHECK_OK(aic_binary_forward(mo, ma, mb, AIC_BINARY_MAX, &bd));
-    CHECK_OK(aic_binary_backward(dma, dmb, mg, ma, mb, AIC_BINARY_MAX, &bd));
+    CHECK_OK(aic_binary_backward(dma, dmb, mg, ma, mb, AIC_BINARY_MAX, &bd, 0));
     report("binary max: tie halves the gradient, NaN wins", mo[0] == 2 && isnan(mo[1]) && dma[0] == 0.5f &&
            dmb[0] == 0.5f && dma[1] == 1 && dmb[1] == 0, "");
     // prod's gradient at a zero is the others' product, not y / x; l1's is the sign
@@ -401,12 +401,16 @@ static void test_matmul_semantics(void) {
                1e-6);
     memset(da, 0, sizeof da);
     memset(db, 0, sizeof db);
-    CHECK_OK(aic_matmul_backward(da, db, dy, a, b, &d));
+    CHECK_OK(aic_matmul_backward(da, db, dy, a, b, &d, 0));
     report_err("matmul backward da (summed over the heads)", max_err(da, rda, B * M * K), 1e-5);
     report_err("matmul backward db", max_err(db, rdb, B * H * K * N), 1e-5);
+    for (size_t i = 0; i < B * H * K * N; i++)
+        db[i] = NAN; /* b is not broadcast: its gradient may be written over whatever it held */
+    CHECK_OK(aic_matmul_backward(NULL, db, dy, a, b, &d, AIC_GRAD_WRITE_B));
+    report_err("matmul backward writes db (=)", max_err(db, rdb, B * H * K * N), 1e-5);
     for (size_t i = 0; i < B * M * K; i++)
         rda[i] *= 2;
-    CHECK_OK(aic_matmul_backward(da, NULL, dy, a, b, &d));
+    CHECK_OK(aic_matmul_backward(da, NULL, dy, a, b, &d, 0));
     report_err("matmul backward accumulates (+=)", max_err(da, rda, B * M * K), 1e-5);
 }
 
@@ -443,11 +447,11 @@ static void test_attention_ref(const char *name, int B, int T, int S, int D, boo
             p[r * S + j] = causal && j > (int)(r % T) + S - T ? -INFINITY : p[r * S + j] * d.scale;
     CHECK_OK(aic_softmax_forward(p, p, (size_t)B * T, S, 1));
     CHECK_OK(aic_matmul_forward(ref, p, v, &pv));
-    CHECK_OK(aic_matmul_backward(dp, rdv, dout, p, v, &pv));
-    CHECK_OK(aic_softmax_backward(dsc, dp, p, (size_t)B * T, S, 1));
+    CHECK_OK(aic_matmul_backward(dp, rdv, dout, p, v, &pv, 0));
+    CHECK_OK(aic_softmax_backward(dsc, dp, p, (size_t)B * T, S, 1, false));
     for (size_t i = 0; i < ns; i++)
         dsc[i] *= d.scale;
-    CHECK_OK(aic_matmul_backward(rdq, dkt, dsc, q, kt, &qk));
+    CHECK_OK(aic_matmul_backward(rdq, dkt, dsc, q, kt, &qk, 0));
     for (int b = 0; b < B; b++)
         for (int j = 0; j < S; j++)
             for (int e = 0; e < D; e++)
@@ -704,7 +708,7 @@ static void test_bad_arguments(void) {
                 "aic_global_avgpool_forward:");
 
     expect_fail("softmax: K = 0", aic_softmax_forward(y, x, 2, 0, 1), AIC_ERR_INVALID_ARG, "aic_softmax_forward:");
-    expect_fail("log_softmax backward: NULL dout", aic_log_softmax_backward(y, NULL, x, 2, 4, 1),
+    expect_fail("log_softmax backward: NULL dout", aic_log_softmax_backward(y, NULL, x, 2, 4, 1, false),
                 AIC_ERR_INVALID_ARG, "aic_log_softmax_backward:");
     expect_fail("clip: lo > hi", aic_clip_forward(y, x, 8, 1.0f, 0.0f), AIC_ERR_INVALID_ARG, "aic_clip_forward:");
     expect_fail("clip: NaN bound", aic_clip_backward(y, x, x, 8, NAN, 1.0f), AIC_ERR_INVALID_ARG,
@@ -740,7 +744,7 @@ static void test_bad_arguments(void) {
     expect_fail("binary: kind out of range", aic_binary_forward(y, x, x, AIC_BINARY_KIND_COUNT, &bd),
                 AIC_ERR_INVALID_ARG, "aic_binary_forward:");
     bd.ndim = AIC_BINARY_MAX_DIMS + 1;
-    expect_fail("binary backward: too many dims", aic_binary_backward(y, y, x, x, x, AIC_BINARY_MUL, &bd),
+    expect_fail("binary backward: too many dims", aic_binary_backward(y, y, x, x, x, AIC_BINARY_MUL, &bd, 0),
                 AIC_ERR_INVALID_ARG, "aic_binary_backward:");
 
     size_t inner[2] = {2, 2};
@@ -774,7 +778,7 @@ static void test_bad_arguments(void) {
     expect_fail("slice backward: NULL dout", aic_slice_backward(y, NULL, &sp), AIC_ERR_INVALID_ARG,
                 "aic_slice_backward:");
     md.K = 0;
-    expect_fail("matmul backward: K = 0", aic_matmul_backward(y, y, x, x, x, &md), AIC_ERR_INVALID_ARG,
+    expect_fail("matmul backward: K = 0", aic_matmul_backward(y, y, x, x, x, &md, 0), AIC_ERR_INVALID_ARG,
                 "aic_matmul_backward:");
     md.K = 2, md.ndim = AIC_MATMUL_MAX_DIMS + 1;
     expect_fail("matmul: too many dims", aic_matmul_forward(y, x, x, &md), AIC_ERR_INVALID_ARG,

@@ -87,16 +87,34 @@ static void backward_row(aic_binary_kind kind, float *da, float *db, const float
     }
 }
 
-/* The index space as rows: *rows dims (all but the innermost) stepped by step(), each row `len` long. */
-static void split_rows(const aic_binary_dims *d, aic_binary_dims *rows, int64_t *len, int64_t *sa, int64_t *sb) {
-    *rows = *d;
-    *len = 1;
-    *sa = *sb = 0;
+/* The operands of one pass: forward reads a and b into out; backward reads dout (and a, b) into da, db. */
+typedef struct {
+    float *out, *da, *db;
+    const float *dout, *a, *b;
+    unsigned write;
+} binary_buffers;
+
+/* Runs the pass row by row: the innermost dim is a row (`len` long, operand strides sa and sb), the
+ * others are stepped by step(). */
+static void run_rows(aic_binary_kind kind, const aic_binary_dims *d, const binary_buffers *p, bool backward) {
+    aic_binary_dims rows = *d;
+    int64_t len = 1, sa = 0, sb = 0;
     if (d->ndim > 0) {
-        rows->ndim = d->ndim - 1;
-        *len = d->shape[d->ndim - 1];
-        *sa = d->astride[d->ndim - 1];
-        *sb = d->bstride[d->ndim - 1];
+        rows.ndim = d->ndim - 1;
+        len = d->shape[d->ndim - 1];
+        sa = d->astride[d->ndim - 1];
+        sb = d->bstride[d->ndim - 1];
+    }
+    if (len == 0)
+        return;
+    int64_t idx[AIC_BINARY_MAX_DIMS] = {0}, ai = 0, bi = 0, n = total(&rows);
+    for (int64_t r = 0; r < n; r++, step(idx, &ai, &bi, &rows)) {
+        const float *a = p->a ? p->a + ai : NULL, *b = p->b ? p->b + bi : NULL;
+        if (backward)
+            backward_row(kind, p->da ? p->da + ai : NULL, p->db ? p->db + bi : NULL, p->dout + r * len, a, sa, b, sb,
+                         len, p->write);
+        else
+            forward_row(kind, p->out + r * len, a, sa, b, sb, len);
     }
 }
 
@@ -105,14 +123,7 @@ aic_status aic_binary_forward(float *out, const float *a, const float *b, aic_bi
     // out: prod(shape); a, b: addressed through astride/bstride
     AIC_TRY(check_dims(__func__, kind, d));
     AIC_KERNEL_ARG(out && a && b, "out, a or b is NULL");
-    aic_binary_dims rd;
-    int64_t len, sa, sb;
-    split_rows(d, &rd, &len, &sa, &sb);
-    if (len == 0)
-        return AIC_OK;
-    int64_t idx[AIC_BINARY_MAX_DIMS] = {0}, ai = 0, bi = 0, n = total(&rd);
-    for (int64_t r = 0; r < n; r++, step(idx, &ai, &bi, &rd))
-        forward_row(kind, out + r * len, a + ai, sa, b + bi, sb, len);
+    run_rows(kind, d, &(binary_buffers){.out = out, .a = a, .b = b}, false);
     return AIC_OK;
 }
 
@@ -124,14 +135,6 @@ aic_status aic_binary_backward(float *da, float *db, const float *dout, const fl
         return AIC_OK;
     // all but add and sub read both operands
     AIC_KERNEL_ARG(dout && ((kind == AIC_BINARY_ADD || kind == AIC_BINARY_SUB) || (a && b)), "dout, a or b is NULL");
-    aic_binary_dims rd;
-    int64_t len, sa, sb;
-    split_rows(d, &rd, &len, &sa, &sb);
-    if (len == 0)
-        return AIC_OK;
-    int64_t idx[AIC_BINARY_MAX_DIMS] = {0}, ai = 0, bi = 0, n = total(&rd);
-    for (int64_t r = 0; r < n; r++, step(idx, &ai, &bi, &rd))
-        backward_row(kind, da ? da + ai : NULL, db ? db + bi : NULL, dout + r * len, a ? a + ai : NULL, sa,
-                     b ? b + bi : NULL, sb, len, write);
+    run_rows(kind, d, &(binary_buffers){.da = da, .db = db, .dout = dout, .a = a, .b = b, .write = write}, true);
     return AIC_OK;
 }

@@ -35,10 +35,8 @@ static aic_status check_args(const char *kernel, const aic_attention_dims *d) {
 static inline int key_limit(const aic_attention_dims *d, int i) { return d->causal ? i + 1 + d->S - d->T : d->S; }
 
 AIC_CPU_CLONES
-aic_status aic_attention_forward(float *out, float *lse, const float *q, const float *k, const float *v,
-                                 float *scratch, const aic_attention_dims *d) {
-    AIC_TRY(check_args(__func__, d));
-    AIC_KERNEL_ARG(d->B == 0 || (out && lse && q && k && v && scratch), "out, lse, q, k, v or scratch is NULL");
+static void forward_blocks(float *out, float *lse, const float *q, const float *k, const float *v, float *scratch,
+                           const aic_attention_dims *d) {
     const int T = d->T, S = d->S, D = d->D;
     float *sc = scratch; /* BQ x BK scores, then probabilities */
     for (int64_t b = 0; b < d->B; b++) {
@@ -94,18 +92,20 @@ aic_status aic_attention_forward(float *out, float *lse, const float *q, const f
             }
         }
     }
+}
+
+aic_status aic_attention_forward(float *out, float *lse, const float *q, const float *k, const float *v,
+                                 float *scratch, const aic_attention_dims *d) {
+    AIC_TRY(check_args(__func__, d));
+    AIC_KERNEL_ARG(d->B == 0 || (out && lse && q && k && v && scratch), "out, lse, q, k, v or scratch is NULL");
+    forward_blocks(out, lse, q, k, v, scratch, d);
     return AIC_OK;
 }
 
 AIC_CPU_CLONES
-aic_status aic_attention_backward(float *dq, float *dk, float *dv, float *delta, const float *dout, const float *q,
-                                  const float *k, const float *v, const float *out, const float *lse, float *scratch,
-                                  const aic_attention_dims *d) {
-    AIC_TRY(check_args(__func__, d));
-    if (!dq && !dk && !dv)
-        return AIC_OK;
-    AIC_KERNEL_ARG(d->B == 0 || (delta && dout && q && k && v && out && lse && scratch),
-                   "delta, dout, q, k, v, out, lse or scratch is NULL");
+static void backward_blocks(float *dq, float *dk, float *dv, float *delta, const float *dout, const float *q,
+                            const float *k, const float *v, const float *out, const float *lse, float *scratch,
+                            const aic_attention_dims *d) {
     const int T = d->T, S = d->S, D = d->D;
     float *p = scratch, *dp = scratch + (size_t)BQ * BK; /* BQ x BK each */
     for (int64_t b = 0; b < d->B; b++) {
@@ -150,5 +150,16 @@ aic_status aic_attention_backward(float *dq, float *dk, float *dv, float *delta,
             }
         }
     }
+}
+
+aic_status aic_attention_backward(float *dq, float *dk, float *dv, float *delta, const float *dout, const float *q,
+                                  const float *k, const float *v, const float *out, const float *lse, float *scratch,
+                                  const aic_attention_dims *d) {
+    AIC_TRY(check_args(__func__, d));
+    if (!dq && !dk && !dv)
+        return AIC_OK;
+    AIC_KERNEL_ARG(d->B == 0 || (delta && dout && q && k && v && out && lse && scratch),
+                   "delta, dout, q, k, v, out, lse or scratch is NULL");
+    backward_blocks(dq, dk, dv, delta, dout, q, k, v, out, lse, scratch, d);
     return AIC_OK;
 }

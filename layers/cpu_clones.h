@@ -4,7 +4,9 @@
  * its loops use the CPU's full vector width from one portable binary. Every clone computes the same
  * bits: no a * b + c is contracted into an FMA (-ffp-contract=off, CMakeLists.txt), and each kernel
  * spells out the order of its reductions (layers/softmax_row.h) rather than leave it to the
- * vectorizer. Elsewhere (other compilers or CPUs, the sanitizer builds) the kernel is compiled once. */
+ * vectorizer. Elsewhere (other compilers or CPUs, the sanitizer builds) the kernel is compiled once.
+ * Static functions only: GCC exports a cloned function's dispatcher (an ifunc) from the shared
+ * library whatever its visibility, so a public kernel calls a cloned static one. */
 #ifndef AICON_LAYERS_CPU_CLONES_H
 #define AICON_LAYERS_CPU_CLONES_H
 

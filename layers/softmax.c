@@ -13,21 +13,39 @@
 // K > 0: every softmax has a maximum; outer or inner 0 is an empty tensor.
 #define CHECK_K(K) AIC_KERNEL_ARG((K) > 0, "K %d must be positive", (K))
 
-/* Each kernel calls its row function twice, with a constant stride 1 where rows are contiguous
+/* y = (x - max) - log(sum exp(x - max)), the exps held in y for a moment. */
+static inline void log_softmax_row(float *y, const float *x, int K, size_t stride) {
+    const float max = aic_row_max(x, K, stride);
+    for (int k = 0; k < K; k++)
+        y[(size_t)k * stride] = aic_expf(x[(size_t)k * stride] - max);
+    const double lse = log(aic_row_dot(y, NULL, K, stride)); // the sum >= 1: finite
+    for (int k = 0; k < K; k++)
+        y[(size_t)k * stride] = (float)((double)(x[(size_t)k * stride] - max) - lse);
+}
+
+/* Each pass calls its row function twice, with a constant stride 1 where rows are contiguous
  * (inner 1): inlined there, the row's loops vectorize, which a variable stride prevents. */
 AIC_CPU_CLONES
-aic_status aic_softmax_forward(float *out, const float *inp, size_t outer, int K, size_t inner) {
-    // out, inp: outer x K x inner
-    CHECK_K(K);
-    AIC_KERNEL_ARG(out && inp, "out or inp is NULL");
+static void forward_rows(float *out, const float *inp, size_t outer, int K, size_t inner, bool log_softmax) {
     for (size_t o = 0; o < outer; o++)
         for (size_t i = 0; i < inner; i++) {
             const size_t base = o * (size_t)K * inner + i;
-            if (inner == 1)
+            if (log_softmax && inner == 1)
+                log_softmax_row(out + base, inp + base, K, 1);
+            else if (log_softmax)
+                log_softmax_row(out + base, inp + base, K, inner);
+            else if (inner == 1)
                 aic_softmax_row(out + base, inp + base, K, 1, NULL);
             else
                 aic_softmax_row(out + base, inp + base, K, inner, NULL);
         }
+}
+
+aic_status aic_softmax_forward(float *out, const float *inp, size_t outer, int K, size_t inner) {
+    // out, inp: outer x K x inner
+    CHECK_K(K);
+    AIC_KERNEL_ARG(out && inp, "out or inp is NULL");
+    forward_rows(out, inp, outer, K, inner, false);
     return AIC_OK;
 }
 
@@ -77,29 +95,11 @@ aic_status aic_softmax_backward(float *dinp, const float *dout, const float *out
     return backward(__func__, dinp, dout, out, outer, K, inner, false, write);
 }
 
-/* y = (x - max) - log(sum exp(x - max)), the exps held in y for a moment. */
-static inline void log_softmax_row(float *y, const float *x, int K, size_t stride) {
-    const float max = aic_row_max(x, K, stride);
-    for (int k = 0; k < K; k++)
-        y[(size_t)k * stride] = aic_expf(x[(size_t)k * stride] - max);
-    const double lse = log(aic_row_dot(y, NULL, K, stride)); // the sum >= 1: finite
-    for (int k = 0; k < K; k++)
-        y[(size_t)k * stride] = (float)((double)(x[(size_t)k * stride] - max) - lse);
-}
-
-AIC_CPU_CLONES
 aic_status aic_log_softmax_forward(float *out, const float *inp, size_t outer, int K, size_t inner) {
     // out, inp: outer x K x inner
     CHECK_K(K);
     AIC_KERNEL_ARG(out && inp, "out or inp is NULL");
-    for (size_t o = 0; o < outer; o++)
-        for (size_t i = 0; i < inner; i++) {
-            const size_t base = o * (size_t)K * inner + i;
-            if (inner == 1)
-                log_softmax_row(out + base, inp + base, K, 1);
-            else
-                log_softmax_row(out + base, inp + base, K, inner);
-        }
+    forward_rows(out, inp, outer, K, inner, true);
     return AIC_OK;
 }
 

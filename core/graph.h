@@ -61,7 +61,7 @@ typedef enum { AIC_INIT_UNIFORM, AIC_INIT_ONES, AIC_INIT_ZEROS, AIC_INIT_NORMAL 
 typedef struct {
     char name[AIC_MAX_NAME];
     int ndim;
-    int64_t shape[4];
+    int64_t shape[5]; /* up to a 3-D convolution's weight */
     size_t numel;
     size_t offset;   /* in floats, into the params/grads arena (or the buffers arena) */
     aic_init_kind init;
@@ -85,6 +85,8 @@ typedef struct {
         } convt;
         aic_resize2d_dims resize;
         aic_pool2d_dims pool;
+        aic_conv3d_dims conv3d;
+        aic_pool3d_dims pool3d;
         struct { float momentum, eps; } bn;
         struct { int axis; float eps; bool affine; } ln; /* layernorm: axis counted on the rows (aic_op_row_axis) */
         struct { int kind; unsigned mask; bool keepdims; } reduce; /* aic_reduce_kind; bit a: axis a reduced */

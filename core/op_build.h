@@ -44,6 +44,9 @@ aic_status aic_op_begin_float(aic_model_t *m, aic_op_kind kind, const char *name
  * whose C, H, W it returns in chw, and options opts that must not be NULL. */
 aic_status aic_op_begin_image(aic_model_t *m, aic_op_kind kind, const char *name, aic_value x, const void *opts,
                               const char *what, aic_op **op, int chw[3]);
+/* The same for an op on volumes: x of shape N x C x D x H x W, its C, D, H, W into cdhw. */
+aic_status aic_op_begin_volume(aic_model_t *m, aic_op_kind kind, const char *name, aic_value x, const void *opts,
+                               const char *what, aic_op **op, int cdhw[4]);
 /* Fails naming the op and the shape unless value v is a float activation of per-sample rank ndim. */
 aic_status aic_op_need_rank(const aic_model_t *m, const aic_op *op, int v, int ndim, const char *what);
 /* For an AIC_BATCH_ROWS op over x's axes from `axis` (counted on the full shape, as ONNX counts): the

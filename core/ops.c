@@ -61,15 +61,26 @@ aic_status aic_op_begin_float(aic_model_t *m, aic_op_kind kind, const char *name
     return AIC_OK;
 }
 
-aic_status aic_op_begin_image(aic_model_t *m, aic_op_kind kind, const char *name, aic_value x, const void *opts,
-                              const char *what, aic_op **op, int chw[3]) {
+/* aic_op_begin_image and aic_op_begin_volume: x of per-sample rank `rank`, its shape into dims. */
+static aic_status begin_spatial(aic_model_t *m, aic_op_kind kind, const char *name, aic_value x, const void *opts,
+                                const char *what, aic_op **op, int rank, int *dims) {
     AIC_TRY(aic_op_begin(m, kind, name, &x, 1, op));
     if (!opts)
         return aic_fail(AIC_ERR_INVALID_ARG, "op '%s': options are NULL", (*op)->name);
-    AIC_TRY(aic_op_need_rank(m, *op, x, 3, what));
-    for (int i = 0; i < 3; i++)
-        chw[i] = (int)aic_val(m, x)->shape[i];
+    AIC_TRY(aic_op_need_rank(m, *op, x, rank, what));
+    for (int i = 0; i < rank; i++)
+        dims[i] = (int)aic_val(m, x)->shape[i];
     return AIC_OK;
+}
+
+aic_status aic_op_begin_image(aic_model_t *m, aic_op_kind kind, const char *name, aic_value x, const void *opts,
+                              const char *what, aic_op **op, int chw[3]) {
+    return begin_spatial(m, kind, name, x, opts, what, op, 3, chw);
+}
+
+aic_status aic_op_begin_volume(aic_model_t *m, aic_op_kind kind, const char *name, aic_value x, const void *opts,
+                               const char *what, aic_op **op, int cdhw[4]) {
+    return begin_spatial(m, kind, name, x, opts, what, op, 4, cdhw);
 }
 
 aic_status aic_op_need_rank(const aic_model_t *m, const aic_op *op, int v, int ndim, const char *what) {

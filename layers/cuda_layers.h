@@ -61,6 +61,16 @@ aic_status aic_cuda_maxpool2d_forward(float *out, int32_t *argmax, const float *
 aic_status aic_cuda_maxpool2d_backward(float *dinp, const float *dout, const int32_t *argmax, const aic_pool2d_dims *d);
 aic_status aic_cuda_avgpool2d_forward(float *out, const float *inp, const aic_pool2d_dims *d);
 aic_status aic_cuda_avgpool2d_backward(float *dinp, const float *dout, const aic_pool2d_dims *d);
+/* ---- conv3d_cuda.cu, pool3d_cuda.cu: one thread per element of each result (layers/window3d.h) ---- */
+aic_status aic_cuda_conv3d_forward(float *out, const float *inp, const float *weight, const float *bias,
+                                   const aic_conv3d_dims *d);
+aic_status aic_cuda_conv3d_backward(float *dinp, float *dweight, float *dbias, const float *dout, const float *inp,
+                                    const float *weight, const aic_conv3d_dims *d);
+aic_status aic_cuda_maxpool3d_forward(float *out, int32_t *argmax, const float *inp, const aic_pool3d_dims *d);
+aic_status aic_cuda_maxpool3d_backward(float *dinp, const float *dout, const int32_t *argmax,
+                                       const aic_pool3d_dims *d);
+aic_status aic_cuda_avgpool3d_forward(float *out, const float *inp, const aic_pool3d_dims *d);
+aic_status aic_cuda_avgpool3d_backward(float *dinp, const float *dout, const aic_pool3d_dims *d);
 aic_status aic_cuda_global_avgpool_forward(float *out, const float *inp, int N, int C, int S);
 aic_status aic_cuda_global_avgpool_backward(float *dinp, const float *dout, int N, int C, int S);
 

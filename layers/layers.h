@@ -127,6 +127,31 @@ aic_status aic_maxpool2d_backward(float *dinp, const float *dout, const int32_t 
 aic_status aic_avgpool2d_forward(float *out, const float *inp, const aic_pool2d_dims *d);
 aic_status aic_avgpool2d_backward(float *dinp, const float *dout, const aic_pool2d_dims *d);
 
+/* ---- conv3d.c, pool3d.c: 3-D convolution and pooling over N x C x D x H x W, plain loops over the
+ * formulas of layers/window3d.h; every 3-entry array is depth, height, width ---- */
+typedef struct {
+    int N, C, OC, G;           /* weight OC x C/G x k */
+    int in[3], k[3], s[3], p[3], dil[3];
+    int out[3];                /* (in + 2 p - dil (k - 1) - 1) / s + 1 */
+} aic_conv3d_dims;
+/* out: N x OC x out; inp: N x C x in; weight: OC x C/G x k; bias: OC or NULL */
+aic_status aic_conv3d_forward(float *out, const float *inp, const float *weight, const float *bias,
+                              const aic_conv3d_dims *d);
+/* dinp: N x C x in; dweight: OC x C/G x k; dbias: OC (each NULL: skipped); dout: N x OC x out */
+aic_status aic_conv3d_backward(float *dinp, float *dweight, float *dbias, const float *dout, const float *inp,
+                               const float *weight, const aic_conv3d_dims *d);
+typedef struct {
+    int N, C;
+    int in[3], k[3], s[3], p[3], out[3];
+    bool count_include_pad; /* average pooling only */
+} aic_pool3d_dims;
+/* out, argmax: N x C x out (argmax: index into the sample's channel volume, -1 for a window wholly in
+ * the padding); inp: N x C x in */
+aic_status aic_maxpool3d_forward(float *out, int32_t *argmax, const float *inp, const aic_pool3d_dims *d);
+aic_status aic_maxpool3d_backward(float *dinp, const float *dout, const int32_t *argmax, const aic_pool3d_dims *d);
+aic_status aic_avgpool3d_forward(float *out, const float *inp, const aic_pool3d_dims *d);
+aic_status aic_avgpool3d_backward(float *dinp, const float *dout, const aic_pool3d_dims *d);
+
 /* ---- global_avgpool.c ---- */
 /* inp: N x C x S (S = H*W) -> out: N x C */
 aic_status aic_global_avgpool_forward(float *out, const float *inp, int N, int C, int S);

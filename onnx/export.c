@@ -524,6 +524,39 @@ static aic_status ex_pool(exporter *e, const aic_op *op, const char *const *in, 
     return AIC_OK;
 }
 
+/* A 3-D window op's kernel_shape, strides and pads, the padding on both ends of each axis. */
+static void window3d_attrs(exporter *e, Onnx__NodeProto *n, const int k[3], const int s[3], const int p[3]) {
+    attr_ints(e, n, "kernel_shape", (int64_t[]){k[0], k[1], k[2]}, 3);
+    attr_ints(e, n, "strides", (int64_t[]){s[0], s[1], s[2]}, 3);
+    attr_ints(e, n, "pads", (int64_t[]){p[0], p[1], p[2], p[0], p[1], p[2]}, 6);
+}
+
+static aic_status ex_conv3d(exporter *e, const aic_op *op, const char *const *in, const char *out) {
+    const aic_conv3d_dims *d = &op->attr.conv3d;
+    const char *ins[3];
+    const int n_in = with_params(e, op, in[0], ins);
+    Onnx__NodeProto *n = add_node(e, "Conv", op->name, ins, n_in, out);
+    window3d_attrs(e, n, d->k, d->s, d->p);
+    attr_ints(e, n, "dilations", (int64_t[]){d->dil[0], d->dil[1], d->dil[2]}, 3);
+    attr_int(e, n, "group", d->G);
+    return AIC_OK;
+}
+
+static aic_status ex_pool3d(exporter *e, const aic_op *op, const char *const *in, const char *out) {
+    const aic_pool3d_dims *d = &op->attr.pool3d;
+    const bool is_max = op->kind == AIC_OP_MAXPOOL3D;
+    Onnx__NodeProto *n = add_node(e, is_max ? "MaxPool" : "AveragePool", op->name, in, 1, out);
+    window3d_attrs(e, n, d->k, d->s, d->p);
+    bool ceil = false;
+    for (int a = 0; a < 3; a++)
+        ceil = ceil || d->out[a] != pool_floor_out(d->in[a], d->k[a], d->s[a], d->p[a]);
+    if (ceil)
+        attr_int(e, n, "ceil_mode", 1);
+    if (!is_max)
+        attr_int(e, n, "count_include_pad", d->count_include_pad);
+    return AIC_OK;
+}
+
 static aic_status ex_global_avgpool(exporter *e, const aic_op *op, const char *const *in, const char *out) {
     if (out_info(e, op)->ndim == in_info(e, op)->ndim) {
         add_node(e, "GlobalAveragePool", op->name, in, 1, out);
@@ -990,6 +1023,9 @@ static const op_exporter exporters[AIC_OP_KIND_COUNT] = {
     [AIC_OP_CONV2D] = ex_conv,
     [AIC_OP_MAXPOOL2D] = ex_pool,
     [AIC_OP_AVGPOOL2D] = ex_pool,
+    [AIC_OP_CONV3D] = ex_conv3d,
+    [AIC_OP_MAXPOOL3D] = ex_pool3d,
+    [AIC_OP_AVGPOOL3D] = ex_pool3d,
     [AIC_OP_GLOBAL_AVGPOOL] = ex_global_avgpool,
     [AIC_OP_BATCHNORM] = ex_batchnorm,
     [AIC_OP_DROPOUT] = ex_dropout,

@@ -568,38 +568,49 @@ static aic_status ints_attr(importer *im, const Onnx__NodeProto *n, const char *
 }
 
 /* Symmetric padding from pads / auto_pad for a 2-D window op over an H x W input. */
-/* An ints attribute of a 1-D or 2-D window op (rank entries, each in [lo, ATTR_LIMIT], def when
- * absent) as the 2-D one aicon runs: a 1-D window is 1 x k, so its height entry is 1. */
+/* An ints attribute of a 1-D, 2-D or 3-D window op (rank entries, each in [lo, ATTR_LIMIT], def when
+ * absent) as the op aicon runs: a 1-D window is the 2-D 1 x k, so its height entry is 1. */
 static aic_status window_attr(importer *im, const Onnx__NodeProto *n, const char *name, int rank, int lo, int def,
-                              int out[2]) {
-    if (rank == 2)
-        return ints_attr(im, n, name, 2, lo, def, out);
+                              int *out) {
+    if (rank >= 2)
+        return ints_attr(im, n, name, (size_t)rank, lo, def, out);
     out[0] = 1;
     return ints_attr(im, n, name, 1, lo, def, out + 1);
 }
 
-static aic_status window_pads(importer *im, const Onnx__NodeProto *n, int rank, const int64_t hw[2], const int k[2],
-                              const int s[2], const int d[2], int pad[2]) {
+/* hw, k, s, d and pad hold an entry per axis aicon runs: 2 for a 1-D or 2-D window, 3 for a 3-D one. */
+static aic_status window_pads(importer *im, const Onnx__NodeProto *n, int rank, const int64_t *hw, const int *k,
+                              const int *s, const int *d, int *pad) {
     char buf[32];
     const char *ap = attr_string(n, "auto_pad", "NOTSET", buf, sizeof buf);
-    int p[4] = {0};
+    const int axes = rank == 3 ? 3 : 2;
+    int p[6] = {0};
     if (rank == 1) { /* a 1-D window runs as 1 x k: no padding on the height */
         int p1[2];
         AIC_TRY(ints_attr(im, n, "pads", 2, 0, 0, p1));
         p[1] = p1[0];
         p[3] = p1[1];
     } else {
-        AIC_TRY(ints_attr(im, n, "pads", 4, 0, 0, p));
+        AIC_TRY(ints_attr(im, n, "pads", 2 * (size_t)axes, 0, 0, p));
     }
     if (strcmp(ap, "NOTSET") == 0) {
-        if (p[0] != p[2] || p[1] != p[3])
-            return unsupported(im, "pads [%d, %d, %d, %d] are not symmetric", p[0], p[1], p[2], p[3]);
-        pad[0] = p[0];
-        pad[1] = p[1];
+        bool symmetric = true;
+        for (int i = 0; i < axes; i++) {
+            symmetric = symmetric && p[i] == p[i + axes];
+            pad[i] = p[i];
+        }
+        if (!symmetric) {
+            char list[96];
+            int len = 0;
+            for (int i = 0; i < 2 * axes; i++)
+                len += snprintf(list + len, sizeof list - (size_t)len, "%s%d", i ? ", " : "", p[i]);
+            return unsupported(im, "pads [%s] are not symmetric", list);
+        }
     } else if (strcmp(ap, "VALID") == 0) {
-        pad[0] = pad[1] = 0;
+        for (int i = 0; i < axes; i++)
+            pad[i] = 0;
     } else if (strcmp(ap, "SAME_UPPER") == 0 || strcmp(ap, "SAME_LOWER") == 0) {
-        for (int i = 0; i < 2; i++) {
+        for (int i = 0; i < axes; i++) {
             int64_t out = (hw[i] + s[i] - 1) / s[i];
             int64_t total = (out - 1) * s[i] + (int64_t)(k[i] - 1) * d[i] + 1 - hw[i];
             if (total < 0)
@@ -688,8 +699,49 @@ static aic_status window_output(importer *im, const char *name, const aic_value_
     return built(im, aic_reshape(im->m, n1, y2, 2, (int64_t[]){v->shape[0], v->shape[2]}, y));
 }
 
+/* Conv over three spatial axes (X per-sample C x D x H x W): conv3d, W [out, in / group, kd, kh, kw]. */
+static aic_status op_conv3d(importer *im, const Onnx__NodeProto *n, const char *name, aic_value x,
+                            const aic_value_info *xi, aic_value *y) {
+    const Onnx__TensorProto *w, *b;
+    AIC_TRY(const_in(im, n, 1, false, &w));
+    AIC_TRY(const_in(im, n, 2, true, &b));
+    AIC_TRY(need_float(im, w, "W"));
+    if (w->n_dims != 5)
+        return unsupported(im, "W has rank %zu; a 3-D convolution's has rank 5", w->n_dims);
+    const int64_t g = attr_int(n, "group", 1), C = xi->shape[0], OC = w->dims[0];
+    if (g < 1 || g > ATTR_LIMIT)
+        return unsupported(im, "group %" PRId64 " is out of range", g);
+    if (OC < 1 || OC > INT_MAX || OC % g || w->dims[1] * g != C)
+        return unsupported(im, "W is [%" PRId64 ", %" PRId64 ", ...] but X has %" PRId64 " channels and group is %" PRId64,
+                           OC, w->dims[1], C, g);
+    aic_conv3d_opts o = {.out_channels = OC, .groups = (int)g, .no_bias = b == NULL};
+    for (int a = 0; a < 3; a++) {
+        if (w->dims[2 + a] < 1 || w->dims[2 + a] > ATTR_LIMIT)
+            return unsupported(im, "W's kernel %" PRId64 " on axis %d is out of range", w->dims[2 + a], a + 2);
+        o.kernel[a] = (int)w->dims[2 + a];
+    }
+    int ks[3];
+    AIC_TRY(window_attr(im, n, "kernel_shape", 3, 1, 0, ks));
+    if (attr(n, "kernel_shape") && (ks[0] != o.kernel[0] || ks[1] != o.kernel[1] || ks[2] != o.kernel[2]))
+        return unsupported(im, "kernel_shape %dx%dx%d differs from W's %dx%dx%d", ks[0], ks[1], ks[2], o.kernel[0],
+                           o.kernel[1], o.kernel[2]);
+    AIC_TRY(window_attr(im, n, "strides", 3, 1, 1, o.stride));
+    AIC_TRY(window_attr(im, n, "dilations", 3, 1, 1, o.dilation));
+    AIC_TRY(window_pads(im, n, 3, xi->shape + 1, o.kernel, o.stride, o.dilation, o.pad));
+    if (b) {
+        AIC_TRY(need_float(im, b, "B"));
+        if (b->n_dims != 1 || b->dims[0] != OC)
+            return unsupported(im, "B must have shape [%" PRId64 "]", OC);
+    }
+    AIC_TRY(built(im, aic_conv3d(im->m, name, x, &o, y)));
+    AIC_TRY(add_job(im, name, "weight", false, w, false, 1, tensor_numel(w), 1.0f));
+    return b ? add_job(im, name, "bias", false, b, false, 1, OC, 1.0f) : AIC_OK;
+}
+
 static aic_status op_conv(importer *im, const Onnx__NodeProto *n, const char *name, int variant, aic_value x,
                           const aic_value_info *xi, aic_value *y) {
+    if (xi->ndim == 4)
+        return op_conv3d(im, n, name, x, xi, y);
     const Onnx__TensorProto *w, *b;
     int64_t g, OC, hw[2];
     int k[2], s[2], d[2], pad[2];
@@ -770,28 +822,41 @@ static const attr_spec avgpool_attrs[] = {{"auto_pad", A_STRING}, {"ceil_mode", 
                                           {"dilations", A_INTS}, {"kernel_shape", A_INTS}, {"pads", A_INTS},
                                           {"strides", A_INTS}, {NULL, 0}};
 
-/* MaxPool and AveragePool. */
+/* MaxPool and AveragePool: 1-D (as 2-D, window_input), 2-D and 3-D. */
 static aic_status op_pool(importer *im, const Onnx__NodeProto *n, const char *name, int variant, aic_value x,
                           const aic_value_info *xi, aic_value *y) {
     const bool avg = variant == AIC_OP_AVGPOOL2D;
-    if (xi->ndim != 3 && xi->ndim != 2)
-        return unsupported(im, "only 2-D and 1-D pooling are supported (X has per-sample rank %d)", xi->ndim);
-    const int rank = xi->ndim - 1;
-    int k[2], s[2], d[2], pad[2];
+    if (xi->ndim < 2 || xi->ndim > 4)
+        return unsupported(im, "only 3-D, 2-D and 1-D pooling are supported (X has per-sample rank %d)", xi->ndim);
+    const int rank = xi->ndim - 1, axes = rank == 3 ? 3 : 2;
+    int k[3], s[3], d[3], pad[3];
     if (!attr(n, "kernel_shape"))
         return unsupported(im, "kernel_shape is missing");
     AIC_TRY(window_attr(im, n, "kernel_shape", rank, 1, 1, k));
     AIC_TRY(window_attr(im, n, "strides", rank, 1, 1, s));
     AIC_TRY(window_attr(im, n, "dilations", rank, 1, 1, d));
-    if (d[0] != 1 || d[1] != 1)
-        return unsupported(im, "dilations %dx%d are not supported (only 1)", d[0], d[1]);
-    aic_value x2, y2;
-    int64_t hw[2];
-    AIC_TRY(window_input(im, name, x, xi, &x2, hw));
+    for (int a = 0; a < axes; a++)
+        if (d[a] != 1)
+            return unsupported(im, "dilation %d is not supported (only 1)", d[a]);
+    aic_value x2 = x, y2;
+    int64_t hw[3];
+    if (rank == 3)
+        memcpy(hw, xi->shape + 1, sizeof hw);
+    else
+        AIC_TRY(window_input(im, name, x, xi, &x2, hw));
     AIC_TRY(window_pads(im, n, rank, hw, k, s, d, pad));
-    if (pad[0] > k[0] / 2 || pad[1] > k[1] / 2)
-        return unsupported(im, "padding %dx%d is more than half the kernel %dx%d", pad[0], pad[1], k[0], k[1]);
+    for (int a = 0; a < axes; a++)
+        if (pad[a] > k[a] / 2)
+            return unsupported(im, "padding %d is more than half the kernel %d", pad[a], k[a]);
     int64_t ceil_mode = attr_int(n, "ceil_mode", 0), cip = attr_int(n, "count_include_pad", 0);
+    if (rank == 3) {
+        aic_pool3d_opts o3 = {.kernel = {k[0], k[1], k[2]},
+                              .stride = {s[0], s[1], s[2]},
+                              .pad = {pad[0], pad[1], pad[2]},
+                              .ceil_mode = ceil_mode != 0,
+                              .count_include_pad = cip != 0};
+        return built(im, avg ? aic_avgpool3d(im->m, name, x, &o3, y) : aic_maxpool3d(im->m, name, x, &o3, y));
+    }
     aic_pool2d_opts o = {.kernel = {k[0], k[1]},
                          .stride = {s[0], s[1]},
                          .pad = {pad[0], pad[1]},

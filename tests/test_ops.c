@@ -94,6 +94,8 @@ struct op_case {
     aic_resize2d_opts resize;        /* resize2d */
     aic_rnn_opts rnn;                /* lstm, gru */
     aic_pool2d_opts pool;   /* maxpool2d, avgpool2d */
+    aic_conv3d_opts conv3d; /* conv3d */
+    aic_pool3d_opts pool3d; /* maxpool3d, avgpool3d */
     float a, b;             /* unary op attributes; clip lo, hi; batchnorm momentum, eps; dropout p; layernorm b: eps */
     int axis;               /* concat, softmax, log_softmax, layernorm, gather; losses: the class axis */
     int perm[AIC_MAX_DIMS]; /* transpose */
@@ -157,6 +159,12 @@ static aic_status b_maxpool(aic_model_t *m, const op_case *c, const aic_value *x
 }
 static aic_status b_avgpool(aic_model_t *m, const op_case *c, const aic_value *x, aic_value l, aic_value *o) {
     return aic_avgpool2d(m, "op", x[0], &c->pool, o);
+}
+static aic_status b_conv3d(aic_model_t *m, const op_case *c, const aic_value *x, aic_value l, aic_value *o) {
+    return aic_conv3d(m, "op", x[0], &c->conv3d, o);
+}
+static aic_status b_pool3d(aic_model_t *m, const op_case *c, const aic_value *x, aic_value l, aic_value *o) {
+    return (c->kind == AIC_OP_MAXPOOL3D ? aic_maxpool3d : aic_avgpool3d)(m, "op", x[0], &c->pool3d, o);
 }
 static aic_status b_gap(aic_model_t *m, const op_case *c, const aic_value *x, aic_value l, aic_value *o) {
     return aic_global_avgpool(m, "op", x[0], o);
@@ -325,6 +333,8 @@ static void ref_argmax(const op_case *c, const aic_tensor *x, float *out) {
 #define ATTR_SHAPE(...) .sndim = (int)(sizeof((int64_t[]){__VA_ARGS__}) / sizeof(int64_t)), .shape = {__VA_ARGS__}
 #define CONV(...) .conv = {__VA_ARGS__}
 #define POOL(...) .pool = {__VA_ARGS__}
+#define CONV3D(...) .conv3d = {__VA_ARGS__}
+#define POOL3D(...) .pool3d = {__VA_ARGS__}
 #define NO_LOSS_EXPORT .no_export = "ONNX has no mean squared error op"
 #define LABELS(...) .labels = true, .lndim = (int)(sizeof((int64_t[]){__VA_ARGS__}) / sizeof(int64_t)), \
                     .lshape = {__VA_ARGS__}
@@ -851,6 +861,27 @@ static const op_case CASES[] = {
      .kink = {3.0f, -4.0f}, .at_kinks = true},
     {AIC_OP_ONE_HOT, "indices 7 and -6 past the depth 5", b_one_hot, 1, {IN_RANGE(-8, 8, 4)}, LINEAR, .units = 5,
      .axis = 2, .a = 0.0f, .b = 1.0f, .n_kinks = 2, .kink = {7.0f, -6.0f}, .at_kinks = true},
+    /* 3-D convolution and pooling over C x D x H x W */
+    {AIC_OP_CONV3D, "k3 s2 p1", b_conv3d, 1, {IN(2, 5, 5, 5)}, LINEAR,
+     CONV3D(.out_channels = 3, .kernel = {3, 3, 3}, .stride = {2, 2, 2}, .pad = {1, 1, 1})},
+    {AIC_OP_CONV3D, "k3x2x2 p1x0x1 d2x1x1 g2 no bias", b_conv3d, 1, {IN(4, 6, 4, 5)}, LINEAR,
+     CONV3D(.out_channels = 4, .kernel = {3, 2, 2}, .pad = {1, 0, 1}, .dilation = {2, 1, 1}, .groups = 2,
+            .no_bias = true)},
+    {AIC_OP_CONV3D, "k2x3x2 s1x2x1", b_conv3d, 1, {IN(3, 4, 5, 4)}, LINEAR,
+     CONV3D(.out_channels = 2, .kernel = {2, 3, 2}, .stride = {1, 2, 1})},
+    {AIC_OP_MAXPOOL3D, "k3 s2 p1", b_pool3d, 1, {IN_DISTINCT(2, 5, 6, 5)}, LINEAR,
+     POOL3D(.kernel = {3, 3, 3}, .stride = {2, 2, 2}, .pad = {1, 1, 1})},
+    {AIC_OP_MAXPOOL3D, "k2 (stride the kernel)", b_pool3d, 1, {IN_DISTINCT(2, 4, 4, 6)}, LINEAR,
+     POOL3D(.kernel = {2, 2, 2})},
+    {AIC_OP_MAXPOOL3D, "k3x2x3 s2 p1x0x1 ceil", b_pool3d, 1, {IN_DISTINCT(2, 6, 5, 6)}, LINEAR,
+     POOL3D(.kernel = {3, 2, 3}, .stride = {2, 2, 2}, .pad = {1, 0, 1}, .ceil_mode = true)},
+    {AIC_OP_AVGPOOL3D, "k3 s2 p1", b_pool3d, 1, {IN(2, 5, 6, 5)}, LINEAR,
+     POOL3D(.kernel = {3, 3, 3}, .stride = {2, 2, 2}, .pad = {1, 1, 1})},
+    {AIC_OP_AVGPOOL3D, "k3 s2 p1 ceil count_include_pad", b_pool3d, 1, {IN(2, 6, 5, 6)}, LINEAR,
+     POOL3D(.kernel = {3, 3, 3}, .stride = {2, 2, 2}, .pad = {1, 1, 1}, .ceil_mode = true,
+            .count_include_pad = true)},
+    {AIC_OP_AVGPOOL3D, "k2x3x2 s1x2x2 p0x1x1 count_include_pad", b_pool3d, 1, {IN(2, 4, 5, 6)}, LINEAR,
+     POOL3D(.kernel = {2, 3, 2}, .stride = {1, 2, 2}, .pad = {0, 1, 1}, .count_include_pad = true)},
 };
 enum { N_CASES = sizeof CASES / sizeof CASES[0] };
 

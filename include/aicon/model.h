@@ -107,6 +107,35 @@ AIC_API aic_status aic_maxpool2d(aic_model_t *m, const char *name, aic_value x, 
                                  aic_value *out);
 AIC_API aic_status aic_avgpool2d(aic_model_t *m, const char *name, aic_value x, const aic_pool2d_opts *o,
                                  aic_value *out);
+/* 3-D convolution (torch.nn.Conv3d; ONNX Conv over three spatial axes): x: N x C x D x H x W -> N x
+ * out_channels x Do x Ho x Wo. Parameters "<name>.weight" (out_channels x C/groups x kd x kh x kw) and
+ * "<name>.bias" (out_channels) start uniform in +-1/sqrt(C/groups * kd * kh * kw), as PyTorch's.
+ * Every array here is depth, height, width. */
+typedef struct {
+    int64_t out_channels;
+    int kernel[3];
+    int stride[3];   /* 0 means 1 */
+    int pad[3];      /* on both ends of each axis */
+    int dilation[3]; /* 0 means 1 */
+    int groups;      /* 0 means 1 */
+    bool no_bias;
+} aic_conv3d_opts;
+AIC_API aic_status aic_conv3d(aic_model_t *m, const char *name, aic_value x, const aic_conv3d_opts *o, aic_value *out);
+
+/* 3-D max and average pooling over N x C x D x H x W, as the 2-D ones (PyTorch's output sizes, padding
+ * at most half the kernel). */
+typedef struct {
+    int kernel[3];
+    int stride[3]; /* 0 means kernel */
+    int pad[3];
+    bool ceil_mode;
+    bool count_include_pad; /* average pooling only */
+} aic_pool3d_opts;
+AIC_API aic_status aic_maxpool3d(aic_model_t *m, const char *name, aic_value x, const aic_pool3d_opts *o,
+                                 aic_value *out);
+AIC_API aic_status aic_avgpool3d(aic_model_t *m, const char *name, aic_value x, const aic_pool3d_opts *o,
+                                 aic_value *out);
+
 /* N x C x H x W -> N x C x 1 x 1 */
 AIC_API aic_status aic_global_avgpool(aic_model_t *m, const char *name, aic_value x, aic_value *out);
 

@@ -16,6 +16,8 @@ random weights, dynamic batch of 2), at opsets 13 and 17:
   lstm          nn.LSTM(4, 8, batch_first=True) and a Linear on the last hidden state h[-1] (PyTorch's
                 zero initial states: ConstantOfShape of the batch-sized shape)
   gru           the same with a bidirectional nn.GRU (linear_before_reset, h[-1] the reverse direction's)
+  volume        a 3-D conv net (Conv3d, MaxPool3d, a strided Conv3d, AvgPool3d without the padding in
+                its count, Linear)
 
 Usage: /usr/bin/python3 model_families.py OUTDIR
 """
@@ -91,6 +93,19 @@ class ViT(nn.Module):
         return self.head(self.enc(x)[:, 0])
 
 
+class Volume(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.c1, self.pool = nn.Conv3d(2, 4, 3, padding=1), nn.MaxPool3d(2)
+        self.c2 = nn.Conv3d(4, 6, 3, stride=(2, 1, 1), padding=1)
+        self.avg = nn.AvgPool3d((1, 3, 3), stride=2, padding=(0, 1, 1), count_include_pad=False)
+        self.fc = nn.Linear(24, 5)
+
+    def forward(self, x):
+        x = self.pool(torch.relu(self.c1(x)))
+        return self.fc(self.avg(torch.relu(self.c2(x))).flatten(1))
+
+
 def encoder():
     layer = nn.TransformerEncoderLayer(16, 2, 32, dropout=0.0, batch_first=True)
     return nn.TransformerEncoder(layer, 2, enable_nested_tensor=False)
@@ -104,6 +119,7 @@ FAMILIES = [  # name, constructor, input shape (batch first)
     ("vit", ViT, (2, 3, 16, 16)),
     ("lstm", lambda: RNNHead(nn.LSTM, False), (2, 5, 4)),
     ("gru", lambda: RNNHead(nn.GRU, True), (2, 5, 4)),
+    ("volume", Volume, (2, 2, 8, 8, 8)),
 ]
 
 

@@ -16,9 +16,11 @@ static aic_status attention_fail(const aic_model_t *m, const aic_op *op, const c
                     s[2], why);
 }
 
-/* Problems per sample: the batch axis's outer x fold times the leading per-sample axes. */
-static int64_t problems_per_sample(const aic_value_info *q) {
-    int64_t p = q->outer * q->fold;
+/* Problems per row the kernels see: the leading per-sample axes. The rows are already the batch
+ * times its axis's outer x fold (AIC_BATCH_FIRST), so heads folded into the batch are not counted
+ * again here. */
+static int64_t problems_per_row(const aic_value_info *q) {
+    int64_t p = 1;
     for (int i = 0; i < q->ndim - 2; i++)
         p *= q->shape[i];
     return p;
@@ -54,14 +56,14 @@ aic_status aic_attention(aic_model_t *m, const char *name, aic_value q, aic_valu
     op->attr.attn.causal = causal;
     op->attr.attn.scale = scale != 0.0f ? scale : (float)(1.0 / sqrt((double)D));
     /* per query row: the log-sum-exp (forward to backward), and backward's row term */
-    op->saved_per_sample = 2 * (size_t)problems_per_sample(vq) * (size_t)T;
+    op->saved_per_sample = 2 * (size_t)problems_per_row(vq) * (size_t)T; /* per row */
     op->scratch = aic_attention_scratch();
     return aic_op_same_shape(m, op, q, out);
 }
 
 static void attention_dims(const aic_model_t *m, const aic_op *op, int n, aic_attention_dims *d) {
     const aic_value_info *vq = aic_val(m, op->in[0]);
-    d->B = (int64_t)n * problems_per_sample(vq);
+    d->B = (int64_t)n * problems_per_row(vq);
     d->T = (int)vq->shape[vq->ndim - 2];
     d->S = (int)aic_val(m, op->in[1])->shape[vq->ndim - 2];
     d->D = (int)vq->shape[vq->ndim - 1];
@@ -96,7 +98,7 @@ static double attention_flops(const aic_model_t *m, const aic_op *op) {
     const aic_value_info *vq = aic_val(m, op->in[0]);
     const double T = (double)vq->shape[vq->ndim - 2], D = (double)vq->shape[vq->ndim - 1];
     const double S = (double)aic_val(m, op->in[1])->shape[vq->ndim - 2];
-    return (double)problems_per_sample(vq) * T * S * (4.0 * D + 5.0);
+    return (double)(vq->outer * vq->fold * problems_per_row(vq)) * T * S * (4.0 * D + 5.0);
 }
 
 const aic_op_desc aic_op_attention = {"attention", {attention_fwd, attention_bwd},

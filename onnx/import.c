@@ -114,6 +114,8 @@ typedef struct {
     char reason[REASON_MAX];
     int64_t export_batch; /* the batch size the file's graph inputs were written with, 0: symbolic */
     bool *fused;          /* by node index: imported with the node before it (MatMul + Add: dense) */
+    struct attn_chain *chains; /* attention patterns found before the nodes are visited (find_attention) */
+    size_t n_chains, cap_chains;
     bool training_mode;   /* a BatchNormalization computes batch statistics (aic_onnx_binding) */
     Onnx__TensorProto **owned; /* constants computed at import (fold_node) */
     size_t n_owned, cap_owned;
@@ -184,6 +186,17 @@ static aic_status unique_name(importer *im, const char *base, char out[AIC_MAX_N
         return nomem();
     memcpy(im->used[im->n_used++], out, AIC_MAX_NAME);
     return AIC_OK;
+}
+
+/* A unique op name for node i: its own name, or its type and index. */
+static aic_status node_opname(importer *im, size_t i, char out[AIC_MAX_NAME]) {
+    const Onnx__NodeProto *n = im->g->node[i];
+    char base[96];
+    if (n->name && n->name[0])
+        snprintf(base, sizeof base, "%s", n->name);
+    else
+        snprintf(base, sizeof base, "%.60s_%zu", n->op_type && n->op_type[0] ? n->op_type : "?", i);
+    return unique_name(im, base, out);
 }
 
 static aic_status add_job(importer *im, const char *op, const char *suffix, bool buffer, const Onnx__TensorProto *t,
@@ -2686,6 +2699,245 @@ static aic_status op_where(importer *im, const Onnx__NodeProto *n, const char *n
     return AIC_OK;
 }
 
+/* ---- attention -------------------------------------------------------------------------------- */
+
+/* The attention PyTorch exports (nn.MultiheadAttention, or written out as GPT models do):
+ * MatMul(q, Transpose(k)), scaled by a constant on q or on the scores, perhaps a causal mask (Where
+ * with -inf, or the Add of 0 and -inf the export writes), Softmax over the last axis, MatMul(p, v).
+ * find_attention finds these chains before the nodes are visited and marks every node but the last
+ * fused, so the loop passes them by; at the last one, where the scale and mask constants (often
+ * computed from shapes at import) are known, fuse_attention imports the chain as one aic_attention,
+ * which never holds the T x S scores, or else visits the passed nodes after all, op by op. */
+enum { AT_QSCALE, AT_KT, AT_QK, AT_SCALE, AT_MASK, AT_SOFTMAX, AT_PV, AT_NODES }; /* in visiting order */
+
+typedef struct attn_chain {
+    long k[AT_NODES]; /* node indices, -1 where absent */
+} attn_chain;
+
+static aic_status visit_node(importer *im, size_t i);
+
+/* The node that makes tensor `name` if it is a default-domain node of type `type` with n_in inputs and
+ * one output; else -1. */
+static long made_by(const importer *im, const char *name, const char *type, size_t n_in) {
+    const slot *s = table_get(&im->nt, name);
+    const Onnx__NodeProto *n = s && s->maker >= 0 ? im->g->node[s->maker] : NULL;
+    return is_op(n, type) && n->n_input == n_in && n->n_output == 1 && !(n->domain && n->domain[0]) ? s->maker : -1;
+}
+
+/* Whether tensor t, read only by node `reader`, is MatMul(q, Transpose(k)), or (unless already
+ * scaled) that times or divided by something: fills c's QK, KT, QSCALE and SCALE. */
+static bool match_scores(const importer *im, const char *t, long reader, bool scaled, attn_chain *c) {
+    if (sole_reader(im, t) != reader)
+        return false;
+    long k = made_by(im, t, "MatMul", 2);
+    if (k >= 0) {
+        const Onnx__NodeProto *qk = im->g->node[k];
+        c->k[AT_QK] = k;
+        c->k[AT_KT] = made_by(im, qk->input[1], "Transpose", 1);
+        c->k[AT_QSCALE] = -1;
+        if (sole_reader(im, qk->input[0]) == k) {
+            c->k[AT_QSCALE] = made_by(im, qk->input[0], "Div", 2);
+            if (c->k[AT_QSCALE] < 0)
+                c->k[AT_QSCALE] = made_by(im, qk->input[0], "Mul", 2);
+        }
+        return c->k[AT_KT] >= 0;
+    }
+    const bool div = (k = made_by(im, t, "Div", 2)) >= 0;
+    if (scaled || (!div && (k = made_by(im, t, "Mul", 2)) < 0))
+        return false;
+    c->k[AT_SCALE] = k;
+    const Onnx__NodeProto *n = im->g->node[k];
+    return match_scores(im, n->input[0], k, true, c) || (!div && match_scores(im, n->input[1], k, true, c));
+}
+
+/* Records every attention chain (see above) and marks its nodes but the last fused; a Transpose of k
+ * that others read too stays theirs. */
+static aic_status find_attention(importer *im) {
+    const Onnx__GraphProto *g = im->g;
+    for (size_t s = 0; s < g->n_node; s++) {
+        const Onnx__NodeProto *sm = g->node[s];
+        if (!is_op(sm, "Softmax") || sm->n_input != 1 || sm->n_output != 1 || (sm->domain && sm->domain[0]))
+            continue;
+        attn_chain c;
+        for (int i = 0; i < AT_NODES; i++)
+            c.k[i] = -1;
+        c.k[AT_SOFTMAX] = (long)s;
+        const long pv = sole_reader(im, sm->output[0]);
+        if (!node_of(im, pv, "MatMul", sm->output[0], 0, 2))
+            continue;
+        c.k[AT_PV] = pv;
+        const char *x = sm->input[0];
+        bool ok = match_scores(im, x, (long)s, false, &c);
+        const long w = made_by(im, x, "Where", 3), mask = w >= 0 ? w : made_by(im, x, "Add", 2);
+        if (!ok && mask >= 0 && sole_reader(im, x) == (long)s) {
+            c.k[AT_MASK] = mask;
+            for (size_t i = w >= 0 ? 1 : 0; i < g->node[mask]->n_input && !ok; i++)
+                ok = match_scores(im, g->node[mask]->input[i], mask, false, &c);
+        }
+        if (!ok)
+            continue;
+        if (!aic_grow((void **)&im->chains, &im->cap_chains, im->n_chains + 1, sizeof *im->chains, 8))
+            return nomem();
+        if (sole_reader(im, g->node[c.k[AT_KT]]->output[0]) != c.k[AT_QK])
+            c.k[AT_KT] = -1; /* imported as itself; fuse_attention reads its input again */
+        im->chains[im->n_chains++] = c;
+        for (int i = 0; i < AT_PV; i++)
+            if (c.k[i] >= 0)
+                im->fused[c.k[i]] = true;
+    }
+    return AIC_OK;
+}
+
+/* Whether node n (Mul or Div) multiplies or divides tensor x by a float scalar constant; *scale takes
+ * the factor. */
+static bool scaled_by_const(const importer *im, const Onnx__NodeProto *n, const char *x, float *scale) {
+    const bool div = is_op(n, "Div");
+    const char *other = strcmp(n->input[0], x) == 0 ? n->input[1] : div ? NULL : n->input[0];
+    const slot *s = other ? table_get(&im->nt, other) : NULL;
+    if (!s || s->kind != V_CONST || !is_float(s->t) || tensor_numel(s->t) != 1)
+        return false;
+    *scale = div ? *scale / float_at(s->t, 0) : *scale * float_at(s->t, 0);
+    return true;
+}
+
+/* Whether mask node m leaves the T x S scores `scores` as they are but for -inf exactly where key j is
+ * after query i + S - T (aic_attention's causal mask): Where(constant condition, -inf, scores) either
+ * way round, or Add(scores, a constant of 0 and -inf); the constant T x S with leading 1s. */
+static bool causal_mask(const importer *im, const Onnx__NodeProto *m, const char *scores, int64_t T, int64_t S,
+                        int rank) {
+    const bool where = is_op(m, "Where");
+    const size_t a = strcmp(m->input[where ? 1 : 0], scores) == 0 ? (where ? 1 : 0) : (where ? 2 : 1);
+    const slot *ts = table_get(&im->nt, m->input[where ? 0 : 1 - a]);
+    const slot *fs = where ? table_get(&im->nt, m->input[3 - a]) : NULL;
+    if (!ts || ts->kind != V_CONST || (!where && !is_float(ts->t)))
+        return false;
+    if (where && (!fs || fs->kind != V_CONST || !is_float(fs->t) || tensor_numel(fs->t) != 1 ||
+                  float_at(fs->t, 0) != -INFINITY))
+        return false;
+    const Onnx__TensorProto *t = ts->t;
+    const size_t nd = t->n_dims;
+    if (nd < 2 || nd > (size_t)rank || t->dims[nd - 2] != T || t->dims[nd - 1] != S || tensor_numel(t) != T * S)
+        return false;
+    for (int64_t i = 0; i < T; i++)
+        for (int64_t j = 0; j < S; j++) {
+            const bool masked = where ? (elem_at(t, i * S + j) != 0) == (a == 2) : float_at(t, i * S + j) == -INFINITY;
+            if (masked != (j > i + S - T) || (!where && !masked && float_at(t, i * S + j) != 0.0f))
+                return false;
+        }
+    return true;
+}
+
+/* What aic_transpose makes of x by perm (a permutation of x's axes, the batch's among them). */
+static aic_value_info transposed_info(const aic_value_info *x, const int *perm) {
+    aic_value_info y = *x;
+    int64_t full[AIC_MAX_DIMS];
+    aic_value_full_shape(x, 1, full);
+    for (int k = 0, j = 0; k <= x->ndim; k++) {
+        if (perm[k] == x->batch_axis)
+            y.batch_axis = k;
+        else
+            y.shape[j++] = full[perm[k]];
+    }
+    return y;
+}
+
+/* Whether aic_attention takes q, k and v as they are: float activations of one rank (2 or more),
+ * the batch first and held alike, the same leading dims, k and v S x D with q's D. */
+static bool attention_fits(const aic_value_info *q, const aic_value_info *k, const aic_value_info *v) {
+    const aic_value_info *x[3] = {q, k, v};
+    const int nd = q->ndim;
+    for (int i = 0; i < 3; i++) {
+        if (x[i]->dtype != AIC_F32 || x[i]->scalar || x[i]->ndim != nd || nd < 2 || x[i]->batch_axis != 0 ||
+            x[i]->outer != q->outer || x[i]->fold != q->fold || x[i]->shape[nd - 1] != q->shape[nd - 1])
+            return false;
+        for (int d = 0; d < nd - 2; d++)
+            if (x[i]->shape[d] != q->shape[d])
+                return false;
+    }
+    return k->shape[nd - 2] == v->shape[nd - 2];
+}
+
+/* At node `at`, the last of an attention chain: the chain as one aic_attention (*fused), k given as
+ * [..., S, D] by a transpose of the Transpose's input where that is not already it, or, where the
+ * constants, the shapes or the Softmax's axis do not fit, its passed nodes visited in order. */
+static aic_status fuse_attention(importer *im, size_t at, char opname[AIC_MAX_NAME], bool *fused) {
+    *fused = false;
+    attn_chain *c = NULL;
+    for (size_t j = 0; j < im->n_chains && !c; j++)
+        if (im->chains[j].k[AT_PV] == (long)at)
+            c = &im->chains[j];
+    if (!c)
+        return AIC_OK;
+    const Onnx__GraphProto *g = im->g;
+    const Onnx__NodeProto *qk = g->node[c->k[AT_QK]], *pv = g->node[at], *sm = g->node[c->k[AT_SOFTMAX]];
+    const long kt = made_by(im, qk->input[1], "Transpose", 1);
+    const char *q = qk->input[0];
+    float scale = 1.0f;
+    if (c->k[AT_QSCALE] >= 0) {
+        const Onnx__NodeProto *n = g->node[c->k[AT_QSCALE]];
+        /* made already where another fusion ends in it (a LayerNorm without weights ends in a Div) */
+        const bool own = table_get(&im->nt, n->output[0])->kind == V_NONE;
+        if (own && scaled_by_const(im, n, n->input[0], &scale))
+            q = n->input[0];
+        else if (own && scaled_by_const(im, n, n->input[1], &scale))
+            q = n->input[1];
+        else if (own) /* not a scale: q is its output */
+            AIC_TRY(visit_node(im, (size_t)c->k[AT_QSCALE]));
+        if (q == qk->input[0])
+            c->k[AT_QSCALE] = -1;
+    }
+    const slot *sq = table_get(&im->nt, q), *sk = table_get(&im->nt, g->node[kt]->input[0]),
+               *sv = table_get(&im->nt, pv->input[1]);
+    const Onnx__AttributeProto *pa = attr(g->node[kt], "perm");
+    bool ok = sq && sq->kind == V_ACT && sk && sk->kind == V_ACT && sv && sv->kind == V_ACT &&
+              (c->k[AT_SCALE] < 0 || scaled_by_const(im, g->node[c->k[AT_SCALE]], qk->output[0], &scale)) &&
+              isfinite(scale) && scale > 0.0f;
+    const aic_value_info *qi = ok ? &im->m->values[sq->v] : NULL, *ki = ok ? &im->m->values[sk->v] : NULL;
+    const int rank = ok ? qi->ndim + 1 : 0;
+    int perm[AIC_MAX_DIMS]; /* k's axes from the Transpose's input: its perm with the last two swapped */
+    bool seen[AIC_MAX_DIMS] = {false}, identity = true;
+    ok = ok && ki->ndim + 1 == rank && (!pa || pa->n_ints == (size_t)rank);
+    for (int i = 0; ok && i < rank; i++) {
+        const int src = i < rank - 2 ? i : 2 * rank - 3 - i;
+        int64_t p = pa ? pa->ints[src] : rank - 1 - src;
+        p += p < 0 ? rank : 0;
+        ok = p >= 0 && p < rank && !seen[p];
+        if (ok) {
+            seen[p] = true;
+            perm[i] = (int)p;
+            identity = identity && p == i;
+        }
+    }
+    aic_value_info kti;
+    if (ok) {
+        kti = transposed_info(ki, perm);
+        ok = attention_fits(qi, &kti, &im->m->values[sv->v]);
+    }
+    const int64_t opset = opset_of(im, sm->domain), axis = attr_int(sm, "axis", opset >= 13 ? -1 : 1);
+    ok = ok && (axis == -1 || axis == rank - 1);
+    const int64_t T = ok ? qi->shape[rank - 3] : 0, S = ok ? kti.shape[rank - 3] : 0;
+    const char *scores = c->k[AT_SCALE] >= 0 ? g->node[c->k[AT_SCALE]]->output[0] : qk->output[0];
+    if (ok && c->k[AT_MASK] >= 0)
+        ok = S >= T && causal_mask(im, g->node[c->k[AT_MASK]], scores, T, S, rank);
+    if (!ok) {
+        for (int i = 0; i < AT_PV; i++)
+            if (c->k[i] >= 0)
+                AIC_TRY(visit_node(im, (size_t)c->k[i]));
+        return AIC_OK;
+    }
+    aic_value k = sk->v, y;
+    if (!identity) {
+        char kname[AIC_MAX_NAME];
+        AIC_TRY(node_opname(im, (size_t)kt, kname));
+        AIC_TRY(built(im, aic_transpose(im->m, kname, sk->v, perm, &k)));
+    }
+    AIC_TRY(node_opname(im, at, opname));
+    AIC_TRY(built(im, aic_attention(im->m, opname, sq->v, k, sv->v, c->k[AT_MASK] >= 0, scale, &y)));
+    set_act(im, pv, y);
+    *fused = true;
+    return AIC_OK;
+}
+
 static const attr_spec reshape_attrs[] = {{"allowzero", A_INT}, {NULL, 0}};
 
 /* Reshape of an activation. aicon must know which target axis holds the batch: the one a shape
@@ -3841,6 +4093,42 @@ static aic_status bind_name(importer *im, char dst[AIC_MAX_NAME], const char *na
     return AIC_OK;
 }
 
+/* Imports node i, or notes why it cannot be and marks its outputs dead (as the outputs of a node
+ * whose input is dead already are). Fails only on what ends the whole import. */
+static aic_status visit_node(importer *im, size_t i) {
+    const Onnx__NodeProto *n = im->g->node[i];
+    const char *op = n->op_type && n->op_type[0] ? n->op_type : "?";
+    char opname[AIC_MAX_NAME] = "";
+    bool fused, dead = false;
+    aic_status st = fuse_attention(im, i, opname, &fused);
+    for (size_t k = 0; k < n->n_input && !dead && !fused; k++) {
+        slot *s = n->input[k][0] ? table_get(&im->nt, n->input[k]) : NULL;
+        dead = s && (s->kind == V_DEAD || s->kind == V_NONE);
+    }
+    if (st == AIC_OK && !fused && !dead) {
+        AIC_TRY(node_opname(im, i, opname));
+        const int first = im->m->n_values;
+        st = import_node(im, n, opname);
+        if (st == AIC_OK)
+            st = check_sizes(im, first);
+    }
+    if (st == AIC_ERR_UNSUPPORTED) {
+        char who[600];
+        snprintf(who, sizeof who, "node '%.300s' (%.100s, opset %" PRId64 ")", n->name && n->name[0] ? n->name : opname,
+                 op, opset_of(im, n->domain));
+        AIC_TRY(note(im, who, im->reason));
+        st = AIC_OK;
+        dead = true;
+    }
+    AIC_TRY(st);
+    for (size_t o = 0; o < n->n_output; o++) {
+        slot *s = n->output[o][0] ? table_get(&im->nt, n->output[o]) : NULL;
+        if (s && (dead || s->kind == V_NONE))
+            s->kind = V_DEAD;
+    }
+    return AIC_OK;
+}
+
 /* Appends the graph to im->m and fills b (zeroed first); leaves the weight copy jobs in im. */
 static aic_status build_graph(importer *im, aic_onnx_binding *b) {
     const Onnx__GraphProto *g = im->g;
@@ -3890,43 +4178,10 @@ static aic_status build_graph(importer *im, aic_onnx_binding *b) {
     im->fused = calloc(g->n_node ? g->n_node : 1, sizeof *im->fused);
     if (!im->fused)
         AIC_TRY_GOTO(nomem());
-    for (size_t oi = 0; oi < g->n_node; oi++) {
-        size_t i = order[oi];
-        const Onnx__NodeProto *n = g->node[i];
-        if (im->fused[i])
-            continue;
-        const char *op = n->op_type && n->op_type[0] ? n->op_type : "?";
-        bool dead = false;
-        for (size_t k = 0; k < n->n_input && !dead; k++) {
-            slot *s = n->input[k][0] ? table_get(&im->nt, n->input[k]) : NULL;
-            dead = s && (s->kind == V_DEAD || s->kind == V_NONE);
-        }
-        if (!dead) {
-            char base[96];
-            if (n->name && n->name[0])
-                snprintf(base, sizeof base, "%s", n->name);
-            else
-                snprintf(base, sizeof base, "%.60s_%zu", op, i);
-            AIC_TRY_GOTO(unique_name(im, base, opname));
-            const int first = im->m->n_values;
-            st = import_node(im, n, opname);
-            if (st == AIC_OK)
-                st = check_sizes(im, first);
-            if (st == AIC_ERR_UNSUPPORTED) {
-                snprintf(who, sizeof who, "node '%.300s' (%.100s, opset %" PRId64 ")",
-                         n->name && n->name[0] ? n->name : opname, op, opset_of(im, n->domain));
-                AIC_TRY_GOTO(note(im, who, im->reason));
-                st = AIC_OK;
-                dead = true;
-            }
-            AIC_TRY_GOTO(st);
-        }
-        for (size_t o = 0; o < n->n_output; o++) {
-            slot *s = n->output[o][0] ? table_get(&im->nt, n->output[o]) : NULL;
-            if (s && (dead || s->kind == V_NONE))
-                s->kind = V_DEAD;
-        }
-    }
+    AIC_TRY_GOTO(find_attention(im));
+    for (size_t oi = 0; oi < g->n_node; oi++)
+        if (!im->fused[order[oi]])
+            AIC_TRY_GOTO(visit_node(im, order[oi]));
 
     /* Graph outputs. */
     for (size_t i = 0; i < g->n_output; i++) {
@@ -3969,6 +4224,7 @@ static void importer_free(importer *im) {
     aic_onnx_names_free(&im->nt.names);
     free(im->nt.s);
     free(im->fused);
+    free(im->chains);
     for (size_t i = 0; i < im->n_owned; i++) {
         free(im->owned[i]->dims);
         free(im->owned[i]->float_data);

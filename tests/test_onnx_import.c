@@ -367,6 +367,7 @@ int main(int argc, char **argv) {
     run_model("layernorm", 3, 1, 2);
     run_model("reduce_pow", 3, 1, 4);
     run_model("attention", 3, 3, 2);
+    run_model("attention_mask", 3, 3, 2);
     run_model("slicing9", 3, 1, 4);
     run_model("slicing", 3, 1, 4);
     run_model("floating", 3, 1, 1);

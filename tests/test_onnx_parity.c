@@ -13,6 +13,9 @@
  * weights (aic_onnx_load_weights), repeats the steps through aic_train_step on the same batches and
  * compares each step's loss (taken before that step's update) with PyTorch's.
  *
+ * Per model it checks that the attention of the transformer layer, the GPT block and the ViT is
+ * imported as one fused attention op each, no softmax left (check_attention).
+ *
  * Per model it checks that every nn.Parameter is trained: aicon's trained floats equal PyTorch's
  * parameter elements (a ViT's class token and position embedding, initializers that feed Expand and
  * Add, would otherwise be frozen as constants and the count come out short).
@@ -78,28 +81,29 @@
 typedef struct {
     const char *name;
     bool follow_noise; /* bound max(LOSS_RTOL, NOISE_FACTOR x reference noise) instead of LOSS_RTOL */
+    int attention;     /* the attention ops the import fuses (check_attention) */
 } model_case;
 
 static const model_case MODELS[] = {
-    {"mlp", false},
-    {"lenet", false},
-    {"resnet18", true},
-    {"mobilenet_v2", true},
-    {"mlp_layernorm", false},
-    {"mlp_layernorm14", false},
-    {"transformer", false},
-    {"transformer13", false},
-    {"gpt_block", false},
-    {"audio", false},
-    {"vit", false},
-    {"vit13", false},
-    {"mobilenet_v3", false},
-    {"mobilenet_v3_13", false},
-    {"unet", false},
-    {"lstm", false},
-    {"lstm13", false},
-    {"gru", false},
-    {"gru13", false},
+    {"mlp", false, 0},
+    {"lenet", false, 0},
+    {"resnet18", true, 0},
+    {"mobilenet_v2", true, 0},
+    {"mlp_layernorm", false, 0},
+    {"mlp_layernorm14", false, 0},
+    {"transformer", false, 1},
+    {"transformer13", false, 1},
+    {"gpt_block", false, 1},
+    {"audio", false, 0},
+    {"vit", false, 1},
+    {"vit13", false, 1},
+    {"mobilenet_v3", false, 0},
+    {"mobilenet_v3_13", false, 0},
+    {"unet", false, 0},
+    {"lstm", false, 0},
+    {"lstm13", false, 0},
+    {"gru", false, 0},
+    {"gru13", false, 0},
 };
 
 /* ---- HDF5 ------------------------------------------------------------------------------------ */
@@ -160,6 +164,29 @@ static void check_params(hid_t file, aic_model_t *m, const char *model) {
            want, ok ? "" : "<-- a parameter is not trained");
 }
 
+/* How many ops of kind `kind` m has (the second column of aic_model_summary's lines). */
+static int count_ops(const aic_model_t *m, const char *kind) {
+    static char buf[1 << 16];
+    int n = 0;
+    if (aic_model_summary(m, buf, sizeof buf) != AIC_OK)
+        return -1;
+    for (const char *line = buf; line; line = strchr(line, '\n') ? strchr(line, '\n') + 1 : NULL) {
+        char k[32];
+        if (sscanf(line, "%*s %31s", k) == 1 && strcmp(k, kind) == 0)
+            n++;
+    }
+    return n;
+}
+
+/* The attention each file writes out op by op (MatMul, scale, mask, Softmax, MatMul) must be imported
+ * as mc->attention fused ops, with no softmax left to hold the T x S scores. */
+static void check_attention(const aic_model_t *m, const model_case *mc) {
+    const int att = count_ops(m, "attention"), soft = count_ops(m, "softmax");
+    int ok = test_count(att == mc->attention && (mc->attention == 0 || soft == 0));
+    printf("%-12s %s attention ops %d (want %d), softmax ops %d %s\n", mc->name, ok ? "ok  " : "FAIL", att,
+           mc->attention, soft, ok ? "" : "<-- the attention was not fused");
+}
+
 /* Import, train STEPS steps and compare one model. Returns 0 when it could run (pass or fail counted),
  * -1 when something broke before the comparison. */
 static int run_model(const char *dir, hid_t file, aic_comm_t *comm, const model_case *mc) {
@@ -204,6 +231,7 @@ static int run_model(const char *dir, hid_t file, aic_comm_t *comm, const model_
     if (!CHECK_OK(aic_model_compile(m, BATCH, 0))) goto cleanup;
     if (!CHECK_OK(aic_onnx_load_weights(om, m))) goto cleanup;
     check_params(file, m, model);
+    check_attention(m, mc);
 
     aic_optim_config cfg = {.kind = AIC_OPTIM_SGD, .momentum = 0.9f};
     if (!CHECK_OK(aic_optim_create(&o, m, &cfg))) goto cleanup;

@@ -291,6 +291,37 @@ nodes = [
 save("attention", nodes, [vi("q", ["batch", 2, 3, 4]), vi("k", ["batch", 2, 5, 4]), vi("v", ["batch", 1, 5, 4])],
      [vi("s", ["batch", 2, 3, 5]), vi("y", ["batch", 2, 3, 4])], [], [q, k, v], [s, y])
 
+# ---- attention_mask: two attentions of one q, k and v that share k's Transpose, scaled by a constant
+# (Mul) and masked before the Softmax: by Where(-inf) on the causal triangle for T 4 < S 6 (bottom-right
+# aligned: key j hidden from query i when j > i + 2), which imports as one fused attention op, and by an
+# Add of -inf where j > i, not that triangle, which imports op by op ----
+q, k, v = rand(N, 2, 4, 8), rand(N, 2, 6, 8), rand(N, 2, 6, 8)
+T, S = 4, 6
+s = 0.3 * (q.astype(np.float64) @ k.astype(np.float64).transpose(0, 1, 3, 2))  # N x 2 x 4 x 6
+hide = np.arange(S)[None, :] > np.arange(T)[:, None] + (S - T)
+ys = []
+for h in (hide, np.arange(S)[None, :] > np.arange(T)[:, None]):
+    e = np.exp(np.where(h, -np.inf, s) - s.max(axis=-1, keepdims=True))
+    ys.append((e / e.sum(axis=-1, keepdims=True)) @ v)
+nodes = [
+    helper.make_node("Transpose", ["k"], ["kt"], name="kt", perm=[0, 1, 3, 2]),
+    helper.make_node("MatMul", ["q", "kt"], ["s1"], name="qk1"),
+    helper.make_node("Mul", ["s1", "scale"], ["ss1"], name="scale1"),
+    helper.make_node("Where", ["hide", "minf", "ss1"], ["m1"], name="mask1"),
+    helper.make_node("Softmax", ["m1"], ["p1"], name="softmax1", axis=-1),
+    helper.make_node("MatMul", ["p1", "v"], ["y1"], name="pv1"),
+    helper.make_node("MatMul", ["q", "kt"], ["s2"], name="qk2"),
+    helper.make_node("Mul", ["scale", "s2"], ["ss2"], name="scale2"),
+    helper.make_node("Add", ["ss2", "upper"], ["m2"], name="mask2"),
+    helper.make_node("Softmax", ["m2"], ["p2"], name="softmax2", axis=-1),
+    helper.make_node("MatMul", ["p2", "v"], ["y2"], name="pv2"),
+]
+upper = np.where(np.arange(S)[None, :] > np.arange(T)[:, None], -np.inf, 0).astype(np.float32)
+inits = [init("scale", np.array(0.3, dtype=np.float32)), init("hide", hide.reshape(1, 1, T, S)),
+         init("minf", np.array(-np.inf, dtype=np.float32)), init("upper", upper)]
+save("attention_mask", nodes, [vi("q", ["batch", 2, T, 8]), vi("k", ["batch", 2, S, 8]), vi("v", ["batch", 2, S, 8])],
+     [vi("y1", ["batch", 2, T, 8]), vi("y2", ["batch", 2, T, 8])], inits, [q, k, v], ys)
+
 # ---- reduce_pow: ReduceSum with its axes an input (opset 13), ReduceMax over two axes without keepdims,
 # ReduceSum with no axes and noop_with_empty_axes (the identity), and Pow with an int64 and a float
 # exponent, the int64 one on negative values ----

@@ -588,6 +588,7 @@ static aic_status ex_batchnorm(exporter *e, const aic_op *op, const char *const 
 /* LayerNormalization (opset 17) with Scale and B; without the affine part, Scale is ones and B absent. */
 static aic_status ex_layernorm(exporter *e, const aic_op *op, const char *const *in, const char *out) {
     const char *ins[3] = {in[0], NULL, NULL};
+    char scale[AIC_MAX_NAME + 16]; /* ins[1] names it until the node is added */
     int n_in = 3;
     if (op->param[0] >= 0) {
         ins[1] = param_init(e, op->param[0]);
@@ -604,7 +605,6 @@ static aic_status ex_layernorm(exporter *e, const aic_op *op, const char *const 
             return AIC_OK; /* the exporter reports its out-of-memory */
         for (size_t i = 0; i < cols; i++)
             ones[i] = 1.0f;
-        char scale[AIC_MAX_NAME + 16];
         snprintf(scale, sizeof scale, "%s.scale", op->name);
         add_float_init(e, scale, nd, rs + (axis - 1), ones, cols);
         ins[1] = scale;

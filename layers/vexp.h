@@ -24,7 +24,7 @@ AIC_HD float aic_pow2i(int32_t k) {
 }
 
 AIC_HD float aic_expf(float x) {
-    const float xc = x < -104.0f ? -104.0f : x > 88.75f ? 88.75f : x;
+    const float xc = x > -104.0f ? (x < 88.75f ? x : 88.75f) : -104.0f; /* NaN too: k stays an int */
     const float kf = (xc * 1.44269504088896341f + 12582912.0f) - 12582912.0f; /* round to nearest: 1.5 * 2^23 */
     const float r = (xc - kf * 0.693359375f) + kf * 2.12194440e-4f;
     float p = 1.0f / 5040.0f;

@@ -701,10 +701,11 @@ static aic_status window_input(importer *im, const char *name, aic_value x, cons
     return built(im, aic_reshape(im->m, n2, x, 3, (int64_t[]){xi->shape[0], 1, xi->shape[1]}, x2));
 }
 
-/* The output y2 of a window op on window_input's x2, back to 1-D (C x 1 x L' -> C x L') where x was. */
-static aic_status window_output(importer *im, const char *name, const aic_value_info *xi, aic_value y2, aic_value *y) {
+/* The output y2 of a window op on window_input's x2, back to 1-D (C x 1 x L' -> C x L') where x, of
+ * per-sample rank x_ndim, was. (A rank, not x's value info: building ops moves the values array.) */
+static aic_status window_output(importer *im, const char *name, int x_ndim, aic_value y2, aic_value *y) {
     *y = y2;
-    if (xi->ndim != 2)
+    if (x_ndim != 2)
         return AIC_OK;
     const aic_value_info *v = &im->m->values[y2];
     char n1[AIC_MAX_NAME];
@@ -755,13 +756,14 @@ static aic_status op_conv(importer *im, const Onnx__NodeProto *n, const char *na
                           const aic_value_info *xi, aic_value *y) {
     if (xi->ndim == 4)
         return op_conv3d(im, n, name, x, xi, y);
+    const int x_ndim = xi->ndim; /* xi moves once ops are built */
     const Onnx__TensorProto *w, *b;
     int64_t g, OC, hw[2];
     int k[2], s[2], d[2], pad[2];
     AIC_TRY(conv_common(im, n, xi, false, &w, &b, &g, &OC, k, s, d));
     aic_value x2, y2;
     AIC_TRY(window_input(im, name, x, xi, &x2, hw));
-    AIC_TRY(window_pads(im, n, xi->ndim - 1, hw, k, s, d, pad));
+    AIC_TRY(window_pads(im, n, x_ndim - 1, hw, k, s, d, pad));
     aic_conv2d_opts o = {.out_channels = OC,
                          .kernel = {k[0], k[1]},
                          .stride = {s[0], s[1]},
@@ -770,7 +772,7 @@ static aic_status op_conv(importer *im, const Onnx__NodeProto *n, const char *na
                          .groups = (int)g,
                          .no_bias = b == NULL};
     AIC_TRY(built(im, aic_conv2d(im->m, name, x2, &o, &y2)));
-    AIC_TRY(window_output(im, name, xi, y2, y));
+    AIC_TRY(window_output(im, name, x_ndim, y2, y));
     AIC_TRY(add_job(im, name, "weight", false, w, false, 1, tensor_numel(w), 1.0f));
     return b ? add_job(im, name, "bias", false, b, false, 1, OC, 1.0f) : AIC_OK;
 }
@@ -876,7 +878,7 @@ static aic_status op_pool(importer *im, const Onnx__NodeProto *n, const char *na
                          .ceil_mode = ceil_mode != 0,
                          .count_include_pad = cip != 0};
     AIC_TRY(built(im, avg ? aic_avgpool2d(im->m, name, x2, &o, &y2) : aic_maxpool2d(im->m, name, x2, &o, &y2)));
-    return window_output(im, name, xi, y2, y);
+    return window_output(im, name, rank + 1, y2, y);
 }
 
 static aic_status op_global_avgpool(importer *im, const Onnx__NodeProto *n, const char *name, int variant, aic_value x,
@@ -4229,6 +4231,7 @@ static void importer_free(importer *im) {
         free(im->owned[i]->dims);
         free(im->owned[i]->float_data);
         free(im->owned[i]->int64_data);
+        free(im->owned[i]->int32_data);
         free(im->owned[i]);
     }
     free(im->owned);

@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 /* Attention, fused (aic_attention) against the batched aic_matmul path (transpose, matmul, scale,
- * causal mask, softmax, matmul), forward and backward, one model step of each on the CPU. q, k and v
+ * causal mask, softmax, matmul), forward and backward, one model step of each on the CPU; and the
+ * batched MatMul alone ("bmm": q times k reshaped to N x H x D x T, times v: attention's two
+ * products at its shapes, without the ops between them). q, k and v
  * are three embeddings of the ids 0..H*T-1 (N x H x T x D, each with a gradient that costs a copy)
  * and the loss is mse(out, target), so that backward reaches dq, dk and dv; both models share that
  * frame, which benchmarks/pytorch_attention.py builds alike. Prints the best CPU time of each pass over
@@ -35,9 +37,12 @@ typedef struct {
 } config;
 
 /* The model of one path; ids and target inputs in *ids, *target. */
-static aic_model_t *build(const config *c, bool fused, aic_value *ids, aic_value *target) {
+enum { FUSED, MATMUL, BMM };
+static const char *const PATHS[] = {"fused", "matmul", "bmm"};
+
+static aic_model_t *build(const config *c, int path, aic_value *ids, aic_value *target) {
     aic_model_t *m;
-    TRY(aic_model_create(&m, fused ? "fused" : "matmul"));
+    TRY(aic_model_create(&m, PATHS[path]));
     const int64_t id_shape[2] = {c->H, c->T}, x_shape[3] = {c->H, c->T, c->D};
     TRY(aic_int_input(m, "ids", 2, id_shape, ids));
     TRY(aic_input(m, "target", 3, x_shape, target));
@@ -45,8 +50,14 @@ static aic_model_t *build(const config *c, bool fused, aic_value *ids, aic_value
     TRY(aic_embedding(m, "q", *ids, (int64_t)c->H * c->T, c->D, &q));
     TRY(aic_embedding(m, "k", *ids, (int64_t)c->H * c->T, c->D, &k));
     TRY(aic_embedding(m, "v", *ids, (int64_t)c->H * c->T, c->D, &v));
-    if (fused) {
+    if (path == FUSED) {
         TRY(aic_attention(m, "attention", q, k, v, c->causal, 0.0f, &o));
+    } else if (path == BMM) {
+        const int64_t kr_shape[3] = {c->H, c->D, c->T};
+        aic_value kr, s;
+        TRY(aic_reshape(m, "k_r", k, 3, kr_shape, &kr));
+        TRY(aic_matmul(m, "scores", q, kr, &s));
+        TRY(aic_matmul(m, "out", s, v, &o));
     } else {
         const int perm[4] = {0, 1, 3, 2};
         const int64_t one = 1, mask_shape[2] = {c->T, c->T};
@@ -74,9 +85,9 @@ static aic_model_t *build(const config *c, bool fused, aic_value *ids, aic_value
 }
 
 /* Best forward and backward times over the iterations (the first is a warm-up). */
-static void run(const config *c, bool fused) {
+static void run(const config *c, int path) {
     aic_value ids, target;
-    aic_model_t *m = build(c, fused, &ids, &target);
+    aic_model_t *m = build(c, path, &ids, &target);
     const size_t n_ids = (size_t)c->B * c->H * c->T, n_x = n_ids * (size_t)c->D;
     int32_t *id = malloc(n_ids * sizeof *id);
     float *tg = malloc(n_x * sizeof *tg);
@@ -105,8 +116,7 @@ static void run(const config *c, bool fused) {
             best_b = t2 - t1 < best_b ? t2 - t1 : best_b;
         }
     }
-    printf("%s forward %.3f\n%s backward %.3f\n", fused ? "fused" : "matmul", best_f, fused ? "fused" : "matmul",
-           best_b);
+    printf("%s forward %.3f\n%s backward %.3f\n", PATHS[path], best_f, PATHS[path], best_b);
     free(id);
     free(tg);
     aic_model_destroy(m);
@@ -138,7 +148,7 @@ int main(int argc, char **argv) {
         fprintf(stderr, "attention benchmark: sizes and iterations must be positive\n");
         return 2;
     }
-    run(&c, true);
-    run(&c, false);
+    for (int path = FUSED; path <= BMM; path++)
+        run(&c, path);
     return 0;
 }

@@ -1,8 +1,9 @@
 #!/bin/bash
 # SPDX-License-Identifier: Apache-2.0
 # Attention on one CPU thread: aicon's fused aic_attention and its batched aic_matmul path (transpose,
-# matmul, scale, causal mask, softmax, matmul) against PyTorch 1.13's matmul-softmax-matmul, forward
-# and backward, at GPT-small's shape by default (batch 8, T 256, 12 heads of 64, causal).
+# matmul, scale, causal mask, softmax, matmul) against PyTorch 1.13's matmul-softmax-matmul, and the
+# batched MatMul alone (bmm: attention's two products at its shapes) against torch.matmul, forward and
+# backward, at GPT-small's shape by default (batch 8, T 256, 12 heads of 64, causal).
 #
 # usage: benchmarks/attention.sh [BUILD_DIR]     (BUILD_DIR: an aicon build, default build/)
 #
@@ -47,15 +48,16 @@ echo "attention ${ARGS[*]}, one thread, best of $REPS runs x ${ITERS:-5} iterati
 awk '
     { key = $1 " " $2; if (!(key in best) || $3 < best[key]) best[key] = $3 }
     END {
-        printf "%-8s  %10s %10s %10s  %s\n", "pass", "fused", "matmul", "pytorch", "aicon/pytorch: fused, matmul"
+        printf "%-8s  %8s %8s %8s  %8s %12s  %s\n", "pass", "fused", "matmul", "pytorch", "bmm", "pytorch bmm",
+               "aicon/pytorch: fused, matmul; bmm"
         split("forward backward", passes, " ")
-        for (i = 1; i <= 2; i++) {
-            p = passes[i]
-            f = best["fused " p]; m = best["matmul " p]; t = best["pytorch " p]
-            printf "%-8s  %10.2f %10.2f %10.2f  %.2f, %.2f\n", p, f, m, t, f / t, m / t
+        for (i = 1; i <= 3; i++) {
+            p = i < 3 ? passes[i] : "both"
+            f = i < 3 ? best["fused " p] : best["fused forward"] + best["fused backward"]
+            m = i < 3 ? best["matmul " p] : best["matmul forward"] + best["matmul backward"]
+            t = i < 3 ? best["pytorch " p] : best["pytorch forward"] + best["pytorch backward"]
+            b = i < 3 ? best["bmm " p] : best["bmm forward"] + best["bmm backward"]
+            u = i < 3 ? best["pytorch_bmm " p] : best["pytorch_bmm forward"] + best["pytorch_bmm backward"]
+            printf "%-8s  %8.2f %8.2f %8.2f  %8.2f %12.2f  %.2f, %.2f; %.2f\n", p, f, m, t, b, u, f / t, m / t, b / u
         }
-        f = best["fused forward"] + best["fused backward"]
-        m = best["matmul forward"] + best["matmul backward"]
-        t = best["pytorch forward"] + best["pytorch backward"]
-        printf "%-8s  %10.2f %10.2f %10.2f  %.2f, %.2f\n", "both", f, m, t, f / t, m / t
     }' "$OUT"

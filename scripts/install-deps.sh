@@ -30,8 +30,10 @@ if ((bench)); then
   packages+=(iproute2 python3 python3-matplotlib)
 fi
 # libFuzzer ships in compiler-rt (libclang_rt.fuzzer), which clang itself does not pull in; clang's
-# OpenMP (oneDNN's CPU runtime, the kernels' threads) is LLVM's libomp, not GCC's libgomp.
-((fuzz)) && packages+=(clang libclang-rt-14-dev libomp-14-dev)
+# OpenMP (oneDNN's CPU runtime, the kernels' threads) is LLVM's libomp, not GCC's libgomp. llvm gives
+# llvm-symbolizer: without it a sanitizer report names no functions, and tests/fuzz/run_fuzz.sh cannot
+# tell a crash inside libhdf5 from one in aicon.
+((fuzz)) && packages+=(clang libclang-rt-14-dev libomp-14-dev llvm)
 if ((test)); then
   # PyTorch is the numerical reference; h5py and numpy write and read test files; onnx writes the
   # broken ONNX models and libonnx-testdata holds ONNX's own operator test models; torchvision gives

@@ -23,6 +23,10 @@ shift 3
 name=$(basename "$bin")
 [ -x "$bin" ] || { echo "FAIL: $bin is not an executable" >&2; exit 1; }
 [ -d "$seeds" ] && [ -n "$(ls -A "$seeds")" ] || { echo "FAIL: no seeds in $seeds" >&2; exit 1; }
+# Reports must name their functions: the tolerance below, and whoever reads a failure, go by them.
+symbolizer=${ASAN_SYMBOLIZER_PATH:-$(command -v llvm-symbolizer || command -v llvm-symbolizer-14)}
+[ -x "$symbolizer" ] || { echo "FAIL: llvm-symbolizer not found (Debian package llvm): sanitizer reports would name no functions" >&2; exit 1; }
+export ASAN_SYMBOLIZER_PATH=$symbolizer
 # Third-party leaks (tests/lsan.supp: libhdf5's on damaged files, Open MPI's) are suppressed, never aicon's.
 export LSAN_OPTIONS=suppressions=$(cd "$(dirname "$0")/.." && pwd)/lsan.supp:print_suppressions=0${LSAN_OPTIONS:+:$LSAN_OPTIONS}
 work=$(mktemp -d "${TMPDIR:-/tmp}/aicon-fuzz-$name-XXXXXX")

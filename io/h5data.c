@@ -22,15 +22,13 @@ static void close_id(hid_t *id, herr_t (*fn)(hid_t)) {
     *id = H5I_INVALID_HID;
 }
 
-/* Open dataset `name` at the file's root. */
-static aic_status open_dataset(hid_t file, const char *path, const char *name, hid_t *out) {
+aic_status aic_io_h5_open_dataset(hid_t file, const char *path, const char *name, const char *needs, hid_t *out) {
     *out = H5I_INVALID_HID;
     htri_t exists = H5Lexists(file, name, H5P_DEFAULT);
     if (exists < 0)
         return aic_fail(AIC_ERR_FORMAT, "%s: cannot look up dataset '%s' (corrupt file?)", path, name);
     if (exists == 0)
-        return aic_fail(AIC_ERR_FORMAT, "%s: no dataset '%s' (a data set file needs 'x': N samples of any "
-                        "shape, and 'y': N integer labels)", path, name);
+        return aic_fail(AIC_ERR_FORMAT, "%s: no dataset '%s' (%s)", path, name, needs);
     *out = H5Dopen2(file, name, H5P_DEFAULT);
     if (*out < 0)
         return aic_fail(AIC_ERR_FORMAT, "%s: '%s' exists but cannot be opened as a dataset (is it a group?)",
@@ -38,9 +36,8 @@ static aic_status open_dataset(hid_t file, const char *path, const char *name, h
     return AIC_OK;
 }
 
-/* Dimensions of dataset `name` into dims (up to max_rank); returns the rank through *rank. */
-static aic_status get_dims(hid_t dset, const char *path, const char *name, int max_rank, hsize_t *dims,
-                           int *rank) {
+aic_status aic_io_h5_dims(hid_t dset, const char *path, const char *name, int max_rank, hsize_t *dims,
+                          int *rank) {
     hid_t space = H5Dget_space(dset);
     aic_status st = AIC_OK;
     if (space < 0)
@@ -73,11 +70,8 @@ cleanup:
  * made aicon allocate 5 GB (h5data_fuzz). */
 #define H5_MAX_EXPANSION 4096.0
 
-/* For contiguous (uncompressed) storage the data must lie inside the file: a truncated or lying file is
- * caught before anything is allocated. Chunked and compact data must be stored, and may expand to at
- * most H5_MAX_EXPANSION times what is. */
-static aic_status check_storage(hid_t dset, const char *path, const char *name, hsize_t npoints,
-                                int64_t file_size) {
+aic_status aic_io_h5_check_storage(hid_t dset, const char *path, const char *name, hsize_t npoints,
+                                   int64_t file_size) {
     aic_status st = AIC_OK;
     hid_t dcpl = H5Dget_create_plist(dset), type = H5Dget_type(dset);
     if (dcpl < 0 || type < 0) {
@@ -149,8 +143,9 @@ aic_status aic_dataset_load_h5(aic_dataset_t **out, const char *path) {
         st = aic_fail(AIC_ERR_FORMAT, "%s: cannot open as HDF5: the file is corrupt or truncated", path);
         goto cleanup;
     }
-    AIC_TRY_GOTO(open_dataset(file, path, "x", &dx));
-    AIC_TRY_GOTO(open_dataset(file, path, "y", &dy));
+    static const char needs[] = "a data set file needs 'x': N samples of any shape, and 'y': N integer labels";
+    AIC_TRY_GOTO(aic_io_h5_open_dataset(file, path, "x", needs, &dx));
+    AIC_TRY_GOTO(aic_io_h5_open_dataset(file, path, "y", needs, &dy));
 
     /* Element types: x any number, y integers. */
     tx = H5Dget_type(dx);
@@ -175,8 +170,8 @@ aic_status aic_dataset_load_h5(aic_dataset_t **out, const char *path) {
     /* Shapes: x is N x (1 to 6 sample dims), y is N or N x 1. */
     hsize_t xd[1 + AIC_DATASET_MAX_RANK], yd[2];
     int xr = 0, yr = 0;
-    AIC_TRY_GOTO(get_dims(dx, path, "x", 1 + AIC_DATASET_MAX_RANK, xd, &xr));
-    AIC_TRY_GOTO(get_dims(dy, path, "y", 2, yd, &yr));
+    AIC_TRY_GOTO(aic_io_h5_dims(dx, path, "x", 1 + AIC_DATASET_MAX_RANK, xd, &xr));
+    AIC_TRY_GOTO(aic_io_h5_dims(dy, path, "y", 2, yd, &yr));
     if (xr < 2) {
         st = aic_fail(AIC_ERR_FORMAT, "%s: dataset 'x' has rank %d; expected N x (sample shape), rank 2 to %d", path,
                       xr, 1 + AIC_DATASET_MAX_RANK);
@@ -212,8 +207,8 @@ aic_status aic_dataset_load_h5(aic_dataset_t **out, const char *path) {
         if (i > 0)
             shape[i - 1] = (int64_t)xd[i];
     }
-    AIC_TRY_GOTO(check_storage(dx, path, "x", (hsize_t)total, (int64_t)sb.st_size));
-    AIC_TRY_GOTO(check_storage(dy, path, "y", yd[0], (int64_t)sb.st_size));
+    AIC_TRY_GOTO(aic_io_h5_check_storage(dx, path, "x", (hsize_t)total, (int64_t)sb.st_size));
+    AIC_TRY_GOTO(aic_io_h5_check_storage(dy, path, "y", yd[0], (int64_t)sb.st_size));
 
     AIC_TRY_GOTO(aic_io_dataset_alloc(&d, path, path, (int64_t)xd[0], xr - 1, shape));
     if (H5Dread(dx, H5T_NATIVE_FLOAT, H5S_ALL, H5S_ALL, H5P_DEFAULT, d->x) < 0) {

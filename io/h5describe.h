@@ -8,6 +8,8 @@
 #include <stddef.h>
 #include <hdf5.h>
 
+#include <stdint.h>
+
 #include "aicon/status.h"
 
 /* "integer", "floating-point", "string", ... */
@@ -26,5 +28,16 @@ void aic_io_h5_close(const hid_t *ids, size_t n);
  * ("the checkpoint") when libhdf5 crashes on it, AIC_OK otherwise (an error libhdf5 reports cleanly
  * is left for the reader to name). */
 aic_status aic_io_h5_probe(const char *path, const char *what, const char *const *names, size_t n_names);
+
+/* The data set readers' checks (io/h5data.c); every failure is AIC_ERR_FORMAT naming path and name. */
+/* Open dataset `name` at the file's root; a missing one is named with `needs`, what the file must hold. */
+aic_status aic_io_h5_open_dataset(hid_t file, const char *path, const char *name, const char *needs, hid_t *out);
+/* The dimensions of a simple dataspace into dims (at most max_rank of them); its rank into *rank. */
+aic_status aic_io_h5_dims(hid_t dset, const char *path, const char *name, int max_rank, hsize_t *dims, int *rank);
+/* For contiguous (uncompressed) storage the data must lie inside the file: a truncated or lying file is
+ * caught before anything is allocated. Chunked and compact data must be stored, and may expand to at
+ * most 4096 times what is (H5_MAX_EXPANSION, io/h5data.c). */
+aic_status aic_io_h5_check_storage(hid_t dset, const char *path, const char *name, hsize_t npoints,
+                                   int64_t file_size);
 
 #endif

@@ -22,6 +22,8 @@ done
 packages=(build-essential cmake pkg-config openmpi-bin libopenmpi-dev libhdf5-dev hdf5-tools libhwloc-dev
           libopenblas-dev libdnnl-dev ocl-icd-opencl-dev zlib1g-dev libssl-dev dataset-fashion-mnist
           protobuf-c-compiler libprotobuf-c-dev libonnx-dev)
+# fortunes: English text (/usr/share/games/fortunes, 2.8 MB) for README's language-model example and cli_tokenize.
+packages+=(fortunes)
 # Usage records: signatures, Keccak, JSON and delivery. json-c also writes the tool's JSON output
 # (summaries, metrics, aicon info --json), which a build without it leaves out.
 ((usage)) && packages+=(libsecp256k1-dev libcurl4-openssl-dev libjson-c-dev nettle-dev)

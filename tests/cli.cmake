@@ -28,6 +28,9 @@ function(aicon_cli_test name script)
 endfunction()
 
 aicon_cli_test(cli_help help.sh NO_DATA LABELS unit TIMEOUT 30)
+# aicon tokenize --bytes on three fortune files: llm.c headers, the bytes as tokens, the split; bad
+# flags and a missing input named (about 1 s).
+aicon_cli_test(cli_tokenize tokenize.sh NO_DATA LABELS unit TIMEOUT 60)
 aicon_cli_test(cli_reproducible reproducible.sh LABELS mpi TIMEOUT 120)
 aicon_cli_test(cli_resume_mlp_np2 resume.sh LABELS mpi TIMEOUT 180 ARGS 2 mlp train.h5)
 aicon_cli_test(cli_resume_mlp_adamw_np2 resume.sh LABELS mpi TIMEOUT 180 ARGS 2 mlp train.h5

@@ -45,6 +45,7 @@ static const struct {
     {"info", aicon_info_main, "the topology, GPUs, each rank's CPU binding and library versions (aicon info --help)"},
     {"keygen", aicon_keygen_main, "make a miner key for signing usage records (aicon keygen --help)"},
     {"ledger", aicon_ledger_main, "verify, show or flush usage records (aicon ledger --help)"},
+    {"tokenize", aicon_tokenize_main, "text as token files for language models (aicon tokenize --help)"},
     {"onnx-test", aicon_onnx_test_main, "run ONNX backend test cases through the importer (aicon onnx-test --help)"},
 };
 

@@ -67,5 +67,7 @@ int aicon_info_main(int argc, char **argv);
 int aicon_keygen_main(int argc, char **argv);
 /* aicon ledger verify|show|flush|append: the usage-record ledger and spool. */
 int aicon_ledger_main(int argc, char **argv);
+/* aicon tokenize --bytes IN... -o OUT.bin: text as llm.c token shards, training and validation (no MPI). */
+int aicon_tokenize_main(int argc, char **argv);
 
 #endif

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
-/* Token data sets (aic_dataset_load_tokens): an llm.c shard and HDF5 `tokens` files, written here
- * byte by byte and with libhdf5, load as windows of T = 8 whose gather gives each window and the
- * window one token on; damaged files fail naming the file and what is wrong. */
+/* Token data sets (aic_dataset_load_tokens): llm.c shards (written here byte by byte, and by the
+ * writer of aicon tokenize) and HDF5 `tokens` files load as windows of T = 8 whose gather gives each
+ * window and the window one token on; damaged files fail naming the file and what is wrong. */
 #define _XOPEN_SOURCE 700 /* mkdtemp, nftw */
 #include <stdio.h>
 #include <stdlib.h>
@@ -10,6 +10,7 @@
 #include <hdf5.h>
 
 #include "aicon/data.h"
+#include "io/tokens.h"
 #include "tests/test_tmpdir.h"
 #include "tests/test_util.h"
 
@@ -143,6 +144,16 @@ static void test_good(void) {
     const char *h16 = write_h5("u16.h5", "tokens", H5T_STD_U16BE, H5T_NATIVE_UINT16, 1, NTOK, t16);
     CHECK_OK(aic_dataset_load_tokens(&d, h16, T));
     check_windows(d, "HDF5 big-endian uint16 tokens");
+    aic_dataset_destroy(d);
+
+    /* What aicon tokenize writes reads back as the same stream. */
+    uint16_t t16le[NTOK];
+    for (int i = 0; i < NTOK; i++)
+        t16le[i] = (uint16_t)g_tok[i];
+    const char *written = test_tmp_path("written.bin");
+    CHECK_OK(aic_io_tokens_write_shard(written, t16le, NTOK));
+    CHECK_OK(aic_dataset_load_tokens(&d, written, T));
+    check_windows(d, "a shard of aic_io_tokens_write_shard");
     aic_dataset_destroy(d);
 
     /* Exactly T + 1 tokens make one window; T = 1 makes a window of each token but the last. */

@@ -126,6 +126,7 @@ typedef struct {
         struct { int axis, reduction; } elements; /* gather_elements, scatter_elements: axis 1..ndim (with the
                                                     * batch), reduction an aic_scatter_kind */
         struct { int axis; int64_t depth; float off, on; } one_hot; /* axis 1..ndim of the output */
+        struct { int tied; } dense; /* dense: 1 + the parameter its weight is (aic_dense_tied), 0: its own */
     } attr;
     /* per-op memory kept from forward to backward: saved_per_sample * max_batch + saved_fixed floats */
     size_t saved_per_sample, saved_fixed, saved;

@@ -295,29 +295,32 @@ aic_status aic_model_set_output(aic_model_t *m, aic_value v) {
 
 /* ---- compile ---------------------------------------------------------------------------------- */
 
-static void init_tensors(float *arena, const aic_param_info *ps, int n, uint64_t key) {
-    for (int i = 0; i < n; i++) {
-        float *dst = arena + ps[i].offset;
-        uint64_t k = aic_mix64(key, (uint64_t)i);
-        for (size_t j = 0; j < ps[i].numel; j++) {
-            switch (ps[i].init) {
-            case AIC_INIT_ONES: dst[j] = 1.0f; break;
-            case AIC_INIT_ZEROS: dst[j] = 0.0f; break;
-            case AIC_INIT_UNIFORM: {
-                aic_philox_block r = aic_philox(k, 0, j / 4);
-                dst[j] = ps[i].bound * (2.0f * aic_u32_to_unit(r.v[j % 4]) - 1.0f);
-                break;
-            }
-            case AIC_INIT_NORMAL: { /* Box-Muller on two of a block's four draws, u1 in (0, 1] */
-                aic_philox_block r = aic_philox(k, 1, j / 2);
-                const double u1 = 1.0 - aic_u32_to_unit(r.v[2 * (j % 2)]);
-                const double u2 = aic_u32_to_unit(r.v[2 * (j % 2) + 1]);
-                dst[j] = (float)(ps[i].bound * sqrt(-2.0 * log(u1)) * cos(6.283185307179586 * u2));
-                break;
-            }
-            }
+/* numel floats of a tensor initialized as `init` with `bound` from key k (a seed mixed with the
+ * tensor's index). */
+static void init_tensor(float *dst, size_t numel, aic_init_kind init, float bound, uint64_t k) {
+    for (size_t j = 0; j < numel; j++) {
+        switch (init) {
+        case AIC_INIT_ONES: dst[j] = 1.0f; break;
+        case AIC_INIT_ZEROS: dst[j] = 0.0f; break;
+        case AIC_INIT_UNIFORM: {
+            aic_philox_block r = aic_philox(k, 0, j / 4);
+            dst[j] = bound * (2.0f * aic_u32_to_unit(r.v[j % 4]) - 1.0f);
+            break;
+        }
+        case AIC_INIT_NORMAL: { /* Box-Muller on two of a block's four draws, u1 in (0, 1] */
+            aic_philox_block r = aic_philox(k, 1, j / 2);
+            const double u1 = 1.0 - aic_u32_to_unit(r.v[2 * (j % 2)]);
+            const double u2 = aic_u32_to_unit(r.v[2 * (j % 2) + 1]);
+            dst[j] = (float)(bound * sqrt(-2.0 * log(u1)) * cos(6.283185307179586 * u2));
+            break;
+        }
         }
     }
+}
+
+static void init_tensors(float *arena, const aic_param_info *ps, int n, uint64_t key) {
+    for (int i = 0; i < n; i++)
+        init_tensor(arena + ps[i].offset, ps[i].numel, ps[i].init, ps[i].bound, aic_mix64(key, (uint64_t)i));
 }
 
 static size_t layout_tensors(aic_param_info *ps, int n) {
@@ -680,6 +683,24 @@ aic_status aic_model_find_param(aic_model_t *m, const char *name, aic_tensor *pa
     return aic_fail(AIC_ERR_INVALID_ARG, "model '%s' has no parameter named '%s'", m->name, name);
 }
 
+aic_status aic_model_init_normal(aic_model_t *m, const char *name, float std, uint64_t seed) {
+    AIC_TRY(check_compiled(m, "aic_model_init_normal"));
+    if (!(std >= 0.0f) || isinf(std))
+        return aic_fail(AIC_ERR_INVALID_ARG, "aic_model_init_normal '%s': std %g must be finite and not negative",
+                        name ? name : "(NULL)", std);
+    for (int i = 0; name && i < m->n_params; i++)
+        if (strcmp(m->params[i].name, name) == 0) {
+            float *params = aic_model_params(m); /* a device model's host copy, sent back at next use */
+            if (!params)
+                return aic_fail_context(AIC_ERR_NOMEM, "aic_model_init_normal '%s': ", name);
+            init_tensor(params + m->params[i].offset, m->params[i].numel, AIC_INIT_NORMAL, std,
+                        aic_mix64(seed, (uint64_t)i));
+            return AIC_OK;
+        }
+    return aic_fail(AIC_ERR_INVALID_ARG, "aic_model_init_normal: model '%s' has no parameter named '%s'", m->name,
+                    name ? name : "(NULL)");
+}
+
 aic_status aic_model_buffer(aic_model_t *m, int i, aic_tensor *buf) {
     AIC_TRY(check_compiled(m, "aic_model_buffer"));
     if (i < 0 || i >= m->n_buffers)
@@ -860,6 +881,15 @@ void aic_value_shape_text(char *buf, size_t size, const aic_value_info *v) {
     }
 }
 
+/* Whether an op before op `before` holds parameter p. */
+static bool param_used_before(const aic_model_t *m, int p, int before) {
+    for (int i = 0; i < before; i++)
+        for (int k = 0; k < AIC_MAX_OP_PARAMS; k++)
+            if (m->ops[i].param[k] == p)
+                return true;
+    return false;
+}
+
 aic_status aic_model_summary(const aic_model_t *m, char *buf, size_t size) {
     if (!m || !buf || size == 0)
         return aic_fail(AIC_ERR_INVALID_ARG, "aic_model_summary: NULL argument");
@@ -870,9 +900,9 @@ aic_status aic_model_summary(const aic_model_t *m, char *buf, size_t size) {
         char shape[128] = "-";
         if (op->out >= 0)
             aic_value_shape_text(shape, sizeof shape, &m->values[op->out]);
-        size_t np = 0;
+        size_t np = 0; /* a parameter counts at its first op only (a tied head's weight is the embedding's) */
         for (int k = 0; k < AIC_MAX_OP_PARAMS; k++)
-            if (op->param[k] >= 0)
+            if (op->param[k] >= 0 && !param_used_before(m, op->param[k], i))
                 np += m->params[op->param[k]].numel;
         total += np;
         len += (size_t)snprintf(buf + len, size - len, "%-16s %-14s %-20s %zu\n", op->name,

@@ -24,6 +24,8 @@ struct aic_optim {
     float *slot[MAX_SLOTS]; /* each laid out like the parameter arena, on the model's device */
     aic_mirror slot_mirror[MAX_SLOTS]; /* host copies of a device model's slots (core/graph.h) */
     int64_t steps;
+    float last_norm;    /* the gradients' norm at the last clipped step */
+    double *norm_sums;  /* CUDA with clipping: the norm's partial sums on the device */
 };
 
 aic_status aic_optim_create(aic_optim_t **out, aic_model_t *m, const aic_optim_config *cfg) {
@@ -34,6 +36,9 @@ aic_status aic_optim_create(aic_optim_t **out, aic_model_t *m, const aic_optim_c
     aic_optim_config c = *cfg;
     if (c.kind != AIC_OPTIM_SGD && c.kind != AIC_OPTIM_ADAM && c.kind != AIC_OPTIM_ADAMW)
         return aic_fail(AIC_ERR_INVALID_ARG, "aic_optim_create: unknown optimizer kind %d", (int)c.kind);
+    if (!(c.clip_grad_norm >= 0) || isinf(c.clip_grad_norm))
+        return aic_fail(AIC_ERR_INVALID_ARG, "optimizer: clip_grad_norm %g must be finite and not negative (0: off)",
+                        c.clip_grad_norm);
     if (c.momentum < 0 || c.weight_decay < 0 || (c.nesterov && c.momentum <= 0))
         return aic_fail(AIC_ERR_INVALID_ARG,
                         "optimizer: momentum %g and weight decay %g must not be negative; Nesterov needs momentum > 0",
@@ -69,6 +74,13 @@ aic_status aic_optim_create(aic_optim_t **out, aic_model_t *m, const aic_optim_c
             return aic_fail(AIC_ERR_NOMEM, "optimizer: out of memory for %zu floats of state", m->n_param_floats);
         }
     }
+#ifdef AICON_HAVE_CUDA
+    if (c.clip_grad_norm > 0 && m->backend->kind == AIC_BACKEND_CUDA &&
+        !(o->norm_sums = m->backend->alloc(sizeof(double) * AIC_CUDA_NORM_BLOCKS))) {
+        aic_optim_destroy(o);
+        return aic_fail(AIC_ERR_NOMEM, "optimizer: out of device memory for the gradient norm's sums");
+    }
+#endif
     *out = o;
     return AIC_OK;
 }
@@ -80,55 +92,102 @@ void aic_optim_destroy(aic_optim_t *o) {
         o->model->backend->free(o->slot[i]);
         aic_mirror_free(&o->slot_mirror[i]);
     }
+    if (o->norm_sums)
+        o->model->backend->free(o->norm_sums);
     free(o);
 }
 
-/* The CPU kernels of the two rules over n floats of p (parameters) and g (gradients): the loops of
- * layers/optim_rules.h. A NULL arena or state slot they need fails rather than crashes. */
-static aic_status sgd_step(aic_optim_t *o, float lr, float *p, const float *g, size_t n) {
-    const float wd = o->cfg.weight_decay, mu = o->cfg.momentum;
+/* The CPU kernels of the two rules over floats lo..lo+n of the arenas, with weight decay wd: the
+ * loops of layers/optim_rules.h. A NULL arena or state slot they need fails rather than crashes. */
+static aic_status sgd_step(aic_optim_t *o, float lr, float wd, size_t lo, size_t n) {
+    const float mu = o->cfg.momentum;
     const bool nesterov = o->cfg.nesterov; /* a local, so the loop has no load that a store might alias: vectorized */
-    float *buf = o->slot[0]; /* n; read only when mu != 0 */
+    float *p = o->model->param_arena, *g = o->model->grad_arena, *buf = o->slot[0]; /* buf: read only when mu != 0 */
     if (n > 0 && (!p || !g || (mu != 0.0f && !buf)))
         return aic_fail(AIC_ERR_INVALID_ARG, "sgd_step: the parameters, gradients or momentum buffer are NULL");
+    p += lo;
+    g += lo;
+    buf = buf ? buf + lo : NULL;
     for (size_t i = 0; i < n; i++)
         aic_sgd_update(&p[i], g[i], &buf[i], lr, wd, mu, nesterov);
     return AIC_OK;
 }
 
-static aic_status adam_step(aic_optim_t *o, float lr, float *p, const float *g, size_t n) {
+static aic_status adam_step(aic_optim_t *o, float lr, float wd, size_t lo, size_t n) {
     const aic_optim_config *c = &o->cfg;
-    float *m1 = o->slot[0], *m2 = o->slot[1]; /* n each */
+    float *p = o->model->param_arena, *g = o->model->grad_arena, *m1 = o->slot[0], *m2 = o->slot[1];
     if (n > 0 && (!p || !g || !m1 || !m2))
         return aic_fail(AIC_ERR_INVALID_ARG, "adam_step: the parameters, gradients or moments are NULL");
+    p += lo;
+    g += lo;
+    m1 += lo;
+    m2 += lo;
     const double t = (double)o->steps;
     const float bc1 = (float)(1.0 - pow(c->beta1, t));
     const float bc2_sqrt = (float)sqrt(1.0 - pow(c->beta2, t));
     const float step_size = lr / bc1;
     const bool decoupled = c->kind == AIC_OPTIM_ADAMW;
     for (size_t i = 0; i < n; i++)
-        aic_adam_update(&p[i], g[i], &m1[i], &m2[i], lr, c->beta1, c->beta2, c->eps, c->weight_decay, decoupled,
-                        step_size, bc2_sqrt);
+        aic_adam_update(&p[i], g[i], &m1[i], &m2[i], lr, c->beta1, c->beta2, c->eps, wd, decoupled, step_size,
+                        bc2_sqrt);
     return AIC_OK;
 }
 
 #ifdef AICON_HAVE_CUDA
 /* The same updates as sgd_step and adam_step, as kernels over the device arenas. */
-static aic_status cuda_step(aic_optim_t *o, float lr) {
+static aic_status cuda_step(aic_optim_t *o, float lr, float wd, size_t lo, size_t n) {
     aic_model_t *m = o->model;
     const aic_optim_config *c = &o->cfg;
-    AIC_TRY(aic_model_to_device(m));
-    for (int i = 0; i < o->n_slots; i++)
-        AIC_TRY(aic_mirror_to_device(m->backend, &o->slot_mirror[i], o->slot[i], m->n_param_floats));
+    float *p = m->param_arena + lo, *g = m->grad_arena + lo;
     if (c->kind == AIC_OPTIM_SGD)
-        return aic_cuda_sgd_step(m->param_arena, m->grad_arena, o->slot[0], m->n_param_floats, lr, c->weight_decay,
-                                 c->momentum, c->nesterov);
+        return aic_cuda_sgd_step(p, g, o->slot[0] ? o->slot[0] + lo : NULL, n, lr, wd, c->momentum, c->nesterov);
     const double t = (double)o->steps;
-    return aic_cuda_adam_step(m->param_arena, m->grad_arena, o->slot[0], o->slot[1], m->n_param_floats, lr, c->beta1,
-                              c->beta2, c->eps, c->weight_decay, c->kind == AIC_OPTIM_ADAMW,
-                              (float)(1.0 - pow(c->beta1, t)), (float)sqrt(1.0 - pow(c->beta2, t)));
+    return aic_cuda_adam_step(p, g, o->slot[0] + lo, o->slot[1] + lo, n, lr, c->beta1, c->beta2, c->eps, wd,
+                              c->kind == AIC_OPTIM_ADAMW, (float)(1.0 - pow(c->beta1, t)),
+                              (float)sqrt(1.0 - pow(c->beta2, t)));
 }
 #endif
+
+/* The update of floats lo..lo+n, all with weight decay wd, on the model's backend. */
+static aic_status update(aic_optim_t *o, float lr, float wd, size_t lo, size_t n) {
+#ifdef AICON_HAVE_CUDA
+    if (o->model->backend->kind == AIC_BACKEND_CUDA)
+        return cuda_step(o, lr, wd, lo, n);
+#endif
+    return o->cfg.kind == AIC_OPTIM_SGD ? sgd_step(o, lr, wd, lo, n) : adam_step(o, lr, wd, lo, n);
+}
+
+/* Parameter i's weight decay: none for a vector (a bias, a LayerNorm gain) with decay_matrices_only. */
+static float decay_of(const aic_optim_t *o, int i) {
+    return o->cfg.decay_matrices_only && o->model->params[i].ndim < 2 ? 0.0f : o->cfg.weight_decay;
+}
+
+/* clip_grad_norm_: the norm of the whole gradient arena (squares summed in double: in arena order on
+ * the CPU, in a fixed tree on a GPU), then every gradient times clip / (norm + 1e-6) when that is
+ * below 1, in float as torch computes it. */
+static aic_status clip_gradients(aic_optim_t *o) {
+    aic_model_t *m = o->model;
+    const size_t n = m->n_param_floats;
+    double sum = 0.0;
+#ifdef AICON_HAVE_CUDA
+    if (m->backend->kind == AIC_BACKEND_CUDA)
+        AIC_TRY(aic_cuda_sum_squares(o->norm_sums, m->grad_arena, n, &sum));
+    else
+#endif
+        for (size_t i = 0; i < n; i++)
+            sum += (double)m->grad_arena[i] * m->grad_arena[i];
+    o->last_norm = (float)sqrt(sum);
+    const float coef = o->cfg.clip_grad_norm / (o->last_norm + 1e-6f);
+    if (!(coef < 1.0f))
+        return AIC_OK;
+#ifdef AICON_HAVE_CUDA
+    if (m->backend->kind == AIC_BACKEND_CUDA)
+        return aic_cuda_scale(m->grad_arena, n, coef);
+#endif
+    for (size_t i = 0; i < n; i++)
+        m->grad_arena[i] *= coef;
+    return AIC_OK;
+}
 
 aic_status aic_optim_step(aic_optim_t *o, float lr) {
     if (!o)
@@ -139,14 +198,26 @@ aic_status aic_optim_step(aic_optim_t *o, float lr) {
     aic_model_t *m = o->model;
     o->steps++;
 #ifdef AICON_HAVE_CUDA
-    if (m->backend->kind == AIC_BACKEND_CUDA)
-        return cuda_step(o, lr);
+    if (m->backend->kind == AIC_BACKEND_CUDA) {
+        AIC_TRY(aic_model_to_device(m));
+        for (int i = 0; i < o->n_slots; i++)
+            AIC_TRY(aic_mirror_to_device(m->backend, &o->slot_mirror[i], o->slot[i], m->n_param_floats));
+    }
 #endif
-    if (o->cfg.kind == AIC_OPTIM_SGD)
-        return sgd_step(o, lr, m->param_arena, m->grad_arena, m->n_param_floats);
-    return adam_step(o, lr, m->param_arena, m->grad_arena, m->n_param_floats);
+    if (o->cfg.clip_grad_norm > 0)
+        AIC_TRY(clip_gradients(o));
+    /* Runs of parameters (contiguous in the arena) that share a weight decay, one update each. */
+    for (int i = 0, j; i < m->n_params; i = j) {
+        const float wd = decay_of(o, i);
+        for (j = i + 1; j < m->n_params && decay_of(o, j) == wd; j++)
+            ;
+        const size_t lo = m->params[i].offset, hi = j < m->n_params ? m->params[j].offset : m->n_param_floats;
+        AIC_TRY(update(o, lr, wd, lo, hi - lo));
+    }
+    return AIC_OK;
 }
 
+float aic_optim_last_grad_norm(const aic_optim_t *o) { return o ? o->last_norm : 0.0f; }
 const aic_optim_config *aic_optim_config_of(const aic_optim_t *o) { return o ? &o->cfg : NULL; }
 int aic_optim_slot_count(const aic_optim_t *o) { return o ? o->n_slots : 0; }
 int64_t aic_optim_steps(const aic_optim_t *o) { return o ? o->steps : 0; }

@@ -156,6 +156,12 @@ aic_status aic_cuda_sgd_step(float *p, const float *g, float *buf, size_t n, flo
                              int nesterov);
 aic_status aic_cuda_adam_step(float *p, const float *g, float *m1, float *m2, size_t n, float lr, float beta1,
                               float beta2, float eps, float wd, int decoupled, float bc1, float bc2_sqrt);
+/* *sum = the sum of g's n squares in double, a fixed tree of AIC_CUDA_NORM_BLOCKS blocks' sums (the
+ * same bits every run) through partial (that many doubles on the device); waits for the result. */
+#define AIC_CUDA_NORM_BLOCKS 256
+aic_status aic_cuda_sum_squares(double *partial, const float *g, size_t n, double *sum);
+/* x[i] *= c over n floats */
+aic_status aic_cuda_scale(float *x, size_t n, float c);
 
 /* ---- attention_cuda.cu: fused attention, a thread per query row (or key row in backward) over
  * shared-memory tiles; scratch unused ---- */

@@ -225,9 +225,13 @@ static const char *init_name(const exporter *e, const aic_param_info *self) {
     return s;
 }
 
+/* A parameter's initializer, added once however many nodes read it (a tied weight). */
 static const char *param_init(exporter *e, int p) {
     aic_param_info *pi = &e->m->params[p];
     const char *name = init_name(e, pi);
+    for (size_t i = 0; i < e->g->n_initializer; i++)
+        if (e->g->initializer[i]->name && strcmp(e->g->initializer[i]->name, name) == 0)
+            return name;
     add_float_init(e, name, pi->ndim, pi->shape, aic_param_data(e->m, p), pi->numel);
     return name;
 }
@@ -414,20 +418,25 @@ static aic_status ex_dense(exporter *e, const aic_op *op, const char *const *in,
         attr_int(e, add_node(e, "Gemm", op->name, ins, n_in, out), "transB", 1);
         return AIC_OK;
     }
-    const aic_param_info *w = &e->m->params[op->param[0]];
-    const int64_t OC = w->shape[0], C = w->shape[1];
-    float *wt = ex_alloc(e, (size_t)(OC * C) * sizeof *wt);
-    if (!wt)
-        return AIC_OK; /* the exporter reports its out-of-memory */
-    const float *wd = aic_param_data(e->m, op->param[0]);
-    for (int64_t o = 0; o < OC; o++)
-        for (int64_t c = 0; c < C; c++)
-            wt[c * OC + o] = wd[o * C + c];
     char wt_name[AIC_MAX_NAME + 16], product[AIC_MAX_NAME + 16], node[AIC_MAX_NAME + 16];
     snprintf(wt_name, sizeof wt_name, "%s.weight_t", op->name);
     snprintf(product, sizeof product, "%s.product", op->name);
     snprintf(node, sizeof node, "%s.bias", op->name);
-    add_float_init(e, wt_name, 2, (const int64_t[]){C, OC}, wt, (size_t)(OC * C));
+    if (op->attr.dense.tied) { /* the one initializer another node reads too, transposed by a node */
+        const char *w = param_init(e, op->param[0]);
+        attr_ints(e, add_node(e, "Transpose", wt_name, &w, 1, wt_name), "perm", (const int64_t[]){1, 0}, 2);
+    } else {
+        const aic_param_info *w = &e->m->params[op->param[0]];
+        const int64_t OC = w->shape[0], C = w->shape[1];
+        float *wt = ex_alloc(e, (size_t)(OC * C) * sizeof *wt);
+        if (!wt)
+            return AIC_OK; /* the exporter reports its out-of-memory */
+        const float *wd = aic_param_data(e->m, op->param[0]);
+        for (int64_t o = 0; o < OC; o++)
+            for (int64_t c = 0; c < C; c++)
+                wt[c * OC + o] = wd[o * C + c];
+        add_float_init(e, wt_name, 2, (const int64_t[]){C, OC}, wt, (size_t)(OC * C));
+    }
     const bool bias = op->param[1] >= 0;
     add_node(e, "MatMul", op->name, (const char *[]){in[0], wt_name}, 2, bias ? product : out);
     if (bias)

@@ -56,7 +56,7 @@ set_tests_properties(onnx_model_families PROPERTIES LABELS unit TIMEOUT 300 ENVI
 # aic_onnx_export: test_onnx_export compares an exported model, imported back, with the built-in
 # model loaded from the same run's checkpoint; tests/cli/onnx_export.sh (cli_onnx_export) drives it.
 aicon_test_exe(test_onnx_export ${CMAKE_CURRENT_SOURCE_DIR}/test_onnx_export.c
-               ${PROJECT_SOURCE_DIR}/tools/builtin_models.c)
+               ${PROJECT_SOURCE_DIR}/tools/builtin_models.c ${PROJECT_SOURCE_DIR}/examples/gpt.c)
 
 # Training parity with PyTorch through ONNX: onnx_parity_models exports nineteen models (Debian's
 # python3-torch and python3-torchvision): an MLP, a LeNet, ResNet-18, MobileNetV2, LayerNorm MLPs, a

@@ -213,6 +213,14 @@ static aic_status b_dense_reshaped(aic_model_t *m, const op_case *c, const aic_v
     AIC_TRY(aic_reshape_full(m, "merged", x[0], c->sndim, c->shape, &r));
     return aic_dense(m, "op", r, c->units, !c->no_bias, o);
 }
+/* dense tied to an embedding's table (units: dim, classes: vocab): (x + emb(ids)) emb.weight^T, so that
+ * both ops' gradients add into the one table */
+static aic_status b_dense_tied(aic_model_t *m, const op_case *c, const aic_value *x, aic_value l, aic_value *o) {
+    aic_value e, s;
+    AIC_TRY(aic_embedding(m, "op.emb", l, c->classes, c->units, &e)); /* "op.": the harness fills its table */
+    AIC_TRY(aic_add(m, "sum", x[0], e, &s));
+    return aic_dense_tied(m, "op", s, "op.emb.weight", !c->no_bias, o);
+}
 static aic_status b_add(aic_model_t *m, const op_case *c, const aic_value *x, aic_value l, aic_value *o) {
     return aic_add(m, "op", x[0], x[c->twice ? 0 : 1], o);
 }
@@ -882,6 +890,10 @@ static const op_case CASES[] = {
             .count_include_pad = true)},
     {AIC_OP_AVGPOOL3D, "k2x3x2 s1x2x2 p0x1x1 count_include_pad", b_pool3d, 1, {IN(2, 4, 5, 6)}, LINEAR,
      POOL3D(.kernel = {2, 3, 2}, .stride = {1, 2, 2}, .pad = {0, 1, 1}, .count_include_pad = true)},
+    {AIC_OP_DENSE, "tied to an embedding's table: (x + emb(ids)) W^T, W 5 x 4, 3 x 4 -> 3 x 5", b_dense_tied, 1,
+     {IN(3, 4)}, LINEAR, LABELS(3), .classes = 5, .units = 4, .no_bias = true},
+    {AIC_OP_DENSE, "tied with a bias, one row: 4 -> 6", b_dense_tied, 1, {IN(4)}, LINEAR, .labels = true,
+     .classes = 6, .units = 4},
 };
 enum { N_CASES = sizeof CASES / sizeof CASES[0] };
 

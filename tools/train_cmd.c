@@ -71,6 +71,8 @@ static const flag_spec flags[] = {
     FLOAT("momentum", train.optim.momentum, 0.0, 1.0),
     TRUE("nesterov", train.optim.nesterov),
     FLOAT("weight-decay", train.optim.weight_decay, 0.0, 1e6),
+    TRUE("decay-matrices-only", train.optim.decay_matrices_only),
+    FLOAT("clip-grad-norm", train.optim.clip_grad_norm, 0.0, 1e6),
     CHOICE("lr-schedule", ARG_CHOICE, train.lr.kind, "constant", "step", "cosine"),
     I64("lr-step-size", train.lr.step_size, 1, INT64_MAX),
     FLOAT("lr-gamma", train.lr.gamma, 0.0, 1.0),

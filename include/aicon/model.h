@@ -83,6 +83,12 @@ AIC_API aic_status aic_one_hot(aic_model_t *m, const char *name, aic_value indic
 /* y = x W^T + b; x: N x in_features (use aic_flatten first for images); W: out x in. */
 AIC_API aic_status aic_dense(aic_model_t *m, const char *name, aic_value x, int64_t out_features, bool bias,
                              aic_value *out);
+/* y = x P^T (+ b) whose weight P is an existing parameter named `param` of shape [out, in], in = x's last
+ * dim: a language model's head tied to its token embedding ("wte.weight", vocab x dim). Only the bias
+ * (optional, "<name>.bias") is new. Both ops' gradients add into the one parameter's gradient; the
+ * ONNX export holds it once, read by both nodes. */
+AIC_API aic_status aic_dense_tied(aic_model_t *m, const char *name, aic_value x, const char *param, bool bias,
+                                  aic_value *out);
 
 typedef struct {
     int64_t out_channels;
@@ -473,6 +479,9 @@ AIC_API aic_status aic_model_value_grad(aic_model_t *m, aic_value v, aic_tensor 
 AIC_API int aic_model_param_count(const aic_model_t *m);
 AIC_API aic_status aic_model_param(aic_model_t *m, int i, aic_tensor *param, aic_tensor *grad);
 AIC_API aic_status aic_model_find_param(aic_model_t *m, const char *name, aic_tensor *param);
+/* Fill parameter `name` with N(0, std^2) draws from `seed`: the draws aic_model_compile makes for a
+ * normally initialized parameter (aic_embedding's table at std 1), the same on every machine. */
+AIC_API aic_status aic_model_init_normal(aic_model_t *m, const char *name, float std, uint64_t seed);
 /* Non-trainable state saved with the model (BatchNorm running statistics). */
 AIC_API int aic_model_buffer_count(const aic_model_t *m);
 AIC_API aic_status aic_model_buffer(aic_model_t *m, int i, aic_tensor *buf);

@@ -22,6 +22,13 @@ typedef struct {
     bool nesterov;      /* SGD, needs momentum > 0 */
     float weight_decay; /* SGD and Adam: added to the gradient; AdamW: decoupled */
     float beta1, beta2, eps; /* Adam/AdamW; 0 picks 0.9, 0.999, 1e-8 */
+    /* Weight decay only for parameters of rank >= 2 (weights, embeddings), not for biases and
+     * LayerNorm gains, as GPT-2 and nanoGPT train. */
+    bool decay_matrices_only;
+    /* 0: off. Else, before each update, every gradient is scaled by min(1, clip / (norm + 1e-6)), norm
+     * the L2 norm over all parameters' gradients: torch.nn.utils.clip_grad_norm_. The gradients are
+     * summed over ranks before the step, so every rank computes the same norm. */
+    float clip_grad_norm;
 } aic_optim_config;
 
 typedef struct aic_optim aic_optim_t;
@@ -36,6 +43,9 @@ AIC_API const aic_optim_config *aic_optim_config_of(const aic_optim_t *o);
  * arena. Returns the number of slots; *name and *data of slot i. */
 AIC_API int aic_optim_slot_count(const aic_optim_t *o);
 AIC_API aic_status aic_optim_slot(aic_optim_t *o, int i, const char **name, float **data);
+/* The gradients' L2 norm before clipping at the last aic_optim_step with clip_grad_norm set (summed in
+ * double, in arena order on the CPU, in a fixed tree on a GPU); 0 before, or without clipping. */
+AIC_API float aic_optim_last_grad_norm(const aic_optim_t *o);
 /* Steps taken (Adam's bias correction uses it). */
 AIC_API int64_t aic_optim_steps(const aic_optim_t *o);
 AIC_API void aic_optim_set_steps(aic_optim_t *o, int64_t steps);

@@ -8,6 +8,7 @@
 #include "aicon/optim.h"
 #include "core/error.h"
 #include "core/graph.h"
+#include "layers/cpu_clones.h"
 #include "layers/optim_rules.h"
 #ifdef AICON_HAVE_CUDA
 #include "layers/cuda_layers.h"
@@ -113,6 +114,16 @@ static aic_status sgd_step(aic_optim_t *o, float lr, float wd, size_t lo, size_t
     return AIC_OK;
 }
 
+/* Adam's rule over n floats, at the CPU's full vector width (the arrays never overlap). */
+AIC_CPU_CLONES static void adam_loop(float *restrict p, const float *restrict g, float *restrict m1,
+                                     float *restrict m2, size_t n, const aic_optim_config *c, float lr, float wd,
+                                     float step_size, float bc2_sqrt) {
+    const float beta1 = c->beta1, beta2 = c->beta2, eps = c->eps;
+    const bool decoupled = c->kind == AIC_OPTIM_ADAMW;
+    for (size_t i = 0; i < n; i++)
+        aic_adam_update(&p[i], g[i], &m1[i], &m2[i], lr, beta1, beta2, eps, wd, decoupled, step_size, bc2_sqrt);
+}
+
 static aic_status adam_step(aic_optim_t *o, float lr, float wd, size_t lo, size_t n) {
     const aic_optim_config *c = &o->cfg;
     float *p = o->model->param_arena, *g = o->model->grad_arena, *m1 = o->slot[0], *m2 = o->slot[1];
@@ -125,11 +136,7 @@ static aic_status adam_step(aic_optim_t *o, float lr, float wd, size_t lo, size_
     const double t = (double)o->steps;
     const float bc1 = (float)(1.0 - pow(c->beta1, t));
     const float bc2_sqrt = (float)sqrt(1.0 - pow(c->beta2, t));
-    const float step_size = lr / bc1;
-    const bool decoupled = c->kind == AIC_OPTIM_ADAMW;
-    for (size_t i = 0; i < n; i++)
-        aic_adam_update(&p[i], g[i], &m1[i], &m2[i], lr, c->beta1, c->beta2, c->eps, wd, decoupled, step_size,
-                        bc2_sqrt);
+    adam_loop(p, g, m1, m2, n, c, lr, wd, lr / bc1, bc2_sqrt);
     return AIC_OK;
 }
 

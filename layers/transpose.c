@@ -5,32 +5,39 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-/* Visits one sample's output elements in order; for each, the offset of its source element in x. */
+/* Visits one sample's output elements in order; for each, the offset of its source element in x. Trailing
+ * axes that stay in place (a head's D when [T, H, D] becomes [H, T, D]) move as runs of their elements,
+ * copied or added as one. */
 static void transpose_walk(float *a, const float *b, const int64_t *xshape, const int *perm, int rank, int n,
                            int backward) {
     // a, b: n x numel; forward: a = out, b = x; backward: a = dx, b = dout
     int64_t xstride[8], ostride[8], oshape[8], idx[8] = {0};
-    size_t numel = 1;
-    for (int k = rank - 1; k >= 0; k--) {
+    int outer = rank; /* the axes before the trailing ones in place */
+    while (outer > 0 && perm[outer - 1] == outer - 1)
+        outer--;
+    size_t run = 1, numel = 1;
+    for (int k = outer; k < rank; k++)
+        run *= (size_t)xshape[k];
+    for (int k = outer - 1; k >= 0; k--) { /* in runs */
         xstride[k] = (int64_t)numel;
         numel *= (size_t)xshape[k];
     }
-    for (int k = 0; k < rank; k++) {
+    for (int k = 0; k < outer; k++) {
         oshape[k] = xshape[perm[k]];
         ostride[k] = xstride[perm[k]]; /* out's axis k steps x by this */
     }
     for (int s = 0; s < n; s++) {
-        float *as = a + (size_t)s * numel;
-        const float *bs = b + (size_t)s * numel;
-        for (int k = 0; k < rank; k++)
+        float *as = a + (size_t)s * numel * run;
+        const float *bs = b + (size_t)s * numel * run;
+        for (int k = 0; k < outer; k++)
             idx[k] = 0;
         size_t src = 0;
         for (size_t j = 0; j < numel; j++) {
-            if (backward)
-                as[src] += bs[j];
-            else
-                as[j] = bs[src];
-            for (int k = rank - 1; k >= 0; k--) { /* next output index, odometer style */
+            float *to = backward ? as + src * run : as + j * run;
+            const float *from = backward ? bs + j * run : bs + src * run;
+            for (size_t e = 0; e < run; e++) /* a select the compiler keeps out of the loop */
+                to[e] = backward ? to[e] + from[e] : from[e];
+            for (int k = outer - 1; k >= 0; k--) { /* next output index, odometer style */
                 src += (size_t)ostride[k];
                 if (++idx[k] < oshape[k])
                     break;

@@ -1,17 +1,18 @@
 // SPDX-License-Identifier: Apache-2.0
 /* CPU kernels of the unary ops: one loop pair per op over its formulas in layers/unary.h, plain
- * enough for the compiler to vectorize. */
+ * enough for the compiler to vectorize (at the CPU's full width: layers/cpu_clones.h). */
 #include "layers/unary.h"
 
+#include "layers/cpu_clones.h"
 #include "layers/kernel_check.h"
 
 #define AIC_UNARY(E, name, onnx, since, a0, d0, a1, d1)                                                      \
-    static void name##_forward(float *y, const float *x, size_t n, const float *a) {                        \
+    AIC_CPU_CLONES static void name##_forward(float *y, const float *x, size_t n, const float *a) {         \
         for (size_t i = 0; i < n; i++)                                                                      \
             y[i] = aic_##name##_f(x[i], a);                                                                 \
     }                                                                                                       \
-    static void name##_backward(float *dx, const float *dy, const float *x, const float *y, size_t n,       \
-                                const float *a) {                                                           \
+    AIC_CPU_CLONES static void name##_backward(float *dx, const float *dy, const float *x, const float *y,  \
+                                               size_t n, const float *a) {                                  \
         for (size_t i = 0; i < n; i++) {                                                                    \
             const float g = dy[i]; /* read unconditionally: a select, not a branch */                       \
             dx[i] += aic_##name##_grad(g, x[i], y[i], a);                                                   \

@@ -11,6 +11,7 @@
 
 #include "aicon/status.h"
 #include "layers/host_device.h"
+#include "layers/vexp.h"
 
 typedef enum {
 #define AIC_UNARY(E, name, onnx, since, a0, d0, a1, d1) AIC_UNARY_##E,
@@ -35,7 +36,7 @@ AIC_HD float aic_sigmoid_f(float x, const float *a) {
 }
 AIC_HD float aic_sigmoid_grad(float g, float x, float y, const float *a) { return g * y * (1.0f - y); }
 
-AIC_HD float aic_tanh_f(float x, const float *a) { return tanhf(x); }
+AIC_HD float aic_tanh_f(float x, const float *a) { return aic_tanhf(x); }
 AIC_HD float aic_tanh_grad(float g, float x, float y, const float *a) { return g * (1.0f - y * y); }
 
 /* a[0] = alpha. The slope follows the input's sign; at x == 0 it is alpha, as PyTorch's
@@ -133,10 +134,10 @@ AIC_HD float aic_gelu_grad(float g, float x, float y, const float *a) {
 #define AIC_GELU_KAPPA_F 0.044715f
 AIC_HD float aic_gelu_tanh_f(float x, const float *a) {
     const float inner = AIC_GELU_BETA_F * (x + AIC_GELU_KAPPA_F * (x * (x * x)));
-    return 0.5f * (x * (1.0f + tanhf(inner)));
+    return 0.5f * (x * (1.0f + aic_tanhf(inner)));
 }
 AIC_HD float aic_gelu_tanh_grad(float g, float x, float y, const float *a) {
-    const float t = tanhf(AIC_GELU_BETA_F * (x + AIC_GELU_KAPPA_F * (x * (x * x))));
+    const float t = aic_tanhf(AIC_GELU_BETA_F * (x + AIC_GELU_KAPPA_F * (x * (x * x))));
     return g * (0.5f * (1.0f + t) + 0.5f * x * (1.0f - t * t) * AIC_GELU_BETA_F * (1.0f + 3.0f * AIC_GELU_KAPPA_F * x * x));
 }
 

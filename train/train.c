@@ -10,6 +10,7 @@
 #include "core/error.h"
 #include "core/graph.h"
 #include "core/trace.h"
+#include "train/accuracy.h"
 #include "train/overlap.h"
 #include "train/progress.h"
 #ifdef AICON_HAVE_CUDA
@@ -227,9 +228,9 @@ aic_status aic_evaluate(aic_model_t *m, aic_comm_t *c, aic_io_values io, const a
                         "each row's largest of float scores", m->name, m->values[m->output_value].name);
     const int rank = aic_comm_rank(c), world = aic_comm_size(c);
     const int64_t total = aic_dataset_size(d);
-    const int K = (int)m->values[m->output_value].numel;
+    const int64_t L = m->values[io.labels].numel; /* labels per sample: 1, or a language model's T */
     aic_status st = AIC_OK;
-    double stats[3] = {0, 0, 0}; /* loss sum, correct, samples */
+    double stats[4] = {0, 0, 0, 0}; /* loss sum, correct, samples, whether some scores had no accuracy */
     int64_t idx[1024];
     const int cap = m->max_batch < 1024 ? m->max_batch : 1024;
     /* Rows are gathered into the host views of the inputs (the arenas themselves on the CPU) and
@@ -242,6 +243,9 @@ aic_status aic_evaluate(aic_model_t *m, aic_comm_t *c, aic_io_values io, const a
     if (aic_dataset_sample_numel(d) != m->values[io.input].numel)
         st = aic_fail(AIC_ERR_SHAPE, "evaluation data has %lld values per sample, model '%s' input takes %lld",
                       (long long)aic_dataset_sample_numel(d), m->name, (long long)m->values[io.input].numel);
+    else if (aic_dataset_label_numel(d) != L)
+        st = aic_fail(AIC_ERR_SHAPE, "evaluation data has %lld labels per sample, model '%s' takes %lld",
+                      (long long)aic_dataset_label_numel(d), m->name, (long long)L);
     /* Rank r takes samples r, r + p, ...: no collective inside, so uneven counts cannot hang. */
     for (int64_t first = rank; st == AIC_OK && first < total; first += (int64_t)cap * world) {
         int n = 0;
@@ -261,22 +265,16 @@ aic_status aic_evaluate(aic_model_t *m, aic_comm_t *c, aic_io_values io, const a
             st = aic_model_output(m, &logit_view);
         if (st != AIC_OK)
             break;
-        const float *logits = logit_view.data;
-        const int32_t *labels = yin.data;
-        for (int i = 0; i < n; i++) {
-            int best = 0;
-            for (int k = 1; k < K; k++)
-                if (logits[(size_t)i * K + k] > logits[(size_t)i * K + best])
-                    best = k;
-            stats[1] += best == labels[i];
-        }
+        const int64_t correct = aic_count_correct(&logit_view, yin.data, n, L);
+        stats[1] += (double)correct;
+        stats[3] += correct < 0;
         stats[0] += (double)loss * n;
         stats[2] += n;
     }
     AIC_TRY(aic_comm_agree(c, st));
-    AIC_TRY(aic_allreduce_sum_f64(c, stats, 3));
+    AIC_TRY(aic_allreduce_sum_f64(c, stats, 4));
     out->samples = (int64_t)stats[2];
     out->loss = stats[2] > 0 ? stats[0] / stats[2] : 0.0;
-    out->accuracy = stats[2] > 0 ? stats[1] / stats[2] : 0.0;
+    out->accuracy = stats[3] > 0 ? NAN : stats[2] > 0 ? stats[1] / (stats[2] * (double)L) : 0.0;
     return AIC_OK;
 }

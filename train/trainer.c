@@ -14,6 +14,7 @@
 #include "aicon/trainer.h"
 #include "core/error.h"
 #include "core/graph.h"
+#include "train/accuracy.h"
 #include "train/checkpoint_dir.h"
 #include "train/progress.h"
 #include "train/timeline.h"
@@ -100,7 +101,8 @@ aic_status aic_trainer_config_check(const aic_trainer_config *k) {
                   {"--max-steps", k->max_steps},
                   {"--checkpoint-every", k->checkpoint_every},
                   {"--keep", k->keep},
-                  {"--timeline-steps", k->timeline_steps}};
+                  {"--timeline-steps", k->timeline_steps},
+                  {"--eval-every", k->eval_every}};
     for (size_t i = 0; i < sizeof counts / sizeof *counts; i++)
         if (counts[i].value < 0)
             return aic_fail(AIC_ERR_INVALID_ARG, "%s %lld is negative", counts[i].flag, (long long)counts[i].value);
@@ -116,6 +118,21 @@ aic_status aic_trainer_config_check(const aic_trainer_config *k) {
     return AIC_OK;
 }
 
+/* The samples of d fit the model's input and labels: the rows are gathered straight into them. */
+static aic_status check_data(const aic_model_t *m, aic_io_values io, const aic_dataset_t *d) {
+    const aic_value_info *x = &m->values[io.input], *y = &m->values[io.labels];
+    if (aic_dataset_sample_dtype(d) != x->dtype || aic_dataset_sample_numel(d) != x->numel)
+        return aic_fail(AIC_ERR_SHAPE, "%s: %lld %s values a sample; model '%s' input '%s' takes %lld %s values",
+                        aic_dataset_source(d), (long long)aic_dataset_sample_numel(d),
+                        aic_dataset_sample_dtype(d) == AIC_I32 ? "int32" : "float", m->name, x->name,
+                        (long long)x->numel, x->dtype == AIC_I32 ? "int32" : "float");
+    if (aic_dataset_label_numel(d) != y->numel)
+        return aic_fail(AIC_ERR_SHAPE, "%s: %lld labels a sample; model '%s' labels '%s' take %lld",
+                        aic_dataset_source(d), (long long)aic_dataset_label_numel(d), m->name, y->name,
+                        (long long)y->numel);
+    return AIC_OK;
+}
+
 aic_status aic_trainer_create(aic_trainer_t **out, aic_model_t *m, aic_optim_t *o, aic_comm_t *c, aic_io_values io,
                               const aic_dataset_t *train, const aic_dataset_t *test, const aic_trainer_config *cfg,
                               const aic_trainer_callbacks *cb) {
@@ -126,6 +143,9 @@ aic_status aic_trainer_create(aic_trainer_t **out, aic_model_t *m, aic_optim_t *
     if (!m->compiled)
         return aic_fail(AIC_ERR_STATE, "aic_trainer_create: compile the model first");
     AIC_TRY(aic_trainer_config_check(cfg));
+    AIC_TRY(check_data(m, io, train));
+    if (test)
+        AIC_TRY(check_data(m, io, test));
     aic_trainer_config k = *cfg;
     k.epochs = k.epochs ? k.epochs : 1;
     k.batch = k.batch ? k.batch : m->max_batch;
@@ -244,20 +264,25 @@ static aic_status save_step(aic_trainer_t *t, bool every, bool final, aic_train_
 }
 
 /* Count rows whose largest logit is the label (none where the output holds int32 values, not scores). */
-static int64_t count_correct(aic_model_t *m, const int32_t *labels, int n) {
+/* Labels per sample: 1 for a classifier, T for a language model (a label a token). */
+static int64_t labels_per_sample(const aic_trainer_t *t) {
+    return t->model->values[t->io.labels].numel;
+}
+
+/* Whether the output holds a row of class scores on its last axis for every label (not a segmentation's
+ * classes on axis 1), the rows aic_count_correct scores. */
+static bool has_accuracy(const aic_trainer_t *t) {
+    const aic_value_info *o = &t->model->values[t->model->output_value];
+    return o->dtype == AIC_F32 && o->ndim >= 1 && o->numel == labels_per_sample(t) * o->shape[o->ndim - 1];
+}
+
+/* The labels of the last micro-batch's n rows the model got right (0 where its scores have no accuracy). */
+static int64_t count_correct(aic_trainer_t *t, const int32_t *labels, int n) {
     aic_tensor out;
-    if (n == 0 || aic_model_output(m, &out) != AIC_OK || out.dtype != AIC_F32)
+    if (n == 0 || aic_model_output(t->model, &out) != AIC_OK)
         return 0;
-    const float *logits = out.data;
-    int64_t K = out.shape[1], correct = 0;
-    for (int i = 0; i < n; i++) {
-        int64_t best = 0;
-        for (int64_t k = 1; k < K; k++)
-            if (logits[i * K + k] > logits[i * K + best])
-                best = k;
-        correct += best == labels[i];
-    }
-    return correct;
+    const int64_t c = aic_count_correct(&out, labels, n, labels_per_sample(t));
+    return c > 0 ? c : 0;
 }
 
 /* One optimizer step on global batch s of the epoch: accumulate micro-batches of at most batch of this
@@ -285,7 +310,7 @@ static aic_status accumulated_step(aic_trainer_t *t, int64_t s, float lr, aic_ba
         if (k + 1 == t->cfg.accumulate) {
             AIC_TRY(aic_train_step_accumulated(t->model, t->optim, t->comm, t->io, xin.data, yin.data, &micro, step,
                                                lr, &acc, loss));
-            *correct += count_correct(t->model, yin.data, micro.n_local);
+            *correct += count_correct(t, yin.data, micro.n_local);
             /* The loss op's output still holds the last micro-batch's mean; acc the earlier ones'. */
             aic_tensor last;
             *local_nonfinite = !isfinite(acc.loss) ||
@@ -294,7 +319,7 @@ static aic_status accumulated_step(aic_trainer_t *t, int64_t s, float lr, aic_ba
             return AIC_OK;
         }
         if (aic_train_accumulate(t->model, t->io, xin.data, yin.data, &micro, step, &acc) == AIC_OK)
-            *correct += count_correct(t->model, yin.data, micro.n_local);
+            *correct += count_correct(t, yin.data, micro.n_local);
     }
 }
 
@@ -420,8 +445,9 @@ static aic_status run(aic_trainer_t *t, aic_train_summary *out) {
         AGREE(t, out, aic_sampler_set_epoch(t->sampler, epoch));
         const double t_epoch = now_seconds();
         double loss_sum = 0;
-        double stats[2] = {0, 0}; /* correct, samples */
+        double stats[2] = {0, 0}; /* correct, labels */
         int64_t epoch_samples = 0;
+        double eval_seconds = 0;
         /* The steps of this epoch the run takes. */
         const int64_t epoch_steps = last_step - epoch * spe < spe ? last_step - epoch * spe : spe;
         for (int64_t s = st->step % spe; s < epoch_steps && !stopped; s++) {
@@ -440,7 +466,7 @@ static aic_status run(aic_trainer_t *t, aic_train_summary *out) {
             const bool nonfinite = !isfinite(loss);
             if (!nonfinite) {
                 stats[0] += (double)correct;
-                stats[1] += slice.n_local;
+                stats[1] += (double)slice.n_local * (double)labels_per_sample(t);
                 loss_sum += (double)loss * slice.n_global;
                 epoch_samples += slice.n_global;
             }
@@ -451,7 +477,7 @@ static aic_status run(aic_trainer_t *t, aic_train_summary *out) {
                     .steps_per_epoch = spe, .last_step = last_step, .loss = loss, .lr = lr,
                     .samples = slice.n_global, .local_samples = slice.n_local, .seconds = step_seconds,
                     .epoch_loss = loss_sum / (double)epoch_samples, .epoch_samples = epoch_samples,
-                    .epoch_seconds = now_seconds() - t_epoch};
+                    .epoch_seconds = now_seconds() - t_epoch - eval_seconds};
                 t->cb.on_step(t->cb.ctx, &info);
             }
             if (st->step < last_step || nonfinite) {
@@ -473,11 +499,20 @@ static aic_status run(aic_trainer_t *t, aic_train_summary *out) {
                     break; /* the checkpoint comes below */
                 }
             }
-            /* Mid-epoch only: the end of an epoch (or of the run) saves below. */
+            /* Mid-epoch only: the end of an epoch (or of the run) evaluates and saves below. */
+            if (k->eval_every && t->test && st->step % k->eval_every == 0 && s + 1 < epoch_steps) {
+                aic_eval_result ev;
+                const double t_eval = now_seconds();
+                aic_progress_phase(AIC_PHASE_EVALUATE);
+                AGREE(t, out, aic_evaluate(t->model, t->comm, t->io, t->test, &ev));
+                if (t->cb.on_eval)
+                    t->cb.on_eval(t->cb.ctx, st->step, &ev);
+                eval_seconds += now_seconds() - t_eval; /* not training: kept out of the rates */
+            }
             if (k->checkpoint_every && st->step % k->checkpoint_every == 0 && s + 1 < spe && st->step < last_step)
                 AIC_TRY(save_step(t, false, false, out));
         }
-        const double epoch_seconds = now_seconds() - t_epoch;
+        const double epoch_seconds = now_seconds() - t_epoch - eval_seconds;
         train_seconds += epoch_seconds;
         samples_done += epoch_samples;
         if (stopped)
@@ -495,7 +530,7 @@ static aic_status run(aic_trainer_t *t, aic_train_summary *out) {
         if (t->cb.on_epoch) {
             const aic_trainer_epoch info = {
                 .epoch = epoch + 1, .epochs = t->epochs, .step = st->step, .train_loss = out->train_loss,
-                .train_accuracy = stats[1] > 0 ? stats[0] / stats[1] : NAN, .test_loss = ev.loss,
+                .train_accuracy = stats[1] > 0 && has_accuracy(t) ? stats[0] / stats[1] : NAN, .test_loss = ev.loss,
                 .test_accuracy = ev.accuracy, .samples_per_sec = (double)epoch_samples / epoch_seconds,
                 .elapsed = now_seconds() - t_start};
             t->cb.on_epoch(t->cb.ctx, &info);

@@ -64,8 +64,9 @@ AIC_API aic_status aic_train_step_accumulated(aic_model_t *m, aic_optim_t *o, ai
 AIC_API aic_status aic_train_set_buckets(aic_model_t *m, aic_comm_t *c, size_t bucket_bytes);
 
 typedef struct {
-    double loss;     /* mean cross-entropy over the set */
-    double accuracy; /* fraction of argmax(logits) == label */
+    double loss;     /* mean cross-entropy over the set (a language model's: over every token) */
+    double accuracy; /* fraction of labels (a language model's: of tokens) where argmax(logits) == label;
+                      * NaN when the scores' classes are not on their last axis */
     int64_t samples;
 } aic_eval_result;
 

@@ -67,6 +67,8 @@ typedef struct {
     const char *timeline;        /* --timeline: a Chrome trace of the first steps, all ranks (NULL: none) */
     int timeline_steps;          /* --timeline-steps (0: 10) */
     const char *export_path;     /* --export: the trained model as ONNX, rank 0 (NULL: none) */
+    int64_t eval_every;          /* --eval-every: also evaluate the test set every N steps (0: at epoch
+                                  * ends and the run's end only) */
 } aic_trainer_config;
 
 /* Where training starts, after any resume (on_start). */
@@ -142,6 +144,8 @@ typedef struct {
     /* Rank 0: write the trained model to path as ONNX, its inputs prepared as pre says (NULL:
      * aic_onnx_export_with, the input io.input under its own name). */
     aic_status (*export_model)(void *ctx, aic_model_t *m, const aic_preprocess *pre, const char *path);
+    /* Every rank, after an evaluation of eval_every (not those of an epoch's end: on_epoch has them). */
+    void (*on_eval)(void *ctx, int64_t step, const aic_eval_result *ev);
 } aic_trainer_callbacks;
 
 /* What a run did: what `aicon train --summary` writes. */

@@ -11,7 +11,7 @@
 #include "core/graph.h" /* per-sample shapes of the imported graph's values, before compile */
 #include "tools/tools.h"
 
-const char *const aicon_builtin_model_names = "mlp, lenet";
+const char *const aicon_builtin_model_names = "mlp, lenet, gpt";
 
 /* 784-512-512-10 with ReLU (any input shape is flattened). */
 static aic_status build_mlp(aic_model_t *m, aic_value x, int classes, aic_value *logits) {
@@ -191,6 +191,8 @@ aic_status aicon_model_build(const char *model, const char *input_name, const ch
         loss = "cross-entropy";
     if (strcmp(loss, "cross-entropy") != 0 && strcmp(loss, "nll") != 0)
         return aic_fail(AIC_ERR_INVALID_ARG, "--loss %s: unknown loss (cross-entropy or nll)", loss);
+    if (strcmp(model, "gpt") == 0)
+        return aic_fail(AIC_ERR_INVALID_ARG, "--model gpt is a language model: train it with --task lm on token data");
     if (!aicon_model_is_onnx(model)) {
         if (input_name)
             return aic_fail(AIC_ERR_INVALID_ARG, "--input goes with an ONNX --model; %s is a built-in model", model);
@@ -219,8 +221,31 @@ aic_status aicon_model_build(const char *model, const char *input_name, const ch
     return st;
 }
 
-aic_status aicon_model_load_weights(aicon_model_source *s) {
-    return s->onnx ? aic_onnx_load_weights(s->onnx, s->model) : AIC_OK;
+aic_status aicon_model_build_gpt(const aic_gpt_config *gpt, aicon_model_source *out) {
+    memset(out, 0, sizeof *out);
+    out->gpt = *gpt;
+    aic_gpt_config *c = &out->gpt;
+    c->layers = c->layers ? c->layers : 4;
+    c->heads = c->heads ? c->heads : 4;
+    c->dim = c->dim ? c->dim : 128;
+    if (c->dim % c->heads)
+        return aic_fail(AIC_ERR_INVALID_ARG, "--dim %d is not a multiple of --heads %d", c->dim, c->heads);
+    snprintf(out->input_name, sizeof out->input_name, "tokens");
+    snprintf(out->output_name, sizeof out->output_name, "logits");
+    out->classes = c->vocab;
+    aic_value logits, loss;
+    aic_status st = aic_model_create(&out->model, "gpt");
+    if (st == AIC_OK)
+        st = gpt_build(out->model, c, &out->io.input, &out->io.labels, &logits, &loss);
+    if (st != AIC_OK)
+        aicon_model_source_free(out);
+    return st;
+}
+
+aic_status aicon_model_init_weights(aicon_model_source *s, uint64_t seed) {
+    if (s->onnx)
+        return aic_onnx_load_weights(s->onnx, s->model);
+    return s->gpt.layers ? gpt_init(s->model, &s->gpt, seed) : AIC_OK;
 }
 
 aic_status aicon_model_export(const aicon_model_source *s, const aic_preprocess *pre, const char *path) {

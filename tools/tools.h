@@ -7,6 +7,7 @@
 #include <stdbool.h>
 #include "aicon/aicon.h"
 #include "aicon/onnx.h"
+#include "examples/gpt.h"
 
 /* This process's rank as the launcher announces it (mpirun, srun), before MPI is initialized:
  * lets only one process print usage errors without starting MPI. */
@@ -35,6 +36,7 @@ typedef struct {
      * model "input" and "logits" (its ops keep theirs: checkpoints name parameters after them). */
     char input_name[AIC_MAX_NAME], output_name[AIC_MAX_NAME];
     int classes; /* the model's outputs: labels must lie below */
+    aic_gpt_config gpt; /* --model gpt: its sizes (layers 0: another model) */
 } aicon_model_source;
 
 /* True when --model names an ONNX file: it ends in .onnx, or names an existing file. */
@@ -48,8 +50,12 @@ bool aicon_model_is_onnx(const char *model);
  * takes the output as log-probabilities. Errors name the file or flag. *out is empty after a failure. */
 aic_status aicon_model_build(const char *model, const char *input_name, const char *loss, int ndim,
                              const int64_t *shape, int classes, aicon_model_source *out);
-/* After aic_model_compile: an ONNX model's weights from its file (a built-in model keeps its init). */
-aic_status aicon_model_load_weights(aicon_model_source *s);
+/* --model gpt over windows of seq_len tokens (gpt's layers, heads and dim; 0: 4, 4 and 128) with a vocabulary
+ * of `vocab` tokens: labels are the next tokens, a cross-entropy at every position. */
+aic_status aicon_model_build_gpt(const aic_gpt_config *gpt, aicon_model_source *out);
+/* After aic_model_compile: an ONNX model's weights from its file, a GPT's GPT-2 initialization from the
+ * seed (the other built-in models keep their init). */
+aic_status aicon_model_init_weights(aicon_model_source *s, uint64_t seed);
 /* Write the compiled model of s to path as ONNX under s's input and output names, the standardization
  * in pre (may be NULL: unknown) as its first nodes (aic_onnx_export_with). */
 aic_status aicon_model_export(const aicon_model_source *s, const aic_preprocess *pre, const char *path);

@@ -61,6 +61,13 @@ static const flag_spec flags[] = {
     STRING("test-data", test_data),
     INT("classes", classes, 1, AICON_MAX_CLASSES),
     CHOICE("normalize", ARG_BOOL_CHOICE, normalize, "none", "auto"),
+    CHOICE("task", ARG_CHOICE, task, "classify", "lm"),
+    INT("seq-len", gpt.seq_len, 1, 1 << 20),
+    INT("vocab", gpt.vocab, 1, 1 << 24),
+    INT("layers", gpt.layers, 1, 1000),
+    INT("heads", gpt.heads, 1, 1024),
+    INT("dim", gpt.dim, 1, 1 << 16),
+    I64("eval-every", train.eval_every, 1, INT64_MAX),
     INT("epochs", train.epochs, 1, 1000000),
     INT("batch", train.batch, 1, 1 << 20),
     INT("accumulate", train.accumulate, 1, 1 << 20),
@@ -236,7 +243,7 @@ static int parse_args(int argc, char **argv, train_opts *o) {
         longopts[i] = (struct option){flags[i].flag, bare ? no_argument : required_argument, NULL, 256 + (int)i};
     }
     longopts[N_FLAGS] = (struct option){0};
-    *o = (train_opts){.model = "lenet", .data = AICON_DEFAULT_DATA, .normalize = true, .device = -1,
+    *o = (train_opts){.data = NULL, .normalize = true, .device = -1,
                       .bucket_kb = AICON_DEFAULT_BUCKET_KB};
     o->train = (aic_trainer_config){.epochs = 3, .batch = 64, .accumulate = 1, .seed = 42, .keep = 3,
                                     .timeline_steps = 10};
@@ -262,6 +269,15 @@ static int parse_args(int argc, char **argv, train_opts *o) {
     }
     if (optind < argc)
         return bad_value("unexpected argument '%s' (see aicon train --help)\n", argv[optind]), 2;
+    const bool lm = o->task == AICON_TASK_LM;
+    if (!o->model)
+        o->model = lm ? "gpt" : "lenet";
+    if (!o->data && lm)
+        return bad_value("--task lm needs --data: a token file (aicon tokenize writes one)\n"), 2;
+    if (!o->data)
+        o->data = AICON_DEFAULT_DATA;
+    if (!o->gpt.seq_len)
+        o->gpt.seq_len = AICON_DEFAULT_SEQ_LEN;
     if (o->train.resume && strcmp(o->train.resume, "auto") == 0) {
         o->train.resume_auto = true;
         o->train.resume = NULL;

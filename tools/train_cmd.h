@@ -11,6 +11,9 @@
 #include "tools/watchdog.h"
 
 #define AICON_DEFAULT_DATA "/usr/share/datasets/fashion-mnist"
+enum { AICON_TASK_CLASSIFY, AICON_TASK_LM };
+/* Tokens a sample of --task lm: its window, the next tokens its labels. */
+#define AICON_DEFAULT_SEQ_LEN 128
 /* Gradient bucket size: see the --help text and docs/training.md for how it was chosen. */
 #define AICON_DEFAULT_BUCKET_KB 256
 
@@ -21,6 +24,8 @@ typedef struct {
     int64_t log_every;    /* --log-every (steps; 0: no step lines) */
     int threads, bucket_kb;
     int classes;          /* --classes (0: a built-in model's default) */
+    int task;             /* --task: AICON_TASK_CLASSIFY or AICON_TASK_LM */
+    aic_gpt_config gpt;   /* --layers, --heads, --dim, --seq-len, --vocab (0: defaults) */
     bool quiet, normalize, verbose;
     aic_bind_mode bind;
     aic_meter_config meter;    /* --usage, --key, --spool */
@@ -65,6 +70,7 @@ struct train_report {
     uint64_t usage_prev_seq; /* the record a resumed state of this job ends with */
     int64_t last_step, first_step, live_epoch;
     double t_start, t_last, t_print; /* the loop's start, the last step line, the last live line */
+    double t_step, eval_seconds; /* the last step's end; time in evaluations since the last step line */
     double loss_sum;     /* loss x samples since the last step line */
     int64_t samples;
 };

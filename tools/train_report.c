@@ -39,15 +39,26 @@ static bool stdout_is_terminal(void) {
     return strncmp(target, "/dev/pts/", 9) == 0 || strncmp(target, "/dev/tty", 8) == 0;
 }
 
-static void progress_line(int64_t epoch, int64_t epochs, int64_t step, int64_t steps, double loss, double rate) {
+/* What the rates count: samples, or a language model's tokens (T a sample). */
+static const char *rate_unit(const train_report *rep) {
+    return rep->o->task == AICON_TASK_LM ? "tokens/s" : "samples/s";
+}
+
+/* Samples a second in the unit rate_unit names. */
+static double unit_rate(const train_report *rep, double samples_per_sec) {
+    return rep->o->task == AICON_TASK_LM ? samples_per_sec * rep->o->gpt.seq_len : samples_per_sec;
+}
+
+static void progress_line(const train_report *rep, int64_t epoch, int64_t epochs, int64_t step, int64_t steps,
+                          double loss, double rate) {
     const int width = 24;
     int filled = (int)(width * (double)step / (double)steps);
     char bar[32];
     for (int i = 0; i < width; i++)
         bar[i] = i < filled ? '#' : '.';
     bar[width] = '\0';
-    printf("\repoch %lld/%lld [%s] %lld/%lld  loss %.4f  %.0f samples/s ", (long long)epoch + 1, (long long)epochs,
-           bar, (long long)step, (long long)steps, loss, rate);
+    printf("\repoch %lld/%lld [%s] %lld/%lld  loss %.4f  %.0f %s ", (long long)epoch + 1, (long long)epochs, bar,
+           (long long)step, (long long)steps, loss, unit_rate(rep, rate), rate_unit(rep));
     fflush(stdout);
 }
 
@@ -80,6 +91,12 @@ static aic_status write_summary(const train_report *rep, const aic_train_summary
     json_object_object_add(j, "test_accuracy", json_finite(s->test_accuracy));
     json_object_object_add(j, "test_loss", json_finite(s->test_loss));
     json_object_object_add(j, "train_samples_per_sec", json_finite(s->samples_per_sec));
+    if (o->task == AICON_TASK_LM) { /* the test set is the validation split; a token a label */
+        json_object_object_add(j, "seq_len", json_object_new_int(o->gpt.seq_len));
+        json_object_object_add(j, "val_loss", json_finite(s->test_loss));
+        json_object_object_add(j, "val_perplexity", json_finite(exp(s->test_loss)));
+        json_object_object_add(j, "train_tokens_per_sec", json_finite(s->samples_per_sec * o->gpt.seq_len));
+    }
     json_object_object_add(j, "train_seconds", json_finite(s->seconds));
     json_object_object_add(j, "params_sha256", json_object_new_string(s->params_sha256));
     json_object *pj = json_object_new_object();
@@ -117,7 +134,7 @@ static void metrics_step(train_report *rep, int64_t step, int64_t epoch, double 
     json_object_object_add(j, "epoch", json_object_new_int64(epoch));
     json_object_object_add(j, "loss", json_finite(loss));
     json_object_object_add(j, "lr", json_finite(lr));
-    json_object_object_add(j, "samples_per_sec", json_finite(rate));
+    json_object_object_add(j, rep->o->task == AICON_TASK_LM ? "tokens_per_sec" : "samples_per_sec", json_finite(rate));
     json_object_object_add(j, "elapsed", json_finite(elapsed));
     json_object_object_add(j, "eta", json_finite(eta));
     metrics_append(rep, j);
@@ -133,7 +150,23 @@ static void metrics_epoch(train_report *rep, const aic_trainer_epoch *e) {
     json_object_object_add(j, "test_loss", json_finite(e->test_loss));
     json_object_object_add(j, "test_accuracy", json_finite(e->test_accuracy));
     json_object_object_add(j, "samples_per_sec", json_finite(e->samples_per_sec));
+    if (rep->o->task == AICON_TASK_LM) {
+        json_object_object_add(j, "val_loss", json_finite(e->test_loss));
+        json_object_object_add(j, "val_perplexity", json_finite(exp(e->test_loss)));
+        json_object_object_add(j, "tokens_per_sec", json_finite(unit_rate(rep, e->samples_per_sec)));
+    }
     json_object_object_add(j, "elapsed", json_finite(e->elapsed));
+    metrics_append(rep, j);
+}
+
+static void metrics_eval(train_report *rep, int64_t step, const aic_eval_result *ev) {
+    json_object *j = json_object_new_object();
+    json_object_object_add(j, "type", json_object_new_string("eval"));
+    json_object_object_add(j, "step", json_object_new_int64(step));
+    json_object_object_add(j, rep->o->task == AICON_TASK_LM ? "val_loss" : "test_loss", json_finite(ev->loss));
+    if (rep->o->task == AICON_TASK_LM)
+        json_object_object_add(j, "val_perplexity", json_finite(exp(ev->loss)));
+    json_object_object_add(j, "accuracy", json_finite(ev->accuracy));
     metrics_append(rep, j);
 }
 #else
@@ -145,6 +178,7 @@ static aic_status write_summary(const train_report *rep, const aic_train_summary
 static void metrics_step(train_report *rep, int64_t step, int64_t epoch, double loss, double lr, double rate,
                          double elapsed, double eta) {}
 static void metrics_epoch(train_report *rep, const aic_trainer_epoch *e) {}
+static void metrics_eval(train_report *rep, int64_t step, const aic_eval_result *ev) {}
 #endif
 
 static void on_start(void *ctx, const aic_trainer_start *s) {
@@ -163,9 +197,18 @@ static void on_start(void *ctx, const aic_trainer_start *s) {
     char accumulate[48] = "";
     if (o->train.accumulate > 1)
         snprintf(accumulate, sizeof accumulate, " x %d micro-batches", o->train.accumulate);
-    printf("aicon %s: model %s, %d rank%s x batch %d%s, %lld samples (%lld steps/epoch), threads %d\n",
-           aic_version_string(), o->model, s->world, s->world > 1 ? "s" : "", o->train.batch, accumulate,
-           (long long)s->train_samples, (long long)s->steps_per_epoch, o->threads);
+    if (o->task == AICON_TASK_LM) {
+        const aic_gpt_config *g = &rep->r->src.gpt;
+        printf("aicon %s: model %s (%d layers, %d heads, dim %d, vocabulary %d; %zu parameters), %d rank%s x batch "
+               "%d%s x %d tokens, %lld windows (%lld steps/epoch), threads %d\n",
+               aic_version_string(), o->model, g->layers, g->heads, g->dim, g->vocab,
+               aic_model_num_params(rep->r->src.model), s->world, s->world > 1 ? "s" : "", o->train.batch, accumulate,
+               o->gpt.seq_len, (long long)s->train_samples, (long long)s->steps_per_epoch, o->threads);
+    } else {
+        printf("aicon %s: model %s, %d rank%s x batch %d%s, %lld samples (%lld steps/epoch), threads %d\n",
+               aic_version_string(), o->model, s->world, s->world > 1 ? "s" : "", o->train.batch, accumulate,
+               (long long)s->train_samples, (long long)s->steps_per_epoch, o->threads);
+    }
     if (s->state->step > 0)
         printf("resuming from %s at step %lld (epoch %lld)\n", s->resumed_from, (long long)s->state->step,
                (long long)(s->state->step / s->steps_per_epoch));
@@ -178,24 +221,27 @@ static void on_start(void *ctx, const aic_trainer_start *s) {
 static void log_step(train_report *rep, const aic_trainer_step *s) {
     const double now = now_seconds(), elapsed = now - rep->t_start;
     const double loss = rep->samples ? rep->loss_sum / (double)rep->samples : NAN;
-    const double rate = now > rep->t_last ? (double)rep->samples / (now - rep->t_last) : NAN;
+    const double trained = now - rep->t_last - rep->eval_seconds; /* --eval-every's evaluations left out */
+    const double rate = trained > 0 ? (double)rep->samples / trained : NAN;
     const double eta = elapsed / (double)(s->step - rep->first_step) * (double)(s->last_step - s->step);
     const int64_t epoch = (s->step - 1) / s->steps_per_epoch + 1;
     if (rep->talk && !rep->live) {
-        printf("step %lld/%lld  epoch %lld  loss %.4f  lr %.4g  %.0f samples/s  elapsed %.1f s  ETA %.1f s\n",
-               (long long)s->step, (long long)s->last_step, (long long)epoch, loss, (double)s->lr, rate, elapsed,
-               eta);
+        printf("step %lld/%lld  epoch %lld  loss %.4f  lr %.4g  %.0f %s  elapsed %.1f s  ETA %.1f s\n",
+               (long long)s->step, (long long)s->last_step, (long long)epoch, loss, (double)s->lr,
+               unit_rate(rep, rate), rate_unit(rep), elapsed, eta);
         fflush(stdout);
     }
     if (rep->metrics)
-        metrics_step(rep, s->step, epoch, loss, s->lr, rate, elapsed, eta);
+        metrics_step(rep, s->step, epoch, loss, s->lr, unit_rate(rep, rate), elapsed, eta);
     rep->t_last = now;
+    rep->eval_seconds = 0;
     rep->loss_sum = 0;
     rep->samples = 0;
 }
 
 static void on_step(void *ctx, const aic_trainer_step *s) {
     train_report *rep = ctx;
+    rep->t_step = now_seconds();
     aic_meter_step(rep->r->meter, s->seconds, s->local_samples);
     if (isfinite(s->loss)) {
         rep->loss_sum += (double)s->loss * (double)s->samples;
@@ -207,7 +253,7 @@ static void on_step(void *ctx, const aic_trainer_step *s) {
     }
     if (rep->live && (now_seconds() - rep->t_print > 0.25 || s->epoch_step == s->epoch_steps)) {
         rep->t_print = now_seconds();
-        progress_line(s->epoch, (s->last_step + s->steps_per_epoch - 1) / s->steps_per_epoch, s->epoch_step,
+        progress_line(rep, s->epoch, (s->last_step + s->steps_per_epoch - 1) / s->steps_per_epoch, s->epoch_step,
                       s->epoch_steps, s->epoch_loss, (double)s->epoch_samples / s->epoch_seconds);
     }
     if (rep->r->rank == 0 && rep->o->log_every && s->step % rep->o->log_every == 0)
@@ -221,13 +267,33 @@ static void on_epoch(void *ctx, const aic_trainer_epoch *e) {
             printf("\r\033[K");
         printf("epoch %lld/%lld  train loss %.4f acc %.4f", (long long)e->epoch, (long long)e->epochs, e->train_loss,
                isnan(e->train_accuracy) ? 0.0 : e->train_accuracy);
-        if (rep->r->test)
+        if (rep->r->test && rep->o->task == AICON_TASK_LM)
+            printf("  val loss %.4f ppl %.2f", e->test_loss, exp(e->test_loss));
+        else if (rep->r->test)
             printf("  test loss %.4f acc %.4f", e->test_loss, e->test_accuracy);
-        printf("  %.0f samples/s  %.1f s\n", e->samples_per_sec, e->elapsed);
+        printf("  %.0f %s  %.1f s\n", unit_rate(rep, e->samples_per_sec), rate_unit(rep), e->elapsed);
         fflush(stdout);
     }
     if (rep->metrics)
         metrics_epoch(rep, e);
+}
+
+/* An --eval-every evaluation: a line and a record (rank 0). */
+static void on_eval(void *ctx, int64_t step, const aic_eval_result *ev) {
+    train_report *rep = ctx;
+    rep->eval_seconds += now_seconds() - rep->t_step;
+    if (rep->talk) {
+        if (rep->live)
+            printf("\r\033[K");
+        if (rep->o->task == AICON_TASK_LM)
+            printf("step %lld  val loss %.4f ppl %.2f  token accuracy %.4f\n", (long long)step, ev->loss, exp(ev->loss),
+                   ev->accuracy);
+        else
+            printf("step %lld  test loss %.4f acc %.4f\n", (long long)step, ev->loss, ev->accuracy);
+        fflush(stdout);
+    }
+    if (rep->metrics)
+        metrics_eval(rep, step, ev);
 }
 
 /* A checkpoint that ends a run carries the usage record the run is about to sign: the next run of the
@@ -258,7 +324,7 @@ static aic_status export_model(void *ctx, aic_model_t *m, const aic_preprocess *
 aic_status aicon_train_report_start(train_report *rep, const train_opts *o, train_run *r, aic_trainer_callbacks *cb) {
     *rep = (train_report){.o = o, .r = r, .talk = r->rank == 0 && !o->quiet, .live_epoch = -1};
     rep->live = rep->talk && stdout_is_terminal();
-    *cb = (aic_trainer_callbacks){.ctx = rep, .on_start = on_start, .on_step = on_step, .on_epoch = on_epoch,
+    *cb = (aic_trainer_callbacks){.ctx = rep, .on_start = on_start, .on_step = on_step, .on_epoch = on_epoch, .on_eval = on_eval,
                                   .before_checkpoint = before_checkpoint, .on_message = on_message,
                                   .export_model = export_model};
     /* Rank 0 appends: the records of a resumed run follow those of its first part. */
@@ -309,9 +375,12 @@ void aicon_train_report_final(const train_report *rep, const aic_train_summary *
     }
     char speed[48] = ", no step left to train"; /* resumed at its last step */
     if (!isnan(s->samples_per_sec))
-        snprintf(speed, sizeof speed, ", %.0f samples/s", s->samples_per_sec);
+        snprintf(speed, sizeof speed, ", %.0f %s", unit_rate(rep, s->samples_per_sec), rate_unit(rep));
     const char *ranks = r->world > 1 ? "s" : "";
-    if (r->test)
+    if (r->test && o->task == AICON_TASK_LM)
+        printf("validation loss %.4f (perplexity %.2f) after %lld steps on %d rank%s%s", s->test_loss,
+               exp(s->test_loss), (long long)s->steps, r->world, ranks, speed);
+    else if (r->test)
         printf("test accuracy %.4f (loss %.4f) after %lld steps on %d rank%s%s", s->test_accuracy, s->test_loss,
                (long long)s->steps, r->world, ranks, speed);
     else

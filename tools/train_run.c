@@ -16,9 +16,27 @@
 
 #define DEFAULT_DATA AICON_DEFAULT_DATA
 
+/* --task lm: windows of --seq-len tokens from --data, and --test-data or else the validation split
+ * aicon tokenize wrote beside it (OUT_val.bin), when there is one. Tokens are taken as they are. */
+static aic_status load_tokens(const train_opts *o, train_run *r, aic_preprocess *pre) {
+    *pre = (aic_preprocess){.kind = AIC_PREPROCESS_NONE};
+    AIC_TRY(aic_dataset_load_tokens(&r->train, o->data, o->gpt.seq_len));
+    const char *test = o->test_data;
+    char sibling[4096];
+    const size_t n = strlen(o->data);
+    if (!test && n > 4 && strcmp(o->data + n - 4, ".bin") == 0 && n < sizeof sibling - 8) {
+        snprintf(sibling, sizeof sibling, "%.*s_val.bin", (int)(n - 4), o->data);
+        struct stat sb;
+        test = stat(sibling, &sb) == 0 ? sibling : NULL;
+    }
+    return test ? aic_dataset_load_tokens(&r->test, test, o->gpt.seq_len) : AIC_OK;
+}
+
 /* --data and --test-data, standardized as --normalize says (*pre: what was done, for checkpoints and
  * exports). */
 static aic_status load_data(const train_opts *o, train_run *r, aic_preprocess *pre) {
+    if (o->task == AICON_TASK_LM)
+        return load_tokens(o, r, pre);
     struct stat sb;
     if (stat(o->data, &sb) != 0)
         return aic_fail(AIC_ERR_IO, "--data %s: %s%s", o->data, strerror(errno),
@@ -58,6 +76,19 @@ static aic_status load_data(const train_opts *o, train_run *r, aic_preprocess *p
                             aic_dataset_source(r->test), aic_dataset_source(r->train));
     }
     return AIC_OK;
+}
+
+/* The model of --model for samples of the given shape: with --task lm the GPT (a vocabulary of at least
+ * the data's tokens, 256 for bytes, unless --vocab says); else a classifier. */
+static aic_status build_model(train_opts *o, train_run *r, int ndim, const int64_t *shape) {
+    if (o->task != AICON_TASK_LM)
+        return aicon_model_build(o->model, o->input, o->loss, ndim, shape, o->classes, &r->src);
+    if (strcmp(o->model, "gpt") != 0)
+        return aic_fail(AIC_ERR_UNSUPPORTED, "--task lm trains --model gpt; %s is not it", o->model);
+    const int data_vocab = aic_dataset_num_classes(r->train);
+    if (!o->gpt.vocab)
+        o->gpt.vocab = data_vocab > 256 ? data_vocab : 256;
+    return aicon_model_build_gpt(&o->gpt, &r->src);
 }
 
 /* Binds this rank (--bind) and, with --verbose, has rank 0 print every rank's binding. A binding
@@ -197,14 +228,14 @@ int aicon_train_run(train_opts *o, train_run *r, train_report *rep) {
     AGREE_OR_FAIL(r, aic_meter_start(r->comm, &o->meter, data_files, &r->meter));
     int64_t shape[6];
     int ndim = aic_dataset_sample_shape(r->train, shape);
-    AGREE_OR_FAIL(r, aicon_model_build(o->model, o->input, o->loss, ndim, shape, o->classes, &r->src));
+    AGREE_OR_FAIL(r, build_model(o, r, ndim, shape));
     /* A label past the model's outputs would index past its logits: refused before any step. */
     AGREE_OR_FAIL(r, aic_dataset_check_labels(r->train, r->src.classes));
     if (r->test)
         AGREE_OR_FAIL(r, aic_dataset_check_labels(r->test, r->src.classes));
     AGREE_OR_FAIL(r, place_model(o, r));
     AGREE_OR_FAIL(r, aic_model_compile(r->src.model, o->train.batch, o->train.seed));
-    AGREE_OR_FAIL(r, aicon_model_load_weights(&r->src)); /* an ONNX file's own weights, not the seed's */
+    AGREE_OR_FAIL(r, aicon_model_init_weights(&r->src, o->train.seed)); /* an ONNX file's own weights */
     aic_trainer_t *t = NULL;
     AGREE_OR_FAIL(r, aic_trainer_create(&t, r->src.model, NULL, r->comm, r->src.io, r->train, r->test, &o->train, &cb));
     aic_train_summary sum;

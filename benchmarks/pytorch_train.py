@@ -2,7 +2,10 @@
 # SPDX-License-Identifier: Apache-2.0
 """PyTorch peer for aicon's throughput benchmarks: trains aicon's built-in models (mlp, lenet) on
 Fashion-MNIST-shaped synthetic data (1 x 28 x 28 floats in [0, 1), 10 classes), or torchvision's
-ResNet-18/ResNet-50 (10 classes) on 3 x 32 x 32 ones, with SGD momentum 0.9 and cross-entropy, and times it the way Horovod's synthetic benchmark does: `--warmup` batches, then
+ResNet-18/ResNet-50 (10 classes) on 3 x 32 x 32 ones, with SGD momentum 0.9 and cross-entropy, or
+aicon's GPT (benchmarks/pytorch_gpt.py; --layers --heads --dim --seq-len --vocab) on random token
+windows with AdamW (weight decay on matrices only) and gradient clipping at norm 1, as
+`aicon train --task lm` trains it, and times it the way Horovod's synthetic benchmark does: `--warmup` batches, then
 `--iters` timed iterations of `--batches-per-iter` batches each; throughput is the mean over
 iterations, and the 95% interval is 1.96 x the standard deviation over iterations.
 
@@ -50,7 +53,8 @@ import torch.multiprocessing as mp
 from torch.nn.parallel import DistributedDataParallel as DDP
 
 
-def make_model(name):
+def make_model(name, args=None):
+    """args: --model gpt's sizes."""
     if name == "mlp":
         return nn.Sequential(
             nn.Flatten(),
@@ -64,6 +68,9 @@ def make_model(name):
             nn.Flatten(),
             nn.Linear(3136, 1024), nn.ReLU(),
             nn.Linear(1024, 10))
+    if name == "gpt":
+        from pytorch_gpt import GPT
+        return GPT(args.vocab, args.seq_len, args.layers, args.heads, args.dim)
     if name in ("resnet18", "resnet50"):
         import torchvision
         return getattr(torchvision.models, name)(num_classes=10)
@@ -89,25 +96,38 @@ def run(rank, args):
     if world > 1:
         dist.init_process_group("gloo", init_method="env://", rank=rank, world_size=world)
     torch.manual_seed(args.seed)  # the same initial model everywhere (DDP broadcasts it anyway)
-    model = make_model(args.model).float()
+    model = make_model(args.model, args).float()
     model.train()
     if world > 1:
         model = DDP(model)
-    opt = torch.optim.SGD(model.parameters(), lr=args.lr, momentum=0.9)
+    if args.model == "gpt":
+        decay = [p for p in model.parameters() if p.dim() >= 2]
+        rest = [p for p in model.parameters() if p.dim() < 2]
+        opt = torch.optim.AdamW([{"params": decay, "weight_decay": 0.1}, {"params": rest, "weight_decay": 0.0}],
+                                lr=args.lr)
+    else:
+        opt = torch.optim.SGD(model.parameters(), lr=args.lr, momentum=0.9)
 
     # Synthetic Fashion-MNIST-shaped data, held in memory as aicon holds its data set; each rank
     # has its own share.
     torch.manual_seed(args.seed + 1000 * rank)
-    xs = torch.rand((args.data_batches, args.batch) + sample_shape(args.model))
-    ys = torch.randint(0, 10, (args.data_batches, args.batch))
+    if args.model == "gpt":  # windows of T + 1 tokens: the input and its next tokens
+        w = torch.randint(0, args.vocab, (args.data_batches, args.batch, args.seq_len + 1))
+        xs, ys = w[:, :, :-1], w[:, :, 1:]
+    else:
+        xs = torch.rand((args.data_batches, args.batch) + sample_shape(args.model))
+        ys = torch.randint(0, 10, (args.data_batches, args.batch))
     state = {"k": 0}
 
     def train_batch():
         k = state["k"] % args.data_batches
         state["k"] += 1
         opt.zero_grad()
-        loss = F.cross_entropy(model(xs[k]), ys[k])
+        out = model(xs[k])
+        loss = F.cross_entropy(out.reshape(-1, out.shape[-1]), ys[k].reshape(-1))
         loss.backward()  # DDP: the gradient allreduce runs here
+        if args.model == "gpt":
+            torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
         opt.step()
         return loss
 
@@ -142,6 +162,7 @@ def run(rank, args):
             "samples_per_sec_ci95": round(float(1.96 * rates.std()), 2),
             "samples_per_sec_per_rank_mean": round(float(rates.mean()) / world, 2),
             "samples_per_sec_per_rank_ci95": round(float(1.96 * rates.std()) / world, 2),
+            "tokens_per_sec_mean": round(float(rates.mean()) * args.seq_len, 2) if args.model == "gpt" else None,
         }), flush=True)
     if world > 1:
         dist.destroy_process_group()
@@ -149,7 +170,12 @@ def run(rank, args):
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--model", choices=["mlp", "lenet", "resnet18", "resnet50"], required=True)
+    ap.add_argument("--model", choices=["mlp", "lenet", "resnet18", "resnet50", "gpt"], required=True)
+    ap.add_argument("--layers", type=int, default=4, help="gpt: blocks")
+    ap.add_argument("--heads", type=int, default=4, help="gpt: attention heads")
+    ap.add_argument("--dim", type=int, default=256, help="gpt: width")
+    ap.add_argument("--seq-len", type=int, default=128, help="gpt: tokens a window")
+    ap.add_argument("--vocab", type=int, default=256, help="gpt: vocabulary (256: bytes)")
     ap.add_argument("--batch", type=int, default=64, help="samples per rank per step")
     ap.add_argument("--threads", type=int, default=1, help="torch.set_num_threads, per rank")
     ap.add_argument("--world", type=int, default=1,
@@ -165,7 +191,7 @@ def main():
     args = ap.parse_args()
     if args.export_onnx:
         torch.manual_seed(args.seed)
-        model = make_model(args.model).float().train()
+        model = make_model(args.model, args).float().train()
         torch.onnx.export(model, torch.zeros((2,) + sample_shape(args.model)), args.export_onnx,
                           opset_version=13, input_names=["x"], output_names=["logits"],
                           dynamic_axes={"x": {0: "N"}, "logits": {0: "N"}},

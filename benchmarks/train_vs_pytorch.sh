@@ -4,19 +4,23 @@
 #
 # usage: benchmarks/train_vs_pytorch.sh [BUILD_DIR]     (BUILD_DIR: an aicon build, default build/)
 #
-# For model in mlp lenet and world in 1 2, runs
+# For model in mlp lenet gpt and world in 1 2, runs
 #   mpirun --oversubscribe -np W BUILD_DIR/aicon train --model M --batch 64 --threads 1
 #          --max-steps S --quiet --summary F
 # on Fashion-MNIST (train_samples_per_sec from the summary: global samples per second of the
 # training loop, evaluation excluded) and the PyTorch peer, benchmarks/pytorch_train.py, with the
 # same model, batch per rank, threads per rank and world (DDP over gloo), timed over the same S
-# steps (10 iterations of S/10 batches). Each pair runs REPS times, interleaved; the table gives
+# steps (10 iterations of S/10 batches). gpt is the small GPT of the language-model example (4
+# layers, 4 heads, width 256, windows of 128 bytes, batch 8 per rank, AdamW with weight decay on
+# matrices and clipping at norm 1: aicon train --task lm on the fortunes corpus, which aicon
+# tokenize makes a byte shard of) and counts tokens/s, train_tokens_per_sec. Each pair runs REPS times, interleaved; the table gives
 # medians (min-max), the ratio aicon/PyTorch of the medians, and each framework's 2-rank scaling
 # efficiency, samples/s at 2 ranks / (2 x samples/s at 1 rank).
 #
 # Environment:
 #   REPS=3                      repetitions of each run
-#   STEPS_MLP=3000 STEPS_LENET=120
+#   MODELS="mlp lenet gpt"      the models measured
+#   STEPS_MLP=3000 STEPS_LENET=120 STEPS_GPT=40
 #                               S per model: about 10 s of training per aicon run on an idle
 #                               2-core machine (each run takes 10-20 s with start-up and evaluation)
 #   AICON_BENCH_MAX_LOAD=0.6    before each (model, world) block, wait until the 1-minute load
@@ -41,6 +45,9 @@ PEER=$ROOT/benchmarks/pytorch_train.py
 REPS=${REPS:-3}
 STEPS_MLP=${STEPS_MLP:-3000}
 STEPS_LENET=${STEPS_LENET:-120}
+STEPS_GPT=${STEPS_GPT:-40}
+MODELS=${MODELS:-mlp lenet gpt}
+GPT_SIZES=(--layers 4 --heads 4 --dim 256 --seq-len 128)
 MAX_LOAD=${AICON_BENCH_MAX_LOAD:-}
 MAX_WAIT=${AICON_BENCH_MAX_WAIT:-1200}
 BATCH=64
@@ -77,27 +84,45 @@ wait_for_quiet() {
     done
 }
 
-run_aicon() { # model world steps -> samples/s
-    local summary=$TMP/summary.json
-    rm -f "$summary"
-    mpirun --oversubscribe -np "$2" "$AICON" train --model "$1" --batch $BATCH --threads $THREADS \
-        --epochs 1000 --max-steps "$3" --quiet --summary "$summary" >"$TMP/aicon.log" 2>&1 ||
-        { cat "$TMP/aicon.log" >&2; return 1; }
-    "$PY" -c 'import json, sys; print(json.load(open(sys.argv[1]))["train_samples_per_sec"])' "$summary"
+# The language model's flags (aicon train) and its rate's key in the summary and in the peer's line.
+model_args() { # model -> aicon train flags
+    if [ "$1" = gpt ]; then
+        echo --task lm --data "$TMP/fortunes.bin" "${GPT_SIZES[@]}" --batch 8 --optimizer adamw --lr 3e-4 \
+            --weight-decay 0.1 --decay-matrices-only --clip-grad-norm 1
+    else
+        echo --model "$1" --batch $BATCH
+    fi
 }
 
-run_pytorch() { # model world steps -> samples/s
-    "$PY" "$PEER" --model "$1" --world "$2" --batch $BATCH --threads $THREADS \
-        --iters 10 --batches-per-iter $(( ($3 + 9) / 10 )) >"$TMP/pytorch.log" 2>"$TMP/pytorch.err" ||
+run_aicon() { # model world steps -> samples/s (gpt: tokens/s)
+    local summary=$TMP/summary.json key=train_samples_per_sec
+    [ "$1" = gpt ] && key=train_tokens_per_sec
+    rm -f "$summary"
+    # shellcheck disable=SC2046 # model_args gives words
+    mpirun --oversubscribe -np "$2" "$AICON" train $(model_args "$1") --threads $THREADS \
+        --epochs 1000 --max-steps "$3" --quiet --summary "$summary" >"$TMP/aicon.log" 2>&1 ||
+        { cat "$TMP/aicon.log" >&2; return 1; }
+    "$PY" -c 'import json, sys; print(json.load(open(sys.argv[1]))[sys.argv[2]])' "$summary" "$key"
+}
+
+run_pytorch() { # model world steps -> samples/s (gpt: tokens/s)
+    local batch=$BATCH key=samples_per_sec_mean
+    [ "$1" = gpt ] && batch=8 key=tokens_per_sec_mean
+    "$PY" "$PEER" --model "$1" --world "$2" --batch $batch --threads $THREADS "${GPT_SIZES[@]}" \
+        --lr 3e-4 --iters 10 --batches-per-iter $(( ($3 + 9) / 10 )) >"$TMP/pytorch.log" 2>"$TMP/pytorch.err" ||
         { cat "$TMP/pytorch.err" >&2; return 1; }
-    "$PY" -c 'import json, sys; print(json.loads(open(sys.argv[1]).read().splitlines()[-1])["samples_per_sec_mean"])' \
-        "$TMP/pytorch.log"
+    "$PY" -c 'import json, sys; print(json.loads(open(sys.argv[1]).read().splitlines()[-1])[sys.argv[2]])' \
+        "$TMP/pytorch.log" "$key"
 }
 
 echo "aicon: $AICON ($("$AICON" --version 2>/dev/null | head -1 || echo '?'))" >&2
 echo "PyTorch: $("$PY" -c 'import torch; print(torch.__version__)'), $(nproc) cores" >&2
-for model in mlp lenet; do
-    if [ "$model" = mlp ]; then steps=$STEPS_MLP; else steps=$STEPS_LENET; fi
+if [[ " $MODELS " == *" gpt "* ]]; then
+    ls /usr/share/games/fortunes/*.u8 >/dev/null || { echo "train_vs_pytorch.sh: gpt needs Debian's fortunes" >&2; exit 2; }
+    "$AICON" tokenize --bytes /usr/share/games/fortunes/*.u8 -o "$TMP/fortunes.bin" >/dev/null
+fi
+for model in $MODELS; do
+    case $model in mlp) steps=$STEPS_MLP ;; lenet) steps=$STEPS_LENET ;; *) steps=$STEPS_GPT ;; esac
     for world in 1 2; do
         wait_for_quiet
         load=$(load1)
@@ -107,7 +132,7 @@ for model in mlp lenet; do
             p=$(run_pytorch "$model" "$world" "$steps")
             printf '%s\t%s\t%s\t%s\taicon\t%s\t%s\n' "$model" "$world" "$steps" "$load" "$rep" "$a" >>"$RESULTS"
             printf '%s\t%s\t%s\t%s\tpytorch\t%s\t%s\n' "$model" "$world" "$steps" "$load" "$rep" "$p" >>"$RESULTS"
-            printf '  rep %s: aicon %.0f  pytorch %.0f samples/s\n' "$rep" "$a" "$p" >&2
+            printf '  rep %s: aicon %.0f  pytorch %.0f %s\n' "$rep" "$a" "$p" "$([ "$model" = gpt ] && echo tokens/s || echo samples/s)" >&2
         done
     done
 done
@@ -130,8 +155,8 @@ def cell(k):
     v = runs[k]
     return "%.0f (%.0f-%.0f)" % (med(k), min(v), max(v))
 
-print("samples/s, global (all ranks); batch %s per rank, %s thread per rank; median (min-max) of %d runs"
-      % (batch, threads, max(len(v) for v in runs.values())))
+print("samples/s (gpt: tokens/s), global (all ranks); batch %s per rank (gpt: 8 x 128 tokens), %s thread per "
+      "rank; median (min-max) of %d runs" % (batch, threads, max(len(v) for v in runs.values())))
 print("%-6s %5s %6s %6s  %-24s %-24s %13s" % ("model", "world", "steps", "load1",
       "aicon", "pytorch", "aicon/pytorch"))
 for (model, world), (steps, load) in meta.items():

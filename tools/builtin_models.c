@@ -112,10 +112,27 @@ static aic_status pick_loss_input(const char *path, const char *loss, aic_model_
     return AIC_OK;
 }
 
+/* A language model's labels and loss on logits `out` (per sample T x V, the tokens' next-token scores):
+ * T int targets, the cross-entropy over the last axis at every position. */
+static aic_status add_lm_loss(const char *path, const char *output_name, aic_value out, aicon_model_source *s) {
+    const aic_value_info *o = &s->model->values[out];
+    if (o->ndim != 2 || o->dtype != AIC_F32) {
+        char got[128];
+        format_shape(got, sizeof got, o->ndim, o->shape);
+        return aic_fail(AIC_ERR_SHAPE, "--model %s: graph output '%s' has per-sample shape %s; a language model's "
+                        "logits are T x vocabulary floats", path, output_name, got);
+    }
+    s->classes = (int)o->shape[1];
+    aic_value loss;
+    AIC_TRY(aic_int_input(s->model, "aicon_targets", 1, o->shape, &s->io.labels));
+    return aic_cross_entropy(s->model, "aicon_loss", out, s->io.labels, &(aic_xent_opts){.class_axis = -1}, &loss);
+}
+
 /* Appends the ONNX graph of s->onnx to s->model, feeding the data to graph input `input_name` (NULL:
- * the only one), with labels and a loss on the graph's single output (see pick_loss_input). */
+ * the only one), with labels and a loss on the graph's single output (see pick_loss_input; a language
+ * model's: add_lm_loss). */
 static aic_status build_onnx(const char *path, const char *input_name, const char *loss_name, int ndim,
-                             const int64_t *shape, aicon_model_source *s) {
+                             const int64_t *shape, bool lm, aicon_model_source *s) {
     size_t n_out = aic_onnx_num_outputs(s->onnx);
     if (n_out != 1)
         return aic_fail(AIC_ERR_UNSUPPORTED,
@@ -155,6 +172,14 @@ static aic_status build_onnx(const char *path, const char *input_name, const cha
         return aic_fail(AIC_ERR_SHAPE, "--model %s: graph input '%s' takes samples of shape %s; the data's are %s", path,
                         b.input_names[pick], want, have);
     }
+    if (lm) {
+        AIC_TRY(add_lm_loss(path, b.output_names[0], b.outputs[0], s));
+        AIC_TRY(aic_model_set_output(s->model, b.outputs[0]));
+        s->io.input = b.inputs[pick];
+        snprintf(s->input_name, sizeof s->input_name, "%s", b.input_names[pick]);
+        snprintf(s->output_name, sizeof s->output_name, "%s", b.output_names[0]);
+        return AIC_OK;
+    }
     const aic_value_info *out = &s->model->values[b.outputs[0]];
     if (out->ndim != 1) {
         char got[128];
@@ -185,7 +210,7 @@ static aic_status build_onnx(const char *path, const char *input_name, const cha
 }
 
 aic_status aicon_model_build(const char *model, const char *input_name, const char *loss, int ndim,
-                             const int64_t *shape, int classes, aicon_model_source *out) {
+                             const int64_t *shape, int classes, bool lm, aicon_model_source *out) {
     memset(out, 0, sizeof *out);
     if (!loss)
         loss = "cross-entropy";
@@ -215,7 +240,7 @@ aic_status aicon_model_build(const char *model, const char *input_name, const ch
     const char *g = aic_onnx_graph_name(out->onnx);
     st = aic_model_create(&out->model, g && g[0] ? g : "onnx");
     if (st == AIC_OK)
-        st = build_onnx(model, input_name, loss, ndim, shape, out);
+        st = build_onnx(model, input_name, loss, ndim, shape, lm, out);
     if (st != AIC_OK)
         aicon_model_source_free(out);
     return st;

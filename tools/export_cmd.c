@@ -55,7 +55,7 @@ static aic_status run_export(const char *model, const char *input, const char *l
     int ndim = aic_dataset_sample_shape(train, shape);
     aic_dataset_destroy(train);
     aicon_model_source src;
-    AIC_TRY(aicon_model_build(model, input, loss, ndim, shape, classes, &src));
+    AIC_TRY(aicon_model_build(model, input, loss, ndim, shape, classes, false, &src));
     aic_train_state ts;
     st = aic_model_compile(src.model, 1, 0);
     if (st == AIC_OK)

@@ -41,7 +41,8 @@ typedef struct {
 
 /* True when --model names an ONNX file: it ends in .onnx, or names an existing file. */
 bool aicon_model_is_onnx(const char *model);
-/* Build `model` for samples of the given shape: a built-in model with `classes` outputs (0:
+/* Build `model` for samples of the given shape (lm: an ONNX language model, its output T x vocabulary
+ * logits of a window of T tokens, trained on the next tokens): a built-in model with `classes` outputs (0:
  * AICON_DEFAULT_CLASSES), or the ONNX file's graph (its data input `input_name`, NULL for the only one;
  * its output's width is its class count, and `classes` must be 0) with labels and a loss on its single
  * output; out->classes is the outputs built. loss (NULL: "cross-entropy"): "cross-entropy" takes the
@@ -49,7 +50,7 @@ bool aicon_model_is_onnx(const char *model);
  * ending in Softmax gets the cross-entropy of the Softmax's input (never a second softmax); "nll"
  * takes the output as log-probabilities. Errors name the file or flag. *out is empty after a failure. */
 aic_status aicon_model_build(const char *model, const char *input_name, const char *loss, int ndim,
-                             const int64_t *shape, int classes, aicon_model_source *out);
+                             const int64_t *shape, int classes, bool lm, aicon_model_source *out);
 /* --model gpt over windows of seq_len tokens (gpt's layers, heads and dim; 0: 4, 4 and 128) with a vocabulary
  * of `vocab` tokens: labels are the next tokens, a cross-entropy at every position. */
 aic_status aicon_model_build_gpt(const aic_gpt_config *gpt, aicon_model_source *out);

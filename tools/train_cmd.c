@@ -68,6 +68,7 @@ static const flag_spec flags[] = {
     INT("heads", gpt.heads, 1, 1024),
     INT("dim", gpt.dim, 1, 1 << 16),
     I64("eval-every", train.eval_every, 1, INT64_MAX),
+    TRUE("no-shuffle", train.no_shuffle),
     INT("epochs", train.epochs, 1, 1000000),
     INT("batch", train.batch, 1, 1 << 20),
     INT("accumulate", train.accumulate, 1, 1 << 20),

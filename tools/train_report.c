@@ -199,11 +199,14 @@ static void on_start(void *ctx, const aic_trainer_start *s) {
         snprintf(accumulate, sizeof accumulate, " x %d micro-batches", o->train.accumulate);
     if (o->task == AICON_TASK_LM) {
         const aic_gpt_config *g = &rep->r->src.gpt;
-        printf("aicon %s: model %s (%d layers, %d heads, dim %d, vocabulary %d; %zu parameters), %d rank%s x batch "
-               "%d%s x %d tokens, %lld windows (%lld steps/epoch), threads %d\n",
-               aic_version_string(), o->model, g->layers, g->heads, g->dim, g->vocab,
-               aic_model_num_params(rep->r->src.model), s->world, s->world > 1 ? "s" : "", o->train.batch, accumulate,
-               o->gpt.seq_len, (long long)s->train_samples, (long long)s->steps_per_epoch, o->threads);
+        char sizes[96] = ""; /* an ONNX model's are its own */
+        if (g->layers)
+            snprintf(sizes, sizeof sizes, "%d layers, %d heads, dim %d, ", g->layers, g->heads, g->dim);
+        printf("aicon %s: model %s (%svocabulary %d; %zu parameters), %d rank%s x batch %d%s x %d tokens, %lld "
+               "windows (%lld steps/epoch), threads %d\n",
+               aic_version_string(), o->model, sizes, rep->r->src.classes, aic_model_num_params(rep->r->src.model),
+               s->world, s->world > 1 ? "s" : "", o->train.batch, accumulate, o->gpt.seq_len,
+               (long long)s->train_samples, (long long)s->steps_per_epoch, o->threads);
     } else {
         printf("aicon %s: model %s, %d rank%s x batch %d%s, %lld samples (%lld steps/epoch), threads %d\n",
                aic_version_string(), o->model, s->world, s->world > 1 ? "s" : "", o->train.batch, accumulate,

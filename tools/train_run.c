@@ -79,12 +79,14 @@ static aic_status load_data(const train_opts *o, train_run *r, aic_preprocess *p
 }
 
 /* The model of --model for samples of the given shape: with --task lm the GPT (a vocabulary of at least
- * the data's tokens, 256 for bytes, unless --vocab says); else a classifier. */
+ * the data's tokens, 256 for bytes, unless --vocab says) or an ONNX language model; else a classifier. */
 static aic_status build_model(train_opts *o, train_run *r, int ndim, const int64_t *shape) {
-    if (o->task != AICON_TASK_LM)
-        return aicon_model_build(o->model, o->input, o->loss, ndim, shape, o->classes, &r->src);
+    const bool lm = o->task == AICON_TASK_LM;
+    if (!lm || aicon_model_is_onnx(o->model))
+        return aicon_model_build(o->model, o->input, o->loss, ndim, shape, o->classes, lm, &r->src);
     if (strcmp(o->model, "gpt") != 0)
-        return aic_fail(AIC_ERR_UNSUPPORTED, "--task lm trains --model gpt; %s is not it", o->model);
+        return aic_fail(AIC_ERR_UNSUPPORTED, "--task lm trains --model gpt or an ONNX language model; %s is neither",
+                        o->model);
     const int data_vocab = aic_dataset_num_classes(r->train);
     if (!o->gpt.vocab)
         o->gpt.vocab = data_vocab > 256 ? data_vocab : 256;

@@ -390,7 +390,7 @@ static aic_status prepare(aic_trainer_t *t, char *resumed, size_t size, aic_trai
     t->st.global_batch = global_batch;
     t->st.preprocess = k->preprocess; /* this run's data, whatever a resumed checkpoint had */
     AGREE(t, out, aic_sampler_create(&t->sampler, aic_dataset_size(t->train), k->batch * k->accumulate, t->rank,
-                                     t->world, t->st.seed, true));
+                                     t->world, t->st.seed, !k->no_shuffle));
     t->idx = malloc(sizeof(int64_t) * (size_t)k->batch * (size_t)k->accumulate);
     AGREE(t, out, t->idx ? AIC_OK : aic_fail(AIC_ERR_NOMEM, "out of memory for the sample indices"));
 

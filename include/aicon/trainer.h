@@ -69,6 +69,8 @@ typedef struct {
     const char *export_path;     /* --export: the trained model as ONNX, rank 0 (NULL: none) */
     int64_t eval_every;          /* --eval-every: also evaluate the test set every N steps (0: at epoch
                                   * ends and the run's end only) */
+    bool no_shuffle;             /* --no-shuffle: every epoch takes the samples in the file's order (a
+                                  * token shard written shuffled, as llm.c reads one) */
 } aic_trainer_config;
 
 /* Where training starts, after any resume (on_start). */

@@ -28,6 +28,7 @@ static aic_status dense_end(aic_model_t *m, aic_op *op, int64_t out_features, bo
     oshape[v->ndim - 1] = out_features;
     const int ndim = v->ndim, op_index = (int)(op - m->ops);
     const float bound = 1.0f / sqrtf((float)v->shape[v->ndim - 1]);
+    op->grad_writable = 1; /* x's gradient: a GEMM with beta 0 writes it outright */
     if (bias)
         AIC_TRY(aic_graph_add_param(m, op, "bias", 1, &out_features, AIC_INIT_UNIFORM, bound, &op->param[1]));
     return aic_graph_add_value(m, &m->ops[op_index], AIC_F32, ndim, oshape, out);
@@ -88,7 +89,7 @@ static aic_status dense_bwd(aic_model_t *m, aic_op *op, int n) {
     int C, OC, rows = dense_rows(m, op, n, &C, &OC);
     return AIC_KERNEL(m, dense_backward)(aic_act_grad(m, op->in[0]), aic_param_grad(m, op->param[0]),
                               aic_param_grad(m, op->param[1]), aic_act_grad(m, op->out), aic_act(m, op->in[0]),
-                              aic_param_data(m, op->param[0]), rows, C, OC);
+                              aic_param_data(m, op->param[0]), rows, C, OC, op->grad_write);
 }
 
 /* A multiply and an add per weight and row. */

@@ -37,7 +37,7 @@ aic_status aic_cuda_copy(float *dst, const float *src, size_t n);
 aic_status aic_cuda_dense_forward(float *out, const float *inp, const float *weight, const float *bias, int N, int C,
                                   int OC);
 aic_status aic_cuda_dense_backward(float *dinp, float *dweight, float *dbias, const float *dout, const float *inp,
-                                   const float *weight, int N, int C, int OC);
+                                   const float *weight, int N, int C, int OC, unsigned write);
 
 /* ---- matmul_cuda.cu: cuBLAS strided-batched SGEMM over the last leading dim, a host loop over the rest ---- */
 aic_status aic_cuda_matmul_forward(float *out, const float *a, const float *b, const aic_matmul_dims *d);

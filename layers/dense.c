@@ -22,12 +22,13 @@ aic_status aic_dense_forward(float *out, const float *inp, const float *weight, 
 }
 
 aic_status aic_dense_backward(float *dinp, float *dweight, float *dbias, const float *dout, const float *inp,
-                              const float *weight, int N, int C, int OC) {
+                              const float *weight, int N, int C, int OC, unsigned write) {
     // dinp: N x C, dweight: OC x C, dbias: OC, dout: N x OC, inp: N x C, weight: OC x C
     AIC_KERNEL_ARG(N >= 0 && C > 0 && OC > 0, "N %d must not be negative, C %d and OC %d must be positive", N, C, OC);
     AIC_KERNEL_ARG(dout && (!dinp || weight) && (!dweight || inp), "dout, or the weight or input it needs, is NULL");
     if (dinp)
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, N, C, OC, 1.0f, dout, OC, weight, C, 1.0f, dinp, C);
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, N, C, OC, 1.0f, dout, OC, weight, C,
+                    write & AIC_GRAD_WRITE_A ? 0.0f : 1.0f, dinp, C);
     if (dweight)
         cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, OC, C, N, 1.0f, dout, OC, inp, C, 1.0f, dweight, C);
     if (dbias) {

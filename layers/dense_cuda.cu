@@ -33,14 +33,15 @@ extern "C" aic_status aic_cuda_dense_forward(float *out, const float *inp, const
 }
 
 extern "C" aic_status aic_cuda_dense_backward(float *dinp, float *dweight, float *dbias, const float *dout,
-                                              const float *inp, const float *weight, int N, int C, int OC) {
+                                              const float *inp, const float *weight, int N, int C, int OC,
+                                              unsigned write) {
     // dinp: N x C, dweight: OC x C, dbias: OC, dout: N x OC
     if (N == 0)
         return AIC_OK;
-    const float one = 1.0f;
-    if (dinp) // dinp^T (C x N) += W^T (C x OC) * dout^T (OC x N)
-        AIC_TRY(AIC_CUBLAS(
-            cublasSgemm(aic_cuda.blas, CUBLAS_OP_N, CUBLAS_OP_N, C, N, OC, &one, weight, C, dout, OC, &one, dinp, C)));
+    const float one = 1.0f, zero = 0.0f;
+    if (dinp) // dinp^T (C x N) += (or =, written) W^T (C x OC) * dout^T (OC x N)
+        AIC_TRY(AIC_CUBLAS(cublasSgemm(aic_cuda.blas, CUBLAS_OP_N, CUBLAS_OP_N, C, N, OC, &one, weight, C, dout, OC,
+                                       write & AIC_GRAD_WRITE_A ? &zero : &one, dinp, C)));
     if (dweight) // dW^T (C x OC) += inp^T (C x N) * dout (N x OC)
         AIC_TRY(AIC_CUBLAS(cublasSgemm(aic_cuda.blas, CUBLAS_OP_N, CUBLAS_OP_T, C, OC, N, &one, inp, C, dout, OC, &one,
                                        dweight, C)));

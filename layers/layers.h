@@ -30,9 +30,10 @@ enum { AIC_GRAD_WRITE_A = 1, AIC_GRAD_WRITE_B = 2 };
 /* out: N x OC = inp (N x C) * weight^T (weight: OC x C) + bias (OC, may be NULL) */
 aic_status aic_dense_forward(float *out, const float *inp, const float *weight, const float *bias, int N, int C,
                              int OC);
-/* dinp: N x C += dout * weight; dweight: OC x C += dout^T * inp; dbias: OC += column sums of dout */
+/* dinp: N x C += dout * weight (write & AIC_GRAD_WRITE_A: =); dweight: OC x C += dout^T * inp; dbias: OC +=
+ * column sums of dout */
 aic_status aic_dense_backward(float *dinp, float *dweight, float *dbias, const float *dout, const float *inp,
-                              const float *weight, int N, int C, int OC);
+                              const float *weight, int N, int C, int OC, unsigned write);
 
 /* ---- matmul.c ---- */
 /* A stack of matrix products out[i] = a[i] b[i] (a: M x K, b: K x N, out: M x N, each row-major) over

@@ -654,7 +654,7 @@ static void test_bad_arguments(void) {
                 "aic_dense_forward:");
     expect_fail("dense: C = 0", aic_dense_forward(y, x, w, NULL, 2, 0, 2), AIC_ERR_INVALID_ARG,
                 "aic_dense_forward:");
-    expect_fail("dense backward: N < 0", aic_dense_backward(y, NULL, NULL, x, x, w, -1, 2, 2),
+    expect_fail("dense backward: N < 0", aic_dense_backward(y, NULL, NULL, x, x, w, -1, 2, 2, 0),
                 AIC_ERR_INVALID_ARG, "aic_dense_backward:");
 
     aic_conv2d_dims cd = {1, 2, 3, 3, 2, 3, 3, 1, 1, 1, 1, 1, 1, 1, 3, 3};

@@ -20,32 +20,36 @@ static const char *block_name(char *buf, size_t size, int i, const char *what) {
     return buf;
 }
 
-/* One of q, k, v (part 0, 1, 2 of qkv [T, 3C]) as heads [H, T, D]. */
-static aic_status heads_of(aic_model_t *m, const aic_gpt_config *c, int i, int part, aic_value qkv, aic_value *out) {
+/* q, k and v from qkv [T, 3C], each as heads [H, T, D]: one transpose of qkv seen as [T, 3, H, D] to
+ * [3, H, T, D], then each part a contiguous block of it. */
+static aic_status heads_of(aic_model_t *m, const aic_gpt_config *c, int i, aic_value qkv, aic_value *qkv_heads) {
     static const char *const names[3] = {"q", "k", "v"};
     const int64_t T = c->seq_len, C = c->dim, H = c->heads;
     char what[32], n[64];
     aic_value x;
-    snprintf(what, sizeof what, "attn.%s", names[part]);
-    TRY(aic_slice(m, block_name(n, sizeof n, i, what), qkv, 1, (int[]){2}, (int64_t[]){part * C},
-                  (int64_t[]){(part + 1) * C}, NULL, &x));
-    snprintf(what, sizeof what, "attn.%s_split", names[part]);
-    TRY(aic_reshape(m, block_name(n, sizeof n, i, what), x, 3, (int64_t[]){T, H, C / H}, &x));
-    snprintf(what, sizeof what, "attn.%s_heads", names[part]);
-    return aic_transpose(m, block_name(n, sizeof n, i, what), x, (int[]){0, 2, 1, 3}, out);
+    TRY(aic_reshape(m, block_name(n, sizeof n, i, "attn.qkv_split"), qkv, 4, (int64_t[]){T, 3, H, C / H}, &x));
+    TRY(aic_transpose(m, block_name(n, sizeof n, i, "attn.qkv_heads"), x, (int[]){0, 2, 3, 1, 4}, &x));
+    for (int part = 0; part < 3; part++) {
+        snprintf(what, sizeof what, "attn.%s", names[part]);
+        TRY(aic_slice(m, block_name(n, sizeof n, i, what), x, 1, (int[]){1}, (int64_t[]){part},
+                      (int64_t[]){part + 1}, NULL, &qkv_heads[part]));
+        snprintf(what, sizeof what, "attn.%s_heads", names[part]);
+        TRY(aic_reshape(m, block_name(n, sizeof n, i, what), qkv_heads[part], 3, (int64_t[]){H, T, C / H},
+                        &qkv_heads[part]));
+    }
+    return AIC_OK;
 }
 
 /* x [T, C] += attn(ln_1(x)); x += mlp(ln_2(x)). */
 static aic_status block(aic_model_t *m, const aic_gpt_config *c, int i, aic_value *x) {
     const int64_t T = c->seq_len, C = c->dim;
     char n[64];
-    aic_value h, qkv, q, k, v;
+    aic_value h, qkv, heads[3];
     TRY(aic_layernorm(m, block_name(n, sizeof n, i, "ln_1"), *x, 2, 1e-5f, true, &h));
     TRY(aic_dense(m, block_name(n, sizeof n, i, "attn.c_attn"), h, 3 * C, true, &qkv));
-    TRY(heads_of(m, c, i, 0, qkv, &q));
-    TRY(heads_of(m, c, i, 1, qkv, &k));
-    TRY(heads_of(m, c, i, 2, qkv, &v));
-    TRY(aic_attention(m, block_name(n, sizeof n, i, "attn.sdpa"), q, k, v, true, 0.0f, &h)); /* [H, T, D] */
+    TRY(heads_of(m, c, i, qkv, heads));
+    TRY(aic_attention(m, block_name(n, sizeof n, i, "attn.sdpa"), heads[0], heads[1], heads[2], true, 0.0f,
+                      &h)); /* [H, T, D] */
     TRY(aic_transpose(m, block_name(n, sizeof n, i, "attn.merge"), h, (int[]){0, 2, 1, 3}, &h));
     TRY(aic_reshape(m, block_name(n, sizeof n, i, "attn.merged"), h, 2, (int64_t[]){T, C}, &h));
     TRY(aic_dense(m, block_name(n, sizeof n, i, "attn.c_proj"), h, C, true, &h));

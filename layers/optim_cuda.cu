@@ -34,17 +34,22 @@ extern "C" aic_status aic_cuda_adam_step(float *p, const float *g, float *m1, fl
 // partial[block] = the squares of g over the block's grid-stride elements, each thread's in order and
 // the block's threads summed in a fixed tree: the same bits every run (no atomics). blockDim.x is
 // AIC_CUDA_THREADS, a power of two.
-__global__ static void sum_squares_k(double *partial, const float *g, size_t n) {
-    __shared__ double s[AIC_CUDA_THREADS];
-    double acc = 0.0;
-    AIC_GRID_STRIDE(i, n) acc += (double)g[i] * (double)g[i];
-    s[threadIdx.x] = acc;
+// s[0] = the sum of s[0..blockDim.x) (a power of two) in a fixed tree; every thread must call it.
+__device__ static void tree_sum(double *s) {
     __syncthreads();
     for (unsigned w = blockDim.x / 2; w > 0; w /= 2) {
         if (threadIdx.x < w)
             s[threadIdx.x] += s[threadIdx.x + w];
         __syncthreads();
     }
+}
+
+__global__ static void sum_squares_k(double *partial, const float *g, size_t n) {
+    __shared__ double s[AIC_CUDA_THREADS];
+    double acc = 0.0;
+    AIC_GRID_STRIDE(i, n) acc += (double)g[i] * (double)g[i];
+    s[threadIdx.x] = acc;
+    tree_sum(s);
     if (threadIdx.x == 0)
         partial[blockIdx.x] = s[0];
 }
@@ -53,12 +58,7 @@ __global__ static void sum_squares_k(double *partial, const float *g, size_t n) 
 __global__ static void sum_partials_k(double *partial) {
     __shared__ double s[AIC_CUDA_NORM_BLOCKS];
     s[threadIdx.x] = partial[threadIdx.x];
-    __syncthreads();
-    for (unsigned w = blockDim.x / 2; w > 0; w /= 2) {
-        if (threadIdx.x < w)
-            s[threadIdx.x] += s[threadIdx.x + w];
-        __syncthreads();
-    }
+    tree_sum(s);
     if (threadIdx.x == 0)
         partial[0] = s[0];
 }

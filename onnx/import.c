@@ -519,8 +519,19 @@ static long bias_add(importer *im, const Onnx__NodeProto *n, int64_t M, const On
     return add;
 }
 
+/* The parameter an earlier op already fills with initializer t as it stands (an embedding's table), or
+ * NULL. PyTorch exports a language model's head tied to its token embedding as Gather and
+ * MatMul(Transpose) of the one table: the head then becomes aic_dense_tied, so that both ops' gradients
+ * add into one parameter as they do in PyTorch, instead of training two copies apart. */
+static const copy_job *tied_job(const importer *im, const Onnx__TensorProto *t) {
+    for (size_t i = 0; i < im->n_jobs; i++)
+        if (im->jobs[i].t == t && !im->jobs[i].buffer && !im->jobs[i].transpose)
+            return &im->jobs[i];
+    return NULL;
+}
+
 /* MatMul: of an activation [..., K] and a constant K x M, a dense op (with the bias of an Add that
- * follows: bias_add); of two activations,
+ * follows: bias_add; tied to an earlier op's parameter of the same initializer: tied_job); of two activations,
  * aic_matmul, which needs equal ranks (so that the batch dims, dimension 0 of both, line up) of at
  * least 3 (a matrix per sample). */
 static aic_status op_matmul(importer *im, const Onnx__NodeProto *n, const char *name, int variant, aic_value x,
@@ -551,8 +562,13 @@ static aic_status op_matmul(importer *im, const Onnx__NodeProto *n, const char *
     const int64_t M = b->dims[bt ? 0 : 1];
     const Onnx__TensorProto *c = NULL;
     const long add = bias_add(im, n, M, &c);
-    AIC_TRY(built(im, aic_dense(im->m, name, x, M, c != NULL, y)));
-    AIC_TRY(add_job(im, name, "weight", false, b, !bt, bt ? M : K, bt ? K : M, 1.0f));
+    const copy_job *tie = bt ? tied_job(im, b) : NULL;
+    if (tie) {
+        AIC_TRY(built(im, aic_dense_tied(im->m, name, x, tie->name, c != NULL, y)));
+    } else {
+        AIC_TRY(built(im, aic_dense(im->m, name, x, M, c != NULL, y)));
+        AIC_TRY(add_job(im, name, "weight", false, b, !bt, bt ? M : K, bt ? K : M, 1.0f));
+    }
     if (!c)
         return AIC_OK;
     im->fused[add] = true; /* its output is this dense op's */

@@ -897,8 +897,12 @@ static aic_status ex_embedding(exporter *e, const aic_op *op, const char *const 
 }
 
 /* gather: Gather at an int64 initializer of the indices, a scalar where the axis is dropped. */
-/* The model's first float input, whose first axis is the batch, or -1. */
-static int first_input(const aic_model_t *m) {
+/* The input an expand takes the batch size from (its first axis): the data input the export names (a
+ * language model's int tokens), else the model's first float input; -1 when there is none. */
+static int batch_input(const exporter *e) {
+    if (e->in_value >= 0)
+        return e->in_value;
+    const aic_model_t *m = e->m;
     for (int v = 0; v < m->n_values; v++)
         if (m->ops[m->values[v].producer].kind == AIC_OP_INPUT && m->values[v].dtype == AIC_F32)
             return v;
@@ -918,10 +922,10 @@ static aic_status ex_cumsum(exporter *e, const aic_op *op, const char *const *in
 
 /* Expand of the parameter to [N, its shape], N from the first input's Shape. */
 static aic_status ex_expand(exporter *e, const aic_op *op, const char *const *in, const char *out) {
-    const int x = first_input(e->m);
+    const int x = batch_input(e);
     if (x < 0)
-        return aic_fail(AIC_ERR_UNSUPPORTED, "ONNX export: expand op '%s' needs a float input to take the batch size "
-                        "from", op->name);
+        return aic_fail(AIC_ERR_UNSUPPORTED, "ONNX export: expand op '%s' needs a float input (or a named data "
+                        "input) to take the batch size from", op->name);
     const aic_value_info *y = out_info(e, op);
     char batch[AIC_MAX_NAME + 16], shape[AIC_MAX_NAME + 16];
     snprintf(batch, sizeof batch, "%s.batch", op->name);
@@ -1136,10 +1140,14 @@ static aic_status export_names(exporter *e, const aic_onnx_export_options *o) {
         return AIC_OK;
     const bool pre = o->preprocess.kind == AIC_PREPROCESS_STANDARDIZE;
     if (o->input_name || pre) {
-        if (o->input < 0 || o->input >= m->n_values || m->ops[m->values[o->input].producer].kind != AIC_OP_INPUT)
+        /* an int input (a language model's tokens) is an AIC_OP_LABELS op, as labels are */
+        const int op = o->input >= 0 && o->input < m->n_values ? m->values[o->input].producer : -1;
+        if (op < 0 || (m->ops[op].kind != AIC_OP_INPUT && m->ops[op].kind != AIC_OP_LABELS))
             return aic_fail(AIC_ERR_INVALID_ARG, "ONNX export of '%s': value %d is not one of the model's inputs",
                             m->name, o->input);
-        const int op = m->values[o->input].producer;
+        if (pre && m->values[o->input].dtype != AIC_F32)
+            return aic_fail(AIC_ERR_INVALID_ARG, "ONNX export of '%s': input '%s' holds integers, which are not "
+                            "standardized", m->name, m->ops[op].name);
         e->in_value = o->input;
         e->in_name = e->in_feed = o->input_name ? o->input_name : m->ops[op].name;
         const aic_op *other = op_named(m, e->in_name, op);
@@ -1214,14 +1222,14 @@ aic_status aic_onnx_export_with(aic_model_t *m, const char *path, const aic_onnx
     model.n_metadata_props = md.n;
 
     /* The ops the output depends on (ops are in topological order): the loss and labels drop out. An
-     * expand reads the batch size from the first input (ex_expand). */
+     * expand reads the batch size from an input (ex_expand). */
     needed[m->values[m->output_value].producer] = true;
     for (int i = m->n_ops - 1; i >= 0; i--)
         if (needed[i]) {
             for (int k = 0; k < m->ops[i].n_in; k++)
                 needed[m->values[m->ops[i].in[k]].producer] = true;
-            if (m->ops[i].kind == AIC_OP_EXPAND && first_input(m) >= 0)
-                needed[m->values[first_input(m)].producer] = true;
+            if (m->ops[i].kind == AIC_OP_EXPAND && batch_input(&e) >= 0)
+                needed[m->values[batch_input(&e)].producer] = true;
         }
     size_t cap_in = 0, cap_out = 0;
     for (int i = 0; i < m->n_ops && st == AIC_OK; i++) {

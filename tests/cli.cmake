@@ -31,6 +31,14 @@ aicon_cli_test(cli_help help.sh NO_DATA LABELS unit TIMEOUT 30)
 # aicon tokenize --bytes on three fortune files: llm.c headers, the bytes as tokens, the split; bad
 # flags and a missing input named (about 1 s).
 aicon_cli_test(cli_tokenize tokenize.sh NO_DATA LABELS unit TIMEOUT 60)
+# aicon generate and aicon export --model gpt on a GPT trained 150 steps on two fortune files: seeds,
+# greedy, top-k, the output's length, errors naming file and flag; onnxruntime on the export against
+# PyTorch's logits (1e-4) and aicon's greedy text (about 15 s once onnxruntime is installed).
+aicon_cli_test(cli_generate generate.sh NO_DATA LABELS mpi TIMEOUT 400
+  ARGS ${CMAKE_CURRENT_BINARY_DIR}/onnxruntime-node)
+# aicon generate --model FILE.onnx on PyTorch's GPT export equals PyTorch's greedy text; a checkpoint of
+# that file trained by aicon generates its export's text (about 10 s).
+aicon_cli_test(cli_generate_onnx generate_onnx.sh NO_DATA LABELS mpi TIMEOUT 120)
 aicon_cli_test(cli_reproducible reproducible.sh LABELS mpi TIMEOUT 120)
 aicon_cli_test(cli_resume_mlp_np2 resume.sh LABELS mpi TIMEOUT 180 ARGS 2 mlp train.h5)
 aicon_cli_test(cli_resume_mlp_adamw_np2 resume.sh LABELS mpi TIMEOUT 180 ARGS 2 mlp train.h5

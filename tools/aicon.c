@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
-/* The aicon command: `aicon train ...`, `aicon export ...`, `aicon onnx-test ...`, `aicon --version`,
- * `aicon --help`. */
+/* The aicon command: `aicon train ...`, `aicon export ...`, `aicon generate ...`, `aicon onnx-test ...`,
+ * `aicon --version`, `aicon --help`. */
 #include <cblas.h>
 #include <hdf5.h>
 #include <hwloc.h>
@@ -46,6 +46,7 @@ static const struct {
     {"keygen", aicon_keygen_main, "make a miner key for signing usage records (aicon keygen --help)"},
     {"ledger", aicon_ledger_main, "verify, show or flush usage records (aicon ledger --help)"},
     {"tokenize", aicon_tokenize_main, "text as token files for language models (aicon tokenize --help)"},
+    {"generate", aicon_generate_main, "continue a text with a trained language model (aicon generate --help)"},
     {"onnx-test", aicon_onnx_test_main, "run ONNX backend test cases through the importer (aicon onnx-test --help)"},
 };
 

@@ -5,6 +5,7 @@
 
 #include <stdint.h>
 #include <stdbool.h>
+#include <stdio.h>
 #include "aicon/aicon.h"
 #include "aicon/onnx.h"
 #include "examples/gpt.h"
@@ -76,5 +77,25 @@ int aicon_keygen_main(int argc, char **argv);
 int aicon_ledger_main(int argc, char **argv);
 /* aicon tokenize --bytes IN... -o OUT.bin: text as llm.c token shards, training and validation (no MPI). */
 int aicon_tokenize_main(int argc, char **argv);
+/* aicon generate --model gpt|FILE.onnx --prompt TEXT: a language model's continuation, a byte a token (no MPI). */
+int aicon_generate_main(int argc, char **argv);
+
+/* A whole number lo..hi from the argument of --flag; false after telling stderr why, after cmd. */
+bool aicon_parse_int(const char *cmd, const char *flag, const char *arg, long lo, long hi, long *out);
+/* --layers, --heads, --dim, --seq-len and --vocab of --model gpt, as getopt_long entries whose codes run
+ * from base; aicon_gpt_option takes code c's argument into gpt: 1 taken, 0 not one of them, -1 a bad
+ * value (told on stderr). aicon_gpt_usage prints their --help lines. */
+#define AICON_GPT_OPTIONS(base)                                                                                 \
+    {"layers", required_argument, NULL, (base)}, {"heads", required_argument, NULL, (base) + 1},              \
+        {"dim", required_argument, NULL, (base) + 2}, {"seq-len", required_argument, NULL, (base) + 3},       \
+        {"vocab", required_argument, NULL, (base) + 4}
+int aicon_gpt_option(const char *cmd, int c, int base, const char *arg, aic_gpt_config *gpt);
+void aicon_gpt_usage(FILE *out);
+/* A language model compiled for batch 1: --model gpt (gpt's sizes, 0: aicon train's defaults and a
+ * vocabulary of 256) or an ONNX language model (one int input of a fixed window [N, T], logits [N, T, V]
+ * out), with the weights of checkpoint ckpt, or without one the GPT's initialization from seed 0 or the
+ * file's own. *ts is the checkpoint's state (preprocessing none without one). Errors name the flag or file. */
+aic_status aicon_lm_load(const char *model, const aic_gpt_config *gpt, const char *ckpt, aicon_model_source *s,
+                         aic_train_state *ts);
 
 #endif

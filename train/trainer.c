@@ -400,11 +400,11 @@ static aic_status prepare(aic_trainer_t *t, char *resumed, size_t size, aic_trai
         t->sched.base_lr = aic_lr_scale_for_world(t->sched.base_lr, t->world);
     if (t->sched.kind == AIC_LR_STEP && t->sched.step_size == 0)
         t->sched.step_size = spe;
-    if (t->sched.kind == AIC_LR_COSINE && t->sched.total_steps == 0)
-        t->sched.total_steps = spe * k->epochs;
     t->last_step = spe * k->epochs;
     if (k->max_steps > 0 && k->max_steps < t->last_step)
         t->last_step = k->max_steps;
+    if (t->sched.kind == AIC_LR_COSINE && t->sched.total_steps == 0) /* down to its floor at the run's end */
+        t->sched.total_steps = t->last_step;
     /* The epochs this run reaches into: fewer than epochs when max_steps ends it first. */
     t->epochs = (t->last_step + spe - 1) / spe;
     if (t->cb.on_start) {

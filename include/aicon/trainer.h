@@ -48,7 +48,8 @@ typedef struct {
     uint64_t seed;          /* --seed: the sample order (a resumed run keeps its checkpoint's) */
     aic_optim_config optim; /* the optimizer the trainer creates when given none */
     /* --lr...: the schedule over optimizer steps; AIC_LR_STEP's step_size 0 is one epoch, and
-     * AIC_LR_COSINE's total_steps 0 is epochs x steps per epoch. */
+     * AIC_LR_COSINE's total_steps 0 is the run's last step: epochs x steps per epoch, or max_steps when
+     * that ends the run first. */
     aic_lr_schedule lr;
     bool scale_lr;          /* --scale-lr: base_lr times the number of ranks */
     size_t bucket_bytes;    /* --bucket-kb: gradient buckets (aic_train_set_buckets); 0: one allreduce */

@@ -87,8 +87,11 @@ wait_for_quiet() {
 # The language model's flags (aicon train) and its rate's key in the summary and in the peer's line.
 model_args() { # model -> aicon train flags
     if [ "$1" = gpt ]; then
+        # --bucket-kb 25600: DDP's bucket_cap_mb of 25, the setting PyTorch runs with (one bucket for
+        # this 13 MB of gradients; aicon's 256 KB default suits LeNet, and on 2 shared cores its
+        # overlap thread costs this model more than it hides)
         echo --task lm --data "$TMP/fortunes.bin" "${GPT_SIZES[@]}" --batch 8 --optimizer adamw --lr 3e-4 \
-            --weight-decay 0.1 --decay-matrices-only --clip-grad-norm 1
+            --weight-decay 0.1 --decay-matrices-only --clip-grad-norm 1 --bucket-kb 25600
     else
         echo --model "$1" --batch $BATCH
     fi

@@ -13,6 +13,7 @@
 #include "collectives/comm_internal.h"
 
 #include <limits.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -109,6 +110,13 @@ void aic_comm_traffic(const aic_comm_t *c, uint64_t *sent, uint64_t *received) {
         *sent = c ? c->sent : 0;
     if (received)
         *received = c ? c->received : 0;
+}
+
+double aic_comm_wait_seconds(const aic_comm_t *c) { return c ? c->wait_seconds : 0.0; }
+
+void aic_comm_add_wait(aic_comm_t *c, double seconds) {
+    if (c && seconds >= 0 && isfinite(seconds))
+        c->wait_seconds += seconds;
 }
 
 /* ---- helpers ----------------------------------------------------------------------------------- */

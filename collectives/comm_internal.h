@@ -29,6 +29,7 @@ struct aic_comm {
     int rank, size;             /* in comm */
     int local_rank, local_size; /* among the ranks that share this node's memory */
     uint64_t sent, received;    /* payload bytes, see aic_comm_traffic */
+    double wait_seconds;        /* see aic_comm_wait_seconds */
 
     /* Ring allreduce state, grown to the largest n seen, never shrunk. */
     float *ring_tmp;          /* [2][ring_tmp_cap] reduce-scatter receive buffers, double-buffered */

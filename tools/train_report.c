@@ -70,6 +70,16 @@ static json_object *json_finite(double v) {
     return isfinite(v) ? json_object_new_double(v) : NULL;
 }
 
+/* Where this rank's training time went and what its collectives moved (rank 0's figures: the
+ * summary and the metrics are rank 0's), for a summary or an epoch record. */
+static void add_comm_accounting(json_object *j, double seconds, double wait, uint64_t sent, uint64_t received) {
+    json_object_object_add(j, "bytes_sent", json_object_new_uint64(sent));
+    json_object_object_add(j, "bytes_received", json_object_new_uint64(received));
+    json_object_object_add(j, "compute_seconds", json_finite(seconds - wait));
+    json_object_object_add(j, "comm_wait_seconds", json_finite(wait));
+    json_object_object_add(j, "compute_share", json_finite(seconds > 0 ? (seconds - wait) / seconds : NAN));
+}
+
 static aic_status write_summary(const train_report *rep, const aic_train_summary *s, const char *stopped_by) {
     const train_opts *o = rep->o;
     const aic_preprocess *pre = &o->train.preprocess;
@@ -98,6 +108,8 @@ static aic_status write_summary(const train_report *rep, const aic_train_summary
         json_object_object_add(j, "train_tokens_per_sec", json_finite(s->samples_per_sec * o->gpt.seq_len));
     }
     json_object_object_add(j, "train_seconds", json_finite(s->seconds));
+    add_comm_accounting(j, s->seconds, s->comm_wait_seconds, s->bytes_sent, s->bytes_received);
+    json_object_object_add(j, "parameters", json_object_new_uint64(aic_model_num_params(rep->r->src.model)));
     json_object_object_add(j, "params_sha256", json_object_new_string(s->params_sha256));
     json_object *pj = json_object_new_object();
     json_object_object_add(pj, "kind", json_object_new_string(aic_preprocess_name(pre->kind)));
@@ -156,6 +168,7 @@ static void metrics_epoch(train_report *rep, const aic_trainer_epoch *e) {
         json_object_object_add(j, "tokens_per_sec", json_finite(unit_rate(rep, e->samples_per_sec)));
     }
     json_object_object_add(j, "elapsed", json_finite(e->elapsed));
+    add_comm_accounting(j, e->seconds, e->comm_wait_seconds, e->bytes_sent, e->bytes_received);
     metrics_append(rep, j);
 }
 

@@ -29,12 +29,17 @@ static aic_status bucketed_backward(aic_model_t *m, aic_comm_t *c, aic_status st
         st = aic_model_backward(m, share);
     }
     aic_progress_phase(AIC_PHASE_ALLREDUCE);
+    /* From here on the step waits for the sums backward did not hide, then for the other ranks. */
+    const double t_wait = aic_trace_now();
     /* A bucket not summed here leaves the peers waiting in it: whatever the cause (an MPI failure, a
      * CUDA error queueing it), it is a communication failure, which stops every rank. */
-    const aic_status sums = aic_overlap_end(ov);
-    if (sums != AIC_OK)
-        return sums == AIC_ERR_COMM ? sums : aic_fail_context(AIC_ERR_COMM, "gradient buckets: ");
-    return aic_comm_agree(c, st);
+    aic_status sums = aic_overlap_end(ov);
+    if (sums == AIC_OK)
+        sums = aic_comm_agree(c, st);
+    else if (sums != AIC_ERR_COMM)
+        sums = aic_fail_context(AIC_ERR_COMM, "gradient buckets: ");
+    aic_comm_add_wait(c, (aic_trace_now() - t_wait) * 1e-6); /* aic_trace_now: microseconds */
+    return sums;
 }
 
 #ifdef AICON_HAVE_CUDA
@@ -199,6 +204,7 @@ aic_status aic_train_step_accumulated(aic_model_t *m, aic_optim_t *o, aic_comm_t
         st = aic_model_backward(m, share);
     /* A rank that failed locally must not leave the others waiting in the allreduce. */
     aic_progress_phase(AIC_PHASE_ALLREDUCE);
+    const double t_agree = aic_trace_now();
     AIC_TRY(aic_comm_agree(c, st));
 #ifdef AICON_HAVE_CUDA
     if (on_device)
@@ -206,10 +212,11 @@ aic_status aic_train_step_accumulated(aic_model_t *m, aic_optim_t *o, aic_comm_t
 #endif
     /* The slot after the gradients carries the loss through the same allreduce. */
     m->grad_arena[m->n_param_floats] = scaled_loss;
-    double t0 = aic_trace_recording ? aic_trace_now() : 0;
+    double t0 = aic_trace_now();
     AIC_TRY(aic_allreduce_sum_f32(c, m->grad_arena, m->n_param_floats + 1));
+    const double t1 = aic_trace_now();
+    aic_comm_add_wait(c, (t1 - t_agree) * 1e-6); /* unhidden, all of it is waiting (microseconds) */
     if (aic_trace_recording) {
-        const double t1 = aic_trace_now();
         aic_trace_add("allreduce", "allreduce gradients", AIC_TRACE_ALLREDUCE, t0, t1);
         t0 = t1;
     }

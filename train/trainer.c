@@ -438,12 +438,18 @@ static aic_status run(aic_trainer_t *t, aic_train_summary *out) {
         AGREE(t, out, aic_timeline_start(t->comm, k->timeline_steps));
     const double t_start = now_seconds();
     double train_seconds = 0;
+    /* This run's share of the communicator's counters (a caller's communicator may have done more). */
+    uint64_t sent0, received0;
+    aic_comm_traffic(t->comm, &sent0, &received0);
+    const double wait0 = aic_comm_wait_seconds(t->comm);
     int64_t samples_done = 0;
     bool stopped = false;
     while (st->step < last_step && !stopped) {
         const int64_t epoch = st->step / spe;
         AGREE(t, out, aic_sampler_set_epoch(t->sampler, epoch));
-        const double t_epoch = now_seconds();
+        const double t_epoch = now_seconds(), wait_epoch = aic_comm_wait_seconds(t->comm);
+        uint64_t sent_epoch, received_epoch;
+        aic_comm_traffic(t->comm, &sent_epoch, &received_epoch);
         double loss_sum = 0;
         double stats[2] = {0, 0}; /* correct, labels */
         int64_t epoch_samples = 0;
@@ -482,7 +488,9 @@ static aic_status run(aic_trainer_t *t, aic_train_summary *out) {
             }
             if (st->step < last_step || nonfinite) {
                 step_agreement ag = {0};
+                const double t_agree = now_seconds();
                 AGREE(t, out, step_agreed(t, local_nonfinite, &ag));
+                aic_comm_add_wait(t->comm, now_seconds() - t_agree);
                 if (nonfinite) {
                     const aic_status ns = nonfinite_step(t, loss, &ag);
                     if (ns != AIC_OK) { /* every rank reached it: rank 0 tells */
@@ -513,6 +521,10 @@ static aic_status run(aic_trainer_t *t, aic_train_summary *out) {
                 AIC_TRY(save_step(t, false, false, out));
         }
         const double epoch_seconds = now_seconds() - t_epoch - eval_seconds;
+        /* The epoch's training traffic and waits: read before the evaluation below adds its own. */
+        const double epoch_wait = aic_comm_wait_seconds(t->comm) - wait_epoch;
+        uint64_t sent_now, received_now;
+        aic_comm_traffic(t->comm, &sent_now, &received_now);
         train_seconds += epoch_seconds;
         samples_done += epoch_samples;
         if (stopped)
@@ -532,7 +544,8 @@ static aic_status run(aic_trainer_t *t, aic_train_summary *out) {
                 .epoch = epoch + 1, .epochs = t->epochs, .step = st->step, .train_loss = out->train_loss,
                 .train_accuracy = stats[1] > 0 && has_accuracy(t) ? stats[0] / stats[1] : NAN, .test_loss = ev.loss,
                 .test_accuracy = ev.accuracy, .samples_per_sec = (double)epoch_samples / epoch_seconds,
-                .elapsed = now_seconds() - t_start};
+                .elapsed = now_seconds() - t_start, .seconds = epoch_seconds, .comm_wait_seconds = epoch_wait,
+                .bytes_sent = sent_now - sent_epoch, .bytes_received = received_now - received_epoch};
             t->cb.on_epoch(t->cb.ctx, &info);
         }
     }
@@ -547,6 +560,10 @@ static aic_status run(aic_trainer_t *t, aic_train_summary *out) {
     out->epochs = (st->step + spe - 1) / spe;
     out->epochs_exact = (double)st->step / (double)spe;
     out->seconds = train_seconds;
+    out->comm_wait_seconds = aic_comm_wait_seconds(t->comm) - wait0;
+    aic_comm_traffic(t->comm, &out->bytes_sent, &out->bytes_received);
+    out->bytes_sent -= sent0;
+    out->bytes_received -= received0;
     out->samples_per_sec = train_seconds > 0 ? (double)samples_done / train_seconds : NAN;
     out->stopped = stopped;
     if (k->checkpoint_dir)

@@ -32,6 +32,11 @@ AIC_API int aic_comm_local_size(const aic_comm_t *c);
 AIC_API MPI_Comm aic_comm_mpi(const aic_comm_t *c);
 /* Bytes this rank sent and received through aicon's collectives since creation. */
 AIC_API void aic_comm_traffic(const aic_comm_t *c, uint64_t *sent, uint64_t *received);
+/* Seconds a training thread spent blocked on this communicator's work, as its callers note them with
+ * aic_comm_add_wait (aicon's trainer: the gradient sums it waits for, its per-step agreements), since
+ * creation. Not collective; a negative or non-finite `seconds` is ignored. */
+AIC_API double aic_comm_wait_seconds(const aic_comm_t *c);
+AIC_API void aic_comm_add_wait(aic_comm_t *c, double seconds);
 
 /* In-place sum over ranks. Short vectors (up to 4 KiB) take recursive doubling or, from 2 to 4 KiB,
  * Rabenseifner, which need log2 p rather than 2(p-1) message latencies. Above 16 KiB, when every

@@ -113,6 +113,10 @@ typedef struct {
     double test_loss, test_accuracy; /* NaN without a test set */
     double samples_per_sec; /* this epoch's */
     double elapsed;         /* seconds since training began */
+    /* This rank in the epoch's training steps (its evaluation left out): */
+    double seconds;           /* spent in them */
+    double comm_wait_seconds; /* of those, blocked on communication (aic_comm_wait_seconds) */
+    uint64_t bytes_sent, bytes_received; /* by its collectives (aic_comm_traffic) */
 } aic_trainer_epoch;
 
 typedef enum {
@@ -161,6 +165,9 @@ typedef struct {
     double test_loss, test_accuracy; /* the final evaluation (NaN: no test set, or stopped) */
     double seconds;           /* spent in training steps */
     double samples_per_sec;   /* NaN when no step was left to train */
+    /* This rank over the run (the bytes include the evaluations' few, which `seconds` leaves out): */
+    double comm_wait_seconds;            /* of `seconds`, blocked on communication */
+    uint64_t bytes_sent, bytes_received; /* by its collectives */
     int64_t skipped_steps;    /* non-finite losses skipped (skip_nonfinite) */
     bool stopped;             /* should_stop ended the run early */
     char params_sha256[65];   /* of the final parameters, equal on every rank */

@@ -3,7 +3,8 @@
 # Logs for batch jobs: --log-every 5 --metrics FILE.jsonl --max-steps 23 on 2 ranks (16 steps an
 # epoch, so the run ends 7 steps into epoch 2). stdout, a file, has a step line at steps 5, 10, 15
 # and 20; the JSONL has one valid object a line: steps 5, 10, 15, 20 with their keys and a growing
-# elapsed time, and epoch records 1 and 2; the summary says 23 steps in 2 epochs (1.4375 exactly).
+# elapsed time, and epoch records 1 and 2; the summary says 23 steps in 2 epochs (1.4375 exactly),
+# and the bytes its collectives moved and the split of its time into computing and waiting.
 # A second run appends to the same file. On a terminal (`script`) the live line stays, its bar counts
 # the 7 steps of epoch 2/2, and no step line is printed.
 set -euo pipefail
@@ -44,7 +45,8 @@ if [r["epoch"] for r in steps] != [1, 1, 1, 2]:
 if [(r["epoch"], r["step"]) for r in epochs] != [(1, 16), (2, 23)]:
     sys.exit(f"FAIL: epoch records {epochs}, expected epoch 1 at step 16 and epoch 2 at step 23")
 for r in epochs:
-    missing = {"train_loss", "train_accuracy", "test_loss", "test_accuracy", "samples_per_sec", "elapsed"} - set(r)
+    missing = {"train_loss", "train_accuracy", "test_loss", "test_accuracy", "samples_per_sec", "elapsed",
+               "bytes_sent", "bytes_received", "compute_seconds", "comm_wait_seconds", "compute_share"} - set(r)
     if missing:
         sys.exit(f"FAIL: epoch record {r} lacks {sorted(missing)}")
 elapsed = [r["elapsed"] for r in recs]
@@ -54,6 +56,25 @@ s = json.load(open(sys.argv[2]))
 if (s["steps"], s["epochs"], s["epochs_exact"], s["max_steps"]) != (23, 2, 23 / 16, 23):
     sys.exit(f"FAIL: summary steps {s['steps']}, epochs {s['epochs']} ({s['epochs_exact']}), max_steps "
              f"{s['max_steps']}: expected 23 steps, 2 epochs (1.4375), max_steps 23")
+# Accounting: on 2 ranks every step sums the gradients and the loss slot (n + 1 floats), and rank 0
+# sends and receives 4 (n + 1) bytes for each whatever the algorithm (ring, Rabenseifner and the
+# single copy all move half of the vector each way, twice); the rest is the per-step agreements and
+# the evaluations, a few KiB. The training time splits into computing and waiting.
+n = s["parameters"]
+grads = 23 * 4 * (n + 1)
+for key in ("bytes_sent", "bytes_received"):
+    if not grads <= s[key] <= grads + 64 * 1024:
+        sys.exit(f"FAIL: summary {key} {s[key]}: expected the 23 gradient sums' {grads} bytes plus a few KiB")
+if abs(s["compute_seconds"] + s["comm_wait_seconds"] - s["train_seconds"]) > 1e-9 * s["train_seconds"] + 1e-12:
+    sys.exit(f"FAIL: compute {s['compute_seconds']} s + waiting {s['comm_wait_seconds']} s is not the "
+             f"training time {s['train_seconds']} s")
+if not (s["comm_wait_seconds"] > 0 and 0 < s["compute_share"] < 1
+        and abs(s["compute_share"] - s["compute_seconds"] / s["train_seconds"]) < 1e-9):
+    sys.exit(f"FAIL: implausible accounting: waiting {s['comm_wait_seconds']} s, share {s['compute_share']}")
+if sum(r["bytes_sent"] for r in epochs) > s["bytes_sent"] or epochs[0]["bytes_sent"] < 16 * 4 * (n + 1):
+    sys.exit(f"FAIL: the epochs' bytes {[r['bytes_sent'] for r in epochs]} do not fit the run's {s['bytes_sent']}")
+print(f"accounting: {s['bytes_sent']} bytes sent, {s['bytes_received']} received ({grads} of gradients), "
+      f"compute {s['compute_seconds']:.3f} s, waiting {s['comm_wait_seconds']:.3f} s, share {s['compute_share']:.3f}")
 print(f"metrics: {len(recs)} records, steps {[r['step'] for r in steps]}, epochs at steps "
       f"{[r['step'] for r in epochs]}; summary: {s['steps']} steps, {s['epochs']} epochs ({s['epochs_exact']})")
 PYEOF

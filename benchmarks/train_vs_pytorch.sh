@@ -15,12 +15,13 @@
 # matrices and clipping at norm 1: aicon train --task lm on the fortunes corpus, which aicon
 # tokenize makes a byte shard of) and counts tokens/s, train_tokens_per_sec. Each pair runs REPS times, interleaved; the table gives
 # medians (min-max), the ratio aicon/PyTorch of the medians, and each framework's 2-rank scaling
-# efficiency, samples/s at 2 ranks / (2 x samples/s at 1 rank).
+# efficiency, samples/s at 2 ranks / (2 x samples/s at 1 rank). The peer sets glibc's malloc to keep
+# what it frees (see pytorch_train.py; aicon allocates its buffers once).
 #
 # Environment:
 #   REPS=3                      repetitions of each run
 #   MODELS="mlp lenet gpt"      the models measured
-#   STEPS_MLP=3000 STEPS_LENET=120 STEPS_GPT=40
+#   STEPS_MLP=3000 STEPS_LENET=120 STEPS_GPT=60
 #                               S per model: about 10 s of training per aicon run on an idle
 #                               2-core machine (each run takes 10-20 s with start-up and evaluation)
 #   AICON_BENCH_MAX_LOAD=0.6    before each (model, world) block, wait until the 1-minute load
@@ -45,7 +46,7 @@ PEER=$ROOT/benchmarks/pytorch_train.py
 REPS=${REPS:-3}
 STEPS_MLP=${STEPS_MLP:-3000}
 STEPS_LENET=${STEPS_LENET:-120}
-STEPS_GPT=${STEPS_GPT:-40}
+STEPS_GPT=${STEPS_GPT:-60}
 MODELS=${MODELS:-mlp lenet gpt}
 GPT_SIZES=(--layers 4 --heads 4 --dim 256 --seq-len 128)
 MAX_LOAD=${AICON_BENCH_MAX_LOAD:-}

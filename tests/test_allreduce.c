@@ -570,6 +570,91 @@ static void test_queries(aic_comm_t *c) {
     CHECK_MSG(aic_broadcast(c, NULL, 0, g_size) == AIC_ERR_INVALID_ARG, "broadcast root out of range");
 }
 
+/* ---- compressed mean ------------------------------------------------------------------------------ */
+
+/* Largest magnitude of rank q's values in block b of an n-float vector. */
+static float block_amax(int q, size_t n, size_t b) {
+    float amax = 0.0f;
+    for (size_t i = b * AIC_COMPRESS_BLOCK; i < n && i < (b + 1) * AIC_COMPRESS_BLOCK; i++)
+        amax = fmaxf(amax, fabsf(value(q, i)));
+    return amax;
+}
+
+/* aic_allreduce_mean_compressed of value(rank, i) against the exact mean: none gives the double sum
+ * in rank order over p, rounded once, bit for bit; bf16 within 2^-7 of the inputs' mean magnitude
+ * (each input and the mean rounded once to 8 significant bits, 2^-8 relative each); int8 within the block's largest input
+ * magnitude / 127 (each input and the mean off by at most half a step of their block's scale). The
+ * result has the same bits on every rank and on a second call; the bytes counted are the coded
+ * blocks' (about 1/4 and 1/2 of the floats'); the residual is the input minus its own decoded code. */
+static void test_compressed_length(aic_comm_t *c, aic_compress how, size_t n) {
+    const int p = g_size, r = test_rank;
+    const size_t nb = (n + AIC_COMPRESS_BLOCK - 1) / AIC_COMPRESS_BLOCK;
+    const size_t bb = how == AIC_COMPRESS_INT8 ? 4 + AIC_COMPRESS_BLOCK : how == AIC_COMPRESS_BF16 ? 2 * AIC_COMPRESS_BLOCK : 4 * AIC_COMPRESS_BLOCK;
+    const size_t mine = nb * (size_t)(r + 1) / (size_t)p - nb * (size_t)r / (size_t)p;
+    float *buf = malloc((n ? n : 1) * sizeof *buf), *again = malloc((n ? n : 1) * sizeof *again);
+    float *res = malloc((n ? n : 1) * sizeof *res);
+    if (!CHECK_MSG(buf && again && res, "out of memory for n = %zu", n)) {
+        free(buf), free(again), free(res);
+        return;
+    }
+    for (size_t i = 0; i < n; i++)
+        buf[i] = again[i] = value(r, i);
+    uint64_t s0, r0, s1, r1;
+    aic_comm_traffic(c, &s0, &r0);
+    aic_status st = aic_allreduce_mean_compressed(c, buf, n, how, res);
+    aic_comm_traffic(c, &s1, &r1);
+    CHECK_MSG(st == AIC_OK, "%s n=%zu: %s", aic_compress_name(how), n, aic_last_error());
+    const uint64_t want_bytes = (uint64_t)(nb - mine) * bb + (uint64_t)(p - 1) * mine * bb;
+    CHECK_MSG(s1 - s0 == want_bytes && r1 - r0 == want_bytes, "%s n=%zu: %llu bytes sent, %llu received, want %llu",
+              aic_compress_name(how), n, (unsigned long long)(s1 - s0), (unsigned long long)(r1 - r0),
+              (unsigned long long)want_bytes);
+    size_t bad = 0, first_bad = 0;
+    double bad_exact = 0.0;
+    for (size_t i = 0; i < n; i++) {
+        double sum = 0.0, mag = 0.0;
+        for (int q = 0; q < p; q++) {
+            sum += (double)value(q, i);
+            mag += fabs((double)value(q, i));
+        }
+        const float exact = (float)(sum / p);
+        const size_t b = i / AIC_COMPRESS_BLOCK;
+        float amax = 0.0f;
+        for (int q = 0; q < p; q++)
+            amax = fmaxf(amax, block_amax(q, n, b));
+        bool ok;
+        if (how == AIC_COMPRESS_NONE)
+            ok = same_bits(buf[i], exact) && res[i] == 0.0f;
+        else if (how == AIC_COMPRESS_BF16)
+            ok = fabs((double)buf[i] - exact) <= (mag / p) * ldexp(1.0, -7) * 1.001 + 1e-30;
+        else
+            ok = fabs((double)buf[i] - exact) <= amax / 127.0 * 1.001 &&
+                 fabsf(res[i]) <= block_amax(r, n, b) / 254.0f * 1.001f;
+        if (!ok && bad++ == 0) {
+            first_bad = i;
+            bad_exact = exact;
+        }
+    }
+    CHECK_MSG(bad == 0, "%s n=%zu: %zu values off the bound, first at %zu: %.9g, exact mean %.9g (residual %.3g)",
+              aic_compress_name(how), n, bad, first_bad, bad ? buf[first_bad] : 0.0, bad_exact,
+              bad ? res[first_bad] : 0.0);
+    CHECK_MSG(same_on_all_ranks(c, buf, n), "%s n=%zu: ranks hold different bits", aic_compress_name(how), n);
+    st = aic_allreduce_mean_compressed(c, again, n, how, NULL);
+    CHECK_MSG(st == AIC_OK && memcmp(again, buf, n * sizeof *buf) == 0, "%s n=%zu: a second call gave other bits",
+              aic_compress_name(how), n);
+    free(buf), free(again), free(res);
+}
+
+static void test_compressed(aic_comm_t *c) {
+    const size_t lengths[] = {0, 1, 10, 255, 256, 257, 1000, (size_t)3 * AIC_COMPRESS_BLOCK * (size_t)g_size + 17};
+    const aic_compress hows[] = {AIC_COMPRESS_NONE, AIC_COMPRESS_BF16, AIC_COMPRESS_INT8};
+    for (size_t h = 0; h < sizeof hows / sizeof *hows; h++)
+        for (size_t k = 0; k < sizeof lengths / sizeof *lengths; k++)
+            test_compressed_length(c, hows[h], lengths[k]);
+    float x = 1.0f;
+    CHECK(aic_allreduce_mean_compressed(c, &x, 1, (aic_compress)7, NULL) == AIC_ERR_INVALID_ARG &&
+          strstr(aic_last_error(), "unknown coding 7"));
+}
+
 int main(int argc, char **argv) {
     int provided;
     MPI_Init_thread(&argc, &argv, MPI_THREAD_FUNNELED, &provided);
@@ -590,6 +675,7 @@ int main(int argc, char **argv) {
         test_check_same(c);
         test_agree(c);
         test_small_sums(c);
+        test_compressed(c);
         aic_comm_destroy(c);
     }
 

@@ -55,6 +55,24 @@ AIC_API aic_status aic_allreduce_sum_i64(aic_comm_t *c, int64_t *buf, size_t n);
 
 AIC_API aic_status aic_broadcast(aic_comm_t *c, void *buf, size_t bytes, int root);
 
+/* ---- Compressed mean, for rare syncs over slow links (DiLoCo's outer step) ------------------------
+ * In-place mean over ranks of n floats, sent coded in blocks of AIC_COMPRESS_BLOCK: AIC_COMPRESS_INT8
+ * (a float scale and a byte a value, about 1/4 of the bytes), AIC_COMPRESS_BF16 (1/2) or
+ * AIC_COMPRESS_NONE (floats: the exact mean of the inputs, summed in double, rounded once). Each rank
+ * codes its vector once; the owner of each block decodes the p codes, sums them in double in rank
+ * order and codes the mean, which every rank then decodes from the same bytes: the result is bitwise
+ * the same on every rank and from run to run for a given world size. The values on the wire are the
+ * coded ones (a reduce-scatter and an all-gather of the codes), and aic_comm_traffic counts those.
+ * residual (n floats, or NULL) gets this rank's own coding error, input minus its decoded code, for
+ * error feedback: add it to the next vector sent. A block holding a NaN or Inf decodes to NaN (int8)
+ * or keeps it (bf16, none). */
+typedef enum { AIC_COMPRESS_NONE = 0, AIC_COMPRESS_BF16 = 1, AIC_COMPRESS_INT8 = 2 } aic_compress;
+#define AIC_COMPRESS_BLOCK 256
+AIC_API aic_status aic_allreduce_mean_compressed(aic_comm_t *c, float *buf, size_t n, aic_compress how,
+                                                 float *residual);
+/* "none", "bf16", "int8". */
+AIC_API const char *aic_compress_name(aic_compress how);
+
 /* ---- GPU collectives (a CUDA build; each rank drives one GPU, see aic_model_set_device) ----------
  * aic_allreduce_sum_f32 also takes a buffer in device memory (once this process has put a model on a
  * GPU, which makes its CUDA context): with CUDA-aware MPI

@@ -1,14 +1,19 @@
 #!/bin/bash
 # SPDX-License-Identifier: Apache-2.0
 # Four hosts on one machine: the allreduce benchmark over TCP between network namespaces, each
-# host's link limited with tc, against the bandwidth bound. Needs root (ip netns, tc) and iproute2
-# (scripts/install-deps.sh --bench).
+# host's link limited with tc, against the bandwidth bound; or, with --train, a training job on the
+# four hosts. Needs root (ip netns, tc) and iproute2 (scripts/install-deps.sh --bench).
 #
 # usage: benchmarks/netns_hosts.sh [--rate RATE] [--delay DELAY] [--min BYTES] [--max BYTES]
 #                                  [--iters N] [--reps R] [--json FILE] [BUILD_DIR]
+#        benchmarks/netns_hosts.sh [--rate RATE] [--delay DELAY] --train "ARGS" [BUILD_DIR]
 #   RATE   tc rate of every host's link, default 1gbit (tc's units: kbit, mbit, gbit)
 #   DELAY  one-way delay added on every host's link, default 0.5ms
-#   BUILD_DIR  an aicon build with benchmarks/allreduce, default build/
+#   ARGS   aicon train's arguments (e.g. "--model lenet --epochs 1 --threads 1"); the job runs with
+#          one rank a host and --summary, and the script prints from rank 0's summary the samples
+#          (tokens) per second, the share of training time spent computing, the bytes sent per
+#          sample and the final accuracy or validation loss (--json FILE keeps the summary)
+#   BUILD_DIR  an aicon build with benchmarks/allreduce (or aicon for --train), default build/
 #
 # Layout: namespaces aicon-h6a-h1 .. -h4 (the hosts, eth0 = 10.77.0.1 .. .4/24) and aicon-h6a-sw (a
 # bridge, no address); a veth pair joins each host's eth0 to the bridge. netem on each host's eth0
@@ -26,7 +31,7 @@
 # The table gives the ring's and MPI_Allreduce's bus bandwidth as shares of B.
 set -euo pipefail
 
-rate=1gbit delay=0.5ms min=16M max=64M iters=3 reps=3 json=""
+rate=1gbit delay=0.5ms min=16M max=64M iters=3 reps=3 json="" train=""
 build=""
 while (($#)); do
   case "$1" in
@@ -37,7 +42,8 @@ while (($#)); do
     --iters) iters=$2; shift 2 ;;
     --reps) reps=$2; shift 2 ;;
     --json) json=$2; shift 2 ;;
-    -h|--help) sed -n '2,30p' "$0"; exit 0 ;;
+    --train) train=$2; shift 2 ;;
+    -h|--help) sed -n '2,31p' "$0"; exit 0 ;;
     -*) echo "netns_hosts: unknown option $1" >&2; exit 2 ;;
     *) build=$1; shift ;;
   esac
@@ -45,7 +51,8 @@ done
 here=$(cd "$(dirname "$0")" && pwd)
 build=$(cd "${build:-$here/../build}" && pwd)
 bench=$build/benchmarks/allreduce
-[[ -x $bench ]] || { echo "netns_hosts: no $bench (build the bench_allreduce target)" >&2; exit 2; }
+[[ -n $train ]] && bench=$build/aicon
+[[ -x $bench ]] || { echo "netns_hosts: no $bench (build aicon and the bench_allreduce target)" >&2; exit 2; }
 [[ $EUID -eq 0 ]] || { echo "netns_hosts: needs root for ip netns and tc" >&2; exit 2; }
 command -v tc >/dev/null || { echo "netns_hosts: no tc (Debian: iproute2)" >&2; exit 2; }
 
@@ -96,15 +103,47 @@ chmod +x "$work/agent"
 
 echo "# 4 hosts (network namespaces), each host's link: $shaping; MPI over TCP"
 export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
-ip netns exec $pre-h1 mpirun --allow-run-as-root -np $hosts --hostfile "$work/hostfile" \
-  --mca plm_rsh_agent "$work/agent" --mca btl tcp,self --mca btl_tcp_if_include eth0 \
-  --mca oob_tcp_if_include eth0 --mca pml ob1 --mca mpi_yield_when_idle 1 \
-  "$bench" --min "$min" --max "$max" --factor 2 --iters "$iters" --warmup 1 --reps "$reps" \
+on_hosts() { # COMMAND...: one process a host, mpirun in host 1
+  ip netns exec $pre-h1 mpirun --allow-run-as-root -np $hosts --hostfile "$work/hostfile" \
+    --mca plm_rsh_agent "$work/agent" --mca btl tcp,self --mca btl_tcp_if_include eth0 \
+    --mca oob_tcp_if_include eth0 --mca pml ob1 --mca mpi_yield_when_idle 1 "$@"
+}
+link_stats() { # drops mean the shaper's queue overflowed and TCP backed off
+  for i in $(seq 1 $hosts); do
+    echo "# host $i eth0: $(tc -s -n "$pre-h$i" qdisc show dev eth0 | grep -o 'Sent.*dropped [0-9]*')"
+  done
+}
+
+if [[ -n $train ]]; then
+  # shellcheck disable=SC2086 # ARGS are words
+  on_hosts "$bench" train $train --summary "$work/summary.json"
+  link_stats
+  [[ -n $json ]] && cp "$work/summary.json" "$json"
+  /usr/bin/python3 - "$work/summary.json" <<'PY'
+import json, sys
+s = json.load(open(sys.argv[1]))
+samples = s["steps"] * s["batch_per_rank"] * s["accumulate"] * s["world_size"]  # the last batch of an epoch may be short
+lm = "val_loss" in s
+print("# %s on %d hosts: %d steps, %d samples" % ("language model" if lm else "classifier", s["world_size"],
+      s["steps"], samples))
+print("  %-24s %.1f" % ("tokens/s" if lm else "samples/s",
+      s["train_tokens_per_sec"] if lm else s["train_samples_per_sec"]))
+print("  %-24s %.3f (%.1f s computing, %.1f s waiting)" % ("compute_share", s["compute_share"],
+      s["compute_seconds"], s["comm_wait_seconds"]))
+print("  %-24s %.0f (rank 0: %d sent, %d received)" % ("bytes sent per sample", s["bytes_sent"] / samples,
+      s["bytes_sent"], s["bytes_received"]))
+if lm:
+    print("  %-24s %.4f" % ("validation loss", s["val_loss"]))
+else:
+    print("  %-24s %.4f" % ("test accuracy", s["test_accuracy"]))
+PY
+  exit 0
+fi
+
+on_hosts "$bench" --min "$min" --max "$max" --factor 2 --iters "$iters" --warmup 1 --reps "$reps" \
   --algos ring,aicon,mpi --json "$work/result.json" | tee "$work/table.txt"
 [[ -n $json ]] && cp "$work/result.json" "$json"
-for i in $(seq 1 $hosts); do # drops mean the shaper's queue overflowed and TCP backed off
-  echo "# host $i eth0: $(tc -s -n "$pre-h$i" qdisc show dev eth0 | grep -o 'Sent.*dropped [0-9]*')"
-done
+link_stats
 
 /usr/bin/python3 - "$work/result.json" "$rate" <<'PY'
 import json, re, sys

@@ -559,7 +559,10 @@ aic_status aicon_watchdog_start(aic_comm_t *comm, const aicon_watchdog_config *c
     if (st == AIC_OK) {
         for (int k = 0; k < wd.world; k++)
             memcpy(wd.hosts[k], all[k].host, sizeof(host_name));
-        st = wd.rank == 0 ? accept_all(lfd) : connect_root(&all[0], strcmp(all[0].host, mine.host) == 0, &wd.peers[0]);
+        /* One host: the same name and address. Containers or network namespaces may share a name
+         * but not a loopback device: their addresses differ. */
+        const bool same_host = strcmp(all[0].host, mine.host) == 0 && all[0].addr.s_addr == mine.addr.s_addr;
+        st = wd.rank == 0 ? accept_all(lfd) : connect_root(&all[0], same_host, &wd.peers[0]);
         st = aic_comm_agree(comm, st);
     }
     if (lfd >= 0)

@@ -582,14 +582,17 @@ static float block_amax(int q, size_t n, size_t b) {
 
 /* aic_allreduce_mean_compressed of value(rank, i) against the exact mean: none gives the double sum
  * in rank order over p, rounded once, bit for bit; bf16 within 2^-7 of the inputs' mean magnitude
- * (each input and the mean rounded once to 8 significant bits, 2^-8 relative each); int8 within the block's largest input
- * magnitude / 127 (each input and the mean off by at most half a step of their block's scale). The
+ * (each input and the mean rounded once to 8 significant bits, 2^-8 relative each); int8 within the
+ * block's largest input magnitude / 127 (each input and the mean off by at most half a step of their
+ * block's scale). The
  * result has the same bits on every rank and on a second call; the bytes counted are the coded
  * blocks' (about 1/4 and 1/2 of the floats'); the residual is the input minus its own decoded code. */
 static void test_compressed_length(aic_comm_t *c, aic_compress how, size_t n) {
     const int p = g_size, r = test_rank;
     const size_t nb = (n + AIC_COMPRESS_BLOCK - 1) / AIC_COMPRESS_BLOCK;
-    const size_t bb = how == AIC_COMPRESS_INT8 ? 4 + AIC_COMPRESS_BLOCK : how == AIC_COMPRESS_BF16 ? 2 * AIC_COMPRESS_BLOCK : 4 * AIC_COMPRESS_BLOCK;
+    const size_t bb = how == AIC_COMPRESS_INT8   ? 4 + AIC_COMPRESS_BLOCK /* scale, a byte a value */
+                      : how == AIC_COMPRESS_BF16 ? 2 * AIC_COMPRESS_BLOCK
+                                                 : 4 * AIC_COMPRESS_BLOCK;
     const size_t mine = nb * (size_t)(r + 1) / (size_t)p - nb * (size_t)r / (size_t)p;
     float *buf = malloc((n ? n : 1) * sizeof *buf), *again = malloc((n ? n : 1) * sizeof *again);
     float *res = malloc((n ? n : 1) * sizeof *res);

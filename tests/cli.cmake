@@ -83,6 +83,7 @@ aicon_cli_test(cli_progress progress.sh LABELS unit TIMEOUT 60)
 aicon_cli_test(cli_metrics metrics.sh LABELS mpi TIMEOUT 120)
 aicon_cli_test(cli_timeline timeline.sh LABELS mpi TIMEOUT 120)
 aicon_cli_test(cli_buckets buckets.sh LABELS mpi TIMEOUT 150)
+aicon_cli_test(cli_diloco diloco.sh LABELS mpi TIMEOUT 180)
 aicon_cli_test(cli_onnx_train onnx_train.sh LABELS mpi TIMEOUT 180)
 # ONNX files aicon would read differently from what they say (a NUL in an op type, an INT alpha,
 # opset 999, another domain, a declared output shape the graph does not make): refused on 2 ranks.

@@ -38,7 +38,9 @@ typedef struct {
     const char *const *names; /* the choices, NULL-terminated */
 } flag_spec;
 
-_Static_assert(sizeof(aic_optim_kind) == sizeof(int) && sizeof(aic_lr_kind) == sizeof(int), "enums held as int");
+_Static_assert(sizeof(aic_optim_kind) == sizeof(int) && sizeof(aic_lr_kind) == sizeof(int) &&
+                   sizeof(aic_sync_mode) == sizeof(int) && sizeof(aic_compress) == sizeof(int),
+               "enums held as int");
 
 #define AT(field) offsetof(train_opts, field)
 #define NAMES(...) ((const char *const[]){__VA_ARGS__, NULL})
@@ -91,6 +93,12 @@ static const flag_spec flags[] = {
     TRUE("tf32", tf32),
     CHOICE("gpu-allreduce", ARG_CHOICE, gpu_allreduce, "nccl", "ring", "hierarchical"),
     INT("bucket-kb", bucket_kb, 0, 1 << 22),
+    CHOICE("sync", ARG_CHOICE, train.sync, "step", "diloco"),
+    INT("inner-steps", train.inner_steps, 1, 1 << 30),
+    INT("sync-group", train.sync_group, 1, 1 << 20),
+    FLOAT("outer-lr", train.outer_lr, 1e-6, 1e3),
+    FLOAT("outer-momentum", train.outer_momentum, 0.0, 0.999),
+    CHOICE("outer-compress", ARG_CHOICE, train.outer_compress, "none", "bf16", "int8"),
     INT("threads", threads, 1, 4096),
     OTHER("bind"),
     STRING("checkpoint", train.checkpoint),
@@ -247,7 +255,8 @@ static int parse_args(int argc, char **argv, train_opts *o) {
     *o = (train_opts){.data = NULL, .normalize = true, .device = -1,
                       .bucket_kb = AICON_DEFAULT_BUCKET_KB};
     o->train = (aic_trainer_config){.epochs = 3, .batch = 64, .accumulate = 1, .seed = 42, .keep = 3,
-                                    .timeline_steps = 10};
+                                    .timeline_steps = 10, .inner_steps = 100, .outer_lr = 0.7f,
+                                    .outer_momentum = 0.9f}; /* DiLoCo's outer Nesterov */
     o->train.optim = (aic_optim_config){.kind = AIC_OPTIM_SGD, .momentum = 0.9f};
     o->train.lr = (aic_lr_schedule){.kind = AIC_LR_CONSTANT, .base_lr = NAN, .gamma = 0.1f};
     o->watchdog = (aicon_watchdog_config){.heartbeat_timeout = 10, .stall_timeout = 600};

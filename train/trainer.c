@@ -16,6 +16,7 @@
 #include "core/graph.h"
 #include "train/accuracy.h"
 #include "train/checkpoint_dir.h"
+#include "train/diloco.h"
 #include "train/progress.h"
 #include "train/timeline.h"
 
@@ -35,6 +36,8 @@ struct aic_trainer {
     aic_lr_schedule sched;
     int64_t steps_per_epoch, last_step, epochs;
     bool ran;
+    aic_diloco *diloco;   /* --sync diloco; NULL: every step over comm */
+    aic_comm_t *step_comm; /* the gradient sums': comm, or the DiLoCo group's */
 };
 
 static double now_seconds(void) {
@@ -111,6 +114,14 @@ aic_status aic_trainer_config_check(const aic_trainer_config *k) {
     const char *needs_dir = k->resume_auto ? "--resume auto" : k->checkpoint_every ? "--checkpoint-every" : NULL;
     if (needs_dir && !k->checkpoint_dir)
         return aic_fail(AIC_ERR_INVALID_ARG, "%s needs --checkpoint-dir DIR", needs_dir);
+    /* The outer state (anchor, momentum) and every group's inner optimizer state are not saved yet. */
+    if (k->sync == AIC_SYNC_DILOCO && (k->checkpoint || k->checkpoint_dir || k->resume || k->resume_auto))
+        return aic_fail(AIC_ERR_INVALID_ARG, "--sync diloco does not save or resume checkpoints yet (--checkpoint, "
+                        "--checkpoint-dir, --resume)");
+    if (k->inner_steps < 0 || k->sync_group < 0 || !(k->outer_lr >= 0) ||
+        !(k->outer_momentum >= 0 && k->outer_momentum < 1))
+        return aic_fail(AIC_ERR_INVALID_ARG, "--inner-steps %d, --sync-group %d, --outer-lr %g or --outer-momentum %g "
+                        "out of range", k->inner_steps, k->sync_group, k->outer_lr, k->outer_momentum);
     /* The sampler hands out batch x accumulate rows per rank and step in one int. */
     if ((int64_t)k->batch * (k->accumulate ? k->accumulate : 1) > (1 << 24))
         return aic_fail(AIC_ERR_INVALID_ARG, "--batch %d x --accumulate %d is over %d samples per rank and step",
@@ -168,6 +179,7 @@ void aic_trainer_destroy(aic_trainer_t *t) {
     if (!t)
         return;
     aic_sampler_destroy(t->sampler);
+    aic_diloco_destroy(t->diloco);
     free(t->idx);
     if (t->own_optim)
         aic_optim_destroy(t->optim);
@@ -300,16 +312,23 @@ static aic_status accumulated_step(aic_trainer_t *t, int64_t s, float lr, aic_ba
     aic_progress_set(AIC_PHASE_DATA, (int64_t)step);
     *slice = (aic_batch_slice){0};
     aic_accumulation acc = {.status = aic_sampler_batch(t->sampler, s, t->idx, slice)};
+    /* The rows the gradient sum runs over: all ranks', or under DiLoCo the group's. */
+    int64_t sum_rows = slice->n_global;
+    if (t->diloco) {
+        sum_rows = slice->n_local;
+        AIC_TRY(aic_allreduce_sum_i64(t->step_comm, &sum_rows, 1));
+        sum_rows = sum_rows > 0 ? sum_rows : 1; /* a group without rows steps on zero gradients */
+    }
     *correct = 0;
     for (int k = 0;; k++) {
         const int first = k * batch, left = slice->n_local - first;
         const aic_batch_slice micro = {.n_local = left < 0 ? 0 : left < batch ? left : batch,
-                                       .n_global = slice->n_global, .row_offset = slice->row_offset + first};
+                                       .n_global = (int)sum_rows, .row_offset = slice->row_offset + first};
         if (acc.status == AIC_OK && micro.n_local > 0)
             acc.status = aic_dataset_gather(t->train, t->idx + first, micro.n_local, xin.data, yin.data);
         if (k + 1 == t->cfg.accumulate) {
-            AIC_TRY(aic_train_step_accumulated(t->model, t->optim, t->comm, t->io, xin.data, yin.data, &micro, step,
-                                               lr, &acc, loss));
+            AIC_TRY(aic_train_step_accumulated(t->model, t->optim, t->step_comm, t->io, xin.data, yin.data, &micro,
+                                               step, lr, &acc, loss));
             *correct += count_correct(t, yin.data, micro.n_local);
             /* The loss op's output still holds the last micro-batch's mean; acc the earlier ones'. */
             aic_tensor last;
@@ -364,7 +383,14 @@ static aic_status prepare(aic_trainer_t *t, char *resumed, size_t size, aic_trai
         AGREE(t, out, aic_optim_create(&t->optim, t->model, &k->optim));
         t->own_optim = true;
     }
-    AGREE(t, out, aic_train_set_buckets(t->model, t->comm, k->bucket_bytes));
+    t->step_comm = t->comm;
+    if (k->sync == AIC_SYNC_DILOCO) {
+        const int group = k->sync_group ? k->sync_group : aic_comm_local_size(t->comm);
+        AGREE(t, out, aic_diloco_create(&t->diloco, t->comm, group, t->model, k->outer_lr ? k->outer_lr : 1.0f,
+                                        k->outer_momentum, k->outer_compress));
+        t->step_comm = aic_diloco_group(t->diloco);
+    }
+    AGREE(t, out, aic_train_set_buckets(t->model, t->step_comm, k->bucket_bytes));
     /* rank 0 reads; the others receive it, so only rank 0 needs the file. */
     t->st = (aic_train_state){.seed = k->seed};
     resumed[0] = '\0';
@@ -378,6 +404,8 @@ static aic_status prepare(aic_trainer_t *t, char *resumed, size_t size, aic_trai
     }
     aic_progress_phase(AIC_PHASE_COLLECTIVE);
     AGREE(t, out, sync_from_root(t));
+    if (t->diloco)
+        aic_diloco_set_anchor(t->diloco);
     /* Samples per optimizer step: the sample order depends on it alone, so a run resumed with another
      * accumulate x batch of the same product goes on as the original would have (up to rounding). */
     const int64_t global_batch = (int64_t)k->batch * k->accumulate * t->world;
@@ -428,6 +456,24 @@ static aic_status step_failed(aic_trainer_t *t, aic_status s, aic_train_summary 
     return aic_fail(s, "[rank %d] step %lld: %s", t->rank, (long long)t->st.step, why);
 }
 
+static int64_t inner_steps(const aic_trainer_t *t) { return t->cfg.inner_steps ? t->cfg.inner_steps : 100; }
+
+/* What this rank's collectives moved and the seconds it waited on them: comm's and, under DiLoCo,
+ * its group's and the outer steps'. */
+static void traffic(const aic_trainer_t *t, uint64_t *sent, uint64_t *received) {
+    aic_comm_traffic(t->comm, sent, received);
+    if (t->diloco) {
+        uint64_t s, r;
+        aic_diloco_traffic(t->diloco, &s, &r);
+        *sent += s;
+        *received += r;
+    }
+}
+
+static double waited(const aic_trainer_t *t) {
+    return aic_comm_wait_seconds(t->comm) + (t->diloco ? aic_diloco_wait_seconds(t->diloco) : 0.0);
+}
+
 static aic_status run(aic_trainer_t *t, aic_train_summary *out) {
     const aic_trainer_config *k = &t->cfg;
     char resumed[4096];
@@ -440,16 +486,16 @@ static aic_status run(aic_trainer_t *t, aic_train_summary *out) {
     double train_seconds = 0;
     /* This run's share of the communicator's counters (a caller's communicator may have done more). */
     uint64_t sent0, received0;
-    aic_comm_traffic(t->comm, &sent0, &received0);
-    const double wait0 = aic_comm_wait_seconds(t->comm);
+    traffic(t, &sent0, &received0);
+    const double wait0 = waited(t);
     int64_t samples_done = 0;
     bool stopped = false;
     while (st->step < last_step && !stopped) {
         const int64_t epoch = st->step / spe;
         AGREE(t, out, aic_sampler_set_epoch(t->sampler, epoch));
-        const double t_epoch = now_seconds(), wait_epoch = aic_comm_wait_seconds(t->comm);
+        const double t_epoch = now_seconds(), wait_epoch = waited(t);
         uint64_t sent_epoch, received_epoch;
-        aic_comm_traffic(t->comm, &sent_epoch, &received_epoch);
+        traffic(t, &sent_epoch, &received_epoch);
         double loss_sum = 0;
         double stats[2] = {0, 0}; /* correct, labels */
         int64_t epoch_samples = 0;
@@ -507,6 +553,12 @@ static aic_status run(aic_trainer_t *t, aic_train_summary *out) {
                     break; /* the checkpoint comes below */
                 }
             }
+            /* DiLoCo: the groups meet every inner_steps steps and at the run's end, so that every rank
+             * ends with the same parameters. */
+            if (t->diloco && (st->step % inner_steps(t) == 0 || st->step == last_step)) {
+                aic_progress_phase(AIC_PHASE_ALLREDUCE);
+                AGREE(t, out, aic_diloco_outer_step(t->diloco));
+            }
             /* Mid-epoch only: the end of an epoch (or of the run) evaluates and saves below. */
             if (k->eval_every && t->test && st->step % k->eval_every == 0 && s + 1 < epoch_steps) {
                 aic_eval_result ev;
@@ -522,9 +574,9 @@ static aic_status run(aic_trainer_t *t, aic_train_summary *out) {
         }
         const double epoch_seconds = now_seconds() - t_epoch - eval_seconds;
         /* The epoch's training traffic and waits: read before the evaluation below adds its own. */
-        const double epoch_wait = aic_comm_wait_seconds(t->comm) - wait_epoch;
+        const double epoch_wait = waited(t) - wait_epoch;
         uint64_t sent_now, received_now;
-        aic_comm_traffic(t->comm, &sent_now, &received_now);
+        traffic(t, &sent_now, &received_now);
         train_seconds += epoch_seconds;
         samples_done += epoch_samples;
         if (stopped)
@@ -549,6 +601,8 @@ static aic_status run(aic_trainer_t *t, aic_train_summary *out) {
             t->cb.on_epoch(t->cb.ctx, &info);
         }
     }
+    if (stopped && t->diloco) /* the stop came before this step's outer step: the groups meet once more */
+        AGREE(t, out, aic_diloco_outer_step(t->diloco));
     if (stopped) { /* the usual checkpoints of this step, then the run ends as a finished one */
         if (st->step % spe == 0)
             st->epoch = st->step / spe;
@@ -560,8 +614,8 @@ static aic_status run(aic_trainer_t *t, aic_train_summary *out) {
     out->epochs = (st->step + spe - 1) / spe;
     out->epochs_exact = (double)st->step / (double)spe;
     out->seconds = train_seconds;
-    out->comm_wait_seconds = aic_comm_wait_seconds(t->comm) - wait0;
-    aic_comm_traffic(t->comm, &out->bytes_sent, &out->bytes_received);
+    out->comm_wait_seconds = waited(t) - wait0;
+    traffic(t, &out->bytes_sent, &out->bytes_received);
     out->bytes_sent -= sent0;
     out->bytes_received -= received0;
     out->samples_per_sec = train_seconds > 0 ? (double)samples_done / train_seconds : NAN;

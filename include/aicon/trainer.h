@@ -39,6 +39,8 @@ extern "C" {
 
 typedef struct aic_trainer aic_trainer_t;
 
+typedef enum { AIC_SYNC_STEP = 0, AIC_SYNC_DILOCO = 1 } aic_sync_mode;
+
 /* What to train for and what to write. Zero is the default of every field. */
 typedef struct {
     int epochs;             /* --epochs: passes over the training set (0: 1) */
@@ -72,6 +74,15 @@ typedef struct {
                                   * ends and the run's end only) */
     bool no_shuffle;             /* --no-shuffle: every epoch takes the samples in the file's order (a
                                   * token shard written shuffled, as llm.c reads one) */
+
+    /* --sync diloco: groups of sync_group ranks (0: the ranks of one node) sum their gradients every
+     * step; across groups an outer step every inner_steps (0: 100) steps and at the run's end, on the
+     * mean parameter change sent coded as outer_compress, with outer_lr (0: 1) and Nesterov momentum
+     * outer_momentum (lr 1, momentum 0: plain averaging). CPU only; no checkpoints or resume yet. */
+    aic_sync_mode sync;
+    int inner_steps, sync_group;
+    float outer_lr, outer_momentum;
+    aic_compress outer_compress;
 } aic_trainer_config;
 
 /* Where training starts, after any resume (on_start). */

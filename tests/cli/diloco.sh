@@ -6,7 +6,10 @@
 # step, against a 260-byte block per 256 parameters every 8), a test accuracy within 5 points, and
 # every rank ending with the same parameters (the run's params_sha256 is checked equal on all ranks);
 # the same seed twice gives the same bits. Groups of 2 (inner sums over 2 ranks, outer steps over 2
-# groups) also train. A group size that does not divide the ranks and checkpoints are refused by name.
+# groups) also train. With plain SGD, an outer step every step, plain averaging and no coding, DiLoCo
+# is every-step sync by another road (the mean of the ranks' updated parameters is the update by the
+# mean gradient): the test loss must equal --sync step's within 1e-6. A group size that does not
+# divide the ranks and checkpoints are refused by name.
 set -euo pipefail
 . "$(dirname "$0")/common.sh"
 
@@ -17,10 +20,19 @@ aicon_np 4 step "${common[@]}" --summary "$WORK/step.json"
 aicon_np 4 a "${common[@]}" "${diloco[@]}" --sync-group 1 --summary "$WORK/a.json"
 aicon_np 4 b "${common[@]}" "${diloco[@]}" --sync-group 1 --summary "$WORK/b.json"
 aicon_np 4 g2 "${common[@]}" "${diloco[@]}" --sync-group 2 --summary "$WORK/g2.json"
+sgd=(--optimizer sgd --momentum 0)
+aicon_np 4 sgd_step "${common[@]}" "${sgd[@]}" --summary "$WORK/sgd_step.json"
+aicon_np 4 sgd_h1 "${common[@]}" "${sgd[@]}" --sync diloco --sync-group 1 --inner-steps 1 --outer-lr 1 \
+    --outer-momentum 0 --outer-compress none --summary "$WORK/sgd_h1.json"
 
-"${PY[@]}" - "$WORK/step.json" "$WORK/a.json" "$WORK/b.json" "$WORK/g2.json" <<'PYEOF'
+"${PY[@]}" - "$WORK/step.json" "$WORK/a.json" "$WORK/b.json" "$WORK/g2.json" "$WORK/sgd_step.json" \
+    "$WORK/sgd_h1.json" <<'PYEOF'
 import json, sys
-step, a, b, g2 = (json.load(open(f)) for f in sys.argv[1:])
+step, a, b, g2, sgd_step, sgd_h1 = (json.load(open(f)) for f in sys.argv[1:])
+rel = abs(sgd_h1["test_loss"] / sgd_step["test_loss"] - 1)
+if rel > 1e-6:
+    sys.exit(f"FAIL: SGD, H 1, plain averaging: test loss {sgd_h1['test_loss']}, --sync step's "
+             f"{sgd_step['test_loss']} ({rel:.2e} apart)")
 if a["params_sha256"] != b["params_sha256"]:
     sys.exit(f"FAIL: the same seed gave other parameters: {a['params_sha256']} and {b['params_sha256']}")
 if a["params_sha256"] == step["params_sha256"]:
@@ -40,7 +52,8 @@ if not a["bytes_sent"] < g2["bytes_sent"] < step["bytes_sent"]:
              f"{step['bytes_sent']}")
 print(f"diloco: {ratio:.1f}x fewer bytes than --sync step ({a['bytes_sent']} against {step['bytes_sent']}); "
       f"test accuracy {a['test_accuracy']:.4f} (groups of 2 {g2['test_accuracy']:.4f}, step "
-      f"{step['test_accuracy']:.4f}); params {a['params_sha256'][:16]}... twice")
+      f"{step['test_accuracy']:.4f}); params {a['params_sha256'][:16]}... twice; SGD at H 1 against step: "
+      f"test loss {rel:.1e} apart")
 PYEOF
 
 aicon_fails 4 group3 "${common[@]}" "${diloco[@]}" --sync-group 3

@@ -1,13 +1,11 @@
 // SPDX-License-Identifier: Apache-2.0
 /* Row-major single-precision GEMM for the CPU kernels: C (M x N) = alpha A' B' + beta C (beta 0 or 1), where
  * A' is A (M x K) or, transposed, A^T (A: K x M), and B' likewise. oneDNN's JIT GEMM (dnnl_sgemm): it
- * picks its kernel by the instruction set it finds, where Debian's OpenBLAS 0.3.21 runs its AVX2
- * (Haswell) kernel on AVX-512 AMD EPYCs it does not know; on this project's machines oneDNN's is 5-25 %
- * faster at attention's shapes and up to twice as fast at a transformer's dense layers (200 against 100
- * GFLOPS on one core). It runs on OpenMP threads, as many as aicon's thread count (OpenBLAS's); for a
- * given count its partition of the work, so its result, is the same every call. It rounds otherwise
- * than the OpenBLAS sgemm PyTorch's CPU linear calls: models agree with PyTorch within float rounding,
- * not bit for bit (tests/test_onnx_parity.c gives the figures). */
+ * picks its kernel by the instruction set it finds, 5-25 % faster than OpenBLAS's at batched MatMul's
+ * shapes (K or N of 64, benchmarks/attention.sh). It runs on OpenMP threads, as many as aicon's thread
+ * count (OpenBLAS's); for a given count its partition of the work, so its result, is the same every
+ * call. Dense layers stay on OpenBLAS: PyTorch's CPU linear calls the same sgemm, so models train as
+ * there (with oneDNN in dense, MobileNetV3's 20 parity steps drift past 1e-4 of PyTorch's losses). */
 #ifndef AICON_LAYERS_GEMM_H
 #define AICON_LAYERS_GEMM_H
 

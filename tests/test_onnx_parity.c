@@ -29,22 +29,19 @@
  * line per check, then "onnx_parity: N passed, M failed"; exits non-zero on any failure.
  *
  * Loss tolerances (float32 on both sides, different summation orders):
- *   every model but resnet18, mobilenet_v2 and mobilenet_v3: 1e-4 relative at every step (measured: at
- *   most 1.9e-6, LeNet, whose dense layers run on oneDNN's sgemm and PyTorch's on OpenBLAS's).
- *   resnet18, mobilenet_v2, mobilenet_v3: at step k, max(1e-4, NOISE_FACTOR x r_k), where r_k is the
- *   largest relative difference, over steps 0..k, between PyTorch's own float32 run and the same run in
- *   float64 (make_parity.py's loss64). The reason: with batch 8 at 32x32 these networks train
+ *   every model but resnet18 and mobilenet_v2: 1e-4 relative at every step (measured: at most 1.8e-7,
+ *   MobileNetV3 2.2e-6, as far as PyTorch's own float32 run is from float64 there).
+ *   resnet18, mobilenet_v2: at step k, max(1e-4, NOISE_FACTOR x r_k), where r_k is the largest
+ *   relative difference, over steps 0..k, between PyTorch's own float32 run and the same run in
+ *   float64 (make_parity.py's loss64). The reason: with batch 8 at 32x32 these two networks train
  *   chaotically (likely because their last stages run BatchNorm over only 8 values per channel at
  *   1x1 spatial size, and steps at lr 0.01 on random labels make the loss rise, not fall; neither
  *   64x64 inputs nor lr 0.001 make them well conditioned): a rounding difference of 1e-7 grows to
  *   1e-3 within a step and to several percent after that. PyTorch float32 and PyTorch float64
  *   disagree by 4.5e-3 at step 2 of ResNet-18 and by 5.4e-3 at step 1 of MobileNetV2 (3e-2 with
  *   other batches, and by 19% on some of MobileNetV2's step-0 gradients), so no float32
- *   implementation with another summation order can be held to 1e-4 there. MobileNetV3 turns so
- *   from step 16: PyTorch's own float32-vs-float64 difference grows from 2e-8 at step 15 to 1.2e-5 at
- *   step 19, and aicon's from 8e-7 to 9.8e-5 (opset 17; 7e-6 at most at opset 13); before that both
- *   stay near 1e-7. While the reference is well conditioned (r_k below 1e-5: ResNet-18 steps 0 and 1,
- *   MobileNetV2 step 0, MobileNetV3 steps 0 to 18, 0 to 19 at opset 13) the bound is the
+ *   implementation with another summation order can be held to 1e-4 there. While the reference is
+ *   well conditioned (r_k below 1e-5: ResNet-18 steps 0 and 1, MobileNetV2 step 0) the bound is the
  *   full 1e-4: the step-0 loss checks the whole forward pass, and ResNet-18's step-1 loss every
  *   gradient and the momentum update (MobileNetV2's step-1 loss already carries PyTorch's own 3e-2
  *   noise, so its backward pass is checked only within the noise band). After that the bound
@@ -100,8 +97,8 @@ static const model_case MODELS[] = {
     {"audio", false, 0},
     {"vit", false, 1},
     {"vit13", false, 1},
-    {"mobilenet_v3", true, 0},
-    {"mobilenet_v3_13", true, 0},
+    {"mobilenet_v3", false, 0},
+    {"mobilenet_v3_13", false, 0},
     {"unet", false, 0},
     {"lstm", false, 0},
     {"lstm13", false, 0},

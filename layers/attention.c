@@ -6,11 +6,11 @@
 #include <math.h>
 
 #include "layers/layers.h"
+#include "layers/gemm.h"
 #include "layers/kernel_check.h"
 #include "layers/softmax_row.h"
 #include "layers/cpu_clones.h"
 
-#include <cblas.h>
 
 /* 64 x 128 score blocks: big enough for efficient SGEMMs, small enough to stay in L2. */
 enum { BQ = 64, BK = 128 };
@@ -56,8 +56,8 @@ static void forward_blocks(float *out, float *lse, const float *q, const float *
             const int kend = key_limit(d, i0 + bq - 1); /* the block's last query sees the most keys */
             for (int j0 = 0; j0 < kend; j0 += BK) {
                 const int bk = kend - j0 < BK ? kend - j0 : BK;
-                cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, bq, bk, D, d->scale, qb + (size_t)i0 * D, D,
-                            kb + (size_t)j0 * D, D, 0.0f, sc, BK);
+                aic_sgemm(false, true, bq, bk, D, d->scale, qb + (size_t)i0 * D, D,
+                          kb + (size_t)j0 * D, D, 0.0f, sc, BK);
                 for (int r = 0; r < bq; r++) {
                     float *s = sc + (size_t)r * BK;
                     int lim = key_limit(d, i0 + r) - j0;
@@ -81,8 +81,7 @@ static void forward_blocks(float *out, float *lse, const float *q, const float *
                     mx[r] = m;
                     sum[r] += part;
                 }
-                cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, bq, D, bk, 1.0f, sc, BK, vb + (size_t)j0 * D,
-                            D, 1.0f, o, D);
+                aic_sgemm(false, false, bq, D, bk, 1.0f, sc, BK, vb + (size_t)j0 * D, D, 1.0f, o, D);
             }
             for (int r = 0; r < bq; r++) {
                 const float inv = (float)(1.0 / sum[r]);
@@ -121,11 +120,10 @@ static void backward_blocks(float *dq, float *dk, float *dv, float *delta, const
             const int kend = key_limit(d, i0 + bq - 1);
             for (int j0 = 0; j0 < kend; j0 += BK) {
                 const int bk = kend - j0 < BK ? kend - j0 : BK;
-                cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, bq, bk, D, d->scale, qb + (size_t)i0 * D, D,
-                            kb + (size_t)j0 * D, D, 0.0f, p, BK);
+                aic_sgemm(false, true, bq, bk, D, d->scale, qb + (size_t)i0 * D, D,
+                          kb + (size_t)j0 * D, D, 0.0f, p, BK);
                 /* dp = dout V^T */
-                cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, bq, bk, D, 1.0f, gb + (size_t)i0 * D, D,
-                            vb + (size_t)j0 * D, D, 0.0f, dp, BK);
+                aic_sgemm(false, true, bq, bk, D, 1.0f, gb + (size_t)i0 * D, D, vb + (size_t)j0 * D, D, 0.0f, dp, BK);
                 for (int r = 0; r < bq; r++) {
                     float *pr = p + (size_t)r * BK, *dr = dp + (size_t)r * BK;
                     int lim = key_limit(d, i0 + r) - j0;
@@ -139,14 +137,14 @@ static void backward_blocks(float *dq, float *dk, float *dv, float *delta, const
                         pr[c] = dr[c] = 0.0f;
                 }
                 if (dv) /* dv_j += p^T dout */
-                    cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, bk, D, bq, 1.0f, p, BK, gb + (size_t)i0 * D,
-                                D, 1.0f, dv + ko + (size_t)j0 * D, D);
+                    aic_sgemm(true, false, bk, D, bq, 1.0f, p, BK, gb + (size_t)i0 * D,
+                              D, 1.0f, dv + ko + (size_t)j0 * D, D);
                 if (dq) /* dq_i += ds k */
-                    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, bq, D, bk, 1.0f, dp, BK,
-                                kb + (size_t)j0 * D, D, 1.0f, dq + qo + (size_t)i0 * D, D);
+                    aic_sgemm(false, false, bq, D, bk, 1.0f, dp, BK,
+                              kb + (size_t)j0 * D, D, 1.0f, dq + qo + (size_t)i0 * D, D);
                 if (dk) /* dk_j += ds^T q */
-                    cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, bk, D, bq, 1.0f, dp, BK, qb + (size_t)i0 * D,
-                                D, 1.0f, dk + ko + (size_t)j0 * D, D);
+                    aic_sgemm(true, false, bk, D, bq, 1.0f, dp, BK, qb + (size_t)i0 * D,
+                              D, 1.0f, dk + ko + (size_t)j0 * D, D);
             }
         }
     }

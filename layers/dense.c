@@ -2,7 +2,7 @@
 #include "layers/layers.h"
 #include "layers/kernel_check.h"
 
-#include <cblas.h>
+#include "layers/gemm.h"
 
 aic_status aic_dense_forward(float *out, const float *inp, const float *weight, const float *bias, int N, int C,
                              int OC) {
@@ -17,7 +17,7 @@ aic_status aic_dense_forward(float *out, const float *inp, const float *weight, 
                 out[(size_t)n * OC + o] = bias[o];
         beta = 1.0f;
     }
-    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, N, OC, C, 1.0f, inp, C, weight, C, beta, out, OC);
+    aic_sgemm(false, true, N, OC, C, 1.0f, inp, C, weight, C, beta, out, OC);
     return AIC_OK;
 }
 
@@ -27,10 +27,9 @@ aic_status aic_dense_backward(float *dinp, float *dweight, float *dbias, const f
     AIC_KERNEL_ARG(N >= 0 && C > 0 && OC > 0, "N %d must not be negative, C %d and OC %d must be positive", N, C, OC);
     AIC_KERNEL_ARG(dout && (!dinp || weight) && (!dweight || inp), "dout, or the weight or input it needs, is NULL");
     if (dinp)
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, N, C, OC, 1.0f, dout, OC, weight, C,
-                    write & AIC_GRAD_WRITE_A ? 0.0f : 1.0f, dinp, C);
+        aic_sgemm(false, false, N, C, OC, 1.0f, dout, OC, weight, C, write & AIC_GRAD_WRITE_A ? 0.0f : 1.0f, dinp, C);
     if (dweight)
-        cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, OC, C, N, 1.0f, dout, OC, inp, C, 1.0f, dweight, C);
+        aic_sgemm(true, false, OC, C, N, 1.0f, dout, OC, inp, C, 1.0f, dweight, C);
     if (dbias) {
         // column sums of dout in double, a block of columns at a time so dout is read row by row
         // (contiguous, vectorizable); each column is still summed over n in order

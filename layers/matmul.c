@@ -43,7 +43,7 @@ aic_status aic_matmul_forward(float *out, const float *a, const float *b, const 
     const int M = d->M, K = d->K, N = d->N;
     int64_t idx[AIC_MATMUL_MAX_DIMS] = {0}, ai = 0, bi = 0;
     for (int64_t o = 0; o < count; o++, step(idx, &ai, &bi, d))
-        aic_sgemm(false, false, M, N, K, a + (size_t)ai * M * K, K, b + (size_t)bi * K * N, N, 0.0f,
+        aic_sgemm(false, false, M, N, K, 1.0f, a + (size_t)ai * M * K, K, b + (size_t)bi * K * N, N, 0.0f,
                   out + (size_t)o * M * N, N);
     return AIC_OK;
 }
@@ -62,9 +62,9 @@ aic_status aic_matmul_backward(float *da, float *db, const float *dout, const fl
     for (int64_t o = 0; o < count; o++, step(idx, &ai, &bi, d)) {
         const float *dy = dout + (size_t)o * M * N; // M x N
         if (da) // da[ai] (M x K) += dy (M x N) * b[bi]^T (N x K)
-            aic_sgemm(false, true, M, K, N, dy, N, b + (size_t)bi * K * N, N, beta_a, da + (size_t)ai * M * K, K);
+            aic_sgemm(false, true, M, K, N, 1.0f, dy, N, b + (size_t)bi * K * N, N, beta_a, da + (size_t)ai * M * K, K);
         if (db) // db[bi] (K x N) += a[ai]^T (K x M) * dy (M x N)
-            aic_sgemm(true, false, K, N, M, a + (size_t)ai * M * K, K, dy, N, beta_b, db + (size_t)bi * K * N, N);
+            aic_sgemm(true, false, K, N, M, 1.0f, a + (size_t)ai * M * K, K, dy, N, beta_b, db + (size_t)bi * K * N, N);
     }
     return AIC_OK;
 }

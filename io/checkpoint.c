@@ -141,6 +141,18 @@ static herr_t write_tensor(hid_t group, const char *name, int ndim, const int64_
     return rc;
 }
 
+static herr_t write_extra(hid_t f, const aic_checkpoint_extra *extra, int n_extra) {
+    if (n_extra == 0)
+        return 0;
+    hid_t g = H5Gcreate2(f, "extra", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+    herr_t rc = g < 0 ? -1 : 0;
+    for (int i = 0; rc >= 0 && i < n_extra; i++)
+        rc = write_tensor(g, extra[i].name, 2, (const int64_t[]){extra[i].rows, extra[i].cols}, extra[i].data);
+    if (g >= 0)
+        H5Gclose(g);
+    return rc;
+}
+
 static herr_t write_contents(hid_t f, aic_model_t *m, aic_optim_t *o, const aic_train_state *st) {
     uint8_t hash[32];
     char hash_hex[65];
@@ -222,9 +234,12 @@ static void h5_quiet_end(h5_quiet q) {
 /* HDF5 builds the file in memory (the core driver, no backing store) and aicon writes the image
  * itself: a full disk or a failing device is then one failed write(2) with its errno, never an HDF5
  * file left half-flushed (HDF5 1.10 crashes at exit closing a file whose close failed). */
-static aic_status save_quiet(const char *path, aic_model_t *m, aic_optim_t *o, const aic_train_state *st) {
+static aic_status save_quiet(const char *path, aic_model_t *m, aic_optim_t *o, const aic_train_state *st,
+                             const aic_checkpoint_extra *extra, int n_extra) {
     /* One allocation of about the final size: growing by small steps would copy the image each time. */
     size_t floats = aic_model_num_params(m) * (size_t)(1 + aic_optim_slot_count(o)) + aic_model_num_buffers(m);
+    for (int i = 0; i < n_extra; i++)
+        floats += (size_t)(extra[i].rows * extra[i].cols);
     hid_t fapl = H5Pcreate(H5P_FILE_ACCESS);
     if (fapl < 0 || H5Pset_fapl_core(fapl, sizeof(float) * floats + ((size_t)1 << 20), 0) < 0) {
         if (fapl >= 0)
@@ -238,7 +253,8 @@ static aic_status save_quiet(const char *path, aic_model_t *m, aic_optim_t *o, c
     ssize_t size = -1;
     unsigned char *image = NULL;
     /* HDF5 1.10's H5Fget_file_image leaves object headers out of the image unless flushed first. */
-    if (write_contents(f, m, o, st) >= 0 && H5Fflush(f, H5F_SCOPE_GLOBAL) >= 0 &&
+    if (write_contents(f, m, o, st) >= 0 && write_extra(f, extra, n_extra) >= 0 &&
+        H5Fflush(f, H5F_SCOPE_GLOBAL) >= 0 &&
         (size = H5Fget_file_image(f, NULL, 0)) > 0 &&
         (image = malloc((size_t)size)) && H5Fget_file_image(f, image, (size_t)size) != size)
         size = -1;
@@ -254,14 +270,23 @@ static aic_status save_quiet(const char *path, aic_model_t *m, aic_optim_t *o, c
 }
 
 aic_status aic_checkpoint_save(const char *path, aic_model_t *m, aic_optim_t *o, const aic_train_state *st) {
-    if (!path || !m)
+    return aic_checkpoint_save_with(path, m, o, st, NULL, 0);
+}
+
+aic_status aic_checkpoint_save_with(const char *path, aic_model_t *m, aic_optim_t *o, const aic_train_state *st,
+                                    const aic_checkpoint_extra *extra, int n_extra) {
+    if (!path || !m || n_extra < 0 || (n_extra && !extra))
         return aic_fail(AIC_ERR_INVALID_ARG, "aic_checkpoint_save: NULL argument");
+    for (int i = 0; i < n_extra; i++)
+        if (!extra[i].name || !extra[i].data || extra[i].rows < 1 || extra[i].cols < 1)
+            return aic_fail(AIC_ERR_INVALID_ARG, "aic_checkpoint_save_with: extra array %d has no name, data or "
+                            "size", i);
     /* Stored as int64, and read back only when not negative. */
     if (st && st->seed > (uint64_t)INT64_MAX)
         return aic_fail(AIC_ERR_INVALID_ARG, "%s: seed %llu does not fit a checkpoint (at most 2^63 - 1)", path,
                         (unsigned long long)st->seed);
     h5_quiet q = h5_quiet_begin();
-    aic_status s = save_quiet(path, m, o, st);
+    aic_status s = save_quiet(path, m, o, st, extra, n_extra);
     h5_quiet_end(q);
     return s;
 }
@@ -578,6 +603,62 @@ aic_status aic_checkpoint_load(const char *path, aic_model_t *m, aic_optim_t *o,
     hid_t f = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);
     aic_status s = f < 0 ? aic_fail(AIC_ERR_FORMAT, "%s: not an HDF5 file, or a damaged one", path)
                          : load_contents(f, path, m, o, st);
+    if (f >= 0)
+        H5Fclose(f);
+    h5_quiet_end(q);
+    return s;
+}
+
+/* The extra array's shape, or 0 x 0 when the file has none (f open, HDF5 quiet). */
+static aic_status extra_shape(hid_t f, const char *path, const char *full, const char *what, int64_t shape[2]) {
+    shape[0] = shape[1] = 0;
+    if (H5Lexists(f, "/extra", H5P_DEFAULT) <= 0 || H5Lexists(f, full, H5P_DEFAULT) <= 0)
+        return AIC_OK;
+    hid_t ds = H5Dopen2(f, full, H5P_DEFAULT);
+    hid_t type = ds >= 0 ? H5Dget_type(ds) : H5I_INVALID_HID, space = ds >= 0 ? H5Dget_space(ds) : H5I_INVALID_HID;
+    hsize_t dims[2] = {0, 0};
+    aic_status s = AIC_OK;
+    if (type < 0 || space < 0 || H5Tget_class(type) != H5T_FLOAT || H5Sget_simple_extent_ndims(space) != 2 ||
+        H5Sget_simple_extent_dims(space, dims, NULL) != 2 || dims[0] < 1 || dims[1] < 1 ||
+        dims[0] > ((hsize_t)1 << 40) / dims[1]) {
+        char holds[192] = "nothing readable";
+        if (type >= 0 && space >= 0)
+            aic_io_h5_describe(type, space, holds, sizeof holds);
+        s = aic_fail(AIC_ERR_FORMAT, "%s: %s holds %s; expected a 2-D floating-point array", path, what, holds);
+    }
+    AIC_H5_CLOSE(type, space, ds);
+    shape[0] = (int64_t)dims[0];
+    shape[1] = (int64_t)dims[1];
+    return s;
+}
+
+aic_status aic_checkpoint_read_extra(const char *path, const char *name, float **data, int64_t *rows, int64_t *cols) {
+    if (!path || !name || !data || !rows || !cols)
+        return aic_fail(AIC_ERR_INVALID_ARG, "aic_checkpoint_read_extra: NULL argument");
+    *data = NULL;
+    *rows = *cols = 0;
+    char esc[3 * AIC_MAX_NAME + 1], full[4 * AIC_MAX_NAME], what[4 * AIC_MAX_NAME];
+    escape_name(esc, sizeof esc, name);
+    snprintf(full, sizeof full, "/extra/%s", esc);
+    snprintf(what, sizeof what, "tensor '%s' in /extra", name);
+    AIC_TRY(aic_io_h5_probe(path, "the checkpoint", (const char *const[]){"/extra", full}, 2));
+    h5_quiet q = h5_quiet_begin();
+    hid_t f = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);
+    int64_t shape[2] = {0, 0};
+    aic_status s = f < 0 ? aic_fail(AIC_ERR_FORMAT, "%s: not an HDF5 file, or a damaged one", path)
+                         : extra_shape(f, path, full, what, shape);
+    if (s == AIC_OK && shape[0]) {
+        *data = malloc(sizeof(float) * (size_t)(shape[0] * shape[1]));
+        s = *data ? read_tensor(f, path, "extra", name, 2, shape, true, *data)
+                  : aic_fail(AIC_ERR_NOMEM, "%s: out of memory for %s", path, what);
+        if (s == AIC_OK) {
+            *rows = shape[0];
+            *cols = shape[1];
+        } else {
+            free(*data);
+            *data = NULL;
+        }
+    }
     if (f >= 0)
         H5Fclose(f);
     h5_quiet_end(q);

@@ -13,6 +13,7 @@
 
 #include "aicon/comm.h"
 #include "aicon/model.h"
+#include "aicon/optim.h"
 #include "aicon/status.h"
 
 typedef struct aic_diloco aic_diloco;
@@ -28,6 +29,21 @@ aic_comm_t *aic_diloco_group(aic_diloco *d);
 void aic_diloco_set_anchor(aic_diloco *d);
 /* The outer step (collective over world): afterwards every rank holds the same parameters. */
 aic_status aic_diloco_outer_step(aic_diloco *d);
+/* Checkpoints: a group's row holds its parameters, buffers, inner optimizer slots and coding residual;
+ * the outer state is the anchor and the outer momentum (2 x the parameters). */
+int aic_diloco_groups(const aic_diloco *d);
+size_t aic_diloco_row_floats(const aic_diloco *d, aic_optim_t *o);
+/* On world rank 0, *rows gets every group's row in group order and *outer the outer state (free
+ * both); NULL on the others. Collective over world. */
+aic_status aic_diloco_gather(aic_diloco *d, aic_optim_t *o, float **rows, float **outer);
+/* After a resume (the model and o as rank 0 loaded them, spread to every rank): rows (n_rows of cols
+ * floats) and outer as rank 0 read them from the checkpoint, NULL on the others or where the
+ * checkpoint has none. As many groups as saved: each gets its row back, the run goes on bitwise as if
+ * never stopped. Another number: every group continues from the anchor with the loaded inner optimizer
+ * state (group 0's) and no residual. None saved: the parameters become the anchor. *saved_groups
+ * (every rank): the checkpoint's number of groups, 0 for none. Collective over world. */
+aic_status aic_diloco_restore(aic_diloco *d, aic_optim_t *o, const float *rows, int64_t n_rows, int64_t cols,
+                              const float *outer, int *saved_groups);
 /* Bytes the group and cross-group communicators moved, and the seconds waited in outer steps. */
 void aic_diloco_traffic(const aic_diloco *d, uint64_t *sent, uint64_t *received);
 double aic_diloco_wait_seconds(const aic_diloco *d);

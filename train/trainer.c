@@ -38,7 +38,13 @@ struct aic_trainer {
     bool ran;
     aic_diloco *diloco;   /* --sync diloco; NULL: every step over comm */
     aic_comm_t *step_comm; /* the gradient sums': comm, or the DiLoCo group's */
+    aic_checkpoint_extra extra[2]; /* what rank 0's checkpoints hold besides the model: DiLoCo's state */
+    int n_extra;
 };
+
+/* The checkpoint arrays of --sync diloco: a row per group (aic_diloco_gather), the outer state. */
+#define DILOCO_GROUPS "diloco.groups"
+#define DILOCO_OUTER "diloco.outer"
 
 static double now_seconds(void) {
     struct timespec ts;
@@ -84,14 +90,18 @@ aic_status aic_trainer_agree(aic_comm_t *c, aic_status local, bool *report) {
 }
 
 /* Agree on a step that may fail on some ranks only; on failure return it, with *out saying who tells. */
-#define AGREE(t, out, expr)                                                      \
-    do {                                                                         \
-        const aic_status local_ = (expr);                                        \
-        const aic_status agreed_ = aic_trainer_agree((t)->comm, local_, &(out)->report); \
-        if (agreed_ != AIC_OK) {                                                 \
-            (out)->local_status = local_;                                        \
-            return agreed_;                                                      \
-        }                                                                        \
+static aic_status agree(aic_trainer_t *t, aic_train_summary *out, aic_status local) {
+    const aic_status agreed = aic_trainer_agree(t->comm, local, &out->report);
+    if (agreed != AIC_OK)
+        out->local_status = local;
+    return agreed;
+}
+
+#define AGREE(t, out, expr)                                  \
+    do {                                                     \
+        const aic_status agreed_ = agree(t, out, (expr));    \
+        if (agreed_ != AIC_OK)                               \
+            return agreed_;                                  \
     } while (0)
 
 aic_status aic_trainer_config_check(const aic_trainer_config *k) {
@@ -115,9 +125,6 @@ aic_status aic_trainer_config_check(const aic_trainer_config *k) {
     if (needs_dir && !k->checkpoint_dir)
         return aic_fail(AIC_ERR_INVALID_ARG, "%s needs --checkpoint-dir DIR", needs_dir);
     /* The outer state (anchor, momentum) and every group's inner optimizer state are not saved yet. */
-    if (k->sync == AIC_SYNC_DILOCO && (k->checkpoint || k->checkpoint_dir || k->resume || k->resume_auto))
-        return aic_fail(AIC_ERR_INVALID_ARG, "--sync diloco does not save or resume checkpoints yet (--checkpoint, "
-                        "--checkpoint-dir, --resume)");
     if (k->inner_steps < 0 || k->sync_group < 0 || !(k->outer_lr >= 0) ||
         !(k->outer_momentum >= 0 && k->outer_momentum < 1))
         return aic_fail(AIC_ERR_INVALID_ARG, "--inner-steps %d, --sync-group %d, --outer-lr %g or --outer-momentum %g "
@@ -243,7 +250,7 @@ static aic_status save_checkpoint(aic_trainer_t *t, const char *file) {
     char path[4096];
     aic_status s = file ? AIC_OK : aic_ckpt_path(k->checkpoint_dir, t->st.step, path, sizeof path);
     if (s == AIC_OK)
-        s = aic_checkpoint_save(file ? file : path, t->model, t->optim, &t->st);
+        s = aic_checkpoint_save_with(file ? file : path, t->model, t->optim, &t->st, t->extra, t->n_extra);
     if (s == AIC_OK && !file)
         aic_ckpt_prune(k->checkpoint_dir, k->keep, warn_text, t);
     if (s == AIC_OK) {
@@ -268,11 +275,24 @@ static aic_status save_step(aic_trainer_t *t, bool every, bool final, aic_train_
     if (t->cb.before_checkpoint)
         t->cb.before_checkpoint(t->cb.ctx, &t->st, final);
     aic_progress_phase(AIC_PHASE_CHECKPOINT); /* rank 0 writes, the others wait in the agreement */
+    /* DiLoCo: the groups' own states and the outer state go into the file too (rank 0 holds them). */
+    float *rows = NULL, *outer = NULL;
+    if (t->diloco && ((every && t->cfg.checkpoint) || t->cfg.checkpoint_dir)) {
+        AGREE(t, out, aic_diloco_gather(t->diloco, t->optim, &rows, &outer));
+        t->extra[0] = (aic_checkpoint_extra){DILOCO_GROUPS, rows, aic_diloco_groups(t->diloco),
+                                             (int64_t)aic_diloco_row_floats(t->diloco, t->optim)};
+        t->extra[1] = (aic_checkpoint_extra){DILOCO_OUTER, outer, 2, (int64_t)aic_model_num_params(t->model)};
+        t->n_extra = t->rank == 0 ? 2 : 0;
+    }
+    aic_status s = AIC_OK;
     if (every && t->cfg.checkpoint)
-        AGREE(t, out, save_checkpoint(t, t->cfg.checkpoint));
-    if (t->cfg.checkpoint_dir)
-        AGREE(t, out, save_checkpoint(t, NULL));
-    return AIC_OK;
+        s = agree(t, out, save_checkpoint(t, t->cfg.checkpoint));
+    if (s == AIC_OK && t->cfg.checkpoint_dir)
+        s = agree(t, out, save_checkpoint(t, NULL));
+    free(rows);
+    free(outer);
+    t->n_extra = 0;
+    return s;
 }
 
 /* Count rows whose largest logit is the label (none where the output holds int32 values, not scores). */
@@ -375,6 +395,37 @@ static aic_status nonfinite_step(aic_trainer_t *t, float loss, const step_agreem
     return AIC_OK;
 }
 
+/* DiLoCo's state from the checkpoint rank 0 resumed from (resumed; "" for none), or a fresh anchor. */
+static aic_status resume_diloco(aic_trainer_t *t, const char *resumed, aic_train_summary *out) {
+    float *rows = NULL, *outer = NULL;
+    int64_t n_rows = 0, cols = 0, two, n;
+    aic_status s = AIC_OK;
+    if (t->rank == 0 && resumed[0]) {
+        s = aic_checkpoint_read_extra(resumed, DILOCO_GROUPS, &rows, &n_rows, &cols);
+        if (s == AIC_OK)
+            s = aic_checkpoint_read_extra(resumed, DILOCO_OUTER, &outer, &two, &n);
+        if (s == AIC_OK && !rows != !outer)
+            s = aic_fail(AIC_ERR_FORMAT, "%s: holds only one of /extra/" DILOCO_GROUPS " and /extra/" DILOCO_OUTER,
+                         resumed);
+        if (s == AIC_OK && outer && (two != 2 || n != (int64_t)aic_model_num_params(t->model)))
+            s = aic_fail(AIC_ERR_MISMATCH, "%s: /extra/" DILOCO_OUTER " is %lld x %lld, not 2 x the model's %zu "
+                         "parameters", resumed, (long long)two, (long long)n, aic_model_num_params(t->model));
+    }
+    int saved = 0;
+    s = agree(t, out, s);
+    if (s == AIC_OK)
+        s = agree(t, out, aic_diloco_restore(t->diloco, t->optim, rows, n_rows, cols, outer, &saved));
+    free(rows);
+    free(outer);
+    const int groups = aic_diloco_groups(t->diloco);
+    if (s == AIC_OK && saved && saved != groups && t->rank == 0)
+        say(t, AIC_TRAINER_WARNING, "%s was written by %d groups, this run has %d: every group goes on from the "
+            "last outer step's parameters, with group 0's inner optimizer state", resumed, saved, groups);
+    else if (s == AIC_OK && resumed[0] && !saved && t->rank == 0)
+        say(t, AIC_TRAINER_NOTE, "%s holds no DiLoCo state: the outer steps start from its parameters", resumed);
+    return s;
+}
+
 /* Optimizer, buckets, resume, the broadcast from rank 0, sampler and schedule. */
 static aic_status prepare(aic_trainer_t *t, char *resumed, size_t size, aic_train_summary *out) {
     const aic_trainer_config *k = &t->cfg;
@@ -405,7 +456,7 @@ static aic_status prepare(aic_trainer_t *t, char *resumed, size_t size, aic_trai
     aic_progress_phase(AIC_PHASE_COLLECTIVE);
     AGREE(t, out, sync_from_root(t));
     if (t->diloco)
-        aic_diloco_set_anchor(t->diloco);
+        AIC_TRY(resume_diloco(t, resumed, out));
     /* Samples per optimizer step: the sample order depends on it alone, so a run resumed with another
      * accumulate x batch of the same product goes on as the original would have (up to rounding). */
     const int64_t global_batch = (int64_t)k->batch * k->accumulate * t->world;

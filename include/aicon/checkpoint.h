@@ -53,6 +53,22 @@ typedef struct {
 /* Write model parameters, buffers, optimizer state (o may be NULL) and st (its seed at most 2^63 - 1).
  * On failure (AIC_ERR_IO) the temporary file is removed and whatever was at path before is untouched. */
 AIC_API aic_status aic_checkpoint_save(const char *path, aic_model_t *m, aic_optim_t *o, const aic_train_state *st);
+/* A float array a caller keeps in the checkpoint beside the model's state (the training loop's own,
+ * DiLoCo's outer state): dataset /extra/<name> of rows x cols, checksummed like every tensor. */
+typedef struct {
+    const char *name;
+    const float *data;
+    int64_t rows, cols;
+} aic_checkpoint_extra;
+
+/* aic_checkpoint_save, with n_extra arrays more. */
+AIC_API aic_status aic_checkpoint_save_with(const char *path, aic_model_t *m, aic_optim_t *o,
+                                            const aic_train_state *st, const aic_checkpoint_extra *extra,
+                                            int n_extra);
+/* Array `name` of the checkpoint at path, checked (2-D float32, its checksum, finite values) and read
+ * into a new buffer *data (free() it) of *rows x *cols; *data NULL when the file has no such array. */
+AIC_API aic_status aic_checkpoint_read_extra(const char *path, const char *name, float **data, int64_t *rows,
+                                             int64_t *cols);
 /* Read a checkpoint into a compiled model of the same architecture: fails with AIC_ERR_MISMATCH
  * naming the file and the difference (model hash, a missing tensor, a shape) otherwise, and with
  * AIC_ERR_FORMAT for a file that is not an aicon checkpoint or a damaged one (see above). o and st

@@ -1,0 +1,84 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
+# --sync diloco checkpoints (4 ranks in groups of one, mlp, 96 steps, an outer step every 8, int8):
+# a checkpoint every 5 steps holds every group's own parameters, inner optimizer state and coding
+# residual beside the outer state (anchor, momentum), so most fall between outer steps. Taking them
+# leaves the run bitwise as it was. A node lost: one rank of the run is killed (SIGKILL) once step
+# 20's checkpoint is in place (the outer momentum is not zero there), the watchdog ends the job, and `--resume auto` on 4 ranks ends with the
+# uninterrupted run's params_sha256; restarted on 3 ranks instead, the run says that the groups go on
+# from the last outer step's parameters, finishes, and still trains (test accuracy within 10 points
+# of the uninterrupted run's). A damaged outer state is refused naming the file and the array.
+set -euo pipefail
+. "$(dirname "$0")/common.sh"
+
+common=(train --model mlp --data "$DATA/train.h5" --test-data "$DATA/test.h5" --batch 16 --epochs 3 --seed 7
+        --threads 1 --sync diloco --sync-group 1 --inner-steps 8 --outer-compress int8 --outer-momentum 0.5)
+ckpts() { # the checkpoints of directory $1, oldest first
+    find "$1" -maxdepth 1 -name 'ckpt-step-*.h5' -printf '%f\n' | sort
+}
+
+aicon_np 4 plain "${common[@]}" --summary "$WORK/plain.json"
+aicon_np 4 a "${common[@]}" --checkpoint-dir "$WORK/a" --checkpoint-every 5 --summary "$WORK/a.json"
+ha=$(json_field "$WORK/a.json" params_sha256)
+[ "$ha" = "$(json_field "$WORK/plain.json" params_sha256)" ] ||
+    fail "checkpoints changed the run: params $ha with them, $(json_field "$WORK/plain.json" params_sha256) without"
+
+echo "+ mpirun -np 4 aicon ${common[*]} --checkpoint-dir $WORK/k --checkpoint-every 5   (rank 3 killed)"
+timeout -k 10 "$RUN_TIMEOUT" "${MPIRUN[@]}" -np 4 "$AICON" "${common[@]}" --checkpoint-dir "$WORK/k" \
+    --checkpoint-every 5 >"$WORK/k.out" 2>"$WORK/k.err" &
+tpid=$!
+for _ in $(seq 1 1500); do # step 20's: after two outer steps, between two
+    [ -f "$WORK/k/ckpt-step-00000020.h5" ] && break
+    kill -0 "$tpid" 2>/dev/null || break
+    sleep 0.02
+done
+mpid=$(pgrep -P "$tpid" || true)
+ranks=$(for p in $mpid; do pgrep -P "$p" || true; done | sort -n)
+[ -n "$ranks" ] || fail "the run ended before a rank could be killed: see $WORK/k.out"
+kill -KILL "$(echo "$ranks" | tail -n 1)"
+rc=0
+wait "$tpid" || rc=$?
+[ $rc -ne 0 ] || fail "the run exited 0 although one of its ranks was killed"
+assert_no_leftover_processes
+newest=$(ckpts "$WORK/k" | tail -n 1)
+[ -n "$newest" ] || fail "no checkpoint in $WORK/k after the kill"
+step=${newest#ckpt-step-}
+step=$((10#${step%.h5}))
+[ "$step" -lt 96 ] || fail "the run got to its last step before the kill: the test proves nothing"
+echo "one rank killed (mpirun exit $rc), newest checkpoint $newest"
+cp -r "$WORK/k" "$WORK/k3"
+mkdir "$WORK/bad"
+cp "$WORK/k/$newest" "$WORK/bad/"
+
+aicon_np 4 k4 "${common[@]}" --checkpoint-dir "$WORK/k" --resume auto --summary "$WORK/k4.json"
+grep -q "resuming from $WORK/k/$newest at step $step" "$WORK/k4.out" || fail "4 ranks did not resume from $newest"
+[ "$(json_field "$WORK/k4.json" params_sha256)" = "$ha" ] ||
+    fail "killed at step $step and resumed on 4 ranks, the run ended with other parameters than the uninterrupted one"
+
+aicon_np 3 k3 "${common[@]}" --checkpoint-dir "$WORK/k3" --resume auto --summary "$WORK/k3.json"
+grep -q "was written by 4 groups, this run has 3: every group goes on from the last outer step's parameters" \
+    "$WORK/k3.err" || fail "the restart on 3 ranks did not say that it regrouped: $(cat "$WORK/k3.err")"
+"${PY[@]}" - "$WORK/a.json" "$WORK/k3.json" "$step" <<'PYEOF'
+import json, sys
+a, k3 = (json.load(open(f)) for f in sys.argv[1:3])
+if k3["epochs_exact"] != 3 or k3["steps"] <= int(sys.argv[3]):
+    sys.exit(f"FAIL: the 3-rank restart ended at step {k3['steps']}, {k3['epochs_exact']} epochs of 3")
+if abs(k3["test_accuracy"] - a["test_accuracy"]) > 0.10:
+    sys.exit(f"FAIL: the 3-rank restart reached test accuracy {k3['test_accuracy']}, the uninterrupted run "
+             f"{a['test_accuracy']}")
+print(f"resumed on 4 ranks: the uninterrupted run's params; on 3 ranks: all 3 epochs ({k3['steps']} steps of 48 "
+      f"samples), test accuracy {k3['test_accuracy']:.4f} against {a['test_accuracy']:.4f}")
+PYEOF
+
+# A flipped value in the outer state fails its checksum, named by file and array.
+"${PY[@]}" - "$WORK/bad/$newest" <<'PYEOF'
+import h5py, sys
+with h5py.File(sys.argv[1], "r+") as f:
+    d = f["extra/diloco.outer"]
+    d[0, 0] = d[0, 0] + 1.0
+PYEOF
+aicon_fails 4 bad "${common[@]}" --checkpoint-dir "$WORK/bad" --resume auto
+grep -q "tensor 'diloco.outer' in /extra fails its checksum" "$WORK/bad.err" ||
+    fail "a damaged /extra/diloco.outer was not named: $(cat "$WORK/bad.err")"
+assert_no_leftover_processes
+echo "PASS"

@@ -652,8 +652,6 @@ static aic_status run(aic_trainer_t *t, aic_train_summary *out) {
             t->cb.on_epoch(t->cb.ctx, &info);
         }
     }
-    if (stopped && t->diloco) /* the stop came before this step's outer step: the groups meet once more */
-        AGREE(t, out, aic_diloco_outer_step(t->diloco));
     if (stopped) { /* the usual checkpoints of this step, then the run ends as a finished one */
         if (st->step % spe == 0)
             st->epoch = st->step / spe;

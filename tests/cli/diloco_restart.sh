@@ -3,11 +3,13 @@
 # --sync diloco checkpoints (4 ranks in groups of one, mlp, 96 steps, an outer step every 8, int8):
 # a checkpoint every 5 steps holds every group's own parameters, inner optimizer state and coding
 # residual beside the outer state (anchor, momentum), so most fall between outer steps. Taking them
-# leaves the run bitwise as it was. A node lost: one rank of the run is killed (SIGKILL) once step
-# 20's checkpoint is in place (the outer momentum is not zero there), the watchdog ends the job, and `--resume auto` on 4 ranks ends with the
-# uninterrupted run's params_sha256; restarted on 3 ranks instead, the run says that the groups go on
-# from the last outer step's parameters, finishes, and still trains (test accuracy within 10 points
-# of the uninterrupted run's). A damaged outer state is refused naming the file and the array.
+# leaves the run bitwise as it was. A SIGTERM stops every rank at the same step and a resume ends with
+# the uninterrupted run's parameters. A node lost: one rank of the run is killed (SIGKILL) once step
+# 20's checkpoint is in place (the outer momentum is not zero there), the watchdog ends the job, and
+# `--resume auto` on 4 ranks ends with the uninterrupted run's params_sha256; restarted on 3 ranks
+# instead, the run says that the groups go on from the last outer step's parameters, finishes, and
+# still trains (test accuracy within 10 points of the uninterrupted run's). A damaged outer state is
+# refused naming the file and the array.
 set -euo pipefail
 . "$(dirname "$0")/common.sh"
 
@@ -22,6 +24,32 @@ aicon_np 4 a "${common[@]}" --checkpoint-dir "$WORK/a" --checkpoint-every 5 --su
 ha=$(json_field "$WORK/a.json" params_sha256)
 [ "$ha" = "$(json_field "$WORK/plain.json" params_sha256)" ] ||
     fail "checkpoints changed the run: params $ha with them, $(json_field "$WORK/plain.json" params_sha256) without"
+
+# A stop on a signal: every rank stops after the same step, between outer steps, and the checkpoint of
+# that step holds every group's state: resumed, the run ends as if never stopped.
+echo "+ mpirun -np 4 aicon ${common[*]} --checkpoint-dir $WORK/s   (SIGTERM to the ranks after 20 steps)"
+timeout -k 10 "$RUN_TIMEOUT" "${MPIRUN[@]}" -np 4 "$AICON" "${common[@]}" --checkpoint-dir "$WORK/s" \
+    --log-every 1 --metrics "$WORK/s.jsonl" >"$WORK/s.out" 2>"$WORK/s.err" &
+tpid=$!
+for _ in $(seq 1 1500); do
+    [ "$(cat "$WORK/s.jsonl" 2>/dev/null | wc -l)" -ge 20 ] && break
+    kill -0 "$tpid" 2>/dev/null || break
+    sleep 0.02
+done
+mpid=$(pgrep -P "$tpid" || true)
+ranks=$(for p in $mpid; do pgrep -P "$p" || true; done)
+[ -n "$ranks" ] || fail "the run ended before the signal: see $WORK/s.out"
+kill -TERM $ranks
+rc=0
+wait "$tpid" || rc=$?
+[ $rc = 6 ] || fail "exit status $rc after SIGTERM, not 6: $(cat "$WORK/s.err")"
+line=$(grep "^stopped by SIGTERM at step " "$WORK/s.out") || fail "no 'stopped by SIGTERM' line in $WORK/s.out"
+sstep=$(echo "$line" | sed -E 's/^stopped by SIGTERM at step ([0-9]+) of .*/\1/')
+[ "$sstep" -lt 96 ] || fail "stopped only at the last step: the test proves nothing"
+aicon_np 4 s2 "${common[@]}" --checkpoint-dir "$WORK/s" --resume auto --summary "$WORK/s.json"
+[ "$(json_field "$WORK/s.json" params_sha256)" = "$ha" ] ||
+    fail "stopped by SIGTERM at step $sstep and resumed, the run ended with other parameters than the uninterrupted one"
+echo "stopped by SIGTERM at step $sstep (an outer step every 8), resumed: the uninterrupted run's params"
 
 echo "+ mpirun -np 4 aicon ${common[*]} --checkpoint-dir $WORK/k --checkpoint-every 5   (rank 3 killed)"
 timeout -k 10 "$RUN_TIMEOUT" "${MPIRUN[@]}" -np 4 "$AICON" "${common[@]}" --checkpoint-dir "$WORK/k" \

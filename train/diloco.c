@@ -3,6 +3,7 @@
 
 #include <limits.h>
 #include <stdbool.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -10,6 +11,10 @@
 #include <mpi.h>
 
 #include "core/error.h"
+#include "core/trace.h"
+
+static const char *const compress_name[] = {[AIC_COMPRESS_NONE] = "float", [AIC_COMPRESS_BF16] = "bf16",
+                                            [AIC_COMPRESS_INT8] = "int8"};
 
 struct aic_diloco {
     aic_comm_t *world, *group, *across; /* all ranks; this rank's group; rank j of every group */
@@ -95,9 +100,15 @@ aic_status aic_diloco_outer_step(aic_diloco *d) {
     /* The change since the anchor, plus what the last coding left out (error feedback). */
     for (size_t i = 0; i < d->n; i++)
         d->delta[i] = d->anchor[i] - p[i] + d->residual[i];
-    const double t0 = now_seconds();
+    const double t0 = now_seconds(), trace0 = aic_trace_recording ? aic_trace_now() : 0;
     const aic_status st = aic_allreduce_mean_compressed(d->across, d->delta, d->n, d->how, d->residual);
     aic_comm_add_wait(d->across, now_seconds() - t0);
+    if (aic_trace_recording) { /* on the timeline's communication row, though the training thread waits on it */
+        char name[64];
+        snprintf(name, sizeof name, "outer step: %s mean over %d groups", compress_name[d->how],
+                 aic_comm_size(d->across));
+        aic_trace_add("outer", name, AIC_TRACE_ALLREDUCE, trace0, aic_trace_now());
+    }
     if (st != AIC_OK)
         return st;
     for (size_t i = 0; i < d->n; i++) {

@@ -9,7 +9,8 @@
 # +6 points; at momentum 0.9 groups of 2 gave 0.770 here and 0.666 on CI's machine, whose sgemm
 # rounds otherwise), and
 # every rank ending with the same parameters (the run's params_sha256 is checked equal on all ranks);
-# the same seed twice gives the same bits. Groups of 2 (inner sums over 2 ranks, outer steps over 2
+# the same seed twice gives the same bits, --timeline or not (its trace shows the outer step of the
+# 8th step on every rank). Groups of 2 (inner sums over 2 ranks, outer steps over 2
 # groups) also train. With plain SGD, an outer step every step, plain averaging and no coding, DiLoCo
 # is every-step sync by another road (the mean of the ranks' updated parameters is the update by the
 # mean gradient): the test loss must equal --sync step's within 1e-6. A group size that does not
@@ -22,7 +23,8 @@ common=(train --model mlp --data "$DATA/train.h5" --test-data "$DATA/test.h5" --
 diloco=(--sync diloco --inner-steps 8 --outer-compress int8 --outer-momentum 0.5)
 aicon_np 4 step "${common[@]}" --summary "$WORK/step.json"
 aicon_np 4 a "${common[@]}" "${diloco[@]}" --sync-group 1 --summary "$WORK/a.json"
-aicon_np 4 b "${common[@]}" "${diloco[@]}" --sync-group 1 --summary "$WORK/b.json"
+aicon_np 4 b "${common[@]}" "${diloco[@]}" --sync-group 1 --summary "$WORK/b.json" --timeline "$WORK/trace.json" \
+    --timeline-steps 10
 aicon_np 4 g2 "${common[@]}" "${diloco[@]}" --sync-group 2 --summary "$WORK/g2.json"
 sgd=(--optimizer sgd --momentum 0)
 aicon_np 4 sgd_step "${common[@]}" "${sgd[@]}" --summary "$WORK/sgd_step.json"
@@ -58,6 +60,20 @@ print(f"diloco: {ratio:.1f}x fewer bytes than --sync step ({a['bytes_sent']} aga
       f"test accuracy {a['test_accuracy']:.4f} (groups of 2 {g2['test_accuracy']:.4f}, step "
       f"{step['test_accuracy']:.4f}); params {a['params_sha256'][:16]}... twice; SGD at H 1 against step: "
       f"test loss {rel:.1e} apart")
+PYEOF
+
+"${PY[@]}" - "$WORK/trace.json" <<'PYEOF'
+import json, sys
+t = json.load(open(sys.argv[1]))
+events = t["traceEvents"] if isinstance(t, dict) else t
+outer = [e for e in events if e.get("ph") == "X" and e.get("cat") == "outer"]
+got = sorted((e["pid"], e["args"]["step"], e["name"]) for e in outer)
+want = [(r, 7, "outer step: int8 mean over 4 groups") for r in range(4)]
+if got != want:
+    sys.exit(f"FAIL: the timeline's outer steps over traced steps 0-9 are {got}, want one on each rank at step 7")
+if any(e["dur"] < 0 for e in outer):
+    sys.exit("FAIL: an outer step of negative duration on the timeline")
+print("timeline: one outer step on each rank at step 7 (the 8th), int8 over 4 groups")
 PYEOF
 
 aicon_fails 4 group3 "${common[@]}" "${diloco[@]}" --sync-group 3

@@ -95,6 +95,27 @@ aicon_fails() {
     grep "aicon train" "$WORK/$2.err" || true
 }
 
+# start_np NP LOG ARGS...: mpirun -np NP aicon ARGS... in the background under timeout, output in
+# $WORK/LOG.out and $WORK/LOG.err; BG_PID is the timeout's pid (wait on it for the run's status).
+start_np() {
+    local np=$1 log=$2
+    shift 2
+    timeout -k 10 "$RUN_TIMEOUT" "${MPIRUN[@]}" -np "$np" "$AICON" "$@" >"$WORK/$log.out" 2>"$WORK/$log.err" &
+    BG_PID=$!
+}
+
+# ranks_once CMD...: waits until CMD succeeds (polled every 20 ms, 30 s at most) or the run start_np
+# began ends, then prints that run's rank pids: none when it had already ended.
+ranks_once() {
+    for _ in $(seq 1 1500); do
+        "$@" && break
+        kill -0 "$BG_PID" 2>/dev/null || break
+        sleep 0.02
+    done
+    local p
+    for p in $(pgrep -P "$BG_PID" || true); do pgrep -P "$p" || true; done
+}
+
 # json_field FILE KEY: one value of a --summary file.
 json_field() {
     "${PY[@]}" -c 'import json, sys; print(json.load(open(sys.argv[1]))[sys.argv[2]])' "$1" "$2"

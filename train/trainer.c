@@ -379,7 +379,7 @@ static aic_status step_agreed(aic_trainer_t *t, bool local_nonfinite, step_agree
 
 /* After a step whose summed loss is not finite: a warning and on (skip_nonfinite), or the run's end. */
 static aic_status nonfinite_step(aic_trainer_t *t, float loss, const step_agreement *ag) {
-    const char *what = isnan(loss) ? "NaN" : loss > 0 ? "+Inf" : "-Inf";
+    const char *what = isnan(loss) ? "NaN" : isfinite(loss) ? "not finite" : loss > 0 ? "+Inf" : "-Inf";
     char where[64];
     if (ag->nonfinite_ranks == 1)
         snprintf(where, sizeof where, "on rank %d", ag->nonfinite_rank);
@@ -583,12 +583,13 @@ static aic_status run(aic_trainer_t *t, aic_train_summary *out) {
                     .epoch_seconds = now_seconds() - t_epoch - eval_seconds};
                 t->cb.on_step(t->cb.ctx, &info);
             }
-            if (st->step < last_step || nonfinite) {
+            /* Under DiLoCo a group's loss is its own: a non-finite one elsewhere stops this rank too. */
+            if (st->step < last_step || nonfinite || t->diloco) {
                 step_agreement ag = {0};
                 const double t_agree = now_seconds();
                 AGREE(t, out, step_agreed(t, local_nonfinite, &ag));
                 aic_comm_add_wait(t->comm, now_seconds() - t_agree);
-                if (nonfinite) {
+                if (nonfinite || (ag.nonfinite_ranks > 0 && !k->skip_nonfinite)) {
                     const aic_status ns = nonfinite_step(t, loss, &ag);
                     if (ns != AIC_OK) { /* every rank reached it: rank 0 tells */
                         out->local_status = ns;

@@ -3,7 +3,8 @@
 # Non-finite numbers on 2 ranks: a test set holding a NaN is refused at load naming the file and the
 # sample; a sample of 3e38s (finite, but the mlp's sums overflow) makes its step's loss NaN, which stops
 # the run naming the step and the rank, and --skip-nonfinite skips that step on every rank, finishes
-# and counts it (and leaves the other steps as they were: the final test loss is finite).
+# and counts it (and leaves the other steps as they were: the final test loss is finite). Under
+# --sync diloco the NaN stops its group, naming step and rank, and the run ends.
 set -euo pipefail
 . "$(dirname "$0")/common.sh"
 
@@ -36,6 +37,13 @@ aicon_fails 2 stop "${base[@]}" --data "$WORK/huge.h5" --test-data "$DATA/test.h
 grep -Eq "^aicon train: step [0-9]+: the loss is (NaN|[+-]Inf) on rank [01]; stopping" "$WORK/stop.err" ||
     fail "the stop names no step and rank"
 ! grep -q "test accuracy" "$WORK/stop.out" || fail "the stopped run reported a result"
+
+# Under --sync diloco (groups of one) only the group of the rank with the huge sample sees the NaN:
+# it stops naming the step and the rank, and the other is ended too, not left waiting.
+aicon_fails 2 dstop "${base[@]}" --data "$WORK/huge.h5" --test-data "$DATA/test.h5" --sync diloco --sync-group 1 \
+    --inner-steps 4
+grep -Eq "^aicon train: step [0-9]+: the loss is (NaN|[+-]Inf|not finite) on rank [01]; stopping" "$WORK/dstop.err" ||
+    fail "under --sync diloco the stop names no step and rank: $(cat "$WORK/dstop.err")"
 
 # --skip-nonfinite: the same step is skipped on both ranks, the run ends and counts it.
 aicon_np 2 skip "${base[@]}" --data "$WORK/huge.h5" --test-data "$DATA/test.h5" --skip-nonfinite \

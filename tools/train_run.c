@@ -4,6 +4,7 @@
 #include <cblas.h>
 #include <errno.h>
 #include <hwloc.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -187,11 +188,35 @@ static void on_stop(void *ctx, int64_t step) {
     aicon_watchdog_stopping();
 }
 
+/* The stop signals' own thread: they are blocked everywhere else (see aicon_train_signals). */
+static void *signal_thread(void *arg) {
+    sigset_t none;
+    sigemptyset(&none);
+    for (;;)
+        sigsuspend(&none);
+    return arg;
+}
+
+/* oneDNN 2.7's JIT GEMM points rsp into the heap while it runs (oneDNN issue 4845), so a handler
+ * that runs on a thread inside it writes its signal frame over the heap: a stop signal at the wrong
+ * moment ended runs with "free(): invalid pointer". The stop signals are blocked in this thread,
+ * and so in every thread it starts later (OpenMP's, which run oneDNN), and handled by a thread of
+ * their own. Threads started earlier (MPI's, OpenBLAS's) may handle them too: they never run oneDNN. */
 void aicon_train_signals(void) {
     struct sigaction sa = {.sa_handler = on_stop_signal, .sa_flags = SA_RESTART};
     sigemptyset(&sa.sa_mask);
     sigaction(SIGTERM, &sa, NULL);
     sigaction(SIGUSR1, &sa, NULL);
+    sigset_t stops;
+    sigemptyset(&stops);
+    sigaddset(&stops, SIGTERM);
+    sigaddset(&stops, SIGUSR1);
+    pthread_sigmask(SIG_BLOCK, &stops, NULL);
+    pthread_t thread;
+    if (pthread_create(&thread, NULL, signal_thread, NULL) != 0)
+        pthread_sigmask(SIG_UNBLOCK, &stops, NULL); /* no thread to take them: as before, anywhere */
+    else
+        pthread_detach(thread);
 }
 
 static const char *signal_name(int sig) {

@@ -153,7 +153,9 @@ typedef struct {
     void (*on_checkpoint)(void *ctx, const char *path, int64_t step);
     /* Every rank, after each step: true asks to stop (a signal, a time limit). When any rank asks,
      * every rank stops after the same step, writes the usual checkpoints of that step, and skips the
-     * final evaluation and the export; on_stop comes first. */
+     * final evaluation and the export; on_stop comes first. A program that stops on a signal should
+     * take it on a thread that does not train: oneDNN 2.7's JIT GEMM points rsp into the heap, and a
+     * handler that runs inside it corrupts the heap (aicon train blocks its stop signals there). */
     bool (*should_stop)(void *ctx);
     void (*on_stop)(void *ctx, int64_t step);
     /* Rank 0: a note or a warning, one line without its end. NULL: warnings go to stderr as

@@ -86,7 +86,7 @@ aicon_cli_test(cli_buckets buckets.sh LABELS mpi TIMEOUT 150)
 aicon_cli_test(cli_diloco diloco.sh LABELS mpi TIMEOUT 180)
 # --sync diloco's checkpoints: taken every 5 steps without changing the run; one rank of 4 killed,
 # --resume auto on 4 ranks ends bitwise as the uninterrupted run, on 3 it regroups and finishes.
-aicon_cli_test(cli_diloco_restart diloco_restart.sh LABELS mpi TIMEOUT 240)
+aicon_cli_test(cli_diloco_restart diloco_restart.sh LABELS mpi TIMEOUT 360)
 aicon_cli_test(cli_onnx_train onnx_train.sh LABELS mpi TIMEOUT 180)
 # ONNX files aicon would read differently from what they say (a NUL in an op type, an INT alpha,
 # opset 999, another domain, a declared output shape the graph does not make): refused on 2 ranks.

@@ -99,6 +99,7 @@ static const flag_spec flags[] = {
     FLOAT("outer-lr", train.outer_lr, 1e-6, 1e3),
     FLOAT("outer-momentum", train.outer_momentum, 0.0, 0.999),
     CHOICE("outer-compress", ARG_CHOICE, train.outer_compress, "none", "bf16", "int8"),
+    INT("outer-fragments", train.outer_fragments, 1, 1 << 30),
     INT("threads", threads, 1, 4096),
     OTHER("bind"),
     STRING("checkpoint", train.checkpoint),
@@ -308,7 +309,9 @@ int aicon_train_main(int argc, char **argv) {
     if (rc)
         return rc == 1 ? 0 : 2;
     train_run r = {0};
-    if (!aicon_mpi_start("aicon train", MPI_THREAD_SERIALIZED, &r.comm))
+    /* Streaming DiLoCo sends its fragments from a thread of their own while training calls MPI too. */
+    const int thread_level = o.train.outer_fragments > 1 ? MPI_THREAD_MULTIPLE : MPI_THREAD_SERIALIZED;
+    if (!aicon_mpi_start("aicon train", thread_level, &r.comm))
         return 1;
     train_report rep = {0};
     int exit_code = 0;

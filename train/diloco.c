@@ -2,6 +2,7 @@
 #include "train/diloco.h"
 
 #include <limits.h>
+#include <pthread.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -23,6 +24,25 @@ struct aic_diloco {
     float *anchor, *momentum, *delta, *residual;
     float lr, mu;
     aic_compress how;
+    /* --outer-fragments F > 1 (streaming): fragment f, floats lo[f] to lo[f + 1], is sent after each
+     * step s with s % H == f H / F, on the stream thread over a communicator of its own while the
+     * next step runs, and applied after that step (aic_diloco_land). Every step's vote goes the same
+     * way, over a twin of world. */
+    int fragments;
+    size_t *lo;
+    aic_comm_t *stream, *votes;
+    float *sent, *next_residual; /* a fragment's parameters when sent; its coding residual when it lands */
+    pthread_t thread;
+    bool thread_started, quit;
+    pthread_mutex_t lock;
+    pthread_cond_t cv;
+    bool busy, job_done; /* a job posted and not yet landed; the stream thread has finished it */
+    int job_fragment;    /* -1: the vote alone */
+    double job_vote[AIC_DILOCO_VOTE];
+    aic_status job_status;
+    char job_error[256];
+    uint64_t stream_sent, stream_received; /* the stream thread's counters after its last job */
+    double land_wait;                      /* seconds the training thread waited for jobs */
 };
 
 static double now_seconds(void) {
@@ -41,8 +61,38 @@ static aic_status split(aic_comm_t *world, int color, aic_comm_t **out) {
     return st;
 }
 
-aic_status aic_diloco_create(aic_diloco **out, aic_comm_t *world, int group_size, aic_model_t *m, float outer_lr,
-                             float outer_momentum, aic_compress how) {
+static void *stream_main(void *arg);
+
+/* The stream thread, its communicator and buffers, and the fragments' bounds: whole coding blocks. */
+static aic_status stream_create(aic_diloco *d) {
+    int level = MPI_THREAD_SINGLE;
+    MPI_Query_thread(&level);
+    if (level < MPI_THREAD_MULTIPLE)
+        return aic_fail(AIC_ERR_UNSUPPORTED, "--outer-fragments %d sends fragments from a thread of their own, "
+                        "which needs MPI_Init_thread with MPI_THREAD_MULTIPLE", d->fragments);
+    const size_t bytes = (d->n ? d->n : 1) * sizeof(float);
+    const size_t blocks = (d->n + AIC_COMPRESS_BLOCK - 1) / AIC_COMPRESS_BLOCK;
+    d->lo = malloc((size_t)(d->fragments + 1) * sizeof *d->lo);
+    d->sent = malloc(bytes);
+    d->next_residual = calloc(1, bytes);
+    if (!d->lo || !d->sent || !d->next_residual)
+        return aic_fail(AIC_ERR_NOMEM, "--outer-fragments: out of memory for 2 copies of %zu parameters", d->n);
+    for (int f = 0; f <= d->fragments; f++) {
+        const size_t at = blocks * (size_t)f / (size_t)d->fragments * AIC_COMPRESS_BLOCK;
+        d->lo[f] = at < d->n ? at : d->n;
+    }
+    AIC_TRY(split(d->world, aic_comm_rank(d->group), &d->stream)); /* the across communicator's twin */
+    AIC_TRY(split(d->world, 0, &d->votes));
+    pthread_mutex_init(&d->lock, NULL);
+    pthread_cond_init(&d->cv, NULL);
+    if (pthread_create(&d->thread, NULL, stream_main, d) != 0)
+        return aic_fail(AIC_ERR_NOMEM, "--outer-fragments: cannot start the stream thread");
+    d->thread_started = true;
+    return AIC_OK;
+}
+
+aic_status aic_diloco_create(aic_diloco **out, aic_comm_t *world, int group_size, int fragments, aic_model_t *m,
+                             float outer_lr, float outer_momentum, aic_compress how) {
     *out = NULL;
     const int w = aic_comm_size(world), r = aic_comm_rank(world);
     if (group_size < 1 || w % group_size != 0)
@@ -59,6 +109,7 @@ aic_status aic_diloco_create(aic_diloco **out, aic_comm_t *world, int group_size
     d->lr = outer_lr;
     d->mu = outer_momentum;
     d->how = how;
+    d->fragments = fragments > 1 ? fragments : 1;
     aic_status st = split(world, r / group_size, &d->group);
     if (st == AIC_OK)
         st = split(world, r % group_size, &d->across);
@@ -71,6 +122,8 @@ aic_status aic_diloco_create(aic_diloco **out, aic_comm_t *world, int group_size
         if (!d->anchor || !d->momentum || !d->delta || !d->residual)
             st = aic_fail(AIC_ERR_NOMEM, "--sync diloco: out of memory for 4 copies of %zu parameters", d->n);
     }
+    if (st == AIC_OK && d->fragments > 1)
+        st = stream_create(d);
     if (st != AIC_OK) {
         aic_diloco_destroy(d);
         return st;
@@ -82,6 +135,25 @@ aic_status aic_diloco_create(aic_diloco **out, aic_comm_t *world, int group_size
 void aic_diloco_destroy(aic_diloco *d) {
     if (!d)
         return;
+    if (d->thread_started) {
+        pthread_mutex_lock(&d->lock);
+        const bool busy = d->busy && !d->job_done;
+        d->quit = true;
+        pthread_cond_broadcast(&d->cv);
+        pthread_mutex_unlock(&d->lock);
+        if (busy) { /* a failed run's fragment may never finish: leave it its buffers, the process ends */
+            pthread_detach(d->thread);
+            return;
+        }
+        pthread_join(d->thread, NULL);
+        pthread_mutex_destroy(&d->lock);
+        pthread_cond_destroy(&d->cv);
+    }
+    aic_comm_destroy(d->stream);
+    aic_comm_destroy(d->votes);
+    free(d->lo);
+    free(d->sent);
+    free(d->next_residual);
     aic_comm_destroy(d->group);
     aic_comm_destroy(d->across);
     free(d->anchor);
@@ -95,7 +167,20 @@ aic_comm_t *aic_diloco_group(aic_diloco *d) { return d->group; }
 
 void aic_diloco_set_anchor(aic_diloco *d) { memcpy(d->anchor, aic_model_params(d->model), d->n * sizeof(float)); }
 
-aic_status aic_diloco_outer_step(aic_diloco *d) {
+/* The outer steps' trace event, on the communication row. */
+static void trace_outer(const aic_diloco *d, int fragment, double t0) {
+    char name[96];
+    if (d->fragments > 1 && fragment >= 0)
+        snprintf(name, sizeof name, "outer fragment %d/%d: %s mean over %d groups", fragment + 1, d->fragments,
+                 compress_name[d->how], aic_comm_size(d->across));
+    else
+        snprintf(name, sizeof name, "outer step: %s mean over %d groups", compress_name[d->how],
+                 aic_comm_size(d->across));
+    aic_trace_add("outer", name, AIC_TRACE_ALLREDUCE, t0, aic_trace_now());
+}
+
+/* Every fragment at once, blocking: the outer step without --outer-fragments, and the run's last. */
+static aic_status outer_step(aic_diloco *d) {
     float *p = aic_model_params(d->model);
     /* The change since the anchor, plus what the last coding left out (error feedback). */
     for (size_t i = 0; i < d->n; i++)
@@ -103,12 +188,8 @@ aic_status aic_diloco_outer_step(aic_diloco *d) {
     const double t0 = now_seconds(), trace0 = aic_trace_recording ? aic_trace_now() : 0;
     const aic_status st = aic_allreduce_mean_compressed(d->across, d->delta, d->n, d->how, d->residual);
     aic_comm_add_wait(d->across, now_seconds() - t0);
-    if (aic_trace_recording) { /* on the timeline's communication row, though the training thread waits on it */
-        char name[64];
-        snprintf(name, sizeof name, "outer step: %s mean over %d groups", compress_name[d->how],
-                 aic_comm_size(d->across));
-        aic_trace_add("outer", name, AIC_TRACE_ALLREDUCE, trace0, aic_trace_now());
-    }
+    if (aic_trace_recording) /* on the timeline's communication row, though the training thread waits on it */
+        trace_outer(d, -1, trace0);
     if (st != AIC_OK)
         return st;
     for (size_t i = 0; i < d->n; i++) {
@@ -118,6 +199,119 @@ aic_status aic_diloco_outer_step(aic_diloco *d) {
     }
     return AIC_OK;
 }
+
+static void *stream_main(void *arg) {
+    aic_diloco *d = arg;
+    pthread_mutex_lock(&d->lock);
+    for (;;) {
+        while (!d->quit && (!d->busy || d->job_done))
+            pthread_cond_wait(&d->cv, &d->lock);
+        if (d->quit)
+            break;
+        const int f = d->job_fragment;
+        pthread_mutex_unlock(&d->lock);
+        aic_status st = AIC_OK;
+        if (f >= 0) {
+            const size_t lo = d->lo[f], len = d->lo[f + 1] - lo;
+            const double t0 = aic_trace_recording ? aic_trace_now() : 0;
+            st = aic_allreduce_mean_compressed(d->stream, d->delta + lo, len, d->how, d->next_residual + lo);
+            if (aic_trace_recording)
+                trace_outer(d, f, t0);
+        }
+        if (st == AIC_OK)
+            st = aic_allreduce_sum_f64(d->votes, d->job_vote, AIC_DILOCO_VOTE);
+        uint64_t sent[2], received[2];
+        aic_comm_traffic(d->stream, &sent[0], &received[0]);
+        aic_comm_traffic(d->votes, &sent[1], &received[1]);
+        pthread_mutex_lock(&d->lock);
+        d->job_status = st;
+        if (st != AIC_OK)
+            snprintf(d->job_error, sizeof d->job_error, "%s", aic_last_error());
+        d->stream_sent = sent[0] + sent[1];
+        d->stream_received = received[0] + received[1];
+        d->job_done = true;
+        pthread_cond_broadcast(&d->cv);
+    }
+    pthread_mutex_unlock(&d->lock);
+    return NULL;
+}
+
+/* The fragment due after step, or -1. */
+static int due(const aic_diloco *d, int64_t step, int64_t inner_steps) {
+    for (int f = 0; f < d->fragments; f++)
+        if (step % inner_steps == (int64_t)f * inner_steps / d->fragments)
+            return f;
+    return -1;
+}
+
+/* Hands the vote and fragment f's change (f >= 0) to the stream thread. */
+static void post(aic_diloco *d, int f, const double vote[AIC_DILOCO_VOTE]) {
+    const float *p = aic_model_params(d->model);
+    for (size_t i = f >= 0 ? d->lo[f] : 0; f >= 0 && i < d->lo[f + 1]; i++) {
+        d->delta[i] = d->anchor[i] - p[i] + d->residual[i];
+        d->sent[i] = p[i];
+    }
+    pthread_mutex_lock(&d->lock);
+    memcpy(d->job_vote, vote, sizeof d->job_vote);
+    d->job_fragment = f;
+    d->busy = true;
+    d->job_done = false;
+    pthread_cond_broadcast(&d->cv);
+    pthread_mutex_unlock(&d->lock);
+}
+
+/* Waits for the posted job; its status. */
+static aic_status finish(aic_diloco *d) {
+    const double t0 = now_seconds();
+    pthread_mutex_lock(&d->lock);
+    while (!d->job_done)
+        pthread_cond_wait(&d->cv, &d->lock);
+    d->busy = false;
+    const aic_status st = d->job_status;
+    pthread_mutex_unlock(&d->lock);
+    d->land_wait += now_seconds() - t0;
+    return st == AIC_OK ? AIC_OK : aic_fail(st, "%s", d->job_error);
+}
+
+bool aic_diloco_streams(const aic_diloco *d) { return d->fragments > 1; }
+
+aic_status aic_diloco_land(aic_diloco *d, double vote[AIC_DILOCO_VOTE], bool *voted) {
+    *voted = false;
+    if (!d->busy)
+        return AIC_OK;
+    AIC_TRY(finish(d));
+    memcpy(vote, d->job_vote, sizeof d->job_vote);
+    *voted = true;
+    const int f = d->job_fragment;
+    if (f < 0)
+        return AIC_OK;
+    /* The outer step on the fragment; the group keeps what its step since the send added. */
+    float *p = aic_model_params(d->model);
+    for (size_t i = d->lo[f]; i < d->lo[f + 1]; i++) {
+        d->momentum[i] = d->mu * d->momentum[i] + d->delta[i];
+        d->anchor[i] -= d->lr * (d->delta[i] + d->mu * d->momentum[i]);
+        p[i] = d->anchor[i] + (p[i] - d->sent[i]);
+        d->residual[i] = d->next_residual[i];
+    }
+    return AIC_OK;
+}
+
+aic_status aic_diloco_sync(aic_diloco *d, int64_t step, int64_t inner_steps, bool last,
+                           const double vote[AIC_DILOCO_VOTE]) {
+    if (last || (d->fragments == 1 && step % inner_steps == 0))
+        return outer_step(d);
+    if (d->fragments > 1)
+        post(d, due(d, step, inner_steps), vote);
+    return AIC_OK;
+}
+
+void aic_diloco_resume(aic_diloco *d, int64_t step, int64_t inner_steps) {
+    const double none[AIC_DILOCO_VOTE] = {0};
+    if (d->fragments > 1 && step > 0)
+        post(d, due(d, step, inner_steps), none);
+}
+
+aic_status aic_diloco_drain(aic_diloco *d) { return d->busy ? finish(d) : AIC_OK; }
 
 int aic_diloco_groups(const aic_diloco *d) { return aic_comm_size(d->across); }
 
@@ -222,14 +416,20 @@ aic_status aic_diloco_restore(aic_diloco *d, aic_optim_t *o, const float *rows, 
     return st;
 }
 
-void aic_diloco_traffic(const aic_diloco *d, uint64_t *sent, uint64_t *received) {
+void aic_diloco_traffic(aic_diloco *d, uint64_t *sent, uint64_t *received) {
     uint64_t s[2], r[2];
     aic_comm_traffic(d->group, &s[0], &r[0]);
     aic_comm_traffic(d->across, &s[1], &r[1]);
     *sent = s[0] + s[1];
     *received = r[0] + r[1];
+    if (d->thread_started) {
+        pthread_mutex_lock(&d->lock);
+        *sent += d->stream_sent;
+        *received += d->stream_received;
+        pthread_mutex_unlock(&d->lock);
+    }
 }
 
 double aic_diloco_wait_seconds(const aic_diloco *d) {
-    return aic_comm_wait_seconds(d->group) + aic_comm_wait_seconds(d->across);
+    return aic_comm_wait_seconds(d->group) + aic_comm_wait_seconds(d->across) + d->land_wait;
 }

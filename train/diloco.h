@@ -16,19 +16,38 @@
 #include "aicon/optim.h"
 #include "aicon/status.h"
 
+#include <stdbool.h>
+#include <stdint.h>
+
 typedef struct aic_diloco aic_diloco;
 
 /* Splits world into groups of group_size consecutive ranks (which must divide the world size) and
- * the matching cross-group communicators. Collective over world. */
-aic_status aic_diloco_create(aic_diloco **out, aic_comm_t *world, int group_size, aic_model_t *m, float outer_lr,
-                             float outer_momentum, aic_compress how);
+ * the matching cross-group communicators; fragments > 1 streams (see aic_diloco_sync), which needs
+ * MPI_THREAD_MULTIPLE. Collective over world. */
+aic_status aic_diloco_create(aic_diloco **out, aic_comm_t *world, int group_size, int fragments, aic_model_t *m,
+                             float outer_lr, float outer_momentum, aic_compress how);
 void aic_diloco_destroy(aic_diloco *d);
 /* The communicator of this rank's group: the inner steps' gradient sums go over it. */
 aic_comm_t *aic_diloco_group(aic_diloco *d);
 /* The model's parameters, the same on every rank, become the anchor: before the first inner step. */
 void aic_diloco_set_anchor(aic_diloco *d);
-/* The outer step (collective over world): afterwards every rank holds the same parameters. */
-aic_status aic_diloco_outer_step(aic_diloco *d);
+/* After step (collective over world; every rank calls both after every step). Without fragments:
+ * the outer step every inner_steps steps, after which every rank holds the same parameters. With F
+ * fragments, streaming: after each step s with s % inner_steps == f inner_steps / F, fragment f's
+ * change goes out on the stream thread, and aic_diloco_land after the next step waits for its mean
+ * and applies the outer step to the fragment, keeping what the group's step in between added. The
+ * caller's vote of every step (small whole numbers) is summed over world the same way, and
+ * aic_diloco_land hands back the last step's (*voted false: none was sent). At the last step all
+ * fragments at once, blocking, and no vote: every rank ends with the same parameters. A checkpoint
+ * written after aic_diloco_sync(s) is resumed with aic_diloco_resume(s), which sends again the
+ * fragment that was on its way; aic_diloco_drain waits for it before a stopped run ends. */
+enum { AIC_DILOCO_VOTE = 3 };
+bool aic_diloco_streams(const aic_diloco *d);
+aic_status aic_diloco_land(aic_diloco *d, double vote[AIC_DILOCO_VOTE], bool *voted);
+aic_status aic_diloco_sync(aic_diloco *d, int64_t step, int64_t inner_steps, bool last,
+                           const double vote[AIC_DILOCO_VOTE]);
+void aic_diloco_resume(aic_diloco *d, int64_t step, int64_t inner_steps);
+aic_status aic_diloco_drain(aic_diloco *d);
 /* Checkpoints: a group's row holds its parameters, buffers, inner optimizer slots and coding residual;
  * the outer state is the anchor and the outer momentum (2 x the parameters). */
 int aic_diloco_groups(const aic_diloco *d);
@@ -45,7 +64,7 @@ aic_status aic_diloco_gather(aic_diloco *d, aic_optim_t *o, float **rows, float 
 aic_status aic_diloco_restore(aic_diloco *d, aic_optim_t *o, const float *rows, int64_t n_rows, int64_t cols,
                               const float *outer, int *saved_groups);
 /* Bytes the group and cross-group communicators moved, and the seconds waited in outer steps. */
-void aic_diloco_traffic(const aic_diloco *d, uint64_t *sent, uint64_t *received);
+void aic_diloco_traffic(aic_diloco *d, uint64_t *sent, uint64_t *received);
 double aic_diloco_wait_seconds(const aic_diloco *d);
 
 #endif

@@ -37,6 +37,7 @@ struct aic_trainer {
     int64_t steps_per_epoch, last_step, epochs;
     bool ran;
     aic_diloco *diloco;   /* --sync diloco; NULL: every step over comm */
+    float lagged_loss;    /* streaming DiLoCo: the summed loss of the step whose vote lands next */
     aic_comm_t *step_comm; /* the gradient sums': comm, or the DiLoCo group's */
     aic_checkpoint_extra extra[2]; /* what rank 0's checkpoints hold besides the model: DiLoCo's state */
     int n_extra;
@@ -124,11 +125,13 @@ aic_status aic_trainer_config_check(const aic_trainer_config *k) {
     const char *needs_dir = k->resume_auto ? "--resume auto" : k->checkpoint_every ? "--checkpoint-every" : NULL;
     if (needs_dir && !k->checkpoint_dir)
         return aic_fail(AIC_ERR_INVALID_ARG, "%s needs --checkpoint-dir DIR", needs_dir);
-    /* The outer state (anchor, momentum) and every group's inner optimizer state are not saved yet. */
     if (k->inner_steps < 0 || k->sync_group < 0 || !(k->outer_lr >= 0) ||
         !(k->outer_momentum >= 0 && k->outer_momentum < 1))
         return aic_fail(AIC_ERR_INVALID_ARG, "--inner-steps %d, --sync-group %d, --outer-lr %g or --outer-momentum %g "
                         "out of range", k->inner_steps, k->sync_group, k->outer_lr, k->outer_momentum);
+    if (k->outer_fragments < 0 || k->outer_fragments > (k->inner_steps ? k->inner_steps : 100))
+        return aic_fail(AIC_ERR_INVALID_ARG, "--outer-fragments %d: between 1 and --inner-steps (%d)",
+                        k->outer_fragments, k->inner_steps ? k->inner_steps : 100);
     /* The sampler hands out batch x accumulate rows per rank and step in one int. */
     if ((int64_t)k->batch * (k->accumulate ? k->accumulate : 1) > (1 << 24))
         return aic_fail(AIC_ERR_INVALID_ARG, "--batch %d x --accumulate %d is over %d samples per rank and step",
@@ -369,16 +372,27 @@ typedef struct {
     int nonfinite_ranks, nonfinite_rank; /* how many saw one; the rank, when it was one */
 } step_agreement;
 
+/* This rank's vote: whether it asks to stop, whether its own loss was not finite, its rank if so. */
+static void vote_of(aic_trainer_t *t, bool local_nonfinite, double v[AIC_DILOCO_VOTE]) {
+    v[0] = t->cb.should_stop && t->cb.should_stop(t->cb.ctx);
+    v[1] = local_nonfinite;
+    v[2] = local_nonfinite ? t->rank : 0;
+}
+
+static step_agreement agreement_of(const double v[AIC_DILOCO_VOTE]) {
+    return (step_agreement){.stop = v[0] > 0, .nonfinite_ranks = (int)v[1], .nonfinite_rank = (int)v[2]};
+}
+
 static aic_status step_agreed(aic_trainer_t *t, bool local_nonfinite, step_agreement *a) {
-    const bool stop = t->cb.should_stop && t->cb.should_stop(t->cb.ctx);
-    double v[3] = {stop, local_nonfinite, local_nonfinite ? t->rank : 0};
-    AIC_TRY(aic_allreduce_sum_f64(t->comm, v, 3));
-    *a = (step_agreement){.stop = v[0] > 0, .nonfinite_ranks = (int)v[1], .nonfinite_rank = (int)v[2]};
+    double v[AIC_DILOCO_VOTE];
+    vote_of(t, local_nonfinite, v);
+    AIC_TRY(aic_allreduce_sum_f64(t->comm, v, AIC_DILOCO_VOTE));
+    *a = agreement_of(v);
     return AIC_OK;
 }
 
 /* After a step whose summed loss is not finite: a warning and on (skip_nonfinite), or the run's end. */
-static aic_status nonfinite_step(aic_trainer_t *t, float loss, const step_agreement *ag) {
+static aic_status nonfinite_step(aic_trainer_t *t, int64_t step, float loss, const step_agreement *ag) {
     const char *what = isnan(loss) ? "NaN" : isfinite(loss) ? "not finite" : loss > 0 ? "+Inf" : "-Inf";
     char where[64];
     if (ag->nonfinite_ranks == 1)
@@ -389,9 +403,30 @@ static aic_status nonfinite_step(aic_trainer_t *t, float loss, const step_agreem
         snprintf(where, sizeof where, "summed over the ranks");
     if (!t->cfg.skip_nonfinite)
         return aic_fail(AIC_ERR_NONFINITE, "step %lld: the loss is %s %s; stopping (--skip-nonfinite would skip "
-                        "such steps)", (long long)t->st.step, what, where);
+                        "such steps)", (long long)step, what, where);
     say(t, AIC_TRAINER_WARNING, "step %lld: the loss is %s %s; the update is skipped on every rank (--skip-nonfinite)",
-        (long long)t->st.step, what, where);
+        (long long)step, what, where);
+    return AIC_OK;
+}
+
+/* Acts on what the ranks agreed about `step` (this rank's summed loss then: loss): a non-finite loss
+ * ends the run or, with skip_nonfinite, counts as skipped; a stop ends it after the current step. */
+static aic_status act_on(aic_trainer_t *t, const step_agreement *ag, int64_t step, float loss, bool *stopped,
+                         aic_train_summary *out) {
+    if (!isfinite(loss) || (ag->nonfinite_ranks > 0 && !t->cfg.skip_nonfinite)) {
+        const aic_status ns = nonfinite_step(t, step, loss, ag);
+        if (ns != AIC_OK) { /* every rank reached it: rank 0 tells */
+            out->local_status = ns;
+            out->report = t->rank == 0;
+            return ns;
+        }
+        out->skipped_steps++;
+    }
+    if (ag->stop && t->st.step < t->last_step && !*stopped) {
+        *stopped = true;
+        if (t->cb.on_stop)
+            t->cb.on_stop(t->cb.ctx, t->st.step);
+    }
     return AIC_OK;
 }
 
@@ -437,8 +472,8 @@ static aic_status prepare(aic_trainer_t *t, char *resumed, size_t size, aic_trai
     t->step_comm = t->comm;
     if (k->sync == AIC_SYNC_DILOCO) {
         const int group = k->sync_group ? k->sync_group : aic_comm_local_size(t->comm);
-        AGREE(t, out, aic_diloco_create(&t->diloco, t->comm, group, t->model, k->outer_lr ? k->outer_lr : 1.0f,
-                                        k->outer_momentum, k->outer_compress));
+        AGREE(t, out, aic_diloco_create(&t->diloco, t->comm, group, k->outer_fragments, t->model,
+                                        k->outer_lr ? k->outer_lr : 1.0f, k->outer_momentum, k->outer_compress));
         t->step_comm = aic_diloco_group(t->diloco);
     }
     AGREE(t, out, aic_train_set_buckets(t->model, t->step_comm, k->bucket_bytes));
@@ -531,6 +566,8 @@ static aic_status run(aic_trainer_t *t, aic_train_summary *out) {
     AIC_TRY(prepare(t, resumed, sizeof resumed, out));
     aic_train_state *st = &t->st;
     const int64_t spe = t->steps_per_epoch, last_step = t->last_step;
+    if (t->diloco && st->step < last_step)
+        aic_diloco_resume(t->diloco, st->step, inner_steps(t));
     if (k->timeline)
         AGREE(t, out, aic_timeline_start(t->comm, k->timeline_steps));
     const double t_start = now_seconds();
@@ -574,6 +611,11 @@ static aic_status run(aic_trainer_t *t, aic_train_summary *out) {
                 epoch_samples += slice.n_global;
             }
             st->step++;
+            /* Streaming DiLoCo: the fragment and the vote sent after the last step land. */
+            double lagged[AIC_DILOCO_VOTE];
+            bool have_lagged = false;
+            if (t->diloco)
+                AGREE(t, out, aic_diloco_land(t->diloco, lagged, &have_lagged));
             if (t->cb.on_step) {
                 const aic_trainer_step info = {
                     .step = st->step, .epoch = epoch, .epoch_step = s + 1, .epoch_steps = epoch_steps,
@@ -583,34 +625,32 @@ static aic_status run(aic_trainer_t *t, aic_train_summary *out) {
                     .epoch_seconds = now_seconds() - t_epoch - eval_seconds};
                 t->cb.on_step(t->cb.ctx, &info);
             }
-            /* Under DiLoCo a group's loss is its own: a non-finite one elsewhere stops this rank too. */
-            if (st->step < last_step || nonfinite || t->diloco) {
+            if (have_lagged) {
+                const step_agreement ag = agreement_of(lagged);
+                AIC_TRY(act_on(t, &ag, st->step - 1, t->lagged_loss, &stopped, out));
+            }
+            /* Under DiLoCo a group's loss is its own: a non-finite one elsewhere stops this rank too.
+             * Streaming sends the vote with the fragments, read a step later, but for the last step's. */
+            const bool streaming = t->diloco && aic_diloco_streams(t->diloco);
+            if (streaming ? st->step == last_step : st->step < last_step || nonfinite || t->diloco) {
                 step_agreement ag = {0};
                 const double t_agree = now_seconds();
                 AGREE(t, out, step_agreed(t, local_nonfinite, &ag));
                 aic_comm_add_wait(t->comm, now_seconds() - t_agree);
-                if (nonfinite || (ag.nonfinite_ranks > 0 && !k->skip_nonfinite)) {
-                    const aic_status ns = nonfinite_step(t, loss, &ag);
-                    if (ns != AIC_OK) { /* every rank reached it: rank 0 tells */
-                        out->local_status = ns;
-                        out->report = t->rank == 0;
-                        return ns;
-                    }
-                    out->skipped_steps++;
-                }
-                stopped = ag.stop && st->step < last_step;
-                if (stopped) {
-                    if (t->cb.on_stop)
-                        t->cb.on_stop(t->cb.ctx, st->step);
-                    break; /* the checkpoint comes below */
-                }
+                AIC_TRY(act_on(t, &ag, st->step, loss, &stopped, out));
             }
-            /* DiLoCo: the groups meet every inner_steps steps and at the run's end, so that every rank
-             * ends with the same parameters. */
-            if (t->diloco && (st->step % inner_steps(t) == 0 || st->step == last_step)) {
+            t->lagged_loss = loss;
+            /* DiLoCo: the groups meet every inner_steps steps (or a fragment at a time) and at the run's
+             * end, so that every rank ends with the same parameters; a stopped run's checkpoint below
+             * comes after this step's, as every checkpoint does. */
+            if (t->diloco) {
+                double vote[AIC_DILOCO_VOTE];
+                vote_of(t, local_nonfinite, vote);
                 aic_progress_phase(AIC_PHASE_ALLREDUCE);
-                AGREE(t, out, aic_diloco_outer_step(t->diloco));
+                AGREE(t, out, aic_diloco_sync(t->diloco, st->step, inner_steps(t), st->step == last_step, vote));
             }
+            if (stopped)
+                break; /* the checkpoint comes below */
             /* Mid-epoch only: the end of an epoch (or of the run) evaluates and saves below. */
             if (k->eval_every && t->test && st->step % k->eval_every == 0 && s + 1 < epoch_steps) {
                 aic_eval_result ev;
@@ -657,6 +697,8 @@ static aic_status run(aic_trainer_t *t, aic_train_summary *out) {
         if (st->step % spe == 0)
             st->epoch = st->step / spe;
         AIC_TRY(save_step(t, true, true, out));
+        if (t->diloco) /* the fragment on its way is sent again on resume */
+            AGREE(t, out, aic_diloco_drain(t->diloco));
     }
     /* epochs: those trained in, the last one partly where max_steps or a stop ended it */
     out->steps = st->step;

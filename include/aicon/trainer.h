@@ -78,9 +78,12 @@ typedef struct {
     /* --sync diloco: groups of sync_group ranks (0: the ranks of one node) sum their gradients every
      * step; across groups an outer step every inner_steps (0: 100) steps and at the run's end, on the
      * mean parameter change sent coded as outer_compress, with outer_lr (0: 1) and Nesterov momentum
-     * outer_momentum (lr 1, momentum 0: plain averaging). CPU only; no checkpoints or resume yet. */
+     * outer_momentum (lr 1, momentum 0: plain averaging). outer_fragments F > 1 (at most
+     * inner_steps) streams: the parameters in F fragments whose outer steps are spread over the
+     * inner steps, each sent on a thread of its own while the next step runs (the caller's MPI must
+     * give MPI_THREAD_MULTIPLE). CPU only; checkpoints hold every group's state and the outer state. */
     aic_sync_mode sync;
-    int inner_steps, sync_group;
+    int inner_steps, sync_group, outer_fragments;
     float outer_lr, outer_momentum;
     aic_compress outer_compress;
 } aic_trainer_config;

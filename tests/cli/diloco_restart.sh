@@ -19,57 +19,75 @@ ckpts() { # the checkpoints of directory $1, oldest first
     find "$1" -maxdepth 1 -name 'ckpt-step-*.h5' -printf '%f\n' | sort
 }
 
-aicon_np 4 plain "${common[@]}" --summary "$WORK/plain.json"
-aicon_np 4 a "${common[@]}" --checkpoint-dir "$WORK/a" --checkpoint-every 5 --summary "$WORK/a.json"
-ha=$(json_field "$WORK/a.json" params_sha256)
-[ "$ha" = "$(json_field "$WORK/plain.json" params_sha256)" ] ||
-    fail "checkpoints changed the run: params $ha with them, $(json_field "$WORK/plain.json" params_sha256) without"
+# exact_resume PREFIX: checkpoints, a stop and a kill resumed on 4 ranks, for runs of common (their
+# files $WORK/PREFIX*); leaves ha, newest and step (the killed run's last checkpoint) behind.
+exact_resume() {
+    local P=$1 rc line sstep ranks
+    aicon_np 4 "${P}plain" "${common[@]}" --summary "$WORK/${P}plain.json"
+    aicon_np 4 "${P}a" "${common[@]}" --checkpoint-dir "$WORK/${P}a" --checkpoint-every 5 \
+        --summary "$WORK/${P}a.json"
+    ha=$(json_field "$WORK/${P}a.json" params_sha256)
+    [ "$ha" = "$(json_field "$WORK/${P}plain.json" params_sha256)" ] ||
+        fail "checkpoints changed the run: params $ha with them, $(json_field "$WORK/${P}plain.json" \
+            params_sha256) without"
 
-# A stop on a signal: every rank stops after the same step, between outer steps, and the checkpoint of
-# that step holds every group's state: resumed, the run ends as if never stopped. SIGUSR1 (Slurm's
-# --signal): a SIGTERM that lands in an epoch's end (evaluation, checkpoint) can outlast the
-# watchdog's 0.4 s grace for a launcher's SIGTERM and end the run with status 5 (seen here: the stop
-# came at step 66, two past an epoch's end, once the grace was raised to 8 s).
-echo "+ mpirun -np 4 aicon ${common[*]} --checkpoint-dir $WORK/s   (SIGUSR1 to the ranks after 20 steps)"
-start_np 4 s "${common[@]}" --checkpoint-dir "$WORK/s" --log-every 1 --metrics "$WORK/s.jsonl"
-lines_at_least() { [ "$(cat "$1" 2>/dev/null | wc -l)" -ge "$2" ]; }
-ranks=$(ranks_once lines_at_least "$WORK/s.jsonl" 20)
-[ -n "$ranks" ] || fail "the run ended before the signal: see $WORK/s.out"
-kill -USR1 $ranks
-rc=0
-wait "$BG_PID" || rc=$?
-[ $rc = 6 ] || fail "exit status $rc after SIGUSR1, not 6: $(cat "$WORK/s.err")"
-line=$(grep "^stopped by SIGUSR1 at step " "$WORK/s.out") || fail "no 'stopped by SIGUSR1' line in $WORK/s.out"
-sstep=$(echo "$line" | sed -E 's/^stopped by SIGUSR1 at step ([0-9]+) of .*/\1/')
-[ "$sstep" -lt 96 ] || fail "stopped only at the last step: the test proves nothing"
-aicon_np 4 s2 "${common[@]}" --checkpoint-dir "$WORK/s" --resume auto --summary "$WORK/s.json"
-[ "$(json_field "$WORK/s.json" params_sha256)" = "$ha" ] ||
-    fail "stopped by SIGUSR1 at step $sstep and resumed, the run ended with other parameters than the uninterrupted one"
-echo "stopped by SIGUSR1 at step $sstep (an outer step every 8), resumed: the uninterrupted run's params"
+    # A stop on a signal: every rank stops after the same step, between outer steps, and the checkpoint of
+    # that step holds every group's state: resumed, the run ends as if never stopped. SIGUSR1 (Slurm's
+    # --signal): a SIGTERM that lands in an epoch's end (evaluation, checkpoint) can outlast the
+    # watchdog's 0.4 s grace for a launcher's SIGTERM and end the run with status 5 (seen here: the stop
+    # came at step 66, two past an epoch's end, once the grace was raised to 8 s).
+    echo "+ mpirun -np 4 aicon ${common[*]} --checkpoint-dir $WORK/${P}s   (SIGUSR1 to the ranks after 20 steps)"
+    start_np 4 "${P}s" "${common[@]}" --checkpoint-dir "$WORK/${P}s" --log-every 1 --metrics "$WORK/${P}s.jsonl"
+    lines_at_least() { [ "$(cat "$1" 2>/dev/null | wc -l)" -ge "$2" ]; }
+    ranks=$(ranks_once lines_at_least "$WORK/${P}s.jsonl" 20)
+    [ -n "$ranks" ] || fail "the run ended before the signal: see $WORK/${P}s.out"
+    kill -USR1 $ranks
+    rc=0
+    wait "$BG_PID" || rc=$?
+    [ $rc = 6 ] || fail "exit status $rc after SIGUSR1, not 6: $(cat "$WORK/${P}s.err")"
+    line=$(grep "^stopped by SIGUSR1 at step " "$WORK/${P}s.out") ||
+        fail "no 'stopped by SIGUSR1' line in $WORK/${P}s.out"
+    sstep=$(echo "$line" | sed -E 's/^stopped by SIGUSR1 at step ([0-9]+) of .*/\1/')
+    [ "$sstep" -lt 96 ] || fail "stopped only at the last step: the test proves nothing"
+    aicon_np 4 "${P}s2" "${common[@]}" --checkpoint-dir "$WORK/${P}s" --resume auto --summary "$WORK/${P}s.json"
+    [ "$(json_field "$WORK/${P}s.json" params_sha256)" = "$ha" ] ||
+        fail "stopped by SIGUSR1 at step $sstep and resumed, the run ended with other parameters than uninterrupted"
+    echo "stopped by SIGUSR1 at step $sstep (an outer step every 8), resumed: the uninterrupted run's params"
 
-echo "+ mpirun -np 4 aicon ${common[*]} --checkpoint-dir $WORK/k --checkpoint-every 5   (rank 3 killed)"
-start_np 4 k "${common[@]}" --checkpoint-dir "$WORK/k" --checkpoint-every 5
-ranks=$(ranks_once test -f "$WORK/k/ckpt-step-00000020.h5" | sort -n) # step 20's: two outer steps in, between two
-[ -n "$ranks" ] || fail "the run ended before a rank could be killed: see $WORK/k.out"
-kill -KILL "$(echo "$ranks" | tail -n 1)"
-rc=0
-wait "$BG_PID" || rc=$?
-[ $rc -ne 0 ] || fail "the run exited 0 although one of its ranks was killed"
-assert_no_leftover_processes
-newest=$(ckpts "$WORK/k" | tail -n 1)
-[ -n "$newest" ] || fail "no checkpoint in $WORK/k after the kill"
-step=${newest#ckpt-step-}
-step=$((10#${step%.h5}))
-[ "$step" -lt 96 ] || fail "the run got to its last step before the kill: the test proves nothing"
-echo "one rank killed (mpirun exit $rc), newest checkpoint $newest"
-cp -r "$WORK/k" "$WORK/k3"
-mkdir "$WORK/bad"
-cp "$WORK/k/$newest" "$WORK/bad/"
+    echo "+ mpirun -np 4 aicon ${common[*]} --checkpoint-dir $WORK/${P}k --checkpoint-every 5   (rank 3 killed)"
+    start_np 4 "${P}k" "${common[@]}" --checkpoint-dir "$WORK/${P}k" --checkpoint-every 5
+    # step 20's: two outer steps in, between two
+    ranks=$(ranks_once test -f "$WORK/${P}k/ckpt-step-00000020.h5" | sort -n)
+    [ -n "$ranks" ] || fail "the run ended before a rank could be killed: see $WORK/${P}k.out"
+    kill -KILL "$(echo "$ranks" | tail -n 1)"
+    rc=0
+    wait "$BG_PID" || rc=$?
+    [ $rc -ne 0 ] || fail "the run exited 0 although one of its ranks was killed"
+    assert_no_leftover_processes
+    newest=$(ckpts "$WORK/${P}k" | tail -n 1)
+    [ -n "$newest" ] || fail "no checkpoint in $WORK/${P}k after the kill"
+    step=${newest#ckpt-step-}
+    step=$((10#${step%.h5}))
+    [ "$step" -lt 96 ] || fail "the run got to its last step before the kill: the test proves nothing"
+    echo "one rank killed (mpirun exit $rc), newest checkpoint $newest"
+    cp -r "$WORK/${P}k" "$WORK/${P}k3"
+    mkdir "$WORK/${P}bad"
+    cp "$WORK/${P}k/$newest" "$WORK/${P}bad/"
 
-aicon_np 4 k4 "${common[@]}" --checkpoint-dir "$WORK/k" --resume auto --summary "$WORK/k4.json"
-grep -q "resuming from $WORK/k/$newest at step $step" "$WORK/k4.out" || fail "4 ranks did not resume from $newest"
-[ "$(json_field "$WORK/k4.json" params_sha256)" = "$ha" ] ||
-    fail "killed at step $step and resumed on 4 ranks, the run ended with other parameters than the uninterrupted one"
+    aicon_np 4 "${P}k4" "${common[@]}" --checkpoint-dir "$WORK/${P}k" --resume auto --summary "$WORK/${P}k4.json"
+    grep -q "resuming from $WORK/${P}k/$newest at step $step" "$WORK/${P}k4.out" ||
+        fail "4 ranks did not resume from $newest"
+    [ "$(json_field "$WORK/${P}k4.json" params_sha256)" = "$ha" ] ||
+        fail "killed at step $step and resumed on 4 ranks, the run ended with other parameters than uninterrupted"
+    echo "killed at step $step, resumed on 4 ranks: the uninterrupted run's params"
+}
+
+all_at_once=("${common[@]}")
+common=("${all_at_once[@]}" --outer-fragments 4)
+exact_resume streamed-
+echo "streamed in 4 fragments: checkpoints, a stop and a kill resumed as uninterrupted"
+common=("${all_at_once[@]}")
+exact_resume ""
 
 aicon_np 3 k3 "${common[@]}" --checkpoint-dir "$WORK/k3" --resume auto --summary "$WORK/k3.json"
 grep -q "was written by 4 groups, this run has 3: every group goes on from the last outer step's parameters" \

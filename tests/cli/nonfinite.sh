@@ -4,7 +4,7 @@
 # sample; a sample of 3e38s (finite, but the mlp's sums overflow) makes its step's loss NaN, which stops
 # the run naming the step and the rank, and --skip-nonfinite skips that step on every rank, finishes
 # and counts it (and leaves the other steps as they were: the final test loss is finite). Under
-# --sync diloco the NaN stops its group, naming step and rank, and the run ends.
+# --sync diloco the NaN stops its group, naming step and rank, and the run ends; streamed too.
 set -euo pipefail
 . "$(dirname "$0")/common.sh"
 
@@ -45,10 +45,18 @@ aicon_fails 2 dstop "${base[@]}" --data "$WORK/huge.h5" --test-data "$DATA/test.
 grep -Eq "^aicon train: step [0-9]+: the loss is (NaN|[+-]Inf|not finite) on rank [01]; stopping" "$WORK/dstop.err" ||
     fail "under --sync diloco the stop names no step and rank: $(cat "$WORK/dstop.err")"
 
+step=$(sed -nE 's/^aicon train: step ([0-9]+): .*stopping.*/\1/p' "$WORK/stop.err")
+
+# Streamed (--outer-fragments 2), the vote goes with the fragments and is read a step later: the run
+# still stops on both ranks naming the step of the NaN and the rank.
+aicon_fails 2 dstream "${base[@]}" --data "$WORK/huge.h5" --test-data "$DATA/test.h5" --sync diloco \
+    --sync-group 1 --inner-steps 4 --outer-fragments 2
+grep -Eq "^aicon train: step $step: the loss is (NaN|[+-]Inf|not finite) on rank [01]; stopping" "$WORK/dstream.err" ||
+    fail "streamed, the stop does not name step $step and a rank: $(cat "$WORK/dstream.err")"
+
 # --skip-nonfinite: the same step is skipped on both ranks, the run ends and counts it.
 aicon_np 2 skip "${base[@]}" --data "$WORK/huge.h5" --test-data "$DATA/test.h5" --skip-nonfinite \
     --summary "$WORK/skip.json"
-step=$(sed -nE 's/^aicon train: step ([0-9]+): .*stopping.*/\1/p' "$WORK/stop.err")
 grep -Eq "^aicon train: warning: step $step: the loss is (NaN|[+-]Inf) on rank [01]; the update is skipped" \
     "$WORK/skip.err" || fail "--skip-nonfinite did not warn about step $step"
 grep -Eq "test accuracy 0\.[0-9]+ \(loss [0-9.]+\) .*; 1 step skipped \(non-finite loss\)" "$WORK/skip.out" ||

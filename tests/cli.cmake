@@ -83,7 +83,7 @@ aicon_cli_test(cli_progress progress.sh LABELS unit TIMEOUT 60)
 aicon_cli_test(cli_metrics metrics.sh LABELS mpi TIMEOUT 120)
 aicon_cli_test(cli_timeline timeline.sh LABELS mpi TIMEOUT 120)
 aicon_cli_test(cli_buckets buckets.sh LABELS mpi TIMEOUT 150)
-aicon_cli_test(cli_diloco diloco.sh LABELS mpi TIMEOUT 180)
+aicon_cli_test(cli_diloco diloco.sh LABELS mpi TIMEOUT 240)
 # --sync diloco's checkpoints: taken every 5 steps without changing the run; one rank of 4 killed,
 # --resume auto on 4 ranks ends bitwise as the uninterrupted run, on 3 it regroups and finishes.
 aicon_cli_test(cli_diloco_restart diloco_restart.sh LABELS mpi TIMEOUT 360)

@@ -15,20 +15,26 @@ common=(train --model mlp --data "$DATA/train.h5" --batch 16 --epochs 20 --seed 
 aicon_np 2 a "${common[@]}" --checkpoint-dir "$WORK/a" --summary "$WORK/a.json"
 ha=$(json_field "$WORK/a.json" params_sha256)
 
+# wait_for_lines FILE N PID: until FILE has N lines (a run's metrics, a record a step) or PID ended.
+wait_for_lines() {
+    local i
+    for i in $(seq 1 1500); do
+        [ "$(cat "$1" 2>/dev/null | wc -l)" -ge "$2" ] && return
+        kill -0 "$3" 2>/dev/null || return
+        sleep 0.02
+    done
+}
+
 # stopped NAME SIGNAL TARGET: run NAME, send SIGNAL to TARGET (ranks or mpirun) after its 10th step,
 # check the stop, resume, compare.
 stopped() {
-    local name=$1 sig=$2 target=$3 tpid mpid ranks i
+    local name=$1 sig=$2 target=$3 tpid mpid ranks
     echo "+ mpirun -np 2 aicon ${common[*]} --checkpoint-dir $WORK/$name   (SIG$sig to $target after 10 steps)"
     timeout -k 10 "$RUN_TIMEOUT" "${MPIRUN[@]}" -np 2 "$AICON" "${common[@]}" --checkpoint-dir "$WORK/$name" \
         --log-every 1 --metrics "$WORK/$name.jsonl" --summary "$WORK/$name.json" \
         >"$WORK/$name.out" 2>"$WORK/$name.err" &
     tpid=$!
-    for i in $(seq 1 1500); do
-        [ "$(cat "$WORK/$name.jsonl" 2>/dev/null | wc -l)" -ge 10 ] && break
-        kill -0 "$tpid" 2>/dev/null || break
-        sleep 0.02
-    done
+    wait_for_lines "$WORK/$name.jsonl" 10 "$tpid"
     mpid=$(pgrep -P "$tpid" || true)
     ranks=$(for p in $mpid; do pgrep -P "$p" || true; done)
     [ -n "$ranks" ] || fail "$name ended before the signal (no ranks left): see $WORK/$name.out"
@@ -69,15 +75,11 @@ stopped usr1 USR1 mpirun
 # trains, must block them (SigBlk in /proc: SIGUSR1 is bit 9, SIGTERM bit 14), and every run must
 # stop cleanly.
 storm() {
-    local name=storm$1 pid i k blocked
+    local name=storm$1 pid k blocked
     "$AICON" train --model lenet --data "$DATA/train.h5" --batch 64 --epochs 8 --seed 7 --threads 1 \
         --checkpoint-dir "$WORK/$name" --log-every 1 --metrics "$WORK/$name.jsonl" >"$WORK/$name.out" 2>&1 &
     pid=$!
-    for i in $(seq 1 1500); do
-        [ "$(cat "$WORK/$name.jsonl" 2>/dev/null | wc -l)" -ge 5 ] && break
-        kill -0 "$pid" 2>/dev/null || break
-        sleep 0.02
-    done
+    wait_for_lines "$WORK/$name.jsonl" 5 "$pid"
     blocked=$(sed -n 's/^SigBlk:[[:space:]]*//p' "/proc/$pid/status" 2>/dev/null) ||
         fail "$name ended before the storm: $(cat "$WORK/$name.out")"
     [ $((0x$blocked & 0x4200)) = $((0x4200)) ] ||

@@ -192,18 +192,20 @@ static void CUDART_CB hold_stream(void *seconds) {
     nanosleep(&(struct timespec){.tv_sec = *(const int *)seconds}, NULL);
 }
 
-/* 0 when waiting for work that outlasts a 1 s deadline fails with AIC_ERR_COMM after 1 to 2.5 s. */
-static int check_wait_deadline(int rank) {
+/* 0 when waiting for work that outlasts a 1 s deadline fails with AIC_ERR_COMM after 1 to 2.5 s. Where
+ * NCCL communicators exist the deadline aborts them, and ncclCommAbort waits for the work queued on the
+ * device, here the held callback: seen on an H200 as 3.8 s, so the window then ends 3 s later. */
+static int check_wait_deadline(int rank, bool nccl) {
     static const int hold = 3;
-    const double limit = aic_cuda.wait_limit;
+    const double limit = aic_cuda.wait_limit, latest = 2.5 + (nccl ? hold : 0);
     aic_cuda.wait_limit = 1.0;
     int bad = cudaLaunchHostFunc(aic_cuda.stream, hold_stream, (void *)&hold) != cudaSuccess;
     const double t0 = now_s();
     const aic_status st = bad ? AIC_OK : aic_cuda_stream_wait(aic_cuda.stream, "a 3 s host callback");
     const double took = now_s() - t0;
-    if (!bad && (st != AIC_ERR_COMM || took < 1.0 || took > 2.5)) {
+    if (!bad && (st != AIC_ERR_COMM || took < 1.0 || took > latest)) {
         printf("FAIL rank %d: a wait past its 1 s deadline returned '%s' after %.2f s (want a communication "
-               "failure after 1-2.5 s): %s\n", rank, aic_status_string(st), took, aic_last_error());
+               "failure after 1-%.1f s): %s\n", rank, aic_status_string(st), took, latest, aic_last_error());
         bad = 1;
     } else if (!bad) {
         printf("ok   rank %d: a wait past its deadline fails after %.2f s: %s\n", rank, took, aic_last_error());
@@ -298,7 +300,7 @@ int main(int argc, char **argv) {
     if (!all_own && rank == 0)
         printf("SKIP nccl, hierarchical and buckets: %d ranks on a node with %d GPU%s (NCCL needs one GPU per rank)\n",
                aic_comm_local_size(c), gpus, gpus == 1 ? "" : "s");
-    failures += check_wait_deadline(rank);
+    failures += check_wait_deadline(rank, all_own); /* all_own: the NCCL cases above made communicators */
     /* Last: it aborts rank 0's NCCL communicator. */
     const bool peer_case = all_own && p > 1;
     if (peer_case)

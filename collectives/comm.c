@@ -146,6 +146,21 @@ aic_status aic_sum_args(const aic_comm_t *c, const void *buf, size_t n, const ch
 /* MPI counts are int: larger buffers go in pieces of this many bytes. */
 #define AIC_BCAST_PIECE ((size_t)1 << 30)
 
+aic_status aic_gather_bytes(aic_comm_t *c, const void *send, size_t bytes, void *recv, int root) {
+    if (!c || (!send && bytes) || bytes > INT_MAX)
+        return aic_fail(AIC_ERR_INVALID_ARG, "aic_gather_bytes: NULL argument or %zu bytes (at most INT_MAX)", bytes);
+    if (root < 0 || root >= c->size || (c->rank == root && !recv && bytes))
+        return aic_fail(AIC_ERR_INVALID_ARG, "aic_gather_bytes: root %d of a %d-rank communicator, or no recv there",
+                        root, c->size);
+    AIC_MPI_TRY(c, MPI_Gather(send, (int)bytes, MPI_BYTE, recv, (int)bytes, MPI_BYTE, root, c->comm),
+                "MPI_Gather to root", root);
+    if (c->rank == root)
+        c->received += bytes * (size_t)(c->size - 1);
+    else
+        c->sent += bytes;
+    return AIC_OK;
+}
+
 aic_status aic_broadcast(aic_comm_t *c, void *buf, size_t bytes, int root) {
     if (!c)
         return aic_fail(AIC_ERR_INVALID_ARG, "aic_broadcast: communicator is NULL");

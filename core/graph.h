@@ -188,6 +188,10 @@ struct aic_model {
     void *backward_hook_ctx;
     void *attached;
     void (*attached_destroy)(void *state);
+    /* train/'s proof of work: whether each step takes the digest of this rank's gradient before the
+     * sum over ranks (aic_train_digest_grads), and the last one. */
+    bool digest_grads;
+    uint8_t grad_digest[32];
 };
 
 /* The elements of value v for a batch of n samples. */
@@ -283,6 +287,8 @@ aic_status aic_model_to_device(aic_model_t *m);
 void aic_model_set_backward_hook(aic_model_t *m, aic_backward_hook hook, void *ctx);
 void aic_model_attach(aic_model_t *m, void *state, void (*destroy)(void *state));
 void *aic_model_attached(const aic_model_t *m);
+/* SHA-256 of bytes (libcrypto). */
+aic_status aic_sha256(const void *data, size_t bytes, uint8_t out[32]);
 
 /* Helpers shared by core/model.c and the op files. */
 static inline float *aic_act(aic_model_t *m, int v) { return m->act_arena + m->values[v].act; }

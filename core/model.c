@@ -725,6 +725,13 @@ static aic_status digest_start(EVP_MD_CTX **ctx, const char *what) {
     return aic_fail(AIC_ERR_NOMEM, "%s: cannot start SHA-256", what);
 }
 
+aic_status aic_sha256(const void *data, size_t bytes, uint8_t out[32]) {
+    EVP_MD_CTX *ctx;
+    AIC_TRY(digest_start(&ctx, "aic_sha256"));
+    EVP_DigestUpdate(ctx, data, bytes);
+    return digest_finish(ctx, out, "aic_sha256");
+}
+
 /* Parameter names and shapes, buffer names: the part both versions of the hash share. */
 static void digest_arrays(EVP_MD_CTX *ctx, const aic_model_t *m) {
     for (int i = 0; i < m->n_params; i++) {

@@ -114,6 +114,8 @@ static const flag_spec flags[] = {
     STRING("timeline", train.timeline),
     INT("timeline-steps", train.timeline_steps, 1, 1000000),
     STRING("export", train.export_path),
+    STRING("proof", train.proof_dir),
+    I64("proof-every", train.proof_every, 1, INT64_MAX),
     TRUE("quiet", quiet),
     TRUE("verbose", verbose),
     SECONDS("heartbeat-timeout", watchdog.heartbeat_timeout, 0.0, 1e6),
@@ -246,7 +248,7 @@ static int parse_flag(const flag_spec *f, const char *arg, train_opts *o) {
 }
 
 /* Returns 0 to go on, 1 after --help, 2 on a usage error. */
-static int parse_args(int argc, char **argv, train_opts *o) {
+int aicon_train_parse(int argc, char **argv, train_opts *o) {
     struct option longopts[N_FLAGS + 1];
     for (size_t i = 0; i < N_FLAGS; i++) {
         const bool bare = flags[i].kind == ARG_TRUE || strcmp(flags[i].flag, "help") == 0;
@@ -280,6 +282,11 @@ static int parse_args(int argc, char **argv, train_opts *o) {
     }
     if (optind < argc)
         return bad_value("unexpected argument '%s' (see aicon train --help)\n", argv[optind]), 2;
+    o->argc = argc;
+    o->argv = argv;
+    for (int i = 1; o->train.proof_dir && i < argc; i++)
+        if (strchr(argv[i], '\n'))
+            return bad_value("--proof: an argument holds a line break, which the proof log cannot keep\n"), 2;
     const bool lm = o->task == AICON_TASK_LM;
     if (!o->model)
         o->model = lm ? "gpt" : "lenet";
@@ -303,34 +310,38 @@ static int parse_args(int argc, char **argv, train_opts *o) {
 
 /* ---- the run ---------------------------------------------------------------------------------- */
 
-int aicon_train_main(int argc, char **argv) {
-    train_opts o;
-    int rc = parse_args(argc, argv, &o);
-    if (rc)
-        return rc == 1 ? 0 : 2;
-    train_run r = {0};
-    /* Streaming DiLoCo sends its fragments from a thread of their own while training calls MPI too. */
-    const int thread_level = o.train.outer_fragments > 1 ? MPI_THREAD_MULTIPLE : MPI_THREAD_SERIALIZED;
-    if (!aicon_mpi_start("aicon train", thread_level, &r.comm))
-        return 1;
+int aicon_train_job(train_opts *o, aic_comm_t *comm) {
+    train_run r = {.comm = comm, .rank = aic_comm_rank(comm), .world = aic_comm_size(comm)};
     train_report rep = {0};
     int exit_code = 0;
-    aicon_train_signals(); /* after MPI_Init, which may install handlers of its own */
-    r.rank = aic_comm_rank(r.comm);
-    r.world = aic_comm_size(r.comm);
-    if (aicon_train_place(&o, &r) != AIC_OK) {
+    if (aicon_train_place(o, &r) != AIC_OK) {
         fprintf(stderr, "aicon train: [rank %d] placement: %s\n", r.rank, aic_last_error());
         exit_code = 1;
     }
     if (exit_code == 0)
-        exit_code = aicon_train_run(&o, &r, &rep);
+        exit_code = aicon_train_run(o, &r, &rep);
     aicon_watchdog_stop(); /* past the last collective: from here a rank that exits is done, not gone */
     aicon_train_report_close(&rep);
     aic_meter_destroy(r.meter);
     aicon_model_source_free(&r.src);
     aic_dataset_destroy(r.train);
     aic_dataset_destroy(r.test);
-    aic_comm_destroy(r.comm);
+    return exit_code;
+}
+
+int aicon_train_main(int argc, char **argv) {
+    train_opts o;
+    int rc = aicon_train_parse(argc, argv, &o);
+    if (rc)
+        return rc == 1 ? 0 : 2;
+    aic_comm_t *comm;
+    /* Streaming DiLoCo sends its fragments from a thread of their own while training calls MPI too. */
+    const int thread_level = o.train.outer_fragments > 1 ? MPI_THREAD_MULTIPLE : MPI_THREAD_SERIALIZED;
+    if (!aicon_mpi_start("aicon train", thread_level, &comm))
+        return 1;
+    aicon_train_signals(); /* after MPI_Init, which may install handlers of its own */
+    const int exit_code = aicon_train_job(&o, comm);
+    aic_comm_destroy(comm);
     MPI_Finalize();
     return exit_code;
 }

@@ -32,6 +32,8 @@ typedef struct {
     int device, gpu_allreduce; /* --device (-1: cuda when built with it and a GPU is visible), --gpu-allreduce */
     bool tf32;                 /* --tf32 */
     aicon_watchdog_config watchdog; /* --heartbeat-timeout, --stall-timeout */
+    int argc;                       /* the command's arguments, argv[0] "train": the proof log keeps them */
+    char **argv;
 } train_opts;
 
 /* What the command holds while it trains. */
@@ -51,6 +53,10 @@ typedef struct train_report train_report;
 
 /* tools/train_run.c. Binds this rank (--bind; with --verbose rank 0 prints every rank's binding) and
  * sets the BLAS threads. Collective. */
+/* aicon train's flags into o: 0, 1 after --help, 2 on a usage error (told on rank 0). */
+int aicon_train_parse(int argc, char **argv, train_opts *o);
+/* The job between MPI's start and end: placement, data, model, training, reports; its exit code. */
+int aicon_train_job(train_opts *o, aic_comm_t *comm);
 aic_status aicon_train_place(train_opts *o, train_run *r);
 /* SIGTERM and SIGUSR1 ask the run to stop after the step under way (every rank at the same one). */
 void aicon_train_signals(void);

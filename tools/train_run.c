@@ -225,6 +225,22 @@ static const char *signal_name(int sig) {
 
 /* After an agreed failure (or one of this rank's own: unagreed) the ranks that should tell it do;
  * returns the exit status. */
+/* The proof log's head: what a verifier needs to run this job again (aicon verify reads it). */
+static aic_status proof_meta(const train_opts *o, const train_run *r, char **out) {
+    size_t size = 256;
+    for (int i = 1; i < o->argc; i++)
+        size += strlen(o->argv[i]) + 8;
+    char *m = malloc(size);
+    if (!m)
+        return aic_fail(AIC_ERR_NOMEM, "--proof: out of memory");
+    int len = snprintf(m, size, "aicon %d.%d.%d\nworld %d\nthreads %d\n", AICON_VERSION_MAJOR, AICON_VERSION_MINOR,
+                       AICON_VERSION_PATCH, r->world, o->threads);
+    for (int i = 1; i < o->argc; i++)
+        len += snprintf(m + len, size - (size_t)len, "arg %s\n", o->argv[i]);
+    *out = m;
+    return AIC_OK;
+}
+
 static int failed(aic_status agreed, aic_status local, bool report) {
     if (agreed == AIC_ERR_COMM || local == AIC_ERR_COMM)
         aicon_watchdog_settle(); /* a peer that died is the watchdog's to name (status 3) */
@@ -263,11 +279,22 @@ int aicon_train_run(train_opts *o, train_run *r, train_report *rep) {
     AGREE_OR_FAIL(r, place_model(o, r));
     AGREE_OR_FAIL(r, aic_model_compile(r->src.model, o->train.batch, o->train.seed));
     AGREE_OR_FAIL(r, aicon_model_init_weights(&r->src, o->train.seed)); /* an ONNX file's own weights */
+    char *meta = NULL;
+    if (o->train.proof_dir) {
+        AGREE_OR_FAIL(r, proof_meta(o, r, &meta));
+        o->train.proof_meta = meta;
+    }
     aic_trainer_t *t = NULL;
-    AGREE_OR_FAIL(r, aic_trainer_create(&t, r->src.model, NULL, r->comm, r->src.io, r->train, r->test, &o->train, &cb));
+    const aic_status created =
+        aic_trainer_create(&t, r->src.model, NULL, r->comm, r->src.io, r->train, r->test, &o->train, &cb);
+    if (created != AIC_OK)
+        free(meta);
+    AGREE_OR_FAIL(r, created);
     aic_train_summary sum;
     const aic_status st = aic_trainer_run(t, &sum);
     aic_trainer_destroy(t);
+    free(meta);
+    o->train.proof_meta = NULL;
     if (st != AIC_OK) {
         const int code = failed(st, sum.local_status, sum.report);
         /* A failure inside a collective may have reached only some ranks: take them all down rather

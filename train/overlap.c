@@ -33,6 +33,7 @@ struct aic_overlap {
     float *grads;  /* the gradient arena: device memory in GPU mode */
     bool gpu;      /* GPU mode: buckets are queued on the collectives' stream, there is no thread */
     bucket *b;
+    uint8_t (*digests)[32]; /* each bucket's part of this rank's gradient, with digest_grads */
     int n, n_ops;
     pthread_t thread;
     pthread_mutex_t mu;
@@ -41,6 +42,7 @@ struct aic_overlap {
     int done_op;   /* lowest op whose backward is done: n_ops before backward, -1 after */
     int finished;  /* buckets summed this step */
     bool armed, quit, record;
+    bool digest_failed; /* comm thread: a bucket's digest failed this step */
     aic_status status;
     char error[512];
     /* Training thread only: the first bucket not yet handed over (in GPU mode: not yet queued). */
@@ -100,6 +102,11 @@ static void *comm_thread(void *arg) {
 
         const bucket *bk = &ov->b[k];
         const double t0 = record ? aic_trace_now() : 0;
+        /* This rank's own part, before the sum overwrites it; a failure is told after the sums, which
+         * the peers wait in. */
+        if (ov->model->digest_grads && aic_sha256(ov->grads + bk->lo, sizeof(float) * (bk->hi - bk->lo),
+                                                  ov->digests[k]) != AIC_OK)
+            ov->digest_failed = true;
         aic_status st = aic_allreduce_sum_f32(ov->comm, ov->grads + bk->lo, bk->hi - bk->lo);
         if (record) {
             char name[64];
@@ -133,15 +140,18 @@ aic_status aic_overlap_create(aic_overlap **out, struct aic_model *m, aic_comm_t
     const size_t np = (size_t)m->n_params;
     aic_overlap *ov = calloc(1, sizeof *ov);
     bucket *b = malloc(sizeof(bucket) * (np + 1));
+    uint8_t(*digests)[32] = malloc(32 * (np + 1));
     int *first_use = malloc(sizeof(int) * (np + 1)), *order = malloc(sizeof(int) * (np + 1));
-    if (!ov || !b || !first_use || !order) {
+    if (!ov || !b || !digests || !first_use || !order) {
         free(ov);
         free(b);
+        free(digests);
         free(first_use);
         free(order);
         return aic_fail(AIC_ERR_NOMEM, "gradient buckets of model '%s': out of memory", m->name);
     }
     ov->b = b;
+    ov->digests = digests;
     /* A parameter's gradient is final once backward has passed the lowest op that uses it. */
     for (int p = 0; p < m->n_params; p++) {
         first_use[p] = m->n_ops; /* unused: complete from the start */
@@ -193,6 +203,7 @@ aic_status aic_overlap_create(aic_overlap **out, struct aic_model *m, aic_comm_t
         pthread_cond_destroy(&ov->work);
         pthread_cond_destroy(&ov->done);
         free(ov->b);
+        free(ov->digests);
         free(ov);
         return aic_fail(AIC_ERR_INTERNAL, "gradient buckets: cannot start the allreduce thread: %s", strerror(e));
     }
@@ -214,6 +225,7 @@ void aic_overlap_destroy(aic_overlap *ov) {
     pthread_cond_destroy(&ov->work);
     pthread_cond_destroy(&ov->done);
     free(ov->b);
+    free(ov->digests);
     free(ov);
 }
 
@@ -280,7 +292,14 @@ aic_status aic_overlap_end(aic_overlap *ov) {
     pthread_mutex_unlock(&ov->mu);
     if (st != AIC_OK)
         return aic_fail(st, "%s", ov->error);
-    return AIC_OK;
+    if (!ov->model->digest_grads)
+        return AIC_OK;
+    if (ov->digest_failed) {
+        ov->digest_failed = false;
+        return aic_fail(AIC_ERR_NOMEM, "the digest of a gradient bucket failed (SHA-256 in libcrypto)");
+    }
+    /* The step's digest: of the buckets' digests in the order they were summed. */
+    return aic_sha256(ov->digests, 32 * (size_t)ov->n, ov->model->grad_digest);
 }
 
 int aic_overlap_buckets(const aic_overlap *ov) { return ov ? ov->n : 0; }

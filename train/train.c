@@ -212,6 +212,11 @@ aic_status aic_train_step_accumulated(aic_model_t *m, aic_optim_t *o, aic_comm_t
 #endif
     /* The slot after the gradients carries the loss through the same allreduce. */
     m->grad_arena[m->n_param_floats] = scaled_loss;
+    if (m->digest_grads) { /* as of one bucket: the digest of its digest */
+        uint8_t whole[32];
+        AIC_TRY(aic_sha256(m->grad_arena, sizeof(float) * (m->n_param_floats + 1), whole));
+        AIC_TRY(aic_sha256(whole, sizeof whole, m->grad_digest));
+    }
     double t0 = aic_trace_now();
     AIC_TRY(aic_allreduce_sum_f32(c, m->grad_arena, m->n_param_floats + 1));
     const double t1 = aic_trace_now();
@@ -223,6 +228,25 @@ aic_status aic_train_step_accumulated(aic_model_t *m, aic_optim_t *o, aic_comm_t
     if (loss)
         *loss = m->grad_arena[m->n_param_floats];
     return cpu_optim_step(o, lr, t0, m->grad_arena[m->n_param_floats]);
+}
+
+aic_status aic_train_digest_grads(aic_model_t *m, bool on) {
+    if (!m)
+        return aic_fail(AIC_ERR_INVALID_ARG, "aic_train_digest_grads: NULL model");
+    if (on && m->backend->kind != AIC_BACKEND_CPU)
+        return aic_fail(AIC_ERR_INVALID_ARG, "model '%s': gradient digests (proof of work) are taken on the CPU only",
+                        m->name);
+    m->digest_grads = on;
+    return AIC_OK;
+}
+
+aic_status aic_train_grad_digest(const aic_model_t *m, uint8_t out[32]) {
+    if (!m || !out)
+        return aic_fail(AIC_ERR_INVALID_ARG, "aic_train_grad_digest: NULL argument");
+    if (!m->digest_grads)
+        return aic_fail(AIC_ERR_STATE, "model '%s': gradient digests are off (aic_train_digest_grads)", m->name);
+    memcpy(out, m->grad_digest, 32);
+    return AIC_OK;
 }
 
 aic_status aic_evaluate(aic_model_t *m, aic_comm_t *c, aic_io_values io, const aic_dataset_t *d, aic_eval_result *out) {

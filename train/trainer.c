@@ -18,6 +18,7 @@
 #include "train/checkpoint_dir.h"
 #include "train/diloco.h"
 #include "train/progress.h"
+#include "train/proof.h"
 #include "train/timeline.h"
 
 struct aic_trainer {
@@ -41,6 +42,7 @@ struct aic_trainer {
     aic_comm_t *step_comm; /* the gradient sums': comm, or the DiLoCo group's */
     aic_checkpoint_extra extra[2]; /* what rank 0's checkpoints hold besides the model: DiLoCo's state */
     int n_extra;
+    aic_proof *proof; /* --proof; NULL: none */
 };
 
 /* The checkpoint arrays of --sync diloco: a row per group (aic_diloco_gather), the outer state. */
@@ -129,6 +131,11 @@ aic_status aic_trainer_config_check(const aic_trainer_config *k) {
         !(k->outer_momentum >= 0 && k->outer_momentum < 1))
         return aic_fail(AIC_ERR_INVALID_ARG, "--inner-steps %d, --sync-group %d, --outer-lr %g or --outer-momentum %g "
                         "out of range", k->inner_steps, k->sync_group, k->outer_lr, k->outer_momentum);
+    if (k->proof_every < 0 || k->stop_after < 0)
+        return aic_fail(AIC_ERR_INVALID_ARG, "--proof-every %lld or the replay's end %lld is negative",
+                        (long long)k->proof_every, (long long)k->stop_after);
+    if (k->proof_dir && k->sync == AIC_SYNC_DILOCO)
+        return aic_fail(AIC_ERR_INVALID_ARG, "--proof: not yet with --sync diloco (--sync step only)");
     if (k->outer_fragments < 0 || k->outer_fragments > (k->inner_steps ? k->inner_steps : 100))
         return aic_fail(AIC_ERR_INVALID_ARG, "--outer-fragments %d: between 1 and --inner-steps (%d)",
                         k->outer_fragments, k->inner_steps ? k->inner_steps : 100);
@@ -190,6 +197,7 @@ void aic_trainer_destroy(aic_trainer_t *t) {
         return;
     aic_sampler_destroy(t->sampler);
     aic_diloco_destroy(t->diloco);
+    aic_proof_destroy(t->proof);
     free(t->idx);
     if (t->own_optim)
         aic_optim_destroy(t->optim);
@@ -531,6 +539,29 @@ static aic_status prepare(aic_trainer_t *t, char *resumed, size_t size, aic_trai
     return AIC_OK;
 }
 
+/* --proof: a boundary of the proof log after this step (or at the start): rank 0 takes the state's
+ * digest and writes its checkpoint, then the log gets the steps' gradient digests and the state. */
+static aic_status proof_boundary(aic_trainer_t *t, aic_train_summary *out) {
+    uint8_t state[32] = {0};
+    if (t->rank == 0) {
+        char path[4096];
+        aic_proof_checkpoint_path(t->cfg.proof_dir, t->st.step, path, sizeof path);
+        aic_status s = aic_proof_state_digest(t->model, t->optim, &t->st, state);
+        AGREE(t, out, s == AIC_OK ? aic_checkpoint_save(path, t->model, t->optim, &t->st) : s);
+    } else {
+        AGREE(t, out, AIC_OK);
+    }
+    AGREE(t, out, aic_proof_boundary(t->proof, t->st.step, state));
+    return AIC_OK;
+}
+
+static aic_status proof_start(aic_trainer_t *t, aic_train_summary *out) {
+    const aic_trainer_config *k = &t->cfg;
+    AGREE(t, out, aic_train_digest_grads(t->model, true));
+    AGREE(t, out, aic_proof_open(&t->proof, k->proof_dir, k->proof_meta, t->comm));
+    return proof_boundary(t, out);
+}
+
 /* A step that failed inside its collectives: only some ranks may know. */
 static aic_status step_failed(aic_trainer_t *t, aic_status s, aic_train_summary *out) {
     char why[2048];
@@ -568,6 +599,10 @@ static aic_status run(aic_trainer_t *t, aic_train_summary *out) {
     const int64_t spe = t->steps_per_epoch, last_step = t->last_step;
     if (t->diloco && st->step < last_step)
         aic_diloco_resume(t->diloco, st->step, inner_steps(t));
+    if (k->proof_dir)
+        AIC_TRY(proof_start(t, out));
+    /* A replay ends early; the schedule still runs to last_step. */
+    const int64_t end = k->stop_after && k->stop_after < last_step ? k->stop_after : last_step;
     if (k->timeline)
         AGREE(t, out, aic_timeline_start(t->comm, k->timeline_steps));
     const double t_start = now_seconds();
@@ -578,7 +613,7 @@ static aic_status run(aic_trainer_t *t, aic_train_summary *out) {
     const double wait0 = waited(t);
     int64_t samples_done = 0;
     bool stopped = false;
-    while (st->step < last_step && !stopped) {
+    while (st->step < end && !stopped) {
         const int64_t epoch = st->step / spe;
         AGREE(t, out, aic_sampler_set_epoch(t->sampler, epoch));
         const double t_epoch = now_seconds(), wait_epoch = waited(t);
@@ -590,7 +625,7 @@ static aic_status run(aic_trainer_t *t, aic_train_summary *out) {
         double eval_seconds = 0;
         /* The steps of this epoch the run takes. */
         const int64_t epoch_steps = last_step - epoch * spe < spe ? last_step - epoch * spe : spe;
-        for (int64_t s = st->step % spe; s < epoch_steps && !stopped; s++) {
+        for (int64_t s = st->step % spe; s < epoch_steps && st->step < end && !stopped; s++) {
             aic_batch_slice slice;
             float loss;
             int64_t correct;
@@ -601,6 +636,11 @@ static aic_status run(aic_trainer_t *t, aic_train_summary *out) {
             if (ts != AIC_OK)
                 return step_failed(t, ts, out);
             const double step_seconds = now_seconds() - t_step;
+            if (t->proof) {
+                uint8_t digest[32];
+                AGREE(t, out, aic_train_grad_digest(t->model, digest));
+                AGREE(t, out, aic_proof_step(t->proof, st->step + 1, digest));
+            }
             /* The loss summed over ranks: every rank sees the same one, and a non-finite one has left the
              * model unchanged everywhere (aic_train_step); it is kept out of the means. */
             const bool nonfinite = !isfinite(loss);
@@ -649,6 +689,8 @@ static aic_status run(aic_trainer_t *t, aic_train_summary *out) {
                 aic_progress_phase(AIC_PHASE_ALLREDUCE);
                 AGREE(t, out, aic_diloco_sync(t->diloco, st->step, inner_steps(t), st->step == last_step, vote));
             }
+            if (t->proof && (st->step % (k->proof_every ? k->proof_every : 100) == 0 || st->step == end || stopped))
+                AIC_TRY(proof_boundary(t, out));
             if (stopped)
                 break; /* the checkpoint comes below */
             /* Mid-epoch only: the end of an epoch (or of the run) evaluates and saves below. */
@@ -735,6 +777,8 @@ static aic_status run(aic_trainer_t *t, aic_train_summary *out) {
                                       &(aic_onnx_export_options){.input = t->io.input, .preprocess = k->preprocess});
         AGREE(t, out, es);
     }
+    if (t->proof)
+        AGREE(t, out, aic_proof_finish(t->proof));
     uint8_t digest[32];
     AGREE(t, out, aic_model_params_hash(t->model, digest));
     for (int i = 0; i < 32; i++)

@@ -54,6 +54,8 @@ AIC_API aic_status aic_allreduce_sum_f64(aic_comm_t *c, double *buf, size_t n);
 AIC_API aic_status aic_allreduce_sum_i64(aic_comm_t *c, int64_t *buf, size_t n);
 
 AIC_API aic_status aic_broadcast(aic_comm_t *c, void *buf, size_t bytes, int root);
+/* Every rank's `bytes` bytes of send, in rank order, into root's recv (size x bytes; elsewhere unused). */
+AIC_API aic_status aic_gather_bytes(aic_comm_t *c, const void *send, size_t bytes, void *recv, int root);
 
 /* ---- Compressed mean, for rare syncs over slow links (DiLoCo's outer step) ------------------------
  * In-place mean over ranks of n floats, sent coded in blocks of AIC_COMPRESS_BLOCK: AIC_COMPRESS_INT8

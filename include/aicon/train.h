@@ -63,6 +63,13 @@ AIC_API aic_status aic_train_step_accumulated(aic_model_t *m, aic_optim_t *o, ai
  * plan lives with the model (aic_model_destroy stops its thread); a second call replaces it. Local. */
 AIC_API aic_status aic_train_set_buckets(aic_model_t *m, aic_comm_t *c, size_t bucket_bytes);
 
+/* Proof of work: with on, every step of a CPU model takes the SHA-256 of this rank's gradient (the
+ * loss slot after it included) as it goes into the sum over ranks, bucket by bucket: the digest of
+ * the buckets' digests in the order they are summed (one bucket without buckets). It depends on the
+ * bucket size, as the sums do. aic_train_grad_digest copies the last step's. Local. */
+AIC_API aic_status aic_train_digest_grads(aic_model_t *m, bool on);
+AIC_API aic_status aic_train_grad_digest(const aic_model_t *m, uint8_t out[32]);
+
 typedef struct {
     double loss;     /* mean cross-entropy over the set (a language model's: over every token) */
     double accuracy; /* fraction of labels (a language model's: of tokens) where argmax(logits) == label;

@@ -86,6 +86,17 @@ typedef struct {
     int inner_steps, sync_group, outer_fragments;
     float outer_lr, outer_momentum;
     aic_compress outer_compress;
+
+    /* --proof DIR: a proof log (train/proof.h) in DIR, a directory of its own: every rank's gradient
+     * digest of every step, and at the start, every proof_every steps (0: 100) and the end the
+     * digest of the whole state and its checkpoint DIR/seg-<step>.h5; proof_meta (lines) heads the
+     * log: what a verifier needs to run the job again. CPU and --sync step only. */
+    const char *proof_dir;
+    int64_t proof_every;
+    const char *proof_meta;
+    /* End the run after this step (0: no such end) as if the run were that long, the schedule kept:
+     * a verifier replays a segment of a longer run. */
+    int64_t stop_after;
 } aic_trainer_config;
 
 /* Where training starts, after any resume (on_start). */

@@ -26,6 +26,10 @@ run train_help train --help
 for flag in --model --data --test-data --epochs --batch --max-steps --seed --checkpoint --resume --summary; do
     has train_help "$flag"
 done
+has train_help "--proof"
+has help "verify"
+run verify_help verify --help
+has verify_help "--fraction"
 has train_help "mlp"
 has train_help "lenet"
 

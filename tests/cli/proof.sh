@@ -1,0 +1,79 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
+# Proof logs and aicon verify on 2 ranks: a job's log replays bit for bit, all of it and a chosen
+# share; tampering is caught and named: an edited digest (the Merkle root no longer matches), a
+# rewritten log whose root is not the committed one, a perturbed parameter in a boundary checkpoint
+# (named by its file), a job that trained with another learning rate than its log claims (named by
+# step and rank), and a verifier with the wrong number of ranks. A second run's log is byte for byte
+# the first's.
+set -euo pipefail
+. "$(dirname "$0")/common.sh"
+
+job=(train --model mlp --batch 32 --max-steps 40 --seed 7 --threads 1 --data "$DATA/train.h5"
+     --test-data "$DATA/test.h5")
+verify_np() { # NP LOG ARGS...: aicon verify, its status in RC
+    echo "+ mpirun -np $1 aicon verify ${*:3}"
+    run_np "$@"
+    cat "$WORK/$2.out" "$WORK/$2.err" | grep -v '^test accuracy' | grep -E 'aicon verify|verified|replaying' || true
+}
+
+aicon_np 2 job "${job[@]}" --proof "$WORK/p" --proof-every 10
+[ "$(grep -c '^segment ' "$WORK/p/proof.log")" = 4 ] || fail "40 steps every 10 did not make 4 segments"
+[ "$(grep -c '^grad ' "$WORK/p/proof.log")" = 80 ] || fail "the log does not hold 2 digests a step"
+for s in 0 10 20 30 40; do [ -f "$WORK/p/seg-$(printf %08d $s).h5" ] || fail "no checkpoint of step $s"; done
+# A rank's gradient is its own: the two ranks' digests of a step differ.
+[ "$(awk '$1 == "grad" && $2 == 5 {print $4}' "$WORK/p/proof.log" | sort -u | wc -l)" = 2 ] ||
+    fail "both ranks have the same gradient digest"
+aicon_fails 2 again "${job[@]}" --proof "$WORK/p"
+grep -q "already holds a proof log" "$WORK/again.err" || fail "a second run into the same directory was not refused"
+aicon_np 2 job2 "${job[@]}" --proof "$WORK/p2" --proof-every 10
+diff <(grep -E '^(grad|start|segment) ' "$WORK/p/proof.log") <(grep -E '^(grad|start|segment) ' "$WORK/p2/proof.log") \
+    >/dev/null || fail "two runs of the same job wrote different digests"
+
+# Every segment, then one chosen by the verifier's seed.
+verify_np 2 all verify "$WORK/p" --fraction 1
+[ "$RC" = 0 ] || fail "verify --fraction 1 of an honest job exited $RC"
+grep -q "verified: 4 of 4 segments agree bit for bit; replayed 40 of the job's 40 steps (100.0%)" "$WORK/all.out" ||
+    fail "verify --fraction 1 did not report 4 of 4 segments"
+root=$(awk '$1 == "root" {print $2}' "$WORK/p/proof.log")
+verify_np 2 some verify "$WORK/p" --fraction 0.25 --seed 11 --root "$root"
+[ "$RC" = 0 ] && grep -q "verified: 1 of 4 segments" "$WORK/some.out" || fail "verify --fraction 0.25 did not replay 1 segment"
+
+# An edited digest: the root no longer matches the lines.
+cp -r "$WORK/p" "$WORK/edited"
+sed -i '0,/^grad 13 1 /s/^\(grad 13 1 \)./\10/; 0,/^grad 13 1 /s/^\(grad 13 1 \)0/\11/' "$WORK/edited/proof.log"
+cmp -s "$WORK/p/proof.log" "$WORK/edited/proof.log" && fail "the test did not edit the digest"
+verify_np 2 edited verify "$WORK/edited" --fraction 1
+[ "$RC" = 1 ] && grep -q "the log was edited after it was written" "$WORK/edited.err" ||
+    fail "an edited digest was not caught (exit $RC)"
+
+# A log rewritten with its root made to match is still not the one the job committed to.
+"${PY[@]}" "$(dirname "$0")/proof_tamper.py" reroot "$WORK/edited/proof.log"
+verify_np 2 rewritten verify "$WORK/edited" --fraction 1 --root "$root"
+[ "$RC" = 1 ] && grep -q "is not the committed root" "$WORK/rewritten.err" || fail "a rewritten log passed (exit $RC)"
+# Without the committed root the replay finds the edited step and rank.
+verify_np 2 replayed verify "$WORK/edited" --fraction 1
+[ "$RC" = 1 ] && grep -q "FAILED in segment 2 (steps 11-20): step 13, rank 1: the gradient differs" "$WORK/replayed.err" ||
+    fail "the replay did not name step 13, rank 1 (exit $RC)"
+
+# A perturbed parameter in a boundary checkpoint, its checksum made to match: named by its file.
+cp -r "$WORK/p" "$WORK/perturbed"
+"${PY[@]}" "$(dirname "$0")/proof_tamper.py" perturb "$WORK/perturbed/seg-00000020.h5"
+verify_np 2 perturbed verify "$WORK/perturbed" --fraction 1
+[ "$RC" = 1 ] && grep -q "seg-00000020.h5 is not the state the log gives after step 20" "$WORK/perturbed.err" ||
+    fail "a perturbed checkpoint was not caught (exit $RC)"
+
+# Trained with --lr 0.1 while the log claims the default 0.05, its root made to match: the first
+# step's gradients agree (same start, same data), the second step's do not.
+aicon_np 2 cheat "${job[@]}" --lr 0.1 --proof "$WORK/cheat" --proof-every 10
+sed -i '/^meta arg --lr$/{N;d}' "$WORK/cheat/proof.log"
+"${PY[@]}" "$(dirname "$0")/proof_tamper.py" reroot "$WORK/cheat/proof.log"
+verify_np 2 cheat_v verify "$WORK/cheat" --fraction 0.25 --seed 5
+[ "$RC" = 1 ] && grep -Eq "FAILED in segment [0-9] \(steps [0-9]+-[0-9]+\): step [0-9]+, rank [01]: the gradient differs" \
+    "$WORK/cheat_v.err" || fail "a job trained with another learning rate passed (exit $RC)"
+
+# The wrong world size is refused naming the job's.
+verify_np 1 world verify "$WORK/p"
+[ "$RC" = 2 ] && grep -q "the job ran on 2 ranks; run mpirun -np 2 aicon verify" "$WORK/world.err" ||
+    fail "a 1-rank verify of a 2-rank job was not refused (exit $RC)"
+echo "PASS"

@@ -1,0 +1,247 @@
+// SPDX-License-Identifier: Apache-2.0
+/* The proof log: see train/proof.h. */
+#include "train/proof.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <openssl/evp.h>
+
+#include "aicon/model.h"
+#include "core/error.h"
+#include "core/graph.h"
+
+struct aic_proof {
+    aic_comm_t *comm;
+    int rank, world;
+    FILE *log;              /* rank 0 */
+    char path[4096];        /* rank 0: DIR/proof.log */
+    bool started;           /* the start line is written */
+    uint8_t (*digests)[32]; /* this rank's since the last boundary */
+    int64_t first, n, cap;  /* their first step and count */
+    uint8_t (*leaves)[32];  /* rank 0: one a chunk */
+    size_t n_leaves, cap_leaves;
+    char *chunk;            /* rank 0: the current chunk's text */
+    size_t chunk_len, chunk_cap;
+};
+
+static void hex_of(const uint8_t *b, size_t n, char *out) {
+    static const char digits[] = "0123456789abcdef";
+    for (size_t i = 0; i < n; i++) {
+        out[2 * i] = digits[b[i] >> 4];
+        out[2 * i + 1] = digits[b[i] & 15];
+    }
+    out[2 * n] = '\0';
+}
+
+static aic_status sha256_parts(const void *const *parts, const size_t *sizes, int n, uint8_t out[32]) {
+    EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+    bool ok = ctx && EVP_DigestInit_ex(ctx, EVP_sha256(), NULL);
+    for (int i = 0; ok && i < n; i++)
+        ok = EVP_DigestUpdate(ctx, parts[i], sizes[i]);
+    unsigned int len = 0;
+    ok = ok && EVP_DigestFinal_ex(ctx, out, &len) && len == 32;
+    EVP_MD_CTX_free(ctx);
+    return ok ? AIC_OK : aic_fail(AIC_ERR_INTERNAL, "proof: SHA-256 failed in libcrypto");
+}
+
+aic_status aic_proof_leaf(const char *chunk, size_t len, uint8_t out[32]) {
+    static const uint8_t leaf = 0;
+    return sha256_parts((const void *[]){&leaf, chunk}, (size_t[]){1, len}, 2, out);
+}
+
+aic_status aic_proof_merkle_root(const uint8_t (*leaves)[32], size_t n, uint8_t out[32]) {
+    if (n == 0)
+        return aic_fail(AIC_ERR_INVALID_ARG, "proof: a Merkle tree of no leaves");
+    if (n == 1) {
+        memcpy(out, leaves[0], 32);
+        return AIC_OK;
+    }
+    size_t k = 1;
+    while (k * 2 < n)
+        k *= 2;
+    static const uint8_t node = 1;
+    uint8_t left[32], right[32];
+    AIC_TRY(aic_proof_merkle_root(leaves, k, left));
+    AIC_TRY(aic_proof_merkle_root(leaves + k, n - k, right));
+    return sha256_parts((const void *[]){&node, left, right}, (size_t[]){1, 32, 32}, 3, out);
+}
+
+aic_status aic_proof_state_digest(aic_model_t *m, aic_optim_t *o, const aic_train_state *st, uint8_t out[32]) {
+    enum { MAX_PARTS = 16 };
+    const void *parts[MAX_PARTS];
+    size_t sizes[MAX_PARTS];
+    int n = 0;
+    static const char tag[] = "aicon-state-1";
+    parts[n] = tag, sizes[n++] = sizeof tag - 1;
+    parts[n] = aic_model_params(m), sizes[n++] = sizeof(float) * aic_model_num_params(m);
+    parts[n] = aic_model_buffers(m), sizes[n++] = sizeof(float) * aic_model_num_buffers(m);
+    const int slots = o ? aic_optim_slot_count(o) : 0;
+    if (slots > MAX_PARTS - 5)
+        return aic_fail(AIC_ERR_INTERNAL, "proof: %d optimizer slots", slots);
+    for (int i = 0; i < slots; i++) {
+        float *slot;
+        AIC_TRY(aic_optim_slot(o, i, NULL, &slot));
+        parts[n] = slot, sizes[n++] = sizeof(float) * aic_model_num_params(m);
+    }
+    const int64_t counters[5] = {o ? aic_optim_steps(o) : 0, st->step, st->epoch, (int64_t)st->seed,
+                                 st->global_batch};
+    parts[n] = counters, sizes[n++] = sizeof counters;
+    return sha256_parts(parts, sizes, n, out);
+}
+
+void aic_proof_checkpoint_path(const char *dir, int64_t step, char *out, size_t size) {
+    snprintf(out, size, "%s/seg-%08lld.h5", dir, (long long)step);
+}
+
+/* Rank 0: text into the current chunk and the file. */
+static aic_status emit(aic_proof *p, const char *fmt, ...) AIC_PRINTF(2, 3);
+static aic_status emit(aic_proof *p, const char *fmt, ...) {
+    char line[8192];
+    va_list ap;
+    va_start(ap, fmt);
+    const int len = vsnprintf(line, sizeof line, fmt, ap);
+    va_end(ap);
+    if (len < 0 || len >= (int)sizeof line)
+        return aic_fail(AIC_ERR_INVALID_ARG, "%s: a line longer than %zu bytes", p->path, sizeof line);
+    if (p->chunk_len + (size_t)len + 1 > p->chunk_cap) {
+        const size_t cap = 2 * (p->chunk_len + (size_t)len + 1);
+        char *c = realloc(p->chunk, cap);
+        if (!c)
+            return aic_fail(AIC_ERR_NOMEM, "%s: out of memory", p->path);
+        p->chunk = c, p->chunk_cap = cap;
+    }
+    memcpy(p->chunk + p->chunk_len, line, (size_t)len + 1);
+    p->chunk_len += (size_t)len;
+    if (fputs(line, p->log) == EOF)
+        return aic_fail(AIC_ERR_IO, "%s: cannot write: %s", p->path, strerror(errno));
+    return AIC_OK;
+}
+
+/* Rank 0: the chunk so far becomes a leaf. */
+static aic_status close_chunk(aic_proof *p) {
+    if (p->n_leaves == p->cap_leaves) {
+        const size_t cap = p->cap_leaves ? 2 * p->cap_leaves : 64;
+        uint8_t(*l)[32] = realloc(p->leaves, 32 * cap);
+        if (!l)
+            return aic_fail(AIC_ERR_NOMEM, "%s: out of memory", p->path);
+        p->leaves = l, p->cap_leaves = cap;
+    }
+    AIC_TRY(aic_proof_leaf(p->chunk, p->chunk_len, p->leaves[p->n_leaves++]));
+    p->chunk_len = 0;
+    if (fflush(p->log) != 0)
+        return aic_fail(AIC_ERR_IO, "%s: cannot write: %s", p->path, strerror(errno));
+    return AIC_OK;
+}
+
+static aic_status open_log(aic_proof *p, const char *dir, const char *meta) {
+    if (mkdir(dir, 0777) != 0 && errno != EEXIST)
+        return aic_fail(AIC_ERR_IO, "--proof %s: cannot make the directory: %s", dir, strerror(errno));
+    snprintf(p->path, sizeof p->path, "%s/%s", dir, AIC_PROOF_LOG);
+    if (access(p->path, F_OK) == 0)
+        return aic_fail(AIC_ERR_IO, "--proof %s: it already holds a proof log (%s); each run needs its own directory",
+                        dir, p->path);
+    if (!(p->log = fopen(p->path, "w")))
+        return aic_fail(AIC_ERR_IO, "--proof %s: cannot write %s: %s", dir, p->path, strerror(errno));
+    AIC_TRY(emit(p, "aicon-proof 1\n"));
+    for (const char *s = meta ? meta : ""; *s;) {
+        const char *end = strchr(s, '\n');
+        const int len = end ? (int)(end - s) : (int)strlen(s);
+        AIC_TRY(emit(p, "meta %.*s\n", len, s));
+        s += len + (end ? 1 : 0);
+    }
+    return AIC_OK;
+}
+
+aic_status aic_proof_open(aic_proof **out, const char *dir, const char *meta, aic_comm_t *c) {
+    aic_proof *p = calloc(1, sizeof *p);
+    aic_status st = p ? AIC_OK : aic_fail(AIC_ERR_NOMEM, "--proof: out of memory");
+    if (p) {
+        p->comm = c;
+        p->rank = aic_comm_rank(c);
+        p->world = aic_comm_size(c);
+        if (p->rank == 0)
+            st = open_log(p, dir, meta);
+    }
+    st = aic_comm_agree(c, st);
+    if (st != AIC_OK) {
+        aic_proof_destroy(p);
+        return st;
+    }
+    *out = p;
+    return AIC_OK;
+}
+
+aic_status aic_proof_step(aic_proof *p, int64_t step, const uint8_t digest[32]) {
+    if (p->n == 0)
+        p->first = step;
+    else if (step != p->first + p->n)
+        return aic_fail(AIC_ERR_STATE, "proof: step %lld after step %lld", (long long)step,
+                        (long long)(p->first + p->n - 1));
+    if (p->n == p->cap) {
+        const int64_t cap = p->cap ? 2 * p->cap : 64;
+        uint8_t(*d)[32] = realloc(p->digests, 32 * (size_t)cap);
+        if (!d)
+            return aic_fail(AIC_ERR_NOMEM, "proof: out of memory for %lld digests", (long long)cap);
+        p->digests = d, p->cap = cap;
+    }
+    memcpy(p->digests[p->n++], digest, 32);
+    return AIC_OK;
+}
+
+aic_status aic_proof_boundary(aic_proof *p, int64_t step, const uint8_t state[32]) {
+    /* Every rank holds as many digests (the steps are the same everywhere): one gather. */
+    uint8_t(*all)[32] = NULL;
+    aic_status st = AIC_OK;
+    if (p->rank == 0 && p->n > 0 && !(all = malloc(32 * (size_t)p->n * (size_t)p->world)))
+        st = aic_fail(AIC_ERR_NOMEM, "proof: out of memory for %lld steps' digests", (long long)p->n);
+    st = aic_comm_agree(p->comm, st);
+    if (st == AIC_OK && p->n > 0)
+        st = aic_gather_bytes(p->comm, p->digests, 32 * (size_t)p->n, all, 0);
+    if (st == AIC_OK && p->rank == 0) {
+        char hex[65];
+        for (int64_t i = 0; st == AIC_OK && i < p->n; i++)
+            for (int r = 0; st == AIC_OK && r < p->world; r++) {
+                hex_of(all[(size_t)r * (size_t)p->n + (size_t)i], 32, hex);
+                st = emit(p, "grad %lld %d %s\n", (long long)(p->first + i), r, hex);
+            }
+        hex_of(state, 32, hex);
+        if (st == AIC_OK)
+            st = emit(p, "%s %lld %s\n", p->started ? "segment" : "start", (long long)step, hex);
+        if (st == AIC_OK)
+            st = close_chunk(p);
+    }
+    free(all);
+    p->started = true;
+    p->n = 0;
+    return aic_comm_agree(p->comm, st);
+}
+
+aic_status aic_proof_finish(aic_proof *p) {
+    if (!p || p->rank != 0 || !p->log)
+        return AIC_OK;
+    uint8_t root[32];
+    char hex[65];
+    AIC_TRY(aic_proof_merkle_root((const uint8_t(*)[32])p->leaves, p->n_leaves, root));
+    hex_of(root, 32, hex);
+    /* The root line is no chunk of its own: it is what the chunks hash to. */
+    if (fprintf(p->log, "root %s %zu\n", hex, p->n_leaves - 1) < 0 || fflush(p->log) != 0 || fsync(fileno(p->log)) != 0)
+        return aic_fail(AIC_ERR_IO, "%s: cannot write: %s", p->path, strerror(errno));
+    return AIC_OK;
+}
+
+void aic_proof_destroy(aic_proof *p) {
+    if (!p)
+        return;
+    if (p->log)
+        fclose(p->log);
+    free(p->digests);
+    free(p->leaves);
+    free(p->chunk);
+    free(p);
+}

@@ -1,0 +1,57 @@
+// SPDX-License-Identifier: Apache-2.0
+/* The proof log of a training run (aicon train --proof DIR): what a verifier needs to replay any
+ * segment of the run bitwise and name the step and rank that differ.
+ *
+ * DIR/proof.log, a text file rank 0 writes as the run goes:
+ *   aicon-proof 1
+ *   meta <text>                     the caller's lines: the command, world size, threads
+ *   start <step> <state>            the state the run starts from (DIR/seg-<step>.h5)
+ *   grad <step> <rank> <digest>     every rank's gradient digest of every step (aic_train_grad_digest)
+ *   segment <step> <state>          a boundary: the state after that step (DIR/seg-<step>.h5)
+ *   root <merkle root> <segments>   written at the run's end
+ * Digests and states are hex SHA-256. The Merkle root (RFC 6962's tree) has one leaf per chunk of
+ * the file: the header through the start line, then each segment's lines through its segment line,
+ * so it commits to every byte before it. */
+#ifndef AICON_TRAIN_PROOF_H
+#define AICON_TRAIN_PROOF_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "aicon/checkpoint.h"
+#include "aicon/comm.h"
+#include "aicon/optim.h"
+#include "aicon/status.h"
+
+#define AIC_PROOF_LOG "proof.log"
+
+typedef struct aic_proof aic_proof;
+
+/* The digest of the whole training state: parameters, buffers (BatchNorm's statistics), the
+ * optimizer's slots and step count, and the train state's step, epoch, seed and global batch. */
+aic_status aic_proof_state_digest(aic_model_t *m, aic_optim_t *o, const aic_train_state *st, uint8_t out[32]);
+
+/* The checkpoint of the boundary after `step`: DIR/seg-<step, 8 digits>.h5. */
+void aic_proof_checkpoint_path(const char *dir, int64_t step, char *out, size_t size);
+
+/* Rank 0 makes DIR (if missing) and starts DIR/proof.log with meta (lines, each written after
+ * "meta "); a DIR that already holds a proof log is refused. Collective (agreed). */
+aic_status aic_proof_open(aic_proof **out, const char *dir, const char *meta, aic_comm_t *c);
+/* This rank's gradient digest of `step` (steps come in order, one a call). Local. */
+aic_status aic_proof_step(aic_proof *p, int64_t step, const uint8_t digest[32]);
+/* A boundary after `step` whose state rank 0 gives (other ranks: ignored): the digests since the last
+ * boundary are gathered to rank 0, which writes them and the boundary line ("start" the first time).
+ * Collective. */
+aic_status aic_proof_boundary(aic_proof *p, int64_t step, const uint8_t state[32]);
+/* Rank 0 writes the root line and closes the log. Local to rank 0 (the others: nothing). */
+aic_status aic_proof_finish(aic_proof *p);
+void aic_proof_destroy(aic_proof *p);
+
+/* The Merkle root of n leaf hashes (RFC 6962: leaves are SHA-256(0x00 || chunk), nodes SHA-256(0x01 ||
+ * left || right), the split at the largest power of two below n). */
+aic_status aic_proof_merkle_root(const uint8_t (*leaves)[32], size_t n, uint8_t out[32]);
+/* A leaf: SHA-256(0x00 || chunk). */
+aic_status aic_proof_leaf(const char *chunk, size_t len, uint8_t out[32]);
+
+#endif

@@ -3,8 +3,9 @@
 # Proof logs and aicon verify on 2 ranks: a job's log replays bit for bit, all of it and a chosen
 # share; tampering is caught and named: an edited digest (the Merkle root no longer matches), a
 # rewritten log whose root is not the committed one, a perturbed parameter in a boundary checkpoint
-# (named by its file), a job that trained with another learning rate than its log claims (named by
-# step and rank), and a verifier with the wrong number of ranks. A second run's log is byte for byte
+# (named by its file), a job that trained with another learning rate than its log claims, a rank that
+# trained on another data order, fabricated digests of skipped steps (each named by step and rank),
+# and a verifier with the wrong number of ranks. A second run's log is byte for byte
 # the first's.
 set -euo pipefail
 . "$(dirname "$0")/common.sh"
@@ -12,7 +13,7 @@ set -euo pipefail
 job=(train --model mlp --batch 32 --max-steps 40 --seed 7 --threads 1 --data "$DATA/train.h5"
      --test-data "$DATA/test.h5")
 verify_np() { # NP LOG ARGS...: aicon verify, its status in RC
-    echo "+ mpirun -np $1 aicon verify ${*:3}"
+    echo "+ mpirun -np $1 aicon ${*:3}"
     run_np "$@"
     cat "$WORK/$2.out" "$WORK/$2.err" | grep -v '^test accuracy' | grep -E 'aicon verify|verified|replaying' || true
 }
@@ -71,6 +72,32 @@ sed -i '/^meta arg --lr$/{N;d}' "$WORK/cheat/proof.log"
 verify_np 2 cheat_v verify "$WORK/cheat" --fraction 0.25 --seed 5
 [ "$RC" = 1 ] && grep -Eq "FAILED in segment [0-9] \(steps [0-9]+-[0-9]+\): step [0-9]+, rank [01]: the gradient differs" \
     "$WORK/cheat_v.err" || fail "a job trained with another learning rate passed (exit $RC)"
+
+# Rank 1 trains on another order of the samples than the job's file (the same samples, permuted)
+# while rank 0 writes the log with the job's flags: step 1's gradient of rank 1 is named.
+"${PY[@]}" - "$DATA/train.h5" "$WORK/permuted.h5" <<'PYEOF'
+import sys, h5py, numpy as np
+with h5py.File(sys.argv[1], "r") as f, h5py.File(sys.argv[2], "w") as g:
+    order = np.random.default_rng(1).permutation(f["y"].shape[0])
+    g["x"], g["y"] = f["x"][...][order], f["y"][...][order]
+PYEOF
+echo "+ mpirun -np 1 aicon ${job[*]} --proof order : -np 1 aicon ... --data permuted.h5"
+timeout -k 10 "$RUN_TIMEOUT" "${MPIRUN[@]}" -np 1 "$AICON" "${job[@]}" --proof "$WORK/order" --proof-every 10 : \
+    -np 1 "$AICON" "${job[@]/$DATA\/train.h5/$WORK/permuted.h5}" --proof "$WORK/order" --proof-every 10 \
+    >"$WORK/order.out" 2>&1 || fail "the job with rank 1 on permuted data did not run (see $WORK/order.out)"
+verify_np 2 order_v verify "$WORK/order" --fraction 0.25 --seed 5
+[ "$RC" = 1 ] && grep -Eq "FAILED in segment 3 \(steps 21-30\): step 21, rank 1: the gradient differs" "$WORK/order_v.err" ||
+    fail "a rank training on another data order passed (exit $RC)"
+
+# Skipped steps: a log whose steps 31-40 carry digests not computed from them (here steps 21-30's),
+# its root made to match, is caught at the first of them.
+cp -r "$WORK/p" "$WORK/skipped"
+awk '$1 == "grad" && $2 >= 21 && $2 <= 30 {d[$2 + 10, $3] = $4} $1 == "grad" && $2 >= 31 {$4 = d[$2, $3]} {print}' \
+    "$WORK/p/proof.log" >"$WORK/skipped/proof.log"
+"${PY[@]}" "$(dirname "$0")/proof_tamper.py" reroot "$WORK/skipped/proof.log"
+verify_np 2 skipped_v verify "$WORK/skipped" --fraction 1
+[ "$RC" = 1 ] && grep -q "FAILED in segment 4 (steps 31-40): step 31, rank 0: the gradient differs" "$WORK/skipped_v.err" ||
+    fail "a log of skipped steps passed (exit $RC)"
 
 # The wrong world size is refused naming the job's.
 verify_np 1 world verify "$WORK/p"

@@ -376,6 +376,15 @@ aic_status aic_meter_finish(aic_meter *m, aic_comm_t *c, const aic_meter_end *en
     return st;
 }
 
+aic_status aic_meter_sign(const aic_meter *m, const uint8_t digest[32], uint8_t sig[65], uint8_t address[20]) {
+    memcpy(address, m->key.address, 20);
+    return aic_sign_digest(&m->key, digest, sig);
+}
+
+aic_status aic_meter_signer(const uint8_t digest[32], const uint8_t sig[65], uint8_t address[20]) {
+    return aic_recover_address(digest, sig, address);
+}
+
 void aic_meter_job_id(const aic_meter *m, uint8_t out[32]) { memcpy(out, m->job_id, 32); }
 
 void aic_meter_destroy(aic_meter *m) {

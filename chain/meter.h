@@ -59,6 +59,11 @@ aic_status aic_meter_finish(aic_meter *m, aic_comm_t *c, const aic_meter_end *en
  * run resuming it in the same job names that record as its prevSeq. */
 void aic_meter_job_id(const aic_meter *m, uint8_t out[32]);
 
+/* This rank's signature (its usage key) over digest, and the key's address: a proof log's signatures. */
+aic_status aic_meter_sign(const aic_meter *m, const uint8_t digest[32], uint8_t sig[65], uint8_t address[20]);
+/* The address that signed digest (AIC_ERR_MISMATCH: none; an aicon without usage records: AIC_ERR_STATE). */
+aic_status aic_meter_signer(const uint8_t digest[32], const uint8_t sig[65], uint8_t address[20]);
+
 void aic_meter_destroy(aic_meter *m);
 
 #endif

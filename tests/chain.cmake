@@ -18,6 +18,7 @@ endfunction()
 aicon_usage_test(cli_usage_ledger usage_ledger.sh 180)
 # 27 forgeries of a real ledger (tests/cli/ledger_forge.py) that verify must refuse, naming the line.
 aicon_usage_test(cli_usage_forgery usage_forgery.sh 180)
+aicon_usage_test(cli_proof_signed proof_signed.sh 120)
 aicon_usage_test(cli_usage_http usage_http.sh 120)
 # The eth:// destination on ganache (tests/chain/ganache.sh; the npm cache chain_eth.cmake uses),
 # the chain stopped mid-job and the spool flushed. Skipped (77) only when npm cannot install ganache.

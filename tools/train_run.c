@@ -180,6 +180,11 @@ static void on_stop_signal(int sig) {
         aicon_watchdog_term();
 }
 
+static aic_status sign_proof(void *ctx, const uint8_t digest[32], uint8_t signature[65], uint8_t address[20]) {
+    const train_report *rep = ctx;
+    return aic_meter_sign(rep->r->meter, digest, signature, address);
+}
+
 static bool should_stop(void *ctx) {
     return stop_signal != 0;
 }
@@ -269,6 +274,8 @@ int aicon_train_run(train_opts *o, train_run *r, train_report *rep) {
     AGREE_OR_FAIL(r, load_data(o, r, &o->train.preprocess));
     const char *data_files[] = {o->data, o->test_data, NULL};
     AGREE_OR_FAIL(r, aic_meter_start(r->comm, &o->meter, data_files, &r->meter));
+    if (r->meter) /* a miner with a usage key signs its proof log too */
+        cb.sign = sign_proof;
     int64_t shape[6];
     int ndim = aic_dataset_sample_shape(r->train, shape);
     AGREE_OR_FAIL(r, build_model(o, r, ndim, shape));

@@ -5,6 +5,7 @@
 #include <stdio.h>
 
 #include "chain/meter.h"
+#include "core/error.h"
 #include "tools/tools.h"
 
 static int not_built(const char *command) {
@@ -26,5 +27,14 @@ void aic_meter_step(aic_meter *m, double busy_seconds, int64_t samples) {}
 aic_status aic_meter_finish(aic_meter *m, aic_comm_t *c, const aic_meter_end *end, FILE *log) { return AIC_OK; }
 
 void aic_meter_job_id(const aic_meter *m, uint8_t out[32]) {}
+
+aic_status aic_meter_sign(const aic_meter *m, const uint8_t digest[32], uint8_t sig[65], uint8_t address[20]) {
+    return aic_fail(AIC_ERR_STATE, "this aicon was built without usage records: no key to sign with");
+}
+
+aic_status aic_meter_signer(const uint8_t digest[32], const uint8_t sig[65], uint8_t address[20]) {
+    return aic_fail(AIC_ERR_STATE, "this aicon was built without usage records (-DAICON_USAGE=OFF): signatures "
+                    "cannot be checked");
+}
 
 void aic_meter_destroy(aic_meter *m) {}

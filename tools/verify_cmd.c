@@ -16,6 +16,9 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <openssl/evp.h>
+
+#include "chain/meter.h"
 #include "core/error.h"
 #include "tools/train_cmd.h"
 #include "train/proof.h"
@@ -37,6 +40,11 @@ typedef struct {
     int64_t n_grads;
     bool have_root;
     char root[65];       /* the root line's */
+    int n_sigs;
+    struct {
+        int rank;
+        char address[41], sig[131];
+    } *sigs;             /* the sig lines', at most one a rank */
     uint8_t computed[32]; /* the root of the chunks as they are */
 } proof_log;
 
@@ -47,6 +55,7 @@ static void log_free(proof_log *l) {
     free(l->argv);
     free(l->b);
     free(l->grads);
+    free(l->sigs);
     *l = (proof_log){0};
 }
 
@@ -59,8 +68,8 @@ static bool is_hex64(const char *s) {
     return true;
 }
 
-static void hex32(const uint8_t b[32], char out[65]) {
-    for (int i = 0; i < 32; i++)
+static void hex_of(const uint8_t *b, size_t n, char *out) {
+    for (size_t i = 0; i < n; i++)
         snprintf(out + 2 * i, 3, "%02x", b[i]);
 }
 
@@ -91,14 +100,24 @@ static aic_status parse_log(proof_log *l) {
         const size_t with_nl = (size_t)(end - line) + 1;
         *end = '\0';
         bool closes_chunk = false;
-        char word[16], a[4096], h[80];
+        char word[16], a[4096], h[140];
         long long step = 0;
         int rank = 0;
         if (no == 1) {
             if (strcmp(line, "aicon-proof 1") != 0)
                 BAD("%s: not an aicon proof log (its first line is not 'aicon-proof 1')", l->path);
         } else if (l->have_root) {
-            BAD("%s line %d: text after the root line", l->path, no);
+            if (sscanf(line, "sig %d %40s %139s", &rank, a, h) != 3 || rank < 0 || rank >= l->world || strlen(a) != 40 ||
+                strlen(h) != 130 || (l->n_sigs && l->sigs[l->n_sigs - 1].rank >= rank))
+                BAD("%s line %d: after the root line only 'sig RANK ADDRESS SIGNATURE' lines, one a rank in order; "
+                    "found '%s'", l->path, no, line);
+            else if (!l->sigs && !(l->sigs = calloc((size_t)l->world, sizeof *l->sigs)))
+                st = aic_fail(AIC_ERR_NOMEM, "%s: out of memory", l->path);
+            else {
+                l->sigs[l->n_sigs].rank = rank;
+                memcpy(l->sigs[l->n_sigs].address, a, 41);
+                memcpy(l->sigs[l->n_sigs++].sig, h, 131);
+            }
         } else if (strncmp(line, "meta ", 5) == 0) {
             if (l->nb > 0)
                 BAD("%s line %d: a meta line after the start", l->path, no);
@@ -108,14 +127,14 @@ static aic_status parse_log(proof_log *l) {
             } else if (sscanf(line + 5, "world %d", &l->world) != 1 && sscanf(line + 5, "threads %d", &l->threads) != 1 &&
                      strncmp(line + 5, "aicon ", 6) != 0)
                 BAD("%s line %d: an unknown meta line '%s'", l->path, no, line);
-        } else if (sscanf(line, "grad %lld %d %79s", &step, &rank, h) == 3) {
+        } else if (sscanf(line, "grad %lld %d %139s", &step, &rank, h) == 3) {
             const int64_t want = l->nb ? l->b[0].step + 1 + l->n_grads / (l->world > 0 ? l->world : 1) : -1;
             if (l->nb == 0 || l->world < 1 || step != want || rank != l->n_grads % l->world || !is_hex64(h))
                 BAD("%s line %d: expected the digest of step %lld, rank %lld (64 hex digits), found '%s'", l->path, no,
                     (long long)want, (long long)(l->world > 0 ? l->n_grads % l->world : 0), line);
             else
                 memcpy(l->grads[l->n_grads++], h, 65);
-        } else if (sscanf(line, "%15s %lld %79s", word, &step, h) == 3 &&
+        } else if (sscanf(line, "%15s %lld %139s", word, &step, h) == 3 &&
                    (strcmp(word, "start") == 0 || strcmp(word, "segment") == 0)) {
             const bool start = strcmp(word, "start") == 0;
             const int64_t done = l->nb ? l->b[0].step + (l->world > 0 ? l->n_grads / l->world : 0) : 0;
@@ -206,6 +225,45 @@ static uint64_t next_random(uint64_t *s) {
     z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
     z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
     return z ^ (z >> 31);
+}
+
+static bool unhex(const char *hex, uint8_t *out, size_t n) {
+    for (size_t i = 0; i < n; i++) {
+        unsigned v;
+        if (sscanf(hex + 2 * i, "%2x", &v) != 1)
+            return false;
+        out[i] = (uint8_t)v;
+    }
+    return true;
+}
+
+/* Each sig line: its rank's message made again from the rank's digests in the log must be what the
+ * signature signs, by the address it names. "" when every signature holds, else what fails. */
+static void check_signatures(const proof_log *l, char *why, size_t size) {
+    why[0] = '\0';
+    for (int k = 0; k < l->n_sigs; k++) {
+        const int r = l->sigs[k].rank;
+        uint8_t chain[32], message[32], sig[65], address[20], digest[32];
+        char got[41];
+        EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+        bool ok = ctx && EVP_DigestInit_ex(ctx, EVP_sha256(), NULL);
+        for (int64_t i = r; ok && i < l->n_grads; i += l->world)
+            ok = unhex(l->grads[i], digest, 32) && EVP_DigestUpdate(ctx, digest, 32);
+        unsigned int len = 0;
+        ok = ok && EVP_DigestFinal_ex(ctx, chain, &len) && unhex(l->sigs[k].sig, sig, 65);
+        EVP_MD_CTX_free(ctx);
+        aic_status st = ok ? aic_proof_rank_message(r, chain, message) : AIC_ERR_INTERNAL;
+        if (st == AIC_OK)
+            st = aic_meter_signer(message, sig, address);
+        if (st == AIC_OK)
+            hex_of(address, 20, got);
+        if (st != AIC_OK || strcmp(got, l->sigs[k].address) != 0) {
+            snprintf(why, size, "rank %d's signature (by %s) does not sign the digests the log gives for rank %d%s%s: "
+                     "they were changed after it signed", r, l->sigs[k].address, r, st == AIC_OK ? "" : ": ",
+                     st == AIC_OK ? "" : aic_last_error());
+            return;
+        }
+    }
 }
 
 static int cmp_int(const void *a, const void *b) { return *(const int *)a - *(const int *)b; }
@@ -435,7 +493,7 @@ int aicon_verify_main(int argc, char **argv) {
     aic_status st = load_log(comm, path, &job);
     char computed[65] = "";
     if (st == AIC_OK) {
-        hex32(job.computed, computed);
+        hex_of(job.computed, 32, computed);
         if (strcmp(computed, job.root) != 0)
             st = aic_fail(AIC_ERR_FORMAT, "%s: the Merkle root of its lines is %s, its root line says %s: the log was "
                           "edited after it was written", path, computed, job.root);
@@ -445,6 +503,12 @@ int aicon_verify_main(int argc, char **argv) {
         else if (job.world != world)
             st = aic_fail(AIC_ERR_INVALID_ARG, "%s: the job ran on %d ranks; run mpirun -np %d aicon verify", path,
                           job.world, job.world);
+    }
+    if (st == AIC_OK) {
+        char why[1024];
+        check_signatures(&job, why, sizeof why);
+        if (why[0])
+            st = aic_fail(AIC_ERR_FORMAT, "%s: %s", path, why);
     }
     if (st != AIC_OK) {
         if (rank == 0)
@@ -475,6 +539,11 @@ int aicon_verify_main(int argc, char **argv) {
             printf("%s: %d ranks, %d segments (steps %lld-%lld), root %s; replaying %d (seed %llu)\n", path, job.world,
                    segments, (long long)job.b[0].step + 1, (long long)job.b[segments].step, job.root, k,
                    (unsigned long long)v.seed);
+            for (int s = 0; s < job.n_sigs; s++)
+                printf("rank %d's digests are signed by 0x%s\n", job.sigs[s].rank, job.sigs[s].address);
+            if (job.n_sigs < job.world)
+                printf("%d of %d ranks signed their digests (a rank signs with its usage key, --key)\n", job.n_sigs,
+                       job.world);
             fflush(stdout);
         }
         aic_broadcast(comm, work, sizeof work, 0);

@@ -28,6 +28,7 @@ struct aic_proof {
     size_t n_leaves, cap_leaves;
     char *chunk;            /* rank 0: the current chunk's text */
     size_t chunk_len, chunk_cap;
+    EVP_MD_CTX *chain;      /* this rank's digests, in step order */
 };
 
 static void hex_of(const uint8_t *b, size_t n, char *out) {
@@ -165,7 +166,10 @@ aic_status aic_proof_open(aic_proof **out, const char *dir, const char *meta, ai
         p->comm = c;
         p->rank = aic_comm_rank(c);
         p->world = aic_comm_size(c);
-        if (p->rank == 0)
+        p->chain = EVP_MD_CTX_new();
+        if (!p->chain || !EVP_DigestInit_ex(p->chain, EVP_sha256(), NULL))
+            st = aic_fail(AIC_ERR_NOMEM, "--proof: cannot start SHA-256");
+        if (st == AIC_OK && p->rank == 0)
             st = open_log(p, dir, meta);
     }
     st = aic_comm_agree(c, st);
@@ -191,7 +195,7 @@ aic_status aic_proof_step(aic_proof *p, int64_t step, const uint8_t digest[32]) 
         p->digests = d, p->cap = cap;
     }
     memcpy(p->digests[p->n++], digest, 32);
-    return AIC_OK;
+    return EVP_DigestUpdate(p->chain, digest, 32) ? AIC_OK : aic_fail(AIC_ERR_INTERNAL, "proof: SHA-256 failed");
 }
 
 aic_status aic_proof_boundary(aic_proof *p, int64_t step, const uint8_t state[32]) {
@@ -222,17 +226,51 @@ aic_status aic_proof_boundary(aic_proof *p, int64_t step, const uint8_t state[32
     return aic_comm_agree(p->comm, st);
 }
 
-aic_status aic_proof_finish(aic_proof *p) {
-    if (!p || p->rank != 0 || !p->log)
-        return AIC_OK;
-    uint8_t root[32];
-    char hex[65];
-    AIC_TRY(aic_proof_merkle_root((const uint8_t(*)[32])p->leaves, p->n_leaves, root));
-    hex_of(root, 32, hex);
-    /* The root line is no chunk of its own: it is what the chunks hash to. */
-    if (fprintf(p->log, "root %s %zu\n", hex, p->n_leaves - 1) < 0 || fflush(p->log) != 0 || fsync(fileno(p->log)) != 0)
-        return aic_fail(AIC_ERR_IO, "%s: cannot write: %s", p->path, strerror(errno));
-    return AIC_OK;
+aic_status aic_proof_rank_message(int rank, const uint8_t chain[32], uint8_t out[32]) {
+    static const char tag[] = "aicon-proof-rank-1";
+    const uint8_t r[4] = {(uint8_t)rank, (uint8_t)(rank >> 8), (uint8_t)(rank >> 16), (uint8_t)(rank >> 24)};
+    return sha256_parts((const void *[]){tag, r, chain}, (size_t[]){sizeof tag - 1, 4, 32}, 3, out);
+}
+
+/* A rank's signature as it travels to rank 0: whether it signed, the signature, the address. */
+typedef struct {
+    uint8_t signed_, sig[65], address[20];
+} rank_sig;
+
+aic_status aic_proof_finish(aic_proof *p, aic_proof_signer sign, void *ctx) {
+    rank_sig mine = {0}, *all = NULL;
+    uint8_t chain[32], message[32];
+    unsigned int len = 0;
+    aic_status st = EVP_DigestFinal_ex(p->chain, chain, &len) && len == 32
+                        ? AIC_OK
+                        : aic_fail(AIC_ERR_INTERNAL, "proof: SHA-256 failed in libcrypto");
+    if (st == AIC_OK && sign && (st = aic_proof_rank_message(p->rank, chain, message)) == AIC_OK)
+        st = sign(ctx, message, mine.sig, mine.address);
+    mine.signed_ = sign != NULL;
+    if (st == AIC_OK && p->rank == 0 && !(all = malloc(sizeof *all * (size_t)p->world)))
+        st = aic_fail(AIC_ERR_NOMEM, "proof: out of memory");
+    AIC_TRY(aic_comm_agree(p->comm, st));
+    st = aic_gather_bytes(p->comm, &mine, sizeof mine, all, 0);
+    if (st == AIC_OK && p->rank == 0) {
+        uint8_t root[32];
+        char hex[2 * 65 + 1];
+        st = aic_proof_merkle_root((const uint8_t(*)[32])p->leaves, p->n_leaves, root);
+        hex_of(root, 32, hex);
+        /* The root and signature lines are no chunks: they are what the chunks hash to, and sign. */
+        bool ok = st == AIC_OK && fprintf(p->log, "root %s %zu\n", hex, p->n_leaves - 1) > 0;
+        for (int r = 0; ok && r < p->world; r++) {
+            if (!all[r].signed_)
+                continue;
+            char address[41];
+            hex_of(all[r].address, 20, address);
+            hex_of(all[r].sig, 65, hex);
+            ok = fprintf(p->log, "sig %d %s %s\n", r, address, hex) > 0;
+        }
+        if (st == AIC_OK && (!ok || fflush(p->log) != 0 || fsync(fileno(p->log)) != 0))
+            st = aic_fail(AIC_ERR_IO, "%s: cannot write: %s", p->path, strerror(errno));
+    }
+    free(all);
+    return aic_comm_agree(p->comm, st);
 }
 
 void aic_proof_destroy(aic_proof *p) {
@@ -243,5 +281,6 @@ void aic_proof_destroy(aic_proof *p) {
     free(p->digests);
     free(p->leaves);
     free(p->chunk);
+    EVP_MD_CTX_free(p->chain);
     free(p);
 }

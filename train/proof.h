@@ -9,6 +9,8 @@
  *   grad <step> <rank> <digest>     every rank's gradient digest of every step (aic_train_grad_digest)
  *   segment <step> <state>          a boundary: the state after that step (DIR/seg-<step>.h5)
  *   root <merkle root> <segments>   written at the run's end
+ *   sig <rank> <address> <sig>      each rank's signature (secp256k1, 65 bytes r s v, and the key's
+ *                                   address) over aic_proof_rank_message: the ranks that had keys
  * Digests and states are hex SHA-256. The Merkle root (RFC 6962's tree) has one leaf per chunk of
  * the file: the header through the start line, then each segment's lines through its segment line,
  * so it commits to every byte before it. */
@@ -44,8 +46,15 @@ aic_status aic_proof_step(aic_proof *p, int64_t step, const uint8_t digest[32]);
  * boundary are gathered to rank 0, which writes them and the boundary line ("start" the first time).
  * Collective. */
 aic_status aic_proof_boundary(aic_proof *p, int64_t step, const uint8_t state[32]);
-/* Rank 0 writes the root line and closes the log. Local to rank 0 (the others: nothing). */
-aic_status aic_proof_finish(aic_proof *p);
+/* Signs what a rank vouches for: digest into signature, the key's address into address. */
+typedef aic_status (*aic_proof_signer)(void *ctx, const uint8_t digest[32], uint8_t signature[65],
+                                       uint8_t address[20]);
+/* The run's end: rank 0 writes the root line; with sign, every rank signs its message and rank 0
+ * writes the signatures after the root. Collective. */
+aic_status aic_proof_finish(aic_proof *p, aic_proof_signer sign, void *ctx);
+/* What rank signs: SHA-256("aicon-proof-rank-1", rank as 4 bytes little-endian, chain), chain the
+ * SHA-256 of the rank's gradient digests (32 bytes each) in step order. */
+aic_status aic_proof_rank_message(int rank, const uint8_t chain[32], uint8_t out[32]);
 void aic_proof_destroy(aic_proof *p);
 
 /* The Merkle root of n leaf hashes (RFC 6962: leaves are SHA-256(0x00 || chunk), nodes SHA-256(0x01 ||

@@ -778,7 +778,7 @@ static aic_status run(aic_trainer_t *t, aic_train_summary *out) {
         AGREE(t, out, es);
     }
     if (t->proof)
-        AGREE(t, out, aic_proof_finish(t->proof));
+        AGREE(t, out, aic_proof_finish(t->proof, t->cb.sign, t->cb.ctx));
     uint8_t digest[32];
     AGREE(t, out, aic_model_params_hash(t->model, digest));
     for (int i = 0; i < 32; i++)

@@ -180,6 +180,9 @@ typedef struct {
     aic_status (*export_model)(void *ctx, aic_model_t *m, const aic_preprocess *pre, const char *path);
     /* Every rank, after an evaluation of eval_every (not those of an epoch's end: on_epoch has them). */
     void (*on_eval)(void *ctx, int64_t step, const aic_eval_result *ev);
+    /* Every rank, --proof: sign digest (what this rank vouches for: the digest of its gradient digests)
+     * and give the signing key's address. NULL: the proof log is unsigned. */
+    aic_status (*sign)(void *ctx, const uint8_t digest[32], uint8_t signature[65], uint8_t address[20]);
 } aic_trainer_callbacks;
 
 /* What a run did: what `aicon train --summary` writes. */

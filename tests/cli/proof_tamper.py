@@ -19,17 +19,18 @@ def merkle(hashes):
 
 
 def reroot(path):
-    chunks, cur = [], ""
+    chunks, cur, sigs = [], "", []
     for line in open(path).read().splitlines(keepends=True):
-        if line.startswith("root "):
-            break
-        cur += line
-        if line.startswith(("start ", "segment ")):
-            chunks.append(cur)
-            cur = ""
+        if line.startswith("sig "):
+            sigs.append(line)  # kept: they sign digests, not the root
+        elif not line.startswith("root "):
+            cur += line
+            if line.startswith(("start ", "segment ")):
+                chunks.append(cur)
+                cur = ""
     root = merkle([hashlib.sha256(b"\x00" + c.encode()).digest() for c in chunks])
     with open(path, "w") as f:
-        f.write("".join(chunks) + f"root {root.hex()} {len(chunks) - 1}\n")
+        f.write("".join(chunks) + f"root {root.hex()} {len(chunks) - 1}\n" + "".join(sigs))
 
 
 def perturb(path):

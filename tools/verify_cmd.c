@@ -337,7 +337,7 @@ static int replay_opts(const proof_log *job, int i, const char *dir, const char 
 
 static void usage(FILE *out) {
     fprintf(out,
-            "usage: mpirun -np W aicon verify DIR [--fraction F] [--seed S] [--root HEX] [--work DIR2] [--keep]\n"
+            "usage: mpirun -np W aicon verify DIR [--fraction F] [--seed S] [--root HEX] [--signed] [--work DIR2] [--keep]\n"
             "\n"
             "Checks the proof log DIR/proof.log that `aicon train --proof DIR` wrote, then replays a random share\n"
             "of its segments from their checkpoints (DIR/seg-<step>.h5) with the job's own flags, world size W and\n"
@@ -350,6 +350,7 @@ static void usage(FILE *out) {
             "  --work DIR2    where the replays write their own logs and checkpoints (default: a new directory\n"
             "                 under $TMPDIR or /tmp, removed afterwards)\n"
             "  --keep         keep the replays' files\n"
+            "  --signed       every rank must have signed its digests (with its usage key)\n"
             "  --help         this text\n"
             "\n"
             "Exit status: 0 every replayed segment agrees; 1 one does not (the message names the first step and\n"
@@ -360,7 +361,7 @@ typedef struct {
     const char *dir, *root, *work;
     double fraction;
     uint64_t seed;
-    bool have_seed, keep;
+    bool have_seed, keep, signed_only;
 } verify_opts;
 
 static int parse(int argc, char **argv, verify_opts *v) {
@@ -369,6 +370,7 @@ static int parse(int argc, char **argv, verify_opts *v) {
                                              {"root", required_argument, NULL, 'r'},
                                              {"work", required_argument, NULL, 'w'},
                                              {"keep", no_argument, NULL, 'k'},
+                                             {"signed", no_argument, NULL, 'g'},
                                              {"help", no_argument, NULL, 'h'},
                                              {0}};
     *v = (verify_opts){.fraction = 0.05};
@@ -400,6 +402,9 @@ static int parse(int argc, char **argv, verify_opts *v) {
             break;
         case 'k':
             v->keep = true;
+            break;
+        case 'g':
+            v->signed_only = true;
             break;
         case 'h':
             if (talk)
@@ -509,6 +514,9 @@ int aicon_verify_main(int argc, char **argv) {
         check_signatures(&job, why, sizeof why);
         if (why[0])
             st = aic_fail(AIC_ERR_FORMAT, "%s: %s", path, why);
+        else if (v.signed_only && job.n_sigs < job.world)
+            st = aic_fail(AIC_ERR_FORMAT, "%s: %d of its %d ranks signed their digests (--signed wants all)", path,
+                          job.n_sigs, job.world);
     }
     if (st != AIC_OK) {
         if (rank == 0)

@@ -2,8 +2,8 @@
 # SPDX-License-Identifier: Apache-2.0
 # Signed proof logs: a 2-rank job whose ranks have usage keys (--key, --usage) ends its proof log
 # with each rank's signature over its own gradient digests; aicon verify names the signers (the
-# keys' addresses), and a digest changed afterwards, its Merkle root made to match, is refused
-# naming the rank whose signature no longer holds.
+# keys' addresses), a digest changed afterwards, its Merkle root made to match, is refused
+# naming the rank whose signature no longer holds, and --signed refuses a log stripped of them.
 set -euo pipefail
 HERE=$(cd "$(dirname "$0")" && pwd)
 . "$HERE/common.sh"
@@ -21,7 +21,7 @@ aicon_np 2 job train --model mlp --batch 32 --max-steps 20 --seed 7 --threads 1 
 [ "$(grep -c '^sig ' "$WORK/p/proof.log")" = 2 ] || fail "the log does not end with 2 signatures"
 grep -q "^sig 1 ${addr1#0x} " "$WORK/p/proof.log" || fail "rank 1's signature is not by its key $addr1"
 
-run_np 2 v verify "$WORK/p" --fraction 0.5 --seed 1
+run_np 2 v verify "$WORK/p" --fraction 0.5 --seed 1 --signed
 [ "$RC" = 0 ] || { cat "$WORK/v.out" "$WORK/v.err"; fail "verify of a signed log exited $RC"; }
 grep -q "rank 1's digests are signed by $addr1" "$WORK/v.out" || fail "verify did not name rank 1's signer"
 
@@ -34,4 +34,10 @@ grep -q '^sig 1 ' "$WORK/edited/proof.log" || fail "reroot dropped the signature
 run_np 2 ve verify "$WORK/edited" --fraction 0.5 --seed 1
 [ "$RC" = 1 ] && grep -q "rank 1's signature (by ${addr1#0x}) does not sign the digests the log gives for rank 1" \
     "$WORK/ve.err" || { cat "$WORK/ve.err"; fail "a digest changed after signing was not refused (exit $RC)"; }
+# A log whose signatures were stripped is refused where the verifier wants them all.
+cp -r "$WORK/p" "$WORK/stripped"
+grep -v '^sig ' "$WORK/p/proof.log" >"$WORK/stripped/proof.log"
+run_np 2 vs verify "$WORK/stripped" --fraction 0.5 --seed 1 --signed
+[ "$RC" = 1 ] && grep -q "0 of its 2 ranks signed their digests (--signed wants all)" "$WORK/vs.err" ||
+    fail "a log stripped of its signatures passed --signed (exit $RC)"
 echo "PASS"

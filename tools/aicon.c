@@ -47,6 +47,7 @@ static const struct {
     {"ledger", aicon_ledger_main, "verify, show or flush usage records (aicon ledger --help)"},
     {"tokenize", aicon_tokenize_main, "text as token files for language models (aicon tokenize --help)"},
     {"generate", aicon_generate_main, "continue a text with a trained language model (aicon generate --help)"},
+    {"proof", aicon_proof_main, "per-op digests of one step of a proof log (aicon proof ops --help)"},
     {"verify", aicon_verify_main, "replay a share of a job from its proof log, bit for bit (aicon verify --help)"},
     {"onnx-test", aicon_onnx_test_main, "run ONNX backend test cases through the importer (aicon onnx-test --help)"},
 };

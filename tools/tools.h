@@ -68,6 +68,7 @@ int aicon_train_main(int argc, char **argv);
 /* aicon onnx-test DIR...: the ONNX backend test cases under DIR against the importer. */
 int aicon_onnx_test_main(int argc, char **argv);
 int aicon_verify_main(int argc, char **argv);
+int aicon_proof_main(int argc, char **argv);
 /* aicon export --model M --checkpoint F.h5 --out F.onnx: a checkpoint as an ONNX file (no MPI). */
 int aicon_export_main(int argc, char **argv);
 /* aicon info [--bind MODE] [--json]: topology, GPUs, every rank's binding, library versions. */

@@ -34,6 +34,11 @@ typedef struct {
     aicon_watchdog_config watchdog; /* --heartbeat-timeout, --stall-timeout */
     int argc;                       /* the command's arguments, argv[0] "train": the proof log keeps them */
     char **argv;
+    /* aicon proof ops and verify --ops (no flag): after step ops_step, rank ops_rank writes its
+     * per-op digests to ops_out (aicon_write_op_digests). */
+    const char *ops_out;
+    int64_t ops_step;
+    int ops_rank;
 } train_opts;
 
 /* What the command holds while it trains. */
@@ -53,6 +58,9 @@ typedef struct train_report train_report;
 
 /* tools/train_run.c. Binds this rank (--bind; with --verbose rank 0 prints every rank's binding) and
  * sets the BLAS threads. Collective. */
+/* Every op's output and output gradient, as SHA-256, of model m after a step: "op INDEX KIND NAME out
+ * HEX grad HEX" (a "-" where there is none), under a line naming the step and rank. */
+aic_status aicon_write_op_digests(aic_model_t *m, int64_t step, int rank, const char *path);
 /* aicon train's flags into o: 0, 1 after --help, 2 on a usage error (told on rank 0). */
 int aicon_train_parse(int argc, char **argv, train_opts *o);
 /* The job between MPI's start and end: placement, data, model, training, reports; its exit code. */

@@ -274,6 +274,9 @@ static void on_step(void *ctx, const aic_trainer_step *s) {
     }
     if (rep->r->rank == 0 && rep->o->log_every && s->step % rep->o->log_every == 0)
         log_step(rep, s);
+    if (rep->o->ops_out && s->step == rep->o->ops_step && rep->r->rank == rep->o->ops_rank &&
+        aicon_write_op_digests(rep->r->src.model, s->step, rep->r->rank, rep->o->ops_out) != AIC_OK)
+        fprintf(stderr, "aicon: [rank %d] %s\n", rep->r->rank, aic_last_error()); /* the caller finds no file */
 }
 
 static void on_epoch(void *ctx, const aic_trainer_epoch *e) {

@@ -351,6 +351,8 @@ static void usage(FILE *out) {
             "                 under $TMPDIR or /tmp, removed afterwards)\n"
             "  --keep         keep the replays' files\n"
             "  --signed       every rank must have signed its digests (with its usage key)\n"
+            "  --ops FILE     instead of segments, replay the step and rank of FILE (aicon proof ops wrote\n"
+            "                 it) and name the first op whose output or output gradient differs\n"
             "  --help         this text\n"
             "\n"
             "Exit status: 0 every replayed segment agrees; 1 one does not (the message names the first step and\n"
@@ -359,6 +361,9 @@ static void usage(FILE *out) {
 
 typedef struct {
     const char *dir, *root, *work;
+    const char *ops;       /* --ops FILE: compare one step's per-op digests instead */
+    int64_t ops_step;      /* aicon proof ops: the step and rank whose ops to write (to ops) */
+    int ops_rank;
     double fraction;
     uint64_t seed;
     bool have_seed, keep, signed_only;
@@ -371,6 +376,7 @@ static int parse(int argc, char **argv, verify_opts *v) {
                                              {"work", required_argument, NULL, 'w'},
                                              {"keep", no_argument, NULL, 'k'},
                                              {"signed", no_argument, NULL, 'g'},
+                                             {"ops", required_argument, NULL, 'o'},
                                              {"help", no_argument, NULL, 'h'},
                                              {0}};
     *v = (verify_opts){.fraction = 0.05};
@@ -406,6 +412,9 @@ static int parse(int argc, char **argv, verify_opts *v) {
         case 'g':
             v->signed_only = true;
             break;
+        case 'o':
+            v->ops = optarg;
+            break;
         case 'h':
             if (talk)
                 usage(stdout);
@@ -426,10 +435,137 @@ static int remove_entry(const char *path, const struct stat *sb, int flag, struc
     return remove(path);
 }
 
+/* Rank 0 makes the replays' directory (given, or a new one under $TMPDIR) and every rank learns it;
+ * "" when it cannot be made. */
+static void make_work(aic_comm_t *c, const char *given, char *work, size_t size) {
+    if (aic_comm_rank(c) == 0) {
+        const char *tmp = getenv("TMPDIR");
+        if (given)
+            snprintf(work, size, "%s", given);
+        else
+            snprintf(work, size, "%s/aicon-verify-XXXXXX", tmp && *tmp ? tmp : "/tmp");
+        if (given ? mkdir(work, 0777) != 0 && errno != EEXIST : !mkdtemp(work)) {
+            fprintf(stderr, "aicon: cannot make the work directory %s: %s\n", work, strerror(errno));
+            work[0] = '\0';
+        }
+    }
+    if (aic_broadcast(c, work, size, 0) != AIC_OK)
+        work[0] = '\0';
+}
+
+static void remove_work(aic_comm_t *c, const char *work) {
+    if (aic_comm_rank(c) == 0 && work[0] && nftw(work, remove_entry, 16, FTW_DEPTH | FTW_PHYS) != 0)
+        fprintf(stderr, "aicon: warning: cannot remove %s: %s\n", work, strerror(errno));
+}
+
 static double now_s(void) {
     struct timespec t;
     clock_gettime(CLOCK_MONOTONIC, &t);
     return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
+}
+
+/* The segment holding step (b[i] < step <= b[i + 1]), or -1. */
+static int segment_of(const proof_log *l, int64_t step) {
+    for (int i = 0; i + 1 < l->nb; i++)
+        if (l->b[i].step < step && step <= l->b[i + 1].step)
+            return i;
+    return -1;
+}
+
+/* Runs the job from segment i's checkpoint until step `end`, rank `rank` writing its per-op digests
+ * of that step to ops_out; the exit code of the job. */
+static int replay_ops(aic_comm_t *c, const proof_log *job, const char *dir, const char *work, int64_t step, int rank,
+                      const char *ops_out) {
+    const int i = segment_of(job, step);
+    char resume[4200];
+    train_opts o;
+    if (i < 0 || replay_opts(job, i, dir, work, &o, resume, sizeof resume) != 0)
+        return 2;
+    o.train.stop_after = step;
+    o.ops_out = ops_out;
+    o.ops_step = step;
+    o.ops_rank = rank;
+    return aicon_train_job(&o, c);
+}
+
+/* Compares two per-op digest files: "" when they agree, else the first op that differs. */
+static void compare_ops(const char *mine, const char *theirs, char *why, size_t size) {
+    FILE *a = fopen(mine, "r"), *b = fopen(theirs, "r");
+    char la[1024], lb[1024];
+    why[0] = '\0';
+    if (!a || !b) {
+        snprintf(why, size, "cannot read %.500s", a ? theirs : mine);
+    } else if (!fgets(la, sizeof la, a) || !fgets(lb, sizeof lb, b) || strcmp(la, lb) != 0) {
+        snprintf(why, size, "%.500s is not of the same step and rank", theirs);
+    } else {
+        for (int line = 2;; line++) {
+            const bool ea = !fgets(la, sizeof la, a), eb = !fgets(lb, sizeof lb, b);
+            if (ea || eb) {
+                if (ea != eb)
+                    snprintf(why, size, "%.500s has %s ops than the model", theirs, ea ? "more" : "fewer");
+                break;
+            }
+            if (strcmp(la, lb) == 0)
+                continue;
+            int index = 0;
+            char kind[64], name[256], out[80], grad[80], kind2[64], name2[256], out2[80], grad2[80];
+            if (sscanf(la, "op %d %63s %255s out %79s grad %79s", &index, kind, name, out, grad) != 5 ||
+                sscanf(lb, "op %*d %63s %255s out %79s grad %79s", kind2, name2, out2, grad2) != 4 ||
+                strcmp(kind, kind2) != 0 || strcmp(name, name2) != 0)
+                snprintf(why, size, "%.500s line %d is not the model's op (%.80s)", theirs, line, lb);
+            else
+                snprintf(why, size, "op %d, %s '%s': its %s differs from the replay's (%.16s..., replay %.16s...)",
+                         index, kind, name, strcmp(out, out2) != 0 ? "output" : "output's gradient",
+                         strcmp(out, out2) != 0 ? out2 : grad2, strcmp(out, out2) != 0 ? out : grad);
+            break;
+        }
+    }
+    if (a)
+        fclose(a);
+    if (b)
+        fclose(b);
+}
+
+/* verify --ops: the step and rank of the file, replayed here and compared op by op. */
+static int verify_ops(aic_comm_t *c, const proof_log *job, const verify_opts *v, const char *work) {
+    const int rank = aic_comm_rank(c);
+    long long step = 0;
+    int ops_rank = -1;
+    char head[128] = "";
+    FILE *f = rank == 0 ? fopen(v->ops, "r") : NULL;
+    if (f) {
+        if (!fgets(head, sizeof head, f) || sscanf(head, "aicon-ops 1 step %lld rank %d", &step, &ops_rank) != 2)
+            ops_rank = -1;
+        fclose(f);
+    }
+    int64_t what[2] = {step, ops_rank};
+    if (aic_broadcast(c, what, sizeof what, 0) != AIC_OK)
+        return 2;
+    if (what[1] < 0 || what[1] >= job->world || segment_of(job, what[0]) < 0) {
+        if (rank == 0)
+            fprintf(stderr, "aicon verify: %s: not an ops file (aicon proof ops) of a step and rank of this job\n",
+                    v->ops);
+        return 2;
+    }
+    char mine[4200];
+    snprintf(mine, sizeof mine, "%s/ops-step-%lld-rank-%d.txt", work, (long long)what[0], (int)what[1]);
+    const int rc = replay_ops(c, job, v->dir, work, what[0], (int)what[1], mine);
+    if (rc != 0) {
+        if (rank == 0)
+            fprintf(stderr, "aicon verify: the replay up to step %lld failed (exit %d)\n", (long long)what[0], rc);
+        return 2;
+    }
+    char why[1024] = "";
+    if (rank == 0)
+        compare_ops(mine, v->ops, why, sizeof why);
+    if (aic_broadcast(c, why, sizeof why, 0) != AIC_OK)
+        return 2;
+    if (rank == 0 && why[0])
+        fprintf(stderr, "aicon verify: FAILED at step %lld, rank %d: %s\n", (long long)what[0], (int)what[1], why);
+    else if (rank == 0)
+        printf("verified: every op's output and gradient of step %lld on rank %d agrees with %s\n",
+               (long long)what[0], (int)what[1], v->ops);
+    return why[0] ? 1 : 0;
 }
 
 /* Replays the chosen segments; 0 when all agree, 1 at the first that does not, 2 when one cannot run. */
@@ -533,20 +669,14 @@ int aicon_verify_main(int argc, char **argv) {
         k = (int)ceil(v.fraction * segments - 1e-9);
         k = k < 1 ? 1 : k > segments ? segments : k;
         segs = choose(segments, k, v.seed);
+        make_work(comm, v.work, work, sizeof work);
         if (rank == 0) {
-            if (v.work)
-                snprintf(work, sizeof work, "%s", v.work);
-            else {
-                const char *tmp = getenv("TMPDIR");
-                snprintf(work, sizeof work, "%s/aicon-verify-XXXXXX", tmp && *tmp ? tmp : "/tmp");
-            }
-            if (v.work ? mkdir(work, 0777) != 0 && errno != EEXIST : !mkdtemp(work)) {
-                fprintf(stderr, "aicon verify: cannot make the work directory %s: %s\n", work, strerror(errno));
-                work[0] = '\0';
-            }
-            printf("%s: %d ranks, %d segments (steps %lld-%lld), root %s; replaying %d (seed %llu)\n", path, job.world,
-                   segments, (long long)job.b[0].step + 1, (long long)job.b[segments].step, job.root, k,
-                   (unsigned long long)v.seed);
+            printf("%s: %d ranks, %d segments (steps %lld-%lld), root %s", path, job.world, segments,
+                   (long long)job.b[0].step + 1, (long long)job.b[segments].step, job.root);
+            if (v.ops)
+                printf("; replaying the step of %s\n", v.ops);
+            else
+                printf("; replaying %d (seed %llu)\n", k, (unsigned long long)v.seed);
             for (int s = 0; s < job.n_sigs; s++)
                 printf("rank %d's digests are signed by 0x%s\n", job.sigs[s].rank, job.sigs[s].address);
             if (job.n_sigs < job.world)
@@ -554,14 +684,15 @@ int aicon_verify_main(int argc, char **argv) {
                        job.world);
             fflush(stdout);
         }
-        aic_broadcast(comm, work, sizeof work, 0);
         if (!segs || !work[0])
             rc = 2;
     }
     const double t0 = now_s();
-    if (rc == 0)
+    if (rc == 0 && v.ops)
+        rc = verify_ops(comm, &job, &v, work);
+    else if (rc == 0)
         rc = replay_all(comm, &job, &v, segs, k, work);
-    if (rc == 0 && rank == 0) {
+    if (rc == 0 && rank == 0 && !v.ops) {
         int64_t replayed = 0;
         for (int j = 0; j < k; j++)
             replayed += job.b[segs[j] + 1].step - job.b[segs[j]].step;
@@ -570,9 +701,79 @@ int aicon_verify_main(int argc, char **argv) {
                "%.1f s\n", k, segments, (long long)replayed, (long long)total, 100.0 * (double)replayed / (double)total,
                now_s() - t0);
     }
-    if (rank == 0 && work[0] && !v.keep && !v.work && nftw(work, remove_entry, 16, FTW_DEPTH | FTW_PHYS) != 0)
-        fprintf(stderr, "aicon verify: warning: cannot remove %s: %s\n", work, strerror(errno));
+    if (!v.keep && !v.work)
+        remove_work(comm, work);
     free(segs);
+    log_free(&job);
+    aic_comm_destroy(comm);
+    MPI_Finalize();
+    return rc;
+}
+
+/* aicon proof ops DIR --step K --rank R [--out FILE]: the job replayed to step K from the checkpoint
+ * before it, rank R writing every op's digests of that step. */
+int aicon_proof_main(int argc, char **argv) {
+    const bool talk = aicon_launcher_rank() == 0;
+    if (argc < 2 || strcmp(argv[1], "ops") != 0 || (argc > 2 && strcmp(argv[2], "--help") == 0)) {
+        if (talk)
+            fprintf(argc > 2 ? stdout : stderr,
+                    "usage: mpirun -np W aicon proof ops DIR --step K --rank R [--out FILE]\n"
+                    "\n"
+                    "Replays the job of the proof log DIR/proof.log (aicon train --proof) from the checkpoint before\n"
+                    "step K to step K, and writes rank R's SHA-256 of every op's output and output gradient of that\n"
+                    "step to FILE (default ops-step-K-rank-R.txt): what `aicon verify DIR --ops FILE` compares with\n"
+                    "its own replay to name the first op that differs. W is the job's world size.\n");
+        return argc > 2 ? 0 : 2;
+    }
+    static const struct option longopts[] = {{"step", required_argument, NULL, 's'},
+                                             {"rank", required_argument, NULL, 'r'},
+                                             {"out", required_argument, NULL, 'o'},
+                                             {0}};
+    long long step = 0;
+    int ops_rank = -1;
+    char out[4200] = "";
+    opterr = 0;
+    optind = 2;
+    for (int c; (c = getopt_long(argc, argv, "", longopts, NULL)) != -1;) {
+        if (c == 's')
+            step = atoll(optarg);
+        else if (c == 'r')
+            ops_rank = atoi(optarg);
+        else if (c == 'o')
+            snprintf(out, sizeof out, "%s", optarg);
+        else
+            return talk ? fprintf(stderr, "aicon proof ops: unknown flag or missing value '%s'\n", argv[optind - 1])
+                        : 0, 2;
+    }
+    if (optind + 1 != argc || step < 1 || ops_rank < 0)
+        return talk ? fprintf(stderr, "aicon proof ops: name one proof directory, --step K >= 1 and --rank R\n") : 0, 2;
+    const char *dir = argv[optind];
+    if (!out[0])
+        snprintf(out, sizeof out, "ops-step-%lld-rank-%d.txt", step, ops_rank);
+    aic_comm_t *comm;
+    if (!aicon_mpi_start("aicon proof", MPI_THREAD_SERIALIZED, &comm))
+        return 1;
+    aicon_train_signals();
+    char path[4200], work[4096] = "";
+    snprintf(path, sizeof path, "%s/%s", dir, AIC_PROOF_LOG);
+    proof_log job;
+    aic_status st = load_log(comm, path, &job);
+    if (st == AIC_OK && job.world != aic_comm_size(comm))
+        st = aic_fail(AIC_ERR_INVALID_ARG, "%s: the job ran on %d ranks; run mpirun -np %d aicon proof ops", path,
+                      job.world, job.world);
+    if (st == AIC_OK && (segment_of(&job, step) < 0 || ops_rank >= job.world))
+        st = aic_fail(AIC_ERR_INVALID_ARG, "%s: no step %lld or rank %d in this job (steps %lld-%lld, %d ranks)", path,
+                      step, ops_rank, (long long)job.b[0].step + 1, (long long)job.b[job.nb - 1].step, job.world);
+    int rc = st == AIC_OK ? 0 : 2;
+    if (rc && talk)
+        fprintf(stderr, "aicon proof ops: %s\n", aic_last_error());
+    if (rc == 0) {
+        make_work(comm, NULL, work, sizeof work);
+        rc = work[0] ? replay_ops(comm, &job, dir, work, step, ops_rank, out) : 2;
+        remove_work(comm, work);
+        if (rc == 0 && aic_comm_rank(comm) == ops_rank)
+            printf("wrote %s: rank %d's digests of every op of step %lld\n", out, ops_rank, step);
+    }
     log_free(&job);
     aic_comm_destroy(comm);
     MPI_Finalize();

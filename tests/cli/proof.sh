@@ -5,8 +5,8 @@
 # rewritten log whose root is not the committed one, a perturbed parameter in a boundary checkpoint
 # (named by its file), a job that trained with another learning rate than its log claims, a rank that
 # trained on another data order, fabricated digests of skipped steps (each named by step and rank),
-# and a verifier with the wrong number of ranks. A second run's log is byte for byte
-# the first's.
+# a rank on other data named down to its input op (aicon proof ops, verify --ops), and a verifier
+# with the wrong number of ranks. A second run's digests are the first's.
 set -euo pipefail
 . "$(dirname "$0")/common.sh"
 
@@ -88,6 +88,23 @@ timeout -k 10 "$RUN_TIMEOUT" "${MPIRUN[@]}" -np 1 "$AICON" "${job[@]}" --proof "
 verify_np 2 order_v verify "$WORK/order" --fraction 0.25 --seed 5
 [ "$RC" = 1 ] && grep -Eq "FAILED in segment 3 \(steps 21-30\): step 21, rank 1: the gradient differs" "$WORK/order_v.err" ||
     fail "a rank training on another data order passed (exit $RC)"
+
+# Down to the op: rank 1's digests of every op of step 21 as the cheating job computed them (its
+# log with the permuted file named, the root made to match, replayed by aicon proof ops) against the
+# job's log: the first op that differs is the input, named.
+verify_np 2 ops_honest proof ops "$WORK/p" --step 15 --rank 1 --out "$WORK/ops15.txt"
+[ "$RC" = 0 ] && [ "$(grep -c '^op ' "$WORK/ops15.txt")" -gt 3 ] || fail "aicon proof ops wrote no op digests (exit $RC)"
+verify_np 2 ops_v verify "$WORK/p" --ops "$WORK/ops15.txt"
+[ "$RC" = 0 ] && grep -q "every op's output and gradient of step 15 on rank 1 agrees" "$WORK/ops_v.out" ||
+    fail "verify --ops of an honest step did not agree (exit $RC)"
+cp -r "$WORK/order" "$WORK/order_ops"
+sed -i "s|^meta arg $DATA/train.h5\$|meta arg $WORK/permuted.h5|" "$WORK/order_ops/proof.log"
+"${PY[@]}" "$(dirname "$0")/proof_tamper.py" reroot "$WORK/order_ops/proof.log"
+verify_np 2 ops_cheat proof ops "$WORK/order_ops" --step 21 --rank 1 --out "$WORK/ops21.txt"
+[ "$RC" = 0 ] || fail "aicon proof ops of the cheating job exited $RC"
+verify_np 2 ops_caught verify "$WORK/order" --ops "$WORK/ops21.txt"
+[ "$RC" = 1 ] && grep -q "FAILED at step 21, rank 1: op 0, input '[a-z]*': its output differs" "$WORK/ops_caught.err" ||
+    fail "verify --ops did not name the input of rank 1 (exit $RC)"
 
 # Skipped steps: a log whose steps 31-40 carry digests not computed from them (here steps 21-30's),
 # its root made to match, is caught at the first of them.

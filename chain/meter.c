@@ -295,6 +295,12 @@ static aic_status make_record(aic_meter *m, aic_comm_t *c, const aic_meter_end *
     json_object_object_add(d, "end", json_object_new_string(t1));
     json_object *hp = end->hyperparameters ? json_tokener_parse(end->hyperparameters) : NULL;
     json_object_object_add(d, "hyperparameters", hp ? hp : json_object_new_object());
+    if (end->proof_root && *end->proof_root) { /* what aicon verify --root checks a proof log against */
+        json_object *proof = json_object_new_object();
+        json_object_object_add(proof, "root", json_object_new_string(end->proof_root));
+        json_object_object_add(proof, "segments", json_object_new_int64(end->proof_segments));
+        json_object_object_add(d, "proof", proof);
+    }
     size_t len;
     const char *text = json_object_to_json_string_length(d, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE, &len);
     aic_status st = AIC_OK;

@@ -111,6 +111,10 @@ static aic_status write_summary(const train_report *rep, const aic_train_summary
     add_comm_accounting(j, s->seconds, s->comm_wait_seconds, s->bytes_sent, s->bytes_received);
     json_object_object_add(j, "parameters", json_object_new_uint64(aic_model_num_params(rep->r->src.model)));
     json_object_object_add(j, "params_sha256", json_object_new_string(s->params_sha256));
+    if (s->proof_root[0]) {
+        json_object_object_add(j, "proof_root", json_object_new_string(s->proof_root));
+        json_object_object_add(j, "proof_segments", json_object_new_int64(s->proof_segments));
+    }
     json_object *pj = json_object_new_object();
     json_object_object_add(pj, "kind", json_object_new_string(aic_preprocess_name(pre->kind)));
     if (pre->kind == AIC_PREPROCESS_STANDARDIZE) {
@@ -371,7 +375,8 @@ aic_status aicon_train_report_usage(train_report *rep, const aic_train_summary *
              optimizers[o->train.optim.kind], (double)o->train.lr.base_lr, (double)o->train.optim.momentum,
              (double)o->train.optim.weight_decay, (unsigned long long)o->train.seed);
     aic_meter_end end = {.model = r->src.model, .final_step = (uint64_t)s->steps, .prev_seq = rep->usage_prev_seq,
-                         .device = r->device, .hyperparameters = hyper};
+                         .device = r->device, .hyperparameters = hyper, .proof_root = s->proof_root,
+                         .proof_segments = s->proof_segments};
     return aic_meter_finish(r->meter, r->comm, &end, stderr);
 }
 

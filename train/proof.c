@@ -29,6 +29,7 @@ struct aic_proof {
     char *chunk;            /* rank 0: the current chunk's text */
     size_t chunk_len, chunk_cap;
     EVP_MD_CTX *chain;      /* this rank's digests, in step order */
+    char root[65];          /* after finish, every rank */
 };
 
 static void hex_of(const uint8_t *b, size_t n, char *out) {
@@ -256,6 +257,7 @@ aic_status aic_proof_finish(aic_proof *p, aic_proof_signer sign, void *ctx) {
         char hex[2 * 65 + 1];
         st = aic_proof_merkle_root((const uint8_t(*)[32])p->leaves, p->n_leaves, root);
         hex_of(root, 32, hex);
+        memcpy(p->root, hex, 65);
         /* The root and signature lines are no chunks: they are what the chunks hash to, and sign. */
         bool ok = st == AIC_OK && fprintf(p->log, "root %s %zu\n", hex, p->n_leaves - 1) > 0;
         for (int r = 0; ok && r < p->world; r++) {
@@ -270,7 +272,19 @@ aic_status aic_proof_finish(aic_proof *p, aic_proof_signer sign, void *ctx) {
             st = aic_fail(AIC_ERR_IO, "%s: cannot write: %s", p->path, strerror(errno));
     }
     free(all);
-    return aic_comm_agree(p->comm, st);
+    st = aic_comm_agree(p->comm, st);
+    int64_t segments = (int64_t)p->n_leaves - 1;
+    if (st == AIC_OK)
+        st = aic_broadcast(p->comm, p->root, sizeof p->root, 0);
+    if (st == AIC_OK)
+        st = aic_broadcast(p->comm, &segments, sizeof segments, 0);
+    p->n_leaves = (size_t)segments + 1;
+    return st;
+}
+
+void aic_proof_root(const aic_proof *p, char hex[65], int64_t *segments) {
+    memcpy(hex, p->root, 65);
+    *segments = (int64_t)p->n_leaves - 1;
 }
 
 void aic_proof_destroy(aic_proof *p) {

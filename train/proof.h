@@ -52,6 +52,8 @@ typedef aic_status (*aic_proof_signer)(void *ctx, const uint8_t digest[32], uint
 /* The run's end: rank 0 writes the root line; with sign, every rank signs its message and rank 0
  * writes the signatures after the root. Collective. */
 aic_status aic_proof_finish(aic_proof *p, aic_proof_signer sign, void *ctx);
+/* After aic_proof_finish: the root as hex and the segments, on every rank. */
+void aic_proof_root(const aic_proof *p, char hex[65], int64_t *segments);
 /* What rank signs: SHA-256("aicon-proof-rank-1", rank as 4 bytes little-endian, chain), chain the
  * SHA-256 of the rank's gradient digests (32 bytes each) in step order. */
 aic_status aic_proof_rank_message(int rank, const uint8_t chain[32], uint8_t out[32]);

@@ -777,8 +777,10 @@ static aic_status run(aic_trainer_t *t, aic_train_summary *out) {
                                       &(aic_onnx_export_options){.input = t->io.input, .preprocess = k->preprocess});
         AGREE(t, out, es);
     }
-    if (t->proof)
+    if (t->proof) {
         AGREE(t, out, aic_proof_finish(t->proof, t->cb.sign, t->cb.ctx));
+        aic_proof_root(t->proof, out->proof_root, &out->proof_segments);
+    }
     uint8_t digest[32];
     AGREE(t, out, aic_model_params_hash(t->model, digest));
     for (int i = 0; i < 32; i++)

@@ -201,6 +201,8 @@ typedef struct {
     int64_t skipped_steps;    /* non-finite losses skipped (skip_nonfinite) */
     bool stopped;             /* should_stop ended the run early */
     char params_sha256[65];   /* of the final parameters, equal on every rank */
+    char proof_root[65];      /* --proof: the log's Merkle root (every rank), "" without */
+    int64_t proof_segments;
     char checkpoint[4096];    /* the run's last checkpoint: checkpoint_dir's of the final step, else
                                * the checkpoint file, else "" */
     /* After a failure: */

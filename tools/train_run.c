@@ -238,8 +238,10 @@ static aic_status proof_meta(const train_opts *o, const train_run *r, char **out
     char *m = malloc(size);
     if (!m)
         return aic_fail(AIC_ERR_NOMEM, "--proof: out of memory");
-    int len = snprintf(m, size, "aicon %d.%d.%d\nworld %d\nthreads %d\n", AICON_VERSION_MAJOR, AICON_VERSION_MINOR,
-                       AICON_VERSION_PATCH, r->world, o->threads);
+    /* The bits depend on the threads and the bucket size as well as on the flags: both are kept as
+     * they were, defaults included. */
+    int len = snprintf(m, size, "aicon %d.%d.%d\nworld %d\nthreads %d\nbucket_kb %d\n", AICON_VERSION_MAJOR,
+                       AICON_VERSION_MINOR, AICON_VERSION_PATCH, r->world, o->threads, o->bucket_kb);
     for (int i = 1; i < o->argc; i++)
         len += snprintf(m + len, size - (size_t)len, "arg %s\n", o->argv[i]);
     *out = m;

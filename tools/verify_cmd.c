@@ -31,7 +31,7 @@ typedef struct {
 typedef struct {
     const char *path;
     char *text;
-    int world, threads;
+    int world, threads, bucket_kb;
     int argc;
     char **argv;         /* argv[0] "train", then the job's arguments (their own copies) */
     boundary *b;         /* b[0] the start; segment i runs from b[i] to b[i + 1] */
@@ -125,7 +125,7 @@ static aic_status parse_log(proof_log *l) {
                 if (!(l->argv[l->argc++] = strdup(line + 9)))
                     st = aic_fail(AIC_ERR_NOMEM, "%s: out of memory", l->path);
             } else if (sscanf(line + 5, "world %d", &l->world) != 1 && sscanf(line + 5, "threads %d", &l->threads) != 1 &&
-                     strncmp(line + 5, "aicon ", 6) != 0)
+                       sscanf(line + 5, "bucket_kb %d", &l->bucket_kb) != 1 && strncmp(line + 5, "aicon ", 6) != 0)
                 BAD("%s line %d: an unknown meta line '%s'", l->path, no, line);
         } else if (sscanf(line, "grad %lld %d %139s", &step, &rank, h) == 3) {
             const int64_t want = l->nb ? l->b[0].step + 1 + l->n_grads / (l->world > 0 ? l->world : 1) : -1;
@@ -161,9 +161,10 @@ static aic_status parse_log(proof_log *l) {
         line = end + 1;
     }
 #undef BAD
-    if (st == AIC_OK && (l->world < 1 || l->threads < 1 || l->nb < 2))
+    if (st == AIC_OK && (l->world < 1 || l->threads < 1 || l->bucket_kb < 0 || l->nb < 2))
         st = aic_fail(AIC_ERR_FORMAT, "%s: %s", l->path,
-                      l->nb < 2 ? "no segment ends in it" : "the world size or the threads are missing from its meta");
+                      l->nb < 2 ? "no segment ends in it"
+                                : "the world size, the threads or the bucket size are missing from its meta");
     if (st == AIC_OK && !l->have_root)
         st = aic_fail(AIC_ERR_FORMAT, "%s: no root line: the job did not finish, or the log was cut short", l->path);
     if (st == AIC_OK)
@@ -207,7 +208,7 @@ static aic_status read_file(const char *path, char **out) {
 
 /* Rank 0 reads the log, every rank gets the text and reads it the same way. */
 static aic_status load_log(aic_comm_t *c, const char *path, proof_log *l) {
-    *l = (proof_log){.path = path};
+    *l = (proof_log){.path = path, .bucket_kb = -1};
     aic_status st = aic_comm_rank(c) == 0 ? read_file(path, &l->text) : AIC_OK;
     int64_t len = l->text ? (int64_t)strlen(l->text) : -1;
     AIC_TRY(aic_broadcast(c, &len, sizeof len, 0));
@@ -331,6 +332,8 @@ static int replay_opts(const proof_log *job, int i, const char *dir, const char 
     o->log_every = 0;
     o->quiet = true;
     o->threads = job->threads;
+    o->bucket_kb = job->bucket_kb;
+    k->bucket_bytes = (size_t)job->bucket_kb << 10;
     o->meter = (aic_meter_config){0};
     return 0;
 }
@@ -593,7 +596,7 @@ static int replay_all(aic_comm_t *c, const proof_log *job, const verify_opts *v,
         if (rank == 0) {
             char path[4300];
             snprintf(path, sizeof path, "%s/%s", sub, AIC_PROOF_LOG);
-            proof_log re = {.path = path};
+            proof_log re = {.path = path, .bucket_kb = -1};
             aic_status st = read_file(path, &re.text);
             if (st == AIC_OK)
                 st = parse_log(&re);

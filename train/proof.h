@@ -4,7 +4,7 @@
  *
  * DIR/proof.log, a text file rank 0 writes as the run goes:
  *   aicon-proof 1
- *   meta <text>                     the caller's lines: the command, world size, threads
+ *   meta <text>                     the caller's lines: the command, world size, threads, bucket size
  *   start <step> <state>            the state the run starts from (DIR/seg-<step>.h5)
  *   grad <step> <rank> <digest>     every rank's gradient digest of every step (aic_train_grad_digest)
  *   segment <step> <state>          a boundary: the state after that step (DIR/seg-<step>.h5)

@@ -89,6 +89,14 @@ aic_status aic_usage_deliver(const aic_usage_dest *d, const aic_usage_job *job, 
 aic_status aic_usage_deliver_eth(const aic_usage_dest *d, const aic_usage_job *job, const aic_usage_record *recs,
                                  int n, const aic_key *key, int timeout_ms);
 
+/* The escrow's calls on an eth:// destination (UsageLedger.claim, dispute, settle) for the record
+ * (job_id, rank, seq), sent and paid for by key: claim pays a miner after the challenge window,
+ * dispute (the job's owner, arg: the segment that failed verification) stops that, settle (the
+ * job's arbiter, arg: 1 pay, 0 reject) ends a dispute. A refusal fails with the contract's reason. */
+typedef enum { AIC_ESCROW_CLAIM, AIC_ESCROW_DISPUTE, AIC_ESCROW_SETTLE } aic_escrow_call;
+aic_status aic_usage_escrow_eth(const aic_usage_dest *d, aic_escrow_call what, const uint8_t job_id[32],
+                                uint32_t rank, uint64_t seq, uint64_t arg, const aic_key *key, int timeout_ms);
+
 /* ---- the file ledger -------------------------------------------------------------------------- */
 
 /* Append the job's opening (unless the ledger holds it) and each record not already in it (by job,

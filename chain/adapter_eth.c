@@ -139,6 +139,39 @@ static aic_status submit(aic_eth_rpc *rpc, const aic_usage_dest *d, const aic_us
     return st;
 }
 
+aic_status aic_usage_escrow_eth(const aic_usage_dest *d, aic_escrow_call what, const uint8_t job_id[32],
+                                uint32_t rank, uint64_t seq, uint64_t arg, const aic_key *key, int timeout_ms) {
+    static const char *const signatures[] = {"claim(bytes32,uint32,uint64)", "dispute(bytes32,uint32,uint64,uint64)",
+                                             "settle(bytes32,uint32,uint64,bool)"};
+    aic_abi a;
+    aic_abi_begin(&a, what == AIC_ESCROW_CLAIM ? 3 : 4);
+    aic_abi_word(&a, job_id);
+    aic_abi_uint(&a, rank);
+    aic_abi_uint(&a, seq);
+    if (what != AIC_ESCROW_CLAIM)
+        aic_abi_uint(&a, arg);
+    aic_bytes data = {0};
+    AIC_TRY(aic_abi_end(&a, signatures[what], &data));
+    aic_eth_rpc *rpc;
+    aic_status st = aic_eth_rpc_open(d->target, timeout_ms, &rpc);
+    if (st != AIC_OK) {
+        aic_bytes_free(&data);
+        return st;
+    }
+    /* Called first: a refusal comes back with the contract's reason, and nothing is spent on it. */
+    aic_bytes out = {0};
+    st = aic_eth_call_from(rpc, key->address, d->domain.contract, data.data, data.len, &out);
+    aic_bytes_free(&out);
+    int status = 0;
+    if (st == AIC_OK)
+        st = transact(rpc, d, key, &data, SUBMIT_GAS, timeout_ms, &status);
+    if (st == AIC_OK && status != 1)
+        st = aic_fail(AIC_ERR_MISMATCH, "%s: %s reverted", d->uri, signatures[what]);
+    aic_bytes_free(&data);
+    aic_eth_rpc_close(rpc);
+    return st;
+}
+
 aic_status aic_usage_deliver_eth(const aic_usage_dest *d, const aic_usage_job *job, const aic_usage_record *recs,
                                  int n, const aic_key *key, int timeout_ms) {
     if (!key)

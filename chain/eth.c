@@ -308,7 +308,14 @@ aic_status aic_eth_send_and_wait(aic_eth_rpc *r, const aic_bytes *raw, int timeo
 }
 
 aic_status aic_eth_call(aic_eth_rpc *r, const uint8_t to[20], const uint8_t *data, size_t len, aic_bytes *out) {
+    return aic_eth_call_from(r, NULL, to, data, len, out);
+}
+
+aic_status aic_eth_call_from(aic_eth_rpc *r, const uint8_t from[20], const uint8_t to[20], const uint8_t *data,
+                             size_t len, aic_bytes *out) {
     json_object *call = json_object_new_object(), *params = json_object_new_array(), *res = NULL;
+    if (from) /* msg.sender of the call: what a transaction from that account would see */
+        json_object_object_add(call, "from", hex_string(from, 20));
     json_object_object_add(call, "to", hex_string(to, 20));
     json_object_object_add(call, "data", hex_string(data, len));
     json_object_array_add(params, call);

@@ -101,5 +101,8 @@ aic_status aic_eth_send_and_wait(aic_eth_rpc *r, const aic_bytes *raw, int timeo
 /* eth_call of data on contract `to` (for view functions and revert reasons); result bytes in out. A
  * revert is AIC_ERR_MISMATCH whose message holds the revert reason. */
 aic_status aic_eth_call(aic_eth_rpc *r, const uint8_t to[20], const uint8_t *data, size_t len, aic_bytes *out);
+/* The same call as sent from `from` (NULL: no sender). */
+aic_status aic_eth_call_from(aic_eth_rpc *r, const uint8_t from[20], const uint8_t to[20], const uint8_t *data,
+                             size_t len, aic_bytes *out);
 
 #endif

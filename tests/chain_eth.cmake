@@ -9,5 +9,6 @@ set_tests_properties(chain_eth PROPERTIES LABELS unit TIMEOUT 60)
 
 set(AICON_CHAIN_NPM ${CMAKE_CURRENT_BINARY_DIR}/chain-npm)
 add_test(NAME chain_contract
-  COMMAND bash ${CMAKE_CURRENT_SOURCE_DIR}/chain/contract.sh $<TARGET_FILE:test_chain_eth> ${AICON_CHAIN_NPM})
+  COMMAND bash ${CMAKE_CURRENT_SOURCE_DIR}/chain/contract.sh $<TARGET_FILE:test_chain_eth> ${AICON_CHAIN_NPM}
+          $<TARGET_FILE:aicon_cli>)
 set_tests_properties(chain_contract PROPERTIES LABELS "chain" TIMEOUT 420 SKIP_RETURN_CODE 77)

@@ -93,9 +93,31 @@ contract UsageLedger {
     mapping(bytes32 => address[]) private jobRanks_;
     mapping(bytes32 => bool) private accepted_; // keccak256(jobId, rank, seq)
 
+    // Payment in escrow (openJobEscrow): each accepted record becomes a claim of samples x
+    // weiPerSample, paid after windowBlocks unless the job's owner disputes it first; a disputed
+    // claim waits for the arbiter, who pays it or rejects it (the wei stay with the job's owner).
+    struct Escrow {
+        uint256 balance;
+        uint256 weiPerSample;
+        address arbiter;
+        uint64 windowBlocks;
+    }
+    enum ClaimState { None, Pending, Disputed, Paid, Rejected }
+    struct Claim {
+        uint256 amount;
+        uint64 submittedAt; // block
+        ClaimState state;
+        address miner;
+    }
+    mapping(bytes32 => Escrow) public escrow;
+    mapping(bytes32 => Claim) public claims; // keccak256(jobId, rank, seq), as accepted_
+
     event JobOpened(bytes32 indexed jobId, address indexed owner, address[] ranks);
     event RecordAccepted(bytes32 indexed jobId, uint32 indexed rank, uint64 seq, address indexed miner,
                          uint64 samples, uint64 deviceMs, uint256 reward);
+    event ClaimPaid(bytes32 indexed jobId, uint32 indexed rank, uint64 seq, address indexed miner, uint256 amount);
+    event ClaimDisputed(bytes32 indexed jobId, uint32 indexed rank, uint64 seq, uint64 segment);
+    event ClaimSettled(bytes32 indexed jobId, uint32 indexed rank, uint64 seq, bool paid);
 
     constructor(uint256 rewardPerSample_) {
         token = new UsageToken();
@@ -103,7 +125,7 @@ contract UsageLedger {
     }
 
     // Opens a job once; the caller becomes its owner. ranks[i] is the address of rank i's key.
-    function openJob(bytes32 jobId, address[] calldata ranks) external {
+    function openJob(bytes32 jobId, address[] calldata ranks) public {
         require(jobOwner[jobId] == address(0), "UsageLedger: job already open");
         require(ranks.length > 0, "UsageLedger: a job needs at least one rank");
         for (uint256 i = 0; i < ranks.length; i++)
@@ -111,6 +133,68 @@ contract UsageLedger {
         jobOwner[jobId] = msg.sender;
         jobRanks_[jobId] = ranks;
         emit JobOpened(jobId, msg.sender, ranks);
+    }
+
+    // Opens a job as openJob does, its payment (msg.value) in escrow: the payer is the owner.
+    function openJobEscrow(bytes32 jobId, address[] calldata ranks, address arbiter, uint64 windowBlocks,
+                           uint256 weiPerSample) external payable {
+        require(msg.value > 0 && weiPerSample > 0, "UsageLedger: an escrow needs wei and a price per sample");
+        require(arbiter != address(0), "UsageLedger: an escrow needs an arbiter");
+        openJob(jobId, ranks);
+        escrow[jobId] = Escrow(msg.value, weiPerSample, arbiter, windowBlocks);
+    }
+
+    // Pays an undisputed claim once its challenge window has passed; anyone may call it.
+    function claim(bytes32 jobId, uint32 rank, uint64 seq) external {
+        Escrow storage e = escrow[jobId];
+        require(e.arbiter != address(0), "UsageLedger: job has no escrow");
+        Claim storage c = claims[keccak256(abi.encode(jobId, rank, seq))];
+        require(c.state != ClaimState.None, "UsageLedger: no such claim");
+        require(c.state != ClaimState.Disputed, "UsageLedger: claim disputed, waiting for the arbiter");
+        require(c.state == ClaimState.Pending, "UsageLedger: claim already settled");
+        require(block.number >= c.submittedAt + e.windowBlocks, "UsageLedger: challenge window still open");
+        _pay(jobId, rank, seq, c);
+    }
+
+    // The job's owner disputes a claim within its window, naming the segment its verification failed.
+    function dispute(bytes32 jobId, uint32 rank, uint64 seq, uint64 segment) external {
+        require(msg.sender == jobOwner[jobId], "UsageLedger: only the job's owner disputes");
+        Claim storage c = claims[keccak256(abi.encode(jobId, rank, seq))];
+        require(c.state == ClaimState.Pending, "UsageLedger: no pending claim");
+        require(block.number < c.submittedAt + escrow[jobId].windowBlocks, "UsageLedger: challenge window closed");
+        c.state = ClaimState.Disputed;
+        emit ClaimDisputed(jobId, rank, seq, segment);
+    }
+
+    // The job's arbiter settles a disputed claim: paid, or rejected.
+    function settle(bytes32 jobId, uint32 rank, uint64 seq, bool pay) external {
+        require(msg.sender == escrow[jobId].arbiter, "UsageLedger: only the job's arbiter settles");
+        Claim storage c = claims[keccak256(abi.encode(jobId, rank, seq))];
+        require(c.state == ClaimState.Disputed, "UsageLedger: claim not disputed");
+        if (pay) {
+            _pay(jobId, rank, seq, c);
+        } else {
+            c.state = ClaimState.Rejected;
+            uint256 amount = c.amount < escrow[jobId].balance ? c.amount : escrow[jobId].balance;
+            escrow[jobId].balance -= amount;
+            _send(jobOwner[jobId], amount);
+        }
+        emit ClaimSettled(jobId, rank, seq, pay);
+    }
+
+    function _pay(bytes32 jobId, uint32 rank, uint64 seq, Claim storage c) private {
+        Escrow storage e = escrow[jobId];
+        uint256 amount = c.amount < e.balance ? c.amount : e.balance;
+        c.state = ClaimState.Paid;
+        e.balance -= amount;
+        _send(c.miner, amount);
+        emit ClaimPaid(jobId, rank, seq, c.miner, amount);
+    }
+
+    // The state is written before the wei leave (a reentrant call finds the claim settled).
+    function _send(address to, uint256 amount) private {
+        (bool ok, ) = payable(to).call{value: amount}("");
+        require(ok, "UsageLedger: the transfer failed");
     }
 
     function jobRanks(bytes32 jobId) external view returns (address[] memory) {
@@ -142,6 +226,9 @@ contract UsageLedger {
         require(signer == ranks[r.rank], "UsageLedger: signature is not from this rank's key");
         require(r.miner == signer, "UsageLedger: miner is not the signing key's address");
         accepted_[id] = true;
+        if (escrow[r.jobId].arbiter != address(0))
+            claims[id] = Claim(uint256(r.samples) * escrow[r.jobId].weiPerSample, uint64(block.number),
+                               ClaimState.Pending, signer);
         reward = uint256(r.samples) * rewardPerSample;
         token.mint(signer, reward);
         emit RecordAccepted(r.jobId, r.rank, r.seq, signer, r.samples, r.deviceMs, reward);

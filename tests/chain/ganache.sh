@@ -20,6 +20,9 @@
 #   ganache.sh records DIR         one JSON line per RecordAccepted event of the contract
 #                                  ({jobId, rank, seq, miner, samples, deviceMs, reward, tx}).
 #   ganache.sh balance DIR ADDRESS the contract's reward-token balance of ADDRESS (token units).
+#   ganache.sh escrow DIR          the escrow's payment rules through ganache's accounts (chain.js).
+#   ganache.sh escrow-job DIR      a job in escrow with two accepted records; prints its id.
+#   ganache.sh mine DIR N          mines N blocks.
 #
 # The chain id is 1337; each account holds 1000 ETH; transactions are mined as they arrive. The
 # contract pays REWARD_PER_SAMPLE (default 1000000000000, i.e. 1e-6 token) per verified sample.
@@ -113,6 +116,12 @@ restart)
     ;;
 records)
     node_in "$HERE/chain.js" records "$(cat "$DIR/url")" "$(cat "$DIR/contract")"
+    ;;
+escrow | escrow-job)
+    node_in "$HERE/chain.js" "$cmd" "$(cat "$DIR/url")" "$(cat "$DIR/contract")"
+    ;;
+mine)
+    node_in "$HERE/chain.js" mine "$(cat "$DIR/url")" "${3:?usage: $0 mine DIR N}"
     ;;
 balance)
     node_in "$HERE/chain.js" balance "$(cat "$DIR/url")" "$(cat "$DIR/contract")" "${3:?usage: $0 balance DIR ADDRESS}"

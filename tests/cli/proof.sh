@@ -4,7 +4,8 @@
 # share; tampering is caught and named: an edited digest (the Merkle root no longer matches), a
 # rewritten log whose root is not the committed one, a perturbed parameter in a boundary checkpoint
 # (named by its file), a job that trained with another learning rate than its log claims, a rank that
-# trained on another data order, fabricated digests of skipped steps (each named by step and rank),
+# trained on another data order, fabricated digests of skipped steps, a rank that sent zero gradients
+# for a segment (each named by step and rank),
 # a rank on other data named down to its input op (aicon proof ops, verify --ops), and a verifier
 # with the wrong number of ranks. A second run's digests are the first's.
 set -euo pipefail
@@ -115,6 +116,19 @@ awk '$1 == "grad" && $2 >= 21 && $2 <= 30 {d[$2 + 10, $3] = $4} $1 == "grad" && 
 verify_np 2 skipped_v verify "$WORK/skipped" --fraction 1
 [ "$RC" = 1 ] && grep -q "FAILED in segment 4 (steps 31-40): step 31, rank 0: the gradient differs" "$WORK/skipped_v.err" ||
     fail "a log of skipped steps passed (exit $RC)"
+
+# A rank that sends zero gradients for a segment, its log saying so: without buckets a step's digest
+# is SHA-256(SHA-256(the gradient and the loss slot)), here of zeros for rank 1 in steps 11-20.
+aicon_np 2 zero "${job[@]}" --bucket-kb 0 --proof "$WORK/zero" --proof-every 10 --summary "$WORK/zero.json"
+params=$(json_field "$WORK/zero.json" parameters)
+zero=$("${PY[@]}" -c 'import hashlib, sys
+print(hashlib.sha256(hashlib.sha256(bytes(4 * (int(sys.argv[1]) + 1))).digest()).hexdigest())' "$params")
+awk -v z="$zero" '$1 == "grad" && $2 >= 11 && $2 <= 20 && $3 == 1 {$4 = z} {print}' "$WORK/zero/proof.log" >"$WORK/zero.log"
+mv "$WORK/zero.log" "$WORK/zero/proof.log"
+"${PY[@]}" "$(dirname "$0")/proof_tamper.py" reroot "$WORK/zero/proof.log"
+verify_np 2 zero_v verify "$WORK/zero" --fraction 1
+[ "$RC" = 1 ] && grep -q "FAILED in segment 2 (steps 11-20): step 11, rank 1: the gradient differs" "$WORK/zero_v.err" ||
+    fail "a rank that sent zero gradients passed (exit $RC)"
 
 # The wrong world size is refused naming the job's.
 verify_np 1 world verify "$WORK/p"

@@ -68,8 +68,8 @@ endforeach()
 aicon_cli_test(cli_nonfinite nonfinite.sh LABELS mpi TIMEOUT 120)
 # Proof logs: aicon verify replays an honest 2-rank job (all 4 segments, and 1 chosen by seed) and
 # names what was tampered with: an edited digest, a rewritten log, a perturbed checkpoint, another
-# learning rate, another data order (down to the input op), skipped steps, zero gradients, the wrong world size
-# (about 60 s).
+# learning rate, another data order (down to the input op), skipped steps, zero gradients, the
+# wrong world size (about 70 s).
 aicon_cli_test(cli_proof proof.sh LABELS mpi TIMEOUT 240)
 # Damaged checkpoints (a state scalar of the wrong shape or type, a flipped byte in a tensor, NaN, a
 # negative epoch, 2^62 steps, a missing checksum) refused naming file and dataset; a format-1 file

@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "core/error.h"
+#include "core/graph.h"
 
 #define KECCAK256_RATE 136
 
@@ -49,14 +50,9 @@ void aic_keccak256(const void *data, size_t len, uint8_t out[32]) {
 /* ---- hex ---------------------------------------------------------------------------------------- */
 
 void aic_hex_encode(const uint8_t *bytes, size_t n, char *out) {
-    static const char digits[] = "0123456789abcdef";
     out[0] = '0';
     out[1] = 'x';
-    for (size_t i = 0; i < n; i++) {
-        out[2 + 2 * i] = digits[bytes[i] >> 4];
-        out[3 + 2 * i] = digits[bytes[i] & 15];
-    }
-    out[2 + 2 * n] = '\0';
+    aic_hex(bytes, n, out + 2);
 }
 
 static int hex_digit(char c) {

@@ -19,6 +19,7 @@
 #include <string.h>
 
 #include "core/error.h"
+#include "core/graph.h"
 
 aic_status aic_comm_mpi_fail(const aic_comm_t *c, int err, const char *call, int peer) {
     char msg[MPI_MAX_ERROR_STRING];
@@ -266,10 +267,7 @@ aic_status aic_allreduce_sum_i64(aic_comm_t *c, int64_t *buf, size_t n) {
 /* ---- digest check and agreement ---------------------------------------------------------------- */
 
 /* First 8 bytes of a digest in hex, enough to tell two apart in a message. */
-static void digest_prefix(const uint8_t *d, char out[17]) {
-    for (int i = 0; i < 8; i++)
-        snprintf(out + 2 * i, 3, "%02x", d[i]);
-}
+static void digest_prefix(const uint8_t *d, char out[17]) { aic_hex(d, 8, out); }
 
 aic_status aic_comm_check_same(aic_comm_t *c, const uint8_t digest[32], const char *what) {
     if (!c || !digest)

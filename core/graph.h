@@ -289,6 +289,8 @@ void aic_model_attach(aic_model_t *m, void *state, void (*destroy)(void *state))
 void *aic_model_attached(const aic_model_t *m);
 /* SHA-256 of bytes (libcrypto). */
 aic_status aic_sha256(const void *data, size_t bytes, uint8_t out[32]);
+/* n bytes as 2n lowercase hex digits and a '\0' into out. */
+void aic_hex(const uint8_t *bytes, size_t n, char *out);
 
 /* Helpers shared by core/model.c and the op files. */
 static inline float *aic_act(aic_model_t *m, int v) { return m->act_arena + m->values[v].act; }

@@ -725,6 +725,15 @@ static aic_status digest_start(EVP_MD_CTX **ctx, const char *what) {
     return aic_fail(AIC_ERR_NOMEM, "%s: cannot start SHA-256", what);
 }
 
+void aic_hex(const uint8_t *bytes, size_t n, char *out) {
+    static const char digits[] = "0123456789abcdef";
+    for (size_t i = 0; i < n; i++) {
+        out[2 * i] = digits[bytes[i] >> 4];
+        out[2 * i + 1] = digits[bytes[i] & 15];
+    }
+    out[2 * n] = '\0';
+}
+
 aic_status aic_sha256(const void *data, size_t bytes, uint8_t out[32]) {
     EVP_MD_CTX *ctx;
     AIC_TRY(digest_start(&ctx, "aic_sha256"));

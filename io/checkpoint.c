@@ -36,11 +36,6 @@ static void escape_name(char *dst, size_t size, const char *name) {
     dst[j] = '\0';
 }
 
-static void hex(char *dst, const uint8_t *bytes, int n) {
-    for (int i = 0; i < n; i++)
-        sprintf(dst + 2 * i, "%02x", bytes[i]);
-}
-
 static int64_t numel_of(int ndim, const int64_t *shape) {
     int64_t n = 1;
     for (int i = 0; i < ndim; i++)
@@ -55,7 +50,7 @@ static bool tensor_sha256(const float *data, int64_t n, char out[65]) {
     unsigned int len = 0;
     if (!EVP_Digest(data, sizeof(float) * (size_t)n, md, &len, EVP_sha256(), NULL) || len != 32)
         return false;
-    hex(out, md, 32);
+    aic_hex(md, 32, out);
     return true;
 }
 
@@ -158,7 +153,7 @@ static herr_t write_contents(hid_t f, aic_model_t *m, aic_optim_t *o, const aic_
     char hash_hex[65];
     if (aic_model_arch_hash(m, hash) != AIC_OK)
         return -1;
-    hex(hash_hex, hash, 32);
+    aic_hex(hash, 32, hash_hex);
     if (write_i64(f, "format_version", AIC_CHECKPOINT_FORMAT_VERSION, true) < 0 ||
         write_attr_str(f, "model_name", aic_model_name(m)) < 0 || write_attr_str(f, "model_hash", hash_hex) < 0 ||
         write_attr_str(f, "optimizer", optim_name(o)) < 0 || write_attr_str(f, "aicon_version", aic_version_string()) < 0)
@@ -202,7 +197,7 @@ static herr_t write_contents(hid_t f, aic_model_t *m, aic_optim_t *o, const aic_
         rc = -1;
     if (rc >= 0 && st && st->usage_seq) {
         char job_hex[65];
-        hex(job_hex, st->usage_job, 32);
+        aic_hex(st->usage_job, 32, job_hex);
         if (write_i64(state, "usage_seq", (int64_t)st->usage_seq, false) < 0 ||
             write_attr_str(state, "usage_job", job_hex) < 0)
             rc = -1;
@@ -500,7 +495,7 @@ static aic_status load_contents(hid_t f, const char *path, aic_model_t *m, aic_o
     uint8_t hash[32];
     char hash_hex[65];
     AIC_TRY(version >= 3 ? aic_model_arch_hash(m, hash) : aic_model_arch_hash_v1(m, hash));
-    hex(hash_hex, hash, 32);
+    aic_hex(hash, 32, hash_hex);
     if (strcmp(hash_hex, hash_file) != 0)
         return aic_fail(AIC_ERR_MISMATCH,
                         "%s holds model '%s' (architecture %.12s), not this model '%s' (architecture %.12s)", path,

@@ -15,8 +15,7 @@ static void hex_sha(const void *data, size_t bytes, char out[65]) {
         snprintf(out, 65, "error");
         return;
     }
-    for (int i = 0; i < 32; i++)
-        snprintf(out + 2 * i, 3, "%02x", d[i]);
+    aic_hex(d, 32, out);
 }
 
 aic_status aicon_write_op_digests(aic_model_t *m, int64_t step, int rank, const char *path) {

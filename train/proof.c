@@ -32,15 +32,6 @@ struct aic_proof {
     char root[65];          /* after finish, every rank */
 };
 
-static void hex_of(const uint8_t *b, size_t n, char *out) {
-    static const char digits[] = "0123456789abcdef";
-    for (size_t i = 0; i < n; i++) {
-        out[2 * i] = digits[b[i] >> 4];
-        out[2 * i + 1] = digits[b[i] & 15];
-    }
-    out[2 * n] = '\0';
-}
-
 static aic_status sha256_parts(const void *const *parts, const size_t *sizes, int n, uint8_t out[32]) {
     EVP_MD_CTX *ctx = EVP_MD_CTX_new();
     bool ok = ctx && EVP_DigestInit_ex(ctx, EVP_sha256(), NULL);
@@ -212,10 +203,10 @@ aic_status aic_proof_boundary(aic_proof *p, int64_t step, const uint8_t state[32
         char hex[65];
         for (int64_t i = 0; st == AIC_OK && i < p->n; i++)
             for (int r = 0; st == AIC_OK && r < p->world; r++) {
-                hex_of(all[(size_t)r * (size_t)p->n + (size_t)i], 32, hex);
+                aic_hex(all[(size_t)r * (size_t)p->n + (size_t)i], 32, hex);
                 st = emit(p, "grad %lld %d %s\n", (long long)(p->first + i), r, hex);
             }
-        hex_of(state, 32, hex);
+        aic_hex(state, 32, hex);
         if (st == AIC_OK)
             st = emit(p, "%s %lld %s\n", p->started ? "segment" : "start", (long long)step, hex);
         if (st == AIC_OK)
@@ -256,7 +247,7 @@ aic_status aic_proof_finish(aic_proof *p, aic_proof_signer sign, void *ctx) {
         uint8_t root[32];
         char hex[2 * 65 + 1];
         st = aic_proof_merkle_root((const uint8_t(*)[32])p->leaves, p->n_leaves, root);
-        hex_of(root, 32, hex);
+        aic_hex(root, 32, hex);
         memcpy(p->root, hex, 65);
         /* The root and signature lines are no chunks: they are what the chunks hash to, and sign. */
         bool ok = st == AIC_OK && fprintf(p->log, "root %s %zu\n", hex, p->n_leaves - 1) > 0;
@@ -264,8 +255,8 @@ aic_status aic_proof_finish(aic_proof *p, aic_proof_signer sign, void *ctx) {
             if (!all[r].signed_)
                 continue;
             char address[41];
-            hex_of(all[r].address, 20, address);
-            hex_of(all[r].sig, 65, hex);
+            aic_hex(all[r].address, 20, address);
+            aic_hex(all[r].sig, 65, hex);
             ok = fprintf(p->log, "sig %d %s %s\n", r, address, hex) > 0;
         }
         if (st == AIC_OK && (!ok || fflush(p->log) != 0 || fsync(fileno(p->log)) != 0))

@@ -783,8 +783,7 @@ static aic_status run(aic_trainer_t *t, aic_train_summary *out) {
     }
     uint8_t digest[32];
     AGREE(t, out, aic_model_params_hash(t->model, digest));
-    for (int i = 0; i < 32; i++)
-        snprintf(out->params_sha256 + 2 * i, 3, "%02x", digest[i]);
+    aic_hex(digest, 32, out->params_sha256);
     return AIC_OK;
 }
 

@@ -9,7 +9,8 @@
 # `--resume auto` on 4 ranks ends with the uninterrupted run's params_sha256; restarted on 3 ranks
 # instead, the run says that the groups go on from the last outer step's parameters, finishes, and
 # still trains (test accuracy within 10 points of the uninterrupted run's). A damaged outer state is
-# refused naming the file and the array.
+# refused naming the file and the array. With the outer step streamed in 4 fragments (checkpoints
+# with fragments in flight), the checkpoints and the kill resumed on 4 ranks alone.
 set -euo pipefail
 . "$(dirname "$0")/common.sh"
 
@@ -19,14 +20,21 @@ ckpts() { # the checkpoints of directory $1, oldest first
     find "$1" -maxdepth 1 -name 'ckpt-step-*.h5' -printf '%f\n' | sort
 }
 
-# exact_resume PREFIX: checkpoints, a stop and a kill resumed on 4 ranks, for runs of common (their
-# files $WORK/PREFIX*); leaves ha, newest and step (the killed run's last checkpoint) behind.
+# exact_resume PREFIX [stop]: checkpoints and a kill (with stop: a run without checkpoints and a
+# stop too) resumed on 4 ranks, for runs of common (their files $WORK/PREFIX*); leaves ha, newest and
+# step (the killed run's last checkpoint) behind.
 exact_resume() {
-    local P=$1 rc line sstep ranks
-    aicon_np 4 "${P}plain" "${common[@]}" --summary "$WORK/${P}plain.json"
+    local P=$1
     aicon_np 4 "${P}a" "${common[@]}" --checkpoint-dir "$WORK/${P}a" --checkpoint-every 5 \
         --summary "$WORK/${P}a.json"
     ha=$(json_field "$WORK/${P}a.json" params_sha256)
+    [ "${2:-}" = stop ] && stop_and_resume "$P"
+    kill_and_resume "$P"
+}
+
+stop_and_resume() {
+    local P=$1 rc line sstep ranks
+    aicon_np 4 "${P}plain" "${common[@]}" --summary "$WORK/${P}plain.json"
     [ "$ha" = "$(json_field "$WORK/${P}plain.json" params_sha256)" ] ||
         fail "checkpoints changed the run: params $ha with them, $(json_field "$WORK/${P}plain.json" \
             params_sha256) without"
@@ -53,6 +61,10 @@ exact_resume() {
     [ "$(json_field "$WORK/${P}s.json" params_sha256)" = "$ha" ] ||
         fail "stopped by SIGUSR1 at step $sstep and resumed, the run ended with other parameters than uninterrupted"
     echo "stopped by SIGUSR1 at step $sstep (an outer step every 8), resumed: the uninterrupted run's params"
+}
+
+kill_and_resume() {
+    local P=$1 rc ranks
 
     echo "+ mpirun -np 4 aicon ${common[*]} --checkpoint-dir $WORK/${P}k --checkpoint-every 5   (rank 3 killed)"
     start_np 4 "${P}k" "${common[@]}" --checkpoint-dir "$WORK/${P}k" --checkpoint-every 5
@@ -85,9 +97,9 @@ exact_resume() {
 all_at_once=("${common[@]}")
 common=("${all_at_once[@]}" --outer-fragments 4)
 exact_resume streamed-
-echo "streamed in 4 fragments: checkpoints, a stop and a kill resumed as uninterrupted"
+echo "streamed in 4 fragments: checkpoints (most with fragments in flight) and a kill resumed as uninterrupted"
 common=("${all_at_once[@]}")
-exact_resume ""
+exact_resume "" stop
 
 aicon_np 3 k3 "${common[@]}" --checkpoint-dir "$WORK/k3" --resume auto --summary "$WORK/k3.json"
 grep -q "was written by 4 groups, this run has 3: every group goes on from the last outer step's parameters" \

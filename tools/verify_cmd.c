@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <ftw.h>
 #include <getopt.h>
+#include <limits.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -20,6 +21,7 @@
 
 #include "chain/meter.h"
 #include "core/error.h"
+#include "core/graph.h"
 #include "tools/train_cmd.h"
 #include "train/proof.h"
 
@@ -66,11 +68,6 @@ static bool is_hex64(const char *s) {
         if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f')))
             return false;
     return true;
-}
-
-static void hex_of(const uint8_t *b, size_t n, char *out) {
-    for (size_t i = 0; i < n; i++)
-        snprintf(out + 2 * i, 3, "%02x", b[i]);
 }
 
 /* Each line in turn, the text kept whole for the chunks' hashes. */
@@ -257,7 +254,7 @@ static void check_signatures(const proof_log *l, char *why, size_t size) {
         if (st == AIC_OK)
             st = aic_meter_signer(message, sig, address);
         if (st == AIC_OK)
-            hex_of(address, 20, got);
+            aic_hex(address, 20, got);
         if (st != AIC_OK || strcmp(got, l->sigs[k].address) != 0) {
             snprintf(why, size, "rank %d's signature (by %s) does not sign the digests the log gives for rank %d%s%s: "
                      "they were changed after it signed", r, l->sigs[k].address, r, st == AIC_OK ? "" : ": ",
@@ -340,7 +337,8 @@ static int replay_opts(const proof_log *job, int i, const char *dir, const char 
 
 static void usage(FILE *out) {
     fprintf(out,
-            "usage: mpirun -np W aicon verify DIR [--fraction F] [--seed S] [--root HEX] [--signed] [--work DIR2] [--keep]\n"
+            "usage: mpirun -np W aicon verify DIR [--fraction F] [--seed S | --segment N] [--root HEX] [--signed]\n"
+            "                                  [--work DIR2] [--keep]\n"
             "\n"
             "Checks the proof log DIR/proof.log that `aicon train --proof DIR` wrote, then replays a random share\n"
             "of its segments from their checkpoints (DIR/seg-<step>.h5) with the job's own flags, world size W and\n"
@@ -349,6 +347,7 @@ static void usage(FILE *out) {
             "\n"
             "  --fraction F   share of the segments to replay, 0 < F <= 1 (default 0.05; at least one)\n"
             "  --seed S       the choice of segments (default: random, printed); never known to the trainer\n"
+            "  --segment N    replay segment N only (1 = the first; the segment a dispute names, aicon ledger)\n"
             "  --root HEX     the Merkle root the job committed to (its usage record): the log must have it\n"
             "  --work DIR2    where the replays write their own logs and checkpoints (default: a new directory\n"
             "                 under $TMPDIR or /tmp, removed afterwards)\n"
@@ -367,6 +366,7 @@ typedef struct {
     const char *ops;       /* --ops FILE: compare one step's per-op digests instead */
     int64_t ops_step;      /* aicon proof ops: the step and rank whose ops to write (to ops) */
     int ops_rank;
+    int segment;           /* --segment N: only this one (1-based); 0: chosen by seed */
     double fraction;
     uint64_t seed;
     bool have_seed, keep, signed_only;
@@ -375,6 +375,7 @@ typedef struct {
 static int parse(int argc, char **argv, verify_opts *v) {
     static const struct option longopts[] = {{"fraction", required_argument, NULL, 'f'},
                                              {"seed", required_argument, NULL, 's'},
+                                             {"segment", required_argument, NULL, 'n'},
                                              {"root", required_argument, NULL, 'r'},
                                              {"work", required_argument, NULL, 'w'},
                                              {"keep", no_argument, NULL, 'k'},
@@ -401,6 +402,13 @@ static int parse(int argc, char **argv, verify_opts *v) {
                 return talk ? fprintf(stderr, "aicon verify: --seed %s: a whole number\n", optarg) : 0, 2;
             v->have_seed = true;
             break;
+        case 'n': {
+            const long n = strtol(optarg, &end, 10);
+            if (!end || *end || errno || n < 1 || n > INT_MAX)
+                return talk ? fprintf(stderr, "aicon verify: --segment %s: a segment number, 1 or more\n", optarg) : 0, 2;
+            v->segment = (int)n;
+            break;
+        }
         case 'r':
             if (!is_hex64(optarg))
                 return talk ? fprintf(stderr, "aicon verify: --root %s: 64 lowercase hex digits\n", optarg) : 0, 2;
@@ -637,13 +645,15 @@ int aicon_verify_main(int argc, char **argv) {
     aic_status st = load_log(comm, path, &job);
     char computed[65] = "";
     if (st == AIC_OK) {
-        hex_of(job.computed, 32, computed);
+        aic_hex(job.computed, 32, computed);
         if (strcmp(computed, job.root) != 0)
             st = aic_fail(AIC_ERR_FORMAT, "%s: the Merkle root of its lines is %s, its root line says %s: the log was "
                           "edited after it was written", path, computed, job.root);
         else if (v.root && strcmp(v.root, job.root) != 0)
             st = aic_fail(AIC_ERR_FORMAT, "%s: its root %s is not the committed root %s: a log of another job, or "
                           "rewritten", path, job.root, v.root);
+        else if (v.segment > job.nb - 1)
+            st = aic_fail(AIC_ERR_INVALID_ARG, "%s: --segment %d: the log has %d segments", path, v.segment, job.nb - 1);
         else if (job.world != world)
             st = aic_fail(AIC_ERR_INVALID_ARG, "%s: the job ran on %d ranks; run mpirun -np %d aicon verify", path,
                           job.world, job.world);
@@ -670,14 +680,18 @@ int aicon_verify_main(int argc, char **argv) {
             v.seed = (uint64_t)time(NULL);
         aic_broadcast(comm, &v.seed, sizeof v.seed, 0);
         k = (int)ceil(v.fraction * segments - 1e-9);
-        k = k < 1 ? 1 : k > segments ? segments : k;
+        k = v.segment || k < 1 ? 1 : k > segments ? segments : k;
         segs = choose(segments, k, v.seed);
+        if (segs && v.segment)
+            segs[0] = v.segment - 1;
         make_work(comm, v.work, work, sizeof work);
         if (rank == 0) {
             printf("%s: %d ranks, %d segments (steps %lld-%lld), root %s", path, job.world, segments,
                    (long long)job.b[0].step + 1, (long long)job.b[segments].step, job.root);
             if (v.ops)
                 printf("; replaying the step of %s\n", v.ops);
+            else if (v.segment)
+                printf("; replaying segment %d\n", v.segment);
             else
                 printf("; replaying %d (seed %llu)\n", k, (unsigned long long)v.seed);
             for (int s = 0; s < job.n_sigs; s++)

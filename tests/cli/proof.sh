@@ -45,23 +45,24 @@ verify_np 2 some verify "$WORK/p" --fraction 0.25 --seed 11 --root "$root"
 cp -r "$WORK/p" "$WORK/edited"
 sed -i '0,/^grad 13 1 /s/^\(grad 13 1 \)./\10/; 0,/^grad 13 1 /s/^\(grad 13 1 \)0/\11/' "$WORK/edited/proof.log"
 cmp -s "$WORK/p/proof.log" "$WORK/edited/proof.log" && fail "the test did not edit the digest"
-verify_np 2 edited verify "$WORK/edited" --fraction 1
+verify_np 2 edited verify "$WORK/edited"
 [ "$RC" = 1 ] && grep -q "the log was edited after it was written" "$WORK/edited.err" ||
     fail "an edited digest was not caught (exit $RC)"
 
 # A log rewritten with its root made to match is still not the one the job committed to.
 "${PY[@]}" "$(dirname "$0")/proof_tamper.py" reroot "$WORK/edited/proof.log"
-verify_np 2 rewritten verify "$WORK/edited" --fraction 1 --root "$root"
+verify_np 2 rewritten verify "$WORK/edited" --root "$root"
 [ "$RC" = 1 ] && grep -q "is not the committed root" "$WORK/rewritten.err" || fail "a rewritten log passed (exit $RC)"
-# Without the committed root the replay finds the edited step and rank.
-verify_np 2 replayed verify "$WORK/edited" --fraction 1
+# Without the committed root a replay of the segment (as an arbiter replays a disputed one) finds the
+# edited step and rank.
+verify_np 2 replayed verify "$WORK/edited" --segment 2
 [ "$RC" = 1 ] && grep -q "FAILED in segment 2 (steps 11-20): step 13, rank 1: the gradient differs" "$WORK/replayed.err" ||
     fail "the replay did not name step 13, rank 1 (exit $RC)"
 
 # A perturbed parameter in a boundary checkpoint, its checksum made to match: named by its file.
 cp -r "$WORK/p" "$WORK/perturbed"
 "${PY[@]}" "$(dirname "$0")/proof_tamper.py" perturb "$WORK/perturbed/seg-00000020.h5"
-verify_np 2 perturbed verify "$WORK/perturbed" --fraction 1
+verify_np 2 perturbed verify "$WORK/perturbed" --segment 3
 [ "$RC" = 1 ] && grep -q "seg-00000020.h5 is not the state the log gives after step 20" "$WORK/perturbed.err" ||
     fail "a perturbed checkpoint was not caught (exit $RC)"
 
@@ -113,7 +114,7 @@ cp -r "$WORK/p" "$WORK/skipped"
 awk '$1 == "grad" && $2 >= 21 && $2 <= 30 {d[$2 + 10, $3] = $4} $1 == "grad" && $2 >= 31 {$4 = d[$2, $3]} {print}' \
     "$WORK/p/proof.log" >"$WORK/skipped/proof.log"
 "${PY[@]}" "$(dirname "$0")/proof_tamper.py" reroot "$WORK/skipped/proof.log"
-verify_np 2 skipped_v verify "$WORK/skipped" --fraction 1
+verify_np 2 skipped_v verify "$WORK/skipped" --segment 4
 [ "$RC" = 1 ] && grep -q "FAILED in segment 4 (steps 31-40): step 31, rank 0: the gradient differs" "$WORK/skipped_v.err" ||
     fail "a log of skipped steps passed (exit $RC)"
 
@@ -126,11 +127,14 @@ print(hashlib.sha256(hashlib.sha256(bytes(4 * (int(sys.argv[1]) + 1))).digest())
 awk -v z="$zero" '$1 == "grad" && $2 >= 11 && $2 <= 20 && $3 == 1 {$4 = z} {print}' "$WORK/zero/proof.log" >"$WORK/zero.log"
 mv "$WORK/zero.log" "$WORK/zero/proof.log"
 "${PY[@]}" "$(dirname "$0")/proof_tamper.py" reroot "$WORK/zero/proof.log"
-verify_np 2 zero_v verify "$WORK/zero" --fraction 1
+verify_np 2 zero_v verify "$WORK/zero" --segment 2
 [ "$RC" = 1 ] && grep -q "FAILED in segment 2 (steps 11-20): step 11, rank 1: the gradient differs" "$WORK/zero_v.err" ||
     fail "a rank that sent zero gradients passed (exit $RC)"
 
-# The wrong world size is refused naming the job's.
+# A segment the log does not have, and the wrong world size, are refused naming the job's.
+verify_np 2 nosuch verify "$WORK/p" --segment 5
+[ "$RC" = 2 ] && grep -q "proof.log: --segment 5: the log has 4 segments" "$WORK/nosuch.err" ||
+    fail "--segment 5 of 4 was not refused (exit $RC)"
 verify_np 1 world verify "$WORK/p"
 [ "$RC" = 2 ] && grep -q "the job ran on 2 ranks; run mpirun -np 2 aicon verify" "$WORK/world.err" ||
     fail "a 1-rank verify of a 2-rank job was not refused (exit $RC)"

@@ -116,6 +116,7 @@ static const flag_spec flags[] = {
     STRING("export", train.export_path),
     STRING("proof", train.proof_dir),
     I64("proof-every", train.proof_every, 1, INT64_MAX),
+    TRUE("no-proof", no_proof),
     TRUE("quiet", quiet),
     TRUE("verbose", verbose),
     SECONDS("heartbeat-timeout", watchdog.heartbeat_timeout, 0.0, 1e6),
@@ -284,7 +285,9 @@ int aicon_train_parse(int argc, char **argv, train_opts *o) {
         return bad_value("unexpected argument '%s' (see aicon train --help)\n", argv[optind]), 2;
     o->argc = argc;
     o->argv = argv;
-    for (int i = 1; o->train.proof_dir && i < argc; i++)
+    if (o->train.proof_dir && o->no_proof)
+        return bad_value("--proof and --no-proof: one or the other\n"), 2;
+    for (int i = 1; (o->train.proof_dir || (o->meter.n_uris && !o->no_proof)) && i < argc; i++)
         if (strchr(argv[i], '\n'))
             return bad_value("--proof: an argument holds a line break, which the proof log cannot keep\n"), 2;
     const bool lm = o->task == AICON_TASK_LM;

@@ -27,6 +27,7 @@ typedef struct {
     int task;             /* --task: AICON_TASK_CLASSIFY or AICON_TASK_LM */
     aic_gpt_config gpt;   /* --layers, --heads, --dim, --seq-len, --vocab (0: defaults) */
     bool quiet, normalize, verbose;
+    bool no_proof;             /* --no-proof: none by default with --usage either */
     aic_bind_mode bind;
     aic_meter_config meter;    /* --usage, --key, --spool */
     int device, gpu_allreduce; /* --device (-1: cuda when built with it and a GPU is visible), --gpu-allreduce */
@@ -49,6 +50,7 @@ typedef struct {
     aic_dataset_t *train, *test;
     aic_meter *meter; /* NULL: no usage records */
     char device[320]; /* this rank's device, for its usage record */
+    char proof_dir[4096]; /* with --usage and no --proof: where the proof log goes */
 } train_run;
 
 /* aicon train --help (tools/train_help.c). */

@@ -112,6 +112,7 @@ static aic_status write_summary(const train_report *rep, const aic_train_summary
     json_object_object_add(j, "parameters", json_object_new_uint64(aic_model_num_params(rep->r->src.model)));
     json_object_object_add(j, "params_sha256", json_object_new_string(s->params_sha256));
     if (s->proof_root[0]) {
+        json_object_object_add(j, "proof_dir", json_object_new_string(o->train.proof_dir));
         json_object_object_add(j, "proof_root", json_object_new_string(s->proof_root));
         json_object_object_add(j, "proof_segments", json_object_new_int64(s->proof_segments));
     }

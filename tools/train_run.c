@@ -10,8 +10,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 
 #include "core/error.h"
+#include "core/graph.h"
 #include "train/progress.h"
 #include "tools/train_cmd.h"
 
@@ -228,8 +230,6 @@ static const char *signal_name(int sig) {
     return sig == SIGTERM ? "SIGTERM" : sig == SIGUSR1 ? "SIGUSR1" : "a signal to another rank";
 }
 
-/* After an agreed failure (or one of this rank's own: unagreed) the ranks that should tell it do;
- * returns the exit status. */
 /* The proof log's head: what a verifier needs to run this job again (aicon verify reads it). */
 static aic_status proof_meta(const train_opts *o, const train_run *r, char **out) {
     size_t size = 256;
@@ -248,6 +248,41 @@ static aic_status proof_meta(const train_opts *o, const train_run *r, char **out
     return AIC_OK;
 }
 
+/* With usage records and neither --proof nor --no-proof, a proof log all the same where there can be
+ * one (CPU, --sync step): proof-JOB-TIME in --checkpoint-dir or the working directory, a new one per
+ * run (a resumed job starts another). Collective. */
+static aic_status default_proof(train_opts *o, train_run *r) {
+    if (!r->meter || o->train.proof_dir || o->no_proof)
+        return AIC_OK;
+    const bool talk = r->rank == 0 && !o->quiet;
+    if (o->train.sync != AIC_SYNC_STEP || strncmp(r->device, "cpu:", 4) != 0) {
+        if (talk)
+            printf("no proof log: proofs are of CPU jobs with --sync step; this job's usage records carry none\n");
+        return AIC_OK;
+    }
+    uint8_t job[32];
+    aic_meter_job_id(r->meter, job);
+    char job_hex[17], when[32];
+    aic_hex(job, 8, job_hex);
+    struct timespec now;
+    clock_gettime(CLOCK_REALTIME, &now);
+    int64_t ms = (int64_t)now.tv_sec * 1000 + now.tv_nsec / 1000000;
+    AIC_TRY(aic_broadcast(r->comm, &ms, sizeof ms, 0)); /* one directory for all ranks */
+    const time_t t = (time_t)(ms / 1000);
+    struct tm utc;
+    const size_t len = strftime(when, sizeof when, "%Y%m%dT%H%M%S", gmtime_r(&t, &utc));
+    snprintf(when + len, sizeof when - len, ".%03dZ", (int)(ms % 1000));
+    const char *base = o->train.checkpoint_dir ? o->train.checkpoint_dir : ".";
+    if (snprintf(r->proof_dir, sizeof r->proof_dir, "%s/proof-%s-%s", base, job_hex, when) >= (int)sizeof r->proof_dir)
+        return aic_fail(AIC_ERR_INVALID_ARG, "--checkpoint-dir %s: too long a path for the proof log in it", base);
+    o->train.proof_dir = r->proof_dir;
+    if (talk)
+        printf("proof log: %s (aicon verify replays it; --no-proof: none)\n", r->proof_dir);
+    return AIC_OK;
+}
+
+/* After an agreed failure (or one of this rank's own: unagreed) the ranks that should tell it do;
+ * returns the exit status. */
 static int failed(aic_status agreed, aic_status local, bool report) {
     if (agreed == AIC_ERR_COMM || local == AIC_ERR_COMM)
         aicon_watchdog_settle(); /* a peer that died is the watchdog's to name (status 3) */
@@ -288,6 +323,7 @@ int aicon_train_run(train_opts *o, train_run *r, train_report *rep) {
     AGREE_OR_FAIL(r, place_model(o, r));
     AGREE_OR_FAIL(r, aic_model_compile(r->src.model, o->train.batch, o->train.seed));
     AGREE_OR_FAIL(r, aicon_model_init_weights(&r->src, o->train.seed)); /* an ONNX file's own weights */
+    AGREE_OR_FAIL(r, default_proof(o, r));
     char *meta = NULL;
     if (o->train.proof_dir) {
         AGREE_OR_FAIL(r, proof_meta(o, r, &meta));

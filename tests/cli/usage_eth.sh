@@ -12,6 +12,7 @@ set -euo pipefail
 NPM_DIR=$3
 set -- "$1" "$2" "${@:4}"
 . "$(dirname "$0")/common.sh"
+cd "$WORK" # the proof logs a job with --usage writes by default go here
 GANACHE=$(cd "$(dirname "$0")/../chain" && pwd)/ganache.sh
 CHAIN=$WORK/chain
 

@@ -6,6 +6,7 @@
 # an endpoint answering 500 keeps the records spooled.
 set -euo pipefail
 . "$(dirname "$0")/common.sh"
+cd "$WORK" # the proof logs a job with --usage writes by default go here
 
 export HOME=$WORK/home AICON_SPOOL=$WORK/spool
 unset AICON_KEY

@@ -4,7 +4,9 @@
 # an opening and one record per rank whose facts match the run (steps, parameters hash, data set
 # hash, miners); `aicon ledger verify` passes it and rejects, naming the line, a field altered after
 # signing, a replayed record, a record signed by a key that is not its rank's, a record of a job
-# never opened and a cut hash chain. Keys: mode 0600, never overwritten, a group-readable one refused.
+# never opened and a cut hash chain. Without --proof the job writes a proof log all the same
+# (proof-JOB-TIME here), whose root both records carry and which aicon verify replays against it;
+# --no-proof writes none. Keys: mode 0600, never overwritten, a group-readable one refused.
 # An empty spool flushes cleanly.
 set -euo pipefail
 . "$(dirname "$0")/common.sh"
@@ -71,15 +73,29 @@ for r in recs:
     check(0 < r["deviceMs"] <= r["wallMs"], f"rank {r['rank']}: device time within wall time")
     check(d["job"] == "slurm:job-a" and d["hyperparameters"]["batch"] == 32 and d["device"].startswith("cpu"),
           f"rank {r['rank']}: details name the job, device and hyperparameters")
+    check(d.get("proof") == {"root": s["proof_root"], "segments": s["proof_segments"]},
+          f"rank {r['rank']}: details carry the proof log's root and segments")
 # 200 samples, a global batch of 64: every sample once in the epoch.
 check(sum(r["samples"] for r in recs) == 200, "samples over the ranks add up to the epoch's 200")
 sys.exit(1 if problems else 0)
 PYEOF
 
+proof=$(json_field "$WORK/run.json" proof_dir)
+[[ $proof == ./proof-[0-9a-f]*-20*Z ]] && [ -f "$proof/proof.log" ] ||
+    fail "a job with --usage and no --proof wrote no proof log ('$proof')"
+grep -q "^proof log: $proof " "$WORK/run.out" || fail "the job did not say where its proof log went"
+verify_ok() { # VERIFY-ARGS...: a 2-rank aicon verify that must pass
+    echo "+ mpirun -np 2 aicon verify $*"
+    run_np 2 verify_ok verify "$@"
+    [ "$RC" = 0 ] || fail "aicon verify $* exited $RC: $(cat "$WORK/verify_ok.err")"
+}
+verify_ok "$proof" --segment 1 --root "$(json_field "$WORK/run.json" proof_root)"
+
 # ---- more jobs, to take records from ------------------------------------------------------------
 # The same job id, both ranks signing with rank 0's key: rank 1's record is by the wrong key.
 SLURM_JOB_ID=job-a aicon_np 2 run2 "${common[@]}" --epochs 1 --max-steps 2 --usage "file:$WORK/other.jsonl" \
-    --key "$WORK/keys/rank0.key"
+    --key "$WORK/keys/rank0.key" --no-proof
+[ "$(ls -d "$WORK"/proof-* | wc -l)" = 1 ] || fail "--no-proof wrote a proof log"
 # A job never opened in the first ledger; the default destination (aicon-ledger.jsonl here) with
 # the key in $AICON_KEY.
 SLURM_JOB_ID=job-b AICON_KEY=$WORK/keys/rank0.key aicon_np 1 run3 "${common[@]}" --epochs 1 --max-steps 2

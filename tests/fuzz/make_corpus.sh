@@ -119,7 +119,7 @@ mkdir -p "$HOME"
 for run in 1 2; do
   timeout 300 mpirun --oversubscribe --allow-run-as-root --mca btl self,vader,tcp -np 2 "$AICON" train --model mlp \
     --data "$TRAIN" --batch 32 --seed $run --max-steps 2 --usage "file:$WORK/ledger.jsonl" \
-    --key "$WORK/rank%r.key" --quiet >"$WORK/run$run.out" 2>&1 || { cat "$WORK/run$run.out"; exit 1; }
+    --key "$WORK/rank%r.key" --no-proof --quiet >"$WORK/run$run.out" 2>&1 || { cat "$WORK/run$run.out"; exit 1; }
   [ $run = 1 ] && cp "$WORK/ledger.jsonl" "$CORPUS/ledger/one_run.jsonl"
 done
 "$AICON" ledger verify "$WORK/ledger.jsonl" >/dev/null

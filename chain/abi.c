@@ -108,8 +108,9 @@ aic_status aic_abi_end(aic_abi *a, const char *signature, aic_bytes *out) {
 /* ---- UsageLedger ---------------------------------------------------------------------------- */
 
 #define RECORD_TUPLE \
-    "(bytes32,uint32,uint64,uint64,address,uint64,uint64,uint64,uint64,uint64,uint64,uint64,bytes32,bytes32,bytes32,bytes32)"
-#define RECORD_WORDS 16
+    "(bytes32,uint32,uint64,uint64,address,uint64,uint64,uint64,uint64,uint64,uint64,uint64," \
+    "bytes32,bytes32,bytes32,bytes32,bytes32,uint64)"
+#define RECORD_WORDS 18
 
 /* The record as the static tuple of its fields: inline in the head, in usage.h's order. */
 static void abi_record(aic_abi *a, const aic_usage_core *r) {
@@ -129,6 +130,8 @@ static void abi_record(aic_abi *a, const aic_usage_core *r) {
     aic_abi_word(a, r->dataset_hash);
     aic_abi_word(a, r->params_hash);
     aic_abi_word(a, r->details_hash);
+    aic_abi_word(a, r->proof_root);
+    aic_abi_uint(a, r->proof_segments);
 }
 
 aic_status aic_abi_open_job(const uint8_t job_id[32], const uint8_t (*ranks)[20], int n, aic_bytes *out) {

@@ -281,6 +281,10 @@ static aic_status make_record(aic_meter *m, aic_comm_t *c, const aic_meter_end *
     AIC_TRY(aic_model_arch_hash(end->model, k->model_hash));
     memcpy(k->dataset_hash, m->dataset_hash, 32);
     AIC_TRY(aic_model_params_hash(end->model, k->params_hash));
+    if (end->proof_root && *end->proof_root) { /* what aicon verify --root checks a proof log against */
+        AIC_TRY(aic_hex_decode(end->proof_root, k->proof_root, 32));
+        k->proof_segments = (uint64_t)end->proof_segments;
+    }
 
     json_object *d = json_object_new_object();
     char host[256] = "", t0[32], t1[32];
@@ -295,12 +299,6 @@ static aic_status make_record(aic_meter *m, aic_comm_t *c, const aic_meter_end *
     json_object_object_add(d, "end", json_object_new_string(t1));
     json_object *hp = end->hyperparameters ? json_tokener_parse(end->hyperparameters) : NULL;
     json_object_object_add(d, "hyperparameters", hp ? hp : json_object_new_object());
-    if (end->proof_root && *end->proof_root) { /* what aicon verify --root checks a proof log against */
-        json_object *proof = json_object_new_object();
-        json_object_object_add(proof, "root", json_object_new_string(end->proof_root));
-        json_object_object_add(proof, "segments", json_object_new_int64(end->proof_segments));
-        json_object_object_add(d, "proof", proof);
-    }
     size_t len;
     const char *text = json_object_to_json_string_length(d, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE, &len);
     aic_status st = AIC_OK;

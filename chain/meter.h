@@ -47,7 +47,7 @@ typedef struct {
     uint64_t prev_seq;          /* its prevSeq: the seq of this job's record the resumed state follows, 0: none */
     const char *device;         /* "cpu:0-7" or "cuda:0 0000:65:00.0 NVIDIA H100" */
     const char *hyperparameters; /* a JSON object */
-    const char *proof_root;     /* --proof: the log's Merkle root (hex), signed in the details; NULL: none */
+    const char *proof_root;     /* the proof log's Merkle root (64 hex digits), the proofRoot; NULL, "": none */
     int64_t proof_segments;
 } aic_meter_end;
 

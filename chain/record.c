@@ -62,6 +62,8 @@ json_object *aic_usage_record_json(const aic_usage_record *r) {
     put_hex(o, "datasetHash", c->dataset_hash, 32);
     put_hex(o, "paramsHash", c->params_hash, 32);
     put_hex(o, "detailsHash", c->details_hash, 32);
+    put_hex(o, "proofRoot", c->proof_root, 32);
+    put_u64(o, "proofSegments", c->proof_segments);
     /* The details travel as the exact string that was hashed: re-serializing an object could
      * change a byte and with it the hash. */
     json_object_object_add(o, "details", json_object_new_string(r->details));
@@ -143,9 +145,10 @@ aic_status aic_usage_record_parse(json_object *o, aic_usage_record *r) {
     aic_usage_core *c = &r->core;
     if (!json_object_is_type(o, json_type_object))
         return aic_fail(AIC_ERR_FORMAT, "a record is not a JSON object");
-    static const char *const fields[] = {"jobId",       "rank",        "seq",       "prevSeq",     "miner",    "steps",
-                                         "samples",     "wallMs",      "deviceMs",  "mflops",      "bytesSent", "bytesRecv",
-                                         "modelHash",   "datasetHash", "paramsHash", "detailsHash", "details",  "sig"};
+    static const char *const fields[] = {"jobId", "rank", "seq", "prevSeq", "miner", "steps", "samples",
+                                         "wallMs", "deviceMs", "mflops", "bytesSent", "bytesRecv",
+                                         "modelHash", "datasetHash", "paramsHash", "detailsHash",
+                                         "proofRoot", "proofSegments", "details", "sig"};
     AIC_TRY(only_fields(o, "a record", fields, sizeof fields / sizeof fields[0]));
     uint64_t rank;
     AIC_TRY(get_hex(o, "jobId", c->job_id, 32));
@@ -165,6 +168,10 @@ aic_status aic_usage_record_parse(json_object *o, aic_usage_record *r) {
     AIC_TRY(get_hex(o, "datasetHash", c->dataset_hash, 32));
     AIC_TRY(get_hex(o, "paramsHash", c->params_hash, 32));
     AIC_TRY(get_hex(o, "detailsHash", c->details_hash, 32));
+    /* Required like every signed field: a record of version 1 (before these two) is refused as
+     * missing 'proofRoot'; its signature could not verify under version 2's typed data anyway. */
+    AIC_TRY(get_hex(o, "proofRoot", c->proof_root, 32));
+    AIC_TRY(get_u64(o, "proofSegments", UINT64_MAX, &c->proof_segments));
     json_object *d;
     AIC_TRY(get_field(o, "details", json_type_string, &d));
     const size_t dlen = (size_t)json_object_get_string_len(d);

@@ -10,7 +10,8 @@ static const char domain_type[] = "EIP712Domain(string name,string version,uint2
 static const char record_type[] =
     "UsageRecord(bytes32 jobId,uint32 rank,uint64 seq,uint64 prevSeq,address miner,uint64 steps,uint64 samples,"
     "uint64 wallMs,uint64 deviceMs,uint64 flops,uint64 bytesSent,uint64 bytesRecv,"
-    "bytes32 modelHash,bytes32 datasetHash,bytes32 paramsHash,bytes32 detailsHash)";
+    "bytes32 modelHash,bytes32 datasetHash,bytes32 paramsHash,bytes32 detailsHash,"
+    "bytes32 proofRoot,uint64 proofSegments)";
 
 void aic_eip712_put_u64(uint8_t word[32], uint64_t v) {
     memset(word, 0, 32);
@@ -41,7 +42,7 @@ void aic_eip712_domain_separator(const aic_eip712_domain *d, uint8_t out[32]) {
 }
 
 void aic_usage_struct_hash(const aic_usage_core *r, uint8_t out[32]) {
-    uint8_t enc[17 * 32];
+    uint8_t enc[19 * 32];
     uint8_t *w = enc;
     aic_eip712_put_string(w, record_type);
     memcpy(w += 32, r->job_id, 32);
@@ -57,6 +58,8 @@ void aic_usage_struct_hash(const aic_usage_core *r, uint8_t out[32]) {
     memcpy(w += 32, r->dataset_hash, 32);
     memcpy(w += 32, r->params_hash, 32);
     memcpy(w += 32, r->details_hash, 32);
+    memcpy(w += 32, r->proof_root, 32);
+    aic_eip712_put_u64(w += 32, r->proof_segments);
     aic_keccak256(enc, sizeof enc, out);
 }
 

@@ -4,14 +4,18 @@
  * chain/contracts/UsageLedger.sol, so both must hash exactly this:
  *
  *   EIP712Domain(string name,string version,uint256 chainId,address verifyingContract)
- *     name "aicon UsageLedger", version "1"; a file ledger signs with chainId 0 and the zero address.
+ *     name "aicon UsageLedger", version "2"; a file ledger signs with chainId 0 and the zero address.
  *   UsageRecord(bytes32 jobId,uint32 rank,uint64 seq,uint64 prevSeq,address miner,uint64 steps,
  *               uint64 samples,uint64 wallMs,uint64 deviceMs,uint64 flops,uint64 bytesSent,uint64 bytesRecv,
- *               bytes32 modelHash,bytes32 datasetHash,bytes32 paramsHash,bytes32 detailsHash)
+ *               bytes32 modelHash,bytes32 datasetHash,bytes32 paramsHash,bytes32 detailsHash,
+ *               bytes32 proofRoot,uint64 proofSegments)
  *
  * digest = keccak256(0x19 0x01 || domainSeparator || hashStruct(record)). detailsHash is keccak256
  * of the record's canonical JSON details (host, device, hyperparameters, times), which travel beside
- * the signed fields; flops is in units of 1e6 (MFLOP) so a long job does not overflow. (jobId, rank,
+ * the signed fields; flops is in units of 1e6 (MFLOP) so a long job does not overflow. proofRoot and
+ * proofSegments are the Merkle root and segment count of the job's proof log (docs/verify.md), what
+ * `aicon verify --root` checks a log against; both 0 for a job without one. Version "2" since they
+ * were added: a version-1 signature never verifies as a version-2 record. (jobId, rank,
  * seq) identifies a record: delivering it twice must never pay twice. prevSeq is the seq of the same
  * rank's record of the run this one resumed from (0: the rank's first of the job), so a ledger that
  * lost a record in the middle of a job shows a record whose prevSeq names nothing. */
@@ -23,7 +27,7 @@
 #include "aicon/status.h"
 
 #define AIC_EIP712_NAME "aicon UsageLedger"
-#define AIC_EIP712_VERSION "1"
+#define AIC_EIP712_VERSION "2"
 
 typedef struct {
     uint64_t chain_id;
@@ -38,6 +42,8 @@ typedef struct {
     uint8_t miner[20];
     uint64_t steps, samples, wall_ms, device_ms, mflops, bytes_sent, bytes_recv;
     uint8_t model_hash[32], dataset_hash[32], params_hash[32], details_hash[32];
+    uint8_t proof_root[32];
+    uint64_t proof_segments;
 } aic_usage_core;
 
 void aic_eip712_domain_separator(const aic_eip712_domain *d, uint8_t out[32]);

@@ -13,7 +13,7 @@
 #include "tests/test_util.h"
 
 static void expect_hex(const char *what, const uint8_t *got, size_t n, const char *want) {
-    char hex[2 + 2 * 64 + 1];
+    char hex[2 + 2 * 65 + 1];
     aic_hex_encode(got, n, hex);
     CHECK_MSG(strcmp(hex + 2, want) == 0, "%s:\n  got  %s\n  want 0x%s", what, hex, want);
 }
@@ -149,9 +149,10 @@ static void usage_digest(void) {
     aic_usage_digest(&chain, &r, d1);
     CHECK_MSG(memcmp(d0, d1, 32) != 0, "chain id changes the digest");
     uint8_t *bytes = (uint8_t *)&r;
-    for (size_t i = 0; i < 3; i++) {
-        static const size_t offsets[] = {offsetof(aic_usage_core, samples), offsetof(aic_usage_core, miner),
-                                         offsetof(aic_usage_core, details_hash)};
+    static const size_t offsets[] = {offsetof(aic_usage_core, samples), offsetof(aic_usage_core, miner),
+                                     offsetof(aic_usage_core, details_hash), offsetof(aic_usage_core, proof_root),
+                                     offsetof(aic_usage_core, proof_segments)};
+    for (size_t i = 0; i < sizeof offsets / sizeof offsets[0]; i++) {
         bytes[offsets[i]] ^= 4;
         aic_usage_digest(&file_domain, &r, d2);
         CHECK_MSG(memcmp(d0, d2, 32) != 0, "a changed field changes the digest");
@@ -161,11 +162,42 @@ static void usage_digest(void) {
     CHECK_MSG(memcmp(d0, d2, 32) == 0, "digest is a function of the record");
 }
 
+/* A record in the file ledger's domain, hashed and signed elsewhere: the digest by a Python encoder over
+ * tests/cli/ledger_forge.py's Keccak-256, the signature by ganache 7's eth_signTypedData_v4 with its
+ * first deterministic account. */
+static void usage_vector(void) {
+    aic_key k;
+    CHECK_OK(aic_key_from_hex("4f3edf983ac636a65a842ce7c78d9aa706d3b113bce9c46f30d7d21715b23b1d", &k));
+    aic_usage_core r = {.rank = 1, .seq = 300, .prev_seq = 200, .steps = 100, .samples = 6400, .wall_ms = 12345,
+                        .device_ms = 10000, .mflops = 987654, .bytes_sent = 4096, .bytes_recv = 8192,
+                        .proof_segments = 30};
+    memset(r.job_id, 0x11, 32);
+    memcpy(r.miner, k.address, 20);
+    memset(r.model_hash, 0x22, 32);
+    memset(r.dataset_hash, 0x33, 32);
+    memset(r.params_hash, 0x44, 32);
+    memset(r.details_hash, 0x55, 32);
+    memset(r.proof_root, 0x66, 32);
+    const aic_eip712_domain file_domain = {0};
+    uint8_t sep[32], sh[32], digest[32], sig[65];
+    aic_eip712_domain_separator(&file_domain, sep);
+    expect_hex("record domain separator", sep, 32, "352468027bf18557fce9b41db871b8b99a5b45039ada03bfe9cf4af29ffc02d0");
+    aic_usage_struct_hash(&r, sh);
+    expect_hex("record struct hash", sh, 32, "7431a084fff7ad746ac50b7d1ba203bb1ac22cb353ffb5d245a8118689bd4929");
+    aic_usage_digest(&file_domain, &r, digest);
+    expect_hex("record digest", digest, 32, "bd8aa7a195dcd414df7f9c7bc66b16854d62b12fd65835d0eca62187cb393e4f");
+    CHECK_OK(aic_sign_digest(&k, digest, sig));
+    expect_hex("record signature", sig, 65,
+               "83077b66e1d17367c0c2a68a0c47f7aaee6090dcb9ea499f9d65d59d5d5822c3"
+               "1dbf6095f41cd2225141392ce23d7664b407e1464805c964d2b8a4ce1a102af11c");
+}
+
 int main(void) {
     keccak_vectors();
     key_vectors();
     key_files();
     eip712_mail();
     usage_digest();
+    usage_vector();
     return test_report("chain_crypto");
 }

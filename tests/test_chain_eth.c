@@ -356,7 +356,7 @@ static void test_selectors(const aic_usage_core *r, const uint8_t sig[65]) {
     json_object *j = json_object_from_file(path), *ids = NULL;
     REQUIRE_MSG(j && json_object_object_get_ex(j, "methodIdentifiers", &ids), "%s has no methodIdentifiers", path);
     const char *tuple = "(bytes32,uint32,uint64,uint64,address,uint64,uint64,uint64,uint64,uint64,uint64,uint64,bytes32,bytes32,"
-                        "bytes32,bytes32)";
+                        "bytes32,bytes32,bytes32,uint64)";
     char submit[256], digest[256];
     snprintf(submit, sizeof submit, "submit(%s,bytes)", tuple);
     snprintf(digest, sizeof digest, "recordDigest(%s)", tuple);
@@ -379,9 +379,9 @@ static void test_selectors(const aic_usage_core *r, const uint8_t sig[65]) {
             printf("  ok   selector %s %s\n", got, names[i]);
         aic_bytes_free(&b[i]);
     }
-    /* submit: 4 + 16 record words + the offset word + length + 65 bytes padded to 96 */
+    /* submit: 4 + 18 record words + the offset word + length + 65 bytes padded to 96 */
     REQUIRE_OK(aic_abi_submit(r, sig, &b[0]));
-    CHECK(b[0].len == 4 + 17 * 32 + 32 + 96 && word_u64(b[0].data + 4 + 16 * 32) == 17 * 32);
+    CHECK(b[0].len == 4 + 19 * 32 + 32 + 96 && word_u64(b[0].data + 4 + 18 * 32) == 19 * 32);
     aic_bytes_free(&b[0]);
     json_object_put(j);
 }
@@ -432,6 +432,8 @@ static void test_contract(void) {
         memset(rec[i].dataset_hash, 0x22, 32);
         memset(rec[i].params_hash, 0x33, 32);
         memset(rec[i].details_hash, 0x44 + i, 32);
+        memset(rec[i].proof_root, 0x55, 32); /* one job, one proof log: the same root for both ranks */
+        rec[i].proof_segments = 7;
     }
     uint8_t sig[2][65];
     for (int i = 0; i < 2; i++)
@@ -472,6 +474,19 @@ static void test_contract(void) {
         REQUIRE_OK(aic_abi_accepted(rec[i].job_id, rec[i].rank, rec[i].seq, &data));
         REQUIRE_OK(aic_eth_call(c.rpc, c.contract, data.data, data.len, &out));
         CHECK(out.len == 32 && word_u64(out.data) == 1);
+        /* The contract keeps what the record signed of its proof log. */
+        aic_abi a;
+        aic_abi_begin(&a, 3);
+        aic_abi_word(&a, rec[i].job_id);
+        aic_abi_uint(&a, rec[i].rank);
+        aic_abi_uint(&a, rec[i].seq);
+        data.len = out.len = 0;
+        REQUIRE_OK(aic_abi_end(&a, "proofOf(bytes32,uint32,uint64)", &data));
+        REQUIRE_OK(aic_eth_call(c.rpc, c.contract, data.data, data.len, &out));
+        if (CHECK(out.len == 64 && memcmp(out.data, rec[i].proof_root, 32) == 0 &&
+                  word_u64(out.data + 32) == rec[i].proof_segments))
+            printf("  ok   proofOf rank %d: the signed proof root and %llu segments\n", i,
+                   (unsigned long long)rec[i].proof_segments);
     }
     CHECK(accepted_logs(&c, rec, 2, rate) == 2);
     uint64_t bal[2];
@@ -498,6 +513,15 @@ static void test_contract(void) {
     data.len = 0;
     REQUIRE_OK(aic_abi_submit(&r, s, &data));
     expect_refused(&c, "a record altered after signing", rank_key[0], &data, "signature is not from this rank's key");
+
+    r = rec[0];
+    r.seq = 2;
+    sign_record(&c, rank_key[0], &r, s);
+    r.proof_root[0] ^= 1;
+    data.len = 0;
+    REQUIRE_OK(aic_abi_submit(&r, s, &data));
+    expect_refused(&c, "a record whose proofRoot was altered after signing", rank_key[0], &data,
+                   "signature is not from this rank's key");
 
     data.len = 0;
     REQUIRE_OK(aic_abi_submit(&rec[0], sig[0], &data));

@@ -75,6 +75,8 @@ contract UsageLedger {
         bytes32 datasetHash;
         bytes32 paramsHash;
         bytes32 detailsHash;
+        bytes32 proofRoot; // the job's proof log (docs/verify.md): its Merkle root and segments, 0 for none
+        uint64 proofSegments;
     }
 
     bytes32 private constant DOMAIN_TYPEHASH =
@@ -82,7 +84,8 @@ contract UsageLedger {
     bytes32 private constant RECORD_TYPEHASH = keccak256(
         "UsageRecord(bytes32 jobId,uint32 rank,uint64 seq,uint64 prevSeq,address miner,uint64 steps,uint64 samples,"
         "uint64 wallMs,uint64 deviceMs,uint64 flops,uint64 bytesSent,uint64 bytesRecv,"
-        "bytes32 modelHash,bytes32 datasetHash,bytes32 paramsHash,bytes32 detailsHash)");
+        "bytes32 modelHash,bytes32 datasetHash,bytes32 paramsHash,bytes32 detailsHash,"
+        "bytes32 proofRoot,uint64 proofSegments)");
     // Half the order of secp256k1: a signature with a larger s is the malleated twin of a low-s one.
     uint256 private constant HALF_ORDER = 0x7fffffffffffffffffffffffffffffff5d576e7357a4501ddfe92f46681b20a0;
 
@@ -92,6 +95,12 @@ contract UsageLedger {
     mapping(bytes32 => address) public jobOwner;
     mapping(bytes32 => address[]) private jobRanks_;
     mapping(bytes32 => bool) private accepted_; // keccak256(jobId, rank, seq)
+    // What each accepted record signed of its proof log: what a payer or arbiter checks a log against.
+    struct Proof {
+        bytes32 root;
+        uint64 segments;
+    }
+    mapping(bytes32 => Proof) private proofs_; // keccak256(jobId, rank, seq), as accepted_
 
     // Payment in escrow (openJobEscrow): each accepted record becomes a claim of samples x
     // weiPerSample, paid after windowBlocks unless the job's owner disputes it first; a disputed
@@ -115,6 +124,9 @@ contract UsageLedger {
     event JobOpened(bytes32 indexed jobId, address indexed owner, address[] ranks);
     event RecordAccepted(bytes32 indexed jobId, uint32 indexed rank, uint64 seq, address indexed miner,
                          uint64 samples, uint64 deviceMs, uint256 reward);
+    // Beside RecordAccepted for a record with a proof log: its root indexed, so a log's records are found by it.
+    event ProofCommitted(bytes32 indexed jobId, uint32 indexed rank, bytes32 indexed proofRoot, uint64 seq,
+                         uint64 segments);
     event ClaimPaid(bytes32 indexed jobId, uint32 indexed rank, uint64 seq, address indexed miner, uint256 amount);
     event ClaimDisputed(bytes32 indexed jobId, uint32 indexed rank, uint64 seq, uint64 segment);
     event ClaimSettled(bytes32 indexed jobId, uint32 indexed rank, uint64 seq, bool paid);
@@ -205,8 +217,15 @@ contract UsageLedger {
         return accepted_[keccak256(abi.encode(jobId, rank, seq))];
     }
 
+    // The proof log an accepted record signed (root 0 and 0 segments: none, or no such record).
+    function proofOf(bytes32 jobId, uint32 rank, uint64 seq) external view returns (bytes32 root, uint64 segments) {
+        Proof storage p = proofs_[keccak256(abi.encode(jobId, rank, seq))];
+        return (p.root, p.segments);
+    }
+
+    // Version "2": the record gained proofRoot and proofSegments.
     function domainSeparator() public view returns (bytes32) {
-        return keccak256(abi.encode(DOMAIN_TYPEHASH, keccak256("aicon UsageLedger"), keccak256("1"),
+        return keccak256(abi.encode(DOMAIN_TYPEHASH, keccak256("aicon UsageLedger"), keccak256("2"),
                                     block.chainid, address(this)));
     }
 
@@ -226,12 +245,15 @@ contract UsageLedger {
         require(signer == ranks[r.rank], "UsageLedger: signature is not from this rank's key");
         require(r.miner == signer, "UsageLedger: miner is not the signing key's address");
         accepted_[id] = true;
+        proofs_[id] = Proof(r.proofRoot, r.proofSegments);
         if (escrow[r.jobId].arbiter != address(0))
             claims[id] = Claim(uint256(r.samples) * escrow[r.jobId].weiPerSample, uint64(block.number),
                                ClaimState.Pending, signer);
         reward = uint256(r.samples) * rewardPerSample;
         token.mint(signer, reward);
         emit RecordAccepted(r.jobId, r.rank, r.seq, signer, r.samples, r.deviceMs, reward);
+        if (r.proofRoot != bytes32(0))
+            emit ProofCommitted(r.jobId, r.rank, r.proofRoot, r.seq, r.proofSegments);
     }
 
     function _recover(bytes32 digest, bytes calldata sig) private pure returns (address signer) {

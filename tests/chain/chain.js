@@ -6,6 +6,10 @@
 //                                                          {jobId, rank, seq, miner, samples,
 //                                                           deviceMs, reward, tx}
 //   node chain.js balance URL CONTRACT ADDRESS             the reward token balance of ADDRESS
+//   node chain.js proof URL CONTRACT JOB RANK SEQ          what the contract keeps of that record's proof
+//                                                          log: {root, segments} of proofOf, and events,
+//                                                          the ProofCommitted logs found by the indexed
+//                                                          jobId, rank and that root with that seq
 //   node chain.js wait URL SECONDS                         waits until the node answers eth_chainId;
 //                                                          prints the chain id
 //   node chain.js escrow URL CONTRACT                      payment after a challenge window, with
@@ -60,6 +64,17 @@ async function records(contract) {
     }
 }
 
+async function proofOf(contract, job, rank, seq) {
+    const data = "0x" + selector("proofOf(bytes32,uint32,uint64)") + job.replace(/^0x/, "") + word(rank) + word(seq);
+    const [root, segments] = (await rpc("eth_call", [{ to: contract, data }, "latest"])).slice(2).match(/.{64}/g);
+    const topics = ["0x" + keccak256("ProofCommitted(bytes32,uint32,bytes32,uint64,uint64)"), job, "0x" + word(rank),
+        "0x" + root];
+    const logs = await rpc("eth_getLogs", [{ address: contract, fromBlock: "0x0", toBlock: "latest", topics }]);
+    const events = logs.filter((l) => BigInt("0x" + l.data.slice(2, 66)) === BigInt(seq) &&
+        BigInt("0x" + l.data.slice(66, 130)) === BigInt("0x" + segments)).length;
+    return { root: "0x" + root, segments: Number(BigInt("0x" + segments)), events };
+}
+
 async function balance(contract, who) {
     const token = hexAddress((await rpc("eth_call", [{ to: contract, data: "0x" + selector("token()") }, "latest"])).slice(2));
     const data = "0x" + selector("balanceOf(address)") + word(who);
@@ -71,7 +86,8 @@ async function balance(contract, who) {
 const RECORD_FIELDS = [["jobId", "bytes32"], ["rank", "uint32"], ["seq", "uint64"], ["prevSeq", "uint64"],
     ["miner", "address"], ["steps", "uint64"], ["samples", "uint64"], ["wallMs", "uint64"], ["deviceMs", "uint64"],
     ["flops", "uint64"], ["bytesSent", "uint64"], ["bytesRecv", "uint64"], ["modelHash", "bytes32"],
-    ["datasetHash", "bytes32"], ["paramsHash", "bytes32"], ["detailsHash", "bytes32"]];
+    ["datasetHash", "bytes32"], ["paramsHash", "bytes32"], ["detailsHash", "bytes32"], ["proofRoot", "bytes32"],
+    ["proofSegments", "uint64"]];
 
 function check(cond, what) {
     if (!cond) throw new Error(`escrow: ${what}`);
@@ -102,13 +118,13 @@ async function signedRecord(contract, chainId, fields) {
             UsageRecord: RECORD_FIELDS.map(([name, type]) => ({ name, type })),
         },
         primaryType: "UsageRecord",
-        domain: { name: "aicon UsageLedger", version: "1", chainId, verifyingContract: contract },
+        domain: { name: "aicon UsageLedger", version: "2", chainId, verifyingContract: contract },
         message,
     };
     const sig = (await rpc("eth_signTypedData_v4", [fields.miner, typed])).slice(2);
     const words = RECORD_FIELDS.map(([n, t]) => (t === "address" ? word(message[n]) : t === "bytes32" ? message[n].slice(2) : word(message[n])));
     return "0x" + selector("submit((" + RECORD_FIELDS.map(([, t]) => t).join(",") + "),bytes)") + words.join("") +
-        word(17 * 32) + word(65) + sig.padEnd(128 + 64, "0");
+        word((RECORD_FIELDS.length + 1) * 32) + word(65) + sig.padEnd(128 + 64, "0");
 }
 
 const mine = async (n) => { for (let i = 0; i < n; i++) await rpc("evm_mine", []); };
@@ -139,8 +155,18 @@ async function escrowTest(contract) {
     check(await send(payer, contract, openEscrow(job, [miner0, miner1], arbiter, window, price), 10n ** 18n),
           "the payer opens the job with 1 ETH in escrow");
 
-    check(await send(miner0, contract, await signedRecord(contract, chainId, { jobId: job, rank: 0, seq: 10, miner: miner0, samples: 1000 })),
-          "rank 0's record is accepted");
+    // Signed by ganache's own EIP-712 (eth_signTypedData_v4) with a proof log: the contract keeps its root.
+    const root = "0x" + keccak256("escrow test proof log");
+    const rec0 = { jobId: job, rank: 0, seq: 10, miner: miner0, samples: 1000, proofRoot: root, proofSegments: 4 };
+    const signed0 = await signedRecord(contract, chainId, rec0);
+    // proofRoot is the record's 17th word: one hex digit of it changed after signing.
+    const flipped = signed0.slice(0, 10 + 16 * 64) + (root[2] === "0" ? "1" : "0") + signed0.slice(11 + 16 * 64);
+    check((await reason(miner0, contract, flipped)).includes("signature is not from this rank's key"),
+          "a record whose proofRoot was changed after signing is refused");
+    check(await send(miner0, contract, signed0), "rank 0's record is accepted");
+    const kept = await proofOf(contract, job, 0, 10);
+    check(kept.root === root && kept.segments === 4 && kept.events === 1,
+          "proofOf gives the root and 4 segments rank 0 signed, in one ProofCommitted event");
     check((await reason(arbiter, contract, claim(0, 10))).includes("challenge window still open"),
           "a claim inside the window is refused");
     await mine(window);
@@ -191,10 +217,11 @@ async function wait(seconds) {
     if (cmd === "deploy" && args.length === 2) await deploy(args[0], args[1]);
     else if (cmd === "records" && args.length === 1) await records(args[0]);
     else if (cmd === "balance" && args.length === 2) await balance(args[0], args[1]);
+    else if (cmd === "proof" && args.length === 4) console.log(JSON.stringify(await proofOf(...args)));
     else if (cmd === "wait" && args.length === 1) await wait(args[0]);
     else if (cmd === "escrow" && args.length === 1) await escrowTest(args[0]);
     else if (cmd === "escrow-job" && args.length === 1) await escrowJob(args[0]);
     else if (cmd === "mine" && args.length === 1) await mine(Number(args[0]));
     else throw new Error("usage: node chain.js deploy URL BUILD_DIR REWARD | records URL CONTRACT | " +
-                             "balance URL CONTRACT ADDRESS | wait URL SECONDS");
+                             "balance URL CONTRACT ADDRESS | proof URL CONTRACT JOB RANK SEQ | wait URL SECONDS");
 })().catch((e) => { console.error(e.message); process.exit(1); });

@@ -20,6 +20,8 @@
 #   ganache.sh records DIR         one JSON line per RecordAccepted event of the contract
 #                                  ({jobId, rank, seq, miner, samples, deviceMs, reward, tx}).
 #   ganache.sh balance DIR ADDRESS the contract's reward-token balance of ADDRESS (token units).
+#   ganache.sh proof DIR JOB RANK SEQ  the proof log the contract keeps for that record
+#                                  ({root, segments, events}: proofOf and its ProofCommitted logs).
 #   ganache.sh escrow DIR          the escrow's payment rules through ganache's accounts (chain.js).
 #   ganache.sh escrow-job DIR      a job in escrow with two accepted records; prints its id.
 #   ganache.sh mine DIR N          mines N blocks.
@@ -122,6 +124,10 @@ escrow | escrow-job)
     ;;
 mine)
     node_in "$HERE/chain.js" mine "$(cat "$DIR/url")" "${3:?usage: $0 mine DIR N}"
+    ;;
+proof)
+    [ $# -eq 5 ] || { echo "usage: $0 proof DIR JOB RANK SEQ" >&2; exit 2; }
+    node_in "$HERE/chain.js" proof "$(cat "$DIR/url")" "$(cat "$DIR/contract")" "$3" "$4" "$5"
     ;;
 balance)
     node_in "$HERE/chain.js" balance "$(cat "$DIR/url")" "$(cat "$DIR/contract")" "${3:?usage: $0 balance DIR ADDRESS}"

@@ -147,6 +147,9 @@ def main():
     samples2 = raw(lines[1], "samples")
     details2 = rec[1]["details"]
     s2 = rec[1]["seq"]
+    assert rec[2]["proofRoot"] != "0x" + "00" * 32 and rec[2]["proofSegments"] > 0, "the job wrote a proof log"
+    other_root = "0x" + ("1" if rec[2]["proofRoot"][2] == "0" else "0") + rec[2]["proofRoot"][3:]
+    version1 = {k: v for k, v in rec[4].items() if k not in ("proofRoot", "proofSegments")}
     forgeries = [
         # (name, ledger lines, the line verify must name, what it must say)
         ("open_with_record", with_entry(1, entry(1, record=forged)), 1, "holds both 'open' and 'record'"),
@@ -190,6 +193,10 @@ def main():
         ("number_leading_zero", with_line(2, field(lines[1], "samples", "0" + samples2)), 2, "field 'samples' is 0"),
         ("number_minus_zero", with_line(2, field(lines[1], "rank", "-0")), 2, "field 'rank' is -0"),
         ("number_float", with_line(3, field(lines[2], "steps", raw(lines[2], "steps") + ".0")), 3, "field 'steps' is"),
+        # The proof log's root is a signed field: another root breaks the signature, and a record of
+        # the format before it (no proofRoot, EIP-712 version 1) is refused as incomplete.
+        ("proof_root_altered", with_entry(3, record(3, proofRoot=other_root)), 3, "signature is by 0x[0-9a-f]+, not by the miner"),
+        ("proof_fields_removed", with_entry(5, entry(5, record=version1)), 5, "field 'proofRoot' is missing"),
     ]
     os.makedirs(outdir, exist_ok=True)
     with open(os.path.join(outdir, "list"), "w") as manifest:

@@ -19,12 +19,13 @@ aicon_np 2 job train --model mlp --batch 32 --max-steps 20 --seed 7 --threads 1 
     --test-data "$DATA/test.h5" --usage "file:$WORK/ledger.jsonl" --key "$WORK/keys/rank%r.key" \
     --proof "$WORK/p" --proof-every 10
 [ "$(grep -c '^sig ' "$WORK/p/proof.log")" = 2 ] || fail "the log does not end with 2 signatures"
-# Each rank's signed usage record carries the log's root and segments in its details.
+# Each rank's signed usage record carries the log's root and segments as signed fields.
 root=$(awk '$1 == "root" {print $2}' "$WORK/p/proof.log")
 "${PY[@]}" - "$WORK/ledger.jsonl" "$root" <<'PYEOF' || fail "the usage records do not carry the proof root $root"
 import json, sys
-proofs = [json.loads(json.loads(l)["record"]["details"]).get("proof") for l in open(sys.argv[1]) if '"record"' in l]
-assert proofs == [{"root": sys.argv[2], "segments": 2}] * 2, proofs
+recs = [json.loads(l)["record"] for l in open(sys.argv[1]) if '"record"' in l]
+proofs = [(r["proofRoot"], r["proofSegments"]) for r in recs]
+assert proofs == [("0x" + sys.argv[2], 2)] * 2, proofs
 PYEOF
 grep -q "^sig 1 ${addr1#0x} " "$WORK/p/proof.log" || fail "rank 1's signature is not by its key $addr1"
 

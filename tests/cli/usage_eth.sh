@@ -3,6 +3,8 @@
 # Usage records on a real local chain (npm ganache, tests/chain/ganache.sh, the UsageLedger contract):
 #   1. a 2-rank job with --usage eth://127.0.0.1:PORT?contract=... leaves one accepted record per
 #      rank (RecordAccepted logs, read with eth_getLogs) and credits each miner samples x reward;
+#      the contract keeps each record's proof log root and segments (proofOf, ProofCommitted), the
+#      run's own (--summary);
 #   2. the chain stopped while a job trains: the job finishes (exit 0), its records are spooled;
 #      a flush while the chain is down keeps them; the chain restarted, `aicon ledger flush`
 #      delivers each record exactly once, and a second flush sends nothing.
@@ -55,7 +57,8 @@ PYEOF
 
 # ---- 1. delivered on the chain ------------------------------------------------------------------
 common=(train --model mlp --data "$DATA/train200.h5" --batch 32 --seed 5 --key "$WORK/keys/rank%r.key")
-SLURM_JOB_ID=eth-1 aicon_np 2 run1 "${common[@]}" --epochs 1 --usage "$URI" --usage "file:$WORK/ledger1.jsonl"
+SLURM_JOB_ID=eth-1 aicon_np 2 run1 "${common[@]}" --epochs 1 --usage "$URI" --usage "file:$WORK/ledger1.jsonl" \
+    --summary "$WORK/run1.json"
 [ -z "$(ls -A "$WORK/spool" 2>/dev/null)" ] || fail "delivered records left in the spool: $(ls "$WORK/spool")"
 bash "$GANACHE" records "$CHAIN" >"$WORK/records1.jsonl"
 "${PY[@]}" - "$WORK/records1.jsonl" "$WORK/ledger1.jsonl" "$addr0" "$addr1" <<'PYEOF'
@@ -86,6 +89,20 @@ print(sum(int(json.loads(l)["samples"]) for l in open(sys.argv[1]) if json.loads
     got=$(bash "$GANACHE" balance "$CHAIN" "$a")
     [ "$got" = "$want" ] || fail "rank $i's miner $a holds $got reward units, expected $want"
     echo "ok   rank $i credited $got"
+done
+# What the chain keeps of each record's proof log is the root and segment count of the run's own log.
+want_root=0x$(json_field "$WORK/run1.json" proof_root)
+want_segments=$(json_field "$WORK/run1.json" proof_segments)
+[ "$want_root" != 0x ] && [ "$want_segments" -gt 0 ] || fail "the job wrote no proof log: $(cat "$WORK/run1.json")"
+for i in 0 1; do
+    read -r job seq < <("${PY[@]}" -c 'import json, sys
+r = [json.loads(l)["record"] for l in open(sys.argv[1]) if "\"record\"" in l and json.loads(l)["record"]["rank"] == int(sys.argv[2])][0]
+print(r["jobId"], r["seq"])' "$WORK/ledger1.jsonl" "$i")
+    got=$(bash "$GANACHE" proof "$CHAIN" "$job" "$i" "$seq")
+    echo "rank $i: proofOf $got; the summary's root $want_root, $want_segments segments"
+    [ "$got" = "{\"root\":\"$want_root\",\"segments\":$want_segments,\"events\":1}" ] ||
+        fail "rank $i: the contract keeps $got, not the run's proof root $want_root and $want_segments segments"
+    echo "ok   rank $i: proofOf is the run's proof root and segments, in one ProofCommitted event"
 done
 
 # ---- 2. the chain stops while the job trains -----------------------------------------------------

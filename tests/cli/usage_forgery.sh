@@ -2,9 +2,9 @@
 # SPDX-License-Identifier: Apache-2.0
 # Forged usage ledgers (issue 13): a 2-rank job run twice under one job id, the second run resuming
 # the first, writes a real ledger (an opening and two sets of one record per rank);
-# tests/cli/ledger_forge.py makes 28 forgeries of it, each with its hash chain recomputed (an opening
+# tests/cli/ledger_forge.py makes 30 forgeries of it, each with its hash chain recomputed (an opening
 # carrying an unsigned record, records deleted or cut, the first run's whole set deleted, NUL bytes, repeated keys, a second object on a line, unknown fields, a 10 MB field, hex and
-# numbers in other forms), and `aicon ledger verify` must refuse every one naming the line, while
+# numbers in other forms, another proof root, a record without one), and `aicon ledger verify` must refuse every one naming the line, while
 # the untouched ledger verifies and `aicon ledger show` lists no forged record.
 set -euo pipefail
 HERE=$(cd "$(dirname "$0")" && pwd) # before the cd to $WORK below
@@ -38,7 +38,7 @@ while IFS=$'\t' read -r name line pattern; do
     echo "ok   $name rejected: $err"
     n=$((n + 1))
 done <"$WORK/forged/list"
-[ "$n" = 28 ] || fail "$n forgeries checked, not 28"
+[ "$n" = 30 ] || fail "$n forgeries checked, not 30"
 
 # show lists what verify passes, and refuses a ledger verify refuses (the forged record is not listed).
 "$AICON" ledger show "$WORK/ledger.jsonl" >"$WORK/show.out" || fail "show of the clean ledger failed"

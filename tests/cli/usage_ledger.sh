@@ -5,8 +5,8 @@
 # hash, miners); `aicon ledger verify` passes it and rejects, naming the line, a field altered after
 # signing, a replayed record, a record signed by a key that is not its rank's, a record of a job
 # never opened and a cut hash chain. Without --proof the job writes a proof log all the same
-# (proof-JOB-TIME here), whose root both records carry and which aicon verify replays against it;
-# --no-proof writes none. Keys: mode 0600, never overwritten, a group-readable one refused.
+# (proof-JOB-TIME here), whose root both records sign (proofRoot) and which aicon verify replays
+# against it; --no-proof writes none, and its records' proofRoot is zero. Keys: mode 0600, never overwritten, a group-readable one refused.
 # An empty spool flushes cleanly.
 set -euo pipefail
 . "$(dirname "$0")/common.sh"
@@ -71,10 +71,12 @@ for r in recs:
     check(r["samples"] > 0 and r["mflops"] > 0 and r["bytesSent"] > 0 and r["bytesRecv"] > 0,
           f"rank {r['rank']}: samples, MFLOP and bytes counted")
     check(0 < r["deviceMs"] <= r["wallMs"], f"rank {r['rank']}: device time within wall time")
-    check(d["job"] == "slurm:job-a" and d["hyperparameters"]["batch"] == 32 and d["device"].startswith("cpu"),
+    check(d["job"] == "slurm:job-a" and d["hyperparameters"]["batch"] == 32 and d["device"].startswith("cpu")
+          and "proof" not in d,
           f"rank {r['rank']}: details name the job, device and hyperparameters")
-    check(d.get("proof") == {"root": s["proof_root"], "segments": s["proof_segments"]},
-          f"rank {r['rank']}: details carry the proof log's root and segments")
+    check(r["proofRoot"] == "0x" + s["proof_root"] and r["proofSegments"] == s["proof_segments"] > 0,
+          f"rank {r['rank']}: proofRoot and proofSegments are the proof log's {s['proof_root'][:16]}... "
+          f"and {s['proof_segments']}")
 # 200 samples, a global batch of 64: every sample once in the epoch.
 check(sum(r["samples"] for r in recs) == 200, "samples over the ranks add up to the epoch's 200")
 sys.exit(1 if problems else 0)
@@ -96,6 +98,10 @@ verify_ok "$proof" --segment 1 --root "$(json_field "$WORK/run.json" proof_root)
 SLURM_JOB_ID=job-a aicon_np 2 run2 "${common[@]}" --epochs 1 --max-steps 2 --usage "file:$WORK/other.jsonl" \
     --key "$WORK/keys/rank0.key" --no-proof
 [ "$(ls -d "$WORK"/proof-* | wc -l)" = 1 ] || fail "--no-proof wrote a proof log"
+"${PY[@]}" -c 'import json, sys
+recs = [json.loads(l)["record"] for l in open(sys.argv[1]) if "\"record\"" in l]
+assert len(recs) == 2 and all(r["proofRoot"] == "0x" + "0" * 64 and r["proofSegments"] == 0 for r in recs), recs' \
+    "$WORK/other.jsonl" || fail "--no-proof: the records do not sign a zero proofRoot and 0 segments"
 # A job never opened in the first ledger; the default destination (aicon-ledger.jsonl here) with
 # the key in $AICON_KEY.
 SLURM_JOB_ID=job-b AICON_KEY=$WORK/keys/rank0.key aicon_np 1 run3 "${common[@]}" --epochs 1 --max-steps 2

@@ -16,6 +16,7 @@
 #include "core/atomic_file.h"
 #include "core/error.h"
 #include "core/graph.h"
+#include "io/checkpoint_snapshot.h"
 #include "io/h5describe.h"
 
 /* Format 2 added it to every tensor's dataset; format 1 files have none and load unverified. */
@@ -45,13 +46,9 @@ static int64_t numel_of(int ndim, const int64_t *shape) {
 
 /* The attribute CHECKSUM_ATTR of a tensor's dataset: hex SHA-256 of its values as float32 in memory,
  * which on the little-endian hosts aicon runs on are the bytes h5py's astype("<f4").tobytes() gives. */
-static bool tensor_sha256(const float *data, int64_t n, char out[65]) {
-    uint8_t md[32];
+static bool tensor_sha256(const float *data, int64_t n, uint8_t md[32]) {
     unsigned int len = 0;
-    if (!EVP_Digest(data, sizeof(float) * (size_t)n, md, &len, EVP_sha256(), NULL) || len != 32)
-        return false;
-    aic_hex(md, 32, out);
-    return true;
+    return EVP_Digest(data, sizeof(float) * (size_t)n, md, &len, EVP_sha256(), NULL) && len == 32;
 }
 
 static const char *optim_name(const aic_optim_t *o) {
@@ -118,93 +115,234 @@ static herr_t write_preprocess(hid_t f, const aic_preprocess *p) {
     return rc;
 }
 
-static herr_t write_tensor(hid_t group, const char *name, int ndim, const int64_t *shape, const float *data) {
+/* ---- snapshots: what a checkpoint holds, in the file's order ----------------------------------- */
+
+enum { IN_PARAMS, IN_BUFFERS, IN_OPTIMIZER, IN_EXTRA };
+/* SGD has one slot, Adam two. */
+enum { MAX_SLOTS = 4 };
+
+typedef struct {
+    int group, slot; /* slot: the optimizer's, in group IN_OPTIMIZER */
+    char name[AIC_MAX_NAME];
+    int ndim;
+    int64_t shape[AIC_MAX_DIMS];
+    const float *data;
+    uint8_t sha[32];
+} snap_tensor;
+
+struct aic_checkpoint_snapshot {
+    char *model_name;
+    char model_hash[65];
+    const char *optimizer;
+    char slot_names[MAX_SLOTS][32];
+    int n_slots;
+    bool has_state;
+    aic_train_state st;
+    int64_t optim_steps;
+    snap_tensor *tensors;
+    int n_tensors, cap_tensors;
+    size_t n_floats;
+    float *values; /* the copies (NULL: borrowed) */
+    size_t cap_values;
+    bool hashed;
+};
+
+/* src, or where its n values were copied (*dst then moves past them). */
+static const float *keep(float **dst, const float *src, size_t n) {
+    if (!*dst || n == 0)
+        return src;
+    const float *at = *dst;
+    memcpy(*dst, src, sizeof(float) * n);
+    *dst += n;
+    return at;
+}
+
+static void add_tensor(aic_checkpoint_snapshot *s, int group, int slot, const char *name, int ndim,
+                       const int64_t *shape, const float *data) {
+    snap_tensor *t = &s->tensors[s->n_tensors++];
+    t->group = group, t->slot = slot, t->ndim = ndim, t->data = data;
+    snprintf(t->name, sizeof t->name, "%s", name);
+    memcpy(t->shape, shape, sizeof(int64_t) * (size_t)ndim);
+}
+
+static aic_status take_tensors(aic_checkpoint_snapshot *s, aic_model_t *m, aic_optim_t *o,
+                               const aic_checkpoint_extra *extra, int n_extra, bool copy) {
+    const size_t n_params = aic_model_num_params(m), n_buffers = aic_model_num_buffers(m);
+    s->n_floats = n_params * (size_t)(1 + s->n_slots) + n_buffers;
+    for (int i = 0; i < n_extra; i++)
+        s->n_floats += (size_t)(extra[i].rows * extra[i].cols);
+    const int count = aic_model_param_count(m) * (1 + s->n_slots) + aic_model_buffer_count(m) + n_extra;
+    if (count > s->cap_tensors) {
+        snap_tensor *t = realloc(s->tensors, sizeof *t * (size_t)count);
+        if (!t)
+            return aic_fail(AIC_ERR_NOMEM, "checkpoint: out of memory for %d tensors", count);
+        s->tensors = t, s->cap_tensors = count;
+    }
+    if (copy && s->n_floats > s->cap_values) {
+        free(s->values);
+        s->cap_values = 0;
+        if (!(s->values = malloc(sizeof(float) * s->n_floats)))
+            return aic_fail(AIC_ERR_NOMEM, "checkpoint: out of memory for a copy of %zu values", s->n_floats);
+        s->cap_values = s->n_floats;
+    }
+    float *dst = copy ? s->values : NULL;
+    s->n_tensors = 0;
+    aic_tensor t;
+    /* Parameters and each slot are laid out as the parameter arena: the same offsets name the same tensors. */
+    const float *base = aic_model_params(m), *params = keep(&dst, base, n_params);
+    for (int i = 0; i < aic_model_param_count(m); i++) {
+        AIC_TRY(aic_model_param(m, i, &t, NULL));
+        add_tensor(s, IN_PARAMS, 0, t.name, t.ndim, t.shape, params + ((const float *)t.data - base));
+    }
+    const float *buffers_base = aic_model_buffers(m), *buffers = keep(&dst, buffers_base, n_buffers);
+    for (int i = 0; i < aic_model_buffer_count(m); i++) {
+        AIC_TRY(aic_model_buffer(m, i, &t));
+        add_tensor(s, IN_BUFFERS, 0, t.name, t.ndim, t.shape, buffers + ((const float *)t.data - buffers_base));
+    }
+    for (int k = 0; k < s->n_slots; k++) {
+        const char *slot_name;
+        float *slot_base;
+        AIC_TRY(aic_optim_slot(o, k, &slot_name, &slot_base));
+        snprintf(s->slot_names[k], sizeof s->slot_names[k], "%s", slot_name);
+        const float *slot = keep(&dst, slot_base, n_params);
+        for (int i = 0; i < aic_model_param_count(m); i++) {
+            AIC_TRY(aic_model_param(m, i, &t, NULL));
+            add_tensor(s, IN_OPTIMIZER, k, t.name, t.ndim, t.shape, slot + ((const float *)t.data - base));
+        }
+    }
+    for (int i = 0; i < n_extra; i++)
+        add_tensor(s, IN_EXTRA, 0, extra[i].name, 2, (const int64_t[]){extra[i].rows, extra[i].cols},
+                   keep(&dst, extra[i].data, (size_t)(extra[i].rows * extra[i].cols)));
+    return AIC_OK;
+}
+
+aic_status aic_checkpoint_snapshot_take(aic_checkpoint_snapshot **snap, aic_model_t *m, aic_optim_t *o,
+                                        const aic_train_state *st, const aic_checkpoint_extra *extra,
+                                        int n_extra, bool copy) {
+    if (!snap || !m || n_extra < 0 || (n_extra && !extra))
+        return aic_fail(AIC_ERR_INVALID_ARG, "aic_checkpoint_save: NULL argument");
+    for (int i = 0; i < n_extra; i++)
+        if (!extra[i].name || !extra[i].data || extra[i].rows < 1 || extra[i].cols < 1)
+            return aic_fail(AIC_ERR_INVALID_ARG, "aic_checkpoint_save_with: extra array %d has no name, data or "
+                            "size", i);
+    /* Stored as int64, and read back only when not negative. */
+    if (st && st->seed > (uint64_t)INT64_MAX)
+        return aic_fail(AIC_ERR_INVALID_ARG, "seed %llu does not fit a checkpoint (at most 2^63 - 1)",
+                        (unsigned long long)st->seed);
+    if (aic_optim_slot_count(o) > MAX_SLOTS)
+        return aic_fail(AIC_ERR_INTERNAL, "checkpoint: an optimizer of %d slots", aic_optim_slot_count(o));
+    aic_checkpoint_snapshot *s = *snap ? *snap : calloc(1, sizeof *s);
+    if (!s)
+        return aic_fail(AIC_ERR_NOMEM, "checkpoint: out of memory");
+    *snap = s;
+    uint8_t hash[32];
+    AIC_TRY(aic_model_arch_hash(m, hash));
+    aic_hex(hash, 32, s->model_hash);
+    free(s->model_name);
+    if (!(s->model_name = strdup(aic_model_name(m))))
+        return aic_fail(AIC_ERR_NOMEM, "checkpoint: out of memory");
+    s->optimizer = optim_name(o);
+    s->n_slots = aic_optim_slot_count(o);
+    s->optim_steps = aic_optim_steps(o);
+    s->has_state = st != NULL;
+    s->st = st ? *st : (aic_train_state){0};
+    s->hashed = false;
+    return take_tensors(s, m, o, extra, n_extra, copy);
+}
+
+static aic_status hash_tensors(aic_checkpoint_snapshot *s) {
+    for (int i = 0; !s->hashed && i < s->n_tensors; i++) {
+        snap_tensor *t = &s->tensors[i];
+        if (!tensor_sha256(t->data, numel_of(t->ndim, t->shape), t->sha))
+            return aic_fail(AIC_ERR_INTERNAL, "checkpoint: cannot compute the SHA-256 of %s (OpenSSL)", t->name);
+    }
+    s->hashed = true;
+    return AIC_OK;
+}
+
+aic_status aic_checkpoint_snapshot_digest(aic_checkpoint_snapshot *s, uint8_t out[32]) {
+    AIC_TRY(hash_tensors(s));
+    static const char tag[] = "aicon-state-2";
+    const int64_t counters[5] = {s->optim_steps, s->st.step, s->st.epoch, (int64_t)s->st.seed, s->st.global_batch};
+    EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+    bool ok = ctx && EVP_DigestInit_ex(ctx, EVP_sha256(), NULL) && EVP_DigestUpdate(ctx, tag, sizeof tag - 1);
+    for (int i = 0; ok && i < s->n_tensors; i++)
+        ok = EVP_DigestUpdate(ctx, s->tensors[i].sha, 32);
+    unsigned int len = 0;
+    ok = ok && EVP_DigestUpdate(ctx, counters, sizeof counters) && EVP_DigestFinal_ex(ctx, out, &len) && len == 32;
+    EVP_MD_CTX_free(ctx);
+    return ok ? AIC_OK : aic_fail(AIC_ERR_INTERNAL, "checkpoint: SHA-256 failed in libcrypto");
+}
+
+void aic_checkpoint_snapshot_free(aic_checkpoint_snapshot *s) {
+    if (!s)
+        return;
+    free(s->model_name);
+    free(s->tensors);
+    free(s->values);
+    free(s);
+}
+
+static herr_t write_tensor(hid_t group, const snap_tensor *t) {
     char esc[3 * AIC_MAX_NAME + 1];
-    escape_name(esc, sizeof esc, name);
+    escape_name(esc, sizeof esc, t->name);
     hsize_t dims[AIC_MAX_DIMS];
-    for (int i = 0; i < ndim; i++)
-        dims[i] = (hsize_t)shape[i];
-    hid_t space = ndim ? H5Screate_simple(ndim, dims, NULL) : H5Screate(H5S_SCALAR), ds = H5I_INVALID_HID;
+    for (int i = 0; i < t->ndim; i++)
+        dims[i] = (hsize_t)t->shape[i];
+    hid_t space = t->ndim ? H5Screate_simple(t->ndim, dims, NULL) : H5Screate(H5S_SCALAR), ds = H5I_INVALID_HID;
     herr_t rc = -1;
     if (space >= 0)
         ds = H5Dcreate2(group, esc, H5T_IEEE_F32LE, space, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
     char sum[65];
-    if (ds >= 0 && H5Dwrite(ds, H5T_NATIVE_FLOAT, H5S_ALL, H5S_ALL, H5P_DEFAULT, data) >= 0 &&
-        tensor_sha256(data, numel_of(ndim, shape), sum))
+    aic_hex(t->sha, 32, sum);
+    if (ds >= 0 && H5Dwrite(ds, H5T_NATIVE_FLOAT, H5S_ALL, H5S_ALL, H5P_DEFAULT, t->data) >= 0)
         rc = write_attr_str(ds, CHECKSUM_ATTR, sum);
     AIC_H5_CLOSE(ds, space);
     return rc;
 }
 
-static herr_t write_extra(hid_t f, const aic_checkpoint_extra *extra, int n_extra) {
-    if (n_extra == 0)
-        return 0;
-    hid_t g = H5Gcreate2(f, "extra", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
-    herr_t rc = g < 0 ? -1 : 0;
-    for (int i = 0; rc >= 0 && i < n_extra; i++)
-        rc = write_tensor(g, extra[i].name, 2, (const int64_t[]){extra[i].rows, extra[i].cols}, extra[i].data);
-    if (g >= 0)
-        H5Gclose(g);
-    return rc;
-}
-
-static herr_t write_contents(hid_t f, aic_model_t *m, aic_optim_t *o, const aic_train_state *st) {
-    uint8_t hash[32];
-    char hash_hex[65];
-    if (aic_model_arch_hash(m, hash) != AIC_OK)
-        return -1;
-    aic_hex(hash, 32, hash_hex);
+/* The snapshot's tensors hashed (hash_tensors) into f. */
+static herr_t write_contents(hid_t f, const aic_checkpoint_snapshot *s) {
     if (write_i64(f, "format_version", AIC_CHECKPOINT_FORMAT_VERSION, true) < 0 ||
-        write_attr_str(f, "model_name", aic_model_name(m)) < 0 || write_attr_str(f, "model_hash", hash_hex) < 0 ||
-        write_attr_str(f, "optimizer", optim_name(o)) < 0 || write_attr_str(f, "aicon_version", aic_version_string()) < 0)
+        write_attr_str(f, "model_name", s->model_name) < 0 || write_attr_str(f, "model_hash", s->model_hash) < 0 ||
+        write_attr_str(f, "optimizer", s->optimizer) < 0 ||
+        write_attr_str(f, "aicon_version", aic_version_string()) < 0)
         return -1;
+    static const char *const group_names[] = {"params", "buffers", "optimizer", "extra"};
+    const bool any_extra = s->n_tensors > 0 && s->tensors[s->n_tensors - 1].group == IN_EXTRA;
+    hid_t groups[IN_EXTRA + 1] = {H5I_INVALID_HID, H5I_INVALID_HID, H5I_INVALID_HID, H5I_INVALID_HID};
+    hid_t slots[MAX_SLOTS], state;
     herr_t rc = 0;
-    hid_t params = H5Gcreate2(f, "params", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
-    hid_t buffers = H5Gcreate2(f, "buffers", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
-    hid_t optim = H5Gcreate2(f, "optimizer", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
-    hid_t state = H5Gcreate2(f, "state", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
-    if (params < 0 || buffers < 0 || optim < 0 || state < 0)
-        rc = -1;
-    aic_tensor t;
-    for (int i = 0; rc >= 0 && i < aic_model_param_count(m); i++)
-        if (aic_model_param(m, i, &t, NULL) != AIC_OK || write_tensor(params, t.name, t.ndim, t.shape, t.data) < 0)
+    for (int g = 0; g < (any_extra ? IN_EXTRA + 1 : IN_EXTRA); g++)
+        if ((groups[g] = H5Gcreate2(f, group_names[g], H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT)) < 0)
             rc = -1;
-    for (int i = 0; rc >= 0 && i < aic_model_buffer_count(m); i++)
-        if (aic_model_buffer(m, i, &t) != AIC_OK || write_tensor(buffers, t.name, t.ndim, t.shape, t.data) < 0)
+    for (int k = 0; k < s->n_slots; k++)
+        if ((slots[k] = rc < 0 ? H5I_INVALID_HID
+                               : H5Gcreate2(groups[IN_OPTIMIZER], s->slot_names[k], H5P_DEFAULT, H5P_DEFAULT,
+                                            H5P_DEFAULT)) < 0)
             rc = -1;
-    for (int s = 0; rc >= 0 && s < aic_optim_slot_count(o); s++) {
-        const char *slot_name;
-        float *slot;
-        aic_optim_slot(o, s, &slot_name, &slot);
-        hid_t g = H5Gcreate2(optim, slot_name, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
-        if (g < 0)
-            rc = -1;
-        /* A slot is laid out like the parameter arena: the same offsets name the same tensors. */
-        const float *base = aic_model_params(m);
-        for (int i = 0; rc >= 0 && i < aic_model_param_count(m); i++) {
-            aic_model_param(m, i, &t, NULL);
-            if (write_tensor(g, t.name, t.ndim, t.shape, slot + ((const float *)t.data - base)) < 0)
-                rc = -1;
-        }
-        if (g >= 0)
-            H5Gclose(g);
+    for (int i = 0; rc >= 0 && i < s->n_tensors; i++) {
+        const snap_tensor *t = &s->tensors[i];
+        rc = write_tensor(t->group == IN_OPTIMIZER ? slots[t->slot] : groups[t->group], t);
     }
-    if (rc >= 0 && (write_i64(state, "step", st ? st->step : 0, false) < 0 ||
-                    write_i64(state, "epoch", st ? st->epoch : 0, false) < 0 ||
-                    write_i64(state, "seed", st ? (int64_t)st->seed : 0, false) < 0 ||
-                    write_i64(state, "global_batch", st ? st->global_batch : 0, false) < 0 ||
-                    write_i64(state, "optimizer_steps", aic_optim_steps(o), false) < 0))
+    const aic_train_state *st = &s->st;
+    state = rc < 0 ? H5I_INVALID_HID : H5Gcreate2(f, "state", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+    if (state < 0 || write_i64(state, "step", st->step, false) < 0 || write_i64(state, "epoch", st->epoch, false) < 0 ||
+        write_i64(state, "seed", (int64_t)st->seed, false) < 0 ||
+        write_i64(state, "global_batch", st->global_batch, false) < 0 ||
+        write_i64(state, "optimizer_steps", s->optim_steps, false) < 0)
         rc = -1;
-    if (rc >= 0 && st && st->usage_seq) {
+    if (rc >= 0 && st->usage_seq) {
         char job_hex[65];
         aic_hex(st->usage_job, 32, job_hex);
         if (write_i64(state, "usage_seq", (int64_t)st->usage_seq, false) < 0 ||
             write_attr_str(state, "usage_job", job_hex) < 0)
             rc = -1;
     }
-    if (rc >= 0 && st && write_preprocess(f, &st->preprocess) < 0)
+    if (rc >= 0 && s->has_state && write_preprocess(f, &st->preprocess) < 0)
         rc = -1;
-    AIC_H5_CLOSE(state, optim, buffers, params);
+    aic_io_h5_close(slots, (size_t)s->n_slots);
+    AIC_H5_CLOSE(state, groups[IN_EXTRA], groups[IN_OPTIMIZER], groups[IN_BUFFERS], groups[IN_PARAMS]);
     return rc;
 }
 
@@ -229,14 +367,10 @@ static void h5_quiet_end(h5_quiet q) {
 /* HDF5 builds the file in memory (the core driver, no backing store) and aicon writes the image
  * itself: a full disk or a failing device is then one failed write(2) with its errno, never an HDF5
  * file left half-flushed (HDF5 1.10 crashes at exit closing a file whose close failed). */
-static aic_status save_quiet(const char *path, aic_model_t *m, aic_optim_t *o, const aic_train_state *st,
-                             const aic_checkpoint_extra *extra, int n_extra) {
+static aic_status save_quiet(const char *path, const aic_checkpoint_snapshot *snap) {
     /* One allocation of about the final size: growing by small steps would copy the image each time. */
-    size_t floats = aic_model_num_params(m) * (size_t)(1 + aic_optim_slot_count(o)) + aic_model_num_buffers(m);
-    for (int i = 0; i < n_extra; i++)
-        floats += (size_t)(extra[i].rows * extra[i].cols);
     hid_t fapl = H5Pcreate(H5P_FILE_ACCESS);
-    if (fapl < 0 || H5Pset_fapl_core(fapl, sizeof(float) * floats + ((size_t)1 << 20), 0) < 0) {
+    if (fapl < 0 || H5Pset_fapl_core(fapl, sizeof(float) * snap->n_floats + ((size_t)1 << 20), 0) < 0) {
         if (fapl >= 0)
             H5Pclose(fapl);
         return aic_fail(AIC_ERR_IO, "%s: cannot set up the checkpoint (HDF5 core driver)", path);
@@ -248,8 +382,7 @@ static aic_status save_quiet(const char *path, aic_model_t *m, aic_optim_t *o, c
     ssize_t size = -1;
     unsigned char *image = NULL;
     /* HDF5 1.10's H5Fget_file_image leaves object headers out of the image unless flushed first. */
-    if (write_contents(f, m, o, st) >= 0 && write_extra(f, extra, n_extra) >= 0 &&
-        H5Fflush(f, H5F_SCOPE_GLOBAL) >= 0 &&
+    if (write_contents(f, snap) >= 0 && H5Fflush(f, H5F_SCOPE_GLOBAL) >= 0 &&
         (size = H5Fget_file_image(f, NULL, 0)) > 0 &&
         (image = malloc((size_t)size)) && H5Fget_file_image(f, image, (size_t)size) != size)
         size = -1;
@@ -264,25 +397,31 @@ static aic_status save_quiet(const char *path, aic_model_t *m, aic_optim_t *o, c
     return s;
 }
 
+aic_status aic_checkpoint_snapshot_save(const char *path, aic_checkpoint_snapshot *snap) {
+    if (!path || !snap)
+        return aic_fail(AIC_ERR_INVALID_ARG, "aic_checkpoint_save: NULL argument");
+    AIC_TRY(hash_tensors(snap));
+    h5_quiet q = h5_quiet_begin();
+    aic_status s = save_quiet(path, snap);
+    h5_quiet_end(q);
+    return s;
+}
+
 aic_status aic_checkpoint_save(const char *path, aic_model_t *m, aic_optim_t *o, const aic_train_state *st) {
     return aic_checkpoint_save_with(path, m, o, st, NULL, 0);
 }
 
 aic_status aic_checkpoint_save_with(const char *path, aic_model_t *m, aic_optim_t *o, const aic_train_state *st,
                                     const aic_checkpoint_extra *extra, int n_extra) {
-    if (!path || !m || n_extra < 0 || (n_extra && !extra))
+    if (!path)
         return aic_fail(AIC_ERR_INVALID_ARG, "aic_checkpoint_save: NULL argument");
-    for (int i = 0; i < n_extra; i++)
-        if (!extra[i].name || !extra[i].data || extra[i].rows < 1 || extra[i].cols < 1)
-            return aic_fail(AIC_ERR_INVALID_ARG, "aic_checkpoint_save_with: extra array %d has no name, data or "
-                            "size", i);
-    /* Stored as int64, and read back only when not negative. */
-    if (st && st->seed > (uint64_t)INT64_MAX)
-        return aic_fail(AIC_ERR_INVALID_ARG, "%s: seed %llu does not fit a checkpoint (at most 2^63 - 1)", path,
-                        (unsigned long long)st->seed);
-    h5_quiet q = h5_quiet_begin();
-    aic_status s = save_quiet(path, m, o, st, extra, n_extra);
-    h5_quiet_end(q);
+    aic_checkpoint_snapshot *snap = NULL;
+    aic_status s = aic_checkpoint_snapshot_take(&snap, m, o, st, extra, n_extra, false);
+    if (s == AIC_OK)
+        s = aic_checkpoint_snapshot_save(path, snap);
+    else /* the caller's mistakes name the file */
+        s = aic_fail(s, "%s: %s", path, aic_last_error());
+    aic_checkpoint_snapshot_free(snap);
     return s;
 }
 
@@ -365,13 +504,15 @@ static aic_status read_attr_num(hid_t loc, const char *path, const char *of, con
 /* The stored checksum of a tensor's dataset against the values read. */
 static aic_status verify_checksum(hid_t ds, const char *path, const char *what, const float *v, int64_t n) {
     char of[4 * AIC_MAX_NAME + 8], stored[80], actual[65];
+    uint8_t md[32];
     snprintf(of, sizeof of, " of %s", what);
     if (H5Aexists(ds, CHECKSUM_ATTR) <= 0)
         return aic_fail(AIC_ERR_FORMAT, "%s: %s has no '" CHECKSUM_ATTR "' checksum (format 2 writes one on every "
                         "tensor)", path, what);
     AIC_TRY(read_attr_str(ds, path, of, CHECKSUM_ATTR, stored, sizeof stored));
-    if (!tensor_sha256(v, n, actual))
+    if (!tensor_sha256(v, n, md))
         return aic_fail(AIC_ERR_INTERNAL, "%s: cannot compute the SHA-256 of %s (OpenSSL)", path, what);
+    aic_hex(md, 32, actual);
     if (strcmp(stored, actual) != 0)
         return aic_fail(AIC_ERR_FORMAT, "%s: %s fails its checksum (SHA-256 %.16s..., recorded %.16s...): the file "
                         "is damaged", path, what, actual, stored);

@@ -101,8 +101,11 @@ static aic_status parse_log(proof_log *l) {
         long long step = 0;
         int rank = 0;
         if (no == 1) {
-            if (strcmp(line, "aicon-proof 1") != 0)
-                BAD("%s: not an aicon proof log (its first line is not 'aicon-proof 1')", l->path);
+            if (strcmp(line, "aicon-proof 1") == 0)
+                BAD("%s: a proof log of format 1, whose state digests this aicon does not compute: verify it "
+                    "with the aicon that wrote it", l->path);
+            else if (strcmp(line, AIC_PROOF_HEADER) != 0)
+                BAD("%s: not an aicon proof log (its first line is not '" AIC_PROOF_HEADER "')", l->path);
         } else if (l->have_root) {
             if (sscanf(line, "sig %d %40s %139s", &rank, a, h) != 3 || rank < 0 || rank >= l->world || strlen(a) != 40 ||
                 strlen(h) != 130 || (l->n_sigs && l->sigs[l->n_sigs - 1].rank >= rank))

@@ -3,6 +3,7 @@
 #include "train/proof.h"
 
 #include <errno.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,15 +16,33 @@
 #include "aicon/model.h"
 #include "core/error.h"
 #include "core/graph.h"
+#include "io/checkpoint_snapshot.h"
+
+/* Rank 0 writes a boundary on a thread of its own while training goes on: the state's copy, its
+ * digest and checkpoint, the steps' digests and the boundary's line, in that order, so that a line in
+ * the log always has its checkpoint on disk. */
+typedef struct {
+    pthread_t thread;
+    bool running;
+    aic_checkpoint_snapshot *state; /* the boundary's state, copied */
+    int64_t step, first, n;         /* the boundary's step and the steps before it */
+    bool start;                     /* the first boundary: a "start" line */
+    uint8_t (*digests)[32];         /* every rank's digests of those steps, rank by rank */
+    size_t cap;
+    aic_status status;              /* what the last write came to, and its message */
+    char error[1024];
+} boundary_writer;
 
 struct aic_proof {
     aic_comm_t *comm;
     int rank, world;
+    char dir[4096];
     FILE *log;              /* rank 0 */
     char path[4096];        /* rank 0: DIR/proof.log */
-    bool started;           /* the start line is written */
+    bool started;           /* a boundary was taken */
     uint8_t (*digests)[32]; /* this rank's since the last boundary */
     int64_t first, n, cap;  /* their first step and count */
+    boundary_writer writer; /* rank 0 */
     uint8_t (*leaves)[32];  /* rank 0: one a chunk */
     size_t n_leaves, cap_leaves;
     char *chunk;            /* rank 0: the current chunk's text */
@@ -63,29 +82,6 @@ aic_status aic_proof_merkle_root(const uint8_t (*leaves)[32], size_t n, uint8_t 
     AIC_TRY(aic_proof_merkle_root(leaves, k, left));
     AIC_TRY(aic_proof_merkle_root(leaves + k, n - k, right));
     return sha256_parts((const void *[]){&node, left, right}, (size_t[]){1, 32, 32}, 3, out);
-}
-
-aic_status aic_proof_state_digest(aic_model_t *m, aic_optim_t *o, const aic_train_state *st, uint8_t out[32]) {
-    enum { MAX_PARTS = 16 };
-    const void *parts[MAX_PARTS];
-    size_t sizes[MAX_PARTS];
-    int n = 0;
-    static const char tag[] = "aicon-state-1";
-    parts[n] = tag, sizes[n++] = sizeof tag - 1;
-    parts[n] = aic_model_params(m), sizes[n++] = sizeof(float) * aic_model_num_params(m);
-    parts[n] = aic_model_buffers(m), sizes[n++] = sizeof(float) * aic_model_num_buffers(m);
-    const int slots = o ? aic_optim_slot_count(o) : 0;
-    if (slots > MAX_PARTS - 5)
-        return aic_fail(AIC_ERR_INTERNAL, "proof: %d optimizer slots", slots);
-    for (int i = 0; i < slots; i++) {
-        float *slot;
-        AIC_TRY(aic_optim_slot(o, i, NULL, &slot));
-        parts[n] = slot, sizes[n++] = sizeof(float) * aic_model_num_params(m);
-    }
-    const int64_t counters[5] = {o ? aic_optim_steps(o) : 0, st->step, st->epoch, (int64_t)st->seed,
-                                 st->global_batch};
-    parts[n] = counters, sizes[n++] = sizeof counters;
-    return sha256_parts(parts, sizes, n, out);
 }
 
 void aic_proof_checkpoint_path(const char *dir, int64_t step, char *out, size_t size) {
@@ -141,7 +137,7 @@ static aic_status open_log(aic_proof *p, const char *dir, const char *meta) {
                         dir, p->path);
     if (!(p->log = fopen(p->path, "w")))
         return aic_fail(AIC_ERR_IO, "--proof %s: cannot write %s: %s", dir, p->path, strerror(errno));
-    AIC_TRY(emit(p, "aicon-proof 1\n"));
+    AIC_TRY(emit(p, AIC_PROOF_HEADER "\n"));
     for (const char *s = meta ? meta : ""; *s;) {
         const char *end = strchr(s, '\n');
         const int len = end ? (int)(end - s) : (int)strlen(s);
@@ -156,6 +152,7 @@ aic_status aic_proof_open(aic_proof **out, const char *dir, const char *meta, ai
     aic_status st = p ? AIC_OK : aic_fail(AIC_ERR_NOMEM, "--proof: out of memory");
     if (p) {
         p->comm = c;
+        snprintf(p->dir, sizeof p->dir, "%s", dir);
         p->rank = aic_comm_rank(c);
         p->world = aic_comm_size(c);
         p->chain = EVP_MD_CTX_new();
@@ -190,29 +187,68 @@ aic_status aic_proof_step(aic_proof *p, int64_t step, const uint8_t digest[32]) 
     return EVP_DigestUpdate(p->chain, digest, 32) ? AIC_OK : aic_fail(AIC_ERR_INTERNAL, "proof: SHA-256 failed");
 }
 
-aic_status aic_proof_boundary(aic_proof *p, int64_t step, const uint8_t state[32]) {
+static void *write_boundary(void *arg) {
+    aic_proof *p = arg;
+    boundary_writer *w = &p->writer;
+    uint8_t state[32];
+    char path[sizeof p->dir + 32], hex[65];
+    aic_proof_checkpoint_path(p->dir, w->step, path, sizeof path);
+    aic_status st = aic_checkpoint_snapshot_digest(w->state, state);
+    if (st == AIC_OK)
+        st = aic_checkpoint_snapshot_save(path, w->state);
+    for (int64_t i = 0; st == AIC_OK && i < w->n; i++)
+        for (int r = 0; st == AIC_OK && r < p->world; r++) {
+            aic_hex(w->digests[(size_t)r * (size_t)w->n + (size_t)i], 32, hex);
+            st = emit(p, "grad %lld %d %s\n", (long long)(w->first + i), r, hex);
+        }
+    aic_hex(state, 32, hex);
+    if (st == AIC_OK)
+        st = emit(p, "%s %lld %s\n", w->start ? "start" : "segment", (long long)w->step, hex);
+    if (st == AIC_OK)
+        st = close_chunk(p);
+    if (st != AIC_OK)
+        snprintf(w->error, sizeof w->error, "%s", aic_last_error());
+    w->status = st;
+    return NULL;
+}
+
+/* Rank 0: waits for the boundary being written; its failure is this call's. */
+static aic_status wait_writer(aic_proof *p) {
+    boundary_writer *w = &p->writer;
+    if (!w->running)
+        return AIC_OK;
+    pthread_join(w->thread, NULL);
+    w->running = false;
+    return w->status == AIC_OK ? AIC_OK : aic_fail(w->status, "%s", w->error);
+}
+
+aic_status aic_proof_boundary(aic_proof *p, int64_t step, aic_model_t *m, aic_optim_t *o, const aic_train_state *ts) {
+    boundary_writer *w = &p->writer;
     /* Every rank holds as many digests (the steps are the same everywhere): one gather. */
-    uint8_t(*all)[32] = NULL;
+    const size_t digests = (size_t)p->n * (size_t)p->world;
     aic_status st = AIC_OK;
-    if (p->rank == 0 && p->n > 0 && !(all = malloc(32 * (size_t)p->n * (size_t)p->world)))
-        st = aic_fail(AIC_ERR_NOMEM, "proof: out of memory for %lld steps' digests", (long long)p->n);
+    if (p->rank == 0) {
+        st = wait_writer(p);
+        if (st == AIC_OK)
+            st = aic_checkpoint_snapshot_take(&w->state, m, o, ts, NULL, 0, true);
+        if (st == AIC_OK && digests > w->cap) {
+            uint8_t(*d)[32] = realloc(w->digests, 32 * digests);
+            if (d)
+                w->digests = d, w->cap = digests;
+            else
+                st = aic_fail(AIC_ERR_NOMEM, "proof: out of memory for %lld steps' digests", (long long)p->n);
+        }
+    }
     st = aic_comm_agree(p->comm, st);
     if (st == AIC_OK && p->n > 0)
-        st = aic_gather_bytes(p->comm, p->digests, 32 * (size_t)p->n, all, 0);
+        st = aic_gather_bytes(p->comm, p->digests, 32 * (size_t)p->n, w->digests, 0);
     if (st == AIC_OK && p->rank == 0) {
-        char hex[65];
-        for (int64_t i = 0; st == AIC_OK && i < p->n; i++)
-            for (int r = 0; st == AIC_OK && r < p->world; r++) {
-                aic_hex(all[(size_t)r * (size_t)p->n + (size_t)i], 32, hex);
-                st = emit(p, "grad %lld %d %s\n", (long long)(p->first + i), r, hex);
-            }
-        aic_hex(state, 32, hex);
-        if (st == AIC_OK)
-            st = emit(p, "%s %lld %s\n", p->started ? "segment" : "start", (long long)step, hex);
-        if (st == AIC_OK)
-            st = close_chunk(p);
+        w->step = step, w->first = p->first, w->n = p->n, w->start = !p->started;
+        w->running = pthread_create(&w->thread, NULL, write_boundary, p) == 0;
+        if (!w->running)
+            st = aic_fail(AIC_ERR_INTERNAL, "proof: cannot start the thread that writes the boundary at step %lld",
+                          (long long)step);
     }
-    free(all);
     p->started = true;
     p->n = 0;
     return aic_comm_agree(p->comm, st);
@@ -233,9 +269,9 @@ aic_status aic_proof_finish(aic_proof *p, aic_proof_signer sign, void *ctx) {
     rank_sig mine = {0}, *all = NULL;
     uint8_t chain[32], message[32];
     unsigned int len = 0;
-    aic_status st = EVP_DigestFinal_ex(p->chain, chain, &len) && len == 32
-                        ? AIC_OK
-                        : aic_fail(AIC_ERR_INTERNAL, "proof: SHA-256 failed in libcrypto");
+    aic_status st = p->rank == 0 ? wait_writer(p) : AIC_OK;
+    if (st == AIC_OK && !(EVP_DigestFinal_ex(p->chain, chain, &len) && len == 32))
+        st = aic_fail(AIC_ERR_INTERNAL, "proof: SHA-256 failed in libcrypto");
     if (st == AIC_OK && sign && (st = aic_proof_rank_message(p->rank, chain, message)) == AIC_OK)
         st = sign(ctx, message, mine.sig, mine.address);
     mine.signed_ = sign != NULL;
@@ -281,6 +317,10 @@ void aic_proof_root(const aic_proof *p, char hex[65], int64_t *segments) {
 void aic_proof_destroy(aic_proof *p) {
     if (!p)
         return;
+    if (p->writer.running)
+        pthread_join(p->writer.thread, NULL);
+    aic_checkpoint_snapshot_free(p->writer.state);
+    free(p->writer.digests);
     if (p->log)
         fclose(p->log);
     free(p->digests);

@@ -3,7 +3,7 @@
  * segment of the run bitwise and name the step and rank that differ.
  *
  * DIR/proof.log, a text file rank 0 writes as the run goes:
- *   aicon-proof 1
+ *   aicon-proof 2
  *   meta <text>                     the caller's lines: the command, world size, threads, bucket size
  *   start <step> <state>            the state the run starts from (DIR/seg-<step>.h5)
  *   grad <step> <rank> <digest>     every rank's gradient digest of every step (aic_train_grad_digest)
@@ -27,12 +27,11 @@
 #include "aicon/status.h"
 
 #define AIC_PROOF_LOG "proof.log"
+/* The log's first line. Format 1 (aicon before 2026-12) digested the state's arenas whole; format 2
+ * digests the checkpoint's per-tensor SHA-256s (aic_checkpoint_snapshot_digest). */
+#define AIC_PROOF_HEADER "aicon-proof 2"
 
 typedef struct aic_proof aic_proof;
-
-/* The digest of the whole training state: parameters, buffers (BatchNorm's statistics), the
- * optimizer's slots and step count, and the train state's step, epoch, seed and global batch. */
-aic_status aic_proof_state_digest(aic_model_t *m, aic_optim_t *o, const aic_train_state *st, uint8_t out[32]);
 
 /* The checkpoint of the boundary after `step`: DIR/seg-<step, 8 digits>.h5. */
 void aic_proof_checkpoint_path(const char *dir, int64_t step, char *out, size_t size);
@@ -42,10 +41,14 @@ void aic_proof_checkpoint_path(const char *dir, int64_t step, char *out, size_t 
 aic_status aic_proof_open(aic_proof **out, const char *dir, const char *meta, aic_comm_t *c);
 /* This rank's gradient digest of `step` (steps come in order, one a call). Local. */
 aic_status aic_proof_step(aic_proof *p, int64_t step, const uint8_t digest[32]);
-/* A boundary after `step` whose state rank 0 gives (other ranks: ignored): the digests since the last
- * boundary are gathered to rank 0, which writes them and the boundary line ("start" the first time).
- * Collective. */
-aic_status aic_proof_boundary(aic_proof *p, int64_t step, const uint8_t state[32]);
+/* A boundary after `step`: rank 0 copies the state (m, o, ts: other ranks may pass NULL), the digests
+ * since the last boundary are gathered to it, and a thread of rank 0's then writes the state's digest
+ * (aic_checkpoint_snapshot_digest: parameters, buffers, the optimizer's slots and step count, the
+ * train state's step, epoch, seed and global batch), its checkpoint, and the log's lines ("start" the
+ * first time). Training goes on meanwhile; the next boundary or aic_proof_finish waits for it and
+ * fails with its failure. Rank 0 holds a second copy of the state for this. Collective. */
+aic_status aic_proof_boundary(aic_proof *p, int64_t step, aic_model_t *m, aic_optim_t *o,
+                              const aic_train_state *ts);
 /* Signs what a rank vouches for: digest into signature, the key's address into address. */
 typedef aic_status (*aic_proof_signer)(void *ctx, const uint8_t digest[32], uint8_t signature[65],
                                        uint8_t address[20]);

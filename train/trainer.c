@@ -539,19 +539,10 @@ static aic_status prepare(aic_trainer_t *t, char *resumed, size_t size, aic_trai
     return AIC_OK;
 }
 
-/* --proof: a boundary of the proof log after this step (or at the start): rank 0 takes the state's
- * digest and writes its checkpoint, then the log gets the steps' gradient digests and the state. */
+/* --proof: a boundary of the proof log after this step (or at the start); rank 0 writes it on a thread
+ * of its own while training goes on. */
 static aic_status proof_boundary(aic_trainer_t *t, aic_train_summary *out) {
-    uint8_t state[32] = {0};
-    if (t->rank == 0) {
-        char path[4096];
-        aic_proof_checkpoint_path(t->cfg.proof_dir, t->st.step, path, sizeof path);
-        aic_status s = aic_proof_state_digest(t->model, t->optim, &t->st, state);
-        AGREE(t, out, s == AIC_OK ? aic_checkpoint_save(path, t->model, t->optim, &t->st) : s);
-    } else {
-        AGREE(t, out, AIC_OK);
-    }
-    AGREE(t, out, aic_proof_boundary(t->proof, t->st.step, state));
+    AGREE(t, out, aic_proof_boundary(t->proof, t->st.step, t->model, t->optim, &t->st));
     return AIC_OK;
 }
 

@@ -6,6 +6,7 @@
 #    file and "No space left on device", no HDF5 error stack, no temporary file left, and the first
 #    checkpoint intact and loadable (h5py, and aicon --resume);
 #  - continue: the run finishes (exit 0) with a warning per failed save, the first checkpoint intact.
+# A --proof directory there: the boundary whose checkpoint does not fit stops the run, named.
 # The same tmpfs remounted read-only, and a --checkpoint-dir under a regular file: an error naming
 # the directory and the reason, before training. Needs root (mount); exits 77 (skipped) otherwise.
 set -euo pipefail
@@ -73,6 +74,19 @@ warnings=$(grep -c "aicon train: warning: step [0-9]*: $FULL/ckpt-step-[0-9]*.h5
 [ "$(json_field "$WORK/cont.json" steps)" = 12 ] || fail "continue mode did not train all 12 steps"
 left=$(ls -A "$FULL" | tr '\n' ' ')
 [ "$left" = "ckpt-step-00000002.h5 " ] || fail "continue mode left '$left' in the full directory"
+
+# A proof log's boundary checkpoints are written on a thread of rank 0's while training goes on: the
+# start's fits, step 2's does not, and the next boundary (step 4) stops the run naming the file.
+rm -f "$FULL"/*
+aicon_fails 2 proof "${base[@]}" --proof "$FULL/proof" --proof-every 2
+no_hdf5_stack proof
+grep -q "aicon train: $FULL/proof/seg-00000002.h5: writing the checkpoint failed: No space left on device" \
+    "$WORK/proof.err" || fail "a boundary checkpoint that did not fit did not stop the run naming it"
+left=$(ls -A "$FULL/proof" | tr '\n' ' ')
+[ "$left" = "proof.log seg-00000000.h5 " ] || fail "the full proof directory holds '$left'"
+[ "$(tail -n 1 "$FULL/proof/proof.log" | cut -d' ' -f1-2)" = "start 0" ] ||
+    fail "the proof log goes past the boundary whose checkpoint failed"
+rm -rf "$FULL/proof"
 
 # Not writable: read-only, and a path under a regular file.
 mount -o remount,ro "$FULL"

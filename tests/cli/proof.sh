@@ -131,10 +131,15 @@ verify_np 2 zero_v verify "$WORK/zero" --segment 2
 [ "$RC" = 1 ] && grep -q "FAILED in segment 2 (steps 11-20): step 11, rank 1: the gradient differs" "$WORK/zero_v.err" ||
     fail "a rank that sent zero gradients passed (exit $RC)"
 
-# A segment the log does not have, and the wrong world size, are refused naming the job's.
+# A segment the log does not have, an older format, and the wrong world size are refused, named.
 verify_np 2 nosuch verify "$WORK/p" --segment 5
 [ "$RC" = 2 ] && grep -q "proof.log: --segment 5: the log has 4 segments" "$WORK/nosuch.err" ||
     fail "--segment 5 of 4 was not refused (exit $RC)"
+cp -r "$WORK/p" "$WORK/format1"
+sed -i '1s/.*/aicon-proof 1/' "$WORK/format1/proof.log"
+verify_np 2 format1 verify "$WORK/format1"
+[ "$RC" = 1 ] && grep -q "proof.log: a proof log of format 1, whose state digests this aicon does not compute" \
+    "$WORK/format1.err" || fail "a log of the older format was not refused naming it (exit $RC)"
 verify_np 1 world verify "$WORK/p"
 [ "$RC" = 2 ] && grep -q "the job ran on 2 ranks; run mpirun -np 2 aicon verify" "$WORK/world.err" ||
     fail "a 1-rank verify of a 2-rank job was not refused (exit $RC)"

@@ -71,6 +71,7 @@ aicon_cli_test(cli_nonfinite nonfinite.sh LABELS mpi TIMEOUT 120)
 # learning rate, another data order (down to the input op), skipped steps, zero gradients, the
 # wrong world size (about 70 s).
 aicon_cli_test(cli_proof proof.sh LABELS mpi TIMEOUT 240)
+aicon_cli_test(cli_proof_diloco proof_diloco.sh LABELS mpi TIMEOUT 180)
 # Damaged checkpoints (a state scalar of the wrong shape or type, a flipped byte in a tensor, NaN, a
 # negative epoch, 2^62 steps, a missing checksum) refused naming file and dataset; a format-1 file
 # without checksums still resumes, bitwise equal to the same one with them (about 15 s).

@@ -145,7 +145,7 @@ void aicon_train_usage(FILE *out) {
             "  --proof DIR            a proof log of the work in DIR (a new directory): every rank's\n"
             "                         gradient digest of every step, the whole state's digest and its\n"
             "                         checkpoint every --proof-every steps, a Merkle root over it all;\n"
-            "                         `aicon verify DIR` replays a share of it (CPU, --sync step); with\n"
+            "                         `aicon verify DIR` replays a share of it (CPU jobs); with\n"
             "                         --usage one is written by default, in --checkpoint-dir or here\n"
             "                         (proof-JOB-TIME), its root in the usage records\n"
             "  --proof-every N        steps in a proof segment (default 100)\n"

@@ -255,9 +255,14 @@ static aic_status default_proof(train_opts *o, train_run *r) {
     if (!r->meter || o->train.proof_dir || o->no_proof)
         return AIC_OK;
     const bool talk = r->rank == 0 && !o->quiet;
-    if (o->train.sync != AIC_SYNC_STEP || strncmp(r->device, "cpu:", 4) != 0) {
+    /* DiLoCo's boundaries would move every group's state over the slow links: asked for, not given. */
+    const bool diloco = o->train.sync == AIC_SYNC_DILOCO;
+    if (diloco || strncmp(r->device, "cpu:", 4) != 0) {
         if (talk)
-            printf("no proof log: proofs are of CPU jobs with --sync step; this job's usage records carry none\n");
+            printf("no proof log: %s; this job's usage records carry none\n",
+                   diloco ? "under --sync diloco each boundary gathers every group's state to rank 0, so only "
+                            "--proof DIR writes one"
+                          : "proofs are of CPU jobs");
         return AIC_OK;
     }
     uint8_t job[32];

@@ -638,7 +638,8 @@ int aicon_verify_main(int argc, char **argv) {
     if (rc)
         return rc == 1 ? 0 : 2;
     aic_comm_t *comm;
-    if (!aicon_mpi_start("aicon verify", MPI_THREAD_SERIALIZED, &comm))
+    /* The replays may be of streaming DiLoCo, whose fragments travel on a thread of their own. */
+    if (!aicon_mpi_start("aicon verify", MPI_THREAD_MULTIPLE, &comm))
         return 1;
     aicon_train_signals();
     const int rank = aic_comm_rank(comm), world = aic_comm_size(comm);
@@ -771,7 +772,7 @@ int aicon_proof_main(int argc, char **argv) {
     if (!out[0])
         snprintf(out, sizeof out, "ops-step-%lld-rank-%d.txt", step, ops_rank);
     aic_comm_t *comm;
-    if (!aicon_mpi_start("aicon proof", MPI_THREAD_SERIALIZED, &comm))
+    if (!aicon_mpi_start("aicon proof", MPI_THREAD_MULTIPLE, &comm)) /* as aicon verify's */
         return 1;
     aicon_train_signals();
     char path[4200], work[4096] = "";

@@ -222,7 +222,8 @@ static aic_status wait_writer(aic_proof *p) {
     return w->status == AIC_OK ? AIC_OK : aic_fail(w->status, "%s", w->error);
 }
 
-aic_status aic_proof_boundary(aic_proof *p, int64_t step, aic_model_t *m, aic_optim_t *o, const aic_train_state *ts) {
+aic_status aic_proof_boundary(aic_proof *p, int64_t step, aic_model_t *m, aic_optim_t *o, const aic_train_state *ts,
+                              const aic_checkpoint_extra *extra, int n_extra) {
     boundary_writer *w = &p->writer;
     /* Every rank holds as many digests (the steps are the same everywhere): one gather. */
     const size_t digests = (size_t)p->n * (size_t)p->world;
@@ -230,7 +231,7 @@ aic_status aic_proof_boundary(aic_proof *p, int64_t step, aic_model_t *m, aic_op
     if (p->rank == 0) {
         st = wait_writer(p);
         if (st == AIC_OK)
-            st = aic_checkpoint_snapshot_take(&w->state, m, o, ts, NULL, 0, true);
+            st = aic_checkpoint_snapshot_take(&w->state, m, o, ts, extra, n_extra, true);
         if (st == AIC_OK && digests > w->cap) {
             uint8_t(*d)[32] = realloc(w->digests, 32 * digests);
             if (d)

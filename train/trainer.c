@@ -134,8 +134,6 @@ aic_status aic_trainer_config_check(const aic_trainer_config *k) {
     if (k->proof_every < 0 || k->stop_after < 0)
         return aic_fail(AIC_ERR_INVALID_ARG, "--proof-every %lld or the replay's end %lld is negative",
                         (long long)k->proof_every, (long long)k->stop_after);
-    if (k->proof_dir && k->sync == AIC_SYNC_DILOCO)
-        return aic_fail(AIC_ERR_INVALID_ARG, "--proof: not yet with --sync diloco (--sync step only)");
     if (k->outer_fragments < 0 || k->outer_fragments > (k->inner_steps ? k->inner_steps : 100))
         return aic_fail(AIC_ERR_INVALID_ARG, "--outer-fragments %d: between 1 and --inner-steps (%d)",
                         k->outer_fragments, k->inner_steps ? k->inner_steps : 100);
@@ -280,21 +278,26 @@ static aic_status save_checkpoint(aic_trainer_t *t, const char *file) {
                     (long long)t->st.step, why);
 }
 
+/* DiLoCo: the groups' own states and the outer state, gathered to rank 0 as the checkpoint's extra
+ * arrays (t->extra; free rows and outer after the save). Collective. */
+static aic_status gather_diloco_state(aic_trainer_t *t, float **rows, float **outer) {
+    AIC_TRY(aic_diloco_gather(t->diloco, t->optim, rows, outer));
+    t->extra[0] = (aic_checkpoint_extra){DILOCO_GROUPS, *rows, aic_diloco_groups(t->diloco),
+                                         (int64_t)aic_diloco_row_floats(t->diloco, t->optim)};
+    t->extra[1] = (aic_checkpoint_extra){DILOCO_OUTER, *outer, 2, (int64_t)aic_model_num_params(t->model)};
+    t->n_extra = t->rank == 0 ? 2 : 0;
+    return AIC_OK;
+}
+
 /* The checkpoints of this step: the file (at epoch ends and the run's end, every: true) and the
  * directory's. Collective. */
 static aic_status save_step(aic_trainer_t *t, bool every, bool final, aic_train_summary *out) {
     if (t->cb.before_checkpoint)
         t->cb.before_checkpoint(t->cb.ctx, &t->st, final);
     aic_progress_phase(AIC_PHASE_CHECKPOINT); /* rank 0 writes, the others wait in the agreement */
-    /* DiLoCo: the groups' own states and the outer state go into the file too (rank 0 holds them). */
     float *rows = NULL, *outer = NULL;
-    if (t->diloco && ((every && t->cfg.checkpoint) || t->cfg.checkpoint_dir)) {
-        AGREE(t, out, aic_diloco_gather(t->diloco, t->optim, &rows, &outer));
-        t->extra[0] = (aic_checkpoint_extra){DILOCO_GROUPS, rows, aic_diloco_groups(t->diloco),
-                                             (int64_t)aic_diloco_row_floats(t->diloco, t->optim)};
-        t->extra[1] = (aic_checkpoint_extra){DILOCO_OUTER, outer, 2, (int64_t)aic_model_num_params(t->model)};
-        t->n_extra = t->rank == 0 ? 2 : 0;
-    }
+    if (t->diloco && ((every && t->cfg.checkpoint) || t->cfg.checkpoint_dir))
+        AGREE(t, out, gather_diloco_state(t, &rows, &outer));
     aic_status s = AIC_OK;
     if (every && t->cfg.checkpoint)
         s = agree(t, out, save_checkpoint(t, t->cfg.checkpoint));
@@ -540,10 +543,18 @@ static aic_status prepare(aic_trainer_t *t, char *resumed, size_t size, aic_trai
 }
 
 /* --proof: a boundary of the proof log after this step (or at the start); rank 0 writes it on a thread
- * of its own while training goes on. */
+ * of its own while training goes on. Under DiLoCo the state is every group's and the outer state, as
+ * in the checkpoints. */
 static aic_status proof_boundary(aic_trainer_t *t, aic_train_summary *out) {
-    AGREE(t, out, aic_proof_boundary(t->proof, t->st.step, t->model, t->optim, &t->st));
-    return AIC_OK;
+    float *rows = NULL, *outer = NULL;
+    if (t->diloco)
+        AGREE(t, out, gather_diloco_state(t, &rows, &outer));
+    const aic_status s =
+        agree(t, out, aic_proof_boundary(t->proof, t->st.step, t->model, t->optim, &t->st, t->extra, t->n_extra));
+    free(rows);
+    free(outer);
+    t->n_extra = 0;
+    return s;
 }
 
 static aic_status proof_start(aic_trainer_t *t, aic_train_summary *out) {

@@ -95,6 +95,14 @@ aicon_fails() {
     grep "aicon train" "$WORK/$2.err" || true
 }
 
+# verify_np NP LOG ARGS...: aicon verify (or another command that may fail) with its status in RC, and
+# what it said of the verification shown.
+verify_np() {
+    echo "+ mpirun -np $1 aicon ${*:3}"
+    run_np "$@"
+    cat "$WORK/$2.out" "$WORK/$2.err" | grep -v '^test accuracy' | grep -E 'aicon verify|verified|replaying' || true
+}
+
 # start_np NP LOG ARGS...: mpirun -np NP aicon ARGS... in the background under timeout, output in
 # $WORK/LOG.out and $WORK/LOG.err; BG_PID is the timeout's pid (wait on it for the run's status).
 start_np() {

@@ -13,11 +13,6 @@ set -euo pipefail
 
 job=(train --model mlp --batch 32 --max-steps 40 --seed 7 --threads 1 --data "$DATA/train.h5"
      --test-data "$DATA/test.h5")
-verify_np() { # NP LOG ARGS...: aicon verify, its status in RC
-    echo "+ mpirun -np $1 aicon ${*:3}"
-    run_np "$@"
-    cat "$WORK/$2.out" "$WORK/$2.err" | grep -v '^test accuracy' | grep -E 'aicon verify|verified|replaying' || true
-}
 
 aicon_np 2 job "${job[@]}" --proof "$WORK/p" --proof-every 10
 [ "$(grep -c '^segment ' "$WORK/p/proof.log")" = 4 ] || fail "40 steps every 10 did not make 4 segments"

@@ -2,7 +2,9 @@
 """What a dishonest miner could do to a proof log (tests/cli/proof.sh).
 
   proof_tamper.py reroot LOG               recompute LOG's Merkle root over its lines as they are
-  proof_tamper.py perturb CHECKPOINT.h5    add 1e-3 to the first parameter, its checksum kept valid
+  proof_tamper.py perturb CHECKPOINT.h5 [DATASET]
+                                           add 1e-3 to the first value of DATASET (default: the first
+                                           parameter), its checksum kept valid
 """
 import hashlib
 import sys
@@ -33,10 +35,10 @@ def reroot(path):
         f.write("".join(chunks) + f"root {root.hex()} {len(chunks) - 1}\n" + "".join(sigs))
 
 
-def perturb(path):
+def perturb(path, dataset=None):
     import h5py
     with h5py.File(path, "r+") as f:
-        d = f["params"][sorted(f["params"].keys())[0]]
+        d = f[dataset] if dataset else f["params"][sorted(f["params"].keys())[0]]
         a = d[...]
         a.flat[0] += 1e-3
         d[...] = a
@@ -44,4 +46,4 @@ def perturb(path):
         d.attrs.create("sha256", digest, dtype="S65")  # fixed-length, as aicon writes it
 
 
-{"reroot": reroot, "perturb": perturb}[sys.argv[1]](sys.argv[2])
+{"reroot": reroot, "perturb": perturb}[sys.argv[1]](*sys.argv[2:])

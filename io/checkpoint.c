@@ -118,6 +118,7 @@ static herr_t write_preprocess(hid_t f, const aic_preprocess *p) {
 /* ---- snapshots: what a checkpoint holds, in the file's order ----------------------------------- */
 
 enum { IN_PARAMS, IN_BUFFERS, IN_OPTIMIZER, IN_EXTRA };
+static const char *const group_names[] = {"params", "buffers", "optimizer", "extra"};
 /* SGD has one slot, Adam two. */
 enum { MAX_SLOTS = 4 };
 
@@ -260,17 +261,41 @@ static aic_status hash_tensors(aic_checkpoint_snapshot *s) {
     return AIC_OK;
 }
 
+/* A tensor's dataset in the file: "params/conv1.weight", "optimizer/momentum/conv1.weight". */
+typedef struct {
+    char path[3 * AIC_MAX_NAME + 64];
+    int index;
+} dataset_path;
+
+static int by_path(const void *a, const void *b) {
+    return strcmp(((const dataset_path *)a)->path, ((const dataset_path *)b)->path);
+}
+
 aic_status aic_checkpoint_snapshot_digest(aic_checkpoint_snapshot *s, uint8_t out[32]) {
     AIC_TRY(hash_tensors(s));
+    dataset_path *order = malloc(sizeof *order * (size_t)(s->n_tensors ? s->n_tensors : 1));
+    if (!order)
+        return aic_fail(AIC_ERR_NOMEM, "checkpoint: out of memory for the state's digest");
+    for (int i = 0; i < s->n_tensors; i++) {
+        const snap_tensor *t = &s->tensors[i];
+        char esc[3 * AIC_MAX_NAME + 1];
+        escape_name(esc, sizeof esc, t->name);
+        snprintf(order[i].path, sizeof order[i].path, "%s/%s%s%s", group_names[t->group],
+                 t->group == IN_OPTIMIZER ? s->slot_names[t->slot] : "", t->group == IN_OPTIMIZER ? "/" : "", esc);
+        order[i].index = i;
+    }
+    /* The datasets' order by name, as anyone holding only the file can list them (h5py: sorted keys). */
+    qsort(order, (size_t)s->n_tensors, sizeof *order, by_path);
     static const char tag[] = "aicon-state-2";
     const int64_t counters[5] = {s->optim_steps, s->st.step, s->st.epoch, (int64_t)s->st.seed, s->st.global_batch};
     EVP_MD_CTX *ctx = EVP_MD_CTX_new();
     bool ok = ctx && EVP_DigestInit_ex(ctx, EVP_sha256(), NULL) && EVP_DigestUpdate(ctx, tag, sizeof tag - 1);
     for (int i = 0; ok && i < s->n_tensors; i++)
-        ok = EVP_DigestUpdate(ctx, s->tensors[i].sha, 32);
+        ok = EVP_DigestUpdate(ctx, s->tensors[order[i].index].sha, 32);
     unsigned int len = 0;
     ok = ok && EVP_DigestUpdate(ctx, counters, sizeof counters) && EVP_DigestFinal_ex(ctx, out, &len) && len == 32;
     EVP_MD_CTX_free(ctx);
+    free(order);
     return ok ? AIC_OK : aic_fail(AIC_ERR_INTERNAL, "checkpoint: SHA-256 failed in libcrypto");
 }
 
@@ -308,7 +333,6 @@ static herr_t write_contents(hid_t f, const aic_checkpoint_snapshot *s) {
         write_attr_str(f, "optimizer", s->optimizer) < 0 ||
         write_attr_str(f, "aicon_version", aic_version_string()) < 0)
         return -1;
-    static const char *const group_names[] = {"params", "buffers", "optimizer", "extra"};
     const bool any_extra = s->n_tensors > 0 && s->tensors[s->n_tensors - 1].group == IN_EXTRA;
     hid_t groups[IN_EXTRA + 1] = {H5I_INVALID_HID, H5I_INVALID_HID, H5I_INVALID_HID, H5I_INVALID_HID};
     hid_t slots[MAX_SLOTS], state;

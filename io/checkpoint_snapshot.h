@@ -20,9 +20,10 @@ aic_status aic_checkpoint_snapshot_take(aic_checkpoint_snapshot **snap, aic_mode
                                         const aic_train_state *st, const aic_checkpoint_extra *extra,
                                         int n_extra, bool copy);
 /* The digest of the whole state: SHA-256 of "aicon-state-2", each tensor's SHA-256 (the checksum the
- * file records) in the file's order (parameters, buffers, each optimizer slot, extra arrays), and the
- * optimizer's step count, step, epoch, seed and global batch as int64 little-endian. The tensors'
- * SHA-256s are kept for the write. */
+ * file records, as 32 bytes) in the order of its dataset's path ("buffers/...", "extra/...",
+ * "optimizer/SLOT/...", "params/...", compared bytewise), and the optimizer's step count, step,
+ * epoch, seed and global batch as int64 little-endian: what anyone can compute from the written file
+ * alone. The tensors' SHA-256s are kept for the write. */
 aic_status aic_checkpoint_snapshot_digest(aic_checkpoint_snapshot *snap, uint8_t out[32]);
 /* Writes the snapshot as aic_checkpoint_save does (temporary file, rename, fsync). */
 aic_status aic_checkpoint_snapshot_save(const char *path, aic_checkpoint_snapshot *snap);

@@ -27,6 +27,29 @@ aicon_np 2 job2 "${job[@]}" --proof "$WORK/p2" --proof-every 10
 diff <(grep -E '^(grad|start|segment) ' "$WORK/p/proof.log") <(grep -E '^(grad|start|segment) ' "$WORK/p2/proof.log") \
     >/dev/null || fail "two runs of the same job wrote different digests"
 
+# The state digest of a boundary, computed from its checkpoint file alone as docs/verify.md defines
+# it, is the log's.
+"${PY[@]}" - "$WORK/p/seg-00000020.h5" "$(awk '$1 == "segment" && $2 == 20 {print $3}' "$WORK/p/proof.log")" <<'PYEOF'
+import hashlib
+import struct
+import sys
+
+import h5py
+
+h = hashlib.sha256(b"aicon-state-2")
+with h5py.File(sys.argv[1], "r") as f:
+    names = []
+    f.visititems(lambda name, obj: names.append(name) if isinstance(obj, h5py.Dataset) else None)
+    tensors = sorted(n for n in names if not n.startswith("state/"))
+    for name in tensors:
+        h.update(bytes.fromhex(f[name].attrs["sha256"].decode()))
+    counters = [int(f["state/" + k][()]) for k in ("optimizer_steps", "step", "epoch", "seed", "global_batch")]
+h.update(struct.pack("<5q", *counters))
+print(f"{sys.argv[1]}: {len(tensors)} tensors, state digest {h.hexdigest()[:16]}..., the log's {sys.argv[2][:16]}...")
+if h.hexdigest() != sys.argv[2]:
+    sys.exit("FAIL: the state digest of the checkpoint file is not the log's")
+PYEOF
+
 # Every segment, then one chosen by the verifier's seed.
 verify_np 2 all verify "$WORK/p" --fraction 1
 [ "$RC" = 0 ] || fail "verify --fraction 1 of an honest job exited $RC"

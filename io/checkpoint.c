@@ -299,6 +299,11 @@ aic_status aic_checkpoint_snapshot_digest(aic_checkpoint_snapshot *s, uint8_t ou
     return ok ? AIC_OK : aic_fail(AIC_ERR_INTERNAL, "checkpoint: SHA-256 failed in libcrypto");
 }
 
+bool aic_checkpoint_threads_ok(void) {
+    hbool_t safe = 0;
+    return H5is_library_threadsafe(&safe) >= 0 && safe;
+}
+
 void aic_checkpoint_snapshot_free(aic_checkpoint_snapshot *s) {
     if (!s)
         return;

@@ -28,5 +28,8 @@ aic_status aic_checkpoint_snapshot_digest(aic_checkpoint_snapshot *snap, uint8_t
 /* Writes the snapshot as aic_checkpoint_save does (temporary file, rename, fsync). */
 aic_status aic_checkpoint_snapshot_save(const char *path, aic_checkpoint_snapshot *snap);
 void aic_checkpoint_snapshot_free(aic_checkpoint_snapshot *snap);
+/* Whether the libhdf5 loaded takes calls from several threads at once (built thread-safe, as Debian's
+ * is): only then may a snapshot be saved beside other HDF5 work. */
+bool aic_checkpoint_threads_ok(void);
 
 #endif

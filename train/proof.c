@@ -245,10 +245,13 @@ aic_status aic_proof_boundary(aic_proof *p, int64_t step, aic_model_t *m, aic_op
         st = aic_gather_bytes(p->comm, p->digests, 32 * (size_t)p->n, w->digests, 0);
     if (st == AIC_OK && p->rank == 0) {
         w->step = step, w->first = p->first, w->n = p->n, w->start = !p->started;
-        w->running = pthread_create(&w->thread, NULL, write_boundary, p) == 0;
-        if (!w->running)
+        if (!aic_checkpoint_threads_ok()) { /* the data or another checkpoint may be using HDF5 meanwhile */
+            write_boundary(p);
+            st = w->status == AIC_OK ? AIC_OK : aic_fail(w->status, "%s", w->error);
+        } else if (!(w->running = pthread_create(&w->thread, NULL, write_boundary, p) == 0)) {
             st = aic_fail(AIC_ERR_INTERNAL, "proof: cannot start the thread that writes the boundary at step %lld",
                           (long long)step);
+        }
     }
     p->started = true;
     p->n = 0;

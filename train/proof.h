@@ -42,12 +42,12 @@ aic_status aic_proof_open(aic_proof **out, const char *dir, const char *meta, ai
 /* This rank's gradient digest of `step` (steps come in order, one a call). Local. */
 aic_status aic_proof_step(aic_proof *p, int64_t step, const uint8_t digest[32]);
 /* A boundary after `step`: rank 0 copies the state (m, o, ts and the checkpoint's extra arrays, as
- * aic_checkpoint_save_with takes them: other ranks may pass NULL), the digests
- * since the last boundary are gathered to it, and a thread of rank 0's then writes the state's digest
- * (aic_checkpoint_snapshot_digest: parameters, buffers, the optimizer's slots and step count, the
- * extra arrays, the train state's step, epoch, seed and global batch), its checkpoint, and the log's lines ("start" the
- * first time). Training goes on meanwhile; the next boundary or aic_proof_finish waits for it and
- * fails with its failure. Rank 0 holds a second copy of the state for this. Collective. */
+ * aic_checkpoint_save_with takes them; other ranks may pass NULL), the digests since the last
+ * boundary are gathered to it, and a thread of rank 0's writes the state's digest
+ * (aic_checkpoint_snapshot_digest), its checkpoint, and the log's lines ("start" the first time).
+ * Training goes on meanwhile; the next boundary or aic_proof_finish waits for it and fails with its
+ * failure. Rank 0 holds a second copy of the state for this. Where libhdf5 is not thread-safe the
+ * call writes the boundary itself. Collective. */
 aic_status aic_proof_boundary(aic_proof *p, int64_t step, aic_model_t *m, aic_optim_t *o,
                               const aic_train_state *ts, const aic_checkpoint_extra *extra, int n_extra);
 /* Signs what a rank vouches for: digest into signature, the key's address into address. */
